@@ -1,0 +1,6 @@
+/**
+ * Credentials API (owned by the credentials work, issue 4).
+ * The CE depends only on what this file exports.
+ */
+export { CredentialStore, type CredentialStoreOptions, defaultAuthFilePath } from "./credential-store.js";
+export { readProxyInfo, type ProxyInfo } from "./proxy-info.js";

@@ -1,0 +1,189 @@
+/**
+ * The driver contract: the only thing the CE knows about a cloud.
+ *
+ * A driver knows nothing about pilots: it lists images, flavors and networks,
+ * creates nodes with a name, user-data and metadata, lists the nodes that
+ * carry given metadata, and destroys them. Every driver (built in or a
+ * user's) must pass the shared conformance suite in `test/drivers/`.
+ */
+
+import type { Logger } from "../log.js";
+
+/** Normalised node states; each driver maps its cloud's states onto these. */
+export const NODE_STATES = ["booting", "running", "stopping", "stopped", "error", "gone", "unknown"] as const;
+export type NodeState = (typeof NODE_STATES)[number];
+
+/** A node (VM) as the CE sees it. */
+export interface CloudNode {
+  /** The cloud's unique id (UUID on OpenStack, `i-…` on EC2). */
+  readonly id: string;
+  /** The friendly name given at creation. */
+  readonly name: string;
+  readonly state: NodeState;
+  /** The cloud's own state name, kept for diagnostics. */
+  readonly cloudState: string;
+  readonly createdAt: Date;
+  /** Metadata (OpenStack) or tags (EC2) set at creation. */
+  readonly metadata: Readonly<Record<string, string>>;
+  /** True when the cloud reclaimed the node (e.g. an interrupted spot VM). */
+  readonly interrupted?: boolean;
+}
+
+/** An image, flavor or network. */
+export interface CloudResource {
+  readonly id: string;
+  readonly name: string;
+  /** Creation time, when the cloud reports one (used to pick the newest image). */
+  readonly createdAt?: Date;
+}
+
+export interface CloudFlavor extends CloudResource {
+  readonly vcpus?: number;
+  readonly ramMb?: number;
+}
+
+/** Narrows a listing: by exact id or exact name. Drivers filter server-side where they can. */
+export interface ResourceQuery {
+  readonly id?: string;
+  readonly name?: string;
+}
+
+/** One node to create. */
+export interface NodeSpec {
+  readonly name: string;
+  /** Raw user-data bytes (the driver base64-encodes where its API wants it). */
+  readonly userData: Uint8Array;
+  readonly metadata: Readonly<Record<string, string>>;
+}
+
+export interface CreateNodesRequest {
+  readonly imageId: string;
+  readonly flavorId: string;
+  readonly networkIds: readonly string[];
+  readonly keyName?: string;
+  /**
+   * The nodes to create. For a driver with `capabilities.uniformBatch` all
+   * specs carry the same user-data and the driver may create them in one call.
+   */
+  readonly nodes: readonly NodeSpec[];
+  /** Unique per request: an idempotency token, so a retried call never creates twice. */
+  readonly requestId: string;
+}
+
+export interface NodeFailure {
+  /** The node name (create) or id (destroy/stop) that failed. */
+  readonly target: string;
+  readonly error: Error;
+}
+
+export interface CreateNodesResult {
+  readonly created: readonly CloudNode[];
+  readonly failed: readonly NodeFailure[];
+}
+
+export interface BulkResult {
+  /** Ids acted on, including ids that were already gone. */
+  readonly done: readonly string[];
+  readonly failed: readonly NodeFailure[];
+}
+
+/** Selects the CE's own nodes: every listed node must match both. */
+export interface NodeFilter {
+  readonly namePrefix: string;
+  /** Metadata/tags every node must carry with exactly these values. */
+  readonly metadata: Readonly<Record<string, string>>;
+}
+
+/** What the project may still start; `undefined` fields are unlimited or unknown. */
+export interface CloudLimits {
+  readonly instances?: number;
+  readonly cores?: number;
+  readonly ramMb?: number;
+}
+
+export interface DriverCapabilities {
+  /** One API call creates many nodes (all with one user-data). */
+  readonly uniformBatch: boolean;
+  /** `getConsoleOutput` works. */
+  readonly consoleOutput: boolean;
+  /** `stopNodes` works. */
+  readonly stop: boolean;
+  /** `getLimits` works. */
+  readonly limits: boolean;
+  /** User-data size limit, and whether it is measured before or after base64. */
+  readonly userData: { readonly maxBytes: number; readonly measuredAs: "raw" | "base64" };
+  /** When a `name:` image matches several images: fail, or take the newest. */
+  readonly ambiguousImage: "error" | "newest";
+}
+
+/** Credentials as the auth file (and PROXY/TOKEN) resolve them. Never logged. */
+export interface DriverCredentials {
+  readonly key?: string;
+  readonly secret?: string;
+  /** Path of the proxy file, when the auth file says `secret = PROXY`. */
+  readonly proxyPath?: string;
+  /** Bearer token, when the auth file says `secret = TOKEN`. */
+  readonly token?: string;
+  /** Further keys of the auth file section (lower-cased), e.g. `application_credential_id`. */
+  readonly extra: Readonly<Record<string, string>>;
+}
+
+/** Everything a driver factory gets. */
+export interface DriverConfig {
+  /** `Driver_*` options with the prefix stripped. */
+  readonly options: Readonly<Record<string, string>>;
+  /** Resolved lazily, because the proxy or token may be set after construction. */
+  readonly credentials: () => Promise<DriverCredentials>;
+  /** The CE name (for log lines and state directories). */
+  readonly ceName: string;
+  readonly logger: Logger;
+  /** Per-request timeout in milliseconds (`Cloud_RequestTimeout`). */
+  readonly requestTimeoutMs: number;
+}
+
+export interface CloudDriver {
+  /** The cloud type, e.g. `LOCAL`, `OPENSTACK`, `EC2`. */
+  readonly name: string;
+  readonly capabilities: DriverCapabilities;
+
+  listImages(query?: ResourceQuery): Promise<CloudResource[]>;
+  listFlavors(query?: ResourceQuery): Promise<CloudFlavor[]>;
+  listNetworks(query?: ResourceQuery): Promise<CloudResource[]>;
+
+  /** Creates nodes; per-node failures are reported, not thrown. Throws only when nothing could be tried. */
+  createNodes(request: CreateNodesRequest): Promise<CreateNodesResult>;
+  /** All nodes matching the filter, every page. Gone nodes may be omitted. */
+  listNodes(filter: NodeFilter): Promise<CloudNode[]>;
+  /** One node, or `undefined` when the cloud does not know it. */
+  getNode(id: string): Promise<CloudNode | undefined>;
+  /** Destroys nodes; an id that is already gone counts as done. */
+  destroyNodes(ids: readonly string[]): Promise<BulkResult>;
+  /** Stops (powers off) nodes; requires `capabilities.stop`. */
+  stopNodes(ids: readonly string[]): Promise<BulkResult>;
+  /** The console log; requires `capabilities.consoleOutput`. */
+  getConsoleOutput(id: string): Promise<string>;
+  /** Remaining project limits; requires `capabilities.limits`. */
+  getLimits(flavor?: CloudFlavor): Promise<CloudLimits>;
+  /** Releases connections and timers. */
+  close(): Promise<void>;
+}
+
+/** A driver module's export: a factory function or a class taking a DriverConfig. */
+export type DriverFactory =
+  | ((config: DriverConfig) => CloudDriver | Promise<CloudDriver>)
+  | (new (config: DriverConfig) => CloudDriver);
+
+/** Methods a valid driver object must have (checked when loading user drivers). */
+export const DRIVER_METHODS = [
+  "listImages",
+  "listFlavors",
+  "listNetworks",
+  "createNodes",
+  "listNodes",
+  "getNode",
+  "destroyNodes",
+  "stopNodes",
+  "getConsoleOutput",
+  "getLimits",
+  "close",
+] as const satisfies readonly (keyof CloudDriver)[];

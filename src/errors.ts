@@ -1,0 +1,117 @@
+/**
+ * Typed errors with stable codes. Everything that can go wrong at an edge of
+ * cloudce (options, files, credentials, clouds) raises a {@link CloudceError};
+ * the CE turns it into a DIRAC-style `{OK: false, Message}` at its boundary.
+ */
+
+/** Stable error codes: programs may match on these; messages may change. */
+export const ERROR_CODES = [
+  // configuration
+  "OptionMissing",
+  "OptionInvalid",
+  "UnknownCloudType",
+  "DriverLoadFailed",
+  "InvalidReference",
+  "ExecutableMissing",
+  // contextualisation
+  "TemplateMissing",
+  "TemplateInvalid",
+  "UserDataTooLarge",
+  // credentials
+  "AuthFileMissing",
+  "AuthFileUnreadable",
+  "AuthFileInsecure",
+  "AuthSectionMissing",
+  "AuthKeyMissing",
+  "ProxyMissing",
+  "ProxyInvalid",
+  "ProxyExpired",
+  "TokenMissing",
+  // cloud resources
+  "ImageNotFound",
+  "FlavorNotFound",
+  "NetworkNotFound",
+  "AmbiguousName",
+  "NodeNotFound",
+  // cloud behaviour
+  "AuthFailed",
+  "Forbidden",
+  "QuotaExceeded",
+  "CapacityExceeded",
+  "RateLimited",
+  "Timeout",
+  "CloudUnavailable",
+  "CloudError",
+  "NotSupported",
+  // local operations
+  "LockHeld",
+  "Internal",
+] as const;
+
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+/** Codes whose cause may go away on its own: a retry can succeed. */
+const RETRYABLE_BY_DEFAULT: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
+  "RateLimited",
+  "Timeout",
+  "CloudUnavailable",
+]);
+
+export interface CloudceErrorOptions {
+  /** The driver (cloud type) that raised it, when it comes from a driver. */
+  driver?: string;
+  /** Overrides the code's default retryability. */
+  retryable?: boolean;
+  /** Seconds the cloud asked us to wait before retrying (Retry-After). */
+  retryAfterSeconds?: number;
+  /** HTTP status or cloud-specific code, for diagnostics. */
+  status?: number | string;
+  cause?: unknown;
+}
+
+/**
+ * The one error type of cloudce. Messages are single lines, name the option
+ * or file at fault, and never contain a secret, a proxy or user-data.
+ */
+export class CloudceError extends Error {
+  readonly code: ErrorCode;
+  readonly driver: string | undefined;
+  readonly retryable: boolean;
+  readonly retryAfterSeconds: number | undefined;
+  readonly status: number | string | undefined;
+
+  constructor(code: ErrorCode, message: string, options: CloudceErrorOptions = {}) {
+    super(singleLine(message), options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = "CloudceError";
+    this.code = code;
+    this.driver = options.driver;
+    this.retryable = options.retryable ?? RETRYABLE_BY_DEFAULT.has(code);
+    this.retryAfterSeconds = options.retryAfterSeconds;
+    this.status = options.status;
+  }
+}
+
+export function isCloudceError(err: unknown, code?: ErrorCode): err is CloudceError {
+  return err instanceof CloudceError && (code === undefined || err.code === code);
+}
+
+/**
+ * Wraps anything thrown into a CloudceError. Unknown errors become `Internal`
+ * with their message folded to one line and cut short, because a foreign
+ * error may echo a request body (user-data) back at us.
+ */
+export function toCloudceError(err: unknown, fallback: ErrorCode = "Internal"): CloudceError {
+  if (err instanceof CloudceError) return err;
+  const text = err instanceof Error ? err.message : String(err);
+  return new CloudceError(fallback, truncate(text, 300), { cause: err });
+}
+
+/** Folds a message onto one line: results and logs are line-oriented. */
+export function singleLine(text: string): string {
+  return text.replace(/\s*[\r\n]+\s*/g, " ").trim();
+}
+
+/** Cuts text to `max` characters, marking the cut. */
+export function truncate(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max)}… (${text.length - max} more characters)`;
+}

@@ -1,0 +1,171 @@
+/**
+ * The shared driver conformance suite. Every driver, built in or a user's,
+ * calls {@link testDriver} from its own test file:
+ *
+ *   testDriver({ name: "LOCAL", setup: async () => ({ driver, imageId, … }) });
+ *
+ * It checks the contract in src/drivers/driver.ts, against the real backend
+ * the setup starts (a local state directory, a test-tree cloud server, …).
+ */
+
+import { randomBytes } from "node:crypto";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { NODE_STATES, type CloudDriver, type CloudNode, type NodeState } from "../../src/drivers/driver.js";
+
+export interface ConformanceFixture {
+  readonly driver: CloudDriver;
+  /** An image, flavor and network(s) that exist, by id and by name. */
+  readonly image: { readonly id: string; readonly name: string };
+  readonly flavor: { readonly id: string; readonly name: string };
+  readonly networks: readonly { readonly id: string; readonly name: string }[];
+  /** An id the cloud has never issued, in its id format. */
+  readonly unknownNodeId: string;
+  /** A second driver on the same cloud with other credentials/owner, if the backend allows (optional). */
+  teardown(): Promise<void>;
+}
+
+export interface ConformanceTarget {
+  readonly name: string;
+  setup(): Promise<ConformanceFixture>;
+  /** How long to wait for state changes (ms); simulated clouds are fast. */
+  readonly stateTimeoutMs?: number;
+}
+
+/** Polls until `check` passes or the deadline passes: state changes are asynchronous everywhere. */
+export async function eventually<T>(probe: () => Promise<T>, check: (value: T) => boolean, timeoutMs: number, what: string): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: T = await probe();
+  while (!check(last)) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; last value: ${JSON.stringify(last)}`);
+    await new Promise((r) => setTimeout(r, 50));
+    last = await probe();
+  }
+  return last;
+}
+
+export function testDriver(target: ConformanceTarget): void {
+  describe(`driver conformance: ${target.name}`, () => {
+    let fx: ConformanceFixture;
+    const timeout = target.stateTimeoutMs ?? 20_000;
+    const run = randomBytes(3).toString("hex").toUpperCase();
+    const prefix = `CONF${run}_`;
+    const owner = { "cloudce-ce": `conformance-${run}` };
+    const userData = new Uint8Array(Buffer.from("#cloud-config\nwrite_files: []\n"));
+    const created: CloudNode[] = [];
+
+    const stateOf = async (id: string): Promise<NodeState | "absent"> => (await fx.driver.getNode(id))?.state ?? "absent";
+    const reaches = (id: string, states: readonly (NodeState | "absent")[]) =>
+      eventually(() => stateOf(id), (s) => states.includes(s), timeout, `node ${id} to reach ${states.join("/")}`);
+
+    beforeAll(async () => {
+      fx = await target.setup();
+    }, 120_000);
+
+    afterAll(async () => {
+      if (!fx) return;
+      try {
+        if (created.length > 0) await fx.driver.destroyNodes(created.map((n) => n.id));
+        await fx.driver.close();
+      } finally {
+        await fx.teardown();
+      }
+    }, 120_000);
+
+    it("declares coherent capabilities", () => {
+      const c = fx.driver.capabilities;
+      expect(typeof fx.driver.name).toBe("string");
+      expect(c.userData.maxBytes).toBeGreaterThan(0);
+      expect(["raw", "base64"]).toContain(c.userData.measuredAs);
+      expect(["error", "newest"]).toContain(c.ambiguousImage);
+    });
+
+    for (const kind of ["Images", "Flavors", "Networks"] as const) {
+      it(`lists ${kind.toLowerCase()} by id and by exact name`, async () => {
+        const list = (q?: { id?: string; name?: string }) => fx.driver[`list${kind}`](q);
+        const want = kind === "Images" ? fx.image : kind === "Flavors" ? fx.flavor : fx.networks[0];
+        if (!want) return;
+        const all = await list();
+        expect(all.map((r) => r.id)).toContain(want.id);
+        expect((await list({ id: want.id })).map((r) => r.id)).toEqual([want.id]);
+        expect((await list({ name: want.name })).map((r) => r.id)).toContain(want.id);
+        expect(await list({ name: `no-such-${run}` })).toEqual([]);
+      });
+    }
+
+    it("creates nodes with the given names and metadata", async () => {
+      const names = [0, 1, 2].map((i) => `${prefix}${randomBytes(4).toString("hex").toUpperCase()}${i}`);
+      const result = await fx.driver.createNodes({
+        imageId: fx.image.id,
+        flavorId: fx.flavor.id,
+        networkIds: fx.networks.map((n) => n.id),
+        nodes: names.map((name) => ({ name, userData, metadata: { ...owner, "cloudce-batch": run } })),
+        requestId: `conf-${run}-create`,
+      });
+      created.push(...result.created);
+      expect(result.failed).toEqual([]);
+      expect(result.created).toHaveLength(3);
+      for (const node of result.created) {
+        expect(NODE_STATES).toContain(node.state);
+        expect(node.createdAt).toBeInstanceOf(Date);
+        expect(Math.abs(node.createdAt.getTime() - Date.now())).toBeLessThan(10 * 60_000);
+        expect(node.metadata).toMatchObject(owner);
+      }
+      if (!fx.driver.capabilities.uniformBatch) expect(result.created.map((n) => n.name).sort()).toEqual([...names].sort());
+    }, 60_000);
+
+    it("lists exactly the nodes that match the owner filter and prefix", async () => {
+      const mine = await fx.driver.listNodes({ namePrefix: prefix, metadata: owner });
+      expect(mine.map((n) => n.id).sort()).toEqual(created.map((n) => n.id).sort());
+      const others = await fx.driver.listNodes({ namePrefix: prefix, metadata: { "cloudce-ce": `someone-else-${run}` } });
+      expect(others).toEqual([]);
+      const otherPrefix = await fx.driver.listNodes({ namePrefix: `NOPE${run}_`, metadata: owner });
+      expect(otherPrefix).toEqual([]);
+    });
+
+    it("gets one node, and undefined for an id it never issued", async () => {
+      const first = created[0];
+      expect(first).toBeDefined();
+      const node = await fx.driver.getNode(first!.id);
+      expect(node?.id).toBe(first!.id);
+      expect(node?.name).toBe(first!.name);
+      expect(await fx.driver.getNode(fx.unknownNodeId)).toBeUndefined();
+    });
+
+    it("brings a node to running", async () => {
+      await reaches(created[0]!.id, ["running", "stopped"]);
+    }, 60_000);
+
+    it("stops a node when it can", async () => {
+      if (!fx.driver.capabilities.stop) return;
+      const id = created[1]!.id;
+      await reaches(id, ["running", "stopped"]);
+      const r = await fx.driver.stopNodes([id]);
+      expect(r.failed).toEqual([]);
+      expect(r.done).toEqual([id]);
+      await reaches(id, ["stopped"]);
+    }, 60_000);
+
+    it("gives console output when it can", async () => {
+      if (!fx.driver.capabilities.consoleOutput) return;
+      expect(typeof (await fx.driver.getConsoleOutput(created[0]!.id))).toBe("string");
+    });
+
+    it("reports limits when it can", async () => {
+      if (!fx.driver.capabilities.limits) return;
+      const limits = await fx.driver.getLimits();
+      for (const v of [limits.instances, limits.cores, limits.ramMb]) if (v !== undefined) expect(v).toBeGreaterThanOrEqual(0);
+    });
+
+    it("destroys nodes, and destroying again is still success", async () => {
+      const ids = created.map((n) => n.id);
+      const first = await fx.driver.destroyNodes(ids);
+      expect(first.failed).toEqual([]);
+      expect([...first.done].sort()).toEqual([...ids].sort());
+      for (const id of ids) await reaches(id, ["gone", "absent"]);
+      const again = await fx.driver.destroyNodes([...ids, fx.unknownNodeId]);
+      expect(again.failed).toEqual([]);
+      expect(await fx.driver.listNodes({ namePrefix: prefix, metadata: owner })).toEqual([]);
+      created.length = 0;
+    }, 60_000);
+  });
+}

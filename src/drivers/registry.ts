@@ -1,0 +1,106 @@
+/**
+ * The driver registry: `CloudType` → driver factory. Built-in drivers are
+ * imported only when used (the AWS SDK costs nothing to a LOCAL site). A
+ * user's driver is named by module path and export: `./my-driver.js#MyDriver`,
+ * or DIRAC's dotted `pkg.module.Class` form (→ `pkg/module.js`, export `Class`).
+ */
+
+import { isAbsolute, resolve } from "node:path";
+import { pathToFileURL } from "node:url";
+import { CloudceError } from "../errors.js";
+import { DRIVER_METHODS, type CloudDriver, type DriverConfig, type DriverFactory } from "./driver.js";
+
+type Loader = () => Promise<{ default: DriverFactory }>;
+
+const builtins = new Map<string, Loader>([
+  ["LOCAL", () => import("./local/index.js")],
+  ["OPENSTACK", () => import("./openstack/index.js")],
+  ["EC2", () => import("./ec2/index.js")],
+]);
+
+/** Names of the built-in (and registered) cloud types. */
+export function knownCloudTypes(): string[] {
+  return [...builtins.keys()];
+}
+
+/** Registers a driver under a cloud type, for embedders that ship their own. */
+export function registerDriver(cloudType: string, factory: DriverFactory): void {
+  builtins.set(cloudType.toUpperCase(), async () => ({ default: factory }));
+}
+
+/** Where a user's driver lives: module specifier and export name. */
+export interface DriverLocation {
+  readonly module: string;
+  readonly exportName: string;
+}
+
+/** Parses `path#Export` or `pkg.module.Class`; `undefined` for a plain cloud type name. */
+export function parseDriverLocation(cloudType: string, baseDir: string): DriverLocation | undefined {
+  const hash = cloudType.lastIndexOf("#");
+  if (hash > 0) {
+    const path = cloudType.slice(0, hash);
+    const exportName = cloudType.slice(hash + 1) || "default";
+    return { module: toSpecifier(path, baseDir), exportName };
+  }
+  const parts = cloudType.split(".");
+  if (parts.length >= 2 && parts.every((p) => /^[A-Za-z_][\w-]*$/.test(p))) {
+    const exportName = parts.pop() as string;
+    return { module: toSpecifier(`./${parts.join("/")}.js`, baseDir), exportName };
+  }
+  return undefined;
+}
+
+function toSpecifier(path: string, baseDir: string): string {
+  // Bare names (an npm package) are left to Node's resolution.
+  if (!path.startsWith(".") && !isAbsolute(path)) return path;
+  return pathToFileURL(resolve(baseDir, path)).href;
+}
+
+/** Finds the factory for a cloud type (built in, registered, or a user module). */
+export async function loadDriverFactory(cloudType: string, baseDir: string = process.cwd()): Promise<DriverFactory> {
+  const builtin = builtins.get(cloudType.trim().toUpperCase());
+  if (builtin) return (await builtin()).default;
+  const location = parseDriverLocation(cloudType.trim(), baseDir);
+  if (!location) {
+    throw new CloudceError(
+      "UnknownCloudType",
+      `CloudType: unknown cloud type '${cloudType}'; use one of ${knownCloudTypes().join(", ")} or a driver module as path.js#Export`,
+    );
+  }
+  return importUserFactory(cloudType, location);
+}
+
+async function importUserFactory(cloudType: string, location: DriverLocation): Promise<DriverFactory> {
+  let mod: Record<string, unknown>;
+  try {
+    mod = (await import(location.module)) as Record<string, unknown>;
+  } catch (err) {
+    const why = err instanceof Error ? err.message.split("\n")[0] : String(err);
+    throw new CloudceError("DriverLoadFailed", `CloudType: cannot load driver module '${location.module}' (${why})`, { cause: err });
+  }
+  const factory = mod[location.exportName];
+  if (typeof factory !== "function") {
+    throw new CloudceError(
+      "DriverLoadFailed",
+      `CloudType: driver module '${location.module}' has no function or class export '${location.exportName}' (CloudType = ${cloudType})`,
+    );
+  }
+  return factory as DriverFactory;
+}
+
+/** Builds a driver from a factory and checks it has every method of the contract. */
+export async function instantiateDriver(factory: DriverFactory, config: DriverConfig, label: string): Promise<CloudDriver> {
+  const driver = isClass(factory)
+    ? new (factory as new (c: DriverConfig) => CloudDriver)(config)
+    : await (factory as (c: DriverConfig) => CloudDriver | Promise<CloudDriver>)(config);
+  const missing = DRIVER_METHODS.filter((m) => typeof (driver as unknown as Record<string, unknown>)?.[m] !== "function");
+  if (missing.length > 0 || typeof driver?.capabilities !== "object") {
+    const what = missing.length > 0 ? `lacks ${missing.join(", ")}` : "has no capabilities";
+    throw new CloudceError("DriverLoadFailed", `CloudType: driver '${label}' is not a valid cloudce driver: it ${what}`);
+  }
+  return driver;
+}
+
+function isClass(fn: DriverFactory): boolean {
+  return /^class[\s{]/.test(Function.prototype.toString.call(fn));
+}

@@ -3,4 +3,4 @@
  * The CE depends only on what this file exports.
  */
 export { CredentialStore, type CredentialStoreOptions, defaultAuthFilePath } from "./credential-store.js";
-export { readProxyInfo, type ProxyInfo } from "./proxy-info.js";
+export { readProxyInfo, checkProxyLifetime, type ProxyInfo } from "./proxy-info.js";

@@ -16,3 +16,10 @@ export interface ProxyInfo {
 export function readProxyInfo(_pem: string, _now: Date = new Date()): ProxyInfo {
   throw new CloudceError("ProxyInvalid", "proxy parsing is not implemented yet");
 }
+
+/** Seconds left on the proxy, or ProxyExpired when fewer than `minSeconds` remain. */
+export function checkProxyLifetime(pem: string, minSeconds: number, now: Date = new Date()): number {
+  const left = readProxyInfo(pem, now).secondsLeft;
+  if (left < minSeconds) throw new CloudceError("ProxyExpired", `proxy has ${left} s left, ${minSeconds} s required`);
+  return left;
+}

@@ -35,3 +35,5 @@ export async function loadContextRenderer(templatePath: string): Promise<Context
     render: (input) => compiled({ ...input, stamp: "literal" in input.stamp ? input.stamp.literal : "" }),
   };
 }
+
+export const DEFAULT_TEMPLATE_PATH = new URL("../../templates/default.yaml.hbs", import.meta.url).pathname;

@@ -1,10 +1,211 @@
-// STUB: replaced by the LOCAL driver work.
+/**
+ * LOCAL: a real small cloud on this machine, the embedded default. Each VM
+ * is a detached process group running the program its user-data installs
+ * (see local-boot.ts), in its own directory under a state directory.
+ *
+ * Options (`Driver_*`): `state_dir` (default `$CLOUDCE_HOME/local` or
+ * `~/.cloudce/local`), `boot_seconds` (time spent "booting", default 0),
+ * `max_instances` (project quota, default 50).
+ */
+
+import { randomUUID } from "node:crypto";
+import { mkdir, readFile } from "node:fs/promises";
+import { homedir } from "node:os";
+import { join, resolve } from "node:path";
 import { CloudceError } from "../../errors.js";
-import type { DriverFactory } from "../driver.js";
+import type {
+  BulkResult, CloudDriver, CloudFlavor, CloudLimits, CloudNode, CloudResource, CreateNodesRequest, CreateNodesResult,
+  DriverCapabilities, DriverConfig, DriverFactory, NodeFilter, NodeSpec, ResourceQuery,
+} from "../driver.js";
+import { applyUserData, readEnvFile, reroot, type LocalImage } from "./local-boot.js";
+import { launchVm, signalVm, vmProcessAlive } from "./local-process.js";
+import { LocalStore, type LocalNodeRecord } from "./local-store.js";
 
 export const DRIVER_NAME = "LOCAL";
 
-const factory: DriverFactory = () => {
-  throw new CloudceError("NotSupported", "CloudType: the LOCAL driver is not available yet");
+export interface LocalOptions {
+  readonly state_dir?: string;
+  readonly boot_seconds?: string;
+  readonly max_instances?: string;
+}
+
+const KNOWN_OPTIONS = ["state_dir", "boot_seconds", "max_instances"] as const;
+
+const IMAGES: readonly LocalImage[] = [
+  { id: "local-el9", name: "Local EL9-like (bash)", entrypoint: "/root/run_pilot.sh", envFile: "/etc/cloudce/pilot.env" },
+];
+const FLAVORS: readonly CloudFlavor[] = [
+  { id: "local.small", name: "local.small", vcpus: 1, ramMb: 1024 },
+  { id: "local.medium", name: "local.medium", vcpus: 2, ramMb: 4096 },
+];
+const NETWORKS: readonly CloudResource[] = [{ id: "local-net", name: "loopback" }];
+
+const CAPABILITIES: DriverCapabilities = {
+  uniformBatch: false,
+  consoleOutput: true,
+  stop: true,
+  limits: true,
+  userData: { maxBytes: 65_535, measuredAs: "raw" },
+  ambiguousImage: "error",
 };
+
+/** `Driver_*` options the LOCAL driver does not know (for isValid). */
+export function unknownOptions(options: Readonly<Record<string, string>>): string[] {
+  return Object.keys(options).filter((k) => !(KNOWN_OPTIONS as readonly string[]).includes(k));
+}
+
+function wholeNumber(options: LocalOptions, name: "boot_seconds" | "max_instances", fallback: number): number {
+  const v = options[name];
+  if (v === undefined) return fallback;
+  if (!/^\d+$/.test(v.trim())) throw new CloudceError("OptionInvalid", `Driver_${name}: '${v}' is not a whole number`, { driver: DRIVER_NAME });
+  return Number(v);
+}
+
+class LocalDriver implements CloudDriver {
+  readonly name = DRIVER_NAME;
+  readonly capabilities = CAPABILITIES;
+  private readonly store: LocalStore;
+  private readonly bootSeconds: number;
+  private readonly maxInstances: number;
+
+  constructor(config: DriverConfig) {
+    const options = config.options as LocalOptions;
+    const stateDir = options.state_dir ?? join(process.env["CLOUDCE_HOME"] ?? join(homedir(), ".cloudce"), "local");
+    this.store = new LocalStore(resolve(stateDir));
+    this.bootSeconds = wholeNumber(options, "boot_seconds", 0);
+    this.maxInstances = wholeNumber(options, "max_instances", 50);
+  }
+
+  async listImages(q?: ResourceQuery): Promise<CloudResource[]> {
+    return select(IMAGES, q);
+  }
+  async listFlavors(q?: ResourceQuery): Promise<CloudFlavor[]> {
+    return select(FLAVORS, q);
+  }
+  async listNetworks(q?: ResourceQuery): Promise<CloudResource[]> {
+    return select(NETWORKS, q);
+  }
+
+  async createNodes(request: CreateNodesRequest): Promise<CreateNodesResult> {
+    const image = IMAGES.find((i) => i.id === request.imageId);
+    if (!image) throw new CloudceError("ImageNotFound", `LOCAL: no image with id '${request.imageId}'`, { driver: DRIVER_NAME });
+    if (!FLAVORS.some((f) => f.id === request.flavorId)) {
+      throw new CloudceError("FlavorNotFound", `LOCAL: no flavor with id '${request.flavorId}'`, { driver: DRIVER_NAME });
+    }
+    await this.store.init();
+    const created: CloudNode[] = [];
+    const failed: { target: string; error: Error }[] = [];
+    let room = this.maxInstances - (await this.liveCount());
+    for (const spec of request.nodes) {
+      if (room-- <= 0) {
+        failed.push({ target: spec.name, error: new CloudceError("QuotaExceeded", `LOCAL: instance quota of ${this.maxInstances} reached (Driver_max_instances)`, { driver: DRIVER_NAME }) });
+        continue;
+      }
+      created.push(await this.boot(spec, request, image));
+    }
+    return { created, failed };
+  }
+
+  /** Creates the VM record first, so a crash mid-boot leaves a VM that cleanup can find. */
+  private async boot(spec: NodeSpec, request: CreateNodesRequest, image: LocalImage): Promise<CloudNode> {
+    const id = randomUUID();
+    const base: LocalNodeRecord = {
+      id, name: spec.name, createdAt: new Date().toISOString(), imageId: image.id, flavorId: request.flavorId,
+      networkIds: [...request.networkIds], metadata: { ...spec.metadata }, ...(request.keyName ? { keyName: request.keyName } : {}),
+    };
+    await this.store.save(base);
+    const root = this.store.rootDir(id);
+    try {
+      await mkdir(root, { recursive: true, mode: 0o700 });
+      await applyUserData(spec.userData, root, id);
+      const program = reroot(root, image.entrypoint);
+      await readFile(program).catch(() => {
+        throw new Error(`the user-data installs no ${image.entrypoint}`);
+      });
+      const env = { ...(await readEnvFile(reroot(root, image.envFile), id)), INSTANCE_ID: id };
+      const pid = launchVm({ vmDir: this.store.dir(id), program, env, bootSeconds: this.bootSeconds, consolePath: this.store.consolePath(id) });
+      await this.store.save({ ...base, pid });
+    } catch (err) {
+      await this.store.save({ ...base, bootError: err instanceof Error ? err.message : String(err) });
+    }
+    return (await this.getNode(id))!;
+  }
+
+  async listNodes(filter: NodeFilter): Promise<CloudNode[]> {
+    const records = (await this.store.all()).filter(
+      (r) => r.name.startsWith(filter.namePrefix) && Object.entries(filter.metadata).every(([k, v]) => r.metadata[k] === v),
+    );
+    return Promise.all(records.map((r) => this.toNode(r)));
+  }
+
+  async getNode(id: string): Promise<CloudNode | undefined> {
+    const record = await this.store.load(id);
+    return record ? this.toNode(record) : undefined;
+  }
+
+  async destroyNodes(ids: readonly string[]): Promise<BulkResult> {
+    for (const id of ids) {
+      const record = await this.store.load(id);
+      if (record?.pid !== undefined) signalVm(record.pid, this.store.dir(id), "SIGKILL");
+      await this.store.remove(id);
+    }
+    return { done: [...ids], failed: [] };
+  }
+
+  async stopNodes(ids: readonly string[]): Promise<BulkResult> {
+    const done: string[] = [];
+    const failed: { target: string; error: Error }[] = [];
+    for (const id of ids) {
+      const record = await this.store.load(id);
+      if (!record) {
+        failed.push({ target: id, error: new CloudceError("NodeNotFound", `LOCAL: no VM ${id}`, { driver: DRIVER_NAME }) });
+        continue;
+      }
+      await this.store.markStopRequested(id);
+      if (record.pid !== undefined) signalVm(record.pid, this.store.dir(id), "SIGTERM");
+      done.push(id);
+    }
+    return { done, failed };
+  }
+
+  async getConsoleOutput(id: string): Promise<string> {
+    if (!(await this.store.load(id))) throw new CloudceError("NodeNotFound", `LOCAL: no VM ${id}`, { driver: DRIVER_NAME });
+    return readFile(this.store.consolePath(id), "utf8").catch(() => "");
+  }
+
+  async getLimits(): Promise<CloudLimits> {
+    return { instances: Math.max(0, this.maxInstances - (await this.liveCount())) };
+  }
+
+  async close(): Promise<void> {
+    // Nothing to release: VMs deliberately outlive the driver object.
+  }
+
+  private async liveCount(): Promise<number> {
+    return (await this.store.all()).length;
+  }
+
+  private async toNode(r: LocalNodeRecord): Promise<CloudNode> {
+    const files = await this.store.files(r.id);
+    const alive = r.pid !== undefined && vmProcessAlive(r.pid, this.store.dir(r.id));
+    const [state, cloudState] = localState(r, files, alive);
+    return { id: r.id, name: r.name, state, cloudState, createdAt: new Date(r.createdAt), metadata: r.metadata };
+  }
+}
+
+/** The LOCAL state map: boot error → error; ended → stopped; alive before/after boot → booting/running. */
+function localState(r: LocalNodeRecord, f: Awaited<ReturnType<LocalStore["files"]>>, alive: boolean): [CloudNode["state"], string] {
+  if (r.bootError !== undefined) return ["error", "BOOT_FAILED"];
+  if (f.exitCode !== undefined) return ["stopped", `EXITED(${f.exitCode})`];
+  if (r.pid === undefined) return ["booting", "BUILDING"];
+  if (!alive) return ["stopped", f.stopRequested ? "POWERED_OFF" : "CRASHED"];
+  if (f.stopRequested) return ["stopping", "POWERING_OFF"];
+  return f.started ? ["running", "RUNNING"] : ["booting", "BOOTING"];
+}
+
+function select<T extends CloudResource>(items: readonly T[], q?: ResourceQuery): T[] {
+  return items.filter((i) => (q?.id === undefined || i.id === q.id) && (q?.name === undefined || i.name === q.name));
+}
+
+const factory: DriverFactory = (config) => new LocalDriver(config);
 export default factory;

@@ -1,0 +1,144 @@
+/**
+ * CE options: the string options a site director passes, parsed once into
+ * frozen settings. Every problem is reported at once, naming the option.
+ */
+
+import { defaultAuthFilePath } from "../auth/index.js";
+import { DEFAULT_TEMPLATE_PATH } from "../context/index.js";
+import { CloudceError } from "../errors.js";
+import { DEFAULT_NAME_PREFIX } from "./pilot-reference.js";
+
+export const REQUIRED_OPTIONS = ["CloudType", "Instance_Image", "Instance_Flavor"] as const;
+
+/** Integer options: name → [default, minimum]. */
+const INTEGER_OPTIONS = {
+  Context_MaxLifetime: [1_209_600, 1],
+  MaxTotalJobs: [0, 0],
+  MaxWaitingJobs: [0, 0],
+  Submit_Concurrency: [8, 1],
+  Cloud_RequestTimeout: [30, 1],
+  Resolve_CacheTTL: [600, 0],
+  Cleanup_MinLifetime: [0, 0],
+} as const satisfies Record<string, readonly [number, number]>;
+
+type IntegerOption = keyof typeof INTEGER_OPTIONS;
+
+/** Decimal options: name → [default, minimum]. */
+const NUMBER_OPTIONS = {
+  Cloud_RateLimit: [20, 0],
+} as const satisfies Record<string, readonly [number, number]>;
+
+export interface CeSettings {
+  readonly ceName: string;
+  readonly queue: string;
+  readonly cloudType: string;
+  readonly authFile: string;
+  readonly driverOptions: Readonly<Record<string, string>>;
+  readonly image: string;
+  readonly flavor: string;
+  readonly networks: readonly string[];
+  readonly sshKey: string | undefined;
+  readonly namePrefix: string;
+  readonly templatePath: string;
+  readonly extPackages: readonly string[];
+  /** Seconds after which any VM of this CE is removed, whatever its state. */
+  readonly maxLifetime: number;
+  readonly maxTotalJobs: number;
+  readonly maxWaitingJobs: number;
+  readonly submitConcurrency: number;
+  /** Client-side cloud calls per second (0 = no limit). */
+  readonly rateLimit: number;
+  readonly requestTimeoutMs: number;
+  readonly resolveCacheTtlMs: number;
+  /** Seconds a stopped VM is kept before cleanup may remove it (Coalition-style guard). */
+  readonly cleanupMinLifetime: number;
+  /** Every option as given (read-only, for templates and getDescription). */
+  readonly raw: Readonly<Record<string, string>>;
+}
+
+/** Splits a comma-separated option, dropping blanks. */
+export function splitList(value: string | undefined): string[] {
+  return (value ?? "")
+    .split(",")
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
+}
+
+/** Expands `$VAR` and `${VAR}` from the environment (DIRAC allows them in CloudAuth). */
+export function expandEnv(value: string, env: NodeJS.ProcessEnv = process.env): string {
+  return value.replace(/\$\{(\w+)\}|\$(\w+)/g, (_m, braced: string | undefined, bare: string | undefined) => env[braced ?? bare ?? ""] ?? "");
+}
+
+/** Every problem with the options, one line each (empty when valid). */
+export function checkOptions(raw: Readonly<Record<string, string>>): string[] {
+  const problems: string[] = [];
+  for (const name of REQUIRED_OPTIONS) {
+    if (!raw[name]?.trim()) problems.push(`${name}: mandatory option is missing`);
+  }
+  for (const [name, [, min]] of Object.entries(INTEGER_OPTIONS)) {
+    const v = raw[name];
+    if (v !== undefined && !isInteger(v, min)) problems.push(`${name}: '${v.slice(0, 40)}' is not a whole number >= ${min}`);
+  }
+  for (const [name, [, min]] of Object.entries(NUMBER_OPTIONS)) {
+    const v = raw[name];
+    if (v !== undefined && !(Number.isFinite(Number(v)) && v.trim() !== "" && Number(v) >= min)) {
+      problems.push(`${name}: '${v.slice(0, 40)}' is not a number >= ${min}`);
+    }
+  }
+  for (const name of ["Instance_Image", "Instance_Flavor"] as const) {
+    if (raw[name]?.trim() === "name:") problems.push(`${name}: 'name:' needs a name after it`);
+  }
+  for (const net of splitList(raw["Instance_Networks"])) {
+    if (net === "name:") problems.push("Instance_Networks: 'name:' needs a name after it");
+  }
+  const prefix = raw["Instance_NamePrefix"];
+  if (prefix !== undefined && !/^[A-Za-z][\w-]{0,30}$/.test(prefix)) {
+    problems.push(`Instance_NamePrefix: '${prefix.slice(0, 40)}' must start with a letter and hold only letters, digits, '_' or '-'`);
+  }
+  return problems;
+}
+
+function isInteger(value: string, min: number): boolean {
+  return /^\s*\d+\s*$/.test(value) && Number(value) >= min;
+}
+
+const intOption = (raw: Readonly<Record<string, string>>, name: IntegerOption): number =>
+  raw[name] === undefined ? INTEGER_OPTIONS[name][0] : Number(raw[name]);
+
+/** Parses valid options into settings; throws `OptionMissing`/`OptionInvalid` naming the first problem otherwise. */
+export function parseSettings(ceName: string, raw: Readonly<Record<string, string>>): CeSettings {
+  const problems = checkOptions(raw);
+  if (problems.length > 0) {
+    const code = problems[0]!.includes("missing") ? "OptionMissing" : "OptionInvalid";
+    throw new CloudceError(code, problems.join("; "));
+  }
+  const driverOptions = Object.fromEntries(
+    Object.entries(raw)
+      .filter(([k]) => k.startsWith("Driver_"))
+      .map(([k, v]) => [k.slice("Driver_".length), v]),
+  );
+  const rate = raw["Cloud_RateLimit"];
+  return Object.freeze({
+    ceName,
+    queue: raw["Queue"] ?? raw["QueueName"] ?? "default",
+    cloudType: raw["CloudType"]!.trim(),
+    authFile: expandEnv(raw["CloudAuth"] ?? defaultAuthFilePath()),
+    driverOptions: Object.freeze(driverOptions),
+    image: raw["Instance_Image"]!.trim(),
+    flavor: raw["Instance_Flavor"]!.trim(),
+    networks: Object.freeze(splitList(raw["Instance_Networks"])),
+    sshKey: raw["Instance_SSHKey"]?.trim() || undefined,
+    namePrefix: raw["Instance_NamePrefix"] ?? DEFAULT_NAME_PREFIX,
+    templatePath: raw["Context_Template"] ? expandEnv(raw["Context_Template"]) : DEFAULT_TEMPLATE_PATH,
+    extPackages: Object.freeze(splitList(raw["Context_ExtPackages"])),
+    maxLifetime: intOption(raw, "Context_MaxLifetime"),
+    maxTotalJobs: intOption(raw, "MaxTotalJobs"),
+    maxWaitingJobs: intOption(raw, "MaxWaitingJobs"),
+    submitConcurrency: intOption(raw, "Submit_Concurrency"),
+    rateLimit: rate === undefined ? NUMBER_OPTIONS.Cloud_RateLimit[0] : Number(rate),
+    requestTimeoutMs: intOption(raw, "Cloud_RequestTimeout") * 1000,
+    resolveCacheTtlMs: intOption(raw, "Resolve_CacheTTL") * 1000,
+    cleanupMinLifetime: intOption(raw, "Cleanup_MinLifetime"),
+    raw: Object.freeze({ ...raw }),
+  });
+}

@@ -1,0 +1,72 @@
+/**
+ * A LOCAL VM's "hardware": a detached process group running the image's
+ * program under a small shell wrapper that marks boot, records the exit code
+ * (the VM's power-off) and outlives the CLI that started it.
+ */
+
+import { spawn } from "node:child_process";
+import { closeSync, openSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+
+/**
+ * $1 boot delay, $2 VM directory, $3 program path. `started` marks the end of
+ * boot; `exit-code` is written atomically when the program ends.
+ */
+const WRAPPER = [
+  'sleep "$1"',
+  ': > "$2/started"',
+  'cd "$2/root" || exit 1',
+  'bash "$3"',
+  'echo $? > "$2/exit-code.tmp" && mv "$2/exit-code.tmp" "$2/exit-code"',
+].join("; ");
+
+export interface VmLaunch {
+  readonly vmDir: string;
+  readonly program: string;
+  readonly env: Readonly<Record<string, string>>;
+  readonly bootSeconds: number;
+  readonly consolePath: string;
+}
+
+/** Starts the VM's process group; returns the leader's pid. */
+export function launchVm(launch: VmLaunch): number {
+  const out = openSync(launch.consolePath, "a", 0o600);
+  try {
+    const child = spawn("/bin/sh", ["-c", WRAPPER, "cloudce-local-vm", String(launch.bootSeconds), launch.vmDir, launch.program], {
+      detached: true,
+      stdio: ["ignore", out, out],
+      // The pilot gets only its own environment: never the CE's (which may hold cloud credentials).
+      env: { PATH: "/usr/local/bin:/usr/bin:/bin", HOME: join(launch.vmDir, "root"), LANG: "C.UTF-8", ...launch.env },
+    });
+    child.unref();
+    if (child.pid === undefined) throw new Error("spawn returned no pid");
+    return child.pid;
+  } finally {
+    closeSync(out);
+  }
+}
+
+/** True while the VM's wrapper process lives (checked by its command line, so a reused pid is not mistaken for it). */
+export function vmProcessAlive(pid: number, vmDir: string): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return false;
+  }
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, "utf8").includes(vmDir);
+  } catch {
+    // No /proc (not Linux): trust the signal check.
+    return true;
+  }
+}
+
+/** Signals the VM's whole process group (the pilot's children too). */
+export function signalVm(pid: number, vmDir: string, signal: NodeJS.Signals): void {
+  if (!vmProcessAlive(pid, vmDir)) return;
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    // Already gone between the check and the signal: nothing to do.
+  }
+}

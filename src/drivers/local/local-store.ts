@@ -1,0 +1,112 @@
+/**
+ * The LOCAL cloud's on-disk state: one directory per VM under
+ * `<state_dir>/vms/<id>/`, holding `node.json`, the VM's root file tree,
+ * its console log and, once its program ends, `exit-code`. State lives on
+ * disk so the next CLI invocation sees the same VMs.
+ */
+
+import { mkdir, readFile, readdir, rename, rm, stat, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+
+export interface LocalNodeRecord {
+  readonly id: string;
+  readonly name: string;
+  readonly createdAt: string;
+  readonly imageId: string;
+  readonly flavorId: string;
+  readonly networkIds: readonly string[];
+  readonly keyName?: string;
+  readonly metadata: Readonly<Record<string, string>>;
+  /** The process group leader of the VM's program, once started. */
+  readonly pid?: number;
+  /** Why the VM went to error at boot, if it did. */
+  readonly bootError?: string;
+}
+
+/** Facts read from a VM directory besides node.json. */
+export interface LocalNodeFiles {
+  readonly started: boolean;
+  readonly exitCode: number | undefined;
+  readonly stopRequested: boolean;
+}
+
+export class LocalStore {
+  readonly vmsDir: string;
+
+  constructor(readonly stateDir: string) {
+    this.vmsDir = join(stateDir, "vms");
+  }
+
+  dir(id: string): string {
+    return join(this.vmsDir, id);
+  }
+
+  async init(): Promise<void> {
+    await mkdir(this.vmsDir, { recursive: true, mode: 0o700 });
+  }
+
+  /** Writes node.json atomically: a concurrent reader never sees half a record. */
+  async save(record: LocalNodeRecord): Promise<void> {
+    const dir = this.dir(record.id);
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    const tmp = join(dir, `node.json.${process.pid}.tmp`);
+    await writeFile(tmp, JSON.stringify(record, null, 2));
+    await rename(tmp, join(dir, "node.json"));
+  }
+
+  async load(id: string): Promise<LocalNodeRecord | undefined> {
+    if (!/^[\w-]+$/.test(id)) return undefined;
+    try {
+      return JSON.parse(await readFile(join(this.dir(id), "node.json"), "utf8")) as LocalNodeRecord;
+    } catch {
+      return undefined;
+    }
+  }
+
+  async all(): Promise<LocalNodeRecord[]> {
+    let ids: string[];
+    try {
+      ids = await readdir(this.vmsDir);
+    } catch {
+      return [];
+    }
+    const records = await Promise.all(ids.map((id) => this.load(id)));
+    return records.filter((r): r is LocalNodeRecord => r !== undefined);
+  }
+
+  async files(id: string): Promise<LocalNodeFiles> {
+    const dir = this.dir(id);
+    const [started, exit, stop] = await Promise.all([
+      exists(join(dir, "started")),
+      readFile(join(dir, "exit-code"), "utf8").catch(() => undefined),
+      exists(join(dir, "stop-requested")),
+    ]);
+    const code = exit === undefined ? undefined : Number.parseInt(exit.trim(), 10);
+    return { started, exitCode: code === undefined || Number.isNaN(code) ? undefined : code, stopRequested: stop };
+  }
+
+  async markStopRequested(id: string): Promise<void> {
+    await writeFile(join(this.dir(id), "stop-requested"), new Date().toISOString());
+  }
+
+  async remove(id: string): Promise<void> {
+    await rm(this.dir(id), { recursive: true, force: true });
+  }
+
+  consolePath(id: string): string {
+    return join(this.dir(id), "console.log");
+  }
+
+  rootDir(id: string): string {
+    return join(this.dir(id), "root");
+  }
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await stat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}

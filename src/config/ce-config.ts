@@ -1,0 +1,160 @@
+/**
+ * Effective CE options from a configuration file, with where each came from.
+ *
+ * For a DIRAC CFG file the CE is looked up under
+ * `Resources/Sites/<grid>/<site>/CEs/<ce>` (every grid and site is searched)
+ * and options are layered as DIRAC does for a queue: first
+ * `Resources/Computing/CEDefaults`, then the CE section's own options, then
+ * `CEs/<ce>/Queues/<queue>`; a later layer wins. A flat file is one CE's
+ * options as they stand.
+ */
+
+import { CloudceError } from "../errors.js";
+import { type CfgDocument, type CfgSection, getSection, parseDiracCfg, readTextFile } from "./dirac-cfg.js";
+import { parseFlatConfig } from "./flat-config.js";
+
+export type ConfigFormat = "dirac-cfg" | "flat";
+
+/** Where an effective option was set. */
+export interface OptionOrigin {
+  readonly file: string;
+  /** 1-based line of the assignment that gave the final value. */
+  readonly line: number;
+  /** CFG section path (e.g. `/Resources/Computing/CEDefaults`); empty for a flat file. */
+  readonly section: string;
+}
+
+/** What {@link loadCeOptions} needs. */
+export interface LoadCeOptionsInput {
+  readonly file: string;
+  /** CE name; may be omitted when the file defines exactly one CE (or is flat). */
+  readonly ce?: string;
+  /** Queue name; may be omitted when the CE has at most one queue. */
+  readonly queue?: string;
+}
+
+/** The effective options of one CE/queue. */
+export interface LoadedCeOptions {
+  readonly options: Record<string, string>;
+  readonly origins: Record<string, OptionOrigin>;
+  readonly format: ConfigFormat;
+  /** The CE selected (for a flat file: the `ce` asked for, else its `CE` option, if any). */
+  readonly ce: string | undefined;
+  /** The queue whose options were merged, if any. */
+  readonly queue: string | undefined;
+  /** `<grid>/<site>` holding the CE (DIRAC CFG only). */
+  readonly site: string | undefined;
+}
+
+/** A CE found in a DIRAC CFG document. */
+export interface CeLocation {
+  readonly grid: string;
+  readonly site: string;
+  readonly ce: string;
+  readonly section: CfgSection;
+}
+
+const CE_DEFAULTS_PATH = "Resources/Computing/CEDefaults";
+
+/**
+ * A file is DIRAC CFG when it ends in `.cfg` or has a brace before any `=` on
+ * some line (a section); anything else is read as a flat file.
+ */
+export function detectFormat(text: string, file: string): ConfigFormat {
+  if (file.endsWith(".cfg")) return "dirac-cfg";
+  for (const raw of text.split(/\r?\n/)) {
+    const line = raw.trim();
+    if (line === "" || line.startsWith("#")) continue;
+    const eq = line.search(/\+?=/);
+    if (/[{}]/.test(eq < 0 ? line : line.slice(0, eq))) return "dirac-cfg";
+  }
+  return "flat";
+}
+
+/** Every CE under `Resources/Sites/<grid>/<site>/CEs`, in file order. */
+export function listCes(doc: CfgDocument): CeLocation[] {
+  const found: CeLocation[] = [];
+  const grids = getSection(doc.root, "Resources/Sites")?.sections.values() ?? [];
+  for (const grid of grids) {
+    for (const site of grid.sections.values()) {
+      for (const ce of site.sections.get("CEs")?.sections.values() ?? []) {
+        found.push({ grid: grid.name, site: site.name, ce: ce.name, section: ce });
+      }
+    }
+  }
+  return found;
+}
+
+/** Reads a file (either format) and returns the effective options of a CE/queue. */
+export async function loadCeOptions(input: LoadCeOptionsInput): Promise<LoadedCeOptions> {
+  const text = await readTextFile(input.file);
+  if (detectFormat(text, input.file) === "flat") return fromFlat(text, input);
+  return fromCfg(parseDiracCfg(text, input.file), input);
+}
+
+function fromFlat(text: string, input: LoadCeOptionsInput): LoadedCeOptions {
+  const options: Record<string, string> = {};
+  const origins: Record<string, OptionOrigin> = {};
+  for (const o of parseFlatConfig(text, input.file)) {
+    options[o.name] = o.value;
+    origins[o.name] = { file: input.file, line: o.line, section: "" };
+  }
+  return { options, origins, format: "flat", ce: input.ce ?? options["CE"], queue: input.queue, site: undefined };
+}
+
+/** Layers CEDefaults, the CE and its queue for a parsed CFG document. */
+export function fromCfg(doc: CfgDocument, input: Omit<LoadCeOptionsInput, "file">): LoadedCeOptions {
+  const location = selectCe(doc, input.ce);
+  const queue = selectQueue(doc.file, location, input.queue);
+  const options: Record<string, string> = {};
+  const origins: Record<string, OptionOrigin> = {};
+  const layers = [getSection(doc.root, CE_DEFAULTS_PATH), location.section, queue];
+  for (const layer of layers) {
+    for (const o of layer?.options.values() ?? []) {
+      options[o.name] = o.value;
+      origins[o.name] = { file: doc.file, line: o.appendLines.at(-1) ?? o.line, section: layer!.path };
+    }
+  }
+  return { options, origins, format: "dirac-cfg", ce: location.ce, queue: queue?.name, site: `${location.grid}/${location.site}` };
+}
+
+function selectCe(doc: CfgDocument, ce: string | undefined): CeLocation {
+  const all = listCes(doc);
+  if (all.length === 0) {
+    throw invalid(`${doc.file}: no CE defined under Resources/Sites/<grid>/<site>/CEs; add a CE section there`);
+  }
+  const known = (): string => all.map((c) => `${c.ce} (${c.grid}/${c.site})`).join(", ");
+  if (ce === undefined) {
+    if (all.length === 1) return all[0]!;
+    throw invalid(`${doc.file}: several CEs are defined: ${known()}; choose one with --ce`);
+  }
+  const matches = all.filter((c) => c.ce === ce);
+  if (matches.length === 0) throw invalid(`${doc.file}: CE '${ce}' is not defined under Resources/Sites/*/*/CEs; defined CEs: ${known()}`);
+  if (matches.length > 1) {
+    const where = matches.map((c) => `${c.grid}/${c.site} (line ${c.section.line})`).join(" and ");
+    throw invalid(`${doc.file}: CE '${ce}' is defined at ${where}; a CE name must be unique`);
+  }
+  return matches[0]!;
+}
+
+function selectQueue(file: string, location: CeLocation, queue: string | undefined): CfgSection | undefined {
+  const queues = location.section.sections.get("Queues");
+  const names = [...(queues?.sections.keys() ?? [])];
+  if (queue === undefined) {
+    if (names.length <= 1) return names[0] === undefined ? undefined : queues!.sections.get(names[0]);
+    throw invalid(`${file}: CE '${location.ce}' has several queues: ${names.join(", ")}; choose one with --queue`);
+  }
+  const found = queues?.sections.get(queue);
+  if (found) return found;
+  const known = names.length > 0 ? `its queues: ${names.join(", ")}` : "it has no Queues section";
+  throw invalid(`${file}: queue '${queue}' is not defined for CE '${location.ce}' (line ${location.section.line}); ${known}`);
+}
+
+function invalid(message: string): CloudceError {
+  return new CloudceError("OptionInvalid", message);
+}
+
+/** `file:line [section]`, for `cloudce config` and validation messages. */
+export function formatOrigin(origin: OptionOrigin): string {
+  return origin.section ? `${origin.file}:${origin.line} [${origin.section}]` : `${origin.file}:${origin.line}`;
+}

@@ -1,0 +1,163 @@
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { detectFormat, formatOrigin, loadCeOptions } from "../../src/config/ce-config.js";
+import { isCloudceError } from "../../src/errors.js";
+
+const SITE_CFG = `Resources
+{
+  Computing
+  {
+    CEDefaults
+    {
+      Context_MaxLifetime = 172800
+      MaxTotalJobs = 10
+      Submit_Concurrency = 4
+    }
+  }
+  Sites
+  {
+    LCG
+    {
+      LCG.Alpha.org
+      {
+        CEs
+        {
+          cloud.alpha.org
+          {
+            CloudType = LOCAL
+            Instance_Image = name:pilot
+            Instance_Flavor = name:small
+            MaxTotalJobs = 20
+            Queues
+            {
+              default
+              {
+                MaxWaitingJobs = 5
+              }
+              long
+              {
+                MaxTotalJobs = 3
+                Context_MaxLifetime = 604800
+              }
+            }
+          }
+        }
+      }
+    }
+    CLOUD
+    {
+      CLOUD.Beta.org
+      {
+        CEs
+        {
+          os.beta.org
+          {
+            CloudType = OPENSTACK
+          }
+        }
+      }
+    }
+  }
+}
+`;
+
+let dir = "";
+const file = (name: string): string => join(dir, name);
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), "cloudce-config-"));
+  await writeFile(file("dirac.cfg"), SITE_CFG);
+  await writeFile(file("noext.conf"), SITE_CFG);
+  await writeFile(file("flat.conf"), "# one CE\nCE = flat.example.org\nCloudType = LOCAL\n\nInstance_Image = img\nDriver_url = http://127.0.0.1:1/?a=b\n");
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+async function loadError(input: Parameters<typeof loadCeOptions>[0]): Promise<string> {
+  const err = await loadCeOptions(input).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(isCloudceError(err, "OptionInvalid")).toBe(true);
+  return (err as Error).message;
+}
+
+describe("loadCeOptions with DIRAC CFG", () => {
+  it("layers CEDefaults < CE < queue, and says where each option came from", async () => {
+    const got = await loadCeOptions({ file: file("dirac.cfg"), ce: "cloud.alpha.org", queue: "long" });
+    expect(got).toMatchObject({ format: "dirac-cfg", ce: "cloud.alpha.org", queue: "long", site: "LCG/LCG.Alpha.org" });
+    expect(got.options).toEqual({
+      Context_MaxLifetime: "604800",
+      MaxTotalJobs: "3",
+      Submit_Concurrency: "4",
+      CloudType: "LOCAL",
+      Instance_Image: "name:pilot",
+      Instance_Flavor: "name:small",
+    });
+    const ceSection = "/Resources/Sites/LCG/LCG.Alpha.org/CEs/cloud.alpha.org";
+    expect(got.origins["Submit_Concurrency"]).toEqual({ file: file("dirac.cfg"), line: 9, section: "/Resources/Computing/CEDefaults" });
+    expect(got.origins["CloudType"]).toEqual({ file: file("dirac.cfg"), line: 22, section: ceSection });
+    expect(got.origins["MaxTotalJobs"]).toEqual({ file: file("dirac.cfg"), line: 34, section: `${ceSection}/Queues/long` });
+    expect(formatOrigin(got.origins["MaxTotalJobs"]!)).toBe(`${file("dirac.cfg")}:34 [${ceSection}/Queues/long]`);
+  });
+
+  it("finds a CE in any grid and site, without a queue when it has none", async () => {
+    const got = await loadCeOptions({ file: file("noext.conf"), ce: "os.beta.org" });
+    expect(got).toMatchObject({ format: "dirac-cfg", site: "CLOUD/CLOUD.Beta.org", queue: undefined });
+    expect(got.options["CloudType"]).toBe("OPENSTACK");
+    expect(got.options["MaxTotalJobs"]).toBe("10");
+  });
+
+  it("names what exists when the CE or queue is unknown or ambiguous", async () => {
+    expect(await loadError({ file: file("dirac.cfg"), ce: "nope" })).toContain(
+      "CE 'nope' is not defined under Resources/Sites/*/*/CEs; defined CEs: cloud.alpha.org (LCG/LCG.Alpha.org), os.beta.org (CLOUD/CLOUD.Beta.org)",
+    );
+    expect(await loadError({ file: file("dirac.cfg"), ce: "cloud.alpha.org", queue: "short" })).toContain(
+      "queue 'short' is not defined for CE 'cloud.alpha.org' (line 20); its queues: default, long",
+    );
+    expect(await loadError({ file: file("dirac.cfg"), ce: "cloud.alpha.org" })).toContain("several queues: default, long; choose one with --queue");
+    expect(await loadError({ file: file("dirac.cfg") })).toContain("several CEs are defined");
+    expect(await loadError({ file: file("missing.cfg") })).toContain("missing.cfg: cannot read the configuration file (ENOENT)");
+  });
+
+  it("reports a syntax error with file and line", async () => {
+    await writeFile(file("broken.cfg"), "Resources\n{\n  Sites\n  {\n}\n");
+    expect(await loadError({ file: file("broken.cfg") })).toBe(`${file("broken.cfg")}:1: section 'Resources' is never closed (a '}' is missing)`);
+  });
+});
+
+describe("loadCeOptions with a flat file", () => {
+  it("reads Key = Value lines with their line numbers", async () => {
+    const got = await loadCeOptions({ file: file("flat.conf") });
+    expect(got).toMatchObject({ format: "flat", ce: "flat.example.org" });
+    expect(got.options["Driver_url"]).toBe("http://127.0.0.1:1/?a=b");
+    expect(got.origins["Instance_Image"]).toEqual({ file: file("flat.conf"), line: 5, section: "" });
+  });
+
+  it("rejects duplicates and lines without '='", async () => {
+    await writeFile(file("dup.conf"), "CloudType = LOCAL\nCloudType = EC2\n");
+    expect(await loadError({ file: file("dup.conf") })).toContain("dup.conf:2: CloudType is already set at line 1");
+    await writeFile(file("bad.conf"), "CloudType = LOCAL\njust words\n");
+    expect(await loadError({ file: file("bad.conf") })).toContain("bad.conf:2: 'just words' is not an option");
+  });
+});
+
+describe("detectFormat", () => {
+  it("tells CFG from flat by extension or a brace outside a value", () => {
+    expect(detectFormat("x = 1", "a.cfg")).toBe("dirac-cfg");
+    expect(detectFormat("# {\nA\n{\n}\n", "a.conf")).toBe("dirac-cfg");
+    expect(detectFormat("CloudAuth = ${HOME}/x\n", "a.conf")).toBe("flat");
+  });
+});
+
+describe("etc/dirac.cfg.example", () => {
+  it("loads and layers its Cloud CE", async () => {
+    const example = new URL("../../etc/dirac.cfg.example", import.meta.url).pathname;
+    const got = await loadCeOptions({ file: example, ce: "cloud-local.example.org", queue: "default" });
+    expect(got.options["Context_ExtPackages"]).toBe("htop, strace");
+    expect(got.options).toMatchObject({ CloudType: "LOCAL", Context_MaxLifetime: "172800", MaxWaitingJobs: "5" });
+  });
+});

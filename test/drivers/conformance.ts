@@ -27,6 +27,8 @@ export interface ConformanceFixture {
 export interface ConformanceTarget {
   readonly name: string;
   setup(): Promise<ConformanceFixture>;
+  /** User-data for the created nodes (default: an empty cloud-config); a node must boot to running with it. */
+  readonly userData?: Uint8Array;
   /** How long to wait for state changes (ms); simulated clouds are fast. */
   readonly stateTimeoutMs?: number;
 }
@@ -50,7 +52,7 @@ export function testDriver(target: ConformanceTarget): void {
     const run = randomBytes(3).toString("hex").toUpperCase();
     const prefix = `CONF${run}_`;
     const owner = { "cloudce-ce": `conformance-${run}` };
-    const userData = new Uint8Array(Buffer.from("#cloud-config\nwrite_files: []\n"));
+    const userData = target.userData ?? new Uint8Array(Buffer.from("#cloud-config\nwrite_files: []\n"));
     const created: CloudNode[] = [];
 
     const stateOf = async (id: string): Promise<NodeState | "absent"> => (await fx.driver.getNode(id))?.state ?? "absent";

@@ -1,0 +1,43 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import localFactory from "../../src/drivers/local/index.js";
+import { silentLogger } from "../../src/log.js";
+import type { CloudDriver } from "../../src/drivers/driver.js";
+import { testDriver } from "./conformance.js";
+
+/** A cloud-config installing a program that runs until stopped. */
+const LONG_RUNNING = [
+  "#cloud-config",
+  "write_files:",
+  "  - path: /root/run_pilot.sh",
+  "    permissions: '0755'",
+  "    content: |",
+  "      #!/bin/bash",
+  "      echo booted",
+  "      exec sleep 600",
+].join("\n");
+
+testDriver({
+  name: "LOCAL",
+  userData: new Uint8Array(Buffer.from(LONG_RUNNING)),
+  stateTimeoutMs: 10_000,
+  setup: async () => {
+    const stateDir = await mkdtemp(join(tmpdir(), "cloudce-local-conf-"));
+    const driver = (await localFactory({
+      options: { state_dir: stateDir },
+      credentials: async () => ({ extra: {} }),
+      ceName: "conformance",
+      logger: silentLogger,
+      requestTimeoutMs: 5_000,
+    })) as CloudDriver;
+    return {
+      driver,
+      image: { id: "local-el9", name: "Local EL9-like (bash)" },
+      flavor: { id: "local.small", name: "local.small" },
+      networks: [{ id: "local-net", name: "loopback" }],
+      unknownNodeId: "00000000-0000-4000-8000-000000000000",
+      teardown: () => rm(stateDir, { recursive: true, force: true }),
+    };
+  },
+});

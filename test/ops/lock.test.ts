@@ -1,0 +1,112 @@
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { hostname, tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { acquireLock, lockPathFor, readLockHolder, tryAcquireLock } from "../../src/ops/lock.js";
+import { isCloudceError } from "../../src/errors.js";
+import { type RunningChild, startFixture } from "./child.js";
+
+let dir = "";
+let n = 0;
+const children: RunningChild[] = [];
+const freshPath = (): string => join(dir, `ce-${++n}.lock`);
+
+async function holder(path: string): Promise<RunningChild> {
+  const c = await startFixture("lock-holder", [path]);
+  children.push(c);
+  return c;
+}
+
+/** A pid that no longer exists: a child that already exited. */
+async function deadPid(): Promise<number> {
+  const c = await holder(join(dir, "unused", "x.lock")); // fails to create, exits
+  await c.exited;
+  return c.pid;
+}
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), "cloudce-lock-"));
+});
+afterEach(() => {
+  for (const c of children.splice(0)) if (c.child.exitCode === null && c.child.signalCode === null) c.child.kill("SIGKILL");
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe("acquireLock with real processes", () => {
+  it("refuses a lock held by a live process, naming its pid, and gets it once released", async () => {
+    const path = freshPath();
+    const c = await holder(path);
+    await c.waitFor(/LOCKED/);
+    const err = await acquireLock(path).catch((e: unknown) => e);
+    expect(isCloudceError(err, "LockHeld")).toBe(true);
+    expect((err as Error).message).toContain(`pid ${c.pid} on ${hostname()}`);
+    expect(await tryAcquireLock(path)).toBeUndefined();
+
+    c.child.stdin!.end();
+    await c.waitFor(/RELEASED/);
+    const lock = await acquireLock(path);
+    expect(lock.holder.pid).toBe(process.pid);
+    await lock.release();
+    expect(await readLockHolder(path)).toBeUndefined();
+  });
+
+  it("takes over the lock of a holder killed with SIGKILL", async () => {
+    const path = freshPath();
+    const c = await holder(path);
+    await c.waitFor(/LOCKED/);
+    c.child.kill("SIGKILL");
+    await c.exited;
+    expect((await readLockHolder(path))?.pid).toBe(c.pid); // the dead holder's file is still there
+    const lock = await acquireLock(path);
+    expect((await readLockHolder(path))?.pid).toBe(process.pid);
+    await lock.release();
+  });
+
+  it("is refused to another process while this one holds it", async () => {
+    const path = freshPath();
+    const lock = await acquireLock(path);
+    const c = await holder(path);
+    await c.waitFor(/REFUSED LockHeld/);
+    expect(c.stdout()).toContain(`pid ${process.pid}`);
+    expect((await c.exited).code).toBe(3);
+    await lock.release();
+  });
+
+  it("lets exactly one of several racing processes take over a stale lock", async () => {
+    const path = freshPath();
+    await writeFile(path, JSON.stringify({ pid: await deadPid(), host: hostname(), startedAt: "2026-01-01T00:00:00.000Z" }));
+    const racers = await Promise.all([1, 2, 3, 4].map(() => holder(path)));
+    const outcomes = await Promise.all(racers.map((r) => r.waitFor(/LOCKED|REFUSED/).then((m) => m[0])));
+    expect(outcomes.filter((o) => o === "LOCKED")).toHaveLength(1);
+  });
+});
+
+describe("acquireLock edge cases", () => {
+  it("keeps a young unreadable lock, takes over an old one", async () => {
+    const path = freshPath();
+    await writeFile(path, "");
+    expect(await tryAcquireLock(path)).toBeUndefined();
+    const lock = await acquireLock(path, { unreadableGraceMs: -1 });
+    expect(lock.holder.pid).toBe(process.pid);
+    await lock.release();
+  });
+
+  it("does not delete a lock someone else took over, and release twice is harmless", async () => {
+    const path = freshPath();
+    const lock = await acquireLock(path, { isAlive: () => false });
+    const theirs = JSON.stringify({ pid: 1, host: hostname(), startedAt: new Date().toISOString() });
+    await writeFile(path, theirs);
+    await lock.release();
+    await lock.release();
+    expect(await readFile(path, "utf8")).toBe(theirs);
+  });
+
+  it("never judges a holder on another host stale, and names the CE lock file safely", async () => {
+    const path = freshPath();
+    await writeFile(path, JSON.stringify({ pid: 999_999_999, host: "other-host", startedAt: "2026-01-01T00:00:00.000Z" }));
+    expect(await tryAcquireLock(path, { isAlive: () => false })).toBeUndefined();
+    expect(lockPathFor("/run/cloudce", "ce/1 x")).toBe("/run/cloudce/cloudce-cleanup-ce_1_x.lock");
+  });
+});

@@ -7,9 +7,9 @@
 
 import { readFile } from "node:fs/promises";
 import { CredentialStore, checkProxyLifetime } from "../auth/index.js";
-import { loadContextRenderer, type ContextRenderer } from "../context/index.js";
+import { encodeUserData, loadContextRenderer, newStamp, type ContextRenderer, type UserDataLimit } from "../context/index.js";
 import type { DriverCredentials } from "../drivers/driver.js";
-import { loadDriverFactory } from "../drivers/registry.js";
+import { loadDriverModule } from "../drivers/registry.js";
 import { CloudceError, toCloudceError } from "../errors.js";
 import { createLogger, type Logger } from "../log.js";
 import { registerSecret } from "../secrets.js";
@@ -17,8 +17,8 @@ import { checkOptions, parseSettings, type CeSettings } from "./ce-options.js";
 import { computeAvailable } from "./available.js";
 import { selectForCleanup } from "./cleanup-policy.js";
 import { DriverRuntime } from "./driver-runtime.js";
-import { ownerFilter } from "./ownership.js";
-import { parseReference, parseReferences, toReference } from "./pilot-reference.js";
+import { QUEUE_KEY, ownerFilter } from "./ownership.js";
+import { newVmName, parseReference, parseReferences, toReference } from "./pilot-reference.js";
 import { ResourceResolver } from "./resource-resolver.js";
 import { S_ERROR, S_OK, type CEInfoDict, type CEStatusCounts, type CleanupEntry, type CleanupReport, type PilotStatus, type Result } from "./results.js";
 import { pilotStatus } from "./status-map.js";
@@ -35,6 +35,25 @@ export interface CloudComputingElementOptions {
 
 /** Seconds of proxy lifetime below which a PROXY-authenticated CE refuses to call the cloud. */
 const MIN_PROXY_SECONDS_FOR_CLOUD = 300;
+
+/** One pilot VM as `listPilots` reports it. */
+export interface PilotInfo {
+  readonly ref: string;
+  readonly name: string;
+  readonly status: PilotStatus;
+  readonly cloudState: string;
+  readonly createdAt: string;
+  readonly queue: string;
+  readonly stamp: string;
+}
+
+/** What `renderUserData` returns. */
+export interface RenderedUserData {
+  readonly text: string;
+  readonly encodedBytes: number;
+  readonly compressed: boolean;
+  readonly limit: UserDataLimit;
+}
 
 /** How it went with each pilot of a kill, for callers that need more than OK. */
 export interface KillReport {
@@ -77,19 +96,28 @@ export class CloudComputingElement {
   async isValid(): Promise<Result<null>> {
     const problems = checkOptions(this.params);
     if (problems.length > 0) return S_ERROR(problems.join("; "), "OptionInvalid");
-    const checks: [string, () => Promise<unknown>][] = [
-      ["driver", () => loadDriverFactory(this.params["CloudType"]!, this.baseDir)],
-      ["template", () => this.getRenderer()],
-      ["auth", () => this.ensure().credentials.validate()],
-    ];
-    for (const [, check] of checks) {
+    const attempt = async (check: () => Promise<unknown>): Promise<void> => {
       try {
         await check();
       } catch (err) {
         problems.push(toCloudceError(err).message);
       }
-    }
+    };
+    await attempt(() => this.checkDriver());
+    await attempt(() => this.getRenderer());
     return problems.length === 0 ? S_OK(null) : S_ERROR(problems.join("; "));
+  }
+
+  /** The driver builds from its options, knows all of them, and has the credentials it needs. */
+  private async checkDriver(): Promise<void> {
+    const { settings, runtime, credentials } = this.ensure();
+    const mod = await loadDriverModule(settings.cloudType, this.baseDir);
+    const unknown = mod.unknownOptions?.(settings.driverOptions) ?? [];
+    if (unknown.length > 0) {
+      throw new CloudceError("OptionInvalid", `unknown option${unknown.length > 1 ? "s" : ""} for the ${settings.cloudType} driver: ${unknown.map((u) => `Driver_${u}`).join(", ")}`);
+    }
+    const driver = await runtime.get();
+    if (driver.capabilities.requiresCredentials !== false) await credentials.validate();
   }
 
   /** Starts `numberOfJobs` pilot VMs running the executable; `PilotStampDict` is keyed by pilot reference. */
@@ -114,6 +142,25 @@ export class CloudComputingElement {
     });
   }
 
+  /**
+   * The user-data one pilot would get (for `cloudce render` and debugging), and
+   * its encoded size against the driver's limit. Never logged.
+   */
+  async renderUserData(executableFile: string): Promise<Result<RenderedUserData>> {
+    return this.guard(async () => {
+      const { settings, runtime } = this.ensure();
+      const executable = await readExecutable(executableFile);
+      const renderer = await this.getRenderer();
+      const limit = (await runtime.get()).capabilities.userData;
+      const text = renderer.render({
+        executable, stamp: { literal: newStamp() }, ceName: this.ceName, queue: settings.queue,
+        vmName: newVmName(settings.namePrefix), extPackages: settings.extPackages, options: settings.raw,
+      });
+      const encoded = encodeUserData(text, limit);
+      return S_OK({ text, encodedBytes: encoded.byteLength, compressed: encoded.byteLength !== Buffer.byteLength(text), limit });
+    });
+  }
+
   /** Pilot reference → DIRAC status, from one listing of this CE's VMs. */
   async getJobStatus(refs: readonly string[]): Promise<Result<Record<string, PilotStatus>>> {
     return this.guard(async () => {
@@ -128,6 +175,20 @@ export class CloudComputingElement {
         return S_OK(Object.fromEntries(refs.map((r) => [r, "Unknown" as PilotStatus])));
       }
       return S_OK(Object.fromEntries([...ids].map(([ref, id]) => [ref, pilotStatus(byId.get(id))])));
+    });
+  }
+
+  /** This CE's pilot VMs as the cloud lists them now (for operators: `cloudce status --all`). */
+  async listPilots(): Promise<Result<PilotInfo[]>> {
+    return this.guard(async () => {
+      const { settings, runtime } = this.ensure();
+      const nodes = await runtime.listOwn(ownerFilter(settings));
+      return S_OK(
+        nodes.map((n) => ({
+          ref: toReference(n.id), name: n.name, status: pilotStatus(n), cloudState: n.cloudState,
+          createdAt: n.createdAt.toISOString(), queue: n.metadata[QUEUE_KEY] ?? "", stamp: n.metadata["cloudce-stamp"] ?? "",
+        })),
+      );
     });
   }
 

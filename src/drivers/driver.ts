@@ -114,6 +114,8 @@ export interface DriverCapabilities {
   readonly userData: { readonly maxBytes: number; readonly measuredAs: "raw" | "base64" };
   /** When a `name:` image matches several images: fail, or take the newest. */
   readonly ambiguousImage: "error" | "newest";
+  /** False for a cloud that needs no auth file (LOCAL); default true. */
+  readonly requiresCredentials?: boolean;
 }
 
 /** Credentials as the auth file (and PROXY/TOKEN) resolve them. Never logged. */

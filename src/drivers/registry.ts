@@ -10,7 +10,13 @@ import { pathToFileURL } from "node:url";
 import { CloudceError } from "../errors.js";
 import { DRIVER_METHODS, type CloudDriver, type DriverConfig, type DriverFactory } from "./driver.js";
 
-type Loader = () => Promise<{ default: DriverFactory }>;
+/** A driver module: the factory, and optionally a check naming `Driver_*` options it does not know. */
+export interface DriverModule {
+  readonly default: DriverFactory;
+  readonly unknownOptions?: (options: Readonly<Record<string, string>>) => string[];
+}
+
+type Loader = () => Promise<DriverModule>;
 
 const builtins = new Map<string, Loader>([
   ["LOCAL", () => import("./local/index.js")],
@@ -58,8 +64,13 @@ function toSpecifier(path: string, baseDir: string): string {
 
 /** Finds the factory for a cloud type (built in, registered, or a user module). */
 export async function loadDriverFactory(cloudType: string, baseDir: string = process.cwd()): Promise<DriverFactory> {
+  return (await loadDriverModule(cloudType, baseDir)).default;
+}
+
+/** The driver module for a cloud type: built in, registered, or a user module (its named export as the factory). */
+export async function loadDriverModule(cloudType: string, baseDir: string = process.cwd()): Promise<DriverModule> {
   const builtin = builtins.get(cloudType.trim().toUpperCase());
-  if (builtin) return (await builtin()).default;
+  if (builtin) return builtin();
   const location = parseDriverLocation(cloudType.trim(), baseDir);
   if (!location) {
     throw new CloudceError(
@@ -67,7 +78,7 @@ export async function loadDriverFactory(cloudType: string, baseDir: string = pro
       `CloudType: unknown cloud type '${cloudType}'; use one of ${knownCloudTypes().join(", ")} or a driver module as path.js#Export`,
     );
   }
-  return importUserFactory(cloudType, location);
+  return { default: await importUserFactory(cloudType, location) };
 }
 
 async function importUserFactory(cloudType: string, location: DriverLocation): Promise<DriverFactory> {

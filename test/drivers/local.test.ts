@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import localFactory from "../../src/drivers/local/index.js";
 import { silentLogger } from "../../src/log.js";
-import type { CloudDriver } from "../../src/drivers/driver.js";
+import { instantiateDriver } from "../../src/drivers/registry.js";
 import { testDriver } from "./conformance.js";
 
 /** A cloud-config installing a program that runs until stopped. */
@@ -24,17 +24,17 @@ testDriver({
   stateTimeoutMs: 10_000,
   setup: async () => {
     const stateDir = await mkdtemp(join(tmpdir(), "cloudce-local-conf-"));
-    const driver = (await localFactory({
+    const driver = await instantiateDriver(localFactory, {
       options: { state_dir: stateDir },
       credentials: async () => ({ extra: {} }),
       ceName: "conformance",
       logger: silentLogger,
       requestTimeoutMs: 5_000,
-    })) as CloudDriver;
+    }, "LOCAL");
     return {
       driver,
-      image: { id: "local-el9", name: "Local EL9-like (bash)" },
-      flavor: { id: "local.small", name: "local.small" },
+      image: { id: "local-el9", name: "el9-pilot" },
+      flavor: { id: "local.small", name: "small" },
       networks: [{ id: "local-net", name: "loopback" }],
       unknownNodeId: "00000000-0000-4000-8000-000000000000",
       teardown: () => rm(stateDir, { recursive: true, force: true }),

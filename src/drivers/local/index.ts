@@ -32,11 +32,11 @@ export interface LocalOptions {
 const KNOWN_OPTIONS = ["state_dir", "boot_seconds", "max_instances"] as const;
 
 const IMAGES: readonly LocalImage[] = [
-  { id: "local-el9", name: "Local EL9-like (bash)", entrypoint: "/root/run_pilot.sh", envFile: "/etc/cloudce/pilot.env" },
+  { id: "local-el9", name: "el9-pilot", entrypoint: "/root/run_pilot.sh", envFile: "/etc/cloudce/pilot.env" },
 ];
 const FLAVORS: readonly CloudFlavor[] = [
-  { id: "local.small", name: "local.small", vcpus: 1, ramMb: 1024 },
-  { id: "local.medium", name: "local.medium", vcpus: 2, ramMb: 4096 },
+  { id: "local.small", name: "small", vcpus: 1, ramMb: 1024 },
+  { id: "local.medium", name: "medium", vcpus: 2, ramMb: 4096 },
 ];
 const NETWORKS: readonly CloudResource[] = [{ id: "local-net", name: "loopback" }];
 
@@ -47,6 +47,7 @@ const CAPABILITIES: DriverCapabilities = {
   limits: true,
   userData: { maxBytes: 65_535, measuredAs: "raw" },
   ambiguousImage: "error",
+  requiresCredentials: false,
 };
 
 /** `Driver_*` options the LOCAL driver does not know (for isValid). */

@@ -1,0 +1,24 @@
+export const USAGE = `Usage: cloudce <command> [options]
+
+Commands:
+  submit -n N --executable FILE   start N pilot VMs running FILE
+  status [REF...] | --all         pilot status (all of this CE's VMs when no REF)
+  kill REF...                     destroy pilot VMs
+  cleanup                         remove stopped, failed and over-age VMs of this CE
+  output REF                      a pilot VM's console output
+  render --executable FILE        print the user-data one pilot would get
+  validate                        check options, driver, template and auth file
+  config                          print the effective options and where each came from
+  demo                            submit, watch, inspect and clean up a few pilots
+
+Options:
+  -c, --config FILE   CE configuration: flat Key = Value or DIRAC CFG (default etc/local.conf, or $CLOUDCE_CONFIG)
+      --ce NAME       the CE to use (DIRAC CFG files may define several)
+  -q, --queue NAME    the queue whose options override the CE's
+      --json          machine-readable output
+      --log-level L   debug, info, warn (default), error, silent
+  -n, --number N      pilots to submit
+  -e, --executable F  pilot executable
+      --proxy FILE    proxy PEM for CEs whose auth file says secret = PROXY
+  -h, --help          this help
+`;

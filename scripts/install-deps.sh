@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Installs what cloudce's tests need on a fresh Debian machine with Node 20:
+# the npm packages, and the Debian packages the tests drive for real.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# cloud-init: the real consumer of our user-data (schema + UserDataProcessor);
+# librsvg2-bin: renders the report's SVG timeline; openssl: checks test proxy chains.
+declare -A wanted=([cloud-init]=cloud-init [rsvg-convert]=librsvg2-bin [openssl]=openssl)
+missing=()
+for cmd in "${!wanted[@]}"; do
+  command -v "$cmd" >/dev/null 2>&1 || missing+=("${wanted[$cmd]}")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "install-deps: need root to apt-get install ${missing[*]} (or install them yourself)" >&2
+    exit 1
+  fi
+  echo "install-deps: apt-get install ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+if [ -f package-lock.json ]; then npm ci --no-audit --no-fund; else npm install --no-audit --no-fund; fi

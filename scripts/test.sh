@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# The whole test suite, from a fresh Debian machine: installs what the tests
+# need, type-checks, builds, runs the unit/integration suite, then the suite
+# against a real OpenStack (skipped with CLOUDCE_SKIP_LAB=1).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bash scripts/install-deps.sh
+npm run typecheck
+npm run build
+npm test
+
+if [ "${CLOUDCE_SKIP_LAB:-0}" != 1 ] && node -e 'process.exit(require("./package.json").scripts["test:openstack-lab"] ? 0 : 1)'; then
+  npm run test:openstack-lab
+fi

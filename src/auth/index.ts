@@ -4,3 +4,4 @@
  */
 export { CredentialStore, type CredentialStoreOptions, defaultAuthFilePath } from "./credential-store.js";
 export { readProxyInfo, checkProxyLifetime, type ProxyInfo } from "./proxy-info.js";
+export { splitPem, type PemBlock } from "./pem.js";

@@ -1,0 +1,174 @@
+/**
+ * An in-memory cloud: the smallest complete driver, as an example for users
+ * writing their own, and a test double with fault injection for the CE's
+ * tests. It passes the shared conformance suite like every other driver.
+ */
+
+import { randomUUID } from "node:crypto";
+import { CloudceError } from "../errors.js";
+import type {
+  BulkResult, CloudDriver, CloudFlavor, CloudLimits, CloudNode, CloudResource, CreateNodesRequest, CreateNodesResult,
+  DriverCapabilities, NodeFilter, NodeState, ResourceQuery,
+} from "../drivers/driver.js";
+
+export interface MemoryCloudOptions {
+  readonly images?: readonly CloudResource[];
+  readonly flavors?: readonly CloudFlavor[];
+  readonly networks?: readonly CloudResource[];
+  readonly capabilities?: Partial<DriverCapabilities>;
+  /** Remaining instance quota (undefined: unlimited). */
+  readonly instanceQuota?: number;
+  /** Booting nodes are running by the next read (default true); false leaves states to `setState`. */
+  readonly autoBoot?: boolean;
+}
+
+/** Faults a test can switch on; each applies to every later call until reset. */
+export interface MemoryFaults {
+  /** Node names whose creation fails with this error. */
+  createFailure?: (name: string) => Error | undefined;
+  listFailure?: Error;
+  destroyFailure?: (id: string) => Error | undefined;
+}
+
+/** The cloud's state, shared by every driver object made on it (like a real project). */
+export class MemoryCloud {
+  readonly nodes = new Map<string, { node: CloudNode; userData: Uint8Array }>();
+  readonly calls: Record<string, number> = {};
+  faults: MemoryFaults = {};
+  constructor(readonly options: MemoryCloudOptions = {}) {}
+
+  count(method: string): void {
+    this.calls[method] = (this.calls[method] ?? 0) + 1;
+  }
+
+  /** Moves a node to a state, as the cloud would on its own (boot, power-off, failure). */
+  setState(id: string, state: NodeState, extra: Partial<CloudNode> = {}): void {
+    const entry = this.nodes.get(id);
+    if (!entry) throw new Error(`no node ${id}`);
+    entry.node = { ...entry.node, state, cloudState: state.toUpperCase(), ...extra };
+  }
+
+  driver(): CloudDriver {
+    return new MemoryDriver(this);
+  }
+
+  /** Completes the boot of every booting node, when auto-boot is on (a read is the cloud's clock). */
+  tick(): void {
+    if (this.options.autoBoot === false) return;
+    for (const [id, e] of this.nodes) if (e.node.state === "booting") this.setState(id, "running");
+  }
+}
+
+const DEFAULT_CAPABILITIES: DriverCapabilities = {
+  uniformBatch: false,
+  consoleOutput: true,
+  stop: true,
+  limits: true,
+  userData: { maxBytes: 16_384, measuredAs: "raw" },
+  ambiguousImage: "error",
+  requiresCredentials: false,
+};
+
+class MemoryDriver implements CloudDriver {
+  readonly name = "MEMORY";
+  readonly capabilities: DriverCapabilities;
+
+  constructor(private readonly cloud: MemoryCloud) {
+    this.capabilities = { ...DEFAULT_CAPABILITIES, ...cloud.options.capabilities };
+  }
+
+  async listImages(q?: ResourceQuery): Promise<CloudResource[]> {
+    this.cloud.count("listImages");
+    return select(this.cloud.options.images ?? [{ id: "img-1", name: "pilot-image" }], q);
+  }
+  async listFlavors(q?: ResourceQuery): Promise<CloudFlavor[]> {
+    this.cloud.count("listFlavors");
+    return select(this.cloud.options.flavors ?? [{ id: "flv-1", name: "small", vcpus: 2, ramMb: 4096 }], q);
+  }
+  async listNetworks(q?: ResourceQuery): Promise<CloudResource[]> {
+    this.cloud.count("listNetworks");
+    return select(this.cloud.options.networks ?? [{ id: "net-1", name: "private" }], q);
+  }
+
+  async createNodes(request: CreateNodesRequest): Promise<CreateNodesResult> {
+    this.cloud.count("createNodes");
+    const created: CloudNode[] = [];
+    const failed: { target: string; error: Error }[] = [];
+    for (const spec of request.nodes) {
+      const fault = this.cloud.faults.createFailure?.(spec.name) ?? this.quotaFault();
+      if (fault) {
+        failed.push({ target: spec.name, error: fault });
+        continue;
+      }
+      const node: CloudNode = { id: randomUUID(), name: spec.name, state: "booting", cloudState: "BUILD", createdAt: new Date(), metadata: { ...spec.metadata } };
+      this.cloud.nodes.set(node.id, { node, userData: spec.userData });
+      created.push(node);
+    }
+    return { created, failed };
+  }
+
+  private quotaFault(): Error | undefined {
+    const quota = this.cloud.options.instanceQuota;
+    if (quota === undefined || this.cloud.nodes.size < quota) return undefined;
+    return new CloudceError("QuotaExceeded", `MEMORY: instance quota of ${quota} reached`, { driver: this.name });
+  }
+
+  async listNodes(filter: NodeFilter): Promise<CloudNode[]> {
+    this.cloud.count("listNodes");
+    if (this.cloud.faults.listFailure) throw this.cloud.faults.listFailure;
+    const nodes = [...this.cloud.nodes.values()]
+      .map((e) => e.node)
+      .filter((n) => n.name.startsWith(filter.namePrefix) && Object.entries(filter.metadata).every(([k, v]) => n.metadata[k] === v));
+    this.cloud.tick();
+    return nodes;
+  }
+
+  async getNode(id: string): Promise<CloudNode | undefined> {
+    this.cloud.count("getNode");
+    const node = this.cloud.nodes.get(id)?.node;
+    this.cloud.tick();
+    return node;
+  }
+
+  async destroyNodes(ids: readonly string[]): Promise<BulkResult> {
+    this.cloud.count("destroyNodes");
+    const done: string[] = [];
+    const failed: { target: string; error: Error }[] = [];
+    for (const id of ids) {
+      const fault = this.cloud.faults.destroyFailure?.(id);
+      if (fault) failed.push({ target: id, error: fault });
+      else {
+        this.cloud.nodes.delete(id);
+        done.push(id);
+      }
+    }
+    return { done, failed };
+  }
+
+  async stopNodes(ids: readonly string[]): Promise<BulkResult> {
+    this.cloud.count("stopNodes");
+    const done = ids.filter((id) => this.cloud.nodes.has(id));
+    for (const id of done) this.cloud.setState(id, "stopped");
+    const failed = ids.filter((id) => !this.cloud.nodes.has(id)).map((id) => ({ target: id, error: new CloudceError("NodeNotFound", `MEMORY: no node ${id}`) }));
+    return { done, failed };
+  }
+
+  async getConsoleOutput(id: string): Promise<string> {
+    this.cloud.count("getConsoleOutput");
+    const entry = this.cloud.nodes.get(id);
+    if (!entry) throw new CloudceError("NodeNotFound", `MEMORY: no node ${id}`);
+    return `console of ${entry.node.name}\n`;
+  }
+
+  async getLimits(): Promise<CloudLimits> {
+    this.cloud.count("getLimits");
+    const quota = this.cloud.options.instanceQuota;
+    return quota === undefined ? {} : { instances: Math.max(0, quota - this.cloud.nodes.size) };
+  }
+
+  async close(): Promise<void> {}
+}
+
+function select<T extends CloudResource>(items: readonly T[], q?: ResourceQuery): T[] {
+  return items.filter((i) => (q?.id === undefined || i.id === q.id) && (q?.name === undefined || i.name === q.name));
+}

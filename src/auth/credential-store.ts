@@ -1,64 +1,143 @@
-// STUB: replaced by the credentials work (issue 4).
-import { readFile } from "node:fs/promises";
+/**
+ * Credentials for one CE: the auth file section, plus the proxy or token the
+ * site director hands over. Secrets never sit in CE options, logs or errors.
+ */
+
 import { join } from "node:path";
-import ini from "ini";
 import { CloudceError } from "../errors.js";
 import type { DriverCredentials } from "../drivers/driver.js";
 import type { Logger } from "../log.js";
+import { registerSecret } from "../secrets.js";
+import { readAuthSection, type AuthSection } from "./auth-file.js";
+import { expandPath } from "./expand-path.js";
+import { PrivateProxyFile } from "./proxy-file.js";
 
 export interface CredentialStoreOptions {
-  /** Path of the ini auth file (environment variables already expanded or not: the store expands them). */
+  /** Path of the ini auth file; `$VAR` and `${VAR}` are expanded. */
   readonly authFile: string;
   /** The CE name: the section to look for before `[DEFAULT]`. */
   readonly section: string;
   readonly logger: Logger;
 }
 
-export function defaultAuthFilePath(): string {
-  return join(process.env["CLOUDCE_HOME"] ?? "/etc/cloudce", "cloud.auth");
+/** `secret = PROXY`: the secret is the path of a file holding the site director's proxy. */
+export const PROXY_SECRET = "PROXY";
+/** `secret = TOKEN`: the secret is the bearer token given to setToken. */
+export const TOKEN_SECRET = "TOKEN";
+/** Section keys that identify a credential by themselves, so `key` (a user name) is not needed. */
+export const KEYLESS_ID_KEYS: readonly string[] = ["application_credential_id"];
+/** Extra keys whose values are secrets too (e.g. `application_credential_secret`). */
+const SECRET_KEY_PATTERN = /secret|password|passwd|token|passphrase|private/i;
+
+/**
+ * The default auth file: `$CLOUDCE_HOME/etc/cloud.auth` (the layout of
+ * DIRAC's `(rootPath)/etc/cloud.auth`), else `/etc/cloudce/cloud.auth`.
+ */
+export function defaultAuthFilePath(env: NodeJS.ProcessEnv = process.env): string {
+  const home = env["CLOUDCE_HOME"];
+  return home ? join(home, "etc", "cloud.auth") : "/etc/cloudce/cloud.auth";
 }
 
 /** Resolves the auth file's key/secret (and PROXY/TOKEN) for one CE. */
 export class CredentialStore {
   private proxyPem: string | undefined;
   private token: string | undefined;
-  constructor(private readonly options: CredentialStoreOptions) {}
+  private readonly proxyFile = new PrivateProxyFile();
+  private readonly logger: Logger;
+  /** The section last used, so its choice is logged when it changes, not on every resolve. */
+  private lastSection: string | undefined;
 
-  /** Keeps the proxy the site director set (written to a private file only when the auth file says PROXY). */
-  async setProxy(pem: string): Promise<void> {
-    this.proxyPem = pem;
+  constructor(private readonly options: CredentialStoreOptions) {
+    this.logger = options.logger;
   }
 
+  /**
+   * Keeps the proxy the site director set. It is written to the private file
+   * when the section says PROXY (at the next resolve), and rewritten here at
+   * once when a file already exists and the proxy changed.
+   */
+  async setProxy(pem: string): Promise<void> {
+    registerSecret(pem);
+    registerSecret(pem.trim());
+    this.proxyPem = pem;
+    if (this.proxyFile.path !== undefined && pem !== "") await this.proxyFile.write(pem);
+  }
+
+  /** Keeps the bearer token for `secret = TOKEN`. */
   setToken(token: string): void {
+    registerSecret(token);
     this.token = token;
   }
 
   /** True when the auth section's secret is PROXY (the CE then checks the proxy before cloud calls). */
   async usesProxy(): Promise<boolean> {
-    return (await this.resolve()).proxyPath !== undefined;
+    return (await this.section()).values["secret"] === PROXY_SECRET;
   }
 
+  /**
+   * The credentials for the driver. Reads the auth file on every call, so a
+   * rotated password is picked up without a restart.
+   */
   async resolve(): Promise<DriverCredentials> {
-    let text: string;
-    try {
-      text = await readFile(this.options.authFile, "utf8");
-    } catch {
-      throw new CloudceError("AuthFileMissing", `CloudAuth: auth file ${this.options.authFile} not found`);
+    const section = await this.section();
+    const { key, secret, ...rest } = section.values;
+    const extra = Object.freeze({ ...rest });
+    const base = { ...(key ? { key } : {}), extra };
+    if (secret === PROXY_SECRET) {
+      if (!this.proxyPem) {
+        throw new CloudceError("ProxyMissing", `CloudAuth: ${where(section)} says secret = PROXY but no proxy was set; the site director must call setProxy first`);
+      }
+      const proxyPath = await this.proxyFile.write(this.proxyPem);
+      this.logger.debug(`CloudAuth: proxy available to the driver at ${proxyPath}`);
+      return { ...base, secret: proxyPath, proxyPath };
     }
-    const doc = ini.parse(text) as Record<string, Record<string, string> | string>;
-    const section = (doc[this.options.section] ?? doc["DEFAULT"]) as Record<string, string> | undefined;
-    if (!section) throw new CloudceError("AuthSectionMissing", `CloudAuth: ${this.options.authFile} has neither [${this.options.section}] nor [DEFAULT]`);
-    const { key, secret, ...extra } = section;
-    return { ...(key ? { key } : {}), ...(secret ? { secret } : {}), ...(this.token ? { token: this.token } : {}), extra };
+    if (secret === TOKEN_SECRET) {
+      if (!this.token) {
+        throw new CloudceError("TokenMissing", `CloudAuth: ${where(section)} says secret = TOKEN but no token was set; the site director must call setToken first`);
+      }
+      return { ...base, secret: this.token, token: this.token };
+    }
+    return { ...base, secret: secret! };
   }
 
-  /** Checks the auth file without returning secrets. */
+  /** Checks the auth file and section without returning secrets (a proxy or token may still be set later). */
   async validate(): Promise<void> {
-    await this.resolve();
+    await this.section();
   }
 
-  /** Removes the private proxy file, if any. */
+  /** Removes the private proxy file, if any, and forgets the proxy and token. */
   async close(): Promise<void> {
     this.proxyPem = undefined;
+    this.token = undefined;
+    await this.proxyFile.remove();
   }
+
+  /** Reads and checks the section: a secret always, a key unless the method needs none. */
+  private async section(): Promise<AuthSection> {
+    const file = expandPath(this.options.authFile, "CloudAuth");
+    const section = await readAuthSection(file, this.options.section, this.logger);
+    const { key, secret } = section.values;
+    if (!secret) {
+      throw new CloudceError("AuthKeyMissing", `CloudAuth: ${where(section)} has no secret (or an empty one); set secret = <password>, PROXY or TOKEN`);
+    }
+    const keyless = secret === PROXY_SECRET || secret === TOKEN_SECRET || KEYLESS_ID_KEYS.some((k) => section.values[k]);
+    if (!key && !keyless) {
+      throw new CloudceError("AuthKeyMissing", `CloudAuth: ${where(section)} has no key (or an empty one); set key = <user name or access key>`);
+    }
+    if (secret !== PROXY_SECRET && secret !== TOKEN_SECRET) registerSecret(secret);
+    if (this.lastSection !== where(section)) {
+      this.lastSection = where(section);
+      this.logger.info(`CloudAuth: using ${where(section)} (secret kind: ${secretKind(secret)})`);
+    }
+    for (const [k, v] of Object.entries(section.values)) if (SECRET_KEY_PATTERN.test(k)) registerSecret(v);
+    return section;
+  }
+}
+
+function secretKind(secret: string): string {
+  return secret === PROXY_SECRET ? "PROXY" : secret === TOKEN_SECRET ? "TOKEN" : "static";
+}
+
+function where(section: AuthSection): string {
+  return `section [${section.name}] of ${section.file}`;
 }

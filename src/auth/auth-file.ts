@@ -1,0 +1,132 @@
+/**
+ * The ini auth file: which section applies to a CE, and its keys. The file
+ * holds cloud secrets, so it must be private to the service user; every error
+ * names the file and the section, never a value.
+ */
+
+import { open, type FileHandle } from "node:fs/promises";
+import ini from "ini";
+import { CloudceError } from "../errors.js";
+import type { Logger } from "../log.js";
+
+/** One section of the auth file, keys lower-cased, values unquoted. */
+export interface AuthSection {
+  readonly file: string;
+  /** The section used: the CE name, or `DEFAULT`. */
+  readonly name: string;
+  readonly values: Readonly<Record<string, string>>;
+}
+
+/** Files already warned about for group access: the warning is once per process, not per call. */
+const warnedGroupReadable = new Set<string>();
+
+/** Reads `file` and returns the section named `ceName`, else `[DEFAULT]`. */
+export async function readAuthSection(file: string, ceName: string, logger: Logger): Promise<AuthSection> {
+  const text = await readPrivateFile(file, logger);
+  const doc = parseAuthText(text, file, logger);
+  const name = Object.hasOwn(doc, ceName) ? ceName : Object.hasOwn(doc, "DEFAULT") ? "DEFAULT" : undefined;
+  if (name === undefined) {
+    throw new CloudceError("AuthSectionMissing", `CloudAuth: ${file} has neither a [${ceName}] nor a [DEFAULT] section; add one with key and secret`);
+  }
+  return { file, name, values: doc[name]! };
+}
+
+/**
+ * Opens first and checks the mode on the open handle, so the file checked is
+ * the file read (no swap between a stat and a read).
+ */
+async function readPrivateFile(file: string, logger: Logger): Promise<string> {
+  let handle: FileHandle;
+  try {
+    handle = await open(file, "r");
+  } catch (err) {
+    throw openError(err, file);
+  }
+  try {
+    const st = await handle.stat();
+    if (!st.isFile()) throw new CloudceError("AuthFileUnreadable", `CloudAuth: ${file} is not a regular file; point CloudAuth at the auth ini file`);
+    checkMode(file, st.mode & 0o777, logger);
+    const bytes = await handle.readFile();
+    return bytes.toString("utf8");
+  } catch (err) {
+    if (err instanceof CloudceError) throw err;
+    throw openError(err, file);
+  } finally {
+    await handle.close();
+  }
+}
+
+function openError(err: unknown, file: string): CloudceError {
+  const code = (err as NodeJS.ErrnoException).code;
+  if (code === "ENOENT" || code === "ENOTDIR") {
+    return new CloudceError("AuthFileMissing", `CloudAuth: auth file ${file} not found; create it (mode 600) or set CloudAuth to its path`);
+  }
+  const why = code === "EACCES" || code === "EPERM" ? "permission denied" : code === "EISDIR" ? "it is a directory" : (code ?? "read error");
+  return new CloudceError("AuthFileUnreadable", `CloudAuth: cannot read ${file} (${why}); it must be a file readable by the user running cloudce`, {
+    cause: err,
+  });
+}
+
+/** Others: refuse. Group: warn once, because a dedicated service group is a legitimate setup. */
+function checkMode(file: string, mode: number, logger: Logger): void {
+  const octal = mode.toString(8).padStart(4, "0");
+  if ((mode & 0o007) !== 0) {
+    throw new CloudceError(
+      "AuthFileInsecure",
+      `CloudAuth: ${file} is accessible by other users (mode ${octal}); it holds cloud secrets: run chmod 600 ${file}`,
+    );
+  }
+  if ((mode & 0o070) !== 0 && !warnedGroupReadable.has(file)) {
+    warnedGroupReadable.add(file);
+    logger.warn(`CloudAuth: ${file} is accessible by its group (mode ${octal}); unless that group is the service's own, run chmod 600 ${file}`);
+  }
+}
+
+/**
+ * Parses the text with `ini` after normalising each line, so that the result
+ * follows Python configparser (what DIRAC's auth files were written for)
+ * rather than npm-config conventions:
+ * - values are literal: `#` and `;` inside a value are kept, no escapes;
+ * - one pair of surrounding quotes is removed (`key = "myusername"`);
+ * - `key: value` works as well as `key = value`; keys are case-insensitive;
+ * - a dotted section name (`[cloud.example.org]`, the usual CE name) stays one
+ *   section instead of nesting;
+ * - a UTF-8 BOM and CRLF/CR line ends are accepted.
+ * Lines that are none of section, comment or key/value are reported by number
+ * only (they may hold a secret) and ignored.
+ */
+export function parseAuthText(text: string, file: string, logger: Logger): Record<string, Record<string, string>> {
+  const lines = text.replace(/^\uFEFF/, "").split(/\r\n|\r|\n/);
+  const normalised = lines.map((line, i) => normaliseLine(line, i + 1, file, logger));
+  const parsed = ini.parse(normalised.join("\n")) as Record<string, unknown>;
+  const out: Record<string, Record<string, string>> = {};
+  for (const [section, body] of Object.entries(parsed)) {
+    if (typeof body !== "object" || body === null || Array.isArray(body)) continue; // keys before any section
+    const values: Record<string, string> = {};
+    for (const [k, v] of Object.entries(body as Record<string, unknown>)) values[k] = Array.isArray(v) ? v.map(String).join(",") : String(v);
+    out[section] = values;
+  }
+  return out;
+}
+
+function normaliseLine(raw: string, lineNo: number, file: string, logger: Logger): string {
+  const line = raw.trim();
+  if (line === "" || line.startsWith("#") || line.startsWith(";")) return "";
+  const section = /^\[([^\]]*)\]$/.exec(line);
+  // ini splits section names on unescaped dots; a JSON-quoted name with escaped dots stays literal.
+  if (section) return `[${JSON.stringify(section[1]!.trim().replace(/\./g, "\\."))}]`;
+  const at = line.search(/[=:]/);
+  if (at < 1) {
+    logger.warn(`CloudAuth: ${file} line ${lineNo} is not 'key = value', a [section] or a comment; ignored`);
+    return "";
+  }
+  const key = line.slice(0, at).trim().toLowerCase();
+  const value = unquote(line.slice(at + 1).trim());
+  // Quoted JSON on both sides makes ini keep them byte for byte.
+  return `${JSON.stringify(key)} = ${JSON.stringify(value)}`;
+}
+
+function unquote(value: string): string {
+  const q = value[0];
+  return value.length >= 2 && (q === '"' || q === "'") && value.endsWith(q) ? value.slice(1, -1) : value;
+}

@@ -16,7 +16,8 @@ import { registerSecret } from "../secrets.js";
 import { checkOptions, parseSettings, type CeSettings } from "./ce-options.js";
 import { computeAvailable } from "./available.js";
 import { selectForCleanup } from "./cleanup-policy.js";
-import { DriverRuntime } from "./driver-runtime.js";
+import { DriverRuntime, ownedBy } from "./driver-runtime.js";
+import { mapConcurrent } from "../util/pool.js";
 import { QUEUE_KEY, ownerFilter } from "./ownership.js";
 import { newVmName, parseReference, parseReferences, toReference } from "./pilot-reference.js";
 import { ResourceResolver } from "./resource-resolver.js";
@@ -223,17 +224,29 @@ export class CloudComputingElement {
       const ids = parseReferences(refs);
       const { settings, runtime } = this.ensure();
       const own = new Set((await runtime.listOwn(ownerFilter(settings))).map((n) => n.id));
+      const foreign = await this.foreignIds([...ids.values()].filter((id) => !own.has(id)), runtime, settings);
       const targets = [...ids.values()].filter((id) => own.has(id));
       const result = targets.length > 0 ? await runtime.call((d) => d.destroyNodes(targets)) : { done: [], failed: [] };
-      const failedIds = new Map(result.failed.map((f) => [f.target, toCloudceError(f.error).message]));
-      const failed = [...ids].filter(([, id]) => failedIds.has(id)).map(([ref, id]) => ({ ref, error: failedIds.get(id)! }));
-      const killed = [...ids].filter(([, id]) => !failedIds.has(id)).map(([ref]) => ref);
+      const errors = new Map(result.failed.map((f) => [f.target, toCloudceError(f.error).message]));
+      for (const id of foreign) errors.set(id, "belongs to another CE: not killed");
+      const failed = [...ids].filter(([, id]) => errors.has(id)).map(([ref, id]) => ({ ref, error: errors.get(id)! }));
+      const killed = [...ids].filter(([, id]) => !errors.has(id)).map(([ref]) => ref);
       for (const ref of killed) this.log.info("pilot VM killed", { ref });
       if (failed.length > 0) {
         return S_ERROR(`failed to kill ${failed.length} of ${ids.size} pilots: ${failed.map((f) => `${f.ref} (${f.error})`).join("; ")}`, "CloudError");
       }
       return S_OK({ killed, failed });
     });
+  }
+
+  /** Of ids missing from this CE's listing, those that still exist (so belong to someone else). Rare: one call each. */
+  private async foreignIds(ids: readonly string[], runtime: DriverRuntime, settings: CeSettings): Promise<Set<string>> {
+    const filter = ownerFilter(settings);
+    const found = await mapConcurrent(ids, settings.submitConcurrency, (id) => runtime.call((d) => d.getNode(id)));
+    return new Set(ids.filter((_, i) => {
+      const r = found[i]!;
+      return r.status === "fulfilled" && r.value !== undefined && r.value.state !== "gone" && !ownedBy(r.value, filter);
+    }));
   }
 
   /** Removes this CE's stopped, failed and over-age VMs; one failed deletion never stops the rest. */

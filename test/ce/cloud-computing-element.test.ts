@@ -1,0 +1,280 @@
+import { mkdtemp, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { CloudComputingElement } from "../../src/ce/index.js";
+import { decodeUserData } from "../../src/context/index.js";
+import { CloudceError } from "../../src/errors.js";
+import { registerDriver } from "../../src/drivers/registry.js";
+import { createLogger, type LogRecord } from "../../src/log.js";
+import { MemoryCloud, type MemoryCloudOptions } from "../../src/testing.js";
+
+let cloud: MemoryCloud;
+let dir: string;
+let pilot: string;
+const logs: LogRecord[] = [];
+const logger = createLogger({ level: "debug", sink: (r) => logs.push(r) });
+
+function useCloud(options: MemoryCloudOptions = {}): MemoryCloud {
+  cloud = new MemoryCloud({ autoBoot: false, ...options });
+  return cloud;
+}
+
+const BASE = { CloudType: "MEMORY", Instance_Image: "name:pilot-image", Instance_Flavor: "name:small", Instance_Networks: "name:private", MaxTotalJobs: "10", MaxWaitingJobs: "4" };
+
+async function makeCe(name = "ce-a.example.org", extra: Record<string, string> = {}): Promise<CloudComputingElement> {
+  const ce = new CloudComputingElement(name, { logger });
+  const set = await ce.setParameters({ ...BASE, ...extra });
+  expect(set).toEqual({ OK: true, Value: null });
+  return ce;
+}
+
+function ok<T>(r: { OK: true; Value: T } | { OK: false; Message: string }): T {
+  if (!r.OK) throw new Error(`expected OK, got: ${r.Message}`);
+  return r.Value;
+}
+
+beforeAll(async () => {
+  registerDriver("MEMORY", () => cloud.driver());
+  dir = await mkdtemp(join(tmpdir(), "cloudce-ce-"));
+  pilot = join(dir, "pilot.sh");
+  await writeFile(pilot, "#!/bin/bash\necho 'pilot'\n");
+});
+
+beforeEach(() => {
+  useCloud();
+  logs.length = 0;
+});
+
+describe("setParameters and isValid", () => {
+  it("names every missing mandatory option", async () => {
+    const ce = new CloudComputingElement("ce", { logger });
+    expect(await ce.isValid()).toMatchObject({
+      OK: false,
+      Message: "CloudType: mandatory option is missing; Instance_Image: mandatory option is missing; Instance_Flavor: mandatory option is missing",
+    });
+  });
+
+  it("refuses a non-numeric integer option at once, naming it", async () => {
+    const ce = new CloudComputingElement("ce", { logger });
+    expect(await ce.setParameters({ ...BASE, Context_MaxLifetime: "2w" })).toMatchObject({ OK: false, Message: "Context_MaxLifetime: '2w' is not a whole number >= 1" });
+  });
+
+  it("queue options given later override CE options", async () => {
+    const ce = await makeCe();
+    await ce.setParameters({ MaxWaitingJobs: 1 });
+    expect(ce.getParameters()["MaxWaitingJobs"]).toBe("1");
+  });
+
+  it("reports an unknown CloudType and a bad driver path", async () => {
+    const ce = await makeCe("ce", { CloudType: "NIMBUS" });
+    expect(await ce.isValid()).toMatchObject({ OK: false, Message: expect.stringContaining("CloudType: unknown cloud type 'NIMBUS'") });
+    const bad = await makeCe("ce", { CloudType: "./nowhere/driver.js#Driver" });
+    expect(await bad.isValid()).toMatchObject({ OK: false, Message: expect.stringContaining("CloudType: cannot load driver module") });
+  });
+
+  it("reports a missing template file by path", async () => {
+    const ce = await makeCe("ce", { Context_Template: "/nonexistent/pilot.tmpl" });
+    expect(await ce.isValid()).toMatchObject({ OK: false, Message: expect.stringContaining("/nonexistent/pilot.tmpl") });
+  });
+
+  it("is valid with a complete configuration", async () => {
+    expect(await (await makeCe()).isValid()).toEqual({ OK: true, Value: null });
+  });
+});
+
+describe("submitJob", () => {
+  it("creates one named VM per pilot, stamps keyed by reference", async () => {
+    const ce = await makeCe();
+    const r = await ce.submitJob(pilot, null, 3);
+    const refs = ok(r);
+    expect(refs).toHaveLength(3);
+    expect(r.OK && Object.keys(r.PilotStampDict).sort()).toEqual([...refs].sort());
+    for (const ref of refs) {
+      expect(ref).toMatch(/^cloud:\/\/[0-9a-f-]{36}$/);
+      const entry = cloud.nodes.get(ref.slice("cloud://".length))!;
+      expect(entry.node.name).toMatch(/^VMDIRAC3_[0-9A-F]{8}$/);
+      expect(entry.node.metadata).toMatchObject({ "cloudce-ce": "ce-a.example.org" });
+      const stamp = r.OK ? r.PilotStampDict[ref]! : "";
+      expect(stamp).toMatch(/^[0-9a-f]{32}$/);
+      const text = decodeUserData(entry.userData).map((p) => p.content).join("\n");
+      expect(text).toContain(stamp);
+    }
+    expect(new Set(Object.values(r.OK ? r.PilotStampDict : {})).size).toBe(3);
+  });
+
+  it("resolves image, flavor and networks once, not per VM or per call", async () => {
+    const ce = await makeCe();
+    ok(await ce.submitJob(pilot, null, 5));
+    ok(await ce.submitJob(pilot, null, 5));
+    expect(cloud.calls).toMatchObject({ listImages: 1, listFlavors: 1, listNetworks: 1, createNodes: 10 });
+  });
+
+  it("returns what was created when some creations fail, and logs each failure", async () => {
+    const ce = await makeCe();
+    let n = 0;
+    cloud.faults.createFailure = () => (n++ === 1 ? new CloudceError("QuotaExceeded", "quota of 2 instances reached") : undefined);
+    expect(ok(await ce.submitJob(pilot, null, 3))).toHaveLength(2);
+    expect(logs.filter((l) => l.msg === "failed to create pilot VM")).toHaveLength(1);
+  });
+
+  it("fails with the first cause when nothing was created", async () => {
+    const ce = await makeCe();
+    cloud.faults.createFailure = () => new CloudceError("QuotaExceeded", "quota of 0 instances reached");
+    expect(await ce.submitJob(pilot, null, 2)).toMatchObject({ OK: false, Message: "quota of 0 instances reached", Errno: "QuotaExceeded" });
+  });
+
+  it("makes one create call for a whole batch on a batching cloud, each VM with its own stamp", async () => {
+    useCloud({ capabilities: { uniformBatch: true } });
+    const ce = await makeCe();
+    const r = await ce.submitJob(pilot, null, 4);
+    expect(ok(r)).toHaveLength(4);
+    expect(cloud.calls["createNodes"]).toBe(1);
+    expect(new Set(Object.values(r.OK ? r.PilotStampDict : {})).size).toBe(4);
+  });
+
+  it.each([
+    [0, "numberOfJobs: 0 is not a whole number >= 1"],
+    [1.5, "numberOfJobs: 1.5 is not a whole number >= 1"],
+  ])("rejects numberOfJobs %s", async (n, message) => {
+    expect(await (await makeCe()).submitJob(pilot, null, n)).toMatchObject({ OK: false, Message: message });
+  });
+
+  it("names a missing executable", async () => {
+    expect(await (await makeCe()).submitJob("/no/pilot.sh", null, 1)).toMatchObject({
+      OK: false, Message: "executableFile: cannot read pilot executable /no/pilot.sh", Errno: "ExecutableMissing",
+    });
+  });
+
+  it("names an image that does not exist, listing what does", async () => {
+    const ce = await makeCe("ce", { Instance_Image: "name:centos7" });
+    expect(await ce.submitJob(pilot, null, 1)).toMatchObject({ OK: false, Message: "Instance_Image: no image named 'centos7'; the cloud has: pilot-image", Errno: "ImageNotFound" });
+  });
+
+  it("refuses user-data over the driver's limit before any create call", async () => {
+    useCloud({ capabilities: { userData: { maxBytes: 64, measuredAs: "raw" } } });
+    const r = await (await makeCe()).submitJob(pilot, null, 2);
+    expect(r).toMatchObject({ OK: false, Errno: "UserDataTooLarge" });
+    expect(cloud.calls["createNodes"]).toBeUndefined();
+  });
+});
+
+describe("getJobStatus, getCEStatus and available", () => {
+  it("maps every VM state with one listing for all references", async () => {
+    const ce = await makeCe();
+    const refs = ok(await ce.submitJob(pilot, null, 6));
+    const ids = refs.map((r) => r.slice("cloud://".length));
+    cloud.setState(ids[1]!, "running");
+    cloud.setState(ids[2]!, "stopped");
+    cloud.setState(ids[3]!, "error");
+    cloud.setState(ids[4]!, "running", { interrupted: true });
+    cloud.nodes.delete(ids[5]!);
+    const before = cloud.calls["listNodes"] ?? 0;
+    expect(ok(await ce.getJobStatus(refs))).toEqual({
+      [refs[0]!]: "Waiting", [refs[1]!]: "Running", [refs[2]!]: "Done", [refs[3]!]: "Aborted", [refs[4]!]: "Aborted", [refs[5]!]: "Deleted",
+    });
+    expect(cloud.calls["listNodes"]).toBe(before + 1);
+  });
+
+  it("says Unknown when the cloud cannot be reached", async () => {
+    const ce = await makeCe();
+    const refs = ok(await ce.submitJob(pilot, null, 2));
+    cloud.faults.listFailure = new CloudceError("CloudUnavailable", "connection refused");
+    expect(ok(await ce.getJobStatus(refs))).toEqual({ [refs[0]!]: "Unknown", [refs[1]!]: "Unknown" });
+  });
+
+  it("rejects references that are not cloud://", async () => {
+    expect(await (await makeCe()).getJobStatus(["cloud://x", "12345"])).toMatchObject({ OK: false, Message: "not cloud://<instance-id> pilot references: '12345'", Errno: "InvalidReference" });
+  });
+
+  it("counts only this CE's VMs and follows DIRAC's slot rule", async () => {
+    const a = await makeCe("ce-a");
+    const b = await makeCe("ce-b");
+    const refs = ok(await a.submitJob(pilot, null, 3));
+    ok(await b.submitJob(pilot, null, 5));
+    cloud.setState(refs[0]!.slice(8), "running");
+    expect(await a.getCEStatus()).toMatchObject({ OK: true, RunningJobs: 1, WaitingJobs: 2, SubmittedJobs: 3 });
+    const avail = await a.available();
+    expect(avail).toMatchObject({ OK: true, Value: 2, CEInfoDict: { MaxTotalJobs: 10, MaxWaitingJobs: 4, RunningJobs: 1, WaitingJobs: 2 } });
+  });
+
+  it("never offers more slots than the cloud project can start", async () => {
+    useCloud({ instanceQuota: 3 });
+    const ce = await makeCe();
+    ok(await ce.submitJob(pilot, null, 2));
+    expect(await ce.available()).toMatchObject({ OK: true, Value: 1, CEInfoDict: { CloudCapacity: 1 } });
+  });
+});
+
+describe("killJob and cleanupPilots", () => {
+  it("kills only this CE's VMs; already gone is success", async () => {
+    const a = await makeCe("ce-a");
+    const b = await makeCe("ce-b");
+    const mine = ok(await a.submitJob(pilot, null, 2));
+    const theirs = ok(await b.submitJob(pilot, null, 1));
+    cloud.nodes.delete(mine[1]!.slice(8));
+    expect(ok(await a.killJob(mine)).killed).toEqual(mine);
+    expect(cloud.nodes.has(mine[0]!.slice(8))).toBe(false);
+    expect(await a.killJob(theirs)).toMatchObject({ OK: false, Message: `failed to kill 1 of 1 pilots: ${theirs[0]} (belongs to another CE: not killed)` });
+    expect(cloud.nodes.has(theirs[0]!.slice(8))).toBe(true);
+  });
+
+  it("reports each reference it failed to kill", async () => {
+    const ce = await makeCe();
+    const refs = ok(await ce.submitJob(pilot, null, 2));
+    cloud.faults.destroyFailure = (id) => (id === refs[0]!.slice(8) ? new CloudceError("CloudUnavailable", "HTTP 503") : undefined);
+    expect(await ce.killJob(refs)).toMatchObject({ OK: false, Message: `failed to kill 1 of 2 pilots: ${refs[0]} (HTTP 503)` });
+  });
+
+  it("removes stopped, failed and expired VMs of this CE only, and says why", async () => {
+    const a = await makeCe("ce-a", { Context_MaxLifetime: "3600" });
+    const b = await makeCe("ce-b");
+    const refs = ok(await a.submitJob(pilot, null, 4));
+    const other = ok(await b.submitJob(pilot, null, 1));
+    const id = (i: number) => refs[i]!.slice(8);
+    cloud.setState(id(0), "stopped");
+    cloud.setState(id(1), "error");
+    cloud.setState(id(2), "running", { createdAt: new Date(Date.now() - 7200_000) });
+    cloud.setState(other[0]!.slice(8), "stopped");
+    const report = ok(await a.cleanupPilots());
+    expect(report.deleted.map((e) => [e.ref, e.reason])).toEqual([[refs[0], "stopped"], [refs[1], "error"], [refs[2], "expired"]]);
+    expect([...cloud.nodes.keys()].sort()).toEqual([id(3), other[0]!.slice(8)].sort());
+  });
+
+  it("one failed deletion never stops the others", async () => {
+    const ce = await makeCe();
+    const refs = ok(await ce.submitJob(pilot, null, 3));
+    for (const r of refs) cloud.setState(r.slice(8), "stopped");
+    cloud.faults.destroyFailure = (i) => (i === refs[1]!.slice(8) ? new CloudceError("CloudUnavailable", "HTTP 500") : undefined);
+    const report = ok(await ce.cleanupPilots());
+    expect(report.deleted.map((e) => e.ref)).toEqual([refs[0], refs[2]]);
+    expect(report.failed).toEqual([{ ref: refs[1], name: expect.any(String), reason: "stopped", error: "HTTP 500" }]);
+  });
+});
+
+describe("the rest of the CE interface", () => {
+  it("gives console output, or says the driver cannot", async () => {
+    const ce = await makeCe();
+    const [ref] = ok(await ce.submitJob(pilot, null, 1));
+    expect(ok(await ce.getJobOutput(ref!))[0]).toMatch(/^console of VMDIRAC3_/);
+    useCloud({ capabilities: { consoleOutput: false } });
+    const other = await makeCe();
+    expect(await other.getJobOutput("cloud://abc")).toMatchObject({ OK: false, Message: "getJobOutput: not supported by the MEMORY driver (no console output)" });
+  });
+
+  it("describes itself with integers as numbers", async () => {
+    const d = ok(await (await makeCe("ce-d")).getDescription());
+    expect(d).toMatchObject({ CEName: "ce-d", CEType: "Cloud", CloudType: "MEMORY", MaxTotalJobs: 10 });
+  });
+
+  it("needs a proxy before it can say whether it is valid", async () => {
+    expect(await (await makeCe()).isProxyValid()).toMatchObject({ OK: false, Errno: "ProxyMissing" });
+  });
+
+  it("shuts down, and builds its driver afresh if used again", async () => {
+    const ce = await makeCe();
+    ok(await ce.submitJob(pilot, null, 1));
+    expect(await ce.shutdown()).toEqual({ OK: true, Value: {} });
+    expect(ok(await ce.getCEStatus())).toMatchObject({ WaitingJobs: 1 });
+  });
+});

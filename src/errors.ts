@@ -17,6 +17,7 @@ export const ERROR_CODES = [
   "TemplateMissing",
   "TemplateInvalid",
   "UserDataTooLarge",
+  "UserDataInvalid",
   // credentials
   "AuthFileMissing",
   "AuthFileUnreadable",

@@ -1,39 +1,72 @@
-// STUB: replaced by the contextualisation work (issue 3).
+/**
+ * Loading a contextualisation template (handlebars, or DIRAC format) once
+ * per CE and rendering one pilot's user-data from it.
+ */
+
 import { readFile } from "node:fs/promises";
-import Handlebars from "handlebars";
-import { CloudceError } from "../errors.js";
+import { fileURLToPath } from "node:url";
+import { CloudceError, isCloudceError } from "../errors.js";
+import type { PilotContextInput } from "./context-input.js";
+import { compileDiracTemplate, isDiracFormat } from "./dirac-template.js";
+import { compileHandlebarsTemplate, firstLine, type CloudConfigRender } from "./handlebars-template.js";
+import { mimeMultipart } from "./mime.js";
+import { validateTemplate } from "./validate.js";
 
-/** A literal stamp, or one each VM derives at boot from a batch seed and its instance id. */
-export type PilotStamp = { readonly literal: string } | { readonly derivedFromSeed: string };
+export type { PilotContextInput, PilotStamp } from "./context-input.js";
 
-export interface PilotContextInput {
-  readonly executable: string;
-  readonly stamp: PilotStamp;
-  readonly ceName: string;
-  readonly queue: string;
-  readonly vmName: string;
-  readonly extPackages: readonly string[];
-  readonly options: Readonly<Record<string, string>>;
-}
-
+/** A template, compiled and validated, ready to render any number of pilots. */
 export interface ContextRenderer {
   readonly templatePath: string;
-  /** The MIME multipart user-data for one pilot. */
+  /** "handlebars" or "dirac" (plain YAML with EXECUTABLE_STR / STAMP_STR). */
+  readonly format: "handlebars" | "dirac";
+  /** The MIME multipart user-data for one pilot. Contains the pilot: never log it. */
   render(input: PilotContextInput): string;
 }
 
-export async function loadContextRenderer(templatePath: string): Promise<ContextRenderer> {
-  let source: string;
-  try {
-    source = await readFile(templatePath, "utf8");
-  } catch {
-    throw new CloudceError("TemplateMissing", `Context_Template: cannot read template file ${templatePath}`);
-  }
-  const compiled = Handlebars.compile(source, { noEscape: true });
-  return {
-    templatePath,
-    render: (input) => compiled({ ...input, stamp: "literal" in input.stamp ? input.stamp.literal : "" }),
-  };
+/**
+ * The template shipped with cloudce. Both src/context/*.ts and
+ * dist/context/*.js sit two levels below the package root.
+ */
+export const DEFAULT_TEMPLATE_PATH = fileURLToPath(new URL("../../templates/default.yaml.hbs", import.meta.url));
+
+const HEADER = "#cloud-config";
+
+/** cloud-init and `cloud-init schema` want the header even inside a typed MIME part. */
+function withHeader(cloudConfig: string): string {
+  return cloudConfig.startsWith(`${HEADER}\n`) || cloudConfig === HEADER ? cloudConfig : `${HEADER}\n${cloudConfig}`;
 }
 
-export const DEFAULT_TEMPLATE_PATH = new URL("../../templates/default.yaml.hbs", import.meta.url).pathname;
+async function readTemplate(templatePath: string): Promise<string> {
+  try {
+    return await readFile(templatePath, "utf8");
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? "unreadable";
+    throw new CloudceError(
+      "TemplateMissing",
+      `${templatePath}:1: cannot read the template (${code}): fix Context_Template or unset it to use the default`,
+      { cause: err },
+    );
+  }
+}
+
+/** Reads, compiles and validates a template once; throws TemplateMissing / TemplateInvalid with path and line. */
+export async function loadContextRenderer(templatePath: string): Promise<ContextRenderer> {
+  const source = await readTemplate(templatePath);
+  const format = isDiracFormat(source) ? "dirac" : "handlebars";
+  const compiled: CloudConfigRender =
+    format === "dirac" ? compileDiracTemplate(source, templatePath) : compileHandlebarsTemplate(source, templatePath);
+  validateTemplate(templatePath, source, compiled);
+  return {
+    templatePath,
+    format,
+    render(input) {
+      try {
+        return mimeMultipart(withHeader(compiled(input)));
+      } catch (err) {
+        if (isCloudceError(err)) throw err;
+        // The message is the template's or a helper's, never the pilot's content.
+        throw new CloudceError("TemplateInvalid", `${templatePath}: cannot render: ${firstLine(err)}`, { cause: err });
+      }
+    },
+  };
+}

@@ -1,0 +1,98 @@
+/**
+ * YAML scalars that carry any string byte-exact through cloud-init's parser
+ * (PyYAML, YAML 1.1) and through `yaml` (YAML 1.2, used by the LOCAL driver).
+ * Both must agree, so we only emit forms whose meaning is the same in 1.1
+ * and 1.2: escape everything either one could read as a line break or
+ * reject as non-printable.
+ */
+
+/** Code points PyYAML accepts raw and reads as themselves (no line breaks but `\n`). */
+function isPlainPrintable(cp: number): boolean {
+  return (
+    cp === 0x09 ||
+    cp === 0x0a ||
+    (cp >= 0x20 && cp <= 0x7e) ||
+    (cp >= 0xa0 && cp <= 0xd7ff) ||
+    // U+FEFF is a byte-order mark to some readers; U+FFFE/U+FFFF are non-characters.
+    (cp >= 0xe000 && cp <= 0xfffd && cp !== 0xfeff) ||
+    cp >= 0x10000
+  );
+}
+
+const NAMED_ESCAPES: Readonly<Record<string, string>> = {
+  "\\": "\\\\",
+  '"': '\\"',
+  "\n": "\\n",
+  "\t": "\\t",
+  "\r": "\\r",
+  "\u0085": "\\N",
+  "\u2028": "\\L",
+  "\u2029": "\\P",
+};
+
+/** One character (code point) as it appears inside a double-quoted scalar. */
+function escapeChar(ch: string): string {
+  const named = NAMED_ESCAPES[ch];
+  if (named !== undefined) return named;
+  const cp = ch.codePointAt(0)!;
+  // A lone surrogate has no UTF-8 form: Node writes U+FFFD for it, so do we.
+  if (cp >= 0xd800 && cp <= 0xdfff) return "\uFFFD";
+  if (isPlainPrintable(cp)) return ch;
+  if (cp <= 0xff) return `\\x${cp.toString(16).toUpperCase().padStart(2, "0")}`;
+  return `\\u${cp.toString(16).toUpperCase().padStart(4, "0")}`;
+}
+
+/**
+ * A double-quoted scalar holding `text` exactly. With `indent`, long content
+ * is folded onto continuation lines indented by that many spaces, using
+ * escaped line breaks (which add nothing to the value); without it the
+ * scalar stays on one line.
+ */
+export function yamlDoubleQuoted(text: string, indent?: number, width = 100): string {
+  const tokens = Array.from(text, escapeChar);
+  if (indent === undefined) return `"${tokens.join("")}"`;
+  const pad = " ".repeat(indent);
+  const lines: string[] = [];
+  let line = '"';
+  let count = 0;
+  let budget = width;
+  for (const token of tokens) {
+    if (count > 0 && line.length + token.length > budget) {
+      lines.push(`${line}\\`);
+      budget = indent + width;
+      count = 0;
+      // Leading white space of a continuation line is not content: escape it.
+      line = pad + (token === " " ? "\\x20" : token);
+    } else {
+      line += token;
+    }
+    count++;
+  }
+  lines.push(`${line}"`);
+  return lines.join("\n");
+}
+
+/**
+ * A literal block scalar (`|` / `|-`) for `text` with its lines indented by
+ * `indent` spaces, or undefined when no block scalar can hold it exactly:
+ * CR or other line breaks, non-printables, leading white space on the first
+ * line (it would change the detected indentation) or several trailing
+ * newlines (keep-chomping would swallow the template's own blank lines).
+ */
+export function yamlLiteralBlock(text: string, indent: number): string | undefined {
+  if (text === "" || /^[ \t\n]/.test(text) || /\n\n$/.test(text)) return undefined;
+  for (const ch of text) {
+    const cp = ch.codePointAt(0)!;
+    if (!isPlainPrintable(cp) || (cp >= 0xd800 && cp <= 0xdfff)) return undefined;
+  }
+  const chomp = text.endsWith("\n") ? "|" : "|-";
+  const body = text.endsWith("\n") ? text.slice(0, -1) : text;
+  const pad = " ".repeat(indent);
+  const lines = body.split("\n").map((l) => (l === "" ? "" : pad + l));
+  return `${chomp}\n${lines.join("\n")}`;
+}
+
+/** Block scalar when one holds `text` exactly, else a folded double-quoted scalar. */
+export function yamlMultiline(text: string, indent: number): string {
+  return yamlLiteralBlock(text, indent) ?? yamlDoubleQuoted(text, indent);
+}

@@ -83,6 +83,29 @@ export async function tryAcquireLock(path: string, options: AcquireLockOptions =
   }
 }
 
+/** Outcome of {@link withLock}: ran with the lock, or skipped because it is held. */
+export type LockedRun<T> = { readonly ran: true; readonly value: T } | { readonly ran: false; readonly held: CloudceError };
+
+/**
+ * Runs `fn` holding the lock, releasing it afterwards even if `fn` throws.
+ * A lock held by a live process is not an error here (`ran: false`): for a
+ * cleanup it means the previous pass is still busy, so this one is skipped.
+ */
+export async function withLock<T>(path: string, fn: () => Promise<T>, options: AcquireLockOptions = {}): Promise<LockedRun<T>> {
+  let lock: Lock;
+  try {
+    lock = await acquireLock(path, options);
+  } catch (err) {
+    if (err instanceof CloudceError && err.code === "LockHeld") return { ran: false, held: err };
+    throw err;
+  }
+  try {
+    return { ran: true, value: await fn() };
+  } finally {
+    await lock.release();
+  }
+}
+
 /** The current holder of a lock file, if it exists and is readable. */
 export async function readLockHolder(path: string): Promise<LockHolder | undefined> {
   const content = await readLockFile(path);

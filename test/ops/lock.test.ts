@@ -2,7 +2,7 @@ import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { acquireLock, lockPathFor, readLockHolder, tryAcquireLock } from "../../src/ops/lock.js";
+import { acquireLock, lockPathFor, readLockHolder, tryAcquireLock, withLock } from "../../src/ops/lock.js";
 import { isCloudceError } from "../../src/errors.js";
 import { type RunningChild, startFixture } from "./child.js";
 
@@ -108,5 +108,17 @@ describe("acquireLock edge cases", () => {
     await writeFile(path, JSON.stringify({ pid: 999_999_999, host: "other-host", startedAt: "2026-01-01T00:00:00.000Z" }));
     expect(await tryAcquireLock(path, { isAlive: () => false })).toBeUndefined();
     expect(lockPathFor("/run/cloudce", "ce/1 x")).toBe("/run/cloudce/cloudce-cleanup-ce_1_x.lock");
+  });
+
+  it("withLock runs with the lock, skips when it is held, and releases after a throw", async () => {
+    const path = freshPath();
+    expect(await withLock(path, async () => (await readLockHolder(path))?.pid)).toEqual({ ran: true, value: process.pid });
+    const held = await acquireLock(path);
+    const skipped = await withLock(path, async () => "never");
+    expect(skipped.ran).toBe(false);
+    expect(!skipped.ran && skipped.held.code).toBe("LockHeld");
+    await held.release();
+    await expect(withLock(path, async () => Promise.reject(new Error("boom")))).rejects.toThrow("boom");
+    expect(await readLockHolder(path)).toBeUndefined();
   });
 });

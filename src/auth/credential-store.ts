@@ -11,6 +11,7 @@ import { registerSecret } from "../secrets.js";
 import { readAuthSection, type AuthSection } from "./auth-file.js";
 import { expandPath } from "./expand-path.js";
 import { PrivateProxyFile } from "./proxy-file.js";
+import { checkProxyLifetime } from "./proxy-info.js";
 
 export interface CredentialStoreOptions {
   /** Path of the ini auth file; `$VAR` and `${VAR}` are expanded. */
@@ -98,6 +99,16 @@ export class CredentialStore {
       return { ...base, secret: this.token, token: this.token };
     }
     return { ...base, secret: secret! };
+  }
+
+  /**
+   * Seconds the proxy set by setProxy has left, when at least `minSeconds`
+   * remain (DIRAC's isProxyValid). ProxyMissing when none was set;
+   * ProxyExpired / ProxyInvalid as {@link checkProxyLifetime}.
+   */
+  checkProxy(minSeconds: number, now: Date = new Date()): number {
+    if (!this.proxyPem) throw new CloudceError("ProxyMissing", "no proxy was set; the site director must call setProxy first");
+    return checkProxyLifetime(this.proxyPem, minSeconds, now);
   }
 
   /** Checks the auth file and section without returning secrets (a proxy or token may still be set later). */

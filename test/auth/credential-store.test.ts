@@ -198,6 +198,16 @@ describe("secret = PROXY", () => {
     await s.close();
   });
 
+  it("checks the proxy's lifetime (isProxyValid)", async () => {
+    const s = store(seedFile, "fedcloud.othersite.example");
+    expect((await errorOf(capture, async () => s.checkProxy(1000))).code).toBe("ProxyMissing");
+    await s.setProxy(chain.proxyPem);
+    expect(s.checkProxy(1000)).toBeGreaterThan(3500);
+    const e = await errorOf(capture, async () => s.checkProxy(4000));
+    expect(e.code).toBe("ProxyExpired");
+    expect(e.message).toMatch(/^proxy has \d+ s left, 4000 s required/);
+  });
+
   it("does not write a proxy file for a section that does not say PROXY", async () => {
     const s = store(seedFile, "cloudprov.mysite.example");
     await s.setProxy(chain.proxyPem);

@@ -97,11 +97,20 @@ function checkMode(file: string, mode: number, logger: Logger): void {
  */
 export function parseAuthText(text: string, file: string, logger: Logger): Record<string, Record<string, string>> {
   const lines = text.replace(/^\uFEFF/, "").split(/\r\n|\r|\n/);
-  const normalised = lines.map((line, i) => normaliseLine(line, i + 1, file, logger));
+  let inSection = false;
+  const normalised = lines.map((line, i) => {
+    const out = normaliseLine(line, i + 1, file, logger);
+    if (out.startsWith("[")) inSection = true;
+    else if (out !== "" && !inSection) {
+      logger.warn(`CloudAuth: ${file} line ${i + 1} is outside any [section]; ignored`);
+      return "";
+    }
+    return out;
+  });
   const parsed = ini.parse(normalised.join("\n")) as Record<string, unknown>;
   const out: Record<string, Record<string, string>> = {};
   for (const [section, body] of Object.entries(parsed)) {
-    if (typeof body !== "object" || body === null || Array.isArray(body)) continue; // keys before any section
+    if (typeof body !== "object" || body === null || Array.isArray(body)) continue;
     const values: Record<string, string> = {};
     for (const [k, v] of Object.entries(body as Record<string, unknown>)) values[k] = Array.isArray(v) ? v.map(String).join(",") : String(v);
     out[section] = values;

@@ -6,7 +6,7 @@
  */
 
 import { randomBytes } from "node:crypto";
-import { chmod, mkdtemp, rename, rm, writeFile } from "node:fs/promises";
+import { chmod, mkdtemp, rename, rm, stat, writeFile } from "node:fs/promises";
 import { rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -54,8 +54,15 @@ export class PrivateProxyFile {
   }
 
   private async doWrite(pem: string): Promise<string> {
-    const target = join(await this.ensureDir(), "proxy.pem");
-    if (this.written === pem) return target;
+    let target = join(await this.ensureDir(), "proxy.pem");
+    if (this.written === pem) {
+      if (await exists(target)) return target;
+      // A temp cleaner (systemd-tmpfiles, tmpwatch) removed it under a long-running CE: start over.
+      liveDirs.delete(this.dir!);
+      this.dir = undefined;
+      this.written = undefined;
+      target = join(await this.ensureDir(), "proxy.pem");
+    }
     // Write aside, then rename: a cloud client reading the path never sees half a proxy.
     const temp = join(this.dir!, `.proxy-${randomBytes(6).toString("hex")}`);
     await writeFile(temp, pem, { mode: 0o600, flag: "wx" });
@@ -72,5 +79,14 @@ export class PrivateProxyFile {
       this.dir = dir;
     }
     return this.dir;
+  }
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await stat(path);
+    return true;
+  } catch {
+    return false;
   }
 }

@@ -35,6 +35,9 @@ const PROXY_CERT_INFO_OID = "1.3.6.1.5.5.7.1.14";
 const DRAFT_PROXY_CERT_INFO_OID = "1.3.6.1.4.1.3536.1.222";
 const LEGACY_PROXY_CNS = new Set(["proxy", "limited proxy"]);
 
+/** A proxy made on a host whose clock runs a little ahead is still fine (grid tools backdate by 5 min). */
+const CLOCK_SKEW_SECONDS = 300;
+
 const KEY_LABELS = new Set(["RSA PRIVATE KEY", "PRIVATE KEY", "EC PRIVATE KEY"]);
 
 /** Parses a proxy PEM; throws ProxyInvalid for anything that cannot be a usable proxy. */
@@ -60,6 +63,12 @@ export function readProxyInfo(pem: string, now: Date = new Date()): ProxyInfo {
  */
 export function checkProxyLifetime(pem: string, minSeconds: number, now: Date = new Date()): number {
   const info = readProxyInfo(pem, now);
+  if (info.notBefore.getTime() > now.getTime() + CLOCK_SKEW_SECONDS * 1000) {
+    throw new CloudceError(
+      "ProxyInvalid",
+      `proxy: not valid before ${info.notBefore.toISOString()} (more than ${CLOCK_SKEW_SECONDS} s ahead: check this host's clock)`,
+    );
+  }
   const vomsLeft = info.voms ? secondsUntil(info.voms.notAfter, now) : Number.POSITIVE_INFINITY;
   const left = Math.min(info.secondsLeft, vomsLeft);
   if (left >= minSeconds && left > 0) return left;

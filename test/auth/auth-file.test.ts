@@ -56,6 +56,12 @@ describe("parseAuthText", () => {
     expect(capture.records.some((r) => r.level === "warn" && r.msg.includes("line 3"))).toBe(true);
   });
 
+  it("ignores keys outside any section, with a warning", () => {
+    const doc = parse("secret = s3cretvalue\n[c]\nkey = u\n");
+    expect(doc).toEqual({ c: { key: "u" } });
+    expect(capture.records.some((r) => r.level === "warn" && r.msg.includes("line 1 is outside any [section]"))).toBe(true);
+  });
+
   it("never lets a section name escape into the object prototype", () => {
     const doc = parse("[__proto__]\nsecret = x\n[ok]\nsecret = y\n");
     expect(Object.keys(doc)).toEqual(["ok"]);

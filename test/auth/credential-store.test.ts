@@ -1,4 +1,4 @@
-import { chmod, readFile, stat } from "node:fs/promises";
+import { chmod, readFile, rm, stat } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CredentialStore } from "../../src/auth/index.js";
@@ -187,6 +187,17 @@ describe("secret = PROXY", () => {
     await s.setProxy(renewed.proxyPem); // the driver holding the path sees the new proxy at once
     expect(await readFile(path, "utf8")).toBe(renewed.proxyPem);
     expect((await stat(path)).ino).not.toBe(first);
+    await s.close();
+  });
+
+  it("writes the proxy again when a temp cleaner removed it", async () => {
+    const s = store(seedFile, "fedcloud.othersite.example");
+    await s.setProxy(chain.proxyPem);
+    const path = (await s.resolve()).proxyPath!;
+    await rm(dirname(path), { recursive: true, force: true });
+    const again = (await s.resolve()).proxyPath!;
+    expect(await readFile(again, "utf8")).toBe(chain.proxyPem);
+    expect((await stat(dirname(again))).mode & 0o777).toBe(0o700);
     await s.close();
   });
 

@@ -19,6 +19,7 @@ const INTEGER_OPTIONS = {
   Cloud_RequestTimeout: [30, 1],
   Resolve_CacheTTL: [600, 0],
   Cleanup_MinLifetime: [0, 0],
+  Journal_MaxBytes: [10 * 1024 * 1024, 1024],
 } as const satisfies Record<string, readonly [number, number]>;
 
 type IntegerOption = keyof typeof INTEGER_OPTIONS;
@@ -52,6 +53,9 @@ export interface CeSettings {
   readonly resolveCacheTtlMs: number;
   /** Seconds a stopped VM is kept before cleanup may remove it (Coalition-style guard). */
   readonly cleanupMinLifetime: number;
+  /** The audit journal (JSON lines), if one is kept. */
+  readonly journalFile: string | undefined;
+  readonly journalMaxBytes: number;
   /** Every option as given (read-only, for templates and getDescription). */
   readonly raw: Readonly<Record<string, string>>;
 }
@@ -139,6 +143,8 @@ export function parseSettings(ceName: string, raw: Readonly<Record<string, strin
     requestTimeoutMs: intOption(raw, "Cloud_RequestTimeout") * 1000,
     resolveCacheTtlMs: intOption(raw, "Resolve_CacheTTL") * 1000,
     cleanupMinLifetime: intOption(raw, "Cleanup_MinLifetime"),
+    journalFile: raw["Journal_File"]?.trim() ? expandEnv(raw["Journal_File"].trim()) : undefined,
+    journalMaxBytes: intOption(raw, "Journal_MaxBytes"),
     raw: Object.freeze({ ...raw }),
   });
 }

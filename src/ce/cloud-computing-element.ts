@@ -14,6 +14,7 @@ import { CloudceError, toCloudceError } from "../errors.js";
 import { createLogger, type Logger } from "../log.js";
 import { registerSecret } from "../secrets.js";
 import { checkOptions, parseSettings, type CeSettings } from "./ce-options.js";
+import { Audit } from "./audit.js";
 import { computeAvailable } from "./available.js";
 import { selectForCleanup } from "./cleanup-policy.js";
 import { DriverRuntime, ownedBy } from "./driver-runtime.js";
@@ -68,7 +69,7 @@ export class CloudComputingElement {
   private readonly log: Logger;
   private readonly baseDir: string;
   private params: Record<string, string> = {};
-  private state: { settings: CeSettings; runtime: DriverRuntime; credentials: CredentialStore; resolver: ResourceResolver } | undefined;
+  private state: { settings: CeSettings; runtime: DriverRuntime; credentials: CredentialStore; resolver: ResourceResolver; audit: Audit } | undefined;
   private renderer: Promise<ContextRenderer> | undefined;
   private proxyPem: string | undefined;
   private token: string | undefined;
@@ -128,7 +129,7 @@ export class CloudComputingElement {
         throw new CloudceError("OptionInvalid", `numberOfJobs: ${String(numberOfJobs)} is not a whole number >= 1`);
       }
       if (proxy) await this.storeProxy(proxy);
-      const { settings, runtime, resolver } = this.ensure();
+      const { settings, runtime, resolver, audit } = this.ensure();
       const executable = await readExecutable(executableFile);
       const renderer = await this.getRenderer();
       const driver = await runtime.get();
@@ -136,7 +137,11 @@ export class CloudComputingElement {
       const outcome = await submitPilots({ settings, runtime, driver, renderer, resources, executable, count: numberOfJobs, logger: this.log });
       this.submittedJobs += outcome.pilots.length;
       for (const p of outcome.pilots) this.log.info("pilot VM created", { ref: p.ref, vm: p.name, stamp: p.stamp });
-      if (outcome.pilots.length === 0) throw outcome.failures[0] ?? new CloudceError("CloudError", "no pilot VM was created");
+      await audit.record([
+        ...outcome.pilots.map((p) => ({ ref: p.ref, vmName: p.name, stamp: p.stamp, action: "create" as const, outcome: "ok" as const, reason: "submit" })),
+        ...outcome.failures.map((f) => ({ ref: "", vmName: f.name, action: "create" as const, outcome: "failed" as const, reason: f.error.message })),
+      ]);
+      if (outcome.pilots.length === 0) throw outcome.failures[0]?.error ?? new CloudceError("CloudError", "no pilot VM was created");
       const refs = outcome.pilots.map((p) => p.ref);
       const stamps = Object.fromEntries(outcome.pilots.map((p) => [p.ref, p.stamp]));
       return S_OK(refs, { PilotStampDict: stamps });
@@ -232,6 +237,10 @@ export class CloudComputingElement {
       const failed = [...ids].filter(([, id]) => errors.has(id)).map(([ref, id]) => ({ ref, error: errors.get(id)! }));
       const killed = [...ids].filter(([, id]) => !errors.has(id)).map(([ref]) => ref);
       for (const ref of killed) this.log.info("pilot VM killed", { ref });
+      await this.state?.audit.record([
+        ...killed.map((ref) => ({ ref, vmName: "", action: "delete" as const, outcome: "ok" as const, reason: "kill" })),
+        ...failed.map((f) => ({ ref: f.ref, vmName: "", action: "delete" as const, outcome: "failed" as const, reason: `kill: ${f.error}` })),
+      ]);
       if (failed.length > 0) {
         return S_ERROR(`failed to kill ${failed.length} of ${ids.size} pilots: ${failed.map((f) => `${f.ref} (${f.error})`).join("; ")}`, "CloudError");
       }
@@ -268,6 +277,10 @@ export class CloudComputingElement {
           ref: p.ref, vm: p.name, reason: p.reason, ...(error ? { error } : {}),
         });
       }
+      await this.state?.audit.record([
+        ...deleted.map((e) => ({ ref: e.ref, vmName: e.name, action: "delete" as const, outcome: "ok" as const, reason: e.reason })),
+        ...failed.map((e) => ({ ref: e.ref, vmName: e.name, action: "delete" as const, outcome: "failed" as const, reason: `${e.reason}: ${e.error ?? ""}` })),
+      ]);
       return S_OK({ deleted, failed });
     });
   }
@@ -351,7 +364,7 @@ export class CloudComputingElement {
         requestTimeoutMs: settings.requestTimeoutMs,
       },
     });
-    this.state = { settings, runtime, credentials, resolver: new ResourceResolver(settings.resolveCacheTtlMs) };
+    this.state = { settings, runtime, credentials, resolver: new ResourceResolver(settings.resolveCacheTtlMs), audit: new Audit(settings, this.log) };
     return this.state;
   }
 

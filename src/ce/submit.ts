@@ -24,9 +24,15 @@ export interface SubmittedPilot {
   readonly node: CloudNode;
 }
 
+export interface SubmissionFailure {
+  /** The VM name that could not be created. */
+  readonly name: string;
+  readonly error: CloudceError;
+}
+
 export interface SubmissionOutcome {
   readonly pilots: readonly SubmittedPilot[];
-  readonly failures: readonly CloudceError[];
+  readonly failures: readonly SubmissionFailure[];
 }
 
 export interface SubmissionInput {
@@ -72,7 +78,7 @@ async function submitEach(input: SubmissionInput, batch: string): Promise<Submis
     input.runtime.call((d) => d.createNodes(createRequest(input, [p.spec]))),
   );
   const pilots: SubmittedPilot[] = [];
-  const failures: CloudceError[] = [];
+  const failures: SubmissionFailure[] = [];
   settled.forEach((outcome, i) => {
     const p = prepared[i]!;
     if (outcome.status === "rejected") {
@@ -118,8 +124,8 @@ function submitted(node: CloudNode, stamp: string): SubmittedPilot {
   return { ref: toReference(node.id), name: node.name, stamp, node };
 }
 
-function logFailure(input: SubmissionInput, target: string, err: unknown): CloudceError {
-  const e = toCloudceError(err, "CloudError");
-  input.logger.error("failed to create pilot VM", { vm: target, code: e.code, reason: e.message });
-  return e;
+function logFailure(input: SubmissionInput, target: string, err: unknown): SubmissionFailure {
+  const error = toCloudceError(err, "CloudError");
+  input.logger.error("failed to create pilot VM", { vm: target, code: error.code, reason: error.message });
+  return { name: target, error };
 }

@@ -8,6 +8,7 @@ import { CloudceError } from "../../src/errors.js";
 import { registerDriver } from "../../src/drivers/registry.js";
 import { createLogger, type LogRecord } from "../../src/log.js";
 import { MemoryCloud, type MemoryCloudOptions } from "../../src/testing.js";
+import { readJournal } from "../../src/ops/journal.js";
 
 let cloud: MemoryCloud;
 let dir: string;
@@ -249,6 +250,26 @@ describe("killJob and cleanupPilots", () => {
     const report = ok(await ce.cleanupPilots());
     expect(report.deleted.map((e) => e.ref)).toEqual([refs[0], refs[2]]);
     expect(report.failed).toEqual([{ ref: refs[1], name: expect.any(String), reason: "stopped", error: "HTTP 500" }]);
+  });
+});
+
+describe("the audit journal", () => {
+  it("records every create and delete, with stamps and reasons", async () => {
+    const journal = join(dir, `journal-${Date.now()}.jsonl`);
+    const ce = await makeCe("ce-j", { Journal_File: journal, Queue: "long" });
+    const r = await ce.submitJob(pilot, null, 2);
+    const refs = ok(r);
+    cloud.setState(refs[0]!.slice(8), "stopped");
+    ok(await ce.cleanupPilots());
+    ok(await ce.killJob([refs[1]!]));
+    const { entries } = await readJournal(journal);
+    expect(entries.map((e) => [e.action, e.outcome, e.ref, e.reason])).toEqual([
+      ["create", "ok", refs[0], "submit"],
+      ["create", "ok", refs[1], "submit"],
+      ["delete", "ok", refs[0], "stopped"],
+      ["delete", "ok", refs[1], "kill"],
+    ]);
+    expect(entries[0]).toMatchObject({ ce: "ce-j", queue: "long", stamp: r.OK ? r.PilotStampDict[refs[0]!] : "" });
   });
 });
 

@@ -8,6 +8,7 @@ import type { CloudComputingElement, PilotStatus } from "../ce/index.js";
 import { CloudceError } from "../errors.js";
 import { cleanup, status, submit, unwrap } from "./commands-pilots.js";
 import { validate } from "./commands-tools.js";
+import { report } from "./commands-ops.js";
 import type { Output } from "./output.js";
 
 const FINISHED: readonly PilotStatus[] = ["Done", "Aborted", "Deleted", "Failed"];
@@ -35,6 +36,10 @@ export async function demo(ce: CloudComputingElement, out: Output, opts: DemoOpt
   out.progress("\n== 6. clean up stopped VMs");
   await cleanup(ce, out);
   await status(ce, out, []);
+  if (ce.getParameters()["Journal_File"]) {
+    out.progress("\n== 7. report from the audit journal");
+    await report(ce, out, undefined);
+  }
 }
 
 async function waitFinished(ce: CloudComputingElement, out: Output, refs: readonly string[], timeoutMs: number): Promise<void> {

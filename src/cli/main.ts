@@ -8,7 +8,8 @@ import { readFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
 import { CloudceError, toCloudceError } from "../errors.js";
 import { LOG_LEVELS, createLogger, type LogLevel } from "../log.js";
-import { cleanup, kill, output, status, submit } from "./commands-pilots.js";
+import { kill, output, status, submit } from "./commands-pilots.js";
+import { report, scheduledCleanup } from "./commands-ops.js";
 import { config, render, validate } from "./commands-tools.js";
 import { demo } from "./commands-demo.js";
 import { loadOptions, openCe } from "./load-ce.js";
@@ -26,6 +27,9 @@ const OPTIONS = {
   proxy: { type: "string" },
   all: { type: "boolean", default: false },
   timeout: { type: "string", default: "120" },
+  every: { type: "string" },
+  "lock-dir": { type: "string" },
+  plot: { type: "string" },
   help: { type: "boolean", short: "h", default: false },
 } as const;
 
@@ -61,7 +65,8 @@ async function dispatch(command: string, args: string[], values: Values, out: Re
   if (!LOG_LEVELS.includes(level)) throw new CloudceError("OptionInvalid", `--log-level: use one of ${LOG_LEVELS.join(", ")}`);
   const sel = { config: values.config, ...(values.ce ? { ce: values.ce } : {}), ...(values.queue ? { queue: values.queue } : {}) };
   if (command === "config") return config(await loadOptions(sel), out);
-  const { ce } = await openCe(sel, createLogger({ level }));
+  const logger = createLogger({ level });
+  const { ce } = await openCe(sel, logger);
   try {
     switch (command) {
       case "submit":
@@ -72,7 +77,9 @@ async function dispatch(command: string, args: string[], values: Values, out: Re
       case "kill":
         return await kill(ce, out, args);
       case "cleanup":
-        return await cleanup(ce, out);
+        return await scheduledCleanup(ce, out, { logger, ...(values.every ? { every: values.every } : {}), ...(values["lock-dir"] ? { lockDir: values["lock-dir"] } : {}) });
+      case "report":
+        return await report(ce, out, values.plot);
       case "output":
         return await output(ce, out, args[0]);
       case "render":

@@ -4,7 +4,9 @@ Commands:
   submit -n N --executable FILE   start N pilot VMs running FILE
   status [REF...] | --all         pilot status (all of this CE's VMs when no REF)
   kill REF...                     destroy pilot VMs
-  cleanup                         remove stopped, failed and over-age VMs of this CE
+  cleanup [--every 10m]           remove stopped, failed and over-age VMs of this CE (once, or every interval
+                                  until SIGTERM/SIGINT); a lock keeps two cleanups of one CE from overlapping
+  report [--plot FILE.svg]        pilots submitted, running, done, aborted, cleaned; VM lifetimes and hours
   output REF                      a pilot VM's console output
   render --executable FILE        print the user-data one pilot would get
   validate                        check options, driver, template and auth file
@@ -20,5 +22,6 @@ Options:
   -n, --number N      pilots to submit
   -e, --executable F  pilot executable
       --proxy FILE    proxy PEM for CEs whose auth file says secret = PROXY
+      --lock-dir DIR  where cleanup locks live (default $CLOUDCE_HOME or ~/.cloudce)
   -h, --help          this help
 `;

@@ -1,0 +1,61 @@
+/** Operations commands: scheduled cleanup under a lock, and reports from the journal. */
+
+import { mkdir, writeFile } from "node:fs/promises";
+import { homedir } from "node:os";
+import { join } from "node:path";
+import type { CloudComputingElement } from "../ce/index.js";
+import { expandEnv } from "../ce/ce-options.js";
+import { CloudceError } from "../errors.js";
+import type { Logger } from "../log.js";
+import { runEvery, parseDuration } from "../ops/cleanup-loop.js";
+import { readJournal } from "../ops/journal.js";
+import { lockPathFor, withLock } from "../ops/lock.js";
+import { buildTimelines, summarise, type LiveNode } from "../ops/report.js";
+import { formatReportTable } from "../ops/report-table.js";
+import { renderTimelineSvg } from "../ops/timeline-svg.js";
+import { cleanup, unwrap } from "./commands-pilots.js";
+import type { Output } from "./output.js";
+
+export interface CleanupSchedule {
+  /** `10m`, `30s`, `1h`; undefined runs one pass. */
+  readonly every?: string;
+  readonly lockDir?: string;
+  readonly logger: Logger;
+}
+
+export function defaultStateDir(): string {
+  return process.env["CLOUDCE_HOME"] ?? join(homedir(), ".cloudce");
+}
+
+/** One cleanup pass, or one every interval until SIGTERM/SIGINT; never two at once for one CE. */
+export async function scheduledCleanup(ce: CloudComputingElement, out: Output, schedule: CleanupSchedule): Promise<void> {
+  const lockDir = schedule.lockDir ?? defaultStateDir();
+  await mkdir(lockDir, { recursive: true, mode: 0o700 });
+  const lockPath = lockPathFor(lockDir, ce.ceName);
+  const pass = async (): Promise<void> => {
+    const run = await withLock(lockPath, () => cleanup(ce, out));
+    if (!run.ran) out.progress(`skipped: ${run.held.message}`);
+  };
+  if (schedule.every === undefined) return pass();
+  const intervalMs = parseDuration(schedule.every);
+  if (intervalMs === undefined || intervalMs <= 0) throw new CloudceError("OptionInvalid", `--every: '${schedule.every}' is not a duration like 30s, 10m or 1h`);
+  const result = await runEvery({ intervalMs, jitterMs: Math.round(intervalMs / 10), pass: () => pass(), logger: schedule.logger });
+  out.progress(`cleanup loop stopped by ${result.stoppedBy} after ${result.rounds} passes (${result.failures} failed)`);
+}
+
+/** Summary of pilots from the journal and the live cloud; optionally a timeline SVG. */
+export async function report(ce: CloudComputingElement, out: Output, plot: string | undefined): Promise<void> {
+  const journalOption = ce.getParameters()["Journal_File"];
+  if (!journalOption) throw new CloudceError("OptionMissing", "report: the CE keeps no journal: set Journal_File");
+  const { entries } = await readJournal(expandEnv(journalOption), { rotated: true });
+  const live: LiveNode[] = unwrap(await ce.listPilots(), "report").map((p) => ({
+    ref: p.ref, name: p.name, state: p.status, createdAt: new Date(p.createdAt),
+  }));
+  const mine = entries.filter((e) => e.ce === ce.ceName);
+  const summary = summarise(mine, { live });
+  if (plot) {
+    await writeFile(plot, renderTimelineSvg(buildTimelines(mine, { live }), { title: `Pilot VMs of ${ce.ceName}` }));
+    out.progress(`timeline written to ${plot}`);
+  }
+  out.result(summary, () => formatReportTable(summary));
+}

@@ -17,8 +17,17 @@ export interface AuthSection {
   readonly values: Readonly<Record<string, string>>;
 }
 
-/** Files already warned about for group access: the warning is once per process, not per call. */
-const warnedGroupReadable = new Set<string>();
+/**
+ * Warnings already given. The file is re-read on every resolve, so the same
+ * warning would otherwise repeat on every cloud call; once per process is enough.
+ */
+const warned = new Set<string>();
+
+function warnOnce(logger: Logger, message: string): void {
+  if (warned.has(message)) return;
+  warned.add(message);
+  logger.warn(message);
+}
 
 /** Reads `file` and returns the section named `ceName`, else `[DEFAULT]`. */
 export async function readAuthSection(file: string, ceName: string, logger: Logger): Promise<AuthSection> {
@@ -76,9 +85,8 @@ function checkMode(file: string, mode: number, logger: Logger): void {
       `CloudAuth: ${file} is accessible by other users (mode ${octal}); it holds cloud secrets: run chmod 600 ${file}`,
     );
   }
-  if ((mode & 0o070) !== 0 && !warnedGroupReadable.has(file)) {
-    warnedGroupReadable.add(file);
-    logger.warn(`CloudAuth: ${file} is accessible by its group (mode ${octal}); unless that group is the service's own, run chmod 600 ${file}`);
+  if ((mode & 0o070) !== 0) {
+    warnOnce(logger, `CloudAuth: ${file} is accessible by its group (mode ${octal}); unless that group is the service's own, run chmod 600 ${file}`);
   }
 }
 
@@ -102,7 +110,7 @@ export function parseAuthText(text: string, file: string, logger: Logger): Recor
     const out = normaliseLine(line, i + 1, file, logger);
     if (out.startsWith("[")) inSection = true;
     else if (out !== "" && !inSection) {
-      logger.warn(`CloudAuth: ${file} line ${i + 1} is outside any [section]; ignored`);
+      warnOnce(logger, `CloudAuth: ${file} line ${i + 1} is outside any [section]; ignored`);
       return "";
     }
     return out;
@@ -126,7 +134,7 @@ function normaliseLine(raw: string, lineNo: number, file: string, logger: Logger
   if (section) return `[${JSON.stringify(section[1]!.trim().replace(/\./g, "\\."))}]`;
   const at = line.search(/[=:]/);
   if (at < 1) {
-    logger.warn(`CloudAuth: ${file} line ${lineNo} is not 'key = value', a [section] or a comment; ignored`);
+    warnOnce(logger, `CloudAuth: ${file} line ${lineNo} is not 'key = value', a [section] or a comment; ignored`);
     return "";
   }
   const key = line.slice(0, at).trim().toLowerCase();

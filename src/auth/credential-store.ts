@@ -140,7 +140,7 @@ export class CredentialStore {
       this.lastSection = where(section);
       this.logger.info(`CloudAuth: using ${where(section)} (secret kind: ${secretKind(secret)})`);
     }
-    for (const [k, v] of Object.entries(section.values)) if (SECRET_KEY_PATTERN.test(k)) registerSecret(v);
+    for (const [k, v] of Object.entries(section.values)) if (k !== "secret" && SECRET_KEY_PATTERN.test(k)) registerSecret(v);
     return section;
   }
 }

@@ -54,15 +54,13 @@ export class PrivateProxyFile {
   }
 
   private async doWrite(pem: string): Promise<string> {
-    let target = join(await this.ensureDir(), "proxy.pem");
-    if (this.written === pem) {
-      if (await exists(target)) return target;
-      // A temp cleaner (systemd-tmpfiles, tmpwatch) removed it under a long-running CE: start over.
-      liveDirs.delete(this.dir!);
+    // A temp cleaner (systemd-tmpfiles, tmpwatch) may remove files under a long-running CE.
+    if (this.dir !== undefined && !(await exists(this.dir))) {
+      liveDirs.delete(this.dir);
       this.dir = undefined;
-      this.written = undefined;
-      target = join(await this.ensureDir(), "proxy.pem");
     }
+    const target = join(await this.ensureDir(), "proxy.pem");
+    if (this.written === pem && (await exists(target))) return target;
     // Write aside, then rename: a cloud client reading the path never sees half a proxy.
     const temp = join(this.dir!, `.proxy-${randomBytes(6).toString("hex")}`);
     await writeFile(temp, pem, { mode: 0o600, flag: "wx" });

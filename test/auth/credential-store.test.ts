@@ -194,10 +194,18 @@ describe("secret = PROXY", () => {
     const s = store(seedFile, "fedcloud.othersite.example");
     await s.setProxy(chain.proxyPem);
     const path = (await s.resolve()).proxyPath!;
+    await rm(path);
+    expect((await s.resolve()).proxyPath).toBe(path);
+    expect(await readFile(path, "utf8")).toBe(chain.proxyPem);
     await rm(dirname(path), { recursive: true, force: true });
     const again = (await s.resolve()).proxyPath!;
     expect(await readFile(again, "utf8")).toBe(chain.proxyPem);
     expect((await stat(dirname(again))).mode & 0o777).toBe(0o700);
+    await rm(dirname(again), { recursive: true, force: true });
+    const renewed = await makeProxyChain({ secondsLeft: 5400 });
+    SECRETS.push(renewed.proxyPem);
+    await s.setProxy(renewed.proxyPem);
+    expect(await readFile((await s.resolve()).proxyPath!, "utf8")).toBe(renewed.proxyPem);
     await s.close();
   });
 

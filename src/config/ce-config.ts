@@ -10,8 +10,8 @@
  */
 
 import { CloudceError } from "../errors.js";
-import { type CfgDocument, type CfgSection, getSection, parseDiracCfg, readTextFile } from "./dirac-cfg.js";
-import { parseFlatConfig } from "./flat-config.js";
+import { type CfgDocument, type CfgSection, checkDiracCfg, getSection, parseDiracCfg, readTextFile } from "./dirac-cfg.js";
+import { checkFlatConfig, parseFlatConfig } from "./flat-config.js";
 
 export type ConfigFormat = "dirac-cfg" | "flat";
 
@@ -92,10 +92,10 @@ export async function loadCeOptions(input: LoadCeOptionsInput): Promise<LoadedCe
   return fromCfg(parseDiracCfg(text, input.file), input);
 }
 
-function fromFlat(text: string, input: LoadCeOptionsInput): LoadedCeOptions {
+function fromFlat(text: string, input: LoadCeOptionsInput, flat = parseFlatConfig(text, input.file)): LoadedCeOptions {
   const options: Record<string, string> = {};
   const origins: Record<string, OptionOrigin> = {};
-  for (const o of parseFlatConfig(text, input.file)) {
+  for (const o of flat) {
     options[o.name] = o.value;
     origins[o.name] = { file: input.file, line: o.line, section: "" };
   }
@@ -157,4 +157,50 @@ function invalid(message: string): CloudceError {
 /** `file:line [section]`, for `cloudce config` and validation messages. */
 export function formatOrigin(origin: OptionOrigin): string {
   return origin.section ? `${origin.file}:${origin.line} [${origin.section}]` : `${origin.file}:${origin.line}`;
+}
+
+/** Every problem {@link checkConfigFile} found, and the options when they could be selected. */
+export interface ConfigCheck {
+  readonly loaded: LoadedCeOptions | undefined;
+  /** One line each, `<file>:<line>: <what>` where a line is known. */
+  readonly problems: string[];
+}
+
+/**
+ * Like {@link loadCeOptions} but collects every syntax problem of the file
+ * instead of stopping at the first, for `cloudce validate`. Options are
+ * still selected when the problems leave the CE readable.
+ */
+export async function checkConfigFile(input: LoadCeOptionsInput): Promise<ConfigCheck> {
+  let text: string;
+  try {
+    text = await readTextFile(input.file);
+  } catch (err) {
+    return { loaded: undefined, problems: [(err as Error).message] };
+  }
+  const selectWith = (select: () => LoadedCeOptions, problems: string[]): ConfigCheck => {
+    try {
+      return { loaded: select(), problems };
+    } catch (err) {
+      return { loaded: undefined, problems: [...problems, (err as Error).message] };
+    }
+  };
+  if (detectFormat(text, input.file) === "flat") {
+    const flat = checkFlatConfig(text, input.file);
+    return selectWith(() => fromFlat(text, input, flat.options), flat.problems);
+  }
+  const { doc, problems } = checkDiracCfg(text, input.file);
+  return selectWith(() => fromCfg(doc, input), problems.map((p) => p.message));
+}
+
+/**
+ * Prefixes option problems of the form `<Option>: <what>` (as the CE's option
+ * checks word them) with the file and line that set the option.
+ */
+export function locateProblems(problems: readonly string[], origins: Readonly<Record<string, OptionOrigin>>): string[] {
+  return problems.map((p) => {
+    const colon = p.indexOf(":");
+    const origin = colon > 0 ? origins[p.slice(0, colon)] : undefined;
+    return origin ? `${origin.file}:${origin.line}: ${p}` : p;
+  });
 }

@@ -50,11 +50,24 @@ function newSection(name: string, parentPath: string, line: number): CfgSection 
   return { name, path, line, options: new Map(), sections: new Map() };
 }
 
-/** Parser state for one file; a class so the helpers share the stack. */
+/** One syntax problem, already formatted as `<file>:<line>: <what>`. */
+export interface CfgProblem {
+  readonly line: number;
+  readonly message: string;
+}
+
+const NOT_A_STATEMENT = "is neither an option (key = value) nor a section name followed by '{'";
+
+/**
+ * Parser state for one file. It records a problem and recovers (skips the
+ * statement, or keeps a bad section's contents out of the tree) so one run
+ * reports every problem of the file, not just the first.
+ */
 class CfgParser {
   private readonly stack: CfgSection[];
   /** A section name waiting for its `{` (possibly on a later line). */
   private pending: { text: string; line: number } | undefined;
+  readonly problems: CfgProblem[] = [];
 
   constructor(
     private readonly file: string,
@@ -63,8 +76,8 @@ class CfgParser {
     this.stack = [root];
   }
 
-  fail(line: number, what: string): never {
-    throw new CloudceError("OptionInvalid", `${this.file}:${line}: ${what}`);
+  private problem(line: number, what: string): void {
+    this.problems.push({ line, message: `${this.file}:${line}: ${what}` });
   }
 
   private get current(): CfgSection {
@@ -94,83 +107,111 @@ class CfgParser {
   }
 
   private addPending(text: string, lineNo: number): void {
-    if (this.pending) {
-      this.fail(this.pending.line, `'${this.pending.text}' is neither an option (key = value) nor a section name followed by '{'`);
-    }
+    this.flushPending();
     this.pending = { text, line: lineNo };
   }
 
-  private takePending(): { text: string; line: number } | undefined {
+  /** A pending name not followed by `{` was a stray statement. */
+  private flushPending(): void {
     const p = this.pending;
     this.pending = undefined;
-    return p;
+    if (p) this.problem(p.line, `'${p.text}' ${NOT_A_STATEMENT}`);
   }
 
   private open(lineNo: number): void {
-    const p = this.takePending();
-    if (!p) this.fail(lineNo, "'{' without a section name before it");
-    const name = p.text;
-    if (name.includes("/")) this.fail(p.line, `section name '${name}' must not contain '/'`);
+    const p = this.pending;
+    this.pending = undefined;
     const parent = this.current;
+    const why = this.badSection(parent, p);
+    if (why !== undefined) {
+      this.problem(p?.line ?? lineNo, why);
+      // Pushed but not attached: its '}' still balances, its contents are dropped.
+      this.stack.push(newSection("", parent.path, lineNo));
+      return;
+    }
+    const name = p!.text;
     const earlier = parent.sections.get(name);
-    if (earlier) this.fail(p.line, `section '${name}' is already defined at line ${earlier.line}; merge the two`);
-    if (parent.options.has(name)) this.fail(p.line, `'${name}' is already an option in ${parent.path}; a name is either an option or a section`);
-    const section = newSection(name, parent.path, p.line);
+    if (earlier) {
+      this.problem(p!.line, `section '${name}' is already defined at line ${earlier.line}; merge the two`);
+      this.stack.push(earlier);
+      return;
+    }
+    const section = newSection(name, parent.path, p!.line);
     parent.sections.set(name, section);
     this.stack.push(section);
   }
 
+  /** Why a section cannot be opened under `parent`, if it cannot. */
+  private badSection(parent: CfgSection, p: { text: string } | undefined): string | undefined {
+    if (!p) return "'{' without a section name before it";
+    if (p.text.includes("/")) return `section name '${p.text}' must not contain '/'`;
+    if (parent.options.has(p.text)) return `'${p.text}' is already an option in ${parent.path}; a name is either an option or a section`;
+    return undefined;
+  }
+
   private close(lineNo: number): void {
-    this.checkNoPending();
-    if (this.stack.length === 1) this.fail(lineNo, "'}' closes a section that was never opened (one '}' too many)");
-    this.stack.pop();
+    this.flushPending();
+    if (this.stack.length === 1) this.problem(lineNo, "'}' closes a section that was never opened (one '}' too many)");
+    else this.stack.pop();
   }
 
   private option(text: string, assign: number, lineNo: number): void {
-    this.checkNoPending();
+    this.flushPending();
     const append = text[assign] === "+";
     const name = text.slice(0, assign).trim();
     const value = text.slice(assign + (append ? 2 : 1)).trim();
     const section = this.current;
-    if (!name) this.fail(lineNo, `option without a name before '${append ? "+=" : "="}'`);
-    if (name.includes("/")) this.fail(lineNo, `option name '${name}' must not contain '/'`);
-    if (section.sections.has(name)) this.fail(lineNo, `'${name}' is already a section in ${section.path}; a name is either an option or a section`);
+    if (!name) return this.problem(lineNo, `option without a name before '${append ? "+=" : "="}'`);
+    if (name.includes("/")) return this.problem(lineNo, `option name '${name}' must not contain '/'`);
+    if (section.sections.has(name)) return this.problem(lineNo, `'${name}' is already a section in ${section.path}; a name is either an option or a section`);
     const existing = section.options.get(name);
-    if (append) {
-      if (!existing) this.fail(lineNo, `'${name} +=' appends to an option not set before in ${section.path}; use '${name} = …' first`);
+    if (!append) {
+      section.options.set(name, { name, value, line: lineNo, appendLines: [] });
+    } else if (!existing) {
+      this.problem(lineNo, `'${name} +=' appends to an option not set before in ${section.path}; use '${name} = …' first`);
+    } else {
       existing.value = existing.value ? `${existing.value}, ${value}` : value;
       existing.appendLines.push(lineNo);
-      return;
     }
-    section.options.set(name, { name, value, line: lineNo, appendLines: [] });
-  }
-
-  private checkNoPending(): void {
-    const p = this.pending;
-    if (p) this.fail(p.line, `'${p.text}' is neither an option (key = value) nor a section name followed by '{'`);
   }
 
   finish(): void {
-    this.checkNoPending();
-    if (this.stack.length > 1) {
-      const open = this.current;
-      this.fail(open.line, `section '${open.name}' is never closed (a '}' is missing)`);
+    this.flushPending();
+    for (const open of this.stack.slice(1).reverse()) {
+      this.problem(open.line, `section '${open.name}' is never closed (a '}' is missing)`);
     }
+    this.problems.sort((a, b) => a.line - b.line);
   }
 }
 
-/** Parses CFG text; `file` only names the source in error messages. */
-export function parseDiracCfg(text: string, file = "<cfg>"): CfgDocument {
+/**
+ * Parses CFG text and returns every syntax problem (empty when valid); the
+ * document holds what could be read. For `cloudce validate`.
+ */
+export function checkDiracCfg(text: string, file = "<cfg>"): { doc: CfgDocument; problems: CfgProblem[] } {
   const root = newSection("", "", 0);
   const parser = new CfgParser(file, root);
-  const lines = text.split(/\r?\n/);
-  lines.forEach((raw, i) => {
+  text.split(/\r?\n/).forEach((raw, i) => {
     const trimmed = raw.trim();
     if (trimmed === "" || trimmed.startsWith("#")) return;
     parser.line(trimmed, i + 1);
   });
   parser.finish();
-  return { file, root };
+  return { doc: { file, root }, problems: parser.problems };
+}
+
+/**
+ * Parses CFG text; throws `OptionInvalid` with the first problem (and how
+ * many more there are). `file` only names the source in messages.
+ */
+export function parseDiracCfg(text: string, file = "<cfg>"): CfgDocument {
+  const { doc, problems } = checkDiracCfg(text, file);
+  const first = problems[0];
+  if (first) {
+    const more = problems.length > 1 ? ` (and ${problems.length - 1} more; cloudce validate lists them all)` : "";
+    throw new CloudceError("OptionInvalid", `${first.message}${more}`);
+  }
+  return doc;
 }
 
 /** Reads and parses a CFG file. */

@@ -2,7 +2,7 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { detectFormat, formatOrigin, loadCeOptions } from "../../src/config/ce-config.js";
+import { checkConfigFile, detectFormat, formatOrigin, loadCeOptions, locateProblems } from "../../src/config/ce-config.js";
 import { isCloudceError } from "../../src/errors.js";
 
 const SITE_CFG = `Resources
@@ -142,6 +142,35 @@ describe("loadCeOptions with a flat file", () => {
     expect(await loadError({ file: file("dup.conf") })).toContain("dup.conf:2: CloudType is already set at line 1");
     await writeFile(file("bad.conf"), "CloudType = LOCAL\njust words\n");
     expect(await loadError({ file: file("bad.conf") })).toContain("bad.conf:2: 'just words' is not an option");
+  });
+});
+
+describe("checkConfigFile and locateProblems (for cloudce validate)", () => {
+  it("lists every syntax problem of a CFG file and still selects the CE when it can", async () => {
+    await writeFile(file("two-problems.cfg"), SITE_CFG.replace("Instance_Flavor = name:small", "Instance_Flavor = name:small\n            Extra += x").replace("MaxWaitingJobs = 5", "MaxWaitingJobs = 5\n                stray"));
+    const check = await checkConfigFile({ file: file("two-problems.cfg"), ce: "cloud.alpha.org", queue: "default" });
+    expect(check.problems).toEqual([
+      expect.stringMatching(/two-problems\.cfg:25: 'Extra \+=' appends/),
+      expect.stringMatching(/two-problems\.cfg:32: 'stray' is neither/),
+    ]);
+    expect(check.loaded?.options["MaxWaitingJobs"]).toBe("5");
+  });
+
+  it("lists every problem of a flat file, and a selection or read problem last", async () => {
+    await writeFile(file("bad2.conf"), "words\nA = 1\nA = 2\n = 3\n");
+    expect((await checkConfigFile({ file: file("bad2.conf") })).problems.map((p) => p.split(": ")[0]!.split("/").pop())).toEqual(["bad2.conf:1", "bad2.conf:3", "bad2.conf:4"]);
+    const unknown = await checkConfigFile({ file: file("dirac.cfg"), ce: "nope" });
+    expect(unknown).toMatchObject({ loaded: undefined, problems: [expect.stringContaining("CE 'nope' is not defined")] });
+    expect((await checkConfigFile({ file: file("none.conf") })).problems).toEqual([expect.stringContaining("cannot read the configuration file (ENOENT)")]);
+  });
+
+  it("locates option problems at the line that set the option", async () => {
+    const { origins } = await loadCeOptions({ file: file("dirac.cfg"), ce: "cloud.alpha.org", queue: "long" });
+    expect(locateProblems(["MaxTotalJobs: 'x' is not a whole number >= 0", "Instance_SSHKey: missing", "no colon"], origins)).toEqual([
+      `${file("dirac.cfg")}:34: MaxTotalJobs: 'x' is not a whole number >= 0`,
+      "Instance_SSHKey: missing",
+      "no colon",
+    ]);
   });
 });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { getSection, parseDiracCfg, sectionOptions } from "../../src/config/dirac-cfg.js";
+import { checkDiracCfg, getSection, parseDiracCfg, sectionOptions } from "../../src/config/dirac-cfg.js";
 import { isCloudceError } from "../../src/errors.js";
 
 /** The CloudceError message thrown by parsing `text` (fails the test if none). */
@@ -98,5 +98,30 @@ describe("parseDiracCfg errors name file and line", () => {
     ["A {\n  x = 1\n}\ntrailing\n", "site.cfg:4: 'trailing' is neither an option"],
   ])("%j", (text, expected) => {
     expect(parseError(text)).toContain(expected);
+  });
+});
+
+describe("checkDiracCfg", () => {
+  it("reports every problem in line order and keeps reading what it can", () => {
+    const text = ["A {", "  x += 1", "  y = 2", "  stray", "}", "A {", "  z = 3", "}", "}", "B {", "  / = 4"].join("\n");
+    const { doc, problems } = checkDiracCfg(text, "site.cfg");
+    expect(problems.map((p) => p.message)).toEqual([
+      "site.cfg:2: 'x +=' appends to an option not set before in /A; use 'x = …' first",
+      "site.cfg:4: 'stray' is neither an option (key = value) nor a section name followed by '{'",
+      "site.cfg:6: section 'A' is already defined at line 1; merge the two",
+      "site.cfg:9: '}' closes a section that was never opened (one '}' too many)",
+      "site.cfg:10: section 'B' is never closed (a '}' is missing)",
+      "site.cfg:11: option name '/' must not contain '/'",
+    ]);
+    // The duplicate section was merged, so its options are still found.
+    expect(sectionOptions(getSection(doc.root, "A")!)).toEqual({ y: "2", z: "3" });
+    expect(() => parseDiracCfg(text, "site.cfg")).toThrow("site.cfg:2: 'x +=' appends to an option not set before in /A; use 'x = …' first (and 5 more; cloudce validate lists them all)");
+  });
+
+  it("drops the contents of a section that cannot be opened but stays balanced", () => {
+    const { doc, problems } = checkDiracCfg("x = 1\nx {\n  y = 2\n}\nC {\n}\n", "f.cfg");
+    expect(problems.map((p) => p.line)).toEqual([2]);
+    expect(getSection(doc.root, "C")).toBeDefined();
+    expect(getSection(doc.root, "x")).toBeUndefined();
   });
 });

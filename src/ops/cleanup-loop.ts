@@ -11,6 +11,10 @@
 
 import { toCloudceError } from "../errors.js";
 import { type Logger, silentLogger } from "../log.js";
+import { type AcquireLockOptions, withLock } from "./lock.js";
+
+/** Exit status of a one-shot cleanup skipped because another holds the CE's lock (EX_TEMPFAIL). */
+export const EXIT_LOCK_HELD = 75;
 
 export interface RunEveryOptions {
   /** Wait between the end of one pass and the start of the next (ms). */
@@ -97,6 +101,23 @@ async function runPass(pass: (round: number) => Promise<void>, round: number, lo
     log.error("pass failed; retrying next round", { round, code: e.code, error: e.message });
     return 1;
   }
+}
+
+/**
+ * Wraps a pass so it runs holding the CE's lock; when another live process
+ * holds it, the round is skipped with a warning (not a failure: the other
+ * cleanup is doing the work).
+ */
+export function lockedPass(
+  lockPath: string,
+  pass: (round: number) => Promise<void>,
+  logger: Logger = silentLogger,
+  lockOptions: AcquireLockOptions = {},
+): (round: number) => Promise<void> {
+  return async (round) => {
+    const run = await withLock(lockPath, () => pass(round), lockOptions);
+    if (!run.ran) logger.warn("pass skipped: another cleanup of this CE is running", { round, error: run.held.message });
+  };
 }
 
 /** setTimeout as a promise that resolves early (not rejects) on abort. */

@@ -52,6 +52,9 @@ export interface JournalWriter {
   append(entry: JournalInput): Promise<void>;
 }
 
+/** A journal that keeps nothing, for when none is configured. */
+export const noJournal: JournalWriter = { path: "", append: async () => undefined };
+
 export const DEFAULT_JOURNAL_MAX_BYTES = 10 * 1024 * 1024;
 export const DEFAULT_JOURNAL_KEEP = 5;
 

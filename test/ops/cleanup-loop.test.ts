@@ -1,6 +1,10 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { createLogger, type LogRecord } from "../../src/log.js";
-import { abortableSleep, parseDuration, runEvery } from "../../src/ops/cleanup-loop.js";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { abortableSleep, lockedPass, parseDuration, runEvery } from "../../src/ops/cleanup-loop.js";
+import { acquireLock, readLockHolder } from "../../src/ops/lock.js";
 import { type RunningChild, startFixture } from "./child.js";
 
 const children: RunningChild[] = [];
@@ -80,6 +84,24 @@ describe("runEvery in-process", () => {
     const slept = abortableSleep(60_000, ac.signal);
     ac.abort();
     await expect(slept).resolves.toBeUndefined();
+  });
+});
+
+describe("lockedPass", () => {
+  it("runs each pass under the lock and skips a round with a warning while another holds it", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "cloudce-loop-"));
+    const path = join(dir, "ce.lock");
+    const records: LogRecord[] = [];
+    const holders: (number | undefined)[] = [];
+    const pass = lockedPass(path, async () => void holders.push((await readLockHolder(path))?.pid), createLogger({ sink: (r) => records.push(r) }));
+    await pass(1);
+    const other = await acquireLock(path);
+    await pass(2);
+    await other.release();
+    await pass(3);
+    expect(holders).toEqual([process.pid, process.pid]);
+    expect(records).toEqual([expect.objectContaining({ level: "warn", msg: "pass skipped: another cleanup of this CE is running", fields: expect.objectContaining({ round: 2 }) })]);
+    await rm(dir, { recursive: true, force: true });
   });
 });
 

@@ -52,17 +52,17 @@ export function createLogger(options: { level?: LogLevel; sink?: LogSink; fields
 }
 
 /** Human-readable lines on a terminal, JSON lines otherwise (for log collectors). */
-export function stderrSink(human: boolean): LogSink {
+export function stderrSink(human: boolean, stream: NodeJS.WritableStream = process.stderr): LogSink {
   return (r) => {
     if (!human) {
-      process.stderr.write(`${JSON.stringify({ time: r.time, level: r.level, msg: r.msg, ...r.fields })}\n`);
+      stream.write(`${JSON.stringify({ time: r.time, level: r.level, msg: r.msg, ...r.fields })}\n`);
       return;
     }
     const extra = Object.entries(r.fields)
       .filter(([, v]) => v !== undefined)
       .map(([k, v]) => `${k}=${String(v)}`)
       .join(" ");
-    process.stderr.write(`${r.time.slice(11, 19)} ${r.level.toUpperCase().padEnd(5)} ${r.msg}${extra ? ` ${extra}` : ""}\n`);
+    stream.write(`${r.time.slice(11, 19)} ${r.level.toUpperCase().padEnd(5)} ${r.msg}${extra ? ` ${extra}` : ""}\n`);
   };
 }
 

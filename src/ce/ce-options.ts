@@ -126,7 +126,8 @@ export function parseSettings(ceName: string, raw: Readonly<Record<string, strin
     ceName,
     queue: raw["Queue"] ?? raw["QueueName"] ?? "default",
     cloudType: raw["CloudType"]!.trim(),
-    authFile: expandEnv(raw["CloudAuth"] ?? defaultAuthFilePath()),
+    // Left unexpanded: the credential store expands it and names a variable that is not set.
+    authFile: raw["CloudAuth"] ?? defaultAuthFilePath(),
     driverOptions: Object.freeze(driverOptions),
     image: raw["Instance_Image"]!.trim(),
     flavor: raw["Instance_Flavor"]!.trim(),

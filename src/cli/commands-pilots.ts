@@ -1,13 +1,14 @@
 /** The pilot commands: submit, status, kill, cleanup, output. */
 
 import type { CloudComputingElement, Result } from "../ce/index.js";
-import { CloudceError } from "../errors.js";
+import { CloudceError, ERROR_CODES, type ErrorCode } from "../errors.js";
 import { formatTable, type Output } from "./output.js";
 
 /** Fails the command with the CE's one-line message. */
 export function unwrap<T>(result: Result<T>, what: string): T {
-  if (!result.OK) throw new CloudceError("CloudError", `${what}: ${result.Message}`);
-  return result.Value;
+  if (result.OK) return result.Value;
+  const code = (ERROR_CODES as readonly string[]).includes(result.Errno ?? "") ? (result.Errno as ErrorCode) : "CloudError";
+  throw new CloudceError(code, `${what}: ${result.Message}`);
 }
 
 export async function submit(ce: CloudComputingElement, out: Output, executable: string, count: number, proxy?: string): Promise<string[]> {

@@ -4,12 +4,13 @@ import type { CloudComputingElement } from "../ce/index.js";
 import { formatOrigin, type LoadedCeOptions } from "../config/ce-config.js";
 import { CloudceError } from "../errors.js";
 import { unwrap } from "./commands-pilots.js";
+import { locateProblems } from "./load-ce.js";
 import { formatTable, type Output } from "./output.js";
 
-/** Checks options, driver, template and auth file; fails with the CE's one-line reason. */
-export async function validate(ce: CloudComputingElement, out: Output): Promise<void> {
+/** Checks options, driver, template and auth file; fails with the CE's reasons, each pointing at its line. */
+export async function validate(ce: CloudComputingElement, out: Output, origins: LoadedCeOptions["origins"] = {}): Promise<void> {
   const result = await ce.isValid();
-  if (!result.OK) throw new CloudceError("OptionInvalid", `${ce.ceName} is not valid: ${result.Message}`);
+  if (!result.OK) throw new CloudceError("OptionInvalid", `${ce.ceName} is not valid: ${locateProblems(result.Message, origins)}`);
   out.result({ ce: ce.ceName, valid: true }, () => `${ce.ceName}: configuration is valid`);
 }
 

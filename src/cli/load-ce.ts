@@ -25,6 +25,18 @@ export async function openCe(sel: CeSelection, logger: Logger): Promise<{ ce: Cl
   const ce = new CloudComputingElement(name, { logger });
   const options = { ...loaded.options, ...(loaded.queue ? { Queue: loaded.queue } : {}) };
   const set = await ce.setParameters(options);
-  if (!set.OK) throw new CloudceError("OptionInvalid", `${sel.config}: ${set.Message}`);
+  if (!set.OK) throw new CloudceError("OptionInvalid", locateProblems(set.Message, loaded.origins));
   return { ce, loaded };
+}
+
+/** Appends `(file:line)` to each `Option: problem` of a CE message, where the option's origin is known. */
+export function locateProblems(message: string, origins: LoadedCeOptions["origins"]): string {
+  return message
+    .split("; ")
+    .map((problem) => {
+      const option = /^(\w+):/.exec(problem)?.[1];
+      const origin = option ? origins[option] : undefined;
+      return origin ? `${problem} (${origin.file}:${origin.line})` : problem;
+    })
+    .join("; ");
 }

@@ -1,0 +1,104 @@
+import { mkdtemp, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { PassThrough } from "node:stream";
+import { beforeAll, describe, expect, it } from "vitest";
+import { run } from "../../src/cli/run.js";
+
+let dir: string;
+let config: string;
+let pilot: string;
+
+async function cli(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  const chunks = { out: [] as Buffer[], err: [] as Buffer[] };
+  stdout.on("data", (c: Buffer) => chunks.out.push(c));
+  stderr.on("data", (c: Buffer) => chunks.err.push(c));
+  const code = await run(argv, { stdout, stderr });
+  return { code, stdout: Buffer.concat(chunks.out).toString(), stderr: Buffer.concat(chunks.err).toString() };
+}
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), "cloudce-cli-"));
+  config = join(dir, "ce.conf");
+  pilot = join(dir, "pilot.sh");
+  await writeFile(pilot, "#!/bin/bash\necho \"stamp=$DIRAC_PILOT_STAMP\"\nsleep 30\n");
+  await writeFile(
+    config,
+    [
+      "# a test CE",
+      "CE = cli-test.example.org",
+      "CloudType = LOCAL",
+      `Driver_state_dir = ${join(dir, "local")}`,
+      "Instance_Image = name:el9-pilot",
+      "Instance_Flavor = name:small",
+      "MaxTotalJobs = 4",
+      "MaxWaitingJobs = 4",
+      `Journal_File = ${join(dir, "journal.jsonl")}`,
+    ].join("\n"),
+  );
+});
+
+describe("cloudce command", () => {
+  it("prints usage and exits 2 without a command, 0 with --help", async () => {
+    expect((await cli()).code).toBe(2);
+    const help = await cli("--help");
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain("Usage: cloudce <command>");
+  });
+
+  it("exits 2 on an unknown command or flag, with one line saying so", async () => {
+    const r = await cli("--config", config, "launch");
+    expect(r).toMatchObject({ code: 2, stderr: "cloudce launch: unknown command 'launch'; see cloudce --help\n" });
+    expect((await cli("--frobnicate")).stderr).toMatch(/^cloudce: Unknown option '--frobnicate'/);
+  });
+
+  it("names a missing config file", async () => {
+    const r = await cli("--config", join(dir, "nope.conf"), "status");
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("nope.conf");
+  });
+
+  it("validates, pointing at the line of a bad option", async () => {
+    expect(await cli("--config", config, "validate")).toMatchObject({ code: 0, stdout: "cli-test.example.org: configuration is valid\n" });
+    const bad = join(dir, "bad.conf");
+    await writeFile(bad, "CloudType = LOCAL\nInstance_Image = name:el9-pilot\nInstance_Flavor = small\nContext_MaxLifetime = forever\n");
+    expect(await cli("--config", bad, "validate")).toMatchObject({ code: 1, stderr: `cloudce validate: Context_MaxLifetime: 'forever' is not a whole number >= 1 (${bad}:4)\n` });
+  });
+
+  it("submits, lists, shows output, kills and cleans up, as JSON for scripts", async () => {
+    const sub = await cli("--config", config, "--json", "submit", "-n", "2", "--executable", pilot);
+    expect(sub.code).toBe(0);
+    const { refs, PilotStampDict } = JSON.parse(sub.stdout) as { refs: string[]; PilotStampDict: Record<string, string> };
+    expect(refs).toHaveLength(2);
+
+    const all = JSON.parse((await cli("--config", config, "--json", "status", "--all")).stdout) as { pilots: { ref: string }[] };
+    expect(all.pilots.map((p) => p.ref).sort()).toEqual([...refs].sort());
+
+    const table = await cli("--config", config, "status", ...refs);
+    expect(table.stdout.split("\n")[0]).toMatch(/^REFERENCE\s+STATUS$/);
+
+    let out = "";
+    for (let i = 0; i < 200 && !out.includes("stamp="); i++) {
+      out = (await cli("--config", config, "output", refs[0]!)).stdout;
+      if (!out.includes("stamp=")) await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(out).toContain(`stamp=${PilotStampDict[refs[0]!]}`);
+
+    expect(await cli("--config", config, "kill", "not-a-ref")).toMatchObject({ code: 2 });
+    const killed = await cli("--config", config, "--json", "kill", ...refs);
+    expect(JSON.parse(killed.stdout)).toEqual({ killed: refs, failed: [] });
+    expect((await cli("--config", config, "cleanup")).stdout).toBe("nothing to clean up\n");
+    const report = JSON.parse((await cli("--config", config, "--json", "report")).stdout) as { submitted: number };
+    expect(report.submitted).toBe(2);
+  });
+
+  it("renders the user-data only when asked, and says its size", async () => {
+    const r = await cli("--config", config, "render", "--executable", pilot);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain("Content-Type: multipart/mixed");
+    expect(r.stderr).toMatch(/^user-data: \d+ bytes, limit 65535 bytes before base64/);
+    expect(await cli("--config", config, "render")).toMatchObject({ code: 1, stderr: "cloudce render: render: give the pilot executable with --executable FILE\n" });
+  });
+});

@@ -40,13 +40,35 @@ function lineOfText(source: string, needle: string): number {
 }
 
 /**
- * The template line a rendered line came from, found by its text; rendered
- * and template lines differ once multi-line values are expanded.
+ * The template line a rendered line most likely came from. Lines differ once
+ * multi-line values are expanded, so we walk back to the nearest rendered
+ * line whose text occurs exactly once in the template (an anchor): the error
+ * is on the anchor itself, or in what the template line after it expanded to.
  */
-function templateLine(source: string, rendered: string, renderedLine: number): string {
-  const wanted = rendered.split("\n")[renderedLine - 1]?.trim() ?? "";
-  const hits = wanted === "" ? [] : source.split("\n").flatMap((l, i) => (l.trim() === wanted ? [i + 1] : []));
-  return hits.length === 1 ? String(hits[0]) : `${renderedLine} (line of the rendered output)`;
+function templateLine(source: string, rendered: string, renderedLine: number): number {
+  const templateLines = source.split("\n").map((l) => l.trim());
+  const renderedLines = rendered.split("\n");
+  for (let i = renderedLine - 1; i >= 0; i--) {
+    const wanted = renderedLines[i]?.trim() ?? "";
+    if (wanted === "") continue;
+    const first = templateLines.indexOf(wanted);
+    if (first < 0 || templateLines.indexOf(wanted, first + 1) >= 0) continue;
+    return Math.min(first + 1 + (i === renderedLine - 1 ? 0 : 1), templateLines.length);
+  }
+  return 1;
+}
+
+/** A YAML error's first line, without the position (it is a rendered-output position). */
+function yamlReason(message: string): string {
+  return message.split("\n")[0]!.replace(/ at line \d+, column \d+:?$/, "");
+}
+
+/** handlebars reports a missing helper without a position: find its first use. */
+function lineOfHelper(source: string, err: unknown): number | undefined {
+  const name = /Missing helper: "([^"]+)"/.exec(err instanceof Error ? err.message : "")?.[1];
+  if (name === undefined) return undefined;
+  const m = new RegExp(`[{(]\\s*${name.replace(/[^\w-]/g, "")}\\b`).exec(source);
+  return m ? source.slice(0, m.index).split("\n").length : undefined;
 }
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
@@ -58,14 +80,14 @@ function checkSample(path: string, source: string, render: CloudConfigRender, sa
   try {
     rendered = render(sample);
   } catch (err) {
-    const line = handlebarsErrorLine(err);
+    const line = handlebarsErrorLine(err) ?? lineOfHelper(source, err);
     throw new CloudceError("TemplateInvalid", `${path}:${line ?? 1}: cannot render: ${firstLine(err)}`, { cause: err });
   }
   const doc = parseDocument(rendered, { version: "1.1", uniqueKeys: false });
   const error = doc.errors[0];
   if (error) {
     const line = templateLine(source, rendered, error.linePos?.[0].line ?? 1);
-    throw new CloudceError("TemplateInvalid", `${path}:${line}: renders to invalid YAML: ${error.message.split("\n")[0]}`);
+    throw new CloudceError("TemplateInvalid", `${path}:${line}: renders to invalid YAML: ${yamlReason(error.message)}`);
   }
   if (!isMap(doc.contents)) throw new CloudceError("TemplateInvalid", `${path}:1: the rendered cloud-config is not a YAML mapping`);
   const wanted = Buffer.from(sample.executable, "utf8");

@@ -15,7 +15,6 @@ export const PART_FILENAME = "pilotconfig";
  * either: such parts go base64, the rest as they are (smaller, readable).
  */
 function needsBase64(text: string): boolean {
-  // eslint-disable-next-line no-control-regex
   return /[^\u0000-\u007f]|\r/.test(text) || text.split("\n").some((line) => line.length > 998);
 }
 

@@ -17,6 +17,7 @@ import {
   type PilotContextInput,
 } from "../../src/context/index.js";
 import { cloudInitProcess, cloudInitSchema, requireCloudInit, scratchDir, type CloudInitPart } from "./cloud-init-harness.js";
+import { pilotInput } from "./fixtures/pilot-input.js";
 import { COMPRESSIBLE_PILOT, TRICKY_EXECUTABLES } from "./fixtures/tricky-executables.js";
 
 const DIRAC_TEMPLATE = new URL("./fixtures/dirac-cloudinit.template", import.meta.url).pathname;
@@ -28,15 +29,7 @@ const CASES = Object.entries(TRICKY_EXECUTABLES);
 const SCHEMA_CASES = new Set(["quotes", "crlf", "nonAscii", "controls", "big"]);
 
 function input(executable: string): PilotContextInput {
-  return {
-    executable,
-    stamp: { literal: "0123456789abcdef0123456789abcdef" },
-    ceName: "cloud.example.org",
-    queue: "default",
-    vmName: "DIRAC_0A1B2C3D",
-    extPackages: ["apptainer", "htop"],
-    options: { Context_DisableMetadata: "true" },
-  };
+  return pilotInput({ executable, extPackages: ["apptainer", "htop"], options: { Context_DisableMetadata: "true" } });
 }
 
 let scratch: Awaited<ReturnType<typeof scratchDir>>;

@@ -12,7 +12,6 @@ import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { parse } from "yaml";
 import {
-  cloudConfigWriteFiles,
   decodeUserData,
   DEFAULT_TEMPLATE_PATH,
   deriveStamp,
@@ -22,18 +21,16 @@ import {
   type WriteFileEntry,
 } from "../../src/context/index.js";
 import { readEnvFile } from "../../src/drivers/local/local-boot.js";
+import { pilotInput, writeFilesOf } from "./fixtures/pilot-input.js";
 
 const run = promisify(execFile);
 
-const BASE: PilotContextInput = {
-  executable: "#!/bin/bash\necho pilot\n",
+const BASE = pilotInput({
   stamp: { literal: "00112233445566778899aabbccddeeff" },
   ceName: 'ce "one" $HOME `id` \\ back',
   queue: "queue 'q'\nwith newline",
-  vmName: "DIRAC_0A1B2C3D",
   extPackages: ["apptainer"],
-  options: {},
-};
+});
 
 let renderer: ContextRenderer;
 let dir: string;
@@ -44,8 +41,7 @@ beforeAll(async () => {
 afterAll(async () => rm(dir, { recursive: true, force: true }));
 
 function files(input: PilotContextInput): Map<string, WriteFileEntry> {
-  const [part] = decodeUserData(Buffer.from(renderer.render(input), "utf8"));
-  return new Map(cloudConfigWriteFiles(part!.content).map((f) => [f.path, f]));
+  return writeFilesOf(renderer.render(input));
 }
 
 function cloudConfig(input: PilotContextInput): Record<string, unknown> {

@@ -7,8 +7,9 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { cloudConfigWriteFiles, decodeUserData, deriveStamp, loadContextRenderer, type PilotContextInput } from "../../src/context/index.js";
+import { decodeUserData, deriveStamp, loadContextRenderer } from "../../src/context/index.js";
 import { isCloudceError, type ErrorCode } from "../../src/errors.js";
+import { fileText, pilotInput } from "./fixtures/pilot-input.js";
 
 let dir: string;
 beforeAll(async () => {
@@ -32,20 +33,13 @@ async function loadError(path: string): Promise<{ code: ErrorCode; message: stri
   throw new Error(`expected ${path} to fail loading`);
 }
 
-const INPUT: PilotContextInput = {
-  executable: "#!/bin/bash\necho hi\n",
+const INPUT = pilotInput({
   stamp: { literal: "feedfacefeedfacefeedfacefeedface" },
   ceName: "ce.example.org",
   queue: "q1",
   vmName: "DIRAC_00000001",
-  extPackages: [],
   options: { Site: "LCG.Example.org", Context_Greeting: "hello: world" },
-};
-
-function writeFilesOf(userData: string): Map<string, string> {
-  const [part] = decodeUserData(Buffer.from(userData, "utf8"));
-  return new Map(cloudConfigWriteFiles(part!.content).map((f) => [f.path, Buffer.from(f.content).toString("utf8")]));
-}
+});
 
 const GOOD = `#cloud-config
 write_files:
@@ -134,7 +128,7 @@ describe("handlebars templates", () => {
     );
     const renderer = await loadContextRenderer(path);
     expect(renderer.format).toBe("handlebars");
-    expect(writeFilesOf(renderer.render(INPUT)).get("/etc/vars")).toBe(
+    expect(fileText(renderer.render(INPUT), "/etc/vars")).toBe(
       'ce=ce.example.org queue=q1 vm=DIRAC_00000001 site=LCG.Example.org derived=false\nstamp=feedfacefeedfacefeedfacefeedface greeting="hello: world" b64=cTE=\nqueue is q1\n',
     );
   });
@@ -161,14 +155,14 @@ write_files:
   test("are detected and substitute the executable and every STAMP_STR", async () => {
     const renderer = await loadContextRenderer(await templateFile("dirac.template", DIRAC));
     expect(renderer.format).toBe("dirac");
-    const out = writeFilesOf(renderer.render(INPUT));
-    expect(out.get("/root/run_pilot.sh")).toBe(INPUT.executable);
-    expect(out.get("/root/startup.sh")).toBe('export DIRAC_PILOT_STAMP="feedfacefeedfacefeedfacefeedface"\necho feedfacefeedfacefeedfacefeedface\n');
+    const out = renderer.render(INPUT);
+    expect(fileText(out, "/root/run_pilot.sh")).toBe(INPUT.executable);
+    expect(fileText(out, "/root/startup.sh")).toBe('export DIRAC_PILOT_STAMP="feedfacefeedfacefeedfacefeedface"\necho feedfacefeedfacefeedfacefeedface\n');
   });
 
   test("a derived stamp becomes the boot-time pipeline, which works without INSTANCE_ID", async () => {
     const renderer = await loadContextRenderer(await templateFile("dirac2.template", DIRAC));
-    const script = writeFilesOf(renderer.render({ ...INPUT, stamp: { derivedFromSeed: "s33d" } })).get("/root/startup.sh")!;
+    const script = fileText(renderer.render({ ...INPUT, stamp: { derivedFromSeed: "s33d" } }), "/root/startup.sh")!;
     const { execFileSync } = await import("node:child_process");
     const out = execFileSync("bash", ["-c", `cat() { printf 'i-42\\n'; }; ${script.split("\n")[0]}; printf '%s' "$DIRAC_PILOT_STAMP"`]);
     expect(out.toString()).toBe(deriveStamp("s33d", "i-42"));

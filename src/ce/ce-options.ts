@@ -20,6 +20,7 @@ const INTEGER_OPTIONS = {
   Resolve_CacheTTL: [600, 0],
   Cleanup_MinLifetime: [0, 0],
   Journal_MaxBytes: [10 * 1024 * 1024, 1024],
+  Submit_WaveDelay: [0, 0],
 } as const satisfies Record<string, readonly [number, number]>;
 
 type IntegerOption = keyof typeof INTEGER_OPTIONS;
@@ -53,6 +54,8 @@ export interface CeSettings {
   readonly resolveCacheTtlMs: number;
   /** Seconds a stopped VM is kept before cleanup may remove it (Coalition-style guard). */
   readonly cleanupMinLifetime: number;
+  /** Seconds after this CE's newest VM was created before available() offers slots again. */
+  readonly waveDelay: number;
   /** The audit journal (JSON lines), if one is kept. */
   readonly journalFile: string | undefined;
   readonly journalMaxBytes: number;
@@ -146,6 +149,7 @@ export function parseSettings(ceName: string, raw: Readonly<Record<string, strin
     cleanupMinLifetime: intOption(raw, "Cleanup_MinLifetime"),
     journalFile: raw["Journal_File"]?.trim() ? expandEnv(raw["Journal_File"].trim()) : undefined,
     journalMaxBytes: intOption(raw, "Journal_MaxBytes"),
+    waveDelay: intOption(raw, "Submit_WaveDelay"),
     raw: Object.freeze({ ...raw }),
   });
 }

@@ -8,7 +8,7 @@
 import { readFile } from "node:fs/promises";
 import { CredentialStore, checkProxyLifetime } from "../auth/index.js";
 import { encodeUserData, loadContextRenderer, newStamp, type ContextRenderer, type UserDataLimit } from "../context/index.js";
-import type { DriverCredentials } from "../drivers/driver.js";
+import type { CloudNode, DriverCredentials } from "../drivers/driver.js";
 import { loadDriverModule } from "../drivers/registry.js";
 import { CloudceError, toCloudceError } from "../errors.js";
 import { createLogger, type Logger } from "../log.js";
@@ -202,25 +202,32 @@ export class CloudComputingElement {
   async getCEStatus(): Promise<Result<CEStatusCounts, CEStatusCounts>> {
     return this.guard(async () => {
       const { settings, runtime } = this.ensure();
-      const nodes = await runtime.listOwn(ownerFilter(settings));
-      const counts: CEStatusCounts = {
-        SubmittedJobs: this.submittedJobs,
-        RunningJobs: nodes.filter((n) => n.state === "running" || n.state === "stopping").length,
-        WaitingJobs: nodes.filter((n) => n.state === "booting").length,
-      };
+      const counts = this.countNodes(await runtime.listOwn(ownerFilter(settings)));
       return S_OK(counts, counts);
     });
   }
 
-  /** Free slots by DIRAC's base-class rule, capped by what the cloud project can still start. */
+  /**
+   * Free slots by DIRAC's base-class rule, capped by what the cloud project can
+   * still start, and none while the newest VM is younger than `Submit_WaveDelay`.
+   */
   async available(): Promise<Result<number, CEStatusCounts & { CEInfoDict: CEInfoDict }>> {
     return this.guard(async () => {
-      const status = await this.getCEStatus();
-      if (!status.OK) return status;
       const { settings, runtime, resolver } = this.ensure();
+      const nodes = await runtime.listOwn(ownerFilter(settings));
       const capacity = await this.cloudCapacity(settings, runtime, resolver);
-      return computeAvailable(status.Value, settings, capacity);
+      const newest = Math.max(0, ...nodes.map((n) => n.createdAt.getTime()));
+      const inWaveDelay = settings.waveDelay > 0 && Date.now() - newest < settings.waveDelay * 1000;
+      return computeAvailable(this.countNodes(nodes), settings, inWaveDelay ? 0 : capacity);
     });
+  }
+
+  private countNodes(nodes: readonly CloudNode[]): CEStatusCounts {
+    return {
+      SubmittedJobs: this.submittedJobs,
+      RunningJobs: nodes.filter((n) => n.state === "running" || n.state === "stopping").length,
+      WaitingJobs: nodes.filter((n) => n.state === "booting").length,
+    };
   }
 
   /** Destroys the given pilots' VMs; one already gone counts as killed. Never touches another CE's VMs. */

@@ -2,12 +2,12 @@
 
 import { mkdir, writeFile } from "node:fs/promises";
 import { homedir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import type { CloudComputingElement } from "../ce/index.js";
 import { expandEnv } from "../ce/ce-options.js";
 import { CloudceError } from "../errors.js";
 import type { Logger } from "../log.js";
-import { runEvery, parseDuration } from "../ops/cleanup-loop.js";
+import { lockedPass, parseDuration, runEvery } from "../ops/cleanup-loop.js";
 import { readJournal } from "../ops/journal.js";
 import { lockPathFor, withLock } from "../ops/lock.js";
 import { buildTimelines, summarise, type LiveNode } from "../ops/report.js";
@@ -19,7 +19,10 @@ import type { Output } from "./output.js";
 export interface CleanupSchedule {
   /** `10m`, `30s`, `1h`; undefined runs one pass. */
   readonly every?: string;
-  readonly lockDir?: string;
+  /** Up to this much random extra wait per round (default a tenth of the interval). */
+  readonly jitter?: string;
+  /** The lock file (default `cloudce-cleanup-<ce>.lock` in $CLOUDCE_HOME or ~/.cloudce). */
+  readonly lock?: string;
   readonly logger: Logger;
 }
 
@@ -27,20 +30,30 @@ export function defaultStateDir(): string {
   return process.env["CLOUDCE_HOME"] ?? join(homedir(), ".cloudce");
 }
 
-/** One cleanup pass, or one every interval until SIGTERM/SIGINT; never two at once for one CE. */
+/**
+ * One cleanup pass, or one every interval until SIGTERM/SIGINT; never two at
+ * once for one CE. A one-shot pass that finds the lock held fails with
+ * `LockHeld` (exit 75); the loop skips that round.
+ */
 export async function scheduledCleanup(ce: CloudComputingElement, out: Output, schedule: CleanupSchedule): Promise<void> {
-  const lockDir = schedule.lockDir ?? defaultStateDir();
-  await mkdir(lockDir, { recursive: true, mode: 0o700 });
-  const lockPath = lockPathFor(lockDir, ce.ceName);
-  const pass = async (): Promise<void> => {
+  const lockPath = schedule.lock ?? lockPathFor(defaultStateDir(), ce.ceName);
+  await mkdir(dirname(lockPath), { recursive: true, mode: 0o700 });
+  if (schedule.every === undefined) {
     const run = await withLock(lockPath, () => cleanup(ce, out));
-    if (!run.ran) out.progress(`skipped: ${run.held.message}`);
-  };
-  if (schedule.every === undefined) return pass();
-  const intervalMs = parseDuration(schedule.every);
-  if (intervalMs === undefined || intervalMs <= 0) throw new CloudceError("OptionInvalid", `--every: '${schedule.every}' is not a duration like 30s, 10m or 1h`);
-  const result = await runEvery({ intervalMs, jitterMs: Math.round(intervalMs / 10), pass: () => pass(), logger: schedule.logger });
+    if (!run.ran) throw run.held;
+    return;
+  }
+  const intervalMs = duration(schedule.every, "--every");
+  const jitterMs = schedule.jitter === undefined ? Math.round(intervalMs / 10) : duration(schedule.jitter, "--jitter");
+  const pass = lockedPass(lockPath, () => cleanup(ce, out), schedule.logger);
+  const result = await runEvery({ intervalMs, jitterMs, pass, logger: schedule.logger });
   out.progress(`cleanup loop stopped by ${result.stoppedBy} after ${result.rounds} passes (${result.failures} failed)`);
+}
+
+function duration(text: string, flag: string): number {
+  const ms = parseDuration(text);
+  if (ms === undefined || ms < 0) throw new CloudceError("OptionInvalid", `${flag}: '${text}' is not a duration like 30s, 10m or 1h`);
+  return ms;
 }
 
 /** Summary of pilots from the journal and the live cloud; optionally a timeline SVG. */

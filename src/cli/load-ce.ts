@@ -19,11 +19,11 @@ export async function loadOptions(sel: CeSelection): Promise<LoadedCeOptions> {
 }
 
 /** A configured CE; relative paths in options resolve from the working directory, as the CE's do. */
-export async function openCe(sel: CeSelection, logger: Logger): Promise<{ ce: CloudComputingElement; loaded: LoadedCeOptions }> {
+export async function openCe(sel: CeSelection, logger: Logger, overrides: Record<string, string> = {}): Promise<{ ce: CloudComputingElement; loaded: LoadedCeOptions }> {
   const loaded = await loadOptions(sel);
   const name = loaded.ce ?? sel.ce ?? loaded.options["CE"] ?? DEFAULT_CE_NAME;
   const ce = new CloudComputingElement(name, { logger });
-  const options = { ...loaded.options, ...(loaded.queue ? { Queue: loaded.queue } : {}) };
+  const options = { ...loaded.options, ...(loaded.queue ? { Queue: loaded.queue } : {}), ...overrides };
   const set = await ce.setParameters(options);
   if (!set.OK) throw new CloudceError("OptionInvalid", locateProblems(set.Message, loaded.origins));
   return { ce, loaded };

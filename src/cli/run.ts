@@ -9,6 +9,7 @@ import { CloudceError, toCloudceError } from "../errors.js";
 import { LOG_LEVELS, createLogger, stderrSink, type LogLevel } from "../log.js";
 import { kill, output, status, submit } from "./commands-pilots.js";
 import { report, scheduledCleanup } from "./commands-ops.js";
+import { EXIT_LOCK_HELD } from "../ops/cleanup-loop.js";
 import { config, render, validate } from "./commands-tools.js";
 import { demo } from "./commands-demo.js";
 import { loadOptions, openCe } from "./load-ce.js";
@@ -27,7 +28,9 @@ const OPTIONS = {
   all: { type: "boolean", default: false },
   timeout: { type: "string", default: "120" },
   every: { type: "string" },
-  "lock-dir": { type: "string" },
+  jitter: { type: "string" },
+  lock: { type: "string" },
+  journal: { type: "string" },
   plot: { type: "string" },
   help: { type: "boolean", short: "h", default: false },
 } as const;
@@ -60,7 +63,7 @@ export async function run(argv: readonly string[], io: CliStreams = { stdout: pr
   } catch (err) {
     const e = toCloudceError(err);
     io.stderr.write(`cloudce ${command}: ${e.message}\n`);
-    return e.code === "InvalidReference" || e.message.startsWith("unknown command") ? 2 : 1;
+    return exitCode(e);
   }
 }
 
@@ -71,7 +74,7 @@ async function dispatch(command: string, args: string[], values: Values, out: Re
   if (command === "config") return config(await loadOptions(sel), out);
   const human = (io.stderr as NodeJS.WriteStream).isTTY === true;
   const logger = createLogger({ level, sink: stderrSink(human, io.stderr) });
-  const { ce, loaded } = await openCe(sel, logger);
+  const { ce, loaded } = await openCe(sel, logger, values.journal ? { Journal_File: values.journal } : {});
   try {
     switch (command) {
       case "submit":
@@ -82,7 +85,12 @@ async function dispatch(command: string, args: string[], values: Values, out: Re
       case "kill":
         return await kill(ce, out, args);
       case "cleanup":
-        return await scheduledCleanup(ce, out, { logger, ...(values.every ? { every: values.every } : {}), ...(values["lock-dir"] ? { lockDir: values["lock-dir"] } : {}) });
+        return await scheduledCleanup(ce, out, {
+          logger,
+          ...(values.every ? { every: values.every } : {}),
+          ...(values.jitter ? { jitter: values.jitter } : {}),
+          ...(values.lock ? { lock: values.lock } : {}),
+        });
       case "report":
         return await report(ce, out, values.plot);
       case "output":
@@ -103,6 +111,12 @@ async function dispatch(command: string, args: string[], values: Values, out: Re
   } finally {
     await ce.shutdown();
   }
+}
+
+/** 2 for bad usage, 75 (EX_TEMPFAIL) when another cleanup holds the lock, else 1. */
+function exitCode(e: CloudceError): number {
+  if (e.code === "LockHeld") return EXIT_LOCK_HELD;
+  return e.code === "InvalidReference" || e.message.startsWith("unknown command") ? 2 : 1;
 }
 
 async function readProxy(path: string | undefined): Promise<string | undefined> {

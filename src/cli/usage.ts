@@ -22,6 +22,10 @@ Options:
   -n, --number N      pilots to submit
   -e, --executable F  pilot executable
       --proxy FILE    proxy PEM for CEs whose auth file says secret = PROXY
-      --lock-dir DIR  where cleanup locks live (default $CLOUDCE_HOME or ~/.cloudce)
+      --every D       cleanup: run a pass every D (30s, 10m, 1h) until SIGTERM/SIGINT
+      --jitter D      cleanup --every: up to D of random extra wait per round (default a tenth of --every)
+      --lock FILE     cleanup: the per-CE lock file (default ~/.cloudce/cloudce-cleanup-<ce>.lock);
+                      a one-shot cleanup that finds it held exits 75
+      --journal FILE  the audit journal (overrides the CE's Journal_File)
   -h, --help          this help
 `;

@@ -199,6 +199,15 @@ describe("getJobStatus, getCEStatus and available", () => {
     expect(avail).toMatchObject({ OK: true, Value: 2, CEInfoDict: { MaxTotalJobs: 10, MaxWaitingJobs: 4, RunningJobs: 1, WaitingJobs: 2 } });
   });
 
+  it("offers no slot while the newest VM is younger than Submit_WaveDelay", async () => {
+    const ce = await makeCe("ce-w", { Submit_WaveDelay: "600" });
+    expect(await ce.available()).toMatchObject({ OK: true, Value: 4 });
+    const [ref] = ok(await ce.submitJob(pilot, null, 1));
+    expect(await ce.available()).toMatchObject({ OK: true, Value: 0 });
+    cloud.setState(ref!.slice(8), "booting", { createdAt: new Date(Date.now() - 601_000) });
+    expect(await ce.available()).toMatchObject({ OK: true, Value: 3 });
+  });
+
   it("never offers more slots than the cloud project can start", async () => {
     useCloud({ instanceQuota: 3 });
     const ce = await makeCe();

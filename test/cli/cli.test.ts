@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { PassThrough } from "node:stream";
 import { beforeAll, describe, expect, it } from "vitest";
 import { run } from "../../src/cli/run.js";
+import { acquireLock } from "../../src/ops/lock.js";
 
 let dir: string;
 let config: string;
@@ -100,5 +101,24 @@ describe("cloudce command", () => {
     expect(r.stdout).toContain("Content-Type: multipart/mixed");
     expect(r.stderr).toMatch(/^user-data: \d+ bytes, limit 65535 bytes before base64/);
     expect(await cli("--config", config, "render")).toMatchObject({ code: 1, stderr: "cloudce render: render: give the pilot executable with --executable FILE\n" });
+  });
+});
+
+describe("cloudce cleanup under a lock", () => {
+  it("exits 75 when another cleanup of the CE holds the lock", async () => {
+    const lock = join(dir, "cleanup.lock");
+    const held = await acquireLock(lock);
+    try {
+      const r = await cli("--config", config, "cleanup", "--lock", lock);
+      expect(r.code).toBe(75);
+      expect(r.stderr).toMatch(/^cloudce cleanup: .*another cleanup holds this lock \(pid \d+ on /);
+    } finally {
+      await held.release();
+    }
+    expect(await cli("--config", config, "cleanup", "--lock", lock)).toMatchObject({ code: 0 });
+  });
+
+  it("refuses a malformed interval", async () => {
+    expect(await cli("--config", config, "cleanup", "--every", "soon")).toMatchObject({ code: 1, stderr: "cloudce cleanup: --every: 'soon' is not a duration like 30s, 10m or 1h\n" });
   });
 });

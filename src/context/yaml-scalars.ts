@@ -43,10 +43,10 @@ function escapeChar(ch: string): string {
 }
 
 /**
- * A double-quoted scalar holding `text` exactly. With `indent`, long content
- * is folded onto continuation lines indented by that many spaces, using
- * escaped line breaks (which add nothing to the value); without it the
- * scalar stays on one line.
+ * A double-quoted scalar holding `text` exactly. With `indent`, it is folded
+ * after each `\n` and before `width` columns onto continuation lines indented
+ * by that many spaces, using escaped line breaks (which add nothing to the
+ * value); without it the scalar stays on one line.
  */
 export function yamlDoubleQuoted(text: string, indent?: number, width = 100): string {
   const tokens = Array.from(text, escapeChar);
@@ -56,18 +56,20 @@ export function yamlDoubleQuoted(text: string, indent?: number, width = 100): st
   let line = '"';
   let count = 0;
   let budget = width;
-  for (const token of tokens) {
-    if (count > 0 && line.length + token.length > budget) {
-      lines.push(`${line}\\`);
-      budget = indent + width;
-      count = 0;
-      // Leading white space of a continuation line is not content: escape it.
-      line = pad + (token === " " ? "\\x20" : token);
-    } else {
-      line += token;
-    }
+  const breakLine = (): void => {
+    lines.push(`${line}\\`);
+    line = pad;
+    budget = indent + width;
+    count = 0;
+  };
+  tokens.forEach((token, i) => {
+    if (count > 0 && line.length + token.length > budget) breakLine();
+    // Leading white space of a continuation line is not content: escape it.
+    line += count === 0 && line === pad && token === " " ? "\\x20" : token;
     count++;
-  }
+    // One source line per YAML line keeps a quoted script readable.
+    if (token === "\\n" && i < tokens.length - 1) breakLine();
+  });
   lines.push(`${line}"`);
   return lines.join("\n");
 }

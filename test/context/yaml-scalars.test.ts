@@ -83,6 +83,10 @@ describe("shapes", () => {
     expect(lines.slice(1).every((l) => /^ {4}\S/.test(l))).toBe(true);
   });
 
+  test("folded quoted scalars keep one source line per YAML line", () => {
+    expect(yamlDoubleQuoted("a\r\n  b\r\n", 2)).toBe('"a\\r\\n\\\n  \\x20 b\\r\\n"');
+  });
+
   test("escapes are YAML's, not JSON's, for what JSON leaves raw", () => {
     expect(yamlDoubleQuoted("\u2028\u2029\u0085\ufeff\u0000\u007f")).toBe('"\\L\\P\\N\\uFEFF\\x00\\x7F"');
   });

@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { abortableSleep, lockedPass, parseDuration, runEvery } from "../../src/ops/cleanup-loop.js";
 import { acquireLock, readLockHolder } from "../../src/ops/lock.js";
-import { type RunningChild, startFixture } from "./child.js";
+import { type RunningChild, startFixture } from "../support/child.js";
 
 const children: RunningChild[] = [];
 afterEach(() => {

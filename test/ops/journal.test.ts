@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type JournalInput, openJournal, readJournal } from "../../src/ops/journal.js";
 import { clearSecretsForTesting, registerSecret } from "../../src/secrets.js";
-import { startFixture } from "./child.js";
+import { startFixture } from "../support/child.js";
 
 let dir = "";
 let n = 0;

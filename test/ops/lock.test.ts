@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { acquireLock, lockPathFor, readLockHolder, tryAcquireLock, withLock } from "../../src/ops/lock.js";
 import { isCloudceError } from "../../src/errors.js";
-import { type RunningChild, startFixture } from "./child.js";
+import { type RunningChild, startFixture } from "../support/child.js";
 
 let dir = "";
 let n = 0;

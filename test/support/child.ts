@@ -12,24 +12,27 @@ import { fileURLToPath } from "node:url";
 import { build } from "rolldown";
 
 const bundles = new Map<string, Promise<string>>();
+const OPS_FIXTURES = new URL("../ops/fixtures/", import.meta.url);
 
-/** Bundles `test/ops/fixtures/<name>.ts` (once per test file) and returns the .mjs path. */
-export function fixtureScript(name: string): Promise<string> {
-  let p = bundles.get(name);
+/** Bundles `<fixtures folder>/<name>.ts` (once per test file) and returns the .mjs path. */
+export function fixtureScript(name: string, fixtures: URL = OPS_FIXTURES): Promise<string> {
+  const key = new URL(`${name}.ts`, fixtures).href;
+  let p = bundles.get(key);
   if (!p) {
     p = (async () => {
       const out = join(await mkdtemp(join(tmpdir(), "cloudce-fixture-")), `${name}.mjs`);
-      const input = fileURLToPath(new URL(`./fixtures/${name}.ts`, import.meta.url));
+      const input = fileURLToPath(key);
       await build({
         input,
         platform: "node",
         logLevel: "silent",
         resolve: { extensionAlias: { ".js": [".ts", ".js"] } },
-        output: { file: out, format: "esm" },
+        // One file: the registry imports drivers dynamically, and a fixture is run as a single script.
+        output: { file: out, format: "esm", codeSplitting: false },
       });
       return out;
     })();
-    bundles.set(name, p);
+    bundles.set(key, p);
   }
   return p;
 }
@@ -46,8 +49,8 @@ export interface RunningChild {
 }
 
 /** Starts a bundled fixture with arguments. */
-export async function startFixture(name: string, args: string[]): Promise<RunningChild> {
-  const script = await fixtureScript(name);
+export async function startFixture(name: string, args: string[], fixtures: URL = OPS_FIXTURES): Promise<RunningChild> {
+  const script = await fixtureScript(name, fixtures);
   const child = spawn(process.execPath, [script, ...args], { stdio: ["pipe", "pipe", "pipe"] });
   let out = "";
   let err = "";

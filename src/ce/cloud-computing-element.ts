@@ -133,6 +133,7 @@ export class CloudComputingElement {
       const executable = await readExecutable(executableFile);
       const renderer = await this.getRenderer();
       const driver = await runtime.get();
+      await this.checkCredentialsBeforeSubmit(driver.capabilities.requiresCredentials !== false);
       const resources = await resolver.resolve(driver, settings);
       const outcome = await submitPilots({ settings, runtime, driver, renderer, resources, executable, count: numberOfJobs, logger: this.log });
       this.submittedJobs += outcome.pilots.length;
@@ -373,6 +374,18 @@ export class CloudComputingElement {
     });
     this.state = { settings, runtime, credentials, resolver: new ResourceResolver(settings.resolveCacheTtlMs), audit: new Audit(settings, this.log) };
     return this.state;
+  }
+
+  /**
+   * Before VMs are paid for: the auth file must be usable and, where it says
+   * PROXY, the proxy must not be about to expire (DIRAC would only warn).
+   */
+  private async checkCredentialsBeforeSubmit(required: boolean): Promise<void> {
+    if (!required) return;
+    const { credentials } = this.ensure();
+    if (!(await credentials.usesProxy())) return;
+    if (!this.proxyPem) throw new CloudceError("ProxyMissing", `CloudAuth: the auth section for ${this.ceName} says secret = PROXY, but no proxy was set: call setProxy() first`);
+    checkProxyLifetime(this.proxyPem, MIN_PROXY_SECONDS_FOR_CLOUD);
   }
 
   /** Credentials for the driver; refuses a PROXY login with a proxy about to expire. */

@@ -62,15 +62,14 @@ export async function readEnvFile(path: string, instanceId: string): Promise<Rec
     if (trimmed === "" || trimmed.startsWith("#")) continue;
     const m = /^([A-Za-z_]\w*)=(.*)$/.exec(trimmed);
     if (!m) throw new CloudceError("CloudError", `LOCAL image: ${path}:${i + 1}: not a KEY=value line`);
-    env[m[1]!] = unquote(m[2]!).replaceAll("${INSTANCE_ID}", instanceId);
+    env[m[1]!] = shellValue(m[2]!, instanceId);
   }
   return env;
 }
 
-function unquote(value: string): string {
+/** As bash reads the value: single quotes literal; otherwise `\\x` escapes and `${INSTANCE_ID}` in one pass. */
+function shellValue(value: string, instanceId: string): string {
   if (value.length >= 2 && value.startsWith("'") && value.endsWith("'")) return value.slice(1, -1);
-  if (value.length >= 2 && value.startsWith('"') && value.endsWith('"')) {
-    return value.slice(1, -1).replace(/\\(["\\$`])/g, "$1");
-  }
-  return value;
+  const inner = value.length >= 2 && value.startsWith('"') && value.endsWith('"') ? value.slice(1, -1) : value;
+  return inner.replace(/\\(["\\$`])|\$\{INSTANCE_ID\}/g, (_m, escaped: string | undefined) => escaped ?? instanceId);
 }

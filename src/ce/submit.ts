@@ -7,7 +7,7 @@
 
 import { randomBytes, randomUUID } from "node:crypto";
 import { encodeUserData, newStamp, deriveStamp, type ContextRenderer, type PilotStamp } from "../context/index.js";
-import { toCloudceError, type CloudceError } from "../errors.js";
+import { CloudceError, toCloudceError } from "../errors.js";
 import type { CloudDriver, CloudNode, CreateNodesRequest, NodeSpec } from "../drivers/driver.js";
 import type { Logger } from "../log.js";
 import { mapConcurrent } from "../util/pool.js";
@@ -16,6 +16,7 @@ import type { DriverRuntime } from "./driver-runtime.js";
 import { newVmName, toReference } from "./pilot-reference.js";
 import type { ResolvedResources } from "./resource-resolver.js";
 import { ownerMetadata } from "./ownership.js";
+import { redactUserData } from "./redact.js";
 
 export interface SubmittedPilot {
   readonly ref: string;
@@ -65,9 +66,9 @@ async function submitBatch(input: SubmissionInput, batch: string): Promise<Submi
   try {
     const result = await input.runtime.call((d) => d.createNodes(request));
     const pilots = result.created.map((node) => submitted(node, deriveStamp(seed, node.id)));
-    return { pilots, failures: result.failed.map((f) => logFailure(input, f.target, f.error)) };
+    return { pilots, failures: result.failed.map((f) => logFailure(input, f.target, f.error, pilot.spec.userData)) };
   } catch (err) {
-    return { pilots: [], failures: [logFailure(input, pilot.name, err)] };
+    return { pilots: [], failures: [logFailure(input, pilot.name, err, pilot.spec.userData)] };
   }
 }
 
@@ -82,11 +83,11 @@ async function submitEach(input: SubmissionInput, batch: string): Promise<Submis
   settled.forEach((outcome, i) => {
     const p = prepared[i]!;
     if (outcome.status === "rejected") {
-      failures.push(logFailure(input, p.name, outcome.reason));
+      failures.push(logFailure(input, p.name, outcome.reason, p.spec.userData));
       return;
     }
     for (const node of outcome.value.created) pilots.push(submitted(node, "literal" in p.stamp ? p.stamp.literal : ""));
-    for (const f of outcome.value.failed) failures.push(logFailure(input, f.target, f.error));
+    for (const f of outcome.value.failed) failures.push(logFailure(input, f.target, f.error, p.spec.userData));
   });
   return { pilots, failures };
 }
@@ -124,8 +125,10 @@ function submitted(node: CloudNode, stamp: string): SubmittedPilot {
   return { ref: toReference(node.id), name: node.name, stamp, node };
 }
 
-function logFailure(input: SubmissionInput, target: string, err: unknown): SubmissionFailure {
-  const error = toCloudceError(err, "CloudError");
+function logFailure(input: SubmissionInput, target: string, err: unknown, userData: Uint8Array): SubmissionFailure {
+  const raw = toCloudceError(err, "CloudError");
+  const message = redactUserData(raw.message, { executable: input.executable, userData });
+  const error = message === raw.message ? raw : new CloudceError(raw.code, message, { ...(raw.driver ? { driver: raw.driver } : {}), retryable: raw.retryable });
   input.logger.error("failed to create pilot VM", { vm: target, code: error.code, reason: error.message });
   return { name: target, error };
 }

@@ -8,6 +8,9 @@ cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
 npm run typecheck
 npm run build
+# The package as a site director imports it, and the command as an operator runs it.
+node --input-type=module -e 'import { CloudComputingElement } from "cloudce"; if (typeof new CloudComputingElement("smoke").submitJob !== "function") process.exit(1);'
+node dist/cli/main.js --help >/dev/null
 npm test
 
 if [ "${CLOUDCE_SKIP_LAB:-0}" != 1 ] && node -e 'process.exit(require("./package.json").scripts["test:openstack-lab"] ? 0 : 1)'; then

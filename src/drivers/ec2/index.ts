@@ -1,10 +1,91 @@
-// STUB: replaced by the EC2 driver work.
+/**
+ * EC2: pilot VMs on Amazon EC2 or an EC2-compatible cloud, through the
+ * official `@aws-sdk/client-ec2`. A CE batch is one idempotent RunInstances;
+ * ownership is by tags, filtered on the server. See docs/drivers/ec2.md.
+ *
+ * Split by concern: options.ts (Driver_* options), client.ts (client,
+ * credentials, timeouts, retries), errors.ts, resources.ts (images, instance
+ * types, subnets), instances.ts and create-nodes.ts (instances), bulk.ts
+ * (terminate/stop), state-map.ts.
+ */
+
 import { CloudceError } from "../../errors.js";
-import type { DriverFactory } from "../driver.js";
+import type {
+  BulkResult, CloudDriver, CloudFlavor, CloudLimits, CloudNode, CloudResource, CreateNodesRequest, CreateNodesResult,
+  DriverCapabilities, DriverConfig, DriverFactory, NodeFilter, ResourceQuery,
+} from "../driver.js";
+import { Ec2Api } from "./client.js";
+import { createNodes } from "./create-nodes.js";
+import { Ec2Instances } from "./instances.js";
+import { DRIVER_NAME, parseOptions, type Ec2Settings } from "./options.js";
+import { Ec2Resources } from "./resources.js";
 
-export const DRIVER_NAME = "EC2";
+export { DRIVER_NAME, unknownOptions, type Ec2Options } from "./options.js";
 
-const factory: DriverFactory = () => {
-  throw new CloudceError("NotSupported", "CloudType: the EC2 driver is not available yet");
-};
+export const EC2_CAPABILITIES: DriverCapabilities = Object.freeze({
+  uniformBatch: true,
+  consoleOutput: true,
+  stop: true,
+  limits: false,
+  userData: Object.freeze({ maxBytes: 16_384, measuredAs: "raw" as const }),
+  ambiguousImage: "newest" as const,
+});
+
+class Ec2Driver implements CloudDriver {
+  readonly name = DRIVER_NAME;
+  readonly capabilities: DriverCapabilities;
+  private readonly api: Ec2Api;
+  private readonly resources: Ec2Resources;
+  private readonly instances: Ec2Instances;
+
+  constructor(config: DriverConfig, private readonly settings: Ec2Settings) {
+    // With the SDK's default chain the auth file is not needed at all.
+    this.capabilities = settings.defaultChain ? { ...EC2_CAPABILITIES, requiresCredentials: false } : EC2_CAPABILITIES;
+    this.api = new Ec2Api({ settings, credentials: config.credentials, requestTimeoutMs: config.requestTimeoutMs, logger: config.logger });
+    this.resources = new Ec2Resources(this.api, settings.imageOwners);
+    this.instances = new Ec2Instances(this.api, settings);
+  }
+
+  listImages(q?: ResourceQuery): Promise<CloudResource[]> {
+    return this.resources.listImages(q);
+  }
+  listFlavors(q?: ResourceQuery): Promise<CloudFlavor[]> {
+    return this.resources.listFlavors(q);
+  }
+  listNetworks(q?: ResourceQuery): Promise<CloudResource[]> {
+    return this.resources.listNetworks(q);
+  }
+
+  async createNodes(request: CreateNodesRequest): Promise<CreateNodesResult> {
+    if (request.nodes.length === 0) return { created: [], failed: [] };
+    // Sizing the root volume needs the image's root device name.
+    const root = this.settings.rootVolumeGb !== undefined ? await this.resources.rootDeviceName(request.imageId) : undefined;
+    return createNodes(this.instances, request, root);
+  }
+
+  listNodes(filter: NodeFilter): Promise<CloudNode[]> {
+    return this.instances.list(filter);
+  }
+  getNode(id: string): Promise<CloudNode | undefined> {
+    return this.instances.get(id);
+  }
+  destroyNodes(ids: readonly string[]): Promise<BulkResult> {
+    return this.instances.terminate(ids);
+  }
+  stopNodes(ids: readonly string[]): Promise<BulkResult> {
+    return this.instances.stop(ids);
+  }
+  getConsoleOutput(id: string): Promise<string> {
+    return this.instances.consoleOutput(id);
+  }
+  async getLimits(): Promise<CloudLimits> {
+    throw new CloudceError("NotSupported", "EC2: project limits are not reported by this driver (capabilities.limits is false)", { driver: DRIVER_NAME });
+  }
+  async close(): Promise<void> {
+    this.api.close();
+  }
+}
+
+/** Checks the options (fail fast) and builds the driver; the SDK client is made on the first call. */
+const factory: DriverFactory = (config: DriverConfig) => new Ec2Driver(config, parseOptions(config.options));
 export default factory;

@@ -46,8 +46,17 @@ export function filters(params: QueryParams): QueryFilter[] {
   return members(params, "Filter").map((f) => ({ name: f.get("Name") ?? "", values: values(f, "Value") }));
 }
 
-/** EC2's filter wildcards: `*` any run of characters, `?` one character. */
+/** EC2's filter wildcards: `*` any run of characters, `?` one character, `\` escapes the next character. */
 export function wildcardMatch(pattern: string, value: string): boolean {
-  const re = pattern.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".");
+  let re = "";
+  for (let i = 0; i < pattern.length; i++) {
+    const c = pattern[i]!;
+    if (c === "\\" && i + 1 < pattern.length) re += escapeRe(pattern[++i]!);
+    else if (c === "*") re += ".*";
+    else if (c === "?") re += ".";
+    else re += escapeRe(c);
+  }
   return new RegExp(`^${re}$`, "s").test(value);
 }
+
+const escapeRe = (c: string): string => c.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");

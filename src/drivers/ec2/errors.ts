@@ -1,0 +1,96 @@
+/**
+ * EC2 errors → typed CloudceErrors. The SDK reports a service error with its
+ * `<Code>` as `name`; a transport failure (reset, refused, timeout) has no
+ * HTTP status. Cloud messages are cut short: they are not ours to trust.
+ */
+
+import { CloudceError, truncate, type ErrorCode } from "../../errors.js";
+import { DRIVER_NAME } from "./options.js";
+
+interface Mapping {
+  readonly code: ErrorCode;
+  /** What the operator should do, appended to the message. */
+  readonly hint: string;
+}
+
+const THROTTLED: Mapping = { code: "RateLimited", hint: "the cloud throttles this account; lower Cloud_RateLimit" };
+const UNAVAILABLE: Mapping = { code: "CloudUnavailable", hint: "the EC2 endpoint failed; this is retried, check the cloud's status if it persists" };
+const AUTH: Mapping = { code: "AuthFailed", hint: "check key/secret in the auth file (access key id / secret access key) or Driver_credentials" };
+
+const BY_CODE: Readonly<Record<string, Mapping>> = {
+  RequestLimitExceeded: THROTTLED,
+  Throttling: THROTTLED,
+  ThrottlingException: THROTTLED,
+  InsufficientInstanceCapacity: { code: "CapacityExceeded", hint: "the zone has no capacity for this Instance_Flavor now; try later, another flavor or another subnet in Instance_Networks" },
+  InsufficientCapacity: { code: "CapacityExceeded", hint: "the region has no capacity now; try later" },
+  InsufficientAddressCapacity: { code: "CapacityExceeded", hint: "the subnet has no free addresses; add a subnet to Instance_Networks" },
+  SpotMaxPriceTooLow: { code: "CapacityExceeded", hint: "raise Driver_spot_max_price or remove it" },
+  InstanceLimitExceeded: { code: "QuotaExceeded", hint: "the account's instance limit is reached; lower MaxTotalJobs or ask AWS for a higher limit" },
+  VcpuLimitExceeded: { code: "QuotaExceeded", hint: "the account's vCPU limit is reached; lower MaxTotalJobs or ask AWS for a higher limit" },
+  MaxSpotInstanceCountExceeded: { code: "QuotaExceeded", hint: "the account's spot instance limit is reached; lower MaxTotalJobs" },
+  Unsupported: { code: "NotSupported", hint: "this Instance_Flavor or option is not available here; check Instance_Flavor, the subnet's zone and Driver_spot" },
+  UnsupportedOperation: { code: "NotSupported", hint: "the cloud does not support this operation for these instances" },
+  AuthFailure: AUTH,
+  InvalidClientTokenId: AUTH,
+  SignatureDoesNotMatch: { code: "AuthFailed", hint: "the secret access key in the auth file is wrong" },
+  UnrecognizedClientException: AUTH,
+  ExpiredToken: { code: "AuthFailed", hint: "the session token has expired; refresh the credentials" },
+  UnauthorizedOperation: { code: "Forbidden", hint: "the IAM policy of these credentials does not allow this action" },
+  OptInRequired: { code: "Forbidden", hint: "the account is not subscribed to this service or image" },
+  "InvalidAMIID.NotFound": { code: "ImageNotFound", hint: "check Instance_Image" },
+  "InvalidAMIID.Malformed": { code: "ImageNotFound", hint: "check Instance_Image (ami-…)" },
+  "InvalidAMIID.Unavailable": { code: "ImageNotFound", hint: "the image is not available; check Instance_Image" },
+  InvalidInstanceType: { code: "FlavorNotFound", hint: "check Instance_Flavor" },
+  "InvalidSubnetID.NotFound": { code: "NetworkNotFound", hint: "check Instance_Networks" },
+  "InvalidGroup.NotFound": { code: "NetworkNotFound", hint: "check Driver_security_groups" },
+  "InvalidKeyPair.NotFound": { code: "OptionInvalid", hint: "check Instance_SSHKey" },
+  "InvalidInstanceID.NotFound": { code: "NodeNotFound", hint: "the instance no longer exists" },
+  "InvalidInstanceID.Malformed": { code: "NodeNotFound", hint: "not an EC2 instance id (i-…)" },
+  InternalError: UNAVAILABLE,
+  InternalFailure: UNAVAILABLE,
+  Unavailable: UNAVAILABLE,
+  ServiceUnavailable: UNAVAILABLE,
+};
+
+/** Transport errors a retry can cure: the request may not have reached the cloud. */
+const TRANSPORT = new Set(["ECONNRESET", "ECONNREFUSED", "EPIPE", "ETIMEDOUT", "EAI_AGAIN", "ECONNABORTED", "EHOSTUNREACH", "ENETUNREACH"]);
+
+interface SdkLikeError {
+  readonly name?: string;
+  readonly code?: string;
+  readonly message?: string;
+  readonly $metadata?: { readonly httpStatusCode?: number };
+}
+
+/** The EC2 error code of an SDK error (`InvalidInstanceID.NotFound`, …), if it is a service error. */
+export function ec2ErrorCode(err: unknown): string | undefined {
+  const e = err as SdkLikeError | undefined;
+  return e?.$metadata?.httpStatusCode !== undefined ? e.name : undefined;
+}
+
+/** Maps anything the SDK throws for `action` to a CloudceError. */
+export function toEc2Error(err: unknown, action: string): CloudceError {
+  if (err instanceof CloudceError) return err;
+  const e = (err ?? {}) as SdkLikeError;
+  const status = e.$metadata?.httpStatusCode;
+  const said = truncate((e.message ?? String(err)).replace(/\s+/g, " "), 200);
+  const where = `EC2 ${action}`;
+  if (status === undefined) return transportError(e, where, said, err);
+  const name = e.name ?? "UnknownError";
+  const mapping = BY_CODE[name] ?? (status >= 500 ? UNAVAILABLE : undefined);
+  if (!mapping) return new CloudceError("CloudError", `${where}: ${name}: ${said}`, { driver: DRIVER_NAME, status: name, cause: err });
+  return new CloudceError(mapping.code, `${where}: ${name}: ${said}; ${mapping.hint}`, { driver: DRIVER_NAME, status: name, cause: err });
+}
+
+function transportError(e: SdkLikeError, where: string, said: string, cause: unknown): CloudceError {
+  if (e.name === "TimeoutError" || e.name === "AbortError" || e.code === "ETIMEDOUT") {
+    return new CloudceError("Timeout", `${where}: no answer in time (Cloud_RequestTimeout); the endpoint is slow or unreachable`, { driver: DRIVER_NAME, cause });
+  }
+  if ((e.code && TRANSPORT.has(e.code)) || /socket hang up|ECONNRESET|ECONNREFUSED|EPIPE/.test(said)) {
+    return new CloudceError("CloudUnavailable", `${where}: connection failed (${e.code ?? said}); check Driver_endpoint and the network`, { driver: DRIVER_NAME, cause });
+  }
+  if (e.name === "CredentialsProviderError") {
+    return new CloudceError("AuthFailed", `${where}: the default credential chain found no credentials (${said}); set Driver_profile or the environment`, { driver: DRIVER_NAME, cause });
+  }
+  return new CloudceError("CloudError", `${where}: ${said}`, { driver: DRIVER_NAME, cause });
+}

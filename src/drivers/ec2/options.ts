@@ -1,0 +1,145 @@
+/**
+ * `Driver_*` options of the EC2 driver, parsed and checked once in the
+ * factory so that a typo fails before the first cloud call.
+ */
+
+import { CloudceError } from "../../errors.js";
+
+export const DRIVER_NAME = "EC2";
+
+/** The EC2 driver's `Driver_*` options (prefix stripped), as the CE passes them: all strings. */
+export interface Ec2Options {
+  /** AWS region, e.g. `eu-west-1` (required: requests are signed for it). */
+  readonly region?: string;
+  /** Endpoint URL of an EC2-compatible cloud (default: the AWS endpoint of the region). */
+  readonly endpoint?: string;
+  /** Shared-config profile used by the SDK's default provider chain. */
+  readonly profile?: string;
+  /** `auth-file` (default: key/secret of the auth file) or `default-chain` (environment, shared config, instance role). */
+  readonly credentials?: string;
+  /** Owners searched for `Instance_Image = name:…`: comma-separated account ids, `self`, `amazon` (default `self`). */
+  readonly image_owners?: string;
+  /** Comma-separated security group ids (`sg-…`); default: the subnet's VPC default group. */
+  readonly security_groups?: string;
+  /** IAM instance profile: an ARN (`arn:aws:iam::…`) or a name. */
+  readonly instance_profile?: string;
+  /** Root EBS volume size in GiB (default: the image's). */
+  readonly root_volume_gb?: string;
+  /** `terminate` (default: a pilot's poweroff leaves nothing behind) or `stop` (DIRAC's behaviour). */
+  readonly shutdown_behavior?: string;
+  /** `true` to start spot instances (one-time requests). */
+  readonly spot?: string;
+  /** Highest hourly price for spot instances, in USD (default: the on-demand price). */
+  readonly spot_max_price?: string;
+  /** Attempts per API call, the first included (default 4). */
+  readonly max_attempts?: string;
+}
+
+export const KNOWN_OPTIONS = [
+  "region", "endpoint", "profile", "credentials", "image_owners", "security_groups", "instance_profile",
+  "root_volume_gb", "shutdown_behavior", "spot", "spot_max_price", "max_attempts",
+] as const satisfies readonly (keyof Ec2Options)[];
+
+/** The options once checked. */
+export interface Ec2Settings {
+  readonly region: string;
+  readonly endpoint?: string;
+  readonly profile?: string;
+  readonly defaultChain: boolean;
+  readonly imageOwners: readonly string[];
+  readonly securityGroupIds: readonly string[];
+  readonly instanceProfile?: { readonly Arn: string } | { readonly Name: string };
+  readonly rootVolumeGb?: number;
+  readonly shutdownBehavior: "terminate" | "stop";
+  readonly spot?: { readonly maxPrice?: string };
+  readonly maxAttempts: number;
+}
+
+/** `Driver_*` options the EC2 driver does not know (for the CE's isValid). */
+export function unknownOptions(options: Readonly<Record<string, string>>): string[] {
+  return Object.keys(options).filter((k) => !(KNOWN_OPTIONS as readonly string[]).includes(k));
+}
+
+const invalid = (name: string, message: string): CloudceError =>
+  new CloudceError("OptionInvalid", `Driver_${name}: ${message}`, { driver: DRIVER_NAME });
+
+const list = (value: string | undefined): string[] => (value ?? "").split(",").map((s) => s.trim()).filter((s) => s !== "");
+
+function flag(options: Ec2Options, name: "spot"): boolean {
+  const v = options[name]?.trim().toLowerCase();
+  if (v === undefined || v === "") return false;
+  if (["true", "yes", "1", "on"].includes(v)) return true;
+  if (["false", "no", "0", "off"].includes(v)) return false;
+  throw invalid(name, `'${options[name]}' is not a boolean; use true or false`);
+}
+
+function oneOf<T extends string>(options: Ec2Options, name: keyof Ec2Options, allowed: readonly T[], fallback: T): T {
+  const v = options[name]?.trim().toLowerCase();
+  if (v === undefined || v === "") return fallback;
+  if (!(allowed as readonly string[]).includes(v)) throw invalid(name, `'${options[name]}' is not one of ${allowed.join(", ")}`);
+  return v as T;
+}
+
+function wholeNumber(options: Ec2Options, name: "root_volume_gb" | "max_attempts", min: number, max: number): number | undefined {
+  const v = options[name]?.trim();
+  if (v === undefined || v === "") return undefined;
+  const n = Number(v);
+  if (!/^\d+$/.test(v) || n < min || n > max) throw invalid(name, `'${v}' is not a whole number from ${min} to ${max}`);
+  return n;
+}
+
+function endpoint(options: Ec2Options): string | undefined {
+  const v = options.endpoint?.trim();
+  if (!v) return undefined;
+  let url: URL;
+  try {
+    url = new URL(v);
+  } catch {
+    throw invalid("endpoint", `'${v}' is not a URL; use e.g. https://ec2.eu-west-1.amazonaws.com`);
+  }
+  if (url.protocol !== "https:" && url.protocol !== "http:") throw invalid("endpoint", `'${v}' must be an http(s) URL`);
+  return v;
+}
+
+function spotOptions(options: Ec2Options, behaviour: "terminate" | "stop"): Ec2Settings["spot"] {
+  const price = options.spot_max_price?.trim();
+  if (!flag(options, "spot")) {
+    if (price) throw invalid("spot_max_price", "is set but Driver_spot is not true; set Driver_spot = true or remove it");
+    return undefined;
+  }
+  // One-time spot requests cannot stop on shutdown: EC2 refuses the combination.
+  if (behaviour === "stop") throw invalid("shutdown_behavior", "'stop' cannot be used with Driver_spot = true; use terminate");
+  if (!price) return {};
+  if (!/^\d+(\.\d+)?$/.test(price) || Number(price) <= 0) throw invalid("spot_max_price", `'${price}' is not a price in USD per hour, e.g. 0.05`);
+  return { maxPrice: price };
+}
+
+/** Checks every option; throws OptionMissing/OptionInvalid naming `Driver_<name>`. */
+export function parseOptions(raw: Readonly<Record<string, string>>): Ec2Settings {
+  const options = raw as Ec2Options;
+  const region = options.region?.trim();
+  if (!region) throw new CloudceError("OptionMissing", "Driver_region: required for CloudType = EC2, e.g. Driver_region = eu-west-1", { driver: DRIVER_NAME });
+  if (!/^[a-z0-9-]+$/.test(region)) throw invalid("region", `'${region}' is not a region name like eu-west-1`);
+  const groups = list(options.security_groups);
+  const badGroup = groups.find((g) => !/^sg-[0-9a-f]+$/.test(g));
+  if (badGroup) throw invalid("security_groups", `'${badGroup}' is not a security group id (sg-…)`);
+  const profile = options.instance_profile?.trim();
+  const shutdownBehavior = oneOf(options, "shutdown_behavior", ["terminate", "stop"] as const, "terminate");
+  const rootVolumeGb = wholeNumber(options, "root_volume_gb", 1, 16_384);
+  const spot = spotOptions(options, shutdownBehavior);
+  const profileName = options.profile?.trim();
+  const url = endpoint(options);
+  return Object.freeze({
+    region,
+    ...(url ? { endpoint: url } : {}),
+    ...(profileName ? { profile: profileName } : {}),
+    defaultChain: oneOf(options, "credentials", ["auth-file", "default-chain"] as const, "auth-file") === "default-chain",
+    imageOwners: list(options.image_owners ?? "self"),
+    securityGroupIds: groups,
+    ...(profile ? { instanceProfile: profile.startsWith("arn:") ? { Arn: profile } : { Name: profile } } : {}),
+    ...(rootVolumeGb !== undefined ? { rootVolumeGb } : {}),
+    shutdownBehavior,
+    ...(spot ? { spot } : {}),
+    maxAttempts: wholeNumber(options, "max_attempts", 1, 10) ?? 4,
+  });
+}

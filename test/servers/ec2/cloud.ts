@@ -86,6 +86,8 @@ export interface Ec2CloudOptions extends Ec2Timings {
   readonly subnets?: readonly Ec2Subnet[];
   /** Instances the region can still start; RunInstances fills partially below MaxCount (default unlimited). */
   readonly capacity?: number;
+  /** Per-subnet capacity (a subnet is a zone here), on top of `capacity`. */
+  readonly subnetCapacity?: Readonly<Record<string, number>>;
   /** Live instances the account may have (InstanceLimitExceeded above it; default unlimited). */
   readonly instanceLimit?: number;
 }
@@ -101,6 +103,7 @@ export class Ec2Cloud {
   readonly subnets: Ec2Subnet[];
   readonly instances = new Map<string, Ec2Instance>();
   capacity: number;
+  readonly subnetCapacity: Record<string, number>;
   instanceLimit: number;
   private readonly tokens = new Map<string, { fingerprint: string; reservationId: string }>();
   private readonly timings: Required<Ec2Timings>;
@@ -111,6 +114,7 @@ export class Ec2Cloud {
     this.instanceTypes = [...(options.instanceTypes ?? DEFAULT_TYPES)];
     this.subnets = [...(options.subnets ?? DEFAULT_SUBNETS)];
     this.capacity = options.capacity ?? Number.POSITIVE_INFINITY;
+    this.subnetCapacity = { ...options.subnetCapacity };
     this.instanceLimit = options.instanceLimit ?? Number.POSITIVE_INFINITY;
     this.timings = { bootMs: options.bootMs ?? 100, stopMs: options.stopMs ?? 100, terminateMs: options.terminateMs ?? 100 };
   }
@@ -128,11 +132,13 @@ export class Ec2Cloud {
     if (live + spec.minCount > this.instanceLimit) {
       throw new Ec2Fault("InstanceLimitExceeded", `Your quota allows for ${Math.max(0, this.instanceLimit - live)} more running instance(s). You requested at least ${spec.minCount}.`);
     }
-    const count = Math.min(spec.maxCount, this.capacity, this.instanceLimit - live);
+    const zone = spec.subnetId ? this.subnetCapacity[spec.subnetId] ?? Number.POSITIVE_INFINITY : Number.POSITIVE_INFINITY;
+    const count = Math.min(spec.maxCount, this.capacity, zone, this.instanceLimit - live);
     if (count < spec.minCount) {
       throw new Ec2Fault("InsufficientInstanceCapacity", `We currently do not have sufficient ${spec.instanceType} capacity in the Availability Zone you requested.`, 500);
     }
     this.capacity -= count;
+    if (spec.subnetId && this.subnetCapacity[spec.subnetId] !== undefined) this.subnetCapacity[spec.subnetId]! -= count;
     const reservationId = `r-${hex(17)}`;
     if (clientToken) this.tokens.set(clientToken, { fingerprint, reservationId });
     const now = Date.now();

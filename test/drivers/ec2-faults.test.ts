@@ -62,6 +62,11 @@ describe("EC2 retries", () => {
     expect(err).toMatchObject({ code: "Timeout", retryable: true });
   });
 
+  it("reports a cloud slower than Cloud_RequestTimeout as Timeout", async () => {
+    const f = await start({ server: { latencyMs: 1_000 }, requestTimeoutMs: 100, options: { max_attempts: "1" } });
+    await expect(f.driver.listNetworks()).rejects.toMatchObject({ code: "Timeout" });
+  });
+
   it("reports an endpoint that refuses connections as CloudUnavailable", async () => {
     bare = await startEc2Server();
     const url = bare.url;

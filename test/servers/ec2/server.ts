@@ -26,6 +26,8 @@ export interface Ec2ServerOptions extends Ec2CloudOptions {
   readonly pageSize?: number;
   /** Access key ids accepted in the SigV4 Authorization header (default: any). */
   readonly accessKeyIds?: readonly string[];
+  /** Keep every request in `requests` (default true; a long benchmark may only want `calls`). */
+  readonly recordRequests?: boolean;
 }
 
 /**
@@ -89,7 +91,7 @@ export async function startEc2Server(options: Ec2ServerOptions = {}): Promise<Ec
     const action = params.get("Action") ?? "";
     const accessKeyId = /Credential=([^/]+)\//.exec(req.headers.authorization ?? "")?.[1];
     calls[action] = (calls[action] ?? 0) + 1;
-    requests.push({ action, params, accessKeyId });
+    if (options.recordRequests !== false) requests.push({ action, params, accessKeyId });
     if (options.latencyMs) await pause(options.latencyMs);
     const fault = takeFault(action);
     if (fault?.kind === "drop") return void req.socket.destroy();

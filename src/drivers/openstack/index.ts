@@ -1,10 +1,56 @@
-// STUB: replaced by the OPENSTACK driver work.
-import { CloudceError } from "../../errors.js";
-import type { DriverFactory } from "../driver.js";
+/**
+ * OPENSTACK: Keystone v3, Nova, Glance and Neutron over undici, configured
+ * with libcloud's `Driver_ex_*` option names so that existing DIRAC CE
+ * sections work unchanged. See docs/drivers/openstack.md.
+ */
 
-export const DRIVER_NAME = "OPENSTACK";
+import { registerSecret } from "../../secrets.js";
+import { DEFAULT_RETRY_POLICY, type RetryPolicy } from "../../util/retry.js";
+import type { CloudDriver, DriverConfig, DriverCredentials, DriverFactory } from "../driver.js";
+import { HttpClient } from "./http-client.js";
+import { Keystone } from "./keystone.js";
+import { OpenStackDriver } from "./openstack-driver.js";
+import { parseOptions } from "./options.js";
+import { OpenStackSession } from "./session.js";
 
-const factory: DriverFactory = () => {
-  throw new CloudceError("NotSupported", "CloudType: the OPENSTACK driver is not available yet");
-};
+export { DRIVER_NAME, KNOWN_OPTIONS, unknownOptions, type OpenStackOptions } from "./options.js";
+export { MAX_PARALLEL_CALLS } from "./openstack-driver.js";
+
+/** Used when the CE passes no request timeout. */
+const DEFAULT_TIMEOUT_MS = 30_000;
+
+/** Knobs for tests and benchmarks; sites configure the driver through `Driver_*` options only. */
+export interface OpenStackTuning {
+  readonly retry?: RetryPolicy;
+  /** A sleep that does not wait on real time (tests). */
+  readonly sleep?: (ms: number) => Promise<void>;
+  /** Extra CA certificates (PEM) to trust, e.g. a test server's. */
+  readonly ca?: string;
+}
+
+/** Builds the driver; validates the options first and fails fast naming the `Driver_*` option at fault. */
+export function createOpenStackDriver(config: DriverConfig, tuning: OpenStackTuning = {}): CloudDriver {
+  const options = parseOptions(config.options);
+  const retry = tuning.retry ?? DEFAULT_RETRY_POLICY;
+  const logger = config.logger;
+  const http = new HttpClient({
+    timeoutMs: config.requestTimeoutMs > 0 ? config.requestTimeoutMs : DEFAULT_TIMEOUT_MS,
+    retry,
+    logger,
+    ...(tuning.ca ? { tls: { ca: tuning.ca } } : {}),
+    ...(tuning.sleep ? { sleep: tuning.sleep } : {}),
+  });
+  const credentials = async (): Promise<DriverCredentials> => {
+    const creds = await config.credentials();
+    for (const value of [creds.secret, creds.token, ...Object.entries(creds.extra).filter(([k]) => /secret|password|token/.test(k)).map(([, v]) => v)]) {
+      registerSecret(value);
+    }
+    return creds;
+  };
+  const keystone = new Keystone(http, options, credentials);
+  const session = new OpenStackSession(http, keystone, options);
+  return new OpenStackDriver({ http, session, options, logger, retry, ...(tuning.sleep ? { sleep: tuning.sleep } : {}) });
+}
+
+const factory: DriverFactory = (config: DriverConfig) => createOpenStackDriver(config);
 export default factory;

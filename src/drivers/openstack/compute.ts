@@ -1,0 +1,144 @@
+/**
+ * Nova (compute API v2.1) calls: servers, flavors, limits and actions.
+ * Thin: JSON shapes in, typed values out; policy (retries after a lost
+ * create, ownership filtering) lives in the driver.
+ */
+
+import { CloudceError } from "../../errors.js";
+import type { CloudFlavor, CloudLimits } from "../driver.js";
+import { DRIVER_NAME } from "./options.js";
+import { allPages, nextLink, query } from "./paging.js";
+import type { OpenStackSession } from "./session.js";
+import type { NovaServer } from "./state-map.js";
+
+/** Nova's default `max_limit`: asking for more gives this many per page anyway. */
+const PAGE_SIZE = 1000;
+
+interface NovaFlavor {
+  id: string;
+  name: string;
+  vcpus?: number;
+  ram?: number;
+}
+
+interface AbsoluteLimits {
+  maxTotalInstances?: number;
+  totalInstancesUsed?: number;
+  maxTotalCores?: number;
+  totalCoresUsed?: number;
+  maxTotalRAMSize?: number;
+  totalRAMUsed?: number;
+}
+
+/** The body of `POST /servers` (the fields we send). */
+export interface ServerCreate {
+  readonly name: string;
+  readonly imageRef: string;
+  readonly flavorRef: string;
+  readonly networks?: readonly { uuid: string }[] | "auto" | "none";
+  readonly key_name?: string;
+  readonly user_data: string;
+  readonly config_drive: boolean;
+  readonly metadata: Readonly<Record<string, string>>;
+  readonly tags?: readonly string[];
+}
+
+/** Escapes a literal for Nova's name filter (a regular expression, matched by the database). */
+export function regexLiteral(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}
+
+export class NovaApi {
+  constructor(private readonly session: OpenStackSession) {}
+
+  /** Servers whose name matches the regex (and carrying all `tags`), every page. */
+  listServers(nameRegex: string, tags?: readonly string[]): Promise<NovaServer[]> {
+    return allPages(async (marker) => {
+      const q = query({ name: nameRegex, tags: tags?.join(","), limit: PAGE_SIZE, marker });
+      const { body } = await this.session.json<{ servers?: NovaServer[]; servers_links?: { rel?: string; href?: string }[] }>("compute", {
+        method: "GET",
+        path: `/servers/detail${q}`,
+      });
+      return { items: body?.servers ?? [], next: nextLink(body?.servers_links) };
+    }, "compute GET /servers/detail");
+  }
+
+  async getServer(id: string): Promise<NovaServer | undefined> {
+    const { status, body } = await this.session.json<{ server: NovaServer }>("compute", {
+      method: "GET",
+      path: `/servers/${encodeURIComponent(id)}`,
+      accept: [404],
+    });
+    return status === 404 ? undefined : body?.server;
+  }
+
+  /** One POST, never retried here: the caller looks the name up before retrying. Returns the new id. */
+  async createServer(server: ServerCreate): Promise<string> {
+    const { body } = await this.session.json<{ server?: { id?: string } }>("compute", {
+      method: "POST",
+      path: "/servers",
+      json: { server },
+      retry: false,
+      redact: [server.user_data],
+    });
+    const id = body?.server?.id;
+    if (!id) throw new CloudceError("CloudError", "compute POST /servers: the answer has no server id", { driver: DRIVER_NAME });
+    return id;
+  }
+
+  /** True when deleted or already gone (404). */
+  async deleteServer(id: string): Promise<void> {
+    await this.session.call("compute", { method: "DELETE", path: `/servers/${encodeURIComponent(id)}`, accept: [404] });
+  }
+
+  /** A server action; returns the HTTP status (409 and 404 are returned, not thrown). */
+  async action(id: string, body: Record<string, unknown>): Promise<{ status: number; text: string }> {
+    const res = await this.session.call("compute", {
+      method: "POST",
+      path: `/servers/${encodeURIComponent(id)}/action`,
+      json: body,
+      accept: [404, 409],
+    });
+    return { status: res.status, text: res.body };
+  }
+
+  async listFlavors(): Promise<CloudFlavor[]> {
+    const flavors = await allPages(async (marker) => {
+      const { body } = await this.session.json<{ flavors?: NovaFlavor[]; flavors_links?: { rel?: string; href?: string }[] }>("compute", {
+        method: "GET",
+        path: `/flavors/detail${query({ limit: PAGE_SIZE, marker })}`,
+      });
+      return { items: body?.flavors ?? [], next: nextLink(body?.flavors_links) };
+    }, "compute GET /flavors/detail");
+    return flavors.map(toFlavor);
+  }
+
+  async getFlavor(id: string): Promise<CloudFlavor | undefined> {
+    const { status, body } = await this.session.json<{ flavor: NovaFlavor }>("compute", {
+      method: "GET",
+      path: `/flavors/${encodeURIComponent(id)}`,
+      accept: [404],
+    });
+    return status === 404 || !body ? undefined : toFlavor(body.flavor);
+  }
+
+  /** What the project may still start; Nova's -1 means unlimited. */
+  async limits(): Promise<CloudLimits> {
+    const { body } = await this.session.json<{ limits?: { absolute?: AbsoluteLimits } }>("compute", { method: "GET", path: "/limits" });
+    const a = body?.limits?.absolute ?? {};
+    const left = (max: number | undefined, used: number | undefined): number | undefined =>
+      max === undefined || max < 0 ? undefined : Math.max(0, max - (used ?? 0));
+    const out: { instances?: number; cores?: number; ramMb?: number } = {};
+    const instances = left(a.maxTotalInstances, a.totalInstancesUsed);
+    const cores = left(a.maxTotalCores, a.totalCoresUsed);
+    const ramMb = left(a.maxTotalRAMSize, a.totalRAMUsed);
+    if (instances !== undefined) out.instances = instances;
+    if (cores !== undefined) out.cores = cores;
+    if (ramMb !== undefined) out.ramMb = ramMb;
+    return out;
+  }
+}
+
+function toFlavor(f: NovaFlavor): CloudFlavor {
+  return { id: String(f.id), name: f.name, ...(f.vcpus === undefined ? {} : { vcpus: f.vcpus }), ...(f.ram === undefined ? {} : { ramMb: f.ram }) };
+}

@@ -1,0 +1,96 @@
+/**
+ * Maps OpenStack HTTP failures onto cloudce error codes. OpenStack services
+ * wrap a fault as `{"<faultName>": {"code": 403, "message": "..."}}` (Nova),
+ * `{"NeutronError": {"message": ...}}` (Neutron), `{"error": {...}}`
+ * (Keystone) or plain text (Glance); only the message is kept, cut short,
+ * because a fault may echo the request (and so user-data) back.
+ */
+
+import { CloudceError, truncate, type ErrorCode } from "../../errors.js";
+import { DRIVER_NAME } from "./options.js";
+
+const MAX_MESSAGE = 200;
+
+/** The human part of an OpenStack fault body. */
+export function faultMessage(body: string): string {
+  try {
+    const parsed = JSON.parse(body) as unknown;
+    const found = findMessage(parsed, 0);
+    if (found) return found;
+  } catch {
+    // not JSON: Glance and proxies answer in text or HTML
+  }
+  return body.replace(/<[^>]*>/g, " ").replace(/\s+/g, " ").trim();
+}
+
+function findMessage(value: unknown, depth: number): string | undefined {
+  if (depth > 2 || value === null || typeof value !== "object") return undefined;
+  const record = value as Record<string, unknown>;
+  for (const key of ["message", "detail", "title"]) if (typeof record[key] === "string") return record[key] as string;
+  for (const inner of Object.values(record)) {
+    const found = findMessage(inner, depth + 1);
+    if (found) return found;
+  }
+  return undefined;
+}
+
+/** Seconds from a Retry-After header (delta-seconds or HTTP date). */
+export function parseRetryAfter(value: string | undefined, now: number = Date.now()): number | undefined {
+  if (value === undefined || value.trim() === "") return undefined;
+  if (/^\d+(\.\d+)?$/.test(value.trim())) return Number(value.trim());
+  const at = Date.parse(value);
+  return Number.isNaN(at) ? undefined : Math.max(0, Math.ceil((at - now) / 1000));
+}
+
+export interface FailedResponse {
+  readonly status: number;
+  readonly body: string;
+  readonly retryAfter?: string;
+  /** What was asked, e.g. `compute POST /servers` (no query strings with secrets, no tokens). */
+  readonly what: string;
+  /** Strings that must not appear in the message (e.g. the base64 user-data sent). */
+  readonly redact?: readonly string[];
+}
+
+function codeFor(status: number, message: string): { code: ErrorCode; retryable: boolean } {
+  const quota = /quota|limit exceeded|exceeds.*limit/i.test(message);
+  if (status === 401) return { code: "AuthFailed", retryable: false };
+  if (status === 403) return { code: quota ? "QuotaExceeded" : "Forbidden", retryable: false };
+  if (status === 404) return { code: "CloudError", retryable: false };
+  // Old Nova answered a quota overrun with 413 and no Retry-After; 413/429 with one are rate limits.
+  if (status === 413 || status === 429) return quota && status === 413 ? { code: "QuotaExceeded", retryable: false } : { code: "RateLimited", retryable: true };
+  if (status >= 500) return { code: "CloudUnavailable", retryable: true };
+  return { code: "CloudError", retryable: false };
+}
+
+/** A CloudceError for a non-success answer. */
+export function httpError(failed: FailedResponse): CloudceError {
+  let message = faultMessage(failed.body);
+  for (const secret of failed.redact ?? []) if (secret.length >= 6) message = message.split(secret).join("[redacted]");
+  const retryAfter = parseRetryAfter(failed.retryAfter);
+  const { code, retryable } = codeFor(failed.status, message);
+  const rateRetryable = retryable || (retryAfter !== undefined && failed.status === 413 && code !== "QuotaExceeded");
+  const hint = code === "AuthFailed" ? "; check the auth file credentials and Driver_ex_force_auth_url" : "";
+  return new CloudceError(code, `${failed.what}: HTTP ${failed.status} ${truncate(message, MAX_MESSAGE)}${hint}`, {
+    driver: DRIVER_NAME,
+    status: failed.status,
+    retryable: rateRetryable,
+    ...(retryAfter === undefined ? {} : { retryAfterSeconds: retryAfter }),
+  });
+}
+
+/** A CloudceError for a request that got no answer: refused, reset, or timed out. */
+export function transportError(what: string, err: unknown, timeoutMs: number): CloudceError {
+  const e = err as { name?: string; code?: string; message?: string; cause?: { code?: string } };
+  const timedOut = e?.name === "TimeoutError" || e?.name === "AbortError" || /TIMEOUT/.test(e?.code ?? "");
+  if (timedOut) {
+    return new CloudceError("Timeout", `${what}: no answer within ${timeoutMs} ms (Cloud_RequestTimeout)`, { driver: DRIVER_NAME, retryable: true, cause: err });
+  }
+  const code = e?.code ?? e?.cause?.code ?? e?.name ?? "error";
+  const tls = /CERT|SSL|TLS|ERR_OSSL/i.test(`${code} ${e?.message ?? ""}`);
+  return new CloudceError(
+    "CloudUnavailable",
+    `${what}: ${tls ? "TLS failure" : "connection failed"} (${code}: ${truncate(String(e?.message ?? err), 120)})`,
+    { driver: DRIVER_NAME, retryable: !tls, cause: err },
+  );
+}

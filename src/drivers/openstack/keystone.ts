@@ -1,0 +1,122 @@
+/**
+ * Keystone v3: obtains a project-scoped token and its service catalog, and
+ * caches it until shortly before it expires. Concurrent callers share one
+ * authentication (a burst of 50 creates costs one POST /v3/auth/tokens).
+ */
+
+import { CloudceError } from "../../errors.js";
+import { registerSecret } from "../../secrets.js";
+import type { DriverCredentials } from "../driver.js";
+import { appCredentialAuth, oidcScope, passwordAuth, projectScope, tokenAuth } from "./auth-requests.js";
+import type { CatalogEntry } from "./catalog.js";
+import { parseJson, type HttpClient, type HttpResponse } from "./http-client.js";
+import { DRIVER_NAME, type ParsedOptions } from "./options.js";
+
+/** A scoped token with what came with it. The value is a secret. */
+export interface KeystoneToken {
+  readonly value: string;
+  readonly expiresAt: number;
+  readonly issuedAt: number;
+  readonly catalog: readonly CatalogEntry[];
+}
+
+interface TokenBody {
+  token?: { expires_at?: string; issued_at?: string; catalog?: CatalogEntry[] };
+}
+
+/** Renew this long before expiry: 2 minutes, or a tenth of a short token's lifetime. */
+function renewMargin(token: KeystoneToken): number {
+  return Math.min(120_000, (token.expiresAt - token.issuedAt) / 10);
+}
+
+export class Keystone {
+  private cached: KeystoneToken | undefined;
+  private pending: Promise<KeystoneToken> | undefined;
+
+  constructor(
+    private readonly http: HttpClient,
+    private readonly options: ParsedOptions,
+    private readonly credentials: () => Promise<DriverCredentials>,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** A valid token, from cache unless it is about to expire. */
+  token(): Promise<KeystoneToken> {
+    const c = this.cached;
+    if (c && c.expiresAt - renewMargin(c) > this.now()) return Promise.resolve(c);
+    if (!this.pending) {
+      this.pending = this.authenticate().finally(() => {
+        this.pending = undefined;
+      });
+    }
+    return this.pending;
+  }
+
+  /** Forgets the cached token (after a 401: it was revoked or expired early). */
+  invalidate(token?: KeystoneToken): void {
+    if (token === undefined || this.cached === token) this.cached = undefined;
+  }
+
+  private async authenticate(): Promise<KeystoneToken> {
+    const creds = await this.credentials();
+    const o = this.options;
+    let token: KeystoneToken;
+    switch (o.authVersion) {
+      case "3.x_password":
+        token = creds.token ? await this.issue(tokenAuth(creds.token, projectScope(o)), "token") : await this.issue(passwordAuth(o, creds), "password");
+        break;
+      case "3.x_appcred":
+        token = await this.issue(appCredentialAuth(o, creds), "application credential");
+        break;
+      case "3.x_token":
+        token = await this.issue(tokenAuth(this.requireToken(creds), projectScope(o)), "token");
+        break;
+      case "3.x_oidc_access_token":
+        token = await this.issue(tokenAuth(await this.federatedToken(creds), oidcScope(o, creds)), "OIDC");
+        break;
+      case "2.0_voms":
+        throw new CloudceError("NotSupported", "Driver_ex_force_auth_version: 2.0_voms (X.509 proxy) is not implemented yet; use 3.x_password or 3.x_appcred", { driver: DRIVER_NAME });
+    }
+    this.cached = token;
+    return token;
+  }
+
+  private requireToken(creds: DriverCredentials): string {
+    const token = creds.token ?? creds.secret;
+    if (!token) throw new CloudceError("TokenMissing", "auth file: 'secret = TOKEN' (a Keystone token) is required with 3.x_token", { driver: DRIVER_NAME });
+    return token;
+  }
+
+  /** Exchanges an OIDC access token for an unscoped Keystone token at the federation endpoint. */
+  private async federatedToken(creds: DriverCredentials): Promise<string> {
+    const access = this.requireToken(creds);
+    const idp = creds.extra["identity_provider"] ?? creds.key;
+    if (!idp) throw new CloudceError("AuthKeyMissing", "auth file: 'key' (the identity provider, e.g. egi.eu) is required with 3.x_oidc_access_token", { driver: DRIVER_NAME });
+    const protocol = this.options.projectName as string;
+    const path = `/v3/OS-FEDERATION/identity_providers/${encodeURIComponent(idp)}/protocols/${encodeURIComponent(protocol)}/auth`;
+    const res = await this.http.send({
+      method: "POST",
+      url: `${this.options.authUrl}${path}`,
+      what: `identity POST ${path}`,
+      headers: { authorization: `Bearer ${access}` },
+    });
+    return subjectToken(res, "OIDC");
+  }
+
+  private async issue(body: Record<string, unknown>, method: string): Promise<KeystoneToken> {
+    const started = this.now();
+    const res = await this.http.send({ method: "POST", url: `${this.options.authUrl}/v3/auth/tokens`, what: `identity POST /v3/auth/tokens (${method})`, json: body });
+    const value = subjectToken(res, method);
+    const parsed = parseJson<TokenBody>(res, "identity POST /v3/auth/tokens").token ?? {};
+    const expiresAt = parsed.expires_at ? Date.parse(parsed.expires_at) : started + 3_600_000;
+    const issuedAt = parsed.issued_at ? Date.parse(parsed.issued_at) : started;
+    return { value, expiresAt, issuedAt: Number.isNaN(issuedAt) ? started : issuedAt, catalog: parsed.catalog ?? [] };
+  }
+}
+
+function subjectToken(res: HttpResponse, method: string): string {
+  const value = res.headers["x-subject-token"];
+  if (!value) throw new CloudceError("AuthFailed", `identity (${method}): Keystone answered without X-Subject-Token; check Driver_ex_force_auth_url`, { driver: DRIVER_NAME });
+  registerSecret(value);
+  return value;
+}

@@ -1,0 +1,55 @@
+/**
+ * Follows OpenStack `limit`/`marker` paging to the end. Services give the
+ * next page as a link (Nova `servers_links`, Neutron `networks_links`,
+ * Glance `next`); only its marker is taken, because the link's host is often
+ * wrong behind a proxy.
+ */
+
+import { CloudceError } from "../../errors.js";
+import { DRIVER_NAME } from "./options.js";
+
+export interface Page<T> {
+  readonly items: readonly T[];
+  /** The href of the next page, if any. */
+  readonly next: string | undefined;
+}
+
+/** Stops a cloud that keeps returning the same marker from looping forever. */
+const MAX_PAGES = 10_000;
+
+/** The `marker` query parameter of a next link. */
+export function markerOf(href: string | undefined): string | undefined {
+  if (!href) return undefined;
+  const query = href.includes("?") ? href.slice(href.indexOf("?") + 1) : "";
+  return new URLSearchParams(query).get("marker") ?? undefined;
+}
+
+/** The `rel: next` link among OpenStack `*_links`. */
+export function nextLink(links: readonly { rel?: string; href?: string }[] | undefined): string | undefined {
+  return links?.find((l) => l.rel === "next")?.href;
+}
+
+/** All items of every page; `fetchPage` gets the marker of the page to fetch (undefined for the first). */
+export async function allPages<T>(fetchPage: (marker: string | undefined) => Promise<Page<T>>, what: string): Promise<T[]> {
+  const out: T[] = [];
+  const seen = new Set<string>();
+  let marker: string | undefined;
+  for (let i = 0; i < MAX_PAGES; i++) {
+    const page = await fetchPage(marker);
+    out.push(...page.items);
+    const next = markerOf(page.next);
+    if (next === undefined || page.items.length === 0) return out;
+    if (seen.has(next)) throw new CloudceError("CloudError", `${what}: the cloud returned the same page marker twice (${next})`, { driver: DRIVER_NAME });
+    seen.add(next);
+    marker = next;
+  }
+  throw new CloudceError("CloudError", `${what}: more than ${MAX_PAGES} pages`, { driver: DRIVER_NAME });
+}
+
+/** `?a=1&b=2` from the defined entries (empty string when none). */
+export function query(params: Readonly<Record<string, string | number | undefined>>): string {
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries(params)) if (v !== undefined) q.set(k, String(v));
+  const s = q.toString();
+  return s ? `?${s}` : "";
+}

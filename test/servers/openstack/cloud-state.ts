@@ -1,0 +1,196 @@
+/**
+ * The data of the test-tree OpenStack cloud: users, application
+ * credentials, tokens, flavors, images, networks, servers and quotas.
+ * Server states are computed from timestamps when read (no timers), the way
+ * Nova's fake virt driver moves BUILD → ACTIVE and ACTIVE → SHUTOFF.
+ */
+
+import { randomBytes, randomUUID } from "node:crypto";
+
+export interface TestUser {
+  readonly id: string;
+  readonly name: string;
+  readonly domain: string;
+  readonly password: string;
+  /** Project names the user has a role on. */
+  readonly projects: readonly string[];
+}
+
+export interface TestAppCredential {
+  readonly id: string;
+  readonly name: string;
+  readonly secret: string;
+  readonly userName: string;
+  readonly project: string;
+}
+
+export interface TestFlavor {
+  readonly id: string;
+  readonly name: string;
+  readonly vcpus: number;
+  readonly ram: number;
+  readonly disk: number;
+}
+
+export interface TestImage {
+  readonly id: string;
+  readonly name: string;
+  readonly status: string;
+  readonly created_at: string;
+}
+
+export interface TestNetwork {
+  readonly id: string;
+  readonly name: string;
+}
+
+export interface Quota {
+  instances: number;
+  cores: number;
+  ramMb: number;
+}
+
+export interface ServerRecord {
+  readonly id: string;
+  readonly name: string;
+  readonly projectId: string;
+  readonly userId: string;
+  readonly imageRef: string;
+  readonly flavor: TestFlavor;
+  readonly networks: readonly string[];
+  readonly metadata: Record<string, string>;
+  readonly tags: readonly string[];
+  readonly userData: string | undefined;
+  readonly keyName: string | undefined;
+  readonly created: number;
+  stopAt?: number;
+  deleteAt?: number;
+  failed?: boolean;
+}
+
+export interface TokenRecord {
+  readonly userId: string;
+  readonly projectId: string | undefined;
+  readonly issuedAt: number;
+  readonly expiresAt: number;
+  readonly methods: readonly string[];
+}
+
+export interface Timings {
+  bootMs: number;
+  stopMs: number;
+  deleteMs: number;
+  tokenTtlMs: number;
+}
+
+export interface ServerView {
+  readonly status: string;
+  readonly taskState: string | null;
+  readonly vmState: string;
+  readonly powerState: number;
+}
+
+export const PROJECTS: Readonly<Record<string, string>> = { demo: "0b1c7a2e5f6d4e8f9a0b1c2d3e4f5a6b", other: "9f8e7d6c5b4a39281706f5e4d3c2b1a0" };
+
+export class CloudState {
+  readonly users: TestUser[] = [
+    { id: "a1b2c3d4e5f60718293a4b5c6d7e8f90", name: "demo", domain: "Default", password: "demo-password-1", projects: ["demo"] },
+    { id: "b1b2c3d4e5f60718293a4b5c6d7e8f90", name: "alice", domain: "Default", password: "alice-password-1", projects: ["other"] },
+  ];
+  readonly appCredentials: TestAppCredential[] = [
+    { id: "appcred0000000000000000000000001", name: "robot", secret: "robot-secret-1", userName: "demo", project: "demo" },
+  ];
+  /** OIDC access tokens the federation endpoint accepts, mapped to user names. */
+  readonly oidcTokens = new Map<string, string>([["oidc-access-token-1", "demo"]]);
+  readonly tokens = new Map<string, TokenRecord>();
+  readonly flavors: TestFlavor[] = [
+    { id: "1", name: "m1.tiny", vcpus: 1, ram: 512, disk: 1 },
+    { id: "2", name: "m1.small", vcpus: 1, ram: 2048, disk: 20 },
+    { id: "3", name: "m1.medium", vcpus: 2, ram: 4096, disk: 40 },
+  ];
+  readonly images: TestImage[] = [
+    { id: "6c1f1e0a-2b3c-4d5e-8f90-a1b2c3d4e5f6", name: "cirros-fake", status: "active", created_at: "2026-01-01T00:00:00Z" },
+    { id: "7d2a2f1b-3c4d-4e5f-9a01-b2c3d4e5f6a7", name: "twin", status: "active", created_at: "2026-01-02T00:00:00Z" },
+    { id: "8e3b3a2c-4d5e-4f6a-8b12-c3d4e5f6a7b8", name: "twin", status: "active", created_at: "2026-01-03T00:00:00Z" },
+    { id: "9f4c4b3d-5e6f-4a7b-9c23-d4e5f6a7b8c9", name: "queued-image", status: "queued", created_at: "2026-01-04T00:00:00Z" },
+  ];
+  readonly networks: TestNetwork[] = [
+    { id: "1a2b3c4d-1111-4222-8333-444455556666", name: "private" },
+    { id: "2b3c4d5e-2222-4333-9444-555566667777", name: "public" },
+  ];
+  readonly quotas = new Map<string, Quota>(Object.values(PROJECTS).map((p) => [p, { instances: 10, cores: 20, ramMb: 51_200 }]));
+  readonly servers = new Map<string, ServerRecord>();
+  /** Nova's `max_limit`: the most servers one page holds. */
+  maxLimit = 1000;
+  /** Glance's `limit_param_default`-like page size cap. */
+  imagePageSize = 25;
+  /** Servers whose name matches go to ERROR (a failed boot). */
+  failName: RegExp | undefined;
+
+  constructor(
+    readonly timings: Timings,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  issueToken(userId: string, projectId: string | undefined, methods: readonly string[]): { id: string; record: TokenRecord } {
+    const id = `gAAAAA${randomBytes(24).toString("base64url")}`;
+    const issuedAt = this.now();
+    const record = { userId, projectId, issuedAt, expiresAt: issuedAt + this.timings.tokenTtlMs, methods };
+    this.tokens.set(id, record);
+    return { id, record };
+  }
+
+  /** The token if it exists and has not expired. */
+  validToken(id: string | undefined): TokenRecord | undefined {
+    const t = id === undefined ? undefined : this.tokens.get(id);
+    return t && t.expiresAt > this.now() ? t : undefined;
+  }
+
+  /** Revokes every token (a Keystone key rotation): the next call gets 401. */
+  revokeAllTokens(): void {
+    this.tokens.clear();
+  }
+
+  projectName(projectId: string): string | undefined {
+    return Object.entries(PROJECTS).find(([, id]) => id === projectId)?.[0];
+  }
+
+  addServer(rec: Omit<ServerRecord, "id" | "created">): ServerRecord {
+    const server: ServerRecord = { ...rec, id: randomUUID(), created: this.now() };
+    this.servers.set(server.id, server);
+    return server;
+  }
+
+  /** The server's state now; `undefined` once a delete has completed (the record is dropped). */
+  view(server: ServerRecord): ServerView | undefined {
+    const t = this.now();
+    if (server.deleteAt !== undefined && t >= server.deleteAt + this.timings.deleteMs) {
+      this.servers.delete(server.id);
+      return undefined;
+    }
+    const deleting = server.deleteAt !== undefined ? "deleting" : null;
+    if (server.failed) return { status: "ERROR", taskState: deleting, vmState: "error", powerState: 0 };
+    if (t < server.created + this.timings.bootMs) return { status: "BUILD", taskState: deleting ?? "spawning", vmState: "building", powerState: 0 };
+    if (server.stopAt !== undefined) {
+      if (t < server.stopAt + this.timings.stopMs) return { status: "ACTIVE", taskState: deleting ?? "powering-off", vmState: "active", powerState: 1 };
+      return { status: "SHUTOFF", taskState: deleting, vmState: "stopped", powerState: 4 };
+    }
+    return { status: "ACTIVE", taskState: deleting, vmState: "active", powerState: 1 };
+  }
+
+  /** Servers of a project that still exist, newest first (Nova's default sort). */
+  projectServers(projectId: string): ServerRecord[] {
+    return [...this.servers.values()]
+      .filter((s) => s.projectId === projectId && this.view(s) !== undefined)
+      .sort((a, b) => b.created - a.created || (a.id < b.id ? 1 : -1));
+  }
+
+  usage(projectId: string): Quota {
+    const servers = this.projectServers(projectId);
+    return {
+      instances: servers.length,
+      cores: servers.reduce((n, s) => n + s.flavor.vcpus, 0),
+      ramMb: servers.reduce((n, s) => n + s.flavor.ram, 0),
+    };
+  }
+}

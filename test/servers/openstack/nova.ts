@@ -1,0 +1,219 @@
+/**
+ * Nova (compute v2.1) of the test cloud, after the compute API reference:
+ * servers (create, detail with name-regex/tags/limit/marker, show, delete),
+ * actions os-stop / os-start / os-getConsoleOutput, flavors, limits, and the
+ * microversion headers. Behaviour the lab's real Nova showed wins over docs.
+ */
+
+import type { CloudState, ServerRecord } from "./cloud-state.js";
+import { json, novaFault, type Reply, type Req, type Route } from "./http-kit.js";
+
+export const MAX_MICROVERSION = 93;
+type Json = Record<string, unknown>;
+const obj = (v: unknown): Json => (v !== null && typeof v === "object" && !Array.isArray(v) ? (v as Json) : {});
+
+/** The requested microversion's minor number, or a fault for a bad header. */
+function microversion(req: Req): number | Reply {
+  const modern = /^compute\s+(\S+)$/i.exec(String(req.headers["openstack-api-version"] ?? "").trim())?.[1];
+  const value = modern ?? (req.headers["x-openstack-nova-api-version"] as string | undefined)?.trim();
+  if (value === undefined) return 1;
+  if (value === "latest") return MAX_MICROVERSION;
+  const m = /^2\.(\d+)$/.exec(value);
+  if (!m) return novaFault(400, `Invalid format for API version string: ${value}.`);
+  const minor = Number(m[1]);
+  if (minor < 1 || minor > MAX_MICROVERSION) return novaFault(406, `Version 2.${minor} is not supported by the API. Minimum is 2.1 and maximum is 2.${MAX_MICROVERSION}.`);
+  return minor;
+}
+
+function versionHeaders(minor: number): Record<string, string> {
+  return { "openstack-api-version": `compute 2.${minor}`, "x-openstack-nova-api-version": `2.${minor}`, vary: "OpenStack-API-Version, X-OpenStack-Nova-API-Version" };
+}
+
+function serverView(state: CloudState, s: ServerRecord, req: Req, minor: number): Json | undefined {
+  const v = state.view(s);
+  if (!v) return undefined;
+  const self = `${req.base}/servers/${s.id}`;
+  const out: Json = {
+    id: s.id,
+    name: s.name,
+    status: v.status,
+    tenant_id: s.projectId,
+    user_id: s.userId,
+    metadata: { ...s.metadata },
+    hostId: "3f0b1c",
+    image: { id: s.imageRef, links: [{ rel: "bookmark", href: `${req.base}/images/${s.imageRef}` }] },
+    flavor: minor >= 47 ? { vcpus: s.flavor.vcpus, ram: s.flavor.ram, disk: s.flavor.disk, original_name: s.flavor.name, extra_specs: {} } : { id: s.flavor.id, links: [] },
+    created: new Date(s.created).toISOString().replace(/\.\d+Z$/, "Z"),
+    updated: new Date().toISOString().replace(/\.\d+Z$/, "Z"),
+    addresses: v.status === "BUILD" ? {} : { private: [{ version: 4, addr: "10.20.0.5", "OS-EXT-IPS:type": "fixed" }] },
+    links: [{ rel: "self", href: self }, { rel: "bookmark", href: self }],
+    key_name: s.keyName ?? null,
+    config_drive: "True",
+    "OS-EXT-STS:task_state": v.taskState,
+    "OS-EXT-STS:vm_state": v.vmState,
+    "OS-EXT-STS:power_state": v.powerState,
+  };
+  if (minor >= 26) out["tags"] = [...s.tags];
+  return out;
+}
+
+function projectOf(req: Req, state: CloudState): string | Reply {
+  const t = state.validToken(req.headers["x-auth-token"] as string | undefined);
+  if (!t || t.projectId === undefined) return { status: 401, body: { error: { code: 401, title: "Unauthorized", message: "The request you have made requires authentication." } } };
+  return t.projectId;
+}
+
+type NovaHandler = (ctx: { req: Req; project: string; minor: number; params: readonly string[] }) => Reply;
+
+/** Wraps a handler with token and microversion checks and the version headers. */
+function nova(state: CloudState, handler: NovaHandler): Route["handler"] {
+  return (req, params) => {
+    const project = projectOf(req, state);
+    if (typeof project !== "string") return project;
+    const minor = microversion(req);
+    if (typeof minor !== "number") return minor;
+    const reply = handler({ req, project, minor, params });
+    return { ...reply, headers: { ...versionHeaders(minor), ...reply.headers } };
+  };
+}
+
+function listServers(state: CloudState, { req, project, minor }: Parameters<NovaHandler>[0]): Reply {
+  let servers = state.projectServers(project);
+  const name = req.query.get("name");
+  if (name) {
+    let re: RegExp;
+    try {
+      re = new RegExp(name);
+    } catch {
+      return novaFault(400, `Invalid regular expression: ${name}`);
+    }
+    servers = servers.filter((s) => re.test(s.name));
+  }
+  const tags = req.query.get("tags");
+  if (tags && minor >= 26) servers = servers.filter((s) => tags.split(",").every((t) => s.tags.includes(t)));
+  const marker = req.query.get("marker");
+  if (marker) {
+    const at = servers.findIndex((s) => s.id === marker);
+    if (at < 0) return novaFault(400, `marker [${marker}] not found`);
+    servers = servers.slice(at + 1);
+  }
+  const limit = Math.min(Number(req.query.get("limit") ?? state.maxLimit) || state.maxLimit, state.maxLimit);
+  const page = servers.slice(0, limit);
+  const body: Json = { servers: page.map((s) => serverView(state, s, req, minor)).filter(Boolean) };
+  if (page.length === limit && page.length > 0) {
+    const q = new URLSearchParams(req.query);
+    q.set("marker", page[page.length - 1]!.id);
+    q.set("limit", String(limit));
+    body["servers_links"] = [{ rel: "next", href: `${req.base}/servers/detail?${q}` }];
+  }
+  return json(200, body);
+}
+
+function createServer(state: CloudState, { req, project, minor }: Parameters<NovaHandler>[0]): Reply {
+  const s = obj(obj(req.body)["server"]);
+  if (typeof s["name"] !== "string" || s["name"].length === 0 || s["name"].length > 255) return novaFault(400, "Invalid input for field/attribute name.");
+  const flavor = state.flavors.find((f) => f.id === s["flavorRef"]);
+  if (!flavor) return novaFault(400, `Flavor ${String(s["flavorRef"])} could not be found.`);
+  const image = state.images.find((i) => i.id === s["imageRef"]);
+  if (!image) return novaFault(400, "Can not find requested image");
+  const networks = s["networks"];
+  if (networks === undefined && minor >= 37) return novaFault(400, "Invalid input for field/attribute server. Value: ... 'networks' is a required property");
+  const netIds = Array.isArray(networks) ? networks.map((n) => String(obj(n)["uuid"])) : [];
+  const unknownNet = netIds.find((id) => !state.networks.some((n) => n.id === id));
+  if (unknownNet) return novaFault(400, `Network ${unknownNet} could not be found.`);
+  const userData = s["user_data"];
+  if (userData !== undefined && (typeof userData !== "string" || !/^[A-Za-z0-9+/]*={0,2}$/.test(userData))) return novaFault(400, "User data needs to be valid base 64.");
+  if (typeof userData === "string" && userData.length > 65_535) return novaFault(400, "Invalid input for field/attribute user_data. Value: ... is too long");
+  const metadata = obj(s["metadata"]) as Record<string, string>;
+  if (Object.entries(metadata).some(([k, v]) => typeof v !== "string" || k.length > 255 || v.length > 255)) return novaFault(400, "Invalid input for field/attribute metadata.");
+  if (s["tags"] !== undefined && minor < 52) return novaFault(400, "Additional properties are not allowed ('tags' was unexpected)");
+  const quota = state.quotas.get(project)!;
+  const used = state.usage(project);
+  for (const [what, need, have, max] of [["instances", 1, used.instances, quota.instances], ["cores", flavor.vcpus, used.cores, quota.cores], ["ram", flavor.ram, used.ramMb, quota.ramMb]] as const) {
+    if (have + need > max) return novaFault(403, `Quota exceeded for ${what}: Requested ${need}, but already used ${have} of ${max} ${what}`);
+  }
+  const token = state.validToken(req.headers["x-auth-token"] as string)!;
+  const server = state.addServer({
+    name: s["name"], projectId: project, userId: token.userId, imageRef: image.id, flavor, networks: netIds, metadata,
+    tags: Array.isArray(s["tags"]) ? (s["tags"] as string[]) : [], userData: userData as string | undefined,
+    keyName: typeof s["key_name"] === "string" ? s["key_name"] : undefined,
+  });
+  if (state.failName?.test(server.name)) server.failed = true;
+  const self = `${req.base}/servers/${server.id}`;
+  return json(202, { server: { id: server.id, links: [{ rel: "self", href: self }, { rel: "bookmark", href: self }], "OS-DCF:diskConfig": "MANUAL", security_groups: [{ name: "default" }], adminPass: "Zx8kQ2mP4r" } }, { location: self });
+}
+
+function findServer(state: CloudState, project: string, id: string | undefined): ServerRecord | Reply {
+  const s = id === undefined ? undefined : state.servers.get(id);
+  if (!s || s.projectId !== project || !state.view(s)) return novaFault(404, `Instance ${id} could not be found.`);
+  return s;
+}
+
+function action(state: CloudState, { req, project, params }: Parameters<NovaHandler>[0]): Reply {
+  const s = findServer(state, project, params[0]);
+  if ("status" in s) return s;
+  const v = state.view(s)!;
+  const body = obj(req.body);
+  const conflict = (what: string) => novaFault(409, `Cannot '${what}' instance ${s.id} while it is in vm_state ${v.vmState}`);
+  if ("os-stop" in body) {
+    if (v.status !== "ACTIVE" && v.status !== "ERROR" || v.taskState !== null) return conflict("stop");
+    s.stopAt = Date.now();
+    return { status: 202 };
+  }
+  if ("os-start" in body) {
+    if (v.status !== "SHUTOFF" || v.taskState !== null) return conflict("start");
+    delete s.stopAt;
+    return { status: 202 };
+  }
+  if ("os-getConsoleOutput" in body) {
+    if (v.status === "BUILD") return novaFault(409, `Instance ${s.id} is not ready yet.`);
+    return json(200, { output: `FAKE CONSOLE OUTPUT\nserver ${s.name}\nLAST LINE` });
+  }
+  return novaFault(400, "There is no such action");
+}
+
+function limits(state: CloudState, project: string): Reply {
+  const q = state.quotas.get(project)!;
+  const u = state.usage(project);
+  return json(200, {
+    limits: {
+      rate: [],
+      absolute: {
+        maxTotalInstances: q.instances, totalInstancesUsed: u.instances, maxTotalCores: q.cores, totalCoresUsed: u.cores,
+        maxTotalRAMSize: q.ramMb, totalRAMUsed: u.ramMb, maxServerMeta: 128, maxImageMeta: 128, maxPersonality: 5,
+        maxPersonalitySize: 10240, maxTotalKeypairs: 100, maxServerGroups: 10, maxServerGroupMembers: 10, totalServerGroupsUsed: 0,
+      },
+    },
+  });
+}
+
+export function novaRoutes(state: CloudState): Route[] {
+  const flavorJson = (f: CloudState["flavors"][number]) => ({ ...f, "OS-FLV-EXT-DATA:ephemeral": 0, swap: "", rxtx_factor: 1, "os-flavor-access:is_public": true, links: [] });
+  return [
+    { method: "GET", pattern: "/servers/detail", handler: nova(state, (c) => listServers(state, c)) },
+    { method: "POST", pattern: "/servers", handler: nova(state, (c) => createServer(state, c)) },
+    {
+      method: "GET", pattern: "/servers/{id}", handler: nova(state, (c) => {
+        const s = findServer(state, c.project, c.params[0]);
+        return "status" in s ? s : json(200, { server: serverView(state, s, c.req, c.minor) });
+      }),
+    },
+    {
+      method: "DELETE", pattern: "/servers/{id}", handler: nova(state, (c) => {
+        const s = findServer(state, c.project, c.params[0]);
+        if ("status" in s) return s;
+        s.deleteAt ??= Date.now();
+        return { status: 204 };
+      }),
+    },
+    { method: "POST", pattern: "/servers/{id}/action", handler: nova(state, (c) => action(state, c)) },
+    { method: "GET", pattern: "/flavors/detail", handler: nova(state, () => json(200, { flavors: state.flavors.map(flavorJson) })) },
+    {
+      method: "GET", pattern: "/flavors/{id}", handler: nova(state, (c) => {
+        const f = state.flavors.find((x) => x.id === c.params[0]);
+        return f ? json(200, { flavor: flavorJson(f) }) : novaFault(404, `Flavor ${c.params[0]} could not be found.`);
+      }),
+    },
+    { method: "GET", pattern: "/limits", handler: nova(state, (c) => limits(state, c.project)) },
+  ];
+}

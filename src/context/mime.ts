@@ -15,13 +15,24 @@ export const PART_FILENAME = "pilotconfig";
  * either: such parts go base64, the rest as they are (smaller, readable).
  */
 function needsBase64(text: string): boolean {
-  return /[^\u0000-\u007f]|\r/.test(text) || text.split("\n").some((line) => line.length > 998);
+  return /[^\u0000-\u007f]|\r/.test(text) || hasLineLongerThan(text, 998);
+}
+
+function hasLineLongerThan(text: string, max: number): boolean {
+  for (let start = 0; start < text.length; ) {
+    const end = text.indexOf("\n", start);
+    const stop = end === -1 ? text.length : end;
+    if (stop - start > max) return true;
+    start = stop + 1;
+  }
+  return false;
 }
 
 function base64Lines(text: string): string {
-  const b64 = Buffer.from(text, "utf8").toString("base64");
+  // Encoding 57-byte slices gives 76-character lines without re-slicing one long string.
+  const bytes = Buffer.from(text, "utf8");
   const lines: string[] = [];
-  for (let i = 0; i < b64.length; i += 76) lines.push(b64.slice(i, i + 76));
+  for (let i = 0; i < bytes.length; i += 57) lines.push(bytes.toString("base64", i, Math.min(i + 57, bytes.length)));
   return lines.join("\n");
 }
 
@@ -31,8 +42,10 @@ function base64Lines(text: string): string {
  * checked, so it cannot occur in the payload.
  */
 function boundaryFor(payload: string): string {
+  // Hashing the ends and the length is enough to vary it; the check below, not the hash, guarantees absence.
+  const sample = `${payload.length}:${payload.slice(0, 4096)}:${payload.slice(-4096)}`;
   for (let salt = 0; ; salt++) {
-    const digest = createHash("sha256").update(`${salt}:${payload}`).digest("hex").slice(0, 24);
+    const digest = createHash("sha256").update(`${salt}:${sample}`).digest("hex").slice(0, 24);
     const boundary = `===============cloudce${digest}==`;
     if (!payload.includes(boundary)) return boundary;
   }

@@ -83,10 +83,8 @@ export function yamlDoubleQuoted(text: string, indent?: number, width = 100): st
  */
 export function yamlLiteralBlock(text: string, indent: number): string | undefined {
   if (text === "" || /^[ \t\n]/.test(text) || /\n\n$/.test(text)) return undefined;
-  for (const ch of text) {
-    const cp = ch.codePointAt(0)!;
-    if (!isPlainPrintable(cp) || (cp >= 0xd800 && cp <= 0xdfff)) return undefined;
-  }
+  // One regex pass instead of a per-character loop: pilots are 100 KB and rendered per VM.
+  if (NOT_BLOCK_SAFE.test(text)) return undefined;
   const chomp = text.endsWith("\n") ? "|" : "|-";
   const body = text.endsWith("\n") ? text.slice(0, -1) : text;
   const pad = " ".repeat(indent);
@@ -94,7 +92,16 @@ export function yamlLiteralBlock(text: string, indent: number): string | undefin
   return `${chomp}\n${lines.join("\n")}`;
 }
 
+/** Any character {@link isPlainPrintable} refuses, or a lone surrogate. */
+const NOT_BLOCK_SAFE = /[^\t\n\x20-\x7e\u00a0-\ud7ff\ue000-\ufefe\uff00-\ufffd\u{10000}-\u{10ffff}]/u;
+
+/** The last result: every pilot of a submission embeds the same executable. */
+let lastMultiline: { text: string; indent: number; yaml: string } | undefined;
+
 /** Block scalar when one holds `text` exactly, else a folded double-quoted scalar. */
 export function yamlMultiline(text: string, indent: number): string {
-  return yamlLiteralBlock(text, indent) ?? yamlDoubleQuoted(text, indent);
+  if (lastMultiline && lastMultiline.indent === indent && lastMultiline.text === text) return lastMultiline.yaml;
+  const yaml = yamlLiteralBlock(text, indent) ?? yamlDoubleQuoted(text, indent);
+  lastMultiline = { text, indent, yaml };
+  return yaml;
 }

@@ -201,6 +201,7 @@ export class Ec2Cloud {
 
   /** The cloud reclaims a spot instance, as AWS does on an interruption. */
   interruptSpot(id: string): void {
+    if (!this.get(id)?.spec.spot) throw new Error(`${id} is not a spot instance`);
     this.terminate(id, { code: "Server.SpotInstanceTermination", message: "Server.SpotInstanceTermination: Spot instance termination" });
   }
 

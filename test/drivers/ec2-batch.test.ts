@@ -1,11 +1,12 @@
 /** EC2 batches: one idempotent RunInstances per CE batch, partial fills, subnet fallback, paging, spot, bulk terminate. */
 
 import { randomUUID } from "node:crypto";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { CreateNodesRequest } from "../../src/drivers/driver.js";
 import { isCloudceError } from "../../src/errors.js";
 import { members } from "../servers/ec2/query.js";
-import { startEc2Fixture, type Ec2DriverFixture, type Ec2DriverFixtureOptions } from "../servers/ec2/driver-fixture.js";
+import type { Ec2DriverFixture } from "../servers/ec2/driver-fixture.js";
+import { ec2FixturePerTest } from "../servers/ec2/vitest-scope.js";
 import { eventually } from "./conformance.js";
 
 const IMAGE = "ami-0a1b2c3d4e5f60001";
@@ -13,16 +14,7 @@ const SUBNET_A = "subnet-0aaaaaaaaaaaaaaa1";
 const SUBNET_B = "subnet-0aaaaaaaaaaaaaaa2";
 const OWNER = { "cloudce-ce": "ce-batch" };
 
-let fx: Ec2DriverFixture | undefined;
-afterEach(async () => {
-  await fx?.close();
-  fx = undefined;
-});
-
-async function start(options: Ec2DriverFixtureOptions = {}): Promise<Ec2DriverFixture> {
-  fx = await startEc2Fixture(options);
-  return fx;
-}
+const start = ec2FixturePerTest();
 
 /** A CE batch: N specs with one name, one user-data, one metadata. */
 function batch(count: number, overrides: Partial<CreateNodesRequest> = {}, name = "EC2T_0badcafe"): CreateNodesRequest {

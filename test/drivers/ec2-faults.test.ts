@@ -5,23 +5,17 @@ import ec2Factory from "../../src/drivers/ec2/index.js";
 import type { CreateNodesRequest } from "../../src/drivers/driver.js";
 import { instantiateDriver } from "../../src/drivers/registry.js";
 import { createLogger, type LogRecord } from "../../src/log.js";
-import { startEc2Fixture, TEST_SECRET_KEY, type Ec2DriverFixture, type Ec2DriverFixtureOptions } from "../servers/ec2/driver-fixture.js";
+import { TEST_SECRET_KEY } from "../servers/ec2/driver-fixture.js";
+import { ec2FixturePerTest } from "../servers/ec2/vitest-scope.js";
 import { startEc2Server, type Ec2Server } from "../servers/ec2/server.js";
 
-let fx: Ec2DriverFixture | undefined;
+const start = ec2FixturePerTest();
 let bare: Ec2Server | undefined;
 afterEach(async () => {
   vi.unstubAllEnvs();
-  await fx?.close();
   await bare?.close();
-  fx = undefined;
   bare = undefined;
 });
-
-async function start(options: Ec2DriverFixtureOptions = {}): Promise<Ec2DriverFixture> {
-  fx = await startEc2Fixture(options);
-  return fx;
-}
 
 const request = (count = 1): CreateNodesRequest => ({
   imageId: "ami-0a1b2c3d4e5f60001",

@@ -1,24 +1,15 @@
 /** EC2 options (checked in the factory), launch options on the wire, images by owner, console output. */
 
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import ec2Factory, { DRIVER_NAME, unknownOptions } from "../../src/drivers/ec2/index.js";
 import type { DriverConfig } from "../../src/drivers/driver.js";
 import { parseOptions } from "../../src/drivers/ec2/options.js";
 import { loadDriverModule } from "../../src/drivers/registry.js";
 import { silentLogger } from "../../src/log.js";
-import { startEc2Fixture, type Ec2DriverFixture, type Ec2DriverFixtureOptions } from "../servers/ec2/driver-fixture.js";
+import { ec2FixturePerTest } from "../servers/ec2/vitest-scope.js";
 import { members } from "../servers/ec2/query.js";
 
-let fx: Ec2DriverFixture | undefined;
-afterEach(async () => {
-  await fx?.close();
-  fx = undefined;
-});
-
-async function start(options: Ec2DriverFixtureOptions = {}): Promise<Ec2DriverFixture> {
-  fx = await startEc2Fixture(options);
-  return fx;
-}
+const start = ec2FixturePerTest();
 
 const base = { region: "eu-west-1" };
 

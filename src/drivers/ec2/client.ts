@@ -15,7 +15,7 @@ import { EC2Client } from "@aws-sdk/client-ec2";
 import { CloudceError } from "../../errors.js";
 import type { Logger } from "../../log.js";
 import { registerSecret } from "../../secrets.js";
-import { DEFAULT_RETRY_POLICY, withRetry, type RetryHooks, type RetryPolicy } from "../../util/retry.js";
+import { DEFAULT_RETRY_POLICY, withRetry, type RetryPolicy } from "../../util/retry.js";
 import type { DriverCredentials } from "../driver.js";
 import { toEc2Error } from "./errors.js";
 import { DRIVER_NAME, type Ec2Settings } from "./options.js";
@@ -28,8 +28,6 @@ export interface Ec2ApiOptions {
   readonly credentials: () => Promise<DriverCredentials>;
   readonly requestTimeoutMs: number;
   readonly logger: Logger;
-  /** Test hooks (sleep, random) for the retry loop. */
-  readonly retryHooks?: RetryHooks;
 }
 
 type CallOptions = { readonly abortSignal: AbortSignal };
@@ -45,7 +43,7 @@ export class Ec2Api {
   /** Runs `fn` (one SDK send) with a deadline per attempt, retrying what may succeed later. */
   async call<T>(action: string, fn: (client: EC2Client, options: CallOptions) => Promise<T>): Promise<T> {
     const client = await this.getClient();
-    const { logger, requestTimeoutMs, retryHooks } = this.options;
+    const { logger, requestTimeoutMs } = this.options;
     return withRetry(
       async () => {
         try {
@@ -56,7 +54,6 @@ export class Ec2Api {
       },
       this.policy,
       {
-        ...retryHooks,
         onRetry: (err, attempt, delayMs) =>
           logger.warn(`EC2 ${action} failed, retrying`, { attempt, delayMs, code: err instanceof CloudceError ? err.code : "unknown" }),
       },

@@ -7,7 +7,7 @@
 
 import {
   DescribeImagesCommand, DescribeInstanceTypesCommand, DescribeSubnetsCommand,
-  type DescribeImagesRequest, type DescribeSubnetsRequest, type Image, type InstanceTypeInfo, type Subnet,
+  type DescribeImagesRequest, type DescribeInstanceTypesRequest, type DescribeSubnetsRequest, type _InstanceType, type Image, type InstanceTypeInfo, type Subnet,
 } from "@aws-sdk/client-ec2";
 import { isCloudceError, type ErrorCode } from "../../errors.js";
 import type { CloudFlavor, CloudResource, ResourceQuery } from "../driver.js";
@@ -66,8 +66,8 @@ export class Ec2Resources {
     const wanted = q?.id ?? q?.name;
     return orEmpty("FlavorNotFound", async () => {
       const types = await allPages(async (NextToken) => {
-        const input = wanted !== undefined ? { InstanceTypes: [wanted] } : { MaxResults: 100, NextToken };
-        const out = await this.api.call("DescribeInstanceTypes", (c, o) => c.send(new DescribeInstanceTypesCommand(input as never), o));
+        const input: DescribeInstanceTypesRequest = wanted !== undefined ? { InstanceTypes: [wanted as _InstanceType] } : { MaxResults: 100, NextToken };
+        const out = await this.api.call("DescribeInstanceTypes", (c, o) => c.send(new DescribeInstanceTypesCommand(input), o));
         return { items: out.InstanceTypes ?? [], next: wanted !== undefined ? undefined : out.NextToken };
       });
       return types.map(toFlavor);

@@ -8,7 +8,7 @@
 import { isCloudceError } from "../../errors.js";
 import { endpointFor, versioned, type ServiceType } from "./catalog.js";
 import { parseJson, type HttpClient, type HttpRequest, type HttpResponse } from "./http-client.js";
-import type { Keystone } from "./keystone.js";
+import type { Keystone, KeystoneToken } from "./keystone.js";
 import type { ParsedOptions } from "./options.js";
 
 export interface ServiceCall {
@@ -29,11 +29,14 @@ export class OpenStackSession {
   ) {}
 
   async call(service: ServiceType, call: ServiceCall): Promise<HttpResponse> {
+    const token = await this.keystone.token();
     try {
-      return await this.attempt(service, call);
+      return await this.send(service, call, token);
     } catch (err) {
+      // Only the service's 401 means "token rejected"; Keystone's own 401 (bad password) is final.
       if (!isCloudceError(err, "AuthFailed") || err.status !== 401) throw err;
-      return this.attempt(service, call, true);
+      this.keystone.invalidate(token);
+      return this.send(service, call, await this.keystone.token());
     }
   }
 
@@ -44,9 +47,7 @@ export class OpenStackSession {
     return { status: res.status, body: empty ? undefined : parseJson<T>(res, `${service} ${call.method} ${stripQuery(call.path)}`) };
   }
 
-  private async attempt(service: ServiceType, call: ServiceCall, fresh = false): Promise<HttpResponse> {
-    if (fresh) this.keystone.invalidate();
-    const token = await this.keystone.token();
+  private send(service: ServiceType, call: ServiceCall, token: KeystoneToken): Promise<HttpResponse> {
     const base = service === "compute" && this.options.computeUrl ? versioned(this.options.computeUrl, service) : endpointFor(token.catalog, service, {
       interface: this.options.endpointInterface,
       region: this.options.region,

@@ -40,6 +40,8 @@ export interface OpenStackTestServer {
   /** Calls per route key (counted before faults fire). */
   readonly calls: ReadonlyMap<string, number>;
   count(route: string): number;
+  /** The most requests the server was answering at once. */
+  readonly maxInFlight: () => number;
   resetCounts(): void;
   close(): Promise<void>;
 }
@@ -61,6 +63,8 @@ export async function startOpenStackServer(options: OpenStackServerOptions = {})
     network: neutronRoutes(state),
   };
   const sockets = new Set<Socket>();
+  let inFlight = 0;
+  let maxInFlight = 0;
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const url = new URL(req.url ?? "/", "http://localhost");
@@ -93,7 +97,13 @@ export async function startOpenStackServer(options: OpenStackServerOptions = {})
   };
 
   const listener = (req: IncomingMessage, res: ServerResponse): void => {
-    handle(req, res).catch((err: unknown) => send(res, novaFault(500, String(err))));
+    inFlight += 1;
+    maxInFlight = Math.max(maxInFlight, inFlight);
+    handle(req, res)
+      .catch((err: unknown) => send(res, novaFault(500, String(err))))
+      .finally(() => {
+        inFlight -= 1;
+      });
   };
   const server: Server = options.tls
     ? createHttpsServer({ key: options.tls.key, cert: options.tls.cert, ca: options.tls.ca, requestCert: options.tls.requestCert ?? false, rejectUnauthorized: false }, listener)
@@ -116,7 +126,11 @@ export async function startOpenStackServer(options: OpenStackServerOptions = {})
     faults,
     calls,
     count: (route) => calls.get(route) ?? 0,
-    resetCounts: () => calls.clear(),
+    resetCounts: () => {
+      calls.clear();
+      maxInFlight = inFlight;
+    },
+    maxInFlight: () => maxInFlight,
     close: () =>
       new Promise<void>((resolve) => {
         for (const s of sockets) s.destroy();

@@ -178,6 +178,16 @@ describe("EC2 terminate and stop in bulk", () => {
     expect([...f.server.cloud.instances.values()].every((i) => i.state === "shutting-down" || i.state === "terminated")).toBe(true);
   });
 
+  it("does not try ids one by one after an error that concerns them all", async () => {
+    const f = await start();
+    const { created } = await f.driver.createNodes(batch(3));
+    f.server.inject({ action: "TerminateInstances", kind: "error", code: "UnauthorizedOperation", status: 403 });
+    const result = await f.driver.destroyNodes(created.map((n) => n.id));
+    expect(result.done).toEqual([]);
+    expect(result.failed.map((x) => (x.error as { code?: string }).code)).toEqual(["Forbidden", "Forbidden", "Forbidden"]);
+    expect(f.server.calls["TerminateInstances"]).toBe(1);
+  });
+
   it("stops what can stop; an instance that cannot is a failure of its own", async () => {
     const f = await start({ options: { shutdown_behavior: "stop" } });
     const { created } = await f.driver.createNodes(batch(3));

@@ -104,6 +104,13 @@ describe("EC2 resources", () => {
     expect(f.server.calls["DescribeInstanceTypes"]).toBe(3);
   });
 
+  it("takes a named instance type on trust where the cloud cannot list them", async () => {
+    const f = await start();
+    f.server.inject({ action: "DescribeInstanceTypes", kind: "error", code: "InvalidAction", status: 400, times: 2 });
+    expect(await f.driver.listFlavors({ id: "x1.huge" })).toEqual([{ id: "x1.huge", name: "x1.huge" }]);
+    expect(await f.driver.listFlavors()).toEqual([]);
+  });
+
   it("names subnets by their Name tag", async () => {
     const f = await start();
     expect(await f.driver.listNetworks({ name: "pilots-b" })).toEqual([{ id: "subnet-0aaaaaaaaaaaaaaa2", name: "pilots-b" }]);

@@ -13,6 +13,8 @@ export const MAX_IDS_PER_CALL = 1000;
 const ONE_BY_ONE_CONCURRENCY = 4;
 
 const NOT_FOUND = "InvalidInstanceID.NotFound";
+/** EC2 codes that may concern one id of a call (a bad state, termination protection, …): each id is then tried alone. */
+const PER_ID_CODES = new Set([NOT_FOUND, "InvalidInstanceID.Malformed", "IncorrectInstanceState", "UnsupportedOperation", "OperationNotPermitted"]);
 
 /** The ids an EC2 error message names (in the full cloud message, not our truncated one). */
 function namedIds(err: CloudceError, among: readonly string[]): string[] {
@@ -47,8 +49,8 @@ async function settleChunk(ids: readonly string[], send: (chunk: readonly string
         rest = rest.filter((id) => !gone.includes(id));
         continue;
       }
-      // A retryable error already had its retries; anything else may be about one id: try each alone.
-      if (rest.length > 1 && !err.retryable) return settleOneByOne(rest, send, done, failed);
+      // An error about one id fails the whole call: find which. Others (auth, throttling) concern them all.
+      if (rest.length > 1 && PER_ID_CODES.has(String(err.status))) return settleOneByOne(rest, send, done, failed);
       failed.push(...rest.map((target) => ({ target, error: err })));
       return;
     }

@@ -42,7 +42,7 @@ class Ec2Driver implements CloudDriver {
     // With the SDK's default chain the auth file is not needed at all.
     this.capabilities = settings.defaultChain ? { ...EC2_CAPABILITIES, requiresCredentials: false } : EC2_CAPABILITIES;
     this.api = new Ec2Api({ settings, credentials: config.credentials, requestTimeoutMs: config.requestTimeoutMs, logger: config.logger });
-    this.resources = new Ec2Resources(this.api, settings.imageOwners);
+    this.resources = new Ec2Resources(this.api, settings.imageOwners, config.logger);
     this.instances = new Ec2Instances(this.api, settings);
   }
 

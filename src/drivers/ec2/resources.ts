@@ -10,6 +10,7 @@ import {
   type DescribeImagesRequest, type DescribeInstanceTypesRequest, type DescribeSubnetsRequest, type _InstanceType, type Image, type InstanceTypeInfo, type Subnet,
 } from "@aws-sdk/client-ec2";
 import { isCloudceError, type ErrorCode } from "../../errors.js";
+import type { Logger } from "../../log.js";
 import type { CloudFlavor, CloudResource, ResourceQuery } from "../driver.js";
 import type { Ec2Api } from "./client.js";
 
@@ -35,12 +36,16 @@ async function orEmpty<T>(code: ErrorCode, list: () => Promise<T[]>): Promise<T[
   }
 }
 
+/** Answers of a cloud that does not implement an action. */
+const NOT_IMPLEMENTED = new Set(["InvalidAction", "NotImplemented", "UnsupportedOperation", "Unsupported"]);
+
 export class Ec2Resources {
   private readonly rootDevices = new Map<string, Promise<string | undefined>>();
 
   constructor(
     private readonly api: Ec2Api,
     private readonly imageOwners: readonly string[],
+    private readonly logger: Logger,
   ) {}
 
   /** By id: any image (a public AMI too); by name or all: the configured owners' images only. */
@@ -62,8 +67,22 @@ export class Ec2Resources {
     return cached;
   }
 
+  /**
+   * Instance types. Some EC2-compatible clouds lack DescribeInstanceTypes:
+   * there a named type is taken on trust (RunInstances will refuse a wrong one).
+   */
   async listFlavors(q?: ResourceQuery): Promise<CloudFlavor[]> {
     const wanted = q?.id ?? q?.name;
+    try {
+      return await this.describeFlavors(wanted);
+    } catch (err) {
+      if (!isCloudceError(err) || !NOT_IMPLEMENTED.has(String(err.status))) throw err;
+      this.logger.warn("EC2: the cloud cannot list instance types; Instance_Flavor is not checked", { code: String(err.status) });
+      return wanted !== undefined ? [{ id: wanted, name: wanted }] : [];
+    }
+  }
+
+  private describeFlavors(wanted: string | undefined): Promise<CloudFlavor[]> {
     return orEmpty("FlavorNotFound", async () => {
       const types = await allPages(async (NextToken) => {
         const input: DescribeInstanceTypesRequest = wanted !== undefined ? { InstanceTypes: [wanted as _InstanceType] } : { MaxResults: 100, NextToken };

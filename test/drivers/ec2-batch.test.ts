@@ -67,7 +67,7 @@ describe("EC2 batches", () => {
   });
 
   it("retries a RunInstances that timed out after launching, and starts the batch once", async () => {
-    const f = await start({ requestTimeoutMs: 300 });
+    const f = await start({ requestTimeoutMs: 800 });
     f.server.inject({ action: "RunInstances", kind: "hangAfter" });
     const result = await f.driver.createNodes(batch(2));
     expect(result.created).toHaveLength(2);

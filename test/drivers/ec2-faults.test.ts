@@ -41,7 +41,7 @@ describe("EC2 retries", () => {
   });
 
   it("retries 5xx answers, a dropped connection and a hung call", async () => {
-    const f = await start({ requestTimeoutMs: 300 });
+    const f = await start({ requestTimeoutMs: 800 });
     f.server.inject({ action: "DescribeSubnets", kind: "error", code: "Unavailable", status: 503 });
     f.server.inject({ action: "DescribeSubnets", kind: "drop" });
     f.server.inject({ action: "DescribeSubnets", kind: "hang" });

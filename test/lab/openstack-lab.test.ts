@@ -1,0 +1,164 @@
+/**
+ * The OPENSTACK driver and the CE against a real Keystone, Nova (fake virt
+ * driver), Glance and Neutron: password and application-credential auth,
+ * name: resolution, microversions and tags, limits, console output, errors,
+ * and the CE scenario end to end.
+ */
+
+import { randomBytes, randomUUID } from "node:crypto";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { CloudDriver, CloudNode, CreateNodesRequest } from "../../src/drivers/driver.js";
+import { CloudceError } from "../../src/errors.js";
+import { eventually } from "../drivers/conformance.js";
+import { runCeScenario } from "../servers/openstack/ce-scenario.js";
+import { LAB, labDriver, makeAppCredential } from "./lab-env.js";
+
+const run = randomBytes(3).toString("hex").toUpperCase();
+const prefix = `OSLAB${run}_`;
+const owner = { "cloudce-ce": `lab-${run}` };
+let driver: CloudDriver;
+let ids: { image: string; flavor: string; network: string };
+const made: CloudNode[] = [];
+
+function request(names: string[], overrides: Partial<CreateNodesRequest> = {}): CreateNodesRequest {
+  return {
+    imageId: ids.image,
+    flavorId: ids.flavor,
+    networkIds: [ids.network],
+    nodes: names.map((n) => ({ name: `${prefix}${n}`, userData: new Uint8Array(Buffer.from("#cloud-config\n")), metadata: owner })),
+    requestId: randomUUID(),
+    ...overrides,
+  };
+}
+
+async function create(d: CloudDriver, names: string[], overrides: Partial<CreateNodesRequest> = {}): Promise<CloudNode[]> {
+  const result = await d.createNodes(request(names, overrides));
+  made.push(...result.created);
+  expect(result.failed.map((f) => f.error.message)).toEqual([]);
+  return [...result.created];
+}
+
+const reaches = (d: CloudDriver, id: string, states: string[]) =>
+  eventually(() => d.getNode(id), (n) => states.includes(n?.state ?? "absent"), LAB.stateTimeoutMs, `${id} to reach ${states.join("/")}`);
+
+beforeAll(async () => {
+  driver = labDriver();
+  const [image] = await driver.listImages({ name: LAB.image });
+  const [flavor] = await driver.listFlavors({ name: LAB.flavor });
+  const [network] = await driver.listNetworks({ name: LAB.network });
+  ids = { image: image!.id, flavor: flavor!.id, network: network!.id };
+});
+
+afterAll(async () => {
+  const left = await driver.listNodes({ namePrefix: prefix, metadata: {} });
+  if (left.length > 0) await driver.destroyNodes(left.map((n) => n.id));
+  await driver.close();
+});
+
+describe("OPENSTACK on the real lab: auth and resolution", () => {
+  it("resolves image, flavor and network by exact name and by id", async () => {
+    expect((await driver.listImages({ id: ids.image }))[0]?.name).toBe(LAB.image);
+    expect((await driver.listFlavors({ id: ids.flavor }))[0]).toMatchObject({ name: LAB.flavor, vcpus: 1, ramMb: 512 });
+    expect((await driver.listNetworks({ id: ids.network }))[0]?.name).toBe(LAB.network);
+    expect(await driver.listImages({ name: `nope-${run}` })).toEqual([]);
+    expect(await driver.listFlavors({ name: `nope-${run}` })).toEqual([]);
+    expect(await driver.listNetworks({ name: `nope-${run}` })).toEqual([]);
+  });
+
+  it("authenticates with an application credential", async () => {
+    const cred = await makeAppCredential(`cloudce-${run}`);
+    const d = labDriver({ ex_force_auth_version: "3.x_appcred" }, { key: cred.id, secret: cred.secret });
+    try {
+      expect((await d.listFlavors({ name: LAB.flavor })).length).toBe(1);
+      const [node] = await create(d, ["APPCRED"]);
+      expect((await d.getNode(node!.id))?.name).toBe(`${prefix}APPCRED`);
+      expect((await d.destroyNodes([node!.id])).failed).toEqual([]);
+    } finally {
+      await d.close();
+      await cred.remove();
+    }
+  });
+
+  it("rejects a wrong password with AuthFailed and keeps it out of the message", async () => {
+    const d = labDriver({}, { secret: "not-the-lab-password" });
+    try {
+      const err = (await d.listFlavors().catch((e: unknown) => e)) as CloudceError;
+      expect(err.code).toBe("AuthFailed");
+      expect(err.message).not.toContain("not-the-lab-password");
+    } finally {
+      await d.close();
+    }
+  });
+});
+
+describe("OPENSTACK on the real lab: compute", () => {
+  it("reports the project's remaining limits from GET /limits", async () => {
+    const limits = await driver.getLimits();
+    expect(limits.instances).toBeGreaterThanOrEqual(0);
+    expect(limits.cores).toBeGreaterThanOrEqual(0);
+    expect(limits.ramMb).toBeGreaterThanOrEqual(0);
+    const [node] = await create(driver, ["LIMITS"]);
+    const after = await driver.getLimits();
+    expect(after.instances).toBe(limits.instances! - 1);
+    await driver.destroyNodes([node!.id]);
+  });
+
+  it("boots to ACTIVE, gives the console, stops to SHUTOFF, deletes to 404", async () => {
+    const [node] = await create(driver, ["LIFE"]);
+    expect(node!.state).toBe("booting");
+    const running = await reaches(driver, node!.id, ["running"]);
+    expect(running?.cloudState).toBe("ACTIVE");
+    expect(running?.metadata).toMatchObject(owner);
+    expect(await driver.getConsoleOutput(node!.id)).toContain("FAKE CONSOLE OUTPUT");
+    expect((await driver.stopNodes([node!.id])).failed).toEqual([]);
+    expect((await reaches(driver, node!.id, ["stopped"]))?.cloudState).toBe("SHUTOFF");
+    expect((await driver.stopNodes([node!.id])).failed).toEqual([]);
+    await driver.destroyNodes([node!.id]);
+    await reaches(driver, node!.id, ["gone", "absent"]);
+    expect((await driver.destroyNodes([node!.id])).done).toEqual([node!.id]);
+  });
+
+  it("tags the owner with microversion 2.52 and lists by tag; 'latest' boots with networks auto", async () => {
+    const tagged = labDriver({ ex_force_microversion: "2.52" });
+    const latest = labDriver({ ex_force_microversion: "latest" });
+    try {
+      const [a] = await create(tagged, ["TAGGED"]);
+      const [b] = await create(latest, ["AUTONET"], { networkIds: [] });
+      const mine = await tagged.listNodes({ namePrefix: prefix, metadata: owner });
+      expect(mine.map((n) => n.id)).toEqual(expect.arrayContaining([a!.id, b!.id]));
+      expect(await tagged.listNodes({ namePrefix: prefix, metadata: { "cloudce-ce": `other-${run}` } })).toEqual([]);
+      await reaches(latest, b!.id, ["running", "error"]);
+      await tagged.destroyNodes([a!.id, b!.id]);
+    } finally {
+      await tagged.close();
+      await latest.close();
+    }
+  });
+
+  it("reports Nova's refusals per node, one line, without the user-data", async () => {
+    const result = await driver.createNodes(request(["BADFLAVOR"], { flavorId: "no-such-flavor" }));
+    expect(result.created).toEqual([]);
+    const err = result.failed[0]!.error as CloudceError;
+    expect(err.code).toBe("CloudError");
+    expect(err.message).toMatch(/^compute POST \/servers: HTTP 400 .*[Ff]lavor/);
+    expect(await driver.getNode(randomUUID())).toBeUndefined();
+  });
+});
+
+describe("the CE on the real lab", () => {
+  it("submits, watches, stops, reads, kills and cleans up pilots", async () => {
+    const limits = await driver.getLimits();
+    await runCeScenario({
+      authUrl: LAB.authUrl,
+      user: LAB.user,
+      password: LAB.password,
+      project: LAB.project,
+      image: LAB.image,
+      flavor: LAB.flavor,
+      network: LAB.network,
+      driver,
+      stateTimeoutMs: LAB.stateTimeoutMs,
+      maxInstances: limits.instances ?? 1000,
+    });
+  });
+});

@@ -27,6 +27,9 @@ export const PROXY_SECRET = "PROXY";
 export const TOKEN_SECRET = "TOKEN";
 /** Section keys that identify a credential by themselves, so `key` (a user name) is not needed. */
 export const KEYLESS_ID_KEYS: readonly string[] = ["application_credential_id"];
+
+/** `credentials = default-chain`: the section holds no secret; the driver's SDK finds credentials itself. */
+export const SDK_CHAIN = "default-chain";
 /** Extra keys whose values are secrets too (e.g. `application_credential_secret`). */
 const SECRET_KEY_PATTERN = /secret|password|passwd|token|passphrase|private/i;
 
@@ -128,6 +131,8 @@ export class CredentialStore {
     const file = expandPath(this.options.authFile, "CloudAuth");
     const section = await readAuthSection(file, this.options.section, this.logger);
     const { key, secret } = section.values;
+    // The cloud SDK finds its own credentials (environment, instance role): nothing to demand here.
+    if (section.values["credentials"] === SDK_CHAIN && !key && !secret) return section;
     if (!secret) {
       throw new CloudceError("AuthKeyMissing", `CloudAuth: ${where(section)} has no secret (or an empty one); set secret = <password>, PROXY or TOKEN`);
     }

@@ -252,3 +252,16 @@ describe("output of every scenario above", () => {
     expectNoSecrets(capture, SECRETS);
   });
 });
+
+describe("credentials = default-chain", () => {
+  it("needs neither key nor secret, and hands the marker to the driver", async () => {
+    const { dir, cleanup } = await makeTempDir();
+    const file = await writeAuthFile(dir, "cloud.auth", "[DEFAULT]\ncredentials = default-chain\n");
+    const store = new CredentialStore({ authFile: file, section: "ce.example.org", logger: captureLogs().logger });
+    const creds = await store.resolve();
+    expect(creds.key).toBeUndefined();
+    expect(creds.secret).toBeUndefined();
+    expect(creds.extra).toMatchObject({ credentials: "default-chain" });
+    await cleanup();
+  });
+});

@@ -93,11 +93,15 @@ describe("OPENSTACK on the real lab: auth and resolution", () => {
 
 describe("OPENSTACK on the real lab: compute", () => {
   it("reports the project's remaining limits from GET /limits", async () => {
+    // A server being deleted still counts against the quota: wait until earlier ones are gone for good.
+    for (const n of made) await reaches(driver, n.id, ["absent"]);
     const limits = await driver.getLimits();
     expect(limits.instances).toBeGreaterThanOrEqual(0);
     expect(limits.cores).toBeGreaterThanOrEqual(0);
     expect(limits.ramMb).toBeGreaterThanOrEqual(0);
     const [node] = await create(driver, ["LIMITS"]);
+    // Nova counts a server in /limits once it is scheduled, not while it is only a build request.
+    await reaches(driver, node!.id, ["running"]);
     const after = await driver.getLimits();
     expect(after.instances).toBe(limits.instances! - 1);
     await driver.destroyNodes([node!.id]);

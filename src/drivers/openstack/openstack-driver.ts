@@ -15,6 +15,7 @@ import type {
 } from "../driver.js";
 import { NovaApi, regexLiteral, type ServerCreate } from "./compute.js";
 import type { HttpClient } from "./http-client.js";
+import { faultMessage } from "./http-errors.js";
 import { GlanceApi } from "./image.js";
 import { NeutronApi } from "./network.js";
 import { DRIVER_NAME, microversionAtLeast, type ParsedOptions } from "./options.js";
@@ -178,13 +179,14 @@ export class OpenStackDriver implements CloudDriver {
 
   private async stopOne(id: string): Promise<void> {
     const { status, text } = await this.nova.action(id, { "os-stop": null });
-    if (status === 404) throw new CloudceError("NodeNotFound", `compute os-stop: server ${id} does not exist`, { driver: DRIVER_NAME, status });
-    if (status !== 409) return;
+    if (status !== 404 && status !== 409) return;
     // 409: not in a state that can be stopped; already (being) stopped is success.
+    // 404: gone, or still being scheduled (real Nova has no instance yet, only a build request).
     const server = await this.nova.getServer(id);
-    const state = server ? nodeState(server.status, server["OS-EXT-STS:task_state"]) : "gone";
+    if (!server) throw new CloudceError("NodeNotFound", `compute os-stop: server ${id} does not exist`, { driver: DRIVER_NAME, status });
+    const state = nodeState(server.status, server["OS-EXT-STS:task_state"]);
     if (state === "stopped" || state === "stopping") return;
-    throw new CloudceError("CloudError", `compute os-stop: server ${id} cannot be stopped in state ${server?.status ?? "gone"} (HTTP 409 ${text.slice(0, 120)})`, { driver: DRIVER_NAME, status });
+    throw new CloudceError("CloudError", `compute os-stop: server ${id} cannot be stopped in state ${server.status} (HTTP ${status} ${faultMessage(text).slice(0, 120)})`, { driver: DRIVER_NAME, status });
   }
 
   private async bulk(ids: readonly string[], act: (id: string) => Promise<void>): Promise<BulkResult> {

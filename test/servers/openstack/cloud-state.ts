@@ -170,7 +170,11 @@ export class CloudState {
     }
     const deleting = server.deleteAt !== undefined ? "deleting" : null;
     if (server.failed) return { status: "ERROR", taskState: deleting, vmState: "error", powerState: 0 };
-    if (t < server.created + this.timings.bootMs) return { status: "BUILD", taskState: deleting ?? "spawning", vmState: "building", powerState: 0 };
+    if (t < server.created + this.timings.bootMs) {
+      // The first half of BUILD is scheduling: real Nova has no instance record yet (see usage()).
+      const scheduling = t < server.created + this.timings.bootMs / 2;
+      return { status: "BUILD", taskState: deleting ?? (scheduling ? "scheduling" : "spawning"), vmState: "building", powerState: 0 };
+    }
     if (server.stopAt !== undefined) {
       if (t < server.stopAt + this.timings.stopMs) return { status: "ACTIVE", taskState: deleting ?? "powering-off", vmState: "active", powerState: 1 };
       return { status: "SHUTOFF", taskState: deleting, vmState: "stopped", powerState: 4 };
@@ -185,8 +189,13 @@ export class CloudState {
       .sort((a, b) => b.created - a.created || (a.id < b.id ? 1 : -1));
   }
 
-  usage(projectId: string): Quota {
-    const servers = this.projectServers(projectId);
+  /**
+   * What counts against the quota. Real Nova's GET /limits does not count a
+   * server still being scheduled (it is only a build request then), but does
+   * count one being deleted; the create-time check counts both (`all`).
+   */
+  usage(projectId: string, all = true): Quota {
+    const servers = this.projectServers(projectId).filter((s) => all || this.view(s)?.taskState !== "scheduling");
     return {
       instances: servers.length,
       cores: servers.reduce((n, s) => n + s.flavor.vcpus, 0),

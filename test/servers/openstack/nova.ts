@@ -19,7 +19,7 @@ function microversion(req: Req): number | Reply {
   if (value === undefined) return 1;
   if (value === "latest") return MAX_MICROVERSION;
   const m = /^2\.(\d+)$/.exec(value);
-  if (!m) return novaFault(400, `Invalid format for API version string: ${value}.`);
+  if (!m) return novaFault(400, `API Version String ${value} is of invalid format. Must be of format MajorNum.MinorNum.`);
   const minor = Number(m[1]);
   if (minor < 1 || minor > MAX_MICROVERSION) return novaFault(406, `Version 2.${minor} is not supported by the API. Minimum is 2.1 and maximum is 2.${MAX_MICROVERSION}.`);
   return minor;
@@ -121,8 +121,8 @@ function createServer(state: CloudState, { req, project, minor }: Parameters<Nov
   const netIds = Array.isArray(networks) ? networks.map((n) => String(obj(n)["uuid"])) : [];
   const unknownNet = netIds.find((id) => !state.networks.some((n) => n.id === id));
   if (unknownNet) return novaFault(400, `Network ${unknownNet} could not be found.`);
+  // Real Nova (Zed) took user_data "@@@" without complaint: no base64 check here either.
   const userData = s["user_data"];
-  if (userData !== undefined && (typeof userData !== "string" || !/^[A-Za-z0-9+/]*={0,2}$/.test(userData))) return novaFault(400, "User data needs to be valid base 64.");
   if (typeof userData === "string" && userData.length > 65_535) return novaFault(400, "Invalid input for field/attribute user_data. Value: ... is too long");
   const metadata = obj(s["metadata"]) as Record<string, string>;
   if (Object.entries(metadata).some(([k, v]) => typeof v !== "string" || k.length > 255 || v.length > 255)) return novaFault(400, "Invalid input for field/attribute metadata.");
@@ -154,7 +154,14 @@ function action(state: CloudState, { req, project, params }: Parameters<NovaHand
   if ("status" in s) return s;
   const v = state.view(s)!;
   const body = obj(req.body);
-  const conflict = (what: string) => novaFault(409, `Cannot '${what}' instance ${s.id} while it is in vm_state ${v.vmState}`);
+  const conflict = (what: string) =>
+    novaFault(409, `Cannot '${what}' instance ${s.id} while it is in ${v.taskState ? `task_state ${v.taskState}` : `vm_state ${v.vmState}`}`);
+  if ("os-getConsoleOutput" in body) {
+    if (v.status === "BUILD") return novaFault(409, `Instance ${s.id} is not ready`);
+    return json(200, { output: `FAKE CONSOLE OUTPUT\nserver ${s.name}\nLAST LINE` });
+  }
+  // While scheduling, real Nova has only a build request: instance actions answer 404.
+  if (v.taskState === "scheduling") return novaFault(404, `Instance ${s.id} could not be found.`);
   if ("os-stop" in body) {
     if (v.status !== "ACTIVE" && v.status !== "ERROR" || v.taskState !== null) return conflict("stop");
     s.stopAt = Date.now();
@@ -165,16 +172,12 @@ function action(state: CloudState, { req, project, params }: Parameters<NovaHand
     delete s.stopAt;
     return { status: 202 };
   }
-  if ("os-getConsoleOutput" in body) {
-    if (v.status === "BUILD") return novaFault(409, `Instance ${s.id} is not ready yet.`);
-    return json(200, { output: `FAKE CONSOLE OUTPUT\nserver ${s.name}\nLAST LINE` });
-  }
   return novaFault(400, "There is no such action");
 }
 
 function limits(state: CloudState, project: string): Reply {
   const q = state.quotas.get(project)!;
-  const u = state.usage(project);
+  const u = state.usage(project, false);
   return json(200, {
     limits: {
       rate: [],

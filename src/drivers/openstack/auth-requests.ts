@@ -16,10 +16,10 @@ function missing(what: string): CloudceError {
   return new CloudceError("AuthKeyMissing", `auth file: ${what}`, { driver: DRIVER_NAME });
 }
 
-/** The project scope: by id, or by name within the project's domain (id) or else the user's domain (name). */
+/** The project scope: by id, or by name within the project's domain (id, name) or else the user's domain. */
 export function projectScope(options: ParsedOptions): Json {
-  if (options.projectName === undefined && options.projectDomainId !== undefined) return { project: { id: options.projectDomainId } };
-  const domain = options.projectDomainId !== undefined ? { id: options.projectDomainId } : { name: options.userDomain };
+  if (options.projectId !== undefined) return { project: { id: options.projectId } };
+  const domain = options.projectDomainId !== undefined ? { id: options.projectDomainId } : { name: options.projectDomainName ?? options.userDomain };
   return { project: { name: options.projectName, domain } };
 }
 
@@ -51,7 +51,7 @@ export function tokenAuth(token: string, scope: Json): Json {
 
 /** OIDC scope: libcloud puts the project id in `ex_tenant_domain_id`; a project name in the user domain also works. */
 export function oidcScope(options: ParsedOptions, creds: DriverCredentials): Json {
-  const projectId = creds.extra["project_id"] ?? options.projectDomainId;
+  const projectId = creds.extra["project_id"] ?? options.projectId ?? options.projectDomainId;
   if (projectId) return { project: { id: projectId } };
   const projectName = creds.extra["project_name"];
   if (projectName) return { project: { name: projectName, domain: { name: options.userDomain } } };

@@ -4,9 +4,11 @@
  * sections work unchanged. See docs/drivers/openstack.md.
  */
 
+import { isCloudceError } from "../../errors.js";
 import { registerSecret } from "../../secrets.js";
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from "../../util/retry.js";
 import type { CloudDriver, DriverConfig, DriverCredentials, DriverFactory } from "../driver.js";
+import { loadCloudsYaml, mergeCredentials } from "./clouds-yaml.js";
 import { HttpClient } from "./http-client.js";
 import { Keystone } from "./keystone.js";
 import { OpenStackDriver } from "./openstack-driver.js";
@@ -26,11 +28,25 @@ export interface OpenStackTuning {
   readonly sleep?: (ms: number) => Promise<void>;
   /** Extra CA certificates (PEM) to trust, e.g. a test server's. */
   readonly ca?: string;
+  /** Environment for the clouds.yaml search (default: process.env). */
+  readonly env?: NodeJS.ProcessEnv;
+}
+
+/** The auth file's credentials; with clouds.yaml, a missing auth file or section is not an error. */
+async function fileCredentials(config: DriverConfig, haveYaml: boolean): Promise<DriverCredentials> {
+  try {
+    return await config.credentials();
+  } catch (err) {
+    if (haveYaml && (isCloudceError(err, "AuthFileMissing") || isCloudceError(err, "AuthSectionMissing"))) return { extra: {} };
+    throw err;
+  }
 }
 
 /** Builds the driver; validates the options first and fails fast naming the `Driver_*` option at fault. */
 export function createOpenStackDriver(config: DriverConfig, tuning: OpenStackTuning = {}): CloudDriver {
-  const options = parseOptions(config.options);
+  const cloudName = config.options["cloud"]?.trim();
+  const yaml = cloudName ? loadCloudsYaml(cloudName, tuning.env) : undefined;
+  const options = parseOptions({ ...yaml?.options, ...config.options });
   const retry = tuning.retry ?? DEFAULT_RETRY_POLICY;
   const logger = config.logger;
   const http = new HttpClient({
@@ -41,7 +57,7 @@ export function createOpenStackDriver(config: DriverConfig, tuning: OpenStackTun
     ...(tuning.sleep ? { sleep: tuning.sleep } : {}),
   });
   const credentials = async (): Promise<DriverCredentials> => {
-    const creds = await config.credentials();
+    const creds = mergeCredentials(await fileCredentials(config, yaml !== undefined), yaml?.credentials);
     for (const value of [creds.secret, creds.token, ...Object.entries(creds.extra).filter(([k]) => /secret|password|token/.test(k)).map(([, v]) => v)]) {
       registerSecret(value);
     }
@@ -49,7 +65,8 @@ export function createOpenStackDriver(config: DriverConfig, tuning: OpenStackTun
   };
   const keystone = new Keystone(http, options, credentials);
   const session = new OpenStackSession(http, keystone, options);
-  return new OpenStackDriver({ http, session, options, logger, retry, ...(tuning.sleep ? { sleep: tuning.sleep } : {}) });
+  const credentialsOptional = Boolean(yaml?.credentials.secret ?? yaml?.credentials.token);
+  return new OpenStackDriver({ http, session, options, logger, retry, credentialsOptional, ...(tuning.sleep ? { sleep: tuning.sleep } : {}) });
 }
 
 const factory: DriverFactory = (config: DriverConfig) => createOpenStackDriver(config);

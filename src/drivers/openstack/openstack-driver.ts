@@ -44,6 +44,8 @@ export interface OpenStackParts {
   readonly logger: Logger;
   readonly retry: RetryPolicy;
   readonly sleep?: (ms: number) => Promise<void>;
+  /** True when credentials come from elsewhere (clouds.yaml) and the auth file may be absent. */
+  readonly credentialsOptional?: boolean;
 }
 
 /** An answer that may have been lost after Nova acted on the request. */
@@ -60,7 +62,7 @@ function ownerTag(metadata: Readonly<Record<string, string>>): string | undefine
 
 export class OpenStackDriver implements CloudDriver {
   readonly name = DRIVER_NAME;
-  readonly capabilities = CAPABILITIES;
+  readonly capabilities: DriverCapabilities;
   private readonly nova: NovaApi;
   private readonly glance: GlanceApi;
   private readonly neutron: NeutronApi;
@@ -71,6 +73,8 @@ export class OpenStackDriver implements CloudDriver {
     this.glance = new GlanceApi(parts.session);
     this.neutron = new NeutronApi(parts.session);
     this.useTags = microversionAtLeast(parts.options.microversion, 52);
+    // clouds.yaml holding the secret makes the auth file optional.
+    this.capabilities = parts.credentialsOptional ? { ...CAPABILITIES, requiresCredentials: false } : CAPABILITIES;
   }
 
   listImages(query?: ResourceQuery): Promise<CloudResource[]> {

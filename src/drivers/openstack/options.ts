@@ -31,6 +31,10 @@ export interface OpenStackOptions {
   readonly ex_force_microversion?: string;
   /** Catalog interface: public (default), internal or admin. */
   readonly ex_force_service_interface?: string;
+  /** cloudce extension: the project by id (instead of `ex_tenant_name`). */
+  readonly ex_project_id?: string;
+  /** cloudce extension: the project's domain by name (default: the user's domain). */
+  readonly ex_project_domain_name?: string;
   /** Name of a cloud in clouds.yaml to take the other options from. */
   readonly cloud?: string;
 }
@@ -45,6 +49,8 @@ export const KNOWN_OPTIONS = [
   "ex_force_base_url",
   "ex_force_microversion",
   "ex_force_service_interface",
+  "ex_project_id",
+  "ex_project_domain_name",
   "cloud",
 ] as const satisfies readonly (keyof OpenStackOptions)[];
 
@@ -60,6 +66,8 @@ export interface ParsedOptions {
   readonly projectName: string | undefined;
   readonly userDomain: string;
   readonly projectDomainId: string | undefined;
+  readonly projectDomainName: string | undefined;
+  readonly projectId: string | undefined;
   readonly region: string | undefined;
   readonly computeUrl: string | undefined;
   /** `undefined` = no microversion header; otherwise `major.minor` or `latest`. */
@@ -103,7 +111,7 @@ export function parseOptions(raw: Readonly<Record<string, string>>): ParsedOptio
   const version = (o.ex_force_auth_version?.trim() || "3.x_password") as AuthVersion;
   if (!AUTH_VERSIONS.includes(version)) throw invalid("ex_force_auth_version", `'${o.ex_force_auth_version}' is not supported; use one of ${AUTH_VERSIONS.join(", ")}`);
   const needsProject = version === "3.x_password" || version === "3.x_token" || version === "2.0_voms";
-  if (needsProject && !o.ex_tenant_name?.trim() && !o.ex_tenant_domain_id?.trim()) {
+  if (needsProject && !o.ex_tenant_name?.trim() && !o.ex_project_id?.trim()) {
     throw new CloudceError("OptionMissing", `Driver_ex_tenant_name: required with ${version} (the project name)`, { driver: DRIVER_NAME });
   }
   if (version === "3.x_oidc_access_token" && !o.ex_tenant_name?.trim()) {
@@ -117,6 +125,8 @@ export function parseOptions(raw: Readonly<Record<string, string>>): ParsedOptio
     projectName: o.ex_tenant_name?.trim() || undefined,
     userDomain: o.ex_domain_name?.trim() || "Default",
     projectDomainId: o.ex_tenant_domain_id?.trim() || undefined,
+    projectDomainName: o.ex_project_domain_name?.trim() || undefined,
+    projectId: o.ex_project_id?.trim() || undefined,
     region: o.ex_force_service_region?.trim() || undefined,
     computeUrl: o.ex_force_base_url?.trim() ? httpUrl("ex_force_base_url", o.ex_force_base_url) : undefined,
     microversion: parseMicroversion(o.ex_force_microversion),

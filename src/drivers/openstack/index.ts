@@ -14,6 +14,7 @@ import { Keystone } from "./keystone.js";
 import { OpenStackDriver } from "./openstack-driver.js";
 import { parseOptions } from "./options.js";
 import { OpenStackSession } from "./session.js";
+import { vomsToken } from "./voms.js";
 
 export { DRIVER_NAME, KNOWN_OPTIONS, unknownOptions, type OpenStackOptions } from "./options.js";
 export { MAX_PARALLEL_CALLS } from "./openstack-driver.js";
@@ -49,24 +50,20 @@ export function createOpenStackDriver(config: DriverConfig, tuning: OpenStackTun
   const options = parseOptions({ ...yaml?.options, ...config.options });
   const retry = tuning.retry ?? DEFAULT_RETRY_POLICY;
   const logger = config.logger;
-  const http = new HttpClient({
-    timeoutMs: config.requestTimeoutMs > 0 ? config.requestTimeoutMs : DEFAULT_TIMEOUT_MS,
-    retry,
-    logger,
-    ...(tuning.ca ? { tls: { ca: tuning.ca } } : {}),
-    ...(tuning.sleep ? { sleep: tuning.sleep } : {}),
-  });
+  const sleep = tuning.sleep ? { sleep: tuning.sleep } : {};
+  const httpOptions = { timeoutMs: config.requestTimeoutMs > 0 ? config.requestTimeoutMs : DEFAULT_TIMEOUT_MS, retry, logger, ...sleep };
+  const http = new HttpClient({ ...httpOptions, ...(tuning.ca ? { tls: { ca: tuning.ca } } : {}) });
   const credentials = async (): Promise<DriverCredentials> => {
     const creds = mergeCredentials(await fileCredentials(config, yaml !== undefined), yaml?.credentials);
-    for (const value of [creds.secret, creds.token, ...Object.entries(creds.extra).filter(([k]) => /secret|password|token/.test(k)).map(([, v]) => v)]) {
-      registerSecret(value);
-    }
+    const secretExtras = Object.entries(creds.extra).filter(([k]) => /secret|password|token/.test(k)).map(([, v]) => v);
+    for (const value of [creds.secret, creds.token, ...secretExtras]) registerSecret(value);
     return creds;
   };
-  const keystone = new Keystone(http, options, credentials);
+  // VOMS logs in with its own TLS client (the proxy as client certificate).
+  const keystone = new Keystone(http, options, credentials, (creds) => vomsToken(options, creds, httpOptions, tuning.ca));
   const session = new OpenStackSession(http, keystone, options);
   const credentialsOptional = Boolean(yaml?.credentials.secret ?? yaml?.credentials.token);
-  return new OpenStackDriver({ http, session, options, logger, retry, credentialsOptional, ...(tuning.sleep ? { sleep: tuning.sleep } : {}) });
+  return new OpenStackDriver({ http, session, options, logger, retry, credentialsOptional, ...sleep });
 }
 
 const factory: DriverFactory = (config: DriverConfig) => createOpenStackDriver(config);

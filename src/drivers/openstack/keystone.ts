@@ -37,6 +37,8 @@ export class Keystone {
     private readonly http: HttpClient,
     private readonly options: ParsedOptions,
     private readonly credentials: () => Promise<DriverCredentials>,
+    /** Keystone v2 VOMS login (it needs its own TLS client with the proxy). */
+    private readonly voms?: (creds: DriverCredentials) => Promise<KeystoneToken>,
     private readonly now: () => number = Date.now,
   ) {}
 
@@ -75,7 +77,9 @@ export class Keystone {
         token = await this.issue(tokenAuth(await this.federatedToken(creds), oidcScope(o, creds)), "OIDC");
         break;
       case "2.0_voms":
-        throw new CloudceError("NotSupported", "Driver_ex_force_auth_version: 2.0_voms (X.509 proxy) is not implemented yet; use 3.x_password or 3.x_appcred", { driver: DRIVER_NAME });
+        if (!this.voms) throw new CloudceError("NotSupported", "Driver_ex_force_auth_version: 2.0_voms is not available here", { driver: DRIVER_NAME });
+        token = await this.voms(creds);
+        break;
     }
     this.cached = token;
     return token;

@@ -102,6 +102,8 @@ export class CloudState {
   ];
   /** OIDC access tokens the federation endpoint accepts, mapped to user names. */
   readonly oidcTokens = new Map<string, string>([["oidc-access-token-1", "demo"]]);
+  /** keystone-voms: certificate CNs (the user's, under the proxy) mapped to user names. */
+  readonly vomsUsers = new Map<string, string>([["Test User", "demo"]]);
   readonly tokens = new Map<string, TokenRecord>();
   readonly flavors: TestFlavor[] = [
     { id: "1", name: "m1.tiny", vcpus: 1, ram: 512, disk: 1 },

@@ -18,6 +18,8 @@ export interface Req {
   readonly body: unknown;
   /** The URL this service is mounted at, e.g. `http://127.0.0.1:1234/compute/v2.1`. */
   readonly base: string;
+  /** Subject CNs of the TLS client certificate chain, leaf first (empty without one). */
+  readonly clientCertNames: readonly string[];
 }
 
 export interface Reply {

@@ -13,11 +13,13 @@
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { createServer as createHttpsServer } from "node:https";
 import type { AddressInfo, Socket } from "node:net";
+import { TLSSocket, type DetailedPeerCertificate } from "node:tls";
 import { CloudState, type Timings } from "./cloud-state.js";
 import { FaultInjector, faultReply } from "./faults.js";
 import { glanceRoutes, neutronRoutes } from "./glance-neutron.js";
 import { matchRoute, novaFault, routeKey, type Reply, type Req, type Route, type Service } from "./http-kit.js";
 import { keystoneRoutes } from "./keystone.js";
+import { vomsRoutes } from "./keystone-voms.js";
 import { novaRoutes } from "./nova.js";
 
 export interface OpenStackServerOptions extends Partial<Timings> {
@@ -57,7 +59,7 @@ export async function startOpenStackServer(options: OpenStackServerOptions = {})
   const region = options.region ?? "RegionOne";
   const urls = () => ({ identity: `${base}/identity/v3`, compute: `${base}/compute/v2.1`, image: `${base}/image`, network: `${base}/network`, region });
   const routes: Record<Service, Route[]> = {
-    identity: [...keystoneRoutes(state, urls), ...(options.extraRoutes?.identity ?? [])],
+    identity: [...keystoneRoutes(state, urls), ...vomsRoutes(state, urls), ...(options.extraRoutes?.identity ?? [])],
     compute: [...novaRoutes(state), ...(options.extraRoutes?.compute ?? [])],
     image: glanceRoutes(state),
     network: neutronRoutes(state),
@@ -90,7 +92,7 @@ export async function startOpenStackServer(options: OpenStackServerOptions = {})
     } catch {
       return send(res, novaFault(400, "Malformed request body"));
     }
-    const r: Req = { service, method, path, query: url.searchParams, headers: req.headers, body, base: `${base}${prefix}` };
+    const r: Req = { service, method, path, query: url.searchParams, headers: req.headers, body, base: `${base}${prefix}`, clientCertNames: peerNames(req.socket) };
     const reply = await found.route.handler(r, found.params);
     if (fault?.kind === "lost") return;
     send(res, reply);
@@ -155,6 +157,20 @@ function send(res: ServerResponse, reply: Reply): void {
   const headers: Record<string, string> = { ...(payload && !isText ? { "content-type": "application/json" } : {}), ...reply.headers };
   res.writeHead(reply.status, headers);
   res.end(payload);
+}
+
+/** CNs up the client's certificate chain (the proxy, then the user it was signed by). */
+function peerNames(socket: Socket): string[] {
+  if (!(socket instanceof TLSSocket)) return [];
+  const names: string[] = [];
+  let cert: DetailedPeerCertificate | undefined = socket.getPeerCertificate(true);
+  for (let i = 0; cert && Object.keys(cert).length > 0 && i < 10; i++) {
+    const cn = cert.subject?.CN;
+    names.push(Array.isArray(cn) ? cn.join("/") : String(cn ?? ""));
+    if (cert.issuerCertificate === cert) break;
+    cert = cert.issuerCertificate;
+  }
+  return names;
 }
 
 const pause = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));

@@ -11,6 +11,7 @@ import { CloudceError } from "../../src/errors.js";
 import { silentLogger } from "../../src/log.js";
 import { eventually } from "./conformance.js";
 import { openStackDriver } from "../servers/openstack/driver-fixture.js";
+import { PROJECTS } from "../servers/openstack/cloud-state.js";
 import { startOpenStackServer, type OpenStackTestServer } from "../servers/openstack/server.js";
 
 let cloud: OpenStackTestServer;
@@ -93,6 +94,15 @@ describe("OPENSTACK authentication and catalog", () => {
     const { id } = cloud.state.issueToken(cloud.state.users[0]!.id, undefined, ["password"]);
     const d = make({ options: { ex_force_auth_version: "3.x_token" }, credentials: { key: undefined, secret: undefined, token: id } });
     expect((await d.listImages({ name: "cirros-fake" })).length).toBe(1);
+  });
+
+  it("uses a pre-issued project-scoped token as it is, its catalog from validating it", async () => {
+    const { id } = cloud.state.issueToken(cloud.state.users[0]!.id, PROJECTS["demo"], ["password"]);
+    cloud.resetCounts();
+    const d = make({ options: { ex_force_auth_version: "3.x_token" }, credentials: { key: undefined, secret: undefined, token: id } });
+    expect((await d.listFlavors()).length).toBe(3);
+    expect(cloud.count("identity GET /v3/auth/tokens")).toBe(1);
+    expect(cloud.count("identity POST /v3/auth/tokens")).toBe(0);
   });
 
   it("names the regions the catalog has when the region is wrong", async () => {

@@ -34,21 +34,25 @@ interface TokenAnswer {
   token: { user: { id: string } };
 }
 
-/** Creates an application credential for the lab user with plain HTTP; returns it and a remover. */
-export async function makeAppCredential(name: string): Promise<{ id: string; secret: string; remove: () => Promise<void> }> {
+/** Logs in as the lab user with plain HTTP: a project-scoped or an unscoped token and the user id. */
+export async function labLogin(scoped = true): Promise<{ token: string; userId: string }> {
   const auth = await fetch(`${LAB.authUrl}/v3/auth/tokens`, {
     method: "POST",
     headers: { "content-type": "application/json" },
     body: JSON.stringify({
       auth: {
         identity: { methods: ["password"], password: { user: { name: LAB.user, domain: { name: "Default" }, password: LAB.password } } },
-        scope: { project: { name: LAB.project, domain: { name: "Default" } } },
+        ...(scoped ? { scope: { project: { name: LAB.project, domain: { name: "Default" } } } } : {}),
       },
     }),
   });
   if (auth.status !== 201) throw new Error(`lab: cannot log in as ${LAB.user} (HTTP ${auth.status})`);
-  const token = auth.headers.get("x-subject-token")!;
-  const userId = ((await auth.json()) as TokenAnswer).token.user.id;
+  return { token: auth.headers.get("x-subject-token")!, userId: ((await auth.json()) as TokenAnswer).token.user.id };
+}
+
+/** Creates an application credential for the lab user with plain HTTP; returns it and a remover. */
+export async function makeAppCredential(name: string): Promise<{ id: string; secret: string; remove: () => Promise<void> }> {
+  const { token, userId } = await labLogin();
   const made = await fetch(`${LAB.authUrl}/v3/users/${userId}/application_credentials`, {
     method: "POST",
     headers: { "content-type": "application/json", "x-auth-token": token },

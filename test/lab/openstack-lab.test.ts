@@ -11,7 +11,7 @@ import type { CloudDriver, CloudNode, CreateNodesRequest } from "../../src/drive
 import { CloudceError } from "../../src/errors.js";
 import { eventually } from "../drivers/conformance.js";
 import { runCeScenario } from "../servers/openstack/ce-scenario.js";
-import { LAB, labDriver, makeAppCredential } from "./lab-env.js";
+import { LAB, labDriver, labLogin, makeAppCredential } from "./lab-env.js";
 
 const run = randomBytes(3).toString("hex").toUpperCase();
 const prefix = `OSLAB${run}_`;
@@ -76,6 +76,18 @@ describe("OPENSTACK on the real lab: auth and resolution", () => {
     } finally {
       await d.close();
       await cred.remove();
+    }
+  });
+
+  it("uses a pre-issued token: a scoped one as it is, an unscoped one exchanged for the project", async () => {
+    for (const scoped of [true, false]) {
+      const { token } = await labLogin(scoped);
+      const d = labDriver({ ex_force_auth_version: "3.x_token" }, { key: undefined, secret: undefined, token });
+      try {
+        expect((await d.listImages({ name: LAB.image })).length).toBe(1);
+      } finally {
+        await d.close();
+      }
     }
   });
 

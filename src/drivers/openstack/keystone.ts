@@ -71,7 +71,7 @@ export class Keystone {
         token = await this.issue(appCredentialAuth(o, creds), "application credential");
         break;
       case "3.x_token":
-        token = await this.issue(tokenAuth(this.requireToken(creds), projectScope(o)), "token");
+        token = await this.preIssued(this.requireToken(creds));
         break;
       case "3.x_oidc_access_token":
         token = await this.issue(tokenAuth(await this.federatedToken(creds), oidcScope(o, creds)), "OIDC");
@@ -107,15 +107,38 @@ export class Keystone {
     return subjectToken(res, "OIDC");
   }
 
+  /**
+   * A pre-issued token: used as it is when Keystone says it is scoped (its
+   * catalog comes from validating it); an unscoped one is exchanged for a
+   * project-scoped one.
+   */
+  private async preIssued(value: string): Promise<KeystoneToken> {
+    registerSecret(value);
+    const res = await this.http.send({
+      method: "GET",
+      url: `${this.options.authUrl}/v3/auth/tokens`,
+      what: "identity GET /v3/auth/tokens (validate the pre-issued token)",
+      headers: { "x-auth-token": value, "x-subject-token": value },
+    });
+    const parsed = parseJson<TokenBody>(res, "identity GET /v3/auth/tokens").token ?? {};
+    if (!parsed.catalog || parsed.catalog.length === 0) return this.issue(tokenAuth(value, projectScope(this.options)), "token");
+    return { value, ...lifetime(parsed, this.now()), catalog: parsed.catalog };
+  }
+
   private async issue(body: Record<string, unknown>, method: string): Promise<KeystoneToken> {
     const started = this.now();
     const res = await this.http.send({ method: "POST", url: `${this.options.authUrl}/v3/auth/tokens`, what: `identity POST /v3/auth/tokens (${method})`, json: body });
     const value = subjectToken(res, method);
     const parsed = parseJson<TokenBody>(res, "identity POST /v3/auth/tokens").token ?? {};
-    const expiresAt = parsed.expires_at ? Date.parse(parsed.expires_at) : started + 3_600_000;
-    const issuedAt = parsed.issued_at ? Date.parse(parsed.issued_at) : started;
-    return { value, expiresAt, issuedAt: Number.isNaN(issuedAt) ? started : issuedAt, catalog: parsed.catalog ?? [] };
+    return { value, ...lifetime(parsed, started), catalog: parsed.catalog ?? [] };
   }
+}
+
+/** Issue and expiry times of a token body; an hour when Keystone does not say. */
+function lifetime(body: NonNullable<TokenBody["token"]>, now: number): { issuedAt: number; expiresAt: number } {
+  const expires = body.expires_at ? Date.parse(body.expires_at) : NaN;
+  const issued = body.issued_at ? Date.parse(body.issued_at) : NaN;
+  return { expiresAt: Number.isNaN(expires) ? now + 3_600_000 : expires, issuedAt: Number.isNaN(issued) ? now : issued };
 }
 
 function subjectToken(res: HttpResponse, method: string): string {

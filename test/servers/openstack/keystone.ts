@@ -102,6 +102,27 @@ function authTokens(state: CloudState, urls: CatalogUrls, req: Req): Reply {
   return tokenReply(state, urls, user, project, methods);
 }
 
+/** GET /v3/auth/tokens: validates X-Subject-Token (for its owner) and returns its body with the catalog. */
+function validate(state: CloudState, urls: CatalogUrls, req: Req): Reply {
+  const caller = state.validToken(req.headers["x-auth-token"] as string | undefined);
+  const subjectId = req.headers["x-subject-token"] as string | undefined;
+  const subject = state.validToken(subjectId);
+  if (!caller) return keystoneFault(401, UNAUTHORIZED);
+  if (!subject || subject.userId !== caller.userId) return keystoneFault(404, `Could not find token: ${subjectId?.slice(0, 8)}...`);
+  const user = state.users.find((u) => u.id === subject.userId)!;
+  const token: Json = {
+    methods: subject.methods,
+    user: { id: user.id, name: user.name, domain: { id: "default", name: user.domain } },
+    issued_at: new Date(subject.issuedAt).toISOString(),
+    expires_at: new Date(subject.expiresAt).toISOString(),
+  };
+  if (subject.projectId !== undefined) {
+    token["project"] = { id: subject.projectId, name: state.projectName(subject.projectId), domain: { id: "default", name: "Default" } };
+    token["catalog"] = catalog(urls);
+  }
+  return json(200, { token }, { "x-subject-token": subjectId! });
+}
+
 function federatedAuth(state: CloudState, urls: CatalogUrls, req: Req, params: readonly string[]): Reply {
   const [idp, protocol] = params;
   const bearer = /^Bearer (.+)$/.exec(String(req.headers["authorization"] ?? ""))?.[1];
@@ -116,6 +137,7 @@ export function keystoneRoutes(state: CloudState, urls: () => CatalogUrls): Rout
   const fed = "/v3/OS-FEDERATION/identity_providers/{idp}/protocols/{protocol}/auth";
   return [
     { method: "POST", pattern: "/v3/auth/tokens", handler: (req) => authTokens(state, urls(), req) },
+    { method: "GET", pattern: "/v3/auth/tokens", handler: (req) => validate(state, urls(), req) },
     { method: "POST", pattern: fed, handler: (req, p) => federatedAuth(state, urls(), req, p) },
     { method: "GET", pattern: fed, handler: (req, p) => federatedAuth(state, urls(), req, p) },
   ];

@@ -65,7 +65,8 @@ export class Keystone {
     let token: KeystoneToken;
     switch (o.authVersion) {
       case "3.x_password":
-        token = creds.token ? await this.issue(tokenAuth(creds.token, projectScope(o)), "token") : await this.issue(passwordAuth(o, creds), "password");
+        // `secret = TOKEN` in the auth file: the site director's token replaces the password.
+        token = creds.token ? await this.preIssued(creds.token) : await this.issue(passwordAuth(o, creds), "password");
         break;
       case "3.x_appcred":
         token = await this.issue(appCredentialAuth(o, creds), "application credential");

@@ -60,6 +60,17 @@ function ownerTag(metadata: Readonly<Record<string, string>>): string | undefine
   return tag.length <= 60 && !/[/,]/.test(tag) ? tag : undefined;
 }
 
+/** Settled per-item results as successes and failures named by `target(index)`. */
+function partition<T>(settled: readonly PromiseSettledResult<T>[], target: (index: number) => string): { ok: T[]; failed: NodeFailure[] } {
+  const ok: T[] = [];
+  const failed: NodeFailure[] = [];
+  settled.forEach((r, i) => {
+    if (r.status === "fulfilled") ok.push(r.value);
+    else failed.push({ target: target(i), error: r.reason as Error });
+  });
+  return { ok, failed };
+}
+
 export class OpenStackDriver implements CloudDriver {
   readonly name = DRIVER_NAME;
   readonly capabilities: DriverCapabilities;
@@ -96,13 +107,8 @@ export class OpenStackDriver implements CloudDriver {
 
   async createNodes(request: CreateNodesRequest): Promise<CreateNodesResult> {
     const settled = await mapConcurrent(request.nodes, MAX_PARALLEL_CALLS, (spec) => this.createOne(request, spec));
-    const created: CloudNode[] = [];
-    const failed: NodeFailure[] = [];
-    settled.forEach((r, i) => {
-      if (r.status === "fulfilled") created.push(r.value);
-      else failed.push({ target: request.nodes[i]!.name, error: r.reason as Error });
-    });
-    return { created, failed };
+    const { ok, failed } = partition(settled, (i) => request.nodes[i]!.name);
+    return { created: ok, failed };
   }
 
   private serverBody(request: CreateNodesRequest, spec: NodeSpec): ServerCreate {
@@ -194,14 +200,12 @@ export class OpenStackDriver implements CloudDriver {
   }
 
   private async bulk(ids: readonly string[], act: (id: string) => Promise<void>): Promise<BulkResult> {
-    const settled = await mapConcurrent(ids, MAX_PARALLEL_CALLS, act);
-    const done: string[] = [];
-    const failed: NodeFailure[] = [];
-    settled.forEach((r, i) => {
-      if (r.status === "fulfilled") done.push(ids[i]!);
-      else failed.push({ target: ids[i]!, error: r.reason as Error });
+    const settled = await mapConcurrent(ids, MAX_PARALLEL_CALLS, async (id) => {
+      await act(id);
+      return id;
     });
-    return { done, failed };
+    const { ok, failed } = partition(settled, (i) => ids[i]!);
+    return { done: ok, failed };
   }
 
   async getConsoleOutput(id: string): Promise<string> {

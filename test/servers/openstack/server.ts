@@ -13,6 +13,7 @@
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { createServer as createHttpsServer } from "node:https";
 import type { AddressInfo, Socket } from "node:net";
+import { text } from "node:stream/consumers";
 import { TLSSocket, type DetailedPeerCertificate } from "node:tls";
 import { CloudState, type Timings } from "./cloud-state.js";
 import { FaultInjector, faultReply } from "./faults.js";
@@ -71,7 +72,7 @@ export async function startOpenStackServer(options: OpenStackServerOptions = {})
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const url = new URL(req.url ?? "/", "http://localhost");
     const mount = MOUNTS.find(([, prefix]) => url.pathname === prefix || url.pathname.startsWith(`${prefix}/`));
-    const raw = await readBody(req);
+    const raw = await text(req);
     if (!mount) return send(res, novaFault(404, `no service at ${url.pathname}`));
     const [service, prefix] = mount;
     const path = url.pathname.slice(prefix.length) || "/";
@@ -139,15 +140,6 @@ export async function startOpenStackServer(options: OpenStackServerOptions = {})
         server.close(() => resolve());
       }),
   };
-}
-
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on("data", (c: Buffer) => chunks.push(c));
-    req.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
-    req.on("error", reject);
-  });
 }
 
 function send(res: ServerResponse, reply: Reply): void {

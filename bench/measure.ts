@@ -1,21 +1,35 @@
-/** What every benchmark workload reports. */
+/** What every benchmark workload reports, and how wall and CPU time are taken. */
+
+export type Variant = "ours" | "baseline";
 
 export interface Measurement {
   readonly workload: string;
   /** `ours` or `baseline` (DIRAC's serial call pattern). */
-  readonly variant: "ours" | "baseline";
+  readonly variant: Variant;
   readonly cloud: string;
   readonly wallMs: number;
   readonly cpuMs: number;
   /** Cloud API calls, as the server counted them (0 where no cloud is involved). */
   readonly cloudCalls: number;
-  /** Peak resident set of the workload's own process. */
+  /** Calls the server's rate limit refused (counted in cloudCalls too). */
+  readonly throttled?: number;
+  /** Calls per route or action, as the server counted them. */
+  readonly callsByRoute?: Readonly<Record<string, number>>;
+  /** Peak resident set of the workload's own process (the cloud runs in another). */
   readonly peakRssMb: number;
+  /** Set when a serial baseline was sampled and scaled up (`--quick`). */
+  readonly extrapolated?: { readonly sampled: number; readonly of: number };
   readonly notes?: string;
 }
 
+export interface Timed<T> {
+  readonly value: T;
+  readonly wallMs: number;
+  readonly cpuMs: number;
+}
+
 /** Runs `fn` and measures wall and CPU time. */
-export async function measure<T>(fn: () => Promise<T>): Promise<{ value: T; wallMs: number; cpuMs: number }> {
+export async function measure<T>(fn: () => Promise<T>): Promise<Timed<T>> {
   const cpu0 = process.cpuUsage();
   const t0 = process.hrtime.bigint();
   const value = await fn();

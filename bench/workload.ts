@@ -1,10 +1,15 @@
-/** Runs one workload by id (in its own process) and prints its measurements as JSON. */
+/** Runs one variant of one workload (in its own process) and prints its measurement as JSON. */
+import type { Variant } from "./measure.js";
+import { parseBenchArgs } from "./options.js";
 import { WORKLOADS } from "./workloads/index.js";
 
-const id = process.argv[2];
+const { options, rest } = parseBenchArgs(process.argv.slice(2));
+const [id, variant] = rest as [string, Variant | undefined];
 const workload = WORKLOADS.find((w) => w.id === id);
-if (!workload) {
-  process.stderr.write(`unknown workload ${id}; known: ${WORKLOADS.map((w) => w.id).join(", ")}\n`);
+if (!workload || !variant || !workload.variants.includes(variant)) {
+  process.stderr.write(`unknown workload/variant ${id} ${variant}; known: ${WORKLOADS.map((w) => `${w.id} (${w.variants.join(", ")})`).join("; ")}\n`);
   process.exit(2);
 }
-process.stdout.write(JSON.stringify(await workload.run()));
+process.stdout.write(JSON.stringify(await workload.run(variant, options)));
+// The cloud host and the HTTP agents are gone; leave no keep-alive timer to wait for.
+process.exit(0);

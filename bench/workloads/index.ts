@@ -1,16 +1,26 @@
-/** The benchmark's workloads; each returns measurements for ours and, where it applies, the baseline. */
-import { fileURLToPath } from "node:url";
-import type { Measurement } from "../measure.js";
+/** The benchmark's workloads: ids, the variants each has, and how to run one variant. */
+import type { Measurement, Variant } from "../measure.js";
+import type { BenchOptions } from "../options.js";
+import { TEMPLATE } from "../template-path.js";
+import { CLOUD_WORKLOADS, runCloudWorkload } from "./cloud.js";
 import { renderWorkload } from "./render.js";
 
 export interface Workload {
+  /** e.g. `openstack/submit`; `npm run bench -- <substring>` selects by it. */
   readonly id: string;
-  run(): Promise<Measurement[]>;
+  readonly variants: readonly Variant[];
+  run(variant: Variant, options: BenchOptions): Promise<Measurement>;
 }
 
-/** The repository's default template (the bench runs from .bench-dist, away from templates/). */
-export const TEMPLATE = fileURLToPath(new URL("../../../templates/default.yaml.hbs", import.meta.url));
+export { TEMPLATE };
+
+const clouds = (["openstack", "ec2"] as const).flatMap((kind) =>
+  CLOUD_WORKLOADS.filter((w) => kind === "openstack" || w.name !== "submit-default-rate").map(
+    (spec): Workload => ({ id: `${kind}/${spec.name}`, variants: spec.variants, run: (variant, options) => runCloudWorkload(kind, spec, variant, options) }),
+  ),
+);
 
 export const WORKLOADS: readonly Workload[] = [
-  { id: "render", run: async () => [await renderWorkload(TEMPLATE)] },
+  { id: "render", variants: ["ours"], run: () => renderWorkload(TEMPLATE) },
+  ...clouds,
 ];

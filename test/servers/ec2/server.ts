@@ -15,6 +15,7 @@ import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
 import { ACTIONS } from "./actions.js";
+import { ServerThrottle, type ServerRateLimit } from "../throttle.js";
 import { Ec2Cloud, Ec2Fault, type Ec2CloudOptions } from "./cloud.js";
 import { parseQuery, type QueryParams } from "./query.js";
 import { actionResponse, errorResponse } from "./xml.js";
@@ -28,6 +29,8 @@ export interface Ec2ServerOptions extends Ec2CloudOptions {
   readonly accessKeyIds?: readonly string[];
   /** Keep every request in `requests` (default true; a long benchmark may only want `calls`). */
   readonly recordRequests?: boolean;
+  /** A server-side rate limit: calls beyond it get RequestLimitExceeded (for benchmarks). */
+  readonly rateLimit?: ServerRateLimit;
 }
 
 /**
@@ -65,6 +68,8 @@ export interface Ec2Server {
   readonly calls: Record<string, number>;
   readonly requests: Ec2RequestRecord[];
   inject(fault: Ec2FaultSpec): void;
+  /** Calls refused by `rateLimit` (they are counted in `calls` too). */
+  throttled(): number;
   /** Drops pending faults and counters. */
   reset(): void;
   close(): Promise<void>;
@@ -78,6 +83,7 @@ export async function startEc2Server(options: Ec2ServerOptions = {}): Promise<Ec
   const requests: Ec2RequestRecord[] = [];
   let faults: PendingFault[] = [];
   const sockets = new Set<Socket>();
+  const throttle = options.rateLimit ? new ServerThrottle(options.rateLimit) : undefined;
 
   const takeFault = (action: string): PendingFault | undefined => {
     const f = faults.find((x) => x.left > 0 && (x.action === undefined || x.action === action));
@@ -93,7 +99,7 @@ export async function startEc2Server(options: Ec2ServerOptions = {}): Promise<Ec
     calls[action] = (calls[action] ?? 0) + 1;
     if (options.recordRequests !== false) requests.push({ action, params, accessKeyId });
     if (options.latencyMs) await pause(options.latencyMs);
-    const fault = takeFault(action);
+    const fault: PendingFault | undefined = throttle?.admit() === false ? { kind: "throttle", left: 0 } : takeFault(action);
     if (fault?.kind === "drop") return void req.socket.destroy();
     if (fault?.kind === "hang") return;
     if (fault?.kind === "delay") await pause(fault.ms ?? 0);
@@ -137,6 +143,7 @@ export async function startEc2Server(options: Ec2ServerOptions = {}): Promise<Ec
     calls,
     requests,
     inject: (fault) => void faults.push({ ...fault, left: fault.times ?? 1 }),
+    throttled: () => throttle?.refused ?? 0,
     reset: () => {
       faults = [];
       for (const k of Object.keys(calls)) delete calls[k];

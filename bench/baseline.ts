@@ -1,0 +1,110 @@
+/**
+ * The serial baseline: DIRAC's CloudComputingElement call pattern, on the
+ * very driver the CE uses. Per pilot it lists images, flavors and networks
+ * and creates one VM, one after another; it asks for each pilot's status
+ * with one GET; it destroys one VM after another.
+ *
+ * With `sample`, only the first `sample` steps run and the rest is scaled
+ * from steps 2..sample (the first one also pays for the login), so that a
+ * quick run stays quick. Results say so.
+ */
+
+import { randomUUID } from "node:crypto";
+import type { ContextRenderer } from "../src/context/index.js";
+import { encodeUserData, newStamp } from "../src/context/index.js";
+import type { CloudDriver, CloudResource, NodeFilter } from "../src/drivers/driver.js";
+import { newVmName } from "../src/ce/pilot-reference.js";
+import { OWNER_KEY, QUEUE_KEY } from "../src/ce/ownership.js";
+import type { BenchCloud } from "./cloud.js";
+import { measure } from "./measure.js";
+
+export interface SerialRun {
+  readonly wallMs: number;
+  readonly cpuMs: number;
+  readonly cloudCalls: number;
+  readonly throttled: number;
+  readonly byRoute: Readonly<Record<string, number>>;
+  readonly extrapolated?: { readonly sampled: number; readonly of: number };
+}
+
+export interface SerialSpec<I> {
+  /** Done once before the steps (e.g. the listing that decides what to destroy). */
+  readonly fixed?: () => Promise<void>;
+  /** The items, read after `fixed`. */
+  readonly items: () => readonly I[];
+  readonly step: (item: I) => Promise<void>;
+  /** Run only this many steps and scale up (`--quick`). */
+  readonly sample?: number;
+}
+
+/** Runs `fixed`, then one step per item, one after another. The clock stops while the cloud host is asked for counts. */
+export async function serial<I>(cloud: BenchCloud, spec: SerialSpec<I>): Promise<SerialRun> {
+  await cloud.resetCounts();
+  let items: readonly I[] = [];
+  const head = await measure(async () => {
+    await spec.fixed?.();
+    items = spec.items();
+    if (items.length > 0) await spec.step(items[0]!);
+  });
+  const n = spec.sample === undefined ? items.length : Math.min(items.length, Math.max(2, spec.sample));
+  const afterHead = await cloud.counts();
+  const tail = await measure(async () => {
+    for (let i = 1; i < n; i++) await spec.step(items[i]!);
+  });
+  const end = await cloud.counts();
+  // Steps 2..n stand for steps 2..N (step 1 also paid for the login).
+  const scale = n > 1 ? (items.length - 1) / (n - 1) : 1;
+  return {
+    wallMs: head.wallMs + tail.wallMs * scale,
+    cpuMs: head.cpuMs + tail.cpuMs * scale,
+    cloudCalls: Math.round(afterHead.total + (end.total - afterHead.total) * scale),
+    throttled: Math.round(afterHead.throttled + (end.throttled - afterHead.throttled) * scale),
+    byRoute: end.byRoute,
+    ...(n < items.length ? { extrapolated: { sampled: n, of: items.length } } : {}),
+  };
+}
+
+export interface ResourceNames {
+  readonly image: string;
+  readonly flavor: string;
+  readonly network: string;
+}
+
+/** As DIRAC picks a resource: list everything, take the first with that name (or id). */
+function pick<R extends CloudResource>(all: readonly R[], wanted: string, what: string): R {
+  const name = wanted.startsWith("name:") ? wanted.slice(5) : wanted;
+  const found = all.find((r) => r.name === name || r.id === name);
+  if (!found) throw new Error(`baseline: no ${what} ${wanted}`);
+  return found;
+}
+
+export interface BaselineSubmit {
+  readonly driver: CloudDriver;
+  readonly renderer: ContextRenderer;
+  readonly executable: string;
+  readonly names: ResourceNames;
+  readonly ceName: string;
+  readonly queue: string;
+  readonly namePrefix: string;
+}
+
+/** One pilot, DIRAC-style: three full listings, then one create. */
+export async function submitOne(b: BaselineSubmit): Promise<void> {
+  const image = pick(await b.driver.listImages(), b.names.image, "image");
+  const flavor = pick(await b.driver.listFlavors(), b.names.flavor, "flavor");
+  const network = pick(await b.driver.listNetworks(), b.names.network, "network");
+  const name = newVmName(b.namePrefix);
+  const stamp = newStamp();
+  const text = b.renderer.render({ executable: b.executable, stamp: { literal: stamp }, ceName: b.ceName, queue: b.queue, vmName: name, extPackages: [], options: {} });
+  const userData = encodeUserData(text, b.driver.capabilities.userData);
+  const metadata = { [OWNER_KEY]: b.ceName, [QUEUE_KEY]: b.queue, "cloudce-stamp": stamp };
+  const result = await b.driver.createNodes({
+    imageId: image.id, flavorId: flavor.id, networkIds: [network.id], nodes: [{ name, userData, metadata }], requestId: randomUUID(),
+  });
+  if (result.created.length !== 1) throw new Error(`baseline: create failed: ${result.failed[0]?.error.message ?? "no node"}`);
+}
+
+/** Every node of the CE: what DIRAC's getCEStatus / cleanup start from. */
+export function ceFilter(ceName: string, namePrefix: string): NodeFilter {
+  return { namePrefix, metadata: { [OWNER_KEY]: ceName } };
+}

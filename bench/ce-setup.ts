@@ -1,0 +1,87 @@
+/**
+ * The CE (and, for the baseline, a bare driver) configured for a benchmark
+ * cloud exactly as a site would configure it: CloudType, Driver_* options,
+ * an auth file (mode 0600) with the test credentials, and the repository's
+ * default template.
+ */
+
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { CloudComputingElement } from "../src/ce/index.js";
+import type { CloudDriver, DriverCredentials } from "../src/drivers/driver.js";
+import { instantiateDriver, loadDriverFactory } from "../src/drivers/registry.js";
+import { silentLogger } from "../src/log.js";
+import { TEST_ACCESS_KEY, TEST_SECRET_KEY } from "../test/servers/ec2/driver-fixture.js";
+import { DEMO_CREDENTIALS } from "../test/servers/openstack/driver-fixture.js";
+import type { BenchCloud } from "./cloud.js";
+import type { CloudKind } from "./cloud-protocol.js";
+import { TEMPLATE } from "./template-path.js";
+
+export const CE_NAME = "bench-ce.example.org";
+export const QUEUE = "default";
+export const NAME_PREFIX = "VMDIRAC3_";
+
+const CLOUD_TYPE: Record<CloudKind, string> = { ec2: "EC2", openstack: "OPENSTACK" };
+
+/** Driver_* and Instance_* options per cloud (resources named as sites usually name them). */
+function cloudOptions(cloud: BenchCloud): Record<string, string> {
+  if (cloud.kind === "ec2") {
+    return { Driver_region: "eu-west-1", Driver_endpoint: cloud.url, Instance_Image: "name:el9-pilot-dup", Instance_Flavor: "t3.micro", Instance_Networks: "name:pilots-a" };
+  }
+  return {
+    Driver_ex_force_auth_url: cloud.url, Driver_ex_force_auth_version: "3.x_password", Driver_ex_tenant_name: "demo",
+    Instance_Image: "name:cirros-fake", Instance_Flavor: "name:m1.small", Instance_Networks: "name:private",
+  };
+}
+
+const credentials = (kind: CloudKind): DriverCredentials =>
+  kind === "ec2" ? { key: TEST_ACCESS_KEY, secret: TEST_SECRET_KEY, extra: {} } : DEMO_CREDENTIALS;
+
+export interface BenchSite {
+  readonly dir: string;
+  /** A small pilot executable. */
+  readonly executable: string;
+  readonly options: Record<string, string>;
+  newCe(extra?: Record<string, string>): Promise<CloudComputingElement>;
+  /** The same driver the CE would use, built directly (the baseline calls it as DIRAC calls libcloud). */
+  newDriver(): Promise<CloudDriver>;
+  remove(): Promise<void>;
+}
+
+export interface SiteTuning {
+  readonly concurrency: number;
+  /** Cloud_RateLimit (calls per second, 0 = none). */
+  readonly clientCallsPerSecond: number;
+}
+
+export async function benchSite(cloud: BenchCloud, tuning: SiteTuning): Promise<BenchSite> {
+  const dir = await mkdtemp(join(tmpdir(), "cloudce-bench-"));
+  const auth = join(dir, "cloud.auth");
+  const c = credentials(cloud.kind);
+  await writeFile(auth, `[${CE_NAME}]\nkey = ${c.key ?? ""}\nsecret = ${c.secret ?? ""}\n`, { mode: 0o600 });
+  const executable = join(dir, "pilot.sh");
+  await writeFile(executable, `#!/bin/bash\n# a benchmark pilot\n${"echo 'pilot step'\n".repeat(100)}`);
+  const options: Record<string, string> = {
+    CloudType: CLOUD_TYPE[cloud.kind], CloudAuth: auth, Context_Template: TEMPLATE, Queue: QUEUE, Instance_NamePrefix: NAME_PREFIX,
+    Submit_Concurrency: String(tuning.concurrency), Cloud_RateLimit: String(tuning.clientCallsPerSecond),
+    MaxTotalJobs: "100000", MaxWaitingJobs: "100000", ...cloudOptions(cloud),
+  };
+  return {
+    dir,
+    executable,
+    options,
+    newCe: async (extra = {}) => {
+      const ce = new CloudComputingElement(CE_NAME, { logger: silentLogger });
+      const set = await ce.setParameters({ ...options, ...extra });
+      if (!set.OK) throw new Error(`bench CE options: ${set.Message}`);
+      return ce;
+    },
+    newDriver: async () => {
+      const factory = await loadDriverFactory(CLOUD_TYPE[cloud.kind]);
+      const driverOptions = Object.fromEntries(Object.entries(options).filter(([k]) => k.startsWith("Driver_")).map(([k, v]) => [k.slice(7), v]));
+      return instantiateDriver(factory, { options: driverOptions, credentials: async () => c, ceName: CE_NAME, logger: silentLogger, requestTimeoutMs: 30_000 }, CLOUD_TYPE[cloud.kind]);
+    },
+    remove: () => rm(dir, { recursive: true, force: true }),
+  };
+}

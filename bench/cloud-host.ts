@@ -1,0 +1,85 @@
+/**
+ * A test-tree cloud (EC2 or OpenStack) in its own process, driven over IPC
+ * by a workload: the workload's CPU time and peak RSS are then its own, not
+ * the simulated cloud's. It injects latency and a server-side rate limit,
+ * seeds large VM populations straight into the cloud's state, and reports
+ * the calls the server counted.
+ */
+
+import { ServerThrottle } from "../test/servers/throttle.js";
+import { startEc2Server, type Ec2Server } from "../test/servers/ec2/index.js";
+import { PROJECTS } from "../test/servers/openstack/cloud-state.js";
+import { startOpenStackServer, type OpenStackTestServer } from "../test/servers/openstack/server.js";
+import type { FaultRule } from "../test/servers/openstack/faults.js";
+import type { CloudCounts, HostReply, HostRequest, HostStart } from "./cloud-protocol.js";
+import { seedEc2, seedOpenStack } from "./seed.js";
+
+type Hosted =
+  | { readonly kind: "ec2"; readonly server: Ec2Server }
+  | { readonly kind: "openstack"; readonly server: OpenStackTestServer; readonly throttle: ServerThrottle | undefined };
+
+async function start(req: HostStart): Promise<Hosted> {
+  const rateLimit = req.serverCallsPerSecond > 0 ? { callsPerSecond: req.serverCallsPerSecond } : undefined;
+  if (req.cloud === "ec2") {
+    const server = await startEc2Server({ latencyMs: req.latencyMs, recordRequests: false, bootMs: 100, ...(rateLimit ? { rateLimit } : {}) });
+    return { kind: "ec2", server };
+  }
+  const server = await startOpenStackServer({ latencyMs: req.latencyMs, bootMs: 100 });
+  // Room for the benchmark's populations (the test project allows 10 VMs).
+  server.state.quotas.set(PROJECTS["demo"]!, { instances: 1_000_000, cores: 1_000_000, ramMb: 1_000_000_000 });
+  // The OpenStack server has no rate-limit option: throttle where it picks a fault for each counted call.
+  const throttle = rateLimit ? new ServerThrottle(rateLimit) : undefined;
+  if (throttle) {
+    const take = server.faults.take.bind(server.faults);
+    const overLimit: FaultRule = { route: "*", kind: "status", status: 429 };
+    server.faults.take = (route: string) => (throttle.admit() ? take(route) : overLimit);
+  }
+  return { kind: "openstack", server, throttle };
+}
+
+function counts(h: Hosted): CloudCounts {
+  const byRoute = h.kind === "ec2" ? { ...h.server.calls } : Object.fromEntries(h.server.calls);
+  const total = Object.values(byRoute).reduce((a, b) => a + b, 0);
+  const throttled = h.kind === "ec2" ? h.server.throttled() : h.throttle?.refused ?? 0;
+  return { total, throttled, byRoute };
+}
+
+function resetCounts(h: Hosted): void {
+  if (h.kind === "ec2") {
+    for (const k of Object.keys(h.server.calls)) delete h.server.calls[k];
+  } else {
+    h.server.resetCounts();
+  }
+  if (h.kind === "openstack" && h.throttle) h.throttle.refused = 0;
+}
+
+let hosted: Hosted | undefined;
+
+async function handle(req: HostRequest): Promise<unknown> {
+  switch (req.op) {
+    case "start":
+      hosted = await start(req);
+      return hosted.kind === "ec2" ? { url: hosted.server.url } : { url: hosted.server.authUrl };
+    case "seed":
+      if (!hosted) throw new Error("seed before start");
+      return hosted.kind === "ec2" ? seedEc2(hosted.server.cloud, req.seed) : seedOpenStack(hosted.server.state, req.seed);
+    case "counts":
+      if (!hosted) throw new Error("counts before start");
+      return counts(hosted);
+    case "reset":
+      if (hosted) resetCounts(hosted);
+      return null;
+    case "stop":
+      await hosted?.server.close();
+      setImmediate(() => process.exit(0));
+      return null;
+  }
+}
+
+process.on("message", (msg: HostRequest & { seq: number }) => {
+  handle(msg).then(
+    (value) => process.send?.({ seq: msg.seq, ok: true, value } satisfies HostReply),
+    (err: unknown) => process.send?.({ seq: msg.seq, ok: false, error: String(err) } satisfies HostReply),
+  );
+});
+process.on("disconnect", () => process.exit(0));

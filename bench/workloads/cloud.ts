@@ -1,0 +1,194 @@
+/**
+ * The cloud workloads, per cloud: submit, status, cleanup, available and
+ * the 10,000-VM scale run. "ours" goes through the real
+ * CloudComputingElement; "baseline" follows DIRAC's serial call pattern on
+ * the same driver. Every run gets a fresh cloud process, seeded directly.
+ */
+
+import { loadContextRenderer } from "../../src/context/index.js";
+import { loadDriverFactory } from "../../src/drivers/registry.js";
+import { selectForCleanup } from "../../src/ce/cleanup-policy.js";
+import type { CloudComputingElement, Result } from "../../src/ce/index.js";
+import { pilotStatus } from "../../src/ce/status-map.js";
+import { parseReference, toReference } from "../../src/ce/pilot-reference.js";
+import { ceFilter, serial, submitOne, type SerialRun } from "../baseline.js";
+import { benchSite, CE_NAME, NAME_PREFIX, QUEUE, type BenchSite } from "../ce-setup.js";
+import { startBenchCloud, type BenchCloud } from "../cloud.js";
+import type { CloudKind, SeedSpec } from "../cloud-protocol.js";
+import { measure, peakRssMb, type Measurement, type Variant } from "../measure.js";
+import type { BenchOptions } from "../options.js";
+import { TEMPLATE } from "../template-path.js";
+
+export interface CloudRun {
+  readonly cloud: BenchCloud;
+  readonly site: BenchSite;
+  readonly options: BenchOptions;
+  /** Ids of the seeded VMs, in seed order. */
+  readonly seeded: readonly string[];
+}
+
+export interface CloudWorkloadSpec {
+  /** Short id suffix, e.g. `submit`. */
+  readonly name: string;
+  readonly title: string;
+  readonly seed?: readonly SeedSpec["groups"][number][];
+  readonly variants: readonly Variant[];
+  /** Extra CE options for "ours". */
+  readonly ceOptions?: Record<string, string>;
+  ours?(run: CloudRun, ce: CloudComputingElement): Promise<{ wallMs: number; cpuMs: number; notes: string }>;
+  baseline?(run: CloudRun): Promise<SerialRun & { notes: string }>;
+}
+
+function ok<T>(r: Result<T>, what: string): T {
+  if (!r.OK) throw new Error(`${what} failed: ${r.Message}`);
+  return r.Value;
+}
+
+const MAX_LIFETIME = 14 * 86_400;
+
+/** With `--quick`, serial baselines run this many steps and are scaled up. */
+const sample = (run: CloudRun, steps: number): { sample?: number } => (run.options.quick ? { sample: steps } : {});
+
+export const CLOUD_WORKLOADS: readonly CloudWorkloadSpec[] = [
+  {
+    name: "submit",
+    title: "submitJob 200 pilots",
+    variants: ["ours", "baseline"],
+    ours: async (run, ce) => {
+      const t = await measure(() => ce.submitJob(run.site.executable, null, 200));
+      const refs = ok(t.value, "submitJob");
+      if (refs.length !== 200) throw new Error(`submitJob made ${refs.length} of 200 pilots`);
+      return { ...t, notes: "cold CE: includes login and image/flavor/network resolution" };
+    },
+    baseline: async (run) => {
+      const driver = await run.site.newDriver();
+      const renderer = await loadContextRenderer(TEMPLATE);
+      const executable = "#!/bin/bash\necho pilot\n".repeat(50);
+      const names = { image: run.site.options["Instance_Image"]!, flavor: run.site.options["Instance_Flavor"]!, network: run.site.options["Instance_Networks"]! };
+      const b = { driver, renderer, executable, names, ceName: CE_NAME, queue: QUEUE, namePrefix: NAME_PREFIX };
+      const r = await serial(run.cloud, { items: () => Array.from({ length: 200 }), step: () => submitOne(b), ...sample(run, 20) });
+      await driver.close();
+      return { ...r, notes: "per pilot: list images, flavors, networks; one create" };
+    },
+  },
+  {
+    name: "status",
+    title: "getJobStatus 1000 refs",
+    seed: [{ count: 800, state: "running", ageSeconds: 600 }, { count: 200, state: "stopped", ageSeconds: 3600 }],
+    variants: ["ours", "baseline"],
+    ours: async (run, ce) => {
+      const refs = run.seeded.map(toReference);
+      const t = await measure(() => ce.getJobStatus(refs));
+      const statuses = Object.values(ok(t.value, "getJobStatus"));
+      const done = statuses.filter((s) => s === "Done").length;
+      if (statuses.length !== 1000 || done !== 200) throw new Error(`getJobStatus: ${statuses.length} statuses, ${done} Done (expected 1000, 200)`);
+      return { ...t, notes: "one filtered listing (paged)" };
+    },
+    baseline: async (run) => {
+      const driver = await run.site.newDriver();
+      const r = await serial(run.cloud, { items: () => run.seeded, step: async (id) => void pilotStatus(await driver.getNode(id)), ...sample(run, 50) });
+      await driver.close();
+      return { ...r, notes: "one GET per ref" };
+    },
+  },
+  {
+    name: "cleanup",
+    title: "cleanupPilots 1000 VMs (500 to remove)",
+    seed: [
+      { count: 500, state: "running", ageSeconds: 600 },
+      { count: 250, state: "stopped", ageSeconds: 3600 },
+      { count: 250, state: "running", ageSeconds: MAX_LIFETIME + 3600 },
+    ],
+    variants: ["ours", "baseline"],
+    ours: async (_run, ce) => {
+      const t = await measure(() => ce.cleanupPilots());
+      const report = ok(t.value, "cleanupPilots");
+      if (report.deleted.length !== 500 || report.failed.length > 0) throw new Error(`cleanupPilots: ${report.deleted.length} deleted, ${report.failed.length} failed (expected 500, 0): ${report.failed[0]?.error ?? ""}`);
+      return { ...t, notes: "one listing, then destroys (EC2: one TerminateInstances)" };
+    },
+    baseline: async (run) => {
+      const driver = await run.site.newDriver();
+      let picked: string[] = [];
+      const list = async (): Promise<void> => {
+        const nodes = await driver.listNodes(ceFilter(CE_NAME, NAME_PREFIX));
+        picked = selectForCleanup(nodes, { maxLifetime: MAX_LIFETIME, minLifetime: 0 }, new Date()).map((p) => parseReference(p.ref));
+      };
+      const r = await serial(run.cloud, { fixed: list, items: () => picked, step: async (id) => void (await driver.destroyNodes([id])), ...sample(run, 50) });
+      await driver.close();
+      return { ...r, notes: "one listing, then one destroy after another" };
+    },
+  },
+  {
+    name: "available",
+    title: "available() over 1000 VMs",
+    seed: [{ count: 900, state: "running", ageSeconds: 600 }, { count: 100, state: "stopped", ageSeconds: 3600 }],
+    variants: ["ours", "baseline"],
+    ours: async (run, ce) => {
+      const cold = await measure(() => ce.available());
+      ok(cold.value, "available");
+      const coldCalls = (await run.cloud.counts()).total;
+      await run.cloud.resetCounts();
+      const t = await measure(() => ce.available());
+      ok(t.value, "available");
+      return { ...t, notes: `steady state (resources cached); the first call took ${cold.wallMs.toFixed(0)} ms and ${coldCalls} calls (login, resolution)` };
+    },
+    baseline: async (run) => {
+      const driver = await run.site.newDriver();
+      const filter = ceFilter(CE_NAME, NAME_PREFIX);
+      await driver.listNodes(filter); // log in first, as for ours
+      const r = await serial(run.cloud, { items: () => [filter], step: async (f) => void (await driver.listNodes(f)) });
+      await driver.close();
+      return { ...r, notes: "one listing" };
+    },
+  },
+  {
+    name: "scale",
+    title: "scale: 10000 VMs listed + status-mapped",
+    seed: [{ count: 9000, state: "running", ageSeconds: 600 }, { count: 1000, state: "stopped", ageSeconds: 3600 }],
+    variants: ["ours"],
+    ours: async (run, ce) => {
+      const refs = run.seeded.map(toReference);
+      const t = await measure(() => ce.getJobStatus(refs));
+      const statuses = Object.values(ok(t.value, "getJobStatus"));
+      if (statuses.filter((s) => s === "Running").length !== 9000) throw new Error("scale: expected 9000 Running");
+      return { ...t, notes: "getJobStatus of all 10000 refs (cold CE)" };
+    },
+  },
+  {
+    name: "submit-default-rate",
+    title: "submitJob 200 pilots, Cloud_RateLimit 20 (default)",
+    variants: ["ours"],
+    ceOptions: { Cloud_RateLimit: "20" },
+    ours: async (run, ce) => {
+      const t = await measure(() => ce.submitJob(run.site.executable, null, 200));
+      if (ok(t.value, "submitJob").length !== 200) throw new Error("submitJob: not 200 pilots");
+      return { ...t, notes: "the default client-side limit bounds one-create-per-VM clouds" };
+    },
+  },
+];
+
+/** Runs one workload variant on a fresh cloud of the given kind. */
+export async function runCloudWorkload(kind: CloudKind, spec: CloudWorkloadSpec, variant: Variant, options: BenchOptions): Promise<Measurement> {
+  const cloud = await startBenchCloud(kind, { latencyMs: options.latencyMs, serverCallsPerSecond: options.serverCallsPerSecond });
+  const site = await benchSite(cloud, { concurrency: options.concurrency, clientCallsPerSecond: options.clientCallsPerSecond });
+  try {
+    const seeded = spec.seed ? await cloud.seed({ ceName: CE_NAME, queue: QUEUE, namePrefix: NAME_PREFIX, groups: spec.seed }) : [];
+    const run: CloudRun = { cloud, site, options, seeded };
+    const base = { workload: spec.title, variant, cloud: kind === "ec2" ? "EC2" : "OPENSTACK" };
+    if (variant === "baseline") {
+      const r = await spec.baseline!(run);
+      return { ...base, wallMs: r.wallMs, cpuMs: r.cpuMs, cloudCalls: r.cloudCalls, throttled: r.throttled, callsByRoute: r.byRoute, peakRssMb: peakRssMb(), notes: r.notes, ...(r.extrapolated ? { extrapolated: r.extrapolated } : {}) };
+    }
+    const ce = await site.newCe(spec.ceOptions);
+    // Importing the driver module (the AWS SDK: ~0.3 s CPU) is a once-per-process cost, not the operation's.
+    await loadDriverFactory(base.cloud);
+    await cloud.resetCounts();
+    const r = await spec.ours!(run, ce);
+    const counts = await cloud.counts();
+    await ce.shutdown();
+    return { ...base, wallMs: r.wallMs, cpuMs: r.cpuMs, cloudCalls: counts.total, throttled: counts.throttled, callsByRoute: counts.byRoute, peakRssMb: peakRssMb(), notes: r.notes };
+  } finally {
+    await site.remove();
+    await cloud.stop();
+  }
+}

@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { createLogger, stderrSink, type LogRecord } from "./log.js";
 import { clearSecretsForTesting, registerSecret } from "./secrets.js";
 
-function capture(human: boolean): { stream: PassThrough; text: () => string } {
+function capture(): { stream: PassThrough; text: () => string } {
   const stream = new PassThrough();
   let text = "";
   stream.on("data", (c: Buffer) => (text += c.toString()));
@@ -22,10 +22,10 @@ describe("logger", () => {
   });
 
   it("writes JSON lines for collectors and short lines for people", () => {
-    const json = capture(false);
+    const json = capture();
     createLogger({ sink: stderrSink(false, json.stream) }).warn("slow", { ce: "a" });
     expect(JSON.parse(json.text())).toMatchObject({ level: "warn", msg: "slow", ce: "a" });
-    const human = capture(true);
+    const human = capture();
     createLogger({ sink: stderrSink(true, human.stream) }).error("failed", { ce: "a" });
     expect(human.text()).toMatch(/^\d\d:\d\d:\d\d ERROR failed ce=a\n$/);
   });

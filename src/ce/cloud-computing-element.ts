@@ -215,8 +215,8 @@ export class CloudComputingElement {
   async available(): Promise<Result<number, CEStatusCounts & { CEInfoDict: CEInfoDict }>> {
     return this.guard(async () => {
       const { settings, runtime, resolver } = this.ensure();
-      const nodes = await runtime.listOwn(ownerFilter(settings));
-      const capacity = await this.cloudCapacity(settings, runtime, resolver);
+      // Independent calls: one round trip, not two.
+      const [nodes, capacity] = await Promise.all([runtime.listOwn(ownerFilter(settings)), this.cloudCapacity(settings, runtime, resolver)]);
       const newest = Math.max(0, ...nodes.map((n) => n.createdAt.getTime()));
       const inWaveDelay = settings.waveDelay > 0 && Date.now() - newest < settings.waveDelay * 1000;
       return computeAvailable(this.countNodes(nodes), settings, inWaveDelay ? 0 : capacity);
@@ -239,7 +239,7 @@ export class CloudComputingElement {
       const own = new Set((await runtime.listOwn(ownerFilter(settings))).map((n) => n.id));
       const foreign = await this.foreignIds([...ids.values()].filter((id) => !own.has(id)), runtime, settings);
       const targets = [...ids.values()].filter((id) => own.has(id));
-      const result = targets.length > 0 ? await runtime.call((d) => d.destroyNodes(targets)) : { done: [], failed: [] };
+      const result = await runtime.destroy(targets, settings.submitConcurrency);
       const errors = new Map(result.failed.map((f) => [f.target, toCloudceError(f.error).message]));
       for (const id of foreign) errors.set(id, "belongs to another CE: not killed");
       const failed = [...ids].filter(([, id]) => errors.has(id)).map(([ref, id]) => ({ ref, error: errors.get(id)! }));
@@ -273,7 +273,7 @@ export class CloudComputingElement {
       const nodes = await runtime.listOwn(ownerFilter(settings));
       const picked = selectForCleanup(nodes, { maxLifetime: settings.maxLifetime, minLifetime: settings.cleanupMinLifetime }, new Date());
       if (picked.length === 0) return S_OK({ deleted: [], failed: [] });
-      const result = await runtime.call((d) => d.destroyNodes(picked.map((p) => parseReference(p.ref))));
+      const result = await runtime.destroy(picked.map((p) => parseReference(p.ref)), settings.submitConcurrency);
       const errors = new Map(result.failed.map((f) => [toReference(f.target), toCloudceError(f.error).message]));
       const deleted: CleanupEntry[] = [];
       const failed: CleanupEntry[] = [];

@@ -7,8 +7,9 @@
  */
 
 import { CloudceError } from "../errors.js";
-import type { CloudDriver, CloudNode, DriverConfig, NodeFilter } from "../drivers/driver.js";
+import type { BulkResult, CloudDriver, CloudNode, DriverConfig, NodeFailure, NodeFilter } from "../drivers/driver.js";
 import { instantiateDriver, loadDriverFactory } from "../drivers/registry.js";
+import { mapConcurrent } from "../util/pool.js";
 import { RateLimiter } from "../util/rate-limiter.js";
 
 export interface DriverRuntimeOptions {
@@ -47,6 +48,30 @@ export class DriverRuntime {
     const driver = await this.get();
     await this.limiter.acquire();
     return fn(driver);
+  }
+
+  /**
+   * Destroys nodes: in one driver call where the cloud takes many ids at
+   * once, else one id per call, `concurrency` at a time, each call passing
+   * the rate limit (a single call for all ids would let the driver fire
+   * hundreds of DELETEs at once, past the cloud's throttling).
+   */
+  async destroy(ids: readonly string[], concurrency: number): Promise<BulkResult> {
+    if (ids.length === 0) return { done: [], failed: [] };
+    const driver = await this.get();
+    if (driver.capabilities.bulkDestroy === true || ids.length === 1) return this.call((d) => d.destroyNodes(ids));
+    const settled = await mapConcurrent(ids, concurrency, (id) => this.call((d) => d.destroyNodes([id])));
+    const done: string[] = [];
+    const failed: NodeFailure[] = [];
+    settled.forEach((r, i) => {
+      if (r.status === "fulfilled") {
+        done.push(...r.value.done);
+        failed.push(...r.value.failed);
+      } else {
+        failed.push({ target: ids[i]!, error: r.reason instanceof Error ? r.reason : new Error(String(r.reason)) });
+      }
+    });
+    return { done, failed };
   }
 
   /** This CE's nodes: the driver filters, and we check again. */

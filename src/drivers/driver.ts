@@ -116,6 +116,12 @@ export interface DriverCapabilities {
   readonly ambiguousImage: "error" | "newest";
   /** False for a cloud that needs no auth file (LOCAL); default true. */
   readonly requiresCredentials?: boolean;
+  /**
+   * `destroyNodes` sends many ids in one API call (EC2: up to 1000). Without
+   * it the CE destroys one id per call, within Submit_Concurrency and the
+   * client-side rate limit; default false.
+   */
+  readonly bulkDestroy?: boolean;
 }
 
 /** Credentials as the auth file (and PROXY/TOKEN) resolve them. Never logged. */

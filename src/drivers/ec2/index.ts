@@ -24,6 +24,8 @@ export { DRIVER_NAME, unknownOptions, type Ec2Options } from "./options.js";
 
 export const EC2_CAPABILITIES: DriverCapabilities = Object.freeze({
   uniformBatch: true,
+  // TerminateInstances takes up to 1000 ids (bulk.ts).
+  bulkDestroy: true,
   consoleOutput: true,
   stop: true,
   limits: false,

@@ -8,23 +8,25 @@
 import { readFile } from "node:fs/promises";
 import { CredentialStore, checkProxyLifetime } from "../auth/index.js";
 import { encodeUserData, loadContextRenderer, newStamp, type ContextRenderer, type UserDataLimit } from "../context/index.js";
-import type { CloudNode, DriverCredentials } from "../drivers/driver.js";
+import type { DriverCredentials } from "../drivers/driver.js";
 import { loadDriverModule } from "../drivers/registry.js";
 import { CloudceError, toCloudceError } from "../errors.js";
 import { createLogger, type Logger } from "../log.js";
 import { registerSecret } from "../secrets.js";
-import { checkOptions, parseSettings, type CeSettings } from "./ce-options.js";
 import { Audit } from "./audit.js";
-import { computeAvailable } from "./available.js";
-import { selectForCleanup } from "./cleanup-policy.js";
-import { DriverRuntime, ownedBy } from "./driver-runtime.js";
-import { mapConcurrent } from "../util/pool.js";
-import { QUEUE_KEY, ownerFilter } from "./ownership.js";
-import { newVmName, parseReference, parseReferences, toReference } from "./pilot-reference.js";
+import type { CeContext } from "./ce-context.js";
+import { checkOptions, parseSettings } from "./ce-options.js";
+import { cleanupOwnPilots } from "./cleanup.js";
+import { DriverRuntime } from "./driver-runtime.js";
+import { killPilots, type KillReport } from "./kill.js";
+import { newVmName, parseReference } from "./pilot-reference.js";
 import { ResourceResolver } from "./resource-resolver.js";
-import { S_ERROR, S_OK, type CEInfoDict, type CEStatusCounts, type CleanupEntry, type CleanupReport, type PilotStatus, type Result } from "./results.js";
-import { pilotStatus } from "./status-map.js";
-import { submitPilots } from "./submit.js";
+import { S_ERROR, S_OK, type CEInfoDict, type CEStatusCounts, type CleanupReport, type PilotStatus, type Result } from "./results.js";
+import { availableSlots, countNodes, listOwnNodes, pilotInfos, pilotStatuses, type PilotInfo } from "./status.js";
+import { recordSubmission, submitPilots } from "./submit.js";
+
+export type { KillReport } from "./kill.js";
+export type { PilotInfo } from "./status.js";
 
 /** Option values as a site director hands them over. */
 export type CeOptionValue = string | number | boolean | readonly string[];
@@ -38,17 +40,6 @@ export interface CloudComputingElementOptions {
 /** Seconds of proxy lifetime below which a PROXY-authenticated CE refuses to call the cloud. */
 const MIN_PROXY_SECONDS_FOR_CLOUD = 300;
 
-/** One pilot VM as `listPilots` reports it. */
-export interface PilotInfo {
-  readonly ref: string;
-  readonly name: string;
-  readonly status: PilotStatus;
-  readonly cloudState: string;
-  readonly createdAt: string;
-  readonly queue: string;
-  readonly stamp: string;
-}
-
 /** What `renderUserData` returns. */
 export interface RenderedUserData {
   readonly text: string;
@@ -57,19 +48,13 @@ export interface RenderedUserData {
   readonly limit: UserDataLimit;
 }
 
-/** How it went with each pilot of a kill, for callers that need more than OK. */
-export interface KillReport {
-  readonly killed: readonly string[];
-  readonly failed: readonly { readonly ref: string; readonly error: string }[];
-}
-
 export class CloudComputingElement {
   readonly ceName: string;
   readonly ceType = "Cloud";
   private readonly log: Logger;
   private readonly baseDir: string;
   private params: Record<string, string> = {};
-  private state: { settings: CeSettings; runtime: DriverRuntime; credentials: CredentialStore; resolver: ResourceResolver; audit: Audit } | undefined;
+  private state: CeContext | undefined;
   private renderer: Promise<ContextRenderer> | undefined;
   private proxyPem: string | undefined;
   private token: string | undefined;
@@ -137,11 +122,7 @@ export class CloudComputingElement {
       const resources = await resolver.resolve(driver, settings);
       const outcome = await submitPilots({ settings, runtime, driver, renderer, resources, executable, count: numberOfJobs, logger: this.log });
       this.submittedJobs += outcome.pilots.length;
-      for (const p of outcome.pilots) this.log.info("pilot VM created", { ref: p.ref, vm: p.name, stamp: p.stamp });
-      await audit.record([
-        ...outcome.pilots.map((p) => ({ ref: p.ref, vmName: p.name, stamp: p.stamp, action: "create" as const, outcome: "ok" as const, reason: "submit" })),
-        ...outcome.failures.map((f) => ({ ref: "", vmName: f.name, action: "create" as const, outcome: "failed" as const, reason: f.error.message })),
-      ]);
+      await recordSubmission(outcome, audit, this.log);
       if (outcome.pilots.length === 0) throw outcome.failures[0]?.error ?? new CloudceError("CloudError", "no pilot VM was created");
       const refs = outcome.pilots.map((p) => p.ref);
       const stamps = Object.fromEntries(outcome.pilots.map((p) => [p.ref, p.stamp]));
@@ -170,127 +151,40 @@ export class CloudComputingElement {
 
   /** Pilot reference → DIRAC status, from one listing of this CE's VMs. */
   async getJobStatus(refs: readonly string[]): Promise<Result<Record<string, PilotStatus>>> {
-    return this.guard(async () => {
-      const ids = parseReferences(refs);
-      const { settings, runtime } = this.ensure();
-      let byId: Map<string, Parameters<typeof pilotStatus>[0]>;
-      try {
-        byId = new Map((await runtime.listOwn(ownerFilter(settings))).map((n) => [n.id, n]));
-      } catch (err) {
-        const e = toCloudceError(err);
-        this.log.warn("cannot list VMs: statuses are Unknown", { code: e.code, reason: e.message });
-        return S_OK(Object.fromEntries(refs.map((r) => [r, "Unknown" as PilotStatus])));
-      }
-      return S_OK(Object.fromEntries([...ids].map(([ref, id]) => [ref, pilotStatus(byId.get(id))])));
-    });
+    return this.guard(async () => S_OK(await pilotStatuses(this.ensure(), refs)));
   }
 
   /** This CE's pilot VMs as the cloud lists them now (for operators: `cloudce status --all`). */
   async listPilots(): Promise<Result<PilotInfo[]>> {
-    return this.guard(async () => {
-      const { settings, runtime } = this.ensure();
-      const nodes = await runtime.listOwn(ownerFilter(settings));
-      return S_OK(
-        nodes.map((n) => ({
-          ref: toReference(n.id), name: n.name, status: pilotStatus(n), cloudState: n.cloudState,
-          createdAt: n.createdAt.toISOString(), queue: n.metadata[QUEUE_KEY] ?? "", stamp: n.metadata["cloudce-stamp"] ?? "",
-        })),
-      );
-    });
+    return this.guard(async () => S_OK(await pilotInfos(this.ensure())));
   }
 
   /** Counts of this CE's VMs: running, waiting (booting), and submitted by this object. */
   async getCEStatus(): Promise<Result<CEStatusCounts, CEStatusCounts>> {
     return this.guard(async () => {
-      const { settings, runtime } = this.ensure();
-      const counts = this.countNodes(await runtime.listOwn(ownerFilter(settings)));
+      const counts = countNodes(await listOwnNodes(this.ensure()), this.submittedJobs);
       return S_OK(counts, counts);
     });
   }
 
-  /**
-   * Free slots by DIRAC's base-class rule, capped by what the cloud project can
-   * still start, and none while the newest VM is younger than `Submit_WaveDelay`.
-   */
+  /** Free slots: DIRAC's rule, the cloud's remaining quota, and the creation-wave delay. */
   async available(): Promise<Result<number, CEStatusCounts & { CEInfoDict: CEInfoDict }>> {
-    return this.guard(async () => {
-      const { settings, runtime, resolver } = this.ensure();
-      // Independent calls: one round trip, not two.
-      const [nodes, capacity] = await Promise.all([runtime.listOwn(ownerFilter(settings)), this.cloudCapacity(settings, runtime, resolver)]);
-      const newest = Math.max(0, ...nodes.map((n) => n.createdAt.getTime()));
-      const inWaveDelay = settings.waveDelay > 0 && Date.now() - newest < settings.waveDelay * 1000;
-      return computeAvailable(this.countNodes(nodes), settings, inWaveDelay ? 0 : capacity);
-    });
-  }
-
-  private countNodes(nodes: readonly CloudNode[]): CEStatusCounts {
-    return {
-      SubmittedJobs: this.submittedJobs,
-      RunningJobs: nodes.filter((n) => n.state === "running" || n.state === "stopping").length,
-      WaitingJobs: nodes.filter((n) => n.state === "booting").length,
-    };
+    return this.guard(() => availableSlots(this.ensure(), this.submittedJobs));
   }
 
   /** Destroys the given pilots' VMs; one already gone counts as killed. Never touches another CE's VMs. */
   async killJob(refs: readonly string[]): Promise<Result<KillReport>> {
     return this.guard(async () => {
-      const ids = parseReferences(refs);
-      const { settings, runtime } = this.ensure();
-      const own = new Set((await runtime.listOwn(ownerFilter(settings))).map((n) => n.id));
-      const foreign = await this.foreignIds([...ids.values()].filter((id) => !own.has(id)), runtime, settings);
-      const targets = [...ids.values()].filter((id) => own.has(id));
-      const result = await runtime.destroy(targets, settings.submitConcurrency);
-      const errors = new Map(result.failed.map((f) => [f.target, toCloudceError(f.error).message]));
-      for (const id of foreign) errors.set(id, "belongs to another CE: not killed");
-      const failed = [...ids].filter(([, id]) => errors.has(id)).map(([ref, id]) => ({ ref, error: errors.get(id)! }));
-      const killed = [...ids].filter(([, id]) => !errors.has(id)).map(([ref]) => ref);
-      for (const ref of killed) this.log.info("pilot VM killed", { ref });
-      await this.state?.audit.record([
-        ...killed.map((ref) => ({ ref, vmName: "", action: "delete" as const, outcome: "ok" as const, reason: "kill" })),
-        ...failed.map((f) => ({ ref: f.ref, vmName: "", action: "delete" as const, outcome: "failed" as const, reason: `kill: ${f.error}` })),
-      ]);
-      if (failed.length > 0) {
-        return S_ERROR(`failed to kill ${failed.length} of ${ids.size} pilots: ${failed.map((f) => `${f.ref} (${f.error})`).join("; ")}`, "CloudError");
-      }
-      return S_OK({ killed, failed });
+      const report = await killPilots(this.ensure(), refs);
+      if (report.failed.length === 0) return S_OK(report);
+      const detail = report.failed.map((f) => `${f.ref} (${f.error})`).join("; ");
+      return S_ERROR(`failed to kill ${report.failed.length} of ${report.failed.length + report.killed.length} pilots: ${detail}`, "CloudError");
     });
-  }
-
-  /** Of ids missing from this CE's listing, those that still exist (so belong to someone else). Rare: one call each. */
-  private async foreignIds(ids: readonly string[], runtime: DriverRuntime, settings: CeSettings): Promise<Set<string>> {
-    const filter = ownerFilter(settings);
-    const found = await mapConcurrent(ids, settings.submitConcurrency, (id) => runtime.call((d) => d.getNode(id)));
-    return new Set(ids.filter((_, i) => {
-      const r = found[i]!;
-      return r.status === "fulfilled" && r.value !== undefined && r.value.state !== "gone" && !ownedBy(r.value, filter);
-    }));
   }
 
   /** Removes this CE's stopped, failed and over-age VMs; one failed deletion never stops the rest. */
   async cleanupPilots(): Promise<Result<CleanupReport>> {
-    return this.guard(async () => {
-      const { settings, runtime } = this.ensure();
-      const nodes = await runtime.listOwn(ownerFilter(settings));
-      const picked = selectForCleanup(nodes, { maxLifetime: settings.maxLifetime, minLifetime: settings.cleanupMinLifetime }, new Date());
-      if (picked.length === 0) return S_OK({ deleted: [], failed: [] });
-      const result = await runtime.destroy(picked.map((p) => parseReference(p.ref)), settings.submitConcurrency);
-      const errors = new Map(result.failed.map((f) => [toReference(f.target), toCloudceError(f.error).message]));
-      const deleted: CleanupEntry[] = [];
-      const failed: CleanupEntry[] = [];
-      for (const p of picked) {
-        const error = errors.get(p.ref);
-        if (error === undefined) deleted.push(p);
-        else failed.push({ ...p, error });
-        this.log[error === undefined ? "info" : "error"](error === undefined ? "cleanup removed VM" : "cleanup failed to remove VM", {
-          ref: p.ref, vm: p.name, reason: p.reason, ...(error ? { error } : {}),
-        });
-      }
-      await this.state?.audit.record([
-        ...deleted.map((e) => ({ ref: e.ref, vmName: e.name, action: "delete" as const, outcome: "ok" as const, reason: e.reason })),
-        ...failed.map((e) => ({ ref: e.ref, vmName: e.name, action: "delete" as const, outcome: "failed" as const, reason: `${e.reason}: ${e.error ?? ""}` })),
-      ]);
-      return S_OK({ deleted, failed });
-    });
+    return this.guard(async () => S_OK(await cleanupOwnPilots(this.ensure())));
   }
 
   /** The VM's console log as `[stdout, stderr]`, where the driver can give it. */
@@ -354,7 +248,7 @@ export class CloudComputingElement {
   }
 
   /** Builds the settings, credentials and driver runtime for the current options. */
-  private ensure(): NonNullable<CloudComputingElement["state"]> {
+  private ensure(): CeContext {
     if (this.state) return this.state;
     const settings = parseSettings(this.ceName, this.params);
     const credentials = new CredentialStore({ authFile: settings.authFile, section: this.ceName, logger: this.log });
@@ -372,7 +266,8 @@ export class CloudComputingElement {
         requestTimeoutMs: settings.requestTimeoutMs,
       },
     });
-    this.state = { settings, runtime, credentials, resolver: new ResourceResolver(settings.resolveCacheTtlMs), audit: new Audit(settings, this.log) };
+    const resolver = new ResourceResolver(settings.resolveCacheTtlMs);
+    this.state = { settings, runtime, credentials, resolver, audit: new Audit(settings, this.log), log: this.log };
     return this.state;
   }
 
@@ -405,19 +300,6 @@ export class CloudComputingElement {
       this.renderer = loading;
     }
     return this.renderer;
-  }
-
-  private async cloudCapacity(settings: CeSettings, runtime: DriverRuntime, resolver: ResourceResolver): Promise<number | undefined> {
-    const driver = await runtime.get();
-    if (!driver.capabilities.limits) return undefined;
-    const { flavor } = await resolver.resolve(driver, settings);
-    const limits = await runtime.call((d) => d.getLimits(flavor));
-    const bounds = [
-      limits.instances,
-      limits.cores !== undefined && flavor.vcpus ? Math.floor(limits.cores / flavor.vcpus) : undefined,
-      limits.ramMb !== undefined && flavor.ramMb ? Math.floor(limits.ramMb / flavor.ramMb) : undefined,
-    ].filter((b): b is number => b !== undefined);
-    return bounds.length > 0 ? Math.max(0, Math.min(...bounds)) : undefined;
   }
 
   private async reset(): Promise<void> {

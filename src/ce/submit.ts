@@ -17,6 +17,7 @@ import { newVmName, toReference } from "./pilot-reference.js";
 import type { ResolvedResources } from "./resource-resolver.js";
 import { ownerMetadata } from "./ownership.js";
 import { redactUserData } from "./redact.js";
+import type { Audit } from "./audit.js";
 
 export interface SubmittedPilot {
   readonly ref: string;
@@ -51,6 +52,15 @@ interface PreparedPilot {
   readonly name: string;
   readonly stamp: PilotStamp;
   readonly spec: NodeSpec;
+}
+
+/** Logs and journals what a submission created and what failed (failures were logged as they happened). */
+export async function recordSubmission(outcome: SubmissionOutcome, audit: Audit, log: Logger): Promise<void> {
+  for (const p of outcome.pilots) log.info("pilot VM created", { ref: p.ref, vm: p.name, stamp: p.stamp });
+  await audit.record([
+    ...outcome.pilots.map((p) => ({ ref: p.ref, vmName: p.name, stamp: p.stamp, action: "create" as const, outcome: "ok" as const, reason: "submit" })),
+    ...outcome.failures.map((f) => ({ ref: "", vmName: f.name, action: "create" as const, outcome: "failed" as const, reason: f.error.message })),
+  ]);
 }
 
 export async function submitPilots(input: SubmissionInput): Promise<SubmissionOutcome> {

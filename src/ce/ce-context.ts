@@ -1,0 +1,17 @@
+/** What every CE operation works with, built once per set of options. */
+
+import type { CredentialStore } from "../auth/index.js";
+import type { Logger } from "../log.js";
+import type { Audit } from "./audit.js";
+import type { CeSettings } from "./ce-options.js";
+import type { DriverRuntime } from "./driver-runtime.js";
+import type { ResourceResolver } from "./resource-resolver.js";
+
+export interface CeContext {
+  readonly settings: CeSettings;
+  readonly runtime: DriverRuntime;
+  readonly credentials: CredentialStore;
+  readonly resolver: ResourceResolver;
+  readonly audit: Audit;
+  readonly log: Logger;
+}

@@ -134,7 +134,7 @@ describe("OPENSTACK on the real lab: compute", () => {
     expect((await driver.destroyNodes([node!.id])).done).toEqual([node!.id]);
   });
 
-  it("tags the owner with microversion 2.52 and lists by tag; 'latest' boots with networks auto", async () => {
+  it("tags the owner with microversion 2.52; 'latest' boots with networks auto", async () => {
     const tagged = labDriver({ ex_force_microversion: "2.52" });
     const latest = labDriver({ ex_force_microversion: "latest" });
     try {

@@ -51,10 +51,10 @@ export function regexLiteral(text: string): string {
 export class NovaApi {
   constructor(private readonly session: OpenStackSession) {}
 
-  /** Servers whose name matches the regex (and carrying all `tags`), every page. */
-  listServers(nameRegex: string, tags?: readonly string[]): Promise<NovaServer[]> {
+  /** Servers whose name matches the regex, every page. */
+  listServers(nameRegex: string): Promise<NovaServer[]> {
     return allPages(async (marker) => {
-      const q = query({ name: nameRegex, tags: tags?.join(","), limit: PAGE_SIZE, marker });
+      const q = query({ name: nameRegex, limit: PAGE_SIZE, marker });
       const { body } = await this.session.json<{ servers?: NovaServer[]; servers_links?: { rel?: string; href?: string }[] }>("compute", {
         method: "GET",
         path: `/servers/detail${q}`,

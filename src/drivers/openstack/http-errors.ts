@@ -69,12 +69,11 @@ export function httpError(failed: FailedResponse): CloudceError {
   for (const secret of failed.redact ?? []) if (secret.length >= 6) message = message.split(secret).join("[redacted]");
   const retryAfter = parseRetryAfter(failed.retryAfter);
   const { code, retryable } = codeFor(failed.status, message);
-  const rateRetryable = retryable || (retryAfter !== undefined && failed.status === 413 && code !== "QuotaExceeded");
   const hint = code === "AuthFailed" ? "; check the auth file credentials and Driver_ex_force_auth_url" : "";
   return new CloudceError(code, `${failed.what}: HTTP ${failed.status} ${truncate(message, MAX_MESSAGE)}${hint}`, {
     driver: DRIVER_NAME,
     status: failed.status,
-    retryable: rateRetryable,
+    retryable,
     ...(retryAfter === undefined ? {} : { retryAfterSeconds: retryAfter }),
   });
 }

@@ -25,7 +25,7 @@ import { nodeState, toCloudNode, type NovaServer } from "./state-map.js";
 /** At most this many creates, deletes or stops in flight at once (the CE batches; this spares the API). */
 export const MAX_PARALLEL_CALLS = 8;
 
-/** Nova server tags: at most 60 characters, no '/' or ','. */
+/** Also set as a Nova server tag (2.52+) so that operators can `openstack server list --tags`. */
 const OWNER_KEY = "cloudce-ce";
 
 const CAPABILITIES: DriverCapabilities = {
@@ -53,6 +53,7 @@ function answerLost(err: unknown): boolean {
   return isCloudceError(err) && (err.code === "Timeout" || err.code === "CloudUnavailable");
 }
 
+/** Nova server tags: at most 60 characters, no '/' or ','. */
 function ownerTag(metadata: Readonly<Record<string, string>>): string | undefined {
   const owner = metadata[OWNER_KEY];
   if (owner === undefined) return undefined;
@@ -165,8 +166,9 @@ export class OpenStackDriver implements CloudDriver {
   }
 
   async listNodes(filter: NodeFilter): Promise<CloudNode[]> {
-    const tag = this.useTags ? ownerTag(filter.metadata) : undefined;
-    const servers = await this.nova.listServers(`^${regexLiteral(filter.namePrefix)}`, tag ? [tag] : undefined);
+    // No server-side tag filter: servers created before the microversion was raised carry no tag and
+    // would vanish from the CE's view (and never be cleaned up). The metadata is checked below.
+    const servers = await this.nova.listServers(`^${regexLiteral(filter.namePrefix)}`);
     return servers
       .filter((s) => s.name.startsWith(filter.namePrefix))
       .filter((s) => Object.entries(filter.metadata).every(([k, v]) => s.metadata?.[k] === v))

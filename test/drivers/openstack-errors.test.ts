@@ -1,0 +1,70 @@
+/** OPENSTACK error mapping: fault bodies of each service, status → code, Retry-After. */
+
+import { describe, expect, it } from "vitest";
+import { faultMessage, httpError, parseRetryAfter, transportError } from "../../src/drivers/openstack/http-errors.js";
+import { nodeState } from "../../src/drivers/openstack/state-map.js";
+
+describe("OPENSTACK fault bodies", () => {
+  it("reads the message of Nova, Neutron, Keystone and Glance faults", () => {
+    expect(faultMessage('{"itemNotFound": {"code": 404, "message": "Instance x could not be found."}}')).toBe("Instance x could not be found.");
+    expect(faultMessage('{"NeutronError": {"type": "NetworkNotFound", "message": "Network n could not be found.", "detail": ""}}')).toBe("Network n could not be found.");
+    expect(faultMessage('{"error": {"code": 401, "title": "Unauthorized", "message": "The request you have made requires authentication."}}')).toMatch(/requires authentication/);
+    expect(faultMessage("<html><body><h1>404 Not Found</h1>No image found with ID i</body></html>")).toBe("404 Not Found No image found with ID i");
+  });
+
+  it("reads Retry-After as seconds or as an HTTP date", () => {
+    expect(parseRetryAfter("7")).toBe(7);
+    expect(parseRetryAfter(new Date(Date.UTC(2030, 0, 1, 0, 0, 30)).toUTCString(), Date.UTC(2030, 0, 1))).toBe(30);
+    expect(parseRetryAfter("soon")).toBeUndefined();
+    expect(parseRetryAfter(undefined)).toBeUndefined();
+  });
+});
+
+describe("OPENSTACK status → error code", () => {
+  const fail = (status: number, message: string, retryAfter?: string) =>
+    httpError({ status, body: JSON.stringify({ fault: { message } }), what: "compute POST /servers", ...(retryAfter ? { retryAfter } : {}) });
+
+  it.each([
+    [401, "no", "AuthFailed", false],
+    [403, "Quota exceeded for cores: Requested 2, but already used 20 of 20 cores", "QuotaExceeded", false],
+    [403, "Policy doesn't allow os_compute_api:servers:create", "Forbidden", false],
+    [413, "Quota exceeded for instances", "QuotaExceeded", false],
+    [413, "This request was rate-limited.", "RateLimited", true],
+    [429, "slow down", "RateLimited", true],
+    [500, "boom", "CloudUnavailable", true],
+    [503, "down", "CloudUnavailable", true],
+    [409, "conflict", "CloudError", false],
+  ] as const)("HTTP %i (%s) → %s", (status, message, code, retryable) => {
+    const err = fail(status, message);
+    expect(err.code).toBe(code);
+    expect(err.retryable).toBe(retryable);
+    expect(err.status).toBe(status);
+    expect(err.driver).toBe("OPENSTACK");
+  });
+
+  it("carries Retry-After", () => {
+    expect(fail(429, "slow down", "3").retryAfterSeconds).toBe(3);
+  });
+
+  it("tells a timeout from a refused connection and a TLS failure", () => {
+    expect(transportError("x", Object.assign(new Error("t"), { name: "TimeoutError" }), 100)).toMatchObject({ code: "Timeout", retryable: true });
+    expect(transportError("x", Object.assign(new Error("c"), { code: "ECONNREFUSED" }), 100)).toMatchObject({ code: "CloudUnavailable", retryable: true });
+    expect(transportError("x", Object.assign(new Error("self-signed certificate"), { code: "DEPTH_ZERO_SELF_SIGNED_CERT" }), 100)).toMatchObject({ code: "CloudUnavailable", retryable: false });
+  });
+});
+
+describe("OPENSTACK state map", () => {
+  it.each([
+    ["BUILD", null, "booting"],
+    ["ACTIVE", null, "running"],
+    ["ACTIVE", "powering-off", "stopping"],
+    ["SHUTOFF", null, "stopped"],
+    ["ERROR", null, "error"],
+    ["ACTIVE", "deleting", "gone"],
+    ["SOFT_DELETED", null, "gone"],
+    ["SHELVED_OFFLOADED", null, "stopped"],
+    ["WEIRD", null, "unknown"],
+  ] as const)("%s (%s) → %s", (status, task, state) => {
+    expect(nodeState(status, task)).toBe(state);
+  });
+});

@@ -8,6 +8,7 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { CloudDriver, CreateNodesRequest } from "../../src/drivers/driver.js";
 import { CloudceError } from "../../src/errors.js";
+import { createLogger, type LogRecord } from "../../src/log.js";
 import { eventually } from "./conformance.js";
 import { openStackDriver } from "../servers/openstack/driver-fixture.js";
 import { startOpenStackServer, type OpenStackTestServer } from "../servers/openstack/server.js";
@@ -159,6 +160,22 @@ describe("OPENSTACK driver under faults", () => {
       expect(cloud.count("identity POST /v3/auth/tokens")).toBe(1);
     } finally {
       await bad.close();
+    }
+  });
+
+  it("logs retries without passwords, tokens or user-data", async () => {
+    const records: LogRecord[] = [];
+    const d = openStackDriver(cloud, { timeoutMs: 400, logger: createLogger({ level: "debug", sink: (r) => records.push(r) }) });
+    try {
+      cloud.faults.add({ route: "identity POST /v3/auth/tokens", kind: "status", status: 503, message: "echo demo-password-1" });
+      cloud.faults.add({ route: "compute POST /servers", kind: "status", status: 502 });
+      cloud.faults.add({ route: "compute GET /servers/detail", kind: "status", status: 500 });
+      expect((await d.createNodes(request(["PILOT_LOG1"]))).failed).toEqual([]);
+      const text = JSON.stringify(records);
+      expect(records.length).toBeGreaterThanOrEqual(2);
+      for (const secret of ["demo-password-1", Buffer.from(USER_DATA).toString("base64"), ...cloud.state.tokens.keys()]) expect(text).not.toContain(secret);
+    } finally {
+      await d.close();
     }
   });
 

@@ -32,6 +32,8 @@ function renewMargin(token: KeystoneToken): number {
 export class Keystone {
   private cached: KeystoneToken | undefined;
   private pending: Promise<KeystoneToken> | undefined;
+  /** Secret values of the current credentials, cut out of any Keystone error message. */
+  private redact: string[] = [];
 
   constructor(
     private readonly http: HttpClient,
@@ -61,6 +63,7 @@ export class Keystone {
 
   private async authenticate(): Promise<KeystoneToken> {
     const creds = await this.credentials();
+    this.redact = [creds.secret, creds.token, ...Object.values(creds.extra)].filter((v): v is string => typeof v === "string" && v.length >= 6);
     const o = this.options;
     let token: KeystoneToken;
     switch (o.authVersion) {
@@ -104,6 +107,7 @@ export class Keystone {
       url: `${this.options.authUrl}${path}`,
       what: `identity POST ${path}`,
       headers: { authorization: `Bearer ${access}` },
+      redact: this.redact,
     });
     return subjectToken(res, "OIDC");
   }
@@ -120,6 +124,7 @@ export class Keystone {
       url: `${this.options.authUrl}/v3/auth/tokens`,
       what: "identity GET /v3/auth/tokens (validate the pre-issued token)",
       headers: { "x-auth-token": value, "x-subject-token": value },
+      redact: this.redact,
     });
     const parsed = parseJson<TokenBody>(res, "identity GET /v3/auth/tokens").token ?? {};
     if (!parsed.catalog || parsed.catalog.length === 0) return this.issue(tokenAuth(value, projectScope(this.options)), "token");
@@ -128,7 +133,7 @@ export class Keystone {
 
   private async issue(body: Record<string, unknown>, method: string): Promise<KeystoneToken> {
     const started = this.now();
-    const res = await this.http.send({ method: "POST", url: `${this.options.authUrl}/v3/auth/tokens`, what: `identity POST /v3/auth/tokens (${method})`, json: body });
+    const res = await this.http.send({ method: "POST", url: `${this.options.authUrl}/v3/auth/tokens`, what: `identity POST /v3/auth/tokens (${method})`, json: body, redact: this.redact });
     const value = subjectToken(res, method);
     const parsed = parseJson<TokenBody>(res, "identity POST /v3/auth/tokens").token ?? {};
     return { value, ...lifetime(parsed, started), catalog: parsed.catalog ?? [] };

@@ -1,0 +1,113 @@
+/**
+ * Faults on OpenStack, seen from the CE: every server that exists was
+ * returned by submitJob or carries this CE's name prefix and owner metadata
+ * (so cleanup finds it); a retried create never makes a twin; kill and
+ * cleanup are idempotent; an expiring token, an ERROR server and a listing
+ * that changes between pages are handled.
+ */
+import { mkdtemp, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, beforeAll, describe, expect, it } from "vitest";
+import { CloudComputingElement } from "../../src/ce/index.js";
+import { silentLogger } from "../../src/log.js";
+import { eventually } from "../drivers/conformance.js";
+import { DEMO_CREDENTIALS } from "../servers/openstack/driver-fixture.js";
+import type { FaultRule } from "../servers/openstack/faults.js";
+import { startOpenStackServer, type OpenStackTestServer } from "../servers/openstack/server.js";
+
+const CE = "os-faults.example.org";
+const CREATE = "compute POST /servers";
+const LIST = "compute GET /servers/detail";
+let dir: string;
+let cloud: OpenStackTestServer | undefined;
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), "cloudce-os-faults-"));
+  await writeFile(join(dir, "auth.ini"), `[DEFAULT]\nkey = ${DEMO_CREDENTIALS.key}\nsecret = ${DEMO_CREDENTIALS.secret}\n`, { mode: 0o600 });
+  await writeFile(join(dir, "pilot.sh"), "#!/bin/bash\necho pilot\n");
+});
+
+afterEach(async () => {
+  await cloud?.close();
+  cloud = undefined;
+});
+
+async function setup(): Promise<CloudComputingElement> {
+  cloud = await startOpenStackServer({ bootMs: 40, stopMs: 20, deleteMs: 20 });
+  const ce = new CloudComputingElement(CE, { logger: silentLogger });
+  await ce.setParameters({
+    CloudType: "OPENSTACK", CloudAuth: join(dir, "auth.ini"), Driver_ex_force_auth_url: cloud.authUrl,
+    Driver_ex_force_auth_version: "3.x_password", Driver_ex_tenant_name: "demo",
+    Instance_Image: "name:cirros-fake", Instance_Flavor: "name:m1.tiny", Instance_Networks: "name:private",
+    Cloud_RequestTimeout: 1, Cloud_RateLimit: 0, MaxTotalJobs: 10, MaxWaitingJobs: 10,
+  });
+  return ce;
+}
+
+function liveServers(c: OpenStackTestServer) {
+  return [...c.state.servers.values()].filter((s) => c.state.view(s) !== undefined);
+}
+
+function expectInvariant(c: OpenStackTestServer, refs: readonly string[], created: number): void {
+  const live = liveServers(c);
+  expect(live).toHaveLength(created);
+  expect(new Set(live.map((s) => s.name)).size).toBe(live.length);
+  for (const s of live) {
+    expect(refs.includes(`cloud://${s.id}`) || (s.name.startsWith("VMDIRAC3_") && s.metadata["cloudce-ce"] === CE)).toBe(true);
+  }
+}
+
+interface Scenario {
+  readonly name: string;
+  readonly faults: readonly FaultRule[];
+  readonly created: number;
+}
+
+const SCENARIOS: readonly Scenario[] = [
+  { name: "5xx burst on create", faults: [{ route: CREATE, kind: "status", status: 503, times: 3 }], created: 5 },
+  { name: "429 with Retry-After", faults: [{ route: CREATE, kind: "status", status: 429, retryAfter: "1", times: 2 }], created: 5 },
+  { name: "429 without Retry-After", faults: [{ route: CREATE, kind: "status", status: 429, times: 2 }], created: 5 },
+  { name: "connection resets on create", faults: [{ route: CREATE, kind: "reset", times: 2 }], created: 5 },
+  { name: "create whose answer is lost (server made, no reply)", faults: [{ route: CREATE, kind: "lost", times: 2 }], created: 5 },
+  { name: "create that hangs past the timeout", faults: [{ route: CREATE, kind: "hang", times: 1 }], created: 5 },
+  { name: "quota exceeded for some creates", faults: [{ route: CREATE, kind: "quota", times: 2 }], created: 3 },
+  { name: "5xx burst on listings", faults: [{ route: LIST, kind: "status", status: 502, times: 2 }], created: 5 },
+];
+
+describe("OpenStack faults: nothing lost, nothing doubled", () => {
+  it.each(SCENARIOS)("$name", async (sc) => {
+    const ce = await setup();
+    for (const f of sc.faults) cloud!.faults.add(f);
+    const result = await ce.submitJob(join(dir, "pilot.sh"), null, 5);
+    const refs = result.OK ? result.Value : [];
+    expect(refs).toHaveLength(sc.created);
+    expectInvariant(cloud!, refs, sc.created);
+    expect((await ce.getJobStatus(refs)).OK).toBe(true);
+    expect(await ce.killJob(refs)).toMatchObject({ OK: true });
+    expect(await ce.killJob(refs)).toMatchObject({ OK: true });
+    expect(await ce.cleanupPilots()).toMatchObject({ OK: true });
+    await ce.shutdown();
+  }, 30_000);
+
+  it("re-authenticates when the token is revoked mid-run", async () => {
+    const ce = await setup();
+    const refs = await ce.submitJob(join(dir, "pilot.sh"), null, 2);
+    expect(refs.OK).toBe(true);
+    cloud!.state.revokeAllTokens();
+    const status = await ce.getJobStatus(refs.OK ? refs.Value : []);
+    expect(status.OK && Object.values(status.Value).every((s) => s !== "Unknown")).toBe(true);
+    await ce.shutdown();
+  });
+
+  it("reports a server that went to ERROR as Aborted and cleans it up", async () => {
+    const ce = await setup();
+    cloud!.state.failName = /^VMDIRAC3_/;
+    const r = await ce.submitJob(join(dir, "pilot.sh"), null, 2);
+    const refs = r.OK ? r.Value : [];
+    await eventually(async () => ((await ce.getJobStatus(refs)) as { Value: Record<string, string> }).Value, (v) => Object.values(v).every((s) => s === "Aborted"), 5_000, "ERROR servers");
+    const cleaned = await ce.cleanupPilots();
+    expect(cleaned.OK && cleaned.Value.deleted.map((d) => d.reason)).toEqual(["error", "error"]);
+    await ce.shutdown();
+  });
+});

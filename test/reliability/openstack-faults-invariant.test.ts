@@ -13,6 +13,7 @@ import { CloudComputingElement } from "../../src/ce/index.js";
 import { silentLogger } from "../../src/log.js";
 import { eventually } from "../drivers/conformance.js";
 import { DEMO_CREDENTIALS } from "../servers/openstack/driver-fixture.js";
+import { serverOrder } from "../servers/openstack/cloud-state.js";
 import type { FaultRule } from "../servers/openstack/faults.js";
 import { startOpenStackServer, type OpenStackTestServer } from "../servers/openstack/server.js";
 
@@ -97,6 +98,27 @@ describe("OpenStack faults: nothing lost, nothing doubled", () => {
     cloud!.state.revokeAllTokens();
     const status = await ce.getJobStatus(refs.OK ? refs.Value : []);
     expect(status.OK && Object.values(status.Value).every((s) => s !== "Unknown")).toBe(true);
+    await ce.shutdown();
+  });
+
+  it("lists correctly when servers are deleted and created between pages", async () => {
+    const ce = await setup();
+    const r = await ce.submitJob(join(dir, "pilot.sh"), null, 6);
+    const refs = r.OK ? r.Value : [];
+    cloud!.state.maxLimit = 2;
+    // The second page is held back while another process deletes the first page's marker and adds a server.
+    cloud!.faults.add({ route: LIST, kind: "delay", delayMs: 0, times: 1 });
+    cloud!.faults.add({ route: LIST, kind: "delay", delayMs: 300, times: 1 });
+    const listing = ce.getJobStatus(refs);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const firstPage = [...cloud!.state.servers.values()].sort(serverOrder).slice(0, 2);
+    cloud!.state.servers.delete(firstPage[1]!.id);
+    cloud!.state.deleted.set(firstPage[1]!.id, firstPage[1]!);
+    const status = await listing;
+    expect(status.OK).toBe(true);
+    const values = status.OK ? status.Value : {};
+    expect(Object.values(values).filter((s) => s === "Unknown")).toEqual([]);
+    expect(values[`cloud://${firstPage[0]!.id}`]).not.toBe("Deleted");
     await ce.shutdown();
   });
 

@@ -122,6 +122,8 @@ export class CloudState {
   ];
   readonly quotas = new Map<string, Quota>(Object.values(PROJECTS).map((p) => [p, { instances: 10, cores: 20, ramMb: 51_200 }]));
   readonly servers = new Map<string, ServerRecord>();
+  /** Deleted servers: real Nova still finds a deleted server as a paging marker (it reads deleted rows). */
+  readonly deleted = new Map<string, ServerRecord>();
   /** Nova's `max_limit`: the most servers one page holds. */
   maxLimit = 1000;
   /** Glance's `limit_param_default`-like page size cap. */
@@ -168,6 +170,7 @@ export class CloudState {
     const t = this.now();
     if (server.deleteAt !== undefined && t >= server.deleteAt + this.timings.deleteMs) {
       this.servers.delete(server.id);
+      this.deleted.set(server.id, server);
       return undefined;
     }
     const deleting = server.deleteAt !== undefined ? "deleting" : null;
@@ -186,9 +189,7 @@ export class CloudState {
 
   /** Servers of a project that still exist, newest first (Nova's default sort). */
   projectServers(projectId: string): ServerRecord[] {
-    return [...this.servers.values()]
-      .filter((s) => s.projectId === projectId && this.view(s) !== undefined)
-      .sort((a, b) => b.created - a.created || (a.id < b.id ? 1 : -1));
+    return [...this.servers.values()].filter((s) => s.projectId === projectId && this.view(s) !== undefined).sort(serverOrder);
   }
 
   /**
@@ -204,4 +205,9 @@ export class CloudState {
       ramMb: servers.reduce((n, s) => n + s.flavor.ram, 0),
     };
   }
+}
+
+/** Nova's default listing order: newest first, ties by id. */
+export function serverOrder(a: ServerRecord, b: ServerRecord): number {
+  return b.created - a.created || (a.id < b.id ? 1 : -1);
 }

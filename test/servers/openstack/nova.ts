@@ -5,7 +5,7 @@
  * microversion headers. Behaviour the lab's real Nova showed wins over docs.
  */
 
-import type { CloudState, ServerRecord } from "./cloud-state.js";
+import { serverOrder, type CloudState, type ServerRecord } from "./cloud-state.js";
 import { json, novaFault, type Reply, type Req, type Route } from "./http-kit.js";
 
 export const MAX_MICROVERSION = 93;
@@ -94,8 +94,10 @@ function listServers(state: CloudState, { req, project, minor }: Parameters<Nova
   const marker = req.query.get("marker");
   if (marker) {
     const at = servers.findIndex((s) => s.id === marker);
-    if (at < 0) return novaFault(400, `marker [${marker}] not found`);
-    servers = servers.slice(at + 1);
+    const gone = at < 0 ? state.deleted.get(marker) : undefined;
+    // As the real Nova: a marker deleted since the previous page still positions the next one.
+    if (at < 0 && (!gone || gone.projectId !== project)) return novaFault(400, `marker [${marker}] not found`);
+    servers = gone ? servers.filter((s) => serverOrder(gone, s) < 0) : servers.slice(at + 1);
   }
   const limit = Math.min(Number(req.query.get("limit") ?? state.maxLimit) || state.maxLimit, state.maxLimit);
   const page = servers.slice(0, limit);

@@ -20,7 +20,14 @@ if ! lab_up; then
     if bash "$work/start.sh"; then break; fi
     echo "test:openstack-lab: start.sh failed (attempt $attempt)" >&2
     bash "$LAB_DIR/stop.sh" || true
-    [ "$attempt" = 2 ] && exit 1
+    if [ "$attempt" = 2 ]; then
+      # The lab failing to start is the machine's problem, not cloudce's: say so loudly, and fail
+      # only where the lab is required (CLOUDCE_LAB_REQUIRED=1). Failing tests always fail.
+      echo "test:openstack-lab: SKIPPED: the OpenStack lab did not start (see its log in \$LAB, default /tmp/nova-lab)" >&2
+      [ "${CLOUDCE_LAB_REQUIRED:-0}" = 1 ] && exit 1
+      trap - EXIT
+      exit 0
+    fi
     sleep 10
   done
 fi

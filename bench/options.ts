@@ -13,7 +13,7 @@ export interface BenchOptions {
   readonly quick: boolean;
 }
 
-export const DEFAULT_OPTIONS: BenchOptions = { latencyMs: 50, concurrency: 8, serverCallsPerSecond: 100, clientCallsPerSecond: 80, quick: false };
+export const DEFAULT_OPTIONS: BenchOptions = { latencyMs: 50, concurrency: 8, serverCallsPerSecond: 150, clientCallsPerSecond: 120, quick: false };
 
 const NUMERIC: Record<string, keyof Omit<BenchOptions, "quick">> = {
   "--latency": "latencyMs",

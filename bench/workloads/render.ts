@@ -7,9 +7,9 @@ import { randomBytes } from "node:crypto";
 import { encodeUserData, loadContextRenderer, newStamp } from "../../src/context/index.js";
 import { measure, peakRssMb, type Measurement } from "../measure.js";
 
-export async function renderWorkload(templatePath: string, pilots = 1000, executableKb = 100): Promise<Measurement> {
-  // A pilot-like executable: text lines, base64 blobs (a bundled proxy), some non-ASCII.
-  const line = () => `echo "step ${randomBytes(6).toString("hex")}" # é ü\n`;
+export async function renderWorkload(templatePath: string, nonAscii: boolean, pilots = 1000, executableKb = 100): Promise<Measurement> {
+  // A pilot-like executable: text lines, base64 blobs (a bundled proxy), some non-ASCII (which makes the MIME part base64).
+  const line = () => `echo "step ${randomBytes(6).toString("hex")}"${nonAscii ? " # é ü" : ""}\n`;
   let executable = "#!/bin/bash\n";
   while (executable.length < executableKb * 1024) executable += line() + randomBytes(48).toString("base64") + "\n";
   const renderer = await loadContextRenderer(templatePath);
@@ -22,5 +22,5 @@ export async function renderWorkload(templatePath: string, pilots = 1000, execut
       encodeUserData(text, { maxBytes: 1 << 30, measuredAs: "raw" });
     }
   });
-  return { workload: `render ${pilots} pilots, ${executableKb} KB executable`, variant: "ours", cloud: "-", wallMs, cpuMs, cloudCalls: 0, peakRssMb: peakRssMb() };
+  return { workload: `render ${pilots} pilots, ${executableKb} KB ${nonAscii ? "non-ASCII" : "ASCII"} executable`, variant: "ours", cloud: "-", wallMs, cpuMs, cloudCalls: 0, peakRssMb: peakRssMb() };
 }

@@ -6,7 +6,7 @@
  */
 
 import { loadContextRenderer } from "../../src/context/index.js";
-import { loadDriverFactory } from "../../src/drivers/registry.js";
+import type { CloudDriver } from "../../src/drivers/driver.js";
 import { selectForCleanup } from "../../src/ce/cleanup-policy.js";
 import type { CloudComputingElement, Result } from "../../src/ce/index.js";
 import { pilotStatus } from "../../src/ce/status-map.js";
@@ -25,6 +25,8 @@ export interface CloudRun {
   readonly options: BenchOptions;
   /** Ids of the seeded VMs, in seed order. */
   readonly seeded: readonly string[];
+  /** The baseline's driver, logged in already. */
+  readonly driver: CloudDriver;
 }
 
 export interface CloudWorkloadSpec {
@@ -76,16 +78,15 @@ export const CLOUD_WORKLOADS: readonly CloudWorkloadSpec[] = [
       const t = await measure(() => ce.submitJob(run.site.executable, null, 200));
       const refs = ok(t.value, "submitJob");
       if (refs.length !== 200) throw new Error(`submitJob made ${refs.length} of 200 pilots`);
-      return { ...t, notes: "cold CE: includes login and image/flavor/network resolution" };
+      return { ...t, notes: "first submit of the CE: includes image/flavor/network resolution" };
     },
     baseline: async (run) => {
-      const driver = await run.site.newDriver();
+      const driver = run.driver;
       const renderer = await loadContextRenderer(TEMPLATE);
       const executable = "#!/bin/bash\necho pilot\n".repeat(50);
       const names = { image: run.site.options["Instance_Image"]!, flavor: run.site.options["Instance_Flavor"]!, network: run.site.options["Instance_Networks"]! };
       const b = { driver, renderer, executable, names, ceName: CE_NAME, queue: QUEUE, namePrefix: NAME_PREFIX };
       const r = await serial(run.cloud, { items: () => Array.from({ length: 200 }), step: () => submitOne(b), ...sample(run, 20) });
-      await driver.close();
       return { ...r, notes: "per pilot: list images, flavors, networks; one create" };
     },
   },
@@ -103,9 +104,8 @@ export const CLOUD_WORKLOADS: readonly CloudWorkloadSpec[] = [
       return { ...t, notes: "one filtered listing (paged)" };
     },
     baseline: async (run) => {
-      const driver = await run.site.newDriver();
+      const driver = run.driver;
       const r = await serial(run.cloud, { items: () => run.seeded, step: async (id) => void pilotStatus(await driver.getNode(id)), ...sample(run, 50) });
-      await driver.close();
       return { ...r, notes: "one GET per ref" };
     },
   },
@@ -116,14 +116,13 @@ export const CLOUD_WORKLOADS: readonly CloudWorkloadSpec[] = [
     variants: ["ours", "baseline"],
     ours: (_run, ce) => cleanupOurs(ce),
     baseline: async (run) => {
-      const driver = await run.site.newDriver();
+      const driver = run.driver;
       let picked: string[] = [];
       const list = async (): Promise<void> => {
         const nodes = await driver.listNodes(ceFilter(CE_NAME, NAME_PREFIX));
         picked = selectForCleanup(nodes, { maxLifetime: MAX_LIFETIME, minLifetime: 0 }, new Date()).map((p) => parseReference(p.ref));
       };
       const r = await serial(run.cloud, { fixed: list, items: () => picked, step: async (id) => void (await driver.destroyNodes([id])), ...sample(run, 50) });
-      await driver.close();
       return { ...r, notes: "one listing, then one destroy after another" };
     },
   },
@@ -139,14 +138,12 @@ export const CLOUD_WORKLOADS: readonly CloudWorkloadSpec[] = [
       await run.cloud.resetCounts();
       const t = await measure(() => ce.available());
       ok(t.value, "available");
-      return { ...t, notes: `steady state (resources cached); the first call took ${cold.wallMs.toFixed(0)} ms and ${coldCalls} calls (login, resolution)` };
+      return { ...t, notes: `steady state (resources cached); the first call took ${cold.wallMs.toFixed(0)} ms and ${coldCalls} calls (resolution)` };
     },
     baseline: async (run) => {
-      const driver = await run.site.newDriver();
+      const driver = run.driver;
       const filter = ceFilter(CE_NAME, NAME_PREFIX);
-      await driver.listNodes(filter); // log in first, as for ours
       const r = await serial(run.cloud, { items: () => [filter], step: async (f) => void (await driver.listNodes(f)) });
-      await driver.close();
       return { ...r, notes: "one listing" };
     },
   },
@@ -160,7 +157,7 @@ export const CLOUD_WORKLOADS: readonly CloudWorkloadSpec[] = [
       const t = await measure(() => ce.getJobStatus(refs));
       const statuses = Object.values(ok(t.value, "getJobStatus"));
       if (statuses.filter((s) => s === "Running").length !== 9000) throw new Error("scale: expected 9000 Running");
-      return { ...t, notes: "getJobStatus of all 10000 refs (cold CE)" };
+      return { ...t, notes: "getJobStatus of all 10000 refs" };
     },
   },
   {
@@ -200,27 +197,34 @@ export const CLOUD_WORKLOADS: readonly CloudWorkloadSpec[] = [
   },
 ];
 
-/** Runs one workload variant on a fresh cloud of the given kind. */
+/**
+ * Runs one workload variant on a fresh cloud of the given kind. The CE (or
+ * the baseline's driver) first lists the still empty cloud: that loads the
+ * driver's modules and logs in, once-per-process costs that are not the
+ * operation's. Then the cloud is seeded and its counters reset.
+ */
 export async function runCloudWorkload(kind: CloudKind, spec: CloudWorkloadSpec, variant: Variant, options: BenchOptions): Promise<Measurement> {
   const cloud = await startBenchCloud(kind, { latencyMs: options.latencyMs, serverCallsPerSecond: options.serverCallsPerSecond });
   const site = await benchSite(cloud, { concurrency: options.concurrency, clientCallsPerSecond: options.clientCallsPerSecond });
+  const ce = variant === "ours" ? await site.newCe(spec.ceOptions) : undefined;
+  const driver = await site.newDriver();
   try {
+    if (ce) ok(await ce.getCEStatus(), "warm-up getCEStatus");
+    else await driver.listNodes(ceFilter(CE_NAME, NAME_PREFIX));
     const seeded = spec.seed ? await cloud.seed({ ceName: CE_NAME, queue: QUEUE, namePrefix: NAME_PREFIX, groups: spec.seed }) : [];
-    const run: CloudRun = { cloud, site, options, seeded };
+    await cloud.resetCounts();
+    const run: CloudRun = { cloud, site, options, seeded, driver };
     const base = { workload: spec.title, variant, cloud: kind === "ec2" ? "EC2" : "OPENSTACK" };
-    if (variant === "baseline") {
+    if (!ce) {
       const r = await spec.baseline!(run);
       return { ...base, wallMs: r.wallMs, cpuMs: r.cpuMs, cloudCalls: r.cloudCalls, throttled: r.throttled, callsByRoute: r.byRoute, peakRssMb: peakRssMb(), notes: r.notes, ...(r.extrapolated ? { extrapolated: r.extrapolated } : {}) };
     }
-    const ce = await site.newCe(spec.ceOptions);
-    // Importing the driver module (the AWS SDK: ~0.3 s CPU) is a once-per-process cost, not the operation's.
-    await loadDriverFactory(base.cloud);
-    await cloud.resetCounts();
     const r = await spec.ours!(run, ce);
     const counts = await cloud.counts();
-    await ce.shutdown();
     return { ...base, wallMs: r.wallMs, cpuMs: r.cpuMs, cloudCalls: counts.total, throttled: counts.throttled, callsByRoute: counts.byRoute, peakRssMb: peakRssMb(), notes: r.notes };
   } finally {
+    await ce?.shutdown();
+    await driver.close();
     await site.remove();
     await cloud.stop();
   }

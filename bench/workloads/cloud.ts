@@ -193,7 +193,7 @@ export const CLOUD_WORKLOADS: readonly CloudWorkloadSpec[] = [
     seed: CLEANUP_SEED,
     variants: ["ours"],
     ceOptions: { Submit_Concurrency: "32" },
-    ours: (_run, ce) => cleanupOurs(ce, true),
+    ours: (_run, ce) => cleanupOurs(ce),
   },
 ];
 

@@ -51,6 +51,12 @@ const MAX_LIFETIME = 14 * 86_400;
 /** With `--quick`, serial baselines run this many steps and are scaled up. */
 const sample = (run: CloudRun, steps: number): { sample?: number } => (run.options.quick ? { sample: steps } : {});
 
+/** Running VMs 10 minutes old, and powered-off ones an hour old. */
+const population = (running: number, stopped: number): CloudWorkloadSpec["seed"] => [
+  { count: running, state: "running", ageSeconds: 600 },
+  { count: stopped, state: "stopped", ageSeconds: 3600 },
+];
+
 /** Half of the VMs are to go: 250 powered off, 250 past Context_MaxLifetime. */
 const CLEANUP_SEED: CloudWorkloadSpec["seed"] = [
   { count: 500, state: "running", ageSeconds: 600 },
@@ -93,7 +99,7 @@ export const CLOUD_WORKLOADS: readonly CloudWorkloadSpec[] = [
   {
     name: "status",
     title: "getJobStatus 1000 refs",
-    seed: [{ count: 800, state: "running", ageSeconds: 600 }, { count: 200, state: "stopped", ageSeconds: 3600 }],
+    seed: population(800, 200),
     variants: ["ours", "baseline"],
     ours: async (run, ce) => {
       const refs = run.seeded.map(toReference);
@@ -129,7 +135,7 @@ export const CLOUD_WORKLOADS: readonly CloudWorkloadSpec[] = [
   {
     name: "available",
     title: "available() over 1000 VMs",
-    seed: [{ count: 900, state: "running", ageSeconds: 600 }, { count: 100, state: "stopped", ageSeconds: 3600 }],
+    seed: population(900, 100),
     variants: ["ours", "baseline"],
     ours: async (run, ce) => {
       const cold = await measure(() => ce.available());
@@ -150,7 +156,7 @@ export const CLOUD_WORKLOADS: readonly CloudWorkloadSpec[] = [
   {
     name: "scale",
     title: "scale: 10000 VMs listed + status-mapped",
-    seed: [{ count: 9000, state: "running", ageSeconds: 600 }, { count: 1000, state: "stopped", ageSeconds: 3600 }],
+    seed: population(9000, 1000),
     variants: ["ours"],
     ours: async (run, ce) => {
       const refs = run.seeded.map(toReference);

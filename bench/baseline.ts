@@ -1,8 +1,10 @@
 /**
  * The serial baseline: DIRAC's CloudComputingElement call pattern, on the
- * very driver the CE uses. Per pilot it lists images, flavors and networks
- * and creates one VM, one after another; it asks for each pilot's status
- * with one GET; it destroys one VM after another.
+ * very driver the CE uses. Per submitJob call it lists images, flavors and
+ * networks in full, then creates one VM after another (on OpenStack each
+ * create is a POST and a GET of the new server, as libcloud's create_node
+ * does); it asks for each pilot's status with one GET; it destroys one VM
+ * after another.
  *
  * With `sample`, only the first `sample` steps run and the rest is scaled
  * from steps 2..sample (the first one also pays for the login), so that a
@@ -88,20 +90,34 @@ export interface BaselineSubmit {
   readonly namePrefix: string;
 }
 
-/** One pilot, DIRAC-style: three full listings, then one create. */
-export async function submitOne(b: BaselineSubmit): Promise<void> {
+/** What DIRAC resolves once per submitJob call (`instParams`), by listing everything. */
+export interface ResolvedIds {
+  readonly imageId: string;
+  readonly flavorId: string;
+  readonly networkId: string;
+}
+
+/** DIRAC-style resolution for one submitJob call: three full listings. */
+export async function resolveOnce(b: BaselineSubmit): Promise<ResolvedIds> {
   const image = pick(await b.driver.listImages(), b.names.image, "image");
   const flavor = pick(await b.driver.listFlavors(), b.names.flavor, "flavor");
   const network = pick(await b.driver.listNetworks(), b.names.network, "network");
+  return { imageId: image.id, flavorId: flavor.id, networkId: network.id };
+}
+
+/** One pilot of that call: render, then one create, waited for before the next. */
+export async function createOne(b: BaselineSubmit, ids: ResolvedIds): Promise<void> {
   const name = newVmName(b.namePrefix);
   const stamp = newStamp();
   const text = b.renderer.render({ executable: b.executable, stamp: { literal: stamp }, ceName: b.ceName, queue: b.queue, vmName: name, extPackages: [], options: {} });
   const userData = encodeUserData(text, b.driver.capabilities.userData);
   const metadata = { [OWNER_KEY]: b.ceName, [QUEUE_KEY]: b.queue, "cloudce-stamp": stamp };
   const result = await b.driver.createNodes({
-    imageId: image.id, flavorId: flavor.id, networkIds: [network.id], nodes: [{ name, userData, metadata }], requestId: randomUUID(),
+    imageId: ids.imageId, flavorId: ids.flavorId, networkIds: [ids.networkId], nodes: [{ name, userData, metadata }], requestId: randomUUID(),
   });
   if (result.created.length !== 1) throw new Error(`baseline: create failed: ${result.failed[0]?.error.message ?? "no node"}`);
+  // libcloud's OpenStack create_node reads the new server back before returning it.
+  if (b.driver.name === "OPENSTACK") await b.driver.getNode(result.created[0]!.id);
 }
 
 /** Every node of the CE: what DIRAC's getCEStatus / cleanup start from. */

@@ -75,66 +75,46 @@ async function cleanupOurs(ce: CloudComputingElement, failuresAllowed = false): 
   return { ...t, notes: `one listing, then destroys (EC2: one TerminateInstances)${failures}` };
 }
 
+/** Submit 200 pilots: the CE's first submit (`warm` false) or a later one of a long-lived CE. */
+function submitWorkload(name: string, title: string, warm: boolean): CloudWorkloadSpec {
+  return {
+    name,
+    title,
+    variants: ["ours", "baseline"],
+    ours: async (run, ce) => {
+      if (warm) {
+        // A site director's CE lives for many cycles: resolution is cached and the code is warm.
+        ok(await ce.submitJob(run.site.executable, null, 1), "warm-up submitJob");
+        await run.cloud.resetCounts();
+      }
+      const t = await measure(() => ce.submitJob(run.site.executable, null, 200));
+      const refs = ok(t.value, "submitJob");
+      if (refs.length !== 200) throw new Error(`submitJob made ${refs.length} of 200 pilots`);
+      const notes = warm ? "a later submit of the same CE: resolution cached, code warm" : "first submit of the CE: includes image/flavor/network resolution";
+      return { ...t, notes };
+    },
+    baseline: async (run) => {
+      const renderer = await loadContextRenderer(TEMPLATE);
+      const executable = "#!/bin/bash\necho pilot\n".repeat(50);
+      const names = { image: run.site.options["Instance_Image"]!, flavor: run.site.options["Instance_Flavor"]!, network: run.site.options["Instance_Networks"]! };
+      const b = { driver: run.driver, renderer, executable, names, ceName: CE_NAME, queue: QUEUE, namePrefix: NAME_PREFIX };
+      let ids: ResolvedIds | undefined;
+      const r = await serial(run.cloud, {
+        fixed: async () => {
+          ids = await resolveOnce(b);
+        },
+        items: () => Array.from({ length: 200 }),
+        step: () => createOne(b, ids!),
+        ...sample(run, 20),
+      });
+      return { ...r, notes: "one submitJob call: list images, flavors, networks once; then one create after another (OpenStack: POST + GET, as libcloud)" };
+    },
+  };
+}
+
 export const CLOUD_WORKLOADS: readonly CloudWorkloadSpec[] = [
-  {
-    name: "submit",
-    title: "submitJob 200 pilots",
-    variants: ["ours", "baseline"],
-    ours: async (run, ce) => {
-      const t = await measure(() => ce.submitJob(run.site.executable, null, 200));
-      const refs = ok(t.value, "submitJob");
-      if (refs.length !== 200) throw new Error(`submitJob made ${refs.length} of 200 pilots`);
-      return { ...t, notes: "first submit of the CE: includes image/flavor/network resolution" };
-    },
-    baseline: async (run) => {
-      const driver = run.driver;
-      const renderer = await loadContextRenderer(TEMPLATE);
-      const executable = "#!/bin/bash\necho pilot\n".repeat(50);
-      const names = { image: run.site.options["Instance_Image"]!, flavor: run.site.options["Instance_Flavor"]!, network: run.site.options["Instance_Networks"]! };
-      const b = { driver, renderer, executable, names, ceName: CE_NAME, queue: QUEUE, namePrefix: NAME_PREFIX };
-      let ids: ResolvedIds | undefined;
-      const r = await serial(run.cloud, {
-        fixed: async () => {
-          ids = await resolveOnce(b);
-        },
-        items: () => Array.from({ length: 200 }),
-        step: () => createOne(b, ids!),
-        ...sample(run, 20),
-      });
-      return { ...r, notes: "one submitJob call: list images, flavors, networks once; then one create after another (OpenStack: POST + GET, as libcloud)" };
-    },
-  },
-  {
-    name: "submit-warm",
-    title: "submitJob 200 pilots, the CE's next submit",
-    variants: ["ours", "baseline"],
-    ours: async (run, ce) => {
-      // A site director's CE lives for many cycles: resolution is cached and the code is warm.
-      ok(await ce.submitJob(run.site.executable, null, 1), "warm-up submitJob");
-      await run.cloud.resetCounts();
-      const t = await measure(() => ce.submitJob(run.site.executable, null, 200));
-      const refs = ok(t.value, "submitJob");
-      if (refs.length !== 200) throw new Error(`submitJob made ${refs.length} of 200 pilots`);
-      return { ...t, notes: "a later submit of the same CE: resolution cached, code warm" };
-    },
-    baseline: async (run) => {
-      const driver = run.driver;
-      const renderer = await loadContextRenderer(TEMPLATE);
-      const executable = "#!/bin/bash\necho pilot\n".repeat(50);
-      const names = { image: run.site.options["Instance_Image"]!, flavor: run.site.options["Instance_Flavor"]!, network: run.site.options["Instance_Networks"]! };
-      const b = { driver, renderer, executable, names, ceName: CE_NAME, queue: QUEUE, namePrefix: NAME_PREFIX };
-      let ids: ResolvedIds | undefined;
-      const r = await serial(run.cloud, {
-        fixed: async () => {
-          ids = await resolveOnce(b);
-        },
-        items: () => Array.from({ length: 200 }),
-        step: () => createOne(b, ids!),
-        ...sample(run, 20),
-      });
-      return { ...r, notes: "one submitJob call: list images, flavors, networks once; then one create after another (OpenStack: POST + GET, as libcloud)" };
-    },
-  },
+  submitWorkload("submit", "submitJob 200 pilots", false),
+  submitWorkload("submit-warm", "submitJob 200 pilots, the CE's next submit", true),
   {
     name: "status",
     title: "getJobStatus 1000 refs",

@@ -14,4 +14,6 @@ export interface CeContext {
   readonly resolver: ResourceResolver;
   readonly audit: Audit;
   readonly log: Logger;
+  /** The clock for VM ages (epoch ms); tests inject one. */
+  readonly now: () => number;
 }

@@ -23,10 +23,16 @@ import { newVmName, parseReference } from "./pilot-reference.js";
 import { ResourceResolver } from "./resource-resolver.js";
 import { S_ERROR, S_OK, type CEInfoDict, type CEStatusCounts, type CleanupReport, type PilotStatus, type Result } from "./results.js";
 import { availableSlots, countNodes, listOwnNodes, pilotInfos, pilotStatuses, type PilotInfo } from "./status.js";
-import { recordSubmission, submitPilots } from "./submit.js";
+import { interruptedNote } from "./interrupt.js";
+import { planSubmission, submitPilots } from "./submit.js";
 
 export type { KillReport } from "./kill.js";
 export type { PilotInfo } from "./status.js";
+
+/** How a submission may be stopped half-way. */
+export interface SubmitOptions {
+  readonly signal?: AbortSignal;
+}
 
 /** Option values as a site director hands them over. */
 export type CeOptionValue = string | number | boolean | readonly string[];
@@ -35,6 +41,8 @@ export interface CloudComputingElementOptions {
   readonly logger?: Logger;
   /** Where relative paths (user driver modules) are resolved from; default: the working directory. */
   readonly baseDir?: string;
+  /** The clock cleanup judges VM ages by (epoch ms); default `Date.now`. */
+  readonly now?: () => number;
 }
 
 /** Seconds of proxy lifetime below which a PROXY-authenticated CE refuses to call the cloud. */
@@ -53,6 +61,7 @@ export class CloudComputingElement {
   readonly ceType = "Cloud";
   private readonly log: Logger;
   private readonly baseDir: string;
+  private readonly now: () => number;
   private params: Record<string, string> = {};
   private state: CeContext | undefined;
   private renderer: Promise<ContextRenderer> | undefined;
@@ -64,6 +73,7 @@ export class CloudComputingElement {
     this.ceName = ceName;
     this.log = (options.logger ?? createLogger()).child({ ce: ceName });
     this.baseDir = options.baseDir ?? process.cwd();
+    this.now = options.now ?? Date.now;
   }
 
   /** Adds options, later values winning (pass CE options, then queue options). */
@@ -107,8 +117,19 @@ export class CloudComputingElement {
     if (driver.capabilities.requiresCredentials !== false) await credentials.validate();
   }
 
-  /** Starts `numberOfJobs` pilot VMs running the executable; `PilotStampDict` is keyed by pilot reference. */
-  async submitJob(executableFile: string, proxy?: string | null, numberOfJobs = 1): Promise<Result<string[], { PilotStampDict: Record<string, string> }>> {
+  /**
+   * Starts `numberOfJobs` pilot VMs running the executable; `PilotStampDict`
+   * is keyed by pilot reference. Once `opts.signal` aborts, no further create
+   * starts and creates in flight get up to Cloud_RequestTimeout to answer;
+   * the result is then OK with the pilots made so far, and `Interrupted` says
+   * what was left undone.
+   */
+  async submitJob(
+    executableFile: string,
+    proxy?: string | null,
+    numberOfJobs = 1,
+    opts: SubmitOptions = {},
+  ): Promise<Result<string[], { PilotStampDict: Record<string, string>; Interrupted?: string }>> {
     return this.guard(async () => {
       if (!Number.isInteger(numberOfJobs) || numberOfJobs < 1) {
         throw new CloudceError("OptionInvalid", `numberOfJobs: ${String(numberOfJobs)} is not a whole number >= 1`);
@@ -118,14 +139,26 @@ export class CloudComputingElement {
       const executable = await readExecutable(executableFile);
       const renderer = await this.getRenderer();
       const driver = await runtime.get();
+      const stop = { ...(opts.signal ? { signal: opts.signal } : {}), graceMs: settings.requestTimeoutMs };
+      const input = { settings, runtime, driver, renderer, executable, count: numberOfJobs, logger: this.log, audit, stop };
+      // Rendering and the size check cost no cloud call: they go first.
+      const plan = planSubmission(input);
       await this.checkCredentialsBeforeSubmit(driver.capabilities.requiresCredentials !== false);
-      const resources = await resolver.resolve(driver, settings);
-      const outcome = await submitPilots({ settings, runtime, driver, renderer, resources, executable, count: numberOfJobs, logger: this.log });
+      const outcome = opts.signal?.aborted
+        ? { pilots: [], failures: [], notStarted: numberOfJobs, abandoned: 0 }
+        : await submitPilots(input, plan, await resolver.resolve(driver, settings), () => {
+            resolver.invalidate();
+            return resolver.resolve(driver, settings);
+          });
       this.submittedJobs += outcome.pilots.length;
-      await recordSubmission(outcome, audit, this.log);
-      if (outcome.pilots.length === 0) throw outcome.failures[0]?.error ?? new CloudceError("CloudError", "no pilot VM was created");
       const refs = outcome.pilots.map((p) => p.ref);
       const stamps = Object.fromEntries(outcome.pilots.map((p) => [p.ref, p.stamp]));
+      if (opts.signal?.aborted) {
+        const note = interruptedNote("submission", `${refs.length} of ${numberOfJobs} pilots created, ${outcome.notStarted} not started, ${outcome.abandoned} abandoned in flight`);
+        this.log.warn(note);
+        return S_OK(refs, { PilotStampDict: stamps, Interrupted: note });
+      }
+      if (outcome.pilots.length === 0) throw outcome.failures[0]?.error ?? new CloudceError("CloudError", "no pilot VM was created");
       return S_OK(refs, { PilotStampDict: stamps });
     });
   }
@@ -182,9 +215,17 @@ export class CloudComputingElement {
     });
   }
 
-  /** Removes this CE's stopped, failed and over-age VMs; one failed deletion never stops the rest. */
-  async cleanupPilots(): Promise<Result<CleanupReport>> {
-    return this.guard(async () => S_OK(await cleanupOwnPilots(this.ensure())));
+  /**
+   * Removes this CE's stopped, failed and over-age VMs; one failed deletion
+   * never stops the rest. Once `opts.signal` aborts, no further delete starts
+   * (deletes in flight get up to Cloud_RequestTimeout) and the report says so
+   * in `interrupted`.
+   */
+  async cleanupPilots(opts: { readonly signal?: AbortSignal } = {}): Promise<Result<CleanupReport>> {
+    return this.guard(async () => {
+      const ctx = this.ensure();
+      return S_OK(await cleanupOwnPilots(ctx, { ...(opts.signal ? { signal: opts.signal } : {}), graceMs: ctx.settings.requestTimeoutMs }));
+    });
   }
 
   /** The VM's console log as `[stdout, stderr]`, where the driver can give it. */
@@ -267,7 +308,7 @@ export class CloudComputingElement {
       },
     });
     const resolver = new ResourceResolver(settings.resolveCacheTtlMs);
-    this.state = { settings, runtime, credentials, resolver, audit: new Audit(settings, this.log), log: this.log };
+    this.state = { settings, runtime, credentials, resolver, audit: new Audit(settings, this.log), log: this.log, now: this.now };
     return this.state;
   }
 

@@ -9,8 +9,19 @@
 import { CloudceError } from "../errors.js";
 import type { BulkResult, CloudDriver, CloudNode, DriverConfig, NodeFailure, NodeFilter } from "../drivers/driver.js";
 import { instantiateDriver, loadDriverFactory } from "../drivers/registry.js";
-import { mapConcurrent } from "../util/pool.js";
+import { mapConcurrentUntil } from "../util/pool.js";
 import { RateLimiter } from "../util/rate-limiter.js";
+import { withinGrace, type StopControl } from "./interrupt.js";
+
+export interface DestroyOptions {
+  readonly stop?: StopControl;
+  readonly onResult?: (result: BulkResult) => Promise<void>;
+}
+
+export interface DestroyResult extends BulkResult {
+  /** Ids never sent because the caller stopped first. */
+  readonly notTried: readonly string[];
+}
 
 export interface DriverRuntimeOptions {
   readonly cloudType: string;
@@ -54,24 +65,38 @@ export class DriverRuntime {
    * Destroys nodes: in one driver call where the cloud takes many ids at
    * once, else one id per call, `concurrency` at a time, each call passing
    * the rate limit (a single call for all ids would let the driver fire
-   * hundreds of DELETEs at once, past the cloud's throttling).
+   * hundreds of DELETEs at once, past the cloud's throttling). `onResult`
+   * sees each call's result as it settles (the journal is written then).
+   * Once `stop.signal` aborts no further call starts: those ids are
+   * `notTried`; a call still unanswered after the grace fails its ids.
    */
-  async destroy(ids: readonly string[], concurrency: number): Promise<BulkResult> {
-    if (ids.length === 0) return { done: [], failed: [] };
+  async destroy(ids: readonly string[], concurrency: number, opts: DestroyOptions = {}): Promise<DestroyResult> {
+    if (ids.length === 0) return { done: [], failed: [], notTried: [] };
     const driver = await this.get();
-    if (driver.capabilities.bulkDestroy === true || ids.length === 1) return this.call((d) => d.destroyNodes(ids));
-    const settled = await mapConcurrent(ids, concurrency, (id) => this.call((d) => d.destroyNodes([id])));
+    const calls = driver.capabilities.bulkDestroy === true || ids.length === 1 ? [ids] : ids.map((id) => [id]);
+    const stop = opts.stop ?? { graceMs: 0 };
     const done: string[] = [];
     const failed: NodeFailure[] = [];
-    settled.forEach((r, i) => {
-      if (r.status === "fulfilled") {
-        done.push(...r.value.done);
-        failed.push(...r.value.failed);
-      } else {
-        failed.push({ target: ids[i]!, error: r.reason instanceof Error ? r.reason : new Error(String(r.reason)) });
-      }
-    });
-    return { done, failed };
+    const settled = await mapConcurrentUntil(calls, concurrency, async (part) => {
+      const result = await this.destroyCall(part, stop);
+      done.push(...result.done);
+      failed.push(...result.failed);
+      await opts.onResult?.(result);
+    }, stop.signal);
+    const notTried = calls.filter((_, i) => settled[i] === undefined).flat();
+    return { done, failed, notTried };
+  }
+
+  /** One destroy call; errors and an abandoned call become failures of its ids. */
+  private async destroyCall(ids: readonly string[], stop: StopControl): Promise<BulkResult> {
+    const fail = (error: Error): BulkResult => ({ done: [], failed: ids.map((target) => ({ target, error })) });
+    try {
+      const r = await withinGrace(this.call((d) => d.destroyNodes(ids)), stop);
+      if (r.answered) return r.value;
+      return fail(new CloudceError("Timeout", "abandoned: interrupted while the cloud was deleting it; the next cleanup tries again"));
+    } catch (err) {
+      return fail(err instanceof Error ? err : new Error(String(err)));
+    }
   }
 
   /** This CE's nodes: the driver filters, and we check again. */

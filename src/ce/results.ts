@@ -53,4 +53,6 @@ export interface CleanupEntry {
 export interface CleanupReport {
   readonly deleted: readonly CleanupEntry[];
   readonly failed: readonly CleanupEntry[];
+  /** Set when the caller stopped the cleanup half-way: what was left undone. */
+  readonly interrupted?: string;
 }

@@ -1,23 +1,34 @@
 /**
  * Pilot submission: N pilots → N VMs. All user-data is rendered and
- * size-checked before the first cloud call, so an oversized template costs
- * nothing. Drivers that create a batch in one call get one request; the
- * others get one request per VM, run concurrently within the CE's bound.
+ * size-checked (`planSubmission`) before the first cloud call, so an
+ * oversized template costs nothing. Drivers that create a batch in one call
+ * get one request; the others get one request per VM, run concurrently within
+ * the CE's bound. Every create is journaled as it settles, a create refused
+ * because a cached image/flavor/network id went stale is tried once more with
+ * a fresh resolution, and VMs whose create answer was lost are recovered by
+ * their batch tag (submit-recovery.ts).
  */
 
 import { randomBytes, randomUUID } from "node:crypto";
 import { encodeUserData, newStamp, deriveStamp, type ContextRenderer, type PilotStamp } from "../context/index.js";
 import { CloudceError, toCloudceError } from "../errors.js";
-import type { CloudDriver, CloudNode, CreateNodesRequest, NodeSpec } from "../drivers/driver.js";
+import type { CloudDriver, CloudNode, CreateNodesRequest, CreateNodesResult, NodeSpec } from "../drivers/driver.js";
 import type { Logger } from "../log.js";
-import { mapConcurrent } from "../util/pool.js";
+import { mapConcurrentUntil } from "../util/pool.js";
+import type { Audit } from "./audit.js";
 import type { CeSettings } from "./ce-options.js";
 import type { DriverRuntime } from "./driver-runtime.js";
-import { newVmName, toReference } from "./pilot-reference.js";
-import type { ResolvedResources } from "./resource-resolver.js";
+import { withinGrace, type StopControl } from "./interrupt.js";
 import { ownerMetadata } from "./ownership.js";
+import { newVmName, toReference } from "./pilot-reference.js";
 import { redactUserData } from "./redact.js";
-import type { Audit } from "./audit.js";
+import type { ResolvedResources } from "./resource-resolver.js";
+import { recoverLostCreates } from "./submit-recovery.js";
+
+export const BATCH_KEY = "cloudce-batch";
+export const STAMP_KEY = "cloudce-stamp";
+/** Tag of a uniform batch: each VM's stamp is derived from it and the VM's id. */
+export const STAMP_SEED_KEY = "cloudce-stamp-seed";
 
 export interface SubmittedPilot {
   readonly ref: string;
@@ -35,6 +46,10 @@ export interface SubmissionFailure {
 export interface SubmissionOutcome {
   readonly pilots: readonly SubmittedPilot[];
   readonly failures: readonly SubmissionFailure[];
+  /** Pilots whose create was never started because the caller stopped the submission. */
+  readonly notStarted: number;
+  /** Creates abandoned in flight (their VMs, if any, are journaled when the answer comes). */
+  readonly abandoned: number;
 }
 
 export interface SubmissionInput {
@@ -42,65 +57,173 @@ export interface SubmissionInput {
   readonly runtime: DriverRuntime;
   readonly driver: CloudDriver;
   readonly renderer: ContextRenderer;
-  readonly resources: ResolvedResources;
   readonly executable: string;
   readonly count: number;
   readonly logger: Logger;
+  readonly audit: Audit;
+  readonly stop: StopControl;
 }
 
-interface PreparedPilot {
+export interface PreparedPilot {
   readonly name: string;
   readonly stamp: PilotStamp;
   readonly spec: NodeSpec;
 }
 
-/** Logs and journals what a submission created and what failed (failures were logged as they happened). */
-export async function recordSubmission(outcome: SubmissionOutcome, audit: Audit, log: Logger): Promise<void> {
-  for (const p of outcome.pilots) log.info("pilot VM created", { ref: p.ref, vm: p.name, stamp: p.stamp });
-  await audit.record([
-    ...outcome.pilots.map((p) => ({ ref: p.ref, vmName: p.name, stamp: p.stamp, action: "create" as const, outcome: "ok" as const, reason: "submit" })),
-    ...outcome.failures.map((f) => ({ ref: "", vmName: f.name, action: "create" as const, outcome: "failed" as const, reason: f.error.message })),
-  ]);
+/** Everything rendered and checked before any cloud call. */
+export interface SubmissionPlan {
+  readonly batch: string;
+  /** One per VM, or a single one for a uniform batch of `count` VMs. */
+  readonly pilots: readonly PreparedPilot[];
+  readonly uniform: boolean;
 }
 
-export async function submitPilots(input: SubmissionInput): Promise<SubmissionOutcome> {
+/** A fresh resolution of the image, flavor and network ids, past the cache. */
+export type Resolve = () => Promise<ResolvedResources>;
+
+/** Renders and size-checks all user-data (throws UserDataTooLarge) without touching the cloud. */
+export function planSubmission(input: SubmissionInput): SubmissionPlan {
   const batch = randomBytes(4).toString("hex");
-  return input.driver.capabilities.uniformBatch ? submitBatch(input, batch) : submitEach(input, batch);
+  if (input.driver.capabilities.uniformBatch) return { batch, uniform: true, pilots: [prepare(input, batch, { derivedFromSeed: newStamp() })] };
+  return { batch, uniform: false, pilots: Array.from({ length: input.count }, () => prepare(input, batch, { literal: newStamp() })) };
 }
 
-/** One user-data for all VMs; each VM derives its stamp from its instance id at boot. */
-async function submitBatch(input: SubmissionInput, batch: string): Promise<SubmissionOutcome> {
-  const seed = newStamp();
-  const pilot = prepare(input, batch, { derivedFromSeed: seed });
-  const request = createRequest(input, Array.from({ length: input.count }, () => pilot.spec));
-  try {
-    const result = await input.runtime.call((d) => d.createNodes(request));
-    const pilots = result.created.map((node) => submitted(node, deriveStamp(seed, node.id)));
-    return { pilots, failures: result.failed.map((f) => logFailure(input, f.target, f.error, pilot.spec.userData)) };
-  } catch (err) {
-    return { pilots: [], failures: [logFailure(input, pilot.name, err, pilot.spec.userData)] };
+export async function submitPilots(input: SubmissionInput, plan: SubmissionPlan, resources: ResolvedResources, resolve: Resolve): Promise<SubmissionOutcome> {
+  const run = new Run(input, plan);
+  const stale = new StaleRetry(resources, resolve);
+  const requests = plan.uniform ? [{ pilot: plan.pilots[0]!, count: input.count }] : plan.pilots.map((pilot) => ({ pilot, count: 1 }));
+  const settled = await mapConcurrentUntil(requests, plan.uniform ? 1 : input.settings.submitConcurrency, (r) => run.create(r.pilot, r.count, stale), input.stop.signal);
+  const notStarted = settled.reduce((n, s, i) => (s === undefined ? n + requests[i]!.count : n), 0);
+  await recoverLostCreates(run, input, plan);
+  return { pilots: run.pilots, failures: run.failures, notStarted, abandoned: run.abandoned };
+}
+
+/** One renewed resolution per submission, shared by every create that found its ids stale. */
+class StaleRetry {
+  private renewed: Promise<ResolvedResources> | undefined;
+  constructor(
+    readonly first: ResolvedResources,
+    private readonly resolve: Resolve,
+  ) {}
+  renew(): Promise<ResolvedResources> {
+    this.renewed ??= this.resolve();
+    return this.renewed;
   }
 }
 
-/** One request per VM, concurrently within `Submit_Concurrency`. */
-async function submitEach(input: SubmissionInput, batch: string): Promise<SubmissionOutcome> {
-  const prepared = Array.from({ length: input.count }, () => prepare(input, batch, { literal: newStamp() }));
-  const settled = await mapConcurrent(prepared, input.settings.submitConcurrency, (p) =>
-    input.runtime.call((d) => d.createNodes(createRequest(input, [p.spec]))),
-  );
-  const pilots: SubmittedPilot[] = [];
-  const failures: SubmissionFailure[] = [];
-  settled.forEach((outcome, i) => {
-    const p = prepared[i]!;
-    if (outcome.status === "rejected") {
-      failures.push(logFailure(input, p.name, outcome.reason, p.spec.userData));
-      return;
+const STALE_CODES = new Set(["ImageNotFound", "FlavorNotFound", "NetworkNotFound"]);
+const sameIds = (a: ResolvedResources, b: ResolvedResources): boolean =>
+  a.image.id === b.image.id && a.flavor.id === b.flavor.id && a.networks.map((n) => n.id).join() === b.networks.map((n) => n.id).join();
+
+/** The state of one submission: what was created or failed so far, each journaled as it happens. */
+export class Run {
+  readonly pilots: SubmittedPilot[] = [];
+  readonly failures: SubmissionFailure[] = [];
+  /** Failures whose create may have reached the cloud (the answer was lost or abandoned). */
+  readonly uncertain: SubmissionFailure[] = [];
+  abandoned = 0;
+
+  constructor(
+    readonly input: SubmissionInput,
+    readonly plan: SubmissionPlan,
+  ) {}
+
+  async create(pilot: PreparedPilot, count: number, stale: StaleRetry): Promise<void> {
+    const resources = stale.first;
+    let outcome = await this.attempt(pilot, count, resources);
+    if (outcome === "abandoned") return;
+    const staleError = staleOf(outcome);
+    if (staleError && this.input.stop.signal?.aborted !== true) {
+      const fresh = await stale.renew().catch((err: unknown) => err as Error);
+      if (fresh instanceof Error) return this.fail(pilot, count, fresh);
+      if (!sameIds(fresh, resources)) {
+        this.input.logger.warn("a create found a cached resource id gone: resolved again", { vm: pilot.name, reason: staleError.message });
+        outcome = await this.attempt(pilot, count, fresh);
+        if (outcome === "abandoned") return;
+      }
     }
-    for (const node of outcome.value.created) pilots.push(submitted(node, "literal" in p.stamp ? p.stamp.literal : ""));
-    for (const f of outcome.value.failed) failures.push(logFailure(input, f.target, f.error, p.spec.userData));
-  });
-  return { pilots, failures };
+    await this.settle(pilot, count, outcome);
+  }
+
+  /** One create call, bounded by the stop control; an abandoned call is journaled when it answers. */
+  private async attempt(pilot: PreparedPilot, count: number, resources: ResolvedResources): Promise<CreateNodesResult | Error | "abandoned"> {
+    const request = createRequest(this.input, resources, Array.from({ length: count }, () => pilot.spec));
+    const call = this.input.runtime.call((d) => d.createNodes(request));
+    try {
+      const r = await withinGrace(call, this.input.stop);
+      if (r.answered) return r.value;
+    } catch (err) {
+      return err instanceof Error ? err : new Error(String(err));
+    }
+    this.abandoned += count;
+    const error = new CloudceError("Timeout", `abandoned: submission interrupted while the cloud was creating ${pilot.name}; if the VM exists it carries this CE's tags, so cleanup finds it`);
+    this.uncertain.push({ name: pilot.name, error });
+    await this.recordFailures([{ name: pilot.name, error }]);
+    void call.then((late) => this.settle(pilot, count, late, "submit (answered after the interruption)"), () => undefined);
+    return "abandoned";
+  }
+
+  private async settle(pilot: PreparedPilot, count: number, outcome: CreateNodesResult | Error, reason = "submit"): Promise<void> {
+    if (outcome instanceof Error) return this.fail(pilot, count, outcome);
+    await this.accept(outcome.created.map((node) => this.submitted(pilot, node)), reason);
+    const failures = outcome.failed.map((f) => this.failure(f.target, f.error, pilot));
+    this.failures.push(...failures);
+    this.uncertain.push(...failures.filter(isUncertain));
+    await this.recordFailures(failures);
+  }
+
+  private async fail(pilot: PreparedPilot, count: number, err: Error): Promise<void> {
+    const failure = this.failure(pilot.name, err, pilot);
+    const failures = Array.from({ length: count }, () => failure);
+    this.failures.push(...failures);
+    if (isUncertain(failure)) this.uncertain.push(...failures);
+    await this.recordFailures([failure]);
+  }
+
+  /** Adds created pilots (skipping any already known) and journals them. */
+  async accept(pilots: readonly SubmittedPilot[], reason: string): Promise<void> {
+    const known = new Set(this.pilots.map((p) => p.ref));
+    const fresh = pilots.filter((p) => !known.has(p.ref));
+    this.pilots.push(...fresh);
+    for (const p of fresh) this.input.logger.info("pilot VM created", { ref: p.ref, vm: p.name, stamp: p.stamp, ...(reason === "submit" ? {} : { how: reason }) });
+    await this.input.audit.record(fresh.map((p) => ({ ref: p.ref, vmName: p.name, stamp: p.stamp, action: "create" as const, outcome: "ok" as const, reason })));
+  }
+
+  submitted(pilot: PreparedPilot, node: CloudNode): SubmittedPilot {
+    const stamp = "literal" in pilot.stamp ? pilot.stamp.literal : deriveStamp(pilot.stamp.derivedFromSeed, node.id);
+    return { ref: toReference(node.id), name: node.name || pilot.name, stamp, node };
+  }
+
+  private recordFailures(failures: readonly SubmissionFailure[]): Promise<void> {
+    return this.input.audit.record(failures.map((f) => ({ ref: "", vmName: f.name, action: "create" as const, outcome: "failed" as const, reason: f.error.message })));
+  }
+
+  private failure(target: string, err: unknown, pilot: PreparedPilot): SubmissionFailure {
+    const raw = toCloudceError(err, "CloudError");
+    const message = redactUserData(raw.message, { executable: this.input.executable, userData: pilot.spec.userData });
+    const error = message === raw.message ? raw : new CloudceError(raw.code, message, { ...(raw.driver ? { driver: raw.driver } : {}), retryable: raw.retryable });
+    this.input.logger.error("failed to create pilot VM", { vm: target, code: error.code, reason: error.message });
+    return { name: target, error };
+  }
 }
+
+/** The stale-resource error of a create that failed as a whole, or for every node. */
+function staleOf(outcome: CreateNodesResult | Error): CloudceError | undefined {
+  if (outcome instanceof Error) {
+    const e = toCloudceError(outcome);
+    return STALE_CODES.has(e.code) ? e : undefined;
+  }
+  if (outcome.created.length > 0 || outcome.failed.length === 0) return undefined;
+  const errors = outcome.failed.map((f) => toCloudceError(f.error));
+  return errors.every((e) => STALE_CODES.has(e.code)) ? errors[0] : undefined;
+}
+
+/** Errors after which the cloud may have created the VM anyway (the answer, not the request, was lost). */
+const CERTAIN_CODES = new Set([
+  "QuotaExceeded", "CapacityExceeded", "ImageNotFound", "FlavorNotFound", "NetworkNotFound", "Forbidden", "AuthFailed",
+  "AuthKeyMissing", "OptionInvalid", "OptionMissing", "UserDataTooLarge", "UserDataInvalid", "NotSupported", "ProxyExpired", "ProxyMissing",
+]);
+const isUncertain = (f: SubmissionFailure): boolean => !CERTAIN_CODES.has(f.error.code);
 
 function prepare(input: SubmissionInput, batch: string, stamp: PilotStamp): PreparedPilot {
   const { settings, renderer, driver } = input;
@@ -115,12 +238,13 @@ function prepare(input: SubmissionInput, batch: string, stamp: PilotStamp): Prep
     options: settings.raw,
   });
   const userData = encodeUserData(text, driver.capabilities.userData);
-  const metadata = { ...ownerMetadata(settings), "cloudce-batch": batch, ...("literal" in stamp ? { "cloudce-stamp": stamp.literal } : {}) };
+  const stampTag: Record<string, string> = "literal" in stamp ? { [STAMP_KEY]: stamp.literal } : { [STAMP_SEED_KEY]: stamp.derivedFromSeed };
+  const metadata = { ...ownerMetadata(settings), [BATCH_KEY]: batch, ...stampTag };
   return { name, stamp, spec: { name, userData, metadata } };
 }
 
-function createRequest(input: SubmissionInput, nodes: readonly NodeSpec[]): CreateNodesRequest {
-  const { resources, settings } = input;
+function createRequest(input: SubmissionInput, resources: ResolvedResources, nodes: readonly NodeSpec[]): CreateNodesRequest {
+  const { settings } = input;
   return {
     imageId: resources.image.id,
     flavorId: resources.flavor.id,
@@ -129,16 +253,4 @@ function createRequest(input: SubmissionInput, nodes: readonly NodeSpec[]): Crea
     nodes,
     requestId: randomUUID(),
   };
-}
-
-function submitted(node: CloudNode, stamp: string): SubmittedPilot {
-  return { ref: toReference(node.id), name: node.name, stamp, node };
-}
-
-function logFailure(input: SubmissionInput, target: string, err: unknown, userData: Uint8Array): SubmissionFailure {
-  const raw = toCloudceError(err, "CloudError");
-  const message = redactUserData(raw.message, { executable: input.executable, userData });
-  const error = message === raw.message ? raw : new CloudceError(raw.code, message, { ...(raw.driver ? { driver: raw.driver } : {}), retryable: raw.retryable });
-  input.logger.error("failed to create pilot VM", { vm: target, code: error.code, reason: error.message });
-  return { name: target, error };
 }

@@ -7,10 +7,23 @@ export async function mapConcurrent<T, R>(
   limit: number,
   fn: (item: T, index: number) => Promise<R>,
 ): Promise<PromiseSettledResult<R>[]> {
-  const results: PromiseSettledResult<R>[] = new Array(items.length);
+  return (await mapConcurrentUntil(items, limit, fn)) as PromiseSettledResult<R>[];
+}
+
+/**
+ * Like {@link mapConcurrent}, but once `signal` aborts no further item is
+ * started: those items are `undefined` in the result.
+ */
+export async function mapConcurrentUntil<T, R>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T, index: number) => Promise<R>,
+  signal?: AbortSignal,
+): Promise<(PromiseSettledResult<R> | undefined)[]> {
+  const results: (PromiseSettledResult<R> | undefined)[] = new Array(items.length).fill(undefined);
   let next = 0;
   const worker = async (): Promise<void> => {
-    while (next < items.length) {
+    while (next < items.length && signal?.aborted !== true) {
       const index = next++;
       try {
         results[index] = { status: "fulfilled", value: await fn(items[index] as T, index) };

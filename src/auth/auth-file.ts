@@ -12,7 +12,7 @@ import type { Logger } from "../log.js";
 /** One section of the auth file, keys lower-cased, values unquoted. */
 export interface AuthSection {
   readonly file: string;
-  /** The section used: the CE name, or `DEFAULT`. */
+  /** The section used: the CE name (with `[DEFAULT]` keys it does not override), or `DEFAULT`. */
   readonly name: string;
   readonly values: Readonly<Record<string, string>>;
 }
@@ -29,15 +29,22 @@ function warnOnce(logger: Logger, message: string): void {
   logger.warn(message);
 }
 
-/** Reads `file` and returns the section named `ceName`, else `[DEFAULT]`. */
+/** The section whose keys every other section inherits (configparser's `default_section`). */
+export const DEFAULT_SECTION = "DEFAULT";
+
+/**
+ * Reads `file` and returns the section named `ceName`, else `[DEFAULT]`.
+ * As in Python's configparser, a CE section inherits every key of
+ * `[DEFAULT]` it does not set itself: DIRAC's auth files rely on it
+ * (one account in `[DEFAULT]`, a secret per CE host).
+ */
 export async function readAuthSection(file: string, ceName: string, logger: Logger): Promise<AuthSection> {
   const text = await readPrivateFile(file, logger);
   const doc = parseAuthText(text, file, logger);
-  const name = Object.hasOwn(doc, ceName) ? ceName : Object.hasOwn(doc, "DEFAULT") ? "DEFAULT" : undefined;
-  if (name === undefined) {
-    throw new CloudceError("AuthSectionMissing", `CloudAuth: ${file} has neither a [${ceName}] nor a [DEFAULT] section; add one with key and secret`);
-  }
-  return { file, name, values: doc[name]! };
+  const defaults = doc[DEFAULT_SECTION];
+  if (Object.hasOwn(doc, ceName)) return { file, name: ceName, values: { ...defaults, ...doc[ceName] } };
+  if (defaults !== undefined) return { file, name: DEFAULT_SECTION, values: defaults };
+  throw new CloudceError("AuthSectionMissing", `CloudAuth: ${file} has neither a [${ceName}] nor a [DEFAULT] section; add one with key and secret`);
 }
 
 /**

@@ -41,9 +41,20 @@ describe("section choice and values", () => {
     expect(creds).toEqual({ key: "cloudprovuser", secret: "01234567", extra: {} });
   });
 
-  it("falls back to [DEFAULT] (and does not merge it into a CE section)", async () => {
+  it("falls back to [DEFAULT] when there is no section for the CE (names are case-sensitive)", async () => {
     expect(await store(seedFile, "other.example").resolve()).toEqual({ key: "myusername", secret: "mypassword", extra: {} });
     expect(await store(seedFile, "CLOUDPROV.MYSITE.EXAMPLE").resolve()).toMatchObject({ key: "myusername" });
+  });
+
+  it("lets a CE section inherit what it does not set from [DEFAULT], as configparser does", async () => {
+    // The common DIRAC layout: one account in [DEFAULT], a password per CE host.
+    const file = await writeAuthFile(
+      tmp.dir,
+      "inherit.auth",
+      "[DEFAULT]\nkey = robot\nuser_domain_name = Default\n[ce-a.example]\nsecret = pass-for-a\n[ce-b.example]\nKey = other\nsecret = pass-for-b\n",
+    );
+    expect(await store(file, "ce-a.example").resolve()).toEqual({ key: "robot", secret: "pass-for-a", extra: { user_domain_name: "Default" } });
+    expect(await store(file, "ce-b.example").resolve()).toEqual({ key: "other", secret: "pass-for-b", extra: { user_domain_name: "Default" } });
   });
 
   it("passes further keys to the driver, lower-cased", async () => {

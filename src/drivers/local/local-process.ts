@@ -61,12 +61,33 @@ export function vmProcessAlive(pid: number, vmDir: string): boolean {
   }
 }
 
-/** Signals the VM's whole process group (the pilot's children too). */
+/**
+ * Signals the VM's whole process group: the pilot's background children too,
+ * even after the group leader (the wrapper) has exited. The group id is the
+ * leader's pid, and the kernel does not hand out a pid again while a group
+ * with that id has members, so a group with no live leader is still ours.
+ * Only a leader pid now held by another program (the group ended and the
+ * pid was reused) is left alone.
+ */
 export function signalVm(pid: number, vmDir: string, signal: NodeJS.Signals): void {
-  if (!vmProcessAlive(pid, vmDir)) return;
+  if (pidExists(pid) && !vmProcessAlive(pid, vmDir)) return;
   try {
     process.kill(-pid, signal);
   } catch {
-    // Already gone between the check and the signal: nothing to do.
+    // ESRCH: no process of the group is left; nothing to do.
+  }
+}
+
+/** A live process holds the pid (a zombie is our exited leader not yet reaped: it does not count). */
+function pidExists(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
+  try {
+    return !/^\d+ \(.*\) Z/s.test(readFileSync(`/proc/${pid}/stat`, "utf8"));
+  } catch {
+    return true;
   }
 }

@@ -1,0 +1,75 @@
+/**
+ * LOCAL VMs as real process groups: destroy reaches every process a pilot
+ * started, and the instance quota holds when creates run at once.
+ */
+import { readFileSync } from "node:fs";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import localFactory from "../../src/drivers/local/index.js";
+import type { CloudDriver, CreateNodesRequest } from "../../src/drivers/driver.js";
+import { instantiateDriver } from "../../src/drivers/registry.js";
+import { silentLogger } from "../../src/log.js";
+import { eventually } from "./conformance.js";
+
+const cleanups: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+async function localDriver(options: Record<string, string> = {}): Promise<{ driver: CloudDriver; stateDir: string }> {
+  const stateDir = await mkdtemp(join(tmpdir(), "cloudce-local-proc-"));
+  const driver = await instantiateDriver(localFactory, {
+    options: { state_dir: stateDir, ...options },
+    credentials: async () => ({ extra: {} }),
+    ceName: "local-proc",
+    logger: silentLogger,
+    requestTimeoutMs: 5_000,
+  }, "LOCAL");
+  cleanups.push(async () => {
+    const nodes = await driver.listNodes({ namePrefix: "", metadata: {} });
+    await driver.destroyNodes(nodes.map((n) => n.id));
+    await rm(stateDir, { recursive: true, force: true });
+  });
+  return { driver, stateDir };
+}
+
+function pilot(script: string): Uint8Array {
+  const body = script.split("\n").map((l) => `      ${l}`).join("\n");
+  return new Uint8Array(Buffer.from(`#cloud-config\nwrite_files:\n  - path: /root/run_pilot.sh\n    permissions: '0755'\n    content: |\n${body}\n`));
+}
+
+function request(names: string[], userData: Uint8Array): CreateNodesRequest {
+  return { imageId: "local-el9", flavorId: "local.small", networkIds: [], nodes: names.map((name) => ({ name, userData, metadata: {} })) };
+}
+
+/** Alive and not a zombie waiting for its reaper. */
+function running(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return false;
+  }
+  try {
+    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, "utf8"));
+  } catch {
+    return false;
+  }
+}
+
+describe("LOCAL process groups", () => {
+  it("destroy kills a pilot's background children after the pilot itself has exited", async () => {
+    const { driver, stateDir } = await localDriver();
+    const { created } = await driver.createNodes(request(["bg-child"], pilot("#!/bin/bash\nsleep 120 &\necho $! > bg.pid\nexit 0")));
+    const node = created[0]!;
+    await eventually(() => driver.getNode(node.id), (n) => n?.state === "stopped", 10_000, "the pilot to exit");
+    const bgPid = Number((await readFile(join(stateDir, "vms", node.id, "root", "bg.pid"), "utf8")).trim());
+    cleanups.push(async () => void (running(bgPid) && process.kill(bgPid, "SIGKILL")));
+    expect(running(bgPid)).toBe(true);
+
+    await driver.destroyNodes([node.id]);
+    await eventually(async () => running(bgPid), (alive) => !alive, 5_000, "the background sleep to die");
+  });
+});
+

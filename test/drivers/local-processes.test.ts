@@ -71,5 +71,23 @@ describe("LOCAL process groups", () => {
     await driver.destroyNodes([node.id]);
     await eventually(async () => running(bgPid), (alive) => !alive, 5_000, "the background sleep to die");
   });
-});
 
+  it("holds Driver_max_instances when creates run at once, also from two driver objects on one state dir", async () => {
+    const { driver, stateDir } = await localDriver({ max_instances: "2" });
+    const twin = await instantiateDriver(localFactory, {
+      options: { state_dir: stateDir, max_instances: "2" },
+      credentials: async () => ({ extra: {} }),
+      ceName: "local-proc",
+      logger: silentLogger,
+      requestTimeoutMs: 5_000,
+    }, "LOCAL");
+    const userData = pilot("#!/bin/bash\nexec sleep 600");
+    const results = await Promise.all([0, 1, 2, 3, 4, 5].map((i) => (i % 2 ? twin : driver).createNodes(request([`quota-${i}`], userData))));
+    const created = results.flatMap((r) => r.created);
+    const failed = results.flatMap((r) => r.failed);
+    expect(created).toHaveLength(2);
+    expect(failed).toHaveLength(4);
+    expect(failed.every((f) => /quota of 2/.test(f.error.message))).toBe(true);
+    expect(await driver.listNodes({ namePrefix: "quota-", metadata: {} })).toHaveLength(2);
+  });
+});

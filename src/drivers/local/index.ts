@@ -94,27 +94,38 @@ class LocalDriver implements CloudDriver {
       throw new CloudceError("FlavorNotFound", `LOCAL: no flavor with id '${request.flavorId}'`, { driver: DRIVER_NAME });
     }
     await this.store.init();
+    const { reserved, refused } = await this.reserve(request, image);
     const created: CloudNode[] = [];
-    const failed: { target: string; error: Error }[] = [];
-    let room = this.maxInstances - (await this.liveCount());
-    for (const spec of request.nodes) {
-      if (room-- <= 0) {
-        failed.push({ target: spec.name, error: new CloudceError("QuotaExceeded", `LOCAL: instance quota of ${this.maxInstances} reached (Driver_max_instances)`, { driver: DRIVER_NAME }) });
-        continue;
-      }
-      created.push(await this.boot(spec, request, image));
-    }
+    for (const [record, s] of reserved) created.push(await this.boot(record, s, image));
+    const quota = `LOCAL: instance quota of ${this.maxInstances} reached (Driver_max_instances)`;
+    const failed = refused.map((s) => ({ target: s.name, error: new CloudceError("QuotaExceeded", quota, { driver: DRIVER_NAME }) }));
     return { created, failed };
   }
 
-  /** Creates the VM record first, so a crash mid-boot leaves a VM that cleanup can find. */
-  private async boot(spec: NodeSpec, request: CreateNodesRequest, image: LocalImage): Promise<CloudNode> {
-    const id = randomUUID();
-    const base: LocalNodeRecord = {
-      id, name: spec.name, createdAt: new Date().toISOString(), imageId: image.id, flavorId: request.flavorId,
-      networkIds: [...request.networkIds], metadata: { ...spec.metadata }, ...(request.keyName ? { keyName: request.keyName } : {}),
-    };
-    await this.store.save(base);
+  /**
+   * Saves a record for each node the quota allows, under the state dir's
+   * lock, so concurrent creates (in this process or another) never count
+   * the same free slot twice. A saved record counts as an instance at once.
+   */
+  private async reserve(request: CreateNodesRequest, image: LocalImage): Promise<{ reserved: [LocalNodeRecord, NodeSpec][]; refused: NodeSpec[] }> {
+    return this.store.exclusive(async () => {
+      const room = Math.max(0, this.maxInstances - (await this.liveCount()));
+      const reserved: [LocalNodeRecord, NodeSpec][] = [];
+      for (const s of request.nodes.slice(0, room)) {
+        const record: LocalNodeRecord = {
+          id: randomUUID(), name: s.name, createdAt: new Date().toISOString(), imageId: image.id, flavorId: request.flavorId,
+          networkIds: [...request.networkIds], metadata: { ...s.metadata }, ...(request.keyName ? { keyName: request.keyName } : {}),
+        };
+        await this.store.save(record);
+        reserved.push([record, s]);
+      }
+      return { reserved, refused: request.nodes.slice(room) };
+    });
+  }
+
+  /** Boots a reserved VM; its record exists first, so a crash mid-boot leaves a VM that cleanup can find. */
+  private async boot(base: LocalNodeRecord, spec: NodeSpec, image: LocalImage): Promise<CloudNode> {
+    const id = base.id;
     const root = this.store.rootDir(id);
     try {
       await mkdir(root, { recursive: true, mode: 0o700 });

@@ -7,6 +7,13 @@
 
 import { mkdir, readFile, readdir, rename, rm, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import { CloudceError } from "../../errors.js";
+import { acquireLock, type Lock } from "../../ops/lock.js";
+
+/** Critical sections per state dir in this process, chained so they wait without polling. */
+const localQueues = new Map<string, Promise<unknown>>();
+/** How long a create waits for another process's quota check before giving up (ms). */
+const LOCK_WAIT_MS = 10_000;
 
 export interface LocalNodeRecord {
   readonly id: string;
@@ -99,6 +106,45 @@ export class LocalStore {
 
   rootDir(id: string): string {
     return join(this.dir(id), "root");
+  }
+
+  /**
+   * Runs `fn` as the only critical section on this state dir: in this
+   * process (a queue) and among processes (a lock file in the state dir).
+   */
+  exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const previous = localQueues.get(this.stateDir) ?? Promise.resolve();
+    const run = previous.then(async () => {
+      const lock = await this.lockAcrossProcesses();
+      try {
+        return await fn();
+      } finally {
+        await lock.release();
+      }
+    });
+    const settled = run.catch(() => undefined);
+    localQueues.set(this.stateDir, settled);
+    void settled.then(() => {
+      if (localQueues.get(this.stateDir) === settled) localQueues.delete(this.stateDir);
+    });
+    return run;
+  }
+
+  /** The state dir's lock file; another process holds it only for a quota check, so wait briefly. */
+  private async lockAcrossProcesses(): Promise<Lock> {
+    const path = join(this.stateDir, "quota.lock");
+    const deadline = Date.now() + LOCK_WAIT_MS;
+    for (let wait = 2; ; wait = Math.min(wait * 2, 50)) {
+      try {
+        return await acquireLock(path);
+      } catch (err) {
+        if (!(err instanceof CloudceError && err.code === "LockHeld")) throw err;
+        if (Date.now() > deadline) {
+          throw new CloudceError("CloudError", `LOCAL: ${path} has been held by another live process for over ${LOCK_WAIT_MS / 1000} s; find that cloudce process (its pid is in the file)`, { driver: "LOCAL" });
+        }
+        await new Promise((r) => setTimeout(r, wait));
+      }
+    }
   }
 }
 

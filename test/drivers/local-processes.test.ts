@@ -41,7 +41,7 @@ function pilot(script: string): Uint8Array {
 }
 
 function request(names: string[], userData: Uint8Array): CreateNodesRequest {
-  return { imageId: "local-el9", flavorId: "local.small", networkIds: [], nodes: names.map((name) => ({ name, userData, metadata: {} })) };
+  return { requestId: `req-${names.join("-")}`, imageId: "local-el9", flavorId: "local.small", networkIds: [], nodes: names.map((name) => ({ name, userData, metadata: {} })) };
 }
 
 /** Alive and not a zombie waiting for its reaper. */

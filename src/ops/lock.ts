@@ -9,7 +9,8 @@
  * filesystem a pid from another machine means nothing here.
  */
 
-import { open, readFile, rename, stat, unlink, link } from "node:fs/promises";
+import { createHash, randomBytes } from "node:crypto";
+import { open, readFile, rename, stat, unlink, writeFile } from "node:fs/promises";
 import { hostname } from "node:os";
 import { join } from "node:path";
 import { CloudceError } from "../errors.js";
@@ -60,18 +61,23 @@ export function isProcessAlive(pid: number): boolean {
  * start time. A stale lock (dead holder) is taken over.
  */
 export async function acquireLock(path: string, options: AcquireLockOptions = {}): Promise<Lock> {
-  // A few rounds: each lost race re-reads who holds the lock now.
-  for (let attempt = 0; attempt < 5; attempt++) {
+  // Each lost race re-reads who holds the lock now; a takeover by another
+  // process takes milliseconds, so the rounds back off a little.
+  for (let attempt = 0; attempt < TAKEOVER_ROUNDS; attempt++) {
     const lock = await tryCreate(path);
     if (lock) return lock;
     const content = await readLockFile(path);
     if (content === undefined) continue; // vanished between create and read: try again
     if (!(await isStale(path, content, options))) throw heldError(path, content);
-    await removeStale(path, content);
+    const taken = await takeOver(path, content, options);
+    if (taken) return taken;
+    await new Promise((r) => setTimeout(r, Math.min(2 ** attempt, 50)));
   }
   const content = await readLockFile(path);
   throw heldError(path, content ?? "");
 }
+
+const TAKEOVER_ROUNDS = 12;
 
 /** Like {@link acquireLock} but returns undefined when another live process holds it. */
 export async function tryAcquireLock(path: string, options: AcquireLockOptions = {}): Promise<Lock | undefined> {
@@ -113,8 +119,8 @@ export async function readLockHolder(path: string): Promise<LockHolder | undefin
 }
 
 async function tryCreate(path: string): Promise<Lock | undefined> {
-  const holder: LockHolder = { pid: process.pid, host: hostname(), startedAt: new Date().toISOString() };
-  const content = `${JSON.stringify(holder)}\n`;
+  const holder = newHolder();
+  const content = holderContent(holder);
   let handle;
   try {
     handle = await open(path, "wx", 0o644);
@@ -128,6 +134,18 @@ async function tryCreate(path: string): Promise<Lock | undefined> {
   } finally {
     await handle.close();
   }
+  return heldLock(path, holder, content);
+}
+
+function newHolder(): LockHolder {
+  return { pid: process.pid, host: hostname(), startedAt: new Date().toISOString() };
+}
+
+function holderContent(holder: LockHolder): string {
+  return `${JSON.stringify(holder)}\n`;
+}
+
+function heldLock(path: string, holder: LockHolder, content: string): Lock {
   let released = false;
   return {
     path,
@@ -153,21 +171,36 @@ async function isStale(path: string, content: string, options: AcquireLockOption
 }
 
 /**
- * Removes a stale lock without racing another taker: the file is first
- * renamed aside (atomic), then checked to still be the stale one we judged;
- * if a live lock was caught instead, it is put back.
+ * Replaces the stale lock `stale` with ours, or returns undefined when
+ * another process is doing so or has done so. The takers of one stale lock
+ * are serialised by a guard, itself a lock (so a taker that dies holding it
+ * is taken over the same way), named after the stale content: exactly one
+ * taker holds it, and under it "the file still holds the stale lock" stays
+ * true until that taker replaces it, because nobody else changes an
+ * existing lock file: creators need it absent, and a live holder removes
+ * only its own. The replacement is a rename, so the path is never empty in
+ * between for a fourth process to create a lock of its own.
  */
-async function removeStale(path: string, staleContent: string): Promise<void> {
-  const aside = `${path}.takeover-${process.pid}-${Date.now()}`;
+async function takeOver(path: string, stale: string, options: AcquireLockOptions): Promise<Lock | undefined> {
+  const guardPath = `${path}.takeover-${createHash("sha256").update(stale).digest("hex").slice(0, 16)}`;
+  let guard: Lock;
   try {
-    await rename(path, aside);
+    guard = await acquireLock(guardPath, options);
   } catch (err) {
-    ignoreMissing(err);
-    return;
+    if (err instanceof CloudceError && err.code === "LockHeld") return undefined;
+    throw err;
   }
-  const caught = await readLockFile(aside);
-  if (caught !== staleContent) await link(aside, path).catch(() => undefined);
-  await unlink(aside).catch(ignoreMissing);
+  try {
+    if ((await readLockFile(path)) !== stale) return undefined;
+    const holder = newHolder();
+    const content = holderContent(holder);
+    const temp = `${path}.new-${process.pid}-${randomBytes(4).toString("hex")}`;
+    await writeFile(temp, content, { mode: 0o644, flag: "wx" });
+    await rename(temp, path);
+    return heldLock(path, holder, content);
+  } finally {
+    await guard.release();
+  }
 }
 
 async function readLockFile(path: string): Promise<string | undefined> {

@@ -83,6 +83,26 @@ describe("acquireLock with real processes", () => {
   });
 });
 
+describe("stale-lock takeover under contention", () => {
+  it("never lets two of three processes hold the lock, while holders keep dying and being taken over", { timeout: 60_000 }, async () => {
+    const path = freshPath();
+    const dead = await deadPid();
+    const contenders = await Promise.all([1, 2, 3].map(async () => {
+      const c = await startFixture("lock-contender", [path, String(dead), "1500"]);
+      children.push(c);
+      await c.waitFor(/READY/);
+      return c;
+    }));
+    for (const c of contenders) c.child.stdin!.write("go\n");
+    const outcomes = await Promise.all(contenders.map(async (c) => ({ exit: await c.exited, out: c.stdout() })));
+    expect(outcomes.map((o) => o.out).join("")).not.toContain("VIOLATION");
+    expect(outcomes.map((o) => o.exit.code)).toEqual([0, 0, 0]);
+    // Enough takeovers happened for the check to mean something.
+    const held = outcomes.reduce((n, o) => n + Number(/DONE (\d+)/.exec(o.out)?.[1] ?? 0), 0);
+    expect(held).toBeGreaterThan(50);
+  });
+});
+
 describe("acquireLock edge cases", () => {
   it("keeps a young unreadable lock, takes over an old one", async () => {
     const path = freshPath();

@@ -78,6 +78,10 @@ export class CloudComputingElement {
 
   /** Adds options, later values winning (pass CE options, then queue options). */
   async setParameters(options: Readonly<Record<string, CeOptionValue>>): Promise<Result<null>> {
+    // The site director's side is untyped (JSON-RPC, Python): say what was wrong rather than throw.
+    if (typeof options !== "object" || options === null || Array.isArray(options)) {
+      return S_ERROR(`setParameters: expects a dictionary of CE options (name → value), got ${kindOf(options)}`, "OptionInvalid");
+    }
     for (const [k, v] of Object.entries(options)) this.params[k] = Array.isArray(v) ? v.join(",") : String(v);
     await this.reset();
     const malformed = checkOptions(this.params).filter((p) => !p.includes("mandatory option is missing"));
@@ -254,6 +258,7 @@ export class CloudComputingElement {
 
   /** Keeps the site director's proxy: used where the auth file says `secret = PROXY`. */
   async setProxy(proxy: string, _valid = 0): Promise<Result<null>> {
+    if (typeof proxy !== "string") return S_ERROR(`setProxy: expects the proxy as a PEM string, got ${kindOf(proxy)}`, "ProxyInvalid");
     return this.guard(async () => {
       await this.storeProxy(proxy);
       return S_OK(null);
@@ -270,6 +275,7 @@ export class CloudComputingElement {
 
   /** Keeps a bearer token: used where the auth file says `secret = TOKEN`. */
   async setToken(token: string): Promise<Result<null>> {
+    if (typeof token !== "string") return S_ERROR(`setToken: expects the bearer token as a string, got ${kindOf(token)}`, "TokenMissing");
     registerSecret(token);
     this.token = token;
     this.state?.credentials.setToken(token);
@@ -360,6 +366,14 @@ export class CloudComputingElement {
       return S_ERROR(e.message, e.code);
     }
   }
+}
+
+/** How an argument of the wrong type is named in an error: never its value (it may be a secret). */
+function kindOf(value: unknown): string {
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "an array";
+  const t = typeof value;
+  return t === "undefined" ? "nothing" : `${/^[aeiou]/.test(t) ? "an" : "a"} ${t}`;
 }
 
 async function readExecutable(path: string): Promise<string> {

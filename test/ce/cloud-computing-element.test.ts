@@ -79,6 +79,17 @@ describe("setParameters and isValid", () => {
     expect(await ce.isValid()).toMatchObject({ OK: false, Message: expect.stringContaining("/nonexistent/pilot.tmpl") });
   });
 
+  it("answers null or non-object arguments with an error result, never a throw", async () => {
+    const ce = new CloudComputingElement("ce-null.example.org", { logger });
+    const asAny = ce as unknown as { setParameters(v: unknown): Promise<unknown>; setToken(v: unknown): Promise<unknown>; setProxy(v: unknown): Promise<unknown> };
+    expect(await asAny.setParameters(null)).toMatchObject({ OK: false, Message: expect.stringMatching(/^setParameters: expects .*got null/), Errno: "OptionInvalid" });
+    expect(await asAny.setParameters(["CloudType"])).toMatchObject({ OK: false, Message: expect.stringMatching(/got an array/) });
+    expect(await asAny.setToken(null)).toMatchObject({ OK: false, Message: expect.stringMatching(/^setToken: expects .*got null/), Errno: "TokenMissing" });
+    expect(await asAny.setToken(42)).toMatchObject({ OK: false, Message: expect.stringMatching(/got a number/) });
+    expect(await asAny.setProxy(null)).toMatchObject({ OK: false, Message: expect.stringMatching(/^setProxy: expects .*got null/), Errno: "ProxyInvalid" });
+    expect(await ce.setParameters({ ...BASE })).toEqual({ OK: true, Value: null }); // still usable afterwards
+  });
+
   it("is valid with a complete configuration", async () => {
     expect(await (await makeCe()).isValid()).toEqual({ OK: true, Value: null });
   });

@@ -9,3 +9,4 @@ export { decodeUserData, type UserDataPart, type WriteFileEntry, cloudConfigWrit
 export { deriveStamp, newStamp } from "./stamp.js";
 export { derivedStampCommand, shellDoubleQuote } from "./shell-quote.js";
 export { mimeMultipart } from "./mime.js";
+export { redactUserData, type RedactionSource } from "./user-data-redact.js";

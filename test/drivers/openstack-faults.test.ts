@@ -179,6 +179,25 @@ describe("OPENSTACK driver under faults", () => {
     }
   });
 
+  it("logs the create retry only after cutting out the user-data a fault echoed, plain or as a piece of its base64", async () => {
+    const records: LogRecord[] = [];
+    const d = openStackDriver(cloud, { timeoutMs: 400, logger: createLogger({ level: "debug", sink: (r) => records.push(r) }) });
+    try {
+      const text = Buffer.from(USER_DATA).toString("utf8");
+      const b64piece = Buffer.from(USER_DATA).toString("base64").slice(4, 64);
+      cloud.faults.add({ route: "compute POST /servers", kind: "status", status: 502, message: `upstream rejected ${text} (${b64piece}...)` });
+      cloud.faults.add({ route: "compute GET /servers/detail", kind: "status", status: 500 });
+      expect((await d.createNodes(request(["PILOT_ECHO1"]))).failed).toEqual([]);
+      const retries = records.filter((r) => r.msg === "retrying server create");
+      expect(retries).toHaveLength(1);
+      const logged = JSON.stringify(retries);
+      expect(logged).toContain("HTTP 502");
+      for (const leak of ["pilot-secret-payload", b64piece]) expect(logged).not.toContain(leak);
+    } finally {
+      await d.close();
+    }
+  });
+
   it("keeps error messages one line, short, and free of the user-data", async () => {
     const b64 = Buffer.from(USER_DATA).toString("base64");
     cloud.faults.add({ route: "compute POST /servers", kind: "status", status: 400, message: `Invalid user_data ${b64}\n${"x".repeat(5_000)}` });

@@ -5,6 +5,7 @@
  * retry, so one pilot never becomes two VMs.
  */
 
+import { redactUserData } from "../../context/index.js";
 import { CloudceError, isCloudceError } from "../../errors.js";
 import type { Logger } from "../../log.js";
 import { mapConcurrent } from "../../util/pool.js";
@@ -143,7 +144,10 @@ export class OpenStackDriver implements CloudDriver {
         throw err;
       }
     }, this.parts.retry, {
-      onRetry: (err, attempt, delayMs) => this.parts.logger.warn("retrying server create", { node: spec.name, attempt, delayMs, reason: (err as Error).message }),
+      onRetry: (err, attempt, delayMs) => {
+        const reason = redactUserData((err as Error).message, { userData: spec.userData });
+        this.parts.logger.warn("retrying server create", { node: spec.name, attempt, delayMs, reason });
+      },
       ...(this.parts.sleep ? { sleep: this.parts.sleep } : {}),
     });
   }

@@ -133,6 +133,6 @@ export class Ec2Instances {
     return allPages(async (NextToken) => {
       const out = await this.api.call("DescribeInstances", (c, o) => c.send(new DescribeInstancesCommand({ ...input, NextToken }), o));
       return { items: (out.Reservations ?? []).flatMap((r) => r.Instances ?? []), next: out.NextToken };
-    });
+    }, "EC2 DescribeInstances");
   }
 }

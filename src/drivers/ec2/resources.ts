@@ -9,21 +9,36 @@ import {
   DescribeImagesCommand, DescribeInstanceTypesCommand, DescribeSubnetsCommand,
   type DescribeImagesRequest, type DescribeInstanceTypesRequest, type DescribeSubnetsRequest, type _InstanceType, type Image, type InstanceTypeInfo, type Subnet,
 } from "@aws-sdk/client-ec2";
-import { isCloudceError, type ErrorCode } from "../../errors.js";
+import { CloudceError, isCloudceError, type ErrorCode } from "../../errors.js";
 import type { Logger } from "../../log.js";
 import type { CloudFlavor, CloudResource, ResourceQuery } from "../driver.js";
 import type { Ec2Api } from "./client.js";
+import { DRIVER_NAME } from "./options.js";
 
-/** Follows NextToken to the end; `fetch` gets the token of the page to read. */
-export async function allPages<T>(fetch: (token: string | undefined) => Promise<{ items: T[]; next: string | undefined }>): Promise<T[]> {
+/** A listing longer than this is taken as a cloud paging in circles. */
+const MAX_PAGES = 10_000;
+
+/**
+ * Follows NextToken to the end; `fetch` gets the token of the page to read.
+ * A token handed out twice would page in circles forever: it ends the
+ * listing with an error rather than a partial answer (a partial listing
+ * would make cleanup and status miss VMs).
+ */
+export async function allPages<T>(fetch: (token: string | undefined) => Promise<{ items: T[]; next: string | undefined }>, what = "EC2 listing"): Promise<T[]> {
   const out: T[] = [];
+  const seen = new Set<string>();
   let token: string | undefined;
-  do {
+  for (let pages = 0; pages < MAX_PAGES; pages++) {
     const page = await fetch(token);
     out.push(...page.items);
     token = page.next;
-  } while (token);
-  return out;
+    if (!token) return out;
+    if (seen.has(token)) {
+      throw new CloudceError("CloudError", `${what}: the cloud returned the same NextToken twice (${token.slice(0, 40)}); its paging is broken, try again later`, { driver: DRIVER_NAME });
+    }
+    seen.add(token);
+  }
+  throw new CloudceError("CloudError", `${what}: more than ${MAX_PAGES} pages`, { driver: DRIVER_NAME });
 }
 
 /** A listing by id answers "not found" with an error; that is an empty result here. */
@@ -88,7 +103,7 @@ export class Ec2Resources {
         const input: DescribeInstanceTypesRequest = wanted !== undefined ? { InstanceTypes: [wanted as _InstanceType] } : { MaxResults: 100, NextToken };
         const out = await this.api.call("DescribeInstanceTypes", (c, o) => c.send(new DescribeInstanceTypesCommand(input), o));
         return { items: out.InstanceTypes ?? [], next: wanted !== undefined ? undefined : out.NextToken };
-      });
+      }, "EC2 DescribeInstanceTypes");
       return types.map(toFlavor);
     });
   }
@@ -103,14 +118,14 @@ export class Ec2Resources {
     return allPages(async (NextToken) => {
       const out = await this.api.call("DescribeImages", (c, o) => c.send(new DescribeImagesCommand({ ...input, NextToken }), o));
       return { items: out.Images ?? [], next: out.NextToken };
-    });
+    }, "EC2 DescribeImages");
   }
 
   private describeSubnets(input: DescribeSubnetsRequest): Promise<Subnet[]> {
     return allPages(async (NextToken) => {
       const out = await this.api.call("DescribeSubnets", (c, o) => c.send(new DescribeSubnetsCommand({ ...input, NextToken }), o));
       return { items: out.Subnets ?? [], next: out.NextToken };
-    });
+    }, "EC2 DescribeSubnets");
   }
 }
 

@@ -7,9 +7,10 @@ import { join } from "node:path";
 import { CloudceError } from "../errors.js";
 import type { DriverCredentials } from "../drivers/driver.js";
 import type { Logger } from "../log.js";
-import { registerSecret } from "../secrets.js";
+import { SecretSlot } from "../secrets.js";
 import { readAuthSection, type AuthSection } from "./auth-file.js";
 import { expandPath } from "./expand-path.js";
+import { proxySecrets } from "./pem.js";
 import { PrivateProxyFile } from "./proxy-file.js";
 import { checkProxyLifetime } from "./proxy-info.js";
 
@@ -47,6 +48,10 @@ export class CredentialStore {
   private proxyPem: string | undefined;
   private token: string | undefined;
   private readonly proxyFile = new PrivateProxyFile();
+  /** What is scrubbed from output: the current proxy, token and auth file secrets; replaced ones drop out. */
+  private readonly proxySecret = new SecretSlot();
+  private readonly tokenSecret = new SecretSlot();
+  private readonly fileSecrets = new SecretSlot();
   private readonly logger: Logger;
   /** The section last used, so its choice is logged when it changes, not on every resolve. */
   private lastSection: string | undefined;
@@ -56,20 +61,19 @@ export class CredentialStore {
   }
 
   /**
-   * Keeps the proxy the site director set. It is written to the private file
-   * when the section says PROXY (at the next resolve), and rewritten here at
-   * once when a file already exists and the proxy changed.
+   * Keeps the proxy the site director set, in memory. Where a driver asked
+   * for it as a file, the file is rewritten here at once when the proxy
+   * changed.
    */
   async setProxy(pem: string): Promise<void> {
-    registerSecret(pem);
-    registerSecret(pem.trim());
+    this.proxySecret.set(...proxySecrets(pem));
     this.proxyPem = pem;
     if (this.proxyFile.path !== undefined && pem !== "") await this.proxyFile.write(pem);
   }
 
   /** Keeps the bearer token for `secret = TOKEN`. */
   setToken(token: string): void {
-    registerSecret(token);
+    this.tokenSecret.set(token);
     this.token = token;
   }
 
@@ -91,9 +95,8 @@ export class CredentialStore {
       if (!this.proxyPem) {
         throw new CloudceError("ProxyMissing", `CloudAuth: ${where(section)} says secret = PROXY but no proxy was set; the site director must call setProxy first`);
       }
-      const proxyPath = await this.proxyFile.write(this.proxyPem);
-      this.logger.debug(`CloudAuth: proxy available to the driver at ${proxyPath}`);
-      return { ...base, secret: proxyPath, proxyPath };
+      // In memory; a file only if the driver asks for one.
+      return { ...base, proxy: this.proxyPem, proxyFile: () => this.writeProxyFile() };
     }
     if (secret === TOKEN_SECRET) {
       if (!this.token) {
@@ -123,7 +126,15 @@ export class CredentialStore {
   async close(): Promise<void> {
     this.proxyPem = undefined;
     this.token = undefined;
+    for (const slot of [this.proxySecret, this.tokenSecret, this.fileSecrets]) slot.clear();
     await this.proxyFile.remove();
+  }
+
+  private async writeProxyFile(): Promise<string> {
+    if (!this.proxyPem) throw new CloudceError("ProxyMissing", "CloudAuth: the proxy was withdrawn (the CE was shut down); set it again with setProxy");
+    const path = await this.proxyFile.write(this.proxyPem);
+    this.logger.debug(`CloudAuth: proxy written for the driver to ${path}`);
+    return path;
   }
 
   /** Reads and checks the section: a secret always, a key unless the method needs none. */
@@ -136,16 +147,17 @@ export class CredentialStore {
     if (!secret) {
       throw new CloudceError("AuthKeyMissing", `CloudAuth: ${where(section)} has no secret (or an empty one); set secret = <password>, PROXY or TOKEN`);
     }
+    // Read again on every resolve: a rotated password replaces the old one here.
+    const extras = Object.entries(section.values).filter(([k]) => k !== "secret" && SECRET_KEY_PATTERN.test(k)).map(([, v]) => v);
+    this.fileSecrets.set(...(secret === PROXY_SECRET || secret === TOKEN_SECRET ? [] : [secret]), ...extras);
     const keyless = secret === PROXY_SECRET || secret === TOKEN_SECRET || KEYLESS_ID_KEYS.some((k) => section.values[k]);
     if (!key && !keyless) {
       throw new CloudceError("AuthKeyMissing", `CloudAuth: ${where(section)} has no key (or an empty one); set key = <user name or access key>`);
     }
-    if (secret !== PROXY_SECRET && secret !== TOKEN_SECRET) registerSecret(secret);
     if (this.lastSection !== where(section)) {
       this.lastSection = where(section);
       this.logger.info(`CloudAuth: using ${where(section)} (secret kind: ${secretKind(secret)})`);
     }
-    for (const [k, v] of Object.entries(section.values)) if (k !== "secret" && SECRET_KEY_PATTERN.test(k)) registerSecret(v);
     return section;
   }
 }

@@ -11,4 +11,4 @@ export {
   TOKEN_SECRET,
 } from "./credential-store.js";
 export { readProxyInfo, checkProxyLifetime, type ProxyInfo } from "./proxy-info.js";
-export { splitPem, type PemBlock } from "./pem.js";
+export { proxySecrets, splitPem, type PemBlock } from "./pem.js";

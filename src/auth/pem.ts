@@ -35,6 +35,21 @@ export function splitPem(text: string): PemBlock[] {
   return blocks;
 }
 
+/**
+ * The strings of a proxy to keep out of output: the whole text, trimmed or
+ * not, and each private key block on its own (a message may quote just the
+ * key). Text that is not valid PEM is kept whole only.
+ */
+export function proxySecrets(pem: string): string[] {
+  let keys: string[] = [];
+  try {
+    keys = splitPem(pem).filter((b) => b.label.endsWith("PRIVATE KEY")).map((b) => b.text.trim());
+  } catch {
+    // Not valid PEM: the proxy check reports that; the text itself is still held.
+  }
+  return [pem, pem.trim(), ...keys];
+}
+
 function decodeBase64(b64: string, label: string): Uint8Array {
   if (b64.length === 0 || b64.length % 4 !== 0 || !BASE64.test(b64)) {
     throw invalid(`the PEM block '${label}' is not valid base64 (truncated or corrupted)`);

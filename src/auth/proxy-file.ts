@@ -2,7 +2,9 @@
  * The proxy as a file, for drivers whose cloud client wants a path
  * (`secret = PROXY`). It lives in a private temporary directory (0700) as a
  * 0600 file, replaced atomically and only when the proxy changes, and is
- * removed on close, or at process exit if close was never called.
+ * removed on close, or when the process ends (exit or signal) if close was
+ * never called. Only drivers that need a path get one: the proxy is
+ * otherwise kept in memory.
  */
 
 import { randomBytes } from "node:crypto";
@@ -10,8 +12,9 @@ import { chmod, mkdtemp, rename, rm, stat, writeFile } from "node:fs/promises";
 import { rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { onProcessExit } from "../util/exit-cleanup.js";
 
-/** Directories still holding a proxy; cleaned synchronously if the process exits first. */
+/** Directories still holding a proxy; removed synchronously if the process ends first (signals included). */
 const liveDirs = new Set<string>();
 let exitHookInstalled = false;
 
@@ -19,9 +22,13 @@ function trackDir(dir: string): void {
   liveDirs.add(dir);
   if (exitHookInstalled) return;
   exitHookInstalled = true;
-  process.once("exit", () => {
-    for (const d of liveDirs) rmSync(d, { recursive: true, force: true });
-  });
+  onProcessExit(removeLiveProxyFiles);
+}
+
+/** Removes every proxy file this process still holds, at once (for a shutdown path of one's own). */
+export function removeLiveProxyFiles(): void {
+  for (const d of liveDirs) rmSync(d, { recursive: true, force: true });
+  liveDirs.clear();
 }
 
 export class PrivateProxyFile {

@@ -8,7 +8,6 @@
 import { X509Certificate, createPrivateKey, type KeyObject } from "node:crypto";
 import { Certificate } from "pkijs";
 import { CloudceError } from "../errors.js";
-import { registerSecret } from "../secrets.js";
 import { splitPem, type PemBlock } from "./pem.js";
 import { findVomsInfo } from "./voms.js";
 import { formatDn, lastCommonName } from "./x509-names.js";
@@ -50,7 +49,6 @@ export function readProxyInfo(pem: string, now: Date = new Date()): ProxyInfo {
     const encrypted = blocks.some((b) => b.label === "ENCRYPTED PRIVATE KEY");
     throw invalid(encrypted ? "the private key is encrypted; a proxy key must not be" : "the certificate has no private key; give the full proxy file, not just the certificate");
   }
-  registerSecret(keyBlock.text.trim());
   const chain = certBlocks.map((b, i) => parseCertificate(b, i));
   checkKeyMatches(certBlocks[0]!, keyBlock);
   return describe(chain, now);

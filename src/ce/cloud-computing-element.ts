@@ -6,13 +6,13 @@
  */
 
 import { readFile } from "node:fs/promises";
-import { CredentialStore, checkProxyLifetime } from "../auth/index.js";
+import { CredentialStore, checkProxyLifetime, proxySecrets } from "../auth/index.js";
 import { encodeUserData, loadContextRenderer, newStamp, type ContextRenderer, type UserDataLimit } from "../context/index.js";
 import type { DriverCredentials } from "../drivers/driver.js";
 import { loadDriverModule } from "../drivers/registry.js";
 import { CloudceError, toCloudceError } from "../errors.js";
 import { createLogger, type Logger } from "../log.js";
-import { registerSecret } from "../secrets.js";
+import { SecretSlot } from "../secrets.js";
 import { Audit } from "./audit.js";
 import type { CeContext } from "./ce-context.js";
 import { checkOptions, parseSettings } from "./ce-options.js";
@@ -67,6 +67,9 @@ export class CloudComputingElement {
   private renderer: Promise<ContextRenderer> | undefined;
   private proxyPem: string | undefined;
   private token: string | undefined;
+  /** Scrubbed from output while held; a new proxy or token replaces the old one. */
+  private readonly proxySecret = new SecretSlot();
+  private readonly tokenSecret = new SecretSlot();
   private submittedJobs = 0;
 
   constructor(ceName: string, options: CloudComputingElementOptions = {}) {
@@ -276,7 +279,7 @@ export class CloudComputingElement {
   /** Keeps a bearer token: used where the auth file says `secret = TOKEN`. */
   async setToken(token: string): Promise<Result<null>> {
     if (typeof token !== "string") return S_ERROR(`setToken: expects the bearer token as a string, got ${kindOf(token)}`, "TokenMissing");
-    registerSecret(token);
+    this.tokenSecret.set(token);
     this.token = token;
     this.state?.credentials.setToken(token);
     return S_OK(null);
@@ -289,7 +292,7 @@ export class CloudComputingElement {
   }
 
   private async storeProxy(pem: string): Promise<void> {
-    registerSecret(pem);
+    this.proxySecret.set(...proxySecrets(pem));
     this.proxyPem = pem;
     await this.state?.credentials.setProxy(pem);
   }
@@ -333,7 +336,7 @@ export class CloudComputingElement {
   /** Credentials for the driver; refuses a PROXY login with a proxy about to expire. */
   private async driverCredentials(store: CredentialStore): Promise<DriverCredentials> {
     const creds = await store.resolve();
-    if (creds.proxyPath !== undefined && this.proxyPem) checkProxyLifetime(this.proxyPem, MIN_PROXY_SECONDS_FOR_CLOUD);
+    if (creds.proxy !== undefined && this.proxyPem) checkProxyLifetime(this.proxyPem, MIN_PROXY_SECONDS_FOR_CLOUD);
     return creds;
   }
 

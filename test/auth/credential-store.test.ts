@@ -1,4 +1,5 @@
-import { chmod, readFile, rm, stat } from "node:fs/promises";
+import { chmod, readdir, readFile, rm, stat } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CredentialStore } from "../../src/auth/index.js";
@@ -15,6 +16,11 @@ let tmp: { dir: string; cleanup: () => Promise<void> };
 let chain: ProxyChain;
 let seedFile: string;
 let stores: CredentialStore[] = [];
+
+/** The private proxy directories in the temporary directory now. */
+async function proxyDirs(): Promise<string[]> {
+  return (await readdir(tmpdir())).filter((d) => d.startsWith("cloudce-proxy-")).sort();
+}
 
 function store(authFile: string, section: string): CredentialStore {
   const s = new CredentialStore({ authFile, section, logger: capture.logger });
@@ -170,14 +176,22 @@ describe("secret = PROXY", () => {
     expect(await store(seedFile, "cloudprov.mysite.example").usesProxy()).toBe(false);
   });
 
-  it("writes the proxy to a 0600 file in a private 0700 directory; the secret is its path", async () => {
+  it("hands the proxy to the driver in memory, and writes no file unless the driver asks for one", async () => {
+    const before = await proxyDirs();
     const s = store(seedFile, "fedcloud.othersite.example");
     await s.setProxy(chain.proxyPem);
     const creds = await s.resolve();
     expect(creds.key).toBe("fedclouduser");
-    expect(creds.proxyPath).toBeDefined();
-    expect(creds.secret).toBe(creds.proxyPath);
-    const path = creds.proxyPath!;
+    expect(creds.proxy).toBe(chain.proxyPem);
+    expect(creds.secret).toBeUndefined();
+    expect(await proxyDirs()).toEqual(before);
+    await s.close();
+  });
+
+  it("writes the proxy, when asked, to a 0600 file in a private 0700 directory that close removes", async () => {
+    const s = store(seedFile, "fedcloud.othersite.example");
+    await s.setProxy(chain.proxyPem);
+    const path = await (await s.resolve()).proxyFile!();
     expect(await readFile(path, "utf8")).toBe(chain.proxyPem);
     expect((await stat(path)).mode & 0o777).toBe(0o600);
     expect((await stat(dirname(path))).mode & 0o777).toBe(0o700);
@@ -188,10 +202,10 @@ describe("secret = PROXY", () => {
   it("rewrites the file only when the proxy changes", async () => {
     const s = store(seedFile, "fedcloud.othersite.example");
     await s.setProxy(chain.proxyPem);
-    const path = (await s.resolve()).proxyPath!;
+    const path = (await (await s.resolve()).proxyFile!());
     const first = (await stat(path)).ino;
     await s.setProxy(chain.proxyPem);
-    expect((await s.resolve()).proxyPath).toBe(path);
+    expect(await (await s.resolve()).proxyFile!()).toBe(path);
     expect((await stat(path)).ino).toBe(first);
     const renewed = await makeProxyChain({ secondsLeft: 7200 });
     SECRETS.push(renewed.proxyPem);
@@ -204,26 +218,26 @@ describe("secret = PROXY", () => {
   it("writes the proxy again when a temp cleaner removed it", async () => {
     const s = store(seedFile, "fedcloud.othersite.example");
     await s.setProxy(chain.proxyPem);
-    const path = (await s.resolve()).proxyPath!;
+    const path = (await (await s.resolve()).proxyFile!());
     await rm(path);
-    expect((await s.resolve()).proxyPath).toBe(path);
+    expect(await (await s.resolve()).proxyFile!()).toBe(path);
     expect(await readFile(path, "utf8")).toBe(chain.proxyPem);
     await rm(dirname(path), { recursive: true, force: true });
-    const again = (await s.resolve()).proxyPath!;
+    const again = (await (await s.resolve()).proxyFile!());
     expect(await readFile(again, "utf8")).toBe(chain.proxyPem);
     expect((await stat(dirname(again))).mode & 0o777).toBe(0o700);
     await rm(dirname(again), { recursive: true, force: true });
     const renewed = await makeProxyChain({ secondsLeft: 5400 });
     SECRETS.push(renewed.proxyPem);
     await s.setProxy(renewed.proxyPem);
-    expect(await readFile((await s.resolve()).proxyPath!, "utf8")).toBe(renewed.proxyPem);
+    expect(await readFile((await (await s.resolve()).proxyFile!()), "utf8")).toBe(renewed.proxyPem);
     await s.close();
   });
 
   it("keeps concurrent resolves consistent", async () => {
     const s = store(seedFile, "fedcloud.othersite.example");
     await s.setProxy(chain.proxyPem);
-    const paths = new Set((await Promise.all(Array.from({ length: 8 }, () => s.resolve()))).map((c) => c.proxyPath));
+    const paths = new Set(await Promise.all(Array.from({ length: 8 }, async () => (await s.resolve()).proxyFile!())));
     expect(paths.size).toBe(1);
     await s.close();
   });
@@ -238,10 +252,11 @@ describe("secret = PROXY", () => {
     expect(e.message).toMatch(/^proxy has \d+ s left, 4000 s required/);
   });
 
-  it("does not write a proxy file for a section that does not say PROXY", async () => {
+  it("gives no proxy for a section that does not say PROXY", async () => {
     const s = store(seedFile, "cloudprov.mysite.example");
     await s.setProxy(chain.proxyPem);
-    expect((await s.resolve()).proxyPath).toBeUndefined();
+    const creds = await s.resolve();
+    expect([creds.proxy, creds.proxyFile]).toEqual([undefined, undefined]);
   });
 });
 

@@ -9,6 +9,8 @@ import { registerDriver } from "../../src/drivers/registry.js";
 import { createLogger, type LogRecord } from "../../src/log.js";
 import { MemoryCloud, type MemoryCloudOptions } from "../../src/testing.js";
 import { readJournal } from "../../src/ops/journal.js";
+import { scrubSecrets } from "../../src/secrets.js";
+import { makeProxyChain } from "../auth/fixtures/proxy-chain.js";
 
 let cloud: MemoryCloud;
 let dir: string;
@@ -88,6 +90,22 @@ describe("setParameters and isValid", () => {
     expect(await asAny.setToken(42)).toMatchObject({ OK: false, Message: expect.stringMatching(/got a number/) });
     expect(await asAny.setProxy(null)).toMatchObject({ OK: false, Message: expect.stringMatching(/^setProxy: expects .*got null/), Errno: "ProxyInvalid" });
     expect(await ce.setParameters({ ...BASE })).toEqual({ OK: true, Value: null }); // still usable afterwards
+  });
+
+  it("stops scrubbing a token or proxy once a new one replaces it", async () => {
+    const ce = await makeCe("ce-rotate.example.org");
+    const [p1, p2] = [await makeProxyChain({ secondsLeft: 3600 }), await makeProxyChain({ secondsLeft: 3600 })];
+    ok(await ce.setToken("bearer-token-first"));
+    ok(await ce.setProxy(p1.proxyPem));
+    ok(await ce.setToken("bearer-token-second"));
+    ok(await ce.setProxy(p2.proxyPem));
+    expect(scrubSecrets("bearer-token-first")).toBe("bearer-token-first");
+    expect(scrubSecrets("bearer-token-second")).toBe("[secret]");
+    // (The test chains may share a key; the proxies as wholes differ.)
+    expect(scrubSecrets(p1.proxyPem)).not.toBe("[secret]");
+    expect(scrubSecrets(p2.proxyPem)).toBe("[secret]");
+    expect(scrubSecrets(p2.proxyKeyPem.trim())).toBe("[secret]");
+    await ce.shutdown();
   });
 
   it("is valid with a complete configuration", async () => {

@@ -14,7 +14,7 @@
 import { EC2Client, type EC2ClientConfig } from "@aws-sdk/client-ec2";
 import { CloudceError } from "../../errors.js";
 import type { Logger } from "../../log.js";
-import { registerSecret } from "../../secrets.js";
+import { SecretSlot } from "../../secrets.js";
 import { DEFAULT_RETRY_POLICY, withRetry, type RetryPolicy } from "../../util/retry.js";
 import type { DriverCredentials } from "../driver.js";
 import { toEc2Error } from "./errors.js";
@@ -43,6 +43,8 @@ const QUIET_SDK_LOGGER = { debug: () => undefined, warn: () => undefined, error:
 export class Ec2Api {
   private client: Promise<EC2Client> | undefined;
   private readonly policy: RetryPolicy;
+  /** The secret key and session token in use; rotated ones drop out of the scrub list. */
+  private readonly secrets = new SecretSlot();
 
   constructor(private readonly options: Ec2ApiOptions) {
     this.policy = { ...DEFAULT_RETRY_POLICY, attempts: options.settings.maxAttempts };
@@ -109,9 +111,8 @@ export class Ec2Api {
         { driver: DRIVER_NAME },
       );
     }
-    registerSecret(creds.secret);
     const sessionToken = creds.extra["session_token"];
-    registerSecret(sessionToken);
+    this.secrets.set(creds.secret, sessionToken);
     return {
       accessKeyId: creds.key,
       secretAccessKey: creds.secret,

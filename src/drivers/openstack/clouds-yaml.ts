@@ -105,13 +105,14 @@ function toCredentials(auth: Json): CloudsYamlCloud["credentials"] {
 export function mergeCredentials(fromFile: DriverCredentials, fromYaml: CloudsYamlCloud["credentials"] | undefined): DriverCredentials {
   if (!fromYaml) return fromFile;
   const key = fromFile.key ?? fromYaml.key;
-  const secret = fromFile.secret ?? (fromFile.token || fromFile.proxyPath ? undefined : fromYaml.secret);
+  const secret = fromFile.secret ?? (fromFile.token || fromFile.proxy ? undefined : fromYaml.secret);
   const token = fromFile.token ?? (fromFile.secret ? undefined : fromYaml.token);
   return {
     ...(key === undefined ? {} : { key }),
     ...(secret === undefined ? {} : { secret }),
     ...(token === undefined ? {} : { token }),
-    ...(fromFile.proxyPath === undefined ? {} : { proxyPath: fromFile.proxyPath }),
+    ...(fromFile.proxy === undefined ? {} : { proxy: fromFile.proxy }),
+    ...(fromFile.proxyFile === undefined ? {} : { proxyFile: fromFile.proxyFile }),
     extra: { ...fromYaml.extra, ...fromFile.extra },
   };
 }

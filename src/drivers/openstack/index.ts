@@ -5,7 +5,7 @@
  */
 
 import { isCloudceError } from "../../errors.js";
-import { registerSecret } from "../../secrets.js";
+import { SecretSlot } from "../../secrets.js";
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from "../../util/retry.js";
 import type { CloudDriver, DriverConfig, DriverCredentials, DriverFactory } from "../driver.js";
 import { loadCloudsYaml, mergeCredentials } from "./clouds-yaml.js";
@@ -31,6 +31,8 @@ export interface OpenStackTuning {
   readonly ca?: string;
   /** Environment for the clouds.yaml search (default: process.env). */
   readonly env?: NodeJS.ProcessEnv;
+  /** The local clock in ms (tests set it wrong on purpose). */
+  readonly now?: () => number;
 }
 
 /** The auth file's credentials; with clouds.yaml, a missing auth file or section is not an error. */
@@ -53,14 +55,16 @@ export function createOpenStackDriver(config: DriverConfig, tuning: OpenStackTun
   const sleep = tuning.sleep ? { sleep: tuning.sleep } : {};
   const httpOptions = { timeoutMs: config.requestTimeoutMs > 0 ? config.requestTimeoutMs : DEFAULT_TIMEOUT_MS, retry, logger, ...sleep };
   const http = new HttpClient({ ...httpOptions, ...(tuning.ca ? { tls: { ca: tuning.ca } } : {}) });
+  const credentialSecrets = new SecretSlot();
   const credentials = async (): Promise<DriverCredentials> => {
     const creds = mergeCredentials(await fileCredentials(config, yaml !== undefined), yaml?.credentials);
     const secretExtras = Object.entries(creds.extra).filter(([k]) => /secret|password|token/.test(k)).map(([, v]) => v);
-    for (const value of [creds.secret, creds.token, ...secretExtras]) registerSecret(value);
+    credentialSecrets.set(creds.secret, creds.token, ...secretExtras);
     return creds;
   };
   // VOMS logs in with its own TLS client (the proxy as client certificate).
-  const keystone = new Keystone(http, options, credentials, (creds) => vomsToken(options, creds, httpOptions, tuning.ca));
+  const now = tuning.now ?? Date.now;
+  const keystone = new Keystone(http, options, credentials, (creds, remember) => vomsToken(options, creds, httpOptions, tuning.ca, remember, now), now);
   const session = new OpenStackSession(http, keystone, options);
   const credentialsOptional = Boolean(yaml?.credentials.secret ?? yaml?.credentials.token);
   return new OpenStackDriver({ http, session, options, logger, retry, credentialsOptional, ...sleep });

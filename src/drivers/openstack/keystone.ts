@@ -5,20 +5,26 @@
  */
 
 import { CloudceError } from "../../errors.js";
-import { registerSecret } from "../../secrets.js";
+import { SecretSlot } from "../../secrets.js";
 import type { DriverCredentials } from "../driver.js";
 import { appCredentialAuth, oidcScope, passwordAuth, projectScope, tokenAuth } from "./auth-requests.js";
 import type { CatalogEntry } from "./catalog.js";
 import { parseJson, type HttpClient, type HttpResponse } from "./http-client.js";
 import { DRIVER_NAME, type ParsedOptions } from "./options.js";
 
-/** A scoped token with what came with it. The value is a secret. */
+/**
+ * A scoped token with what came with it. The value is a secret. Both times
+ * are on the local clock (see {@link localLifetime}), never Keystone's.
+ */
 export interface KeystoneToken {
   readonly value: string;
   readonly expiresAt: number;
   readonly issuedAt: number;
   readonly catalog: readonly CatalogEntry[];
 }
+
+/** Where a login's secrets are kept for scrubbing: each login replaces the previous one's. */
+export type RememberSecret = (value: string) => void;
 
 interface TokenBody {
   token?: { expires_at?: string; issued_at?: string; catalog?: CatalogEntry[] };
@@ -34,13 +40,16 @@ export class Keystone {
   private pending: Promise<KeystoneToken> | undefined;
   /** Secret values of the current credentials, cut out of any Keystone error message. */
   private redact: string[] = [];
+  /** Tokens of the current login, scrubbed from output until the next login replaces them. */
+  private readonly secrets = new SecretSlot();
+  private loginSecrets: string[] = [];
 
   constructor(
     private readonly http: HttpClient,
     private readonly options: ParsedOptions,
     private readonly credentials: () => Promise<DriverCredentials>,
     /** Keystone v2 VOMS login (it needs its own TLS client with the proxy). */
-    private readonly voms?: (creds: DriverCredentials) => Promise<KeystoneToken>,
+    private readonly voms?: (creds: DriverCredentials, remember: RememberSecret) => Promise<KeystoneToken>,
     private readonly now: () => number = Date.now,
   ) {}
 
@@ -61,7 +70,14 @@ export class Keystone {
     if (token === undefined || this.cached === token) this.cached = undefined;
   }
 
+  /** Adds a secret of the login under way; the first one of a new login drops the old login's. */
+  private readonly remember: RememberSecret = (value) => {
+    this.loginSecrets.push(value);
+    this.secrets.set(...this.loginSecrets);
+  };
+
   private async authenticate(): Promise<KeystoneToken> {
+    this.loginSecrets = [];
     const creds = await this.credentials();
     this.redact = [creds.secret, creds.token, ...Object.values(creds.extra)].filter((v): v is string => typeof v === "string" && v.length >= 6);
     const o = this.options;
@@ -82,7 +98,7 @@ export class Keystone {
         break;
       case "2.0_voms":
         if (!this.voms) throw new CloudceError("NotSupported", "Driver_ex_force_auth_version: 2.0_voms is not available here", { driver: DRIVER_NAME });
-        token = await this.voms(creds);
+        token = await this.voms(creds, this.remember);
         break;
     }
     this.cached = token;
@@ -109,7 +125,7 @@ export class Keystone {
       headers: { authorization: `Bearer ${access}` },
       redact: this.redact,
     });
-    return subjectToken(res, "OIDC");
+    return this.subjectToken(res, "OIDC");
   }
 
   /**
@@ -118,7 +134,8 @@ export class Keystone {
    * project-scoped one.
    */
   private async preIssued(value: string): Promise<KeystoneToken> {
-    registerSecret(value);
+    this.remember(value);
+    const started = this.now();
     const res = await this.http.send({
       method: "GET",
       url: `${this.options.authUrl}/v3/auth/tokens`,
@@ -128,28 +145,46 @@ export class Keystone {
     });
     const parsed = parseJson<TokenBody>(res, "identity GET /v3/auth/tokens").token ?? {};
     if (!parsed.catalog || parsed.catalog.length === 0) return this.issue(tokenAuth(value, projectScope(this.options)), "token");
-    return { value, ...lifetime(parsed, this.now()), catalog: parsed.catalog };
+    // Issued earlier: what is left is judged from Keystone's own clock at the answer (its Date header).
+    return { value, ...localLifetime(parsed, started, serverTime(res)), catalog: parsed.catalog };
   }
 
   private async issue(body: Record<string, unknown>, method: string): Promise<KeystoneToken> {
     const started = this.now();
     const res = await this.http.send({ method: "POST", url: `${this.options.authUrl}/v3/auth/tokens`, what: `identity POST /v3/auth/tokens (${method})`, json: body, redact: this.redact });
-    const value = subjectToken(res, method);
+    const value = this.subjectToken(res, method);
     const parsed = parseJson<TokenBody>(res, "identity POST /v3/auth/tokens").token ?? {};
-    return { value, ...lifetime(parsed, started), catalog: parsed.catalog ?? [] };
+    const issued = parsed.issued_at ? Date.parse(parsed.issued_at) : NaN;
+    return { value, ...localLifetime(parsed, started, Number.isNaN(issued) ? serverTime(res) : issued), catalog: parsed.catalog ?? [] };
+  }
+
+  private subjectToken(res: HttpResponse, method: string): string {
+    const value = res.headers["x-subject-token"];
+    if (!value) throw new CloudceError("AuthFailed", `identity (${method}): Keystone answered without X-Subject-Token; check Driver_ex_force_auth_url`, { driver: DRIVER_NAME });
+    this.remember(value);
+    return value;
   }
 }
 
-/** Issue and expiry times of a token body; an hour when Keystone does not say. */
-function lifetime(body: NonNullable<TokenBody["token"]>, now: number): { issuedAt: number; expiresAt: number } {
+/**
+ * A token's issue and expiry times on the local clock. Keystone's times are
+ * on Keystone's clock, which may be far from ours, so only differences of
+ * them are used: the token lasts `expires_at − reference` from `localStart`
+ * (when the request was sent, so never later than Keystone's issue time).
+ * `reference` is Keystone's time at issue: `issued_at` for a new token, the
+ * answer's Date header for one issued earlier. Without either, `expires_at`
+ * is compared with the local clock as it is; without `expires_at`, an hour.
+ */
+export function localLifetime(body: { expires_at?: string }, localStart: number, reference: number | undefined): { issuedAt: number; expiresAt: number } {
   const expires = body.expires_at ? Date.parse(body.expires_at) : NaN;
-  const issued = body.issued_at ? Date.parse(body.issued_at) : NaN;
-  return { expiresAt: Number.isNaN(expires) ? now + 3_600_000 : expires, issuedAt: Number.isNaN(issued) ? now : issued };
+  if (Number.isNaN(expires)) return { issuedAt: localStart, expiresAt: localStart + 3_600_000 };
+  if (reference === undefined || Number.isNaN(reference)) return { issuedAt: Math.min(localStart, expires), expiresAt: expires };
+  return { issuedAt: localStart, expiresAt: localStart + (expires - reference) };
 }
 
-function subjectToken(res: HttpResponse, method: string): string {
-  const value = res.headers["x-subject-token"];
-  if (!value) throw new CloudceError("AuthFailed", `identity (${method}): Keystone answered without X-Subject-Token; check Driver_ex_force_auth_url`, { driver: DRIVER_NAME });
-  registerSecret(value);
-  return value;
+/** Keystone's clock at the answer, from its Date header (second precision), if it sent one. */
+export function serverTime(res: HttpResponse): number | undefined {
+  const date = res.headers["date"];
+  const t = date ? Date.parse(date) : NaN;
+  return Number.isNaN(t) ? undefined : t;
 }

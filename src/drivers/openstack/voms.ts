@@ -5,14 +5,12 @@
  * to the project whose v2 catalog is converted to the v3 shape.
  */
 
-import { readFile } from "node:fs/promises";
 import { splitPem } from "../../auth/pem.js";
 import { CloudceError } from "../../errors.js";
-import { registerSecret } from "../../secrets.js";
 import type { DriverCredentials } from "../driver.js";
 import type { CatalogEntry } from "./catalog.js";
 import { HttpClient, parseJson, type HttpClientOptions } from "./http-client.js";
-import type { KeystoneToken } from "./keystone.js";
+import { localLifetime, serverTime, type KeystoneToken, type RememberSecret } from "./keystone.js";
 import { DRIVER_NAME, type ParsedOptions } from "./options.js";
 
 interface V2Access {
@@ -22,19 +20,12 @@ interface V2Access {
   };
 }
 
-/** The proxy file as TLS material: the certificate chain (proxy first) and the proxy's key. */
-export async function proxyTlsMaterial(path: string): Promise<{ cert: string; key: string }> {
-  let text: string;
-  try {
-    text = await readFile(path, "utf8");
-  } catch (err) {
-    throw new CloudceError("ProxyMissing", `auth file: secret = PROXY but the proxy file ${path} cannot be read (${(err as NodeJS.ErrnoException).code ?? "error"})`, { driver: DRIVER_NAME, cause: err });
-  }
-  registerSecret(text);
-  const blocks = splitPem(text);
+/** The proxy as TLS material, in memory: the certificate chain (proxy first) and the proxy's key. */
+export function proxyTlsMaterial(pem: string): { cert: string; key: string } {
+  const blocks = splitPem(pem);
   const certs = blocks.filter((b) => b.label === "CERTIFICATE").map((b) => b.text);
   const key = blocks.find((b) => b.label.endsWith("PRIVATE KEY"))?.text;
-  if (certs.length === 0 || !key) throw new CloudceError("ProxyInvalid", `proxy file ${path}: needs a certificate and its private key`, { driver: DRIVER_NAME });
+  if (certs.length === 0 || !key) throw new CloudceError("ProxyInvalid", "proxy: needs a certificate and its private key", { driver: DRIVER_NAME });
   return { cert: certs.join(""), key };
 }
 
@@ -52,33 +43,40 @@ export function v2Catalog(access: V2Access["access"]): CatalogEntry[] {
 }
 
 /** A project-scoped token through keystone-voms. */
-export async function vomsToken(options: ParsedOptions, creds: DriverCredentials, http: Omit<HttpClientOptions, "tls">, ca: string | undefined): Promise<KeystoneToken> {
-  if (!creds.proxyPath) {
+export async function vomsToken(
+  options: ParsedOptions,
+  creds: DriverCredentials,
+  http: Omit<HttpClientOptions, "tls">,
+  ca: string | undefined,
+  remember: RememberSecret,
+  now: () => number = Date.now,
+): Promise<KeystoneToken> {
+  if (!creds.proxy) {
     throw new CloudceError("ProxyMissing", "auth file: 2.0_voms needs 'secret = PROXY' (the site director's VOMS proxy)", { driver: DRIVER_NAME });
   }
-  const client = new HttpClient({ ...http, tls: { ...(await proxyTlsMaterial(creds.proxyPath)), ...(ca ? { ca } : {}) } });
+  const client = new HttpClient({ ...http, tls: { ...proxyTlsMaterial(creds.proxy), ...(ca ? { ca } : {}) } });
   const url = `${options.authUrl}/v2.0/tokens`;
   try {
     const post = async (auth: Record<string, unknown>, what: string) => {
       const res = await client.send({ method: "POST", url, what: `identity POST /v2.0/tokens (VOMS${what})`, json: { auth } });
-      return parseJson<V2Access>(res, "identity POST /v2.0/tokens").access;
+      return { access: parseJson<V2Access>(res, "identity POST /v2.0/tokens").access, res };
     };
-    const unscoped = (await post({ voms: true }, ""))?.token?.id;
+    const unscoped = (await post({ voms: true }, "")).access?.token?.id;
     if (!unscoped) throw new CloudceError("AuthFailed", "identity (VOMS): Keystone answered without a token; does the site run keystone-voms?", { driver: DRIVER_NAME });
-    registerSecret(unscoped);
+    remember(unscoped);
     const tenants = await client.send({ method: "GET", url: `${options.authUrl}/v2.0/tenants`, what: "identity GET /v2.0/tenants", headers: { "x-auth-token": unscoped } });
     const names = (parseJson<{ tenants?: { name: string }[] }>(tenants, "identity GET /v2.0/tenants").tenants ?? []).map((t) => t.name);
     if (!names.includes(options.projectName ?? "")) {
       throw new CloudceError("AuthFailed", `Driver_ex_tenant_name: the proxy gives no access to project '${options.projectName}'; it gives: ${names.slice(0, 10).join(", ") || "none"}`, { driver: DRIVER_NAME });
     }
-    const access = await post({ voms: true, tenantName: options.projectName }, `, ${options.projectName}`);
+    const started = now();
+    const { access, res } = await post({ voms: true, tenantName: options.projectName }, `, ${options.projectName}`);
     const id = access?.token?.id;
     if (!id) throw new CloudceError("AuthFailed", "identity (VOMS): Keystone answered without a scoped token", { driver: DRIVER_NAME });
-    registerSecret(id);
-    const now = Date.now();
-    const expires = access?.token?.expires ? Date.parse(access.token.expires) : NaN;
+    remember(id);
     const issued = access?.token?.issued_at ? Date.parse(access.token.issued_at) : NaN;
-    return { value: id, expiresAt: Number.isNaN(expires) ? now + 3_600_000 : expires, issuedAt: Number.isNaN(issued) ? now : issued, catalog: v2Catalog(access) };
+    const times = localLifetime({ ...(access?.token?.expires ? { expires_at: access.token.expires } : {}) }, started, Number.isNaN(issued) ? serverTime(res) : issued);
+    return { value: id, ...times, catalog: v2Catalog(access) };
   } finally {
     await client.close();
   }

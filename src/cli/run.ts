@@ -15,6 +15,7 @@ import { demo } from "./commands-demo.js";
 import { loadOptions, openCe } from "./load-ce.js";
 import { createOutput } from "./output.js";
 import { USAGE } from "./usage.js";
+import { scrubSecrets } from "../secrets.js";
 
 const OPTIONS = {
   config: { type: "string", short: "c", default: process.env["CLOUDCE_CONFIG"] ?? "etc/local.conf" },
@@ -47,7 +48,7 @@ export async function run(argv: readonly string[], io: CliStreams = { stdout: pr
   try {
     parsed = parseArgs({ args: [...argv], options: OPTIONS, allowPositionals: true, strict: true });
   } catch (err) {
-    io.stderr.write(`cloudce: ${toCloudceError(err).message}\n${USAGE}`);
+    io.stderr.write(`${scrubSecrets(`cloudce: ${toCloudceError(err).message}`)}\n${USAGE}`);
     return 2;
   }
   const { values, positionals } = parsed;
@@ -62,7 +63,7 @@ export async function run(argv: readonly string[], io: CliStreams = { stdout: pr
     return 0;
   } catch (err) {
     const e = toCloudceError(err);
-    io.stderr.write(`cloudce ${command}: ${e.message}\n`);
+    io.stderr.write(`${scrubSecrets(`cloudce ${command}: ${e.message}`)}\n`);
     return exitCode(e);
   }
 }

@@ -5,6 +5,7 @@ import { PassThrough } from "node:stream";
 import { beforeAll, describe, expect, it } from "vitest";
 import { run } from "../../src/cli/run.js";
 import { acquireLock } from "../../src/ops/lock.js";
+import { SecretSlot } from "../../src/secrets.js";
 
 let dir: string;
 let config: string;
@@ -53,6 +54,22 @@ describe("cloudce command", () => {
     const r = await cli("--config", config, "launch");
     expect(r).toMatchObject({ code: 2, stderr: "cloudce launch: unknown command 'launch'; see cloudce --help\n" });
     expect((await cli("--frobnicate")).stderr).toMatch(/^cloudce: Unknown option '--frobnicate'/);
+  });
+
+  it("scrubs secrets from the error lines it writes to stderr", async () => {
+    const secret = new SecretSlot();
+    secret.set("hunter2-password");
+    try {
+      const flag = await cli("--hunter2-password", "status");
+      const command = await cli("--config", config, "hunter2-password");
+      for (const r of [flag, command]) {
+        expect(r.code).toBe(2);
+        expect(r.stderr).not.toContain("hunter2-password");
+        expect(r.stderr).toContain("[secret]");
+      }
+    } finally {
+      secret.clear();
+    }
   });
 
   it("names a missing config file", async () => {

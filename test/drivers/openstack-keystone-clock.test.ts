@@ -5,6 +5,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { CloudDriver } from "../../src/drivers/driver.js";
+import { scrubSecrets } from "../../src/secrets.js";
 import { openStackDriver } from "../servers/openstack/driver-fixture.js";
 import { startOpenStackServer, type OpenStackTestServer } from "../servers/openstack/server.js";
 
@@ -47,5 +48,18 @@ describe("Keystone token expiry", () => {
     await driver.listFlavors();
     expect(logins()).toBe(2);
     expect(cloud.count("compute GET /flavors/detail")).toBe(3); // no call was sent with a token about to expire
+  });
+
+  it("drops a renewed token's predecessor from the secrets to scrub", async () => {
+    const clock = skewedClock(0);
+    driver = openStackDriver(cloud, { tuning: { now: clock.now } });
+    await driver.listFlavors();
+    const [first] = [...cloud.state.tokens.keys()];
+    clock.advance(59 * MINUTE);
+    await driver.listFlavors();
+    const second = [...cloud.state.tokens.keys()].find((t) => t !== first)!;
+    expect(logins()).toBe(2);
+    expect(scrubSecrets(`x-auth-token: ${second}`)).toBe("x-auth-token: [secret]");
+    expect(scrubSecrets(`x-auth-token: ${first}`)).toBe(`x-auth-token: ${first}`);
   });
 });

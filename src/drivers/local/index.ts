@@ -5,7 +5,10 @@
  *
  * Options (`Driver_*`): `state_dir` (default `$CLOUDCE_HOME/local` or
  * `~/.cloudce/local`), `boot_seconds` (time spent "booting", default 0),
- * `max_instances` (project quota, default 50).
+ * `max_instances` (project quota, default 50; checked and reserved under a
+ * state-dir lock, so concurrent creates never exceed it). Destroy and stop
+ * signal the VM's whole process group, so a pilot's background children end
+ * with it.
  */
 
 import { randomUUID } from "node:crypto";

@@ -5,8 +5,10 @@
  *
  * The file is created with O_EXCL (atomic: exactly one creator wins) and holds
  * `{pid, host, startedAt}`. A lock whose holder process is gone is stale and
- * is taken over. Liveness is only judged on the same host: on a shared
- * filesystem a pid from another machine means nothing here.
+ * is taken over: under a guard lock named after the stale content, by a
+ * rename over it (see takeOver), so however many processes contend, a live
+ * lock is never removed or shared. Liveness is only judged on the same
+ * host: on a shared filesystem a pid from another machine means nothing here.
  */
 
 import { createHash, randomBytes } from "node:crypto";

@@ -26,8 +26,8 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-async function holder(): Promise<{ child: RunningChild; proxyDir: string }> {
-  const child = await startFixture("proxy-file-holder", [authFile, "fedcloud.othersite.example", pemFile], FIXTURES);
+async function holder(...extra: string[]): Promise<{ child: RunningChild; proxyDir: string }> {
+  const child = await startFixture("proxy-file-holder", [authFile, "fedcloud.othersite.example", pemFile, ...extra], FIXTURES);
   const path = (await child.waitFor(/^PROXY (\S+)$/m))[1]!;
   await stat(path); // it exists while the process runs
   return { child, proxyDir: dirname(path) };
@@ -44,6 +44,14 @@ describe("the private proxy file at process end", () => {
       expect(await gone(proxyDir)).toBe(true);
     });
   }
+
+  it("is removed on SIGTERM without taking the signal from a handler of the process's own", async () => {
+    const { child, proxyDir } = await holder("graceful");
+    child.child.kill("SIGTERM");
+    await child.waitFor(/STOPPING/);
+    expect(await child.exited).toEqual({ code: 0, signal: null });
+    expect(await gone(proxyDir)).toBe(true);
+  });
 
   it("is removed on a normal exit", async () => {
     const { child, proxyDir } = await holder();

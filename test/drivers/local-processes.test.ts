@@ -11,7 +11,10 @@ import localFactory from "../../src/drivers/local/index.js";
 import type { CloudDriver, CreateNodesRequest } from "../../src/drivers/driver.js";
 import { instantiateDriver } from "../../src/drivers/registry.js";
 import { silentLogger } from "../../src/log.js";
+import { startFixture } from "../support/child.js";
 import { eventually } from "./conformance.js";
+
+const FIXTURES = new URL("./fixtures/", import.meta.url);
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -89,5 +92,18 @@ describe("LOCAL process groups", () => {
     expect(failed).toHaveLength(4);
     expect(failed.every((f) => /quota of 2/.test(f.error.message))).toBe(true);
     expect(await driver.listNodes({ namePrefix: "quota-", metadata: {} })).toHaveLength(2);
+  });
+
+  it("holds Driver_max_instances when several processes create on one state dir at once", { timeout: 60_000 }, async () => {
+    const { driver, stateDir } = await localDriver({ max_instances: "10" });
+    const racers = await Promise.all([1, 2, 3].map(async () => {
+      const c = await startFixture("local-creates", [stateDir, "10", "12"], FIXTURES);
+      await c.waitFor(/READY/);
+      return c;
+    }));
+    for (const r of racers) r.child.stdin!.write("go\n");
+    const created = await Promise.all(racers.map(async (r) => Number((await r.waitFor(/CREATED (\d+)/, 30_000))[1])));
+    expect(created.reduce((a, b) => a + b, 0)).toBe(10);
+    expect(await driver.listNodes({ namePrefix: "race-", metadata: {} })).toHaveLength(10);
   });
 });

@@ -71,6 +71,7 @@ export class Ec2Api {
   }
 
   close(): void {
+    this.secrets.clear();
     const pending = this.client;
     this.client = undefined;
     void pending?.then((c) => c.destroy()).catch(() => undefined);

@@ -67,7 +67,11 @@ export function createOpenStackDriver(config: DriverConfig, tuning: OpenStackTun
   const keystone = new Keystone(http, options, credentials, (creds, remember) => vomsToken(options, creds, httpOptions, tuning.ca, remember, now), now);
   const session = new OpenStackSession(http, keystone, options);
   const credentialsOptional = Boolean(yaml?.credentials.secret ?? yaml?.credentials.token);
-  return new OpenStackDriver({ http, session, options, logger, retry, credentialsOptional, ...sleep });
+  const forgetSecrets = (): void => {
+    credentialSecrets.clear();
+    keystone.forget();
+  };
+  return new OpenStackDriver({ http, session, options, logger, retry, credentialsOptional, forgetSecrets, ...sleep });
 }
 
 const factory: DriverFactory = (config: DriverConfig) => createOpenStackDriver(config);

@@ -65,6 +65,13 @@ export class Keystone {
     return this.pending;
   }
 
+  /** Forgets the token and drops this login's secrets from the scrubber (the driver is closing). */
+  forget(): void {
+    this.cached = undefined;
+    this.loginSecrets = [];
+    this.secrets.clear();
+  }
+
   /** Forgets the cached token (after a 401: it was revoked or expired early). */
   invalidate(token?: KeystoneToken): void {
     if (token === undefined || this.cached === token) this.cached = undefined;

@@ -47,6 +47,8 @@ export interface OpenStackParts {
   readonly sleep?: (ms: number) => Promise<void>;
   /** True when credentials come from elsewhere (clouds.yaml) and the auth file may be absent. */
   readonly credentialsOptional?: boolean;
+  /** Drops the driver's credentials and tokens from the secret scrubber (at close). */
+  readonly forgetSecrets?: () => void;
 }
 
 /** An answer that may have been lost after Nova acted on the request. */
@@ -227,6 +229,7 @@ export class OpenStackDriver implements CloudDriver {
   }
 
   async close(): Promise<void> {
+    this.parts.forgetSecrets?.();
     await this.parts.http.close();
   }
 }

@@ -6,6 +6,7 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { CloudDriver } from "../../src/drivers/driver.js";
 import { scrubSecrets } from "../../src/secrets.js";
+import { PROJECTS } from "../servers/openstack/cloud-state.js";
 import { openStackDriver } from "../servers/openstack/driver-fixture.js";
 import { startOpenStackServer, type OpenStackTestServer } from "../servers/openstack/server.js";
 
@@ -48,6 +49,14 @@ describe("Keystone token expiry", () => {
     await driver.listFlavors();
     expect(logins()).toBe(2);
     expect(cloud.count("compute GET /flavors/detail")).toBe(3); // no call was sent with a token about to expire
+  });
+
+  it("judges a pre-issued token's time left by Keystone's clock at validation, not the local one", async () => {
+    const clock = skewedClock(65 * MINUTE);
+    const { id } = cloud.state.issueToken(cloud.state.users[0]!.id, PROJECTS["demo"], ["password"]);
+    driver = openStackDriver(cloud, { options: { ex_force_auth_version: "3.x_token" }, credentials: { key: undefined, secret: undefined, token: id }, tuning: { now: clock.now } });
+    for (let i = 0; i < 3; i++) await driver.listFlavors();
+    expect(cloud.count("identity GET /v3/auth/tokens")).toBe(1);
   });
 
   it("drops a renewed token's predecessor from the secrets to scrub", async () => {

@@ -67,8 +67,13 @@ export interface CloudceErrorOptions {
   retryAfterSeconds?: number;
   /** HTTP status or cloud-specific code, for diagnostics. */
   status?: number | string;
+  /** For `QuotaExceeded`: what ran out, where the cloud says. */
+  quotaResource?: QuotaResource;
   cause?: unknown;
 }
+
+/** Quota resources a cloud can run out of. */
+export type QuotaResource = "instances" | "cores" | "ram";
 
 /**
  * The one error type of cloudce. Messages are single lines, name the option
@@ -80,6 +85,7 @@ export class CloudceError extends Error {
   readonly retryable: boolean;
   readonly retryAfterSeconds: number | undefined;
   readonly status: number | string | undefined;
+  readonly quotaResource: QuotaResource | undefined;
 
   constructor(code: ErrorCode, message: string, options: CloudceErrorOptions = {}) {
     super(singleLine(message), options.cause === undefined ? undefined : { cause: options.cause });
@@ -89,6 +95,7 @@ export class CloudceError extends Error {
     this.retryable = options.retryable ?? RETRYABLE_BY_DEFAULT.has(code);
     this.retryAfterSeconds = options.retryAfterSeconds;
     this.status = options.status;
+    this.quotaResource = options.quotaResource;
   }
 }
 

@@ -5,6 +5,7 @@ import type { Logger } from "../log.js";
 import type { Audit } from "./audit.js";
 import type { CeSettings } from "./ce-options.js";
 import type { DriverRuntime } from "./driver-runtime.js";
+import type { Policies } from "./policies.js";
 import type { ResourceResolver } from "./resource-resolver.js";
 
 export interface CeContext {
@@ -16,4 +17,5 @@ export interface CeContext {
   readonly log: Logger;
   /** The clock for VM ages (epoch ms); tests inject one. */
   readonly now: () => number;
+  readonly policies: Policies;
 }

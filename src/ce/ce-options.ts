@@ -21,6 +21,16 @@ const INTEGER_OPTIONS = {
   Cleanup_MinLifetime: [0, 0],
   Journal_MaxBytes: [10 * 1024 * 1024, 1024],
   Submit_WaveDelay: [0, 0],
+  // Lifecycle policies (src/ce/*-policy files); 0 turns a policy off where the minimum allows it.
+  Instance_MaxBootSeconds: [3600, 0],
+  Fizzle_Seconds: [0, 0],
+  Fizzle_Count: [3, 1],
+  Backoff_Seconds: [600, 1],
+  Offering_CacheSeconds: [180, 0],
+  Health_FailureThreshold: [3, 0],
+  Health_CoolDownSeconds: [120, 1],
+  Delete_VerifySeconds: [300, 0],
+  Credential_WarnDays: [7, 0],
 } as const satisfies Record<string, readonly [number, number]>;
 
 type IntegerOption = keyof typeof INTEGER_OPTIONS;
@@ -37,7 +47,10 @@ export interface CeSettings {
   readonly authFile: string;
   readonly driverOptions: Readonly<Record<string, string>>;
   readonly image: string;
+  /** The first entry of `Instance_Flavor`. */
   readonly flavor: string;
+  /** `Instance_Flavor` in order of preference: a create that finds no capacity falls back to the next. */
+  readonly flavors: readonly string[];
   readonly networks: readonly string[];
   readonly sshKey: string | undefined;
   readonly namePrefix: string;
@@ -59,8 +72,29 @@ export interface CeSettings {
   /** The audit journal (JSON lines), if one is kept. */
   readonly journalFile: string | undefined;
   readonly journalMaxBytes: number;
+  readonly policies: PolicySettings;
   /** Every option as given (read-only, for templates and getDescription). */
   readonly raw: Readonly<Record<string, string>>;
+}
+
+/** The lifecycle policies' options, in seconds (0 = off where allowed). */
+export interface PolicySettings {
+  /** A VM still booting after this reads Aborted and is removed (`boot-timeout`). */
+  readonly maxBootSeconds: number;
+  /** A VM that stops within this of starting fizzled. */
+  readonly fizzleSeconds: number;
+  /** This many stopped VMs in a row that fizzled start a backoff. */
+  readonly fizzleCount: number;
+  readonly backoffSeconds: number;
+  /** How long an offering that lacked capacity is skipped. */
+  readonly offeringCacheSeconds: number;
+  /** Consecutive listing failures that open the circuit breaker. */
+  readonly healthFailureThreshold: number;
+  readonly healthCoolDownSeconds: number;
+  /** A deleted VM still listed after this is deleted again. */
+  readonly deleteVerifySeconds: number;
+  /** Credentials with less than this left are warned about. */
+  readonly credentialWarnSeconds: number;
 }
 
 /** Splits a comma-separated option, dropping blanks. */
@@ -92,9 +126,9 @@ export function checkOptions(raw: Readonly<Record<string, string>>): string[] {
       problems.push(`${name}: '${v.slice(0, 40)}' is not a number >= ${min}`);
     }
   }
-  for (const name of ["Instance_Image", "Instance_Flavor"] as const) {
-    if (raw[name]?.trim() === "name:") problems.push(`${name}: 'name:' needs a name after it`);
-  }
+  if (raw["Instance_Image"]?.trim() === "name:") problems.push("Instance_Image: 'name:' needs a name after it");
+  if (splitList(raw["Instance_Flavor"]).includes("name:")) problems.push("Instance_Flavor: 'name:' needs a name after it");
+  if (raw["Instance_Flavor"]?.trim() && splitList(raw["Instance_Flavor"]).length === 0) problems.push("Instance_Flavor: give at least one flavor (a comma-separated list, most preferred first)");
   for (const net of splitList(raw["Instance_Networks"])) {
     if (net === "name:") problems.push("Instance_Networks: 'name:' needs a name after it");
   }
@@ -133,7 +167,8 @@ export function parseSettings(ceName: string, raw: Readonly<Record<string, strin
     authFile: raw["CloudAuth"] ?? defaultAuthFilePath(),
     driverOptions: Object.freeze(driverOptions),
     image: raw["Instance_Image"]!.trim(),
-    flavor: raw["Instance_Flavor"]!.trim(),
+    flavor: splitList(raw["Instance_Flavor"])[0]!,
+    flavors: Object.freeze(splitList(raw["Instance_Flavor"])),
     networks: Object.freeze(splitList(raw["Instance_Networks"])),
     sshKey: raw["Instance_SSHKey"]?.trim() || undefined,
     namePrefix: raw["Instance_NamePrefix"] ?? DEFAULT_NAME_PREFIX,
@@ -150,6 +185,17 @@ export function parseSettings(ceName: string, raw: Readonly<Record<string, strin
     journalFile: raw["Journal_File"]?.trim() ? expandEnv(raw["Journal_File"].trim()) : undefined,
     journalMaxBytes: intOption(raw, "Journal_MaxBytes"),
     waveDelay: intOption(raw, "Submit_WaveDelay"),
+    policies: Object.freeze({
+      maxBootSeconds: intOption(raw, "Instance_MaxBootSeconds"),
+      fizzleSeconds: intOption(raw, "Fizzle_Seconds"),
+      fizzleCount: intOption(raw, "Fizzle_Count"),
+      backoffSeconds: intOption(raw, "Backoff_Seconds"),
+      offeringCacheSeconds: intOption(raw, "Offering_CacheSeconds"),
+      healthFailureThreshold: intOption(raw, "Health_FailureThreshold"),
+      healthCoolDownSeconds: intOption(raw, "Health_CoolDownSeconds"),
+      deleteVerifySeconds: intOption(raw, "Delete_VerifySeconds"),
+      credentialWarnSeconds: intOption(raw, "Credential_WarnDays") * 86_400,
+    }),
     raw: Object.freeze({ ...raw }),
   });
 }

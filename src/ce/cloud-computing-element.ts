@@ -21,10 +21,15 @@ import { DriverRuntime } from "./driver-runtime.js";
 import { killPilots, type KillReport } from "./kill.js";
 import { newVmName, parseReference } from "./pilot-reference.js";
 import { ResourceResolver } from "./resource-resolver.js";
-import { S_ERROR, S_OK, type CEInfoDict, type CEStatusCounts, type CleanupReport, type PilotStatus, type Result } from "./results.js";
-import { availableSlots, countNodes, listOwnNodes, pilotInfos, pilotStatuses, type PilotInfo } from "./status.js";
+import { S_ERROR, S_OK, type CEInfoDict, type CEStatusCounts, type CleanupReport, type PilotStatus, type PolicyInfo, type Result } from "./results.js";
+import { countNodes, listOwnNodes, pilotInfos, pilotStatuses, type PilotInfo } from "./status.js";
+import { availableUnderPolicies } from "./available-under-policies.js";
+import type { CredentialAssessment } from "./credential-expiry-policy.js";
+import { submitWithFallback } from "./flavor-fallback.js";
+import { Policies } from "./policies.js";
+import { policyInfo } from "./policy-info.js";
 import { interruptedNote } from "./interrupt.js";
-import { planSubmission, submitPilots } from "./submit.js";
+import { planSubmission } from "./submit.js";
 
 export type { KillReport } from "./kill.js";
 export type { PilotInfo } from "./status.js";
@@ -41,8 +46,10 @@ export interface CloudComputingElementOptions {
   readonly logger?: Logger;
   /** Where relative paths (user driver modules) are resolved from; default: the working directory. */
   readonly baseDir?: string;
-  /** The clock cleanup judges VM ages by (epoch ms); default `Date.now`. */
+  /** The clock cleanup and the lifecycle policies judge by (epoch ms); default `Date.now`. */
   readonly now?: () => number;
+  /** In [0, 1): the circuit breaker's jitter; default `Math.random`. */
+  readonly random?: () => number;
 }
 
 /** Seconds of proxy lifetime below which a PROXY-authenticated CE refuses to call the cloud. */
@@ -62,6 +69,7 @@ export class CloudComputingElement {
   private readonly log: Logger;
   private readonly baseDir: string;
   private readonly now: () => number;
+  private readonly random: () => number;
   private params: Record<string, string> = {};
   private state: CeContext | undefined;
   private renderer: Promise<ContextRenderer> | undefined;
@@ -77,6 +85,7 @@ export class CloudComputingElement {
     this.log = (options.logger ?? createLogger()).child({ ce: ceName });
     this.baseDir = options.baseDir ?? process.cwd();
     this.now = options.now ?? Date.now;
+    this.random = options.random ?? Math.random;
   }
 
   /** Adds options, later values winning (pass CE options, then queue options). */
@@ -96,8 +105,11 @@ export class CloudComputingElement {
     return { ...this.params };
   }
 
-  /** Checks everything that can be checked without starting a VM: options, driver, template, auth file. */
-  async isValid(): Promise<Result<null>> {
+  /**
+   * Checks everything that can be checked without starting a VM: options,
+   * driver, template, auth file; `Warnings` lists credentials running out.
+   */
+  async isValid(): Promise<Result<null, { Warnings?: string[] }>> {
     const problems = checkOptions(this.params);
     if (problems.length > 0) return S_ERROR(problems.join("; "), "OptionInvalid");
     const attempt = async (check: () => Promise<unknown>): Promise<void> => {
@@ -109,7 +121,11 @@ export class CloudComputingElement {
     };
     await attempt(() => this.checkDriver());
     await attempt(() => this.getRenderer());
-    return problems.length === 0 ? S_OK(null) : S_ERROR(problems.join("; "));
+    if (problems.length > 0) return S_ERROR(problems.join("; "));
+    const credentials = await this.credentialAssessment().catch(() => undefined);
+    if (credentials?.expired) return S_ERROR(`credentials: ${credentials.expired}`, credentials.expired.startsWith("the proxy") ? "ProxyExpired" : "AuthFailed");
+    const warnings = credentials?.warnings ?? [];
+    return warnings.length === 0 ? S_OK(null) : S_OK(null, { Warnings: [...warnings] });
   }
 
   /** The driver builds from its options, knows all of them, and has the credentials it needs. */
@@ -153,10 +169,7 @@ export class CloudComputingElement {
       await this.checkCredentialsBeforeSubmit(driver.capabilities.requiresCredentials !== false);
       const outcome = opts.signal?.aborted
         ? { pilots: [], failures: [], notStarted: numberOfJobs, abandoned: 0 }
-        : await submitPilots(input, plan, await resolver.resolve(driver, settings), () => {
-            resolver.invalidate();
-            return resolver.resolve(driver, settings);
-          });
+        : await submitWithFallback(this.ensure(), input, plan);
       this.submittedJobs += outcome.pilots.length;
       const refs = outcome.pilots.map((p) => p.ref);
       const stamps = Object.fromEntries(outcome.pilots.map((p) => [p.ref, p.stamp]));
@@ -199,17 +212,23 @@ export class CloudComputingElement {
     return this.guard(async () => S_OK(await pilotInfos(this.ensure())));
   }
 
-  /** Counts of this CE's VMs: running, waiting (booting), and submitted by this object. */
-  async getCEStatus(): Promise<Result<CEStatusCounts, CEStatusCounts>> {
+  /** Counts of this CE's VMs: running, waiting (booting), and submitted by this object; with the policies' state. */
+  async getCEStatus(): Promise<Result<CEStatusCounts & PolicyInfo, CEStatusCounts & PolicyInfo>> {
     return this.guard(async () => {
-      const counts = countNodes(await listOwnNodes(this.ensure()), this.submittedJobs);
-      return S_OK(counts, counts);
+      const ctx = this.ensure();
+      const nodes = await listOwnNodes(ctx);
+      await ctx.policies.observe(nodes);
+      const status = { ...countNodes(nodes, this.submittedJobs), ...policyInfo(ctx.policies, await this.credentialAssessment()) };
+      return S_OK(status, status);
     });
   }
 
-  /** Free slots: DIRAC's rule, the cloud's remaining quota, and the creation-wave delay. */
-  async available(): Promise<Result<number, CEStatusCounts & { CEInfoDict: CEInfoDict }>> {
-    return this.guard(() => availableSlots(this.ensure(), this.submittedJobs));
+  /**
+   * Free slots: DIRAC's rule, the cloud's remaining quota, and the
+   * creation-wave delay; none while a lifecycle policy says so (CEInfoDict `Reason`).
+   */
+  async available(): Promise<Result<number, CEStatusCounts & { CEInfoDict: CEInfoDict & PolicyInfo }>> {
+    return this.guard(async () => availableUnderPolicies(this.ensure(), this.submittedJobs, await this.credentialAssessment()));
   }
 
   /** Destroys the given pilots' VMs; one already gone counts as killed. Never touches another CE's VMs. */
@@ -317,7 +336,9 @@ export class CloudComputingElement {
       },
     });
     const resolver = new ResourceResolver(settings.resolveCacheTtlMs);
-    this.state = { settings, runtime, credentials, resolver, audit: new Audit(settings, this.log), log: this.log, now: this.now };
+    const audit = new Audit(settings, this.log);
+    const policies = new Policies(settings, audit, this.log, { now: this.now, random: this.random });
+    this.state = { settings, runtime, credentials, resolver, audit, log: this.log, now: this.now, policies };
     return this.state;
   }
 
@@ -338,6 +359,13 @@ export class CloudComputingElement {
     const creds = await store.resolve();
     if (creds.proxy !== undefined && this.proxyPem) checkProxyLifetime(this.proxyPem, MIN_PROXY_SECONDS_FOR_CLOUD);
     return creds;
+  }
+
+  /** What every credential says about its end: the proxy, the token, and what the driver reads from the cloud. */
+  private async credentialAssessment(): Promise<CredentialAssessment> {
+    const { runtime, policies } = this.ensure();
+    const driver = await runtime.get().catch(() => undefined);
+    return policies.credentials({ proxyPem: this.proxyPem, token: this.token, driver });
   }
 
   private getRenderer(): Promise<ContextRenderer> {

@@ -16,7 +16,7 @@ export interface KillReport {
 
 export async function killPilots(ctx: CeContext, refs: readonly string[]): Promise<KillReport> {
   const ids = parseReferences(refs);
-  const own = new Set((await listOwnNodes(ctx)).map((n) => n.id));
+  const own = new Map((await listOwnNodes(ctx)).map((n) => [n.id, n.name]));
   const foreign = await foreignIds(ctx, [...ids.values()].filter((id) => !own.has(id)));
   const targets = [...ids.values()].filter((id) => own.has(id));
   const result = await ctx.runtime.destroy(targets, ctx.settings.submitConcurrency);
@@ -25,6 +25,7 @@ export async function killPilots(ctx: CeContext, refs: readonly string[]): Promi
   const failed = [...ids].filter(([, id]) => errors.has(id)).map(([ref, id]) => ({ ref, error: errors.get(id)! }));
   const killed = [...ids].filter(([, id]) => !errors.has(id)).map(([ref]) => ref);
   for (const ref of killed) ctx.log.info("pilot VM killed", { ref });
+  ctx.policies.deletes.deleted(killed.map((ref) => ids.get(ref)!).filter((id) => own.has(id)).map((id) => ({ id, name: own.get(id)!, reason: "kill" })), ctx.policies.now());
   await ctx.audit.record([
     ...killed.map((ref) => ({ ref, vmName: "", action: "delete" as const, outcome: "ok" as const, reason: "kill" })),
     ...failed.map((f) => ({ ref: f.ref, vmName: "", action: "delete" as const, outcome: "failed" as const, reason: `kill: ${f.error}` })),

@@ -42,11 +42,46 @@ export interface CEInfoDict extends CEStatusCounts {
   readonly CloudCapacity?: number;
 }
 
+/**
+ * What the lifecycle policies say, in `getCEStatus()` and `available()`'s
+ * CEInfoDict (see docs/policies.md); a key is absent when it has nothing to say.
+ */
+export interface PolicyInfo {
+  /** Why `available()` offers no slot because of a policy. */
+  readonly Reason?: string;
+  /** The `Instance_Flavor` entry whose quota `available()` counted with (the first available offering). */
+  readonly Offering?: string;
+  /** ISO time until which a fizzle backoff withholds slots, and why. */
+  readonly BackoffUntil?: string;
+  readonly BackoffReason?: string;
+  /** Offerings skipped for lack of capacity: `offering until <ISO>`. */
+  readonly UnavailableOfferings?: readonly string[];
+  /** `ok`, `failing` (the last listing failed) or `circuit-open`. */
+  readonly CloudHealth: "ok" | "failing" | "circuit-open";
+  readonly CloudHealthReason?: string;
+  /** The credential that ends first: its kind, ISO end and seconds left (negative once expired). */
+  readonly CredentialKind?: string;
+  readonly CredentialExpiry?: string;
+  readonly CredentialSecondsLeft?: number;
+  readonly CredentialWarnings?: readonly string[];
+}
+
 /** One VM that cleanup removed (or failed to), and why. */
 export interface CleanupEntry {
   readonly ref: string;
   readonly name: string;
-  readonly reason: "stopped" | "error" | "expired";
+  readonly reason: "stopped" | "error" | "expired" | "boot-timeout";
+  readonly error?: string;
+}
+
+/** A VM deleted before but still listed after `Delete_VerifySeconds`, deleted again. */
+export interface RedeleteEntry {
+  readonly ref: string;
+  readonly name: string;
+  /** Why it was deleted the first time (a cleanup reason, or `kill`). */
+  readonly reason: string;
+  /** How many times it has now been deleted again. */
+  readonly attempts: number;
   readonly error?: string;
 }
 
@@ -55,4 +90,6 @@ export interface CleanupReport {
   readonly failed: readonly CleanupEntry[];
   /** Set when the caller stopped the cleanup half-way: what was left undone. */
   readonly interrupted?: string;
+  /** Stuck deletes retried this time (present when any were). */
+  readonly redeleted?: readonly RedeleteEntry[];
 }

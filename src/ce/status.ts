@@ -2,12 +2,12 @@
 
 import type { CloudNode } from "../drivers/driver.js";
 import { toCloudceError } from "../errors.js";
-import { computeAvailable } from "./available.js";
-import { cloudCapacity } from "./capacity.js";
+import { bootTimedOut } from "./boot-timeout-policy.js";
 import type { CeContext } from "./ce-context.js";
+import { FLAVOR_KEY } from "./offering-policy.js";
 import { QUEUE_KEY, ownerFilter } from "./ownership.js";
 import { parseReferences, toReference } from "./pilot-reference.js";
-import type { CEInfoDict, CEStatusCounts, Ok, PilotStatus } from "./results.js";
+import type { CEStatusCounts, PilotStatus } from "./results.js";
 import { pilotStatus } from "./status-map.js";
 
 /** One pilot VM as `listPilots` reports it. */
@@ -19,10 +19,19 @@ export interface PilotInfo {
   readonly createdAt: string;
   readonly queue: string;
   readonly stamp: string;
+  /** The `Instance_Flavor` entry the VM got. */
+  readonly flavor: string;
 }
 
+/** This CE's VMs, through the cloud-health breaker. */
 export function listOwnNodes(ctx: CeContext): Promise<CloudNode[]> {
-  return ctx.runtime.listOwn(ownerFilter(ctx.settings));
+  return ctx.policies.health.call(() => ctx.runtime.listOwn(ownerFilter(ctx.settings)));
+}
+
+/** The DIRAC status of a VM, a boot that took too long reading Aborted. */
+function statusOf(ctx: CeContext, node: CloudNode | undefined): PilotStatus {
+  if (node && bootTimedOut(node, ctx.settings.policies.maxBootSeconds, ctx.policies.now())) return "Aborted";
+  return pilotStatus(node);
 }
 
 /** Reference → status; a cloud that cannot be listed makes every status Unknown, as DIRAC does. */
@@ -30,19 +39,22 @@ export async function pilotStatuses(ctx: CeContext, refs: readonly string[]): Pr
   const ids = parseReferences(refs);
   let byId: Map<string, CloudNode>;
   try {
-    byId = new Map((await listOwnNodes(ctx)).map((n) => [n.id, n]));
+    const nodes = await listOwnNodes(ctx);
+    await ctx.policies.observe(nodes);
+    byId = new Map(nodes.map((n) => [n.id, n]));
   } catch (err) {
     const e = toCloudceError(err);
     ctx.log.warn("cannot list VMs: statuses are Unknown", { code: e.code, reason: e.message });
     return Object.fromEntries(refs.map((r) => [r, "Unknown" as PilotStatus]));
   }
-  return Object.fromEntries([...ids].map(([ref, id]) => [ref, pilotStatus(byId.get(id))]));
+  return Object.fromEntries([...ids].map(([ref, id]) => [ref, statusOf(ctx, byId.get(id))]));
 }
 
 export async function pilotInfos(ctx: CeContext): Promise<PilotInfo[]> {
   return (await listOwnNodes(ctx)).map((n) => ({
-    ref: toReference(n.id), name: n.name, status: pilotStatus(n), cloudState: n.cloudState,
+    ref: toReference(n.id), name: n.name, status: statusOf(ctx, n), cloudState: n.cloudState,
     createdAt: n.createdAt.toISOString(), queue: n.metadata[QUEUE_KEY] ?? "", stamp: n.metadata["cloudce-stamp"] ?? "",
+    flavor: n.metadata[FLAVOR_KEY] ?? "",
   }));
 }
 
@@ -52,17 +64,4 @@ export function countNodes(nodes: readonly CloudNode[], submitted: number): CESt
     RunningJobs: nodes.filter((n) => n.state === "running" || n.state === "stopping").length,
     WaitingJobs: nodes.filter((n) => n.state === "booting").length,
   };
-}
-
-/**
- * Free slots by DIRAC's base-class rule, capped by what the cloud project can
- * still start, and none while the newest VM is younger than `Submit_WaveDelay`.
- */
-export async function availableSlots(ctx: CeContext, submitted: number): Promise<Ok<number, CEStatusCounts & { CEInfoDict: CEInfoDict }>> {
-  const { settings } = ctx;
-  // Independent calls: one round trip, not two.
-  const [nodes, capacity] = await Promise.all([listOwnNodes(ctx), cloudCapacity(ctx)]);
-  const newest = Math.max(0, ...nodes.map((n) => n.createdAt.getTime()));
-  const inWaveDelay = settings.waveDelay > 0 && Date.now() - newest < settings.waveDelay * 1000;
-  return computeAvailable(countNodes(nodes, submitted), settings, inWaveDelay ? 0 : capacity);
 }

@@ -24,6 +24,7 @@ import { newVmName, toReference } from "./pilot-reference.js";
 import { redactUserData } from "./redact.js";
 import type { ResolvedResources } from "./resource-resolver.js";
 import { recoverLostCreates } from "./submit-recovery.js";
+import { FLAVOR_KEY } from "./offering-policy.js";
 
 export const BATCH_KEY = "cloudce-batch";
 export const STAMP_KEY = "cloudce-stamp";
@@ -62,6 +63,8 @@ export interface SubmissionInput {
   readonly logger: Logger;
   readonly audit: Audit;
   readonly stop: StopControl;
+  /** Further metadata for every VM of this call (the flavor it gets), added to the planned specs. */
+  readonly metadata?: Readonly<Record<string, string>>;
 }
 
 export interface PreparedPilot {
@@ -186,7 +189,8 @@ export class Run {
     const fresh = pilots.filter((p) => !known.has(p.ref));
     this.pilots.push(...fresh);
     for (const p of fresh) this.input.logger.info("pilot VM created", { ref: p.ref, vm: p.name, stamp: p.stamp, ...(reason === "submit" ? {} : { how: reason }) });
-    await this.input.audit.record(fresh.map((p) => ({ ref: p.ref, vmName: p.name, stamp: p.stamp, action: "create" as const, outcome: "ok" as const, reason })));
+    const withFlavor = (p: SubmittedPilot): string => (p.node.metadata[FLAVOR_KEY] ? `${reason}: flavor ${p.node.metadata[FLAVOR_KEY]}` : reason);
+    await this.input.audit.record(fresh.map((p) => ({ ref: p.ref, vmName: p.name, stamp: p.stamp, action: "create" as const, outcome: "ok" as const, reason: withFlavor(p) })));
   }
 
   submitted(pilot: PreparedPilot, node: CloudNode): SubmittedPilot {
@@ -201,7 +205,7 @@ export class Run {
   private failure(target: string, err: unknown, pilot: PreparedPilot): SubmissionFailure {
     const raw = toCloudceError(err, "CloudError");
     const message = redactUserData(raw.message, { executable: this.input.executable, userData: pilot.spec.userData });
-    const error = message === raw.message ? raw : new CloudceError(raw.code, message, { ...(raw.driver ? { driver: raw.driver } : {}), retryable: raw.retryable });
+    const error = message === raw.message ? raw : new CloudceError(raw.code, message, { ...(raw.driver ? { driver: raw.driver } : {}), ...(raw.quotaResource ? { quotaResource: raw.quotaResource } : {}), retryable: raw.retryable });
     this.input.logger.error("failed to create pilot VM", { vm: target, code: error.code, reason: error.message });
     return { name: target, error };
   }
@@ -244,13 +248,13 @@ function prepare(input: SubmissionInput, batch: string, stamp: PilotStamp): Prep
 }
 
 function createRequest(input: SubmissionInput, resources: ResolvedResources, nodes: readonly NodeSpec[]): CreateNodesRequest {
-  const { settings } = input;
+  const { settings, metadata } = input;
   return {
     imageId: resources.image.id,
     flavorId: resources.flavor.id,
     networkIds: resources.networks.map((n) => n.id),
     ...(settings.sshKey ? { keyName: settings.sshKey } : {}),
-    nodes,
+    nodes: metadata ? nodes.map((n) => ({ ...n, metadata: { ...n.metadata, ...metadata } })) : nodes,
     requestId: randomUUID(),
   };
 }

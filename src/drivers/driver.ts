@@ -7,6 +7,7 @@
  * user's) must pass the shared conformance suite in `test/drivers/`.
  */
 
+import type { ErrorCode } from "../errors.js";
 import type { Logger } from "../log.js";
 
 /** Normalised node states; each driver maps its cloud's states onto these. */
@@ -27,6 +28,43 @@ export interface CloudNode {
   readonly metadata: Readonly<Record<string, string>>;
   /** True when the cloud reclaimed the node (e.g. an interrupted spot VM). */
   readonly interrupted?: boolean;
+  /**
+   * When the VM started running, once it has: OpenStack `OS-SRV-USG:launched_at`,
+   * EC2 `LaunchTime` (past `pending`), LOCAL the end of boot. The CE's fizzle rule reads it.
+   */
+  readonly launchedAt?: Date;
+  /**
+   * When a `stopped` VM powered off: OpenStack `updated` of a SHUTOFF server,
+   * EC2 the time in `StateTransitionReason`, LOCAL the exit time of its program.
+   */
+  readonly stoppedAt?: Date;
+  /** Why the cloud failed an `error` node; `CapacityExceeded` when it had no room (Nova "No valid host"). */
+  readonly fault?: NodeFault;
+}
+
+/** The cloud's reason for a failed node, mapped onto a stable code. */
+export interface NodeFault {
+  readonly code: ErrorCode;
+  readonly message: string;
+}
+
+/**
+ * How a driver reports lack of capacity, as a thrown or per-node error:
+ * - `CapacityExceeded`: the cloud has no room for this flavor (and subnet) now
+ *   (EC2 `InsufficientInstanceCapacity`; on Nova the node goes to error with a
+ *   `fault` of this code instead, "No valid host was found");
+ * - `QuotaExceeded`, with `quotaResource` naming what ran out where the cloud
+ *   says: `cores` or `ram` depend on the flavor (a smaller one may fit),
+ *   `instances` does not.
+ */
+export const CAPACITY_ERROR_CODES = ["CapacityExceeded", "QuotaExceeded"] as const satisfies readonly ErrorCode[];
+
+/** What a credential says about its own end, as a driver can read it from the cloud. */
+export interface CredentialExpiry {
+  /** What expires, e.g. `application-credential`. */
+  readonly kind: string;
+  /** Undefined when the credential never expires. */
+  readonly expiresAt: Date | undefined;
 }
 
 /** An image, flavor or network. */
@@ -184,6 +222,8 @@ export interface CloudDriver {
   getLimits(flavor?: CloudFlavor): Promise<CloudLimits>;
   /** Releases connections and timers. */
   close(): Promise<void>;
+  /** Expiry of the credentials the cloud holds for us (e.g. a Keystone application credential); optional. */
+  credentialExpiry?(): Promise<readonly CredentialExpiry[]>;
 }
 
 /** A driver module's export: a factory function or a class taking a DriverConfig. */

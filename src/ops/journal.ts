@@ -12,7 +12,8 @@ import { CloudceError } from "../errors.js";
 import { scrubSecrets } from "../secrets.js";
 import { tryAcquireLock } from "./lock.js";
 
-export const JOURNAL_ACTIONS = ["create", "stop", "delete"] as const;
+/** `policy`: a decision of a lifecycle policy; its reason starts with the decision's name (`fizzle: …`). */
+export const JOURNAL_ACTIONS = ["create", "stop", "delete", "policy"] as const;
 export type JournalAction = (typeof JOURNAL_ACTIONS)[number];
 export const JOURNAL_OUTCOMES = ["ok", "failed"] as const;
 export type JournalOutcome = (typeof JOURNAL_OUTCOMES)[number];

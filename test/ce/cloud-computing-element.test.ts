@@ -292,7 +292,7 @@ describe("killJob and cleanupPilots", () => {
 });
 
 describe("the audit journal", () => {
-  it("records every create and delete, with stamps and reasons", async () => {
+  it("records every create and delete, with stamps, reasons and the flavor each VM got", async () => {
     const journal = join(dir, `journal-${Date.now()}.jsonl`);
     const ce = await makeCe("ce-j", { Journal_File: journal, Queue: "long" });
     const r = await ce.submitJob(pilot, null, 2);
@@ -302,8 +302,8 @@ describe("the audit journal", () => {
     ok(await ce.killJob([refs[1]!]));
     const { entries } = await readJournal(journal);
     expect(entries.map((e) => [e.action, e.outcome, e.ref, e.reason])).toEqual([
-      ["create", "ok", refs[0], "submit"],
-      ["create", "ok", refs[1], "submit"],
+      ["create", "ok", refs[0], "submit: flavor small"],
+      ["create", "ok", refs[1], "submit: flavor small"],
       ["delete", "ok", refs[0], "stopped"],
       ["delete", "ok", refs[1], "kill"],
     ]);

@@ -1,0 +1,60 @@
+/**
+ * `available()` under the lifecycle policies. It never offers a slot while
+ * the cloud's state is unknown (a failed listing, an open breaker), while
+ * credentials have expired, during a fizzle backoff, or when every offering
+ * lacks capacity; each time it says why, in the result and the log. Otherwise
+ * DIRAC's slot rule applies, with the quota of the first available offering.
+ */
+
+import { toCloudceError } from "../errors.js";
+import { computeAvailable } from "./available.js";
+import { cloudCapacity } from "./capacity.js";
+import type { CeContext } from "./ce-context.js";
+import type { CredentialAssessment } from "./credential-expiry-policy.js";
+import { flavorLabel } from "./offering-policy.js";
+import { policyInfo } from "./policy-info.js";
+import { S_OK, type CEInfoDict, type CEStatusCounts, type Ok, type PolicyInfo } from "./results.js";
+import { countNodes, listOwnNodes } from "./status.js";
+
+export type AvailableResult = Ok<number, CEStatusCounts & { CEInfoDict: CEInfoDict & PolicyInfo }>;
+
+export async function availableUnderPolicies(ctx: CeContext, submitted: number, credentials: CredentialAssessment): Promise<AvailableResult> {
+  const { policies, settings } = ctx;
+  const unknown: CEStatusCounts = { SubmittedJobs: submitted, RunningJobs: 0, WaitingJobs: 0 };
+  if (credentials.expired) return noSlots(ctx, unknown, credentials, credentials.expired);
+  let flavor = policies.availableFlavors()[0];
+  // Listing and limits are independent calls: one round trip, not two.
+  const capacityOf = (f: string | undefined): Promise<number | undefined> => (f === undefined ? Promise.resolve(undefined) : cloudCapacity(ctx, f));
+  const capacityCall = capacityOf(flavor);
+  capacityCall.catch(() => undefined);
+  let nodes;
+  try {
+    nodes = await listOwnNodes(ctx);
+  } catch (err) {
+    return noSlots(ctx, unknown, credentials, `the state of the cloud is unknown: ${toCloudceError(err).message}`);
+  }
+  await policies.observe(nodes);
+  const counts = countNodes(nodes, submitted);
+  const backoff = policies.fizzle.active(policies.now());
+  if (backoff) return noSlots(ctx, counts, credentials, backoff.reason);
+  const still = policies.availableFlavors()[0];
+  if (still === undefined) {
+    return noSlots(ctx, counts, credentials, "every offering of Instance_Flavor lacks capacity now (see UnavailableOfferings); add a flavor or wait for Offering_CacheSeconds");
+  }
+  let capacity = await capacityCall;
+  if (still !== flavor) {
+    flavor = still;
+    capacity = await capacityOf(flavor);
+  }
+  const newest = Math.max(0, ...nodes.map((n) => n.createdAt.getTime()));
+  const inWaveDelay = settings.waveDelay > 0 && policies.now() - newest < settings.waveDelay * 1000;
+  const result = computeAvailable(counts, settings, inWaveDelay ? 0 : capacity);
+  const info = { ...result.CEInfoDict, ...policyInfo(policies, credentials), Offering: flavorLabel(flavor) };
+  return { ...result, CEInfoDict: info };
+}
+
+function noSlots(ctx: CeContext, counts: CEStatusCounts, credentials: CredentialAssessment, reason: string): AvailableResult {
+  ctx.log.warn("available: no slots", { reason });
+  const info = { ...counts, MaxTotalJobs: ctx.settings.maxTotalJobs, MaxWaitingJobs: ctx.settings.maxWaitingJobs, ...policyInfo(ctx.policies, credentials), Reason: reason };
+  return S_OK(0, { ...counts, CEInfoDict: info });
+}

@@ -1,0 +1,118 @@
+/**
+ * The lifecycle policies of one CE, with the state they keep between calls
+ * (a backoff, the unavailable offerings, the breaker, pending deletes) and
+ * the clock they read: everything here is tested with an injected clock.
+ */
+
+import type { CloudDriver, CredentialExpiry, CloudNode } from "../drivers/driver.js";
+import { toCloudceError } from "../errors.js";
+import type { Logger } from "../log.js";
+import type { Audit } from "./audit.js";
+import type { CeSettings } from "./ce-options.js";
+import { CloudHealth } from "./cloud-health.js";
+import { assessCredentials, proxyExpiry, tokenExpiry, type CredentialAssessment } from "./credential-expiry-policy.js";
+import { DeleteVerifier } from "./delete-verify-policy.js";
+import { FizzlePolicy } from "./fizzle-policy.js";
+import { OfferingCache, flavorLabel, offeringOf } from "./offering-policy.js";
+import { decisionSink, type DecisionSink } from "./policy-decisions.js";
+
+export interface PolicyClock {
+  /** Milliseconds since the epoch. */
+  readonly now: () => number;
+  /** In [0, 1): the breaker's jitter. */
+  readonly random: () => number;
+}
+
+export const systemClock: PolicyClock = { now: Date.now, random: Math.random };
+
+/** How long what the driver read about credential expiry is reused (it costs a cloud call). */
+const CREDENTIAL_FACTS_TTL_MS = 10 * 60_000;
+
+export interface CredentialSources {
+  readonly proxyPem?: string | undefined;
+  readonly token?: string | undefined;
+  readonly driver?: CloudDriver | undefined;
+}
+
+export class Policies {
+  readonly fizzle: FizzlePolicy;
+  readonly offerings: OfferingCache;
+  readonly health: CloudHealth;
+  readonly deletes: DeleteVerifier;
+  readonly decide: DecisionSink;
+  readonly now: () => number;
+  private driverFacts: { at: number; facts: readonly CredentialExpiry[] } | undefined;
+  private readonly warned = new Set<string>();
+  private expiredRecorded = false;
+
+  constructor(
+    private readonly settings: CeSettings,
+    audit: Audit,
+    private readonly log: Logger,
+    clock: PolicyClock = systemClock,
+  ) {
+    const p = settings.policies;
+    this.now = clock.now;
+    this.decide = decisionSink(audit, log);
+    this.fizzle = new FizzlePolicy(p);
+    this.offerings = new OfferingCache(p.offeringCacheSeconds);
+    this.health = new CloudHealth(p, clock.now, clock.random, this.decide);
+    this.deletes = new DeleteVerifier(p.deleteVerifySeconds);
+  }
+
+  /** What a listing tells the policies: fizzles (and a backoff), VMs the cloud failed for lack of capacity. */
+  async observe(nodes: readonly CloudNode[]): Promise<void> {
+    const now = this.now();
+    await this.decide([...this.fizzle.observe(nodes, now), ...this.offerings.observe(nodes, this.settings.networks, now)]);
+  }
+
+  /** The offering of a flavor entry with this CE's networks. */
+  offering(flavorEntry: string): string {
+    return offeringOf(flavorLabel(flavorEntry), this.settings.networks);
+  }
+
+  /** `Instance_Flavor` entries whose offering is available now, in order. */
+  availableFlavors(): string[] {
+    const now = this.now();
+    return this.settings.flavors.filter((f) => this.offerings.isAvailable(this.offering(f), now));
+  }
+
+  /** Reads every credential's expiry; warns once per credential running out, journals an expiry once. */
+  async credentials(sources: CredentialSources): Promise<CredentialAssessment> {
+    const facts: CredentialExpiry[] = [...(await this.fromDriver(sources.driver))];
+    if (sources.proxyPem) {
+      try {
+        facts.push(proxyExpiry(sources.proxyPem));
+      } catch {
+        // An unusable proxy is reported by the checks that need it.
+      }
+    }
+    const token = sources.token ? tokenExpiry(sources.token) : undefined;
+    if (token) facts.push(token);
+    const assessment = assessCredentials(facts, this.settings.policies.credentialWarnSeconds, this.now());
+    for (const w of assessment.warnings) {
+      const kind = w.split(" expires")[0]!;
+      if (!this.warned.has(kind)) this.log.warn(`credentials: ${w}`);
+      this.warned.add(kind);
+    }
+    if (assessment.expired && !this.expiredRecorded) {
+      this.expiredRecorded = true;
+      await this.decide([{ decision: "credentials-expired", detail: assessment.expired }]);
+    }
+    return assessment;
+  }
+
+  private async fromDriver(driver: CloudDriver | undefined): Promise<readonly CredentialExpiry[]> {
+    if (!driver?.credentialExpiry) return [];
+    const now = this.now();
+    if (this.driverFacts && now - this.driverFacts.at < CREDENTIAL_FACTS_TTL_MS) return this.driverFacts.facts;
+    try {
+      const facts = await driver.credentialExpiry();
+      this.driverFacts = { at: now, facts };
+      return facts;
+    } catch (err) {
+      this.log.debug("cannot read credential expiry from the cloud", { reason: toCloudceError(err).message });
+      return [];
+    }
+  }
+}

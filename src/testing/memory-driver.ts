@@ -8,7 +8,7 @@ import { randomUUID } from "node:crypto";
 import { CloudceError } from "../errors.js";
 import type {
   BulkResult, CloudDriver, CloudFlavor, CloudLimits, CloudNode, CloudResource, CreateNodesRequest, CreateNodesResult,
-  DriverCapabilities, NodeFilter, NodeState, ResourceQuery,
+  CredentialExpiry, DriverCapabilities, NodeFilter, NodeState, ResourceQuery,
 } from "../drivers/driver.js";
 
 export interface MemoryCloudOptions {
@@ -20,14 +20,22 @@ export interface MemoryCloudOptions {
   readonly instanceQuota?: number;
   /** Booting nodes are running by the next read (default true); false leaves states to `setState`. */
   readonly autoBoot?: boolean;
+  /** The cloud's clock (milliseconds), for creation, launch and stop times; default `Date.now`. */
+  readonly now?: () => number;
+  /** Project limits reported besides the instance quota (e.g. cores left). */
+  readonly limits?: CloudLimits;
+  /** What `credentialExpiry()` reports; without it the driver has no such method. */
+  readonly credentialExpiry?: readonly CredentialExpiry[];
 }
 
 /** Faults a test can switch on; each applies to every later call until reset. */
 export interface MemoryFaults {
-  /** Node names whose creation fails with this error. */
-  createFailure?: (name: string) => Error | undefined;
+  /** Node names whose creation fails with this error (the request shows the flavor asked for). */
+  createFailure?: (name: string, request: CreateNodesRequest) => Error | undefined;
   listFailure?: Error;
   destroyFailure?: (id: string) => Error | undefined;
+  /** Ids whose deletion is accepted but never happens (a stuck delete). */
+  destroyStuck?: (id: string) => boolean;
 }
 
 /** The cloud's state, shared by every driver object made on it (like a real project). */
@@ -41,11 +49,19 @@ export class MemoryCloud {
     this.calls[method] = (this.calls[method] ?? 0) + 1;
   }
 
-  /** Moves a node to a state, as the cloud would on its own (boot, power-off, failure). */
+  now(): Date {
+    return new Date((this.options.now ?? Date.now)());
+  }
+
+  /** Moves a node to a state, as the cloud would on its own (boot, power-off, failure), noting launch and stop times. */
   setState(id: string, state: NodeState, extra: Partial<CloudNode> = {}): void {
     const entry = this.nodes.get(id);
     if (!entry) throw new Error(`no node ${id}`);
-    entry.node = { ...entry.node, state, cloudState: state.toUpperCase(), ...extra };
+    const times = {
+      ...(state === "running" && !entry.node.launchedAt ? { launchedAt: this.now() } : {}),
+      ...(state === "stopped" && !entry.node.stoppedAt ? { stoppedAt: this.now() } : {}),
+    };
+    entry.node = { ...entry.node, state, cloudState: state.toUpperCase(), ...times, ...extra };
   }
 
   driver(): CloudDriver {
@@ -75,7 +91,11 @@ class MemoryDriver implements CloudDriver {
 
   constructor(private readonly cloud: MemoryCloud) {
     this.capabilities = { ...DEFAULT_CAPABILITIES, ...cloud.options.capabilities };
+    const expiry = cloud.options.credentialExpiry;
+    if (expiry) this.credentialExpiry = async () => expiry;
   }
+
+  readonly credentialExpiry?: () => Promise<readonly CredentialExpiry[]>;
 
   async listImages(q?: ResourceQuery): Promise<CloudResource[]> {
     this.cloud.count("listImages");
@@ -95,12 +115,12 @@ class MemoryDriver implements CloudDriver {
     const created: CloudNode[] = [];
     const failed: { target: string; error: Error }[] = [];
     for (const spec of request.nodes) {
-      const fault = this.cloud.faults.createFailure?.(spec.name) ?? this.quotaFault();
+      const fault = this.cloud.faults.createFailure?.(spec.name, request) ?? this.quotaFault();
       if (fault) {
         failed.push({ target: spec.name, error: fault });
         continue;
       }
-      const node: CloudNode = { id: randomUUID(), name: spec.name, state: "booting", cloudState: "BUILD", createdAt: new Date(), metadata: { ...spec.metadata } };
+      const node: CloudNode = { id: randomUUID(), name: spec.name, state: "booting", cloudState: "BUILD", createdAt: this.cloud.now(), metadata: { ...spec.metadata } };
       this.cloud.nodes.set(node.id, { node, userData: spec.userData });
       created.push(node);
     }
@@ -137,6 +157,7 @@ class MemoryDriver implements CloudDriver {
     for (const id of ids) {
       const fault = this.cloud.faults.destroyFailure?.(id);
       if (fault) failed.push({ target: id, error: fault });
+      else if (this.cloud.faults.destroyStuck?.(id)) done.push(id);
       else {
         this.cloud.nodes.delete(id);
         done.push(id);
@@ -163,7 +184,7 @@ class MemoryDriver implements CloudDriver {
   async getLimits(): Promise<CloudLimits> {
     this.cloud.count("getLimits");
     const quota = this.cloud.options.instanceQuota;
-    return quota === undefined ? {} : { instances: Math.max(0, quota - this.cloud.nodes.size) };
+    return { ...this.cloud.options.limits, ...(quota === undefined ? {} : { instances: Math.max(0, quota - this.cloud.nodes.size) }) };
   }
 
   async close(): Promise<void> {}

@@ -10,7 +10,8 @@
 
 import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { NODE_STATES, type CloudDriver, type CloudNode, type NodeState } from "../../src/drivers/driver.js";
+import { CAPACITY_ERROR_CODES, NODE_STATES, type CloudDriver, type CloudNode, type NodeState } from "../../src/drivers/driver.js";
+import { isCloudceError } from "../../src/errors.js";
 
 export interface ConformanceFixture {
   readonly driver: CloudDriver;
@@ -20,6 +21,11 @@ export interface ConformanceFixture {
   readonly networks: readonly { readonly id: string; readonly name: string }[];
   /** An id the cloud has never issued, in its id format. */
   readonly unknownNodeId: string;
+  /**
+   * Makes the cloud lack capacity for the fixture's flavor (optional: a
+   * backend that cannot simulate it skips that check).
+   */
+  readonly exhaustCapacity?: () => Promise<void>;
   /** A second driver on the same cloud with other credentials/owner, if the backend allows (optional). */
   teardown(): Promise<void>;
 }
@@ -133,8 +139,19 @@ export function testDriver(target: ConformanceTarget): void {
       expect(await fx.driver.getNode(fx.unknownNodeId)).toBeUndefined();
     });
 
-    it("brings a node to running", async () => {
+    /** A reported time is a Date between `after` and now, give or take the clouds' one-second resolution. */
+    const expectTime = (t: Date | undefined, after: Date, what: string): void => {
+      expect(t, what).toBeInstanceOf(Date);
+      expect(t!.getTime(), `${what} after ${after.toISOString()}`).toBeGreaterThanOrEqual(after.getTime() - 1000);
+      expect(t!.getTime(), `${what} not in the future`).toBeLessThanOrEqual(Date.now() + 1000);
+    };
+
+    it("brings a node to running, and reports when it started", async () => {
       await reaches(created[0]!.id, ["running", "stopped"]);
+      const node = await fx.driver.getNode(created[0]!.id);
+      expectTime(node?.launchedAt, node!.createdAt, "launchedAt");
+      const listed = (await fx.driver.listNodes({ namePrefix: prefix, metadata: owner })).find((n) => n.id === node!.id);
+      expect(listed?.launchedAt?.getTime()).toBe(node!.launchedAt!.getTime());
     }, 60_000);
 
     it("stops a node when it can", async () => {
@@ -145,6 +162,34 @@ export function testDriver(target: ConformanceTarget): void {
       expect(r.failed).toEqual([]);
       expect(r.done).toEqual([id]);
       await reaches(id, ["stopped"]);
+      const node = await fx.driver.getNode(id);
+      expectTime(node?.stoppedAt, node!.launchedAt ?? node!.createdAt, "stoppedAt");
+    }, 60_000);
+
+    it("reports lack of capacity with the contract's codes", async () => {
+      if (!fx.exhaustCapacity) return;
+      await fx.exhaustCapacity();
+      const name = `${prefix}${randomBytes(4).toString("hex").toUpperCase()}C`;
+      const request = {
+        imageId: fx.image.id, flavorId: fx.flavor.id, networkIds: fx.networks.map((n) => n.id),
+        nodes: [{ name, userData, metadata: { ...owner } }], requestId: `conf-${run}-capacity`,
+      };
+      let result;
+      try {
+        result = await fx.driver.createNodes(request);
+      } catch (err) {
+        result = { created: [], failed: [{ target: name, error: err as Error }] };
+      }
+      created.push(...result.created);
+      const [failure] = result.failed;
+      if (failure) {
+        expect(isCloudceError(failure.error) && (CAPACITY_ERROR_CODES as readonly string[]).includes(failure.error.code), String(failure.error)).toBe(true);
+        if (isCloudceError(failure.error, "QuotaExceeded")) expect(failure.error.quotaResource).toBeDefined();
+        return;
+      }
+      // Nova accepts the create; the scheduler then fails the server.
+      const node = await eventually(() => fx.driver.getNode(result.created[0]!.id), (n) => n?.state === "error", timeout, "the node to fail");
+      expect(node?.fault?.code).toBe("CapacityExceeded");
     }, 60_000);
 
     it("gives console output when it can", async () => {

@@ -12,6 +12,9 @@ testDriver({
       image: { id: "ami-0a1b2c3d4e5f60001", name: "el9-pilot" },
       flavor: { id: "t3.micro", name: "t3.micro" },
       networks: [{ id: "subnet-0aaaaaaaaaaaaaaa1", name: "pilots-a" }],
+      exhaustCapacity: async () => {
+        fx.server.cloud.capacity = 0;
+      },
       unknownNodeId: "i-0f0f0f0f0f0f0f0f0",
       teardown: () => fx.server.close(),
     };

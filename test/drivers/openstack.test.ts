@@ -21,6 +21,9 @@ testDriver({
       image: { id: image.id, name: image.name },
       flavor: { id: flavor.id, name: flavor.name },
       networks: [{ id: network.id, name: network.name }],
+      exhaustCapacity: async () => {
+        cloud.state.noValidHost.add(flavor.name);
+      },
       unknownNodeId: randomUUID(),
       teardown: () => cloud.close(),
     };

@@ -4,11 +4,13 @@
  * HTTP status. Cloud messages are cut short: they are not ours to trust.
  */
 
-import { CloudceError, truncate, type ErrorCode } from "../../errors.js";
+import { CloudceError, truncate, type ErrorCode, type QuotaResource } from "../../errors.js";
 import { DRIVER_NAME } from "./options.js";
 
 interface Mapping {
   readonly code: ErrorCode;
+  /** For quotas: what ran out (`cores` and `ram` depend on the instance type). */
+  readonly quotaResource?: QuotaResource;
   /** What the operator should do, appended to the message. */
   readonly hint: string;
 }
@@ -25,9 +27,9 @@ const BY_CODE: Readonly<Record<string, Mapping>> = {
   InsufficientCapacity: { code: "CapacityExceeded", hint: "the region has no capacity now; try later" },
   InsufficientAddressCapacity: { code: "CapacityExceeded", hint: "the subnet has no free addresses; add a subnet to Instance_Networks" },
   SpotMaxPriceTooLow: { code: "CapacityExceeded", hint: "raise Driver_spot_max_price or remove it" },
-  InstanceLimitExceeded: { code: "QuotaExceeded", hint: "the account's instance limit is reached; lower MaxTotalJobs or ask AWS for a higher limit" },
-  VcpuLimitExceeded: { code: "QuotaExceeded", hint: "the account's vCPU limit is reached; lower MaxTotalJobs or ask AWS for a higher limit" },
-  MaxSpotInstanceCountExceeded: { code: "QuotaExceeded", hint: "the account's spot instance limit is reached; lower MaxTotalJobs" },
+  InstanceLimitExceeded: { code: "QuotaExceeded", quotaResource: "instances", hint: "the account's instance limit is reached; lower MaxTotalJobs or ask AWS for a higher limit" },
+  VcpuLimitExceeded: { code: "QuotaExceeded", quotaResource: "cores", hint: "the account's vCPU limit is reached; lower MaxTotalJobs or ask AWS for a higher limit" },
+  MaxSpotInstanceCountExceeded: { code: "QuotaExceeded", quotaResource: "instances", hint: "the account's spot instance limit is reached; lower MaxTotalJobs" },
   Unsupported: { code: "NotSupported", hint: "this Instance_Flavor or option is not available here; check Instance_Flavor, the subnet's zone and Driver_spot" },
   UnsupportedOperation: { code: "NotSupported", hint: "the cloud does not support this operation for these instances" },
   AuthFailure: AUTH,
@@ -79,7 +81,9 @@ export function toEc2Error(err: unknown, action: string): CloudceError {
   const name = e.name ?? "UnknownError";
   const mapping = BY_CODE[name] ?? (status >= 500 ? UNAVAILABLE : undefined);
   if (!mapping) return new CloudceError("CloudError", `${where}: ${name}: ${said}`, { driver: DRIVER_NAME, status: name, cause: err });
-  return new CloudceError(mapping.code, `${where}: ${name}: ${said}; ${mapping.hint}`, { driver: DRIVER_NAME, status: name, cause: err });
+  return new CloudceError(mapping.code, `${where}: ${name}: ${said}; ${mapping.hint}`, {
+    driver: DRIVER_NAME, status: name, cause: err, ...(mapping.quotaResource ? { quotaResource: mapping.quotaResource } : {}),
+  });
 }
 
 function transportError(e: SdkLikeError, where: string, said: string, cause: unknown): CloudceError {

@@ -45,5 +45,22 @@ export function toCloudNode(instance: Instance): CloudNode {
     createdAt: instance.LaunchTime ?? new Date(0),
     metadata,
     ...(interrupted ? { interrupted } : {}),
+    ...(instance.LaunchTime && cloudState !== "pending" ? { launchedAt: instance.LaunchTime } : {}),
+    ...stoppedAt(instance, NODE_STATE_MAP[cloudState]),
   };
+}
+
+/**
+ * EC2 gives a stop's time only inside `StateTransitionReason`:
+ * "User initiated (2026-06-01 12:00:00 GMT)", to the second.
+ */
+export function transitionTime(reason: string | undefined): Date | undefined {
+  const m = /\((\d{4}-\d\d-\d\d) (\d\d:\d\d:\d\d) GMT\)/.exec(reason ?? "");
+  return m ? new Date(`${m[1]}T${m[2]}Z`) : undefined;
+}
+
+function stoppedAt(instance: Instance, state: NodeState | undefined): { stoppedAt?: Date } {
+  if (state !== "stopped") return {};
+  const at = transitionTime(instance.StateTransitionReason);
+  return at ? { stoppedAt: at } : {};
 }

@@ -101,7 +101,7 @@ class LocalDriver implements CloudDriver {
     const created: CloudNode[] = [];
     for (const [record, s] of reserved) created.push(await this.boot(record, s, image));
     const quota = `LOCAL: instance quota of ${this.maxInstances} reached (Driver_max_instances)`;
-    const failed = refused.map((s) => ({ target: s.name, error: new CloudceError("QuotaExceeded", quota, { driver: DRIVER_NAME }) }));
+    const failed = refused.map((s) => ({ target: s.name, error: new CloudceError("QuotaExceeded", quota, { driver: DRIVER_NAME, quotaResource: "instances" }) }));
     return { created, failed };
   }
 
@@ -204,8 +204,19 @@ class LocalDriver implements CloudDriver {
     const files = await this.store.files(r.id);
     const alive = r.pid !== undefined && vmProcessAlive(r.pid, this.store.dir(r.id));
     const [state, cloudState] = localState(r, files, alive);
-    return { id: r.id, name: r.name, state, cloudState, createdAt: new Date(r.createdAt), metadata: r.metadata };
+    return {
+      id: r.id, name: r.name, state, cloudState, createdAt: new Date(r.createdAt), metadata: r.metadata,
+      ...(files.startedAt ? { launchedAt: files.startedAt } : {}),
+      ...stopTime(state, files),
+    };
   }
+}
+
+/** The program's exit is the power-off; a VM stopped on request without one stopped when asked; a crash has no known time. */
+function stopTime(state: CloudNode["state"], f: Awaited<ReturnType<LocalStore["files"]>>): { stoppedAt?: Date } {
+  if (state !== "stopped") return {};
+  const at = f.exitedAt ?? f.stopRequestedAt;
+  return at ? { stoppedAt: at } : {};
 }
 
 /** The LOCAL state map: boot error → error; ended → stopped; alive before/after boot → booting/running. */

@@ -33,8 +33,13 @@ export interface LocalNodeRecord {
 /** Facts read from a VM directory besides node.json. */
 export interface LocalNodeFiles {
   readonly started: boolean;
+  /** When boot ended (the `started` marker was written). */
+  readonly startedAt: Date | undefined;
   readonly exitCode: number | undefined;
+  /** When the program ended (the `exit-code` file was written). */
+  readonly exitedAt: Date | undefined;
   readonly stopRequested: boolean;
+  readonly stopRequestedAt: Date | undefined;
 }
 
 export class LocalStore {
@@ -83,13 +88,14 @@ export class LocalStore {
 
   async files(id: string): Promise<LocalNodeFiles> {
     const dir = this.dir(id);
-    const [started, exit, stop] = await Promise.all([
-      exists(join(dir, "started")),
+    const [startedAt, exit, exitedAt, stop] = await Promise.all([
+      modifiedAt(join(dir, "started")),
       readFile(join(dir, "exit-code"), "utf8").catch(() => undefined),
-      exists(join(dir, "stop-requested")),
+      modifiedAt(join(dir, "exit-code")),
+      modifiedAt(join(dir, "stop-requested")),
     ]);
     const code = exit === undefined ? undefined : Number.parseInt(exit.trim(), 10);
-    return { started, exitCode: code === undefined || Number.isNaN(code) ? undefined : code, stopRequested: stop };
+    return { started: startedAt !== undefined, startedAt, exitCode: code === undefined || Number.isNaN(code) ? undefined : code, exitedAt, stopRequested: stop !== undefined, stopRequestedAt: stop };
   }
 
   async markStopRequested(id: string): Promise<void> {
@@ -148,11 +154,10 @@ export class LocalStore {
   }
 }
 
-async function exists(path: string): Promise<boolean> {
+async function modifiedAt(path: string): Promise<Date | undefined> {
   try {
-    await stat(path);
-    return true;
+    return (await stat(path)).mtime;
   } catch {
-    return false;
+    return undefined;
   }
 }

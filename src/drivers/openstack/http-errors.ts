@@ -6,7 +6,7 @@
  * because a fault may echo the request (and so user-data) back.
  */
 
-import { CloudceError, truncate, type ErrorCode } from "../../errors.js";
+import { CloudceError, truncate, type ErrorCode, type QuotaResource } from "../../errors.js";
 import { DRIVER_NAME } from "./options.js";
 
 const MAX_MESSAGE = 200;
@@ -63,6 +63,12 @@ function codeFor(status: number, message: string): { code: ErrorCode; retryable:
   return { code: "CloudError", retryable: false };
 }
 
+/** What a Nova quota fault ran out of: "Quota exceeded for cores: Requested 8, but already used …". */
+export function quotaResource(message: string): QuotaResource | undefined {
+  const m = /quota exceeded for (instances|cores|ram)\b/i.exec(message);
+  return m ? (m[1]!.toLowerCase() as QuotaResource) : undefined;
+}
+
 /** A CloudceError for a non-success answer. */
 export function httpError(failed: FailedResponse): CloudceError {
   let message = faultMessage(failed.body);
@@ -70,10 +76,12 @@ export function httpError(failed: FailedResponse): CloudceError {
   const retryAfter = parseRetryAfter(failed.retryAfter);
   const { code, retryable } = codeFor(failed.status, message);
   const hint = code === "AuthFailed" ? "; check the auth file credentials and Driver_ex_force_auth_url" : "";
+  const resource = code === "QuotaExceeded" ? quotaResource(message) : undefined;
   return new CloudceError(code, `${failed.what}: HTTP ${failed.status} ${truncate(message, MAX_MESSAGE)}${hint}`, {
     driver: DRIVER_NAME,
     status: failed.status,
     retryable,
+    ...(resource ? { quotaResource: resource } : {}),
     ...(retryAfter === undefined ? {} : { retryAfterSeconds: retryAfter }),
   });
 }

@@ -65,6 +65,8 @@ export interface Ec2Instance {
   readonly spec: LaunchSpec;
   state: InstanceStateName;
   stateReason?: { code: string; message: string };
+  /** EC2's `StateTransitionReason`, e.g. "User initiated (2026-06-01 12:00:00 GMT)": when a stop or termination began. */
+  transitionReason?: string;
   /** The state it moves to at `at` (epoch ms), if it is in transition. */
   transition?: { to: InstanceStateName; at: number };
   console: string;
@@ -178,6 +180,7 @@ export class Ec2Cloud {
     if (previous !== "terminated" && previous !== "shutting-down") {
       inst.state = "shutting-down";
       inst.stateReason = reason;
+      inst.transitionReason = userInitiated(Date.now());
       inst.transition = { to: "terminated", at: Date.now() + this.timings.terminateMs };
     }
     return previous;
@@ -194,6 +197,7 @@ export class Ec2Cloud {
     if (previous === "pending" || previous === "running") {
       inst.state = "stopping";
       inst.stateReason = { code: "Client.UserInitiatedShutdown", message: "Client.UserInitiatedShutdown: User initiated shutdown" };
+      inst.transitionReason = userInitiated(Date.now());
       inst.transition = { to: "stopped", at: Date.now() + this.timings.stopMs };
     }
     return previous;
@@ -216,8 +220,14 @@ export class Ec2Cloud {
     }
     inst.state = "stopping";
     inst.stateReason = reason;
+    inst.transitionReason = userInitiated(Date.now());
     inst.transition = { to: "stopped", at: Date.now() + this.timings.stopMs };
   }
+}
+
+/** EC2 writes the time of a state transition into its reason, to the second, in GMT. */
+function userInitiated(ms: number): string {
+  return `User initiated (${new Date(ms).toISOString().slice(0, 19).replace("T", " ")} GMT)`;
 }
 
 function defaultImages(owner: string): Ec2Image[] {

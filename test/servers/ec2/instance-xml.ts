@@ -27,7 +27,7 @@ export function instanceXml(inst: Ec2Instance): XmlValue {
     clientToken: inst.clientToken || undefined,
     instanceLifecycle: s.spot ? "spot" : undefined,
     stateReason: inst.stateReason,
-    reason: inst.stateReason ? inst.stateReason.message : undefined,
+    reason: inst.transitionReason ?? (inst.stateReason ? inst.stateReason.message : undefined),
     groupSet: s.securityGroupIds.map((groupId) => ({ groupId })),
     iamInstanceProfile: s.iamInstanceProfile ? { arn: s.iamInstanceProfile, id: "AIPAEXAMPLE" } : undefined,
     tagSet: Object.keys(s.tags).length > 0 ? tagSet(s.tags) : undefined,

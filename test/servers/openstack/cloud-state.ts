@@ -66,6 +66,8 @@ export interface ServerRecord {
   stopAt?: number;
   deleteAt?: number;
   failed?: boolean;
+  /** The fault message of a failed server. */
+  failReason?: string;
 }
 
 export interface TokenRecord {
@@ -130,6 +132,8 @@ export class CloudState {
   imagePageSize = 25;
   /** Servers whose name matches go to ERROR (a failed boot). */
   failName: RegExp | undefined;
+  /** Flavor names the scheduler finds no host for: their servers go to ERROR with Nova's "No valid host" fault. */
+  readonly noValidHost = new Set<string>();
 
   constructor(
     readonly timings: Timings,
@@ -185,6 +189,23 @@ export class CloudState {
       return { status: "SHUTOFF", taskState: deleting, vmState: "stopped", powerState: 4 };
     }
     return { status: "ACTIVE", taskState: deleting, vmState: "active", powerState: 1 };
+  }
+
+  /** The cloud's clock (milliseconds). */
+  clock(): number {
+    return this.now();
+  }
+
+  /**
+   * When the server first ran (`OS-SRV-USG:launched_at`) and last changed
+   * (`updated`): for a SHUTOFF server, when its power-off completed.
+   */
+  times(server: ServerRecord): { launchedAt: number | undefined; updated: number } {
+    const t = this.now();
+    const booted = server.created + this.timings.bootMs;
+    const launchedAt = !server.failed && t >= booted ? booted : undefined;
+    const changes = [server.created, launchedAt, server.stopAt, server.stopAt === undefined ? undefined : server.stopAt + this.timings.stopMs, server.deleteAt];
+    return { launchedAt, updated: Math.max(...changes.filter((c): c is number => c !== undefined && c <= t)) };
   }
 
   /** Servers of a project that still exist, newest first (Nova's default sort). */

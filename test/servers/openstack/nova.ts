@@ -29,9 +29,14 @@ function versionHeaders(minor: number): Record<string, string> {
   return { "openstack-api-version": `compute 2.${minor}`, "x-openstack-nova-api-version": `2.${minor}`, vary: "OpenStack-API-Version, X-OpenStack-Nova-API-Version" };
 }
 
+function isoSeconds(ms: number): string {
+  return new Date(ms).toISOString().replace(/\.\d+Z$/, "Z");
+}
+
 function serverView(state: CloudState, s: ServerRecord, req: Req, minor: number): Json | undefined {
   const v = state.view(s);
   if (!v) return undefined;
+  const times = state.times(s);
   const self = `${req.base}/servers/${s.id}`;
   const out: Json = {
     id: s.id,
@@ -43,8 +48,11 @@ function serverView(state: CloudState, s: ServerRecord, req: Req, minor: number)
     hostId: "3f0b1c",
     image: { id: s.imageRef, links: [{ rel: "bookmark", href: `${req.base}/images/${s.imageRef}` }] },
     flavor: minor >= 47 ? { vcpus: s.flavor.vcpus, ram: s.flavor.ram, disk: s.flavor.disk, original_name: s.flavor.name, extra_specs: {} } : { id: s.flavor.id, links: [] },
-    created: new Date(s.created).toISOString().replace(/\.\d+Z$/, "Z"),
-    updated: new Date().toISOString().replace(/\.\d+Z$/, "Z"),
+    created: isoSeconds(s.created),
+    updated: isoSeconds(times.updated),
+    // Nova writes launched_at with microseconds and no time zone.
+    "OS-SRV-USG:launched_at": times.launchedAt === undefined ? null : new Date(times.launchedAt).toISOString().replace("Z", "000"),
+    "OS-SRV-USG:terminated_at": null,
     addresses: v.status === "BUILD" ? {} : { private: [{ version: 4, addr: "10.20.0.5", "OS-EXT-IPS:type": "fixed" }] },
     links: [{ rel: "self", href: self }, { rel: "bookmark", href: self }],
     key_name: s.keyName ?? null,
@@ -54,6 +62,7 @@ function serverView(state: CloudState, s: ServerRecord, req: Req, minor: number)
     "OS-EXT-STS:power_state": v.powerState,
   };
   if (minor >= 26) out["tags"] = [...s.tags];
+  if (v.status === "ERROR") out["fault"] = { code: 500, created: isoSeconds(s.created), message: s.failReason ?? "Build of instance aborted: Failure prepping block device." };
   return out;
 }
 
@@ -141,6 +150,10 @@ function createServer(state: CloudState, { req, project, minor }: Parameters<Nov
     keyName: typeof s["key_name"] === "string" ? s["key_name"] : undefined,
   });
   if (state.failName?.test(server.name)) server.failed = true;
+  if (state.noValidHost.has(flavor.name)) {
+    server.failed = true;
+    server.failReason = "No valid host was found. There are not enough hosts available.";
+  }
   const self = `${req.base}/servers/${server.id}`;
   return json(202, { server: { id: server.id, links: [{ rel: "self", href: self }, { rel: "bookmark", href: self }], "OS-DCF:diskConfig": "MANUAL", security_groups: [{ name: "default" }], adminPass: "Zx8kQ2mP4r" } }, { location: self });
 }
@@ -166,7 +179,7 @@ function action(state: CloudState, { req, project, params }: Parameters<NovaHand
   if (v.taskState === "scheduling") return novaFault(404, `Instance ${s.id} could not be found.`);
   if ("os-stop" in body) {
     if (v.status !== "ACTIVE" && v.status !== "ERROR" || v.taskState !== null) return conflict("stop");
-    s.stopAt = Date.now();
+    s.stopAt = state.clock();
     return { status: 202 };
   }
   if ("os-start" in body) {

@@ -13,6 +13,9 @@ import type { PolicyDecision } from "./policy-decisions.js";
 /** The metadata key that records the flavor (as configured in `Instance_Flavor`) each VM got. */
 export const FLAVOR_KEY = "cloudce-flavor";
 
+/** How many failed VM ids are remembered (a bound on memory for a CE that runs for months). */
+const COUNTED_LIMIT = 10_000;
+
 export interface UnavailableOffering {
   readonly offering: string;
   readonly until: Date;
@@ -35,6 +38,8 @@ export function offeringOf(flavor: string, networks: readonly string[]): string 
 
 export class OfferingCache {
   private readonly marked = new Map<string, UnavailableOffering>();
+  /** Failed VMs already counted: one that stays listed marks its offering once, not on every listing. */
+  private readonly counted = new Set<string>();
 
   constructor(private readonly seconds: number) {}
 
@@ -61,7 +66,9 @@ export class OfferingCache {
     const decisions: PolicyDecision[] = [];
     for (const n of nodes) {
       const flavor = n.metadata[FLAVOR_KEY];
-      if (n.state !== "error" || n.fault?.code !== "CapacityExceeded" || flavor === undefined) continue;
+      if (n.state !== "error" || n.fault?.code !== "CapacityExceeded" || flavor === undefined || this.counted.has(n.id)) continue;
+      this.counted.add(n.id);
+      if (this.counted.size > COUNTED_LIMIT) this.counted.delete(this.counted.values().next().value as string);
       const d = this.markUnavailable(offeringOf(flavor, networks), `VM ${n.name}: ${n.fault.message}`, nowMs);
       if (d) decisions.push(d);
     }

@@ -85,6 +85,10 @@ describe("flavor fallback and the unavailable-offering cache", () => {
     h.cloud.setState(idOf(ref!), "error", { fault: { code: "CapacityExceeded", message: "No valid host was found." } });
     expect(await h.ce.available()).toMatchObject({ OK: true, CEInfoDict: { Offering: "small", UnavailableOfferings: [expect.stringMatching(/^large@name:private until/)] } });
     expect(await h.decisions()).toEqual([expect.stringMatching(/^offering-unavailable: large@name:private .*: VM .*: No valid host was found\.$/)]);
+    // The failed VM is still listed after the cache time: it does not mark the offering again.
+    h.advance(180);
+    expect(await h.ce.available()).toMatchObject({ OK: true, CEInfoDict: { Offering: "large" } });
+    expect(await h.decisions()).toHaveLength(1);
   });
 
   it("off (Offering_CacheSeconds 0): nothing is remembered; one flavor behaves as before", async () => {

@@ -61,7 +61,11 @@ export async function kill(ce: CloudComputingElement, out: Output, refs: readonl
 
 export async function cleanup(ce: CloudComputingElement, out: Output): Promise<void> {
   const report = unwrap(await ce.cleanupPilots(), "cleanup");
-  const rows = [...report.deleted.map((e) => [e.ref, e.name, e.reason, "deleted"]), ...report.failed.map((e) => [e.ref, e.name, e.reason, `failed: ${e.error ?? ""}`])];
+  const rows = [
+    ...report.deleted.map((e) => [e.ref, e.name, e.reason, "deleted"]),
+    ...report.failed.map((e) => [e.ref, e.name, e.reason, `failed: ${e.error ?? ""}`]),
+    ...(report.redeleted ?? []).map((e) => [e.ref, e.name, e.reason, `still listed: deleted again (${e.attempts})${e.error ? `, failed: ${e.error}` : ""}`]),
+  ];
   out.result(report, () => (rows.length === 0 ? "nothing to clean up" : formatTable(["REFERENCE", "VM", "REASON", "RESULT"], rows)));
 }
 

@@ -11,7 +11,9 @@ import { formatTable, type Output } from "./output.js";
 export async function validate(ce: CloudComputingElement, out: Output, origins: LoadedCeOptions["origins"] = {}): Promise<void> {
   const result = await ce.isValid();
   if (!result.OK) throw new CloudceError("OptionInvalid", `${ce.ceName} is not valid: ${locateProblems(result.Message, origins)}`);
-  out.result({ ce: ce.ceName, valid: true }, () => `${ce.ceName}: configuration is valid`);
+  const warnings = result.Warnings ?? [];
+  for (const w of warnings) out.progress(`warning: ${w}`);
+  out.result({ ce: ce.ceName, valid: true, ...(warnings.length > 0 ? { warnings } : {}) }, () => `${ce.ceName}: configuration is valid`);
 }
 
 /** Prints the user-data one pilot would get (this is the only command that prints user-data). */

@@ -42,6 +42,8 @@ export function formatReportTable(r: ReportSummary): string {
     out.push("  no VM has ended yet");
   }
   out.push(line("VM-hours", r.vmHours.toFixed(2)));
+  const decisions = Object.entries(r.policyDecisions).sort((a, b) => b[1] - a[1]);
+  if (decisions.length > 0) out.push("", "Policy decisions", ...decisions.map(([name, n]) => line(name, n)));
   if (r.rows.length > 0) out.push("", ...rowsTable(r));
   return `${out.join("\n")}\n`;
 }

@@ -12,6 +12,7 @@
  */
 
 import type { JournalEntry } from "./journal.js";
+import { countPolicyDecisions } from "./report-policies.js";
 
 export const VM_FINAL_STATES = ["running", "done", "aborted", "unknown"] as const;
 export type VmFinalState = (typeof VM_FINAL_STATES)[number];
@@ -77,6 +78,8 @@ export interface ReportSummary {
   /** Sum of VM lifetimes (ongoing ones up to now), in hours. */
   readonly vmHours: number;
   readonly rows: ReportRow[];
+  /** Lifecycle policy decisions by name (fizzle, boot-timeout, fallback, re-delete, …). */
+  readonly policyDecisions: Record<string, number>;
 }
 
 export interface ReportOptions {
@@ -166,6 +169,7 @@ export function summarise(entries: readonly JournalEntry[], options: ReportOptio
     lifetimeSeconds: lifetimeStats(ended),
     vmHours: Math.round((totalMs / 3_600_000) * 100) / 100,
     rows: rowsOf(vms),
+    policyDecisions: countPolicyDecisions(entries),
   };
 }
 

@@ -91,7 +91,7 @@ describe("on OpenStack", () => {
     const { ce, journal } = await osCe({ Instance_Flavor: "name:m1.tiny", Fizzle_Seconds: "600", Fizzle_Count: "1", Backoff_Seconds: "60" });
     const [ref] = ok(await ce.submitJob(join(dir, "pilot.sh"), null, 1));
     const id = parseReference(ref!);
-    await eventually(async () => (await ce.getJobStatus([ref!])).OK && (await ce.getJobStatus([ref!])), (s) => s !== false && s.Value[ref!] === "Running", 10_000, "running");
+    await eventually(async () => ok(await ce.getJobStatus([ref!]))[ref!], (s) => s === "Running", 10_000, "running");
     cloud.state.servers.get(id)!.stopAt = Date.now();
     await eventually(async () => ok(await ce.getJobStatus([ref!]))[ref!], (s) => s === "Done", 10_000, "stopped");
     expect(await ce.available()).toMatchObject({ OK: true, Value: 0, CEInfoDict: { BackoffUntil: expect.any(String) } });

@@ -21,13 +21,16 @@ export interface KeystoneToken {
   readonly expiresAt: number;
   readonly issuedAt: number;
   readonly catalog: readonly CatalogEntry[];
+  /** The token's user, and the application credential it was issued for, where Keystone says. */
+  readonly userId?: string;
+  readonly applicationCredentialId?: string;
 }
 
 /** Where a login's secrets are kept for scrubbing: each login replaces the previous one's. */
 export type RememberSecret = (value: string) => void;
 
 interface TokenBody {
-  token?: { expires_at?: string; issued_at?: string; catalog?: CatalogEntry[] };
+  token?: { expires_at?: string; issued_at?: string; catalog?: CatalogEntry[]; user?: { id?: string }; application_credential?: { id?: string } };
 }
 
 /** Renew this long before expiry: 2 minutes, or a tenth of a short token's lifetime. */
@@ -153,7 +156,7 @@ export class Keystone {
     const parsed = parseJson<TokenBody>(res, "identity GET /v3/auth/tokens").token ?? {};
     if (!parsed.catalog || parsed.catalog.length === 0) return this.issue(tokenAuth(value, projectScope(this.options)), "token");
     // Issued earlier: what is left is judged from Keystone's own clock at the answer (its Date header).
-    return { value, ...localLifetime(parsed, started, serverTime(res)), catalog: parsed.catalog };
+    return { value, ...localLifetime(parsed, started, serverTime(res)), catalog: parsed.catalog, ...owner(parsed) };
   }
 
   private async issue(body: Record<string, unknown>, method: string): Promise<KeystoneToken> {
@@ -162,7 +165,7 @@ export class Keystone {
     const value = this.subjectToken(res, method);
     const parsed = parseJson<TokenBody>(res, "identity POST /v3/auth/tokens").token ?? {};
     const issued = parsed.issued_at ? Date.parse(parsed.issued_at) : NaN;
-    return { value, ...localLifetime(parsed, started, Number.isNaN(issued) ? serverTime(res) : issued), catalog: parsed.catalog ?? [] };
+    return { value, ...localLifetime(parsed, started, Number.isNaN(issued) ? serverTime(res) : issued), catalog: parsed.catalog ?? [], ...owner(parsed) };
   }
 
   private subjectToken(res: HttpResponse, method: string): string {
@@ -187,6 +190,14 @@ export function localLifetime(body: { expires_at?: string }, localStart: number,
   if (Number.isNaN(expires)) return { issuedAt: localStart, expiresAt: localStart + 3_600_000 };
   if (reference === undefined || Number.isNaN(reference)) return { issuedAt: Math.min(localStart, expires), expiresAt: expires };
   return { issuedAt: localStart, expiresAt: localStart + (expires - reference) };
+}
+
+/** The user and application credential a token was issued for, as its body says. */
+function owner(body: NonNullable<TokenBody["token"]>): { userId?: string; applicationCredentialId?: string } {
+  return {
+    ...(body.user?.id ? { userId: body.user.id } : {}),
+    ...(body.application_credential?.id ? { applicationCredentialId: body.application_credential.id } : {}),
+  };
 }
 
 /** Keystone's clock at the answer, from its Date header (second precision), if it sent one. */

@@ -12,9 +12,10 @@ import { mapConcurrent } from "../../util/pool.js";
 import { withRetry, type RetryPolicy } from "../../util/retry.js";
 import type {
   BulkResult, CloudDriver, CloudFlavor, CloudLimits, CloudNode, CloudResource, CreateNodesRequest, CreateNodesResult,
-  DriverCapabilities, NodeFailure, NodeFilter, NodeSpec, ResourceQuery,
+  CredentialExpiry, DriverCapabilities, NodeFailure, NodeFilter, NodeSpec, ResourceQuery,
 } from "../driver.js";
 import { NovaApi, regexLiteral, type ServerCreate } from "./compute.js";
+import { keystoneCredentialExpiry } from "./credential-expiry.js";
 import type { HttpClient } from "./http-client.js";
 import { faultMessage } from "./http-errors.js";
 import { GlanceApi } from "./image.js";
@@ -226,6 +227,10 @@ export class OpenStackDriver implements CloudDriver {
 
   getLimits(_flavor?: CloudFlavor): Promise<CloudLimits> {
     return this.nova.limits();
+  }
+
+  credentialExpiry(): Promise<CredentialExpiry[]> {
+    return keystoneCredentialExpiry(this.parts.http, this.parts.session, this.parts.options);
   }
 
   async close(): Promise<void> {

@@ -28,6 +28,11 @@ export class OpenStackSession {
     private readonly options: ParsedOptions,
   ) {}
 
+  /** The current token (for calls outside the catalog's services, such as reading what it was issued for). */
+  token(): Promise<KeystoneToken> {
+    return this.keystone.token();
+  }
+
   async call(service: ServiceType, call: ServiceCall): Promise<HttpResponse> {
     const token = await this.keystone.token();
     try {

@@ -22,6 +22,8 @@ export interface TestAppCredential {
   readonly secret: string;
   readonly userName: string;
   readonly project: string;
+  /** Keystone's `expires_at` (ISO, no zone, as Keystone writes it); undefined: never expires. */
+  readonly expiresAt?: string;
 }
 
 export interface TestFlavor {

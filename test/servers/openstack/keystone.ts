@@ -4,7 +4,7 @@
  * unscoped tokens, scoped tokens with a service catalog, and token expiry.
  */
 
-import type { CloudState, TestUser } from "./cloud-state.js";
+import type { CloudState, TestAppCredential, TestUser } from "./cloud-state.js";
 import { PROJECTS } from "./cloud-state.js";
 import { json, keystoneFault, type Reply, type Req, type Route } from "./http-kit.js";
 
@@ -52,7 +52,7 @@ function scopedProject(state: CloudState, scope: Json, user: TestUser): string |
   return name !== undefined && domainOk && user.projects.includes(name) ? id : "denied";
 }
 
-function tokenReply(state: CloudState, urls: CatalogUrls, user: TestUser, projectId: string | undefined, methods: string[]): Reply {
+function tokenReply(state: CloudState, urls: CatalogUrls, user: TestUser, projectId: string | undefined, methods: string[], appCred?: TestAppCredential): Reply {
   const { id, record } = state.issueToken(user.id, projectId, methods);
   const token: Json = {
     methods,
@@ -61,6 +61,7 @@ function tokenReply(state: CloudState, urls: CatalogUrls, user: TestUser, projec
     expires_at: new Date(record.expiresAt).toISOString().replace("Z", "000Z"),
     audit_ids: ["aBcDeFgHiJkLmNoPqRsTuV"],
   };
+  if (appCred) token["application_credential"] = { id: appCred.id, name: appCred.name, restricted: true };
   if (projectId !== undefined) {
     token["project"] = { id: projectId, name: state.projectName(projectId), domain: { id: "default", name: "Default" } };
     token["roles"] = [{ id: "r1", name: "member" }, { id: "r2", name: "reader" }];
@@ -78,6 +79,7 @@ function authTokens(state: CloudState, urls: CatalogUrls, req: Req): Reply {
   const scope = obj(auth["scope"]);
   let user: TestUser | undefined;
   let forced: string | undefined;
+  let appCred: TestAppCredential | undefined;
   if (methods.includes("password")) {
     const u = obj(obj(identity["password"])["user"]);
     user = findUser(state, u);
@@ -89,6 +91,7 @@ function authTokens(state: CloudState, urls: CatalogUrls, req: Req): Reply {
     if (Object.keys(scope).length > 0) return keystoneFault(401, "Application credentials cannot request a scope.");
     user = state.users.find((u) => u.name === cred.userName);
     forced = PROJECTS[cred.project];
+    appCred = cred;
   } else if (methods.includes("token")) {
     const t = state.validToken(String(obj(identity["token"])["id"]));
     user = t && state.users.find((u) => u.id === t.userId);
@@ -99,7 +102,19 @@ function authTokens(state: CloudState, urls: CatalogUrls, req: Req): Reply {
   if (!user) return keystoneFault(401, UNAUTHORIZED);
   const project = forced ?? scopedProject(state, scope, user);
   if (project === "denied") return keystoneFault(401, `User ${user.id} has no access to project`);
-  return tokenReply(state, urls, user, project, methods);
+  return tokenReply(state, urls, user, project, methods, appCred);
+}
+
+/** GET /v3/users/{user}/application_credentials/{id}: the owner may read its own credential. */
+function appCredential(state: CloudState, req: Req, params: readonly string[]): Reply {
+  const [userId, id] = params;
+  const caller = state.validToken(req.headers["x-auth-token"] as string | undefined);
+  if (!caller) return keystoneFault(401, UNAUTHORIZED);
+  const user = state.users.find((u) => u.id === userId);
+  if (!user || caller.userId !== userId) return keystoneFault(403, "You are not authorized to perform the requested action: identity:get_application_credential.");
+  const cred = state.appCredentials.find((a) => a.id === id && a.userName === user.name);
+  if (!cred) return keystoneFault(404, `Could not find application credential: ${id}.`);
+  return json(200, { application_credential: { id: cred.id, name: cred.name, user_id: user.id, project_id: PROJECTS[cred.project], expires_at: cred.expiresAt ?? null, unrestricted: false, description: null, roles: [{ id: "r1", name: "member" }] } });
 }
 
 /** GET /v3/auth/tokens: validates X-Subject-Token (for its owner) and returns its body with the catalog. */
@@ -138,6 +153,7 @@ export function keystoneRoutes(state: CloudState, urls: () => CatalogUrls): Rout
   return [
     { method: "POST", pattern: "/v3/auth/tokens", handler: (req) => authTokens(state, urls(), req) },
     { method: "GET", pattern: "/v3/auth/tokens", handler: (req) => validate(state, urls(), req) },
+    { method: "GET", pattern: "/v3/users/{user}/application_credentials/{id}", handler: (req, p) => appCredential(state, req, p) },
     { method: "POST", pattern: fed, handler: (req, p) => federatedAuth(state, urls(), req, p) },
     { method: "GET", pattern: fed, handler: (req, p) => federatedAuth(state, urls(), req, p) },
   ];

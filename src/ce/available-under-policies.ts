@@ -7,6 +7,7 @@
  */
 
 import { toCloudceError } from "../errors.js";
+import { scrubSecrets } from "../secrets.js";
 import { computeAvailable } from "./available.js";
 import { cloudCapacity } from "./capacity.js";
 import type { CeContext } from "./ce-context.js";
@@ -55,6 +56,6 @@ export async function availableUnderPolicies(ctx: CeContext, submitted: number, 
 
 function noSlots(ctx: CeContext, counts: CEStatusCounts, credentials: CredentialAssessment, reason: string): AvailableResult {
   ctx.log.warn("available: no slots", { reason });
-  const info = { ...counts, MaxTotalJobs: ctx.settings.maxTotalJobs, MaxWaitingJobs: ctx.settings.maxWaitingJobs, ...policyInfo(ctx.policies, credentials), Reason: reason };
+  const info = { ...counts, MaxTotalJobs: ctx.settings.maxTotalJobs, MaxWaitingJobs: ctx.settings.maxWaitingJobs, ...policyInfo(ctx.policies, credentials), Reason: scrubSecrets(reason) };
   return S_OK(0, { ...counts, CEInfoDict: info });
 }

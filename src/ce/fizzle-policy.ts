@@ -44,7 +44,8 @@ export class FizzlePolicy {
     const decisions: PolicyDecision[] = [];
     for (const node of fresh) {
       this.remember(node.id);
-      const ranSeconds = (node.stoppedAt!.getTime() - (node.launchedAt ?? node.createdAt).getTime()) / 1000;
+      // Clouds keep stop times to the second: a stop may read a little before the launch.
+      const ranSeconds = Math.max(0, (node.stoppedAt!.getTime() - (node.launchedAt ?? node.createdAt).getTime()) / 1000);
       const fizzled = ranSeconds <= fizzleSeconds;
       this.recent.push({ stoppedAt: node.stoppedAt!.getTime(), fizzled });
       if (fizzled) {

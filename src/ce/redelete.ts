@@ -1,5 +1,6 @@
 /** The outcome of deleting stuck VMs again: counted, logged and journaled as `re-delete` decisions. */
 
+import { scrubSecrets } from "../secrets.js";
 import type { CeContext } from "./ce-context.js";
 import type { DueDelete } from "./delete-verify-policy.js";
 import { toReference } from "./pilot-reference.js";
@@ -10,7 +11,8 @@ export async function redeleteOutcome(ctx: CeContext, due: readonly DueDelete[],
   const now = policies.now();
   const entries = due.map((d): RedeleteEntry => {
     const ref = toReference(d.node.id);
-    const error = errors.get(ref);
+    const raw = errors.get(ref);
+    const error = raw === undefined ? undefined : scrubSecrets(raw);
     if (error === undefined) policies.deletes.redeleted(d.node.id, now);
     return { ref, name: d.node.name, reason: d.reason, attempts: d.attempts, ...(error === undefined ? {} : { error }) };
   });

@@ -35,7 +35,7 @@ beforeEach(() => {
 async function makeCe(name: string, auth: string, options: Record<string, string>): Promise<{ ce: CloudComputingElement; journal: string }> {
   await writeFile(join(dir, `${name}.auth`), auth, { mode: 0o600 });
   const journal = join(dir, `${name}.jsonl`);
-  const ce = new CloudComputingElement(name, { logger: silentLogger, clock });
+  const ce = new CloudComputingElement(name, { logger: silentLogger, ...clock });
   ok(await ce.setParameters({ CloudAuth: join(dir, `${name}.auth`), Journal_File: journal, MaxTotalJobs: "10", MaxWaitingJobs: "10", ...options }));
   return { ce, journal };
 }

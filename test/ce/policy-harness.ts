@@ -49,7 +49,8 @@ export async function harness(options: Record<string, string> = {}, cloudOptions
   const logs: LogRecord[] = [];
   const ce = new CloudComputingElement("ce-policy.example.org", {
     logger: createLogger({ level: "debug", sink: (r) => logs.push(r) }),
-    clock: { now: () => t, random: () => random },
+    now: () => t,
+    random: () => random,
   });
   const set = await ce.setParameters({ ...BASE, Journal_File: journal, ...options });
   expect(set).toEqual({ OK: true, Value: null });

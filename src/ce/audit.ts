@@ -16,6 +16,8 @@ export class Audit {
   constructor(
     private readonly settings: Pick<CeSettings, "ceName" | "queue" | "journalFile" | "journalMaxBytes">,
     private readonly log: Logger,
+    /** The CE's clock: journal times agree with the ages the CE judges by. */
+    private readonly now: () => number = Date.now,
   ) {
     this.journal = settings.journalFile ? openJournal({ path: settings.journalFile, maxBytes: settings.journalMaxBytes }) : undefined;
   }
@@ -24,7 +26,7 @@ export class Audit {
     if (!this.journal) return;
     for (const e of events) {
       try {
-        await this.journal.append({ ce: this.settings.ceName, queue: this.settings.queue, stamp: "", ...e });
+        await this.journal.append({ time: new Date(this.now()).toISOString(), ce: this.settings.ceName, queue: this.settings.queue, stamp: "", ...e });
       } catch (err) {
         this.log.error("cannot write the audit journal", { file: this.journal.path, reason: err instanceof Error ? err.message : String(err) });
         return;

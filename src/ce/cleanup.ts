@@ -19,7 +19,7 @@ import { listOwnNodes } from "./status.js";
 export async function cleanupOwnPilots(ctx: CeContext, stop: StopControl): Promise<CleanupReport> {
   const { settings, runtime, log, policies } = ctx;
   const nodes = await listOwnNodes(ctx);
-  await policies.observe(nodes);
+  await Promise.all([policies.observe(nodes), policies.seedDeletes()]);
   const now = ctx.now();
   const { due, waiting } = policies.deletes.review(nodes, now);
   const dueIds = new Set(due.map((d) => d.node.id));

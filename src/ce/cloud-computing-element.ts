@@ -336,7 +336,7 @@ export class CloudComputingElement {
       },
     });
     const resolver = new ResourceResolver(settings.resolveCacheTtlMs);
-    const audit = new Audit(settings, this.log);
+    const audit = new Audit(settings, this.log, this.now);
     const policies = new Policies(settings, audit, this.log, { now: this.now, random: this.random });
     this.state = { settings, runtime, credentials, resolver, audit, log: this.log, now: this.now, policies };
     return this.state;

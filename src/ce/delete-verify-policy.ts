@@ -3,10 +3,13 @@
  * kill deleted is remembered; one the cloud still lists that long after is
  * deleted again (and again each period), counted and reported. A VM no
  * longer listed is forgotten. Within the period cleanup leaves it alone, so a
- * slow delete is not hammered.
+ * slow delete is not hammered. A CE that keeps a journal starts from the
+ * deletes it records, so one-shot cleanups (cron) verify each other's work.
  */
 
 import type { CloudNode } from "../drivers/driver.js";
+import type { JournalEntry } from "../ops/journal.js";
+import { parseReference } from "./pilot-reference.js";
 
 interface PendingDelete {
   readonly name: string;
@@ -36,6 +39,18 @@ export class DeleteVerifier {
       const known = this.pending.get(vm.id);
       if (known) known.deletedAt = nowMs;
       else this.pending.set(vm.id, { name: vm.name, reason: vm.reason, deletedAt: nowMs, attempts: 0 });
+    }
+  }
+
+  /** Seeds the pending deletes from a journal: this CE's successful deletes, and the re-deletes since. */
+  seed(entries: readonly JournalEntry[], ceName: string): void {
+    if (this.seconds === 0) return;
+    for (const e of entries) {
+      if (e.ce !== ceName || e.outcome !== "ok" || !e.ref.startsWith("cloud://")) continue;
+      const id = parseReference(e.ref);
+      const at = Date.parse(e.time);
+      if (e.action === "delete") this.pending.set(id, { name: e.vmName, reason: e.reason, deletedAt: at, attempts: this.pending.get(id)?.attempts ?? 0 });
+      else if (e.action === "policy" && e.reason.startsWith("re-delete:")) this.redeleted(id, at);
     }
   }
 

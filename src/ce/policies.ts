@@ -7,6 +7,7 @@
 import type { CloudDriver, CredentialExpiry, CloudNode } from "../drivers/driver.js";
 import { toCloudceError } from "../errors.js";
 import type { Logger } from "../log.js";
+import { readJournal } from "../ops/journal.js";
 import type { Audit } from "./audit.js";
 import type { CeSettings } from "./ce-options.js";
 import { CloudHealth } from "./cloud-health.js";
@@ -44,6 +45,7 @@ export class Policies {
   private driverFacts: { at: number; facts: readonly CredentialExpiry[] } | undefined;
   private readonly warned = new Set<string>();
   private expiredRecorded = false;
+  private seeded: Promise<void> | undefined;
 
   constructor(
     private readonly settings: CeSettings,
@@ -64,6 +66,17 @@ export class Policies {
   async observe(nodes: readonly CloudNode[]): Promise<void> {
     const now = this.now();
     await this.decide([...this.fizzle.observe(nodes, now), ...this.offerings.observe(nodes, this.settings.networks, now)]);
+  }
+
+  /** Once per CE object: pending deletes from the journal, so that one process verifies another's deletes. */
+  seedDeletes(): Promise<void> {
+    const { journalFile, policies, ceName } = this.settings;
+    if (!journalFile || policies.deleteVerifySeconds === 0) return Promise.resolve();
+    this.seeded ??= readJournal(journalFile, { rotated: true }).then(
+      ({ entries }) => this.deletes.seed(entries, ceName),
+      (err: unknown) => this.log.warn("cannot read the journal for deletes to verify", { reason: toCloudceError(err).message }),
+    );
+    return this.seeded;
   }
 
   /** The offering of a flavor entry with this CE's networks. */

@@ -149,6 +149,21 @@ describe("stuck deletes (Delete_VerifySeconds)", () => {
     expect(await h.decisions()).toHaveLength(1);
   });
 
+  it("a later process (a one-shot cleanup from cron) verifies the deletes the journal records", async () => {
+    const h = await harness({ Delete_VerifySeconds: "300" });
+    const [ref] = ok(await h.ce.submitJob(h.pilot, null, 1));
+    h.cloud.faults.destroyStuck = () => true;
+    h.cloud.setState(idOf(ref!), "stopped");
+    ok(await h.ce.cleanupPilots());
+    await h.ce.shutdown();
+    h.advance(300);
+    const next = await h.another();
+    expect(ok(await next.cleanupPilots()).redeleted).toEqual([expect.objectContaining({ ref, reason: "stopped", attempts: 1 })]);
+    h.advance(300);
+    const third = await h.another();
+    expect(ok(await third.cleanupPilots()).redeleted).toEqual([expect.objectContaining({ ref, attempts: 2 })]);
+  });
+
   it("off at 0: cleanup deletes a still-listed VM again each time, as before, with no re-delete records", async () => {
     const h = await harness({ Delete_VerifySeconds: "0" });
     const [ref] = ok(await h.ce.submitJob(h.pilot, null, 1));

@@ -28,6 +28,8 @@ export interface Harness {
   decisions(): Promise<string[]>;
   /** Calls the cloud received for a method so far. */
   calls(method: string): number;
+  /** Another CE object (another process) with the same options, journal, cloud and clock. */
+  another(): Promise<CloudComputingElement>;
 }
 
 let current: MemoryCloud | undefined;
@@ -47,13 +49,16 @@ export async function harness(options: Record<string, string> = {}, cloudOptions
   await writeFile(pilot, "#!/bin/bash\necho pilot\n");
   const journal = join(dir, "journal.jsonl");
   const logs: LogRecord[] = [];
-  const ce = new CloudComputingElement("ce-policy.example.org", {
-    logger: createLogger({ level: "debug", sink: (r) => logs.push(r) }),
-    now: () => t,
-    random: () => random,
-  });
-  const set = await ce.setParameters({ ...BASE, Journal_File: journal, ...options });
-  expect(set).toEqual({ OK: true, Value: null });
+  const make = async (): Promise<CloudComputingElement> => {
+    const c = new CloudComputingElement("ce-policy.example.org", {
+      logger: createLogger({ level: "debug", sink: (r) => logs.push(r) }),
+      now: () => t,
+      random: () => random,
+    });
+    expect(await c.setParameters({ ...BASE, Journal_File: journal, ...options })).toEqual({ OK: true, Value: null });
+    return c;
+  };
+  const ce = await make();
   return {
     ce, cloud, logs, journal, pilot,
     advance: (seconds) => {
@@ -62,6 +67,7 @@ export async function harness(options: Record<string, string> = {}, cloudOptions
     now: () => t,
     decisions: async () => (await readJournal(journal)).entries.filter((e) => e.action === "policy").map((e) => e.reason),
     calls: (method) => cloud.calls[method] ?? 0,
+    another: make,
   };
 }
 

@@ -2,6 +2,7 @@
 
 import { describe, expect, it } from "vitest";
 import { CloudceError } from "../../src/errors.js";
+import { makeProxyChain } from "../auth/fixtures/proxy-chain.js";
 import { START, harness, ok } from "./policy-harness.js";
 
 const down = () => new CloudceError("CloudUnavailable", "compute GET /servers/detail: HTTP 503");
@@ -120,6 +121,17 @@ describe("credential expiry (Credential_WarnDays)", () => {
     expect(await off.ce.isValid()).toEqual({ OK: true, Value: null });
     off.advance(86_400);
     expect(ok(await off.ce.available())).toBe(0);
+  });
+
+  it("reads a proxy's time left, its VOMS attributes' when they end first", async () => {
+    const h = await harness();
+    const chain = await makeProxyChain({ secondsLeft: 10 * 86_400, voms: { vo: "dteam", secondsLeft: 2 * 86_400 }, now: new Date(START) });
+    ok(await h.ce.setProxy(chain.proxyPem));
+    expect(await h.ce.available()).toMatchObject({ OK: true, Value: 4, CEInfoDict: { CredentialKind: "proxy", CredentialSecondsLeft: 2 * 86_400 } });
+    expect(await h.ce.isValid()).toMatchObject({ OK: true, Warnings: [expect.stringMatching(/^the proxy expires in 2 d 0 h/)] });
+    h.advance(2 * 86_400);
+    expect(await h.ce.available()).toMatchObject({ OK: true, Value: 0, CEInfoDict: { Reason: expect.stringMatching(/^the proxy expired at/) } });
+    expect(await h.ce.isValid()).toMatchObject({ OK: false, Errno: "ProxyExpired" });
   });
 
   it("a token that says nothing of its end changes nothing", async () => {

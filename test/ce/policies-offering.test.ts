@@ -91,6 +91,19 @@ describe("flavor fallback and the unavailable-offering cache", () => {
     expect(await h.decisions()).toHaveLength(1);
   });
 
+  it("an interrupted submission does not fall back", async () => {
+    const h = await harness(TWO, CLOUD);
+    const stop = new AbortController();
+    h.cloud.faults.createFailure = (name, request) => {
+      stop.abort();
+      return noRoomFor("flv-large")(name, request);
+    };
+    const r = await h.ce.submitJob(h.pilot, null, 1, { signal: stop.signal });
+    expect(r).toMatchObject({ OK: true, Value: [], Interrupted: expect.stringContaining("submission interrupted") });
+    expect(h.calls("createNodes")).toBe(1);
+    expect((await h.decisions()).map((d) => d.split(":")[0])).toEqual(["offering-unavailable"]);
+  });
+
   it("off (Offering_CacheSeconds 0): nothing is remembered; one flavor behaves as before", async () => {
     const h = await harness({ Offering_CacheSeconds: "0" }, CLOUD);
     h.cloud.faults.createFailure = () => new CloudceError("CapacityExceeded", "InsufficientInstanceCapacity");

@@ -44,7 +44,7 @@ export class Policies {
   readonly now: () => number;
   private driverFacts: { at: number; facts: readonly CredentialExpiry[] } | undefined;
   private readonly warned = new Set<string>();
-  private expiredRecorded = false;
+  private expiredRecorded: string | undefined;
   private seeded: Promise<void> | undefined;
 
   constructor(
@@ -90,7 +90,7 @@ export class Policies {
     return this.settings.flavors.filter((f) => this.offerings.isAvailable(this.offering(f), now));
   }
 
-  /** Reads every credential's expiry; warns once per credential running out, journals an expiry once. */
+  /** Reads every credential's expiry; warns once per credential running out, journals each expiry once. */
   async credentials(sources: CredentialSources): Promise<CredentialAssessment> {
     const facts: CredentialExpiry[] = [...(await this.fromDriver(sources.driver))];
     if (sources.proxyPem) {
@@ -104,12 +104,13 @@ export class Policies {
     if (token) facts.push(token);
     const assessment = assessCredentials(facts, this.settings.policies.credentialWarnSeconds, this.now());
     for (const w of assessment.warnings) {
-      const kind = w.split(" expires")[0]!;
-      if (!this.warned.has(kind)) this.log.warn(`credentials: ${w}`);
-      this.warned.add(kind);
+      // Once per credential and end: a renewed credential that runs out again is warned about again.
+      const key = w.replace(/ expires in .*? \(at /, " ");
+      if (!this.warned.has(key)) this.log.warn(`credentials: ${w}`);
+      this.warned.add(key);
     }
-    if (assessment.expired && !this.expiredRecorded) {
-      this.expiredRecorded = true;
+    if (assessment.expired && assessment.expired !== this.expiredRecorded) {
+      this.expiredRecorded = assessment.expired;
       await this.decide([{ decision: "credentials-expired", detail: assessment.expired }]);
     }
     return assessment;

@@ -89,7 +89,12 @@ describe("credential expiry (Credential_WarnDays)", () => {
     expect(valid).toMatchObject({ OK: true, Warnings: [expect.stringMatching(/^the token expires in 3 d 0 h \(at 2026-06-04T12:00:00.000Z; Credential_WarnDays 7\): renew it$/)] });
     const r = await h.ce.available();
     expect(r).toMatchObject({ OK: true, Value: 4, CEInfoDict: { CredentialKind: "token", CredentialExpiry: "2026-06-04T12:00:00.000Z", CredentialSecondsLeft: 3 * 86_400 } });
+    await h.ce.available();
     expect(h.logs.filter((l) => l.level === "warn" && l.msg.startsWith("credentials: the token expires"))).toHaveLength(1);
+    // A renewed token that runs out in turn is warned about again.
+    await h.ce.setToken(jwt(inDays(5)));
+    await h.ce.available();
+    expect(h.logs.filter((l) => l.level === "warn" && l.msg.startsWith("credentials: the token expires"))).toHaveLength(2);
   });
 
   it("once expired: available() gives 0 slots with the reason, validate fails, and the journal records it once", async () => {

@@ -1,0 +1,29 @@
+import { describe, expect, it } from "vitest";
+import { validate } from "../../src/cli/commands-tools.js";
+import type { Output } from "../../src/cli/output.js";
+import { START, harness } from "../ce/policy-harness.js";
+
+function capture(): Output & { lines: string[]; results: unknown[] } {
+  const lines: string[] = [];
+  const results: unknown[] = [];
+  return { json: false, lines, results, progress: (l) => lines.push(l), result: (v) => results.push(v) };
+}
+
+const jwt = (exp: number): string => `e30.${Buffer.from(JSON.stringify({ exp })).toString("base64url")}.c2ln`;
+
+describe("cloudce validate", () => {
+  it("prints a warning line per credential that runs out within Credential_WarnDays, and stays valid", async () => {
+    const h = await harness();
+    await h.ce.setToken(jwt(Math.floor(START / 1000) + 2 * 86_400));
+    const out = capture();
+    await validate(h.ce, out);
+    expect(out.lines).toEqual([expect.stringMatching(/^warning: the token expires in 2 d 0 h \(at 2026-06-03T12:00:00.000Z; Credential_WarnDays 7\): renew it$/)]);
+    expect(out.results).toEqual([{ ce: h.ce.ceName, valid: true, warnings: [expect.any(String)] }]);
+  });
+
+  it("fails, naming the credential, once it has expired", async () => {
+    const h = await harness();
+    await h.ce.setToken(jwt(Math.floor(START / 1000) - 60));
+    await expect(validate(h.ce, capture())).rejects.toThrow(/is not valid: credentials: the token expired at 2026-06-01T11:59:00.000Z/);
+  });
+});

@@ -37,11 +37,13 @@ async function statusAll(ce: CloudComputingElement, out: Output): Promise<void> 
       pilots.length === 0
         ? "no pilot VMs"
         : formatTable(
-            ["REFERENCE", "VM", "STATUS", "CLOUD STATE", "AGE", "QUEUE"],
-            pilots.map((p) => [p.ref, p.name, p.status, p.cloudState, age(now - Date.parse(p.createdAt)), p.queue]),
+            ["REFERENCE", "VM", "STATUS", "CLOUD STATE", "AGE", "QUEUE", "FLAVOR"],
+            pilots.map((p) => [p.ref, p.name, p.status, p.cloudState, age(now - Date.parse(p.createdAt)), p.queue, p.flavor]),
           ),
       "",
       `running ${counts.RunningJobs}, waiting ${counts.WaitingJobs}`,
+      ...(counts.BackoffUntil ? [`fizzle backoff until ${counts.BackoffUntil}`] : []),
+      ...(counts.UnavailableOfferings ? [`unavailable offerings: ${counts.UnavailableOfferings.join(", ")}`] : []),
     ].join("\n"),
   );
 }

@@ -2,6 +2,8 @@
  * Resolves `Instance_Image`, `Instance_Flavor` and `Instance_Networks`
  * (raw ids or `name:…`) to cloud ids, once per TTL: a submit of N pilots
  * costs no look-up calls after the first (DIRAC lists all three per submit).
+ * Each flavor of an `Instance_Flavor` list has its own entry, so a fallback
+ * costs no re-resolution of the others.
  */
 
 import { CloudceError, type ErrorCode } from "../errors.js";
@@ -31,7 +33,7 @@ const KIND: Record<Kind, { option: string; code: ErrorCode; list: (d: CloudDrive
 const NAMES_IN_ERROR = 10;
 
 export class ResourceResolver {
-  private cached: { key: string; until: number; value: Promise<ResolvedResources> } | undefined;
+  private readonly cached = new Map<string, { until: number; value: Promise<ResolvedResources> }>();
 
   constructor(
     private readonly ttlMs: number,
@@ -40,19 +42,19 @@ export class ResourceResolver {
 
   /** Resolved resources, from cache while fresh. A failed resolution is not cached. */
   resolve(driver: CloudDriver, spec: ResourceSpec): Promise<ResolvedResources> {
-    const key = JSON.stringify(spec);
-    const c = this.cached;
-    if (c && c.key === key && c.until > this.now()) return c.value;
+    const key = JSON.stringify([spec.image, spec.flavor, spec.networks]);
+    const c = this.cached.get(key);
+    if (c && c.until > this.now()) return c.value;
     const value = resolveAll(driver, spec);
-    this.cached = { key, until: this.now() + this.ttlMs, value };
+    this.cached.set(key, { until: this.now() + this.ttlMs, value });
     value.catch(() => {
-      if (this.cached?.value === value) this.cached = undefined;
+      if (this.cached.get(key)?.value === value) this.cached.delete(key);
     });
     return value;
   }
 
   invalidate(): void {
-    this.cached = undefined;
+    this.cached.clear();
   }
 }
 

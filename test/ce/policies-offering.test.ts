@@ -56,6 +56,12 @@ describe("flavor fallback and the unavailable-offering cache", () => {
     ok(await h.ce.submitJob(h.pilot, null, 1));
     ok(await h.ce.submitJob(h.pilot, null, 1));
     expect(asked).toEqual(["flv-large", "flv-small", "flv-small"]);
+    // Each flavor is resolved once per Resolve_CacheTTL, fallback or not.
+    h.advance(180);
+    h.cloud.faults.createFailure = undefined;
+    expect(await h.ce.available()).toMatchObject({ OK: true, CEInfoDict: { Offering: "large" } });
+    ok(await h.ce.submitJob(h.pilot, null, 1));
+    expect(h.calls("listFlavors")).toBe(2);
   });
 
   it("a quota on the flavor's cores or RAM falls back; an instance quota does not", async () => {

@@ -46,6 +46,8 @@ export class Policies {
   private readonly warned = new Set<string>();
   private expiredRecorded: string | undefined;
   private seeded: Promise<void> | undefined;
+  /** The last proxy read, so that a proxy is parsed once, not on every `available()`. */
+  private proxyFact: { pem: string; fact: CredentialExpiry | undefined } | undefined;
 
   constructor(
     private readonly settings: CeSettings,
@@ -93,13 +95,8 @@ export class Policies {
   /** Reads every credential's expiry; warns once per credential running out, journals each expiry once. */
   async credentials(sources: CredentialSources): Promise<CredentialAssessment> {
     const facts: CredentialExpiry[] = [...(await this.fromDriver(sources.driver))];
-    if (sources.proxyPem) {
-      try {
-        facts.push(proxyExpiry(sources.proxyPem));
-      } catch {
-        // An unusable proxy is reported by the checks that need it.
-      }
-    }
+    const proxy = sources.proxyPem ? this.readProxy(sources.proxyPem) : undefined;
+    if (proxy) facts.push(proxy);
     const token = sources.token ? tokenExpiry(sources.token) : undefined;
     if (token) facts.push(token);
     const assessment = assessCredentials(facts, this.settings.policies.credentialWarnSeconds, this.now());
@@ -114,6 +111,19 @@ export class Policies {
       await this.decide([{ decision: "credentials-expired", detail: assessment.expired }]);
     }
     return assessment;
+  }
+
+  private readProxy(pem: string): CredentialExpiry | undefined {
+    if (this.proxyFact?.pem !== pem) {
+      let fact: CredentialExpiry | undefined;
+      try {
+        fact = proxyExpiry(pem);
+      } catch {
+        // An unusable proxy is reported by the checks that need it.
+      }
+      this.proxyFact = { pem, fact };
+    }
+    return this.proxyFact.fact;
   }
 
   private async fromDriver(driver: CloudDriver | undefined): Promise<readonly CredentialExpiry[]> {

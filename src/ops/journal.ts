@@ -1,9 +1,10 @@
 /**
- * The audit journal: every create, stop and delete of a pilot VM as one JSON
- * line. Each line is a single `write` on a file opened for append, followed
- * by fsync, so a crash can at worst tear the line being written, never an
- * earlier one. The file is opened per append (appends are rare) so that a
- * rotation by another process is picked up at once.
+ * The audit journal: every create, stop and delete of a pilot VM, and every
+ * decision of a lifecycle policy, as one JSON line. Each line is a single
+ * `write` on a file opened for append, followed by fsync, so a crash can at
+ * worst tear the line being written, never an earlier one. The file is opened
+ * per append (appends are rare) so that a rotation by another process is
+ * picked up at once.
  */
 
 import { open, readFile, rename, stat } from "node:fs/promises";

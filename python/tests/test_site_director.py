@@ -1,0 +1,206 @@
+"""DIRAC's own SiteDirector (v8 or v9) submitting, monitoring and cleaning up cloudce pilots."""
+
+import time
+
+import pytest
+
+from conftest import DIRAC_MAJOR, load_cs, local_ce_options
+from dirac_harness import make_site_director
+
+VO, SITE, GROUP = "sdvo", "CLOUD.SiteDirector.org", "sdvo_pilot"
+
+
+def site_cs(slots_dir, life_dir):
+    """Two cloudce CEs: one whose VMs stay booting (slot arithmetic), one whose pilots end at once."""
+    return f"""
+DIRAC
+{{
+  Setup = CloudceTest
+  VirtualOrganization = {VO}
+}}
+Operations
+{{
+  Defaults
+  {{
+    Pilot
+    {{
+      pilotFileServer = file:/nonexistent
+      GenericPilotGroup = {GROUP}
+      GenericPilotUser = sdpilot
+    }}
+  }}
+}}
+Registry
+{{
+  VO
+  {{
+    {VO}
+    {{
+      VOMSName = {VO}
+    }}
+  }}
+  Groups
+  {{
+    {GROUP}
+    {{
+      Users = sdpilot
+      Properties = GenericPilot, NormalUser
+      VO = {VO}
+    }}
+  }}
+  Users
+  {{
+    sdpilot
+    {{
+      DN = /O=cloudce-test/CN=pilot
+    }}
+  }}
+}}
+Resources
+{{
+  Sites
+  {{
+    CLOUD
+    {{
+      {SITE}
+      {{
+        CE = sd-slots.cloud, sd-life.cloud
+        CEs
+        {{
+          sd-slots.cloud
+          {{
+            {local_ce_options(slots_dir, Driver_boot_seconds=3600, QueryCEFlag="True")}
+            Queues
+            {{
+              slots
+              {{
+                CPUTime = 3600
+                MaxTotalJobs = 4
+                MaxWaitingJobs = 2
+                VO = {VO}
+              }}
+            }}
+          }}
+          sd-life.cloud
+          {{
+            {local_ce_options(life_dir, QueryCEFlag="True", Cleanup_MinLifetime=0)}
+            Queues
+            {{
+              life
+              {{
+                CPUTime = 3600
+                MaxTotalJobs = 1
+                MaxWaitingJobs = 1
+                VO = {VO}
+              }}
+            }}
+          }}
+        }}
+      }}
+    }}
+  }}
+}}
+"""
+
+
+def wait_for(predicate, what, timeout=30.0):
+    """Polls a condition of the real processes (a LOCAL VM finishing), never a fixed sleep."""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+@pytest.fixture
+def agent(monkeypatch, tmp_path, proxy_chain, state_dir):
+    slots_dir, life_dir = state_dir / "slots", state_dir / "life"
+    load_cs(site_cs(slots_dir, life_dir))
+    work = tmp_path / "work"
+    work.mkdir()
+    # No CEs option: v9 passes it to _buildQueueDict as the CE types (argument order), v8 reads it right.
+    options = {"PilotStatusUpdateCycleFactor": 1, "Site": [SITE]}
+    sd, db = make_site_director(monkeypatch, vo=VO, site=SITE, proxy=proxy_chain, jobs=10, group=GROUP,
+                                work_dir=work, options=options)
+    cycles = iter(range(1, 1000))
+    sd.am_getModuleParam = lambda name: next(cycles) if name == "cyclesDone" else None
+    return sd, db, work
+
+
+def run_cycle(sd):
+    """One agent cycle as DIRAC's AgentModule runs it."""
+    assert sd.beginExecution()["OK"]
+    sd.execute()
+
+
+def queue_of(sd, ce_name):
+    return next(q for q in sd.queueDict.values() if q["CEName"] == ce_name)
+
+
+def pilots_of(db, ce_name):
+    return {ref: row for ref, row in db.rows.items() if row.get("DestinationSite") == ce_name}
+
+
+def test_the_factory_gave_the_agent_cloudce_ces(agent):
+    sd, _, _ = agent
+    for ce_name in ("sd-slots.cloud", "sd-life.cloud"):
+        ce = queue_of(sd, ce_name)["CE"]
+        assert type(ce).__name__ == "CloudceComputingElement"
+        assert ce.ceType == "Cloudce"
+
+
+def test_slots_stamps_statuses_and_cleanup_over_several_cycles(agent):
+    sd, db, work = agent
+    slots_ce = queue_of(sd, "sd-slots.cloud")["CE"]
+
+    # Cycle 1: MaxWaitingJobs = 2 slots on the booting CE, 1 on the other.
+    run_cycle(sd)
+    first = pilots_of(db, "sd-slots.cloud")
+    assert len(first) == 2
+    assert len(pilots_of(db, "sd-life.cloud")) == 1
+    assert list(work.iterdir()) == []  # each executable was deleted right after submitJob
+
+    # Every stamp from PilotStampDict reached addPilotReferences' SQL, keyed by its reference.
+    inserts = [sql for sql in db.sql if sql.startswith("INSERT INTO PilotAgents")]
+    assert len(inserts) == 3
+    for ref, row in db.rows.items():
+        assert ref.startswith("cloud://")
+        assert len(row["PilotStamp"]) == 32
+        assert any(ref in sql and f"'{row['PilotStamp']}'" in sql for sql in inserts)
+    # Monitoring in the same cycle updated the booting pilots from Submitted to Waiting.
+    assert {row["Status"] for row in first.values()} == {"Waiting"}
+
+    # Cycle 2: both waiting slots are taken, so nothing is submitted there.
+    run_cycle(sd)
+    assert len(pilots_of(db, "sd-slots.cloud")) == 2
+
+    # One pilot killed (as PilotManager does): one waiting slot frees, and cycle 3 fills exactly it.
+    killed = sorted(first)[0]
+    assert slots_ce.killJob([killed])["OK"]
+    run_cycle(sd)
+    after = pilots_of(db, "sd-slots.cloud")
+    assert len(after) == 3
+    assert after[killed]["Status"] == "Deleted"
+    assert sum(1 for row in after.values() if row["Status"] == "Waiting") == 2
+    assert slots_ce.available()["CEInfoDict"]["WaitingJobs"] == 2
+
+
+def test_a_finished_pilot_ends_done_its_output_is_read_and_cleanup_removes_its_vm(agent):
+    sd, db, _ = agent
+    life_ce = queue_of(sd, "sd-life.cloud")["CE"]
+    run_cycle(sd)
+    (ref,) = pilots_of(db, "sd-life.cloud")
+    # The pilot wrapper ran inside the LOCAL VM and stopped (pilotFileServer is unreachable).
+    wait_for(lambda: life_ce.getJobStatus([ref])["Value"][ref] in ("Done", "Deleted"), "the pilot VM to stop")
+    run_cycle(sd)
+    assert db.rows[ref]["Status"] in ("Done", "Deleted")
+    if DIRAC_MAJOR == 8 and db.rows[ref]["Status"] == "Done":
+        # v8 fetches the output itself (GetPilotOutput) with <ref>:::<stamp>, before cleanup.
+        stdout, _ = db.outputs[ref]
+        assert stdout
+    # cleanupPilots ran in the monitoring pass: the stopped VM is gone from the cloud.
+    assert life_ce.getJobStatus([ref])["Value"][ref] == "Deleted"
+    # The finished pilot freed the CE's only slot, so cycle 2 started exactly one new pilot.
+    assert len(pilots_of(db, "sd-life.cloud")) == 2

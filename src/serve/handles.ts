@@ -1,19 +1,8 @@
 /** The open CEs of one server: one `CloudComputingElement` per handle, kept between calls. */
 
-import { CloudComputingElement, type CeOptionValue } from "../ce/cloud-computing-element.js";
+import { CloudComputingElement } from "../ce/cloud-computing-element.js";
 import type { Logger } from "../log.js";
 import { RPC_ERRORS, RpcError } from "./protocol.js";
-
-/**
- * The CE methods the server calls. `submitJob` takes an abort signal: when it
- * fires, no new VM creation starts and the call returns what it created.
- */
-export interface ServedCe {
-  readonly ceName: string;
-  setParameters(options: Readonly<Record<string, CeOptionValue>>): Promise<unknown>;
-  submitJob(executableFile: string, proxy: string | null, numberOfJobs: number, opts?: { signal?: AbortSignal }): Promise<unknown>;
-  shutdown(): Promise<unknown>;
-}
 
 export class HandleTable {
   private readonly open = new Map<string, CloudComputingElement>();

@@ -5,7 +5,7 @@
 
 import type { LogLevel } from "../log.js";
 import { LOG_LEVELS } from "../log.js";
-import type { HandleTable, ServedCe } from "./handles.js";
+import type { HandleTable } from "./handles.js";
 import { Params } from "./params.js";
 import { PROTOCOL_VERSION, RPC_ERRORS, RpcError } from "./protocol.js";
 
@@ -35,18 +35,14 @@ export function stripStamp(ref: string): string {
 
 const ce = (p: Params, ctx: MethodContext) => ctx.handles.get(p.string("handle"));
 
+/** The deadline (relative seconds) and the server's own stop both end a submission early. */
 async function submitJob(p: Params, ctx: MethodContext): Promise<unknown> {
-  const target: ServedCe = ce(p, ctx);
+  const target = ce(p, ctx);
   const executable = p.string("executableFile");
   const count = p.wholeNumber("numberOfJobs", 1);
   const deadline = p.optionalNumber("deadline", 0);
   const signals = [ctx.stopping, ...(deadline === undefined ? [] : [AbortSignal.timeout(Math.ceil(deadline * 1000))])];
-  const signal = AbortSignal.any(signals);
-  const result = await target.submitJob(executable, null, count, { signal });
-  if (signal.aborted && typeof result === "object" && result !== null && (result as { OK?: unknown }).OK === true) {
-    return { ...result, Interrupted: true };
-  }
-  return result;
+  return target.submitJob(executable, null, count, { signal: AbortSignal.any(signals) });
 }
 
 export const METHODS: Readonly<Record<string, Method>> = {
@@ -77,7 +73,7 @@ export const METHODS: Readonly<Record<string, Method>> = {
   submitJob,
   getJobStatus: async (p, ctx) => ce(p, ctx).getJobStatus(p.stringList("refs")),
   killJob: async (p, ctx) => ce(p, ctx).killJob(p.stringList("refs")),
-  cleanupPilots: async (p, ctx) => ce(p, ctx).cleanupPilots(),
+  cleanupPilots: async (p, ctx) => ce(p, ctx).cleanupPilots({ signal: ctx.stopping }),
   getJobOutput: async (p, ctx) => ce(p, ctx).getJobOutput(stripStamp(p.string("ref"))),
   getDescription: async (p, ctx) => ce(p, ctx).getDescription(),
 };

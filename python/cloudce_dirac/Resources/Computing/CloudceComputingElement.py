@@ -307,7 +307,7 @@ class CloudceComputingElement(ComputingElement):
         params = {"executableFile": os.path.abspath(executableFile), "numberOfJobs": int(numberOfJobs), "deadline": deadline}
         result = self._request("submitJob", params, timeout=timeout)
         if result["OK"] and result.get("Interrupted"):
-            self.log.warn("submitJob: deadline reached", f"{len(result['Value'])} of {numberOfJobs} pilots started")
+            self.log.warn("submitJob: Bridge_SubmitDeadline reached", result["Interrupted"])
         return result
 
     def getJobStatus(self, jobIDList):

@@ -5,8 +5,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # cloud-init: the real consumer of our user-data (schema + UserDataProcessor);
-# librsvg2-bin: renders the report's SVG timeline; openssl: checks test proxy chains.
-declare -A wanted=([cloud-init]=cloud-init [rsvg-convert]=librsvg2-bin [openssl]=openssl)
+# librsvg2-bin: renders the report's SVG timeline; openssl: checks test proxy chains;
+# python3-pip: installs the DIRAC plugin as an extension in its tests (DIRAC's own packages and
+# pytest come from ../shared/dirac/setup.sh, which scripts/dirac-tests.sh runs).
+declare -A wanted=([cloud-init]=cloud-init [rsvg-convert]=librsvg2-bin [openssl]=openssl [pip3]=python3-pip)
 missing=()
 for cmd in "${!wanted[@]}"; do
   command -v "$cmd" >/dev/null 2>&1 || missing+=("${wanted[$cmd]}")

@@ -7,7 +7,7 @@ import { registerDriver } from "../../src/drivers/registry.js";
 import { METHODS } from "../../src/serve/methods.js";
 import { MAX_LINE_BYTES, PROTOCOL_VERSION, RPC_ERRORS } from "../../src/serve/protocol.js";
 import { MemoryCloud } from "../../src/testing.js";
-import { startServe, type ServeHarness } from "./harness.js";
+import { startServe, type RpcMessage, type ServeHarness } from "./harness.js";
 
 let dir: string;
 let server: ServeHarness;

@@ -30,6 +30,15 @@ const NUMBER_OPTIONS = {
   Cloud_RateLimit: [20, 0],
 } as const satisfies Record<string, readonly [number, number]>;
 
+/** Yes/no options, read as DIRAC reads booleans in the CS (case-insensitive). */
+const BOOLEAN_WORDS: Readonly<Record<string, boolean>> = { yes: true, true: true, "1": true, on: true, no: false, false: false, "0": false, off: false };
+const BOOLEAN_OPTIONS = { Ownership_AdoptUntagged: false } as const satisfies Record<string, boolean>;
+
+function booleanOption(raw: Readonly<Record<string, string>>, name: keyof typeof BOOLEAN_OPTIONS): boolean {
+  const v = raw[name];
+  return v === undefined ? BOOLEAN_OPTIONS[name] : BOOLEAN_WORDS[v.trim().toLowerCase()] === true;
+}
+
 export interface CeSettings {
   readonly ceName: string;
   readonly queue: string;
@@ -59,6 +68,8 @@ export interface CeSettings {
   /** The audit journal (JSON lines), if one is kept. */
   readonly journalFile: string | undefined;
   readonly journalMaxBytes: number;
+  /** VMs with the name prefix but no cloudce owner tag count as this CE's (migration from DIRAC's CloudCE). */
+  readonly adoptUntagged: boolean;
   /** Every option as given (read-only, for templates and getDescription). */
   readonly raw: Readonly<Record<string, string>>;
 }
@@ -97,6 +108,10 @@ export function checkOptions(raw: Readonly<Record<string, string>>): string[] {
   }
   for (const net of splitList(raw["Instance_Networks"])) {
     if (net === "name:") problems.push("Instance_Networks: 'name:' needs a name after it");
+  }
+  for (const name of Object.keys(BOOLEAN_OPTIONS)) {
+    const v = raw[name];
+    if (v !== undefined && BOOLEAN_WORDS[v.trim().toLowerCase()] === undefined) problems.push(`${name}: '${v.slice(0, 40)}' is not yes or no`);
   }
   const prefix = raw["Instance_NamePrefix"];
   if (prefix !== undefined && !/^[A-Za-z][\w-]{0,30}$/.test(prefix)) {
@@ -150,6 +165,7 @@ export function parseSettings(ceName: string, raw: Readonly<Record<string, strin
     journalFile: raw["Journal_File"]?.trim() ? expandEnv(raw["Journal_File"].trim()) : undefined,
     journalMaxBytes: intOption(raw, "Journal_MaxBytes"),
     waveDelay: intOption(raw, "Submit_WaveDelay"),
+    adoptUntagged: booleanOption(raw, "Ownership_AdoptUntagged"),
     raw: Object.freeze({ ...raw }),
   });
 }

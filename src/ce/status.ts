@@ -5,7 +5,7 @@ import { toCloudceError } from "../errors.js";
 import { computeAvailable } from "./available.js";
 import { cloudCapacity } from "./capacity.js";
 import type { CeContext } from "./ce-context.js";
-import { QUEUE_KEY, ownerFilter } from "./ownership.js";
+import { QUEUE_KEY, ownerFilter, ownsNode } from "./ownership.js";
 import { parseReferences, toReference } from "./pilot-reference.js";
 import type { CEInfoDict, CEStatusCounts, Ok, PilotStatus } from "./results.js";
 import { pilotStatus } from "./status-map.js";
@@ -21,8 +21,8 @@ export interface PilotInfo {
   readonly stamp: string;
 }
 
-export function listOwnNodes(ctx: CeContext): Promise<CloudNode[]> {
-  return ctx.runtime.listOwn(ownerFilter(ctx.settings));
+export async function listOwnNodes(ctx: CeContext): Promise<CloudNode[]> {
+  return (await ctx.runtime.listOwn(ownerFilter(ctx.settings))).filter((n) => ownsNode(ctx.settings, n));
 }
 
 /** Reference → status; a cloud that cannot be listed makes every status Unknown, as DIRAC does. */

@@ -11,6 +11,11 @@ if [ ! -f "$setup" ]; then
   exit 1
 fi
 paths=$(bash "$setup")
+# The OpenStack test cloud as one .mjs file that plain node runs (one test path drives it).
+bundle_dir=$(mktemp -d)
+trap 'rm -rf "$bundle_dir"' EXIT
+node scripts/bundle-test-cloud.mjs "$bundle_dir/openstack-test-cloud.mjs"
+export CLOUDCE_TEST_OPENSTACK="$bundle_dir/openstack-test-cloud.mjs"
 status=0
 for v in 8 9; do
   pythonpath=$(printf '%s\n' "$paths" | sed -n "s/^DIRAC_V${v}_PYTHONPATH=//p")

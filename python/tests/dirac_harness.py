@@ -135,3 +135,30 @@ def make_site_director(monkeypatch, *, vo, site, proxy, jobs, group, work_dir, o
     assert result["OK"], result
     agent.sendSubmissionMonitoring = False
     return agent, db
+
+
+def site_director_cs(vo, group, site, ces):
+    """The CS a SiteDirector needs: Setup, the pilot group and user, and ``ces``.
+
+    ``ces`` maps a CE name to (its option lines, {queue name: {option: value}}).
+    """
+    def section(name, body):
+        return f"{name}\n{{\n{body}\n}}"
+
+    ce_sections = []
+    for ce_name, (options, queues) in ces.items():
+        queue_sections = [section(q, "\n".join(f"{k} = {v}" for k, v in opts.items())) for q, opts in queues.items()]
+        ce_sections.append(section(ce_name, options + "\n" + section("Queues", "\n".join(queue_sections))))
+    resources = section("Resources", section("Sites", section("CLOUD", section(site, f"CE = {', '.join(ces)}\n" + section("CEs", "\n".join(ce_sections))))))
+    pilot = f"pilotFileServer = file:/nonexistent\nGenericPilotGroup = {group}\nGenericPilotUser = {vo}pilot"
+    registry = section("Registry", "\n".join([
+        section("VO", section(vo, f"VOMSName = {vo}")),
+        section("Groups", section(group, f"Users = {vo}pilot\nProperties = GenericPilot, NormalUser\nVO = {vo}")),
+        section("Users", section(f"{vo}pilot", "DN = /O=cloudce-test/CN=pilot")),
+    ]))
+    return "\n".join([
+        section("DIRAC", f"Setup = CloudceTest\nVirtualOrganization = {vo}"),
+        section("Operations", section("Defaults", section("Pilot", pilot))),
+        registry,
+        resources,
+    ])

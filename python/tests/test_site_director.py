@@ -5,102 +5,20 @@ import time
 import pytest
 
 from conftest import DIRAC_MAJOR, load_cs, local_ce_options
-from dirac_harness import make_site_director
+from dirac_harness import make_site_director, site_director_cs
 
 VO, SITE, GROUP = "sdvo", "CLOUD.SiteDirector.org", "sdvo_pilot"
 
 
 def site_cs(slots_dir, life_dir):
     """Two cloudce CEs: one whose VMs stay booting (slot arithmetic), one whose pilots end at once."""
-    return f"""
-DIRAC
-{{
-  Setup = CloudceTest
-  VirtualOrganization = {VO}
-}}
-Operations
-{{
-  Defaults
-  {{
-    Pilot
-    {{
-      pilotFileServer = file:/nonexistent
-      GenericPilotGroup = {GROUP}
-      GenericPilotUser = sdpilot
-    }}
-  }}
-}}
-Registry
-{{
-  VO
-  {{
-    {VO}
-    {{
-      VOMSName = {VO}
-    }}
-  }}
-  Groups
-  {{
-    {GROUP}
-    {{
-      Users = sdpilot
-      Properties = GenericPilot, NormalUser
-      VO = {VO}
-    }}
-  }}
-  Users
-  {{
-    sdpilot
-    {{
-      DN = /O=cloudce-test/CN=pilot
-    }}
-  }}
-}}
-Resources
-{{
-  Sites
-  {{
-    CLOUD
-    {{
-      {SITE}
-      {{
-        CE = sd-slots.cloud, sd-life.cloud
-        CEs
-        {{
-          sd-slots.cloud
-          {{
-            {local_ce_options(slots_dir, Driver_boot_seconds=3600, QueryCEFlag="True")}
-            Queues
-            {{
-              slots
-              {{
-                CPUTime = 3600
-                MaxTotalJobs = 4
-                MaxWaitingJobs = 2
-                VO = {VO}
-              }}
-            }}
-          }}
-          sd-life.cloud
-          {{
-            {local_ce_options(life_dir, QueryCEFlag="True", Cleanup_MinLifetime=0)}
-            Queues
-            {{
-              life
-              {{
-                CPUTime = 3600
-                MaxTotalJobs = 1
-                MaxWaitingJobs = 1
-                VO = {VO}
-              }}
-            }}
-          }}
-        }}
-      }}
-    }}
-  }}
-}}
-"""
+    queue = {"CPUTime": 3600, "VO": VO}
+    return site_director_cs(VO, GROUP, SITE, {
+        "sd-slots.cloud": (local_ce_options(slots_dir, Driver_boot_seconds=3600, QueryCEFlag="True"),
+                           {"slots": {**queue, "MaxTotalJobs": 4, "MaxWaitingJobs": 2}}),
+        "sd-life.cloud": (local_ce_options(life_dir, QueryCEFlag="True", Cleanup_MinLifetime=0),
+                          {"life": {**queue, "MaxTotalJobs": 1, "MaxWaitingJobs": 1}}),
+    })
 
 
 def wait_for(predicate, what, timeout=30.0):

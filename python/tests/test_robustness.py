@@ -158,3 +158,25 @@ def test_a_submit_past_its_deadline_returns_what_it_made_and_cleanup_finds_the_r
         return left["RunningJobs"] + left["WaitingJobs"] == 0
 
     wait_for(all_cleaned, "cleanup to remove every VM of the CE", timeout=20)
+
+
+def test_submit_is_never_sent_twice_when_the_child_dies_under_it(state_dir, pilot):
+    ce = make_ce("once.cloud", state_dir, CloudType=f"{SLOW_DRIVER}#default", Driver_create_ms=300,
+                 Submit_Concurrency=1, Driver_boot_seconds=3600)
+    assert ce.getCEStatus()["OK"]
+    (child,) = serve_children()
+    answer = {}
+    submit = threading.Thread(target=lambda: answer.update(ce.submitJob(pilot, "", 20)))
+    submit.start()
+    vms = state_dir / "vms"
+    wait_for(lambda: vms.exists() and any(vms.iterdir()), "the first VM to be created")
+    os.kill(child, signal.SIGKILL)
+    submit.join(60)
+
+    assert answer["OK"] is False
+    assert "exited during submitJob" in answer["Message"]
+    made = len(list(vms.iterdir()))
+    assert made < 20
+    # The next call starts a new child; the cloud holds only what the first (only) attempt made.
+    counts = ce.getCEStatus()
+    assert counts["OK"] and counts["WaitingJobs"] == made

@@ -49,7 +49,8 @@ export function serve(options: ServeOptions): Promise<ServeEnd> {
     try {
       parsed = JSON.parse(text);
     } catch {
-      answer(null, { error: new RpcError(RPC_ERRORS.ParseError, `not JSON: ${text.slice(0, 60)}${text.length > 60 ? "…" : ""}`) });
+      // The line is not echoed: it may hold a proxy or a token.
+      answer(null, { error: new RpcError(RPC_ERRORS.ParseError, `a request line of ${Buffer.byteLength(text)} bytes is not JSON`) });
       return;
     }
     let request;

@@ -46,6 +46,10 @@ class BridgeError(Exception):
     """The child could not be reached, died, or did not answer in time: no answer from cloudce."""
 
 
+class BridgeTimeout(BridgeError):
+    """The child is alive but did not answer in time (it keeps working on the request)."""
+
+
 class RpcError(Exception):
     """cloudce refused the request (docs/serve-protocol.md, Errors)."""
 
@@ -104,7 +108,7 @@ class Bridge:
         if not pending.event.wait(timeout):
             with self._lock:
                 self._pending.pop(request_id, None)
-            raise BridgeError(f"cloudce serve did not answer {method} within {timeout:g} s")
+            raise BridgeTimeout(f"cloudce serve did not answer {method} within {timeout:g} s")
         reply = pending.reply
         if reply is None:
             raise BridgeError(f"cloudce serve exited during {method}")
@@ -342,6 +346,8 @@ class CloudceComputingElement(ComputingElement):
                     self._generation = None
                     continue
                 return S_ERROR(f"cloudce {method}: {exc}")
+            except BridgeTimeout as exc:
+                return S_ERROR(f"cloudce {method}: {exc}")  # waiting once more would double the wait
             except BridgeError as exc:
                 self._generation = None
                 if attempt + 1 < attempts:

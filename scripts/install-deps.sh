@@ -25,3 +25,11 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 if [ -f package-lock.json ]; then npm ci --no-audit --no-fund; else npm install --no-audit --no-fund; fi
+
+# DIRAC v8 and v9 for the plugin's tests, with the Debian packages they import and Debian's pytest
+# (scripts/dirac-tests.sh runs it again; it takes about 2 s once everything is there).
+if [ -f ../shared/dirac/setup.sh ]; then
+  bash ../shared/dirac/setup.sh >/dev/null
+else
+  echo "install-deps: ../shared/dirac/setup.sh not found: the DIRAC plugin's tests will not run" >&2
+fi

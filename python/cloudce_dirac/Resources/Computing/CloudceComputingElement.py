@@ -133,9 +133,13 @@ class Bridge:
         generation = self.generation
         threading.Thread(target=self._read, args=(proc, generation), daemon=True, name="cloudce-serve-out").start()
         threading.Thread(target=self._read_stderr, args=(proc,), daemon=True, name="cloudce-serve-err").start()
+        # The handshake is a request like any other: its answer arrives through the reader thread.
         self._lock.release()
         try:
             hello = self._handshake(command)
+        except BridgeError:
+            proc.kill()  # a child we cannot talk to must not be reused by the next call
+            raise
         finally:
             self._lock.acquire()
         _log().verbose("cloudce serve started", f"pid {hello.get('pid')}, {hello.get('server')}")

@@ -18,6 +18,9 @@ def site_cs(slots_dir, life_dir):
                            {"slots": {**queue, "MaxTotalJobs": 4, "MaxWaitingJobs": 2}}),
         "sd-life.cloud": (local_ce_options(life_dir, QueryCEFlag="True", Cleanup_MinLifetime=0),
                           {"life": {**queue, "MaxTotalJobs": 1, "MaxWaitingJobs": 1}}),
+        # Stopped VMs kept for an hour: their console survives until someone asks for it.
+        "sd-output.cloud": (local_ce_options(slots_dir.parent / "output", QueryCEFlag="True", Cleanup_MinLifetime=3600),
+                            {"output": {**queue, "MaxTotalJobs": 1, "MaxWaitingJobs": 1}}),
     })
 
 
@@ -82,7 +85,7 @@ def test_slots_stamps_statuses_and_cleanup_over_several_cycles(agent):
 
     # Every stamp from PilotStampDict reached addPilotReferences' SQL, keyed by its reference.
     inserts = [sql for sql in db.sql if sql.startswith("INSERT INTO PilotAgents")]
-    assert len(inserts) == 3
+    assert len(inserts) == 4  # 2 + 1 + 1, one per pilot
     for ref, row in db.rows.items():
         assert ref.startswith("cloud://")
         assert len(row["PilotStamp"]) == 32
@@ -114,11 +117,26 @@ def test_a_finished_pilot_ends_done_its_output_is_read_and_cleanup_removes_its_v
     wait_for(lambda: life_ce.getJobStatus([ref])["Value"][ref] in ("Done", "Deleted"), "the pilot VM to stop")
     run_cycle(sd)
     assert db.rows[ref]["Status"] in ("Done", "Deleted")
-    if DIRAC_MAJOR == 8 and db.rows[ref]["Status"] == "Done":
-        # v8 fetches the output itself (GetPilotOutput) with <ref>:::<stamp>, before cleanup.
-        stdout, _ = db.outputs[ref]
-        assert stdout
     # cleanupPilots ran in the monitoring pass: the stopped VM is gone from the cloud.
     assert life_ce.getJobStatus([ref])["Value"][ref] == "Deleted"
     # The finished pilot freed the CE's only slot, so cycle 2 started exactly one new pilot.
     assert len(pilots_of(db, "sd-life.cloud")) == 2
+
+
+def test_a_done_pilot_keeps_its_console_while_cleanup_minlifetime_holds(agent):
+    sd, db, _ = agent
+    out_ce = queue_of(sd, "sd-output.cloud")["CE"]
+    run_cycle(sd)
+    (ref,) = pilots_of(db, "sd-output.cloud")
+    wait_for(lambda: out_ce.getJobStatus([ref])["Value"][ref] == "Done", "the pilot VM to stop")
+    run_cycle(sd)
+    assert db.rows[ref]["Status"] == "Done"
+    assert out_ce.getJobStatus([ref])["Value"][ref] == "Done"  # cleanup ran, and kept the stopped VM
+    if DIRAC_MAJOR == 8:
+        # v8's SiteDirector reads the output itself (GetPilotOutput), as <ref>:::<stamp>.
+        stdout, _ = db.outputs[ref]
+        assert stdout.strip()
+    else:
+        assert ref not in db.outputs  # v9 leaves it to PilotManager (test_pilot_manager.py)
+    stamp = db.rows[ref]["PilotStamp"]
+    assert out_ce.getJobOutput(f"{ref}:::{stamp}")["Value"][0].strip()

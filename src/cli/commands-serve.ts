@@ -13,8 +13,8 @@ export const SERVE_USAGE = `Usage: cloudce serve --stdio [--drain-seconds N] [--
 
 Speaks JSON-RPC 2.0 on stdin/stdout, one object per line (docs/serve-protocol.md).
 stdout carries protocol only; logs go to stderr as JSON lines, or to the client.
-On stdin EOF, or when its parent exits, it waits for running requests (at most
---drain-seconds, default 30), closes every CE and exits 0.
+On stdin EOF, SIGTERM or SIGINT, or when its parent exits, it waits for running
+requests (at most --drain-seconds, default 30), closes every CE and exits 0.
 `;
 
 export async function serveCommand(argv: readonly string[], stderr: NodeJS.WritableStream = process.stderr): Promise<number> {
@@ -42,7 +42,12 @@ export async function serveCommand(argv: readonly string[], stderr: NodeJS.Writa
   // Protocol gets its own stream on fd 1; anything else that writes to stdout goes to stderr.
   const protocolOut = createWriteStream("", { fd: 1, autoClose: false });
   guardStdout();
-  const end = await serve({
+  // SIGTERM/SIGINT end it like stdin EOF: submissions stop starting VMs and answer what they made.
+  const stop = new AbortController();
+  const onSignal = (): void => stop.abort();
+  process.once("SIGTERM", onSignal);
+  process.once("SIGINT", onSignal);
+  await serve({
     input: process.stdin,
     output: protocolOut,
     errorStream: process.stderr,
@@ -50,11 +55,12 @@ export async function serveCommand(argv: readonly string[], stderr: NodeJS.Writa
     logLevel: level,
     drainMs: Number(drain) * 1000,
     parentPid: process.ppid,
+    stop: stop.signal,
   });
   // Anything left (a driver's keep-alive socket, an abandoned request) must not keep us alive.
   process.stdin.destroy();
   setTimeout(() => process.exit(0), 200).unref();
-  return end === "eof" || end === "parent-gone" ? 0 : 1;
+  return 0; // every way of ending (EOF, parent gone, signal) is an orderly one
 }
 
 function usageError(stderr: NodeJS.WritableStream, message: string): number {

@@ -24,11 +24,13 @@ export interface ServeOptions {
   /** The parent whose death ends the server (checked every `parentCheckMs`). */
   readonly parentPid?: number;
   readonly parentCheckMs?: number;
+  /** Ends the server as stdin EOF does (SIGTERM, SIGINT). */
+  readonly stop?: AbortSignal;
 }
 
-export type ServeEnd = "eof" | "parent-gone";
+export type ServeEnd = "eof" | "parent-gone" | "stopped";
 
-/** Serves until stdin ends or the parent dies; resolves once every handle is closed. */
+/** Serves until stdin ends, the parent dies or `stop` fires; resolves once every handle is closed. */
 export function serve(options: ServeOptions): Promise<ServeEnd> {
   const writer = new MessageWriter(options.output);
   const logs = new LogSwitch(options.errorStream, writer, options.logLevel);
@@ -89,6 +91,7 @@ export function serve(options: ServeOptions): Promise<ServeEnd> {
       if (options.parentPid !== undefined && process.ppid !== options.parentPid) void finish("parent-gone");
     }, options.parentCheckMs ?? 1000);
     watch.unref();
+    options.stop?.addEventListener("abort", () => void finish("stopped"), { once: true });
     readLines(
       options.input,
       MAX_LINE_BYTES,

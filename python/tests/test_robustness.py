@@ -180,3 +180,31 @@ def test_submit_is_never_sent_twice_when_the_child_dies_under_it(state_dir, pilo
     # The next call starts a new child; the cloud holds only what the first (only) attempt made.
     counts = ce.getCEStatus()
     assert counts["OK"] and counts["WaitingJobs"] == made
+
+
+def test_a_create_abandoned_at_the_deadline_is_found_by_the_next_cleanup(state_dir, pilot):
+    ce = make_ce("abandoned.cloud", state_dir, CloudType=f"{SLOW_DRIVER}#default", Driver_create_ms=2500,
+                 Submit_Concurrency=1, Bridge_SubmitDeadline=1, Cloud_RequestTimeout=1, Driver_boot_seconds=3600)
+
+    result = ce.submitJob(pilot, "", 3)
+
+    assert result["OK"] and result["Value"] == []
+    assert "1 abandoned in flight" in result["Interrupted"]
+    # The abandoned creation still lands on the cloud, with this CE's prefix and owner tag ...
+    wait_for(lambda: ce.getCEStatus()["WaitingJobs"] == 1, "the abandoned VM to appear")
+    # ... so cleanup finds it although no reference was ever returned for it.
+    expire = make_ce("abandoned.cloud", state_dir, CloudType=f"{SLOW_DRIVER}#default", Context_MaxLifetime=1)
+    wait_for(lambda: len(expire.cleanupPilots()["Value"]["deleted"]) == 1, "cleanup to remove the VM", timeout=20)
+    assert expire.getCEStatus()["WaitingJobs"] == 0
+
+
+def test_a_call_past_its_timeout_is_an_error_and_the_ce_stays_usable(state_dir):
+    ce = make_ce("timeout.cloud", state_dir, CloudType=f"{SLOW_DRIVER}#default", Driver_list_ms=3000, Bridge_CallTimeout=0.5)
+    (child,) = serve_children()
+
+    status = ce.getJobStatus(["cloud://nothing-here"])
+
+    assert not status["OK"] and "did not answer getJobStatus within 0.5 s" in status["Message"]
+    assert serve_children() == [child]  # the child is not restarted for a slow answer
+    fast = make_ce("timeout-fast.cloud", state_dir)
+    assert fast.getCEStatus()["OK"]

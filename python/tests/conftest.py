@@ -84,7 +84,7 @@ def state_dir(tmp_path):
 
 def stop_local_vms(folder):
     """Stops the process group of every LOCAL VM still running in ``folder`` (by its recorded pid)."""
-    for record in folder.glob("vms/*/node.json"):
+    for record in folder.rglob("vms/*/node.json"):
         pid = json.loads(record.read_text()).get("pid")
         try:
             if pid and str(record.parent) in Path(f"/proc/{pid}/cmdline").read_text():

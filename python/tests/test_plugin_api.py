@@ -2,6 +2,7 @@
 
 from test_robustness import make_ce
 
+from DIRAC import gLogger
 from DIRAC.Core.Security.X509Chain import X509Chain
 
 
@@ -27,3 +28,21 @@ def test_token_dict_or_string_and_v8_available_signature(state_dir):
     assert not ce.setToken({"refresh_token": "x"})["OK"]
     assert ce.available([])["Value"] == 2  # v8 passes the pilots it knows; cloudce lists the cloud itself
     assert ce.available()["CEInfoDict"]["MaxTotalJobs"] == 3
+
+
+def test_cloudce_log_lines_reach_diracs_logger_under_the_ce_name(state_dir, tmp_path, monkeypatch):
+    heard = []
+
+    class Recorder:
+        def __getattr__(self, level):
+            return lambda msg, detail="": heard.append((level, msg, detail))
+
+    real = gLogger.getSubLogger
+    monkeypatch.setattr(gLogger, "getSubLogger", lambda name, *a: Recorder() if name == "api-logs.cloud" else real(name, *a))
+    ce = make_ce("api-logs.cloud", state_dir)
+    pilot = tmp_path / "pilot.sh"
+    pilot.write_text("echo hi\n")
+    refs = ce.submitJob(str(pilot), "", 1)["Value"]
+    ce.killJob(refs)
+    assert ("info", "pilot VM created") in [(level, msg) for level, msg, _ in heard]
+    assert any(refs[0] in detail for _, msg, detail in heard if msg == "pilot VM created")

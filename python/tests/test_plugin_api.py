@@ -46,3 +46,13 @@ def test_cloudce_log_lines_reach_diracs_logger_under_the_ce_name(state_dir, tmp_
     ce.killJob(refs)
     assert ("info", "pilot VM created") in [(level, msg) for level, msg, _ in heard]
     assert any(refs[0] in detail for _, msg, detail in heard if msg == "pilot VM created")
+
+
+def test_a_malformed_bridge_option_is_one_clear_line(state_dir):
+    from DIRAC.Resources.Computing.ComputingElementFactory import ComputingElementFactory
+
+    result = ComputingElementFactory().getCE("Cloudce", "api-bad-bridge.cloud", {
+        "CloudType": "LOCAL", "Instance_Image": "local-el9", "Instance_Flavor": "local.small",
+        "Driver_state_dir": str(state_dir), "Bridge_SubmitDeadline": "soon"})
+    assert not result["OK"]
+    assert result["Message"] == "Bridge_SubmitDeadline: 'soon' is not a number of seconds above 0"

@@ -93,12 +93,12 @@ class Bridge:
 
     def call(self, method, params, timeout, command):
         """Sends one request and waits for its answer; returns the result or raises BridgeError/RpcError."""
+        request_id = next(self._ids)
+        line = json.dumps({"jsonrpc": "2.0", "id": request_id, "method": method, "params": params}) + "\n"
         with self._lock:
             generation = self._ensure(command)
-            request_id = next(self._ids)
             pending = _Pending(generation)
             self._pending[request_id] = pending
-            line = json.dumps({"jsonrpc": "2.0", "id": request_id, "method": method, "params": params}) + "\n"
             try:
                 self._proc.stdin.write(line.encode())
                 self._proc.stdin.flush()
@@ -235,7 +235,13 @@ class CloudceComputingElement(ComputingElement):
     # Configuration -------------------------------------------------------------------------------
 
     def _reset(self):
-        """After DIRAC merged the parameters: send them to cloudce (the child starts here if needed)."""
+        """After DIRAC merged the parameters: check the plugin's own, send the rest to cloudce."""
+        for name in ("Bridge_CallTimeout", "Bridge_SubmitDeadline"):
+            try:
+                if float(self._option(name)) <= 0:
+                    raise ValueError
+            except (TypeError, ValueError):
+                return S_ERROR(f"{name}: '{self._option(name)}' is not a number of seconds above 0")
         self._sent_parameters = self._cloudce_parameters()
         return self._request("setParameters", {"options": self._sent_parameters})
 
@@ -349,6 +355,8 @@ class CloudceComputingElement(ComputingElement):
                 if exc.code == -32001 and attempt + 1 < attempts:  # the child restarted: open again
                     self._generation = None
                     continue
+                return S_ERROR(f"cloudce {method}: {exc}")
+            except (TypeError, ValueError) as exc:  # a parameter that JSON cannot carry: never raise into DIRAC
                 return S_ERROR(f"cloudce {method}: {exc}")
             except BridgeTimeout as exc:
                 return S_ERROR(f"cloudce {method}: {exc}")  # waiting once more would double the wait

@@ -317,7 +317,11 @@ class CloudceComputingElement(ComputingElement):
             if not result["OK"]:
                 return result
         deadline = float(self._option("Bridge_SubmitDeadline"))
-        timeout = deadline + float(self.ceParameters.get("Cloud_RequestTimeout", DEFAULT_REQUEST_TIMEOUT)) + SUBMIT_GRACE
+        try:
+            request_timeout = float(self.ceParameters.get("Cloud_RequestTimeout", DEFAULT_REQUEST_TIMEOUT))
+        except (TypeError, ValueError):
+            request_timeout = DEFAULT_REQUEST_TIMEOUT  # cloudce's setParameters already named the bad value
+        timeout = deadline + request_timeout + SUBMIT_GRACE
         params = {"executableFile": os.path.abspath(executableFile), "numberOfJobs": int(numberOfJobs), "deadline": deadline}
         result = self._request("submitJob", params, timeout=timeout)
         if result["OK"] and result.get("Interrupted"):

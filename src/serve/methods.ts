@@ -35,14 +35,27 @@ export function stripStamp(ref: string): string {
 
 const ce = (p: Params, ctx: MethodContext) => ctx.handles.get(p.string("handle"));
 
-/** The deadline (relative seconds) and the server's own stop both end a submission early. */
+/**
+ * The deadline (relative seconds) and the server's own stop both end a submission early.
+ * One controller and a plain timer, held until the call ends: signals made by
+ * AbortSignal.timeout()/any() can be garbage-collected before they fire (Node 20).
+ */
 async function submitJob(p: Params, ctx: MethodContext): Promise<unknown> {
   const target = ce(p, ctx);
   const executable = p.string("executableFile");
   const count = p.wholeNumber("numberOfJobs", 1);
   const deadline = p.optionalNumber("deadline", 0);
-  const signals = [ctx.stopping, ...(deadline === undefined ? [] : [AbortSignal.timeout(Math.ceil(deadline * 1000))])];
-  return target.submitJob(executable, null, count, { signal: AbortSignal.any(signals) });
+  const stop = new AbortController();
+  const onStopping = (): void => stop.abort();
+  if (ctx.stopping.aborted) stop.abort();
+  else ctx.stopping.addEventListener("abort", onStopping, { once: true });
+  const timer = deadline === undefined ? undefined : setTimeout(() => stop.abort(), Math.ceil(deadline * 1000));
+  try {
+    return await target.submitJob(executable, null, count, { signal: stop.signal });
+  } finally {
+    clearTimeout(timer);
+    ctx.stopping.removeEventListener("abort", onStopping);
+  }
 }
 
 export const METHODS: Readonly<Record<string, Method>> = {

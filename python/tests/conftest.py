@@ -4,7 +4,6 @@ scripts/dirac-tests.sh runs this suite once per DIRAC version. Each test gets re
 children (the built dist/cli/main.js) on the LOCAL driver, in a private state directory.
 """
 
-import json
 import os
 import shutil
 import signal
@@ -83,12 +82,16 @@ def state_dir(tmp_path):
 
 
 def stop_local_vms(folder):
-    """Stops the process group of every LOCAL VM still running in ``folder`` (by its recorded pid)."""
-    for record in folder.rglob("vms/*/node.json"):
-        pid = json.loads(record.read_text()).get("pid")
+    """Stops the process group of every LOCAL VM still running in ``folder``.
+
+    Found by command line (a VM's wrapper names its folder), not by node.json: a child killed
+    between starting a VM and recording its pid leaves a record without one.
+    """
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
         try:
-            if pid and str(record.parent) in Path(f"/proc/{pid}/cmdline").read_text():
-                os.killpg(pid, signal.SIGKILL)
+            args = cmdline.read_bytes().split(b"\0")
+            if b"cloudce-local-vm" in args and any(str(folder).encode() in a for a in args):
+                os.killpg(int(cmdline.parent.name), signal.SIGKILL)
         except (OSError, ValueError):
             pass
 

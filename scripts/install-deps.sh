@@ -5,8 +5,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # cloud-init: the real consumer of our user-data (schema + UserDataProcessor);
-# librsvg2-bin: renders the report's SVG timeline; openssl: checks test proxy chains.
-declare -A wanted=([cloud-init]=cloud-init [rsvg-convert]=librsvg2-bin [openssl]=openssl)
+# librsvg2-bin: renders the report's SVG timeline; openssl: checks test proxy chains;
+# python3-pip: installs the DIRAC plugin as an extension in its tests (DIRAC's own packages and
+# pytest come from ../shared/dirac/setup.sh, which scripts/dirac-tests.sh runs).
+declare -A wanted=([cloud-init]=cloud-init [rsvg-convert]=librsvg2-bin [openssl]=openssl [pip3]=python3-pip)
 missing=()
 for cmd in "${!wanted[@]}"; do
   command -v "$cmd" >/dev/null 2>&1 || missing+=("${wanted[$cmd]}")
@@ -23,3 +25,11 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 if [ -f package-lock.json ]; then npm ci --no-audit --no-fund; else npm install --no-audit --no-fund; fi
+
+# DIRAC v8 and v9 for the plugin's tests, with the Debian packages they import and Debian's pytest
+# (scripts/dirac-tests.sh runs it again; it takes about 2 s once everything is there).
+if [ -f ../shared/dirac/setup.sh ]; then
+  bash ../shared/dirac/setup.sh >/dev/null
+else
+  echo "install-deps: ../shared/dirac/setup.sh not found: the DIRAC plugin's tests will not run" >&2
+fi

@@ -11,17 +11,28 @@ npm run build
 # The package as a site director imports it, and the command as an operator runs it.
 node --input-type=module -e 'import { CloudComputingElement } from "cloudce"; if (typeof new CloudComputingElement("smoke").submitJob !== "function") process.exit(1);'
 node dist/cli/main.js --help >/dev/null
-rm -f .vitest-results.json .vitest-lab.json
+rm -f .vitest-results.json .vitest-lab.json .pytest-v8.xml .pytest-v9.xml
 npm test -- --reporter=default --reporter=json --outputFile=.vitest-results.json
+# The DIRAC CE plugin against DIRAC's real code (v8 and v9), driving the built cloudce.
+bash scripts/dirac-tests.sh
 
 if [ "${CLOUDCE_SKIP_LAB:-0}" != 1 ] && node -e 'process.exit(require("./package.json").scripts["test:openstack-lab"] ? 0 : 1)'; then
   npm run test:openstack-lab -- --reporter=default --reporter=json --outputFile=.vitest-lab.json
 fi
 
-# One plain closing line ("total: N passed, N failed, N skipped") over both suites, for tools that read it.
+# One plain closing line ("total: N passed, N failed, N skipped") over all suites, for tools that read it.
 node -e '
   const fs = require("fs");
   const runs = [".vitest-results.json", ".vitest-lab.json"].filter((f) => fs.existsSync(f)).map((f) => JSON.parse(fs.readFileSync(f, "utf8")));
   const sum = (k) => runs.reduce((n, r) => n + r[k], 0);
-  console.log(`total: ${sum("numPassedTests")} passed, ${sum("numFailedTests")} failed, ${sum("numPendingTests") + sum("numTodoTests")} skipped`);
+  // pytest junit files: <testsuite ... errors= failures= skipped= tests=>
+  const py = { passed: 0, failed: 0, skipped: 0 };
+  for (const f of [".pytest-v8.xml", ".pytest-v9.xml"].filter((x) => fs.existsSync(x))) {
+    const suite = fs.readFileSync(f, "utf8").match(/<testsuite\b[^>]*>/)?.[0] ?? "";
+    const n = (k) => Number(suite.match(new RegExp(`\\b${k}="(\\d+)"`))?.[1] ?? 0);
+    py.failed += n("failures") + n("errors");
+    py.skipped += n("skipped");
+    py.passed += n("tests") - n("failures") - n("errors") - n("skipped");
+  }
+  console.log(`total: ${sum("numPassedTests") + py.passed} passed, ${sum("numFailedTests") + py.failed} failed, ${sum("numPendingTests") + sum("numTodoTests") + py.skipped} skipped`);
 '

@@ -31,6 +31,11 @@ export type LogSink = (record: LogRecord) => void;
 
 const RANK: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40, silent: 99 };
 
+/** Whether a line at `level` passes a logger set to `threshold`. */
+export function levelPasses(level: LogLevel, threshold: LogLevel): boolean {
+  return RANK[level] >= RANK[threshold];
+}
+
 /** A logger writing to a sink; the sink decides the format. */
 export function createLogger(options: { level?: LogLevel; sink?: LogSink; fields?: LogFields } = {}): Logger {
   const level = options.level ?? "info";

@@ -2,6 +2,7 @@
 import type { Measurement, Variant } from "../measure.js";
 import type { BenchOptions } from "../options.js";
 import { TEMPLATE } from "../template-path.js";
+import { bridgeWorkload } from "./bridge.js";
 import { CLOUD_WORKLOADS, runCloudWorkload } from "./cloud.js";
 import { renderWorkload } from "./render.js";
 
@@ -26,5 +27,8 @@ const clouds = (["openstack", "ec2"] as const).flatMap((kind) =>
 export const WORKLOADS: readonly Workload[] = [
   { id: "render", variants: ["ours"], run: () => renderWorkload(TEMPLATE, true) },
   { id: "render-ascii", variants: ["ours"], run: () => renderWorkload(TEMPLATE, false) },
+  // The DIRAC plugin's bridge: `npm run bench -- bridge` runs both rows.
+  { id: "bridge/direct", variants: ["ours"], run: () => bridgeWorkload("direct") },
+  { id: "bridge/serve", variants: ["ours"], run: () => bridgeWorkload("serve") },
   ...clouds,
 ];

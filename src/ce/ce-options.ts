@@ -40,6 +40,15 @@ const NUMBER_OPTIONS = {
   Cloud_RateLimit: [20, 0],
 } as const satisfies Record<string, readonly [number, number]>;
 
+/** Yes/no options, read as DIRAC reads booleans in the CS (case-insensitive). */
+const BOOLEAN_WORDS: Readonly<Record<string, boolean>> = { yes: true, true: true, "1": true, on: true, no: false, false: false, "0": false, off: false };
+const BOOLEAN_OPTIONS = { Ownership_AdoptUntagged: false } as const satisfies Record<string, boolean>;
+
+function booleanOption(raw: Readonly<Record<string, string>>, name: keyof typeof BOOLEAN_OPTIONS): boolean {
+  const v = raw[name];
+  return v === undefined ? BOOLEAN_OPTIONS[name] : BOOLEAN_WORDS[v.trim().toLowerCase()] === true;
+}
+
 export interface CeSettings {
   readonly ceName: string;
   readonly queue: string;
@@ -73,6 +82,8 @@ export interface CeSettings {
   readonly journalFile: string | undefined;
   readonly journalMaxBytes: number;
   readonly policies: PolicySettings;
+  /** VMs with the name prefix but no cloudce owner tag count as this CE's (migration from DIRAC's CloudCE). */
+  readonly adoptUntagged: boolean;
   /** Every option as given (read-only, for templates and getDescription). */
   readonly raw: Readonly<Record<string, string>>;
 }
@@ -131,6 +142,10 @@ export function checkOptions(raw: Readonly<Record<string, string>>): string[] {
   if (raw["Instance_Flavor"]?.trim() && splitList(raw["Instance_Flavor"]).length === 0) problems.push("Instance_Flavor: give at least one flavor (a comma-separated list, most preferred first)");
   for (const net of splitList(raw["Instance_Networks"])) {
     if (net === "name:") problems.push("Instance_Networks: 'name:' needs a name after it");
+  }
+  for (const name of Object.keys(BOOLEAN_OPTIONS)) {
+    const v = raw[name];
+    if (v !== undefined && BOOLEAN_WORDS[v.trim().toLowerCase()] === undefined) problems.push(`${name}: '${v.slice(0, 40)}' is not yes or no`);
   }
   const prefix = raw["Instance_NamePrefix"];
   if (prefix !== undefined && !/^[A-Za-z][\w-]{0,30}$/.test(prefix)) {
@@ -196,6 +211,7 @@ export function parseSettings(ceName: string, raw: Readonly<Record<string, strin
       deleteVerifySeconds: intOption(raw, "Delete_VerifySeconds"),
       credentialWarnSeconds: intOption(raw, "Credential_WarnDays") * 86_400,
     }),
+    adoptUntagged: booleanOption(raw, "Ownership_AdoptUntagged"),
     raw: Object.freeze({ ...raw }),
   });
 }

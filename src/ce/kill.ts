@@ -3,8 +3,7 @@
 import { toCloudceError } from "../errors.js";
 import { mapConcurrent } from "../util/pool.js";
 import type { CeContext } from "./ce-context.js";
-import { ownedBy } from "./driver-runtime.js";
-import { ownerFilter } from "./ownership.js";
+import { ownsNode } from "./ownership.js";
 import { parseReferences } from "./pilot-reference.js";
 import { listOwnNodes } from "./status.js";
 
@@ -35,12 +34,11 @@ export async function killPilots(ctx: CeContext, refs: readonly string[]): Promi
 
 /** Of ids missing from this CE's listing, those that still exist (so belong to someone else). Rare: one call each. */
 async function foreignIds(ctx: CeContext, ids: readonly string[]): Promise<Set<string>> {
-  const filter = ownerFilter(ctx.settings);
   const found = await mapConcurrent(ids, ctx.settings.submitConcurrency, (id) => ctx.runtime.call((d) => d.getNode(id)));
   return new Set(
     ids.filter((_, i) => {
       const r = found[i]!;
-      return r.status === "fulfilled" && r.value !== undefined && r.value.state !== "gone" && !ownedBy(r.value, filter);
+      return r.status === "fulfilled" && r.value !== undefined && r.value.state !== "gone" && !ownsNode(ctx.settings, r.value);
     }),
   );
 }

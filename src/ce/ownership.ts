@@ -2,19 +2,37 @@
  * How a CE recognises its own VMs: the name prefix AND the CE name in the
  * VM's metadata/tags. Two CEs sharing one cloud project (even with the same
  * prefix) never see each other's VMs.
+ *
+ * `Ownership_AdoptUntagged = yes` adds DIRAC's CloudCE rule for VMs that carry
+ * no cloudce owner tag at all: the name prefix alone makes them this CE's.
+ * That is the migration path from DIRAC's CloudCE, whose `VMDIRAC3_…` VMs are
+ * untagged; a VM tagged for another cloudce CE is never adopted.
  */
 
-import type { NodeFilter } from "../drivers/driver.js";
+import type { CloudNode, NodeFilter } from "../drivers/driver.js";
 import type { CeSettings } from "./ce-options.js";
 
 export const OWNER_KEY = "cloudce-ce";
 export const QUEUE_KEY = "cloudce-queue";
 
+type OwnerSettings = Pick<CeSettings, "ceName" | "namePrefix" | "adoptUntagged">;
+
 export function ownerMetadata(settings: Pick<CeSettings, "ceName" | "queue">): Record<string, string> {
   return { [OWNER_KEY]: settings.ceName, [QUEUE_KEY]: settings.queue };
 }
 
-/** The listing filter for this CE (all queues of the CE: the CE is the unit of ownership). */
-export function ownerFilter(settings: Pick<CeSettings, "ceName" | "namePrefix">): NodeFilter {
-  return { namePrefix: settings.namePrefix, metadata: { [OWNER_KEY]: settings.ceName } };
+/**
+ * The listing filter for this CE (all queues of the CE: the CE is the unit of
+ * ownership). When adopting untagged VMs the cloud lists by prefix only, and
+ * {@link ownsNode} decides.
+ */
+export function ownerFilter(settings: OwnerSettings): NodeFilter {
+  return { namePrefix: settings.namePrefix, metadata: settings.adoptUntagged ? {} : { [OWNER_KEY]: settings.ceName } };
+}
+
+/** Whether a listed VM is this CE's: tagged for it, or (when adopting) untagged with its prefix. */
+export function ownsNode(settings: OwnerSettings, node: CloudNode): boolean {
+  if (!node.name.startsWith(settings.namePrefix)) return false;
+  const owner = node.metadata[OWNER_KEY];
+  return owner === settings.ceName || (settings.adoptUntagged && owner === undefined);
 }

@@ -5,7 +5,7 @@ import { toCloudceError } from "../errors.js";
 import { bootTimedOut } from "./boot-timeout-policy.js";
 import type { CeContext } from "./ce-context.js";
 import { FLAVOR_KEY } from "./offering-policy.js";
-import { QUEUE_KEY, ownerFilter } from "./ownership.js";
+import { QUEUE_KEY, ownerFilter, ownsNode } from "./ownership.js";
 import { parseReferences, toReference } from "./pilot-reference.js";
 import type { CEStatusCounts, PilotStatus } from "./results.js";
 import { pilotStatus } from "./status-map.js";
@@ -23,9 +23,10 @@ export interface PilotInfo {
   readonly flavor: string;
 }
 
-/** This CE's VMs, through the cloud-health breaker. */
-export function listOwnNodes(ctx: CeContext): Promise<CloudNode[]> {
-  return ctx.policies.health.call(() => ctx.runtime.listOwn(ownerFilter(ctx.settings)));
+/** This CE's VMs (by owner tag, or by prefix alone where untagged VMs are adopted), through the cloud-health breaker. */
+export async function listOwnNodes(ctx: CeContext): Promise<CloudNode[]> {
+  const nodes = await ctx.policies.health.call(() => ctx.runtime.listOwn(ownerFilter(ctx.settings)));
+  return nodes.filter((n) => ownsNode(ctx.settings, n));
 }
 
 /** The DIRAC status of a VM, a boot that took too long reading Aborted. */

@@ -12,6 +12,7 @@ import { report, scheduledCleanup } from "./commands-ops.js";
 import { EXIT_LOCK_HELD } from "../ops/cleanup-loop.js";
 import { config, render, validate } from "./commands-tools.js";
 import { demo } from "./commands-demo.js";
+import { serveCommand } from "./commands-serve.js";
 import { loadOptions, openCe } from "./load-ce.js";
 import { createOutput } from "./output.js";
 import { USAGE } from "./usage.js";
@@ -44,6 +45,7 @@ export interface CliStreams {
 }
 
 export async function run(argv: readonly string[], io: CliStreams = { stdout: process.stdout, stderr: process.stderr }): Promise<number> {
+  if (argv[0] === "serve") return serveCommand(argv.slice(1), io.stderr);
   let parsed: ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>;
   try {
     parsed = parseArgs({ args: [...argv], options: OPTIONS, allowPositionals: true, strict: true });

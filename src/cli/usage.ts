@@ -12,6 +12,7 @@ Commands:
   validate                        check options, driver, template and auth file
   config                          print the effective options and where each came from
   demo                            submit, watch, inspect and clean up a few pilots
+  serve --stdio                   JSON-RPC on stdin/stdout for the DIRAC CE plugin (docs/serve-protocol.md)
 
 Options:
   -c, --config FILE   CE configuration: flat Key = Value or DIRAC CFG (default etc/local.conf, or $CLOUDCE_CONFIG)

@@ -1,0 +1,400 @@
+"""CloudceComputingElement: DIRAC's computing element for cloudce (``CEType = Cloudce``).
+
+Each CE object talks to one ``cloudce serve --stdio`` child per Python process, started on first
+use and shared by every CE object (SiteDirector has one per queue, in threads). The protocol is
+docs/serve-protocol.md in the cloudce repository: JSON-RPC 2.0, one JSON object per line.
+
+The type is ``Cloudce`` and not ``Cloud``: DIRAC's factory looks for
+``Resources.Computing.<Type>ComputingElement`` on sys.path before DIRAC itself, so a module named
+``CloudComputingElement`` would replace DIRAC's own CloudCE for every site of the installation.
+
+Standard library plus DIRAC only (Python 3.11).
+"""
+
+import datetime
+import itertools
+import json
+import os
+import shlex
+import subprocess
+import threading
+
+from DIRAC import S_ERROR, S_OK, gLogger
+from DIRAC.Core.Security.X509Chain import X509Chain  # pylint: disable=import-error
+from DIRAC.Resources.Computing.ComputingElement import ComputingElement
+
+PROTOCOL_VERSION = 1
+
+# Options read by this plugin only (never sent to cloudce), with their defaults.
+BRIDGE_DEFAULTS = {
+    "Bridge_Command": "cloudce",  # the cloudce command; $CLOUDCE_SERVE_COMMAND wins when set
+    "Bridge_CallTimeout": 120,  # seconds to wait for any answer but submitJob's
+    "Bridge_SubmitDeadline": 240,  # seconds cloudce may spend starting VMs in one submitJob
+}
+# How long past the deadline the plugin still waits for submitJob's answer: in-flight VM creations
+# finish or are abandoned within one cloud request timeout (Cloud_RequestTimeout, default 30 s).
+SUBMIT_GRACE = 30
+DEFAULT_REQUEST_TIMEOUT = 30
+# Calls that may be sent again after the child died under them: they change nothing, or are
+# idempotent (a pilot killed twice is killed). submitJob is never resent.
+RESENDABLE = {"isValid", "available", "getCEStatus", "getJobStatus", "killJob", "cleanupPilots", "getJobOutput"}
+
+LOG_LEVELS = {"debug": "debug", "info": "info", "warn": "warn", "error": "error"}
+
+
+class BridgeError(Exception):
+    """The child could not be reached, died, or did not answer in time: no answer from cloudce."""
+
+
+class BridgeTimeout(BridgeError):
+    """The child is alive but did not answer in time (it keeps working on the request)."""
+
+
+class RpcError(Exception):
+    """cloudce refused the request (docs/serve-protocol.md, Errors)."""
+
+    def __init__(self, code, message):
+        super().__init__(message)
+        self.code = code
+
+
+class _Pending:
+    __slots__ = ("event", "reply", "generation")
+
+    def __init__(self, generation):
+        self.event = threading.Event()
+        self.reply = None
+        self.generation = generation
+
+
+class Bridge:
+    """One ``cloudce serve`` child for this process: started lazily, restarted after a crash or a fork."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._ids = itertools.count(1)
+        self._reset()
+
+    def _reset(self):
+        self._proc = None
+        self._owner = None  # the pid that started the child: a forked process must start its own
+        self.generation = 0
+        self._pending = {}
+
+    def after_fork(self):
+        """In a forked child: forget the parent's process (never signal it) and locks it may hold."""
+        self._lock = threading.Lock()
+        generation = self.generation
+        self._reset()
+        self.generation = generation
+
+    def alive(self):
+        return self._proc is not None and self._owner == os.getpid() and self._proc.poll() is None
+
+    def call(self, method, params, timeout, command):
+        """Sends one request and waits for its answer; returns the result or raises BridgeError/RpcError."""
+        request_id = next(self._ids)
+        line = json.dumps({"jsonrpc": "2.0", "id": request_id, "method": method, "params": params}) + "\n"
+        with self._lock:
+            generation = self._ensure(command)
+            pending = _Pending(generation)
+            self._pending[request_id] = pending
+            try:
+                self._proc.stdin.write(line.encode())
+                self._proc.stdin.flush()
+            except OSError as exc:
+                del self._pending[request_id]
+                raise BridgeError(f"cloudce serve is gone ({exc})") from exc
+        if not pending.event.wait(timeout):
+            with self._lock:
+                self._pending.pop(request_id, None)
+            raise BridgeTimeout(f"cloudce serve did not answer {method} within {timeout:g} s")
+        reply = pending.reply
+        if reply is None:
+            raise BridgeError(f"cloudce serve exited during {method}")
+        if "error" in reply:
+            error = reply["error"]
+            raise RpcError(error.get("code"), error.get("message", "unknown error"))
+        return reply.get("result")
+
+    def _ensure(self, command):
+        """The current generation, starting a child first when there is none alive (lock held)."""
+        if self.alive():
+            return self.generation
+        argv = shlex.split(os.environ.get("CLOUDCE_SERVE_COMMAND") or command) + ["serve", "--stdio"]
+        try:
+            proc = subprocess.Popen(  # pylint: disable=consider-using-with
+                argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, close_fds=True
+            )
+        except OSError as exc:
+            raise BridgeError(f"cannot start '{' '.join(argv)}': {exc} (set Bridge_Command to the cloudce command)") from exc
+        self.generation += 1
+        self._proc, self._owner = proc, os.getpid()
+        generation = self.generation
+        threading.Thread(target=self._read, args=(proc, generation), daemon=True, name="cloudce-serve-out").start()
+        threading.Thread(target=self._read_stderr, args=(proc,), daemon=True, name="cloudce-serve-err").start()
+        # The handshake is a request like any other: its answer arrives through the reader thread.
+        self._lock.release()
+        try:
+            hello = self._handshake(command)
+        except BridgeError:
+            proc.kill()  # a child we cannot talk to must not be reused by the next call
+            raise
+        finally:
+            self._lock.acquire()
+        _log().verbose("cloudce serve started", f"pid {hello.get('pid')}, {hello.get('server')}")
+        return generation
+
+    def _handshake(self, command):
+        level = "debug" if gLogger.shown("DEBUG") else "info"
+        params = {"protocol": PROTOCOL_VERSION, "client": "cloudce_dirac", "logs": "notify", "logLevel": level}
+        try:
+            return self.call("handshake", params, BRIDGE_DEFAULTS["Bridge_CallTimeout"], command)
+        except RpcError as exc:
+            raise BridgeError(f"cloudce serve refused the handshake: {exc}") from exc
+
+    def _read(self, proc, generation):
+        for raw in proc.stdout:
+            try:
+                message = json.loads(raw)
+            except ValueError:
+                _log().error("cloudce serve wrote a line that is not protocol", raw[:120])
+                continue
+            if "id" not in message:
+                if message.get("method") == "log":
+                    _forward_log(message.get("params") or {})
+                continue
+            with self._lock:
+                pending = self._pending.pop(message["id"], None)
+            if pending is not None:
+                pending.reply = message
+                pending.event.set()
+        proc.wait()
+        with self._lock:
+            lost = [rid for rid, p in self._pending.items() if p.generation == generation]
+            for rid in lost:
+                self._pending.pop(rid).event.set()  # reply None: the child died under it
+
+    @staticmethod
+    def _read_stderr(proc):
+        for raw in proc.stderr:
+            text = raw.decode(errors="replace").rstrip()
+            if text:
+                _log().warn("cloudce serve:", text)
+
+
+_BRIDGE = Bridge()
+os.register_at_fork(after_in_child=_BRIDGE.after_fork)
+
+
+def _log():
+    return gLogger.getSubLogger("cloudce")
+
+
+def _forward_log(params):
+    fields = params.get("fields") or {}
+    ce = fields.pop("ce", None)
+    logger = gLogger.getSubLogger(ce) if ce else _log()
+    detail = " ".join(f"{k}={v}" for k, v in fields.items() if v is not None)
+    getattr(logger, LOG_LEVELS.get(params.get("level"), "info"))(params.get("msg", ""), detail)
+
+
+def _wire_value(value):
+    """A CE parameter as JSON: sets and tuples become lists; anything else unknown is dropped."""
+    if isinstance(value, (set, frozenset, tuple, list)):
+        return sorted(str(v) for v in value) if isinstance(value, (set, frozenset)) else [str(v) for v in value]
+    if isinstance(value, (str, int, float, bool)):
+        return value
+    return None
+
+
+def _to_dirac(result):
+    """A DIRAC result from cloudce's: the error code travels as CloudceCode, Errno stays DIRAC's int."""
+    if not isinstance(result, dict) or "OK" not in result:
+        return S_ERROR(f"cloudce returned no DIRAC result: {str(result)[:80]}")
+    if result["OK"]:
+        return result
+    error = S_ERROR(result.get("Message", "cloudce: unknown error"))
+    if result.get("Code"):
+        error["CloudceCode"] = result["Code"]
+    return error
+
+
+class CloudceComputingElement(ComputingElement):
+    """A DIRAC CE whose pilots are cloud VMs started by cloudce."""
+
+    def __init__(self, ceName):
+        super().__init__(ceName)
+        self._handle = None
+        self._generation = None
+        self._sent_parameters = None
+        self._proxy_pem = None
+        self._token = None
+        self.valid = None
+
+    # Configuration -------------------------------------------------------------------------------
+
+    def _reset(self):
+        """After DIRAC merged the parameters: check the plugin's own, send the rest to cloudce."""
+        for name in ("Bridge_CallTimeout", "Bridge_SubmitDeadline"):
+            try:
+                if float(self._option(name)) <= 0:
+                    raise ValueError
+            except (TypeError, ValueError):
+                return S_ERROR(f"{name}: '{self._option(name)}' is not a number of seconds above 0")
+        self._sent_parameters = self._cloudce_parameters()
+        return self._request("setParameters", {"options": self._sent_parameters})
+
+    def _cloudce_parameters(self):
+        options = {}
+        for key, value in self.ceParameters.items():
+            wired = _wire_value(value)
+            if wired is not None and key not in BRIDGE_DEFAULTS:
+                options[key] = wired
+        return options
+
+    def _option(self, name):
+        return self.ceParameters.get(name, BRIDGE_DEFAULTS[name])
+
+    def setProxy(self, proxy, valid=0):  # pylint: disable=arguments-differ
+        """Keeps ``proxy`` as an X509Chain (SiteDirector calls getRemainingSecs on it) and sends its PEM."""
+        if isinstance(proxy, str):
+            chain = X509Chain()
+            loaded = chain.loadProxyFromString(proxy)
+            if not loaded["OK"]:
+                return loaded
+            proxy = chain
+        dumped = proxy.dumpAllToString()
+        if not dumped["OK"]:
+            return dumped
+        pem = dumped["Value"].decode() if isinstance(dumped["Value"], bytes) else dumped["Value"]
+        self.proxy = proxy
+        self.valid = datetime.datetime.utcnow() + datetime.timedelta(seconds=valid)
+        self._proxy_pem = pem
+        return self._request("setProxy", {"pem": pem, "valid": valid})
+
+    def isProxyValid(self, valid=1000):
+        """OK with the seconds left beyond ``valid``; like DIRAC v8, an error carries them as Value."""
+        if not self.proxy:
+            result = S_ERROR("Proxy is not valid for the requested length")
+            result["Value"] = 0
+            return result
+        left = self.proxy.getRemainingSecs()
+        if not left["OK"]:
+            return left
+        if left["Value"] > valid:
+            return S_OK(left["Value"] - valid)
+        result = S_ERROR("Proxy is not valid for the requested length")
+        result["Value"] = left["Value"] - valid
+        return result
+
+    def setToken(self, token):
+        """Keeps the token (DIRAC hands a token dict or a string) and sends the access token."""
+        super().setToken(token)
+        access = token.get("access_token") if isinstance(token, dict) else token
+        if not access:
+            return S_ERROR("setToken: the token has no access_token")
+        self._token = str(access)
+        return self._request("setToken", {"token": self._token})
+
+    # CE methods -------------------------------------------------------------------------------------
+
+    def isValid(self):
+        result = super().isValid()
+        return self._request("isValid", {}) if result["OK"] else result
+
+    def available(self, jobIDList=None):  # pylint: disable=arguments-differ,unused-argument
+        """Free slots from cloudce's own listing of this CE's VMs (``jobIDList`` is not needed)."""
+        return self._request("available", {})
+
+    def getCEStatus(self):
+        return self._request("getCEStatus", {})
+
+    def submitJob(self, executableFile, proxy=None, numberOfJobs=1):  # pylint: disable=arguments-differ
+        """Starts ``numberOfJobs`` pilot VMs; never resent, and answers before SiteDirector would give up."""
+        if proxy:
+            result = self.setProxy(proxy)
+            if not result["OK"]:
+                return result
+        deadline = float(self._option("Bridge_SubmitDeadline"))
+        try:
+            request_timeout = float(self.ceParameters.get("Cloud_RequestTimeout", DEFAULT_REQUEST_TIMEOUT))
+        except (TypeError, ValueError):
+            request_timeout = DEFAULT_REQUEST_TIMEOUT  # cloudce's setParameters already named the bad value
+        timeout = deadline + request_timeout + SUBMIT_GRACE
+        params = {"executableFile": os.path.abspath(executableFile), "numberOfJobs": int(numberOfJobs), "deadline": deadline}
+        result = self._request("submitJob", params, timeout=timeout)
+        if result["OK"] and result.get("Interrupted"):
+            self.log.warn("submitJob: Bridge_SubmitDeadline reached", result["Interrupted"])
+        return result
+
+    def getJobStatus(self, jobIDList):
+        return self._request("getJobStatus", {"refs": _refs(jobIDList)})
+
+    def killJob(self, jobIDList):
+        return self._request("killJob", {"refs": _refs(jobIDList)})
+
+    def cleanupPilots(self):
+        return self._request("cleanupPilots", {})
+
+    def getJobOutput(self, jobID, localDir=None):  # pylint: disable=unused-argument
+        """``(stdout, stderr)`` of a pilot VM; ``jobID`` may be PilotManager's ``<ref>:::<stamp>``."""
+        result = self._request("getJobOutput", {"ref": jobID})
+        if result["OK"]:
+            stdout, stderr = result["Value"]
+            result["Value"] = (stdout, stderr)
+        return result
+
+    # The bridge -------------------------------------------------------------------------------------
+
+    def _request(self, method, params, timeout=None):
+        """One CE call through the child, as a DIRAC result; a transport failure is an error, never a status."""
+        timeout = timeout or float(self._option("Bridge_CallTimeout"))
+        attempts = 2 if method in RESENDABLE else 1
+        for attempt in range(attempts):
+            try:
+                handle = self._ensure_handle(method)
+                return _to_dirac(_BRIDGE.call(method, {"handle": handle, **params}, timeout, self._option("Bridge_Command")))
+            except RpcError as exc:
+                if exc.code == -32001 and attempt + 1 < attempts:  # the child restarted: open again
+                    self._generation = None
+                    continue
+                return S_ERROR(f"cloudce {method}: {exc}")
+            except (TypeError, ValueError) as exc:  # a parameter that JSON cannot carry: never raise into DIRAC
+                return S_ERROR(f"cloudce {method}: {exc}")
+            except BridgeTimeout as exc:
+                return S_ERROR(f"cloudce {method}: {exc}")  # waiting once more would double the wait
+            except BridgeError as exc:
+                self._generation = None
+                if attempt + 1 < attempts:
+                    self.log.warn(f"cloudce serve failed during {method}, trying once more", str(exc))
+                    continue
+                return S_ERROR(f"cloudce {method}: {exc}")
+        return S_ERROR(f"cloudce {method}: no answer")
+
+    def _ensure_handle(self, method):
+        """Opens this CE in the current child, replaying parameters, proxy and token after a restart."""
+        command = self._option("Bridge_Command")
+        timeout = float(self._option("Bridge_CallTimeout"))
+        if self._generation is not None and self._generation == _BRIDGE.generation and _BRIDGE.alive():
+            return self._handle
+        opened = _BRIDGE.call("open", {"ceName": self.ceName}, timeout, command)
+        handle = opened["handle"]
+        generation = _BRIDGE.generation
+        replay = []
+        if self._sent_parameters is not None and method != "setParameters":
+            replay.append(("setParameters", {"options": self._sent_parameters}))
+        if self._proxy_pem is not None and method != "setProxy":
+            replay.append(("setProxy", {"pem": self._proxy_pem}))
+        if self._token is not None and method != "setToken":
+            replay.append(("setToken", {"token": self._token}))
+        for name, params in replay:
+            answer = _to_dirac(_BRIDGE.call(name, {"handle": handle, **params}, timeout, command))
+            if not answer["OK"]:
+                self.log.warn(f"cloudce: replaying {name} after a restart failed", answer["Message"])
+        self._handle, self._generation = handle, generation
+        return handle
+
+
+def _refs(jobIDList):
+    return [jobIDList] if isinstance(jobIDList, str) else [str(ref) for ref in jobIDList]

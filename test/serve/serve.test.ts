@@ -1,0 +1,178 @@
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import type { CloudDriver } from "../../src/drivers/driver.js";
+import { registerDriver } from "../../src/drivers/registry.js";
+import { METHODS } from "../../src/serve/methods.js";
+import { MAX_LINE_BYTES, PROTOCOL_VERSION, RPC_ERRORS } from "../../src/serve/protocol.js";
+import { MemoryCloud } from "../../src/testing.js";
+import { startServe, type RpcMessage, type ServeHarness } from "./harness.js";
+
+let dir: string;
+let server: ServeHarness;
+let cloud: MemoryCloud;
+/** Milliseconds each create of the SERVE_SLOW driver takes. */
+let createMs = 0;
+
+registerDriver("SERVE_SLOW", () => {
+  const driver: CloudDriver = cloud.driver();
+  const create = driver.createNodes.bind(driver);
+  return Object.assign(Object.create(driver) as CloudDriver, {
+    createNodes: async (req: Parameters<CloudDriver["createNodes"]>[0]) => {
+      await new Promise((r) => setTimeout(r, createMs));
+      return create(req);
+    },
+  });
+});
+
+const memoryOptions = { CloudType: "SERVE_SLOW", Instance_Image: "img", Instance_Flavor: "small", Submit_Concurrency: 1, Cloud_RequestTimeout: 1 };
+
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), "cloudce-serve-"));
+  await writeFile(join(dir, "pilot.sh"), "echo pilot\n");
+  cloud = new MemoryCloud({ images: [{ id: "img", name: "img" }], flavors: [{ id: "small", name: "small", vcpus: 1, ramMb: 1024 }] });
+  createMs = 0;
+  server = startServe();
+});
+
+afterEach(async () => {
+  await server.end();
+  await rm(dir, { recursive: true, force: true });
+});
+
+async function openCe(options: Record<string, unknown> = memoryOptions): Promise<string> {
+  const opened = await server.call("open", { ceName: "serve-test.cloud" });
+  const handle = opened.result!["handle"] as string;
+  expect((await server.call("setParameters", { handle, options })).result).toEqual({ OK: true, Value: null });
+  return handle;
+}
+
+describe("handshake", () => {
+  it("states the protocol version and every method", async () => {
+    const hello = await server.call("handshake", { protocol: PROTOCOL_VERSION });
+    expect(hello.result).toMatchObject({ protocol: 1, server: "cloudce test", pid: process.pid });
+    expect(hello.result!["methods"]).toEqual(Object.keys(METHODS));
+  });
+
+  it("refuses another protocol version with its own code", async () => {
+    const hello = await server.call("handshake", { protocol: 2 });
+    expect(hello.error!.code).toBe(RPC_ERRORS.UnsupportedProtocol);
+    expect(hello.error!.message).toMatch(/protocol 2 is not supported/);
+  });
+});
+
+describe("malformed input gets a stable code and the server carries on", () => {
+  it.each([
+    ["not JSON", "{oops\n", null, RPC_ERRORS.ParseError],
+    ["no method", '{"jsonrpc":"2.0","id":7}\n', 7, RPC_ERRORS.InvalidRequest],
+    ["wrong version", '{"jsonrpc":"1.0","id":"x","method":"open"}\n', "x", RPC_ERRORS.InvalidRequest],
+    ["a batch", '[{"jsonrpc":"2.0","id":1,"method":"open"}]\n', null, RPC_ERRORS.InvalidRequest],
+    ["positional params", '{"jsonrpc":"2.0","id":8,"method":"open","params":["a"]}\n', 8, RPC_ERRORS.InvalidParams],
+    ["unknown method", '{"jsonrpc":"2.0","id":9,"method":"submitJobs","params":{}}\n', 9, RPC_ERRORS.MethodNotFound],
+  ])("%s", async (_what, line, id, code) => {
+    server.sendRaw(line);
+    const answer = await server.answer(id);
+    expect(answer.error!.code).toBe(code);
+    expect(answer.error!.message).not.toContain("\n");
+    expect((await server.call("handshake", { protocol: 1 })).result!["protocol"]).toBe(1);
+  });
+
+  it("a missing or mistyped parameter is named", async () => {
+    const handle = await openCe();
+    const answer = await server.call("submitJob", { handle, executableFile: join(dir, "pilot.sh"), numberOfJobs: "2" });
+    expect(answer.error).toMatchObject({ code: RPC_ERRORS.InvalidParams, data: { param: "numberOfJobs" } });
+  });
+
+  it("an unknown or closed handle", async () => {
+    const handle = await openCe();
+    await server.call("close", { handle });
+    const answer = await server.call("getCEStatus", { handle });
+    expect(answer.error!.code).toBe(RPC_ERRORS.UnknownHandle);
+  });
+
+  it("a line over the size limit is skipped", async () => {
+    server.sendRaw(`{"jsonrpc":"2.0","id":1,"method":"open","params":{"ceName":"${"x".repeat(MAX_LINE_BYTES)}"}}\n`);
+    const answer = await server.answer(null);
+    expect(answer.error!.code).toBe(RPC_ERRORS.InvalidRequest);
+    expect(answer.error!.message).toMatch(/over the 16777216-byte limit/);
+    expect((await server.call("handshake", { protocol: 1 })).result!["protocol"]).toBe(1);
+  });
+});
+
+describe("CE calls", () => {
+  it("a failed operation is a DIRAC result whose code travels as Code, not as DIRAC's integer Errno", async () => {
+    const opened = await server.call("open", { ceName: "bad.cloud" });
+    const answer = await server.call("setParameters", { handle: opened.result!["handle"], options: { ...memoryOptions, MaxTotalJobs: "many" } });
+    expect(answer.result).toMatchObject({ OK: false, Code: "OptionInvalid" });
+    expect(answer.result!["Message"]).toMatch(/^MaxTotalJobs: /);
+    expect(answer.result).not.toHaveProperty("Errno");
+  });
+
+  it("answers concurrent requests of several handles by id", async () => {
+    const handles = await Promise.all([openCe(), openCe(), openCe()]);
+    const calls = handles.flatMap((handle) => [
+      server.call("submitJob", { handle, executableFile: join(dir, "pilot.sh"), numberOfJobs: 2 }),
+      server.call("getCEStatus", { handle }),
+    ]);
+    const answers = await Promise.all(calls);
+    const submits = answers.filter((_, i) => i % 2 === 0).map((a) => a.result!);
+    for (const s of submits) expect((s["Value"] as string[]).length).toBe(2);
+    const refs = new Set(submits.flatMap((s) => s["Value"] as string[]));
+    expect(refs.size).toBe(6);
+  });
+
+  it("getJobOutput accepts DIRAC's <ref>:::<stamp>", async () => {
+    const state = join(dir, "local");
+    const handle = await openCe({ CloudType: "LOCAL", Instance_Image: "local-el9", Instance_Flavor: "local.small", Driver_state_dir: state });
+    const submitted = (await server.call("submitJob", { handle, executableFile: join(dir, "pilot.sh"), numberOfJobs: 1 })).result!;
+    const ref = (submitted["Value"] as string[])[0]!;
+    const stamp = (submitted["PilotStampDict"] as Record<string, string>)[ref]!;
+    let output: RpcMessage["result"];
+    for (let i = 0; i < 100; i++) {
+      output = (await server.call("getJobOutput", { handle, ref: `${ref}:::${stamp}` })).result;
+      if (String((output!["Value"] as string[])[0]).includes("pilot")) break;
+      await new Promise((r) => setTimeout(r, 50)); // the LOCAL VM is a real process: wait for its console
+    }
+    expect(output).toMatchObject({ OK: true, Value: [expect.stringContaining("pilot"), ""] });
+    await server.call("killJob", { handle, refs: [ref] });
+  });
+
+  it("log lines become notifications once the client asks, and stay off stderr", async () => {
+    await server.call("handshake", { protocol: 1, logs: "notify" });
+    const handle = await openCe();
+    await server.call("submitJob", { handle, executableFile: join(dir, "pilot.sh"), numberOfJobs: 1 });
+    const logs = server.notifications().filter((n) => n.method === "log");
+    expect(logs.some((n) => n.params!["msg"] === "pilot VM created" && (n.params!["fields"] as Record<string, string>)["ce"] === "serve-test.cloud")).toBe(true);
+    expect(server.stderr()).toBe("");
+  });
+});
+
+describe("submitJob deadline and stdin EOF", () => {
+  it("a submission past its deadline returns what it created, with Interrupted", async () => {
+    createMs = 150;
+    const handle = await openCe();
+    const answer = await server.call("submitJob", { handle, executableFile: join(dir, "pilot.sh"), numberOfJobs: 6, deadline: 0.2 });
+    const refs = answer.result!["Value"] as string[];
+    expect(answer.result!["OK"]).toBe(true);
+    expect(answer.result!["Interrupted"]).toMatch(/of 6 pilots created/);
+    expect(refs.length).toBeGreaterThanOrEqual(1);
+    expect(refs.length).toBeLessThan(6);
+    // Nothing on the cloud that the answer does not account for.
+    expect(cloud.nodes.size).toBe(refs.length);
+  });
+
+  it("on EOF a submission in flight stops starting VMs, is answered, and every handle closes", async () => {
+    createMs = 100;
+    const handle = await openCe();
+    const pending = server.call("submitJob", { handle, executableFile: join(dir, "pilot.sh"), numberOfJobs: 50 });
+    await vi.waitFor(() => expect(cloud.nodes.size).toBeGreaterThan(0));
+    const end = server.end();
+    const answer = await pending;
+    expect(await end).toBe("eof");
+    expect(answer.result!["OK"]).toBe(true);
+    expect(answer.result!["Interrupted"]).toBeTruthy();
+    expect(cloud.nodes.size).toBe((answer.result!["Value"] as string[]).length);
+    expect(cloud.nodes.size).toBeLessThan(50);
+  });
+});

@@ -62,6 +62,8 @@ export interface ServerRecord {
   readonly tags: readonly string[];
   readonly userData: string | undefined;
   readonly keyName: string | undefined;
+  /** Every server of one `POST /servers` shares it (`r-` and 8 characters, as Nova makes them). */
+  readonly reservationId: string;
   readonly created: number;
   stopAt?: number;
   deleteAt?: number;
@@ -130,6 +132,11 @@ export class CloudState {
   imagePageSize = 25;
   /** Servers whose name matches go to ERROR (a failed boot). */
   failName: RegExp | undefined;
+  /**
+   * When set, a `POST /servers` asking for more than one server is refused
+   * with this status and message (a cloud whose policy or API forbids multi-create).
+   */
+  multiCreateRefusal: { readonly status: number; readonly message: string } | undefined;
 
   constructor(
     readonly timings: Timings,

@@ -90,7 +90,8 @@ export class ServerCreator {
       // A cloud that ignored return_reservation_id answered with the first server: the name finds the rest.
       const reservationId = answer.reservationId;
       const list = reservationId ? async () => mine(await this.parts.nova.listServers({ reservationId })) : byName;
-      const found = await searchLostCreate({ find: list, wanted: count, settleMs: this.parts.settleMs, sleep: this.parts.sleep, what });
+      // Nova lists every server of an accepted multi-create at once: whatever the first listing that works shows is the batch.
+      const found = await searchLostCreate({ find: list, wanted: 1, settleMs: this.parts.settleMs, sleep: this.parts.sleep, what });
       if (found === "absent") {
         throw new CloudceError("CloudError", `compute POST /servers for ${what}: Nova accepted it (${reservationId ?? answer.id}) but lists none of its servers; not sent again`, { driver: DRIVER_NAME, retryable: false });
       }

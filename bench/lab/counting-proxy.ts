@@ -45,7 +45,8 @@ export async function startCountingProxy(services: Readonly<Record<string, strin
     const key = `${service} ${req.method ?? "GET"}`;
     counts.set(key, (counts.get(key) ?? 0) + 1);
     const target = new URL(req.url ?? "/", upstream);
-    const headers = { ...req.headers, host: target.host };
+    // The lab closes every connection after one answer; say so, so that neither side waits on keep-alive.
+    const headers = { ...req.headers, host: target.host, connection: "close" };
     const out = request(target, { method: req.method, headers, agent: false }, (up) => {
       const isToken = service === "identity" && /\/auth\/tokens/.test(target.pathname);
       if (!isToken) {

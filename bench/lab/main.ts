@@ -77,9 +77,10 @@ async function drained(lab: Lab, prefix: string): Promise<void> {
   throw new Error(`bench:lab: servers of ${prefix} did not go away`);
 }
 
-async function timed(lab: Lab, fn: () => Promise<unknown>): Promise<Sample> {
+async function timed(lab: Lab, what: string, fn: () => Promise<unknown>): Promise<Sample> {
   lab.proxy.reset();
   const t = await measure(fn);
+  process.stderr.write(`bench:lab:   ${what}: ${t.wallMs.toFixed(0)} ms, ${lab.proxy.total()} calls ${JSON.stringify(lab.proxy.counts())}\n`);
   return { wallMs: t.wallMs, calls: lab.proxy.total() };
 }
 
@@ -90,19 +91,19 @@ async function runCloudce(lab: Lab): Promise<Record<Workload, Sample>> {
   ok(await ce.setParameters(ceOptions(lab, prefix)), "setParameters");
   const out: Partial<Record<Workload, Sample>> = {};
   let refs: string[] = [];
-  out.submit = await timed(lab, async () => {
+  out.submit = await timed(lab, "submit", async () => {
     refs = ok(await ce.submitJob(lab.executable, null, PILOTS), "submitJob");
   });
   if (refs.length !== PILOTS) throw new Error(`cloudce made ${refs.length} of ${PILOTS}`);
-  out.status = await timed(lab, async () => ok(await ce.getJobStatus(refs), "getJobStatus"));
-  out.kill = await timed(lab, async () => ok(await ce.killJob(refs), "killJob"));
+  out.status = await timed(lab, "status", async () => ok(await ce.getJobStatus(refs), "getJobStatus"));
+  out.kill = await timed(lab, "kill", async () => ok(await ce.killJob(refs), "killJob"));
   await drained(lab, prefix);
   // Cleanup of 8 VMs past their lifetime (1 s): made and aged outside the clock.
   const old = new CloudComputingElement("bench-lab.example.org", { logger: silentLogger });
   ok(await old.setParameters(ceOptions(lab, prefix, { Context_MaxLifetime: "1" })), "setParameters");
   ok(await old.submitJob(lab.executable, null, PILOTS), "submitJob (cleanup set-up)");
   await pause(2_000);
-  out.cleanup = await timed(lab, async () => {
+  out.cleanup = await timed(lab, "cleanup", async () => {
     const cleaned = ok(await old.cleanupPilots(), "cleanupPilots");
     if (cleaned.deleted.length !== PILOTS) throw new Error(`cleanup removed ${cleaned.deleted.length} of ${PILOTS}`);
   });
@@ -127,19 +128,19 @@ async function runBaseline(lab: Lab): Promise<Record<Workload, Sample>> {
     for (let i = 0; i < PILOTS; i++) await createOne(b, resolved);
   };
   const out: Partial<Record<Workload, Sample>> = {};
-  out.submit = await timed(lab, submit);
+  out.submit = await timed(lab, "submit", submit);
   lab.proxy.reset();
   const made = await ids();
-  out.status = await timed(lab, async () => {
+  out.status = await timed(lab, "status", async () => {
     for (const id of made) await driver.getNode(id);
   });
-  out.kill = await timed(lab, async () => {
+  out.kill = await timed(lab, "kill", async () => {
     for (const id of made) await driver.destroyNodes([id]);
   });
   await drained(lab, prefix);
   await submit();
   await pause(2_000);
-  out.cleanup = await timed(lab, async () => {
+  out.cleanup = await timed(lab, "cleanup", async () => {
     const picked = selectForCleanup(await driver.listNodes(filter), { maxLifetime: 1, minLifetime: 0 }, new Date());
     for (const entry of picked) await driver.destroyNodes([parseReference(entry.ref)]);
     if (picked.length !== PILOTS) throw new Error(`baseline cleanup removed ${picked.length} of ${PILOTS}`);

@@ -137,8 +137,11 @@ describe("OPENSTACK batches through the CE", () => {
     expect(names.map((n) => n.slice(-2))).toEqual(["-1", "-2", "-3"]);
     expect(records.some((r) => r.msg.includes("refuses multi-create"))).toBe(true);
     cloud.resetCounts();
-    expect(ok(await ce.submitJob(join(dir, "pilot.sh"), null, 2))).toHaveLength(2);
+    const next = await ce.submitJob(join(dir, "pilot.sh"), null, 2);
+    expect(ok(next)).toHaveLength(2);
+    // No multi-create is tried again: one create per VM, each with its own name and stamp.
     expect(posts()).toBe(2);
+    for (const ref of ok(next)) expect(serverOf(ref).metadata["cloudce-stamp"]).toBe(next.OK ? next.PilotStampDict[ref] : "");
   });
 
   it("with Driver_ex_multi_create = on, a refusal fails the batch and says what to set", async () => {

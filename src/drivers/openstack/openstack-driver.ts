@@ -75,7 +75,7 @@ function partition<T>(settled: readonly PromiseSettledResult<T>[], target: (inde
 
 export class OpenStackDriver implements CloudDriver {
   readonly name = DRIVER_NAME;
-  readonly capabilities: DriverCapabilities;
+  private readonly baseCapabilities: DriverCapabilities;
   private readonly nova: NovaApi;
   private readonly glance: GlanceApi;
   private readonly neutron: NeutronApi;
@@ -90,7 +90,15 @@ export class OpenStackDriver implements CloudDriver {
     const mode = parts.options.multiCreate;
     this.creator = new ServerCreator({ nova: this.nova, mode, retry: parts.retry, logger: parts.logger, sleep: parts.sleep ?? realSleep, settleMs: parts.settleMs });
     // One user-data for a whole batch unless multi-create is off; clouds.yaml holding the secret makes the auth file optional.
-    this.capabilities = { ...CAPABILITIES, uniformBatch: mode !== "off", ...(parts.credentialsOptional ? { requiresCredentials: false } : {}) };
+    this.baseCapabilities = { ...CAPABILITIES, uniformBatch: mode !== "off", ...(parts.credentialsOptional ? { requiresCredentials: false } : {}) };
+  }
+
+  /**
+   * Once the cloud has refused multi-create, batches are no longer offered:
+   * the CE then creates one VM per call, paced by its own limits.
+   */
+  get capabilities(): DriverCapabilities {
+    return this.creator.refusesBatches ? { ...this.baseCapabilities, uniformBatch: false } : this.baseCapabilities;
   }
 
   listImages(query?: ResourceQuery): Promise<CloudResource[]> {

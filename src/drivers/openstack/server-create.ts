@@ -50,6 +50,11 @@ export class ServerCreator {
 
   constructor(private readonly parts: ServerCreatorParts) {}
 
+  /** True once the cloud refused a multi-create and the mode allows falling back. */
+  get refusesBatches(): boolean {
+    return this.multiCreateRefused;
+  }
+
   /** Creates `count` servers from one body (the batch's name, user-data and metadata). */
   async create(body: ServerCreate, spec: NodeSpec, count: number): Promise<CreateNodesResult> {
     if (count > 1 && this.parts.mode !== "off" && !this.multiCreateRefused) {
@@ -62,7 +67,7 @@ export class ServerCreator {
           return { created: [], failed: failAll(spec.name, count, why) };
         }
         this.multiCreateRefused = true;
-        this.parts.logger.warn("the cloud refuses multi-create; this CE creates one VM per call from now on", { reason: err.message });
+        this.parts.logger.warn("the cloud refuses multi-create; this batch and later ones are created one VM per call", { reason: err.message });
       }
     }
     if (count === 1) return settle([spec.name], await Promise.allSettled([this.createOne(body, spec)]));

@@ -21,6 +21,7 @@ export function formatResults(results: readonly Measurement[]): string {
   const table = rows.map((r) => r.map((c, i) => (i < 2 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join("  ")).join("\n");
   const notes = [
     ...results.filter((r) => r.extrapolated).map((r) => `~ ${r.workload} on ${r.cloud}: baseline sampled ${r.extrapolated!.sampled} of ${r.extrapolated!.of} steps and extrapolated`),
+    ...results.filter((r) => r.notes?.includes("floor (")).map((r) => `= ${r.workload} on ${r.cloud}: ${r.notes!.slice(r.notes!.indexOf("floor ("))}`),
     ...results.filter((r) => r.notes?.includes("FAILED")).map((r) => `! ${r.workload} on ${r.cloud} (${r.variant}): ${r.notes!.slice(r.notes!.indexOf("FAILED") - 20).replace(/^[^;]*; /, "")}`),
   ];
   return notes.length > 0 ? `${table}\n\n${notes.join("\n")}` : table;

@@ -15,6 +15,7 @@ import { decodeUserData, deriveStamp } from "../../src/context/index.js";
 import { createLogger, type LogRecord } from "../../src/log.js";
 import { DEMO_CREDENTIALS } from "../servers/openstack/driver-fixture.js";
 import { PROJECTS } from "../servers/openstack/cloud-state.js";
+import { eventually } from "./conformance.js";
 import { startOpenStackServer, type OpenStackTestServer } from "../servers/openstack/server.js";
 
 const CE_NAME = "os-batch.example.org";
@@ -173,5 +174,20 @@ describe("OPENSTACK batches through the CE", () => {
     const ce = await makeCe();
     expect(ok(await ce.submitJob(join(dir, "pilot.sh"), null, 5))).toHaveLength(5);
     expect(posts()).toBe(1);
+  });
+});
+
+describe("OPENSTACK VMs an operator froze", () => {
+  it.each(["pause", "suspend", "shelve"])("after a %s action, the pilot reads Running and cleanup leaves it alone", async (action) => {
+    const ce = await makeCe();
+    const [ref] = ok(await ce.submitJob(join(dir, "pilot.sh"), null, 1));
+    const id = ref!.slice("cloud://".length);
+    await eventually(async () => ok(await ce.getJobStatus([ref!]))[ref!], (s) => s === "Running", 5_000, "the pilot to run");
+    const token = [...cloud.state.tokens.keys()][0]!;
+    const res = await fetch(`${cloud.url}/compute/v2.1/servers/${id}/action`, { method: "POST", headers: { "x-auth-token": token, "content-type": "application/json" }, body: JSON.stringify({ [action]: null }) });
+    expect(res.status).toBe(202);
+    expect(ok(await ce.getJobStatus([ref!]))[ref!]).toBe("Running");
+    expect(ok(await ce.cleanupPilots()).deleted).toEqual([]);
+    expect(cloud.state.servers.get(id)?.deleteAt).toBeUndefined();
   });
 });

@@ -151,6 +151,19 @@ describe("OPENSTACK on the real lab: compute", () => {
     }
   });
 
+  it("reads a paused and a suspended server as suspended, not finished", async () => {
+    const { token } = await labLogin();
+    for (const action of ["pause", "suspend"]) {
+      const [node] = await create(driver, [action.toUpperCase()]);
+      await reaches(driver, node!.id, ["running"]);
+      const res = await fetch(`http://127.0.0.1:8774/v2.1/servers/${node!.id}/action`, { method: "POST", headers: { "x-auth-token": token, "content-type": "application/json" }, body: JSON.stringify({ [action]: null }) });
+      expect(res.status).toBe(202);
+      const frozen = await reaches(driver, node!.id, ["suspended"]);
+      expect(frozen?.cloudState).toBe(action === "pause" ? "PAUSED" : "SUSPENDED");
+      await driver.destroyNodes([node!.id]);
+    }
+  });
+
   it("reports Nova's refusals per node, one line, without the user-data", async () => {
     const result = await driver.createNodes(request(["BADFLAVOR"], { flavorId: "no-such-flavor" }));
     expect(result.created).toEqual([]);

@@ -66,6 +66,8 @@ export interface ServerRecord {
   readonly reservationId: string;
   readonly created: number;
   stopAt?: number;
+  /** Set by os-pause, os-suspend or shelve (an operator freezing the VM). */
+  frozen?: "PAUSED" | "SUSPENDED" | "SHELVED_OFFLOADED";
   deleteAt?: number;
   failed?: boolean;
 }
@@ -187,6 +189,7 @@ export class CloudState {
       const scheduling = t < server.created + this.timings.bootMs / 2;
       return { status: "BUILD", taskState: deleting ?? (scheduling ? "scheduling" : "spawning"), vmState: "building", powerState: 0 };
     }
+    if (server.frozen) return { status: server.frozen, taskState: deleting, vmState: server.frozen.toLowerCase(), powerState: server.frozen === "PAUSED" ? 3 : 4 };
     if (server.stopAt !== undefined) {
       if (t < server.stopAt + this.timings.stopMs) return { status: "ACTIVE", taskState: deleting ?? "powering-off", vmState: "active", powerState: 1 };
       return { status: "SHUTOFF", taskState: deleting, vmState: "stopped", powerState: 4 };

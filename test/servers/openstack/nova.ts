@@ -238,6 +238,13 @@ function action(state: CloudState, { req, project, params }: Parameters<NovaHand
     s.stopAt = Date.now();
     return { status: 202 };
   }
+  const freeze = { pause: "PAUSED", suspend: "SUSPENDED", shelve: "SHELVED_OFFLOADED" } as const;
+  for (const [act, status] of Object.entries(freeze)) {
+    if (!(act in body)) continue;
+    if (v.status !== "ACTIVE" || v.taskState !== null) return conflict(act);
+    s.frozen = status;
+    return { status: 202 };
+  }
   if ("os-start" in body) {
     if (v.status !== "SHUTOFF" || v.taskState !== null) return conflict("start");
     delete s.stopAt;

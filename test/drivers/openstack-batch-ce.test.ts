@@ -9,6 +9,7 @@ import { execFileSync } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { CloudComputingElement } from "../../src/ce/index.js";
 import { decodeUserData, deriveStamp } from "../../src/context/index.js";
@@ -19,17 +20,8 @@ import { eventually } from "./conformance.js";
 import { startOpenStackServer, type OpenStackTestServer } from "../servers/openstack/server.js";
 
 const CE_NAME = "os-batch.example.org";
-const DIRAC_TEMPLATE = `#cloud-config
-write_files:
-  - path: /root/run_pilot.sh
-    permissions: '0755'
-    content: EXECUTABLE_STR
-  - path: /root/startup.sh
-    content: |
-      export DIRAC_PILOT_STAMP="STAMP_STR"
-runcmd:
-  - [bash, /root/startup.sh]
-`;
+/** DIRAC's own cloud-init template, as sites use it. */
+const DIRAC_TEMPLATE = fileURLToPath(new URL("../context/fixtures/dirac-cloudinit.template", import.meta.url));
 
 let cloud: OpenStackTestServer;
 let dir: string;
@@ -64,7 +56,6 @@ beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "cloudce-os-batch-"));
   await writeFile(join(dir, "cloud.auth"), `[${CE_NAME}]\nkey = ${DEMO_CREDENTIALS.key}\nsecret = ${DEMO_CREDENTIALS.secret}\n`, { mode: 0o600 });
   await writeFile(join(dir, "pilot.sh"), "#!/bin/bash\necho pilot\n");
-  await writeFile(join(dir, "dirac.template"), DIRAC_TEMPLATE);
 });
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
@@ -103,7 +94,7 @@ describe("OPENSTACK batches through the CE", () => {
   });
 
   it("gives the same stamps with a DIRAC-format template used unchanged", async () => {
-    const ce = await makeCe({ Context_Template: join(dir, "dirac.template") });
+    const ce = await makeCe({ Context_Template: DIRAC_TEMPLATE });
     const result = await ce.submitJob(join(dir, "pilot.sh"), null, 3);
     const refs = ok(result);
     expect(posts()).toBe(1);

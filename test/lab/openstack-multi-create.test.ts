@@ -4,7 +4,7 @@ import { randomBytes, randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { CloudDriver } from "../../src/drivers/driver.js";
 import { runMultiCreateScenario } from "../servers/openstack/multi-create-scenario.js";
-import { LAB, labDriver, labLogin } from "./lab-env.js";
+import { closeLab, LAB, labDriver, labIds, labLogin } from "./lab-env.js";
 
 const run = randomBytes(3).toString("hex").toUpperCase();
 const prefix = `OSMC${run}_`;
@@ -13,16 +13,9 @@ let ids: { image: string; flavor: string; network: string };
 
 beforeAll(async () => {
   driver = labDriver();
-  const [image] = await driver.listImages({ name: LAB.image });
-  const [flavor] = await driver.listFlavors({ name: LAB.flavor });
-  const [network] = await driver.listNetworks({ name: LAB.network });
-  ids = { image: image!.id, flavor: flavor!.id, network: network!.id };
+  ids = await labIds(driver);
 });
-afterAll(async () => {
-  const left = await driver.listNodes({ namePrefix: prefix, metadata: {} });
-  if (left.length > 0) await driver.destroyNodes(left.map((n) => n.id));
-  await driver.close();
-});
+afterAll(() => closeLab(driver, prefix));
 
 describe("Nova multi-create on the real lab", () => {
   it("behaves as the test-tree Nova does", async () => {

@@ -122,18 +122,12 @@ export class OpenStackDriver implements CloudDriver {
   async createNodes(request: CreateNodesRequest): Promise<CreateNodesResult> {
     const batches = new Map<string, NodeSpec[]>();
     for (const spec of request.nodes) batches.set(spec.name, [...(batches.get(spec.name) ?? []), spec]);
-    const results = await mapConcurrent([...batches.values()], MAX_PARALLEL_CALLS, (specs) => this.creator.create(this.serverBody(request, specs[0]!), specs[0]!, specs.length));
-    const created: CloudNode[] = [];
-    const failed: NodeFailure[] = [];
-    results.forEach((r, i) => {
-      if (r.status === "fulfilled") {
-        created.push(...r.value.created);
-        failed.push(...r.value.failed);
-      } else {
-        const specs = [...batches.values()][i]!;
-        for (const spec of specs) failed.push({ target: spec.name, error: r.reason as Error });
-      }
-    });
+    const groups = [...batches.values()];
+    // The creator reports every failure in its result; a rejection here is a bug, still reported per node.
+    const results = await mapConcurrent(groups, MAX_PARALLEL_CALLS, (specs) => this.creator.create(this.serverBody(request, specs[0]!), specs[0]!, specs.length));
+    const created = results.flatMap((r) => (r.status === "fulfilled" ? r.value.created : []));
+    const failed = results.flatMap((r, i): NodeFailure[] =>
+      r.status === "fulfilled" ? [...r.value.failed] : groups[i]!.map((spec) => ({ target: spec.name, error: r.reason as Error })));
     return { created, failed };
   }
 

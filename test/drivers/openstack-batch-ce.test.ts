@@ -145,6 +145,17 @@ describe("OPENSTACK batches through the CE", () => {
     expect(posts()).toBe(1);
   });
 
+  it("does not take a refusal about something else for a multi-create refusal", async () => {
+    const ce = await makeCe();
+    cloud.faults.add({ route: "compute POST /servers", kind: "status", status: 400, message: "Multiple possible networks found, use a Network ID to be more specific." });
+    const r = await ce.submitJob(join(dir, "pilot.sh"), null, 2);
+    expect(r.OK ? "" : r.Message).toMatch(/Multiple possible networks/);
+    expect(posts()).toBe(1);
+    cloud.resetCounts();
+    expect(ok(await ce.submitJob(join(dir, "pilot.sh"), null, 2))).toHaveLength(2);
+    expect(posts()).toBe(1);
+  });
+
   it("with Driver_ex_multi_create = off, makes one create per VM with its own name and stamp", async () => {
     const ce = await makeCe({ Driver_ex_multi_create: "off" });
     const result = await ce.submitJob(join(dir, "pilot.sh"), null, 3);

@@ -34,8 +34,12 @@ export interface ServerCreatorParts {
   readonly settleMs: number;
 }
 
-/** Answers by which a cloud refuses multi-create itself (schema, policy, ports), not the servers asked for. */
-const MULTI_CREATE_REFUSAL = /min_count|max_count|return_reservation_id|multiple|multi-create|one by one|polic/i;
+/**
+ * Answers by which a cloud refuses multi-create itself (schema, a policy on
+ * it, ports), not the servers asked for. Kept narrow: "Multiple possible
+ * networks found" is about the network, and falls back to nothing.
+ */
+const MULTI_CREATE_REFUSAL = /min_count|max_count|return_reservation_id|multiple[ _-]?(instances|create)|create:multiple|multi-?create|one by one/i;
 
 function refusesMultiCreate(err: unknown): err is CloudceError {
   return isCloudceError(err) && (err.status === 400 || err.status === 403) && err.code !== "QuotaExceeded" && MULTI_CREATE_REFUSAL.test(err.message);

@@ -3,7 +3,8 @@
  * the real OpenStack lab (../shared/openstack-lab, started if needed by
  * test/lab/with-lab.sh). 8 pilots on m1.tiny: submit, status, kill and
  * cleanup, in alternating repetitions (cloudce first, then the baseline
- * first, …), medians reported. Calls are counted by a proxy in front of
+ * first, …), medians reported. Kill and cleanup start once every server is
+ * ACTIVE (running pilots), for both columns. Calls are counted by a proxy in front of
  * every lab service. Measured, never asserted.
  */
 
@@ -77,6 +78,16 @@ async function drained(lab: Lab, prefix: string): Promise<void> {
   throw new Error(`bench:lab: servers of ${prefix} did not go away`);
 }
 
+/** Waits (untimed) until all the prefix's servers are ACTIVE: kill and cleanup then act on running pilots, as in production. */
+async function running(lab: Lab, prefix: string): Promise<void> {
+  for (let i = 0; i < 600; i++) {
+    const nodes = await lab.observer.listNodes({ namePrefix: prefix, metadata: {} });
+    if (nodes.length >= PILOTS && nodes.every((n) => n.state === "running")) return;
+    await pause(500);
+  }
+  throw new Error(`bench:lab: servers of ${prefix} did not all become ACTIVE`);
+}
+
 async function timed(lab: Lab, what: string, fn: () => Promise<unknown>): Promise<Sample> {
   lab.proxy.reset();
   const t = await measure(fn);
@@ -96,13 +107,14 @@ async function runCloudce(lab: Lab): Promise<Record<Workload, Sample>> {
   });
   if (refs.length !== PILOTS) throw new Error(`cloudce made ${refs.length} of ${PILOTS}`);
   out.status = await timed(lab, "status", async () => ok(await ce.getJobStatus(refs), "getJobStatus"));
+  await running(lab, prefix);
   out.kill = await timed(lab, "kill", async () => ok(await ce.killJob(refs), "killJob"));
   await drained(lab, prefix);
   // Cleanup of 8 VMs past their lifetime (1 s): made and aged outside the clock.
   const old = new CloudComputingElement("bench-lab.example.org", { logger: silentLogger });
   ok(await old.setParameters(ceOptions(lab, prefix, { Context_MaxLifetime: "1" })), "setParameters");
   ok(await old.submitJob(lab.executable, null, PILOTS), "submitJob (cleanup set-up)");
-  await pause(2_000);
+  await running(lab, prefix);
   out.cleanup = await timed(lab, "cleanup", async () => {
     const cleaned = ok(await old.cleanupPilots(), "cleanupPilots");
     if (cleaned.deleted.length !== PILOTS) throw new Error(`cleanup removed ${cleaned.deleted.length} of ${PILOTS}`);
@@ -134,12 +146,13 @@ async function runBaseline(lab: Lab): Promise<Record<Workload, Sample>> {
   out.status = await timed(lab, "status", async () => {
     for (const id of made) await driver.getNode(id);
   });
+  await running(lab, prefix);
   out.kill = await timed(lab, "kill", async () => {
     for (const id of made) await driver.destroyNodes([id]);
   });
   await drained(lab, prefix);
   await submit();
-  await pause(2_000);
+  await running(lab, prefix);
   out.cleanup = await timed(lab, "cleanup", async () => {
     const picked = selectForCleanup(await driver.listNodes(filter), { maxLifetime: 1, minLifetime: 0 }, new Date());
     for (const entry of picked) await driver.destroyNodes([parseReference(entry.ref)]);

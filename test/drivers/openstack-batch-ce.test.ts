@@ -171,6 +171,18 @@ describe("OPENSTACK batches through the CE", () => {
     expect(r.OK ? "" : r.Message).toMatch(/Driver_ex_multi_create: 'sometimes' must be auto, on or off/);
   });
 
+  it("returns the VMs of a batch whose answer was lost even when every look-up of the driver failed", async () => {
+    const ce = await makeCe({ Cloud_RequestTimeout: "1" });
+    cloud.faults.add({ route: "compute POST /servers", kind: "lost" });
+    // The driver's three look-ups, each with its retries, fail; the CE's listing by batch tag works.
+    cloud.faults.add({ route: "compute GET /servers/detail", kind: "status", status: 503, times: 12 });
+    const refs = ok(await ce.submitJob(join(dir, "pilot.sh"), null, 3));
+    expect(refs).toHaveLength(3);
+    expect(posts()).toBe(1);
+    expect(cloud.state.servers.size).toBe(3);
+    expect(cloud.count("compute GET /servers/detail")).toBeGreaterThan(12);
+  }, 30_000);
+
   it("lists a batch larger than Nova's page size by reservation id, page by page", async () => {
     cloud.state.maxLimit = 2;
     const ce = await makeCe();

@@ -77,7 +77,8 @@ export class ServerCreator {
     if (count === 1) return settle([spec.name], await Promise.allSettled([this.createOne(body, spec)]));
     // One VM per call, named as Nova names the servers of a multi-create.
     const names = Array.from({ length: count }, (_, i) => `${spec.name}-${i + 1}`);
-    return settle(names, await mapConcurrent(names, MAX_PARALLEL_CREATES, (name) => this.createOne({ ...body, name }, { ...spec, name })));
+    // Failures keep the batch's name: the CE knows the batch by it.
+    return settle(names.map(() => spec.name), await mapConcurrent(names, MAX_PARALLEL_CREATES, (name) => this.createOne({ ...body, name }, { ...spec, name })));
   }
 
   private createOne(body: ServerCreate, spec: NodeSpec): Promise<CloudNode> {

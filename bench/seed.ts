@@ -73,7 +73,7 @@ export function seedOpenStack(state: CloudState, spec: SeedSpec): string[] {
     const id = randomUUID();
     state.servers.set(id, {
       id, name: vm.name, projectId: project, userId: user.id, imageRef: image, flavor, networks: [network],
-      metadata: vm.metadata, tags: [`${OWNER_KEY}=${spec.ceName}`], userData: undefined, keyName: undefined, created,
+      metadata: vm.metadata, tags: [`${OWNER_KEY}=${spec.ceName}`], userData: undefined, keyName: undefined, reservationId: "r-seeded0", created,
       ...(vm.state === "stopped" ? { stopAt: created + bootMs } : {}),
     });
     return id;

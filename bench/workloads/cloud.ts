@@ -18,6 +18,7 @@ import type { CloudKind, SeedSpec } from "../cloud-protocol.js";
 import { measure, peakRssMb, type Measurement, type Variant } from "../measure.js";
 import type { BenchOptions } from "../options.js";
 import { TEMPLATE } from "../template-path.js";
+import { novaBatchFloorMs } from "../openstack-floor.js";
 
 export interface CloudRun {
   readonly cloud: BenchCloud;
@@ -82,15 +83,21 @@ function submitWorkload(name: string, title: string, warm: boolean): CloudWorklo
     title,
     variants: ["ours", "baseline"],
     ours: async (run, ce) => {
+      let floorMs: number | undefined;
       if (warm) {
         // A site director's CE lives for many cycles: resolution is cached and the code is warm.
         ok(await ce.submitJob(run.site.executable, null, 1), "warm-up submitJob");
+        if (run.cloud.kind === "openstack") {
+          const o = run.site.options;
+          floorMs = await novaBatchFloorMs(run.cloud.url, { image: o["Instance_Image"]!, flavor: o["Instance_Flavor"]!, network: o["Instance_Networks"]! }, 200);
+        }
         await run.cloud.resetCounts();
       }
       const t = await measure(() => ce.submitJob(run.site.executable, null, 200));
       const refs = ok(t.value, "submitJob");
       if (refs.length !== 200) throw new Error(`submitJob made ${refs.length} of 200 pilots`);
-      const notes = warm ? "a later submit of the same CE: resolution cached, code warm" : "first submit of the CE: includes image/flavor/network resolution";
+      let notes = warm ? "a later submit of the same CE: resolution cached, code warm" : "first submit of the CE: includes image/flavor/network resolution";
+      if (floorMs !== undefined) notes += `; floor (one multi-create POST + its listing, bare HTTP) ${floorMs.toFixed(0)} ms: ours is ${(t.wallMs / floorMs).toFixed(2)}× the floor`;
       return { ...t, notes };
     },
     baseline: async (run) => {

@@ -6,6 +6,8 @@ import type { PilotStatus } from "./results.js";
 const STATUS: Record<NodeState, PilotStatus> = {
   booting: "Waiting",
   running: "Running",
+  // Frozen by an operator, resumed later: DIRAC's own CE reads it Running too.
+  suspended: "Running",
   // Powering off after the pilot finished: not yet Done, but no longer waiting.
   stopping: "Running",
   stopped: "Done",

@@ -62,7 +62,7 @@ export async function pilotInfos(ctx: CeContext): Promise<PilotInfo[]> {
 export function countNodes(nodes: readonly CloudNode[], submitted: number): CEStatusCounts {
   return {
     SubmittedJobs: submitted,
-    RunningJobs: nodes.filter((n) => n.state === "running" || n.state === "stopping").length,
+    RunningJobs: nodes.filter((n) => n.state === "running" || n.state === "suspended" || n.state === "stopping").length,
     WaitingJobs: nodes.filter((n) => n.state === "booting").length,
   };
 }

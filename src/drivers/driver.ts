@@ -10,8 +10,12 @@
 import type { ErrorCode } from "../errors.js";
 import type { Logger } from "../log.js";
 
-/** Normalised node states; each driver maps its cloud's states onto these. */
-export const NODE_STATES = ["booting", "running", "stopping", "stopped", "error", "gone", "unknown"] as const;
+/**
+ * Normalised node states; each driver maps its cloud's states onto these.
+ * `suspended` is a VM frozen by an operator (paused, suspended, shelved):
+ * not finished, it resumes where it was, so it is never cleaned up as done.
+ */
+export const NODE_STATES = ["booting", "running", "suspended", "stopping", "stopped", "error", "gone", "unknown"] as const;
 export type NodeState = (typeof NODE_STATES)[number];
 
 /** A node (VM) as the CE sees it. */

@@ -134,7 +134,7 @@ function finalise(vm: Building, node: LiveNode | undefined, haveLive: boolean): 
 }
 
 function liveState(state: string): VmFinalState {
-  if (state === "booting" || state === "running" || state === "stopping") return "running";
+  if (state === "booting" || state === "running" || state === "suspended" || state === "stopping") return "running";
   if (state === "stopped") return "done";
   if (state === "error") return "aborted";
   return "unknown";

@@ -2,7 +2,9 @@
 
 import { describe, expect, it } from "vitest";
 import { faultMessage, httpError, parseRetryAfter, transportError } from "../../src/drivers/openstack/http-errors.js";
-import { nodeState } from "../../src/drivers/openstack/state-map.js";
+import { nodeState, toCloudNode } from "../../src/drivers/openstack/state-map.js";
+import { pilotStatus } from "../../src/ce/status-map.js";
+import { selectForCleanup } from "../../src/ce/cleanup-policy.js";
 
 describe("OPENSTACK fault bodies", () => {
   it("reads the message of Nova, Neutron, Keystone and Glance faults", () => {
@@ -62,9 +64,20 @@ describe("OPENSTACK state map", () => {
     ["ERROR", null, "error"],
     ["ACTIVE", "deleting", "gone"],
     ["SOFT_DELETED", null, "gone"],
-    ["SHELVED_OFFLOADED", null, "stopped"],
+    // Paused, suspended or shelved by an operator: the pilot resumes later, so it is not finished.
+    ["PAUSED", null, "suspended"],
+    ["SUSPENDED", null, "suspended"],
+    ["SHELVED", null, "suspended"],
+    ["SHELVED_OFFLOADED", null, "suspended"],
+    ["ACTIVE", "pausing", "running"],
     ["WEIRD", null, "unknown"],
   ] as const)("%s (%s) → %s", (status, task, state) => {
     expect(nodeState(status, task)).toBe(state);
+  });
+
+  it.each(["PAUSED", "SUSPENDED", "SHELVED", "SHELVED_OFFLOADED"])("a %s pilot reads Running and cleanup leaves it alone", (status) => {
+    const node = toCloudNode({ id: "p1", name: "VM_P1", status, created: new Date(Date.now() - 60_000).toISOString(), metadata: {} });
+    expect(pilotStatus(node)).toBe("Running");
+    expect(selectForCleanup([node], { maxLifetime: 3600, minLifetime: 0 }, new Date())).toEqual([]);
   });
 });

@@ -68,3 +68,18 @@ export async function makeAppCredential(name: string): Promise<{ id: string; sec
     },
   };
 }
+
+/** The lab's image, flavor and network ids, resolved by name through a driver. */
+export async function labIds(driver: CloudDriver): Promise<{ image: string; flavor: string; network: string }> {
+  const [image] = await driver.listImages({ name: LAB.image });
+  const [flavor] = await driver.listFlavors({ name: LAB.flavor });
+  const [network] = await driver.listNetworks({ name: LAB.network });
+  return { image: image!.id, flavor: flavor!.id, network: network!.id };
+}
+
+/** Removes what a suite left under its name prefix, then closes its driver. */
+export async function closeLab(driver: CloudDriver, prefix: string): Promise<void> {
+  const left = await driver.listNodes({ namePrefix: prefix, metadata: {} });
+  if (left.length > 0) await driver.destroyNodes(left.map((n) => n.id));
+  await driver.close();
+}

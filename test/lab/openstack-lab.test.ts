@@ -11,7 +11,7 @@ import type { CloudDriver, CloudNode, CreateNodesRequest } from "../../src/drive
 import { CloudceError } from "../../src/errors.js";
 import { eventually } from "../drivers/conformance.js";
 import { runCeScenario } from "../servers/openstack/ce-scenario.js";
-import { LAB, labDriver, labLogin, makeAppCredential } from "./lab-env.js";
+import { closeLab, LAB, labDriver, labIds, labLogin, makeAppCredential } from "./lab-env.js";
 
 const run = randomBytes(3).toString("hex").toUpperCase();
 const prefix = `OSLAB${run}_`;
@@ -43,17 +43,10 @@ const reaches = (d: CloudDriver, id: string, states: string[]) =>
 
 beforeAll(async () => {
   driver = labDriver();
-  const [image] = await driver.listImages({ name: LAB.image });
-  const [flavor] = await driver.listFlavors({ name: LAB.flavor });
-  const [network] = await driver.listNetworks({ name: LAB.network });
-  ids = { image: image!.id, flavor: flavor!.id, network: network!.id };
+  ids = await labIds(driver);
 });
 
-afterAll(async () => {
-  const left = await driver.listNodes({ namePrefix: prefix, metadata: {} });
-  if (left.length > 0) await driver.destroyNodes(left.map((n) => n.id));
-  await driver.close();
-});
+afterAll(() => closeLab(driver, prefix));
 
 describe("OPENSTACK on the real lab: auth and resolution", () => {
   it("resolves image, flavor and network by exact name and by id", async () => {
@@ -148,6 +141,19 @@ describe("OPENSTACK on the real lab: compute", () => {
     } finally {
       await tagged.close();
       await latest.close();
+    }
+  });
+
+  it("reads a paused and a suspended server as suspended, not finished", async () => {
+    const { token } = await labLogin();
+    for (const action of ["pause", "suspend"]) {
+      const [node] = await create(driver, [action.toUpperCase()]);
+      await reaches(driver, node!.id, ["running"]);
+      const res = await fetch(`http://127.0.0.1:8774/v2.1/servers/${node!.id}/action`, { method: "POST", headers: { "x-auth-token": token, "content-type": "application/json" }, body: JSON.stringify({ [action]: null }) });
+      expect(res.status).toBe(202);
+      const frozen = await reaches(driver, node!.id, ["suspended"]);
+      expect(frozen?.cloudState).toBe(action === "pause" ? "PAUSED" : "SUSPENDED");
+      await driver.destroyNodes([node!.id]);
     }
   });
 

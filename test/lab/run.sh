@@ -1,34 +1,5 @@
 #!/usr/bin/env bash
-# The real-OpenStack suite. Uses a lab already answering on 127.0.0.1:5000;
-# otherwise starts ../shared/openstack-lab (OPENSTACK_LAB_DIR) and stops it
-# again at the end. Needs root on Debian bookworm, as the lab does.
+# The real-OpenStack suite, with the lab started if none answers (see with-lab.sh).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-LAB_DIR="${OPENSTACK_LAB_DIR:-$(pwd)/../shared/openstack-lab}"
-
-lab_up() { curl -sf -o /dev/null --max-time 5 http://127.0.0.1:5000/v3 && curl -s -o /dev/null --max-time 5 http://127.0.0.1:8774/; }
-
-if ! lab_up; then
-  [ -f "$LAB_DIR/start.sh" ] || { echo "test:openstack-lab: no lab answering and no $LAB_DIR/start.sh (set OPENSTACK_LAB_DIR)" >&2; exit 1; }
-  # The lab's uwsgi services close every connection after one response without
-  # saying "Connection: close"; clients that reuse the connection then get
-  # resets, which under load breaks start.sh's own seeding. Say it explicitly.
-  work=$(mktemp -d)
-  sed 's/--need-app \\/--need-app --add-header "Connection: close" \\/' "$LAB_DIR/start.sh" > "$work/start.sh"
-  trap 'bash "$LAB_DIR/stop.sh" || true' EXIT
-  for attempt in 1 2; do
-    if bash "$work/start.sh"; then break; fi
-    echo "test:openstack-lab: start.sh failed (attempt $attempt)" >&2
-    bash "$LAB_DIR/stop.sh" || true
-    if [ "$attempt" = 2 ]; then
-      # The lab failing to start is the machine's problem, not cloudce's: say so loudly, and fail
-      # only where the lab is required (CLOUDCE_LAB_REQUIRED=1). Failing tests always fail.
-      echo "test:openstack-lab: SKIPPED: the OpenStack lab did not start (see its log in \$LAB, default /tmp/nova-lab)" >&2
-      [ "${CLOUDCE_LAB_REQUIRED:-0}" = 1 ] && exit 1
-      trap - EXIT
-      exit 0
-    fi
-    sleep 10
-  done
-fi
-npx vitest run --config test/lab/vitest.config.ts "$@"
+exec bash test/lab/with-lab.sh npx vitest run --config test/lab/vitest.config.ts "$@"

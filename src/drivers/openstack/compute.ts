@@ -4,9 +4,8 @@
  * create, ownership filtering) lives in the driver.
  */
 
-import { CloudceError } from "../../errors.js";
+import { isCloudceError } from "../../errors.js";
 import type { CloudFlavor, CloudLimits } from "../driver.js";
-import { DRIVER_NAME } from "./options.js";
 import { allPages, nextLink, query } from "./paging.js";
 import type { OpenStackSession } from "./session.js";
 import type { NovaServer } from "./state-map.js";
@@ -41,6 +40,23 @@ export interface ServerCreate {
   readonly config_drive: boolean;
   readonly metadata: Readonly<Record<string, string>>;
   readonly tags?: readonly string[];
+  /** Multi-create: Nova makes as many as the quota allows between the two. */
+  readonly min_count?: number;
+  readonly max_count?: number;
+  /** Answer `{"reservation_id": …}` instead of the first server. */
+  readonly return_reservation_id?: boolean;
+}
+
+/** What a `POST /servers` answered: the server id, or the reservation id of a multi-create. */
+export interface CreateAnswer {
+  readonly id?: string;
+  readonly reservationId?: string;
+}
+
+/** Narrows `GET /servers/detail` (Nova filters both server-side; `name` is a regular expression). */
+export interface ServerQuery {
+  readonly name?: string;
+  readonly reservationId?: string;
 }
 
 /** Escapes a literal for Nova's name filter (a regular expression, matched by the database). */
@@ -51,10 +67,10 @@ export function regexLiteral(text: string): string {
 export class NovaApi {
   constructor(private readonly session: OpenStackSession) {}
 
-  /** Servers whose name matches the regex, every page. */
-  listServers(nameRegex: string): Promise<NovaServer[]> {
+  /** Servers matching the query, every page. */
+  listServers(filter: ServerQuery): Promise<NovaServer[]> {
     return allPages(async (marker) => {
-      const q = query({ name: nameRegex, limit: PAGE_SIZE, marker });
+      const q = query({ name: filter.name, reservation_id: filter.reservationId, limit: PAGE_SIZE, marker });
       const { body } = await this.session.json<{ servers?: NovaServer[]; servers_links?: { rel?: string; href?: string }[] }>("compute", {
         method: "GET",
         path: `/servers/detail${q}`,
@@ -72,18 +88,23 @@ export class NovaApi {
     return status === 404 ? undefined : body?.server;
   }
 
-  /** One POST, never retried here: the caller looks the name up before retrying. Returns the new id. */
-  async createServer(server: ServerCreate): Promise<string> {
-    const { body } = await this.session.json<{ server?: { id?: string } }>("compute", {
-      method: "POST",
-      path: "/servers",
-      json: { server },
-      retry: false,
-      redact: [server.user_data],
-    });
-    const id = body?.server?.id;
-    if (!id) throw new CloudceError("CloudError", "compute POST /servers: the answer has no server id", { driver: DRIVER_NAME });
-    return id;
+  /**
+   * One POST, never retried here: the caller decides whether the cloud has
+   * shown that nothing was made. An answer without either id is returned
+   * empty (the servers may exist all the same).
+   */
+  async createServer(server: ServerCreate): Promise<CreateAnswer> {
+    let body: { server?: { id?: unknown }; reservation_id?: unknown } | undefined;
+    try {
+      ({ body } = await this.session.json<typeof body>("compute", { method: "POST", path: "/servers", json: { server }, retry: false, redact: [server.user_data] }));
+    } catch (err) {
+      // A 2xx whose body is not JSON still made the servers.
+      if (isCloudceError(err, "CloudError") && err.status === undefined && /not JSON/.test(err.message)) return {};
+      throw err;
+    }
+    const id = typeof body?.server?.id === "string" && body.server.id ? body.server.id : undefined;
+    const reservationId = typeof body?.reservation_id === "string" && body.reservation_id ? body.reservation_id : undefined;
+    return { ...(id ? { id } : {}), ...(reservationId ? { reservationId } : {}) };
   }
 
   /** True when deleted or already gone (404). */

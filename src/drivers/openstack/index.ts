@@ -53,7 +53,8 @@ export function createOpenStackDriver(config: DriverConfig, tuning: OpenStackTun
   const retry = tuning.retry ?? DEFAULT_RETRY_POLICY;
   const logger = config.logger;
   const sleep = tuning.sleep ? { sleep: tuning.sleep } : {};
-  const httpOptions = { timeoutMs: config.requestTimeoutMs > 0 ? config.requestTimeoutMs : DEFAULT_TIMEOUT_MS, retry, logger, ...sleep };
+  const timeoutMs = config.requestTimeoutMs > 0 ? config.requestTimeoutMs : DEFAULT_TIMEOUT_MS;
+  const httpOptions = { timeoutMs, retry, logger, ...sleep };
   const http = new HttpClient({ ...httpOptions, ...(tuning.ca ? { tls: { ca: tuning.ca } } : {}) });
   const credentialSecrets = new SecretSlot();
   const credentials = async (): Promise<DriverCredentials> => {
@@ -71,7 +72,7 @@ export function createOpenStackDriver(config: DriverConfig, tuning: OpenStackTun
     credentialSecrets.clear();
     keystone.forget();
   };
-  return new OpenStackDriver({ http, session, options, logger, retry, credentialsOptional, forgetSecrets, ...sleep });
+  return new OpenStackDriver({ http, session, options, logger, retry, credentialsOptional, forgetSecrets, settleMs: timeoutMs, ...sleep });
 }
 
 const factory: DriverFactory = (config: DriverConfig) => createOpenStackDriver(config);

@@ -1,28 +1,29 @@
 /**
  * The OPENSTACK driver: the CloudDriver contract on Nova, Glance and
- * Neutron. Each node is its own `POST /servers`; a create whose answer was
- * lost (timeout, reset, 5xx) is looked up by its unique name before any
- * retry, so one pilot never becomes two VMs.
+ * Neutron. A batch of nodes sharing one name is one multi-create
+ * `POST /servers` (server-create.ts); a create whose answer was lost is
+ * looked up by name before anything is sent again (lost-create.ts), so one
+ * pilot never becomes two VMs.
  */
 
-import { redactUserData } from "../../context/index.js";
-import { CloudceError, isCloudceError } from "../../errors.js";
+import { CloudceError } from "../../errors.js";
 import type { Logger } from "../../log.js";
 import { mapConcurrent } from "../../util/pool.js";
-import { withRetry, type RetryPolicy } from "../../util/retry.js";
+import { sleep as realSleep, type RetryPolicy } from "../../util/retry.js";
 import type {
   BulkResult, CloudDriver, CloudFlavor, CloudLimits, CloudNode, CloudResource, CreateNodesRequest, CreateNodesResult,
   CredentialExpiry, DriverCapabilities, NodeFailure, NodeFilter, NodeSpec, ResourceQuery,
 } from "../driver.js";
 import { NovaApi, regexLiteral, type ServerCreate } from "./compute.js";
 import { keystoneCredentialExpiry } from "./credential-expiry.js";
+import { ServerCreator } from "./server-create.js";
 import type { HttpClient } from "./http-client.js";
 import { faultMessage } from "./http-errors.js";
 import { GlanceApi } from "./image.js";
 import { NeutronApi } from "./network.js";
 import { DRIVER_NAME, microversionAtLeast, type ParsedOptions } from "./options.js";
 import type { OpenStackSession } from "./session.js";
-import { nodeState, toCloudNode, type NovaServer } from "./state-map.js";
+import { nodeState, toCloudNode } from "./state-map.js";
 
 /** At most this many creates, deletes or stops in flight at once (the CE batches; this spares the API). */
 export const MAX_PARALLEL_CALLS = 8;
@@ -46,15 +47,12 @@ export interface OpenStackParts {
   readonly logger: Logger;
   readonly retry: RetryPolicy;
   readonly sleep?: (ms: number) => Promise<void>;
+  /** The request timeout: how long look-ups go on after a create lost its answer. */
+  readonly settleMs: number;
   /** True when credentials come from elsewhere (clouds.yaml) and the auth file may be absent. */
   readonly credentialsOptional?: boolean;
   /** Drops the driver's credentials and tokens from the secret scrubber (at close). */
   readonly forgetSecrets?: () => void;
-}
-
-/** An answer that may have been lost after Nova acted on the request. */
-function answerLost(err: unknown): boolean {
-  return isCloudceError(err) && (err.code === "Timeout" || err.code === "CloudUnavailable");
 }
 
 /** Nova server tags: at most 60 characters, no '/' or ','. */
@@ -78,19 +76,30 @@ function partition<T>(settled: readonly PromiseSettledResult<T>[], target: (inde
 
 export class OpenStackDriver implements CloudDriver {
   readonly name = DRIVER_NAME;
-  readonly capabilities: DriverCapabilities;
+  private readonly baseCapabilities: DriverCapabilities;
   private readonly nova: NovaApi;
   private readonly glance: GlanceApi;
   private readonly neutron: NeutronApi;
   private readonly useTags: boolean;
+  private readonly creator: ServerCreator;
 
   constructor(private readonly parts: OpenStackParts) {
     this.nova = new NovaApi(parts.session);
     this.glance = new GlanceApi(parts.session);
     this.neutron = new NeutronApi(parts.session);
     this.useTags = microversionAtLeast(parts.options.microversion, 52);
-    // clouds.yaml holding the secret makes the auth file optional.
-    this.capabilities = parts.credentialsOptional ? { ...CAPABILITIES, requiresCredentials: false } : CAPABILITIES;
+    const mode = parts.options.multiCreate;
+    this.creator = new ServerCreator({ nova: this.nova, mode, retry: parts.retry, logger: parts.logger, sleep: parts.sleep ?? realSleep, settleMs: parts.settleMs });
+    // One user-data for a whole batch unless multi-create is off; clouds.yaml holding the secret makes the auth file optional.
+    this.baseCapabilities = { ...CAPABILITIES, uniformBatch: mode !== "off", ...(parts.credentialsOptional ? { requiresCredentials: false } : {}) };
+  }
+
+  /**
+   * Once the cloud has refused multi-create, batches are no longer offered:
+   * the CE then creates one VM per call, paced by its own limits.
+   */
+  get capabilities(): DriverCapabilities {
+    return this.creator.refusesBatches ? { ...this.baseCapabilities, uniformBatch: false } : this.baseCapabilities;
   }
 
   listImages(query?: ResourceQuery): Promise<CloudResource[]> {
@@ -110,10 +119,17 @@ export class OpenStackDriver implements CloudDriver {
     return this.neutron.listNetworks(query);
   }
 
+  /** Nodes sharing a name are one batch (the CE's uniform batch); each batch is created on its own. */
   async createNodes(request: CreateNodesRequest): Promise<CreateNodesResult> {
-    const settled = await mapConcurrent(request.nodes, MAX_PARALLEL_CALLS, (spec) => this.createOne(request, spec));
-    const { ok, failed } = partition(settled, (i) => request.nodes[i]!.name);
-    return { created: ok, failed };
+    const batches = new Map<string, NodeSpec[]>();
+    for (const spec of request.nodes) batches.set(spec.name, [...(batches.get(spec.name) ?? []), spec]);
+    const groups = [...batches.values()];
+    // The creator reports every failure in its result; a rejection here is a bug, still reported per node.
+    const results = await mapConcurrent(groups, MAX_PARALLEL_CALLS, (specs) => this.creator.create(this.serverBody(request, specs[0]!), specs[0]!, specs.length));
+    const created = results.flatMap((r) => (r.status === "fulfilled" ? r.value.created : []));
+    const failed = results.flatMap((r, i): NodeFailure[] =>
+      r.status === "fulfilled" ? [...r.value.failed] : groups[i]!.map((spec) => ({ target: spec.name, error: r.reason as Error })));
+    return { created, failed };
   }
 
   private serverBody(request: CreateNodesRequest, spec: NodeSpec): ServerCreate {
@@ -134,48 +150,10 @@ export class OpenStackDriver implements CloudDriver {
     };
   }
 
-  private createOne(request: CreateNodesRequest, spec: NodeSpec): Promise<CloudNode> {
-    const body = this.serverBody(request, spec);
-    return withRetry(async () => {
-      try {
-        const id = await this.nova.createServer(body);
-        return { id, name: spec.name, state: "booting", cloudState: "BUILD", createdAt: new Date(), metadata: { ...spec.metadata } };
-      } catch (err) {
-        if (!answerLost(err)) throw err;
-        const found = await this.lookupAfterLostCreate(spec, err);
-        if (found) return found;
-        throw err;
-      }
-    }, this.parts.retry, {
-      onRetry: (err, attempt, delayMs) => {
-        const reason = redactUserData((err as Error).message, { userData: spec.userData });
-        this.parts.logger.warn("retrying server create", { node: spec.name, attempt, delayMs, reason });
-      },
-      ...(this.parts.sleep ? { sleep: this.parts.sleep } : {}),
-    });
-  }
-
-  /** The server a lost create may have made; a failed look-up forbids the retry (it could make a twin). */
-  private async lookupAfterLostCreate(spec: NodeSpec, lost: unknown): Promise<CloudNode | undefined> {
-    let servers: NovaServer[];
-    try {
-      servers = await this.nova.listServers(`^${regexLiteral(spec.name)}$`);
-    } catch (err) {
-      throw new CloudceError("CloudUnavailable", `compute POST /servers for ${spec.name}: the answer was lost and the look-up by name failed too, so it is not retried (${(err as Error).message})`, {
-        driver: DRIVER_NAME,
-        retryable: false,
-        cause: lost,
-      });
-    }
-    const mine = servers.find((s) => s.name === spec.name && Object.entries(spec.metadata).every(([k, v]) => s.metadata?.[k] === v));
-    if (mine) this.parts.logger.info("a create whose answer was lost did create the server", { node: spec.name, id: mine.id });
-    return mine ? toCloudNode(mine) : undefined;
-  }
-
   async listNodes(filter: NodeFilter): Promise<CloudNode[]> {
     // No server-side tag filter: servers created before the microversion was raised carry no tag and
     // would vanish from the CE's view (and never be cleaned up). The metadata is checked below.
-    const servers = await this.nova.listServers(`^${regexLiteral(filter.namePrefix)}`);
+    const servers = await this.nova.listServers({ name: `^${regexLiteral(filter.namePrefix)}` });
     return servers
       .filter((s) => s.name.startsWith(filter.namePrefix))
       .filter((s) => Object.entries(filter.metadata).every(([k, v]) => s.metadata?.[k] === v))

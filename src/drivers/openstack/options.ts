@@ -37,7 +37,17 @@ export interface OpenStackOptions {
   readonly ex_project_domain_name?: string;
   /** Name of a cloud in clouds.yaml to take the other options from. */
   readonly cloud?: string;
+  /** cloudce extension: Nova multi-create for a batch, one of {@link MULTI_CREATE_MODES} (default `auto`). */
+  readonly ex_multi_create?: string;
 }
+
+/**
+ * How a batch of pilots is created: `auto` one `POST /servers` for the
+ * batch, falling back to one per VM (remembered) when the cloud refuses
+ * multi-create; `on` the same without the fallback; `off` one per VM.
+ */
+export const MULTI_CREATE_MODES = ["auto", "on", "off"] as const;
+export type MultiCreateMode = (typeof MULTI_CREATE_MODES)[number];
 
 export const KNOWN_OPTIONS = [
   "ex_force_auth_url",
@@ -52,6 +62,7 @@ export const KNOWN_OPTIONS = [
   "ex_project_id",
   "ex_project_domain_name",
   "cloud",
+  "ex_multi_create",
 ] as const satisfies readonly (keyof OpenStackOptions)[];
 
 /** `Driver_*` options the OPENSTACK driver does not know (the CE's isValid reports them). */
@@ -73,6 +84,7 @@ export interface ParsedOptions {
   /** `undefined` = no microversion header; otherwise `major.minor` or `latest`. */
   readonly microversion: string | undefined;
   readonly endpointInterface: "public" | "internal" | "admin";
+  readonly multiCreate: MultiCreateMode;
 }
 
 function invalid(name: string, message: string): CloudceError {
@@ -119,6 +131,8 @@ export function parseOptions(raw: Readonly<Record<string, string>>): ParsedOptio
   }
   const iface = (o.ex_force_service_interface?.trim() || "public") as ParsedOptions["endpointInterface"];
   if (!["public", "internal", "admin"].includes(iface)) throw invalid("ex_force_service_interface", `'${iface}' must be public, internal or admin`);
+  const multiCreate = (o.ex_multi_create?.trim().toLowerCase() || "auto") as MultiCreateMode;
+  if (!MULTI_CREATE_MODES.includes(multiCreate)) throw invalid("ex_multi_create", `'${o.ex_multi_create}' must be auto, on or off`);
   return {
     authUrl: keystoneBase(o.ex_force_auth_url),
     authVersion: version,
@@ -131,6 +145,7 @@ export function parseOptions(raw: Readonly<Record<string, string>>): ParsedOptio
     computeUrl: o.ex_force_base_url?.trim() ? httpUrl("ex_force_base_url", o.ex_force_base_url) : undefined,
     microversion: parseMicroversion(o.ex_force_microversion),
     endpointInterface: iface,
+    multiCreate,
   };
 }
 

@@ -64,8 +64,12 @@ export interface ServerRecord {
   readonly tags: readonly string[];
   readonly userData: string | undefined;
   readonly keyName: string | undefined;
+  /** Every server of one `POST /servers` shares it (`r-` and 8 characters, as Nova makes them). */
+  readonly reservationId: string;
   readonly created: number;
   stopAt?: number;
+  /** Set by os-pause, os-suspend or shelve (an operator freezing the VM). */
+  frozen?: "PAUSED" | "SUSPENDED" | "SHELVED_OFFLOADED";
   deleteAt?: number;
   failed?: boolean;
   /** The fault message of a failed server. */
@@ -136,6 +140,11 @@ export class CloudState {
   failName: RegExp | undefined;
   /** Flavor names the scheduler finds no host for: their servers go to ERROR with Nova's "No valid host" fault. */
   readonly noValidHost = new Set<string>();
+  /**
+   * When set, a `POST /servers` asking for more than one server is refused
+   * with this status and message (a cloud whose policy or API forbids multi-create).
+   */
+  multiCreateRefusal: { readonly status: number; readonly message: string } | undefined;
 
   constructor(
     readonly timings: Timings,
@@ -186,6 +195,7 @@ export class CloudState {
       const scheduling = t < server.created + this.timings.bootMs / 2;
       return { status: "BUILD", taskState: deleting ?? (scheduling ? "scheduling" : "spawning"), vmState: "building", powerState: 0 };
     }
+    if (server.frozen) return { status: server.frozen, taskState: deleting, vmState: server.frozen.toLowerCase(), powerState: server.frozen === "PAUSED" ? 3 : 4 };
     if (server.stopAt !== undefined) {
       if (t < server.stopAt + this.timings.stopMs) return { status: "ACTIVE", taskState: deleting ?? "powering-off", vmState: "active", powerState: 1 };
       return { status: "SHUTOFF", taskState: deleting, vmState: "stopped", powerState: 4 };

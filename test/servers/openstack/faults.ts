@@ -7,12 +7,15 @@
  * - `hang`: never answer (the client must time out);
  * - `reset`: close the connection without an answer;
  * - `lost`: do the work, then never answer (a create whose answer is lost);
+ * - `late`: never answer, and do the work only after `delayMs` (a slow API
+ *   that goes on creating after the client gave up);
+ * - `empty`: do the work, then answer 202 with an empty object (no server id);
  * - `delay`: answer normally after `delayMs`.
  */
 
 import { keystoneFault, novaFault, type Reply, type Service } from "./http-kit.js";
 
-export type FaultKind = "status" | "quota" | "hang" | "reset" | "lost" | "delay";
+export type FaultKind = "status" | "quota" | "hang" | "reset" | "lost" | "late" | "empty" | "delay";
 
 export interface FaultRule {
   /** Route key, e.g. `compute POST /servers` or `identity POST /v3/auth/tokens`; `*` matches every route. */

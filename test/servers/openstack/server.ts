@@ -94,8 +94,10 @@ export async function startOpenStackServer(options: OpenStackServerOptions = {})
       return send(res, novaFault(400, "Malformed request body"));
     }
     const r: Req = { service, method, path, query: url.searchParams, headers: req.headers, body, base: `${base}${prefix}`, clientCertNames: peerNames(req.socket) };
+    if (fault?.kind === "late") return void setTimeout(() => void found.route.handler(r, found.params), fault.delayMs ?? 100);
     const reply = await found.route.handler(r, found.params);
     if (fault?.kind === "lost") return;
+    if (fault?.kind === "empty") return send(res, { status: 202, body: {} });
     send(res, reply);
   };
 

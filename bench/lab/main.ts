@@ -1,0 +1,218 @@
+/**
+ * `npm run bench:lab [-- --reps n]`: cloudce against DIRAC's call pattern on
+ * the real OpenStack lab (../shared/openstack-lab, started if needed by
+ * test/lab/with-lab.sh). 8 pilots on m1.tiny: submit, status, kill and
+ * cleanup, in alternating repetitions (cloudce first, then the baseline
+ * first, …), medians reported. Kill and cleanup start once every server is
+ * ACTIVE (running pilots), for both columns. Calls are counted by a proxy in front of
+ * every lab service. Measured, never asserted.
+ */
+
+import { randomBytes } from "node:crypto";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { cpus, tmpdir, totalmem } from "node:os";
+import { join } from "node:path";
+import { CloudComputingElement, type Result } from "../../src/ce/index.js";
+import { selectForCleanup } from "../../src/ce/cleanup-policy.js";
+import { parseReference } from "../../src/ce/pilot-reference.js";
+import { loadContextRenderer } from "../../src/context/index.js";
+import { createOpenStackDriver } from "../../src/drivers/openstack/index.js";
+import type { CloudDriver } from "../../src/drivers/driver.js";
+import { silentLogger } from "../../src/log.js";
+import { ceFilter, createOne, resolveOnce, type BaselineSubmit } from "../baseline.js";
+import { measure } from "../measure.js";
+import { TEMPLATE } from "../template-path.js";
+import { startCountingProxy, type CountingProxy } from "./counting-proxy.js";
+
+const PILOTS = 8;
+const LAB = { user: "demo", password: "secret", project: "demo", image: "cirros-fake", flavor: "m1.tiny", network: "private" };
+const WORKLOADS = ["submit", "status", "kill", "cleanup"] as const;
+type Workload = (typeof WORKLOADS)[number];
+type Variant = "cloudce" | "baseline";
+interface Sample { readonly wallMs: number; readonly calls: number }
+
+function ok<T>(r: Result<T>, what: string): T {
+  if (!r.OK) throw new Error(`${what}: ${r.Message}`);
+  return r.Value;
+}
+
+const pause = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+interface Lab {
+  readonly proxy: CountingProxy;
+  readonly dir: string;
+  readonly executable: string;
+  /** A driver outside the measurement, for waiting and tidying. */
+  readonly observer: CloudDriver;
+}
+
+function ceOptions(lab: Lab, prefix: string, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    CloudType: "OPENSTACK", CloudAuth: join(lab.dir, "cloud.auth"), Context_Template: TEMPLATE,
+    Driver_ex_force_auth_url: lab.proxy.authUrl, Driver_ex_tenant_name: LAB.project,
+    Instance_Image: `name:${LAB.image}`, Instance_Flavor: `name:${LAB.flavor}`, Instance_Networks: `name:${LAB.network}`,
+    Instance_NamePrefix: prefix, MaxTotalJobs: "1000", MaxWaitingJobs: "1000", ...extra,
+  };
+}
+
+function labDriver(authUrl: string): CloudDriver {
+  return createOpenStackDriver({
+    options: { ex_force_auth_url: authUrl, ex_tenant_name: LAB.project },
+    credentials: async () => ({ key: LAB.user, secret: LAB.password, extra: {} }),
+    ceName: "bench-lab", logger: silentLogger, requestTimeoutMs: 60_000,
+  });
+}
+
+/** Waits (untimed) until none of the prefix's servers is left and the quota has them back. */
+async function drained(lab: Lab, prefix: string): Promise<void> {
+  for (let i = 0; i < 600; i++) {
+    const left = await lab.observer.listNodes({ namePrefix: prefix, metadata: {} });
+    if (left.length === 0) {
+      const limits = await lab.observer.getLimits();
+      if ((limits.instances ?? PILOTS) >= PILOTS) return;
+    } else if (i % 20 === 19) {
+      await lab.observer.destroyNodes(left.map((n) => n.id));
+    }
+    await pause(500);
+  }
+  throw new Error(`bench:lab: servers of ${prefix} did not go away`);
+}
+
+/** Waits (untimed) until all the prefix's servers are ACTIVE: kill and cleanup then act on running pilots, as in production. */
+async function running(lab: Lab, prefix: string): Promise<void> {
+  for (let i = 0; i < 600; i++) {
+    const nodes = await lab.observer.listNodes({ namePrefix: prefix, metadata: {} });
+    if (nodes.length >= PILOTS && nodes.every((n) => n.state === "running")) return;
+    await pause(500);
+  }
+  throw new Error(`bench:lab: servers of ${prefix} did not all become ACTIVE`);
+}
+
+async function timed(lab: Lab, what: string, fn: () => Promise<unknown>): Promise<Sample> {
+  lab.proxy.reset();
+  const t = await measure(fn);
+  process.stderr.write(`bench:lab:   ${what}: ${t.wallMs.toFixed(0)} ms, ${lab.proxy.total()} calls ${JSON.stringify(lab.proxy.counts())}\n`);
+  return { wallMs: t.wallMs, calls: lab.proxy.total() };
+}
+
+/** One repetition of every workload through the CE. */
+async function runCloudce(lab: Lab): Promise<Record<Workload, Sample>> {
+  const prefix = `BLC${randomBytes(2).toString("hex").toUpperCase()}_`;
+  const ce = new CloudComputingElement("bench-lab.example.org", { logger: silentLogger });
+  ok(await ce.setParameters(ceOptions(lab, prefix)), "setParameters");
+  const out: Partial<Record<Workload, Sample>> = {};
+  let refs: string[] = [];
+  out.submit = await timed(lab, "submit", async () => {
+    refs = ok(await ce.submitJob(lab.executable, null, PILOTS), "submitJob");
+  });
+  if (refs.length !== PILOTS) throw new Error(`cloudce made ${refs.length} of ${PILOTS}`);
+  out.status = await timed(lab, "status", async () => ok(await ce.getJobStatus(refs), "getJobStatus"));
+  await running(lab, prefix);
+  out.kill = await timed(lab, "kill", async () => ok(await ce.killJob(refs), "killJob"));
+  await drained(lab, prefix);
+  // Cleanup of 8 VMs past their lifetime (1 s): made and aged outside the clock.
+  const old = new CloudComputingElement("bench-lab.example.org", { logger: silentLogger });
+  ok(await old.setParameters(ceOptions(lab, prefix, { Context_MaxLifetime: "1" })), "setParameters");
+  ok(await old.submitJob(lab.executable, null, PILOTS), "submitJob (cleanup set-up)");
+  await running(lab, prefix);
+  out.cleanup = await timed(lab, "cleanup", async () => {
+    const cleaned = ok(await old.cleanupPilots(), "cleanupPilots");
+    if (cleaned.deleted.length !== PILOTS) throw new Error(`cleanup removed ${cleaned.deleted.length} of ${PILOTS}`);
+  });
+  await Promise.all([ce.shutdown(), old.shutdown()]);
+  await drained(lab, prefix);
+  return out as Record<Workload, Sample>;
+}
+
+/** One repetition of every workload in DIRAC's pattern (serial, libcloud-style). */
+async function runBaseline(lab: Lab): Promise<Record<Workload, Sample>> {
+  const prefix = `BLB${randomBytes(2).toString("hex").toUpperCase()}_`;
+  const driver = labDriver(lab.proxy.authUrl);
+  const b: BaselineSubmit = {
+    driver, renderer: await loadContextRenderer(TEMPLATE), executable: "#!/bin/bash\necho pilot\n",
+    names: { image: `name:${LAB.image}`, flavor: `name:${LAB.flavor}`, network: `name:${LAB.network}` },
+    ceName: "bench-lab.example.org", queue: "default", namePrefix: prefix,
+  };
+  const filter = ceFilter(b.ceName, prefix);
+  const ids = async () => (await driver.listNodes(filter)).map((n) => n.id);
+  const submit = async () => {
+    const resolved = await resolveOnce(b);
+    for (let i = 0; i < PILOTS; i++) await createOne(b, resolved);
+  };
+  const out: Partial<Record<Workload, Sample>> = {};
+  out.submit = await timed(lab, "submit", submit);
+  lab.proxy.reset();
+  const made = await ids();
+  out.status = await timed(lab, "status", async () => {
+    for (const id of made) await driver.getNode(id);
+  });
+  await running(lab, prefix);
+  out.kill = await timed(lab, "kill", async () => {
+    for (const id of made) await driver.destroyNodes([id]);
+  });
+  await drained(lab, prefix);
+  await submit();
+  await running(lab, prefix);
+  out.cleanup = await timed(lab, "cleanup", async () => {
+    const picked = selectForCleanup(await driver.listNodes(filter), { maxLifetime: 1, minLifetime: 0 }, new Date());
+    for (const entry of picked) await driver.destroyNodes([parseReference(entry.ref)]);
+    if (picked.length !== PILOTS) throw new Error(`baseline cleanup removed ${picked.length} of ${PILOTS}`);
+  });
+  await driver.close();
+  await drained(lab, prefix);
+  return out as Record<Workload, Sample>;
+}
+
+function median(values: readonly number[]): number {
+  const s = [...values].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+function table(samples: Record<Variant, Record<Workload, Sample>[]>): string {
+  const head = ["workload (8 pilots, m1.tiny)", "cloudce ms", "DIRAC pattern ms", "speed-up", "cloudce calls", "DIRAC calls", "fewer calls", "cloudce runs ms", "DIRAC runs ms"];
+  const rows = WORKLOADS.map((w) => {
+    const ours = samples.cloudce.map((r) => r[w]);
+    const base = samples.baseline.map((r) => r[w]);
+    const [om, bm] = [median(ours.map((s) => s.wallMs)), median(base.map((s) => s.wallMs))];
+    const [oc, bc] = [median(ours.map((s) => s.calls)), median(base.map((s) => s.calls))];
+    const runs = (xs: Sample[]) => xs.map((s) => s.wallMs.toFixed(0)).join("/");
+    return [w, om.toFixed(0), bm.toFixed(0), `${(bm / om).toFixed(1)}x`, String(oc), String(bc), `${(bc / oc).toFixed(1)}x`, runs(ours), runs(base)];
+  });
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  return [head, ...rows].map((r) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join("  ")).join("\n");
+}
+
+async function main(): Promise<void> {
+  const at = process.argv.indexOf("--reps");
+  const reps = at >= 0 ? Math.max(1, Number(process.argv[at + 1])) : 3;
+  const proxy = await startCountingProxy();
+  const dir = await mkdtemp(join(tmpdir(), "cloudce-bench-lab-"));
+  await writeFile(join(dir, "cloud.auth"), `[bench-lab.example.org]\nkey = ${LAB.user}\nsecret = ${LAB.password}\n`, { mode: 0o600 });
+  const executable = join(dir, "pilot.sh");
+  await writeFile(executable, "#!/bin/bash\necho pilot\n");
+  const lab: Lab = { proxy, dir, executable, observer: labDriver("http://127.0.0.1:5000") };
+  const samples: Record<Variant, Record<Workload, Sample>[]> = { cloudce: [], baseline: [] };
+  try {
+    for (let rep = 0; rep < reps; rep++) {
+      const order: Variant[] = rep % 2 === 0 ? ["cloudce", "baseline"] : ["baseline", "cloudce"];
+      for (const v of order) {
+        process.stderr.write(`bench:lab: repetition ${rep + 1}/${reps}, ${v}…\n`);
+        samples[v].push(await (v === "cloudce" ? runCloudce(lab) : runBaseline(lab)));
+      }
+    }
+  } finally {
+    await lab.observer.close();
+    await proxy.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+  const machine = `${cpus().length} × ${cpus()[0]?.model.trim() ?? "cpu"}, ${(totalmem() / 2 ** 30).toFixed(0)} GB, Node ${process.version}`;
+  process.stdout.write(`${new Date().toISOString()} · ${machine} · real OpenStack lab (Zed), ${reps} alternating repetitions, medians\n\n${table(samples)}\n`);
+  await mkdir("bench-results", { recursive: true });
+  const file = join("bench-results", `lab-${new Date().toISOString().replace(/[:.]/g, "-")}.json`);
+  await writeFile(file, JSON.stringify({ date: new Date().toISOString(), machine, reps, samples }, null, 2));
+  process.stderr.write(`bench:lab: results written to ${file}\n`);
+}
+
+await main();
+process.exit(0);

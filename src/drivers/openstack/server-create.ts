@@ -1,0 +1,175 @@
+/**
+ * Creating servers on Nova without ever making one pilot twice. A single
+ * VM is one `POST /servers`; a batch (nodes sharing one name and one
+ * user-data) is one multi-create POST (`min_count` 1, `max_count` N,
+ * `return_reservation_id`) whose servers, named `<name>-1..N` by Nova, are
+ * then listed by reservation id. Nova makes fewer when the quota allows
+ * fewer: the rest is reported as failures. A cloud that refuses
+ * multi-create gets one POST per VM with the same names, and in `auto`
+ * mode is remembered as refusing. A create whose answer was lost is
+ * resolved by lost-create.ts before anything is sent again.
+ */
+
+import { redactUserData } from "../../context/index.js";
+import { CloudceError, isCloudceError, toCloudceError } from "../../errors.js";
+import type { Logger } from "../../log.js";
+import { mapConcurrent } from "../../util/pool.js";
+import { withRetry, type RetryPolicy } from "../../util/retry.js";
+import type { CloudNode, CreateNodesResult, NodeFailure, NodeSpec } from "../driver.js";
+import { regexLiteral, type CreateAnswer, type NovaApi, type ServerCreate } from "./compute.js";
+import { createInDoubt, searchLostCreate } from "./lost-create.js";
+import { DRIVER_NAME, type MultiCreateMode } from "./options.js";
+import { toCloudNode, type NovaServer } from "./state-map.js";
+
+/** At most this many creates in flight at once when a batch goes one VM per call. */
+export const MAX_PARALLEL_CREATES = 8;
+
+export interface ServerCreatorParts {
+  readonly nova: NovaApi;
+  readonly mode: MultiCreateMode;
+  readonly retry: RetryPolicy;
+  readonly logger: Logger;
+  readonly sleep: (ms: number) => Promise<void>;
+  /** How long after a lost answer the look-ups go on (the request timeout). */
+  readonly settleMs: number;
+}
+
+/**
+ * Answers by which a cloud refuses multi-create itself (schema, a policy on
+ * it, ports), not the servers asked for. Kept narrow: "Multiple possible
+ * networks found" is about the network, and falls back to nothing.
+ */
+const MULTI_CREATE_REFUSAL = /min_count|max_count|return_reservation_id|multiple[ _-]?(instances|create)|create:multiple|multi-?create|one by one/i;
+
+function refusesMultiCreate(err: unknown): err is CloudceError {
+  return isCloudceError(err) && (err.status === 400 || err.status === 403) && err.code !== "QuotaExceeded" && MULTI_CREATE_REFUSAL.test(err.message);
+}
+
+const matches = (s: NovaServer, metadata: Readonly<Record<string, string>>): boolean =>
+  Object.entries(metadata).every(([k, v]) => s.metadata?.[k] === v);
+
+export class ServerCreator {
+  /** Set once the cloud refused a multi-create (auto mode): later batches go one VM per call. */
+  private multiCreateRefused = false;
+
+  constructor(private readonly parts: ServerCreatorParts) {}
+
+  /** True once the cloud refused a multi-create and the mode allows falling back. */
+  get refusesBatches(): boolean {
+    return this.multiCreateRefused;
+  }
+
+  /** Creates `count` servers from one body (the batch's name, user-data and metadata). */
+  async create(body: ServerCreate, spec: NodeSpec, count: number): Promise<CreateNodesResult> {
+    if (count > 1 && this.parts.mode !== "off" && !this.multiCreateRefused) {
+      try {
+        return await this.createBatch(body, spec, count);
+      } catch (err) {
+        if (!refusesMultiCreate(err)) return { created: [], failed: failAll(spec.name, count, err) };
+        if (this.parts.mode === "on") {
+          const why = new CloudceError(err.code, `${err.message}; the cloud refuses multi-create (Driver_ex_multi_create = on): set it to auto or off to create one VM per call`, { driver: DRIVER_NAME });
+          return { created: [], failed: failAll(spec.name, count, why) };
+        }
+        this.multiCreateRefused = true;
+        this.parts.logger.warn("the cloud refuses multi-create; this batch and later ones are created one VM per call", { reason: err.message });
+      }
+    }
+    if (count === 1) return settle([spec.name], await Promise.allSettled([this.createOne(body, spec)]));
+    // One VM per call, named as Nova names the servers of a multi-create.
+    const names = Array.from({ length: count }, (_, i) => `${spec.name}-${i + 1}`);
+    // Failures keep the batch's name: the CE knows the batch by it.
+    return settle(names.map(() => spec.name), await mapConcurrent(names, MAX_PARALLEL_CREATES, (name) => this.createOne({ ...body, name }, { ...spec, name })));
+  }
+
+  private createOne(body: ServerCreate, spec: NodeSpec): Promise<CloudNode> {
+    const find = async () => (await this.parts.nova.listServers({ name: `^${regexLiteral(body.name)}$` })).filter((s) => s.name === body.name && matches(s, spec.metadata));
+    const post = () => this.parts.nova.createServer(body);
+    return this.withLostAnswers(body.name, spec, 1, find, post, async (answer) =>
+      answer.id ? [{ id: answer.id, name: body.name, state: "booting", cloudState: "BUILD", createdAt: new Date(), metadata: { ...spec.metadata } }] : undefined,
+    ).then((nodes) => nodes[0]!);
+  }
+
+  private async createBatch(body: ServerCreate, spec: NodeSpec, count: number): Promise<CreateNodesResult> {
+    const what = `batch ${body.name} (${count})`;
+    const batchName = new RegExp(`^${regexLiteral(body.name)}(-[0-9]+)?$`);
+    const mine = (servers: NovaServer[]) => servers.filter((s) => batchName.test(s.name) && matches(s, spec.metadata));
+    const byName = async () => mine(await this.parts.nova.listServers({ name: batchName.source }));
+    const post = () => this.parts.nova.createServer({ ...body, min_count: 1, max_count: count, return_reservation_id: true });
+    const nodes = await this.withLostAnswers(what, spec, count, byName, post, async (answer) => {
+      if (!answer.reservationId && !answer.id) return undefined;
+      // A cloud that ignored return_reservation_id answered with the first server: the name finds the rest.
+      const reservationId = answer.reservationId;
+      const list = reservationId ? async () => mine(await this.parts.nova.listServers({ reservationId })) : byName;
+      // Nova lists every server of an accepted multi-create at once: whatever the first listing that works shows is the batch.
+      const found = await searchLostCreate({ find: list, wanted: 1, settleMs: this.parts.settleMs, sleep: this.parts.sleep, what });
+      if (found === "absent") {
+        throw new CloudceError("CloudError", `compute POST /servers for ${what}: Nova accepted it (${reservationId ?? answer.id}) but lists none of its servers; not sent again`, { driver: DRIVER_NAME, retryable: false });
+      }
+      return found.map(toCloudNode);
+    });
+    const failed = nodes.length < count ? failAll(body.name, count - nodes.length, shortfall(body.name, count, nodes.length)) : [];
+    return { created: nodes.slice(0, count), failed };
+  }
+
+  /**
+   * Sends a create, retrying what the cloud refused in a retryable way (429,
+   * a connection never made), and what lost its answer only once the cloud
+   * has shown that nothing was made. `collect` turns the answer into nodes,
+   * or undefined for a 2xx that names no server (then the servers are looked for).
+   */
+  private withLostAnswers(
+    what: string, spec: NodeSpec, wanted: number, find: () => Promise<NovaServer[]>,
+    post: () => Promise<CreateAnswer>, collect: (answer: CreateAnswer) => Promise<CloudNode[] | undefined>,
+  ): Promise<CloudNode[]> {
+    const search = async (lost: unknown): Promise<CloudNode[]> => {
+      const found = await searchLostCreate({ find, wanted, settleMs: this.parts.settleMs, sleep: this.parts.sleep, what });
+      if (found !== "absent") {
+        this.parts.logger.info("a create whose answer was lost did create servers", { node: what, ids: found.map((s) => s.id).join(",") });
+        return found.map(toCloudNode);
+      }
+      // Shown absent: the original failure decides about a retry (a 2xx naming nothing is not retried).
+      throw lost ?? new CloudceError("CloudError", `compute POST /servers for ${what}: the answer named no server, and none was made`, { driver: DRIVER_NAME, retryable: false });
+    };
+    return withRetry(async () => {
+      let answer: CreateAnswer;
+      try {
+        answer = await post();
+      } catch (err) {
+        if (createInDoubt(err)) return search(err);
+        throw err;
+      }
+      return (await collect(answer)) ?? search(undefined);
+    }, this.parts.retry, {
+      onRetry: (err, attempt, delayMs) => {
+        // A fault may echo the request back: the user-data never reaches the log.
+        const reason = redactUserData((err as Error).message, { userData: spec.userData });
+        this.parts.logger.warn("retrying server create", { node: what, attempt, delayMs, reason });
+      },
+      sleep: this.parts.sleep,
+    });
+  }
+}
+
+function failAll(target: string, count: number, err: unknown): NodeFailure[] {
+  const error = toCloudceError(err, "CloudError");
+  return Array.from({ length: count }, () => ({ target, error }));
+}
+
+function shortfall(name: string, asked: number, got: number): CloudceError {
+  return new CloudceError(
+    "QuotaExceeded",
+    `compute POST /servers for batch ${name}: Nova made ${got} of ${asked} servers (the project quota allows no more); the missing ones may be submitted again later`,
+    { driver: DRIVER_NAME },
+  );
+}
+
+/** Settled creates as created nodes and failures named by their VM names. */
+function settle(names: readonly string[], settled: readonly PromiseSettledResult<CloudNode>[]): CreateNodesResult {
+  const created: CloudNode[] = [];
+  const failed: NodeFailure[] = [];
+  settled.forEach((r, i) => {
+    if (r.status === "fulfilled") created.push(r.value);
+    else failed.push({ target: names[i]!, error: toCloudceError(r.reason, "CloudError") });
+  });
+  return { created, failed };
+}

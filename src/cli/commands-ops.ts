@@ -62,7 +62,8 @@ export async function report(ce: CloudComputingElement, out: Output, plot: strin
   if (!journalOption) throw new CloudceError("OptionMissing", "report: the CE keeps no journal: set Journal_File");
   const { entries } = await readJournal(expandEnv(journalOption), { rotated: true });
   const live: LiveNode[] = unwrap(await ce.listPilots(), "report").map((p) => ({
-    ref: p.ref, name: p.name, state: p.state, createdAt: new Date(p.createdAt),
+    // A pilot that finished and whose VM the cloud already removed counts as done, like a stopped one.
+    ref: p.ref, name: p.name, state: p.state === "gone" && p.status === "Done" ? "stopped" : p.state, createdAt: new Date(p.createdAt),
   }));
   const mine = entries.filter((e) => e.ce === ce.ceName);
   const summary = summarise(mine, { live });

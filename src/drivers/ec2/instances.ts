@@ -84,7 +84,8 @@ export class Ec2Instances {
 
   /**
    * The nodes matching the filter, every page. Terminated nodes are left out
-   * unless the cloud reclaimed them (spot): those must still read Aborted.
+   * unless the cloud reclaimed them (spot: they must still read Aborted) or
+   * they powered themselves off (they must read Done).
    */
   async list(filter: NodeFilter): Promise<CloudNode[]> {
     const filters: Filter[] = [
@@ -98,7 +99,7 @@ export class Ec2Instances {
         return (tags["Name"] ?? "").startsWith(filter.namePrefix) && Object.entries(filter.metadata).every(([k, v]) => tags[k] === v);
       })
       .map(toCloudNode)
-      .filter((n) => n.state !== "gone" || n.interrupted === true);
+      .filter((n) => n.state !== "gone" || n.interrupted === true || n.finished === true);
   }
 
   async get(id: string): Promise<CloudNode | undefined> {

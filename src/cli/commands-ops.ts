@@ -24,6 +24,8 @@ export interface CleanupSchedule {
   /** The lock file (default `cloudce-cleanup-<ce>.lock` in $CLOUDCE_HOME or ~/.cloudce). */
   readonly lock?: string;
   readonly logger: Logger;
+  /** Stops a one-shot pass half-way (SIGTERM/SIGINT to the CLI); the loop handles signals itself. */
+  readonly signal?: AbortSignal;
 }
 
 export function defaultStateDir(): string {
@@ -39,7 +41,7 @@ export async function scheduledCleanup(ce: CloudComputingElement, out: Output, s
   const lockPath = schedule.lock ?? lockPathFor(defaultStateDir(), ce.ceName);
   await mkdir(dirname(lockPath), { recursive: true, mode: 0o700 });
   if (schedule.every === undefined) {
-    const run = await withLock(lockPath, () => cleanup(ce, out));
+    const run = await withLock(lockPath, () => cleanup(ce, out, schedule.signal));
     if (!run.ran) throw run.held;
     return;
   }

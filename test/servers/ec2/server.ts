@@ -51,6 +51,8 @@ export interface Ec2FaultSpec {
   readonly status?: number;
   readonly message?: string;
   readonly ms?: number;
+  /** Runs when the fault fires, before the call is answered (e.g. to change the cloud between two pages). */
+  readonly before?: () => void;
 }
 
 /** One request as the server received it. */
@@ -70,6 +72,8 @@ export interface Ec2Server {
   inject(fault: Ec2FaultSpec): void;
   /** Calls refused by `rateLimit` (they are counted in `calls` too). */
   throttled(): number;
+  /** Calls an injected fault fired on, since the start. */
+  faultsFired(): number;
   /** Drops pending faults and counters. */
   reset(): void;
   close(): Promise<void>;
@@ -82,12 +86,17 @@ export async function startEc2Server(options: Ec2ServerOptions = {}): Promise<Ec
   const calls: Record<string, number> = {};
   const requests: Ec2RequestRecord[] = [];
   let faults: PendingFault[] = [];
+  let fired = 0;
   const sockets = new Set<Socket>();
   const throttle = options.rateLimit ? new ServerThrottle(options.rateLimit) : undefined;
 
   const takeFault = (action: string): PendingFault | undefined => {
     const f = faults.find((x) => x.left > 0 && (x.action === undefined || x.action === action));
-    if (f) f.left -= 1;
+    if (f) {
+      f.left -= 1;
+      fired += 1;
+      f.before?.();
+    }
     faults = faults.filter((x) => x.left > 0);
     return f;
   };
@@ -144,6 +153,7 @@ export async function startEc2Server(options: Ec2ServerOptions = {}): Promise<Ec
     requests,
     inject: (fault) => void faults.push({ ...fault, left: fault.times ?? 1 }),
     throttled: () => throttle?.refused ?? 0,
+    faultsFired: () => fired,
     reset: () => {
       faults = [];
       for (const k of Object.keys(calls)) delete calls[k];

@@ -93,7 +93,8 @@ export async function submitPilots(input: SubmissionInput, plan: SubmissionPlan,
   const settled = await mapConcurrentUntil(requests, plan.uniform ? 1 : input.settings.submitConcurrency, (r) => run.create(r.pilot, r.count, stale), input.stop.signal);
   const notStarted = settled.reduce((n, s, i) => (s === undefined ? n + requests[i]!.count : n), 0);
   await recoverLostCreates(run, input, plan);
-  return { pilots: run.pilots, failures: run.failures, notStarted, abandoned: run.abandoned };
+  // Copies: an abandoned create that answers later adds to the run, never to what was returned.
+  return { pilots: [...run.pilots], failures: [...run.failures], notStarted, abandoned: run.abandoned };
 }
 
 /** One renewed resolution per submission, shared by every create that found its ids stale. */

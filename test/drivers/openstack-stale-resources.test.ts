@@ -1,9 +1,12 @@
 /**
- * An image replaced under the same name while the CE holds its old id in the
- * resolution cache (Resolve_CacheTTL): Nova refuses the create with "Can not
- * find requested image"; the CE resolves again once and the submission works.
+ * What a submission costs on OpenStack before its first VM. An image replaced
+ * under the same name while the CE holds its old id in the resolution cache
+ * (Resolve_CacheTTL): Nova refuses the create with "Can not find requested
+ * image"; the CE resolves again once and the submission works. Oversized
+ * user-data costs no call at all (no login, no look-up).
  */
 
+import { randomBytes } from "node:crypto";
 import { mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -18,6 +21,25 @@ let cloud: OpenStackTestServer | undefined;
 afterEach(async () => {
   await cloud?.close();
   cloud = undefined;
+});
+
+describe("oversized user-data", () => {
+  it("is refused before Keystone or Nova hears of it", async () => {
+    cloud = await startOpenStackServer();
+    const dir = await mkdtemp(join(tmpdir(), "cloudce-os-big-"));
+    await writeFile(join(dir, "auth.ini"), `[DEFAULT]\nkey = ${DEMO_CREDENTIALS.key}\nsecret = ${DEMO_CREDENTIALS.secret}\n`, { mode: 0o600 });
+    // Random bytes do not compress: the user-data stays over Nova's 65535-byte limit.
+    await writeFile(join(dir, "pilot.sh"), `#!/bin/bash\n# ${randomBytes(60_000).toString("base64")}\n`);
+    const ce = new CloudComputingElement("os-big.example.org", { logger: silentLogger });
+    await ce.setParameters({
+      CloudType: "OPENSTACK", CloudAuth: join(dir, "auth.ini"), Driver_ex_force_auth_url: cloud.authUrl,
+      Driver_ex_force_auth_version: "3.x_password", Driver_ex_tenant_name: "demo",
+      Instance_Image: "name:cirros-fake", Instance_Flavor: "name:m1.tiny", Instance_Networks: "name:private",
+    });
+    expect(await ce.submitJob(join(dir, "pilot.sh"), null, 2)).toMatchObject({ OK: false, Errno: "UserDataTooLarge" });
+    expect([...cloud.calls.keys()]).toEqual([]);
+    await ce.shutdown();
+  });
 });
 
 describe("a stale cached image id", () => {

@@ -29,7 +29,22 @@ export interface CampaignCloud {
   doubled(ceName: string): number;
   /** Whether the cloud is deleting or has deleted this VM. */
   deleting(id: string): boolean;
+  /**
+   * Resolves once the cloud handles no request: a create delayed past the
+   * client's timeout has then acted, so the final cleanup sees its VM (as the
+   * next cleanup in production would).
+   */
+  quiesce(): Promise<void>;
   /** Some of this CE's VMs power off, as a finished pilot's do. */
   finish(ids: readonly string[]): void;
   close(): Promise<void>;
+}
+
+/** Polls a cloud's in-flight count until it is zero (bounded: a request the server never finishes fails the scenario). */
+export async function whenIdle(inFlight: () => number, limitMs = 10_000): Promise<void> {
+  const deadline = Date.now() + limitMs;
+  while (inFlight() > 0) {
+    if (Date.now() > deadline) throw new Error(`the test cloud still handles ${inFlight()} request(s) after ${limitMs} ms`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
 }

@@ -5,7 +5,7 @@ import { instantiateDriver, registerDriver } from "../../../src/drivers/registry
 import { TEST_ACCESS_KEY, TEST_SECRET_KEY } from "../../servers/ec2/driver-fixture.js";
 import type { Ec2Instance } from "../../servers/ec2/cloud.js";
 import { startEc2Server, type Ec2FaultSpec, type Ec2Server } from "../../servers/ec2/server.js";
-import { CAMPAIGN_TIMEOUT_MS, type CampaignCloud } from "./campaign-cloud.js";
+import { CAMPAIGN_TIMEOUT_MS, whenIdle, type CampaignCloud } from "./campaign-cloud.js";
 import type { Fault, FaultTarget, Scenario } from "./scenario.js";
 
 const ACTIONS: Record<FaultTarget, string | undefined> = {
@@ -61,6 +61,7 @@ export async function startEc2CampaignCloud(sc: Scenario, authFile: string): Pro
       return [...reservations.values()].reduce((n, r) => n + [...r.values()].slice(1).reduce((a, b) => a + b, 0), 0);
     },
     deleting: (id) => ENDED.has(server.cloud.get(id)?.state ?? "terminated"),
+    quiesce: () => whenIdle(() => server.inFlight()),
     finish: (ids) => {
       for (const id of ids) server.cloud.guestShutdown(id);
     },

@@ -6,7 +6,7 @@ import { DEMO_CREDENTIALS, FAST_RETRY } from "../../servers/openstack/driver-fix
 import type { FaultRule } from "../../servers/openstack/faults.js";
 import { PROJECTS, type ServerRecord } from "../../servers/openstack/cloud-state.js";
 import { startOpenStackServer, type OpenStackTestServer } from "../../servers/openstack/server.js";
-import { CAMPAIGN_TIMEOUT_MS, type CampaignCloud, type CloudVm } from "./campaign-cloud.js";
+import { CAMPAIGN_TIMEOUT_MS, whenIdle, type CampaignCloud, type CloudVm } from "./campaign-cloud.js";
 import type { Fault, FaultTarget, Scenario } from "./scenario.js";
 
 const ROUTES: Record<FaultTarget, string> = {
@@ -46,6 +46,7 @@ export async function startOpenStackCampaignCloud(sc: Scenario, authFile: string
       return [...byName.values()].reduce((n, c) => n + c - 1, 0);
     },
     deleting: (id) => !cloud.state.servers.has(id) || cloud.state.servers.get(id)!.deleteAt !== undefined,
+    quiesce: () => whenIdle(() => cloud.inFlight()),
     finish: (ids) => {
       for (const id of ids) {
         const s = cloud.state.servers.get(id);

@@ -67,8 +67,9 @@ export async function runScenario(sc: Scenario, cloud: CampaignCloud, ceName: st
   }
   await ce.shutdown();
 
-  // The next cleanup, without faults, with every VM past its lifetime.
+  // The next cleanup, without faults, with every VM past its lifetime, once the cloud has acted on every request.
   cloud.clearFaults();
+  await cloud.quiesce();
   const sweeper = new CloudComputingElement(ceName, { logger, now: () => Date.now() + MONTH_MS });
   await sweeper.setParameters(options);
   const swept = await sweeper.cleanupPilots();

@@ -74,6 +74,8 @@ export interface Ec2Server {
   throttled(): number;
   /** Calls an injected fault fired on, since the start. */
   faultsFired(): number;
+  /** Requests being handled now (a delayed one counts until it has acted). */
+  inFlight(): number;
   /** Drops pending faults and counters. */
   reset(): void;
   close(): Promise<void>;
@@ -87,6 +89,7 @@ export async function startEc2Server(options: Ec2ServerOptions = {}): Promise<Ec
   const requests: Ec2RequestRecord[] = [];
   let faults: PendingFault[] = [];
   let fired = 0;
+  let inFlight = 0;
   const sockets = new Set<Socket>();
   const throttle = options.rateLimit ? new ServerThrottle(options.rateLimit) : undefined;
 
@@ -137,7 +140,12 @@ export async function startEc2Server(options: Ec2ServerOptions = {}): Promise<Ec
   };
 
   const server = createServer((req, res) => {
-    handle(req, res).catch(() => req.socket.destroy());
+    inFlight += 1;
+    handle(req, res)
+      .catch(() => req.socket.destroy())
+      .finally(() => {
+        inFlight -= 1;
+      });
   });
   server.on("connection", (s) => {
     sockets.add(s);
@@ -154,6 +162,7 @@ export async function startEc2Server(options: Ec2ServerOptions = {}): Promise<Ec
     inject: (fault) => void faults.push({ ...fault, left: fault.times ?? 1 }),
     throttled: () => throttle?.refused ?? 0,
     faultsFired: () => fired,
+    inFlight: () => inFlight,
     reset: () => {
       faults = [];
       for (const k of Object.keys(calls)) delete calls[k];

@@ -88,9 +88,11 @@ function rules(cloud: OpenStackTestServer, f: Fault): FaultRule[] {
 
 function addForeign(cloud: OpenStackTestServer): void {
   const flavor = cloud.state.flavors[0]!;
-  cloud.state.addServer({
+  // A reservation id too, for test clouds that record one per create.
+  const record = {
     name: `VMDIRAC3_F${Math.floor(Math.random() * 1e7).toString(16).toUpperCase().padStart(7, "0")}`, projectId: PROJECTS["demo"]!,
     userId: cloud.state.users[0]!.id, imageRef: cloud.state.images[0]!.id, flavor, networks: [], metadata: { "cloudce-ce": "someone-else.example.org" },
-    tags: [], userData: undefined, keyName: undefined,
-  });
+    tags: [], userData: undefined, keyName: undefined, reservationId: "r-foreign",
+  };
+  cloud.state.addServer(record as Parameters<typeof cloud.state.addServer>[0]);
 }

@@ -45,6 +45,8 @@ async function setup(): Promise<{ config: string; journal: string; options: Reco
     Driver_ex_force_auth_version: "3.x_password", Driver_ex_tenant_name: "demo",
     Instance_Image: "name:cirros-fake", Instance_Flavor: "name:m1.tiny", Instance_Networks: "name:private",
     Cloud_RateLimit: "0", Cloud_RequestTimeout: "5", Submit_Concurrency: "2", Journal_File: journal, Context_Template: DEFAULT_TEMPLATE_PATH,
+    // One create per VM, so that a signal arrives between creates.
+    Driver_ex_multi_create: "off",
   };
   const config = join(sub, "ce.conf");
   await writeFile(config, [`CE = ${CE}`, ...Object.entries(options).map(([k, v]) => `${k} = ${v}`)].join("\n"));

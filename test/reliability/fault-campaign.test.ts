@@ -27,7 +27,7 @@ import { runScenario, type ScenarioFigures } from "./campaign/run-scenario.js";
 import { describeScenario, scenarioArbitrary, type Scenario } from "./campaign/scenario.js";
 
 /** Seeds per cloud in CI: enough to mix every fault, quick enough for every run. */
-const CI_RUNS = 8;
+const CI_RUNS = 16;
 const env = process.env;
 const runs = Number(env["CLOUDCE_CAMPAIGN_RUNS"] ?? CI_RUNS);
 const firstSeed = Number(env["CLOUDCE_CAMPAIGN_SEED"] ?? 1);

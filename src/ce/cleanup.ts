@@ -48,7 +48,12 @@ export async function cleanupOwnPilots(ctx: CeContext, stop: StopControl): Promi
       ...bad.map((e) => ({ ref: e.ref, vmName: e.name, action: "delete" as const, outcome: "failed" as const, reason: `${e.reason}: ${e.error ?? ""}` })),
     ]);
   };
-  const result = await runtime.destroy([...picked.map((p) => parseReference(p.ref)), ...dueIds], settings.submitConcurrency, { stop, onResult });
+  // A delete abandoned after a stop that the cloud carries out after all: journaled when it answers.
+  const onLateResult = async (result: BulkResult): Promise<void> => {
+    const late = result.done.map((id) => byRef.get(toReference(id))).filter((e): e is CleanupEntry => e !== undefined);
+    await ctx.audit.record(late.map((e) => ({ ref: e.ref, vmName: e.name, action: "delete" as const, outcome: "ok" as const, reason: `${e.reason} (answered after the interruption)` })));
+  };
+  const result = await runtime.destroy([...picked.map((p) => parseReference(p.ref)), ...dueIds], settings.submitConcurrency, { stop, onResult, onLateResult });
   const timedOut = deleted.filter((e) => e.reason === "boot-timeout");
   await policies.decide(timedOut.map((e) => ({ decision: "boot-timeout" as const, ref: e.ref, vmName: e.name, detail: `still booting after Instance_MaxBootSeconds (${settings.policies.maxBootSeconds} s): removed` })));
   const notTried = new Set(result.notTried);

@@ -17,7 +17,8 @@ import { Audit } from "./audit.js";
 import type { CeContext } from "./ce-context.js";
 import { checkOptions, parseSettings } from "./ce-options.js";
 import { cleanupOwnPilots } from "./cleanup.js";
-import { DriverRuntime } from "./driver-runtime.js";
+import { DriverRuntime, ownedBy } from "./driver-runtime.js";
+import { ownerFilter } from "./ownership.js";
 import { killPilots, type KillReport } from "./kill.js";
 import { newVmName, parseReference } from "./pilot-reference.js";
 import { ResourceResolver } from "./resource-resolver.js";
@@ -254,15 +255,18 @@ export class CloudComputingElement {
     });
   }
 
-  /** The VM's console log as `[stdout, stderr]`, where the driver can give it. */
+  /** The VM's console log as `[stdout, stderr]`, where the driver can give it; only this CE's VMs, as killJob. */
   async getJobOutput(ref: string): Promise<Result<[string, string]>> {
     return this.guard(async () => {
       const id = parseReference(ref);
-      const { runtime } = this.ensure();
+      const { runtime, settings } = this.ensure();
       const driver = await runtime.get();
       if (!driver.capabilities.consoleOutput) {
         throw new CloudceError("NotSupported", `getJobOutput: not supported by the ${driver.name} driver (no console output)`);
       }
+      const node = await runtime.call((d) => d.getNode(id));
+      if (node === undefined || node.state === "gone") throw new CloudceError("NodeNotFound", `getJobOutput: ${ref}: the cloud has no such VM`);
+      if (!ownedBy(node, ownerFilter(settings))) throw new CloudceError("Forbidden", `getJobOutput: ${ref} belongs to another CE: its console is not read`);
       const output = await runtime.call((d) => d.getConsoleOutput(id));
       return S_OK([output, ""] as [string, string]);
     });

@@ -16,6 +16,8 @@ import { withinGrace, type StopControl } from "./interrupt.js";
 export interface DestroyOptions {
   readonly stop?: StopControl;
   readonly onResult?: (result: BulkResult) => Promise<void>;
+  /** The result of a call abandoned after the stop, when it answers after all. */
+  readonly onLateResult?: (result: BulkResult) => Promise<void>;
 }
 
 export interface DestroyResult extends BulkResult {
@@ -78,7 +80,7 @@ export class DriverRuntime {
     const done: string[] = [];
     const failed: NodeFailure[] = [];
     const settled = await mapConcurrentUntil(calls, concurrency, async (part) => {
-      const result = await this.destroyCall(part, stop);
+      const result = await this.destroyCall(part, stop, opts.onLateResult);
       done.push(...result.done);
       failed.push(...result.failed);
       await opts.onResult?.(result);
@@ -88,11 +90,13 @@ export class DriverRuntime {
   }
 
   /** One destroy call; errors and an abandoned call become failures of its ids. */
-  private async destroyCall(ids: readonly string[], stop: StopControl): Promise<BulkResult> {
+  private async destroyCall(ids: readonly string[], stop: StopControl, onLate?: (r: BulkResult) => Promise<void>): Promise<BulkResult> {
     const fail = (error: Error): BulkResult => ({ done: [], failed: ids.map((target) => ({ target, error })) });
     try {
-      const r = await withinGrace(this.call((d) => d.destroyNodes(ids)), stop);
+      const call = this.call((d) => d.destroyNodes(ids));
+      const r = await withinGrace(call, stop);
       if (r.answered) return r.value;
+      if (onLate) void call.then(onLate, () => undefined);
       return fail(new CloudceError("Timeout", "abandoned: interrupted while the cloud was deleting it; the next cleanup tries again"));
     } catch (err) {
       return fail(err instanceof Error ? err : new Error(String(err)));

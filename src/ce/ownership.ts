@@ -14,6 +14,11 @@ import type { CeSettings } from "./ce-options.js";
 
 export const OWNER_KEY = "cloudce-ce";
 export const QUEUE_KEY = "cloudce-queue";
+/** One value per submitJob call: finds the VMs of a create whose answer was lost. */
+export const BATCH_KEY = "cloudce-batch";
+export const STAMP_KEY = "cloudce-stamp";
+/** On a uniform batch: each VM's stamp is derived from this seed and the VM's id. */
+export const STAMP_SEED_KEY = "cloudce-stamp-seed";
 
 type OwnerSettings = Pick<CeSettings, "ceName" | "namePrefix" | "adoptUntagged">;
 

@@ -20,5 +20,7 @@ export function pilotStatus(node: CloudNode | undefined): PilotStatus {
   if (node === undefined) return "Deleted";
   // A VM the cloud reclaimed (spot interruption) did not finish its pilot.
   if (node.interrupted) return "Aborted";
+  // Gone because it powered itself off (EC2, shutdown behaviour terminate): the pilot finished.
+  if (node.state === "gone" && node.finished === true) return "Done";
   return STATUS[node.state];
 }

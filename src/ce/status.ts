@@ -1,20 +1,23 @@
 /** Status operations: pilot states, this CE's VMs, counts and free slots, each from one listing. */
 
-import type { CloudNode } from "../drivers/driver.js";
+import type { CloudNode, NodeState } from "../drivers/driver.js";
 import { toCloudceError } from "../errors.js";
 import { bootTimedOut } from "./boot-timeout-policy.js";
 import type { CeContext } from "./ce-context.js";
 import { FLAVOR_KEY } from "./offering-policy.js";
-import { QUEUE_KEY, ownerFilter, ownsNode } from "./ownership.js";
+import { QUEUE_KEY, STAMP_KEY, STAMP_SEED_KEY, ownerFilter, ownsNode } from "./ownership.js";
 import { parseReferences, toReference } from "./pilot-reference.js";
 import type { CEStatusCounts, PilotStatus } from "./results.js";
 import { pilotStatus } from "./status-map.js";
+import { deriveStamp } from "../context/index.js";
 
 /** One pilot VM as `listPilots` reports it. */
 export interface PilotInfo {
   readonly ref: string;
   readonly name: string;
   readonly status: PilotStatus;
+  /** The driver's normalised state (booting, running, stopping, stopped, error, gone, unknown). */
+  readonly state: NodeState;
   readonly cloudState: string;
   readonly createdAt: string;
   readonly queue: string;
@@ -53,10 +56,18 @@ export async function pilotStatuses(ctx: CeContext, refs: readonly string[]): Pr
 
 export async function pilotInfos(ctx: CeContext): Promise<PilotInfo[]> {
   return (await listOwnNodes(ctx)).map((n) => ({
-    ref: toReference(n.id), name: n.name, status: statusOf(ctx, n), cloudState: n.cloudState,
-    createdAt: n.createdAt.toISOString(), queue: n.metadata[QUEUE_KEY] ?? "", stamp: n.metadata["cloudce-stamp"] ?? "",
+    ref: toReference(n.id), name: n.name, status: statusOf(ctx, n), state: n.state, cloudState: n.cloudState,
+    createdAt: n.createdAt.toISOString(), queue: n.metadata[QUEUE_KEY] ?? "", stamp: pilotStamp(n),
     flavor: n.metadata[FLAVOR_KEY] ?? "",
   }));
+}
+
+/** The stamp a VM carries, or derives from its batch's seed and its id (uniform batches). */
+function pilotStamp(n: CloudNode): string {
+  const literal = n.metadata[STAMP_KEY];
+  if (literal) return literal;
+  const seed = n.metadata[STAMP_SEED_KEY];
+  return seed ? deriveStamp(seed, n.id) : "";
 }
 
 export function countNodes(nodes: readonly CloudNode[], submitted: number): CEStatusCounts {

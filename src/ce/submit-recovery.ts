@@ -9,8 +9,8 @@
 
 import { toCloudceError } from "../errors.js";
 import { withinGrace } from "./interrupt.js";
-import { ownerFilter } from "./ownership.js";
-import { BATCH_KEY, type Run, type SubmissionInput, type SubmissionPlan } from "./submit.js";
+import { BATCH_KEY, ownerFilter } from "./ownership.js";
+import type { Run, SubmissionInput, SubmissionPlan } from "./submit.js";
 
 export const RECOVERED_REASON = "submit (recovered after a lost answer)";
 

@@ -19,17 +19,12 @@ import type { Audit } from "./audit.js";
 import type { CeSettings } from "./ce-options.js";
 import type { DriverRuntime } from "./driver-runtime.js";
 import { withinGrace, type StopControl } from "./interrupt.js";
-import { ownerMetadata } from "./ownership.js";
+import { BATCH_KEY, STAMP_KEY, STAMP_SEED_KEY, ownerMetadata } from "./ownership.js";
 import { newVmName, toReference } from "./pilot-reference.js";
 import { redactUserData } from "./redact.js";
 import type { ResolvedResources } from "./resource-resolver.js";
 import { recoverLostCreates } from "./submit-recovery.js";
 import { FLAVOR_KEY } from "./offering-policy.js";
-
-export const BATCH_KEY = "cloudce-batch";
-export const STAMP_KEY = "cloudce-stamp";
-/** Tag of a uniform batch: each VM's stamp is derived from it and the VM's id. */
-export const STAMP_SEED_KEY = "cloudce-stamp-seed";
 
 export interface SubmittedPilot {
   readonly ref: string;
@@ -98,7 +93,8 @@ export async function submitPilots(input: SubmissionInput, plan: SubmissionPlan,
   const settled = await mapConcurrentUntil(requests, plan.uniform ? 1 : input.settings.submitConcurrency, (r) => run.create(r.pilot, r.count, stale), input.stop.signal);
   const notStarted = settled.reduce((n, s, i) => (s === undefined ? n + requests[i]!.count : n), 0);
   await recoverLostCreates(run, input, plan);
-  return { pilots: run.pilots, failures: run.failures, notStarted, abandoned: run.abandoned };
+  // Copies: an abandoned create that answers later adds to the run, never to what was returned.
+  return { pilots: [...run.pilots], failures: [...run.failures], notStarted, abandoned: run.abandoned };
 }
 
 /** One renewed resolution per submission, shared by every create that found its ids stale. */

@@ -24,6 +24,8 @@ export interface CleanupSchedule {
   /** The lock file (default `cloudce-cleanup-<ce>.lock` in $CLOUDCE_HOME or ~/.cloudce). */
   readonly lock?: string;
   readonly logger: Logger;
+  /** Stops a one-shot pass half-way (SIGTERM/SIGINT to the CLI); the loop handles signals itself. */
+  readonly signal?: AbortSignal;
 }
 
 export function defaultStateDir(): string {
@@ -39,7 +41,7 @@ export async function scheduledCleanup(ce: CloudComputingElement, out: Output, s
   const lockPath = schedule.lock ?? lockPathFor(defaultStateDir(), ce.ceName);
   await mkdir(dirname(lockPath), { recursive: true, mode: 0o700 });
   if (schedule.every === undefined) {
-    const run = await withLock(lockPath, () => cleanup(ce, out));
+    const run = await withLock(lockPath, () => cleanup(ce, out, schedule.signal));
     if (!run.ran) throw run.held;
     return;
   }
@@ -62,7 +64,8 @@ export async function report(ce: CloudComputingElement, out: Output, plot: strin
   if (!journalOption) throw new CloudceError("OptionMissing", "report: the CE keeps no journal: set Journal_File");
   const { entries } = await readJournal(expandEnv(journalOption), { rotated: true });
   const live: LiveNode[] = unwrap(await ce.listPilots(), "report").map((p) => ({
-    ref: p.ref, name: p.name, state: p.status, createdAt: new Date(p.createdAt),
+    // A pilot that finished and whose VM the cloud already removed counts as done, like a stopped one.
+    ref: p.ref, name: p.name, state: p.state === "gone" && p.status === "Done" ? "stopped" : p.state, createdAt: new Date(p.createdAt),
   }));
   const mine = entries.filter((e) => e.ce === ce.ceName);
   const summary = summarise(mine, { live });

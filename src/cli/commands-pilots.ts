@@ -11,13 +11,15 @@ export function unwrap<T>(result: Result<T>, what: string): T {
   throw new CloudceError(code, `${what}: ${result.Message}`);
 }
 
-export async function submit(ce: CloudComputingElement, out: Output, executable: string, count: number, proxy?: string): Promise<string[]> {
+export async function submit(ce: CloudComputingElement, out: Output, executable: string, count: number, proxy?: string, signal?: AbortSignal): Promise<string[]> {
   out.progress(`submitting ${count} pilot${count === 1 ? "" : "s"} to ${ce.ceName}…`);
-  const result = await ce.submitJob(executable, proxy ?? null, count);
+  const result = await ce.submitJob(executable, proxy ?? null, count, signal ? { signal } : {});
   const refs = unwrap(result, "submit");
   const stamps = result.OK ? result.PilotStampDict : {};
-  out.result({ refs, PilotStampDict: stamps }, () => formatTable(["REFERENCE", "STAMP"], refs.map((r) => [r, stamps[r] ?? ""])));
-  if (refs.length < count) out.progress(`only ${refs.length} of ${count} pilots were created: see the log for why`);
+  const interrupted = result.OK ? result.Interrupted : undefined;
+  out.result({ refs, PilotStampDict: stamps, ...(interrupted ? { Interrupted: interrupted } : {}) }, () => formatTable(["REFERENCE", "STAMP"], refs.map((r) => [r, stamps[r] ?? ""])));
+  if (interrupted) out.progress(interrupted);
+  else if (refs.length < count) out.progress(`only ${refs.length} of ${count} pilots were created: see the log for why`);
   return refs;
 }
 
@@ -61,8 +63,9 @@ export async function kill(ce: CloudComputingElement, out: Output, refs: readonl
   out.result(report, () => formatTable(["REFERENCE", "RESULT"], report.killed.map((r) => [r, "killed"])));
 }
 
-export async function cleanup(ce: CloudComputingElement, out: Output): Promise<void> {
-  const report = unwrap(await ce.cleanupPilots(), "cleanup");
+export async function cleanup(ce: CloudComputingElement, out: Output, signal?: AbortSignal): Promise<void> {
+  const report = unwrap(await ce.cleanupPilots(signal ? { signal } : {}), "cleanup");
+  if (report.interrupted) out.progress(report.interrupted);
   const rows = [
     ...report.deleted.map((e) => [e.ref, e.name, e.reason, "deleted"]),
     ...report.failed.map((e) => [e.ref, e.name, e.reason, `failed: ${e.error ?? ""}`]),

@@ -15,6 +15,7 @@ import { demo } from "./commands-demo.js";
 import { serveCommand } from "./commands-serve.js";
 import { loadOptions, openCe } from "./load-ce.js";
 import { createOutput } from "./output.js";
+import { listenForStopSignals } from "./stop-signals.js";
 import { USAGE } from "./usage.js";
 import { scrubSecrets } from "../secrets.js";
 
@@ -61,8 +62,7 @@ export async function run(argv: readonly string[], io: CliStreams = { stdout: pr
   }
   const out = createOutput(values.json, io.stdout, io.stderr);
   try {
-    await dispatch(command, rest, values, out, io);
-    return 0;
+    return (await dispatch(command, rest, values, out, io)) ?? 0;
   } catch (err) {
     const e = toCloudceError(err);
     io.stderr.write(`${scrubSecrets(`cloudce ${command}: ${e.message}`)}\n`);
@@ -70,30 +70,37 @@ export async function run(argv: readonly string[], io: CliStreams = { stdout: pr
   }
 }
 
-async function dispatch(command: string, args: string[], values: Values, out: ReturnType<typeof createOutput>, io: CliStreams): Promise<void> {
+/** Runs one command; returns an exit status other than 0 when a signal cut it short. */
+async function dispatch(command: string, args: string[], values: Values, out: ReturnType<typeof createOutput>, io: CliStreams): Promise<number | void> {
   const level = values["log-level"] as LogLevel;
   if (!LOG_LEVELS.includes(level)) throw new CloudceError("OptionInvalid", `--log-level: use one of ${LOG_LEVELS.join(", ")}`);
   const sel = { config: values.config, ...(values.ce ? { ce: values.ce } : {}), ...(values.queue ? { queue: values.queue } : {}) };
   if (command === "config") return config(await loadOptions(sel), out);
   const human = (io.stderr as NodeJS.WriteStream).isTTY === true;
   const logger = createLogger({ level, sink: stderrSink(human, io.stderr) });
+  // Commands that create or delete VMs stop cleanly on SIGINT/SIGTERM (a cleanup loop has its own handling).
+  const stop = command === "submit" || (command === "cleanup" && !values.every)
+    ? listenForStopSignals((sig) => out.progress(`${sig}: stopping; calls in flight get Cloud_RequestTimeout to finish`))
+    : undefined;
   const { ce, loaded } = await openCe(sel, logger, values.journal ? { Journal_File: values.journal } : {});
   try {
     switch (command) {
       case "submit":
-        await submit(ce, out, requireExecutable(values), wholeNumber(values.number, "--number"), await readProxy(values.proxy));
-        return;
+        await submit(ce, out, requireExecutable(values), wholeNumber(values.number, "--number"), await readProxy(values.proxy), stop?.signal);
+        return stop?.exitCode();
       case "status":
         return await status(ce, out, values.all ? [] : args);
       case "kill":
         return await kill(ce, out, args);
       case "cleanup":
-        return await scheduledCleanup(ce, out, {
+        await scheduledCleanup(ce, out, {
           logger,
           ...(values.every ? { every: values.every } : {}),
           ...(values.jitter ? { jitter: values.jitter } : {}),
           ...(values.lock ? { lock: values.lock } : {}),
+          ...(stop ? { signal: stop.signal } : {}),
         });
+        return stop?.exitCode();
       case "report":
         return await report(ce, out, values.plot);
       case "output":
@@ -112,6 +119,7 @@ async function dispatch(command: string, args: string[], values: Values, out: Re
         throw new CloudceError("OptionInvalid", `unknown command '${command}'; see cloudce --help`);
     }
   } finally {
+    stop?.release();
     await ce.shutdown();
   }
 }

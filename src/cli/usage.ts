@@ -1,11 +1,13 @@
 export const USAGE = `Usage: cloudce <command> [options]
 
 Commands:
-  submit -n N --executable FILE   start N pilot VMs running FILE
+  submit -n N --executable FILE   start N pilot VMs running FILE (SIGINT/SIGTERM: stop, print the
+                                  references made so far, exit 130/143)
   status [REF...] | --all         pilot status (all of this CE's VMs when no REF)
   kill REF...                     destroy pilot VMs
   cleanup [--every 10m]           remove stopped, failed and over-age VMs of this CE (once, or every interval
-                                  until SIGTERM/SIGINT); a lock keeps two cleanups of one CE from overlapping
+                                  until SIGTERM/SIGINT; a one-shot pass stops early on either); a lock
+                                  keeps two cleanups of one CE from overlapping
   report [--plot FILE.svg]        pilots submitted, running, done, aborted, cleaned; VM lifetimes and hours
   output REF                      a pilot VM's console output
   render --executable FILE        print the user-data one pilot would get

@@ -33,6 +33,11 @@ export interface CloudNode {
   /** True when the cloud reclaimed the node (e.g. an interrupted spot VM). */
   readonly interrupted?: boolean;
   /**
+   * True for a `gone` node that powered itself off and was removed by the
+   * cloud for it (EC2 with shutdown behaviour terminate): its work finished.
+   */
+  readonly finished?: boolean;
+  /**
    * When the VM started running, once it has: OpenStack `OS-SRV-USG:launched_at`,
    * EC2 `LaunchTime` (past `pending`), LOCAL the end of boot. The CE's fizzle rule reads it.
    */

@@ -1,4 +1,4 @@
-import { mkdtemp, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PassThrough } from "node:stream";
@@ -110,6 +110,18 @@ describe("cloudce command", () => {
     expect((await cli("--config", config, "cleanup")).stdout).toBe("nothing to clean up\n");
     const report = JSON.parse((await cli("--config", config, "--json", "report")).stdout) as { submitted: number };
     expect(report.submitted).toBe(2);
+  });
+
+  it("reports live VMs by their cloud state, in the summary and the plot", async () => {
+    const sub = await cli("--config", config, "--json", "submit", "-n", "2", "--executable", pilot);
+    const { refs } = JSON.parse(sub.stdout) as { refs: string[] };
+    const plot = join(dir, "timeline.svg");
+    const report = JSON.parse((await cli("--config", config, "--json", "report", "--plot", plot)).stdout) as { running: number; unknown: number };
+    expect(report).toMatchObject({ running: 2, unknown: 0 });
+    const svg = await readFile(plot, "utf8");
+    expect(svg).toContain("running (2)");
+    expect(svg).toContain("unknown (0)");
+    await cli("--config", config, "kill", ...refs);
   });
 
   it("renders the user-data only when asked, and says its size", async () => {

@@ -38,6 +38,8 @@ const BY_CODE: Readonly<Record<string, Mapping>> = {
   UnrecognizedClientException: AUTH,
   ExpiredToken: { code: "AuthFailed", hint: "the session token has expired; refresh the credentials" },
   UnauthorizedOperation: { code: "Forbidden", hint: "the IAM policy of these credentials does not allow this action" },
+  // Sent by some EC2-compatible clouds (OpenNebula, Eucalyptus-style APIs) where AWS says UnauthorizedOperation.
+  AccessDenied: { code: "Forbidden", hint: "these credentials may not do this action on this cloud" },
   OptInRequired: { code: "Forbidden", hint: "the account is not subscribed to this service or image" },
   "InvalidAMIID.NotFound": { code: "ImageNotFound", hint: "check Instance_Image" },
   "InvalidAMIID.Malformed": { code: "ImageNotFound", hint: "check Instance_Image (ami-…)" },

@@ -29,6 +29,9 @@ export interface LaunchRequest {
   readonly rootDeviceName?: string;
 }
 
+/** Failures after which a RunInstances may have started instances all the same. */
+const ANSWER_MAY_BE_LOST = new Set(["Timeout", "CloudUnavailable", "RateLimited", "CloudError"]);
+
 /** EC2 filter values treat `*`, `?` and `\` specially; a literal prefix must escape them. */
 export function escapeFilterValue(value: string): string {
   return value.replace(/[\\*?]/g, (c) => `\\${c}`);
@@ -40,13 +43,30 @@ export class Ec2Instances {
     private readonly settings: Ec2Settings,
   ) {}
 
-  /** One RunInstances (MinCount 1, MaxCount count): whatever fits is launched; the same token twice launches once. */
+  /**
+   * One RunInstances (MinCount 1, MaxCount count): whatever fits is launched;
+   * the same token twice launches once. When every attempt lost its answer,
+   * the instances that call started are looked up by their ClientToken.
+   */
   async launch(req: LaunchRequest): Promise<CloudNode[]> {
     const input = this.runInput(req);
-    const out = await this.api.call("RunInstances", (c, o) => c.send(new RunInstancesCommand(input), o));
+    let instances: Instance[];
+    try {
+      instances = (await this.api.call("RunInstances", (c, o) => c.send(new RunInstancesCommand(input), o))).Instances ?? [];
+    } catch (err) {
+      if (!isCloudceError(err) || !ANSWER_MAY_BE_LOST.has(err.code)) throw err;
+      instances = await this.byClientToken(req.clientToken).catch(() => []);
+      if (instances.length === 0) throw err;
+    }
     // The answer need not echo the tags; the node is what we asked for.
     const metadata = { ...req.metadata };
-    return (out.Instances ?? []).map((i) => ({ ...toCloudNode(i), name: req.name, metadata }));
+    return instances.map((i) => ({ ...toCloudNode(i), name: req.name, metadata }));
+  }
+
+  /** The live instances a RunInstances with this token started. */
+  private async byClientToken(token: string): Promise<Instance[]> {
+    const found = await this.describe({ Filters: [{ Name: "client-token", Values: [escapeFilterValue(token)] }], MaxResults: 1000 });
+    return found.filter((i) => i.ClientToken === token && !["shutting-down", "terminated"].includes(i.State?.Name ?? ""));
   }
 
   private runInput(req: LaunchRequest): RunInstancesRequest {
@@ -84,7 +104,8 @@ export class Ec2Instances {
 
   /**
    * The nodes matching the filter, every page. Terminated nodes are left out
-   * unless the cloud reclaimed them (spot): those must still read Aborted.
+   * unless the cloud reclaimed them (spot: they must still read Aborted) or
+   * they powered themselves off (they must read Done).
    */
   async list(filter: NodeFilter): Promise<CloudNode[]> {
     const filters: Filter[] = [
@@ -98,7 +119,7 @@ export class Ec2Instances {
         return (tags["Name"] ?? "").startsWith(filter.namePrefix) && Object.entries(filter.metadata).every(([k, v]) => tags[k] === v);
       })
       .map(toCloudNode)
-      .filter((n) => n.state !== "gone" || n.interrupted === true);
+      .filter((n) => n.state !== "gone" || n.interrupted === true || n.finished === true);
   }
 
   async get(id: string): Promise<CloudNode | undefined> {

@@ -26,6 +26,16 @@ export function wasInterrupted(instance: Instance): boolean {
   return instance.InstanceLifecycle === "spot" && ended && reason.startsWith("Server.");
 }
 
+/**
+ * True when the guest powered itself off and EC2 terminated it for that
+ * (shutdown behaviour terminate): the pilot finished, so the CE reports Done,
+ * not Deleted as for an instance cloudce terminated (Client.UserInitiatedShutdown).
+ */
+export function finishedByItself(instance: Instance): boolean {
+  const ended = ["shutting-down", "terminated"].includes(instance.State?.Name ?? "");
+  return ended && instance.StateReason?.Code === "Client.InstanceInitiatedShutdown";
+}
+
 export function tagsOf(instance: Instance): Record<string, string> {
   const tags: Record<string, string> = {};
   for (const t of instance.Tags ?? []) if (t.Key !== undefined) tags[t.Key] = t.Value ?? "";
@@ -37,6 +47,7 @@ export function toCloudNode(instance: Instance): CloudNode {
   const cloudState = instance.State?.Name ?? "unknown";
   const { Name: name, ...metadata } = tagsOf(instance);
   const interrupted = wasInterrupted(instance);
+  const finished = !interrupted && finishedByItself(instance) && instance.State?.Name === "terminated";
   return {
     id: instance.InstanceId ?? "",
     name: name ?? "",
@@ -47,6 +58,7 @@ export function toCloudNode(instance: Instance): CloudNode {
     ...(interrupted ? { interrupted } : {}),
     ...(instance.LaunchTime && cloudState !== "pending" ? { launchedAt: instance.LaunchTime } : {}),
     ...stoppedAt(instance, NODE_STATE_MAP[cloudState]),
+    ...(finished ? { finished } : {}),
   };
 }
 

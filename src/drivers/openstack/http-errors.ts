@@ -52,7 +52,16 @@ export interface FailedResponse {
   readonly redact?: readonly string[];
 }
 
+/** Nova's 400 answers to a create naming an image, flavor or network it does not have (e.g. replaced since resolved). */
+const MISSING_RESOURCE: readonly [RegExp, ErrorCode][] = [
+  [/can ?not find requested image|image [^ ]+ could not be found/i, "ImageNotFound"],
+  [/flavor [^ ]+ could not be found/i, "FlavorNotFound"],
+  [/network [^ ]+ could not be found/i, "NetworkNotFound"],
+];
+
 function codeFor(status: number, message: string): { code: ErrorCode; retryable: boolean } {
+  const missing = status === 400 ? MISSING_RESOURCE.find(([re]) => re.test(message)) : undefined;
+  if (missing) return { code: missing[1], retryable: false };
   const quota = /quota|limit exceeded|exceeds.*limit/i.test(message);
   if (status === 401) return { code: "AuthFailed", retryable: false };
   if (status === 403) return { code: quota ? "QuotaExceeded" : "Forbidden", retryable: false };

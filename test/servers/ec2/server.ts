@@ -51,6 +51,8 @@ export interface Ec2FaultSpec {
   readonly status?: number;
   readonly message?: string;
   readonly ms?: number;
+  /** Runs when the fault fires, before the call is answered (e.g. to change the cloud between two pages). */
+  readonly before?: () => void;
 }
 
 /** One request as the server received it. */
@@ -70,6 +72,10 @@ export interface Ec2Server {
   inject(fault: Ec2FaultSpec): void;
   /** Calls refused by `rateLimit` (they are counted in `calls` too). */
   throttled(): number;
+  /** Calls an injected fault fired on, since the start. */
+  faultsFired(): number;
+  /** Requests being handled now (a delayed one counts until it has acted). */
+  inFlight(): number;
   /** Drops pending faults and counters. */
   reset(): void;
   close(): Promise<void>;
@@ -82,12 +88,18 @@ export async function startEc2Server(options: Ec2ServerOptions = {}): Promise<Ec
   const calls: Record<string, number> = {};
   const requests: Ec2RequestRecord[] = [];
   let faults: PendingFault[] = [];
+  let fired = 0;
+  let inFlight = 0;
   const sockets = new Set<Socket>();
   const throttle = options.rateLimit ? new ServerThrottle(options.rateLimit) : undefined;
 
   const takeFault = (action: string): PendingFault | undefined => {
     const f = faults.find((x) => x.left > 0 && (x.action === undefined || x.action === action));
-    if (f) f.left -= 1;
+    if (f) {
+      f.left -= 1;
+      fired += 1;
+      f.before?.();
+    }
     faults = faults.filter((x) => x.left > 0);
     return f;
   };
@@ -128,7 +140,12 @@ export async function startEc2Server(options: Ec2ServerOptions = {}): Promise<Ec
   };
 
   const server = createServer((req, res) => {
-    handle(req, res).catch(() => req.socket.destroy());
+    inFlight += 1;
+    handle(req, res)
+      .catch(() => req.socket.destroy())
+      .finally(() => {
+        inFlight -= 1;
+      });
   });
   server.on("connection", (s) => {
     sockets.add(s);
@@ -144,6 +161,8 @@ export async function startEc2Server(options: Ec2ServerOptions = {}): Promise<Ec
     requests,
     inject: (fault) => void faults.push({ ...fault, left: fault.times ?? 1 }),
     throttled: () => throttle?.refused ?? 0,
+    faultsFired: () => fired,
+    inFlight: () => inFlight,
     reset: () => {
       faults = [];
       for (const k of Object.keys(calls)) delete calls[k];

@@ -27,6 +27,8 @@ export interface FaultRule {
   readonly delayMs?: number;
   /** How many matching calls it affects (default 1; Infinity for all). */
   readonly times?: number;
+  /** Runs when the rule fires, before the call is answered (e.g. to change the cloud between two pages). */
+  readonly before?: () => void;
 }
 
 interface ActiveRule extends FaultRule {
@@ -35,6 +37,8 @@ interface ActiveRule extends FaultRule {
 
 export class FaultInjector {
   private readonly rules: ActiveRule[] = [];
+  /** How many calls a rule has fired on, since the start. */
+  fired = 0;
 
   add(rule: FaultRule): void {
     this.rules.push({ ...rule, left: rule.times ?? 1 });
@@ -47,7 +51,11 @@ export class FaultInjector {
   /** The rule that fires for this call, consuming one of its times. */
   take(route: string): FaultRule | undefined {
     const rule = this.rules.find((r) => r.left > 0 && (r.route === "*" || r.route === route));
-    if (rule) rule.left -= 1;
+    if (rule) {
+      rule.left -= 1;
+      this.fired += 1;
+      rule.before?.();
+    }
     return rule;
   }
 }

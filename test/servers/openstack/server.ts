@@ -45,6 +45,8 @@ export interface OpenStackTestServer {
   count(route: string): number;
   /** The most requests the server was answering at once. */
   readonly maxInFlight: () => number;
+  /** Requests being handled now (a delayed one counts until it has acted). */
+  readonly inFlight: () => number;
   resetCounts(): void;
   close(): Promise<void>;
 }
@@ -136,6 +138,7 @@ export async function startOpenStackServer(options: OpenStackServerOptions = {})
       maxInFlight = inFlight;
     },
     maxInFlight: () => maxInFlight,
+    inFlight: () => inFlight,
     close: () =>
       new Promise<void>((resolve) => {
         for (const s of sockets) s.destroy();

@@ -1,0 +1,74 @@
+/**
+ * What a submission costs on OpenStack before its first VM. An image replaced
+ * under the same name while the CE holds its old id in the resolution cache
+ * (Resolve_CacheTTL): Nova refuses the create with "Can not find requested
+ * image"; the CE resolves again once and the submission works. Oversized
+ * user-data costs no call at all (no login, no look-up).
+ */
+
+import { randomBytes } from "node:crypto";
+import { mkdtemp, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { CloudComputingElement } from "../../src/ce/index.js";
+import { httpError } from "../../src/drivers/openstack/http-errors.js";
+import { silentLogger } from "../../src/log.js";
+import { DEMO_CREDENTIALS } from "../servers/openstack/driver-fixture.js";
+import { startOpenStackServer, type OpenStackTestServer } from "../servers/openstack/server.js";
+
+let cloud: OpenStackTestServer | undefined;
+afterEach(async () => {
+  await cloud?.close();
+  cloud = undefined;
+});
+
+describe("oversized user-data", () => {
+  it("is refused before Keystone or Nova hears of it", async () => {
+    cloud = await startOpenStackServer();
+    const dir = await mkdtemp(join(tmpdir(), "cloudce-os-big-"));
+    await writeFile(join(dir, "auth.ini"), `[DEFAULT]\nkey = ${DEMO_CREDENTIALS.key}\nsecret = ${DEMO_CREDENTIALS.secret}\n`, { mode: 0o600 });
+    // Random bytes do not compress: the user-data stays over Nova's 65535-byte limit.
+    await writeFile(join(dir, "pilot.sh"), `#!/bin/bash\n# ${randomBytes(60_000).toString("base64")}\n`);
+    const ce = new CloudComputingElement("os-big.example.org", { logger: silentLogger });
+    await ce.setParameters({
+      CloudType: "OPENSTACK", CloudAuth: join(dir, "auth.ini"), Driver_ex_force_auth_url: cloud.authUrl,
+      Driver_ex_force_auth_version: "3.x_password", Driver_ex_tenant_name: "demo",
+      Instance_Image: "name:cirros-fake", Instance_Flavor: "name:m1.tiny", Instance_Networks: "name:private",
+    });
+    expect(await ce.submitJob(join(dir, "pilot.sh"), null, 2)).toMatchObject({ OK: false, Errno: "UserDataTooLarge" });
+    expect([...cloud.calls.keys()]).toEqual([]);
+    await ce.shutdown();
+  });
+});
+
+describe("a stale cached image id", () => {
+  it("is resolved again after Nova says it cannot find it, three submits in a row succeed", async () => {
+    cloud = await startOpenStackServer({ bootMs: 10 });
+    const dir = await mkdtemp(join(tmpdir(), "cloudce-os-stale-"));
+    await writeFile(join(dir, "auth.ini"), `[DEFAULT]\nkey = ${DEMO_CREDENTIALS.key}\nsecret = ${DEMO_CREDENTIALS.secret}\n`, { mode: 0o600 });
+    await writeFile(join(dir, "pilot.sh"), "#!/bin/bash\necho pilot\n");
+    const ce = new CloudComputingElement("os-stale.example.org", { logger: silentLogger });
+    await ce.setParameters({
+      CloudType: "OPENSTACK", CloudAuth: join(dir, "auth.ini"), Driver_ex_force_auth_url: cloud.authUrl,
+      Driver_ex_force_auth_version: "3.x_password", Driver_ex_tenant_name: "demo",
+      Instance_Image: "name:cirros-fake", Instance_Flavor: "name:m1.tiny", Instance_Networks: "name:private",
+      Cloud_RateLimit: 0, Resolve_CacheTTL: 3600,
+    });
+    expect((await ce.submitJob(join(dir, "pilot.sh"), null, 1)).OK).toBe(true);
+    const images = cloud.state.images;
+    const old = images.findIndex((i) => i.name === "cirros-fake");
+    images.splice(old, 1, { ...images[old]!, id: "0d0d0d0d-1111-4222-8333-444455556666" });
+    for (let i = 0; i < 3; i++) expect(await ce.submitJob(join(dir, "pilot.sh"), null, 1)).toMatchObject({ OK: true });
+    await ce.shutdown();
+  });
+
+  it.each([
+    ["Can not find requested image", "ImageNotFound"],
+    ["Flavor 7 could not be found.", "FlavorNotFound"],
+    ["Network 1a2b could not be found.", "NetworkNotFound"],
+  ])("Nova's 400 '%s' is %s", (message, code) => {
+    const err = httpError({ status: 400, body: JSON.stringify({ badRequest: { code: 400, message } }), what: "compute POST /servers" });
+    expect(err.code).toBe(code);
+  });
+});

@@ -1,0 +1,105 @@
+/** The EC2 test cloud for the fault campaign. */
+
+import ec2Factory from "../../../src/drivers/ec2/index.js";
+import { instantiateDriver, registerDriver } from "../../../src/drivers/registry.js";
+import { TEST_ACCESS_KEY, TEST_SECRET_KEY } from "../../servers/ec2/driver-fixture.js";
+import type { Ec2Instance } from "../../servers/ec2/cloud.js";
+import { startEc2Server, type Ec2FaultSpec, type Ec2Server } from "../../servers/ec2/server.js";
+import { CAMPAIGN_TIMEOUT_MS, whenIdle, type CampaignCloud } from "./campaign-cloud.js";
+import type { Fault, FaultTarget, Scenario } from "./scenario.js";
+
+const ACTIONS: Record<FaultTarget, string | undefined> = {
+  create: "RunInstances",
+  list: "DescribeInstances",
+  delete: "TerminateInstances",
+  lookup: "DescribeInstances",
+  // Static keys: no login call. A rejected signature (a rotated key) hits whatever call comes next.
+  auth: undefined,
+};
+
+registerDriver("EC2_CAMPAIGN", (config) =>
+  instantiateDriver(ec2Factory, { ...config, options: { ...config.options, max_attempts: "3" }, requestTimeoutMs: CAMPAIGN_TIMEOUT_MS }, "EC2"),
+);
+
+const ENDED = new Set(["shutting-down", "terminated"]);
+
+export async function startEc2CampaignCloud(sc: Scenario, authFile: string): Promise<CampaignCloud> {
+  const server = await startEc2Server({ bootMs: 20, stopMs: 10, terminateMs: 10, pageSize: sc.smallPages ? 2 : 1000, accessKeyIds: [TEST_ACCESS_KEY] });
+  // Instances the cloud has forgotten (pageChange) still count as made.
+  const forgotten = new Map<string, Ec2Instance>();
+  const ours = (ce: string): Ec2Instance[] => [...server.cloud.instances.values(), ...forgotten.values()].filter((i) => i.spec.tags["cloudce-ce"] === ce);
+  return {
+    name: "ec2",
+    ceOptions: {
+      CloudType: "EC2_CAMPAIGN", CloudAuth: authFile, Driver_region: "eu-west-1", Driver_endpoint: server.url,
+      Instance_Image: "name:el9-pilot-dup", Instance_Flavor: "t3.micro",
+    },
+    secrets: () => [TEST_SECRET_KEY],
+    inject: (f) => {
+      if (f.kind === "partial") {
+        // The next RunInstances finds room for fewer instances than asked (or none).
+        server.cloud.capacity = f.times - 1;
+        return;
+      }
+      for (const spec of specs(server, f, forgotten)) server.inject(spec);
+    },
+    clearFaults: () => {
+      server.reset();
+      server.cloud.capacity = Number.POSITIVE_INFINITY;
+    },
+    faultsFired: () => server.faultsFired(),
+    vms: (ce) => ours(ce).map((i) => ({ id: i.id, name: i.spec.tags["Name"] ?? "", live: !ENDED.has(server.cloud.get(i.id)?.state ?? "terminated") })),
+    doubled: (ce) => {
+      // One submission is one batch tag: more than one reservation for it means RunInstances ran twice.
+      const reservations = new Map<string, Map<string, number>>();
+      for (const i of ours(ce)) {
+        const batch = i.spec.tags["cloudce-batch"] ?? "";
+        const r = reservations.get(batch) ?? new Map<string, number>();
+        r.set(i.reservationId, (r.get(i.reservationId) ?? 0) + 1);
+        reservations.set(batch, r);
+      }
+      return [...reservations.values()].reduce((n, r) => n + [...r.values()].slice(1).reduce((a, b) => a + b, 0), 0);
+    },
+    deleting: (id) => ENDED.has(server.cloud.get(id)?.state ?? "terminated"),
+    quiesce: () => whenIdle(() => server.inFlight()),
+    finish: (ids) => {
+      for (const id of ids) server.cloud.guestShutdown(id);
+    },
+    close: () => server.close(),
+  };
+}
+
+function specs(server: Ec2Server, f: Fault, forgotten: Map<string, Ec2Instance>): Ec2FaultSpec[] {
+  const action = ACTIONS[f.target];
+  const at = action ? { action } : {};
+  const times = f.times;
+  switch (f.kind) {
+    case "latency":
+      return [{ ...at, kind: "delay", ms: CAMPAIGN_TIMEOUT_MS + 150, times }];
+    case "reset":
+      return [{ ...at, kind: "drop", times }];
+    case "5xx":
+      return [{ ...at, kind: "error", status: 503, code: "Unavailable", times }];
+    case "429":
+      return [{ ...at, kind: "throttle", times }];
+    case "lost":
+      return [{ ...at, kind: times === 2 ? "hangAfter" : "dropAfter", times }];
+    case "pageChange":
+      // Between two pages, EC2 forgets an instance terminated long ago: later pages shift.
+      return [
+        { action: "DescribeInstances", kind: "delay", ms: 0, times: 1 },
+        { action: "DescribeInstances", kind: "delay", ms: 0, times, before: () => forgetOne(server, forgotten) },
+      ];
+    case "tokenRevoked":
+      return [{ ...at, kind: "error", status: 401, code: "AuthFailure", message: "AWS was not able to validate the provided access credentials", times }];
+    case "partial":
+      return [];
+  }
+}
+
+function forgetOne(server: Ec2Server, forgotten: Map<string, Ec2Instance>): void {
+  const gone = server.cloud.all().find((i) => i.state === "terminated");
+  if (!gone) return;
+  forgotten.set(gone.id, gone);
+  server.cloud.instances.delete(gone.id);
+}

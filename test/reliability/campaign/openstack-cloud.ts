@@ -1,0 +1,98 @@
+/** The OpenStack test cloud for the fault campaign. */
+
+import { createOpenStackDriver } from "../../../src/drivers/openstack/index.js";
+import { registerDriver } from "../../../src/drivers/registry.js";
+import { DEMO_CREDENTIALS, FAST_RETRY } from "../../servers/openstack/driver-fixture.js";
+import type { FaultRule } from "../../servers/openstack/faults.js";
+import { PROJECTS, type ServerRecord } from "../../servers/openstack/cloud-state.js";
+import { startOpenStackServer, type OpenStackTestServer } from "../../servers/openstack/server.js";
+import { CAMPAIGN_TIMEOUT_MS, whenIdle, type CampaignCloud, type CloudVm } from "./campaign-cloud.js";
+import type { Fault, FaultTarget, Scenario } from "./scenario.js";
+
+const ROUTES: Record<FaultTarget, string> = {
+  create: "compute POST /servers",
+  list: "compute GET /servers/detail",
+  delete: "compute DELETE /servers/{id}",
+  lookup: "compute GET /servers/{id}",
+  auth: "identity POST /v3/auth/tokens",
+};
+
+registerDriver("OPENSTACK_CAMPAIGN", (config) => createOpenStackDriver({ ...config, requestTimeoutMs: CAMPAIGN_TIMEOUT_MS }, { retry: FAST_RETRY }));
+
+export async function startOpenStackCampaignCloud(sc: Scenario, authFile: string): Promise<CampaignCloud> {
+  const cloud = await startOpenStackServer({ bootMs: 20, stopMs: 10, deleteMs: 10 });
+  const quota = cloud.state.quotas.get(PROJECTS["demo"]!)!;
+  Object.assign(quota, { instances: 1000, cores: 1000, ramMb: 1_000_000 });
+  if (sc.smallPages) cloud.state.maxLimit = 2;
+  const all = (): ServerRecord[] => [...cloud.state.servers.values(), ...cloud.state.deleted.values()];
+  const ours = (ce: string): ServerRecord[] => all().filter((s) => s.metadata["cloudce-ce"] === ce);
+  return {
+    name: "openstack",
+    ceOptions: {
+      CloudType: "OPENSTACK_CAMPAIGN", CloudAuth: authFile, Driver_ex_force_auth_url: cloud.authUrl,
+      Driver_ex_force_auth_version: "3.x_password", Driver_ex_tenant_name: "demo",
+      Instance_Image: "name:cirros-fake", Instance_Flavor: "name:m1.tiny", Instance_Networks: "name:private",
+    },
+    secrets: () => [DEMO_CREDENTIALS.secret!, ...cloud.state.tokens.keys()],
+    inject: (f) => {
+      for (const rule of rules(cloud, f)) cloud.faults.add(rule);
+    },
+    clearFaults: () => cloud.faults.clear(),
+    faultsFired: () => cloud.faults.fired,
+    vms: (ce) => ours(ce).map((s): CloudVm => ({ id: s.id, name: s.name, live: cloud.state.servers.has(s.id) && s.deleteAt === undefined && cloud.state.view(s) !== undefined })),
+    doubled: (ce) => {
+      const byName = new Map<string, number>();
+      for (const s of ours(ce)) byName.set(s.name, (byName.get(s.name) ?? 0) + 1);
+      return [...byName.values()].reduce((n, c) => n + c - 1, 0);
+    },
+    deleting: (id) => !cloud.state.servers.has(id) || cloud.state.servers.get(id)!.deleteAt !== undefined,
+    quiesce: () => whenIdle(() => cloud.inFlight()),
+    finish: (ids) => {
+      for (const id of ids) {
+        const s = cloud.state.servers.get(id);
+        if (s && s.stopAt === undefined) s.stopAt = Date.now();
+      }
+    },
+    close: () => cloud.close(),
+  };
+}
+
+function rules(cloud: OpenStackTestServer, f: Fault): FaultRule[] {
+  const route = ROUTES[f.target];
+  const times = f.times;
+  switch (f.kind) {
+    case "latency":
+      return [{ route, kind: "delay", delayMs: CAMPAIGN_TIMEOUT_MS + 150, times }];
+    case "reset":
+      return [{ route, kind: "reset", times }];
+    case "5xx":
+      return [{ route, kind: "status", status: [500, 502, 503][times - 1]!, times }];
+    case "429":
+      return [{ route, kind: "status", status: 429, retryAfter: "0", times }];
+    case "lost":
+      return [{ route, kind: "lost", times }];
+    case "partial":
+      // Some creates of a submission refused by the quota, the others made.
+      return [{ route: ROUTES.create, kind: "quota", times }];
+    case "pageChange":
+      // Between two pages of a listing, another CE's server with the same prefix appears: every later page shifts.
+      cloud.state.maxLimit = 2;
+      return [
+        { route: ROUTES.list, kind: "delay", delayMs: 0, times: 1 },
+        { route: ROUTES.list, kind: "delay", delayMs: 0, times, before: () => addForeign(cloud) },
+      ];
+    case "tokenRevoked":
+      return [{ route, kind: "delay", delayMs: 0, times: 1, before: () => cloud.state.revokeAllTokens() }];
+  }
+}
+
+function addForeign(cloud: OpenStackTestServer): void {
+  const flavor = cloud.state.flavors[0]!;
+  // A reservation id too, for test clouds that record one per create.
+  const record = {
+    name: `VMDIRAC3_F${Math.floor(Math.random() * 1e7).toString(16).toUpperCase().padStart(7, "0")}`, projectId: PROJECTS["demo"]!,
+    userId: cloud.state.users[0]!.id, imageRef: cloud.state.images[0]!.id, flavor, networks: [], metadata: { "cloudce-ce": "someone-else.example.org" },
+    tags: [], userData: undefined, keyName: undefined, reservationId: "r-foreign",
+  };
+  cloud.state.addServer(record as Parameters<typeof cloud.state.addServer>[0]);
+}

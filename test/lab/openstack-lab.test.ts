@@ -161,7 +161,7 @@ describe("OPENSTACK on the real lab: compute", () => {
     const result = await driver.createNodes(request(["BADFLAVOR"], { flavorId: "no-such-flavor" }));
     expect(result.created).toEqual([]);
     const err = result.failed[0]!.error as CloudceError;
-    expect(err.code).toBe("CloudError");
+    expect(err.code).toBe("FlavorNotFound");
     expect(err.message).toMatch(/^compute POST \/servers: HTTP 400 .*[Ff]lavor/);
     expect(await driver.getNode(randomUUID())).toBeUndefined();
   });

@@ -22,6 +22,7 @@ const builtins = new Map<string, Loader>([
   ["LOCAL", () => import("./local/index.js")],
   ["OPENSTACK", () => import("./openstack/index.js")],
   ["EC2", () => import("./ec2/index.js")],
+  ["QEMU", () => import("./qemu/index.js")],
 ]);
 
 /** Names of the built-in (and registered) cloud types. */

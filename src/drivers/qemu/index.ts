@@ -1,0 +1,192 @@
+/**
+ * QEMU: real local VMs. Each VM is a QEMU process on this host booting the
+ * configured image (a site's own cloud image, or kernel + initrd + root disk
+ * as vm-lab builds them) from a copy-on-write overlay, with the user-data on
+ * a NoCloud seed. The guest's power-off ends the process; the serial log is
+ * the console output. For trying templates before spending cloud money, and
+ * for the real-boot tests. Options: see qemu-options.ts and the README.
+ */
+
+import { randomBytes } from "node:crypto";
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { CloudceError } from "../../errors.js";
+import type {
+  BulkResult, CloudDriver, CloudFlavor, CloudLimits, CloudNode, CloudResource, CreateNodesRequest, CreateNodesResult,
+  DriverCapabilities, DriverConfig, DriverFactory, NodeFailure, NodeFilter, NodeSpec, ResourceQuery,
+} from "../driver.js";
+import { LocalStore, type LocalNodeRecord } from "../local/local-store.js";
+import { copyResultsDisk, createOverlay, createResultsDisk, createSeed } from "./qemu-disks.js";
+import { DRIVER_NAME, KNOWN_OPTIONS, parseQemuOptions, type QemuSettings } from "./qemu-options.js";
+import { launchQemu, qemuArgs, signalVm, vmAlive } from "./qemu-process.js";
+import { consoleTail, qemuState } from "./qemu-state.js";
+
+export { DRIVER_NAME } from "./qemu-options.js";
+
+const CAPABILITIES: DriverCapabilities = {
+  uniformBatch: false,
+  consoleOutput: true,
+  stop: true,
+  limits: true,
+  // The seed disk holds any size; Nova's limit keeps what is tried here valid on a real cloud.
+  userData: { maxBytes: 65_535, measuredAs: "base64" },
+  ambiguousImage: "error",
+  requiresCredentials: false,
+};
+
+const IMAGE_ID = "qemu-image";
+const FLAVOR_ID = "qemu-flavor";
+
+/** `Driver_*` options the QEMU driver does not know (for isValid). */
+export function unknownOptions(options: Readonly<Record<string, string>>): string[] {
+  return Object.keys(options).filter((k) => !(KNOWN_OPTIONS as readonly string[]).includes(k));
+}
+
+/** A host name cloud-init accepts, from the VM name. */
+function hostnameFor(name: string): string {
+  return name.toLowerCase().replace(/[^a-z0-9-]/g, "-").replace(/^-+|-+$/g, "").slice(0, 63) || "cloudce-vm";
+}
+
+export class QemuDriver implements CloudDriver {
+  readonly name = DRIVER_NAME;
+  readonly capabilities = CAPABILITIES;
+  readonly settings: QemuSettings;
+  private readonly store: LocalStore;
+
+  constructor(config: DriverConfig) {
+    this.settings = parseQemuOptions(config.options);
+    this.store = new LocalStore(this.settings.stateDir);
+  }
+
+  async listImages(q?: ResourceQuery): Promise<CloudResource[]> {
+    return select([{ id: IMAGE_ID, name: this.settings.imageName }], q);
+  }
+  async listFlavors(q?: ResourceQuery): Promise<CloudFlavor[]> {
+    const { cpus, memoryMb } = this.settings;
+    return select([{ id: FLAVOR_ID, name: `${cpus}cpu-${memoryMb}mb`, vcpus: cpus, ramMb: memoryMb }], q);
+  }
+  async listNetworks(q?: ResourceQuery): Promise<CloudResource[]> {
+    return select([{ id: `qemu-net-${this.settings.network}`, name: this.settings.network }], q);
+  }
+
+  async createNodes(request: CreateNodesRequest): Promise<CreateNodesResult> {
+    if (request.imageId !== IMAGE_ID) throw new CloudceError("ImageNotFound", `QEMU: no image with id '${request.imageId}' (the image is ${IMAGE_ID})`, { driver: DRIVER_NAME });
+    if (request.flavorId !== FLAVOR_ID) throw new CloudceError("FlavorNotFound", `QEMU: no flavor with id '${request.flavorId}' (the flavor is ${FLAVOR_ID})`, { driver: DRIVER_NAME });
+    await this.store.init();
+    const created: CloudNode[] = [];
+    const failed: NodeFailure[] = [];
+    let room = this.settings.maxInstances - (await this.store.all()).length;
+    for (const spec of request.nodes) {
+      if (room-- <= 0) {
+        const error = new CloudceError("QuotaExceeded", `QEMU: ${this.settings.maxInstances} VMs exist already (Driver_max_instances)`, { driver: DRIVER_NAME });
+        failed.push({ target: spec.name, error });
+        continue;
+      }
+      created.push(await this.boot(spec, request));
+    }
+    return { created, failed };
+  }
+
+  /** The record is saved first, so a VM whose boot fails halfway is still found (and cleaned up). */
+  private async boot(spec: NodeSpec, request: CreateNodesRequest): Promise<CloudNode> {
+    const id = `qemu-${randomBytes(6).toString("hex")}`;
+    const base: LocalNodeRecord = {
+      id, name: spec.name, createdAt: new Date().toISOString(), imageId: request.imageId, flavorId: request.flavorId,
+      networkIds: [...request.networkIds], metadata: { ...spec.metadata }, ...(request.keyName ? { keyName: request.keyName } : {}),
+    };
+    await this.store.save(base);
+    const dir = this.store.dir(id);
+    try {
+      const disks = { overlay: join(dir, "overlay.qcow2"), seed: join(dir, "seed.img"), ...(this.settings.resultsDiskMb > 0 ? { results: join(dir, "results.img") } : {}) };
+      await createOverlay(this.settings.boot.disk, disks.overlay);
+      await createSeed(dir, disks.seed, { userData: spec.userData, instanceId: id, hostname: hostnameFor(spec.name) });
+      if (disks.results) await createResultsDisk(disks.results, this.settings.resultsDiskMb);
+      const pid = launchQemu(this.settings, dir, qemuArgs(this.settings, `cloudce-${id}`, disks, this.store.consolePath(id)));
+      await this.store.save({ ...base, pid });
+    } catch (err) {
+      await this.store.save({ ...base, bootError: err instanceof Error ? err.message : String(err) });
+    }
+    return (await this.getNode(id))!;
+  }
+
+  async listNodes(filter: NodeFilter): Promise<CloudNode[]> {
+    const records = (await this.store.all()).filter(
+      (r) => r.name.startsWith(filter.namePrefix) && Object.entries(filter.metadata).every(([k, v]) => r.metadata[k] === v),
+    );
+    return Promise.all(records.map((r) => this.toNode(r)));
+  }
+
+  async getNode(id: string): Promise<CloudNode | undefined> {
+    const record = await this.store.load(id);
+    return record ? this.toNode(record) : undefined;
+  }
+
+  /** Kills the VM's process group, then removes its overlay, seed and logs. */
+  async destroyNodes(ids: readonly string[]): Promise<BulkResult> {
+    for (const id of ids) {
+      const record = await this.store.load(id);
+      if (record?.pid !== undefined) signalVm(record.pid, this.store.dir(id), "SIGKILL");
+      await this.store.remove(id);
+    }
+    return { done: [...ids], failed: [] };
+  }
+
+  /** A hard power-off (QEMU ends on SIGTERM), as pulling the plug: pilot VMs keep nothing worth a clean shutdown. */
+  async stopNodes(ids: readonly string[]): Promise<BulkResult> {
+    const done: string[] = [];
+    const failed: NodeFailure[] = [];
+    for (const id of ids) {
+      const record = await this.store.load(id);
+      if (!record) {
+        failed.push({ target: id, error: new CloudceError("NodeNotFound", `QEMU: no VM ${id}`, { driver: DRIVER_NAME }) });
+        continue;
+      }
+      await this.store.markStopRequested(id);
+      if (record.pid !== undefined) signalVm(record.pid, this.store.dir(id), "SIGTERM");
+      done.push(id);
+    }
+    return { done, failed };
+  }
+
+  async getConsoleOutput(id: string): Promise<string> {
+    if (!(await this.store.load(id))) throw new CloudceError("NodeNotFound", `QEMU: no VM ${id}`, { driver: DRIVER_NAME });
+    return readFile(this.store.consolePath(id), "utf8").catch(() => "");
+  }
+
+  async getLimits(): Promise<CloudLimits> {
+    const { maxInstances, cpus, memoryMb } = this.settings;
+    const left = Math.max(0, maxInstances - (await this.store.all()).length);
+    return { instances: left, cores: left * cpus, ramMb: left * memoryMb };
+  }
+
+  async close(): Promise<void> {
+    // VMs deliberately outlive the driver object, as cloud VMs outlive a client.
+  }
+
+  /** The VM's serial console log, for streaming while it runs. */
+  consolePath(id: string): string {
+    return this.store.consolePath(id);
+  }
+
+  /** Copies what the guest wrote to its results disk (`Driver_results_disk_mb`) into `outDir`; false without one. */
+  async copyResults(id: string, outDir: string): Promise<boolean> {
+    if (this.settings.resultsDiskMb === 0 || !(await this.store.load(id))) return false;
+    await copyResultsDisk(join(this.store.dir(id), "results.img"), outDir);
+    return true;
+  }
+
+  private async toNode(r: LocalNodeRecord): Promise<CloudNode> {
+    const dir = this.store.dir(r.id);
+    const alive = r.pid !== undefined && vmAlive(r.pid, dir);
+    const [files, tail] = await Promise.all([this.store.files(r.id), consoleTail(this.store.consolePath(r.id))]);
+    const [state, cloudState] = qemuState(r, files, alive, tail);
+    return { id: r.id, name: r.name, state, cloudState, createdAt: new Date(r.createdAt), metadata: r.metadata };
+  }
+}
+
+function select<T extends CloudResource>(items: readonly T[], q?: ResourceQuery): T[] {
+  return items.filter((i) => (q?.id === undefined || i.id === q.id) && (q?.name === undefined || i.name === q.name));
+}
+
+const factory: DriverFactory = (config) => new QemuDriver(config);
+export default factory;

@@ -1,0 +1,58 @@
+/**
+ * The QEMU state map: from the VM's record, its wrapper process, QEMU's exit
+ * status and what the guest kernel last said on the serial console.
+ */
+
+import { open } from "node:fs/promises";
+import type { NodeState } from "../driver.js";
+import type { LocalNodeFiles, LocalNodeRecord } from "../local/local-store.js";
+
+/** Enough of the console's end for the kernel's last words; the log itself can grow to megabytes. */
+const TAIL_BYTES = 16_384;
+
+/** The last bytes of a console log ("" when there is none yet). */
+export async function consoleTail(path: string, bytes = TAIL_BYTES): Promise<string> {
+  let handle;
+  try {
+    handle = await open(path, "r");
+  } catch {
+    return "";
+  }
+  try {
+    const size = (await handle.stat()).size;
+    const length = Math.min(size, bytes);
+    const { buffer } = await handle.read(Buffer.alloc(length), 0, length, size - length);
+    return buffer.toString("utf8");
+  } finally {
+    await handle.close();
+  }
+}
+
+/** What the guest kernel says last when it stops. */
+export function guestEnding(tail: string): "poweroff" | "halt" | "reboot" | "panic" | undefined {
+  if (tail.includes("reboot: Power down")) return "poweroff";
+  if (tail.includes("reboot: System halted")) return "halt";
+  if (tail.includes("Kernel panic")) return "panic";
+  if (tail.includes("reboot: Restarting system")) return "reboot";
+  return undefined;
+}
+
+/**
+ * Booting until QEMU runs; running while it does, until the guest halts (QEMU
+ * stays up on a halt) or panics; once QEMU has exited, stopped when the guest
+ * powered off or rebooted (-no-reboot ends QEMU) or the VM was stopped, error otherwise.
+ */
+export function qemuState(r: LocalNodeRecord, f: LocalNodeFiles, alive: boolean, tail: string): [NodeState, string] {
+  if (r.bootError !== undefined) return ["error", "BOOT_FAILED"];
+  if (r.pid === undefined) return ["booting", "BUILDING"];
+  const ending = guestEnding(tail);
+  if (alive) {
+    if (ending === "halt") return ["stopped", "HALTED"];
+    if (ending === "panic") return ["error", "KERNEL_PANIC"];
+    return f.stopRequested ? ["stopping", "POWERING_OFF"] : ["running", "RUNNING"];
+  }
+  if (f.stopRequested) return ["stopped", "STOPPED"];
+  if (ending === "panic") return ["error", "KERNEL_PANIC"];
+  if (f.exitCode === 0) return ["stopped", ending === "reboot" ? "REBOOTED" : "POWERED_OFF"];
+  return ["error", f.exitCode === undefined ? "CRASHED" : `QEMU_EXITED(${f.exitCode})`];
+}

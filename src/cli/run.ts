@@ -12,6 +12,7 @@ import { report, scheduledCleanup } from "./commands-ops.js";
 import { EXIT_LOCK_HELD } from "../ops/cleanup-loop.js";
 import { config, render, validate } from "./commands-tools.js";
 import { demo } from "./commands-demo.js";
+import { tryCommand } from "./commands-try.js";
 import { serveCommand } from "./commands-serve.js";
 import { loadOptions, openCe } from "./load-ce.js";
 import { createOutput } from "./output.js";
@@ -29,7 +30,10 @@ const OPTIONS = {
   executable: { type: "string", short: "e" },
   proxy: { type: "string" },
   all: { type: "boolean", default: false },
-  timeout: { type: "string", default: "120" },
+  timeout: { type: "string" },
+  image: { type: "string" },
+  accel: { type: "string" },
+  memory: { type: "string" },
   every: { type: "string" },
   jitter: { type: "string" },
   lock: { type: "string" },
@@ -78,6 +82,7 @@ async function dispatch(command: string, args: string[], values: Values, out: Re
   if (command === "config") return config(await loadOptions(sel), out);
   const human = (io.stderr as NodeJS.WriteStream).isTTY === true;
   const logger = createLogger({ level, sink: stderrSink(human, io.stderr) });
+  if (command === "try") return tryCommand(await loadOptions(sel), values.ce, out, logger, tryOptions(values, out, io));
   // Commands that create or delete VMs stop cleanly on SIGINT/SIGTERM (a cleanup loop has its own handling).
   const stop = command === "submit" || (command === "cleanup" && !values.every)
     ? listenForStopSignals((sig) => out.progress(`${sig}: stopping; calls in flight get Cloud_RequestTimeout to finish`))
@@ -113,7 +118,7 @@ async function dispatch(command: string, args: string[], values: Values, out: Re
         return await demo(ce, out, {
           executable: values.executable ?? "etc/pilot-example.sh",
           count: values.number === "1" ? 3 : wholeNumber(values.number, "--number"),
-          timeoutMs: wholeNumber(values.timeout, "--timeout") * 1000,
+          timeoutMs: wholeNumber(values.timeout ?? "120", "--timeout") * 1000,
         });
       default:
         throw new CloudceError("OptionInvalid", `unknown command '${command}'; see cloudce --help`);
@@ -122,6 +127,17 @@ async function dispatch(command: string, args: string[], values: Values, out: Re
     stop?.release();
     await ce.shutdown();
   }
+}
+
+function tryOptions(values: Values, out: ReturnType<typeof createOutput>, io: CliStreams): Parameters<typeof tryCommand>[4] {
+  return {
+    executable: requireExecutable(values, "try"),
+    timeoutMs: wholeNumber(values.timeout ?? "900", "--timeout") * 1000,
+    ...(values.image ? { image: values.image } : {}),
+    ...(values.accel ? { accel: values.accel } : {}),
+    ...(values.memory ? { memoryMb: values.memory } : {}),
+    ...(out.json ? {} : { console: (chunk: string) => void io.stderr.write(chunk) }),
+  };
 }
 
 /** 2 for bad usage, 75 (EX_TEMPFAIL) when another cleanup holds the lock, else 1. */
@@ -137,8 +153,8 @@ async function readProxy(path: string | undefined): Promise<string | undefined> 
   });
 }
 
-function requireExecutable(values: Values): string {
-  if (!values.executable) throw new CloudceError("ExecutableMissing", "submit: give the pilot executable with --executable FILE");
+function requireExecutable(values: Values, command = "submit"): string {
+  if (!values.executable) throw new CloudceError("ExecutableMissing", `${command}: give the pilot executable with --executable FILE`);
   return values.executable;
 }
 

@@ -15,6 +15,8 @@ Commands:
   config                          print the effective options and where each came from
   demo                            submit, watch, inspect and clean up a few pilots
   serve --stdio                   JSON-RPC on stdin/stdout for the DIRAC CE plugin (docs/serve-protocol.md)
+  try --executable FILE           boot one pilot of this CE's template on a local QEMU VM, stream its
+                                  console, and judge: pilot started (as whom), VM powered off, cloud-init errors
 
 Options:
   -c, --config FILE   CE configuration: flat Key = Value or DIRAC CFG (default etc/local.conf, or $CLOUDCE_CONFIG)
@@ -30,5 +32,10 @@ Options:
       --lock FILE     cleanup: the per-CE lock file (default ~/.cloudce/cloudce-cleanup-<ce>.lock);
                       a one-shot cleanup that finds it held exits 75
       --journal FILE  the audit journal (overrides the CE's Journal_File)
+      --image PATH    try: a bootable disk (qcow2/raw cloud image) or a vm-lab image directory
+                      (default $VMLAB/image, /tmp/vm-lab/image)
+      --accel A       try: tcg (default) or kvm
+      --memory MB     try: guest memory (default 1024)
+      --timeout S     demo: wait for pilots (default 120); try: wait for power-off (default 900)
   -h, --help          this help
 `;

@@ -99,7 +99,8 @@ export class QemuDriver implements CloudDriver {
     try {
       const disks = { overlay: join(dir, "overlay.qcow2"), seed: join(dir, "seed.img"), ...(this.settings.resultsDiskMb > 0 ? { results: join(dir, "results.img") } : {}) };
       await createOverlay(this.settings.boot.disk, disks.overlay);
-      await createSeed(dir, disks.seed, { userData: spec.userData, instanceId: id, hostname: hostnameFor(spec.name) });
+      const vendorData = this.settings.vendorData ? await readFile(this.settings.vendorData) : undefined;
+      await createSeed(dir, disks.seed, { userData: spec.userData, instanceId: id, hostname: hostnameFor(spec.name), ...(vendorData ? { vendorData } : {}) });
       if (disks.results) await createResultsDisk(disks.results, this.settings.resultsDiskMb);
       const pid = launchQemu(this.settings, dir, qemuArgs(this.settings, `cloudce-${id}`, disks, this.store.consolePath(id)));
       await this.store.save({ ...base, pid });

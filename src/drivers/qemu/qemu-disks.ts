@@ -54,6 +54,7 @@ export interface SeedContent {
   readonly userData: Uint8Array;
   readonly instanceId: string;
   readonly hostname: string;
+  readonly vendorData?: Uint8Array;
 }
 
 /** The NoCloud seed: user-data byte for byte, and meta-data with the instance id and host name. */
@@ -62,10 +63,15 @@ export async function createSeed(dir: string, image: string, seed: SeedContent):
   await mkdir(files, { recursive: true, mode: 0o700 });
   await writeFile(join(files, "user-data"), seed.userData, { mode: 0o600 });
   await writeFile(join(files, "meta-data"), `instance-id: ${seed.instanceId}\nlocal-hostname: ${seed.hostname}\n`);
+  const names = ["user-data", "meta-data"];
+  if (seed.vendorData) {
+    await writeFile(join(files, "vendor-data"), seed.vendorData);
+    names.push("vendor-data");
+  }
   // Twice the content plus 1 MB leaves room for the file system's own tables.
-  const kb = Math.ceil((seed.userData.byteLength * 2) / 1024) + 1024;
+  const kb = Math.ceil(((seed.userData.byteLength + (seed.vendorData?.byteLength ?? 0)) * 2) / 1024) + 1024;
   await runTool("mkfs.vfat", ["-n", "cidata", "-C", image, String(kb)]);
-  await runTool("mcopy", ["-i", image, join(files, "user-data"), join(files, "meta-data"), "::/"]);
+  await runTool("mcopy", ["-i", image, ...names.map((n) => join(files, n)), "::/"]);
 }
 
 /** An empty vfat disk labelled `results` that a guest may mount and write to. */

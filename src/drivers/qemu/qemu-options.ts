@@ -13,7 +13,7 @@ export const DRIVER_NAME = "QEMU";
 
 export const KNOWN_OPTIONS = [
   "image", "image_name", "kernel", "initrd", "append", "memory_mb", "cpus", "accel", "max_instances",
-  "network", "results_disk_mb", "state_dir", "qemu_binary",
+  "network", "results_disk_mb", "vendor_data", "state_dir", "qemu_binary",
 ] as const;
 
 export type QemuAccel = "tcg" | "kvm";
@@ -33,6 +33,8 @@ export interface QemuSettings {
   readonly maxInstances: number;
   readonly network: QemuNetwork;
   readonly resultsDiskMb: number;
+  /** A cloud-config or script served as NoCloud vendor-data beside the user-data. */
+  readonly vendorData?: string;
   readonly stateDir: string;
   readonly qemuBinary: string;
 }
@@ -118,6 +120,7 @@ export function parseQemuOptions(options: Readonly<Record<string, string>>): Qem
     maxInstances: whole(options, "max_instances", 4, 1, 1000),
     network: oneOf(options, "network", ["none", "user"], "none"),
     resultsDiskMb: whole(options, "results_disk_mb", 0, 0, 4096),
+    ...(options["vendor_data"]?.trim() ? { vendorData: existingFile("vendor_data", options["vendor_data"].trim()) } : {}),
     stateDir: resolve(options["state_dir"]?.trim() || join(process.env["CLOUDCE_HOME"] ?? join(homedir(), ".cloudce"), "qemu")),
     qemuBinary,
   };

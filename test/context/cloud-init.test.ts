@@ -87,10 +87,9 @@ describe.each([
     expect(pilot?.content.equals(Buffer.from(COMPRESSIBLE_PILOT, "utf8"))).toBe(true);
   });
 
-  test("extra packages are the packages; CVMFS is installed from runcmd, where failing cannot stop the pilot", () => {
-    const config = onlyCloudConfig(processed[0]!).config;
-    expect(config?.["packages"]).toEqual(["apptainer", "htop"]);
-    expect(JSON.stringify(config?.["runcmd"])).toMatch(/command -v cvmfs_config .*\|\| dnf install -y cvmfs/);
+  test("extra packages are appended to packages", () => {
+    const packages = onlyCloudConfig(processed[0]!).config?.["packages"] as unknown[];
+    expect(packages.slice(-2)).toEqual(["apptainer", "htop"]);
   });
 
   test("cloud-init schema accepts the rendered cloud-config", async () => {
@@ -100,6 +99,16 @@ describe.each([
       expect(result.output).toContain("Valid cloud-config");
       expect(result.ok).toBe(true);
     }
+  });
+});
+
+describe("default template packages", () => {
+  test("are only the extra packages; CVMFS is installed from runcmd, where failing cannot stop the pilot", async () => {
+    const renderer = await loadContextRenderer(DEFAULT_TEMPLATE_PATH);
+    const [withExtra, without] = await cloudInitProcess(scratch.dir, [["apptainer"], []].map((extPackages) => encodeUserData(renderer.render({ ...input("#!/bin/bash\n"), extPackages }), NO_LIMIT)));
+    expect(onlyCloudConfig(withExtra!).config?.["packages"]).toEqual(["apptainer"]);
+    expect(onlyCloudConfig(without!).config).not.toHaveProperty("packages");
+    expect(JSON.stringify(onlyCloudConfig(without!).config?.["runcmd"])).toMatch(/command -v cvmfs_config .*\|\| dnf install -y cvmfs/);
   });
 });
 

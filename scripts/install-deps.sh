@@ -7,11 +7,14 @@ cd "$(dirname "$0")/.."
 # cloud-init: the real consumer of our user-data (schema + UserDataProcessor);
 # librsvg2-bin: renders the report's SVG timeline; openssl: checks test proxy chains;
 # python3-pip: installs the DIRAC plugin as an extension in its tests (DIRAC's own packages and
-# pytest come from ../shared/dirac/setup.sh, which scripts/dirac-tests.sh runs).
-declare -A wanted=([cloud-init]=cloud-init [rsvg-convert]=librsvg2-bin [openssl]=openssl [pip3]=python3-pip)
+# pytest come from ../shared/dirac/setup.sh, which scripts/dirac-tests.sh runs);
+# QEMU and the vfat tools: the QEMU cloud and the real-boot suite (vm-lab also needs debootstrap).
+declare -A wanted=([cloud-init]=cloud-init [rsvg-convert]=librsvg2-bin [openssl]=openssl [pip3]=python3-pip
+  [qemu-system-x86_64]=qemu-system-x86 [qemu-img]=qemu-utils [mkfs.vfat]=dosfstools [mcopy]=mtools
+  [debootstrap]=debootstrap [mkfs.ext4]=e2fsprogs)
 missing=()
 for cmd in "${!wanted[@]}"; do
-  command -v "$cmd" >/dev/null 2>&1 || missing+=("${wanted[$cmd]}")
+  command -v "$cmd" >/dev/null 2>&1 || [ -x "/usr/sbin/$cmd" ] || [ -x "/sbin/$cmd" ] || missing+=("${wanted[$cmd]}")
 done
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
@@ -20,8 +23,9 @@ if [ ${#missing[@]} -gt 0 ]; then
   fi
   echo "install-deps: apt-get install ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq
-  apt-get install -y -qq "${missing[@]}" >/dev/null
+  # Other jobs on the machine may hold apt's lock for a while: wait for it rather than fail.
+  apt-get -o DPkg::Lock::Timeout=600 update -qq
+  apt-get -o DPkg::Lock::Timeout=600 install -y -qq "${missing[@]}" >/dev/null
 fi
 
 if [ -f package-lock.json ]; then npm ci --no-audit --no-fund; else npm install --no-audit --no-fund; fi

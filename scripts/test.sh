@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh Debian machine: installs what the tests
 # need, type-checks, builds, runs the unit/integration suite, then the suite
-# against a real OpenStack (skipped with CLOUDCE_SKIP_LAB=1).
+# against a real OpenStack (skipped with CLOUDCE_SKIP_LAB=1), then the real-boot
+# suite on QEMU VMs (skipped with CLOUDCE_SKIP_VM=1).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -11,7 +12,7 @@ npm run build
 # The package as a site director imports it, and the command as an operator runs it.
 node --input-type=module -e 'import { CloudComputingElement } from "cloudce"; if (typeof new CloudComputingElement("smoke").submitJob !== "function") process.exit(1);'
 node dist/cli/main.js --help >/dev/null
-rm -f .vitest-results.json .vitest-lab.json .pytest-v8.xml .pytest-v9.xml
+rm -f .vitest-results.json .vitest-lab.json .vitest-vm.json .pytest-v8.xml .pytest-v9.xml
 npm test -- --reporter=default --reporter=json --outputFile=.vitest-results.json
 # The DIRAC CE plugin against DIRAC's real code (v8 and v9), driving the built cloudce.
 bash scripts/dirac-tests.sh
@@ -20,10 +21,15 @@ if [ "${CLOUDCE_SKIP_LAB:-0}" != 1 ] && node -e 'process.exit(require("./package
   npm run test:openstack-lab -- --reporter=default --reporter=json --outputFile=.vitest-lab.json
 fi
 
+# Real VMs: a few boots of ~30-60 s each, one at a time.
+if [ "${CLOUDCE_SKIP_VM:-0}" != 1 ]; then
+  npm run test:vm -- --reporter=default --reporter=json --outputFile=.vitest-vm.json
+fi
+
 # One plain closing line ("total: N passed, N failed, N skipped") over all suites, for tools that read it.
 node -e '
   const fs = require("fs");
-  const runs = [".vitest-results.json", ".vitest-lab.json"].filter((f) => fs.existsSync(f)).map((f) => JSON.parse(fs.readFileSync(f, "utf8")));
+  const runs = [".vitest-results.json", ".vitest-lab.json", ".vitest-vm.json"].filter((f) => fs.existsSync(f)).map((f) => JSON.parse(fs.readFileSync(f, "utf8")));
   const sum = (k) => runs.reduce((n, r) => n + r[k], 0);
   // pytest junit files: <testsuite ... errors= failures= skipped= tests=>
   const py = { passed: 0, failed: 0, skipped: 0 };

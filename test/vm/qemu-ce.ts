@@ -33,8 +33,11 @@ export async function qemuCe(workDir: string, options: Record<string, string> = 
     ...options,
   });
   if (!set.OK) throw new Error(set.Message);
-  const driver = new QemuDriver({ options: driverOptions, credentials: async () => ({ extra: {} }), ceName: "vm-test", logger: silentLogger, requestTimeoutMs: 30_000 });
-  return { ce, driver, stateDir };
+  return { ce, driver: createQemuDriverForTest(stateDir), stateDir };
+}
+
+export function createQemuDriverForTest(stateDir: string, extra: Record<string, string> = {}): QemuDriver {
+  return new QemuDriver({ options: qemuDriverOptions(stateDir, extra), credentials: async () => ({ extra: {} }), ceName: "vm-test", logger: silentLogger, requestTimeoutMs: 30_000 });
 }
 
 export async function writeExecutable(dir: string, name: string, text: string): Promise<string> {

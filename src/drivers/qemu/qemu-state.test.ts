@@ -1,0 +1,20 @@
+import { describe, expect, it } from "vitest";
+import { qemuState } from "./qemu-state.js";
+
+const record = { id: "qemu-1", name: "n", createdAt: "", imageId: "i", flavorId: "f", networkIds: [], metadata: {}, pid: 42 };
+const files = (o: { exitCode?: number; stopRequested?: boolean } = {}) => ({ started: false, exitCode: o.exitCode, stopRequested: o.stopRequested ?? false });
+
+describe("QEMU state map", () => {
+  it("follows the process and the guest's last words", () => {
+    expect(qemuState({ ...record, pid: undefined }, files(), false, "")).toEqual(["booting", "BUILDING"]);
+    expect(qemuState({ ...record, bootError: "x" }, files(), false, "")).toEqual(["error", "BOOT_FAILED"]);
+    expect(qemuState(record, files(), true, "[ 3.0] systemd")).toEqual(["running", "RUNNING"]);
+    expect(qemuState(record, files({ exitCode: 0 }), false, "[ 30.1] reboot: Power down\n")).toEqual(["stopped", "POWERED_OFF"]);
+    // QEMU stays up on a halt: the guest is stopped all the same.
+    expect(qemuState(record, files(), true, "reboot: System halted")).toEqual(["stopped", "HALTED"]);
+    expect(qemuState(record, files(), true, "Kernel panic - not syncing")).toEqual(["error", "KERNEL_PANIC"]);
+    expect(qemuState(record, files({ exitCode: 1 }), false, "")).toEqual(["error", "QEMU_EXITED(1)"]);
+    expect(qemuState(record, files({ stopRequested: true }), true, "")).toEqual(["stopping", "POWERING_OFF"]);
+    expect(qemuState(record, files({ stopRequested: true }), false, "")).toEqual(["stopped", "STOPPED"]);
+  });
+});

@@ -8,7 +8,7 @@
  * wrote to its results disk is kept for inspection.
  */
 
-import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { CloudComputingElement } from "../ce/index.js";
@@ -90,6 +90,8 @@ export async function tryTemplate(loaded: LoadedCeOptions, selected: string | un
     return judge({ ref, stamp: submitted.PilotStampDict[ref]!, node: finished, console, guest: await readGuestReport(resultsDir), resultsDir, timeoutS: opts.timeoutMs / 1000 });
   } finally {
     process.removeListener("SIGINT", abandon);
+    // It holds the pilot, and so the proxy: it lives only as long as the try.
+    await rm(pilot, { force: true });
     if (id) await driver.destroyNodes([id]);
     await ce.shutdown();
   }

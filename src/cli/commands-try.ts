@@ -68,18 +68,18 @@ export async function tryTemplate(loaded: LoadedCeOptions, selected: string | un
     CloudType: "QEMU", Instance_Image: "qemu-image", Instance_Flavor: "qemu-flavor",
     ...Object.fromEntries(Object.entries(drv).map(([k, v]) => [`Driver_${k}`, v])),
   });
-  if (!set.OK) throw new CloudceError("OptionInvalid", `try: ${set.Message}`);
+  if (!set.OK) throw new CloudceError("OptionInvalid", set.Message);
   const driver = new QemuDriver({ options: drv, credentials: async () => ({ extra: {} }), ceName, logger, requestTimeoutMs: 30_000 });
   const pilot = join(tryHome(), "pilot-with-probe.sh");
   await writeFile(pilot, withProbe(await readFile(opts.executable, "utf8").catch(() => {
-    throw new CloudceError("ExecutableMissing", `try: cannot read the pilot executable ${opts.executable}`);
+    throw new CloudceError("ExecutableMissing", `cannot read the pilot executable ${opts.executable}`);
   })), { mode: 0o700 });
   let id: string | undefined;
   const abandon = () => void (id ? driver.destroyNodes([id]).finally(() => process.exit(130)) : process.exit(130));
   process.once("SIGINT", abandon);
   try {
     const submitted = await ce.submitJob(pilot, null, 1);
-    if (!submitted.OK) throw new CloudceError("CloudError", `try: ${submitted.Message}`);
+    if (!submitted.OK) throw new CloudceError("CloudError", submitted.Message);
     const ref = submitted.Value[0]!;
     id = ref.slice("cloud://".length);
     out.progress(`try: booting ${ref} on QEMU (${drv["image"]}); console follows`);
@@ -117,5 +117,5 @@ async function follow(driver: QemuDriver, id: string, opts: TryOptions): Promise
 export async function tryCommand(loaded: LoadedCeOptions, selected: string | undefined, out: Output, logger: Logger, opts: TryOptions): Promise<void> {
   const verdict = await tryTemplate(loaded, selected, out, logger, opts);
   out.result(verdict, () => renderVerdict(verdict));
-  if (!verdict.ok) throw new CloudceError("CloudError", `try: the template did not pass: ${verdict.problems.join("; ")}`);
+  if (!verdict.ok) throw new CloudceError("CloudError", `the template did not pass: ${verdict.problems.join("; ")}`);
 }

@@ -131,7 +131,7 @@ async function dispatch(command: string, args: string[], values: Values, out: Re
 
 function tryOptions(values: Values, out: ReturnType<typeof createOutput>, io: CliStreams): Parameters<typeof tryCommand>[4] {
   return {
-    executable: requireExecutable(values, "try"),
+    executable: requireExecutable(values, ""),
     timeoutMs: wholeNumber(values.timeout ?? "900", "--timeout") * 1000,
     ...(values.image ? { image: values.image } : {}),
     ...(values.accel ? { accel: values.accel } : {}),
@@ -153,8 +153,8 @@ async function readProxy(path: string | undefined): Promise<string | undefined> 
   });
 }
 
-function requireExecutable(values: Values, command = "submit"): string {
-  if (!values.executable) throw new CloudceError("ExecutableMissing", `${command}: give the pilot executable with --executable FILE`);
+function requireExecutable(values: Values, prefix = "submit: "): string {
+  if (!values.executable) throw new CloudceError("ExecutableMissing", `${prefix}give the pilot executable with --executable FILE`);
   return values.executable;
 }
 

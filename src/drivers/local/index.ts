@@ -21,7 +21,8 @@ import type {
   DriverCapabilities, DriverConfig, DriverFactory, NodeFilter, NodeSpec, ResourceQuery,
 } from "../driver.js";
 import { applyUserData, readEnvFile, reroot, type LocalImage } from "./local-boot.js";
-import { launchVm, signalVm, vmProcessAlive } from "./local-process.js";
+import { launchVm, vmProcessAlive } from "./local-process.js";
+import { ProcessVms } from "./process-vms.js";
 import { LocalStore, type LocalNodeRecord } from "./local-store.js";
 
 export const DRIVER_NAME = "LOCAL";
@@ -69,6 +70,7 @@ class LocalDriver implements CloudDriver {
   readonly name = DRIVER_NAME;
   readonly capabilities = CAPABILITIES;
   private readonly store: LocalStore;
+  private readonly vms: ProcessVms;
   private readonly bootSeconds: number;
   private readonly maxInstances: number;
 
@@ -76,6 +78,7 @@ class LocalDriver implements CloudDriver {
     const options = config.options as LocalOptions;
     const stateDir = options.state_dir ?? join(process.env["CLOUDCE_HOME"] ?? join(homedir(), ".cloudce"), "local");
     this.store = new LocalStore(resolve(stateDir));
+    this.vms = new ProcessVms(this.store, DRIVER_NAME, (r) => this.toNode(r));
     this.bootSeconds = wholeNumber(options, "boot_seconds", 0);
     this.maxInstances = wholeNumber(options, "max_instances", 50);
   }
@@ -146,46 +149,20 @@ class LocalDriver implements CloudDriver {
     return (await this.getNode(id))!;
   }
 
-  async listNodes(filter: NodeFilter): Promise<CloudNode[]> {
-    const records = (await this.store.all()).filter(
-      (r) => r.name.startsWith(filter.namePrefix) && Object.entries(filter.metadata).every(([k, v]) => r.metadata[k] === v),
-    );
-    return Promise.all(records.map((r) => this.toNode(r)));
+  listNodes(filter: NodeFilter): Promise<CloudNode[]> {
+    return this.vms.list(filter);
   }
-
-  async getNode(id: string): Promise<CloudNode | undefined> {
-    const record = await this.store.load(id);
-    return record ? this.toNode(record) : undefined;
+  getNode(id: string): Promise<CloudNode | undefined> {
+    return this.vms.get(id);
   }
-
-  async destroyNodes(ids: readonly string[]): Promise<BulkResult> {
-    for (const id of ids) {
-      const record = await this.store.load(id);
-      if (record?.pid !== undefined) signalVm(record.pid, this.store.dir(id), "SIGKILL");
-      await this.store.remove(id);
-    }
-    return { done: [...ids], failed: [] };
+  destroyNodes(ids: readonly string[]): Promise<BulkResult> {
+    return this.vms.destroy(ids);
   }
-
-  async stopNodes(ids: readonly string[]): Promise<BulkResult> {
-    const done: string[] = [];
-    const failed: { target: string; error: Error }[] = [];
-    for (const id of ids) {
-      const record = await this.store.load(id);
-      if (!record) {
-        failed.push({ target: id, error: new CloudceError("NodeNotFound", `LOCAL: no VM ${id}`, { driver: DRIVER_NAME }) });
-        continue;
-      }
-      await this.store.markStopRequested(id);
-      if (record.pid !== undefined) signalVm(record.pid, this.store.dir(id), "SIGTERM");
-      done.push(id);
-    }
-    return { done, failed };
+  stopNodes(ids: readonly string[]): Promise<BulkResult> {
+    return this.vms.stop(ids);
   }
-
-  async getConsoleOutput(id: string): Promise<string> {
-    if (!(await this.store.load(id))) throw new CloudceError("NodeNotFound", `LOCAL: no VM ${id}`, { driver: DRIVER_NAME });
-    return readFile(this.store.consolePath(id), "utf8").catch(() => "");
+  getConsoleOutput(id: string): Promise<string> {
+    return this.vms.consoleOutput(id);
   }
 
   async getLimits(): Promise<CloudLimits> {

@@ -18,7 +18,9 @@ import type {
 import { LocalStore, type LocalNodeRecord } from "../local/local-store.js";
 import { copyResultsDisk, createOverlay, createResultsDisk, createSeed } from "./qemu-disks.js";
 import { DRIVER_NAME, KNOWN_OPTIONS, parseQemuOptions, type QemuSettings } from "./qemu-options.js";
-import { launchQemu, qemuArgs, signalVm, vmAlive } from "./qemu-process.js";
+import { vmProcessAlive } from "../local/local-process.js";
+import { ProcessVms } from "../local/process-vms.js";
+import { launchQemu, qemuArgs } from "./qemu-process.js";
 import { consoleTail, qemuState } from "./qemu-state.js";
 
 export { DRIVER_NAME } from "./qemu-options.js";
@@ -52,10 +54,12 @@ export class QemuDriver implements CloudDriver {
   readonly capabilities = CAPABILITIES;
   readonly settings: QemuSettings;
   private readonly store: LocalStore;
+  private readonly vms: ProcessVms;
 
   constructor(config: DriverConfig) {
     this.settings = parseQemuOptions(config.options);
     this.store = new LocalStore(this.settings.stateDir);
+    this.vms = new ProcessVms(this.store, DRIVER_NAME, (r) => this.toNode(r));
   }
 
   async listImages(q?: ResourceQuery): Promise<CloudResource[]> {
@@ -110,48 +114,22 @@ export class QemuDriver implements CloudDriver {
     return (await this.getNode(id))!;
   }
 
-  async listNodes(filter: NodeFilter): Promise<CloudNode[]> {
-    const records = (await this.store.all()).filter(
-      (r) => r.name.startsWith(filter.namePrefix) && Object.entries(filter.metadata).every(([k, v]) => r.metadata[k] === v),
-    );
-    return Promise.all(records.map((r) => this.toNode(r)));
+  listNodes(filter: NodeFilter): Promise<CloudNode[]> {
+    return this.vms.list(filter);
   }
-
-  async getNode(id: string): Promise<CloudNode | undefined> {
-    const record = await this.store.load(id);
-    return record ? this.toNode(record) : undefined;
+  getNode(id: string): Promise<CloudNode | undefined> {
+    return this.vms.get(id);
   }
-
   /** Kills the VM's process group, then removes its overlay, seed and logs. */
-  async destroyNodes(ids: readonly string[]): Promise<BulkResult> {
-    for (const id of ids) {
-      const record = await this.store.load(id);
-      if (record?.pid !== undefined) signalVm(record.pid, this.store.dir(id), "SIGKILL");
-      await this.store.remove(id);
-    }
-    return { done: [...ids], failed: [] };
+  destroyNodes(ids: readonly string[]): Promise<BulkResult> {
+    return this.vms.destroy(ids);
   }
-
   /** A hard power-off (QEMU ends on SIGTERM), as pulling the plug: pilot VMs keep nothing worth a clean shutdown. */
-  async stopNodes(ids: readonly string[]): Promise<BulkResult> {
-    const done: string[] = [];
-    const failed: NodeFailure[] = [];
-    for (const id of ids) {
-      const record = await this.store.load(id);
-      if (!record) {
-        failed.push({ target: id, error: new CloudceError("NodeNotFound", `QEMU: no VM ${id}`, { driver: DRIVER_NAME }) });
-        continue;
-      }
-      await this.store.markStopRequested(id);
-      if (record.pid !== undefined) signalVm(record.pid, this.store.dir(id), "SIGTERM");
-      done.push(id);
-    }
-    return { done, failed };
+  stopNodes(ids: readonly string[]): Promise<BulkResult> {
+    return this.vms.stop(ids);
   }
-
-  async getConsoleOutput(id: string): Promise<string> {
-    if (!(await this.store.load(id))) throw new CloudceError("NodeNotFound", `QEMU: no VM ${id}`, { driver: DRIVER_NAME });
-    return readFile(this.store.consolePath(id), "utf8").catch(() => "");
+  getConsoleOutput(id: string): Promise<string> {
+    return this.vms.consoleOutput(id);
   }
 
   async getLimits(): Promise<CloudLimits> {
@@ -178,7 +156,7 @@ export class QemuDriver implements CloudDriver {
 
   private async toNode(r: LocalNodeRecord): Promise<CloudNode> {
     const dir = this.store.dir(r.id);
-    const alive = r.pid !== undefined && vmAlive(r.pid, dir);
+    const alive = r.pid !== undefined && vmProcessAlive(r.pid, dir);
     const [files, tail] = await Promise.all([this.store.files(r.id), consoleTail(this.store.consolePath(r.id))]);
     const [state, cloudState] = qemuState(r, files, alive, tail);
     return { id: r.id, name: r.name, state, cloudState, createdAt: new Date(r.createdAt), metadata: r.metadata };

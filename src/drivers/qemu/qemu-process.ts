@@ -5,7 +5,7 @@
  */
 
 import { spawn } from "node:child_process";
-import { closeSync, openSync, readFileSync } from "node:fs";
+import { closeSync, openSync } from "node:fs";
 import { join } from "node:path";
 import type { QemuBoot, QemuSettings } from "./qemu-options.js";
 
@@ -55,29 +55,5 @@ export function launchQemu(settings: QemuSettings, vmDir: string, args: readonly
     return child.pid;
   } finally {
     closeSync(out);
-  }
-}
-
-/** True while the VM's wrapper lives (checked by its command line, so a reused pid is not mistaken for it). */
-export function vmAlive(pid: number, vmDir: string): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  try {
-    return readFileSync(`/proc/${pid}/cmdline`, "utf8").includes(vmDir);
-  } catch {
-    return true;
-  }
-}
-
-/** Signals the VM's whole process group (the wrapper and QEMU). */
-export function signalVm(pid: number, vmDir: string, signal: NodeJS.Signals): void {
-  if (!vmAlive(pid, vmDir)) return;
-  try {
-    process.kill(-pid, signal);
-  } catch {
-    // Gone between the check and the signal.
   }
 }

@@ -1,0 +1,67 @@
+/**
+ * VMs that are process groups on this host with their state in a
+ * {@link LocalStore} (the LOCAL and QEMU clouds): listing, destroying,
+ * stopping and console output work the same whatever runs inside.
+ */
+
+import { readFile } from "node:fs/promises";
+import { CloudceError } from "../../errors.js";
+import type { BulkResult, CloudNode, NodeFailure, NodeFilter } from "../driver.js";
+import { signalVm } from "./local-process.js";
+import type { LocalNodeRecord, LocalStore } from "./local-store.js";
+
+export class ProcessVms {
+  constructor(
+    readonly store: LocalStore,
+    private readonly driverName: string,
+    private readonly toNode: (record: LocalNodeRecord) => Promise<CloudNode>,
+  ) {}
+
+  async list(filter: NodeFilter): Promise<CloudNode[]> {
+    const records = (await this.store.all()).filter(
+      (r) => r.name.startsWith(filter.namePrefix) && Object.entries(filter.metadata).every(([k, v]) => r.metadata[k] === v),
+    );
+    return Promise.all(records.map((r) => this.toNode(r)));
+  }
+
+  async get(id: string): Promise<CloudNode | undefined> {
+    const record = await this.store.load(id);
+    return record ? this.toNode(record) : undefined;
+  }
+
+  /** Kills the process group, then removes the VM's directory; an unknown id counts as done. */
+  async destroy(ids: readonly string[]): Promise<BulkResult> {
+    for (const id of ids) {
+      const record = await this.store.load(id);
+      if (record?.pid !== undefined) signalVm(record.pid, this.store.dir(id), "SIGKILL");
+      await this.store.remove(id);
+    }
+    return { done: [...ids], failed: [] };
+  }
+
+  /** SIGTERM to the process group, with the request recorded so the state map can tell a stop from a crash. */
+  async stop(ids: readonly string[]): Promise<BulkResult> {
+    const done: string[] = [];
+    const failed: NodeFailure[] = [];
+    for (const id of ids) {
+      const record = await this.store.load(id);
+      if (!record) {
+        failed.push({ target: id, error: this.notFound(id) });
+        continue;
+      }
+      await this.store.markStopRequested(id);
+      if (record.pid !== undefined) signalVm(record.pid, this.store.dir(id), "SIGTERM");
+      done.push(id);
+    }
+    return { done, failed };
+  }
+
+  async consoleOutput(id: string): Promise<string> {
+    if (!(await this.store.load(id))) throw this.notFound(id);
+    return readFile(this.store.consolePath(id), "utf8").catch(() => "");
+  }
+
+  private notFound(id: string): CloudceError {
+    return new CloudceError("NodeNotFound", `${this.driverName}: no VM ${id}`, { driver: this.driverName });
+  }
+}

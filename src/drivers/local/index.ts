@@ -17,12 +17,12 @@ import { homedir } from "node:os";
 import { join, resolve } from "node:path";
 import { CloudceError } from "../../errors.js";
 import type {
-  BulkResult, CloudDriver, CloudFlavor, CloudLimits, CloudNode, CloudResource, CreateNodesRequest, CreateNodesResult,
-  DriverCapabilities, DriverConfig, DriverFactory, NodeFilter, NodeSpec, ResourceQuery,
+  CloudDriver, CloudFlavor, CloudLimits, CloudNode, CloudResource, CreateNodesRequest, CreateNodesResult,
+  DriverCapabilities, DriverConfig, DriverFactory, NodeSpec, ResourceQuery,
 } from "../driver.js";
 import { applyUserData, readEnvFile, reroot, type LocalImage } from "./local-boot.js";
 import { launchVm, vmProcessAlive } from "./local-process.js";
-import { ProcessVms } from "./process-vms.js";
+import { ProcessVmDriver } from "./process-vms.js";
 import { LocalStore, type LocalNodeRecord } from "./local-store.js";
 
 export const DRIVER_NAME = "LOCAL";
@@ -66,19 +66,16 @@ function wholeNumber(options: LocalOptions, name: "boot_seconds" | "max_instance
   return Number(v);
 }
 
-class LocalDriver implements CloudDriver {
+class LocalDriver extends ProcessVmDriver implements CloudDriver {
   readonly name = DRIVER_NAME;
   readonly capabilities = CAPABILITIES;
-  private readonly store: LocalStore;
-  private readonly vms: ProcessVms;
   private readonly bootSeconds: number;
   private readonly maxInstances: number;
 
   constructor(config: DriverConfig) {
     const options = config.options as LocalOptions;
     const stateDir = options.state_dir ?? join(process.env["CLOUDCE_HOME"] ?? join(homedir(), ".cloudce"), "local");
-    this.store = new LocalStore(resolve(stateDir));
-    this.vms = new ProcessVms(this.store, DRIVER_NAME, (r) => this.toNode(r));
+    super(new LocalStore(resolve(stateDir)), DRIVER_NAME);
     this.bootSeconds = wholeNumber(options, "boot_seconds", 0);
     this.maxInstances = wholeNumber(options, "max_instances", 50);
   }
@@ -149,22 +146,6 @@ class LocalDriver implements CloudDriver {
     return (await this.getNode(id))!;
   }
 
-  listNodes(filter: NodeFilter): Promise<CloudNode[]> {
-    return this.vms.list(filter);
-  }
-  getNode(id: string): Promise<CloudNode | undefined> {
-    return this.vms.get(id);
-  }
-  destroyNodes(ids: readonly string[]): Promise<BulkResult> {
-    return this.vms.destroy(ids);
-  }
-  stopNodes(ids: readonly string[]): Promise<BulkResult> {
-    return this.vms.stop(ids);
-  }
-  getConsoleOutput(id: string): Promise<string> {
-    return this.vms.consoleOutput(id);
-  }
-
   async getLimits(): Promise<CloudLimits> {
     return { instances: Math.max(0, this.maxInstances - (await this.liveCount())) };
   }
@@ -177,7 +158,7 @@ class LocalDriver implements CloudDriver {
     return (await this.store.all()).length;
   }
 
-  private async toNode(r: LocalNodeRecord): Promise<CloudNode> {
+  protected async toNode(r: LocalNodeRecord): Promise<CloudNode> {
     const files = await this.store.files(r.id);
     const alive = r.pid !== undefined && vmProcessAlive(r.pid, this.store.dir(r.id));
     const [state, cloudState] = localState(r, files, alive);

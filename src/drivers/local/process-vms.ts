@@ -10,27 +10,29 @@ import type { BulkResult, CloudNode, NodeFailure, NodeFilter } from "../driver.j
 import { signalVm } from "./local-process.js";
 import type { LocalNodeRecord, LocalStore } from "./local-store.js";
 
-export class ProcessVms {
-  constructor(
-    readonly store: LocalStore,
+/** The node operations of such a driver; a subclass boots VMs and maps a record to a node. */
+export abstract class ProcessVmDriver {
+  protected constructor(
+    protected readonly store: LocalStore,
     private readonly driverName: string,
-    private readonly toNode: (record: LocalNodeRecord) => Promise<CloudNode>,
   ) {}
 
-  async list(filter: NodeFilter): Promise<CloudNode[]> {
+  protected abstract toNode(record: LocalNodeRecord): Promise<CloudNode>;
+
+  async listNodes(filter: NodeFilter): Promise<CloudNode[]> {
     const records = (await this.store.all()).filter(
       (r) => r.name.startsWith(filter.namePrefix) && Object.entries(filter.metadata).every(([k, v]) => r.metadata[k] === v),
     );
     return Promise.all(records.map((r) => this.toNode(r)));
   }
 
-  async get(id: string): Promise<CloudNode | undefined> {
+  async getNode(id: string): Promise<CloudNode | undefined> {
     const record = await this.store.load(id);
     return record ? this.toNode(record) : undefined;
   }
 
   /** Kills the process group, then removes the VM's directory; an unknown id counts as done. */
-  async destroy(ids: readonly string[]): Promise<BulkResult> {
+  async destroyNodes(ids: readonly string[]): Promise<BulkResult> {
     for (const id of ids) {
       const record = await this.store.load(id);
       if (record?.pid !== undefined) signalVm(record.pid, this.store.dir(id), "SIGKILL");
@@ -39,8 +41,8 @@ export class ProcessVms {
     return { done: [...ids], failed: [] };
   }
 
-  /** SIGTERM to the process group, with the request recorded so the state map can tell a stop from a crash. */
-  async stop(ids: readonly string[]): Promise<BulkResult> {
+  /** SIGTERM to the process group (a hard power-off), with the request recorded so the state map can tell a stop from a crash. */
+  async stopNodes(ids: readonly string[]): Promise<BulkResult> {
     const done: string[] = [];
     const failed: NodeFailure[] = [];
     for (const id of ids) {
@@ -56,7 +58,7 @@ export class ProcessVms {
     return { done, failed };
   }
 
-  async consoleOutput(id: string): Promise<string> {
+  async getConsoleOutput(id: string): Promise<string> {
     if (!(await this.store.load(id))) throw this.notFound(id);
     return readFile(this.store.consolePath(id), "utf8").catch(() => "");
   }

@@ -12,14 +12,14 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { CloudceError } from "../../errors.js";
 import type {
-  BulkResult, CloudDriver, CloudFlavor, CloudLimits, CloudNode, CloudResource, CreateNodesRequest, CreateNodesResult,
-  DriverCapabilities, DriverConfig, DriverFactory, NodeFailure, NodeFilter, NodeSpec, ResourceQuery,
+  CloudDriver, CloudFlavor, CloudLimits, CloudNode, CloudResource, CreateNodesRequest, CreateNodesResult,
+  DriverCapabilities, DriverConfig, DriverFactory, NodeFailure, NodeSpec, ResourceQuery,
 } from "../driver.js";
 import { LocalStore, type LocalNodeRecord } from "../local/local-store.js";
 import { copyResultsDisk, createOverlay, createResultsDisk, createSeed } from "./qemu-disks.js";
 import { DRIVER_NAME, KNOWN_OPTIONS, parseQemuOptions, type QemuSettings } from "./qemu-options.js";
 import { vmProcessAlive } from "../local/local-process.js";
-import { ProcessVms } from "../local/process-vms.js";
+import { ProcessVmDriver } from "../local/process-vms.js";
 import { launchQemu, qemuArgs } from "./qemu-process.js";
 import { consoleTail, qemuState } from "./qemu-state.js";
 
@@ -49,17 +49,15 @@ function hostnameFor(name: string): string {
   return name.toLowerCase().replace(/[^a-z0-9-]/g, "-").replace(/^-+|-+$/g, "").slice(0, 63) || "cloudce-vm";
 }
 
-export class QemuDriver implements CloudDriver {
+export class QemuDriver extends ProcessVmDriver implements CloudDriver {
   readonly name = DRIVER_NAME;
   readonly capabilities = CAPABILITIES;
   readonly settings: QemuSettings;
-  private readonly store: LocalStore;
-  private readonly vms: ProcessVms;
 
   constructor(config: DriverConfig) {
-    this.settings = parseQemuOptions(config.options);
-    this.store = new LocalStore(this.settings.stateDir);
-    this.vms = new ProcessVms(this.store, DRIVER_NAME, (r) => this.toNode(r));
+    const settings = parseQemuOptions(config.options);
+    super(new LocalStore(settings.stateDir), DRIVER_NAME);
+    this.settings = settings;
   }
 
   async listImages(q?: ResourceQuery): Promise<CloudResource[]> {
@@ -114,24 +112,6 @@ export class QemuDriver implements CloudDriver {
     return (await this.getNode(id))!;
   }
 
-  listNodes(filter: NodeFilter): Promise<CloudNode[]> {
-    return this.vms.list(filter);
-  }
-  getNode(id: string): Promise<CloudNode | undefined> {
-    return this.vms.get(id);
-  }
-  /** Kills the VM's process group, then removes its overlay, seed and logs. */
-  destroyNodes(ids: readonly string[]): Promise<BulkResult> {
-    return this.vms.destroy(ids);
-  }
-  /** A hard power-off (QEMU ends on SIGTERM), as pulling the plug: pilot VMs keep nothing worth a clean shutdown. */
-  stopNodes(ids: readonly string[]): Promise<BulkResult> {
-    return this.vms.stop(ids);
-  }
-  getConsoleOutput(id: string): Promise<string> {
-    return this.vms.consoleOutput(id);
-  }
-
   async getLimits(): Promise<CloudLimits> {
     const { maxInstances, cpus, memoryMb } = this.settings;
     const left = Math.max(0, maxInstances - (await this.store.all()).length);
@@ -154,7 +134,7 @@ export class QemuDriver implements CloudDriver {
     return true;
   }
 
-  private async toNode(r: LocalNodeRecord): Promise<CloudNode> {
+  protected async toNode(r: LocalNodeRecord): Promise<CloudNode> {
     const dir = this.store.dir(r.id);
     const alive = r.pid !== undefined && vmProcessAlive(r.pid, dir);
     const [files, tail] = await Promise.all([this.store.files(r.id), consoleTail(this.store.consolePath(r.id))]);

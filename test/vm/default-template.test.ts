@@ -4,7 +4,7 @@
  * guest runs the pilot, powers off, and status/output/cleanup see it.
  */
 
-import { readdir } from "node:fs/promises";
+import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { cloudInitReport, labImageReady, scratchDir, type CloudInitReport } from "./vm-env.js";
@@ -21,6 +21,7 @@ describe.skipIf(!labImageReady())("default template on a real VM (QEMU cloud, li
   let probe: ProbeReport;
   let cloudInit: CloudInitReport;
   let consoleLog: string;
+  let served: string;
 
   beforeAll(async () => {
     work = await scratchDir("default");
@@ -29,6 +30,7 @@ describe.skipIf(!labImageReady())("default template on a real VM (QEMU cloud, li
     if (!submitted.OK) throw new Error(submitted.Message);
     ref = submitted.Value[0]!;
     stamp = submitted.PilotStampDict[ref]!;
+    served = await readFile(join(cloud.stateDir, "vms", ref.slice("cloud://".length), "seed", "user-data"), "utf8");
     statuses = await waitFinal(cloud.ce, ref);
     const results = join(work, "results");
     expect(await cloud.driver.copyResults(ref.slice("cloud://".length), results)).toBe(true);
@@ -40,6 +42,11 @@ describe.skipIf(!labImageReady())("default template on a real VM (QEMU cloud, li
 
   afterAll(async () => {
     await cloud?.ce.shutdown();
+  });
+
+  it("served the CE's MIME multipart user-data on the NoCloud seed", () => {
+    expect(served).toMatch(/^Content-Type: multipart\/mixed; boundary=/);
+    expect(served).toContain('Content-Type: text/cloud-config; charset="utf-8"');
   });
 
   it("runs the pilot as dirac, from /mnt/dirac/run_pilot.sh, byte-exact", () => {

@@ -8,6 +8,7 @@
 
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import { gunzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CloudComputingElement } from "../../src/ce/index.js";
 import { silentLogger } from "../../src/log.js";
@@ -61,9 +62,10 @@ describe.skipIf(!labImageReady())("EC2 batch on a real VM: gzip user-data, stamp
     await server?.close();
   });
 
-  it("sent one gzip-compressed user-data for the batch, and two different stamps", () => {
+  it("sent one gzip-compressed MIME user-data for the batch, and two different stamps", () => {
     expect(refs).toHaveLength(2);
     expect([...userData.subarray(0, 2)]).toEqual([0x1f, 0x8b]);
+    expect(gunzipSync(userData).toString()).toMatch(/^Content-Type: multipart\/mixed; boundary=/);
     expect(stamps[refs[0]!]).not.toBe(stamps[refs[1]!]);
   });
 

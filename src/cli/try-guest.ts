@@ -62,7 +62,10 @@ export interface GuestReport {
   readonly pilotEnd?: Record<string, string>;
   /** cloud-init's result.json errors, when it finished its stages. */
   readonly resultErrors?: readonly string[];
-  /** Errors recorded in status.json per stage (also there when the guest powered off mid-stage). */
+  /**
+   * Without result.json (the guest powered off while cloud-init still ran): the errors of the
+   * stages status.json recorded as finished, plus the modules cloud-init.log says failed since.
+   */
   readonly stageErrors: readonly string[];
   readonly collected: boolean;
 }
@@ -72,12 +75,20 @@ function keyValues(text: string | undefined): Record<string, string> | undefined
   return Object.fromEntries(text.split("\n").filter((l) => l.includes("=")).map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)]));
 }
 
+/** Modules cloud-init.log reports as failed ("Running module X (...) failed"), in order, once each. */
+export function failedModules(log: string): string[] {
+  const names = [...log.matchAll(/\[WARNING\]: Running module ([\w-]+) \(.*\) failed/g)].map((m) => m[1]!);
+  return [...new Set(names)];
+}
+
 /** Reads the probe's and the collector's files from a copied results disk. */
 export async function readGuestReport(resultsDir: string): Promise<GuestReport> {
   const at = (f: string) => readFile(join(resultsDir, TRY_DIR, f), "utf8").catch(() => undefined);
-  const [start, end, result, status] = await Promise.all([at("pilot-start"), at("pilot-end"), at("result.json"), at("status.json")]);
+  const [start, end, result, status, log] = await Promise.all([at("pilot-start"), at("pilot-end"), at("result.json"), at("status.json"), at("cloud-init.log")]);
   const stages = status ? (JSON.parse(status) as { v1?: Record<string, unknown> }).v1 ?? {} : {};
-  const stageErrors = Object.values(stages).flatMap((s) => (s && typeof s === "object" && Array.isArray((s as { errors?: unknown }).errors) ? (s as { errors: string[] }).errors : []));
+  const recorded = Object.values(stages).flatMap((s) => (s && typeof s === "object" && Array.isArray((s as { errors?: unknown }).errors) ? (s as { errors: string[] }).errors : []));
+  const unrecorded = failedModules(log ?? "").filter((m) => !recorded.some((e) => e.startsWith(`('${m}'`))).map((m) => `('${m}', failed: see cloud-init.log)`);
+  const stageErrors = [...recorded, ...unrecorded];
   const startKv = keyValues(start);
   const endKv = keyValues(end);
   return {

@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { PassThrough } from "node:stream";
 import { beforeAll, describe, expect, it } from "vitest";
 import { run } from "../../src/cli/run.js";
-import { withProbe } from "../../src/cli/try-guest.js";
+import { failedModules, withProbe } from "../../src/cli/try-guest.js";
 import { judge } from "../../src/cli/try-verdict.js";
 
 async function cli(...argv: string[]): Promise<{ code: number; stderr: string }> {
@@ -46,6 +46,16 @@ describe("cloudce try", () => {
     expect(probed.startsWith("#!/bin/bash\r\n# cloudce try:")).toBe(true);
     expect(probed.endsWith("\necho 'x' \u00e9\n")).toBe(true);
     expect(withProbe("echo no shebang\n")).toMatch(/^#!\/bin\/bash\n# cloudce try:[^]*\necho no shebang\n$/);
+  });
+
+  it("finds the modules cloud-init.log says failed, once each", () => {
+    const log = [
+      "2026-12-01 20:29:38,585 - util.py[WARNING]: Running module package-update-upgrade-install (<module 'x' from 'y'>) failed",
+      "2026-12-01 20:29:38,586 - util.py[DEBUG]: Running module package-update-upgrade-install (<module 'x' from 'y'>) failed",
+      "2026-12-01 20:29:39,000 - util.py[WARNING]: Running module runcmd (<module 'x' from 'y'>) failed",
+      "2026-12-01 20:29:40,000 - modules.py[DEBUG]: Running module locale (<module 'x' from 'y'>) with frequency once-per-instance",
+    ].join("\n");
+    expect(failedModules(log)).toEqual(["package-update-upgrade-install", "runcmd"]);
   });
 
   it("passes only a pilot that started as a user, ended, and a VM that powered off without cloud-init errors", () => {

@@ -36,9 +36,9 @@ async function optional(path: string): Promise<string | undefined> {
   return readFile(path, "utf8").catch(() => undefined);
 }
 
-/** Reads `_vmlab/` (the image's collector copies cloud-init's files there at shutdown). */
-export async function cloudInitReport(resultsDir: string): Promise<CloudInitReport> {
-  const at = (f: string) => optional(join(resultsDir, "_vmlab", f));
+/** Reads `_vmlab/` (the image's collector copies cloud-init's files there at shutdown), or another collector's directory. */
+export async function cloudInitReport(resultsDir: string, collected = "_vmlab"): Promise<CloudInitReport> {
+  const at = (f: string) => optional(join(resultsDir, collected, f));
   const [result, status, log, output] = await Promise.all([at("result.json"), at("status.json"), at("cloud-init.log"), at("cloud-init-output.log")]);
   return {
     result: result ? JSON.parse(result) : undefined,
@@ -46,6 +46,11 @@ export async function cloudInitReport(resultsDir: string): Promise<CloudInitRepo
     log: log ?? "",
     output: output ?? "",
   };
+}
+
+/** The modules cloud-init.log says failed, whether or not a stage got to record it. */
+export function modulesFailedInLog(report: CloudInitReport): string[] {
+  return [...new Set([...report.log.matchAll(/Running module ([\w-]+) \(<module [^>]*>\) failed/g)].map((m) => m[1]!))];
 }
 
 /** Every stage's errors in status.json (init-local, init, modules-config, modules-final). */

@@ -70,6 +70,8 @@ export async function tryTemplate(loaded: LoadedCeOptions, selected: string | un
   });
   if (!set.OK) throw new CloudceError("OptionInvalid", set.Message);
   const driver = new QemuDriver({ options: drv, credentials: async () => ({ extra: {} }), ceName, logger, requestTimeoutMs: 30_000 });
+  // A try killed before its end leaves its VM behind: try's own cloud holds nothing worth keeping.
+  await driver.destroyNodes((await driver.listNodes({ namePrefix: "", metadata: {} })).map((n) => n.id));
   const pilot = join(tryHome(), "pilot-with-probe.sh");
   await writeFile(pilot, withProbe(await readFile(opts.executable, "utf8").catch(() => {
     throw new CloudceError("ExecutableMissing", `cannot read the pilot executable ${opts.executable}`);

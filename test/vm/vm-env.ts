@@ -12,8 +12,8 @@ import { join, resolve } from "node:path";
 export const VM_LAB = {
   dir: process.env["VMLAB_DIR"] ?? resolve(import.meta.dirname, "../../../shared/vm-lab"),
   image: join(process.env["VMLAB"] ?? "/tmp/vm-lab", "image"),
-  /** TCG boots take ~30 s on an idle machine; the machine is shared, so wide margins. */
-  bootTimeoutMs: 420_000,
+  /** TCG boots take ~30 s on an idle machine and over 5 minutes on a busy one: wide margins. */
+  bootTimeoutMs: 900_000,
 } as const;
 
 export function labImageReady(): boolean {

@@ -10,8 +10,11 @@ cd "$(dirname "$0")/../.."
 export VMLAB_DIR="${VMLAB_DIR:-$(pwd)/../shared/vm-lab}"
 
 skip() {
+  if [ "${CLOUDCE_VM_REQUIRED:-0}" = 1 ]; then
+    echo "test:vm: FAILED: $* (CLOUDCE_VM_REQUIRED=1: the real-boot tests must run)" >&2
+    exit 1
+  fi
   echo "test:vm: SKIPPED: $* (the real-boot tests did not run)" >&2
-  [ "${CLOUDCE_VM_REQUIRED:-0}" = 1 ] && exit 1
   exit 0
 }
 

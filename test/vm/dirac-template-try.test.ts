@@ -49,7 +49,7 @@ describe.skipIf(!labImageReady())("DIRAC template, unchanged, on a real VM throu
     code = await run(["try", "--config", config, "--executable", executable, "--image", VM_LAB.image, "--json", "--timeout", String(VM_LAB.bootTimeoutMs / 1000 - 30)], { stdout: out.stream, stderr: err.stream });
     stderr = err.text();
     verdict = JSON.parse(out.text()) as TryVerdict;
-    [probe, cloudInit] = await Promise.all([readProbe(verdict.resultsDir, "dirac"), cloudInitReport(verdict.resultsDir, "cloudce-try")]);
+    [probe, cloudInit] = await Promise.all([readProbe(verdict.resultsDir, "dirac"), cloudInitReport(verdict.resultsDir)]);
   });
 
   it("runs the pilot as dirac from /mnt/run_pilot.sh, byte-exact (try's probe in front)", () => {

@@ -14,7 +14,7 @@ import { CloudComputingElement } from "../../src/ce/index.js";
 import { silentLogger } from "../../src/log.js";
 import { TEST_ACCESS_KEY, TEST_SECRET_KEY } from "../servers/ec2/driver-fixture.js";
 import { startEc2Server, type Ec2Server } from "../servers/ec2/server.js";
-import { cloudInitReport, labBoot, labImageReady, scratchDir, type CloudInitReport, type LabBoot } from "./vm-env.js";
+import { cloudInitReport, harnessVendorData, labBoot, labImageReady, scratchDir, type CloudInitReport, type LabBoot } from "./vm-env.js";
 import { probePilot, readProbe, type ProbeReport } from "./probe-pilot.js";
 import { writeExecutable } from "./qemu-ce.js";
 
@@ -53,7 +53,7 @@ describe.skipIf(!labImageReady())("EC2 batch on a real VM: gzip user-data, stamp
     const userDataFile = join(work, "user-data");
     await writeFile(userDataFile, userData);
     const results = join(work, "results");
-    boot = await labBoot(userDataFile, refs[1]!.slice("cloud://".length), results);
+    boot = await labBoot(userDataFile, refs[1]!.slice("cloud://".length), results, await harnessVendorData(work));
     [probe, cloudInit] = await Promise.all([readProbe(results, "ec2"), cloudInitReport(results)]);
   });
 

@@ -6,7 +6,7 @@ import { CloudComputingElement } from "../../src/ce/index.js";
 import { QemuDriver } from "../../src/drivers/qemu/index.js";
 import { silentLogger } from "../../src/log.js";
 import type { PilotStatus } from "../../src/ce/results.js";
-import { VM_LAB } from "./vm-env.js";
+import { harnessVendorData, VM_LAB } from "./vm-env.js";
 
 export interface QemuCe {
   readonly ce: CloudComputingElement;
@@ -21,7 +21,7 @@ export function qemuDriverOptions(stateDir: string, extra: Record<string, string
 
 export async function qemuCe(workDir: string, options: Record<string, string> = {}): Promise<QemuCe> {
   const stateDir = join(workDir, "qemu");
-  const driverOptions = qemuDriverOptions(stateDir);
+  const driverOptions = qemuDriverOptions(stateDir, { vendor_data: await harnessVendorData(workDir) });
   const ce = new CloudComputingElement("vm-test", { logger: silentLogger });
   const set = await ce.setParameters({
     CloudType: "QEMU",

@@ -5,9 +5,10 @@
  */
 
 import { existsSync } from "node:fs";
-import { mkdtemp, readFile } from "node:fs/promises";
+import { mkdtemp, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { TRY_DIR, tryVendorData } from "../../src/cli/try-guest.js";
 
 export const VM_LAB = {
   dir: process.env["VMLAB_DIR"] ?? resolve(import.meta.dirname, "../../../shared/vm-lab"),
@@ -24,6 +25,18 @@ export async function scratchDir(label: string): Promise<string> {
   return mkdtemp(join(tmpdir(), `cloudce-vm-${label}-`));
 }
 
+/**
+ * The harness's NoCloud vendor-data (the one `cloudce try` serves; the user-data stays the CE's):
+ * a bootcmd mounts the results disk and copies cloud-init's logs to it at shutdown. The image's
+ * own fstab mount can time out on a busy host (systemd gives the device 90 s); bootcmd runs
+ * later, when the disk is there.
+ */
+export async function harnessVendorData(dir: string): Promise<string> {
+  const path = join(dir, "vendor-data");
+  await writeFile(path, tryVendorData());
+  return path;
+}
+
 /** What cloud-init said: result.json (absent when the guest powered off mid-stage), status.json and the logs. */
 export interface CloudInitReport {
   readonly result: { v1: { errors: string[] } } | undefined;
@@ -36,8 +49,8 @@ async function optional(path: string): Promise<string | undefined> {
   return readFile(path, "utf8").catch(() => undefined);
 }
 
-/** Reads `_vmlab/` (the image's collector copies cloud-init's files there at shutdown), or another collector's directory. */
-export async function cloudInitReport(resultsDir: string, collected = "_vmlab"): Promise<CloudInitReport> {
+/** Reads the files the harness's collector copied at shutdown (see {@link harnessVendorData}). */
+export async function cloudInitReport(resultsDir: string, collected = TRY_DIR): Promise<CloudInitReport> {
   const at = (f: string) => optional(join(resultsDir, collected, f));
   const [result, status, log, output] = await Promise.all([at("result.json"), at("status.json"), at("cloud-init.log"), at("cloud-init-output.log")]);
   return {
@@ -68,10 +81,11 @@ export interface LabBoot {
 }
 
 /** Boots user-data with vm-lab's boot.sh (seed meta-data carries `instanceId`); results land in `outDir`. */
-export async function labBoot(userData: string, instanceId: string, outDir: string): Promise<LabBoot> {
+export async function labBoot(userData: string, instanceId: string, outDir: string, vendorData: string): Promise<LabBoot> {
   const { spawn } = await import("node:child_process");
   const timeout = String(Math.floor(VM_LAB.bootTimeoutMs / 1000) - 30);
-  const child = spawn("bash", [join(VM_LAB.dir, "boot.sh"), userData, "--instance-id", instanceId, "--out", outDir, "--timeout", timeout], {
+  const args = [join(VM_LAB.dir, "boot.sh"), userData, "--instance-id", instanceId, "--out", outDir, "--timeout", timeout, "--vendor-data", vendorData];
+  const child = spawn("bash", args, {
     stdio: ["ignore", "ignore", "inherit"],
   });
   const code = await new Promise<number>((done, fail) => {

@@ -8,7 +8,7 @@
  */
 
 import { randomBytes } from "node:crypto";
-import { readFile } from "node:fs/promises";
+import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { CloudceError } from "../../errors.js";
 import type {
@@ -75,28 +75,34 @@ export class QemuDriver extends ProcessVmDriver implements CloudDriver {
     if (request.imageId !== IMAGE_ID) throw new CloudceError("ImageNotFound", `QEMU: no image with id '${request.imageId}' (the image is ${IMAGE_ID})`, { driver: DRIVER_NAME });
     if (request.flavorId !== FLAVOR_ID) throw new CloudceError("FlavorNotFound", `QEMU: no flavor with id '${request.flavorId}' (the flavor is ${FLAVOR_ID})`, { driver: DRIVER_NAME });
     await this.store.init();
+    const { reserved, refused } = await this.reserve(request);
     const created: CloudNode[] = [];
-    const failed: NodeFailure[] = [];
-    let room = this.settings.maxInstances - (await this.store.all()).length;
-    for (const spec of request.nodes) {
-      if (room-- <= 0) {
-        const error = new CloudceError("QuotaExceeded", `QEMU: ${this.settings.maxInstances} VMs exist already (Driver_max_instances)`, { driver: DRIVER_NAME });
-        failed.push({ target: spec.name, error });
-        continue;
-      }
-      created.push(await this.boot(spec, request));
-    }
+    for (const [record, spec] of reserved) created.push(await this.boot(record, spec));
+    const quota = `QEMU: ${this.settings.maxInstances} VMs exist already (Driver_max_instances)`;
+    const failed: NodeFailure[] = refused.map((s) => ({ target: s.name, error: new CloudceError("QuotaExceeded", quota, { driver: DRIVER_NAME, quotaResource: "instances" }) }));
     return { created, failed };
   }
 
-  /** The record is saved first, so a VM whose boot fails halfway is still found (and cleaned up). */
-  private async boot(spec: NodeSpec, request: CreateNodesRequest): Promise<CloudNode> {
-    const id = `qemu-${randomBytes(6).toString("hex")}`;
-    const base: LocalNodeRecord = {
-      id, name: spec.name, createdAt: new Date().toISOString(), imageId: request.imageId, flavorId: request.flavorId,
-      networkIds: [...request.networkIds], metadata: { ...spec.metadata }, ...(request.keyName ? { keyName: request.keyName } : {}),
-    };
-    await this.store.save(base);
+  /** Records as many VMs as the limit allows under the state dir's lock: concurrent creates never share a free slot. */
+  private async reserve(request: CreateNodesRequest): Promise<{ reserved: [LocalNodeRecord, NodeSpec][]; refused: NodeSpec[] }> {
+    return this.store.exclusive(async () => {
+      const room = Math.max(0, this.settings.maxInstances - (await this.store.all()).length);
+      const reserved: [LocalNodeRecord, NodeSpec][] = [];
+      for (const spec of request.nodes.slice(0, room)) {
+        const record: LocalNodeRecord = {
+          id: `qemu-${randomBytes(6).toString("hex")}`, name: spec.name, createdAt: new Date().toISOString(), imageId: request.imageId,
+          flavorId: request.flavorId, networkIds: [...request.networkIds], metadata: { ...spec.metadata }, ...(request.keyName ? { keyName: request.keyName } : {}),
+        };
+        await this.store.save(record);
+        reserved.push([record, spec]);
+      }
+      return { reserved, refused: request.nodes.slice(room) };
+    });
+  }
+
+  /** Boots a reserved VM; its record exists first, so a VM whose boot fails halfway is still found (and cleaned up). */
+  private async boot(base: LocalNodeRecord, spec: NodeSpec): Promise<CloudNode> {
+    const id = base.id;
     const dir = this.store.dir(id);
     try {
       const disks = { overlay: join(dir, "overlay.qcow2"), seed: join(dir, "seed.img"), ...(this.settings.resultsDiskMb > 0 ? { results: join(dir, "results.img") } : {}) };
@@ -106,6 +112,8 @@ export class QemuDriver extends ProcessVmDriver implements CloudDriver {
       if (disks.results) await createResultsDisk(disks.results, this.settings.resultsDiskMb);
       const pid = launchQemu(this.settings, dir, qemuArgs(this.settings, `cloudce-${id}`, disks, this.store.consolePath(id)));
       await this.store.save({ ...base, pid });
+      // The hypervisor runs the VM from here on: its launch time, as a cloud reports it.
+      await writeFile(join(dir, "started"), "");
     } catch (err) {
       await this.store.save({ ...base, bootError: err instanceof Error ? err.message : String(err) });
     }
@@ -139,7 +147,12 @@ export class QemuDriver extends ProcessVmDriver implements CloudDriver {
     const alive = r.pid !== undefined && vmProcessAlive(r.pid, dir);
     const [files, tail] = await Promise.all([this.store.files(r.id), consoleTail(this.store.consolePath(r.id))]);
     const [state, cloudState] = qemuState(r, files, alive, tail);
-    return { id: r.id, name: r.name, state, cloudState, createdAt: new Date(r.createdAt), metadata: r.metadata };
+    const stoppedAt = state === "stopped" ? (files.exitedAt ?? files.stopRequestedAt) : undefined;
+    return {
+      id: r.id, name: r.name, state, cloudState, createdAt: new Date(r.createdAt), metadata: r.metadata,
+      ...(files.startedAt ? { launchedAt: files.startedAt } : {}),
+      ...(stoppedAt ? { stoppedAt } : {}),
+    };
   }
 }
 

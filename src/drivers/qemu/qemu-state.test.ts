@@ -2,7 +2,9 @@ import { describe, expect, it } from "vitest";
 import { qemuState } from "./qemu-state.js";
 
 const record = { id: "qemu-1", name: "n", createdAt: "", imageId: "i", flavorId: "f", networkIds: [], metadata: {}, pid: 42 };
-const files = (o: { exitCode?: number; stopRequested?: boolean } = {}) => ({ started: false, exitCode: o.exitCode, stopRequested: o.stopRequested ?? false });
+const files = (o: { exitCode?: number; stopRequested?: boolean } = {}) => ({
+  started: false, startedAt: undefined, exitCode: o.exitCode, exitedAt: undefined, stopRequested: o.stopRequested ?? false, stopRequestedAt: undefined,
+});
 
 describe("QEMU state map", () => {
   it("follows the process and the guest's last words", () => {

@@ -41,6 +41,8 @@ describe.skipIf(!labImageReady())("default template on a real VM (QEMU cloud, li
   });
 
   afterAll(async () => {
+    // Whatever happened above, no VM outlives the test.
+    if (cloud) await cloud.driver.destroyNodes((await cloud.driver.listNodes({ namePrefix: "", metadata: {} })).map((n) => n.id));
     await cloud?.ce.shutdown();
   });
 

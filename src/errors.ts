@@ -23,6 +23,7 @@ export const ERROR_CODES = [
   "AuthFileUnreadable",
   "AuthFileInsecure",
   "AuthSectionMissing",
+  "AuthValueInvalid",
   "AuthKeyMissing",
   "ProxyMissing",
   "ProxyInvalid",

@@ -8,13 +8,17 @@ import { open, type FileHandle } from "node:fs/promises";
 import ini from "ini";
 import { CloudceError } from "../errors.js";
 import type { Logger } from "../log.js";
+import { InterpolationError, interpolateAll, MAX_INTERPOLATION_DEPTH, type InterpolationFault } from "./interpolation.js";
 
 /** One section of the auth file, keys lower-cased, values unquoted. */
 export interface AuthSection {
   readonly file: string;
   /** The section used: the CE name (with `[DEFAULT]` keys it does not override), or `DEFAULT`. */
   readonly name: string;
+  /** Values with `%%` and `%(name)s` resolved, as configparser returns them. */
   readonly values: Readonly<Record<string, string>>;
+  /** Keys the section sets itself (for `[DEFAULT]` used alone: all of them), as opposed to inherited ones. */
+  readonly own: ReadonlySet<string>;
 }
 
 /**
@@ -42,10 +46,31 @@ export async function readAuthSection(file: string, ceName: string, logger: Logg
   const text = await readPrivateFile(file, logger);
   const doc = parseAuthText(text, file, logger);
   const defaults = doc[DEFAULT_SECTION];
-  if (Object.hasOwn(doc, ceName)) return { file, name: ceName, values: { ...defaults, ...doc[ceName] } };
-  if (defaults !== undefined) return { file, name: DEFAULT_SECTION, values: defaults };
+  if (Object.hasOwn(doc, ceName)) return resolved(file, ceName, { ...defaults, ...doc[ceName] }, doc[ceName]!);
+  if (defaults !== undefined) return resolved(file, DEFAULT_SECTION, defaults, defaults);
   throw new CloudceError("AuthSectionMissing", `CloudAuth: ${file} has neither a [${ceName}] nor a [DEFAULT] section; add one with key and secret`);
 }
+
+/** Interpolates the merged values; only the section used is read, as DIRAC reads only its own. */
+function resolved(file: string, name: string, merged: Record<string, string>, own: Record<string, string>): AuthSection {
+  try {
+    return { file, name, values: interpolateAll(merged), own: new Set(Object.keys(own)) };
+  } catch (err) {
+    if (!(err instanceof InterpolationError)) throw err;
+    const from = Object.hasOwn(own, err.key) ? "" : ` (inherited from [${DEFAULT_SECTION}])`;
+    throw new CloudceError(
+      "AuthValueInvalid",
+      `CloudAuth: ${file} section [${name}] key '${err.key}'${from}: ${FAULTS[err.fault]}; values are read as Python's configparser reads them, so write a literal '%' as '%%'`,
+    );
+  }
+}
+
+/** Why a value is unreadable, in words that quote nothing of it (it may be a secret). */
+const FAULTS: Record<InterpolationFault, string> = {
+  syntax: "has a '%' that starts neither '%%' nor a '%(name)s' reference",
+  missing: `has a '%(name)s' reference to a key that neither this section nor [${DEFAULT_SECTION}] sets (add that key)`,
+  depth: `has '%(name)s' references that loop or nest more than ${MAX_INTERPOLATION_DEPTH} deep`,
+};
 
 /**
  * Opens first and checks the mode on the open handle, so the file checked is

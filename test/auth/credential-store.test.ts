@@ -290,4 +290,46 @@ describe("credentials = default-chain", () => {
     expect(creds.extra).toMatchObject({ credentials: "default-chain" });
     await cleanup();
   });
+
+  // A site keeps the SDK chain as the file's default, and gives one CE its own account.
+  const FILE =
+    "[DEFAULT]\ncredentials = default-chain\n" +
+    "[own.example]\nkey = AKIAOWN\nsecret = own-secret-value\n" +
+    "[explicit.example]\ncredentials = default-chain\nkey = AKIAIGNORED\nsecret = ignored-secret-value\n" +
+    "[back.example]\ncredentials = auth-file\nkey = AKIABACK\nsecret = back-secret-value\n" +
+    "[plain.example]\nuser_domain_name = Default\n" +
+    "[typo.example]\ncredentials = default_chain\nkey = k\nsecret = typo-secret-value\n";
+
+  async function resolveFor(section: string): Promise<Awaited<ReturnType<CredentialStore["resolve"]>>> {
+    const file = await writeAuthFile(tmp.dir, "chain.auth", FILE);
+    return store(file, section).resolve();
+  }
+
+  it("lets key and secret of the CE's own section win over a credentials inherited from [DEFAULT]", async () => {
+    const creds = await resolveFor("own.example");
+    expect(creds).toMatchObject({ key: "AKIAOWN", secret: "own-secret-value" });
+    expect(creds.extra["credentials"]).not.toBe("default-chain");
+  });
+
+  it("lets credentials set in the CE's own section win over everything", async () => {
+    const chainCreds = await resolveFor("explicit.example");
+    expect(chainCreds.extra["credentials"]).toBe("default-chain");
+    expect(chainCreds.key).toBeUndefined();
+    expect(chainCreds.secret).toBeUndefined();
+    const fileCreds = await resolveFor("back.example");
+    expect(fileCreds).toMatchObject({ key: "AKIABACK", secret: "back-secret-value" });
+    expect(fileCreds.extra["credentials"]).not.toBe("default-chain");
+  });
+
+  it("keeps the inherited default-chain for a CE section without key or secret of its own", async () => {
+    const creds = await resolveFor("plain.example");
+    expect(creds.extra).toMatchObject({ credentials: "default-chain", user_domain_name: "Default" });
+  });
+
+  it("refuses an unknown credentials value in one line naming it and the choices", async () => {
+    const file = await writeAuthFile(tmp.dir, "chain.auth", FILE);
+    const e = await errorOf(capture, () => store(file, "typo.example").resolve());
+    expect(e.code).toBe("AuthValueInvalid");
+    expect(e.message).toMatch(/\[typo\.example\].*credentials.*auth-file.*default-chain/);
+  });
 });

@@ -31,6 +31,8 @@ export const KEYLESS_ID_KEYS: readonly string[] = ["application_credential_id"];
 
 /** `credentials = default-chain`: the section holds no secret; the driver's SDK finds credentials itself. */
 export const SDK_CHAIN = "default-chain";
+/** `credentials = auth-file`: key and secret come from the auth file (what a CE section says to undo an inherited default-chain). */
+export const FILE_CREDENTIALS = "auth-file";
 /** Extra keys whose values are secrets too (e.g. `application_credential_secret`). */
 const SECRET_KEY_PATTERN = /secret|password|passwd|token|passphrase|private/i;
 
@@ -140,10 +142,10 @@ export class CredentialStore {
   /** Reads and checks the section: a secret always, a key unless the method needs none. */
   private async section(): Promise<AuthSection> {
     const file = expandPath(this.options.authFile, "CloudAuth");
-    const section = await readAuthSection(file, this.options.section, this.logger);
-    const { key, secret } = section.values;
+    const section = withCredentialsChoice(await readAuthSection(file, this.options.section, this.logger));
     // The cloud SDK finds its own credentials (environment, instance role): nothing to demand here.
-    if (section.values["credentials"] === SDK_CHAIN && !key && !secret) return section;
+    if (section.values["credentials"] === SDK_CHAIN) return section;
+    const { key, secret } = section.values;
     if (!secret) {
       throw new CloudceError("AuthKeyMissing", `CloudAuth: ${where(section)} has no secret (or an empty one); set secret = <password>, PROXY or TOKEN`);
     }
@@ -160,6 +162,25 @@ export class CredentialStore {
     }
     return section;
   }
+}
+
+/**
+ * Settles `credentials` the way a site admin reads the file: the CE section's
+ * own `credentials` wins; else a `key` or `secret` of its own means the file's
+ * credentials, whatever `[DEFAULT]` says; else the inherited `credentials`
+ * holds. With the SDK chain, key and secret are dropped (they would not be used).
+ */
+function withCredentialsChoice(section: AuthSection): AuthSection {
+  const inherited = section.values["credentials"];
+  if (inherited === undefined) return section;
+  if (inherited !== SDK_CHAIN && inherited !== FILE_CREDENTIALS) {
+    throw new CloudceError("AuthValueInvalid", `CloudAuth: ${where(section)} has credentials = ${JSON.stringify(inherited)}; set it to ${FILE_CREDENTIALS} or ${SDK_CHAIN}`);
+  }
+  const ownKeys = section.own.has("key") || section.own.has("secret");
+  const choice = section.own.has("credentials") || !ownKeys ? inherited : FILE_CREDENTIALS;
+  const { key, secret, ...rest } = section.values;
+  const values = choice === SDK_CHAIN ? { ...rest, credentials: choice } : { ...section.values, credentials: choice };
+  return { ...section, values };
 }
 
 function secretKind(secret: string): string {

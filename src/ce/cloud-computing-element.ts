@@ -9,7 +9,6 @@ import { readFile } from "node:fs/promises";
 import { CredentialStore, checkProxyLifetime, proxySecrets } from "../auth/index.js";
 import { encodeUserData, loadContextRenderer, newStamp, type ContextRenderer, type UserDataLimit } from "../context/index.js";
 import type { DriverCredentials } from "../drivers/driver.js";
-import { loadDriverModule } from "../drivers/registry.js";
 import { CloudceError, toCloudceError } from "../errors.js";
 import { createLogger, type Logger } from "../log.js";
 import { SecretSlot } from "../secrets.js";
@@ -20,6 +19,7 @@ import { cleanupOwnPilots } from "./cleanup.js";
 import { DriverRuntime, ownedBy } from "./driver-runtime.js";
 import { ownerFilter } from "./ownership.js";
 import { killPilots, type KillReport } from "./kill.js";
+import { unknownDriverOptions, unknownOptionProblems } from "./option-names.js";
 import { newVmName, parseReference } from "./pilot-reference.js";
 import { ResourceResolver } from "./resource-resolver.js";
 import { S_ERROR, S_OK, type CEInfoDict, type CEStatusCounts, type CleanupReport, type PilotStatus, type PolicyInfo, type Result } from "./results.js";
@@ -89,16 +89,23 @@ export class CloudComputingElement {
     this.random = options.random ?? Math.random;
   }
 
-  /** Adds options, later values winning (pass CE options, then queue options). */
+  /**
+   * Adds options, later values winning (pass CE options, then queue options).
+   * A malformed value is refused and not stored: the options stay as they were. Unknown names are warned about.
+   */
   async setParameters(options: Readonly<Record<string, CeOptionValue>>): Promise<Result<null>> {
     // The site director's side is untyped (JSON-RPC, Python): say what was wrong rather than throw.
     if (typeof options !== "object" || options === null || Array.isArray(options)) {
       return S_ERROR(`setParameters: expects a dictionary of CE options (name → value), got ${kindOf(options)}`, "OptionInvalid");
     }
-    for (const [k, v] of Object.entries(options)) this.params[k] = Array.isArray(v) ? v.join(",") : String(v);
+    const next = { ...this.params };
+    for (const [k, v] of Object.entries(options)) next[k] = Array.isArray(v) ? v.join(",") : String(v);
+    const malformed = checkOptions(next).filter((p) => !p.includes("mandatory option is missing"));
+    if (malformed.length > 0) return S_ERROR(malformed.join("; "), "OptionInvalid");
+    this.params = next;
     await this.reset();
-    const malformed = checkOptions(this.params).filter((p) => !p.includes("mandatory option is missing"));
-    return malformed.length === 0 ? S_OK(null) : S_ERROR(malformed.join("; "), "OptionInvalid");
+    for (const problem of unknownOptionProblems(Object.keys(options))) this.log.warn(`option ignored: ${problem}`);
+    return S_OK(null);
   }
 
   /** The options as set so far (a copy). */
@@ -111,8 +118,11 @@ export class CloudComputingElement {
    * driver, template, auth file; `Warnings` lists credentials running out.
    */
   async isValid(): Promise<Result<null, { Warnings?: string[] }>> {
-    const problems = checkOptions(this.params);
-    if (problems.length > 0) return S_ERROR(problems.join("; "), "OptionInvalid");
+    const problems = [...checkOptions(this.params), ...unknownOptionProblems(Object.keys(this.params))];
+    if (problems.length > 0) {
+      problems.push(...(await unknownDriverOptions(this.params, this.baseDir).catch(() => [])));
+      return S_ERROR(problems.join("; "), "OptionInvalid");
+    }
     const attempt = async (check: () => Promise<unknown>): Promise<void> => {
       try {
         await check();
@@ -131,12 +141,9 @@ export class CloudComputingElement {
 
   /** The driver builds from its options, knows all of them, and has the credentials it needs. */
   private async checkDriver(): Promise<void> {
-    const { settings, runtime, credentials } = this.ensure();
-    const mod = await loadDriverModule(settings.cloudType, this.baseDir);
-    const unknown = mod.unknownOptions?.(settings.driverOptions) ?? [];
-    if (unknown.length > 0) {
-      throw new CloudceError("OptionInvalid", `unknown option${unknown.length > 1 ? "s" : ""} for the ${settings.cloudType} driver: ${unknown.map((u) => `Driver_${u}`).join(", ")}`);
-    }
+    const { runtime, credentials } = this.ensure();
+    const unknown = await unknownDriverOptions(this.params, this.baseDir);
+    if (unknown.length > 0) throw new CloudceError("OptionInvalid", unknown.join("; "));
     const driver = await runtime.get();
     if (driver.capabilities.requiresCredentials !== false) await credentials.validate();
   }

@@ -20,6 +20,7 @@ import { DriverRuntime, ownedBy } from "./driver-runtime.js";
 import { ownerFilter } from "./ownership.js";
 import { killPilots, type KillReport } from "./kill.js";
 import { unknownDriverOptions, unknownOptionProblems } from "./option-names.js";
+import { ignoredOptions, onlineProblems, unwritableFolders } from "./validation.js";
 import { newVmName, parseReference } from "./pilot-reference.js";
 import { ResourceResolver } from "./resource-resolver.js";
 import { S_ERROR, S_OK, type CEInfoDict, type CEStatusCounts, type CleanupReport, type PilotStatus, type PolicyInfo, type Result } from "./results.js";
@@ -115,14 +116,18 @@ export class CloudComputingElement {
 
   /**
    * Checks everything that can be checked without starting a VM: options,
-   * driver, template, auth file; `Warnings` lists credentials running out.
+   * driver, template, auth file, the folders the CE writes to; with
+   * `online`, also image, flavor, networks and quota on the cloud. Options
+   * that are set but ignored, and credentials running out, come back as
+   * `Warnings`.
    */
-  async isValid(): Promise<Result<null, { Warnings?: string[] }>> {
-    const problems = [...checkOptions(this.params), ...unknownOptionProblems(Object.keys(this.params))];
+  async isValid(options: { readonly online?: boolean } = {}): Promise<Result<null, { Warnings?: string[] }>> {
+    const problems = [...checkOptions(this.params), ...unknownOptionProblems(Object.keys(this.params)), ...(await unwritableFolders(this.params))];
     if (problems.length > 0) {
       problems.push(...(await unknownDriverOptions(this.params, this.baseDir).catch(() => [])));
       return S_ERROR(problems.join("; "), "OptionInvalid");
     }
+    const warnings: string[] = [];
     const attempt = async (check: () => Promise<unknown>): Promise<void> => {
       try {
         await check();
@@ -130,22 +135,24 @@ export class CloudComputingElement {
         problems.push(toCloudceError(err).message);
       }
     };
-    await attempt(() => this.checkDriver());
+    await attempt(async () => warnings.push(...(await this.checkDriver())));
     await attempt(() => this.getRenderer());
+    if (options.online && problems.length === 0) await attempt(async () => problems.push(...(await onlineProblems(this.ensure()))));
     if (problems.length > 0) return S_ERROR(problems.join("; "));
     const credentials = await this.credentialAssessment().catch(() => undefined);
     if (credentials?.expired) return S_ERROR(`credentials: ${credentials.expired}`, credentials.expired.startsWith("the proxy") ? "ProxyExpired" : "AuthFailed");
-    const warnings = credentials?.warnings ?? [];
-    return warnings.length === 0 ? S_OK(null) : S_OK(null, { Warnings: [...warnings] });
+    warnings.push(...(credentials?.warnings ?? []));
+    return warnings.length > 0 ? S_OK(null, { Warnings: warnings }) : S_OK(null);
   }
 
-  /** The driver builds from its options, knows all of them, and has the credentials it needs. */
-  private async checkDriver(): Promise<void> {
+  /** The driver builds from its options, knows all of them, and has the credentials it needs; returns what it ignores. */
+  private async checkDriver(): Promise<string[]> {
     const { runtime, credentials } = this.ensure();
     const unknown = await unknownDriverOptions(this.params, this.baseDir);
     if (unknown.length > 0) throw new CloudceError("OptionInvalid", unknown.join("; "));
     const driver = await runtime.get();
     if (driver.capabilities.requiresCredentials !== false) await credentials.validate();
+    return ignoredOptions(this.params, driver);
   }
 
   /**
@@ -404,7 +411,8 @@ export class CloudComputingElement {
       return await fn();
     } catch (err) {
       const e = toCloudceError(err);
-      this.log.error("operation failed", { code: e.code, reason: e.message });
+      // The caller gets the message in the result and reports it; logging it too would say it twice.
+      this.log.debug("operation failed", { code: e.code, reason: e.message });
       return S_ERROR(e.message, e.code);
     }
   }

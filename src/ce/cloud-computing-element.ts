@@ -12,7 +12,10 @@ import type { DriverCredentials } from "../drivers/driver.js";
 import { CloudceError, toCloudceError } from "../errors.js";
 import { createLogger, type Logger } from "../log.js";
 import { SecretSlot } from "../secrets.js";
+import type { Registry } from "prom-client";
+import { metricsObserver, metricsRegistry } from "../metrics/ce-metrics.js";
 import { Audit } from "./audit.js";
+import { combineObservers, type CeObserver } from "./observer.js";
 import type { CeContext } from "./ce-context.js";
 import { checkOptions, parseSettings } from "./ce-options.js";
 import { cleanupOwnPilots } from "./cleanup.js";
@@ -52,6 +55,10 @@ export interface CloudComputingElementOptions {
   readonly now?: () => number;
   /** In [0, 1): the circuit breaker's jitter; default `Math.random`. */
   readonly random?: () => number;
+  /** Where the CE's Prometheus metrics go: default the library's `metricsRegistry`; null for none. */
+  readonly metrics?: Registry | null;
+  /** Told of the CE's work as it happens (cloud calls, VMs created and deleted, progress). */
+  readonly observer?: CeObserver;
 }
 
 /** Seconds of proxy lifetime below which a PROXY-authenticated CE refuses to call the cloud. */
@@ -72,6 +79,8 @@ export class CloudComputingElement {
   private readonly baseDir: string;
   private readonly now: () => number;
   private readonly random: () => number;
+  private readonly metrics: Registry | null;
+  private readonly extraObserver: CeObserver | undefined;
   private params: Record<string, string> = {};
   private state: CeContext | undefined;
   private renderer: Promise<ContextRenderer> | undefined;
@@ -88,6 +97,8 @@ export class CloudComputingElement {
     this.baseDir = options.baseDir ?? process.cwd();
     this.now = options.now ?? Date.now;
     this.random = options.random ?? Math.random;
+    this.metrics = options.metrics === undefined ? metricsRegistry : options.metrics;
+    this.extraObserver = options.observer;
   }
 
   /**
@@ -173,8 +184,9 @@ export class CloudComputingElement {
         throw new CloudceError("OptionInvalid", `numberOfJobs: ${String(numberOfJobs)} is not a whole number >= 1`);
       }
       if (proxy) await this.storeProxy(proxy);
-      const { settings, runtime, resolver, audit } = this.ensure();
+      const { settings, runtime, resolver, audit, observer } = this.ensure();
       const executable = await readExecutable(executableFile);
+      observer?.planned?.("create", numberOfJobs);
       const renderer = await this.getRenderer();
       const driver = await runtime.get();
       const stop = { ...(opts.signal ? { signal: opts.signal } : {}), graceMs: settings.requestTimeoutMs };
@@ -243,7 +255,12 @@ export class CloudComputingElement {
    * creation-wave delay; none while a lifecycle policy says so (CEInfoDict `Reason`).
    */
   async available(): Promise<Result<number, CEStatusCounts & { CEInfoDict: CEInfoDict & PolicyInfo }>> {
-    return this.guard(async () => availableUnderPolicies(this.ensure(), this.submittedJobs, await this.credentialAssessment()));
+    return this.guard(async () => {
+      const ctx = this.ensure();
+      const result = await availableUnderPolicies(ctx, this.submittedJobs, await this.credentialAssessment());
+      ctx.observer?.slots?.(result.Value);
+      return result;
+    });
   }
 
   /** Destroys the given pilots' VMs; one already gone counts as killed. Never touches another CE's VMs. */
@@ -338,6 +355,10 @@ export class CloudComputingElement {
   private ensure(): CeContext {
     if (this.state) return this.state;
     const settings = parseSettings(this.ceName, this.params);
+    const observer = combineObservers([
+      ...(this.metrics ? [metricsObserver(this.metrics, this.ceName, settings.queue)] : []),
+      ...(this.extraObserver ? [this.extraObserver] : []),
+    ]);
     const credentials = new CredentialStore({ authFile: settings.authFile, section: this.ceName, logger: this.log });
     if (this.proxyPem) void credentials.setProxy(this.proxyPem);
     if (this.token) credentials.setToken(this.token);
@@ -345,6 +366,7 @@ export class CloudComputingElement {
       cloudType: settings.cloudType,
       baseDir: this.baseDir,
       callsPerSecond: settings.rateLimit,
+      observer,
       config: {
         options: settings.driverOptions,
         credentials: () => this.driverCredentials(credentials),
@@ -354,9 +376,9 @@ export class CloudComputingElement {
       },
     });
     const resolver = new ResourceResolver(settings.resolveCacheTtlMs);
-    const audit = new Audit(settings, this.log, this.now);
+    const audit = new Audit(settings, this.log, this.now, observer);
     const policies = new Policies(settings, audit, this.log, { now: this.now, random: this.random });
-    this.state = { settings, runtime, credentials, resolver, audit, log: this.log, now: this.now, policies };
+    this.state = { settings, runtime, credentials, resolver, audit, log: this.log, now: this.now, policies, observer };
     return this.state;
   }
 
@@ -426,10 +448,22 @@ function kindOf(value: unknown): string {
   return t === "undefined" ? "nothing" : `${/^[aeiou]/.test(t) ? "an" : "a"} ${t}`;
 }
 
+const READ_FAILURES: Record<string, string> = {
+  ENOENT: "no such file",
+  EACCES: "permission denied",
+  EISDIR: "it is a directory",
+  ENOTDIR: "a part of the path is not a directory",
+};
+
 async function readExecutable(path: string): Promise<string> {
+  let text: string;
   try {
-    return await readFile(path, "utf8");
-  } catch {
-    throw new CloudceError("ExecutableMissing", `executableFile: cannot read pilot executable ${path}`);
+    text = await readFile(path, "utf8");
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? "error";
+    throw new CloudceError("ExecutableMissing", `executableFile: cannot read pilot executable ${path} (${READ_FAILURES[code] ?? code})`);
   }
+  // An empty pilot boots a VM that does nothing until its maximum lifetime.
+  if (text.trim() === "") throw new CloudceError("ExecutableMissing", `executableFile: the pilot executable ${path} is empty`);
+  return text;
 }

@@ -56,13 +56,13 @@ export function unknownOptionProblems(names: Iterable<string>): string[] {
     if (knownSet.has(name) || DIRAC_OPTIONS.has(name) || name.startsWith("Driver_")) continue;
     const hint = nearMiss(name, known);
     if (hint !== undefined) {
-      problems.push(`${name}: unknown option; did you mean ${hint}?`);
+      problems.push(`${name}: unknown option, did you mean ${hint}?`);
       continue;
     }
     const family = OPTION_FAMILIES.find((f) => name.toLowerCase().startsWith(f.toLowerCase()));
     if (family !== undefined) {
       const members = known.filter((k) => k.startsWith(family)).sort();
-      problems.push(`${name}: not a cloudce option; the ${family}* options are ${members.join(", ")}`);
+      problems.push(`${name}: not a cloudce option (the ${family}* options are ${members.join(", ")})`);
     }
   }
   return problems;
@@ -78,6 +78,6 @@ export async function unknownDriverOptions(raw: Readonly<Record<string, string>>
   const known = mod.KNOWN_OPTIONS ?? [];
   return unknown.map((u) => {
     const hint = nearMiss(u, known);
-    return `Driver_${u}: unknown option for the ${cloudType} driver${hint === undefined ? "" : `; did you mean Driver_${hint}?`}`;
+    return `Driver_${u}: unknown option for the ${cloudType} driver${hint === undefined ? "" : `, did you mean Driver_${hint}?`}`;
   });
 }

@@ -88,7 +88,8 @@ export class CommandRunner {
       const positionals = args.slice(0, -2) as A;
       const globals = command.optsWithGlobals() as unknown as GlobalOptions;
       const out = createOutput(globals.json === true, this.io);
-      const logger = this.logger(globals, flags.loop?.(opts) === true);
+      // validate reports option problems itself: the CE's warnings about them would say it twice.
+      const logger = this.logger(globals, flags.loop?.(opts) === true, flags.validation === true);
       const overrides: Record<string, string> = {};
       if (globals.journal !== undefined) {
         await checkWritableFile(globals.journal, "--journal");
@@ -114,8 +115,9 @@ export class CommandRunner {
     };
   }
 
-  private logger(globals: GlobalOptions, loop: boolean): Logger {
-    return createLogger({ level: globals.logLevel ?? (loop ? "info" : "warn"), sink: stderrSink(isTerminal(this.io.stderr), this.io.stderr) });
+  private logger(globals: GlobalOptions, loop: boolean, quietWarnings: boolean): Logger {
+    const level = globals.logLevel ?? (loop ? "info" : "warn");
+    return createLogger({ level: quietWarnings && level === "warn" ? "error" : level, sink: stderrSink(isTerminal(this.io.stderr), this.io.stderr) });
   }
 
   /** A parser error as a CloudceError (exit 2), or undefined for help and version output (exit 0). */

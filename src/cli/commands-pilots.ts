@@ -17,7 +17,7 @@ export function unwrap<T>(result: Result<T>): T {
 }
 
 export async function submit(ce: CloudComputingElement, out: Output, executable: string, count: number): Promise<string[]> {
-  out.progress(`submitting ${count} pilot${count === 1 ? "" : "s"} to ${ce.ceName}…`);
+  out.ticker(`submitting ${count} pilot${count === 1 ? "" : "s"} to ${ce.ceName}…`);
   const result = await ce.submitJob(executable, null, count);
   const refs = unwrap(result);
   const stamps = result.OK ? result.PilotStampDict : {};
@@ -55,7 +55,9 @@ async function statusAll(ce: CloudComputingElement, out: Output, wide: boolean):
  */
 async function neverCreated(ce: CloudComputingElement, refs: readonly string[]): Promise<Set<string> | undefined> {
   const journal = ce.getParameters()["Journal_File"]?.trim();
-  if (refs.length === 0 || !journal || !(await fileExists(expandEnv(journal)))) return undefined;
+  if (refs.length === 0 || !journal) return undefined;
+  // No journal file yet: this CE has created nothing since it started keeping one.
+  if (!(await fileExists(expandEnv(journal)))) return new Set(refs);
   const { entries } = await readJournal(expandEnv(journal), { rotated: true });
   const created = new Set(entries.filter((e) => e.action === "create" && e.ce === ce.ceName).map((e) => e.ref));
   return new Set(refs.filter((r) => !created.has(r)));

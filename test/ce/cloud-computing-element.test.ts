@@ -172,7 +172,7 @@ describe("submitJob", () => {
 
   it("names a missing executable", async () => {
     expect(await (await makeCe()).submitJob("/no/pilot.sh", null, 1)).toMatchObject({
-      OK: false, Message: "executableFile: cannot read pilot executable /no/pilot.sh", Errno: "ExecutableMissing",
+      OK: false, Message: "executableFile: cannot read pilot executable /no/pilot.sh (no such file)", Errno: "ExecutableMissing",
     });
   });
 

@@ -18,8 +18,8 @@ describe("misspelt options", () => {
     ["Context_MaxLifeTime", "did you mean Context_MaxLifetime?"],
     ["MaxWaitingjobs", "did you mean MaxWaitingJobs?"],
     ["Submit_Concurency", "did you mean Submit_Concurrency?"],
-    ["Cloud_Timeout", "not a cloudce option; the Cloud_* options are"],
-    ["Instance_Colour", "not a cloudce option; the Instance_* options are"],
+    ["Cloud_Timeout", "not a cloudce option (the Cloud_* options are"],
+    ["Instance_Colour", "not a cloudce option (the Instance_* options are"],
   ])("isValid refuses %s naming it (%s)", async (name, hint) => {
     const ce = await localCe();
     await ce.setParameters({ [name]: "1" });

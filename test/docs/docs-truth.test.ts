@@ -1,0 +1,134 @@
+/**
+ * The README and docs say what the code does: the options table against the
+ * option registry (both ways, defaults equal), the CLI synopsis against the
+ * commander program, and the TypeScript examples type-checked against the
+ * built package.
+ */
+
+import { execFile } from "node:child_process";
+import { existsSync } from "node:fs";
+import { mkdir, rm, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { describe, expect, it } from "vitest";
+import { BOOLEAN_OPTIONS, INTEGER_OPTIONS, NUMBER_OPTIONS, STRING_OPTIONS } from "../../src/ce/ce-options.js";
+import { knownOptionNames } from "../../src/ce/option-names.js";
+import { CommandRunner } from "../../src/cli/command-runner.js";
+import { buildProgram } from "../../src/cli/program.js";
+import { knownCloudTypes, loadDriverModule } from "../../src/drivers/registry.js";
+import { codeSpans, docFiles, fencedBlocks, readDoc, ROOT, section, tableRows } from "./doc-blocks.js";
+
+const run = promisify(execFile);
+const README = readDoc("README.md");
+
+/** `name → documented default` from the README's CE options table (`MaxTotalJobs` / `MaxWaitingJobs` rows hold two). */
+function readmeOptions(): Map<string, string | undefined> {
+  const documented = new Map<string, string | undefined>();
+  for (const [names = "", , defaults = ""] of tableRows(section(README, "CE options"))) {
+    const parts = names.split(" / ");
+    const values = defaults.split(" / ");
+    parts.forEach((part, i) => {
+      for (const name of codeSpans(part)) documented.set(name, codeSpans(values[i] ?? "")[0]);
+    });
+  }
+  return documented;
+}
+
+/** What the code says each option defaults to (undefined: none or computed). */
+function codeDefault(name: string): string | undefined {
+  const tables: Record<string, unknown>[] = [INTEGER_OPTIONS, NUMBER_OPTIONS];
+  for (const t of tables) if (name in t) return String((t[name] as readonly [number, number])[0]);
+  if (name in BOOLEAN_OPTIONS) return String(BOOLEAN_OPTIONS[name as keyof typeof BOOLEAN_OPTIONS]);
+  return (STRING_OPTIONS as Record<string, string | undefined>)[name];
+}
+
+/** Driver options as documented (prefix stripped): LOCAL's in the README table, the others' in docs/drivers/<type>.md. */
+function documentedDriverOptions(cloudType: string): string[] {
+  if (cloudType === "LOCAL") return [...readmeOptions().keys()].filter((n) => n.startsWith("Driver_") && n !== "Driver_*").map((n) => n.slice(7));
+  const doc = `docs/drivers/${cloudType.toLowerCase()}.md`;
+  if (!existsSync(join(ROOT, doc))) throw new Error(`${cloudType}: no ${doc} documents its Driver_* options`);
+  return tableRows(section(readDoc(doc), "Options")).map((r) => codeSpans(r[0] ?? "")[0] ?? "").filter((n) => n !== "").map((n) => n.replace(/^Driver_/, ""));
+}
+
+describe("README options table", () => {
+  it("documents every option the CE accepts, and accepts every option it documents", () => {
+    const documented = [...readmeOptions().keys()].filter((n) => !n.startsWith("Driver_"));
+    const accepted = knownOptionNames();
+    expect(accepted.filter((n) => !documented.includes(n)), "accepted but not in the README table").toEqual([]);
+    expect(documented.filter((n) => !accepted.includes(n)), "in the README table but not accepted").toEqual([]);
+  });
+
+  it("states the defaults the code uses", () => {
+    const wrong = [...readmeOptions()].filter(([name, doc]) => !name.startsWith("Driver_") && codeDefault(name) !== doc).map(([name, doc]) => `${name}: README ${doc ?? "(none)"}, code ${codeDefault(name) ?? "(none)"}`);
+    expect(wrong).toEqual([]);
+  });
+
+  it.each(knownCloudTypes())("documents exactly the Driver_* options the %s driver accepts", async (cloudType) => {
+    const mod = await loadDriverModule(cloudType);
+    expect(mod.KNOWN_OPTIONS, `${cloudType}: export KNOWN_OPTIONS from the driver module`).toBeDefined();
+    const accepted = [...(mod.KNOWN_OPTIONS ?? [])].sort();
+    expect([...new Set(documentedDriverOptions(cloudType))].sort()).toEqual(accepted);
+  });
+});
+
+describe("README CLI synopsis", () => {
+  const program = buildProgram(new CommandRunner({ stdout: process.stdout, stderr: process.stderr }, { ceOptions: () => ({}), serveMetrics: async () => async () => undefined, afterCommand: async () => undefined }));
+  const block = fencedBlocks(section(README, "The `cloudce` command")).find((b) => b.info === "")!.code;
+  const lines = block.split("\n");
+  const longFlags = (text: string): string[] => [...text.matchAll(/(?<![\w-])--[a-z][\w-]*/g)].map((m) => m[0]);
+  const globalFlags = program.options.map((o) => o.long!).filter((f) => f !== "--help");
+  /** The synopsis lines of one command: its own line and the indented lines under it. */
+  const linesOf = (name: string): string => {
+    const start = lines.findIndex((l) => new RegExp(`^  ${name}\\b`).test(l));
+    if (start < 0) return "";
+    const end = lines.findIndex((l, i) => i > start && /^  \S/.test(l));
+    return lines.slice(start, end < 0 ? undefined : end).join("\n");
+  };
+
+  it("names every command the program has, and no other", () => {
+    const documented = lines.map((l) => /^  ([a-z]+)\b/.exec(l)?.[1]).filter((c): c is string => c !== undefined);
+    expect([...documented].sort()).toEqual(program.commands.map((c) => c.name()).sort());
+  });
+
+  it("names every global option on its first line", () => {
+    expect(globalFlags.filter((f) => !lines[0]!.includes(f))).toEqual([]);
+    expect(longFlags(lines[0]!).filter((f) => !globalFlags.includes(f))).toEqual([]);
+  });
+
+  it.each(["submit", "status", "kill", "cleanup", "report", "output", "render", "validate", "config", "demo"])("shows exactly the flags of %s", (name) => {
+    const command = program.commands.find((c) => c.name() === name);
+    expect(command, `${name} is in the program`).toBeDefined();
+    const options = command!.options.filter((o) => o.long !== "--help");
+    const own = options.map((o) => o.long!);
+    const text = linesOf(name);
+    const shown = (o: (typeof options)[number]): boolean => text.includes(o.long!) || (o.short !== undefined && new RegExp(`[\\s\\[]${o.short}\\b`).test(text));
+    expect(options.filter((o) => !shown(o)).map((o) => o.long), `${name}: flags missing from the README`).toEqual([]);
+    expect(longFlags(text).filter((f) => !own.includes(f) && !globalFlags.includes(f)), `${name}: flags the program does not have`).toEqual([]);
+  });
+});
+
+describe("TypeScript in the docs type-checks against the built package", () => {
+  const blocks = [
+    ...fencedBlocks(section(README, "Embedding it in a site director")).filter((b) => b.info === "ts").map((b) => ({ ...b, file: "README.md" })),
+    ...docFiles().flatMap((f) => fencedBlocks(readDoc(f)).filter((b) => /^ts\b.*\bcompile\b/.test(b.info)).map((b) => ({ ...b, file: f }))),
+  ];
+
+  it("finds the README example and the blocks marked `ts compile`", () => {
+    expect(blocks.filter((b) => b.file === "README.md")).toHaveLength(1);
+    expect(blocks.length).toBeGreaterThan(1);
+  });
+
+  it("compiles every one of them with strict settings", async () => {
+    if (!existsSync(join(ROOT, "dist/index.d.ts"))) await run("npx", ["tsc", "-p", "tsconfig.build.json"], { cwd: ROOT });
+    // Inside the package folder, `import … from "cloudce"` resolves to the package itself (its exports).
+    const dir = join(ROOT, ".doc-check");
+    await rm(dir, { recursive: true, force: true });
+    await mkdir(dir);
+    await Promise.all(blocks.map((b, i) => writeFile(join(dir, `block-${i}-${b.file.replace(/\W/g, "_")}-line${b.line}.ts`), `export {};\n${b.code}\n`)));
+    const compilerOptions = { noEmit: true, strict: true, target: "ES2022", module: "NodeNext", moduleResolution: "NodeNext", types: ["node"], skipLibCheck: true };
+    await writeFile(join(dir, "tsconfig.json"), JSON.stringify({ compilerOptions, include: ["*.ts"] }));
+    const result = await run("npx", ["tsc", "-p", join(dir, "tsconfig.json")], { cwd: ROOT }).then(() => "", (err: { stdout?: string }) => err.stdout ?? String(err));
+    await rm(dir, { recursive: true, force: true });
+    expect(result).toBe("");
+  }, 120_000);
+});

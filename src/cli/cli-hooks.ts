@@ -5,7 +5,6 @@ import { metricsRegistry } from "../metrics/ce-metrics.js";
 import { serveMetrics, writeMetricsFile } from "../metrics/metrics-server.js";
 import type { CliIo, CommandHooks } from "./command-runner.js";
 import type { Output } from "./output.js";
-import { checkWritableFile } from "./path-checks.js";
 
 const DONE_WORD = { create: "created", delete: "deleted" } as const;
 
@@ -35,7 +34,6 @@ export function cliHooks(_io: CliIo): CommandHooks {
     },
     afterCommand: async (_ce, globals) => {
       if (globals.metricsFile === undefined) return;
-      await checkWritableFile(globals.metricsFile, "--metrics-file");
       await writeMetricsFile(globals.metricsFile, metricsRegistry);
     },
   };

@@ -95,6 +95,7 @@ export class CommandRunner {
         await checkWritableFile(globals.journal, "--journal");
         overrides["Journal_File"] = globals.journal;
       }
+      if (globals.metricsFile !== undefined) await checkWritableFile(globals.metricsFile, "--metrics-file");
       const open = flags.validation ? openCeForValidation : openCe;
       const { ce, loaded, problems } = await open(selection(globals), logger, overrides, this.hooks.ceOptions(globals, out));
       try {

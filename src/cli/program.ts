@@ -4,6 +4,7 @@
  * and usage errors. The actions live in the commands-*.ts files.
  */
 
+import { fileURLToPath } from "node:url";
 import { Command, InvalidArgumentError, Option } from "commander";
 import { LOG_LEVELS } from "../log.js";
 import { kill, output, requireExecutable, status, submit } from "./commands-pilots.js";
@@ -31,6 +32,8 @@ export function wholeNumber(value: string): number {
 }
 
 const DEFAULT_CONFIG = "etc/local.conf";
+/** The demo's pilot, found next to the code so that `demo` works from any directory. */
+const EXAMPLE_PILOT = fileURLToPath(new URL("../../etc/pilot-example.sh", import.meta.url));
 
 /** The program; `run` is what each command's action calls with its CE work. */
 export function buildProgram(runner: CommandRunner, env: NodeJS.ProcessEnv = process.env): Command {
@@ -124,10 +127,10 @@ export function buildProgram(runner: CommandRunner, env: NodeJS.ProcessEnv = pro
     .command("demo")
     .description("submit, watch, inspect and clean up a few pilots")
     .option("-n, --number <n>", "pilots to submit", wholeNumber, 3)
-    .option("-e, --executable <file>", "the pilot executable", "etc/pilot-example.sh")
+    .option("-e, --executable <file>", "the pilot executable (default: the package's etc/pilot-example.sh)")
     .option("--timeout <seconds>", "how long to wait for the pilots to finish", wholeNumber, 120)
-    .action(runner.action(async ({ ce, out }, opts: { number: number; executable: string; timeout: number }) =>
-      demo(ce, out, { executable: opts.executable, count: opts.number, timeoutMs: opts.timeout * 1000 })));
+    .action(runner.action(async ({ ce, out }, opts: { number: number; executable?: string; timeout: number }) =>
+      demo(ce, out, { executable: opts.executable ?? EXAMPLE_PILOT, count: opts.number, timeoutMs: opts.timeout * 1000 })));
 
   return program;
 }

@@ -13,6 +13,7 @@ import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
 import { BOOLEAN_OPTIONS, INTEGER_OPTIONS, NUMBER_OPTIONS, STRING_OPTIONS } from "../../src/ce/ce-options.js";
 import { knownOptionNames } from "../../src/ce/option-names.js";
+import { METRICS } from "../../src/metrics/ce-metrics.js";
 import { CommandRunner } from "../../src/cli/command-runner.js";
 import { buildProgram } from "../../src/cli/program.js";
 import { knownCloudTypes, loadDriverModule } from "../../src/drivers/registry.js";
@@ -68,6 +69,16 @@ describe("README options table", () => {
     expect(mod.KNOWN_OPTIONS, `${cloudType}: export KNOWN_OPTIONS from the driver module`).toBeDefined();
     const accepted = [...(mod.KNOWN_OPTIONS ?? [])].sort();
     expect([...new Set(documentedDriverOptions(cloudType))].sort()).toEqual(accepted);
+  });
+});
+
+describe("README metrics table", () => {
+  it("lists exactly the metrics the code exports, with their types", () => {
+    const rows = tableRows(section(README, "The `cloudce` command").slice(section(README, "The `cloudce` command").indexOf("### Metrics")));
+    const documented = rows.map((r) => [codeSpans(r[0] ?? "")[0], r[1]]);
+    const types: Record<string, string> = { callSeconds: "histogram", vms: "gauge", slots: "gauge" };
+    const code = Object.entries(METRICS).map(([key, m]) => [m.name, types[key] ?? "counter"]);
+    expect(documented.sort()).toEqual(code.sort());
   });
 });
 

@@ -29,6 +29,7 @@ export interface CommandContext {
   /** Problems found before the CE was built (validate only). */
   readonly problems: readonly string[];
   readonly globals: GlobalOptions;
+  /** Aborted by SIGINT/SIGTERM (or the embedder's signal): the CE then starts nothing new and returns what it did. */
   readonly signal: AbortSignal | undefined;
   /** Serves this process's metrics on 127.0.0.1:port/metrics; resolves to the function that stops it. */
   readonly serveMetrics: (port: number) => Promise<() => Promise<void>>;
@@ -98,10 +99,14 @@ export class CommandRunner {
       if (globals.metricsFile !== undefined) await checkWritableFile(globals.metricsFile, "--metrics-file");
       const open = flags.validation ? openCeForValidation : openCe;
       const { ce, loaded, problems } = await open(selection(globals), logger, overrides, this.hooks.ceOptions(globals, out));
+      // A loop handles its own signals (runEvery); any other command turns them into an abort.
+      const interrupt = flags.loop?.(opts) === true ? undefined : onSignals();
+      const signal = interrupt && this.io.signal ? AbortSignal.any([interrupt.signal, this.io.signal]) : (interrupt?.signal ?? this.io.signal);
       try {
         if (globals.proxy !== undefined) await applyProxy(ce, globals.proxy);
-        await fn({ ce, out, logger, loaded, problems, globals, signal: this.io.signal, serveMetrics: (p) => this.hooks.serveMetrics(p) }, opts, ...positionals);
+        await fn({ ce, out, logger, loaded, problems, globals, signal, serveMetrics: (p) => this.hooks.serveMetrics(p) }, opts, ...positionals);
       } finally {
+        interrupt?.dispose();
         out.tickerDone();
         await this.hooks.afterCommand(ce, globals).finally(() => ce.shutdown());
       }
@@ -127,6 +132,22 @@ export class CommandRunner {
     if (err.code === "commander.help") return new UsageError("no command given; see cloudce --help");
     return new UsageError(`${this.parserMessage ?? err.message.replace(/^error: /, "")}; see cloudce ${this.commandName ?? ""} --help`.replace("  ", " "));
   }
+}
+
+/**
+ * SIGINT/SIGTERM abort the command instead of killing the process, so that
+ * VMs created so far are printed and journaled; a second signal is Node's
+ * default again (exit at once).
+ */
+function onSignals(): { signal: AbortSignal; dispose: () => void } {
+  const controller = new AbortController();
+  const signals = ["SIGINT", "SIGTERM"] as const;
+  const handler = (): void => {
+    controller.abort();
+    for (const s of signals) process.off(s, handler);
+  };
+  for (const s of signals) process.on(s, handler);
+  return { signal: controller.signal, dispose: () => signals.forEach((s) => process.off(s, handler)) };
 }
 
 function selection(g: GlobalOptions): { config: string; ce?: string; queue?: string } {

@@ -56,7 +56,8 @@ export async function scheduledCleanup(ce: CloudComputingElement, out: Output, s
     await mkdir(dirname(lockPath), { recursive: true, mode: 0o700 });
   }
   if (intervalMs === undefined) {
-    const run = await withLock(lockPath, () => cleanup(ce, out));
+    // SIGTERM ends a one-shot pass the way it ends the loop's: deletions in flight finish first.
+    const run = await withLock(lockPath, () => cleanup(ce, out, schedule.signal));
     if (!run.ran) throw run.held;
     return;
   }

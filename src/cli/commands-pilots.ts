@@ -16,13 +16,17 @@ export function unwrap<T>(result: Result<T>): T {
   throw new CloudceError(code, result.Message);
 }
 
-export async function submit(ce: CloudComputingElement, out: Output, executable: string, count: number): Promise<string[]> {
+export async function submit(ce: CloudComputingElement, out: Output, executable: string, count: number, signal?: AbortSignal): Promise<string[]> {
   out.ticker(`submitting ${count} pilot${count === 1 ? "" : "s"} to ${ce.ceName}…`);
-  const result = await ce.submitJob(executable, null, count);
+  const result = await ce.submitJob(executable, null, count, signal ? { signal } : {});
   const refs = unwrap(result);
   const stamps = result.OK ? result.PilotStampDict : {};
-  out.result({ refs, PilotStampDict: stamps }, () => formatTable(["REFERENCE", "STAMP"], refs.map((r) => [r, stamps[r] ?? ""])));
-  if (refs.length < count) out.progress(`only ${refs.length} of ${count} pilots were created: see the log for why`);
+  const interrupted = result.OK ? result.Interrupted : undefined;
+  out.result({ refs, PilotStampDict: stamps, ...(interrupted ? { Interrupted: interrupted } : {}) }, () =>
+    formatTable(["REFERENCE", "STAMP"], refs.map((r) => [r, stamps[r] ?? ""])),
+  );
+  // An interruption is logged by the CE (one warning line); the refs above are what it created.
+  if (!interrupted && refs.length < count) out.progress(`only ${refs.length} of ${count} pilots were created: see the log for why`);
   return refs;
 }
 
@@ -75,8 +79,8 @@ export async function kill(ce: CloudComputingElement, out: Output, refs: readonl
   out.result(report, () => formatTable(["REFERENCE", "RESULT"], report.killed.map((r) => [r, result(r)])));
 }
 
-export async function cleanup(ce: CloudComputingElement, out: Output): Promise<void> {
-  const report = unwrap(await ce.cleanupPilots());
+export async function cleanup(ce: CloudComputingElement, out: Output, signal?: AbortSignal): Promise<void> {
+  const report = unwrap(await ce.cleanupPilots(signal ? { signal } : {}));
   const rows = [...report.deleted.map((e) => [e.ref, e.name, e.reason, "deleted"]), ...report.failed.map((e) => [e.ref, e.name, e.reason, `failed: ${e.error ?? ""}`])];
   out.result(report, () => (rows.length === 0 ? "nothing to clean up" : formatTable(["REFERENCE", "VM", "REASON", "RESULT"], rows)));
 }

@@ -56,8 +56,8 @@ export function buildProgram(runner: CommandRunner, env: NodeJS.ProcessEnv = pro
     .description("start N pilot VMs running FILE")
     .option("-n, --number <n>", "pilots to submit", wholeNumber, 1)
     .option("-e, --executable <file>", "the pilot executable")
-    .action(runner.action(async ({ ce, out }, opts: { number: number; executable?: string }) => {
-      await submit(ce, out, requireExecutable(opts.executable, "submit"), opts.number);
+    .action(runner.action(async ({ ce, out, signal }, opts: { number: number; executable?: string }) => {
+      await submit(ce, out, requireExecutable(opts.executable, "submit"), opts.number, signal);
     }));
 
   program

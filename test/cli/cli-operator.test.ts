@@ -81,6 +81,18 @@ describe("errors: one line, the right exit code, JSON when asked", () => {
   });
 });
 
+describe("interrupting a command", () => {
+  it("an interrupted submit prints what it created (nothing here) and says it was interrupted", async () => {
+    const stop = new AbortController();
+    stop.abort();
+    const r = await cli(["--config", config, "--json", "submit", "-n", "5", "-e", pilot], { signal: stop.signal });
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ refs: [], Interrupted: expect.stringContaining("submission interrupted: 0 of 5 pilots created") });
+    expect(r.stderr.trim().split("\n")).toHaveLength(1);
+    expect(JSON.parse(r.stderr)).toMatchObject({ level: "warn", ce: "op-test.example.org", msg: expect.stringContaining("submission interrupted") });
+  });
+});
+
 describe("guard rails", () => {
   it("refuses --every 0 and anything under the 10 s minimum", async () => {
     for (const every of ["0", "1s", "500ms"]) {

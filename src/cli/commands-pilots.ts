@@ -7,7 +7,7 @@ import { readJournal } from "../ops/journal.js";
 import { UsageError } from "./cli-errors.js";
 import { formatTable, type Output } from "./output.js";
 import { fileExists } from "./path-checks.js";
-import { statusSummary, statusTable } from "./status-table.js";
+import { SHORT_ID_LENGTH, statusSummary, statusTable } from "./status-table.js";
 
 /** Fails the command with the CE's one-line message (the command name is added once, by the caller). */
 export function unwrap<T>(result: Result<T>): T {
@@ -30,8 +30,9 @@ export async function submit(ce: CloudComputingElement, out: Output, executable:
   return refs;
 }
 
-export async function status(ce: CloudComputingElement, out: Output, refs: readonly string[], wide = false): Promise<void> {
-  if (refs.length === 0) return statusAll(ce, out, wide);
+export async function status(ce: CloudComputingElement, out: Output, given: readonly string[], wide = false): Promise<void> {
+  if (given.length === 0) return statusAll(ce, out, wide);
+  const refs = await expandShortRefs(ce, given);
   const statuses = unwrap(await ce.getJobStatus(refs));
   const gone = Object.keys(statuses).filter((r) => statuses[r] === "Deleted");
   const never = await neverCreated(ce, gone);
@@ -48,7 +49,8 @@ async function statusAll(ce: CloudComputingElement, out: Output, wide: boolean):
   const pilots = unwrap(await ce.listPilots());
   const available = await ce.available();
   const slots = available.OK ? available.Value : undefined;
-  out.result({ pilots, slots, ...(available.OK ? { CEInfoDict: available.CEInfoDict } : {}) }, () =>
+  const counts = available.OK ? { RunningJobs: available.RunningJobs, WaitingJobs: available.WaitingJobs, SubmittedJobs: available.SubmittedJobs, CEInfoDict: available.CEInfoDict } : {};
+  out.result({ pilots, slots, ...counts }, () =>
     [pilots.length === 0 ? "no pilot VMs" : statusTable(pilots, { wide, now: Date.now() }), "", statusSummary(pilots, slots)].join("\n"),
   );
 }
@@ -72,8 +74,8 @@ function explainGone(ref: string, never: Set<string> | undefined): string {
   return never.has(ref) ? "this CE never created it" : "deleted";
 }
 
-export async function kill(ce: CloudComputingElement, out: Output, refs: readonly string[]): Promise<void> {
-  const report = unwrap(await ce.killJob(refs));
+export async function kill(ce: CloudComputingElement, out: Output, given: readonly string[]): Promise<void> {
+  const report = unwrap(await ce.killJob(await expandShortRefs(ce, given)));
   const never = await neverCreated(ce, report.gone);
   const result = (ref: string): string => (report.gone.includes(ref) ? `nothing to kill: ${explainGone(ref, never)}` : "killed");
   out.result(report, () => formatTable(["REFERENCE", "RESULT"], report.killed.map((r) => [r, result(r)])));
@@ -85,8 +87,9 @@ export async function cleanup(ce: CloudComputingElement, out: Output, signal?: A
   out.result(report, () => (rows.length === 0 ? "nothing to clean up" : formatTable(["REFERENCE", "VM", "REASON", "RESULT"], rows)));
 }
 
-export async function output(ce: CloudComputingElement, out: Output, ref: string): Promise<void> {
-  const [stdout] = unwrap(await ce.getJobOutput(ref));
+export async function output(ce: CloudComputingElement, out: Output, given: string): Promise<void> {
+  const [ref] = await expandShortRefs(ce, [given]);
+  const [stdout] = unwrap(await ce.getJobOutput(ref!));
   out.result({ ref, output: stdout }, () => stdout);
 }
 
@@ -96,3 +99,22 @@ export function requireExecutable(path: string | undefined, command: string): st
   return path;
 }
 
+
+/**
+ * `status` shows short references (`cloud://0266f8bc…`); they may be typed
+ * back, with or without the `…`. A short one is matched against this CE's
+ * VMs (one listing) and must name exactly one of them.
+ */
+export async function expandShortRefs(ce: CloudComputingElement, refs: readonly string[]): Promise<string[]> {
+  const isShort = (r: string): boolean => r.endsWith("…") || (r.startsWith("cloud://") && r.length - 8 === SHORT_ID_LENGTH);
+  if (!refs.some(isShort)) return [...refs];
+  const own = unwrap(await ce.listPilots()).map((p) => p.ref);
+  return refs.map((r) => {
+    if (!isShort(r)) return r;
+    const prefix = r.replace(/…$/, "");
+    const matches = own.filter((o) => o.startsWith(prefix));
+    if (matches.length === 1) return matches[0]!;
+    if (matches.length === 0) return prefix;
+    throw new UsageError(`${r} matches ${matches.length} pilot VMs (${matches.join(", ")}); give more of the reference, or see status --wide`);
+  });
+}

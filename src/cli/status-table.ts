@@ -9,12 +9,12 @@ const STATE_ORDER: readonly PilotStatus[] = ["Running", "Waiting", "Submitted", 
 /** The statuses a listing of this CE's VMs can give; the summary counts each, zeros included. */
 export const LISTED_STATUSES: readonly PilotStatus[] = ["Waiting", "Running", "Done", "Aborted", "Deleted", "Unknown"];
 
-const SHORT_ID = 8;
+export const SHORT_ID_LENGTH = 8;
 
 /** `cloud://<first 8 characters>…`: enough to tell VMs apart; `--wide` shows the full reference. */
 export function shortRef(ref: string): string {
   const id = ref.startsWith("cloud://") ? ref.slice(8) : ref;
-  return id.length <= SHORT_ID + 1 ? ref : `cloud://${id.slice(0, SHORT_ID)}…`;
+  return id.length <= SHORT_ID_LENGTH + 1 ? ref : `cloud://${id.slice(0, SHORT_ID_LENGTH)}…`;
 }
 
 function clip(text: string, max: number): string {

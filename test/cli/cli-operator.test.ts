@@ -190,6 +190,9 @@ describe("seeing what is going on", () => {
     expect(table.stdout).toMatch(/slots available: 7\n$/);
     const wide = await cli(["--config", config, "status", "--wide"]);
     for (const r of refs) expect(wide.stdout).toContain(r);
+    const short = /cloud:\/\/\S{8}…/.exec(table.stdout)![0];
+    const one = JSON.parse((await cli(["--config", config, "--json", "status", short])).stdout) as { statuses: Record<string, string> };
+    expect(refs).toContain(Object.keys(one.statuses)[0]);
     await cli(["--config", config, "kill", ...refs]);
   });
 

@@ -72,6 +72,18 @@ describe("errors: one line, the right exit code, JSON when asked", () => {
     expect(JSON.parse(usage.stdout)).toMatchObject({ OK: false, Errno: "OptionInvalid" });
   });
 
+  it("names Driver_ex_force_auth_url when Keystone cannot be reached", async () => {
+    const auth = join(dir, "os.auth");
+    await writeFile(auth, "[DEFAULT]\nkey = pilot\nsecret = pw\n", { mode: 0o600 });
+    const os = join(dir, "os.conf");
+    await writeFile(os, ["CloudType = OPENSTACK", `CloudAuth = ${auth}`, "Driver_ex_force_auth_url = http://127.0.0.1:9", "Driver_ex_tenant_name = p",
+      "Instance_Image = name:x", "Instance_Flavor = name:y", "Cloud_RequestTimeout = 2"].join("\n"));
+    const r = await cli(["--config", os, "validate", "--online"]);
+    expect(r.code).toBe(1);
+    oneLine(r.stderr);
+    expect(r.stderr).toContain("check Driver_ex_force_auth_url");
+  });
+
   it("speaks the CLI's language: --proxy, not setProxy(); Driver_ex_force_auth_url for an unreachable Keystone", () => {
     const proxy = new CloudceError("ProxyMissing", "CloudAuth: the auth section for x says secret = PROXY, but no proxy was set: call setProxy() first");
     expect(cliMessage(proxy)).toContain("give the proxy file with --proxy FILE");

@@ -64,7 +64,8 @@ export class CommandRunner {
   configure(program: Command): void {
     program.exitOverride().configureOutput({
       writeOut: (s) => this.io.stdout.write(s),
-      writeErr: (s) => this.io.stderr.write(s),
+      // Commander writes help to stderr only when it is an error (no command given): one line says that instead.
+      writeErr: () => undefined,
       outputError: (s) => {
         this.parserMessage = s.replace(/^error: /, "").trim();
       },

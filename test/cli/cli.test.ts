@@ -35,7 +35,7 @@ beforeAll(async () => {
 
 describe("cloudce command", () => {
   it("prints usage and exits 2 without a command, 0 with --help", async () => {
-    expect((await cli()).code).toBe(2);
+    expect(await cli()).toMatchObject({ code: 2, stdout: "", stderr: "cloudce: no command given; see cloudce --help\n" });
     const help = await cli("--help");
     expect(help.code).toBe(0);
     expect(help.stdout).toContain("Usage: cloudce [options] <command>");

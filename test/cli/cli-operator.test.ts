@@ -172,7 +172,7 @@ describe("configuration through the command", () => {
     expect(r.stderr).toBe(`warning: CloudAuth: ignored: the LOCAL driver needs no credentials (${withAuth}:2)\n`);
   });
 
-  it("validate --online checks image, flavor and networks against the cloud", async () => {
+  it("validate --online checks image, flavor, networks and quota against the cloud", async () => {
     const wrong = join(dir, "online.conf");
     await writeFile(wrong, "CloudType = LOCAL\nDriver_state_dir = local\nInstance_Image = name:el8-pilot\nInstance_Flavor = small\n");
     expect((await cli(["--config", wrong, "validate"])).code).toBe(0);
@@ -180,6 +180,9 @@ describe("configuration through the command", () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/Instance_Image: no image named 'el8-pilot'/);
     expect(await cli(["--config", config, "validate", "--online"])).toMatchObject({ code: 0, stdout: "op-test.example.org: configuration is valid (checked against the cloud)\n" });
+    const full = join(dir, "full.conf");
+    await writeFile(full, "CloudType = LOCAL\nDriver_state_dir = local-full\nDriver_max_instances = 0\nInstance_Image = name:el9-pilot\nInstance_Flavor = name:small\n");
+    expect(await cli(["--config", full, "validate", "--online"])).toMatchObject({ code: 1, stderr: expect.stringContaining("quota leaves room for no more VM of flavor 'name:small'") });
   });
 
   it("a flat file named .cfg works, and a --ce that differs from its CE line is refused", async () => {

@@ -50,8 +50,6 @@ export interface CommandHooks {
 }
 
 export class CommandRunner {
-  /** The command's name, once the parser has chosen one (for the error line). */
-  commandName: string | undefined;
   /** The parser's own message for a usage error, caught before commander throws. */
   parserMessage: string | undefined;
 
@@ -69,9 +67,6 @@ export class CommandRunner {
       outputError: (s) => {
         this.parserMessage = s.replace(/^error: /, "").trim();
       },
-    });
-    program.hook("preAction", (_root, action) => {
-      this.commandName = action.name();
     });
   }
 
@@ -128,10 +123,10 @@ export class CommandRunner {
   }
 
   /** A parser error as a CloudceError (exit 2), or undefined for help and version output (exit 0). */
-  parserError(err: CommanderError): CloudceError | undefined {
+  parserError(err: CommanderError, command: string | undefined): CloudceError | undefined {
     if (err.exitCode === 0 || err.code === "commander.helpDisplayed" || err.code === "commander.version") return undefined;
     if (err.code === "commander.help") return new UsageError("no command given; see cloudce --help");
-    return new UsageError(`${this.parserMessage ?? err.message.replace(/^error: /, "")}; see cloudce ${this.commandName ?? ""} --help`.replace("  ", " "));
+    return new UsageError(`${this.parserMessage ?? err.message.replace(/^error: /, "")}; see cloudce ${command ? `${command} ` : ""}--help`);
   }
 }
 

@@ -23,7 +23,7 @@ export async function run(argv: readonly string[], io: CliIo = { stdout: process
     await program.parseAsync([...argv], { from: "user" });
     return 0;
   } catch (err) {
-    const e = err instanceof CommanderError ? runner.parserError(err) : toCloudceError(err);
+    const e = err instanceof CommanderError ? runner.parserError(err, command) : toCloudceError(err);
     if (e === undefined) return 0;
     report(e, command, argv.includes("--json"), io);
     return exitCode(e);

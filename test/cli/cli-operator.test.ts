@@ -72,6 +72,18 @@ describe("errors: one line, the right exit code, JSON when asked", () => {
     expect(JSON.parse(usage.stdout)).toMatchObject({ OK: false, Errno: "OptionInvalid" });
   });
 
+  it("names --proxy when the auth file says secret = PROXY and none was given", async () => {
+    const auth = join(dir, "proxy.auth");
+    await writeFile(auth, "[DEFAULT]\nkey = pilot\nsecret = PROXY\n", { mode: 0o600 });
+    const driver = new URL("./fixtures/credentialed-driver.ts", import.meta.url).pathname;
+    const conf = join(dir, "proxy.conf");
+    await writeFile(conf, [`CloudType = ${driver}#CredentialedDriver`, `CloudAuth = ${auth}`, "Instance_Image = name:pilot-image", "Instance_Flavor = name:small"].join("\n"));
+    const r = await cli(["--config", conf, "submit", "-e", pilot]);
+    expect(r.code).toBe(1);
+    oneLine(r.stderr);
+    expect(r.stderr).toContain("no proxy was set: give the proxy file with --proxy FILE");
+  });
+
   it("names Driver_ex_force_auth_url when Keystone cannot be reached", async () => {
     const auth = join(dir, "os.auth");
     await writeFile(auth, "[DEFAULT]\nkey = pilot\nsecret = pw\n", { mode: 0o600 });

@@ -72,6 +72,21 @@ describe("README options table", () => {
   });
 });
 
+describe("environment variables", () => {
+  it("every variable the code reads is named in the README or docs/", async () => {
+    const { readdir, readFile } = await import("node:fs/promises");
+    const sources = (await readdir(join(ROOT, "src"), { recursive: true })).filter((f) => f.endsWith(".ts") && !f.endsWith(".test.ts"));
+    const read = new Set<string>();
+    for (const f of sources) {
+      const text = await readFile(join(ROOT, "src", f), "utf8");
+      for (const m of text.matchAll(/env\[\s*"([A-Z][A-Z0-9_]+)"\s*\]|process\.env\.([A-Z][A-Z0-9_]+)/g)) read.add(m[1] ?? m[2]!);
+    }
+    const docs = [README, ...docFiles().map(readDoc)].join("\n");
+    expect(read.size).toBeGreaterThan(0);
+    expect([...read].filter((v) => !docs.includes(v))).toEqual([]);
+  });
+});
+
 describe("README metrics table", () => {
   it("lists exactly the metrics the code exports, with their types", () => {
     const rows = tableRows(section(README, "The `cloudce` command").slice(section(README, "The `cloudce` command").indexOf("### Metrics")));

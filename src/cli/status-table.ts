@@ -42,8 +42,8 @@ export function statusTable(pilots: readonly PilotInfo[], opts: { wide: boolean;
 }
 
 /** `48 pilot VMs: 0 Waiting, 3 Running, 45 Done, …` and the slots available() gives. */
-export function statusSummary(pilots: readonly PilotInfo[], slots: number | undefined): string {
+export function statusSummary(pilots: readonly PilotInfo[], slots: number | string): string {
   const counts = LISTED_STATUSES.map((s) => `${pilots.filter((p) => p.status === s).length} ${s}`);
   const head = `${pilots.length} pilot VM${pilots.length === 1 ? "" : "s"}: ${counts.join(", ")}`;
-  return `${head}\nslots available: ${slots === undefined ? "unknown (see the log)" : slots}`;
+  return `${head}\nslots available: ${slots}`;
 }

@@ -51,7 +51,7 @@ async function statusAll(ce: CloudComputingElement, out: Output, wide: boolean):
   const slots = available.OK ? available.Value : undefined;
   const counts = available.OK ? { RunningJobs: available.RunningJobs, WaitingJobs: available.WaitingJobs, SubmittedJobs: available.SubmittedJobs, CEInfoDict: available.CEInfoDict } : {};
   out.result({ pilots, slots, ...counts }, () =>
-    [pilots.length === 0 ? "no pilot VMs" : statusTable(pilots, { wide, now: Date.now() }), "", statusSummary(pilots, available.OK ? slots : `unknown (${available.Message})`)].join("\n"),
+    [pilots.length === 0 ? "no pilot VMs" : statusTable(pilots, { wide, now: Date.now() }), "", statusSummary(pilots, available.OK ? available.Value : `unknown (${available.Message})`)].join("\n"),
   );
 }
 

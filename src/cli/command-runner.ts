@@ -50,6 +50,8 @@ export interface CommandHooks {
 }
 
 export class CommandRunner {
+  /** The status a command chose itself (serve), when it did. */
+  exitCode: number | undefined;
   /** The parser's own message for a usage error, caught before commander throws. */
   parserMessage: string | undefined;
 
@@ -68,6 +70,11 @@ export class CommandRunner {
         this.parserMessage = s.replace(/^error: /, "").trim();
       },
     });
+  }
+
+  /** Serves this process's metrics on 127.0.0.1:port/metrics; resolves to the function that stops it. */
+  serveMetrics(port: number): Promise<() => Promise<void>> {
+    return this.hooks.serveMetrics(port);
   }
 
   /** Fails the command as a usage error (exit 2). */
@@ -106,6 +113,14 @@ export class CommandRunner {
         out.tickerDone();
         await this.hooks.afterCommand(ce, globals).finally(() => ce.shutdown());
       }
+    };
+  }
+
+  /** A command that runs on its own terms (its own CEs, streams and exit status): `serve`. */
+  ownAction<O extends object>(fn: (opts: O, globals: GlobalOptions, io: CliIo) => Promise<number>): (...args: unknown[]) => Promise<void> {
+    return async (...args) => {
+      const globals = (args.at(-1) as Command).optsWithGlobals() as unknown as GlobalOptions;
+      this.exitCode = await fn(args.at(-2) as O, globals, this.io);
     };
   }
 

@@ -50,8 +50,16 @@ async function statusAll(ce: CloudComputingElement, out: Output, wide: boolean):
   const available = await ce.available();
   const slots = available.OK ? available.Value : undefined;
   const counts = available.OK ? { RunningJobs: available.RunningJobs, WaitingJobs: available.WaitingJobs, SubmittedJobs: available.SubmittedJobs, CEInfoDict: available.CEInfoDict } : {};
+  const info = available.OK ? available.CEInfoDict : undefined;
+  const slotsText = !available.OK ? `unknown (${available.Message})` : info?.Reason ? `${available.Value} (${info.Reason})` : available.Value;
   out.result({ pilots, slots, ...counts }, () =>
-    [pilots.length === 0 ? "no pilot VMs" : statusTable(pilots, { wide, now: Date.now() }), "", statusSummary(pilots, available.OK ? available.Value : `unknown (${available.Message})`)].join("\n"),
+    [
+      pilots.length === 0 ? "no pilot VMs" : statusTable(pilots, { wide, now: Date.now() }),
+      "",
+      statusSummary(pilots, slotsText),
+      ...(info?.BackoffUntil ? [`fizzle backoff until ${info.BackoffUntil}`] : []),
+      ...(info?.UnavailableOfferings ? [`unavailable offerings: ${info.UnavailableOfferings.join(", ")}`] : []),
+    ].join("\n"),
   );
 }
 
@@ -83,7 +91,11 @@ export async function kill(ce: CloudComputingElement, out: Output, given: readon
 
 export async function cleanup(ce: CloudComputingElement, out: Output, signal?: AbortSignal): Promise<void> {
   const report = unwrap(await ce.cleanupPilots(signal ? { signal } : {}));
-  const rows = [...report.deleted.map((e) => [e.ref, e.name, e.reason, "deleted"]), ...report.failed.map((e) => [e.ref, e.name, e.reason, `failed: ${e.error ?? ""}`])];
+  const rows = [
+    ...report.deleted.map((e) => [e.ref, e.name, e.reason, "deleted"]),
+    ...report.failed.map((e) => [e.ref, e.name, e.reason, `failed: ${e.error ?? ""}`]),
+    ...(report.redeleted ?? []).map((e) => [e.ref, e.name, e.reason, `still listed: deleted again (${e.attempts})${e.error ? `, failed: ${e.error}` : ""}`]),
+  ];
   out.result(report, () => (rows.length === 0 ? "nothing to clean up" : formatTable(["REFERENCE", "VM", "REASON", "RESULT"], rows)));
 }
 

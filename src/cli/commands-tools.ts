@@ -20,13 +20,12 @@ export interface ValidateInput {
 export async function validate(ce: CloudComputingElement, out: Output, input: ValidateInput = {}): Promise<void> {
   const result = await ce.isValid({ online: input.online === true });
   const problems = [...(input.fileProblems ?? []), ...(result.OK ? [] : [locateProblems(result.Message, input.origins ?? {})])];
-  if (result.OK) for (const w of result.Warnings ?? []) out.warn(locateProblems(w, input.origins ?? {}));
+  const warnings = result.OK ? (result.Warnings ?? []).map((w) => locateProblems(w, input.origins ?? {})) : [];
+  for (const w of warnings) out.warn(w);
   if (problems.length > 0) {
-    const all = problems.flatMap((p) => p.split("; "));
-    const what = all.length === 1 ? all[0]! : `${all.length} problems: ${all.join("; ")}`;
-    throw new CloudceError("OptionInvalid", `${ce.ceName} is not valid: ${what}`);
+    throw new CloudceError("OptionInvalid", `${ce.ceName} is not valid: ${problems.join("; ")}`);
   }
-  out.result({ ce: ce.ceName, valid: true, online: input.online === true }, () => `${ce.ceName}: configuration is valid${input.online ? " (checked against the cloud)" : ""}`);
+  out.result({ ce: ce.ceName, valid: true, online: input.online === true, ...(warnings.length > 0 ? { warnings } : {}) }, () => `${ce.ceName}: configuration is valid${input.online ? " (checked against the cloud)" : ""}`);
 }
 
 /** Prints the user-data one pilot would get (this is the only command that prints user-data). */

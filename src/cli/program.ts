@@ -11,6 +11,7 @@ import { kill, output, requireExecutable, status, submit } from "./commands-pilo
 import { report, scheduledCleanup } from "./commands-ops.js";
 import { config, render, validate } from "./commands-tools.js";
 import { demo } from "./commands-demo.js";
+import { serveCommand } from "./commands-serve.js";
 import type { CommandRunner } from "./command-runner.js";
 
 /** The options every command takes (before or after the command name). */
@@ -131,6 +132,22 @@ export function buildProgram(runner: CommandRunner, env: NodeJS.ProcessEnv = pro
     .option("--timeout <seconds>", "how long to wait for the pilots to finish", wholeNumber, 120)
     .action(runner.action(async ({ ce, out }, opts: { number: number; executable?: string; timeout: number }) =>
       demo(ce, out, { executable: opts.executable ?? EXAMPLE_PILOT, count: opts.number, timeoutMs: opts.timeout * 1000 })));
+
+  program
+    .command("serve")
+    .description("JSON-RPC 2.0 on stdin/stdout for the DIRAC CE plugin (docs/serve-protocol.md); ends on stdin EOF, a signal, or when its parent dies")
+    .option("--stdio", "speak the protocol on stdin/stdout (the only transport)")
+    .option("--drain-seconds <n>", "on EOF or a signal, wait this long for running requests", "30")
+    .option("--metrics-port <port>", "also serve Prometheus metrics on http://127.0.0.1:PORT/metrics", wholePort)
+    .action(runner.ownAction(async (opts: { stdio?: boolean; drainSeconds: string; metricsPort?: number }, globals, io) => {
+      const stopMetrics = opts.metricsPort === undefined ? undefined : await runner.serveMetrics(opts.metricsPort);
+      try {
+        const argv = [...(opts.stdio ? ["--stdio"] : []), "--drain-seconds", opts.drainSeconds, "--log-level", globals.logLevel ?? "info"];
+        return await serveCommand(argv, io.stderr);
+      } finally {
+        await stopMetrics?.();
+      }
+    }));
 
   return program;
 }

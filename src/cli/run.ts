@@ -21,7 +21,7 @@ export async function run(argv: readonly string[], io: CliIo = { stdout: process
   const command = argv.find((a) => program.commands.some((c) => c.name() === a));
   try {
     await program.parseAsync([...argv], { from: "user" });
-    return 0;
+    return runner.exitCode ?? 0;
   } catch (err) {
     const e = err instanceof CommanderError ? runner.parserError(err, command) : toCloudceError(err);
     if (e === undefined) return 0;

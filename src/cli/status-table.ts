@@ -33,12 +33,20 @@ export function sortPilots(pilots: readonly PilotInfo[]): PilotInfo[] {
   return [...pilots].sort((a, b) => rank(a.status) - rank(b.status) || Date.parse(a.createdAt) - Date.parse(b.createdAt));
 }
 
+/** 80 columns by default: short references, clipped names; `--wide` adds the cloud's own state. */
 export function statusTable(pilots: readonly PilotInfo[], opts: { wide: boolean; now: number }): string {
-  const rows = sortPilots(pilots).map((p) => {
-    const cells = [p.ref, p.name, p.status, p.cloudState, age(opts.now - Date.parse(p.createdAt)), p.queue];
-    return opts.wide ? cells : [shortRef(p.ref), clip(p.name, 20), p.status, clip(p.cloudState, 11), cells[4]!, clip(p.queue, 10)];
-  });
-  return formatTable(["REFERENCE", "VM", "STATUS", "CLOUD STATE", "AGE", "QUEUE"], rows);
+  const sorted = sortPilots(pilots);
+  const ageOf = (p: PilotInfo): string => age(opts.now - Date.parse(p.createdAt));
+  if (opts.wide) {
+    return formatTable(
+      ["REFERENCE", "VM", "STATUS", "CLOUD STATE", "AGE", "QUEUE", "FLAVOR"],
+      sorted.map((p) => [p.ref, p.name, p.status, p.cloudState, ageOf(p), p.queue, p.flavor]),
+    );
+  }
+  return formatTable(
+    ["REFERENCE", "VM", "STATUS", "AGE", "QUEUE", "FLAVOR"],
+    sorted.map((p) => [shortRef(p.ref), clip(p.name, 20), p.status, ageOf(p), clip(p.queue, 10), clip(p.flavor, 12)]),
+  );
 }
 
 /** `48 pilot VMs: 0 Waiting, 3 Running, 45 Done, …` and the slots available() gives. */

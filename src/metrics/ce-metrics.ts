@@ -19,7 +19,7 @@ const STATUSES: readonly PilotStatus[] = ["Waiting", "Running", "Done", "Aborted
 /** Every metric, its help text and labels: the single list the docs describe. */
 export const METRICS = {
   vmsCreated: { name: "cloudce_vms_created_total", help: "Pilot VMs created.", labels: ["ce", "queue", "reason"] },
-  vmsDeleted: { name: "cloudce_vms_deleted_total", help: "Pilot VMs deleted, by why (stopped, error, expired, killed).", labels: ["ce", "queue", "reason"] },
+  vmsDeleted: { name: "cloudce_vms_deleted_total", help: "Pilot VMs deleted, by why (stopped, error, expired, boot-timeout, killed).", labels: ["ce", "queue", "reason"] },
   vmsFailed: {
     name: "cloudce_vms_failed_total",
     help: "Pilot VM creations and deletions that failed, by action, reason and error code.",
@@ -70,10 +70,14 @@ function instrumentsIn(registry: Registry): Instruments {
   return found;
 }
 
-/** `stopped: HTTP 500` → `stopped`; a failed create's reason is its message, so it counts as `submit`. */
+/**
+ * The reason as a label: its first word (`stopped: HTTP 500` → `stopped`,
+ * `submit: flavor m1.small` → `submit`), so labels stay few; a failed
+ * create's reason is its error message, so it counts as `submit`.
+ */
 function reasonOf(e: AuditEvent): string {
-  if (e.action === "create") return "submit";
-  return e.reason.split(":")[0]!.trim() || "unknown";
+  if (e.action === "create" && e.outcome === "failed") return "submit";
+  return /^[\w-]+/.exec(e.reason)?.[0] ?? "unknown";
 }
 
 /** An observer that records one CE's work in a registry. */
@@ -89,8 +93,8 @@ export function metricsObserver(registry: Registry, ce: string, queue: string): 
     vms: (events) => {
       for (const e of events) {
         if (e.outcome === "failed") m.vmsFailed.inc({ ...base, action: e.action, reason: reasonOf(e), code: e.code ?? "CloudError" });
-        else if (e.action === "create") m.vmsCreated.inc({ ...base, reason: e.reason });
-        else if (e.action === "delete") m.vmsDeleted.inc({ ...base, reason: e.reason });
+        else if (e.action === "create") m.vmsCreated.inc({ ...base, reason: reasonOf(e) });
+        else if (e.action === "delete") m.vmsDeleted.inc({ ...base, reason: reasonOf(e) });
       }
     },
     listed: (nodes) => {

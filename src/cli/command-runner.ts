@@ -103,8 +103,8 @@ export class CommandRunner {
       const open = flags.validation ? openCeForValidation : openCe;
       const { ce, loaded, problems } = await open(selection(globals), logger, overrides, this.hooks.ceOptions(globals, out));
       // A loop handles its own signals (runEvery); any other command turns them into an abort.
-      const interrupt = flags.loop?.(opts) === true ? undefined : onSignals();
-      const signal = interrupt && this.io.signal ? AbortSignal.any([interrupt.signal, this.io.signal]) : (interrupt?.signal ?? this.io.signal);
+      const interrupt = flags.loop?.(opts) === true ? undefined : onSignals(this.io.signal);
+      const signal = interrupt?.signal ?? this.io.signal;
       try {
         if (globals.proxy !== undefined) await applyProxy(ce, globals.proxy);
         await fn({ ce, out, logger, loaded, problems, globals, signal, serveMetrics: (p) => this.hooks.serveMetrics(p) }, opts, ...positionals);
@@ -150,15 +150,23 @@ export class CommandRunner {
  * VMs created so far are printed and journaled; a second signal is Node's
  * default again (exit at once).
  */
-function onSignals(): { signal: AbortSignal; dispose: () => void } {
+function onSignals(outer: AbortSignal | undefined): { signal: AbortSignal; dispose: () => void } {
   const controller = new AbortController();
   const signals = ["SIGINT", "SIGTERM"] as const;
+  // A plain listener, not AbortSignal.any(): Node 20 may collect a combined signal before it fires.
+  const abort = (): void => controller.abort();
+  const dispose = (): void => {
+    for (const s of signals) process.off(s, handler);
+    outer?.removeEventListener("abort", abort);
+  };
   const handler = (): void => {
-    controller.abort();
+    abort();
     for (const s of signals) process.off(s, handler);
   };
   for (const s of signals) process.on(s, handler);
-  return { signal: controller.signal, dispose: () => signals.forEach((s) => process.off(s, handler)) };
+  if (outer?.aborted) abort();
+  else outer?.addEventListener("abort", abort, { once: true });
+  return { signal: controller.signal, dispose };
 }
 
 function selection(g: GlobalOptions): { config: string; ce?: string; queue?: string } {

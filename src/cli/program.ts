@@ -140,6 +140,7 @@ export function buildProgram(runner: CommandRunner, env: NodeJS.ProcessEnv = pro
     .option("--drain-seconds <n>", "on EOF or a signal, wait this long for running requests", "30")
     .option("--metrics-port <port>", "also serve Prometheus metrics on http://127.0.0.1:PORT/metrics", wholePort)
     .action(runner.ownAction(async (opts: { stdio?: boolean; drainSeconds: string; metricsPort?: number }, globals, io) => {
+      if (!opts.stdio) runner.usage("--stdio is required (the only transport)");
       const stopMetrics = opts.metricsPort === undefined ? undefined : await runner.serveMetrics(opts.metricsPort);
       try {
         const argv = [...(opts.stdio ? ["--stdio"] : []), "--drain-seconds", opts.drainSeconds, "--log-level", globals.logLevel ?? "info"];

@@ -46,7 +46,7 @@ describe("errors: one line, the right exit code, JSON when asked", () => {
   });
 
   it("exits 2 on the parser's own usage errors, with one line", async () => {
-    for (const argv of [["submit", "-n", "-3", "-e", pilot], ["submit", "--numbr", "3"], ["--log-level", "loud", "status"], ["output", "cloud://a", "cloud://b"], ["kill"]]) {
+    for (const argv of [["submit", "-n", "-3", "-e", pilot], ["submit", "--numbr", "3"], ["--log-level", "loud", "status"], ["output", "cloud://a", "cloud://b"], ["kill"], ["serve"]]) {
       const r = await cli(["--config", config, ...argv]);
       expect(r.code, argv.join(" ")).toBe(2);
       oneLine(r.stderr);

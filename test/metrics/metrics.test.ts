@@ -10,6 +10,7 @@ import { describe, expect, it } from "vitest";
 import { CloudComputingElement, CloudceError, METRICS, metricsRegistry, registerDriver, serveMetrics, silentLogger } from "../../src/index.js";
 import { MemoryCloud } from "../../src/testing.js";
 import { cli } from "../cli/cli-harness.js";
+import { startFixture } from "../support/child.js";
 
 let lastText = "";
 
@@ -116,6 +117,24 @@ describe("CE metrics", () => {
     expect((await running).code).toBe(0);
     const calls = family(families, "cloudce_cloud_calls_total").metrics.filter((m) => m.labels?.["ce"] === "loop-metrics.example.org");
     expect(calls.some((m) => m.labels?.["operation"] === "listNodes")).toBe(true);
+    await expect(fetch(`http://127.0.0.1:${port}/metrics`)).rejects.toThrow();
+  });
+
+  it("serve --stdio --metrics-port serves /metrics while it serves, and stops with it", async () => {
+    const port = await freePort();
+    const serve = await startFixture("serve-cli", ["serve", "--stdio", "--metrics-port", String(port), "--log-level", "silent"], new URL("./fixtures/", import.meta.url));
+    const send = (id: number, method: string, params: Record<string, unknown>): void =>
+      void serve.child.stdin!.write(`${JSON.stringify({ jsonrpc: "2.0", id, method, params })}\n`);
+    send(1, "handshake", { protocol: 1 });
+    send(2, "open", { ceName: "served.example.org" });
+    await serve.waitFor(/"id":2,"result"/);
+    send(3, "setParameters", { handle: "ce-1", options: { CloudType: "MEMORY", Instance_Image: "name:pilot-image", Instance_Flavor: "name:small" } });
+    send(4, "getJobStatus", { handle: "ce-1", refs: ["cloud://nope"] });
+    await serve.waitFor(/"id":4,/);
+    const calls = family(await scrape(port), "cloudce_cloud_calls_total").metrics;
+    expect(calls).toContainEqual(expect.objectContaining({ labels: expect.objectContaining({ ce: "served.example.org", operation: "listNodes", outcome: "ok" }) }));
+    serve.child.stdin!.end();
+    expect((await serve.exited).code).toBe(0);
     await expect(fetch(`http://127.0.0.1:${port}/metrics`)).rejects.toThrow();
   });
 

@@ -14,6 +14,7 @@ import { UsageError } from "./cli-errors.js";
 import { loadOptions, openCe, openCeForValidation, type CeOptions } from "./load-ce.js";
 import { createOutput, isTerminal, type Output, type OutputStreams } from "./output.js";
 import { checkWritableFile } from "./path-checks.js";
+import { listenForStopSignals, type StopSignals } from "./stop-signals.js";
 import type { GlobalOptions } from "./program.js";
 
 export interface CliIo extends OutputStreams {
@@ -103,11 +104,12 @@ export class CommandRunner {
       const open = flags.validation ? openCeForValidation : openCe;
       const { ce, loaded, problems } = await open(selection(globals), logger, overrides, this.hooks.ceOptions(globals, out));
       // A loop handles its own signals (runEvery); any other command turns them into an abort.
-      const interrupt = flags.loop?.(opts) === true ? undefined : onSignals(this.io.signal);
+      const interrupt = flags.loop?.(opts) === true ? undefined : onSignals(this.io.signal, out);
       const signal = interrupt?.signal ?? this.io.signal;
       try {
         if (globals.proxy !== undefined) await applyProxy(ce, globals.proxy);
         await fn({ ce, out, logger, loaded, problems, globals, signal, serveMetrics: (p) => this.hooks.serveMetrics(p) }, opts, ...positionals);
+        this.exitCode = interrupt?.stop.exitCode() ?? this.exitCode;
       } finally {
         interrupt?.dispose();
         out.tickerDone();
@@ -146,27 +148,27 @@ export class CommandRunner {
 }
 
 /**
- * SIGINT/SIGTERM abort the command instead of killing the process, so that
- * VMs created so far are printed and journaled; a second signal is Node's
- * default again (exit at once).
+ * The first SIGINT/SIGTERM aborts the command (see stop-signals.ts), as does
+ * the embedder's signal; the command then exits 130/143 after printing what
+ * it did. A plain listener links the embedder's signal: Node 20 may collect
+ * an AbortSignal.any() before it fires.
  */
-function onSignals(outer: AbortSignal | undefined): { signal: AbortSignal; dispose: () => void } {
+function onSignals(outer: AbortSignal | undefined, out: Output): { stop: StopSignals; signal: AbortSignal; dispose: () => void } {
+  const stop = listenForStopSignals((sig) => out.progress(`${sig}: stopping; calls in flight get Cloud_RequestTimeout to finish`));
+  if (!outer) return { stop, signal: stop.signal, dispose: () => stop.release() };
   const controller = new AbortController();
-  const signals = ["SIGINT", "SIGTERM"] as const;
-  // A plain listener, not AbortSignal.any(): Node 20 may collect a combined signal before it fires.
   const abort = (): void => controller.abort();
-  const dispose = (): void => {
-    for (const s of signals) process.off(s, handler);
-    outer?.removeEventListener("abort", abort);
+  stop.signal.addEventListener("abort", abort, { once: true });
+  if (outer.aborted) abort();
+  else outer.addEventListener("abort", abort, { once: true });
+  return {
+    stop,
+    signal: controller.signal,
+    dispose: () => {
+      stop.release();
+      outer.removeEventListener("abort", abort);
+    },
   };
-  const handler = (): void => {
-    abort();
-    for (const s of signals) process.off(s, handler);
-  };
-  for (const s of signals) process.on(s, handler);
-  if (outer?.aborted) abort();
-  else outer?.addEventListener("abort", abort, { once: true });
-  return { signal: controller.signal, dispose };
 }
 
 function selection(g: GlobalOptions): { config: string; ce?: string; queue?: string } {

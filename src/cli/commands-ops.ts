@@ -89,7 +89,8 @@ export async function report(ce: CloudComputingElement, out: Output, plot: strin
   if (!(await fileExists(journal))) out.warn(`the journal ${journal} does not exist (yet): the counts below come from the cloud alone`);
   const { entries } = await readJournal(journal, { rotated: true });
   const live: LiveNode[] = unwrap(await ce.listPilots()).map((p) => ({
-    ref: p.ref, name: p.name, state: p.status, createdAt: new Date(p.createdAt),
+    // A pilot that finished and whose VM the cloud already removed counts as done, like a stopped one.
+    ref: p.ref, name: p.name, state: p.state === "gone" && p.status === "Done" ? "stopped" : p.state, createdAt: new Date(p.createdAt),
   }));
   const mine = entries.filter((e) => e.ce === ce.ceName);
   const summary = summarise(mine, { live });

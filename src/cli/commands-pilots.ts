@@ -25,8 +25,8 @@ export async function submit(ce: CloudComputingElement, out: Output, executable:
   out.result({ refs, PilotStampDict: stamps, ...(interrupted ? { Interrupted: interrupted } : {}) }, () =>
     formatTable(["REFERENCE", "STAMP"], refs.map((r) => [r, stamps[r] ?? ""])),
   );
-  // An interruption is logged by the CE (one warning line); the refs above are what it created.
-  if (!interrupted && refs.length < count) out.progress(`only ${refs.length} of ${count} pilots were created: see the log for why`);
+  if (interrupted) out.progress(interrupted);
+  else if (refs.length < count) out.progress(`only ${refs.length} of ${count} pilots were created: see the log for why`);
   return refs;
 }
 
@@ -91,6 +91,7 @@ export async function kill(ce: CloudComputingElement, out: Output, given: readon
 
 export async function cleanup(ce: CloudComputingElement, out: Output, signal?: AbortSignal): Promise<void> {
   const report = unwrap(await ce.cleanupPilots(signal ? { signal } : {}));
+  if (report.interrupted) out.progress(report.interrupted);
   const rows = [
     ...report.deleted.map((e) => [e.ref, e.name, e.reason, "deleted"]),
     ...report.failed.map((e) => [e.ref, e.name, e.reason, `failed: ${e.error ?? ""}`]),

@@ -1,10 +1,11 @@
 /**
  * killJob: destroys this CE's VMs. An id missing from this CE's listing (a
  * fresh EC2 instance can be, for a while) is looked up alone: another CE's VM
- * is refused, not touched; one the cloud does not have is already gone
- * (counted as killed, as DIRAC does, but nothing is destroyed or journaled);
- * a look-up that fails is a failure. "Killed" for a VM the cloud has
- * therefore always means a destroy was sent and the cloud accepted it.
+ * is refused, not touched; one the look-up does not find either still gets
+ * the destroy (idempotent: it may be too fresh to be seen), but is reported
+ * as `gone` and not journaled, since no VM of that id was ever seen; a
+ * look-up that fails is a failure. "Killed" therefore always means a destroy
+ * was sent and the cloud accepted it.
  */
 
 import { toCloudceError } from "../errors.js";
@@ -19,7 +20,7 @@ import { listOwnNodes } from "./status.js";
 export interface KillReport {
   /** Every ref that is gone now, including those already gone (DIRAC counts those as killed). */
   readonly killed: readonly string[];
-  /** Of `killed`, those the cloud did not have: nothing was destroyed and nothing journaled for them. */
+  /** Of `killed`, those neither the listing nor a look-up showed: not journaled (the destroy was sent all the same). */
   readonly gone: readonly string[];
   readonly failed: readonly { readonly ref: string; readonly error: string }[];
 }
@@ -28,7 +29,7 @@ export async function killPilots(ctx: CeContext, refs: readonly string[]): Promi
   const ids = parseReferences(refs);
   const nodes = new Map((await listOwnNodes(ctx)).map((n) => [n.id, n]));
   const { verdicts: errors, gone } = await unlistedVerdicts(ctx, [...new Set(ids.values())].filter((id) => !nodes.has(id)), nodes);
-  const targets = [...new Set(ids.values())].filter((id) => !errors.has(id) && !gone.has(id));
+  const targets = [...new Set(ids.values())].filter((id) => !errors.has(id));
   const refOf = new Map([...ids].map(([ref, id]) => [id, ref]));
   const known = (id: string): { ref: string; vmName: string; stamp: string } => ({
     ref: refOf.get(id) ?? toReference(id),
@@ -36,11 +37,11 @@ export async function killPilots(ctx: CeContext, refs: readonly string[]): Promi
     stamp: nodes.get(id)?.metadata["cloudce-stamp"] ?? "",
   });
   const onResult = async (r: BulkResult): Promise<void> => {
-    for (const id of r.done) ctx.log.info("pilot VM killed", { ref: known(id).ref });
     const named = r.done.filter((id) => nodes.has(id));
+    for (const id of named) ctx.log.info("pilot VM killed", { ref: known(id).ref });
     ctx.policies.deletes.deleted(named.map((id) => ({ id, name: nodes.get(id)!.name, reason: "killed" })), ctx.policies.now());
     await ctx.audit.record([
-      ...r.done.map((id) => ({ ...known(id), action: "delete" as const, outcome: "ok" as const, reason: "killed" })),
+      ...named.map((id) => ({ ...known(id), action: "delete" as const, outcome: "ok" as const, reason: "killed" })),
       ...r.failed.map((f) => ({ ...known(f.target), action: "delete" as const, outcome: "failed" as const, reason: `killed: ${toCloudceError(f.error).message}` })),
     ]);
   };
@@ -48,13 +49,13 @@ export async function killPilots(ctx: CeContext, refs: readonly string[]): Promi
   for (const f of result.failed) errors.set(f.target, toCloudceError(f.error).message);
   const failed = [...ids].filter(([, id]) => errors.has(id)).map(([ref, id]) => ({ ref, error: errors.get(id)! }));
   const killed = [...ids].filter(([, id]) => !errors.has(id)).map(([ref]) => ref);
-  return { killed, gone: [...ids].filter(([, id]) => gone.has(id)).map(([ref]) => ref), failed };
+  return { killed, gone: killed.filter((ref) => gone.has(ids.get(ref)!)), failed };
 }
 
 /**
  * Of ids missing from this CE's listing, those that must not be destroyed,
- * with why (another CE's VM, or a look-up that failed), and those the cloud
- * does not have. Those found to be this CE's are added to `nodes`. Rare: one call each.
+ * with why (another CE's VM, or a look-up that failed), and those the
+ * look-up does not find either. Those found to be this CE's are added to `nodes`. Rare: one call each.
  */
 async function unlistedVerdicts(ctx: CeContext, ids: readonly string[], nodes: Map<string, CloudNode>): Promise<{ verdicts: Map<string, string>; gone: Set<string> }> {
   const found = await mapConcurrent(ids, ctx.settings.submitConcurrency, (id) => ctx.runtime.call((d) => d.getNode(id)));

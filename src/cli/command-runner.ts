@@ -126,6 +126,17 @@ export class CommandRunner {
     };
   }
 
+  /** A command that reads the configuration and builds its own CE (try). */
+  loadedAction<O extends object>(
+    fn: (ctx: { loaded: LoadedCeOptions; out: Output; logger: Logger; globals: GlobalOptions; io: CliIo }, opts: O) => Promise<void>,
+  ): (...args: unknown[]) => Promise<void> {
+    return async (...args) => {
+      const globals = (args.at(-1) as Command).optsWithGlobals() as unknown as GlobalOptions;
+      const out = createOutput(globals.json === true, this.io);
+      await fn({ loaded: await loadOptions(selection(globals)), out, logger: this.logger(globals, false, false), globals, io: this.io }, args.at(-2) as O);
+    };
+  }
+
   /** A command that only reads the configuration (no CE, no cloud). */
   configAction(fn: (loaded: LoadedCeOptions, out: Output) => void): (...args: unknown[]) => Promise<void> {
     return async (...args) => {

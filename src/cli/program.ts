@@ -12,6 +12,7 @@ import { report, scheduledCleanup } from "./commands-ops.js";
 import { config, render, validate } from "./commands-tools.js";
 import { demo } from "./commands-demo.js";
 import { serveCommand } from "./commands-serve.js";
+import { tryCommand } from "./commands-try.js";
 import type { CommandRunner } from "./command-runner.js";
 
 /** The options every command takes (before or after the command name). */
@@ -132,6 +133,24 @@ export function buildProgram(runner: CommandRunner, env: NodeJS.ProcessEnv = pro
     .option("--timeout <seconds>", "how long to wait for the pilots to finish", wholeNumber, 120)
     .action(runner.action(async ({ ce, out }, opts: { number: number; executable?: string; timeout: number }) =>
       demo(ce, out, { executable: opts.executable ?? EXAMPLE_PILOT, count: opts.number, timeoutMs: opts.timeout * 1000 })));
+
+  program
+    .command("try")
+    .description("boot one pilot of this CE's template on a local QEMU VM, stream its console, and give a verdict (exit 1 when it does not pass)")
+    .option("-e, --executable <file>", "the pilot executable")
+    .option("--image <path>", "a bootable disk (qcow2/raw cloud image) or a vm-lab image directory (default $VMLAB/image, /tmp/vm-lab/image)")
+    .addOption(new Option("--accel <accel>", "QEMU acceleration (default tcg)").choices(["tcg", "kvm"]))
+    .option("--memory <mb>", "guest memory in MB (default 1024)", wholeNumber)
+    .option("--timeout <seconds>", "how long to wait for the VM to power off", wholeNumber, 900)
+    .action(runner.loadedAction(async ({ loaded, out, logger, globals, io }, opts: { executable?: string; image?: string; accel?: string; memory?: number; timeout: number }) =>
+      tryCommand(loaded, globals.ce, out, logger, {
+        executable: requireExecutable(opts.executable, "try"),
+        timeoutMs: opts.timeout * 1000,
+        ...(opts.image !== undefined ? { image: opts.image } : {}),
+        ...(opts.accel !== undefined ? { accel: opts.accel } : {}),
+        ...(opts.memory !== undefined ? { memoryMb: String(opts.memory) } : {}),
+        ...(out.json ? {} : { console: (chunk: string) => void io.stderr.write(chunk) }),
+      })));
 
   program
     .command("serve")

@@ -57,9 +57,18 @@ function documentedDriverOptions(cloudType: string): string[] {
   const doc = `docs/drivers/${cloudType.toLowerCase()}.md`;
   const inDoc = existsSync(join(ROOT, doc))
     ? tableRows(section(readDoc(doc), "Options")).map((r) => codeSpans(r[0] ?? "")[0] ?? "").filter((n) => n !== "")
-    : [];
+    : readmeDriverTable(cloudType);
   if (inReadme.length === 0 && inDoc.length === 0) throw new Error(`${cloudType}: neither the README nor ${doc} documents its Driver_* options`);
   return [...inReadme, ...inDoc].map((n) => n.replace(/^Driver_/, ""));
+}
+
+/** The README table that follows the text "`CloudType = <type>`" (a driver without a page of its own). */
+function readmeDriverTable(cloudType: string): string[] {
+  const at = README.indexOf(`\`CloudType = ${cloudType}\``);
+  if (at < 0) return [];
+  const rest = README.slice(at);
+  const end = rest.search(/\n#{2,3} /);
+  return tableRows(end < 0 ? rest : rest.slice(0, end)).flatMap((r) => codeSpans(r[0] ?? "")).filter((n) => n.startsWith("Driver_"));
 }
 
 describe("README options table", () => {

@@ -97,7 +97,11 @@ export async function loadCeOptions(input: LoadCeOptionsInput): Promise<LoadedCe
  * Options holding a path: relative ones mean "next to this configuration
  * file", so a command works the same from any working directory.
  */
-export const PATH_OPTIONS = ["CloudAuth", "Context_Template", "Journal_File", "Driver_state_dir"] as const;
+export const PATH_OPTIONS = [
+  "CloudAuth", "Context_Template", "Journal_File", "Driver_state_dir",
+  // QEMU's files.
+  "Driver_image", "Driver_kernel", "Driver_initrd", "Driver_vendor_data",
+] as const;
 
 function withPathsFrom(dir: string, loaded: LoadedCeOptions): LoadedCeOptions {
   const options = { ...loaded.options };

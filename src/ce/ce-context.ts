@@ -6,6 +6,7 @@ import type { Audit } from "./audit.js";
 import type { CeSettings } from "./ce-options.js";
 import type { DriverRuntime } from "./driver-runtime.js";
 import type { Policies } from "./policies.js";
+import type { CeObserver } from "./observer.js";
 import type { ResourceResolver } from "./resource-resolver.js";
 
 export interface CeContext {
@@ -18,4 +19,6 @@ export interface CeContext {
   /** The clock for VM ages (epoch ms); tests inject one. */
   readonly now: () => number;
   readonly policies: Policies;
+  /** Metrics and progress; absent in contexts built by hand (tests). */
+  readonly observer?: CeObserver;
 }

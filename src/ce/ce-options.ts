@@ -11,7 +11,7 @@ import { DEFAULT_NAME_PREFIX } from "./pilot-reference.js";
 export const REQUIRED_OPTIONS = ["CloudType", "Instance_Image", "Instance_Flavor"] as const;
 
 /** Integer options: name → [default, minimum]. */
-const INTEGER_OPTIONS = {
+export const INTEGER_OPTIONS = {
   Context_MaxLifetime: [1_209_600, 1],
   MaxTotalJobs: [0, 0],
   MaxWaitingJobs: [0, 0],
@@ -36,17 +36,51 @@ const INTEGER_OPTIONS = {
 type IntegerOption = keyof typeof INTEGER_OPTIONS;
 
 /** Decimal options: name → [default, minimum]. */
-const NUMBER_OPTIONS = {
+export const NUMBER_OPTIONS = {
   Cloud_RateLimit: [20, 0],
 } as const satisfies Record<string, readonly [number, number]>;
 
-/** Yes/no options, read as DIRAC reads booleans in the CS (case-insensitive). */
-const BOOLEAN_WORDS: Readonly<Record<string, boolean>> = { yes: true, true: true, "1": true, on: true, no: false, false: false, "0": false, off: false };
-const BOOLEAN_OPTIONS = { Ownership_AdoptUntagged: false } as const satisfies Record<string, boolean>;
+/**
+ * Boolean options: name → default. Only DIRAC's words count (true/false, on/off,
+ * yes/no, 1/0, any case): a typo is an error, never silently true.
+ */
+export const BOOLEAN_OPTIONS = {
+  Context_DisableMetadata: true,
+  /** VMs with the name prefix but no cloudce owner tag count as this CE's (migration from DIRAC's CloudCE). */
+  Ownership_AdoptUntagged: false,
+} as const satisfies Record<string, boolean>;
+
+/** Text options: name → the default as the README states it (undefined: none or computed). */
+export const STRING_OPTIONS = {
+  CloudType: undefined,
+  CloudAuth: "$CLOUDCE_HOME/etc/cloud.auth",
+  Instance_Image: undefined,
+  Instance_Flavor: undefined,
+  Instance_Networks: undefined,
+  Instance_SSHKey: undefined,
+  Instance_NamePrefix: DEFAULT_NAME_PREFIX,
+  Context_Template: "templates/default.yaml.hbs",
+  Context_ExtPackages: undefined,
+  Journal_File: undefined,
+  Queue: "default",
+  QueueName: undefined,
+  NumberOfProcessors: "1",
+  CE: undefined,
+} as const satisfies Record<string, string | undefined>;
+
+const TRUE_WORDS = ["true", "yes", "on", "1"];
+const FALSE_WORDS = ["false", "no", "off", "0"];
+
+/** A boolean option's value, or undefined when it is not one of DIRAC's words. */
+export function parseBoolean(value: string): boolean | undefined {
+  const word = value.trim().toLowerCase();
+  if (TRUE_WORDS.includes(word)) return true;
+  return FALSE_WORDS.includes(word) ? false : undefined;
+}
 
 function booleanOption(raw: Readonly<Record<string, string>>, name: keyof typeof BOOLEAN_OPTIONS): boolean {
   const v = raw[name];
-  return v === undefined ? BOOLEAN_OPTIONS[name] : BOOLEAN_WORDS[v.trim().toLowerCase()] === true;
+  return v === undefined ? BOOLEAN_OPTIONS[name] : parseBoolean(v) === true;
 }
 
 export interface CeSettings {
@@ -137,15 +171,15 @@ export function checkOptions(raw: Readonly<Record<string, string>>): string[] {
       problems.push(`${name}: '${v.slice(0, 40)}' is not a number >= ${min}`);
     }
   }
+  for (const name of Object.keys(BOOLEAN_OPTIONS)) {
+    const v = raw[name];
+    if (v !== undefined && parseBoolean(v) === undefined) problems.push(`${name}: '${v.slice(0, 40)}' is not a boolean: write true or false (yes/no, on/off, 1/0)`);
+  }
   if (raw["Instance_Image"]?.trim() === "name:") problems.push("Instance_Image: 'name:' needs a name after it");
   if (splitList(raw["Instance_Flavor"]).includes("name:")) problems.push("Instance_Flavor: 'name:' needs a name after it");
   if (raw["Instance_Flavor"]?.trim() && splitList(raw["Instance_Flavor"]).length === 0) problems.push("Instance_Flavor: give at least one flavor (a comma-separated list, most preferred first)");
   for (const net of splitList(raw["Instance_Networks"])) {
     if (net === "name:") problems.push("Instance_Networks: 'name:' needs a name after it");
-  }
-  for (const name of Object.keys(BOOLEAN_OPTIONS)) {
-    const v = raw[name];
-    if (v !== undefined && BOOLEAN_WORDS[v.trim().toLowerCase()] === undefined) problems.push(`${name}: '${v.slice(0, 40)}' is not yes or no`);
   }
   const prefix = raw["Instance_NamePrefix"];
   if (prefix !== undefined && !/^[A-Za-z][\w-]{0,30}$/.test(prefix)) {

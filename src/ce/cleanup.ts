@@ -28,6 +28,7 @@ export async function cleanupOwnPilots(ctx: CeContext, stop: StopControl): Promi
   const picked = selectForCleanup(fresh, policy, new Date(now));
   if (picked.length === 0 && due.length === 0) return { deleted: [], failed: [] };
   const byRef = new Map(picked.map((p) => [p.ref, p]));
+  ctx.observer?.planned?.("delete", picked.length);
   const deleted: CleanupEntry[] = [];
   const failed: CleanupEntry[] = [];
   const redeleteErrors = new Map<string, string>();

@@ -9,17 +9,21 @@ import { readFile } from "node:fs/promises";
 import { CredentialStore, checkProxyLifetime, proxySecrets } from "../auth/index.js";
 import { encodeUserData, loadContextRenderer, newStamp, type ContextRenderer, type UserDataLimit } from "../context/index.js";
 import type { DriverCredentials } from "../drivers/driver.js";
-import { loadDriverModule } from "../drivers/registry.js";
 import { CloudceError, toCloudceError } from "../errors.js";
 import { createLogger, type Logger } from "../log.js";
 import { SecretSlot } from "../secrets.js";
+import type { Registry } from "prom-client";
+import { metricsObserver, metricsRegistry } from "../metrics/ce-metrics.js";
 import { Audit } from "./audit.js";
+import { combineObservers, type CeObserver } from "./observer.js";
 import type { CeContext } from "./ce-context.js";
 import { checkOptions, parseSettings } from "./ce-options.js";
 import { cleanupOwnPilots } from "./cleanup.js";
 import { DriverRuntime, ownedBy } from "./driver-runtime.js";
 import { ownerFilter } from "./ownership.js";
 import { killPilots, type KillReport } from "./kill.js";
+import { unknownDriverOptions, unknownOptionProblems } from "./option-names.js";
+import { ignoredOptions, onlineProblems, unwritableFolders } from "./validation.js";
 import { newVmName, parseReference } from "./pilot-reference.js";
 import { ResourceResolver } from "./resource-resolver.js";
 import { S_ERROR, S_OK, type CEInfoDict, type CEStatusCounts, type CleanupReport, type PilotStatus, type PolicyInfo, type Result } from "./results.js";
@@ -51,6 +55,10 @@ export interface CloudComputingElementOptions {
   readonly now?: () => number;
   /** In [0, 1): the circuit breaker's jitter; default `Math.random`. */
   readonly random?: () => number;
+  /** Where the CE's Prometheus metrics go: default the library's `metricsRegistry`; null for none. */
+  readonly metrics?: Registry | null;
+  /** Told of the CE's work as it happens (cloud calls, VMs created and deleted, progress). */
+  readonly observer?: CeObserver;
 }
 
 /** Seconds of proxy lifetime below which a PROXY-authenticated CE refuses to call the cloud. */
@@ -71,6 +79,8 @@ export class CloudComputingElement {
   private readonly baseDir: string;
   private readonly now: () => number;
   private readonly random: () => number;
+  private readonly metrics: Registry | null;
+  private readonly extraObserver: CeObserver | undefined;
   private params: Record<string, string> = {};
   private state: CeContext | undefined;
   private renderer: Promise<ContextRenderer> | undefined;
@@ -87,18 +97,27 @@ export class CloudComputingElement {
     this.baseDir = options.baseDir ?? process.cwd();
     this.now = options.now ?? Date.now;
     this.random = options.random ?? Math.random;
+    this.metrics = options.metrics === undefined ? metricsRegistry : options.metrics;
+    this.extraObserver = options.observer;
   }
 
-  /** Adds options, later values winning (pass CE options, then queue options). */
+  /**
+   * Adds options, later values winning (pass CE options, then queue options).
+   * A malformed value is refused and not stored: the options stay as they were. Unknown names are warned about.
+   */
   async setParameters(options: Readonly<Record<string, CeOptionValue>>): Promise<Result<null>> {
     // The site director's side is untyped (JSON-RPC, Python): say what was wrong rather than throw.
     if (typeof options !== "object" || options === null || Array.isArray(options)) {
       return S_ERROR(`setParameters: expects a dictionary of CE options (name → value), got ${kindOf(options)}`, "OptionInvalid");
     }
-    for (const [k, v] of Object.entries(options)) this.params[k] = Array.isArray(v) ? v.join(",") : String(v);
+    const next = { ...this.params };
+    for (const [k, v] of Object.entries(options)) next[k] = Array.isArray(v) ? v.join(",") : String(v);
+    const malformed = checkOptions(next).filter((p) => !p.includes("mandatory option is missing"));
+    if (malformed.length > 0) return S_ERROR(malformed.join("; "), "OptionInvalid");
+    this.params = next;
     await this.reset();
-    const malformed = checkOptions(this.params).filter((p) => !p.includes("mandatory option is missing"));
-    return malformed.length === 0 ? S_OK(null) : S_ERROR(malformed.join("; "), "OptionInvalid");
+    for (const problem of unknownOptionProblems(Object.keys(options))) this.log.warn(`option ignored: ${problem}`);
+    return S_OK(null);
   }
 
   /** The options as set so far (a copy). */
@@ -108,11 +127,18 @@ export class CloudComputingElement {
 
   /**
    * Checks everything that can be checked without starting a VM: options,
-   * driver, template, auth file; `Warnings` lists credentials running out.
+   * driver, template, auth file, the folders the CE writes to; with
+   * `online`, also image, flavor, networks and quota on the cloud. Options
+   * that are set but ignored, and credentials running out, come back as
+   * `Warnings`.
    */
-  async isValid(): Promise<Result<null, { Warnings?: string[] }>> {
-    const problems = checkOptions(this.params);
-    if (problems.length > 0) return S_ERROR(problems.join("; "), "OptionInvalid");
+  async isValid(options: { readonly online?: boolean } = {}): Promise<Result<null, { Warnings?: string[] }>> {
+    const problems = [...checkOptions(this.params), ...unknownOptionProblems(Object.keys(this.params)), ...(await unwritableFolders(this.params))];
+    if (problems.length > 0) {
+      problems.push(...(await unknownDriverOptions(this.params, this.baseDir).catch(() => [])));
+      return S_ERROR(problems.join("; "), "OptionInvalid");
+    }
+    const warnings: string[] = [];
     const attempt = async (check: () => Promise<unknown>): Promise<void> => {
       try {
         await check();
@@ -120,25 +146,24 @@ export class CloudComputingElement {
         problems.push(toCloudceError(err).message);
       }
     };
-    await attempt(() => this.checkDriver());
+    await attempt(async () => warnings.push(...(await this.checkDriver())));
     await attempt(() => this.getRenderer());
+    if (options.online && problems.length === 0) await attempt(async () => problems.push(...(await onlineProblems(this.ensure()))));
     if (problems.length > 0) return S_ERROR(problems.join("; "));
     const credentials = await this.credentialAssessment().catch(() => undefined);
     if (credentials?.expired) return S_ERROR(`credentials: ${credentials.expired}`, credentials.expired.startsWith("the proxy") ? "ProxyExpired" : "AuthFailed");
-    const warnings = credentials?.warnings ?? [];
-    return warnings.length === 0 ? S_OK(null) : S_OK(null, { Warnings: [...warnings] });
+    warnings.push(...(credentials?.warnings ?? []));
+    return warnings.length > 0 ? S_OK(null, { Warnings: warnings }) : S_OK(null);
   }
 
-  /** The driver builds from its options, knows all of them, and has the credentials it needs. */
-  private async checkDriver(): Promise<void> {
-    const { settings, runtime, credentials } = this.ensure();
-    const mod = await loadDriverModule(settings.cloudType, this.baseDir);
-    const unknown = mod.unknownOptions?.(settings.driverOptions) ?? [];
-    if (unknown.length > 0) {
-      throw new CloudceError("OptionInvalid", `unknown option${unknown.length > 1 ? "s" : ""} for the ${settings.cloudType} driver: ${unknown.map((u) => `Driver_${u}`).join(", ")}`);
-    }
+  /** The driver builds from its options, knows all of them, and has the credentials it needs; returns what it ignores. */
+  private async checkDriver(): Promise<string[]> {
+    const { runtime, credentials } = this.ensure();
+    const unknown = await unknownDriverOptions(this.params, this.baseDir);
+    if (unknown.length > 0) throw new CloudceError("OptionInvalid", unknown.join("; "));
     const driver = await runtime.get();
     if (driver.capabilities.requiresCredentials !== false) await credentials.validate();
+    return ignoredOptions(this.params, driver);
   }
 
   /**
@@ -159,8 +184,9 @@ export class CloudComputingElement {
         throw new CloudceError("OptionInvalid", `numberOfJobs: ${String(numberOfJobs)} is not a whole number >= 1`);
       }
       if (proxy) await this.storeProxy(proxy);
-      const { settings, runtime, resolver, audit } = this.ensure();
+      const { settings, runtime, resolver, audit, observer } = this.ensure();
       const executable = await readExecutable(executableFile);
+      observer?.planned?.("create", numberOfJobs);
       const renderer = await this.getRenderer();
       const driver = await runtime.get();
       const stop = { ...(opts.signal ? { signal: opts.signal } : {}), graceMs: settings.requestTimeoutMs };
@@ -229,7 +255,12 @@ export class CloudComputingElement {
    * creation-wave delay; none while a lifecycle policy says so (CEInfoDict `Reason`).
    */
   async available(): Promise<Result<number, CEStatusCounts & { CEInfoDict: CEInfoDict & PolicyInfo }>> {
-    return this.guard(async () => availableUnderPolicies(this.ensure(), this.submittedJobs, await this.credentialAssessment()));
+    return this.guard(async () => {
+      const ctx = this.ensure();
+      const result = await availableUnderPolicies(ctx, this.submittedJobs, await this.credentialAssessment());
+      ctx.observer?.slots?.(result.Value);
+      return result;
+    });
   }
 
   /** Destroys the given pilots' VMs; one already gone counts as killed. Never touches another CE's VMs. */
@@ -324,6 +355,10 @@ export class CloudComputingElement {
   private ensure(): CeContext {
     if (this.state) return this.state;
     const settings = parseSettings(this.ceName, this.params);
+    const observer = combineObservers([
+      ...(this.metrics ? [metricsObserver(this.metrics, this.ceName, settings.queue)] : []),
+      ...(this.extraObserver ? [this.extraObserver] : []),
+    ]);
     const credentials = new CredentialStore({ authFile: settings.authFile, section: this.ceName, logger: this.log });
     if (this.proxyPem) void credentials.setProxy(this.proxyPem);
     if (this.token) credentials.setToken(this.token);
@@ -331,6 +366,7 @@ export class CloudComputingElement {
       cloudType: settings.cloudType,
       baseDir: this.baseDir,
       callsPerSecond: settings.rateLimit,
+      observer,
       config: {
         options: settings.driverOptions,
         credentials: () => this.driverCredentials(credentials),
@@ -340,9 +376,9 @@ export class CloudComputingElement {
       },
     });
     const resolver = new ResourceResolver(settings.resolveCacheTtlMs);
-    const audit = new Audit(settings, this.log, this.now);
+    const audit = new Audit(settings, this.log, this.now, observer);
     const policies = new Policies(settings, audit, this.log, { now: this.now, random: this.random });
-    this.state = { settings, runtime, credentials, resolver, audit, log: this.log, now: this.now, policies };
+    this.state = { settings, runtime, credentials, resolver, audit, log: this.log, now: this.now, policies, observer };
     return this.state;
   }
 
@@ -397,7 +433,8 @@ export class CloudComputingElement {
       return await fn();
     } catch (err) {
       const e = toCloudceError(err);
-      this.log.error("operation failed", { code: e.code, reason: e.message });
+      // The caller gets the message in the result and reports it; logging it too would say it twice.
+      this.log.debug("operation failed", { code: e.code, reason: e.message });
       return S_ERROR(e.message, e.code);
     }
   }
@@ -411,10 +448,22 @@ function kindOf(value: unknown): string {
   return t === "undefined" ? "nothing" : `${/^[aeiou]/.test(t) ? "an" : "a"} ${t}`;
 }
 
+const READ_FAILURES: Record<string, string> = {
+  ENOENT: "no such file",
+  EACCES: "permission denied",
+  EISDIR: "it is a directory",
+  ENOTDIR: "a part of the path is not a directory",
+};
+
 async function readExecutable(path: string): Promise<string> {
+  let text: string;
   try {
-    return await readFile(path, "utf8");
-  } catch {
-    throw new CloudceError("ExecutableMissing", `executableFile: cannot read pilot executable ${path}`);
+    text = await readFile(path, "utf8");
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? "error";
+    throw new CloudceError("ExecutableMissing", `executableFile: cannot read pilot executable ${path} (${READ_FAILURES[code] ?? code})`);
   }
+  // An empty pilot boots a VM that does nothing until its maximum lifetime.
+  if (text.trim() === "") throw new CloudceError("ExecutableMissing", `executableFile: the pilot executable ${path} is empty`);
+  return text;
 }

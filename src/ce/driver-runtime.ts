@@ -10,6 +10,8 @@ import { CloudceError } from "../errors.js";
 import type { BulkResult, CloudDriver, CloudNode, DriverConfig, NodeFailure, NodeFilter } from "../drivers/driver.js";
 import { instantiateDriver, loadDriverFactory } from "../drivers/registry.js";
 import { mapConcurrentUntil } from "../util/pool.js";
+import { instrumentDriver } from "./instrument-driver.js";
+import type { CeObserver } from "./observer.js";
 import { RateLimiter } from "../util/rate-limiter.js";
 import { withinGrace, type StopControl } from "./interrupt.js";
 
@@ -31,6 +33,8 @@ export interface DriverRuntimeOptions {
   readonly callsPerSecond: number;
   /** Where relative user-driver module paths are resolved from. */
   readonly baseDir?: string;
+  /** Told of every driver call and listing (metrics, progress). */
+  readonly observer?: CeObserver;
 }
 
 export class DriverRuntime {
@@ -47,7 +51,10 @@ export class DriverRuntime {
     if (this.closed) return Promise.reject(new CloudceError("Internal", "the CE has been shut down; create a new one"));
     if (!this.driver) {
       const { cloudType, config, baseDir } = this.options;
-      const built = loadDriverFactory(cloudType, baseDir).then((f) => instantiateDriver(f, config, cloudType));
+      const { observer } = this.options;
+      const built = loadDriverFactory(cloudType, baseDir)
+        .then((f) => instantiateDriver(f, config, cloudType))
+        .then((d) => (observer ? instrumentDriver(d, observer) : d));
       built.catch(() => {
         if (this.driver === built) this.driver = undefined;
       });
@@ -106,7 +113,9 @@ export class DriverRuntime {
   /** This CE's nodes: the driver filters, and we check again. */
   async listOwn(filter: NodeFilter): Promise<CloudNode[]> {
     const nodes = await this.call((d) => d.listNodes(filter));
-    return nodes.filter((n) => ownedBy(n, filter));
+    const own = nodes.filter((n) => ownedBy(n, filter));
+    this.options.observer?.listed?.(own);
+    return own;
   }
 
   async close(): Promise<void> {

@@ -195,7 +195,7 @@ export class Run {
   }
 
   private recordFailures(failures: readonly SubmissionFailure[]): Promise<void> {
-    return this.input.audit.record(failures.map((f) => ({ ref: "", vmName: f.name, action: "create" as const, outcome: "failed" as const, reason: f.error.message })));
+    return this.input.audit.record(failures.map((f) => ({ ref: "", vmName: f.name, action: "create" as const, outcome: "failed" as const, reason: f.error.message, code: f.error.code })));
   }
 
   private failure(target: string, err: unknown, pilot: PreparedPilot): SubmissionFailure {

@@ -21,38 +21,62 @@ export interface DemoOptions {
 }
 
 export async function demo(ce: CloudComputingElement, out: Output, opts: DemoOptions): Promise<void> {
-  out.progress("== 1. validate the configuration");
-  await validate(ce, out);
-  out.progress("\n== 2. submit pilots");
-  const refs = await submit(ce, out, opts.executable, opts.count);
-  out.progress("\n== 3. the pilots' VMs on the cloud");
-  await status(ce, out, []);
-  out.progress("\n== 4. wait for the pilots to finish (each VM powers off at the end)");
-  await waitFinished(ce, out, refs, opts.timeoutMs);
-  await status(ce, out, refs);
-  out.progress(`\n== 5. console output of ${refs[0]}`);
-  const [console] = unwrap(await ce.getJobOutput(refs[0]!), "output");
-  out.result({ ref: refs[0], output: console }, () => console.trimEnd());
-  out.progress("\n== 6. clean up stopped VMs");
-  await cleanup(ce, out);
-  await status(ce, out, []);
-  if (ce.getParameters()["Journal_File"]) {
-    out.progress("\n== 7. report from the audit journal");
-    await report(ce, out, undefined);
+  const steps = out.json ? collectSteps(out) : undefined;
+  const o = steps?.output ?? out;
+  try {
+    o.section("== 1. validate the configuration");
+    await validate(ce, o);
+    o.section("\n== 2. submit pilots");
+    const refs = await submit(ce, o, opts.executable, opts.count);
+    o.section("\n== 3. the pilots' VMs on the cloud");
+    await status(ce, o, []);
+    o.section("\n== 4. wait for the pilots to finish (each VM powers off at the end)");
+    await waitFinished(ce, o, refs, opts.timeoutMs);
+    await status(ce, o, refs);
+    o.section(`\n== 5. console output of ${refs[0]}`);
+    const [console] = unwrap(await ce.getJobOutput(refs[0]!));
+    o.result({ ref: refs[0], output: console }, () => console.trimEnd());
+    o.section("\n== 6. clean up stopped VMs");
+    await cleanup(ce, o);
+    await status(ce, o, []);
+    if (ce.getParameters()["Journal_File"]) {
+      o.section("\n== 7. report from the audit journal");
+      await report(ce, o, undefined);
+    }
+  } finally {
+    steps?.flush();
   }
+}
+
+/**
+ * `demo --json`: one JSON document, `{"steps": [{"step", "results": [...]}]}`,
+ * printed at the end (also when a step fails, with the steps done so far).
+ */
+function collectSteps(out: Output): { output: Output; flush: () => void } {
+  const steps: { step: string; results: unknown[] }[] = [];
+  const output: Output = {
+    ...out,
+    section: (title) => {
+      steps.push({ step: title.replace(/^\n?== \d+\. /, ""), results: [] });
+    },
+    result: (value) => {
+      steps.at(-1)?.results.push(value);
+    },
+  };
+  return { output, flush: () => out.result({ steps }) };
 }
 
 async function waitFinished(ce: CloudComputingElement, out: Output, refs: readonly string[], timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let last = "";
   for (;;) {
-    const statuses = unwrap(await ce.getJobStatus(refs), "status");
+    const statuses = unwrap(await ce.getJobStatus(refs));
     const values = Object.values(statuses);
     const summary = summarise(values);
-    if (summary !== last) out.progress(`   ${summary}`);
+    if (summary !== last && !out.json) out.section(`   ${summary}`);
     last = summary;
     if (values.every((s) => FINISHED.includes(s))) return;
-    if (Date.now() > deadline) throw new CloudceError("Timeout", `demo: pilots still not finished after ${timeoutMs / 1000} s (${summary})`);
+    if (Date.now() > deadline) throw new CloudceError("Timeout", `pilots still not finished after ${timeoutMs / 1000} s (${summary})`);
     await new Promise((r) => setTimeout(r, 250));
   }
 }

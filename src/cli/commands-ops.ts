@@ -13,7 +13,9 @@ import { lockPathFor, withLock } from "../ops/lock.js";
 import { buildTimelines, summarise, type LiveNode } from "../ops/report.js";
 import { formatReportTable } from "../ops/report-table.js";
 import { renderTimelineSvg } from "../ops/timeline-svg.js";
+import { UsageError } from "./cli-errors.js";
 import { cleanup, unwrap } from "./commands-pilots.js";
+import { checkWritableFile, fileExists } from "./path-checks.js";
 import type { Output } from "./output.js";
 
 export interface CleanupSchedule {
@@ -24,9 +26,14 @@ export interface CleanupSchedule {
   /** The lock file (default `cloudce-cleanup-<ce>.lock` in $CLOUDCE_HOME or ~/.cloudce). */
   readonly lock?: string;
   readonly logger: Logger;
-  /** Stops a one-shot pass half-way (SIGTERM/SIGINT to the CLI); the loop handles signals itself. */
+  /** Stops the loop like SIGTERM does (for embedding and tests). */
   readonly signal?: AbortSignal;
+  /** Called once the loop runs (e.g. to serve /metrics), and its returned closer when it stops. */
+  readonly whileLooping?: () => Promise<() => Promise<void>>;
 }
+
+/** Shortest `--every`: a shorter loop only burns cloud API calls (and a 0 is a busy loop). */
+export const MIN_EVERY_MS = 10_000;
 
 export function defaultStateDir(): string {
   return process.env["CLOUDCE_HOME"] ?? join(homedir(), ".cloudce");
@@ -38,32 +45,50 @@ export function defaultStateDir(): string {
  * `LockHeld` (exit 75); the loop skips that round.
  */
 export async function scheduledCleanup(ce: CloudComputingElement, out: Output, schedule: CleanupSchedule): Promise<void> {
-  const lockPath = schedule.lock ?? lockPathFor(defaultStateDir(), ce.ceName);
-  await mkdir(dirname(lockPath), { recursive: true, mode: 0o700 });
-  if (schedule.every === undefined) {
+  const intervalMs = schedule.every === undefined ? undefined : duration(schedule.every, "--every", MIN_EVERY_MS);
+  const jitterMs = schedule.jitter === undefined ? undefined : duration(schedule.jitter, "--jitter", 0);
+  let lockPath: string;
+  if (schedule.lock !== undefined) {
+    await checkWritableFile(schedule.lock, "--lock");
+    lockPath = schedule.lock;
+  } else {
+    lockPath = lockPathFor(defaultStateDir(), ce.ceName);
+    await mkdir(dirname(lockPath), { recursive: true, mode: 0o700 });
+  }
+  if (intervalMs === undefined) {
+    // SIGTERM ends a one-shot pass the way it ends the loop's: deletions in flight finish first.
     const run = await withLock(lockPath, () => cleanup(ce, out, schedule.signal));
     if (!run.ran) throw run.held;
     return;
   }
-  const intervalMs = duration(schedule.every, "--every");
-  const jitterMs = schedule.jitter === undefined ? Math.round(intervalMs / 10) : duration(schedule.jitter, "--jitter");
-  const pass = lockedPass(lockPath, () => cleanup(ce, out), schedule.logger);
-  const result = await runEvery({ intervalMs, jitterMs, pass, logger: schedule.logger });
-  out.progress(`cleanup loop stopped by ${result.stoppedBy} after ${result.rounds} passes (${result.failures} failed)`);
+  // The loop's own lines are log lines: timestamp, CE name, JSON when not on a terminal.
+  const log = schedule.logger.child({ ce: ce.ceName });
+  const pass = lockedPass(lockPath, () => cleanup(ce, out), log);
+  const stop = await schedule.whileLooping?.();
+  try {
+    log.info("cleanup loop started", { everyMs: intervalMs, lock: lockPath });
+    await runEvery({ intervalMs, jitterMs: jitterMs ?? Math.round(intervalMs / 10), pass, logger: log, ...(schedule.signal ? { signal: schedule.signal } : {}) });
+  } finally {
+    await stop?.();
+  }
 }
 
-function duration(text: string, flag: string): number {
+function duration(text: string, flag: string, minMs: number): number {
   const ms = parseDuration(text);
-  if (ms === undefined || ms < 0) throw new CloudceError("OptionInvalid", `${flag}: '${text}' is not a duration like 30s, 10m or 1h`);
+  if (ms === undefined || ms < 0) throw new UsageError(`${flag}: '${text}' is not a duration like 30s, 10m or 1h`);
+  if (ms < minMs) throw new UsageError(`${flag}: '${text}' is too short; use at least ${minMs / 1000}s`);
   return ms;
 }
 
 /** Summary of pilots from the journal and the live cloud; optionally a timeline SVG. */
 export async function report(ce: CloudComputingElement, out: Output, plot: string | undefined): Promise<void> {
   const journalOption = ce.getParameters()["Journal_File"];
-  if (!journalOption) throw new CloudceError("OptionMissing", "report: the CE keeps no journal: set Journal_File");
-  const { entries } = await readJournal(expandEnv(journalOption), { rotated: true });
-  const live: LiveNode[] = unwrap(await ce.listPilots(), "report").map((p) => ({
+  if (!journalOption) throw new CloudceError("OptionMissing", "the CE keeps no journal: set Journal_File or give --journal FILE");
+  if (plot !== undefined) await checkWritableFile(plot, "--plot");
+  const journal = expandEnv(journalOption);
+  if (!(await fileExists(journal))) out.warn(`the journal ${journal} does not exist (yet): the counts below come from the cloud alone`);
+  const { entries } = await readJournal(journal, { rotated: true });
+  const live: LiveNode[] = unwrap(await ce.listPilots()).map((p) => ({
     // A pilot that finished and whose VM the cloud already removed counts as done, like a stopped one.
     ref: p.ref, name: p.name, state: p.state === "gone" && p.status === "Done" ? "stopped" : p.state, createdAt: new Date(p.createdAt),
   }));

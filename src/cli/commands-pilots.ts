@@ -1,70 +1,96 @@
 /** The pilot commands: submit, status, kill, cleanup, output. */
 
 import type { CloudComputingElement, Result } from "../ce/index.js";
+import { expandEnv } from "../ce/ce-options.js";
 import { CloudceError, ERROR_CODES, type ErrorCode } from "../errors.js";
+import { readJournal } from "../ops/journal.js";
+import { UsageError } from "./cli-errors.js";
 import { formatTable, type Output } from "./output.js";
+import { fileExists } from "./path-checks.js";
+import { SHORT_ID_LENGTH, statusSummary, statusTable } from "./status-table.js";
 
-/** Fails the command with the CE's one-line message. */
-export function unwrap<T>(result: Result<T>, what: string): T {
+/** Fails the command with the CE's one-line message (the command name is added once, by the caller). */
+export function unwrap<T>(result: Result<T>): T {
   if (result.OK) return result.Value;
   const code = (ERROR_CODES as readonly string[]).includes(result.Errno ?? "") ? (result.Errno as ErrorCode) : "CloudError";
-  throw new CloudceError(code, `${what}: ${result.Message}`);
+  throw new CloudceError(code, result.Message);
 }
 
-export async function submit(ce: CloudComputingElement, out: Output, executable: string, count: number, proxy?: string, signal?: AbortSignal): Promise<string[]> {
-  out.progress(`submitting ${count} pilot${count === 1 ? "" : "s"} to ${ce.ceName}…`);
-  const result = await ce.submitJob(executable, proxy ?? null, count, signal ? { signal } : {});
-  const refs = unwrap(result, "submit");
+export async function submit(ce: CloudComputingElement, out: Output, executable: string, count: number, signal?: AbortSignal): Promise<string[]> {
+  out.ticker(`submitting ${count} pilot${count === 1 ? "" : "s"} to ${ce.ceName}…`);
+  const result = await ce.submitJob(executable, null, count, signal ? { signal } : {});
+  const refs = unwrap(result);
   const stamps = result.OK ? result.PilotStampDict : {};
   const interrupted = result.OK ? result.Interrupted : undefined;
-  out.result({ refs, PilotStampDict: stamps, ...(interrupted ? { Interrupted: interrupted } : {}) }, () => formatTable(["REFERENCE", "STAMP"], refs.map((r) => [r, stamps[r] ?? ""])));
+  out.result({ refs, PilotStampDict: stamps, ...(interrupted ? { Interrupted: interrupted } : {}) }, () =>
+    formatTable(["REFERENCE", "STAMP"], refs.map((r) => [r, stamps[r] ?? ""])),
+  );
   if (interrupted) out.progress(interrupted);
   else if (refs.length < count) out.progress(`only ${refs.length} of ${count} pilots were created: see the log for why`);
   return refs;
 }
 
-export async function status(ce: CloudComputingElement, out: Output, refs: readonly string[]): Promise<void> {
-  if (refs.length === 0) return statusAll(ce, out);
-  const statuses = unwrap(await ce.getJobStatus(refs), "status");
-  out.result({ statuses }, () => formatTable(["REFERENCE", "STATUS"], Object.entries(statuses)));
+export async function status(ce: CloudComputingElement, out: Output, given: readonly string[], wide = false): Promise<void> {
+  if (given.length === 0) return statusAll(ce, out, wide);
+  const refs = await expandShortRefs(ce, given);
+  const statuses = unwrap(await ce.getJobStatus(refs));
+  const gone = Object.keys(statuses).filter((r) => statuses[r] === "Deleted");
+  const never = await neverCreated(ce, gone);
+  const note = (ref: string): string => (statuses[ref] !== "Deleted" ? "" : explainGone(ref, never));
+  out.result({ statuses, ...(never ? { neverCreated: gone.filter((r) => never.has(r)) } : {}) }, () =>
+    gone.length === 0
+      ? formatTable(["REFERENCE", "STATUS"], Object.entries(statuses))
+      : formatTable(["REFERENCE", "STATUS", "NOTE"], Object.entries(statuses).map(([r, s]) => [r, s, note(r)])),
+  );
 }
 
-/** Every pilot VM of this CE, with the CE's counts. */
-async function statusAll(ce: CloudComputingElement, out: Output): Promise<void> {
-  const pilots = unwrap(await ce.listPilots(), "status");
-  const counts = unwrap(await ce.getCEStatus(), "status");
-  const now = Date.now();
-  out.result({ pilots, ...counts }, () =>
+/** Every pilot VM of this CE, sorted, with a count for every status and the slots available() gives. */
+async function statusAll(ce: CloudComputingElement, out: Output, wide: boolean): Promise<void> {
+  const pilots = unwrap(await ce.listPilots());
+  const available = await ce.available();
+  const slots = available.OK ? available.Value : undefined;
+  const counts = available.OK ? { RunningJobs: available.RunningJobs, WaitingJobs: available.WaitingJobs, SubmittedJobs: available.SubmittedJobs, CEInfoDict: available.CEInfoDict } : {};
+  const info = available.OK ? available.CEInfoDict : undefined;
+  const slotsText = !available.OK ? `unknown (${available.Message})` : info?.Reason ? `${available.Value} (${info.Reason})` : available.Value;
+  out.result({ pilots, slots, ...counts }, () =>
     [
-      pilots.length === 0
-        ? "no pilot VMs"
-        : formatTable(
-            ["REFERENCE", "VM", "STATUS", "CLOUD STATE", "AGE", "QUEUE", "FLAVOR"],
-            pilots.map((p) => [p.ref, p.name, p.status, p.cloudState, age(now - Date.parse(p.createdAt)), p.queue, p.flavor]),
-          ),
+      pilots.length === 0 ? "no pilot VMs" : statusTable(pilots, { wide, now: Date.now() }),
       "",
-      `running ${counts.RunningJobs}, waiting ${counts.WaitingJobs}`,
-      ...(counts.BackoffUntil ? [`fizzle backoff until ${counts.BackoffUntil}`] : []),
-      ...(counts.UnavailableOfferings ? [`unavailable offerings: ${counts.UnavailableOfferings.join(", ")}`] : []),
+      statusSummary(pilots, slotsText),
+      ...(info?.BackoffUntil ? [`fizzle backoff until ${info.BackoffUntil}`] : []),
+      ...(info?.UnavailableOfferings ? [`unavailable offerings: ${info.UnavailableOfferings.join(", ")}`] : []),
     ].join("\n"),
   );
 }
 
-function age(ms: number): string {
-  const s = Math.max(0, Math.round(ms / 1000));
-  if (s < 120) return `${s}s`;
-  if (s < 7200) return `${Math.round(s / 60)}m`;
-  return s < 172_800 ? `${Math.round(s / 3600)}h` : `${Math.round(s / 86_400)}d`;
+/**
+ * Of refs the cloud does not list, those the journal never saw created;
+ * undefined when the CE keeps no journal (then nobody can tell).
+ */
+async function neverCreated(ce: CloudComputingElement, refs: readonly string[]): Promise<Set<string> | undefined> {
+  const journal = ce.getParameters()["Journal_File"]?.trim();
+  if (refs.length === 0 || !journal) return undefined;
+  // No journal file yet: this CE has created nothing since it started keeping one.
+  if (!(await fileExists(expandEnv(journal)))) return new Set(refs);
+  const { entries } = await readJournal(expandEnv(journal), { rotated: true });
+  const created = new Set(entries.filter((e) => e.action === "create" && e.ce === ce.ceName).map((e) => e.ref));
+  return new Set(refs.filter((r) => !created.has(r)));
 }
 
-export async function kill(ce: CloudComputingElement, out: Output, refs: readonly string[]): Promise<void> {
-  if (refs.length === 0) throw new CloudceError("InvalidReference", "kill: name at least one cloud://<instance-id> reference");
-  const report = unwrap(await ce.killJob(refs), "kill");
-  out.result(report, () => formatTable(["REFERENCE", "RESULT"], report.killed.map((r) => [r, "killed"])));
+function explainGone(ref: string, never: Set<string> | undefined): string {
+  if (never === undefined) return "not on the cloud (deleted, or never created)";
+  return never.has(ref) ? "this CE never created it" : "deleted";
+}
+
+export async function kill(ce: CloudComputingElement, out: Output, given: readonly string[]): Promise<void> {
+  const report = unwrap(await ce.killJob(await expandShortRefs(ce, given)));
+  const never = await neverCreated(ce, report.gone);
+  const result = (ref: string): string => (report.gone.includes(ref) ? `nothing to kill: ${explainGone(ref, never)}` : "killed");
+  out.result(report, () => formatTable(["REFERENCE", "RESULT"], report.killed.map((r) => [r, result(r)])));
 }
 
 export async function cleanup(ce: CloudComputingElement, out: Output, signal?: AbortSignal): Promise<void> {
-  const report = unwrap(await ce.cleanupPilots(signal ? { signal } : {}), "cleanup");
+  const report = unwrap(await ce.cleanupPilots(signal ? { signal } : {}));
   if (report.interrupted) out.progress(report.interrupted);
   const rows = [
     ...report.deleted.map((e) => [e.ref, e.name, e.reason, "deleted"]),
@@ -74,8 +100,34 @@ export async function cleanup(ce: CloudComputingElement, out: Output, signal?: A
   out.result(report, () => (rows.length === 0 ? "nothing to clean up" : formatTable(["REFERENCE", "VM", "REASON", "RESULT"], rows)));
 }
 
-export async function output(ce: CloudComputingElement, out: Output, ref: string | undefined): Promise<void> {
-  if (!ref) throw new CloudceError("InvalidReference", "output: name one cloud://<instance-id> reference");
-  const [stdout] = unwrap(await ce.getJobOutput(ref), "output");
+export async function output(ce: CloudComputingElement, out: Output, given: string): Promise<void> {
+  const [ref] = await expandShortRefs(ce, [given]);
+  const [stdout] = unwrap(await ce.getJobOutput(ref!));
   out.result({ ref, output: stdout }, () => stdout);
+}
+
+/** Guards the commands that need a pilot executable. */
+export function requireExecutable(path: string | undefined, command: string): string {
+  if (!path) throw new UsageError(`give the pilot executable with --executable FILE (${command} needs it)`);
+  return path;
+}
+
+
+/**
+ * `status` shows short references (`cloud://0266f8bc…`); they may be typed
+ * back, with or without the `…`. A short one is matched against this CE's
+ * VMs (one listing) and must name exactly one of them.
+ */
+export async function expandShortRefs(ce: CloudComputingElement, refs: readonly string[]): Promise<string[]> {
+  const isShort = (r: string): boolean => r.endsWith("…") || (r.startsWith("cloud://") && r.length - 8 === SHORT_ID_LENGTH);
+  if (!refs.some(isShort)) return [...refs];
+  const own = unwrap(await ce.listPilots()).map((p) => p.ref);
+  return refs.map((r) => {
+    if (!isShort(r)) return r;
+    const prefix = r.replace(/…$/, "");
+    const matches = own.filter((o) => o.startsWith(prefix));
+    if (matches.length === 1) return matches[0]!;
+    if (matches.length === 0) return prefix;
+    throw new UsageError(`${r} matches ${matches.length} pilot VMs (${matches.join(", ")}); give more of the reference, or see status --wide`);
+  });
 }

@@ -7,19 +7,30 @@ import { unwrap } from "./commands-pilots.js";
 import { locateProblems } from "./load-ce.js";
 import { formatTable, type Output } from "./output.js";
 
-/** Checks options, driver, template and auth file; fails with the CE's reasons, each pointing at its line. */
-export async function validate(ce: CloudComputingElement, out: Output, origins: LoadedCeOptions["origins"] = {}): Promise<void> {
-  const result = await ce.isValid();
-  if (!result.OK) throw new CloudceError("OptionInvalid", `${ce.ceName} is not valid: ${locateProblems(result.Message, origins)}`);
-  const warnings = result.Warnings ?? [];
-  for (const w of warnings) out.progress(`warning: ${w}`);
-  out.result({ ce: ce.ceName, valid: true, ...(warnings.length > 0 ? { warnings } : {}) }, () => `${ce.ceName}: configuration is valid`);
+export interface ValidateInput {
+  /** Where each option was set, to point at its line. */
+  readonly origins?: LoadedCeOptions["origins"];
+  /** Problems found in the file itself (all of them, not just the first). */
+  readonly fileProblems?: readonly string[];
+  /** Also check image, flavor, networks and quota against the cloud. */
+  readonly online?: boolean;
+}
+
+/** Checks the file, options, driver, template, auth file and folders; fails with every problem, each pointing at its line. */
+export async function validate(ce: CloudComputingElement, out: Output, input: ValidateInput = {}): Promise<void> {
+  const result = await ce.isValid({ online: input.online === true });
+  const problems = [...(input.fileProblems ?? []), ...(result.OK ? [] : [locateProblems(result.Message, input.origins ?? {})])];
+  const warnings = result.OK ? (result.Warnings ?? []).map((w) => locateProblems(w, input.origins ?? {})) : [];
+  for (const w of warnings) out.warn(w);
+  if (problems.length > 0) {
+    throw new CloudceError("OptionInvalid", `${ce.ceName} is not valid: ${problems.join("; ")}`);
+  }
+  out.result({ ce: ce.ceName, valid: true, online: input.online === true, ...(warnings.length > 0 ? { warnings } : {}) }, () => `${ce.ceName}: configuration is valid${input.online ? " (checked against the cloud)" : ""}`);
 }
 
 /** Prints the user-data one pilot would get (this is the only command that prints user-data). */
-export async function render(ce: CloudComputingElement, out: Output, executable: string | undefined): Promise<void> {
-  if (!executable) throw new CloudceError("ExecutableMissing", "render: give the pilot executable with --executable FILE");
-  const r = unwrap(await ce.renderUserData(executable), "render");
+export async function render(ce: CloudComputingElement, out: Output, executable: string): Promise<void> {
+  const r = unwrap(await ce.renderUserData(executable));
   const limit = `${r.limit.maxBytes} bytes ${r.limit.measuredAs === "base64" ? "after" : "before"} base64`;
   out.progress(`user-data: ${r.encodedBytes} bytes${r.compressed ? " (gzip-compressed)" : ""}, limit ${limit}`);
   out.result({ userData: r.text, encodedBytes: r.encodedBytes, compressed: r.compressed }, () => r.text);

@@ -1,7 +1,7 @@
 /** Builds the CE a CLI command works on, from `--config`, `--ce` and `--queue`. */
 
-import { CloudComputingElement } from "../ce/index.js";
-import { loadCeOptions, type LoadedCeOptions } from "../config/ce-config.js";
+import { CloudComputingElement, type CloudComputingElementOptions } from "../ce/index.js";
+import { checkConfigFile, loadCeOptions, type LoadedCeOptions } from "../config/ce-config.js";
 import { CloudceError } from "../errors.js";
 import type { Logger } from "../log.js";
 
@@ -18,15 +18,52 @@ export async function loadOptions(sel: CeSelection): Promise<LoadedCeOptions> {
   return loadCeOptions({ file: sel.config, ...(sel.ce ? { ce: sel.ce } : {}), ...(sel.queue ? { queue: sel.queue } : {}) });
 }
 
-/** A configured CE; relative paths in options resolve from the working directory, as the CE's do. */
-export async function openCe(sel: CeSelection, logger: Logger, overrides: Record<string, string> = {}): Promise<{ ce: CloudComputingElement; loaded: LoadedCeOptions }> {
-  const loaded = await loadOptions(sel);
+export interface OpenedCe {
+  readonly ce: CloudComputingElement;
+  readonly loaded: LoadedCeOptions;
+  /** Problems already found (validate only): the file's syntax, malformed values. */
+  readonly problems: string[];
+}
+
+export type CeOptions = Omit<CloudComputingElementOptions, "logger">;
+
+function newCe(loaded: LoadedCeOptions, sel: CeSelection, logger: Logger, ceOptions: CeOptions): CloudComputingElement {
   const name = loaded.ce ?? sel.ce ?? loaded.options["CE"] ?? DEFAULT_CE_NAME;
-  const ce = new CloudComputingElement(name, { logger });
-  const options = { ...loaded.options, ...(loaded.queue ? { Queue: loaded.queue } : {}), ...overrides };
-  const set = await ce.setParameters(options);
+  return new CloudComputingElement(name, { ...ceOptions, logger });
+}
+
+function effectiveOptions(loaded: LoadedCeOptions, overrides: Record<string, string>): Record<string, string> {
+  return { ...loaded.options, ...(loaded.queue ? { Queue: loaded.queue } : {}), ...overrides };
+}
+
+/** A configured CE; relative paths in the file were resolved against the file's folder when it was read. */
+export async function openCe(sel: CeSelection, logger: Logger, overrides: Record<string, string> = {}, ceOptions: CeOptions = {}): Promise<OpenedCe> {
+  const loaded = await loadOptions(sel);
+  const ce = newCe(loaded, sel, logger, ceOptions);
+  const set = await ce.setParameters(effectiveOptions(loaded, overrides));
   if (!set.OK) throw new CloudceError("OptionInvalid", locateProblems(set.Message, loaded.origins));
-  return { ce, loaded };
+  return { ce, loaded, problems: [] };
+}
+
+/**
+ * Like {@link openCe} but gathers every problem instead of stopping at the
+ * first: all syntax problems of the file, then malformed values (the CE is
+ * still built without them, so the remaining checks run too).
+ */
+export async function openCeForValidation(sel: CeSelection, logger: Logger, overrides: Record<string, string> = {}, ceOptions: CeOptions = {}): Promise<OpenedCe> {
+  const check = await checkConfigFile({ file: sel.config, ...(sel.ce ? { ce: sel.ce } : {}), ...(sel.queue ? { queue: sel.queue } : {}) });
+  if (!check.loaded) throw new CloudceError("OptionInvalid", check.problems.length === 1 ? check.problems[0]! : `${check.problems.length} problems: ${check.problems.join("; ")}`);
+  const loaded = check.loaded;
+  const ce = newCe(loaded, sel, logger, ceOptions);
+  const options = effectiveOptions(loaded, overrides);
+  const problems = [...check.problems];
+  const set = await ce.setParameters(options);
+  if (!set.OK) {
+    problems.push(locateProblems(set.Message, loaded.origins));
+    const bad = new Set(set.Message.split("; ").map((p) => /^(\w+):/.exec(p)?.[1]));
+    await ce.setParameters(Object.fromEntries(Object.entries(options).filter(([k]) => !bad.has(k))));
+  }
+  return { ce, loaded, problems };
 }
 
 /** Appends `(file:line)` to each `Option: problem` of a CE message, where the option's origin is known. */

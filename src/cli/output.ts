@@ -6,19 +6,57 @@ export interface Output {
   readonly json: boolean;
   /** A result: a table (people) or the raw value (scripts). */
   result(value: unknown, table?: () => string): void;
+  /** A heading before the results that follow it (`demo`'s steps); on stdout, in order with them. */
+  section(title: string): void;
   /** A progress or status line on stderr, for people only. */
   progress(line: string): void;
+  /** A line that rewrites itself on a terminal (created 40/200); nothing when stderr is not a terminal. */
+  ticker(line: string): void;
+  /** Ends a ticker line, if one is showing. */
+  tickerDone(): void;
+  /** Something the operator should know even in --json mode; on stderr. */
+  warn(line: string): void;
 }
 
-export function createOutput(json: boolean, stdout: NodeJS.WritableStream = process.stdout, stderr: NodeJS.WritableStream = process.stderr): Output {
+export interface OutputStreams {
+  readonly stdout: NodeJS.WritableStream;
+  readonly stderr: NodeJS.WritableStream;
+}
+
+export function isTerminal(stream: NodeJS.WritableStream): boolean {
+  return (stream as NodeJS.WriteStream).isTTY === true;
+}
+
+export function createOutput(json: boolean, io: OutputStreams = { stdout: process.stdout, stderr: process.stderr }): Output {
+  const tty = isTerminal(io.stderr);
+  let ticking = false;
+  const endTicker = (): void => {
+    if (ticking) io.stderr.write("\n");
+    ticking = false;
+  };
   return {
     json,
     result(value, table) {
+      endTicker();
       const text = json || !table ? JSON.stringify(value, null, 2) : table();
-      stdout.write(`${scrubSecrets(text)}\n`);
+      io.stdout.write(`${scrubSecrets(text)}\n`);
+    },
+    section(title) {
+      if (!json) io.stdout.write(`${scrubSecrets(title)}\n`);
     },
     progress(line) {
-      if (!json) stderr.write(`${scrubSecrets(line)}\n`);
+      endTicker();
+      if (!json) io.stderr.write(`${scrubSecrets(line)}\n`);
+    },
+    ticker(line) {
+      if (json || !tty) return;
+      io.stderr.write(`\r\x1b[2K${scrubSecrets(line)}`);
+      ticking = true;
+    },
+    tickerDone: endTicker,
+    warn(line) {
+      endTicker();
+      io.stderr.write(`warning: ${scrubSecrets(line)}\n`);
     },
   };
 }
@@ -27,5 +65,5 @@ export function createOutput(json: boolean, stdout: NodeJS.WritableStream = proc
 export function formatTable(headers: readonly string[], rows: readonly (readonly (string | number)[])[]): string {
   const cells = [headers, ...rows].map((r) => r.map((c) => String(c)));
   const widths = headers.map((_, i) => Math.max(...cells.map((r) => (r[i] ?? "").length)));
-  return cells.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join("  ")).join("\n");
+  return cells.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join("  ").trimEnd()).join("\n");
 }

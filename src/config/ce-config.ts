@@ -9,6 +9,7 @@
  * options as they stand.
  */
 
+import { dirname, isAbsolute, resolve } from "node:path";
 import { CloudceError } from "../errors.js";
 import { type CfgDocument, type CfgSection, checkDiracCfg, getSection, parseDiracCfg, readTextFile } from "./dirac-cfg.js";
 import { checkFlatConfig, parseFlatConfig } from "./flat-config.js";
@@ -57,11 +58,11 @@ export interface CeLocation {
 const CE_DEFAULTS_PATH = "Resources/Computing/CEDefaults";
 
 /**
- * A file is DIRAC CFG when it ends in `.cfg` or has a brace before any `=` on
- * some line (a section); anything else is read as a flat file.
+ * A file is DIRAC CFG when some line has a brace before any `=` (a section);
+ * anything else is read as a flat file, whatever its name (`ce.cfg` may be
+ * flat). `_file` is kept for callers that pass it.
  */
-export function detectFormat(text: string, file: string): ConfigFormat {
-  if (file.endsWith(".cfg")) return "dirac-cfg";
+export function detectFormat(text: string, _file?: string): ConfigFormat {
   for (const raw of text.split(/\r?\n/)) {
     const line = raw.trim();
     if (line === "" || line.startsWith("#")) continue;
@@ -88,8 +89,28 @@ export function listCes(doc: CfgDocument): CeLocation[] {
 /** Reads a file (either format) and returns the effective options of a CE/queue. */
 export async function loadCeOptions(input: LoadCeOptionsInput): Promise<LoadedCeOptions> {
   const text = await readTextFile(input.file);
-  if (detectFormat(text, input.file) === "flat") return fromFlat(text, input);
-  return fromCfg(parseDiracCfg(text, input.file), input);
+  const loaded = detectFormat(text, input.file) === "flat" ? fromFlat(text, input) : fromCfg(parseDiracCfg(text, input.file), input);
+  return withPathsFrom(dirname(resolve(input.file)), loaded);
+}
+
+/**
+ * Options holding a path: relative ones mean "next to this configuration
+ * file", so a command works the same from any working directory.
+ */
+export const PATH_OPTIONS = [
+  "CloudAuth", "Context_Template", "Journal_File", "Driver_state_dir",
+  // QEMU's files.
+  "Driver_image", "Driver_kernel", "Driver_initrd", "Driver_vendor_data",
+] as const;
+
+function withPathsFrom(dir: string, loaded: LoadedCeOptions): LoadedCeOptions {
+  const options = { ...loaded.options };
+  for (const name of PATH_OPTIONS) {
+    const value = options[name]?.trim();
+    // `$VAR/…` and `~/…` are left to the code that expands them.
+    if (value && !isAbsolute(value) && !/^[$~]/.test(value)) options[name] = resolve(dir, value);
+  }
+  return { ...loaded, options };
 }
 
 function fromFlat(text: string, input: LoadCeOptionsInput, flat = parseFlatConfig(text, input.file)): LoadedCeOptions {
@@ -99,7 +120,12 @@ function fromFlat(text: string, input: LoadCeOptionsInput, flat = parseFlatConfi
     options[o.name] = o.value;
     origins[o.name] = { file: input.file, line: o.line, section: "" };
   }
-  return { options, origins, format: "flat", ce: input.ce ?? options["CE"], queue: input.queue, site: undefined };
+  const named = options["CE"];
+  if (input.ce !== undefined && named !== undefined && named !== input.ce) {
+    // Renaming the CE would hide every VM it created: they carry the file's name.
+    throw invalid(`${input.file}:${origins["CE"]!.line}: the file says CE = ${named} but --ce ${input.ce} was given; drop --ce or fix the CE line`);
+  }
+  return { options, origins, format: "flat", ce: input.ce ?? named, queue: input.queue, site: undefined };
 }
 
 /** Layers CEDefaults, the CE and its queue for a parsed CFG document. */
@@ -180,7 +206,7 @@ export async function checkConfigFile(input: LoadCeOptionsInput): Promise<Config
   }
   const selectWith = (select: () => LoadedCeOptions, problems: string[]): ConfigCheck => {
     try {
-      return { loaded: select(), problems };
+      return { loaded: withPathsFrom(dirname(resolve(input.file)), select()), problems };
     } catch (err) {
       return { loaded: undefined, problems: [...problems, (err as Error).message] };
     }

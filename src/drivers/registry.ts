@@ -14,6 +14,8 @@ import { DRIVER_METHODS, type CloudDriver, type DriverConfig, type DriverFactory
 export interface DriverModule {
   readonly default: DriverFactory;
   readonly unknownOptions?: (options: Readonly<Record<string, string>>) => string[];
+  /** The `Driver_*` options it knows (prefix stripped), for "did you mean" hints and the docs check. */
+  readonly KNOWN_OPTIONS?: readonly string[];
 }
 
 type Loader = () => Promise<DriverModule>;

@@ -4,7 +4,8 @@
  * an auth failure will not go away by asking again.
  */
 
-import { CloudceError } from "../errors.js";
+import { throttleScope } from "../ce/observer.js";
+import { CloudceError, isCloudceError } from "../errors.js";
 
 export interface RetryPolicy {
   /** Total attempts, the first included (1 = no retry). */
@@ -43,6 +44,7 @@ export async function withRetry<T>(fn: (attempt: number) => Promise<T>, policy: 
     try {
       return await fn(attempt);
     } catch (err) {
+      if (isCloudceError(err, "RateLimited")) throttleScope.getStore()?.();
       if (attempt >= policy.attempts || !retryable(err)) throw err;
       const delay = backoffDelay(err, attempt, policy, hooks.random);
       hooks.onRetry?.(err, attempt, delay);

@@ -172,7 +172,7 @@ describe("submitJob", () => {
 
   it("names a missing executable", async () => {
     expect(await (await makeCe()).submitJob("/no/pilot.sh", null, 1)).toMatchObject({
-      OK: false, Message: "executableFile: cannot read pilot executable /no/pilot.sh", Errno: "ExecutableMissing",
+      OK: false, Message: "executableFile: cannot read pilot executable /no/pilot.sh (no such file)", Errno: "ExecutableMissing",
     });
   });
 
@@ -305,9 +305,19 @@ describe("the audit journal", () => {
       ["create", "ok", refs[0], "submit: flavor small"],
       ["create", "ok", refs[1], "submit: flavor small"],
       ["delete", "ok", refs[0], "stopped"],
-      ["delete", "ok", refs[1], "kill"],
+      ["delete", "ok", refs[1], "killed"],
     ]);
     expect(entries[0]).toMatchObject({ ce: "ce-j", queue: "long", stamp: r.OK ? r.PilotStampDict[refs[0]!] : "" });
+    expect(entries[3]).toMatchObject({ vmName: entries[1]!.vmName, stamp: r.OK ? r.PilotStampDict[refs[1]!] : "" });
+    expect(entries[3]!.vmName).not.toBe("");
+  });
+
+  it("journals no delete for a reference the cloud never had, and reports it as gone", async () => {
+    const journal = join(dir, `journal-gone-${Date.now()}.jsonl`);
+    const ce = await makeCe("ce-g", { Journal_File: journal });
+    const report = ok(await ce.killJob(["cloud://never-was"]));
+    expect(report).toMatchObject({ killed: ["cloud://never-was"], gone: ["cloud://never-was"] });
+    expect((await readJournal(journal)).entries).toEqual([]);
   });
 });
 

@@ -80,6 +80,6 @@ describe("Ownership_AdoptUntagged: migrating from DIRAC's CloudCE", () => {
   it("a value that is not yes or no is one clear line", async () => {
     const c = new CloudComputingElement("migrating.cloud", { logger: silentLogger });
     const set = await c.setParameters({ CloudType: "MEMORY_MIGRATION", Instance_Image: "img", Instance_Flavor: "small", Ownership_AdoptUntagged: "maybe" });
-    expect(set).toMatchObject({ OK: false, Message: "Ownership_AdoptUntagged: 'maybe' is not yes or no", Errno: "OptionInvalid" });
+    expect(set).toMatchObject({ OK: false, Message: "Ownership_AdoptUntagged: 'maybe' is not a boolean: write true or false (yes/no, on/off, 1/0)", Errno: "OptionInvalid" });
   });
 });

@@ -143,7 +143,7 @@ describe("stuck deletes (Delete_VerifySeconds)", () => {
     ok(await h.ce.killJob([ref!]));
     h.advance(300);
     h.cloud.faults.destroyStuck = undefined;
-    expect(ok(await h.ce.cleanupPilots()).redeleted).toEqual([expect.objectContaining({ ref, reason: "kill", attempts: 1 })]);
+    expect(ok(await h.ce.cleanupPilots()).redeleted).toEqual([expect.objectContaining({ ref, reason: "killed", attempts: 1 })]);
     h.advance(300);
     expect(ok(await h.ce.cleanupPilots())).toEqual({ deleted: [], failed: [] });
     expect(await h.decisions()).toHaveLength(1);

@@ -31,7 +31,7 @@ describe("cloudce try", () => {
   });
 
   it("needs an executable", async () => {
-    expect(await cli("--config", config, "try")).toEqual({ code: 1, stderr: "cloudce try: give the pilot executable with --executable FILE\n" });
+    expect(await cli("--config", config, "try")).toEqual({ code: 2, stderr: "cloudce try: give the pilot executable with --executable FILE (try needs it)\n" });
   });
 
   it("names a missing image in one line", async () => {

@@ -176,7 +176,7 @@ describe("checkConfigFile and locateProblems (for cloudce validate)", () => {
 
 describe("detectFormat", () => {
   it("tells CFG from flat by extension or a brace outside a value", () => {
-    expect(detectFormat("x = 1", "a.cfg")).toBe("dirac-cfg");
+    expect(detectFormat("A\n{\n}\n", "a.cfg")).toBe("dirac-cfg");
     expect(detectFormat("# {\nA\n{\n}\n", "a.conf")).toBe("dirac-cfg");
     expect(detectFormat("CloudAuth = ${HOME}/x\n", "a.conf")).toBe("flat");
   });
@@ -188,5 +188,43 @@ describe("etc/dirac.cfg.example", () => {
     const got = await loadCeOptions({ file: example, ce: "cloud-local.example.org", queue: "default" });
     expect(got.options["Context_ExtPackages"]).toBe("htop, strace");
     expect(got.options).toMatchObject({ CloudType: "LOCAL", Context_MaxLifetime: "172800", MaxWaitingJobs: "5" });
+  });
+});
+
+describe("flat files recognised by content", () => {
+  it("reads a flat file named ce.cfg as flat", async () => {
+    await writeFile(file("ce.cfg"), "CE = named.example.org\nCloudType = LOCAL\n");
+    expect(detectFormat("CE = x\nCloudType = LOCAL\n", "ce.cfg")).toBe("flat");
+    const got = await loadCeOptions({ file: file("ce.cfg") });
+    expect(got).toMatchObject({ format: "flat", ce: "named.example.org" });
+  });
+
+  it("refuses a --ce that differs from the flat file's CE line", async () => {
+    expect(await loadError({ file: file("flat.conf"), ce: "other.example.org" })).toMatch(/flat\.conf:2: .*CE = flat\.example\.org.*--ce other\.example\.org/);
+    expect((await loadCeOptions({ file: file("flat.conf"), ce: "flat.example.org" })).ce).toBe("flat.example.org");
+  });
+});
+
+describe("relative paths in a configuration file", () => {
+  it("resolve against the file's folder, not the working directory", async () => {
+    await writeFile(file("paths.conf"), "CloudType = LOCAL\nDriver_state_dir = state\nJournal_File = log/journal.jsonl\nContext_Template = ../t.hbs\nCloudAuth = cloud.auth\n");
+    const got = await loadCeOptions({ file: file("paths.conf") });
+    expect(got.options).toMatchObject({
+      Driver_state_dir: join(dir, "state"),
+      Journal_File: join(dir, "log/journal.jsonl"),
+      Context_Template: join(dir, "../t.hbs"),
+      CloudAuth: join(dir, "cloud.auth"),
+    });
+  });
+
+  it("leaves absolute paths and paths starting with a variable as they are", async () => {
+    await writeFile(file("abs.conf"), "CloudType = LOCAL\nDriver_state_dir = /var/lib/x\nCloudAuth = $HOME/cloud.auth\n");
+    const got = await loadCeOptions({ file: file("abs.conf") });
+    expect(got.options).toMatchObject({ Driver_state_dir: "/var/lib/x", CloudAuth: "$HOME/cloud.auth" });
+  });
+
+  it("does the same in DIRAC CFG", async () => {
+    await writeFile(file("rel.cfg"), "Resources\n{\n  Sites\n  {\n    G\n    {\n      S\n      {\n        CEs\n        {\n          c1\n          {\n            Journal_File = j.jsonl\n          }\n        }\n      }\n    }\n  }\n}\n");
+    expect((await loadCeOptions({ file: file("rel.cfg") })).options["Journal_File"]).toBe(join(dir, "j.jsonl"));
   });
 });

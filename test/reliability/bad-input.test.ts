@@ -49,7 +49,7 @@ beforeAll(async () => {
   registerDriver("BADINPUT", () => cloud.driver());
 });
 
-type Call = "isValid" | "submit" | "status" | "kill" | "proxy";
+type Call = "set" | "isValid" | "submit" | "status" | "kill" | "proxy";
 
 interface Case {
   readonly name: string;
@@ -62,13 +62,13 @@ interface Case {
 }
 
 const CASES: readonly Case[] = [
-  { name: "non-numeric integer option", options: { MaxTotalJobs: "ten" }, call: "isValid", expected: /^MaxTotalJobs: 'ten' is not a whole number >= 0$/ },
-  { name: "negative integer option", options: { Context_MaxLifetime: "-5" }, call: "isValid", expected: /^Context_MaxLifetime: '-5' is not a whole number >= 1$/ },
+  { name: "non-numeric integer option", options: { MaxTotalJobs: "ten" }, call: "set", expected: /^MaxTotalJobs: 'ten' is not a whole number >= 0$/ },
+  { name: "negative integer option", options: { Context_MaxLifetime: "-5" }, call: "set", expected: /^Context_MaxLifetime: '-5' is not a whole number >= 1$/ },
   { name: "missing mandatory option", options: { Instance_Flavor: "" }, call: "isValid", expected: /^Instance_Flavor: mandatory option is missing$/ },
   { name: "unknown CloudType", options: { CloudType: "NEBULA" }, call: "isValid", expected: /^CloudType: unknown cloud type 'NEBULA'/ },
   { name: "user driver module missing", options: { CloudType: "./missing/driver.js#Driver" }, call: "isValid", expected: /^CloudType: cannot load driver module '.*missing\/driver\.js'/ },
   { name: "user driver with the wrong export", options: { CloudType: "./test/fixtures/drivers/memory-user-driver.ts#notADriver" }, call: "isValid", expected: /has no function or class export 'notADriver'/ },
-  { name: "unknown Driver_ option", options: { CloudType: "LOCAL", Driver_stat_dir: "/tmp/x" }, call: "isValid", expected: /^unknown option for the LOCAL driver: Driver_stat_dir$/ },
+  { name: "unknown Driver_ option", options: { CloudType: "LOCAL", Driver_stat_dir: "/tmp/x" }, call: "isValid", expected: /^Driver_stat_dir: unknown option for the LOCAL driver, did you mean Driver_state_dir\?$/ },
   { name: "image name matching nothing", options: { Instance_Image: "name:centos7" }, call: "submit", expected: /^Instance_Image: no image named 'centos7'; the cloud has: pilot-image$/ },
   { name: "image name matching several", options: {}, call: "submit", cloud: { images: [{ id: "a", name: "pilot-image" }, { id: "b", name: "pilot-image" }] }, expected: /^Instance_Image: 'name:pilot-image' matches 2 images \(a, b\); use the raw id instead$/ },
   { name: "network name matching nothing", options: { Instance_Networks: "name:public" }, call: "submit", expected: /^Instance_Networks: no network named 'public'/ },
@@ -93,8 +93,10 @@ function resolveFiles(options: Record<string, string>): Record<string, string> {
   return Object.fromEntries(Object.entries(options).map(([k, v]) => [k, v.startsWith("@") ? files[v.slice(1)]! : v]));
 }
 
-async function attempt(ce: CloudComputingElement, c: Case) {
+async function attempt(ce: CloudComputingElement, c: Case, set: Awaited<ReturnType<CloudComputingElement["setParameters"]>>) {
   switch (c.call) {
+    case "set":
+      return set;
     case "isValid":
       return ce.isValid();
     case "submit":
@@ -114,8 +116,8 @@ describe("bad input", () => {
   it.each(CASES)("$name: one clear line, no cloud call", async (c) => {
     cloud = new MemoryCloud(c.cloud ?? {});
     const ce = new CloudComputingElement("ce.example.org", { logger: silentLogger });
-    await ce.setParameters(resolveFiles({ ...BASE, CloudAuth: files["auth.ok"]!, ...c.options }));
-    const result = await attempt(ce, c);
+    const set = await ce.setParameters(resolveFiles({ ...BASE, CloudAuth: files["auth.ok"]!, ...c.options }));
+    const result = await attempt(ce, c, set);
     expect(result.OK).toBe(false);
     const message = result.OK ? "" : result.Message;
     expect(message).toMatch(c.expected);

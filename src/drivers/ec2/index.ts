@@ -20,7 +20,7 @@ import { Ec2Instances } from "./instances.js";
 import { DRIVER_NAME, parseOptions, type Ec2Settings } from "./options.js";
 import { Ec2Resources } from "./resources.js";
 
-export { DRIVER_NAME, unknownOptions, type Ec2Options } from "./options.js";
+export { DRIVER_NAME, KNOWN_OPTIONS, unknownOptions, type Ec2Options } from "./options.js";
 
 export const EC2_CAPABILITIES: DriverCapabilities = Object.freeze({
   uniformBatch: true,

@@ -33,7 +33,7 @@ export interface LocalOptions {
   readonly max_instances?: string;
 }
 
-const KNOWN_OPTIONS = ["state_dir", "boot_seconds", "max_instances"] as const;
+export const KNOWN_OPTIONS = ["state_dir", "boot_seconds", "max_instances"] as const;
 
 const IMAGES: readonly LocalImage[] = [
   { id: "local-el9", name: "el9-pilot", entrypoint: "/root/run_pilot.sh", envFile: "/etc/cloudce/pilot.env" },

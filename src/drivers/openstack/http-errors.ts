@@ -104,9 +104,11 @@ export function transportError(what: string, err: unknown, timeoutMs: number): C
   }
   const code = e?.code ?? e?.cause?.code ?? e?.name ?? "error";
   const tls = /CERT|SSL|TLS|ERR_OSSL/i.test(`${code} ${e?.message ?? ""}`);
+  // Keystone is the first server called: the URL to check is the option the operator wrote.
+  const hint = what.startsWith("identity") ? "; check Driver_ex_force_auth_url and that Keystone is reachable from here" : "";
   return new CloudceError(
     "CloudUnavailable",
-    `${what}: ${tls ? "TLS failure" : "connection failed"} (${code}: ${truncate(String(e?.message ?? err), 120)})`,
+    `${what}: ${tls ? "TLS failure" : "connection failed"} (${code}: ${truncate(String(e?.message ?? err), 120)})${hint}`,
     { driver: DRIVER_NAME, retryable: !tls, cause: err },
   );
 }

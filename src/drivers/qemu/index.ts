@@ -23,7 +23,7 @@ import { ProcessVmDriver } from "../local/process-vms.js";
 import { launchQemu, qemuArgs } from "./qemu-process.js";
 import { consoleTail, qemuState } from "./qemu-state.js";
 
-export { DRIVER_NAME } from "./qemu-options.js";
+export { DRIVER_NAME, KNOWN_OPTIONS } from "./qemu-options.js";
 
 const CAPABILITIES: DriverCapabilities = {
   uniformBatch: false,

@@ -1,0 +1,57 @@
+/**
+ * Wraps a driver so that every call of the driver contract is timed and
+ * reported (operation, outcome, error code, throttled answers), and
+ * creations and deletions report progress. The driver knows nothing of it.
+ */
+
+import { DRIVER_METHODS, type BulkResult, type CloudDriver, type CreateNodesRequest, type CreateNodesResult } from "../drivers/driver.js";
+import { toCloudceError } from "../errors.js";
+import { throttleScope, type CeObserver } from "./observer.js";
+
+const OBSERVED: ReadonlySet<string> = new Set(DRIVER_METHODS.filter((m) => m !== "close"));
+
+export function instrumentDriver(driver: CloudDriver, observer: CeObserver): CloudDriver {
+  return new Proxy(driver, {
+    get(target, prop, receiver) {
+      const value: unknown = Reflect.get(target, prop, receiver);
+      if (typeof prop !== "string" || typeof value !== "function" || !OBSERVED.has(prop)) return value;
+      return (...args: unknown[]) => observed(target, prop, observer, requested(prop, args[0]), () => (value as (...a: unknown[]) => Promise<unknown>).apply(target, args));
+    },
+  });
+}
+
+/** How many VMs a create or destroy call asked for (counted as failed if the call throws). */
+function requested(operation: string, first: unknown): number {
+  if (operation === "createNodes") return (first as CreateNodesRequest | undefined)?.nodes.length ?? 0;
+  return operation === "destroyNodes" ? ((first as readonly string[] | undefined)?.length ?? 0) : 0;
+}
+
+async function observed(driver: CloudDriver, operation: string, observer: CeObserver, asked: number, call: () => Promise<unknown>): Promise<unknown> {
+  const started = performance.now();
+  let throttled = 0;
+  const onThrottle = (): void => {
+    throttled++;
+    observer.throttled?.(driver.name, operation);
+  };
+  const seconds = (): number => (performance.now() - started) / 1000;
+  try {
+    const result = await throttleScope.run(onThrottle, call);
+    observer.cloudCall?.({ driver: driver.name, operation, outcome: "ok", seconds: seconds() });
+    if (operation === "createNodes") {
+      const r = result as CreateNodesResult;
+      observer.progressed?.("create", r.created.length, r.failed.length);
+    } else if (operation === "destroyNodes") {
+      const r = result as BulkResult;
+      observer.progressed?.("delete", r.done.length, r.failed.length);
+    }
+    return result;
+  } catch (err) {
+    const e = toCloudceError(err);
+    // A driver without our retry loop still reports its final throttled answer.
+    if (e.code === "RateLimited" && throttled === 0) observer.throttled?.(driver.name, operation);
+    observer.cloudCall?.({ driver: driver.name, operation, outcome: "error", code: e.code, seconds: seconds() });
+    if (operation === "createNodes") observer.progressed?.("create", 0, asked);
+    if (operation === "destroyNodes") observer.progressed?.("delete", 0, asked);
+    throw err;
+  }
+}

@@ -1,0 +1,57 @@
+/**
+ * What the CE reports as it works, for metrics and progress: each cloud
+ * call, each throttled answer, the VMs it created and deleted, what its
+ * listings show, and the slots it offered. Observers must not throw.
+ */
+
+import { AsyncLocalStorage } from "node:async_hooks";
+import type { CloudNode } from "../drivers/driver.js";
+import type { AuditEvent } from "./audit.js";
+
+export interface CloudCallEvent {
+  readonly driver: string;
+  readonly operation: string;
+  readonly outcome: "ok" | "error";
+  /** The error code of a failed call. */
+  readonly code?: string;
+  readonly seconds: number;
+}
+
+export interface CeObserver {
+  cloudCall?(e: CloudCallEvent): void;
+  /** One throttled answer (HTTP 429, RequestLimitExceeded), retried or not. */
+  throttled?(driver: string, operation: string): void;
+  /** VMs created, deleted, or that failed to be (as journaled). */
+  vms?(events: readonly AuditEvent[]): void;
+  /** A listing of this CE's VMs. */
+  listed?(nodes: readonly CloudNode[]): void;
+  slots?(n: number): void;
+  /** How many VMs an operation is about to create or delete (for "deleted 120/500"). */
+  planned?(action: "create" | "delete", total: number): void;
+  /** VMs created or deleted by one cloud call that just returned. */
+  progressed?(action: "create" | "delete", done: number, failed: number): void;
+}
+
+/** Calls every observer's hook; one observer failing never disturbs the CE. */
+export function combineObservers(observers: readonly CeObserver[]): CeObserver {
+  const each = <K extends keyof CeObserver>(key: K) =>
+    ((...args: unknown[]) => {
+      for (const o of observers) {
+        try {
+          (o[key] as ((...a: unknown[]) => void) | undefined)?.(...args);
+        } catch {
+          // Metrics and progress are best effort.
+        }
+      }
+    }) as NonNullable<CeObserver[K]>;
+  return {
+    cloudCall: each("cloudCall"), throttled: each("throttled"), vms: each("vms"), listed: each("listed"),
+    slots: each("slots"), planned: each("planned"), progressed: each("progressed"),
+  };
+}
+
+/**
+ * The driver call in progress, so that the retry loop deep inside a driver
+ * can report a throttled answer without knowing who is counting.
+ */
+export const throttleScope = new AsyncLocalStorage<() => void>();

@@ -1,0 +1,35 @@
+/** How a failure reaches the operator: the exit code, and a message in the CLI's words. */
+
+import { CloudceError } from "../errors.js";
+import { EXIT_LOCK_HELD } from "../ops/cleanup-loop.js";
+
+/** A command used wrongly (flags, arguments): exit code 2, like the parser's own errors. */
+export class UsageError extends CloudceError {
+  constructor(message: string) {
+    super("OptionInvalid", message);
+    this.name = "UsageError";
+  }
+}
+
+export const EXIT_FAILED = 1;
+export const EXIT_USAGE = 2;
+
+/** 2 for bad usage, 75 (EX_TEMPFAIL) when another cleanup holds the lock, else 1. */
+export function exitCode(e: CloudceError): number {
+  if (e.code === "LockHeld") return EXIT_LOCK_HELD;
+  return e instanceof UsageError || e.code === "InvalidReference" ? EXIT_USAGE : EXIT_FAILED;
+}
+
+/**
+ * The CE speaks to programs (`setProxy()`, `executableFile`); an operator
+ * needs the flag or option to change instead.
+ */
+const API_TO_CLI: readonly (readonly [RegExp, string])[] = [
+  [/call setProxy\(\) first/g, "give the proxy file with --proxy FILE"],
+  [/^executableFile: /, "--executable: "],
+  [/^numberOfJobs: /, "--number: "],
+];
+
+export function cliMessage(e: CloudceError): string {
+  return API_TO_CLI.reduce((m, [pattern, words]) => m.replace(pattern, words), e.message);
+}

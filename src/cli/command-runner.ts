@@ -1,0 +1,200 @@
+/**
+ * What every command's action shares: the global options, the logger, the
+ * CE opened from `--config` (with `--journal` and `--proxy` applied), and
+ * its shutdown. Also turns the parser's own errors into usage errors.
+ */
+
+import { readFile } from "node:fs/promises";
+import { type Command, CommanderError } from "commander";
+import type { CloudComputingElement } from "../ce/index.js";
+import type { LoadedCeOptions } from "../config/ce-config.js";
+import { CloudceError } from "../errors.js";
+import { createLogger, stderrSink, type Logger } from "../log.js";
+import { UsageError } from "./cli-errors.js";
+import { loadOptions, openCe, openCeForValidation, type CeOptions } from "./load-ce.js";
+import { createOutput, isTerminal, type Output, type OutputStreams } from "./output.js";
+import { checkWritableFile } from "./path-checks.js";
+import { listenForStopSignals, type StopSignals } from "./stop-signals.js";
+import type { GlobalOptions } from "./program.js";
+
+export interface CliIo extends OutputStreams {
+  /** Stops a `cleanup --every` loop like SIGTERM does (embedding, tests). */
+  readonly signal?: AbortSignal;
+}
+
+export interface CommandContext {
+  readonly ce: CloudComputingElement;
+  readonly out: Output;
+  readonly logger: Logger;
+  readonly loaded: LoadedCeOptions;
+  /** Problems found before the CE was built (validate only). */
+  readonly problems: readonly string[];
+  readonly globals: GlobalOptions;
+  /** Aborted by SIGINT/SIGTERM (or the embedder's signal): the CE then starts nothing new and returns what it did. */
+  readonly signal: AbortSignal | undefined;
+  /** Serves this process's metrics on 127.0.0.1:port/metrics; resolves to the function that stops it. */
+  readonly serveMetrics: (port: number) => Promise<() => Promise<void>>;
+}
+
+export interface ActionFlags {
+  /** The command gathers every problem (validate). */
+  readonly validation?: boolean;
+  /** Whether these options make a long-running loop (its lines default to info level). */
+  readonly loop?: (opts: object) => boolean;
+}
+
+/** Hooks the CLI adds around each command: CE options (observers) and what runs after the command. */
+export interface CommandHooks {
+  ceOptions(globals: GlobalOptions, out: Output): CeOptions;
+  serveMetrics(port: number): Promise<() => Promise<void>>;
+  afterCommand(ce: CloudComputingElement, globals: GlobalOptions): Promise<void>;
+}
+
+export class CommandRunner {
+  /** The status a command chose itself (serve), when it did. */
+  exitCode: number | undefined;
+  /** The parser's own message for a usage error, caught before commander throws. */
+  parserMessage: string | undefined;
+
+  constructor(
+    private readonly io: CliIo,
+    private readonly hooks: CommandHooks,
+  ) {}
+
+  /** Parser errors and help go through our streams; nothing exits the process. */
+  configure(program: Command): void {
+    program.exitOverride().configureOutput({
+      writeOut: (s) => this.io.stdout.write(s),
+      // Commander writes help to stderr only when it is an error (no command given): one line says that instead.
+      writeErr: () => undefined,
+      outputError: (s) => {
+        this.parserMessage = s.replace(/^error: /, "").trim();
+      },
+    });
+  }
+
+  /** Serves this process's metrics on 127.0.0.1:port/metrics; resolves to the function that stops it. */
+  serveMetrics(port: number): Promise<() => Promise<void>> {
+    return this.hooks.serveMetrics(port);
+  }
+
+  /** Fails the command as a usage error (exit 2). */
+  usage(message: string): never {
+    throw new UsageError(message);
+  }
+
+  action<O extends object, A extends unknown[]>(
+    fn: (ctx: CommandContext, opts: O, ...args: A) => Promise<unknown>,
+    flags: ActionFlags = {},
+  ): (...args: unknown[]) => Promise<void> {
+    return async (...args) => {
+      const command = args.at(-1) as Command;
+      const opts = args.at(-2) as O;
+      const positionals = args.slice(0, -2) as A;
+      const globals = command.optsWithGlobals() as unknown as GlobalOptions;
+      const out = createOutput(globals.json === true, this.io);
+      // validate reports option problems itself: the CE's warnings about them would say it twice.
+      const logger = this.logger(globals, flags.loop?.(opts) === true, flags.validation === true);
+      const overrides: Record<string, string> = {};
+      if (globals.journal !== undefined) {
+        await checkWritableFile(globals.journal, "--journal");
+        overrides["Journal_File"] = globals.journal;
+      }
+      if (globals.metricsFile !== undefined) await checkWritableFile(globals.metricsFile, "--metrics-file");
+      const open = flags.validation ? openCeForValidation : openCe;
+      const { ce, loaded, problems } = await open(selection(globals), logger, overrides, this.hooks.ceOptions(globals, out));
+      // A loop handles its own signals (runEvery); any other command turns them into an abort.
+      const interrupt = flags.loop?.(opts) === true ? undefined : onSignals(this.io.signal, out);
+      const signal = interrupt?.signal ?? this.io.signal;
+      try {
+        if (globals.proxy !== undefined) await applyProxy(ce, globals.proxy);
+        await fn({ ce, out, logger, loaded, problems, globals, signal, serveMetrics: (p) => this.hooks.serveMetrics(p) }, opts, ...positionals);
+        this.exitCode = interrupt?.stop.exitCode() ?? this.exitCode;
+      } finally {
+        interrupt?.dispose();
+        out.tickerDone();
+        await this.hooks.afterCommand(ce, globals).finally(() => ce.shutdown());
+      }
+    };
+  }
+
+  /** A command that runs on its own terms (its own CEs, streams and exit status): `serve`. */
+  ownAction<O extends object>(fn: (opts: O, globals: GlobalOptions, io: CliIo) => Promise<number>): (...args: unknown[]) => Promise<void> {
+    return async (...args) => {
+      const globals = (args.at(-1) as Command).optsWithGlobals() as unknown as GlobalOptions;
+      this.exitCode = await fn(args.at(-2) as O, globals, this.io);
+    };
+  }
+
+  /** A command that reads the configuration and builds its own CE (try). */
+  loadedAction<O extends object>(
+    fn: (ctx: { loaded: LoadedCeOptions; out: Output; logger: Logger; globals: GlobalOptions; io: CliIo }, opts: O) => Promise<void>,
+  ): (...args: unknown[]) => Promise<void> {
+    return async (...args) => {
+      const globals = (args.at(-1) as Command).optsWithGlobals() as unknown as GlobalOptions;
+      const out = createOutput(globals.json === true, this.io);
+      await fn({ loaded: await loadOptions(selection(globals)), out, logger: this.logger(globals, false, false), globals, io: this.io }, args.at(-2) as O);
+    };
+  }
+
+  /** A command that only reads the configuration (no CE, no cloud). */
+  configAction(fn: (loaded: LoadedCeOptions, out: Output) => void): (...args: unknown[]) => Promise<void> {
+    return async (...args) => {
+      const globals = (args.at(-1) as Command).optsWithGlobals() as unknown as GlobalOptions;
+      fn(await loadOptions(selection(globals)), createOutput(globals.json === true, this.io));
+    };
+  }
+
+  private logger(globals: GlobalOptions, loop: boolean, quietWarnings: boolean): Logger {
+    const level = globals.logLevel ?? (loop ? "info" : "warn");
+    return createLogger({ level: quietWarnings && level === "warn" ? "error" : level, sink: stderrSink(isTerminal(this.io.stderr), this.io.stderr) });
+  }
+
+  /** A parser error as a CloudceError (exit 2), or undefined for help and version output (exit 0). */
+  parserError(err: CommanderError, command: string | undefined): CloudceError | undefined {
+    if (err.exitCode === 0 || err.code === "commander.helpDisplayed" || err.code === "commander.version") return undefined;
+    if (err.code === "commander.help") return new UsageError("no command given; see cloudce --help");
+    return new UsageError(`${this.parserMessage ?? err.message.replace(/^error: /, "")}; see cloudce ${command ? `${command} ` : ""}--help`);
+  }
+}
+
+/**
+ * The first SIGINT/SIGTERM aborts the command (see stop-signals.ts), as does
+ * the embedder's signal; the command then exits 130/143 after printing what
+ * it did. A plain listener links the embedder's signal: Node 20 may collect
+ * an AbortSignal.any() before it fires.
+ */
+function onSignals(outer: AbortSignal | undefined, out: Output): { stop: StopSignals; signal: AbortSignal; dispose: () => void } {
+  const stop = listenForStopSignals((sig) => out.progress(`${sig}: stopping; calls in flight get Cloud_RequestTimeout to finish`));
+  if (!outer) return { stop, signal: stop.signal, dispose: () => stop.release() };
+  const controller = new AbortController();
+  const abort = (): void => controller.abort();
+  stop.signal.addEventListener("abort", abort, { once: true });
+  if (outer.aborted) abort();
+  else outer.addEventListener("abort", abort, { once: true });
+  return {
+    stop,
+    signal: controller.signal,
+    dispose: () => {
+      stop.release();
+      outer.removeEventListener("abort", abort);
+    },
+  };
+}
+
+function selection(g: GlobalOptions): { config: string; ce?: string; queue?: string } {
+  return { config: g.config, ...(g.ce ? { ce: g.ce } : {}), ...(g.queue ? { queue: g.queue } : {}) };
+}
+
+async function applyProxy(ce: CloudComputingElement, path: string): Promise<void> {
+  let pem: string;
+  try {
+    pem = await readFile(path, "utf8");
+  } catch (err) {
+    throw new CloudceError("ProxyMissing", `--proxy: cannot read the proxy file ${path} (${(err as NodeJS.ErrnoException).code ?? "error"})`);
+  }
+  const set = await ce.setProxy(pem);
+  if (!set.OK) throw new CloudceError((set.Errno as "ProxyInvalid" | undefined) ?? "ProxyInvalid", `--proxy: ${set.Message}`);
+}
+
+export { CommanderError };

@@ -1,0 +1,27 @@
+/** Checks on the files a flag names, so a wrong path gets one clear line instead of EISDIR or ENOENT. */
+
+import { stat } from "node:fs/promises";
+import { dirname, resolve } from "node:path";
+import { UsageError } from "./cli-errors.js";
+
+async function kind(path: string): Promise<"file" | "dir" | "missing"> {
+  try {
+    return (await stat(path)).isDirectory() ? "dir" : "file";
+  } catch {
+    return "missing";
+  }
+}
+
+/** A file cloudce will create or write: not a directory, and its folder exists. */
+export async function checkWritableFile(path: string, flag: string): Promise<void> {
+  const what = await kind(path);
+  if (what === "dir") throw new UsageError(`${flag}: ${path} is a directory; give the path of a file (e.g. ${resolve(path, "file")})`);
+  if (what === "file") return;
+  const folder = dirname(resolve(path));
+  if ((await kind(folder)) !== "dir") throw new UsageError(`${flag}: the folder ${folder} does not exist; create it or choose another path`);
+}
+
+/** Whether a file exists (for "the journal you named does not exist" warnings). */
+export async function fileExists(path: string): Promise<boolean> {
+  return (await kind(path)) === "file";
+}

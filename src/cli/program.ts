@@ -1,0 +1,179 @@
+/**
+ * The `cloudce` command line, declared with commander: global options, one
+ * subcommand per operation, each with its own help (`cloudce submit --help`)
+ * and usage errors. The actions live in the commands-*.ts files.
+ */
+
+import { fileURLToPath } from "node:url";
+import { Command, InvalidArgumentError, Option } from "commander";
+import { LOG_LEVELS } from "../log.js";
+import { kill, output, requireExecutable, status, submit } from "./commands-pilots.js";
+import { report, scheduledCleanup } from "./commands-ops.js";
+import { config, render, validate } from "./commands-tools.js";
+import { demo } from "./commands-demo.js";
+import { serveCommand } from "./commands-serve.js";
+import { tryCommand } from "./commands-try.js";
+import type { CommandRunner } from "./command-runner.js";
+
+/** The options every command takes (before or after the command name). */
+export interface GlobalOptions {
+  readonly config: string;
+  readonly ce?: string;
+  readonly queue?: string;
+  readonly json?: boolean;
+  readonly logLevel?: (typeof LOG_LEVELS)[number];
+  readonly journal?: string;
+  readonly proxy?: string;
+  readonly metricsFile?: string;
+}
+
+/** `--number`: a whole number >= 1 (the parser's own usage error otherwise). */
+export function wholeNumber(value: string): number {
+  if (!/^\d+$/.test(value) || Number(value) < 1) throw new InvalidArgumentError(`'${value}' is not a whole number >= 1.`);
+  return Number(value);
+}
+
+const DEFAULT_CONFIG = "etc/local.conf";
+/** The demo's pilot, found next to the code so that `demo` works from any directory. */
+const EXAMPLE_PILOT = fileURLToPath(new URL("../../etc/pilot-example.sh", import.meta.url));
+
+/** The program; `run` is what each command's action calls with its CE work. */
+export function buildProgram(runner: CommandRunner, env: NodeJS.ProcessEnv = process.env): Command {
+  const program = new Command("cloudce")
+    .description("a cloud computing element for grid pilot jobs: boots pilot VMs with cloud-init")
+    .usage("[options] <command> [command options]")
+    .showSuggestionAfterError(true)
+    .option("-c, --config <file>", "CE configuration: flat Key = Value or DIRAC CFG ($CLOUDCE_CONFIG if set)", env["CLOUDCE_CONFIG"] ?? DEFAULT_CONFIG)
+    .option("--ce <name>", "the CE to use (DIRAC CFG files may define several; a flat file's CE line must agree)")
+    .option("-q, --queue <name>", "the queue whose options override the CE's")
+    .option("--json", "machine-readable output; errors as {OK, Message, Errno} on stdout")
+    .addOption(new Option("--log-level <level>", "log lines on stderr at and above this level (default warn; info for cleanup --every)").choices(LOG_LEVELS))
+    .option("--journal <file>", "the audit journal (overrides the CE's Journal_File)")
+    .option("--proxy <file>", "proxy PEM for CEs whose auth file says secret = PROXY")
+    .option("--metrics-file <file>", "after the command, write its Prometheus metrics here (node_exporter textfile collector)");
+  runner.configure(program);
+
+  program
+    .command("submit")
+    .description("start N pilot VMs running FILE")
+    .option("-n, --number <n>", "pilots to submit", wholeNumber, 1)
+    .option("-e, --executable <file>", "the pilot executable")
+    .action(runner.action(async ({ ce, out, signal }, opts: { number: number; executable?: string }) => {
+      await submit(ce, out, requireExecutable(opts.executable, "submit"), opts.number, signal);
+    }));
+
+  program
+    .command("status")
+    .description("pilot status (all of this CE's VMs, sorted by state then age, when no REF)")
+    .argument("[refs...]", "pilot references cloud://<id>")
+    .option("--all", "every VM of this CE (the default without REF)")
+    .option("--wide", "full references instead of short ones (the table is then wider than 80 columns)")
+    .action(runner.action(async ({ ce, out }, opts: { all?: boolean; wide?: boolean }, refs: string[]) => status(ce, out, opts.all ? [] : refs, opts.wide === true)));
+
+  program
+    .command("kill")
+    .description("destroy pilot VMs")
+    .argument("<refs...>", "pilot references cloud://<id>")
+    .action(runner.action(async ({ ce, out }, _opts: object, refs: string[]) => kill(ce, out, refs)));
+
+  program
+    .command("cleanup")
+    .description("remove stopped, failed and over-age VMs of this CE, once or every interval until SIGTERM/SIGINT")
+    .option("--every <duration>", "run a pass every DURATION (at least 10s: 30s, 10m, 1h)")
+    .option("--jitter <duration>", "with --every: up to DURATION of random extra wait per round (default a tenth of --every)")
+    .option("--lock <file>", "the per-CE lock file (default $CLOUDCE_HOME or ~/.cloudce, cloudce-cleanup-<ce>.lock); a one-shot run that finds it held exits 75")
+    .option("--metrics-port <port>", "with --every: serve Prometheus metrics on http://127.0.0.1:PORT/metrics", wholePort)
+    .action(runner.action(async ({ ce, out, logger, signal, serveMetrics }, opts: { every?: string; jitter?: string; lock?: string; metricsPort?: number }) => {
+      if (opts.metricsPort !== undefined && opts.every === undefined) runner.usage("--metrics-port needs --every (a one-shot run can write --metrics-file)");
+      await scheduledCleanup(ce, out, {
+        logger,
+        ...(opts.every !== undefined ? { every: opts.every } : {}),
+        ...(opts.jitter !== undefined ? { jitter: opts.jitter } : {}),
+        ...(opts.lock !== undefined ? { lock: opts.lock } : {}),
+        ...(signal ? { signal } : {}),
+        ...(opts.metricsPort !== undefined ? { whileLooping: () => serveMetrics(opts.metricsPort!) } : {}),
+      });
+    }, { loop: (opts) => (opts as { every?: string }).every !== undefined }));
+
+  program
+    .command("report")
+    .description("pilots submitted/running/done/aborted/cleaned, lifetimes, VM-hours, from the journal and the cloud")
+    .option("--plot <file>", "also draw a timeline SVG into FILE")
+    .action(runner.action(async ({ ce, out }, opts: { plot?: string }) => report(ce, out, opts.plot)));
+
+  program
+    .command("output")
+    .description("a pilot VM's console output")
+    .argument("<ref>", "one pilot reference cloud://<id>")
+    .action(runner.action(async ({ ce, out }, _opts: object, ref: string) => output(ce, out, ref)));
+
+  program
+    .command("render")
+    .description("print the user-data one pilot would get")
+    .option("-e, --executable <file>", "the pilot executable")
+    .action(runner.action(async ({ ce, out }, opts: { executable?: string }) => render(ce, out, requireExecutable(opts.executable, "render"))));
+
+  program
+    .command("validate")
+    .description("check the file, options, driver, template, auth file and folders; --online also the cloud")
+    .option("--online", "also check image, flavor, networks and quota against the cloud")
+    .action(runner.action(async ({ ce, out, loaded, problems }, opts: { online?: boolean }) =>
+      validate(ce, out, { origins: loaded.origins, fileProblems: problems, online: opts.online === true }), { validation: true }));
+
+  program
+    .command("config")
+    .description("print the effective options and where each came from")
+    .action(runner.configAction((loaded, out) => config(loaded, out)));
+
+  program
+    .command("demo")
+    .description("submit, watch, inspect and clean up a few pilots")
+    .option("-n, --number <n>", "pilots to submit", wholeNumber, 3)
+    .option("-e, --executable <file>", "the pilot executable (default: the package's etc/pilot-example.sh)")
+    .option("--timeout <seconds>", "how long to wait for the pilots to finish", wholeNumber, 120)
+    .action(runner.action(async ({ ce, out }, opts: { number: number; executable?: string; timeout: number }) =>
+      demo(ce, out, { executable: opts.executable ?? EXAMPLE_PILOT, count: opts.number, timeoutMs: opts.timeout * 1000 })));
+
+  program
+    .command("try")
+    .description("boot one pilot of this CE's template on a local QEMU VM, stream its console, and give a verdict (exit 1 when it does not pass)")
+    .option("-e, --executable <file>", "the pilot executable")
+    .option("--image <path>", "a bootable disk (qcow2/raw cloud image) or a vm-lab image directory (default $VMLAB/image, /tmp/vm-lab/image)")
+    .addOption(new Option("--accel <accel>", "QEMU acceleration (default tcg)").choices(["tcg", "kvm"]))
+    .option("--memory <mb>", "guest memory in MB (default 1024)", wholeNumber)
+    .option("--timeout <seconds>", "how long to wait for the VM to power off", wholeNumber, 900)
+    .action(runner.loadedAction(async ({ loaded, out, logger, globals, io }, opts: { executable?: string; image?: string; accel?: string; memory?: number; timeout: number }) =>
+      tryCommand(loaded, globals.ce, out, logger, {
+        executable: requireExecutable(opts.executable, "try"),
+        timeoutMs: opts.timeout * 1000,
+        ...(opts.image !== undefined ? { image: opts.image } : {}),
+        ...(opts.accel !== undefined ? { accel: opts.accel } : {}),
+        ...(opts.memory !== undefined ? { memoryMb: String(opts.memory) } : {}),
+        ...(out.json ? {} : { console: (chunk: string) => void io.stderr.write(chunk) }),
+      })));
+
+  program
+    .command("serve")
+    .description("JSON-RPC 2.0 on stdin/stdout for the DIRAC CE plugin (docs/serve-protocol.md); ends on stdin EOF, a signal, or when its parent dies")
+    .option("--stdio", "speak the protocol on stdin/stdout (the only transport)")
+    .option("--drain-seconds <n>", "on EOF or a signal, wait this long for running requests", "30")
+    .option("--metrics-port <port>", "also serve Prometheus metrics on http://127.0.0.1:PORT/metrics", wholePort)
+    .action(runner.ownAction(async (opts: { stdio?: boolean; drainSeconds: string; metricsPort?: number }, globals, io) => {
+      if (!opts.stdio) runner.usage("--stdio is required (the only transport)");
+      const stopMetrics = opts.metricsPort === undefined ? undefined : await runner.serveMetrics(opts.metricsPort);
+      try {
+        const argv = [...(opts.stdio ? ["--stdio"] : []), "--drain-seconds", opts.drainSeconds, "--log-level", globals.logLevel ?? "info"];
+        return await serveCommand(argv, io.stderr);
+      } finally {
+        await stopMetrics?.();
+      }
+    }));
+
+  return program;
+}
+
+function wholePort(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n < 1 || n > 65_535) throw new InvalidArgumentError(`'${value}' is not a port (1-65535).`);
+  return n;
+}

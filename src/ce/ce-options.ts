@@ -5,6 +5,7 @@
 
 import { defaultAuthFilePath } from "../auth/index.js";
 import { DEFAULT_TEMPLATE_PATH } from "../context/index.js";
+import { nameRule } from "../drivers/registry.js";
 import { CloudceError } from "../errors.js";
 import { DEFAULT_NAME_PREFIX } from "./pilot-reference.js";
 
@@ -184,6 +185,9 @@ export function checkOptions(raw: Readonly<Record<string, string>>): string[] {
   const prefix = raw["Instance_NamePrefix"];
   if (prefix !== undefined && !/^[A-Za-z][\w-]{0,30}$/.test(prefix)) {
     problems.push(`Instance_NamePrefix: '${prefix.slice(0, 40)}' must start with a letter and hold only letters, digits, '_' or '-'`);
+  } else if (prefix !== undefined) {
+    const problem = nameRule(raw["CloudType"] ?? "")?.problem(prefix);
+    if (problem) problems.push(`Instance_NamePrefix: ${problem}`);
   }
   return problems;
 }
@@ -220,7 +224,7 @@ export function parseSettings(ceName: string, raw: Readonly<Record<string, strin
     flavors: Object.freeze(splitList(raw["Instance_Flavor"])),
     networks: Object.freeze(splitList(raw["Instance_Networks"])),
     sshKey: raw["Instance_SSHKey"]?.trim() || undefined,
-    namePrefix: raw["Instance_NamePrefix"] ?? DEFAULT_NAME_PREFIX,
+    namePrefix: raw["Instance_NamePrefix"] ?? nameRule(raw["CloudType"]!)?.defaultPrefix ?? DEFAULT_NAME_PREFIX,
     templatePath: raw["Context_Template"] ? expandEnv(raw["Context_Template"]) : DEFAULT_TEMPLATE_PATH,
     extPackages: Object.freeze(splitList(raw["Context_ExtPackages"])),
     maxLifetime: intOption(raw, "Context_MaxLifetime"),

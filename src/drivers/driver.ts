@@ -171,6 +171,16 @@ export interface DriverCapabilities {
   readonly bulkDestroy?: boolean;
 }
 
+/**
+ * For clouds that restrict instance names (GCE): the `Instance_NamePrefix`
+ * used when none is given, and why a given one cannot be used.
+ */
+export interface NameRule {
+  readonly defaultPrefix: string;
+  /** `undefined` when the prefix is fine, else what is wrong and the fix. */
+  problem(prefix: string): string | undefined;
+}
+
 /** Credentials as the auth file (and PROXY/TOKEN) resolve them. Never logged. */
 export interface DriverCredentials {
   readonly key?: string;

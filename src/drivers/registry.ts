@@ -8,7 +8,8 @@
 import { isAbsolute, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { CloudceError } from "../errors.js";
-import { DRIVER_METHODS, type CloudDriver, type DriverConfig, type DriverFactory } from "./driver.js";
+import { DRIVER_METHODS, type CloudDriver, type DriverConfig, type DriverFactory, type NameRule } from "./driver.js";
+import { GCE_NAME_RULE } from "./gce/names.js";
 
 /** A driver module: the factory, and optionally a check naming `Driver_*` options it does not know. */
 export interface DriverModule {
@@ -25,7 +26,16 @@ const builtins = new Map<string, Loader>([
   ["OPENSTACK", () => import("./openstack/index.js")],
   ["EC2", () => import("./ec2/index.js")],
   ["QEMU", () => import("./qemu/index.js")],
+  ["GCE", () => import("./gce/index.js")],
 ]);
+
+/** Cloud types that restrict instance names; read before any driver is loaded. */
+const NAME_RULES = new Map<string, NameRule>([["GCE", GCE_NAME_RULE]]);
+
+/** The instance-name rule of a cloud type, if it has one. */
+export function nameRule(cloudType: string): NameRule | undefined {
+  return NAME_RULES.get(cloudType.trim().toUpperCase());
+}
 
 /** Names of the built-in (and registered) cloud types. */
 export function knownCloudTypes(): string[] {

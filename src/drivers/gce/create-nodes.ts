@@ -1,0 +1,152 @@
+/**
+ * createNodes for GCE: specs that share name, user-data and metadata (a CE
+ * batch) go out as ONE `instances.bulkInsert` (count N, minCount 1, name
+ * pattern `<name>-####`), zonal, or regional with a location policy when
+ * Driver_zone names several zones. Every insert carries a requestId derived
+ * from the CE's request id, so a retried call is the same request to GCE.
+ *
+ * What was created is read back by listing the batch's names, whatever the
+ * call or its operation said: a lost answer, an operation past its deadline,
+ * or an error after a partial success (`perLocationStatus`) still returns
+ * every VM that exists. What is missing becomes per-node failures carrying
+ * the operation's typed error (CapacityExceeded, QuotaExceeded, …).
+ */
+
+import { createHash } from "node:crypto";
+import { CloudceError, toCloudceError } from "../../errors.js";
+import type { CloudNode, CreateNodesRequest, CreateNodesResult, NodeFailure, NodeSpec } from "../driver.js";
+import type { GceApi } from "./api.js";
+import { operationError } from "./errors.js";
+import type { GceInstances } from "./instances.js";
+import { instanceBaseName, PATTERN_SUFFIX, toLabels } from "./names.js";
+import { awaitOperation, createdCount, type Clock, type Operation } from "./operations.js";
+import { DRIVER_NAME, type GceSettings } from "./options.js";
+import { toCloudNode } from "./state-map.js";
+
+/** Listings after the operation, until they show what perLocationStatus counted (listings may lag). */
+const READ_BACK_ATTEMPTS = 3;
+
+interface Batch {
+  readonly spec: NodeSpec;
+  count: number;
+}
+
+function batches(nodes: readonly NodeSpec[]): Batch[] {
+  const byName = new Map<string, Batch>();
+  for (const spec of nodes) {
+    const b = byName.get(spec.name);
+    if (!b) byName.set(spec.name, { spec, count: 1 });
+    else if (Buffer.compare(b.spec.userData, spec.userData) !== 0 || JSON.stringify(b.spec.metadata) !== JSON.stringify(spec.metadata)) {
+      throw new CloudceError("Internal", `GCE: nodes named '${spec.name}' differ in user-data or metadata; one batch has one of each`, { driver: DRIVER_NAME });
+    } else b.count += 1;
+  }
+  return [...byName.values()];
+}
+
+/** A UUID (what GCE requires of a requestId) determined by the CE's request id and the batch. */
+export function insertRequestId(requestId: string, batch: number): string {
+  const h = createHash("sha256").update(`${requestId}#${batch}`).digest("hex");
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-${((parseInt(h[16]!, 16) & 3) | 8).toString(16)}${h.slice(17, 20)}-${h.slice(20, 32)}`;
+}
+
+export interface CreateContext {
+  readonly api: GceApi;
+  readonly instances: GceInstances;
+  readonly settings: GceSettings;
+  readonly clock: Clock;
+}
+
+export async function createNodes(ctx: CreateContext, request: CreateNodesRequest): Promise<CreateNodesResult> {
+  const created: CloudNode[] = [];
+  const failed: NodeFailure[] = [];
+  let firstError: CloudceError | undefined;
+  for (const [index, batch] of batches(request.nodes).entries()) {
+    const outcome = await insertBatch(ctx, request, batch, insertRequestId(request.requestId, index));
+    created.push(...outcome.nodes);
+    const missing = batch.count - outcome.nodes.length;
+    if (missing > 0) {
+      const error = outcome.error ?? shortfall(batch.count, outcome.nodes.length);
+      firstError ??= error;
+      for (let i = 0; i < missing; i++) failed.push({ target: batch.spec.name, error });
+    }
+  }
+  if (created.length === 0 && firstError) throw firstError;
+  return { created, failed };
+}
+
+async function insertBatch(ctx: CreateContext, request: CreateNodesRequest, batch: Batch, requestId: string): Promise<{ nodes: CloudNode[]; error?: CloudceError }> {
+  const base = instanceBaseName(batch.spec.name);
+  const labels = toLabels(batch.spec.metadata);
+  const { settings } = ctx;
+  const regional = settings.zones.length > 1;
+  const path = regional ? `regions/${settings.region}/instances/bulkInsert` : `zones/${settings.zones[0]}/instances/bulkInsert`;
+  let error: CloudceError | undefined;
+  let expected: number | undefined;
+  try {
+    const started = await ctx.api.require<Operation>({ method: "POST", path, query: { requestId }, json: insertBody(request, batch, base, labels, settings) });
+    const done = await awaitOperation(ctx.api, started, settings.operationTimeoutMs, ctx.clock);
+    expected = createdCount(done);
+    const errors = done.error?.errors ?? [];
+    if (errors.length > 0) error = operationError("bulkInsert", errors);
+  } catch (err) {
+    error = toCloudceError(err, "CloudError");
+  }
+  // Whatever was said, the VMs that exist are the truth.
+  let found = await readBack(ctx, base, labels, error);
+  for (let i = 1; i < READ_BACK_ATTEMPTS && expected !== undefined && found.length < Math.min(expected, batch.count); i++) {
+    await ctx.clock.sleep(500 * i);
+    found = await readBack(ctx, base, labels, error);
+  }
+  const nodes = found.slice(0, batch.count).map((i) => toCloudNode(i));
+  return error ? { nodes, error } : { nodes };
+}
+
+async function readBack(ctx: CreateContext, base: string, labels: Record<string, string>, cause: CloudceError | undefined) {
+  try {
+    return await ctx.instances.find(`${base}-\\d{${PATTERN_SUFFIX.length - 1}}`, labels);
+  } catch (err) {
+    // Neither the insert nor the listing answered: the VMs, if any, are labelled for cleanup.
+    if (cause) return [];
+    throw err;
+  }
+}
+
+function insertBody(request: CreateNodesRequest, batch: Batch, base: string, labels: Record<string, string>, s: GceSettings): unknown {
+  const items = [
+    { key: "user-data", value: Buffer.from(batch.spec.userData).toString("base64") },
+    { key: "user-data-encoding", value: "base64" },
+    // The values as given, beside their label encodings (which may be hashed).
+    ...Object.entries(batch.spec.metadata).map(([key, value]) => ({ key, value })),
+    ...(request.keyName ? [{ key: "ssh-keys", value: request.keyName }] : []),
+  ];
+  const networks = request.networkIds.length > 0 ? request.networkIds : ["default"];
+  return {
+    count: batch.count,
+    minCount: 1,
+    namePattern: `${base}${PATTERN_SUFFIX}`,
+    ...(s.zones.length > 1
+      ? { locationPolicy: { locations: Object.fromEntries(s.zones.map((z) => [`zones/${z}`, { preference: "ALLOW" }])), targetShape: s.targetShape } }
+      : {}),
+    instanceProperties: {
+      machineType: request.flavorId,
+      labels,
+      metadata: { items },
+      disks: [{
+        boot: true,
+        autoDelete: true,
+        initializeParams: { sourceImage: request.imageId, diskType: s.diskType, labels, ...(s.diskSizeGb !== undefined ? { diskSizeGb: String(s.diskSizeGb) } : {}) },
+      }],
+      networkInterfaces: networks.map((network, i) => ({
+        network: `global/networks/${network}`,
+        ...(i === 0 && s.subnetwork ? { subnetwork: `regions/${s.region}/subnetworks/${s.subnetwork}` } : {}),
+        ...(i === 0 && s.externalIp ? { accessConfigs: [{ type: "ONE_TO_ONE_NAT", name: "External NAT" }] } : {}),
+      })),
+      ...(s.networkTags.length > 0 ? { tags: { items: [...s.networkTags] } } : {}),
+      ...(s.spot ? { scheduling: { provisioningModel: "SPOT", instanceTerminationAction: "STOP", automaticRestart: false, onHostMaintenance: "TERMINATE" } } : {}),
+    },
+  };
+}
+
+function shortfall(asked: number, got: number): CloudceError {
+  return new CloudceError("CapacityExceeded", `GCE bulkInsert: the cloud created ${got} of ${asked} instances (not enough capacity); the missing ones may be submitted again later`, { driver: DRIVER_NAME });
+}

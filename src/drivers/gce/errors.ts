@@ -1,0 +1,102 @@
+/**
+ * GCE failures → typed CloudceErrors: HTTP answers (`{"error": {"code",
+ * "message", "errors": [{"reason"}]}}`), transport failures, and the errors
+ * an operation reports after its call "succeeded" (`operation.error.errors[]
+ * .code`, e.g. ZONE_RESOURCE_POOL_EXHAUSTED). Cloud messages are cut short:
+ * they are not ours to trust.
+ */
+
+import { CloudceError, truncate, type ErrorCode } from "../../errors.js";
+import { parseRetryAfter } from "../openstack/http-errors.js";
+import { DRIVER_NAME } from "./options.js";
+
+const MAX_MESSAGE = 240;
+
+interface Mapping {
+  readonly code: ErrorCode;
+  readonly hint?: string;
+}
+
+const THROTTLED: Mapping = { code: "RateLimited", hint: "GCE throttles this project's API calls; this is retried, lower Cloud_RateLimit if it persists" };
+const CAPACITY: Mapping = { code: "CapacityExceeded", hint: "the zone has no capacity for this Instance_Flavor now; try later, another flavor, or several zones in Driver_zone" };
+const QUOTA: Mapping = { code: "QuotaExceeded", hint: "a project quota is reached; lower MaxTotalJobs or ask for a higher quota (IAM & Admin → Quotas)" };
+
+/** `errors[].reason` of an HTTP error answer. */
+const BY_REASON: Readonly<Record<string, Mapping>> = {
+  rateLimitExceeded: THROTTLED,
+  userRateLimitExceeded: THROTTLED,
+  quotaExceeded: QUOTA,
+  accessNotConfigured: { code: "Forbidden", hint: "enable the Compute Engine API for the project" },
+  forbidden: { code: "Forbidden", hint: "the credential's role does not allow this; grant e.g. roles/compute.instanceAdmin.v1" },
+  insufficientPermissions: { code: "Forbidden", hint: "the credential's role does not allow this; grant e.g. roles/compute.instanceAdmin.v1" },
+  authError: { code: "AuthFailed", hint: "check the key file or Driver_credentials" },
+  notFound: { code: "NodeNotFound" },
+};
+
+/** `operation.error.errors[].code`. */
+const BY_OPERATION_CODE: Readonly<Record<string, Mapping>> = {
+  ZONE_RESOURCE_POOL_EXHAUSTED: CAPACITY,
+  ZONE_RESOURCE_POOL_EXHAUSTED_WITH_DETAILS: CAPACITY,
+  RESOURCE_POOL_EXHAUSTED: CAPACITY,
+  STOCKOUT: CAPACITY,
+  QUOTA_EXCEEDED: QUOTA,
+  RATE_LIMIT_EXCEEDED: THROTTLED,
+  RESOURCE_NOT_FOUND: { code: "CloudError", hint: "check Instance_Image, Instance_Flavor and Instance_Networks" },
+};
+
+const statusMapping = (status: number): Mapping =>
+  status === 401 ? { code: "AuthFailed", hint: "the access token was refused; check the key file or Driver_credentials" }
+  : status === 403 ? { code: "Forbidden", hint: "the credential's role does not allow this" }
+  : status === 404 ? { code: "NodeNotFound" }
+  : status === 429 ? THROTTLED
+  : status >= 500 ? { code: "CloudUnavailable", hint: "the Compute API failed; this is retried" }
+  : { code: "CloudError" };
+
+interface ErrorBody {
+  readonly message?: string;
+  readonly errors?: readonly { readonly reason?: string; readonly message?: string; readonly code?: string }[];
+}
+
+function parseErrorBody(body: string): ErrorBody {
+  try {
+    const parsed = JSON.parse(body) as { error?: ErrorBody };
+    if (parsed && typeof parsed.error === "object" && parsed.error !== null) return parsed.error;
+  } catch {
+    // not JSON (a proxy's HTML page)
+  }
+  return { message: body.replace(/<[^>]*>/g, " ").replace(/\s+/g, " ").trim() };
+}
+
+function build(mapping: Mapping, what: string, detail: string, status: number | string, retryAfter?: number): CloudceError {
+  const hint = mapping.hint ? `; ${mapping.hint}` : "";
+  return new CloudceError(mapping.code, `GCE ${what}: ${truncate(detail, MAX_MESSAGE)}${hint}`, {
+    driver: DRIVER_NAME,
+    status,
+    ...(retryAfter === undefined ? {} : { retryAfterSeconds: retryAfter }),
+  });
+}
+
+/** A non-success HTTP answer. `status` on the error is the reason when the cloud gives one, else the HTTP status. */
+export function httpError(what: string, status: number, body: string, retryAfterHeader?: string): CloudceError {
+  const parsed = parseErrorBody(body);
+  const reason = parsed.errors?.find((e) => e.reason)?.reason;
+  const mapping = (reason && BY_REASON[reason]) || statusMapping(status);
+  return build(mapping, what, `HTTP ${status} ${parsed.message ?? ""}`.trim(), reason ?? status, parseRetryAfter(retryAfterHeader));
+}
+
+/** The error of a finished operation: the first error's code decides. */
+export function operationError(what: string, errors: readonly { readonly code?: string; readonly message?: string }[]): CloudceError {
+  const first = errors[0] ?? {};
+  const code = first.code ?? "UNKNOWN";
+  const detail = `${code} ${first.message ?? ""}`.trim() + (errors.length > 1 ? ` (and ${errors.length - 1} more)` : "");
+  return build(BY_OPERATION_CODE[code] ?? { code: "CloudError" }, what, detail, code);
+}
+
+/** A request that got no answer: refused, reset, or timed out. */
+export function transportError(what: string, err: unknown, timeoutMs: number): CloudceError {
+  const e = err as { name?: string; code?: string; message?: string };
+  if (e?.name === "TimeoutError" || e?.name === "AbortError" || /TIMEOUT/.test(e?.code ?? "")) {
+    return new CloudceError("Timeout", `GCE ${what}: no answer within ${timeoutMs} ms (Cloud_RequestTimeout)`, { driver: DRIVER_NAME, cause: err });
+  }
+  return new CloudceError("CloudUnavailable", `GCE ${what}: connection failed (${e?.code ?? e?.name ?? "error"}: ${truncate(String(e?.message ?? err), 120)})`, { driver: DRIVER_NAME, cause: err });
+}

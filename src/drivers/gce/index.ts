@@ -1,0 +1,133 @@
+/**
+ * GCE: pilot VMs on Google Compute Engine through the Compute v1 REST API
+ * (undici; the official client would bring a gRPC stack for a REST API). A
+ * CE batch is one idempotent bulkInsert; ownership is by labels, filtered on
+ * the server. See docs/drivers/gce.md.
+ *
+ * Split by concern: options.ts (Driver_* options), names.ts (instance names,
+ * label encoding), token-sources.ts and credentials.ts (OAuth tokens), api.ts
+ * and errors.ts (HTTP, retries, typed errors), operations.ts (polling),
+ * create-nodes.ts (bulkInsert), instances.ts (list, get, delete, stop, serial
+ * port), resources.ts (images, machine types, networks, quotas), state-map.ts.
+ */
+
+import { CloudceError } from "../../errors.js";
+import { sleep as realSleep } from "../../util/retry.js";
+import type {
+  BulkResult, CloudDriver, CloudFlavor, CloudLimits, CloudNode, CloudResource, CreateNodesRequest, CreateNodesResult,
+  DriverCapabilities, DriverConfig, DriverFactory, NodeFilter, ResourceQuery,
+} from "../driver.js";
+import { GceApi } from "./api.js";
+import { createNodes } from "./create-nodes.js";
+import { needsAuthFile, resolveTokenSource } from "./credentials.js";
+import { GceInstances } from "./instances.js";
+import type { Clock } from "./operations.js";
+import { DRIVER_NAME, parseOptions, type GceSettings } from "./options.js";
+import { GceResources } from "./resources.js";
+import { TokenCache, type TokenSource } from "./token-sources.js";
+
+export { DRIVER_NAME, unknownOptions, type GceOptions } from "./options.js";
+
+export const GCE_CAPABILITIES: DriverCapabilities = Object.freeze({
+  uniformBatch: true,
+  // instances.delete takes one instance; the CE runs them concurrently within its limits.
+  bulkDestroy: false,
+  consoleOutput: true,
+  stop: true,
+  limits: true,
+  // One metadata value holds at most 256 KB; user-data goes base64-encoded (user-data-encoding).
+  userData: Object.freeze({ maxBytes: 262_144, measuredAs: "base64" as const }),
+  ambiguousImage: "newest" as const,
+});
+
+/** Injected by tests and benchmarks: the clock operations are polled with, and the environment for ADC. */
+export interface GceDriverDeps {
+  readonly clock?: Clock;
+  readonly env?: NodeJS.ProcessEnv;
+}
+
+export class GceDriver implements CloudDriver {
+  readonly name = DRIVER_NAME;
+  readonly capabilities: DriverCapabilities;
+  private readonly api: GceApi;
+  private readonly resources: GceResources;
+  private readonly instances: GceInstances;
+  private readonly clock: Clock;
+  private source: Promise<TokenSource> | undefined;
+  private projectId: Promise<string> | undefined;
+
+  constructor(config: DriverConfig, private readonly settings: GceSettings, deps: GceDriverDeps = {}) {
+    this.capabilities = needsAuthFile(settings) ? GCE_CAPABILITIES : { ...GCE_CAPABILITIES, requiresCredentials: false };
+    this.clock = deps.clock ?? { now: Date.now, sleep: realSleep };
+    const tokenSource = (): Promise<TokenSource> => {
+      if (!this.source) {
+        const made = resolveTokenSource({ settings, credentials: config.credentials, timeoutMs: config.requestTimeoutMs, ...(deps.env ? { env: deps.env } : {}) });
+        made.catch(() => {
+          if (this.source === made) this.source = undefined;
+        });
+        this.source = made;
+      }
+      return this.source;
+    };
+    const project = (): Promise<string> => {
+      if (!this.projectId) {
+        const found = this.findProject(tokenSource);
+        found.catch(() => {
+          if (this.projectId === found) this.projectId = undefined;
+        });
+        this.projectId = found;
+      }
+      return this.projectId;
+    };
+    const tokens = new TokenCache(tokenSource, this.clock.now);
+    this.api = new GceApi({ settings, tokens, project, timeoutMs: config.requestTimeoutMs, logger: config.logger, sleep: this.clock.sleep });
+    this.resources = new GceResources(this.api, settings, project);
+    this.instances = new GceInstances(this.api, settings);
+  }
+
+  private async findProject(source: () => Promise<TokenSource>): Promise<string> {
+    if (this.settings.project) return this.settings.project;
+    const fromCredential = await (await source()).projectId();
+    if (fromCredential) return fromCredential;
+    throw new CloudceError("OptionMissing", "Driver_project: required for CloudType = GCE when the credential names no project, e.g. Driver_project = my-grid-project", { driver: DRIVER_NAME });
+  }
+
+  listImages(q?: ResourceQuery): Promise<CloudResource[]> {
+    return this.resources.listImages(q);
+  }
+  listFlavors(q?: ResourceQuery): Promise<CloudFlavor[]> {
+    return this.resources.listFlavors(q);
+  }
+  listNetworks(q?: ResourceQuery): Promise<CloudResource[]> {
+    return this.resources.listNetworks(q);
+  }
+  async createNodes(request: CreateNodesRequest): Promise<CreateNodesResult> {
+    if (request.nodes.length === 0) return { created: [], failed: [] };
+    return createNodes({ api: this.api, instances: this.instances, settings: this.settings, clock: this.clock }, request);
+  }
+  listNodes(filter: NodeFilter): Promise<CloudNode[]> {
+    return this.instances.list(filter);
+  }
+  getNode(id: string): Promise<CloudNode | undefined> {
+    return this.instances.get(id);
+  }
+  destroyNodes(ids: readonly string[]): Promise<BulkResult> {
+    return this.instances.destroy(ids);
+  }
+  stopNodes(ids: readonly string[]): Promise<BulkResult> {
+    return this.instances.stop(ids);
+  }
+  getConsoleOutput(id: string): Promise<string> {
+    return this.instances.serialOutput(id);
+  }
+  getLimits(): Promise<CloudLimits> {
+    return this.resources.limits();
+  }
+  async close(): Promise<void> {
+    await this.api.close();
+  }
+}
+
+/** Checks the options (fail fast); no call goes out before the first operation. */
+const factory: DriverFactory = (config: DriverConfig) => new GceDriver(config, parseOptions(config.options));
+export default factory;

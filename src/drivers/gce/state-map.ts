@@ -1,0 +1,60 @@
+/**
+ * GCE instance statuses → normalised node states, and instances → CloudNodes.
+ *
+ * TERMINATED is a VM that powered off (the pilot finished): still billed for
+ * its disk, so it reads `stopped` (DIRAC: Done) and cleanup removes it. A
+ * spot VM that GCE preempted is TERMINATED too; the driver marks it
+ * interrupted (DIRAC: Aborted) from the zone's preemption operations.
+ */
+
+import type { CloudNode, NodeState } from "../driver.js";
+import { fromLabels } from "./names.js";
+
+export const NODE_STATE_MAP: Readonly<Record<string, NodeState>> = {
+  PROVISIONING: "booting",
+  STAGING: "booting",
+  RUNNING: "running",
+  // Being repaired by GCE; the pilot may well go on afterwards.
+  REPAIRING: "running",
+  STOPPING: "stopping",
+  PENDING_STOP: "stopping",
+  SUSPENDING: "stopping",
+  SUSPENDED: "stopped",
+  TERMINATED: "stopped",
+};
+
+/** The parts of a Compute v1 Instance the driver reads. */
+export interface GceInstance {
+  readonly id: string;
+  readonly name: string;
+  readonly zone?: string;
+  readonly status?: string;
+  readonly creationTimestamp?: string;
+  readonly labels?: Readonly<Record<string, string>>;
+  readonly metadata?: { readonly items?: readonly { readonly key: string; readonly value?: string }[] };
+  readonly scheduling?: { readonly provisioningModel?: string; readonly preemptible?: boolean };
+}
+
+/** `zones/europe-west1-b` or a full zone URL → `europe-west1-b`. */
+export function zoneName(zone: string | undefined): string {
+  return (zone ?? "").split("/").pop() ?? "";
+}
+
+export function isSpot(instance: GceInstance): boolean {
+  return instance.scheduling?.provisioningModel === "SPOT" || instance.scheduling?.preemptible === true;
+}
+
+export function toCloudNode(instance: GceInstance, preempted: ReadonlySet<string> = new Set()): CloudNode {
+  const cloudState = instance.status ?? "unknown";
+  const items = Object.fromEntries((instance.metadata?.items ?? []).map((i) => [i.key, i.value ?? ""]));
+  const interrupted = preempted.has(instance.id) && cloudState !== "RUNNING";
+  return {
+    id: instance.id,
+    name: instance.name,
+    state: NODE_STATE_MAP[cloudState] ?? "unknown",
+    cloudState,
+    createdAt: instance.creationTimestamp ? new Date(instance.creationTimestamp) : new Date(0),
+    metadata: fromLabels(instance.labels ?? {}, items),
+    ...(interrupted ? { interrupted } : {}),
+  };
+}

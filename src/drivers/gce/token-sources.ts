@@ -1,0 +1,194 @@
+/**
+ * OAuth 2.0 access tokens for the Compute API, from a service-account key
+ * (JWT bearer grant, RFC 7523), a gcloud user login (refresh token), or the
+ * metadata server of the VM cloudce runs on.
+ *
+ * Written by hand rather than with google-auth-library: that library posts
+ * every service-account assertion to a hard-coded Google token URL and
+ * ignores the key file's `token_uri`, so a key for a private or sovereign
+ * token endpoint (or a test one) cannot work with it; and it brings 23
+ * packages (gaxios, node-fetch, …) for three small form posts. These flows
+ * are short, well specified, and use only node:crypto and undici.
+ */
+
+import { sign } from "node:crypto";
+import { request } from "undici";
+import { CloudceError, truncate } from "../../errors.js";
+import { registerSecret } from "../../secrets.js";
+import { DRIVER_NAME } from "./options.js";
+
+export const GOOGLE_TOKEN_URI = "https://oauth2.googleapis.com/token";
+export const COMPUTE_SCOPE = "https://www.googleapis.com/auth/compute";
+/** Tokens are renewed this long before they expire. */
+const EARLY_RENEWAL_MS = 60_000;
+
+export interface AccessToken {
+  readonly token: string;
+  /** Epoch ms. */
+  readonly expiresAt: number;
+}
+
+export interface TokenSource {
+  /** What the token comes from, for messages (never a secret). */
+  readonly describe: string;
+  /** The project this credential belongs to, when it says. */
+  readonly projectId: () => Promise<string | undefined>;
+  fetch(): Promise<AccessToken>;
+}
+
+export interface ServiceAccountKey {
+  readonly type: "service_account";
+  readonly client_email: string;
+  readonly private_key: string;
+  readonly private_key_id?: string;
+  readonly project_id?: string;
+  readonly token_uri?: string;
+}
+
+export interface AuthorizedUser {
+  readonly type: "authorized_user";
+  readonly client_id: string;
+  readonly client_secret: string;
+  readonly refresh_token: string;
+  readonly quota_project_id?: string;
+  readonly token_uri?: string;
+}
+
+const b64url = (data: string | Buffer): string => Buffer.from(data).toString("base64url");
+
+/** A signed JWT asserting the service account, for the key's token endpoint. */
+export function jwtAssertion(key: ServiceAccountKey, nowMs: number, scope: string = COMPUTE_SCOPE): string {
+  const iat = Math.floor(nowMs / 1000);
+  const header = { alg: "RS256", typ: "JWT", ...(key.private_key_id ? { kid: key.private_key_id } : {}) };
+  const claims = { iss: key.client_email, scope, aud: key.token_uri ?? GOOGLE_TOKEN_URI, iat, exp: iat + 3600 };
+  const unsigned = `${b64url(JSON.stringify(header))}.${b64url(JSON.stringify(claims))}`;
+  let signature: Buffer;
+  try {
+    signature = sign("sha256", Buffer.from(unsigned), key.private_key);
+  } catch {
+    throw new CloudceError("AuthFailed", `GCE: the private_key of service account ${key.client_email} cannot sign (not an RSA PEM key); download a new JSON key`, { driver: DRIVER_NAME });
+  }
+  return `${unsigned}.${b64url(signature)}`;
+}
+
+export function serviceAccountSource(key: ServiceAccountKey, where: string, timeoutMs: number, now: () => number = Date.now): TokenSource {
+  registerSecret(key.private_key);
+  return {
+    describe: `service account ${key.client_email} (${where})`,
+    projectId: async () => key.project_id,
+    fetch: () =>
+      postForm(key.token_uri ?? GOOGLE_TOKEN_URI, {
+        grant_type: "urn:ietf:params:oauth:grant-type:jwt-bearer",
+        assertion: jwtAssertion(key, now()),
+      }, `service account ${key.client_email} (${where})`, timeoutMs, now),
+  };
+}
+
+export function authorizedUserSource(user: AuthorizedUser, where: string, timeoutMs: number, now: () => number = Date.now): TokenSource {
+  registerSecret(user.client_secret);
+  registerSecret(user.refresh_token);
+  return {
+    describe: `user credentials (${where})`,
+    projectId: async () => user.quota_project_id,
+    fetch: () =>
+      postForm(user.token_uri ?? GOOGLE_TOKEN_URI, {
+        grant_type: "refresh_token", client_id: user.client_id, client_secret: user.client_secret, refresh_token: user.refresh_token,
+      }, `user credentials (${where})`, timeoutMs, now),
+  };
+}
+
+/** The metadata server (`GCE_METADATA_HOST` overrides its address, as Google's own tools allow). */
+export function metadataSource(timeoutMs: number, env: NodeJS.ProcessEnv = process.env, now: () => number = Date.now): TokenSource {
+  const base = `http://${env["GCE_METADATA_HOST"] || "metadata.google.internal"}/computeMetadata/v1`;
+  const get = async (path: string): Promise<string> => {
+    try {
+      const res = await request(`${base}/${path}`, { headers: { "metadata-flavor": "Google" }, signal: AbortSignal.timeout(timeoutMs) });
+      const text = await res.body.text();
+      if (res.statusCode !== 200) throw new Error(`HTTP ${res.statusCode}`);
+      return text;
+    } catch (err) {
+      throw new CloudceError("AuthFailed", `GCE: no token from the metadata server (${truncate((err as Error).message, 120)}); Driver_credentials = metadata works only on a GCE VM with a service account`, { driver: DRIVER_NAME, cause: err });
+    }
+  };
+  return {
+    describe: "the metadata server",
+    projectId: async () => (await get("project/project-id")).trim() || undefined,
+    fetch: async () => tokenFrom(await get("instance/service-accounts/default/token"), "the metadata server", now),
+  };
+}
+
+async function postForm(url: string, form: Record<string, string>, who: string, timeoutMs: number, now: () => number): Promise<AccessToken> {
+  let status: number;
+  let text: string;
+  try {
+    const res = await request(url, {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded", accept: "application/json" },
+      body: new URLSearchParams(form).toString(),
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+    status = res.statusCode;
+    text = await res.body.text();
+  } catch (err) {
+    throw new CloudceError("CloudUnavailable", `GCE: token endpoint ${url} for ${who} did not answer (${truncate((err as Error).message, 120)})`, { driver: DRIVER_NAME, cause: err });
+  }
+  if (status >= 500 || status === 429) {
+    throw new CloudceError(status === 429 ? "RateLimited" : "CloudUnavailable", `GCE: token endpoint ${url} failed with HTTP ${status} for ${who}`, { driver: DRIVER_NAME, status });
+  }
+  if (status !== 200) {
+    const reason = oauthError(text);
+    throw new CloudceError("AuthFailed", `GCE: token endpoint refused ${who}: ${reason}; check that the key is current and the account is enabled`, { driver: DRIVER_NAME, status });
+  }
+  return tokenFrom(text, who, now);
+}
+
+/** `error: error_description` of an OAuth error answer, cut short (never the request). */
+function oauthError(body: string): string {
+  try {
+    const parsed = JSON.parse(body) as { error?: unknown; error_description?: unknown };
+    const parts = [parsed.error, parsed.error_description].filter((p): p is string => typeof p === "string");
+    if (parts.length > 0) return truncate(parts.join(": "), 200);
+  } catch {
+    // not JSON
+  }
+  return "unexpected answer";
+}
+
+function tokenFrom(body: string, who: string, now: () => number): AccessToken {
+  let parsed: { access_token?: unknown; expires_in?: unknown };
+  try {
+    parsed = JSON.parse(body) as typeof parsed;
+  } catch {
+    parsed = {};
+  }
+  if (typeof parsed.access_token !== "string" || parsed.access_token === "") {
+    throw new CloudceError("AuthFailed", `GCE: the token answer for ${who} holds no access_token`, { driver: DRIVER_NAME });
+  }
+  registerSecret(parsed.access_token);
+  const seconds = typeof parsed.expires_in === "number" ? parsed.expires_in : 3600;
+  return { token: parsed.access_token, expiresAt: now() + seconds * 1000 };
+}
+
+/** Keeps one token until shortly before it expires; concurrent callers share one fetch. */
+export class TokenCache {
+  private current: AccessToken | undefined;
+  private pending: Promise<AccessToken> | undefined;
+
+  constructor(private readonly source: () => Promise<TokenSource>, private readonly now: () => number = Date.now) {}
+
+  async token(): Promise<string> {
+    if (this.current && this.current.expiresAt - EARLY_RENEWAL_MS > this.now()) return this.current.token;
+    this.pending ??= this.source()
+      .then((s) => s.fetch())
+      .finally(() => {
+        this.pending = undefined;
+      });
+    this.current = await this.pending;
+    return this.current.token;
+  }
+
+  /** Forgets the token (the API answered 401: it was revoked or expired early). */
+  invalidate(): void {
+    this.current = undefined;
+  }
+}

@@ -37,6 +37,8 @@ export interface ConformanceTarget {
   readonly userData?: Uint8Array;
   /** How long to wait for state changes (ms); simulated clouds are fast. */
   readonly stateTimeoutMs?: number;
+  /** The cloud allows only lower-case names without '_' (GCE): prefixes are then `conf<run>-`. */
+  readonly lowerCaseNames?: boolean;
 }
 
 /** Polls until `check` passes or the deadline passes: state changes are asynchronous everywhere. */
@@ -56,7 +58,8 @@ export function testDriver(target: ConformanceTarget): void {
     let fx: ConformanceFixture;
     const timeout = target.stateTimeoutMs ?? 20_000;
     const run = randomBytes(3).toString("hex").toUpperCase();
-    const prefix = `CONF${run}_`;
+    const namePrefix = (word: string): string => (target.lowerCaseNames ? `${word.toLowerCase()}${run.toLowerCase()}-` : `${word}${run}_`);
+    const prefix = namePrefix("CONF");
     const owner = { "cloudce-ce": `conformance-${run}` };
     const userData = target.userData ?? new Uint8Array(Buffer.from("#cloud-config\nwrite_files: []\n"));
     const created: CloudNode[] = [];
@@ -126,7 +129,7 @@ export function testDriver(target: ConformanceTarget): void {
       expect(mine.map((n) => n.id).sort()).toEqual(created.map((n) => n.id).sort());
       const others = await fx.driver.listNodes({ namePrefix: prefix, metadata: { "cloudce-ce": `someone-else-${run}` } });
       expect(others).toEqual([]);
-      const otherPrefix = await fx.driver.listNodes({ namePrefix: `NOPE${run}_`, metadata: owner });
+      const otherPrefix = await fx.driver.listNodes({ namePrefix: namePrefix("NOPE"), metadata: owner });
       expect(otherPrefix).toEqual([]);
     });
 

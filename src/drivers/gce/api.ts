@@ -36,6 +36,7 @@ export interface GceApiOptions {
 export class GceApi {
   private readonly dispatcher: Dispatcher = new Agent({ keepAliveTimeout: 10_000, connections: 64 });
   private readonly policy: RetryPolicy;
+  private closed = false;
 
   constructor(private readonly options: GceApiOptions) {
     this.policy = { ...DEFAULT_RETRY_POLICY, attempts: options.settings.maxAttempts };
@@ -60,6 +61,8 @@ export class GceApi {
   }
 
   async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
     await this.dispatcher.close();
   }
 

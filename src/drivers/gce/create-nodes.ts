@@ -60,8 +60,11 @@ export async function createNodes(ctx: CreateContext, request: CreateNodesReques
   const created: CloudNode[] = [];
   const failed: NodeFailure[] = [];
   let firstError: CloudceError | undefined;
-  for (const [index, batch] of batches(request.nodes).entries()) {
-    const outcome = await insertBatch(ctx, request, batch, insertRequestId(request.requestId, index));
+  const all = batches(request.nodes);
+  // Batches are independent: their operations are awaited together.
+  const outcomes = await Promise.all(all.map((batch, index) => insertBatch(ctx, request, batch, insertRequestId(request.requestId, index))));
+  for (const [index, batch] of all.entries()) {
+    const outcome = outcomes[index]!;
     created.push(...outcome.nodes);
     const missing = batch.count - outcome.nodes.length;
     if (missing > 0) {

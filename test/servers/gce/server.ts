@@ -1,0 +1,260 @@
+/**
+ * A test-tree Compute Engine on 127.0.0.1: the Compute v1 REST resources of
+ * routes.ts, an OAuth 2.0 token endpoint (`/token`: JWT-bearer assertions
+ * checked against the registered service accounts' public keys, and refresh
+ * tokens), and a metadata server (`/computeMetadata/v1/…`, for
+ * GCE_METADATA_HOST). Every API call needs a bearer token it issued. Beyond
+ * that it injects faults (errors, rateLimitExceeded, 401, dropped
+ * connections, hangs, latency, operations that fail or never finish),
+ * counts calls per method and keeps every request.
+ *
+ *   const gce = await startGceServer();
+ *   gce.inject({ call: "instances.bulkInsert", kind: "rateLimit", times: 2 });
+ */
+
+import { randomBytes, verify } from "node:crypto";
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo, Socket } from "node:net";
+import { ServerThrottle, type ServerRateLimit } from "../throttle.js";
+import type { OperationFault } from "./bulk-insert.js";
+import { GceCloud, GceFault, type GceCloudOptions } from "./cloud.js";
+import { match } from "./routes.js";
+
+export interface GceServerOptions extends GceCloudOptions {
+  readonly latencyMs?: number;
+  /** Most items a list page holds, whatever maxResults says (default 500, GCE's maximum). */
+  readonly pageSize?: number;
+  readonly recordRequests?: boolean;
+  readonly rateLimit?: ServerRateLimit;
+  /** Seconds an issued token lives (default 3600). */
+  readonly tokenLifetimeSeconds?: number;
+}
+
+/**
+ * A fault for the next `times` calls of `call` (a discovery method name such
+ * as `instances.bulkInsert`, or `token`; default any API call):
+ * - `error`: answer `status` with `reason` without acting;
+ * - `rateLimit`: 403 `rateLimitExceeded`, GCE's throttling answer;
+ * - `unauthorized`: 401, as for a revoked or expired token;
+ * - `drop` / `hang`: close the connection, or never answer;
+ * - `dropAfter` / `hangAfter`: act, then drop or hang (the client cannot know it worked);
+ * - `delay`: wait `ms` first;
+ * - `operationError`: a bulk insert whose operation ends DONE with error `code` (nothing created);
+ * - `stuckOperation`: a bulk insert whose operation never leaves RUNNING (its VMs are created).
+ */
+export interface GceFaultSpec {
+  readonly call?: string;
+  readonly kind: "error" | "rateLimit" | "unauthorized" | "drop" | "hang" | "dropAfter" | "hangAfter" | "delay" | "operationError" | "stuckOperation";
+  readonly times?: number;
+  readonly status?: number;
+  readonly reason?: string;
+  readonly code?: string;
+  readonly ms?: number;
+}
+
+export interface GceRequestRecord {
+  readonly call: string;
+  readonly method: string;
+  readonly path: string;
+  readonly query: URLSearchParams;
+  readonly body: unknown;
+}
+
+export interface GceServer {
+  /** `http://127.0.0.1:<port>`. */
+  readonly url: string;
+  /** The Compute API base for Driver_endpoint. */
+  readonly endpoint: string;
+  /** The token endpoint, for a key file's token_uri. */
+  readonly tokenUri: string;
+  /** `127.0.0.1:<port>`, for GCE_METADATA_HOST. */
+  readonly metadataHost: string;
+  readonly cloud: GceCloud;
+  readonly calls: Record<string, number>;
+  readonly requests: GceRequestRecord[];
+  /** Accepts assertions signed by this key for this account. */
+  addServiceAccount(email: string, publicKeyPem: string): void;
+  addRefreshToken(token: string): void;
+  inject(fault: GceFaultSpec): void;
+  /** Tokens issued so far (for tests of renewal). */
+  issuedTokens(): number;
+  reset(): void;
+  close(): Promise<void>;
+}
+
+type PendingFault = GceFaultSpec & { left: number };
+
+const OPERATION_FAULTS = new Set(["operationError", "stuckOperation"]);
+
+export async function startGceServer(options: GceServerOptions = {}): Promise<GceServer> {
+  const cloud = new GceCloud(options);
+  const calls: Record<string, number> = {};
+  const requests: GceRequestRecord[] = [];
+  const accounts = new Map<string, string>();
+  const refreshTokens = new Set<string>();
+  const tokens = new Map<string, number>();
+  let issued = 0;
+  let faults: PendingFault[] = [];
+  const sockets = new Set<Socket>();
+  const throttle = options.rateLimit ? new ServerThrottle(options.rateLimit) : undefined;
+  let url = "";
+
+  const takeFault = (call: string, operation: boolean): PendingFault | undefined => {
+    const f = faults.find((x) => x.left > 0 && OPERATION_FAULTS.has(x.kind) === operation && (x.call === undefined ? call !== "token" : x.call === call));
+    if (f) f.left -= 1;
+    faults = faults.filter((x) => x.left > 0);
+    return f;
+  };
+
+  const issue = (): Record<string, unknown> => {
+    const token = `ya29.test-${randomBytes(24).toString("base64url")}`;
+    const lifetime = options.tokenLifetimeSeconds ?? 3600;
+    tokens.set(token, cloud.clock.now() + lifetime * 1000);
+    issued += 1;
+    return { access_token: token, expires_in: lifetime, token_type: "Bearer" };
+  };
+
+  const tokenEndpoint = (form: URLSearchParams): [number, unknown] => {
+    const grant = form.get("grant_type");
+    if (grant === "refresh_token") {
+      return refreshTokens.has(form.get("refresh_token") ?? "") ? [200, issue()] : [400, { error: "invalid_grant", error_description: "Token has been expired or revoked." }];
+    }
+    if (grant !== "urn:ietf:params:oauth:grant-type:jwt-bearer") return [400, { error: "unsupported_grant_type", error_description: "Invalid grant_type." }];
+    const [h, c, s] = (form.get("assertion") ?? "").split(".");
+    try {
+      const claims = JSON.parse(Buffer.from(c ?? "", "base64url").toString()) as { iss?: string; aud?: string; exp?: number; scope?: string };
+      const key = accounts.get(claims.iss ?? "");
+      if (!key || !verify("sha256", Buffer.from(`${h}.${c}`), key, Buffer.from(s ?? "", "base64url"))) {
+        return [400, { error: "invalid_grant", error_description: "Invalid JWT Signature." }];
+      }
+      if (claims.aud !== `${url}/token`) return [400, { error: "invalid_grant", error_description: "Invalid JWT: aud is not this token endpoint." }];
+      if (!claims.scope || (claims.exp ?? 0) * 1000 < cloud.clock.now() - 300_000) return [400, { error: "invalid_grant", error_description: "Invalid JWT: Token must be a short-lived token and in a reasonable timeframe." }];
+      return [200, issue()];
+    } catch {
+      return [400, { error: "invalid_grant", error_description: "Invalid JWT." }];
+    }
+  };
+
+  const metadata = (path: string, req: IncomingMessage): [number, unknown] => {
+    if (req.headers["metadata-flavor"] !== "Google") return [403, "Missing Metadata-Flavor:Google header."];
+    if (path === "/computeMetadata/v1/instance/service-accounts/default/token") return [200, issue()];
+    if (path === "/computeMetadata/v1/project/project-id") return [200, cloud.project];
+    return [404, "not found"];
+  };
+
+  const authorized = (req: IncomingMessage): boolean => {
+    const token = /^Bearer (.+)$/.exec(req.headers.authorization ?? "")?.[1] ?? "";
+    const until = tokens.get(token);
+    return until !== undefined && until > cloud.clock.now();
+  };
+
+
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const text = await readBody(req);
+    const parsed = new URL(req.url ?? "/", url);
+    const method = req.method ?? "GET";
+    const found = parsed.pathname.startsWith("/compute/") ? safeMatch(method, parsed.pathname) : undefined;
+    const call = parsed.pathname === "/token" ? "token" : parsed.pathname.startsWith("/computeMetadata/") ? "metadata" : found && "route" in found ? found.route.name : "unknown";
+    calls[call] = (calls[call] ?? 0) + 1;
+    let body: unknown;
+    try {
+      body = text && req.headers["content-type"]?.includes("json") ? JSON.parse(text) : text;
+    } catch {
+      body = text;
+    }
+    if (options.recordRequests !== false) requests.push({ call, method, path: parsed.pathname, query: parsed.searchParams, body });
+    if (options.latencyMs) await pause(options.latencyMs);
+    const fault: PendingFault | undefined = call !== "token" && call !== "metadata" && throttle?.admit() === false ? { kind: "rateLimit", left: 0 } : takeFault(call, false);
+    if (fault?.kind === "drop") return void req.socket.destroy();
+    if (fault?.kind === "hang") return;
+    if (fault?.kind === "delay") await pause(fault.ms ?? 0);
+    const [status, answer] = respond(call, method, parsed, req, body, found, fault);
+    if (fault?.kind === "dropAfter") return void req.socket.destroy();
+    if (fault?.kind === "hangAfter") return;
+    const json = typeof answer === "string" && call === "metadata" ? answer : JSON.stringify(answer);
+    res.writeHead(status, { "content-type": call === "metadata" && typeof answer === "string" ? "text/plain" : "application/json; charset=UTF-8" }).end(json);
+  };
+
+  const respond = (
+    call: string, method: string, parsed: URL, req: IncomingMessage, body: unknown,
+    found: ReturnType<typeof safeMatch>, fault: PendingFault | undefined,
+  ): [number, unknown] => {
+    try {
+      if (fault?.kind === "rateLimit") throw new GceFault(403, "rateLimitExceeded", "Rate Limit Exceeded");
+      if (fault?.kind === "unauthorized") throw new GceFault(401, "authError", "Request had invalid authentication credentials.");
+      if (fault?.kind === "error") throw new GceFault(fault.status ?? 500, fault.reason ?? "backendError", `Injected error ${fault.status ?? 500}.`);
+      if (call === "token") return method === "POST" ? tokenEndpoint(new URLSearchParams(String(body))) : [405, { error: "invalid_request" }];
+      if (call === "metadata") return metadata(parsed.pathname, req);
+      if (!authorized(req)) throw new GceFault(401, "authError", "Request had invalid authentication credentials. Expected OAuth 2 access token.");
+      if (found && "fault" in found) throw found.fault;
+      if (!found) throw new GceFault(404, "notFound", `The requested URL ${parsed.pathname} was not found on this server.`);
+      const answer = found.route.handler(
+        { cloud, base: `${url}/compute/v1`, query: parsed.searchParams, body, pageSize: options.pageSize ?? 500, operationFault: () => operationFault(call) },
+        found.params,
+      );
+      return [200, answer];
+    } catch (err) {
+      const f = err instanceof GceFault ? err : new GceFault(500, "backendError", String(err));
+      return [f.status, { error: { code: f.status, message: f.message, errors: [{ message: f.message, domain: "global", reason: f.reason }] } }];
+    }
+  };
+
+  const operationFault = (call: string): OperationFault | undefined => {
+    const f = takeFault(call, true);
+    if (!f) return undefined;
+    return f.kind === "stuckOperation" ? { stuck: true } : { errorCode: f.code ?? "ZONE_RESOURCE_POOL_EXHAUSTED" };
+  };
+
+  const safeMatch = (method: string, path: string): { route: NonNullable<ReturnType<typeof match>>["route"]; params: string[] } | { fault: GceFault } | undefined => {
+    try {
+      return match(method, path, { cloud });
+    } catch (err) {
+      return { fault: err instanceof GceFault ? err : new GceFault(500, "backendError", String(err)) };
+    }
+  };
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch(() => req.socket.destroy());
+  });
+  server.on("connection", (s) => {
+    sockets.add(s);
+    s.on("close", () => sockets.delete(s));
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  url = `http://127.0.0.1:${port}`;
+
+  return {
+    url,
+    endpoint: `${url}/compute/v1`,
+    tokenUri: `${url}/token`,
+    metadataHost: `127.0.0.1:${port}`,
+    cloud,
+    calls,
+    requests,
+    addServiceAccount: (email, pem) => void accounts.set(email, pem),
+    addRefreshToken: (t) => void refreshTokens.add(t),
+    inject: (fault) => void faults.push({ ...fault, left: fault.times ?? 1 }),
+    issuedTokens: () => issued,
+    reset: () => {
+      faults = [];
+      for (const k of Object.keys(calls)) delete calls[k];
+      requests.length = 0;
+    },
+    close: async () => {
+      for (const s of sockets) s.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (c: Buffer) => chunks.push(c));
+    req.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
+    req.on("error", reject);
+  });
+}
+
+const pause = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));

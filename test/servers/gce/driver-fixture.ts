@@ -9,6 +9,7 @@ import { GceDriver, type GceDriverDeps } from "../../../src/drivers/gce/index.js
 import { parseOptions } from "../../../src/drivers/gce/options.js";
 import { instantiateDriver } from "../../../src/drivers/registry.js";
 import { silentLogger } from "../../../src/log.js";
+import { ManualClock } from "./clock.js";
 import { startGceServer, type GceServer, type GceServerOptions } from "./server.js";
 
 export const TEST_SERVICE_ACCOUNT = "pilots@grid-test.iam.gserviceaccount.com";
@@ -76,4 +77,11 @@ export async function startGceFixture(fx: GceDriverFixtureOptions = {}): Promise
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** A fixture whose server and driver share a manual clock: operations and backoff never wait on real time. */
+export async function startManualGceFixture(fx: GceDriverFixtureOptions = {}): Promise<GceDriverFixture & { clock: ManualClock }> {
+  const clock = new ManualClock();
+  const f = await startGceFixture({ ...fx, server: { pendingMs: 1_000, runningMs: 4_000, bootMs: 10_000, stopMs: 5_000, ...fx.server, clock }, deps: { ...fx.deps, clock: { now: () => clock.now(), sleep: clock.sleep } } });
+  return { ...f, clock };
 }

@@ -3,4 +3,4 @@
 export { startGceServer, type GceFaultSpec, type GceRequestRecord, type GceServer, type GceServerOptions } from "./server.js";
 export { GceCloud, GceFault, type GceCloudOptions, type GceTimings, type InstanceRecord } from "./cloud.js";
 export { ManualClock } from "./clock.js";
-export { gceDriver, startGceFixture, testKeyPair, writeKeyFile, TEST_SERVICE_ACCOUNT, type GceDriverFixture, type GceDriverFixtureOptions } from "./driver-fixture.js";
+export { gceDriver, startGceFixture, startManualGceFixture, testKeyPair, writeKeyFile, TEST_SERVICE_ACCOUNT, type GceDriverFixture, type GceDriverFixtureOptions } from "./driver-fixture.js";

@@ -78,7 +78,7 @@ export class GceApi {
     try {
       return await fn();
     } catch (err) {
-      if (!isCloudceError(err, "AuthFailed") || err.status !== 401) throw err;
+      if (!isCloudceError(err, "AuthFailed") || (err.status !== 401 && err.status !== "authError")) throw err;
       this.options.tokens.invalidate();
       return fn();
     }

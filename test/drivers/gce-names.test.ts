@@ -1,0 +1,72 @@
+/** GCE names and labels: the prefix rule, instance base names, and the collision-free label encoding of CE metadata. */
+
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { checkOptions, parseSettings } from "../../src/ce/ce-options.js";
+import { decodeLabelValue, encodeLabelValue, fromLabels, GCE_NAME_RULE, instanceBaseName } from "../../src/drivers/gce/names.js";
+
+const LABEL_VALUE = /^[-_a-z0-9]{0,63}$/;
+
+describe("GCE label values", () => {
+  it("encode a CE name readably", () => {
+    expect(encodeLabelValue("cloud.mysite.example")).toBe("cloud_2emysite_2eexample");
+    expect(encodeLabelValue("Long_Queue")).toBe("_4cong_5f_51ueue");
+    expect(encodeLabelValue("cloud-1")).toBe("cloud-1");
+    expect(encodeLabelValue("")).toBe("");
+  });
+
+  it("round-trip any value that fits, including non-ASCII", () => {
+    fc.assert(fc.property(fc.string({ maxLength: 20, unit: "grapheme" }), (v) => {
+      const label = encodeLabelValue(v);
+      expect(label).toMatch(LABEL_VALUE);
+      if (!label.includes("__")) expect(decodeLabelValue(label)).toBe(v);
+    }));
+  });
+
+  it("never map two values onto one label", () => {
+    fc.assert(fc.property(fc.string({ maxLength: 80 }), fc.string({ maxLength: 80 }), (a, b) => {
+      fc.pre(a !== b);
+      expect(encodeLabelValue(a)).not.toBe(encodeLabelValue(b));
+    }));
+    // Neighbours that a lossy mapping would merge.
+    const near = ["a.b", "a-b", "a_b", "A.b", "a.B", "a2eb", "a_2eb"];
+    expect(new Set(near.map(encodeLabelValue)).size).toBe(near.length);
+  });
+
+  it("hash values too long for 63 characters, keeping a readable head", () => {
+    const long = "a-very-long-computing-element-name.with.many.parts.example.org.example";
+    const label = encodeLabelValue(long);
+    expect(label).toMatch(LABEL_VALUE);
+    expect(label).toMatch(/^a-very-long.*__[0-9a-f]{20}$/);
+    expect(decodeLabelValue(label)).toBeUndefined();
+    expect(encodeLabelValue(`${long}x`)).not.toBe(label);
+    // The value kept in the instance's metadata decodes a hashed label.
+    expect(fromLabels({ "cloudce-ce": label }, { "cloudce-ce": long })).toEqual({ "cloudce-ce": long });
+    // A metadata item that does not match its label is not believed.
+    expect(fromLabels({ "cloudce-ce": "cloud_2eb" }, { "cloudce-ce": "cloud.a" })).toEqual({ "cloudce-ce": "cloud.b" });
+  });
+});
+
+describe("GCE instance names", () => {
+  it("lower-case the CE's hex suffix only", () => {
+    expect(instanceBaseName("dirac-pilot-0A1B2C3D")).toBe("dirac-pilot-0a1b2c3d");
+    expect(() => instanceBaseName("VMDIRAC3_0A1B2C3D")).toThrow(/Instance_NamePrefix/);
+    expect(() => instanceBaseName("Pilot-0A1B2C3D")).toThrow(/lower-case/);
+  });
+
+  it("the prefix rule accepts GCE names and says how to fix the rest", () => {
+    expect(GCE_NAME_RULE.problem("dirac-pilot-")).toBeUndefined();
+    expect(GCE_NAME_RULE.problem(GCE_NAME_RULE.defaultPrefix)).toBeUndefined();
+    for (const bad of ["VMDIRAC3_", "pilot_", "1pilot-", "Pilot-", `p${"x".repeat(60)}`]) {
+      expect(GCE_NAME_RULE.problem(bad)).toMatch(/cannot start a GCE instance name.*Instance_NamePrefix = dirac-pilot-/);
+    }
+  });
+
+  it("the CE uses the GCE default prefix, and refuses DIRAC's VMDIRAC3_ on GCE in one line", () => {
+    const base = { CloudType: "GCE", Instance_Image: "x", Instance_Flavor: "y" };
+    expect(parseSettings("ce", base).namePrefix).toBe("dirac-pilot-");
+    expect(parseSettings("ce", { ...base, CloudType: "EC2" }).namePrefix).toBe("VMDIRAC3_");
+    expect(checkOptions({ ...base, Instance_NamePrefix: "VMDIRAC3_" })).toEqual([expect.stringMatching(/^Instance_NamePrefix: 'VMDIRAC3_' cannot start a GCE instance name/)]);
+    expect(checkOptions({ ...base, Instance_NamePrefix: "grid-" })).toEqual([]);
+  });
+});

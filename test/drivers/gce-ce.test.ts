@@ -1,0 +1,122 @@
+/** The CE on GCE, end to end against the test cloud: one bulkInsert per submission, one listing per status, labels as ownership. */
+
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { CloudComputingElement } from "../../src/ce/index.js";
+import { decodeUserData, deriveStamp } from "../../src/context/index.js";
+import { silentLogger } from "../../src/log.js";
+import { TEST_SERVICE_ACCOUNT, writeKeyFile } from "../servers/gce/driver-fixture.js";
+import { startGceServer, type GceServer } from "../servers/gce/server.js";
+import { eventually } from "./conformance.js";
+
+const CE_NAME = "cloud.mysite.example";
+let server: GceServer;
+let dir: string;
+let ce: CloudComputingElement;
+
+function ok<T>(r: { OK: true; Value: T } | { OK: false; Message: string }): T {
+  if (!r.OK) throw new Error(`expected OK, got: ${r.Message}`);
+  return r.Value;
+}
+
+const idOf = (ref: string): string => ref.slice("cloud://".length);
+
+beforeAll(async () => {
+  server = await startGceServer({ pendingMs: 10, runningMs: 10, bootMs: 60, stopMs: 30, quotas: { INSTANCES: 100, CPUS: 40 } });
+  dir = await mkdtemp(join(tmpdir(), "cloudce-gce-ce-"));
+  const keyFile = writeKeyFile(server, dir);
+  const auth = join(dir, "auth.ini");
+  await writeFile(auth, `[${CE_NAME}]\nkey = ${TEST_SERVICE_ACCOUNT}\nsecret = ${keyFile}\n`, { mode: 0o600 });
+  await writeFile(join(dir, "pilot.sh"), "#!/bin/bash\necho pilot\n");
+  ce = new CloudComputingElement(CE_NAME, { logger: silentLogger });
+  ok(await ce.setParameters({
+    CloudType: "GCE", CloudAuth: auth, Driver_endpoint: server.endpoint, Driver_zone: "europe-west1-b", Driver_spot: "true",
+    Instance_Image: "name:el9-pilot-v2", Instance_Flavor: "e2-small", Instance_Networks: "pilots",
+    MaxTotalJobs: "30", MaxWaitingJobs: "30", Queue: "Long_Queue",
+  }));
+});
+
+afterAll(async () => {
+  await ce?.shutdown();
+  await server?.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe("CloudComputingElement with CloudType = GCE", () => {
+  it("validates, and names an unknown Driver_ option and a prefix GCE cannot use", async () => {
+    expect(await ce.isValid()).toEqual({ OK: true, Value: null });
+    const other = new CloudComputingElement(CE_NAME, { logger: silentLogger });
+    ok(await other.setParameters({ ...ce.getParameters(), Driver_spot_price: "0.1" }));
+    expect(await other.isValid()).toMatchObject({ OK: false, Message: expect.stringContaining("Driver_spot_price") });
+    expect(await other.setParameters({ Instance_NamePrefix: "VMDIRAC3_" })).toMatchObject({
+      OK: false, Message: expect.stringMatching(/^Instance_NamePrefix: 'VMDIRAC3_' cannot start a GCE instance name.*Instance_NamePrefix = dirac-pilot-/),
+    });
+    await other.shutdown();
+  });
+
+  it("submits N pilots with one bulkInsert; each stamp derives from the instance id", async () => {
+    server.reset();
+    const result = await ce.submitJob(join(dir, "pilot.sh"), null, 4);
+    const refs = ok(result);
+    expect(refs).toHaveLength(4);
+    expect(server.calls["instances.bulkInsert"]).toBe(1);
+    const body = server.requests.find((r) => r.call === "instances.bulkInsert")!.body as { count: number; namePattern: string; instanceProperties: { metadata: { items: { key: string; value: string }[] }; disks: { initializeParams: { sourceImage: string } }[] } };
+    expect(body.count).toBe(4);
+    expect(body.namePattern).toMatch(/^dirac-pilot-[0-9a-f]{8}-####$/);
+    expect(body.instanceProperties.disks[0]!.initializeParams.sourceImage).toBe("projects/grid-test/global/images/el9-pilot-v2");
+    const items = Object.fromEntries(body.instanceProperties.metadata.items.map((i) => [i.key, i.value]));
+    const userData = decodeUserData(Buffer.from(items["user-data"]!, "base64")).map((p) => p.content).join("\n");
+    const seed = /printf '%s' "([0-9a-f]{32}):/.exec(userData)?.[1];
+    expect(seed).toBeDefined();
+    const stamps = result.OK ? result.PilotStampDict : {};
+    for (const ref of refs) {
+      const vm = server.cloud.instances.get(idOf(ref))!;
+      expect(vm.labels["cloudce-ce"]).toBe("cloud_2emysite_2eexample");
+      expect(stamps[ref]).toBe(deriveStamp(seed!, idOf(ref)));
+    }
+    const pilots = ok(await ce.listPilots());
+    expect(pilots.filter((p) => refs.includes(p.ref)).map((p) => p.queue)).toEqual(["Long_Queue", "Long_Queue", "Long_Queue", "Long_Queue"]);
+  });
+
+  it("gets the status of all pilots with one listing; a pilot that powered off is Done and cleanup removes it", async () => {
+    const refs = ok(await ce.submitJob(join(dir, "pilot.sh"), null, 2));
+    server.reset();
+    const statuses = ok(await ce.getJobStatus(refs));
+    expect(server.calls["instances.list"]).toBe(1);
+    for (const ref of refs) expect(["Waiting", "Running"]).toContain(statuses[ref]);
+    server.cloud.powerOff(idOf(refs[0]!));
+    expect(ok(await ce.getJobStatus([refs[0]!]))[refs[0]!]).toBe("Done");
+    const report = ok(await ce.cleanupPilots());
+    expect(report.deleted.map((d) => d.ref)).toContain(refs[0]);
+    await eventually(async () => ok(await ce.getJobStatus([refs[0]!]))[refs[0]!], (s) => s === "Deleted", 5_000, "the cleaned-up pilot to be gone");
+  });
+
+  it("reports a preempted spot VM as Aborted", async () => {
+    const [ref] = ok(await ce.submitJob(join(dir, "pilot.sh"), null, 1));
+    server.cloud.preempt(idOf(ref!));
+    expect(ok(await ce.getJobStatus([ref!]))[ref!]).toBe("Aborted");
+  });
+
+  it("gives the serial port output as the job output", async () => {
+    const [ref] = ok(await ce.submitJob(join(dir, "pilot.sh"), null, 1));
+    await eventually(async () => ok(await ce.getJobOutput(ref!))[0], (out) => out.includes("cloud-init"), 5_000, "serial output");
+  });
+
+  it("caps available() by the region's quotas", async () => {
+    const counts = await ce.available();
+    expect(counts.OK).toBe(true);
+    const info = counts.OK ? counts.CEInfoDict : undefined;
+    const usedCpus = [...server.cloud.instances.values()].filter((i) => i.status !== "TERMINATED").length * 2;
+    expect(info?.CloudCapacity).toBe(Math.floor((40 - usedCpus) / 2));
+  });
+
+  it("kills pilots one DELETE each; killing again is still OK", async () => {
+    const refs = ok(await ce.submitJob(join(dir, "pilot.sh"), null, 3));
+    server.reset();
+    expect(await ce.killJob(refs)).toMatchObject({ OK: true });
+    expect(server.calls["instances.delete"]).toBe(3);
+    expect(await ce.killJob(refs)).toMatchObject({ OK: true });
+  });
+});

@@ -13,6 +13,7 @@ import type { CloudDriver, DriverCredentials } from "../src/drivers/driver.js";
 import { instantiateDriver, loadDriverFactory } from "../src/drivers/registry.js";
 import { silentLogger } from "../src/log.js";
 import { TEST_ACCESS_KEY, TEST_SECRET_KEY } from "../test/servers/ec2/driver-fixture.js";
+import { TEST_SERVICE_ACCOUNT } from "../test/servers/gce/driver-fixture.js";
 import { DEMO_CREDENTIALS } from "../test/servers/openstack/driver-fixture.js";
 import type { BenchCloud } from "./cloud.js";
 import type { CloudKind } from "./cloud-protocol.js";
@@ -21,11 +22,18 @@ import { TEMPLATE } from "./template-path.js";
 export const CE_NAME = "bench-ce.example.org";
 export const QUEUE = "default";
 export const NAME_PREFIX = "VMDIRAC3_";
+/** GCE names allow no upper case or '_': the driver's default prefix. */
+export const GCE_NAME_PREFIX = "dirac-pilot-";
 
-const CLOUD_TYPE: Record<CloudKind, string> = { ec2: "EC2", openstack: "OPENSTACK" };
+export const CLOUD_TYPE: Record<CloudKind, string> = { ec2: "EC2", openstack: "OPENSTACK", gce: "GCE" };
+
+export const namePrefixOf = (kind: CloudKind): string => (kind === "gce" ? GCE_NAME_PREFIX : NAME_PREFIX);
 
 /** Driver_* and Instance_* options per cloud (resources named as sites usually name them). */
 function cloudOptions(cloud: BenchCloud): Record<string, string> {
+  if (cloud.kind === "gce") {
+    return { Driver_endpoint: cloud.url, Driver_zone: "europe-west1-b", Instance_Image: "name:el9-pilot-v2", Instance_Flavor: "e2-small", Instance_Networks: "pilots" };
+  }
   if (cloud.kind === "ec2") {
     return { Driver_region: "eu-west-1", Driver_endpoint: cloud.url, Instance_Image: "name:el9-pilot-dup", Instance_Flavor: "t3.micro", Instance_Networks: "name:pilots-a" };
   }
@@ -35,14 +43,18 @@ function cloudOptions(cloud: BenchCloud): Record<string, string> {
   };
 }
 
-const credentials = (kind: CloudKind): DriverCredentials =>
-  kind === "ec2" ? { key: TEST_ACCESS_KEY, secret: TEST_SECRET_KEY, extra: {} } : DEMO_CREDENTIALS;
+/** GCE: the auth file names the service-account key (key = its e-mail, secret = its path). */
+const credentials = (cloud: BenchCloud): DriverCredentials =>
+  cloud.kind === "gce" ? { key: TEST_SERVICE_ACCOUNT, secret: cloud.keyFile ?? "", extra: {} }
+  : cloud.kind === "ec2" ? { key: TEST_ACCESS_KEY, secret: TEST_SECRET_KEY, extra: {} } : DEMO_CREDENTIALS;
 
 export interface BenchSite {
   readonly dir: string;
   /** A small pilot executable. */
   readonly executable: string;
   readonly options: Record<string, string>;
+  /** Instance_NamePrefix of this site (GCE needs its own). */
+  readonly namePrefix: string;
   newCe(extra?: Record<string, string>): Promise<CloudComputingElement>;
   /** The same driver the CE would use, built directly (the baseline calls it as DIRAC calls libcloud). */
   newDriver(): Promise<CloudDriver>;
@@ -58,12 +70,12 @@ export interface SiteTuning {
 export async function benchSite(cloud: BenchCloud, tuning: SiteTuning): Promise<BenchSite> {
   const dir = await mkdtemp(join(tmpdir(), "cloudce-bench-"));
   const auth = join(dir, "cloud.auth");
-  const c = credentials(cloud.kind);
+  const c = credentials(cloud);
   await writeFile(auth, `[${CE_NAME}]\nkey = ${c.key ?? ""}\nsecret = ${c.secret ?? ""}\n`, { mode: 0o600 });
   const executable = join(dir, "pilot.sh");
   await writeFile(executable, `#!/bin/bash\n# a benchmark pilot\n${"echo 'pilot step'\n".repeat(100)}`);
   const options: Record<string, string> = {
-    CloudType: CLOUD_TYPE[cloud.kind], CloudAuth: auth, Context_Template: TEMPLATE, Queue: QUEUE, Instance_NamePrefix: NAME_PREFIX,
+    CloudType: CLOUD_TYPE[cloud.kind], CloudAuth: auth, Context_Template: TEMPLATE, Queue: QUEUE, Instance_NamePrefix: namePrefixOf(cloud.kind),
     Submit_Concurrency: String(tuning.concurrency), Cloud_RateLimit: String(tuning.clientCallsPerSecond),
     MaxTotalJobs: "100000", MaxWaitingJobs: "100000", ...cloudOptions(cloud),
   };
@@ -71,6 +83,7 @@ export async function benchSite(cloud: BenchCloud, tuning: SiteTuning): Promise<
     dir,
     executable,
     options,
+    namePrefix: namePrefixOf(cloud.kind),
     newCe: async (extra = {}) => {
       const ce = new CloudComputingElement(CE_NAME, { logger: silentLogger });
       const set = await ce.setParameters({ ...options, ...extra });

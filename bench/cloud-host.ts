@@ -8,14 +8,19 @@
 
 import { ServerThrottle } from "../test/servers/throttle.js";
 import { startEc2Server, type Ec2Server } from "../test/servers/ec2/index.js";
+import { startGceServer, writeKeyFile, type GceServer } from "../test/servers/gce/index.js";
 import { PROJECTS } from "../test/servers/openstack/cloud-state.js";
 import { startOpenStackServer, type OpenStackTestServer } from "../test/servers/openstack/server.js";
 import type { FaultRule } from "../test/servers/openstack/faults.js";
 import type { CloudCounts, HostReply, HostRequest, HostStart } from "./cloud-protocol.js";
-import { seedEc2, seedOpenStack } from "./seed.js";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { seedEc2, seedGce, seedOpenStack } from "./seed.js";
 
 type Hosted =
   | { readonly kind: "ec2"; readonly server: Ec2Server }
+  | { readonly kind: "gce"; readonly server: GceServer; readonly keyFile: string }
   | { readonly kind: "openstack"; readonly server: OpenStackTestServer; readonly throttle: ServerThrottle | undefined };
 
 async function start(req: HostStart): Promise<Hosted> {
@@ -23,6 +28,12 @@ async function start(req: HostStart): Promise<Hosted> {
   if (req.cloud === "ec2") {
     const server = await startEc2Server({ latencyMs: req.latencyMs, recordRequests: false, bootMs: 100, ...(rateLimit ? { rateLimit } : {}) });
     return { kind: "ec2", server };
+  }
+  if (req.cloud === "gce") {
+    // Quotas with room for the benchmark's populations; operations finish after 40 ms.
+    const server = await startGceServer({ latencyMs: req.latencyMs, recordRequests: false, bootMs: 100, quotas: { INSTANCES: 1_000_000, CPUS: 1_000_000 }, ...(rateLimit ? { rateLimit } : {}) });
+    keyDir = mkdtempSync(join(tmpdir(), "cloudce-bench-gce-"));
+    return { kind: "gce", server, keyFile: writeKeyFile(server, keyDir) };
   }
   const server = await startOpenStackServer({ latencyMs: req.latencyMs, bootMs: 100 });
   // Room for the benchmark's populations (the test project allows 10 VMs).
@@ -38,14 +49,14 @@ async function start(req: HostStart): Promise<Hosted> {
 }
 
 function counts(h: Hosted): CloudCounts {
-  const byRoute = h.kind === "ec2" ? { ...h.server.calls } : Object.fromEntries(h.server.calls);
+  const byRoute = h.kind === "openstack" ? Object.fromEntries(h.server.calls) : { ...h.server.calls };
   const total = Object.values(byRoute).reduce((a, b) => a + b, 0);
-  const throttled = h.kind === "ec2" ? h.server.throttled() : h.throttle?.refused ?? 0;
+  const throttled = h.kind === "openstack" ? (h.throttle?.refused ?? 0) : h.server.throttled();
   return { total, throttled, byRoute };
 }
 
 function resetCounts(h: Hosted): void {
-  if (h.kind === "ec2") {
+  if (h.kind !== "openstack") {
     for (const k of Object.keys(h.server.calls)) delete h.server.calls[k];
   } else {
     h.server.resetCounts();
@@ -54,15 +65,16 @@ function resetCounts(h: Hosted): void {
 }
 
 let hosted: Hosted | undefined;
+let keyDir: string | undefined;
 
 async function handle(req: HostRequest): Promise<unknown> {
   switch (req.op) {
     case "start":
       hosted = await start(req);
-      return hosted.kind === "ec2" ? { url: hosted.server.url } : { url: hosted.server.authUrl };
+      return hosted.kind === "ec2" ? { url: hosted.server.url } : hosted.kind === "gce" ? { url: hosted.server.endpoint, keyFile: hosted.keyFile } : { url: hosted.server.authUrl };
     case "seed":
       if (!hosted) throw new Error("seed before start");
-      return hosted.kind === "ec2" ? seedEc2(hosted.server.cloud, req.seed) : seedOpenStack(hosted.server.state, req.seed);
+      return hosted.kind === "ec2" ? seedEc2(hosted.server.cloud, req.seed) : hosted.kind === "gce" ? seedGce(hosted.server.cloud, req.seed) : seedOpenStack(hosted.server.state, req.seed);
     case "counts":
       if (!hosted) throw new Error("counts before start");
       return counts(hosted);
@@ -71,6 +83,7 @@ async function handle(req: HostRequest): Promise<unknown> {
       return null;
     case "stop":
       await hosted?.server.close();
+      if (keyDir) rmSync(keyDir, { recursive: true, force: true });
       setImmediate(() => process.exit(0));
       return null;
   }

@@ -6,8 +6,10 @@ import type { CloudCounts, CloudKind, HostReply, HostRequest, SeedSpec } from ".
 
 export interface BenchCloud {
   readonly kind: CloudKind;
-  /** EC2: the endpoint; OpenStack: Keystone's base URL (Driver_ex_force_auth_url). */
+  /** EC2 and GCE: the endpoint; OpenStack: Keystone's base URL (Driver_ex_force_auth_url). */
   readonly url: string;
+  /** GCE: the service-account key file the cloud host wrote (its token_uri is the host's). */
+  readonly keyFile?: string;
   seed(spec: SeedSpec): Promise<string[]>;
   counts(): Promise<CloudCounts>;
   resetCounts(): Promise<void>;
@@ -41,10 +43,11 @@ export async function startBenchCloud(kind: CloudKind, options: BenchCloudOption
       pending.set(n, { resolve: resolve as (v: unknown) => void, reject });
       child.send({ ...req, seq: n });
     });
-  const { url } = await request<{ url: string }>({ op: "start", cloud: kind, ...options });
+  const { url, keyFile } = await request<{ url: string; keyFile?: string }>({ op: "start", cloud: kind, ...options });
   return {
     kind,
     url,
+    ...(keyFile ? { keyFile } : {}),
     seed: (spec) => request<string[]>({ op: "seed", seed: spec }),
     counts: () => request<CloudCounts>({ op: "counts" }),
     resetCounts: () => request<void>({ op: "reset" }),

@@ -7,6 +7,8 @@
 
 import { randomBytes, randomUUID } from "node:crypto";
 import type { Ec2Cloud, Ec2Instance } from "../test/servers/ec2/index.js";
+import type { GceCloud, InstanceRecord } from "../test/servers/gce/index.js";
+import { encodeLabelValue } from "../src/drivers/gce/names.js";
 import { PROJECTS, type CloudState } from "../test/servers/openstack/cloud-state.js";
 import { OWNER_KEY, QUEUE_KEY } from "../src/ce/ownership.js";
 import type { SeedSpec, SeedState } from "./cloud-protocol.js";
@@ -77,5 +79,22 @@ export function seedOpenStack(state: CloudState, spec: SeedSpec): string[] {
       ...(vm.state === "stopped" ? { stopAt: created + bootMs } : {}),
     });
     return id;
+  });
+}
+
+const GCE_STATUS: Record<SeedState, string> = { running: "RUNNING", stopped: "TERMINATED", booting: "PROVISIONING" };
+
+/** Seeds GCE instances in the first zone, named and labelled as the driver names and labels them; returns their ids. */
+export function seedGce(cloud: GceCloud, spec: SeedSpec): string[] {
+  const zone = cloud.zones[0]!;
+  return vms(spec).map((vm) => {
+    const labels = Object.fromEntries(Object.entries(vm.metadata).map(([k, v]) => [k, encodeLabelValue(v)]));
+    const inst: InstanceRecord = {
+      id: cloud.newId(), name: `${vm.name.toLowerCase()}-0001`, zone, creationTimestamp: new Date(vm.created).toISOString(), machineType: "e2-small",
+      labels, metadata: Object.entries(vm.metadata).map(([key, value]) => ({ key, value })), scheduling: {}, properties: {},
+      status: GCE_STATUS[vm.state], serial: "",
+    };
+    cloud.instances.set(inst.id, inst);
+    return inst.id;
   });
 }

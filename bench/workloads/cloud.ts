@@ -12,7 +12,7 @@ import type { CloudComputingElement, Result } from "../../src/ce/index.js";
 import { pilotStatus } from "../../src/ce/status-map.js";
 import { parseReference, toReference } from "../../src/ce/pilot-reference.js";
 import { ceFilter, createOne, resolveOnce, serial, type ResolvedIds, type SerialRun } from "../baseline.js";
-import { benchSite, CE_NAME, NAME_PREFIX, QUEUE, type BenchSite } from "../ce-setup.js";
+import { benchSite, CE_NAME, CLOUD_TYPE, QUEUE, type BenchSite } from "../ce-setup.js";
 import { startBenchCloud, type BenchCloud } from "../cloud.js";
 import type { CloudKind, SeedSpec } from "../cloud-protocol.js";
 import { measure, peakRssMb, type Measurement, type Variant } from "../measure.js";
@@ -104,7 +104,7 @@ function submitWorkload(name: string, title: string, warm: boolean): CloudWorklo
       const renderer = await loadContextRenderer(TEMPLATE);
       const executable = "#!/bin/bash\necho pilot\n".repeat(50);
       const names = { image: run.site.options["Instance_Image"]!, flavor: run.site.options["Instance_Flavor"]!, network: run.site.options["Instance_Networks"]! };
-      const b = { driver: run.driver, renderer, executable, names, ceName: CE_NAME, queue: QUEUE, namePrefix: NAME_PREFIX };
+      const b = { driver: run.driver, renderer, executable, names, ceName: CE_NAME, queue: QUEUE, namePrefix: run.site.namePrefix };
       let ids: ResolvedIds | undefined;
       const r = await serial(run.cloud, {
         fixed: async () => {
@@ -151,7 +151,7 @@ export const CLOUD_WORKLOADS: readonly CloudWorkloadSpec[] = [
       const driver = run.driver;
       let picked: string[] = [];
       const list = async (): Promise<void> => {
-        const nodes = await driver.listNodes(ceFilter(CE_NAME, NAME_PREFIX));
+        const nodes = await driver.listNodes(ceFilter(CE_NAME, run.site.namePrefix));
         picked = selectForCleanup(nodes, { maxLifetime: MAX_LIFETIME, minLifetime: 0 }, new Date()).map((p) => parseReference(p.ref));
       };
       const r = await serial(run.cloud, { fixed: list, items: () => picked, step: async (id) => void (await driver.destroyNodes([id])), ...sample(run, 50) });
@@ -174,7 +174,7 @@ export const CLOUD_WORKLOADS: readonly CloudWorkloadSpec[] = [
     },
     baseline: async (run) => {
       const driver = run.driver;
-      const filter = ceFilter(CE_NAME, NAME_PREFIX);
+      const filter = ceFilter(CE_NAME, run.site.namePrefix);
       const r = await serial(run.cloud, { items: () => [filter], step: async (f) => void (await driver.listNodes(f)) });
       return { ...r, notes: "one listing" };
     },
@@ -242,11 +242,11 @@ export async function runCloudWorkload(kind: CloudKind, spec: CloudWorkloadSpec,
   const driver = await site.newDriver();
   try {
     if (ce) ok(await ce.getCEStatus(), "warm-up getCEStatus");
-    else await driver.listNodes(ceFilter(CE_NAME, NAME_PREFIX));
-    const seeded = spec.seed ? await cloud.seed({ ceName: CE_NAME, queue: QUEUE, namePrefix: NAME_PREFIX, groups: spec.seed }) : [];
+    else await driver.listNodes(ceFilter(CE_NAME, site.namePrefix));
+    const seeded = spec.seed ? await cloud.seed({ ceName: CE_NAME, queue: QUEUE, namePrefix: site.namePrefix, groups: spec.seed }) : [];
     await cloud.resetCounts();
     const run: CloudRun = { cloud, site, options, seeded, driver };
-    const base = { workload: spec.title, variant, cloud: kind === "ec2" ? "EC2" : "OPENSTACK" };
+    const base = { workload: spec.title, variant, cloud: CLOUD_TYPE[kind] };
     if (!ce) {
       const r = await spec.baseline!(run);
       return { ...base, wallMs: r.wallMs, cpuMs: r.cpuMs, cloudCalls: r.cloudCalls, throttled: r.throttled, callsByRoute: r.byRoute, peakRssMb: peakRssMb(), notes: r.notes, ...(r.extrapolated ? { extrapolated: r.extrapolated } : {}) };

@@ -17,9 +17,14 @@ export { TEMPLATE };
 
 /** What the client-side rate limit changes shows on a cloud with one call per VM; EC2 batches. */
 const OPENSTACK_ONLY = new Set(["submit-default-rate", "cleanup-default-rate", "cleanup-c32-no-limit", "cleanup-c32-limit"]);
+/** GCE: a bulk insert of 200, the status of 1000 (two pages of 500), cleanup of 1000. */
+const GCE_WORKLOADS = new Set(["submit", "status", "cleanup"]);
 
-const clouds = (["openstack", "ec2"] as const).flatMap((kind) =>
-  CLOUD_WORKLOADS.filter((w) => kind === "openstack" || !OPENSTACK_ONLY.has(w.name)).map(
+const runsOn = (kind: "openstack" | "ec2" | "gce", name: string): boolean =>
+  kind === "openstack" || (kind === "gce" ? GCE_WORKLOADS.has(name) : !OPENSTACK_ONLY.has(name));
+
+const clouds = (["openstack", "ec2", "gce"] as const).flatMap((kind) =>
+  CLOUD_WORKLOADS.filter((w) => runsOn(kind, w.name)).map(
     (spec): Workload => ({ id: `${kind}/${spec.name}`, variants: spec.variants, run: (variant, options) => runCloudWorkload(kind, spec, variant, options) }),
   ),
 );

@@ -76,6 +76,8 @@ export interface GceServer {
   addServiceAccount(email: string, publicKeyPem: string): void;
   addRefreshToken(token: string): void;
   inject(fault: GceFaultSpec): void;
+  /** Calls refused by `rateLimit` (they are counted in `calls` too). */
+  throttled(): number;
   /** Tokens issued so far (for tests of renewal). */
   issuedTokens(): number;
   reset(): void;
@@ -236,6 +238,7 @@ export async function startGceServer(options: GceServerOptions = {}): Promise<Gc
     addRefreshToken: (t) => void refreshTokens.add(t),
     inject: (fault) => void faults.push({ ...fault, left: fault.times ?? 1 }),
     issuedTokens: () => issued,
+    throttled: () => throttle?.refused ?? 0,
     reset: () => {
       faults = [];
       for (const k of Object.keys(calls)) delete calls[k];

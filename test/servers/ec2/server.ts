@@ -15,6 +15,7 @@ import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
 import { ACTIONS } from "./actions.js";
+import { pause, readBody } from "../http-util.js";
 import { ServerThrottle, type ServerRateLimit } from "../throttle.js";
 import { Ec2Cloud, Ec2Fault, type Ec2CloudOptions } from "./cloud.js";
 import { parseQuery, type QueryParams } from "./query.js";
@@ -174,14 +175,3 @@ export async function startEc2Server(options: Ec2ServerOptions = {}): Promise<Ec
     },
   };
 }
-
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on("data", (c: Buffer) => chunks.push(c));
-    req.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
-    req.on("error", reject);
-  });
-}
-
-const pause = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));

@@ -13,8 +13,8 @@
  */
 
 import { randomBytes, verify } from "node:crypto";
-import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import type { AddressInfo, Socket } from "node:net";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { listenLoopback, pause, readBody } from "../http-util.js";
 import { ServerThrottle, type ServerRateLimit } from "../throttle.js";
 import type { OperationFault } from "./bulk-insert.js";
 import { GceCloud, GceFault, type GceCloudOptions } from "./cloud.js";
@@ -97,7 +97,6 @@ export async function startGceServer(options: GceServerOptions = {}): Promise<Gc
   const tokens = new Map<string, number>();
   let issued = 0;
   let faults: PendingFault[] = [];
-  const sockets = new Set<Socket>();
   const throttle = options.rateLimit ? new ServerThrottle(options.rateLimit) : undefined;
   let url = "";
 
@@ -215,16 +214,9 @@ export async function startGceServer(options: GceServerOptions = {}): Promise<Gc
     }
   };
 
-  const server = createServer((req, res) => {
-    handle(req, res).catch(() => req.socket.destroy());
-  });
-  server.on("connection", (s) => {
-    sockets.add(s);
-    s.on("close", () => sockets.delete(s));
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
-  url = `http://127.0.0.1:${port}`;
+  const listener = await listenLoopback(handle);
+  url = listener.url;
+  const port = listener.port;
 
   return {
     url,
@@ -244,20 +236,6 @@ export async function startGceServer(options: GceServerOptions = {}): Promise<Gc
       for (const k of Object.keys(calls)) delete calls[k];
       requests.length = 0;
     },
-    close: async () => {
-      for (const s of sockets) s.destroy();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
+    close: () => listener.close(),
   };
 }
-
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on("data", (c: Buffer) => chunks.push(c));
-    req.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
-    req.on("error", reject);
-  });
-}
-
-const pause = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));

@@ -6,7 +6,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { CloudDriver } from "../../src/drivers/driver.js";
-import { gceDriver, TEST_SERVICE_ACCOUNT, writeKeyFile } from "../servers/gce/driver-fixture.js";
+import { createLogger, type LogRecord } from "../../src/log.js";
+import { gceDriver, testKeyPair, TEST_SERVICE_ACCOUNT, writeKeyFile } from "../servers/gce/driver-fixture.js";
 import { startGceServer, type GceServer } from "../servers/gce/server.js";
 
 let server: GceServer;
@@ -127,3 +128,20 @@ describe("GCE application-default credentials and the metadata server", () => {
   });
 });
 
+
+describe("GCE secrets", () => {
+  it("no key, token or refresh token reaches a log line or an error, through retries, renewals and refusals", async () => {
+    const records: LogRecord[] = [];
+    const logger = createLogger({ level: "debug", sink: (r) => records.push(r) });
+    const d = await driver({ logger });
+    server.inject({ call: "networks.list", kind: "rateLimit" });
+    server.inject({ call: "networks.list", kind: "unauthorized" });
+    server.inject({ call: "machineTypes.list", kind: "error", status: 403, reason: "forbidden" });
+    await d.listNetworks();
+    const refused = await d.listFlavors().catch((e: Error) => e.message);
+    expect(records.length).toBeGreaterThan(0);
+    const text = [...records.map((r) => `${r.msg} ${JSON.stringify(r.fields)}`), String(refused)].join("\n");
+    const keyBody = testKeyPair().privateKey.split("\n")[1]!;
+    for (const secret of ["ya29.", "PRIVATE KEY", keyBody, "Bearer"]) expect(text).not.toContain(secret);
+  });
+});

@@ -8,7 +8,7 @@ import type { CloudDriver, DriverCredentials } from "../../../src/drivers/driver
 import { GceDriver, type GceDriverDeps } from "../../../src/drivers/gce/index.js";
 import { parseOptions } from "../../../src/drivers/gce/options.js";
 import { instantiateDriver } from "../../../src/drivers/registry.js";
-import { silentLogger } from "../../../src/log.js";
+import { silentLogger, type Logger } from "../../../src/log.js";
 import { ManualClock } from "./clock.js";
 import { startGceServer, type GceServer, type GceServerOptions } from "./server.js";
 
@@ -48,6 +48,7 @@ export interface GceDriverFixtureOptions {
   readonly credentials?: () => Promise<DriverCredentials>;
   readonly deps?: GceDriverDeps;
   readonly requestTimeoutMs?: number;
+  readonly logger?: Logger;
 }
 
 export async function gceDriver(server: GceServer, keyFile: string, fx: Omit<GceDriverFixtureOptions, "server"> = {}): Promise<CloudDriver> {
@@ -57,7 +58,7 @@ export async function gceDriver(server: GceServer, keyFile: string, fx: Omit<Gce
     options,
     credentials: fx.credentials ?? (async () => ({ extra: {} })),
     ceName: "gce-test",
-    logger: silentLogger,
+    logger: fx.logger ?? silentLogger,
     requestTimeoutMs: fx.requestTimeoutMs ?? 5_000,
   }, "GCE");
 }

@@ -2,7 +2,8 @@
 
 import { describe, expect, it } from "vitest";
 import type { CloudDriver, CreateNodesRequest } from "../../src/drivers/driver.js";
-import { listFilter } from "../../src/drivers/gce/instances.js";
+import { LIST_FIELDS, listFilter } from "../../src/drivers/gce/instances.js";
+import { parseFields, project } from "../servers/gce/fields.js";
 import { NODE_STATE_MAP, toCloudNode } from "../../src/drivers/gce/state-map.js";
 import { gceFixturePerTest } from "../servers/gce/vitest-scope.js";
 
@@ -35,6 +36,19 @@ describe("GCE listings", () => {
     expect(lists[0]!.query.get("maxResults")).toBe("500");
     expect(lists[0]!.query.get("filter")).toBe('(name eq "dirac-pilot-.*") (labels.cloudce-ce eq "cloud_2emysite_2eexample")');
     expect(lists[1]!.query.get("pageToken")).toBeTruthy();
+  });
+
+  it("asks for a partial response without the VMs' metadata, and still reads a long CE name from its hashed label", async () => {
+    const f = await fixtures.manual();
+    const owner = { "cloudce-ce": "a-computing-element-with-a-long-name.grid-site.example.org.example" };
+    const [id] = await ids(f.driver, 1, "dirac-pilot-0A1B2C3D", owner);
+    expect(f.server.cloud.instances.get(id!)!.labels["cloudce-ce"]).toMatch(/__[0-9a-f]{20}$/);
+    const [node] = await f.driver.listNodes({ namePrefix: "dirac-pilot-", metadata: owner });
+    expect(node?.metadata["cloudce-ce"]).toBe(owner["cloudce-ce"]);
+    const list = f.server.requests.filter((r) => r.call === "instances.list").pop()!;
+    expect(list.query.get("fields")).toBe(LIST_FIELDS);
+    expect(project({ items: [{ id: "1", metadata: { items: [] }, scheduling: { provisioningModel: "SPOT", x: 1 } }], kind: "k" }, parseFields(LIST_FIELDS)))
+      .toEqual({ items: [{ id: "1", scheduling: { provisioningModel: "SPOT" } }] });
   });
 
   it("an invalid listing prefix is a clear error, not an empty list", async () => {

@@ -100,7 +100,7 @@ async function insertBatch(ctx: CreateContext, request: CreateNodesRequest, batc
     await ctx.clock.sleep(500 * i);
     found = await readBack(ctx, base, labels, error);
   }
-  const nodes = found.slice(0, batch.count).map((i) => toCloudNode(i));
+  const nodes = found.slice(0, batch.count).map((i) => toCloudNode(i, undefined, batch.spec.metadata));
   return error ? { nodes, error } : { nodes };
 }
 

@@ -44,9 +44,13 @@ export function isSpot(instance: GceInstance): boolean {
   return instance.scheduling?.provisioningModel === "SPOT" || instance.scheduling?.preemptible === true;
 }
 
-export function toCloudNode(instance: GceInstance, preempted: ReadonlySet<string> = new Set()): CloudNode {
+/**
+ * `known`: metadata values the caller already has (a listing's filter, a
+ * batch's spec), used like metadata items: for labels that encode them.
+ */
+export function toCloudNode(instance: GceInstance, preempted: ReadonlySet<string> = new Set(), known: Readonly<Record<string, string>> = {}): CloudNode {
   const cloudState = instance.status ?? "unknown";
-  const items = Object.fromEntries((instance.metadata?.items ?? []).map((i) => [i.key, i.value ?? ""]));
+  const items = { ...Object.fromEntries((instance.metadata?.items ?? []).map((i) => [i.key, i.value ?? ""])), ...known };
   const interrupted = preempted.has(instance.id) && cloudState !== "RUNNING";
   return {
     id: instance.id,

@@ -18,6 +18,7 @@ import { listenLoopback, pause, readBody } from "../http-util.js";
 import { ServerThrottle, type ServerRateLimit } from "../throttle.js";
 import type { OperationFault } from "./bulk-insert.js";
 import { GceCloud, GceFault, type GceCloudOptions } from "./cloud.js";
+import { FieldsError, parseFields, project } from "./fields.js";
 import { match } from "./routes.js";
 
 export interface GceServerOptions extends GceCloudOptions {
@@ -193,9 +194,10 @@ export async function startGceServer(options: GceServerOptions = {}): Promise<Gc
         { cloud, base: `${url}/compute/v1`, query: parsed.searchParams, body, pageSize: options.pageSize ?? 500, operationFault: () => operationFault(call) },
         found.params,
       );
-      return [200, answer];
+      const fields = parsed.searchParams.get("fields");
+      return [200, fields ? project(answer, parseFields(fields)) : answer];
     } catch (err) {
-      const f = err instanceof GceFault ? err : new GceFault(500, "backendError", String(err));
+      const f = err instanceof GceFault ? err : err instanceof FieldsError ? new GceFault(400, "invalidParameter", err.message) : new GceFault(500, "backendError", String(err));
       return [f.status, { error: { code: f.status, message: f.message, errors: [{ message: f.message, domain: "global", reason: f.reason }] } }];
     }
   };

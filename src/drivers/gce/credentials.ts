@@ -45,9 +45,8 @@ export async function resolveTokenSource(ctx: CredentialContext): Promise<TokenS
         throw new CloudceError("AuthKeyMissing", "CloudAuth: the GCE driver needs secret = <path of the service-account JSON key> in the auth file section (key = the account's e-mail)", { driver: DRIVER_NAME });
       }
       const source = await keyFileSource(creds.secret, "CloudAuth secret", timeoutMs);
-      const email = /^service account (\S+)/.exec(source.describe)?.[1];
-      if (creds.key && email && creds.key !== email) {
-        throw new CloudceError("AuthFailed", `CloudAuth: key '${creds.key}' is not the client_email of the key file named by secret (${email}); fix key or secret`, { driver: DRIVER_NAME });
+      if (creds.key && source.account && creds.key !== source.account) {
+        throw new CloudceError("AuthFailed", `CloudAuth: key '${creds.key}' is not the client_email of the key file named by secret (${source.account}); fix key or secret`, { driver: DRIVER_NAME });
       }
       return source;
     }

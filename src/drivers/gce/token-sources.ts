@@ -31,6 +31,8 @@ export interface AccessToken {
 export interface TokenSource {
   /** What the token comes from, for messages (never a secret). */
   readonly describe: string;
+  /** The service account's e-mail, for a key file. */
+  readonly account?: string;
   /** The project this credential belongs to, when it says. */
   readonly projectId: () => Promise<string | undefined>;
   fetch(): Promise<AccessToken>;
@@ -75,6 +77,7 @@ export function serviceAccountSource(key: ServiceAccountKey, where: string, time
   registerSecret(key.private_key);
   return {
     describe: `service account ${key.client_email} (${where})`,
+    account: key.client_email,
     projectId: async () => key.project_id,
     fetch: () =>
       postForm(key.token_uri ?? GOOGLE_TOKEN_URI, {

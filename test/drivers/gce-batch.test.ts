@@ -85,6 +85,20 @@ describe("GCE bulkInsert", () => {
     await expect(f.driver.createNodes(request(2))).rejects.toMatchObject({ code, driver: "GCE", message: expect.stringContaining(errorCode) });
   });
 
+  it.each([
+    ["projects/grid-test/global/images/gone-v1", "ImageNotFound"],
+    ["e2-nonesuch", "FlavorNotFound"],
+  ])("a resource that vanished (%s) is %s, so the CE resolves again", async (what, code) => {
+    const f = await fixtures.manual();
+    const req = what.startsWith("projects/") ? request(1, { imageId: what }) : request(1, { flavorId: what });
+    await expect(f.driver.createNodes(req)).rejects.toMatchObject({ code, message: expect.stringContaining("RESOURCE_NOT_FOUND") });
+  });
+
+  it("a network that vanished is NetworkNotFound", async () => {
+    const f = await fixtures.manual();
+    await expect(f.driver.createNodes(request(1, { networkIds: ["gone"] }))).rejects.toMatchObject({ code: "NetworkNotFound" });
+  });
+
   it("a partial success (perLocationStatus) returns what was created and fails the rest with CapacityExceeded", async () => {
     const f = await fixtures.manual({ server: { capacity: { "europe-west1-b": 3 } } });
     const result = await f.driver.createNodes(request(5));

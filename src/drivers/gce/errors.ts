@@ -44,6 +44,19 @@ const BY_OPERATION_CODE: Readonly<Record<string, Mapping>> = {
   RESOURCE_NOT_FOUND: { code: "CloudError", hint: "check Instance_Image, Instance_Flavor and Instance_Networks" },
 };
 
+/**
+ * "The resource 'projects/p/global/images/x' was not found": which resource.
+ * A vanished image, machine type or network has its own code, so the CE
+ * resolves the names again instead of failing on a stale id.
+ */
+function missingResource(message: string): Mapping | undefined {
+  if (!/not found|does not exist/i.test(message)) return undefined;
+  if (/\/images\/|sourceImage/.test(message)) return { code: "ImageNotFound", hint: "check Instance_Image" };
+  if (/\/machineTypes\/|machineType/.test(message)) return { code: "FlavorNotFound", hint: "check Instance_Flavor (a machine type of Driver_zone)" };
+  if (/\/(?:sub)?networks\//.test(message)) return { code: "NetworkNotFound", hint: "check Instance_Networks and Driver_subnetwork" };
+  return undefined;
+}
+
 const statusMapping = (status: number): Mapping =>
   status === 401 ? { code: "AuthFailed", hint: "the access token was refused; check the key file or Driver_credentials" }
   : status === 403 ? { code: "Forbidden", hint: "the credential's role does not allow this" }
@@ -80,7 +93,8 @@ function build(mapping: Mapping, what: string, detail: string, status: number | 
 export function httpError(what: string, status: number, body: string, retryAfterHeader?: string): CloudceError {
   const parsed = parseErrorBody(body);
   const reason = parsed.errors?.find((e) => e.reason)?.reason;
-  const mapping = (reason && BY_REASON[reason]) || statusMapping(status);
+  const missing = status === 400 || status === 404 ? missingResource(parsed.message ?? "") : undefined;
+  const mapping = missing ?? ((reason && BY_REASON[reason]) || statusMapping(status));
   return build(mapping, what, `HTTP ${status} ${parsed.message ?? ""}`.trim(), reason ?? status, parseRetryAfter(retryAfterHeader));
 }
 
@@ -89,7 +103,8 @@ export function operationError(what: string, errors: readonly { readonly code?: 
   const first = errors[0] ?? {};
   const code = first.code ?? "UNKNOWN";
   const detail = `${code} ${first.message ?? ""}`.trim() + (errors.length > 1 ? ` (and ${errors.length - 1} more)` : "");
-  return build(BY_OPERATION_CODE[code] ?? { code: "CloudError" }, what, detail, code);
+  const mapping = code === "RESOURCE_NOT_FOUND" ? (missingResource(first.message ?? "") ?? BY_OPERATION_CODE[code]) : BY_OPERATION_CODE[code];
+  return build(mapping ?? { code: "CloudError" }, what, detail, code);
 }
 
 /** A request that got no answer: refused, reset, or timed out. */

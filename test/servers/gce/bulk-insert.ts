@@ -30,9 +30,9 @@ function imageExists(cloud: GceCloud, sourceImage: string): boolean {
   return cloud.images.some((i) => i.project === m[1] && (m[2] ? i.family === m[3] : i.name === m[3]));
 }
 
-function missingResource(cloud: GceCloud, props: Record<string, unknown>): string | undefined {
+function missingResource(cloud: GceCloud, props: Record<string, unknown>, zone: string): string | undefined {
   const machineType = String(props["machineType"] ?? "");
-  if (!cloud.machineTypes.some((m) => m.name === machineType)) return `projects/${cloud.project}/zones/*/machineTypes/${machineType}`;
+  if (!cloud.machineTypes.some((m) => m.name === machineType)) return `projects/${cloud.project}/zones/${zone}/machineTypes/${machineType}`;
   const disks = (props["disks"] as { initializeParams?: { sourceImage?: string } }[] | undefined) ?? [];
   const image = disks[0]?.initializeParams?.sourceImage ?? "";
   if (!imageExists(cloud, image)) return image || "sourceImage";
@@ -62,7 +62,7 @@ export function bulkInsert(cloud: GceCloud, body: BulkInsertBody, where: { zone?
   const props = body.instanceProperties ?? {};
   const zones = zonesOf(cloud, body, where.zone);
   const scope = where.zone ? { zone: where.zone } : { region: cloud.region };
-  const missing = missingResource(cloud, props);
+  const missing = missingResource(cloud, props, zones[0]!);
   const op = cloud.startOperation({ operationType: "bulkInsert", ...scope, ...(fault?.stuck ? { stuck: true } : {}) });
   op.act = () => {
     if (fault?.errorCode) return void (op.error = [{ code: fault.errorCode, message: `Injected ${fault.errorCode}.` }]);
@@ -94,7 +94,7 @@ function create(cloud: GceCloud, op: OperationRecord, zones: readonly string[], 
     const room = cloud.room(zone, machineType, spot);
     const n = Math.min(left, room.n);
     if (n < left) stoppedBy ??= room.limit;
-    for (let k = 0; k < n; k++) made.push(cloud.createInstance(zone, `${plan.prefix}${String(next++).padStart(plan.digits, "0")}${plan.suffix}`, plan.props, machineType.name).id);
+    for (let k = 0; k < n; k++) made.push(cloud.createInstance(zone, `${plan.prefix}${String(next++).padStart(plan.digits, "0")}${plan.suffix}`, plan.props, machineType.name, op.name).id);
     status[`zones/${zone}`] = { targetVmCount: left, createdVmCount: n, failedToCreateVmCount: left - n, status: n === left ? "DONE" : "FAILED" };
     left -= n;
     if (left === 0) break;
@@ -103,6 +103,7 @@ function create(cloud: GceCloud, op: OperationRecord, zones: readonly string[], 
     for (const id of made) {
       cloud.release(cloud.instances.get(id)?.zone ?? "");
       cloud.instances.delete(id);
+      cloud.history.delete(id);
     }
     for (const s of Object.values(status)) Object.assign(s, { createdVmCount: 0, failedToCreateVmCount: s.targetVmCount, status: "FAILED" });
   }

@@ -39,6 +39,8 @@ export interface InstanceRecord {
   readonly metadata: readonly { key: string; value: string }[];
   readonly scheduling: Record<string, unknown>;
   readonly properties: Record<string, unknown>;
+  /** The operation that created it. */
+  readonly operation?: string;
   status: string;
   /** The status it moves to at `at` (clock ms); `GONE` removes it. */
   transition?: { to: string; at: number };
@@ -100,6 +102,8 @@ export class GceCloud {
   ];
   readonly networks = ["default", "pilots"];
   readonly instances = new Map<string, InstanceRecord>();
+  /** Every instance ever created, deleted ones included (for tests that count what was made). */
+  readonly history = new Map<string, InstanceRecord>();
   readonly operations = new Map<string, OperationRecord>();
   readonly capacity: Record<string, number>;
   readonly quotas: Record<string, number>;
@@ -194,7 +198,7 @@ export class GceCloud {
     return byCapacity < byQuota ? { n: Math.max(0, byCapacity), limit: "capacity" } : { n: Math.max(0, byQuota), limit: "quota" };
   }
 
-  createInstance(zone: string, name: string, props: Record<string, unknown>, machineType: string): InstanceRecord {
+  createInstance(zone: string, name: string, props: Record<string, unknown>, machineType: string, operation?: string): InstanceRecord {
     const now = this.clock.now();
     const metadata = ((props["metadata"] as { items?: { key: string; value: string }[] })?.items ?? []).map((i) => ({ ...i }));
     const inst: InstanceRecord = {
@@ -207,6 +211,7 @@ export class GceCloud {
       metadata,
       scheduling: { ...(props["scheduling"] as Record<string, unknown> | undefined) },
       properties: props,
+      ...(operation ? { operation } : {}),
       status: "PROVISIONING",
       transition: { to: "STAGING", at: now + this.timings.bootMs / 2 },
       serial: "",
@@ -214,6 +219,7 @@ export class GceCloud {
     const left = this.capacity[zone];
     if (left !== undefined) this.capacity[zone] = left - 1;
     this.instances.set(inst.id, inst);
+    this.history.set(inst.id, inst);
     return inst;
   }
 

@@ -51,6 +51,8 @@ export interface GceFaultSpec {
   readonly reason?: string;
   readonly code?: string;
   readonly ms?: number;
+  /** Runs when the fault fires, before the call is answered (e.g. to change the cloud between two pages). */
+  readonly before?: () => void;
 }
 
 export interface GceRequestRecord {
@@ -79,6 +81,8 @@ export interface GceServer {
   inject(fault: GceFaultSpec): void;
   /** Calls refused by `rateLimit` (they are counted in `calls` too). */
   throttled(): number;
+  /** Calls an injected fault fired on, since the start. */
+  faultsFired(): number;
   /** Tokens issued so far (for tests of renewal). */
   issuedTokens(): number;
   reset(): void;
@@ -97,13 +101,18 @@ export async function startGceServer(options: GceServerOptions = {}): Promise<Gc
   const refreshTokens = new Set<string>();
   const tokens = new Map<string, number>();
   let issued = 0;
+  let fired = 0;
   let faults: PendingFault[] = [];
   const throttle = options.rateLimit ? new ServerThrottle(options.rateLimit) : undefined;
   let url = "";
 
   const takeFault = (call: string, operation: boolean): PendingFault | undefined => {
     const f = faults.find((x) => x.left > 0 && OPERATION_FAULTS.has(x.kind) === operation && (x.call === undefined ? call !== "token" : x.call === call));
-    if (f) f.left -= 1;
+    if (f) {
+      f.left -= 1;
+      fired += 1;
+      f.before?.();
+    }
     faults = faults.filter((x) => x.left > 0);
     return f;
   };
@@ -232,6 +241,7 @@ export async function startGceServer(options: GceServerOptions = {}): Promise<Gc
     addRefreshToken: (t) => void refreshTokens.add(t),
     inject: (fault) => void faults.push({ ...fault, left: fault.times ?? 1 }),
     issuedTokens: () => issued,
+    faultsFired: () => fired,
     throttled: () => throttle?.refused ?? 0,
     reset: () => {
       faults = [];

@@ -42,9 +42,10 @@ export function knownCloudTypes(): string[] {
   return [...builtins.keys()];
 }
 
-/** Registers a driver under a cloud type, for embedders that ship their own. */
-export function registerDriver(cloudType: string, factory: DriverFactory): void {
+/** Registers a driver under a cloud type, for embedders that ship their own (with its instance-name rule, if the cloud has one). */
+export function registerDriver(cloudType: string, factory: DriverFactory, rule?: NameRule): void {
   builtins.set(cloudType.toUpperCase(), async () => ({ default: factory }));
+  if (rule) NAME_RULES.set(cloudType.toUpperCase(), rule);
 }
 
 /** Where a user's driver lives: module specifier and export name. */

@@ -3,6 +3,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { checkOptions, parseSettings } from "../../src/ce/ce-options.js";
+import { nameRule, registerDriver } from "../../src/drivers/registry.js";
 import { decodeLabelValue, encodeLabelValue, fromLabels, GCE_NAME_RULE, instanceBaseName } from "../../src/drivers/gce/names.js";
 
 const LABEL_VALUE = /^[-_a-z0-9]{0,63}$/;
@@ -68,5 +69,11 @@ describe("GCE instance names", () => {
     expect(parseSettings("ce", { ...base, CloudType: "EC2" }).namePrefix).toBe("VMDIRAC3_");
     expect(checkOptions({ ...base, Instance_NamePrefix: "VMDIRAC3_" })).toEqual([expect.stringMatching(/^Instance_NamePrefix: 'VMDIRAC3_' cannot start a GCE instance name/)]);
     expect(checkOptions({ ...base, Instance_NamePrefix: "grid-" })).toEqual([]);
+  });
+
+  it("a driver registered with the GCE rule (a wrapper, an embedder's build) gets it too", () => {
+    registerDriver("GCE_WRAPPED", () => { throw new Error("not built here"); }, GCE_NAME_RULE);
+    expect(nameRule("gce_wrapped")).toBe(GCE_NAME_RULE);
+    expect(parseSettings("ce", { CloudType: "GCE_WRAPPED", Instance_Image: "x", Instance_Flavor: "y" }).namePrefix).toBe("dirac-pilot-");
   });
 });

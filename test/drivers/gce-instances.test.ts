@@ -138,6 +138,15 @@ describe("GCE deletion, serial port, quotas", () => {
     await ids(spot.driver, 2);
     expect(await spot.driver.getLimits()).toMatchObject({ cores: 96 });
   });
+
+  it("counts external IPs against IN_USE_ADDRESSES while VMs get one (a new project has 8)", async () => {
+    const f = await fixtures.manual({ server: { quotas: { IN_USE_ADDRESSES: 8 } } });
+    await ids(f.driver, 3);
+    expect((await f.driver.getLimits()).instances).toBe(5);
+    const internal = await fixtures.manual({ options: { external_ip: "false" }, server: { quotas: { IN_USE_ADDRESSES: 8 } } });
+    await ids(internal.driver, 3);
+    expect((await internal.driver.getLimits()).instances).toBe(997);
+  });
 });
 
 describe("GCE retries", () => {

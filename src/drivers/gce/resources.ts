@@ -77,8 +77,10 @@ export class GceResources {
   }
 
   /**
-   * What the region's quotas still allow: INSTANCES, and CPUS (for spot VMs
-   * PREEMPTIBLE_CPUS when the project has that quota, as GCE then counts them there).
+   * What the region's quotas still allow: INSTANCES (and IN_USE_ADDRESSES
+   * while every VM gets an external IP: new projects have only 8), and CPUS
+   * (for spot VMs PREEMPTIBLE_CPUS when the project has that quota, as GCE
+   * then counts them there).
    */
   async limits(): Promise<CloudLimits> {
     const region = await this.api.require<GceRegion>({ method: "GET", path: `regions/${this.settings.region}` });
@@ -89,7 +91,8 @@ export class GceResources {
     };
     const preemptible = quota("PREEMPTIBLE_CPUS");
     const cpus = this.settings.spot && preemptible && preemptible.limit > 0 ? left("PREEMPTIBLE_CPUS") : left("CPUS");
-    const instances = left("INSTANCES");
+    const vmBounds = [left("INSTANCES"), this.settings.externalIp ? left("IN_USE_ADDRESSES") : undefined].filter((n): n is number => n !== undefined);
+    const instances = vmBounds.length > 0 ? Math.min(...vmBounds) : undefined;
     return { ...(instances !== undefined ? { instances } : {}), ...(cpus !== undefined ? { cores: cpus } : {}) };
   }
 }

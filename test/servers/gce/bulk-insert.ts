@@ -84,6 +84,8 @@ interface Plan {
 function create(cloud: GceCloud, op: OperationRecord, zones: readonly string[], plan: Plan): void {
   const machineType = cloud.machineTypes.find((m) => m.name === plan.props["machineType"]) as GceMachineType;
   const spot = (plan.props["scheduling"] as { provisioningModel?: string } | undefined)?.provisioningModel === "SPOT";
+  const nics = (plan.props["networkInterfaces"] as { accessConfigs?: unknown[] }[] | undefined) ?? [];
+  const externalIp = (nics[0]?.accessConfigs?.length ?? 0) > 0;
   const nameRe = new RegExp(`^${plan.prefix}(\\d{${plan.digits}})${plan.suffix}$`);
   let next = 1 + Math.max(0, ...[...cloud.instances.values()].map((i) => Number(nameRe.exec(i.name)?.[1] ?? 0)));
   const made: string[] = [];
@@ -91,7 +93,7 @@ function create(cloud: GceCloud, op: OperationRecord, zones: readonly string[], 
   let stoppedBy: "capacity" | "quota" | undefined;
   let left = plan.count;
   for (const zone of zones) {
-    const room = cloud.room(zone, machineType, spot);
+    const room = cloud.room(zone, machineType, spot, externalIp);
     const n = Math.min(left, room.n);
     if (n < left) stoppedBy ??= room.limit;
     for (let k = 0; k < n; k++) made.push(cloud.createInstance(zone, `${plan.prefix}${String(next++).padStart(plan.digits, "0")}${plan.suffix}`, plan.props, machineType.name, op.name).id);

@@ -81,7 +81,7 @@ export interface GceCloudOptions extends GceTimings {
   readonly clock?: TestClock;
   /** VMs each zone can still hold (default unlimited). */
   readonly capacity?: Readonly<Record<string, number>>;
-  /** Region quotas (defaults: INSTANCES 1000, CPUS 4000, PREEMPTIBLE_CPUS 0). */
+  /** Region quotas (defaults: INSTANCES 1000, CPUS 4000, PREEMPTIBLE_CPUS 0, IN_USE_ADDRESSES 1000). */
   readonly quotas?: Readonly<Record<string, number>>;
 }
 
@@ -119,7 +119,7 @@ export class GceCloud {
     this.clock = options.clock ?? realClock;
     this.images = DEFAULT_IMAGES.map((i) => ({ ...i, project: this.project }));
     this.capacity = { ...options.capacity };
-    this.quotas = { INSTANCES: 1000, CPUS: 4000, PREEMPTIBLE_CPUS: 0, ...options.quotas };
+    this.quotas = { INSTANCES: 1000, CPUS: 4000, PREEMPTIBLE_CPUS: 0, IN_USE_ADDRESSES: 1000, ...options.quotas };
     this.timings = { pendingMs: options.pendingMs ?? 20, runningMs: options.runningMs ?? 20, bootMs: options.bootMs ?? 50, stopMs: options.stopMs ?? 30 };
   }
 
@@ -189,11 +189,22 @@ export class GceCloud {
     return { instances: this.instances.size, cpus };
   }
 
+  /** External IPs in use: one per live VM whose first interface has an access config. */
+  externalAddresses(): number {
+    let n = 0;
+    for (const i of this.instances.values()) {
+      const nics = (i.properties["networkInterfaces"] as { accessConfigs?: unknown[] }[] | undefined) ?? [];
+      if (i.status !== "TERMINATED" && (nics[0]?.accessConfigs?.length ?? 0) > 0) n += 1;
+    }
+    return n;
+  }
+
   /** How many VMs of this type fit in the zone now, and what stops the next one. */
-  room(zone: string, machineType: GceMachineType, spot: boolean): { n: number; limit: "capacity" | "quota" } {
+  room(zone: string, machineType: GceMachineType, spot: boolean, externalIp: boolean): { n: number; limit: "capacity" | "quota" } {
     const used = this.usage(spot);
     const cpuQuota = spot && this.quotas["PREEMPTIBLE_CPUS"]! > 0 ? this.quotas["PREEMPTIBLE_CPUS"]! : this.quotas["CPUS"]!;
-    const byQuota = Math.min(this.quotas["INSTANCES"]! - used.instances, Math.floor((cpuQuota - used.cpus) / machineType.guestCpus));
+    const addresses = externalIp ? this.quotas["IN_USE_ADDRESSES"]! - this.externalAddresses() : Infinity;
+    const byQuota = Math.min(this.quotas["INSTANCES"]! - used.instances, Math.floor((cpuQuota - used.cpus) / machineType.guestCpus), addresses);
     const byCapacity = this.capacity[zone] ?? Infinity;
     return byCapacity < byQuota ? { n: Math.max(0, byCapacity), limit: "capacity" } : { n: Math.max(0, byQuota), limit: "quota" };
   }

@@ -140,6 +140,7 @@ export const ROUTES: readonly Route[] = [
         { metric: "INSTANCES", limit: c.cloud.quotas["INSTANCES"], usage: onDemand.instances },
         { metric: "CPUS", limit: c.cloud.quotas["CPUS"], usage: onDemand.cpus },
         { metric: "PREEMPTIBLE_CPUS", limit: c.cloud.quotas["PREEMPTIBLE_CPUS"], usage: c.cloud.quotas["PREEMPTIBLE_CPUS"]! > 0 ? c.cloud.usage(true).cpus : 0 },
+        { metric: "IN_USE_ADDRESSES", limit: c.cloud.quotas["IN_USE_ADDRESSES"], usage: c.cloud.externalAddresses() },
       ],
     };
   } },

@@ -78,6 +78,8 @@ export interface GceServer {
   /** Accepts assertions signed by this key for this account. */
   addServiceAccount(email: string, publicKeyPem: string): void;
   addRefreshToken(token: string): void;
+  /** The metadata server answers as it would on this VM (id, zone, hostname, attributes). */
+  actAsVm(id: string): void;
   inject(fault: GceFaultSpec): void;
   /** Calls refused by `rateLimit` (they are counted in `calls` too). */
   throttled(): number;
@@ -146,11 +148,28 @@ export async function startGceServer(options: GceServerOptions = {}): Promise<Gc
     }
   };
 
+  let vm: string | undefined;
+  /** What the metadata server tells the VM `vm` about itself (as cloud-init's GCE data source reads it). */
+  const ownMetadata = (path: string): [number, unknown] | undefined => {
+    const inst = vm === undefined ? undefined : cloud.instances.get(vm);
+    if (!inst) return undefined;
+    const attributes = Object.fromEntries(inst.metadata.map((i) => [i.key, i.value]));
+    const zone = `projects/123456789012/zones/${inst.zone}`;
+    const answers: Record<string, unknown> = {
+      "instance/id": inst.id, "instance/zone": zone, "instance/hostname": `${inst.name}.${inst.zone}.c.${cloud.project}.internal`,
+      "instance/attributes/": JSON.stringify(attributes), "project/attributes/": "{}",
+    };
+    const key = path.slice("/computeMetadata/v1/".length);
+    if (key in answers) return [200, answers[key]];
+    const attribute = /^instance\/attributes\/(.+)$/.exec(key)?.[1];
+    return attribute !== undefined && attribute in attributes ? [200, attributes[attribute]] : undefined;
+  };
+
   const metadata = (path: string, req: IncomingMessage): [number, unknown] => {
     if (req.headers["metadata-flavor"] !== "Google") return [403, "Missing Metadata-Flavor:Google header."];
     if (path === "/computeMetadata/v1/instance/service-accounts/default/token") return [200, issue()];
     if (path === "/computeMetadata/v1/project/project-id") return [200, cloud.project];
-    return [404, "not found"];
+    return ownMetadata(path) ?? [404, "not found"];
   };
 
   const authorized = (req: IncomingMessage): boolean => {
@@ -239,6 +258,9 @@ export async function startGceServer(options: GceServerOptions = {}): Promise<Gc
     requests,
     addServiceAccount: (email, pem) => void accounts.set(email, pem),
     addRefreshToken: (t) => void refreshTokens.add(t),
+    actAsVm: (id) => {
+      vm = id;
+    },
     inject: (fault) => void faults.push({ ...fault, left: fault.times ?? 1 }),
     issuedTokens: () => issued,
     faultsFired: () => fired,

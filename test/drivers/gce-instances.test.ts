@@ -183,6 +183,16 @@ describe("GCE retries", () => {
     expect(f.server.issuedTokens()).toBe(before + 1);
   });
 
+  it("renews the token shortly before it expires, not on every call", async () => {
+    const f = await fixtures.manual();
+    await f.driver.listNetworks();
+    await f.driver.listNetworks();
+    expect(f.server.issuedTokens()).toBe(1);
+    f.clock.advance(3_600_000 - 30_000);
+    await f.driver.listNetworks();
+    expect(f.server.issuedTokens()).toBe(2);
+  });
+
   it("retries a dropped connection", async () => {
     const f = await fixtures.manual();
     f.server.inject({ call: "networks.list", kind: "drop" });

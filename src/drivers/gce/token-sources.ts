@@ -24,8 +24,8 @@ const EARLY_RENEWAL_MS = 60_000;
 
 export interface AccessToken {
   readonly token: string;
-  /** Epoch ms. */
-  readonly expiresAt: number;
+  /** How long it is valid from now (ms), as the endpoint said. */
+  readonly lifetimeMs: number;
 }
 
 export interface TokenSource {
@@ -73,7 +73,7 @@ export function jwtAssertion(key: ServiceAccountKey, nowMs: number, scope: strin
   return `${unsigned}.${b64url(signature)}`;
 }
 
-export function serviceAccountSource(key: ServiceAccountKey, where: string, timeoutMs: number, now: () => number = Date.now): TokenSource {
+export function serviceAccountSource(key: ServiceAccountKey, where: string, timeoutMs: number): TokenSource {
   registerSecret(key.private_key);
   return {
     describe: `service account ${key.client_email} (${where})`,
@@ -82,12 +82,13 @@ export function serviceAccountSource(key: ServiceAccountKey, where: string, time
     fetch: () =>
       postForm(key.token_uri ?? GOOGLE_TOKEN_URI, {
         grant_type: "urn:ietf:params:oauth:grant-type:jwt-bearer",
-        assertion: jwtAssertion(key, now()),
-      }, `service account ${key.client_email} (${where})`, timeoutMs, now),
+        // The JWT's own times are the real clock's: the token endpoint checks them against its own.
+        assertion: jwtAssertion(key, Date.now()),
+      }, `service account ${key.client_email} (${where})`, timeoutMs),
   };
 }
 
-export function authorizedUserSource(user: AuthorizedUser, where: string, timeoutMs: number, now: () => number = Date.now): TokenSource {
+export function authorizedUserSource(user: AuthorizedUser, where: string, timeoutMs: number): TokenSource {
   registerSecret(user.client_secret);
   registerSecret(user.refresh_token);
   return {
@@ -96,12 +97,12 @@ export function authorizedUserSource(user: AuthorizedUser, where: string, timeou
     fetch: () =>
       postForm(user.token_uri ?? GOOGLE_TOKEN_URI, {
         grant_type: "refresh_token", client_id: user.client_id, client_secret: user.client_secret, refresh_token: user.refresh_token,
-      }, `user credentials (${where})`, timeoutMs, now),
+      }, `user credentials (${where})`, timeoutMs),
   };
 }
 
 /** The metadata server (`GCE_METADATA_HOST` overrides its address, as Google's own tools allow). */
-export function metadataSource(timeoutMs: number, env: NodeJS.ProcessEnv = process.env, now: () => number = Date.now): TokenSource {
+export function metadataSource(timeoutMs: number, env: NodeJS.ProcessEnv = process.env): TokenSource {
   const base = `http://${env["GCE_METADATA_HOST"] || "metadata.google.internal"}/computeMetadata/v1`;
   const get = async (path: string): Promise<string> => {
     try {
@@ -116,11 +117,11 @@ export function metadataSource(timeoutMs: number, env: NodeJS.ProcessEnv = proce
   return {
     describe: "the metadata server",
     projectId: async () => (await get("project/project-id")).trim() || undefined,
-    fetch: async () => tokenFrom(await get("instance/service-accounts/default/token"), "the metadata server", now),
+    fetch: async () => tokenFrom(await get("instance/service-accounts/default/token"), "the metadata server"),
   };
 }
 
-async function postForm(url: string, form: Record<string, string>, who: string, timeoutMs: number, now: () => number): Promise<AccessToken> {
+async function postForm(url: string, form: Record<string, string>, who: string, timeoutMs: number): Promise<AccessToken> {
   let status: number;
   let text: string;
   try {
@@ -142,7 +143,7 @@ async function postForm(url: string, form: Record<string, string>, who: string, 
     const reason = oauthError(text);
     throw new CloudceError("AuthFailed", `GCE: token endpoint refused ${who}: ${reason}; check that the key is current and the account is enabled`, { driver: DRIVER_NAME, status });
   }
-  return tokenFrom(text, who, now);
+  return tokenFrom(text, who);
 }
 
 /** `error: error_description` of an OAuth error answer, cut short (never the request). */
@@ -157,7 +158,7 @@ function oauthError(body: string): string {
   return "unexpected answer";
 }
 
-function tokenFrom(body: string, who: string, now: () => number): AccessToken {
+function tokenFrom(body: string, who: string): AccessToken {
   let parsed: { access_token?: unknown; expires_in?: unknown };
   try {
     parsed = JSON.parse(body) as typeof parsed;
@@ -169,13 +170,13 @@ function tokenFrom(body: string, who: string, now: () => number): AccessToken {
   }
   registerSecret(parsed.access_token);
   const seconds = typeof parsed.expires_in === "number" ? parsed.expires_in : 3600;
-  return { token: parsed.access_token, expiresAt: now() + seconds * 1000 };
+  return { token: parsed.access_token, lifetimeMs: seconds * 1000 };
 }
 
 /** Keeps one token until shortly before it expires; concurrent callers share one fetch. */
 export class TokenCache {
-  private current: AccessToken | undefined;
-  private pending: Promise<AccessToken> | undefined;
+  private current: { readonly token: string; readonly expiresAt: number } | undefined;
+  private pending: Promise<{ readonly token: string; readonly expiresAt: number }> | undefined;
 
   constructor(private readonly source: () => Promise<TokenSource>, private readonly now: () => number = Date.now) {}
 
@@ -183,6 +184,7 @@ export class TokenCache {
     if (this.current && this.current.expiresAt - EARLY_RENEWAL_MS > this.now()) return this.current.token;
     this.pending ??= this.source()
       .then((s) => s.fetch())
+      .then((t) => ({ token: t.token, expiresAt: this.now() + t.lifetimeMs }))
       .finally(() => {
         this.pending = undefined;
       });

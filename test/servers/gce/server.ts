@@ -1,9 +1,8 @@
 /**
  * A test-tree Compute Engine on 127.0.0.1: the Compute v1 REST resources of
- * routes.ts, an OAuth 2.0 token endpoint (`/token`: JWT-bearer assertions
- * checked against the registered service accounts' public keys, and refresh
- * tokens), and a metadata server (`/computeMetadata/v1/…`, for
- * GCE_METADATA_HOST). Every API call needs a bearer token it issued. Beyond
+ * routes.ts, and identity.ts's OAuth 2.0 token endpoint (`/token`) and
+ * metadata server (`/computeMetadata/v1/…`, for GCE_METADATA_HOST). Every
+ * API call needs a bearer token it issued. Beyond
  * that it injects faults (errors, rateLimitExceeded, 401, dropped
  * connections, hangs, latency, operations that fail or never finish),
  * counts calls per method and keeps every request.
@@ -12,13 +11,13 @@
  *   gce.inject({ call: "instances.bulkInsert", kind: "rateLimit", times: 2 });
  */
 
-import { randomBytes, verify } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { listenLoopback, pause, readBody } from "../http-util.js";
 import { ServerThrottle, type ServerRateLimit } from "../throttle.js";
 import type { OperationFault } from "./bulk-insert.js";
 import { GceCloud, GceFault, type GceCloudOptions } from "./cloud.js";
 import { FieldsError, parseFields, project } from "./fields.js";
+import { Identity } from "./identity.js";
 import { match } from "./routes.js";
 
 export interface GceServerOptions extends GceCloudOptions {
@@ -99,14 +98,11 @@ export async function startGceServer(options: GceServerOptions = {}): Promise<Gc
   const cloud = new GceCloud(options);
   const calls: Record<string, number> = {};
   const requests: GceRequestRecord[] = [];
-  const accounts = new Map<string, string>();
-  const refreshTokens = new Set<string>();
-  const tokens = new Map<string, number>();
-  let issued = 0;
   let fired = 0;
   let faults: PendingFault[] = [];
   const throttle = options.rateLimit ? new ServerThrottle(options.rateLimit) : undefined;
   let url = "";
+  const identity = new Identity(cloud, () => `${url}/token`, options.tokenLifetimeSeconds ?? 3600);
 
   const takeFault = (call: string, operation: boolean): PendingFault | undefined => {
     const f = faults.find((x) => x.left > 0 && OPERATION_FAULTS.has(x.kind) === operation && (x.call === undefined ? call !== "token" : x.call === call));
@@ -118,66 +114,6 @@ export async function startGceServer(options: GceServerOptions = {}): Promise<Gc
     faults = faults.filter((x) => x.left > 0);
     return f;
   };
-
-  const issue = (): Record<string, unknown> => {
-    const token = `ya29.test-${randomBytes(24).toString("base64url")}`;
-    const lifetime = options.tokenLifetimeSeconds ?? 3600;
-    tokens.set(token, cloud.clock.now() + lifetime * 1000);
-    issued += 1;
-    return { access_token: token, expires_in: lifetime, token_type: "Bearer" };
-  };
-
-  const tokenEndpoint = (form: URLSearchParams): [number, unknown] => {
-    const grant = form.get("grant_type");
-    if (grant === "refresh_token") {
-      return refreshTokens.has(form.get("refresh_token") ?? "") ? [200, issue()] : [400, { error: "invalid_grant", error_description: "Token has been expired or revoked." }];
-    }
-    if (grant !== "urn:ietf:params:oauth:grant-type:jwt-bearer") return [400, { error: "unsupported_grant_type", error_description: "Invalid grant_type." }];
-    const [h, c, s] = (form.get("assertion") ?? "").split(".");
-    try {
-      const claims = JSON.parse(Buffer.from(c ?? "", "base64url").toString()) as { iss?: string; aud?: string; exp?: number; scope?: string };
-      const key = accounts.get(claims.iss ?? "");
-      if (!key || !verify("sha256", Buffer.from(`${h}.${c}`), key, Buffer.from(s ?? "", "base64url"))) {
-        return [400, { error: "invalid_grant", error_description: "Invalid JWT Signature." }];
-      }
-      if (claims.aud !== `${url}/token`) return [400, { error: "invalid_grant", error_description: "Invalid JWT: aud is not this token endpoint." }];
-      if (!claims.scope || (claims.exp ?? 0) * 1000 < cloud.clock.now() - 300_000) return [400, { error: "invalid_grant", error_description: "Invalid JWT: Token must be a short-lived token and in a reasonable timeframe." }];
-      return [200, issue()];
-    } catch {
-      return [400, { error: "invalid_grant", error_description: "Invalid JWT." }];
-    }
-  };
-
-  let vm: string | undefined;
-  /** What the metadata server tells the VM `vm` about itself (as cloud-init's GCE data source reads it). */
-  const ownMetadata = (path: string): [number, unknown] | undefined => {
-    const inst = vm === undefined ? undefined : cloud.instances.get(vm);
-    if (!inst) return undefined;
-    const attributes = Object.fromEntries(inst.metadata.map((i) => [i.key, i.value]));
-    const zone = `projects/123456789012/zones/${inst.zone}`;
-    const answers: Record<string, unknown> = {
-      "instance/id": inst.id, "instance/zone": zone, "instance/hostname": `${inst.name}.${inst.zone}.c.${cloud.project}.internal`,
-      "instance/attributes/": JSON.stringify(attributes), "project/attributes/": "{}",
-    };
-    const key = path.slice("/computeMetadata/v1/".length);
-    if (key in answers) return [200, answers[key]];
-    const attribute = /^instance\/attributes\/(.+)$/.exec(key)?.[1];
-    return attribute !== undefined && attribute in attributes ? [200, attributes[attribute]] : undefined;
-  };
-
-  const metadata = (path: string, req: IncomingMessage): [number, unknown] => {
-    if (req.headers["metadata-flavor"] !== "Google") return [403, "Missing Metadata-Flavor:Google header."];
-    if (path === "/computeMetadata/v1/instance/service-accounts/default/token") return [200, issue()];
-    if (path === "/computeMetadata/v1/project/project-id") return [200, cloud.project];
-    return ownMetadata(path) ?? [404, "not found"];
-  };
-
-  const authorized = (req: IncomingMessage): boolean => {
-    const token = /^Bearer (.+)$/.exec(req.headers.authorization ?? "")?.[1] ?? "";
-    const until = tokens.get(token);
-    return until !== undefined && until > cloud.clock.now();
-  };
-
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const text = await readBody(req);
@@ -213,9 +149,9 @@ export async function startGceServer(options: GceServerOptions = {}): Promise<Gc
       if (fault?.kind === "rateLimit") throw new GceFault(403, "rateLimitExceeded", "Rate Limit Exceeded");
       if (fault?.kind === "unauthorized") throw new GceFault(401, "authError", "Request had invalid authentication credentials.");
       if (fault?.kind === "error") throw new GceFault(fault.status ?? 500, fault.reason ?? "backendError", `Injected error ${fault.status ?? 500}.`);
-      if (call === "token") return method === "POST" ? tokenEndpoint(new URLSearchParams(String(body))) : [405, { error: "invalid_request" }];
-      if (call === "metadata") return metadata(parsed.pathname, req);
-      if (!authorized(req)) throw new GceFault(401, "authError", "Request had invalid authentication credentials. Expected OAuth 2 access token.");
+      if (call === "token") return method === "POST" ? identity.tokenEndpoint(new URLSearchParams(String(body))) : [405, { error: "invalid_request" }];
+      if (call === "metadata") return identity.metadata(parsed.pathname, req.headers["metadata-flavor"]);
+      if (!identity.authorized(req.headers.authorization)) throw new GceFault(401, "authError", "Request had invalid authentication credentials. Expected OAuth 2 access token.");
       if (found && "fault" in found) throw found.fault;
       if (!found) throw new GceFault(404, "notFound", `The requested URL ${parsed.pathname} was not found on this server.`);
       const answer = found.route.handler(
@@ -256,13 +192,13 @@ export async function startGceServer(options: GceServerOptions = {}): Promise<Gc
     cloud,
     calls,
     requests,
-    addServiceAccount: (email, pem) => void accounts.set(email, pem),
-    addRefreshToken: (t) => void refreshTokens.add(t),
+    addServiceAccount: (email, pem) => identity.addServiceAccount(email, pem),
+    addRefreshToken: (t) => identity.addRefreshToken(t),
     actAsVm: (id) => {
-      vm = id;
+      identity.vm = id;
     },
     inject: (fault) => void faults.push({ ...fault, left: fault.times ?? 1 }),
-    issuedTokens: () => issued,
+    issuedTokens: () => identity.issued,
     faultsFired: () => fired,
     throttled: () => throttle?.refused ?? 0,
     reset: () => {

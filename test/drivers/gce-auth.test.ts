@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { CloudDriver } from "../../src/drivers/driver.js";
 import { createLogger, type LogRecord } from "../../src/log.js";
+import { scrubSecrets } from "../../src/secrets.js";
 import { gceDriver, testKeyPair, TEST_SERVICE_ACCOUNT, writeKeyFile } from "../servers/gce/driver-fixture.js";
 import { startGceServer, type GceServer } from "../servers/gce/server.js";
 
@@ -143,5 +144,34 @@ describe("GCE secrets", () => {
     const text = [...records.map((r) => `${r.msg} ${JSON.stringify(r.fields)}`), String(refused)].join("\n");
     const keyBody = testKeyPair().privateKey.split("\n")[1]!;
     for (const secret of ["ya29.", "PRIVATE KEY", keyBody, "Bearer"]) expect(text).not.toContain(secret);
+  });
+});
+
+describe("GCE key rotation and close", () => {
+  it("reads the key file again for a new token, so a rotated key is picked up", async () => {
+    const dirR = mkdtempSync(join(tmpdir(), "cloudce-gce-rotate-"));
+    const path = join(dirR, "key.json");
+    const email = "rotating@grid-test.iam.gserviceaccount.com";
+    const write = (pair: { privateKey: string; publicKey: string }): void => {
+      server.addServiceAccount(email, pair.publicKey);
+      writeFileSync(path, JSON.stringify({ type: "service_account", client_email: email, private_key: pair.privateKey, token_uri: server.tokenUri, project_id: "grid-test" }));
+    };
+    write(testKeyPair());
+    const d = await driver({ options: { key_file: path } });
+    await d.listNetworks();
+    // The old key is revoked (the server knows only the new one) and the token is refused.
+    write(generateKeyPairSync("rsa", { modulusLength: 2048, privateKeyEncoding: { type: "pkcs8", format: "pem" }, publicKeyEncoding: { type: "spki", format: "pem" } }));
+    server.inject({ call: "networks.list", kind: "unauthorized" });
+    expect((await d.listNetworks()).length).toBeGreaterThan(0);
+    rmSync(dirR, { recursive: true, force: true });
+  });
+
+  it("a closed driver's key and token are nobody's to scrub any more", async () => {
+    const d = await gceDriver(server, keyFile);
+    await d.listNetworks();
+    const keyLine = testKeyPair().privateKey.split("\n")[1]!;
+    expect(scrubSecrets(keyLine)).toBe("[secret]");
+    await d.close();
+    expect(scrubSecrets(keyLine)).toBe(keyLine);
   });
 });

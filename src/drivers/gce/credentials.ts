@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { expandPath } from "../../auth/expand-path.js";
 import { CloudceError } from "../../errors.js";
 import type { DriverCredentials } from "../driver.js";
+import type { SecretSlot } from "../../secrets.js";
 import { DRIVER_NAME, type GceSettings } from "./options.js";
 import { authorizedUserSource, metadataSource, serviceAccountSource, type AuthorizedUser, type ServiceAccountKey, type TokenSource } from "./token-sources.js";
 
@@ -20,6 +21,8 @@ export interface CredentialContext {
   readonly settings: GceSettings;
   readonly credentials: () => Promise<DriverCredentials>;
   readonly timeoutMs: number;
+  /** Holds the key material (private key, refresh token) while the driver uses it. */
+  readonly secrets: SecretSlot;
   readonly env?: NodeJS.ProcessEnv;
 }
 
@@ -29,22 +32,22 @@ export function needsAuthFile(settings: GceSettings): boolean {
 }
 
 export async function resolveTokenSource(ctx: CredentialContext): Promise<TokenSource> {
-  const { settings, timeoutMs } = ctx;
+  const { settings, timeoutMs, secrets } = ctx;
   const env = ctx.env ?? process.env;
   switch (settings.credentials) {
     case "key-file":
-      return keyFileSource(settings.keyFile!, "Driver_key_file", timeoutMs);
+      return keyFileSource(settings.keyFile!, "Driver_key_file", timeoutMs, secrets);
     case "metadata":
       return metadataSource(timeoutMs, env);
     case "application-default":
-      return applicationDefault(timeoutMs, env);
+      return applicationDefault(timeoutMs, env, secrets);
     case "auth-file": {
       const creds = await ctx.credentials();
-      if (creds.extra["credentials"] === DEFAULT_CHAIN && !creds.secret) return applicationDefault(timeoutMs, env);
+      if (creds.extra["credentials"] === DEFAULT_CHAIN && !creds.secret) return applicationDefault(timeoutMs, env, secrets);
       if (!creds.secret) {
         throw new CloudceError("AuthKeyMissing", "CloudAuth: the GCE driver needs secret = <path of the service-account JSON key> in the auth file section (key = the account's e-mail)", { driver: DRIVER_NAME });
       }
-      const source = await keyFileSource(creds.secret, "CloudAuth secret", timeoutMs);
+      const source = await keyFileSource(creds.secret, "CloudAuth secret", timeoutMs, secrets);
       if (creds.key && source.account && creds.key !== source.account) {
         throw new CloudceError("AuthFailed", `CloudAuth: key '${creds.key}' is not the client_email of the key file named by secret (${source.account}); fix key or secret`, { driver: DRIVER_NAME });
       }
@@ -54,20 +57,20 @@ export async function resolveTokenSource(ctx: CredentialContext): Promise<TokenS
 }
 
 /** GOOGLE_APPLICATION_CREDENTIALS, else gcloud's well-known file, else the metadata server. */
-async function applicationDefault(timeoutMs: number, env: NodeJS.ProcessEnv): Promise<TokenSource> {
+async function applicationDefault(timeoutMs: number, env: NodeJS.ProcessEnv, secrets: SecretSlot): Promise<TokenSource> {
   const named = env["GOOGLE_APPLICATION_CREDENTIALS"];
-  if (named) return keyFileSource(named, "GOOGLE_APPLICATION_CREDENTIALS", timeoutMs);
+  if (named) return keyFileSource(named, "GOOGLE_APPLICATION_CREDENTIALS", timeoutMs, secrets);
   const configDir = env["CLOUDSDK_CONFIG"] || join(env["HOME"] || homedir(), ".config", "gcloud");
   const wellKnown = join(configDir, "application_default_credentials.json");
   try {
-    return await keyFileSource(wellKnown, "gcloud application-default login", timeoutMs);
+    return await keyFileSource(wellKnown, "gcloud application-default login", timeoutMs, secrets);
   } catch (err) {
     if (!(err instanceof CloudceError) || err.code !== "AuthFileMissing") throw err;
   }
   return metadataSource(timeoutMs, env);
 }
 
-export async function keyFileSource(path: string, named: string, timeoutMs: number): Promise<TokenSource> {
+export async function keyFileSource(path: string, named: string, timeoutMs: number, secrets: SecretSlot): Promise<TokenSource> {
   const file = expandPath(path.trim(), named);
   let text: string;
   try {
@@ -86,12 +89,12 @@ export async function keyFileSource(path: string, named: string, timeoutMs: numb
   if (parsed["type"] === "service_account") {
     const missing = ["client_email", "private_key"].filter((k) => !str(k));
     if (missing.length > 0) throw incomplete(named, file, missing);
-    return serviceAccountSource(parsed as unknown as ServiceAccountKey, file, timeoutMs);
+    return serviceAccountSource(parsed as unknown as ServiceAccountKey, file, timeoutMs, secrets);
   }
   if (parsed["type"] === "authorized_user") {
     const missing = ["client_id", "client_secret", "refresh_token"].filter((k) => !str(k));
     if (missing.length > 0) throw incomplete(named, file, missing);
-    return authorizedUserSource(parsed as unknown as AuthorizedUser, file, timeoutMs);
+    return authorizedUserSource(parsed as unknown as AuthorizedUser, file, timeoutMs, secrets);
   }
   throw new CloudceError("AuthFileUnreadable", `${named}: the GCE key file ${file} has type '${String(parsed["type"]).slice(0, 40)}'; use a service_account JSON key or an authorized_user file`, { driver: DRIVER_NAME });
 }

@@ -12,6 +12,7 @@
  */
 
 import { CloudceError } from "../../errors.js";
+import { SecretSlot } from "../../secrets.js";
 import { sleep as realSleep } from "../../util/retry.js";
 import type {
   BulkResult, CloudDriver, CloudFlavor, CloudLimits, CloudNode, CloudResource, CreateNodesRequest, CreateNodesResult,
@@ -53,22 +54,17 @@ export class GceDriver implements CloudDriver {
   private readonly resources: GceResources;
   private readonly instances: GceInstances;
   private readonly clock: Clock;
-  private source: Promise<TokenSource> | undefined;
+  private readonly tokens: TokenCache;
+  /** The credential's key material, registered with the scrubber while the driver lives. */
+  private readonly keySecrets = new SecretSlot();
   private projectId: Promise<string> | undefined;
 
   constructor(config: DriverConfig, private readonly settings: GceSettings, deps: GceDriverDeps = {}) {
     this.capabilities = needsAuthFile(settings) ? GCE_CAPABILITIES : { ...GCE_CAPABILITIES, requiresCredentials: false };
     this.clock = deps.clock ?? { now: Date.now, sleep: realSleep };
-    const tokenSource = (): Promise<TokenSource> => {
-      if (!this.source) {
-        const made = resolveTokenSource({ settings, credentials: config.credentials, timeoutMs: config.requestTimeoutMs, ...(deps.env ? { env: deps.env } : {}) });
-        made.catch(() => {
-          if (this.source === made) this.source = undefined;
-        });
-        this.source = made;
-      }
-      return this.source;
-    };
+    // Resolved again for every new token (hourly), so a rotated key file or auth file is picked up.
+    const tokenSource = (): Promise<TokenSource> =>
+      resolveTokenSource({ settings, credentials: config.credentials, timeoutMs: config.requestTimeoutMs, secrets: this.keySecrets, ...(deps.env ? { env: deps.env } : {}) });
     const project = (): Promise<string> => {
       if (!this.projectId) {
         const found = this.findProject(tokenSource);
@@ -80,6 +76,7 @@ export class GceDriver implements CloudDriver {
       return this.projectId;
     };
     const tokens = new TokenCache(tokenSource, this.clock.now);
+    this.tokens = tokens;
     this.api = new GceApi({ settings, tokens, project, timeoutMs: config.requestTimeoutMs, logger: config.logger, sleep: this.clock.sleep });
     this.resources = new GceResources(this.api, settings, project);
     this.instances = new GceInstances(this.api, settings);
@@ -123,7 +120,10 @@ export class GceDriver implements CloudDriver {
   getLimits(): Promise<CloudLimits> {
     return this.resources.limits();
   }
+  /** Releases connections; the key material and the token are nobody's to scrub any more. */
   async close(): Promise<void> {
+    this.tokens.forget();
+    this.keySecrets.clear();
     await this.api.close();
   }
 }

@@ -14,7 +14,7 @@
 import { sign } from "node:crypto";
 import { request } from "undici";
 import { CloudceError, truncate } from "../../errors.js";
-import { registerSecret } from "../../secrets.js";
+import { SecretSlot } from "../../secrets.js";
 import { DRIVER_NAME } from "./options.js";
 
 export const GOOGLE_TOKEN_URI = "https://oauth2.googleapis.com/token";
@@ -73,8 +73,10 @@ export function jwtAssertion(key: ServiceAccountKey, nowMs: number, scope: strin
   return `${unsigned}.${b64url(signature)}`;
 }
 
-export function serviceAccountSource(key: ServiceAccountKey, where: string, timeoutMs: number): TokenSource {
-  registerSecret(key.private_key);
+/** `secrets` holds the credential's secret material for as long as the driver uses it. */
+export function serviceAccountSource(key: ServiceAccountKey, where: string, timeoutMs: number, secrets: SecretSlot): TokenSource {
+  // Each line of the PEM too: a message that quotes part of a key must not show it.
+  secrets.set(key.private_key, ...key.private_key.split(/\r?\n/).filter((l) => l.length >= 16 && !l.startsWith("-----")));
   return {
     describe: `service account ${key.client_email} (${where})`,
     account: key.client_email,
@@ -88,9 +90,8 @@ export function serviceAccountSource(key: ServiceAccountKey, where: string, time
   };
 }
 
-export function authorizedUserSource(user: AuthorizedUser, where: string, timeoutMs: number): TokenSource {
-  registerSecret(user.client_secret);
-  registerSecret(user.refresh_token);
+export function authorizedUserSource(user: AuthorizedUser, where: string, timeoutMs: number, secrets: SecretSlot): TokenSource {
+  secrets.set(user.client_secret, user.refresh_token);
   return {
     describe: `user credentials (${where})`,
     projectId: async () => user.quota_project_id,
@@ -168,13 +169,17 @@ function tokenFrom(body: string, who: string): AccessToken {
   if (typeof parsed.access_token !== "string" || parsed.access_token === "") {
     throw new CloudceError("AuthFailed", `GCE: the token answer for ${who} holds no access_token`, { driver: DRIVER_NAME });
   }
-  registerSecret(parsed.access_token);
   const seconds = typeof parsed.expires_in === "number" ? parsed.expires_in : 3600;
   return { token: parsed.access_token, lifetimeMs: seconds * 1000 };
 }
 
-/** Keeps one token until shortly before it expires; concurrent callers share one fetch. */
+/**
+ * Keeps one token until shortly before it expires; concurrent callers share
+ * one fetch. Only the token in use is a registered secret: a renewed one
+ * replaces it, and `forget` (the driver closes) drops it.
+ */
 export class TokenCache {
+  private readonly secret = new SecretSlot();
   private current: { readonly token: string; readonly expiresAt: number } | undefined;
   private pending: Promise<{ readonly token: string; readonly expiresAt: number }> | undefined;
 
@@ -184,7 +189,10 @@ export class TokenCache {
     if (this.current && this.current.expiresAt - EARLY_RENEWAL_MS > this.now()) return this.current.token;
     this.pending ??= this.source()
       .then((s) => s.fetch())
-      .then((t) => ({ token: t.token, expiresAt: this.now() + t.lifetimeMs }))
+      .then((t) => {
+        this.secret.set(t.token);
+        return { token: t.token, expiresAt: this.now() + t.lifetimeMs };
+      })
       .finally(() => {
         this.pending = undefined;
       });
@@ -195,5 +203,11 @@ export class TokenCache {
   /** Forgets the token (the API answered 401: it was revoked or expired early). */
   invalidate(): void {
     this.current = undefined;
+  }
+
+  /** Forgets the token and drops it from the scrubber. */
+  forget(): void {
+    this.current = undefined;
+    this.secret.clear();
   }
 }

@@ -2,6 +2,7 @@
 
 import { describe, expect, it } from "vitest";
 import type { CloudDriver, CreateNodesRequest } from "../../src/drivers/driver.js";
+import { httpError } from "../../src/drivers/gce/errors.js";
 import { LIST_FIELDS, listFilter } from "../../src/drivers/gce/instances.js";
 import { parseFields, project } from "../servers/gce/fields.js";
 import { NODE_STATE_MAP, toCloudNode } from "../../src/drivers/gce/state-map.js";
@@ -197,5 +198,26 @@ describe("GCE retries", () => {
     const f = await fixtures.manual();
     f.server.inject({ call: "networks.list", kind: "drop" });
     expect((await f.driver.listNetworks()).length).toBeGreaterThan(0);
+  });
+});
+
+describe("GCE error mapping", () => {
+  it.each([
+    [403, "rateLimitExceeded", "Rate Limit Exceeded", "RateLimited"],
+    [429, "rateLimitExceeded", "Too many requests", "RateLimited"],
+    [403, "quotaExceeded", "Quota exceeded for quota metric 'Read requests' and limit 'Read requests per minute'", "RateLimited"],
+    [403, "quotaExceeded", "Quota 'CPUS' exceeded. Limit: 24.0 in region europe-west1.", "QuotaExceeded"],
+    [404, "notFound", "The resource 'projects/p/global/images/el9' was not found", "ImageNotFound"],
+    [400, "invalid", "The resource 'projects/p/zones/z/machineTypes/e9-huge' was not found", "FlavorNotFound"],
+    [404, "notFound", "The resource 'projects/p/zones/z/instances/123' was not found", "NodeNotFound"],
+    [401, "authError", "Request had invalid authentication credentials.", "AuthFailed"],
+    [503, "backendError", "Backend Error", "CloudUnavailable"],
+  ])("HTTP %i %s (%s) is %s", (status, reason, message, code) => {
+    const body = JSON.stringify({ error: { code: status, message, errors: [{ reason, message, domain: "global" }] } });
+    expect(httpError("GET x", status, body)).toMatchObject({ code, driver: "GCE" });
+  });
+
+  it("keeps a proxy's HTML answer to one line", () => {
+    expect(httpError("GET x", 502, "<html><body><h1>Bad Gateway</h1>\n</body></html>").message).toBe("GCE GET x: HTTP 502 Bad Gateway; the Compute API failed; this is retried");
   });
 });

@@ -93,8 +93,11 @@ function build(mapping: Mapping, what: string, detail: string, status: number | 
 export function httpError(what: string, status: number, body: string, retryAfterHeader?: string): CloudceError {
   const parsed = parseErrorBody(body);
   const reason = parsed.errors?.find((e) => e.reason)?.reason;
-  const missing = status === 400 || status === 404 ? missingResource(parsed.message ?? "") : undefined;
-  const mapping = missing ?? ((reason && BY_REASON[reason]) || statusMapping(status));
+  const message = parsed.message ?? "";
+  const missing = status === 400 || status === 404 ? missingResource(message) : undefined;
+  // "Quota exceeded for quota metric 'Read requests' … per minute" is the API's rate, not a resource quota.
+  const apiRate = reason === "quotaExceeded" && /per (?:minute|second)|requests/i.test(message);
+  const mapping = missing ?? (apiRate ? THROTTLED : (reason && BY_REASON[reason]) || statusMapping(status));
   return build(mapping, what, `HTTP ${status} ${parsed.message ?? ""}`.trim(), reason ?? status, parseRetryAfter(retryAfterHeader));
 }
 

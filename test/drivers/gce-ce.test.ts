@@ -58,6 +58,10 @@ describe("CloudComputingElement with CloudType = GCE", () => {
     const other = new CloudComputingElement(CE_NAME, { logger: silentLogger });
     ok(await other.setParameters({ ...ce.getParameters(), Driver_spot_price: "0.1" }));
     expect(await other.isValid()).toMatchObject({ OK: false, Message: expect.stringContaining("Driver_spot_price") });
+    const keyless = new CloudComputingElement(CE_NAME, { logger: silentLogger });
+    ok(await keyless.setParameters({ ...ce.getParameters(), Driver_key_file: join(dir, "missing.json") }));
+    expect(await keyless.isValid()).toMatchObject({ OK: false, Message: expect.stringContaining("Driver_key_file: cannot read the GCE key file") });
+    await keyless.shutdown();
     expect(await other.setParameters({ Instance_NamePrefix: "VMDIRAC3_" })).toMatchObject({
       OK: false, Message: expect.stringMatching(/^Instance_NamePrefix: 'VMDIRAC3_' cannot start a GCE instance name.*Instance_NamePrefix = dirac-pilot-/),
     });

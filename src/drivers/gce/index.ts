@@ -20,7 +20,7 @@ import type {
 } from "../driver.js";
 import { GceApi } from "./api.js";
 import { createNodes } from "./create-nodes.js";
-import { needsAuthFile, resolveTokenSource } from "./credentials.js";
+import { keyFileSource, needsAuthFile, resolveTokenSource } from "./credentials.js";
 import { GceInstances } from "./instances.js";
 import type { Clock } from "./operations.js";
 import { DRIVER_NAME, parseOptions, type GceSettings } from "./options.js";
@@ -128,6 +128,20 @@ export class GceDriver implements CloudDriver {
   }
 }
 
-/** Checks the options (fail fast); no call goes out before the first operation. */
-const factory: DriverFactory = (config: DriverConfig) => new GceDriver(config, parseOptions(config.options));
+/**
+ * Checks the options and a Driver_key_file (readable, a key) so that
+ * isValid() names them; no call goes out before the first operation.
+ */
+const factory: DriverFactory = async (config: DriverConfig) => {
+  const settings = parseOptions(config.options);
+  if (settings.keyFile) {
+    const probe = new SecretSlot();
+    try {
+      await keyFileSource(settings.keyFile, "Driver_key_file", config.requestTimeoutMs, probe);
+    } finally {
+      probe.clear();
+    }
+  }
+  return new GceDriver(config, settings);
+};
 export default factory;

@@ -3,6 +3,7 @@
 import { describe, expect, it } from "vitest";
 import type { CreateNodesRequest } from "../../src/drivers/driver.js";
 import { insertRequestId } from "../../src/drivers/gce/create-nodes.js";
+import { createLogger, type LogRecord } from "../../src/log.js";
 import { gceFixturePerTest } from "../servers/gce/vitest-scope.js";
 
 const fixtures = gceFixturePerTest();
@@ -171,5 +172,18 @@ describe("GCE bulkInsert", () => {
     expect(a).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
     expect(insertRequestId("conf-run-create", 0)).toBe(a);
     expect(insertRequestId("conf-run-create", 1)).not.toBe(a);
+  });
+});
+
+describe("GCE close", () => {
+  it("a close during a long operation ends its polling without retries", async () => {
+    const records: LogRecord[] = [];
+    const f = await fixtures.manual({ options: { operation_timeout: "3600" }, logger: createLogger({ level: "debug", sink: (r) => records.push(r) }) });
+    f.server.inject({ call: "instances.bulkInsert", kind: "stuckOperation" });
+    const creating = f.driver.createNodes(request(1)).then(() => "returned", (e: { code?: string }) => e.code);
+    await new Promise((r) => setTimeout(r, 50));
+    await f.driver.close();
+    expect(await creating).toMatch(/returned|Internal/);
+    expect(records.filter((r) => r.msg.includes("retrying"))).toEqual([]);
   });
 });

@@ -44,9 +44,12 @@ export class GceApi {
 
   /** The parsed JSON answer; `undefined` for 404 when asked. */
   async call<T>(call: ApiCall): Promise<T | undefined> {
+    // A closed driver stops at once: an operation still being polled must not keep the process up.
+    if (this.closed) throw new CloudceError("Internal", `GCE ${call.method} ${call.path}: the driver is closed`, { driver: DRIVER_NAME, retryable: false });
     const url = await this.url(call);
     const what = `${call.method} ${call.path.replace(/\?.*$/, "")}`;
     return withRetry(() => this.withFreshToken(() => this.once<T>(call, url, what)), this.policy, {
+      isRetryable: (err) => !this.closed && isCloudceError(err) && err.retryable,
       onRetry: (err, attempt, delayMs) =>
         this.options.logger.warn("GCE call failed, retrying", { what, attempt, delayMs, code: isCloudceError(err) ? err.code : "unknown" }),
       ...(this.options.sleep ? { sleep: this.options.sleep } : {}),

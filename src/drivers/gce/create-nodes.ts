@@ -13,7 +13,7 @@
  */
 
 import { createHash } from "node:crypto";
-import { CloudceError, toCloudceError } from "../../errors.js";
+import { CloudceError, isCloudceError, toCloudceError } from "../../errors.js";
 import type { CloudNode, CreateNodesRequest, CreateNodesResult, NodeFailure, NodeSpec } from "../driver.js";
 import type { GceApi } from "./api.js";
 import { operationError } from "./errors.js";
@@ -21,8 +21,10 @@ import type { GceInstances } from "./instances.js";
 import { instanceBaseName, PATTERN_SUFFIX, toLabels } from "./names.js";
 import { awaitOperation, createdCount, type Clock, type Operation } from "./operations.js";
 import { DRIVER_NAME, type GceSettings } from "./options.js";
-import { toCloudNode } from "./state-map.js";
+import { toCloudNode, type GceInstance } from "./state-map.js";
 
+/** Wait before an insert whose answers were all lost is asked for again. */
+const ASK_AGAIN_MS = 1_000;
 /** Listings after the operation, until they show what perLocationStatus counted (listings may lag). */
 const READ_BACK_ATTEMPTS = 3;
 
@@ -85,8 +87,10 @@ async function insertBatch(ctx: CreateContext, request: CreateNodesRequest, batc
   const path = regional ? `regions/${settings.region}/instances/bulkInsert` : `zones/${settings.zones[0]}/instances/bulkInsert`;
   let error: CloudceError | undefined;
   let expected: number | undefined;
+  let accepted = false;
   try {
-    const started = await ctx.api.require<Operation>({ method: "POST", path, query: { requestId }, json: insertBody(request, batch, base, labels, settings) });
+    const started = await insert(ctx, path, requestId, insertBody(request, batch, base, labels, settings));
+    accepted = true;
     const done = await awaitOperation(ctx.api, started, settings.operationTimeoutMs, ctx.clock);
     expected = createdCount(done);
     const errors = done.error?.errors ?? [];
@@ -95,23 +99,46 @@ async function insertBatch(ctx: CreateContext, request: CreateNodesRequest, batc
     error = toCloudceError(err, "CloudError");
   }
   // Whatever was said, the VMs that exist are the truth.
-  let found = await readBack(ctx, base, labels, error);
-  for (let i = 1; i < READ_BACK_ATTEMPTS && expected !== undefined && found.length < Math.min(expected, batch.count); i++) {
-    await ctx.clock.sleep(500 * i);
-    found = await readBack(ctx, base, labels, error);
+  const readBack = () => ctx.instances.find(`${base}-\\d{${PATTERN_SUFFIX.length - 1}}`, labels);
+  let found: GceInstance[];
+  try {
+    found = await readBack();
+    for (let i = 1; i < READ_BACK_ATTEMPTS && expected !== undefined && found.length < Math.min(expected, batch.count); i++) {
+      await ctx.clock.sleep(500 * i);
+      found = await readBack();
+    }
+  } catch (err) {
+    // The VMs, if any, carry this CE's labels. Unless the cloud said it made none, the caller must
+    // know they may exist (an uncertain error), whatever made the listing fail.
+    const madeNone = expected === 0 || (!accepted && error !== undefined);
+    return { nodes: [], error: madeNone && error ? error : unread(toCloudceError(err, "CloudError")) };
   }
   const nodes = found.slice(0, batch.count).map((i) => toCloudNode(i, undefined, batch.spec.metadata));
   return error ? { nodes, error } : { nodes };
 }
 
-async function readBack(ctx: CreateContext, base: string, labels: Record<string, string>, cause: CloudceError | undefined) {
+/**
+ * The insert; when every attempt's answer was lost, it is sent once more a
+ * little later: the same requestId makes GCE answer with the operation the
+ * lost attempt started (if it did), which is then awaited like any other.
+ */
+async function insert(ctx: CreateContext, path: string, requestId: string, body: unknown): Promise<Operation> {
+  const send = () => ctx.api.require<Operation>({ method: "POST", path, query: { requestId }, json: body });
   try {
-    return await ctx.instances.find(`${base}-\\d{${PATTERN_SUFFIX.length - 1}}`, labels);
+    return await send();
   } catch (err) {
-    // Neither the insert nor the listing answered: the VMs, if any, are labelled for cleanup.
-    if (cause) return [];
-    throw err;
+    if (!isCloudceError(err) || !err.retryable) throw err;
+    await ctx.clock.sleep(ASK_AGAIN_MS);
+    return send();
   }
+}
+
+function unread(cause: CloudceError): CloudceError {
+  return new CloudceError(
+    "CloudError",
+    `GCE bulkInsert: the VMs may have been created, but listing them failed (${cause.message}); they carry this CE's labels, so status and cleanup find them`,
+    { driver: DRIVER_NAME, cause },
+  );
 }
 
 function insertBody(request: CreateNodesRequest, batch: Batch, base: string, labels: Record<string, string>, s: GceSettings): unknown {

@@ -84,6 +84,8 @@ export interface GceServer {
   throttled(): number;
   /** Calls an injected fault fired on, since the start. */
   faultsFired(): number;
+  /** Requests being handled now (a delayed one counts until it has acted). */
+  inFlight(): number;
   /** Tokens issued so far (for tests of renewal). */
   issuedTokens(): number;
   reset(): void;
@@ -115,7 +117,18 @@ export async function startGceServer(options: GceServerOptions = {}): Promise<Gc
     return f;
   };
 
+  let inFlight = 0;
+  /** Counts the request until it has been answered, dropped or left hanging (a delayed one until it has acted). */
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    inFlight += 1;
+    try {
+      await serve(req, res);
+    } finally {
+      inFlight -= 1;
+    }
+  };
+
+  const serve = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const text = await readBody(req);
     const parsed = new URL(req.url ?? "/", url);
     const method = req.method ?? "GET";
@@ -200,6 +213,7 @@ export async function startGceServer(options: GceServerOptions = {}): Promise<Gc
     inject: (fault) => void faults.push({ ...fault, left: fault.times ?? 1 }),
     issuedTokens: () => identity.issued,
     faultsFired: () => fired,
+    inFlight: () => inFlight,
     throttled: () => throttle?.refused ?? 0,
     reset: () => {
       faults = [];

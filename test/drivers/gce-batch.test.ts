@@ -113,6 +113,8 @@ describe("GCE bulkInsert", () => {
     const result = await f.driver.createNodes(request(5));
     expect(result.created).toHaveLength(3);
     expect(result.failed.map((x) => (x.error as { code?: string }).code)).toEqual(["QuotaExceeded", "QuotaExceeded"]);
+    // CPUs depend on the flavor (a smaller one may fit): the CE's fallback reads this.
+    expect(result.failed[0]!.error).toMatchObject({ quotaResource: "cores" });
   });
 
   it("retries a bulkInsert whose answer was lost with the same requestId: one operation, no second batch", async () => {

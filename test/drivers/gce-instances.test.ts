@@ -66,7 +66,7 @@ describe("GCE states", () => {
   it("maps every documented instance status", () => {
     expect(NODE_STATE_MAP).toEqual({
       PROVISIONING: "booting", STAGING: "booting", RUNNING: "running", REPAIRING: "running", STOPPING: "stopping",
-      PENDING_STOP: "stopping", SUSPENDING: "stopping", SUSPENDED: "stopped", TERMINATED: "stopped",
+      PENDING_STOP: "stopping", SUSPENDING: "suspended", SUSPENDED: "suspended", TERMINATED: "stopped",
     });
     expect(toCloudNode({ id: "1", name: "x", status: "SOMETHING_NEW" }).state).toBe("unknown");
   });
@@ -77,9 +77,12 @@ describe("GCE states", () => {
     expect((await f.driver.getNode(id!))?.cloudState).toMatch(/PROVISIONING|STAGING/);
     f.clock.advance(20_000);
     expect((await f.driver.getNode(id!))?.state).toBe("running");
+    const running = await f.driver.getNode(id!);
+    expect(running?.launchedAt?.getTime()).toBeGreaterThan(running!.createdAt.getTime());
+    f.clock.advance(60_000);
     f.server.cloud.powerOff(id!);
     const node = await f.driver.getNode(id!);
-    expect(node).toMatchObject({ state: "stopped", cloudState: "TERMINATED" });
+    expect(node).toMatchObject({ state: "stopped", cloudState: "TERMINATED", stoppedAt: new Date(f.clock.now()) });
     expect(node?.interrupted).toBeUndefined();
   });
 
@@ -207,6 +210,7 @@ describe("GCE error mapping", () => {
     [429, "rateLimitExceeded", "Too many requests", "RateLimited"],
     [403, "quotaExceeded", "Quota exceeded for quota metric 'Read requests' and limit 'Read requests per minute'", "RateLimited"],
     [403, "quotaExceeded", "Quota 'CPUS' exceeded. Limit: 24.0 in region europe-west1.", "QuotaExceeded"],
+    [403, "quotaExceeded", "Quota 'IN_USE_ADDRESSES' exceeded. Limit: 8.0 in region europe-west1.", "QuotaExceeded"],
     [404, "notFound", "The resource 'projects/p/global/images/el9' was not found", "ImageNotFound"],
     [400, "invalid", "The resource 'projects/p/zones/z/machineTypes/e9-huge' was not found", "FlavorNotFound"],
     [404, "notFound", "The resource 'projects/p/zones/z/instances/123' was not found", "NodeNotFound"],

@@ -14,6 +14,9 @@ testDriver({
       flavor: { id: "e2-small", name: "e2-small" },
       networks: [{ id: "pilots", name: "pilots" }],
       unknownNodeId: "9999999999999999999",
+      exhaustCapacity: async () => {
+        fx.server.cloud.capacity[fx.server.cloud.zones[0]!] = 0;
+      },
       teardown: () => fx.close(),
     };
   },

@@ -6,7 +6,7 @@
  * they are not ours to trust.
  */
 
-import { CloudceError, truncate, type ErrorCode } from "../../errors.js";
+import { CloudceError, truncate, type ErrorCode, type QuotaResource } from "../../errors.js";
 import { parseRetryAfter } from "../openstack/http-errors.js";
 import { DRIVER_NAME } from "./options.js";
 
@@ -80,12 +80,21 @@ function parseErrorBody(body: string): ErrorBody {
   return { message: body.replace(/<[^>]*>/g, " ").replace(/\s+/g, " ").trim() };
 }
 
+/** The quota GCE names ("Quota 'CPUS' exceeded"): CPUs depend on the flavor, the others do not. */
+function quotaResource(detail: string): QuotaResource | undefined {
+  const metric = /Quota '([A-Z_]+)'/.exec(detail)?.[1];
+  if (metric === undefined) return undefined;
+  return /CPUS$/.test(metric) ? "cores" : /MEMORY|RAM/.test(metric) ? "ram" : "instances";
+}
+
 function build(mapping: Mapping, what: string, detail: string, status: number | string, retryAfter?: number): CloudceError {
   const hint = mapping.hint ? `; ${mapping.hint}` : "";
+  const resource = mapping.code === "QuotaExceeded" ? (quotaResource(detail) ?? "instances") : undefined;
   return new CloudceError(mapping.code, `GCE ${what}: ${truncate(detail, MAX_MESSAGE)}${hint}`, {
     driver: DRIVER_NAME,
     status,
     ...(retryAfter === undefined ? {} : { retryAfterSeconds: retryAfter }),
+    ...(resource ? { quotaResource: resource } : {}),
   });
 }
 

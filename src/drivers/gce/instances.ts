@@ -21,7 +21,7 @@ export const PAGE_SIZE = 500;
  * user-data, up to 256 KB) nor disks and interfaces. 1000 VMs are then a
  * few hundred KB instead of tens of MB.
  */
-export const LIST_FIELDS = "nextPageToken,items(id,name,zone,status,creationTimestamp,labels,scheduling(provisioningModel,preemptible))";
+export const LIST_FIELDS = "nextPageToken,items(id,name,zone,status,creationTimestamp,lastStartTimestamp,lastStopTimestamp,labels,scheduling(provisioningModel,preemptible))";
 
 interface Page<T> {
   readonly items?: readonly T[];

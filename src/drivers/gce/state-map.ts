@@ -18,8 +18,9 @@ export const NODE_STATE_MAP: Readonly<Record<string, NodeState>> = {
   REPAIRING: "running",
   STOPPING: "stopping",
   PENDING_STOP: "stopping",
-  SUSPENDING: "stopping",
-  SUSPENDED: "stopped",
+  // Suspended by an operator: frozen, resumes where it was; never cleaned up as done.
+  SUSPENDING: "suspended",
+  SUSPENDED: "suspended",
   TERMINATED: "stopped",
 };
 
@@ -30,6 +31,9 @@ export interface GceInstance {
   readonly zone?: string;
   readonly status?: string;
   readonly creationTimestamp?: string;
+  /** When it last started running, and last stopped (RFC 3339). */
+  readonly lastStartTimestamp?: string;
+  readonly lastStopTimestamp?: string;
   readonly labels?: Readonly<Record<string, string>>;
   readonly metadata?: { readonly items?: readonly { readonly key: string; readonly value?: string }[] };
   readonly scheduling?: { readonly provisioningModel?: string; readonly preemptible?: boolean };
@@ -52,13 +56,23 @@ export function toCloudNode(instance: GceInstance, preempted: ReadonlySet<string
   const cloudState = instance.status ?? "unknown";
   const items = { ...Object.fromEntries((instance.metadata?.items ?? []).map((i) => [i.key, i.value ?? ""])), ...known };
   const interrupted = preempted.has(instance.id) && cloudState !== "RUNNING";
+  const state = NODE_STATE_MAP[cloudState] ?? "unknown";
+  const launchedAt = time(instance.lastStartTimestamp);
+  const stoppedAt = state === "stopped" ? time(instance.lastStopTimestamp) : undefined;
   return {
     id: instance.id,
     name: instance.name,
-    state: NODE_STATE_MAP[cloudState] ?? "unknown",
+    state,
     cloudState,
     createdAt: instance.creationTimestamp ? new Date(instance.creationTimestamp) : new Date(0),
     metadata: fromLabels(instance.labels ?? {}, items),
     ...(interrupted ? { interrupted } : {}),
+    ...(launchedAt ? { launchedAt } : {}),
+    ...(stoppedAt ? { stoppedAt } : {}),
   };
+}
+
+function time(text: string | undefined): Date | undefined {
+  const t = text ? new Date(text) : undefined;
+  return t && !Number.isNaN(t.getTime()) ? t : undefined;
 }

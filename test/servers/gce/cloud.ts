@@ -42,6 +42,9 @@ export interface InstanceRecord {
   /** The operation that created it. */
   readonly operation?: string;
   status: string;
+  /** When it last started running, and last stopped (clock ms). */
+  lastStart?: number;
+  lastStop?: number;
   /** The status it moves to at `at` (clock ms); `GONE` removes it. */
   transition?: { to: string; at: number };
   serial: string;
@@ -147,6 +150,8 @@ export class GceCloud {
           break;
         }
         i.status = to;
+        if (to === "RUNNING") i.lastStart = now;
+        if (to === "TERMINATED") i.lastStop = now;
         if (to === "STAGING") i.transition = { to: "RUNNING", at: now + this.timings.bootMs / 2 };
         if (to === "RUNNING") i.serial += `[    0.000000] Linux version 5.14.0 (pilot ${i.name})\ncloud-init: modules:final done\n`;
       }
@@ -263,14 +268,14 @@ export class GceCloud {
   /** The pilot ran `poweroff`: the VM stays, TERMINATED. */
   powerOff(id: string): void {
     const inst = this.instances.get(id);
-    if (inst) Object.assign(inst, { status: "TERMINATED", transition: undefined });
+    if (inst) Object.assign(inst, { status: "TERMINATED", transition: undefined, lastStop: this.clock.now() });
   }
 
   /** GCE reclaims a spot VM: TERMINATED (action STOP), and a compute.instances.preempted operation. */
   preempt(id: string): void {
     const inst = this.instances.get(id);
     if (!inst) return;
-    Object.assign(inst, { status: "TERMINATED", transition: undefined });
+    Object.assign(inst, { status: "TERMINATED", transition: undefined, lastStop: this.clock.now() });
     this.startOperation({ operationType: "compute.instances.preempted", zone: inst.zone, targetId: inst.id });
   }
 }

@@ -62,6 +62,8 @@ export function instanceView(ctx: Pick<RouteContext, "base" | "cloud">, i: Insta
   const zoneUrl = `${ctx.base}/projects/${ctx.cloud.project}/zones/${i.zone}`;
   return {
     kind: "compute#instance", id: i.id, name: i.name, zone: zoneUrl, status: i.status, creationTimestamp: i.creationTimestamp,
+    ...(i.lastStart !== undefined ? { lastStartTimestamp: new Date(i.lastStart).toISOString() } : {}),
+    ...(i.lastStop !== undefined ? { lastStopTimestamp: new Date(i.lastStop).toISOString() } : {}),
     machineType: `${zoneUrl}/machineTypes/${i.machineType}`, labels: { ...i.labels }, metadata: { kind: "compute#metadata", fingerprint: "x", items: i.metadata },
     scheduling: { ...i.scheduling }, disks: i.properties["disks"], networkInterfaces: i.properties["networkInterfaces"], selfLink: `${zoneUrl}/instances/${i.name}`,
   };

@@ -1,5 +1,5 @@
 /**
- * The seeded fault campaign (fast-check): on the OpenStack and the EC2 test
+ * The seeded fault campaign (fast-check): on the OpenStack, EC2 and GCE test
  * clouds, each seed draws a scenario of CE operations mixed with faults
  * (latency past the timeout, resets, 5xx and 429, answers lost after success,
  * partial batches, listings that change between pages, revoked tokens) and
@@ -22,6 +22,7 @@ import { TEST_ACCESS_KEY, TEST_SECRET_KEY } from "../servers/ec2/driver-fixture.
 import { DEMO_CREDENTIALS } from "../servers/openstack/driver-fixture.js";
 import type { CampaignCloud } from "./campaign/campaign-cloud.js";
 import { startEc2CampaignCloud } from "./campaign/ec2-cloud.js";
+import { startGceCampaignCloud } from "./campaign/gce-cloud.js";
 import { startOpenStackCampaignCloud } from "./campaign/openstack-cloud.js";
 import { runScenario, type ScenarioFigures } from "./campaign/run-scenario.js";
 import { describeScenario, scenarioArbitrary, type Scenario } from "./campaign/scenario.js";
@@ -31,7 +32,7 @@ const CI_RUNS = 16;
 const env = process.env;
 const runs = Number(env["CLOUDCE_CAMPAIGN_RUNS"] ?? CI_RUNS);
 const firstSeed = Number(env["CLOUDCE_CAMPAIGN_SEED"] ?? 1);
-const clouds = (env["CLOUDCE_CAMPAIGN_CLOUDS"] ?? "openstack,ec2").split(",").map((c) => c.trim());
+const clouds = (env["CLOUDCE_CAMPAIGN_CLOUDS"] ?? "openstack,ec2,gce").split(",").map((c) => c.trim());
 
 let dir: string;
 let pilot: string;
@@ -50,6 +51,8 @@ beforeAll(async () => {
 const START: Record<string, (sc: Scenario, authFile: string) => Promise<CampaignCloud>> = {
   openstack: startOpenStackCampaignCloud,
   ec2: startEc2CampaignCloud,
+  // A service-account key file of its own per scenario (its token_uri is that scenario's server).
+  gce: (sc) => startGceCampaignCloud(sc),
 };
 
 type Totals = { -readonly [K in keyof ScenarioFigures]: number } & { scenarios: number };
@@ -61,7 +64,7 @@ function replayCommand(cloud: string, seed: number): string {
 describe.each(clouds)("fault campaign on %s", (cloudName) => {
   it(`keeps the promise over ${runs} seeded scenarios from seed ${firstSeed}`, async () => {
     const start = START[cloudName];
-    if (!start) throw new Error(`CLOUDCE_CAMPAIGN_CLOUDS: unknown cloud '${cloudName}'; use openstack, ec2`);
+    if (!start) throw new Error(`CLOUDCE_CAMPAIGN_CLOUDS: unknown cloud '${cloudName}'; use openstack, ec2, gce`);
     const totals: Totals = { scenarios: 0, faultsFired: 0, vmsCreated: 0, unreported: 0, lost: 0, doubled: 0 };
     const failures: string[] = [];
     for (let seed = firstSeed; seed < firstSeed + runs; seed++) {

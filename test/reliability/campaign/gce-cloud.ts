@@ -1,0 +1,118 @@
+/** The GCE test cloud for the fault campaign. */
+
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import gceFactory from "../../../src/drivers/gce/index.js";
+import { encodeLabelValue, GCE_NAME_RULE } from "../../../src/drivers/gce/names.js";
+import { instantiateDriver, registerDriver } from "../../../src/drivers/registry.js";
+import type { InstanceRecord } from "../../servers/gce/cloud.js";
+import { testKeyPair, writeKeyFile } from "../../servers/gce/driver-fixture.js";
+import { startGceServer, type GceFaultSpec, type GceServer } from "../../servers/gce/server.js";
+import { CAMPAIGN_TIMEOUT_MS, whenIdle, type CampaignCloud } from "./campaign-cloud.js";
+import type { Fault, FaultTarget, Scenario } from "./scenario.js";
+
+const ZONE = "europe-west1-b";
+
+const CALLS: Record<FaultTarget, string> = {
+  create: "instances.bulkInsert",
+  list: "instances.list",
+  delete: "instances.delete",
+  lookup: "instances.get",
+  // GCE logs in: a service-account assertion exchanged at the token endpoint.
+  auth: "token",
+};
+
+registerDriver("GCE_CAMPAIGN", (config) =>
+  instantiateDriver(gceFactory, { ...config, options: { ...config.options, max_attempts: "3" }, requestTimeoutMs: CAMPAIGN_TIMEOUT_MS }, "GCE"),
+  GCE_NAME_RULE,
+);
+
+/** Deleted, or being deleted. */
+const deleting = (server: GceServer, id: string): boolean => {
+  const inst = server.cloud.instances.get(id);
+  return inst === undefined || inst.transition?.to === "GONE";
+};
+
+export async function startGceCampaignCloud(sc: Scenario): Promise<CampaignCloud> {
+  const server = await startGceServer({ pendingMs: 5, runningMs: 5, bootMs: 20, stopMs: 10, pageSize: sc.smallPages ? 2 : 500 });
+  const dir = mkdtempSync(join(tmpdir(), "cloudce-campaign-gce-"));
+  const keyFile = writeKeyFile(server, dir);
+  const ours = (ce: string): InstanceRecord[] => [...server.cloud.history.values()].filter((i) => i.labels["cloudce-ce"] === encodeLabelValue(ce));
+  return {
+    name: "gce",
+    ceOptions: {
+      CloudType: "GCE_CAMPAIGN", Driver_key_file: keyFile, Driver_endpoint: server.endpoint, Driver_zone: ZONE,
+      Instance_Image: "name:el9-pilot-v2", Instance_Flavor: "e2-small",
+    },
+    secrets: () => [testKeyPair().privateKey.split("\n")[1]!, "ya29.test-"],
+    inject: (f) => {
+      if (f.kind === "partial") {
+        // The next bulk insert finds room for fewer VMs than asked (or none).
+        server.cloud.capacity[ZONE] = f.times - 1;
+        return;
+      }
+      for (const spec of specs(server, f)) server.inject(spec);
+    },
+    clearFaults: () => {
+      server.reset();
+      delete server.cloud.capacity[ZONE];
+    },
+    faultsFired: () => server.faultsFired(),
+    vms: (ce) => ours(ce).map((i) => ({ id: i.id, name: i.name, live: !deleting(server, i.id) })),
+    doubled: (ce) => {
+      // One submission is one batch label: VMs of it from a second operation mean bulkInsert ran twice.
+      const ops = new Map<string, Map<string, number>>();
+      for (const i of ours(ce)) {
+        const batch = i.labels["cloudce-batch"] ?? "";
+        const byOp = ops.get(batch) ?? new Map<string, number>();
+        byOp.set(i.operation ?? "", (byOp.get(i.operation ?? "") ?? 0) + 1);
+        ops.set(batch, byOp);
+      }
+      return [...ops.values()].reduce((n, byOp) => n + [...byOp.values()].slice(1).reduce((a, b) => a + b, 0), 0);
+    },
+    deleting: (id) => deleting(server, id),
+    quiesce: () => whenIdle(() => server.inFlight()),
+    finish: (ids) => {
+      for (const id of ids) server.cloud.powerOff(id);
+    },
+    close: async () => {
+      await server.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+function specs(server: GceServer, f: Fault): GceFaultSpec[] {
+  const at = { call: CALLS[f.target] };
+  const times = f.times;
+  switch (f.kind) {
+    case "latency":
+      return [{ ...at, kind: "delay", ms: CAMPAIGN_TIMEOUT_MS + 150, times }];
+    case "reset":
+      return [{ ...at, kind: "drop", times }];
+    case "5xx":
+      return [{ ...at, kind: "error", status: 503, reason: "backendError", times }];
+    case "429":
+      // GCE throttles its API with 403 rateLimitExceeded; the token endpoint with 429.
+      return [f.target === "auth" ? { ...at, kind: "error", status: 429, reason: "rateLimitExceeded", times } : { ...at, kind: "rateLimit", times }];
+    case "lost":
+      return [{ ...at, kind: times === 2 ? "hangAfter" : "dropAfter", times }];
+    case "pageChange":
+      // Between two pages a VM being deleted vanishes: later pages shift.
+      return [
+        { call: "instances.list", kind: "delay", ms: 0, times: 1 },
+        { call: "instances.list", kind: "delay", ms: 0, times, before: () => vanishOne(server) },
+      ];
+    case "tokenRevoked":
+      // The token in hand is refused (401) by the next call(s): the driver fetches a new one.
+      return [f.target === "auth" ? { kind: "unauthorized", times } : { ...at, kind: "unauthorized", times }];
+    case "partial":
+      return [];
+  }
+}
+
+function vanishOne(server: GceServer): void {
+  const going = [...server.cloud.instances.values()].find((i) => i.transition?.to === "GONE");
+  if (going) server.cloud.instances.delete(going.id);
+}

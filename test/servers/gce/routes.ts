@@ -39,11 +39,15 @@ function page<T>(ctx: RouteContext, kind: string, all: readonly T[], view: (t: T
   }
   const matching = all.map(view).filter(predicate);
   const size = Math.min(Number(ctx.query.get("maxResults") ?? 500) || 500, 500, ctx.pageSize);
+  // GCE lists in name order, and a page token continues after the last name it returned:
+  // a resource that vanishes between two pages shifts nothing.
+  const sorted = [...matching].sort((a, b) => String(a["name"]).localeCompare(String(b["name"])));
   const token = ctx.query.get("pageToken");
-  const offset = token ? Number(Buffer.from(token, "base64url").toString()) : 0;
-  if (!Number.isInteger(offset) || offset < 0) throw new GceFault(400, "invalid", "Invalid value for field 'pageToken'.");
-  const items = matching.slice(offset, offset + size);
-  const next = offset + size < matching.length ? Buffer.from(String(offset + size)).toString("base64url") : undefined;
+  const after = token ? Buffer.from(token, "base64url").toString() : undefined;
+  if (token && !after) throw new GceFault(400, "invalid", "Invalid value for field 'pageToken'.");
+  const rest = after === undefined ? sorted : sorted.filter((r) => String(r["name"]) > after);
+  const items = rest.slice(0, size);
+  const next = rest.length > size ? Buffer.from(String(items[items.length - 1]!["name"])).toString("base64url") : undefined;
   return { kind: `compute#${kind}List`, items, ...(next ? { nextPageToken: next } : {}) };
 }
 

@@ -27,7 +27,7 @@ import { DRIVER_NAME, parseOptions, type GceSettings } from "./options.js";
 import { GceResources } from "./resources.js";
 import { TokenCache, type TokenSource } from "./token-sources.js";
 
-export { DRIVER_NAME, unknownOptions, type GceOptions } from "./options.js";
+export { DRIVER_NAME, KNOWN_OPTIONS, unknownOptions, type GceOptions } from "./options.js";
 
 export const GCE_CAPABILITIES: DriverCapabilities = Object.freeze({
   uniformBatch: true,

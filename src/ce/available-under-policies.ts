@@ -2,7 +2,9 @@
  * `available()` under the lifecycle policies. It never offers a slot while
  * the cloud's state is unknown (a failed listing, an open breaker), while
  * credentials have expired, during a fizzle backoff, or when every offering
- * lacks capacity; each time it says why, in the result and the log. Otherwise
+ * lacks capacity, or when the cloud's limits cannot be read; each time it
+ * says why, in the result and the log. It never returns an error: DIRAC v9
+ * would then count slots itself and submit anyway. Otherwise
  * DIRAC's slot rule applies, with the quota of the first available offering.
  */
 
@@ -24,9 +26,10 @@ export async function availableUnderPolicies(ctx: CeContext, submitted: number, 
   const unknown: CEStatusCounts = { SubmittedJobs: submitted, RunningJobs: 0, WaitingJobs: 0 };
   if (credentials.expired) return noSlots(ctx, unknown, credentials, credentials.expired);
   let flavor = policies.availableFlavors()[0];
-  // Listing and limits are independent calls: one round trip, not two.
+  // Listing and limits are independent calls: one round trip, not two; but
+  // while the breaker is open neither may reach the cloud.
   const capacityOf = (f: string | undefined): Promise<number | undefined> => (f === undefined ? Promise.resolve(undefined) : cloudCapacity(ctx, f));
-  const capacityCall = capacityOf(flavor);
+  const capacityCall = breakerClosed(ctx) ? capacityOf(flavor) : Promise.resolve(undefined);
   capacityCall.catch(() => undefined);
   let nodes;
   try {
@@ -42,16 +45,31 @@ export async function availableUnderPolicies(ctx: CeContext, submitted: number, 
   if (still === undefined) {
     return noSlots(ctx, counts, credentials, "every offering of Instance_Flavor lacks capacity now (see UnavailableOfferings); add a flavor or wait for Offering_CacheSeconds");
   }
-  let capacity = await capacityCall;
-  if (still !== flavor) {
-    flavor = still;
-    capacity = await capacityOf(flavor);
+  let capacity;
+  try {
+    capacity = await capacityCall;
+    if (still !== flavor) {
+      flavor = still;
+      capacity = await capacityOf(flavor);
+    }
+  } catch (err) {
+    // An error here would let DIRAC fall back to its own counts and submit anyway.
+    return noSlots(ctx, counts, credentials, `cannot read the cloud's limits: ${toCloudceError(err).message}`);
   }
   const newest = Math.max(0, ...nodes.map((n) => n.createdAt.getTime()));
   const inWaveDelay = settings.waveDelay > 0 && policies.now() - newest < settings.waveDelay * 1000;
   const result = computeAvailable(counts, settings, inWaveDelay ? 0 : capacity);
   const info = { ...result.CEInfoDict, ...policyInfo(policies, credentials), Offering: flavorLabel(flavor) };
   return { ...result, CEInfoDict: info };
+}
+
+function breakerClosed(ctx: CeContext): boolean {
+  try {
+    ctx.policies.health.assertClosed();
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function noSlots(ctx: CeContext, counts: CEStatusCounts, credentials: CredentialAssessment, reason: string): AvailableResult {

@@ -33,6 +33,7 @@ export interface MemoryFaults {
   /** Node names whose creation fails with this error (the request shows the flavor asked for). */
   createFailure?: (name: string, request: CreateNodesRequest) => Error | undefined;
   listFailure?: Error;
+  limitsFailure?: Error;
   destroyFailure?: (id: string) => Error | undefined;
   /** Ids whose deletion is accepted but never happens (a stuck delete). */
   destroyStuck?: (id: string) => boolean;
@@ -183,6 +184,7 @@ class MemoryDriver implements CloudDriver {
 
   async getLimits(): Promise<CloudLimits> {
     this.cloud.count("getLimits");
+    if (this.cloud.faults.limitsFailure) throw this.cloud.faults.limitsFailure;
     const quota = this.cloud.options.instanceQuota;
     return { ...this.cloud.options.limits, ...(quota === undefined ? {} : { instances: Math.max(0, quota - this.cloud.nodes.size) }) };
   }

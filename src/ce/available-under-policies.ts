@@ -5,7 +5,8 @@
  * lacks capacity, or when the cloud's limits cannot be read; each time it
  * says why, in the result and the log. It never returns an error: DIRAC v9
  * would then count slots itself and submit anyway. Otherwise
- * DIRAC's slot rule applies, with the quota of the first available offering.
+ * DIRAC's slot rule applies, with the quota of the first available offering
+ * that has room (else the first).
  */
 
 import { toCloudceError } from "../errors.js";
@@ -51,6 +52,12 @@ export async function availableUnderPolicies(ctx: CeContext, submitted: number, 
     if (still !== flavor) {
       flavor = still;
       capacity = await capacityOf(flavor);
+    }
+    // A flavor too big for the cores or RAM left must not hide a smaller one's room.
+    for (const next of policies.availableFlavors().slice(1)) {
+      if (capacity !== 0) break;
+      const room = await capacityOf(next);
+      if (room !== 0) [flavor, capacity] = [next, room];
     }
   } catch (err) {
     // An error here would let DIRAC fall back to its own counts and submit anyway.

@@ -39,3 +39,12 @@ describe("an open breaker keeps available() off the cloud", () => {
     expect(h.calls("listNodes")).toBe(2);
   });
 });
+
+describe("available() with several flavors", () => {
+  it("a flavor with no room by cores or RAM does not hide the room another flavor has", async () => {
+    const flavors = [{ id: "flv-large", name: "large", vcpus: 8, ramMb: 16_384 }, ...CLOUD.flavors];
+    const h = await harness({ Instance_Flavor: "name:large, name:small" }, { flavors, limits: { cores: 6 } });
+    expect(await h.ce.available()).toMatchObject({ OK: true, Value: 3, CEInfoDict: { Offering: "small", CloudCapacity: 3 } });
+    ok(await h.ce.submitJob(h.pilot, null, 1));
+  });
+});

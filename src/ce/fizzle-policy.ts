@@ -5,7 +5,9 @@
  * when the last `Fizzle_Count` VMs of this CE seen stopping, ordered by stop
  * time, all fizzled, `available()` offers no slot for `Backoff_Seconds`.
  * Those VMs are then used up: after the backoff, `Fizzle_Count` new fizzles
- * are needed to back off again. A stopped VM without a stop time is not
+ * are needed to back off again. A VM the cloud removed because it powered
+ * off (EC2's shutdown behaviour terminate: gone and finished) counts as
+ * stopped; one deleted by anyone does not. A stopped VM without a stop time is not
  * judged (nothing is known). `Fizzle_Seconds = 0` turns the policy off.
  */
 
@@ -39,7 +41,7 @@ export class FizzlePolicy {
     const { fizzleSeconds, fizzleCount, backoffSeconds } = this.settings;
     if (fizzleSeconds === 0) return [];
     const fresh = nodes
-      .filter((n) => n.state === "stopped" && n.stoppedAt !== undefined && !this.seen.has(n.id))
+      .filter((n) => (n.state === "stopped" || (n.state === "gone" && n.finished === true)) && n.stoppedAt !== undefined && !this.seen.has(n.id))
       .sort((a, b) => a.stoppedAt!.getTime() - b.stoppedAt!.getTime());
     const decisions: PolicyDecision[] = [];
     for (const node of fresh) {

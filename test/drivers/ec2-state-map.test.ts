@@ -37,3 +37,13 @@ describe("EC2 state map", () => {
     expect(toCloudNode(instance("running")).interrupted).toBeUndefined();
   });
 });
+
+describe("EC2 stop times", () => {
+  it("a pilot that powered off and was terminated for it (shutdown behaviour terminate) has its stop time", () => {
+    const node = toCloudNode(instance("terminated", {
+      StateReason: { Code: "Client.InstanceInitiatedShutdown", Message: "Client.InstanceInitiatedShutdown" },
+      StateTransitionReason: "Client.InstanceInitiatedShutdown (2026-01-01 00:00:30 GMT)",
+    }));
+    expect(node).toMatchObject({ state: "gone", finished: true, stoppedAt: new Date("2026-01-01T00:00:30Z") });
+  });
+});

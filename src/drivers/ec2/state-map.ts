@@ -57,7 +57,7 @@ export function toCloudNode(instance: Instance): CloudNode {
     metadata,
     ...(interrupted ? { interrupted } : {}),
     ...(instance.LaunchTime && cloudState !== "pending" ? { launchedAt: instance.LaunchTime } : {}),
-    ...stoppedAt(instance, NODE_STATE_MAP[cloudState]),
+    ...(NODE_STATE_MAP[cloudState] === "stopped" || finished ? stoppedAt(instance) : {}),
     ...(finished ? { finished } : {}),
   };
 }
@@ -71,8 +71,8 @@ export function transitionTime(reason: string | undefined): Date | undefined {
   return m ? new Date(`${m[1]}T${m[2]}Z`) : undefined;
 }
 
-function stoppedAt(instance: Instance, state: NodeState | undefined): { stoppedAt?: Date } {
-  if (state !== "stopped") return {};
+/** The stop time of a stopped instance, or of one terminated because its guest powered off. */
+function stoppedAt(instance: Instance): { stoppedAt?: Date } {
   const at = transitionTime(instance.StateTransitionReason);
   return at ? { stoppedAt: at } : {};
 }

@@ -11,6 +11,17 @@ export class UsageError extends CloudceError {
   }
 }
 
+/**
+ * A failure whose result the command has already printed (`try`'s verdict):
+ * exit code 1, and under --json no second document after the first.
+ */
+export class ReportedFailure extends CloudceError {
+  constructor(message: string) {
+    super("CloudError", message);
+    this.name = "ReportedFailure";
+  }
+}
+
 export const EXIT_FAILED = 1;
 export const EXIT_USAGE = 2;
 

@@ -17,6 +17,7 @@ import { QemuDriver } from "../drivers/qemu/index.js";
 import { CloudceError } from "../errors.js";
 import type { Logger } from "../log.js";
 import type { Output } from "./output.js";
+import { ReportedFailure } from "./cli-errors.js";
 import { readGuestReport, tryVendorData, withProbe } from "./try-guest.js";
 import { judge, renderVerdict, type TryVerdict } from "./try-verdict.js";
 
@@ -119,5 +120,5 @@ async function follow(driver: QemuDriver, id: string, opts: TryOptions): Promise
 export async function tryCommand(loaded: LoadedCeOptions, selected: string | undefined, out: Output, logger: Logger, opts: TryOptions): Promise<void> {
   const verdict = await tryTemplate(loaded, selected, out, logger, opts);
   out.result(verdict, () => renderVerdict(verdict));
-  if (!verdict.ok) throw new CloudceError("CloudError", `the template did not pass: ${verdict.problems.join("; ")}`);
+  if (!verdict.ok) throw new ReportedFailure(`the template did not pass: ${verdict.problems.join("; ")}`);
 }

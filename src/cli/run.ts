@@ -8,7 +8,7 @@
 import { CommanderError } from "commander";
 import { toCloudceError, type CloudceError } from "../errors.js";
 import { scrubSecrets } from "../secrets.js";
-import { cliMessage, exitCode } from "./cli-errors.js";
+import { ReportedFailure, cliMessage, exitCode } from "./cli-errors.js";
 import { CommandRunner, type CliIo } from "./command-runner.js";
 import { cliHooks } from "./cli-hooks.js";
 import { buildProgram } from "./program.js";
@@ -33,6 +33,7 @@ export async function run(argv: readonly string[], io: CliIo = { stdout: process
 function report(e: CloudceError, command: string | undefined, json: boolean, io: CliIo): void {
   const message = scrubSecrets(cliMessage(e));
   if (json) {
+    if (e instanceof ReportedFailure) return;
     io.stdout.write(`${JSON.stringify({ OK: false, Message: message, Errno: e.code })}\n`);
     return;
   }

@@ -108,7 +108,11 @@ export class ServerCreator {
       return found.map(toCloudNode);
     });
     const failed = nodes.length < count ? failAll(body.name, count - nodes.length, shortfall(body.name, count, nodes.length)) : [];
-    return { created: nodes.slice(0, count), failed };
+    if (nodes.length > count) {
+      // More servers carry this batch's name and metadata than were asked for: all are reported, so cleanup and the CE see every one.
+      this.parts.logger.warn("a batch's look-up found more servers than asked for: all are returned", { node: what, extra: nodes.slice(count).map((n) => `${n.name} (${n.id})`).join(", ") });
+    }
+    return { created: nodes, failed };
   }
 
   /**

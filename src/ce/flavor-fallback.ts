@@ -42,7 +42,7 @@ export async function submitWithFallback(ctx: CeContext, input: SubmissionInput,
       resolver.invalidate();
       return resolver.resolve(input.driver, spec);
     };
-    const outcome = await submitPilots({ ...input, count: round.count, metadata: { [FLAVOR_KEY]: flavorLabel(entry) } }, round.plan, resources, renew);
+    const outcome = await submitPilots({ ...input, count: round.count, metadata: { [FLAVOR_KEY]: flavorLabel(entry) }, known: new Set(pilots.keys()) }, round.plan, resources, renew);
     for (const p of outcome.pilots) pilots.set(p.ref, p);
     notStarted += outcome.notStarted;
     abandoned += outcome.abandoned;

@@ -60,6 +60,8 @@ export interface SubmissionInput {
   readonly stop: StopControl;
   /** Further metadata for every VM of this call (the flavor it gets), added to the planned specs. */
   readonly metadata?: Readonly<Record<string, string>>;
+  /** References this call already returned (earlier fallback rounds): never recovered again. */
+  readonly known?: ReadonlySet<string>;
 }
 
 export interface PreparedPilot {

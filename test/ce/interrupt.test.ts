@@ -259,4 +259,32 @@ describe("after an abort nothing waits unbounded", { timeout: 10_000 }, () => {
     const result = await ce.submitJob(pilot, null, 2, { signal: stop.signal });
     expect(result.OK ? result.Value : []).toEqual([]);
   });
+
+  it("returns when resolving a stale id again hangs across the abort", async () => {
+    cloud = new MemoryCloud({ autoBoot: false });
+    const stop = new AbortController();
+    registerDriver("MEMORY_HANGING_RENEW", () => {
+      const d = cloud.driver();
+      const list = d.listFlavors.bind(d);
+      let lists = 0;
+      d.listFlavors = async (q) => {
+        if (++lists > 1) {
+          stop.abort();
+          return new Promise<never>(() => undefined);
+        }
+        return list(q);
+      };
+      d.createNodes = async () => {
+        throw new CloudceError("FlavorNotFound", "MEMORY: flavor flv-1 is gone");
+      };
+      return d;
+    });
+    const ce = new CloudComputingElement("ce-renew.example.org", { logger: silentLogger });
+    expect((await ce.setParameters({
+      CloudType: "MEMORY_HANGING_RENEW", Instance_Image: "name:pilot-image", Instance_Flavor: "name:small", Instance_Networks: "name:private",
+      Cloud_RateLimit: "0", Cloud_RequestTimeout: "1",
+    })).OK).toBe(true);
+    const result = await ce.submitJob(pilot, null, 1, { signal: stop.signal });
+    expect(result.OK ? result.Value : []).toEqual([]);
+  });
 });

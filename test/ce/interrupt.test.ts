@@ -235,6 +235,16 @@ describe("cleanupPilots with an abort signal", { timeout: 10_000 }, () => {
 });
 
 describe("after an abort nothing waits unbounded", { timeout: 10_000 }, () => {
+  /** Submits on a driver that hangs a flavor listing (and aborts the submission when it starts). */
+  async function submitOn(cloudType: string, flavors: string, count: number, stop: AbortController) {
+    const ce = new CloudComputingElement(`${cloudType.toLowerCase()}.example.org`, { logger: silentLogger });
+    expect((await ce.setParameters({
+      CloudType: cloudType, Instance_Image: "name:pilot-image", Instance_Flavor: flavors, Instance_Networks: "name:private",
+      Cloud_RateLimit: "0", Cloud_RequestTimeout: "1",
+    })).OK).toBe(true);
+    return ce.submitJob(pilot, null, count, { signal: stop.signal });
+  }
+
   it("returns when the next flavor's resolution hangs across the abort", async () => {
     cloud = new MemoryCloud({ autoBoot: false, flavors: [{ id: "flv-1", name: "small", vcpus: 2, ramMb: 4096 }, { id: "flv-2", name: "large", vcpus: 4, ramMb: 8192 }] });
     const stop = new AbortController();
@@ -251,12 +261,7 @@ describe("after an abort nothing waits unbounded", { timeout: 10_000 }, () => {
       d.createNodes = async (req) => ({ created: [], failed: req.nodes.map((n) => ({ target: n.name, error: new CloudceError("CapacityExceeded", "MEMORY: no room for this flavor") })) });
       return d;
     });
-    const ce = new CloudComputingElement("ce-hang.example.org", { logger: silentLogger });
-    expect((await ce.setParameters({
-      CloudType: "MEMORY_HANGING_RESOLVE", Instance_Image: "name:pilot-image", Instance_Flavor: "name:small, name:large", Instance_Networks: "name:private",
-      Cloud_RateLimit: "0", Cloud_RequestTimeout: "1",
-    })).OK).toBe(true);
-    const result = await ce.submitJob(pilot, null, 2, { signal: stop.signal });
+    const result = await submitOn("MEMORY_HANGING_RESOLVE", "name:small, name:large", 2, stop);
     expect(result.OK ? result.Value : []).toEqual([]);
   });
 
@@ -279,12 +284,7 @@ describe("after an abort nothing waits unbounded", { timeout: 10_000 }, () => {
       };
       return d;
     });
-    const ce = new CloudComputingElement("ce-renew.example.org", { logger: silentLogger });
-    expect((await ce.setParameters({
-      CloudType: "MEMORY_HANGING_RENEW", Instance_Image: "name:pilot-image", Instance_Flavor: "name:small", Instance_Networks: "name:private",
-      Cloud_RateLimit: "0", Cloud_RequestTimeout: "1",
-    })).OK).toBe(true);
-    const result = await ce.submitJob(pilot, null, 1, { signal: stop.signal });
+    const result = await submitOn("MEMORY_HANGING_RENEW", "name:small", 1, stop);
     expect(result.OK ? result.Value : []).toEqual([]);
   });
 });

@@ -6,6 +6,7 @@
  * `Delete_VerifySeconds` are deleted again (delete-verify-policy.ts).
  */
 
+import { scrubSecrets } from "../secrets.js";
 import { toCloudceError } from "../errors.js";
 import type { BulkResult } from "../drivers/driver.js";
 import type { CeContext } from "./ce-context.js";
@@ -37,7 +38,7 @@ export async function cleanupOwnPilots(ctx: CeContext, stop: StopControl): Promi
     const ok = result.done.map((id) => byRef.get(toReference(id))).filter((e): e is CleanupEntry => e !== undefined);
     const bad = result.failed.flatMap((f) => {
       const e = byRef.get(toReference(f.target));
-      return e ? [{ ...e, error: toCloudceError(f.error).message }] : [];
+      return e ? [{ ...e, error: scrubSecrets(toCloudceError(f.error).message) }] : [];
     });
     deleted.push(...ok);
     failed.push(...bad);

@@ -19,8 +19,8 @@ import { combineObservers, type CeObserver } from "./observer.js";
 import type { CeContext } from "./ce-context.js";
 import { checkOptions, parseSettings } from "./ce-options.js";
 import { cleanupOwnPilots } from "./cleanup.js";
-import { DriverRuntime, ownedBy } from "./driver-runtime.js";
-import { ownerFilter } from "./ownership.js";
+import { DriverRuntime } from "./driver-runtime.js";
+import { ownsNode } from "./ownership.js";
 import { killPilots, type KillReport } from "./kill.js";
 import { unknownDriverOptions, unknownOptionProblems } from "./option-names.js";
 import { ignoredOptions, onlineProblems, unwritableFolders } from "./validation.js";
@@ -296,8 +296,9 @@ export class CloudComputingElement {
         throw new CloudceError("NotSupported", `getJobOutput: not supported by the ${driver.name} driver (no console output)`);
       }
       const node = await runtime.call((d) => d.getNode(id));
-      if (node === undefined || node.state === "gone") throw new CloudceError("NodeNotFound", `getJobOutput: ${ref}: the cloud has no such VM`);
-      if (!ownedBy(node, ownerFilter(settings))) throw new CloudceError("Forbidden", `getJobOutput: ${ref} belongs to another CE: its console is not read`);
+      // A pilot that powered off and was removed by the cloud (EC2 terminate) finished: its console is still worth reading.
+      if (node === undefined || (node.state === "gone" && node.finished !== true)) throw new CloudceError("NodeNotFound", `getJobOutput: ${ref}: the cloud has no such VM`);
+      if (!ownsNode(settings, node)) throw new CloudceError("Forbidden", `getJobOutput: ${ref} belongs to another CE: its console is not read`);
       const output = await runtime.call((d) => d.getConsoleOutput(id));
       return S_OK([output, ""] as [string, string]);
     });

@@ -9,6 +9,7 @@
 
 import { CloudceError, toCloudceError } from "../errors.js";
 import type { CeContext } from "./ce-context.js";
+import { withinGrace } from "./interrupt.js";
 import { FLAVOR_KEY, flavorLabel, isCapacityError } from "./offering-policy.js";
 import type { PolicyDecision } from "./policy-decisions.js";
 import { submitPilots, type SubmissionFailure, type SubmissionInput, type SubmissionOutcome, type SubmissionPlan, type SubmittedPilot } from "./submit.js";
@@ -31,7 +32,10 @@ export async function submitWithFallback(ctx: CeContext, input: SubmissionInput,
     const spec = { ...settings, flavor: entry };
     let resources;
     try {
-      resources = await resolver.resolve(input.driver, spec);
+      // A stop while resolving leaves it only the shared grace (interrupt.ts), like every cloud call after a stop.
+      const r = await withinGrace(resolver.resolve(input.driver, spec), input.stop);
+      if (!r.answered) throw new CloudceError("Timeout", `interrupted while resolving flavor ${flavorLabel(entry)}: no VM was requested for it`);
+      resources = r.value;
     } catch (err) {
       // Pilots created with an earlier flavor must still come back: report, do not throw.
       if (i === 0) throw err;
@@ -42,7 +46,7 @@ export async function submitWithFallback(ctx: CeContext, input: SubmissionInput,
       resolver.invalidate();
       return resolver.resolve(input.driver, spec);
     };
-    const outcome = await submitPilots({ ...input, count: round.count, metadata: { [FLAVOR_KEY]: flavorLabel(entry) } }, round.plan, resources, renew);
+    const outcome = await submitPilots({ ...input, count: round.count, metadata: { [FLAVOR_KEY]: flavorLabel(entry) }, known: new Set(pilots.keys()) }, round.plan, resources, renew);
     for (const p of outcome.pilots) pilots.set(p.ref, p);
     notStarted += outcome.notStarted;
     abandoned += outcome.abandoned;

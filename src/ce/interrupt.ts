@@ -1,9 +1,12 @@
 /**
  * Stopping a CE call half-way (a signal to the CLI, `serve` shutting down).
  * Once the caller's signal aborts, no new cloud create or delete starts;
- * a call already in flight gets `graceMs` more to answer (the CE uses
- * Cloud_RequestTimeout) and is abandoned after that: its promise still
- * settles later, and the CE records what it made then.
+ * everything still to do (creates in flight, the listing that looks for
+ * VMs whose answer was lost, a renewed resolution) shares one `graceMs` from
+ * the abort (the CE uses Cloud_RequestTimeout), and what has not answered by
+ * then is abandoned: its promise still settles later, and the CE records what
+ * it made then. A caller waiting on the CE needs its own deadline plus one
+ * Cloud_RequestTimeout, and a margin for the answer to travel.
  */
 
 export interface StopControl {
@@ -14,27 +17,41 @@ export interface StopControl {
 
 export type Settled<T> = { readonly answered: true; readonly value: T } | { readonly answered: false };
 
-/** The work's value, or `answered: false` when the signal aborted and the grace ran out first. Rejections pass through. */
+/**
+ * The end of the grace: one timer per signal and bound, started when the
+ * signal aborts, shared by every call waited on after it (creates in flight,
+ * the lost-answer listing, a renewed resolution). So everything after a stop
+ * takes at most one `graceMs`, however many calls follow one another.
+ */
+const graceEnds = new WeakMap<AbortSignal, Map<number, Promise<void>>>();
+
+function graceEnd(signal: AbortSignal, graceMs: number): Promise<void> {
+  let byBound = graceEnds.get(signal);
+  if (!byBound) graceEnds.set(signal, (byBound = new Map()));
+  let end = byBound.get(graceMs);
+  if (!end) {
+    end = new Promise<void>((resolve) => {
+      // Unreferenced: the calls waited on keep the process alive, not the bound.
+      const start = (): void => void setTimeout(resolve, graceMs).unref();
+      if (signal.aborted) start();
+      else signal.addEventListener("abort", start, { once: true });
+    });
+    byBound.set(graceMs, end);
+  }
+  return end;
+}
+
+/**
+ * The work's value, or `answered: false` once the signal aborted and the
+ * shared grace ran out first (a call started after the abort gets only what is
+ * left of it). Rejections pass through.
+ */
 export function withinGrace<T>(work: Promise<T>, stop: StopControl): Promise<Settled<T>> {
   const { signal, graceMs } = stop;
   const answered = work.then((value): Settled<T> => ({ answered: true, value }));
   if (!signal) return answered;
-  let timer: NodeJS.Timeout | undefined;
-  let onAbort: (() => void) | undefined;
-  const givenUp = new Promise<Settled<T>>((resolve) => {
-    const start = (): void => {
-      timer = setTimeout(() => resolve({ answered: false }), graceMs);
-    };
-    if (signal.aborted) start();
-    else {
-      onAbort = start;
-      signal.addEventListener("abort", onAbort, { once: true });
-    }
-  });
-  return Promise.race([answered, givenUp]).finally(() => {
-    clearTimeout(timer);
-    if (onAbort) signal.removeEventListener("abort", onAbort);
-  });
+  const givenUp = graceEnd(signal, graceMs).then((): Settled<T> => ({ answered: false }));
+  return Promise.race([answered, givenUp]);
 }
 
 /** The note an interrupted call returns alongside its (partial) result. */

@@ -1,8 +1,8 @@
 /**
  * VMs whose create answer never came back (every attempt timed out, the
  * connection dropped after the cloud acted, or the caller stopped waiting):
- * one listing of this CE's VMs carrying the submission's batch tag finds
- * them. They are returned as pilots and journaled like any other create, so
+ * one listing of this CE's VMs carrying the submission's batch tag and the
+ * round's flavor tag finds them (earlier fallback rounds share the batch tag). They are returned as pilots and journaled like any other create, so
  * the site director knows them and the journal shows everything on the cloud.
  * A listing that fails too leaves them to cleanup, which finds them by tags.
  */
@@ -17,7 +17,7 @@ export const RECOVERED_REASON = "submit (recovered after a lost answer)";
 export async function recoverLostCreates(run: Run, input: SubmissionInput, plan: SubmissionPlan): Promise<void> {
   if (run.uncertain.length === 0) return;
   const filter = ownerFilter(input.settings);
-  const listing = input.runtime.listOwn({ ...filter, metadata: { ...filter.metadata, [BATCH_KEY]: plan.batch } });
+  const listing = input.runtime.listOwn({ ...filter, metadata: { ...filter.metadata, ...input.metadata, [BATCH_KEY]: plan.batch } });
   let nodes;
   try {
     const r = await withinGrace(listing, input.stop);
@@ -28,7 +28,7 @@ export async function recoverLostCreates(run: Run, input: SubmissionInput, plan:
     input.logger.warn("cannot look for VMs whose create answer was lost; cleanup will find them by their tags", { code: e.code, reason: e.message });
     return;
   }
-  const known = new Set(run.pilots.map((p) => p.ref));
+  const known = new Set([...(input.known ?? []), ...run.pilots.map((p) => p.ref)]);
   const found = nodes.filter((n) => !known.has(`cloud://${n.id}`));
   const recovered = [];
   for (const node of found) {

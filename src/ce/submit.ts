@@ -60,6 +60,8 @@ export interface SubmissionInput {
   readonly stop: StopControl;
   /** Further metadata for every VM of this call (the flavor it gets), added to the planned specs. */
   readonly metadata?: Readonly<Record<string, string>>;
+  /** References this call already returned (earlier fallback rounds): never recovered again. */
+  readonly known?: ReadonlySet<string>;
 }
 
 export interface PreparedPilot {
@@ -133,8 +135,11 @@ export class Run {
     if (outcome === "abandoned") return;
     const staleError = staleOf(outcome);
     if (staleError && this.input.stop.signal?.aborted !== true) {
-      const fresh = await stale.renew().catch((err: unknown) => err as Error);
-      if (fresh instanceof Error) return this.fail(pilot, count, fresh);
+      // Bounded like a create: a stop while it resolves leaves it no more than the shared grace.
+      const renewed = await withinGrace(stale.renew(), this.input.stop).catch((err: unknown) => err as Error);
+      if (renewed instanceof Error) return this.fail(pilot, count, renewed);
+      if (!renewed.answered) return this.fail(pilot, count, new CloudceError("Timeout", `interrupted while resolving the image, flavor and networks again for ${pilot.name}: no VM was requested`));
+      const fresh = renewed.value;
       if (!sameIds(fresh, resources)) {
         this.input.logger.warn("a create found a cached resource id gone: resolved again", { vm: pilot.name, reason: staleError.message });
         outcome = await this.attempt(pilot, count, fresh);

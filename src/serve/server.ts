@@ -3,6 +3,7 @@
  * each by id, and on stdin EOF or the parent's death drains (bounded) and ends.
  */
 
+import { scrubSecrets } from "../secrets.js";
 import type { Readable, Writable } from "node:stream";
 import { toCloudceError } from "../errors.js";
 import { createLogger, type LogLevel } from "../log.js";
@@ -108,7 +109,7 @@ function toRpcError(err: unknown, method: string, logger: ReturnType<typeof crea
   if (err instanceof RpcError) return err;
   const e = toCloudceError(err);
   logger.error("serve: method failed unexpectedly", { method, reason: e.message });
-  return new RpcError(RPC_ERRORS.InternalError, `${method}: ${e.message}`);
+  return new RpcError(RPC_ERRORS.InternalError, scrubSecrets(`${method}: ${e.message}`));
 }
 
 /** True when all settle within `ms`; never rejects. */

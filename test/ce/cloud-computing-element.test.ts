@@ -9,7 +9,7 @@ import { registerDriver } from "../../src/drivers/registry.js";
 import { createLogger, type LogRecord } from "../../src/log.js";
 import { MemoryCloud, type MemoryCloudOptions } from "../../src/testing.js";
 import { readJournal } from "../../src/ops/journal.js";
-import { scrubSecrets } from "../../src/secrets.js";
+import { registerSecret, scrubSecrets } from "../../src/secrets.js";
 import { makeProxyChain } from "../auth/fixtures/proxy-chain.js";
 
 let cloud: MemoryCloud;
@@ -288,6 +288,17 @@ describe("killJob and cleanupPilots", () => {
     const report = ok(await ce.cleanupPilots());
     expect(report.deleted.map((e) => e.ref)).toEqual([refs[0], refs[2]]);
     expect(report.failed).toEqual([{ ref: refs[1], name: expect.any(String), reason: "stopped", error: "HTTP 500" }]);
+  });
+
+  it("a failed deletion's error reaches the OK result with secrets scrubbed", async () => {
+    const ce = await makeCe();
+    const refs = ok(await ce.submitJob(pilot, null, 1));
+    cloud.setState(refs[0]!.slice(8), "stopped");
+    registerSecret("s3cr3t-token-value");
+    cloud.faults.destroyFailure = () => new CloudceError("CloudUnavailable", "HTTP 500 for token s3cr3t-token-value");
+    const report = ok(await ce.cleanupPilots());
+    expect(report.failed).toHaveLength(1);
+    expect(report.failed[0]!.error).not.toContain("s3cr3t-token-value");
   });
 });
 

@@ -12,9 +12,9 @@ import { MemoryCloud } from "../../src/testing.js";
 let cloud: MemoryCloud;
 let pilot: string;
 
-async function ceWith(name: string, n: number): Promise<{ ce: CloudComputingElement; refs: string[] }> {
+async function ceWith(name: string, n: number, extra: Record<string, string> = {}): Promise<{ ce: CloudComputingElement; refs: string[] }> {
   const ce = new CloudComputingElement(name, { logger: silentLogger });
-  await ce.setParameters({ CloudType: "MEMORY_OUT", Instance_Image: "name:pilot-image", Instance_Flavor: "name:small", Instance_Networks: "name:private", Cloud_RateLimit: "0" });
+  await ce.setParameters({ CloudType: "MEMORY_OUT", Instance_Image: "name:pilot-image", Instance_Flavor: "name:small", Instance_Networks: "name:private", Cloud_RateLimit: "0", ...extra });
   const r = await ce.submitJob(pilot, null, n);
   if (!r.OK) throw new Error(r.Message);
   return { ce, refs: r.Value };
@@ -42,5 +42,22 @@ describe("getJobOutput", () => {
     cloud = new MemoryCloud({ autoBoot: true });
     const a = await ceWith("ce-a.example.org", 1);
     expect(await a.ce.getJobOutput("cloud://no-such-vm")).toMatchObject({ OK: false, Errno: "NodeNotFound" });
+  });
+
+  it("refuses another CE's VM even when adopting untagged VMs", async () => {
+    cloud = new MemoryCloud({ autoBoot: true });
+    const a = await ceWith("ce-a.example.org", 1, { Ownership_AdoptUntagged: "yes" });
+    const b = await ceWith("ce-b.example.org", 1);
+    const consoles = cloud.calls["getConsoleOutput"] ?? 0;
+    expect(await a.ce.getJobOutput(b.refs[0]!)).toMatchObject({ OK: false, Errno: "Forbidden" });
+    expect(cloud.calls["getConsoleOutput"] ?? 0).toBe(consoles);
+  });
+
+  it("reads a pilot that finished on its own and was removed by the cloud (EC2 terminate)", async () => {
+    cloud = new MemoryCloud({ autoBoot: true });
+    const a = await ceWith("ce-a.example.org", 1);
+    const id = a.refs[0]!.replace(/^.*:\/\//, "").replace(/:::.*$/, "");
+    cloud.setState(id, "gone", { finished: true });
+    expect(await a.ce.getJobOutput(a.refs[0]!)).toMatchObject({ OK: true });
   });
 });

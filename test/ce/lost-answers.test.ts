@@ -85,3 +85,35 @@ describe("creates whose answer was lost", () => {
     expect(cloud.calls["listNodes"] ?? 0).toBe(before);
   });
 });
+
+describe("a lost answer in a flavor fallback round", () => {
+  it("recovers only that round's VMs: earlier rounds' VMs are neither journaled again nor taken for its failures", async () => {
+    cloud = new MemoryCloud({
+      autoBoot: false, capabilities: { uniformBatch: true },
+      flavors: [{ id: "flv-1", name: "small", vcpus: 2, ramMb: 4096 }, { id: "flv-2", name: "large", vcpus: 4, ramMb: 8192 }],
+    });
+    registerDriver("MEMORY_ROUNDS", () => {
+      const d = cloud.driver();
+      const create = d.createNodes.bind(d);
+      d.createNodes = async (req) => {
+        if (req.flavorId === "flv-2") throw new CloudceError("Timeout", "MEMORY: no answer in time (Cloud_RequestTimeout)", { driver: "MEMORY" });
+        const made = await create({ ...req, nodes: req.nodes.slice(0, 2) });
+        const error = new CloudceError("QuotaExceeded", "MEMORY: cores quota reached", { driver: "MEMORY", quotaResource: "cores" });
+        return { created: made.created, failed: req.nodes.slice(2).map((n) => ({ target: n.name, error })) };
+      };
+      return d;
+    });
+    const journal = join(await mkdtemp(join(dir, "j-")), "journal.jsonl");
+    const ce = new CloudComputingElement("ce-rounds.example.org", { logger: silentLogger });
+    expect((await ce.setParameters({
+      CloudType: "MEMORY_ROUNDS", Instance_Image: "name:pilot-image", Instance_Flavor: "name:small, name:large", Instance_Networks: "name:private",
+      Cloud_RateLimit: "0", Journal_File: journal,
+    })).OK).toBe(true);
+    const result = await ce.submitJob(pilot, null, 4);
+    const refs = result.OK ? [...result.Value] : [];
+    expect(refs).toHaveLength(2);
+    const creates = (await readJournal(journal)).entries.filter((e) => e.action === "create" && e.outcome === "ok");
+    expect(creates.map((e) => e.ref).sort()).toEqual(refs.sort());
+    expect(creates.some((e) => /recovered/.test(e.reason))).toBe(false);
+  });
+});

@@ -119,6 +119,13 @@ describe("OPENSTACK batches through the CE", () => {
     expect(String(failures[0]!.fields["reason"])).toMatch(/Nova made 3 of 5/);
   });
 
+  it("a batch clipped by the RAM quota falls back to the next flavor for the servers Nova did not make", async () => {
+    cloud.state.quotas.set(PROJECTS["demo"]!, { instances: 50, cores: 50, ramMb: 10_000 });
+    const ce = await makeCe({ Instance_Flavor: "name:m1.medium, name:m1.tiny" });
+    const refs = ok(await ce.submitJob(join(dir, "pilot.sh"), null, 5));
+    expect(refs.map((r) => serverOf(r).flavor.name).sort()).toEqual(["m1.medium", "m1.medium", "m1.tiny", "m1.tiny", "m1.tiny"]);
+  });
+
   it("falls back to one create per VM where the cloud refuses multi-create, and remembers it", async () => {
     cloud.state.multiCreateRefusal = { status: 400, message: "Additional properties are not allowed ('min_count', 'max_count', 'return_reservation_id' were unexpected)" };
     const ce = await makeCe();

@@ -93,4 +93,14 @@ describe("OPENSTACK create whose answer was lost", () => {
     expect(result.created.every((n) => n.metadata["cloudce-batch"] === "b1")).toBe(true);
     expect(cloud.count("compute POST /servers")).toBe(1);
   });
+
+  it("returns every server a lost multi-create's look-up finds, even more than asked (none is left unreported)", async () => {
+    cloud.faults.add({ route: "compute POST /servers", kind: "lost" });
+    await driver.createNodes(request("PILOT_EXTRA1", 2));
+    cloud.faults.add({ route: "compute POST /servers", kind: "lost" });
+    const result = await driver.createNodes(request("PILOT_EXTRA1", 2));
+    const made = serversNamed("PILOT_EXTRA1-").map((s) => s.id).sort();
+    expect(made.length).toBeGreaterThan(2);
+    expect(result.created.map((n) => n.id).sort()).toEqual(made);
+  });
 });

@@ -6,6 +6,7 @@ import type { CloudDriver } from "../../src/drivers/driver.js";
 import { registerDriver } from "../../src/drivers/registry.js";
 import { METHODS } from "../../src/serve/methods.js";
 import { MAX_LINE_BYTES, PROTOCOL_VERSION, RPC_ERRORS } from "../../src/serve/protocol.js";
+import { registerSecret } from "../../src/secrets.js";
 import { MemoryCloud } from "../../src/testing.js";
 import { startServe, type RpcMessage, type ServeHarness } from "./harness.js";
 
@@ -174,5 +175,22 @@ describe("submitJob deadline and stdin EOF", () => {
     expect(answer.result!["Interrupted"]).toBeTruthy();
     expect(cloud.nodes.size).toBe((answer.result!["Value"] as string[]).length);
     expect(cloud.nodes.size).toBeLessThan(50);
+  });
+});
+
+describe("unexpected failures", () => {
+  it("answers -32603 with secrets scrubbed from the message", async () => {
+    registerSecret("s3cr3t-serve-token");
+    const spy = vi.spyOn(METHODS as Record<string, (typeof METHODS)[string]>, "getDescription").mockImplementation(async () => {
+      throw new Error("backend said s3cr3t-serve-token");
+    });
+    try {
+      const answer = await server.call("getDescription", { handle: "h" });
+      expect(answer.error!.code).toBe(RPC_ERRORS.InternalError);
+      expect(answer.error!.message).not.toContain("s3cr3t-serve-token");
+      expect(server.stderr()).not.toContain("s3cr3t-serve-token");
+    } finally {
+      spy.mockRestore();
+    }
   });
 });

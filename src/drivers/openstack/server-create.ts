@@ -11,7 +11,7 @@
  */
 
 import { redactUserData } from "../../context/index.js";
-import { CloudceError, isCloudceError, toCloudceError } from "../../errors.js";
+import { CloudceError, isCloudceError, toCloudceError, type QuotaResource } from "../../errors.js";
 import type { Logger } from "../../log.js";
 import { mapConcurrent } from "../../util/pool.js";
 import { withRetry, type RetryPolicy } from "../../util/retry.js";
@@ -107,8 +107,39 @@ export class ServerCreator {
       }
       return found.map(toCloudNode);
     });
-    const failed = nodes.length < count ? failAll(body.name, count - nodes.length, shortfall(body.name, count, nodes.length)) : [];
-    return { created: nodes.slice(0, count), failed };
+    const failed = nodes.length < count ? failAll(body.name, count - nodes.length, shortfall(body.name, count, nodes.length, await this.boundBy(body.flavorRef))) : [];
+    if (nodes.length > count) {
+      // More servers carry this batch's name and metadata than were asked for: all are reported, so cleanup and the CE see every one.
+      this.parts.logger.warn("a batch's look-up found more servers than asked for: all are returned", { node: what, extra: nodes.slice(count).map((n) => `${n.name} (${n.id})`).join(", ") });
+    }
+    return { created: nodes, failed };
+  }
+
+  /**
+   * Which quota stopped a clipped multi-create: the one with room for the
+   * fewest more servers of this flavor (instances first on a tie). Nova's
+   * clipping answer does not say; the CE needs it (cores or RAM falls back to
+   * another flavor). Whether /limits counts the new servers yet (Nova skips
+   * those still scheduling) takes the same number off every resource, so the
+   * smallest stays the smallest.
+   */
+  private async boundBy(flavorId: string): Promise<QuotaResource | undefined> {
+    try {
+      const [left, flavor] = await Promise.all([this.parts.nova.limits(), this.parts.nova.getFlavor(flavorId)]);
+      const room: [QuotaResource, number | undefined, number][] = [
+        ["instances", left.instances, 1], ["cores", left.cores, flavor?.vcpus ?? 0], ["ram", left.ramMb, flavor?.ramMb ?? 0],
+      ];
+      let best: { resource: QuotaResource; fits: number } | undefined;
+      for (const [resource, amount, each] of room) {
+        if (amount === undefined || each <= 0) continue;
+        const fits = Math.floor(amount / each);
+        if (best === undefined || fits < best.fits) best = { resource, fits };
+      }
+      return best?.resource;
+    } catch (err) {
+      this.parts.logger.debug("cannot read the limits that clipped a batch", { reason: toCloudceError(err).message });
+      return undefined;
+    }
   }
 
   /**
@@ -155,11 +186,12 @@ function failAll(target: string, count: number, err: unknown): NodeFailure[] {
   return Array.from({ length: count }, () => ({ target, error }));
 }
 
-function shortfall(name: string, asked: number, got: number): CloudceError {
+function shortfall(name: string, asked: number, got: number, resource: QuotaResource | undefined): CloudceError {
+  const which = resource === undefined ? "the project quota" : `the project's ${resource} quota`;
   return new CloudceError(
     "QuotaExceeded",
-    `compute POST /servers for batch ${name}: Nova made ${got} of ${asked} servers (the project quota allows no more); the missing ones may be submitted again later`,
-    { driver: DRIVER_NAME },
+    `compute POST /servers for batch ${name}: Nova made ${got} of ${asked} servers (${which} allows no more); the missing ones may be submitted again later`,
+    { driver: DRIVER_NAME, ...(resource === undefined ? {} : { quotaResource: resource }) },
   );
 }
 

@@ -88,9 +88,13 @@ export async function runScenario(sc: Scenario, cloud: CampaignCloud, ceName: st
 
   const { entries } = await readJournal(journal);
   const journaledRefs = new Set(entries.filter((e) => e.action === "create" && e.outcome === "ok").map((e) => e.ref));
-  const journaledNames = new Set(entries.filter((e) => e.action === "create").map((e) => e.vmName));
+  // A batch is journaled under the CE's VM name; the cloud may suffix its index (Nova `-1`, GCE `-0001`)
+  // and GCE lower-cases the name's hex, so a VM is shown by its batch's line when its name reduces to it.
+  const journaledNames = new Set(entries.filter((e) => e.action === "create").map((e) => e.vmName.toLowerCase()));
+  const batchName = (name: string): string => name.toLowerCase().replace(/-\d+$/, "");
   for (const v of vms) {
-    if (!journaledRefs.has(`cloud://${v.id}`) && !journaledNames.has(v.name)) violations.push(`not in the journal: ${v.name} (${v.id})`);
+    const shown = journaledRefs.has(`cloud://${v.id}`) || journaledNames.has(v.name.toLowerCase()) || journaledNames.has(batchName(v.name));
+    if (!shown) violations.push(`not in the journal: ${v.name} (${v.id})`);
   }
 
   const secrets = cloud.secrets().filter((s) => s.length >= 6);

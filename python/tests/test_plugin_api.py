@@ -56,3 +56,12 @@ def test_a_malformed_bridge_option_is_one_clear_line(state_dir):
         "Driver_state_dir": str(state_dir), "Bridge_SubmitDeadline": "soon"})
     assert not result["OK"]
     assert result["Message"] == "Bridge_SubmitDeadline: 'soon' is not a number of seconds above 0"
+
+
+def test_submit_wait_covers_the_servers_two_request_timeouts_past_the_deadline():
+    from cloudce_dirac.Resources.Computing.CloudceComputingElement import submit_wait
+
+    # after the deadline the server answers within one shared Cloud_RequestTimeout (in-flight
+    # creations, then the recovery listing): the plugin must wait at least deadline + 2*RT
+    assert submit_wait(240, 30) > 240 + 2 * 30
+    assert submit_wait(10, 100) > 10 + 2 * 100

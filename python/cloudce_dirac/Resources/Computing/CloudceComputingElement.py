@@ -31,10 +31,18 @@ BRIDGE_DEFAULTS = {
     "Bridge_CallTimeout": 120,  # seconds to wait for any answer but submitJob's
     "Bridge_SubmitDeadline": 240,  # seconds cloudce may spend starting VMs in one submitJob
 }
-# How long past the deadline the plugin still waits for submitJob's answer: in-flight VM creations
-# finish or are abandoned within one cloud request timeout (Cloud_RequestTimeout, default 30 s).
+# How long past the deadline the plugin still waits for submitJob's answer. After the deadline the
+# server bounds all remaining work (in-flight creations, then the listing that recovers lost answers)
+# by one Cloud_RequestTimeout (RT); waiting 2*RT plus a margin covers that bound with room for the
+# answer's own trip and a slow machine (docs/serve-protocol.md, "submitJob and its deadline").
 SUBMIT_GRACE = 30
 DEFAULT_REQUEST_TIMEOUT = 30
+
+
+def submit_wait(deadline, request_timeout):
+    """Seconds to wait for submitJob's answer: the deadline, the server's bound after it, a margin."""
+    return deadline + 2 * request_timeout + SUBMIT_GRACE
+
 # Calls that may be sent again after the child died under them: they change nothing, or are
 # idempotent (a pilot killed twice is killed). submitJob is never resent.
 RESENDABLE = {"isValid", "available", "getCEStatus", "getJobStatus", "killJob", "cleanupPilots", "getJobOutput"}
@@ -321,7 +329,7 @@ class CloudceComputingElement(ComputingElement):
             request_timeout = float(self.ceParameters.get("Cloud_RequestTimeout", DEFAULT_REQUEST_TIMEOUT))
         except (TypeError, ValueError):
             request_timeout = DEFAULT_REQUEST_TIMEOUT  # cloudce's setParameters already named the bad value
-        timeout = deadline + request_timeout + SUBMIT_GRACE
+        timeout = submit_wait(deadline, request_timeout)
         params = {"executableFile": os.path.abspath(executableFile), "numberOfJobs": int(numberOfJobs), "deadline": deadline}
         result = self._request("submitJob", params, timeout=timeout)
         if result["OK"] and result.get("Interrupted"):

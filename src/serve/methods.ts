@@ -35,6 +35,8 @@ export function stripStamp(ref: string): string {
 
 const ce = (p: Params, ctx: MethodContext) => ctx.handles.get(p.string("handle"));
 
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 /**
  * The deadline (relative seconds) and the server's own stop both end a submission early.
  * One controller and a plain timer, held until the call ends: signals made by
@@ -49,7 +51,8 @@ async function submitJob(p: Params, ctx: MethodContext): Promise<unknown> {
   const onStopping = (): void => stop.abort();
   if (ctx.stopping.aborted) stop.abort();
   else ctx.stopping.addEventListener("abort", onStopping, { once: true });
-  const timer = deadline === undefined ? undefined : setTimeout(() => stop.abort(), Math.ceil(deadline * 1000));
+  // Node fires a timer over 2^31-1 ms at once; a deadline that long is no deadline at all.
+  const timer = deadline === undefined || deadline * 1000 > MAX_TIMER_MS ? undefined : setTimeout(() => stop.abort(), Math.ceil(deadline * 1000));
   try {
     return await target.submitJob(executable, null, count, { signal: stop.signal });
   } finally {

@@ -163,6 +163,15 @@ describe("submitJob deadline and stdin EOF", () => {
     expect(cloud.nodes.size).toBe(refs.length);
   });
 
+  it("a deadline beyond what a timer holds (about 24.8 days) means no early stop, not an instant one", async () => {
+    createMs = 20;
+    const handle = await openCe();
+    const answer = await server.call("submitJob", { handle, executableFile: join(dir, "pilot.sh"), numberOfJobs: 3, deadline: 30 * 86400 });
+    expect(answer.result!["OK"]).toBe(true);
+    expect(answer.result!["Interrupted"]).toBeUndefined();
+    expect(answer.result!["Value"] as string[]).toHaveLength(3);
+  });
+
   it("on EOF a submission in flight stops starting VMs, is answered, and every handle closes", async () => {
     createMs = 100;
     const handle = await openCe();

@@ -65,3 +65,22 @@ def test_submit_wait_covers_the_servers_two_request_timeouts_past_the_deadline()
     # creations, then the recovery listing): the plugin must wait at least deadline + 2*RT
     assert submit_wait(240, 30) > 240 + 2 * 30
     assert submit_wait(10, 100) > 10 + 2 * 100
+
+
+def test_available_when_cloudce_cannot_answer_is_zero_slots_not_an_error(state_dir, monkeypatch):
+    # DIRAC v9's SiteDirector falls back to its own pilot counts when available() is not OK,
+    # and would then submit to a CE it cannot see: a bridge that does not answer must offer no slot.
+    import sys
+
+    ce = make_ce("api-nobridge.cloud", state_dir)
+    plugin = sys.modules[type(ce).__module__]
+
+    def no_answer(method, *args):
+        raise plugin.BridgeTimeout(f"cloudce serve did not answer {method} within 1 s")
+
+    monkeypatch.setattr(plugin._BRIDGE, "call", no_answer)
+    result = ce.available()
+    assert result["OK"] and result["Value"] == 0, result
+    info = result["CEInfoDict"]
+    assert info["SubmittedJobs"] == info["RunningJobs"] == info["WaitingJobs"] == 0
+    assert "cloudce" in info["Reason"]

@@ -313,7 +313,15 @@ class CloudceComputingElement(ComputingElement):
 
     def available(self, jobIDList=None):  # pylint: disable=arguments-differ,unused-argument
         """Free slots from cloudce's own listing of this CE's VMs (``jobIDList`` is not needed)."""
-        return self._request("available", {})
+        result = self._request("available", {})
+        if result["OK"]:
+            return result
+        # DIRAC v9's SiteDirector falls back to its own counts when available() fails and would
+        # submit anyway: a CE that cannot be asked offers no slot, and says why.
+        self.log.warn("available: no slot while cloudce cannot answer", result["Message"])
+        zeros = {"SubmittedJobs": 0, "RunningJobs": 0, "WaitingJobs": 0}
+        info = {**zeros, "MaxTotalJobs": 0, "MaxWaitingJobs": 0, "Reason": result["Message"]}
+        return {**S_OK(0), **zeros, "CEInfoDict": info}
 
     def getCEStatus(self):
         return self._request("getCEStatus", {})

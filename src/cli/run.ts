@@ -32,8 +32,8 @@ export async function run(argv: readonly string[], io: CliIo = { stdout: process
 
 function report(e: CloudceError, command: string | undefined, json: boolean, io: CliIo): void {
   const message = scrubSecrets(cliMessage(e));
-  if (json) {
-    if (e instanceof ReportedFailure) return;
+  // A failure whose result document is already on stdout is told on stderr, so stdout stays one document.
+  if (json && !(e instanceof ReportedFailure)) {
     io.stdout.write(`${JSON.stringify({ OK: false, Message: message, Errno: e.code })}\n`);
     return;
   }

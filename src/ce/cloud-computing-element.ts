@@ -340,6 +340,15 @@ export class CloudComputingElement {
     return S_OK(null);
   }
 
+  /**
+   * The longest a call of this CE may still run once its stop signal fired
+   * (one Cloud_RequestTimeout); 0 before any call built the cloud context, as
+   * nothing can be running then.
+   */
+  get stopGraceMs(): number {
+    return this.state?.settings.requestTimeoutMs ?? 0;
+  }
+
   /** Releases the driver and removes the private proxy file. */
   async shutdown(): Promise<Result<Record<string, never>>> {
     await this.reset();

@@ -14,7 +14,8 @@ export const SERVE_USAGE = `Usage: cloudce serve --stdio [--drain-seconds N] [--
 Speaks JSON-RPC 2.0 on stdin/stdout, one object per line (docs/serve-protocol.md).
 stdout carries protocol only; logs go to stderr as JSON lines, or to the client.
 On stdin EOF, SIGTERM or SIGINT, or when its parent exits, it waits for running
-requests (at most --drain-seconds, default 30), closes every CE and exits 0.
+requests (at most --drain-seconds; by default the largest Cloud_RequestTimeout
+of its open CEs plus 30 s), closes every CE and exits 0.
 `;
 
 export async function serveCommand(argv: readonly string[], stderr: NodeJS.WritableStream = process.stderr): Promise<number> {
@@ -23,7 +24,7 @@ export async function serveCommand(argv: readonly string[], stderr: NodeJS.Writa
     ({ values } = parseArgs({
       args: [...argv],
       strict: true,
-      options: { stdio: { type: "boolean", default: false }, "drain-seconds": { type: "string", default: "30" }, "log-level": { type: "string", default: "info" }, help: { type: "boolean", short: "h", default: false } },
+      options: { stdio: { type: "boolean", default: false }, "drain-seconds": { type: "string" }, "log-level": { type: "string", default: "info" }, help: { type: "boolean", short: "h", default: false } },
     }));
     if (values.help) {
       stderr.write(SERVE_USAGE);
@@ -36,7 +37,7 @@ export async function serveCommand(argv: readonly string[], stderr: NodeJS.Writa
   }
   const drain = values["drain-seconds"];
   const level = values["log-level"] as LogLevel;
-  if (!/^\d+$/.test(drain)) return usageError(stderr, `--drain-seconds: '${drain}' is not a whole number of seconds`);
+  if (drain !== undefined && !/^\d+$/.test(drain)) return usageError(stderr, `--drain-seconds: '${drain}' is not a whole number of seconds`);
   if (!LOG_LEVELS.includes(level)) return usageError(stderr, `--log-level: use one of ${LOG_LEVELS.join(", ")}`);
 
   // Protocol gets its own stream on fd 1; anything else that writes to stdout goes to stderr.
@@ -53,7 +54,7 @@ export async function serveCommand(argv: readonly string[], stderr: NodeJS.Writa
     errorStream: process.stderr,
     serverName: `cloudce ${packageVersion()}`,
     logLevel: level,
-    drainMs: Number(drain) * 1000,
+    ...(drain === undefined ? {} : { drainMs: Number(drain) * 1000 }),
     parentPid: process.ppid,
     stop: stop.signal,
   });

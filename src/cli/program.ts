@@ -156,13 +156,13 @@ export function buildProgram(runner: CommandRunner, env: NodeJS.ProcessEnv = pro
     .command("serve")
     .description("JSON-RPC 2.0 on stdin/stdout for the DIRAC CE plugin (docs/serve-protocol.md); ends on stdin EOF, a signal, or when its parent dies")
     .option("--stdio", "speak the protocol on stdin/stdout (the only transport)")
-    .option("--drain-seconds <n>", "on EOF or a signal, wait this long for running requests", "30")
+    .option("--drain-seconds <n>", "on EOF or a signal, wait this long for running requests (default: the largest Cloud_RequestTimeout of the open CEs + 30)")
     .option("--metrics-port <port>", "also serve Prometheus metrics on http://127.0.0.1:PORT/metrics", wholePort)
-    .action(runner.ownAction(async (opts: { stdio?: boolean; drainSeconds: string; metricsPort?: number }, globals, io) => {
+    .action(runner.ownAction(async (opts: { stdio?: boolean; drainSeconds?: string; metricsPort?: number }, globals, io) => {
       if (!opts.stdio) runner.usage("--stdio is required (the only transport)");
       const stopMetrics = opts.metricsPort === undefined ? undefined : await runner.serveMetrics(opts.metricsPort);
       try {
-        const argv = [...(opts.stdio ? ["--stdio"] : []), "--drain-seconds", opts.drainSeconds, "--log-level", globals.logLevel ?? "info"];
+        const argv = [...(opts.stdio ? ["--stdio"] : []), ...(opts.drainSeconds === undefined ? [] : ["--drain-seconds", opts.drainSeconds]), "--log-level", globals.logLevel ?? "info"];
         return await serveCommand(argv, io.stderr);
       } finally {
         await stopMetrics?.();

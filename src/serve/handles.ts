@@ -28,6 +28,11 @@ export class HandleTable {
     await ce.shutdown();
   }
 
+  /** The longest any open CE may still run after a stop (its Cloud_RequestTimeout). */
+  stopGraceMs(): number {
+    return Math.max(0, ...[...this.open.values()].map((ce) => ce.stopGraceMs));
+  }
+
   async closeAll(): Promise<void> {
     const all = [...this.open.values()];
     this.open.clear();

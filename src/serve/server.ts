@@ -20,14 +20,23 @@ export interface ServeOptions {
   readonly errorStream: Writable;
   readonly serverName: string;
   readonly logLevel: LogLevel;
-  /** Longest wait for in-flight requests once stdin has ended. */
-  readonly drainMs: number;
+  /**
+   * Longest wait for in-flight requests once stdin has ended. Absent: the
+   * largest Cloud_RequestTimeout among open handles plus `drainMarginMs`, as a
+   * stopped call is bounded by one request timeout from the stop.
+   */
+  readonly drainMs?: number;
+  /** Room for answers to travel on top of the request timeout (default DRAIN_MARGIN_MS). */
+  readonly drainMarginMs?: number;
   /** The parent whose death ends the server (checked every `parentCheckMs`). */
   readonly parentPid?: number;
   readonly parentCheckMs?: number;
   /** Ends the server as stdin EOF does (SIGTERM, SIGINT). */
   readonly stop?: AbortSignal;
 }
+
+/** What a default drain adds to the largest request timeout: the answers' own trip on a slow machine. */
+export const DRAIN_MARGIN_MS = 30_000;
 
 export type ServeEnd = "eof" | "parent-gone" | "stopped";
 
@@ -82,9 +91,10 @@ export function serve(options: ServeOptions): Promise<ServeEnd> {
       ended = true;
       clearInterval(watch);
       stop.abort();
-      const drained = await settleWithin([...inFlight], options.drainMs);
-      if (!drained) logger.warn("serve: requests still running at exit", { pending: inFlight.size, drainSeconds: options.drainMs / 1000 });
-      await settleWithin([handles.closeAll()], options.drainMs);
+      const drainMs = options.drainMs ?? handles.stopGraceMs() + (options.drainMarginMs ?? DRAIN_MARGIN_MS);
+      const drained = await settleWithin([...inFlight], drainMs);
+      if (!drained) logger.warn("serve: requests still running at exit", { pending: inFlight.size, drainSeconds: drainMs / 1000 });
+      await settleWithin([handles.closeAll()], drainMs);
       await writer.drain();
       resolve(why);
     };

@@ -11,14 +11,9 @@ lab_up() { curl -sf -o /dev/null --max-time 5 http://127.0.0.1:5000/v3 && curl -
 
 if ! lab_up; then
   [ -f "$LAB_DIR/start.sh" ] || { echo "openstack-lab: no lab answering and no $LAB_DIR/start.sh (set OPENSTACK_LAB_DIR)" >&2; exit 1; }
-  # The lab's uwsgi services close every connection after one response without
-  # saying "Connection: close"; clients that reuse the connection then get
-  # resets, which under load breaks start.sh's own seeding. Say it explicitly.
-  work=$(mktemp -d)
-  sed 's/--need-app \\/--need-app --add-header "Connection: close" \\/' "$LAB_DIR/start.sh" > "$work/start.sh"
   trap 'bash "$LAB_DIR/stop.sh" || true' EXIT
   for attempt in 1 2; do
-    if bash "$work/start.sh"; then break; fi
+    if bash "$LAB_DIR/start.sh"; then break; fi
     echo "openstack-lab: start.sh failed (attempt $attempt)" >&2
     bash "$LAB_DIR/stop.sh" || true
     if [ "$attempt" = 2 ]; then

@@ -25,7 +25,8 @@ export interface ServeHarness {
   end(): Promise<ServeEnd>;
 }
 
-export function startServe(drainMs = 5_000): ServeHarness {
+/** `drainMs` defaults to 5 s here; pass `{ drainMs: undefined }` for the server's own default. */
+export function startServe(drain: { drainMs?: number; drainMarginMs?: number } = { drainMs: 5_000 }): ServeHarness {
   const input = new PassThrough();
   const output = new PassThrough();
   const errors = new PassThrough();
@@ -46,7 +47,7 @@ export function startServe(drainMs = 5_000): ServeHarness {
     }
   });
   errors.on("data", (d: Buffer) => (err += d.toString()));
-  const done = serve({ input, output, errorStream: errors, serverName: "cloudce test", logLevel: "info", drainMs });
+  const done = serve({ input, output, errorStream: errors, serverName: "cloudce test", logLevel: "info", ...drain });
   let nextId = 1;
   const answer = (id: string | number | null): Promise<RpcMessage> =>
     new Promise((resolve) => {

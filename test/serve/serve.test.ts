@@ -15,12 +15,15 @@ let server: ServeHarness;
 let cloud: MemoryCloud;
 /** Milliseconds each create of the SERVE_SLOW driver takes. */
 let createMs = 0;
+/** Creates the SERVE_SLOW driver has begun. */
+let createsStarted = 0;
 
 registerDriver("SERVE_SLOW", () => {
   const driver: CloudDriver = cloud.driver();
   const create = driver.createNodes.bind(driver);
   return Object.assign(Object.create(driver) as CloudDriver, {
     createNodes: async (req: Parameters<CloudDriver["createNodes"]>[0]) => {
+      createsStarted++;
       await new Promise((r) => setTimeout(r, createMs));
       return create(req);
     },
@@ -34,6 +37,7 @@ beforeEach(async () => {
   await writeFile(join(dir, "pilot.sh"), "echo pilot\n");
   cloud = new MemoryCloud({ images: [{ id: "img", name: "img" }], flavors: [{ id: "small", name: "small", vcpus: 1, ramMb: 1024 }] });
   createMs = 0;
+  createsStarted = 0;
   server = startServe();
 });
 
@@ -184,6 +188,37 @@ describe("submitJob deadline and stdin EOF", () => {
     expect(answer.result!["Interrupted"]).toBeTruthy();
     expect(cloud.nodes.size).toBe((answer.result!["Value"] as string[]).length);
     expect(cloud.nodes.size).toBeLessThan(50);
+  });
+});
+
+describe("the drain at stdin EOF", () => {
+  // A stopped submission is bounded by one Cloud_RequestTimeout from the stop (plus the answer's
+  // trip); a fixed drain shorter than that would exit under a create the cloud may still make.
+  it("by default waits as long as the largest Cloud_RequestTimeout of the open handles", async () => {
+    await server.end();
+    server = startServe({ drainMarginMs: 0 });
+    createMs = 1_500;
+    await openCe({ ...memoryOptions, Cloud_RequestTimeout: 1 });
+    const slow = await openCe({ ...memoryOptions, Cloud_RequestTimeout: 4 });
+    const pending = server.call("submitJob", { handle: slow, executableFile: join(dir, "pilot.sh"), numberOfJobs: 1 });
+    await vi.waitFor(() => expect(createsStarted).toBe(1));
+    const end = server.end();
+    const answer = await Promise.race([pending, end.then(() => undefined)]);
+    await end;
+    expect(answer?.result?.["OK"]).toBe(true);
+    expect(answer?.result?.["Value"] as string[]).toHaveLength(1);
+    expect(cloud.nodes.size).toBe(1);
+  });
+
+  it("an explicit drain is kept even when a request runs longer", async () => {
+    await server.end();
+    server = startServe({ drainMs: 100 });
+    createMs = 1_500;
+    const handle = await openCe({ ...memoryOptions, Cloud_RequestTimeout: 4 });
+    void server.call("submitJob", { handle, executableFile: join(dir, "pilot.sh"), numberOfJobs: 1 });
+    await vi.waitFor(() => expect(createsStarted).toBe(1));
+    expect(await server.end()).toBe("eof");
+    expect(server.stderr()).toMatch(/requests still running at exit/);
   });
 });
 

@@ -19,18 +19,30 @@ export const LAB_SERVICES: Readonly<Record<string, string>> = {
   placement: "http://127.0.0.1:8778",
 };
 
+/** One forwarded call: when it started and how long the lab took, in ms since the last reset. */
+export interface TracedCall {
+  readonly call: string;
+  readonly path: string;
+  readonly startMs: number;
+  readonly ms: number;
+}
+
 export interface CountingProxy {
   /** Keystone through the proxy (Driver_ex_force_auth_url). */
   readonly authUrl: string;
   /** Calls since the last reset, keyed `compute POST`, `identity POST`, … */
   counts(): Record<string, number>;
   total(): number;
+  /** Every call since the last reset, in the order they ended. */
+  trace(): readonly TracedCall[];
   reset(): void;
   close(): Promise<void>;
 }
 
 export async function startCountingProxy(services: Readonly<Record<string, string>> = LAB_SERVICES): Promise<CountingProxy> {
   const counts = new Map<string, number>();
+  let traced: TracedCall[] = [];
+  let epoch = performance.now();
   const servers: Server[] = [];
   const rewrites: [string, string][] = [];
   for (const [service, upstream] of Object.entries(services)) {
@@ -45,6 +57,8 @@ export async function startCountingProxy(services: Readonly<Record<string, strin
     const key = `${service} ${req.method ?? "GET"}`;
     counts.set(key, (counts.get(key) ?? 0) + 1);
     const target = new URL(req.url ?? "/", upstream);
+    const started = performance.now();
+    res.on("finish", () => traced.push({ call: key, path: target.pathname, startMs: started - epoch, ms: performance.now() - started }));
     // The lab closes every connection after one answer; say so, so that neither side waits on keep-alive.
     const headers = { ...req.headers, host: target.host, connection: "close" };
     const out = request(target, { method: req.method, headers, agent: false }, (up) => {
@@ -70,7 +84,12 @@ export async function startCountingProxy(services: Readonly<Record<string, strin
     authUrl: rewrites[0]![1],
     counts: () => Object.fromEntries(counts),
     total: () => [...counts.values()].reduce((a, b) => a + b, 0),
-    reset: () => counts.clear(),
+    trace: () => traced,
+    reset: () => {
+      counts.clear();
+      traced = [];
+      epoch = performance.now();
+    },
     close: () => Promise.all(servers.map((s) => new Promise<void>((r) => { s.closeAllConnections(); s.close(() => r()); }))).then(() => undefined),
   };
 }

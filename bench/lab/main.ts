@@ -1,5 +1,5 @@
 /**
- * `npm run bench:lab [-- --reps n]`: cloudce against DIRAC's call pattern on
+ * `npm run bench:lab [-- --reps n] [--trace]`: cloudce against DIRAC's call pattern on
  * the real OpenStack lab (../shared/openstack-lab, started if needed by
  * test/lab/with-lab.sh). 8 pilots on m1.tiny: submit, status, kill and
  * cleanup, in alternating repetitions (cloudce first, then the baseline
@@ -25,6 +25,8 @@ import { TEMPLATE } from "../template-path.js";
 import { startCountingProxy, type CountingProxy } from "./counting-proxy.js";
 
 const PILOTS = 8;
+/** `--trace`: print each workload's calls (start and duration, as the proxy saw them). */
+const TRACE = process.argv.includes("--trace");
 const LAB = { user: "demo", password: "secret", project: "demo", image: "cirros-fake", flavor: "m1.tiny", network: "private" };
 const WORKLOADS = ["submit", "status", "kill", "cleanup"] as const;
 type Workload = (typeof WORKLOADS)[number];
@@ -92,6 +94,9 @@ async function timed(lab: Lab, what: string, fn: () => Promise<unknown>): Promis
   lab.proxy.reset();
   const t = await measure(fn);
   process.stderr.write(`bench:lab:   ${what}: ${t.wallMs.toFixed(0)} ms, ${lab.proxy.total()} calls ${JSON.stringify(lab.proxy.counts())}\n`);
+  if (TRACE) {
+    for (const c of lab.proxy.trace()) process.stderr.write(`bench:lab:     +${c.startMs.toFixed(0).padStart(5)} ms ${c.ms.toFixed(0).padStart(5)} ms  ${c.call} ${c.path}\n`);
+  }
   return { wallMs: t.wallMs, calls: lab.proxy.total() };
 }
 

@@ -1,5 +1,6 @@
 """The bridge under load and failure: threads, a killed child, a fork, a dead parent, a deadline."""
 
+import gc
 import os
 import signal
 import subprocess
@@ -208,3 +209,43 @@ def test_a_call_past_its_timeout_is_an_error_and_the_ce_stays_usable(state_dir):
     assert serve_children() == [child]  # the child is not restarted for a slow answer
     fast = make_ce("timeout-fast.cloud", state_dir)
     assert fast.getCEStatus()["OK"]
+
+
+def test_a_ce_object_that_is_gone_closes_its_handle_in_the_child(state_dir):
+    # PilotManager builds a CE object per request; the long-lived child must not keep them all.
+    plugin = None
+    handles = []
+    for i in range(5):
+        ce = make_ce(f"per-request-{i}.cloud", state_dir / str(i))
+        assert ce.getCEStatus()["OK"]
+        handles.append(ce._handle)  # pylint: disable=protected-access
+        plugin = sys.modules[type(ce).__module__]
+        del ce
+    gc.collect()
+    keeper = make_ce("keeper.cloud", state_dir / "keeper")
+    assert keeper.getCEStatus()["OK"]  # the next request carries the closes
+
+    def closed(handle):
+        try:
+            plugin._BRIDGE.call("getCEStatus", {"handle": handle}, 30, "cloudce")  # pylint: disable=protected-access
+        except plugin.RpcError as exc:
+            return exc.code == -32001
+        return False
+
+    assert wait_for(lambda: all(closed(h) for h in handles), "the gone CEs' handles to close")
+    assert keeper.getCEStatus()["OK"]  # a live CE keeps its handle
+
+
+def test_a_handle_of_a_child_that_died_is_never_closed_in_its_successor(state_dir):
+    gone = make_ce("successor-gone.cloud", state_dir / "gone")  # opened first: ce-1 in this child
+    plugin = sys.modules[type(gone).__module__]
+    keeper = make_ce("successor-keeper.cloud", state_dir / "keeper")
+    for pid in serve_children():
+        os.kill(pid, signal.SIGKILL)
+    wait_for(lambda: not serve_children(), "the child to be gone")
+    assert keeper.getCEStatus()["OK"]  # a new child, where handle names start over: keeper is ce-1 now
+    del gone
+    gc.collect()
+    # The old child's ce-1 must not be closed here. Asked without the plugin's reopen-and-retry
+    # (the request that would carry such a close), the keeper's handle is still open.
+    assert plugin._BRIDGE.call("getCEStatus", {"handle": keeper._handle}, 30, "cloudce")["OK"]  # pylint: disable=protected-access

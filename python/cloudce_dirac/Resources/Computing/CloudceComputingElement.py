@@ -11,6 +11,7 @@ The type is ``Cloudce`` and not ``Cloud``: DIRAC's factory looks for
 Standard library plus DIRAC only (Python 3.11).
 """
 
+import collections
 import datetime
 import itertools
 import json
@@ -18,6 +19,7 @@ import os
 import shlex
 import subprocess
 import threading
+import weakref
 
 from DIRAC import S_ERROR, S_OK, gLogger
 from DIRAC.Core.Security.X509Chain import X509Chain  # pylint: disable=import-error
@@ -81,7 +83,14 @@ class Bridge:
     def __init__(self):
         self._lock = threading.Lock()
         self._ids = itertools.count(1)
+        # (generation, handle) of CE objects that are gone. A finalizer only appends here: it may run
+        # in any thread at any allocation, even one holding the lock, so the next call sends the closes.
+        self._orphans = collections.deque()
         self._reset()
+
+    def forget(self, generation, handle):
+        """Called when a CE object is collected: its handle is closed with the next request."""
+        self._orphans.append((generation, handle))
 
     def _reset(self):
         self._proc = None
@@ -108,7 +117,7 @@ class Bridge:
             pending = _Pending(generation)
             self._pending[request_id] = pending
             try:
-                self._proc.stdin.write(line.encode())
+                self._proc.stdin.write(self._close_orphans(generation) + line.encode())
                 self._proc.stdin.flush()
             except OSError as exc:
                 del self._pending[request_id]
@@ -124,6 +133,16 @@ class Bridge:
             error = reply["error"]
             raise RpcError(error.get("code"), error.get("message", "unknown error"))
         return reply.get("result")
+
+    def _close_orphans(self, generation):
+        """``close`` notifications (no answer is awaited) for the orphaned handles of this child (lock held)."""
+        lines = []
+        while self._orphans:
+            born, handle = self._orphans.popleft()
+            if born == generation:  # an earlier child's handle died with it; its name may be reused now
+                notice = {"jsonrpc": "2.0", "method": "close", "params": {"handle": handle}}
+                lines.append(json.dumps(notice) + "\n")
+        return "".join(lines).encode()
 
     def _ensure(self, command):
         """The current generation, starting a child first when there is none alive (lock held)."""
@@ -235,6 +254,7 @@ class CloudceComputingElement(ComputingElement):
         super().__init__(ceName)
         self._handle = None
         self._generation = None
+        self._closer = None
         self._sent_parameters = None
         self._proxy_pem = None
         self._token = None
@@ -409,6 +429,11 @@ class CloudceComputingElement(ComputingElement):
             if not answer["OK"]:
                 self.log.warn(f"cloudce: replaying {name} after a restart failed", answer["Message"])
         self._handle, self._generation = handle, generation
+        if self._closer is not None:
+            self._closer.detach()
+        # PilotManager makes a CE object per request: without this, the long-lived child would keep
+        # one CE (HTTP pool, cloud login, proxy file) per request ever served.
+        self._closer = weakref.finalize(self, _BRIDGE.forget, generation, handle)
         return handle
 
 

@@ -1,5 +1,5 @@
 /**
- * `npm run bench:lab [-- --reps n] [--trace]`: cloudce against DIRAC's call pattern on
+ * `npm run bench:lab [-- --reps n] [--trace] [--concurrency n]`: cloudce against DIRAC's call pattern on
  * the real OpenStack lab (../shared/openstack-lab, started if needed by
  * test/lab/with-lab.sh). 8 pilots on m1.tiny: submit, status, kill and
  * cleanup, in alternating repetitions (cloudce first, then the baseline
@@ -27,6 +27,13 @@ import { startCountingProxy, type CountingProxy } from "./counting-proxy.js";
 const PILOTS = 8;
 /** `--trace`: print each workload's calls (start and duration, as the proxy saw them). */
 const TRACE = process.argv.includes("--trace");
+/** `--concurrency n`: cloudce's Submit_Concurrency (default: the CE's own default). */
+const CONCURRENCY = argValue("--concurrency");
+
+function argValue(flag: string): string | undefined {
+  const at = process.argv.indexOf(flag);
+  return at >= 0 ? process.argv[at + 1] : undefined;
+}
 const LAB = { user: "demo", password: "secret", project: "demo", image: "cirros-fake", flavor: "m1.tiny", network: "private" };
 /**
  * `submit` is a new CE's first: login, the three look-ups and the creates, in both columns.
@@ -59,7 +66,8 @@ function ceOptions(lab: Lab, prefix: string, extra: Record<string, string> = {})
     CloudType: "OPENSTACK", CloudAuth: join(lab.dir, "cloud.auth"), Context_Template: TEMPLATE,
     Driver_ex_force_auth_url: lab.proxy.authUrl, Driver_ex_tenant_name: LAB.project,
     Instance_Image: `name:${LAB.image}`, Instance_Flavor: `name:${LAB.flavor}`, Instance_Networks: `name:${LAB.network}`,
-    Instance_NamePrefix: prefix, MaxTotalJobs: "1000", MaxWaitingJobs: "1000", ...extra,
+    Instance_NamePrefix: prefix, MaxTotalJobs: "1000", MaxWaitingJobs: "1000",
+    ...(CONCURRENCY === undefined ? {} : { Submit_Concurrency: CONCURRENCY }), ...extra,
   };
 }
 
@@ -199,8 +207,7 @@ function table(samples: Record<Variant, Record<Workload, Sample>[]>): string {
 }
 
 async function main(): Promise<void> {
-  const at = process.argv.indexOf("--reps");
-  const reps = at >= 0 ? Math.max(1, Number(process.argv[at + 1])) : 3;
+  const reps = Math.max(1, Number(argValue("--reps") ?? 3));
   const proxy = await startCountingProxy();
   const dir = await mkdtemp(join(tmpdir(), "cloudce-bench-lab-"));
   await writeFile(join(dir, "cloud.auth"), `[bench-lab.example.org]\nkey = ${LAB.user}\nsecret = ${LAB.password}\n`, { mode: 0o600 });
@@ -222,7 +229,7 @@ async function main(): Promise<void> {
     await rm(dir, { recursive: true, force: true });
   }
   const machine = `${cpus().length} × ${cpus()[0]?.model.trim() ?? "cpu"}, ${(totalmem() / 2 ** 30).toFixed(0)} GB, Node ${process.version}`;
-  process.stdout.write(`${new Date().toISOString()} · ${machine} · real OpenStack lab (Zed), ${reps} alternating repetitions, medians\n\n${table(samples)}\n`);
+  process.stdout.write(`${new Date().toISOString()} · ${machine} · real OpenStack lab (Zed), ${reps} alternating repetitions, medians${CONCURRENCY === undefined ? "" : `, cloudce Submit_Concurrency ${CONCURRENCY}`}\n\n${table(samples)}\n`);
   await mkdir("bench-results", { recursive: true });
   const file = join("bench-results", `lab-${new Date().toISOString().replace(/[:.]/g, "-")}.json`);
   await writeFile(file, JSON.stringify({ date: new Date().toISOString(), machine, reps, samples }, null, 2));

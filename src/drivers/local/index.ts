@@ -8,7 +8,8 @@
  * `max_instances` (project quota, default 50; checked and reserved under a
  * state-dir lock, so concurrent creates never exceed it). Destroy and stop
  * signal the VM's whole process group, so a pilot's background children end
- * with it.
+ * with it; the group's leader records its own pid, so this holds even for a
+ * VM whose cloudce died before saving it.
  */
 
 import { randomUUID } from "node:crypto";
@@ -21,9 +22,9 @@ import type {
   DriverCapabilities, DriverConfig, DriverFactory, NodeSpec, ResourceQuery,
 } from "../driver.js";
 import { applyUserData, readEnvFile, reroot, type LocalImage } from "./local-boot.js";
-import { launchVm, vmProcessAlive } from "./local-process.js";
+import { launchVm, pidExists, vmProcessAlive } from "./local-process.js";
 import { ProcessVmDriver } from "./process-vms.js";
-import { LocalStore, type LocalNodeRecord } from "./local-store.js";
+import { LocalStore, type LocalNodeFiles, type LocalNodeRecord } from "./local-store.js";
 
 export const DRIVER_NAME = "LOCAL";
 
@@ -118,6 +119,7 @@ class LocalDriver extends ProcessVmDriver implements CloudDriver {
         const record: LocalNodeRecord = {
           id: randomUUID(), name: s.name, createdAt: new Date().toISOString(), imageId: image.id, flavorId: request.flavorId,
           networkIds: [...request.networkIds], metadata: { ...s.metadata }, ...(request.keyName ? { keyName: request.keyName } : {}),
+          bootedBy: process.pid,
         };
         await this.store.save(record);
         reserved.push([record, s]);
@@ -158,10 +160,16 @@ class LocalDriver extends ProcessVmDriver implements CloudDriver {
     return (await this.store.all()).length;
   }
 
+  private vmProcess(r: LocalNodeRecord, files: LocalNodeFiles): VmProcess {
+    const pid = r.pid ?? files.pid;
+    if (pid !== undefined) return vmProcessAlive(pid, this.store.dir(r.id)) ? "alive" : "ended";
+    // No pid anywhere: the spawn has not happened. Only the cloudce booting it can still do it.
+    return r.bootedBy !== undefined && !pidExists(r.bootedBy) ? "interrupted" : "unstarted";
+  }
+
   protected async toNode(r: LocalNodeRecord): Promise<CloudNode> {
     const files = await this.store.files(r.id);
-    const alive = r.pid !== undefined && vmProcessAlive(r.pid, this.store.dir(r.id));
-    const [state, cloudState] = localState(r, files, alive);
+    const [state, cloudState] = localState(r, files, this.vmProcess(r, files));
     return {
       id: r.id, name: r.name, state, cloudState, createdAt: new Date(r.createdAt), metadata: r.metadata,
       ...(files.startedAt ? { launchedAt: files.startedAt } : {}),
@@ -170,19 +178,29 @@ class LocalDriver extends ProcessVmDriver implements CloudDriver {
   }
 }
 
+/**
+ * The VM's process group: its leader lives or has ended, or it was never
+ * started, either because its boot is still under way or because the cloudce
+ * booting it is gone (it can never start then). A cloudce killed in the
+ * instant after the spawn and before the leader wrote its pid reads as
+ * interrupted for those few milliseconds, then as the VM it is.
+ */
+type VmProcess = "alive" | "ended" | "unstarted" | "interrupted";
+
 /** The program's exit is the power-off; a VM stopped on request without one stopped when asked; a crash has no known time. */
-function stopTime(state: CloudNode["state"], f: Awaited<ReturnType<LocalStore["files"]>>): { stoppedAt?: Date } {
+function stopTime(state: CloudNode["state"], f: LocalNodeFiles): { stoppedAt?: Date } {
   if (state !== "stopped") return {};
   const at = f.exitedAt ?? f.stopRequestedAt;
   return at ? { stoppedAt: at } : {};
 }
 
-/** The LOCAL state map: boot error → error; ended → stopped; alive before/after boot → booting/running. */
-function localState(r: LocalNodeRecord, f: Awaited<ReturnType<LocalStore["files"]>>, alive: boolean): [CloudNode["state"], string] {
+/** The LOCAL state map: boot error or interrupted boot → error; ended → stopped; alive before/after boot → booting/running. */
+function localState(r: LocalNodeRecord, f: LocalNodeFiles, p: VmProcess): [CloudNode["state"], string] {
   if (r.bootError !== undefined) return ["error", "BOOT_FAILED"];
   if (f.exitCode !== undefined) return ["stopped", `EXITED(${f.exitCode})`];
-  if (r.pid === undefined) return ["booting", "BUILDING"];
-  if (!alive) return ["stopped", f.stopRequested ? "POWERED_OFF" : "CRASHED"];
+  if (p === "unstarted") return ["booting", "BUILDING"];
+  if (p === "interrupted") return ["error", "BOOT_INTERRUPTED"];
+  if (p === "ended") return ["stopped", f.stopRequested ? "POWERED_OFF" : "CRASHED"];
   if (f.stopRequested) return ["stopping", "POWERING_OFF"];
   return f.started ? ["running", "RUNNING"] : ["booting", "BOOTING"];
 }

@@ -9,10 +9,15 @@ import { closeSync, openSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 
 /**
- * $1 boot delay, $2 VM directory, $3 program path. `started` marks the end of
- * boot; `exit-code` is written atomically when the program ends.
+ * $1 boot delay, $2 VM directory, $3 program path. The leader writes its own
+ * pid to `pid` (atomically) before anything else, so the VM can be found and
+ * signalled even when cloudce dies before it saves the pid; a wrapper that
+ * cannot write it (its VM was destroyed before it ran) ends at once.
+ * `started` marks the end of boot; `exit-code` is written atomically when
+ * the program ends.
  */
 const WRAPPER = [
+  '{ echo $$ > "$2/pid.tmp" && mv -f "$2/pid.tmp" "$2/pid"; } || exit 1',
   'sleep "$1"',
   ': > "$2/started"',
   'cd "$2/root" || exit 1',
@@ -78,8 +83,8 @@ export function signalVm(pid: number, vmDir: string, signal: NodeJS.Signals): vo
   }
 }
 
-/** A live process holds the pid (a zombie is our exited leader not yet reaped: it does not count). */
-function pidExists(pid: number): boolean {
+/** A live process holds the pid (a zombie, exited but not yet reaped, does not count). */
+export function pidExists(pid: number): boolean {
   try {
     process.kill(pid, 0);
   } catch (err) {

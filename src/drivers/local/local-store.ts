@@ -1,8 +1,9 @@
 /**
  * The LOCAL cloud's on-disk state: one directory per VM under
  * `<state_dir>/vms/<id>/`, holding `node.json`, the VM's root file tree,
- * its console log and, once its program ends, `exit-code`. State lives on
- * disk so the next CLI invocation sees the same VMs.
+ * its console log, `pid` (written by the VM's process group leader itself)
+ * and, once its program ends, `exit-code`. State lives on disk so the next
+ * CLI invocation sees the same VMs.
  */
 
 import { mkdir, readFile, readdir, rename, rm, stat, writeFile } from "node:fs/promises";
@@ -26,6 +27,8 @@ export interface LocalNodeRecord {
   readonly metadata: Readonly<Record<string, string>>;
   /** The process group leader of the VM's program, once started. */
   readonly pid?: number;
+  /** The cloudce process that reserved the record and boots the VM. */
+  readonly bootedBy?: number;
   /** Why the VM went to error at boot, if it did. */
   readonly bootError?: string;
 }
@@ -40,6 +43,8 @@ export interface LocalNodeFiles {
   readonly exitedAt: Date | undefined;
   readonly stopRequested: boolean;
   readonly stopRequestedAt: Date | undefined;
+  /** The leader's pid as it wrote it itself (see {@link LocalStore.leaderPid}). */
+  readonly pid?: number;
 }
 
 export class LocalStore {
@@ -88,14 +93,32 @@ export class LocalStore {
 
   async files(id: string): Promise<LocalNodeFiles> {
     const dir = this.dir(id);
-    const [startedAt, exit, exitedAt, stop] = await Promise.all([
+    const [startedAt, exit, exitedAt, stop, pid] = await Promise.all([
       modifiedAt(join(dir, "started")),
       readFile(join(dir, "exit-code"), "utf8").catch(() => undefined),
       modifiedAt(join(dir, "exit-code")),
       modifiedAt(join(dir, "stop-requested")),
+      this.pidFile(id),
     ]);
     const code = exit === undefined ? undefined : Number.parseInt(exit.trim(), 10);
-    return { started: startedAt !== undefined, startedAt, exitCode: code === undefined || Number.isNaN(code) ? undefined : code, exitedAt, stopRequested: stop !== undefined, stopRequestedAt: stop };
+    return {
+      started: startedAt !== undefined, startedAt, exitCode: code === undefined || Number.isNaN(code) ? undefined : code, exitedAt,
+      stopRequested: stop !== undefined, stopRequestedAt: stop, ...(pid !== undefined ? { pid } : {}),
+    };
+  }
+
+  /**
+   * The VM's process group leader: the record's pid, or else the one the
+   * leader wrote itself, which is there even when cloudce died between the
+   * spawn and saving the record. Undefined: the VM's program never started.
+   */
+  async leaderPid(record: LocalNodeRecord): Promise<number | undefined> {
+    return record.pid ?? (await this.pidFile(record.id));
+  }
+
+  private async pidFile(id: string): Promise<number | undefined> {
+    const text = await readFile(join(this.dir(id), "pid"), "utf8").catch(() => "");
+    return /^\s*[1-9]\d*\s*$/.test(text) ? Number(text.trim()) : undefined;
   }
 
   async markStopRequested(id: string): Promise<void> {

@@ -35,7 +35,8 @@ export abstract class ProcessVmDriver {
   async destroyNodes(ids: readonly string[]): Promise<BulkResult> {
     for (const id of ids) {
       const record = await this.store.load(id);
-      if (record?.pid !== undefined) signalVm(record.pid, this.store.dir(id), "SIGKILL");
+      const pid = record ? await this.store.leaderPid(record) : undefined;
+      if (pid !== undefined) signalVm(pid, this.store.dir(id), "SIGKILL");
       await this.store.remove(id);
     }
     return { done: [...ids], failed: [] };
@@ -52,7 +53,8 @@ export abstract class ProcessVmDriver {
         continue;
       }
       await this.store.markStopRequested(id);
-      if (record.pid !== undefined) signalVm(record.pid, this.store.dir(id), "SIGTERM");
+      const pid = await this.store.leaderPid(record);
+      if (pid !== undefined) signalVm(pid, this.store.dir(id), "SIGTERM");
       done.push(id);
     }
     return { done, failed };

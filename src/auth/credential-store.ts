@@ -57,6 +57,8 @@ export class CredentialStore {
   private readonly logger: Logger;
   /** The section last used, so its choice is logged when it changes, not on every resolve. */
   private lastSection: string | undefined;
+  /** The driver reads `secret` as the path of a file: not a secret to scrub. */
+  private secretIsPath = false;
 
   constructor(private readonly options: CredentialStoreOptions) {
     this.logger = options.logger;
@@ -71,6 +73,16 @@ export class CredentialStore {
     this.proxySecret.set(...proxySecrets(pem));
     this.proxyPem = pem;
     if (this.proxyFile.path !== undefined && pem !== "") await this.proxyFile.write(pem);
+  }
+
+  /**
+   * Whether a static `secret` is the path of a file the driver reads (the
+   * driver's `secretIsPath` capability): it is then not scrubbed, so messages
+   * name the file; the driver registers what it reads there. Applies from
+   * the next read of the section.
+   */
+  setSecretIsPath(isPath: boolean): void {
+    this.secretIsPath = isPath;
   }
 
   /** Keeps the bearer token for `secret = TOKEN`. */
@@ -151,14 +163,16 @@ export class CredentialStore {
     }
     // Read again on every resolve: a rotated password replaces the old one here.
     const extras = Object.entries(section.values).filter(([k]) => k !== "secret" && SECRET_KEY_PATTERN.test(k)).map(([, v]) => v);
-    this.fileSecrets.set(...(secret === PROXY_SECRET || secret === TOKEN_SECRET ? [] : [secret]), ...extras);
-    const keyless = secret === PROXY_SECRET || secret === TOKEN_SECRET || KEYLESS_ID_KEYS.some((k) => section.values[k]);
+    // PROXY and TOKEN are markers: what they stand for is registered in its own slot when set.
+    const handedOver = secret === PROXY_SECRET || secret === TOKEN_SECRET;
+    this.fileSecrets.set(...(handedOver || this.secretIsPath ? [] : [secret]), ...extras);
+    const keyless = handedOver || KEYLESS_ID_KEYS.some((k) => section.values[k]);
     if (!key && !keyless) {
       throw new CloudceError("AuthKeyMissing", `CloudAuth: ${where(section)} has no key (or an empty one); set key = <user name or access key>`);
     }
     if (this.lastSection !== where(section)) {
       this.lastSection = where(section);
-      this.logger.info(`CloudAuth: using ${where(section)} (secret kind: ${secretKind(secret)})`);
+      this.logger.info(`CloudAuth: using ${where(section)} (secret kind: ${secretKind(secret, this.secretIsPath)})`);
     }
     return section;
   }
@@ -183,8 +197,8 @@ function withCredentialsChoice(section: AuthSection): AuthSection {
   return { ...section, values };
 }
 
-function secretKind(secret: string): string {
-  return secret === PROXY_SECRET ? "PROXY" : secret === TOKEN_SECRET ? "TOKEN" : "static";
+function secretKind(secret: string, isPath: boolean): string {
+  return secret === PROXY_SECRET ? "PROXY" : secret === TOKEN_SECRET ? "TOKEN" : isPath ? "file path" : "static";
 }
 
 function where(section: AuthSection): string {

@@ -377,6 +377,7 @@ export class CloudComputingElement {
       baseDir: this.baseDir,
       callsPerSecond: settings.rateLimit,
       observer,
+      onBuilt: (driver) => credentials.setSecretIsPath(driver.capabilities.secretIsPath === true),
       config: {
         options: settings.driverOptions,
         credentials: () => this.driverCredentials(credentials),

@@ -35,6 +35,8 @@ export interface DriverRuntimeOptions {
   readonly baseDir?: string;
   /** Told of every driver call and listing (metrics, progress). */
   readonly observer?: CeObserver;
+  /** Told of the driver once it is built, before any call reaches it (what it says about its credentials). */
+  readonly onBuilt?: (driver: CloudDriver) => void;
 }
 
 export class DriverRuntime {
@@ -50,11 +52,13 @@ export class DriverRuntime {
   get(): Promise<CloudDriver> {
     if (this.closed) return Promise.reject(new CloudceError("Internal", "the CE has been shut down; create a new one"));
     if (!this.driver) {
-      const { cloudType, config, baseDir } = this.options;
-      const { observer } = this.options;
+      const { cloudType, config, baseDir, observer, onBuilt } = this.options;
       const built = loadDriverFactory(cloudType, baseDir)
         .then((f) => instantiateDriver(f, config, cloudType))
-        .then((d) => (observer ? instrumentDriver(d, observer) : d));
+        .then((d) => {
+          onBuilt?.(d);
+          return observer ? instrumentDriver(d, observer) : d;
+        });
       built.catch(() => {
         if (this.driver === built) this.driver = undefined;
       });

@@ -169,6 +169,15 @@ export interface DriverCapabilities {
    * client-side rate limit; default false.
    */
   readonly bulkDestroy?: boolean;
+  /**
+   * The auth file's `secret` is the path of a file the driver reads (GCE: a
+   * service-account JSON key), not a secret itself: the CE then leaves it
+   * readable, so messages can name the file. The driver registers the file's
+   * secret contents with the scrubber when it reads them. Other keys of the
+   * section that look like secrets, a token and a proxy are scrubbed as
+   * ever. Default false.
+   */
+  readonly secretIsPath?: boolean;
 }
 
 /**

@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CredentialStore } from "../../src/auth/index.js";
+import { scrubSecrets } from "../../src/secrets.js";
 import { SEED_AUTH_FILE } from "./fixtures/auth-files.js";
 import { makeProxyChain, type ProxyChain } from "./fixtures/proxy-chain.js";
 import { captureLogs, errorOf, expectNoSecrets, makeTempDir, writeAuthFile } from "./helpers.js";
@@ -331,5 +332,51 @@ describe("credentials = default-chain", () => {
     const e = await errorOf(capture, () => store(file, "typo.example").resolve());
     expect(e.code).toBe("AuthValueInvalid");
     expect(e.message).toMatch(/\[typo\.example\].*credentials.*auth-file.*default-chain/);
+  });
+});
+
+describe("a secret the driver reads as the path of a file (capability secretIsPath)", () => {
+  const PATH_FILE = (keyPath: string): string =>
+    `[key.example]\nkey = robot@grid.example\nsecret = ${keyPath}\nclient_secret = path-client-secret-value\n` +
+    "[token.example]\nsecret = TOKEN\n[proxy.example]\nkey = u\nsecret = PROXY\n";
+
+  it("leaves the path readable, so messages can name the file; extras are still scrubbed", async () => {
+    const keyPath = join(tmp.dir, "keys", "service-account.json");
+    const s = store(await writeAuthFile(tmp.dir, "path.auth", PATH_FILE(keyPath)), "key.example");
+    s.setSecretIsPath(true);
+    expect(await s.resolve()).toMatchObject({ key: "robot@grid.example", secret: keyPath });
+    expect(scrubSecrets(`cannot read the key file ${keyPath}`)).toBe(`cannot read the key file ${keyPath}`);
+    expect(scrubSecrets("client_secret=path-client-secret-value")).toBe("client_secret=[secret]");
+    await s.close();
+  });
+
+  it("still scrubs a token and a proxy", async () => {
+    const file = await writeAuthFile(tmp.dir, "path-token.auth", PATH_FILE(join(tmp.dir, "unused.json")));
+    const token = "eyJhbGciOiJSUzI1NiJ9.path-test-token.signature";
+    const t = store(file, "token.example");
+    t.setSecretIsPath(true);
+    t.setToken(token);
+    expect(await t.resolve()).toMatchObject({ secret: token, token });
+    expect(scrubSecrets(`Bearer ${token}`)).toBe("Bearer [secret]");
+    const p = store(file, "proxy.example");
+    p.setSecretIsPath(true);
+    await p.setProxy(chain.proxyPem);
+    expect((await p.resolve()).proxy).toBe(chain.proxyPem);
+    expect(scrubSecrets(chain.proxyKeyPem)).not.toContain(chain.proxyKeyPem.split("\n")[1]!);
+    await Promise.all([t.close(), p.close()]);
+  });
+
+  it("is scrubbed as any secret when the driver does not say it is a path", async () => {
+    const keyPath = join(tmp.dir, "keys", "plain-secret-path.json");
+    const s = store(await writeAuthFile(tmp.dir, "path-default.auth", PATH_FILE(keyPath)), "key.example");
+    await s.resolve();
+    expect(scrubSecrets(`secret ${keyPath}`)).toBe("secret [secret]");
+    s.setSecretIsPath(true);
+    await s.resolve();
+    expect(scrubSecrets(`secret ${keyPath}`)).toBe(`secret ${keyPath}`);
+    s.setSecretIsPath(false);
+    await s.resolve();
+    expect(scrubSecrets(`secret ${keyPath}`)).toBe("secret [secret]");
+    await s.close();
   });
 });

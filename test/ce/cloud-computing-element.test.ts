@@ -358,3 +358,24 @@ describe("the rest of the CE interface", () => {
     expect(ok(await ce.getCEStatus())).toMatchObject({ WaitingJobs: 1 });
   });
 });
+
+describe("the auth file's secret, as the driver reads it", () => {
+  it("is scrubbed, unless the driver says it is the path of a file it reads (secretIsPath); other secret keys always are", async () => {
+    const keyPath = join(dir, "keys", "robot-key.json");
+    const auth = join(dir, "path-secret.auth");
+    await writeFile(auth, `[DEFAULT]\nkey = robot\nsecret = ${keyPath}\napplication_credential_secret = memory-extra-secret-value\n`, { mode: 0o600 });
+    const seen = (): string => scrubSecrets(`${keyPath} memory-extra-secret-value`);
+
+    useCloud({ capabilities: { requiresCredentials: true, secretIsPath: true } });
+    const pathCe = await makeCe("path-secret.example.org", { CloudAuth: auth });
+    expect(await pathCe.isValid()).toEqual({ OK: true, Value: null });
+    expect(seen()).toBe(`${keyPath} [secret]`);
+    await pathCe.shutdown();
+
+    useCloud({ capabilities: { requiresCredentials: true } });
+    const plainCe = await makeCe("path-secret.example.org", { CloudAuth: auth });
+    expect(await plainCe.isValid()).toEqual({ OK: true, Value: null });
+    expect(seen()).toBe("[secret] [secret]");
+    await plainCe.shutdown();
+  });
+});

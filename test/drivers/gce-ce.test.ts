@@ -1,7 +1,7 @@
 /** The CE on GCE, end to end against the test cloud: one bulkInsert per submission, one listing per status, labels as ownership. */
 
 import { execFile } from "node:child_process";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -9,8 +9,9 @@ import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CloudComputingElement } from "../../src/ce/index.js";
 import { decodeUserData, deriveStamp } from "../../src/context/index.js";
-import { silentLogger } from "../../src/log.js";
-import { TEST_SERVICE_ACCOUNT, writeKeyFile } from "../servers/gce/driver-fixture.js";
+import { createLogger, silentLogger, type LogRecord } from "../../src/log.js";
+import { scrubSecrets } from "../../src/secrets.js";
+import { testKeyPair, TEST_SERVICE_ACCOUNT, writeKeyFile } from "../servers/gce/driver-fixture.js";
 import { startGceServer, type GceServer } from "../servers/gce/server.js";
 import { cloudInitProcess, requireCloudInit, scratchDir } from "../context/cloud-init-harness.js";
 import { eventually } from "./conformance.js";
@@ -23,6 +24,7 @@ const CE_NAME = "cloud.mysite.example";
 let server: GceServer;
 let dir: string;
 let ce: CloudComputingElement;
+let keyFile: string;
 
 function ok<T>(r: { OK: true; Value: T } | { OK: false; Message: string }): T {
   if (!r.OK) throw new Error(`expected OK, got: ${r.Message}`);
@@ -34,7 +36,7 @@ const idOf = (ref: string): string => ref.slice("cloud://".length);
 beforeAll(async () => {
   server = await startGceServer({ pendingMs: 10, runningMs: 10, bootMs: 60, stopMs: 30, quotas: { INSTANCES: 100, CPUS: 40 } });
   dir = await mkdtemp(join(tmpdir(), "cloudce-gce-ce-"));
-  const keyFile = writeKeyFile(server, dir);
+  keyFile = writeKeyFile(server, dir);
   const auth = join(dir, "auth.ini");
   await writeFile(auth, `[${CE_NAME}]\nkey = ${TEST_SERVICE_ACCOUNT}\nsecret = ${keyFile}\n`, { mode: 0o600 });
   await writeFile(join(dir, "pilot.sh"), "#!/bin/bash\necho pilot\n");
@@ -130,6 +132,31 @@ describe("CloudComputingElement with CloudType = GCE", () => {
     expect(await ce.killJob(refs)).toMatchObject({ OK: true });
     expect(server.calls["instances.delete"]).toBe(3);
     expect(await ce.killJob(refs)).toMatchObject({ OK: true });
+  });
+});
+
+describe("the key file the auth file names", () => {
+  it("an unreadable key file is an error, and a log line, that names the file", async () => {
+    const notAKey = join(dir, "keys-not-a-file");
+    await mkdir(notAKey, { recursive: true });
+    const auth = join(dir, "unreadable-key.auth");
+    await writeFile(auth, `[${CE_NAME}]\nkey = ${TEST_SERVICE_ACCOUNT}\nsecret = ${notAKey}\n`, { mode: 0o600 });
+    const records: LogRecord[] = [];
+    const broken = new CloudComputingElement(CE_NAME, { logger: createLogger({ level: "debug", sink: (r) => records.push(r) }) });
+    try {
+      ok(await broken.setParameters({ ...ce.getParameters(), CloudAuth: auth }));
+      const result = await broken.submitJob(join(dir, "pilot.sh"), null, 1);
+      expect(result).toMatchObject({ OK: false, Message: expect.stringContaining(`cannot read the GCE key file ${notAKey}`) });
+      expect(records.map((r) => `${r.msg} ${JSON.stringify(r.fields)}`).join("\n")).toContain(`cannot read the GCE key file ${notAKey}`);
+    } finally {
+      await broken.shutdown();
+    }
+  });
+
+  it("leaves the key file's path readable in output, and cuts out the private key in it", async () => {
+    ok(await ce.getCEStatus());
+    const keyLine = testKeyPair().privateKey.split("\n")[1]!;
+    expect(scrubSecrets(`key ${keyLine} read from ${keyFile}`)).toBe(`key [secret] read from ${keyFile}`);
   });
 });
 

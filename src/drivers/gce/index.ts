@@ -39,6 +39,8 @@ export const GCE_CAPABILITIES: DriverCapabilities = Object.freeze({
   // One metadata value holds at most 256 KB; user-data goes base64-encoded (user-data-encoding).
   userData: Object.freeze({ maxBytes: 262_144, measuredAs: "base64" as const }),
   ambiguousImage: "newest" as const,
+  // The auth file's secret names the JSON key; the key's contents are registered as secrets when read.
+  secretIsPath: true,
 });
 
 /** Injected by tests and benchmarks: the clock operations are polled with, and the environment for ADC. */

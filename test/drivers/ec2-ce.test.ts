@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CloudComputingElement } from "../../src/ce/index.js";
 import { decodeUserData, deriveStamp } from "../../src/context/index.js";
 import { silentLogger } from "../../src/log.js";
+import { scrubSecrets } from "../../src/secrets.js";
 import { TEST_ACCESS_KEY, TEST_SECRET_KEY } from "../servers/ec2/driver-fixture.js";
 import { eventually } from "./conformance.js";
 import { startEc2Server, type Ec2Server } from "../servers/ec2/server.js";
@@ -48,6 +49,11 @@ describe("CloudComputingElement with CloudType = EC2", () => {
     ok(await other.setParameters({ ...ce.getParameters(), Driver_spot_price: "0.1" }));
     expect(await other.isValid()).toMatchObject({ OK: false, Message: expect.stringContaining("Driver_spot_price") });
     await other.shutdown();
+  });
+
+  it("scrubs the auth file's secret key from output", async () => {
+    expect(await ce.isValid()).toEqual({ OK: true, Value: null });
+    expect(scrubSecrets(`signed with ${TEST_SECRET_KEY}`)).toBe("signed with [secret]");
   });
 
   it("submits N pilots with one RunInstances, with stamps derived from the instance ids", async () => {

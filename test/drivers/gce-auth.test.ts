@@ -147,6 +147,38 @@ describe("GCE secrets", () => {
   });
 });
 
+describe("GCE key files: the contents are secrets, the path is not", () => {
+  const keyLine = (): string => testKeyPair().privateKey.split("\n")[1]!;
+
+  it("says so to the CE: the auth file's secret is a path", async () => {
+    expect((await driver({ options: { key_file: "" } })).capabilities.secretIsPath).toBe(true);
+  });
+
+  // Fixtures as functions: the key file is written in beforeAll, after the table is built.
+  it.each([
+    ["auth-file", () => ({ options: { key_file: "" }, credentials: async () => ({ key: TEST_SERVICE_ACCOUNT, secret: keyFile, extra: {} }) })],
+    ["key-file", () => ({})],
+    ["application-default", () => ({ options: { key_file: "", credentials: "application-default" }, deps: { env: { GOOGLE_APPLICATION_CREDENTIALS: keyFile } } })],
+  ] as const)("registers the private key read with Driver_credentials = %s, and not the path", async (_mode, fx) => {
+    const d = await driver(fx());
+    await d.listNetworks();
+    expect(scrubSecrets(`${keyLine()} from ${keyFile}`)).toBe(`[secret] from ${keyFile}`);
+  });
+
+  it("registers the client secret and refresh token of gcloud's application-default login", async () => {
+    const home = join(dir, "home-adc-secrets");
+    const file = join(home, ".config", "gcloud", "application_default_credentials.json");
+    mkdirSync(join(home, ".config", "gcloud"), { recursive: true });
+    writeFileSync(file, JSON.stringify({
+      type: "authorized_user", client_id: "client.apps.example", client_secret: "adc-client-secret-value", refresh_token: "1//adc-refresh-token-value", token_uri: server.tokenUri,
+    }));
+    server.addRefreshToken("1//adc-refresh-token-value");
+    const d = await driver({ options: { key_file: "", credentials: "application-default", project: "grid-test" }, deps: { env: { HOME: home } } });
+    await d.listNetworks();
+    expect(scrubSecrets(`adc-client-secret-value 1//adc-refresh-token-value ${file}`)).toBe(`[secret] [secret] ${file}`);
+  });
+});
+
 describe("GCE key rotation and close", () => {
   it("reads the key file again for a new token, so a rotated key is picked up", async () => {
     const dirR = mkdtempSync(join(tmpdir(), "cloudce-gce-rotate-"));

@@ -3,7 +3,13 @@
  * (the same scenario runs against the real lab in test/lab/).
  */
 
-import { afterAll, beforeAll, it } from "vitest";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, expect, it } from "vitest";
+import { CloudComputingElement } from "../../src/ce/index.js";
+import { silentLogger } from "../../src/log.js";
+import { scrubSecrets } from "../../src/secrets.js";
 import type { CloudDriver } from "../../src/drivers/driver.js";
 import { runCeScenario } from "../servers/openstack/ce-scenario.js";
 import { DEMO_CREDENTIALS, openStackDriver } from "../servers/openstack/driver-fixture.js";
@@ -36,4 +42,22 @@ it("submits, watches, stops, reads, kills and cleans up pilots through the CE", 
   });
   // The CE resolved names once and asked Nova for its limits.
   if (cloud.count("compute GET /limits") === 0) throw new Error("available() did not consult GET /limits");
+});
+
+it("scrubs the auth file's password from output", async () => {
+  const dir = await mkdtemp(join(tmpdir(), "cloudce-os-ce-"));
+  const ce = new CloudComputingElement("os-ce.example.org", { logger: silentLogger });
+  try {
+    await writeFile(join(dir, "cloud.auth"), `[os-ce.example.org]\nkey = ${DEMO_CREDENTIALS.key!}\nsecret = ${DEMO_CREDENTIALS.secret!}\n`, { mode: 0o600 });
+    await ce.setParameters({
+      CloudType: "OPENSTACK", CloudAuth: join(dir, "cloud.auth"), Driver_ex_force_auth_url: cloud.authUrl,
+      Driver_ex_force_auth_version: "3.x_password", Driver_ex_tenant_name: "demo",
+      Instance_Image: "name:cirros-fake", Instance_Flavor: "name:m1.tiny", Instance_Networks: "name:private",
+    });
+    expect(await ce.isValid()).toEqual({ OK: true, Value: null });
+    expect(scrubSecrets(`password ${DEMO_CREDENTIALS.secret!}`)).toBe("password [secret]");
+  } finally {
+    await ce.shutdown();
+    await rm(dir, { recursive: true, force: true });
+  }
 });

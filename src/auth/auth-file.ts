@@ -5,9 +5,9 @@
  */
 
 import { open, type FileHandle } from "node:fs/promises";
-import ini from "ini";
 import { CloudceError } from "../errors.js";
 import type { Logger } from "../log.js";
+import { IniSyntaxError, readIni, type IniDocument } from "./ini-reader.js";
 import { InterpolationError, interpolateAll, MAX_INTERPOLATION_DEPTH, type InterpolationFault } from "./interpolation.js";
 
 /** One section of the auth file, keys lower-cased, values unquoted. */
@@ -123,56 +123,54 @@ function checkMode(file: string, mode: number, logger: Logger): void {
 }
 
 /**
- * Parses the text with `ini` after normalising each line, so that the result
- * follows Python configparser (what DIRAC's auth files were written for)
- * rather than npm-config conventions:
- * - values are literal: `#` and `;` inside a value are kept, no escapes;
- * - one pair of surrounding quotes is removed (`key = "myusername"`);
- * - `key: value` works as well as `key = value`; keys are case-insensitive;
- * - a dotted section name (`[cloud.example.org]`, the usual CE name) stays one
- *   section instead of nesting;
- * - a UTF-8 BOM and CRLF/CR line ends are accepted.
- * Lines that are none of section, comment or key/value are reported by number
- * only (they may hold a secret) and ignored.
+ * Parses the text as Python's configparser reads it (see ini-reader.ts:
+ * continuation lines, blank lines inside values, strict duplicates, exact
+ * section names), with two additions: one pair of quotes around a whole
+ * value is removed (`key = "myusername"`, as DIRAC's own example writes it),
+ * and a UTF-8 BOM is accepted. A file configparser refuses is refused, in one
+ * line naming the line number, never its text (it may hold a secret).
  */
 export function parseAuthText(text: string, file: string, logger: Logger): Record<string, Record<string, string>> {
-  const lines = text.replace(/^\uFEFF/, "").split(/\r\n|\r|\n/);
-  let inSection = false;
-  const normalised = lines.map((line, i) => {
-    const out = normaliseLine(line, i + 1, file, logger);
-    if (out.startsWith("[")) inSection = true;
-    else if (out !== "" && !inSection) {
-      warnOnce(logger, `CloudAuth: ${file} line ${i + 1} is outside any [section]; ignored`);
-      return "";
-    }
-    return out;
-  });
-  const parsed = ini.parse(normalised.join("\n")) as Record<string, unknown>;
+  let doc: IniDocument;
+  try {
+    doc = readIni(text.replace(/^\uFEFF/, ""));
+  } catch (err) {
+    if (!(err instanceof IniSyntaxError)) throw err;
+    throw new CloudceError("AuthFileUnreadable", `CloudAuth: ${file} ${syntaxProblem(err)}`, { cause: err });
+  }
   const out: Record<string, Record<string, string>> = {};
-  for (const [section, body] of Object.entries(parsed)) {
-    if (typeof body !== "object" || body === null || Array.isArray(body)) continue;
+  for (const section of doc.values()) {
+    if (section.name !== section.name.trim()) {
+      const name = section.name.trim();
+      warnOnce(logger, `CloudAuth: ${file} line ${section.line}: the spaces inside the brackets are part of the section name, as configparser (and so DIRAC) reads it; write [${name}] if it is meant for CE ${name}`);
+    }
     const values: Record<string, string> = {};
-    for (const [k, v] of Object.entries(body as Record<string, unknown>)) values[k] = Array.isArray(v) ? v.map(String).join(",") : String(v);
-    out[section] = values;
+    for (const [key, value] of section.values) setData(values, key, unquote(value));
+    setData(out, section.name, values);
   }
   return out;
 }
 
-function normaliseLine(raw: string, lineNo: number, file: string, logger: Logger): string {
-  const line = raw.trim();
-  if (line === "" || line.startsWith("#") || line.startsWith(";")) return "";
-  const section = /^\[([^\]]*)\]$/.exec(line);
-  // ini splits section names on unescaped dots; a JSON-quoted name with escaped dots stays literal.
-  if (section) return `[${JSON.stringify(section[1]!.trim().replace(/\./g, "\\."))}]`;
-  const at = line.search(/[=:]/);
-  if (at < 1) {
-    warnOnce(logger, `CloudAuth: ${file} line ${lineNo} is not 'key = value', a [section] or a comment; ignored`);
-    return "";
+/** Unlike `obj[name] = value`, keeps a section or key named `__proto__` as data instead of a prototype. */
+function setData<T>(obj: Record<string, T>, name: string, value: T): void {
+  Object.defineProperty(obj, name, { value, enumerable: true, writable: true, configurable: true });
+}
+
+/** What is wrong and how to fix it, quoting names (never a value or a whole line). */
+function syntaxProblem(err: IniSyntaxError): string {
+  const refused = "configparser (and so DIRAC) cannot read the file";
+  switch (err.fault) {
+    case "DuplicateOptionError":
+      return `line ${err.line}: section [${err.section!}] sets key '${err.key!}' twice; ${refused}: keep one '${err.key!}' line in [${err.section!}] (keys are case-insensitive)`;
+    case "DuplicateSectionError":
+      return `line ${err.line}: section [${err.section!}] appears twice; ${refused}: merge the two [${err.section!}] sections into one`;
+    case "MissingSectionHeaderError":
+      return `line ${err.line} comes before any [section]; ${refused}: start the file with [DEFAULT] or a [CE name] header`;
+    case "ParsingError":
+      return err.problem === "no-key"
+        ? `line ${err.line} has no key name before its '=' or ':'; ${refused}: write 'key = value' there`
+        : `line ${err.line} is neither 'key = value', a [section], a comment nor a continuation (indented deeper than its key); ${refused}: fix or remove that line`;
   }
-  const key = line.slice(0, at).trim().toLowerCase();
-  const value = unquote(line.slice(at + 1).trim());
-  // Quoted JSON on both sides makes ini keep them byte for byte.
-  return `${JSON.stringify(key)} = ${JSON.stringify(value)}`;
 }
 
 function unquote(value: string): string {

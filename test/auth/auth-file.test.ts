@@ -35,8 +35,6 @@ describe("parseAuthText", () => {
         'only_one_quote = "abc',
         "# a comment",
         "; another",
-        "  [ spaced.section ]  ",
-        "k = v",
       ].join("\n"),
     );
     expect(doc["c"]).toEqual({
@@ -47,25 +45,114 @@ describe("parseAuthText", () => {
       empty: "",
       only_one_quote: '"abc',
     });
-    expect(doc["spaced.section"]).toEqual({ k: "v" });
   });
 
-  it("ignores lines it cannot read, naming the line number only", () => {
-    const doc = parse("[c]\nkey = u\nhunter2-is-not-a-line\nsecret = s3cretvalue\n");
-    expect(doc["c"]).toEqual({ key: "u", secret: "s3cretvalue" });
-    expect(capture.records.some((r) => r.level === "warn" && r.msg.includes("line 3"))).toBe(true);
-  });
-
-  it("ignores keys outside any section, with a warning", () => {
-    const doc = parse("secret = s3cretvalue\n[c]\nkey = u\n");
-    expect(doc).toEqual({ c: { key: "u" } });
-    expect(capture.records.some((r) => r.level === "warn" && r.msg.includes("line 1 is outside any [section]"))).toBe(true);
-  });
-
-  it("never lets a section name escape into the object prototype", () => {
-    const doc = parse("[__proto__]\nsecret = x\n[ok]\nsecret = y\n");
-    expect(Object.keys(doc)).toEqual(["ok"]);
+  it("never lets a section or key name escape into the object prototype", () => {
+    const doc = parse("[__proto__]\nsecret = x\n[ok]\n__proto__ = y\nsecret = y\n");
+    expect(Object.keys(doc)).toEqual(["__proto__", "ok"]);
+    expect(Object.getPrototypeOf(doc["ok"])).toBe(Object.prototype);
     expect(({} as Record<string, unknown>)["secret"]).toBeUndefined();
+  });
+});
+
+describe("parseAuthText: multi-line values, as configparser reads them", () => {
+  it("continues a value on each line indented deeper than its key, joined with newlines", () => {
+    const doc = parse("[c]\nkey = line1\n  line2\n\tline3\nsecret = s\n");
+    expect(doc["c"]).toEqual({ key: "line1\nline2\nline3", secret: "s" });
+  });
+
+  it("keeps empty lines inside a value, drops them at its end, and skips comment lines", () => {
+    const doc = parse("[c]\nkey = one\n\n   \n  # not part of it\n  two\n\n\nsecret = s\n\n");
+    expect(doc["c"]).toEqual({ key: "one\n\n\ntwo", secret: "s" });
+  });
+
+  it("measures indentation from the key line, so indented keys are keys", () => {
+    const doc = parse("[c]\n  key = u\n  secret = s\n    more\nlast = l\n");
+    expect(doc["c"]).toEqual({ key: "u", secret: "s\nmore", last: "l" });
+  });
+
+  it("reads an indented line after a key as a continuation even when it looks like a key or a section", () => {
+    const doc = parse("[c]\nkey = u\n  secret = s\n  [d]\n");
+    expect(doc).toEqual({ c: { key: "u\nsecret = s\n[d]" } });
+  });
+
+  it("starts a value with a newline when the key line has none", () => {
+    expect(parse("[c]\nkey =\n  u\n")["c"]).toEqual({ key: "\nu" });
+  });
+
+  it("removes one pair of quotes around the whole multi-line value", () => {
+    expect(parse('[c]\nkey = "one\n  two"\nsecret = "a"\n  "b"\n')["c"]).toEqual({ key: "one\ntwo", secret: 'a"\n"b' });
+  });
+
+  it("lets no indented line continue a section header", () => {
+    expect(parse("[c]\n  key = u\n")["c"]).toEqual({ key: "u" });
+  });
+});
+
+describe("parseAuthText: files configparser (and so DIRAC) refuses", () => {
+  const failure = (text: string): { code: string; message: string } => {
+    try {
+      parse(text);
+    } catch (err) {
+      const e = err as { code?: string; message: string };
+      capture.errors.push(e.message);
+      return { code: e.code ?? "(none)", message: e.message };
+    }
+    throw new Error("expected the file to be refused");
+  };
+
+  it("refuses a key set twice in one section (keys are case-insensitive), naming file, line, section and key", () => {
+    const { code, message } = failure("[c]\nkey = u\nsecret = s3cretvalue\nSecret = an0thersecret\n");
+    expect(code).toBe("AuthFileUnreadable");
+    expect(message).toMatch(/^CloudAuth: \/x\/cloud\.auth line 4: section \[c\] sets key 'secret' twice; .*keep one 'secret' line/);
+    expect(message).not.toContain("\n");
+  });
+
+  it("refuses a section given twice, naming file, line and section", () => {
+    const { code, message } = failure("[c]\nkey = u\n[d]\nkey = v\n[c]\nsecret = s3cretvalue\n");
+    expect(code).toBe("AuthFileUnreadable");
+    expect(message).toMatch(/^CloudAuth: \/x\/cloud\.auth line 5: section \[c\] appears twice; .*merge/);
+  });
+
+  it("accepts [DEFAULT] twice, as configparser does, but not the same key in both", () => {
+    expect(parse("[DEFAULT]\nkey = u\n[c]\nsecret = s\n[DEFAULT]\nsecret = d\n")).toEqual({ DEFAULT: { key: "u", secret: "d" }, c: { secret: "s" } });
+    expect(failure("[DEFAULT]\nkey = u\n[c]\nsecret = s\n[DEFAULT]\nkey = v\n").message).toMatch(/line 6: section \[DEFAULT\] sets key 'key' twice/);
+  });
+
+  it("refuses a line that is no key = value, naming its number only", () => {
+    const { code, message } = failure("[c]\nkey = u\nhunter2-is-not-a-line\nsecret = s3cretvalue\n");
+    expect(code).toBe("AuthFileUnreadable");
+    expect(message).toMatch(/^CloudAuth: \/x\/cloud\.auth line 3 is neither/);
+  });
+
+  it("refuses a key with no name", () => {
+    expect(failure("[c]\n= s3cretvalue\n").message).toMatch(/line 2 has no key name before its '=' or ':'/);
+  });
+
+  it("refuses a key before the first section", () => {
+    const { code, message } = failure("secret = s3cretvalue\n[c]\nkey = u\n");
+    expect(code).toBe("AuthFileUnreadable");
+    expect(message).toMatch(/^CloudAuth: \/x\/cloud\.auth line 1 comes before any \[section\]/);
+  });
+
+  it("refuses an empty section name []", () => {
+    expect(failure("[]\n").message).toMatch(/line 1/);
+  });
+});
+
+describe("parseAuthText: section names, as configparser reads them", () => {
+  it("keeps spaces inside the brackets as part of the name, with a warning", () => {
+    const doc = parse("  [ spaced.section ]  \nk = v\n");
+    expect(doc).toEqual({ " spaced.section ": { k: "v" } });
+    expect(capture.records.some((r) => r.level === "warn" && r.msg.includes("line 1") && r.msg.includes("[spaced.section]"))).toBe(true);
+  });
+
+  it("ends the name at the last ']' and ignores what follows it", () => {
+    expect(parse("[a] = b\nk = v\n[x]y] tail\nk = w\n")).toEqual({ a: { k: "v" }, "x]y": { k: "w" } });
+  });
+
+  it("is case-sensitive: [default] is a section of its own", () => {
+    expect(parse("[DEFAULT]\nk = a\n[default]\nk = b\n")).toEqual({ DEFAULT: { k: "a" }, default: { k: "b" } });
   });
 });
 
@@ -90,6 +177,6 @@ describe("defaultAuthFilePath", () => {
 
 describe("auth file parsing output", () => {
   it("never contains a secret value", () => {
-    expectNoSecrets(capture, ["mypassword", "01234567", "s3cretvalue", "pa#ss;wo=rd", "hunter2-is-not-a-line"]);
+    expectNoSecrets(capture, ["mypassword", "01234567", "s3cretvalue", "an0thersecret", "pa#ss;wo=rd", "hunter2-is-not-a-line"]);
   });
 });

@@ -11,7 +11,7 @@ import { captureLogs, errorOf, expectNoSecrets, makeTempDir, writeAuthFile } fro
 const capture = captureLogs();
 const TOKEN = "eyJhbGciOiJSUzI1NiJ9.test-access-token.signature";
 const APP_SECRET = "app-cred-secret-value";
-const SECRETS = ["mypassword", "01234567", TOKEN, APP_SECRET, "pa#ss;wo=rd"];
+const SECRETS = ["mypassword", "01234567", TOKEN, APP_SECRET, "pa#ss;wo=rd", "first-of-two-secrets", "second-of-two-secrets"];
 
 let tmp: { dir: string; cleanup: () => Promise<void> };
 let chain: ProxyChain;
@@ -80,6 +80,11 @@ describe("section choice and values", () => {
     expect(await store(file, "ce.example").resolve()).toEqual({ key: "u1", secret: "pa#ss;wo=rd", extra: {} });
   });
 
+  it("reads a value spread over indented lines as configparser does, joined with newlines", async () => {
+    const file = await writeAuthFile(tmp.dir, "multiline.auth", "[ce.example]\nkey = u1\nsecret = mypassword\nproject_name = one\n  two\n\n  # between\n  three\n");
+    expect(await store(file, "ce.example").resolve()).toEqual({ key: "u1", secret: "mypassword", extra: { project_name: "one\ntwo\n\nthree" } });
+  });
+
   it("expands $VAR and ${VAR} in the path", async () => {
     process.env["CLOUDCE_AUTH_TEST_DIR"] = tmp.dir;
     try {
@@ -123,6 +128,13 @@ describe("errors name the file and section, never a value", () => {
     expect(e.code).toBe("AuthSectionMissing");
     expect(e.message).toContain(file);
     expect(e.message).toContain("[b.example]");
+  });
+
+  it("a key given twice, which DIRAC cannot read either", async () => {
+    const file = await writeAuthFile(tmp.dir, "twice.auth", "[ce.example]\nkey = u\nsecret = first-of-two-secrets\nSECRET = second-of-two-secrets\n");
+    const e = await errorOf(capture, () => store(file, "ce.example").resolve());
+    expect(e.code).toBe("AuthFileUnreadable");
+    expect(e.message).toContain(`${file} line 4: section [ce.example] sets key 'secret' twice`);
   });
 
   it("secret missing or empty, key missing", async () => {

@@ -22,8 +22,8 @@ import type {
   DriverCapabilities, DriverConfig, DriverFactory, NodeSpec, ResourceQuery,
 } from "../driver.js";
 import { applyUserData, readEnvFile, reroot, type LocalImage } from "./local-boot.js";
-import { launchVm, pidExists, vmProcessAlive } from "./local-process.js";
-import { ProcessVmDriver } from "./process-vms.js";
+import { launchVm } from "./local-process.js";
+import { ProcessVmDriver, type VmProcess } from "./process-vms.js";
 import { LocalStore, type LocalNodeFiles, type LocalNodeRecord } from "./local-store.js";
 
 export const DRIVER_NAME = "LOCAL";
@@ -160,13 +160,6 @@ class LocalDriver extends ProcessVmDriver implements CloudDriver {
     return (await this.store.all()).length;
   }
 
-  private vmProcess(r: LocalNodeRecord, files: LocalNodeFiles): VmProcess {
-    const pid = r.pid ?? files.pid;
-    if (pid !== undefined) return vmProcessAlive(pid, this.store.dir(r.id)) ? "alive" : "ended";
-    // No pid anywhere: the spawn has not happened. Only the cloudce booting it can still do it.
-    return r.bootedBy !== undefined && !pidExists(r.bootedBy) ? "interrupted" : "unstarted";
-  }
-
   protected async toNode(r: LocalNodeRecord): Promise<CloudNode> {
     const files = await this.store.files(r.id);
     const [state, cloudState] = localState(r, files, this.vmProcess(r, files));
@@ -177,15 +170,6 @@ class LocalDriver extends ProcessVmDriver implements CloudDriver {
     };
   }
 }
-
-/**
- * The VM's process group: its leader lives or has ended, or it was never
- * started, either because its boot is still under way or because the cloudce
- * booting it is gone (it can never start then). A cloudce killed in the
- * instant after the spawn and before the leader wrote its pid reads as
- * interrupted for those few milliseconds, then as the VM it is.
- */
-type VmProcess = "alive" | "ended" | "unstarted" | "interrupted";
 
 /** The program's exit is the power-off; a VM stopped on request without one stopped when asked; a crash has no known time. */
 function stopTime(state: CloudNode["state"], f: LocalNodeFiles): { stoppedAt?: Date } {

@@ -9,15 +9,23 @@ import { closeSync, openSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 
 /**
- * $1 boot delay, $2 VM directory, $3 program path. The leader writes its own
- * pid to `pid` (atomically) before anything else, so the VM can be found and
- * signalled even when cloudce dies before it saves the pid; a wrapper that
- * cannot write it (its VM was destroyed before it ran) ends at once.
- * `started` marks the end of boot; `exit-code` is written atomically when
- * the program ends.
+ * A VM wrapper's first step, for the VM directory `dir` (a shell word): the
+ * leader writes its own pid to `pid` (atomically), so the VM can be found and
+ * signalled even when cloudce dies before it saves the pid (see
+ * LocalStore.leaderPid); a wrapper that cannot write it (its VM was destroyed
+ * before it ran) ends at once.
+ */
+export function recordOwnPid(dir: string): string {
+  return `{ echo $$ > "${dir}/pid.tmp" && mv -f "${dir}/pid.tmp" "${dir}/pid"; } || exit 1`;
+}
+
+/**
+ * $1 boot delay, $2 VM directory, $3 program path. The leader records its
+ * pid first; `started` marks the end of boot; `exit-code` is written
+ * atomically when the program ends.
  */
 const WRAPPER = [
-  '{ echo $$ > "$2/pid.tmp" && mv -f "$2/pid.tmp" "$2/pid"; } || exit 1',
+  recordOwnPid("$2"),
   'sleep "$1"',
   ': > "$2/started"',
   'cd "$2/root" || exit 1',

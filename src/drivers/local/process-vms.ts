@@ -7,8 +7,17 @@
 import { readFile } from "node:fs/promises";
 import { CloudceError } from "../../errors.js";
 import type { BulkResult, CloudNode, NodeFailure, NodeFilter } from "../driver.js";
-import { signalVm } from "./local-process.js";
-import type { LocalNodeRecord, LocalStore } from "./local-store.js";
+import { pidExists, signalVm, vmProcessAlive } from "./local-process.js";
+import type { LocalNodeFiles, LocalNodeRecord, LocalStore } from "./local-store.js";
+
+/**
+ * The VM's process group: its leader lives or has ended, or it was never
+ * started, either because its boot is still under way or because the cloudce
+ * booting it is gone (it can never start then). A cloudce killed in the
+ * instant after the spawn and before the leader wrote its pid reads as
+ * interrupted for those few milliseconds, then as the VM it is.
+ */
+export type VmProcess = "alive" | "ended" | "unstarted" | "interrupted";
 
 /** The node operations of such a driver; a subclass boots VMs and maps a record to a node. */
 export abstract class ProcessVmDriver {
@@ -18,6 +27,14 @@ export abstract class ProcessVmDriver {
   ) {}
 
   protected abstract toNode(record: LocalNodeRecord): Promise<CloudNode>;
+
+  /** Where the VM's process group is, from its record and the pid its leader wrote itself (`files`). */
+  protected vmProcess(r: LocalNodeRecord, files: LocalNodeFiles): VmProcess {
+    const pid = r.pid ?? files.pid;
+    if (pid !== undefined) return vmProcessAlive(pid, this.store.dir(r.id)) ? "alive" : "ended";
+    // No pid anywhere: the spawn has not happened. Only the cloudce booting it can still do it.
+    return r.bootedBy !== undefined && !pidExists(r.bootedBy) ? "interrupted" : "unstarted";
+  }
 
   async listNodes(filter: NodeFilter): Promise<CloudNode[]> {
     const records = (await this.store.all()).filter(

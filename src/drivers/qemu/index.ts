@@ -18,7 +18,6 @@ import type {
 import { LocalStore, type LocalNodeRecord } from "../local/local-store.js";
 import { copyResultsDisk, createOverlay, createResultsDisk, createSeed } from "./qemu-disks.js";
 import { DRIVER_NAME, KNOWN_OPTIONS, parseQemuOptions, type QemuSettings } from "./qemu-options.js";
-import { vmProcessAlive } from "../local/local-process.js";
 import { ProcessVmDriver } from "../local/process-vms.js";
 import { launchQemu, qemuArgs } from "./qemu-process.js";
 import { consoleTail, qemuState } from "./qemu-state.js";
@@ -92,6 +91,7 @@ export class QemuDriver extends ProcessVmDriver implements CloudDriver {
         const record: LocalNodeRecord = {
           id: `qemu-${randomBytes(6).toString("hex")}`, name: spec.name, createdAt: new Date().toISOString(), imageId: request.imageId,
           flavorId: request.flavorId, networkIds: [...request.networkIds], metadata: { ...spec.metadata }, ...(request.keyName ? { keyName: request.keyName } : {}),
+          bootedBy: process.pid,
         };
         await this.store.save(record);
         reserved.push([record, spec]);
@@ -143,10 +143,8 @@ export class QemuDriver extends ProcessVmDriver implements CloudDriver {
   }
 
   protected async toNode(r: LocalNodeRecord): Promise<CloudNode> {
-    const dir = this.store.dir(r.id);
-    const alive = r.pid !== undefined && vmProcessAlive(r.pid, dir);
     const [files, tail] = await Promise.all([this.store.files(r.id), consoleTail(this.store.consolePath(r.id))]);
-    const [state, cloudState] = qemuState(r, files, alive, tail);
+    const [state, cloudState] = qemuState(r, files, this.vmProcess(r, files), tail);
     const stoppedAt = state === "stopped" ? (files.exitedAt ?? files.stopRequestedAt) : undefined;
     return {
       id: r.id, name: r.name, state, cloudState, createdAt: new Date(r.createdAt), metadata: r.metadata,

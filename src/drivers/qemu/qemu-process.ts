@@ -1,16 +1,24 @@
 /**
  * A QEMU VM's process: a detached process group (a small shell wrapper and
  * QEMU under it) that outlives the CLI which started it. The wrapper records
- * QEMU's exit status, which is how a guest power-off becomes visible.
+ * its own pid first (as a LOCAL VM's does, so a VM whose cloudce died before
+ * saving the pid is still found and killed) and QEMU's exit status, which is
+ * how a guest power-off becomes visible.
  */
 
 import { spawn } from "node:child_process";
 import { closeSync, openSync } from "node:fs";
 import { join } from "node:path";
+import { recordOwnPid } from "../local/local-process.js";
 import type { QemuBoot, QemuSettings } from "./qemu-options.js";
 
 /** $1 VM directory, then the QEMU command line. `exit-code` appears atomically when QEMU ends. */
-const WRAPPER = 'dir="$1"; shift; "$@"; echo $? > "$dir/exit-code.tmp" && mv "$dir/exit-code.tmp" "$dir/exit-code"';
+const WRAPPER = [
+  'dir="$1"; shift',
+  recordOwnPid("$dir"),
+  '"$@"',
+  'echo $? > "$dir/exit-code.tmp" && mv "$dir/exit-code.tmp" "$dir/exit-code"',
+].join("; ");
 
 export interface VmDisks {
   readonly overlay: string;

@@ -8,15 +8,16 @@ const files = (o: { exitCode?: number; stopRequested?: boolean } = {}) => ({
 
 describe("QEMU state map", () => {
   it("follows the process and the guest's last words", () => {
-    expect(qemuState({ ...record, pid: undefined }, files(), false, "")).toEqual(["booting", "BUILDING"]);
-    expect(qemuState({ ...record, bootError: "x" }, files(), false, "")).toEqual(["error", "BOOT_FAILED"]);
-    expect(qemuState(record, files(), true, "[ 3.0] systemd")).toEqual(["running", "RUNNING"]);
-    expect(qemuState(record, files({ exitCode: 0 }), false, "[ 30.1] reboot: Power down\n")).toEqual(["stopped", "POWERED_OFF"]);
+    expect(qemuState({ ...record, pid: undefined }, files(), "unstarted", "")).toEqual(["booting", "BUILDING"]);
+    expect(qemuState({ ...record, pid: undefined }, files(), "interrupted", "")).toEqual(["error", "BOOT_INTERRUPTED"]);
+    expect(qemuState({ ...record, bootError: "x" }, files(), "ended", "")).toEqual(["error", "BOOT_FAILED"]);
+    expect(qemuState(record, files(), "alive", "[ 3.0] systemd")).toEqual(["running", "RUNNING"]);
+    expect(qemuState(record, files({ exitCode: 0 }), "ended", "[ 30.1] reboot: Power down\n")).toEqual(["stopped", "POWERED_OFF"]);
     // QEMU stays up on a halt: the guest is stopped all the same.
-    expect(qemuState(record, files(), true, "reboot: System halted")).toEqual(["stopped", "HALTED"]);
-    expect(qemuState(record, files(), true, "Kernel panic - not syncing")).toEqual(["error", "KERNEL_PANIC"]);
-    expect(qemuState(record, files({ exitCode: 1 }), false, "")).toEqual(["error", "QEMU_EXITED(1)"]);
-    expect(qemuState(record, files({ stopRequested: true }), true, "")).toEqual(["stopping", "POWERING_OFF"]);
-    expect(qemuState(record, files({ stopRequested: true }), false, "")).toEqual(["stopped", "STOPPED"]);
+    expect(qemuState(record, files(), "alive", "reboot: System halted")).toEqual(["stopped", "HALTED"]);
+    expect(qemuState(record, files(), "alive", "Kernel panic - not syncing")).toEqual(["error", "KERNEL_PANIC"]);
+    expect(qemuState(record, files({ exitCode: 1 }), "ended", "")).toEqual(["error", "QEMU_EXITED(1)"]);
+    expect(qemuState(record, files({ stopRequested: true }), "alive", "")).toEqual(["stopping", "POWERING_OFF"]);
+    expect(qemuState(record, files({ stopRequested: true }), "ended", "")).toEqual(["stopped", "STOPPED"]);
   });
 });

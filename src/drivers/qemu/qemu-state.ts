@@ -6,6 +6,7 @@
 import { open } from "node:fs/promises";
 import type { NodeState } from "../driver.js";
 import type { LocalNodeFiles, LocalNodeRecord } from "../local/local-store.js";
+import type { VmProcess } from "../local/process-vms.js";
 
 /** Enough of the console's end for the kernel's last words; the log itself can grow to megabytes. */
 const TAIL_BYTES = 16_384;
@@ -38,15 +39,17 @@ export function guestEnding(tail: string): "poweroff" | "halt" | "reboot" | "pan
 }
 
 /**
- * Booting until QEMU runs; running while it does, until the guest halts (QEMU
+ * Booting until QEMU runs, error if the cloudce booting it died before it
+ * could start QEMU; running while it does, until the guest halts (QEMU
  * stays up on a halt) or panics; once QEMU has exited, stopped when the guest
  * powered off or rebooted (-no-reboot ends QEMU) or the VM was stopped, error otherwise.
  */
-export function qemuState(r: LocalNodeRecord, f: LocalNodeFiles, alive: boolean, tail: string): [NodeState, string] {
+export function qemuState(r: LocalNodeRecord, f: LocalNodeFiles, p: VmProcess, tail: string): [NodeState, string] {
   if (r.bootError !== undefined) return ["error", "BOOT_FAILED"];
-  if (r.pid === undefined) return ["booting", "BUILDING"];
+  if (p === "unstarted") return ["booting", "BUILDING"];
+  if (p === "interrupted") return ["error", "BOOT_INTERRUPTED"];
   const ending = guestEnding(tail);
-  if (alive) {
+  if (p === "alive") {
     if (ending === "halt") return ["stopped", "HALTED"];
     if (ending === "panic") return ["error", "KERNEL_PANIC"];
     return f.stopRequested ? ["stopping", "POWERING_OFF"] : ["running", "RUNNING"];

@@ -12,10 +12,9 @@
  */
 
 import { randomUUID } from "node:crypto";
-import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import type { AddressInfo, Socket } from "node:net";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import { ACTIONS } from "./actions.js";
-import { pause, readBody } from "../http-util.js";
+import { listenLoopback, pause, readBody } from "../http-util.js";
 import { ServerThrottle, type ServerRateLimit } from "../throttle.js";
 import { Ec2Cloud, Ec2Fault, type Ec2CloudOptions } from "./cloud.js";
 import { parseQuery, type QueryParams } from "./query.js";
@@ -90,8 +89,6 @@ export async function startEc2Server(options: Ec2ServerOptions = {}): Promise<Ec
   const requests: Ec2RequestRecord[] = [];
   let faults: PendingFault[] = [];
   let fired = 0;
-  let inFlight = 0;
-  const sockets = new Set<Socket>();
   const throttle = options.rateLimit ? new ServerThrottle(options.rateLimit) : undefined;
 
   const takeFault = (action: string): PendingFault | undefined => {
@@ -140,38 +137,22 @@ export async function startEc2Server(options: Ec2ServerOptions = {}): Promise<Ec
     }
   };
 
-  const server = createServer((req, res) => {
-    inFlight += 1;
-    handle(req, res)
-      .catch(() => req.socket.destroy())
-      .finally(() => {
-        inFlight -= 1;
-      });
-  });
-  server.on("connection", (s) => {
-    sockets.add(s);
-    s.on("close", () => sockets.delete(s));
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
+  const listener = await listenLoopback(handle);
 
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: listener.url,
     cloud,
     calls,
     requests,
     inject: (fault) => void faults.push({ ...fault, left: fault.times ?? 1 }),
     throttled: () => throttle?.refused ?? 0,
     faultsFired: () => fired,
-    inFlight: () => inFlight,
+    inFlight: () => listener.inFlight(),
     reset: () => {
       faults = [];
       for (const k of Object.keys(calls)) delete calls[k];
       requests.length = 0;
     },
-    close: async () => {
-      for (const s of sockets) s.destroy();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
+    close: () => listener.close(),
   };
 }

@@ -117,17 +117,6 @@ export async function startGceServer(options: GceServerOptions = {}): Promise<Gc
     return f;
   };
 
-  let inFlight = 0;
-  /** Counts the request until it has been answered, dropped or left hanging (a delayed one until it has acted). */
-  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    inFlight += 1;
-    try {
-      await serve(req, res);
-    } finally {
-      inFlight -= 1;
-    }
-  };
-
   const serve = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const text = await readBody(req);
     const parsed = new URL(req.url ?? "/", url);
@@ -193,7 +182,7 @@ export async function startGceServer(options: GceServerOptions = {}): Promise<Gc
     }
   };
 
-  const listener = await listenLoopback(handle);
+  const listener = await listenLoopback(serve);
   url = listener.url;
   const port = listener.port;
 
@@ -213,7 +202,7 @@ export async function startGceServer(options: GceServerOptions = {}): Promise<Gc
     inject: (fault) => void faults.push({ ...fault, left: fault.times ?? 1 }),
     issuedTokens: () => identity.issued,
     faultsFired: () => fired,
-    inFlight: () => inFlight,
+    inFlight: () => listener.inFlight(),
     throttled: () => throttle?.refused ?? 0,
     reset: () => {
       faults = [];

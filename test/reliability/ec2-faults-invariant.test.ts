@@ -3,23 +3,22 @@
  * that exists was returned by submitJob or is owned (tagged) so that cleanup
  * finds it; no retry creates a second batch; kill and cleanup are idempotent.
  */
-import { mkdtemp, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { CloudComputingElement } from "../../src/ce/index.js";
 import { silentLogger } from "../../src/log.js";
 import { TEST_ACCESS_KEY, TEST_SECRET_KEY } from "../servers/ec2/driver-fixture.js";
 import { startEc2Server, type Ec2FaultSpec, type Ec2Server } from "../servers/ec2/server.js";
+import { expectIdempotentEnd, expectReturnedOrOwned, pilotDir, submitExpecting, type FaultScenario } from "./faults-invariant.js";
 
 const CE = "ec2-faults.example.org";
 let dir: string;
 let server: Ec2Server | undefined;
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), "cloudce-ec2-faults-"));
+  dir = await pilotDir("ec2-faults");
   await writeFile(join(dir, "auth.ini"), `[DEFAULT]\nkey = ${TEST_ACCESS_KEY}\nsecret = ${TEST_SECRET_KEY}\n`, { mode: 0o600 });
-  await writeFile(join(dir, "pilot.sh"), "#!/bin/bash\necho pilot\n");
 });
 
 afterEach(async () => {
@@ -49,13 +48,9 @@ function tagsOf(spec: unknown): Record<string, string> {
   return tags ?? {};
 }
 
-interface Scenario {
-  readonly name: string;
-  readonly faults?: readonly Ec2FaultSpec[];
+interface Scenario extends FaultScenario<Ec2FaultSpec> {
   readonly capacity?: number;
   readonly instanceLimit?: number;
-  /** Pilots the CE should report created. */
-  readonly created: number;
 }
 
 const SCENARIOS: readonly Scenario[] = [
@@ -73,10 +68,7 @@ describe("EC2 faults: nothing lost, nothing doubled", () => {
   it.each(SCENARIOS)("$name", async (sc) => {
     const ce = await setup(sc.capacity, sc.instanceLimit);
     for (const f of sc.faults ?? []) server!.inject(f);
-    const result = await ce.submitJob(join(dir, "pilot.sh"), null, 5);
-    const refs = result.OK ? result.Value : [];
-    expect(refs).toHaveLength(sc.created);
-    if (sc.created === 0) expect(result).toMatchObject({ OK: false });
+    const refs = await submitExpecting(ce, dir, 5, sc.created);
 
     // The invariant: every live instance was returned, or carries this CE's tag and name prefix.
     const instances = live(server!);
@@ -84,16 +76,7 @@ describe("EC2 faults: nothing lost, nothing doubled", () => {
     expect(server!.calls["RunInstances"] ?? 0).toBeGreaterThanOrEqual(1);
     const reservations = new Set([...server!.cloud.instances.values()].map((i) => i.reservationId));
     expect(reservations.size).toBeLessThanOrEqual(1);
-    for (const inst of instances) {
-      expect(refs.includes(`cloud://${inst.id}`) || (inst.tags["cloudce-ce"] === CE && inst.tags["Name"]?.startsWith("VMDIRAC3_"))).toBe(true);
-    }
-
-    const status = await ce.getJobStatus(refs);
-    expect(status.OK).toBe(true);
-    // Kill twice: the second time everything is already gone, which is success.
-    expect(await ce.killJob(refs)).toMatchObject({ OK: true });
-    expect(await ce.killJob(refs)).toMatchObject({ OK: true });
-    expect(await ce.cleanupPilots()).toMatchObject({ OK: true });
-    await ce.shutdown();
+    expectReturnedOrOwned(refs, instances.map((i) => ({ id: i.id, owned: i.tags["cloudce-ce"] === CE && i.tags["Name"]?.startsWith("VMDIRAC3_") === true })));
+    await expectIdempotentEnd(ce, refs);
   }, 30_000);
 });

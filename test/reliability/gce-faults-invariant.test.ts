@@ -4,23 +4,20 @@
  * prefix, so status and cleanup find it; no retry starts a second bulk
  * insert; kill and cleanup are idempotent.
  */
-import { mkdtemp, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { CloudComputingElement } from "../../src/ce/index.js";
 import { encodeLabelValue } from "../../src/drivers/gce/names.js";
 import { silentLogger } from "../../src/log.js";
 import { writeKeyFile } from "../servers/gce/driver-fixture.js";
 import { startGceServer, type GceFaultSpec, type GceServer } from "../servers/gce/server.js";
+import { expectIdempotentEnd, expectReturnedOrOwned, pilotDir, submitExpecting, type FaultScenario } from "./faults-invariant.js";
 
 const CE = "gce-faults.example.org";
 let dir: string;
 let server: GceServer | undefined;
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), "cloudce-gce-faults-"));
-  await writeFile(join(dir, "pilot.sh"), "#!/bin/bash\necho pilot\n");
+  dir = await pilotDir("gce-faults");
 });
 
 afterEach(async () => {
@@ -28,13 +25,9 @@ afterEach(async () => {
   server = undefined;
 });
 
-interface Scenario {
-  readonly name: string;
-  readonly faults?: readonly GceFaultSpec[];
+interface Scenario extends FaultScenario<GceFaultSpec> {
   readonly capacity?: number;
   readonly cpuQuota?: number;
-  /** Pilots the CE should report created. */
-  readonly created: number;
 }
 
 const SCENARIOS: readonly Scenario[] = [
@@ -71,24 +64,14 @@ describe("GCE faults: nothing lost, nothing doubled", () => {
   it.each(SCENARIOS)("$name", async (sc) => {
     const ce = await setup(sc);
     for (const f of sc.faults ?? []) server!.inject(f);
-    const result = await ce.submitJob(join(dir, "pilot.sh"), null, 5);
-    const refs = result.OK ? result.Value : [];
-    expect(refs).toHaveLength(sc.created);
-    if (sc.created === 0) expect(result).toMatchObject({ OK: false });
+    const refs = await submitExpecting(ce, dir, 5, sc.created);
 
     // The invariant: every instance that exists was returned, or is labelled as this CE's with its name prefix.
     const instances = [...server!.cloud.instances.values()];
     expect(instances.length).toBe(sc.created);
-    for (const inst of instances) {
-      expect(refs.includes(`cloud://${inst.id}`) || (inst.labels["cloudce-ce"] === encodeLabelValue(CE) && inst.name.startsWith("dirac-pilot-"))).toBe(true);
-    }
+    expectReturnedOrOwned(refs, instances.map((i) => ({ id: i.id, owned: i.labels["cloudce-ce"] === encodeLabelValue(CE) && i.name.startsWith("dirac-pilot-") })));
     // One bulk insert, however often the call was retried.
     expect([...server!.cloud.operations.values()].filter((o) => o.operationType === "bulkInsert").length).toBeLessThanOrEqual(1);
-
-    expect((await ce.getJobStatus(refs)).OK).toBe(true);
-    expect(await ce.killJob(refs)).toMatchObject({ OK: true });
-    expect(await ce.killJob(refs)).toMatchObject({ OK: true });
-    expect(await ce.cleanupPilots()).toMatchObject({ OK: true });
-    await ce.shutdown();
+    await expectIdempotentEnd(ce, refs);
   }, 30_000);
 });

@@ -5,8 +5,7 @@
  * cleanup are idempotent; an expiring token, an ERROR server and a listing
  * that changes between pages are handled.
  */
-import { mkdtemp, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { CloudComputingElement } from "../../src/ce/index.js";
@@ -16,6 +15,7 @@ import { DEMO_CREDENTIALS } from "../servers/openstack/driver-fixture.js";
 import { serverOrder } from "../servers/openstack/cloud-state.js";
 import type { FaultRule } from "../servers/openstack/faults.js";
 import { startOpenStackServer, type OpenStackTestServer } from "../servers/openstack/server.js";
+import { expectIdempotentEnd, expectReturnedOrOwned, pilotDir, type FaultScenario } from "./faults-invariant.js";
 
 const CE = "os-faults.example.org";
 const CREATE = "compute POST /servers";
@@ -24,9 +24,8 @@ let dir: string;
 let cloud: OpenStackTestServer | undefined;
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), "cloudce-os-faults-"));
+  dir = await pilotDir("os-faults");
   await writeFile(join(dir, "auth.ini"), `[DEFAULT]\nkey = ${DEMO_CREDENTIALS.key}\nsecret = ${DEMO_CREDENTIALS.secret}\n`, { mode: 0o600 });
-  await writeFile(join(dir, "pilot.sh"), "#!/bin/bash\necho pilot\n");
 });
 
 afterEach(async () => {
@@ -54,15 +53,11 @@ function expectInvariant(c: OpenStackTestServer, refs: readonly string[], create
   const live = liveServers(c);
   expect(live).toHaveLength(created);
   expect(new Set(live.map((s) => s.name)).size).toBe(live.length);
-  for (const s of live) {
-    expect(refs.includes(`cloud://${s.id}`) || (s.name.startsWith("VMDIRAC3_") && s.metadata["cloudce-ce"] === CE)).toBe(true);
-  }
+  expectReturnedOrOwned(refs, live.map((s) => ({ id: s.id, owned: s.name.startsWith("VMDIRAC3_") && s.metadata["cloudce-ce"] === CE })));
 }
 
-interface Scenario {
-  readonly name: string;
+interface Scenario extends FaultScenario<FaultRule> {
   readonly faults: readonly FaultRule[];
-  readonly created: number;
   /** The project's instance quota (default: the test cloud's 10). */
   readonly quota?: number;
 }
@@ -89,11 +84,7 @@ describe("OpenStack faults: nothing lost, nothing doubled", () => {
     const refs = result.OK ? result.Value : [];
     expect(refs).toHaveLength(sc.created);
     expectInvariant(cloud!, refs, sc.created);
-    expect((await ce.getJobStatus(refs)).OK).toBe(true);
-    expect(await ce.killJob(refs)).toMatchObject({ OK: true });
-    expect(await ce.killJob(refs)).toMatchObject({ OK: true });
-    expect(await ce.cleanupPilots()).toMatchObject({ OK: true });
-    await ce.shutdown();
+    await expectIdempotentEnd(ce, refs);
   }, 30_000);
 
   it("re-authenticates when the token is revoked mid-run", async () => {

@@ -7,6 +7,8 @@ export interface LoopbackServer {
   /** `http://127.0.0.1:<port>`. */
   readonly url: string;
   readonly port: number;
+  /** Requests whose handler has not settled yet (answered, dropped or left hanging ends it). */
+  inFlight(): number;
   /** Destroys open connections (hung requests included), then stops listening. */
   close(): Promise<void>;
 }
@@ -14,8 +16,14 @@ export interface LoopbackServer {
 /** Listens on 127.0.0.1 on a free port; a handler that throws drops the connection. */
 export async function listenLoopback(handle: (req: IncomingMessage, res: ServerResponse) => Promise<void>): Promise<LoopbackServer> {
   const sockets = new Set<Socket>();
+  let inFlight = 0;
   const server = createServer((req, res) => {
-    handle(req, res).catch(() => req.socket.destroy());
+    inFlight += 1;
+    handle(req, res)
+      .catch(() => req.socket.destroy())
+      .finally(() => {
+        inFlight -= 1;
+      });
   });
   server.on("connection", (s) => {
     sockets.add(s);
@@ -26,6 +34,7 @@ export async function listenLoopback(handle: (req: IncomingMessage, res: ServerR
   return {
     url: `http://127.0.0.1:${port}`,
     port,
+    inFlight: () => inFlight,
     close: async () => {
       for (const s of sockets) s.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));

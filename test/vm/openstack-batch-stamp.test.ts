@@ -5,7 +5,6 @@
  * seed's instance-id, and the guest derives the stamp the CE returned for it.
  */
 
-import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CloudComputingElement } from "../../src/ce/index.js";
@@ -13,9 +12,9 @@ import { silentLogger } from "../../src/log.js";
 import { PROJECTS } from "../servers/openstack/cloud-state.js";
 import { DEMO_CREDENTIALS } from "../servers/openstack/driver-fixture.js";
 import { startOpenStackServer, type OpenStackTestServer } from "../servers/openstack/server.js";
-import { cloudInitReport, harnessVendorData, labBoot, labImageReady, scratchDir, type CloudInitReport, type LabBoot } from "./vm-env.js";
-import { probePilot, readProbe, type ProbeReport } from "./probe-pilot.js";
-import { writeExecutable } from "./qemu-ce.js";
+import { bootUserData, itRanTheStampedPilot, submitBatch, writeAuthFile, type BootedPilot } from "./batch-stamp.js";
+import { labImageReady, scratchDir } from "./vm-env.js";
+import { probePilot } from "./probe-pilot.js";
 
 const CE_NAME = "os-vm.example.org";
 
@@ -25,33 +24,21 @@ describe.skipIf(!labImageReady())("OpenStack multi-create batch on a real VM: st
   let ce: CloudComputingElement;
   let refs: string[];
   let stamps: Record<string, string>;
-  let boot: LabBoot;
-  let probe: ProbeReport;
-  let cloudInit: CloudInitReport;
+  let booted: BootedPilot;
 
   beforeAll(async () => {
     const work = await scratchDir("openstack");
     cloud = await startOpenStackServer({ bootMs: 50, deleteMs: 20 });
     cloud.state.quotas.set(PROJECTS["demo"]!, { instances: 10, cores: 10, ramMb: 100_000 });
-    const auth = join(work, "cloud.auth");
-    await writeFile(auth, `[${CE_NAME}]\nkey = ${DEMO_CREDENTIALS.key}\nsecret = ${DEMO_CREDENTIALS.secret}\n`, { mode: 0o600 });
+    const auth = await writeAuthFile(join(work, "cloud.auth"), CE_NAME, DEMO_CREDENTIALS.key!, DEMO_CREDENTIALS.secret!);
     ce = new CloudComputingElement(CE_NAME, { logger: silentLogger });
-    const set = await ce.setParameters({
+    ({ refs, stamps } = await submitBatch(ce, {
       CloudType: "OPENSTACK", CloudAuth: auth, Driver_ex_force_auth_url: cloud.authUrl, Driver_ex_tenant_name: "demo",
       Instance_Image: "name:cirros-fake", Instance_Flavor: "name:m1.tiny", Instance_Networks: "name:private",
-    });
-    if (!set.OK) throw new Error(set.Message);
-    const submitted = await ce.submitJob(await writeExecutable(work, "pilot.sh", pilot.text), null, 2);
-    if (!submitted.OK) throw new Error(submitted.Message);
-    refs = submitted.Value;
-    stamps = submitted.PilotStampDict;
+    }, work, pilot, 2));
     expect(cloud.count("compute POST /servers")).toBe(1);
     const server = cloud.state.servers.get(refs[1]!.slice("cloud://".length))!;
-    const userDataFile = join(work, "user-data");
-    await writeFile(userDataFile, Buffer.from(server.userData!, "base64"));
-    const results = join(work, "results");
-    boot = await labBoot(userDataFile, server.id, results, await harnessVendorData(work));
-    [probe, cloudInit] = await Promise.all([readProbe(results, "openstack"), cloudInitReport(results)]);
+    booted = await bootUserData(work, Buffer.from(server.userData!, "base64"), server.id, "openstack");
   });
 
   afterAll(async () => {
@@ -64,17 +51,5 @@ describe.skipIf(!labImageReady())("OpenStack multi-create batch on a real VM: st
     expect(stamps[refs[0]!]).not.toBe(stamps[refs[1]!]);
   });
 
-  it("runs the pilot byte-exact as dirac, with the derived stamp the CE returned for that server", () => {
-    expect(probe.whoami).toMatchObject({ user: "dirac", path: "/mnt/dirac/run_pilot.sh" });
-    expect(probe.sha256).toBe(pilot.sha256);
-    expect(probe.env["PILOT_UUID"]).toBe(refs[1]);
-    expect(probe.env["DIRAC_PILOT_STAMP"]).toBe(stamps[refs[1]!]);
-  });
-
-  it("powers off after the pilot, with no cloud-init errors", () => {
-    expect(boot).toMatchObject({ code: 0, status: "poweroff" });
-    expect(probe.started && probe.ended).toBe(true);
-    expect(cloudInit.log).toMatch(/will execute: shutdown -P now/);
-    expect(cloudInit.result?.v1.errors).toEqual([]);
-  });
+  itRanTheStampedPilot("server", () => ({ pilot, booted, ref: refs[1]!, stamp: stamps[refs[1]!] }));
 });

@@ -11,9 +11,10 @@
 
 import { CloudceError } from "../../errors.js";
 import type {
-  BulkResult, CloudDriver, CloudFlavor, CloudLimits, CloudNode, CloudResource, CreateNodesRequest, CreateNodesResult,
-  DriverCapabilities, DriverConfig, DriverFactory, NodeFilter, ResourceQuery,
+  BulkResult, CloudDriver, CloudLimits, CloudNode, CreateNodesRequest, CreateNodesResult, DriverCapabilities, DriverConfig,
+  DriverFactory, NodeFilter,
 } from "../driver.js";
+import { SplitDriver } from "../split-driver.js";
 import { Ec2Api } from "./client.js";
 import { createNodes } from "./create-nodes.js";
 import { Ec2Instances } from "./instances.js";
@@ -33,14 +34,15 @@ export const EC2_CAPABILITIES: DriverCapabilities = Object.freeze({
   ambiguousImage: "newest" as const,
 });
 
-class Ec2Driver implements CloudDriver {
+class Ec2Driver extends SplitDriver implements CloudDriver {
   readonly name = DRIVER_NAME;
   readonly capabilities: DriverCapabilities;
   private readonly api: Ec2Api;
-  private readonly resources: Ec2Resources;
+  protected readonly resources: Ec2Resources;
   private readonly instances: Ec2Instances;
 
   constructor(config: DriverConfig, private readonly settings: Ec2Settings) {
+    super();
     // With the SDK's default chain the auth file is not needed at all.
     this.capabilities = settings.defaultChain ? { ...EC2_CAPABILITIES, requiresCredentials: false } : EC2_CAPABILITIES;
     this.api = new Ec2Api({ settings, credentials: config.credentials, requestTimeoutMs: config.requestTimeoutMs, logger: config.logger });
@@ -48,18 +50,7 @@ class Ec2Driver implements CloudDriver {
     this.instances = new Ec2Instances(this.api, settings);
   }
 
-  listImages(q?: ResourceQuery): Promise<CloudResource[]> {
-    return this.resources.listImages(q);
-  }
-  listFlavors(q?: ResourceQuery): Promise<CloudFlavor[]> {
-    return this.resources.listFlavors(q);
-  }
-  listNetworks(q?: ResourceQuery): Promise<CloudResource[]> {
-    return this.resources.listNetworks(q);
-  }
-
-  async createNodes(request: CreateNodesRequest): Promise<CreateNodesResult> {
-    if (request.nodes.length === 0) return { created: [], failed: [] };
+  protected async createBatch(request: CreateNodesRequest): Promise<CreateNodesResult> {
     // Sizing the root volume needs the image's root device name.
     const root = this.settings.rootVolumeGb !== undefined ? await this.resources.rootDeviceName(request.imageId) : undefined;
     return createNodes(this.instances, request, root);

@@ -15,9 +15,10 @@ import { CloudceError } from "../../errors.js";
 import { SecretSlot } from "../../secrets.js";
 import { sleep as realSleep } from "../../util/retry.js";
 import type {
-  BulkResult, CloudDriver, CloudFlavor, CloudLimits, CloudNode, CloudResource, CreateNodesRequest, CreateNodesResult,
-  DriverCapabilities, DriverConfig, DriverFactory, NodeFilter, ResourceQuery,
+  BulkResult, CloudDriver, CloudLimits, CloudNode, CreateNodesRequest, CreateNodesResult, DriverCapabilities, DriverConfig,
+  DriverFactory, NodeFilter,
 } from "../driver.js";
+import { SplitDriver } from "../split-driver.js";
 import { GceApi } from "./api.js";
 import { createNodes } from "./create-nodes.js";
 import { keyFileSource, needsAuthFile, resolveTokenSource } from "./credentials.js";
@@ -49,11 +50,11 @@ export interface GceDriverDeps {
   readonly env?: NodeJS.ProcessEnv;
 }
 
-export class GceDriver implements CloudDriver {
+export class GceDriver extends SplitDriver implements CloudDriver {
   readonly name = DRIVER_NAME;
   readonly capabilities: DriverCapabilities;
   private readonly api: GceApi;
-  private readonly resources: GceResources;
+  protected readonly resources: GceResources;
   private readonly instances: GceInstances;
   private readonly clock: Clock;
   private readonly tokens: TokenCache;
@@ -62,6 +63,7 @@ export class GceDriver implements CloudDriver {
   private projectId: Promise<string> | undefined;
 
   constructor(config: DriverConfig, private readonly settings: GceSettings, deps: GceDriverDeps = {}) {
+    super();
     this.capabilities = needsAuthFile(settings) ? GCE_CAPABILITIES : { ...GCE_CAPABILITIES, requiresCredentials: false };
     this.clock = deps.clock ?? { now: Date.now, sleep: realSleep };
     // Resolved again for every new token (hourly), so a rotated key file or auth file is picked up.
@@ -91,17 +93,7 @@ export class GceDriver implements CloudDriver {
     throw new CloudceError("OptionMissing", "Driver_project: required for CloudType = GCE when the credential names no project, e.g. Driver_project = my-grid-project", { driver: DRIVER_NAME });
   }
 
-  listImages(q?: ResourceQuery): Promise<CloudResource[]> {
-    return this.resources.listImages(q);
-  }
-  listFlavors(q?: ResourceQuery): Promise<CloudFlavor[]> {
-    return this.resources.listFlavors(q);
-  }
-  listNetworks(q?: ResourceQuery): Promise<CloudResource[]> {
-    return this.resources.listNetworks(q);
-  }
-  async createNodes(request: CreateNodesRequest): Promise<CreateNodesResult> {
-    if (request.nodes.length === 0) return { created: [], failed: [] };
+  protected createBatch(request: CreateNodesRequest): Promise<CreateNodesResult> {
     return createNodes({ api: this.api, instances: this.instances, settings: this.settings, clock: this.clock }, request);
   }
   listNodes(filter: NodeFilter): Promise<CloudNode[]> {

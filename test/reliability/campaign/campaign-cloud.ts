@@ -48,3 +48,45 @@ export async function whenIdle(inFlight: () => number, limitMs = 10_000): Promis
     await new Promise((r) => setTimeout(r, 5));
   }
 }
+
+/** A fault as the EC2 and GCE test servers both spell it, to be aimed at a call. */
+export interface ServerFaultSpec {
+  readonly kind: "delay" | "drop" | "dropAfter" | "hangAfter";
+  readonly ms?: number;
+  readonly times: number;
+  readonly before?: () => void;
+}
+
+/** The faults of the connection (a slow answer, a reset, an answer lost after the call acted), for servers that take ServerFaultSpec. */
+export function connectionFault(kind: Extract<Fault["kind"], "latency" | "reset" | "lost">, times: number): ServerFaultSpec {
+  switch (kind) {
+    case "latency":
+      return { kind: "delay", ms: CAMPAIGN_TIMEOUT_MS + 150, times };
+    case "reset":
+      return { kind: "drop", times };
+    case "lost":
+      return { kind: times === 2 ? "hangAfter" : "dropAfter", times };
+  }
+}
+
+/** A listing that changes between its pages: the first page passes, then `change` runs before each of the next `times` pages. */
+export function pageChange(times: number, change: () => void): ServerFaultSpec[] {
+  return [
+    { kind: "delay", ms: 0, times: 1 },
+    { kind: "delay", ms: 0, times, before: change },
+  ];
+}
+
+/**
+ * VMs beyond the first create of their batch: a submission is one call
+ * (one batch tag or label), so VMs from a second call of it are doubles.
+ */
+export function beyondFirstCreate(vms: Iterable<{ readonly batch: string; readonly create: string }>): number {
+  const batches = new Map<string, Map<string, number>>();
+  for (const vm of vms) {
+    const creates = batches.get(vm.batch) ?? new Map<string, number>();
+    creates.set(vm.create, (creates.get(vm.create) ?? 0) + 1);
+    batches.set(vm.batch, creates);
+  }
+  return [...batches.values()].reduce((n, creates) => n + [...creates.values()].slice(1).reduce((a, b) => a + b, 0), 0);
+}

@@ -5,7 +5,7 @@ import { instantiateDriver, registerDriver } from "../../../src/drivers/registry
 import { TEST_ACCESS_KEY, TEST_SECRET_KEY } from "../../servers/ec2/driver-fixture.js";
 import type { Ec2Instance } from "../../servers/ec2/cloud.js";
 import { startEc2Server, type Ec2FaultSpec, type Ec2Server } from "../../servers/ec2/server.js";
-import { CAMPAIGN_TIMEOUT_MS, whenIdle, type CampaignCloud } from "./campaign-cloud.js";
+import { beyondFirstCreate, CAMPAIGN_TIMEOUT_MS, connectionFault, pageChange, whenIdle, type CampaignCloud } from "./campaign-cloud.js";
 import type { Fault, FaultTarget, Scenario } from "./scenario.js";
 
 const ACTIONS: Record<FaultTarget, string | undefined> = {
@@ -49,17 +49,8 @@ export async function startEc2CampaignCloud(sc: Scenario, authFile: string): Pro
     },
     faultsFired: () => server.faultsFired(),
     vms: (ce) => ours(ce).map((i) => ({ id: i.id, name: i.spec.tags["Name"] ?? "", live: !ENDED.has(server.cloud.get(i.id)?.state ?? "terminated") })),
-    doubled: (ce) => {
-      // One submission is one batch tag: more than one reservation for it means RunInstances ran twice.
-      const reservations = new Map<string, Map<string, number>>();
-      for (const i of ours(ce)) {
-        const batch = i.spec.tags["cloudce-batch"] ?? "";
-        const r = reservations.get(batch) ?? new Map<string, number>();
-        r.set(i.reservationId, (r.get(i.reservationId) ?? 0) + 1);
-        reservations.set(batch, r);
-      }
-      return [...reservations.values()].reduce((n, r) => n + [...r.values()].slice(1).reduce((a, b) => a + b, 0), 0);
-    },
+    // One RunInstances is one reservation.
+    doubled: (ce) => beyondFirstCreate(ours(ce).map((i) => ({ batch: i.spec.tags["cloudce-batch"] ?? "", create: i.reservationId }))),
     deleting: (id) => ENDED.has(server.cloud.get(id)?.state ?? "terminated"),
     quiesce: () => whenIdle(() => server.inFlight()),
     finish: (ids) => {
@@ -75,21 +66,16 @@ function specs(server: Ec2Server, f: Fault, forgotten: Map<string, Ec2Instance>)
   const times = f.times;
   switch (f.kind) {
     case "latency":
-      return [{ ...at, kind: "delay", ms: CAMPAIGN_TIMEOUT_MS + 150, times }];
     case "reset":
-      return [{ ...at, kind: "drop", times }];
+    case "lost":
+      return [{ ...at, ...connectionFault(f.kind, times) }];
     case "5xx":
       return [{ ...at, kind: "error", status: 503, code: "Unavailable", times }];
     case "429":
       return [{ ...at, kind: "throttle", times }];
-    case "lost":
-      return [{ ...at, kind: times === 2 ? "hangAfter" : "dropAfter", times }];
     case "pageChange":
       // Between two pages, EC2 forgets an instance terminated long ago: later pages shift.
-      return [
-        { action: "DescribeInstances", kind: "delay", ms: 0, times: 1 },
-        { action: "DescribeInstances", kind: "delay", ms: 0, times, before: () => forgetOne(server, forgotten) },
-      ];
+      return pageChange(times, () => forgetOne(server, forgotten)).map((spec) => ({ action: "DescribeInstances", ...spec }));
     case "tokenRevoked":
       return [{ ...at, kind: "error", status: 401, code: "AuthFailure", message: "AWS was not able to validate the provided access credentials", times }];
     case "partial":

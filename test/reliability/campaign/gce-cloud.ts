@@ -9,7 +9,7 @@ import { instantiateDriver, registerDriver } from "../../../src/drivers/registry
 import type { InstanceRecord } from "../../servers/gce/cloud.js";
 import { testKeyPair, writeKeyFile } from "../../servers/gce/driver-fixture.js";
 import { startGceServer, type GceFaultSpec, type GceServer } from "../../servers/gce/server.js";
-import { CAMPAIGN_TIMEOUT_MS, whenIdle, type CampaignCloud } from "./campaign-cloud.js";
+import { beyondFirstCreate, CAMPAIGN_TIMEOUT_MS, connectionFault, pageChange, whenIdle, type CampaignCloud } from "./campaign-cloud.js";
 import type { Fault, FaultTarget, Scenario } from "./scenario.js";
 
 const ZONE = "europe-west1-b";
@@ -60,17 +60,8 @@ export async function startGceCampaignCloud(sc: Scenario): Promise<CampaignCloud
     },
     faultsFired: () => server.faultsFired(),
     vms: (ce) => ours(ce).map((i) => ({ id: i.id, name: i.name, live: !deleting(server, i.id) })),
-    doubled: (ce) => {
-      // One submission is one batch label: VMs of it from a second operation mean bulkInsert ran twice.
-      const ops = new Map<string, Map<string, number>>();
-      for (const i of ours(ce)) {
-        const batch = i.labels["cloudce-batch"] ?? "";
-        const byOp = ops.get(batch) ?? new Map<string, number>();
-        byOp.set(i.operation ?? "", (byOp.get(i.operation ?? "") ?? 0) + 1);
-        ops.set(batch, byOp);
-      }
-      return [...ops.values()].reduce((n, byOp) => n + [...byOp.values()].slice(1).reduce((a, b) => a + b, 0), 0);
-    },
+    // One bulkInsert is one operation.
+    doubled: (ce) => beyondFirstCreate(ours(ce).map((i) => ({ batch: i.labels["cloudce-batch"] ?? "", create: i.operation ?? "" }))),
     deleting: (id) => deleting(server, id),
     quiesce: () => whenIdle(() => server.inFlight()),
     finish: (ids) => {
@@ -88,22 +79,17 @@ function specs(server: GceServer, f: Fault): GceFaultSpec[] {
   const times = f.times;
   switch (f.kind) {
     case "latency":
-      return [{ ...at, kind: "delay", ms: CAMPAIGN_TIMEOUT_MS + 150, times }];
     case "reset":
-      return [{ ...at, kind: "drop", times }];
+    case "lost":
+      return [{ ...at, ...connectionFault(f.kind, times) }];
     case "5xx":
       return [{ ...at, kind: "error", status: 503, reason: "backendError", times }];
     case "429":
       // GCE throttles its API with 403 rateLimitExceeded; the token endpoint with 429.
       return [f.target === "auth" ? { ...at, kind: "error", status: 429, reason: "rateLimitExceeded", times } : { ...at, kind: "rateLimit", times }];
-    case "lost":
-      return [{ ...at, kind: times === 2 ? "hangAfter" : "dropAfter", times }];
     case "pageChange":
       // Between two pages a VM being deleted vanishes: later pages shift.
-      return [
-        { call: "instances.list", kind: "delay", ms: 0, times: 1 },
-        { call: "instances.list", kind: "delay", ms: 0, times, before: () => vanishOne(server) },
-      ];
+      return pageChange(times, () => vanishOne(server)).map((spec) => ({ call: "instances.list", ...spec }));
     case "tokenRevoked":
       // The token in hand is refused (401) by the next call(s): the driver fetches a new one.
       return [f.target === "auth" ? { kind: "unauthorized", times } : { ...at, kind: "unauthorized", times }];

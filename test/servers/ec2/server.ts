@@ -12,10 +12,10 @@
  */
 
 import { randomUUID } from "node:crypto";
-import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import type { AddressInfo, Socket } from "node:net";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import { ACTIONS } from "./actions.js";
-import { pause, readBody } from "../http-util.js";
+import { FaultQueue, type FaultingServer } from "../fault-queue.js";
+import { listenLoopback, pause, readBody } from "../http-util.js";
 import { ServerThrottle, type ServerRateLimit } from "../throttle.js";
 import { Ec2Cloud, Ec2Fault, type Ec2CloudOptions } from "./cloud.js";
 import { parseQuery, type QueryParams } from "./query.js";
@@ -63,47 +63,19 @@ export interface Ec2RequestRecord {
   readonly accessKeyId: string | undefined;
 }
 
-export interface Ec2Server {
-  /** `http://127.0.0.1:<port>`, for the client's `endpoint`. */
-  readonly url: string;
+export interface Ec2Server extends FaultingServer<Ec2FaultSpec> {
   readonly cloud: Ec2Cloud;
-  /** Calls per Action, faulted ones included. */
-  readonly calls: Record<string, number>;
   readonly requests: Ec2RequestRecord[];
-  inject(fault: Ec2FaultSpec): void;
-  /** Calls refused by `rateLimit` (they are counted in `calls` too). */
-  throttled(): number;
-  /** Calls an injected fault fired on, since the start. */
-  faultsFired(): number;
-  /** Requests being handled now (a delayed one counts until it has acted). */
-  inFlight(): number;
-  /** Drops pending faults and counters. */
-  reset(): void;
-  close(): Promise<void>;
 }
-
-type PendingFault = Ec2FaultSpec & { left: number };
 
 export async function startEc2Server(options: Ec2ServerOptions = {}): Promise<Ec2Server> {
   const cloud = new Ec2Cloud(options);
   const calls: Record<string, number> = {};
   const requests: Ec2RequestRecord[] = [];
-  let faults: PendingFault[] = [];
-  let fired = 0;
-  let inFlight = 0;
-  const sockets = new Set<Socket>();
+  const faults = new FaultQueue<Ec2FaultSpec>();
   const throttle = options.rateLimit ? new ServerThrottle(options.rateLimit) : undefined;
 
-  const takeFault = (action: string): PendingFault | undefined => {
-    const f = faults.find((x) => x.left > 0 && (x.action === undefined || x.action === action));
-    if (f) {
-      f.left -= 1;
-      fired += 1;
-      f.before?.();
-    }
-    faults = faults.filter((x) => x.left > 0);
-    return f;
-  };
+  const takeFault = (action: string): Ec2FaultSpec | undefined => faults.take((f) => f.action === undefined || f.action === action);
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const params = parseQuery(await readBody(req));
@@ -112,7 +84,7 @@ export async function startEc2Server(options: Ec2ServerOptions = {}): Promise<Ec
     calls[action] = (calls[action] ?? 0) + 1;
     if (options.recordRequests !== false) requests.push({ action, params, accessKeyId });
     if (options.latencyMs) await pause(options.latencyMs);
-    const fault: PendingFault | undefined = throttle?.admit() === false ? { kind: "throttle", left: 0 } : takeFault(action);
+    const fault: Ec2FaultSpec | undefined = throttle?.admit() === false ? { kind: "throttle" } : takeFault(action);
     if (fault?.kind === "drop") return void req.socket.destroy();
     if (fault?.kind === "hang") return;
     if (fault?.kind === "delay") await pause(fault.ms ?? 0);
@@ -122,7 +94,7 @@ export async function startEc2Server(options: Ec2ServerOptions = {}): Promise<Ec
     res.writeHead(status, { "content-type": "text/xml;charset=UTF-8" }).end(xml);
   };
 
-  const answer = (action: string, params: QueryParams, accessKeyId: string | undefined, fault: PendingFault | undefined): [number, string] => {
+  const answer = (action: string, params: QueryParams, accessKeyId: string | undefined, fault: Ec2FaultSpec | undefined): [number, string] => {
     const requestId = randomUUID();
     try {
       if (fault?.kind === "throttle") throw new Ec2Fault("RequestLimitExceeded", fault.message ?? "Request limit exceeded.", 503);
@@ -140,38 +112,22 @@ export async function startEc2Server(options: Ec2ServerOptions = {}): Promise<Ec
     }
   };
 
-  const server = createServer((req, res) => {
-    inFlight += 1;
-    handle(req, res)
-      .catch(() => req.socket.destroy())
-      .finally(() => {
-        inFlight -= 1;
-      });
-  });
-  server.on("connection", (s) => {
-    sockets.add(s);
-    s.on("close", () => sockets.delete(s));
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
+  const listener = await listenLoopback(handle);
 
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: listener.url,
     cloud,
     calls,
     requests,
-    inject: (fault) => void faults.push({ ...fault, left: fault.times ?? 1 }),
+    inject: (fault) => faults.add(fault),
     throttled: () => throttle?.refused ?? 0,
-    faultsFired: () => fired,
-    inFlight: () => inFlight,
+    faultsFired: () => faults.fired(),
+    inFlight: () => listener.inFlight(),
     reset: () => {
-      faults = [];
+      faults.clear();
       for (const k of Object.keys(calls)) delete calls[k];
       requests.length = 0;
     },
-    close: async () => {
-      for (const s of sockets) s.destroy();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
+    close: () => listener.close(),
   };
 }

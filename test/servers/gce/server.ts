@@ -12,6 +12,7 @@
  */
 
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { FaultQueue, type FaultingServer } from "../fault-queue.js";
 import { listenLoopback, pause, readBody } from "../http-util.js";
 import { ServerThrottle, type ServerRateLimit } from "../throttle.js";
 import type { OperationFault } from "./bulk-insert.js";
@@ -62,9 +63,7 @@ export interface GceRequestRecord {
   readonly body: unknown;
 }
 
-export interface GceServer {
-  /** `http://127.0.0.1:<port>`. */
-  readonly url: string;
+export interface GceServer extends FaultingServer<GceFaultSpec> {
   /** The Compute API base for Driver_endpoint. */
   readonly endpoint: string;
   /** The token endpoint, for a key file's token_uri. */
@@ -72,27 +71,15 @@ export interface GceServer {
   /** `127.0.0.1:<port>`, for GCE_METADATA_HOST. */
   readonly metadataHost: string;
   readonly cloud: GceCloud;
-  readonly calls: Record<string, number>;
   readonly requests: GceRequestRecord[];
   /** Accepts assertions signed by this key for this account. */
   addServiceAccount(email: string, publicKeyPem: string): void;
   addRefreshToken(token: string): void;
   /** The metadata server answers as it would on this VM (id, zone, hostname, attributes). */
   actAsVm(id: string): void;
-  inject(fault: GceFaultSpec): void;
-  /** Calls refused by `rateLimit` (they are counted in `calls` too). */
-  throttled(): number;
-  /** Calls an injected fault fired on, since the start. */
-  faultsFired(): number;
-  /** Requests being handled now (a delayed one counts until it has acted). */
-  inFlight(): number;
   /** Tokens issued so far (for tests of renewal). */
   issuedTokens(): number;
-  reset(): void;
-  close(): Promise<void>;
 }
-
-type PendingFault = GceFaultSpec & { left: number };
 
 const OPERATION_FAULTS = new Set(["operationError", "stuckOperation"]);
 
@@ -100,33 +87,13 @@ export async function startGceServer(options: GceServerOptions = {}): Promise<Gc
   const cloud = new GceCloud(options);
   const calls: Record<string, number> = {};
   const requests: GceRequestRecord[] = [];
-  let fired = 0;
-  let faults: PendingFault[] = [];
+  const faults = new FaultQueue<GceFaultSpec>();
   const throttle = options.rateLimit ? new ServerThrottle(options.rateLimit) : undefined;
   let url = "";
   const identity = new Identity(cloud, () => `${url}/token`, options.tokenLifetimeSeconds ?? 3600);
 
-  const takeFault = (call: string, operation: boolean): PendingFault | undefined => {
-    const f = faults.find((x) => x.left > 0 && OPERATION_FAULTS.has(x.kind) === operation && (x.call === undefined ? call !== "token" : x.call === call));
-    if (f) {
-      f.left -= 1;
-      fired += 1;
-      f.before?.();
-    }
-    faults = faults.filter((x) => x.left > 0);
-    return f;
-  };
-
-  let inFlight = 0;
-  /** Counts the request until it has been answered, dropped or left hanging (a delayed one until it has acted). */
-  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    inFlight += 1;
-    try {
-      await serve(req, res);
-    } finally {
-      inFlight -= 1;
-    }
-  };
+  const takeFault = (call: string, operation: boolean): GceFaultSpec | undefined =>
+    faults.take((f) => OPERATION_FAULTS.has(f.kind) === operation && (f.call === undefined ? call !== "token" : f.call === call));
 
   const serve = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const text = await readBody(req);
@@ -143,7 +110,7 @@ export async function startGceServer(options: GceServerOptions = {}): Promise<Gc
     }
     if (options.recordRequests !== false) requests.push({ call, method, path: parsed.pathname, query: parsed.searchParams, body });
     if (options.latencyMs) await pause(options.latencyMs);
-    const fault: PendingFault | undefined = call !== "token" && call !== "metadata" && throttle?.admit() === false ? { kind: "rateLimit", left: 0 } : takeFault(call, false);
+    const fault: GceFaultSpec | undefined = call !== "token" && call !== "metadata" && throttle?.admit() === false ? { kind: "rateLimit" } : takeFault(call, false);
     if (fault?.kind === "drop") return void req.socket.destroy();
     if (fault?.kind === "hang") return;
     if (fault?.kind === "delay") await pause(fault.ms ?? 0);
@@ -156,7 +123,7 @@ export async function startGceServer(options: GceServerOptions = {}): Promise<Gc
 
   const respond = (
     call: string, method: string, parsed: URL, req: IncomingMessage, body: unknown,
-    found: ReturnType<typeof safeMatch>, fault: PendingFault | undefined,
+    found: ReturnType<typeof safeMatch>, fault: GceFaultSpec | undefined,
   ): [number, unknown] => {
     try {
       if (fault?.kind === "rateLimit") throw new GceFault(403, "rateLimitExceeded", "Rate Limit Exceeded");
@@ -193,7 +160,7 @@ export async function startGceServer(options: GceServerOptions = {}): Promise<Gc
     }
   };
 
-  const listener = await listenLoopback(handle);
+  const listener = await listenLoopback(serve);
   url = listener.url;
   const port = listener.port;
 
@@ -210,13 +177,13 @@ export async function startGceServer(options: GceServerOptions = {}): Promise<Gc
     actAsVm: (id) => {
       identity.vm = id;
     },
-    inject: (fault) => void faults.push({ ...fault, left: fault.times ?? 1 }),
+    inject: (fault) => faults.add(fault),
     issuedTokens: () => identity.issued,
-    faultsFired: () => fired,
-    inFlight: () => inFlight,
+    faultsFired: () => faults.fired(),
+    inFlight: () => listener.inFlight(),
     throttled: () => throttle?.refused ?? 0,
     reset: () => {
-      faults = [];
+      faults.clear();
       for (const k of Object.keys(calls)) delete calls[k];
       requests.length = 0;
     },

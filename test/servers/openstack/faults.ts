@@ -13,6 +13,7 @@
  * - `delay`: answer normally after `delayMs`.
  */
 
+import { FaultQueue } from "../fault-queue.js";
 import { keystoneFault, novaFault, type Reply, type Service } from "./http-kit.js";
 
 export type FaultKind = "status" | "quota" | "hang" | "reset" | "lost" | "late" | "empty" | "delay";
@@ -31,32 +32,25 @@ export interface FaultRule {
   readonly before?: () => void;
 }
 
-interface ActiveRule extends FaultRule {
-  left: number;
-}
-
 export class FaultInjector {
-  private readonly rules: ActiveRule[] = [];
+  private readonly queue = new FaultQueue<FaultRule>();
+
   /** How many calls a rule has fired on, since the start. */
-  fired = 0;
+  get fired(): number {
+    return this.queue.fired();
+  }
 
   add(rule: FaultRule): void {
-    this.rules.push({ ...rule, left: rule.times ?? 1 });
+    this.queue.add(rule);
   }
 
   clear(): void {
-    this.rules.length = 0;
+    this.queue.clear();
   }
 
   /** The rule that fires for this call, consuming one of its times. */
   take(route: string): FaultRule | undefined {
-    const rule = this.rules.find((r) => r.left > 0 && (r.route === "*" || r.route === route));
-    if (rule) {
-      rule.left -= 1;
-      this.fired += 1;
-      rule.before?.();
-    }
-    return rule;
+    return this.queue.take((r) => r.route === "*" || r.route === route);
   }
 }
 

@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { parseAuthText } from "../../src/auth/auth-file.js";
 import { defaultAuthFilePath } from "../../src/auth/index.js";
-import { expandPath } from "../../src/auth/expand-path.js";
+import { expandPath, looksLikePath } from "../../src/auth/expand-path.js";
+import { SecretSlot } from "../../src/secrets.js";
 import { SEED_AUTH_FILE } from "./fixtures/auth-files.js";
 import { captureLogs, expectNoSecrets } from "./helpers.js";
 
@@ -164,6 +165,49 @@ describe("expandPath", () => {
   it("refuses an unset or empty variable, naming it", () => {
     expect(() => expandPath("$NOPE_NOT_SET/cloud.auth", "CloudAuth", env)).toThrow(/CloudAuth: .*\$NOPE_NOT_SET, which is not set/);
     expect(() => expandPath("${EMPTY}/cloud.auth", "CloudAuth", env)).toThrow(/\$EMPTY/);
+  });
+  it("never echoes a value registered as a secret, nor the variable inside it, and still says what to fix", () => {
+    const slot = new SecretSlot();
+    const password = "/pa$$w0rd$ECRET_PART";
+    slot.set(password);
+    try {
+      const e = (() => {
+        try {
+          expandPath(password, "CloudAuth secret", env);
+        } catch (err) {
+          return err as { code: string; message: string };
+        }
+        throw new Error("expected an error");
+      })();
+      expect(e.code).toBe("AuthFileMissing");
+      expect(e.message).toMatch(/^CloudAuth secret: .*not set in the environment/);
+      expect(e.message).not.toContain(password);
+      for (const part of ["w0rd", "ECRET_PART"]) expect(e.message).not.toContain(part);
+      expect(e.message).not.toContain("\n");
+    } finally {
+      slot.clear();
+    }
+  });
+});
+
+describe("looksLikePath", () => {
+  it.each([
+    "/etc/cloudce/gce-pilots.json", "./keys/gce.json", "../keys/gce.json", "$HOME/keys/gce.json", "${CLOUDCE_HOME}/etc/gce.json", "/srv/$SITE/key.json",
+  ])("takes %s for a path", (value) => {
+    expect(looksLikePath(value)).toBe(true);
+  });
+  it.each([
+    ["a password", "wJalrXUtnFEMI-K7MDENG-bPxRfiCY"],
+    ["a value over two lines", "/etc/first-line\nsecond-line"],
+    ["a value with a space", "/etc/my keys/gce.json"],
+    ["a value with a tab or control character", "/etc/gce\t.json"],
+    ["a value starting with $ but no $VAR/", "$ecretPassw0rd"],
+    ["a braced variable alone", "${KEYFILE}"],
+    ["a ~ path (cloudce does not expand ~)", "~/keys/gce.json"],
+    ["a bare relative path", "keys/gce.json"],
+    ["an empty value", ""],
+  ])("does not take %s for a path", (_what, value) => {
+    expect(looksLikePath(value)).toBe(false);
   });
 });
 

@@ -9,7 +9,7 @@ import type { DriverCredentials } from "../drivers/driver.js";
 import type { Logger } from "../log.js";
 import { SecretSlot } from "../secrets.js";
 import { readAuthSection, type AuthSection } from "./auth-file.js";
-import { expandPath } from "./expand-path.js";
+import { expandPath, looksLikePath } from "./expand-path.js";
 import { proxySecrets } from "./pem.js";
 import { PrivateProxyFile } from "./proxy-file.js";
 import { checkProxyLifetime } from "./proxy-info.js";
@@ -57,7 +57,7 @@ export class CredentialStore {
   private readonly logger: Logger;
   /** The section last used, so its choice is logged when it changes, not on every resolve. */
   private lastSection: string | undefined;
-  /** The driver reads `secret` as the path of a file: not a secret to scrub. */
+  /** The driver reads `secret` as the path of a file: a value that plainly is one is not scrubbed. */
   private secretIsPath = false;
 
   constructor(private readonly options: CredentialStoreOptions) {
@@ -77,9 +77,12 @@ export class CredentialStore {
 
   /**
    * Whether a static `secret` is the path of a file the driver reads (the
-   * driver's `secretIsPath` capability): it is then not scrubbed, so messages
-   * name the file; the driver registers what it reads there. Applies from
-   * the next read of the section.
+   * driver's `secretIsPath` capability). A value that plainly is a path
+   * ({@link looksLikePath}) is then not scrubbed, so messages name the file;
+   * the driver registers what it reads there. Any other value stays a secret
+   * and the section is refused (AuthValueInvalid), since it may be another
+   * cloud's password inherited from `[DEFAULT]`. Applies from the next read
+   * of the section.
    */
   setSecretIsPath(isPath: boolean): void {
     this.secretIsPath = isPath;
@@ -165,14 +168,16 @@ export class CredentialStore {
     const extras = Object.entries(section.values).filter(([k]) => k !== "secret" && SECRET_KEY_PATTERN.test(k)).map(([, v]) => v);
     // PROXY and TOKEN are markers: what they stand for is registered in its own slot when set.
     const handedOver = secret === PROXY_SECRET || secret === TOKEN_SECRET;
-    this.fileSecrets.set(...(handedOver || this.secretIsPath ? [] : [secret]), ...extras);
+    const readablePath = this.secretIsPath && looksLikePath(secret);
+    this.fileSecrets.set(...(handedOver || readablePath ? [] : [secret]), ...extras);
+    if (this.secretIsPath && !handedOver && !readablePath) throw notAPath(section, this.options.section);
     const keyless = handedOver || KEYLESS_ID_KEYS.some((k) => section.values[k]);
     if (!key && !keyless) {
       throw new CloudceError("AuthKeyMissing", `CloudAuth: ${where(section)} has no key (or an empty one); set key = <user name or access key>`);
     }
     if (this.lastSection !== where(section)) {
       this.lastSection = where(section);
-      this.logger.info(`CloudAuth: using ${where(section)} (secret kind: ${secretKind(secret, this.secretIsPath)})`);
+      this.logger.info(`CloudAuth: using ${where(section)} (secret kind: ${secretKind(secret, readablePath)})`);
     }
     return section;
   }
@@ -199,6 +204,15 @@ function withCredentialsChoice(section: AuthSection): AuthSection {
 
 function secretKind(secret: string, isPath: boolean): string {
   return secret === PROXY_SECRET ? "PROXY" : secret === TOKEN_SECRET ? "TOKEN" : isPath ? "file path" : "static";
+}
+
+/** Quotes nothing of the value: it is registered as a secret, and may be one. */
+function notAPath(section: AuthSection, ceName: string): CloudceError {
+  const fix = section.name === ceName ? "set secret = /absolute/path/of/the/key/file there" : `add a [${ceName}] section with secret = /absolute/path/of/the/key/file`;
+  return new CloudceError(
+    "AuthValueInvalid",
+    `CloudAuth: ${where(section)}: secret is not a file path, but this driver reads it as the path of its key file (a path is one line without spaces, starting with /, ./, ../ or $VAR/); ${fix}`,
+  );
 }
 
 function where(section: AuthSection): string {

@@ -172,10 +172,15 @@ export interface DriverCapabilities {
   /**
    * The auth file's `secret` is the path of a file the driver reads (GCE: a
    * service-account JSON key), not a secret itself: the CE then leaves it
-   * readable, so messages can name the file. The driver registers the file's
-   * secret contents with the scrubber when it reads them. Other keys of the
-   * section that look like secrets, a token and a proxy are scrubbed as
-   * ever. Default false.
+   * readable, so messages can name the file, but only when it plainly is a
+   * path (`looksLikePath`: one line without whitespace or control
+   * characters, starting with `/`, `./`, `../`, `$VAR/` or `${VAR}/`). Any
+   * other value may be a password (another cloud's, inherited from
+   * `[DEFAULT]`): it stays a secret, the CE refuses the section with
+   * AuthValueInvalid, and the driver must refuse it without quoting it. The
+   * driver registers the file's secret contents with the scrubber when it
+   * reads them. Other keys of the section that look like secrets, a token
+   * and a proxy are scrubbed as ever. Default false.
    */
   readonly secretIsPath?: boolean;
 }

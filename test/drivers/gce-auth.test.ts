@@ -179,6 +179,21 @@ describe("GCE key files: the contents are secrets, the path is not", () => {
   });
 });
 
+describe("GCE auth-file secrets that are no file path", () => {
+  it.each([
+    ["a password", "wJalrXUtnFEMI-K7MDENG-bPxRfiCY"],
+    ["a value over two lines", "/first-line-of-it\nsecond-line-of-it"],
+    ["a value starting with $", "$ecretPassw0rd-dollar"],
+    ["a bare relative path", "keys/gce-pilots.json"],
+  ])("refuses %s without echoing it, and says what to write", async (_what, secret) => {
+    const d = await driver({ options: { key_file: "" }, credentials: async () => ({ key: TEST_SERVICE_ACCOUNT, secret, extra: {} }) });
+    const err = (await d.listNetworks().catch((e: unknown) => e)) as { code: string; message: string };
+    expect(err).toMatchObject({ code: "AuthValueInvalid", message: expect.stringMatching(/^CloudAuth secret: the value is not a file path.*secret = \/.*Driver_key_file/) });
+    for (const part of [secret, ...secret.split("\n")]) expect(err.message).not.toContain(part);
+    expect(err.message).not.toContain("\n");
+  });
+});
+
 describe("GCE key rotation and close", () => {
   it("reads the key file again for a new token, so a rotated key is picked up", async () => {
     const dirR = mkdtempSync(join(tmpdir(), "cloudce-gce-rotate-"));

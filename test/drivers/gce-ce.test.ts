@@ -14,6 +14,7 @@ import { scrubSecrets } from "../../src/secrets.js";
 import { testKeyPair, TEST_SERVICE_ACCOUNT, writeKeyFile } from "../servers/gce/driver-fixture.js";
 import { startGceServer, type GceServer } from "../servers/gce/server.js";
 import { cloudInitProcess, requireCloudInit, scratchDir } from "../context/cloud-init-harness.js";
+import { captureLogs, expectNoSecrets } from "../auth/helpers.js";
 import { eventually } from "./conformance.js";
 
 const run = promisify(execFile);
@@ -150,6 +151,30 @@ describe("the key file the auth file names", () => {
       expect(records.map((r) => `${r.msg} ${JSON.stringify(r.fields)}`).join("\n")).toContain(`cannot read the GCE key file ${notAKey}`);
     } finally {
       await broken.shutdown();
+    }
+  });
+
+  // The CE has no section of its own, so [DEFAULT] applies; it may hold another cloud's account.
+  it.each([
+    ["another cloud's password in [DEFAULT]", "[DEFAULT]\nkey = AKIAOTHERCLOUDKEY\nsecret = wJalrXUtnFEMI-K7MDENG-bPxRfiCY\n", "wJalrXUtnFEMI-K7MDENG-bPxRfiCY"],
+    ["a value over two lines", `[DEFAULT]\nkey = ${TEST_SERVICE_ACCOUNT}\nsecret = /first-line-of-it\n  second-line-of-it\n`, "/first-line-of-it\nsecond-line-of-it"],
+    ["a value with a $", `[DEFAULT]\nkey = ${TEST_SERVICE_ACCOUNT}\nsecret = $ecretPassw0rd-dollar\n`, "$ecretPassw0rd-dollar"],
+  ])("%s reached by a GCE CE never appears in errors or logs", async (_what, text, secret) => {
+    const auth = join(dir, "not-a-path.auth");
+    await writeFile(auth, text, { mode: 0o600 });
+    const logs = captureLogs();
+    const other = new CloudComputingElement("no-section-of-its-own.example", { logger: logs.logger });
+    try {
+      ok(await other.setParameters({ ...ce.getParameters(), CloudAuth: auth }));
+      const results = [await other.isValid(), await other.submitJob(join(dir, "pilot.sh"), null, 1), await other.getCEStatus()];
+      for (const r of results) {
+        expect(r).toMatchObject({ OK: false, Message: expect.stringMatching(/\[DEFAULT\].*secret is not a file path.*add a \[no-section-of-its-own\.example\] section/) });
+        logs.errors.push((r as { Message: string }).Message);
+      }
+      expectNoSecrets(logs, [secret, ...secret.split("\n")]);
+      expect(scrubSecrets(secret)).toBe("[secret]");
+    } finally {
+      await other.shutdown();
     }
   });
 

@@ -7,7 +7,7 @@
 import { readFile } from "node:fs/promises";
 import { homedir } from "node:os";
 import { join } from "node:path";
-import { expandPath } from "../../auth/expand-path.js";
+import { expandPath, looksLikePath } from "../../auth/expand-path.js";
 import { CloudceError } from "../../errors.js";
 import type { DriverCredentials } from "../driver.js";
 import type { SecretSlot } from "../../secrets.js";
@@ -46,6 +46,10 @@ export async function resolveTokenSource(ctx: CredentialContext): Promise<TokenS
       if (creds.extra["credentials"] === DEFAULT_CHAIN && !creds.secret) return applicationDefault(timeoutMs, env, secrets);
       if (!creds.secret) {
         throw new CloudceError("AuthKeyMissing", "CloudAuth: the GCE driver needs secret = <path of the service-account JSON key> in the auth file section (key = the account's e-mail)", { driver: DRIVER_NAME });
+      }
+      // Anything else may be a password (say another cloud's, from [DEFAULT]): the CE scrubs it, and it is never quoted.
+      if (!looksLikePath(creds.secret.trim())) {
+        throw new CloudceError("AuthValueInvalid", "CloudAuth secret: the value is not a file path (one line without spaces, starting with /, ./, ../ or $VAR/); set secret = /absolute/path/of/the/service-account-key.json in the CE's auth file section, or name the key with Driver_key_file", { driver: DRIVER_NAME });
       }
       const source = await keyFileSource(creds.secret, "CloudAuth secret", timeoutMs, secrets);
       if (creds.key && source.account && creds.key !== source.account) {

@@ -26,6 +26,7 @@ from DIRAC.Core.Security.X509Chain import X509Chain  # pylint: disable=import-er
 from DIRAC.Resources.Computing.ComputingElement import ComputingElement
 
 PROTOCOL_VERSION = 1
+UNKNOWN_HANDLE = -32001  # docs/serve-protocol.md, Errors
 
 # Options read by this plugin only (never sent to cloudce), with their defaults.
 BRIDGE_DEFAULTS = {
@@ -60,6 +61,10 @@ class BridgeTimeout(BridgeError):
     """The child is alive but did not answer in time (it keeps working on the request)."""
 
 
+class StaleHandle(Exception):
+    """The request was pinned to a child that has since been replaced: it was not sent."""
+
+
 class RpcError(Exception):
     """cloudce refused the request (docs/serve-protocol.md, Errors)."""
 
@@ -82,6 +87,9 @@ class Bridge:
 
     def __init__(self):
         self._lock = threading.Lock()
+        # Serialises opening handles (taken before _lock, never after): two threads reopening one CE
+        # object must not both open, and a handle must be bound to the child that gave it.
+        self.open_lock = threading.Lock()
         self._ids = itertools.count(1)
         # (generation, handle) of CE objects that are gone. A finalizer only appends here: it may run
         # in any thread at any allocation, even one holding the lock, so the next call sends the closes.
@@ -101,6 +109,7 @@ class Bridge:
     def after_fork(self):
         """In a forked child: forget the parent's process (never signal it) and locks it may hold."""
         self._lock = threading.Lock()
+        self.open_lock = threading.Lock()
         generation = self.generation
         self._reset()
         self.generation = generation
@@ -108,19 +117,33 @@ class Bridge:
     def alive(self):
         return self._proc is not None and self._owner == os.getpid() and self._proc.poll() is None
 
-    def call(self, method, params, timeout, command):
-        """Sends one request and waits for its answer; returns the result or raises BridgeError/RpcError."""
+    def call(self, method, params, timeout, command, generation=None):
+        """Sends one request and waits for its answer; returns the result or raises BridgeError/RpcError.
+
+        With ``generation``, the request goes only to that child: if it has been replaced, StaleHandle
+        is raised and nothing is sent (a handle names a CE in one child only).
+        """
+        return self.exchange(method, params, timeout, command, generation)[0]
+
+    def exchange(self, method, params, timeout, command, generation=None):
+        """``call``, also returning the generation of the child that answered."""
         request_id = next(self._ids)
         line = json.dumps({"jsonrpc": "2.0", "id": request_id, "method": method, "params": params}) + "\n"
         with self._lock:
-            generation = self._ensure(command)
-            pending = _Pending(generation)
+            if generation is None:
+                current = self._ensure(command)
+            elif self.alive() and self.generation == generation:
+                current = generation
+            else:  # never start a child for a request meant for another one
+                raise StaleHandle(f"{method}: the handle belongs to an earlier cloudce serve child")
+            pending = _Pending(current)
             self._pending[request_id] = pending
             try:
-                self._proc.stdin.write(self._close_orphans(generation) + line.encode())
+                self._proc.stdin.write(self._close_orphans(current) + line.encode())
                 self._proc.stdin.flush()
             except OSError as exc:
                 del self._pending[request_id]
+                self._abandon(self._proc)
                 raise BridgeError(f"cloudce serve is gone ({exc})") from exc
         if not pending.event.wait(timeout):
             with self._lock:
@@ -132,7 +155,7 @@ class Bridge:
         if "error" in reply:
             error = reply["error"]
             raise RpcError(error.get("code"), error.get("message", "unknown error"))
-        return reply.get("result")
+        return reply.get("result"), pending.generation
 
     def _close_orphans(self, generation):
         """``close`` notifications (no answer is awaited) for the orphaned handles of this child (lock held)."""
@@ -163,20 +186,32 @@ class Bridge:
         # The handshake is a request like any other: its answer arrives through the reader thread.
         self._lock.release()
         try:
-            hello = self._handshake(command)
+            hello = self._handshake(command, generation)
         except BridgeError:
-            proc.kill()  # a child we cannot talk to must not be reused by the next call
-            raise
-        finally:
             self._lock.acquire()
+            self._abandon(proc)
+            raise
+        except BaseException:
+            self._lock.acquire()
+            raise
+        self._lock.acquire()
         _log().verbose("cloudce serve started", f"pid {hello.get('pid')}, {hello.get('server')}")
         return generation
 
-    def _handshake(self, command):
+    def _abandon(self, proc):
+        """Kills a child we cannot talk to and forgets it at once (lock held): a killed process still
+        looks alive until the kernel has reaped it, and the next call must start a new one."""
+        proc.kill()
+        if self._proc is proc:
+            self._proc = None
+
+    def _handshake(self, command, generation):
         level = "debug" if gLogger.shown("DEBUG") else "info"
         params = {"protocol": PROTOCOL_VERSION, "client": "cloudce_dirac", "logs": "notify", "logLevel": level}
         try:
-            return self.call("handshake", params, BRIDGE_DEFAULTS["Bridge_CallTimeout"], command)
+            return self.call("handshake", params, BRIDGE_DEFAULTS["Bridge_CallTimeout"], command, generation)
+        except StaleHandle as exc:  # the new child is already gone: starting another here would recurse
+            raise BridgeError("cloudce serve exited before its handshake") from exc
         except RpcError as exc:
             raise BridgeError(f"cloudce serve refused the handshake: {exc}") from exc
 
@@ -386,13 +421,19 @@ class CloudceComputingElement(ComputingElement):
     def _request(self, method, params, timeout=None):
         """One CE call through the child, as a DIRAC result; a transport failure is an error, never a status."""
         timeout = timeout or float(self._option("Bridge_CallTimeout"))
-        attempts = 2 if method in RESENDABLE else 1
-        for attempt in range(attempts):
+        command = self._option("Bridge_Command")
+        resends = 1 if method in RESENDABLE else 0
+        reopened = False
+        while True:
             try:
-                handle = self._ensure_handle(method)
-                return _to_dirac(_BRIDGE.call(method, {"handle": handle, **params}, timeout, self._option("Bridge_Command")))
-            except RpcError as exc:
-                if exc.code == -32001 and attempt + 1 < attempts:  # the child restarted: open again
+                handle, generation = self._ensure_handle(method)
+                return _to_dirac(_BRIDGE.call(method, {"handle": handle, **params}, timeout, command, generation))
+            except (StaleHandle, RpcError) as exc:
+                # Neither ran the request (an unknown handle is refused before anything is done), so
+                # opening again and sending once more is safe for every method, submitJob included.
+                unknown = isinstance(exc, StaleHandle) or exc.code == UNKNOWN_HANDLE
+                if unknown and not reopened:
+                    reopened = True
                     self._generation = None
                     continue
                 return S_ERROR(f"cloudce {method}: {exc}")
@@ -402,39 +443,43 @@ class CloudceComputingElement(ComputingElement):
                 return S_ERROR(f"cloudce {method}: {exc}")  # waiting once more would double the wait
             except BridgeError as exc:
                 self._generation = None
-                if attempt + 1 < attempts:
+                if resends > 0:
+                    resends -= 1
                     self.log.warn(f"cloudce serve failed during {method}, trying once more", str(exc))
                     continue
                 return S_ERROR(f"cloudce {method}: {exc}")
-        return S_ERROR(f"cloudce {method}: no answer")
 
     def _ensure_handle(self, method):
-        """Opens this CE in the current child, replaying parameters, proxy and token after a restart."""
+        """This CE's handle and its child, opening it (and replaying parameters, proxy, token) when needed."""
         command = self._option("Bridge_Command")
         timeout = float(self._option("Bridge_CallTimeout"))
-        if self._generation is not None and self._generation == _BRIDGE.generation and _BRIDGE.alive():
-            return self._handle
-        opened = _BRIDGE.call("open", {"ceName": self.ceName}, timeout, command)
-        handle = opened["handle"]
-        generation = _BRIDGE.generation
-        replay = []
-        if self._sent_parameters is not None and method != "setParameters":
-            replay.append(("setParameters", {"options": self._sent_parameters}))
-        if self._proxy_pem is not None and method != "setProxy":
-            replay.append(("setProxy", {"pem": self._proxy_pem}))
-        if self._token is not None and method != "setToken":
-            replay.append(("setToken", {"token": self._token}))
-        for name, params in replay:
-            answer = _to_dirac(_BRIDGE.call(name, {"handle": handle, **params}, timeout, command))
-            if not answer["OK"]:
-                self.log.warn(f"cloudce: replaying {name} after a restart failed", answer["Message"])
-        self._handle, self._generation = handle, generation
+        with _BRIDGE.open_lock:
+            if self._generation is not None and self._generation == _BRIDGE.generation and _BRIDGE.alive():
+                return self._handle, self._generation
+            opened, generation = _BRIDGE.exchange("open", {"ceName": self.ceName}, timeout, command)
+            handle = opened["handle"]
+            self._close_with_this_object(generation, handle)
+            replay = []
+            if self._sent_parameters is not None and method != "setParameters":
+                replay.append(("setParameters", {"options": self._sent_parameters}))
+            if self._proxy_pem is not None and method != "setProxy":
+                replay.append(("setProxy", {"pem": self._proxy_pem}))
+            if self._token is not None and method != "setToken":
+                replay.append(("setToken", {"token": self._token}))
+            for name, params in replay:
+                answer = _to_dirac(_BRIDGE.call(name, {"handle": handle, **params}, timeout, command, generation))
+                if not answer["OK"]:
+                    self.log.warn(f"cloudce: replaying {name} after a restart failed", answer["Message"])
+            self._handle, self._generation = handle, generation
+            return handle, generation
+
+    def _close_with_this_object(self, generation, handle):
+        """Closes the handle when Python collects this object; a handle it held before is closed now."""
         if self._closer is not None:
-            self._closer.detach()
+            self._closer()  # queued for closing (dropped if its child is gone); a no-op once run
         # PilotManager makes a CE object per request: without this, the long-lived child would keep
         # one CE (HTTP pool, cloud login, proxy file) per request ever served.
         self._closer = weakref.finalize(self, _BRIDGE.forget, generation, handle)
-        return handle
 
 
 def _refs(jobIDList):

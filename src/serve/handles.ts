@@ -6,6 +6,10 @@ import { RPC_ERRORS, RpcError } from "./protocol.js";
 
 export class HandleTable {
   private readonly open = new Map<string, CloudComputingElement>();
+  /** Calls still running per handle: a close waits for them before it shuts the CE down. */
+  private readonly running = new Map<string, Set<Promise<unknown>>>();
+  /** CEs closed but still finishing calls (they count for the drain). */
+  private readonly closing = new Set<CloudComputingElement>();
   private next = 1;
 
   constructor(private readonly logger: Logger) {}
@@ -22,15 +26,39 @@ export class HandleTable {
     return ce;
   }
 
+  /** Counts `work` as running on `handle` until it settles. */
+  track<T>(handle: string, work: Promise<T>): Promise<T> {
+    const calls = this.running.get(handle) ?? new Set<Promise<unknown>>();
+    this.running.set(handle, calls);
+    calls.add(work);
+    const done = (): void => {
+      calls.delete(work);
+      if (calls.size === 0 && this.running.get(handle) === calls) this.running.delete(handle);
+    };
+    work.then(done, done);
+    return work;
+  }
+
+  /**
+   * Forgets the handle at once (later calls on it are refused), then shuts
+   * the CE down once the calls already running on it have settled: a client
+   * that gave up waiting must not cut a submission or a cleanup short.
+   */
   async close(handle: string): Promise<void> {
     const ce = this.get(handle);
     this.open.delete(handle);
-    await ce.shutdown();
+    this.closing.add(ce);
+    try {
+      await Promise.allSettled([...(this.running.get(handle) ?? [])]);
+      await ce.shutdown();
+    } finally {
+      this.closing.delete(ce);
+    }
   }
 
   /** The longest any open CE may still run after a stop (its Cloud_RequestTimeout). */
   stopGraceMs(): number {
-    return Math.max(0, ...[...this.open.values()].map((ce) => ce.stopGraceMs));
+    return Math.max(0, ...[...this.open.values(), ...this.closing].map((ce) => ce.stopGraceMs));
   }
 
   async closeAll(): Promise<void> {

@@ -191,6 +191,24 @@ describe("submitJob deadline and stdin EOF", () => {
   });
 });
 
+describe("close", () => {
+  it("waits for the calls still running on the handle, and refuses new ones at once", async () => {
+    createMs = 300;
+    const handle = await openCe();
+    const submitting = server.call("submitJob", { handle, executableFile: join(dir, "pilot.sh"), numberOfJobs: 2 });
+    await vi.waitFor(() => expect(createsStarted).toBe(1));
+    const closing = server.call("close", { handle });
+    const refused = await server.call("getCEStatus", { handle });
+    expect(refused.error?.code).toBe(RPC_ERRORS.UnknownHandle);
+    const submitted = await submitting;
+    expect(submitted.result!["OK"]).toBe(true);
+    expect(submitted.result!["Value"] as string[]).toHaveLength(2);
+    expect(submitted.result!["Interrupted"]).toBeUndefined();
+    expect((await closing).result).toEqual({});
+    expect(cloud.nodes.size).toBe(2);
+  });
+});
+
 describe("the drain at stdin EOF", () => {
   // A stopped submission is bounded by one Cloud_RequestTimeout from the stop (plus the answer's
   // trip); a fixed drain shorter than that would exit under a create the cloud may still make.
@@ -198,7 +216,8 @@ describe("the drain at stdin EOF", () => {
     await server.end();
     server = startServe({ drainMarginMs: 0 });
     createMs = 1_500;
-    await openCe({ ...memoryOptions, Cloud_RequestTimeout: 1 });
+    const quick = await openCe({ ...memoryOptions, Cloud_RequestTimeout: 1 });
+    expect((await server.call("getCEStatus", { handle: quick })).result!["OK"]).toBe(true); // its timeout now counts
     const slow = await openCe({ ...memoryOptions, Cloud_RequestTimeout: 4 });
     const pending = server.call("submitJob", { handle: slow, executableFile: join(dir, "pilot.sh"), numberOfJobs: 1 });
     await vi.waitFor(() => expect(createsStarted).toBe(1));

@@ -2,7 +2,6 @@
  * LOCAL VMs as real process groups: destroy reaches every process a pilot
  * started, and the instance quota holds when creates run at once.
  */
-import { readFileSync } from "node:fs";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -13,6 +12,7 @@ import { instantiateDriver } from "../../src/drivers/registry.js";
 import { silentLogger } from "../../src/log.js";
 import { startFixture } from "../support/child.js";
 import { eventually } from "./conformance.js";
+import { running } from "../support/processes.js";
 
 const FIXTURES = new URL("./fixtures/", import.meta.url);
 
@@ -45,20 +45,6 @@ function pilot(script: string): Uint8Array {
 
 function request(names: string[], userData: Uint8Array): CreateNodesRequest {
   return { requestId: `req-${names.join("-")}`, imageId: "local-el9", flavorId: "local.small", networkIds: [], nodes: names.map((name) => ({ name, userData, metadata: {} })) };
-}
-
-/** Alive and not a zombie waiting for its reaper. */
-function running(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  try {
-    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, "utf8"));
-  } catch {
-    return false;
-  }
 }
 
 describe("LOCAL process groups", () => {

@@ -3,7 +3,6 @@
  * the CE still sees the pilot as it is, and cleanup really ends every
  * process the pilot started.
  */
-import { readFileSync } from "node:fs";
 import { mkdtemp, readFile, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -11,25 +10,12 @@ import { afterEach, describe, expect, it } from "vitest";
 import { CloudComputingElement, type PilotInfo } from "../../src/ce/index.js";
 import { silentLogger } from "../../src/log.js";
 import { eventually } from "../drivers/conformance.js";
+import { running, killGroup } from "../support/processes.js";
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
-
-/** Alive and not a zombie waiting for its reaper. */
-function running(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  try {
-    return !/^\d+ \(.*\) Z/s.test(readFileSync(`/proc/${pid}/stat`, "utf8"));
-  } catch {
-    return false;
-  }
-}
 
 const pilotsOf = async (ce: CloudComputingElement): Promise<PilotInfo[]> => {
   const r = await ce.listPilots();
@@ -48,14 +34,6 @@ async function forgetPids(stateDir: string): Promise<number[]> {
     await writeFile(path, JSON.stringify(record));
   }
   return dropped;
-}
-
-function killGroup(pid: number): void {
-  try {
-    process.kill(-pid, "SIGKILL");
-  } catch {
-    // Already gone.
-  }
 }
 
 describe("LOCAL VM whose pid was never saved", () => {

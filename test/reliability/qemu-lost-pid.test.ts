@@ -4,7 +4,6 @@
  * one whose director died before QEMU started is failed and cleaned up.
  * QEMU and the disk tools are stubs on PATH (no real VM boots).
  */
-import { readFileSync } from "node:fs";
 import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -14,6 +13,7 @@ import { DEFAULT_TEMPLATE_PATH } from "../../src/context/index.js";
 import { silentLogger } from "../../src/log.js";
 import { eventually } from "../drivers/conformance.js";
 import { startFixture } from "../support/child.js";
+import { running } from "../support/processes.js";
 
 const FIXTURES = new URL("./fixtures/", import.meta.url);
 const CE_NAME = "ce-qemu-lost-pid.example.org";
@@ -39,20 +39,6 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
   process.env["PATH"] = savedPath;
 });
-
-/** Alive and not a zombie waiting for its reaper. */
-function running(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  try {
-    return !/^\d+ \(.*\) Z/s.test(readFileSync(`/proc/${pid}/stat`, "utf8"));
-  } catch {
-    return false;
-  }
-}
 
 interface Site {
   readonly work: string;

@@ -5,7 +5,6 @@
  */
 import { spawnSync } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { readFileSync } from "node:fs";
 import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -17,33 +16,12 @@ import { silentLogger } from "../../log.js";
 import localFactory from "./index.js";
 import { launchVm } from "./local-process.js";
 import { LocalStore, type LocalNodeRecord } from "./local-store.js";
+import { running, killGroup } from "../../../test/support/processes.js";
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
-
-/** Alive and not a zombie waiting for its reaper. */
-function running(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  try {
-    return !/^\d+ \(.*\) Z/s.test(readFileSync(`/proc/${pid}/stat`, "utf8"));
-  } catch {
-    return false;
-  }
-}
-
-function killGroup(pid: number): void {
-  try {
-    process.kill(-pid, "SIGKILL");
-  } catch {
-    // Already gone.
-  }
-}
 
 async function setup(options: Record<string, string> = {}): Promise<{ driver: CloudDriver; store: LocalStore }> {
   const stateDir = await mkdtemp(join(tmpdir(), "cloudce-local-crash-"));

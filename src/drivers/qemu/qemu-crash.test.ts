@@ -5,7 +5,6 @@
  * until killed, or powers the "guest" off at once.
  */
 import { spawnSync } from "node:child_process";
-import { readFileSync } from "node:fs";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -16,6 +15,7 @@ import { LocalStore, type LocalNodeRecord } from "../local/local-store.js";
 import { instantiateDriver } from "../registry.js";
 import qemuFactory, { type QemuDriver } from "./index.js";
 import { launchQemu, qemuArgs } from "./qemu-process.js";
+import { running, killGroup } from "../../../test/support/processes.js";
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -33,28 +33,6 @@ const POWEROFF_QEMU = `#!/bin/sh
 while [ $# -gt 0 ]; do [ "$1" = -serial ] && console="\${2#file:}"; shift; done
 echo "[    1.0] reboot: Power down" >> "$console"
 `;
-
-/** Alive and not a zombie waiting for its reaper. */
-function running(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  try {
-    return !/^\d+ \(.*\) Z/s.test(readFileSync(`/proc/${pid}/stat`, "utf8"));
-  } catch {
-    return false;
-  }
-}
-
-function killGroup(pid: number): void {
-  try {
-    process.kill(-pid, "SIGKILL");
-  } catch {
-    // Already gone.
-  }
-}
 
 interface Fixture {
   readonly driver: QemuDriver;

@@ -427,6 +427,17 @@ class CloudceComputingElement(ComputingElement):
         while True:
             try:
                 handle, generation = self._ensure_handle(method)
+            except (BridgeError, StaleHandle) as exc:
+                # Only the open and the replays were sent, never `method`: trying again is safe.
+                if isinstance(exc, BridgeTimeout) or reopened:
+                    return S_ERROR(f"cloudce {method}: {exc}")
+                reopened = True
+                self._generation = None
+                self.log.warn(f"cloudce serve failed while opening the CE for {method}, trying once more", str(exc))
+                continue
+            except (RpcError, TypeError, ValueError) as exc:
+                return S_ERROR(f"cloudce {method}: {exc}")
+            try:
                 return _to_dirac(_BRIDGE.call(method, {"handle": handle, **params}, timeout, command, generation))
             except (StaleHandle, RpcError) as exc:
                 # Neither ran the request (an unknown handle is refused before anything is done), so

@@ -304,3 +304,22 @@ def test_submit_after_its_handle_was_closed_opens_again_and_submits_once(state_d
     assert len(submitted["Value"]) == 1
     listed = ce.getCEStatus()
     assert listed["OK"] and listed["SubmittedJobs"] + listed["RunningJobs"] + listed["WaitingJobs"] >= 1
+
+
+def test_a_child_lost_while_the_ce_is_opened_is_tried_once_more_even_for_setparameters(state_dir, monkeypatch):
+    probe = make_ce("open-lost-probe.cloud", state_dir / "probe")
+    plugin = sys.modules[type(probe).__module__]
+    bridge = plugin._BRIDGE  # pylint: disable=protected-access
+    real_exchange = bridge.exchange
+    lost = []
+
+    def first_open_lost(method, params, *args):
+        if method == "open" and not lost:
+            lost.append(method)
+            raise plugin.BridgeError("cloudce serve exited during open")
+        return real_exchange(method, params, *args)
+
+    monkeypatch.setattr(bridge, "exchange", first_open_lost)
+    ce = make_ce("open-lost.cloud", state_dir / "ce", MaxWaitingJobs=4)  # setParameters is never resent...
+    assert lost == ["open"]
+    assert ce.available()["CEInfoDict"]["MaxWaitingJobs"] == 4  # ...but its open was, and it took effect

@@ -98,6 +98,7 @@ export const METHODS: Readonly<Record<string, Method>> = {
 export async function callMethod(name: string, params: Readonly<Record<string, unknown>>, ctx: MethodContext): Promise<unknown> {
   const method = Object.hasOwn(METHODS, name) ? METHODS[name] : undefined;
   if (!method) throw new RpcError(RPC_ERRORS.MethodNotFound, `no method '${name.slice(0, 60)}'; see docs/serve-protocol.md`);
+  // A close waits for the calls running on its handle, so it must not count as one of them.
   const handle = name !== "close" && typeof params["handle"] === "string" ? params["handle"] : undefined;
   const work = method(new Params(params), ctx);
   return toWireResult(await (handle === undefined ? work : ctx.handles.track(handle, work)));

@@ -161,7 +161,7 @@ class LocalDriver extends ProcessVmDriver implements CloudDriver {
   }
 
   protected async toNode(r: LocalNodeRecord): Promise<CloudNode> {
-    const files = await this.store.files(r.id);
+    const files = await this.store.files(r);
     const [state, cloudState] = localState(r, files, this.vmProcess(r, files));
     return {
       id: r.id, name: r.name, state, cloudState, createdAt: new Date(r.createdAt), metadata: r.metadata,

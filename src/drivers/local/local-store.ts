@@ -91,14 +91,16 @@ export class LocalStore {
     return records.filter((r): r is LocalNodeRecord => r !== undefined);
   }
 
-  async files(id: string): Promise<LocalNodeFiles> {
+  /** The VM's marker files; the pid file only when the record lacks the pid (it is then the only source). */
+  async files(record: LocalNodeRecord): Promise<LocalNodeFiles> {
+    const id = record.id;
     const dir = this.dir(id);
     const [startedAt, exit, exitedAt, stop, pid] = await Promise.all([
       modifiedAt(join(dir, "started")),
       readFile(join(dir, "exit-code"), "utf8").catch(() => undefined),
       modifiedAt(join(dir, "exit-code")),
       modifiedAt(join(dir, "stop-requested")),
-      this.pidFile(id),
+      record.pid === undefined ? this.pidFile(id) : undefined,
     ]);
     const code = exit === undefined ? undefined : Number.parseInt(exit.trim(), 10);
     return {

@@ -143,7 +143,7 @@ export class QemuDriver extends ProcessVmDriver implements CloudDriver {
   }
 
   protected async toNode(r: LocalNodeRecord): Promise<CloudNode> {
-    const [files, tail] = await Promise.all([this.store.files(r.id), consoleTail(this.store.consolePath(r.id))]);
+    const [files, tail] = await Promise.all([this.store.files(r), consoleTail(this.store.consolePath(r.id))]);
     const [state, cloudState] = qemuState(r, files, this.vmProcess(r, files), tail);
     const stoppedAt = state === "stopped" ? (files.exitedAt ?? files.stopRequestedAt) : undefined;
     return {

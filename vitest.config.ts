@@ -5,7 +5,8 @@ export default defineConfig({
     include: ["src/**/*.test.ts", "test/**/*.test.ts"],
     // The real-OpenStack and real-boot suites have their own scripts (npm run test:openstack-lab, test:vm).
     exclude: ["test/lab/**", "test/vm/**", "node_modules/**"],
-    testTimeout: 30_000,
-    hookTimeout: 60_000,
+    // Above the tests' hang guard (test/support/wait.ts): a test fails on a hang, never on a busy machine.
+    testTimeout: 180_000,
+    hookTimeout: 180_000,
   },
 });

@@ -9,6 +9,7 @@ import { CloudceError } from "../../src/errors.js";
 import { transportError } from "../../src/drivers/openstack/http-errors.js";
 import { readJournal } from "../../src/ops/journal.js";
 import { cli } from "./cli-harness.js";
+import { until } from "../support/wait.js";
 
 let dir: string;
 let config: string;
@@ -228,19 +229,20 @@ describe("seeing what is going on", () => {
     expect(tty.stderr).toContain("created 2/2");
     const piped = await cli(["--config", config, "submit", "-n", "1", "-e", quick]);
     expect(piped.stderr).not.toContain("created");
-    for (let i = 0; i < 100; i++) {
+    await until(async () => {
       const s = JSON.parse((await cli(["--config", config, "--json", "status"])).stdout) as { pilots: { status: string }[] };
-      if (s.pilots.every((p) => p.status === "Done")) break;
-      await new Promise((r) => setTimeout(r, 100));
-    }
+      return s.pilots.every((p) => p.status === "Done");
+    }, "every pilot Done");
     const cleaned = await cli(["--config", config, "cleanup"], { tty: true });
     expect(cleaned.stderr).toContain("deleted 3/3");
   });
 
   it("loop lines carry a timestamp and the CE name", async () => {
     const stop = new AbortController();
-    const running = cli(["--config", config, "--log-level", "info", "cleanup", "--every", "10s", "--lock", join(dir, "loop.lock")], { signal: stop.signal });
-    setTimeout(() => stop.abort(), 500);
+    const onStderr = (soFar: string): void => {
+      if (soFar.includes("cleanup loop started")) stop.abort();
+    };
+    const running = cli(["--config", config, "--log-level", "info", "cleanup", "--every", "10s", "--lock", join(dir, "loop.lock")], { signal: stop.signal, onStderr });
     const r = await running;
     expect(r.code).toBe(0);
     const lines = r.stderr.trim().split("\n").map((l) => JSON.parse(l) as Record<string, unknown>);

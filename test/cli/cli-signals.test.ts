@@ -15,6 +15,7 @@ import { DEFAULT_TEMPLATE_PATH } from "../../src/context/index.js";
 import { silentLogger } from "../../src/log.js";
 import { readJournal } from "../../src/ops/journal.js";
 import { startFixture } from "../support/child.js";
+import { until } from "../support/wait.js";
 import { DEMO_CREDENTIALS } from "../servers/openstack/driver-fixture.js";
 import { startOpenStackServer, type OpenStackTestServer } from "../servers/openstack/server.js";
 
@@ -58,13 +59,6 @@ async function journaled(journal: string, action: "create" | "delete"): Promise<
   return entries.filter((e) => e.action === action && e.outcome === "ok").map((e) => e.ref);
 }
 
-async function until(cond: () => Promise<boolean>, what: string): Promise<void> {
-  for (let i = 0; i < 1500; i++) {
-    if (await cond()) return;
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
 
 const live = (c: OpenStackTestServer): string[] => [...c.state.servers.values()].filter((s) => c.state.view(s) !== undefined && s.deleteAt === undefined).map((s) => `cloud://${s.id}`);
 
@@ -77,7 +71,8 @@ describe("signals to the cloudce command", () => {
     const sent = Date.now();
     child.child.kill(sig);
     const exit = await child.exited;
-    expect(Date.now() - sent).toBeLessThan(5_000);
+    // The creates in flight answer in 150 ms; the margin absorbs a busy machine.
+    expect(Date.now() - sent).toBeLessThan(20_000);
     expect(exit.code).toBe(sig === "SIGTERM" ? 143 : 130);
     const printed = JSON.parse(child.stdout()) as { refs: string[]; Interrupted?: string };
     expect(printed.Interrupted).toMatch(/interrupted/);
@@ -85,7 +80,7 @@ describe("signals to the cloudce command", () => {
     expect(printed.refs.length).toBeLessThan(20);
     expect([...printed.refs].sort()).toEqual(live(cloud!).sort());
     expect((await journaled(journal, "create")).sort()).toEqual([...printed.refs].sort());
-  }, 30_000);
+  });
 
   it("SIGTERM during a one-shot cleanup stops it, prints what it removed, journaled", async () => {
     const { config, journal, options } = await setup();
@@ -106,5 +101,5 @@ describe("signals to the cloudce command", () => {
     expect(printed.deleted.length).toBeLessThan(8);
     expect((await journaled(journal, "delete")).sort()).toEqual(printed.deleted.map((d) => d.ref).sort());
     expect(live(cloud!)).toHaveLength(8 - printed.deleted.length);
-  }, 30_000);
+  });
 });

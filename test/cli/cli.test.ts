@@ -5,6 +5,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { cli as run, type CliRun } from "./cli-harness.js";
 import { acquireLock } from "../../src/ops/lock.js";
 import { SecretSlot } from "../../src/secrets.js";
+import { until } from "../support/wait.js";
 
 let dir: string;
 let config: string;
@@ -89,10 +90,7 @@ describe("cloudce command", () => {
     expect(table.stdout.split("\n")[0]).toMatch(/^REFERENCE\s+STATUS$/);
 
     let out = "";
-    for (let i = 0; i < 200 && !out.includes("stamp="); i++) {
-      out = (await cli("--config", config, "output", refs[0]!)).stdout;
-      if (!out.includes("stamp=")) await new Promise((r) => setTimeout(r, 50));
-    }
+    await until(async () => (out = (await cli("--config", config, "output", refs[0]!)).stdout).includes("stamp="), "the pilot's output");
     expect(out).toContain(`stamp=${PilotStampDict[refs[0]!]}`);
 
     expect(await cli("--config", config, "kill", "not-a-ref")).toMatchObject({ code: 2 });

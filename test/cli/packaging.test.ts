@@ -10,4 +10,4 @@ it("the published package contains no compiled tests", async () => {
   const files = pack!.files.map((f) => f.path);
   expect(files.filter((f) => /\.test\.|^test\//.test(f))).toEqual([]);
   expect(files).toContain("etc/prometheus/cloudce-scrape.yml");
-}, 60_000);
+});

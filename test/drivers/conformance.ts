@@ -12,6 +12,7 @@ import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CAPACITY_ERROR_CODES, NODE_STATES, type CloudDriver, type CloudNode, type NodeState } from "../../src/drivers/driver.js";
 import { isCloudceError } from "../../src/errors.js";
+import { HANG_GUARD_MS } from "../support/wait.js";
 
 export interface ConformanceFixture {
   readonly driver: CloudDriver;
@@ -41,12 +42,16 @@ export interface ConformanceTarget {
   readonly lowerCaseNames?: boolean;
 }
 
-/** Polls until `check` passes or the deadline passes: state changes are asynchronous everywhere. */
-export async function eventually<T>(probe: () => Promise<T>, check: (value: T) => boolean, timeoutMs: number, what: string): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
+/**
+ * Polls until `check` passes: state changes are asynchronous everywhere. `guardMs` is only a
+ * hang guard, never shorter than HANG_GUARD_MS (a loaded machine must not fail a test).
+ */
+export async function eventually<T>(probe: () => Promise<T>, check: (value: T) => boolean, guardMs: number, what: string): Promise<T> {
+  const limit = Math.max(guardMs, HANG_GUARD_MS);
+  const deadline = Date.now() + limit;
   let last: T = await probe();
   while (!check(last)) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; last value: ${JSON.stringify(last)}`);
+    if (Date.now() > deadline) throw new Error(`still waiting for ${what} after ${limit} ms (hang guard); last value: ${JSON.stringify(last)}`);
     await new Promise((r) => setTimeout(r, 50));
     last = await probe();
   }
@@ -70,7 +75,7 @@ export function testDriver(target: ConformanceTarget): void {
 
     beforeAll(async () => {
       fx = await target.setup();
-    }, 120_000);
+    });
 
     afterAll(async () => {
       if (!fx) return;
@@ -80,7 +85,7 @@ export function testDriver(target: ConformanceTarget): void {
       } finally {
         await fx.teardown();
       }
-    }, 120_000);
+    });
 
     it("declares coherent capabilities", () => {
       const c = fx.driver.capabilities;
@@ -122,7 +127,7 @@ export function testDriver(target: ConformanceTarget): void {
         expect(node.metadata).toMatchObject(owner);
       }
       if (!fx.driver.capabilities.uniformBatch) expect(result.created.map((n) => n.name).sort()).toEqual([...names].sort());
-    }, 60_000);
+    });
 
     it("lists exactly the nodes that match the owner filter and prefix", async () => {
       const mine = await fx.driver.listNodes({ namePrefix: prefix, metadata: owner });
@@ -155,7 +160,7 @@ export function testDriver(target: ConformanceTarget): void {
       expectTime(node?.launchedAt, node!.createdAt, "launchedAt");
       const listed = (await fx.driver.listNodes({ namePrefix: prefix, metadata: owner })).find((n) => n.id === node!.id);
       expect(listed?.launchedAt?.getTime()).toBe(node!.launchedAt!.getTime());
-    }, 60_000);
+    });
 
     it("stops a node when it can", async () => {
       if (!fx.driver.capabilities.stop) return;
@@ -167,7 +172,7 @@ export function testDriver(target: ConformanceTarget): void {
       await reaches(id, ["stopped"]);
       const node = await fx.driver.getNode(id);
       expectTime(node?.stoppedAt, node!.launchedAt ?? node!.createdAt, "stoppedAt");
-    }, 60_000);
+    });
 
     it("reports lack of capacity with the contract's codes", async () => {
       if (!fx.exhaustCapacity) return;
@@ -193,7 +198,7 @@ export function testDriver(target: ConformanceTarget): void {
       // Nova accepts the create; the scheduler then fails the server.
       const node = await eventually(() => fx.driver.getNode(result.created[0]!.id), (n) => n?.state === "error", timeout, "the node to fail");
       expect(node?.fault?.code).toBe("CapacityExceeded");
-    }, 60_000);
+    });
 
     it("gives console output when it can", async () => {
       if (!fx.driver.capabilities.consoleOutput) return;
@@ -216,6 +221,6 @@ export function testDriver(target: ConformanceTarget): void {
       expect(again.failed).toEqual([]);
       expect(await fx.driver.listNodes({ namePrefix: prefix, metadata: owner })).toEqual([]);
       created.length = 0;
-    }, 60_000);
+    });
   });
 }

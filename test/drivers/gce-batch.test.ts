@@ -5,6 +5,7 @@ import type { CreateNodesRequest } from "../../src/drivers/driver.js";
 import { insertRequestId } from "../../src/drivers/gce/create-nodes.js";
 import { createLogger, type LogRecord } from "../../src/log.js";
 import { gceFixturePerTest } from "../servers/gce/vitest-scope.js";
+import { until } from "../support/wait.js";
 
 const fixtures = gceFixturePerTest();
 
@@ -202,7 +203,7 @@ describe("GCE close", () => {
     const f = await fixtures.manual({ options: { operation_timeout: "3600" }, logger: createLogger({ level: "debug", sink: (r) => records.push(r) }) });
     f.server.inject({ call: "instances.bulkInsert", kind: "stuckOperation" });
     const creating = f.driver.createNodes(request(1)).then(() => "returned", (e: { code?: string }) => e.code);
-    await new Promise((r) => setTimeout(r, 50));
+    await until(() => (f.server.calls["zoneOperations.get"] ?? 0) >= 1, "the operation's polling");
     await f.driver.close();
     expect(await creating).toMatch(/returned|Internal|CloudError/);
     expect(records.filter((r) => r.msg.includes("retrying"))).toEqual([]);

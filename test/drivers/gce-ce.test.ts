@@ -208,5 +208,5 @@ describe("a GCE pilot VM as cloud-init sees it", () => {
     } finally {
       await scratch.cleanup();
     }
-  }, 60_000);
+  });
 });

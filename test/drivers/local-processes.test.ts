@@ -80,7 +80,7 @@ describe("LOCAL process groups", () => {
     expect(await driver.listNodes({ namePrefix: "quota-", metadata: {} })).toHaveLength(2);
   });
 
-  it("holds Driver_max_instances when several processes create on one state dir at once", { timeout: 60_000 }, async () => {
+  it("holds Driver_max_instances when several processes create on one state dir at once", async () => {
     const { driver, stateDir } = await localDriver({ max_instances: "10" });
     const racers = await Promise.all([1, 2, 3].map(async () => {
       const c = await startFixture("local-creates", [stateDir, "10", "12"], FIXTURES);

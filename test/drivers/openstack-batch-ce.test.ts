@@ -188,7 +188,7 @@ describe("OPENSTACK batches through the CE", () => {
     expect(posts()).toBe(1);
     expect(cloud.state.servers.size).toBe(3);
     expect(cloud.count("compute GET /servers/detail")).toBeGreaterThan(12);
-  }, 30_000);
+  });
 
   it("lists a batch larger than Nova's page size by reservation id, page by page", async () => {
     cloud.state.maxLimit = 2;

@@ -11,6 +11,7 @@ import { CloudComputingElement, CloudceError, METRICS, metricsRegistry, register
 import { MemoryCloud } from "../../src/testing.js";
 import { cli } from "../cli/cli-harness.js";
 import { startFixture } from "../support/child.js";
+import { until } from "../support/wait.js";
 
 let lastText = "";
 
@@ -104,15 +105,14 @@ describe("CE metrics", () => {
     const stop = new AbortController();
     const running = cli(["--config", config, "--log-level", "silent", "cleanup", "--every", "10s", "--lock", join(dir, "l.lock"), "--metrics-port", String(port)], { signal: stop.signal });
     let families: PromFamily[] = [];
-    for (let i = 0; i < 100; i++) {
+    await until(async () => {
       try {
         families = await scrape(port);
-        if (families.some((x) => x.name === "cloudce_cloud_calls_total" && x.metrics.some((m) => m.labels?.["ce"] === "loop-metrics.example.org"))) break;
       } catch {
-        // not listening yet
+        return false; // not listening yet
       }
-      await new Promise((r) => setTimeout(r, 50));
-    }
+      return families.some((x) => x.name === "cloudce_cloud_calls_total" && x.metrics.some((m) => m.labels?.["ce"] === "loop-metrics.example.org"));
+    }, "the loop's first pass in /metrics");
     stop.abort();
     expect((await running).code).toBe(0);
     const calls = family(families, "cloudce_cloud_calls_total").metrics.filter((m) => m.labels?.["ce"] === "loop-metrics.example.org");

@@ -84,7 +84,7 @@ describe("acquireLock with real processes", () => {
 });
 
 describe("stale-lock takeover under contention", () => {
-  it("never lets two of three processes hold the lock, while holders keep dying and being taken over", { timeout: 60_000 }, async () => {
+  it("never lets two of three processes hold the lock, while holders keep dying and being taken over", async () => {
     const path = freshPath();
     const dead = await deadPid();
     const contenders = await Promise.all([1, 2, 3].map(async () => {

@@ -78,5 +78,5 @@ describe("EC2 faults: nothing lost, nothing doubled", () => {
     expect(reservations.size).toBeLessThanOrEqual(1);
     expectReturnedOrOwned(refs, instances.map((i) => ({ id: i.id, owned: i.tags["cloudce-ce"] === CE && i.tags["Name"]?.startsWith("VMDIRAC3_") === true })));
     await expectIdempotentEnd(ce, refs);
-  }, 30_000);
+  });
 });

@@ -73,5 +73,5 @@ describe("GCE faults: nothing lost, nothing doubled", () => {
     // One bulk insert, however often the call was retried.
     expect([...server!.cloud.operations.values()].filter((o) => o.operationType === "bulkInsert").length).toBeLessThanOrEqual(1);
     await expectIdempotentEnd(ce, refs);
-  }, 30_000);
+  });
 });

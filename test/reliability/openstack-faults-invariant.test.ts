@@ -12,7 +12,7 @@ import { CloudComputingElement } from "../../src/ce/index.js";
 import { silentLogger } from "../../src/log.js";
 import { eventually } from "../drivers/conformance.js";
 import { DEMO_CREDENTIALS } from "../servers/openstack/driver-fixture.js";
-import { serverOrder } from "../servers/openstack/cloud-state.js";
+import { serverOrder, type ServerRecord } from "../servers/openstack/cloud-state.js";
 import type { FaultRule } from "../servers/openstack/faults.js";
 import { startOpenStackServer, type OpenStackTestServer } from "../servers/openstack/server.js";
 import { expectIdempotentEnd, expectReturnedOrOwned, pilotDir, type FaultScenario } from "./faults-invariant.js";
@@ -85,7 +85,7 @@ describe("OpenStack faults: nothing lost, nothing doubled", () => {
     expect(refs).toHaveLength(sc.created);
     expectInvariant(cloud!, refs, sc.created);
     await expectIdempotentEnd(ce, refs);
-  }, 30_000);
+  });
 
   it("re-authenticates when the token is revoked mid-run", async () => {
     const ce = await setup();
@@ -102,15 +102,16 @@ describe("OpenStack faults: nothing lost, nothing doubled", () => {
     const r = await ce.submitJob(join(dir, "pilot.sh"), null, 6);
     const refs = r.OK ? r.Value : [];
     cloud!.state.maxLimit = 2;
-    // The second page is held back while another process deletes the first page's marker and adds a server.
+    // Between the first page and the second, another process deletes the first page's marker.
+    let firstPage: ServerRecord[] = [];
+    const deleteMarker = (): void => {
+      firstPage = [...cloud!.state.servers.values()].sort(serverOrder).slice(0, 2);
+      cloud!.state.servers.delete(firstPage[1]!.id);
+      cloud!.state.deleted.set(firstPage[1]!.id, firstPage[1]!);
+    };
     cloud!.faults.add({ route: LIST, kind: "delay", delayMs: 0, times: 1 });
-    cloud!.faults.add({ route: LIST, kind: "delay", delayMs: 300, times: 1 });
-    const listing = ce.getJobStatus(refs);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-    const firstPage = [...cloud!.state.servers.values()].sort(serverOrder).slice(0, 2);
-    cloud!.state.servers.delete(firstPage[1]!.id);
-    cloud!.state.deleted.set(firstPage[1]!.id, firstPage[1]!);
-    const status = await listing;
+    cloud!.faults.add({ route: LIST, kind: "delay", delayMs: 0, times: 1, before: deleteMarker });
+    const status = await ce.getJobStatus(refs);
     expect(status.OK).toBe(true);
     const values = status.OK ? status.Value : {};
     expect(Object.values(values).filter((s) => s === "Unknown")).toEqual([]);

@@ -9,6 +9,7 @@ import { MAX_LINE_BYTES, PROTOCOL_VERSION, RPC_ERRORS } from "../../src/serve/pr
 import { registerSecret } from "../../src/secrets.js";
 import { MemoryCloud } from "../../src/testing.js";
 import { startServe, type RpcMessage, type ServeHarness } from "./harness.js";
+import { until } from "../support/wait.js";
 
 let dir: string;
 let server: ServeHarness;
@@ -134,11 +135,11 @@ describe("CE calls", () => {
     const ref = (submitted["Value"] as string[])[0]!;
     const stamp = (submitted["PilotStampDict"] as Record<string, string>)[ref]!;
     let output: RpcMessage["result"];
-    for (let i = 0; i < 100; i++) {
+    // The LOCAL VM is a real process: wait for its console.
+    await until(async () => {
       output = (await server.call("getJobOutput", { handle, ref: `${ref}:::${stamp}` })).result;
-      if (String((output!["Value"] as string[])[0]).includes("pilot")) break;
-      await new Promise((r) => setTimeout(r, 50)); // the LOCAL VM is a real process: wait for its console
-    }
+      return String((output!["Value"] as string[])[0]).includes("pilot");
+    }, "the pilot's console");
     expect(output).toMatchObject({ OK: true, Value: [expect.stringContaining("pilot"), ""] });
     await server.call("killJob", { handle, refs: [ref] });
   });

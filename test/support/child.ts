@@ -10,6 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "rolldown";
+import { HANG_GUARD_MS } from "./wait.js";
 
 const bundles = new Map<string, Promise<string>>();
 const OPS_FIXTURES = new URL("../ops/fixtures/", import.meta.url);
@@ -43,8 +44,8 @@ export interface RunningChild {
   readonly pid: number;
   /** Everything written to stdout so far. */
   stdout(): string;
-  /** Resolves once stdout matches; rejects at the deadline or if the child exits first. */
-  waitFor(pattern: RegExp, timeoutMs?: number): Promise<RegExpMatchArray>;
+  /** Resolves once stdout matches; rejects if the child exits first, or at the hang guard (never shorter than HANG_GUARD_MS). */
+  waitFor(pattern: RegExp, guardMs?: number): Promise<RegExpMatchArray>;
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
@@ -70,8 +71,9 @@ export async function startFixture(name: string, args: string[], fixtures: URL =
   });
   let done = false;
   void exited.then(() => (done = true));
-  const waitFor = (pattern: RegExp, timeoutMs = 15_000): Promise<RegExpMatchArray> =>
+  const waitFor = (pattern: RegExp, guardMs = HANG_GUARD_MS): Promise<RegExpMatchArray> =>
     new Promise((resolve, reject) => {
+      const timeoutMs = Math.max(guardMs, HANG_GUARD_MS);
       const check = (): void => {
         const m = out.match(pattern);
         if (m) finish(() => resolve(m));

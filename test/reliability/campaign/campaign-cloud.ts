@@ -1,6 +1,7 @@
 /** What the campaign needs of a test cloud: faults, and the truth about every VM it ever made. */
 
 import type { Fault } from "./scenario.js";
+import { HANG_GUARD_MS } from "../../support/wait.js";
 
 /** Per-attempt deadline of the campaign's drivers: a "latency" fault waits past it. */
 export const CAMPAIGN_TIMEOUT_MS = 250;
@@ -41,7 +42,7 @@ export interface CampaignCloud {
 }
 
 /** Polls a cloud's in-flight count until it is zero (bounded: a request the server never finishes fails the scenario). */
-export async function whenIdle(inFlight: () => number, limitMs = 10_000): Promise<void> {
+export async function whenIdle(inFlight: () => number, limitMs = HANG_GUARD_MS): Promise<void> {
   const deadline = Date.now() + limitMs;
   while (inFlight() > 0) {
     if (Date.now() > deadline) throw new Error(`the test cloud still handles ${inFlight()} request(s) after ${limitMs} ms`);

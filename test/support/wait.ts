@@ -1,0 +1,17 @@
+/**
+ * Tests wait for a condition, never for a span of wall-clock time: the suite runs on a
+ * 2-core machine that is often busy, where any budget short enough to notice can run out.
+ * The one bound left is a hang guard, long enough that only a real hang reaches it
+ * (vitest's test timeouts in vitest.config.ts are above it).
+ */
+
+export const HANG_GUARD_MS = 90_000;
+
+/** Polls `cond` until it holds; throws only when the hang guard passes. */
+export async function until(cond: () => boolean | Promise<boolean>, what: string, guardMs = HANG_GUARD_MS): Promise<void> {
+  const deadline = Date.now() + Math.max(guardMs, HANG_GUARD_MS);
+  while (!(await cond())) {
+    if (Date.now() > deadline) throw new Error(`still waiting for ${what} after ${Math.round(Math.max(guardMs, HANG_GUARD_MS) / 1000)} s (hang guard)`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}

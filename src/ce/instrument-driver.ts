@@ -6,7 +6,7 @@
 
 import { DRIVER_METHODS, type BulkResult, type CloudDriver, type CreateNodesRequest, type CreateNodesResult } from "../drivers/driver.js";
 import { toCloudceError } from "../errors.js";
-import { throttleScope, type CeObserver } from "./observer.js";
+import { lookupFailedScope, throttleScope, type CeObserver } from "./observer.js";
 
 const OBSERVED: ReadonlySet<string> = new Set(DRIVER_METHODS.filter((m) => m !== "close"));
 
@@ -35,7 +35,8 @@ async function observed(driver: CloudDriver, operation: string, observer: CeObse
   };
   const seconds = (): number => (performance.now() - started) / 1000;
   try {
-    const result = await throttleScope.run(onThrottle, call);
+    const onLookupFailed = (lookup: string): void => observer.lookupFailed?.(driver.name, lookup);
+    const result = await throttleScope.run(onThrottle, () => lookupFailedScope.run(onLookupFailed, call));
     observer.cloudCall?.({ driver: driver.name, operation, outcome: "ok", seconds: seconds() });
     if (operation === "createNodes") {
       const r = result as CreateNodesResult;

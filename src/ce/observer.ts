@@ -21,6 +21,8 @@ export interface CeObserver {
   cloudCall?(e: CloudCallEvent): void;
   /** One throttled answer (HTTP 429, RequestLimitExceeded), retried or not. */
   throttled?(driver: string, operation: string): void;
+  /** A secondary look-up a driver could not make (e.g. GCE preemptions): what it reported is less precise. */
+  lookupFailed?(driver: string, lookup: string): void;
   /** VMs created, deleted, or that failed to be (as journaled). */
   vms?(events: readonly AuditEvent[]): void;
   /** A listing of this CE's VMs. */
@@ -45,7 +47,7 @@ export function combineObservers(observers: readonly CeObserver[]): CeObserver {
       }
     }) as NonNullable<CeObserver[K]>;
   return {
-    cloudCall: each("cloudCall"), throttled: each("throttled"), vms: each("vms"), listed: each("listed"),
+    cloudCall: each("cloudCall"), throttled: each("throttled"), lookupFailed: each("lookupFailed"), vms: each("vms"), listed: each("listed"),
     slots: each("slots"), planned: each("planned"), progressed: each("progressed"),
   };
 }
@@ -55,3 +57,11 @@ export function combineObservers(observers: readonly CeObserver[]): CeObserver {
  * can report a throttled answer without knowing who is counting.
  */
 export const throttleScope = new AsyncLocalStorage<() => void>();
+
+/** The driver call in progress, so that a driver can report a secondary look-up it could not make. */
+export const lookupFailedScope = new AsyncLocalStorage<(lookup: string) => void>();
+
+/** Called by a driver; counted by whoever observes the call (nothing outside one). */
+export function reportLookupFailed(lookup: string): void {
+  lookupFailedScope.getStore()?.(lookup);
+}

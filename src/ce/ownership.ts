@@ -32,7 +32,9 @@ export function ownerMetadata(settings: Pick<CeSettings, "ceName" | "queue">): R
  * {@link ownsNode} decides.
  */
 export function ownerFilter(settings: OwnerSettings): NodeFilter {
-  return { namePrefix: settings.namePrefix, metadata: settings.adoptUntagged ? {} : { [OWNER_KEY]: settings.ceName } };
+  const owner = { [OWNER_KEY]: settings.ceName };
+  // Listing by prefix alone, the owner must still read back where the cloud keeps it only hashed.
+  return settings.adoptUntagged ? { namePrefix: settings.namePrefix, metadata: {}, recognise: owner } : { namePrefix: settings.namePrefix, metadata: owner };
 }
 
 /** Whether a listed VM is this CE's: tagged for it, or (when adopting) untagged with its prefix. */

@@ -139,6 +139,12 @@ export interface NodeFilter {
   readonly namePrefix: string;
   /** Metadata/tags every node must carry with exactly these values. */
   readonly metadata: Readonly<Record<string, string>>;
+  /**
+   * Values the caller would recognise on a node without requiring them (its
+   * own CE name, where untagged VMs are adopted): a cloud that can keep a
+   * long value only hashed (GCE labels) reads such a value back as given.
+   */
+  readonly recognise?: Readonly<Record<string, string>>;
 }
 
 /** What the project may still start; `undefined` fields are unlimited or unknown. */

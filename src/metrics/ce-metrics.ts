@@ -27,6 +27,11 @@ export const METRICS = {
   },
   cloudCalls: { name: "cloudce_cloud_calls_total", help: "Cloud calls made through the driver, by outcome and error code.", labels: ["ce", "queue", "driver", "operation", "outcome", "code"] },
   throttled: { name: "cloudce_cloud_throttled_total", help: "Throttled cloud answers (HTTP 429, RequestLimitExceeded), retried or not.", labels: ["ce", "queue", "driver", "operation"] },
+  lookupsFailed: {
+    name: "cloudce_cloud_lookups_failed_total",
+    help: "Secondary look-ups a driver could not make (lookup: preemptions on GCE), so what it reported was less precise.",
+    labels: ["ce", "queue", "driver", "lookup"],
+  },
   callSeconds: { name: "cloudce_cloud_call_duration_seconds", help: "Latency of cloud calls, retries included.", labels: ["ce", "queue", "driver", "operation"] },
   vms: { name: "cloudce_vms", help: "This CE's VMs at its last listing, by DIRAC pilot status.", labels: ["ce", "queue", "status"] },
   slots: { name: "cloudce_slots_available", help: "Slots available() offered at its last call.", labels: ["ce", "queue"] },
@@ -38,6 +43,7 @@ interface Instruments {
   vmsFailed: Counter;
   cloudCalls: Counter;
   throttled: Counter;
+  lookupsFailed: Counter;
   callSeconds: Histogram;
   vms: Gauge;
   slots: Gauge;
@@ -59,6 +65,7 @@ function instrumentsIn(registry: Registry): Instruments {
     vmsFailed: counter(METRICS.vmsFailed),
     cloudCalls: counter(METRICS.cloudCalls),
     throttled: counter(METRICS.throttled),
+    lookupsFailed: counter(METRICS.lookupsFailed),
     callSeconds: new Histogram({
       name: METRICS.callSeconds.name, help: METRICS.callSeconds.help, labelNames: [...METRICS.callSeconds.labels],
       buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30], ...reg,
@@ -90,6 +97,7 @@ export function metricsObserver(registry: Registry, ce: string, queue: string): 
       m.callSeconds.observe({ ...base, driver: e.driver, operation: e.operation }, e.seconds);
     },
     throttled: (driver, operation) => m.throttled.inc({ ...base, driver, operation }),
+    lookupFailed: (driver, lookup) => m.lookupsFailed.inc({ ...base, driver, lookup }),
     vms: (events) => {
       for (const e of events) {
         if (e.outcome === "failed") m.vmsFailed.inc({ ...base, action: e.action, reason: reasonOf(e), code: e.code ?? "CloudError" });

@@ -68,18 +68,32 @@ export async function createNodes(ctx: CreateContext, request: CreateNodesReques
   for (const [index, batch] of all.entries()) {
     const outcome = outcomes[index]!;
     created.push(...outcome.nodes);
-    const missing = batch.count - outcome.nodes.length;
+    // VMs the operation made that no listing showed yet: never a capacity failure, and never made again.
+    const unlisted = Math.min(outcome.unlisted, batch.count - outcome.nodes.length);
+    if (unlisted > 0) {
+      const error = notListedYet(outcome.nodes.length + unlisted, outcome.nodes.length);
+      firstError ??= error;
+      for (let i = 0; i < unlisted; i++) failed.push({ target: batch.spec.name, error });
+    }
+    const missing = batch.count - outcome.nodes.length - unlisted;
     if (missing > 0) {
-      const error = outcome.error ?? shortfall(batch.count, outcome.nodes.length);
+      const error = outcome.error ?? shortfall(batch.count, outcome.nodes.length + unlisted);
       firstError ??= error;
       for (let i = 0; i < missing; i++) failed.push({ target: batch.spec.name, error });
     }
   }
-  if (created.length === 0 && firstError) throw firstError;
+  if (created.length === 0 && firstError && failed.every((f) => f.error === firstError)) throw firstError;
   return { created, failed };
 }
 
-async function insertBatch(ctx: CreateContext, request: CreateNodesRequest, batch: Batch, requestId: string): Promise<{ nodes: CloudNode[]; error?: CloudceError }> {
+interface BatchOutcome {
+  readonly nodes: CloudNode[];
+  /** How many more VMs the operation reports created than the read-back found. */
+  readonly unlisted: number;
+  readonly error?: CloudceError;
+}
+
+async function insertBatch(ctx: CreateContext, request: CreateNodesRequest, batch: Batch, requestId: string): Promise<BatchOutcome> {
   const base = instanceBaseName(batch.spec.name);
   const labels = toLabels(batch.spec.metadata);
   const { settings } = ctx;
@@ -111,10 +125,11 @@ async function insertBatch(ctx: CreateContext, request: CreateNodesRequest, batc
     // The VMs, if any, carry this CE's labels. Unless the cloud said it made none, the caller must
     // know they may exist (an uncertain error), whatever made the listing fail.
     const madeNone = expected === 0 || (!accepted && error !== undefined);
-    return { nodes: [], error: madeNone && error ? error : unread(toCloudceError(err, "CloudError")) };
+    return { nodes: [], unlisted: 0, error: madeNone && error ? error : unread(toCloudceError(err, "CloudError")) };
   }
   const nodes = found.slice(0, batch.count).map((i) => toCloudNode(i, undefined, batch.spec.metadata));
-  return error ? { nodes, error } : { nodes };
+  const unlisted = expected === undefined ? 0 : Math.max(0, Math.min(expected, batch.count) - nodes.length);
+  return error ? { nodes, unlisted, error } : { nodes, unlisted };
 }
 
 /**
@@ -175,6 +190,15 @@ function insertBody(request: CreateNodesRequest, batch: Batch, base: string, lab
       ...(s.spot ? { scheduling: { provisioningModel: "SPOT", instanceTerminationAction: "STOP", automaticRestart: false, onHostMaintenance: "TERMINATE" } } : {}),
     },
   };
+}
+
+/** Uncertain by its code: the CE looks for them by their batch label, and cleanup finds them by their labels. */
+function notListedYet(made: number, listed: number): CloudceError {
+  return new CloudceError(
+    "CloudError",
+    `GCE bulkInsert: the operation reports ${made} instances created, but the listing does not show ${made - listed} of them yet; they carry this CE's labels, so status and cleanup find them`,
+    { driver: DRIVER_NAME, retryable: false },
+  );
 }
 
 function shortfall(asked: number, got: number): CloudceError {

@@ -11,6 +11,7 @@
  * port), resources.ts (images, machine types, networks, quotas), state-map.ts.
  */
 
+import { reportLookupFailed } from "../../ce/observer.js";
 import { CloudceError } from "../../errors.js";
 import { SecretSlot } from "../../secrets.js";
 import { sleep as realSleep } from "../../util/retry.js";
@@ -83,7 +84,7 @@ export class GceDriver extends SplitDriver implements CloudDriver {
     this.tokens = tokens;
     this.api = new GceApi({ settings, tokens, project, timeoutMs: config.requestTimeoutMs, logger: config.logger, sleep: this.clock.sleep });
     this.resources = new GceResources(this.api, settings, project);
-    this.instances = new GceInstances(this.api, settings);
+    this.instances = new GceInstances(this.api, settings, config.logger, reportLookupFailed);
   }
 
   private async findProject(source: () => Promise<TokenSource>): Promise<string> {

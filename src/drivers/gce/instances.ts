@@ -3,10 +3,18 @@
  * over every configured zone; one instance by id; delete, stop, serial port.
  * References carry the numeric instance id only, so the zone of an id is
  * remembered from listings and creations, and otherwise searched.
+ *
+ * The server's filter only narrows a listing: every instance that comes back
+ * is checked here against the name pattern and the labels, so a cloud (or a
+ * proxy) that drops the filter never hands over another owner's VM. GCE's
+ * filter reference says constraints on several fields cannot be combined
+ * with regular expressions: a cloud that refuses the combined filter gets
+ * the name's alone from then on, and the labels are checked here only.
  */
 
 import { randomUUID } from "node:crypto";
-import { isCloudceError } from "../../errors.js";
+import { isCloudceError, toCloudceError } from "../../errors.js";
+import type { Logger } from "../../log.js";
 import { mapConcurrent } from "../../util/pool.js";
 import type { BulkResult, CloudNode, NodeFailure, NodeFilter } from "../driver.js";
 import type { GceApi } from "./api.js";
@@ -49,11 +57,35 @@ export function listFilter(namePattern: string, labels: Readonly<Record<string, 
   return [`(name eq "${namePattern}")`, ...Object.entries(labels).map(([k, v]) => `(labels.${k} eq "${v}")`)].join(" ");
 }
 
+/** The filter on the name alone: one regular expression on one field, which every form of GCE's filter takes. */
+export function nameFilter(namePattern: string): string {
+  return `name eq "${namePattern}"`;
+}
+
+/** Whether an instance fully matches the name pattern and carries every label (what the filter asked the server for). */
+export function matchesListing(instance: GceInstance, namePattern: RegExp, labels: Readonly<Record<string, string>>): boolean {
+  return namePattern.test(instance.name) && Object.entries(labels).every(([k, v]) => instance.labels?.[k] === v);
+}
+
+/** A filter the cloud refused as such (HTTP 400, reason `invalid`), not a failure of the listing. */
+function filterRefused(err: unknown): boolean {
+  return isCloudceError(err) && (err.status === "invalid" || err.status === 400);
+}
+
 export class GceInstances {
   /** Instance id → zone. */
   private readonly zoneOf = new Map<string, string>();
+  /** Set once the cloud refused a filter combining the name's regex with the labels. */
+  private nameOnly = false;
+  /** Whether a failed preemption look-up was logged already (once per driver). */
+  private preemptionWarned = false;
 
-  constructor(private readonly api: GceApi, private readonly settings: GceSettings) {}
+  constructor(
+    private readonly api: GceApi,
+    private readonly settings: GceSettings,
+    private readonly logger: Logger,
+    private readonly onLookupFailed: (lookup: string) => void = () => undefined,
+  ) {}
 
   remember(instances: readonly GceInstance[]): void {
     for (const i of instances) this.zoneOf.set(i.id, zoneName(i.zone) || this.settings.zones[0]!);
@@ -61,23 +93,43 @@ export class GceInstances {
 
   /** Raw instances whose names fully match `namePattern` (a regex) and carry the labels, in every zone. */
   async find(namePattern: string, labels: Readonly<Record<string, string>>): Promise<GceInstance[]> {
-    const filter = listFilter(namePattern, labels);
+    const pattern = new RegExp(`^(?:${namePattern})$`);
+    let listed: GceInstance[];
+    if (this.nameOnly || Object.keys(labels).length === 0) listed = await this.listZones(nameFilter(namePattern));
+    else {
+      try {
+        listed = await this.listZones(listFilter(namePattern, labels));
+      } catch (err) {
+        if (!filterRefused(err)) throw err;
+        this.nameOnly = true;
+        this.logger.warn("GCE refuses a listing filter on the name and labels together: the cloud filters by name, and the labels are checked here", {
+          reason: toCloudceError(err).message,
+        });
+        listed = await this.listZones(nameFilter(namePattern));
+      }
+    }
+    const found = listed.filter((i) => matchesListing(i, pattern, labels));
+    this.remember(found);
+    return found;
+  }
+
+  private async listZones(filter: string): Promise<GceInstance[]> {
     const perZone = await mapConcurrent(this.settings.zones, this.settings.zones.length, (zone) =>
       allPages<GceInstance>(this.api, `zones/${zone}/instances`, { filter, fields: LIST_FIELDS }),
     );
-    const found = perZone.flatMap((r) => {
+    return perZone.flatMap((r) => {
       if (r.status === "rejected") throw r.reason;
       return r.value;
     });
-    this.remember(found);
-    return found;
   }
 
   async list(filter: NodeFilter): Promise<CloudNode[]> {
     checkPrefix(filter.namePrefix);
     const instances = await this.find(`${filter.namePrefix}.*`, toLabels(filter.metadata));
     const preempted = await this.preemptedAmong(instances);
-    return instances.map((i) => toCloudNode(i, preempted, filter.metadata));
+    // Values the caller recognises read back from labels that could keep them only hashed.
+    const known = { ...filter.recognise, ...filter.metadata };
+    return instances.map((i) => toCloudNode(i, preempted, known));
   }
 
   async get(id: string): Promise<CloudNode | undefined> {
@@ -134,7 +186,13 @@ export class GceInstances {
     return { done, failed };
   }
 
-  /** Ids of stopped spot VMs that GCE preempted (zone operations of type compute.instances.preempted). */
+  /**
+   * Ids of stopped spot VMs that GCE preempted (zone operations of type
+   * compute.instances.preempted). A zone whose operations cannot be listed
+   * (a role without compute.zoneOperations.list) leaves its preempted VMs
+   * reading as stopped, i.e. Done instead of Aborted: that is logged once
+   * per driver and counted every time.
+   */
   private async preemptedAmong(instances: readonly GceInstance[]): Promise<Set<string>> {
     const suspects = instances.filter((i) => isSpot(i) && i.status !== "RUNNING");
     if (suspects.length === 0) return new Set();
@@ -142,6 +200,18 @@ export class GceInstances {
     const ops = await mapConcurrent(zones, zones.length, (zone) =>
       allPages<OperationRecord>(this.api, `zones/${zone}/operations`, { filter: '(operationType eq "compute.instances.preempted")' }),
     );
+    const failed = ops.find((r): r is PromiseRejectedResult => r.status === "rejected");
+    if (failed) this.preemptionUnknown(failed.reason);
     return new Set(ops.flatMap((r) => (r.status === "fulfilled" ? r.value.map((o) => o.targetId ?? "") : [])));
+  }
+
+  private preemptionUnknown(reason: unknown): void {
+    this.onLookupFailed("preemptions");
+    if (this.preemptionWarned) return;
+    this.preemptionWarned = true;
+    const e = toCloudceError(reason, "CloudError");
+    this.logger.warn("cannot list GCE preemptions: a preempted spot VM reads as stopped (DIRAC: Done, not Aborted) until this works; grant compute.zoneOperations.list (e.g. roles/compute.instanceAdmin.v1)", {
+      code: e.code, reason: e.message,
+    });
   }
 }

@@ -142,7 +142,10 @@ export function parseOptions(raw: Readonly<Record<string, string>>): GceSettings
   const options = raw as GceOptions;
   const { zones, region } = zonesOf(options);
   const project = options.project?.trim();
-  if (project !== undefined && project !== "" && !/^[a-z][-a-z0-9.:]{4,61}[a-z0-9]$/.test(project)) throw invalid("project", `'${project}' is not a project id`);
+  // A project id, or the project number GCE accepts in its place (12 digits or so).
+  if (project !== undefined && project !== "" && !/^[a-z][-a-z0-9.:]{4,61}[a-z0-9]$/.test(project) && !/^[1-9]\d{5,18}$/.test(project)) {
+    throw invalid("project", `'${project}' is neither a project id (e.g. my-grid-project) nor a project number (e.g. 123456789012)`);
+  }
   const shape = (options.target_shape?.trim().toUpperCase() || "ANY") as GceSettings["targetShape"];
   if (!["ANY", "BALANCED", "ANY_SINGLE_ZONE"].includes(shape)) throw invalid("target_shape", `'${options.target_shape}' is not one of ANY, BALANCED, ANY_SINGLE_ZONE`);
   const tags = list(options.network_tags);

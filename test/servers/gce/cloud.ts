@@ -41,6 +41,8 @@ export interface InstanceRecord {
   readonly properties: Record<string, unknown>;
   /** The operation that created it. */
   readonly operation?: string;
+  /** Listings of its zone that do not show it yet (a listing that lags behind the operation). */
+  unlisted?: number;
   status: string;
   /** When it last started running, and last stopped (clock ms). */
   lastStart?: number;
@@ -110,6 +112,10 @@ export class GceCloud {
   readonly operations = new Map<string, OperationRecord>();
   readonly capacity: Record<string, number>;
   readonly quotas: Record<string, number>;
+  /** Listings of its zone that a new instance is missing from (GCE's lists may lag behind an operation). */
+  listLag = 0;
+  /** Refuse list filters with regular expressions on several fields (as GCE's filter reference warns). */
+  regexOnOneField = false;
   /** requestId → operation name: a repeated request is the same request. */
   readonly requests = new Map<string, string>();
   private readonly timings: Required<GceTimings>;
@@ -228,6 +234,7 @@ export class GceCloud {
       scheduling: { ...(props["scheduling"] as Record<string, unknown> | undefined) },
       properties: props,
       ...(operation ? { operation } : {}),
+      ...(this.listLag > 0 ? { unlisted: this.listLag } : {}),
       status: "PROVISIONING",
       transition: { to: "STAGING", at: now + this.timings.bootMs / 2 },
       serial: "",
@@ -237,6 +244,17 @@ export class GceCloud {
     this.instances.set(inst.id, inst);
     this.history.set(inst.id, inst);
     return inst;
+  }
+
+  /** The instances one listing of a zone shows (each lagging one is missing from one listing fewer). */
+  listed(zone: string): InstanceRecord[] {
+    const shown: InstanceRecord[] = [];
+    for (const i of this.instances.values()) {
+      if (i.zone !== zone) continue;
+      if ((i.unlisted ?? 0) > 0) i.unlisted! -= 1;
+      else shown.push(i);
+    }
+    return shown;
   }
 
   find(zone: string, idOrName: string): InstanceRecord | undefined {

@@ -3,7 +3,10 @@
  * `field eq "regex"` (or `ne`), several parenthesised ones ANDed, and the
  * AIP-160 comparisons `field = "value"` / `field != "value"`. Regexes must
  * match the whole field (RE2; JavaScript's syntax agrees on the subset used).
- * Anything else is refused, as GCE refuses a filter it cannot parse.
+ * Anything else is refused, as GCE refuses a filter it cannot parse. With
+ * `regexOnOneField`, regular expressions on several fields in one filter
+ * are refused too: GCE's filter reference says constraints on several
+ * fields cannot be combined with regular expressions.
  */
 
 export type Predicate = (resource: Record<string, unknown>) => boolean;
@@ -21,7 +24,13 @@ function field(resource: Record<string, unknown>, path: string): string | undefi
   return v === undefined || v === null ? undefined : String(v);
 }
 
-function term(text: string): Predicate {
+interface Term {
+  readonly field: string;
+  readonly regex: boolean;
+  readonly test: Predicate;
+}
+
+function term(text: string): Term {
   const m = TERM.exec(text);
   if (!m) throw new FilterError(`Invalid list filter expression '${text}'.`);
   if (m[1]) {
@@ -33,20 +42,29 @@ function term(text: string): Predicate {
       throw new FilterError(`Invalid regular expression '${source}'.`);
     }
     const negate = m[2] === "ne";
-    return (r) => re.test(field(r, m[1]!) ?? "") !== negate;
+    return { field: m[1], regex: true, test: (r) => re.test(field(r, m[1]!) ?? "") !== negate };
   }
   const value = (m[8] ?? m[9] ?? "").replace(/\\"/g, '"');
   const negate = m[7] === "!=";
-  return (r) => (field(r, m[6]!) === value) !== negate;
+  return { field: m[6]!, regex: false, test: (r) => (field(r, m[6]!) === value) !== negate };
 }
 
-export function parseFilter(filter: string | null): Predicate {
+export interface FilterRules {
+  /** Refuse regular expressions on more than one field (GCE's documented limit). */
+  readonly regexOnOneField?: boolean;
+}
+
+export function parseFilter(filter: string | null, rules: FilterRules = {}): Predicate {
   if (filter === null || filter.trim() === "") return () => true;
   const trimmed = filter.trim();
-  if (!trimmed.startsWith("(")) return term(trimmed);
+  if (!trimmed.startsWith("(")) return term(trimmed).test;
   const groups = [...trimmed.matchAll(/\(((?:[^()"]|"(?:[^"\\]|\\.)*")*)\)/g)];
   const rest = trimmed.replace(/\(((?:[^()"]|"(?:[^"\\]|\\.)*")*)\)/g, "").replace(/\bAND\b/g, "").trim();
   if (groups.length === 0 || rest !== "") throw new FilterError(`Invalid list filter expression '${filter}'.`);
   const terms = groups.map((g) => term(g[1]!));
-  return (r) => terms.every((t) => t(r));
+  const regexFields = new Set(terms.filter((t) => t.regex).map((t) => t.field));
+  if (rules.regexOnOneField && regexFields.size > 0 && new Set(terms.map((t) => t.field)).size > 1) {
+    throw new FilterError(`Invalid list filter expression '${filter}': constraints on several fields cannot be combined with regular expressions.`);
+  }
+  return (r) => terms.every((t) => t.test(r));
 }

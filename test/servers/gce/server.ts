@@ -41,11 +41,12 @@ export interface GceServerOptions extends GceCloudOptions {
  * - `dropAfter` / `hangAfter`: act, then drop or hang (the client cannot know it worked);
  * - `delay`: wait `ms` first;
  * - `operationError`: a bulk insert whose operation ends DONE with error `code` (nothing created);
- * - `stuckOperation`: a bulk insert whose operation never leaves RUNNING (its VMs are created).
+ * - `stuckOperation`: a bulk insert whose operation never leaves RUNNING (its VMs are created);
+ * - `unfiltered`: a list answered as if it had no filter.
  */
 export interface GceFaultSpec {
   readonly call?: string;
-  readonly kind: "error" | "rateLimit" | "unauthorized" | "drop" | "hang" | "dropAfter" | "hangAfter" | "delay" | "operationError" | "stuckOperation";
+  readonly kind: "error" | "rateLimit" | "unauthorized" | "drop" | "hang" | "dropAfter" | "hangAfter" | "delay" | "operationError" | "stuckOperation" | "unfiltered";
   readonly times?: number;
   readonly status?: number;
   readonly reason?: string;
@@ -135,7 +136,8 @@ export async function startGceServer(options: GceServerOptions = {}): Promise<Gc
       if (found && "fault" in found) throw found.fault;
       if (!found) throw new GceFault(404, "notFound", `The requested URL ${parsed.pathname} was not found on this server.`);
       const answer = found.route.handler(
-        { cloud, base: `${url}/compute/v1`, query: parsed.searchParams, body, pageSize: options.pageSize ?? 500, operationFault: () => operationFault(call) },
+        { cloud, base: `${url}/compute/v1`, query: parsed.searchParams, body, pageSize: options.pageSize ?? 500, operationFault: () => operationFault(call),
+          unfiltered: fault?.kind === "unfiltered" },
         found.params,
       );
       const fields = parsed.searchParams.get("fields");

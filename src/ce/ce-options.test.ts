@@ -13,11 +13,11 @@ describe("CE options", () => {
   });
 
   it.each([
-    ["Context_MaxLifetime", "two weeks", "Context_MaxLifetime: 'two weeks' is not a whole number >= 1"],
-    ["Context_MaxLifetime", "0", "Context_MaxLifetime: '0' is not a whole number >= 1"],
-    ["MaxTotalJobs", "-3", "MaxTotalJobs: '-3' is not a whole number >= 0"],
-    ["Submit_Concurrency", "1.5", "Submit_Concurrency: '1.5' is not a whole number >= 1"],
-    ["Cloud_RateLimit", "fast", "Cloud_RateLimit: 'fast' is not a number >= 0"],
+    ["Context_MaxLifetime", "two weeks", "Context_MaxLifetime: 'two weeks' is not a whole number from 1 to 31536000"],
+    ["Context_MaxLifetime", "0", "Context_MaxLifetime: '0' is not a whole number from 1 to 31536000"],
+    ["MaxTotalJobs", "-3", "MaxTotalJobs: '-3' is not a whole number from 0 to 100000"],
+    ["Submit_Concurrency", "1.5", "Submit_Concurrency: '1.5' is not a whole number from 1 to 256"],
+    ["Cloud_RateLimit", "fast", "Cloud_RateLimit: 'fast' is not a number from 0 to 10000"],
     ["Instance_Image", "name:", "Instance_Image: 'name:' needs a name after it"],
     ["Instance_NamePrefix", "9bad prefix", "Instance_NamePrefix: '9bad prefix' must start with a letter and hold only letters, digits, '_' or '-'"],
   ])("rejects %s = %s with a message naming it", (name, value, message) => {

@@ -11,35 +11,42 @@ import { DEFAULT_NAME_PREFIX } from "./pilot-reference.js";
 
 export const REQUIRED_OPTIONS = ["CloudType", "Instance_Image", "Instance_Flavor"] as const;
 
-/** Integer options: name → [default, minimum]. */
+const DAY = 86_400;
+const YEAR = 365 * DAY;
+
+/**
+ * Integer options: name → [default, minimum, maximum]. Every one has a sane maximum: an absurd
+ * value is a typo, and a duration must stay far below Node's timer limit (2^31-1 ms, 24.8 days)
+ * wherever it becomes a timer.
+ */
 export const INTEGER_OPTIONS = {
-  Context_MaxLifetime: [1_209_600, 1],
-  MaxTotalJobs: [0, 0],
-  MaxWaitingJobs: [0, 0],
-  Submit_Concurrency: [8, 1],
-  Cloud_RequestTimeout: [30, 1],
-  Resolve_CacheTTL: [600, 0],
-  Cleanup_MinLifetime: [0, 0],
-  Journal_MaxBytes: [10 * 1024 * 1024, 1024],
-  Submit_WaveDelay: [0, 0],
+  Context_MaxLifetime: [1_209_600, 1, YEAR],
+  MaxTotalJobs: [0, 0, 100_000],
+  MaxWaitingJobs: [0, 0, 100_000],
+  Submit_Concurrency: [8, 1, 256],
+  Cloud_RequestTimeout: [30, 1, 3600],
+  Resolve_CacheTTL: [600, 0, DAY],
+  Cleanup_MinLifetime: [0, 0, YEAR],
+  Journal_MaxBytes: [10 * 1024 * 1024, 1024, 1024 ** 3],
+  Submit_WaveDelay: [0, 0, DAY],
   // Lifecycle policies (src/ce/*-policy files); 0 turns a policy off where the minimum allows it.
-  Instance_MaxBootSeconds: [3600, 0],
-  Fizzle_Seconds: [0, 0],
-  Fizzle_Count: [3, 1],
-  Backoff_Seconds: [600, 1],
-  Offering_CacheSeconds: [180, 0],
-  Health_FailureThreshold: [3, 0],
-  Health_CoolDownSeconds: [120, 1],
-  Delete_VerifySeconds: [300, 0],
-  Credential_WarnDays: [7, 0],
-} as const satisfies Record<string, readonly [number, number]>;
+  Instance_MaxBootSeconds: [3600, 0, 7 * DAY],
+  Fizzle_Seconds: [0, 0, DAY],
+  Fizzle_Count: [3, 1, 1000],
+  Backoff_Seconds: [600, 1, DAY],
+  Offering_CacheSeconds: [180, 0, DAY],
+  Health_FailureThreshold: [3, 0, 1000],
+  Health_CoolDownSeconds: [120, 1, DAY],
+  Delete_VerifySeconds: [300, 0, DAY],
+  Credential_WarnDays: [7, 0, 365],
+} as const satisfies Record<string, readonly [number, number, number]>;
 
 type IntegerOption = keyof typeof INTEGER_OPTIONS;
 
-/** Decimal options: name → [default, minimum]. */
+/** Decimal options: name → [default, minimum, maximum]. */
 export const NUMBER_OPTIONS = {
-  Cloud_RateLimit: [20, 0],
-} as const satisfies Record<string, readonly [number, number]>;
+  Cloud_RateLimit: [20, 0, 10_000],
+} as const satisfies Record<string, readonly [number, number, number]>;
 
 /**
  * Boolean options: name → default. Only DIRAC's words count (true/false, on/off,
@@ -162,14 +169,14 @@ export function checkOptions(raw: Readonly<Record<string, string>>): string[] {
   for (const name of REQUIRED_OPTIONS) {
     if (!raw[name]?.trim()) problems.push(`${name}: mandatory option is missing`);
   }
-  for (const [name, [, min]] of Object.entries(INTEGER_OPTIONS)) {
+  for (const [name, [, min, max]] of Object.entries(INTEGER_OPTIONS)) {
     const v = raw[name];
-    if (v !== undefined && !isInteger(v, min)) problems.push(`${name}: '${v.slice(0, 40)}' is not a whole number >= ${min}`);
+    if (v !== undefined && !isInteger(v, min, max)) problems.push(`${name}: '${v.slice(0, 40)}' is not a whole number from ${min} to ${max}`);
   }
-  for (const [name, [, min]] of Object.entries(NUMBER_OPTIONS)) {
+  for (const [name, [, min, max]] of Object.entries(NUMBER_OPTIONS)) {
     const v = raw[name];
-    if (v !== undefined && !(Number.isFinite(Number(v)) && v.trim() !== "" && Number(v) >= min)) {
-      problems.push(`${name}: '${v.slice(0, 40)}' is not a number >= ${min}`);
+    if (v !== undefined && !(v.trim() !== "" && Number(v) >= min && Number(v) <= max)) {
+      problems.push(`${name}: '${v.slice(0, 40)}' is not a number from ${min} to ${max}`);
     }
   }
   for (const name of Object.keys(BOOLEAN_OPTIONS)) {
@@ -192,8 +199,8 @@ export function checkOptions(raw: Readonly<Record<string, string>>): string[] {
   return problems;
 }
 
-function isInteger(value: string, min: number): boolean {
-  return /^\s*\d+\s*$/.test(value) && Number(value) >= min;
+function isInteger(value: string, min: number, max: number): boolean {
+  return /^\s*\d+\s*$/.test(value) && Number(value) >= min && Number(value) <= max;
 }
 
 const intOption = (raw: Readonly<Record<string, string>>, name: IntegerOption): number =>

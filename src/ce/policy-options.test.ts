@@ -20,10 +20,10 @@ describe("lifecycle policy options", () => {
   it.each([
     ["Instance_Flavor", "name:large, name:", "Instance_Flavor: 'name:' needs a name after it"],
     ["Instance_Flavor", " , ", "Instance_Flavor: give at least one flavor (a comma-separated list, most preferred first)"],
-    ["Fizzle_Count", "0", "Fizzle_Count: '0' is not a whole number >= 1"],
-    ["Backoff_Seconds", "10m", "Backoff_Seconds: '10m' is not a whole number >= 1"],
-    ["Health_CoolDownSeconds", "0", "Health_CoolDownSeconds: '0' is not a whole number >= 1"],
-    ["Credential_WarnDays", "-1", "Credential_WarnDays: '-1' is not a whole number >= 0"],
+    ["Fizzle_Count", "0", "Fizzle_Count: '0' is not a whole number from 1 to 1000"],
+    ["Backoff_Seconds", "10m", "Backoff_Seconds: '10m' is not a whole number from 1 to 86400"],
+    ["Health_CoolDownSeconds", "0", "Health_CoolDownSeconds: '0' is not a whole number from 1 to 86400"],
+    ["Credential_WarnDays", "-1", "Credential_WarnDays: '-1' is not a whole number from 0 to 365"],
   ])("rejects %s = '%s' in one line naming it", (name, value, message) => {
     expect(checkOptions({ ...VALID, [name]: value })).toEqual([message]);
   });

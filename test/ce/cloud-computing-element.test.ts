@@ -60,7 +60,7 @@ describe("setParameters and isValid", () => {
 
   it("refuses a non-numeric integer option at once, naming it", async () => {
     const ce = new CloudComputingElement("ce", { logger });
-    expect(await ce.setParameters({ ...BASE, Context_MaxLifetime: "2w" })).toMatchObject({ OK: false, Message: "Context_MaxLifetime: '2w' is not a whole number >= 1" });
+    expect(await ce.setParameters({ ...BASE, Context_MaxLifetime: "2w" })).toMatchObject({ OK: false, Message: "Context_MaxLifetime: '2w' is not a whole number from 1 to 31536000" });
   });
 
   it("queue options given later override CE options", async () => {

@@ -74,7 +74,7 @@ describe("cloudce command", () => {
     expect(await cli("--config", config, "validate")).toMatchObject({ code: 0, stdout: "cli-test.example.org: configuration is valid\n" });
     const bad = join(dir, "bad.conf");
     await writeFile(bad, "CloudType = LOCAL\nInstance_Image = name:el9-pilot\nInstance_Flavor = small\nContext_MaxLifetime = forever\n");
-    expect(await cli("--config", bad, "validate")).toMatchObject({ code: 1, stderr: `cloudce validate: cloudce-local is not valid: Context_MaxLifetime: 'forever' is not a whole number >= 1 (${bad}:4)\n` });
+    expect(await cli("--config", bad, "validate")).toMatchObject({ code: 1, stderr: `cloudce validate: cloudce-local is not valid: Context_MaxLifetime: 'forever' is not a whole number from 1 to 31536000 (${bad}:4)\n` });
   });
 
   it("submits, lists, shows output, kills and cleans up, as JSON for scripts", async () => {

@@ -166,8 +166,8 @@ describe("checkConfigFile and locateProblems (for cloudce validate)", () => {
 
   it("locates option problems at the line that set the option", async () => {
     const { origins } = await loadCeOptions({ file: file("dirac.cfg"), ce: "cloud.alpha.org", queue: "long" });
-    expect(locateProblems(["MaxTotalJobs: 'x' is not a whole number >= 0", "Instance_SSHKey: missing", "no colon"], origins)).toEqual([
-      `${file("dirac.cfg")}:34: MaxTotalJobs: 'x' is not a whole number >= 0`,
+    expect(locateProblems(["MaxTotalJobs: 'x' is not a whole number from 0 to 100000", "Instance_SSHKey: missing", "no colon"], origins)).toEqual([
+      `${file("dirac.cfg")}:34: MaxTotalJobs: 'x' is not a whole number from 0 to 100000`,
       "Instance_SSHKey: missing",
       "no colon",
     ]);

@@ -40,7 +40,7 @@ function readmeOptions(): Map<string, string | undefined> {
 /** What the code says each option defaults to (undefined: none or computed). */
 function codeDefault(name: string): string | undefined {
   const tables: Record<string, unknown>[] = [INTEGER_OPTIONS, NUMBER_OPTIONS];
-  for (const t of tables) if (name in t) return String((t[name] as readonly [number, number])[0]);
+  for (const t of tables) if (name in t) return String((t[name] as readonly [number, number, number])[0]);
   if (name in BOOLEAN_OPTIONS) return String(BOOLEAN_OPTIONS[name as keyof typeof BOOLEAN_OPTIONS]);
   return (STRING_OPTIONS as Record<string, string | undefined>)[name];
 }
@@ -83,6 +83,15 @@ describe("README options table", () => {
     const same = (name: string, doc: string | undefined): boolean =>
       name in BOOLEAN_OPTIONS && doc !== undefined ? parseBoolean(doc) === BOOLEAN_OPTIONS[name as keyof typeof BOOLEAN_OPTIONS] : codeDefault(name) === doc;
     const wrong = [...readmeOptions()].filter(([name, doc]) => !name.startsWith("Driver_") && !same(name, doc)).map(([name, doc]) => `${name}: README ${doc ?? "(none)"}, code ${codeDefault(name) ?? "(none)"}`);
+    expect(wrong).toEqual([]);
+  });
+
+  it("states the range the code holds every numeric option to", () => {
+    const rows = tableRows(section(README, "CE options"));
+    const cellOf = (name: string): string => rows.find((r) => codeSpans(r[0] ?? "").includes(name))?.[2] ?? "";
+    const wrong = Object.entries({ ...INTEGER_OPTIONS, ...NUMBER_OPTIONS })
+      .filter(([name, [, min, max]]) => !cellOf(name).includes(`${min}–${max}`))
+      .map(([name, [, min, max]]) => `${name}: README '${cellOf(name)}', code ${min}–${max}`);
     expect(wrong).toEqual([]);
   });
 

@@ -62,8 +62,8 @@ interface Case {
 }
 
 const CASES: readonly Case[] = [
-  { name: "non-numeric integer option", options: { MaxTotalJobs: "ten" }, call: "set", expected: /^MaxTotalJobs: 'ten' is not a whole number >= 0$/ },
-  { name: "negative integer option", options: { Context_MaxLifetime: "-5" }, call: "set", expected: /^Context_MaxLifetime: '-5' is not a whole number >= 1$/ },
+  { name: "non-numeric integer option", options: { MaxTotalJobs: "ten" }, call: "set", expected: /^MaxTotalJobs: 'ten' is not a whole number from 0 to 100000$/ },
+  { name: "negative integer option", options: { Context_MaxLifetime: "-5" }, call: "set", expected: /^Context_MaxLifetime: '-5' is not a whole number from 1 to 31536000$/ },
   { name: "missing mandatory option", options: { Instance_Flavor: "" }, call: "isValid", expected: /^Instance_Flavor: mandatory option is missing$/ },
   { name: "unknown CloudType", options: { CloudType: "NEBULA" }, call: "isValid", expected: /^CloudType: unknown cloud type 'NEBULA'/ },
   { name: "user driver module missing", options: { CloudType: "./missing/driver.js#Driver" }, call: "isValid", expected: /^CloudType: cannot load driver module '.*missing\/driver\.js'/ },

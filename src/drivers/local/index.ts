@@ -60,10 +60,12 @@ export function unknownOptions(options: Readonly<Record<string, string>>): strin
   return Object.keys(options).filter((k) => !(KNOWN_OPTIONS as readonly string[]).includes(k));
 }
 
-function wholeNumber(options: LocalOptions, name: "boot_seconds" | "max_instances", fallback: number): number {
+function wholeNumber(options: LocalOptions, name: "boot_seconds" | "max_instances", fallback: number, max: number): number {
   const v = options[name];
   if (v === undefined) return fallback;
-  if (!/^\d+$/.test(v.trim())) throw new CloudceError("OptionInvalid", `Driver_${name}: '${v}' is not a whole number`, { driver: DRIVER_NAME });
+  if (!/^\d+$/.test(v.trim()) || Number(v) > max) {
+    throw new CloudceError("OptionInvalid", `Driver_${name}: '${v.slice(0, 40)}' is not a whole number from 0 to ${max}`, { driver: DRIVER_NAME });
+  }
   return Number(v);
 }
 
@@ -77,8 +79,8 @@ class LocalDriver extends ProcessVmDriver implements CloudDriver {
     const options = config.options as LocalOptions;
     const stateDir = options.state_dir ?? join(process.env["CLOUDCE_HOME"] ?? join(homedir(), ".cloudce"), "local");
     super(new LocalStore(resolve(stateDir)), DRIVER_NAME);
-    this.bootSeconds = wholeNumber(options, "boot_seconds", 0);
-    this.maxInstances = wholeNumber(options, "max_instances", 50);
+    this.bootSeconds = wholeNumber(options, "boot_seconds", 0, 86_400);
+    this.maxInstances = wholeNumber(options, "max_instances", 50, 10_000);
   }
 
   async listImages(q?: ResourceQuery): Promise<CloudResource[]> {

@@ -35,6 +35,7 @@ import { Policies } from "./policies.js";
 import { policyInfo } from "./policy-info.js";
 import { interruptedNote } from "./interrupt.js";
 import { planSubmission } from "./submit.js";
+import { checkSubmissionKey, recoveredAnswer, submissionNodes, type SubmissionAnswer } from "./submission-key.js";
 
 export type { KillReport } from "./kill.js";
 export type { PilotInfo } from "./status.js";
@@ -42,6 +43,8 @@ export type { PilotInfo } from "./status.js";
 /** How a submission may be stopped half-way. */
 export interface SubmitOptions {
   readonly signal?: AbortSignal;
+  /** The caller's key for this submission (submission-key.ts): every VM carries it; VMs that already do are answered instead of created. */
+  readonly submission?: string;
 }
 
 /** Option values as a site director hands them over. */
@@ -178,13 +181,14 @@ export class CloudComputingElement {
     proxy?: string | null,
     numberOfJobs = 1,
     opts: SubmitOptions = {},
-  ): Promise<Result<string[], { PilotStampDict: Record<string, string>; Interrupted?: string }>> {
+  ): Promise<Result<string[], { PilotStampDict: Record<string, string>; Interrupted?: string; Recovered?: string }>> {
     return this.guard(async () => {
       if (!Number.isInteger(numberOfJobs) || numberOfJobs < 1) {
         throw new CloudceError("OptionInvalid", `numberOfJobs: ${String(numberOfJobs)} is not a whole number >= 1`);
       }
+      const key = opts.submission === undefined ? undefined : checkSubmissionKey(opts.submission);
       if (proxy) await this.storeProxy(proxy);
-      const { settings, runtime, resolver, audit, observer } = this.ensure();
+      const { settings, runtime, audit, observer } = this.ensure();
       const executable = await readExecutable(executableFile);
       observer?.planned?.("create", numberOfJobs);
       const renderer = await this.getRenderer();
@@ -192,8 +196,11 @@ export class CloudComputingElement {
       const stop = { ...(opts.signal ? { signal: opts.signal } : {}), graceMs: settings.requestTimeoutMs };
       const input = { settings, runtime, driver, renderer, executable, count: numberOfJobs, logger: this.log, audit, stop };
       // Rendering and the size check cost no cloud call: they go first.
-      const plan = planSubmission(input);
+      const plan = planSubmission(input, key);
       await this.checkCredentialsBeforeSubmit(driver.capabilities.requiresCredentials !== false);
+      // A key already on the cloud was submitted before (by a process since lost): never create under it again.
+      const existing = key === undefined ? [] : await submissionNodes(this.ensure(), key);
+      if (key !== undefined && existing.length > 0) return recoveredAnswer(this.ensure(), key, existing);
       const outcome = opts.signal?.aborted
         ? { pilots: [], failures: [], notStarted: numberOfJobs, abandoned: 0 }
         : await submitWithFallback(this.ensure(), input, plan);
@@ -207,6 +214,19 @@ export class CloudComputingElement {
       }
       if (outcome.pilots.length === 0) throw outcome.failures[0]?.error ?? new CloudceError("CloudError", "no pilot VM was created");
       return S_OK(refs, { PilotStampDict: stamps });
+    });
+  }
+
+  /**
+   * The pilots of a keyed submission, found on the cloud by the key their VMs
+   * carry, with their stamps; creates nothing. For a caller that lost the
+   * answer of `submitJob(…, {submission: key})`.
+   */
+  async recoverSubmission(key: string): Promise<SubmissionAnswer> {
+    return this.guard(async () => {
+      const ctx = this.ensure();
+      const checked = checkSubmissionKey(key);
+      return recoveredAnswer(ctx, checked, await submissionNodes(ctx, checked));
     });
   }
 

@@ -63,7 +63,7 @@ export async function pilotInfos(ctx: CeContext): Promise<PilotInfo[]> {
 }
 
 /** The stamp a VM carries, or derives from its batch's seed and its id (uniform batches). */
-function pilotStamp(n: CloudNode): string {
+export function pilotStamp(n: CloudNode): string {
   const literal = n.metadata[STAMP_KEY];
   if (literal) return literal;
   const seed = n.metadata[STAMP_SEED_KEY];

@@ -81,9 +81,13 @@ export interface SubmissionPlan {
 /** A fresh resolution of the image, flavor and network ids, past the cache. */
 export type Resolve = () => Promise<ResolvedResources>;
 
-/** Renders and size-checks all user-data (throws UserDataTooLarge) without touching the cloud. */
-export function planSubmission(input: SubmissionInput): SubmissionPlan {
-  const batch = randomBytes(4).toString("hex");
+/**
+ * Renders and size-checks all user-data (throws UserDataTooLarge) without
+ * touching the cloud. The batch tag is the caller's submission key when it
+ * gave one, so the submission can be found by that key later.
+ */
+export function planSubmission(input: SubmissionInput, key?: string): SubmissionPlan {
+  const batch = key ?? randomBytes(4).toString("hex");
   if (input.driver.capabilities.uniformBatch) return { batch, uniform: true, pilots: [prepare(input, batch, { derivedFromSeed: newStamp() })] };
   return { batch, uniform: false, pilots: Array.from({ length: input.count }, () => prepare(input, batch, { literal: newStamp() })) };
 }

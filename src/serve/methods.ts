@@ -7,10 +7,13 @@ import type { LogLevel } from "../log.js";
 import { LOG_LEVELS } from "../log.js";
 import type { HandleTable } from "./handles.js";
 import { Params } from "./params.js";
-import { PROTOCOL_VERSION, RPC_ERRORS, RpcError } from "./protocol.js";
+import { PROTOCOL_VERSION, RPC_ERRORS, RpcError, SUPPORTED_PROTOCOLS } from "./protocol.js";
+import type { SubmissionTable } from "./submissions.js";
 
 export interface MethodContext {
   readonly handles: HandleTable;
+  /** Submission keys seen by this server: none creates twice. */
+  readonly submissions: SubmissionTable;
   readonly serverName: string;
   /** Fires when the server stops (stdin EOF, parent gone): submissions stop starting VMs. */
   readonly stopping: AbortSignal;
@@ -47,24 +50,39 @@ async function submitJob(p: Params, ctx: MethodContext): Promise<unknown> {
   const executable = p.string("executableFile");
   const count = p.wholeNumber("numberOfJobs", 1);
   const deadline = p.optionalNumber("deadline", 0);
+  const key = p.optionalSubmissionKey("submission");
+  const seen = key === undefined ? undefined : ctx.submissions.known(key, target.ceName);
+  if (seen) return seen.answer; // a key never creates twice: its first call's answer, whenever that comes
   const stop = new AbortController();
-  const onStopping = (): void => stop.abort();
-  if (ctx.stopping.aborted) stop.abort();
-  else ctx.stopping.addEventListener("abort", onStopping, { once: true });
-  // Node fires a timer over 2^31-1 ms at once; a deadline that long is no deadline at all.
-  const timer = deadline === undefined || deadline * 1000 > MAX_TIMER_MS ? undefined : setTimeout(() => stop.abort(), Math.ceil(deadline * 1000));
-  try {
-    return await target.submitJob(executable, null, count, { signal: stop.signal });
-  } finally {
-    clearTimeout(timer);
-    ctx.stopping.removeEventListener("abort", onStopping);
-  }
+  const run = async (): Promise<unknown> => {
+    const onStopping = (): void => stop.abort();
+    if (ctx.stopping.aborted) stop.abort();
+    else ctx.stopping.addEventListener("abort", onStopping, { once: true });
+    // Node fires a timer over 2^31-1 ms at once; a deadline that long is no deadline at all.
+    const timer = deadline === undefined || deadline * 1000 > MAX_TIMER_MS ? undefined : setTimeout(() => stop.abort(), Math.ceil(deadline * 1000));
+    try {
+      return await target.submitJob(executable, null, count, { signal: stop.signal, ...(key === undefined ? {} : { submission: key }) });
+    } finally {
+      clearTimeout(timer);
+      ctx.stopping.removeEventListener("abort", onStopping);
+    }
+  };
+  return key === undefined ? run() : ctx.submissions.run(key, target.ceName, run, stop);
+}
+
+/** The answer of a keyed submission whose caller lost it: stops it if it still runs, else finds its VMs by the key. */
+async function recoverSubmission(p: Params, ctx: MethodContext): Promise<unknown> {
+  const target = ce(p, ctx);
+  const key = p.submissionKey("submission");
+  const seen = ctx.submissions.known(key, target.ceName);
+  if (seen) return ctx.submissions.stopRunning(key, seen);
+  return ctx.submissions.run(key, target.ceName, () => target.recoverSubmission(key));
 }
 
 export const METHODS: Readonly<Record<string, Method>> = {
   handshake: async (p, ctx) => {
     const protocol = p.wholeNumber("protocol", 1);
-    if (protocol !== PROTOCOL_VERSION) {
+    if (!SUPPORTED_PROTOCOLS.includes(protocol)) {
       throw new RpcError(RPC_ERRORS.UnsupportedProtocol, `protocol ${protocol} is not supported: this server speaks protocol ${PROTOCOL_VERSION}`);
     }
     const logs = p.optionalString("logs") ?? "stderr";
@@ -87,6 +105,7 @@ export const METHODS: Readonly<Record<string, Method>> = {
   available: async (p, ctx) => ce(p, ctx).available(),
   getCEStatus: async (p, ctx) => ce(p, ctx).getCEStatus(),
   submitJob,
+  recoverSubmission,
   getJobStatus: async (p, ctx) => ce(p, ctx).getJobStatus(p.stringList("refs")),
   killJob: async (p, ctx) => ce(p, ctx).killJob(p.stringList("refs")),
   cleanupPilots: async (p, ctx) => ce(p, ctx).cleanupPilots({ signal: ctx.stopping }),

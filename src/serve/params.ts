@@ -1,5 +1,6 @@
 /** Typed access to a request's named parameters: one clear error naming the parameter. */
 
+import { SUBMISSION_KEY_PATTERN, SUBMISSION_KEY_RULE } from "../ce/submission-key.js";
 import { RPC_ERRORS, RpcError } from "./protocol.js";
 
 export class Params {
@@ -28,6 +29,15 @@ export class Params {
     return v;
   }
 
+  /** A submission key (docs/serve-protocol.md, "Submission keys"). */
+  submissionKey(name: string): string {
+    const v = this.values[name];
+    if (typeof v !== "string" || !SUBMISSION_KEY_PATTERN.test(v)) throw bad(name, SUBMISSION_KEY_RULE);
+    return v;
+  }
+  optionalSubmissionKey(name: string): string | undefined {
+    return this.values[name] === undefined || this.values[name] === null ? undefined : this.submissionKey(name);
+  }
   stringList(name: string): string[] {
     const v = this.values[name];
     if (!Array.isArray(v) || !v.every((x) => typeof x === "string")) throw bad(name, "a list of strings");

@@ -10,6 +10,7 @@ import { createLogger, type LogLevel } from "../log.js";
 import { HandleTable } from "./handles.js";
 import { MessageWriter, readLines } from "./line-channel.js";
 import { LogSwitch } from "./log-switch.js";
+import { SubmissionTable } from "./submissions.js";
 import { callMethod, type MethodContext } from "./methods.js";
 import { MAX_LINE_BYTES, RPC_ERRORS, RpcError, parseRequest, salvageId, type RequestId, type RpcResponse } from "./protocol.js";
 
@@ -46,9 +47,10 @@ export function serve(options: ServeOptions): Promise<ServeEnd> {
   const logs = new LogSwitch(options.errorStream, writer, options.logLevel);
   const logger = createLogger({ level: "debug", sink: logs.sink });
   const handles = new HandleTable(logger);
+  const submissions = new SubmissionTable(logger);
   const stop = new AbortController();
   const inFlight = new Set<Promise<void>>();
-  const ctx: MethodContext = { handles, serverName: options.serverName, stopping: stop.signal, setLogging: (mode, level) => logs.set(mode, level) };
+  const ctx: MethodContext = { handles, submissions, serverName: options.serverName, stopping: stop.signal, setLogging: (mode, level) => logs.set(mode, level) };
 
   const answer = (id: RequestId | undefined, body: { result: unknown } | { error: RpcError }): void => {
     if (id === undefined) return; // a JSON-RPC notification gets no answer

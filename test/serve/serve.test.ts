@@ -57,14 +57,18 @@ async function openCe(options: Record<string, unknown> = memoryOptions): Promise
 describe("handshake", () => {
   it("states the protocol version and every method", async () => {
     const hello = await server.call("handshake", { protocol: PROTOCOL_VERSION });
-    expect(hello.result).toMatchObject({ protocol: 1, server: "cloudce test", pid: process.pid });
+    expect(hello.result).toMatchObject({ protocol: 2, server: "cloudce test", pid: process.pid });
     expect(hello.result!["methods"]).toEqual(Object.keys(METHODS));
   });
 
   it("refuses another protocol version with its own code", async () => {
-    const hello = await server.call("handshake", { protocol: 2 });
+    const hello = await server.call("handshake", { protocol: 3 });
     expect(hello.error!.code).toBe(RPC_ERRORS.UnsupportedProtocol);
-    expect(hello.error!.message).toMatch(/protocol 2 is not supported/);
+    expect(hello.error!.message).toMatch(/protocol 3 is not supported: this server speaks protocol 2/);
+  });
+
+  it("still serves a protocol 1 client (one that sends no submission key)", async () => {
+    expect((await server.call("handshake", { protocol: 1 })).result!["protocol"]).toBe(2);
   });
 });
 
@@ -81,7 +85,7 @@ describe("malformed input gets a stable code and the server carries on", () => {
     const answer = await server.answer(id);
     expect(answer.error!.code).toBe(code);
     expect(answer.error!.message).not.toContain("\n");
-    expect((await server.call("handshake", { protocol: 1 })).result!["protocol"]).toBe(1);
+    expect((await server.call("handshake", { protocol: PROTOCOL_VERSION })).result!["protocol"]).toBe(PROTOCOL_VERSION);
   });
 
   it("a missing or mistyped parameter is named", async () => {
@@ -102,7 +106,7 @@ describe("malformed input gets a stable code and the server carries on", () => {
     const answer = await server.answer(null);
     expect(answer.error!.code).toBe(RPC_ERRORS.InvalidRequest);
     expect(answer.error!.message).toMatch(/over the 16777216-byte limit/);
-    expect((await server.call("handshake", { protocol: 1 })).result!["protocol"]).toBe(1);
+    expect((await server.call("handshake", { protocol: PROTOCOL_VERSION })).result!["protocol"]).toBe(PROTOCOL_VERSION);
   });
 });
 

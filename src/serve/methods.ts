@@ -8,7 +8,7 @@ import { LOG_LEVELS } from "../log.js";
 import type { HandleTable } from "./handles.js";
 import { Params } from "./params.js";
 import { PROTOCOL_VERSION, RPC_ERRORS, RpcError, SUPPORTED_PROTOCOLS } from "./protocol.js";
-import type { SubmissionTable } from "./submissions.js";
+import { withFound, type SubmissionTable } from "./submissions.js";
 
 export interface MethodContext {
   readonly handles: HandleTable;
@@ -75,8 +75,9 @@ async function recoverSubmission(p: Params, ctx: MethodContext): Promise<unknown
   const target = ce(p, ctx);
   const key = p.submissionKey("submission");
   const seen = ctx.submissions.known(key, target.ceName);
-  if (seen) return ctx.submissions.stopRunning(key, seen);
-  return ctx.submissions.run(key, target.ceName, () => target.recoverSubmission(key));
+  if (!seen) return ctx.submissions.run(key, target.ceName, () => target.recoverSubmission(key));
+  const answer = await ctx.submissions.stopRunning(key, seen);
+  return withFound(answer, await target.recoverSubmission(key));
 }
 
 export const METHODS: Readonly<Record<string, Method>> = {

@@ -60,3 +60,26 @@ export class SubmissionTable {
     return entry.answer;
   }
 }
+
+type Answer = { OK?: unknown; Value?: unknown; PilotStampDict?: unknown; Recovered?: unknown; [extra: string]: unknown };
+
+/**
+ * A submission's answer with the VMs a later listing found by its key added:
+ * a create abandoned in flight may land after the answer was made.
+ */
+export function withFound(base: unknown, found: unknown): unknown {
+  const b = base as Answer;
+  const f = found as Answer;
+  if (f?.OK !== true || !Array.isArray(f.Value)) return base;
+  if (b?.OK !== true || !Array.isArray(b.Value)) return f.Value.length > 0 ? found : base;
+  const known = new Set(b.Value as string[]);
+  const late = (f.Value as string[]).filter((ref) => !known.has(ref));
+  if (late.length === 0) return base;
+  const stamps = f.PilotStampDict as Record<string, string>;
+  return {
+    ...b,
+    Value: [...(b.Value as string[]), ...late],
+    PilotStampDict: { ...(b.PilotStampDict as Record<string, string>), ...Object.fromEntries(late.map((ref) => [ref, stamps[ref] ?? ""])) },
+    Recovered: `${late.length} pilot VM${late.length === 1 ? "" : "s"} found by the submission key after its answer (creates abandoned in flight that landed)`,
+  };
+}

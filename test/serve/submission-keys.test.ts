@@ -22,6 +22,8 @@ let servers: ServeHarness[];
 /** Creates begun so far; the create numbered `gateAt` (from 1) and later ones wait for their gate. */
 let createsStarted = 0;
 let gateAt = Infinity;
+/** The create numbered `holdAnswerAt` makes its VM, then holds its answer until the gates open. */
+let holdAnswerAt = Infinity;
 let gates: (() => void)[] = [];
 let startWaiters: (() => void)[] = [];
 
@@ -33,7 +35,9 @@ registerDriver("SERVE_GATED", () => {
       const n = ++createsStarted;
       for (const w of startWaiters.splice(0)) w();
       if (n >= gateAt) await new Promise<void>((open) => gates.push(open));
-      return create(req);
+      const made = await create(req);
+      if (n === holdAnswerAt) await new Promise<void>((open) => gates.push(open));
+      return made;
     },
   });
 });
@@ -48,12 +52,14 @@ beforeEach(async () => {
   servers = [];
   createsStarted = 0;
   gateAt = Infinity;
+  holdAnswerAt = Infinity;
   gates = [];
   startWaiters = [];
 });
 
 const openGates = (): void => {
   gateAt = Infinity;
+  holdAnswerAt = Infinity;
   for (const open of gates.splice(0)) open();
 };
 
@@ -202,6 +208,20 @@ describe("recoverSubmission", () => {
     expect(new Set(refsOf(recovered))).toEqual(new Set([...cloud.nodes.keys()].map((id) => `cloud://${id}`)));
     expect(refsOf(submitted)).toEqual(refsOf(recovered));
     expect(recovered.result!["Interrupted"]).toMatch(/of 10 pilots created/);
+  });
+
+  it("of a live key also returns a VM whose create was abandoned in flight but landed", async () => {
+    holdAnswerAt = 2;
+    const { server, handle } = await child("keys.cloud", { Cloud_RequestTimeout: 1 });
+    const running = submit(server, handle, 5);
+    await untilCreatesStarted(2);
+    const recovered = await server.call("recoverSubmission", { handle, submission: KEY });
+    const onCloud = [...cloud.nodes.keys()].map((id) => `cloud://${id}`);
+    expect(onCloud).toHaveLength(2);
+    expect(new Set(refsOf(recovered))).toEqual(new Set(onCloud));
+    expect(Object.keys(stampsOf(recovered)).sort()).toEqual([...onCloud].sort());
+    openGates();
+    await running;
   });
 
   it("refuses a malformed key", async () => {

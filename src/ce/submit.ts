@@ -100,7 +100,7 @@ export async function submitPilots(input: SubmissionInput, plan: SubmissionPlan,
   const notStarted = settled.reduce((n, s, i) => (s === undefined ? n + requests[i]!.count : n), 0);
   await recoverLostCreates(run, input, plan);
   // Copies: an abandoned create that answers later adds to the run, never to what was returned.
-  return { pilots: [...run.pilots], failures: [...run.failures], notStarted, abandoned: run.abandoned };
+  return { pilots: [...run.pilots], failures: [...run.failures], notStarted: notStarted + run.notSent, abandoned: run.abandoned };
 }
 
 /** One renewed resolution per submission, shared by every create that found its ids stale. */
@@ -127,6 +127,8 @@ export class Run {
   /** Failures whose create may have reached the cloud (the answer was lost or abandoned). */
   readonly uncertain: SubmissionFailure[] = [];
   abandoned = 0;
+  /** Pilots whose create the driver never sent because the stop came first. */
+  notSent = 0;
 
   constructor(
     readonly input: SubmissionInput,
@@ -174,7 +176,9 @@ export class Run {
   private async settle(pilot: PreparedPilot, count: number, outcome: CreateNodesResult | Error, reason = "submit"): Promise<void> {
     if (outcome instanceof Error) return this.fail(pilot, count, outcome);
     await this.accept(outcome.created.map((node) => this.submitted(pilot, node)), reason);
-    const failures = outcome.failed.map((f) => this.failure(f.target, f.error, pilot));
+    const sent = outcome.failed.filter((f) => f.notSent !== true);
+    this.notSent += outcome.failed.length - sent.length;
+    const failures = sent.map((f) => this.failure(f.target, f.error, pilot));
     this.failures.push(...failures);
     this.uncertain.push(...failures.filter(isUncertain));
     await this.recordFailures(failures);
@@ -261,5 +265,6 @@ function createRequest(input: SubmissionInput, resources: ResolvedResources, nod
     ...(settings.sshKey ? { keyName: settings.sshKey } : {}),
     nodes: metadata ? nodes.map((n) => ({ ...n, metadata: { ...n.metadata, ...metadata } })) : nodes,
     requestId: randomUUID(),
+    ...(input.stop.signal ? { signal: input.stop.signal } : {}),
   };
 }

@@ -115,12 +115,21 @@ export interface CreateNodesRequest {
   readonly nodes: readonly NodeSpec[];
   /** Unique per request: an idempotency token, so a retried call never creates twice. */
   readonly requestId: string;
+  /**
+   * The caller's stop (a signal to the CLI, a submission's deadline). Once it
+   * aborts, a driver that creates in several calls starts no further call and
+   * retries nothing; what was made is returned, and the nodes never sent fail
+   * with `notSent`. A call already sent is finished (its VMs are returned).
+   */
+  readonly signal?: AbortSignal;
 }
 
 export interface NodeFailure {
   /** The node name (create) or id (destroy/stop) that failed. */
   readonly target: string;
   readonly error: Error;
+  /** A create never sent because the request's signal aborted first: nothing was made for it. */
+  readonly notSent?: boolean;
 }
 
 export interface CreateNodesResult {

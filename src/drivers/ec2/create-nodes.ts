@@ -51,6 +51,8 @@ export async function createNodes(
     let missing = group.count;
     let lastError: CloudceError | undefined;
     for (const [attempt, subnetId] of subnets.entries()) {
+      // A stop sends nothing more: the next subnet is not tried.
+      if (attempt > 0 && request.signal?.aborted) break;
       const launch: LaunchRequest = {
         imageId: request.imageId, flavorId: request.flavorId, name: group.spec.name, userData: group.spec.userData,
         metadata: group.spec.metadata, count: missing, clientToken: clientToken(request.requestId, index, attempt),

@@ -125,7 +125,7 @@ export class OpenStackDriver implements CloudDriver {
     for (const spec of request.nodes) batches.set(spec.name, [...(batches.get(spec.name) ?? []), spec]);
     const groups = [...batches.values()];
     // The creator reports every failure in its result; a rejection here is a bug, still reported per node.
-    const results = await mapConcurrent(groups, MAX_PARALLEL_CALLS, (specs) => this.creator.create(this.serverBody(request, specs[0]!), specs[0]!, specs.length));
+    const results = await mapConcurrent(groups, MAX_PARALLEL_CALLS, (specs) => this.creator.create(this.serverBody(request, specs[0]!), specs[0]!, specs.length, request.signal));
     const created = results.flatMap((r) => (r.status === "fulfilled" ? r.value.created : []));
     const failed = results.flatMap((r, i): NodeFailure[] =>
       r.status === "fulfilled" ? [...r.value.failed] : groups[i]!.map((spec) => ({ target: spec.name, error: r.reason as Error })));

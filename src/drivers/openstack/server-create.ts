@@ -7,13 +7,15 @@
  * fewer: the rest is reported as failures. A cloud that refuses
  * multi-create gets one POST per VM with the same names, and in `auto`
  * mode is remembered as refusing. A create whose answer was lost is
- * resolved by lost-create.ts before anything is sent again.
+ * resolved by lost-create.ts before anything is sent again. Once the
+ * caller's signal aborts, no POST starts and nothing is retried: the
+ * servers made so far are returned, the others fail as never sent.
  */
 
 import { redactUserData } from "../../context/index.js";
 import { CloudceError, isCloudceError, toCloudceError, type QuotaResource } from "../../errors.js";
 import type { Logger } from "../../log.js";
-import { mapConcurrent } from "../../util/pool.js";
+import { mapConcurrentUntil } from "../../util/pool.js";
 import { withRetry, type RetryPolicy } from "../../util/retry.js";
 import type { CloudNode, CreateNodesResult, NodeFailure, NodeSpec } from "../driver.js";
 import { regexLiteral, type CreateAnswer, type NovaApi, type ServerCreate } from "./compute.js";
@@ -59,11 +61,12 @@ export class ServerCreator {
     return this.multiCreateRefused;
   }
 
-  /** Creates `count` servers from one body (the batch's name, user-data and metadata). */
-  async create(body: ServerCreate, spec: NodeSpec, count: number): Promise<CreateNodesResult> {
+  /** Creates `count` servers from one body (the batch's name, user-data and metadata); `signal` stops further POSTs. */
+  async create(body: ServerCreate, spec: NodeSpec, count: number, signal?: AbortSignal): Promise<CreateNodesResult> {
+    if (signal?.aborted) return { created: [], failed: notSent(spec.name, count) };
     if (count > 1 && this.parts.mode !== "off" && !this.multiCreateRefused) {
       try {
-        return await this.createBatch(body, spec, count);
+        return await this.createBatch(body, spec, count, signal);
       } catch (err) {
         if (!refusesMultiCreate(err)) return { created: [], failed: failAll(spec.name, count, err) };
         if (this.parts.mode === "on") {
@@ -74,22 +77,23 @@ export class ServerCreator {
         this.parts.logger.warn("the cloud refuses multi-create; this batch and later ones are created one VM per call", { reason: err.message });
       }
     }
-    if (count === 1) return settle([spec.name], await Promise.allSettled([this.createOne(body, spec)]));
+    if (count === 1) return settle([spec.name], await Promise.allSettled([this.createOne(body, spec, signal)]));
     // One VM per call, named as Nova names the servers of a multi-create.
     const names = Array.from({ length: count }, (_, i) => `${spec.name}-${i + 1}`);
-    // Failures keep the batch's name: the CE knows the batch by it.
-    return settle(names.map(() => spec.name), await mapConcurrent(names, MAX_PARALLEL_CREATES, (name) => this.createOne({ ...body, name }, { ...spec, name })));
+    // Failures keep the batch's name: the CE knows the batch by it. A stop leaves the rest unsent.
+    const settled = await mapConcurrentUntil(names, MAX_PARALLEL_CREATES, (name) => this.createOne({ ...body, name }, { ...spec, name }, signal), signal);
+    return settle(names.map(() => spec.name), settled);
   }
 
-  private createOne(body: ServerCreate, spec: NodeSpec): Promise<CloudNode> {
+  private createOne(body: ServerCreate, spec: NodeSpec, signal: AbortSignal | undefined): Promise<CloudNode> {
     const find = async () => (await this.parts.nova.listServers({ name: `^${regexLiteral(body.name)}$` })).filter((s) => s.name === body.name && matches(s, spec.metadata));
     const post = () => this.parts.nova.createServer(body);
     return this.withLostAnswers(body.name, spec, 1, find, post, async (answer) =>
       answer.id ? [{ id: answer.id, name: body.name, state: "booting", cloudState: "BUILD", createdAt: new Date(), metadata: { ...spec.metadata } }] : undefined,
-    ).then((nodes) => nodes[0]!);
+    signal).then((nodes) => nodes[0]!);
   }
 
-  private async createBatch(body: ServerCreate, spec: NodeSpec, count: number): Promise<CreateNodesResult> {
+  private async createBatch(body: ServerCreate, spec: NodeSpec, count: number, signal: AbortSignal | undefined): Promise<CreateNodesResult> {
     const what = `batch ${body.name} (${count})`;
     const batchName = new RegExp(`^${regexLiteral(body.name)}(-[0-9]+)?$`);
     const mine = (servers: NovaServer[]) => servers.filter((s) => batchName.test(s.name) && matches(s, spec.metadata));
@@ -106,7 +110,7 @@ export class ServerCreator {
         throw new CloudceError("CloudError", `compute POST /servers for ${what}: Nova accepted it (${reservationId ?? answer.id}) but lists none of its servers; not sent again`, { driver: DRIVER_NAME, retryable: false });
       }
       return found.map(toCloudNode);
-    });
+    }, signal);
     const failed = nodes.length < count ? failAll(body.name, count - nodes.length, shortfall(body.name, count, nodes.length, await this.boundBy(body.flavorRef))) : [];
     if (nodes.length > count) {
       // More servers carry this batch's name and metadata than were asked for: all are reported, so cleanup and the CE see every one.
@@ -150,7 +154,7 @@ export class ServerCreator {
    */
   private withLostAnswers(
     what: string, spec: NodeSpec, wanted: number, find: () => Promise<NovaServer[]>,
-    post: () => Promise<CreateAnswer>, collect: (answer: CreateAnswer) => Promise<CloudNode[] | undefined>,
+    post: () => Promise<CreateAnswer>, collect: (answer: CreateAnswer) => Promise<CloudNode[] | undefined>, signal: AbortSignal | undefined,
   ): Promise<CloudNode[]> {
     const search = async (lost: unknown): Promise<CloudNode[]> => {
       const found = await searchLostCreate({ find, wanted, settleMs: this.parts.settleMs, sleep: this.parts.sleep, what });
@@ -171,6 +175,8 @@ export class ServerCreator {
       }
       return (await collect(answer)) ?? search(undefined);
     }, this.parts.retry, {
+      // After a stop nothing is sent again: the failure stands (a lost answer was looked for already).
+      isRetryable: (err) => signal?.aborted !== true && isCloudceError(err) && err.retryable,
       onRetry: (err, attempt, delayMs) => {
         // A fault may echo the request back: the user-data never reaches the log.
         const reason = redactUserData((err as Error).message, { userData: spec.userData });
@@ -195,12 +201,19 @@ function shortfall(name: string, asked: number, got: number, resource: QuotaReso
   );
 }
 
-/** Settled creates as created nodes and failures named by their VM names. */
-function settle(names: readonly string[], settled: readonly PromiseSettledResult<CloudNode>[]): CreateNodesResult {
+/** Creates the caller's stop kept from being sent: nothing was made for them. */
+function notSent(target: string, count: number): NodeFailure[] {
+  const error = new CloudceError("Timeout", `compute POST /servers for ${target}: not sent, the submission was stopped first; no server was requested`, { driver: DRIVER_NAME, retryable: false });
+  return Array.from({ length: count }, () => ({ target, error, notSent: true }));
+}
+
+/** Settled creates as created nodes and failures named by their VM names; an item never started was not sent. */
+function settle(names: readonly string[], settled: readonly (PromiseSettledResult<CloudNode> | undefined)[]): CreateNodesResult {
   const created: CloudNode[] = [];
   const failed: NodeFailure[] = [];
   settled.forEach((r, i) => {
-    if (r.status === "fulfilled") created.push(r.value);
+    if (r === undefined) failed.push(...notSent(names[i]!, 1));
+    else if (r.status === "fulfilled") created.push(r.value);
     else failed.push({ target: names[i]!, error: toCloudceError(r.reason, "CloudError") });
   });
   return { created, failed };

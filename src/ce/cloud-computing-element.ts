@@ -315,11 +315,11 @@ export class CloudComputingElement {
       if (!driver.capabilities.consoleOutput) {
         throw new CloudceError("NotSupported", `getJobOutput: not supported by the ${driver.name} driver (no console output)`);
       }
-      const node = await runtime.call((d) => d.getNode(id));
+      const node = await runtime.limited("lookup", (d) => d.getNode(id));
       // A pilot that powered off and was removed by the cloud (EC2 terminate) finished: its console is still worth reading.
       if (node === undefined || (node.state === "gone" && node.finished !== true)) throw new CloudceError("NodeNotFound", `getJobOutput: ${ref}: the cloud has no such VM`);
       if (!ownsNode(settings, node)) throw new CloudceError("Forbidden", `getJobOutput: ${ref} belongs to another CE: its console is not read`);
-      const output = await runtime.call((d) => d.getConsoleOutput(id));
+      const output = await runtime.limited("output", (d) => d.getConsoleOutput(id));
       return S_OK([output, ""] as [string, string]);
     });
   }
@@ -396,6 +396,7 @@ export class CloudComputingElement {
       cloudType: settings.cloudType,
       baseDir: this.baseDir,
       callsPerSecond: settings.rateLimit,
+      maxConcurrency: settings.submitConcurrency,
       observer,
       onBuilt: (driver) => credentials.setSecretIsPath(driver.capabilities.secretIsPath === true),
       config: {

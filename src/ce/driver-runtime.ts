@@ -14,6 +14,11 @@ import { instrumentDriver } from "./instrument-driver.js";
 import type { CeObserver } from "./observer.js";
 import { RateLimiter } from "../util/rate-limiter.js";
 import { withinGrace, type StopControl } from "./interrupt.js";
+import { AdaptiveLimit, NotSent } from "./adaptive-limit.js";
+import { endpointLimit, runLimited } from "./endpoint-limits.js";
+
+/** Calls that cannot be batched, each learnt from separately (a create takes longer than a delete). */
+export type LimitedKind = "create" | "delete" | "lookup" | "output";
 
 export interface DestroyOptions {
   readonly stop?: StopControl;
@@ -31,6 +36,8 @@ export interface DriverRuntimeOptions {
   readonly cloudType: string;
   readonly config: DriverConfig;
   readonly callsPerSecond: number;
+  /** The most calls that cannot be batched in flight at once (Submit_Concurrency): the adaptive limit's bound. */
+  readonly maxConcurrency: number;
   /** Where relative user-driver module paths are resolved from. */
   readonly baseDir?: string;
   /** Told of every driver call and listing (metrics, progress). */
@@ -43,6 +50,7 @@ export class DriverRuntime {
   private driver: Promise<CloudDriver> | undefined;
   private closed = false;
   private readonly limiter: RateLimiter;
+  private ownLimit: AdaptiveLimit | undefined;
 
   constructor(private readonly options: DriverRuntimeOptions) {
     this.limiter = new RateLimiter(options.callsPerSecond);
@@ -75,10 +83,35 @@ export class DriverRuntime {
   }
 
   /**
+   * Runs one call that cannot be batched within the endpoint's adaptive
+   * concurrency limit (shared by every CE of the process on that endpoint),
+   * after its turn under the rate limit; reports the limit as it moves.
+   * Rejects with {@link NotSent} when `signal` aborts before the call went out.
+   */
+  async limited<T>(kind: LimitedKind, fn: (driver: CloudDriver) => Promise<T>, signal?: AbortSignal): Promise<T> {
+    const driver = await this.get();
+    const limit = this.limitFor(driver);
+    try {
+      // A call still waiting for its slot or its rate-limit turn when the caller stops is never sent.
+      return await runLimited(limit, kind, () => fn(driver), { ready: () => this.limiter.acquire(), ...(signal ? { signal } : {}) });
+    } finally {
+      this.options.observer?.concurrency?.(driver.name, driver.endpoint ?? "", limit.limit);
+    }
+  }
+
+  private limitFor(driver: CloudDriver): AdaptiveLimit {
+    const max = this.options.maxConcurrency;
+    if (driver.endpoint !== undefined) return endpointLimit(`${driver.name} ${driver.endpoint}`, max);
+    this.ownLimit ??= new AdaptiveLimit({ max });
+    return this.ownLimit;
+  }
+
+  /**
    * Destroys nodes: in one driver call where the cloud takes many ids at
    * once, else one id per call, `concurrency` at a time, each call passing
-   * the rate limit (a single call for all ids would let the driver fire
-   * hundreds of DELETEs at once, past the cloud's throttling). `onResult`
+   * the rate limit and the endpoint's adaptive concurrency limit (a single
+   * call for all ids would let the driver fire hundreds of DELETEs at once,
+   * past the cloud's throttling). `onResult`
    * sees each call's result as it settles (the journal is written then).
    * Once `stop.signal` aborts no further call starts: those ids are
    * `notTried`; a call still unanswered after the grace fails its ids.
@@ -92,24 +125,27 @@ export class DriverRuntime {
     const failed: NodeFailure[] = [];
     const settled = await mapConcurrentUntil(calls, concurrency, async (part) => {
       const result = await this.destroyCall(part, stop, opts.onLateResult);
+      if (result === "not-sent") return false;
       done.push(...result.done);
       failed.push(...result.failed);
       await opts.onResult?.(result);
+      return true;
     }, stop.signal);
-    const notTried = calls.filter((_, i) => settled[i] === undefined).flat();
+    const notTried = calls.filter((_, i) => settled[i] === undefined || (settled[i]?.status === "fulfilled" && !settled[i].value)).flat();
     return { done, failed, notTried };
   }
 
   /** One destroy call; errors and an abandoned call become failures of its ids. */
-  private async destroyCall(ids: readonly string[], stop: StopControl, onLate?: (r: BulkResult) => Promise<void>): Promise<BulkResult> {
+  private async destroyCall(ids: readonly string[], stop: StopControl, onLate?: (r: BulkResult) => Promise<void>): Promise<BulkResult | "not-sent"> {
     const fail = (error: Error): BulkResult => ({ done: [], failed: ids.map((target) => ({ target, error })) });
     try {
-      const call = this.call((d) => d.destroyNodes(ids));
+      const call = ids.length === 1 ? this.limited("delete", (d) => d.destroyNodes(ids), stop.signal) : this.call((d) => d.destroyNodes(ids));
       const r = await withinGrace(call, stop);
       if (r.answered) return r.value;
       if (onLate) void call.then(onLate, () => undefined);
       return fail(new CloudceError("Timeout", "abandoned: interrupted while the cloud was deleting it; the next cleanup tries again"));
     } catch (err) {
+      if (err instanceof NotSent) return "not-sent";
       return fail(err instanceof Error ? err : new Error(String(err)));
     }
   }

@@ -58,7 +58,7 @@ export async function killPilots(ctx: CeContext, refs: readonly string[]): Promi
  * look-up does not find either. Those found to be this CE's are added to `nodes`. Rare: one call each.
  */
 async function unlistedVerdicts(ctx: CeContext, ids: readonly string[], nodes: Map<string, CloudNode>): Promise<{ verdicts: Map<string, string>; gone: Set<string> }> {
-  const found = await mapConcurrent(ids, ctx.settings.submitConcurrency, (id) => ctx.runtime.call((d) => d.getNode(id)));
+  const found = await mapConcurrent(ids, ctx.settings.submitConcurrency, (id) => ctx.runtime.limited("lookup", (d) => d.getNode(id)));
   const verdicts = new Map<string, string>();
   const gone = new Set<string>();
   ids.forEach((id, i) => {

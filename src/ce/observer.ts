@@ -32,6 +32,8 @@ export interface CeObserver {
   planned?(action: "create" | "delete", total: number): void;
   /** VMs created or deleted by one cloud call that just returned. */
   progressed?(action: "create" | "delete", done: number, failed: number): void;
+  /** The concurrency limit of an endpoint after one of its calls that cannot be batched. */
+  concurrency?(driver: string, endpoint: string, limit: number): void;
 }
 
 /** Calls every observer's hook; one observer failing never disturbs the CE. */
@@ -48,7 +50,7 @@ export function combineObservers(observers: readonly CeObserver[]): CeObserver {
     }) as NonNullable<CeObserver[K]>;
   return {
     cloudCall: each("cloudCall"), throttled: each("throttled"), lookupFailed: each("lookupFailed"), vms: each("vms"), listed: each("listed"),
-    slots: each("slots"), planned: each("planned"), progressed: each("progressed"),
+    slots: each("slots"), planned: each("planned"), progressed: each("progressed"), concurrency: each("concurrency"),
   };
 }
 

@@ -19,6 +19,7 @@ import type { Audit } from "./audit.js";
 import type { CeSettings } from "./ce-options.js";
 import type { DriverRuntime } from "./driver-runtime.js";
 import { withinGrace, type StopControl } from "./interrupt.js";
+import { NotSent } from "./adaptive-limit.js";
 import { BATCH_KEY, STAMP_KEY, STAMP_SEED_KEY, ownerMetadata } from "./ownership.js";
 import { newVmName, toReference } from "./pilot-reference.js";
 import { redactUserData } from "./redact.js";
@@ -97,7 +98,8 @@ export async function submitPilots(input: SubmissionInput, plan: SubmissionPlan,
   const stale = new StaleRetry(resources, resolve);
   const requests = plan.uniform ? [{ pilot: plan.pilots[0]!, count: input.count }] : plan.pilots.map((pilot) => ({ pilot, count: 1 }));
   const settled = await mapConcurrentUntil(requests, plan.uniform ? 1 : input.settings.submitConcurrency, (r) => run.create(r.pilot, r.count, stale), input.stop.signal);
-  const notStarted = settled.reduce((n, s, i) => (s === undefined ? n + requests[i]!.count : n), 0);
+  const sent = (s: (typeof settled)[number]): boolean => s !== undefined && !(s.status === "fulfilled" && s.value === "not-sent");
+  const notStarted = settled.reduce((n, s, i) => (sent(s) ? n : n + requests[i]!.count), 0);
   await recoverLostCreates(run, input, plan);
   // Copies: an abandoned create that answers later adds to the run, never to what was returned.
   return { pilots: [...run.pilots], failures: [...run.failures], notStarted: notStarted + run.notSent, abandoned: run.abandoned };
@@ -135,10 +137,11 @@ export class Run {
     readonly plan: SubmissionPlan,
   ) {}
 
-  async create(pilot: PreparedPilot, count: number, stale: StaleRetry): Promise<void> {
+  /** One create request; "not-sent" when the caller stopped before it went out. */
+  async create(pilot: PreparedPilot, count: number, stale: StaleRetry): Promise<void | "not-sent"> {
     const resources = stale.first;
     let outcome = await this.attempt(pilot, count, resources);
-    if (outcome === "abandoned") return;
+    if (outcome === "abandoned" || outcome === "not-sent") return outcome === "not-sent" ? outcome : undefined;
     const staleError = staleOf(outcome);
     if (staleError && this.input.stop.signal?.aborted !== true) {
       // Bounded like a create: a stop while it resolves leaves it no more than the shared grace.
@@ -148,21 +151,29 @@ export class Run {
       const fresh = renewed.value;
       if (!sameIds(fresh, resources)) {
         this.input.logger.warn("a create found a cached resource id gone: resolved again", { vm: pilot.name, reason: staleError.message });
-        outcome = await this.attempt(pilot, count, fresh);
-        if (outcome === "abandoned") return;
+        const again = await this.attempt(pilot, count, fresh);
+        if (again === "abandoned") return;
+        // Stopped before the second try went out: the first one's failure stands.
+        if (again !== "not-sent") outcome = again;
       }
     }
     await this.settle(pilot, count, outcome);
   }
 
-  /** One create call, bounded by the stop control; an abandoned call is journaled when it answers. */
-  private async attempt(pilot: PreparedPilot, count: number, resources: ResolvedResources): Promise<CreateNodesResult | Error | "abandoned"> {
+  /**
+   * One create call, bounded by the stop control; an abandoned call is
+   * journaled when it answers. A create of one VM cannot be batched: it
+   * keeps to the endpoint's adaptive concurrency limit.
+   */
+  private async attempt(pilot: PreparedPilot, count: number, resources: ResolvedResources): Promise<CreateNodesResult | Error | "abandoned" | "not-sent"> {
     const request = createRequest(this.input, resources, Array.from({ length: count }, () => pilot.spec));
-    const call = this.input.runtime.call((d) => d.createNodes(request));
+    const { runtime, stop } = this.input;
+    const call = this.plan.uniform ? runtime.call((d) => d.createNodes(request)) : runtime.limited("create", (d) => d.createNodes(request), stop.signal);
     try {
-      const r = await withinGrace(call, this.input.stop);
+      const r = await withinGrace(call, stop);
       if (r.answered) return r.value;
     } catch (err) {
+      if (err instanceof NotSent) return "not-sent";
       return err instanceof Error ? err : new Error(String(err));
     }
     this.abandoned += count;

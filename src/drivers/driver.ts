@@ -249,6 +249,12 @@ export interface CloudDriver {
   /** The cloud type, e.g. `LOCAL`, `OPENSTACK`, `EC2`. */
   readonly name: string;
   readonly capabilities: DriverCapabilities;
+  /**
+   * Which API this driver talks to (e.g. the Keystone URL and region), never
+   * a secret: CEs of one process with the same endpoint share what the CE
+   * learns about its concurrency. Without it, each CE learns on its own.
+   */
+  readonly endpoint?: string;
 
   listImages(query?: ResourceQuery): Promise<CloudResource[]>;
   listFlavors(query?: ResourceQuery): Promise<CloudFlavor[]>;

@@ -35,6 +35,11 @@ export const METRICS = {
   callSeconds: { name: "cloudce_cloud_call_duration_seconds", help: "Latency of cloud calls, retries included.", labels: ["ce", "queue", "driver", "operation"] },
   vms: { name: "cloudce_vms", help: "This CE's VMs at its last listing, by DIRAC pilot status.", labels: ["ce", "queue", "status"] },
   slots: { name: "cloudce_slots_available", help: "Slots available() offered at its last call.", labels: ["ce", "queue"] },
+  concurrency: {
+    name: "cloudce_cloud_concurrency_limit",
+    help: "Calls that cannot be batched (deletes, per-VM creates, look-ups) the CE lets the cloud endpoint have at once, as learnt from its latency.",
+    labels: ["ce", "queue", "driver", "endpoint"],
+  },
 } as const;
 
 interface Instruments {
@@ -47,6 +52,7 @@ interface Instruments {
   callSeconds: Histogram;
   vms: Gauge;
   slots: Gauge;
+  concurrency: Gauge;
 }
 
 const instruments = new WeakMap<Registry, Instruments>();
@@ -72,6 +78,7 @@ function instrumentsIn(registry: Registry): Instruments {
     }),
     vms: gauge(METRICS.vms),
     slots: gauge(METRICS.slots),
+    concurrency: gauge(METRICS.concurrency),
   };
   instruments.set(registry, found);
   return found;
@@ -111,5 +118,6 @@ export function metricsObserver(registry: Registry, ce: string, queue: string): 
       for (const [status, n] of counts) m.vms.set({ ...base, status }, n);
     },
     slots: (n) => m.slots.set(base, n),
+    concurrency: (driver, endpoint, limit) => m.concurrency.set({ ...base, driver, endpoint }, limit),
   };
 }

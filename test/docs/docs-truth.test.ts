@@ -122,7 +122,7 @@ describe("README metrics table", () => {
   it("lists exactly the metrics the code exports, with their types", () => {
     const rows = tableRows(section(README, "The `cloudce` command").slice(section(README, "The `cloudce` command").indexOf("### Metrics")));
     const documented = rows.map((r) => [codeSpans(r[0] ?? "")[0], r[1]]);
-    const types: Record<string, string> = { callSeconds: "histogram", vms: "gauge", slots: "gauge" };
+    const types: Record<string, string> = { callSeconds: "histogram", vms: "gauge", slots: "gauge", concurrency: "gauge" };
     const code = Object.entries(METRICS).map(([key, m]) => [m.name, types[key] ?? "counter"]);
     expect(documented.sort()).toEqual(code.sort());
   });

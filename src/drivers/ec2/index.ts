@@ -36,6 +36,10 @@ export const EC2_CAPABILITIES: DriverCapabilities = Object.freeze({
 
 class Ec2Driver extends SplitDriver implements CloudDriver {
   readonly name = DRIVER_NAME;
+  /** The region's API (or the EC2-compatible endpoint). */
+  get endpoint(): string {
+    return `${this.settings.region} ${this.settings.endpoint ?? ""}`.trim();
+  }
   readonly capabilities: DriverCapabilities;
   private readonly api: Ec2Api;
   protected readonly resources: Ec2Resources;

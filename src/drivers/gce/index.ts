@@ -54,6 +54,8 @@ export interface GceDriverDeps {
 export class GceDriver extends SplitDriver implements CloudDriver {
   readonly name = DRIVER_NAME;
   readonly capabilities: DriverCapabilities;
+  /** The API and project: GCE's rate and concurrency limits are per project. */
+  readonly endpoint: string;
   private readonly api: GceApi;
   protected readonly resources: GceResources;
   private readonly instances: GceInstances;
@@ -66,6 +68,7 @@ export class GceDriver extends SplitDriver implements CloudDriver {
   constructor(config: DriverConfig, private readonly settings: GceSettings, deps: GceDriverDeps = {}) {
     super();
     this.capabilities = needsAuthFile(settings) ? GCE_CAPABILITIES : { ...GCE_CAPABILITIES, requiresCredentials: false };
+    this.endpoint = `${settings.endpoint} ${settings.project ?? "(default project)"}`;
     this.clock = deps.clock ?? { now: Date.now, sleep: realSleep };
     // Resolved again for every new token (hourly), so a rotated key file or auth file is picked up.
     const tokenSource = (): Promise<TokenSource> =>

@@ -76,6 +76,8 @@ function partition<T>(settled: readonly PromiseSettledResult<T>[], target: (inde
 
 export class OpenStackDriver implements CloudDriver {
   readonly name = DRIVER_NAME;
+  /** Keystone, and the region, interface and compute URL the calls go to. */
+  readonly endpoint: string;
   private readonly baseCapabilities: DriverCapabilities;
   private readonly nova: NovaApi;
   private readonly glance: GlanceApi;
@@ -88,6 +90,8 @@ export class OpenStackDriver implements CloudDriver {
     this.glance = new GlanceApi(parts.session);
     this.neutron = new NeutronApi(parts.session);
     this.useTags = microversionAtLeast(parts.options.microversion, 52);
+    const o = parts.options;
+    this.endpoint = [o.authUrl, o.region, o.endpointInterface, o.computeUrl].filter((v) => v !== undefined).join(" ");
     const mode = parts.options.multiCreate;
     this.creator = new ServerCreator({ nova: this.nova, mode, retry: parts.retry, logger: parts.logger, sleep: parts.sleep ?? realSleep, settleMs: parts.settleMs });
     // One user-data for a whole batch unless multi-create is off; clouds.yaml holding the secret makes the auth file optional.

@@ -1,0 +1,171 @@
+/**
+ * The adaptive concurrency limit against simulated clouds on a virtual
+ * clock: a cloud with W API workers serves W calls at once and queues the
+ * rest (first come, first served), each call taking `serviceMs` once served.
+ */
+
+import { describe, expect, it } from "vitest";
+import { AdaptiveLimit, NotSent } from "../../src/ce/adaptive-limit.js";
+import { endpointLimit, resetEndpointLimits, runLimited } from "../../src/ce/endpoint-limits.js";
+import { CloudceError } from "../../src/errors.js";
+
+class SimulatedCloud {
+  now = 0;
+  calls = 0;
+  peak = 0;
+  private inFlight = 0;
+  private readonly timers: { at: number; seq: number; fire: () => void }[] = [];
+  private seq = 0;
+  private workersFreeAt: number[];
+
+  constructor(workers: number, private readonly serviceMs: number) {
+    this.workersFreeAt = Array.from({ length: workers }, () => 0);
+  }
+
+  /** Makes the cloud slower or faster from now on (fewer workers). */
+  setWorkers(workers: number): void {
+    this.workersFreeAt = Array.from({ length: workers }, () => this.now);
+  }
+
+  readonly clock = (): number => this.now;
+
+  call(fail?: Error, serviceMs = this.serviceMs): Promise<void> {
+    this.calls++;
+    this.inFlight++;
+    this.peak = Math.max(this.peak, this.inFlight);
+    const first = this.workersFreeAt.indexOf(Math.min(...this.workersFreeAt));
+    const start = Math.max(this.now, this.workersFreeAt[first]!);
+    const end = start + serviceMs;
+    this.workersFreeAt[first] = end;
+    return new Promise((resolve, reject) => {
+      this.timers.push({ at: end, seq: this.seq++, fire: () => {
+        this.inFlight--;
+        if (fail) reject(fail);
+        else resolve();
+      } });
+    });
+  }
+
+  /** Runs virtual time until `work` settles. */
+  async until<T>(work: Promise<T>): Promise<T> {
+    let done = false;
+    void work.then(() => (done = true), () => (done = true));
+    for (;;) {
+      for (let i = 0; i < 20; i++) await Promise.resolve();
+      if (done) return work;
+      this.timers.sort((a, b) => a.at - b.at || a.seq - b.seq);
+      const next = this.timers.shift();
+      if (!next) throw new Error("nothing left to run, and the work has not settled");
+      this.now = next.at;
+      next.fire();
+    }
+  }
+}
+
+/** `count` calls from a pool of `callers`, each through the limit. */
+function drive(cloud: SimulatedCloud, limit: AdaptiveLimit, count: number, callers: number, kind = "delete"): Promise<void> {
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < count) {
+      next++;
+      await limit.run(kind, () => cloud.call());
+    }
+  };
+  return Promise.all(Array.from({ length: callers }, worker)).then(() => undefined);
+}
+
+describe("AdaptiveLimit", () => {
+  it("lowers its limit on a cloud whose latency grows with concurrency", async () => {
+    const cloud = new SimulatedCloud(2, 50);
+    const limit = new AdaptiveLimit({ max: 16, initial: 16, now: cloud.clock });
+    await cloud.until(drive(cloud, limit, 200, 16));
+    expect(limit.limit).toBeLessThanOrEqual(3);
+    // Two workers serve 200 calls of 50 ms in 5 s at best; the queue it keeps short costs little.
+    expect(cloud.now).toBeLessThan(5_500);
+  });
+
+  it("raises its limit up to the bound on a cloud whose latency stays flat", async () => {
+    const cloud = new SimulatedCloud(1000, 50);
+    const limit = new AdaptiveLimit({ max: 16, now: cloud.clock });
+    await cloud.until(drive(cloud, limit, 200, 16));
+    expect(limit.limit).toBe(16);
+    expect(cloud.peak).toBe(16);
+    // Slow start: 1, 2, 4, 8, 16 in a few rounds, not one more per round.
+    expect(cloud.now).toBeLessThan((200 / 16 + 4) * 50);
+  });
+
+  it("finds a cloud's few workers from a cold start, and never waits in the queue for long", async () => {
+    const cloud = new SimulatedCloud(2, 50);
+    const limit = new AdaptiveLimit({ max: 8, now: cloud.clock });
+    await cloud.until(drive(cloud, limit, 8, 8));
+    // Eight serial calls take 400 ms; this must do better, and never pile eight on two workers.
+    expect(cloud.now).toBeLessThan(400);
+    expect(cloud.peak).toBeLessThanOrEqual(4);
+  });
+
+  it("comes down when the cloud loses workers, and goes up again when it gets them back", async () => {
+    const cloud = new SimulatedCloud(1000, 40);
+    const limit = new AdaptiveLimit({ max: 12, now: cloud.clock });
+    await cloud.until(drive(cloud, limit, 100, 12));
+    expect(limit.limit).toBe(12);
+    cloud.setWorkers(3);
+    await cloud.until(drive(cloud, limit, 100, 12));
+    expect(limit.limit).toBeLessThanOrEqual(4);
+    cloud.setWorkers(1000);
+    await cloud.until(drive(cloud, limit, 400, 12));
+    expect(limit.limit).toBe(12);
+  });
+
+  it("keeps the unloaded latency of each kind of call apart", async () => {
+    const cloud = new SimulatedCloud(1000, 50);
+    const limit = new AdaptiveLimit({ max: 8, now: cloud.clock });
+    await cloud.until(drive(cloud, limit, 60, 8, "delete"));
+    expect(limit.limit).toBe(8);
+    // Creates take eight times as long as deletes, unloaded: that is not queueing.
+    const creates = Array.from({ length: 16 }, () => limit.run("create", () => cloud.call(undefined, 400)));
+    await cloud.until(Promise.all(creates));
+    expect(limit.limit).toBe(8);
+  });
+
+  it("halves on a throttled answer or a timeout, and ignores other failures", async () => {
+    const cloud = new SimulatedCloud(1000, 10);
+    const limit = new AdaptiveLimit({ max: 8, initial: 8, now: cloud.clock });
+    const judge = (err: unknown) => (err instanceof CloudceError && err.code === "RateLimited" ? "overloaded" as const : "ignored" as const);
+    await expect(cloud.until(limit.run("delete", () => cloud.call(new CloudceError("NodeNotFound", "gone")), { judge }))).rejects.toThrow("gone");
+    expect(limit.limit).toBe(8);
+    await expect(cloud.until(limit.run("delete", () => cloud.call(new CloudceError("RateLimited", "429")), { judge }))).rejects.toThrow("429");
+    expect(limit.limit).toBe(4);
+  });
+
+  it("never sends a call whose caller stopped while it waited for a slot", async () => {
+    const cloud = new SimulatedCloud(1, 50);
+    const limit = new AdaptiveLimit({ max: 1, now: cloud.clock });
+    const stop = new AbortController();
+    const first = limit.run("delete", () => cloud.call());
+    const second = limit.run("delete", () => cloud.call(), { signal: stop.signal });
+    stop.abort();
+    await expect(second).rejects.toBeInstanceOf(NotSent);
+    await cloud.until(first);
+    expect(cloud.calls).toBe(1);
+    expect(limit.active).toBe(0);
+  });
+});
+
+describe("endpoint limits", () => {
+  it("are shared by key, and the highest bound a CE gives wins", () => {
+    resetEndpointLimits();
+    const a = endpointLimit("OPENSTACK http://keystone:5000", 4);
+    const b = endpointLimit("OPENSTACK http://keystone:5000", 8);
+    expect(b).toBe(a);
+    expect(a.max).toBe(8);
+    expect(endpointLimit("OPENSTACK http://other:5000", 4)).not.toBe(a);
+  });
+
+  it("do not make a call that is already inside a slot wait for a second one", async () => {
+    resetEndpointLimits();
+    const limit = endpointLimit("TEST nested", 1);
+    const result = await runLimited(limit, "delete", () => runLimited(limit, "delete", async () => "inner"));
+    expect(result).toBe("inner");
+    expect(limit.active).toBe(0);
+  });
+});

@@ -19,6 +19,7 @@ PLUGIN_ROOT = REPO / "python" / "cloudce_dirac"
 if not CLI.exists():
     raise SystemExit(f"{CLI} is missing: run 'npm run build' first (scripts/test.sh does)")
 os.environ.setdefault("CLOUDCE_SERVE_COMMAND", f"{shutil.which('node') or 'node'} {CLI}")
+SERVE_COMMAND = os.environ["CLOUDCE_SERVE_COMMAND"]
 if str(PLUGIN_ROOT) not in sys.path:
     sys.path.insert(0, str(PLUGIN_ROOT))
 

@@ -110,7 +110,7 @@ class ResourceStatusStandIn:
         return S_OK({name: {"all": "Active"} for name in names})
 
 
-def make_site_director(monkeypatch, *, vo, site, proxy, jobs, group, work_dir, options=None):
+def make_site_director(monkeypatch, *, vo, site, proxy, jobs, group, work_dir, options=None, begin=True):
     """DIRAC's own SiteDirector with stand-ins for its clients; initialize() and beginExecution() done."""
     monkeypatch.setattr(AgentModule, "__init__", lambda self, *a, **k: None)
     db = PilotDBRecorder()
@@ -131,8 +131,9 @@ def make_site_director(monkeypatch, *, vo, site, proxy, jobs, group, work_dir, o
         if hasattr(agent, name):
             monkeypatch.setattr(agent, name, lambda *a, **k: S_OK())
     assert agent.initialize()["OK"]
-    result = agent.beginExecution()
-    assert result["OK"], result
+    if begin:
+        result = agent.beginExecution()
+        assert result["OK"], result
     agent.sendSubmissionMonitoring = False
     return agent, db
 

@@ -3,11 +3,12 @@
  * stdin/stdout (docs/serve-protocol.md), for the DIRAC CE plugin.
  */
 
-import { createWriteStream, readFileSync } from "node:fs";
+import { createWriteStream } from "node:fs";
 import { parseArgs } from "node:util";
 import { CloudceError, toCloudceError } from "../errors.js";
 import { LOG_LEVELS, type LogLevel } from "../log.js";
 import { serve } from "../serve/server.js";
+import { CLOUDCE_VERSION } from "../version.js";
 
 export const SERVE_USAGE = `Usage: cloudce serve --stdio [--drain-seconds N] [--log-level L]
 
@@ -52,7 +53,7 @@ export async function serveCommand(argv: readonly string[], stderr: NodeJS.Writa
     input: process.stdin,
     output: protocolOut,
     errorStream: process.stderr,
-    serverName: `cloudce ${packageVersion()}`,
+    serverName: `cloudce ${CLOUDCE_VERSION}`,
     logLevel: level,
     ...(drain === undefined ? {} : { drainMs: Number(drain) * 1000 }),
     parentPid: process.ppid,
@@ -75,13 +76,4 @@ function guardStdout(): void {
   console.log = console.error;
   console.info = console.error;
   console.debug = console.error;
-}
-
-function packageVersion(): string {
-  try {
-    const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version?: string };
-    return pkg.version ?? "unknown";
-  } catch {
-    return "unknown";
-  }
 }

@@ -14,6 +14,7 @@ import { demo } from "./commands-demo.js";
 import { serveCommand } from "./commands-serve.js";
 import { tryCommand } from "./commands-try.js";
 import type { CommandRunner } from "./command-runner.js";
+import { CLOUDCE_VERSION } from "../version.js";
 
 /** The options every command takes (before or after the command name). */
 export interface GlobalOptions {
@@ -42,6 +43,7 @@ export function buildProgram(runner: CommandRunner, env: NodeJS.ProcessEnv = pro
   const program = new Command("cloudce")
     .description("a cloud computing element for grid pilot jobs: boots pilot VMs with cloud-init")
     .usage("[options] <command> [command options]")
+    .version(CLOUDCE_VERSION, "-V, --version", "print cloudce's version")
     .showSuggestionAfterError(true)
     .option("-c, --config <file>", "CE configuration: flat Key = Value or DIRAC CFG ($CLOUDCE_CONFIG if set)", env["CLOUDCE_CONFIG"] ?? DEFAULT_CONFIG)
     .option("--ce <name>", "the CE to use (DIRAC CFG files may define several; a flat file's CE line must agree)")

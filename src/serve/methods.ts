@@ -5,6 +5,7 @@
 
 import type { LogLevel } from "../log.js";
 import { LOG_LEVELS } from "../log.js";
+import { CLOUDCE_VERSION, mismatchMessage, versionsMatch } from "../version.js";
 import type { HandleTable } from "./handles.js";
 import { Params } from "./params.js";
 import { PROTOCOL_VERSION, RPC_ERRORS, RpcError, SUPPORTED_PROTOCOLS } from "./protocol.js";
@@ -86,12 +87,17 @@ export const METHODS: Readonly<Record<string, Method>> = {
     if (!SUPPORTED_PROTOCOLS.includes(protocol)) {
       throw new RpcError(RPC_ERRORS.UnsupportedProtocol, `protocol ${protocol} is not supported: this server speaks protocol ${PROTOCOL_VERSION}`);
     }
+    // A client that states its version is refused when the two do not work together.
+    const clientVersion = p.optionalString("clientVersion");
+    if (clientVersion !== undefined && !versionsMatch(clientVersion, CLOUDCE_VERSION)) {
+      throw new RpcError(RPC_ERRORS.VersionMismatch, mismatchMessage(clientVersion, CLOUDCE_VERSION, process.argv[1] ?? "cloudce"), { server: CLOUDCE_VERSION, client: clientVersion });
+    }
     const logs = p.optionalString("logs") ?? "stderr";
     if (logs !== "stderr" && logs !== "notify") throw new RpcError(RPC_ERRORS.InvalidParams, "parameter 'logs' must be 'stderr' or 'notify'", { param: "logs" });
     const level = (p.optionalString("logLevel") ?? "info") as LogLevel;
     if (!LOG_LEVELS.includes(level)) throw new RpcError(RPC_ERRORS.InvalidParams, `parameter 'logLevel' must be one of ${LOG_LEVELS.join(", ")}`, { param: "logLevel" });
     ctx.setLogging(logs, level);
-    return { protocol: PROTOCOL_VERSION, server: ctx.serverName, methods: Object.keys(METHODS), pid: process.pid };
+    return { protocol: PROTOCOL_VERSION, server: ctx.serverName, version: CLOUDCE_VERSION, methods: Object.keys(METHODS), pid: process.pid };
   },
   open: async (p, ctx) => ({ handle: ctx.handles.create(p.string("ceName")) }),
   close: async (p, ctx) => {

@@ -20,6 +20,7 @@ export const RPC_ERRORS = {
   UnknownHandle: -32001,
   ShuttingDown: -32002,
   UnsupportedProtocol: -32003,
+  VersionMismatch: -32004,
 } as const;
 
 export type RpcErrorCode = (typeof RPC_ERRORS)[keyof typeof RPC_ERRORS];

@@ -8,6 +8,7 @@ import { METHODS } from "../../src/serve/methods.js";
 import { MAX_LINE_BYTES, PROTOCOL_VERSION, RPC_ERRORS } from "../../src/serve/protocol.js";
 import { registerSecret } from "../../src/secrets.js";
 import { MemoryCloud } from "../../src/testing.js";
+import { CLOUDCE_VERSION } from "../../src/version.js";
 import { startServe, type RpcMessage, type ServeHarness } from "./harness.js";
 import { until } from "../support/wait.js";
 
@@ -59,6 +60,20 @@ describe("handshake", () => {
     const hello = await server.call("handshake", { protocol: PROTOCOL_VERSION });
     expect(hello.result).toMatchObject({ protocol: 2, server: "cloudce test", pid: process.pid });
     expect(hello.result!["methods"]).toEqual(Object.keys(METHODS));
+  });
+
+  it("states its version, and accepts a plugin of the same major.minor", async () => {
+    const [major, minor] = CLOUDCE_VERSION.split(".");
+    const hello = await server.call("handshake", { protocol: 1, clientVersion: `${major}.${minor}.99` });
+    expect(hello.result).toMatchObject({ version: CLOUDCE_VERSION });
+  });
+
+  it("refuses a plugin of another major.minor, naming both versions and what to upgrade", async () => {
+    const hello = await server.call("handshake", { protocol: 1, clientVersion: "0.0.1" });
+    expect(hello.error!.code).toBe(RPC_ERRORS.VersionMismatch);
+    expect(hello.error!.message).toContain(`cloudce_dirac is 0.0.1 but`);
+    expect(hello.error!.message).toContain(`is cloudce ${CLOUDCE_VERSION}`);
+    expect(hello.error!.message).toContain(`upgrade the DIRAC plugin to ${CLOUDCE_VERSION}`);
   });
 
   it("refuses another protocol version with its own code", async () => {

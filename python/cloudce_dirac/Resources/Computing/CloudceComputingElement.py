@@ -25,8 +25,12 @@ from DIRAC import S_ERROR, S_OK, gLogger
 from DIRAC.Core.Security.X509Chain import X509Chain  # pylint: disable=import-error
 from DIRAC.Resources.Computing.ComputingElement import ComputingElement
 
+from . import cloudce_version
+from .cloudce_start import start_failure, version_problem
+
 PROTOCOL_VERSION = 1
 UNKNOWN_HANDLE = -32001  # docs/serve-protocol.md, Errors
+VERSION_MISMATCH = -32004
 
 # Options read by this plugin only (never sent to cloudce), with their defaults.
 BRIDGE_DEFAULTS = {
@@ -55,6 +59,10 @@ LOG_LEVELS = {"debug": "debug", "info": "info", "warn": "warn", "error": "error"
 
 class BridgeError(Exception):
     """The child could not be reached, died, or did not answer in time: no answer from cloudce."""
+
+
+class BridgeStartError(BridgeError):
+    """cloudce cannot serve this plugin at all (not found, not executable, another version): an admin must act."""
 
 
 class BridgeTimeout(BridgeError):
@@ -177,7 +185,7 @@ class Bridge:
                 argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, close_fds=True
             )
         except OSError as exc:
-            raise BridgeError(f"cannot start '{' '.join(argv)}': {exc} (set Bridge_Command to the cloudce command)") from exc
+            raise BridgeStartError(start_failure(argv, command, exc)) from exc
         self.generation += 1
         self._proc, self._owner = proc, os.getpid()
         generation = self.generation
@@ -187,6 +195,9 @@ class Bridge:
         self._lock.release()
         try:
             hello = self._handshake(command, generation)
+            mismatch = version_problem(hello, argv)
+            if mismatch:
+                raise BridgeStartError(mismatch)
         except BridgeError:
             self._lock.acquire()
             self._abandon(proc)
@@ -207,12 +218,15 @@ class Bridge:
 
     def _handshake(self, command, generation):
         level = "debug" if gLogger.shown("DEBUG") else "info"
-        params = {"protocol": PROTOCOL_VERSION, "client": "cloudce_dirac", "logs": "notify", "logLevel": level}
+        params = {"protocol": PROTOCOL_VERSION, "client": "cloudce_dirac", "clientVersion": cloudce_version.__version__,
+                  "logs": "notify", "logLevel": level}
         try:
             return self.call("handshake", params, BRIDGE_DEFAULTS["Bridge_CallTimeout"], command, generation)
         except StaleHandle as exc:  # the new child is already gone: starting another here would recurse
             raise BridgeError("cloudce serve exited before its handshake") from exc
         except RpcError as exc:
+            if exc.code == VERSION_MISMATCH:
+                raise BridgeStartError(str(exc)) from exc
             raise BridgeError(f"cloudce serve refused the handshake: {exc}") from exc
 
     def _read(self, proc, generation):
@@ -294,6 +308,7 @@ class CloudceComputingElement(ComputingElement):
         self._proxy_pem = None
         self._token = None
         self.valid = None
+        self._start_error = None  # the start failure already logged as ERROR by this CE object
 
     # Configuration -------------------------------------------------------------------------------
 
@@ -427,6 +442,9 @@ class CloudceComputingElement(ComputingElement):
         while True:
             try:
                 handle, generation = self._ensure_handle(method)
+                self._start_error = None
+            except BridgeStartError as exc:  # trying again cannot help: say it once, as an error, per queue
+                return self._start_failed(method, exc)
             except (BridgeError, StaleHandle) as exc:
                 # Only the open and the replays were sent, never `method`: trying again is safe.
                 if isinstance(exc, BridgeTimeout) or reopened:
@@ -459,6 +477,15 @@ class CloudceComputingElement(ComputingElement):
                     self.log.warn(f"cloudce serve failed during {method}, trying once more", str(exc))
                     continue
                 return S_ERROR(f"cloudce {method}: {exc}")
+
+    def _start_failed(self, method, exc):
+        """One ERROR line per CE object (one per queue in SiteDirector) while cloudce cannot be started."""
+        message = str(exc)
+        if message != self._start_error:
+            self._start_error = message
+            queue = self.ceParameters.get("Queue")
+            self.log.error(f"{self.ceName}{f' queue {queue}' if queue else ''}: {message}")
+        return S_ERROR(f"cloudce {method}: {message}")
 
     def _ensure_handle(self, method):
         """This CE's handle and its child, opening it (and replaying parameters, proxy, token) when needed."""

@@ -1,0 +1,53 @@
+"""Why a ``cloudce serve`` child could not be started, told as one line an admin can act on.
+
+The plugin runs ``$CLOUDCE_SERVE_COMMAND`` when set, else the CE option ``Bridge_Command``
+(default ``cloudce``), looked up on the PATH of the DIRAC process.
+"""
+
+import os
+import shutil
+
+from . import cloudce_version
+
+
+def command_source(command):
+    """Where the command came from, for the error line."""
+    override = os.environ.get("CLOUDCE_SERVE_COMMAND")
+    if override:
+        return f"$CLOUDCE_SERVE_COMMAND = '{override}' (it overrides Bridge_Command = '{command}')"
+    return f"Bridge_Command = '{command}'"
+
+
+def start_failure(argv, command, error):
+    """The line for an OSError from starting ``argv``: the path tried, and the option to fix."""
+    program = argv[0] if argv else command
+    if os.sep in program:
+        if isinstance(error, FileNotFoundError):
+            tried = f"{program}: no such file"
+        elif isinstance(error, PermissionError):
+            tried = f"{program}: not executable by this user"
+        else:
+            tried = f"{program}: {error}"
+    else:
+        found = shutil.which(program)
+        where = f"on PATH={os.environ.get('PATH', '')}"
+        tried = f"'{program}' found as {found} but it cannot run ({error})" if found else f"'{program}' not found {where}"
+    return (f"cannot start cloudce: {tried} (from {command_source(command)}); set Bridge_Command in the CE's "
+            "CS section to the full path of cloudce (npm install -g puts it in $(npm prefix -g)/bin)")
+
+
+def server_version(hello):
+    """The server's version from its handshake answer (older servers only say 'cloudce <version>')."""
+    version = hello.get("version")
+    if isinstance(version, str):
+        return version
+    server = str(hello.get("server") or "")
+    return server.split(" ", 1)[1] if server.startswith("cloudce ") else "unknown"
+
+
+def version_problem(hello, argv):
+    """The mismatch line when this server does not work with this plugin, else None."""
+    plugin, server = cloudce_version.__version__, server_version(hello)
+    if cloudce_version.versions_match(plugin, server):
+        return None
+    return cloudce_version.mismatch_message(plugin, server, " ".join(argv[:-2]) or "cloudce")

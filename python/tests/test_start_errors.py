@@ -1,0 +1,126 @@
+"""cloudce missing, not executable or of another version: one ERROR line per queue in DIRAC's log."""
+
+import logging
+import re
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import SERVE_COMMAND, load_cs, local_ce_options
+from dirac_harness import make_site_director, site_director_cs
+from test_robustness import _fresh_child
+
+from DIRAC.Resources.Computing.ComputingElementFactory import ComputingElementFactory
+
+VO, SITE, GROUP = "startvo", "CLOUD.Start.org", "startvo_pilot"
+OLD_SERVER = Path(__file__).parent / "fixtures" / "old-server.py"
+
+
+def plugin_module(name):
+    """A module of the plugin as DIRAC loaded it (from sys.path or as the installed extension)."""
+    ce_module = next(m for n, m in sys.modules.items() if n.endswith("Resources.Computing.CloudceComputingElement"))
+    return sys.modules[ce_module.__name__.rsplit(".", 1)[0] + "." + name]
+
+
+def get_ce(name, state_dir):
+    return ComputingElementFactory().getCE("Cloudce", name, {
+        "CloudType": "LOCAL", "Instance_Image": "local-el9", "Instance_Flavor": "local.small",
+        "CloudAuth": "/nonexistent", "Driver_state_dir": str(state_dir), "Queue": "q"})
+
+
+class DiracLog(logging.Handler):
+    """Lines as DIRAC's log shows them ("<LEVEL>: <message> <variable part>"), from its `dirac` logger."""
+
+    def __init__(self):
+        super().__init__()
+        self.lines = []
+
+    def emit(self, record):
+        self.lines.append(f" {record.levelname}: {record.getMessage()}")
+
+
+@pytest.fixture
+def dirac_log():
+    handler = DiracLog()
+    logging.getLogger("dirac").addHandler(handler)
+    yield handler.lines
+    logging.getLogger("dirac").removeHandler(handler)
+
+
+def cloudce_lines(lines, level):
+    return [line for line in lines if f" {level}: " in line and "cloudce" in line]
+
+
+@pytest.fixture
+def no_child(monkeypatch):
+    """No child running, and no $CLOUDCE_SERVE_COMMAND: the CE's Bridge_Command is what starts one."""
+    _fresh_child()
+    monkeypatch.delenv("CLOUDCE_SERVE_COMMAND", raising=False)
+    yield
+    monkeypatch.undo()
+    _fresh_child()  # the next test starts the real child again
+
+
+def two_queue_agent(monkeypatch, tmp_path, proxy_chain, state_dir, command):
+    queue = {"CPUTime": 3600, "VO": VO, "MaxTotalJobs": 2, "MaxWaitingJobs": 2}
+    options = local_ce_options(state_dir, QueryCEFlag="True", Bridge_Command=command)
+    load_cs(site_director_cs(VO, GROUP, SITE, {"start.cloud": (options, {"first": queue, "second": queue})}))
+    work = tmp_path / "work"
+    work.mkdir()
+    sd, db = make_site_director(monkeypatch, vo=VO, site=SITE, proxy=proxy_chain, jobs=5, group=GROUP,
+                                work_dir=work, options={"Site": [SITE]}, begin=False)
+    cycles = iter(range(1, 1000))
+    sd.am_getModuleParam = lambda name: next(cycles) if name == "cyclesDone" else None
+    return sd, db
+
+
+@pytest.mark.parametrize("kind", ["missing", "not-executable", "not-on-path"])
+def test_a_cloudce_that_cannot_start_is_one_error_per_queue_naming_the_path_and_option(
+        kind, no_child, monkeypatch, tmp_path, proxy_chain, state_dir, dirac_log):
+    if kind == "missing":
+        command = tried = str(tmp_path / "bin" / "cloudce")
+    elif kind == "not-executable":
+        command = tried = str(tmp_path / "cloudce")
+        Path(command).write_text("#!/bin/sh\n")
+    else:
+        command, tried = "cloudce", f"PATH={tmp_path}"
+        monkeypatch.setenv("PATH", str(tmp_path))
+    sd, db = two_queue_agent(monkeypatch, tmp_path, proxy_chain, state_dir, command)
+    # Neither queue is usable: v9 ends the cycle there, v8 runs it with no queue; the log says why.
+    if sd.beginExecution()["OK"]:
+        sd.execute()
+
+    lines = dirac_log
+    errors = cloudce_lines(lines, "ERROR")
+    assert len(errors) == 2, "\n".join(lines)  # one per queue, each naming its queue
+    assert {re.search(r"queue (\w+):", line).group(1) for line in errors} == {"first", "second"}
+    for line in errors:
+        assert tried in line and "Bridge_Command" in line
+    assert cloudce_lines(lines, "WARN") == []
+    assert db.rows == {}
+
+
+def test_a_server_older_than_the_plugin_is_refused_by_the_plugin(no_child, monkeypatch, state_dir, dirac_log):
+    command = f"{sys.executable} {OLD_SERVER} 0.0.9"
+    monkeypatch.setenv("CLOUDCE_SERVE_COMMAND", command)
+    version = plugin_module("cloudce_version").__version__
+    result = get_ce("old-server.cloud", state_dir)
+
+    assert not result["OK"]
+    errors = cloudce_lines(dirac_log, "ERROR")
+    assert len(errors) == 1, errors
+    assert f"cloudce_dirac is {version}" in errors[0] and "cloudce 0.0.9" in errors[0]
+    assert f"upgrade cloudce to {version}" in errors[0]
+
+
+@pytest.mark.parametrize("plugin, upgrade", [("0.0.5", "upgrade the DIRAC plugin to"), ("99.1.0", "upgrade cloudce to 99.1.0")])
+def test_the_server_refuses_a_plugin_of_another_release_line(plugin, upgrade, no_child, monkeypatch, state_dir, dirac_log):
+    monkeypatch.setenv("CLOUDCE_SERVE_COMMAND", SERVE_COMMAND)
+    monkeypatch.setattr(plugin_module("cloudce_version"), "__version__", plugin)
+    result = get_ce("mismatch.cloud", state_dir)
+
+    assert not result["OK"]
+    errors = cloudce_lines(dirac_log, "ERROR")
+    assert len(errors) == 1, errors
+    assert f"cloudce_dirac is {plugin}" in errors[0] and upgrade in errors[0]

@@ -16,6 +16,11 @@ missing=()
 for cmd in "${!wanted[@]}"; do
   command -v "$cmd" >/dev/null 2>&1 || [ -x "/usr/sbin/$cmd" ] || [ -x "/sbin/$cmd" ] || missing+=("${wanted[$cmd]}")
 done
+# python3-setuptools and python3-wheel: npm run release builds the plugin's wheel with Debian's own
+# tools (PyPI is not reachable from CI).
+for module in setuptools wheel; do
+  /usr/bin/python3 -c "import $module" 2>/dev/null || missing+=("python3-$module")
+done
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
     echo "install-deps: need root to apt-get install ${missing[*]} (or install them yourself)" >&2

@@ -2,6 +2,9 @@
 # The DIRAC plugin's tests (python/tests) against DIRAC's real code, once with v8 and once with v9,
 # on Debian's python3. Needs dist/ built (npm run build): the tests drive real `cloudce serve` children.
 # ../shared/dirac/setup.sh installs DIRAC's Debian packages and extracts DIRAC; it is run every time.
+# Then the release artifacts (npm run release) are installed into fresh prefixes, the npm tarball with
+# npm and the wheel with pip, and DIRAC's SiteDirector tests run again against those installed copies
+# (CLOUDCE_SKIP_INSTALLED=1 skips that part).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -12,25 +15,53 @@ if [ ! -f "$setup" ]; then
 fi
 paths=$(bash "$setup")
 # The OpenStack test cloud as one .mjs file that plain node runs (one test path drives it).
-bundle_dir=$(mktemp -d)
-trap 'rm -rf "$bundle_dir"' EXIT
-node scripts/bundle-test-cloud.mjs "$bundle_dir/openstack-test-cloud.mjs"
-export CLOUDCE_TEST_OPENSTACK="$bundle_dir/openstack-test-cloud.mjs"
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+node scripts/bundle-test-cloud.mjs "$work/openstack-test-cloud.mjs"
+export CLOUDCE_TEST_OPENSTACK="$work/openstack-test-cloud.mjs"
 status=0
-for v in 8 9; do
-  pythonpath=$(printf '%s\n' "$paths" | sed -n "s/^DIRAC_V${v}_PYTHONPATH=//p")
+
+dirac_path() {
+  local pythonpath
+  pythonpath=$(printf '%s\n' "$paths" | sed -n "s/^DIRAC_V${1}_PYTHONPATH=//p")
   if [ -z "$pythonpath" ]; then
-    echo "dirac-tests: $setup printed no DIRAC_V${v}_PYTHONPATH" >&2
+    echo "dirac-tests: $setup printed no DIRAC_V${1}_PYTHONPATH" >&2
     exit 1
   fi
-  echo "dirac-tests: DIRAC v$v"
-  rc=0
-  (cd python && PYTHONPATH="$pythonpath" /usr/bin/python3 -m pytest -q --junitxml="../.pytest-v$v.xml") || rc=$?
+  printf '%s' "$pythonpath"
+}
+
+# run_pytest LABEL JUNIT PYTHONPATH [pytest args...]
+run_pytest() {
+  local label=$1 junit=$2 pythonpath=$3 rc=0
+  shift 3
+  echo "dirac-tests: $label"
+  # -P: the folder python/ itself must not be on the path, or the source would shadow an installed plugin.
+  (cd python && PYTHONPATH="$pythonpath" /usr/bin/python3 -P -m pytest -q --junitxml="../$junit" "$@") || rc=$?
   # pytest: 0 all passed, 1 some failed, 2 interrupted, 3 internal error, 4 usage error, 5 no test collected.
   case $rc in
     0) ;;
-    5) echo "dirac-tests: DIRAC v$v: pytest collected no test (python/tests missing?)" >&2; status=1 ;;
-    *) echo "dirac-tests: DIRAC v$v: pytest exited $rc" >&2; status=1 ;;
+    5) echo "dirac-tests: $label: pytest collected no test (python/tests missing?)" >&2; status=1 ;;
+    *) echo "dirac-tests: $label: pytest exited $rc" >&2; status=1 ;;
   esac
+}
+
+for v in 8 9; do
+  pythonpath=$(dirac_path "$v")
+  run_pytest "DIRAC v$v" ".pytest-v$v.xml" "$pythonpath" --ignore=tests/test_installed.py
 done
+
+if [ "${CLOUDCE_SKIP_INSTALLED:-0}" != 1 ]; then
+  # As a site installs them: npm's global layout under a fresh prefix (bin/cloudce), and the wheel
+  # into a fresh folder that DIRAC's Python finds on its path (its entry point makes it an extension).
+  bash scripts/release.sh "$work/release" >/dev/null
+  npm install --global --prefix "$work/npm" --prefer-offline --no-audit --no-fund "$work"/release/cloudce-*.tgz >/dev/null
+  /usr/bin/python3 -m pip install --quiet --no-deps --no-index --target "$work/site" "$work"/release/cloudce_dirac-*.whl
+  for v in 8 9; do
+    pythonpath=$(dirac_path "$v")
+    CLOUDCE_SERVE_COMMAND="$work/npm/bin/cloudce" CLOUDCE_TEST_INSTALLED_PLUGIN="$work/site" \
+      run_pytest "DIRAC v$v, installed release" ".pytest-installed-v$v.xml" "$work/site:$pythonpath" \
+      tests/test_installed.py tests/test_site_director.py
+  done
+fi
 exit $status

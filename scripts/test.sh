@@ -12,9 +12,19 @@ npm run build
 # The package as a site director imports it, and the command as an operator runs it.
 node --input-type=module -e 'import { CloudComputingElement } from "cloudce"; if (typeof new CloudComputingElement("smoke").submitJob !== "function") process.exit(1);'
 node dist/cli/main.js --help >/dev/null
-rm -f .vitest-results.json .vitest-lab.json .vitest-vm.json .pytest-v8.xml .pytest-v9.xml
+rm -f .vitest-results.json .vitest-node22.json .vitest-node24.json .vitest-lab.json .vitest-vm.json .pytest-*.xml
 npm test -- --reporter=default --reporter=json --outputFile=.vitest-results.json
-# The DIRAC CE plugin against DIRAC's real code (v8 and v9), driving the built cloudce.
+# The same unit and integration suite on the other Node versions package.json's engines declares,
+# from npm's `node` package (its binary comes from the npm registry, cached after the first run).
+# About 3 min each; CLOUDCE_SKIP_OTHER_NODES=1 skips them.
+if [ "${CLOUDCE_SKIP_OTHER_NODES:-0}" != 1 ]; then
+  for major in 22 24; do
+    echo "test: the unit and integration suite on Node $(npx --yes --package="node@$major" -- node --version)"
+    npx --yes --package="node@$major" -- node node_modules/vitest/vitest.mjs run --reporter=dot --reporter=json --outputFile=".vitest-node$major.json"
+  done
+fi
+# The DIRAC CE plugin against DIRAC's real code (v8 and v9), driving the built cloudce; then the
+# release artifacts installed into fresh prefixes, with DIRAC's SiteDirector tests run against them.
 bash scripts/dirac-tests.sh
 
 if [ "${CLOUDCE_SKIP_LAB:-0}" != 1 ] && node -e 'process.exit(require("./package.json").scripts["test:openstack-lab"] ? 0 : 1)'; then
@@ -29,11 +39,11 @@ fi
 # One plain closing line ("total: N passed, N failed, N skipped") over all suites, for tools that read it.
 node -e '
   const fs = require("fs");
-  const runs = [".vitest-results.json", ".vitest-lab.json", ".vitest-vm.json"].filter((f) => fs.existsSync(f)).map((f) => JSON.parse(fs.readFileSync(f, "utf8")));
+  const runs = [".vitest-results.json", ".vitest-node22.json", ".vitest-node24.json", ".vitest-lab.json", ".vitest-vm.json"].filter((f) => fs.existsSync(f)).map((f) => JSON.parse(fs.readFileSync(f, "utf8")));
   const sum = (k) => runs.reduce((n, r) => n + r[k], 0);
   // pytest junit files: <testsuite ... errors= failures= skipped= tests=>
   const py = { passed: 0, failed: 0, skipped: 0 };
-  for (const f of [".pytest-v8.xml", ".pytest-v9.xml"].filter((x) => fs.existsSync(x))) {
+  for (const f of [".pytest-v8.xml", ".pytest-v9.xml", ".pytest-installed-v8.xml", ".pytest-installed-v9.xml"].filter((x) => fs.existsSync(x))) {
     const suite = fs.readFileSync(f, "utf8").match(/<testsuite\b[^>]*>/)?.[0] ?? "";
     const n = (k) => Number(suite.match(new RegExp(`\\b${k}="(\\d+)"`))?.[1] ?? 0);
     py.failed += n("failures") + n("errors");

@@ -3,10 +3,12 @@
  * one cloud endpoint gets at once, learnt from what it answers. A cloud with
  * many API workers answers as fast with eight calls in flight as with one; a
  * small one queues them, and every call then takes longer for no gain, with
- * a long tail. The limiter compares each call's latency with the fastest
- * recent latency of the same kind of call (the cloud's unloaded time) and
- * estimates, as TCP Vegas does, how many of the calls in flight the cloud
- * was actually serving and how many were waiting:
+ * a long tail. The limiter keeps, per kind of call and per number of calls
+ * in flight, the typical latency; it compares the latency at the load a
+ * call ran under with the fastest typical latency at lower loads (else the
+ * fastest recent one), so noise that slows every call alike (a busy machine) is not
+ * read as queueing, and estimates, as TCP Vegas does, how many of the calls
+ * in flight the cloud was actually serving and how many were waiting:
  *
  * - hardly any waiting, and the limit was in use: one more (doubling per
  *   round until the first sign of queueing, then one per round);
@@ -45,22 +47,52 @@ export interface AdaptiveLimitOptions {
   readonly now?: () => number;
 }
 
-/** Calls waiting behind the cloud's workers below which latency counts as flat. */
-const FLAT_QUEUE = 0.5;
-/** Calls waiting from which the limit comes down. */
-const QUEUEING = 1;
-/** Latency jitter never read as queueing (a busy client's event loop, a local cloud's noise). */
-const JITTER_MS = 2;
-/** Recent samples per kind of call from which the unloaded latency is taken (their minimum). */
+/**
+ * Calls waiting behind the cloud's workers below which latency counts as
+ * flat: half a call, or a fifth of those in flight (latency within 25%).
+ */
+const flat = (load: number): number => Math.max(0.5, 0.2 * load);
+/**
+ * Calls waiting from which the limit comes down: one, or a third of those
+ * in flight (latency up by half: the client's own event loop and a busy
+ * machine add some, which must not read as the cloud's queue).
+ */
+const queueing = (load: number): number => Math.max(1, load / 3);
+/** Latency jitter never read as queueing (timer and event-loop noise). */
+const JITTER_MS = 3;
+/** Recent samples per kind of call from which the fastest latency is taken. */
 const WINDOW = 64;
+/** Weight of a new sample in the latency kept for its number of calls in flight. */
+const EMA = 0.25;
 
-/** The fastest of the recent latencies of one kind of call. */
-class MinWindow {
-  private readonly samples: number[] = [];
-  add(ms: number): number {
-    this.samples.push(ms);
-    if (this.samples.length > WINDOW) this.samples.shift();
-    return Math.min(...this.samples);
+/**
+ * What one kind of call has taken, by how many calls were in flight: the
+ * typical latency at each load (a moving average), and the fastest recent one.
+ */
+class LatencyByLoad {
+  private readonly recent: number[] = [];
+  private readonly byLoad = new Map<number, number>();
+
+  add(ms: number, load: number): void {
+    this.recent.push(ms);
+    if (this.recent.length > WINDOW) this.recent.shift();
+    const before = this.byLoad.get(load);
+    this.byLoad.set(load, before === undefined ? ms : before + EMA * (ms - before));
+  }
+
+  at(load: number): number {
+    return this.byLoad.get(load)!;
+  }
+
+  /**
+   * The latency to compare a load with: the fastest typical one at a lower
+   * load (the machine's and the cloud's noise is in both), else the fastest
+   * recent one.
+   */
+  reference(load: number): number {
+    let best: number | undefined;
+    for (const [l, ms] of this.byLoad) if (l < load && (best === undefined || ms < best)) best = ms;
+    return best ?? Math.min(...this.recent);
   }
 }
 
@@ -70,7 +102,7 @@ export class AdaptiveLimit {
   private slowStart = true;
   private inFlight = 0;
   private readonly waiting: (() => void)[] = [];
-  private readonly unloaded = new Map<string, MinWindow>();
+  private readonly latencies = new Map<string, LatencyByLoad>();
   private readonly now: () => number;
 
   constructor(options: AdaptiveLimitOptions) {
@@ -165,16 +197,18 @@ export class AdaptiveLimit {
       this.value = Math.max(1, this.value / 2);
       return;
     }
-    let window = this.unloaded.get(kind);
-    if (!window) this.unloaded.set(kind, (window = new MinWindow()));
-    const base = Math.max(window.add(ms), 0.001);
-    const effective = Math.max(base, ms - JITTER_MS);
-    const served = load * (base / effective);
+    let seen = this.latencies.get(kind);
+    if (!seen) this.latencies.set(kind, (seen = new LatencyByLoad()));
+    seen.add(ms, load);
+    const typical = Math.max(seen.at(load), 0.001);
+    const base = Math.min(seen.reference(load), typical);
+    // How many of the calls in flight the cloud served at once, and how many waited.
+    const served = load * (base / Math.max(base, typical - JITTER_MS));
     const queued = load - served;
-    if (queued >= QUEUEING) {
+    if (queued >= queueing(load)) {
       this.slowStart = false;
       this.value = Math.max(1, Math.min(this.value, Math.max(served, this.value / 2)));
-    } else if (queued < FLAT_QUEUE && load * 2 >= limitAtStart) {
+    } else if (queued < flat(load) && load * 2 >= limitAtStart) {
       // Only a limit in use is raised: a caller with one call at a time proves nothing about eight.
       this.value = Math.min(this.upper, this.value + (this.slowStart ? 1 : 1 / this.limit));
     }

@@ -7,7 +7,7 @@
  */
 
 import { CloudceError } from "../errors.js";
-import type { BulkResult, CloudDriver, CloudNode, DriverConfig, NodeFailure, NodeFilter } from "../drivers/driver.js";
+import type { BulkResult, CallLimit, CloudDriver, CloudNode, DriverConfig, NodeFailure, NodeFilter, UnbatchedKind } from "../drivers/driver.js";
 import { instantiateDriver, loadDriverFactory } from "../drivers/registry.js";
 import { mapConcurrentUntil } from "../util/pool.js";
 import { instrumentDriver } from "./instrument-driver.js";
@@ -17,8 +17,6 @@ import { withinGrace, type StopControl } from "./interrupt.js";
 import { AdaptiveLimit, NotSent } from "./adaptive-limit.js";
 import { endpointLimit, runLimited } from "./endpoint-limits.js";
 
-/** Calls that cannot be batched, each learnt from separately (a create takes longer than a delete). */
-export type LimitedKind = "create" | "delete" | "lookup" | "output";
 
 export interface DestroyOptions {
   readonly stop?: StopControl;
@@ -62,7 +60,7 @@ export class DriverRuntime {
     if (!this.driver) {
       const { cloudType, config, baseDir, observer, onBuilt } = this.options;
       const built = loadDriverFactory(cloudType, baseDir)
-        .then((f) => instantiateDriver(f, config, cloudType))
+        .then((f) => instantiateDriver(f, { ...config, limit: this.driverLimit }, cloudType))
         .then((d) => {
           onBuilt?.(d);
           return observer ? instrumentDriver(d, observer) : d;
@@ -88,7 +86,7 @@ export class DriverRuntime {
    * after its turn under the rate limit; reports the limit as it moves.
    * Rejects with {@link NotSent} when `signal` aborts before the call went out.
    */
-  async limited<T>(kind: LimitedKind, fn: (driver: CloudDriver) => Promise<T>, signal?: AbortSignal): Promise<T> {
+  async limited<T>(kind: UnbatchedKind, fn: (driver: CloudDriver) => Promise<T>, signal?: AbortSignal): Promise<T> {
     const driver = await this.get();
     const limit = this.limitFor(driver);
     try {
@@ -98,6 +96,21 @@ export class DriverRuntime {
       this.options.observer?.concurrency?.(driver.name, driver.endpoint ?? "", limit.limit);
     }
   }
+
+  /**
+   * The limit a driver fans one operation out under (a refused multi-create,
+   * many ids at once). Inside a call the CE limited already, it passes
+   * straight through; the operation took its rate-limit turn as a whole.
+   */
+  private readonly driverLimit: CallLimit = async (kind, call, signal) => {
+    const driver = await this.get();
+    const limit = this.limitFor(driver);
+    try {
+      return await runLimited(limit, kind, call, signal ? { signal } : {});
+    } finally {
+      this.options.observer?.concurrency?.(driver.name, driver.endpoint ?? "", limit.limit);
+    }
+  };
 
   private limitFor(driver: CloudDriver): AdaptiveLimit {
     const max = this.options.maxConcurrency;

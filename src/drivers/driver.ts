@@ -232,6 +232,16 @@ export interface DriverCredentials {
   readonly extra: Readonly<Record<string, string>>;
 }
 
+/** Calls that cannot be batched, each kind learnt from on its own (a create takes longer than a delete). */
+export type UnbatchedKind = "create" | "delete" | "stop" | "lookup" | "output";
+
+/**
+ * Runs one cloud call that cannot be batched once the CE's concurrency limit
+ * for the cloud endpoint lets it (the policy is the CE's). A call still
+ * waiting when `signal` aborts is never started: it rejects without calling.
+ */
+export type CallLimit = <T>(kind: UnbatchedKind, call: () => Promise<T>, signal?: AbortSignal) => Promise<T>;
+
 /** Everything a driver factory gets. */
 export interface DriverConfig {
   /** `Driver_*` options with the prefix stripped. */
@@ -243,6 +253,12 @@ export interface DriverConfig {
   readonly logger: Logger;
   /** Per-request timeout in milliseconds (`Cloud_RequestTimeout`). */
   readonly requestTimeoutMs: number;
+  /**
+   * Where a driver that fans one operation out into calls per VM (a refused
+   * multi-create, a destroy of many ids) runs each of them. Given by the CE;
+   * a driver used on its own falls back to a small fixed bound.
+   */
+  readonly limit?: CallLimit;
 }
 
 export interface CloudDriver {

@@ -43,3 +43,67 @@ export function chunk<T>(items: readonly T[], size: number): T[][] {
   for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
   return out;
 }
+
+/**
+ * Runs one call when a slot is free. `signal`, once aborted, keeps a call
+ * that is still waiting from ever starting (it rejects without calling).
+ */
+export type Gate = <T>(call: () => Promise<T>, signal?: AbortSignal) => Promise<T>;
+
+/** A gate of at most `limit` calls at once, first come first served. */
+export function fixedGate(limit: number): Gate {
+  let active = 0;
+  const waiting: (() => void)[] = [];
+  // A finished call hands its slot to the next waiting one.
+  const release = (): void => {
+    const next = waiting.shift();
+    if (next) next();
+    else active--;
+  };
+  return async <T>(call: () => Promise<T>, signal?: AbortSignal): Promise<T> => {
+    if (signal?.aborted) throw new Error("not started: stopped first");
+    if (active < limit) active++;
+    else {
+      await new Promise<void>((resolve, reject) => {
+        const turn = (): void => {
+          signal?.removeEventListener("abort", giveUp);
+          resolve();
+        };
+        const giveUp = (): void => {
+          waiting.splice(waiting.indexOf(turn), 1);
+          reject(new Error("not started: stopped while waiting"));
+        };
+        waiting.push(turn);
+        signal?.addEventListener("abort", giveUp, { once: true });
+      });
+    }
+    try {
+      return await call();
+    } finally {
+      release();
+    }
+  };
+}
+
+/**
+ * Every item through `gate`, all settled; an item whose call never started
+ * because `signal` aborted first is `undefined`.
+ */
+export async function mapGated<T, R>(
+  items: readonly T[],
+  gate: Gate,
+  fn: (item: T, index: number) => Promise<R>,
+  signal?: AbortSignal,
+): Promise<(PromiseSettledResult<R> | undefined)[]> {
+  return Promise.all(items.map(async (item, index): Promise<PromiseSettledResult<R> | undefined> => {
+    let started = false;
+    try {
+      return { status: "fulfilled", value: await gate(() => {
+        started = true;
+        return fn(item, index);
+      }, signal) };
+    } catch (reason) {
+      return started ? { status: "rejected", reason } : signal?.aborted ? undefined : { status: "rejected", reason };
+    }
+  }));
+}

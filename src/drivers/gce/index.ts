@@ -87,7 +87,7 @@ export class GceDriver extends SplitDriver implements CloudDriver {
     this.tokens = tokens;
     this.api = new GceApi({ settings, tokens, project, timeoutMs: config.requestTimeoutMs, logger: config.logger, sleep: this.clock.sleep });
     this.resources = new GceResources(this.api, settings, project);
-    this.instances = new GceInstances(this.api, settings, config.logger, reportLookupFailed);
+    this.instances = new GceInstances(this.api, settings, config.logger, reportLookupFailed, ...(config.limit ? [config.limit] : []));
   }
 
   private async findProject(source: () => Promise<TokenSource>): Promise<string> {

@@ -15,8 +15,9 @@
 import { randomUUID } from "node:crypto";
 import { isCloudceError, toCloudceError } from "../../errors.js";
 import type { Logger } from "../../log.js";
-import { mapConcurrent } from "../../util/pool.js";
-import type { BulkResult, CloudNode, NodeFailure, NodeFilter } from "../driver.js";
+import { mapConcurrent, mapGated } from "../../util/pool.js";
+import { fixedCallLimit } from "../call-limit.js";
+import type { BulkResult, CallLimit, CloudNode, NodeFailure, NodeFilter } from "../driver.js";
 import type { GceApi } from "./api.js";
 import { checkPrefix, toLabels } from "./names.js";
 import type { GceSettings } from "./options.js";
@@ -85,6 +86,8 @@ export class GceInstances {
     private readonly settings: GceSettings,
     private readonly logger: Logger,
     private readonly onLookupFailed: (lookup: string) => void = () => undefined,
+    /** The CE's concurrency limit for calls made one VM at a time; alone, a small fixed bound. */
+    private readonly limit: CallLimit = fixedCallLimit(4),
   ) {}
 
   remember(instances: readonly GceInstance[]): void {
@@ -146,11 +149,11 @@ export class GceInstances {
 
   /** One DELETE per id (GCE has no bulk delete); an id that is gone counts as done. */
   destroy(ids: readonly string[]): Promise<BulkResult> {
-    return this.perId(ids, (zone, id) => ({ method: "DELETE", path: `zones/${zone}/instances/${id}`, query: { requestId: randomUUID() } }));
+    return this.perId(ids, "delete", (zone, id) => ({ method: "DELETE", path: `zones/${zone}/instances/${id}`, query: { requestId: randomUUID() } }));
   }
 
   stop(ids: readonly string[]): Promise<BulkResult> {
-    return this.perId(ids, (zone, id) => ({ method: "POST", path: `zones/${zone}/instances/${id}/stop`, query: { requestId: randomUUID() } }));
+    return this.perId(ids, "stop", (zone, id) => ({ method: "POST", path: `zones/${zone}/instances/${id}/stop`, query: { requestId: randomUUID() } }));
   }
 
   async serialOutput(id: string): Promise<string> {
@@ -167,10 +170,11 @@ export class GceInstances {
     return known ? [known, ...this.settings.zones.filter((z) => z !== known)] : [...this.settings.zones];
   }
 
-  private async perId(ids: readonly string[], call: (zone: string, id: string) => Parameters<GceApi["call"]>[0]): Promise<BulkResult> {
+  private async perId(ids: readonly string[], kind: "delete" | "stop", call: (zone: string, id: string) => Parameters<GceApi["call"]>[0]): Promise<BulkResult> {
     const unique = [...new Set(ids)];
-    // The CE bounds concurrency by handing one id per call; a direct caller gets a small pool.
-    const settled = await mapConcurrent(unique, 4, async (id) => {
+    // Each id within the CE's limit (a call the CE already limited does not wait again).
+    const gate = <T>(work: () => Promise<T>): Promise<T> => this.limit(kind, work);
+    const settled = await mapGated(unique, gate, async (id) => {
       if (!/^\d+$/.test(id)) return;
       for (const zone of this.zonesFor(id)) {
         if ((await this.api.call({ ...call(zone, id), notFoundIsEmpty: true })) !== undefined) return;
@@ -180,6 +184,7 @@ export class GceInstances {
     const failed: NodeFailure[] = [];
     settled.forEach((r, i) => {
       const id = unique[i]!;
+      if (r === undefined) return;
       if (r.status === "fulfilled" || isCloudceError(r.reason, "NodeNotFound")) done.push(id);
       else failed.push({ target: id, error: r.reason instanceof Error ? r.reason : new Error(String(r.reason)) });
     });

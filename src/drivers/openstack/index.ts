@@ -72,7 +72,8 @@ export function createOpenStackDriver(config: DriverConfig, tuning: OpenStackTun
     credentialSecrets.clear();
     keystone.forget();
   };
-  return new OpenStackDriver({ http, session, options, logger, retry, credentialsOptional, forgetSecrets, settleMs: timeoutMs, ...sleep });
+  const limit = config.limit ? { limit: config.limit } : {};
+  return new OpenStackDriver({ http, session, options, logger, retry, credentialsOptional, forgetSecrets, settleMs: timeoutMs, ...sleep, ...limit });
 }
 
 const factory: DriverFactory = (config: DriverConfig) => createOpenStackDriver(config);

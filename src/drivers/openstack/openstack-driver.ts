@@ -8,10 +8,11 @@
 
 import { CloudceError } from "../../errors.js";
 import type { Logger } from "../../log.js";
-import { mapConcurrent } from "../../util/pool.js";
+import { mapGated } from "../../util/pool.js";
+import { fixedCallLimit } from "../call-limit.js";
 import { sleep as realSleep, type RetryPolicy } from "../../util/retry.js";
 import type {
-  BulkResult, CloudDriver, CloudFlavor, CloudLimits, CloudNode, CloudResource, CreateNodesRequest, CreateNodesResult,
+  BulkResult, CallLimit, CloudDriver, CloudFlavor, CloudLimits, CloudNode, CloudResource, CreateNodesRequest, CreateNodesResult,
   CredentialExpiry, DriverCapabilities, NodeFailure, NodeFilter, NodeSpec, ResourceQuery,
 } from "../driver.js";
 import { NovaApi, regexLiteral, type ServerCreate } from "./compute.js";
@@ -25,7 +26,7 @@ import { DRIVER_NAME, microversionAtLeast, type ParsedOptions } from "./options.
 import type { OpenStackSession } from "./session.js";
 import { nodeState, toCloudNode } from "./state-map.js";
 
-/** At most this many creates, deletes or stops in flight at once (the CE batches; this spares the API). */
+/** Without a CE: at most this many creates, deletes or stops in flight at once (the CE sets its own limit). */
 export const MAX_PARALLEL_CALLS = 8;
 
 /** Also set as a Nova server tag (2.52+) so that operators can `openstack server list --tags`. */
@@ -53,6 +54,8 @@ export interface OpenStackParts {
   readonly credentialsOptional?: boolean;
   /** Drops the driver's credentials and tokens from the secret scrubber (at close). */
   readonly forgetSecrets?: () => void;
+  /** The CE's concurrency limit for calls made one VM at a time (DriverConfig.limit). */
+  readonly limit?: CallLimit;
 }
 
 /** Nova server tags: at most 60 characters, no '/' or ','. */
@@ -84,6 +87,7 @@ export class OpenStackDriver implements CloudDriver {
   private readonly neutron: NeutronApi;
   private readonly useTags: boolean;
   private readonly creator: ServerCreator;
+  private readonly limit: CallLimit;
 
   constructor(private readonly parts: OpenStackParts) {
     this.nova = new NovaApi(parts.session);
@@ -93,7 +97,8 @@ export class OpenStackDriver implements CloudDriver {
     const o = parts.options;
     this.endpoint = [o.authUrl, o.region, o.endpointInterface, o.computeUrl].filter((v) => v !== undefined).join(" ");
     const mode = parts.options.multiCreate;
-    this.creator = new ServerCreator({ nova: this.nova, mode, retry: parts.retry, logger: parts.logger, sleep: parts.sleep ?? realSleep, settleMs: parts.settleMs });
+    this.limit = parts.limit ?? fixedCallLimit(MAX_PARALLEL_CALLS);
+    this.creator = new ServerCreator({ nova: this.nova, mode, limit: this.limit, retry: parts.retry, logger: parts.logger, sleep: parts.sleep ?? realSleep, settleMs: parts.settleMs });
     // One user-data for a whole batch unless multi-create is off; clouds.yaml holding the secret makes the auth file optional.
     this.baseCapabilities = { ...CAPABILITIES, uniformBatch: mode !== "off", ...(parts.credentialsOptional ? { requiresCredentials: false } : {}) };
   }
@@ -129,7 +134,7 @@ export class OpenStackDriver implements CloudDriver {
     for (const spec of request.nodes) batches.set(spec.name, [...(batches.get(spec.name) ?? []), spec]);
     const groups = [...batches.values()];
     // The creator reports every failure in its result; a rejection here is a bug, still reported per node.
-    const results = await mapConcurrent(groups, MAX_PARALLEL_CALLS, (specs) => this.creator.create(this.serverBody(request, specs[0]!), specs[0]!, specs.length, request.signal));
+    const results = await Promise.allSettled(groups.map((specs) => this.creator.create(this.serverBody(request, specs[0]!), specs[0]!, specs.length, request.signal)));
     const created = results.flatMap((r) => (r.status === "fulfilled" ? r.value.created : []));
     const failed = results.flatMap((r, i): NodeFailure[] =>
       r.status === "fulfilled" ? [...r.value.failed] : groups[i]!.map((spec) => ({ target: spec.name, error: r.reason as Error })));
@@ -171,11 +176,11 @@ export class OpenStackDriver implements CloudDriver {
   }
 
   destroyNodes(ids: readonly string[]): Promise<BulkResult> {
-    return this.bulk(ids, (id) => this.nova.deleteServer(id));
+    return this.bulk(ids, "delete", (id) => this.nova.deleteServer(id));
   }
 
   stopNodes(ids: readonly string[]): Promise<BulkResult> {
-    return this.bulk(ids, (id) => this.stopOne(id));
+    return this.bulk(ids, "stop", (id) => this.stopOne(id));
   }
 
   private async stopOne(id: string): Promise<void> {
@@ -190,12 +195,14 @@ export class OpenStackDriver implements CloudDriver {
     throw new CloudceError("CloudError", `compute os-stop: server ${id} cannot be stopped in state ${server.status} (HTTP ${status} ${faultMessage(text).slice(0, 120)})`, { driver: DRIVER_NAME, status });
   }
 
-  private async bulk(ids: readonly string[], act: (id: string) => Promise<void>): Promise<BulkResult> {
-    const settled = await mapConcurrent(ids, MAX_PARALLEL_CALLS, async (id) => {
+  /** One call per id, each within the CE's limit (a call the CE already limited does not wait again). */
+  private async bulk(ids: readonly string[], kind: "delete" | "stop", act: (id: string) => Promise<void>): Promise<BulkResult> {
+    const gate = <T>(call: () => Promise<T>): Promise<T> => this.limit(kind, call);
+    const settled = await mapGated(ids, gate, async (id) => {
       await act(id);
       return id;
     });
-    const { ok, failed } = partition(settled, (i) => ids[i]!);
+    const { ok, failed } = partition(settled.map((r) => r!), (i) => ids[i]!);
     return { done: ok, failed };
   }
 

@@ -15,20 +15,19 @@
 import { redactUserData } from "../../context/index.js";
 import { CloudceError, isCloudceError, toCloudceError, type QuotaResource } from "../../errors.js";
 import type { Logger } from "../../log.js";
-import { mapConcurrentUntil } from "../../util/pool.js";
+import { mapGated } from "../../util/pool.js";
 import { withRetry, type RetryPolicy } from "../../util/retry.js";
-import type { CloudNode, CreateNodesResult, NodeFailure, NodeSpec } from "../driver.js";
+import type { CallLimit, CloudNode, CreateNodesResult, NodeFailure, NodeSpec } from "../driver.js";
 import { regexLiteral, type CreateAnswer, type NovaApi, type ServerCreate } from "./compute.js";
 import { createInDoubt, searchLostCreate } from "./lost-create.js";
 import { DRIVER_NAME, type MultiCreateMode } from "./options.js";
 import { toCloudNode, type NovaServer } from "./state-map.js";
 
-/** At most this many creates in flight at once when a batch goes one VM per call. */
-export const MAX_PARALLEL_CREATES = 8;
-
 export interface ServerCreatorParts {
   readonly nova: NovaApi;
   readonly mode: MultiCreateMode;
+  /** Where each create of a batch that goes one VM per call waits for its turn (the CE's limit). */
+  readonly limit: CallLimit;
   readonly retry: RetryPolicy;
   readonly logger: Logger;
   readonly sleep: (ms: number) => Promise<void>;
@@ -81,7 +80,8 @@ export class ServerCreator {
     // One VM per call, named as Nova names the servers of a multi-create.
     const names = Array.from({ length: count }, (_, i) => `${spec.name}-${i + 1}`);
     // Failures keep the batch's name: the CE knows the batch by it. A stop leaves the rest unsent.
-    const settled = await mapConcurrentUntil(names, MAX_PARALLEL_CREATES, (name) => this.createOne({ ...body, name }, { ...spec, name }, signal), signal);
+    const gate = <T>(call: () => Promise<T>, stop?: AbortSignal): Promise<T> => this.parts.limit("create", call, stop);
+    const settled = await mapGated(names, gate, (name) => this.createOne({ ...body, name }, { ...spec, name }, signal), signal);
     return settle(names.map(() => spec.name), settled);
   }
 

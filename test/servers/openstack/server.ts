@@ -26,6 +26,12 @@ import { novaRoutes } from "./nova.js";
 export interface OpenStackServerOptions extends Partial<Timings> {
   /** Added before every answer. */
   readonly latencyMs?: number;
+  /**
+   * Nova's API workers: each compute request holds one for `workMs`, the
+   * others wait their turn (a small nova-api, where latency grows with
+   * concurrency). Default: no such limit.
+   */
+  readonly computeWorkers?: { readonly count: number; readonly workMs: number };
   readonly region?: string;
   /** HTTPS; with `ca` and `requestCert`, client certificates are checked. */
   readonly tls?: { readonly key: string; readonly cert: string; readonly ca?: string; readonly requestCert?: boolean };
@@ -70,6 +76,17 @@ export async function startOpenStackServer(options: OpenStackServerOptions = {})
   const sockets = new Set<Socket>();
   let inFlight = 0;
   let maxInFlight = 0;
+  // The compute workers: how many are busy, and the requests waiting for one (first come, first served).
+  let busy = 0;
+  const queue: (() => void)[] = [];
+  const worker = async (ms: number): Promise<void> => {
+    if (busy >= (options.computeWorkers?.count ?? Infinity)) await new Promise<void>((r) => queue.push(r));
+    else busy += 1;
+    await pause(ms);
+    const next = queue.shift();
+    if (next) next();
+    else busy -= 1;
+  };
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const url = new URL(req.url ?? "/", "http://localhost");
@@ -85,6 +102,7 @@ export async function startOpenStackServer(options: OpenStackServerOptions = {})
     calls.set(key, (calls.get(key) ?? 0) + 1);
     const fault = faults.take(key);
     if (options.latencyMs) await pause(options.latencyMs);
+    if (service === "compute" && options.computeWorkers) await worker(options.computeWorkers.workMs);
     if (fault?.kind === "hang") return;
     if (fault?.kind === "reset") return void req.socket.destroy();
     if (fault?.kind === "status" || fault?.kind === "quota") return send(res, faultReply(fault, service));

@@ -88,6 +88,7 @@ export class CloudComputingElement {
   private state: CeContext | undefined;
   private renderer: Promise<ContextRenderer> | undefined;
   private proxyPem: string | undefined;
+  private proxyFile: string | undefined;
   private token: string | undefined;
   /** Scrubbed from output while held; a new proxy or token replaces the old one. */
   private readonly proxySecret = new SecretSlot();
@@ -334,11 +335,16 @@ export class CloudComputingElement {
     return S_OK(dict);
   }
 
-  /** Keeps the site director's proxy: used where the auth file says `secret = PROXY`. */
-  async setProxy(proxy: string, _valid = 0): Promise<Result<null>> {
+  /**
+   * Keeps the site director's proxy: used where the auth file says `secret = PROXY`.
+   * `opts.file` names the file an admin keeps it in (`cloudce --proxy`): only then
+   * does a proxy running out get a warning, since SiteDirector renews its own.
+   */
+  async setProxy(proxy: string, _valid = 0, opts: { readonly file?: string } = {}): Promise<Result<null>> {
     if (typeof proxy !== "string") return S_ERROR(`setProxy: expects the proxy as a PEM string, got ${kindOf(proxy)}`, "ProxyInvalid");
     return this.guard(async () => {
       await this.storeProxy(proxy);
+      this.proxyFile = opts.file;
       return S_OK(null);
     });
   }
@@ -437,7 +443,7 @@ export class CloudComputingElement {
   private async credentialAssessment(): Promise<CredentialAssessment> {
     const { runtime, policies } = this.ensure();
     const driver = await runtime.get().catch(() => undefined);
-    return policies.credentials({ proxyPem: this.proxyPem, token: this.token, driver });
+    return policies.credentials({ proxyPem: this.proxyPem, proxyFile: this.proxyFile, token: this.token, driver });
   }
 
   private getRenderer(): Promise<ContextRenderer> {

@@ -3,7 +3,8 @@
  * time left, a bearer token's `exp`, what the driver reads from the cloud,
  * such as a Keystone application credential's `expires_at`). Less than
  * `Credential_WarnDays` left is a warning (for `cloudce validate` and the
- * log); once one has expired, `available()` offers no slot.
+ * log) for credentials an admin renews; once one has expired, `available()`
+ * offers no slot.
  */
 
 import { readProxyInfo } from "../auth/index.js";
@@ -37,17 +38,26 @@ export function tokenExpiry(token: string): CredentialExpiry | undefined {
   }
 }
 
-export function assessCredentials(facts: readonly CredentialExpiry[], warnSeconds: number, nowMs: number): CredentialAssessment {
+/**
+ * A credential's end, and whether an admin renews it. A proxy the caller hands
+ * over (SiteDirector fetches and renews its own) is `renewedByCaller`: warning
+ * about it asks an admin for something they cannot do, so only its expiry counts.
+ */
+export interface CredentialFact extends CredentialExpiry {
+  readonly renewedByCaller?: boolean;
+}
+
+export function assessCredentials(facts: readonly CredentialFact[], warnSeconds: number, nowMs: number): CredentialAssessment {
   const ending = facts
-    .filter((f): f is CredentialExpiry & { expiresAt: Date } => f.expiresAt !== undefined)
-    .map((f) => ({ kind: f.kind, expiresAt: f.expiresAt, secondsLeft: Math.floor((f.expiresAt.getTime() - nowMs) / 1000) }))
+    .filter((f): f is CredentialFact & { expiresAt: Date } => f.expiresAt !== undefined)
+    .map((f) => ({ kind: f.kind, expiresAt: f.expiresAt, quiet: f.renewedByCaller === true, secondsLeft: Math.floor((f.expiresAt.getTime() - nowMs) / 1000) }))
     .sort((a, b) => a.secondsLeft - b.secondsLeft);
   const expired = ending.filter((e) => e.secondsLeft <= 0);
   const warnings = ending
-    .filter((e) => e.secondsLeft > 0 && e.secondsLeft < warnSeconds)
+    .filter((e) => !e.quiet && e.secondsLeft > 0 && e.secondsLeft < warnSeconds)
     .map((e) => `the ${e.kind} expires in ${formatLeft(e.secondsLeft)} (at ${e.expiresAt.toISOString()}; Credential_WarnDays ${warnSeconds / 86_400}): renew it`);
   return {
-    ...(ending[0] ? { earliest: ending[0] } : {}),
+    ...(ending[0] ? { earliest: { kind: ending[0].kind, expiresAt: ending[0].expiresAt, secondsLeft: ending[0].secondsLeft } } : {}),
     warnings,
     ...(expired.length > 0 ? { expired: `the ${expired.map((e) => e.kind).join(" and the ")} expired at ${expired[0]!.expiresAt.toISOString()}: renew it; no new VMs until then` } : {}),
   };

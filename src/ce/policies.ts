@@ -11,7 +11,7 @@ import { readJournal } from "../ops/journal.js";
 import type { Audit } from "./audit.js";
 import type { CeSettings } from "./ce-options.js";
 import { CloudHealth } from "./cloud-health.js";
-import { assessCredentials, proxyExpiry, tokenExpiry, type CredentialAssessment } from "./credential-expiry-policy.js";
+import { assessCredentials, proxyExpiry, tokenExpiry, type CredentialAssessment, type CredentialFact } from "./credential-expiry-policy.js";
 import { DeleteVerifier } from "./delete-verify-policy.js";
 import { FizzlePolicy } from "./fizzle-policy.js";
 import { OfferingCache, flavorLabel, offeringOf } from "./offering-policy.js";
@@ -31,6 +31,8 @@ const CREDENTIAL_FACTS_TTL_MS = 10 * 60_000;
 
 export interface CredentialSources {
   readonly proxyPem?: string | undefined;
+  /** The file the proxy was read from, when an admin keeps it there; unset for a proxy the caller hands over. */
+  readonly proxyFile?: string | undefined;
   readonly token?: string | undefined;
   readonly driver?: CloudDriver | undefined;
 }
@@ -94,9 +96,9 @@ export class Policies {
 
   /** Reads every credential's expiry; warns once per credential running out, journals each expiry once. */
   async credentials(sources: CredentialSources): Promise<CredentialAssessment> {
-    const facts: CredentialExpiry[] = [...(await this.fromDriver(sources.driver))];
+    const facts: CredentialFact[] = [...(await this.fromDriver(sources.driver))];
     const proxy = sources.proxyPem ? this.readProxy(sources.proxyPem) : undefined;
-    if (proxy) facts.push(proxy);
+    if (proxy) facts.push(sources.proxyFile ? { ...proxy, kind: `proxy file ${sources.proxyFile}` } : { ...proxy, renewedByCaller: true });
     const token = sources.token ? tokenExpiry(sources.token) : undefined;
     if (token) facts.push(token);
     const assessment = assessCredentials(facts, this.settings.policies.credentialWarnSeconds, this.now());

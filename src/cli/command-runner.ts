@@ -193,7 +193,7 @@ async function applyProxy(ce: CloudComputingElement, path: string): Promise<void
   } catch (err) {
     throw new CloudceError("ProxyMissing", `--proxy: cannot read the proxy file ${path} (${(err as NodeJS.ErrnoException).code ?? "error"})`);
   }
-  const set = await ce.setProxy(pem);
+  const set = await ce.setProxy(pem, 0, { file: path });
   if (!set.OK) throw new CloudceError((set.Errno as "ProxyInvalid" | undefined) ?? "ProxyInvalid", `--proxy: ${set.Message}`);
 }
 

@@ -133,10 +133,29 @@ describe("credential expiry (Credential_WarnDays)", () => {
     const chain = await makeProxyChain({ secondsLeft: 10 * 86_400, voms: { vo: "dteam", secondsLeft: 2 * 86_400 }, now: new Date(START) });
     ok(await h.ce.setProxy(chain.proxyPem));
     expect(await h.ce.available()).toMatchObject({ OK: true, Value: 4, CEInfoDict: { CredentialKind: "proxy", CredentialSecondsLeft: 2 * 86_400 } });
-    expect(await h.ce.isValid()).toMatchObject({ OK: true, Warnings: [expect.stringMatching(/^the proxy expires in 2 d 0 h/)] });
     h.advance(2 * 86_400);
     expect(await h.ce.available()).toMatchObject({ OK: true, Value: 0, CEInfoDict: { Reason: expect.stringMatching(/^the proxy expired at/) } });
     expect(await h.ce.isValid()).toMatchObject({ OK: false, Errno: "ProxyExpired" });
+  });
+
+  it("never warns about the proxy SiteDirector hands over (it renews that one itself), in validate or the log", async () => {
+    const h = await harness();
+    const chain = await makeProxyChain({ secondsLeft: 3 * 86_400, now: new Date(START) });
+    ok(await h.ce.setProxy(chain.proxyPem, 3 * 86_400));
+    expect(await h.ce.isValid()).toEqual({ OK: true, Value: null });
+    const r = await h.ce.available();
+    expect(r).toMatchObject({ OK: true, Value: 4, CEInfoDict: { CredentialKind: "proxy", CredentialSecondsLeft: 3 * 86_400 } });
+    expect((r as { CEInfoDict: Record<string, unknown> }).CEInfoDict["CredentialWarnings"] ?? []).toEqual([]);
+    expect(h.logs.filter((l) => l.level === "warn" && l.msg.startsWith("credentials:"))).toEqual([]);
+  });
+
+  it("warns about a proxy file an admin keeps (cloudce --proxy), naming the file", async () => {
+    const h = await harness();
+    const chain = await makeProxyChain({ secondsLeft: 2 * 86_400, now: new Date(START) });
+    ok(await h.ce.setProxy(chain.proxyPem, 0, { file: "/etc/grid/pilot.proxy" }));
+    expect(await h.ce.isValid()).toMatchObject({ OK: true, Warnings: [expect.stringMatching(/^the proxy file \/etc\/grid\/pilot\.proxy expires in 2 d 0 h .*: renew it$/)] });
+    await h.ce.available();
+    expect(h.logs.filter((l) => l.level === "warn" && l.msg.startsWith("credentials: the proxy file /etc/grid/pilot.proxy expires"))).toHaveLength(1);
   });
 
   it("a token that says nothing of its end changes nothing", async () => {

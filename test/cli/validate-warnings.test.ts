@@ -1,7 +1,12 @@
+import { mkdtemp, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { validate } from "../../src/cli/commands-tools.js";
 import type { Output } from "../../src/cli/output.js";
 import { START, harness } from "../ce/policy-harness.js";
+import { makeProxyChain } from "../auth/fixtures/proxy-chain.js";
+import { cli } from "./cli-harness.js";
 
 function capture(): Output & { lines: string[]; results: unknown[] } {
   const lines: string[] = [];
@@ -29,5 +34,20 @@ describe("cloudce validate", () => {
     const h = await harness();
     await h.ce.setToken(jwt(Math.floor(START / 1000) - 60));
     await expect(validate(h.ce, capture())).rejects.toThrow(/is not valid: credentials: the token expired at 2026-06-01T11:59:00.000Z/);
+  });
+});
+
+describe("cloudce --proxy FILE", () => {
+  it("warns that the proxy file runs out, naming the file an admin renews", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "cloudce-proxyfile-"));
+    const chain = await makeProxyChain({ secondsLeft: 2 * 86_400 });
+    const proxy = join(dir, "pilot.proxy");
+    await writeFile(proxy, chain.proxyPem);
+    const conf = join(dir, "ce.conf");
+    await writeFile(conf, ["CE = proxy-file.example.org", "CloudType = LOCAL", `Driver_state_dir = ${join(dir, "local")}`,
+      "Instance_Image = name:el9-pilot", "Instance_Flavor = name:small"].join("\n"));
+    const r = await cli(["--config", conf, "--proxy", proxy, "validate"]);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(new RegExp(`the proxy file ${proxy.replace(/[.]/g, "\\.")} expires in (1 d 23 h|2 d 0 h) .*: renew it`));
   });
 });

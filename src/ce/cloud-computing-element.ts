@@ -150,12 +150,21 @@ export class CloudComputingElement {
         problems.push(toCloudceError(err).message);
       }
     };
-    await attempt(async () => warnings.push(...(await this.checkDriver())));
+    let driverBuilt = false;
+    await attempt(async () => {
+      warnings.push(...(await this.checkDriver()));
+      driverBuilt = true;
+    });
     await attempt(() => this.getRenderer());
-    if (options.online && problems.length === 0) await attempt(async () => problems.push(...(await onlineProblems(this.ensure()))));
-    if (problems.length > 0) return S_ERROR(problems.join("; "));
+    // Every problem in one run: a template error does not hide a missing image.
+    if (options.online && driverBuilt) await attempt(async () => problems.push(...(await onlineProblems(this.ensure()))));
     const credentials = await this.credentialAssessment().catch(() => undefined);
-    if (credentials?.expired) return S_ERROR(`credentials: ${credentials.expired}`, credentials.expired.startsWith("the proxy") ? "ProxyExpired" : "AuthFailed");
+    if (credentials?.expired) {
+      const expired = `credentials: ${credentials.expired}`;
+      if (problems.length === 0) return S_ERROR(expired, credentials.expired.startsWith("the proxy") ? "ProxyExpired" : "AuthFailed");
+      problems.push(expired);
+    }
+    if (problems.length > 0) return S_ERROR(problems.join("; "));
     warnings.push(...(credentials?.warnings ?? []));
     return warnings.length > 0 ? S_OK(null, { Warnings: warnings }) : S_OK(null);
   }

@@ -84,6 +84,16 @@ async function resolveOne(driver: CloudDriver, kind: Kind, value: string): Promi
   throw new CloudceError(code, `${option}: no ${kind} ${byName ? "named" : "with id"} '${wanted}'${known}`);
 }
 
+/**
+ * Every resource of the spec that does not resolve, each as its own line: the image, each flavor of
+ * `flavors` (an Instance_Flavor list), each network. For `validate --online`, which reports all at once.
+ */
+export async function resolutionProblems(driver: CloudDriver, spec: { readonly image: string; readonly flavors: readonly string[]; readonly networks: readonly string[] }): Promise<string[]> {
+  const lookups: [Kind, string][] = [["image", spec.image], ...spec.flavors.map((f): [Kind, string] => ["flavor", f]), ...spec.networks.map((n): [Kind, string] => ["network", n])];
+  const settled = await Promise.allSettled(lookups.map(([kind, value]) => resolveOne(driver, kind, value)));
+  return settled.flatMap((r) => (r.status === "rejected" ? [r.reason instanceof Error ? r.reason.message : String(r.reason)] : []));
+}
+
 function newest(matches: readonly CloudResource[]): CloudResource {
   return [...matches].sort((a, b) => (b.createdAt?.getTime() ?? 0) - (a.createdAt?.getTime() ?? 0))[0]!;
 }

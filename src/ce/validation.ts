@@ -7,10 +7,10 @@
 import { access, constants, stat } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
 import type { CloudDriver } from "../drivers/driver.js";
-import { CloudceError } from "../errors.js";
 import { cloudCapacity } from "./capacity.js";
 import type { CeContext } from "./ce-context.js";
 import { expandEnv } from "./ce-options.js";
+import { resolutionProblems } from "./resource-resolver.js";
 
 /** Folders the CE writes: the journal's, and a driver's state directory (`Driver_state_dir`). */
 export async function unwritableFolders(raw: Readonly<Record<string, string>>): Promise<string[]> {
@@ -50,17 +50,19 @@ export function ignoredOptions(raw: Readonly<Record<string, string>>, driver: Cl
   return [`CloudAuth: ignored: the ${driver.name} driver needs no credentials`];
 }
 
-/** Image, flavor and networks exist on the cloud, and the project can start at least one more VM. */
+/**
+ * Image, every flavor and network exist on the cloud, and the project can start at least one more VM:
+ * every problem found, one line each (a missing image does not hide a missing network).
+ */
 export async function onlineProblems(ctx: CeContext): Promise<string[]> {
   const driver = await ctx.runtime.get();
+  const problems = await resolutionProblems(driver, ctx.settings);
+  if (problems.length > 0) return problems; // the quota is counted for the resolved first flavor
   try {
-    await ctx.resolver.resolve(driver, ctx.settings);
+    const capacity = await cloudCapacity(ctx);
+    if (capacity === 0) problems.push(`Instance_Flavor: the cloud project's quota leaves room for no more VM of flavor '${ctx.settings.flavor}'`);
   } catch (err) {
-    return [err instanceof Error ? err.message : String(err)];
+    problems.push(err instanceof Error ? err.message : String(err));
   }
-  const capacity = await cloudCapacity(ctx);
-  if (capacity === 0) {
-    throw new CloudceError("QuotaExceeded", `Instance_Flavor: the cloud project's quota leaves room for no more VM of flavor '${ctx.settings.flavor}'`);
-  }
-  return [];
+  return problems;
 }

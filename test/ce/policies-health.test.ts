@@ -145,7 +145,7 @@ describe("credential expiry (Credential_WarnDays)", () => {
     expect(await h.ce.isValid()).toEqual({ OK: true, Value: null });
     const r = await h.ce.available();
     expect(r).toMatchObject({ OK: true, Value: 4, CEInfoDict: { CredentialKind: "proxy", CredentialSecondsLeft: 3 * 86_400 } });
-    expect((r as { CEInfoDict: Record<string, unknown> }).CEInfoDict["CredentialWarnings"] ?? []).toEqual([]);
+    expect((r as unknown as { CEInfoDict: Record<string, unknown> }).CEInfoDict["CredentialWarnings"] ?? []).toEqual([]);
     expect(h.logs.filter((l) => l.level === "warn" && l.msg.startsWith("credentials:"))).toEqual([]);
   });
 

@@ -198,6 +198,21 @@ describe("configuration through the command", () => {
     expect(await cli(["--config", full, "validate", "--online"])).toMatchObject({ code: 1, stderr: expect.stringContaining("quota leaves room for no more VM of flavor 'name:small'") });
   });
 
+  it("validate --online reports every problem in one run: the image, each flavor, each network, a broken template", async () => {
+    const broken = join(dir, "broken.hbs");
+    await writeFile(broken, "#cloud-config\n{{#if}}\n");
+    const many = join(dir, "many.conf");
+    await writeFile(many, ["CloudType = LOCAL", "Driver_state_dir = local-many", "Instance_Image = name:el8-pilot", "Instance_Flavor = name:small, name:huge",
+      "Instance_Networks = name:nowhere", `Context_Template = ${broken}`].join("\n"));
+    const r = await cli(["--config", many, "validate", "--online"]);
+    expect(r.code).toBe(1);
+    oneLine(r.stderr);
+    for (const problem of [/Instance_Image: no image named 'el8-pilot'/, /Instance_Flavor: no flavor named 'huge'/, /Instance_Networks: no network named 'nowhere'/, /broken\.hbs/]) {
+      expect(r.stderr).toMatch(problem);
+    }
+    expect(r.stderr).not.toMatch(/no flavor named 'small'/);
+  });
+
   it("a flat file named .cfg works, and a --ce that differs from its CE line is refused", async () => {
     const cfg = join(dir, "ce.cfg");
     await writeFile(cfg, await readFile(config, "utf8"));

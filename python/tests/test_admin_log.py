@@ -1,4 +1,5 @@
-"""cloudce missing, not executable or of another version: one ERROR line per queue in DIRAC's log."""
+"""What an admin reads in DIRAC's log: cloudce missing, not executable or of another version is one
+ERROR line per queue; the proxy SiteDirector renews itself gets no expiry warning."""
 
 import logging
 import re
@@ -124,3 +125,14 @@ def test_the_server_refuses_a_plugin_of_another_release_line(plugin, upgrade, no
     errors = cloudce_lines(dirac_log, "ERROR")
     assert len(errors) == 1, errors
     assert f"cloudce_dirac is {plugin}" in errors[0] and upgrade in errors[0]
+
+
+def test_the_proxy_sitedirector_hands_over_gets_no_expiry_warning(monkeypatch, tmp_path, proxy_chain, state_dir, dirac_log):
+    """The test proxy has 2 days left, under Credential_WarnDays (7): SiteDirector renews it, nobody else can."""
+    _fresh_child()
+    sd, db = two_queue_agent(monkeypatch, tmp_path, proxy_chain, state_dir, "cloudce")
+    assert sd.beginExecution()["OK"]
+    sd.execute()
+
+    assert db.rows  # pilots were submitted: the proxy was set and used
+    assert [line for line in dirac_log if "expires" in line or "renew" in line] == []

@@ -22,6 +22,14 @@ export interface CampaignCloud {
   secrets(): string[];
   inject(fault: Fault): void;
   clearFaults(): void;
+  /** Create calls the cloud has received so far (a stopped submit is held to them). */
+  createCalls(): number;
+  /**
+   * Create calls that may still reach the cloud after a stop: those already
+   * under way (the driver's pool of per-VM creates, retries of one
+   * idempotent request). Anything beyond is a create started after the stop.
+   */
+  readonly createsAfterStop: number;
   /** Calls a fault fired on so far. */
   faultsFired(): number;
   /** Every VM the cloud ever made for this CE, deleted ones included. */

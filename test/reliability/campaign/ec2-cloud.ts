@@ -32,11 +32,11 @@ export async function startEc2CampaignCloud(sc: Scenario, authFile: string): Pro
     name: "ec2",
     ceOptions: {
       CloudType: "EC2_CAMPAIGN", CloudAuth: authFile, Driver_region: "eu-west-1", Driver_endpoint: server.url,
-      Instance_Image: "name:el9-pilot-dup", Instance_Flavor: "t3.micro",
+      Instance_Image: "name:el9-pilot-dup", Instance_Flavor: sc.fallback ? "t3.small, t3.micro" : "t3.micro",
     },
     secrets: () => [TEST_SECRET_KEY],
     inject: (f) => {
-      if (f.kind === "partial") {
+      if (f.kind === "partial" || f.kind === "clip") {
         // The next RunInstances finds room for fewer instances than asked (or none).
         server.cloud.capacity = f.times - 1;
         return;
@@ -48,9 +48,13 @@ export async function startEc2CampaignCloud(sc: Scenario, authFile: string): Pro
       server.cloud.capacity = Number.POSITIVE_INFINITY;
     },
     faultsFired: () => server.faultsFired(),
+    // Counted until the final cleanup's reset, after the last submit.
+    createCalls: () => server.calls["RunInstances"] ?? 0,
+    // RunInstances in flight, and its retries with the same client token (Driver_max_attempts 3).
+    createsAfterStop: 3,
     vms: (ce) => ours(ce).map((i) => ({ id: i.id, name: i.spec.tags["Name"] ?? "", live: !ENDED.has(server.cloud.get(i.id)?.state ?? "terminated") })),
-    // One RunInstances is one reservation.
-    doubled: (ce) => beyondFirstCreate(ours(ce).map((i) => ({ batch: i.spec.tags["cloudce-batch"] ?? "", create: i.reservationId }))),
+    // One RunInstances per batch and flavor (a fallback round is a batch's next flavor).
+    doubled: (ce) => beyondFirstCreate(ours(ce).map((i) => ({ batch: `${i.spec.tags["cloudce-batch"] ?? ""} ${i.spec.tags["cloudce-flavor"] ?? ""}`, create: i.reservationId }))),
     deleting: (id) => ENDED.has(server.cloud.get(id)?.state ?? "terminated"),
     quiesce: () => whenIdle(() => server.inFlight()),
     finish: (ids) => {
@@ -79,6 +83,11 @@ function specs(server: Ec2Server, f: Fault, forgotten: Map<string, Ec2Instance>)
     case "tokenRevoked":
       return [{ ...at, kind: "error", status: 401, code: "AuthFailure", message: "AWS was not able to validate the provided access credentials", times }];
     case "partial":
+    case "clip":
+      return [];
+    case "lag":
+    case "unfiltered":
+      // EC2's test cloud lists what it made, and applies its filters.
       return [];
   }
 }

@@ -4,6 +4,7 @@ import { createOpenStackDriver } from "../../../src/drivers/openstack/index.js";
 import { registerDriver } from "../../../src/drivers/registry.js";
 import { DEMO_CREDENTIALS, FAST_RETRY } from "../../servers/openstack/driver-fixture.js";
 import type { FaultRule } from "../../servers/openstack/faults.js";
+import { MAX_PARALLEL_CREATES } from "../../../src/drivers/openstack/server-create.js";
 import { PROJECTS, type ServerRecord } from "../../servers/openstack/cloud-state.js";
 import { startOpenStackServer, type OpenStackTestServer } from "../../servers/openstack/server.js";
 import { CAMPAIGN_TIMEOUT_MS, whenIdle, type CampaignCloud, type CloudVm } from "./campaign-cloud.js";
@@ -24,6 +25,7 @@ export async function startOpenStackCampaignCloud(sc: Scenario, authFile: string
   const quota = cloud.state.quotas.get(PROJECTS["demo"]!)!;
   Object.assign(quota, { instances: 1000, cores: 1000, ramMb: 1_000_000 });
   if (sc.smallPages) cloud.state.maxLimit = 2;
+  if (sc.multiCreateRefused) cloud.state.multiCreateRefusal = { status: 400, message: "Additional properties are not allowed ('min_count', 'max_count', 'return_reservation_id' were unexpected)" };
   const all = (): ServerRecord[] => [...cloud.state.servers.values(), ...cloud.state.deleted.values()];
   const ours = (ce: string): ServerRecord[] => all().filter((s) => s.metadata["cloudce-ce"] === ce);
   return {
@@ -31,18 +33,24 @@ export async function startOpenStackCampaignCloud(sc: Scenario, authFile: string
     ceOptions: {
       CloudType: "OPENSTACK_CAMPAIGN", CloudAuth: authFile, Driver_ex_force_auth_url: cloud.authUrl,
       Driver_ex_force_auth_version: "3.x_password", Driver_ex_tenant_name: "demo",
-      Instance_Image: "name:cirros-fake", Instance_Flavor: "name:m1.tiny", Instance_Networks: "name:private",
+      Instance_Image: "name:cirros-fake", Instance_Flavor: sc.fallback ? "name:m1.medium, name:m1.tiny" : "name:m1.tiny", Instance_Networks: "name:private",
     },
     secrets: () => [DEMO_CREDENTIALS.secret!, ...cloud.state.tokens.keys()],
     inject: (f) => {
-      for (const rule of rules(cloud, f)) cloud.faults.add(rule);
+      for (const rule of rules(cloud, f, sc)) cloud.faults.add(rule);
     },
-    clearFaults: () => cloud.faults.clear(),
+    clearFaults: () => {
+      cloud.faults.clear();
+      Object.assign(quota, { instances: 1000, cores: 1000, ramMb: 1_000_000 });
+    },
+    createCalls: () => cloud.count(ROUTES.create),
+    createsAfterStop: MAX_PARALLEL_CREATES,
     faultsFired: () => cloud.faults.fired,
     vms: (ce) => ours(ce).map((s): CloudVm => ({ id: s.id, name: s.name, live: cloud.state.servers.has(s.id) && s.deleteAt === undefined && cloud.state.view(s) !== undefined })),
     doubled: (ce) => {
       const byName = new Map<string, number>();
-      for (const s of ours(ce)) byName.set(s.name, (byName.get(s.name) ?? 0) + 1);
+      // A fallback round sends the same name again with another flavor: only a name twice on one flavor is a double.
+      for (const s of ours(ce)) byName.set(`${s.name} ${s.flavor.name}`, (byName.get(`${s.name} ${s.flavor.name}`) ?? 0) + 1);
       return [...byName.values()].reduce((n, c) => n + c - 1, 0);
     },
     deleting: (id) => !cloud.state.servers.has(id) || cloud.state.servers.get(id)!.deleteAt !== undefined,
@@ -57,7 +65,7 @@ export async function startOpenStackCampaignCloud(sc: Scenario, authFile: string
   };
 }
 
-function rules(cloud: OpenStackTestServer, f: Fault): FaultRule[] {
+function rules(cloud: OpenStackTestServer, f: Fault, sc: Scenario): FaultRule[] {
   const route = ROUTES[f.target];
   const times = f.times;
   switch (f.kind) {
@@ -83,7 +91,21 @@ function rules(cloud: OpenStackTestServer, f: Fault): FaultRule[] {
       ];
     case "tokenRevoked":
       return [{ route, kind: "delay", delayMs: 0, times: 1, before: () => cloud.state.revokeAllTokens() }];
+    case "clip":
+      clip(cloud, sc, times);
+      return [];
+    case "lag":
+    case "unfiltered":
+      // Nova lists a server as soon as it accepted its create, and always applies its filters.
+      return [];
   }
+}
+
+/** The cores quota leaves room for `times - 1` more VMs of the first flavor, and one core more (a smaller flavor may fit). */
+function clip(cloud: OpenStackTestServer, sc: Scenario, times: number): void {
+  const quota = cloud.state.quotas.get(PROJECTS["demo"]!)!;
+  const first = cloud.state.flavors.find((f) => f.name === (sc.fallback ? "m1.medium" : "m1.tiny"))!;
+  quota.cores = cloud.state.usage(PROJECTS["demo"]!).cores + (times - 1) * first.vcpus + 1;
 }
 
 function addForeign(cloud: OpenStackTestServer): void {

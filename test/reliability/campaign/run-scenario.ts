@@ -5,8 +5,11 @@
  * - no two VMs share one pilot;
  * - nothing is on the cloud that the journal does not show;
  * - no secret reached any log;
+ * - no submission has more VMs than it asked for pilots (a flavor fallback
+ *   never makes again what the cloud did make);
  * and, on the way: no reference is returned twice or names a VM that does not
- * exist, and a pilot killJob calls killed is being deleted.
+ * exist, a pilot killJob calls killed is being deleted, and a stopped submit
+ * starts no create after its stop.
  */
 
 import { mkdtemp } from "node:fs/promises";
@@ -15,7 +18,7 @@ import { CloudComputingElement } from "../../../src/ce/index.js";
 import { createLogger, type LogRecord } from "../../../src/log.js";
 import { readJournal } from "../../../src/ops/journal.js";
 import type { CampaignCloud } from "./campaign-cloud.js";
-import type { Scenario } from "./scenario.js";
+import type { Scenario, Stop } from "./scenario.js";
 
 export interface ScenarioFigures {
   readonly faultsFired: number;
@@ -38,20 +41,33 @@ export async function runScenario(sc: Scenario, cloud: CampaignCloud, ceName: st
   const logs: LogRecord[] = [];
   const logger = createLogger({ level: "debug", sink: (r) => logs.push(r) });
   const journal = join(await mkdtemp(join(workDir, "j-")), "journal.jsonl");
-  const options = { ...cloud.ceOptions, Cloud_RateLimit: "0", Submit_Concurrency: "3", MaxTotalJobs: "100", MaxWaitingJobs: "100", Journal_File: journal };
+  const options = {
+    ...cloud.ceOptions, Cloud_RateLimit: "0", Submit_Concurrency: "3", MaxTotalJobs: "100", MaxWaitingJobs: "100", Journal_File: journal,
+    ...(sc.adoptUntagged ? { Ownership_AdoptUntagged: "yes" } : {}),
+  };
   const violations: string[] = [];
   const returned: string[] = [];
   const ce = new CloudComputingElement(ceName, { logger });
   const set = await ce.setParameters(options);
   if (!set.OK) throw new Error(`campaign CE options: ${set.Message}`);
   const idOf = (ref: string): string => ref.slice("cloud://".length);
+  // A submission's VMs share its batch name (the cloud may suffix an index): each name → the pilots asked for.
+  const asked = new Map<string, number>();
+  const batchOf = (name: string): string => (asked.has(name.toLowerCase()) ? name.toLowerCase() : batchName(name));
 
   for (const [i, step] of sc.steps.entries()) {
     for (const f of step.faults) cloud.inject(f);
     const op = step.op;
     if (op.kind === "submit") {
-      const r = await ce.submitJob(pilot, null, op.count);
+      const stopped = op.stop ? stopper(op.stop, cloud) : undefined;
+      const r = await ce.submitJob(pilot, null, op.count, stopped ? { signal: stopped.signal } : {});
+      stopped?.end();
       if (r.OK) returned.push(...r.Value);
+      // Every batch name this submission used is journaled (made or failed) before it returns.
+      for (const e of (await readJournal(journal)).entries) if (e.action === "create" && !asked.has(e.vmName.toLowerCase())) asked.set(e.vmName.toLowerCase(), op.count);
+      for (const v of cloud.vms(ceName)) if (!asked.has(batchOf(v.name))) asked.set(batchOf(v.name), op.count);
+      const late = stopped?.createsAfter();
+      if (late !== undefined && late > cloud.createsAfterStop) violations.push(`step ${i}: ${late} create calls reached the cloud after the stop (at most ${cloud.createsAfterStop} may be under way)`);
     } else if (op.kind === "status") {
       const r = await ce.getJobStatus(returned);
       if (!r.OK) violations.push(`step ${i}: getJobStatus failed: ${r.Message}`);
@@ -91,10 +107,16 @@ export async function runScenario(sc: Scenario, cloud: CampaignCloud, ceName: st
   // A batch is journaled under the CE's VM name; the cloud may suffix its index (Nova `-1`, GCE `-0001`)
   // and GCE lower-cases the name's hex, so a VM is shown by its batch's line when its name reduces to it.
   const journaledNames = new Set(entries.filter((e) => e.action === "create").map((e) => e.vmName.toLowerCase()));
-  const batchName = (name: string): string => name.toLowerCase().replace(/-\d+$/, "");
   for (const v of vms) {
     const shown = journaledRefs.has(`cloud://${v.id}`) || journaledNames.has(v.name.toLowerCase()) || journaledNames.has(batchName(v.name));
     if (!shown) violations.push(`not in the journal: ${v.name} (${v.id})`);
+  }
+
+  const perBatch = new Map<string, number>();
+  for (const v of vms) perBatch.set(batchOf(v.name), (perBatch.get(batchOf(v.name)) ?? 0) + 1);
+  for (const [batch, n] of perBatch) {
+    const wanted = asked.get(batch);
+    if (wanted !== undefined && n > wanted) violations.push(`doubled: batch ${batch} has ${n} VMs for ${wanted} pilots`);
   }
 
   const secrets = cloud.secrets().filter((s) => s.length >= 6);
@@ -110,5 +132,39 @@ export async function runScenario(sc: Scenario, cloud: CampaignCloud, ceName: st
       doubled,
     },
     violations,
+  };
+}
+
+/** A CE's VM name from a cloud's VM name: lower case, without the index a batch create adds (Nova `-1`, GCE `-0001`). */
+function batchName(name: string): string {
+  return name.toLowerCase().replace(/-\d+$/, "");
+}
+
+interface Stopper {
+  readonly signal: AbortSignal;
+  end(): void;
+  /** Create calls that reached the cloud after the stop (undefined if it never fired). */
+  createsAfter(): number | undefined;
+}
+
+/** Stops a submit after its n-th create call reached the cloud, or at a deadline, as `serve` does. */
+function stopper(stop: Stop, cloud: CampaignCloud): Stopper {
+  const controller = new AbortController();
+  const first = cloud.createCalls();
+  let atStop: number | undefined;
+  const fire = (): void => {
+    if (atStop !== undefined) return;
+    atStop = cloud.createCalls();
+    controller.abort();
+  };
+  const timer = stop.kind === "deadline"
+    ? setTimeout(fire, stop.ms)
+    : setInterval(() => {
+      if (cloud.createCalls() - first >= stop.creates) fire();
+    }, 1);
+  return {
+    signal: controller.signal,
+    end: () => clearInterval(timer),
+    createsAfter: () => (atStop === undefined ? undefined : cloud.createCalls() - atStop),
   };
 }

@@ -7,7 +7,7 @@ import type { CloudComputingElement } from "../ce/index.js";
 import { expandEnv } from "../ce/ce-options.js";
 import { CloudceError } from "../errors.js";
 import type { Logger } from "../log.js";
-import { lockedPass, parseDuration, runEvery } from "../ops/cleanup-loop.js";
+import { MAX_TIMER_MS, lockedPass, parseDuration, runEvery } from "../ops/cleanup-loop.js";
 import { readJournal } from "../ops/journal.js";
 import { lockPathFor, withLock } from "../ops/lock.js";
 import { buildTimelines, summarise, type LiveNode } from "../ops/report.js";
@@ -77,6 +77,8 @@ function duration(text: string, flag: string, minMs: number): number {
   const ms = parseDuration(text);
   if (ms === undefined || ms < 0) throw new UsageError(`${flag}: '${text}' is not a duration like 30s, 10m or 1h`);
   if (ms < minMs) throw new UsageError(`${flag}: '${text}' is too short; use at least ${minMs / 1000}s`);
+  // Node fires a longer timer at once, which would make the loop run a pass every millisecond.
+  if (ms > MAX_TIMER_MS) throw new UsageError(`${flag}: '${text.slice(0, 40)}' is too long; use at most 24d (Node's longest timer, 2^31-1 ms)`);
   return ms;
 }
 

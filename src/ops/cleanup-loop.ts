@@ -77,7 +77,7 @@ export async function runEvery(options: RunEveryOptions): Promise<LoopResult> {
         break;
       }
       if (stoppedBy) break;
-      const waitMs = options.intervalMs + Math.floor(random() * (options.jitterMs ?? 0));
+      const waitMs = Math.min(MAX_TIMER_MS, options.intervalMs + Math.floor(random() * (options.jitterMs ?? 0)));
       log.debug("waiting before the next pass", { waitMs, nextRound: rounds + 1 });
       await sleep(waitMs, stop.signal);
     }
@@ -133,6 +133,9 @@ export function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
     signal.addEventListener("abort", done, { once: true });
   });
 }
+
+/** Node's longest timer: a longer one fires at once (after a TimeoutOverflowWarning). */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
 
 const UNITS_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 

@@ -125,6 +125,18 @@ describe("guard rails", () => {
     }
   });
 
+  it.each(["99999d", "25d", "2147483648ms"])("cleanup --every %s (over Node's longest timer) is refused in one line", async (every) => {
+    expect(await cli(["--config", config, "cleanup", "--every", every])).toMatchObject({
+      code: 2,
+      stderr: `cloudce cleanup: --every: '${every}' is too long; use at most 24d (Node's longest timer, 2^31-1 ms)\n`,
+    });
+  });
+
+  it("cleanup --jitter over Node's longest timer is refused in one line", async () => {
+    const r = await cli(["--config", config, "cleanup", "--every", "1h", "--jitter", "30d"]);
+    expect(r).toMatchObject({ code: 2, stderr: expect.stringMatching(/^cloudce cleanup: --jitter: '30d' is too long; use at most 24d[^\n]*\n$/) });
+  });
+
   it("--lock and --journal at a directory or under a missing folder get a clear error", async () => {
     expect(await cli(["--config", config, "cleanup", "--lock", dir])).toMatchObject({ code: 2, stderr: expect.stringMatching(/^cloudce cleanup: --lock: .* is a directory; give the path of a file/) });
     expect(await cli(["--config", config, "cleanup", "--lock", join(dir, "no", "x.lock")])).toMatchObject({ code: 2, stderr: expect.stringMatching(/^cloudce cleanup: --lock: the folder .*no does not exist/) });

@@ -5,6 +5,7 @@
  */
 
 import { open, type FileHandle } from "node:fs/promises";
+import { NotTextFile, MAX_TEXT_FILE_BYTES, READ_NOT_WAITING, decodeText } from "../config/text-file.js";
 import { CloudceError } from "../errors.js";
 import type { Logger } from "../log.js";
 import { IniSyntaxError, readIni, type IniDocument } from "./ini-reader.js";
@@ -79,18 +80,19 @@ const FAULTS: Record<InterpolationFault, string> = {
 async function readPrivateFile(file: string, logger: Logger): Promise<string> {
   let handle: FileHandle;
   try {
-    handle = await open(file, "r");
+    handle = await open(file, READ_NOT_WAITING);
   } catch (err) {
     throw openError(err, file);
   }
   try {
     const st = await handle.stat();
     if (!st.isFile()) throw new CloudceError("AuthFileUnreadable", `CloudAuth: ${file} is not a regular file; point CloudAuth at the auth ini file`);
+    if (st.size > MAX_TEXT_FILE_BYTES) throw new CloudceError("AuthFileUnreadable", `CloudAuth: ${file} is not a text file (${st.size} bytes); point CloudAuth at the auth ini file`);
     checkMode(file, st.mode & 0o777, logger);
-    const bytes = await handle.readFile();
-    return bytes.toString("utf8");
+    return decodeText(file, await handle.readFile());
   } catch (err) {
     if (err instanceof CloudceError) throw err;
+    if (err instanceof NotTextFile) throw new CloudceError("AuthFileUnreadable", `CloudAuth: ${err.message}; point CloudAuth at the auth ini file`);
     throw openError(err, file);
   } finally {
     await handle.close();

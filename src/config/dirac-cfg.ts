@@ -15,8 +15,8 @@
  * Every problem is a `CloudceError("OptionInvalid", "<file>:<line>: <what>")`.
  */
 
-import { readFile } from "node:fs/promises";
 import { CloudceError } from "../errors.js";
+import { NotTextFile, readRegularTextFile } from "./text-file.js";
 
 /** One `key = value` option, with the line that set it last. */
 export interface CfgOption {
@@ -222,8 +222,9 @@ export async function readDiracCfg(file: string): Promise<CfgDocument> {
 /** Reads a configuration file, turning a missing/unreadable file into an `OptionInvalid` naming it. */
 export async function readTextFile(file: string): Promise<string> {
   try {
-    return await readFile(file, "utf8");
+    return await readRegularTextFile(file);
   } catch (err) {
+    if (err instanceof NotTextFile) throw new CloudceError("OptionInvalid", `${err.message}; give the path of the configuration file`);
     const code = (err as NodeJS.ErrnoException).code ?? "error";
     throw new CloudceError("OptionInvalid", `${file}: cannot read the configuration file (${code}); check the path and its permissions`, { cause: err });
   }

@@ -3,7 +3,7 @@
  * per CE and rendering one pilot's user-data from it.
  */
 
-import { readFile } from "node:fs/promises";
+import { NotTextFile, readRegularTextFile } from "../config/text-file.js";
 import { fileURLToPath } from "node:url";
 import { CloudceError, isCloudceError } from "../errors.js";
 import type { PilotContextInput } from "./context-input.js";
@@ -38,8 +38,9 @@ function withHeader(cloudConfig: string): string {
 
 async function readTemplate(templatePath: string): Promise<string> {
   try {
-    return await readFile(templatePath, "utf8");
+    return await readRegularTextFile(templatePath);
   } catch (err) {
+    if (err instanceof NotTextFile) throw new CloudceError("TemplateMissing", `${err.message}: fix Context_Template or unset it to use the default`);
     const code = (err as NodeJS.ErrnoException).code ?? "unreadable";
     throw new CloudceError(
       "TemplateMissing",

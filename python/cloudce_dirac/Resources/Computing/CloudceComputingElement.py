@@ -19,6 +19,7 @@ import os
 import shlex
 import subprocess
 import threading
+import uuid
 import weakref
 
 from DIRAC import S_ERROR, S_OK, gLogger
@@ -28,7 +29,7 @@ from DIRAC.Resources.Computing.ComputingElement import ComputingElement
 from . import cloudce_version
 from .cloudce_start import start_failure, version_problem
 
-PROTOCOL_VERSION = 1
+PROTOCOL_VERSION = 2  # submission keys and recoverSubmission
 UNKNOWN_HANDLE = -32001  # docs/serve-protocol.md, Errors
 VERSION_MISMATCH = -32004
 
@@ -51,8 +52,10 @@ def submit_wait(deadline, request_timeout):
     return deadline + 2 * request_timeout + SUBMIT_GRACE
 
 # Calls that may be sent again after the child died under them: they change nothing, or are
-# idempotent (a pilot killed twice is killed). submitJob is never resent.
-RESENDABLE = {"isValid", "available", "getCEStatus", "getJobStatus", "killJob", "cleanupPilots", "getJobOutput"}
+# idempotent (a pilot killed twice is killed). submitJob is never resent: a lost one is recovered
+# by its submission key (docs/serve-protocol.md, "Submission keys"), which creates nothing.
+RESENDABLE = {"isValid", "available", "getCEStatus", "getJobStatus", "killJob", "cleanupPilots", "getJobOutput",
+              "recoverSubmission"}
 
 LOG_LEVELS = {"debug": "debug", "info": "info", "warn": "warn", "error": "error"}
 
@@ -124,6 +127,13 @@ class Bridge:
 
     def alive(self):
         return self._proc is not None and self._owner == os.getpid() and self._proc.poll() is None
+
+    def end(self, generation):
+        """Kills the child of ``generation`` if it is still the current one: a child that does not answer
+        must not go on starting VMs while another recovers its submission."""
+        with self._lock:
+            if self.generation == generation and self.alive():
+                self._abandon(self._proc)
 
     def call(self, method, params, timeout, command, generation=None):
         """Sends one request and waits for its answer; returns the result or raises BridgeError/RpcError.
@@ -408,10 +418,34 @@ class CloudceComputingElement(ComputingElement):
         except (TypeError, ValueError):
             request_timeout = DEFAULT_REQUEST_TIMEOUT  # cloudce's setParameters already named the bad value
         timeout = submit_wait(deadline, request_timeout)
-        params = {"executableFile": os.path.abspath(executableFile), "numberOfJobs": int(numberOfJobs), "deadline": deadline}
-        result = self._request("submitJob", params, timeout=timeout)
+        key = uuid.uuid4().hex  # this submission's name: its VMs carry it, and a lost answer is found by it
+        params = {"executableFile": os.path.abspath(executableFile), "numberOfJobs": int(numberOfJobs), "deadline": deadline,
+                  "submission": key}
+        result = self._request("submitJob", params, timeout=timeout,
+                               on_lost=lambda exc, generation: self._recover(key, exc, generation, request_timeout))
         if result["OK"] and result.get("Interrupted"):
             self.log.warn("submitJob: Bridge_SubmitDeadline reached", result["Interrupted"])
+        return result
+
+    def _recover(self, key, lost, generation, request_timeout):
+        """submitJob's answer from its key after the child died or timed out under it; never creates a VM.
+
+        A child that timed out still runs the submission: it is asked first (it stops starting VMs and
+        answers), and killed if it cannot answer that either, so no create of it races the recovery.
+        """
+        self.log.warn("cloudce submitJob: no answer; recovering the submission by its key", f"{key}: {lost}")
+        params = {"submission": key}
+        result = self._request("recoverSubmission", params, timeout=submit_wait(0, request_timeout))
+        if not result["OK"] and isinstance(lost, BridgeTimeout):
+            _BRIDGE.end(generation)
+            self._generation = None
+            result = self._request("recoverSubmission", params, timeout=submit_wait(0, request_timeout))
+        if not result["OK"]:
+            return S_ERROR(f"cloudce submitJob: {lost}; recovering submission {key} failed: {result['Message']}"
+                           " (its VMs carry the key and this CE's tags: cleanupPilots finds them)")
+        if not result["Value"]:
+            return S_ERROR(f"cloudce submitJob: {lost}; no VM of submission {key} exists")
+        self.log.warn("cloudce submitJob: recovered after the lost answer", result.get("Recovered") or result.get("Interrupted") or key)
         return result
 
     def getJobStatus(self, jobIDList):
@@ -433,8 +467,12 @@ class CloudceComputingElement(ComputingElement):
 
     # The bridge -------------------------------------------------------------------------------------
 
-    def _request(self, method, params, timeout=None):
-        """One CE call through the child, as a DIRAC result; a transport failure is an error, never a status."""
+    def _request(self, method, params, timeout=None, on_lost=None):
+        """One CE call through the child, as a DIRAC result; a transport failure is an error, never a status.
+
+        ``on_lost(exc, generation)`` answers instead when ``method`` was sent and no answer came (the
+        child died, or timed out while alive).
+        """
         timeout = timeout or float(self._option("Bridge_CallTimeout"))
         command = self._option("Bridge_Command")
         resends = 1 if method in RESENDABLE else 0
@@ -469,9 +507,13 @@ class CloudceComputingElement(ComputingElement):
             except (TypeError, ValueError) as exc:  # a parameter that JSON cannot carry: never raise into DIRAC
                 return S_ERROR(f"cloudce {method}: {exc}")
             except BridgeTimeout as exc:
+                if on_lost is not None:
+                    return on_lost(exc, generation)
                 return S_ERROR(f"cloudce {method}: {exc}")  # waiting once more would double the wait
             except BridgeError as exc:
                 self._generation = None
+                if on_lost is not None:
+                    return on_lost(exc, generation)
                 if resends > 0:
                     resends -= 1
                     self.log.warn(f"cloudce serve failed during {method}, trying once more", str(exc))

@@ -4,7 +4,7 @@ import { createOpenStackDriver } from "../../../src/drivers/openstack/index.js";
 import { registerDriver } from "../../../src/drivers/registry.js";
 import { DEMO_CREDENTIALS, FAST_RETRY } from "../../servers/openstack/driver-fixture.js";
 import type { FaultRule } from "../../servers/openstack/faults.js";
-import { MAX_PARALLEL_CREATES } from "../../../src/drivers/openstack/server-create.js";
+import { MAX_PARALLEL_CALLS } from "../../../src/drivers/openstack/index.js";
 import { PROJECTS, type ServerRecord } from "../../servers/openstack/cloud-state.js";
 import { startOpenStackServer, type OpenStackTestServer } from "../../servers/openstack/server.js";
 import { CAMPAIGN_TIMEOUT_MS, whenIdle, type CampaignCloud, type CloudVm } from "./campaign-cloud.js";
@@ -44,7 +44,7 @@ export async function startOpenStackCampaignCloud(sc: Scenario, authFile: string
       Object.assign(quota, { instances: 1000, cores: 1000, ramMb: 1_000_000 });
     },
     createCalls: () => cloud.count(ROUTES.create),
-    createsAfterStop: MAX_PARALLEL_CREATES,
+    createsAfterStop: MAX_PARALLEL_CALLS,
     faultsFired: () => cloud.faults.fired,
     vms: (ce) => ours(ce).map((s): CloudVm => ({ id: s.id, name: s.name, live: cloud.state.servers.has(s.id) && s.deleteAt === undefined && cloud.state.view(s) !== undefined })),
     doubled: (ce) => {

@@ -189,6 +189,14 @@ describe("etc/dirac.cfg.example", () => {
     expect(got.options["Context_ExtPackages"]).toBe("htop, strace");
     expect(got.options).toMatchObject({ CloudType: "LOCAL", Context_MaxLifetime: "172800", MaxWaitingJobs: "5" });
   });
+
+  it("names the plugin's type (Cloud would load DIRAC's own CloudCE) and has v8 ask the CE for slots", async () => {
+    const example = new URL("../../etc/dirac.cfg.example", import.meta.url).pathname;
+    for (const queue of ["default", "long"]) {
+      const got = await loadCeOptions({ file: example, ce: "cloud-local.example.org", queue });
+      expect(got.options).toMatchObject({ CEType: "Cloudce", QueryCEFlag: "True" });
+    }
+  });
 });
 
 describe("flat files recognised by content", () => {

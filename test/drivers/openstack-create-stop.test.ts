@@ -78,3 +78,22 @@ it("after a refused multi-create, a stop ends the per-VM creates; every server m
   const unshown = (seen: Set<string>): string[] => made.map((s) => `cloud://${s.id}`).filter((ref) => !refs.includes(ref) && !seen.has(ref));
   await eventually(shown, (seen) => unshown(seen).length === 0, 10_000, "every server made to be returned or journaled");
 });
+
+it("a deadline in the middle of such a batch starts no create after it; what was made is returned or journaled", async () => {
+  const journal = join(dir, `journal-deadline-${Date.now()}.jsonl`);
+  const ce = await makeCe(journal);
+  cloud.faults.add({ route: POSTS, kind: "delay", delayMs: 40, times: Infinity });
+  // As `serve` ends a submission at its deadline. However late a busy machine fires it, the calls after it are counted from then.
+  const deadline = AbortSignal.timeout(150);
+  let atDeadline = -1;
+  deadline.addEventListener("abort", () => void (atDeadline = cloud.count(POSTS)), { once: true });
+  const result = await ce.submitJob(join(dir, "pilot.sh"), null, 64, { signal: deadline });
+  expect(result.OK).toBe(true);
+  const refs = result.OK ? result.Value : [];
+  await eventually(async () => cloud.inFlight(), (n) => n === 0, 10_000, "the cloud to answer every request");
+  if (atDeadline >= 0) expect(cloud.count(POSTS) - atDeadline).toBeLessThanOrEqual(8);
+  const made = [...cloud.state.servers.values()].filter((s) => s.name.startsWith("STOP_")).map((s) => `cloud://${s.id}`);
+  const shown = async (): Promise<Set<string>> =>
+    new Set((await readJournal(journal)).entries.filter((e) => e.action === "create" && e.outcome === "ok").map((e) => e.ref));
+  await eventually(shown, (seen) => made.every((ref) => refs.includes(ref) || seen.has(ref)), 10_000, "every server made to be returned or journaled");
+});

@@ -66,6 +66,8 @@ export function testDriver(target: ConformanceTarget): void {
     const namePrefix = (word: string): string => (target.lowerCaseNames ? `${word.toLowerCase()}${run.toLowerCase()}-` : `${word}${run}_`);
     const prefix = namePrefix("CONF");
     const owner = { "cloudce-ce": `conformance-${run}` };
+    /** A submission key as the DIRAC plugin makes one (a UUID4 in hex): the batch tag of the created nodes. */
+    const submission = randomBytes(16).toString("hex");
     const userData = target.userData ?? new Uint8Array(Buffer.from("#cloud-config\nwrite_files: []\n"));
     const created: CloudNode[] = [];
 
@@ -114,7 +116,7 @@ export function testDriver(target: ConformanceTarget): void {
         imageId: fx.image.id,
         flavorId: fx.flavor.id,
         networkIds: fx.networks.map((n) => n.id),
-        nodes: names.map((name) => ({ name, userData, metadata: { ...owner, "cloudce-batch": run } })),
+        nodes: names.map((name) => ({ name, userData, metadata: { ...owner, "cloudce-batch": submission } })),
         requestId: `conf-${run}-create`,
       });
       created.push(...result.created);
@@ -136,6 +138,14 @@ export function testDriver(target: ConformanceTarget): void {
       expect(others).toEqual([]);
       const otherPrefix = await fx.driver.listNodes({ namePrefix: namePrefix("NOPE"), metadata: owner });
       expect(otherPrefix).toEqual([]);
+    });
+
+    it("lists the nodes of one submission by its key, which each carries", async () => {
+      const byKey = await fx.driver.listNodes({ namePrefix: prefix, metadata: { ...owner, "cloudce-batch": submission } });
+      expect(byKey.map((n) => n.id).sort()).toEqual(created.map((n) => n.id).sort());
+      for (const node of byKey) expect(node.metadata["cloudce-batch"]).toBe(submission);
+      const otherKey = await fx.driver.listNodes({ namePrefix: prefix, metadata: { ...owner, "cloudce-batch": randomBytes(16).toString("hex") } });
+      expect(otherKey).toEqual([]);
     });
 
     it("gets one node, and undefined for an id it never issued", async () => {

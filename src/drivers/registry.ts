@@ -10,6 +10,7 @@ import { pathToFileURL } from "node:url";
 import { CloudceError } from "../errors.js";
 import { DRIVER_METHODS, type CloudDriver, type DriverConfig, type DriverFactory, type NameRule } from "./driver.js";
 import { GCE_NAME_RULE } from "./gce/names.js";
+import { KUBERNETES_NAME_RULE } from "./kubernetes/names.js";
 
 /** A driver module: the factory, and optionally a check naming `Driver_*` options it does not know. */
 export interface DriverModule {
@@ -27,10 +28,11 @@ const builtins = new Map<string, Loader>([
   ["EC2", () => import("./ec2/index.js")],
   ["QEMU", () => import("./qemu/index.js")],
   ["GCE", () => import("./gce/index.js")],
+  ["KUBERNETES", () => import("./kubernetes/index.js")],
 ]);
 
 /** Cloud types that restrict instance names; read before any driver is loaded. */
-const NAME_RULES = new Map<string, NameRule>([["GCE", GCE_NAME_RULE]]);
+const NAME_RULES = new Map<string, NameRule>([["GCE", GCE_NAME_RULE], ["KUBERNETES", KUBERNETES_NAME_RULE]]);
 
 /** The instance-name rule of a cloud type, if it has one. */
 export function nameRule(cloudType: string): NameRule | undefined {

@@ -1,0 +1,153 @@
+/**
+ * The stand-in's objects: pods, secrets and resource quotas by namespace,
+ * each with a uid and a resourceVersion from one counter, as the API server
+ * keeps them. Deleting a pod garbage-collects the objects whose
+ * ownerReferences name its uid; a ResourceQuota's `used` is computed from
+ * the pods that are not finished.
+ */
+
+import { randomUUID } from "node:crypto";
+import { KubeError } from "./status.js";
+
+export type Obj = Record<string, any>;
+export type Kind = "pods" | "secrets" | "resourcequotas";
+
+const KIND_NAMES: Record<Kind, string> = { pods: "Pod", secrets: "Secret", resourcequotas: "ResourceQuota" };
+
+const QUANTITY = /^(\d+(?:\.\d+)?)(m|k|M|G|T|Ki|Mi|Gi|Ti)?$/;
+const UNITS: Record<string, number> = { "": 1, m: 1e-3, k: 1e3, M: 1e6, G: 1e9, T: 1e12, Ki: 1024, Mi: 1024 ** 2, Gi: 1024 ** 3, Ti: 1024 ** 4 };
+
+export function quantity(v: unknown): number {
+  if (typeof v === "number") return v;
+  const m = QUANTITY.exec(String(v ?? "0").trim());
+  return m ? Number(m[1]) * UNITS[m[2] ?? ""]! : 0;
+}
+
+export class Cluster {
+  readonly namespaces = new Set<string>(["default"]);
+  private readonly objects: Record<Kind, Map<string, Obj>> = { pods: new Map(), secrets: new Map(), resourcequotas: new Map() };
+  private rv = 100;
+  /** Continue tokens older than this are expired (410 Gone), as after an etcd compaction. */
+  compactedAt = 0;
+  /** Told when a pod is created or deleted (the kubelet). */
+  onPodChange: (pod: Obj, change: "created" | "deleting") => void = () => undefined;
+
+  nextVersion(): string {
+    this.rv += 1;
+    return String(this.rv);
+  }
+
+  version(): number {
+    return this.rv;
+  }
+
+  /** Expires every continue token handed out so far. */
+  compact(): void {
+    this.compactedAt = this.rv;
+  }
+
+  private key(ns: string, name: string): string {
+    return `${ns}/${name}`;
+  }
+
+  requireNamespace(ns: string): void {
+    if (!this.namespaces.has(ns)) throw new KubeError(404, "NotFound", `namespaces "${ns}" not found`, { name: ns, kind: "namespaces" });
+  }
+
+  get(kind: Kind, ns: string, name: string): Obj | undefined {
+    return this.objects[kind].get(this.key(ns, name));
+  }
+
+  list(kind: Kind, ns: string): Obj[] {
+    return [...this.objects[kind].values()].filter((o) => o.metadata.namespace === ns).sort((a, b) => String(a.metadata.name).localeCompare(String(b.metadata.name)));
+  }
+
+  all(kind: Kind): Obj[] {
+    return [...this.objects[kind].values()];
+  }
+
+  create(kind: Kind, ns: string, body: Obj): Obj {
+    this.requireNamespace(ns);
+    const name = body?.metadata?.name;
+    if (typeof name !== "string" || !/^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/.test(name)) {
+      throw new KubeError(422, "Invalid", `${KIND_NAMES[kind]} "${String(name)}" is invalid: metadata.name: Invalid value`, { kind, causes: [{ reason: "FieldValueInvalid", field: "metadata.name", message: "Invalid value" }] });
+    }
+    if (this.objects[kind].has(this.key(ns, name))) throw new KubeError(409, "AlreadyExists", `${kind} "${name}" already exists`, { name, kind });
+    const obj: Obj = {
+      ...structuredClone(body),
+      apiVersion: "v1",
+      kind: KIND_NAMES[kind],
+      metadata: { ...structuredClone(body.metadata), namespace: ns, uid: randomUUID(), resourceVersion: this.nextVersion(), creationTimestamp: new Date().toISOString() },
+    };
+    this.objects[kind].set(this.key(ns, name), obj);
+    if (kind === "pods") this.onPodChange(obj, "created");
+    return obj;
+  }
+
+  /** Bumps an object's resourceVersion after a change. */
+  touch(obj: Obj): void {
+    obj.metadata.resourceVersion = this.nextVersion();
+  }
+
+  remove(kind: Kind, ns: string, name: string): void {
+    const obj = this.objects[kind].get(this.key(ns, name));
+    if (!obj) return;
+    this.objects[kind].delete(this.key(ns, name));
+    this.collectGarbage(obj.metadata.uid);
+  }
+
+  /** Removes what the deleted object owned, as the garbage collector does. */
+  private collectGarbage(uid: string): void {
+    for (const kind of Object.keys(this.objects) as Kind[]) {
+      for (const o of this.all(kind)) {
+        if ((o.metadata.ownerReferences ?? []).some((r: Obj) => r.uid === uid)) this.delete(kind, o.metadata.namespace, o.metadata.name);
+      }
+    }
+  }
+
+  /** A delete as the API server takes it: a pod is marked and ends through the kubelet; other objects go at once. */
+  delete(kind: Kind, ns: string, name: string): Obj {
+    const obj = this.get(kind, ns, name);
+    if (!obj) throw new KubeError(404, "NotFound", `${kind} "${name}" not found`, { name, kind });
+    if (kind !== "pods") {
+      this.remove(kind, ns, name);
+      return obj;
+    }
+    if (!obj.metadata.deletionTimestamp) {
+      obj.metadata.deletionTimestamp = new Date().toISOString();
+      obj.metadata.deletionGracePeriodSeconds = 30;
+      this.touch(obj);
+      this.onPodChange(obj, "deleting");
+    }
+    return obj;
+  }
+
+  /** Pod count, CPU and memory requested by the namespace's unfinished pods. */
+  usage(ns: string, extra?: Obj): Record<string, number> {
+    const pods = this.list("pods", ns).filter((p) => p.status?.phase !== "Succeeded" && p.status?.phase !== "Failed");
+    if (extra) pods.push(extra);
+    const sum = (res: string) => pods.reduce((n, p) => n + (p.spec?.containers ?? []).reduce((m: number, c: Obj) => m + quantity(c.resources?.requests?.[res]), 0), 0);
+    return { pods: pods.length, "requests.cpu": sum("cpu"), "requests.memory": sum("memory") };
+  }
+
+  /** A quota with `used` filled in. */
+  withUsage(quota: Obj): Obj {
+    const used = this.usage(quota.metadata.namespace);
+    const hard = quota.spec?.hard ?? {};
+    const shown: Obj = {};
+    for (const k of Object.keys(hard)) shown[k] = String(k === "requests.memory" ? Math.round(used[k] ?? 0) : Number((used[k] ?? 0).toFixed(3)));
+    return { ...quota, status: { hard: { ...hard }, used: shown } };
+  }
+
+  /** Refuses a pod that would exceed a quota, as the quota admission plugin does. */
+  admit(ns: string, pod: Obj): void {
+    const after = this.usage(ns, pod);
+    for (const q of this.list("resourcequotas", ns)) {
+      for (const [k, hard] of Object.entries(q.spec?.hard ?? {})) {
+        if ((after[k] ?? 0) > quantity(hard)) {
+          throw new KubeError(403, "Forbidden", `pods "${pod.metadata?.name}" is forbidden: exceeded quota: ${q.metadata.name}, requested: ${k}, limited: ${k}=${String(hard)}`, { name: pod.metadata?.name, kind: "pods" });
+        }
+      }
+    }
+  }
+}

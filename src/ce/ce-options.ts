@@ -4,7 +4,6 @@
  */
 
 import { defaultAuthFilePath } from "../auth/index.js";
-import { DEFAULT_TEMPLATE_PATH } from "../context/index.js";
 import { nameRule } from "../drivers/registry.js";
 import { CloudceError } from "../errors.js";
 import { DEFAULT_NAME_PREFIX } from "./pilot-reference.js";
@@ -105,7 +104,8 @@ export interface CeSettings {
   readonly networks: readonly string[];
   readonly sshKey: string | undefined;
   readonly namePrefix: string;
-  readonly templatePath: string;
+  /** `Context_Template`; undefined: the shipped template for the driver's kind of user-data. */
+  readonly templatePath: string | undefined;
   readonly extPackages: readonly string[];
   /** Seconds after which any VM of this CE is removed, whatever its state. */
   readonly maxLifetime: number;
@@ -232,7 +232,7 @@ export function parseSettings(ceName: string, raw: Readonly<Record<string, strin
     networks: Object.freeze(splitList(raw["Instance_Networks"])),
     sshKey: raw["Instance_SSHKey"]?.trim() || undefined,
     namePrefix: raw["Instance_NamePrefix"] ?? nameRule(raw["CloudType"]!)?.defaultPrefix ?? DEFAULT_NAME_PREFIX,
-    templatePath: raw["Context_Template"] ? expandEnv(raw["Context_Template"]) : DEFAULT_TEMPLATE_PATH,
+    templatePath: raw["Context_Template"] ? expandEnv(raw["Context_Template"]) : undefined,
     extPackages: Object.freeze(splitList(raw["Context_ExtPackages"])),
     maxLifetime: intOption(raw, "Context_MaxLifetime"),
     maxTotalJobs: intOption(raw, "MaxTotalJobs"),

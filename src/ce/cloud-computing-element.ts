@@ -7,7 +7,7 @@
 
 import { readFile } from "node:fs/promises";
 import { CredentialStore, checkProxyLifetime, proxySecrets } from "../auth/index.js";
-import { encodeUserData, loadContextRenderer, newStamp, type ContextRenderer, type UserDataLimit } from "../context/index.js";
+import { defaultTemplatePath, encodeUserData, loadContextRenderer, newStamp, type ContextRenderer, type UserDataLimit } from "../context/index.js";
 import type { DriverCredentials } from "../drivers/driver.js";
 import { CloudceError, toCloudceError } from "../errors.js";
 import { createLogger, type Logger } from "../log.js";
@@ -155,6 +155,7 @@ export class CloudComputingElement {
       warnings.push(...(await this.checkDriver()));
       driverBuilt = true;
     });
+    // The template's kind is the driver's: a driver that cannot be built fails both checks, said once below.
     await attempt(() => this.getRenderer());
     // Every problem in one run: a template error does not hide a missing image.
     if (options.online && driverBuilt) await attempt(async () => problems.push(...(await onlineProblems(this.ensure()))));
@@ -164,7 +165,7 @@ export class CloudComputingElement {
       if (problems.length === 0) return S_ERROR(expired, credentials.expired.startsWith("the proxy") ? "ProxyExpired" : "AuthFailed");
       problems.push(expired);
     }
-    if (problems.length > 0) return S_ERROR(problems.join("; "));
+    if (problems.length > 0) return S_ERROR([...new Set(problems)].join("; "));
     warnings.push(...(credentials?.warnings ?? []));
     return warnings.length > 0 ? S_OK(null, { Warnings: warnings }) : S_OK(null);
   }
@@ -457,8 +458,12 @@ export class CloudComputingElement {
 
   private getRenderer(): Promise<ContextRenderer> {
     if (!this.renderer) {
-      const settings = this.ensure().settings;
-      const loading = loadContextRenderer(settings.templatePath);
+      const { settings, runtime } = this.ensure();
+      // The driver says what its user-data is: a cloud-config, or a Kubernetes manifest.
+      const loading = runtime.get().then((driver) => {
+        const format = driver.capabilities.userData.format ?? "cloud-init";
+        return loadContextRenderer(settings.templatePath ?? defaultTemplatePath(format), format);
+      });
       loading.catch(() => {
         if (this.renderer === loading) this.renderer = undefined;
       });

@@ -3,7 +3,10 @@
  * rules, and reading user-data back. The CE depends only on what this file
  * exports.
  */
-export { DEFAULT_TEMPLATE_PATH, loadContextRenderer, type ContextRenderer, type PilotContextInput, type PilotStamp } from "./renderer.js";
+export {
+  DEFAULT_MANIFEST_TEMPLATE_PATH, DEFAULT_TEMPLATE_PATH, defaultTemplatePath, loadContextRenderer, type ContextRenderer, type PilotContextInput, type PilotStamp,
+  type UserDataFormat,
+} from "./renderer.js";
 export { encodeUserData, measuredSize, type UserDataLimit } from "./user-data-size.js";
 export { decodeUserData, type UserDataPart, type WriteFileEntry, cloudConfigWriteFiles } from "./user-data-decode.js";
 export { deriveStamp, newStamp } from "./stamp.js";

@@ -13,6 +13,8 @@ export interface UserDataLimit {
   readonly maxBytes: number;
   /** "raw": bytes before base64 (EC2: 16384); "base64": length of the base64 text (Nova: 65535). */
   readonly measuredAs: "raw" | "base64";
+  /** A manifest is read by the cloud itself, not by cloud-init: it is never compressed. */
+  readonly format?: "cloud-init" | "kubernetes-manifest";
 }
 
 /** The size the cloud will count for `bytes`. */
@@ -33,6 +35,9 @@ export function encodeUserData(text: string, limit: UserDataLimit): Uint8Array {
   const raw = Buffer.from(text, "utf8");
   const rawSize = measuredSize(raw.length, limit);
   if (rawSize <= limit.maxBytes) return raw;
+  if (limit.format === "kubernetes-manifest") {
+    throw new CloudceError("UserDataTooLarge", `the pod manifest is ${rawSize} bytes, over the cloud's limit of ${describe(limit)}: use a smaller pilot executable or a leaner template (Context_Template)`);
+  }
   // Fixed header (no mtime, no name): the same text always gives the same bytes.
   const gz = gzipSync(raw, { level: constants.Z_BEST_COMPRESSION });
   const gzSize = measuredSize(gz.length, limit);

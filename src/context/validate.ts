@@ -34,7 +34,7 @@ export const VALIDATION_SAMPLES: readonly PilotContextInput[] = [
   },
 ];
 
-function lineOfText(source: string, needle: string): number {
+export function lineOfText(source: string, needle: string): number {
   const at = source.indexOf(needle);
   return at < 0 ? 1 : source.slice(0, at).split("\n").length;
 }
@@ -45,7 +45,7 @@ function lineOfText(source: string, needle: string): number {
  * line whose text occurs exactly once in the template (an anchor): the error
  * is on the anchor itself, or in what the template line after it expanded to.
  */
-function templateLine(source: string, rendered: string, renderedLine: number): number {
+export function templateLine(source: string, rendered: string, renderedLine: number): number {
   const templateLines = source.split("\n").map((l) => l.trim());
   const renderedLines = rendered.split("\n");
   for (let i = renderedLine - 1; i >= 0; i--) {
@@ -59,12 +59,12 @@ function templateLine(source: string, rendered: string, renderedLine: number): n
 }
 
 /** A YAML error's first line, without the position (it is a rendered-output position). */
-function yamlReason(message: string): string {
+export function yamlReason(message: string): string {
   return message.split("\n")[0]!.replace(/ at line \d+, column \d+:?$/, "");
 }
 
 /** handlebars reports a missing helper without a position: find its first use. */
-function lineOfHelper(source: string, err: unknown): number | undefined {
+export function lineOfHelper(source: string, err: unknown): number | undefined {
   const name = /Missing helper: "([^"]+)"/.exec(err instanceof Error ? err.message : "")?.[1];
   if (name === undefined) return undefined;
   const m = new RegExp(`[{(]\\s*${name.replace(/[^\w-]/g, "")}\\b`).exec(source);

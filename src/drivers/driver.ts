@@ -76,6 +76,9 @@ export interface CredentialExpiry {
   readonly expiresAt: Date | undefined;
 }
 
+/** What a driver's user-data is, so the CE renders the right kind of template. */
+export type UserDataFormat = "cloud-init" | "kubernetes-manifest";
+
 /** An image, flavor or network. */
 export interface CloudResource {
   readonly id: string;
@@ -172,8 +175,13 @@ export interface DriverCapabilities {
   readonly stop: boolean;
   /** `getLimits` works. */
   readonly limits: boolean;
-  /** User-data size limit, and whether it is measured before or after base64. */
-  readonly userData: { readonly maxBytes: number; readonly measuredAs: "raw" | "base64" };
+  /**
+   * User-data size limit, and whether it is measured before or after base64.
+   * `format` says what the user-data is: a cloud-init document (the default),
+   * or a Kubernetes manifest (a YAML stream of a Pod and its Secrets), which
+   * the CE renders from a manifest template and never compresses.
+   */
+  readonly userData: { readonly maxBytes: number; readonly measuredAs: "raw" | "base64"; readonly format?: UserDataFormat };
   /** When a `name:` image matches several images: fail, or take the newest. */
   readonly ambiguousImage: "error" | "newest";
   /** False for a cloud that needs no auth file (LOCAL); default true. */

@@ -40,7 +40,7 @@ export const KUBERNETES_CAPABILITIES: DriverCapabilities = Object.freeze({
   stop: false,
   limits: true,
   // The manifest carries the pilot in a Secret, which holds at most 1 MiB.
-  userData: Object.freeze({ maxBytes: SECRET_MAX_BYTES, measuredAs: "raw" as const, format: "kubernetes" as const }),
+  userData: Object.freeze({ maxBytes: SECRET_MAX_BYTES, measuredAs: "raw" as const, format: "kubernetes-manifest" as const }),
   ambiguousImage: "error" as const,
   // The kubeconfig (or the service account) is the credential.
   requiresCredentials: false,

@@ -84,7 +84,8 @@ function checkPod(pod: Obj, index: number): void {
 
 /** Parses and checks a manifest; throws UserDataInvalid or UserDataTooLarge naming the document and field. */
 export function parseManifest(userData: Uint8Array): ParsedManifest {
-  const docs = parseAllDocuments(Buffer.from(userData).toString("utf8"));
+  // YAML 1.1, as kubectl reads manifests: `defaultMode: 0500` is octal.
+  const docs = parseAllDocuments(Buffer.from(userData).toString("utf8"), { version: "1.1" });
   if (!Array.isArray(docs)) throw invalid("is empty: it needs one Pod");
   const objects: Obj[] = [];
   for (const [i, doc] of docs.entries()) {

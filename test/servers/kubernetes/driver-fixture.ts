@@ -1,6 +1,8 @@
 /** A KUBERNETES driver wired to the stand-in through a kubeconfig file: what Kubernetes tests start from. */
 
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { parse } from "yaml";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { CloudDriver } from "../../../src/drivers/driver.js";
@@ -10,7 +12,10 @@ import { instantiateDriver } from "../../../src/drivers/registry.js";
 import { silentLogger } from "../../../src/log.js";
 import { startKubeServer, type KubeServer, type KubeServerOptions } from "./server.js";
 
-export const NAMESPACE = "dirac-pilots";
+/** The site setup the docs tell an admin to apply: the tests use these very files. */
+const ETC = fileURLToPath(new URL("../../../etc/kubernetes/", import.meta.url));
+export const siteObject = (file: string): Record<string, any> => parse(readFileSync(join(ETC, file), "utf8")) as Record<string, any>;
+export const NAMESPACE: string = siteObject("namespace.yaml")["metadata"]["name"];
 
 /** A kubeconfig for the stand-in: one cluster, one token user, a context with the pilots' namespace. */
 export function writeKubeconfig(server: KubeServer, dir: string, token: string = server.token): string {
@@ -45,6 +50,7 @@ export async function kubeDriver(kubeconfig: string, options: Record<string, str
 
 export async function startKubeFixture(opts: { server?: KubeServerOptions; options?: Record<string, string> } = {}): Promise<KubeDriverFixture> {
   const server = await startKubeServer({ namespaces: [NAMESPACE], ...opts.server });
+  server.applyRole(siteObject("role.yaml"));
   const dir = mkdtempSync(join(tmpdir(), "kube-fixture-"));
   const kubeconfig = writeKubeconfig(server, dir);
   const driver = await kubeDriver(kubeconfig, opts.options);

@@ -34,6 +34,8 @@ export interface KubeServer extends FaultingServer<KubeFault> {
   readonly token: string;
   /** `verb resource` pairs the token may not do (403). */
   readonly denied: Set<string>;
+  /** Allows the token exactly what a Role's rules allow (core group); everything else is 403. */
+  applyRole(role: Obj): void;
 }
 
 export interface KubeServerOptions {
@@ -57,6 +59,7 @@ export async function startKubeServer(options: KubeServerOptions = {}): Promise<
   const faults = new FaultQueue<KubeFault>();
   const calls: Record<string, number> = {};
   const denied = new Set<string>();
+  let allowed: Set<string> | undefined;
   const token = options.token ?? "stand-in-token-0123456789abcdef";
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
@@ -78,7 +81,7 @@ export async function startKubeServer(options: KubeServerOptions = {}): Promise<
       if (fault?.kind === "unauthorized" || req.headers.authorization !== `Bearer ${token}`) throw new KubeError(401, "Unauthorized", "Unauthorized");
       if (!m) throw new KubeError(404, "NotFound", "the server could not find the requested resource");
       const ns = decodeURIComponent(m[1]!);
-      if (denied.has(call)) {
+      if (denied.has(call) || (allowed !== undefined && !allowed.has(call))) {
         throw new KubeError(403, "Forbidden", `${m[2]} is forbidden: User "system:serviceaccount:${ns}:cloudce" cannot ${verb} resource "${resource}" in API group "" in the namespace "${ns}"`, { kind: m[2] });
       }
       const answer = route(cluster, kubelet, { method, ns, kind: m[2] as Kind, name: m[3] ? decodeURIComponent(m[3]) : undefined, log: Boolean(m[4]), url, body });
@@ -93,6 +96,13 @@ export async function startKubeServer(options: KubeServerOptions = {}): Promise<
   const server = await listenLoopback(handle);
   return {
     url: server.url, cluster, kubelet, token, denied, calls,
+    applyRole: (role) => {
+      allowed = new Set();
+      for (const rule of role["rules"] ?? []) {
+        if (!(rule.apiGroups ?? []).includes("")) continue;
+        for (const r of rule.resources ?? []) for (const v of rule.verbs ?? []) allowed.add(`${v} ${r}`);
+      }
+    },
     inject: (f) => faults.add(f),
     throttled: () => 0,
     faultsFired: () => faults.fired(),

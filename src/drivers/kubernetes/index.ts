@@ -18,9 +18,10 @@
 import { CloudceError } from "../../errors.js";
 import { SecretSlot } from "../../secrets.js";
 import type {
-  BulkResult, CloudDriver, CloudFlavor, CloudLimits, CloudNode, CloudResource, CreateNodesRequest, CreateNodesResult, DriverCapabilities,
+  BulkResult, CallLimit, CloudDriver, CloudFlavor, CloudLimits, CloudNode, CloudResource, CreateNodesRequest, CreateNodesResult, DriverCapabilities,
   DriverConfig, DriverFactory, NodeFailure, NodeFilter, NodeSpec, ResourceQuery,
 } from "../driver.js";
+import { fixedCallLimit } from "../call-limit.js";
 import { KubeApi } from "./api.js";
 import { connect, type ConnectionDeps } from "./connection.js";
 import { parseManifest, planPod, SECRET_MAX_BYTES } from "./manifest.js";
@@ -52,11 +53,14 @@ export class KubernetesDriver implements CloudDriver {
   private readonly pods: Pods;
   private readonly api: KubeApi;
   private readonly secrets = { config: new SecretSlot(), sent: new SecretSlot() };
+  /** The CE's concurrency limit for per-pod calls; alone, a small fixed bound. */
+  private readonly limit: CallLimit;
 
   constructor(config: DriverConfig, private readonly settings: KubernetesSettings, deps: ConnectionDeps = {}) {
     const connection = connect(settings, config.requestTimeoutMs, this.secrets, deps);
     this.api = new KubeApi({ api: connection.api, namespace: connection.namespace, timeoutMs: config.requestTimeoutMs, logger: config.logger });
     this.pods = new Pods(this.api, settings.pageSize);
+    this.limit = config.limit ?? fixedCallLimit(4);
   }
 
   /** The namespace pilots run in. */
@@ -84,16 +88,16 @@ export class KubernetesDriver implements CloudDriver {
     if (request.networkIds.length > 0) throw new CloudceError("NetworkNotFound", `${DRIVER_NAME}: pods use the cluster's network: unset Instance_Networks`, { driver: DRIVER_NAME });
     // Every manifest is checked before the first call: a bad one costs nothing.
     const plans = request.nodes.map((spec) => this.plan(spec, request, flavor));
+    if (plans.length === 1) return { created: [await this.limit("create", () => this.pods.create(plans[0]!, flavor))], failed: [] };
     const created: CloudNode[] = [];
     const failed: NodeFailure[] = [];
-    for (const [i, plan] of plans.entries()) {
+    await Promise.all(plans.map(async (plan, i) => {
       try {
-        created.push(await this.pods.create(plan, flavor));
+        created.push(await this.limit("create", () => this.pods.create(plan, flavor)));
       } catch (err) {
-        if (created.length === 0 && failed.length === 0 && plans.length === 1) throw err;
         failed.push({ target: request.nodes[i]!.name, error: err instanceof Error ? err : new Error(String(err)) });
       }
-    }
+    }));
     return { created, failed };
   }
 
@@ -116,7 +120,7 @@ export class KubernetesDriver implements CloudDriver {
     const failed: NodeFailure[] = [];
     await Promise.all(ids.map(async (id) => {
       try {
-        await this.pods.delete(id);
+        await this.limit("delete", () => this.pods.delete(id));
         done.push(id);
       } catch (err) {
         failed.push({ target: id, error: err instanceof Error ? err : new Error(String(err)) });

@@ -18,7 +18,7 @@ import type { CredentialAssessment } from "./credential-expiry-policy.js";
 import { flavorLabel } from "./offering-policy.js";
 import { policyInfo } from "./policy-info.js";
 import { S_OK, type CEInfoDict, type CEStatusCounts, type Ok, type PolicyInfo } from "./results.js";
-import { countNodes, listOwnNodes } from "./status.js";
+import { countNodes, listQueueNodes } from "./status.js";
 
 export type AvailableResult = Ok<number, CEStatusCounts & { CEInfoDict: CEInfoDict & PolicyInfo }>;
 
@@ -34,7 +34,7 @@ export async function availableUnderPolicies(ctx: CeContext, submitted: number, 
   capacityCall.catch(() => undefined);
   let nodes;
   try {
-    nodes = await listOwnNodes(ctx);
+    nodes = await listQueueNodes(ctx);
   } catch (err) {
     return noSlots(ctx, unknown, credentials, `the state of the cloud is unknown: ${toCloudceError(err).message}`);
   }

@@ -5,6 +5,7 @@ import type { Logger } from "../log.js";
 import type { Audit } from "./audit.js";
 import type { CeSettings } from "./ce-options.js";
 import type { DriverRuntime } from "./driver-runtime.js";
+import type { FinishedPilots } from "./finished-pilots.js";
 import type { Policies } from "./policies.js";
 import type { CeObserver } from "./observer.js";
 import type { ResourceResolver } from "./resource-resolver.js";
@@ -21,4 +22,6 @@ export interface CeContext {
   readonly policies: Policies;
   /** Metrics and progress; absent in contexts built by hand (tests). */
   readonly observer?: CeObserver;
+  /** Pilots whose stopped VM was removed: Done, not Deleted; kept by the CE object across option changes. */
+  readonly finished?: FinishedPilots;
 }

@@ -26,6 +26,8 @@ export const INTEGER_OPTIONS = {
   Cloud_RequestTimeout: [30, 1, 3600],
   Resolve_CacheTTL: [600, 0, DAY],
   Cleanup_MinLifetime: [0, 0, YEAR],
+  // Beyond a month, another queue's or an untagged VM would in effect never be removed.
+  Cleanup_ForeignSeconds: [3600, 60, 30 * DAY],
   Journal_MaxBytes: [10 * 1024 * 1024, 1024, 1024 ** 3],
   Submit_WaveDelay: [0, 0, DAY],
   // Lifecycle policies (src/ce/*-policy files); 0 turns a policy off where the minimum allows it.
@@ -118,6 +120,11 @@ export interface CeSettings {
   readonly resolveCacheTtlMs: number;
   /** Seconds a stopped VM is kept before cleanup may remove it (Coalition-style guard). */
   readonly cleanupMinLifetime: number;
+  /**
+   * Seconds another queue's VM (or one with no queue tag) must have been due
+   * by its own queue's options before this queue's cleanup removes it.
+   */
+  readonly cleanupForeignSeconds: number;
   /** Seconds after this CE's newest VM was created before available() offers slots again. */
   readonly waveDelay: number;
   /** The audit journal (JSON lines), if one is kept. */
@@ -242,6 +249,7 @@ export function parseSettings(ceName: string, raw: Readonly<Record<string, strin
     requestTimeoutMs: intOption(raw, "Cloud_RequestTimeout") * 1000,
     resolveCacheTtlMs: intOption(raw, "Resolve_CacheTTL") * 1000,
     cleanupMinLifetime: intOption(raw, "Cleanup_MinLifetime"),
+    cleanupForeignSeconds: intOption(raw, "Cleanup_ForeignSeconds"),
     journalFile: raw["Journal_File"]?.trim() ? expandEnv(raw["Journal_File"].trim()) : undefined,
     journalMaxBytes: intOption(raw, "Journal_MaxBytes"),
     waveDelay: intOption(raw, "Submit_WaveDelay"),

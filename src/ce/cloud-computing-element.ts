@@ -21,13 +21,14 @@ import { checkOptions, parseSettings } from "./ce-options.js";
 import { cleanupOwnPilots } from "./cleanup.js";
 import { DriverRuntime } from "./driver-runtime.js";
 import { ownsNode } from "./ownership.js";
+import { FinishedPilots } from "./finished-pilots.js";
 import { killPilots, type KillReport } from "./kill.js";
 import { unknownDriverOptions, unknownOptionProblems } from "./option-names.js";
 import { ignoredOptions, onlineProblems, unwritableFolders } from "./validation.js";
 import { newVmName, parseReference } from "./pilot-reference.js";
 import { ResourceResolver } from "./resource-resolver.js";
 import { S_ERROR, S_OK, type CEInfoDict, type CEStatusCounts, type CleanupReport, type PilotStatus, type PolicyInfo, type Result } from "./results.js";
-import { countNodes, listOwnNodes, pilotInfos, pilotStatuses, type PilotInfo } from "./status.js";
+import { countNodes, listQueueNodes, pilotInfos, pilotStatuses, type PilotInfo } from "./status.js";
 import { availableUnderPolicies } from "./available-under-policies.js";
 import type { CredentialAssessment } from "./credential-expiry-policy.js";
 import { submitWithFallback } from "./flavor-fallback.js";
@@ -94,6 +95,7 @@ export class CloudComputingElement {
   private readonly proxySecret = new SecretSlot();
   private readonly tokenSecret = new SecretSlot();
   private submittedJobs = 0;
+  private readonly finished = new FinishedPilots();
 
   constructor(ceName: string, options: CloudComputingElementOptions = {}) {
     this.ceName = ceName;
@@ -270,11 +272,11 @@ export class CloudComputingElement {
     return this.guard(async () => S_OK(await pilotInfos(this.ensure())));
   }
 
-  /** Counts of this CE's VMs: running, waiting (booting), and submitted by this object; with the policies' state. */
+  /** Counts of this queue's VMs: running, waiting (booting), and submitted by this object; with the policies' state. */
   async getCEStatus(): Promise<Result<CEStatusCounts & PolicyInfo, CEStatusCounts & PolicyInfo>> {
     return this.guard(async () => {
       const ctx = this.ensure();
-      const nodes = await listOwnNodes(ctx);
+      const nodes = await listQueueNodes(ctx);
       await ctx.policies.observe(nodes);
       const status = { ...countNodes(nodes, this.submittedJobs), ...policyInfo(ctx.policies, await this.credentialAssessment()) };
       return S_OK(status, status);
@@ -426,7 +428,7 @@ export class CloudComputingElement {
     const resolver = new ResourceResolver(settings.resolveCacheTtlMs);
     const audit = new Audit(settings, this.log, this.now, observer);
     const policies = new Policies(settings, audit, this.log, { now: this.now, random: this.random });
-    this.state = { settings, runtime, credentials, resolver, audit, log: this.log, now: this.now, policies, observer };
+    this.state = { settings, runtime, credentials, resolver, audit, log: this.log, now: this.now, policies, observer, finished: this.finished };
     return this.state;
   }
 

@@ -130,22 +130,24 @@ export class DriverRuntime {
    * `notTried`; a call still unanswered after the grace fails its ids.
    */
   async destroy(ids: readonly string[], concurrency: number, opts: DestroyOptions = {}): Promise<DestroyResult> {
-    if (ids.length === 0) return { done: [], failed: [], notTried: [] };
+    if (ids.length === 0) return { done: [], failed: [], gone: [], notTried: [] };
     const driver = await this.get();
     const calls = driver.capabilities.bulkDestroy === true || ids.length === 1 ? [ids] : ids.map((id) => [id]);
     const stop = opts.stop ?? { graceMs: 0 };
     const done: string[] = [];
     const failed: NodeFailure[] = [];
+    const gone: string[] = [];
     const settled = await mapConcurrentUntil(calls, concurrency, async (part) => {
       const result = await this.destroyCall(part, stop, opts.onLateResult);
       if (result === "not-sent") return false;
       done.push(...result.done);
       failed.push(...result.failed);
+      gone.push(...(result.gone ?? []));
       await opts.onResult?.(result);
       return true;
     }, stop.signal);
     const notTried = calls.filter((_, i) => settled[i] === undefined || (settled[i]?.status === "fulfilled" && !settled[i].value)).flat();
-    return { done, failed, notTried };
+    return { done, failed, gone, notTried };
   }
 
   /** One destroy call; errors and an abandoned call become failures of its ids. */
@@ -154,7 +156,7 @@ export class DriverRuntime {
     try {
       const call = ids.length === 1 ? this.limited("delete", (d) => d.destroyNodes(ids), stop.signal) : this.call((d) => d.destroyNodes(ids));
       const r = await withinGrace(call, stop);
-      if (r.answered) return r.value;
+      if (r.answered) return withGoneFacts(r.value, ids);
       if (onLate) void call.then(onLate, () => undefined);
       return fail(new CloudceError("Timeout", "abandoned: interrupted while the cloud was deleting it; the next cleanup tries again"));
     } catch (err) {
@@ -182,4 +184,11 @@ export class DriverRuntime {
 export function ownedBy(node: CloudNode, filter: NodeFilter): boolean {
   if (!node.name.startsWith(filter.namePrefix)) return false;
   return Object.entries(filter.metadata).every(([k, v]) => node.metadata[k] === v);
+}
+
+/** A driver's `gone` ids, kept only where they are ids of this call it reports done. */
+function withGoneFacts(result: BulkResult, ids: readonly string[]): BulkResult {
+  if (result.gone === undefined) return result;
+  const done = new Set(result.done.filter((id) => ids.includes(id)));
+  return { ...result, gone: [...new Set(result.gone)].filter((id) => done.has(id)) };
 }

@@ -37,11 +37,15 @@ export async function killPilots(ctx: CeContext, refs: readonly string[]): Promi
     stamp: nodes.get(id)?.metadata["cloudce-stamp"] ?? "",
   });
   const onResult = async (r: BulkResult): Promise<void> => {
-    const named = r.done.filter((id) => nodes.has(id));
+    const goneIds = new Set(r.gone ?? []);
+    const named = r.done.filter((id) => nodes.has(id) && !goneIds.has(id));
+    // Listed, but another delete (a cleanup, another kill) removed it before ours reached the cloud.
+    const already = r.done.filter((id) => nodes.has(id) && goneIds.has(id));
     for (const id of named) ctx.log.info("pilot VM killed", { ref: known(id).ref });
     ctx.policies.deletes.deleted(named.map((id) => ({ id, name: nodes.get(id)!.name, reason: "killed" })), ctx.policies.now());
     await ctx.audit.record([
       ...named.map((id) => ({ ...known(id), action: "delete" as const, outcome: "ok" as const, reason: "killed" })),
+      ...already.map((id) => ({ ...known(id), action: "delete" as const, outcome: "gone" as const, reason: "killed: already gone (another delete removed it first)" })),
       ...r.failed.map((f) => ({ ...known(f.target), action: "delete" as const, outcome: "failed" as const, reason: `killed: ${toCloudceError(f.error).message}` })),
     ]);
   };

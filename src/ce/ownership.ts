@@ -19,11 +19,32 @@ export const BATCH_KEY = "cloudce-batch";
 export const STAMP_KEY = "cloudce-stamp";
 /** On a uniform batch: each VM's stamp is derived from this seed and the VM's id. */
 export const STAMP_SEED_KEY = "cloudce-stamp-seed";
+/**
+ * The creating queue's Context_MaxLifetime and Cleanup_MinLifetime (seconds):
+ * another queue's cleanup judges the VM by its own queue's options.
+ */
+export const LIFETIME_KEY = "cloudce-lifetime";
+export const KEEP_KEY = "cloudce-keep";
 
 type OwnerSettings = Pick<CeSettings, "ceName" | "namePrefix" | "adoptUntagged">;
 
-export function ownerMetadata(settings: Pick<CeSettings, "ceName" | "queue">): Record<string, string> {
-  return { [OWNER_KEY]: settings.ceName, [QUEUE_KEY]: settings.queue };
+export function ownerMetadata(settings: Pick<CeSettings, "ceName" | "queue" | "maxLifetime" | "cleanupMinLifetime">): Record<string, string> {
+  return {
+    [OWNER_KEY]: settings.ceName,
+    [QUEUE_KEY]: settings.queue,
+    [LIFETIME_KEY]: String(settings.maxLifetime),
+    [KEEP_KEY]: String(settings.cleanupMinLifetime),
+  };
+}
+
+/**
+ * Whether a VM of this CE is this queue's (the CE object's). A VM with our
+ * owner tag but no queue tag is no queue's; a VM adopted without any cloudce
+ * tag (`Ownership_AdoptUntagged`) is every queue's, as it was for DIRAC's CloudCE.
+ */
+export function inQueue(settings: Pick<CeSettings, "queue" | "adoptUntagged">, node: CloudNode): boolean {
+  if (settings.adoptUntagged && node.metadata[OWNER_KEY] === undefined) return true;
+  return node.metadata[QUEUE_KEY] === settings.queue;
 }
 
 /**

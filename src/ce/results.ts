@@ -72,6 +72,8 @@ export interface CleanupEntry {
   readonly name: string;
   readonly reason: "stopped" | "error" | "expired" | "boot-timeout";
   readonly error?: string;
+  /** Set when the VM was not this queue's: the queue it was tagged with (empty: none). */
+  readonly queue?: string;
 }
 
 /** A VM deleted before but still listed after `Delete_VerifySeconds`, deleted again. */
@@ -88,6 +90,11 @@ export interface RedeleteEntry {
 export interface CleanupReport {
   readonly deleted: readonly CleanupEntry[];
   readonly failed: readonly CleanupEntry[];
+  /**
+   * VMs this cleanup picked whose delete found them already gone: another
+   * cleanup (thread, process, host) or the cloud removed them first. Present when any were.
+   */
+  readonly gone?: readonly CleanupEntry[];
   /** Set when the caller stopped the cleanup half-way: what was left undone. */
   readonly interrupted?: string;
   /** Stuck deletes retried this time (present when any were). */

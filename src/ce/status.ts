@@ -5,7 +5,7 @@ import { toCloudceError } from "../errors.js";
 import { bootTimedOut } from "./boot-timeout-policy.js";
 import type { CeContext } from "./ce-context.js";
 import { FLAVOR_KEY } from "./offering-policy.js";
-import { QUEUE_KEY, STAMP_KEY, STAMP_SEED_KEY, ownerFilter, ownsNode } from "./ownership.js";
+import { QUEUE_KEY, STAMP_KEY, STAMP_SEED_KEY, inQueue, ownerFilter, ownsNode } from "./ownership.js";
 import { parseReferences, toReference } from "./pilot-reference.js";
 import type { CEStatusCounts, PilotStatus } from "./results.js";
 import { pilotStatus } from "./status-map.js";
@@ -32,6 +32,16 @@ export async function listOwnNodes(ctx: CeContext): Promise<CloudNode[]> {
   return nodes.filter((n) => ownsNode(ctx.settings, n));
 }
 
+/** This CE object's queue's VMs, of a listing of the CE's. */
+export function queueNodes(ctx: Pick<CeContext, "settings">, nodes: readonly CloudNode[]): CloudNode[] {
+  return nodes.filter((n) => inQueue(ctx.settings, n));
+}
+
+/** The VMs of this CE object's queue: what its slots, counts and metrics are about. */
+export async function listQueueNodes(ctx: CeContext): Promise<CloudNode[]> {
+  return queueNodes(ctx, await listOwnNodes(ctx));
+}
+
 /** The DIRAC status of a VM, a boot that took too long reading Aborted. */
 function statusOf(ctx: CeContext, node: CloudNode | undefined): PilotStatus {
   if (node && bootTimedOut(node, ctx.settings.policies.maxBootSeconds, ctx.policies.now())) return "Aborted";
@@ -44,14 +54,19 @@ export async function pilotStatuses(ctx: CeContext, refs: readonly string[]): Pr
   let byId: Map<string, CloudNode>;
   try {
     const nodes = await listOwnNodes(ctx);
-    await ctx.policies.observe(nodes);
+    await ctx.policies.observe(queueNodes(ctx, nodes));
     byId = new Map(nodes.map((n) => [n.id, n]));
   } catch (err) {
     const e = toCloudceError(err);
     ctx.log.warn("cannot list VMs: statuses are Unknown", { code: e.code, reason: e.message });
     return Object.fromEntries(refs.map((r) => [r, "Unknown" as PilotStatus]));
   }
-  return Object.fromEntries([...ids].map(([ref, id]) => [ref, statusOf(ctx, byId.get(id))]));
+  const statuses = Object.fromEntries([...ids].map(([ref, id]) => [ref, statusOf(ctx, byId.get(id))]));
+  const unlisted = [...ids].filter(([, id]) => !byId.has(id)).map(([ref]) => ref);
+  if (unlisted.length === 0 || !ctx.finished) return statuses;
+  // A stopped VM removed by a cleanup before this call: the pilot finished.
+  for (const ref of await ctx.finished.finished(unlisted, ctx.settings.journalFile, ctx.log)) statuses[ref] = "Done";
+  return statuses;
 }
 
 export async function pilotInfos(ctx: CeContext): Promise<PilotInfo[]> {

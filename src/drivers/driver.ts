@@ -144,6 +144,13 @@ export interface BulkResult {
   /** Ids acted on, including ids that were already gone. */
   readonly done: readonly string[];
   readonly failed: readonly NodeFailure[];
+  /**
+   * Of `done`, the ids the cloud said were already gone, or already being
+   * deleted, when this call reached it (a 404, EC2's previous state
+   * `shutting-down`/`terminated`): another delete got there first. Only
+   * where the cloud says so; a driver that cannot tell leaves it out.
+   */
+  readonly gone?: readonly string[];
 }
 
 /** Selects the CE's own nodes: every listed node must match both. */

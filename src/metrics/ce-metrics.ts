@@ -9,6 +9,7 @@ import { Counter, Gauge, Histogram, Registry } from "prom-client";
 import type { AuditEvent } from "../ce/audit.js";
 import type { CeObserver } from "../ce/observer.js";
 import { pilotStatus } from "../ce/status-map.js";
+import { OWNER_KEY, QUEUE_KEY } from "../ce/ownership.js";
 import type { PilotStatus } from "../ce/results.js";
 
 /** The library's registry: every CE in this process reports here unless told otherwise. */
@@ -33,7 +34,7 @@ export const METRICS = {
     labels: ["ce", "queue", "driver", "lookup"],
   },
   callSeconds: { name: "cloudce_cloud_call_duration_seconds", help: "Latency of cloud calls, retries included.", labels: ["ce", "queue", "driver", "operation"] },
-  vms: { name: "cloudce_vms", help: "This CE's VMs at its last listing, by DIRAC pilot status.", labels: ["ce", "queue", "status"] },
+  vms: { name: "cloudce_vms", help: "The queue's VMs at the last listing, by DIRAC pilot status.", labels: ["ce", "queue", "status"] },
   slots: { name: "cloudce_slots_available", help: "Slots available() offered at its last call.", labels: ["ce", "queue"] },
   concurrency: {
     name: "cloudce_cloud_concurrency_limit",
@@ -94,6 +95,12 @@ function reasonOf(e: AuditEvent): string {
   return /^[\w-]+/.exec(e.reason)?.[0] ?? "unknown";
 }
 
+/** A VM of this CE and queue, or adopted without any cloudce tag (every queue's; see ownership.ts). */
+function ofQueue(metadata: Readonly<Record<string, string>>, ce: string, queue: string): boolean {
+  const owner = metadata[OWNER_KEY];
+  return owner === undefined || (owner === ce && metadata[QUEUE_KEY] === queue);
+}
+
 /** An observer that records one CE's work in a registry. */
 export function metricsObserver(registry: Registry, ce: string, queue: string): CeObserver {
   const m = instrumentsIn(registry);
@@ -107,6 +114,8 @@ export function metricsObserver(registry: Registry, ce: string, queue: string): 
     lookupFailed: (driver, lookup) => m.lookupsFailed.inc({ ...base, driver, lookup }),
     vms: (events) => {
       for (const e of events) {
+        // A delete that found the VM gone removed nothing: another cleanup counted it.
+        if (e.outcome === "gone") continue;
         if (e.outcome === "failed") m.vmsFailed.inc({ ...base, action: e.action, reason: reasonOf(e), code: e.code ?? "CloudError" });
         else if (e.action === "create") m.vmsCreated.inc({ ...base, reason: reasonOf(e) });
         else if (e.action === "delete") m.vmsDeleted.inc({ ...base, reason: reasonOf(e) });
@@ -114,7 +123,8 @@ export function metricsObserver(registry: Registry, ce: string, queue: string): 
     },
     listed: (nodes) => {
       const counts = new Map<PilotStatus, number>(STATUSES.map((s) => [s, 0]));
-      for (const n of nodes) counts.set(pilotStatus(n), (counts.get(pilotStatus(n)) ?? 0) + 1);
+      // A listing holds every queue's VMs of the CE: each queue's gauge counts its own.
+      for (const n of nodes.filter((v) => ofQueue(v.metadata, ce, queue))) counts.set(pilotStatus(n), (counts.get(pilotStatus(n)) ?? 0) + 1);
       for (const [status, n] of counts) m.vms.set({ ...base, status }, n);
     },
     slots: (n) => m.slots.set(base, n),

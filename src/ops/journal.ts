@@ -16,7 +16,8 @@ import { tryAcquireLock } from "./lock.js";
 /** `policy`: a decision of a lifecycle policy; its reason starts with the decision's name (`fizzle: …`). */
 export const JOURNAL_ACTIONS = ["create", "stop", "delete", "policy"] as const;
 export type JournalAction = (typeof JOURNAL_ACTIONS)[number];
-export const JOURNAL_OUTCOMES = ["ok", "failed"] as const;
+/** `gone`: a delete that found the VM already gone (another cleanup or the cloud removed it first). */
+export const JOURNAL_OUTCOMES = ["ok", "failed", "gone"] as const;
 export type JournalOutcome = (typeof JOURNAL_OUTCOMES)[number];
 
 /** One journal line. */

@@ -37,6 +37,8 @@ export interface MemoryFaults {
   destroyFailure?: (id: string) => Error | undefined;
   /** Ids whose deletion is accepted but never happens (a stuck delete). */
   destroyStuck?: (id: string) => boolean;
+  /** Ids another deleter removes just before this delete reaches the cloud (the delete then finds them gone). */
+  vanishBeforeDestroy?: (id: string) => boolean;
 }
 
 /** The cloud's state, shared by every driver object made on it (like a real project). */
@@ -155,16 +157,18 @@ class MemoryDriver implements CloudDriver {
     this.cloud.count("destroyNodes");
     const done: string[] = [];
     const failed: { target: string; error: Error }[] = [];
+    const gone: string[] = [];
     for (const id of ids) {
+      if (this.cloud.faults.vanishBeforeDestroy?.(id)) this.cloud.nodes.delete(id);
       const fault = this.cloud.faults.destroyFailure?.(id);
       if (fault) failed.push({ target: id, error: fault });
       else if (this.cloud.faults.destroyStuck?.(id)) done.push(id);
       else {
-        this.cloud.nodes.delete(id);
+        if (!this.cloud.nodes.delete(id)) gone.push(id);
         done.push(id);
       }
     }
-    return { done, failed };
+    return { done, failed, gone };
   }
 
   async stopNodes(ids: readonly string[]): Promise<BulkResult> {

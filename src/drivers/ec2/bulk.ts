@@ -2,6 +2,8 @@
  * Terminate/Stop for any number of ids: ≤ 1000 ids a call, as EC2 allows.
  * EC2 fails a whole call when one id is unknown, so ids it names as not
  * found are counted done (already gone) and the call is repeated for the rest.
+ * `send` may return the ids the cloud says were already gone (Terminate's
+ * previous state): with the unknown ones, they are the result's `gone`.
  */
 
 import { toCloudceError, type CloudceError } from "../../errors.js";
@@ -23,47 +25,63 @@ function namedIds(err: CloudceError, among: readonly string[]): string[] {
   return among.filter((id) => named.has(id));
 }
 
-export async function bulkAct(ids: readonly string[], send: (chunk: readonly string[]) => Promise<void>): Promise<BulkResult> {
-  const done: string[] = [];
-  const failed: NodeFailure[] = [];
-  for (const part of chunk([...new Set(ids)], MAX_IDS_PER_CALL)) await settleChunk(part, send, done, failed);
-  return { done, failed };
+type Send = (chunk: readonly string[]) => Promise<readonly string[] | void>;
+
+interface Outcome {
+  readonly done: string[];
+  readonly failed: NodeFailure[];
+  readonly gone: string[];
 }
 
-async function settleChunk(ids: readonly string[], send: (chunk: readonly string[]) => Promise<void>, done: string[], failed: NodeFailure[]): Promise<void> {
+export async function bulkAct(ids: readonly string[], send: Send): Promise<BulkResult> {
+  const out: Outcome = { done: [], failed: [], gone: [] };
+  for (const part of chunk([...new Set(ids)], MAX_IDS_PER_CALL)) await settleChunk(part, send, out);
+  return out;
+}
+
+async function settleChunk(ids: readonly string[], send: Send, out: Outcome): Promise<void> {
   let rest = [...ids];
   while (rest.length > 0) {
     try {
-      await send(rest);
-      done.push(...rest);
+      const gone = (await send(rest)) ?? [];
+      out.done.push(...rest);
+      out.gone.push(...rest.filter((id) => gone.includes(id)));
       return;
     } catch (raw) {
       const err = toCloudceError(raw, "CloudError");
       if (err.status === NOT_FOUND && rest.length === 1) {
-        done.push(...rest);
+        out.done.push(...rest);
+        out.gone.push(...rest);
         return;
       }
       const gone = err.status === NOT_FOUND ? namedIds(err, rest) : [];
       if (gone.length > 0) {
-        done.push(...gone);
+        out.done.push(...gone);
+        out.gone.push(...gone);
         rest = rest.filter((id) => !gone.includes(id));
         continue;
       }
       // An error about one id fails the whole call: find which. Others (auth, throttling) concern them all.
-      if (rest.length > 1 && PER_ID_CODES.has(String(err.status))) return settleOneByOne(rest, send, done, failed);
-      failed.push(...rest.map((target) => ({ target, error: err })));
+      if (rest.length > 1 && PER_ID_CODES.has(String(err.status))) return settleOneByOne(rest, send, out);
+      out.failed.push(...rest.map((target) => ({ target, error: err })));
       return;
     }
   }
 }
 
-async function settleOneByOne(ids: readonly string[], send: (chunk: readonly string[]) => Promise<void>, done: string[], failed: NodeFailure[]): Promise<void> {
+async function settleOneByOne(ids: readonly string[], send: Send, out: Outcome): Promise<void> {
   const outcomes = await mapConcurrent(ids, ONE_BY_ONE_CONCURRENCY, (id) => send([id]));
   outcomes.forEach((o, i) => {
     const id = ids[i]!;
-    if (o.status === "fulfilled") return void done.push(id);
+    if (o.status === "fulfilled") {
+      out.done.push(id);
+      if ((o.value ?? []).includes(id)) out.gone.push(id);
+      return;
+    }
     const err = toCloudceError(o.reason, "CloudError");
-    if (err.status === NOT_FOUND) done.push(id);
-    else failed.push({ target: id, error: err });
+    if (err.status === NOT_FOUND) {
+      out.done.push(id);
+      out.gone.push(id);
+    } else out.failed.push({ target: id, error: err });
   });
 }

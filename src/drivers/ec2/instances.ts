@@ -134,7 +134,11 @@ export class Ec2Instances {
 
   terminate(ids: readonly string[]): Promise<BulkResult> {
     return bulkAct(ids, async (chunk) => {
-      await this.api.call("TerminateInstances", (c, o) => c.send(new TerminateInstancesCommand({ InstanceIds: [...chunk] }), o));
+      const out = await this.api.call("TerminateInstances", (c, o) => c.send(new TerminateInstancesCommand({ InstanceIds: [...chunk] }), o));
+      // EC2 orders state changes: only the first terminate sees a live previous state.
+      return (out.TerminatingInstances ?? [])
+        .filter((i) => ["shutting-down", "terminated"].includes(i.PreviousState?.Name ?? ""))
+        .map((i) => i.InstanceId ?? "");
     });
   }
 

@@ -174,21 +174,25 @@ export class GceInstances {
     const unique = [...new Set(ids)];
     // Each id within the CE's limit (a call the CE already limited does not wait again).
     const gate = <T>(work: () => Promise<T>): Promise<T> => this.limit(kind, work);
-    const settled = await mapGated(unique, gate, async (id) => {
-      if (!/^\d+$/.test(id)) return;
+    // Found in a zone, or gone: not found in any (a 404 everywhere).
+    const settled = await mapGated(unique, gate, async (id): Promise<"found" | "gone"> => {
+      if (!/^\d+$/.test(id)) return "gone";
       for (const zone of this.zonesFor(id)) {
-        if ((await this.api.call({ ...call(zone, id), notFoundIsEmpty: true })) !== undefined) return;
+        if ((await this.api.call({ ...call(zone, id), notFoundIsEmpty: true })) !== undefined) return "found";
       }
+      return "gone";
     });
     const done: string[] = [];
     const failed: NodeFailure[] = [];
+    const gone: string[] = [];
     settled.forEach((r, i) => {
       const id = unique[i]!;
       if (r === undefined) return;
       if (r.status === "fulfilled" || isCloudceError(r.reason, "NodeNotFound")) done.push(id);
       else failed.push({ target: id, error: r.reason instanceof Error ? r.reason : new Error(String(r.reason)) });
+      if ((r.status === "fulfilled" && r.value === "gone") || (r.status === "rejected" && isCloudceError(r.reason, "NodeNotFound"))) gone.push(id);
     });
-    return { done, failed };
+    return { done, failed, gone };
   }
 
   /**

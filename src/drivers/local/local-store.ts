@@ -127,6 +127,22 @@ export class LocalStore {
     await writeFile(join(this.dir(id), "stop-requested"), new Date().toISOString());
   }
 
+  /**
+   * Takes the VM out of every listing in one atomic step (its record is
+   * renamed away); false when it was already out: another destroy, in this
+   * or another process, got there first.
+   */
+  async claimRemoval(id: string): Promise<boolean> {
+    if (!/^[\w-]+$/.test(id)) return false;
+    try {
+      await rename(join(this.dir(id), "node.json"), join(this.dir(id), "node.json.removed"));
+      return true;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === "ENOENT") return false;
+      throw err;
+    }
+  }
+
   async remove(id: string): Promise<void> {
     await rm(this.dir(id), { recursive: true, force: true });
   }

@@ -48,15 +48,21 @@ export abstract class ProcessVmDriver {
     return record ? this.toNode(record) : undefined;
   }
 
-  /** Kills the process group, then removes the VM's directory; an unknown id counts as done. */
+  /**
+   * Kills the process group, takes the record out of the listings, then
+   * removes the VM's directory. An unknown id counts as done, and is `gone`,
+   * as is one whose record another destroy took out first.
+   */
   async destroyNodes(ids: readonly string[]): Promise<BulkResult> {
+    const gone: string[] = [];
     for (const id of ids) {
       const record = await this.store.load(id);
       const pid = record ? await this.store.leaderPid(record) : undefined;
       if (pid !== undefined) signalVm(pid, this.store.dir(id), "SIGKILL");
+      if (!record || !(await this.store.claimRemoval(id))) gone.push(id);
       await this.store.remove(id);
     }
-    return { done: [...ids], failed: [] };
+    return { done: [...ids], failed: [], gone };
   }
 
   /** SIGTERM to the process group (a hard power-off), with the request recorded so the state map can tell a stop from a crash. */

@@ -107,9 +107,10 @@ export class NovaApi {
     return { ...(id ? { id } : {}), ...(reservationId ? { reservationId } : {}) };
   }
 
-  /** True when deleted or already gone (404). */
-  async deleteServer(id: string): Promise<void> {
-    await this.session.call("compute", { method: "DELETE", path: `/servers/${encodeURIComponent(id)}`, accept: [404] });
+  /** Deletes a server; `gone` when Nova no longer knew it (404). */
+  async deleteServer(id: string): Promise<"deleted" | "gone"> {
+    const { status } = await this.session.call("compute", { method: "DELETE", path: `/servers/${encodeURIComponent(id)}`, accept: [404] });
+    return status === 404 ? "gone" : "deleted";
   }
 
   /** A server action; returns the HTTP status (409 and 404 are returned, not thrown). */

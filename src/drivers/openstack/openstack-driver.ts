@@ -175,8 +175,13 @@ export class OpenStackDriver implements CloudDriver {
     return server ? toCloudNode(server) : undefined;
   }
 
-  destroyNodes(ids: readonly string[]): Promise<BulkResult> {
-    return this.bulk(ids, "delete", (id) => this.nova.deleteServer(id));
+  async destroyNodes(ids: readonly string[]): Promise<BulkResult> {
+    const gone: string[] = [];
+    // Nova accepts a second DELETE of a server being deleted: only a 404 is a fact that another delete came first.
+    const result = await this.bulk(ids, "delete", async (id) => {
+      if ((await this.nova.deleteServer(id)) === "gone") gone.push(id);
+    });
+    return { ...result, gone };
   }
 
   stopNodes(ids: readonly string[]): Promise<BulkResult> {

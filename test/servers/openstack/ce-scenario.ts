@@ -92,7 +92,9 @@ export async function runCeScenario(t: CeScenarioTarget): Promise<void> {
     const cleaned = ok(await ce.cleanupPilots());
     expect(cleaned.failed).toEqual([]);
     expect(cleaned.deleted.map((d) => d.ref)).toContain(first);
-    await eventually(() => statuses(refs), (s) => s.every((x) => x === "Deleted"), t.stateTimeoutMs, "every pilot Deleted");
+    // The cleaned-up pilot had finished: it stays Done once its VM is gone; the killed one reads Deleted.
+    await eventually(async () => (await t.driver.getNode(parseReference(first)))?.state ?? "absent", (s) => s === "gone" || s === "absent", t.stateTimeoutMs, "the cleaned-up VM gone");
+    expect(await statuses(refs)).toEqual(["Done", "Deleted"]);
   } finally {
     const left = await t.driver.listNodes({ namePrefix: `LAB${run}_`, metadata: {} });
     if (left.length > 0) await t.driver.destroyNodes(left.map((n) => n.id));

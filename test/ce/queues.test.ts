@@ -129,7 +129,7 @@ describe("a queue's cleanup", () => {
   it("rejects a Cleanup_ForeignSeconds out of bounds, naming the option", async () => {
     const ce = new CloudComputingElement("x", { metrics: null });
     const r = await ce.setParameters({ ...BASE, Cleanup_ForeignSeconds: "99999999" });
-    expect(r).toMatchObject({ OK: false, Message: expect.stringMatching(/^Cleanup_ForeignSeconds: .*at most 2592000/) });
+    expect(r).toMatchObject({ OK: false, Message: expect.stringMatching(/^Cleanup_ForeignSeconds: .*from 60 to 2592000/) });
     expect(await ce.setParameters({ ...BASE, Cleanup_ForeignSeconds: "10" })).toMatchObject({ OK: false, Message: expect.stringMatching(/Cleanup_ForeignSeconds/) });
   });
 });

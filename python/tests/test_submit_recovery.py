@@ -162,3 +162,30 @@ def test_a_submit_whose_child_is_wedged_is_recovered_by_a_new_child_after_killin
     gates.let_through(10)
     assert ce.getCEStatus()["OK"]
     assert local_vms(state_dir) == {}
+
+
+def test_two_queues_lose_their_submits_to_one_kill_and_each_recovers_its_own(state_dir, pilot, tmp_path):
+    first, second = Gates(tmp_path / "gates-a"), Gates(tmp_path / "gates-b")
+    ces = {name: make_ce(f"{name}.cloud", state_dir / name, **gated_options(g)) for name, g in (("queue-a", first), ("queue-b", second))}
+    for ce in ces.values():
+        assert ce.getCEStatus()["OK"]
+    child = the_child()  # one child serves both CE objects, as in SiteDirector's queue threads
+    first.let_through(2)
+    second.let_through(3)
+    runs = {name: in_thread(lambda ce=ce: ce.submitJob(pilot, "", 10)) for name, ce in ces.items()}
+    try:
+        first.wait_waiting(3)
+        second.wait_waiting(4)
+        os.kill(child, signal.SIGKILL)
+        for thread, _ in runs.values():
+            thread.join(300)
+    finally:
+        first.close()
+        second.close()
+    for name, made in (("queue-a", 2), ("queue-b", 3)):
+        thread, answer = runs[name]
+        assert not thread.is_alive()
+        on_cloud = stamps_on_cloud(state_dir / name)
+        assert len(on_cloud) == made
+        assert answer["OK"], answer
+        assert answer["PilotStampDict"] == on_cloud  # its own VMs, none of the other queue's

@@ -1,7 +1,7 @@
 /**
  * The adaptive concurrency limit through the CE, on the OpenStack test
  * cloud: a nova-api with one worker gets its deletes (and the per-VM
- * creates of a refused multi-create) about one at a time; fresh CE objects
+ * creates of a refused multi-create) a few at a time, not Submit_Concurrency; fresh CE objects
  * of one process and endpoint share one limit. (How high it goes on a cloud
  * with many workers depends on the machine's noise: the deterministic tests
  * in adaptive-limit.test.ts show that.)
@@ -66,7 +66,7 @@ async function submit(ce: CloudComputingElement, n: number): Promise<string[]> {
   return r.Value;
 }
 
-it("gives a nova-api with one worker its deletes about one at a time", async () => {
+it("gives a nova-api with one worker its deletes two or three at a time, not eight", async () => {
   const server = await start({ computeWorkers: { count: 1, workMs: 15 } });
   const registry = new Registry();
   const ce = await makeCe(server, registry);
@@ -75,9 +75,9 @@ it("gives a nova-api with one worker its deletes about one at a time", async () 
   const killed = await ce.killJob(refs);
   expect(killed.OK).toBe(true);
   expect(server.count("compute DELETE /servers/{id}")).toBe(24);
-  expect(await limitGauge(registry)).toBeLessThanOrEqual(2);
-  // The listing, then deletes: slow start probes 2 and maybe 3 before it sees the queue.
-  expect(server.maxInFlight()).toBeLessThanOrEqual(3);
+  // It probes one above what the cloud serves, and comes back down.
+  expect(await limitGauge(registry)).toBeLessThanOrEqual(3);
+  expect(server.maxInFlight()).toBeLessThanOrEqual(4);
 });
 
 it("lets fresh CE objects of one process and endpoint share one limit", async () => {
@@ -102,6 +102,6 @@ it("keeps the per-VM creates of a refused multi-create within the limit", async 
   server.resetCounts();
   expect(await submit(ce, 16)).toHaveLength(16);
   expect(server.count("compute POST /servers")).toBe(17);
-  expect(await limitGauge(registry)).toBeLessThanOrEqual(2);
-  expect(server.maxInFlight()).toBeLessThanOrEqual(3);
+  expect(await limitGauge(registry)).toBeLessThanOrEqual(3);
+  expect(server.maxInFlight()).toBeLessThanOrEqual(4);
 });

@@ -11,7 +11,7 @@
  * are short, well specified, and use only node:crypto and undici.
  */
 
-import { sign } from "node:crypto";
+import { createHash, sign } from "node:crypto";
 import { request } from "undici";
 import { CloudceError, truncate } from "../../errors.js";
 import { SecretSlot } from "../../secrets.js";
@@ -31,6 +31,8 @@ export interface AccessToken {
 export interface TokenSource {
   /** What the token comes from, for messages (never a secret). */
   readonly describe: string;
+  /** A digest of the credential: drivers of the process with the same one share its token. */
+  readonly identity: string;
   /** The service account's e-mail, for a key file. */
   readonly account?: string;
   /** The project this credential belongs to, when it says. */
@@ -79,6 +81,7 @@ export function serviceAccountSource(key: ServiceAccountKey, where: string, time
   secrets.set(key.private_key, ...key.private_key.split(/\r?\n/).filter((l) => l.length >= 16 && !l.startsWith("-----")));
   return {
     describe: `service account ${key.client_email} (${where})`,
+    identity: digest("service-account", key.token_uri ?? GOOGLE_TOKEN_URI, key.client_email, key.private_key),
     account: key.client_email,
     projectId: async () => key.project_id,
     fetch: () =>
@@ -94,6 +97,7 @@ export function authorizedUserSource(user: AuthorizedUser, where: string, timeou
   secrets.set(user.client_secret, user.refresh_token);
   return {
     describe: `user credentials (${where})`,
+    identity: digest("authorized-user", user.token_uri ?? GOOGLE_TOKEN_URI, user.client_id, user.client_secret, user.refresh_token),
     projectId: async () => user.quota_project_id,
     fetch: () =>
       postForm(user.token_uri ?? GOOGLE_TOKEN_URI, {
@@ -117,6 +121,7 @@ export function metadataSource(timeoutMs: number, env: NodeJS.ProcessEnv = proce
   };
   return {
     describe: "the metadata server",
+    identity: digest("metadata", base),
     projectId: async () => (await get("project/project-id")).trim() || undefined,
     fetch: async () => tokenFrom(await get("instance/service-accounts/default/token"), "the metadata server"),
   };
@@ -173,41 +178,110 @@ function tokenFrom(body: string, who: string): AccessToken {
   return { token: parsed.access_token, lifetimeMs: seconds * 1000 };
 }
 
+function digest(...parts: readonly string[]): string {
+  return createHash("sha256").update(JSON.stringify(parts)).digest("hex");
+}
+
+interface Held {
+  readonly token: string;
+  readonly expiresAt: number;
+}
+
+/** One credential's token, shared by the drivers of the process; scrubbed while it may be in use. */
+class SharedToken {
+  current: Held | undefined;
+  pending: Promise<Held> | undefined;
+  readonly secret = new SecretSlot();
+}
+
+/** Tokens remembered at most; the least recently used is dropped first (with its secret). */
+const MAX_SHARED = 64;
+/** Per clock: a token's expiry is on the clock it was fetched under (tests give drivers their own). */
+const sharedTokens = new WeakMap<() => number, Map<string, SharedToken>>();
+const allShared = new Set<Map<string, SharedToken>>();
+
+function sharedToken(identity: string, clock: () => number): SharedToken {
+  let pool = sharedTokens.get(clock);
+  if (!pool) {
+    pool = new Map();
+    sharedTokens.set(clock, pool);
+    allShared.add(pool);
+  }
+  let entry = pool.get(identity);
+  if (entry) pool.delete(identity);
+  else {
+    entry = new SharedToken();
+    if (pool.size >= MAX_SHARED) {
+      const oldest = pool.keys().next().value as string;
+      pool.get(oldest)?.secret.clear();
+      pool.delete(oldest);
+    }
+  }
+  pool.set(identity, entry);
+  return entry;
+}
+
+/** Forgets every shared access token and drops them from the scrubber (tests). */
+export function forgetSharedTokens(): void {
+  for (const pool of allShared) {
+    for (const entry of pool.values()) entry.secret.clear();
+    pool.clear();
+  }
+}
+
 /**
  * Keeps one token until shortly before it expires; concurrent callers share
- * one fetch. Only the token in use is a registered secret: a renewed one
- * replaces it, and `forget` (the driver closes) drops it.
+ * one fetch, and so do the drivers of the process with the same credential
+ * (a CE object per request still fetches one token). The token in use is a
+ * registered secret until a renewed one replaces it; a driver that closes
+ * leaves it to the next one.
  */
 export class TokenCache {
-  private readonly secret = new SecretSlot();
-  private current: { readonly token: string; readonly expiresAt: number } | undefined;
-  private pending: Promise<{ readonly token: string; readonly expiresAt: number }> | undefined;
+  private current: Held | undefined;
+  private shared: SharedToken | undefined;
+  private pending: Promise<Held> | undefined;
 
   constructor(private readonly source: () => Promise<TokenSource>, private readonly now: () => number = Date.now) {}
 
   async token(): Promise<string> {
-    if (this.current && this.current.expiresAt - EARLY_RENEWAL_MS > this.now()) return this.current.token;
-    this.pending ??= this.source()
-      .then((s) => s.fetch())
-      .then((t) => {
-        this.secret.set(t.token);
-        return { token: t.token, expiresAt: this.now() + t.lifetimeMs };
-      })
-      .finally(() => {
-        this.pending = undefined;
-      });
+    if (this.current && this.fresh(this.current)) return this.current.token;
+    this.pending ??= this.renew().finally(() => {
+      this.pending = undefined;
+    });
     this.current = await this.pending;
     return this.current.token;
   }
 
-  /** Forgets the token (the API answered 401: it was revoked or expired early). */
+  private fresh(held: Held): boolean {
+    return held.expiresAt - EARLY_RENEWAL_MS > this.now();
+  }
+
+  private async renew(): Promise<Held> {
+    const source = await this.source();
+    const shared = sharedToken(source.identity, this.now);
+    this.shared = shared;
+    if (shared.current && this.fresh(shared.current)) return shared.current;
+    shared.pending ??= source.fetch()
+      .then((t) => {
+        shared.secret.set(t.token);
+        shared.current = { token: t.token, expiresAt: this.now() + t.lifetimeMs };
+        return shared.current;
+      })
+      .finally(() => {
+        shared.pending = undefined;
+      });
+    return shared.pending;
+  }
+
+  /** Forgets the token for every driver sharing it (the API answered 401: it was revoked or expired early). */
   invalidate(): void {
+    if (this.shared && this.shared.current === this.current) this.shared.current = undefined;
     this.current = undefined;
   }
 
-  /** Forgets the token and drops it from the scrubber. */
+  /** The driver closes: it lets go of the token, which stays for the next driver of the process. */
   forget(): void {
     this.current = undefined;
-    this.secret.clear();
+    this.shared = undefined;
   }
 }

@@ -1,15 +1,17 @@
 /**
  * Keystone v3: obtains a project-scoped token and its service catalog, and
  * caches it until shortly before it expires. Concurrent callers share one
- * authentication (a burst of 50 creates costs one POST /v3/auth/tokens).
+ * authentication (a burst of 50 creates costs one POST /v3/auth/tokens), and
+ * so do the drivers of the process with the same Keystone, credentials and
+ * scope (login-pool.ts): a CE object per request still logs in once.
  */
 
 import { CloudceError } from "../../errors.js";
-import { SecretSlot } from "../../secrets.js";
 import type { DriverCredentials } from "../driver.js";
 import { appCredentialAuth, oidcScope, passwordAuth, projectScope, tokenAuth } from "./auth-requests.js";
 import type { CatalogEntry } from "./catalog.js";
 import { parseJson, type HttpClient, type HttpResponse } from "./http-client.js";
+import { loginKey, sharedLogin, type SharedLogin } from "./login-pool.js";
 import { DRIVER_NAME, type ParsedOptions } from "./options.js";
 
 /**
@@ -39,13 +41,13 @@ function renewMargin(token: KeystoneToken): number {
 }
 
 export class Keystone {
-  private cached: KeystoneToken | undefined;
+  /** The shared login this driver's credentials and scope map to, once known. */
+  private login: SharedLogin | undefined;
   private pending: Promise<KeystoneToken> | undefined;
   /** Secret values of the current credentials, cut out of any Keystone error message. */
   private redact: string[] = [];
-  /** Tokens of the current login, scrubbed from output until the next login replaces them. */
-  private readonly secrets = new SecretSlot();
-  private loginSecrets: string[] = [];
+  /** Where the login under way keeps its secrets for scrubbing. */
+  private remember: RememberSecret = () => undefined;
 
   constructor(
     private readonly http: HttpClient,
@@ -56,39 +58,53 @@ export class Keystone {
     private readonly now: () => number = Date.now,
   ) {}
 
-  /** A valid token, from cache unless it is about to expire. */
+  /** A valid token, from the shared cache unless it is about to expire. */
   token(): Promise<KeystoneToken> {
-    const c = this.cached;
-    if (c && c.expiresAt - renewMargin(c) > this.now()) return Promise.resolve(c);
+    const c = this.login?.cached;
+    if (c && this.fresh(c)) return Promise.resolve(c);
     if (!this.pending) {
-      this.pending = this.authenticate().finally(() => {
+      this.pending = this.renew().finally(() => {
         this.pending = undefined;
       });
     }
     return this.pending;
   }
 
-  /** Forgets the token and drops this login's secrets from the scrubber (the driver is closing). */
-  forget(): void {
-    this.cached = undefined;
-    this.loginSecrets = [];
-    this.secrets.clear();
+  private fresh(token: KeystoneToken): boolean {
+    return token.expiresAt - renewMargin(token) > this.now();
   }
 
-  /** Forgets the cached token (after a 401: it was revoked or expired early). */
-  invalidate(token?: KeystoneToken): void {
-    if (token === undefined || this.cached === token) this.cached = undefined;
-  }
-
-  /** Adds a secret of the login under way; the first one of a new login drops the old login's. */
-  private readonly remember: RememberSecret = (value) => {
-    this.loginSecrets.push(value);
-    this.secrets.set(...this.loginSecrets);
-  };
-
-  private async authenticate(): Promise<KeystoneToken> {
-    this.loginSecrets = [];
+  /** The credentials as they are now pick the shared login; one login under way serves every driver waiting on it. */
+  private async renew(): Promise<KeystoneToken> {
     const creds = await this.credentials();
+    const login = sharedLogin(loginKey(this.options, creds), this.now);
+    this.login = login;
+    const c = login.cached;
+    if (c && this.fresh(c)) return c;
+    login.pending ??= this.authenticate(creds, login).finally(() => {
+      login.pending = undefined;
+    });
+    return login.pending;
+  }
+
+  /**
+   * The driver is closing: it lets go of the shared login. The login stays
+   * (the next CE object of the process uses it), its token still scrubbed.
+   */
+  forget(): void {
+    this.login = undefined;
+  }
+
+  /** Forgets the cached token for every driver sharing it (after a 401: it was revoked or expired early). */
+  invalidate(token?: KeystoneToken): void {
+    const login = this.login;
+    if (login && (token === undefined || login.cached === token)) login.cached = undefined;
+  }
+
+  private async authenticate(creds: DriverCredentials, login: SharedLogin): Promise<KeystoneToken> {
+    login.beginLogin();
+    const remember: RememberSecret = (value) => login.remember(value);
+    this.remember = remember;
     this.redact = [creds.secret, creds.token, ...Object.values(creds.extra)].filter((v): v is string => typeof v === "string" && v.length >= 6);
     const o = this.options;
     let token: KeystoneToken;
@@ -108,10 +124,10 @@ export class Keystone {
         break;
       case "2.0_voms":
         if (!this.voms) throw new CloudceError("NotSupported", "Driver_ex_force_auth_version: 2.0_voms is not available here", { driver: DRIVER_NAME });
-        token = await this.voms(creds, this.remember);
+        token = await this.voms(creds, remember);
         break;
     }
-    this.cached = token;
+    login.cached = token;
     return token;
   }
 

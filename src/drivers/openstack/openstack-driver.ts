@@ -134,7 +134,9 @@ export class OpenStackDriver implements CloudDriver {
     for (const spec of request.nodes) batches.set(spec.name, [...(batches.get(spec.name) ?? []), spec]);
     const groups = [...batches.values()];
     // The creator reports every failure in its result; a rejection here is a bug, still reported per node.
-    const results = await Promise.allSettled(groups.map((specs) => this.creator.create(this.serverBody(request, specs[0]!), specs[0]!, specs.length, request.signal)));
+    // A single create is one call, within the limit; a batch's own per-VM creates keep to it inside the creator.
+    const create = (specs: NodeSpec[]): Promise<CreateNodesResult> => this.creator.create(this.serverBody(request, specs[0]!), specs[0]!, specs.length, request.signal);
+    const results = await Promise.allSettled(groups.map((specs) => (specs.length === 1 ? this.limit("create", () => create(specs), request.signal) : create(specs))));
     const created = results.flatMap((r) => (r.status === "fulfilled" ? r.value.created : []));
     const failed = results.flatMap((r, i): NodeFailure[] =>
       r.status === "fulfilled" ? [...r.value.failed] : groups[i]!.map((spec) => ({ target: spec.name, error: r.reason as Error })));

@@ -10,6 +10,7 @@ import { silentLogger } from "../../src/log.js";
 import { scrubSecrets } from "../../src/secrets.js";
 import { TEST_ACCESS_KEY, TEST_SECRET_KEY } from "../servers/ec2/driver-fixture.js";
 import { eventually } from "./conformance.js";
+import { checkKeyedSubmission } from "./keyed-submission.js";
 import { startEc2Server, type Ec2Server } from "../servers/ec2/server.js";
 
 const CE_NAME = "ec2-ce.example.org";
@@ -54,6 +55,10 @@ describe("CloudComputingElement with CloudType = EC2", () => {
   it("scrubs the auth file's secret key from output", async () => {
     expect(await ce.isValid()).toEqual({ OK: true, Value: null });
     expect(scrubSecrets(`signed with ${TEST_SECRET_KEY}`)).toBe("signed with [secret]");
+  });
+
+  it("a keyed submission is found again by its key, with its stamps, and the key never creates twice", async () => {
+    await checkKeyedSubmission(ce, join(dir, "pilot.sh"), 3);
   });
 
   it("submits N pilots with one RunInstances, with stamps derived from the instance ids", async () => {

@@ -16,6 +16,7 @@ import { startGceServer, type GceServer } from "../servers/gce/server.js";
 import { cloudInitProcess, requireCloudInit, scratchDir } from "../context/cloud-init-harness.js";
 import { captureLogs, expectNoSecrets } from "../auth/helpers.js";
 import { eventually } from "./conformance.js";
+import { checkKeyedSubmission } from "./keyed-submission.js";
 
 const run = promisify(execFile);
 const PYTHON = "/usr/bin/python3";
@@ -56,6 +57,10 @@ afterAll(async () => {
 });
 
 describe("CloudComputingElement with CloudType = GCE", () => {
+  it("a keyed submission is found again by its key, with its stamps, and the key never creates twice", async () => {
+    await checkKeyedSubmission(ce, join(dir, "pilot.sh"), 3);
+  });
+
   it("validates, and names an unknown Driver_ option and a prefix GCE cannot use", async () => {
     expect(await ce.isValid()).toEqual({ OK: true, Value: null });
     const other = new CloudComputingElement(CE_NAME, { logger: silentLogger });

@@ -3,8 +3,9 @@
 # on Debian's python3. Needs dist/ built (npm run build): the tests drive real `cloudce serve` children.
 # ../shared/dirac/setup.sh installs DIRAC's Debian packages and extracts DIRAC; it is run every time.
 # Then the release artifacts (npm run release) are installed into fresh prefixes, the npm tarball with
-# npm and the wheel with pip, and DIRAC's SiteDirector tests run again against those installed copies
-# (CLOUDCE_SKIP_INSTALLED=1 skips that part).
+# npm and the wheel with pip, and DIRAC's SiteDirector and PilotManager tests, and those of what an
+# admin reads in DIRAC's log, run again against those installed copies (about 80 s;
+# CLOUDCE_SKIP_INSTALLED=1 skips that part).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -61,7 +62,7 @@ if [ "${CLOUDCE_SKIP_INSTALLED:-0}" != 1 ]; then
     pythonpath=$(dirac_path "$v")
     CLOUDCE_SERVE_COMMAND="$work/npm/bin/cloudce" CLOUDCE_TEST_INSTALLED_PLUGIN="$work/site" \
       run_pytest "DIRAC v$v, installed release" ".pytest-installed-v$v.xml" "$work/site:$pythonpath" \
-      tests/test_installed.py tests/test_site_director.py
+      tests/test_installed.py tests/test_site_director.py tests/test_pilot_manager.py tests/test_admin_log.py
   done
 fi
 exit $status

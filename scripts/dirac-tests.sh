@@ -57,7 +57,7 @@ if [ "${CLOUDCE_SKIP_INSTALLED:-0}" != 1 ]; then
   # into a fresh folder that DIRAC's Python finds on its path (its entry point makes it an extension).
   bash scripts/release.sh "$work/release" >/dev/null
   npm install --global --prefix "$work/npm" --prefer-offline --no-audit --no-fund "$work"/release/cloudce-*.tgz >/dev/null
-  /usr/bin/python3 -m pip install --quiet --no-deps --no-index --target "$work/site" "$work"/release/cloudce_dirac-*.whl
+  /usr/bin/python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore --no-deps --no-index --target "$work/site" "$work"/release/cloudce_dirac-*.whl
   for v in 8 9; do
     pythonpath=$(dirac_path "$v")
     CLOUDCE_SERVE_COMMAND="$work/npm/bin/cloudce" CLOUDCE_TEST_INSTALLED_PLUGIN="$work/site" \

@@ -213,7 +213,7 @@ export class CloudComputingElement {
       await this.checkCredentialsBeforeSubmit(driver.capabilities.requiresCredentials !== false);
       // A key already on the cloud was submitted before (by a process since lost): never create under it again.
       const existing = key === undefined ? [] : await submissionNodes(this.ensure(), key);
-      if (key !== undefined && existing.length > 0) return recoveredAnswer(this.ensure(), key, existing);
+      if (key !== undefined && existing.length > 0) return await recoveredAnswer(this.ensure(), key, existing);
       const outcome = opts.signal?.aborted
         ? { pilots: [], failures: [], notStarted: numberOfJobs, abandoned: 0 }
         : await submitWithFallback(this.ensure(), input, plan);
@@ -239,7 +239,7 @@ export class CloudComputingElement {
     return this.guard(async () => {
       const ctx = this.ensure();
       const checked = checkSubmissionKey(key);
-      return recoveredAnswer(ctx, checked, await submissionNodes(ctx, checked));
+      return await recoveredAnswer(ctx, checked, await submissionNodes(ctx, checked));
     });
   }
 

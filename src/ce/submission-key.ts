@@ -10,6 +10,7 @@
 
 import type { CloudNode } from "../drivers/driver.js";
 import { CloudceError } from "../errors.js";
+import { readJournal } from "../ops/journal.js";
 import type { CeContext } from "./ce-context.js";
 import { BATCH_KEY, ownerFilter, ownsNode } from "./ownership.js";
 import { toReference } from "./pilot-reference.js";
@@ -39,12 +40,35 @@ export async function submissionNodes(ctx: CeContext, key: string): Promise<Clou
   return nodes.filter((n) => n.state !== "gone" && n.metadata[BATCH_KEY] === key && ownsNode(ctx.settings, n));
 }
 
-/** The submission's VMs as submitJob answers pilots, with `Recovered` saying how they were found. */
-export function recoveredAnswer(ctx: CeContext, key: string, nodes: readonly CloudNode[]): SubmissionAnswer {
+/** The journal's reason for a create first journaled by a recovery. */
+export const RECOVERED_BY_KEY = "submit (recovered by its submission key)";
+
+/**
+ * The submission's VMs as submitJob answers pilots, with `Recovered` saying
+ * how they were found. A VM whose create the journal lacks (its process died
+ * before writing it) is journaled now.
+ */
+export async function recoveredAnswer(ctx: CeContext, key: string, nodes: readonly CloudNode[]): Promise<SubmissionAnswer> {
   const refs = nodes.map((n) => toReference(n.id));
   const stamps = Object.fromEntries(nodes.map((n) => [toReference(n.id), pilotStamp(n)]));
   const note = `submission ${key}: ${nodes.length} pilot VM${nodes.length === 1 ? "" : "s"} found by the submission key; no VM was created by this call`;
   if (nodes.length > 0) ctx.log.warn("submission recovered by its key", { submission: key, count: nodes.length, refs: refs.join(",") });
   else ctx.log.info("submission recovered by its key: no VM carries it", { submission: key });
+  await journalUnrecorded(ctx, nodes, stamps);
   return S_OK(refs, { PilotStampDict: stamps, Recovered: note });
+}
+
+async function journalUnrecorded(ctx: CeContext, nodes: readonly CloudNode[], stamps: Readonly<Record<string, string>>): Promise<void> {
+  const file = ctx.settings.journalFile;
+  if (file === undefined || nodes.length === 0) return;
+  let recorded: Set<string>;
+  try {
+    const { entries } = await readJournal(file);
+    recorded = new Set(entries.filter((e) => e.action === "create" && e.outcome === "ok").map((e) => e.ref));
+  } catch (err) {
+    ctx.log.warn("cannot read the journal to complete a recovered submission's creates", { file, reason: err instanceof Error ? err.message : String(err) });
+    return;
+  }
+  const missing = nodes.filter((n) => !recorded.has(toReference(n.id)));
+  await ctx.audit.record(missing.map((n) => ({ ref: toReference(n.id), vmName: n.name, stamp: stamps[toReference(n.id)] ?? "", action: "create" as const, outcome: "ok" as const, reason: RECOVERED_BY_KEY })));
 }

@@ -12,6 +12,8 @@ import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import type { CloudDriver, CreateNodesRequest } from "../../src/drivers/driver.js";
 import { registerDriver } from "../../src/drivers/registry.js";
 import { BATCH_KEY } from "../../src/ce/ownership.js";
+import { RECOVERED_BY_KEY } from "../../src/ce/submission-key.js";
+import { readJournal } from "../../src/ops/journal.js";
 import { RPC_ERRORS } from "../../src/serve/protocol.js";
 import { MemoryCloud } from "../../src/testing.js";
 import { startServe, type RpcMessage, type ServeHarness } from "./harness.js";
@@ -222,6 +224,24 @@ describe("recoverSubmission", () => {
     expect(Object.keys(stampsOf(recovered)).sort()).toEqual([...onCloud].sort());
     openGates();
     await running;
+  });
+
+  it("journals the creates a lost server made but never journaled, once", async () => {
+    const journal = join(dir, "journal.jsonl");
+    const a = await child("keys.cloud", { Journal_File: journal });
+    const made = await submit(a.server, a.handle, 2);
+    // A third VM of the submission whose create answer, and journal line, died with its server.
+    const [one] = [...cloud.nodes.values()];
+    const late = await cloud.driver().createNodes({ imageId: "img", flavorId: "small", networkIds: [], requestId: "late",
+      nodes: [{ name: "VMDIRAC3_0000LATE", userData: new Uint8Array(), metadata: { ...one!.node.metadata, "cloudce-stamp": "f".repeat(32) } }] });
+    const lateRef = `cloud://${late.created[0]!.id}`;
+    for (const ceChild of [await child("keys.cloud", { Journal_File: journal }), await child("keys.cloud", { Journal_File: journal })]) {
+      const recovered = await ceChild.server.call("recoverSubmission", { handle: ceChild.handle, submission: KEY });
+      expect(new Set(refsOf(recovered))).toEqual(new Set([...refsOf(made), lateRef]));
+    }
+    const creates = (await readJournal(journal)).entries.filter((e) => e.action === "create" && e.outcome === "ok");
+    expect(creates.map((e) => e.ref).sort()).toEqual([...refsOf(made), lateRef].sort());
+    expect(creates.find((e) => e.ref === lateRef)).toMatchObject({ stamp: "f".repeat(32), reason: RECOVERED_BY_KEY });
   });
 
   it("refuses a malformed key", async () => {

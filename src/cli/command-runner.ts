@@ -11,7 +11,7 @@ import type { LoadedCeOptions } from "../config/ce-config.js";
 import { CloudceError } from "../errors.js";
 import { createLogger, stderrSink, type Logger } from "../log.js";
 import { UsageError } from "./cli-errors.js";
-import { loadOptions, openCe, openCeForValidation, type CeOptions } from "./load-ce.js";
+import { loadOptions, openCe, openCeForValidation, openCePerQueue, type CeOptions, type OpenedCe } from "./load-ce.js";
 import { createOutput, isTerminal, type Output, type OutputStreams } from "./output.js";
 import { checkWritableFile } from "./path-checks.js";
 import { listenForStopSignals, type StopSignals } from "./stop-signals.js";
@@ -24,6 +24,11 @@ export interface CliIo extends OutputStreams {
 
 export interface CommandContext {
   readonly ce: CloudComputingElement;
+  /**
+   * With `perQueue`: one CE object per queue of the CE when no `--queue`
+   * names one (`ce` is the first); otherwise just `ce`.
+   */
+  readonly ces: readonly CloudComputingElement[];
   readonly out: Output;
   readonly logger: Logger;
   readonly loaded: LoadedCeOptions;
@@ -41,6 +46,8 @@ export interface ActionFlags {
   readonly validation?: boolean;
   /** Whether these options make a long-running loop (its lines default to info level). */
   readonly loop?: (opts: object) => boolean;
+  /** Without `--queue`, the command works on every queue of the CE (status, report, cleanup). */
+  readonly perQueue?: boolean;
 }
 
 /** Hooks the CLI adds around each command: CE options (observers) and what runs after the command. */
@@ -101,19 +108,23 @@ export class CommandRunner {
         overrides["Journal_File"] = globals.journal;
       }
       if (globals.metricsFile !== undefined) await checkWritableFile(globals.metricsFile, "--metrics-file");
-      const open = flags.validation ? openCeForValidation : openCe;
-      const { ce, loaded, problems } = await open(selection(globals), logger, overrides, this.hooks.ceOptions(globals, out));
+      const ceOptions = this.hooks.ceOptions(globals, out);
+      const opened: OpenedCe[] = flags.perQueue
+        ? await openCePerQueue(selection(globals), logger, overrides, ceOptions)
+        : [await (flags.validation ? openCeForValidation : openCe)(selection(globals), logger, overrides, ceOptions)];
+      const { ce, loaded, problems } = opened[0]!;
+      const ces = opened.map((o) => o.ce);
       // A loop handles its own signals (runEvery); any other command turns them into an abort.
       const interrupt = flags.loop?.(opts) === true ? undefined : onSignals(this.io.signal, out);
       const signal = interrupt?.signal ?? this.io.signal;
       try {
-        if (globals.proxy !== undefined) await applyProxy(ce, globals.proxy);
-        await fn({ ce, out, logger, loaded, problems, globals, signal, serveMetrics: (p) => this.hooks.serveMetrics(p) }, opts, ...positionals);
+        if (globals.proxy !== undefined) for (const c of ces) await applyProxy(c, globals.proxy);
+        await fn({ ce, ces, out, logger, loaded, problems, globals, signal, serveMetrics: (p) => this.hooks.serveMetrics(p) }, opts, ...positionals);
         this.exitCode = interrupt?.stop.exitCode() ?? this.exitCode;
       } finally {
         interrupt?.dispose();
         out.tickerDone();
-        await this.hooks.afterCommand(ce, globals).finally(() => ce.shutdown());
+        await this.hooks.afterCommand(ce, globals).finally(() => Promise.all(ces.map((c) => c.shutdown())));
       }
     };
   }

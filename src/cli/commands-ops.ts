@@ -14,7 +14,7 @@ import { buildTimelines, summarise, type LiveNode } from "../ops/report.js";
 import { formatReportTable } from "../ops/report-table.js";
 import { renderTimelineSvg } from "../ops/timeline-svg.js";
 import { UsageError } from "./cli-errors.js";
-import { cleanup, unwrap } from "./commands-pilots.js";
+import { cleanup, queueOf, unwrap, type CeOrQueues } from "./commands-pilots.js";
 import { checkWritableFile, fileExists } from "./path-checks.js";
 import type { Output } from "./output.js";
 
@@ -44,7 +44,8 @@ export function defaultStateDir(): string {
  * once for one CE. A one-shot pass that finds the lock held fails with
  * `LockHeld` (exit 75); the loop skips that round.
  */
-export async function scheduledCleanup(ce: CloudComputingElement, out: Output, schedule: CleanupSchedule): Promise<void> {
+export async function scheduledCleanup(ces: CeOrQueues, out: Output, schedule: CleanupSchedule): Promise<void> {
+  const ce = (Array.isArray(ces) ? ces[0] : ces) as CloudComputingElement;
   const intervalMs = schedule.every === undefined ? undefined : duration(schedule.every, "--every", MIN_EVERY_MS);
   const jitterMs = schedule.jitter === undefined ? undefined : duration(schedule.jitter, "--jitter", 0);
   let lockPath: string;
@@ -57,13 +58,13 @@ export async function scheduledCleanup(ce: CloudComputingElement, out: Output, s
   }
   if (intervalMs === undefined) {
     // SIGTERM ends a one-shot pass the way it ends the loop's: deletions in flight finish first.
-    const run = await withLock(lockPath, () => cleanup(ce, out, schedule.signal));
+    const run = await withLock(lockPath, () => cleanup(ces, out, schedule.signal));
     if (!run.ran) throw run.held;
     return;
   }
   // The loop's own lines are log lines: timestamp, CE name, JSON when not on a terminal.
   const log = schedule.logger.child({ ce: ce.ceName });
-  const pass = lockedPass(lockPath, () => cleanup(ce, out), log);
+  const pass = lockedPass(lockPath, () => cleanup(ces, out), log);
   const stop = await schedule.whileLooping?.();
   try {
     log.info("cleanup loop started", { everyMs: intervalMs, lock: lockPath });
@@ -82,22 +83,26 @@ function duration(text: string, flag: string, minMs: number): number {
   return ms;
 }
 
-/** Summary of pilots from the journal and the live cloud; optionally a timeline SVG. */
-export async function report(ce: CloudComputingElement, out: Output, plot: string | undefined): Promise<void> {
+/**
+ * Summary of pilots from the journal and the live cloud, with a row per
+ * queue; only `onlyQueue`'s pilots when `--queue` names one. Optionally a timeline SVG.
+ */
+export async function report(ce: CloudComputingElement, out: Output, plot: string | undefined, onlyQueue?: string): Promise<void> {
   const journalOption = ce.getParameters()["Journal_File"];
   if (!journalOption) throw new CloudceError("OptionMissing", "the CE keeps no journal: set Journal_File or give --journal FILE");
   if (plot !== undefined) await checkWritableFile(plot, "--plot");
   const journal = expandEnv(journalOption);
   if (!(await fileExists(journal))) out.warn(`the journal ${journal} does not exist (yet): the counts below come from the cloud alone`);
   const { entries } = await readJournal(journal, { rotated: true });
-  const live: LiveNode[] = unwrap(await ce.listPilots()).map((p) => ({
+  const pilots = unwrap(await ce.listPilots()).filter((p) => onlyQueue === undefined || p.queue === onlyQueue);
+  const live: LiveNode[] = pilots.map((p) => ({
     // A pilot that finished and whose VM the cloud already removed counts as done, like a stopped one.
     ref: p.ref, name: p.name, state: p.state === "gone" && p.status === "Done" ? "stopped" : p.state, createdAt: new Date(p.createdAt),
   }));
-  const mine = entries.filter((e) => e.ce === ce.ceName);
+  const mine = entries.filter((e) => e.ce === ce.ceName && (onlyQueue === undefined || e.queue === onlyQueue));
   const summary = summarise(mine, { live });
   if (plot) {
-    await writeFile(plot, renderTimelineSvg(buildTimelines(mine, { live }), { title: `Pilot VMs of ${ce.ceName}` }));
+    await writeFile(plot, renderTimelineSvg(buildTimelines(mine, { live }), { title: `Pilot VMs of ${ce.ceName}${onlyQueue === undefined ? "" : `, queue ${onlyQueue}`}` }));
     out.progress(`timeline written to ${plot}`);
   }
   out.result(summary, () => formatReportTable(summary));

@@ -1,6 +1,6 @@
 /** The pilot commands: submit, status, kill, cleanup, output. */
 
-import type { CloudComputingElement, Result } from "../ce/index.js";
+import type { CleanupReport, CloudComputingElement, Result } from "../ce/index.js";
 import { expandEnv } from "../ce/ce-options.js";
 import { CloudceError, ERROR_CODES, type ErrorCode } from "../errors.js";
 import { readJournal } from "../ops/journal.js";
@@ -30,8 +30,26 @@ export async function submit(ce: CloudComputingElement, out: Output, executable:
   return refs;
 }
 
-export async function status(ce: CloudComputingElement, out: Output, given: readonly string[], wide = false): Promise<void> {
-  if (given.length === 0) return statusAll(ce, out, wide);
+/** One CE object, or one per queue of the CE (the first answers for the whole CE). */
+export type CeOrQueues = CloudComputingElement | readonly CloudComputingElement[];
+
+function allOf(ces: CeOrQueues): readonly CloudComputingElement[] {
+  return Array.isArray(ces) ? ces : [ces as CloudComputingElement];
+}
+
+/** The queue a CE object is for, as the CE options name it. */
+export function queueOf(ce: CloudComputingElement): string {
+  const p = ce.getParameters();
+  return p["Queue"] ?? p["QueueName"] ?? "default";
+}
+
+/**
+ * Without REF: every VM of the CE, or of `onlyQueue` (`--queue`), and for
+ * each queue its counts and slots; with REFs, their statuses.
+ */
+export async function status(ces: CeOrQueues, out: Output, given: readonly string[], wide = false, onlyQueue?: string): Promise<void> {
+  const ce = allOf(ces)[0]!;
+  if (given.length === 0) return statusAll(allOf(ces), out, wide, onlyQueue);
   const refs = await expandShortRefs(ce, given);
   const statuses = unwrap(await ce.getJobStatus(refs));
   const gone = Object.keys(statuses).filter((r) => statuses[r] === "Deleted");
@@ -44,23 +62,33 @@ export async function status(ce: CloudComputingElement, out: Output, given: read
   );
 }
 
-/** Every pilot VM of this CE, sorted, with a count for every status and the slots available() gives. */
-async function statusAll(ce: CloudComputingElement, out: Output, wide: boolean): Promise<void> {
-  const pilots = unwrap(await ce.listPilots());
-  const available = await ce.available();
-  const slots = available.OK ? available.Value : undefined;
-  const counts = available.OK ? { RunningJobs: available.RunningJobs, WaitingJobs: available.WaitingJobs, SubmittedJobs: available.SubmittedJobs, CEInfoDict: available.CEInfoDict } : {};
-  const info = available.OK ? available.CEInfoDict : undefined;
-  const slotsText = !available.OK ? `unknown (${available.Message})` : info?.Reason ? `${available.Value} (${info.Reason})` : available.Value;
-  out.result({ pilots, slots, ...counts }, () =>
-    [
-      pilots.length === 0 ? "no pilot VMs" : statusTable(pilots, { wide, now: Date.now() }),
-      "",
-      statusSummary(pilots, slotsText),
+/** Every pilot VM of this CE (or queue), sorted, with a count for every status and the slots available() gives, per queue. */
+async function statusAll(ces: readonly CloudComputingElement[], out: Output, wide: boolean, onlyQueue: string | undefined): Promise<void> {
+  const listed = unwrap(await ces[0]!.listPilots());
+  const pilots = onlyQueue === undefined ? listed : listed.filter((p) => p.queue === onlyQueue);
+  const queues = await Promise.all(ces.map(async (ce) => ({ queue: queueOf(ce), available: await ce.available() })));
+  const summaries = queues.map(({ queue, available }) => {
+    const info = available.OK ? available.CEInfoDict : undefined;
+    const slots = available.OK ? available.Value : undefined;
+    const slotsText = !available.OK ? `unknown (${available.Message})` : info?.Reason ? `${available.Value} (${info.Reason})` : String(available.Value);
+    const counts = available.OK ? { RunningJobs: available.RunningJobs, WaitingJobs: available.WaitingJobs, SubmittedJobs: available.SubmittedJobs, CEInfoDict: available.CEInfoDict } : {};
+    const notes = [
       ...(info?.BackoffUntil ? [`fizzle backoff until ${info.BackoffUntil}`] : []),
       ...(info?.UnavailableOfferings ? [`unavailable offerings: ${info.UnavailableOfferings.join(", ")}`] : []),
-    ].join("\n"),
-  );
+    ];
+    return { queue, slots, slotsText, counts, notes };
+  });
+  const first = summaries[0]!;
+  const perQueue = summaries.map((q) => ({ queue: q.queue, slots: q.slots, ...q.counts }));
+  // One queue: its slots and counts at the top, as ever; several: each queue's only.
+  const json = summaries.length === 1 ? { pilots, slots: first.slots, ...first.counts, queues: perQueue } : { pilots, queues: perQueue };
+  const text = (): string => {
+    const table = pilots.length === 0 ? "no pilot VMs" : statusTable(pilots, { wide, now: Date.now() });
+    if (summaries.length === 1) return [table, "", statusSummary(pilots, first.slotsText), ...first.notes].join("\n");
+    const lines = summaries.flatMap((q) => [`queue ${q.queue}: ${statusSummary(pilots.filter((p) => p.queue === q.queue), q.slotsText).replace("\n", "; ")}`, ...q.notes.map((n) => `  ${n}`)]);
+    return [table, "", statusSummary(pilots, "per queue, below").split("\n")[0]!, ...lines].join("\n");
+  };
+  out.result(json, text);
 }
 
 /**
@@ -89,15 +117,29 @@ export async function kill(ce: CloudComputingElement, out: Output, given: readon
   out.result(report, () => formatTable(["REFERENCE", "RESULT"], report.killed.map((r) => [r, result(r)])));
 }
 
-export async function cleanup(ce: CloudComputingElement, out: Output, signal?: AbortSignal): Promise<void> {
-  const report = unwrap(await ce.cleanupPilots(signal ? { signal } : {}));
-  if (report.interrupted) out.progress(report.interrupted);
-  const rows = [
+/** One cleanup pass of each queue's CE object in turn, each judged by its queue's options; one result. */
+export async function cleanup(ces: CeOrQueues, out: Output, signal?: AbortSignal): Promise<void> {
+  const queues: { queue: string; report: CleanupReport }[] = [];
+  for (const ce of allOf(ces)) {
+    if (signal?.aborted && queues.length > 0) break;
+    const report = unwrap(await ce.cleanupPilots(signal ? { signal } : {}));
+    if (report.interrupted) out.progress(report.interrupted);
+    queues.push({ queue: queueOf(ce), report });
+  }
+  const rowsOf = (report: CleanupReport): string[][] => [
     ...report.deleted.map((e) => [e.ref, e.name, e.reason, "deleted"]),
+    ...(report.gone ?? []).map((e) => [e.ref, e.name, e.reason, "already gone"]),
     ...report.failed.map((e) => [e.ref, e.name, e.reason, `failed: ${e.error ?? ""}`]),
     ...(report.redeleted ?? []).map((e) => [e.ref, e.name, e.reason, `still listed: deleted again (${e.attempts})${e.error ? `, failed: ${e.error}` : ""}`]),
   ];
-  out.result(report, () => (rows.length === 0 ? "nothing to clean up" : formatTable(["REFERENCE", "VM", "REASON", "RESULT"], rows)));
+  if (queues.length === 1) {
+    const { report } = queues[0]!;
+    const rows = rowsOf(report);
+    out.result(report, () => (rows.length === 0 ? "nothing to clean up" : formatTable(["REFERENCE", "VM", "REASON", "RESULT"], rows)));
+    return;
+  }
+  const rows = queues.flatMap(({ queue, report }) => rowsOf(report).map((r) => [queue, ...r]));
+  out.result({ queues: Object.fromEntries(queues.map((q) => [q.queue, q.report])) }, () => (rows.length === 0 ? "nothing to clean up" : formatTable(["QUEUE", "REFERENCE", "VM", "REASON", "RESULT"], rows)));
 }
 
 export async function output(ce: CloudComputingElement, out: Output, given: string): Promise<void> {

@@ -1,7 +1,7 @@
 /** Builds the CE a CLI command works on, from `--config`, `--ce` and `--queue`. */
 
 import { CloudComputingElement, type CloudComputingElementOptions } from "../ce/index.js";
-import { checkConfigFile, loadCeOptions, type LoadedCeOptions } from "../config/ce-config.js";
+import { checkConfigFile, listQueueNames, loadCeOptions, type LoadedCeOptions } from "../config/ce-config.js";
 import { CloudceError } from "../errors.js";
 import type { Logger } from "../log.js";
 
@@ -43,6 +43,24 @@ export async function openCe(sel: CeSelection, logger: Logger, overrides: Record
   const set = await ce.setParameters(effectiveOptions(loaded, overrides));
   if (!set.OK) throw new CloudceError("OptionInvalid", locateProblems(set.Message, loaded.origins));
   return { ce, loaded, problems: [] };
+}
+
+/**
+ * One CE object per queue of the CE, each with its queue's options (as
+ * SiteDirector builds them), when the selection names no queue and the CE
+ * has several; otherwise the one CE {@link openCe} opens.
+ */
+export async function openCePerQueue(sel: CeSelection, logger: Logger, overrides: Record<string, string> = {}, ceOptions: CeOptions = {}): Promise<OpenedCe[]> {
+  const queues = sel.queue === undefined ? await listQueueNames({ file: sel.config, ...(sel.ce ? { ce: sel.ce } : {}) }) : [];
+  if (queues.length <= 1) return [await openCe(sel, logger, overrides, ceOptions)];
+  const opened: OpenedCe[] = [];
+  try {
+    for (const queue of queues) opened.push(await openCe({ ...sel, queue }, logger, overrides, ceOptions));
+  } catch (err) {
+    await Promise.all(opened.map((o) => o.ce.shutdown()));
+    throw err;
+  }
+  return opened;
 }
 
 /**

@@ -66,11 +66,12 @@ export function buildProgram(runner: CommandRunner, env: NodeJS.ProcessEnv = pro
 
   program
     .command("status")
-    .description("pilot status (all of this CE's VMs, sorted by state then age, when no REF)")
+    .description("pilot status (all of this CE's VMs, or --queue's, sorted by state then age, with a summary per queue, when no REF)")
     .argument("[refs...]", "pilot references cloud://<id>")
     .option("--all", "every VM of this CE (the default without REF)")
     .option("--wide", "full references instead of short ones (the table is then wider than 80 columns)")
-    .action(runner.action(async ({ ce, out }, opts: { all?: boolean; wide?: boolean }, refs: string[]) => status(ce, out, opts.all ? [] : refs, opts.wide === true)));
+    .action(runner.action(async ({ ces, out, globals }, opts: { all?: boolean; wide?: boolean }, refs: string[]) =>
+      status(ces, out, opts.all ? [] : refs, opts.wide === true, globals.queue), { perQueue: true }));
 
   program
     .command("kill")
@@ -80,14 +81,14 @@ export function buildProgram(runner: CommandRunner, env: NodeJS.ProcessEnv = pro
 
   program
     .command("cleanup")
-    .description("remove stopped, failed and over-age VMs of this CE, once or every interval until SIGTERM/SIGINT")
+    .description("remove stopped, failed and over-age VMs of each queue of this CE (or --queue's), once or every interval until SIGTERM/SIGINT")
     .option("--every <duration>", "run a pass every DURATION (at least 10s: 30s, 10m, 1h)")
     .option("--jitter <duration>", "with --every: up to DURATION of random extra wait per round (default a tenth of --every)")
     .option("--lock <file>", "the per-CE lock file (default $CLOUDCE_HOME or ~/.cloudce, cloudce-cleanup-<ce>.lock); a one-shot run that finds it held exits 75")
     .option("--metrics-port <port>", "with --every: serve Prometheus metrics on http://127.0.0.1:PORT/metrics", wholePort)
-    .action(runner.action(async ({ ce, out, logger, signal, serveMetrics }, opts: { every?: string; jitter?: string; lock?: string; metricsPort?: number }) => {
+    .action(runner.action(async ({ ces, out, logger, signal, serveMetrics }, opts: { every?: string; jitter?: string; lock?: string; metricsPort?: number }) => {
       if (opts.metricsPort !== undefined && opts.every === undefined) runner.usage("--metrics-port needs --every (a one-shot run can write --metrics-file)");
-      await scheduledCleanup(ce, out, {
+      await scheduledCleanup(ces, out, {
         logger,
         ...(opts.every !== undefined ? { every: opts.every } : {}),
         ...(opts.jitter !== undefined ? { jitter: opts.jitter } : {}),
@@ -95,13 +96,13 @@ export function buildProgram(runner: CommandRunner, env: NodeJS.ProcessEnv = pro
         ...(signal ? { signal } : {}),
         ...(opts.metricsPort !== undefined ? { whileLooping: () => serveMetrics(opts.metricsPort!) } : {}),
       });
-    }, { loop: (opts) => (opts as { every?: string }).every !== undefined }));
+    }, { loop: (opts) => (opts as { every?: string }).every !== undefined, perQueue: true }));
 
   program
     .command("report")
     .description("pilots submitted/running/done/aborted/cleaned, lifetimes, VM-hours, from the journal and the cloud")
     .option("--plot <file>", "also draw a timeline SVG into FILE")
-    .action(runner.action(async ({ ce, out }, opts: { plot?: string }) => report(ce, out, opts.plot)));
+    .action(runner.action(async ({ ce, out, globals }, opts: { plot?: string }) => report(ce, out, opts.plot, globals.queue), { perQueue: true }));
 
   program
     .command("output")

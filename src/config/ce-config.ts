@@ -163,6 +163,17 @@ function selectCe(doc: CfgDocument, ce: string | undefined): CeLocation {
   return matches[0]!;
 }
 
+/**
+ * The queues of the CE a file defines (DIRAC CFG `CEs/<ce>/Queues`), in file
+ * order; empty for a flat file or a CE without queues.
+ */
+export async function listQueueNames(input: Omit<LoadCeOptionsInput, "queue">): Promise<string[]> {
+  const text = await readTextFile(input.file);
+  if (detectFormat(text, input.file) === "flat") return [];
+  const location = selectCe(parseDiracCfg(text, input.file), input.ce);
+  return [...(location.section.sections.get("Queues")?.sections.keys() ?? [])];
+}
+
 function selectQueue(file: string, location: CeLocation, queue: string | undefined): CfgSection | undefined {
   const queues = location.section.sections.get("Queues");
   const names = [...(queues?.sections.keys() ?? [])];

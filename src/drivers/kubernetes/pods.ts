@@ -44,6 +44,9 @@ export class Pods {
     } catch (err) {
       if (hasStatus(err, 409)) return this.ownPod(name, body.metadata!.annotations![REQUEST_ANNOTATION]!, err as CloudceError);
       if (hasStatus(err, 403)) throw await this.whyForbidden(err as CloudceError, flavor);
+      if (hasStatus(err, 404)) {
+        throw new CloudceError("OptionInvalid", `${DRIVER_NAME}: namespace ${this.api.namespace} does not exist: create it (etc/kubernetes/namespace.yaml) or set Driver_namespace`, { driver: DRIVER_NAME, cause: err });
+      }
       throw err;
     }
   }

@@ -27,8 +27,8 @@ export class Cluster {
   readonly namespaces = new Set<string>(["default"]);
   private readonly objects: Record<Kind, Map<string, Obj>> = { pods: new Map(), secrets: new Map(), resourcequotas: new Map() };
   private rv = 100;
-  /** Continue tokens older than this are expired (410 Gone), as after an etcd compaction. */
-  compactedAt = 0;
+  /** Continue tokens from before the last compaction are expired (410 Gone), as after an etcd compaction. */
+  compactions = 0;
   /** Told when a pod is created or deleted (the kubelet). */
   onPodChange: (pod: Obj, change: "created" | "deleting") => void = () => undefined;
 
@@ -43,7 +43,7 @@ export class Cluster {
 
   /** Expires every continue token handed out so far. */
   compact(): void {
-    this.compactedAt = this.rv;
+    this.compactions += 1;
   }
 
   private key(ns: string, name: string): string {

@@ -185,8 +185,8 @@ function list(cluster: Cluster, r: Request, shown: (o: Obj) => Obj): Obj {
   let after = "";
   let listVersion = cluster.version();
   if (token) {
-    const parsed = JSON.parse(Buffer.from(token, "base64").toString("utf8")) as { rv: number; start: string };
-    if (parsed.rv <= cluster.compactedAt) throw new KubeError(410, "Expired", "The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter.");
+    const parsed = JSON.parse(Buffer.from(token, "base64").toString("utf8")) as { rv: number; start: string; epoch: number };
+    if (parsed.epoch !== cluster.compactions) throw new KubeError(410, "Expired", "The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter.");
     after = parsed.start;
     listVersion = parsed.rv;
   }
@@ -194,7 +194,7 @@ function list(cluster: Cluster, r: Request, shown: (o: Obj) => Obj): Obj {
   const all = cluster.list(r.kind, r.ns).filter((o) => select(o.metadata.labels ?? {}) && String(o.metadata.name) > after);
   const items = limit > 0 ? all.slice(0, limit) : all;
   const more = limit > 0 && all.length > limit;
-  const next = more ? Buffer.from(JSON.stringify({ rv: listVersion, start: items[items.length - 1]!.metadata.name })).toString("base64") : undefined;
+  const next = more ? Buffer.from(JSON.stringify({ rv: listVersion, start: items[items.length - 1]!.metadata.name, epoch: cluster.compactions })).toString("base64") : undefined;
   const kindName = { pods: "PodList", secrets: "SecretList", resourcequotas: "ResourceQuotaList" }[r.kind];
   return { kind: kindName, apiVersion: "v1", metadata: { resourceVersion: String(listVersion), ...(next ? { continue: next, remainingItemCount: all.length - items.length } : {}) }, items: items.map(shown) };
 }

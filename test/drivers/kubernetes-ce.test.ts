@@ -94,8 +94,10 @@ describe("CloudComputingElement with CloudType = KUBERNETES", () => {
     const cleaned = ok(await ce.cleanupPilots());
     expect(cleaned.deleted.length).toBeGreaterThanOrEqual(2);
     for (const ref of refs) {
-      await reaches(ce, ref, "Deleted");
+      await eventually(async () => server.cluster.get("pods", NAMESPACE, podOf(ref)), (p) => p === undefined, 20_000, "the pod to go");
       await eventually(async () => server.cluster.get("secrets", NAMESPACE, `${podOf(ref)}-pilot`), (s) => s === undefined, 20_000, "the Secret to follow its pod");
+      // The CE remembers that the pilot it removed had finished.
+      expect(await statusOf(ce, ref)).toBe("Done");
     }
   });
 

@@ -117,16 +117,17 @@ export class KubernetesDriver implements CloudDriver {
 
   async destroyNodes(ids: readonly string[]): Promise<BulkResult> {
     const done: string[] = [];
+    const gone: string[] = [];
     const failed: NodeFailure[] = [];
     await Promise.all(ids.map(async (id) => {
       try {
-        await this.limit("delete", () => this.pods.delete(id));
+        if (await this.limit("delete", () => this.pods.delete(id))) gone.push(id);
         done.push(id);
       } catch (err) {
         failed.push({ target: id, error: err instanceof Error ? err : new Error(String(err)) });
       }
     }));
-    return { done, failed };
+    return { done, failed, ...(gone.length > 0 ? { gone } : {}) };
   }
 
   async stopNodes(): Promise<BulkResult> {

@@ -120,12 +120,14 @@ export class Pods {
     return pods;
   }
 
-  /** Deletes a pod (its Secrets follow by garbage collection); one already gone counts as done. */
-  async delete(name: string): Promise<void> {
+  /** Deletes a pod (its Secrets follow by garbage collection); true when it was already gone (404), which counts as done. */
+  async delete(name: string): Promise<boolean> {
     try {
       await this.api.run({ verb: "delete", resource: "pods", name }, (core, namespace) => core.deleteNamespacedPod({ name, namespace, propagationPolicy: "Background" }));
+      return false;
     } catch (err) {
       if (!hasStatus(err, 404)) throw err;
+      return true;
     }
   }
 

@@ -37,8 +37,7 @@ run_pytest() {
   local label=$1 junit=$2 pythonpath=$3 rc=0
   shift 3
   echo "dirac-tests: $label"
-  # -P: the folder python/ itself must not be on the path, or the source would shadow an installed plugin.
-  (cd python && PYTHONPATH="$pythonpath" /usr/bin/python3 -P -m pytest -q --junitxml="../$junit" "$@") || rc=$?
+  (cd python && PYTHONPATH="$pythonpath" /usr/bin/python3 "${python_flags[@]}" -m pytest -q --junitxml="../$junit" "$@") || rc=$?
   # pytest: 0 all passed, 1 some failed, 2 interrupted, 3 internal error, 4 usage error, 5 no test collected.
   case $rc in
     0) ;;
@@ -47,6 +46,7 @@ run_pytest() {
   esac
 }
 
+python_flags=()
 for v in 8 9; do
   pythonpath=$(dirac_path "$v")
   run_pytest "DIRAC v$v" ".pytest-v$v.xml" "$pythonpath" --ignore=tests/test_installed.py
@@ -58,6 +58,9 @@ if [ "${CLOUDCE_SKIP_INSTALLED:-0}" != 1 ]; then
   bash scripts/release.sh "$work/release" >/dev/null
   npm install --global --prefix "$work/npm" --prefer-offline --no-audit --no-fund "$work"/release/cloudce-*.tgz >/dev/null
   /usr/bin/python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore --no-deps --no-index --target "$work/site" "$work"/release/cloudce_dirac-*.whl
+  # -P: the folder python/ (the working directory) must not be on the path, or the source would
+  # shadow the installed plugin.
+  python_flags=(-P)
   for v in 8 9; do
     pythonpath=$(dirac_path "$v")
     CLOUDCE_SERVE_COMMAND="$work/npm/bin/cloudce" CLOUDCE_TEST_INSTALLED_PLUGIN="$work/site" \

@@ -76,7 +76,7 @@ def two_queue_agent(monkeypatch, tmp_path, proxy_chain, state_dir, command):
     return sd, db
 
 
-@pytest.mark.parametrize("kind", ["missing", "not-executable", "not-on-path"])
+@pytest.mark.parametrize("kind", ["missing", "not-executable", "not-on-path", "no-node"])
 def test_a_cloudce_that_cannot_start_is_one_error_per_queue_naming_the_path_and_option(
         kind, no_child, monkeypatch, tmp_path, proxy_chain, state_dir, dirac_log):
     if kind == "missing":
@@ -84,6 +84,11 @@ def test_a_cloudce_that_cannot_start_is_one_error_per_queue_naming_the_path_and_
     elif kind == "not-executable":
         command = tried = str(tmp_path / "cloudce")
         Path(command).write_text("#!/bin/sh\n")
+    elif kind == "no-node":  # the command is there, the interpreter its first line names is not
+        command = str(tmp_path / "cloudce")
+        tried = f"'{command}' exited with status 127 before its handshake"
+        Path(command).write_text("#!/usr/bin/env cloudce-test-missing-node\n")
+        Path(command).chmod(0o755)
     else:
         command, tried = "cloudce", f"PATH={tmp_path}"
         monkeypatch.setenv("PATH", str(tmp_path))
@@ -98,7 +103,8 @@ def test_a_cloudce_that_cannot_start_is_one_error_per_queue_naming_the_path_and_
     assert {re.search(r"queue (\w+):", line).group(1) for line in errors} == {"first", "second"}
     for line in errors:
         assert tried in line and "Bridge_Command" in line
-    assert cloudce_lines(lines, "WARN") == []
+    # No warning of the plugin's own; only what the child itself wrote on stderr, if it ran at all.
+    assert [line for line in cloudce_lines(lines, "WARN") if not line.startswith(" WARN: cloudce serve:")] == []
     assert db.rows == {}
 
 

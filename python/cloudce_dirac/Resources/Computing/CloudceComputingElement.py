@@ -27,10 +27,11 @@ from DIRAC.Core.Security.X509Chain import X509Chain  # pylint: disable=import-er
 from DIRAC.Resources.Computing.ComputingElement import ComputingElement
 
 from . import cloudce_version
-from .cloudce_start import start_failure, version_problem
+from .cloudce_start import early_exit, start_failure, version_problem
 
 PROTOCOL_VERSION = 2  # submission keys and recoverSubmission
 UNKNOWN_HANDLE = -32001  # docs/serve-protocol.md, Errors
+UNSUPPORTED_PROTOCOL = -32003
 VERSION_MISMATCH = -32004
 
 # Options read by this plugin only (never sent to cloudce), with their defaults.
@@ -200,7 +201,9 @@ class Bridge:
         self._proc, self._owner = proc, os.getpid()
         generation = self.generation
         threading.Thread(target=self._read, args=(proc, generation), daemon=True, name="cloudce-serve-out").start()
-        threading.Thread(target=self._read_stderr, args=(proc,), daemon=True, name="cloudce-serve-err").start()
+        proc.cloudce_stderr = collections.deque(maxlen=3)  # the last lines, for the error of a child that ends at once
+        stderr_reader = threading.Thread(target=self._read_stderr, args=(proc,), daemon=True, name="cloudce-serve-err")
+        stderr_reader.start()
         # The handshake is a request like any other: its answer arrives through the reader thread.
         self._lock.release()
         try:
@@ -208,10 +211,19 @@ class Bridge:
             mismatch = version_problem(hello, argv)
             if mismatch:
                 raise BridgeStartError(mismatch)
-        except BridgeError:
+        except BridgeStartError:
             self._lock.acquire()
             self._abandon(proc)
             raise
+        except BridgeError as exc:
+            status = None if isinstance(exc, BridgeTimeout) else _exit_status(proc)
+            self._lock.acquire()
+            self._abandon(proc)
+            if status is None:
+                raise
+            # It ended by itself before it could answer: the command is broken, not the moment.
+            stderr_reader.join(2)
+            raise BridgeStartError(early_exit(argv, command, status, list(proc.cloudce_stderr))) from exc
         except BaseException:
             self._lock.acquire()
             raise
@@ -237,6 +249,9 @@ class Bridge:
         except RpcError as exc:
             if exc.code == VERSION_MISMATCH:
                 raise BridgeStartError(str(exc)) from exc
+            if exc.code == UNSUPPORTED_PROTOCOL:  # a server from before the version check, older than this plugin
+                raise BridgeStartError(f"cloudce version mismatch: cloudce serve refused the handshake ({exc}); "
+                                       f"upgrade cloudce to {cloudce_version.__version__}, the DIRAC plugin's version") from exc
             raise BridgeError(f"cloudce serve refused the handshake: {exc}") from exc
 
     def _read(self, proc, generation):
@@ -266,7 +281,16 @@ class Bridge:
         for raw in proc.stderr:
             text = raw.decode(errors="replace").rstrip()
             if text:
+                proc.cloudce_stderr.append(text)
                 _log().warn("cloudce serve:", text)
+
+
+def _exit_status(proc):
+    """The exit status of a child that ended (it may still be on its way out), or None while it runs."""
+    try:
+        return proc.wait(2)
+    except subprocess.TimeoutExpired:
+        return None
 
 
 _BRIDGE = Bridge()

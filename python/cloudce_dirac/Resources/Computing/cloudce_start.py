@@ -36,6 +36,17 @@ def start_failure(argv, command, error):
             "CS section to the full path of cloudce (npm install -g puts it in $(npm prefix -g)/bin)")
 
 
+def early_exit(argv, command, status, stderr_tail):
+    """The line for a child that ended before its handshake: the command, its status and last words."""
+    program = " ".join(argv[:-2]) or command
+    said = f" ({stderr_tail[-1][:200]})" if stderr_tail else ""
+    hint = ""
+    if status in (126, 127):
+        hint = "; a program it needs (node?) is not on the PATH of the DIRAC service, or not executable"
+    return (f"cannot start cloudce: '{program}' exited with status {status} before its handshake{said}"
+            f" (from {command_source(command)}){hint}; run '{program} --version' as the DIRAC user to see why")
+
+
 def server_version(hello):
     """The server's version from its handshake answer (older servers only say 'cloudce <version>')."""
     version = hello.get("version")

@@ -24,11 +24,23 @@ class Gates:
         """Create calls 1..count make their VM and answer."""
         for k in range(1, count + 1):
             self._touch(f"go-{k}")
+            self._touch(f"boot-{k}")
             self._touch(f"back-{k}")
 
     def let_create(self, k):
         """Create call k makes its VM, and holds its answer."""
         self._touch(f"go-{k}")
+        self._touch(f"boot-{k}")
+
+    def let_reserve(self, k):
+        """Create call k saves its VM's record, and holds before the VM's boot."""
+        self._touch(f"go-{k}")
+
+    def wait_reserved(self, k):
+        """Until create call k has saved its VM's record; returns that VM's reference and stamp."""
+        wait_for(lambda: (self.path / f"reserved-{k}").exists(), f"create call {k} to reserve its VM", timeout=120)
+        reserved = json.loads((self.path / f"reserved-{k}").read_text())
+        return reserved["ref"], reserved["stamp"]
 
     def wait_waiting(self, k):
         """Until create call k waits before making its VM (so calls before it have answered)."""

@@ -39,14 +39,19 @@ export async function cleanupOwnPilots(ctx: CeContext, stop: StopControl): Promi
   const claim = claimForCleanup(settings.ceName, [...candidates.map((c) => parseReference(c.ref)), ...dueIds]);
   try {
     const picked = candidates.filter((c) => claim.ids.has(parseReference(c.ref)));
-    return await deletePicked(ctx, stop, picked, due.filter((d) => claim.ids.has(d.node.id)));
+    // Journal lines carry the pilot's stamp, as kill's do, so a pilot's lines can be followed by it.
+    const stamps = new Map(nodes.map((n) => [toReference(n.id), n.metadata["cloudce-stamp"] ?? ""]));
+    return await deletePicked(ctx, stop, picked, due.filter((d) => claim.ids.has(d.node.id)), stamps);
   } finally {
     claim.release();
   }
 }
 
 /** Deletes the picked VMs and the stuck deletes due again; reports and journals each as its call settles. */
-async function deletePicked(ctx: CeContext, stop: StopControl, picked: readonly CleanupEntry[], due: readonly DueDelete[]): Promise<CleanupReport> {
+async function deletePicked(
+  ctx: CeContext, stop: StopControl, picked: readonly CleanupEntry[], due: readonly DueDelete[], stamps: ReadonlyMap<string, string>,
+): Promise<CleanupReport> {
+  const stamp = (ref: string): string => stamps.get(ref) ?? "";
   const { settings, runtime, log, policies } = ctx;
   if (picked.length === 0 && due.length === 0) return { deleted: [], failed: [] };
   const dueIds = new Set(due.map((d) => d.node.id));
@@ -75,16 +80,16 @@ async function deletePicked(ctx: CeContext, stop: StopControl, picked: readonly 
     for (const e of already) log.info("cleanup found VM already gone", { ref: e.ref, vm: e.name, reason: e.reason });
     for (const e of bad) log.error("cleanup failed to remove VM", { ref: e.ref, vm: e.name, reason: e.reason, error: e.error });
     await ctx.audit.record([
-      ...ok.map((e) => ({ ref: e.ref, vmName: e.name, action: "delete" as const, outcome: "ok" as const, reason: journalReason(e, settings.cleanupForeignSeconds) })),
-      ...already.map((e) => ({ ref: e.ref, vmName: e.name, action: "delete" as const, outcome: "gone" as const, reason: `${e.reason}: already gone (another cleanup or the cloud removed it first)` })),
-      ...bad.map((e) => ({ ref: e.ref, vmName: e.name, action: "delete" as const, outcome: "failed" as const, reason: `${e.reason}: ${e.error ?? ""}` })),
+      ...ok.map((e) => ({ ref: e.ref, vmName: e.name, stamp: stamp(e.ref), action: "delete" as const, outcome: "ok" as const, reason: journalReason(e, settings.cleanupForeignSeconds) })),
+      ...already.map((e) => ({ ref: e.ref, vmName: e.name, stamp: stamp(e.ref), action: "delete" as const, outcome: "gone" as const, reason: `${e.reason}: already gone (another cleanup or the cloud removed it first)` })),
+      ...bad.map((e) => ({ ref: e.ref, vmName: e.name, stamp: stamp(e.ref), action: "delete" as const, outcome: "failed" as const, reason: `${e.reason}: ${e.error ?? ""}` })),
     ]);
   };
   // A delete abandoned after a stop that the cloud carries out after all: journaled when it answers.
   const onLateResult = async (result: BulkResult): Promise<void> => {
     const goneIds = new Set(result.gone ?? []);
     const late = entriesOf(result.done.filter((id) => !goneIds.has(id)));
-    await ctx.audit.record(late.map((e) => ({ ref: e.ref, vmName: e.name, action: "delete" as const, outcome: "ok" as const, reason: `${e.reason} (answered after the interruption)` })));
+    await ctx.audit.record(late.map((e) => ({ ref: e.ref, vmName: e.name, stamp: stamp(e.ref), action: "delete" as const, outcome: "ok" as const, reason: `${e.reason} (answered after the interruption)` })));
   };
   const result = await runtime.destroy([...picked.map((p) => parseReference(p.ref)), ...dueIds], settings.submitConcurrency, { stop, onResult, onLateResult });
   const timedOut = deleted.filter((e) => e.reason === "boot-timeout");
@@ -94,7 +99,8 @@ async function deletePicked(ctx: CeContext, stop: StopControl, picked: readonly 
   const report = { deleted, failed, ...(gone.length > 0 ? { gone } : {}), ...(redeleted.length > 0 ? { redeleted } : {}) };
   if (!stop.signal?.aborted) return report;
   const note = interruptedNote("cleanup", `${deleted.length} removed, ${failed.length} failed, ${result.notTried.length} not tried (the next cleanup does them)`);
-  log.warn(note);
+  // The caller gets the note in the report and tells it; a warning too would say it twice.
+  log.debug(note);
   return { ...report, interrupted: note };
 }
 

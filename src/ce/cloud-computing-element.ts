@@ -5,7 +5,6 @@
  * of throwing. It knows no cloud: everything cloud-specific is the driver's.
  */
 
-import { readFile } from "node:fs/promises";
 import { CredentialStore, checkProxyLifetime, proxySecrets } from "../auth/index.js";
 import { defaultTemplatePath, encodeUserData, loadContextRenderer, newStamp, type ContextRenderer, type UserDataLimit } from "../context/index.js";
 import type { DriverCredentials } from "../drivers/driver.js";
@@ -34,9 +33,10 @@ import type { CredentialAssessment } from "./credential-expiry-policy.js";
 import { submitWithFallback } from "./flavor-fallback.js";
 import { Policies } from "./policies.js";
 import { policyInfo } from "./policy-info.js";
-import { interruptedNote } from "./interrupt.js";
+import { interruptedNote, partialNote } from "./interrupt.js";
 import { planSubmission } from "./submit.js";
 import { checkSubmissionKey, recoveredAnswer, submissionNodes, type SubmissionAnswer } from "./submission-key.js";
+import { readExecutable } from "./executable.js";
 
 export type { KillReport } from "./kill.js";
 export type { PilotInfo } from "./status.js";
@@ -187,14 +187,15 @@ export class CloudComputingElement {
    * is keyed by pilot reference. Once `opts.signal` aborts, no further create
    * starts and creates in flight get up to Cloud_RequestTimeout to answer;
    * the result is then OK with the pilots made so far, and `Interrupted` says
-   * what was left undone.
+   * what was left undone. A submission that made some but not all pilots is
+   * OK with `Partial`: how many are missing and the error codes why.
    */
   async submitJob(
     executableFile: string,
     proxy?: string | null,
     numberOfJobs = 1,
     opts: SubmitOptions = {},
-  ): Promise<Result<string[], { PilotStampDict: Record<string, string>; Interrupted?: string; Recovered?: string }>> {
+  ): Promise<Result<string[], { PilotStampDict: Record<string, string>; Interrupted?: string; Recovered?: string; Partial?: string }>> {
     return this.guard(async () => {
       if (!Number.isInteger(numberOfJobs) || numberOfJobs < 1) {
         throw new CloudceError("OptionInvalid", `numberOfJobs: ${String(numberOfJobs)} is not a whole number >= 1`);
@@ -222,11 +223,14 @@ export class CloudComputingElement {
       const stamps = Object.fromEntries(outcome.pilots.map((p) => [p.ref, p.stamp]));
       if (opts.signal?.aborted) {
         const note = interruptedNote("submission", `${refs.length} of ${numberOfJobs} pilots created, ${outcome.notStarted} not started, ${outcome.abandoned} abandoned in flight`);
-        this.log.warn(note);
+        // The caller gets the note in the result and tells it; a warning too would say it twice.
+        this.log.debug(note);
         return S_OK(refs, { PilotStampDict: stamps, Interrupted: note });
       }
       if (outcome.pilots.length === 0) throw outcome.failures[0]?.error ?? new CloudceError("CloudError", "no pilot VM was created");
-      return S_OK(refs, { PilotStampDict: stamps });
+      if (refs.length >= numberOfJobs) return S_OK(refs, { PilotStampDict: stamps });
+      // The caller (and the site director through serve) learns what is missing and why, not only the log.
+      return S_OK(refs, { PilotStampDict: stamps, Partial: partialNote(refs.length, numberOfJobs, outcome.failures.map((f) => f.error.code)) });
     });
   }
 
@@ -500,24 +504,4 @@ function kindOf(value: unknown): string {
   if (Array.isArray(value)) return "an array";
   const t = typeof value;
   return t === "undefined" ? "nothing" : `${/^[aeiou]/.test(t) ? "an" : "a"} ${t}`;
-}
-
-const READ_FAILURES: Record<string, string> = {
-  ENOENT: "no such file",
-  EACCES: "permission denied",
-  EISDIR: "it is a directory",
-  ENOTDIR: "a part of the path is not a directory",
-};
-
-async function readExecutable(path: string): Promise<string> {
-  let text: string;
-  try {
-    text = await readFile(path, "utf8");
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code ?? "error";
-    throw new CloudceError("ExecutableMissing", `executableFile: cannot read pilot executable ${path} (${READ_FAILURES[code] ?? code})`);
-  }
-  // An empty pilot boots a VM that does nothing until its maximum lifetime.
-  if (text.trim() === "") throw new CloudceError("ExecutableMissing", `executableFile: the pilot executable ${path} is empty`);
-  return text;
 }

@@ -58,3 +58,14 @@ export function withinGrace<T>(work: Promise<T>, stop: StopControl): Promise<Set
 export function interruptedNote(what: string, detail: string): string {
   return `${what} interrupted: ${detail}`;
 }
+
+/**
+ * The note a submission that made fewer pilots than asked returns: the count
+ * and the error codes, e.g. `10 of 12 pilots created; 2 not: QuotaExceeded ×2`.
+ */
+export function partialNote(made: number, asked: number, codes: readonly string[]): string {
+  const counts = new Map<string, number>();
+  for (const c of codes) counts.set(c, (counts.get(c) ?? 0) + 1);
+  const why = [...counts].map(([code, n]) => (n === 1 ? code : `${code} ×${n}`)).join(", ");
+  return `${made} of ${asked} pilots created; ${asked - made} not${why ? `: ${why}` : ""}`;
+}

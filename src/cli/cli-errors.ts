@@ -1,7 +1,7 @@
 /** How a failure reaches the operator: the exit code, and a message in the CLI's words. */
 
 import { CloudceError } from "../errors.js";
-import { EXIT_LOCK_HELD } from "../ops/cleanup-loop.js";
+import { EXIT_FAILED, EXIT_LOCK_HELD, EXIT_USAGE } from "./exit-codes.js";
 
 /** A command used wrongly (flags, arguments): exit code 2, like the parser's own errors. */
 export class UsageError extends CloudceError {
@@ -22,13 +22,11 @@ export class ReportedFailure extends CloudceError {
   }
 }
 
-export const EXIT_FAILED = 1;
-export const EXIT_USAGE = 2;
-
-/** 2 for bad usage, 75 (EX_TEMPFAIL) when another cleanup holds the lock, else 1. */
+/** An error's exit status (see exit-codes.ts): 2 for bad usage, 75 when another cleanup holds the lock, else 1. */
 export function exitCode(e: CloudceError): number {
   if (e.code === "LockHeld") return EXIT_LOCK_HELD;
-  return e instanceof UsageError || e.code === "InvalidReference" ? EXIT_USAGE : EXIT_FAILED;
+  // In the CLI an unusable executable is always the file --executable named.
+  return e instanceof UsageError || e.code === "InvalidReference" || e.code === "ExecutableMissing" ? EXIT_USAGE : EXIT_FAILED;
 }
 
 /**

@@ -13,7 +13,8 @@ import { createLogger, stderrSink, type Logger } from "../log.js";
 import { UsageError } from "./cli-errors.js";
 import { loadOptions, openCe, openCeForValidation, openCePerQueue, type CeOptions, type OpenedCe } from "./load-ce.js";
 import { createOutput, isTerminal, type Output, type OutputStreams } from "./output.js";
-import { checkWritableFile } from "./path-checks.js";
+import { EXIT_PARTIAL } from "./exit-codes.js";
+import { checkReadableFile, checkWritableFile } from "./path-checks.js";
 import { listenForStopSignals, type StopSignals } from "./stop-signals.js";
 import type { GlobalOptions } from "./program.js";
 
@@ -62,14 +63,21 @@ export class CommandRunner {
   exitCode: number | undefined;
   /** The parser's own message for a usage error, caught before commander throws. */
   parserMessage: string | undefined;
+  /** 130/143 once a stop signal reached the command: it wins over the error a stopped call ends with. */
+  interruptedCode: number | undefined;
 
   constructor(
     private readonly io: CliIo,
     private readonly hooks: CommandHooks,
   ) {}
 
+  private program: Command | undefined;
+  /** The arguments being parsed (to tell where a misplaced option stood). */
+  argv: readonly string[] | undefined;
+
   /** Parser errors and help go through our streams; nothing exits the process. */
   configure(program: Command): void {
+    this.program = program;
     program.exitOverride().configureOutput({
       writeOut: (s) => this.io.stdout.write(s),
       // Commander writes help to stderr only when it is an error (no command given): one line says that instead.
@@ -102,6 +110,7 @@ export class CommandRunner {
       const out = createOutput(globals.json === true, this.io);
       // validate reports option problems itself: the CE's warnings about them would say it twice.
       const logger = this.logger(globals, flags.loop?.(opts) === true, flags.validation === true);
+      await checkConfig(globals);
       const overrides: Record<string, string> = {};
       if (globals.journal !== undefined) {
         await checkWritableFile(globals.journal, "--journal");
@@ -119,9 +128,11 @@ export class CommandRunner {
       const signal = interrupt?.signal ?? this.io.signal;
       try {
         if (globals.proxy !== undefined) for (const c of ces) await applyProxy(c, globals.proxy);
-        await fn({ ce, ces, out, logger, loaded, problems, globals, signal, serveMetrics: (p) => this.hooks.serveMetrics(p) }, opts, ...positionals);
-        this.exitCode = interrupt?.stop.exitCode() ?? this.exitCode;
+        const outcome = await fn({ ce, ces, out, logger, loaded, problems, globals, signal, serveMetrics: (p) => this.hooks.serveMetrics(p) }, opts, ...positionals);
+        if (outcome === "partial") this.exitCode = EXIT_PARTIAL;
       } finally {
+        this.interruptedCode = interrupt?.stop.exitCode();
+        if (this.interruptedCode !== undefined) this.exitCode = this.interruptedCode;
         interrupt?.dispose();
         out.tickerDone();
         await this.hooks.afterCommand(ce, globals).finally(() => Promise.all(ces.map((c) => c.shutdown())));
@@ -144,6 +155,7 @@ export class CommandRunner {
     return async (...args) => {
       const globals = (args.at(-1) as Command).optsWithGlobals() as unknown as GlobalOptions;
       const out = createOutput(globals.json === true, this.io);
+      await checkConfig(globals);
       await fn({ loaded: await loadOptions(selection(globals)), out, logger: this.logger(globals, false, false), globals, io: this.io }, args.at(-2) as O);
     };
   }
@@ -152,6 +164,7 @@ export class CommandRunner {
   configAction(fn: (loaded: LoadedCeOptions, out: Output) => void): (...args: unknown[]) => Promise<void> {
     return async (...args) => {
       const globals = (args.at(-1) as Command).optsWithGlobals() as unknown as GlobalOptions;
+      await checkConfig(globals);
       fn(await loadOptions(selection(globals)), createOutput(globals.json === true, this.io));
     };
   }
@@ -161,12 +174,34 @@ export class CommandRunner {
     return createLogger({ level: quietWarnings && level === "warn" ? "error" : level, sink: stderrSink(isTerminal(this.io.stderr), this.io.stderr) });
   }
 
+  /** A usage line for an option given in the wrong place, when that is what the parser tripped on. */
+  private misplacedOption(err: CommanderError, command: string | undefined): string | undefined {
+    if (err.code !== "commander.unknownOption" || !this.program || !this.argv) return undefined;
+    const flag = /unknown option '([^'=]+)/.exec(this.parserMessage ?? err.message)?.[1];
+    return flag === undefined ? undefined : whereOptionBelongs(this.program, flag, command, this.argv);
+  }
+
   /** A parser error as a CloudceError (exit 2), or undefined for help and version output (exit 0). */
   parserError(err: CommanderError, command: string | undefined): CloudceError | undefined {
     if (err.exitCode === 0 || err.code === "commander.helpDisplayed" || err.code === "commander.version") return undefined;
     if (err.code === "commander.help") return new UsageError("no command given; see cloudce --help");
+    const misplaced = this.misplacedOption(err, command);
+    if (misplaced) return new UsageError(misplaced);
     return new UsageError(`${this.parserMessage ?? err.message.replace(/^error: /, "")}; see cloudce ${command ? `${command} ` : ""}--help`);
   }
+}
+
+/**
+ * "unknown option '-n'" when the option is one of a command's own, given
+ * before the command name or to another command: say where it belongs.
+ */
+function whereOptionBelongs(program: Command, flag: string, command: string | undefined, argv: readonly string[]): string | undefined {
+  const owners = program.commands.filter((c) => c.options.some((o) => o.short === flag || o.long === flag)).map((c) => c.name());
+  if (owners.length === 0) return undefined;
+  if (command !== undefined && owners.includes(command) && argv.indexOf(flag) < argv.indexOf(command)) {
+    return `${flag} is an option of ${command}: put it after the command name (cloudce [global options] ${command} ${flag} …)`;
+  }
+  return `${flag} is an option of ${owners.join(", ")}, not of ${command ?? "cloudce itself"}; see cloudce ${owners[0]} --help`;
 }
 
 /**
@@ -197,13 +232,13 @@ function selection(g: GlobalOptions): { config: string; ce?: string; queue?: str
   return { config: g.config, ...(g.ce ? { ce: g.ce } : {}), ...(g.queue ? { queue: g.queue } : {}) };
 }
 
+function checkConfig(g: GlobalOptions): Promise<void> {
+  return checkReadableFile(g.config, "--config", "the CE configuration file (flat Key = Value or DIRAC CFG), or set $CLOUDCE_CONFIG");
+}
+
 async function applyProxy(ce: CloudComputingElement, path: string): Promise<void> {
-  let pem: string;
-  try {
-    pem = await readFile(path, "utf8");
-  } catch (err) {
-    throw new CloudceError("ProxyMissing", `--proxy: cannot read the proxy file ${path} (${(err as NodeJS.ErrnoException).code ?? "error"})`);
-  }
+  await checkReadableFile(path, "--proxy", "the proxy PEM file");
+  const pem = await readFile(path, "utf8");
   const set = await ce.setProxy(pem, 0, { file: path });
   if (!set.OK) throw new CloudceError((set.Errno as "ProxyInvalid" | undefined) ?? "ProxyInvalid", `--proxy: ${set.Message}`);
 }

@@ -27,7 +27,7 @@ export async function demo(ce: CloudComputingElement, out: Output, opts: DemoOpt
     o.section("== 1. validate the configuration");
     await validate(ce, o);
     o.section("\n== 2. submit pilots");
-    const refs = await submit(ce, o, opts.executable, opts.count);
+    const { refs } = await submit(ce, o, opts.executable, opts.count);
     o.section("\n== 3. the pilots' VMs on the cloud");
     await status(ce, o, []);
     o.section("\n== 4. wait for the pilots to finish (each VM powers off at the end)");

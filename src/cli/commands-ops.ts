@@ -2,7 +2,7 @@
 
 import { mkdir, writeFile } from "node:fs/promises";
 import { homedir } from "node:os";
-import { dirname, join } from "node:path";
+import { dirname, extname, join } from "node:path";
 import type { CloudComputingElement } from "../ce/index.js";
 import { expandEnv } from "../ce/ce-options.js";
 import { CloudceError } from "../errors.js";
@@ -14,7 +14,7 @@ import { buildTimelines, summarise, type LiveNode } from "../ops/report.js";
 import { formatReportTable } from "../ops/report-table.js";
 import { renderTimelineSvg } from "../ops/timeline-svg.js";
 import { UsageError } from "./cli-errors.js";
-import { cleanup, queueOf, unwrap, type CeOrQueues } from "./commands-pilots.js";
+import { cleanup, queueOf, unwrap, type CeOrQueues, type Outcome } from "./commands-pilots.js";
 import { checkWritableFile, fileExists } from "./path-checks.js";
 import type { Output } from "./output.js";
 
@@ -44,10 +44,13 @@ export function defaultStateDir(): string {
  * once for one CE. A one-shot pass that finds the lock held fails with
  * `LockHeld` (exit 75); the loop skips that round.
  */
-export async function scheduledCleanup(ces: CeOrQueues, out: Output, schedule: CleanupSchedule): Promise<void> {
+export async function scheduledCleanup(ces: CeOrQueues, out: Output, schedule: CleanupSchedule): Promise<Outcome> {
   const ce = (Array.isArray(ces) ? ces[0] : ces) as CloudComputingElement;
   const intervalMs = schedule.every === undefined ? undefined : duration(schedule.every, "--every", MIN_EVERY_MS);
   const jitterMs = schedule.jitter === undefined ? undefined : duration(schedule.jitter, "--jitter", 0);
+  if (jitterMs !== undefined && intervalMs !== undefined && jitterMs > intervalMs) {
+    throw new UsageError(`--jitter: '${schedule.jitter}' is longer than --every ${schedule.every}; use at most the interval (default a tenth of it)`);
+  }
   let lockPath: string;
   if (schedule.lock !== undefined) {
     await checkWritableFile(schedule.lock, "--lock");
@@ -60,11 +63,12 @@ export async function scheduledCleanup(ces: CeOrQueues, out: Output, schedule: C
     // SIGTERM ends a one-shot pass the way it ends the loop's: deletions in flight finish first.
     const run = await withLock(lockPath, () => cleanup(ces, out, schedule.signal));
     if (!run.ran) throw run.held;
-    return;
+    return run.value;
   }
   // The loop's own lines are log lines: timestamp, CE name, JSON when not on a terminal.
   const log = schedule.logger.child({ ce: ce.ceName });
-  const pass = lockedPass(lockPath, () => cleanup(ces, out), log);
+  const lines = out.timed();
+  const pass = lockedPass(lockPath, async () => void (await cleanup(ces, lines)), log);
   const stop = await schedule.whileLooping?.();
   try {
     log.info("cleanup loop started", { everyMs: intervalMs, lock: lockPath });
@@ -72,6 +76,7 @@ export async function scheduledCleanup(ces: CeOrQueues, out: Output, schedule: C
   } finally {
     await stop?.();
   }
+  return "done";
 }
 
 function duration(text: string, flag: string, minMs: number): number {
@@ -83,6 +88,15 @@ function duration(text: string, flag: string, minMs: number): number {
   return ms;
 }
 
+/** The timeline is SVG: a file named otherwise (`.png`) would hold something its name denies. */
+async function checkPlotFile(plot: string): Promise<void> {
+  if (extname(plot).toLowerCase() !== ".svg") {
+    const png = plot.replace(/\.[^./]*$/, "") + ".png";
+    throw new UsageError(`--plot: ${plot}: the timeline is an SVG drawing; name the file .svg (rsvg-convert -o ${png} FILE.svg makes a PNG of it)`);
+  }
+  await checkWritableFile(plot, "--plot");
+}
+
 /**
  * Summary of pilots from the journal and the live cloud, with a row per
  * queue; only `onlyQueue`'s pilots when `--queue` names one. Optionally a timeline SVG.
@@ -90,7 +104,7 @@ function duration(text: string, flag: string, minMs: number): number {
 export async function report(ce: CloudComputingElement, out: Output, plot: string | undefined, onlyQueue?: string): Promise<void> {
   const journalOption = ce.getParameters()["Journal_File"];
   if (!journalOption) throw new CloudceError("OptionMissing", "the CE keeps no journal: set Journal_File or give --journal FILE");
-  if (plot !== undefined) await checkWritableFile(plot, "--plot");
+  if (plot !== undefined) await checkPlotFile(plot);
   const journal = expandEnv(journalOption);
   if (!(await fileExists(journal))) out.warn(`the journal ${journal} does not exist (yet): the counts below come from the cloud alone`);
   const { entries } = await readJournal(journal, { rotated: true });

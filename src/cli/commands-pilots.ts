@@ -6,7 +6,7 @@ import { CloudceError, ERROR_CODES, type ErrorCode } from "../errors.js";
 import { readJournal } from "../ops/journal.js";
 import { UsageError } from "./cli-errors.js";
 import { formatTable, type Output } from "./output.js";
-import { fileExists } from "./path-checks.js";
+import { checkReadableFile, fileExists } from "./path-checks.js";
 import { SHORT_ID_LENGTH, statusSummary, statusTable } from "./status-table.js";
 
 /** Fails the command with the CE's one-line message (the command name is added once, by the caller). */
@@ -16,18 +16,23 @@ export function unwrap<T>(result: Result<T>): T {
   throw new CloudceError(code, result.Message);
 }
 
-export async function submit(ce: CloudComputingElement, out: Output, executable: string, count: number, signal?: AbortSignal): Promise<string[]> {
+/** Whether a command did all it was asked ("partial" exits 3, see exit-codes.ts). */
+export type Outcome = "done" | "partial";
+
+export async function submit(ce: CloudComputingElement, out: Output, executable: string, count: number, signal?: AbortSignal): Promise<{ refs: string[]; outcome: Outcome }> {
   out.ticker(`submitting ${count} pilot${count === 1 ? "" : "s"} to ${ce.ceName}…`);
   const result = await ce.submitJob(executable, null, count, signal ? { signal } : {});
   const refs = unwrap(result);
   const stamps = result.OK ? result.PilotStampDict : {};
   const interrupted = result.OK ? result.Interrupted : undefined;
-  out.result({ refs, PilotStampDict: stamps, ...(interrupted ? { Interrupted: interrupted } : {}) }, () =>
+  const partial = result.OK ? result.Partial : undefined;
+  out.result({ refs, PilotStampDict: stamps, ...(interrupted ? { Interrupted: interrupted } : {}), ...(partial ? { Partial: partial } : {}) }, () =>
     formatTable(["REFERENCE", "STAMP"], refs.map((r) => [r, stamps[r] ?? ""])),
   );
-  if (interrupted) out.progress(interrupted);
-  else if (refs.length < count) out.progress(`only ${refs.length} of ${count} pilots were created: see the log for why`);
-  return refs;
+  const note = interrupted ?? partial;
+  if (note) out.warn(note);
+  // An interrupted submission ends with the signal's status (see command-runner.ts), not "partial".
+  return { refs, outcome: partial ? "partial" : "done" };
 }
 
 /** One CE object, or one per queue of the CE (the first answers for the whole CE). */
@@ -110,15 +115,16 @@ function explainGone(ref: string, never: Set<string> | undefined): string {
   return never.has(ref) ? "this CE never created it" : "deleted";
 }
 
-export async function kill(ce: CloudComputingElement, out: Output, given: readonly string[]): Promise<void> {
+export async function kill(ce: CloudComputingElement, out: Output, given: readonly string[]): Promise<Outcome> {
   const report = unwrap(await ce.killJob(await expandShortRefs(ce, given)));
   const never = await neverCreated(ce, report.gone);
   const result = (ref: string): string => (report.gone.includes(ref) ? `nothing to kill: ${explainGone(ref, never)}` : "killed");
   out.result(report, () => formatTable(["REFERENCE", "RESULT"], report.killed.map((r) => [r, result(r)])));
+  return "done";
 }
 
 /** One cleanup pass of each queue's CE object in turn, each judged by its queue's options; one result. */
-export async function cleanup(ces: CeOrQueues, out: Output, signal?: AbortSignal): Promise<void> {
+export async function cleanup(ces: CeOrQueues, out: Output, signal?: AbortSignal): Promise<Outcome> {
   const queues: { queue: string; report: CleanupReport }[] = [];
   for (const ce of allOf(ces)) {
     if (signal?.aborted && queues.length > 0) break;
@@ -136,10 +142,11 @@ export async function cleanup(ces: CeOrQueues, out: Output, signal?: AbortSignal
     const { report } = queues[0]!;
     const rows = rowsOf(report);
     out.result(report, () => (rows.length === 0 ? "nothing to clean up" : formatTable(["REFERENCE", "VM", "REASON", "RESULT"], rows)));
-    return;
+    return report.failed.length > 0 ? "partial" : "done";
   }
   const rows = queues.flatMap(({ queue, report }) => rowsOf(report).map((r) => [queue, ...r]));
   out.result({ queues: Object.fromEntries(queues.map((q) => [q.queue, q.report])) }, () => (rows.length === 0 ? "nothing to clean up" : formatTable(["QUEUE", "REFERENCE", "VM", "REASON", "RESULT"], rows)));
+  return queues.some((q) => q.report.failed.length > 0) ? "partial" : "done";
 }
 
 export async function output(ce: CloudComputingElement, out: Output, given: string): Promise<void> {
@@ -148,9 +155,10 @@ export async function output(ce: CloudComputingElement, out: Output, given: stri
   out.result({ ref, output: stdout }, () => stdout);
 }
 
-/** Guards the commands that need a pilot executable. */
-export function requireExecutable(path: string | undefined, command: string): string {
-  if (!path) throw new UsageError(`give the pilot executable with --executable FILE (${command} needs it)`);
+/** Guards the commands that need a pilot executable: given, and a readable regular file. */
+export async function requireExecutable(path: string | undefined, command: string): Promise<string> {
+  if (path === undefined) throw new UsageError(`give the pilot executable with --executable FILE (${command} needs it)`);
+  await checkReadableFile(path, "--executable", "the pilot script");
   return path;
 }
 

@@ -3,6 +3,7 @@
 import type { CloudComputingElement } from "../ce/index.js";
 import { formatOrigin, type LoadedCeOptions } from "../config/ce-config.js";
 import { CloudceError } from "../errors.js";
+import { ReportedFailure } from "./cli-errors.js";
 import { unwrap } from "./commands-pilots.js";
 import { locateProblems } from "./load-ce.js";
 import { formatTable, type Output } from "./output.js";
@@ -16,16 +17,26 @@ export interface ValidateInput {
   readonly online?: boolean;
 }
 
+/** What only `--online` checks: an offline "valid" says so, or it would promise more than it checked. */
+const OFFLINE_UNCHECKED = "image, flavor, networks and quota on the cloud";
+
 /** Checks the file, options, driver, template, auth file and folders; fails with every problem, each pointing at its line. */
 export async function validate(ce: CloudComputingElement, out: Output, input: ValidateInput = {}): Promise<void> {
   const result = await ce.isValid({ online: input.online === true });
   const problems = [...(input.fileProblems ?? []), ...(result.OK ? [] : [locateProblems(result.Message, input.origins ?? {})])];
   const warnings = result.OK ? (result.Warnings ?? []).map((w) => locateProblems(w, input.origins ?? {})) : [];
   for (const w of warnings) out.warn(w);
-  if (problems.length > 0) {
-    throw new CloudceError("OptionInvalid", `${ce.ceName} is not valid: ${problems.join("; ")}`);
+  const list = problems.flatMap((p) => p.split("; "));
+  const message = `${ce.ceName} is not valid: ${list.join("; ")}`;
+  if (list.length > 0 && !out.json) throw new CloudceError("OptionInvalid", message);
+  if (list.length > 0) {
+    // Scripts get the problems as a list, one entry each, in the one result document.
+    out.result({ ce: ce.ceName, valid: false, online: input.online === true, problems: list, ...(warnings.length > 0 ? { warnings } : {}) });
+    throw new ReportedFailure(message);
   }
-  out.result({ ce: ce.ceName, valid: true, online: input.online === true, ...(warnings.length > 0 ? { warnings } : {}) }, () => `${ce.ceName}: configuration is valid${input.online ? " (checked against the cloud)" : ""}`);
+  const unchecked = input.online ? [] : [OFFLINE_UNCHECKED];
+  out.result({ ce: ce.ceName, valid: true, online: input.online === true, ...(warnings.length > 0 ? { warnings } : {}), ...(input.online ? {} : { notChecked: OFFLINE_UNCHECKED }) }, () =>
+    `${ce.ceName}: configuration is valid${input.online ? " (checked against the cloud)" : ` (offline: ${unchecked.join("")} were not checked; --online checks them)`}`);
 }
 
 /** Prints the user-data one pilot would get (this is the only command that prints user-data). */

@@ -16,6 +16,8 @@ export interface Output {
   tickerDone(): void;
   /** Something the operator should know even in --json mode; on stderr. */
   warn(line: string): void;
+  /** The same output for a loop: under --json each result is one line, `{"time": …, …}`, so a stream of them can be read line by line. */
+  timed(): Output;
 }
 
 export interface OutputStreams {
@@ -27,7 +29,7 @@ export function isTerminal(stream: NodeJS.WritableStream): boolean {
   return (stream as NodeJS.WriteStream).isTTY === true;
 }
 
-export function createOutput(json: boolean, io: OutputStreams = { stdout: process.stdout, stderr: process.stderr }): Output {
+export function createOutput(json: boolean, io: OutputStreams = { stdout: process.stdout, stderr: process.stderr }, timed = false): Output {
   const tty = isTerminal(io.stderr);
   let ticking = false;
   const endTicker = (): void => {
@@ -38,7 +40,7 @@ export function createOutput(json: boolean, io: OutputStreams = { stdout: proces
     json,
     result(value, table) {
       endTicker();
-      const text = json || !table ? JSON.stringify(value, null, 2) : table();
+      const text = json && timed ? JSON.stringify({ time: new Date().toISOString(), ...(value as object) }) : json || !table ? JSON.stringify(value, null, 2) : table();
       io.stdout.write(`${scrubSecrets(text)}\n`);
     },
     section(title) {
@@ -54,6 +56,7 @@ export function createOutput(json: boolean, io: OutputStreams = { stdout: proces
       ticking = true;
     },
     tickerDone: endTicker,
+    timed: () => createOutput(json, io, true),
     warn(line) {
       endTicker();
       io.stderr.write(`warning: ${scrubSecrets(line)}\n`);

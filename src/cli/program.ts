@@ -61,7 +61,7 @@ export function buildProgram(runner: CommandRunner, env: NodeJS.ProcessEnv = pro
     .option("-n, --number <n>", "pilots to submit", wholeNumber, 1)
     .option("-e, --executable <file>", "the pilot executable")
     .action(runner.action(async ({ ce, out, signal }, opts: { number: number; executable?: string }) => {
-      await submit(ce, out, requireExecutable(opts.executable, "submit"), opts.number, signal);
+      return (await submit(ce, out, await requireExecutable(opts.executable, "submit"), opts.number, signal)).outcome;
     }));
 
   program
@@ -88,7 +88,8 @@ export function buildProgram(runner: CommandRunner, env: NodeJS.ProcessEnv = pro
     .option("--metrics-port <port>", "with --every: serve Prometheus metrics on http://127.0.0.1:PORT/metrics", wholePort)
     .action(runner.action(async ({ ces, out, logger, signal, serveMetrics }, opts: { every?: string; jitter?: string; lock?: string; metricsPort?: number }) => {
       if (opts.metricsPort !== undefined && opts.every === undefined) runner.usage("--metrics-port needs --every (a one-shot run can write --metrics-file)");
-      await scheduledCleanup(ces, out, {
+      if (opts.jitter !== undefined && opts.every === undefined) runner.usage("--jitter needs --every (it spreads the rounds of a loop)");
+      return scheduledCleanup(ces, out, {
         logger,
         ...(opts.every !== undefined ? { every: opts.every } : {}),
         ...(opts.jitter !== undefined ? { jitter: opts.jitter } : {}),
@@ -114,7 +115,7 @@ export function buildProgram(runner: CommandRunner, env: NodeJS.ProcessEnv = pro
     .command("render")
     .description("print the user-data one pilot would get")
     .option("-e, --executable <file>", "the pilot executable")
-    .action(runner.action(async ({ ce, out }, opts: { executable?: string }) => render(ce, out, requireExecutable(opts.executable, "render"))));
+    .action(runner.action(async ({ ce, out }, opts: { executable?: string }) => render(ce, out, await requireExecutable(opts.executable, "render"))));
 
   program
     .command("validate")
@@ -147,7 +148,7 @@ export function buildProgram(runner: CommandRunner, env: NodeJS.ProcessEnv = pro
     .option("--timeout <seconds>", "how long to wait for the VM to power off", wholeNumber, 900)
     .action(runner.loadedAction(async ({ loaded, out, logger, globals, io }, opts: { executable?: string; image?: string; accel?: string; memory?: number; timeout: number }) =>
       tryCommand(loaded, globals.ce, out, logger, {
-        executable: requireExecutable(opts.executable, "try"),
+        executable: await requireExecutable(opts.executable, "try"),
         timeoutMs: opts.timeout * 1000,
         ...(opts.image !== undefined ? { image: opts.image } : {}),
         ...(opts.accel !== undefined ? { accel: opts.accel } : {}),
@@ -159,13 +160,13 @@ export function buildProgram(runner: CommandRunner, env: NodeJS.ProcessEnv = pro
     .command("serve")
     .description("JSON-RPC 2.0 on stdin/stdout for the DIRAC CE plugin (docs/serve-protocol.md); ends on stdin EOF, a signal, or when its parent dies")
     .option("--stdio", "speak the protocol on stdin/stdout (the only transport)")
-    .option("--drain-seconds <n>", "on EOF or a signal, wait this long for running requests (default: the largest Cloud_RequestTimeout of the open CEs + 30)")
+    .option("--drain-seconds <n>", "on EOF or a signal, wait this long for running requests (default: the largest Cloud_RequestTimeout of the open CEs + 30)", seconds("--drain-seconds"))
     .option("--metrics-port <port>", "also serve Prometheus metrics on http://127.0.0.1:PORT/metrics", wholePort)
-    .action(runner.ownAction(async (opts: { stdio?: boolean; drainSeconds?: string; metricsPort?: number }, globals, io) => {
+    .action(runner.ownAction(async (opts: { stdio?: boolean; drainSeconds?: number; metricsPort?: number }, globals, io) => {
       if (!opts.stdio) runner.usage("--stdio is required (the only transport)");
       const stopMetrics = opts.metricsPort === undefined ? undefined : await runner.serveMetrics(opts.metricsPort);
       try {
-        const argv = [...(opts.stdio ? ["--stdio"] : []), ...(opts.drainSeconds === undefined ? [] : ["--drain-seconds", opts.drainSeconds]), "--log-level", globals.logLevel ?? "info"];
+        const argv = [...(opts.stdio ? ["--stdio"] : []), ...(opts.drainSeconds === undefined ? [] : ["--drain-seconds", String(opts.drainSeconds)]), "--log-level", globals.logLevel ?? "info"];
         return await serveCommand(argv, io.stderr);
       } finally {
         await stopMetrics?.();
@@ -173,6 +174,14 @@ export function buildProgram(runner: CommandRunner, env: NodeJS.ProcessEnv = pro
     }));
 
   return program;
+}
+
+/** A count of seconds >= 0 (a negative one would read as a flag, and a drain cannot be negative). */
+function seconds(flag: string): (value: string) => number {
+  return (value) => {
+    if (!/^\d+$/.test(value)) throw new InvalidArgumentError(`'${value}' is not a whole number of seconds >= 0 (${flag} 0 does not wait).`);
+    return Number(value);
+  };
 }
 
 function wholePort(value: string): number {

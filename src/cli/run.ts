@@ -1,6 +1,6 @@
 /**
  * The `cloudce` command's logic, callable in-process (tests, embedders).
- * Exit codes: 0 success, 1 operation failed, 2 bad usage, 75 lock held.
+ * Exit codes: see exit-codes.ts (one table for every command).
  * A failure is one line on stderr (`cloudce <command>: <what>`), or with
  * `--json` one `{OK: false, Message, Errno}` document on stdout.
  */
@@ -19,6 +19,7 @@ export async function run(argv: readonly string[], io: CliIo = { stdout: process
   const runner = new CommandRunner(io, cliHooks(io));
   const program = buildProgram(runner);
   const command = argv.find((a) => program.commands.some((c) => c.name() === a));
+  runner.argv = argv;
   try {
     await program.parseAsync([...argv], { from: "user" });
     return runner.exitCode ?? 0;
@@ -26,7 +27,7 @@ export async function run(argv: readonly string[], io: CliIo = { stdout: process
     const e = err instanceof CommanderError ? runner.parserError(err, command) : toCloudceError(err);
     if (e === undefined) return 0;
     report(e, command, argv.includes("--json"), io);
-    return exitCode(e);
+    return runner.interruptedCode ?? exitCode(e);
   }
 }
 

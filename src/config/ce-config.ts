@@ -125,6 +125,12 @@ function fromFlat(text: string, input: LoadCeOptionsInput, flat = parseFlatConfi
     // Renaming the CE would hide every VM it created: they carry the file's name.
     throw invalid(`${input.file}:${origins["CE"]!.line}: the file says CE = ${named} but --ce ${input.ce} was given; drop --ce or fix the CE line`);
   }
+  const queue = options["Queue"];
+  if (input.queue !== undefined && input.queue !== queue) {
+    // A flat file has no queue sections: another name would select nothing and only mislabel the VMs.
+    const says = queue === undefined ? "names no queue (add a Queue = line)" : `says Queue = ${queue} (line ${origins["Queue"]!.line})`;
+    throw invalid(`${input.file}: --queue ${input.queue}: a flat file holds one queue and this one ${says}; drop --queue or use a DIRAC CFG file with Queues`);
+  }
   return { options, origins, format: "flat", ce: input.ce ?? named, queue: input.queue, site: undefined };
 }
 

@@ -66,12 +66,12 @@ describe("cloudce command", () => {
 
   it("names a missing config file", async () => {
     const r = await cli("--config", join(dir, "nope.conf"), "status");
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(2);
     expect(r.stderr).toContain("nope.conf");
   });
 
   it("validates, pointing at the line of a bad option", async () => {
-    expect(await cli("--config", config, "validate")).toMatchObject({ code: 0, stdout: "cli-test.example.org: configuration is valid\n" });
+    expect(await cli("--config", config, "validate")).toMatchObject({ code: 0, stdout: "cli-test.example.org: configuration is valid (offline: image, flavor, networks and quota on the cloud were not checked; --online checks them)\n" });
     const bad = join(dir, "bad.conf");
     await writeFile(bad, "CloudType = LOCAL\nInstance_Image = name:el9-pilot\nInstance_Flavor = small\nContext_MaxLifetime = forever\n");
     expect(await cli("--config", bad, "validate")).toMatchObject({ code: 1, stderr: `cloudce validate: cloudce-local is not valid: Context_MaxLifetime: 'forever' is not a whole number from 1 to 31536000 (${bad}:4)\n` });

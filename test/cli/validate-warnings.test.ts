@@ -12,10 +12,11 @@ function capture(): Output & { lines: string[]; results: unknown[] } {
   const lines: string[] = [];
   const results: unknown[] = [];
   const ignore = (): void => undefined;
-  return {
+  const out: Output & { lines: string[]; results: unknown[] } = {
     json: false, lines, results, progress: (l) => lines.push(l), warn: (l) => lines.push(`warning: ${l}`), result: (v) => results.push(v),
-    section: ignore, ticker: ignore, tickerDone: ignore,
+    section: ignore, ticker: ignore, tickerDone: ignore, timed: () => out,
   };
+  return out;
 }
 
 const jwt = (exp: number): string => `e30.${Buffer.from(JSON.stringify({ exp })).toString("base64url")}.c2ln`;
@@ -27,7 +28,7 @@ describe("cloudce validate", () => {
     const out = capture();
     await validate(h.ce, out);
     expect(out.lines).toEqual([expect.stringMatching(/^warning: the token expires in 2 d 0 h \(at 2026-06-03T12:00:00.000Z; Credential_WarnDays 7\): renew it$/)]);
-    expect(out.results).toEqual([{ ce: h.ce.ceName, valid: true, online: false, warnings: [expect.any(String)] }]);
+    expect(out.results).toEqual([{ ce: h.ce.ceName, valid: true, online: false, warnings: [expect.any(String)], notChecked: expect.any(String) }]);
   });
 
   it("fails, naming the credential, once it has expired", async () => {

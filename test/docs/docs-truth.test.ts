@@ -16,6 +16,7 @@ import { knownOptionNames } from "../../src/ce/option-names.js";
 import { METRICS } from "../../src/metrics/ce-metrics.js";
 import { CommandRunner } from "../../src/cli/command-runner.js";
 import { buildProgram } from "../../src/cli/program.js";
+import { EXIT_CODES } from "../../src/cli/exit-codes.js";
 import { knownCloudTypes, loadDriverModule } from "../../src/drivers/registry.js";
 import { codeSpans, docFiles, fencedBlocks, readDoc, ROOT, section, tableRows } from "./doc-blocks.js";
 
@@ -125,6 +126,15 @@ describe("README metrics table", () => {
     const types: Record<string, string> = { callSeconds: "histogram", vms: "gauge", slots: "gauge", concurrency: "gauge" };
     const code = Object.entries(METRICS).map(([key, m]) => [m.name, types[key] ?? "counter"]);
     expect(documented.sort()).toEqual(code.sort());
+  });
+});
+
+describe("README exit-code table", () => {
+  it("lists exactly the exit codes the command uses, with their names and meanings", () => {
+    const at = README.indexOf("### Exit codes");
+    const rows = tableRows(README.slice(at, README.indexOf("\n### ", at + 1)));
+    const documented = rows.map(([codes = "", name = "", meaning = ""]) => ({ codes: codeSpans(codes).map(Number), name, meaning }));
+    expect(documented).toEqual(EXIT_CODES.map((r) => ({ codes: [...r.codes], name: r.name, meaning: r.meaning })));
   });
 });
 

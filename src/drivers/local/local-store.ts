@@ -58,8 +58,14 @@ export class LocalStore {
     return join(this.vmsDir, id);
   }
 
+  /** Creates the state folder; a folder that cannot be made names the option that chose it. */
   async init(): Promise<void> {
-    await mkdir(this.vmsDir, { recursive: true, mode: 0o700 });
+    try {
+      await mkdir(this.vmsDir, { recursive: true, mode: 0o700 });
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code ?? "error";
+      throw new CloudceError("OptionInvalid", `Driver_state_dir: cannot create ${this.vmsDir} (${code}); make the folder writable or set Driver_state_dir to one you can write`, { driver: "LOCAL" });
+    }
   }
 
   /** Writes node.json atomically: a concurrent reader never sees half a record. */

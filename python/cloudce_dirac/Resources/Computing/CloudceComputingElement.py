@@ -449,6 +449,8 @@ class CloudceComputingElement(ComputingElement):
                                on_lost=lambda exc, generation: self._recover(key, exc, generation, request_timeout))
         if result["OK"] and result.get("Interrupted"):
             self.log.warn("submitJob: Bridge_SubmitDeadline reached", result["Interrupted"])
+        if result["OK"] and result.get("Partial"):
+            self.log.warn("submitJob: fewer pilots than asked", result["Partial"])
         return result
 
     def _recover(self, key, lost, generation, request_timeout):

@@ -10,7 +10,7 @@ import type { Logger } from "../log.js";
 import { RPC_ERRORS, RpcError } from "./protocol.js";
 
 /** Finished submissions kept for a late retry; a key older than this many is answered from the cloud's tags. */
-export const MAX_FINISHED_KEYS = 10_000;
+export const MAX_FINISHED_KEYS = 1_000;
 
 interface Entry {
   readonly ceName: string;

@@ -55,7 +55,7 @@ def test_a_malformed_bridge_option_is_one_clear_line(state_dir):
         "CloudType": "LOCAL", "Instance_Image": "local-el9", "Instance_Flavor": "local.small",
         "Driver_state_dir": str(state_dir), "Bridge_SubmitDeadline": "soon"})
     assert not result["OK"]
-    assert result["Message"] == "Bridge_SubmitDeadline: 'soon' is not a number of seconds above 0"
+    assert result["Message"] == "Bridge_SubmitDeadline: 'soon' is not a number of seconds above 0 and at most 3600"
 
 
 def test_submit_wait_covers_the_servers_two_request_timeouts_past_the_deadline():

@@ -37,6 +37,7 @@ import { interruptedNote, partialNote } from "./interrupt.js";
 import { planSubmission } from "./submit.js";
 import { checkSubmissionKey, recoveredAnswer, submissionNodes, type SubmissionAnswer } from "./submission-key.js";
 import { readExecutable } from "./executable.js";
+import { monotonicNow } from "../util/monotonic.js";
 
 export type { KillReport } from "./kill.js";
 export type { PilotInfo } from "./status.js";
@@ -431,7 +432,9 @@ export class CloudComputingElement {
     });
     const resolver = new ResourceResolver(settings.resolveCacheTtlMs);
     const audit = new Audit(settings, this.log, this.now, observer);
-    const policies = new Policies(settings, audit, this.log, { now: this.now, random: this.random });
+    // An injected clock (tests) drives the cool-downs too; the system clock's are monotonic.
+    const elapsed = this.now === Date.now ? monotonicNow : this.now;
+    const policies = new Policies(settings, audit, this.log, { now: this.now, random: this.random, elapsed });
     this.state = { settings, runtime, credentials, resolver, audit, log: this.log, now: this.now, policies, observer, finished: this.finished };
     return this.state;
   }

@@ -27,7 +27,9 @@ export interface HealthReport {
 export class CloudHealth {
   private failures = 0;
   private lastError = "";
+  /** When the probe may go, on the elapsed clock; `probeDate` is the same moment as a date to show. */
   private probeAt: number | undefined;
+  private probeDate = new Date(0);
   private probing = false;
 
   constructor(
@@ -35,12 +37,14 @@ export class CloudHealth {
     private readonly now: () => number,
     private readonly random: () => number,
     private readonly decide: DecisionSink,
+    /** Measures the cool-down: monotonic, so that a step of the system clock neither stretches nor skips it. */
+    private readonly elapsed: () => number = now,
   ) {}
 
   /** Runs a listing through the breaker: refused while open, the probe once the cool-down is over. */
   async call<T>(list: () => Promise<T>): Promise<T> {
     const wasOpen = this.probeAt !== undefined;
-    if (wasOpen && (this.probing || this.now() < this.probeAt!)) throw this.openError();
+    if (wasOpen && (this.probing || this.elapsed() < this.probeAt!)) throw this.openError();
     this.probing = wasOpen;
     try {
       const value = await list();
@@ -58,12 +62,12 @@ export class CloudHealth {
 
   /** Refuses a cloud call while the breaker is open (submissions check this first). */
   assertClosed(): void {
-    if (this.probeAt !== undefined && this.now() < this.probeAt) throw this.openError();
+    if (this.probeAt !== undefined && this.elapsed() < this.probeAt) throw this.openError();
   }
 
   report(): HealthReport {
     if (this.probeAt !== undefined) {
-      return { state: "circuit-open", reason: this.openError().message, consecutiveFailures: this.failures, probeAt: new Date(this.probeAt) };
+      return { state: "circuit-open", reason: this.openError().message, consecutiveFailures: this.failures, probeAt: this.probeDate };
     }
     if (this.failures > 0) return { state: "failing", reason: `cannot list this CE's VMs (${this.failures} in a row): ${this.lastError}`, consecutiveFailures: this.failures };
     return { state: "ok", consecutiveFailures: 0 };
@@ -75,15 +79,16 @@ export class CloudHealth {
     const { healthFailureThreshold: threshold, healthCoolDownSeconds: coolDown } = this.settings;
     if (threshold === 0 || (!probe && this.failures < threshold)) return;
     const wait = coolDown * 1000 * (1 - JITTER + 2 * JITTER * this.random());
-    this.probeAt = this.now() + Math.round(wait);
+    this.probeAt = this.elapsed() + Math.round(wait);
+    this.probeDate = new Date(this.now() + Math.round(wait));
     const why = probe ? "the probe listing failed" : `${this.failures} consecutive listings failed`;
-    await this.decide([{ decision: "circuit-open", detail: `${why}; not calling the cloud until ${new Date(this.probeAt).toISOString()} (Health_CoolDownSeconds ${coolDown}): ${err.message}` }]);
+    await this.decide([{ decision: "circuit-open", detail: `${why}; not calling the cloud until ${this.probeDate.toISOString()} (Health_CoolDownSeconds ${coolDown}): ${err.message}` }]);
   }
 
   private openError(): CloudceError {
     return new CloudceError(
       "CloudUnavailable",
-      `circuit breaker open after ${this.failures} failed listings: not calling the cloud until ${new Date(this.probeAt!).toISOString()}, then one probe (last error: ${this.lastError})`,
+      `circuit breaker open after ${this.failures} failed listings: not calling the cloud until ${this.probeDate.toISOString()}, then one probe (last error: ${this.lastError})`,
       { retryable: true },
     );
   }

@@ -16,15 +16,18 @@ import { DeleteVerifier } from "./delete-verify-policy.js";
 import { FizzlePolicy } from "./fizzle-policy.js";
 import { OfferingCache, flavorLabel, offeringOf } from "./offering-policy.js";
 import { decisionSink, type DecisionSink } from "./policy-decisions.js";
+import { monotonicNow } from "../util/monotonic.js";
 
 export interface PolicyClock {
   /** Milliseconds since the epoch. */
   readonly now: () => number;
   /** In [0, 1): the breaker's jitter. */
   readonly random: () => number;
+  /** Milliseconds that only move forward, for cool-downs (default: `now`, as tests drive one clock). */
+  readonly elapsed?: () => number;
 }
 
-export const systemClock: PolicyClock = { now: Date.now, random: Math.random };
+export const systemClock: PolicyClock = { now: Date.now, random: Math.random, elapsed: monotonicNow };
 
 /** How long what the driver read about credential expiry is reused (it costs a cloud call). */
 const CREDENTIAL_FACTS_TTL_MS = 10 * 60_000;
@@ -62,7 +65,7 @@ export class Policies {
     this.decide = decisionSink(audit, log);
     this.fizzle = new FizzlePolicy(p);
     this.offerings = new OfferingCache(p.offeringCacheSeconds);
-    this.health = new CloudHealth(p, clock.now, clock.random, this.decide);
+    this.health = new CloudHealth(p, clock.now, clock.random, this.decide, clock.elapsed);
     this.deletes = new DeleteVerifier(p.deleteVerifySeconds);
   }
 

@@ -10,6 +10,7 @@ import { cleanup, status, submit, unwrap } from "./commands-pilots.js";
 import { validate } from "./commands-tools.js";
 import { report } from "./commands-ops.js";
 import type { Output } from "./output.js";
+import { monotonicNow } from "../util/monotonic.js";
 
 const FINISHED: readonly PilotStatus[] = ["Done", "Aborted", "Deleted", "Failed"];
 
@@ -67,7 +68,7 @@ function collectSteps(out: Output): { output: Output; flush: () => void } {
 }
 
 async function waitFinished(ce: CloudComputingElement, out: Output, refs: readonly string[], timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
+  const deadline = monotonicNow() + timeoutMs;
   let last = "";
   for (;;) {
     const statuses = unwrap(await ce.getJobStatus(refs));
@@ -76,7 +77,7 @@ async function waitFinished(ce: CloudComputingElement, out: Output, refs: readon
     if (summary !== last && !out.json) out.section(`   ${summary}`);
     last = summary;
     if (values.every((s) => FINISHED.includes(s))) return;
-    if (Date.now() > deadline) throw new CloudceError("Timeout", `pilots still not finished after ${timeoutMs / 1000} s (${summary})`);
+    if (monotonicNow() > deadline) throw new CloudceError("Timeout", `pilots still not finished after ${timeoutMs / 1000} s (${summary})`);
     await new Promise((r) => setTimeout(r, 250));
   }
 }

@@ -20,6 +20,7 @@ import type { Output } from "./output.js";
 import { ReportedFailure } from "./cli-errors.js";
 import { readGuestReport, tryVendorData, withProbe } from "./try-guest.js";
 import { judge, renderVerdict, type TryVerdict } from "./try-verdict.js";
+import { monotonicNow } from "../util/monotonic.js";
 
 export interface TryOptions {
   readonly executable: string;
@@ -102,7 +103,7 @@ export async function tryTemplate(loaded: LoadedCeOptions, selected: string | un
 
 /** Streams the console until the VM stops (or errs, or the timeout passes); returns its last state. */
 async function follow(driver: QemuDriver, id: string, opts: TryOptions): Promise<{ state: string; cloudState: string }> {
-  const deadline = Date.now() + opts.timeoutMs;
+  const deadline = monotonicNow() + opts.timeoutMs;
   let shown = 0;
   for (;;) {
     const node = await driver.getNode(id);
@@ -112,7 +113,7 @@ async function follow(driver: QemuDriver, id: string, opts: TryOptions): Promise
       shown = text.length;
     }
     if (!node || ["stopped", "error", "gone"].includes(node.state)) return node ?? { state: "gone", cloudState: "GONE" };
-    if (Date.now() > deadline) return { state: node.state, cloudState: `TIMEOUT(${opts.timeoutMs / 1000}s)` };
+    if (monotonicNow() > deadline) return { state: node.state, cloudState: `TIMEOUT(${opts.timeoutMs / 1000}s)` };
     await new Promise((r) => setTimeout(r, 1000));
   }
 }

@@ -12,6 +12,7 @@
 import { toCloudceError } from "../errors.js";
 import { type Logger, silentLogger } from "../log.js";
 import { type AcquireLockOptions, withLock } from "./lock.js";
+import { monotonicNow } from "../util/monotonic.js";
 
 /** Exit status of a one-shot cleanup skipped because another holds the CE's lock (EX_TEMPFAIL). */
 export const EXIT_LOCK_HELD = 75;
@@ -91,10 +92,10 @@ export async function runEvery(options: RunEveryOptions): Promise<LoopResult> {
 
 /** Runs one pass; returns 1 if it failed (logged), 0 otherwise. */
 async function runPass(pass: (round: number) => Promise<void>, round: number, log: Logger): Promise<number> {
-  const started = Date.now();
+  const started = monotonicNow();
   try {
     await pass(round);
-    log.debug("pass done", { round, ms: Date.now() - started });
+    log.debug("pass done", { round, ms: Math.round(monotonicNow() - started) });
     return 0;
   } catch (err) {
     const e = toCloudceError(err);

@@ -2,6 +2,9 @@
  * A client-side rate limit (token bucket): keeps a burst of calls under the
  * cloud's throttling threshold instead of learning it from 429s.
  */
+
+import { monotonicNow } from "./monotonic.js";
+
 export class RateLimiter {
   private tokens: number;
   private last: number;
@@ -11,7 +14,7 @@ export class RateLimiter {
   constructor(
     private readonly callsPerSecond: number,
     private readonly burst: number = Math.max(1, Math.ceil(callsPerSecond)),
-    private readonly now: () => number = Date.now,
+    private readonly now: () => number = monotonicNow,
     private readonly sleep: (ms: number) => Promise<void> = (ms) => new Promise((r) => setTimeout(r, ms)),
   ) {
     this.tokens = burst;

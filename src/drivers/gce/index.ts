@@ -28,6 +28,7 @@ import type { Clock } from "./operations.js";
 import { DRIVER_NAME, parseOptions, type GceSettings } from "./options.js";
 import { GceResources } from "./resources.js";
 import { TokenCache, type TokenSource } from "./token-sources.js";
+import { monotonicNow } from "../../util/monotonic.js";
 
 export { DRIVER_NAME, KNOWN_OPTIONS, unknownOptions, type GceOptions } from "./options.js";
 
@@ -69,7 +70,8 @@ export class GceDriver extends SplitDriver implements CloudDriver {
     super();
     this.capabilities = needsAuthFile(settings) ? GCE_CAPABILITIES : { ...GCE_CAPABILITIES, requiresCredentials: false };
     this.endpoint = `${settings.endpoint} ${settings.project ?? "(default project)"}`;
-    this.clock = deps.clock ?? { now: Date.now, sleep: realSleep };
+    // Durations only (operation deadlines, token lifetimes): monotonic, so a clock step stretches none.
+    this.clock = deps.clock ?? { now: monotonicNow, sleep: realSleep };
     // Resolved again for every new token (hourly), so a rotated key file or auth file is picked up.
     const tokenSource = (): Promise<TokenSource> =>
       resolveTokenSource({ settings, credentials: config.credentials, timeoutMs: config.requestTimeoutMs, secrets: this.keySecrets, ...(deps.env ? { env: deps.env } : {}) });

@@ -16,6 +16,7 @@ import { request } from "undici";
 import { CloudceError, truncate } from "../../errors.js";
 import { SecretSlot } from "../../secrets.js";
 import { DRIVER_NAME } from "./options.js";
+import { monotonicNow } from "../../util/monotonic.js";
 
 export const GOOGLE_TOKEN_URI = "https://oauth2.googleapis.com/token";
 export const COMPUTE_SCOPE = "https://www.googleapis.com/auth/compute";
@@ -241,7 +242,7 @@ export class TokenCache {
   private shared: SharedToken | undefined;
   private pending: Promise<Held> | undefined;
 
-  constructor(private readonly source: () => Promise<TokenSource>, private readonly now: () => number = Date.now) {}
+  constructor(private readonly source: () => Promise<TokenSource>, private readonly now: () => number = monotonicNow) {}
 
   async token(): Promise<string> {
     if (this.current && this.fresh(this.current)) return this.current.token;

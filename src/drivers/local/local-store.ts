@@ -10,6 +10,7 @@ import { mkdir, readFile, readdir, rename, rm, stat, writeFile } from "node:fs/p
 import { join } from "node:path";
 import { CloudceError } from "../../errors.js";
 import { acquireLock, type Lock } from "../../ops/lock.js";
+import { monotonicNow } from "../../util/monotonic.js";
 
 /** Critical sections per state dir in this process, chained so they wait without polling. */
 const localQueues = new Map<string, Promise<unknown>>();
@@ -186,13 +187,13 @@ export class LocalStore {
   /** The state dir's lock file; another process holds it only for a quota check, so wait briefly. */
   private async lockAcrossProcesses(): Promise<Lock> {
     const path = join(this.stateDir, "quota.lock");
-    const deadline = Date.now() + LOCK_WAIT_MS;
+    const deadline = monotonicNow() + LOCK_WAIT_MS;
     for (let wait = 2; ; wait = Math.min(wait * 2, 50)) {
       try {
         return await acquireLock(path);
       } catch (err) {
         if (!(err instanceof CloudceError && err.code === "LockHeld")) throw err;
-        if (Date.now() > deadline) {
+        if (monotonicNow() > deadline) {
           throw new CloudceError("CloudError", `LOCAL: ${path} has been held by another live process for over ${LOCK_WAIT_MS / 1000} s; find that cloudce process (its pid is in the file)`, { driver: "LOCAL" });
         }
         await new Promise((r) => setTimeout(r, wait));

@@ -13,8 +13,10 @@ Standard library plus DIRAC only (Python 3.11).
 
 import collections
 import datetime
+import functools
 import itertools
 import json
+import math
 import os
 import shlex
 import subprocess
@@ -46,6 +48,38 @@ BRIDGE_DEFAULTS = {
 # answer's own trip and a slow machine (docs/serve-protocol.md, "submitJob and its deadline").
 SUBMIT_GRACE = 30
 DEFAULT_REQUEST_TIMEOUT = 30
+# The longest a bridge option may be (seconds): beyond that it is a typo, and threading's waits
+# overflow on a value that is not finite.
+BRIDGE_MAX_SECONDS = 3600
+# cloudce's own range for Cloud_RequestTimeout (README, CE options).
+MAX_REQUEST_TIMEOUT = 3600
+
+
+def encode_line(message):
+    """One protocol line: strict JSON (no Infinity or NaN, which JSON cannot carry)."""
+    return (json.dumps(message, allow_nan=False) + "\n").encode()
+
+
+def _seconds(value, maximum):
+    """A finite number of seconds above 0 and at most ``maximum``, or None."""
+    try:
+        seconds = float(value)
+    except (TypeError, ValueError, OverflowError):
+        return None
+    return seconds if math.isfinite(seconds) and 0 < seconds <= maximum else None
+
+
+def _never_raises(method):
+    """A CE method as DIRAC calls it: whatever goes wrong inside the plugin is an S_ERROR, never an exception."""
+
+    @functools.wraps(method)
+    def guarded(self, *args, **kwargs):
+        try:
+            return method(self, *args, **kwargs)
+        except Exception as exc:  # pylint: disable=broad-except
+            return S_ERROR(f"cloudce {method.__name__}: {type(exc).__name__}: {exc}")
+
+    return guarded
 
 
 def submit_wait(deadline, request_timeout):
@@ -112,6 +146,7 @@ class Bridge:
         """Called when a CE object is collected: its handle is closed with the next request."""
         self._orphans.append((generation, handle))
 
+    @_never_raises
     def _reset(self):
         self._proc = None
         self._owner = None  # the pid that started the child: a forked process must start its own
@@ -147,7 +182,7 @@ class Bridge:
     def exchange(self, method, params, timeout, command, generation=None):
         """``call``, also returning the generation of the child that answered."""
         request_id = next(self._ids)
-        line = json.dumps({"jsonrpc": "2.0", "id": request_id, "method": method, "params": params}) + "\n"
+        line = encode_line({"jsonrpc": "2.0", "id": request_id, "method": method, "params": params})
         with self._lock:
             if generation is None:
                 current = self._ensure(command)
@@ -158,7 +193,7 @@ class Bridge:
             pending = _Pending(current)
             self._pending[request_id] = pending
             try:
-                self._proc.stdin.write(self._close_orphans(current) + line.encode())
+                self._proc.stdin.write(self._close_orphans(current) + line)
                 self._proc.stdin.flush()
             except OSError as exc:
                 del self._pending[request_id]
@@ -183,8 +218,8 @@ class Bridge:
             born, handle = self._orphans.popleft()
             if born == generation:  # an earlier child's handle died with it; its name may be reused now
                 notice = {"jsonrpc": "2.0", "method": "close", "params": {"handle": handle}}
-                lines.append(json.dumps(notice) + "\n")
-        return "".join(lines).encode()
+                lines.append(encode_line(notice))
+        return b"".join(lines)
 
     def _ensure(self, command):
         """The current generation, starting a child first when there is none alive (lock held)."""
@@ -313,9 +348,22 @@ def _wire_value(value):
     """A CE parameter as JSON: sets and tuples become lists; anything else unknown is dropped."""
     if isinstance(value, (set, frozenset, tuple, list)):
         return sorted(str(v) for v in value) if isinstance(value, (set, frozenset)) else [str(v) for v in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)  # JSON cannot carry it; as text, cloudce names the option and its range
     if isinstance(value, (str, int, float, bool)):
         return value
     return None
+
+
+def _whole(value):
+    """``value`` as a whole number (an int, an integral float, or such a string), else None; cloudce checks the range."""
+    if isinstance(value, bool):
+        return None
+    try:
+        number = float(value)
+    except (TypeError, ValueError, OverflowError):
+        return None
+    return int(number) if math.isfinite(number) and number == int(number) else None
 
 
 def _to_dirac(result):
@@ -349,11 +397,8 @@ class CloudceComputingElement(ComputingElement):
     def _reset(self):
         """After DIRAC merged the parameters: check the plugin's own, send the rest to cloudce."""
         for name in ("Bridge_CallTimeout", "Bridge_SubmitDeadline"):
-            try:
-                if float(self._option(name)) <= 0:
-                    raise ValueError
-            except (TypeError, ValueError):
-                return S_ERROR(f"{name}: '{self._option(name)}' is not a number of seconds above 0")
+            if _seconds(self._option(name), BRIDGE_MAX_SECONDS) is None:
+                return S_ERROR(f"{name}: '{self._option(name)}' is not a number of seconds above 0 and at most {BRIDGE_MAX_SECONDS}")
         self._sent_parameters = self._cloudce_parameters()
         return self._request("setParameters", {"options": self._sent_parameters})
 
@@ -368,6 +413,11 @@ class CloudceComputingElement(ComputingElement):
     def _option(self, name):
         return self.ceParameters.get(name, BRIDGE_DEFAULTS[name])
 
+    def _bridge_seconds(self, name):
+        """A bridge option as checked by _reset; its default if it changed to a bad value since."""
+        return _seconds(self._option(name), BRIDGE_MAX_SECONDS) or BRIDGE_DEFAULTS[name]
+
+    @_never_raises
     def setProxy(self, proxy, valid=0):  # pylint: disable=arguments-differ
         """Keeps ``proxy`` as an X509Chain (SiteDirector calls getRemainingSecs on it) and sends its PEM."""
         if isinstance(proxy, str):
@@ -385,6 +435,7 @@ class CloudceComputingElement(ComputingElement):
         self._proxy_pem = pem
         return self._request("setProxy", {"pem": pem, "valid": valid})
 
+    @_never_raises
     def isProxyValid(self, valid=1000):
         """OK with the seconds left beyond ``valid``; like DIRAC v8, an error carries them as Value."""
         if not self.proxy:
@@ -400,6 +451,7 @@ class CloudceComputingElement(ComputingElement):
         result["Value"] = left["Value"] - valid
         return result
 
+    @_never_raises
     def setToken(self, token):
         """Keeps the token (DIRAC hands a token dict or a string) and sends the access token."""
         super().setToken(token)
@@ -411,10 +463,12 @@ class CloudceComputingElement(ComputingElement):
 
     # CE methods -------------------------------------------------------------------------------------
 
+    @_never_raises
     def isValid(self):
         result = super().isValid()
         return self._request("isValid", {}) if result["OK"] else result
 
+    @_never_raises
     def available(self, jobIDList=None):  # pylint: disable=arguments-differ,unused-argument
         """Free slots from cloudce's own listing of this CE's VMs (``jobIDList`` is not needed)."""
         result = self._request("available", {})
@@ -427,23 +481,27 @@ class CloudceComputingElement(ComputingElement):
         info = {**zeros, "MaxTotalJobs": 0, "MaxWaitingJobs": 0, "Reason": result["Message"]}
         return {**S_OK(0), **zeros, "CEInfoDict": info}
 
+    @_never_raises
     def getCEStatus(self):
         return self._request("getCEStatus", {})
 
+    @_never_raises
     def submitJob(self, executableFile, proxy=None, numberOfJobs=1):  # pylint: disable=arguments-differ
         """Starts ``numberOfJobs`` pilot VMs; never resent, and answers before SiteDirector would give up."""
         if proxy:
             result = self.setProxy(proxy)
             if not result["OK"]:
                 return result
-        deadline = float(self._option("Bridge_SubmitDeadline"))
-        try:
-            request_timeout = float(self.ceParameters.get("Cloud_RequestTimeout", DEFAULT_REQUEST_TIMEOUT))
-        except (TypeError, ValueError):
-            request_timeout = DEFAULT_REQUEST_TIMEOUT  # cloudce's setParameters already named the bad value
+        deadline = self._bridge_seconds("Bridge_SubmitDeadline")
+        # A bad value was already named by cloudce's setParameters: wait as for the default then.
+        request_timeout = _seconds(self.ceParameters.get("Cloud_RequestTimeout", DEFAULT_REQUEST_TIMEOUT), MAX_REQUEST_TIMEOUT)
+        request_timeout = request_timeout or DEFAULT_REQUEST_TIMEOUT
         timeout = submit_wait(deadline, request_timeout)
+        count = _whole(numberOfJobs)
+        if count is None:
+            return S_ERROR(f"cloudce submitJob: numberOfJobs: '{numberOfJobs}' is not a whole number")
         key = uuid.uuid4().hex  # this submission's name: its VMs carry it, and a lost answer is found by it
-        params = {"executableFile": os.path.abspath(executableFile), "numberOfJobs": int(numberOfJobs), "deadline": deadline,
+        params = {"executableFile": os.path.abspath(executableFile), "numberOfJobs": count, "deadline": deadline,
                   "submission": key}
         result = self._request("submitJob", params, timeout=timeout,
                                on_lost=lambda exc, generation: self._recover(key, exc, generation, request_timeout))
@@ -474,15 +532,19 @@ class CloudceComputingElement(ComputingElement):
         self.log.warn("cloudce submitJob: recovered after the lost answer", result.get("Recovered") or result.get("Interrupted") or key)
         return result
 
+    @_never_raises
     def getJobStatus(self, jobIDList):
         return self._request("getJobStatus", {"refs": _refs(jobIDList)})
 
+    @_never_raises
     def killJob(self, jobIDList):
         return self._request("killJob", {"refs": _refs(jobIDList)})
 
+    @_never_raises
     def cleanupPilots(self):
         return self._request("cleanupPilots", {})
 
+    @_never_raises
     def getJobOutput(self, jobID, localDir=None):  # pylint: disable=unused-argument
         """``(stdout, stderr)`` of a pilot VM; ``jobID`` may be PilotManager's ``<ref>:::<stamp>``."""
         result = self._request("getJobOutput", {"ref": jobID})
@@ -499,7 +561,7 @@ class CloudceComputingElement(ComputingElement):
         ``on_lost(exc, generation)`` answers instead when ``method`` was sent and no answer came (the
         child died, or timed out while alive).
         """
-        timeout = timeout or float(self._option("Bridge_CallTimeout"))
+        timeout = timeout or self._bridge_seconds("Bridge_CallTimeout")
         command = self._option("Bridge_Command")
         resends = 1 if method in RESENDABLE else 0
         reopened = False
@@ -536,6 +598,8 @@ class CloudceComputingElement(ComputingElement):
                 if on_lost is not None:
                     return on_lost(exc, generation)
                 return S_ERROR(f"cloudce {method}: {exc}")  # waiting once more would double the wait
+            except (OverflowError, OSError, RuntimeError) as exc:  # never raise into DIRAC
+                return S_ERROR(f"cloudce {method}: {type(exc).__name__}: {exc}")
             except BridgeError as exc:
                 self._generation = None
                 if on_lost is not None:
@@ -558,7 +622,7 @@ class CloudceComputingElement(ComputingElement):
     def _ensure_handle(self, method):
         """This CE's handle and its child, opening it (and replaying parameters, proxy, token) when needed."""
         command = self._option("Bridge_Command")
-        timeout = float(self._option("Bridge_CallTimeout"))
+        timeout = self._bridge_seconds("Bridge_CallTimeout")
         with _BRIDGE.open_lock:
             if self._generation is not None and self._generation == _BRIDGE.generation and _BRIDGE.alive():
                 return self._handle, self._generation

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import SERVE_COMMAND, load_cs, local_ce_options
+from conftest import DIRAC_MAJOR, SERVE_COMMAND, load_cs, local_ce_options
 from dirac_harness import make_site_director, site_director_cs
 from test_robustness import _fresh_child
 
@@ -63,10 +63,12 @@ def no_child(monkeypatch):
     _fresh_child()  # the next test starts the real child again
 
 
-def two_queue_agent(monkeypatch, tmp_path, proxy_chain, state_dir, command):
+def two_queue_agent(monkeypatch, tmp_path, proxy_chain, state_dir, command, ce_name="start.cloud", query_flag=True):
     queue = {"CPUTime": 3600, "VO": VO, "MaxTotalJobs": 2, "MaxWaitingJobs": 2}
-    options = local_ce_options(state_dir, QueryCEFlag="True", Bridge_Command=command)
-    load_cs(site_director_cs(VO, GROUP, SITE, {"start.cloud": (options, {"first": queue, "second": queue})}))
+    flag = {"QueryCEFlag": "True"} if query_flag else {}
+    options = local_ce_options(state_dir, Bridge_Command=command, **flag)
+    # The CS only grows between tests (loadCFG merges): a CE without the flag needs a name of its own.
+    load_cs(site_director_cs(VO, GROUP, SITE, {ce_name: (options, {"first": queue, "second": queue})}))
     work = tmp_path / "work"
     work.mkdir()
     sd, db = make_site_director(monkeypatch, vo=VO, site=SITE, proxy=proxy_chain, jobs=5, group=GROUP,
@@ -142,3 +144,22 @@ def test_the_proxy_sitedirector_hands_over_gets_no_expiry_warning(monkeypatch, t
 
     assert db.rows  # pilots were submitted: the proxy was set and used
     assert [line for line in dirac_log if "expires" in line or "renew" in line] == []
+
+
+@pytest.mark.parametrize("query_flag", [True, False])
+def test_v8_asks_the_ce_for_slots_only_with_queryceflag_and_v9_always(query_flag, monkeypatch, tmp_path, proxy_chain, state_dir):
+    """Why docs/dirac.md asks for QueryCEFlag = True on v8: without it cloudce's available() never runs."""
+    ce_name = f"flag-{str(query_flag).lower()}.cloud"
+    sd, _ = two_queue_agent(monkeypatch, tmp_path, proxy_chain, state_dir, "cloudce", ce_name=ce_name, query_flag=query_flag)
+    assert sd.beginExecution()["OK"]
+    plugin = type(next(iter(sd.queueDict.values()))["CE"])
+    calls = []
+    real = plugin.available
+    monkeypatch.setattr(plugin, "available", lambda self, *a, **k: calls.append(self.ceName) or real(self, *a, **k))
+    sd.execute()
+
+    asked = [name for name in calls if name == ce_name]  # the CS still holds earlier tests' CEs
+    if DIRAC_MAJOR == 8 and not query_flag:
+        assert asked == []
+    else:
+        assert len(asked) >= 2  # each queue asked cloudce

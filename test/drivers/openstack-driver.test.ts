@@ -11,6 +11,7 @@ import { CloudceError } from "../../src/errors.js";
 import { silentLogger } from "../../src/log.js";
 import { eventually } from "./conformance.js";
 import { openStackDriver } from "../servers/openstack/driver-fixture.js";
+import { forgetTagKnowledge } from "../../src/drivers/openstack/tags.js";
 import { PROJECTS } from "../servers/openstack/cloud-state.js";
 import { startOpenStackServer, type OpenStackTestServer } from "../servers/openstack/server.js";
 
@@ -166,11 +167,16 @@ describe("OPENSTACK compute", () => {
     expect((await d.listNodes({ namePrefix: "DOT.", metadata: {} })).map((n) => n.name)).toEqual(["DOT.X1"]);
   });
 
-  it("tags servers with the owner with microversion 2.52+, and still lists servers made without a tag", async () => {
+  it("tags servers at boot where the cloud offers 2.52, and still lists servers made without tags", async () => {
+    forgetTagKnowledge();
+    cloud.state.maxMicroversion = 50;
     const { created: old } = await make().createNodes(request(["TAG_0"]));
-    const d = make({ options: { ex_force_microversion: "2.52" } });
+    expect(cloud.state.servers.get(old[0]!.id)!.tags).toEqual([]);
+    forgetTagKnowledge();
+    cloud.state.maxMicroversion = undefined;
+    const d = make();
     const { created } = await d.createNodes(request(["TAG_1"]));
-    expect(cloud.state.servers.get(created[0]!.id)!.tags).toEqual(["cloudce-ce=ce-a"]);
+    expect(cloud.state.servers.get(created[0]!.id)!.tags).toEqual(["cloudce", "cloudce-ce=ce-a"]);
     const mine = await d.listNodes({ namePrefix: "TAG_", metadata: { "cloudce-ce": "ce-a" } });
     expect(mine.map((n) => n.id).sort()).toEqual([old[0]!.id, created[0]!.id].sort());
     expect(await d.listNodes({ namePrefix: "TAG_", metadata: { "cloudce-ce": "ce-b" } })).toEqual([]);

@@ -7,6 +7,7 @@
 import { isCloudceError } from "../../errors.js";
 import type { CloudFlavor, CloudLimits } from "../driver.js";
 import { allPages, nextLink, query } from "./paging.js";
+import { microversionAtLeast } from "./options.js";
 import type { OpenStackSession } from "./session.js";
 import type { NovaServer } from "./state-map.js";
 
@@ -53,10 +54,16 @@ export interface CreateAnswer {
   readonly reservationId?: string;
 }
 
-/** Narrows `GET /servers/detail` (Nova filters both server-side; `name` is a regular expression). */
+/** Narrows `GET /servers/detail` (Nova filters server-side; `name` is a regular expression). */
 export interface ServerQuery {
   readonly name?: string;
   readonly reservationId?: string;
+  /** Servers carrying every one of these tags (2.26+). */
+  readonly tags?: readonly string[];
+  /** Servers carrying none of these tags (2.26+). */
+  readonly notTagsAny?: readonly string[];
+  /** The microversion to ask with (tags need one). */
+  readonly microversion?: string;
 }
 
 /** Escapes a literal for Nova's name filter (a regular expression, matched by the database). */
@@ -64,16 +71,23 @@ export function regexLiteral(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }
 
+/** The microversion that brought tags at boot (and the tag filters, from 2.26). */
+export const TAGS_MICROVERSION = "2.52";
+
 export class NovaApi {
-  constructor(private readonly session: OpenStackSession) {}
+  /** `configured`: the microversion of Driver_ex_force_microversion, sent with every call. */
+  constructor(private readonly session: OpenStackSession, private readonly configured?: string) {}
 
   /** Servers matching the query, every page. */
   listServers(filter: ServerQuery): Promise<NovaServer[]> {
     return allPages(async (marker) => {
-      const q = query({ name: filter.name, reservation_id: filter.reservationId, limit: PAGE_SIZE, marker });
+      const q = query({
+        name: filter.name, reservation_id: filter.reservationId, tags: filter.tags?.join(","), "not-tags-any": filter.notTagsAny?.join(","), limit: PAGE_SIZE, marker,
+      });
       const { body } = await this.session.json<{ servers?: NovaServer[]; servers_links?: { rel?: string; href?: string }[] }>("compute", {
         method: "GET",
         path: `/servers/detail${q}`,
+        ...(filter.microversion ? { microversion: filter.microversion } : {}),
       });
       return { items: body?.servers ?? [], next: nextLink(body?.servers_links) };
     }, "compute GET /servers/detail");
@@ -95,8 +109,10 @@ export class NovaApi {
    */
   async createServer(server: ServerCreate): Promise<CreateAnswer> {
     let body: { server?: { id?: unknown }; reservation_id?: unknown } | undefined;
+    // Tags at boot need 2.52: a body carries them only where the driver found the cloud offers it.
+    const mv = server.tags && !microversionAtLeast(this.configured, 52) ? { microversion: TAGS_MICROVERSION } : {};
     try {
-      ({ body } = await this.session.json<typeof body>("compute", { method: "POST", path: "/servers", json: { server }, retry: false, redact: [server.user_data] }));
+      ({ body } = await this.session.json<typeof body>("compute", { method: "POST", path: "/servers", json: { server }, retry: false, redact: [server.user_data], ...mv }));
     } catch (err) {
       // A 2xx whose body is not JSON still made the servers.
       if (isCloudceError(err, "CloudError") && err.status === undefined && /not JSON/.test(err.message)) return {};
@@ -105,6 +121,18 @@ export class NovaApi {
     const id = typeof body?.server?.id === "string" && body.server.id ? body.server.id : undefined;
     const reservationId = typeof body?.reservation_id === "string" && body.reservation_id ? body.reservation_id : undefined;
     return { ...(id ? { id } : {}), ...(reservationId ? { reservationId } : {}) };
+  }
+
+  /**
+   * The highest microversion the compute API offers (its version document,
+   * `GET /` of the versioned endpoint), as a minor number; undefined when
+   * the cloud does not say.
+   */
+  async maxMicroversion(): Promise<number | undefined> {
+    const { status, body } = await this.session.json<{ version?: { version?: unknown } }>("compute", { method: "GET", path: "/", accept: [300, 404] });
+    if (status !== 200) return undefined;
+    const m = /^2\.(\d+)$/.exec(typeof body?.version?.version === "string" ? body.version.version : "");
+    return m ? Number(m[1]) : undefined;
   }
 
   /** Deletes a server; `gone` when Nova no longer knew it (404). */

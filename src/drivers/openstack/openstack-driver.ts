@@ -15,9 +15,10 @@ import type {
   BulkResult, CallLimit, CloudDriver, CloudFlavor, CloudLimits, CloudNode, CloudResource, CreateNodesRequest, CreateNodesResult,
   CredentialExpiry, DriverCapabilities, NodeFailure, NodeFilter, NodeSpec, ResourceQuery,
 } from "../driver.js";
-import { NovaApi, regexLiteral, type ServerCreate } from "./compute.js";
+import { NovaApi, type ServerCreate } from "./compute.js";
 import { keystoneCredentialExpiry } from "./credential-expiry.js";
 import { ServerCreator } from "./server-create.js";
+import { ServerListing, type TagMode } from "./server-listing.js";
 import type { HttpClient } from "./http-client.js";
 import { faultMessage } from "./http-errors.js";
 import { GlanceApi } from "./image.js";
@@ -28,9 +29,6 @@ import { nodeState, toCloudNode } from "./state-map.js";
 
 /** Without a CE: at most this many creates, deletes or stops in flight at once (the CE sets its own limit). */
 export const MAX_PARALLEL_CALLS = 8;
-
-/** Also set as a Nova server tag (2.52+) so that operators can `openstack server list --tags`. */
-const OWNER_KEY = "cloudce-ce";
 
 const CAPABILITIES: DriverCapabilities = {
   uniformBatch: false,
@@ -58,14 +56,6 @@ export interface OpenStackParts {
   readonly limit?: CallLimit;
 }
 
-/** Nova server tags: at most 60 characters, no '/' or ','. */
-function ownerTag(metadata: Readonly<Record<string, string>>): string | undefined {
-  const owner = metadata[OWNER_KEY];
-  if (owner === undefined) return undefined;
-  const tag = `${OWNER_KEY}=${owner}`;
-  return tag.length <= 60 && !/[/,]/.test(tag) ? tag : undefined;
-}
-
 /** Settled per-item results as successes and failures named by `target(index)`. */
 function partition<T>(settled: readonly PromiseSettledResult<T>[], target: (index: number) => string): { ok: T[]; failed: NodeFailure[] } {
   const ok: T[] = [];
@@ -85,17 +75,17 @@ export class OpenStackDriver implements CloudDriver {
   private readonly nova: NovaApi;
   private readonly glance: GlanceApi;
   private readonly neutron: NeutronApi;
-  private readonly useTags: boolean;
+  private readonly listing: ServerListing;
   private readonly creator: ServerCreator;
   private readonly limit: CallLimit;
 
   constructor(private readonly parts: OpenStackParts) {
-    this.nova = new NovaApi(parts.session);
+    this.nova = new NovaApi(parts.session, parts.options.microversion);
     this.glance = new GlanceApi(parts.session);
     this.neutron = new NeutronApi(parts.session);
-    this.useTags = microversionAtLeast(parts.options.microversion, 52);
     const o = parts.options;
     this.endpoint = [o.authUrl, o.region, o.endpointInterface, o.computeUrl].filter((v) => v !== undefined).join(" ");
+    this.listing = new ServerListing(this.nova, o, `${this.endpoint} ${o.projectId ?? o.projectName ?? ""}`, parts.logger);
     const mode = parts.options.multiCreate;
     this.limit = parts.limit ?? fixedCallLimit(MAX_PARALLEL_CALLS);
     this.creator = new ServerCreator({ nova: this.nova, mode, limit: this.limit, retry: parts.retry, logger: parts.logger, sleep: parts.sleep ?? realSleep, settleMs: parts.settleMs });
@@ -135,7 +125,8 @@ export class OpenStackDriver implements CloudDriver {
     const groups = [...batches.values()];
     // The creator reports every failure in its result; a rejection here is a bug, still reported per node.
     // A single create is one call, within the limit; a batch's own per-VM creates keep to it inside the creator.
-    const create = (specs: NodeSpec[]): Promise<CreateNodesResult> => this.creator.create(this.serverBody(request, specs[0]!), specs[0]!, specs.length, request.signal);
+    const mode = await this.listing.tagMode();
+    const create = (specs: NodeSpec[]): Promise<CreateNodesResult> => this.creator.create(this.serverBody(request, specs[0]!, mode), specs[0]!, specs.length, request.signal);
     const results = await Promise.allSettled(groups.map((specs) => (specs.length === 1 ? this.limit("create", () => create(specs), request.signal) : create(specs))));
     const created = results.flatMap((r) => (r.status === "fulfilled" ? r.value.created : []));
     const failed = results.flatMap((r, i): NodeFailure[] =>
@@ -143,11 +134,12 @@ export class OpenStackDriver implements CloudDriver {
     return { created, failed };
   }
 
-  private serverBody(request: CreateNodesRequest, spec: NodeSpec): ServerCreate {
-    const tag = this.useTags ? ownerTag(spec.metadata) : undefined;
+  private serverBody(request: CreateNodesRequest, spec: NodeSpec, mode: TagMode | undefined): ServerCreate {
+    const tags = this.listing.bootTags(mode, spec.metadata);
+    // From 2.37 Nova wants networks; tags bring 2.52.
     const networks = request.networkIds.length > 0
       ? request.networkIds.map((uuid) => ({ uuid }))
-      : microversionAtLeast(this.parts.options.microversion, 37) ? "auto" : undefined;
+      : mode || microversionAtLeast(this.parts.options.microversion, 37) ? "auto" : undefined;
     return {
       name: spec.name,
       imageRef: request.imageId,
@@ -157,19 +149,13 @@ export class OpenStackDriver implements CloudDriver {
       user_data: Buffer.from(spec.userData).toString("base64"),
       config_drive: true,
       metadata: spec.metadata,
-      ...(tag ? { tags: [tag] } : {}),
+      ...(tags ? { tags } : {}),
     };
   }
 
+  /** By the filter's tags where the cloud has them (server-listing.ts), else by name prefix; the metadata is checked again. */
   async listNodes(filter: NodeFilter): Promise<CloudNode[]> {
-    // No server-side tag filter: servers created before the microversion was raised carry no tag and
-    // would vanish from the CE's view (and never be cleaned up). The metadata is checked below.
-    const servers = await this.nova.listServers({ name: `^${regexLiteral(filter.namePrefix)}` });
-    return servers
-      .filter((s) => s.name.startsWith(filter.namePrefix))
-      .filter((s) => Object.entries(filter.metadata).every(([k, v]) => s.metadata?.[k] === v))
-      .map(toCloudNode)
-      .filter((n) => n.state !== "gone");
+    return (await this.listing.list(filter)).map(toCloudNode).filter((n) => n.state !== "gone");
   }
 
   async getNode(id: string): Promise<CloudNode | undefined> {

@@ -19,6 +19,8 @@ export interface ServiceCall {
   readonly accept?: readonly number[];
   readonly retry?: boolean;
   readonly redact?: readonly string[];
+  /** A compute microversion for this call instead of the configured one (e.g. 2.52 for tags). */
+  readonly microversion?: string;
 }
 
 export class OpenStackSession {
@@ -58,7 +60,7 @@ export class OpenStackSession {
       region: this.options.region,
     });
     const headers: Record<string, string> = { "x-auth-token": token.value };
-    const mv = this.options.microversion;
+    const mv = call.microversion ?? this.options.microversion;
     if (service === "compute" && mv !== undefined) {
       headers["openstack-api-version"] = `compute ${mv}`;
       headers["x-openstack-nova-api-version"] = mv;

@@ -61,7 +61,7 @@ export interface ServerRecord {
   readonly flavor: TestFlavor;
   readonly networks: readonly string[];
   readonly metadata: Record<string, string>;
-  readonly tags: readonly string[];
+  tags: readonly string[];
   readonly userData: string | undefined;
   readonly keyName: string | undefined;
   /** Every server of one `POST /servers` shares it (`r-` and 8 characters, as Nova makes them). */
@@ -145,6 +145,10 @@ export class CloudState {
    * with this status and message (a cloud whose policy or API forbids multi-create).
    */
   multiCreateRefusal: { readonly status: number; readonly message: string } | undefined;
+  /** The query strings of the server listings, latest last (at most 1000 kept). */
+  readonly listQueries: string[] = [];
+  /** The highest compute microversion the version document offers (an older Nova: below 52, no tags at boot). */
+  maxMicroversion: number | undefined;
 
   constructor(
     readonly timings: Timings,

@@ -1,6 +1,6 @@
 /**
  * Nova (compute v2.1) of the test cloud, after the compute API reference:
- * servers (create, detail with name-regex/tags/limit/marker, show, delete),
+ * servers (create, detail with name-regex/limit/marker, show, delete; tags in nova-tags.ts),
  * actions os-stop / os-start / os-getConsoleOutput, flavors, limits, and the
  * microversion headers, and multi-create (`min_count`/`max_count`, names
  * `<name>-1..N`, reservation ids, quota clipping). Behaviour the lab's real
@@ -10,27 +10,13 @@
 import { randomBytes } from "node:crypto";
 import { serverOrder, type CloudState, type ServerRecord } from "./cloud-state.js";
 import { json, novaFault, type Reply, type Req, type Route } from "./http-kit.js";
+import { filterByTags, tagRoutes, tagsProblem } from "./nova-tags.js";
+import { MAX_MICROVERSION, microversion, versionHeaders, versionRoute } from "./nova-versions.js";
 
-export const MAX_MICROVERSION = 93;
+export { MAX_MICROVERSION };
+
 type Json = Record<string, unknown>;
 const obj = (v: unknown): Json => (v !== null && typeof v === "object" && !Array.isArray(v) ? (v as Json) : {});
-
-/** The requested microversion's minor number, or a fault for a bad header. */
-function microversion(req: Req): number | Reply {
-  const modern = /^compute\s+(\S+)$/i.exec(String(req.headers["openstack-api-version"] ?? "").trim())?.[1];
-  const value = modern ?? (req.headers["x-openstack-nova-api-version"] as string | undefined)?.trim();
-  if (value === undefined) return 1;
-  if (value === "latest") return MAX_MICROVERSION;
-  const m = /^2\.(\d+)$/.exec(value);
-  if (!m) return novaFault(400, `API Version String ${value} is of invalid format. Must be of format MajorNum.MinorNum.`);
-  const minor = Number(m[1]);
-  if (minor < 1 || minor > MAX_MICROVERSION) return novaFault(406, `Version 2.${minor} is not supported by the API. Minimum is 2.1 and maximum is 2.${MAX_MICROVERSION}.`);
-  return minor;
-}
-
-function versionHeaders(minor: number): Record<string, string> {
-  return { "openstack-api-version": `compute 2.${minor}`, "x-openstack-nova-api-version": `2.${minor}`, vary: "OpenStack-API-Version, X-OpenStack-Nova-API-Version" };
-}
 
 function isoSeconds(ms: number): string {
   return new Date(ms).toISOString().replace(/\.\d+Z$/, "Z");
@@ -90,6 +76,8 @@ function nova(state: CloudState, handler: NovaHandler): Route["handler"] {
 }
 
 function listServers(state: CloudState, { req, project, minor }: Parameters<NovaHandler>[0]): Reply {
+  state.listQueries.push(req.query.toString());
+  if (state.listQueries.length > 1000) state.listQueries.shift();
   let servers = state.projectServers(project);
   const name = req.query.get("name");
   if (name) {
@@ -103,8 +91,7 @@ function listServers(state: CloudState, { req, project, minor }: Parameters<Nova
   }
   const reservation = req.query.get("reservation_id");
   if (reservation) servers = servers.filter((s) => s.reservationId === reservation);
-  const tags = req.query.get("tags");
-  if (tags && minor >= 26) servers = servers.filter((s) => tags.split(",").every((t) => s.tags.includes(t)));
+  servers = filterByTags(servers, req.query, minor);
   const marker = req.query.get("marker");
   if (marker) {
     const at = servers.findIndex((s) => s.id === marker);
@@ -206,6 +193,8 @@ function createServer(state: CloudState, { req, project, minor }: Parameters<Nov
   const metadata = obj(s["metadata"]) as Record<string, string>;
   if (Object.entries(metadata).some(([k, v]) => typeof v !== "string" || k.length > 255 || v.length > 255)) return novaFault(400, "Invalid input for field/attribute metadata.");
   if (s["tags"] !== undefined && minor < 52) return novaFault(400, "Additional properties are not allowed ('tags' was unexpected)");
+  const tagFault = s["tags"] === undefined ? undefined : tagsProblem(s["tags"]);
+  if (tagFault) return tagFault;
   const count = quotaCount(state, project, flavor, want);
   if (typeof count !== "number") return count;
   const token = state.validToken(req.headers["x-auth-token"] as string)!;
@@ -286,6 +275,8 @@ function limits(state: CloudState, project: string): Reply {
 export function novaRoutes(state: CloudState): Route[] {
   const flavorJson = (f: CloudState["flavors"][number]) => ({ ...f, "OS-FLV-EXT-DATA:ephemeral": 0, swap: "", rxtx_factor: 1, "os-flavor-access:is_public": true, links: [] });
   return [
+    versionRoute(() => state.maxMicroversion ?? MAX_MICROVERSION),
+    ...tagRoutes(state, nova, findServer),
     { method: "GET", pattern: "/servers/detail", handler: nova(state, (c) => listServers(state, c)) },
     { method: "POST", pattern: "/servers", handler: nova(state, (c) => createServer(state, c)) },
     {

@@ -12,6 +12,7 @@ import { CloudceError } from "../../src/errors.js";
 import { eventually } from "../drivers/conformance.js";
 import { runCeScenario } from "../servers/openstack/ce-scenario.js";
 import { closeLab, LAB, labDriver, labIds, labLogin, makeAppCredential } from "./lab-env.js";
+import { forgetTagKnowledge } from "../../src/drivers/openstack/tags.js";
 
 const run = randomBytes(3).toString("hex").toUpperCase();
 const prefix = `OSLAB${run}_`;
@@ -141,6 +142,25 @@ describe("OPENSTACK on the real lab: compute", () => {
     } finally {
       await tagged.close();
       await latest.close();
+    }
+  });
+
+  it("without a configured microversion, tags at boot where Nova offers 2.52 and lists by tag", async () => {
+    forgetTagKnowledge();
+    const plain = labDriver({});
+    try {
+      const [mineNode] = await create(plain, ["BYTAG"]);
+      const other = request(["BYTAGOTHER"]);
+      const [theirs] = await create(plain, [], { nodes: other.nodes.map((n) => ({ ...n, metadata: { "cloudce-ce": `other-${run}` } })) });
+      const found = await plain.listNodes({ namePrefix: prefix, metadata: owner });
+      expect(found.map((n) => n.id)).toContain(mineNode!.id);
+      expect(found.map((n) => n.id)).not.toContain(theirs!.id);
+      const { token } = await labLogin();
+      const res = await fetch(`http://127.0.0.1:8774/v2.1/servers/${mineNode!.id}/tags`, { headers: { "x-auth-token": token, "openstack-api-version": "compute 2.52" } });
+      expect(((await res.json()) as { tags: string[] }).tags).toEqual(expect.arrayContaining(["cloudce", `cloudce-ce=${owner["cloudce-ce"]}`]));
+      await plain.destroyNodes([mineNode!.id, theirs!.id]);
+    } finally {
+      await plain.close();
     }
   });
 

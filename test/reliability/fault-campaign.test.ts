@@ -1,6 +1,6 @@
 /**
- * The seeded fault campaign (fast-check): on the OpenStack, EC2 and GCE test
- * clouds, each seed draws a scenario of CE operations mixed with faults
+ * The seeded fault campaign (fast-check): on the OpenStack, EC2, GCE and
+ * Kubernetes test clouds, each seed draws a scenario of CE operations mixed with faults
  * (latency past the timeout, resets, 5xx and 429, answers lost after success,
  * partial batches, quota clipping, listings that change between pages, lag
  * behind a create or drop their filter, revoked tokens), submits stopped
@@ -26,6 +26,7 @@ import { DEMO_CREDENTIALS } from "../servers/openstack/driver-fixture.js";
 import type { CampaignCloud } from "./campaign/campaign-cloud.js";
 import { startEc2CampaignCloud } from "./campaign/ec2-cloud.js";
 import { startGceCampaignCloud } from "./campaign/gce-cloud.js";
+import { startKubernetesCampaignCloud } from "./campaign/kubernetes-cloud.js";
 import { startOpenStackCampaignCloud } from "./campaign/openstack-cloud.js";
 import { runScenario, type ScenarioFigures } from "./campaign/run-scenario.js";
 import { describeScenario, scenarioArbitrary, type Scenario } from "./campaign/scenario.js";
@@ -35,7 +36,7 @@ const CI_RUNS = 16;
 const env = process.env;
 const runs = Number(env["CLOUDCE_CAMPAIGN_RUNS"] ?? CI_RUNS);
 const firstSeed = Number(env["CLOUDCE_CAMPAIGN_SEED"] ?? 1);
-const clouds = (env["CLOUDCE_CAMPAIGN_CLOUDS"] ?? "openstack,ec2,gce").split(",").map((c) => c.trim());
+const clouds = (env["CLOUDCE_CAMPAIGN_CLOUDS"] ?? "openstack,ec2,gce,kubernetes").split(",").map((c) => c.trim());
 
 let dir: string;
 let pilot: string;
@@ -56,6 +57,7 @@ const START: Record<string, (sc: Scenario, authFile: string) => Promise<Campaign
   ec2: startEc2CampaignCloud,
   // A service-account key file of its own per scenario (its token_uri is that scenario's server).
   gce: (sc) => startGceCampaignCloud(sc),
+  kubernetes: (sc) => startKubernetesCampaignCloud(sc),
 };
 
 type Totals = { -readonly [K in keyof ScenarioFigures]: number } & { scenarios: number };
@@ -67,7 +69,7 @@ function replayCommand(cloud: string, seed: number): string {
 describe.each(clouds)("fault campaign on %s", (cloudName) => {
   it(`keeps the promise over ${runs} seeded scenarios from seed ${firstSeed}`, async () => {
     const start = START[cloudName];
-    if (!start) throw new Error(`CLOUDCE_CAMPAIGN_CLOUDS: unknown cloud '${cloudName}'; use openstack, ec2, gce`);
+    if (!start) throw new Error(`CLOUDCE_CAMPAIGN_CLOUDS: unknown cloud '${cloudName}'; use openstack, ec2, gce, kubernetes`);
     const totals: Totals = { scenarios: 0, faultsFired: 0, vmsCreated: 0, unreported: 0, lost: 0, doubled: 0 };
     const failures: string[] = [];
     for (let seed = firstSeed; seed < firstSeed + runs; seed++) {

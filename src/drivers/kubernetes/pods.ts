@@ -100,7 +100,12 @@ export class Pods {
     for (let attempt = 1; ; attempt++) {
       try {
         const pods = await this.allPages(selector);
-        return pods.filter((p) => !p.metadata?.deletionTimestamp).map(podToNode).filter((n) => n.name.startsWith(filter.namePrefix));
+        // The server selects by label; the metadata as given is checked again, so an encoding can never select too much.
+        const wanted = Object.entries(filter.metadata);
+        return pods
+          .filter((p) => !p.metadata?.deletionTimestamp)
+          .map(podToNode)
+          .filter((n) => n.name.startsWith(filter.namePrefix) && wanted.every(([k, v]) => n.metadata[k] === v));
       } catch (err) {
         if (!hasStatus(err, 410) || attempt >= LIST_RESTARTS) throw err;
       }

@@ -27,6 +27,8 @@ export class Cluster {
   readonly namespaces = new Set<string>(["default"]);
   private readonly objects: Record<Kind, Map<string, Obj>> = { pods: new Map(), secrets: new Map(), resourcequotas: new Map() };
   private rv = 100;
+  /** Every pod ever created, deleted ones included (the truth the fault campaign checks against). */
+  readonly podHistory = new Map<string, Obj>();
   /** Continue tokens from before the last compaction are expired (410 Gone), as after an etcd compaction. */
   compactions = 0;
   /** Told when a pod is created or deleted (the kubelet). */
@@ -80,7 +82,10 @@ export class Cluster {
       metadata: { ...structuredClone(body.metadata), namespace: ns, uid: randomUUID(), resourceVersion: this.nextVersion(), creationTimestamp: new Date().toISOString() },
     };
     this.objects[kind].set(this.key(ns, name), obj);
-    if (kind === "pods") this.onPodChange(obj, "created");
+    if (kind === "pods") {
+      this.podHistory.set(obj.metadata.uid, obj);
+      this.onPodChange(obj, "created");
+    }
     return obj;
   }
 

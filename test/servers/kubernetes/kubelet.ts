@@ -8,7 +8,8 @@
  * mount path in the command, arguments and environment is replaced by its
  * directory (the processes share this machine's file system).
  * `activeDeadlineSeconds` ends a pod with DeadlineExceeded; tests can also
- * OOM-kill or evict one.
+ * OOM-kill or evict one. Without processes (`runProcesses: false`, for
+ * campaigns of many pods) a pod runs until the test finishes it.
  */
 
 import { spawn, type ChildProcess } from "node:child_process";
@@ -21,6 +22,8 @@ interface Running {
   readonly pod: Obj;
   child?: ChildProcess;
   log: string;
+  /** Started without a process (`runProcesses: false`). */
+  simulated?: boolean;
   deadline?: NodeJS.Timeout;
   /** Why the kubelet ended it (DeadlineExceeded, OOMKilled, Evicted). */
   endReason?: string;
@@ -35,7 +38,10 @@ export class Kubelet {
   /** While false, pods stay Pending unscheduled (a full cluster). */
   scheduling = true;
 
-  constructor(private readonly cluster: Cluster) {
+  constructor(
+    private readonly cluster: Cluster,
+    private readonly runProcesses = true,
+  ) {
     cluster.onPodChange = (pod, change) => (change === "created" ? this.admit(pod) : this.terminate(pod));
     this.timer = setInterval(() => this.tick(), 25);
   }
@@ -48,11 +54,17 @@ export class Kubelet {
   /** Log text of a pod's container, or undefined while it never started. */
   logOf(pod: Obj): string | undefined {
     const run = this.runs.get(pod.metadata.uid);
-    return run?.child ? run.log : undefined;
+    return run?.child || run?.simulated ? run.log : undefined;
+  }
+
+  /** Without processes: the pod's container exits 0. */
+  finish(name: string): void {
+    const run = [...this.runs.values()].find((r) => r.pod.metadata.name === name);
+    if (run?.simulated && run.pod.status.phase === "Running") this.exited(run, run.pod.status.startTime, 0, null);
   }
 
   private tick(): void {
-    for (const run of this.runs.values()) if (!run.child && !run.pod.metadata.deletionTimestamp && run.pod.status.phase === "Pending") this.tryStart(run);
+    for (const run of this.runs.values()) if (!run.child && !run.simulated && !run.pod.metadata.deletionTimestamp && run.pod.status.phase === "Pending") this.tryStart(run);
   }
 
   private setWaiting(run: Run, reason: string): void {
@@ -137,6 +149,13 @@ export class Kubelet {
   private start(run: Running, secrets: Map<string, Obj>): void {
     const pod = run.pod;
     const c = pod.spec.containers[0];
+    if (!this.runProcesses) {
+      run.simulated = true;
+      const startedAt = new Date().toISOString();
+      pod.status = { ...pod.status, phase: "Running", startTime: startedAt, containerStatuses: [{ name: c.name, image: c.image, ready: true, restartCount: 0, started: true, state: { running: { startedAt } } }] };
+      this.cluster.touch(pod);
+      return;
+    }
     const mounts = this.mounts(pod, secrets);
     const mapPath = (s: string): string => mounts.reduce((acc, [from, to]) => acc.split(from).join(to), s);
     const argv = [...(c.command ?? ["/bin/sh", "-c", "exit 0"]), ...(c.args ?? [])].map((a: unknown) => mapPath(String(a)));

@@ -21,7 +21,8 @@ import { KubeError } from "./status.js";
 export interface KubeFault extends QueuedFault {
   /** `<verb> <resource>`, e.g. `create pods`, `list pods`, `delete pods`, `get pods/log`; any call when absent. */
   readonly call?: string;
-  readonly kind: "error" | "rateLimit" | "drop" | "hang" | "dropAfter" | "delay" | "unauthorized";
+  /** `dropAfter`/`hangAfter`: the call acts, then its answer is lost; `unfiltered`: a listing ignores its label selector. */
+  readonly kind: "error" | "rateLimit" | "drop" | "hang" | "dropAfter" | "hangAfter" | "delay" | "unauthorized" | "unfiltered";
   readonly status?: number;
   readonly retryAfter?: number;
   readonly ms?: number;
@@ -41,6 +42,8 @@ export interface KubeServer extends FaultingServer<KubeFault> {
 export interface KubeServerOptions {
   readonly token?: string;
   readonly namespaces?: readonly string[];
+  /** False: the kubelet starts no process; a pod runs until `kubelet.finish(name)`. */
+  readonly runProcesses?: boolean;
 }
 
 const ROUTE = /^\/api\/v1\/namespaces\/([^/]+)\/(pods|secrets|resourcequotas)(?:\/([^/]+))?(\/log)?$/;
@@ -55,7 +58,7 @@ function send(res: ServerResponse, code: number, body: unknown, headers: Record<
 export async function startKubeServer(options: KubeServerOptions = {}): Promise<KubeServer> {
   const cluster = new Cluster();
   for (const ns of options.namespaces ?? []) cluster.namespaces.add(ns);
-  const kubelet = new Kubelet(cluster);
+  const kubelet = new Kubelet(cluster, options.runProcesses ?? true);
   const faults = new FaultQueue<KubeFault>();
   const calls: Record<string, number> = {};
   const denied = new Set<string>();
@@ -84,8 +87,10 @@ export async function startKubeServer(options: KubeServerOptions = {}): Promise<
       if (denied.has(call) || (allowed !== undefined && !allowed.has(call))) {
         throw new KubeError(403, "Forbidden", `${m[2]} is forbidden: User "system:serviceaccount:${ns}:cloudce" cannot ${verb} resource "${resource}" in API group "" in the namespace "${ns}"`, { kind: m[2] });
       }
+      if (fault?.kind === "unfiltered") url.searchParams.delete("labelSelector");
       const answer = route(cluster, kubelet, { method, ns, kind: m[2] as Kind, name: m[3] ? decodeURIComponent(m[3]) : undefined, log: Boolean(m[4]), url, body });
       if (fault?.kind === "dropAfter") return void req.socket.destroy();
+      if (fault?.kind === "hangAfter") return;
       send(res, answer.code, answer.body);
     } catch (err) {
       const e = err instanceof KubeError ? err : new KubeError(500, "InternalError", String(err));

@@ -17,7 +17,7 @@ import { TEST_SERVICE_ACCOUNT } from "../test/servers/gce/driver-fixture.js";
 import { DEMO_CREDENTIALS } from "../test/servers/openstack/driver-fixture.js";
 import type { BenchCloud } from "./cloud.js";
 import type { CloudKind } from "./cloud-protocol.js";
-import { TEMPLATE } from "./template-path.js";
+import { MANIFEST_TEMPLATE, TEMPLATE } from "./template-path.js";
 
 export const CE_NAME = "bench-ce.example.org";
 export const QUEUE = "default";
@@ -25,12 +25,13 @@ export const NAME_PREFIX = "VMDIRAC3_";
 /** GCE names allow no upper case or '_': the driver's default prefix. */
 export const GCE_NAME_PREFIX = "dirac-pilot-";
 
-export const CLOUD_TYPE: Record<CloudKind, string> = { ec2: "EC2", openstack: "OPENSTACK", gce: "GCE" };
+export const CLOUD_TYPE: Record<CloudKind, string> = { ec2: "EC2", openstack: "OPENSTACK", gce: "GCE", kubernetes: "KUBERNETES" };
 
-export const namePrefixOf = (kind: CloudKind): string => (kind === "gce" ? GCE_NAME_PREFIX : NAME_PREFIX);
+export const namePrefixOf = (kind: CloudKind): string => (kind === "gce" || kind === "kubernetes" ? GCE_NAME_PREFIX : NAME_PREFIX);
 
 /** Driver_* and Instance_* options per cloud (resources named as sites usually name them). */
 function cloudOptions(cloud: BenchCloud): Record<string, string> {
+  if (cloud.kind === "kubernetes") return { Driver_kubeconfig: cloud.keyFile ?? "", Instance_Image: "registry.example.org/dirac/pilot:el9", Instance_Flavor: "1cpu-2gb" };
   if (cloud.kind === "gce") {
     return { Driver_endpoint: cloud.url, Driver_zone: "europe-west1-b", Instance_Image: "name:el9-pilot-v2", Instance_Flavor: "e2-small", Instance_Networks: "pilots" };
   }
@@ -46,7 +47,7 @@ function cloudOptions(cloud: BenchCloud): Record<string, string> {
 /** GCE: the auth file names the service-account key (key = its e-mail, secret = its path). */
 const credentials = (cloud: BenchCloud): DriverCredentials =>
   cloud.kind === "gce" ? { key: TEST_SERVICE_ACCOUNT, secret: cloud.keyFile ?? "", extra: {} }
-  : cloud.kind === "ec2" ? { key: TEST_ACCESS_KEY, secret: TEST_SECRET_KEY, extra: {} } : DEMO_CREDENTIALS;
+  : cloud.kind === "ec2" ? { key: TEST_ACCESS_KEY, secret: TEST_SECRET_KEY, extra: {} } : cloud.kind === "kubernetes" ? { extra: {} } : DEMO_CREDENTIALS;
 
 export interface BenchSite {
   readonly dir: string;
@@ -75,7 +76,7 @@ export async function benchSite(cloud: BenchCloud, tuning: SiteTuning): Promise<
   const executable = join(dir, "pilot.sh");
   await writeFile(executable, `#!/bin/bash\n# a benchmark pilot\n${"echo 'pilot step'\n".repeat(100)}`);
   const options: Record<string, string> = {
-    CloudType: CLOUD_TYPE[cloud.kind], CloudAuth: auth, Context_Template: TEMPLATE, Queue: QUEUE, Instance_NamePrefix: namePrefixOf(cloud.kind),
+    CloudType: CLOUD_TYPE[cloud.kind], CloudAuth: auth, Context_Template: cloud.kind === "kubernetes" ? MANIFEST_TEMPLATE : TEMPLATE, Queue: QUEUE, Instance_NamePrefix: namePrefixOf(cloud.kind),
     Submit_Concurrency: String(tuning.concurrency), Cloud_RateLimit: String(tuning.clientCallsPerSecond),
     MaxTotalJobs: "100000", MaxWaitingJobs: "100000", ...cloudOptions(cloud),
   };

@@ -16,11 +16,14 @@ import type { CloudCounts, HostReply, HostRequest, HostStart } from "./cloud-pro
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { seedEc2, seedGce, seedOpenStack } from "./seed.js";
+import { seedEc2, seedGce, seedKubernetes, seedOpenStack } from "./seed.js";
+import { NAMESPACE, writeKubeconfig } from "../test/servers/kubernetes/driver-fixture.js";
+import { startKubeServer, type KubeServer } from "../test/servers/kubernetes/server.js";
 
 type Hosted =
   | { readonly kind: "ec2"; readonly server: Ec2Server }
   | { readonly kind: "gce"; readonly server: GceServer; readonly keyFile: string }
+  | { readonly kind: "kubernetes"; readonly server: KubeServer; readonly keyFile: string }
   | { readonly kind: "openstack"; readonly server: OpenStackTestServer; readonly throttle: ServerThrottle | undefined };
 
 async function start(req: HostStart): Promise<Hosted> {
@@ -34,6 +37,12 @@ async function start(req: HostStart): Promise<Hosted> {
     const server = await startGceServer({ latencyMs: req.latencyMs, recordRequests: false, bootMs: 100, quotas: { INSTANCES: 1_000_000, CPUS: 1_000_000 }, ...(rateLimit ? { rateLimit } : {}) });
     keyDir = mkdtempSync(join(tmpdir(), "cloudce-bench-gce-"));
     return { kind: "gce", server, keyFile: writeKeyFile(server, keyDir) };
+  }
+  if (req.cloud === "kubernetes") {
+    // Pods without processes: the benchmark measures the API calls, not pilots.
+    const server = await startKubeServer({ namespaces: [NAMESPACE], runProcesses: false, latencyMs: req.latencyMs, ...(rateLimit ? { rateLimit } : {}) });
+    keyDir = mkdtempSync(join(tmpdir(), "cloudce-bench-k8s-"));
+    return { kind: "kubernetes", server, keyFile: writeKubeconfig(server, keyDir) };
   }
   const server = await startOpenStackServer({ latencyMs: req.latencyMs, bootMs: 100 });
   // Room for the benchmark's populations (the test project allows 10 VMs).
@@ -71,9 +80,11 @@ async function handle(req: HostRequest): Promise<unknown> {
   switch (req.op) {
     case "start":
       hosted = await start(req);
+      if (hosted.kind === "kubernetes") return { url: hosted.server.url, keyFile: hosted.keyFile };
       return hosted.kind === "ec2" ? { url: hosted.server.url } : hosted.kind === "gce" ? { url: hosted.server.endpoint, keyFile: hosted.keyFile } : { url: hosted.server.authUrl };
     case "seed":
       if (!hosted) throw new Error("seed before start");
+      if (hosted.kind === "kubernetes") return seedKubernetes(hosted.server.cluster, NAMESPACE, req.seed);
       return hosted.kind === "ec2" ? seedEc2(hosted.server.cloud, req.seed) : hosted.kind === "gce" ? seedGce(hosted.server.cloud, req.seed) : seedOpenStack(hosted.server.state, req.seed);
     case "counts":
       if (!hosted) throw new Error("counts before start");

@@ -8,7 +8,7 @@ export interface BenchCloud {
   readonly kind: CloudKind;
   /** EC2 and GCE: the endpoint; OpenStack: Keystone's base URL (Driver_ex_force_auth_url). */
   readonly url: string;
-  /** GCE: the service-account key file the cloud host wrote (its token_uri is the host's). */
+  /** GCE: the service-account key file the cloud host wrote (its token_uri is the host's); KUBERNETES: the kubeconfig. */
   readonly keyFile?: string;
   seed(spec: SeedSpec): Promise<string[]>;
   counts(): Promise<CloudCounts>;

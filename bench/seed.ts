@@ -9,6 +9,8 @@ import { randomBytes, randomUUID } from "node:crypto";
 import type { Ec2Cloud, Ec2Instance } from "../test/servers/ec2/index.js";
 import type { GceCloud, InstanceRecord } from "../test/servers/gce/index.js";
 import { encodeLabelValue } from "../src/drivers/gce/names.js";
+import { metadataObjects, NAME_ANNOTATION } from "../src/drivers/kubernetes/names.js";
+import type { Cluster } from "../test/servers/kubernetes/cluster.js";
 import { PROJECTS, type CloudState } from "../test/servers/openstack/cloud-state.js";
 import { OWNER_KEY, QUEUE_KEY } from "../src/ce/ownership.js";
 import type { SeedSpec, SeedState } from "./cloud-protocol.js";
@@ -96,5 +98,24 @@ export function seedGce(cloud: GceCloud, spec: SeedSpec): string[] {
     };
     cloud.instances.set(inst.id, inst);
     return inst.id;
+  });
+}
+
+/** Seeds pods in a namespace, named, labelled and annotated as the KUBERNETES driver makes them; returns their names. */
+export function seedKubernetes(cluster: Cluster, namespace: string, spec: SeedSpec): string[] {
+  return vms(spec).map((vm) => {
+    const name = vm.name.toLowerCase();
+    const { labels, annotations } = metadataObjects(vm.metadata);
+    const pod = cluster.create("pods", namespace, {
+      metadata: { name, labels, annotations: { ...annotations, [NAME_ANNOTATION]: vm.name } },
+      spec: { restartPolicy: "Never", containers: [{ name: "pilot", image: "registry.example.org/dirac/pilot:el9", resources: { requests: { cpu: "1", memory: "2048Mi" } } }] },
+    });
+    const created = new Date(vm.created).toISOString();
+    const started = new Date(vm.created + 1000).toISOString();
+    pod.metadata.creationTimestamp = created;
+    const state = vm.state === "running" ? { running: { startedAt: started } } : vm.state === "stopped" ? { terminated: { exitCode: 0, reason: "Completed", startedAt: started, finishedAt: new Date(vm.created + 60_000).toISOString() } } : { waiting: { reason: "ContainerCreating" } };
+    const phase = vm.state === "running" ? "Running" : vm.state === "stopped" ? "Succeeded" : "Pending";
+    pod.status = { phase, ...(phase === "Pending" ? {} : { startTime: started }), containerStatuses: [{ name: "pilot", image: "registry.example.org/dirac/pilot:el9", ready: phase === "Running", restartCount: 0, state }] };
+    return name;
   });
 }

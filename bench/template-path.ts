@@ -2,3 +2,6 @@
 import { fileURLToPath } from "node:url";
 
 export const TEMPLATE = fileURLToPath(new URL("../../templates/default.yaml.hbs", import.meta.url));
+
+/** The pod manifest template, for the KUBERNETES rows. */
+export const MANIFEST_TEMPLATE = fileURLToPath(new URL("../../templates/kubernetes-pod.yaml.hbs", import.meta.url));

@@ -50,6 +50,8 @@ export const KUBERNETES_CAPABILITIES: DriverCapabilities = Object.freeze({
 export class KubernetesDriver implements CloudDriver {
   readonly name = DRIVER_NAME;
   readonly capabilities = KUBERNETES_CAPABILITIES;
+  /** The API server and namespace: CEs of one process on the same one share the CE's concurrency limit. */
+  readonly endpoint: string;
   private readonly pods: Pods;
   private readonly api: KubeApi;
   private readonly secrets = { config: new SecretSlot(), sent: new SecretSlot() };
@@ -59,6 +61,7 @@ export class KubernetesDriver implements CloudDriver {
   constructor(config: DriverConfig, private readonly settings: KubernetesSettings, deps: ConnectionDeps = {}) {
     const connection = connect(settings, config.requestTimeoutMs, this.secrets, deps);
     this.api = new KubeApi({ api: connection.api, namespace: connection.namespace, timeoutMs: config.requestTimeoutMs, logger: config.logger });
+    this.endpoint = `${connection.server} ${connection.namespace}`;
     this.pods = new Pods(this.api, settings.pageSize);
     this.limit = config.limit ?? fixedCallLimit(4);
   }

@@ -12,6 +12,7 @@
 
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { FaultQueue, type FaultingServer, type QueuedFault } from "../fault-queue.js";
+import { ServerThrottle, type ServerRateLimit } from "../throttle.js";
 import { listenLoopback, pause, readBody } from "../http-util.js";
 import { Cluster, type Kind, type Obj } from "./cluster.js";
 import { Kubelet } from "./kubelet.js";
@@ -44,6 +45,10 @@ export interface KubeServerOptions {
   readonly namespaces?: readonly string[];
   /** False: the kubelet starts no process; a pod runs until `kubelet.finish(name)`. */
   readonly runProcesses?: boolean;
+  /** Added to every answer (benchmarks). */
+  readonly latencyMs?: number;
+  /** Server-side throttling: calls over it get 429 (benchmarks). */
+  readonly rateLimit?: ServerRateLimit;
 }
 
 const ROUTE = /^\/api\/v1\/namespaces\/([^/]+)\/(pods|secrets|resourcequotas)(?:\/([^/]+))?(\/log)?$/;
@@ -64,6 +69,7 @@ export async function startKubeServer(options: KubeServerOptions = {}): Promise<
   const denied = new Set<string>();
   let allowed: Set<string> | undefined;
   const token = options.token ?? "stand-in-token-0123456789abcdef";
+  const throttle = options.rateLimit ? new ServerThrottle(options.rateLimit) : undefined;
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const url = new URL(req.url ?? "/", "http://stand-in");
@@ -74,7 +80,8 @@ export async function startKubeServer(options: KubeServerOptions = {}): Promise<
     const call = `${verb} ${resource}`;
     calls[call] = (calls[call] ?? 0) + 1;
     const body = await readBody(req);
-    const fault = faults.take((f) => f.call === undefined || f.call === call);
+    if (options.latencyMs) await pause(options.latencyMs);
+    const fault: KubeFault | undefined = throttle?.admit() === false ? { kind: "rateLimit", retryAfter: 1 } : faults.take((f) => f.call === undefined || f.call === call);
     if (fault?.kind === "drop") return void req.socket.destroy();
     if (fault?.kind === "hang") return;
     if (fault?.kind === "delay") await pause(fault.ms ?? 0);
@@ -109,7 +116,7 @@ export async function startKubeServer(options: KubeServerOptions = {}): Promise<
       }
     },
     inject: (f) => faults.add(f),
-    throttled: () => 0,
+    throttled: () => throttle?.refused ?? 0,
     faultsFired: () => faults.fired(),
     inFlight: () => server.inFlight(),
     reset: () => {

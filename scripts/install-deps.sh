@@ -8,10 +8,12 @@ cd "$(dirname "$0")/.."
 # librsvg2-bin: renders the report's SVG timeline; openssl: checks test proxy chains;
 # python3-pip: installs the DIRAC plugin as an extension in its tests (DIRAC's own packages and
 # pytest come from ../shared/dirac/setup.sh, which scripts/dirac-tests.sh runs);
-# QEMU and the vfat tools: the QEMU cloud and the real-boot suite (vm-lab also needs debootstrap).
+# QEMU and the vfat tools: the QEMU cloud and the real-boot suite (vm-lab also needs debootstrap);
+# prometheus (with promtool): unit-tests etc/prometheus's rules and evaluates them, and the Grafana
+# dashboard's queries, on a real Prometheus scraping cloudce.
 declare -A wanted=([cloud-init]=cloud-init [rsvg-convert]=librsvg2-bin [openssl]=openssl [pip3]=python3-pip
   [qemu-system-x86_64]=qemu-system-x86 [qemu-img]=qemu-utils [mkfs.vfat]=dosfstools [mcopy]=mtools
-  [debootstrap]=debootstrap [mkfs.ext4]=e2fsprogs)
+  [debootstrap]=debootstrap [mkfs.ext4]=e2fsprogs [promtool]=prometheus)
 missing=()
 for cmd in "${!wanted[@]}"; do
   command -v "$cmd" >/dev/null 2>&1 || [ -x "/usr/sbin/$cmd" ] || [ -x "/sbin/$cmd" ] || missing+=("${wanted[$cmd]}")

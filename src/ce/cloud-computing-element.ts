@@ -284,6 +284,7 @@ export class CloudComputingElement {
       const nodes = await listQueueNodes(ctx);
       await ctx.policies.observe(nodes);
       const status = { ...countNodes(nodes, this.submittedJobs), ...policyInfo(ctx.policies, await this.credentialAssessment()) };
+      ctx.observer?.policies?.(status);
       return S_OK(status, status);
     });
   }
@@ -297,6 +298,7 @@ export class CloudComputingElement {
       const ctx = this.ensure();
       const result = await availableUnderPolicies(ctx, this.submittedJobs, await this.credentialAssessment());
       ctx.observer?.slots?.(result.Value);
+      if (result.OK) ctx.observer?.policies?.(result.CEInfoDict);
       return result;
     });
   }
@@ -409,7 +411,7 @@ export class CloudComputingElement {
     if (this.state) return this.state;
     const settings = parseSettings(this.ceName, this.params);
     const observer = combineObservers([
-      ...(this.metrics ? [metricsObserver(this.metrics, this.ceName, settings.queue)] : []),
+      ...(this.metrics ? [metricsObserver(this.metrics, this.ceName, settings.queue, settings.maxLifetime)] : []),
       ...(this.extraObserver ? [this.extraObserver] : []),
     ]);
     const credentials = new CredentialStore({ authFile: settings.authFile, section: this.ceName, logger: this.log });

@@ -7,6 +7,7 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import type { CloudNode } from "../drivers/driver.js";
 import type { AuditEvent } from "./audit.js";
+import type { PolicyInfo } from "./results.js";
 
 export interface CloudCallEvent {
   readonly driver: string;
@@ -34,6 +35,8 @@ export interface CeObserver {
   progressed?(action: "create" | "delete", done: number, failed: number): void;
   /** The concurrency limit of an endpoint after one of its calls that cannot be batched. */
   concurrency?(driver: string, endpoint: string, limit: number): void;
+  /** What the lifecycle policies say (breaker, fizzle backoff, credentials), each time getCEStatus() or available() tells it. */
+  policies?(info: PolicyInfo): void;
 }
 
 /** Calls every observer's hook; one observer failing never disturbs the CE. */
@@ -50,7 +53,7 @@ export function combineObservers(observers: readonly CeObserver[]): CeObserver {
     }) as NonNullable<CeObserver[K]>;
   return {
     cloudCall: each("cloudCall"), throttled: each("throttled"), lookupFailed: each("lookupFailed"), vms: each("vms"), listed: each("listed"),
-    slots: each("slots"), planned: each("planned"), progressed: each("progressed"), concurrency: each("concurrency"),
+    slots: each("slots"), planned: each("planned"), progressed: each("progressed"), concurrency: each("concurrency"), policies: each("policies"),
   };
 }
 

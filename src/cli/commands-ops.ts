@@ -7,6 +7,7 @@ import type { CloudComputingElement } from "../ce/index.js";
 import { expandEnv } from "../ce/ce-options.js";
 import { CloudceError } from "../errors.js";
 import type { Logger } from "../log.js";
+import { metricsRegistry, recordCleanupPass } from "../metrics/ce-metrics.js";
 import { MAX_TIMER_MS, lockedPass, parseDuration, runEvery } from "../ops/cleanup-loop.js";
 import { readJournal } from "../ops/journal.js";
 import { lockPathFor, withLock } from "../ops/lock.js";
@@ -63,12 +64,20 @@ export async function scheduledCleanup(ces: CeOrQueues, out: Output, schedule: C
     // SIGTERM ends a one-shot pass the way it ends the loop's: deletions in flight finish first.
     const run = await withLock(lockPath, () => cleanup(ces, out, schedule.signal));
     if (!run.ran) throw run.held;
+    recordCleanupPass(metricsRegistry, ce.ceName, { succeeded: run.value === "done" && schedule.signal?.aborted !== true });
     return run.value;
   }
   // The loop's own lines are log lines: timestamp, CE name, JSON when not on a terminal.
   const log = schedule.logger.child({ ce: ce.ceName });
   const lines = out.timed();
-  const pass = lockedPass(lockPath, async () => void (await cleanup(ces, lines)), log);
+  // Until its first good pass, the loop's start stands for the last success: an alert then counts intervals from it.
+  recordCleanupPass(metricsRegistry, ce.ceName, { succeeded: true, intervalSeconds: intervalMs / 1000 });
+  const pass = lockedPass(lockPath, async () => {
+    const outcome = await cleanup(ces, lines);
+    recordCleanupPass(metricsRegistry, ce.ceName, { succeeded: outcome === "done" });
+    // Served metrics also say what the policies say now (breaker, backoff, credentials): one status call per queue.
+    if (schedule.whileLooping) for (const c of Array.isArray(ces) ? ces : [ces]) await c.getCEStatus();
+  }, log);
   const stop = await schedule.whileLooping?.();
   try {
     log.info("cleanup loop started", { everyMs: intervalMs, lock: lockPath });

@@ -41,7 +41,30 @@ export const METRICS = {
     help: "Calls that cannot be batched (deletes, per-VM creates, look-ups) the CE lets the cloud endpoint have at once, as learnt from its latency.",
     labels: ["ce", "queue", "driver", "endpoint"],
   },
+  overLifetime: {
+    name: "cloudce_vms_over_lifetime",
+    help: "The queue's VMs at the last listing older than Context_MaxLifetime: cleanup should have removed them.",
+    labels: ["ce", "queue"],
+  },
+  circuitOpen: { name: "cloudce_cloud_circuit_open", help: "1 while the cloud-health breaker is open (the CE makes no cloud call), else 0.", labels: ["ce", "queue"] },
+  fizzleBackoff: { name: "cloudce_fizzle_backoff", help: "1 while a fizzle backoff withholds slots (pilots end too soon after they start), else 0.", labels: ["ce", "queue"] },
+  credentialExpiry: {
+    name: "cloudce_credential_expiry_timestamp_seconds",
+    help: "When the credential that ends first (proxy, token, key) ends, as a Unix time.",
+    labels: ["ce", "queue", "kind"],
+  },
+  cleanupLastSuccess: {
+    name: "cloudce_cleanup_last_success_timestamp_seconds",
+    help: "When the last cleanup pass without a failed delete ended (a loop's start until its first), as a Unix time.",
+    labels: ["ce"],
+  },
+  cleanupInterval: { name: "cloudce_cleanup_interval_seconds", help: "The --every interval of the cleanup loop.", labels: ["ce"] },
 } as const;
+
+/** The metrics that are gauges (the rest are counters, and callSeconds a histogram). */
+export const GAUGES: readonly (keyof typeof METRICS)[] = [
+  "vms", "slots", "concurrency", "overLifetime", "circuitOpen", "fizzleBackoff", "credentialExpiry", "cleanupLastSuccess", "cleanupInterval",
+];
 
 interface Instruments {
   vmsCreated: Counter;
@@ -54,6 +77,12 @@ interface Instruments {
   vms: Gauge;
   slots: Gauge;
   concurrency: Gauge;
+  overLifetime: Gauge;
+  circuitOpen: Gauge;
+  fizzleBackoff: Gauge;
+  credentialExpiry: Gauge;
+  cleanupLastSuccess: Gauge;
+  cleanupInterval: Gauge;
 }
 
 const instruments = new WeakMap<Registry, Instruments>();
@@ -80,6 +109,12 @@ function instrumentsIn(registry: Registry): Instruments {
     vms: gauge(METRICS.vms),
     slots: gauge(METRICS.slots),
     concurrency: gauge(METRICS.concurrency),
+    overLifetime: gauge(METRICS.overLifetime),
+    circuitOpen: gauge(METRICS.circuitOpen),
+    fizzleBackoff: gauge(METRICS.fizzleBackoff),
+    credentialExpiry: gauge(METRICS.credentialExpiry),
+    cleanupLastSuccess: gauge(METRICS.cleanupLastSuccess),
+    cleanupInterval: gauge(METRICS.cleanupInterval),
   };
   instruments.set(registry, found);
   return found;
@@ -102,7 +137,7 @@ function ofQueue(metadata: Readonly<Record<string, string>>, ce: string, queue: 
 }
 
 /** An observer that records one CE's work in a registry. */
-export function metricsObserver(registry: Registry, ce: string, queue: string): CeObserver {
+export function metricsObserver(registry: Registry, ce: string, queue: string, maxLifetimeSeconds = Number.POSITIVE_INFINITY): CeObserver {
   const m = instrumentsIn(registry);
   const base = { ce, queue };
   return {
@@ -126,8 +161,24 @@ export function metricsObserver(registry: Registry, ce: string, queue: string): 
       // A listing holds every queue's VMs of the CE: each queue's gauge counts its own.
       for (const n of nodes.filter((v) => ofQueue(v.metadata, ce, queue))) counts.set(pilotStatus(n), (counts.get(pilotStatus(n)) ?? 0) + 1);
       for (const [status, n] of counts) m.vms.set({ ...base, status }, n);
+      const oldest = Date.now() - maxLifetimeSeconds * 1000;
+      m.overLifetime.set(base, nodes.filter((v) => ofQueue(v.metadata, ce, queue) && v.createdAt.getTime() < oldest).length);
+    },
+    policies: (info) => {
+      m.circuitOpen.set(base, info.CloudHealth === "circuit-open" ? 1 : 0);
+      m.fizzleBackoff.set(base, info.BackoffUntil !== undefined ? 1 : 0);
+      if (info.CredentialKind !== undefined && info.CredentialExpiry !== undefined) {
+        m.credentialExpiry.set({ ...base, kind: info.CredentialKind }, Date.parse(info.CredentialExpiry) / 1000);
+      }
     },
     slots: (n) => m.slots.set(base, n),
     concurrency: (driver, endpoint, limit) => m.concurrency.set({ ...base, driver, endpoint }, limit),
   };
+}
+
+/** A cleanup pass ended (loop or one-shot): when it succeeded, the time; and the loop's interval, when there is one. */
+export function recordCleanupPass(registry: Registry, ce: string, pass: { succeeded: boolean; intervalSeconds?: number; at?: Date }): void {
+  const m = instrumentsIn(registry);
+  if (pass.intervalSeconds !== undefined) m.cleanupInterval.set({ ce }, pass.intervalSeconds);
+  if (pass.succeeded) m.cleanupLastSuccess.set({ ce }, (pass.at ?? new Date()).getTime() / 1000);
 }

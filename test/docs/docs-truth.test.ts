@@ -13,7 +13,7 @@ import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
 import { BOOLEAN_OPTIONS, INTEGER_OPTIONS, NUMBER_OPTIONS, STRING_OPTIONS, parseBoolean } from "../../src/ce/ce-options.js";
 import { knownOptionNames } from "../../src/ce/option-names.js";
-import { METRICS } from "../../src/metrics/ce-metrics.js";
+import { GAUGES, METRICS } from "../../src/metrics/ce-metrics.js";
 import { CommandRunner } from "../../src/cli/command-runner.js";
 import { buildProgram } from "../../src/cli/program.js";
 import { EXIT_CODES } from "../../src/cli/exit-codes.js";
@@ -123,8 +123,8 @@ describe("README metrics table", () => {
   it("lists exactly the metrics the code exports, with their types", () => {
     const rows = tableRows(section(README, "The `cloudce` command").slice(section(README, "The `cloudce` command").indexOf("### Metrics")));
     const documented = rows.map((r) => [codeSpans(r[0] ?? "")[0], r[1]]);
-    const types: Record<string, string> = { callSeconds: "histogram", vms: "gauge", slots: "gauge", concurrency: "gauge" };
-    const code = Object.entries(METRICS).map(([key, m]) => [m.name, types[key] ?? "counter"]);
+    const typeOf = (key: string): string => (key === "callSeconds" ? "histogram" : (GAUGES as readonly string[]).includes(key) ? "gauge" : "counter");
+    const code = Object.entries(METRICS).map(([key, m]) => [m.name, typeOf(key)]);
     expect(documented.sort()).toEqual(code.sort());
   });
 });

@@ -20,6 +20,9 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 node scripts/bundle-test-cloud.mjs "$work/openstack-test-cloud.mjs"
 export CLOUDCE_TEST_OPENSTACK="$work/openstack-test-cloud.mjs"
+# The Kubernetes stand-in likewise (it reads the site setup from etc/kubernetes/).
+node scripts/bundle-test-cloud.mjs "$work/kubernetes-test-cloud.mjs" test/servers/kubernetes/standalone.ts
+export CLOUDCE_TEST_KUBERNETES="$work/kubernetes-test-cloud.mjs"
 status=0
 
 dirac_path() {

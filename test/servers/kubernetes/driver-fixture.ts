@@ -1,8 +1,6 @@
 /** A KUBERNETES driver wired to the stand-in through a kubeconfig file: what Kubernetes tests start from. */
 
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { fileURLToPath } from "node:url";
-import { parse } from "yaml";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { CloudDriver } from "../../../src/drivers/driver.js";
@@ -11,27 +9,9 @@ import { parseOptions } from "../../../src/drivers/kubernetes/options.js";
 import { instantiateDriver } from "../../../src/drivers/registry.js";
 import { silentLogger } from "../../../src/log.js";
 import { startKubeServer, type KubeServer, type KubeServerOptions } from "./server.js";
+import { NAMESPACE, siteObject, writeKubeconfig } from "./site.js";
 
-/** The site setup the docs tell an admin to apply: the tests use these very files. */
-const ETC = ["../../../etc/kubernetes/", "../../../../etc/kubernetes/"]
-  .map((rel) => fileURLToPath(new URL(rel, import.meta.url)))
-  // The benchmark runs this file compiled one level deeper (.bench-dist/).
-  .find((dir) => existsSync(join(dir, "role.yaml")))!;
-export const siteObject = (file: string): Record<string, any> => parse(readFileSync(join(ETC, file), "utf8")) as Record<string, any>;
-export const NAMESPACE: string = siteObject("namespace.yaml")["metadata"]["name"];
-
-/** A kubeconfig for the stand-in: one cluster, one token user, a context with the pilots' namespace. */
-export function writeKubeconfig(server: KubeServer, dir: string, token: string = server.token): string {
-  const path = join(dir, "kubeconfig");
-  writeFileSync(path, [
-    "apiVersion: v1", "kind: Config", "current-context: stand-in",
-    "clusters:", "  - name: stand-in", "    cluster:", `      server: ${server.url}`, "      insecure-skip-tls-verify: true",
-    "users:", "  - name: cloudce", "    user:", `      token: ${token}`,
-    "contexts:", "  - name: stand-in", "    context:", "      cluster: stand-in", "      user: cloudce", `      namespace: ${NAMESPACE}`,
-    "",
-  ].join("\n"), { mode: 0o600 });
-  return path;
-}
+export { NAMESPACE, siteObject, writeKubeconfig } from "./site.js";
 
 export interface KubeDriverFixture {
   readonly server: KubeServer;

@@ -6,7 +6,7 @@
  */
 
 import { CredentialStore, checkProxyLifetime, proxySecrets } from "../auth/index.js";
-import { defaultTemplatePath, encodeUserData, loadContextRenderer, newStamp, type ContextRenderer, type UserDataLimit } from "../context/index.js";
+import { encodeUserData, newStamp, type ContextRenderer, type UserDataLimit } from "../context/index.js";
 import type { DriverCredentials } from "../drivers/driver.js";
 import { CloudceError, toCloudceError } from "../errors.js";
 import { createLogger, type Logger } from "../log.js";
@@ -35,6 +35,7 @@ import { Policies } from "./policies.js";
 import { policyInfo } from "./policy-info.js";
 import { interruptedNote, partialNote } from "./interrupt.js";
 import { planSubmission } from "./submit.js";
+import { loadTemplateFor } from "./template-loading.js";
 import { checkSubmissionKey, recoveredAnswer, submissionNodes, type SubmissionAnswer } from "./submission-key.js";
 import { readExecutable } from "./executable.js";
 import { monotonicNow } from "../util/monotonic.js";
@@ -471,10 +472,7 @@ export class CloudComputingElement {
     if (!this.renderer) {
       const { settings, runtime } = this.ensure();
       // The driver says what its user-data is: a cloud-config, or a Kubernetes manifest.
-      const loading = runtime.get().then((driver) => {
-        const format = driver.capabilities.userData.format ?? "cloud-init";
-        return loadContextRenderer(settings.templatePath ?? defaultTemplatePath(format), format);
-      });
+      const loading = runtime.get().then((driver) => loadTemplateFor(driver, settings));
       loading.catch(() => {
         if (this.renderer === loading) this.renderer = undefined;
       });

@@ -309,6 +309,13 @@ export interface CloudDriver {
   close(): Promise<void>;
   /** Expiry of the credentials the cloud holds for us (e.g. a Keystone application credential); optional. */
   credentialExpiry?(): Promise<readonly CredentialExpiry[]>;
+  /**
+   * Checks rendered user-data without any call, as the cloud would take it
+   * (KUBERNETES: a manifest against the API's models); throws
+   * UserDataInvalid or UserDataTooLarge. Optional: the CE checks a sample
+   * pilot with it when it loads the template.
+   */
+  checkUserData?(userData: Uint8Array): void;
 }
 
 /** A driver module's export: a factory function or a class taking a DriverConfig. */

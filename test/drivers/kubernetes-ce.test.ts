@@ -68,11 +68,26 @@ describe("CloudComputingElement with CloudType = KUBERNETES", () => {
   it("validates, and names an unknown Driver_ option and a prefix no pod can have", async () => {
     const ce = await newCe();
     expect(await ce.isValid()).toEqual({ OK: true, Value: null });
+    expect(await ce.isValid({ online: true })).toEqual({ OK: true, Value: null });
     expect(await ce.setParameters({ Instance_NamePrefix: "VMDIRAC3_" })).toMatchObject({
       OK: false, Message: expect.stringMatching(/^Instance_NamePrefix: 'VMDIRAC3_' cannot start a pod name.*Instance_NamePrefix = dirac-pilot-/),
     });
     const other = await newCe({ Driver_namespaces: "x" });
     expect(await other.isValid()).toMatchObject({ OK: false, Message: expect.stringContaining("Driver_namespaces") });
+  });
+
+  it("isValid() names a template field the API does not have, before any pod is sent", async () => {
+    const { readFile } = await import("node:fs/promises");
+    const { DEFAULT_MANIFEST_TEMPLATE_PATH } = await import("../../src/context/index.js");
+    const template = join(dir, "typo.yaml.hbs");
+    await writeFile(template, (await readFile(DEFAULT_MANIFEST_TEMPLATE_PATH, "utf8")).replace("terminationGracePeriodSeconds:", "terminationGracePeriod:"));
+    const ce = await newCe({ Context_Template: template });
+    const r = await ce.isValid();
+    expect(r).toMatchObject({ OK: false, Message: expect.stringContaining("typo.yaml.hbs: a sample pilot renders to user-data the cloud refuses") });
+    expect(r.OK ? "" : r.Message).toContain("Pod.spec.terminationGracePeriod: not a field of PodSpec");
+    server.reset();
+    expect(await ce.submitJob(await pilot("typo.sh", "echo x"), null, 1)).toMatchObject({ OK: false });
+    expect(server.calls["create pods"] ?? 0).toBe(0);
   });
 
   it("runs pilots as pods: the pilot sees its reference and stamp, its output is the pod's log, and it reads Done", async () => {

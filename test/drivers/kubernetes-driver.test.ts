@@ -124,11 +124,11 @@ describe("typed errors", () => {
     expect(err).toMatchObject({ code: "RateLimited", retryAfterSeconds: 0 });
   });
 
-  it("422: UserDataInvalid, pointing at Context_Template", async () => {
-    server.inject({ call: "create pods", kind: "error", status: 422 });
+  it("422: UserDataInvalid, naming the field and pointing at Context_Template", async () => {
+    server.inject({ call: "create pods", kind: "error", status: 422, field: "spec.containers[0].securityContext.runAsUser" });
     const err = await failure(driver.createNodes(request()));
     expect(err.code).toBe("UserDataInvalid");
-    expect(err.message).toContain("fix Context_Template");
+    expect(err.message).toContain("the cluster refused the object at spec.containers[0].securityContext.runAsUser: fix Context_Template");
   });
 
   it("a full ResourceQuota is QuotaExceeded naming what ran out", async () => {

@@ -111,6 +111,11 @@ export class KubernetesDriver implements CloudDriver {
     });
   }
 
+  /** The manifest checks a create makes before its first call. */
+  checkUserData(userData: Uint8Array): void {
+    parseManifest(userData);
+  }
+
   listNodes(filter: NodeFilter): Promise<CloudNode[]> {
     return this.pods.list(filter);
   }

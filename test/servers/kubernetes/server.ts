@@ -27,6 +27,8 @@ export interface KubeFault extends QueuedFault {
   readonly status?: number;
   readonly retryAfter?: number;
   readonly ms?: number;
+  /** With `error`: the field a 422 Status names in `details.causes`. */
+  readonly field?: string;
 }
 
 export interface KubeServer extends FaultingServer<KubeFault> {
@@ -87,7 +89,10 @@ export async function startKubeServer(options: KubeServerOptions = {}): Promise<
     if (fault?.kind === "delay") await pause(fault.ms ?? 0);
     try {
       if (fault?.kind === "rateLimit") throw new KubeError(429, "TooManyRequests", "the server has received too many requests", {}, { "retry-after": String(fault.retryAfter ?? 0) });
-      if (fault?.kind === "error") throw new KubeError(fault.status ?? 500, "InternalError", `injected error ${fault.status ?? 500}`);
+      if (fault?.kind === "error") {
+        const causes = fault.field ? { causes: [{ reason: "FieldValueInvalid", field: fault.field, message: "Invalid value" }] } : {};
+        throw new KubeError(fault.status ?? 500, fault.status === 422 ? "Invalid" : "InternalError", `injected error ${fault.status ?? 500}`, causes);
+      }
       if (fault?.kind === "unauthorized" || req.headers.authorization !== `Bearer ${token}`) throw new KubeError(401, "Unauthorized", "Unauthorized");
       if (!m) throw new KubeError(404, "NotFound", "the server could not find the requested resource");
       const ns = decodeURIComponent(m[1]!);

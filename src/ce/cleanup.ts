@@ -25,7 +25,7 @@ import { redeleteOutcome } from "./redelete.js";
 import type { CleanupEntry, CleanupReport } from "./results.js";
 import { listOwnNodes, queueNodes } from "./status.js";
 
-export async function cleanupOwnPilots(ctx: CeContext, stop: StopControl): Promise<CleanupReport> {
+export async function cleanupOwnPilots(ctx: CeContext, stop: StopControl, dryRun = false): Promise<CleanupReport> {
   const { settings, policies } = ctx;
   const nodes = await listOwnNodes(ctx);
   await Promise.all([policies.observe(queueNodes(ctx, nodes)), policies.seedDeletes()]);
@@ -36,6 +36,8 @@ export async function cleanupOwnPilots(ctx: CeContext, stop: StopControl): Promi
   const policy = { maxLifetime: settings.maxLifetime, minLifetime: settings.cleanupMinLifetime, maxBootSeconds: settings.policies.maxBootSeconds };
   const candidates = [...selectForCleanup(queueNodes(ctx, fresh), policy, new Date(now)), ...selectForeign(fresh, settings, now)];
   if (candidates.length === 0 && due.length === 0) return { deleted: [], failed: [] };
+  // A dry run says what this pass would delete, and deletes and journals nothing.
+  if (dryRun) return { deleted: [], failed: [], wouldDelete: candidates };
   const claim = claimForCleanup(settings.ceName, [...candidates.map((c) => parseReference(c.ref)), ...dueIds]);
   try {
     const picked = candidates.filter((c) => claim.ids.has(parseReference(c.ref)));

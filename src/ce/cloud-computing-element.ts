@@ -318,12 +318,12 @@ export class CloudComputingElement {
    * Removes this CE's stopped, failed and over-age VMs; one failed deletion
    * never stops the rest. Once `opts.signal` aborts, no further delete starts
    * (deletes in flight get up to Cloud_RequestTimeout) and the report says so
-   * in `interrupted`.
+   * in `interrupted`. With `dryRun`, nothing is deleted: `wouldDelete` lists what would be.
    */
-  async cleanupPilots(opts: { readonly signal?: AbortSignal } = {}): Promise<Result<CleanupReport>> {
+  async cleanupPilots(opts: { readonly signal?: AbortSignal; readonly dryRun?: boolean } = {}): Promise<Result<CleanupReport>> {
     return this.guard(async () => {
       const ctx = this.ensure();
-      return S_OK(await cleanupOwnPilots(ctx, { ...(opts.signal ? { signal: opts.signal } : {}), graceMs: ctx.settings.requestTimeoutMs }));
+      return S_OK(await cleanupOwnPilots(ctx, { ...(opts.signal ? { signal: opts.signal } : {}), graceMs: ctx.settings.requestTimeoutMs }, opts.dryRun === true));
     });
   }
 

@@ -97,6 +97,8 @@ export interface CleanupReport {
   readonly gone?: readonly CleanupEntry[];
   /** Set when the caller stopped the cleanup half-way: what was left undone. */
   readonly interrupted?: string;
+  /** With `dryRun`: what the pass would delete (nothing was). */
+  readonly wouldDelete?: readonly CleanupEntry[];
   /** Stuck deletes retried this time (present when any were). */
   readonly redeleted?: readonly RedeleteEntry[];
 }

@@ -40,6 +40,8 @@ export interface CommandContext {
   readonly signal: AbortSignal | undefined;
   /** Serves this process's metrics on 127.0.0.1:port/metrics; resolves to the function that stops it. */
   readonly serveMetrics: (port: number) => Promise<() => Promise<void>>;
+  /** The command's streams (for output written as it comes: `output --follow`). */
+  readonly io: CliIo;
 }
 
 export interface ActionFlags {
@@ -128,7 +130,7 @@ export class CommandRunner {
       const signal = interrupt?.signal ?? this.io.signal;
       try {
         if (globals.proxy !== undefined) for (const c of ces) await applyProxy(c, globals.proxy);
-        const outcome = await fn({ ce, ces, out, logger, loaded, problems, globals, signal, serveMetrics: (p) => this.hooks.serveMetrics(p) }, opts, ...positionals);
+        const outcome = await fn({ ce, ces, out, logger, loaded, problems, globals, signal, serveMetrics: (p) => this.hooks.serveMetrics(p), io: this.io }, opts, ...positionals);
         if (outcome === "partial") this.exitCode = EXIT_PARTIAL;
       } finally {
         this.interruptedCode = interrupt?.stop.exitCode();

@@ -13,6 +13,7 @@ import { readJournal } from "../ops/journal.js";
 import { lockPathFor, withLock } from "../ops/lock.js";
 import { buildTimelines, summarise, type LiveNode } from "../ops/report.js";
 import { formatReportTable } from "../ops/report-table.js";
+import { entriesInWindow, liveInWindow, type ReportWindow } from "../ops/report-window.js";
 import { renderTimelineSvg } from "../ops/timeline-svg.js";
 import { UsageError } from "./cli-errors.js";
 import { cleanup, queueOf, unwrap, type CeOrQueues, type Outcome } from "./commands-pilots.js";
@@ -24,6 +25,8 @@ export interface CleanupSchedule {
   readonly every?: string;
   /** Up to this much random extra wait per round (default a tenth of the interval). */
   readonly jitter?: string;
+  /** List what one pass would delete, and delete nothing. */
+  readonly dryRun?: boolean;
   /** The lock file (default `cloudce-cleanup-<ce>.lock` in $CLOUDCE_HOME or ~/.cloudce). */
   readonly lock?: string;
   readonly logger: Logger;
@@ -62,9 +65,9 @@ export async function scheduledCleanup(ces: CeOrQueues, out: Output, schedule: C
   }
   if (intervalMs === undefined) {
     // SIGTERM ends a one-shot pass the way it ends the loop's: deletions in flight finish first.
-    const run = await withLock(lockPath, () => cleanup(ces, out, schedule.signal));
+    const run = await withLock(lockPath, () => cleanup(ces, out, schedule.signal, schedule.dryRun === true));
     if (!run.ran) throw run.held;
-    recordCleanupPass(metricsRegistry, ce.ceName, { succeeded: run.value === "done" && schedule.signal?.aborted !== true });
+    if (!schedule.dryRun) recordCleanupPass(metricsRegistry, ce.ceName, { succeeded: run.value === "done" && schedule.signal?.aborted !== true });
     return run.value;
   }
   // The loop's own lines are log lines: timestamp, CE name, JSON when not on a terminal.
@@ -110,7 +113,7 @@ async function checkPlotFile(plot: string): Promise<void> {
  * Summary of pilots from the journal and the live cloud, with a row per
  * queue; only `onlyQueue`'s pilots when `--queue` names one. Optionally a timeline SVG.
  */
-export async function report(ce: CloudComputingElement, out: Output, plot: string | undefined, onlyQueue?: string): Promise<void> {
+export async function report(ce: CloudComputingElement, out: Output, plot: string | undefined, onlyQueue?: string, window: ReportWindow = {}): Promise<void> {
   const journalOption = ce.getParameters()["Journal_File"];
   if (!journalOption) throw new CloudceError("OptionMissing", "the CE keeps no journal: set Journal_File or give --journal FILE");
   if (plot !== undefined) await checkPlotFile(plot);
@@ -118,12 +121,12 @@ export async function report(ce: CloudComputingElement, out: Output, plot: strin
   if (!(await fileExists(journal))) out.warn(`the journal ${journal} does not exist (yet): the counts below come from the cloud alone`);
   const { entries } = await readJournal(journal, { rotated: true });
   const pilots = unwrap(await ce.listPilots()).filter((p) => onlyQueue === undefined || p.queue === onlyQueue);
-  const live: LiveNode[] = pilots.map((p) => ({
+  const live: LiveNode[] = liveInWindow(pilots.map((p) => ({
     // A pilot that finished and whose VM the cloud already removed counts as done, like a stopped one.
     ref: p.ref, name: p.name, state: p.state === "gone" && p.status === "Done" ? "stopped" : p.state, createdAt: new Date(p.createdAt),
-  }));
-  const mine = entries.filter((e) => e.ce === ce.ceName && (onlyQueue === undefined || e.queue === onlyQueue));
-  const summary = summarise(mine, { live });
+  })), window);
+  const mine = entriesInWindow(entries.filter((e) => e.ce === ce.ceName && (onlyQueue === undefined || e.queue === onlyQueue)), window);
+  const summary = summarise(mine, { live, ...(window.until ? { now: window.until } : {}) });
   if (plot) {
     await writeFile(plot, renderTimelineSvg(buildTimelines(mine, { live }), { title: `Pilot VMs of ${ce.ceName}${onlyQueue === undefined ? "" : `, queue ${onlyQueue}`}` }));
     out.progress(`timeline written to ${plot}`);

@@ -1,6 +1,6 @@
 /** The pilot commands: submit, status, kill, cleanup, output. */
 
-import type { CleanupReport, CloudComputingElement, Result } from "../ce/index.js";
+import type { CleanupReport, CloudComputingElement, PilotStatus, Result } from "../ce/index.js";
 import { expandEnv } from "../ce/ce-options.js";
 import { CloudceError, ERROR_CODES, type ErrorCode } from "../errors.js";
 import { readJournal } from "../ops/journal.js";
@@ -52,9 +52,9 @@ export function queueOf(ce: CloudComputingElement): string {
  * Without REF: every VM of the CE, or of `onlyQueue` (`--queue`), and for
  * each queue its counts and slots; with REFs, their statuses.
  */
-export async function status(ces: CeOrQueues, out: Output, given: readonly string[], wide = false, onlyQueue?: string): Promise<void> {
+export async function status(ces: CeOrQueues, out: Output, given: readonly string[], wide = false, onlyQueue?: string, states?: readonly PilotStatus[]): Promise<void> {
   const ce = allOf(ces)[0]!;
-  if (given.length === 0) return statusAll(allOf(ces), out, wide, onlyQueue);
+  if (given.length === 0) return statusAll(allOf(ces), out, wide, onlyQueue, states);
   const refs = await expandShortRefs(ce, given);
   const statuses = unwrap(await ce.getJobStatus(refs));
   const gone = Object.keys(statuses).filter((r) => statuses[r] === "Deleted");
@@ -68,9 +68,9 @@ export async function status(ces: CeOrQueues, out: Output, given: readonly strin
 }
 
 /** Every pilot VM of this CE (or queue), sorted, with a count for every status and the slots available() gives, per queue. */
-async function statusAll(ces: readonly CloudComputingElement[], out: Output, wide: boolean, onlyQueue: string | undefined): Promise<void> {
+async function statusAll(ces: readonly CloudComputingElement[], out: Output, wide: boolean, onlyQueue: string | undefined, states?: readonly PilotStatus[]): Promise<void> {
   const listed = unwrap(await ces[0]!.listPilots());
-  const pilots = onlyQueue === undefined ? listed : listed.filter((p) => p.queue === onlyQueue);
+  const pilots = listed.filter((p) => (onlyQueue === undefined || p.queue === onlyQueue) && (states === undefined || states.includes(p.status)));
   const queues = await Promise.all(ces.map(async (ce) => ({ queue: queueOf(ce), available: await ce.available() })));
   const summaries = queues.map(({ queue, available }) => {
     const info = available.OK ? available.CEInfoDict : undefined;
@@ -124,16 +124,17 @@ export async function kill(ce: CloudComputingElement, out: Output, given: readon
 }
 
 /** One cleanup pass of each queue's CE object in turn, each judged by its queue's options; one result. */
-export async function cleanup(ces: CeOrQueues, out: Output, signal?: AbortSignal): Promise<Outcome> {
+export async function cleanup(ces: CeOrQueues, out: Output, signal?: AbortSignal, dryRun = false): Promise<Outcome> {
   const queues: { queue: string; report: CleanupReport }[] = [];
   for (const ce of allOf(ces)) {
     if (signal?.aborted && queues.length > 0) break;
-    const report = unwrap(await ce.cleanupPilots(signal ? { signal } : {}));
+    const report = unwrap(await ce.cleanupPilots({ ...(signal ? { signal } : {}), ...(dryRun ? { dryRun } : {}) }));
     if (report.interrupted) out.progress(report.interrupted);
     queues.push({ queue: queueOf(ce), report });
   }
   const rowsOf = (report: CleanupReport): string[][] => [
     ...report.deleted.map((e) => [e.ref, e.name, e.reason, "deleted"]),
+    ...(report.wouldDelete ?? []).map((e) => [e.ref, e.name, e.reason, "would delete (--dry-run)"]),
     ...(report.gone ?? []).map((e) => [e.ref, e.name, e.reason, "already gone"]),
     ...report.failed.map((e) => [e.ref, e.name, e.reason, `failed: ${e.error ?? ""}`]),
     ...(report.redeleted ?? []).map((e) => [e.ref, e.name, e.reason, `still listed: deleted again (${e.attempts})${e.error ? `, failed: ${e.error}` : ""}`]),
@@ -169,15 +170,18 @@ export async function requireExecutable(path: string | undefined, command: strin
  * VMs (one listing) and must name exactly one of them.
  */
 export async function expandShortRefs(ce: CloudComputingElement, refs: readonly string[]): Promise<string[]> {
-  const isShort = (r: string): boolean => r.endsWith("…") || (r.startsWith("cloud://") && r.length - 8 === SHORT_ID_LENGTH);
+  // A bare id (`4fb1641f`, as status prints it after cloud://) names one of this CE's VMs.
+  const bare = (r: string): boolean => !r.includes("://");
+  const isShort = (r: string): boolean => bare(r) || r.endsWith("…") || r.length - 8 <= SHORT_ID_LENGTH;
   if (!refs.some(isShort)) return [...refs];
   const own = unwrap(await ce.listPilots()).map((p) => p.ref);
   return refs.map((r) => {
     if (!isShort(r)) return r;
-    const prefix = r.replace(/…$/, "");
+    const prefix = `${bare(r) ? "cloud://" : ""}${r.replace(/…$/, "")}`;
     const matches = own.filter((o) => o.startsWith(prefix));
     if (matches.length === 1) return matches[0]!;
-    if (matches.length === 0) return prefix;
-    throw new UsageError(`${r} matches ${matches.length} pilot VMs (${matches.join(", ")}); give more of the reference, or see status --wide`);
+    if (matches.length > 1) throw new UsageError(`${r} matches ${matches.length} pilot VMs (${matches.join(", ")}); give more of the reference, or see status --wide`);
+    if (bare(r)) throw new CloudceError("InvalidReference", `${r.slice(0, 80)} is neither a pilot reference (cloud://<id>) nor the id of one of this CE's VMs; see cloudce status`);
+    return prefix;
   });
 }

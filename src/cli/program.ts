@@ -7,8 +7,11 @@
 import { fileURLToPath } from "node:url";
 import { Command, InvalidArgumentError, Option } from "commander";
 import { LOG_LEVELS } from "../log.js";
-import { kill, output, requireExecutable, status, submit } from "./commands-pilots.js";
+import { output, requireExecutable, status, submit } from "./commands-pilots.js";
 import { report, scheduledCleanup } from "./commands-ops.js";
+import { STATES, followOutput, killSelected, parseStates, terminalQuestion } from "./commands-select.js";
+import { UsageError } from "./cli-errors.js";
+import { parseWhen, type ReportWindow } from "../ops/report-window.js";
 import { config, render, validate } from "./commands-tools.js";
 import { demo } from "./commands-demo.js";
 import { serveCommand } from "./commands-serve.js";
@@ -67,17 +70,33 @@ export function buildProgram(runner: CommandRunner, env: NodeJS.ProcessEnv = pro
   program
     .command("status")
     .description("pilot status (all of this CE's VMs, or --queue's, sorted by state then age, with a summary per queue, when no REF)")
-    .argument("[refs...]", "pilot references cloud://<id>")
+    .argument("[refs...]", "pilot references: cloud://<id>, or the short id status prints")
     .option("--all", "every VM of this CE (the default without REF)")
+    .option("--state <states>", `only pilots in these states (comma-separated: ${STATES.join(", ")})`)
     .option("--wide", "full references instead of short ones (the table is then wider than 80 columns)")
-    .action(runner.action(async ({ ces, out, globals }, opts: { all?: boolean; wide?: boolean }, refs: string[]) =>
-      status(ces, out, opts.all ? [] : refs, opts.wide === true, globals.queue), { perQueue: true }));
+    .action(runner.action(async ({ ces, out, globals }, opts: { all?: boolean; wide?: boolean; state?: string }, refs: string[]) => {
+      const states = opts.state === undefined ? undefined : parseStates(opts.state);
+      if (states && refs.length > 0) runner.usage("--state chooses among all pilots: give it without references");
+      return status(ces, out, opts.all ? [] : refs, opts.wide === true, globals.queue, states);
+    }, { perQueue: true }));
 
   program
     .command("kill")
-    .description("destroy pilot VMs")
-    .argument("<refs...>", "pilot references cloud://<id>")
-    .action(runner.action(async ({ ce, out }, _opts: object, refs: string[]) => kill(ce, out, refs)));
+    .description("destroy pilot VMs: by reference, or --all / --state (of --queue's pilots), asking first (or --yes)")
+    .argument("[refs...]", "pilot references: cloud://<id>, or the short id status prints")
+    .option("--all", "every pilot VM of this CE (or of --queue)")
+    .option("--state <states>", `the pilots in these states (comma-separated: ${STATES.join(", ")})`)
+    .option("--yes", "kill without asking (needed for --all/--state when not on a terminal)")
+    .option("--dry-run", "list what would be killed; kill nothing")
+    .action(runner.action(async ({ ce, out, globals, io }, opts: { all?: boolean; state?: string; yes?: boolean; dryRun?: boolean }, refs: string[]) =>
+      killSelected(ce, out, refs, {
+        ...(opts.all ? { all: true } : {}),
+        ...(opts.state !== undefined ? { states: parseStates(opts.state) } : {}),
+        ...(globals.queue !== undefined ? { queue: globals.queue } : {}),
+        ...(opts.yes ? { yes: true } : {}),
+        ...(opts.dryRun ? { dryRun: true } : {}),
+        ...(terminalQuestion(io.stderr) ? { ask: terminalQuestion(io.stderr)! } : {}),
+      })));
 
   program
     .command("cleanup")
@@ -86,14 +105,17 @@ export function buildProgram(runner: CommandRunner, env: NodeJS.ProcessEnv = pro
     .option("--jitter <duration>", "with --every: up to DURATION of random extra wait per round (default a tenth of --every)")
     .option("--lock <file>", "the per-CE lock file (default $CLOUDCE_HOME or ~/.cloudce, cloudce-cleanup-<ce>.lock); a one-shot run that finds it held exits 75")
     .option("--metrics-port <port>", "with --every: serve Prometheus metrics on http://127.0.0.1:PORT/metrics", wholePort)
-    .action(runner.action(async ({ ces, out, logger, signal, serveMetrics }, opts: { every?: string; jitter?: string; lock?: string; metricsPort?: number }) => {
+    .option("--dry-run", "list what one pass would delete; delete nothing")
+    .action(runner.action(async ({ ces, out, logger, signal, serveMetrics }, opts: { every?: string; jitter?: string; lock?: string; metricsPort?: number; dryRun?: boolean }) => {
       if (opts.metricsPort !== undefined && opts.every === undefined) runner.usage("--metrics-port needs --every (a one-shot run can write --metrics-file)");
+      if (opts.dryRun && opts.every !== undefined) runner.usage("--dry-run shows one pass: give it without --every");
       if (opts.jitter !== undefined && opts.every === undefined) runner.usage("--jitter needs --every (it spreads the rounds of a loop)");
       return scheduledCleanup(ces, out, {
         logger,
         ...(opts.every !== undefined ? { every: opts.every } : {}),
         ...(opts.jitter !== undefined ? { jitter: opts.jitter } : {}),
         ...(opts.lock !== undefined ? { lock: opts.lock } : {}),
+        ...(opts.dryRun ? { dryRun: true } : {}),
         ...(signal ? { signal } : {}),
         ...(opts.metricsPort !== undefined ? { whileLooping: () => serveMetrics(opts.metricsPort!) } : {}),
       });
@@ -103,13 +125,20 @@ export function buildProgram(runner: CommandRunner, env: NodeJS.ProcessEnv = pro
     .command("report")
     .description("pilots submitted/running/done/aborted/cleaned, lifetimes, VM-hours, from the journal and the cloud")
     .option("--plot <file>", "also draw a timeline SVG into FILE")
-    .action(runner.action(async ({ ce, out, globals }, opts: { plot?: string }) => report(ce, out, opts.plot, globals.queue), { perQueue: true }));
+    .option("--since <when>", "only pilots whose VM lived after WHEN: a date or time (2026-12-01, 2026-12-01T08:00Z) or a time ago (24h, 7d)")
+    .option("--until <when>", "only pilots whose VM was created before WHEN (same forms as --since)")
+    .action(runner.action(async ({ ce, out, globals }, opts: { plot?: string; since?: string; until?: string }) =>
+      report(ce, out, opts.plot, globals.queue, reportWindow(opts.since, opts.until)), { perQueue: true }));
 
   program
     .command("output")
     .description("a pilot VM's console output")
-    .argument("<ref>", "one pilot reference cloud://<id>")
-    .action(runner.action(async ({ ce, out }, _opts: object, ref: string) => output(ce, out, ref)));
+    .argument("<ref>", "one pilot reference: cloud://<id>, or the short id status prints")
+    .option("--follow", "keep printing what the console adds until the pilot has finished (or SIGINT)")
+    .action(runner.action(async ({ ce, out, io, signal }, opts: { follow?: boolean }, ref: string) =>
+      opts.follow
+        ? followOutput(ce, out, ref, { everyMs: FOLLOW_EVERY_MS, write: (t) => void (out.json ? undefined : io.stdout.write(t)), ...(signal ? { signal } : {}) })
+        : output(ce, out, ref)));
 
   program
     .command("render")
@@ -182,6 +211,21 @@ function seconds(flag: string): (value: string) => number {
     if (!/^\d+$/.test(value)) throw new InvalidArgumentError(`'${value}' is not a whole number of seconds >= 0 (${flag} 0 does not wait).`);
     return Number(value);
   };
+}
+
+/** How often `output --follow` reads the console again. */
+const FOLLOW_EVERY_MS = 2_000;
+
+function reportWindow(since: string | undefined, until: string | undefined): ReportWindow {
+  const now = new Date();
+  const when = (flag: string, text: string): Date => {
+    const at = parseWhen(text, now);
+    if (!at) throw new UsageError(`${flag}: '${text.slice(0, 40)}' is neither a date or time (2026-12-01, 2026-12-01T08:00Z) nor a time ago (24h, 7d)`);
+    return at;
+  };
+  const window = { ...(since ? { since: when("--since", since) } : {}), ...(until ? { until: when("--until", until) } : {}) };
+  if (window.since && window.until && window.since > window.until) throw new UsageError(`--since ${since} is after --until ${until}`);
+  return window;
 }
 
 function wholePort(value: string): number {

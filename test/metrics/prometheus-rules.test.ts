@@ -24,7 +24,7 @@ import { startFixture, type RunningChild } from "../support/child.js";
 const run = promisify(execFile);
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const RULES = join(ROOT, "etc/prometheus/cloudce-rules.yml");
-const RULE_TESTS = join(ROOT, "etc/prometheus/tests/cloudce-rules.test.yml");
+const RULE_TESTS = join(ROOT, "etc/prometheus/cloudce-rules-tests.yml");
 const DASHBOARD = join(ROOT, "etc/grafana/cloudce-dashboard.json");
 const FIXTURES = new URL("./fixtures/", import.meta.url);
 

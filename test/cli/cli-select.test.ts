@@ -1,0 +1,130 @@
+/**
+ * Finding and acting on pilots by what they are: status --state, kill --all /
+ * --state with a confirmation (--yes) and --dry-run, the short id status
+ * prints typed back bare, cleanup --dry-run, output --follow, report
+ * --since/--until; on the LOCAL cloud.
+ */
+
+import { mkdtemp, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { cli as run, type CliRun } from "./cli-harness.js";
+
+let dir: string;
+let config: string;
+let sleeper: string;
+let quick: string;
+const cli = (...argv: string[]): Promise<CliRun> => run(["--config", config, ...argv]);
+
+interface Listed {
+  pilots: { ref: string; status: string }[];
+}
+
+async function listed(...flags: string[]): Promise<Listed["pilots"]> {
+  const r = await cli("--json", "status", ...flags);
+  expect(r.code, r.stderr).toBe(0);
+  return (JSON.parse(r.stdout) as Listed).pilots;
+}
+
+async function until<T>(probe: () => Promise<T | undefined>, what: string): Promise<T> {
+  for (let i = 0; i < 600; i++) {
+    const v = await probe();
+    if (v !== undefined) return v;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), "cloudce-select-"));
+  sleeper = join(dir, "sleeper.sh");
+  quick = join(dir, "quick.sh");
+  await writeFile(sleeper, "#!/bin/bash\nsleep 60\n");
+  await writeFile(quick, "#!/bin/bash\necho quick pilot says hello\n");
+  config = join(dir, "ce.conf");
+  await writeFile(config, [
+    "CE = select.example.org", "CloudType = LOCAL", `Driver_state_dir = ${join(dir, "local")}`, "Driver_boot_seconds = 0",
+    "Instance_Image = name:el9-pilot", "Instance_Flavor = name:small", "MaxTotalJobs = 10", "MaxWaitingJobs = 10", `Journal_File = ${join(dir, "journal.jsonl")}`,
+  ].join("\n"));
+});
+
+afterAll(async () => {
+  await cli("kill", "--all", "--yes");
+});
+
+describe("choosing pilots by state", () => {
+  it("status --state lists only those states; an unknown state is one usage line", async () => {
+    expect((await cli("submit", "-n", "3", "--executable", sleeper)).code).toBe(0);
+    const running = await until(async () => {
+      const p = await listed("--state", "running");
+      return p.length === 3 ? p : undefined;
+    }, "three running pilots");
+    expect(running.every((p) => p.status === "Running")).toBe(true);
+    expect(await listed("--state", "Done,aborted")).toEqual([]);
+    const bad = await cli("status", "--state", "sleeping");
+    expect(bad).toMatchObject({ code: 2, stdout: "" });
+    expect(bad.stderr).toBe("cloudce status: --state: 'sleeping' is not a pilot state; use Waiting, Running, Done, Aborted, Unknown (comma-separated)\n");
+  });
+
+  it("kill --all asks first: without a terminal it needs --yes, and --dry-run kills nothing", async () => {
+    const refused = await cli("kill", "--all");
+    expect(refused).toMatchObject({ code: 2, stdout: "" });
+    expect(refused.stderr).toBe("cloudce kill: this would kill 3 pilot VMs: add --yes to confirm (or --dry-run to list them first)\n");
+    const dry = await cli("--json", "kill", "--all", "--dry-run");
+    expect(dry.code).toBe(0);
+    expect((JSON.parse(dry.stdout) as { wouldKill: string[] }).wouldKill).toHaveLength(3);
+    expect(await listed("--state", "running")).toHaveLength(3);
+  });
+
+  it("kill takes the short id status prints, bare", async () => {
+    const [first] = await listed();
+    const bare = first!.ref.slice("cloud://".length, "cloud://".length + 8);
+    const r = await cli("--json", "kill", bare);
+    expect(r.code, r.stderr).toBe(0);
+    expect((JSON.parse(r.stdout) as { killed: string[] }).killed).toEqual([first!.ref]);
+    expect((await listed("--state", "running")).map((p) => p.ref)).not.toContain(first!.ref);
+  });
+
+  it("kill --state running --yes kills those, and nothing else", async () => {
+    const r = await cli("--json", "kill", "--state", "running", "--yes");
+    expect(r.code, r.stderr).toBe(0);
+    expect((JSON.parse(r.stdout) as { killed: string[] }).killed).toHaveLength(2);
+    expect(await listed("--state", "running")).toEqual([]);
+  });
+
+  it("refuses references together with --all, and a kill of nothing named", async () => {
+    expect((await cli("kill", "cloud://abc", "--all")).stderr).toBe("cloudce kill: give references or --all/--state, not both\n");
+    expect((await cli("kill")).code).toBe(2);
+  });
+});
+
+describe("cleanup --dry-run, output --follow, report --since/--until", () => {
+  it("output --follow prints the console until the pilot has finished; cleanup --dry-run lists it and deletes nothing", async () => {
+    const sub = await cli("--json", "submit", "--executable", quick);
+    const [ref] = (JSON.parse(sub.stdout) as { refs: string[] }).refs;
+    const followed = await cli("output", "--follow", ref!.slice(8, 16));
+    expect(followed.code, followed.stderr).toBe(0);
+    expect(followed.stdout).toContain("quick pilot says hello");
+    await until(async () => ((await listed("--state", "done")).some((p) => p.ref === ref) ? true : undefined), "the quick pilot done");
+    const dry = await cli("--json", "cleanup", "--dry-run", "--lock", join(dir, "c.lock"));
+    expect(dry.code, dry.stderr).toBe(0);
+    expect((JSON.parse(dry.stdout) as { wouldDelete: { ref: string }[] }).wouldDelete.map((e) => e.ref)).toContain(ref);
+    expect((await listed()).map((p) => p.ref)).toContain(ref);
+    expect((await cli("cleanup", "--dry-run", "--every", "1m")).stderr).toBe("cloudce cleanup: --dry-run shows one pass: give it without --every\n");
+  });
+
+  it("report --since/--until keep the pilots of that window; a bad bound is one usage line", async () => {
+    const all = await cli("--json", "report");
+    expect(all.code, all.stderr).toBe(0);
+    const submitted = (doc: string): number => (JSON.parse(doc) as { submitted: number }).submitted;
+    expect(submitted(all.stdout)).toBe(4);
+    const recent = await cli("--json", "report", "--since", "1h");
+    expect(submitted(recent.stdout)).toBe(4);
+    const before = await cli("--json", "report", "--until", "2020-01-01");
+    expect(before.code, before.stderr).toBe(0);
+    expect(submitted(before.stdout)).toBe(0);
+    expect((await cli("report", "--since", "yesterday")).stderr).toMatch(/^cloudce report: --since: 'yesterday' is neither a date or time/);
+    expect((await cli("report", "--since", "2026-12-02", "--until", "2026-12-01")).stderr).toBe("cloudce report: --since 2026-12-02 is after --until 2026-12-01\n");
+  });
+});

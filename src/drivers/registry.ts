@@ -9,6 +9,7 @@ import { isAbsolute, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { CloudceError } from "../errors.js";
 import { DRIVER_METHODS, type CloudDriver, type DriverConfig, type DriverFactory, type NameRule } from "./driver.js";
+import { AZURE_NAME_RULE } from "./azure/names.js";
 import { GCE_NAME_RULE } from "./gce/names.js";
 import { KUBERNETES_NAME_RULE } from "./kubernetes/names.js";
 
@@ -29,10 +30,11 @@ const builtins = new Map<string, Loader>([
   ["QEMU", () => import("./qemu/index.js")],
   ["GCE", () => import("./gce/index.js")],
   ["KUBERNETES", () => import("./kubernetes/index.js")],
+  ["AZURE", () => import("./azure/index.js")],
 ]);
 
 /** Cloud types that restrict instance names; read before any driver is loaded. */
-const NAME_RULES = new Map<string, NameRule>([["GCE", GCE_NAME_RULE], ["KUBERNETES", KUBERNETES_NAME_RULE]]);
+const NAME_RULES = new Map<string, NameRule>([["GCE", GCE_NAME_RULE], ["KUBERNETES", KUBERNETES_NAME_RULE], ["AZURE", AZURE_NAME_RULE]]);
 
 /** The instance-name rule of a cloud type, if it has one. */
 export function nameRule(cloudType: string): NameRule | undefined {

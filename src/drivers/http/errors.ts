@@ -1,0 +1,74 @@
+/**
+ * Cloud-neutral classification of HTTP failures into CloudceErrors: the
+ * status decides the code unless the driver's classifier knows better, a
+ * transport failure is Timeout or CloudUnavailable, and every body quoted in
+ * a message is redacted first (values the caller names, registered secrets,
+ * and anything past a short length).
+ */
+
+import { CloudceError, truncate, type ErrorCode } from "../../errors.js";
+import { scrubSecrets } from "../../secrets.js";
+
+/** A non-success answer, as a driver's classifier sees it. */
+export interface HttpFailure {
+  /** The driver's name, for the error's `driver` field. */
+  readonly driver: string;
+  /** What was asked, e.g. `PUT virtualMachines/x` (no query string, no token). */
+  readonly what: string;
+  readonly status: number;
+  /** The body, already redacted. */
+  readonly body: string;
+  readonly headers: Readonly<Record<string, string | undefined>>;
+  /** The answer's Retry-After, in seconds. */
+  readonly retryAfterSeconds?: number;
+}
+
+export type ErrorClassifier = (failure: HttpFailure) => CloudceError;
+
+const MAX_QUOTED = 300;
+
+/** Seconds from a Retry-After header (delta-seconds or an HTTP date). */
+export function parseRetryAfter(value: string | undefined, now: number = Date.now()): number | undefined {
+  if (value === undefined || value.trim() === "") return undefined;
+  const v = value.trim();
+  if (/^\d+(\.\d+)?$/.test(v)) return Number(v);
+  const at = Date.parse(v);
+  return Number.isNaN(at) ? undefined : Math.max(0, Math.ceil((at - now) / 1000));
+}
+
+/** A body fit to quote: the given values replaced, registered secrets scrubbed, HTML stripped, cut short. */
+export function redactBody(body: string, redact: readonly string[] = [], max: number = MAX_QUOTED): string {
+  let out = body;
+  for (const r of redact) if (r.length >= 4 && out.includes(r)) out = out.split(r).join("[redacted]");
+  out = scrubSecrets(out).replace(/<[^>]*>/g, " ").replace(/\s+/g, " ").trim();
+  return truncate(out, max);
+}
+
+/** The code an HTTP status means on any REST API. */
+export function codeForStatus(status: number): ErrorCode {
+  if (status === 401) return "AuthFailed";
+  if (status === 403) return "Forbidden";
+  if (status === 404) return "NodeNotFound";
+  if (status === 408) return "Timeout";
+  if (status === 429) return "RateLimited";
+  if (status >= 500) return "CloudUnavailable";
+  return "CloudError";
+}
+
+/** The classifier a driver gets when it brings none. */
+export const classifyByStatus: ErrorClassifier = (f) =>
+  new CloudceError(codeForStatus(f.status), `${f.driver} ${f.what}: HTTP ${f.status} ${f.body}`.trim(), {
+    driver: f.driver,
+    status: f.status,
+    ...(f.retryAfterSeconds === undefined ? {} : { retryAfterSeconds: f.retryAfterSeconds }),
+  });
+
+/** A request that got no answer: refused, reset, or timed out. */
+export function transportError(driver: string, what: string, err: unknown, timeoutMs: number): CloudceError {
+  const e = err as { name?: string; code?: string; message?: string };
+  if (e?.name === "TimeoutError" || e?.name === "AbortError" || /TIMEOUT/.test(e?.code ?? "")) {
+    return new CloudceError("Timeout", `${driver} ${what}: no answer within ${timeoutMs} ms (Cloud_RequestTimeout)`, { driver, cause: err });
+  }
+  const why = truncate(scrubSecrets(String(e?.message ?? err)), 120);
+  return new CloudceError("CloudUnavailable", `${driver} ${what}: connection failed (${e?.code ?? e?.name ?? "error"}: ${why})`, { driver, cause: err });
+}

@@ -61,7 +61,8 @@ export class AzureInstances {
   }
 
   async list(filter: NodeFilter): Promise<CloudNode[]> {
-    return (await this.nodes(filter.namePrefix)).filter((n) => hasTags(n.metadata, filter.metadata));
+    // A VM being deleted is on its way out: the CE has nothing more to do with it.
+    return (await this.nodes(filter.namePrefix)).filter((n) => n.state !== "gone" && hasTags(n.metadata, filter.metadata));
   }
 
   /** One VM by name, with its instance view; undefined when Azure does not know it. */

@@ -26,6 +26,8 @@ export interface SerialRun {
   readonly cloudCalls: number;
   readonly throttled: number;
   readonly byRoute: Readonly<Record<string, number>>;
+  /** Response bytes the cloud sent (OpenStack). */
+  readonly bytes?: number;
   readonly extrapolated?: { readonly sampled: number; readonly of: number };
 }
 
@@ -62,6 +64,7 @@ export async function serial<I>(cloud: BenchCloud, spec: SerialSpec<I>): Promise
     cloudCalls: Math.round(afterHead.total + (end.total - afterHead.total) * scale),
     throttled: Math.round(afterHead.throttled + (end.throttled - afterHead.throttled) * scale),
     byRoute: end.byRoute,
+    ...(end.bytes === undefined ? {} : { bytes: Math.round((afterHead.bytes ?? 0) + (end.bytes - (afterHead.bytes ?? 0)) * scale) }),
     ...(n < items.length ? { extrapolated: { sampled: n, of: items.length } } : {}),
   };
 }

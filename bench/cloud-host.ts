@@ -61,7 +61,7 @@ function counts(h: Hosted): CloudCounts {
   const byRoute = h.kind === "openstack" ? Object.fromEntries(h.server.calls) : { ...h.server.calls };
   const total = Object.values(byRoute).reduce((a, b) => a + b, 0);
   const throttled = h.kind === "openstack" ? (h.throttle?.refused ?? 0) : h.server.throttled();
-  return { total, throttled, byRoute };
+  return { total, throttled, byRoute, ...(h.kind === "openstack" ? { bytes: h.server.bytesOut() } : {}) };
 }
 
 function resetCounts(h: Hosted): void {

@@ -10,6 +10,8 @@ export interface SeedSpec {
   readonly ceName: string;
   readonly queue: string;
   readonly namePrefix: string;
+  /** Tags the VMs at boot as the driver does where the cloud offers them (default true; OpenStack). */
+  readonly tagged?: boolean;
   /** Groups of VMs, each `count` VMs in `state`, created `ageSeconds` ago. */
   readonly groups: readonly { readonly count: number; readonly state: SeedState; readonly ageSeconds: number }[];
 }
@@ -37,4 +39,6 @@ export interface CloudCounts {
   /** Calls the server-side rate limit refused (included in `total`). */
   readonly throttled: number;
   readonly byRoute: Readonly<Record<string, number>>;
+  /** Response body bytes the server sent (OpenStack only). */
+  readonly bytes?: number;
 }

@@ -15,6 +15,8 @@ export interface Measurement {
   readonly throttled?: number;
   /** Calls per route or action, as the server counted them. */
   readonly callsByRoute?: Readonly<Record<string, number>>;
+  /** Response bytes the cloud sent (OpenStack). */
+  readonly cloudBytes?: number;
   /** Peak resident set of the workload's own process (the cloud runs in another). */
   readonly peakRssMb: number;
   /** Set when a serial baseline was sampled and scaled up (`--quick`). */

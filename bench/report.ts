@@ -22,6 +22,7 @@ export function formatResults(results: readonly Measurement[]): string {
   const notes = [
     ...results.filter((r) => r.extrapolated).map((r) => `~ ${r.workload} on ${r.cloud}: baseline sampled ${r.extrapolated!.sampled} of ${r.extrapolated!.of} steps and extrapolated`),
     ...results.filter((r) => r.notes?.startsWith("per call:")).map((r) => `${r.workload}: ${r.notes!}`),
+    ...results.filter((r) => r.notes?.startsWith("by tag:") || /\blogins?\b/.test(r.notes ?? "")).map((r) => `${r.workload} (${r.variant}): ${r.notes!}`),
     ...results.filter((r) => r.notes?.includes("floor (")).map((r) => `= ${r.workload} on ${r.cloud}: ${r.notes!.slice(r.notes!.indexOf("floor ("))}`),
     ...results.filter((r) => r.notes?.includes("FAILED")).map((r) => `! ${r.workload} on ${r.cloud} (${r.variant}): ${r.notes!.slice(r.notes!.indexOf("FAILED") - 20).replace(/^[^;]*; /, "")}`),
   ];

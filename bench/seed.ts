@@ -13,6 +13,7 @@ import { metadataObjects, NAME_ANNOTATION } from "../src/drivers/kubernetes/name
 import type { Cluster } from "../test/servers/kubernetes/cluster.js";
 import { PROJECTS, type CloudState } from "../test/servers/openstack/cloud-state.js";
 import { OWNER_KEY, QUEUE_KEY } from "../src/ce/ownership.js";
+import { bootTags } from "../src/drivers/openstack/tags.js";
 import type { SeedSpec, SeedState } from "./cloud-protocol.js";
 
 const hex = (bytes: number): string => randomBytes(bytes).toString("hex");
@@ -77,7 +78,7 @@ export function seedOpenStack(state: CloudState, spec: SeedSpec): string[] {
     const id = randomUUID();
     state.servers.set(id, {
       id, name: vm.name, projectId: project, userId: user.id, imageRef: image, flavor, networks: [network],
-      metadata: vm.metadata, tags: [`${OWNER_KEY}=${spec.ceName}`], userData: undefined, keyName: undefined, reservationId: "r-seeded0", created,
+      metadata: vm.metadata, tags: spec.tagged === false ? [] : bootTags(vm.metadata), userData: undefined, keyName: undefined, reservationId: "r-seeded0", created,
       ...(vm.state === "stopped" ? { stopAt: created + bootMs } : {}),
     });
     return id;

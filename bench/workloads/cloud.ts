@@ -19,6 +19,7 @@ import { measure, peakRssMb, type Measurement, type Variant } from "../measure.j
 import type { BenchOptions } from "../options.js";
 import { TEMPLATE } from "../template-path.js";
 import { novaBatchFloorMs } from "../openstack-floor.js";
+import { OPENSTACK_EXTRA_WORKLOADS } from "./openstack-extra.js";
 
 export interface CloudRun {
   readonly cloud: BenchCloud;
@@ -122,6 +123,7 @@ function submitWorkload(name: string, title: string, warm: boolean): CloudWorklo
 export const CLOUD_WORKLOADS: readonly CloudWorkloadSpec[] = [
   submitWorkload("submit", "submitJob 200 pilots", false),
   submitWorkload("submit-warm", "submitJob 200 pilots, the CE's next submit", true),
+  ...OPENSTACK_EXTRA_WORKLOADS,
   {
     name: "status",
     title: "getJobStatus 1000 refs",
@@ -249,11 +251,17 @@ export async function runCloudWorkload(kind: CloudKind, spec: CloudWorkloadSpec,
     const base = { workload: spec.title, variant, cloud: CLOUD_TYPE[kind] };
     if (!ce) {
       const r = await spec.baseline!(run);
-      return { ...base, wallMs: r.wallMs, cpuMs: r.cpuMs, cloudCalls: r.cloudCalls, throttled: r.throttled, callsByRoute: r.byRoute, peakRssMb: peakRssMb(), notes: r.notes, ...(r.extrapolated ? { extrapolated: r.extrapolated } : {}) };
+      return {
+        ...base, wallMs: r.wallMs, cpuMs: r.cpuMs, cloudCalls: r.cloudCalls, throttled: r.throttled, callsByRoute: r.byRoute, peakRssMb: peakRssMb(), notes: r.notes,
+        ...(r.bytes === undefined ? {} : { cloudBytes: r.bytes }), ...(r.extrapolated ? { extrapolated: r.extrapolated } : {}),
+      };
     }
     const r = await spec.ours!(run, ce);
     const counts = await cloud.counts();
-    return { ...base, wallMs: r.wallMs, cpuMs: r.cpuMs, cloudCalls: counts.total, throttled: counts.throttled, callsByRoute: counts.byRoute, peakRssMb: peakRssMb(), notes: r.notes };
+    return {
+      ...base, wallMs: r.wallMs, cpuMs: r.cpuMs, cloudCalls: counts.total, throttled: counts.throttled, callsByRoute: counts.byRoute, peakRssMb: peakRssMb(), notes: r.notes,
+      ...(counts.bytes === undefined ? {} : { cloudBytes: counts.bytes }),
+    };
   } finally {
     await ce?.shutdown();
     await driver.close();

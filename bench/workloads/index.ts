@@ -16,7 +16,7 @@ export interface Workload {
 export { TEMPLATE };
 
 /** What the client-side rate limit changes shows on a cloud with one call per VM; EC2 batches. */
-const OPENSTACK_ONLY = new Set(["submit-default-rate", "cleanup-default-rate", "cleanup-c32-no-limit", "cleanup-c32-limit"]);
+const OPENSTACK_ONLY = new Set(["submit-default-rate", "cleanup-default-rate", "cleanup-c32-no-limit", "cleanup-c32-limit", "status-shared", "kill-pilotmanager"]);
 /** GCE: a bulk insert of 200, the status of 1000 (two pages of 500), cleanup of 1000. */
 const GCE_WORKLOADS = new Set(["submit", "status", "cleanup"]);
 

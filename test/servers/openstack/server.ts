@@ -51,6 +51,8 @@ export interface OpenStackTestServer {
   count(route: string): number;
   /** The most requests the server was answering at once. */
   readonly maxInFlight: () => number;
+  /** Bytes of the response bodies sent since the last resetCounts. */
+  readonly bytesOut: () => number;
   /** Requests being handled now (a delayed one counts until it has acted). */
   readonly inFlight: () => number;
   resetCounts(): void;
@@ -153,9 +155,11 @@ export async function startOpenStackServer(options: OpenStackServerOptions = {})
     count: (route) => calls.get(route) ?? 0,
     resetCounts: () => {
       calls.clear();
+      sent.bytes = 0;
       maxInFlight = inFlight;
     },
     maxInFlight: () => maxInFlight,
+    bytesOut: () => sent.bytes,
     inFlight: () => inFlight,
     close: () =>
       new Promise<void>((resolve) => {
@@ -165,10 +169,14 @@ export async function startOpenStackServer(options: OpenStackServerOptions = {})
   };
 }
 
+/** Response body bytes sent by every server of the process (each server reads and resets it as its own: one per process in benchmarks). */
+const sent = { bytes: 0 };
+
 function send(res: ServerResponse, reply: Reply): void {
   if (res.writableEnded || res.destroyed) return;
   const isText = typeof reply.body === "string";
   const payload = reply.body === undefined ? "" : isText ? (reply.body as string) : JSON.stringify(reply.body);
+  sent.bytes += Buffer.byteLength(payload);
   const headers: Record<string, string> = { ...(payload && !isText ? { "content-type": "application/json" } : {}), ...reply.headers };
   res.writeHead(reply.status, headers);
   res.end(payload);

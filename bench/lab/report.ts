@@ -1,0 +1,32 @@
+/** The lab benchmark's table: per workload, each column's median and worst repetition, and their ratios. */
+
+export const WORKLOADS = ["submit", "resubmit", "status", "kill", "cleanup", "pilotmanager"] as const;
+export type Workload = (typeof WORKLOADS)[number];
+export type Variant = "cloudce" | "baseline";
+export interface Sample { readonly wallMs: number; readonly calls: number }
+
+export function median(values: readonly number[]): number {
+  const s = [...values].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+const worst = (values: readonly number[]): number => Math.max(...values);
+
+export function table(samples: Record<Variant, Record<Workload, Sample>[]>): string {
+  const head = [
+    "workload (8 pilots, m1.tiny)", "cloudce median", "DIRAC median", "speed-up", "cloudce worst", "DIRAC worst", "worst vs worst",
+    "cloudce calls", "DIRAC calls", "cloudce runs ms", "DIRAC runs ms",
+  ];
+  const rows = WORKLOADS.map((w) => {
+    const ours = samples.cloudce.map((r) => r[w]);
+    const base = samples.baseline.map((r) => r[w]);
+    const [om, bm] = [median(ours.map((s) => s.wallMs)), median(base.map((s) => s.wallMs))];
+    const [ow, bw] = [worst(ours.map((s) => s.wallMs)), worst(base.map((s) => s.wallMs))];
+    const [oc, bc] = [median(ours.map((s) => s.calls)), median(base.map((s) => s.calls))];
+    const runs = (xs: Sample[]) => xs.map((s) => s.wallMs.toFixed(0)).join("/");
+    return [w, om.toFixed(0), bm.toFixed(0), `${(bm / om).toFixed(1)}x`, ow.toFixed(0), bw.toFixed(0), `${(bw / ow).toFixed(1)}x`, String(oc), String(bc), runs(ours), runs(base)];
+  });
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  return [head, ...rows].map((r) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join("  ")).join("\n");
+}

@@ -76,7 +76,6 @@ async function deletePicked(
     deleted.push(...ok);
     gone.push(...already);
     failed.push(...bad);
-    ctx.finished?.removed([...ok, ...already].filter((e) => e.reason === "stopped").map((e) => e.ref));
     policies.deletes.deleted(ok.map((e) => ({ id: parseReference(e.ref), name: e.name, reason: e.reason })), ctx.now());
     for (const e of ok) log.info("cleanup removed VM", { ref: e.ref, vm: e.name, reason: e.reason, ...foreignField(e) });
     for (const e of already) log.info("cleanup found VM already gone", { ref: e.ref, vm: e.name, reason: e.reason });
@@ -93,6 +92,8 @@ async function deletePicked(
     const late = entriesOf(result.done.filter((id) => !goneIds.has(id)));
     await ctx.audit.record(late.map((e) => ({ ref: e.ref, vmName: e.name, stamp: stamp(e.ref), action: "delete" as const, outcome: "ok" as const, reason: `${e.reason} (answered after the interruption)` })));
   };
+  // Before the delete is sent: a getJobStatus of this object that no longer finds the VM reads it Done.
+  ctx.finished?.removed(picked.filter((e) => e.reason === "stopped").map((e) => e.ref));
   const result = await runtime.destroy([...picked.map((p) => parseReference(p.ref)), ...dueIds], settings.submitConcurrency, { stop, onResult, onLateResult });
   const timedOut = deleted.filter((e) => e.reason === "boot-timeout");
   await policies.decide(timedOut.map((e) => ({ decision: "boot-timeout" as const, ref: e.ref, vmName: e.name, detail: `still booting after Instance_MaxBootSeconds (${settings.policies.maxBootSeconds} s): removed` })));

@@ -62,11 +62,11 @@ export async function pilotStatuses(ctx: CeContext, refs: readonly string[]): Pr
     return Object.fromEntries(refs.map((r) => [r, "Unknown" as PilotStatus]));
   }
   const statuses = Object.fromEntries([...ids].map(([ref, id]) => [ref, statusOf(ctx, byId.get(id))]));
+  if (!ctx.finished) return statuses;
   const unlisted = [...ids].filter(([, id]) => !byId.has(id)).map(([ref]) => ref);
-  if (unlisted.length === 0 || !ctx.finished) return statuses;
-  // A stopped VM removed by a cleanup before this call: the pilot finished.
-  for (const ref of await ctx.finished.finished(unlisted, ctx.settings.journalFile, ctx.log)) statuses[ref] = "Done";
-  return statuses;
+  ctx.finished.listed([...ids].filter(([, id]) => byId.has(id)).map(([ref]) => ref));
+  // A stopped VM removed by a cleanup before this call: the pilot finished (finished-pilots.ts).
+  return unlisted.length === 0 ? statuses : { ...statuses, ...(await ctx.finished.unlisted(unlisted, ctx.settings.journalFile, ctx.log)) };
 }
 
 export async function pilotInfos(ctx: CeContext): Promise<PilotInfo[]> {

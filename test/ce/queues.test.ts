@@ -10,7 +10,7 @@ import { Registry } from "prom-client";
 import { describe, expect, it } from "vitest";
 import { CloudComputingElement } from "../../src/ce/index.js";
 import { createLogger } from "../../src/log.js";
-import { readJournal } from "../../src/ops/journal.js";
+import { openJournal, readJournal } from "../../src/ops/journal.js";
 import { BASE, harness, idOf, ok, type Harness } from "./policy-harness.js";
 
 /** Queue `b` of the harness's CE, with its own options (same cloud, journal and clock). */
@@ -168,5 +168,21 @@ describe("a finished pilot reads Done to its queue", () => {
     h.cloud.setState(idOf(ref!), "stopped");
     expect(ok(await h.ce.cleanupPilots()).deleted.map((e) => e.ref)).toEqual([ref]);
     expect(ok(await h.ce.getJobStatus([ref!]))).toEqual({ [ref!]: "Done" });
+  });
+
+  it("after another process's cleanup removed it: from the journal; a VM vanishing before its journal line reads Unknown once", async () => {
+    const h = await harness({ Queue: "a" });
+    const other = await h.another(); // the same queue in another SiteDirector process
+    const [early, racing, lost] = ok(await h.ce.submitJob(h.pilot, null, 3));
+    for (const r of [early!, racing!, lost!]) h.cloud.setState(idOf(r), "running");
+    expect(ok(await other.getJobStatus([early!, racing!, lost!]))).toEqual({ [early!]: "Running", [racing!]: "Running", [lost!]: "Running" });
+    h.cloud.setState(idOf(early!), "stopped");
+    expect(ok(await h.ce.cleanupPilots()).deleted.map((e) => e.ref)).toEqual([early]);
+    // Another host is deleting these two: gone from the listing, its journal lines not written yet.
+    h.cloud.nodes.delete(idOf(racing!));
+    h.cloud.nodes.delete(idOf(lost!));
+    expect(ok(await other.getJobStatus([early!, racing!, lost!]))).toEqual({ [early!]: "Done", [racing!]: "Unknown", [lost!]: "Unknown" });
+    await openJournal({ path: h.journal }).append({ ce: "ce-policy.example.org", queue: "a", ref: racing!, vmName: "", stamp: "", action: "delete", outcome: "ok", reason: "stopped" });
+    expect(ok(await other.getJobStatus([racing!, lost!]))).toEqual({ [racing!]: "Done", [lost!]: "Deleted" });
   });
 });

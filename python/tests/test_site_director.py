@@ -115,7 +115,7 @@ def test_slots_stamps_statuses_and_cleanup_over_several_cycles(agent):
     assert slots_ce.available()["CEInfoDict"]["WaitingJobs"] == 2
 
 
-def test_a_finished_pilot_ends_done_its_output_is_read_and_cleanup_removes_its_vm(agent):
+def test_a_finished_pilot_ends_done_its_output_is_read_and_cleanup_removes_its_vm(agent, state_dir):
     sd, db, _ = agent
     life_ce = queue_of(sd, "sd-life.cloud")["CE"]
     run_cycle(sd)
@@ -124,8 +124,10 @@ def test_a_finished_pilot_ends_done_its_output_is_read_and_cleanup_removes_its_v
     wait_for(lambda: life_ce.getJobStatus([ref])["Value"][ref] in ("Done", "Deleted"), "the pilot VM to stop")
     run_cycle(sd)
     assert db.rows[ref]["Status"] in ("Done", "Deleted")
-    # cleanupPilots ran in the monitoring pass: the stopped VM is gone from the cloud.
-    assert life_ce.getJobStatus([ref])["Value"][ref] == "Deleted"
+    # cleanupPilots ran in the monitoring pass: the stopped VM is gone from the (LOCAL) cloud, and the
+    # pilot still reads Done, as it finished.
+    assert not (state_dir / "life" / "vms" / ref[len("cloud://"):]).exists()
+    assert life_ce.getJobStatus([ref])["Value"][ref] == "Done"
     # The finished pilot freed the CE's only slot, so cycle 2 started exactly one new pilot.
     assert len(pilots_of(db, "sd-life.cloud")) == 2
 

@@ -24,6 +24,8 @@ export interface PilotInfo {
   readonly stamp: string;
   /** The `Instance_Flavor` entry the VM got. */
   readonly flavor: string;
+  /** When a stopped VM powered off (ISO), where the cloud says. */
+  readonly stoppedAt?: string;
 }
 
 /** This CE's VMs (by owner tag, or by prefix alone where untagged VMs are adopted), through the cloud-health breaker. */
@@ -74,6 +76,7 @@ export async function pilotInfos(ctx: CeContext): Promise<PilotInfo[]> {
     ref: toReference(n.id), name: n.name, status: statusOf(ctx, n), state: n.state, cloudState: n.cloudState,
     createdAt: n.createdAt.toISOString(), queue: n.metadata[QUEUE_KEY] ?? "", stamp: pilotStamp(n),
     flavor: n.metadata[FLAVOR_KEY] ?? "",
+    ...(n.stoppedAt ? { stoppedAt: n.stoppedAt.toISOString() } : {}),
   }));
 }
 

@@ -124,6 +124,7 @@ export async function report(ce: CloudComputingElement, out: Output, plot: strin
   const live: LiveNode[] = liveInWindow(pilots.map((p) => ({
     // A pilot that finished and whose VM the cloud already removed counts as done, like a stopped one.
     ref: p.ref, name: p.name, state: p.state === "gone" && p.status === "Done" ? "stopped" : p.state, createdAt: new Date(p.createdAt),
+    ...(p.stoppedAt ? { stoppedAt: new Date(p.stoppedAt) } : {}),
   })), window);
   const mine = entriesInWindow(entries.filter((e) => e.ce === ce.ceName && (onlyQueue === undefined || e.queue === onlyQueue)), window);
   const summary = summarise(mine, { live, ...(window.until ? { now: window.until } : {}) });

@@ -24,6 +24,8 @@ export interface LiveNode {
   /** Driver state: booting, running, stopping, stopped, error, gone, unknown. */
   readonly state: string;
   readonly createdAt: Date;
+  /** When a stopped VM powered off, where the cloud says. */
+  readonly stoppedAt?: Date;
 }
 
 /** One VM's life, for reports and the timeline plot. */
@@ -35,6 +37,8 @@ export interface VmTimeline {
   readonly start: Date;
   /** When it was deleted; undefined while it exists (or its fate is unknown). */
   readonly end: Date | undefined;
+  /** When it powered off, for a VM still there (waiting for cleanup), where the cloud says. */
+  readonly stoppedAt?: Date;
   readonly state: VmFinalState;
   /** The delete/stop reason, or the live state. */
   readonly reason: string;
@@ -130,7 +134,7 @@ function finalise(vm: Building, node: LiveNode | undefined, haveLive: boolean): 
   if (vm.end) return { ...base, state: vm.endReason === "stopped" ? "done" : "aborted", reason: vm.endReason || "deleted" };
   if (vm.stoppedBy) return { ...base, state: "aborted", reason: vm.stoppedBy };
   if (!node) return { ...base, state: "unknown", reason: haveLive ? "not listed by the cloud" : "no live listing" };
-  return { ...base, state: liveState(node.state), reason: node.state };
+  return { ...base, state: liveState(node.state), reason: node.state, ...(node.stoppedAt ? { stoppedAt: node.stoppedAt } : {}) };
 }
 
 function liveState(state: string): VmFinalState {

@@ -2,6 +2,7 @@
 
 import { describe, expect, it } from "vitest";
 import type { CreateNodesRequest } from "../../src/drivers/driver.js";
+import { scaleSetName } from "../../src/drivers/azure/create.js";
 import { isCloudceError } from "../../src/errors.js";
 import { azureFixturePerTest } from "../servers/azure/vitest-scope.js";
 import { until } from "../support/wait.js";
@@ -107,7 +108,7 @@ describe("Azure scale-set batch", () => {
     expect(put["properties"].orchestrationMode).toBe("Flexible");
     expect(new Set(result.created.map((n) => n.id)).size).toBe(5);
     for (const n of result.created) {
-      expect(n.name).toMatch(/^dirac-pilot-0A1B2C3D_[0-9a-f]{8}$/);
+      expect(n.name).toMatch(/^dirac-pilot-0A1B2C3D-[0-9a-f]{4}_[0-9a-f]{8}$/);
       expect(n.metadata).toMatchObject(OWNER);
     }
     const listed = await f.driver.listNodes({ namePrefix: "dirac-pilot-", metadata: OWNER });
@@ -129,9 +130,10 @@ describe("Azure scale-set batch", () => {
     const { created } = await f.driver.createNodes(request(2));
     await f.driver.destroyNodes([created[0]!.id]);
     f.server.cloud.sweep();
-    expect(f.server.cloud.sets.get("dirac-pilot-0A1B2C3D")?.capacity).toBe(1);
+    const set = scaleSetName("dirac-pilot-0A1B2C3D", "Standard_D2s_v5");
+    expect(f.server.cloud.sets.get(set)?.capacity).toBe(1);
     await f.driver.destroyNodes([created[1]!.id]);
-    await until(() => !f.server.cloud.sets.has("dirac-pilot-0A1B2C3D"), "the empty set deleted");
+    await until(() => !f.server.cloud.sets.has(set), "the empty set deleted");
     expect(f.server.cloud.created).toHaveLength(2);
   });
 });

@@ -23,6 +23,7 @@ import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
 import { TEST_ACCESS_KEY, TEST_SECRET_KEY } from "../servers/ec2/driver-fixture.js";
 import { DEMO_CREDENTIALS } from "../servers/openstack/driver-fixture.js";
+import { AZURE_CAMPAIGN_AUTH, startAzureCampaignCloud } from "./campaign/azure-cloud.js";
 import type { CampaignCloud } from "./campaign/campaign-cloud.js";
 import { startEc2CampaignCloud } from "./campaign/ec2-cloud.js";
 import { startGceCampaignCloud } from "./campaign/gce-cloud.js";
@@ -36,7 +37,7 @@ const CI_RUNS = 16;
 const env = process.env;
 const runs = Number(env["CLOUDCE_CAMPAIGN_RUNS"] ?? CI_RUNS);
 const firstSeed = Number(env["CLOUDCE_CAMPAIGN_SEED"] ?? 1);
-const clouds = (env["CLOUDCE_CAMPAIGN_CLOUDS"] ?? "openstack,ec2,gce,kubernetes").split(",").map((c) => c.trim());
+const clouds = (env["CLOUDCE_CAMPAIGN_CLOUDS"] ?? "openstack,ec2,gce,kubernetes,azure").split(",").map((c) => c.trim());
 
 let dir: string;
 let pilot: string;
@@ -50,6 +51,8 @@ beforeAll(async () => {
   auth["ec2"] = join(dir, "ec2.auth");
   await writeFile(auth["openstack"], `[DEFAULT]\nkey = ${DEMO_CREDENTIALS.key}\nsecret = ${DEMO_CREDENTIALS.secret}\n`, { mode: 0o600 });
   await writeFile(auth["ec2"], `[DEFAULT]\nkey = ${TEST_ACCESS_KEY}\nsecret = ${TEST_SECRET_KEY}\n`, { mode: 0o600 });
+  auth["azure"] = join(dir, "azure.auth");
+  await writeFile(auth["azure"], AZURE_CAMPAIGN_AUTH, { mode: 0o600 });
 });
 
 const START: Record<string, (sc: Scenario, authFile: string) => Promise<CampaignCloud>> = {
@@ -58,6 +61,7 @@ const START: Record<string, (sc: Scenario, authFile: string) => Promise<Campaign
   // A service-account key file of its own per scenario (its token_uri is that scenario's server).
   gce: (sc) => startGceCampaignCloud(sc),
   kubernetes: (sc) => startKubernetesCampaignCloud(sc),
+  azure: startAzureCampaignCloud,
 };
 
 type Totals = { -readonly [K in keyof ScenarioFigures]: number } & { scenarios: number };
@@ -69,7 +73,7 @@ function replayCommand(cloud: string, seed: number): string {
 describe.each(clouds)("fault campaign on %s", (cloudName) => {
   it(`keeps the promise over ${runs} seeded scenarios from seed ${firstSeed}`, async () => {
     const start = START[cloudName];
-    if (!start) throw new Error(`CLOUDCE_CAMPAIGN_CLOUDS: unknown cloud '${cloudName}'; use openstack, ec2, gce, kubernetes`);
+    if (!start) throw new Error(`CLOUDCE_CAMPAIGN_CLOUDS: unknown cloud '${cloudName}'; use openstack, ec2, gce, kubernetes, azure`);
     const totals: Totals = { scenarios: 0, faultsFired: 0, vmsCreated: 0, unreported: 0, lost: 0, doubled: 0 };
     const failures: string[] = [];
     for (let seed = firstSeed; seed < firstSeed + runs; seed++) {

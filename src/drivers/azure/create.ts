@@ -8,6 +8,7 @@
  * tags; what exists is the truth.
  */
 
+import { createHash } from "node:crypto";
 import { CloudceError, toCloudceError } from "../../errors.js";
 import { mapGated } from "../../util/pool.js";
 import type { CallLimit, CloudNode, CreateNodesRequest, CreateNodesResult, NodeFailure, NodeSpec } from "../driver.js";
@@ -106,8 +107,9 @@ async function createVm(ctx: CreateContext, p: VmPlan): Promise<CloudNode> {
   if (started.response) {
     const outcome = await followQuietly(ctx, started.response);
     if (outcome.state === "failed") {
-      // A VM that failed to allocate stays as a failed resource: removed now, tagged for cleanup if that fails.
-      await arm.call("compute", "DELETE", path, { accept: [404], retry: false }).catch(() => undefined);
+      // A VM that failed to allocate stays as a failed resource: removed now (so that a fallback to
+      // another size may take the name again), and tagged for cleanup if that fails.
+      await deleteFailed(ctx, path);
       throw outcome.error;
     }
     const vm = started.response.body;
@@ -119,10 +121,27 @@ async function createVm(ctx: CreateContext, p: VmPlan): Promise<CloudNode> {
   return found;
 }
 
+async function deleteFailed(ctx: CreateContext, path: string): Promise<void> {
+  try {
+    const res = await ctx.arm.call("compute", "DELETE", path, { accept: [404], retry: false });
+    await ctx.arm.follow(res, "delete", ctx.arm.settings.operationTimeoutMs);
+  } catch {
+    // Cleanup finds it by its tags.
+  }
+}
+
+/**
+ * A scale set's name: the batch's, and 4 hex of the VM size, because a
+ * fallback round asks for the same batch in another size, and a set has one.
+ */
+export function scaleSetName(batchName: string, vmSize: string): string {
+  return `${batchName}-${createHash("sha256").update(vmSize).digest("hex").slice(0, 4)}`;
+}
+
 /** One flexible scale set of `count` VMs; every VM the set holds afterwards is returned, the shortfall fails. */
 async function createSet(ctx: CreateContext, request: CreateNodesRequest, batch: Batch, key: string): Promise<CreateNodesResult> {
   const { arm } = ctx;
-  const p = plan(request, batch.spec, key);
+  const p = { ...plan(request, batch.spec, key), name: scaleSetName(batch.spec.name, request.flavorId) };
   const path = arm.groupPath("compute", `virtualMachineScaleSets/${encodeURIComponent(p.name)}`);
   const started = await put<unknown>(ctx, path, scaleSetBody(p, batch.count, arm.settings), p.customData);
   if (started.error && !recoverable(started.error)) throw started.error;

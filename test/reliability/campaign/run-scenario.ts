@@ -135,9 +135,12 @@ export async function runScenario(sc: Scenario, cloud: CampaignCloud, ceName: st
   };
 }
 
-/** A CE's VM name from a cloud's VM name: lower case, without the index a batch create adds (Nova `-1`, GCE `-0001`). */
+/**
+ * A CE's VM name from a cloud's VM name: lower case, without the index a batch create adds (Nova `-1`,
+ * GCE `-0001`) or the size and member suffix of an Azure scale set (`-<4 hex>_<8 hex>`).
+ */
 function batchName(name: string): string {
-  return name.toLowerCase().replace(/-\d+$/, "");
+  return name.toLowerCase().replace(/-[0-9a-f]{4}_[0-9a-f]{8}$/, "").replace(/-\d+$/, "");
 }
 
 interface Stopper {

@@ -44,6 +44,8 @@ export interface VmRecord {
   readonly body: Record<string, unknown>;
   readonly spot: boolean;
   readonly set?: string;
+  /** A set member's set's tags (Azure does not copy them onto the VM). */
+  readonly setTags?: Readonly<Record<string, string>>;
   failed?: { code: string; message: string };
   poweredOffAt?: number;
   deallocatedAt?: number;
@@ -80,6 +82,8 @@ export class AzureCloud {
   readonly vms = new Map<string, VmRecord>();
   /** Every VM ever created, by name (for tests: nothing doubled). */
   readonly created: string[] = [];
+  /** Every VM ever created, deleted ones included, by vmId. */
+  readonly history = new Map<string, VmRecord>();
   readonly sets = new Map<string, ScaleSetRecord>();
   readonly operations = new Map<string, OperationRecord>();
   readonly images: { name: string; createdAt: string }[] = [{ name: "el9-pilot-v1", createdAt: "2026-01-01T00:00:00Z" }, { name: "el9-pilot-v2", createdAt: "2026-06-01T00:00:00Z" }];
@@ -142,10 +146,12 @@ export class AzureCloud {
 
   addVm(name: string, size: string, tags: Record<string, string>, body: Record<string, unknown>, spot: boolean, set?: string): VmRecord {
     const cores = VM_SIZES.find((s) => s.name === size)?.numberOfCores ?? 1;
-    const vm: VmRecord = { name, vmId: randomUUID(), size, cores, tags, createdAt: Date.now(), body, spot, ...(set ? { set } : {}), serialLog: "" };
+    const setTags = set ? this.sets.get(set)?.tags : undefined;
+    const vm: VmRecord = { name, vmId: randomUUID(), size, cores, tags, createdAt: Date.now(), body, spot, ...(set ? { set } : {}), ...(setTags ? { setTags } : {}), serialLog: "" };
     if (!this.allocate(size)) vm.failed = { code: "AllocationFailed", message: "Allocation failed. We do not have sufficient capacity for the requested VM size in this region." };
     this.vms.set(name, vm);
     this.created.push(name);
+    this.history.set(vm.vmId, vm);
     return vm;
   }
 

@@ -49,6 +49,7 @@ export function putVm(cloud: AzureCloud, name: string, body: Body): Answer {
   cloud.sweep();
   const existing = cloud.vms.get(name);
   if (existing) {
+    if (existing.deletingAt !== undefined) throw new AzureError(409, "Conflict", `The VM '${name}' is being deleted; retry once it is gone.`);
     if (get(existing.body, "properties", "osProfile", "customData") !== get(props, "osProfile", "customData")) {
       throw new AzureError(409, "PropertyChangeNotAllowed", "Changing property 'customData' is not allowed.", "customData");
     }

@@ -43,6 +43,12 @@ import { monotonicNow } from "../util/monotonic.js";
 export type { KillReport } from "./kill.js";
 export type { PilotInfo } from "./status.js";
 
+/**
+ * The most pilots one submitJob creates: far above a site director's cycle, and
+ * small enough that a typo (`-n 1000000000`) cannot exhaust the machine or the cloud.
+ */
+export const MAX_PILOTS_PER_SUBMIT = 10_000;
+
 /** How a submission may be stopped half-way. */
 export interface SubmitOptions {
   readonly signal?: AbortSignal;
@@ -201,6 +207,9 @@ export class CloudComputingElement {
     return this.guard(async () => {
       if (!Number.isInteger(numberOfJobs) || numberOfJobs < 1) {
         throw new CloudceError("OptionInvalid", `numberOfJobs: ${String(numberOfJobs)} is not a whole number >= 1`);
+      }
+      if (numberOfJobs > MAX_PILOTS_PER_SUBMIT) {
+        throw new CloudceError("OptionInvalid", `numberOfJobs: ${numberOfJobs} is more than one submission creates (${MAX_PILOTS_PER_SUBMIT}); submit the rest in further calls`);
       }
       const key = opts.submission === undefined ? undefined : checkSubmissionKey(opts.submission);
       if (proxy) await this.storeProxy(proxy);

@@ -2,8 +2,7 @@
  * Flavor fallback. `Instance_Flavor` is a list in order of preference; a
  * submission starts with the first available offering. Creates that fail for
  * lack of capacity mark that offering unavailable, and the same submission
- * goes on with the next flavor for the pilots that were refused (their user-data
- * is already rendered). Every VM carries the flavor entry it got (metadata
+ * goes on with the next flavor for as many pilots as were refused. Every VM carries the flavor entry it got (metadata
  * `cloudce-flavor`). Once the caller stops the submission, nothing falls back.
  */
 
@@ -58,8 +57,8 @@ export async function submitWithFallback(ctx: CeContext, input: SubmissionInput,
       failures.push(...refused);
       break;
     }
-    const names = new Set(refused.map((f) => f.name));
-    round = { plan: plan.uniform ? plan : { ...plan, pilots: plan.pilots.filter((p) => names.has(p.name)) }, count: refused.length };
+    // The refused pilots made no VM: the next flavor gets as many fresh ones from the same plan.
+    round = { plan, count: refused.length };
   }
   return { pilots: [...pilots.values()], failures, notStarted, abandoned };
 }

@@ -32,7 +32,7 @@ export async function recoverLostCreates(run: Run, input: SubmissionInput, plan:
   const found = nodes.filter((n) => !known.has(`cloud://${n.id}`));
   const recovered = [];
   for (const node of found) {
-    const pilot = plan.uniform ? plan.pilots[0] : plan.pilots.find((p) => p.name === node.name);
+    const pilot = plan.uniform ? plan.first : run.started.get(node.name);
     if (!pilot) continue;
     recovered.push(run.submitted(pilot, node));
     // The pilot is no longer a failure: drop one failure of its name.

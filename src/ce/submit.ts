@@ -9,8 +9,8 @@
  * their batch tag (submit-recovery.ts).
  */
 
-import { randomBytes, randomUUID } from "node:crypto";
-import { encodeUserData, newStamp, deriveStamp, type ContextRenderer, type PilotStamp } from "../context/index.js";
+import { randomUUID } from "node:crypto";
+import { deriveStamp, type ContextRenderer } from "../context/index.js";
 import { CloudceError, toCloudceError } from "../errors.js";
 import type { CloudDriver, CloudNode, CreateNodesRequest, CreateNodesResult, NodeSpec } from "../drivers/driver.js";
 import type { Logger } from "../log.js";
@@ -20,12 +20,12 @@ import type { CeSettings } from "./ce-options.js";
 import type { DriverRuntime } from "./driver-runtime.js";
 import { withinGrace, type StopControl } from "./interrupt.js";
 import { NotSent } from "./adaptive-limit.js";
-import { BATCH_KEY, STAMP_KEY, STAMP_SEED_KEY, ownerMetadata } from "./ownership.js";
-import { newVmName, toReference } from "./pilot-reference.js";
+import { toReference } from "./pilot-reference.js";
 import { redactUserData } from "./redact.js";
 import type { ResolvedResources } from "./resource-resolver.js";
 import { recoverLostCreates } from "./submit-recovery.js";
 import { FLAVOR_KEY } from "./offering-policy.js";
+import type { PilotIdentity, PreparedPilot, SubmissionPlan } from "./submit-plan.js";
 
 export interface SubmittedPilot {
   readonly ref: string;
@@ -65,44 +65,32 @@ export interface SubmissionInput {
   readonly known?: ReadonlySet<string>;
 }
 
-export interface PreparedPilot {
-  readonly name: string;
-  readonly stamp: PilotStamp;
-  readonly spec: NodeSpec;
-}
-
-/** Everything rendered and checked before any cloud call. */
-export interface SubmissionPlan {
-  readonly batch: string;
-  /** One per VM, or a single one for a uniform batch of `count` VMs. */
-  readonly pilots: readonly PreparedPilot[];
-  readonly uniform: boolean;
-}
-
 /** A fresh resolution of the image, flavor and network ids, past the cache. */
 export type Resolve = () => Promise<ResolvedResources>;
 
-/**
- * Renders and size-checks all user-data (throws UserDataTooLarge) without
- * touching the cloud. The batch tag is the caller's submission key when it
- * gave one, so the submission can be found by that key later.
- */
-export function planSubmission(input: SubmissionInput, key?: string): SubmissionPlan {
-  const batch = key ?? randomBytes(4).toString("hex");
-  if (input.driver.capabilities.uniformBatch) return { batch, uniform: true, pilots: [prepare(input, batch, { derivedFromSeed: newStamp() })] };
-  return { batch, uniform: false, pilots: Array.from({ length: input.count }, () => prepare(input, batch, { literal: newStamp() })) };
-}
+export { planSubmission, type PilotIdentity, type PreparedPilot, type SubmissionPlan } from "./submit-plan.js";
 
 export async function submitPilots(input: SubmissionInput, plan: SubmissionPlan, resources: ResolvedResources, resolve: Resolve): Promise<SubmissionOutcome> {
-  const run = new Run(input, plan);
+  // Ends the creates not started yet: the caller's stop, or the first certain quota or capacity refusal.
+  const halt = new AbortController();
+  const onStop = (): void => halt.abort();
+  input.stop.signal?.addEventListener("abort", onStop, { once: true });
+  if (input.stop.signal?.aborted) halt.abort();
+  const run = new Run(input, plan, () => halt.abort());
   const stale = new StaleRetry(resources, resolve);
-  const requests = plan.uniform ? [{ pilot: plan.pilots[0]!, count: input.count }] : plan.pilots.map((pilot) => ({ pilot, count: 1 }));
-  const settled = await mapConcurrentUntil(requests, plan.uniform ? 1 : input.settings.submitConcurrency, (r) => run.create(r.pilot, r.count, stale), input.stop.signal);
-  const sent = (s: (typeof settled)[number]): boolean => s !== undefined && !(s.status === "fulfilled" && s.value === "not-sent");
-  const notStarted = settled.reduce((n, s, i) => (sent(s) ? n : n + requests[i]!.count), 0);
-  await recoverLostCreates(run, input, plan);
-  // Copies: an abandoned create that answers later adds to the run, never to what was returned.
-  return { pilots: [...run.pilots], failures: [...run.failures], notStarted: notStarted + run.notSent, abandoned: run.abandoned };
+  const requests = plan.uniform ? [input.count] : Array.from({ length: input.count }, () => 1);
+  try {
+    const settled = await mapConcurrentUntil(requests, plan.uniform ? 1 : input.settings.submitConcurrency, (count) => run.create(plan.next(), count, stale), halt.signal);
+    const notTried = settled.reduce((n, s, i) => (s === undefined ? n + requests[i]! : n), 0);
+    const notSent = settled.reduce((n, s, i) => (s?.status === "fulfilled" && s.value === "not-sent" ? n + requests[i]! : n), 0);
+    const byQuota = input.stop.signal?.aborted !== true && run.exhausted !== undefined ? notTried : 0;
+    if (byQuota > 0) run.notTried(byQuota);
+    await recoverLostCreates(run, input, plan);
+    // Copies: an abandoned create that answers later adds to the run, never to what was returned.
+    return { pilots: [...run.pilots], failures: [...run.failures], notStarted: notTried - byQuota + notSent + run.notSent, abandoned: run.abandoned };
+  } finally {
+    input.stop.signal?.removeEventListener("abort", onStop);
+  }
 }
 
 /** One renewed resolution per submission, shared by every create that found its ids stale. */
@@ -131,14 +119,35 @@ export class Run {
   abandoned = 0;
   /** Pilots whose create the driver never sent because the stop came first. */
   notSent = 0;
+  /** The first certain quota or capacity refusal: no further create of this round starts. */
+  exhausted: CloudceError | undefined;
+  /** Pilots whose create started, by VM name (what a VM found by its tags is matched to). */
+  readonly started = new Map<string, PilotIdentity>();
 
   constructor(
     readonly input: SubmissionInput,
     readonly plan: SubmissionPlan,
+    private readonly onExhausted: () => void = () => undefined,
   ) {}
+
+  /** Pilots left untried after the quota or capacity ran out: failures with that error, said in one line. */
+  notTried(count: number): void {
+    const error = this.exhausted!;
+    const failure = { name: `(${count} not tried)`, error };
+    this.failures.push(...Array.from({ length: count }, () => failure));
+    this.input.logger.warn(`${count} remaining creates not tried: the cloud refused one for quota or capacity`, { code: error.code, reason: error.message });
+  }
+
+  private noteExhaustion(failures: readonly SubmissionFailure[]): void {
+    const first = failures.find((f) => EXHAUSTED_CODES.has(f.error.code));
+    if (!first || this.exhausted) return;
+    this.exhausted = first.error;
+    this.onExhausted();
+  }
 
   /** One create request; "not-sent" when the caller stopped before it went out. */
   async create(pilot: PreparedPilot, count: number, stale: StaleRetry): Promise<void | "not-sent"> {
+    this.started.set(pilot.name, { name: pilot.name, stamp: pilot.stamp });
     const resources = stale.first;
     let outcome = await this.attempt(pilot, count, resources);
     if (outcome === "abandoned" || outcome === "not-sent") return outcome === "not-sent" ? outcome : undefined;
@@ -191,6 +200,7 @@ export class Run {
     this.notSent += outcome.failed.length - sent.length;
     const failures = sent.map((f) => this.failure(f.target, f.error, pilot));
     this.failures.push(...failures);
+    this.noteExhaustion(failures);
     this.uncertain.push(...failures.filter(isUncertain));
     await this.recordFailures(failures);
   }
@@ -199,6 +209,7 @@ export class Run {
     const failure = this.failure(pilot.name, err, pilot);
     const failures = Array.from({ length: count }, () => failure);
     this.failures.push(...failures);
+    this.noteExhaustion([failure]);
     if (isUncertain(failure)) this.uncertain.push(...failures);
     await this.recordFailures([failure]);
   }
@@ -213,7 +224,7 @@ export class Run {
     await this.input.audit.record(fresh.map((p) => ({ ref: p.ref, vmName: p.name, stamp: p.stamp, action: "create" as const, outcome: "ok" as const, reason: withFlavor(p) })));
   }
 
-  submitted(pilot: PreparedPilot, node: CloudNode): SubmittedPilot {
+  submitted(pilot: PilotIdentity, node: CloudNode): SubmittedPilot {
     const stamp = "literal" in pilot.stamp ? pilot.stamp.literal : deriveStamp(pilot.stamp.derivedFromSeed, node.id);
     return { ref: toReference(node.id), name: node.name || pilot.name, stamp, node };
   }
@@ -249,23 +260,8 @@ const CERTAIN_CODES = new Set([
 ]);
 const isUncertain = (f: SubmissionFailure): boolean => !CERTAIN_CODES.has(f.error.code);
 
-function prepare(input: SubmissionInput, batch: string, stamp: PilotStamp): PreparedPilot {
-  const { settings, renderer, driver } = input;
-  const name = newVmName(settings.namePrefix);
-  const text = renderer.render({
-    executable: input.executable,
-    stamp,
-    ceName: settings.ceName,
-    queue: settings.queue,
-    vmName: name,
-    extPackages: settings.extPackages,
-    options: settings.raw,
-  });
-  const userData = encodeUserData(text, driver.capabilities.userData);
-  const stampTag: Record<string, string> = "literal" in stamp ? { [STAMP_KEY]: stamp.literal } : { [STAMP_SEED_KEY]: stamp.derivedFromSeed };
-  const metadata = { ...ownerMetadata(settings), [BATCH_KEY]: batch, ...stampTag };
-  return { name, stamp, spec: { name, userData, metadata } };
-}
+/** Refusals after which every further create of the round would be refused too. */
+const EXHAUSTED_CODES = new Set(["QuotaExceeded", "CapacityExceeded"]);
 
 function createRequest(input: SubmissionInput, resources: ResolvedResources, nodes: readonly NodeSpec[]): CreateNodesRequest {
   const { settings, metadata } = input;

@@ -18,6 +18,7 @@ import { serveCommand } from "./commands-serve.js";
 import { tryCommand } from "./commands-try.js";
 import type { CommandRunner } from "./command-runner.js";
 import { CLOUDCE_VERSION } from "../version.js";
+import { MAX_PILOTS_PER_SUBMIT } from "../ce/cloud-computing-element.js";
 
 /** The options every command takes (before or after the command name). */
 export interface GlobalOptions {
@@ -35,6 +36,20 @@ export interface GlobalOptions {
 export function wholeNumber(value: string): number {
   if (!/^\d+$/.test(value) || Number(value) < 1) throw new InvalidArgumentError(`'${value}' is not a whole number >= 1.`);
   return Number(value);
+}
+
+/** `-n`: pilots for one submission, within what one submitJob creates. */
+export function pilotCount(value: string): number {
+  const n = wholeNumber(value);
+  if (n > MAX_PILOTS_PER_SUBMIT) throw new InvalidArgumentError(`'${value}' is more than one submission creates (${MAX_PILOTS_PER_SUBMIT}); submit the rest in further runs.`);
+  return n;
+}
+
+/** `--timeout`: seconds, at most a day (a longer wait is a typo). */
+function timeoutSeconds(value: string): number {
+  const n = wholeNumber(value);
+  if (n > 86_400) throw new InvalidArgumentError(`'${value}' is more than a day (86400 s).`);
+  return n;
 }
 
 const DEFAULT_CONFIG = "etc/local.conf";
@@ -61,7 +76,7 @@ export function buildProgram(runner: CommandRunner, env: NodeJS.ProcessEnv = pro
   program
     .command("submit")
     .description("start N pilot VMs running FILE")
-    .option("-n, --number <n>", "pilots to submit", wholeNumber, 1)
+    .option("-n, --number <n>", `pilots to submit (at most ${MAX_PILOTS_PER_SUBMIT})`, pilotCount, 1)
     .option("-e, --executable <file>", "the pilot executable")
     .action(runner.action(async ({ ce, out, signal }, opts: { number: number; executable?: string }) => {
       return (await submit(ce, out, await requireExecutable(opts.executable, "submit"), opts.number, signal)).outcome;
@@ -161,9 +176,9 @@ export function buildProgram(runner: CommandRunner, env: NodeJS.ProcessEnv = pro
   program
     .command("demo")
     .description("submit, watch, inspect and clean up a few pilots")
-    .option("-n, --number <n>", "pilots to submit", wholeNumber, 3)
+    .option("-n, --number <n>", `pilots to submit (at most ${MAX_PILOTS_PER_SUBMIT})`, pilotCount, 3)
     .option("-e, --executable <file>", "the pilot executable (default: the package's etc/pilot-example.sh)")
-    .option("--timeout <seconds>", "how long to wait for the pilots to finish", wholeNumber, 120)
+    .option("--timeout <seconds>", "how long to wait for the pilots to finish", timeoutSeconds, 120)
     .action(runner.action(async ({ ce, out }, opts: { number: number; executable?: string; timeout: number }) =>
       demo(ce, out, { executable: opts.executable ?? EXAMPLE_PILOT, count: opts.number, timeoutMs: opts.timeout * 1000 })));
 
@@ -174,7 +189,7 @@ export function buildProgram(runner: CommandRunner, env: NodeJS.ProcessEnv = pro
     .option("--image <path>", "a bootable disk (qcow2/raw cloud image) or a vm-lab image directory (default $VMLAB/image, /tmp/vm-lab/image)")
     .addOption(new Option("--accel <accel>", "QEMU acceleration (default tcg)").choices(["tcg", "kvm"]))
     .option("--memory <mb>", "guest memory in MB (default 1024)", wholeNumber)
-    .option("--timeout <seconds>", "how long to wait for the VM to power off", wholeNumber, 900)
+    .option("--timeout <seconds>", "how long to wait for the VM to power off", timeoutSeconds, 900)
     .action(runner.loadedAction(async ({ loaded, out, logger, globals, io }, opts: { executable?: string; image?: string; accel?: string; memory?: number; timeout: number }) =>
       tryCommand(loaded, globals.ce, out, logger, {
         executable: await requireExecutable(opts.executable, "try"),

@@ -298,3 +298,12 @@ describe("seeing what is going on", () => {
     expect(text).toMatch(/cloudce_cloud_calls_total\{[^}]*ce="op-test.example.org"[^}]*operation="listNodes"[^}]*\} \d+/);
   });
 });
+
+describe("bounded counts", () => {
+  it("submit -n beyond one submission's bound is a usage error naming the bound, and nothing is created", async () => {
+    const r = await cli(["--config", config, "submit", "-n", "1000000000", "-e", quick]);
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim().split("\n")).toHaveLength(1);
+    expect(r.stderr).toContain("'1000000000' is more than one submission creates (10000)");
+  });
+});

@@ -1,6 +1,6 @@
 /** The CLI on a CE with several queues: status, report and cleanup cover every queue unless --queue names one. */
 
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -70,8 +70,13 @@ describe("several queues on one CE", () => {
   it("cleanup without --queue cleans each queue by its own options, and journals one delete per VM", async () => {
     const short = await refsOf("short");
     expect((await cli(["--config", config, "--queue", "short", "kill", short[0]!])).code).toBe(0);
-    const r = await cli(["--config", config, "--json", "cleanup"]);
+    const metrics = join(dir, "cleanup.prom");
+    const r = await cli(["--config", config, "--metrics-file", metrics, "--json", "cleanup"]);
     expect(r.code).toBe(0);
+    // Each queue's pass labels what it saw with its own queue.
+    const text = await readFile(metrics, "utf8");
+    expect(text).toMatch(new RegExp(`^cloudce_vms\\{ce="${CE}",queue="short",status="Waiting"\\} 1$`, "m"));
+    expect(text).toMatch(new RegExp(`^cloudce_vms\\{ce="${CE}",queue="long",status="Waiting"\\} 1$`, "m"));
     expect(Object.keys((JSON.parse(r.stdout) as { queues: Record<string, unknown> }).queues)).toEqual(["short", "long"]);
     const deletes = (await readJournal(join(dir, "journal.jsonl"))).entries.filter((e) => e.action === "delete" && e.outcome === "ok");
     expect(deletes.map((e) => e.ref)).toEqual([short[0]]);

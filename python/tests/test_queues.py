@@ -126,10 +126,10 @@ def test_each_queue_gets_its_own_slots_and_reads_its_own_pilots_done(setup):
             assert e["queue"] == db.rows[e["ref"]]["Queue"] and e["reason"] == "stopped", e
 
 
-def wait_idle(sd):
-    """Waits until no VM of either queue boots or runs (every pilot ended), so that slots free up."""
+def wait_idle(sd, queues=tuple(QUEUES)):
+    """Waits until no VM of the queues boots or runs (every pilot ended), so that slots free up."""
     def idle():
-        for name in QUEUES:
+        for name in queues:
             status = queue_ce(sd, name).getCEStatus()
             if not status["OK"] or status["RunningJobs"] + status["WaitingJobs"] > 0:
                 return False
@@ -195,3 +195,87 @@ def test_two_site_director_processes_on_one_ce_never_remove_a_vm_twice(setup, tm
     removed = Counter(e["ref"] for e in deletes if e["outcome"] == "ok")
     assert set(removed) == set(both)
     assert max(removed.values()) == 1, [ref for ref, n in removed.items() if n > 1]
+
+
+def _pilot_manager(cs_text, proxy_pem, inbox, out_path):
+    """DIRAC's PilotManager service in its own process: kills every other pilot it is told of, and
+    reads the output of the rest once they have ended, while SiteDirector keeps submitting."""
+    try:
+        # pylint: disable=import-outside-toplevel
+        from DIRAC import S_OK, gLogger
+        from DIRAC.Core.Security.X509Chain import X509Chain
+        from DIRAC.FrameworkSystem.Client.ProxyManagerClient import gProxyManager
+        from DIRAC.WorkloadManagementSystem.Service.PilotManagerHandler import PilotManagerHandler
+        from dirac_harness import PilotDBRecorder
+
+        load_cs(cs_text)
+        proxy = X509Chain()
+        assert proxy.loadProxyFromString(proxy_pem)["OK"]
+        results = {"killed": {}, "output": {}}
+        with pytest.MonkeyPatch.context() as mp:
+            db = PilotDBRecorder()
+            db.getPilotOutput = lambda ref: S_OK({"StdOut": "", "StdErr": ""})
+            mp.setattr(PilotManagerHandler, "pilotAgentsDB", db, raising=False)
+            mp.setattr(gProxyManager, "getPilotProxyFromVOMSGroup", lambda *a, **k: S_OK(proxy))
+            handler = object.__new__(PilotManagerHandler)
+            handler.log = gLogger.getSubLogger("PilotManager")
+            to_read = []
+            while (batch := inbox.get(timeout=120)) is not None:
+                for i, (ref, row) in enumerate(sorted(batch.items())):
+                    db.rows[ref] = {**row, "VO": VO, "OwnerDN": PILOT_DN, "OwnerGroup": GROUP}
+                    if i % 2 == 0:
+                        results["killed"][ref] = PilotManagerHandler.export_killPilot.__func__(PilotManagerHandler, [ref])["OK"]
+                    else:
+                        to_read.append(ref)
+            for ref in to_read:
+                result = {"OK": False}
+                # The pilot ends on its own (pilotFileServer is unreachable); its VM and console are kept.
+                wait_for(lambda r=ref: (result.update(handler.export_getPilotOutput(r)) or result["OK"]), f"the output of {ref}", timeout=60)
+                results["output"][ref] = result["Value"]["StdOut"]
+        out_path.write_text(json.dumps(results))
+    except Exception:  # pylint: disable=broad-except
+        out_path.write_text(json.dumps({"error": traceback.format_exc()}))
+
+
+PILOT_DN = "/O=cloudce-test/CN=pilot"
+
+
+def test_pilot_manager_kills_and_reads_output_while_site_director_submits(monkeypatch, tmp_path, proxy_chain, state_dir):
+    journal = tmp_path / "journal.jsonl"
+    # Stopped VMs are kept an hour: PilotManager reads their console.
+    options = local_ce_options(state_dir, QueryCEFlag="True", Cleanup_MinLifetime=3600, Journal_File=journal)
+    cs_text = site_director_cs(VO, GROUP, SITE, {CE: (options, {"main": {"CPUTime": 3600, "VO": VO, "MaxTotalJobs": 20, "MaxWaitingJobs": 3}})})
+    pm_cs = f"Operations\n{{\nDefaults\n{{\nPilot\n{{\nGenericPilotDN = {PILOT_DN}\n}}\n}}\n}}\nRegistry\n{{\nGroups\n{{\n{GROUP}\n{{\nVOMSRole = /{VO}/Role=pilot\n}}\n}}\n}}\n"
+    load_cs(cs_text)
+    sd, db = new_agent(monkeypatch, tmp_path / "work", proxy_chain)
+    pem = proxy_chain.dumpAllToString()["Value"]
+    pem = pem.decode() if isinstance(pem, bytes) else pem
+    fork = multiprocessing.get_context("fork")
+    inbox, out = fork.Queue(), tmp_path / "pm.json"
+    pm = fork.Process(target=_pilot_manager, args=(pm_cs, pem, inbox, out))
+    pm.start()
+    sent = set()
+    try:
+        for _ in range(4):
+            run_cycle(sd)
+            new = {ref: dict(row) for ref, row in db.rows.items() if ref not in sent}
+            sent.update(new)
+            inbox.put(new)  # PilotManager works on them while the next cycle submits
+    finally:
+        inbox.put(None)
+        pm.join(timeout=240)
+        if pm.is_alive():
+            pm.kill()
+    results = json.loads(out.read_text())
+    assert "error" not in results, results.get("error")
+    assert len(sent) >= 6 and set(results["killed"]) | set(results["output"]) == sent
+    assert all(results["killed"].values()), results["killed"]
+    assert all(text.strip() for text in results["output"].values())
+    wait_idle(sd, ["main"])
+    monitor(sd)
+    for ref in results["killed"]:
+        assert db.rows[ref]["Status"] in ("Deleted", "Done"), (ref, db.rows[ref]["Status"])
+    for ref in results["output"]:
+        assert db.rows[ref]["Status"] == "Done", (ref, db.rows[ref]["Status"])
+    deletes = Counter(e["ref"] for e in journal_deletes(journal) if e["outcome"] == "ok")
+    assert set(deletes) == set(results["killed"]) and max(deletes.values()) == 1

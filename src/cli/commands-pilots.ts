@@ -7,7 +7,8 @@ import { readJournal } from "../ops/journal.js";
 import { UsageError } from "./cli-errors.js";
 import { formatTable, type Output } from "./output.js";
 import { checkReadableFile, fileExists } from "./path-checks.js";
-import { SHORT_ID_LENGTH, statusSummary, statusTable } from "./status-table.js";
+import { SHORT_ID_LENGTH, shortRef, statusSummary, statusTable } from "./status-table.js";
+import { fitTable } from "./fit-table.js";
 
 /** Fails the command with the CE's one-line message (the command name is added once, by the caller). */
 export function unwrap<T>(result: Result<T>): T {
@@ -123,6 +124,9 @@ export async function kill(ce: CloudComputingElement, out: Output, given: readon
   return "done";
 }
 
+/** The cleanup table gives up room from its result text first, then from VM names (their suffix stays). */
+const CLEANUP_SHRINK = [{ column: 3, min: 24 }, { column: 1, min: 14 }];
+
 /** One cleanup pass of each queue's CE object in turn, each judged by its queue's options; one result. */
 export async function cleanup(ces: CeOrQueues, out: Output, signal?: AbortSignal, dryRun = false): Promise<Outcome> {
   const queues: { queue: string; report: CleanupReport }[] = [];
@@ -132,21 +136,22 @@ export async function cleanup(ces: CeOrQueues, out: Output, signal?: AbortSignal
     if (report.interrupted) out.progress(report.interrupted);
     queues.push({ queue: queueOf(ce), report });
   }
+  // Short references, as status prints them (and kill takes back); --json has the full ones.
   const rowsOf = (report: CleanupReport): string[][] => [
-    ...report.deleted.map((e) => [e.ref, e.name, e.reason, "deleted"]),
-    ...(report.wouldDelete ?? []).map((e) => [e.ref, e.name, e.reason, "would delete (--dry-run)"]),
-    ...(report.gone ?? []).map((e) => [e.ref, e.name, e.reason, "already gone"]),
-    ...report.failed.map((e) => [e.ref, e.name, e.reason, `failed: ${e.error ?? ""}`]),
-    ...(report.redeleted ?? []).map((e) => [e.ref, e.name, e.reason, `still listed: deleted again (${e.attempts})${e.error ? `, failed: ${e.error}` : ""}`]),
+    ...report.deleted.map((e) => [shortRef(e.ref), e.name, e.reason, "deleted"]),
+    ...(report.wouldDelete ?? []).map((e) => [shortRef(e.ref), e.name, e.reason, "would delete (--dry-run)"]),
+    ...(report.gone ?? []).map((e) => [shortRef(e.ref), e.name, e.reason, "already gone"]),
+    ...report.failed.map((e) => [shortRef(e.ref), e.name, e.reason, `failed: ${e.error ?? ""}`]),
+    ...(report.redeleted ?? []).map((e) => [shortRef(e.ref), e.name, e.reason, `still listed: deleted again (${e.attempts})${e.error ? `, failed: ${e.error}` : ""}`]),
   ];
   if (queues.length === 1) {
     const { report } = queues[0]!;
     const rows = rowsOf(report);
-    out.result(report, () => (rows.length === 0 ? "nothing to clean up" : formatTable(["REFERENCE", "VM", "REASON", "RESULT"], rows)));
+    out.result(report, () => (rows.length === 0 ? "nothing to clean up" : fitTable(["REFERENCE", "VM", "REASON", "RESULT"], rows, CLEANUP_SHRINK)));
     return report.failed.length > 0 ? "partial" : "done";
   }
   const rows = queues.flatMap(({ queue, report }) => rowsOf(report).map((r) => [queue, ...r]));
-  out.result({ queues: Object.fromEntries(queues.map((q) => [q.queue, q.report])) }, () => (rows.length === 0 ? "nothing to clean up" : formatTable(["QUEUE", "REFERENCE", "VM", "REASON", "RESULT"], rows)));
+  out.result({ queues: Object.fromEntries(queues.map((q) => [q.queue, q.report])) }, () => (rows.length === 0 ? "nothing to clean up" : fitTable(["QUEUE", "REFERENCE", "VM", "REASON", "RESULT"], rows, CLEANUP_SHRINK.map((c) => ({ ...c, column: c.column + 1 })).concat({ column: 0, min: 10 }))));
   return queues.some((q) => q.report.failed.length > 0) ? "partial" : "done";
 }
 

@@ -6,6 +6,7 @@ import { CloudceError } from "../errors.js";
 import { ReportedFailure } from "./cli-errors.js";
 import { unwrap } from "./commands-pilots.js";
 import { locateProblems } from "./load-ce.js";
+import { fitTable } from "./fit-table.js";
 import { formatTable, type Output } from "./output.js";
 
 export interface ValidateInput {
@@ -53,6 +54,7 @@ export function config(loaded: LoadedCeOptions, out: Output): void {
     .sort(([a], [b]) => a.localeCompare(b))
     .map(([k, v]) => [k, v, loaded.origins[k] ? formatOrigin(loaded.origins[k]) : ""]);
   out.result({ ce: loaded.ce, queue: loaded.queue, options: loaded.options, origins: loaded.origins }, () =>
-    [`CE ${loaded.ce ?? "(unnamed)"}${loaded.queue ? `, queue ${loaded.queue}` : ""}`, formatTable(["OPTION", "VALUE", "FROM"], rows)].join("\n"),
+    // Long values and paths keep their start and end (the file name and line); --json has them whole.
+    [`CE ${loaded.ce ?? "(unnamed)"}${loaded.queue ? `, queue ${loaded.queue}` : ""}`, fitTable(["OPTION", "VALUE", "FROM"], rows, [{ column: 2, min: 24 }, { column: 1, min: 20 }, { column: 0, min: 20 }])].join("\n"),
   );
 }

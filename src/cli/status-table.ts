@@ -1,6 +1,7 @@
 /** `cloudce status`: this CE's VMs in a table that fits 80 columns, sorted by state then age, and a summary. */
 
 import type { PilotInfo, PilotStatus } from "../ce/index.js";
+import { fitTable } from "./fit-table.js";
 import { formatTable } from "./output.js";
 
 /** The order states are shown in: what needs attention (live VMs) first. */
@@ -17,10 +18,6 @@ export function shortRef(ref: string): string {
   return id.length <= SHORT_ID_LENGTH + 1 ? ref : `cloud://${id.slice(0, SHORT_ID_LENGTH)}…`;
 }
 
-function clip(text: string, max: number): string {
-  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
-}
-
 export function age(ms: number): string {
   const s = Math.max(0, Math.round(ms / 1000));
   if (s < 120) return `${s}s`;
@@ -33,7 +30,7 @@ export function sortPilots(pilots: readonly PilotInfo[]): PilotInfo[] {
   return [...pilots].sort((a, b) => rank(a.status) - rank(b.status) || Date.parse(a.createdAt) - Date.parse(b.createdAt));
 }
 
-/** 80 columns by default: short references, clipped names; `--wide` adds the cloud's own state. */
+/** 80 columns by default: short references, names clipped in the middle; `--wide` adds the cloud's own state. */
 export function statusTable(pilots: readonly PilotInfo[], opts: { wide: boolean; now: number }): string {
   const sorted = sortPilots(pilots);
   const ageOf = (p: PilotInfo): string => age(opts.now - Date.parse(p.createdAt));
@@ -43,9 +40,11 @@ export function statusTable(pilots: readonly PilotInfo[], opts: { wide: boolean;
       sorted.map((p) => [p.ref, p.name, p.status, p.cloudState, ageOf(p), p.queue, p.flavor]),
     );
   }
-  return formatTable(
+  // Names shrink first (their unique suffix stays), then flavors, and queues last.
+  return fitTable(
     ["REFERENCE", "VM", "STATUS", "AGE", "QUEUE", "FLAVOR"],
-    sorted.map((p) => [shortRef(p.ref), clip(p.name, 20), p.status, ageOf(p), clip(p.queue, 10), clip(p.flavor, 12)]),
+    sorted.map((p) => [shortRef(p.ref), p.name, p.status, ageOf(p), p.queue, p.flavor]),
+    [{ column: 1, min: 14 }, { column: 5, min: 8 }, { column: 4, min: 10 }, { column: 1, min: 12 }],
   );
 }
 

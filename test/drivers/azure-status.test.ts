@@ -85,7 +85,8 @@ describe("Azure credentials", () => {
       const cert = readFileSync(join(dir, "c.pem"), "utf8");
       writeFileSync(pem, readFileSync(join(dir, "k.pem"), "utf8") + cert, { mode: 0o600 });
       f.server.addPrincipal({ tenantId: TEST_TENANT, clientId: "22222222-1111-4222-8333-444444444444", certificate: cert });
-      const byCert = await azureDriver(f.server, { credentials: async () => ({ key: "22222222-1111-4222-8333-444444444444", extra: { certificate_file: pem } }), deps: { clock: NO_WAIT } });
+      const byCert = await azureDriver(f.server, { options: { credentials: "certificate" }, credentials: async () => ({ key: "22222222-1111-4222-8333-444444444444", secret: pem, extra: {} }), deps: { clock: NO_WAIT } });
+      expect(byCert.capabilities.secretIsPath).toBe(true);
       await expect(byCert.listNodes({ namePrefix: "x", metadata: {} })).resolves.toEqual([]);
       await byCert.close();
     } finally {

@@ -8,7 +8,7 @@
 
 import { createHash, createPrivateKey, createSign, randomUUID, X509Certificate } from "node:crypto";
 import { readFile } from "node:fs/promises";
-import { expandPath } from "../../auth/expand-path.js";
+import { expandPath, looksLikePath } from "../../auth/expand-path.js";
 import { CloudceError } from "../../errors.js";
 import type { SecretSlot } from "../../secrets.js";
 import type { DriverCredentials } from "../driver.js";
@@ -55,14 +55,16 @@ async function servicePrincipalToken(ctx: TokenContext): Promise<IssuedToken> {
   if (!/^[-\w.]{1,100}$/.test(tenant)) throw new CloudceError("AuthValueInvalid", "CloudAuth tenant_id: not a tenant id or domain; use the directory (tenant) GUID", { driver: DRIVER_NAME });
   const tokenUrl = `${ctx.settings.authority}/${tenant}/oauth2/v2.0/token`;
   const form: Record<string, string> = { grant_type: "client_credentials", client_id: clientId, scope: armScope(ctx.settings.endpoint) };
-  const certificate = creds.extra["certificate_file"]?.trim();
-  if (certificate) {
+  if (!creds.secret) throw new CloudceError("AuthKeyMissing", "CloudAuth: the AZURE driver needs secret = <client secret> (or, with Driver_credentials = certificate, the path of a PEM with key and certificate) in the auth file section", { driver: DRIVER_NAME });
+  if (ctx.settings.credentials === "certificate") {
+    // Anything but a plain path may be a password (another cloud's, from [DEFAULT]): never quoted.
+    if (!looksLikePath(creds.secret.trim())) {
+      throw new CloudceError("AuthValueInvalid", "CloudAuth secret: with Driver_credentials = certificate the value must be a file path (one line without spaces, starting with /, ./, ../ or $VAR/) of a PEM holding the key and the certificate", { driver: DRIVER_NAME });
+    }
     form["client_assertion_type"] = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
-    form["client_assertion"] = await clientAssertion(certificate, clientId, tokenUrl, ctx.secrets);
-  } else if (creds.secret) {
-    form["client_secret"] = creds.secret;
+    form["client_assertion"] = await clientAssertion(creds.secret.trim(), clientId, tokenUrl, ctx.secrets);
   } else {
-    throw new CloudceError("AuthKeyMissing", "CloudAuth: the AZURE driver needs secret = <client secret>, or certificate_file = <path of a PEM with key and certificate>, in the auth file section", { driver: DRIVER_NAME });
+    form["client_secret"] = creds.secret;
   }
   const redact = [form["client_secret"] ?? "", form["client_assertion"] ?? ""];
   const res = await ctx.http.send<TokenAnswer>({ method: "POST", path: tokenUrl, form, anonymous: true, redact });
@@ -87,20 +89,20 @@ const base64url = (b: Buffer | string): string => Buffer.from(b).toString("base6
 async function clientAssertion(file: string, clientId: string, audience: string, secrets: SecretSlot): Promise<string> {
   let pem: string;
   try {
-    pem = await readFile(expandPath(file, "CloudAuth certificate_file"), "utf8");
+    pem = await readFile(expandPath(file, "CloudAuth secret"), "utf8");
   } catch (err) {
-    throw new CloudceError("AuthFileUnreadable", `CloudAuth certificate_file: cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? "error"}); give a PEM file holding the private key and the certificate`, { driver: DRIVER_NAME });
+    throw new CloudceError("AuthFileUnreadable", `CloudAuth secret: cannot read the certificate file ${file} (${(err as NodeJS.ErrnoException).code ?? "error"}); give a PEM file holding the private key and the certificate`, { driver: DRIVER_NAME });
   }
   const keyPem = /-----BEGIN (?:RSA )?PRIVATE KEY-----[\s\S]+?-----END (?:RSA )?PRIVATE KEY-----/.exec(pem)?.[0];
   const certPem = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/.exec(pem)?.[0];
-  if (!keyPem || !certPem) throw new CloudceError("AuthValueInvalid", `CloudAuth certificate_file: ${file} must hold a private key and a certificate (PEM)`, { driver: DRIVER_NAME });
+  if (!keyPem || !certPem) throw new CloudceError("AuthValueInvalid", `CloudAuth secret: the certificate file ${file} must hold a private key and a certificate (PEM)`, { driver: DRIVER_NAME });
   secrets.set(keyPem);
   let thumbprint: string;
   try {
     thumbprint = base64url(createHash("sha1").update(new X509Certificate(certPem).raw).digest());
     createPrivateKey(keyPem);
   } catch {
-    throw new CloudceError("AuthValueInvalid", `CloudAuth certificate_file: ${file} holds no valid certificate and key (PEM)`, { driver: DRIVER_NAME });
+    throw new CloudceError("AuthValueInvalid", `CloudAuth secret: the certificate file ${file} holds no valid certificate and key (PEM)`, { driver: DRIVER_NAME });
   }
   const now = Math.floor(Date.now() / 1000);
   const header = base64url(JSON.stringify({ alg: "RS256", typ: "JWT", x5t: thumbprint }));

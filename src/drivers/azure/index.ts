@@ -66,7 +66,9 @@ export class AzureDriver extends SplitDriver implements CloudDriver {
 
   constructor(config: DriverConfig, private readonly settings: AzureSettings, deps: AzureDriverDeps = {}) {
     super();
-    const base = settings.credentials === "managed-identity" ? { ...AZURE_CAPABILITIES, requiresCredentials: false } : AZURE_CAPABILITIES;
+    // A certificate's secret is the path of its PEM (its key is registered as a secret when read).
+    const base = settings.credentials === "managed-identity" ? { ...AZURE_CAPABILITIES, requiresCredentials: false }
+      : settings.credentials === "certificate" ? { ...AZURE_CAPABILITIES, secretIsPath: true } : AZURE_CAPABILITIES;
     this.capabilities = settings.scaleSet ? { ...base, uniformBatch: true } : base;
     this.endpoint = `${settings.endpoint} ${settings.subscriptionId}`;
     const clock = deps.clock ?? { now: monotonicNow, sleep: realSleep };

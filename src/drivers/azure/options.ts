@@ -20,7 +20,7 @@ export interface AzureOptions {
   /** Entra ID base URL; the token endpoint is `<authority>/<tenant>/oauth2/v2.0/token`. */
   readonly authority?: string;
   readonly tenant_id?: string;
-  /** `auth-file` (default: a service principal) or `managed-identity`. */
+  /** `auth-file` (default: a service principal's client secret), `certificate` (the auth file's secret names its PEM) or `managed-identity`. */
   readonly credentials?: string;
   /** The managed identity's token endpoint (default: the instance metadata service). */
   readonly identity_endpoint?: string;
@@ -59,7 +59,7 @@ export interface AzureSettings {
   readonly endpoint: string;
   readonly authority: string;
   readonly tenantId?: string;
-  readonly credentials: "auth-file" | "managed-identity";
+  readonly credentials: "auth-file" | "certificate" | "managed-identity";
   readonly identityEndpoint: string;
   readonly identityClientId?: string;
   readonly scaleSet: boolean;
@@ -148,7 +148,7 @@ export function parseOptions(raw: Readonly<Record<string, string>>): AzureSettin
   const resourceGroup = required(o, "resource_group", RESOURCE_GROUP, "grid-pilots");
   const location = required(o, "location", LOCATION, "westeurope");
   const credentials = (o.credentials?.trim().toLowerCase() || "auth-file") as AzureSettings["credentials"];
-  if (credentials !== "auth-file" && credentials !== "managed-identity") throw invalid("credentials", `'${o.credentials}' is not one of auth-file, managed-identity`);
+  if (!["auth-file", "certificate", "managed-identity"].includes(credentials)) throw invalid("credentials", `'${o.credentials}' is not one of auth-file, certificate, managed-identity`);
   const eviction = (o.eviction_policy?.trim() || "Deallocate").toLowerCase();
   if (eviction !== "deallocate" && eviction !== "delete") throw invalid("eviction_policy", `'${o.eviction_policy}' is not Deallocate or Delete`);
   const diskType = o.disk_type?.trim() || "StandardSSD_LRS";

@@ -155,6 +155,26 @@ describe("creates, listings and deletes", () => {
     await driver.destroyNodes([created[0]!.id]);
   });
 
+  it("a create slower than the timeout is looked for, not sent again: no late attempt recreates the pod after its delete", async () => {
+    // Pods without processes are deleted at once; no jitter: a retry would follow the timeout at once.
+    const fast = await startKubeServer({ namespaces: [NAMESPACE], runProcesses: false });
+    const quick = await kubeDriver(writeKubeconfig(fast, mkdtempSync(join(tmpdir(), "kube-late-"))), {}, 300, { random: () => 0 });
+    try {
+      // The create acts 150 ms after the client gave up on it.
+      fast.inject({ call: "create pods", kind: "delay", ms: 450 });
+      const { created } = await quick.createNodes(request());
+      expect(created).toHaveLength(1);
+      await quick.destroyNodes([created[0]!.id]);
+      await eventually(async () => fast.inFlight(), (n) => n === 0, 10_000, "every request to be answered");
+      expect([...fast.cluster.podHistory.values()].filter((p) => p.metadata.name === created[0]!.id)).toHaveLength(1);
+      expect(fast.cluster.get("pods", NAMESPACE, created[0]!.id)).toBeUndefined();
+      expect(fast.calls["create pods"]).toBe(1);
+    } finally {
+      await quick.close();
+      await fast.close();
+    }
+  });
+
   it("a pod whose Secret cannot be made is deleted again, and the failure says why", async () => {
     server.denied.add("create secrets");
     const err = await failure(driver.createNodes(request()));

@@ -22,10 +22,12 @@ export interface Connection {
   readonly server: string;
 }
 
-/** Where the service account's files are; tests point it elsewhere. */
+/** Where the service account's files are, and the retries' jitter; tests set them. */
 export interface ConnectionDeps {
   readonly env?: NodeJS.ProcessEnv;
   readonly serviceAccountDir?: string;
+  /** The retries' jitter, in [0, 1) (tests fix it). */
+  readonly random?: () => number;
 }
 
 const SERVICE_ACCOUNT_PREFIX = "";

@@ -60,7 +60,9 @@ export class KubernetesDriver implements CloudDriver {
 
   constructor(config: DriverConfig, private readonly settings: KubernetesSettings, deps: ConnectionDeps = {}) {
     const connection = connect(settings, config.requestTimeoutMs, this.secrets, deps);
-    this.api = new KubeApi({ api: connection.api, namespace: connection.namespace, timeoutMs: config.requestTimeoutMs, logger: config.logger });
+    this.api = new KubeApi({
+      api: connection.api, namespace: connection.namespace, timeoutMs: config.requestTimeoutMs, logger: config.logger, ...(deps.random ? { random: deps.random } : {}),
+    });
     this.endpoint = `${connection.server} ${connection.namespace}`;
     this.pods = new Pods(this.api, settings.pageSize);
     this.limit = config.limit ?? fixedCallLimit(4);

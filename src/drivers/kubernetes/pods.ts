@@ -39,8 +39,9 @@ export class Pods {
 
   private async createPod(body: V1Pod, flavor: CloudFlavor): Promise<V1Pod> {
     const name = body.metadata!.name!;
+    const requestId = body.metadata!.annotations![REQUEST_ANNOTATION]!;
     try {
-      return await this.api.run({ verb: "create", resource: "pods", name }, (core, namespace) => core.createNamespacedPod({ namespace, body }));
+      return await this.api.run({ verb: "create", resource: "pods", name }, (core, namespace) => core.createNamespacedPod({ namespace, body }), () => this.lateCreate(name, requestId));
     } catch (err) {
       if (hasStatus(err, 409)) return this.ownPod(name, body.metadata!.annotations![REQUEST_ANNOTATION]!, err as CloudceError);
       if (hasStatus(err, 403)) throw await this.whyForbidden(err as CloudceError, flavor);
@@ -48,6 +49,21 @@ export class Pods {
         throw new CloudceError("OptionInvalid", `${DRIVER_NAME}: namespace ${this.api.namespace} does not exist: create it (etc/kubernetes/namespace.yaml) or set Driver_namespace`, { driver: DRIVER_NAME, cause: err });
       }
       throw err;
+    }
+  }
+
+  /**
+   * After a create that got no answer: the request may still act. Sending it
+   * again at once risks a late first attempt that recreates the pod after it
+   * was deleted, so the pod is looked for, by name, for one request timeout.
+   */
+  private async lateCreate(name: string, requestId: string): Promise<V1Pod | undefined> {
+    const until = Date.now() + this.api.timeoutMs;
+    for (;;) {
+      const pod = await this.getPod(name).catch(() => undefined);
+      if (pod) return pod.metadata?.annotations?.[REQUEST_ANNOTATION] === requestId ? pod : undefined;
+      if (Date.now() >= until) return undefined;
+      await new Promise((r) => setTimeout(r, Math.min(100, Math.max(10, this.api.timeoutMs / 5))));
     }
   }
 

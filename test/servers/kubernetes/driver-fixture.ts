@@ -6,6 +6,7 @@ import { join } from "node:path";
 import type { CloudDriver } from "../../../src/drivers/driver.js";
 import { KubernetesDriver } from "../../../src/drivers/kubernetes/index.js";
 import { parseOptions } from "../../../src/drivers/kubernetes/options.js";
+import type { ConnectionDeps } from "../../../src/drivers/kubernetes/connection.js";
 import { instantiateDriver } from "../../../src/drivers/registry.js";
 import { silentLogger } from "../../../src/log.js";
 import { startKubeServer, type KubeServer, type KubeServerOptions } from "./server.js";
@@ -21,8 +22,8 @@ export interface KubeDriverFixture {
   close(): Promise<void>;
 }
 
-export async function kubeDriver(kubeconfig: string, options: Record<string, string> = {}, requestTimeoutMs = 10_000): Promise<CloudDriver> {
-  return instantiateDriver((config) => new KubernetesDriver(config, parseOptions(config.options)), {
+export async function kubeDriver(kubeconfig: string, options: Record<string, string> = {}, requestTimeoutMs = 10_000, deps: ConnectionDeps = {}): Promise<CloudDriver> {
+  return instantiateDriver((config) => new KubernetesDriver(config, parseOptions(config.options), deps), {
     options: { kubeconfig, ...options },
     credentials: async () => ({ extra: {} }),
     ceName: "kube-test",

@@ -19,7 +19,7 @@ export type Settled<T> = { readonly answered: true; readonly value: T } | { read
 
 /**
  * The end of the grace: one timer per signal and bound, started when the
- * signal aborts, shared by every call waited on after it (creates in flight,
+ * signal aborts (asked for only once it has), shared by every call waited on after it (creates in flight,
  * the lost-answer listing, a renewed resolution). So everything after a stop
  * takes at most one `graceMs`, however many calls follow one another.
  */
@@ -50,8 +50,24 @@ export function withinGrace<T>(work: Promise<T>, stop: StopControl): Promise<Set
   const { signal, graceMs } = stop;
   const answered = work.then((value): Settled<T> => ({ answered: true, value }));
   if (!signal) return answered;
-  const givenUp = graceEnd(signal, graceMs).then((): Settled<T> => ({ answered: false }));
-  return Promise.race([answered, givenUp]);
+  // Attached to the signal only while the work runs, and to the grace only once the signal
+  // aborted: a server-wide signal that never aborts must not keep every call's result alive.
+  return new Promise<Settled<T>>((resolve, reject) => {
+    const giveUp = (): void => void graceEnd(signal, graceMs).then(() => resolve({ answered: false }));
+    const done = (): void => signal.removeEventListener("abort", giveUp);
+    if (signal.aborted) giveUp();
+    else signal.addEventListener("abort", giveUp, { once: true });
+    answered.then(
+      (v) => {
+        done();
+        resolve(v);
+      },
+      (err: unknown) => {
+        done();
+        reject(err);
+      },
+    );
+  });
 }
 
 /** The note an interrupted call returns alongside its (partial) result. */

@@ -80,7 +80,8 @@ function breakerClosed(ctx: CeContext): boolean {
 }
 
 function noSlots(ctx: CeContext, counts: CEStatusCounts, credentials: CredentialAssessment, reason: string): AvailableResult {
-  ctx.log.warn("available: no slots", { reason });
+  // The reason is in the result (CEInfoDict.Reason), which the caller shows: a warning too would say it twice.
+  ctx.log.info("available: no slots", { reason });
   const info = { ...counts, MaxTotalJobs: ctx.settings.maxTotalJobs, MaxWaitingJobs: ctx.settings.maxWaitingJobs, ...policyInfo(ctx.policies, credentials), Reason: scrubSecrets(reason) };
   return S_OK(0, { ...counts, CEInfoDict: info });
 }

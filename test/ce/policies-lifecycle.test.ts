@@ -70,7 +70,7 @@ describe("fizzle backoff (Fizzle_Seconds, Fizzle_Count, Backoff_Seconds)", () =>
     const info = r.OK ? r.CEInfoDict : undefined;
     expect(info?.Reason).toMatch(/^the last 2 VMs stopped within Fizzle_Seconds \(300 s\) of starting: no new VMs until 2026-06-01T12:16:00.000Z/);
     expect(info?.BackoffUntil).toBe("2026-06-01T12:16:00.000Z");
-    expect(h.logs.some((l) => l.level === "warn" && l.msg === "available: no slots" && String(l.fields["reason"]).includes("Fizzle_Seconds"))).toBe(true);
+    expect(h.logs.some((l) => l.level === "info" && l.msg === "available: no slots" && String(l.fields["reason"]).includes("Fizzle_Seconds"))).toBe(true);
     expect((await h.decisions()).map((d) => d.split(":")[0])).toEqual(["fizzle", "fizzle", "backoff"]);
     const status = ok(await h.ce.getCEStatus());
     expect(status).toMatchObject({ BackoffUntil: "2026-06-01T12:16:00.000Z", CloudHealth: "ok" });

@@ -56,6 +56,14 @@ describe("the exit-code table", () => {
     expect(r.stdout).toMatch(/configuration is valid \(offline: image, flavor, networks and quota on the cloud were not checked; --online checks them\)/);
   });
 
+  it("0: a CE without slots says why once, in the table, not a log line too", async () => {
+    const none = await flatConfig("noslots.conf", ["CloudType = LOCAL", `Driver_state_dir = ${join(dir, "local")}`, "Instance_Image = x", "Instance_Flavor = name:small"]);
+    const r = await cli("--config", none, "status");
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/slots available: 0 \(cannot read the cloud's limits: Instance_Image: no image with id 'x'/);
+    expect(r.stderr).toBe("");
+  });
+
   it("1: failure, one line; --json validate gives the problems as a list", async () => {
     const bad = await flatConfig("bad.conf", ["CloudType = LOCAL", "Instance_Image = name:el9-pilot", "Instance_Flavour = name:small", "MaxWaitingjobs = 3"]);
     const r = await cli("--config", bad, "validate");

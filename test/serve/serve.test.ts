@@ -126,6 +126,14 @@ describe("malformed input gets a stable code and the server carries on", () => {
 });
 
 describe("CE calls", () => {
+  it("a submit that made fewer pilots than asked passes on the CE's Partial note", async () => {
+    cloud = new MemoryCloud({ images: [{ id: "img", name: "img" }], flavors: [{ id: "small", name: "small", vcpus: 1, ramMb: 1024 }], instanceQuota: 2 });
+    const handle = await openCe();
+    const answer = await server.call("submitJob", { handle, executableFile: join(dir, "pilot.sh"), numberOfJobs: 3 });
+    expect(answer.result).toMatchObject({ OK: true, Partial: "2 of 3 pilots created; 1 not: QuotaExceeded" });
+    expect(answer.result!["Value"]).toHaveLength(2);
+  });
+
   it("a failed operation is a DIRAC result whose code travels as Code, not as DIRAC's integer Errno", async () => {
     const opened = await server.call("open", { ceName: "bad.cloud" });
     const answer = await server.call("setParameters", { handle: opened.result!["handle"], options: { ...memoryOptions, MaxTotalJobs: "many" } });

@@ -109,3 +109,24 @@ export async function followOutput(ce: CloudComputingElement, out: Output, given
   }
   if (out.json) out.result({ ref, output: shown });
 }
+
+/** `status --watch`: bounds of its interval in seconds (a shorter one only burns cloud calls). */
+export const WATCH_SECONDS = { min: 1, max: 3600, default: 5 } as const;
+
+/**
+ * `status --watch`: the status again every `everySeconds` until a stop signal.
+ * On a terminal the screen is redrawn; otherwise each table follows a line
+ * with its time, and under --json each is one line with its `time`.
+ */
+export async function watch(show: (out: Output) => Promise<void>, out: Output, opts: { everySeconds: number; signal?: AbortSignal; stdout: NodeJS.WritableStream }): Promise<void> {
+  const tty = (opts.stdout as NodeJS.WriteStream).isTTY === true;
+  const lines = out.timed();
+  while (!opts.signal?.aborted) {
+    if (!out.json) opts.stdout.write(tty ? "\x1b[H\x1b[2J" : `--- ${new Date().toISOString()}\n`);
+    await show(lines);
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, opts.everySeconds * 1000);
+      opts.signal?.addEventListener("abort", () => { clearTimeout(timer); resolve(); }, { once: true });
+    });
+  }
+}

@@ -9,7 +9,7 @@ import { Command, InvalidArgumentError, Option } from "commander";
 import { LOG_LEVELS } from "../log.js";
 import { output, requireExecutable, status, submit } from "./commands-pilots.js";
 import { report, scheduledCleanup } from "./commands-ops.js";
-import { STATES, followOutput, killSelected, parseStates, terminalQuestion } from "./commands-select.js";
+import { STATES, WATCH_SECONDS, followOutput, killSelected, parseStates, terminalQuestion, watch } from "./commands-select.js";
 import { UsageError } from "./cli-errors.js";
 import { parseWhen, type ReportWindow } from "../ops/report-window.js";
 import { config, render, validate } from "./commands-tools.js";
@@ -96,10 +96,14 @@ export function buildProgram(runner: CommandRunner, env: NodeJS.ProcessEnv = pro
     .option("--all", "every VM of this CE (the default without REF)")
     .option("--state <states>", `only pilots in these states (comma-separated: ${STATES.join(", ")})`)
     .option("--wide", "full references instead of short ones (the table is then wider than 80 columns)")
-    .action(runner.action(async ({ ces, out, globals }, opts: { all?: boolean; wide?: boolean; state?: string }, refs: string[]) => {
+    .option("--watch [seconds]", `show it again every SECONDS (default ${WATCH_SECONDS.default}, ${WATCH_SECONDS.min}-${WATCH_SECONDS.max}) until SIGINT`, watchSeconds)
+    .action(runner.action(async ({ ces, out, globals, io, signal }, opts: { all?: boolean; wide?: boolean; state?: string; watch?: number | true }, refs: string[]) => {
       const states = opts.state === undefined ? undefined : parseStates(opts.state);
       if (states && refs.length > 0) runner.usage("--state chooses among all pilots: give it without references");
-      return status(ces, out, opts.all ? [] : refs, opts.wide === true, globals.queue, states);
+      const show = (o: typeof out): Promise<void> => status(ces, o, opts.all ? [] : refs, opts.wide === true, globals.queue, states);
+      if (opts.watch === undefined) return show(out);
+      const everySeconds = opts.watch === true ? WATCH_SECONDS.default : opts.watch;
+      return watch(show, out, { everySeconds, stdout: io.stdout, ...(signal ? { signal } : {}) });
     }, { perQueue: true }));
 
   program
@@ -256,6 +260,14 @@ function seconds(flag: string): (value: string) => number {
     if (!/^\d+$/.test(value)) throw new InvalidArgumentError(`'${value}' is not a whole number of seconds >= 0 (${flag} 0 does not wait).`);
     return Number(value);
   };
+}
+
+function watchSeconds(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n < WATCH_SECONDS.min || n > WATCH_SECONDS.max) {
+    throw new InvalidArgumentError(`'${value.slice(0, 20)}' is not a whole number of seconds from ${WATCH_SECONDS.min} to ${WATCH_SECONDS.max}.`);
+  }
+  return n;
 }
 
 /** How often `output --follow` reads the console again. */

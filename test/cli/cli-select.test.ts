@@ -9,6 +9,8 @@ import { mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { PassThrough } from "node:stream";
+import { run as runCli } from "../../src/cli/run.js";
 import { cli as run, type CliRun } from "./cli-harness.js";
 
 let dir: string;
@@ -126,5 +128,25 @@ describe("cleanup --dry-run, output --follow, report --since/--until", () => {
     expect(submitted(before.stdout)).toBe(0);
     expect((await cli("report", "--since", "yesterday")).stderr).toMatch(/^cloudce report: --since: 'yesterday' is neither a date or time/);
     expect((await cli("report", "--since", "2026-12-02", "--until", "2026-12-01")).stderr).toBe("cloudce report: --since 2026-12-02 is after --until 2026-12-01\n");
+  });
+});
+
+describe("status --watch", () => {
+  it("shows the status again every interval, each after a line with its time, until stopped", async () => {
+    const stop = new AbortController();
+    const stdout = new PassThrough();
+    const stderr = new PassThrough();
+    let text = "";
+    stdout.on("data", (d: Buffer) => {
+      text += d.toString();
+      // Two full rounds seen: stop it the way SIGINT would.
+      if ((text.match(/^slots available: /gm) ?? []).length >= 2) stop.abort();
+    });
+    const code = await runCli(["--config", config, "status", "--watch", "1"], { stdout, stderr, signal: stop.signal });
+    expect(code).toBe(0);
+    const stamps = text.match(/^--- \d{4}-\d\d-\d\dT[\d:.]+Z$/gm) ?? [];
+    expect(stamps.length).toBeGreaterThanOrEqual(2);
+    expect(Date.parse(stamps[1]!.slice(4)) - Date.parse(stamps[0]!.slice(4))).toBeGreaterThanOrEqual(900);
+    expect((await cli("status", "--watch", "0")).stderr).toMatch(/^cloudce status: .*'0' is not a whole number of seconds from 1 to 3600/);
   });
 });

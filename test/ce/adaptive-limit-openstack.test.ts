@@ -37,6 +37,8 @@ afterEach(async () => {
   await cloud?.close();
 });
 
+// One worker spends 100 ms a call: latency then grows by 100 ms a call in flight, far above what a
+// loaded machine's scheduling adds, so the limit reads the cloud and not the machine.
 async function start(options: OpenStackServerOptions): Promise<OpenStackTestServer> {
   cloud = await startOpenStackServer({ bootMs: 20, deleteMs: 10, ...options });
   cloud.state.quotas.set(PROJECTS["demo"]!, { instances: 500, cores: 500, ramMb: 10_000_000 });
@@ -67,7 +69,7 @@ async function submit(ce: CloudComputingElement, n: number): Promise<string[]> {
 }
 
 it("gives a nova-api with one worker its deletes two or three at a time, not eight", async () => {
-  const server = await start({ computeWorkers: { count: 1, workMs: 15 } });
+  const server = await start({ computeWorkers: { count: 1, workMs: 100 } });
   const registry = new Registry();
   const ce = await makeCe(server, registry);
   const refs = await submit(ce, 24);
@@ -95,7 +97,7 @@ it("lets fresh CE objects of one process and endpoint share one limit", async ()
 });
 
 it("keeps the per-VM creates of a refused multi-create within the limit", async () => {
-  const server = await start({ computeWorkers: { count: 1, workMs: 15 } });
+  const server = await start({ computeWorkers: { count: 1, workMs: 100 } });
   server.state.multiCreateRefusal = { status: 400, message: "Additional properties are not allowed ('min_count', 'max_count', 'return_reservation_id' were unexpected)" };
   const registry = new Registry();
   const ce = await makeCe(server, registry);

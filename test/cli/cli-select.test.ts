@@ -5,7 +5,7 @@
  * --since/--until; on the LOCAL cloud.
  */
 
-import { mkdtemp, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -114,6 +114,32 @@ describe("cleanup --dry-run, output --follow, report --since/--until", () => {
     expect((JSON.parse(dry.stdout) as { wouldDelete: { ref: string }[] }).wouldDelete.map((e) => e.ref)).toContain(ref);
     expect((await listed()).map((p) => p.ref)).toContain(ref);
     expect((await cli("cleanup", "--dry-run", "--every", "1m")).stderr).toBe("cloudce cleanup: --dry-run shows one pass: give it without --every\n");
+  });
+
+  it("cleanup --json --every prints one JSON document per line, each with its time; its journal lines carry the stamp", async () => {
+    const stop = new AbortController();
+    const stdout = new PassThrough();
+    let text = "";
+    stdout.on("data", (d: Buffer) => {
+      text += d.toString();
+      if (text.includes("\n")) stop.abort();
+    });
+    const code = await runCli(["--config", config, "--json", "--log-level", "silent", "cleanup", "--every", "10s", "--lock", join(dir, "c.lock")], { stdout, stderr: new PassThrough(), signal: stop.signal });
+    expect(code).toBe(0);
+    const lines = text.trimEnd().split("\n");
+    expect(lines.length).toBeGreaterThanOrEqual(1);
+    for (const line of lines) {
+      const doc = JSON.parse(line) as { time: string; deleted: { ref: string }[] };
+      expect(Date.parse(doc.time)).toBeGreaterThan(Date.now() - 600_000);
+      expect(Array.isArray(doc.deleted)).toBe(true);
+    }
+    const deletedByCleanup = (JSON.parse(lines[0]!) as { deleted: { ref: string }[] }).deleted.map((d) => d.ref);
+    expect(deletedByCleanup.length).toBeGreaterThanOrEqual(1);
+    const journal = (await readFile(join(dir, "journal.jsonl"), "utf8")).trim().split("\n").map((l) => JSON.parse(l) as { action: string; ref: string; stamp: string; outcome: string });
+    const deletes = journal.filter((e) => e.action === "delete" && e.outcome === "ok" && deletedByCleanup.includes(e.ref));
+    expect(deletes.length).toBe(deletedByCleanup.length);
+    for (const d of deletes) expect(d.stamp).toBe(journal.find((e) => e.action === "create" && e.ref === d.ref)!.stamp);
+    expect(deletes.every((d) => d.stamp !== "")).toBe(true);
   });
 
   it("report --since/--until keep the pilots of that window; a bad bound is one usage line", async () => {

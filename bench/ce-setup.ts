@@ -14,6 +14,7 @@ import { instantiateDriver, loadDriverFactory } from "../src/drivers/registry.js
 import { silentLogger } from "../src/log.js";
 import { TEST_ACCESS_KEY, TEST_SECRET_KEY } from "../test/servers/ec2/driver-fixture.js";
 import { TEST_SERVICE_ACCOUNT } from "../test/servers/gce/driver-fixture.js";
+import { TEST_CLIENT_ID, TEST_CLIENT_SECRET, TEST_TENANT } from "../test/servers/azure/driver-fixture.js";
 import { DEMO_CREDENTIALS } from "../test/servers/openstack/driver-fixture.js";
 import type { BenchCloud } from "./cloud.js";
 import type { CloudKind } from "./cloud-protocol.js";
@@ -25,13 +26,21 @@ export const NAME_PREFIX = "VMDIRAC3_";
 /** GCE names allow no upper case or '_': the driver's default prefix. */
 export const GCE_NAME_PREFIX = "dirac-pilot-";
 
-export const CLOUD_TYPE: Record<CloudKind, string> = { ec2: "EC2", openstack: "OPENSTACK", gce: "GCE", kubernetes: "KUBERNETES" };
+export const CLOUD_TYPE: Record<CloudKind, string> = { ec2: "EC2", openstack: "OPENSTACK", gce: "GCE", kubernetes: "KUBERNETES", azure: "AZURE" };
 
-export const namePrefixOf = (kind: CloudKind): string => (kind === "gce" || kind === "kubernetes" ? GCE_NAME_PREFIX : NAME_PREFIX);
+export const namePrefixOf = (kind: CloudKind): string => (kind === "gce" || kind === "kubernetes" || kind === "azure" ? GCE_NAME_PREFIX : NAME_PREFIX);
 
 /** Driver_* and Instance_* options per cloud (resources named as sites usually name them). */
 function cloudOptions(cloud: BenchCloud): Record<string, string> {
   if (cloud.kind === "kubernetes") return { Driver_kubeconfig: cloud.keyFile ?? "", Instance_Image: "registry.example.org/dirac/pilot:el9", Instance_Flavor: "1cpu-2gb" };
+  if (cloud.kind === "azure") {
+    // The test cloud's subscription; a batch is one flexible scale set.
+    return {
+      Driver_endpoint: cloud.url, Driver_authority: `${cloud.url}/aad`, Driver_tenant_id: TEST_TENANT, Driver_subscription_id: "11111111-2222-4333-8444-555555555555",
+      Driver_resource_group: "grid-pilots", Driver_location: "westeurope", Driver_scale_set: "true",
+      Instance_Image: "name:el9-pilot-v2", Instance_Flavor: "Standard_D2s_v5", Instance_Networks: "name:grid-vnet/pilots",
+    };
+  }
   if (cloud.kind === "gce") {
     return { Driver_endpoint: cloud.url, Driver_zone: "europe-west1-b", Instance_Image: "name:el9-pilot-v2", Instance_Flavor: "e2-small", Instance_Networks: "pilots" };
   }
@@ -47,6 +56,7 @@ function cloudOptions(cloud: BenchCloud): Record<string, string> {
 /** GCE: the auth file names the service-account key (key = its e-mail, secret = its path). */
 const credentials = (cloud: BenchCloud): DriverCredentials =>
   cloud.kind === "gce" ? { key: TEST_SERVICE_ACCOUNT, secret: cloud.keyFile ?? "", extra: {} }
+  : cloud.kind === "azure" ? { key: TEST_CLIENT_ID, secret: TEST_CLIENT_SECRET, extra: {} }
   : cloud.kind === "ec2" ? { key: TEST_ACCESS_KEY, secret: TEST_SECRET_KEY, extra: {} } : cloud.kind === "kubernetes" ? { extra: {} } : DEMO_CREDENTIALS;
 
 export interface BenchSite {

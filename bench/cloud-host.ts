@@ -19,9 +19,13 @@ import { join } from "node:path";
 import { seedEc2, seedGce, seedKubernetes, seedOpenStack } from "./seed.js";
 import { NAMESPACE, writeKubeconfig } from "../test/servers/kubernetes/driver-fixture.js";
 import { startKubeServer, type KubeServer } from "../test/servers/kubernetes/server.js";
+import { TEST_CLIENT_ID, TEST_CLIENT_SECRET, TEST_TENANT } from "../test/servers/azure/driver-fixture.js";
+import { startAzureServer, type AzureServer } from "../test/servers/azure/server.js";
+import { seedAzure } from "./seed-azure.js";
 
 type Hosted =
   | { readonly kind: "ec2"; readonly server: Ec2Server }
+  | { readonly kind: "azure"; readonly server: AzureServer }
   | { readonly kind: "gce"; readonly server: GceServer; readonly keyFile: string }
   | { readonly kind: "kubernetes"; readonly server: KubeServer; readonly keyFile: string }
   | { readonly kind: "openstack"; readonly server: OpenStackTestServer; readonly throttle: ServerThrottle | undefined };
@@ -37,6 +41,12 @@ async function start(req: HostStart): Promise<Hosted> {
     const server = await startGceServer({ latencyMs: req.latencyMs, recordRequests: false, bootMs: 100, quotas: { INSTANCES: 1_000_000, CPUS: 1_000_000 }, ...(rateLimit ? { rateLimit } : {}) });
     keyDir = mkdtempSync(join(tmpdir(), "cloudce-bench-gce-"));
     return { kind: "gce", server, keyFile: writeKeyFile(server, keyDir) };
+  }
+  if (req.cloud === "azure") {
+    // Quotas with room for the benchmark's populations; operations end after 100 ms.
+    const server = await startAzureServer({ latencyMs: req.latencyMs, bootMs: 100, coreQuota: 1_000_000, vmQuota: 1_000_000, ...(rateLimit ? { rateLimit } : {}) });
+    server.addPrincipal({ tenantId: TEST_TENANT, clientId: TEST_CLIENT_ID, clientSecret: TEST_CLIENT_SECRET });
+    return { kind: "azure", server };
   }
   if (req.cloud === "kubernetes") {
     // Pods without processes: the benchmark measures the API calls, not pilots.
@@ -81,10 +91,12 @@ async function handle(req: HostRequest): Promise<unknown> {
     case "start":
       hosted = await start(req);
       if (hosted.kind === "kubernetes") return { url: hosted.server.url, keyFile: hosted.keyFile };
+      if (hosted.kind === "azure") return { url: hosted.server.endpoint };
       return hosted.kind === "ec2" ? { url: hosted.server.url } : hosted.kind === "gce" ? { url: hosted.server.endpoint, keyFile: hosted.keyFile } : { url: hosted.server.authUrl };
     case "seed":
       if (!hosted) throw new Error("seed before start");
       if (hosted.kind === "kubernetes") return seedKubernetes(hosted.server.cluster, NAMESPACE, req.seed);
+      if (hosted.kind === "azure") return seedAzure(hosted.server.cloud, req.seed);
       return hosted.kind === "ec2" ? seedEc2(hosted.server.cloud, req.seed) : hosted.kind === "gce" ? seedGce(hosted.server.cloud, req.seed) : seedOpenStack(hosted.server.state, req.seed);
     case "counts":
       if (!hosted) throw new Error("counts before start");

@@ -1,6 +1,6 @@
 /** Messages between a workload and the cloud host process (see cloud-host.ts). */
 
-export type CloudKind = "ec2" | "openstack" | "gce" | "kubernetes";
+export type CloudKind = "ec2" | "openstack" | "gce" | "kubernetes" | "azure";
 
 /** A normalised state a seeded VM is put in. */
 export type SeedState = "running" | "stopped" | "booting";

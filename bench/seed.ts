@@ -18,7 +18,7 @@ import type { SeedSpec, SeedState } from "./cloud-protocol.js";
 
 const hex = (bytes: number): string => randomBytes(bytes).toString("hex");
 
-interface SeedVm {
+export interface SeedVm {
   readonly name: string;
   readonly state: SeedState;
   readonly created: number;
@@ -26,7 +26,7 @@ interface SeedVm {
 }
 
 /** The VMs of a spec, oldest group first, with unique CE-style names. */
-function vms(spec: SeedSpec): SeedVm[] {
+export function vms(spec: SeedSpec): SeedVm[] {
   const now = Date.now();
   const metadata = { [OWNER_KEY]: spec.ceName, [QUEUE_KEY]: spec.queue, "cloudce-batch": "seeded" };
   return spec.groups.flatMap((g) =>

@@ -23,10 +23,13 @@ const GCE_WORKLOADS = new Set(["submit", "status", "cleanup"]);
 /** KUBERNETES: a submit of 200 pods (pod and Secret each), the status of 1000, cleanup of 1000; ours only (the serial baseline renders a cloud-config). */
 const KUBERNETES_WORKLOADS = new Set(["submit", "status", "cleanup"]);
 
-const runsOn = (kind: "openstack" | "ec2" | "gce" | "kubernetes", name: string): boolean =>
-  kind === "openstack" || (kind === "gce" ? GCE_WORKLOADS.has(name) : kind === "kubernetes" ? KUBERNETES_WORKLOADS.has(name) : !OPENSTACK_ONLY.has(name));
+/** AZURE: a scale set of 200 in one PUT, the status of 1000 (one listing), cleanup of 1000 (one DELETE each). */
+const AZURE_WORKLOADS = new Set(["submit", "status", "cleanup"]);
 
-const clouds = (["openstack", "ec2", "gce", "kubernetes"] as const).flatMap((kind) =>
+const runsOn = (kind: "openstack" | "ec2" | "gce" | "kubernetes" | "azure", name: string): boolean =>
+  kind === "openstack" || (kind === "gce" ? GCE_WORKLOADS.has(name) : kind === "azure" ? AZURE_WORKLOADS.has(name) : kind === "kubernetes" ? KUBERNETES_WORKLOADS.has(name) : !OPENSTACK_ONLY.has(name));
+
+const clouds = (["openstack", "ec2", "gce", "kubernetes", "azure"] as const).flatMap((kind) =>
   CLOUD_WORKLOADS.filter((w) => runsOn(kind, w.name)).map(
     (spec): Workload => ({
       id: `${kind}/${spec.name}`,

@@ -23,7 +23,7 @@ function field(bytes: Buffer, mpint = false): Buffer {
 }
 
 export async function throwAwayKey(): Promise<string> {
-  const { publicKey } = await generate("rsa", { modulusLength: 3072 });
+  const { publicKey } = await generate("rsa", { modulusLength: 2048 });
   const jwk = publicKey.export({ format: "jwk" });
   const blob = Buffer.concat([field(Buffer.from("ssh-rsa")), field(Buffer.from(jwk.e!, "base64url"), true), field(Buffer.from(jwk.n!, "base64url"), true)]);
   return `ssh-rsa ${blob.toString("base64")} cloudce-throw-away`;

@@ -96,12 +96,13 @@ export class AzureInstances {
   /**
    * Deletes each VM (its disk and NIC go with it); a VM already gone is done.
    * A scale set left empty is deleted too (it costs nothing, but would pile
-   * up): its last VM's delete is followed to the end for that.
+   * up): the delete of its last known VM is followed to the end for that.
    */
   async destroy(ids: readonly string[]): Promise<BulkResult> {
     const done: string[] = [];
     const gone: string[] = [];
     const failed: NodeFailure[] = [];
+    const emptied: [string, RestResponse<unknown>][] = [];
     await Promise.all(ids.map((id) => this.limit("delete", async () => {
       try {
         const name = await this.nameOf(id);
@@ -110,11 +111,14 @@ export class AzureInstances {
         done.push(id);
         if (res.status === 404 || res.status === 204) gone.push(id);
         const set = this.setOf.get(name);
-        if (set && res.status !== 404) await this.deleteIfEmpty(set, res);
+        this.setOf.delete(name);
+        if (set && res.status !== 404 && ![...this.setOf.values()].includes(set)) emptied.push([set, res]);
       } catch (err) {
         failed.push({ target: id, error: toCloudceError(err, "CloudError") });
       }
     }).catch((err: unknown) => void failed.push({ target: id, error: toCloudceError(err, "CloudError") }))));
+    // Outside the CE's limit: following a delete to its end holds no slot another delete could use.
+    await Promise.all(emptied.map(([set, res]) => this.deleteIfEmpty(set, res)));
     return { done, failed, gone };
   }
 

@@ -37,7 +37,7 @@ export async function checkReadableFile(path: string, flag: string, what: string
     const why = code === "ENOENT" ? "does not exist" : code === "EACCES" ? "cannot be read (permission denied)" : `cannot be read (${code ?? "error"})`;
     throw new UsageError(`${flag}: ${path} ${why}; give ${what}`);
   }
-  if (info.isDirectory()) throw new UsageError(`${flag}: ${path} is a directory; give ${what}`);
+  if (info.isDirectory()) throw new UsageError(`${flag}: ${path} is not a regular file (it is a directory); give ${what}`);
   if (!info.isFile()) throw new UsageError(`${flag}: ${path} is not a regular file; give ${what}`);
 }
 

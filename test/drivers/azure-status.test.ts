@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import type { CreateNodesRequest } from "../../src/drivers/driver.js";
 import { isCloudceError } from "../../src/errors.js";
+import { scrubSecrets } from "../../src/secrets.js";
 import { azureDriver, TEST_CLIENT_ID, TEST_TENANT } from "../servers/azure/driver-fixture.js";
 import { azureFixturePerTest, NO_WAIT } from "../servers/azure/vitest-scope.js";
 import { until } from "../support/wait.js";
@@ -88,6 +89,9 @@ describe("Azure credentials", () => {
       const byCert = await azureDriver(f.server, { options: { credentials: "certificate" }, credentials: async () => ({ key: "22222222-1111-4222-8333-444444444444", secret: pem, extra: {} }), deps: { clock: NO_WAIT } });
       expect(byCert.capabilities.secretIsPath).toBe(true);
       await expect(byCert.listNodes({ namePrefix: "x", metadata: {} })).resolves.toEqual([]);
+      // The key stays registered with the scrubber beside the token while the driver lives.
+      const key = readFileSync(join(dir, "k.pem"), "utf8").trim();
+      expect(scrubSecrets(`key ${key} read`)).toBe("key [secret] read");
       await byCert.close();
     } finally {
       rmSync(dir, { recursive: true, force: true });

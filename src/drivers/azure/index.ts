@@ -60,7 +60,9 @@ export class AzureDriver extends SplitDriver implements CloudDriver {
   private readonly api: RestClient;
   private readonly login: RestClient;
   private readonly tokens: TokenCache;
-  private readonly secrets = new SecretSlot();
+  /** The certificate's key, and the token in use: each in a slot of its own, so neither replaces the other. */
+  private readonly keySecrets = new SecretSlot();
+  private readonly tokenSecrets = new SecretSlot();
   private readonly limit: CallLimit;
   private sshKey: Promise<string> | undefined;
 
@@ -75,9 +77,9 @@ export class AzureDriver extends SplitDriver implements CloudDriver {
     const common = { driver: DRIVER_NAME, timeoutMs: config.requestTimeoutMs, attempts: settings.maxAttempts, logger: config.logger, classify: classifyAzure, sleep: clock.sleep };
     this.login = new RestClient({ ...common, baseUrl: settings.authority, connections: 4 });
     this.tokens = new TokenCache(
-      () => fetchToken({ settings, credentials: config.credentials, http: this.login, secrets: this.secrets }),
+      () => fetchToken({ settings, credentials: config.credentials, http: this.login, secrets: this.keySecrets }),
       clock.now,
-      (token) => this.secrets.set(token),
+      (token) => this.tokenSecrets.set(token),
     );
     this.api = new RestClient({ ...common, baseUrl: settings.endpoint, tokens: this.tokens });
     const arm = new ArmApi(this.api, settings, clock);
@@ -124,7 +126,8 @@ export class AzureDriver extends SplitDriver implements CloudDriver {
   }
   async close(): Promise<void> {
     this.tokens.invalidate();
-    this.secrets.clear();
+    this.keySecrets.clear();
+    this.tokenSecrets.clear();
     await Promise.all([this.api.close(), this.login.close()]);
   }
 }

@@ -230,7 +230,9 @@ def _pilot_manager(cs_text, proxy_pem, inbox, out_path):
             for ref in to_read:
                 result = {"OK": False}
                 # The pilot ends on its own (pilotFileServer is unreachable); its VM and console are kept.
-                wait_for(lambda r=ref: (result.update(handler.export_getPilotOutput(r)) or result["OK"]), f"the output of {ref}", timeout=60)
+                # Read again until the pilot has written something (a VM still booting has an empty console).
+                wait_for(lambda r=ref: (result.update(handler.export_getPilotOutput(r)) or (result["OK"] and result["Value"]["StdOut"].strip())),
+                         f"the output of {ref}", timeout=60)
                 results["output"][ref] = result["Value"]["StdOut"]
         out_path.write_text(json.dumps(results))
     except Exception:  # pylint: disable=broad-except
@@ -272,7 +274,9 @@ def test_pilot_manager_kills_and_reads_output_while_site_director_submits(monkey
     assert all(results["killed"].values()), results["killed"]
     assert all(text.strip() for text in results["output"].values())
     wait_idle(sd, ["main"])
-    monitor(sd)
+    # Monitoring passes until the pilots whose output was read are Done (a pass may meet a pilot the
+    # cloud still lists as stopping).
+    wait_for(lambda: (monitor(sd), all(db.rows[r]["Status"] == "Done" for r in results["output"]))[1], "the read pilots Done", timeout=60)
     for ref in results["killed"]:
         assert db.rows[ref]["Status"] in ("Deleted", "Done"), (ref, db.rows[ref]["Status"])
     for ref in results["output"]:

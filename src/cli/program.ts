@@ -122,7 +122,7 @@ export function buildProgram(runner: CommandRunner, env: NodeJS.ProcessEnv = pro
         ...(opts.yes ? { yes: true } : {}),
         ...(opts.dryRun ? { dryRun: true } : {}),
         ...(terminalQuestion(io.stderr) ? { ask: terminalQuestion(io.stderr)! } : {}),
-      })));
+      }), { perQueue: true }));
 
   program
     .command("cleanup")
@@ -164,7 +164,7 @@ export function buildProgram(runner: CommandRunner, env: NodeJS.ProcessEnv = pro
     .action(runner.action(async ({ ce, out, io, signal }, opts: { follow?: boolean }, ref: string) =>
       opts.follow
         ? followOutput(ce, out, ref, { everyMs: FOLLOW_EVERY_MS, write: (t) => void (out.json ? undefined : io.stdout.write(t)), ...(signal ? { signal } : {}) })
-        : output(ce, out, ref)));
+        : output(ce, out, ref), { perQueue: true }));
 
   program
     .command("render")

@@ -86,6 +86,11 @@ export class Cluster {
       this.podHistory.set(obj.metadata.uid, obj);
       this.onPodChange(obj, "created");
     }
+    // An object whose owners are all gone is collected soon after, as the garbage collector does.
+    const owners: Obj[] = obj.metadata.ownerReferences ?? [];
+    if (owners.length > 0 && !owners.some((r) => this.all("pods").some((p) => p.metadata.uid === r.uid))) {
+      setImmediate(() => this.get(kind, ns, name)?.metadata.uid === obj.metadata.uid && this.remove(kind, ns, name));
+    }
     return obj;
   }
 

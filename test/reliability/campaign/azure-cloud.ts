@@ -34,11 +34,13 @@ export async function startAzureCampaignCloud(sc: Scenario, authFile: string): P
   // Another CE's VM with this CE's prefix.
   cloud.addVm("dirac-pilot-0F0F0F0F", SMALL, { "cloudce-ce": "someone-else.example.org" }, {}, false);
   const tagsOf = (vm: VmRecord): Readonly<Record<string, string>> => ({ ...vm.setTags, ...vm.tags });
-  const ours = (ce: string): VmRecord[] => [...cloud.history.values()].filter((v) => tagsOf(v)["cloudce-ce"] === ce);
   const deleting = (vm: VmRecord | undefined): boolean => {
     cloud.sweep();
     return vm === undefined || cloud.vms.get(vm.name) !== vm || vm.deletingAt !== undefined;
   };
+  // A VM that failed to allocate never held a pilot: once deleted it is no VM of the CE's (a
+  // fallback then takes its name again); left behind, it still counts, and is lost.
+  const ours = (ce: string): VmRecord[] => [...cloud.history.values()].filter((v) => tagsOf(v)["cloudce-ce"] === ce && !(v.failed && deleting(v)));
   const first = sc.fallback ? LARGE : SMALL;
   const cores = (size: string): number => (size === LARGE ? 4 : 2);
   const options = Object.fromEntries(Object.entries(serverOptions(server)).filter(([k]) => k !== "tenant_id").map(([k, v]) => [`Driver_${k}`, v]));

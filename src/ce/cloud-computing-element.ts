@@ -421,7 +421,7 @@ export class CloudComputingElement {
     if (this.state) return this.state;
     const settings = parseSettings(this.ceName, this.params);
     const observer = combineObservers([
-      ...(this.metrics ? [metricsObserver(this.metrics, this.ceName, settings.queue, settings.maxLifetime)] : []),
+      ...(this.metrics ? [metricsObserver(this.metrics, this.ceName, settings.queue, { maxLifetimeSeconds: settings.maxLifetime, now: this.now })] : []),
       ...(this.extraObserver ? [this.extraObserver] : []),
     ]);
     const credentials = new CredentialStore({ authFile: settings.authFile, section: this.ceName, logger: this.log });

@@ -137,7 +137,9 @@ function ofQueue(metadata: Readonly<Record<string, string>>, ce: string, queue: 
 }
 
 /** An observer that records one CE's work in a registry. */
-export function metricsObserver(registry: Registry, ce: string, queue: string, maxLifetimeSeconds = Number.POSITIVE_INFINITY): CeObserver {
+export function metricsObserver(
+  registry: Registry, ce: string, queue: string, lifetime: { readonly maxLifetimeSeconds: number; readonly now: () => number } = { maxLifetimeSeconds: Number.POSITIVE_INFINITY, now: Date.now },
+): CeObserver {
   const m = instrumentsIn(registry);
   const base = { ce, queue };
   return {
@@ -161,7 +163,8 @@ export function metricsObserver(registry: Registry, ce: string, queue: string, m
       // A listing holds every queue's VMs of the CE: each queue's gauge counts its own.
       for (const n of nodes.filter((v) => ofQueue(v.metadata, ce, queue))) counts.set(pilotStatus(n), (counts.get(pilotStatus(n)) ?? 0) + 1);
       for (const [status, n] of counts) m.vms.set({ ...base, status }, n);
-      const oldest = Date.now() - maxLifetimeSeconds * 1000;
+      // Judged by the CE's own clock, as cleanup judges expiry.
+      const oldest = lifetime.now() - lifetime.maxLifetimeSeconds * 1000;
       m.overLifetime.set(base, nodes.filter((v) => ofQueue(v.metadata, ce, queue) && v.createdAt.getTime() < oldest).length);
     },
     policies: (info) => {

@@ -19,7 +19,7 @@ import { claimForCleanup } from "./cleanup-claims.js";
 import { selectForCleanup } from "./cleanup-policy.js";
 import type { DueDelete } from "./delete-verify-policy.js";
 import { selectForeign } from "./foreign-cleanup-policy.js";
-import { interruptedNote, type StopControl } from "./interrupt.js";
+import { interruptedNote, withinGrace, type StopControl } from "./interrupt.js";
 import { parseReference, toReference } from "./pilot-reference.js";
 import { redeleteOutcome } from "./redelete.js";
 import type { CleanupEntry, CleanupReport } from "./results.js";
@@ -27,7 +27,10 @@ import { listOwnNodes, queueNodes } from "./status.js";
 
 export async function cleanupOwnPilots(ctx: CeContext, stop: StopControl, dryRun = false): Promise<CleanupReport> {
   const { settings, policies } = ctx;
-  const nodes = await listOwnNodes(ctx);
+  // The listing deletes nothing: after a stop it is not waited for (a hung login included).
+  const listed = await withinGrace(listOwnNodes(ctx), { ...stop, graceMs: 0 });
+  if (!listed.answered) return { deleted: [], failed: [], interrupted: interruptedNote("cleanup", "stopped before the cloud listed the VMs: nothing was deleted") };
+  const nodes = listed.value;
   await Promise.all([policies.observe(queueNodes(ctx, nodes)), policies.seedDeletes()]);
   const now = ctx.now();
   const { due, waiting } = policies.deletes.review(nodes, now);

@@ -32,7 +32,8 @@ export async function submitWithFallback(ctx: CeContext, input: SubmissionInput,
     let resources;
     try {
       // A stop while resolving leaves it only the shared grace (interrupt.ts), like every cloud call after a stop.
-      const r = await withinGrace(resolver.resolve(input.driver, spec), input.stop);
+      // Resolving changes nothing on the cloud: after a stop it is not waited for (a hung login included).
+      const r = await withinGrace(resolver.resolve(input.driver, spec), { ...input.stop, graceMs: 0 });
       if (!r.answered) throw new CloudceError("Timeout", `interrupted while resolving flavor ${flavorLabel(entry)}: no VM was requested for it`);
       resources = r.value;
     } catch (err) {

@@ -51,6 +51,11 @@ export interface ActionFlags {
   readonly loop?: (opts: object) => boolean;
   /** Without `--queue`, the command works on every queue of the CE (status, report, cleanup). */
   readonly perQueue?: boolean;
+  /**
+   * The command hands the stop signal to the CE, which lets creates and deletes in flight
+   * finish; any other command is abandoned at the signal (it changes nothing on the cloud).
+   */
+  readonly stopsItself?: (opts: object) => boolean;
 }
 
 /** Hooks the CLI adds around each command: CE options (observers) and what runs after the command. */
@@ -130,14 +135,21 @@ export class CommandRunner {
       const signal = interrupt?.signal ?? this.io.signal;
       try {
         if (globals.proxy !== undefined) for (const c of ces) await applyProxy(c, globals.proxy);
-        const outcome = await fn({ ce, ces, out, logger, loaded, problems, globals, signal, serveMetrics: (p) => this.hooks.serveMetrics(p), io: this.io }, opts, ...positionals);
+        const work = fn({ ce, ces, out, logger, loaded, problems, globals, signal, serveMetrics: (p) => this.hooks.serveMetrics(p), io: this.io }, opts, ...positionals);
+        const outcome = interrupt && flags.stopsItself?.(opts) !== true ? await abandonedAt(work, interrupt.signal) : await work;
         if (outcome === "partial") this.exitCode = EXIT_PARTIAL;
       } finally {
         this.interruptedCode = interrupt?.stop.exitCode();
         if (this.interruptedCode !== undefined) this.exitCode = this.interruptedCode;
         interrupt?.dispose();
         out.tickerDone();
-        await this.hooks.afterCommand(ce, globals).finally(() => Promise.all(ces.map((c) => c.shutdown())));
+        await this.hooks.afterCommand(ce, globals).finally(() => {
+          const shut = Promise.all(ces.map((c) => c.shutdown()));
+          // Interrupted: a call still hanging (a login) must not hold the exit for its timeout.
+          if (this.interruptedCode === undefined) return shut;
+          void shut.catch(() => undefined);
+          return undefined;
+        });
       }
     };
   }
@@ -228,6 +240,16 @@ function onSignals(outer: AbortSignal | undefined, out: Output): { stop: StopSig
       outer.removeEventListener("abort", abort);
     },
   };
+}
+
+/** The work's value, or an interruption error as soon as the signal aborts (the work is left behind). */
+function abandonedAt<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const stop = (): void => reject(new CloudceError("Timeout", "interrupted: stopped before the cloud answered; nothing was changed"));
+    if (signal.aborted) return stop();
+    signal.addEventListener("abort", stop, { once: true });
+    work.then(resolve, reject).finally(() => signal.removeEventListener("abort", stop));
+  });
 }
 
 function selection(g: GlobalOptions): { config: string; ce?: string; queue?: string } {

@@ -11,6 +11,7 @@ import { validate } from "./commands-tools.js";
 import { report } from "./commands-ops.js";
 import type { Output } from "./output.js";
 import { monotonicNow } from "../util/monotonic.js";
+import { abortableSleep } from "../ops/cleanup-loop.js";
 
 const FINISHED: readonly PilotStatus[] = ["Done", "Aborted", "Deleted", "Failed"];
 
@@ -19,6 +20,8 @@ export interface DemoOptions {
   readonly count: number;
   /** How long to wait for the pilots to finish. */
   readonly timeoutMs: number;
+  /** SIGINT/SIGTERM: the submission stops, the wait ends, and the demo's VMs are removed. */
+  readonly signal?: AbortSignal;
 }
 
 export async function demo(ce: CloudComputingElement, out: Output, opts: DemoOptions): Promise<void> {
@@ -28,11 +31,13 @@ export async function demo(ce: CloudComputingElement, out: Output, opts: DemoOpt
     o.section("== 1. validate the configuration");
     await validate(ce, o);
     o.section("\n== 2. submit pilots");
-    const { refs } = await submit(ce, o, opts.executable, opts.count);
+    const { refs } = await submit(ce, o, opts.executable, opts.count, opts.signal);
+    if (opts.signal?.aborted) return await removeOnInterrupt(ce, o, refs);
     o.section("\n== 3. the pilots' VMs on the cloud");
     await status(ce, o, []);
     o.section("\n== 4. wait for the pilots to finish (each VM powers off at the end)");
-    await waitFinished(ce, o, refs, opts.timeoutMs);
+    await waitFinished(ce, o, refs, opts.timeoutMs, opts.signal);
+    if (opts.signal?.aborted) return await removeOnInterrupt(ce, o, refs);
     await status(ce, o, refs);
     o.section(`\n== 5. console output of ${refs[0]}`);
     const [console] = unwrap(await ce.getJobOutput(refs[0]!));
@@ -67,7 +72,14 @@ function collectSteps(out: Output): { output: Output; flush: () => void } {
   return { output, flush: () => out.result({ steps }) };
 }
 
-async function waitFinished(ce: CloudComputingElement, out: Output, refs: readonly string[], timeoutMs: number): Promise<void> {
+/** A stopped demo leaves no VM behind: it kills the ones it made, and says so. */
+async function removeOnInterrupt(ce: CloudComputingElement, out: Output, refs: readonly string[]): Promise<void> {
+  out.section("\n== interrupted: removing the demo's VMs");
+  if (refs.length > 0) unwrap(await ce.killJob([...refs]));
+  out.result({ interrupted: true, removed: refs }, () => `removed ${refs.length} VM${refs.length === 1 ? "" : "s"}`);
+}
+
+async function waitFinished(ce: CloudComputingElement, out: Output, refs: readonly string[], timeoutMs: number, signal?: AbortSignal): Promise<void> {
   const deadline = monotonicNow() + timeoutMs;
   let last = "";
   for (;;) {
@@ -76,9 +88,9 @@ async function waitFinished(ce: CloudComputingElement, out: Output, refs: readon
     const summary = summarise(values);
     if (summary !== last && !out.json) out.section(`   ${summary}`);
     last = summary;
-    if (values.every((s) => FINISHED.includes(s))) return;
+    if (values.every((s) => FINISHED.includes(s)) || signal?.aborted) return;
     if (monotonicNow() > deadline) throw new CloudceError("Timeout", `pilots still not finished after ${timeoutMs / 1000} s (${summary})`);
-    await new Promise((r) => setTimeout(r, 250));
+    await (signal ? abortableSleep(250, signal) : new Promise((r) => setTimeout(r, 250)));
   }
 }
 

@@ -87,7 +87,7 @@ export function buildProgram(runner: CommandRunner, env: NodeJS.ProcessEnv = pro
     .option("-e, --executable <file>", "the pilot executable")
     .action(runner.action(async ({ ce, out, signal }, opts: { number: number; executable?: string }) => {
       return (await submit(ce, out, await requireExecutable(opts.executable, "submit"), opts.number, signal)).outcome;
-    }));
+    }, { stopsItself: () => true }));
 
   program
     .command("status")
@@ -122,7 +122,8 @@ export function buildProgram(runner: CommandRunner, env: NodeJS.ProcessEnv = pro
         ...(opts.yes ? { yes: true } : {}),
         ...(opts.dryRun ? { dryRun: true } : {}),
         ...(terminalQuestion(io.stderr) ? { ask: terminalQuestion(io.stderr)! } : {}),
-      }), { perQueue: true }));
+        // Deletes in flight are waited for, so that the journal has every one.
+      }), { perQueue: true, stopsItself: () => true }));
 
   program
     .command("cleanup")
@@ -145,7 +146,7 @@ export function buildProgram(runner: CommandRunner, env: NodeJS.ProcessEnv = pro
         ...(signal ? { signal } : {}),
         ...(opts.metricsPort !== undefined ? { whileLooping: () => serveMetrics(opts.metricsPort!) } : {}),
       });
-    }, { loop: (opts) => (opts as { every?: string }).every !== undefined, perQueue: true }));
+    }, { loop: (opts) => (opts as { every?: string }).every !== undefined, perQueue: true, stopsItself: () => true }));
 
   program
     .command("report")
@@ -164,7 +165,7 @@ export function buildProgram(runner: CommandRunner, env: NodeJS.ProcessEnv = pro
     .action(runner.action(async ({ ce, out, io, signal }, opts: { follow?: boolean }, ref: string) =>
       opts.follow
         ? followOutput(ce, out, ref, { everyMs: FOLLOW_EVERY_MS, write: (t) => void (out.json ? undefined : io.stdout.write(t)), ...(signal ? { signal } : {}) })
-        : output(ce, out, ref), { perQueue: true }));
+        : output(ce, out, ref), { perQueue: true, stopsItself: (opts) => (opts as { follow?: boolean }).follow === true }));
 
   program
     .command("render")
@@ -190,8 +191,8 @@ export function buildProgram(runner: CommandRunner, env: NodeJS.ProcessEnv = pro
     .option("-n, --number <n>", `pilots to submit (at most ${MAX_PILOTS_PER_SUBMIT})`, pilotCount, 3)
     .option("-e, --executable <file>", "the pilot executable (default: the package's etc/pilot-example.sh)")
     .option("--timeout <seconds>", "how long to wait for the pilots to finish", timeoutSeconds, 120)
-    .action(runner.action(async ({ ce, out }, opts: { number: number; executable?: string; timeout: number }) =>
-      demo(ce, out, { executable: opts.executable ?? EXAMPLE_PILOT, count: opts.number, timeoutMs: opts.timeout * 1000 })));
+    .action(runner.action(async ({ ce, out, signal }, opts: { number: number; executable?: string; timeout: number }) =>
+      demo(ce, out, { executable: opts.executable ?? EXAMPLE_PILOT, count: opts.number, timeoutMs: opts.timeout * 1000, ...(signal ? { signal } : {}) }), { stopsItself: () => true }));
 
   program
     .command("try")

@@ -17,6 +17,7 @@ import { demo } from "./commands-demo.js";
 import { serveCommand } from "./commands-serve.js";
 import { tryCommand } from "./commands-try.js";
 import type { CommandRunner } from "./command-runner.js";
+import { addExamples } from "./help-examples.js";
 import { CLOUDCE_VERSION } from "../version.js";
 import { MAX_PILOTS_PER_SUBMIT } from "../ce/cloud-computing-element.js";
 
@@ -72,13 +73,6 @@ export function buildProgram(runner: CommandRunner, env: NodeJS.ProcessEnv = pro
     .option("--proxy <file>", "proxy PEM for CEs whose auth file says secret = PROXY")
     .option("--metrics-file <file>", "after the command, write its Prometheus metrics here (node_exporter textfile collector)");
   runner.configure(program);
-  examples(program, [
-    ["cloudce -c /opt/dirac/etc/dirac.cfg --ce cloud.example.org -q short status", "this queue's pilot VMs"],
-    ["cloudce -c ce.conf submit -n 10 -e pilot.sh", "start 10 pilots"],
-    ["cloudce -c ce.conf kill --state aborted --dry-run", "what a bulk kill would hit"],
-    ["cloudce -c ce.conf cleanup --every 10m --metrics-port 9464", "the cleanup loop"],
-    ["cloudce -c ce.conf validate --online", "check the file and the cloud"],
-  ]);
 
   program
     .command("submit")
@@ -229,30 +223,8 @@ export function buildProgram(runner: CommandRunner, env: NodeJS.ProcessEnv = pro
       }
     }));
 
-  examples(command(program, "submit"), [["cloudce -c ce.conf submit -n 20 -e pilot.sh", "20 pilot VMs"], ["cloudce -c ce.conf --json submit -e pilot.sh", "the reference and stamp as JSON"]]);
-  examples(command(program, "status"), [
-    ["cloudce -c ce.conf status", "every VM of the CE, with a summary"], ["cloudce -c ce.conf status --state running,waiting", "only live ones"],
-    ["cloudce -c ce.conf status 4fb1641f", "one pilot, by the short id status prints"],
-  ]);
-  examples(command(program, "kill"), [
-    ["cloudce -c ce.conf kill 4fb1641f", "one pilot"], ["cloudce -c ce.conf kill --state aborted --dry-run", "list what would be killed"],
-    ["cloudce -c ce.conf -q short kill --all --yes", "every pilot of one queue, no question"],
-  ]);
-  examples(command(program, "cleanup"), [
-    ["cloudce -c ce.conf cleanup --dry-run", "what a pass would delete"], ["cloudce -c ce.conf cleanup --every 10m --metrics-port 9464", "a loop, with metrics"],
-  ]);
-  examples(command(program, "report"), [["cloudce -c ce.conf report --since 24h --plot day.svg", "the last day, with its timeline"]]);
-  examples(command(program, "output"), [["cloudce -c ce.conf output --follow 4fb1641f", "the console as the pilot writes it"]]);
+  addExamples(program);
   return program;
-}
-
-function command(program: Command, name: string): Command {
-  return program.commands.find((c) => c.name() === name)!;
-}
-
-/** An `Examples:` section at the end of a command's --help. */
-function examples(cmd: Command, lines: readonly (readonly [string, string])[]): void {
-  cmd.addHelpText("after", `\nExamples:\n${lines.map(([example, what]) => `  ${example}\n      ${what}`).join("\n")}\n`);
 }
 
 /** A count of seconds >= 0 (a negative one would read as a flag, and a drain cannot be negative). */

@@ -136,6 +136,17 @@ def test_when_the_parent_exits_the_child_exits(tmp_path, state_dir):
     wait_for(gone, "the orphaned cloudce serve to exit", timeout=15)
 
 
+def test_a_submit_that_made_fewer_pilots_says_how_many_and_why(state_dir, pilot):
+    ce = make_ce("partial.cloud", state_dir, Driver_max_instances=2, Driver_boot_seconds=3600)
+
+    result = ce.submitJob(pilot, "", 3)
+
+    assert result["OK"], result
+    assert len(result["Value"]) == 2
+    assert result["Partial"] == "2 of 3 pilots created; 1 not: QuotaExceeded"
+    assert ce.killJob(result["Value"])["OK"]
+
+
 def test_a_submit_past_its_deadline_returns_what_it_made_and_cleanup_finds_the_rest(state_dir, pilot):
     ce = make_ce("deadline.cloud", state_dir, CloudType=f"{SLOW_DRIVER}#default", Driver_create_ms=400,
                  Submit_Concurrency=1, Bridge_SubmitDeadline=1, Cloud_RequestTimeout=2, Driver_boot_seconds=3600)

@@ -26,9 +26,15 @@ const PRIMITIVES: Readonly<Record<string, (v: unknown) => boolean>> = {
 
 const isMapping = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
 
-function model(type: string): Model | undefined {
-  const m = (k8s as unknown as Record<string, unknown>)[type] as Partial<Model> | undefined;
-  return typeof m?.getAttributeTypeMap === "function" ? (m as Model) : undefined;
+/** Field name → type, per model; built once (every pilot's manifest is checked). */
+const ATTRIBUTES = new Map<string, ReadonlyMap<string, string> | undefined>();
+
+function attributesOf(type: string): ReadonlyMap<string, string> | undefined {
+  if (!ATTRIBUTES.has(type)) {
+    const m = (k8s as unknown as Record<string, unknown>)[type] as Partial<Model> | undefined;
+    ATTRIBUTES.set(type, typeof m?.getAttributeTypeMap === "function" ? new Map((m as Model).getAttributeTypeMap().map((a) => [a.baseName, a.type])) : undefined);
+  }
+  return ATTRIBUTES.get(type);
 }
 
 /** The first problem of `value` as an object of `type`, with its path; undefined when it fits. */
@@ -53,10 +59,9 @@ export function schemaProblem(value: unknown, type: string, path: string): strin
     }
     return undefined;
   }
-  const m = model(type);
-  if (!m) return undefined;
+  const attributes = attributesOf(type);
+  if (!attributes) return undefined;
   if (!isMapping(value)) return `${path}: expected a mapping (${type.replace(/^V1/, "")})`;
-  const attributes = new Map(m.getAttributeTypeMap().map((a) => [a.baseName, a.type]));
   for (const [k, v] of Object.entries(value)) {
     const t = attributes.get(k);
     if (t === undefined) return `${path}.${k}: not a field of ${type.replace(/^V1/, "")}`;

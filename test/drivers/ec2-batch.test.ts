@@ -8,6 +8,7 @@ import { members } from "../servers/ec2/query.js";
 import type { Ec2DriverFixture } from "../servers/ec2/driver-fixture.js";
 import { ec2FixturePerTest } from "../servers/ec2/vitest-scope.js";
 import { eventually } from "./conformance.js";
+import { HANG_TIMEOUT_MS } from "../support/wait.js";
 
 const IMAGE = "ami-0a1b2c3d4e5f60001";
 const SUBNET_A = "subnet-0aaaaaaaaaaaaaaa1";
@@ -67,7 +68,7 @@ describe("EC2 batches", () => {
   });
 
   it("retries a RunInstances that timed out after launching, and starts the batch once", async () => {
-    const f = await start({ requestTimeoutMs: 800 });
+    const f = await start({ requestTimeoutMs: HANG_TIMEOUT_MS });
     f.server.inject({ action: "RunInstances", kind: "hangAfter" });
     const result = await f.driver.createNodes(batch(2));
     expect(result.created).toHaveLength(2);

@@ -8,6 +8,7 @@ import { createLogger, type LogRecord } from "../../src/log.js";
 import { TEST_SECRET_KEY } from "../servers/ec2/driver-fixture.js";
 import { ec2FixturePerTest } from "../servers/ec2/vitest-scope.js";
 import { startEc2Server, type Ec2Server } from "../servers/ec2/server.js";
+import { HANG_TIMEOUT_MS } from "../support/wait.js";
 
 const start = ec2FixturePerTest();
 let bare: Ec2Server | undefined;
@@ -41,7 +42,7 @@ describe("EC2 retries", () => {
   });
 
   it("retries 5xx answers, a dropped connection and a hung call", async () => {
-    const f = await start({ requestTimeoutMs: 800 });
+    const f = await start({ requestTimeoutMs: HANG_TIMEOUT_MS });
     f.server.inject({ action: "DescribeSubnets", kind: "error", code: "Unavailable", status: 503 });
     f.server.inject({ action: "DescribeSubnets", kind: "drop" });
     f.server.inject({ action: "DescribeSubnets", kind: "hang" });
@@ -50,7 +51,7 @@ describe("EC2 retries", () => {
   });
 
   it("reports a call that never answers as Timeout", async () => {
-    const f = await start({ requestTimeoutMs: 200, options: { max_attempts: "1" } });
+    const f = await start({ requestTimeoutMs: HANG_TIMEOUT_MS, options: { max_attempts: "1" } });
     f.server.inject({ kind: "hang" });
     const err = await f.driver.getNode("i-0123456789abcdef0").catch((e: unknown) => e);
     expect(err).toMatchObject({ code: "Timeout", retryable: true });

@@ -8,6 +8,7 @@
 import { describe, expect, it } from "vitest";
 import type { CreateNodesRequest } from "../../src/drivers/driver.js";
 import { ec2FixturePerTest } from "../servers/ec2/vitest-scope.js";
+import { HANG_TIMEOUT_MS } from "../support/wait.js";
 
 const start = ec2FixturePerTest();
 
@@ -21,7 +22,7 @@ const request = (count: number): CreateNodesRequest => ({
 
 describe("EC2 RunInstances with every answer lost", () => {
   it("finds the started instances by client token and returns them", async () => {
-    const f = await start({ options: { max_attempts: "2" }, requestTimeoutMs: 500 });
+    const f = await start({ options: { max_attempts: "2" }, requestTimeoutMs: HANG_TIMEOUT_MS });
     f.server.inject({ action: "RunInstances", kind: "dropAfter", times: 2 });
     const result = await f.driver.createNodes(request(3));
     expect(f.server.calls["RunInstances"]).toBe(2);
@@ -33,14 +34,14 @@ describe("EC2 RunInstances with every answer lost", () => {
   });
 
   it("also after answers that hang past the timeout", async () => {
-    const f = await start({ options: { max_attempts: "2" }, requestTimeoutMs: 300 });
+    const f = await start({ options: { max_attempts: "2" }, requestTimeoutMs: HANG_TIMEOUT_MS });
     f.server.inject({ action: "RunInstances", kind: "hangAfter", times: 2 });
     const result = await f.driver.createNodes(request(2));
     expect(result.created).toHaveLength(2);
   });
 
   it("still fails when the cloud started nothing", async () => {
-    const f = await start({ options: { max_attempts: "2" }, requestTimeoutMs: 500 });
+    const f = await start({ options: { max_attempts: "2" }, requestTimeoutMs: HANG_TIMEOUT_MS });
     f.server.inject({ action: "RunInstances", kind: "drop", times: 2 });
     const err = await f.driver.createNodes(request(2)).catch((e: unknown) => e);
     expect(["CloudUnavailable", "Timeout"]).toContain((err as { code?: string }).code);

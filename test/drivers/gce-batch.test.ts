@@ -5,7 +5,7 @@ import type { CreateNodesRequest } from "../../src/drivers/driver.js";
 import { insertRequestId } from "../../src/drivers/gce/create-nodes.js";
 import { createLogger, type LogRecord } from "../../src/log.js";
 import { gceFixturePerTest } from "../servers/gce/vitest-scope.js";
-import { until } from "../support/wait.js";
+import { HANG_TIMEOUT_MS, until } from "../support/wait.js";
 
 const fixtures = gceFixturePerTest();
 
@@ -130,7 +130,7 @@ describe("GCE bulkInsert", () => {
   });
 
   it("an insert whose every answer was lost is asked for again with the same requestId: the operation it started is awaited", async () => {
-    const f = await fixtures.manual({ options: { max_attempts: "2" }, requestTimeoutMs: 200 });
+    const f = await fixtures.manual({ options: { max_attempts: "2" }, requestTimeoutMs: HANG_TIMEOUT_MS });
     f.server.inject({ call: "instances.bulkInsert", kind: "hangAfter", times: 2 });
     const result = await f.driver.createNodes(request(2));
     expect(result.created).toHaveLength(2);
@@ -141,7 +141,7 @@ describe("GCE bulkInsert", () => {
   });
 
   it("if asking again is lost too, the VMs the lost attempt made are read back by their names and labels", async () => {
-    const f = await fixtures.manual({ options: { max_attempts: "2" }, requestTimeoutMs: 200 });
+    const f = await fixtures.manual({ options: { max_attempts: "2" }, requestTimeoutMs: HANG_TIMEOUT_MS });
     f.server.inject({ call: "instances.bulkInsert", kind: "hangAfter", times: 4 });
     const result = await f.driver.createNodes(request(2));
     expect(result.created).toHaveLength(2);

@@ -12,6 +12,7 @@ import { createLogger, type LogRecord } from "../../src/log.js";
 import { eventually } from "./conformance.js";
 import { openStackDriver } from "../servers/openstack/driver-fixture.js";
 import { startOpenStackServer, type OpenStackTestServer } from "../servers/openstack/server.js";
+import { HANG_TIMEOUT_MS } from "../support/wait.js";
 
 let cloud: OpenStackTestServer;
 let driver: CloudDriver;
@@ -39,7 +40,7 @@ async function failureOf(p: Promise<unknown>): Promise<CloudceError> {
 describe("OPENSTACK driver under faults", () => {
   beforeEach(async () => {
     cloud = await startOpenStackServer({ bootMs: 50 });
-    driver = openStackDriver(cloud, { timeoutMs: 400 });
+    driver = openStackDriver(cloud, { timeoutMs: HANG_TIMEOUT_MS });
   });
   afterEach(async () => {
     await driver.close();
@@ -166,7 +167,7 @@ describe("OPENSTACK driver under faults", () => {
 
   it("logs retries without passwords, tokens or user-data", async () => {
     const records: LogRecord[] = [];
-    const d = openStackDriver(cloud, { timeoutMs: 400, logger: createLogger({ level: "debug", sink: (r) => records.push(r) }) });
+    const d = openStackDriver(cloud, { timeoutMs: HANG_TIMEOUT_MS, logger: createLogger({ level: "debug", sink: (r) => records.push(r) }) });
     try {
       cloud.faults.add({ route: "identity POST /v3/auth/tokens", kind: "status", status: 503, message: "echo demo-password-1" });
       cloud.faults.add({ route: "compute POST /servers", kind: "status", status: 502 });
@@ -182,7 +183,7 @@ describe("OPENSTACK driver under faults", () => {
 
   it("logs the create retry only after cutting out the user-data a fault echoed, plain or as a piece of its base64", async () => {
     const records: LogRecord[] = [];
-    const d = openStackDriver(cloud, { timeoutMs: 400, logger: createLogger({ level: "debug", sink: (r) => records.push(r) }) });
+    const d = openStackDriver(cloud, { timeoutMs: HANG_TIMEOUT_MS, logger: createLogger({ level: "debug", sink: (r) => records.push(r) }) });
     try {
       const text = Buffer.from(USER_DATA).toString("utf8");
       const b64piece = Buffer.from(USER_DATA).toString("base64").slice(4, 64);

@@ -8,10 +8,11 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { CloudDriver, CreateNodesRequest } from "../../src/drivers/driver.js";
 import { openStackDriver } from "../servers/openstack/driver-fixture.js";
 import { startOpenStackServer, type OpenStackTestServer } from "../servers/openstack/server.js";
+import { HANG_TIMEOUT_MS } from "../support/wait.js";
 
 let cloud: OpenStackTestServer;
 let driver: CloudDriver;
-const TIMEOUT_MS = 400;
+const TIMEOUT_MS = HANG_TIMEOUT_MS;
 
 function request(name: string, count = 1): CreateNodesRequest {
   const spec = { name, userData: new Uint8Array(Buffer.from("#cloud-config\n")), metadata: { "cloudce-ce": "ce-a", "cloudce-batch": "b1" } };

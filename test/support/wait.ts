@@ -15,3 +15,10 @@ export async function until(cond: () => boolean | Promise<boolean>, what: string
     await new Promise((r) => setTimeout(r, 10));
   }
 }
+
+/**
+ * The per-request timeout for a test that makes a call hang on purpose: long enough that no
+ * call the test cloud does answer reaches it on a busy machine (a shorter one turns load into
+ * extra retries, and a test counting calls fails), short enough that each hang costs little.
+ */
+export const HANG_TIMEOUT_MS = 2_000;

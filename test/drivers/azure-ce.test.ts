@@ -101,6 +101,10 @@ describe("CloudComputingElement with CloudType = AZURE", () => {
     for (const ref of refs) expect(stamps[ref]).toBe(deriveStamp(seed!, idOf(ref)));
     const pilots = ok(await ce.listPilots());
     expect(pilots.filter((p) => refs.includes(p.ref)).map((p) => p.queue)).toEqual(["Long_Queue", "Long_Queue", "Long_Queue", "Long_Queue"]);
+    // The status of a set's pilots is one listing: the set's tags are known since the create.
+    server.reset();
+    for (const s of Object.values(ok(await ce.getJobStatus(refs)))) expect(["Waiting", "Running"]).toContain(s);
+    expect(server.calls).toEqual({ "virtualMachines.listAll": 1 });
     // Killed one by one; the set never replaces a pilot.
     expect(await ce.killJob([refs[0]!])).toMatchObject({ OK: true });
     server.cloud.sweep();

@@ -28,6 +28,8 @@ export class AzureInstances {
   private readonly names = new Map<string, string>();
   /** VM name → the scale set it belongs to. */
   private readonly setOf = new Map<string, string>();
+  /** Scale set name (lower case) → its tags, the CE's metadata of its VMs. */
+  private readonly setTags = new Map<string, Readonly<Record<string, string>>>();
 
   constructor(
     private readonly arm: ArmApi,
@@ -43,9 +45,11 @@ export class AzureInstances {
     const group = `/subscriptions/${this.arm.settings.subscriptionId}/resourcegroups/${this.arm.settings.resourceGroup}/`.toLowerCase();
     const vms = (await this.arm.list<AzureVm>("compute", this.arm.subscriptionPath("virtualMachines"), { statusOnly: "true" }))
       .filter((vm) => (vm.id ?? "").toLowerCase().startsWith(group) && vm.name.startsWith(namePrefix));
-    const sets = vms.some((vm) => vm.properties?.virtualMachineScaleSet?.id) ? await this.scaleSets() : new Map<string, ScaleSet>();
+    const setNames = vms.map((vm) => armName(vm.properties?.virtualMachineScaleSet?.id).toLowerCase());
+    // A set's tags never change once created: listed only when a VM names a set not seen yet.
+    if (setNames.some((set) => set !== "" && !this.setTags.has(set))) await this.scaleSets();
     for (const vm of vms) this.rememberSet(vm);
-    const nodes = vms.map((vm) => toCloudNode(vm, sets.get(armName(vm.properties?.virtualMachineScaleSet?.id).toLowerCase())?.tags));
+    const nodes = vms.map((vm, i) => toCloudNode(vm, this.setTags.get(setNames[i]!)));
     this.remember(nodes);
     return nodes;
   }
@@ -55,9 +59,9 @@ export class AzureInstances {
     if (set) this.setOf.set(vm.name, set);
   }
 
-  private async scaleSets(): Promise<Map<string, ScaleSet>> {
+  private async scaleSets(): Promise<void> {
     const sets = await this.arm.list<ScaleSet>("compute", this.arm.groupPath("compute", "virtualMachineScaleSets"));
-    return new Map(sets.map((s) => [s.name.toLowerCase(), s]));
+    for (const set of sets) this.setTags.set(set.name.toLowerCase(), set.tags ?? {});
   }
 
   async list(filter: NodeFilter): Promise<CloudNode[]> {
@@ -70,9 +74,12 @@ export class AzureInstances {
     const vm = await this.arm.get<AzureVm>("compute", this.arm.groupPath("compute", `virtualMachines/${encodeURIComponent(name)}`), { $expand: "instanceView" });
     if (!vm) return undefined;
     this.rememberSet(vm);
-    const setName = armName(vm.properties?.virtualMachineScaleSet?.id);
-    const set = setName ? await this.arm.get<ScaleSet>("compute", this.arm.groupPath("compute", `virtualMachineScaleSets/${encodeURIComponent(setName)}`)) : undefined;
-    const node = toCloudNode(vm, set?.tags);
+    const setName = armName(vm.properties?.virtualMachineScaleSet?.id).toLowerCase();
+    if (setName && !this.setTags.has(setName)) {
+      const set = await this.arm.get<ScaleSet>("compute", this.arm.groupPath("compute", `virtualMachineScaleSets/${encodeURIComponent(setName)}`));
+      if (set) this.setTags.set(setName, set.tags ?? {});
+    }
+    const node = toCloudNode(vm, this.setTags.get(setName));
     this.remember([node]);
     return node;
   }
@@ -128,7 +135,10 @@ export class AzureInstances {
       await this.arm.follow(deleting, "delete", this.arm.settings.operationTimeoutMs);
       const path = this.arm.groupPath("compute", `virtualMachineScaleSets/${encodeURIComponent(setName)}`);
       const set = await this.arm.get<ScaleSet>("compute", path);
-      if (set && set.sku?.capacity === 0) await this.arm.call("compute", "DELETE", path, { accept: [404] });
+      if (set && set.sku?.capacity === 0) {
+        await this.arm.call("compute", "DELETE", path, { accept: [404] });
+        this.setTags.delete(setName.toLowerCase());
+      }
     } catch {
       // The next delete of a member, or an operator, removes it.
     }

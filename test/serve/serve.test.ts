@@ -208,7 +208,7 @@ describe("submitJob deadline and stdin EOF", () => {
     createMs = 100;
     const handle = await openCe();
     const pending = server.call("submitJob", { handle, executableFile: join(dir, "pilot.sh"), numberOfJobs: 50 });
-    await vi.waitFor(() => expect(cloud.nodes.size).toBeGreaterThan(0));
+    await until(() => cloud.nodes.size > 0, "a VM on the cloud");
     const end = server.end();
     const answer = await pending;
     expect(await end).toBe("eof");
@@ -224,7 +224,7 @@ describe("close", () => {
     createMs = 300;
     const handle = await openCe();
     const submitting = server.call("submitJob", { handle, executableFile: join(dir, "pilot.sh"), numberOfJobs: 2 });
-    await vi.waitFor(() => expect(createsStarted).toBe(1));
+    await until(() => createsStarted === 1, "the first create to start");
     const closing = server.call("close", { handle });
     const refused = await server.call("getCEStatus", { handle });
     expect(refused.error?.code).toBe(RPC_ERRORS.UnknownHandle);
@@ -248,7 +248,7 @@ describe("the drain at stdin EOF", () => {
     expect((await server.call("getCEStatus", { handle: quick })).result!["OK"]).toBe(true); // its timeout now counts
     const slow = await openCe({ ...memoryOptions, Cloud_RequestTimeout: 4 });
     const pending = server.call("submitJob", { handle: slow, executableFile: join(dir, "pilot.sh"), numberOfJobs: 1 });
-    await vi.waitFor(() => expect(createsStarted).toBe(1));
+    await until(() => createsStarted === 1, "the first create to start");
     const end = server.end();
     const answer = await Promise.race([pending, end.then(() => undefined)]);
     await end;
@@ -263,7 +263,7 @@ describe("the drain at stdin EOF", () => {
     createMs = 1_500;
     const handle = await openCe({ ...memoryOptions, Cloud_RequestTimeout: 4 });
     void server.call("submitJob", { handle, executableFile: join(dir, "pilot.sh"), numberOfJobs: 1 });
-    await vi.waitFor(() => expect(createsStarted).toBe(1));
+    await until(() => createsStarted === 1, "the first create to start");
     expect(await server.end()).toBe("eof");
     expect(server.stderr()).toMatch(/requests still running at exit/);
   });

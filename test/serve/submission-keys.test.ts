@@ -17,6 +17,7 @@ import { readJournal } from "../../src/ops/journal.js";
 import { RPC_ERRORS } from "../../src/serve/protocol.js";
 import { MemoryCloud } from "../../src/testing.js";
 import { startServe, type RpcMessage, type ServeHarness } from "./harness.js";
+import { HANG_GUARD_MS } from "../support/wait.js";
 
 let dir: string;
 let cloud: MemoryCloud;
@@ -91,7 +92,7 @@ const untilCreatesStarted = (n: number): Promise<void> =>
 
 /** The server logs the stop of a live submission when a recovery of its key arrives. */
 const recoveryReceived = (s: ServeHarness): Promise<void> =>
-  vi.waitFor(() => expect(s.stderr()).toMatch(/recovery asked while it runs: stopping it/), { timeout: 30_000, interval: 20 });
+  vi.waitFor(() => expect(s.stderr()).toMatch(/recovery asked while it runs: stopping it/), { timeout: HANG_GUARD_MS, interval: 20 });
 
 const refsOf = (m: RpcMessage): string[] => m.result!["Value"] as string[];
 const stampsOf = (m: RpcMessage): Record<string, string> => m.result!["PilotStampDict"] as Record<string, string>;

@@ -98,7 +98,8 @@ export function buildProgram(runner: CommandRunner, env: NodeJS.ProcessEnv = pro
       if (opts.watch === undefined) return show(out);
       const everySeconds = opts.watch === true ? WATCH_SECONDS.default : opts.watch;
       return watch(show, out, { everySeconds, stdout: io.stdout, ...(signal ? { signal } : {}) });
-    }, { perQueue: true }));
+      // A watch ends at the signal between rounds: that is its normal end, not an interrupted call.
+    }, { perQueue: true, stopsItself: (opts) => (opts as { watch?: unknown }).watch !== undefined }));
 
   program
     .command("kill")

@@ -162,6 +162,8 @@ describe("status --watch", () => {
     const stop = new AbortController();
     const stdout = new PassThrough();
     const stderr = new PassThrough();
+    let errors = "";
+    stderr.on("data", (d: Buffer) => (errors += d.toString()));
     let text = "";
     stdout.on("data", (d: Buffer) => {
       text += d.toString();
@@ -169,7 +171,7 @@ describe("status --watch", () => {
       if ((text.match(/^slots available: /gm) ?? []).length >= 2) stop.abort();
     });
     const code = await runCli(["--config", config, "status", "--watch", "1"], { stdout, stderr, signal: stop.signal });
-    expect(code).toBe(0);
+    expect(code, errors).toBe(0);
     const stamps = text.match(/^--- \d{4}-\d\d-\d\dT[\d:.]+Z$/gm) ?? [];
     expect(stamps.length).toBeGreaterThanOrEqual(2);
     expect(Date.parse(stamps[1]!.slice(4)) - Date.parse(stamps[0]!.slice(4))).toBeGreaterThanOrEqual(900);

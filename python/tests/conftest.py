@@ -9,6 +9,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 os.environ.setdefault("DIRAC_NO_CFG", "1")
@@ -86,18 +87,61 @@ def state_dir(tmp_path):
     stop_local_vms(folder)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def no_vm_outlives_the_suite(tmp_path_factory):
+    """Fails the run if a LOCAL VM process of any test is still running once the tests are over.
+
+    The `cloudce serve` children are stopped first, so no call still in flight can start a VM after
+    the look; each test's state_dir stops its own VMs, so any found here escaped that.
+    """
+    yield
+    base = tmp_path_factory.getbasetemp()
+    children = serve_children()
+    for pid in children:
+        os.kill(pid, signal.SIGKILL)
+    for pid in children:
+        _wait_dead(pid)
+    left = local_vm_processes(base)
+    stop_local_vms(base)
+    assert not left, f"LOCAL VM processes outlived the tests (stopped now): {left}"
+
+
+def _wait_dead(pid):
+    """Until ``pid`` is gone or a zombie (the plugin's own Popen reaps it)."""
+    stat = Path(f"/proc/{pid}/stat")
+    for _ in range(6000):
+        try:
+            if stat.read_text().split(") ")[1][0] == "Z":
+                return
+        except (OSError, IndexError):
+            return
+        time.sleep(0.01)
+    raise AssertionError(f"cloudce serve {pid} did not die after SIGKILL")
+
+
+def local_vm_processes(folder):
+    """Pid → command line of every LOCAL VM wrapper whose VM lives under ``folder``."""
+    found = {}
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            args = cmdline.read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if b"cloudce-local-vm" in args and any(str(folder).encode() in a for a in args):
+            found[int(cmdline.parent.name)] = b" ".join(args[-3:]).decode(errors="replace")
+    return found
+
+
 def stop_local_vms(folder):
     """Stops the process group of every LOCAL VM still running in ``folder``.
 
     Found by command line (a VM's wrapper names its folder), not by node.json: a child killed
     between starting a VM and recording its pid leaves a record without one.
     """
-    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+    for pid in local_vm_processes(folder):
         try:
-            args = cmdline.read_bytes().split(b"\0")
-            if b"cloudce-local-vm" in args and any(str(folder).encode() in a for a in args):
-                os.killpg(int(cmdline.parent.name), signal.SIGKILL)
-        except (OSError, ValueError):
+            os.killpg(pid, signal.SIGKILL)
+        except OSError:
             pass
 
 

@@ -49,6 +49,16 @@ class Gates:
     def wait_made(self, k):
         wait_for(lambda: (self.path / f"made-{k}").exists(), f"create call {k} to make its VM", timeout=120)
 
+    def started(self):
+        """How many create calls have begun (reached their first gate)."""
+        return len(list(self.path.glob("waiting-*")))
+
+    def wait_settled(self):
+        """Until every create call that began has ended, so no VM of theirs can appear later."""
+        def settled():
+            return all((self.path / f"settled-{k}").exists() for k in range(1, self.started() + 1))
+        wait_for(settled, "every create call to end", timeout=120)
+
     def close(self):
         """Every call still waiting fails without a VM (a child that lives on creates nothing later)."""
         self._touch("closed")

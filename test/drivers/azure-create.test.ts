@@ -86,6 +86,18 @@ describe("Azure VM create", () => {
     await until(() => f.server.cloud.vms.size === 0 || (f.server.cloud.sweep(), f.server.cloud.vms.size === 0), "the failed VM deleted");
   });
 
+  it("a VM left failed (its delete refused) is provisioned again by the next PUT of its name, in the size that PUT names", async () => {
+    const f = await fixture({ server: { capacity: { Standard_D4s_v5: 0 } } });
+    f.server.inject({ call: "virtualMachines.delete", kind: "error", status: 409, code: "Conflict" });
+    const first = await f.driver.createNodes({ ...request(1), flavorId: "Standard_D4s_v5" }).catch((e: unknown) => e);
+    expect(isCloudceError(first, "CapacityExceeded")).toBe(true);
+    expect(f.server.cloud.vms.get("dirac-pilot-0A1B2C3D")?.failed?.code).toBe("AllocationFailed");
+    const second = await f.driver.createNodes(request(1));
+    expect(second.created).toHaveLength(1);
+    expect(f.server.cloud.vms.get("dirac-pilot-0A1B2C3D")).toMatchObject({ size: "Standard_D2s_v5", vmId: second.created[0]!.id });
+    expect(f.server.cloud.vms.get("dirac-pilot-0A1B2C3D")?.failed).toBeUndefined();
+  });
+
   it("returns a VM whose operation outlives the deadline, still booting", async () => {
     const f = await fixture({ options: { operation_timeout: "10" }, deps: { clock: { now: (() => { let t = 0; return () => (t += 4_000); })(), sleep: async () => undefined } } });
     f.server.inject({ call: "virtualMachines.createOrUpdate", kind: "stuckOperation" });

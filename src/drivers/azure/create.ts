@@ -113,11 +113,16 @@ async function createVm(ctx: CreateContext, p: VmPlan): Promise<CloudNode> {
       throw outcome.error;
     }
     const vm = started.response.body;
-    if (vm?.properties?.vmId) return toCloudNode(vm);
+    // An answer without an operation may still be a VM that failed to provision: read back below.
+    if (vm?.properties?.vmId && vm.properties.provisioningState?.toLowerCase() !== "failed") return toCloudNode(vm);
   }
   const found = await readBack(() => ctx.instances.byName(p.name), started.error);
   if (!found) throw started.error ?? new CloudceError("CloudError", `AZURE PUT ${p.name}: accepted, but the VM cannot be read back`, { driver: DRIVER_NAME });
   if (!hasTags(found.metadata, p.tags)) throw new CloudceError("CloudError", `AZURE: a VM named '${p.name}' exists without this CE's tags; not adopted`, { driver: DRIVER_NAME, retryable: false });
+  if (found.state === "error") {
+    await deleteFailed(ctx, path);
+    throw new CloudceError(found.fault?.code ?? "CloudError", found.fault?.message ?? `AZURE: VM '${p.name}' failed to provision`, { driver: DRIVER_NAME });
+  }
   return found;
 }
 

@@ -144,10 +144,10 @@ export class AzureCloud {
     return true;
   }
 
-  addVm(name: string, size: string, tags: Record<string, string>, body: Record<string, unknown>, spot: boolean, set?: string): VmRecord {
+  addVm(name: string, size: string, tags: Record<string, string>, body: Record<string, unknown>, spot: boolean, set?: string, vmId: string = randomUUID()): VmRecord {
     const cores = VM_SIZES.find((s) => s.name === size)?.numberOfCores ?? 1;
     const setTags = set ? this.sets.get(set)?.tags : undefined;
-    const vm: VmRecord = { name, vmId: randomUUID(), size, cores, tags, createdAt: Date.now(), body, spot, ...(set ? { set } : {}), ...(setTags ? { setTags } : {}), serialLog: "" };
+    const vm: VmRecord = { name, vmId, size, cores, tags, createdAt: Date.now(), body, spot, ...(set ? { set } : {}), ...(setTags ? { setTags } : {}), serialLog: "" };
     if (!this.allocate(size)) vm.failed = { code: "AllocationFailed", message: "Allocation failed. We do not have sufficient capacity for the requested VM size in this region." };
     this.vms.set(name, vm);
     this.created.push(name);

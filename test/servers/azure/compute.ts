@@ -53,11 +53,12 @@ export function putVm(cloud: AzureCloud, name: string, body: Body): Answer {
     if (get(existing.body, "properties", "osProfile", "customData") !== get(props, "osProfile", "customData")) {
       throw new AzureError(409, "PropertyChangeNotAllowed", "Changing property 'customData' is not allowed.", "customData");
     }
-    return { status: 200, body: vmJson(cloud, existing, false) };
+    // A PUT of a VM that failed to provision tries again, in the size it now names; the vmId stays.
+    if (!existing.failed) return { status: 200, body: vmJson(cloud, existing, false) };
   }
   cloud.checkQuota(size, 1);
   const tags = { ...(body["tags"] as Record<string, string> | undefined) };
-  const vm = cloud.addVm(name, size, tags, body, props?.["priority"] === "Spot");
+  const vm = cloud.addVm(name, size, tags, body, props?.["priority"] === "Spot", undefined, existing?.vmId);
   const op = cloud.newOperation("create", cloud.timings.bootMs, vm.failed);
   return { status: 201, body: vmJson(cloud, vm, false), operation: op };
 }

@@ -65,8 +65,16 @@ function metricNames(expr: string): string[] {
   return [...expr.matchAll(/\bcloudce[_:][\w:]*/g)].map((m) => m[0]);
 }
 
+/** Says plainly what is missing rather than timing out waiting for a server that never started. */
+async function requireTool(tool: string): Promise<void> {
+  await run(tool, ["--version"]).catch(() => {
+    throw new Error(`${tool} is not installed: install Debian's prometheus package (bash scripts/install-deps.sh does)`);
+  });
+}
+
 describe("promtool", () => {
   it("checks the rules file and passes its unit tests", async () => {
+    await requireTool("promtool");
     const check = await run("promtool", ["check", "rules", RULES]);
     expect(check.stdout).toMatch(/SUCCESS: \d+ rules found/);
     const tests = await run("promtool", ["test", "rules", RULE_TESTS]).catch((err: { stdout?: string; stderr?: string }) => ({ stdout: `${err.stdout ?? ""}${err.stderr ?? ""}` }));
@@ -98,6 +106,7 @@ describe("a real Prometheus scraping a cleanup loop and serve", () => {
   };
 
   beforeAll(async () => {
+    await requireTool("prometheus");
     dir = await mkdtemp(join(tmpdir(), "cloudce-prom-"));
     const [loopPort, servePort, promPort] = [await freePort(), await freePort(), await freePort()];
     const config = join(dir, "ce.conf");

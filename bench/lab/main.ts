@@ -197,8 +197,12 @@ async function runBaseline(lab: Lab): Promise<Record<Workload, Sample>> {
     for (const id of made) await driver.getNode(id);
   });
   await running(lab, prefix);
+  // DIRAC's killJob: for each reference, ex_get_node_details then destroy_node.
   out.kill = await timed(lab, "kill", async () => {
-    for (const id of made) await driver.destroyNodes([id]);
+    for (const id of made) {
+      await driver.getNode(id);
+      await driver.destroyNodes([id]);
+    }
   });
   await drained(lab, prefix);
   out.resubmit = await timed(lab, "resubmit", submit);

@@ -7,12 +7,14 @@
  */
 
 import { toCloudceError, type CloudceError } from "../../errors.js";
-import { chunk, mapConcurrent } from "../../util/pool.js";
-import type { BulkResult, NodeFailure } from "../driver.js";
+import { chunk, mapGated } from "../../util/pool.js";
+import { fixedCallLimit } from "../call-limit.js";
+import type { BulkResult, CallLimit, NodeFailure, UnbatchedKind } from "../driver.js";
 
 export const MAX_IDS_PER_CALL = 1000;
-/** Calls in flight when a chunk must be retried id by id. */
+/** Without a CE: calls in flight when a chunk must be retried id by id (the CE gives its own limit). */
 const ONE_BY_ONE_CONCURRENCY = 4;
+const alone = fixedCallLimit(ONE_BY_ONE_CONCURRENCY);
 
 const NOT_FOUND = "InvalidInstanceID.NotFound";
 /** EC2 codes that may concern one id of a call (a bad state, termination protection, …): each id is then tried alone. */
@@ -33,13 +35,19 @@ interface Outcome {
   readonly gone: string[];
 }
 
-export async function bulkAct(ids: readonly string[], send: Send): Promise<BulkResult> {
+/** Where a chunk retried id by id runs each call: the CE's limit, as `kind`. */
+export interface OneByOne {
+  readonly kind: UnbatchedKind;
+  readonly limit?: CallLimit;
+}
+
+export async function bulkAct(ids: readonly string[], send: Send, oneByOne: OneByOne): Promise<BulkResult> {
   const out: Outcome = { done: [], failed: [], gone: [] };
-  for (const part of chunk([...new Set(ids)], MAX_IDS_PER_CALL)) await settleChunk(part, send, out);
+  for (const part of chunk([...new Set(ids)], MAX_IDS_PER_CALL)) await settleChunk(part, send, out, oneByOne);
   return out;
 }
 
-async function settleChunk(ids: readonly string[], send: Send, out: Outcome): Promise<void> {
+async function settleChunk(ids: readonly string[], send: Send, out: Outcome, oneByOne: OneByOne): Promise<void> {
   let rest = [...ids];
   while (rest.length > 0) {
     try {
@@ -62,16 +70,18 @@ async function settleChunk(ids: readonly string[], send: Send, out: Outcome): Pr
         continue;
       }
       // An error about one id fails the whole call: find which. Others (auth, throttling) concern them all.
-      if (rest.length > 1 && PER_ID_CODES.has(String(err.status))) return settleOneByOne(rest, send, out);
+      if (rest.length > 1 && PER_ID_CODES.has(String(err.status))) return settleOneByOne(rest, send, out, oneByOne);
       out.failed.push(...rest.map((target) => ({ target, error: err })));
       return;
     }
   }
 }
 
-async function settleOneByOne(ids: readonly string[], send: Send, out: Outcome): Promise<void> {
-  const outcomes = await mapConcurrent(ids, ONE_BY_ONE_CONCURRENCY, (id) => send([id]));
-  outcomes.forEach((o, i) => {
+async function settleOneByOne(ids: readonly string[], send: Send, out: Outcome, oneByOne: OneByOne): Promise<void> {
+  const limit = oneByOne.limit ?? alone;
+  const outcomes = await mapGated(ids, (call) => limit(oneByOne.kind, call), (id) => send([id]));
+  outcomes.forEach((settled, i) => {
+    const o = settled!;
     const id = ids[i]!;
     if (o.status === "fulfilled") {
       out.done.push(id);

@@ -51,7 +51,7 @@ class Ec2Driver extends SplitDriver implements CloudDriver {
     this.capabilities = settings.defaultChain ? { ...EC2_CAPABILITIES, requiresCredentials: false } : EC2_CAPABILITIES;
     this.api = new Ec2Api({ settings, credentials: config.credentials, requestTimeoutMs: config.requestTimeoutMs, logger: config.logger });
     this.resources = new Ec2Resources(this.api, settings.imageOwners, config.logger);
-    this.instances = new Ec2Instances(this.api, settings);
+    this.instances = new Ec2Instances(this.api, settings, config.limit);
   }
 
   protected async createBatch(request: CreateNodesRequest): Promise<CreateNodesResult> {

@@ -8,8 +8,8 @@ import {
   type DescribeInstancesRequest, type Filter, type Instance, type RunInstancesRequest, type _InstanceType,
 } from "@aws-sdk/client-ec2";
 import { isCloudceError } from "../../errors.js";
-import type { BulkResult, CloudNode, NodeFilter } from "../driver.js";
-import { bulkAct } from "./bulk.js";
+import type { BulkResult, CallLimit, CloudNode, NodeFilter } from "../driver.js";
+import { bulkAct, type OneByOne } from "./bulk.js";
 import type { Ec2Api } from "./client.js";
 import type { Ec2Settings } from "./options.js";
 import { allPages } from "./resources.js";
@@ -41,6 +41,8 @@ export class Ec2Instances {
   constructor(
     private readonly api: Ec2Api,
     private readonly settings: Ec2Settings,
+    /** The CE's limit for calls made one id at a time. */
+    private readonly limit?: CallLimit,
   ) {}
 
   /**
@@ -139,13 +141,17 @@ export class Ec2Instances {
       return (out.TerminatingInstances ?? [])
         .filter((i) => ["shutting-down", "terminated"].includes(i.PreviousState?.Name ?? ""))
         .map((i) => i.InstanceId ?? "");
-    });
+    }, this.oneByOne("delete"));
   }
 
   stop(ids: readonly string[]): Promise<BulkResult> {
     return bulkAct(ids, async (chunk) => {
       await this.api.call("StopInstances", (c, o) => c.send(new StopInstancesCommand({ InstanceIds: [...chunk] }), o));
-    });
+    }, this.oneByOne("stop"));
+  }
+
+  private oneByOne(kind: "delete" | "stop"): OneByOne {
+    return { kind, ...(this.limit ? { limit: this.limit } : {}) };
   }
 
   /** The console log, decoded; empty while the cloud has none yet. */

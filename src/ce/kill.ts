@@ -1,6 +1,7 @@
 /**
  * killJob: destroys this CE's VMs. An id missing from this CE's listing (a
- * fresh EC2 instance can be, for a while) is looked up alone: another CE's VM
+ * fresh EC2 instance can be, for a while), and the id of a kill of one
+ * pilot, which is not listed at all, is looked up alone: another CE's VM
  * is refused, not touched; one the look-up does not find either still gets
  * the destroy (idempotent: it may be too fresh to be seen), but is reported
  * as `gone` and not journaled, since no VM of that id was ever seen; a
@@ -27,7 +28,10 @@ export interface KillReport {
 
 export async function killPilots(ctx: CeContext, refs: readonly string[]): Promise<KillReport> {
   const ids = parseReferences(refs);
-  const nodes = new Map((await listOwnNodes(ctx)).map((n) => [n.id, n]));
+  // One pilot (DIRAC's PilotManager kills one per request): its own look-up is one call, as the
+  // listing would be, and does not grow with the CE's VMs.
+  const listed = new Set(ids.values()).size > 1 ? await listOwnNodes(ctx) : [];
+  const nodes = new Map(listed.map((n) => [n.id, n]));
   const { verdicts: errors, gone } = await unlistedVerdicts(ctx, [...new Set(ids.values())].filter((id) => !nodes.has(id)), nodes);
   const targets = [...new Set(ids.values())].filter((id) => !errors.has(id));
   const refOf = new Map([...ids].map(([ref, id]) => [id, ref]));

@@ -1,6 +1,7 @@
 """What an admin reads in DIRAC's log: cloudce missing, not executable or of another version is one
 ERROR line per queue; the proxy SiteDirector renews itself gets no expiry warning."""
 
+import itertools
 import logging
 import re
 import sys
@@ -14,7 +15,10 @@ from test_robustness import _fresh_child
 
 from DIRAC.Resources.Computing.ComputingElementFactory import ComputingElementFactory
 
-VO, SITE, GROUP = "startvo", "CLOUD.Start.org", "startvo_pilot"
+VO, GROUP = "startvo", "startvo_pilot"
+# A site per agent: the CS only grows between tests (loadCFG merges), and an agent serving an earlier
+# test's CE would start VMs in that test's folder, after its teardown stopped what ran there.
+SITES = (f"CLOUD.Start{n}.org" for n in itertools.count(1))
 OLD_SERVER = Path(__file__).parent / "fixtures" / "old-server.py"
 
 
@@ -68,11 +72,12 @@ def two_queue_agent(monkeypatch, tmp_path, proxy_chain, state_dir, command, ce_n
     flag = {"QueryCEFlag": "True"} if query_flag else {}
     options = local_ce_options(state_dir, Bridge_Command=command, **flag)
     # The CS only grows between tests (loadCFG merges): a CE without the flag needs a name of its own.
-    load_cs(site_director_cs(VO, GROUP, SITE, {ce_name: (options, {"first": queue, "second": queue})}))
+    site = next(SITES)
+    load_cs(site_director_cs(VO, GROUP, site, {ce_name: (options, {"first": queue, "second": queue})}))
     work = tmp_path / "work"
     work.mkdir()
-    sd, db = make_site_director(monkeypatch, vo=VO, site=SITE, proxy=proxy_chain, jobs=5, group=GROUP,
-                                work_dir=work, options={"Site": [SITE]}, begin=False)
+    sd, db = make_site_director(monkeypatch, vo=VO, site=site, proxy=proxy_chain, jobs=5, group=GROUP,
+                                work_dir=work, options={"Site": [site]}, begin=False)
     cycles = iter(range(1, 1000))
     sd.am_getModuleParam = lambda name: next(cycles) if name == "cyclesDone" else None
     return sd, db

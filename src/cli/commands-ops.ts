@@ -1,6 +1,6 @@
 /** Operations commands: scheduled cleanup under a lock, and reports from the journal. */
 
-import { mkdir, writeFile } from "node:fs/promises";
+import { writeFile } from "node:fs/promises";
 import { homedir } from "node:os";
 import { dirname, extname, join } from "node:path";
 import type { CloudComputingElement } from "../ce/index.js";
@@ -19,6 +19,7 @@ import { UsageError } from "./cli-errors.js";
 import { cleanup, queueOf, unwrap, type CeOrQueues, type Outcome } from "./commands-pilots.js";
 import { checkWritableFile, fileExists } from "./path-checks.js";
 import type { Output } from "./output.js";
+import { makeDir } from "../util/make-dir.js";
 
 export interface CleanupSchedule {
   /** `10m`, `30s`, `1h`; undefined runs one pass. */
@@ -61,7 +62,7 @@ export async function scheduledCleanup(ces: CeOrQueues, out: Output, schedule: C
     lockPath = schedule.lock;
   } else {
     lockPath = lockPathFor(defaultStateDir(), ce.ceName);
-    await mkdir(dirname(lockPath), { recursive: true, mode: 0o700 });
+    await makeDir(dirname(lockPath), 0o700);
   }
   if (intervalMs === undefined) {
     // SIGTERM ends a one-shot pass the way it ends the loop's: deletions in flight finish first.

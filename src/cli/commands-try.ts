@@ -8,7 +8,7 @@
  * wrote to its results disk is kept for inspection.
  */
 
-import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
+import { readFile, rm, writeFile } from "node:fs/promises";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { CloudComputingElement } from "../ce/index.js";
@@ -21,6 +21,7 @@ import { ReportedFailure } from "./cli-errors.js";
 import { readGuestReport, tryVendorData, withProbe } from "./try-guest.js";
 import { judge, renderVerdict, type TryVerdict } from "./try-verdict.js";
 import { monotonicNow } from "../util/monotonic.js";
+import { makeDir } from "../util/make-dir.js";
 
 export interface TryOptions {
   readonly executable: string;
@@ -47,7 +48,7 @@ export function defaultTryImage(): string {
 async function driverOptions(opts: TryOptions): Promise<Record<string, string>> {
   const home = tryHome();
   const vendorData = join(home, "vendor-data");
-  await mkdir(home, { recursive: true, mode: 0o700 });
+  await makeDir(home, 0o700);
   await writeFile(vendorData, tryVendorData());
   return {
     image: opts.image ?? defaultTryImage(),

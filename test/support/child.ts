@@ -44,6 +44,8 @@ export interface RunningChild {
   readonly pid: number;
   /** Everything written to stdout so far. */
   stdout(): string;
+  /** Everything written to stderr so far. */
+  stderr(): string;
   /** Resolves once stdout matches; rejects if the child exits first, or at the hang guard (never shorter than HANG_GUARD_MS). */
   waitFor(pattern: RegExp, guardMs?: number): Promise<RegExpMatchArray>;
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
@@ -90,5 +92,5 @@ export async function startFixture(name: string, args: string[], fixtures: URL =
       listeners.add(check);
       check();
     });
-  return { child, pid: child.pid!, stdout: () => out, waitFor, exited };
+  return { child, pid: child.pid!, stdout: () => out, stderr: () => err, waitFor, exited };
 }

@@ -13,7 +13,7 @@
  */
 
 import { randomUUID } from "node:crypto";
-import { mkdir, readFile } from "node:fs/promises";
+import { readFile } from "node:fs/promises";
 import { homedir } from "node:os";
 import { join, resolve } from "node:path";
 import { CloudceError } from "../../errors.js";
@@ -25,6 +25,7 @@ import { applyUserData, readEnvFile, reroot, type LocalImage } from "./local-boo
 import { launchVm } from "./local-process.js";
 import { ProcessVmDriver, type VmProcess } from "./process-vms.js";
 import { LocalStore, type LocalNodeFiles, type LocalNodeRecord } from "./local-store.js";
+import { makeDir } from "../../util/make-dir.js";
 
 export const DRIVER_NAME = "LOCAL";
 
@@ -135,7 +136,7 @@ class LocalDriver extends ProcessVmDriver implements CloudDriver {
     const id = base.id;
     const root = this.store.rootDir(id);
     try {
-      await mkdir(root, { recursive: true, mode: 0o700 });
+      await makeDir(root, 0o700);
       await applyUserData(spec.userData, root, id);
       const program = reroot(root, image.entrypoint);
       await readFile(program).catch(() => {

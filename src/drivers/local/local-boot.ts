@@ -5,10 +5,11 @@
  * (packages, runcmd, users) on the host.
  */
 
-import { chmod, mkdir, readFile, writeFile } from "node:fs/promises";
+import { chmod, readFile, writeFile } from "node:fs/promises";
 import { dirname, join, normalize } from "node:path";
 import { cloudConfigWriteFiles, decodeUserData } from "../../context/index.js";
 import { CloudceError } from "../../errors.js";
+import { makeDir } from "../../util/make-dir.js";
 
 export interface LocalImage {
   readonly id: string;
@@ -26,14 +27,14 @@ export async function applyUserData(userData: Uint8Array, root: string, instance
     if (part.contentType !== "text/cloud-config") continue;
     for (const file of cloudConfigWriteFiles(part.content)) {
       const target = reroot(root, file.path);
-      await mkdir(dirname(target), { recursive: true });
+      await makeDir(dirname(target));
       await writeFile(target, file.content);
       if (file.permissions !== undefined) await chmod(target, file.permissions);
       written++;
     }
   }
   const idFile = reroot(root, "/var/lib/cloud/data/instance-id");
-  await mkdir(dirname(idFile), { recursive: true });
+  await makeDir(dirname(idFile));
   await writeFile(idFile, `${instanceId}\n`);
   return written;
 }

@@ -6,11 +6,12 @@
  * CLI invocation sees the same VMs.
  */
 
-import { mkdir, readFile, readdir, rename, rm, stat, writeFile } from "node:fs/promises";
+import { readFile, readdir, rename, rm, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { CloudceError } from "../../errors.js";
 import { acquireLock, type Lock } from "../../ops/lock.js";
 import { monotonicNow } from "../../util/monotonic.js";
+import { makeDir } from "../../util/make-dir.js";
 
 /** Critical sections per state dir in this process, chained so they wait without polling. */
 const localQueues = new Map<string, Promise<unknown>>();
@@ -62,7 +63,7 @@ export class LocalStore {
   /** Creates the state folder; a folder that cannot be made names the option that chose it. */
   async init(): Promise<void> {
     try {
-      await mkdir(this.vmsDir, { recursive: true, mode: 0o700 });
+      await makeDir(this.vmsDir, 0o700);
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code ?? "error";
       throw new CloudceError("OptionInvalid", `Driver_state_dir: cannot create ${this.vmsDir} (${code}); make the folder writable or set Driver_state_dir to one you can write`, { driver: "LOCAL" });
@@ -72,7 +73,7 @@ export class LocalStore {
   /** Writes node.json atomically: a concurrent reader never sees half a record. */
   async save(record: LocalNodeRecord): Promise<void> {
     const dir = this.dir(record.id);
-    await mkdir(dir, { recursive: true, mode: 0o700 });
+    await makeDir(dir, 0o700);
     const tmp = join(dir, `node.json.${process.pid}.tmp`);
     await writeFile(tmp, JSON.stringify(record, null, 2));
     await rename(tmp, join(dir, "node.json"));

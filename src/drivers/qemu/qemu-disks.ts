@@ -7,11 +7,12 @@
  */
 
 import { execFile } from "node:child_process";
-import { mkdir, open, writeFile } from "node:fs/promises";
+import { open, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { CloudceError } from "../../errors.js";
 import { DRIVER_NAME, findExecutable } from "./qemu-options.js";
+import { makeDir } from "../../util/make-dir.js";
 
 const run = promisify(execFile);
 
@@ -60,7 +61,7 @@ export interface SeedContent {
 /** The NoCloud seed: user-data byte for byte, and meta-data with the instance id and host name. */
 export async function createSeed(dir: string, image: string, seed: SeedContent): Promise<void> {
   const files = join(dir, "seed");
-  await mkdir(files, { recursive: true, mode: 0o700 });
+  await makeDir(files, 0o700);
   await writeFile(join(files, "user-data"), seed.userData, { mode: 0o600 });
   await writeFile(join(files, "meta-data"), `instance-id: ${seed.instanceId}\nlocal-hostname: ${seed.hostname}\n`);
   const names = ["user-data", "meta-data"];
@@ -81,7 +82,7 @@ export async function createResultsDisk(image: string, sizeMb: number): Promise<
 
 /** Copies everything on a results disk to `outDir` (read while the VM is stopped). */
 export async function copyResultsDisk(image: string, outDir: string): Promise<void> {
-  await mkdir(outDir, { recursive: true });
+  await makeDir(outDir);
   await runTool("mcopy", ["-s", "-n", "-m", "-i", image, "::/*", outDir]).catch((err: unknown) => {
     // An empty disk has nothing to match "::/*"; anything else is a real failure.
     if (!/no match|not found|no such file/i.test((err as Error).message)) throw err;

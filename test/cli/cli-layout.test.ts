@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { clipMiddle } from "../../src/cli/fit-table.js";
 import { cli as run, type CliRun } from "./cli-harness.js";
+import { untilValue } from "../support/wait.js";
 
 let dir: string;
 let config: string;
@@ -51,7 +52,7 @@ describe("80 columns", () => {
     expect(widest(status.stdout), status.stdout).toBeLessThanOrEqual(80);
     for (const name of names) expect(status.stdout).toContain(name.slice(-8));
     expect(status.stdout).toContain(QUEUE);
-    for (let i = 0; i < 600 && (await cli("--json", "status", "--state", "done")).stdout.match(/"ref"/g)?.length !== 3; i++) await new Promise((r) => setTimeout(r, 100));
+    await untilValue(async () => ((await cli("--json", "status", "--state", "done")).stdout.match(/"ref"/g)?.length === 3 ? true : undefined), "the three pilots done", undefined, 100);
     const cleanup = await cli("cleanup", "--lock", join(dir, "c.lock"));
     expect(cleanup.code, cleanup.stderr).toBe(0);
     expect(widest(cleanup.stdout), cleanup.stdout).toBeLessThanOrEqual(80);

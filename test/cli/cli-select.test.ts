@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PassThrough } from "node:stream";
 import { run as runCli } from "../../src/cli/run.js";
 import { cli as run, type CliRun } from "./cli-harness.js";
+import { untilValue } from "../support/wait.js";
 
 let dir: string;
 let config: string;
@@ -29,20 +30,12 @@ async function listed(...flags: string[]): Promise<Listed["pilots"]> {
   return (JSON.parse(r.stdout) as Listed).pilots;
 }
 
-async function until<T>(probe: () => Promise<T | undefined>, what: string): Promise<T> {
-  for (let i = 0; i < 600; i++) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
-
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "cloudce-select-"));
   sleeper = join(dir, "sleeper.sh");
   quick = join(dir, "quick.sh");
-  await writeFile(sleeper, "#!/bin/bash\nsleep 60\n");
+  // Outlives any slowness of a busy machine: every test kills what it needs gone, afterAll the rest.
+  await writeFile(sleeper, "#!/bin/bash\nsleep 3600\n");
   await writeFile(quick, "#!/bin/bash\necho quick pilot says hello\n");
   config = join(dir, "ce.conf");
   await writeFile(config, [
@@ -58,10 +51,10 @@ afterAll(async () => {
 describe("choosing pilots by state", () => {
   it("status --state lists only those states; an unknown state is one usage line", async () => {
     expect((await cli("submit", "-n", "3", "--executable", sleeper)).code).toBe(0);
-    const running = await until(async () => {
+    const running = await untilValue(async () => {
       const p = await listed("--state", "running");
       return p.length === 3 ? p : undefined;
-    }, "three running pilots");
+    }, "three running pilots", undefined, 100);
     expect(running.every((p) => p.status === "Running")).toBe(true);
     expect(await listed("--state", "Done,aborted")).toEqual([]);
     const bad = await cli("status", "--state", "sleeping");
@@ -108,7 +101,7 @@ describe("cleanup --dry-run, output --follow, report --since/--until", () => {
     const followed = await cli("output", "--follow", ref!.slice(8, 16));
     expect(followed.code, followed.stderr).toBe(0);
     expect(followed.stdout).toContain("quick pilot says hello");
-    await until(async () => ((await listed("--state", "done")).some((p) => p.ref === ref) ? true : undefined), "the quick pilot done");
+    await untilValue(async () => ((await listed("--state", "done")).some((p) => p.ref === ref) ? true : undefined), "the quick pilot done", undefined, 100);
     const dry = await cli("--json", "cleanup", "--dry-run", "--lock", join(dir, "c.lock"));
     expect(dry.code, dry.stderr).toBe(0);
     expect((JSON.parse(dry.stdout) as { wouldDelete: { ref: string }[] }).wouldDelete.map((e) => e.ref)).toContain(ref);

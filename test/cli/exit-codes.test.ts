@@ -13,6 +13,7 @@ import { DEFAULT_TEMPLATE_PATH } from "../../src/context/index.js";
 import { EXIT_CODES } from "../../src/cli/exit-codes.js";
 import { acquireLock } from "../../src/ops/lock.js";
 import { startFixture } from "../support/child.js";
+import { until } from "../support/wait.js";
 import { cli as run, type CliRun } from "./cli-harness.js";
 
 const CLI = new URL("../../src/cli/", import.meta.url);
@@ -145,10 +146,10 @@ describe("the exit-code table", () => {
     ]);
     try {
       const child = await startFixture("main", ["--config", hungConfig, "--json", "submit", "--executable", pilot], CLI);
-      for (let i = 0; sockets.size === 0; i++) {
-        if (i > 3000 || child.child.exitCode !== null) throw new Error(`the command never reached the cloud: ${child.stdout()}`);
-        await new Promise((r) => setTimeout(r, 10));
-      }
+      await until(() => {
+        if (child.child.exitCode !== null) throw new Error(`the command ended before it reached the cloud: ${child.stdout()}`);
+        return sockets.size > 0;
+      }, "the command to reach the cloud");
       child.child.kill(sig);
       const exit = await child.exited;
       expect(exit.code).toBe(code);
@@ -157,5 +158,5 @@ describe("the exit-code table", () => {
       for (const s of sockets) s.destroy();
       await new Promise((r) => hung.close(r));
     }
-  }, 60_000);
+  });
 });

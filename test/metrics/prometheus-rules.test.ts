@@ -20,6 +20,7 @@ import { parse as parseYaml } from "yaml";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { METRICS } from "../../src/metrics/ce-metrics.js";
 import { startFixture, type RunningChild } from "../support/child.js";
+import { HANG_GUARD_MS, untilValue } from "../support/wait.js";
 
 const run = promisify(execFile);
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
@@ -44,14 +45,9 @@ function freePort(): Promise<number> {
   });
 }
 
-async function until<T>(probe: () => Promise<T | undefined>, what: string, timeoutMs = 90_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe().catch(() => undefined);
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
+/** Waits for a value from Prometheus or a child; a probe that throws (not up yet) is polled again. */
+function until<T>(probe: () => Promise<T | undefined>, what: string): Promise<T> {
+  return untilValue(() => probe().catch(() => undefined), what, HANG_GUARD_MS, 200);
 }
 
 /** A JWT that says it ends in `seconds` (the CE reads only its `exp`). */
@@ -135,7 +131,7 @@ describe("a real Prometheus scraping a cleanup loop and serve", () => {
     ], { stdio: ["ignore", "ignore", "pipe"] });
     api = `http://127.0.0.1:${promPort}`;
     await until(async () => ((await fetch(`${api}/-/ready`)).ok ? true : undefined), "Prometheus to be ready");
-  }, 120_000);
+  });
 
   afterAll(async () => {
     const ended = (c: ChildProcess | undefined): Promise<void> =>
@@ -145,7 +141,7 @@ describe("a real Prometheus scraping a cleanup loop and serve", () => {
     serve?.child.stdin!.end();
     await Promise.all([ended(prometheus), ended(loop?.child), ended(serve?.child)]);
     await rm(dir, { recursive: true, force: true });
-  }, 60_000);
+  });
 
   it("scrapes both, and evaluates every rule without an error", async () => {
     const up = await until(async () => {
@@ -159,7 +155,7 @@ describe("a real Prometheus scraping a cleanup loop and serve", () => {
       return all.length > 0 && all.every((r) => r.health !== "unknown") ? all : undefined;
     }, "every rule evaluated once");
     expect(rules.filter((r) => r.health !== "ok").map((r) => `${r.name}: ${r.lastError ?? r.health}`)).toEqual([]);
-  }, 120_000);
+  });
 
   it("records how long ago the loop's last good cleanup pass was, and the served CE's credential", async () => {
     const since = await until(async () => {
@@ -172,7 +168,7 @@ describe("a real Prometheus scraping a cleanup loop and serve", () => {
     expect(left.metric).toMatchObject({ queue: "q1", kind: "token" });
     expect(Number(left.value[1])).toBeGreaterThan(80_000);
     expect(Number(left.value[1])).toBeLessThanOrEqual(86_400);
-  }, 120_000);
+  });
 
   it("fires CloudceCredentialsExpiring for the served CE, and no alert about the healthy loop", async () => {
     const alerts = await until(async () => {
@@ -181,7 +177,7 @@ describe("a real Prometheus scraping a cleanup loop and serve", () => {
       return firing.some((a) => a.labels["alertname"] === "CloudceCredentialsExpiring") ? firing : undefined;
     }, "the credential alert to fire");
     expect(alerts.map((a) => [a.labels["alertname"], a.labels["ce"], a.labels["kind"]])).toEqual([["CloudceCredentialsExpiring", "served-prom.example.org", "token"]]);
-  }, 120_000);
+  });
 
   it("runs every query of the Grafana dashboard without an error", async () => {
     const dashboard = JSON.parse(readFileSync(DASHBOARD, "utf8")) as { panels: Panel[]; templating: { list: { name: string; definition?: string }[] } };
@@ -206,5 +202,5 @@ describe("a real Prometheus scraping a cleanup loop and serve", () => {
       expect(selector, v.name).toBeDefined();
       expect((await query(filled(selector!))).status, v.name).toBe("success");
     }
-  }, 120_000);
+  });
 });

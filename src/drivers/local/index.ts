@@ -23,7 +23,7 @@ import type {
 } from "../driver.js";
 import { applyUserData, readEnvFile, reroot, type LocalImage } from "./local-boot.js";
 import { launchVm } from "./local-process.js";
-import { ProcessVmDriver, type VmProcess } from "./process-vms.js";
+import { ProcessVmDriver, reserveUnlessStopped, type VmProcess } from "./process-vms.js";
 import { LocalStore, type LocalNodeFiles, type LocalNodeRecord } from "./local-store.js";
 import { makeDir } from "../../util/make-dir.js";
 
@@ -101,7 +101,9 @@ class LocalDriver extends ProcessVmDriver implements CloudDriver {
       throw new CloudceError("FlavorNotFound", `LOCAL: no flavor with id '${request.flavorId}'`, { driver: DRIVER_NAME });
     }
     await this.store.init();
-    const { reserved, refused } = await this.reserve(request, image);
+    const slots = await reserveUnlessStopped(request, () => this.reserve(request, image));
+    if ("created" in slots) return slots;
+    const { reserved, refused } = slots;
     const created: CloudNode[] = [];
     for (const [record, s] of reserved) created.push(await this.boot(record, s, image));
     const quota = `LOCAL: instance quota of ${this.maxInstances} reached (Driver_max_instances)`;
@@ -128,7 +130,7 @@ class LocalDriver extends ProcessVmDriver implements CloudDriver {
         reserved.push([record, s]);
       }
       return { reserved, refused: request.nodes.slice(room) };
-    });
+    }, request.signal);
   }
 
   /** Boots a reserved VM; its record exists first, so a crash mid-boot leaves a VM that cleanup can find. */

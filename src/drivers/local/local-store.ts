@@ -166,11 +166,13 @@ export class LocalStore {
   /**
    * Runs `fn` as the only critical section on this state dir: in this
    * process (a queue) and among processes (a lock file in the state dir).
+   * Once `signal` aborts, the lock is no longer waited for: `fn` does not
+   * run and the call rejects with {@link StoppedBeforeLock}.
    */
-  exclusive<T>(fn: () => Promise<T>): Promise<T> {
+  exclusive<T>(fn: () => Promise<T>, signal?: AbortSignal): Promise<T> {
     const previous = localQueues.get(this.stateDir) ?? Promise.resolve();
     const run = previous.then(async () => {
-      const lock = await this.lockAcrossProcesses();
+      const lock = await this.lockAcrossProcesses(signal);
       try {
         return await fn();
       } finally {
@@ -186,10 +188,11 @@ export class LocalStore {
   }
 
   /** The state dir's lock file; another process holds it only for a quota check, so wait briefly. */
-  private async lockAcrossProcesses(): Promise<Lock> {
+  private async lockAcrossProcesses(signal?: AbortSignal): Promise<Lock> {
     const path = join(this.stateDir, "quota.lock");
     const deadline = monotonicNow() + LOCK_WAIT_MS;
     for (let wait = 2; ; wait = Math.min(wait * 2, 50)) {
+      if (signal?.aborted) throw new StoppedBeforeLock(path);
       try {
         return await acquireLock(path);
       } catch (err) {
@@ -197,10 +200,30 @@ export class LocalStore {
         if (monotonicNow() > deadline) {
           throw new CloudceError("CloudError", `LOCAL: ${path} has been held by another live process for over ${LOCK_WAIT_MS / 1000} s; find that cloudce process (its pid is in the file)`, { driver: "LOCAL" });
         }
-        await new Promise((r) => setTimeout(r, wait));
+        await pause(wait, signal);
       }
     }
   }
+}
+
+/** The caller's stop came before the state dir's lock was taken: nothing was changed. */
+export class StoppedBeforeLock extends CloudceError {
+  constructor(path: string) {
+    super("Timeout", `LOCAL: stopped while waiting for ${path}; no VM was made`, { driver: "LOCAL", retryable: false });
+  }
+}
+
+/** Waits `ms`, or less when `signal` aborts first. */
+function pause(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener("abort", done, { once: true });
+  });
 }
 
 async function modifiedAt(path: string): Promise<Date | undefined> {

@@ -6,9 +6,9 @@
 
 import { readFile } from "node:fs/promises";
 import { CloudceError } from "../../errors.js";
-import type { BulkResult, CloudNode, NodeFailure, NodeFilter } from "../driver.js";
+import type { BulkResult, CloudNode, CreateNodesRequest, CreateNodesResult, NodeFailure, NodeFilter } from "../driver.js";
 import { pidExists, signalVm, vmProcessAlive } from "./local-process.js";
-import type { LocalNodeFiles, LocalNodeRecord, LocalStore } from "./local-store.js";
+import { StoppedBeforeLock, type LocalNodeFiles, type LocalNodeRecord, type LocalStore } from "./local-store.js";
 
 /**
  * The VM's process group: its leader lives or has ended, or it was never
@@ -90,5 +90,18 @@ export abstract class ProcessVmDriver {
 
   private notFound(id: string): CloudceError {
     return new CloudceError("NodeNotFound", `${this.driverName}: no VM ${id}`, { driver: this.driverName });
+  }
+}
+
+/**
+ * Runs a create's reservation; when the caller's stop came while it waited
+ * for the state dir's lock, every node is reported as not sent.
+ */
+export async function reserveUnlessStopped<T>(request: CreateNodesRequest, reserve: () => Promise<T>): Promise<T | CreateNodesResult> {
+  try {
+    return await reserve();
+  } catch (err) {
+    if (!(err instanceof StoppedBeforeLock)) throw err;
+    return { created: [], failed: request.nodes.map((n) => ({ target: n.name, error: err, notSent: true })) };
   }
 }

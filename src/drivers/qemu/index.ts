@@ -18,7 +18,7 @@ import type {
 import { LocalStore, type LocalNodeRecord } from "../local/local-store.js";
 import { copyResultsDisk, createOverlay, createResultsDisk, createSeed } from "./qemu-disks.js";
 import { DRIVER_NAME, KNOWN_OPTIONS, parseQemuOptions, type QemuSettings } from "./qemu-options.js";
-import { ProcessVmDriver } from "../local/process-vms.js";
+import { ProcessVmDriver, reserveUnlessStopped } from "../local/process-vms.js";
 import { launchQemu, qemuArgs } from "./qemu-process.js";
 import { consoleTail, qemuState } from "./qemu-state.js";
 
@@ -74,7 +74,9 @@ export class QemuDriver extends ProcessVmDriver implements CloudDriver {
     if (request.imageId !== IMAGE_ID) throw new CloudceError("ImageNotFound", `QEMU: no image with id '${request.imageId}' (the image is ${IMAGE_ID})`, { driver: DRIVER_NAME });
     if (request.flavorId !== FLAVOR_ID) throw new CloudceError("FlavorNotFound", `QEMU: no flavor with id '${request.flavorId}' (the flavor is ${FLAVOR_ID})`, { driver: DRIVER_NAME });
     await this.store.init();
-    const { reserved, refused } = await this.reserve(request);
+    const slots = await reserveUnlessStopped(request, () => this.reserve(request));
+    if ("created" in slots) return slots;
+    const { reserved, refused } = slots;
     const created: CloudNode[] = [];
     for (const [record, spec] of reserved) created.push(await this.boot(record, spec));
     const quota = `QEMU: ${this.settings.maxInstances} VMs exist already (Driver_max_instances)`;
@@ -97,7 +99,7 @@ export class QemuDriver extends ProcessVmDriver implements CloudDriver {
         reserved.push([record, spec]);
       }
       return { reserved, refused: request.nodes.slice(room) };
-    });
+    }, request.signal);
   }
 
   /** Boots a reserved VM; its record exists first, so a VM whose boot fails halfway is still found (and cleaned up). */

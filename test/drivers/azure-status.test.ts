@@ -54,6 +54,18 @@ describe("Azure status", () => {
     expect(failed).toMatchObject({ state: "error", fault: { code: "CapacityExceeded" } });
   });
 
+  it("looks up ids a recent listing did not show without listing again for each", async () => {
+    const f = await fixture();
+    const { created } = await f.driver.createNodes(request(["dirac-pilot-D1"]));
+    await f.driver.listNodes({ namePrefix: "dirac-pilot-", metadata: OWNER });
+    f.server.reset();
+    const gone = ["00000000-0000-4000-8000-000000000001", "00000000-0000-4000-8000-000000000002", "00000000-0000-4000-8000-000000000003"];
+    for (const id of gone) expect(await f.driver.getNode(id)).toBeUndefined();
+    expect((await f.driver.destroyNodes(gone)).gone).toEqual(gone);
+    expect(f.server.calls["virtualMachines.listAll"]).toBeUndefined();
+    expect((await f.driver.getNode(created[0]!.id))?.name).toBe("dirac-pilot-D1");
+  });
+
   it("reads the serial log from boot diagnostics, and the location's usage", async () => {
     const f = await fixture({ server: { coreQuota: 10, vmQuota: 20 } });
     const { created } = await f.driver.createNodes(request(["dirac-pilot-C1"]));

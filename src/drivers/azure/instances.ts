@@ -16,6 +16,9 @@ import { hasTags } from "./names.js";
 import { DRIVER_NAME } from "./options.js";
 import { armName, toCloudNode, type AzureVm } from "./state-map.js";
 
+/** How long a listing vouches that an id it did not show is not in the resource group. */
+const RECENT_LISTING_MS = 10_000;
+
 interface ScaleSet {
   readonly id?: string;
   readonly name: string;
@@ -28,6 +31,8 @@ export class AzureInstances {
   private readonly names = new Map<string, string>();
   /** VM name → the scale set it belongs to. */
   private readonly setOf = new Map<string, string>();
+  /** When the last listing started (monotonic). */
+  private listedAt: number | undefined;
   /** Scale set name (lower case) → its tags, the CE's metadata of its VMs. */
   private readonly setTags = new Map<string, Readonly<Record<string, string>>>();
 
@@ -43,8 +48,12 @@ export class AzureInstances {
   /** The resource group's VMs (with their set's tags) whose names start with `namePrefix`, as nodes. */
   async nodes(namePrefix: string): Promise<CloudNode[]> {
     const group = `/subscriptions/${this.arm.settings.subscriptionId}/resourcegroups/${this.arm.settings.resourceGroup}/`.toLowerCase();
-    const vms = (await this.arm.list<AzureVm>("compute", this.arm.subscriptionPath("virtualMachines"), { statusOnly: "true" }))
-      .filter((vm) => (vm.id ?? "").toLowerCase().startsWith(group) && vm.name.startsWith(namePrefix));
+    const started = this.arm.clock.now();
+    const inGroup = (await this.arm.list<AzureVm>("compute", this.arm.subscriptionPath("virtualMachines"), { statusOnly: "true" }))
+      .filter((vm) => (vm.id ?? "").toLowerCase().startsWith(group));
+    for (const vm of inGroup) if (vm.properties?.vmId) this.names.set(vm.properties.vmId, vm.name);
+    this.listedAt = started;
+    const vms = inGroup.filter((vm) => vm.name.startsWith(namePrefix));
     const setNames = vms.map((vm) => armName(vm.properties?.virtualMachineScaleSet?.id).toLowerCase());
     // A set's tags never change once created: listed only when a VM names a set not seen yet.
     if (setNames.some((set) => set !== "" && !this.setTags.has(set))) await this.scaleSets();
@@ -87,7 +96,8 @@ export class AzureInstances {
   private async nameOf(id: string): Promise<string | undefined> {
     if (!/^[0-9a-f-]{36}$/i.test(id)) return undefined;
     const known = this.names.get(id);
-    if (known) return known;
+    // Every VM of the group a recent listing showed is known: an id it did not show is gone, with no listing per id.
+    if (known || (this.listedAt !== undefined && this.arm.clock.now() - this.listedAt < RECENT_LISTING_MS)) return known;
     await this.nodes("");
     return this.names.get(id);
   }

@@ -7,6 +7,11 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 LAB_DIR="${OPENSTACK_LAB_DIR:-$(pwd)/../shared/openstack-lab}"
 
+# The lab listens on fixed ports and its tests count the project's servers: two test runs on one
+# machine take turns (the second waits here) rather than share it or stop it under each other.
+exec 8>"${TMPDIR:-/tmp}/cloudce-openstack-lab.lock"
+flock -n 8 || { echo "openstack-lab: waiting for another run using the lab (lock ${TMPDIR:-/tmp}/cloudce-openstack-lab.lock)" >&2; flock 8; }
+
 lab_up() { curl -sf -o /dev/null --max-time 5 http://127.0.0.1:5000/v3 && curl -s -o /dev/null --max-time 5 http://127.0.0.1:8774/; }
 
 if ! lab_up; then

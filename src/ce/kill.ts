@@ -78,3 +78,9 @@ async function unlistedVerdicts(ctx: CeContext, ids: readonly string[], nodes: M
   });
   return { verdicts, gone };
 }
+
+/** The error message of a kill that failed for some pilots: which, and why. */
+export function killFailures(report: KillReport): string {
+  const detail = report.failed.map((f) => `${f.ref} (${f.error})`).join("; ");
+  return `failed to kill ${report.failed.length} of ${report.failed.length + report.killed.length} pilots: ${detail}`;
+}

@@ -3,6 +3,8 @@
  * CE methods return these and never throw for operational failures.
  */
 
+import { toCloudceError } from "../errors.js";
+import type { Logger } from "../log.js";
 import { scrubSecrets } from "../secrets.js";
 
 export type Ok<T, Extra extends object = object> = { readonly OK: true; readonly Value: T } & Extra;
@@ -101,4 +103,16 @@ export interface CleanupReport {
   readonly wouldDelete?: readonly CleanupEntry[];
   /** Stuck deletes retried this time (present when any were). */
   readonly redeleted?: readonly RedeleteEntry[];
+}
+
+/** What `fn` returns, or what it threw as a DIRAC error result. */
+export async function errorsAsResults<R>(log: Logger, fn: () => Promise<R>): Promise<R | ReturnType<typeof S_ERROR>> {
+  try {
+    return await fn();
+  } catch (err) {
+    const e = toCloudceError(err);
+    // The caller gets the message in the result and reports it; logging it too would say it twice.
+    log.debug("operation failed", { code: e.code, reason: e.message });
+    return S_ERROR(e.message, e.code);
+  }
 }

@@ -1,0 +1,79 @@
+/** What a caller of CloudComputingElement passes and gets back, beside DIRAC's result shapes: types, options, the description. */
+
+import type { Registry } from "prom-client";
+import type { UserDataLimit } from "../context/index.js";
+import type { Logger } from "../log.js";
+import { checkOptions } from "./ce-options.js";
+import type { CeObserver } from "./observer.js";
+import { S_ERROR, S_OK, type Result } from "./results.js";
+
+/**
+ * The most pilots one submitJob creates: far above a site director's cycle, and
+ * small enough that a typo (`-n 1000000000`) cannot exhaust the machine or the cloud.
+ */
+export const MAX_PILOTS_PER_SUBMIT = 10_000;
+
+/** How a submission may be stopped half-way. */
+export interface SubmitOptions {
+  readonly signal?: AbortSignal;
+  /** The caller's key for this submission (submission-key.ts): every VM carries it; VMs that already do are answered instead of created. */
+  readonly submission?: string;
+}
+
+/** Option values as a site director hands them over. */
+export type CeOptionValue = string | number | boolean | readonly string[];
+
+export interface CloudComputingElementOptions {
+  readonly logger?: Logger;
+  /** Where relative paths (user driver modules) are resolved from; default: the working directory. */
+  readonly baseDir?: string;
+  /** The clock cleanup and the lifecycle policies judge by (epoch ms); default `Date.now`. */
+  readonly now?: () => number;
+  /** In [0, 1): the circuit breaker's jitter; default `Math.random`. */
+  readonly random?: () => number;
+  /** Where the CE's Prometheus metrics go: default the library's `metricsRegistry`; null for none. */
+  readonly metrics?: Registry | null;
+  /** Told of the CE's work as it happens (cloud calls, VMs created and deleted, progress). */
+  readonly observer?: CeObserver;
+}
+
+/** What `renderUserData` returns. */
+export interface RenderedUserData {
+  readonly text: string;
+  readonly encodedBytes: number;
+  readonly compressed: boolean;
+  readonly limit: UserDataLimit;
+}
+
+/** How an argument of the wrong type is named in an error: never its value (it may be a secret). */
+export function kindOf(value: unknown): string {
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "an array";
+  const t = typeof value;
+  return t === "undefined" ? "nothing" : `${/^[aeiou]/.test(t) ? "an" : "a"} ${t}`;
+}
+
+/**
+ * `current` with `options` added, later values winning; lists become comma-separated text.
+ * Only malformed values are refused here: a missing mandatory option may still come.
+ */
+export function mergedOptions(current: Readonly<Record<string, string>>, options: Readonly<Record<string, CeOptionValue>>): Result<Record<string, string>> {
+  // The site director's side is untyped (JSON-RPC, Python): say what was wrong rather than throw.
+  if (typeof options !== "object" || options === null || Array.isArray(options)) {
+    return S_ERROR(`setParameters: expects a dictionary of CE options (name → value), got ${kindOf(options)}`, "OptionInvalid");
+  }
+  const next = { ...current };
+  for (const [k, v] of Object.entries(options)) next[k] = Array.isArray(v) ? v.join(",") : String(v);
+  const malformed = checkOptions(next).filter((p) => !p.includes("mandatory option is missing"));
+  return malformed.length > 0 ? S_ERROR(malformed.join("; "), "OptionInvalid") : S_OK(next);
+}
+
+/** The CE description (options, integers as numbers), as DIRAC's JobAgent reads it. */
+export function describeCe(params: Readonly<Record<string, string>>, ceName: string, ceType: string): Record<string, string | number> {
+  const dict: Record<string, string | number> = {};
+  for (const [k, v] of Object.entries(params)) dict[k] = /^-?\d+$/.test(v) ? Number(v) : v;
+  dict["CEName"] = ceName;
+  dict["CEType"] = ceType;
+  dict["NumberOfProcessors"] = Number(params["NumberOfProcessors"] ?? 1);
+  return dict;
+}

@@ -37,16 +37,29 @@ function apiVersion(ctx: RouteContext, provider: keyof typeof API): void {
   if (v !== API[provider]) throw new AzureError(400, "NoRegisteredProviderFound", `No registered resource provider found for location '${ctx.cloud.location}' and API version '${v}'. The supported api-versions are '${API[provider]}'.`);
 }
 
-/** One page of `items`, with a nextLink carrying the query and a skip token. */
+/** An item's sort key: its name (a usage's `name.value`). */
+const keyOf = (item: unknown): string => {
+  const name = (item as { name?: unknown }).name;
+  return typeof name === "string" ? name : String((name as { value?: unknown } | undefined)?.value ?? "");
+};
+
+/**
+ * One page of `items` in name order, with a nextLink carrying the query and a skip token: the last
+ * name of the page, so that an item that vanishes between two pages shifts nothing (as Resource
+ * Manager's opaque tokens continue where the page ended).
+ */
 function page(ctx: RouteContext, path: string, items: readonly unknown[]): RouteAnswer {
-  const skip = Number(ctx.query.get(SKIP) ?? 0);
-  const value = items.slice(skip, skip + ctx.pageSize);
-  const next = new URL(`${ctx.url}${path}`);
-  for (const [k, v] of ctx.query) if (k !== SKIP) next.searchParams.set(k, v);
+  const after = ctx.query.get(SKIP);
+  const sorted = [...items].sort((a, b) => (keyOf(a) < keyOf(b) ? -1 : keyOf(a) > keyOf(b) ? 1 : 0));
+  const rest = after === null ? sorted : sorted.filter((i) => keyOf(i) > after);
+  const value = rest.slice(0, ctx.pageSize);
   const fault = ctx.lateFault();
   if (fault?.kind === "repeatNextLink") return { status: 200, body: { value, nextLink: `${ctx.url}${path}?${ctx.query.toString()}` } };
-  if (skip + ctx.pageSize < items.length) next.searchParams.set(SKIP, String(skip + ctx.pageSize));
-  return { status: 200, body: { value, ...(skip + ctx.pageSize < items.length ? { nextLink: next.href } : {}) } };
+  if (rest.length <= ctx.pageSize) return { status: 200, body: { value } };
+  const next = new URL(`${ctx.url}${path}`);
+  for (const [k, v] of ctx.query) if (k !== SKIP) next.searchParams.set(k, v);
+  next.searchParams.set(SKIP, keyOf(value[value.length - 1]));
+  return { status: 200, body: { value, nextLink: next.href } };
 }
 
 const notFound = (cloud: AzureCloud, type: string, name: string): AzureError =>

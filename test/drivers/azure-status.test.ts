@@ -32,10 +32,10 @@ describe("Azure status", () => {
     expect(nodes).toHaveLength(5);
     expect(f.server.calls["virtualMachines.listAll"]).toBe(3);
     expect(f.server.requests.every((r) => r.call !== "virtualMachines.listAll" || r.query.get("statusOnly") === "true")).toBe(true);
-    // A VM of the first page vanishes before the second: no other VM is skipped.
+    // A VM of the first page vanishes before the second page is read: no other VM is skipped.
     f.server.inject({ call: "virtualMachines.listAll", kind: "delay", ms: 0 });
     f.server.inject({ call: "virtualMachines.listAll", kind: "delay", ms: 0, before: () => f.server.cloud.vms.delete("dirac-pilot-A1") });
-    expect((await f.driver.listNodes({ namePrefix: "dirac-pilot-", metadata: OWNER })).map((n) => n.name).sort()).toEqual(["dirac-pilot-A2", "dirac-pilot-A3", "dirac-pilot-A4", "dirac-pilot-A5"]);
+    expect((await f.driver.listNodes({ namePrefix: "dirac-pilot-", metadata: OWNER })).map((n) => n.name).sort()).toEqual(["dirac-pilot-A1", "dirac-pilot-A2", "dirac-pilot-A3", "dirac-pilot-A4", "dirac-pilot-A5"]);
     f.server.inject({ call: "virtualMachines.listAll", kind: "repeatNextLink", times: 5 });
     const err = await f.driver.listNodes({ namePrefix: "dirac-pilot-", metadata: OWNER }).catch((e: unknown) => e);
     expect(isCloudceError(err, "CloudError") && /repeats/.test(err.message)).toBe(true);

@@ -109,14 +109,16 @@ def no_vm_outlives_the_suite(tmp_path_factory):
 def _wait_dead(pid):
     """Until ``pid`` is gone or a zombie (the plugin's own Popen reaps it)."""
     stat = Path(f"/proc/{pid}/stat")
-    for _ in range(6000):
+    # A hang guard only (as the tests' wait_for): a busy machine may take long to reap.
+    end = time.monotonic() + 90.0
+    while time.monotonic() < end:
         try:
             if stat.read_text().split(") ")[1][0] == "Z":
                 return
         except (OSError, IndexError):
             return
         time.sleep(0.01)
-    raise AssertionError(f"cloudce serve {pid} did not die after SIGKILL")
+    raise AssertionError(f"cloudce serve {pid} did not die 90 s after SIGKILL (hang guard)")
 
 
 def local_vm_processes(folder):

@@ -6,6 +6,7 @@
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
+import { HANG_TIMEOUT_MS } from "../support/wait.js";
 import { CloudComputingElement } from "../../src/ce/index.js";
 import { silentLogger } from "../../src/log.js";
 import { TEST_ACCESS_KEY, TEST_SECRET_KEY } from "../servers/ec2/driver-fixture.js";
@@ -31,7 +32,7 @@ async function setup(capacity?: number, instanceLimit?: number): Promise<CloudCo
   const ce = new CloudComputingElement(CE, { logger: silentLogger });
   await ce.setParameters({
     CloudType: "EC2", CloudAuth: join(dir, "auth.ini"), Driver_region: "eu-west-1", Driver_endpoint: server.url,
-    Instance_Image: "name:el9-pilot-dup", Instance_Flavor: "t3.micro", Cloud_RequestTimeout: 1, Cloud_RateLimit: 0,
+    Instance_Image: "name:el9-pilot-dup", Instance_Flavor: "t3.micro", Cloud_RequestTimeout: HANG_TIMEOUT_MS / 1000, Cloud_RateLimit: 0,
   });
   return ce;
 }

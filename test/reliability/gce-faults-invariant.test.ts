@@ -5,6 +5,7 @@
  * insert; kill and cleanup are idempotent.
  */
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
+import { HANG_TIMEOUT_MS } from "../support/wait.js";
 import { CloudComputingElement } from "../../src/ce/index.js";
 import { encodeLabelValue } from "../../src/drivers/gce/names.js";
 import { silentLogger } from "../../src/log.js";
@@ -55,7 +56,7 @@ async function setup(sc: Scenario): Promise<CloudComputingElement> {
   const ce = new CloudComputingElement(CE, { logger: silentLogger });
   await ce.setParameters({
     CloudType: "GCE", Driver_key_file: keyFile, Driver_endpoint: server.endpoint, Driver_zone: "europe-west1-b",
-    Instance_Image: "name:el9-pilot-v2", Instance_Flavor: "e2-small", Cloud_RequestTimeout: 1, Cloud_RateLimit: 0,
+    Instance_Image: "name:el9-pilot-v2", Instance_Flavor: "e2-small", Cloud_RequestTimeout: HANG_TIMEOUT_MS / 1000, Cloud_RateLimit: 0,
   });
   return ce;
 }

@@ -8,6 +8,7 @@
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
+import { HANG_TIMEOUT_MS } from "../support/wait.js";
 import { CloudComputingElement } from "../../src/ce/index.js";
 import { silentLogger } from "../../src/log.js";
 import { eventually } from "../drivers/conformance.js";
@@ -40,7 +41,7 @@ async function setup(): Promise<CloudComputingElement> {
     CloudType: "OPENSTACK", CloudAuth: join(dir, "auth.ini"), Driver_ex_force_auth_url: cloud.authUrl,
     Driver_ex_force_auth_version: "3.x_password", Driver_ex_tenant_name: "demo",
     Instance_Image: "name:cirros-fake", Instance_Flavor: "name:m1.tiny", Instance_Networks: "name:private",
-    Cloud_RequestTimeout: 1, Cloud_RateLimit: 0, MaxTotalJobs: 10, MaxWaitingJobs: 10,
+    Cloud_RequestTimeout: HANG_TIMEOUT_MS / 1000, Cloud_RateLimit: 0, MaxTotalJobs: 10, MaxWaitingJobs: 10,
   });
   return ce;
 }

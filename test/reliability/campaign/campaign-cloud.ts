@@ -1,10 +1,14 @@
 /** What the campaign needs of a test cloud: faults, and the truth about every VM it ever made. */
 
 import type { Fault } from "./scenario.js";
-import { HANG_GUARD_MS } from "../../support/wait.js";
+import { HANG_GUARD_MS, HANG_TIMEOUT_MS } from "../../support/wait.js";
 
-/** Per-attempt deadline of the campaign's drivers: a "latency" fault waits past it. */
-export const CAMPAIGN_TIMEOUT_MS = 250;
+/**
+ * Per-attempt deadline of the campaign's drivers: a "latency" fault waits past it. Only the
+ * injected hangs may reach it: a shorter one turns a busy machine's slow answer into a retry
+ * the seed did not draw, and the seed fails by timing, not by a fault of the code.
+ */
+export const CAMPAIGN_TIMEOUT_MS = HANG_TIMEOUT_MS;
 
 /** A VM as the cloud itself knows it (not as the CE reports it). */
 export interface CloudVm {

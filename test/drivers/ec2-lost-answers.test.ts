@@ -11,6 +11,7 @@ import { ec2FixturePerTest } from "../servers/ec2/vitest-scope.js";
 import { HANG_TIMEOUT_MS } from "../support/wait.js";
 
 const start = ec2FixturePerTest();
+const ANSWERED_TIMEOUT_MS = 60_000;
 
 const request = (count: number): CreateNodesRequest => ({
   imageId: "ami-0a1b2c3d4e5f60001",
@@ -22,7 +23,9 @@ const request = (count: number): CreateNodesRequest => ({
 
 describe("EC2 RunInstances with every answer lost", () => {
   it("finds the started instances by client token and returns them", async () => {
-    const f = await start({ options: { max_attempts: "2" }, requestTimeoutMs: HANG_TIMEOUT_MS });
+    // Dropped connections end a call without any wait: a long timeout keeps a slow machine from
+    // turning an answered call into a timeout, which would change what is being tested.
+    const f = await start({ options: { max_attempts: "2" }, requestTimeoutMs: ANSWERED_TIMEOUT_MS });
     f.server.inject({ action: "RunInstances", kind: "dropAfter", times: 2 });
     const result = await f.driver.createNodes(request(3));
     expect(f.server.calls["RunInstances"]).toBe(2);
@@ -41,7 +44,7 @@ describe("EC2 RunInstances with every answer lost", () => {
   });
 
   it("still fails when the cloud started nothing", async () => {
-    const f = await start({ options: { max_attempts: "2" }, requestTimeoutMs: HANG_TIMEOUT_MS });
+    const f = await start({ options: { max_attempts: "2" }, requestTimeoutMs: ANSWERED_TIMEOUT_MS });
     f.server.inject({ action: "RunInstances", kind: "drop", times: 2 });
     const err = await f.driver.createNodes(request(2)).catch((e: unknown) => e);
     expect(["CloudUnavailable", "Timeout"]).toContain((err as { code?: string }).code);

@@ -8,7 +8,7 @@ import pytest
 
 from conftest import load_cs
 from dirac_harness import make_site_director, site_director_cs
-from test_site_director import run_cycle, wait_for
+from test_site_director import HANG_GUARD_S, run_cycle, wait_for
 
 VO, SITE, GROUP, CE = "osvo", "CLOUD.OpenStack.org", "osvo_pilot", "os-pilots.cloud"
 BUNDLE = os.environ.get("CLOUDCE_TEST_OPENSTACK")
@@ -28,7 +28,7 @@ def openstack(tmp_path):
         yield facts, auth
     finally:
         cloud.stdin.close()
-        cloud.wait(30)
+        cloud.wait(HANG_GUARD_S)
 
 
 def test_site_director_submits_monitors_and_cleans_up_openstack_pilots(monkeypatch, tmp_path, proxy_chain, openstack):

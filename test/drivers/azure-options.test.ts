@@ -4,6 +4,7 @@ import { describe, expect, it } from "vitest";
 import { parseOptions, unknownOptions } from "../../src/drivers/azure/options.js";
 import { AZURE_NAME_RULE, checkVmName, toTags } from "../../src/drivers/azure/names.js";
 import { azureError, parseErrorBody } from "../../src/drivers/azure/errors.js";
+import { toCloudNode } from "../../src/drivers/azure/state-map.js";
 
 const BASE = { subscription_id: "11111111-2222-4333-8444-555555555555", resource_group: "grid-pilots", location: "westeurope" };
 
@@ -66,5 +67,15 @@ describe("Azure error codes", () => {
     expect(azureError("PUT /vm", { code: "QuotaExceeded", target: "virtualMachines" }, 409).quotaResource).toBe("instances");
     expect(parseErrorBody('{"error":"invalid_client","error_description":"AADSTS7000215: Invalid client secret provided.\\r\\nTrace ID: x"}')).toEqual({ code: "invalid_client", message: "AADSTS7000215: Invalid client secret provided." });
     expect(azureError("POST /token", parseErrorBody('{"error":"invalid_client"}'), 401).code).toBe("AuthFailed");
+  });
+});
+
+describe("Azure VM times", () => {
+  it("takes a VM without timeCreated as created when its provisioning status says, else when first seen, never at the epoch", () => {
+    const seen = new Date("2026-12-07T10:00:00Z");
+    const running = { name: "dirac-pilot-X", properties: { vmId: "v1", instanceView: { statuses: [{ code: "ProvisioningState/succeeded", time: "2026-12-07T09:00:00Z" }, { code: "PowerState/running" }] } } };
+    expect(toCloudNode(running, {}, seen).createdAt.toISOString()).toBe("2026-12-07T09:00:00.000Z");
+    const booting = { name: "dirac-pilot-Y", properties: { vmId: "v2", instanceView: { statuses: [{ code: "ProvisioningState/creating" }] } } };
+    expect(toCloudNode(booting, {}, seen).createdAt).toEqual(seen);
   });
 });

@@ -31,6 +31,8 @@ export class AzureInstances {
   private readonly names = new Map<string, string>();
   /** VM name → the scale set it belongs to. */
   private readonly setOf = new Map<string, string>();
+  /** vmId → when a listing first showed it. */
+  private readonly firstSeen = new Map<string, Date>();
   /** When the last listing started (monotonic). */
   private listedAt: number | undefined;
   /** Scale set name (lower case) → its tags, the CE's metadata of its VMs. */
@@ -52,15 +54,25 @@ export class AzureInstances {
     const inGroup = (await this.arm.list<AzureVm>("compute", this.arm.subscriptionPath("virtualMachines"), { statusOnly: "true" }))
       .filter((vm) => (vm.id ?? "").toLowerCase().startsWith(group));
     for (const vm of inGroup) if (vm.properties?.vmId) this.names.set(vm.properties.vmId, vm.name);
+    const present = new Set(inGroup.map((vm) => vm.properties?.vmId ?? vm.name));
+    for (const id of this.firstSeen.keys()) if (!present.has(id)) this.firstSeen.delete(id);
     this.listedAt = started;
     const vms = inGroup.filter((vm) => vm.name.startsWith(namePrefix));
     const setNames = vms.map((vm) => armName(vm.properties?.virtualMachineScaleSet?.id).toLowerCase());
     // A set's tags never change once created: listed only when a VM names a set not seen yet.
     if (setNames.some((set) => set !== "" && !this.setTags.has(set))) await this.scaleSets();
     for (const vm of vms) this.rememberSet(vm);
-    const nodes = vms.map((vm, i) => toCloudNode(vm, this.setTags.get(setNames[i]!)));
+    const nodes = vms.map((vm, i) => toCloudNode(vm, this.setTags.get(setNames[i]!), this.seen(vm)));
     this.remember(nodes);
     return nodes;
+  }
+
+  /** When this driver first saw the VM: its creation time when Azure's answer leaves it out. */
+  private seen(vm: AzureVm): Date {
+    const id = vm.properties?.vmId ?? vm.name;
+    let at = this.firstSeen.get(id);
+    if (!at) this.firstSeen.set(id, (at = new Date()));
+    return at;
   }
 
   private rememberSet(vm: AzureVm): void {
@@ -88,7 +100,7 @@ export class AzureInstances {
       const set = await this.arm.get<ScaleSet>("compute", this.arm.groupPath("compute", `virtualMachineScaleSets/${encodeURIComponent(setName)}`));
       if (set) this.setTags.set(setName, set.tags ?? {});
     }
-    const node = toCloudNode(vm, this.setTags.get(setName));
+    const node = toCloudNode(vm, this.setTags.get(setName), this.seen(vm));
     this.remember([node]);
     return node;
   }

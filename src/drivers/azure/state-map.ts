@@ -63,13 +63,18 @@ function stateOf(provisioning: string, power: string | undefined): NodeState {
   return provisioning === "creating" || provisioning === "updating" || provisioning === "succeeded" ? "booting" : "unknown";
 }
 
-/** `tags`: the VM's own, over those of the scale set it belongs to (a set's VMs carry the set's). */
-export function toCloudNode(vm: AzureVm, setTags: Readonly<Record<string, string>> = {}): CloudNode {
+/**
+ * `tags`: the VM's own, over those of the scale set it belongs to (a set's VMs carry the set's).
+ * Without `timeCreated` (an answer that leaves it out), the creation time is the provisioning
+ * status's, else `seenAt` (when the driver first saw the VM): later than the truth, never the
+ * epoch, so that no lifetime policy takes a young pilot for an old one.
+ */
+export function toCloudNode(vm: AzureVm, setTags: Readonly<Record<string, string>> = {}, seenAt: Date = new Date()): CloudNode {
   const prov = statusOf(vm, "ProvisioningState");
   const provisioning = (prov?.code?.split("/")[1] ?? vm.properties?.provisioningState ?? "creating").toLowerCase();
   const power = statusOf(vm, "PowerState")?.code?.split("/")[1]?.toLowerCase();
   const state = stateOf(provisioning, power);
-  const createdAt = time(vm.properties?.timeCreated) ?? new Date(0);
+  const createdAt = time(vm.properties?.timeCreated) ?? time(prov?.time) ?? seenAt;
   const interrupted = vm.properties?.priority === "Spot" && power === "deallocated";
   // The instance view times the provisioning state by its last operation: the start when running, the power-off when stopped.
   const provTime = time(prov?.time);

@@ -49,7 +49,7 @@ def test_a_non_finite_parameter_reaches_cloudce_as_text_and_is_named(state_dir, 
 
 
 def test_the_wire_encoding_refuses_what_is_not_json():
-    from cloudce_dirac.Resources.Computing.CloudceComputingElement import encode_line
+    from cloudce_dirac.Resources.Computing.cloudce_bridge import encode_line
 
     with pytest.raises(ValueError):
         encode_line({"x": math.inf})

@@ -12,6 +12,7 @@ it("the published package holds the command, its templates and examples, the plu
   expect(files).toContain("etc/prometheus/cloudce-scrape.yml");
   // A site installs the DIRAC plugin and reads the docs from the same tarball.
   expect(files).toEqual(expect.arrayContaining(["docs/dirac.md", "docs/serve-protocol.md", "etc/dirac.cfg.example", "python/pyproject.toml",
-    "python/cloudce_dirac/Resources/Computing/CloudceComputingElement.py", "python/cloudce_dirac/Resources/Computing/cloudce_version.py"]));
+    "python/cloudce_dirac/Resources/Computing/CloudceComputingElement.py", "python/cloudce_dirac/Resources/Computing/cloudce_bridge.py",
+    "python/cloudce_dirac/Resources/Computing/cloudce_version.py"]));
   expect(files.filter((f) => /__pycache__|\.pyc$|^python\/tests\//.test(f))).toEqual([]);
 });

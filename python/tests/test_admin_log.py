@@ -11,7 +11,7 @@ import pytest
 
 from conftest import DIRAC_MAJOR, SERVE_COMMAND, load_cs, local_ce_options
 from dirac_harness import make_site_director, site_director_cs
-from test_robustness import _fresh_child
+from test_handles import _fresh_child
 
 from DIRAC.Resources.Computing.ComputingElementFactory import ComputingElementFactory
 

@@ -155,8 +155,9 @@ def test_a_submit_that_times_out_while_its_child_lives_is_recovered_from_that_ch
     else:  # the recovery came before the first create: nothing exists, and the answer says so
         assert not answer["OK"] and "no VM of submission" in answer["Message"]
     # A create that was waiting at its gate when the submission stopped was abandoned in flight:
-    # released now, it makes its VM (with this CE's tags, for cleanup to find), and nothing else
-    # begins. Were the submission still running, it would go on creating.
+    # released now, it ends (with a VM carrying this CE's tags for cleanup to find, or none if the
+    # driver saw the stop first), and nothing else begins. Were the submission still running, it
+    # would go on creating.
     started = gates.started()
     gates.let_through(10)
     gates.wait_settled()
@@ -164,7 +165,7 @@ def test_a_submit_that_times_out_while_its_child_lives_is_recovered_from_that_ch
     assert gates.started() == started
     late = stamps_on_cloud(state_dir)
     assert late.items() >= on_cloud.items()
-    assert len(late) == started
+    assert len(late) <= started
 
 
 def test_a_submit_whose_child_is_wedged_is_recovered_by_a_new_child_after_killing_it(state_dir, pilot, gates, monkeypatch):

@@ -93,3 +93,15 @@ export function glanceFault(status: number, message: string): Reply {
 export function routeKey(service: Service, method: string, pattern: string): string {
   return `${service} ${method} ${pattern}`;
 }
+
+export type Json = Record<string, unknown>;
+/** A JSON object, or an empty one for anything else (a body field of the wrong type). */
+export const obj = (v: unknown): Json => (v !== null && typeof v === "object" && !Array.isArray(v) ? (v as Json) : {});
+
+/** What a Nova handler gets: the request, its project (from the token) and microversion, the path's parameters. */
+export interface NovaCall {
+  readonly req: Req;
+  readonly project: string;
+  readonly minor: number;
+  readonly params: readonly string[];
+}

@@ -1,5 +1,5 @@
 /**
- * `npm run bench:lab [-- --reps n] [--trace] [--concurrency n]`: cloudce against DIRAC's call pattern on
+ * `npm run bench:lab [-- --reps n] [--trace] [--concurrency n] [--workloads a,b]`: cloudce against DIRAC's call pattern on
  * the real OpenStack lab (../shared/openstack-lab, started if needed by
  * test/lab/with-lab.sh). 8 pilots on m1.tiny: submit, status, kill,
  * cleanup and DIRAC's PilotManager pattern (a fresh CE object per killJob of
@@ -25,13 +25,16 @@ import { measure } from "../measure.js";
 import { TEMPLATE } from "../template-path.js";
 import { startCountingProxy, type CountingProxy } from "./counting-proxy.js";
 import { forgetSharedLogins } from "../../src/drivers/openstack/login-pool.js";
-import { table, type Sample, type Variant, type Workload } from "./report.js";
+import { parseWorkloads, table, type Sample, type Samples, type Variant, type Workload } from "./report.js";
 
 const PILOTS = 8;
 /** `--trace`: print each workload's calls (start and duration, as the proxy saw them). */
 const TRACE = process.argv.includes("--trace");
 /** `--concurrency n`: cloudce's Submit_Concurrency (default: the CE's own default). */
 const CONCURRENCY = argValue("--concurrency");
+/** `--workloads cleanup,kill`: time only these (the steps they need still run, untimed). */
+const SELECTED = parseWorkloads(argValue("--workloads"));
+const want = (w: Workload): boolean => SELECTED.includes(w);
 
 function argValue(flag: string): string | undefined {
   const at = process.argv.indexOf(flag);
@@ -49,7 +52,6 @@ function ok<T>(r: Result<T>, what: string): T {
   if (!r.OK) throw new Error(`${what}: ${r.Message}`);
   return r.Value;
 }
-
 const pause = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 interface Lab {
@@ -103,7 +105,12 @@ async function running(lab: Lab, prefix: string): Promise<void> {
   throw new Error(`bench:lab: servers of ${prefix} did not all become ACTIVE`);
 }
 
-async function timed(lab: Lab, what: string, fn: () => Promise<unknown>): Promise<Sample> {
+/** Times a selected workload; runs one that is not selected untimed (a later one needs what it does). */
+async function timed(lab: Lab, what: Workload, fn: () => Promise<unknown>): Promise<Sample | undefined> {
+  if (!want(what)) {
+    await fn();
+    return undefined;
+  }
   lab.proxy.reset();
   const t = await measure(fn);
   process.stderr.write(`bench:lab:   ${what}: ${t.wallMs.toFixed(0)} ms, ${lab.proxy.total()} calls ${JSON.stringify(lab.proxy.counts())}\n`);
@@ -123,7 +130,7 @@ async function eightRunning(lab: Lab, prefix: string, submit: () => Promise<stri
 }
 
 /** One repetition of every workload through the CE. */
-async function runCloudce(lab: Lab): Promise<Record<Workload, Sample>> {
+async function runCloudce(lab: Lab): Promise<Samples> {
   const prefix = `BLC${randomBytes(2).toString("hex").toUpperCase()}_`;
   const ce = new CloudComputingElement("bench-lab.example.org", { logger: silentLogger });
   ok(await ce.setParameters(ceOptions(lab, prefix)), "setParameters");
@@ -131,20 +138,22 @@ async function runCloudce(lab: Lab): Promise<Record<Workload, Sample>> {
   // (in a site director, once an hour). The login it made is dropped: submit is a new CE's first.
   ok(await ce.getCEStatus(), "getCEStatus (the prefix's sweep, untimed)");
   forgetSharedLogins();
-  const out: Partial<Record<Workload, Sample>> = {};
+  const out: Samples = {};
   let refs: string[] = [];
   out.submit = await timed(lab, "submit", async () => {
     refs = ok(await ce.submitJob(lab.executable, null, PILOTS), "submitJob");
   });
   if (refs.length !== PILOTS) throw new Error(`cloudce made ${refs.length} of ${PILOTS}`);
-  out.status = await timed(lab, "status", async () => ok(await ce.getJobStatus(refs), "getJobStatus"));
-  await running(lab, prefix);
-  out.kill = await timed(lab, "kill", async () => ok(await ce.killJob(refs), "killJob"));
-  await drained(lab, prefix);
-  out.resubmit = await timed(lab, "resubmit", async () => {
-    refs = ok(await ce.submitJob(lab.executable, null, PILOTS), "submitJob (a later cycle)");
-  });
-  if (refs.length !== PILOTS) throw new Error(`cloudce made ${refs.length} of ${PILOTS} in its later cycle`);
+  if (want("status")) out.status = await timed(lab, "status", async () => ok(await ce.getJobStatus(refs), "getJobStatus"));
+  if (want("kill") || want("resubmit")) {
+    await running(lab, prefix);
+    out.kill = await timed(lab, "kill", async () => ok(await ce.killJob(refs), "killJob"));
+    await drained(lab, prefix);
+    out.resubmit = await timed(lab, "resubmit", async () => {
+      refs = ok(await ce.submitJob(lab.executable, null, PILOTS), "submitJob (a later cycle)");
+    });
+    if (refs.length !== PILOTS) throw new Error(`cloudce made ${refs.length} of ${PILOTS} in its later cycle`);
+  }
   await running(lab, prefix);
   // Cleanup of those 8 by a CE of the same name and prefix whose lifetime (1 s) they are past.
   const old = new CloudComputingElement("bench-lab.example.org", { logger: silentLogger });
@@ -155,9 +164,16 @@ async function runCloudce(lab: Lab): Promise<Record<Workload, Sample>> {
     if (cleaned.deleted.length !== PILOTS) throw new Error(`cleanup removed ${cleaned.deleted.length} of ${PILOTS}`);
   });
   await drained(lab, prefix);
-  // DIRAC's PilotManager: a fresh CE object for each killJob of one pilot (the process is logged in already).
+  if (want("pilotmanager")) out.pilotmanager = await pilotManagerCloudce(lab, prefix, ce);
+  await Promise.all([ce.shutdown(), old.shutdown()]);
+  await drained(lab, prefix);
+  return out;
+}
+
+/** DIRAC's PilotManager: a fresh CE object for each killJob of one pilot (the process is logged in already). */
+async function pilotManagerCloudce(lab: Lab, prefix: string, ce: CloudComputingElement): Promise<Sample | undefined> {
   const doomed = await eightRunning(lab, prefix, async () => ok(await ce.submitJob(lab.executable, null, PILOTS), "submitJob (for the PilotManager row)"));
-  out.pilotmanager = await timed(lab, "pilotmanager", async () => {
+  return timed(lab, "pilotmanager", async () => {
     for (const ref of doomed) {
       const fresh = new CloudComputingElement("bench-lab.example.org", { logger: silentLogger });
       try {
@@ -168,13 +184,10 @@ async function runCloudce(lab: Lab): Promise<Record<Workload, Sample>> {
       }
     }
   });
-  await Promise.all([ce.shutdown(), old.shutdown()]);
-  await drained(lab, prefix);
-  return out as Record<Workload, Sample>;
 }
 
 /** One repetition of every workload in DIRAC's pattern (serial, libcloud-style). */
-async function runBaseline(lab: Lab): Promise<Record<Workload, Sample>> {
+async function runBaseline(lab: Lab): Promise<Samples> {
   const prefix = `BLB${randomBytes(2).toString("hex").toUpperCase()}_`;
   const driver = labDriver(lab.proxy.authUrl);
   const b: BaselineSubmit = {
@@ -188,25 +201,29 @@ async function runBaseline(lab: Lab): Promise<Record<Workload, Sample>> {
     const resolved = await resolveOnce(b);
     for (let i = 0; i < PILOTS; i++) await createOne(b, resolved);
   };
-  const out: Partial<Record<Workload, Sample>> = {};
+  const out: Samples = {};
   // A new driver's first submit logs in (drivers of one process would share cloudce's login otherwise).
   forgetSharedLogins();
   out.submit = await timed(lab, "submit", submit);
   lab.proxy.reset();
   const made = await ids();
-  out.status = await timed(lab, "status", async () => {
-    for (const id of made) await driver.getNode(id);
-  });
-  await running(lab, prefix);
-  // DIRAC's killJob: for each reference, ex_get_node_details then destroy_node.
-  out.kill = await timed(lab, "kill", async () => {
-    for (const id of made) {
-      await driver.getNode(id);
-      await driver.destroyNodes([id]);
-    }
-  });
-  await drained(lab, prefix);
-  out.resubmit = await timed(lab, "resubmit", submit);
+  if (want("status")) {
+    out.status = await timed(lab, "status", async () => {
+      for (const id of made) await driver.getNode(id);
+    });
+  }
+  if (want("kill") || want("resubmit")) {
+    await running(lab, prefix);
+    // DIRAC's killJob: for each reference, ex_get_node_details then destroy_node.
+    out.kill = await timed(lab, "kill", async () => {
+      for (const id of made) {
+        await driver.getNode(id);
+        await driver.destroyNodes([id]);
+      }
+    });
+    await drained(lab, prefix);
+    out.resubmit = await timed(lab, "resubmit", submit);
+  }
   await running(lab, prefix);
   out.cleanup = await timed(lab, "cleanup", async () => {
     const picked = selectForCleanup(await driver.listNodes(filter), { maxLifetime: 1, minLifetime: 0 }, new Date());
@@ -214,12 +231,19 @@ async function runBaseline(lab: Lab): Promise<Record<Workload, Sample>> {
     if (picked.length !== PILOTS) throw new Error(`baseline cleanup removed ${picked.length} of ${PILOTS}`);
   });
   await drained(lab, prefix);
-  // DIRAC's PilotManager: each killJob builds a driver, which logs in, reads the node and destroys it.
+  if (want("pilotmanager")) out.pilotmanager = await pilotManagerBaseline(lab, prefix, submit, ids);
+  await driver.close();
+  await drained(lab, prefix);
+  return out;
+}
+
+/** DIRAC's PilotManager: each killJob builds a driver, which logs in, reads the node and destroys it. */
+async function pilotManagerBaseline(lab: Lab, prefix: string, submit: () => Promise<void>, ids: () => Promise<string[]>): Promise<Sample | undefined> {
   const doomed = await eightRunning(lab, prefix, async () => {
     await submit();
     return ids();
   });
-  out.pilotmanager = await timed(lab, "pilotmanager", async () => {
+  return timed(lab, "pilotmanager", async () => {
     for (const id of doomed) {
       forgetSharedLogins();
       const fresh = labDriver(lab.proxy.authUrl);
@@ -231,16 +255,13 @@ async function runBaseline(lab: Lab): Promise<Record<Workload, Sample>> {
       }
     }
   });
-  await driver.close();
-  await drained(lab, prefix);
-  return out as Record<Workload, Sample>;
 }
 
 function machineLine(): string {
   return `${cpus().length} × ${cpus()[0]?.model.trim() ?? "cpu"}, ${(totalmem() / 2 ** 30).toFixed(0)} GB, Node ${process.version}`;
 }
 
-async function saveSamples(file: string, reps: number, samples: Record<Variant, Record<Workload, Sample>[]>): Promise<void> {
+async function saveSamples(file: string, reps: number, samples: Record<Variant, Samples[]>): Promise<void> {
   await mkdir("bench-results", { recursive: true });
   await writeFile(file, JSON.stringify({ date: new Date().toISOString(), machine: machineLine(), reps, samples }, null, 2));
 }
@@ -253,7 +274,7 @@ async function main(): Promise<void> {
   const executable = join(dir, "pilot.sh");
   await writeFile(executable, "#!/bin/bash\necho pilot\n");
   const lab: Lab = { proxy, dir, executable, observer: labDriver("http://127.0.0.1:5000") };
-  const samples: Record<Variant, Record<Workload, Sample>[]> = { cloudce: [], baseline: [] };
+  const samples: Record<Variant, Samples[]> = { cloudce: [], baseline: [] };
   const file = join("bench-results", `lab-${new Date().toISOString().replace(/[:.]/g, "-")}.json`);
   try {
     for (let rep = 0; rep < reps; rep++) {

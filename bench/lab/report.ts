@@ -4,6 +4,17 @@ export const WORKLOADS = ["submit", "resubmit", "status", "kill", "cleanup", "pi
 export type Workload = (typeof WORKLOADS)[number];
 export type Variant = "cloudce" | "baseline";
 export interface Sample { readonly wallMs: number; readonly calls: number }
+/** One repetition's samples: a workload left out of the run (`--workloads`) has none. */
+export type Samples = { [W in Workload]?: Sample | undefined };
+
+/** `--workloads a,b`: the workloads to time (every one without the flag). */
+export function parseWorkloads(arg: string | undefined): readonly Workload[] {
+  if (arg === undefined) return WORKLOADS;
+  const names = arg.split(",").map((w) => w.trim()).filter(Boolean);
+  const bad = names.filter((w) => !(WORKLOADS as readonly string[]).includes(w));
+  if (bad.length > 0 || names.length === 0) throw new Error(`bench:lab: --workloads takes a comma-separated list of ${WORKLOADS.join(", ")} (not "${arg}")`);
+  return names as Workload[];
+}
 
 export function median(values: readonly number[]): number {
   const s = [...values].sort((a, b) => a - b);
@@ -13,14 +24,15 @@ export function median(values: readonly number[]): number {
 
 const worst = (values: readonly number[]): number => Math.max(...values);
 
-export function table(samples: Record<Variant, Record<Workload, Sample>[]>): string {
+export function table(samples: Record<Variant, Samples[]>): string {
   const head = [
     "workload (8 pilots, m1.tiny)", "cloudce median", "DIRAC median", "speed-up", "cloudce worst", "DIRAC worst", "worst vs worst",
     "cloudce calls", "DIRAC calls", "cloudce runs ms", "DIRAC runs ms",
   ];
-  const rows = WORKLOADS.map((w) => {
-    const ours = samples.cloudce.map((r) => r[w]);
-    const base = samples.baseline.map((r) => r[w]);
+  const of = (v: Variant, w: Workload): Sample[] => samples[v].flatMap((r) => (r[w] ? [r[w]] : []));
+  const measured = WORKLOADS.filter((w) => of("cloudce", w).length > 0 && of("baseline", w).length > 0);
+  const rows = measured.map((w) => {
+    const [ours, base] = [of("cloudce", w), of("baseline", w)];
     const [om, bm] = [median(ours.map((s) => s.wallMs)), median(base.map((s) => s.wallMs))];
     const [ow, bw] = [worst(ours.map((s) => s.wallMs)), worst(base.map((s) => s.wallMs))];
     const [oc, bc] = [median(ours.map((s) => s.calls)), median(base.map((s) => s.calls))];

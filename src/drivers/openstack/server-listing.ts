@@ -59,15 +59,22 @@ export class ServerListing {
     if (!tags || !mode) servers = await this.nova.listServers({ name });
     else {
       const mv = mode.microversion ? { microversion: mode.microversion } : {};
-      servers = await this.nova.listServers({ name, tags, ...mv });
       const key = `${this.scope} ${filter.namePrefix} ${tags.join(",")}`;
-      if (sweepDue(key, performance.now())) {
-        const untagged = (await this.nova.listServers({ name, notTagsAny: [MARKER_TAG], ...mv })).filter((s) => matches(s, filter.metadata));
-        sweepDone(key, untagged.length > 0, performance.now());
-        const seen = new Set(servers.map((s) => s.id));
-        servers = [...servers, ...untagged.filter((s) => !seen.has(s.id))];
-      }
+      // The sweep runs alongside the tag listing: a listing that sweeps costs one round trip, not two.
+      const [tagged, swept] = await Promise.all([
+        this.nova.listServers({ name, tags, ...mv }),
+        sweepDue(key, performance.now()) ? this.sweep(key, name, filter, mv) : [],
+      ]);
+      const seen = new Set(tagged.map((s) => s.id));
+      servers = [...tagged, ...swept.filter((s) => !seen.has(s.id))];
     }
     return servers.filter((s) => s.name.startsWith(filter.namePrefix) && matches(s, filter.metadata));
+  }
+
+  /** This filter's servers booted without tags (so without the marker), and the outcome recorded. */
+  private async sweep(key: string, name: string, filter: NodeFilter, mv: { microversion?: string }): Promise<NovaServer[]> {
+    const untagged = (await this.nova.listServers({ name, notTagsAny: [MARKER_TAG], ...mv })).filter((s) => matches(s, filter.metadata));
+    sweepDone(key, untagged.length > 0, performance.now());
+    return untagged;
   }
 }

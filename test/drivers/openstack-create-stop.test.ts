@@ -88,7 +88,8 @@ it("a deadline in the middle of such a batch starts no create after it; what was
   let atDeadline = -1;
   deadline.addEventListener("abort", () => void (atDeadline = cloud.count(POSTS)), { once: true });
   const result = await ce.submitJob(join(dir, "pilot.sh"), null, 64, { signal: deadline });
-  expect(result.OK).toBe(true);
+  // A machine slow enough to fire the deadline before the first server is made gets an error with
+  // no reference: then every server made later must be in the journal, which the checks below hold.
   const refs = result.OK ? result.Value : [];
   await eventually(async () => cloud.inFlight(), (n) => n === 0, 10_000, "the cloud to answer every request");
   if (atDeadline >= 0) expect(cloud.count(POSTS) - atDeadline).toBeLessThanOrEqual(8);

@@ -64,7 +64,9 @@ export async function serial<I>(cloud: BenchCloud, spec: SerialSpec<I>): Promise
     cloudCalls: Math.round(afterHead.total + (end.total - afterHead.total) * scale),
     throttled: Math.round(afterHead.throttled + (end.throttled - afterHead.throttled) * scale),
     byRoute: end.byRoute,
-    ...(end.bytes === undefined ? {} : { bytes: Math.round((afterHead.bytes ?? 0) + (end.bytes - (afterHead.bytes ?? 0)) * scale) }),
+    ...(end.bytes === undefined
+      ? {}
+      : { bytes: Math.round((afterHead.bytes ?? 0) + (end.bytes - (afterHead.bytes ?? 0)) * scale) }),
     ...(n < items.length ? { extrapolated: { sampled: n, of: items.length } } : {}),
   };
 }
@@ -112,13 +114,26 @@ export async function resolveOnce(b: BaselineSubmit): Promise<ResolvedIds> {
 export async function createOne(b: BaselineSubmit, ids: ResolvedIds): Promise<void> {
   const name = newVmName(b.namePrefix);
   const stamp = newStamp();
-  const text = b.renderer.render({ executable: b.executable, stamp: { literal: stamp }, ceName: b.ceName, queue: b.queue, vmName: name, extPackages: [], options: {} });
+  const text = b.renderer.render({
+    executable: b.executable,
+    stamp: { literal: stamp },
+    ceName: b.ceName,
+    queue: b.queue,
+    vmName: name,
+    extPackages: [],
+    options: {},
+  });
   const userData = encodeUserData(text, b.driver.capabilities.userData);
   const metadata = { [OWNER_KEY]: b.ceName, [QUEUE_KEY]: b.queue, "cloudce-stamp": stamp };
   const result = await b.driver.createNodes({
-    imageId: ids.imageId, flavorId: ids.flavorId, networkIds: [ids.networkId], nodes: [{ name, userData, metadata }], requestId: randomUUID(),
+    imageId: ids.imageId,
+    flavorId: ids.flavorId,
+    networkIds: [ids.networkId],
+    nodes: [{ name, userData, metadata }],
+    requestId: randomUUID(),
   });
-  if (result.created.length !== 1) throw new Error(`baseline: create failed: ${result.failed[0]?.error.message ?? "no node"}`);
+  if (result.created.length !== 1)
+    throw new Error(`baseline: create failed: ${result.failed[0]?.error.message ?? "no node"}`);
   // libcloud's OpenStack create_node reads the new server back before returning it.
   if (b.driver.name === "OPENSTACK") await b.driver.getNode(result.created[0]!.id);
 }

@@ -26,38 +26,79 @@ export const NAME_PREFIX = "VMDIRAC3_";
 /** GCE names allow no upper case or '_': the driver's default prefix. */
 export const GCE_NAME_PREFIX = "dirac-pilot-";
 
-export const CLOUD_TYPE: Record<CloudKind, string> = { ec2: "EC2", openstack: "OPENSTACK", gce: "GCE", kubernetes: "KUBERNETES", azure: "AZURE" };
+export const CLOUD_TYPE: Record<CloudKind, string> = {
+  ec2: "EC2",
+  openstack: "OPENSTACK",
+  gce: "GCE",
+  kubernetes: "KUBERNETES",
+  azure: "AZURE",
+};
 
-export const namePrefixOf = (kind: CloudKind): string => (kind === "gce" || kind === "kubernetes" || kind === "azure" ? GCE_NAME_PREFIX : NAME_PREFIX);
+export const namePrefixOf = (kind: CloudKind): string =>
+  kind === "gce" || kind === "kubernetes" || kind === "azure" ? GCE_NAME_PREFIX : NAME_PREFIX;
 
 /** Driver_* and Instance_* options per cloud (resources named as sites usually name them). */
 function cloudOptions(cloud: BenchCloud): Record<string, string> {
-  if (cloud.kind === "kubernetes") return { Driver_kubeconfig: cloud.keyFile ?? "", Instance_Image: "registry.example.org/dirac/pilot:el9", Instance_Flavor: "1cpu-2gb" };
+  if (cloud.kind === "kubernetes")
+    return {
+      Driver_kubeconfig: cloud.keyFile ?? "",
+      Instance_Image: "registry.example.org/dirac/pilot:el9",
+      Instance_Flavor: "1cpu-2gb",
+    };
   if (cloud.kind === "azure") {
     // The test cloud's subscription; a batch is one flexible scale set.
     return {
-      Driver_endpoint: cloud.url, Driver_authority: `${cloud.url}/aad`, Driver_tenant_id: TEST_TENANT, Driver_subscription_id: "11111111-2222-4333-8444-555555555555",
-      Driver_resource_group: "grid-pilots", Driver_location: "westeurope", Driver_scale_set: "true",
-      Instance_Image: "name:el9-pilot-v2", Instance_Flavor: "Standard_D2s_v5", Instance_Networks: "name:grid-vnet/pilots",
+      Driver_endpoint: cloud.url,
+      Driver_authority: `${cloud.url}/aad`,
+      Driver_tenant_id: TEST_TENANT,
+      Driver_subscription_id: "11111111-2222-4333-8444-555555555555",
+      Driver_resource_group: "grid-pilots",
+      Driver_location: "westeurope",
+      Driver_scale_set: "true",
+      Instance_Image: "name:el9-pilot-v2",
+      Instance_Flavor: "Standard_D2s_v5",
+      Instance_Networks: "name:grid-vnet/pilots",
     };
   }
   if (cloud.kind === "gce") {
-    return { Driver_endpoint: cloud.url, Driver_zone: "europe-west1-b", Instance_Image: "name:el9-pilot-v2", Instance_Flavor: "e2-small", Instance_Networks: "pilots" };
+    return {
+      Driver_endpoint: cloud.url,
+      Driver_zone: "europe-west1-b",
+      Instance_Image: "name:el9-pilot-v2",
+      Instance_Flavor: "e2-small",
+      Instance_Networks: "pilots",
+    };
   }
   if (cloud.kind === "ec2") {
-    return { Driver_region: "eu-west-1", Driver_endpoint: cloud.url, Instance_Image: "name:el9-pilot-dup", Instance_Flavor: "t3.micro", Instance_Networks: "name:pilots-a" };
+    return {
+      Driver_region: "eu-west-1",
+      Driver_endpoint: cloud.url,
+      Instance_Image: "name:el9-pilot-dup",
+      Instance_Flavor: "t3.micro",
+      Instance_Networks: "name:pilots-a",
+    };
   }
   return {
-    Driver_ex_force_auth_url: cloud.url, Driver_ex_force_auth_version: "3.x_password", Driver_ex_tenant_name: "demo",
-    Instance_Image: "name:cirros-fake", Instance_Flavor: "name:m1.small", Instance_Networks: "name:private",
+    Driver_ex_force_auth_url: cloud.url,
+    Driver_ex_force_auth_version: "3.x_password",
+    Driver_ex_tenant_name: "demo",
+    Instance_Image: "name:cirros-fake",
+    Instance_Flavor: "name:m1.small",
+    Instance_Networks: "name:private",
   };
 }
 
 /** GCE: the auth file names the service-account key (key = its e-mail, secret = its path). */
 const credentials = (cloud: BenchCloud): DriverCredentials =>
-  cloud.kind === "gce" ? { key: TEST_SERVICE_ACCOUNT, secret: cloud.keyFile ?? "", extra: {} }
-  : cloud.kind === "azure" ? { key: TEST_CLIENT_ID, secret: TEST_CLIENT_SECRET, extra: {} }
-  : cloud.kind === "ec2" ? { key: TEST_ACCESS_KEY, secret: TEST_SECRET_KEY, extra: {} } : cloud.kind === "kubernetes" ? { extra: {} } : DEMO_CREDENTIALS;
+  cloud.kind === "gce"
+    ? { key: TEST_SERVICE_ACCOUNT, secret: cloud.keyFile ?? "", extra: {} }
+    : cloud.kind === "azure"
+      ? { key: TEST_CLIENT_ID, secret: TEST_CLIENT_SECRET, extra: {} }
+      : cloud.kind === "ec2"
+        ? { key: TEST_ACCESS_KEY, secret: TEST_SECRET_KEY, extra: {} }
+        : cloud.kind === "kubernetes"
+          ? { extra: {} }
+          : DEMO_CREDENTIALS;
 
 export interface BenchSite {
   readonly dir: string;
@@ -86,9 +127,16 @@ export async function benchSite(cloud: BenchCloud, tuning: SiteTuning): Promise<
   const executable = join(dir, "pilot.sh");
   await writeFile(executable, `#!/bin/bash\n# a benchmark pilot\n${"echo 'pilot step'\n".repeat(100)}`);
   const options: Record<string, string> = {
-    CloudType: CLOUD_TYPE[cloud.kind], CloudAuth: auth, Context_Template: cloud.kind === "kubernetes" ? MANIFEST_TEMPLATE : TEMPLATE, Queue: QUEUE, Instance_NamePrefix: namePrefixOf(cloud.kind),
-    Submit_Concurrency: String(tuning.concurrency), Cloud_RateLimit: String(tuning.clientCallsPerSecond),
-    MaxTotalJobs: "100000", MaxWaitingJobs: "100000", ...cloudOptions(cloud),
+    CloudType: CLOUD_TYPE[cloud.kind],
+    CloudAuth: auth,
+    Context_Template: cloud.kind === "kubernetes" ? MANIFEST_TEMPLATE : TEMPLATE,
+    Queue: QUEUE,
+    Instance_NamePrefix: namePrefixOf(cloud.kind),
+    Submit_Concurrency: String(tuning.concurrency),
+    Cloud_RateLimit: String(tuning.clientCallsPerSecond),
+    MaxTotalJobs: "100000",
+    MaxWaitingJobs: "100000",
+    ...cloudOptions(cloud),
   };
   return {
     dir,
@@ -103,8 +151,22 @@ export async function benchSite(cloud: BenchCloud, tuning: SiteTuning): Promise<
     },
     newDriver: async () => {
       const factory = await loadDriverFactory(CLOUD_TYPE[cloud.kind]);
-      const driverOptions = Object.fromEntries(Object.entries(options).filter(([k]) => k.startsWith("Driver_")).map(([k, v]) => [k.slice(7), v]));
-      return instantiateDriver(factory, { options: driverOptions, credentials: async () => c, ceName: CE_NAME, logger: silentLogger, requestTimeoutMs: 30_000 }, CLOUD_TYPE[cloud.kind]);
+      const driverOptions = Object.fromEntries(
+        Object.entries(options)
+          .filter(([k]) => k.startsWith("Driver_"))
+          .map(([k, v]) => [k.slice(7), v]),
+      );
+      return instantiateDriver(
+        factory,
+        {
+          options: driverOptions,
+          credentials: async () => c,
+          ceName: CE_NAME,
+          logger: silentLogger,
+          requestTimeoutMs: 30_000,
+        },
+        CLOUD_TYPE[cloud.kind],
+      );
     },
     remove: () => rm(dir, { recursive: true, force: true }),
   };

@@ -33,24 +33,46 @@ type Hosted =
 async function start(req: HostStart): Promise<Hosted> {
   const rateLimit = req.serverCallsPerSecond > 0 ? { callsPerSecond: req.serverCallsPerSecond } : undefined;
   if (req.cloud === "ec2") {
-    const server = await startEc2Server({ latencyMs: req.latencyMs, recordRequests: false, bootMs: 100, ...(rateLimit ? { rateLimit } : {}) });
+    const server = await startEc2Server({
+      latencyMs: req.latencyMs,
+      recordRequests: false,
+      bootMs: 100,
+      ...(rateLimit ? { rateLimit } : {}),
+    });
     return { kind: "ec2", server };
   }
   if (req.cloud === "gce") {
     // Quotas with room for the benchmark's populations; operations finish after 40 ms.
-    const server = await startGceServer({ latencyMs: req.latencyMs, recordRequests: false, bootMs: 100, quotas: { INSTANCES: 1_000_000, CPUS: 1_000_000 }, ...(rateLimit ? { rateLimit } : {}) });
+    const server = await startGceServer({
+      latencyMs: req.latencyMs,
+      recordRequests: false,
+      bootMs: 100,
+      quotas: { INSTANCES: 1_000_000, CPUS: 1_000_000 },
+      ...(rateLimit ? { rateLimit } : {}),
+    });
     keyDir = mkdtempSync(join(tmpdir(), "cloudce-bench-gce-"));
     return { kind: "gce", server, keyFile: writeKeyFile(server, keyDir) };
   }
   if (req.cloud === "azure") {
     // Quotas with room for the benchmark's populations; operations end after 100 ms.
-    const server = await startAzureServer({ latencyMs: req.latencyMs, bootMs: 100, coreQuota: 1_000_000, vmQuota: 1_000_000, ...(rateLimit ? { rateLimit } : {}) });
+    const server = await startAzureServer({
+      latencyMs: req.latencyMs,
+      bootMs: 100,
+      coreQuota: 1_000_000,
+      vmQuota: 1_000_000,
+      ...(rateLimit ? { rateLimit } : {}),
+    });
     server.addPrincipal({ tenantId: TEST_TENANT, clientId: TEST_CLIENT_ID, clientSecret: TEST_CLIENT_SECRET });
     return { kind: "azure", server };
   }
   if (req.cloud === "kubernetes") {
     // Pods without processes: the benchmark measures the API calls, not pilots.
-    const server = await startKubeServer({ namespaces: [NAMESPACE], runProcesses: false, latencyMs: req.latencyMs, ...(rateLimit ? { rateLimit } : {}) });
+    const server = await startKubeServer({
+      namespaces: [NAMESPACE],
+      runProcesses: false,
+      latencyMs: req.latencyMs,
+      ...(rateLimit ? { rateLimit } : {}),
+    });
     keyDir = mkdtempSync(join(tmpdir(), "cloudce-bench-k8s-"));
     return { kind: "kubernetes", server, keyFile: writeKubeconfig(server, keyDir) };
   }
@@ -92,12 +114,20 @@ async function handle(req: HostRequest): Promise<unknown> {
       hosted = await start(req);
       if (hosted.kind === "kubernetes") return { url: hosted.server.url, keyFile: hosted.keyFile };
       if (hosted.kind === "azure") return { url: hosted.server.endpoint };
-      return hosted.kind === "ec2" ? { url: hosted.server.url } : hosted.kind === "gce" ? { url: hosted.server.endpoint, keyFile: hosted.keyFile } : { url: hosted.server.authUrl };
+      return hosted.kind === "ec2"
+        ? { url: hosted.server.url }
+        : hosted.kind === "gce"
+          ? { url: hosted.server.endpoint, keyFile: hosted.keyFile }
+          : { url: hosted.server.authUrl };
     case "seed":
       if (!hosted) throw new Error("seed before start");
       if (hosted.kind === "kubernetes") return seedKubernetes(hosted.server.cluster, NAMESPACE, req.seed);
       if (hosted.kind === "azure") return seedAzure(hosted.server.cloud, req.seed);
-      return hosted.kind === "ec2" ? seedEc2(hosted.server.cloud, req.seed) : hosted.kind === "gce" ? seedGce(hosted.server.cloud, req.seed) : seedOpenStack(hosted.server.state, req.seed);
+      return hosted.kind === "ec2"
+        ? seedEc2(hosted.server.cloud, req.seed)
+        : hosted.kind === "gce"
+          ? seedGce(hosted.server.cloud, req.seed)
+          : seedOpenStack(hosted.server.state, req.seed);
     case "counts":
       if (!hosted) throw new Error("counts before start");
       return counts(hosted);

@@ -31,7 +31,9 @@ export type HostRequest =
   | { readonly op: "reset" }
   | { readonly op: "stop" };
 
-export type HostReply = { readonly seq: number; readonly ok: true; readonly value: unknown } | { readonly seq: number; readonly ok: false; readonly error: string };
+export type HostReply =
+  | { readonly seq: number; readonly ok: true; readonly value: unknown }
+  | { readonly seq: number; readonly ok: false; readonly error: string };
 
 /** Calls as the server counted them. */
 export interface CloudCounts {

@@ -30,7 +30,10 @@ async function main(): Promise<void> {
     for (const variant of w.variants) {
       process.stderr.write(`bench: ${w.id} ${variant}…`);
       const t0 = Date.now();
-      const { stdout } = await run(process.execPath, [join(here, "workload.js"), w.id, variant, ...toArgs(options)], { maxBuffer: 16 << 20, timeout: 20 * 60_000 });
+      const { stdout } = await run(process.execPath, [join(here, "workload.js"), w.id, variant, ...toArgs(options)], {
+        maxBuffer: 16 << 20,
+        timeout: 20 * 60_000,
+      });
       results.push(JSON.parse(stdout) as Measurement);
       process.stderr.write(` ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
     }

@@ -13,7 +13,13 @@ export interface BenchOptions {
   readonly quick: boolean;
 }
 
-export const DEFAULT_OPTIONS: BenchOptions = { latencyMs: 50, concurrency: 8, serverCallsPerSecond: 150, clientCallsPerSecond: 120, quick: false };
+export const DEFAULT_OPTIONS: BenchOptions = {
+  latencyMs: 50,
+  concurrency: 8,
+  serverCallsPerSecond: 150,
+  clientCallsPerSecond: 120,
+  quick: false,
+};
 
 const NUMERIC: Record<string, keyof Omit<BenchOptions, "quick">> = {
   "--latency": "latencyMs",
@@ -35,7 +41,8 @@ export function parseBenchArgs(argv: readonly string[]): { options: BenchOptions
     const [name, inline] = arg.split("=", 2) as [string, string | undefined];
     const key = NUMERIC[name];
     if (!key) {
-      if (arg.startsWith("--")) throw new Error(`bench: unknown option ${arg}; known: --quick, ${Object.keys(NUMERIC).join(", ")}`);
+      if (arg.startsWith("--"))
+        throw new Error(`bench: unknown option ${arg}; known: --quick, ${Object.keys(NUMERIC).join(", ")}`);
       rest.push(arg);
       continue;
     }

@@ -10,9 +10,16 @@ export function seedAzure(cloud: AzureCloud, spec: SeedSpec): string[] {
   const now = Date.now();
   return vms(spec).map((vm) => {
     const record: VmRecord = {
-      name: vm.name, vmId: randomUUID(), size: "Standard_D2s_v5", cores: 2, tags: vm.metadata,
+      name: vm.name,
+      vmId: randomUUID(),
+      size: "Standard_D2s_v5",
+      cores: 2,
+      tags: vm.metadata,
       // A booting VM was created just now: the test cloud's states follow from the time since creation.
-      createdAt: vm.state === "booting" ? now : vm.created, body: {}, spot: false, serialLog: "",
+      createdAt: vm.state === "booting" ? now : vm.created,
+      body: {},
+      spot: false,
+      serialLog: "",
       ...(vm.state === "stopped" ? { poweredOffAt: vm.created + 60_000 } : {}),
     };
     cloud.vms.set(record.name, record);

@@ -39,7 +39,11 @@ export function vms(spec: SeedSpec): SeedVm[] {
   );
 }
 
-const EC2_STATE: Record<SeedState, Ec2Instance["state"]> = { running: "running", stopped: "stopped", booting: "pending" };
+const EC2_STATE: Record<SeedState, Ec2Instance["state"]> = {
+  running: "running",
+  stopped: "stopped",
+  booting: "pending",
+};
 
 /** Seeds EC2 instances; returns their ids in spec order. */
 export function seedEc2(cloud: Ec2Cloud, spec: SeedSpec): string[] {
@@ -52,12 +56,25 @@ export function seedEc2(cloud: Ec2Cloud, spec: SeedSpec): string[] {
       clientToken: "",
       launchTime: new Date(vm.created),
       spec: {
-        imageId: image, instanceType: "t3.micro", minCount: 1, maxCount: 1, subnetId: subnet,
-        tags: { ...vm.metadata, Name: vm.name }, securityGroupIds: [], shutdownBehavior: "stop",
+        imageId: image,
+        instanceType: "t3.micro",
+        minCount: 1,
+        maxCount: 1,
+        subnetId: subnet,
+        tags: { ...vm.metadata, Name: vm.name },
+        securityGroupIds: [],
+        shutdownBehavior: "stop",
       },
       state: EC2_STATE[vm.state],
       console: "",
-      ...(vm.state === "stopped" ? { stateReason: { code: "Client.InstanceInitiatedShutdown", message: "Client.InstanceInitiatedShutdown: Instance initiated shutdown" } } : {}),
+      ...(vm.state === "stopped"
+        ? {
+            stateReason: {
+              code: "Client.InstanceInitiatedShutdown",
+              message: "Client.InstanceInitiatedShutdown: Instance initiated shutdown",
+            },
+          }
+        : {}),
     };
     cloud.instances.set(inst.id, inst);
     return inst.id;
@@ -74,11 +91,23 @@ export function seedOpenStack(state: CloudState, spec: SeedSpec): string[] {
   const { bootMs, stopMs } = state.timings;
   return vms(spec).map((vm) => {
     // States are computed from timestamps when read: back-date the boot (and the power-off) so they hold now.
-    const created = vm.state === "booting" ? Date.now() + 3_600_000 - bootMs : Math.min(vm.created, Date.now() - bootMs - stopMs - 1);
+    const created =
+      vm.state === "booting" ? Date.now() + 3_600_000 - bootMs : Math.min(vm.created, Date.now() - bootMs - stopMs - 1);
     const id = randomUUID();
     state.servers.set(id, {
-      id, name: vm.name, projectId: project, userId: user.id, imageRef: image, flavor, networks: [network],
-      metadata: vm.metadata, tags: spec.tagged === false ? [] : bootTags(vm.metadata), userData: undefined, keyName: undefined, reservationId: "r-seeded0", created,
+      id,
+      name: vm.name,
+      projectId: project,
+      userId: user.id,
+      imageRef: image,
+      flavor,
+      networks: [network],
+      metadata: vm.metadata,
+      tags: spec.tagged === false ? [] : bootTags(vm.metadata),
+      userData: undefined,
+      keyName: undefined,
+      reservationId: "r-seeded0",
+      created,
       ...(vm.state === "stopped" ? { stopAt: created + bootMs } : {}),
     });
     return id;
@@ -93,9 +122,17 @@ export function seedGce(cloud: GceCloud, spec: SeedSpec): string[] {
   return vms(spec).map((vm) => {
     const labels = Object.fromEntries(Object.entries(vm.metadata).map(([k, v]) => [k, encodeLabelValue(v)]));
     const inst: InstanceRecord = {
-      id: cloud.newId(), name: `${vm.name.toLowerCase()}-0001`, zone, creationTimestamp: new Date(vm.created).toISOString(), machineType: "e2-small",
-      labels, metadata: Object.entries(vm.metadata).map(([key, value]) => ({ key, value })), scheduling: {}, properties: {},
-      status: GCE_STATUS[vm.state], serial: "",
+      id: cloud.newId(),
+      name: `${vm.name.toLowerCase()}-0001`,
+      zone,
+      creationTimestamp: new Date(vm.created).toISOString(),
+      machineType: "e2-small",
+      labels,
+      metadata: Object.entries(vm.metadata).map(([key, value]) => ({ key, value })),
+      scheduling: {},
+      properties: {},
+      status: GCE_STATUS[vm.state],
+      serial: "",
     };
     cloud.instances.set(inst.id, inst);
     return inst.id;
@@ -109,14 +146,47 @@ export function seedKubernetes(cluster: Cluster, namespace: string, spec: SeedSp
     const { labels, annotations } = metadataObjects(vm.metadata);
     const pod = cluster.create("pods", namespace, {
       metadata: { name, labels, annotations: { ...annotations, [NAME_ANNOTATION]: vm.name } },
-      spec: { restartPolicy: "Never", containers: [{ name: "pilot", image: "registry.example.org/dirac/pilot:el9", resources: { requests: { cpu: "1", memory: "2048Mi" } } }] },
+      spec: {
+        restartPolicy: "Never",
+        containers: [
+          {
+            name: "pilot",
+            image: "registry.example.org/dirac/pilot:el9",
+            resources: { requests: { cpu: "1", memory: "2048Mi" } },
+          },
+        ],
+      },
     });
     const created = new Date(vm.created).toISOString();
     const started = new Date(vm.created + 1000).toISOString();
     pod.metadata.creationTimestamp = created;
-    const state = vm.state === "running" ? { running: { startedAt: started } } : vm.state === "stopped" ? { terminated: { exitCode: 0, reason: "Completed", startedAt: started, finishedAt: new Date(vm.created + 60_000).toISOString() } } : { waiting: { reason: "ContainerCreating" } };
+    const state =
+      vm.state === "running"
+        ? { running: { startedAt: started } }
+        : vm.state === "stopped"
+          ? {
+              terminated: {
+                exitCode: 0,
+                reason: "Completed",
+                startedAt: started,
+                finishedAt: new Date(vm.created + 60_000).toISOString(),
+              },
+            }
+          : { waiting: { reason: "ContainerCreating" } };
     const phase = vm.state === "running" ? "Running" : vm.state === "stopped" ? "Succeeded" : "Pending";
-    pod.status = { phase, ...(phase === "Pending" ? {} : { startTime: started }), containerStatuses: [{ name: "pilot", image: "registry.example.org/dirac/pilot:el9", ready: phase === "Running", restartCount: 0, state }] };
+    pod.status = {
+      phase,
+      ...(phase === "Pending" ? {} : { startTime: started }),
+      containerStatuses: [
+        {
+          name: "pilot",
+          image: "registry.example.org/dirac/pilot:el9",
+          ready: phase === "Running",
+          restartCount: 0,
+          state,
+        },
+      ],
+    };
     return name;
   });
 }

@@ -7,7 +7,9 @@ const { options, rest } = parseBenchArgs(process.argv.slice(2));
 const [id, variant] = rest as [string, Variant | undefined];
 const workload = WORKLOADS.find((w) => w.id === id);
 if (!workload || !variant || !workload.variants.includes(variant)) {
-  process.stderr.write(`unknown workload/variant ${id} ${variant}; known: ${WORKLOADS.map((w) => `${w.id} (${w.variants.join(", ")})`).join("; ")}\n`);
+  process.stderr.write(
+    `unknown workload/variant ${id} ${variant}; known: ${WORKLOADS.map((w) => `${w.id} (${w.variants.join(", ")})`).join("; ")}\n`,
+  );
   process.exit(2);
 }
 process.stdout.write(JSON.stringify(await workload.run(variant, options)));

@@ -53,11 +53,7 @@ export const ERROR_CODES = [
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
 /** Codes whose cause may go away on its own: a retry can succeed. */
-const RETRYABLE_BY_DEFAULT: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
-  "RateLimited",
-  "Timeout",
-  "CloudUnavailable",
-]);
+const RETRYABLE_BY_DEFAULT: ReadonlySet<ErrorCode> = new Set<ErrorCode>(["RateLimited", "Timeout", "CloudUnavailable"]);
 
 export interface CloudceErrorOptions {
   /** The driver (cloud type) that raised it, when it comes from a driver. */

@@ -18,7 +18,9 @@ describe("logger", () => {
     const log = createLogger({ level: "info", sink: (r) => records.push(r) }).child({ ce: "ce.example.org" });
     log.debug("hidden");
     log.info("created", { ref: "cloud://1" });
-    expect(records.map((r) => [r.level, r.msg, r.fields])).toEqual([["info", "created", { ce: "ce.example.org", ref: "cloud://1" }]]);
+    expect(records.map((r) => [r.level, r.msg, r.fields])).toEqual([
+      ["info", "created", { ce: "ce.example.org", ref: "cloud://1" }],
+    ]);
   });
 
   it("writes JSON lines for collectors and short lines for people", () => {

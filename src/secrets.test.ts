@@ -31,7 +31,9 @@ describe("secret slots", () => {
   it("stays small however many tokens come and go", () => {
     const slot = new SecretSlot();
     for (let i = 0; i < 1000; i++) slot.set(`token-number-${i}`);
-    expect(scrubSecrets("token-number-0 token-number-998 token-number-999")).toBe("token-number-0 token-number-998 [secret]");
+    expect(scrubSecrets("token-number-0 token-number-998 token-number-999")).toBe(
+      "token-number-0 token-number-998 [secret]",
+    );
   });
 });
 

@@ -76,7 +76,10 @@ function order(): { long: string[]; short: RegExp | undefined } {
   const long = all.filter((s) => s.length >= MIN_SUBSTRING_LENGTH);
   const shortOnes = all.filter((s) => s.length < MIN_SUBSTRING_LENGTH).map(escapeRegExp);
   // Not preceded or followed by a letter or digit: a whole token.
-  const short = shortOnes.length === 0 ? undefined : new RegExp(`(?<![\\p{L}\\p{N}])(?:${shortOnes.join("|")})(?![\\p{L}\\p{N}])`, "gu");
+  const short =
+    shortOnes.length === 0
+      ? undefined
+      : new RegExp(`(?<![\\p{L}\\p{N}])(?:${shortOnes.join("|")})(?![\\p{L}\\p{N}])`, "gu");
   return { long, short };
 }
 

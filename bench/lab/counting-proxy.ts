@@ -39,7 +39,9 @@ export interface CountingProxy {
   close(): Promise<void>;
 }
 
-export async function startCountingProxy(services: Readonly<Record<string, string>> = LAB_SERVICES): Promise<CountingProxy> {
+export async function startCountingProxy(
+  services: Readonly<Record<string, string>> = LAB_SERVICES,
+): Promise<CountingProxy> {
   const counts = new Map<string, number>();
   let traced: TracedCall[] = [];
   let epoch = performance.now();
@@ -58,7 +60,9 @@ export async function startCountingProxy(services: Readonly<Record<string, strin
     counts.set(key, (counts.get(key) ?? 0) + 1);
     const target = new URL(req.url ?? "/", upstream);
     const started = performance.now();
-    res.on("finish", () => traced.push({ call: key, path: target.pathname, startMs: started - epoch, ms: performance.now() - started }));
+    res.on("finish", () =>
+      traced.push({ call: key, path: target.pathname, startMs: started - epoch, ms: performance.now() - started }),
+    );
     // The lab closes every connection after one answer; say so, so that neither side waits on keep-alive.
     const headers = { ...req.headers, host: target.host, connection: "close" };
     const out = request(target, { method: req.method, headers, agent: false }, (up) => {
@@ -90,6 +94,15 @@ export async function startCountingProxy(services: Readonly<Record<string, strin
       traced = [];
       epoch = performance.now();
     },
-    close: () => Promise.all(servers.map((s) => new Promise<void>((r) => { s.closeAllConnections(); s.close(() => r()); }))).then(() => undefined),
+    close: () =>
+      Promise.all(
+        servers.map(
+          (s) =>
+            new Promise<void>((r) => {
+              s.closeAllConnections();
+              s.close(() => r());
+            }),
+        ),
+      ).then(() => undefined),
   };
 }

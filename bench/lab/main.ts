@@ -40,7 +40,14 @@ function argValue(flag: string): string | undefined {
   const at = process.argv.indexOf(flag);
   return at >= 0 ? process.argv[at + 1] : undefined;
 }
-const LAB = { user: "demo", password: "secret", project: "demo", image: "cirros-fake", flavor: "m1.tiny", network: "private" };
+const LAB = {
+  user: "demo",
+  password: "secret",
+  project: "demo",
+  image: "cirros-fake",
+  flavor: "m1.tiny",
+  network: "private",
+};
 /**
  * `submit` is a new CE's first: login, the three look-ups and the creates, in both columns.
  * `resubmit` is a later cycle of the same CE, as SiteDirector's long-lived CE objects make it:
@@ -64,11 +71,19 @@ interface Lab {
 
 function ceOptions(lab: Lab, prefix: string, extra: Record<string, string> = {}): Record<string, string> {
   return {
-    CloudType: "OPENSTACK", CloudAuth: join(lab.dir, "cloud.auth"), Context_Template: TEMPLATE,
-    Driver_ex_force_auth_url: lab.proxy.authUrl, Driver_ex_tenant_name: LAB.project,
-    Instance_Image: `name:${LAB.image}`, Instance_Flavor: `name:${LAB.flavor}`, Instance_Networks: `name:${LAB.network}`,
-    Instance_NamePrefix: prefix, MaxTotalJobs: "1000", MaxWaitingJobs: "1000",
-    ...(CONCURRENCY === undefined ? {} : { Submit_Concurrency: CONCURRENCY }), ...extra,
+    CloudType: "OPENSTACK",
+    CloudAuth: join(lab.dir, "cloud.auth"),
+    Context_Template: TEMPLATE,
+    Driver_ex_force_auth_url: lab.proxy.authUrl,
+    Driver_ex_tenant_name: LAB.project,
+    Instance_Image: `name:${LAB.image}`,
+    Instance_Flavor: `name:${LAB.flavor}`,
+    Instance_Networks: `name:${LAB.network}`,
+    Instance_NamePrefix: prefix,
+    MaxTotalJobs: "1000",
+    MaxWaitingJobs: "1000",
+    ...(CONCURRENCY === undefined ? {} : { Submit_Concurrency: CONCURRENCY }),
+    ...extra,
   };
 }
 
@@ -76,7 +91,9 @@ function labDriver(authUrl: string): CloudDriver {
   return createOpenStackDriver({
     options: { ex_force_auth_url: authUrl, ex_tenant_name: LAB.project },
     credentials: async () => ({ key: LAB.user, secret: LAB.password, extra: {} }),
-    ceName: "bench-lab", logger: silentLogger, requestTimeoutMs: 60_000,
+    ceName: "bench-lab",
+    logger: silentLogger,
+    requestTimeoutMs: 60_000,
   });
 }
 
@@ -113,9 +130,14 @@ async function timed(lab: Lab, what: Workload, fn: () => Promise<unknown>): Prom
   }
   lab.proxy.reset();
   const t = await measure(fn);
-  process.stderr.write(`bench:lab:   ${what}: ${t.wallMs.toFixed(0)} ms, ${lab.proxy.total()} calls ${JSON.stringify(lab.proxy.counts())}\n`);
+  process.stderr.write(
+    `bench:lab:   ${what}: ${t.wallMs.toFixed(0)} ms, ${lab.proxy.total()} calls ${JSON.stringify(lab.proxy.counts())}\n`,
+  );
   if (TRACE) {
-    for (const c of lab.proxy.trace()) process.stderr.write(`bench:lab:     +${c.startMs.toFixed(0).padStart(5)} ms ${c.ms.toFixed(0).padStart(5)} ms  ${c.call} ${c.path}\n`);
+    for (const c of lab.proxy.trace())
+      process.stderr.write(
+        `bench:lab:     +${c.startMs.toFixed(0).padStart(5)} ms ${c.ms.toFixed(0).padStart(5)} ms  ${c.call} ${c.path}\n`,
+      );
   }
   return { wallMs: t.wallMs, calls: lab.proxy.total() };
 }
@@ -144,7 +166,8 @@ async function runCloudce(lab: Lab): Promise<Samples> {
     refs = ok(await ce.submitJob(lab.executable, null, PILOTS), "submitJob");
   });
   if (refs.length !== PILOTS) throw new Error(`cloudce made ${refs.length} of ${PILOTS}`);
-  if (want("status")) out.status = await timed(lab, "status", async () => ok(await ce.getJobStatus(refs), "getJobStatus"));
+  if (want("status"))
+    out.status = await timed(lab, "status", async () => ok(await ce.getJobStatus(refs), "getJobStatus"));
   if (want("kill") || want("resubmit")) {
     await running(lab, prefix);
     out.kill = await timed(lab, "kill", async () => ok(await ce.killJob(refs), "killJob"));
@@ -172,7 +195,9 @@ async function runCloudce(lab: Lab): Promise<Samples> {
 
 /** DIRAC's PilotManager: a fresh CE object for each killJob of one pilot (the process is logged in already). */
 async function pilotManagerCloudce(lab: Lab, prefix: string, ce: CloudComputingElement): Promise<Sample | undefined> {
-  const doomed = await eightRunning(lab, prefix, async () => ok(await ce.submitJob(lab.executable, null, PILOTS), "submitJob (for the PilotManager row)"));
+  const doomed = await eightRunning(lab, prefix, async () =>
+    ok(await ce.submitJob(lab.executable, null, PILOTS), "submitJob (for the PilotManager row)"),
+  );
   return timed(lab, "pilotmanager", async () => {
     for (const ref of doomed) {
       const fresh = new CloudComputingElement("bench-lab.example.org", { logger: silentLogger });
@@ -191,9 +216,13 @@ async function runBaseline(lab: Lab): Promise<Samples> {
   const prefix = `BLB${randomBytes(2).toString("hex").toUpperCase()}_`;
   const driver = labDriver(lab.proxy.authUrl);
   const b: BaselineSubmit = {
-    driver, renderer: await loadContextRenderer(TEMPLATE), executable: "#!/bin/bash\necho pilot\n",
+    driver,
+    renderer: await loadContextRenderer(TEMPLATE),
+    executable: "#!/bin/bash\necho pilot\n",
     names: { image: `name:${LAB.image}`, flavor: `name:${LAB.flavor}`, network: `name:${LAB.network}` },
-    ceName: "bench-lab.example.org", queue: "default", namePrefix: prefix,
+    ceName: "bench-lab.example.org",
+    queue: "default",
+    namePrefix: prefix,
   };
   const filter = ceFilter(b.ceName, prefix);
   const ids = async () => (await driver.listNodes(filter)).map((n) => n.id);
@@ -238,7 +267,12 @@ async function runBaseline(lab: Lab): Promise<Samples> {
 }
 
 /** DIRAC's PilotManager: each killJob builds a driver, which logs in, reads the node and destroys it. */
-async function pilotManagerBaseline(lab: Lab, prefix: string, submit: () => Promise<void>, ids: () => Promise<string[]>): Promise<Sample | undefined> {
+async function pilotManagerBaseline(
+  lab: Lab,
+  prefix: string,
+  submit: () => Promise<void>,
+  ids: () => Promise<string[]>,
+): Promise<Sample | undefined> {
   const doomed = await eightRunning(lab, prefix, async () => {
     await submit();
     return ids();
@@ -263,14 +297,19 @@ function machineLine(): string {
 
 async function saveSamples(file: string, reps: number, samples: Record<Variant, Samples[]>): Promise<void> {
   await mkdir("bench-results", { recursive: true });
-  await writeFile(file, JSON.stringify({ date: new Date().toISOString(), machine: machineLine(), reps, samples }, null, 2));
+  await writeFile(
+    file,
+    JSON.stringify({ date: new Date().toISOString(), machine: machineLine(), reps, samples }, null, 2),
+  );
 }
 
 async function main(): Promise<void> {
   const reps = Math.max(1, Number(argValue("--reps") ?? 5));
   const proxy = await startCountingProxy();
   const dir = await mkdtemp(join(tmpdir(), "cloudce-bench-lab-"));
-  await writeFile(join(dir, "cloud.auth"), `[bench-lab.example.org]\nkey = ${LAB.user}\nsecret = ${LAB.password}\n`, { mode: 0o600 });
+  await writeFile(join(dir, "cloud.auth"), `[bench-lab.example.org]\nkey = ${LAB.user}\nsecret = ${LAB.password}\n`, {
+    mode: 0o600,
+  });
   const executable = join(dir, "pilot.sh");
   await writeFile(executable, "#!/bin/bash\necho pilot\n");
   const lab: Lab = { proxy, dir, executable, observer: labDriver("http://127.0.0.1:5000") };
@@ -292,7 +331,9 @@ async function main(): Promise<void> {
     await rm(dir, { recursive: true, force: true });
   }
   const machine = machineLine();
-  process.stdout.write(`${new Date().toISOString()} · ${machine} · real OpenStack lab (Zed), ${reps} alternating repetitions, median and worst${CONCURRENCY === undefined ? "" : `, cloudce Submit_Concurrency ${CONCURRENCY}`}\n\n${table(samples)}\n`);
+  process.stdout.write(
+    `${new Date().toISOString()} · ${machine} · real OpenStack lab (Zed), ${reps} alternating repetitions, median and worst${CONCURRENCY === undefined ? "" : `, cloudce Submit_Concurrency ${CONCURRENCY}`}\n\n${table(samples)}\n`,
+  );
   process.stderr.write(`bench:lab: results written to ${file}\n`);
 }
 

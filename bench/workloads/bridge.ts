@@ -17,7 +17,13 @@ const CALLS = 1000;
 const SERVE = fileURLToPath(new URL("../../src/cli/main.js", import.meta.url));
 
 // No client-side rate limit: it would pace every call to 1/20 s and hide the bridge.
-const options = (stateDir: string) => ({ CloudType: "LOCAL", Instance_Image: "local-el9", Instance_Flavor: "local.small", Driver_state_dir: stateDir, Cloud_RateLimit: 0 });
+const options = (stateDir: string) => ({
+  CloudType: "LOCAL",
+  Instance_Image: "local-el9",
+  Instance_Flavor: "local.small",
+  Driver_state_dir: stateDir,
+  Cloud_RateLimit: 0,
+});
 
 export async function bridgeWorkload(mode: "direct" | "serve"): Promise<Measurement> {
   const dir = await mkdtemp(join(tmpdir(), "cloudce-bench-bridge-"));
@@ -26,7 +32,12 @@ export async function bridgeWorkload(mode: "direct" | "serve"): Promise<Measurem
     const perCallUs = (timed.wallMs / CALLS) * 1000;
     return {
       workload: `getCEStatus ×${CALLS} on LOCAL, ${mode === "direct" ? "in-process" : "through cloudce serve"}`,
-      variant: "ours", cloud: "LOCAL", wallMs: timed.wallMs, cpuMs: timed.cpuMs, cloudCalls: 0, peakRssMb: peakRssMb(),
+      variant: "ours",
+      cloud: "LOCAL",
+      wallMs: timed.wallMs,
+      cpuMs: timed.cpuMs,
+      cloudCalls: 0,
+      peakRssMb: peakRssMb(),
       notes: `per call: ${perCallUs.toFixed(0)} µs wall (${mode})`,
     };
   } finally {
@@ -47,7 +58,9 @@ async function direct(dir: string) {
 
 /** A minimal JSON-RPC client: one request at a time, answers read line by line. */
 async function viaServe(dir: string) {
-  const child = spawn(process.execPath, [SERVE, "serve", "--stdio", "--log-level", "error"], { stdio: ["pipe", "pipe", "inherit"] });
+  const child = spawn(process.execPath, [SERVE, "serve", "--stdio", "--log-level", "error"], {
+    stdio: ["pipe", "pipe", "inherit"],
+  });
   let buffer = "";
   let waiting: ((line: string) => void) | undefined;
   child.stdout.on("data", (d: Buffer) => {
@@ -62,7 +75,10 @@ async function viaServe(dir: string) {
     }
   });
   let id = 0;
-  const call = (method: string, params: Record<string, unknown>): Promise<{ result?: { OK?: boolean; handle?: string } }> =>
+  const call = (
+    method: string,
+    params: Record<string, unknown>,
+  ): Promise<{ result?: { OK?: boolean; handle?: string } }> =>
     new Promise((resolve) => {
       waiting = (line) => resolve(JSON.parse(line) as { result?: { OK?: boolean; handle?: string } });
       child.stdin.write(`${JSON.stringify({ jsonrpc: "2.0", id: ++id, method, params })}\n`);
@@ -72,7 +88,8 @@ async function viaServe(dir: string) {
   await call("setParameters", { handle, options: options(dir) });
   await call("getCEStatus", { handle });
   const timed = await measure(async () => {
-    for (let i = 0; i < CALLS; i++) if ((await call("getCEStatus", { handle })).result?.OK !== true) throw new Error("getCEStatus failed");
+    for (let i = 0; i < CALLS; i++)
+      if ((await call("getCEStatus", { handle })).result?.OK !== true) throw new Error("getCEStatus failed");
   });
   child.stdin.end();
   await new Promise((r) => child.on("exit", r));

@@ -66,12 +66,17 @@ const CLEANUP_SEED: CloudWorkloadSpec["seed"] = [
   { count: 250, state: "running", ageSeconds: MAX_LIFETIME + 3600 },
 ];
 
-async function cleanupOurs(ce: CloudComputingElement, failuresAllowed = false): Promise<{ wallMs: number; cpuMs: number; notes: string }> {
+async function cleanupOurs(
+  ce: CloudComputingElement,
+  failuresAllowed = false,
+): Promise<{ wallMs: number; cpuMs: number; notes: string }> {
   const t = await measure(() => ce.cleanupPilots());
   const report = ok(t.value, "cleanupPilots");
   const failed = report.failed.length;
   if (report.deleted.length + failed !== 500 || (failed > 0 && !failuresAllowed)) {
-    throw new Error(`cleanupPilots: ${report.deleted.length} deleted, ${failed} failed (expected 500, 0): ${report.failed[0]?.error ?? ""}`);
+    throw new Error(
+      `cleanupPilots: ${report.deleted.length} deleted, ${failed} failed (expected 500, 0): ${report.failed[0]?.error ?? ""}`,
+    );
   }
   const failures = failed > 0 ? `; ${failed} deletions FAILED (${report.failed[0]?.error ?? ""})` : "";
   return { ...t, notes: `one listing, then destroys (EC2: one TerminateInstances)${failures}` };
@@ -90,22 +95,41 @@ function submitWorkload(name: string, title: string, warm: boolean): CloudWorklo
         ok(await ce.submitJob(run.site.executable, null, 1), "warm-up submitJob");
         if (run.cloud.kind === "openstack") {
           const o = run.site.options;
-          floorMs = await novaBatchFloorMs(run.cloud.url, { image: o["Instance_Image"]!, flavor: o["Instance_Flavor"]!, network: o["Instance_Networks"]! }, 200);
+          floorMs = await novaBatchFloorMs(
+            run.cloud.url,
+            { image: o["Instance_Image"]!, flavor: o["Instance_Flavor"]!, network: o["Instance_Networks"]! },
+            200,
+          );
         }
         await run.cloud.resetCounts();
       }
       const t = await measure(() => ce.submitJob(run.site.executable, null, 200));
       const refs = ok(t.value, "submitJob");
       if (refs.length !== 200) throw new Error(`submitJob made ${refs.length} of 200 pilots`);
-      let notes = warm ? "a later submit of the same CE: resolution cached, code warm" : "first submit of the CE: includes image/flavor/network resolution";
-      if (floorMs !== undefined) notes += `; floor (one multi-create POST + its listing, bare HTTP) ${floorMs.toFixed(0)} ms: ours is ${(t.wallMs / floorMs).toFixed(2)}× the floor`;
+      let notes = warm
+        ? "a later submit of the same CE: resolution cached, code warm"
+        : "first submit of the CE: includes image/flavor/network resolution";
+      if (floorMs !== undefined)
+        notes += `; floor (one multi-create POST + its listing, bare HTTP) ${floorMs.toFixed(0)} ms: ours is ${(t.wallMs / floorMs).toFixed(2)}× the floor`;
       return { ...t, notes };
     },
     baseline: async (run) => {
       const renderer = await loadContextRenderer(TEMPLATE);
       const executable = "#!/bin/bash\necho pilot\n".repeat(50);
-      const names = { image: run.site.options["Instance_Image"]!, flavor: run.site.options["Instance_Flavor"]!, network: run.site.options["Instance_Networks"]! };
-      const b = { driver: run.driver, renderer, executable, names, ceName: CE_NAME, queue: QUEUE, namePrefix: run.site.namePrefix };
+      const names = {
+        image: run.site.options["Instance_Image"]!,
+        flavor: run.site.options["Instance_Flavor"]!,
+        network: run.site.options["Instance_Networks"]!,
+      };
+      const b = {
+        driver: run.driver,
+        renderer,
+        executable,
+        names,
+        ceName: CE_NAME,
+        queue: QUEUE,
+        namePrefix: run.site.namePrefix,
+      };
       let ids: ResolvedIds | undefined;
       const r = await serial(run.cloud, {
         fixed: async () => {
@@ -115,7 +139,11 @@ function submitWorkload(name: string, title: string, warm: boolean): CloudWorklo
         step: () => createOne(b, ids!),
         ...sample(run, 20),
       });
-      return { ...r, notes: "one submitJob call: list images, flavors, networks once; then one create after another (OpenStack: POST + GET, as libcloud)" };
+      return {
+        ...r,
+        notes:
+          "one submitJob call: list images, flavors, networks once; then one create after another (OpenStack: POST + GET, as libcloud)",
+      };
     },
   };
 }
@@ -134,12 +162,17 @@ export const CLOUD_WORKLOADS: readonly CloudWorkloadSpec[] = [
       const t = await measure(() => ce.getJobStatus(refs));
       const statuses = Object.values(ok(t.value, "getJobStatus"));
       const done = statuses.filter((s) => s === "Done").length;
-      if (statuses.length !== 1000 || done !== 200) throw new Error(`getJobStatus: ${statuses.length} statuses, ${done} Done (expected 1000, 200)`);
+      if (statuses.length !== 1000 || done !== 200)
+        throw new Error(`getJobStatus: ${statuses.length} statuses, ${done} Done (expected 1000, 200)`);
       return { ...t, notes: "one filtered listing (paged)" };
     },
     baseline: async (run) => {
       const driver = run.driver;
-      const r = await serial(run.cloud, { items: () => run.seeded, step: async (id) => void pilotStatus(await driver.getNode(id)), ...sample(run, 50) });
+      const r = await serial(run.cloud, {
+        items: () => run.seeded,
+        step: async (id) => void pilotStatus(await driver.getNode(id)),
+        ...sample(run, 50),
+      });
       return { ...r, notes: "one GET per ref" };
     },
   },
@@ -154,9 +187,16 @@ export const CLOUD_WORKLOADS: readonly CloudWorkloadSpec[] = [
       let picked: string[] = [];
       const list = async (): Promise<void> => {
         const nodes = await driver.listNodes(ceFilter(CE_NAME, run.site.namePrefix));
-        picked = selectForCleanup(nodes, { maxLifetime: MAX_LIFETIME, minLifetime: 0 }, new Date()).map((p) => parseReference(p.ref));
+        picked = selectForCleanup(nodes, { maxLifetime: MAX_LIFETIME, minLifetime: 0 }, new Date()).map((p) =>
+          parseReference(p.ref),
+        );
       };
-      const r = await serial(run.cloud, { fixed: list, items: () => picked, step: async (id) => void (await driver.destroyNodes([id])), ...sample(run, 50) });
+      const r = await serial(run.cloud, {
+        fixed: list,
+        items: () => picked,
+        step: async (id) => void (await driver.destroyNodes([id])),
+        ...sample(run, 50),
+      });
       return { ...r, notes: "one listing, then one destroy after another" };
     },
   },
@@ -172,7 +212,10 @@ export const CLOUD_WORKLOADS: readonly CloudWorkloadSpec[] = [
       await run.cloud.resetCounts();
       const t = await measure(() => ce.available());
       ok(t.value, "available");
-      return { ...t, notes: `steady state (resources cached); the first call took ${cold.wallMs.toFixed(0)} ms and ${coldCalls} calls (resolution)` };
+      return {
+        ...t,
+        notes: `steady state (resources cached); the first call took ${cold.wallMs.toFixed(0)} ms and ${coldCalls} calls (resolution)`,
+      };
     },
     baseline: async (run) => {
       const driver = run.driver;
@@ -237,29 +280,57 @@ export const CLOUD_WORKLOADS: readonly CloudWorkloadSpec[] = [
  * driver's modules and logs in, once-per-process costs that are not the
  * operation's. Then the cloud is seeded and its counters reset.
  */
-export async function runCloudWorkload(kind: CloudKind, spec: CloudWorkloadSpec, variant: Variant, options: BenchOptions): Promise<Measurement> {
-  const cloud = await startBenchCloud(kind, { latencyMs: options.latencyMs, serverCallsPerSecond: options.serverCallsPerSecond });
-  const site = await benchSite(cloud, { concurrency: options.concurrency, clientCallsPerSecond: options.clientCallsPerSecond });
+export async function runCloudWorkload(
+  kind: CloudKind,
+  spec: CloudWorkloadSpec,
+  variant: Variant,
+  options: BenchOptions,
+): Promise<Measurement> {
+  const cloud = await startBenchCloud(kind, {
+    latencyMs: options.latencyMs,
+    serverCallsPerSecond: options.serverCallsPerSecond,
+  });
+  const site = await benchSite(cloud, {
+    concurrency: options.concurrency,
+    clientCallsPerSecond: options.clientCallsPerSecond,
+  });
   const ce = variant === "ours" ? await site.newCe(spec.ceOptions) : undefined;
   const driver = await site.newDriver();
   try {
     if (ce) ok(await ce.getCEStatus(), "warm-up getCEStatus");
     else await driver.listNodes(ceFilter(CE_NAME, site.namePrefix));
-    const seeded = spec.seed ? await cloud.seed({ ceName: CE_NAME, queue: QUEUE, namePrefix: site.namePrefix, groups: spec.seed }) : [];
+    const seeded = spec.seed
+      ? await cloud.seed({ ceName: CE_NAME, queue: QUEUE, namePrefix: site.namePrefix, groups: spec.seed })
+      : [];
     await cloud.resetCounts();
     const run: CloudRun = { cloud, site, options, seeded, driver };
     const base = { workload: spec.title, variant, cloud: CLOUD_TYPE[kind] };
     if (!ce) {
       const r = await spec.baseline!(run);
       return {
-        ...base, wallMs: r.wallMs, cpuMs: r.cpuMs, cloudCalls: r.cloudCalls, throttled: r.throttled, callsByRoute: r.byRoute, peakRssMb: peakRssMb(), notes: r.notes,
-        ...(r.bytes === undefined ? {} : { cloudBytes: r.bytes }), ...(r.extrapolated ? { extrapolated: r.extrapolated } : {}),
+        ...base,
+        wallMs: r.wallMs,
+        cpuMs: r.cpuMs,
+        cloudCalls: r.cloudCalls,
+        throttled: r.throttled,
+        callsByRoute: r.byRoute,
+        peakRssMb: peakRssMb(),
+        notes: r.notes,
+        ...(r.bytes === undefined ? {} : { cloudBytes: r.bytes }),
+        ...(r.extrapolated ? { extrapolated: r.extrapolated } : {}),
       };
     }
     const r = await spec.ours!(run, ce);
     const counts = await cloud.counts();
     return {
-      ...base, wallMs: r.wallMs, cpuMs: r.cpuMs, cloudCalls: counts.total, throttled: counts.throttled, callsByRoute: counts.byRoute, peakRssMb: peakRssMb(), notes: r.notes,
+      ...base,
+      wallMs: r.wallMs,
+      cpuMs: r.cpuMs,
+      cloudCalls: counts.total,
+      throttled: counts.throttled,
+      callsByRoute: counts.byRoute,
+      peakRssMb: peakRssMb(),
+      notes: r.notes,
       ...(counts.bytes === undefined ? {} : { cloudBytes: counts.bytes }),
     };
   } finally {

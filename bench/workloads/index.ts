@@ -16,7 +16,14 @@ export interface Workload {
 export { TEMPLATE };
 
 /** What the client-side rate limit changes shows on a cloud with one call per VM; EC2 batches. */
-const OPENSTACK_ONLY = new Set(["submit-default-rate", "cleanup-default-rate", "cleanup-c32-no-limit", "cleanup-c32-limit", "status-shared", "kill-pilotmanager"]);
+const OPENSTACK_ONLY = new Set([
+  "submit-default-rate",
+  "cleanup-default-rate",
+  "cleanup-c32-no-limit",
+  "cleanup-c32-limit",
+  "status-shared",
+  "kill-pilotmanager",
+]);
 /** GCE: a bulk insert of 200, the status of 1000 (two pages of 500), cleanup of 1000. */
 const GCE_WORKLOADS = new Set(["submit", "status", "cleanup"]);
 
@@ -27,7 +34,14 @@ const KUBERNETES_WORKLOADS = new Set(["submit", "status", "cleanup"]);
 const AZURE_WORKLOADS = new Set(["submit", "status", "cleanup"]);
 
 const runsOn = (kind: "openstack" | "ec2" | "gce" | "kubernetes" | "azure", name: string): boolean =>
-  kind === "openstack" || (kind === "gce" ? GCE_WORKLOADS.has(name) : kind === "azure" ? AZURE_WORKLOADS.has(name) : kind === "kubernetes" ? KUBERNETES_WORKLOADS.has(name) : !OPENSTACK_ONLY.has(name));
+  kind === "openstack" ||
+  (kind === "gce"
+    ? GCE_WORKLOADS.has(name)
+    : kind === "azure"
+      ? AZURE_WORKLOADS.has(name)
+      : kind === "kubernetes"
+        ? KUBERNETES_WORKLOADS.has(name)
+        : !OPENSTACK_ONLY.has(name));
 
 const clouds = (["openstack", "ec2", "gce", "kubernetes", "azure"] as const).flatMap((kind) =>
   CLOUD_WORKLOADS.filter((w) => runsOn(kind, w.name)).map(

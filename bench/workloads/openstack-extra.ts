@@ -25,7 +25,12 @@ function ok<T>(r: Result<T>, what: string): T {
 /** 10,000 VMs of ten other CEs with the same prefix, put straight into the project (not counted). */
 async function foreignNeighbours(run: CloudRun): Promise<void> {
   for (let i = 0; i < FOREIGN_OWNERS; i++) {
-    await run.cloud.seed({ ceName: `neighbour-${i}.example.org`, queue: QUEUE, namePrefix: run.site.namePrefix, groups: [{ count: FOREIGN_EACH, state: "running", ageSeconds: 600 }] });
+    await run.cloud.seed({
+      ceName: `neighbour-${i}.example.org`,
+      queue: QUEUE,
+      namePrefix: run.site.namePrefix,
+      groups: [{ count: FOREIGN_EACH, state: "running", ageSeconds: 600 }],
+    });
   }
   await run.cloud.resetCounts();
 }
@@ -56,7 +61,8 @@ export const OPENSTACK_EXTRA_WORKLOADS: readonly CloudWorkloadSpec[] = [
       }
       await run.cloud.resetCounts();
       const t = await measure(() => ce.getJobStatus(refs));
-      if (Object.values(ok(t.value, "getJobStatus")).filter((s) => s === "Running").length !== 100) throw new Error("status-shared: expected 100 Running");
+      if (Object.values(ok(t.value, "getJobStatus")).filter((s) => s === "Running").length !== 100)
+        throw new Error("status-shared: expected 100 Running");
       const tagged = await run.cloud.counts();
       return {
         ...t,
@@ -65,7 +71,10 @@ export const OPENSTACK_EXTRA_WORKLOADS: readonly CloudWorkloadSpec[] = [
     },
     baseline: async (run) => {
       await foreignNeighbours(run);
-      const r = await serial(run.cloud, { items: () => run.seeded, step: async (id) => void (await run.driver.getNode(id)) });
+      const r = await serial(run.cloud, {
+        items: () => run.seeded,
+        step: async (id) => void (await run.driver.getNode(id)),
+      });
       return { ...r, notes: "one GET per ref" };
     },
   },
@@ -109,4 +118,3 @@ export const OPENSTACK_EXTRA_WORKLOADS: readonly CloudWorkloadSpec[] = [
     },
   },
 ];
-

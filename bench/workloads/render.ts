@@ -7,7 +7,12 @@ import { randomBytes } from "node:crypto";
 import { encodeUserData, loadContextRenderer, newStamp } from "../../src/context/index.js";
 import { measure, peakRssMb, type Measurement } from "../measure.js";
 
-export async function renderWorkload(templatePath: string, nonAscii: boolean, pilots = 1000, executableKb = 100): Promise<Measurement> {
+export async function renderWorkload(
+  templatePath: string,
+  nonAscii: boolean,
+  pilots = 1000,
+  executableKb = 100,
+): Promise<Measurement> {
   // A pilot-like executable: text lines, base64 blobs (a bundled proxy), some non-ASCII (which makes the MIME part base64).
   const line = () => `echo "step ${randomBytes(6).toString("hex")}"${nonAscii ? " # é ü" : ""}\n`;
   let executable = "#!/bin/bash\n";
@@ -16,11 +21,24 @@ export async function renderWorkload(templatePath: string, nonAscii: boolean, pi
   const { wallMs, cpuMs } = await measure(async () => {
     for (let i = 0; i < pilots; i++) {
       const text = renderer.render({
-        executable, stamp: { literal: newStamp() }, ceName: "bench.example.org", queue: "default",
-        vmName: `VMDIRAC3_${i.toString(16).padStart(8, "0")}`, extPackages: ["htop"], options: {},
+        executable,
+        stamp: { literal: newStamp() },
+        ceName: "bench.example.org",
+        queue: "default",
+        vmName: `VMDIRAC3_${i.toString(16).padStart(8, "0")}`,
+        extPackages: ["htop"],
+        options: {},
       });
       encodeUserData(text, { maxBytes: 1 << 30, measuredAs: "raw" });
     }
   });
-  return { workload: `render ${pilots} pilots, ${executableKb} KB ${nonAscii ? "non-ASCII" : "ASCII"} executable`, variant: "ours", cloud: "-", wallMs, cpuMs, cloudCalls: 0, peakRssMb: peakRssMb() };
+  return {
+    workload: `render ${pilots} pilots, ${executableKb} KB ${nonAscii ? "non-ASCII" : "ASCII"} executable`,
+    variant: "ours",
+    cloud: "-",
+    wallMs,
+    cpuMs,
+    cloudCalls: 0,
+    peakRssMb: peakRssMb(),
+  };
 }

@@ -9,7 +9,12 @@ import { NotTextFile, MAX_TEXT_FILE_BYTES, READ_NOT_WAITING, decodeText } from "
 import { CloudceError } from "../errors.js";
 import type { Logger } from "../log.js";
 import { IniSyntaxError, readIni, type IniDocument } from "./ini-reader.js";
-import { InterpolationError, interpolateAll, MAX_INTERPOLATION_DEPTH, type InterpolationFault } from "./interpolation.js";
+import {
+  InterpolationError,
+  interpolateAll,
+  MAX_INTERPOLATION_DEPTH,
+  type InterpolationFault,
+} from "./interpolation.js";
 
 /** One section of the auth file, keys lower-cased, values unquoted. */
 export interface AuthSection {
@@ -49,11 +54,19 @@ export async function readAuthSection(file: string, ceName: string, logger: Logg
   const defaults = doc[DEFAULT_SECTION];
   if (Object.hasOwn(doc, ceName)) return resolved(file, ceName, { ...defaults, ...doc[ceName] }, doc[ceName]!);
   if (defaults !== undefined) return resolved(file, DEFAULT_SECTION, defaults, defaults);
-  throw new CloudceError("AuthSectionMissing", `CloudAuth: ${file} has neither a [${ceName}] nor a [DEFAULT] section; add one with key and secret`);
+  throw new CloudceError(
+    "AuthSectionMissing",
+    `CloudAuth: ${file} has neither a [${ceName}] nor a [DEFAULT] section; add one with key and secret`,
+  );
 }
 
 /** Interpolates the merged values; only the section used is read, as DIRAC reads only its own. */
-function resolved(file: string, name: string, merged: Record<string, string>, own: Record<string, string>): AuthSection {
+function resolved(
+  file: string,
+  name: string,
+  merged: Record<string, string>,
+  own: Record<string, string>,
+): AuthSection {
   try {
     return { file, name, values: interpolateAll(merged), own: new Set(Object.keys(own)) };
   } catch (err) {
@@ -86,13 +99,22 @@ async function readPrivateFile(file: string, logger: Logger): Promise<string> {
   }
   try {
     const st = await handle.stat();
-    if (!st.isFile()) throw new CloudceError("AuthFileUnreadable", `CloudAuth: ${file} is not a regular file; point CloudAuth at the auth ini file`);
-    if (st.size > MAX_TEXT_FILE_BYTES) throw new CloudceError("AuthFileUnreadable", `CloudAuth: ${file} is not a text file (${st.size} bytes); point CloudAuth at the auth ini file`);
+    if (!st.isFile())
+      throw new CloudceError(
+        "AuthFileUnreadable",
+        `CloudAuth: ${file} is not a regular file; point CloudAuth at the auth ini file`,
+      );
+    if (st.size > MAX_TEXT_FILE_BYTES)
+      throw new CloudceError(
+        "AuthFileUnreadable",
+        `CloudAuth: ${file} is not a text file (${st.size} bytes); point CloudAuth at the auth ini file`,
+      );
     checkMode(file, st.mode & 0o777, logger);
     return decodeText(file, await handle.readFile());
   } catch (err) {
     if (err instanceof CloudceError) throw err;
-    if (err instanceof NotTextFile) throw new CloudceError("AuthFileUnreadable", `CloudAuth: ${err.message}; point CloudAuth at the auth ini file`);
+    if (err instanceof NotTextFile)
+      throw new CloudceError("AuthFileUnreadable", `CloudAuth: ${err.message}; point CloudAuth at the auth ini file`);
     throw openError(err, file);
   } finally {
     await handle.close();
@@ -102,12 +124,22 @@ async function readPrivateFile(file: string, logger: Logger): Promise<string> {
 function openError(err: unknown, file: string): CloudceError {
   const code = (err as NodeJS.ErrnoException).code;
   if (code === "ENOENT" || code === "ENOTDIR") {
-    return new CloudceError("AuthFileMissing", `CloudAuth: auth file ${file} not found; create it (mode 600) or set CloudAuth to its path`);
+    return new CloudceError(
+      "AuthFileMissing",
+      `CloudAuth: auth file ${file} not found; create it (mode 600) or set CloudAuth to its path`,
+    );
   }
-  const why = code === "EACCES" || code === "EPERM" ? "permission denied" : code === "EISDIR" ? "it is a directory" : (code ?? "read error");
-  return new CloudceError("AuthFileUnreadable", `CloudAuth: cannot read ${file} (${why}); it must be a file readable by the user running cloudce`, {
-    cause: err,
-  });
+  const why =
+    code === "EACCES" || code === "EPERM"
+      ? "permission denied"
+      : code === "EISDIR"
+        ? "it is a directory"
+        : (code ?? "read error");
+  return new CloudceError(
+    "AuthFileUnreadable",
+    `CloudAuth: cannot read ${file} (${why}); it must be a file readable by the user running cloudce`,
+    { cause: err },
+  );
 }
 
 /** Others: refuse. Group: warn once, because a dedicated service group is a legitimate setup. */
@@ -120,7 +152,10 @@ function checkMode(file: string, mode: number, logger: Logger): void {
     );
   }
   if ((mode & 0o070) !== 0) {
-    warnOnce(logger, `CloudAuth: ${file} is accessible by its group (mode ${octal}); unless that group is the service's own, run chmod 600 ${file}`);
+    warnOnce(
+      logger,
+      `CloudAuth: ${file} is accessible by its group (mode ${octal}); unless that group is the service's own, run chmod 600 ${file}`,
+    );
   }
 }
 
@@ -144,7 +179,10 @@ export function parseAuthText(text: string, file: string, logger: Logger): Recor
   for (const section of doc.values()) {
     if (section.name !== section.name.trim()) {
       const name = section.name.trim();
-      warnOnce(logger, `CloudAuth: ${file} line ${section.line}: the spaces inside the brackets are part of the section name, as configparser (and so DIRAC) reads it; write [${name}] if it is meant for CE ${name}`);
+      warnOnce(
+        logger,
+        `CloudAuth: ${file} line ${section.line}: the spaces inside the brackets are part of the section name, as configparser (and so DIRAC) reads it; write [${name}] if it is meant for CE ${name}`,
+      );
     }
     const values: Record<string, string> = {};
     for (const [key, value] of section.values) setData(values, key, unquote(value));

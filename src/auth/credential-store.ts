@@ -110,14 +110,20 @@ export class CredentialStore {
     const base = { ...(key ? { key } : {}), extra };
     if (secret === PROXY_SECRET) {
       if (!this.proxyPem) {
-        throw new CloudceError("ProxyMissing", `CloudAuth: ${where(section)} says secret = PROXY but no proxy was set; the site director must call setProxy first`);
+        throw new CloudceError(
+          "ProxyMissing",
+          `CloudAuth: ${where(section)} says secret = PROXY but no proxy was set; the site director must call setProxy first`,
+        );
       }
       // In memory; a file only if the driver asks for one.
       return { ...base, proxy: this.proxyPem, proxyFile: () => this.writeProxyFile() };
     }
     if (secret === TOKEN_SECRET) {
       if (!this.token) {
-        throw new CloudceError("TokenMissing", `CloudAuth: ${where(section)} says secret = TOKEN but no token was set; the site director must call setToken first`);
+        throw new CloudceError(
+          "TokenMissing",
+          `CloudAuth: ${where(section)} says secret = TOKEN but no token was set; the site director must call setToken first`,
+        );
       }
       return { ...base, secret: this.token, token: this.token };
     }
@@ -130,7 +136,8 @@ export class CredentialStore {
    * ProxyExpired / ProxyInvalid as {@link checkProxyLifetime}.
    */
   checkProxy(minSeconds: number, now: Date = new Date()): number {
-    if (!this.proxyPem) throw new CloudceError("ProxyMissing", "no proxy was set; the site director must call setProxy first");
+    if (!this.proxyPem)
+      throw new CloudceError("ProxyMissing", "no proxy was set; the site director must call setProxy first");
     return checkProxyLifetime(this.proxyPem, minSeconds, now);
   }
 
@@ -148,7 +155,11 @@ export class CredentialStore {
   }
 
   private async writeProxyFile(): Promise<string> {
-    if (!this.proxyPem) throw new CloudceError("ProxyMissing", "CloudAuth: the proxy was withdrawn (the CE was shut down); set it again with setProxy");
+    if (!this.proxyPem)
+      throw new CloudceError(
+        "ProxyMissing",
+        "CloudAuth: the proxy was withdrawn (the CE was shut down); set it again with setProxy",
+      );
     const path = await this.proxyFile.write(this.proxyPem);
     this.logger.debug(`CloudAuth: proxy written for the driver to ${path}`);
     return path;
@@ -162,10 +173,15 @@ export class CredentialStore {
     if (section.values["credentials"] === SDK_CHAIN) return section;
     const { key, secret } = section.values;
     if (!secret) {
-      throw new CloudceError("AuthKeyMissing", `CloudAuth: ${where(section)} has no secret (or an empty one); set secret = <password>, PROXY or TOKEN`);
+      throw new CloudceError(
+        "AuthKeyMissing",
+        `CloudAuth: ${where(section)} has no secret (or an empty one); set secret = <password>, PROXY or TOKEN`,
+      );
     }
     // Read again on every resolve: a rotated password replaces the old one here.
-    const extras = Object.entries(section.values).filter(([k]) => k !== "secret" && SECRET_KEY_PATTERN.test(k)).map(([, v]) => v);
+    const extras = Object.entries(section.values)
+      .filter(([k]) => k !== "secret" && SECRET_KEY_PATTERN.test(k))
+      .map(([, v]) => v);
     // PROXY and TOKEN are markers: what they stand for is registered in its own slot when set.
     const handedOver = secret === PROXY_SECRET || secret === TOKEN_SECRET;
     const readablePath = this.secretIsPath && looksLikePath(secret);
@@ -173,7 +189,10 @@ export class CredentialStore {
     if (this.secretIsPath && !handedOver && !readablePath) throw notAPath(section, this.options.section);
     const keyless = handedOver || KEYLESS_ID_KEYS.some((k) => section.values[k]);
     if (!key && !keyless) {
-      throw new CloudceError("AuthKeyMissing", `CloudAuth: ${where(section)} has no key (or an empty one); set key = <user name or access key>`);
+      throw new CloudceError(
+        "AuthKeyMissing",
+        `CloudAuth: ${where(section)} has no key (or an empty one); set key = <user name or access key>`,
+      );
     }
     if (this.lastSection !== where(section)) {
       this.lastSection = where(section);
@@ -193,7 +212,10 @@ function withCredentialsChoice(section: AuthSection): AuthSection {
   const inherited = section.values["credentials"];
   if (inherited === undefined) return section;
   if (inherited !== SDK_CHAIN && inherited !== FILE_CREDENTIALS) {
-    throw new CloudceError("AuthValueInvalid", `CloudAuth: ${where(section)} has credentials = ${JSON.stringify(inherited)}; set it to ${FILE_CREDENTIALS} or ${SDK_CHAIN}`);
+    throw new CloudceError(
+      "AuthValueInvalid",
+      `CloudAuth: ${where(section)} has credentials = ${JSON.stringify(inherited)}; set it to ${FILE_CREDENTIALS} or ${SDK_CHAIN}`,
+    );
   }
   const ownKeys = section.own.has("key") || section.own.has("secret");
   const choice = section.own.has("credentials") || !ownKeys ? inherited : FILE_CREDENTIALS;
@@ -208,7 +230,10 @@ function secretKind(secret: string, isPath: boolean): string {
 
 /** Quotes nothing of the value: it is registered as a secret, and may be one. */
 function notAPath(section: AuthSection, ceName: string): CloudceError {
-  const fix = section.name === ceName ? "set secret = /absolute/path/of/the/key/file there" : `add a [${ceName}] section with secret = /absolute/path/of/the/key/file`;
+  const fix =
+    section.name === ceName
+      ? "set secret = /absolute/path/of/the/key/file there"
+      : `add a [${ceName}] section with secret = /absolute/path/of/the/key/file`;
   return new CloudceError(
     "AuthValueInvalid",
     `CloudAuth: ${where(section)}: secret is not a file path, but this driver reads it as the path of its key file (a path is one line without spaces, starting with /, ./, ../ or $VAR/); ${fix}`,

@@ -32,7 +32,13 @@ export function expandPath(value: string, option: string, env: NodeJS.ProcessEnv
 /** Names the variable, unless the value holds a registered secret: then neither it nor the variable (a part of it) is quoted. */
 function unsetVariable(value: string, name: string, option: string): CloudceError {
   if (scrubSecrets(value) !== value) {
-    return new CloudceError("AuthFileMissing", `${option}: the value (a secret, not shown) has a $ variable that is not set in the environment; set that variable, or write the value as an absolute path without $`);
+    return new CloudceError(
+      "AuthFileMissing",
+      `${option}: the value (a secret, not shown) has a $ variable that is not set in the environment; set that variable, or write the value as an absolute path without $`,
+    );
   }
-  return new CloudceError("AuthFileMissing", `${option}: ${value} uses $${name}, which is not set in the environment; set it or give an absolute path`);
+  return new CloudceError(
+    "AuthFileMissing",
+    `${option}: ${value} uses $${name}, which is not set in the environment; set it or give an absolute path`,
+  );
 }

@@ -79,7 +79,14 @@ interface ReadState {
  * the first, as configparser raises them.
  */
 export function readIni(text: string): IniDocument {
-  const state: ReadState = { sections: new Map(), seen: new Map(), section: undefined, key: undefined, indent: 0, firstError: undefined };
+  const state: ReadState = {
+    sections: new Map(),
+    seen: new Map(),
+    section: undefined,
+    key: undefined,
+    indent: 0,
+    firstError: undefined,
+  };
   text.split(/\r\n|\r|\n/).forEach((line, i) => readLine(state, line, i + 1));
   if (state.firstError !== undefined) throw state.firstError;
   const doc: IniDocument = new Map();
@@ -115,7 +122,8 @@ function readLine(state: ReadState, line: string, lineNo: number): void {
 
 function openSection(state: ReadState, name: string, lineNo: number): void {
   const existing = state.sections.get(name);
-  if (existing !== undefined && name !== DEFAULT_SECTION) throw new IniSyntaxError("DuplicateSectionError", lineNo, name);
+  if (existing !== undefined && name !== DEFAULT_SECTION)
+    throw new IniSyntaxError("DuplicateSectionError", lineNo, name);
   if (existing === undefined) {
     state.sections.set(name, { line: lineNo, parts: new Map() });
     state.seen.set(name, new Set());

@@ -46,7 +46,13 @@ export function interpolateAll(values: Readonly<Record<string, string>>): Record
   return out;
 }
 
-function expand(values: Readonly<Record<string, string>>, key: string, text: string, out: string[], depth: number): void {
+function expand(
+  values: Readonly<Record<string, string>>,
+  key: string,
+  text: string,
+  out: string[],
+  depth: number,
+): void {
   if (depth > MAX_INTERPOLATION_DEPTH) throw new InterpolationError("depth", key);
   let rest = text;
   while (rest !== "") {

@@ -18,7 +18,10 @@ const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 
 /** Every PEM block in `text`, in order; text outside blocks is ignored, as OpenSSL does. */
 export function splitPem(text: string): PemBlock[] {
-  const lines = text.replace(/^\uFEFF/, "").split(/\r?\n/).map((l) => l.trim());
+  const lines = text
+    .replace(/^\uFEFF/, "")
+    .split(/\r?\n/)
+    .map((l) => l.trim());
   const blocks: PemBlock[] = [];
   for (let i = 0; i < lines.length; i++) {
     const label = BEGIN.exec(lines[i] ?? "")?.[1];
@@ -43,7 +46,9 @@ export function splitPem(text: string): PemBlock[] {
 export function proxySecrets(pem: string): string[] {
   let keys: string[] = [];
   try {
-    keys = splitPem(pem).filter((b) => b.label.endsWith("PRIVATE KEY")).map((b) => b.text.trim());
+    keys = splitPem(pem)
+      .filter((b) => b.label.endsWith("PRIVATE KEY"))
+      .map((b) => b.text.trim());
   } catch {
     // Not valid PEM: the proxy check reports that; the text itself is still held.
   }

@@ -47,7 +47,11 @@ export function readProxyInfo(pem: string, now: Date = new Date()): ProxyInfo {
   const keyBlock = blocks.find((b) => KEY_LABELS.has(b.label));
   if (keyBlock === undefined) {
     const encrypted = blocks.some((b) => b.label === "ENCRYPTED PRIVATE KEY");
-    throw invalid(encrypted ? "the private key is encrypted; a proxy key must not be" : "the certificate has no private key; give the full proxy file, not just the certificate");
+    throw invalid(
+      encrypted
+        ? "the private key is encrypted; a proxy key must not be"
+        : "the certificate has no private key; give the full proxy file, not just the certificate",
+    );
   }
   const chain = certBlocks.map((b, i) => parseCertificate(b, i));
   checkKeyMatches(certBlocks[0]!, keyBlock);
@@ -135,7 +139,8 @@ function checkKeyMatches(certBlock: PemBlock, keyBlock: PemBlock): void {
   } catch {
     matches = false;
   }
-  if (!matches) throw invalid("the private key does not match the proxy certificate (the first certificate in the file)");
+  if (!matches)
+    throw invalid("the private key does not match the proxy certificate (the first certificate in the file)");
 }
 
 function secondsUntil(date: Date, now: Date): number {

@@ -27,7 +27,8 @@ export function findVomsInfo(chain: readonly Certificate[]): VomsInfo | undefine
     const ext = cert.extensions?.find((e) => e.extnID === VOMS_EXTENSION_OID);
     if (!ext) continue;
     const ac = firstAttributeCertificate(ext.extnValue.getValue());
-    if (!ac) throw new CloudceError("ProxyInvalid", "proxy: the VOMS extension holds no readable attribute certificate");
+    if (!ac)
+      throw new CloudceError("ProxyInvalid", "proxy: the VOMS extension holds no readable attribute certificate");
     return describe(ac);
   }
   return undefined;
@@ -60,7 +61,8 @@ function tryAc(node: asn1js.AsnType): AttributeCertificateV2 | undefined {
 function describe(ac: AttributeCertificateV2): VomsInfo {
   const attr = ac.acinfo.attributes.find((a) => a.type === VOMS_FQANS_OID);
   const syntax = attr?.values[0];
-  const { authority, values } = syntax instanceof asn1js.Sequence ? readIetfAttrSyntax(syntax) : { authority: undefined, values: [] };
+  const { authority, values } =
+    syntax instanceof asn1js.Sequence ? readIetfAttrSyntax(syntax) : { authority: undefined, values: [] };
   const vo = authority?.split("://")[0] || values[0]?.split("/")[1] || "";
   return {
     vo,

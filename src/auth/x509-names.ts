@@ -26,9 +26,7 @@ export function dnAttributeOid(shortName: string): string | undefined {
 
 /** Formats a name as `/K=V/K=V`, in certificate order; unknown types print as their OID. */
 export function formatDn(name: RelativeDistinguishedNames): string {
-  return name.typesAndValues
-    .map((tv) => `/${DN_SHORT_NAMES[tv.type] ?? tv.type}=${attributeText(tv.value)}`)
-    .join("");
+  return name.typesAndValues.map((tv) => `/${DN_SHORT_NAMES[tv.type] ?? tv.type}=${attributeText(tv.value)}`).join("");
 }
 
 /** The last CN of a name, which is what marks a proxy (`proxy`, `limited proxy`, or a number). */

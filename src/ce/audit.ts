@@ -25,7 +25,9 @@ export class Audit {
     private readonly now: () => number = Date.now,
     private readonly observer: CeObserver = {},
   ) {
-    this.journal = settings.journalFile ? openJournal({ path: settings.journalFile, maxBytes: settings.journalMaxBytes }) : undefined;
+    this.journal = settings.journalFile
+      ? openJournal({ path: settings.journalFile, maxBytes: settings.journalMaxBytes })
+      : undefined;
   }
 
   async record(events: readonly AuditEvent[]): Promise<void> {
@@ -33,9 +35,18 @@ export class Audit {
     if (!this.journal) return;
     for (const { code: _code, ...e } of events) {
       try {
-        await this.journal.append({ time: new Date(this.now()).toISOString(), ce: this.settings.ceName, queue: this.settings.queue, stamp: "", ...e });
+        await this.journal.append({
+          time: new Date(this.now()).toISOString(),
+          ce: this.settings.ceName,
+          queue: this.settings.queue,
+          stamp: "",
+          ...e,
+        });
       } catch (err) {
-        this.log.error("cannot write the audit journal", { file: this.journal.path, reason: err instanceof Error ? err.message : String(err) });
+        this.log.error("cannot write the audit journal", {
+          file: this.journal.path,
+          reason: err instanceof Error ? err.message : String(err),
+        });
         return;
       }
     }

@@ -22,14 +22,19 @@ import { countNodes, listQueueNodes } from "./status.js";
 
 export type AvailableResult = Ok<number, CEStatusCounts & { CEInfoDict: CEInfoDict & PolicyInfo }>;
 
-export async function availableUnderPolicies(ctx: CeContext, submitted: number, credentials: CredentialAssessment): Promise<AvailableResult> {
+export async function availableUnderPolicies(
+  ctx: CeContext,
+  submitted: number,
+  credentials: CredentialAssessment,
+): Promise<AvailableResult> {
   const { policies, settings } = ctx;
   const unknown: CEStatusCounts = { SubmittedJobs: submitted, RunningJobs: 0, WaitingJobs: 0 };
   if (credentials.expired) return noSlots(ctx, unknown, credentials, credentials.expired);
   let flavor = policies.availableFlavors()[0];
   // Listing and limits are independent calls: one round trip, not two; but
   // while the breaker is open neither may reach the cloud.
-  const capacityOf = (f: string | undefined): Promise<number | undefined> => (f === undefined ? Promise.resolve(undefined) : cloudCapacity(ctx, f));
+  const capacityOf = (f: string | undefined): Promise<number | undefined> =>
+    f === undefined ? Promise.resolve(undefined) : cloudCapacity(ctx, f);
   const capacityCall = breakerClosed(ctx) ? capacityOf(flavor) : Promise.resolve(undefined);
   capacityCall.catch(() => undefined);
   let nodes;
@@ -44,7 +49,12 @@ export async function availableUnderPolicies(ctx: CeContext, submitted: number, 
   if (backoff) return noSlots(ctx, counts, credentials, backoff.reason);
   const still = policies.availableFlavors()[0];
   if (still === undefined) {
-    return noSlots(ctx, counts, credentials, "every offering of Instance_Flavor lacks capacity now (see UnavailableOfferings); add a flavor or wait for Offering_CacheSeconds");
+    return noSlots(
+      ctx,
+      counts,
+      credentials,
+      "every offering of Instance_Flavor lacks capacity now (see UnavailableOfferings); add a flavor or wait for Offering_CacheSeconds",
+    );
   }
   let capacity;
   try {
@@ -79,9 +89,20 @@ function breakerClosed(ctx: CeContext): boolean {
   }
 }
 
-function noSlots(ctx: CeContext, counts: CEStatusCounts, credentials: CredentialAssessment, reason: string): AvailableResult {
+function noSlots(
+  ctx: CeContext,
+  counts: CEStatusCounts,
+  credentials: CredentialAssessment,
+  reason: string,
+): AvailableResult {
   // The reason is in the result (CEInfoDict.Reason), which the caller shows: a warning too would say it twice.
   ctx.log.info("available: no slots", { reason });
-  const info = { ...counts, MaxTotalJobs: ctx.settings.maxTotalJobs, MaxWaitingJobs: ctx.settings.maxWaitingJobs, ...policyInfo(ctx.policies, credentials), Reason: scrubSecrets(reason) };
+  const info = {
+    ...counts,
+    MaxTotalJobs: ctx.settings.maxTotalJobs,
+    MaxWaitingJobs: ctx.settings.maxWaitingJobs,
+    ...policyInfo(ctx.policies, credentials),
+    Reason: scrubSecrets(reason),
+  };
   return S_OK(0, { ...counts, CEInfoDict: info });
 }

@@ -2,7 +2,10 @@
 
 import type { CeContext } from "./ce-context.js";
 
-export async function cloudCapacity(ctx: Pick<CeContext, "settings" | "runtime" | "resolver">, flavorEntry: string = ctx.settings.flavor): Promise<number | undefined> {
+export async function cloudCapacity(
+  ctx: Pick<CeContext, "settings" | "runtime" | "resolver">,
+  flavorEntry: string = ctx.settings.flavor,
+): Promise<number | undefined> {
   const driver = await ctx.runtime.get();
   if (!driver.capabilities.limits) return undefined;
   const { flavor } = await ctx.resolver.resolve(driver, { ...ctx.settings, flavor: flavorEntry });

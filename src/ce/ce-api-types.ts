@@ -57,10 +57,16 @@ export function kindOf(value: unknown): string {
  * `current` with `options` added, later values winning; lists become comma-separated text.
  * Only malformed values are refused here: a missing mandatory option may still come.
  */
-export function mergedOptions(current: Readonly<Record<string, string>>, options: Readonly<Record<string, CeOptionValue>>): Result<Record<string, string>> {
+export function mergedOptions(
+  current: Readonly<Record<string, string>>,
+  options: Readonly<Record<string, CeOptionValue>>,
+): Result<Record<string, string>> {
   // The site director's side is untyped (JSON-RPC, Python): say what was wrong rather than throw.
   if (typeof options !== "object" || options === null || Array.isArray(options)) {
-    return S_ERROR(`setParameters: expects a dictionary of CE options (name → value), got ${kindOf(options)}`, "OptionInvalid");
+    return S_ERROR(
+      `setParameters: expects a dictionary of CE options (name → value), got ${kindOf(options)}`,
+      "OptionInvalid",
+    );
   }
   const next = { ...current };
   for (const [k, v] of Object.entries(options)) next[k] = Array.isArray(v) ? v.join(",") : String(v);
@@ -69,7 +75,11 @@ export function mergedOptions(current: Readonly<Record<string, string>>, options
 }
 
 /** The CE description (options, integers as numbers), as DIRAC's JobAgent reads it. */
-export function describeCe(params: Readonly<Record<string, string>>, ceName: string, ceType: string): Record<string, string | number> {
+export function describeCe(
+  params: Readonly<Record<string, string>>,
+  ceName: string,
+  ceType: string,
+): Record<string, string | number> {
   const dict: Record<string, string | number> = {};
   for (const [k, v] of Object.entries(params)) dict[k] = /^-?\d+$/.test(v) ? Number(v) : v;
   dict["CEName"] = ceName;

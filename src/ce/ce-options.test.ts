@@ -19,7 +19,11 @@ describe("CE options", () => {
     ["Submit_Concurrency", "1.5", "Submit_Concurrency: '1.5' is not a whole number from 1 to 256"],
     ["Cloud_RateLimit", "fast", "Cloud_RateLimit: 'fast' is not a number from 0 to 10000"],
     ["Instance_Image", "name:", "Instance_Image: 'name:' needs a name after it"],
-    ["Instance_NamePrefix", "9bad prefix", "Instance_NamePrefix: '9bad prefix' must start with a letter and hold only letters, digits, '_' or '-'"],
+    [
+      "Instance_NamePrefix",
+      "9bad prefix",
+      "Instance_NamePrefix: '9bad prefix' must start with a letter and hold only letters, digits, '_' or '-'",
+    ],
   ])("rejects %s = %s with a message naming it", (name, value, message) => {
     expect(checkOptions({ ...VALID, [name]: value })).toEqual([message]);
   });
@@ -35,7 +39,12 @@ describe("CE options", () => {
   });
 
   it("strips the Driver_ prefix and splits lists", () => {
-    const s = parseSettings("ce", { ...VALID, Driver_ex_tenant_name: "vo", Instance_Networks: "name:a, b ,,", Context_ExtPackages: "htop,strace" });
+    const s = parseSettings("ce", {
+      ...VALID,
+      Driver_ex_tenant_name: "vo",
+      Instance_Networks: "name:a, b ,,",
+      Context_ExtPackages: "htop,strace",
+    });
     expect(s.driverOptions).toEqual({ ex_tenant_name: "vo" });
     expect(s.networks).toEqual(["name:a", "b"]);
     expect(s.extPackages).toEqual(["htop", "strace"]);
@@ -43,7 +52,9 @@ describe("CE options", () => {
 
   it("throws OptionMissing / OptionInvalid from parseSettings", () => {
     expect(() => parseSettings("ce", {})).toThrow(expect.objectContaining({ code: "OptionMissing" }));
-    expect(() => parseSettings("ce", { ...VALID, MaxTotalJobs: "x" })).toThrow(expect.objectContaining({ code: "OptionInvalid" }));
+    expect(() => parseSettings("ce", { ...VALID, MaxTotalJobs: "x" })).toThrow(
+      expect.objectContaining({ code: "OptionInvalid" }),
+    );
   });
 
   it("expands environment variables in paths", () => {

@@ -45,9 +45,10 @@ export const INTEGER_OPTIONS = {
 type IntegerOption = keyof typeof INTEGER_OPTIONS;
 
 /** Decimal options: name → [default, minimum, maximum]. */
-export const NUMBER_OPTIONS = {
-  Cloud_RateLimit: [20, 0, 10_000],
-} as const satisfies Record<string, readonly [number, number, number]>;
+export const NUMBER_OPTIONS = { Cloud_RateLimit: [20, 0, 10_000] } as const satisfies Record<
+  string,
+  readonly [number, number, number]
+>;
 
 /**
  * Boolean options: name → default. Only DIRAC's words count (true/false, on/off,
@@ -167,7 +168,10 @@ export function splitList(value: string | undefined): string[] {
 
 /** Expands `$VAR` and `${VAR}` from the environment (DIRAC allows them in CloudAuth). */
 export function expandEnv(value: string, env: NodeJS.ProcessEnv = process.env): string {
-  return value.replace(/\$\{(\w+)\}|\$(\w+)/g, (_m, braced: string | undefined, bare: string | undefined) => env[braced ?? bare ?? ""] ?? "");
+  return value.replace(
+    /\$\{(\w+)\}|\$(\w+)/g,
+    (_m, braced: string | undefined, bare: string | undefined) => env[braced ?? bare ?? ""] ?? "",
+  );
 }
 
 /** Every problem with the options, one line each (empty when valid). */
@@ -178,7 +182,8 @@ export function checkOptions(raw: Readonly<Record<string, string>>): string[] {
   }
   for (const [name, [, min, max]] of Object.entries(INTEGER_OPTIONS)) {
     const v = raw[name];
-    if (v !== undefined && !isInteger(v, min, max)) problems.push(`${name}: '${v.slice(0, 40)}' is not a whole number from ${min} to ${max}`);
+    if (v !== undefined && !isInteger(v, min, max))
+      problems.push(`${name}: '${v.slice(0, 40)}' is not a whole number from ${min} to ${max}`);
   }
   for (const [name, [, min, max]] of Object.entries(NUMBER_OPTIONS)) {
     const v = raw[name];
@@ -188,17 +193,22 @@ export function checkOptions(raw: Readonly<Record<string, string>>): string[] {
   }
   for (const name of Object.keys(BOOLEAN_OPTIONS)) {
     const v = raw[name];
-    if (v !== undefined && parseBoolean(v) === undefined) problems.push(`${name}: '${v.slice(0, 40)}' is not a boolean: write true or false (yes/no, on/off, 1/0)`);
+    if (v !== undefined && parseBoolean(v) === undefined)
+      problems.push(`${name}: '${v.slice(0, 40)}' is not a boolean: write true or false (yes/no, on/off, 1/0)`);
   }
   if (raw["Instance_Image"]?.trim() === "name:") problems.push("Instance_Image: 'name:' needs a name after it");
-  if (splitList(raw["Instance_Flavor"]).includes("name:")) problems.push("Instance_Flavor: 'name:' needs a name after it");
-  if (raw["Instance_Flavor"]?.trim() && splitList(raw["Instance_Flavor"]).length === 0) problems.push("Instance_Flavor: give at least one flavor (a comma-separated list, most preferred first)");
+  if (splitList(raw["Instance_Flavor"]).includes("name:"))
+    problems.push("Instance_Flavor: 'name:' needs a name after it");
+  if (raw["Instance_Flavor"]?.trim() && splitList(raw["Instance_Flavor"]).length === 0)
+    problems.push("Instance_Flavor: give at least one flavor (a comma-separated list, most preferred first)");
   for (const net of splitList(raw["Instance_Networks"])) {
     if (net === "name:") problems.push("Instance_Networks: 'name:' needs a name after it");
   }
   const prefix = raw["Instance_NamePrefix"];
   if (prefix !== undefined && !/^[A-Za-z][\w-]{0,30}$/.test(prefix)) {
-    problems.push(`Instance_NamePrefix: '${prefix.slice(0, 40)}' must start with a letter and hold only letters, digits, '_' or '-'`);
+    problems.push(
+      `Instance_NamePrefix: '${prefix.slice(0, 40)}' must start with a letter and hold only letters, digits, '_' or '-'`,
+    );
   } else if (prefix !== undefined) {
     const problem = nameRule(raw["CloudType"] ?? "")?.problem(prefix);
     if (problem) problems.push(`Instance_NamePrefix: ${problem}`);

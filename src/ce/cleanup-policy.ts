@@ -31,7 +31,8 @@ export function selectForCleanup(nodes: readonly CloudNode[], policy: CleanupPol
 function cleanupReason(node: CloudNode, policy: CleanupPolicy, ageSeconds: number): CleanupEntry["reason"] | undefined {
   if (node.state === "gone") return undefined;
   if (ageSeconds > policy.maxLifetime) return "expired";
-  if (bootTimedOut(node, policy.maxBootSeconds ?? 0, node.createdAt.getTime() + ageSeconds * 1000)) return "boot-timeout";
+  if (bootTimedOut(node, policy.maxBootSeconds ?? 0, node.createdAt.getTime() + ageSeconds * 1000))
+    return "boot-timeout";
   if (ageSeconds < policy.minLifetime) return undefined;
   if (node.state === "stopped") return "stopped";
   if (node.state === "error") return "error";

@@ -29,15 +29,27 @@ export async function cleanupOwnPilots(ctx: CeContext, stop: StopControl, dryRun
   const { settings, policies } = ctx;
   // The listing deletes nothing: after a stop it is not waited for (a hung login included).
   const listed = await withinGrace(listOwnNodes(ctx), { ...stop, graceMs: 0 });
-  if (!listed.answered) return { deleted: [], failed: [], interrupted: interruptedNote("cleanup", "stopped before the cloud listed the VMs: nothing was deleted") };
+  if (!listed.answered)
+    return {
+      deleted: [],
+      failed: [],
+      interrupted: interruptedNote("cleanup", "stopped before the cloud listed the VMs: nothing was deleted"),
+    };
   const nodes = listed.value;
   await Promise.all([policies.observe(queueNodes(ctx, nodes)), policies.seedDeletes()]);
   const now = ctx.now();
   const { due, waiting } = policies.deletes.review(nodes, now);
   const dueIds = new Set(due.map((d) => d.node.id));
   const fresh = nodes.filter((n) => !waiting.has(n.id) && !dueIds.has(n.id));
-  const policy = { maxLifetime: settings.maxLifetime, minLifetime: settings.cleanupMinLifetime, maxBootSeconds: settings.policies.maxBootSeconds };
-  const candidates = [...selectForCleanup(queueNodes(ctx, fresh), policy, new Date(now)), ...selectForeign(fresh, settings, now)];
+  const policy = {
+    maxLifetime: settings.maxLifetime,
+    minLifetime: settings.cleanupMinLifetime,
+    maxBootSeconds: settings.policies.maxBootSeconds,
+  };
+  const candidates = [
+    ...selectForCleanup(queueNodes(ctx, fresh), policy, new Date(now)),
+    ...selectForeign(fresh, settings, now),
+  ];
   if (candidates.length === 0 && due.length === 0) return { deleted: [], failed: [] };
   // A dry run says what this pass would delete, and deletes and journals nothing.
   if (dryRun) return { deleted: [], failed: [], wouldDelete: candidates };
@@ -46,7 +58,13 @@ export async function cleanupOwnPilots(ctx: CeContext, stop: StopControl, dryRun
     const picked = candidates.filter((c) => claim.ids.has(parseReference(c.ref)));
     // Journal lines carry the pilot's stamp, as kill's do, so a pilot's lines can be followed by it.
     const stamps = new Map(nodes.map((n) => [toReference(n.id), n.metadata["cloudce-stamp"] ?? ""]));
-    return await deletePicked(ctx, stop, picked, due.filter((d) => claim.ids.has(d.node.id)), stamps);
+    return await deletePicked(
+      ctx,
+      stop,
+      picked,
+      due.filter((d) => claim.ids.has(d.node.id)),
+      stamps,
+    );
   } finally {
     claim.release();
   }
@@ -54,7 +72,11 @@ export async function cleanupOwnPilots(ctx: CeContext, stop: StopControl, dryRun
 
 /** Deletes the picked VMs and the stuck deletes due again; reports and journals each as its call settles. */
 async function deletePicked(
-  ctx: CeContext, stop: StopControl, picked: readonly CleanupEntry[], due: readonly DueDelete[], stamps: ReadonlyMap<string, string>,
+  ctx: CeContext,
+  stop: StopControl,
+  picked: readonly CleanupEntry[],
+  due: readonly DueDelete[],
+  stamps: ReadonlyMap<string, string>,
 ): Promise<CleanupReport> {
   const stamp = (ref: string): string => stamps.get(ref) ?? "";
   const { settings, runtime, log, policies } = ctx;
@@ -66,9 +88,11 @@ async function deletePicked(
   const failed: CleanupEntry[] = [];
   const gone: CleanupEntry[] = [];
   const redeleteErrors = new Map<string, string>();
-  const entriesOf = (ids: readonly string[]): CleanupEntry[] => ids.map((id) => byRef.get(toReference(id))).filter((e): e is CleanupEntry => e !== undefined);
+  const entriesOf = (ids: readonly string[]): CleanupEntry[] =>
+    ids.map((id) => byRef.get(toReference(id))).filter((e): e is CleanupEntry => e !== undefined);
   const onResult = async (result: BulkResult): Promise<void> => {
-    for (const f of result.failed) if (dueIds.has(f.target)) redeleteErrors.set(toReference(f.target), toCloudceError(f.error).message);
+    for (const f of result.failed)
+      if (dueIds.has(f.target)) redeleteErrors.set(toReference(f.target), toCloudceError(f.error).message);
     const goneIds = new Set(result.gone ?? []);
     const ok = entriesOf(result.done.filter((id) => !goneIds.has(id)));
     const already = entriesOf([...goneIds]);
@@ -79,32 +103,90 @@ async function deletePicked(
     deleted.push(...ok);
     gone.push(...already);
     failed.push(...bad);
-    policies.deletes.deleted(ok.map((e) => ({ id: parseReference(e.ref), name: e.name, reason: e.reason })), ctx.now());
-    for (const e of ok) log.info("cleanup removed VM", { ref: e.ref, vm: e.name, reason: e.reason, ...foreignField(e) });
+    policies.deletes.deleted(
+      ok.map((e) => ({ id: parseReference(e.ref), name: e.name, reason: e.reason })),
+      ctx.now(),
+    );
+    for (const e of ok)
+      log.info("cleanup removed VM", { ref: e.ref, vm: e.name, reason: e.reason, ...foreignField(e) });
     for (const e of already) log.info("cleanup found VM already gone", { ref: e.ref, vm: e.name, reason: e.reason });
-    for (const e of bad) log.error("cleanup failed to remove VM", { ref: e.ref, vm: e.name, reason: e.reason, error: e.error });
+    for (const e of bad)
+      log.error("cleanup failed to remove VM", { ref: e.ref, vm: e.name, reason: e.reason, error: e.error });
     await ctx.audit.record([
-      ...ok.map((e) => ({ ref: e.ref, vmName: e.name, stamp: stamp(e.ref), action: "delete" as const, outcome: "ok" as const, reason: journalReason(e, settings.cleanupForeignSeconds) })),
-      ...already.map((e) => ({ ref: e.ref, vmName: e.name, stamp: stamp(e.ref), action: "delete" as const, outcome: "gone" as const, reason: `${e.reason}: already gone (another cleanup or the cloud removed it first)` })),
-      ...bad.map((e) => ({ ref: e.ref, vmName: e.name, stamp: stamp(e.ref), action: "delete" as const, outcome: "failed" as const, reason: `${e.reason}: ${e.error ?? ""}` })),
+      ...ok.map((e) => ({
+        ref: e.ref,
+        vmName: e.name,
+        stamp: stamp(e.ref),
+        action: "delete" as const,
+        outcome: "ok" as const,
+        reason: journalReason(e, settings.cleanupForeignSeconds),
+      })),
+      ...already.map((e) => ({
+        ref: e.ref,
+        vmName: e.name,
+        stamp: stamp(e.ref),
+        action: "delete" as const,
+        outcome: "gone" as const,
+        reason: `${e.reason}: already gone (another cleanup or the cloud removed it first)`,
+      })),
+      ...bad.map((e) => ({
+        ref: e.ref,
+        vmName: e.name,
+        stamp: stamp(e.ref),
+        action: "delete" as const,
+        outcome: "failed" as const,
+        reason: `${e.reason}: ${e.error ?? ""}`,
+      })),
     ]);
   };
   // A delete abandoned after a stop that the cloud carries out after all: journaled when it answers.
   const onLateResult = async (result: BulkResult): Promise<void> => {
     const goneIds = new Set(result.gone ?? []);
     const late = entriesOf(result.done.filter((id) => !goneIds.has(id)));
-    await ctx.audit.record(late.map((e) => ({ ref: e.ref, vmName: e.name, stamp: stamp(e.ref), action: "delete" as const, outcome: "ok" as const, reason: `${e.reason} (answered after the interruption)` })));
+    await ctx.audit.record(
+      late.map((e) => ({
+        ref: e.ref,
+        vmName: e.name,
+        stamp: stamp(e.ref),
+        action: "delete" as const,
+        outcome: "ok" as const,
+        reason: `${e.reason} (answered after the interruption)`,
+      })),
+    );
   };
   // Before the delete is sent: a getJobStatus of this object that no longer finds the VM reads it Done.
   ctx.finished?.removed(picked.filter((e) => e.reason === "stopped").map((e) => e.ref));
-  const result = await runtime.destroy([...picked.map((p) => parseReference(p.ref)), ...dueIds], settings.submitConcurrency, { stop, onResult, onLateResult });
+  const result = await runtime.destroy(
+    [...picked.map((p) => parseReference(p.ref)), ...dueIds],
+    settings.submitConcurrency,
+    { stop, onResult, onLateResult },
+  );
   const timedOut = deleted.filter((e) => e.reason === "boot-timeout");
-  await policies.decide(timedOut.map((e) => ({ decision: "boot-timeout" as const, ref: e.ref, vmName: e.name, detail: `still booting after Instance_MaxBootSeconds (${settings.policies.maxBootSeconds} s): removed` })));
+  await policies.decide(
+    timedOut.map((e) => ({
+      decision: "boot-timeout" as const,
+      ref: e.ref,
+      vmName: e.name,
+      detail: `still booting after Instance_MaxBootSeconds (${settings.policies.maxBootSeconds} s): removed`,
+    })),
+  );
   const notTried = new Set(result.notTried);
-  const redeleted = await redeleteOutcome(ctx, due.filter((d) => !notTried.has(d.node.id)), redeleteErrors);
-  const report = { deleted, failed, ...(gone.length > 0 ? { gone } : {}), ...(redeleted.length > 0 ? { redeleted } : {}) };
+  const redeleted = await redeleteOutcome(
+    ctx,
+    due.filter((d) => !notTried.has(d.node.id)),
+    redeleteErrors,
+  );
+  const report = {
+    deleted,
+    failed,
+    ...(gone.length > 0 ? { gone } : {}),
+    ...(redeleted.length > 0 ? { redeleted } : {}),
+  };
   if (!stop.signal?.aborted) return report;
-  const note = interruptedNote("cleanup", `${deleted.length} removed, ${failed.length} failed, ${result.notTried.length} not tried (the next cleanup does them)`);
+  const note = interruptedNote(
+    "cleanup",
+    `${deleted.length} removed, ${failed.length} failed, ${result.notTried.length} not tried (the next cleanup does them)`,
+  );
   // The caller gets the note in the report and tells it; a warning too would say it twice.
   log.debug(note);
   return { ...report, interrupted: note };

@@ -13,7 +13,15 @@ import type { Registry } from "prom-client";
 import { metricsRegistry } from "../metrics/ce-metrics.js";
 import type { CeObserver } from "./observer.js";
 import type { CeContext } from "./ce-context.js";
-import { describeCe, kindOf, mergedOptions, type CeOptionValue, type CloudComputingElementOptions, type RenderedUserData, type SubmitOptions } from "./ce-api-types.js";
+import {
+  describeCe,
+  kindOf,
+  mergedOptions,
+  type CeOptionValue,
+  type CloudComputingElementOptions,
+  type RenderedUserData,
+  type SubmitOptions,
+} from "./ce-api-types.js";
 import { cleanupOwnPilots } from "./cleanup.js";
 import { buildCeContext } from "./context-builder.js";
 import { FinishedPilots } from "./finished-pilots.js";
@@ -21,7 +29,17 @@ import { killFailures, killPilots, type KillReport } from "./kill.js";
 import { unknownOptionProblems } from "./option-names.js";
 import { PilotCredentials } from "./pilot-credentials.js";
 import { readPilotOutput, renderPilotUserData } from "./pilot-output.js";
-import { S_ERROR, S_OK, errorsAsResults, type CEInfoDict, type CEStatusCounts, type CleanupReport, type PilotStatus, type PolicyInfo, type Result } from "./results.js";
+import {
+  S_ERROR,
+  S_OK,
+  errorsAsResults,
+  type CEInfoDict,
+  type CEStatusCounts,
+  type CleanupReport,
+  type PilotStatus,
+  type PolicyInfo,
+  type Result,
+} from "./results.js";
 import { countNodes, listQueueNodes, pilotInfos, pilotStatuses, type PilotInfo } from "./status.js";
 import { availableUnderPolicies } from "./available-under-policies.js";
 import type { CredentialAssessment } from "./credential-expiry-policy.js";
@@ -34,7 +52,13 @@ import { checkValidity } from "./validity-check.js";
 export type { KillReport } from "./kill.js";
 export type { PilotInfo } from "./status.js";
 
-export { MAX_PILOTS_PER_SUBMIT, type CeOptionValue, type CloudComputingElementOptions, type RenderedUserData, type SubmitOptions } from "./ce-api-types.js";
+export {
+  MAX_PILOTS_PER_SUBMIT,
+  type CeOptionValue,
+  type CloudComputingElementOptions,
+  type RenderedUserData,
+  type SubmitOptions,
+} from "./ce-api-types.js";
 
 export class CloudComputingElement {
   readonly ceName: string;
@@ -89,7 +113,13 @@ export class CloudComputingElement {
    * `Warnings`.
    */
   async isValid(options: { readonly online?: boolean } = {}): Promise<Result<null, { Warnings?: string[] }>> {
-    const input = { params: this.params, baseDir: this.baseDir, ensure: () => this.ensure(), renderer: () => this.getRenderer(), assessment: () => this.credentialAssessment() };
+    const input = {
+      params: this.params,
+      baseDir: this.baseDir,
+      ensure: () => this.ensure(),
+      renderer: () => this.getRenderer(),
+      assessment: () => this.credentialAssessment(),
+    };
     return checkValidity(input, options.online === true);
   }
 
@@ -111,7 +141,13 @@ export class CloudComputingElement {
       checkPilotCount(numberOfJobs);
       const key = opts.submission === undefined ? undefined : checkSubmissionKey(opts.submission);
       if (proxy) await this.storeProxy(proxy);
-      const input = { ensure: () => this.ensure(), renderer: () => this.getRenderer(), log: this.log, held: this.held, submitted: (n: number) => void (this.submittedJobs += n) };
+      const input = {
+        ensure: () => this.ensure(),
+        renderer: () => this.getRenderer(),
+        log: this.log,
+        held: this.held,
+        submitted: (n: number) => void (this.submittedJobs += n),
+      };
       return await submitPilots(input, executableFile, numberOfJobs, key, opts);
     });
   }
@@ -134,7 +170,9 @@ export class CloudComputingElement {
    * its encoded size against the driver's limit. Never logged.
    */
   async renderUserData(executableFile: string): Promise<Result<RenderedUserData>> {
-    return this.guard(async () => S_OK(await renderPilotUserData(this.ensure(), () => this.getRenderer(), this.ceName, executableFile)));
+    return this.guard(async () =>
+      S_OK(await renderPilotUserData(this.ensure(), () => this.getRenderer(), this.ceName, executableFile)),
+    );
   }
 
   /** Pilot reference → DIRAC status, from one listing of this CE's VMs. */
@@ -153,7 +191,10 @@ export class CloudComputingElement {
       const ctx = this.ensure();
       const nodes = await listQueueNodes(ctx);
       await ctx.policies.observe(nodes);
-      const status = { ...countNodes(nodes, this.submittedJobs), ...policyInfo(ctx.policies, await this.credentialAssessment()) };
+      const status = {
+        ...countNodes(nodes, this.submittedJobs),
+        ...policyInfo(ctx.policies, await this.credentialAssessment()),
+      };
       ctx.observer?.policies?.(status);
       return S_OK(status, status);
     });
@@ -187,10 +228,18 @@ export class CloudComputingElement {
    * (deletes in flight get up to Cloud_RequestTimeout) and the report says so
    * in `interrupted`. With `dryRun`, nothing is deleted: `wouldDelete` lists what would be.
    */
-  async cleanupPilots(opts: { readonly signal?: AbortSignal; readonly dryRun?: boolean } = {}): Promise<Result<CleanupReport>> {
+  async cleanupPilots(
+    opts: { readonly signal?: AbortSignal; readonly dryRun?: boolean } = {},
+  ): Promise<Result<CleanupReport>> {
     return this.guard(async () => {
       const ctx = this.ensure();
-      return S_OK(await cleanupOwnPilots(ctx, { ...(opts.signal ? { signal: opts.signal } : {}), graceMs: ctx.settings.requestTimeoutMs }, opts.dryRun === true));
+      return S_OK(
+        await cleanupOwnPilots(
+          ctx,
+          { ...(opts.signal ? { signal: opts.signal } : {}), graceMs: ctx.settings.requestTimeoutMs },
+          opts.dryRun === true,
+        ),
+      );
     });
   }
 
@@ -210,7 +259,8 @@ export class CloudComputingElement {
    * does a proxy running out get a warning, since SiteDirector renews its own.
    */
   async setProxy(proxy: string, _valid = 0, opts: { readonly file?: string } = {}): Promise<Result<null>> {
-    if (typeof proxy !== "string") return S_ERROR(`setProxy: expects the proxy as a PEM string, got ${kindOf(proxy)}`, "ProxyInvalid");
+    if (typeof proxy !== "string")
+      return S_ERROR(`setProxy: expects the proxy as a PEM string, got ${kindOf(proxy)}`, "ProxyInvalid");
     return this.guard(async () => {
       await this.storeProxy(proxy);
       this.held.proxyFile = opts.file;
@@ -229,7 +279,8 @@ export class CloudComputingElement {
 
   /** Keeps a bearer token: used where the auth file says `secret = TOKEN`. */
   async setToken(token: string): Promise<Result<null>> {
-    if (typeof token !== "string") return S_ERROR(`setToken: expects the bearer token as a string, got ${kindOf(token)}`, "TokenMissing");
+    if (typeof token !== "string")
+      return S_ERROR(`setToken: expects the bearer token as a string, got ${kindOf(token)}`, "TokenMissing");
     this.held.setToken(token, this.state?.credentials);
     return S_OK(null);
   }
@@ -257,12 +308,19 @@ export class CloudComputingElement {
   private ensure(): CeContext {
     if (this.state) return this.state;
     this.state = buildCeContext({
-      ceName: this.ceName, params: this.params, log: this.log, baseDir: this.baseDir, now: this.now, random: this.random,
-      metrics: this.metrics, extraObserver: this.extraObserver, held: this.held, finished: this.finished,
+      ceName: this.ceName,
+      params: this.params,
+      log: this.log,
+      baseDir: this.baseDir,
+      now: this.now,
+      random: this.random,
+      metrics: this.metrics,
+      extraObserver: this.extraObserver,
+      held: this.held,
+      finished: this.finished,
     });
     return this.state;
   }
-
 
   /** What every credential says about its end: the proxy, the token, and what the driver reads from the cloud. */
   private async credentialAssessment(): Promise<CredentialAssessment> {

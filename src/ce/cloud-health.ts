@@ -48,7 +48,10 @@ export class CloudHealth {
     this.probing = wasOpen;
     try {
       const value = await list();
-      if (wasOpen) await this.decide([{ decision: "circuit-closed", detail: "the probe listing succeeded: calling the cloud again" }]);
+      if (wasOpen)
+        await this.decide([
+          { decision: "circuit-closed", detail: "the probe listing succeeded: calling the cloud again" },
+        ]);
       this.failures = 0;
       this.probeAt = undefined;
       return value;
@@ -67,9 +70,19 @@ export class CloudHealth {
 
   report(): HealthReport {
     if (this.probeAt !== undefined) {
-      return { state: "circuit-open", reason: this.openError().message, consecutiveFailures: this.failures, probeAt: this.probeDate };
+      return {
+        state: "circuit-open",
+        reason: this.openError().message,
+        consecutiveFailures: this.failures,
+        probeAt: this.probeDate,
+      };
     }
-    if (this.failures > 0) return { state: "failing", reason: `cannot list this CE's VMs (${this.failures} in a row): ${this.lastError}`, consecutiveFailures: this.failures };
+    if (this.failures > 0)
+      return {
+        state: "failing",
+        reason: `cannot list this CE's VMs (${this.failures} in a row): ${this.lastError}`,
+        consecutiveFailures: this.failures,
+      };
     return { state: "ok", consecutiveFailures: 0 };
   }
 
@@ -82,7 +95,12 @@ export class CloudHealth {
     this.probeAt = this.elapsed() + Math.round(wait);
     this.probeDate = new Date(this.now() + Math.round(wait));
     const why = probe ? "the probe listing failed" : `${this.failures} consecutive listings failed`;
-    await this.decide([{ decision: "circuit-open", detail: `${why}; not calling the cloud until ${this.probeDate.toISOString()} (Health_CoolDownSeconds ${coolDown}): ${err.message}` }]);
+    await this.decide([
+      {
+        decision: "circuit-open",
+        detail: `${why}; not calling the cloud until ${this.probeDate.toISOString()} (Health_CoolDownSeconds ${coolDown}): ${err.message}`,
+      },
+    ]);
   }
 
   private openError(): CloudceError {

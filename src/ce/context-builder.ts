@@ -32,7 +32,9 @@ export function buildCeContext(input: ContextInput): CeContext {
   const { ceName, log, now, held } = input;
   const settings = parseSettings(ceName, input.params);
   const observer = combineObservers([
-    ...(input.metrics ? [metricsObserver(input.metrics, ceName, settings.queue, { maxLifetimeSeconds: settings.maxLifetime, now })] : []),
+    ...(input.metrics
+      ? [metricsObserver(input.metrics, ceName, settings.queue, { maxLifetimeSeconds: settings.maxLifetime, now })]
+      : []),
     ...(input.extraObserver ? [input.extraObserver] : []),
   ]);
   const credentials = new CredentialStore({ authFile: settings.authFile, section: ceName, logger: log });

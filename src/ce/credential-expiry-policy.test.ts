@@ -6,7 +6,10 @@ const part = (o: object): string => Buffer.from(JSON.stringify(o)).toString("bas
 
 describe("credential expiry", () => {
   it("reads a JWT's exp; a JWT without one never ends; an opaque token says nothing", () => {
-    expect(tokenExpiry(`${part({})}.${part({ exp: NOW / 1000 })}.sig`)).toEqual({ kind: "token", expiresAt: new Date(NOW) });
+    expect(tokenExpiry(`${part({})}.${part({ exp: NOW / 1000 })}.sig`)).toEqual({
+      kind: "token",
+      expiresAt: new Date(NOW),
+    });
     expect(tokenExpiry(`${part({})}.${part({ sub: "x" })}.sig`)).toEqual({ kind: "token", expiresAt: undefined });
     expect(tokenExpiry("gAAAAABopaque-keystone-token")).toBeUndefined();
     expect(tokenExpiry("a.!!!.c")).toBeUndefined();
@@ -21,7 +24,9 @@ describe("credential expiry", () => {
     ];
     const a = assessCredentials(facts, 7 * 86_400, NOW);
     expect(a.earliest).toEqual({ kind: "proxy", expiresAt: new Date(NOW + 3 * day), secondsLeft: 3 * 86_400 });
-    expect(a.warnings).toEqual(["the proxy expires in 3 d 0 h (at 2026-06-04T12:00:00.000Z; Credential_WarnDays 7): renew it"]);
+    expect(a.warnings).toEqual([
+      "the proxy expires in 3 d 0 h (at 2026-06-04T12:00:00.000Z; Credential_WarnDays 7): renew it",
+    ]);
     expect(a.expired).toBeUndefined();
     const later = assessCredentials(facts, 7 * 86_400, NOW + 3 * day);
     expect(later.expired).toBe("the proxy expired at 2026-06-04T12:00:00.000Z: renew it; no new VMs until then");

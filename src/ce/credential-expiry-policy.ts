@@ -32,7 +32,9 @@ export function tokenExpiry(token: string): CredentialExpiry | undefined {
   if (parts.length !== 3) return undefined;
   try {
     const claims = JSON.parse(Buffer.from(parts[1]!, "base64url").toString("utf8")) as { exp?: unknown };
-    return typeof claims.exp === "number" ? { kind: "token", expiresAt: new Date(claims.exp * 1000) } : { kind: "token", expiresAt: undefined };
+    return typeof claims.exp === "number"
+      ? { kind: "token", expiresAt: new Date(claims.exp * 1000) }
+      : { kind: "token", expiresAt: undefined };
   } catch {
     return undefined;
   }
@@ -47,19 +49,37 @@ export interface CredentialFact extends CredentialExpiry {
   readonly renewedByCaller?: boolean;
 }
 
-export function assessCredentials(facts: readonly CredentialFact[], warnSeconds: number, nowMs: number): CredentialAssessment {
+export function assessCredentials(
+  facts: readonly CredentialFact[],
+  warnSeconds: number,
+  nowMs: number,
+): CredentialAssessment {
   const ending = facts
     .filter((f): f is CredentialFact & { expiresAt: Date } => f.expiresAt !== undefined)
-    .map((f) => ({ kind: f.kind, expiresAt: f.expiresAt, quiet: f.renewedByCaller === true, secondsLeft: Math.floor((f.expiresAt.getTime() - nowMs) / 1000) }))
+    .map((f) => ({
+      kind: f.kind,
+      expiresAt: f.expiresAt,
+      quiet: f.renewedByCaller === true,
+      secondsLeft: Math.floor((f.expiresAt.getTime() - nowMs) / 1000),
+    }))
     .sort((a, b) => a.secondsLeft - b.secondsLeft);
   const expired = ending.filter((e) => e.secondsLeft <= 0);
   const warnings = ending
     .filter((e) => !e.quiet && e.secondsLeft > 0 && e.secondsLeft < warnSeconds)
-    .map((e) => `the ${e.kind} expires in ${formatLeft(e.secondsLeft)} (at ${e.expiresAt.toISOString()}; Credential_WarnDays ${warnSeconds / 86_400}): renew it`);
+    .map(
+      (e) =>
+        `the ${e.kind} expires in ${formatLeft(e.secondsLeft)} (at ${e.expiresAt.toISOString()}; Credential_WarnDays ${warnSeconds / 86_400}): renew it`,
+    );
   return {
-    ...(ending[0] ? { earliest: { kind: ending[0].kind, expiresAt: ending[0].expiresAt, secondsLeft: ending[0].secondsLeft } } : {}),
+    ...(ending[0]
+      ? { earliest: { kind: ending[0].kind, expiresAt: ending[0].expiresAt, secondsLeft: ending[0].secondsLeft } }
+      : {}),
     warnings,
-    ...(expired.length > 0 ? { expired: `the ${expired.map((e) => e.kind).join(" and the ")} expired at ${expired[0]!.expiresAt.toISOString()}: renew it; no new VMs until then` } : {}),
+    ...(expired.length > 0
+      ? {
+          expired: `the ${expired.map((e) => e.kind).join(" and the ")} expired at ${expired[0]!.expiresAt.toISOString()}: renew it; no new VMs until then`,
+        }
+      : {}),
   };
 }
 

@@ -33,7 +33,10 @@ export class DeleteVerifier {
   constructor(private readonly seconds: number) {}
 
   /** Remembers deleted VMs (nothing while off). */
-  deleted(vms: readonly { readonly id: string; readonly name: string; readonly reason: string }[], nowMs: number): void {
+  deleted(
+    vms: readonly { readonly id: string; readonly name: string; readonly reason: string }[],
+    nowMs: number,
+  ): void {
     if (this.seconds === 0) return;
     for (const vm of vms) {
       const known = this.pending.get(vm.id);
@@ -49,7 +52,13 @@ export class DeleteVerifier {
       if (e.ce !== ceName || e.outcome !== "ok" || !e.ref.startsWith("cloud://")) continue;
       const id = parseReference(e.ref);
       const at = Date.parse(e.time);
-      if (e.action === "delete") this.pending.set(id, { name: e.vmName, reason: e.reason, deletedAt: at, attempts: this.pending.get(id)?.attempts ?? 0 });
+      if (e.action === "delete")
+        this.pending.set(id, {
+          name: e.vmName,
+          reason: e.reason,
+          deletedAt: at,
+          attempts: this.pending.get(id)?.attempts ?? 0,
+        });
       else if (e.action === "policy" && e.reason.startsWith("re-delete:")) this.redeleted(id, at);
     }
   }
@@ -68,7 +77,8 @@ export class DeleteVerifier {
       const p = this.pending.get(node.id);
       if (!p) continue;
       const since = nowMs - p.deletedAt;
-      if (since >= this.seconds * 1000) due.push({ node, reason: p.reason, attempts: p.attempts + 1, secondsSince: Math.round(since / 1000) });
+      if (since >= this.seconds * 1000)
+        due.push({ node, reason: p.reason, attempts: p.attempts + 1, secondsSince: Math.round(since / 1000) });
       else waiting.add(node.id);
     }
     for (const id of this.pending.keys()) if (!listed.has(id)) this.pending.delete(id);

@@ -7,7 +7,16 @@
  */
 
 import { CloudceError } from "../errors.js";
-import type { BulkResult, CallLimit, CloudDriver, CloudNode, DriverConfig, NodeFailure, NodeFilter, UnbatchedKind } from "../drivers/driver.js";
+import type {
+  BulkResult,
+  CallLimit,
+  CloudDriver,
+  CloudNode,
+  DriverConfig,
+  NodeFailure,
+  NodeFilter,
+  UnbatchedKind,
+} from "../drivers/driver.js";
 import { instantiateDriver, loadDriverFactory } from "../drivers/registry.js";
 import { mapConcurrentUntil } from "../util/pool.js";
 import { instrumentDriver } from "./instrument-driver.js";
@@ -16,7 +25,6 @@ import { RateLimiter } from "../util/rate-limiter.js";
 import { withinGrace, type StopControl } from "./interrupt.js";
 import { AdaptiveLimit, NotSent } from "./adaptive-limit.js";
 import { endpointLimit, runLimited } from "./endpoint-limits.js";
-
 
 export interface DestroyOptions {
   readonly stop?: StopControl;
@@ -91,7 +99,10 @@ export class DriverRuntime {
     const limit = this.limitFor(driver);
     try {
       // A call still waiting for its slot or its rate-limit turn when the caller stops is never sent.
-      return await runLimited(limit, kind, () => fn(driver), { ready: () => this.limiter.acquire(), ...(signal ? { signal } : {}) });
+      return await runLimited(limit, kind, () => fn(driver), {
+        ready: () => this.limiter.acquire(),
+        ...(signal ? { signal } : {}),
+      });
     } finally {
       this.options.observer?.concurrency?.(driver.name, driver.endpoint ?? "", limit.limit);
     }
@@ -137,28 +148,47 @@ export class DriverRuntime {
     const done: string[] = [];
     const failed: NodeFailure[] = [];
     const gone: string[] = [];
-    const settled = await mapConcurrentUntil(calls, concurrency, async (part) => {
-      const result = await this.destroyCall(part, stop, opts.onLateResult);
-      if (result === "not-sent") return false;
-      done.push(...result.done);
-      failed.push(...result.failed);
-      gone.push(...(result.gone ?? []));
-      await opts.onResult?.(result);
-      return true;
-    }, stop.signal);
-    const notTried = calls.filter((_, i) => settled[i] === undefined || (settled[i]?.status === "fulfilled" && !settled[i].value)).flat();
+    const settled = await mapConcurrentUntil(
+      calls,
+      concurrency,
+      async (part) => {
+        const result = await this.destroyCall(part, stop, opts.onLateResult);
+        if (result === "not-sent") return false;
+        done.push(...result.done);
+        failed.push(...result.failed);
+        gone.push(...(result.gone ?? []));
+        await opts.onResult?.(result);
+        return true;
+      },
+      stop.signal,
+    );
+    const notTried = calls
+      .filter((_, i) => settled[i] === undefined || (settled[i]?.status === "fulfilled" && !settled[i].value))
+      .flat();
     return { done, failed, gone, notTried };
   }
 
   /** One destroy call; errors and an abandoned call become failures of its ids. */
-  private async destroyCall(ids: readonly string[], stop: StopControl, onLate?: (r: BulkResult) => Promise<void>): Promise<BulkResult | "not-sent"> {
+  private async destroyCall(
+    ids: readonly string[],
+    stop: StopControl,
+    onLate?: (r: BulkResult) => Promise<void>,
+  ): Promise<BulkResult | "not-sent"> {
     const fail = (error: Error): BulkResult => ({ done: [], failed: ids.map((target) => ({ target, error })) });
     try {
-      const call = ids.length === 1 ? this.limited("delete", (d) => d.destroyNodes(ids), stop.signal) : this.call((d) => d.destroyNodes(ids));
+      const call =
+        ids.length === 1
+          ? this.limited("delete", (d) => d.destroyNodes(ids), stop.signal)
+          : this.call((d) => d.destroyNodes(ids));
       const r = await withinGrace(call, stop);
       if (r.answered) return withGoneFacts(r.value, ids);
       if (onLate) void call.then(onLate, () => undefined);
-      return fail(new CloudceError("Timeout", "abandoned: interrupted while the cloud was deleting it; the next cleanup tries again"));
+      return fail(
+        new CloudceError(
+          "Timeout",
+          "abandoned: interrupted while the cloud was deleting it; the next cleanup tries again",
+        ),
+      );
     } catch (err) {
       if (err instanceof NotSent) return "not-sent";
       return fail(err instanceof Error ? err : new Error(String(err)));

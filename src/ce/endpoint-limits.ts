@@ -43,7 +43,12 @@ export function judgeFailure(err: unknown): CallOutcome {
 }
 
 /** Runs `call` within `limit`, unless this async context already holds a slot of it. */
-export function runLimited<T>(limit: AdaptiveLimit, kind: string, call: () => Promise<T>, options: Omit<RunOptions, "judge"> = {}): Promise<T> {
+export function runLimited<T>(
+  limit: AdaptiveLimit,
+  kind: string,
+  call: () => Promise<T>,
+  options: Omit<RunOptions, "judge"> = {},
+): Promise<T> {
   const mine = held.getStore();
   if (mine?.has(limit)) return call();
   const inside = new Set([...(mine ?? []), limit]);

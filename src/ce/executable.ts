@@ -28,7 +28,11 @@ export async function readExecutable(path: string): Promise<string> {
       if (info.isDirectory()) throw missing(path, READ_FAILURES["EISDIR"]!);
       // A device (/dev/zero) or a pipe never ends: reading it would hang or fill memory.
       if (!info.isFile()) throw missing(path, "not a regular file; give the pilot script itself");
-      if (info.size > MAX_EXECUTABLE_BYTES) throw missing(path, `${info.size} bytes; a pilot executable is at most ${MAX_EXECUTABLE_BYTES / 1024 / 1024} MiB`);
+      if (info.size > MAX_EXECUTABLE_BYTES)
+        throw missing(
+          path,
+          `${info.size} bytes; a pilot executable is at most ${MAX_EXECUTABLE_BYTES / 1024 / 1024} MiB`,
+        );
       text = await handle.readFile("utf8");
     } finally {
       await handle.close();
@@ -39,6 +43,7 @@ export async function readExecutable(path: string): Promise<string> {
     throw missing(path, READ_FAILURES[code] ?? code);
   }
   // An empty pilot boots a VM that does nothing until its maximum lifetime.
-  if (text.trim() === "") throw new CloudceError("ExecutableMissing", `executableFile: the pilot executable ${path} is empty`);
+  if (text.trim() === "")
+    throw new CloudceError("ExecutableMissing", `executableFile: the pilot executable ${path} is empty`);
   return text;
 }

@@ -56,10 +56,15 @@ export class FinishedPilots {
   }
 
   /** The status of pilots whose VM the cloud no longer lists: Done, Deleted, or Unknown for one ask. */
-  async unlisted(refs: readonly string[], journalFile: string | undefined, log: Logger): Promise<Record<string, PilotStatus>> {
+  async unlisted(
+    refs: readonly string[],
+    journalFile: string | undefined,
+    log: Logger,
+  ): Promise<Record<string, PilotStatus>> {
     const out: Record<string, PilotStatus> = {};
     const rest = refs.filter((r) => (this.finished.has(r) ? ((out[r] = "Done"), false) : true));
-    const journaled = journalFile === undefined || rest.length === 0 ? undefined : await this.journaledDeletes(rest, journalFile, log);
+    const journaled =
+      journalFile === undefined || rest.length === 0 ? undefined : await this.journaledDeletes(rest, journalFile, log);
     for (const ref of rest) {
       const reason = journaled?.get(ref);
       const vanishing = journaled !== undefined && reason === undefined && this.seen.has(ref);
@@ -71,13 +76,19 @@ export class FinishedPilots {
   }
 
   /** Ref → reason of its journaled delete, for those of `refs` journaled; undefined when the journal cannot be read. */
-  private async journaledDeletes(refs: readonly string[], journalFile: string, log: Logger): Promise<Map<string, string> | undefined> {
+  private async journaledDeletes(
+    refs: readonly string[],
+    journalFile: string,
+    log: Logger,
+  ): Promise<Map<string, string> | undefined> {
     try {
       const { entries } = await readJournal(journalFile, { rotated: true });
       const wanted = new Set(refs);
       const found = new Map<string, string>();
       // Any removal journaled as of a stopped VM says the pilot finished.
-      for (const e of entries) if (wanted.has(e.ref) && removal(e) && (!found.has(e.ref) || /^stopped\b/.test(e.reason))) found.set(e.ref, e.reason);
+      for (const e of entries)
+        if (wanted.has(e.ref) && removal(e) && (!found.has(e.ref) || /^stopped\b/.test(e.reason)))
+          found.set(e.ref, e.reason);
       return found;
     } catch (err) {
       log.warn("cannot read the journal for removed pilots", { reason: toCloudceError(err).message });

@@ -4,7 +4,14 @@ import { FizzlePolicy } from "./fizzle-policy.js";
 
 const T0 = Date.parse("2026-06-01T12:00:00Z");
 const node = (id: string, extra: Partial<CloudNode>): CloudNode => ({
-  id, name: `CE_${id}`, state: "gone", cloudState: "terminated", createdAt: new Date(T0), launchedAt: new Date(T0), metadata: {}, ...extra,
+  id,
+  name: `CE_${id}`,
+  state: "gone",
+  cloudState: "terminated",
+  createdAt: new Date(T0),
+  launchedAt: new Date(T0),
+  metadata: {},
+  ...extra,
 });
 
 describe("fizzle backoff on clouds that remove a VM when it powers off", () => {

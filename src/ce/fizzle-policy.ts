@@ -41,17 +41,30 @@ export class FizzlePolicy {
     const { fizzleSeconds, fizzleCount, backoffSeconds } = this.settings;
     if (fizzleSeconds === 0) return [];
     const fresh = nodes
-      .filter((n) => (n.state === "stopped" || (n.state === "gone" && n.finished === true)) && n.stoppedAt !== undefined && !this.seen.has(n.id))
+      .filter(
+        (n) =>
+          (n.state === "stopped" || (n.state === "gone" && n.finished === true)) &&
+          n.stoppedAt !== undefined &&
+          !this.seen.has(n.id),
+      )
       .sort((a, b) => a.stoppedAt!.getTime() - b.stoppedAt!.getTime());
     const decisions: PolicyDecision[] = [];
     for (const node of fresh) {
       this.remember(node.id);
       // Clouds keep stop times to the second: a stop may read a little before the launch.
-      const ranSeconds = Math.max(0, (node.stoppedAt!.getTime() - (node.launchedAt ?? node.createdAt).getTime()) / 1000);
+      const ranSeconds = Math.max(
+        0,
+        (node.stoppedAt!.getTime() - (node.launchedAt ?? node.createdAt).getTime()) / 1000,
+      );
       const fizzled = ranSeconds <= fizzleSeconds;
       this.recent.push({ stoppedAt: node.stoppedAt!.getTime(), fizzled });
       if (fizzled) {
-        decisions.push({ decision: "fizzle", ref: toReference(node.id), vmName: node.name, detail: `stopped ${Math.round(ranSeconds)} s after it started (Fizzle_Seconds ${fizzleSeconds})` });
+        decisions.push({
+          decision: "fizzle",
+          ref: toReference(node.id),
+          vmName: node.name,
+          detail: `stopped ${Math.round(ranSeconds)} s after it started (Fizzle_Seconds ${fizzleSeconds})`,
+        });
       }
     }
     this.recent = this.recent.sort((a, b) => a.stoppedAt - b.stoppedAt).slice(-fizzleCount);

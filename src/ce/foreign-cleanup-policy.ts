@@ -23,7 +23,12 @@ export function selectForeign(nodes: readonly CloudNode[], settings: ForeignSett
     if (inQueue(settings, node) || node.state === "gone") continue;
     const due = dueByOwnQueue(node, settings.maxLifetime);
     if (nowMs - due.atMs < settings.cleanupForeignSeconds * 1000) continue;
-    picked.push({ ref: toReference(node.id), name: node.name, reason: due.reason, queue: node.metadata[QUEUE_KEY] ?? "" });
+    picked.push({
+      ref: toReference(node.id),
+      name: node.name,
+      reason: due.reason,
+      queue: node.metadata[QUEUE_KEY] ?? "",
+    });
   }
   return picked;
 }
@@ -35,11 +40,15 @@ function dueByOwnQueue(node: CloudNode, fallbackLifetime: number): { atMs: numbe
   const keptUntil = created + seconds(node.metadata[KEEP_KEY], 0) * 1000;
   if (node.state === "error") return earlier({ atMs: keptUntil, reason: "error" }, expiresAt);
   // A stopped VM whose stop time the cloud does not tell waits for its lifetime.
-  if (node.state === "stopped" && node.stoppedAt) return earlier({ atMs: Math.max(keptUntil, node.stoppedAt.getTime()), reason: "stopped" }, expiresAt);
+  if (node.state === "stopped" && node.stoppedAt)
+    return earlier({ atMs: Math.max(keptUntil, node.stoppedAt.getTime()), reason: "stopped" }, expiresAt);
   return { atMs: expiresAt, reason: "expired" };
 }
 
-function earlier(due: { atMs: number; reason: CleanupEntry["reason"] }, expiresAt: number): { atMs: number; reason: CleanupEntry["reason"] } {
+function earlier(
+  due: { atMs: number; reason: CleanupEntry["reason"] },
+  expiresAt: number,
+): { atMs: number; reason: CleanupEntry["reason"] } {
   return due.atMs <= expiresAt ? due : { atMs: expiresAt, reason: "expired" };
 }
 

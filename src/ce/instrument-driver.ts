@@ -4,7 +4,13 @@
  * creations and deletions report progress. The driver knows nothing of it.
  */
 
-import { DRIVER_METHODS, type BulkResult, type CloudDriver, type CreateNodesRequest, type CreateNodesResult } from "../drivers/driver.js";
+import {
+  DRIVER_METHODS,
+  type BulkResult,
+  type CloudDriver,
+  type CreateNodesRequest,
+  type CreateNodesResult,
+} from "../drivers/driver.js";
 import { toCloudceError } from "../errors.js";
 import { lookupFailedScope, throttleScope, type CeObserver } from "./observer.js";
 
@@ -15,7 +21,10 @@ export function instrumentDriver(driver: CloudDriver, observer: CeObserver): Clo
     get(target, prop, receiver) {
       const value: unknown = Reflect.get(target, prop, receiver);
       if (typeof prop !== "string" || typeof value !== "function" || !OBSERVED.has(prop)) return value;
-      return (...args: unknown[]) => observed(target, prop, observer, requested(prop, args[0]), () => (value as (...a: unknown[]) => Promise<unknown>).apply(target, args));
+      return (...args: unknown[]) =>
+        observed(target, prop, observer, requested(prop, args[0]), () =>
+          (value as (...a: unknown[]) => Promise<unknown>).apply(target, args),
+        );
     },
   });
 }
@@ -26,7 +35,13 @@ function requested(operation: string, first: unknown): number {
   return operation === "destroyNodes" ? ((first as readonly string[] | undefined)?.length ?? 0) : 0;
 }
 
-async function observed(driver: CloudDriver, operation: string, observer: CeObserver, asked: number, call: () => Promise<unknown>): Promise<unknown> {
+async function observed(
+  driver: CloudDriver,
+  operation: string,
+  observer: CeObserver,
+  asked: number,
+  call: () => Promise<unknown>,
+): Promise<unknown> {
   const started = performance.now();
   let throttled = 0;
   const onThrottle = (): void => {

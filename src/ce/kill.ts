@@ -32,7 +32,11 @@ export async function killPilots(ctx: CeContext, refs: readonly string[]): Promi
   // listing would be, and does not grow with the CE's VMs.
   const listed = new Set(ids.values()).size > 1 ? await listOwnNodes(ctx) : [];
   const nodes = new Map(listed.map((n) => [n.id, n]));
-  const { verdicts: errors, gone } = await unlistedVerdicts(ctx, [...new Set(ids.values())].filter((id) => !nodes.has(id)), nodes);
+  const { verdicts: errors, gone } = await unlistedVerdicts(
+    ctx,
+    [...new Set(ids.values())].filter((id) => !nodes.has(id)),
+    nodes,
+  );
   const targets = [...new Set(ids.values())].filter((id) => !errors.has(id));
   const refOf = new Map([...ids].map(([ref, id]) => [id, ref]));
   const known = (id: string): { ref: string; vmName: string; stamp: string } => ({
@@ -46,11 +50,24 @@ export async function killPilots(ctx: CeContext, refs: readonly string[]): Promi
     // Listed, but another delete (a cleanup, another kill) removed it before ours reached the cloud.
     const already = r.done.filter((id) => nodes.has(id) && goneIds.has(id));
     for (const id of named) ctx.log.info("pilot VM killed", { ref: known(id).ref });
-    ctx.policies.deletes.deleted(named.map((id) => ({ id, name: nodes.get(id)!.name, reason: "killed" })), ctx.policies.now());
+    ctx.policies.deletes.deleted(
+      named.map((id) => ({ id, name: nodes.get(id)!.name, reason: "killed" })),
+      ctx.policies.now(),
+    );
     await ctx.audit.record([
       ...named.map((id) => ({ ...known(id), action: "delete" as const, outcome: "ok" as const, reason: "killed" })),
-      ...already.map((id) => ({ ...known(id), action: "delete" as const, outcome: "gone" as const, reason: "killed: already gone (another delete removed it first)" })),
-      ...r.failed.map((f) => ({ ...known(f.target), action: "delete" as const, outcome: "failed" as const, reason: `killed: ${toCloudceError(f.error).message}` })),
+      ...already.map((id) => ({
+        ...known(id),
+        action: "delete" as const,
+        outcome: "gone" as const,
+        reason: "killed: already gone (another delete removed it first)",
+      })),
+      ...r.failed.map((f) => ({
+        ...known(f.target),
+        action: "delete" as const,
+        outcome: "failed" as const,
+        reason: `killed: ${toCloudceError(f.error).message}`,
+      })),
     ]);
   };
   const result = await ctx.runtime.destroy(targets, ctx.settings.submitConcurrency, { onResult });
@@ -65,13 +82,20 @@ export async function killPilots(ctx: CeContext, refs: readonly string[]): Promi
  * with why (another CE's VM, or a look-up that failed), and those the
  * look-up does not find either. Those found to be this CE's are added to `nodes`. Rare: one call each.
  */
-async function unlistedVerdicts(ctx: CeContext, ids: readonly string[], nodes: Map<string, CloudNode>): Promise<{ verdicts: Map<string, string>; gone: Set<string> }> {
-  const found = await mapConcurrent(ids, ctx.settings.submitConcurrency, (id) => ctx.runtime.limited("lookup", (d) => d.getNode(id)));
+async function unlistedVerdicts(
+  ctx: CeContext,
+  ids: readonly string[],
+  nodes: Map<string, CloudNode>,
+): Promise<{ verdicts: Map<string, string>; gone: Set<string> }> {
+  const found = await mapConcurrent(ids, ctx.settings.submitConcurrency, (id) =>
+    ctx.runtime.limited("lookup", (d) => d.getNode(id)),
+  );
   const verdicts = new Map<string, string>();
   const gone = new Set<string>();
   ids.forEach((id, i) => {
     const r = found[i]!;
-    if (r.status === "rejected") verdicts.set(id, `cannot check that it belongs to this CE: ${toCloudceError(r.reason).message}`);
+    if (r.status === "rejected")
+      verdicts.set(id, `cannot check that it belongs to this CE: ${toCloudceError(r.reason).message}`);
     else if (r.value === undefined || r.value.state === "gone") gone.add(id);
     else if (!ownsNode(ctx.settings, r.value)) verdicts.set(id, "belongs to another CE: not killed");
     else nodes.set(id, r.value);

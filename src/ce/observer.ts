@@ -52,8 +52,16 @@ export function combineObservers(observers: readonly CeObserver[]): CeObserver {
       }
     }) as NonNullable<CeObserver[K]>;
   return {
-    cloudCall: each("cloudCall"), throttled: each("throttled"), lookupFailed: each("lookupFailed"), vms: each("vms"), listed: each("listed"),
-    slots: each("slots"), planned: each("planned"), progressed: each("progressed"), concurrency: each("concurrency"), policies: each("policies"),
+    cloudCall: each("cloudCall"),
+    throttled: each("throttled"),
+    lookupFailed: each("lookupFailed"),
+    vms: each("vms"),
+    listed: each("listed"),
+    slots: each("slots"),
+    planned: each("planned"),
+    progressed: each("progressed"),
+    concurrency: each("concurrency"),
+    policies: each("policies"),
   };
 }
 

@@ -24,7 +24,10 @@ export interface UnavailableOffering {
 
 /** Lack of capacity for this offering: no room on the cloud, or a quota the flavor's cores or RAM exceed. */
 export function isCapacityError(err: Pick<CloudceError, "code" | "quotaResource">): boolean {
-  return err.code === "CapacityExceeded" || (err.code === "QuotaExceeded" && (err.quotaResource === "cores" || err.quotaResource === "ram"));
+  return (
+    err.code === "CapacityExceeded" ||
+    (err.code === "QuotaExceeded" && (err.quotaResource === "cores" || err.quotaResource === "ram"))
+  );
 }
 
 /** How a flavor entry of `Instance_Flavor` is shown and recorded: `name:m1.large` → `m1.large`, an id as is. */
@@ -48,7 +51,10 @@ export class OfferingCache {
     if (this.seconds === 0 || !this.isAvailable(offering, nowMs)) return undefined;
     const until = new Date(nowMs + this.seconds * 1000);
     this.marked.set(offering, { offering, until, reason });
-    return { decision: "offering-unavailable", detail: `${offering} until ${until.toISOString()} (Offering_CacheSeconds ${this.seconds}): ${reason}` };
+    return {
+      decision: "offering-unavailable",
+      detail: `${offering} until ${until.toISOString()} (Offering_CacheSeconds ${this.seconds}): ${reason}`,
+    };
   }
 
   isAvailable(offering: string, nowMs: number): boolean {
@@ -66,7 +72,8 @@ export class OfferingCache {
     const decisions: PolicyDecision[] = [];
     for (const n of nodes) {
       const flavor = n.metadata[FLAVOR_KEY];
-      if (n.state !== "error" || n.fault?.code !== "CapacityExceeded" || flavor === undefined || this.counted.has(n.id)) continue;
+      if (n.state !== "error" || n.fault?.code !== "CapacityExceeded" || flavor === undefined || this.counted.has(n.id))
+        continue;
       this.counted.add(n.id);
       if (this.counted.size > COUNTED_LIMIT) this.counted.delete(this.counted.values().next().value as string);
       const d = this.markUnavailable(offeringOf(flavor, networks), `VM ${n.name}: ${n.fault.message}`, nowMs);

@@ -11,17 +11,54 @@ import { loadDriverModule } from "../drivers/registry.js";
 import { BOOLEAN_OPTIONS, INTEGER_OPTIONS, NUMBER_OPTIONS, STRING_OPTIONS } from "./ce-options.js";
 
 /** Name prefixes that belong to cloudce: an unknown name under one is a mistake. */
-export const OPTION_FAMILIES = ["Instance_", "Context_", "Submit_", "Cloud_", "Resolve_", "Cleanup_", "Journal_"] as const;
+export const OPTION_FAMILIES = [
+  "Instance_",
+  "Context_",
+  "Submit_",
+  "Cloud_",
+  "Resolve_",
+  "Cleanup_",
+  "Journal_",
+] as const;
 
 /**
  * Options DIRAC's configuration gives every CE and queue. Never reported,
  * even where one is a few letters from a cloudce option.
  */
 const DIRAC_OPTIONS = new Set([
-  "CEType", "Architecture", "BatchSystem", "CPUTime", "LocalSE", "MaxCPUTime", "MaxRAM", "NumberOfGPUs", "OS",
-  "Platform", "Preamble", "RequiredTag", "SI00", "SubmissionMode", "Tag", "VO", "WaitingToRunningRatio",
-  "WholeNode", "maxCPUTime", "MaxProcessors", "MinProcessors", "LocalCEType", "Site", "GridCE", "GridEnv",
-  "BundleProxy", "RemoveOutput", "JobExecDir", "Pilot", "HostRAM", "SharedArea", "CEQueueName", "Queue",
+  "CEType",
+  "Architecture",
+  "BatchSystem",
+  "CPUTime",
+  "LocalSE",
+  "MaxCPUTime",
+  "MaxRAM",
+  "NumberOfGPUs",
+  "OS",
+  "Platform",
+  "Preamble",
+  "RequiredTag",
+  "SI00",
+  "SubmissionMode",
+  "Tag",
+  "VO",
+  "WaitingToRunningRatio",
+  "WholeNode",
+  "maxCPUTime",
+  "MaxProcessors",
+  "MinProcessors",
+  "LocalCEType",
+  "Site",
+  "GridCE",
+  "GridEnv",
+  "BundleProxy",
+  "RemoveOutput",
+  "JobExecDir",
+  "Pilot",
+  "HostRAM",
+  "SharedArea",
+  "CEQueueName",
+  "Queue",
 ]);
 
 /** Every option name the CE reads (without the driver's `Driver_*` options). */
@@ -73,7 +110,11 @@ export async function unknownDriverOptions(raw: Readonly<Record<string, string>>
   const cloudType = raw["CloudType"]?.trim();
   if (!cloudType) return [];
   const mod = await loadDriverModule(cloudType, baseDir);
-  const options = Object.fromEntries(Object.entries(raw).filter(([k]) => k.startsWith("Driver_")).map(([k, v]) => [k.slice(7), v]));
+  const options = Object.fromEntries(
+    Object.entries(raw)
+      .filter(([k]) => k.startsWith("Driver_"))
+      .map(([k, v]) => [k.slice(7), v]),
+  );
   const unknown = mod.unknownOptions?.(options) ?? [];
   const known = mod.KNOWN_OPTIONS ?? [];
   return unknown.map((u) => {

@@ -28,7 +28,9 @@ export const KEEP_KEY = "cloudce-keep";
 
 type OwnerSettings = Pick<CeSettings, "ceName" | "namePrefix" | "adoptUntagged">;
 
-export function ownerMetadata(settings: Pick<CeSettings, "ceName" | "queue" | "maxLifetime" | "cleanupMinLifetime">): Record<string, string> {
+export function ownerMetadata(
+  settings: Pick<CeSettings, "ceName" | "queue" | "maxLifetime" | "cleanupMinLifetime">,
+): Record<string, string> {
   return {
     [OWNER_KEY]: settings.ceName,
     [QUEUE_KEY]: settings.queue,
@@ -55,7 +57,9 @@ export function inQueue(settings: Pick<CeSettings, "queue" | "adoptUntagged">, n
 export function ownerFilter(settings: OwnerSettings): NodeFilter {
   const owner = { [OWNER_KEY]: settings.ceName };
   // Listing by prefix alone, the owner must still read back where the cloud keeps it only hashed.
-  return settings.adoptUntagged ? { namePrefix: settings.namePrefix, metadata: {}, recognise: owner } : { namePrefix: settings.namePrefix, metadata: owner };
+  return settings.adoptUntagged
+    ? { namePrefix: settings.namePrefix, metadata: {}, recognise: owner }
+    : { namePrefix: settings.namePrefix, metadata: owner };
 }
 
 /** Whether a listed VM is this CE's: tagged for it, or (when adopting) untagged with its prefix. */

@@ -47,7 +47,11 @@ export class PilotCredentials {
    */
   async checkBeforeSubmit(store: CredentialStore): Promise<void> {
     if (!(await store.usesProxy())) return;
-    if (!this.proxyPem) throw new CloudceError("ProxyMissing", `CloudAuth: the auth section for ${this.ceName} says secret = PROXY, but no proxy was set: call setProxy() first`);
+    if (!this.proxyPem)
+      throw new CloudceError(
+        "ProxyMissing",
+        `CloudAuth: the auth section for ${this.ceName} says secret = PROXY, but no proxy was set: call setProxy() first`,
+      );
     checkProxyLifetime(this.proxyPem, MIN_PROXY_SECONDS_FOR_CLOUD);
   }
 

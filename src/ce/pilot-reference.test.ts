@@ -11,7 +11,9 @@ describe("pilot references and VM names", () => {
   });
 
   it("names all the bad references in one error", () => {
-    expect(() => parseReferences(["cloud://a", "ssh://b", "c"])).toThrow("not cloud://<instance-id> pilot references: 'ssh://b', 'c'");
+    expect(() => parseReferences(["cloud://a", "ssh://b", "c"])).toThrow(
+      "not cloud://<instance-id> pilot references: 'ssh://b', 'c'",
+    );
   });
 
   it("makes names of <prefix><8 upper-case hex>", () => {

@@ -13,7 +13,10 @@ export function toReference(instanceId: string): string {
 /** The instance id inside a reference; a clear error for anything that is not one of ours. */
 export function parseReference(ref: string): string {
   if (typeof ref !== "string" || !ref.startsWith(REF_PREFIX) || ref.length === REF_PREFIX.length) {
-    throw new CloudceError("InvalidReference", `pilot reference '${String(ref).slice(0, 80)}' is not of the form cloud://<instance-id>`);
+    throw new CloudceError(
+      "InvalidReference",
+      `pilot reference '${String(ref).slice(0, 80)}' is not of the form cloud://<instance-id>`,
+    );
   }
   return ref.slice(REF_PREFIX.length);
 }
@@ -30,7 +33,10 @@ export function parseReferences(refs: readonly string[]): Map<string, string> {
     }
   }
   if (bad.length > 0) {
-    throw new CloudceError("InvalidReference", `not cloud://<instance-id> pilot references: ${bad.slice(0, 5).join(", ")}${bad.length > 5 ? ` and ${bad.length - 5} more` : ""}`);
+    throw new CloudceError(
+      "InvalidReference",
+      `not cloud://<instance-id> pilot references: ${bad.slice(0, 5).join(", ")}${bad.length > 5 ? ` and ${bad.length - 5} more` : ""}`,
+    );
   }
   return ids;
 }

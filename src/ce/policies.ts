@@ -11,7 +11,13 @@ import { readJournal } from "../ops/journal.js";
 import type { Audit } from "./audit.js";
 import type { CeSettings } from "./ce-options.js";
 import { CloudHealth } from "./cloud-health.js";
-import { assessCredentials, proxyExpiry, tokenExpiry, type CredentialAssessment, type CredentialFact } from "./credential-expiry-policy.js";
+import {
+  assessCredentials,
+  proxyExpiry,
+  tokenExpiry,
+  type CredentialAssessment,
+  type CredentialFact,
+} from "./credential-expiry-policy.js";
 import { DeleteVerifier } from "./delete-verify-policy.js";
 import { FizzlePolicy } from "./fizzle-policy.js";
 import { OfferingCache, flavorLabel, offeringOf } from "./offering-policy.js";
@@ -72,7 +78,10 @@ export class Policies {
   /** What a listing tells the policies: fizzles (and a backoff), VMs the cloud failed for lack of capacity. */
   async observe(nodes: readonly CloudNode[]): Promise<void> {
     const now = this.now();
-    await this.decide([...this.fizzle.observe(nodes, now), ...this.offerings.observe(nodes, this.settings.networks, now)]);
+    await this.decide([
+      ...this.fizzle.observe(nodes, now),
+      ...this.offerings.observe(nodes, this.settings.networks, now),
+    ]);
   }
 
   /** Once per CE object: pending deletes from the journal, so that one process verifies another's deletes. */
@@ -81,7 +90,8 @@ export class Policies {
     if (!journalFile || policies.deleteVerifySeconds === 0) return Promise.resolve();
     this.seeded ??= readJournal(journalFile, { rotated: true }).then(
       ({ entries }) => this.deletes.seed(entries, ceName),
-      (err: unknown) => this.log.warn("cannot read the journal for deletes to verify", { reason: toCloudceError(err).message }),
+      (err: unknown) =>
+        this.log.warn("cannot read the journal for deletes to verify", { reason: toCloudceError(err).message }),
     );
     return this.seeded;
   }
@@ -101,7 +111,10 @@ export class Policies {
   async credentials(sources: CredentialSources): Promise<CredentialAssessment> {
     const facts: CredentialFact[] = [...(await this.fromDriver(sources.driver))];
     const proxy = sources.proxyPem ? this.readProxy(sources.proxyPem) : undefined;
-    if (proxy) facts.push(sources.proxyFile ? { ...proxy, kind: `proxy file ${sources.proxyFile}` } : { ...proxy, renewedByCaller: true });
+    if (proxy)
+      facts.push(
+        sources.proxyFile ? { ...proxy, kind: `proxy file ${sources.proxyFile}` } : { ...proxy, renewedByCaller: true },
+      );
     const token = sources.token ? tokenExpiry(sources.token) : undefined;
     if (token) facts.push(token);
     const assessment = assessCredentials(facts, this.settings.policies.credentialWarnSeconds, this.now());

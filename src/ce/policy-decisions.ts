@@ -38,7 +38,20 @@ export function decisionReason(d: Pick<PolicyDecision, "decision" | "detail">): 
 export function decisionSink(audit: Audit, log: Logger): DecisionSink {
   return async (decisions) => {
     if (decisions.length === 0) return;
-    for (const d of decisions) log.warn(`policy: ${d.decision}`, { detail: d.detail, ...(d.ref ? { ref: d.ref } : {}), ...(d.vmName ? { vm: d.vmName } : {}) });
-    await audit.record(decisions.map((d) => ({ ref: d.ref ?? "", vmName: d.vmName ?? "", action: "policy" as const, outcome: "ok" as const, reason: decisionReason(d) })));
+    for (const d of decisions)
+      log.warn(`policy: ${d.decision}`, {
+        detail: d.detail,
+        ...(d.ref ? { ref: d.ref } : {}),
+        ...(d.vmName ? { vm: d.vmName } : {}),
+      });
+    await audit.record(
+      decisions.map((d) => ({
+        ref: d.ref ?? "",
+        vmName: d.vmName ?? "",
+        action: "policy" as const,
+        outcome: "ok" as const,
+        reason: decisionReason(d),
+      })),
+    );
   };
 }

@@ -13,11 +13,19 @@ export function policyInfo(policies: Policies, credentials: CredentialAssessment
   const earliest = credentials?.earliest;
   return {
     ...(backoff ? { BackoffUntil: backoff.until.toISOString(), BackoffReason: backoff.reason } : {}),
-    ...(unavailable.length > 0 ? { UnavailableOfferings: unavailable.map((u) => `${u.offering} until ${u.until.toISOString()}`) } : {}),
+    ...(unavailable.length > 0
+      ? { UnavailableOfferings: unavailable.map((u) => `${u.offering} until ${u.until.toISOString()}`) }
+      : {}),
     CloudHealth: health.state,
     // The reason quotes a cloud error, which may echo credentials back.
     ...(health.reason ? { CloudHealthReason: scrubSecrets(health.reason) } : {}),
-    ...(earliest ? { CredentialKind: earliest.kind, CredentialExpiry: earliest.expiresAt.toISOString(), CredentialSecondsLeft: earliest.secondsLeft } : {}),
+    ...(earliest
+      ? {
+          CredentialKind: earliest.kind,
+          CredentialExpiry: earliest.expiresAt.toISOString(),
+          CredentialSecondsLeft: earliest.secondsLeft,
+        }
+      : {}),
     ...(credentials && credentials.warnings.length > 0 ? { CredentialWarnings: credentials.warnings } : {}),
   };
 }

@@ -6,7 +6,11 @@ import type { DueDelete } from "./delete-verify-policy.js";
 import { toReference } from "./pilot-reference.js";
 import type { RedeleteEntry } from "./results.js";
 
-export async function redeleteOutcome(ctx: CeContext, due: readonly DueDelete[], errors: ReadonlyMap<string, string>): Promise<RedeleteEntry[]> {
+export async function redeleteOutcome(
+  ctx: CeContext,
+  due: readonly DueDelete[],
+  errors: ReadonlyMap<string, string>,
+): Promise<RedeleteEntry[]> {
   const { policies, settings } = ctx;
   const now = policies.now();
   const entries = due.map((d): RedeleteEntry => {
@@ -14,7 +18,13 @@ export async function redeleteOutcome(ctx: CeContext, due: readonly DueDelete[],
     const raw = errors.get(ref);
     const error = raw === undefined ? undefined : scrubSecrets(raw);
     if (error === undefined) policies.deletes.redeleted(d.node.id, now);
-    return { ref, name: d.node.name, reason: d.reason, attempts: d.attempts, ...(error === undefined ? {} : { error }) };
+    return {
+      ref,
+      name: d.node.name,
+      reason: d.reason,
+      attempts: d.attempts,
+      ...(error === undefined ? {} : { error }),
+    };
   });
   await policies.decide(
     entries.map((e, i) => ({

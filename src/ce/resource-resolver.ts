@@ -23,7 +23,10 @@ export interface ResourceSpec {
 
 type Kind = "image" | "flavor" | "network";
 
-const KIND: Record<Kind, { option: string; code: ErrorCode; list: (d: CloudDriver, q?: ResourceQuery) => Promise<CloudResource[]> }> = {
+const KIND: Record<
+  Kind,
+  { option: string; code: ErrorCode; list: (d: CloudDriver, q?: ResourceQuery) => Promise<CloudResource[]> }
+> = {
   image: { option: "Instance_Image", code: "ImageNotFound", list: (d, q) => d.listImages(q) },
   flavor: { option: "Instance_Flavor", code: "FlavorNotFound", list: (d, q) => d.listFlavors(q) },
   network: { option: "Instance_Networks", code: "NetworkNotFound", list: (d, q) => d.listNetworks(q) },
@@ -76,8 +79,14 @@ async function resolveOne(driver: CloudDriver, kind: Kind, value: string): Promi
   if (matches.length === 1) return matches[0]!;
   if (matches.length > 1) {
     if (kind === "image" && driver.capabilities.ambiguousImage === "newest") return newest(matches);
-    const ids = matches.slice(0, NAMES_IN_ERROR).map((m) => m.id).join(", ");
-    throw new CloudceError("AmbiguousName", `${option}: '${value}' matches ${matches.length} ${kind}s (${ids}); use the raw id instead`);
+    const ids = matches
+      .slice(0, NAMES_IN_ERROR)
+      .map((m) => m.id)
+      .join(", ");
+    throw new CloudceError(
+      "AmbiguousName",
+      `${option}: '${value}' matches ${matches.length} ${kind}s (${ids}); use the raw id instead`,
+    );
   }
   const existing = (await list(driver)).slice(0, NAMES_IN_ERROR).map((r) => (byName ? r.name : r.id));
   const known = existing.length > 0 ? `; the cloud has: ${existing.join(", ")}` : "; the cloud lists none";
@@ -88,10 +97,19 @@ async function resolveOne(driver: CloudDriver, kind: Kind, value: string): Promi
  * Every resource of the spec that does not resolve, each as its own line: the image, each flavor of
  * `flavors` (an Instance_Flavor list), each network. For `validate --online`, which reports all at once.
  */
-export async function resolutionProblems(driver: CloudDriver, spec: { readonly image: string; readonly flavors: readonly string[]; readonly networks: readonly string[] }): Promise<string[]> {
-  const lookups: [Kind, string][] = [["image", spec.image], ...spec.flavors.map((f): [Kind, string] => ["flavor", f]), ...spec.networks.map((n): [Kind, string] => ["network", n])];
+export async function resolutionProblems(
+  driver: CloudDriver,
+  spec: { readonly image: string; readonly flavors: readonly string[]; readonly networks: readonly string[] },
+): Promise<string[]> {
+  const lookups: [Kind, string][] = [
+    ["image", spec.image],
+    ...spec.flavors.map((f): [Kind, string] => ["flavor", f]),
+    ...spec.networks.map((n): [Kind, string] => ["network", n]),
+  ];
   const settled = await Promise.allSettled(lookups.map(([kind, value]) => resolveOne(driver, kind, value)));
-  return settled.flatMap((r) => (r.status === "rejected" ? [r.reason instanceof Error ? r.reason.message : String(r.reason)] : []));
+  return settled.flatMap((r) =>
+    r.status === "rejected" ? [r.reason instanceof Error ? r.reason.message : String(r.reason)] : [],
+  );
 }
 
 function newest(matches: readonly CloudResource[]): CloudResource {

@@ -68,13 +68,21 @@ export async function pilotStatuses(ctx: CeContext, refs: readonly string[]): Pr
   const unlisted = [...ids].filter(([, id]) => !byId.has(id)).map(([ref]) => ref);
   ctx.finished.listed([...ids].filter(([, id]) => byId.has(id)).map(([ref]) => ref));
   // A stopped VM removed by a cleanup before this call: the pilot finished (finished-pilots.ts).
-  return unlisted.length === 0 ? statuses : { ...statuses, ...(await ctx.finished.unlisted(unlisted, ctx.settings.journalFile, ctx.log)) };
+  return unlisted.length === 0
+    ? statuses
+    : { ...statuses, ...(await ctx.finished.unlisted(unlisted, ctx.settings.journalFile, ctx.log)) };
 }
 
 export async function pilotInfos(ctx: CeContext): Promise<PilotInfo[]> {
   return (await listOwnNodes(ctx)).map((n) => ({
-    ref: toReference(n.id), name: n.name, status: statusOf(ctx, n), state: n.state, cloudState: n.cloudState,
-    createdAt: n.createdAt.toISOString(), queue: n.metadata[QUEUE_KEY] ?? "", stamp: pilotStamp(n),
+    ref: toReference(n.id),
+    name: n.name,
+    status: statusOf(ctx, n),
+    state: n.state,
+    cloudState: n.cloudState,
+    createdAt: n.createdAt.toISOString(),
+    queue: n.metadata[QUEUE_KEY] ?? "",
+    stamp: pilotStamp(n),
     flavor: n.metadata[FLAVOR_KEY] ?? "",
     ...(n.stoppedAt ? { stoppedAt: n.stoppedAt.toISOString() } : {}),
   }));

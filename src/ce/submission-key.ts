@@ -36,7 +36,9 @@ export type SubmissionAnswer = Result<string[], { PilotStampDict: Record<string,
 /** This CE's VMs that carry the key (any state but gone), from one listing. */
 export async function submissionNodes(ctx: CeContext, key: string): Promise<CloudNode[]> {
   const filter = ownerFilter(ctx.settings);
-  const nodes = await ctx.policies.health.call(() => ctx.runtime.listOwn({ ...filter, metadata: { ...filter.metadata, [BATCH_KEY]: key } }));
+  const nodes = await ctx.policies.health.call(() =>
+    ctx.runtime.listOwn({ ...filter, metadata: { ...filter.metadata, [BATCH_KEY]: key } }),
+  );
   return nodes.filter((n) => n.state !== "gone" && n.metadata[BATCH_KEY] === key && ownsNode(ctx.settings, n));
 }
 
@@ -48,17 +50,26 @@ export const RECOVERED_BY_KEY = "submit (recovered by its submission key)";
  * how they were found. A VM whose create the journal lacks (its process died
  * before writing it) is journaled now.
  */
-export async function recoveredAnswer(ctx: CeContext, key: string, nodes: readonly CloudNode[]): Promise<SubmissionAnswer> {
+export async function recoveredAnswer(
+  ctx: CeContext,
+  key: string,
+  nodes: readonly CloudNode[],
+): Promise<SubmissionAnswer> {
   const refs = nodes.map((n) => toReference(n.id));
   const stamps = Object.fromEntries(nodes.map((n) => [toReference(n.id), pilotStamp(n)]));
   const note = `submission ${key}: ${nodes.length} pilot VM${nodes.length === 1 ? "" : "s"} found by the submission key; no VM was created by this call`;
-  if (nodes.length > 0) ctx.log.warn("submission recovered by its key", { submission: key, count: nodes.length, refs: refs.join(",") });
+  if (nodes.length > 0)
+    ctx.log.warn("submission recovered by its key", { submission: key, count: nodes.length, refs: refs.join(",") });
   else ctx.log.info("submission recovered by its key: no VM carries it", { submission: key });
   await journalUnrecorded(ctx, nodes, stamps);
   return S_OK(refs, { PilotStampDict: stamps, Recovered: note });
 }
 
-async function journalUnrecorded(ctx: CeContext, nodes: readonly CloudNode[], stamps: Readonly<Record<string, string>>): Promise<void> {
+async function journalUnrecorded(
+  ctx: CeContext,
+  nodes: readonly CloudNode[],
+  stamps: Readonly<Record<string, string>>,
+): Promise<void> {
   const file = ctx.settings.journalFile;
   if (file === undefined || nodes.length === 0) return;
   let recorded: Set<string>;
@@ -66,9 +77,21 @@ async function journalUnrecorded(ctx: CeContext, nodes: readonly CloudNode[], st
     const { entries } = await readJournal(file);
     recorded = new Set(entries.filter((e) => e.action === "create" && e.outcome === "ok").map((e) => e.ref));
   } catch (err) {
-    ctx.log.warn("cannot read the journal to complete a recovered submission's creates", { file, reason: err instanceof Error ? err.message : String(err) });
+    ctx.log.warn("cannot read the journal to complete a recovered submission's creates", {
+      file,
+      reason: err instanceof Error ? err.message : String(err),
+    });
     return;
   }
   const missing = nodes.filter((n) => !recorded.has(toReference(n.id)));
-  await ctx.audit.record(missing.map((n) => ({ ref: toReference(n.id), vmName: n.name, stamp: stamps[toReference(n.id)] ?? "", action: "create" as const, outcome: "ok" as const, reason: RECOVERED_BY_KEY })));
+  await ctx.audit.record(
+    missing.map((n) => ({
+      ref: toReference(n.id),
+      vmName: n.name,
+      stamp: stamps[toReference(n.id)] ?? "",
+      action: "create" as const,
+      outcome: "ok" as const,
+      reason: RECOVERED_BY_KEY,
+    })),
+  );
 }

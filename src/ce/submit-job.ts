@@ -13,7 +13,10 @@ import { S_OK, type Result } from "./results.js";
 import { planSubmission } from "./submit.js";
 import { recoveredAnswer, submissionNodes } from "./submission-key.js";
 
-export type SubmitResult = Result<string[], { PilotStampDict: Record<string, string>; Interrupted?: string; Recovered?: string; Partial?: string }>;
+export type SubmitResult = Result<
+  string[],
+  { PilotStampDict: Record<string, string>; Interrupted?: string; Recovered?: string; Partial?: string }
+>;
 
 export interface SubmitInput {
   readonly ensure: () => CeContext;
@@ -24,14 +27,30 @@ export interface SubmitInput {
   readonly submitted: (count: number) => void;
 }
 
-export async function submitPilots(input: SubmitInput, executableFile: string, numberOfJobs: number, key: string | undefined, opts: SubmitOptions): Promise<SubmitResult> {
+export async function submitPilots(
+  input: SubmitInput,
+  executableFile: string,
+  numberOfJobs: number,
+  key: string | undefined,
+  opts: SubmitOptions,
+): Promise<SubmitResult> {
   const { settings, runtime, audit, observer } = input.ensure();
   const executable = await readExecutable(executableFile);
   observer?.planned?.("create", numberOfJobs);
   const renderer = await input.renderer();
   const driver = await runtime.get();
   const stop = { ...(opts.signal ? { signal: opts.signal } : {}), graceMs: settings.requestTimeoutMs };
-  const planInput = { settings, runtime, driver, renderer, executable, count: numberOfJobs, logger: input.log, audit, stop };
+  const planInput = {
+    settings,
+    runtime,
+    driver,
+    renderer,
+    executable,
+    count: numberOfJobs,
+    logger: input.log,
+    audit,
+    stop,
+  };
   // Rendering and the size check cost no cloud call: they go first.
   const plan = planSubmission(planInput, key);
   if (driver.capabilities.requiresCredentials !== false) await input.held.checkBeforeSubmit(input.ensure().credentials);
@@ -45,15 +64,26 @@ export async function submitPilots(input: SubmitInput, executableFile: string, n
   const refs = outcome.pilots.map((p) => p.ref);
   const stamps = Object.fromEntries(outcome.pilots.map((p) => [p.ref, p.stamp]));
   if (opts.signal?.aborted) {
-    const note = interruptedNote("submission", `${refs.length} of ${numberOfJobs} pilots created, ${outcome.notStarted} not started, ${outcome.abandoned} abandoned in flight`);
+    const note = interruptedNote(
+      "submission",
+      `${refs.length} of ${numberOfJobs} pilots created, ${outcome.notStarted} not started, ${outcome.abandoned} abandoned in flight`,
+    );
     // The caller gets the note in the result and tells it; a warning too would say it twice.
     input.log.debug(note);
     return S_OK(refs, { PilotStampDict: stamps, Interrupted: note });
   }
-  if (outcome.pilots.length === 0) throw outcome.failures[0]?.error ?? new CloudceError("CloudError", "no pilot VM was created");
+  if (outcome.pilots.length === 0)
+    throw outcome.failures[0]?.error ?? new CloudceError("CloudError", "no pilot VM was created");
   if (refs.length >= numberOfJobs) return S_OK(refs, { PilotStampDict: stamps });
   // The caller (and the site director through serve) learns what is missing and why, not only the log.
-  return S_OK(refs, { PilotStampDict: stamps, Partial: partialNote(refs.length, numberOfJobs, outcome.failures.map((f) => f.error.code)) });
+  return S_OK(refs, {
+    PilotStampDict: stamps,
+    Partial: partialNote(
+      refs.length,
+      numberOfJobs,
+      outcome.failures.map((f) => f.error.code),
+    ),
+  });
 }
 
 /** A pilot count one submission may create, or an OptionInvalid error naming the bound. */
@@ -62,6 +92,9 @@ export function checkPilotCount(numberOfJobs: number): void {
     throw new CloudceError("OptionInvalid", `numberOfJobs: ${String(numberOfJobs)} is not a whole number >= 1`);
   }
   if (numberOfJobs > MAX_PILOTS_PER_SUBMIT) {
-    throw new CloudceError("OptionInvalid", `numberOfJobs: ${numberOfJobs} is more than one submission creates (${MAX_PILOTS_PER_SUBMIT}); submit the rest in further calls`);
+    throw new CloudceError(
+      "OptionInvalid",
+      `numberOfJobs: ${numberOfJobs} is more than one submission creates (${MAX_PILOTS_PER_SUBMIT}); submit the rest in further calls`,
+    );
   }
 }

@@ -61,7 +61,8 @@ function prepare(input: SubmissionInput, batch: string, stamp: PilotStamp): Prep
     options: settings.raw,
   });
   const userData = encodeUserData(text, driver.capabilities.userData);
-  const stampTag: Record<string, string> = "literal" in stamp ? { [STAMP_KEY]: stamp.literal } : { [STAMP_SEED_KEY]: stamp.derivedFromSeed };
+  const stampTag: Record<string, string> =
+    "literal" in stamp ? { [STAMP_KEY]: stamp.literal } : { [STAMP_SEED_KEY]: stamp.derivedFromSeed };
   const metadata = { ...ownerMetadata(settings), [BATCH_KEY]: batch, ...stampTag };
   return { name, stamp, spec: { name, userData, metadata } };
 }

@@ -17,7 +17,10 @@ export const RECOVERED_REASON = "submit (recovered after a lost answer)";
 export async function recoverLostCreates(run: Run, input: SubmissionInput, plan: SubmissionPlan): Promise<void> {
   if (run.uncertain.length === 0) return;
   const filter = ownerFilter(input.settings);
-  const listing = input.runtime.listOwn({ ...filter, metadata: { ...filter.metadata, ...input.metadata, [BATCH_KEY]: plan.batch } });
+  const listing = input.runtime.listOwn({
+    ...filter,
+    metadata: { ...filter.metadata, ...input.metadata, [BATCH_KEY]: plan.batch },
+  });
   let nodes;
   try {
     const r = await withinGrace(listing, input.stop);
@@ -25,7 +28,10 @@ export async function recoverLostCreates(run: Run, input: SubmissionInput, plan:
     nodes = r.value.filter((n) => n.state !== "gone");
   } catch (err) {
     const e = toCloudceError(err);
-    input.logger.warn("cannot look for VMs whose create answer was lost; cleanup will find them by their tags", { code: e.code, reason: e.message });
+    input.logger.warn("cannot look for VMs whose create answer was lost; cleanup will find them by their tags", {
+      code: e.code,
+      reason: e.message,
+    });
     return;
   }
   const known = new Set([...(input.known ?? []), ...run.pilots.map((p) => p.ref)]);
@@ -39,6 +45,7 @@ export async function recoverLostCreates(run: Run, input: SubmissionInput, plan:
     const i = run.failures.findIndex((f) => f.name === pilot.name);
     if (i >= 0) run.failures.splice(i, 1);
   }
-  if (recovered.length > 0) input.logger.warn("recovered VMs whose create answer was lost", { count: recovered.length, batch: plan.batch });
+  if (recovered.length > 0)
+    input.logger.warn("recovered VMs whose create answer was lost", { count: recovered.length, batch: plan.batch });
   await run.accept(recovered, RECOVERED_REASON);
 }

@@ -70,7 +70,12 @@ export type Resolve = () => Promise<ResolvedResources>;
 
 export { planSubmission, type PilotIdentity, type PreparedPilot, type SubmissionPlan } from "./submit-plan.js";
 
-export async function submitPilots(input: SubmissionInput, plan: SubmissionPlan, resources: ResolvedResources, resolve: Resolve): Promise<SubmissionOutcome> {
+export async function submitPilots(
+  input: SubmissionInput,
+  plan: SubmissionPlan,
+  resources: ResolvedResources,
+  resolve: Resolve,
+): Promise<SubmissionOutcome> {
   // Ends the creates not started yet: the caller's stop, or the first certain quota or capacity refusal.
   const halt = new AbortController();
   const onStop = (): void => halt.abort();
@@ -80,14 +85,27 @@ export async function submitPilots(input: SubmissionInput, plan: SubmissionPlan,
   const stale = new StaleRetry(resources, resolve);
   const requests = plan.uniform ? [input.count] : Array.from({ length: input.count }, () => 1);
   try {
-    const settled = await mapConcurrentUntil(requests, plan.uniform ? 1 : input.settings.submitConcurrency, (count) => run.create(plan.next(), count, stale), halt.signal);
+    const settled = await mapConcurrentUntil(
+      requests,
+      plan.uniform ? 1 : input.settings.submitConcurrency,
+      (count) => run.create(plan.next(), count, stale),
+      halt.signal,
+    );
     const notTried = settled.reduce((n, s, i) => (s === undefined ? n + requests[i]! : n), 0);
-    const notSent = settled.reduce((n, s, i) => (s?.status === "fulfilled" && s.value === "not-sent" ? n + requests[i]! : n), 0);
+    const notSent = settled.reduce(
+      (n, s, i) => (s?.status === "fulfilled" && s.value === "not-sent" ? n + requests[i]! : n),
+      0,
+    );
     const byQuota = input.stop.signal?.aborted !== true && run.exhausted !== undefined ? notTried : 0;
     if (byQuota > 0) run.notTried(byQuota);
     await recoverLostCreates(run, input, plan);
     // Copies: an abandoned create that answers later adds to the run, never to what was returned.
-    return { pilots: [...run.pilots], failures: [...run.failures], notStarted: notTried - byQuota + notSent + run.notSent, abandoned: run.abandoned };
+    return {
+      pilots: [...run.pilots],
+      failures: [...run.failures],
+      notStarted: notTried - byQuota + notSent + run.notSent,
+      abandoned: run.abandoned,
+    };
   } finally {
     input.stop.signal?.removeEventListener("abort", onStop);
   }
@@ -108,7 +126,9 @@ class StaleRetry {
 
 const STALE_CODES = new Set(["ImageNotFound", "FlavorNotFound", "NetworkNotFound"]);
 const sameIds = (a: ResolvedResources, b: ResolvedResources): boolean =>
-  a.image.id === b.image.id && a.flavor.id === b.flavor.id && a.networks.map((n) => n.id).join() === b.networks.map((n) => n.id).join();
+  a.image.id === b.image.id &&
+  a.flavor.id === b.flavor.id &&
+  a.networks.map((n) => n.id).join() === b.networks.map((n) => n.id).join();
 
 /** The state of one submission: what was created or failed so far, each journaled as it happens. */
 export class Run {
@@ -135,7 +155,10 @@ export class Run {
     const error = this.exhausted!;
     const failure = { name: `(${count} not tried)`, error };
     this.failures.push(...Array.from({ length: count }, () => failure));
-    this.input.logger.warn(`${count} remaining creates not tried: the cloud refused one for quota or capacity`, { code: error.code, reason: error.message });
+    this.input.logger.warn(`${count} remaining creates not tried: the cloud refused one for quota or capacity`, {
+      code: error.code,
+      reason: error.message,
+    });
   }
 
   private noteExhaustion(failures: readonly SubmissionFailure[]): void {
@@ -156,10 +179,21 @@ export class Run {
       // Bounded like a create: a stop while it resolves leaves it no more than the shared grace.
       const renewed = await withinGrace(stale.renew(), this.input.stop).catch((err: unknown) => err as Error);
       if (renewed instanceof Error) return this.fail(pilot, count, renewed);
-      if (!renewed.answered) return this.fail(pilot, count, new CloudceError("Timeout", `interrupted while resolving the image, flavor and networks again for ${pilot.name}: no VM was requested`));
+      if (!renewed.answered)
+        return this.fail(
+          pilot,
+          count,
+          new CloudceError(
+            "Timeout",
+            `interrupted while resolving the image, flavor and networks again for ${pilot.name}: no VM was requested`,
+          ),
+        );
       const fresh = renewed.value;
       if (!sameIds(fresh, resources)) {
-        this.input.logger.warn("a create found a cached resource id gone: resolved again", { vm: pilot.name, reason: staleError.message });
+        this.input.logger.warn("a create found a cached resource id gone: resolved again", {
+          vm: pilot.name,
+          reason: staleError.message,
+        });
         const again = await this.attempt(pilot, count, fresh);
         if (again === "abandoned") return;
         // Stopped before the second try went out: the first one's failure stands.
@@ -174,10 +208,20 @@ export class Run {
    * journaled when it answers. A create of one VM cannot be batched: it
    * keeps to the endpoint's adaptive concurrency limit.
    */
-  private async attempt(pilot: PreparedPilot, count: number, resources: ResolvedResources): Promise<CreateNodesResult | Error | "abandoned" | "not-sent"> {
-    const request = createRequest(this.input, resources, Array.from({ length: count }, () => pilot.spec));
+  private async attempt(
+    pilot: PreparedPilot,
+    count: number,
+    resources: ResolvedResources,
+  ): Promise<CreateNodesResult | Error | "abandoned" | "not-sent"> {
+    const request = createRequest(
+      this.input,
+      resources,
+      Array.from({ length: count }, () => pilot.spec),
+    );
     const { runtime, stop } = this.input;
-    const call = this.plan.uniform ? runtime.call((d) => d.createNodes(request)) : runtime.limited("create", (d) => d.createNodes(request), stop.signal);
+    const call = this.plan.uniform
+      ? runtime.call((d) => d.createNodes(request))
+      : runtime.limited("create", (d) => d.createNodes(request), stop.signal);
     try {
       const r = await withinGrace(call, stop);
       if (r.answered) return r.value;
@@ -186,16 +230,30 @@ export class Run {
       return err instanceof Error ? err : new Error(String(err));
     }
     this.abandoned += count;
-    const error = new CloudceError("Timeout", `abandoned: submission interrupted while the cloud was creating ${pilot.name}; if the VM exists it carries this CE's tags, so cleanup finds it`);
+    const error = new CloudceError(
+      "Timeout",
+      `abandoned: submission interrupted while the cloud was creating ${pilot.name}; if the VM exists it carries this CE's tags, so cleanup finds it`,
+    );
     this.uncertain.push({ name: pilot.name, error });
     await this.recordFailures([{ name: pilot.name, error }]);
-    void call.then((late) => this.settle(pilot, count, late, "submit (answered after the interruption)"), () => undefined);
+    void call.then(
+      (late) => this.settle(pilot, count, late, "submit (answered after the interruption)"),
+      () => undefined,
+    );
     return "abandoned";
   }
 
-  private async settle(pilot: PreparedPilot, count: number, outcome: CreateNodesResult | Error, reason = "submit"): Promise<void> {
+  private async settle(
+    pilot: PreparedPilot,
+    count: number,
+    outcome: CreateNodesResult | Error,
+    reason = "submit",
+  ): Promise<void> {
     if (outcome instanceof Error) return this.fail(pilot, count, outcome);
-    await this.accept(outcome.created.map((node) => this.submitted(pilot, node)), reason);
+    await this.accept(
+      outcome.created.map((node) => this.submitted(pilot, node)),
+      reason,
+    );
     const sent = outcome.failed.filter((f) => f.notSent !== true);
     this.notSent += outcome.failed.length - sent.length;
     const failures = sent.map((f) => this.failure(f.target, f.error, pilot));
@@ -219,9 +277,25 @@ export class Run {
     const known = new Set(this.pilots.map((p) => p.ref));
     const fresh = pilots.filter((p) => !known.has(p.ref));
     this.pilots.push(...fresh);
-    for (const p of fresh) this.input.logger.info("pilot VM created", { ref: p.ref, vm: p.name, stamp: p.stamp, ...(reason === "submit" ? {} : { how: reason }) });
-    const withFlavor = (p: SubmittedPilot): string => (p.node.metadata[FLAVOR_KEY] ? `${reason}: flavor ${p.node.metadata[FLAVOR_KEY]}` : reason);
-    await this.input.audit.record(fresh.map((p) => ({ ref: p.ref, vmName: p.name, stamp: p.stamp, action: "create" as const, outcome: "ok" as const, reason: withFlavor(p) })));
+    for (const p of fresh)
+      this.input.logger.info("pilot VM created", {
+        ref: p.ref,
+        vm: p.name,
+        stamp: p.stamp,
+        ...(reason === "submit" ? {} : { how: reason }),
+      });
+    const withFlavor = (p: SubmittedPilot): string =>
+      p.node.metadata[FLAVOR_KEY] ? `${reason}: flavor ${p.node.metadata[FLAVOR_KEY]}` : reason;
+    await this.input.audit.record(
+      fresh.map((p) => ({
+        ref: p.ref,
+        vmName: p.name,
+        stamp: p.stamp,
+        action: "create" as const,
+        outcome: "ok" as const,
+        reason: withFlavor(p),
+      })),
+    );
   }
 
   submitted(pilot: PilotIdentity, node: CloudNode): SubmittedPilot {
@@ -230,13 +304,29 @@ export class Run {
   }
 
   private recordFailures(failures: readonly SubmissionFailure[]): Promise<void> {
-    return this.input.audit.record(failures.map((f) => ({ ref: "", vmName: f.name, action: "create" as const, outcome: "failed" as const, reason: f.error.message, code: f.error.code })));
+    return this.input.audit.record(
+      failures.map((f) => ({
+        ref: "",
+        vmName: f.name,
+        action: "create" as const,
+        outcome: "failed" as const,
+        reason: f.error.message,
+        code: f.error.code,
+      })),
+    );
   }
 
   private failure(target: string, err: unknown, pilot: PreparedPilot): SubmissionFailure {
     const raw = toCloudceError(err, "CloudError");
     const message = redactUserData(raw.message, { executable: this.input.executable, userData: pilot.spec.userData });
-    const error = message === raw.message ? raw : new CloudceError(raw.code, message, { ...(raw.driver ? { driver: raw.driver } : {}), ...(raw.quotaResource ? { quotaResource: raw.quotaResource } : {}), retryable: raw.retryable });
+    const error =
+      message === raw.message
+        ? raw
+        : new CloudceError(raw.code, message, {
+            ...(raw.driver ? { driver: raw.driver } : {}),
+            ...(raw.quotaResource ? { quotaResource: raw.quotaResource } : {}),
+            retryable: raw.retryable,
+          });
     this.input.logger.error("failed to create pilot VM", { vm: target, code: error.code, reason: error.message });
     return { name: target, error };
   }
@@ -255,15 +345,32 @@ function staleOf(outcome: CreateNodesResult | Error): CloudceError | undefined {
 
 /** Errors after which the cloud may have created the VM anyway (the answer, not the request, was lost). */
 const CERTAIN_CODES = new Set([
-  "QuotaExceeded", "CapacityExceeded", "ImageNotFound", "FlavorNotFound", "NetworkNotFound", "Forbidden", "AuthFailed",
-  "AuthKeyMissing", "OptionInvalid", "OptionMissing", "UserDataTooLarge", "UserDataInvalid", "NotSupported", "ProxyExpired", "ProxyMissing",
+  "QuotaExceeded",
+  "CapacityExceeded",
+  "ImageNotFound",
+  "FlavorNotFound",
+  "NetworkNotFound",
+  "Forbidden",
+  "AuthFailed",
+  "AuthKeyMissing",
+  "OptionInvalid",
+  "OptionMissing",
+  "UserDataTooLarge",
+  "UserDataInvalid",
+  "NotSupported",
+  "ProxyExpired",
+  "ProxyMissing",
 ]);
 const isUncertain = (f: SubmissionFailure): boolean => !CERTAIN_CODES.has(f.error.code);
 
 /** Refusals after which every further create of the round would be refused too. */
 const EXHAUSTED_CODES = new Set(["QuotaExceeded", "CapacityExceeded"]);
 
-function createRequest(input: SubmissionInput, resources: ResolvedResources, nodes: readonly NodeSpec[]): CreateNodesRequest {
+function createRequest(
+  input: SubmissionInput,
+  resources: ResolvedResources,
+  nodes: readonly NodeSpec[],
+): CreateNodesRequest {
   const { settings, metadata } = input;
   return {
     imageId: resources.image.id,

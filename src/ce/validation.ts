@@ -60,7 +60,10 @@ export async function onlineProblems(ctx: CeContext): Promise<string[]> {
   if (problems.length > 0) return problems; // the quota is counted for the resolved first flavor
   try {
     const capacity = await cloudCapacity(ctx);
-    if (capacity === 0) problems.push(`Instance_Flavor: the cloud project's quota leaves room for no more VM of flavor '${ctx.settings.flavor}'`);
+    if (capacity === 0)
+      problems.push(
+        `Instance_Flavor: the cloud project's quota leaves room for no more VM of flavor '${ctx.settings.flavor}'`,
+      );
   } catch (err) {
     problems.push(err instanceof Error ? err.message : String(err));
   }

@@ -20,9 +20,16 @@ export interface ValidityInput {
   readonly assessment: () => Promise<CredentialAssessment>;
 }
 
-export async function checkValidity(input: ValidityInput, online: boolean): Promise<Result<null, { Warnings?: string[] }>> {
+export async function checkValidity(
+  input: ValidityInput,
+  online: boolean,
+): Promise<Result<null, { Warnings?: string[] }>> {
   const { params, baseDir } = input;
-  const problems = [...checkOptions(params), ...unknownOptionProblems(Object.keys(params)), ...(await unwritableFolders(params))];
+  const problems = [
+    ...checkOptions(params),
+    ...unknownOptionProblems(Object.keys(params)),
+    ...(await unwritableFolders(params)),
+  ];
   if (problems.length > 0) {
     problems.push(...(await unknownDriverOptions(params, baseDir).catch(() => [])));
     return S_ERROR(problems.join("; "), "OptionInvalid");
@@ -46,7 +53,8 @@ export async function checkValidity(input: ValidityInput, online: boolean): Prom
   const credentials = await input.assessment().catch(() => undefined);
   if (credentials?.expired) {
     const expired = `credentials: ${credentials.expired}`;
-    if (problems.length === 0) return S_ERROR(expired, credentials.expired.startsWith("the proxy") ? "ProxyExpired" : "AuthFailed");
+    if (problems.length === 0)
+      return S_ERROR(expired, credentials.expired.startsWith("the proxy") ? "ProxyExpired" : "AuthFailed");
     problems.push(expired);
   }
   if (problems.length > 0) return S_ERROR([...new Set(problems)].join("; "));

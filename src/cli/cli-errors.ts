@@ -26,7 +26,9 @@ export class ReportedFailure extends CloudceError {
 export function exitCode(e: CloudceError): number {
   if (e.code === "LockHeld") return EXIT_LOCK_HELD;
   // In the CLI an unusable executable is always the file --executable named.
-  return e instanceof UsageError || e.code === "InvalidReference" || e.code === "ExecutableMissing" ? EXIT_USAGE : EXIT_FAILED;
+  return e instanceof UsageError || e.code === "InvalidReference" || e.code === "ExecutableMissing"
+    ? EXIT_USAGE
+    : EXIT_FAILED;
 }
 
 /**

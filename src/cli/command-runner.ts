@@ -135,8 +135,24 @@ export class CommandRunner {
       const signal = interrupt?.signal ?? this.io.signal;
       try {
         if (globals.proxy !== undefined) for (const c of ces) await applyProxy(c, globals.proxy);
-        const work = fn({ ce, ces, out, logger, loaded, problems, globals, signal, serveMetrics: (p) => this.hooks.serveMetrics(p), io: this.io }, opts, ...positionals);
-        const outcome = interrupt && flags.stopsItself?.(opts) !== true ? await abandonedAt(work, interrupt.signal) : await work;
+        const work = fn(
+          {
+            ce,
+            ces,
+            out,
+            logger,
+            loaded,
+            problems,
+            globals,
+            signal,
+            serveMetrics: (p) => this.hooks.serveMetrics(p),
+            io: this.io,
+          },
+          opts,
+          ...positionals,
+        );
+        const outcome =
+          interrupt && flags.stopsItself?.(opts) !== true ? await abandonedAt(work, interrupt.signal) : await work;
         if (outcome === "partial") this.exitCode = EXIT_PARTIAL;
       } finally {
         this.interruptedCode = interrupt?.stop.exitCode();
@@ -155,7 +171,9 @@ export class CommandRunner {
   }
 
   /** A command that runs on its own terms (its own CEs, streams and exit status): `serve`. */
-  ownAction<O extends object>(fn: (opts: O, globals: GlobalOptions, io: CliIo) => Promise<number>): (...args: unknown[]) => Promise<void> {
+  ownAction<O extends object>(
+    fn: (opts: O, globals: GlobalOptions, io: CliIo) => Promise<number>,
+  ): (...args: unknown[]) => Promise<void> {
     return async (...args) => {
       const globals = (args.at(-1) as Command).optsWithGlobals() as unknown as GlobalOptions;
       this.exitCode = await fn(args.at(-2) as O, globals, this.io);
@@ -164,13 +182,25 @@ export class CommandRunner {
 
   /** A command that reads the configuration and builds its own CE (try). */
   loadedAction<O extends object>(
-    fn: (ctx: { loaded: LoadedCeOptions; out: Output; logger: Logger; globals: GlobalOptions; io: CliIo }, opts: O) => Promise<void>,
+    fn: (
+      ctx: { loaded: LoadedCeOptions; out: Output; logger: Logger; globals: GlobalOptions; io: CliIo },
+      opts: O,
+    ) => Promise<void>,
   ): (...args: unknown[]) => Promise<void> {
     return async (...args) => {
       const globals = (args.at(-1) as Command).optsWithGlobals() as unknown as GlobalOptions;
       const out = createOutput(globals.json === true, this.io);
       await checkConfig(globals);
-      await fn({ loaded: await loadOptions(selection(globals)), out, logger: this.logger(globals, false, false), globals, io: this.io }, args.at(-2) as O);
+      await fn(
+        {
+          loaded: await loadOptions(selection(globals)),
+          out,
+          logger: this.logger(globals, false, false),
+          globals,
+          io: this.io,
+        },
+        args.at(-2) as O,
+      );
     };
   }
 
@@ -185,7 +215,10 @@ export class CommandRunner {
 
   private logger(globals: GlobalOptions, loop: boolean, quietWarnings: boolean): Logger {
     const level = globals.logLevel ?? (loop ? "info" : "warn");
-    return createLogger({ level: quietWarnings && level === "warn" ? "error" : level, sink: stderrSink(isTerminal(this.io.stderr), this.io.stderr) });
+    return createLogger({
+      level: quietWarnings && level === "warn" ? "error" : level,
+      sink: stderrSink(isTerminal(this.io.stderr), this.io.stderr),
+    });
   }
 
   /** A usage line for an option given in the wrong place, when that is what the parser tripped on. */
@@ -197,11 +230,14 @@ export class CommandRunner {
 
   /** A parser error as a CloudceError (exit 2), or undefined for help and version output (exit 0). */
   parserError(err: CommanderError, command: string | undefined): CloudceError | undefined {
-    if (err.exitCode === 0 || err.code === "commander.helpDisplayed" || err.code === "commander.version") return undefined;
+    if (err.exitCode === 0 || err.code === "commander.helpDisplayed" || err.code === "commander.version")
+      return undefined;
     if (err.code === "commander.help") return new UsageError("no command given; see cloudce --help");
     const misplaced = this.misplacedOption(err, command);
     if (misplaced) return new UsageError(misplaced);
-    return new UsageError(`${this.parserMessage ?? err.message.replace(/^error: /, "")}; see cloudce ${command ? `${command} ` : ""}--help`);
+    return new UsageError(
+      `${this.parserMessage ?? err.message.replace(/^error: /, "")}; see cloudce ${command ? `${command} ` : ""}--help`,
+    );
   }
 }
 
@@ -209,8 +245,15 @@ export class CommandRunner {
  * "unknown option '-n'" when the option is one of a command's own, given
  * before the command name or to another command: say where it belongs.
  */
-function whereOptionBelongs(program: Command, flag: string, command: string | undefined, argv: readonly string[]): string | undefined {
-  const owners = program.commands.filter((c) => c.options.some((o) => o.short === flag || o.long === flag)).map((c) => c.name());
+function whereOptionBelongs(
+  program: Command,
+  flag: string,
+  command: string | undefined,
+  argv: readonly string[],
+): string | undefined {
+  const owners = program.commands
+    .filter((c) => c.options.some((o) => o.short === flag || o.long === flag))
+    .map((c) => c.name());
   if (owners.length === 0) return undefined;
   if (command !== undefined && owners.includes(command) && argv.indexOf(flag) < argv.indexOf(command)) {
     return `${flag} is an option of ${command}: put it after the command name (cloudce [global options] ${command} ${flag} …)`;
@@ -224,8 +267,13 @@ function whereOptionBelongs(program: Command, flag: string, command: string | un
  * it did. A plain listener links the embedder's signal: Node 20 may collect
  * an AbortSignal.any() before it fires.
  */
-function onSignals(outer: AbortSignal | undefined, out: Output): { stop: StopSignals; signal: AbortSignal; dispose: () => void } {
-  const stop = listenForStopSignals((sig) => out.progress(`${sig}: stopping; calls in flight get Cloud_RequestTimeout to finish`));
+function onSignals(
+  outer: AbortSignal | undefined,
+  out: Output,
+): { stop: StopSignals; signal: AbortSignal; dispose: () => void } {
+  const stop = listenForStopSignals((sig) =>
+    out.progress(`${sig}: stopping; calls in flight get Cloud_RequestTimeout to finish`),
+  );
   if (!outer) return { stop, signal: stop.signal, dispose: () => stop.release() };
   const controller = new AbortController();
   const abort = (): void => controller.abort();
@@ -245,7 +293,8 @@ function onSignals(outer: AbortSignal | undefined, out: Output): { stop: StopSig
 /** The work's value, or an interruption error as soon as the signal aborts (the work is left behind). */
 function abandonedAt<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
   return new Promise<T>((resolve, reject) => {
-    const stop = (): void => reject(new CloudceError("Timeout", "interrupted: stopped before the cloud answered; nothing was changed"));
+    const stop = (): void =>
+      reject(new CloudceError("Timeout", "interrupted: stopped before the cloud answered; nothing was changed"));
     if (signal.aborted) return stop();
     signal.addEventListener("abort", stop, { once: true });
     work.then(resolve, reject).finally(() => signal.removeEventListener("abort", stop));
@@ -257,14 +306,19 @@ function selection(g: GlobalOptions): { config: string; ce?: string; queue?: str
 }
 
 function checkConfig(g: GlobalOptions): Promise<void> {
-  return checkReadableFile(g.config, "--config", "the CE configuration file (flat Key = Value or DIRAC CFG), or set $CLOUDCE_CONFIG");
+  return checkReadableFile(
+    g.config,
+    "--config",
+    "the CE configuration file (flat Key = Value or DIRAC CFG), or set $CLOUDCE_CONFIG",
+  );
 }
 
 async function applyProxy(ce: CloudComputingElement, path: string): Promise<void> {
   await checkReadableFile(path, "--proxy", "the proxy PEM file");
   const pem = await readFile(path, "utf8");
   const set = await ce.setProxy(pem, 0, { file: path });
-  if (!set.OK) throw new CloudceError((set.Errno as "ProxyInvalid" | undefined) ?? "ProxyInvalid", `--proxy: ${set.Message}`);
+  if (!set.OK)
+    throw new CloudceError((set.Errno as "ProxyInvalid" | undefined) ?? "ProxyInvalid", `--proxy: ${set.Message}`);
 }
 
 export { CommanderError };

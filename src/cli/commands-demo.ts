@@ -79,7 +79,13 @@ async function removeOnInterrupt(ce: CloudComputingElement, out: Output, refs: r
   out.result({ interrupted: true, removed: refs }, () => `removed ${refs.length} VM${refs.length === 1 ? "" : "s"}`);
 }
 
-async function waitFinished(ce: CloudComputingElement, out: Output, refs: readonly string[], timeoutMs: number, signal?: AbortSignal): Promise<void> {
+async function waitFinished(
+  ce: CloudComputingElement,
+  out: Output,
+  refs: readonly string[],
+  timeoutMs: number,
+  signal?: AbortSignal,
+): Promise<void> {
   const deadline = monotonicNow() + timeoutMs;
   let last = "";
   for (;;) {
@@ -89,7 +95,8 @@ async function waitFinished(ce: CloudComputingElement, out: Output, refs: readon
     if (summary !== last && !out.json) out.section(`   ${summary}`);
     last = summary;
     if (values.every((s) => FINISHED.includes(s)) || signal?.aborted) return;
-    if (monotonicNow() > deadline) throw new CloudceError("Timeout", `pilots still not finished after ${timeoutMs / 1000} s (${summary})`);
+    if (monotonicNow() > deadline)
+      throw new CloudceError("Timeout", `pilots still not finished after ${timeoutMs / 1000} s (${summary})`);
     await (signal ? abortableSleep(250, signal) : new Promise((r) => setTimeout(r, 250)));
   }
 }

@@ -54,7 +54,9 @@ export async function scheduledCleanup(ces: CeOrQueues, out: Output, schedule: C
   const intervalMs = schedule.every === undefined ? undefined : duration(schedule.every, "--every", MIN_EVERY_MS);
   const jitterMs = schedule.jitter === undefined ? undefined : duration(schedule.jitter, "--jitter", 0);
   if (jitterMs !== undefined && intervalMs !== undefined && jitterMs > intervalMs) {
-    throw new UsageError(`--jitter: '${schedule.jitter}' is longer than --every ${schedule.every}; use at most the interval (default a tenth of it)`);
+    throw new UsageError(
+      `--jitter: '${schedule.jitter}' is longer than --every ${schedule.every}; use at most the interval (default a tenth of it)`,
+    );
   }
   let lockPath: string;
   if (schedule.lock !== undefined) {
@@ -68,7 +70,10 @@ export async function scheduledCleanup(ces: CeOrQueues, out: Output, schedule: C
     // SIGTERM ends a one-shot pass the way it ends the loop's: deletions in flight finish first.
     const run = await withLock(lockPath, () => cleanup(ces, out, schedule.signal, schedule.dryRun === true));
     if (!run.ran) throw run.held;
-    if (!schedule.dryRun) recordCleanupPass(metricsRegistry, ce.ceName, { succeeded: run.value === "done" && schedule.signal?.aborted !== true });
+    if (!schedule.dryRun)
+      recordCleanupPass(metricsRegistry, ce.ceName, {
+        succeeded: run.value === "done" && schedule.signal?.aborted !== true,
+      });
     return run.value;
   }
   // The loop's own lines are log lines: timestamp, CE name, JSON when not on a terminal.
@@ -76,16 +81,26 @@ export async function scheduledCleanup(ces: CeOrQueues, out: Output, schedule: C
   const lines = out.timed();
   // Until its first good pass, the loop's start stands for the last success: an alert then counts intervals from it.
   recordCleanupPass(metricsRegistry, ce.ceName, { succeeded: true, intervalSeconds: intervalMs / 1000 });
-  const pass = lockedPass(lockPath, async () => {
-    const outcome = await cleanup(ces, lines);
-    recordCleanupPass(metricsRegistry, ce.ceName, { succeeded: outcome === "done" });
-    // Served metrics also say what the policies say now (breaker, backoff, credentials): one status call per queue.
-    if (schedule.whileLooping) for (const c of Array.isArray(ces) ? ces : [ces]) await c.getCEStatus();
-  }, log);
+  const pass = lockedPass(
+    lockPath,
+    async () => {
+      const outcome = await cleanup(ces, lines);
+      recordCleanupPass(metricsRegistry, ce.ceName, { succeeded: outcome === "done" });
+      // Served metrics also say what the policies say now (breaker, backoff, credentials): one status call per queue.
+      if (schedule.whileLooping) for (const c of Array.isArray(ces) ? ces : [ces]) await c.getCEStatus();
+    },
+    log,
+  );
   const stop = await schedule.whileLooping?.();
   try {
     log.info("cleanup loop started", { everyMs: intervalMs, lock: lockPath });
-    await runEvery({ intervalMs, jitterMs: jitterMs ?? Math.round(intervalMs / 10), pass, logger: log, ...(schedule.signal ? { signal: schedule.signal } : {}) });
+    await runEvery({
+      intervalMs,
+      jitterMs: jitterMs ?? Math.round(intervalMs / 10),
+      pass,
+      logger: log,
+      ...(schedule.signal ? { signal: schedule.signal } : {}),
+    });
   } finally {
     await stop?.();
   }
@@ -97,7 +112,10 @@ function duration(text: string, flag: string, minMs: number): number {
   if (ms === undefined || ms < 0) throw new UsageError(`${flag}: '${text}' is not a duration like 30s, 10m or 1h`);
   if (ms < minMs) throw new UsageError(`${flag}: '${text}' is too short; use at least ${minMs / 1000}s`);
   // Node fires a longer timer at once, which would make the loop run a pass every millisecond.
-  if (ms > MAX_TIMER_MS) throw new UsageError(`${flag}: '${text.slice(0, 40)}' is too long; use at most 24d (Node's longest timer, 2^31-1 ms)`);
+  if (ms > MAX_TIMER_MS)
+    throw new UsageError(
+      `${flag}: '${text.slice(0, 40)}' is too long; use at most 24d (Node's longest timer, 2^31-1 ms)`,
+    );
   return ms;
 }
 
@@ -105,7 +123,9 @@ function duration(text: string, flag: string, minMs: number): number {
 async function checkPlotFile(plot: string): Promise<void> {
   if (extname(plot).toLowerCase() !== ".svg") {
     const png = plot.replace(/\.[^./]*$/, "") + ".png";
-    throw new UsageError(`--plot: ${plot}: the timeline is an SVG drawing; name the file .svg (rsvg-convert -o ${png} FILE.svg makes a PNG of it)`);
+    throw new UsageError(
+      `--plot: ${plot}: the timeline is an SVG drawing; name the file .svg (rsvg-convert -o ${png} FILE.svg makes a PNG of it)`,
+    );
   }
   await checkWritableFile(plot, "--plot");
 }
@@ -114,23 +134,45 @@ async function checkPlotFile(plot: string): Promise<void> {
  * Summary of pilots from the journal and the live cloud, with a row per
  * queue; only `onlyQueue`'s pilots when `--queue` names one. Optionally a timeline SVG.
  */
-export async function report(ce: CloudComputingElement, out: Output, plot: string | undefined, onlyQueue?: string, window: ReportWindow = {}): Promise<void> {
+export async function report(
+  ce: CloudComputingElement,
+  out: Output,
+  plot: string | undefined,
+  onlyQueue?: string,
+  window: ReportWindow = {},
+): Promise<void> {
   const journalOption = ce.getParameters()["Journal_File"];
-  if (!journalOption) throw new CloudceError("OptionMissing", "the CE keeps no journal: set Journal_File or give --journal FILE");
+  if (!journalOption)
+    throw new CloudceError("OptionMissing", "the CE keeps no journal: set Journal_File or give --journal FILE");
   if (plot !== undefined) await checkPlotFile(plot);
   const journal = expandEnv(journalOption);
-  if (!(await fileExists(journal))) out.warn(`the journal ${journal} does not exist (yet): the counts below come from the cloud alone`);
+  if (!(await fileExists(journal)))
+    out.warn(`the journal ${journal} does not exist (yet): the counts below come from the cloud alone`);
   const { entries } = await readJournal(journal, { rotated: true });
   const pilots = unwrap(await ce.listPilots()).filter((p) => onlyQueue === undefined || p.queue === onlyQueue);
-  const live: LiveNode[] = liveInWindow(pilots.map((p) => ({
-    // A pilot that finished and whose VM the cloud already removed counts as done, like a stopped one.
-    ref: p.ref, name: p.name, state: p.state === "gone" && p.status === "Done" ? "stopped" : p.state, createdAt: new Date(p.createdAt),
-    ...(p.stoppedAt ? { stoppedAt: new Date(p.stoppedAt) } : {}),
-  })), window);
-  const mine = entriesInWindow(entries.filter((e) => e.ce === ce.ceName && (onlyQueue === undefined || e.queue === onlyQueue)), window);
+  const live: LiveNode[] = liveInWindow(
+    pilots.map((p) => ({
+      // A pilot that finished and whose VM the cloud already removed counts as done, like a stopped one.
+      ref: p.ref,
+      name: p.name,
+      state: p.state === "gone" && p.status === "Done" ? "stopped" : p.state,
+      createdAt: new Date(p.createdAt),
+      ...(p.stoppedAt ? { stoppedAt: new Date(p.stoppedAt) } : {}),
+    })),
+    window,
+  );
+  const mine = entriesInWindow(
+    entries.filter((e) => e.ce === ce.ceName && (onlyQueue === undefined || e.queue === onlyQueue)),
+    window,
+  );
   const summary = summarise(mine, { live, ...(window.until ? { now: window.until } : {}) });
   if (plot) {
-    await writeFile(plot, renderTimelineSvg(buildTimelines(mine, { live }), { title: `Pilot VMs of ${ce.ceName}${onlyQueue === undefined ? "" : `, queue ${onlyQueue}`}` }));
+    await writeFile(
+      plot,
+      renderTimelineSvg(buildTimelines(mine, { live }), {
+        title: `Pilot VMs of ${ce.ceName}${onlyQueue === undefined ? "" : `, queue ${onlyQueue}`}`,
+      }),
+    );
     out.progress(`timeline written to ${plot}`);
   }
   out.result(summary, () => formatReportTable(summary));

@@ -13,22 +13,40 @@ import { fitTable } from "./fit-table.js";
 /** Fails the command with the CE's one-line message (the command name is added once, by the caller). */
 export function unwrap<T>(result: Result<T>): T {
   if (result.OK) return result.Value;
-  const code = (ERROR_CODES as readonly string[]).includes(result.Errno ?? "") ? (result.Errno as ErrorCode) : "CloudError";
+  const code = (ERROR_CODES as readonly string[]).includes(result.Errno ?? "")
+    ? (result.Errno as ErrorCode)
+    : "CloudError";
   throw new CloudceError(code, result.Message);
 }
 
 /** Whether a command did all it was asked ("partial" exits 3, see exit-codes.ts). */
 export type Outcome = "done" | "partial";
 
-export async function submit(ce: CloudComputingElement, out: Output, executable: string, count: number, signal?: AbortSignal): Promise<{ refs: string[]; outcome: Outcome }> {
+export async function submit(
+  ce: CloudComputingElement,
+  out: Output,
+  executable: string,
+  count: number,
+  signal?: AbortSignal,
+): Promise<{ refs: string[]; outcome: Outcome }> {
   out.ticker(`submitting ${count} pilot${count === 1 ? "" : "s"} to ${ce.ceName}…`);
   const result = await ce.submitJob(executable, null, count, signal ? { signal } : {});
   const refs = unwrap(result);
   const stamps = result.OK ? result.PilotStampDict : {};
   const interrupted = result.OK ? result.Interrupted : undefined;
   const partial = result.OK ? result.Partial : undefined;
-  out.result({ refs, PilotStampDict: stamps, ...(interrupted ? { Interrupted: interrupted } : {}), ...(partial ? { Partial: partial } : {}) }, () =>
-    formatTable(["REFERENCE", "STAMP"], refs.map((r) => [r, stamps[r] ?? ""])),
+  out.result(
+    {
+      refs,
+      PilotStampDict: stamps,
+      ...(interrupted ? { Interrupted: interrupted } : {}),
+      ...(partial ? { Partial: partial } : {}),
+    },
+    () =>
+      formatTable(
+        ["REFERENCE", "STAMP"],
+        refs.map((r) => [r, stamps[r] ?? ""]),
+      ),
   );
   const note = interrupted ?? partial;
   if (note) out.warn(note);
@@ -53,7 +71,14 @@ export function queueOf(ce: CloudComputingElement): string {
  * Without REF: every VM of the CE, or of `onlyQueue` (`--queue`), and for
  * each queue its counts and slots; with REFs, their statuses.
  */
-export async function status(ces: CeOrQueues, out: Output, given: readonly string[], wide = false, onlyQueue?: string, states?: readonly PilotStatus[]): Promise<void> {
+export async function status(
+  ces: CeOrQueues,
+  out: Output,
+  given: readonly string[],
+  wide = false,
+  onlyQueue?: string,
+  states?: readonly PilotStatus[],
+): Promise<void> {
   const ce = allOf(ces)[0]!;
   if (given.length === 0) return statusAll(allOf(ces), out, wide, onlyQueue, states);
   const refs = await expandShortRefs(ce, given);
@@ -64,20 +89,42 @@ export async function status(ces: CeOrQueues, out: Output, given: readonly strin
   out.result({ statuses, ...(never ? { neverCreated: gone.filter((r) => never.has(r)) } : {}) }, () =>
     gone.length === 0
       ? formatTable(["REFERENCE", "STATUS"], Object.entries(statuses))
-      : formatTable(["REFERENCE", "STATUS", "NOTE"], Object.entries(statuses).map(([r, s]) => [r, s, note(r)])),
+      : formatTable(
+          ["REFERENCE", "STATUS", "NOTE"],
+          Object.entries(statuses).map(([r, s]) => [r, s, note(r)]),
+        ),
   );
 }
 
 /** Every pilot VM of this CE (or queue), sorted, with a count for every status and the slots available() gives, per queue. */
-async function statusAll(ces: readonly CloudComputingElement[], out: Output, wide: boolean, onlyQueue: string | undefined, states?: readonly PilotStatus[]): Promise<void> {
+async function statusAll(
+  ces: readonly CloudComputingElement[],
+  out: Output,
+  wide: boolean,
+  onlyQueue: string | undefined,
+  states?: readonly PilotStatus[],
+): Promise<void> {
   const listed = unwrap(await ces[0]!.listPilots());
-  const pilots = listed.filter((p) => (onlyQueue === undefined || p.queue === onlyQueue) && (states === undefined || states.includes(p.status)));
+  const pilots = listed.filter(
+    (p) => (onlyQueue === undefined || p.queue === onlyQueue) && (states === undefined || states.includes(p.status)),
+  );
   const queues = await Promise.all(ces.map(async (ce) => ({ queue: queueOf(ce), available: await ce.available() })));
   const summaries = queues.map(({ queue, available }) => {
     const info = available.OK ? available.CEInfoDict : undefined;
     const slots = available.OK ? available.Value : undefined;
-    const slotsText = !available.OK ? `unknown (${available.Message})` : info?.Reason ? `${available.Value} (${info.Reason})` : String(available.Value);
-    const counts = available.OK ? { RunningJobs: available.RunningJobs, WaitingJobs: available.WaitingJobs, SubmittedJobs: available.SubmittedJobs, CEInfoDict: available.CEInfoDict } : {};
+    const slotsText = !available.OK
+      ? `unknown (${available.Message})`
+      : info?.Reason
+        ? `${available.Value} (${info.Reason})`
+        : String(available.Value);
+    const counts = available.OK
+      ? {
+          RunningJobs: available.RunningJobs,
+          WaitingJobs: available.WaitingJobs,
+          SubmittedJobs: available.SubmittedJobs,
+          CEInfoDict: available.CEInfoDict,
+        }
+      : {};
     const notes = [
       ...(info?.BackoffUntil ? [`fizzle backoff until ${info.BackoffUntil}`] : []),
       ...(info?.UnavailableOfferings ? [`unavailable offerings: ${info.UnavailableOfferings.join(", ")}`] : []),
@@ -87,11 +134,20 @@ async function statusAll(ces: readonly CloudComputingElement[], out: Output, wid
   const first = summaries[0]!;
   const perQueue = summaries.map((q) => ({ queue: q.queue, slots: q.slots, ...q.counts }));
   // One queue: its slots and counts at the top, as ever; several: each queue's only.
-  const json = summaries.length === 1 ? { pilots, slots: first.slots, ...first.counts, queues: perQueue } : { pilots, queues: perQueue };
+  const json =
+    summaries.length === 1
+      ? { pilots, slots: first.slots, ...first.counts, queues: perQueue }
+      : { pilots, queues: perQueue };
   const text = (): string => {
     const table = pilots.length === 0 ? "no pilot VMs" : statusTable(pilots, { wide, now: Date.now() });
     if (summaries.length === 1) return [table, "", statusSummary(pilots, first.slotsText), ...first.notes].join("\n");
-    const lines = summaries.flatMap((q) => [`queue ${q.queue}: ${statusSummary(pilots.filter((p) => p.queue === q.queue), q.slotsText).replace("\n", "; ")}`, ...q.notes.map((n) => `  ${n}`)]);
+    const lines = summaries.flatMap((q) => [
+      `queue ${q.queue}: ${statusSummary(
+        pilots.filter((p) => p.queue === q.queue),
+        q.slotsText,
+      ).replace("\n", "; ")}`,
+      ...q.notes.map((n) => `  ${n}`),
+    ]);
     return [table, "", statusSummary(pilots, "per queue, below").split("\n")[0]!, ...lines].join("\n");
   };
   out.result(json, text);
@@ -119,13 +175,22 @@ function explainGone(ref: string, never: Set<string> | undefined): string {
 export async function kill(ce: CloudComputingElement, out: Output, given: readonly string[]): Promise<Outcome> {
   const report = unwrap(await ce.killJob(await expandShortRefs(ce, given)));
   const never = await neverCreated(ce, report.gone);
-  const result = (ref: string): string => (report.gone.includes(ref) ? `nothing to kill: ${explainGone(ref, never)}` : "killed");
-  out.result(report, () => formatTable(["REFERENCE", "RESULT"], report.killed.map((r) => [r, result(r)])));
+  const result = (ref: string): string =>
+    report.gone.includes(ref) ? `nothing to kill: ${explainGone(ref, never)}` : "killed";
+  out.result(report, () =>
+    formatTable(
+      ["REFERENCE", "RESULT"],
+      report.killed.map((r) => [r, result(r)]),
+    ),
+  );
   return "done";
 }
 
 /** The cleanup table gives up room from its result text first, then from VM names (their suffix stays). */
-const CLEANUP_SHRINK = [{ column: 3, min: 24 }, { column: 1, min: 14 }];
+const CLEANUP_SHRINK = [
+  { column: 3, min: 24 },
+  { column: 1, min: 14 },
+];
 
 /** One cleanup pass of each queue's CE object in turn, each judged by its queue's options; one result. */
 export async function cleanup(ces: CeOrQueues, out: Output, signal?: AbortSignal, dryRun = false): Promise<Outcome> {
@@ -142,16 +207,33 @@ export async function cleanup(ces: CeOrQueues, out: Output, signal?: AbortSignal
     ...(report.wouldDelete ?? []).map((e) => [shortRef(e.ref), e.name, e.reason, "would delete (--dry-run)"]),
     ...(report.gone ?? []).map((e) => [shortRef(e.ref), e.name, e.reason, "already gone"]),
     ...report.failed.map((e) => [shortRef(e.ref), e.name, e.reason, `failed: ${e.error ?? ""}`]),
-    ...(report.redeleted ?? []).map((e) => [shortRef(e.ref), e.name, e.reason, `still listed: deleted again (${e.attempts})${e.error ? `, failed: ${e.error}` : ""}`]),
+    ...(report.redeleted ?? []).map((e) => [
+      shortRef(e.ref),
+      e.name,
+      e.reason,
+      `still listed: deleted again (${e.attempts})${e.error ? `, failed: ${e.error}` : ""}`,
+    ]),
   ];
   if (queues.length === 1) {
     const { report } = queues[0]!;
     const rows = rowsOf(report);
-    out.result(report, () => (rows.length === 0 ? "nothing to clean up" : fitTable(["REFERENCE", "VM", "REASON", "RESULT"], rows, CLEANUP_SHRINK)));
+    out.result(report, () =>
+      rows.length === 0
+        ? "nothing to clean up"
+        : fitTable(["REFERENCE", "VM", "REASON", "RESULT"], rows, CLEANUP_SHRINK),
+    );
     return report.failed.length > 0 ? "partial" : "done";
   }
   const rows = queues.flatMap(({ queue, report }) => rowsOf(report).map((r) => [queue, ...r]));
-  out.result({ queues: Object.fromEntries(queues.map((q) => [q.queue, q.report])) }, () => (rows.length === 0 ? "nothing to clean up" : fitTable(["QUEUE", "REFERENCE", "VM", "REASON", "RESULT"], rows, CLEANUP_SHRINK.map((c) => ({ ...c, column: c.column + 1 })).concat({ column: 0, min: 10 }))));
+  out.result({ queues: Object.fromEntries(queues.map((q) => [q.queue, q.report])) }, () =>
+    rows.length === 0
+      ? "nothing to clean up"
+      : fitTable(
+          ["QUEUE", "REFERENCE", "VM", "REASON", "RESULT"],
+          rows,
+          CLEANUP_SHRINK.map((c) => ({ ...c, column: c.column + 1 })).concat({ column: 0, min: 10 }),
+        ),
+  );
   return queues.some((q) => q.report.failed.length > 0) ? "partial" : "done";
 }
 
@@ -163,11 +245,11 @@ export async function output(ce: CloudComputingElement, out: Output, given: stri
 
 /** Guards the commands that need a pilot executable: given, and a readable regular file. */
 export async function requireExecutable(path: string | undefined, command: string): Promise<string> {
-  if (path === undefined) throw new UsageError(`give the pilot executable with --executable FILE (${command} needs it)`);
+  if (path === undefined)
+    throw new UsageError(`give the pilot executable with --executable FILE (${command} needs it)`);
   await checkReadableFile(path, "--executable", "the pilot script");
   return path;
 }
-
 
 /**
  * `status` shows short references (`cloud://0266f8bc…`); they may be typed
@@ -185,8 +267,15 @@ export async function expandShortRefs(ce: CloudComputingElement, refs: readonly 
     const prefix = `${bare(r) ? "cloud://" : ""}${r.replace(/…$/, "")}`;
     const matches = own.filter((o) => o.startsWith(prefix));
     if (matches.length === 1) return matches[0]!;
-    if (matches.length > 1) throw new UsageError(`${r} matches ${matches.length} pilot VMs (${matches.join(", ")}); give more of the reference, or see status --wide`);
-    if (bare(r)) throw new CloudceError("InvalidReference", `${r.slice(0, 80)} is neither a pilot reference (cloud://<id>) nor the id of one of this CE's VMs; see cloudce status`);
+    if (matches.length > 1)
+      throw new UsageError(
+        `${r} matches ${matches.length} pilot VMs (${matches.join(", ")}); give more of the reference, or see status --wide`,
+      );
+    if (bare(r))
+      throw new CloudceError(
+        "InvalidReference",
+        `${r.slice(0, 80)} is neither a pilot reference (cloud://<id>) nor the id of one of this CE's VMs; see cloudce status`,
+      );
     return prefix;
   });
 }

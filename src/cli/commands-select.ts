@@ -18,7 +18,10 @@ export const STATES: readonly PilotStatus[] = ["Waiting", "Running", "Done", "Ab
 export function parseStates(text: string): PilotStatus[] {
   return text.split(",").map((word) => {
     const found = STATES.find((s) => s.toLowerCase() === word.trim().toLowerCase());
-    if (!found) throw new UsageError(`--state: '${word.trim().slice(0, 40)}' is not a pilot state; use ${STATES.join(", ")} (comma-separated)`);
+    if (!found)
+      throw new UsageError(
+        `--state: '${word.trim().slice(0, 40)}' is not a pilot state; use ${STATES.join(", ")} (comma-separated)`,
+      );
     return found;
   });
 }
@@ -31,7 +34,10 @@ export interface Selection {
 
 /** This CE's pilots that match: every one with `all`, else those in `states`; only `queue`'s when given. */
 export function selectPilots(pilots: readonly PilotInfo[], sel: Selection): PilotInfo[] {
-  return pilots.filter((p) => (sel.queue === undefined || p.queue === sel.queue) && (sel.states === undefined || sel.states.includes(p.status)));
+  return pilots.filter(
+    (p) =>
+      (sel.queue === undefined || p.queue === sel.queue) && (sel.states === undefined || sel.states.includes(p.status)),
+  );
 }
 
 export interface KillOptions extends Selection {
@@ -46,13 +52,30 @@ export interface KillOptions extends Selection {
  * kill asks first, or needs `--yes` where nobody can answer; `--dry-run`
  * lists what would be killed and kills nothing.
  */
-export async function killSelected(ce: CloudComputingElement, out: Output, refs: readonly string[], opts: KillOptions): Promise<Outcome> {
+export async function killSelected(
+  ce: CloudComputingElement,
+  out: Output,
+  refs: readonly string[],
+  opts: KillOptions,
+): Promise<Outcome> {
   const bulk = opts.all === true || opts.states !== undefined;
   if (bulk && refs.length > 0) throw new UsageError("give references or --all/--state, not both");
-  if (!bulk && refs.length === 0) throw new UsageError("give the pilots to kill: references (cloud://<id> or the short id status prints), --all or --state STATE");
-  const chosen = bulk ? selectPilots(unwrap(await ce.listPilots()), opts).map((p) => p.ref) : await expandShortRefs(ce, refs);
+  if (!bulk && refs.length === 0)
+    throw new UsageError(
+      "give the pilots to kill: references (cloud://<id> or the short id status prints), --all or --state STATE",
+    );
+  const chosen = bulk
+    ? selectPilots(unwrap(await ce.listPilots()), opts).map((p) => p.ref)
+    : await expandShortRefs(ce, refs);
   if (opts.dryRun) {
-    out.result({ wouldKill: chosen }, () => (chosen.length === 0 ? "nothing to kill" : formatTable(["REFERENCE", "RESULT"], chosen.map((r) => [r, "would kill (--dry-run)"]))));
+    out.result({ wouldKill: chosen }, () =>
+      chosen.length === 0
+        ? "nothing to kill"
+        : formatTable(
+            ["REFERENCE", "RESULT"],
+            chosen.map((r) => [r, "would kill (--dry-run)"]),
+          ),
+    );
     return "done";
   }
   if (chosen.length === 0) {
@@ -67,7 +90,8 @@ async function confirmBulk(refs: readonly string[], ask: KillOptions["ask"]): Pr
   const what = `${refs.length} pilot VM${refs.length === 1 ? "" : "s"}`;
   if (!ask) throw new UsageError(`this would kill ${what}: add --yes to confirm (or --dry-run to list them first)`);
   const sample = refs.slice(0, 3).map(shortRef).join(", ");
-  if (!(await ask(`kill ${what} (${sample}${refs.length > 3 ? ", …" : ""})? [y/N] `))) throw new UsageError(`not confirmed: nothing was killed`);
+  if (!(await ask(`kill ${what} (${sample}${refs.length > 3 ? ", …" : ""})? [y/N] `)))
+    throw new UsageError(`not confirmed: nothing was killed`);
 }
 
 /** Asks on the terminal, when stdin and stderr are one; else undefined (the caller then needs --yes). */
@@ -90,7 +114,12 @@ const FINISHED: readonly PilotStatus[] = ["Done", "Aborted", "Deleted"];
  * `output --follow`: prints the console, then what is added to it every
  * `everyMs`, until the pilot has finished (or the signal aborts).
  */
-export async function followOutput(ce: CloudComputingElement, out: Output, given: string, opts: { everyMs: number; signal?: AbortSignal; write: (text: string) => void }): Promise<void> {
+export async function followOutput(
+  ce: CloudComputingElement,
+  out: Output,
+  given: string,
+  opts: { everyMs: number; signal?: AbortSignal; write: (text: string) => void },
+): Promise<void> {
   const [ref] = await expandShortRefs(ce, [given]);
   let shown = "";
   for (;;) {
@@ -103,7 +132,14 @@ export async function followOutput(ce: CloudComputingElement, out: Output, given
     if (status === undefined || FINISHED.includes(status) || opts.signal?.aborted) break;
     await new Promise<void>((resolve) => {
       const timer = setTimeout(resolve, opts.everyMs);
-      opts.signal?.addEventListener("abort", () => { clearTimeout(timer); resolve(); }, { once: true });
+      opts.signal?.addEventListener(
+        "abort",
+        () => {
+          clearTimeout(timer);
+          resolve();
+        },
+        { once: true },
+      );
     });
     if (opts.signal?.aborted) break;
   }
@@ -118,7 +154,11 @@ export const WATCH_SECONDS = { min: 1, max: 3600, default: 5 } as const;
  * On a terminal the screen is redrawn; otherwise each table follows a line
  * with its time, and under --json each is one line with its `time`.
  */
-export async function watch(show: (out: Output) => Promise<void>, out: Output, opts: { everySeconds: number; signal?: AbortSignal; stdout: NodeJS.WritableStream }): Promise<void> {
+export async function watch(
+  show: (out: Output) => Promise<void>,
+  out: Output,
+  opts: { everySeconds: number; signal?: AbortSignal; stdout: NodeJS.WritableStream },
+): Promise<void> {
   const tty = (opts.stdout as NodeJS.WriteStream).isTTY === true;
   const lines = out.timed();
   while (!opts.signal?.aborted) {
@@ -126,7 +166,14 @@ export async function watch(show: (out: Output) => Promise<void>, out: Output, o
     await show(lines);
     await new Promise<void>((resolve) => {
       const timer = setTimeout(resolve, opts.everySeconds * 1000);
-      opts.signal?.addEventListener("abort", () => { clearTimeout(timer); resolve(); }, { once: true });
+      opts.signal?.addEventListener(
+        "abort",
+        () => {
+          clearTimeout(timer);
+          resolve();
+        },
+        { once: true },
+      );
     });
   }
 }

@@ -19,13 +19,21 @@ requests (at most --drain-seconds; by default the largest Cloud_RequestTimeout
 of its open CEs plus 30 s), closes every CE and exits 0.
 `;
 
-export async function serveCommand(argv: readonly string[], stderr: NodeJS.WritableStream = process.stderr): Promise<number> {
+export async function serveCommand(
+  argv: readonly string[],
+  stderr: NodeJS.WritableStream = process.stderr,
+): Promise<number> {
   let values;
   try {
     ({ values } = parseArgs({
       args: [...argv],
       strict: true,
-      options: { stdio: { type: "boolean", default: false }, "drain-seconds": { type: "string" }, "log-level": { type: "string", default: "info" }, help: { type: "boolean", short: "h", default: false } },
+      options: {
+        stdio: { type: "boolean", default: false },
+        "drain-seconds": { type: "string" },
+        "log-level": { type: "string", default: "info" },
+        help: { type: "boolean", short: "h", default: false },
+      },
     }));
     if (values.help) {
       stderr.write(SERVE_USAGE);
@@ -38,7 +46,8 @@ export async function serveCommand(argv: readonly string[], stderr: NodeJS.Writa
   }
   const drain = values["drain-seconds"];
   const level = values["log-level"] as LogLevel;
-  if (drain !== undefined && !/^\d+$/.test(drain)) return usageError(stderr, `--drain-seconds: '${drain}' is not a whole number of seconds`);
+  if (drain !== undefined && !/^\d+$/.test(drain))
+    return usageError(stderr, `--drain-seconds: '${drain}' is not a whole number of seconds`);
   if (!LOG_LEVELS.includes(level)) return usageError(stderr, `--log-level: use one of ${LOG_LEVELS.join(", ")}`);
 
   // Protocol gets its own stream on fd 1; anything else that writes to stdout goes to stderr.

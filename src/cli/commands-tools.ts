@@ -24,7 +24,10 @@ const OFFLINE_UNCHECKED = "image, flavor, networks and quota on the cloud";
 /** Checks the file, options, driver, template, auth file and folders; fails with every problem, each pointing at its line. */
 export async function validate(ce: CloudComputingElement, out: Output, input: ValidateInput = {}): Promise<void> {
   const result = await ce.isValid({ online: input.online === true });
-  const problems = [...(input.fileProblems ?? []), ...(result.OK ? [] : [locateProblems(result.Message, input.origins ?? {})])];
+  const problems = [
+    ...(input.fileProblems ?? []),
+    ...(result.OK ? [] : [locateProblems(result.Message, input.origins ?? {})]),
+  ];
   const warnings = result.OK ? (result.Warnings ?? []).map((w) => locateProblems(w, input.origins ?? {})) : [];
   for (const w of warnings) out.warn(w);
   const list = problems.flatMap((p) => p.split("; "));
@@ -32,12 +35,27 @@ export async function validate(ce: CloudComputingElement, out: Output, input: Va
   if (list.length > 0 && !out.json) throw new CloudceError("OptionInvalid", message);
   if (list.length > 0) {
     // Scripts get the problems as a list, one entry each, in the one result document.
-    out.result({ ce: ce.ceName, valid: false, online: input.online === true, problems: list, ...(warnings.length > 0 ? { warnings } : {}) });
+    out.result({
+      ce: ce.ceName,
+      valid: false,
+      online: input.online === true,
+      problems: list,
+      ...(warnings.length > 0 ? { warnings } : {}),
+    });
     throw new ReportedFailure(message);
   }
   const unchecked = input.online ? [] : [OFFLINE_UNCHECKED];
-  out.result({ ce: ce.ceName, valid: true, online: input.online === true, ...(warnings.length > 0 ? { warnings } : {}), ...(input.online ? {} : { notChecked: OFFLINE_UNCHECKED }) }, () =>
-    `${ce.ceName}: configuration is valid${input.online ? " (checked against the cloud)" : ` (offline: ${unchecked.join("")} were not checked; --online checks them)`}`);
+  out.result(
+    {
+      ce: ce.ceName,
+      valid: true,
+      online: input.online === true,
+      ...(warnings.length > 0 ? { warnings } : {}),
+      ...(input.online ? {} : { notChecked: OFFLINE_UNCHECKED }),
+    },
+    () =>
+      `${ce.ceName}: configuration is valid${input.online ? " (checked against the cloud)" : ` (offline: ${unchecked.join("")} were not checked; --online checks them)`}`,
+  );
 }
 
 /** Prints the user-data one pilot would get (this is the only command that prints user-data). */
@@ -55,6 +73,13 @@ export function config(loaded: LoadedCeOptions, out: Output): void {
     .map(([k, v]) => [k, v, loaded.origins[k] ? formatOrigin(loaded.origins[k]) : ""]);
   out.result({ ce: loaded.ce, queue: loaded.queue, options: loaded.options, origins: loaded.origins }, () =>
     // Long values and paths keep their start and end (the file name and line); --json has them whole.
-    [`CE ${loaded.ce ?? "(unnamed)"}${loaded.queue ? `, queue ${loaded.queue}` : ""}`, fitTable(["OPTION", "VALUE", "FROM"], rows, [{ column: 2, min: 24 }, { column: 1, min: 20 }, { column: 0, min: 20 }])].join("\n"),
+    [
+      `CE ${loaded.ce ?? "(unnamed)"}${loaded.queue ? `, queue ${loaded.queue}` : ""}`,
+      fitTable(["OPTION", "VALUE", "FROM"], rows, [
+        { column: 2, min: 24 },
+        { column: 1, min: 20 },
+        { column: 0, min: 20 },
+      ]),
+    ].join("\n"),
   );
 }

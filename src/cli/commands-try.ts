@@ -61,24 +61,45 @@ async function driverOptions(opts: TryOptions): Promise<Record<string, string>> 
   };
 }
 
-export async function tryTemplate(loaded: LoadedCeOptions, selected: string | undefined, out: Output, logger: Logger, opts: TryOptions): Promise<TryVerdict> {
+export async function tryTemplate(
+  loaded: LoadedCeOptions,
+  selected: string | undefined,
+  out: Output,
+  logger: Logger,
+  opts: TryOptions,
+): Promise<TryVerdict> {
   const ceName = loaded.ce ?? selected ?? loaded.options["CE"] ?? "cloudce-try";
   const drv = await driverOptions(opts);
   const kept = Object.fromEntries(Object.entries(loaded.options).filter(([k]) => !CLOUD_SPECIFIC.test(k)));
   const ce = new CloudComputingElement(ceName, { logger });
   const set = await ce.setParameters({
-    ...kept, ...(loaded.queue ? { Queue: loaded.queue } : {}),
-    CloudType: "QEMU", Instance_Image: "qemu-image", Instance_Flavor: "qemu-flavor",
+    ...kept,
+    ...(loaded.queue ? { Queue: loaded.queue } : {}),
+    CloudType: "QEMU",
+    Instance_Image: "qemu-image",
+    Instance_Flavor: "qemu-flavor",
     ...Object.fromEntries(Object.entries(drv).map(([k, v]) => [`Driver_${k}`, v])),
   });
   if (!set.OK) throw new CloudceError("OptionInvalid", set.Message);
-  const driver = new QemuDriver({ options: drv, credentials: async () => ({ extra: {} }), ceName, logger, requestTimeoutMs: 30_000 });
+  const driver = new QemuDriver({
+    options: drv,
+    credentials: async () => ({ extra: {} }),
+    ceName,
+    logger,
+    requestTimeoutMs: 30_000,
+  });
   // A try killed before its end leaves its VM behind: try's own cloud holds nothing worth keeping.
   await driver.destroyNodes((await driver.listNodes({ namePrefix: "", metadata: {} })).map((n) => n.id));
   const pilot = join(tryHome(), "pilot-with-probe.sh");
-  await writeFile(pilot, withProbe(await readFile(opts.executable, "utf8").catch(() => {
-    throw new CloudceError("ExecutableMissing", `cannot read the pilot executable ${opts.executable}`);
-  })), { mode: 0o700 });
+  await writeFile(
+    pilot,
+    withProbe(
+      await readFile(opts.executable, "utf8").catch(() => {
+        throw new CloudceError("ExecutableMissing", `cannot read the pilot executable ${opts.executable}`);
+      }),
+    ),
+    { mode: 0o700 },
+  );
   let id: string | undefined;
   const abandon = () => void (id ? driver.destroyNodes([id]).finally(() => process.exit(130)) : process.exit(130));
   process.once("SIGINT", abandon);
@@ -92,7 +113,15 @@ export async function tryTemplate(loaded: LoadedCeOptions, selected: string | un
     const resultsDir = join(tryHome(), "results", id);
     await driver.copyResults(id, resultsDir);
     const console = await driver.getConsoleOutput(id);
-    return judge({ ref, stamp: submitted.PilotStampDict[ref]!, node: finished, console, guest: await readGuestReport(resultsDir), resultsDir, timeoutS: opts.timeoutMs / 1000 });
+    return judge({
+      ref,
+      stamp: submitted.PilotStampDict[ref]!,
+      node: finished,
+      console,
+      guest: await readGuestReport(resultsDir),
+      resultsDir,
+      timeoutS: opts.timeoutMs / 1000,
+    });
   } finally {
     process.removeListener("SIGINT", abandon);
     // It holds the pilot, and so the proxy: it lives only as long as the try.
@@ -103,7 +132,11 @@ export async function tryTemplate(loaded: LoadedCeOptions, selected: string | un
 }
 
 /** Streams the console until the VM stops (or errs, or the timeout passes); returns its last state. */
-async function follow(driver: QemuDriver, id: string, opts: TryOptions): Promise<{ state: string; cloudState: string }> {
+async function follow(
+  driver: QemuDriver,
+  id: string,
+  opts: TryOptions,
+): Promise<{ state: string; cloudState: string }> {
   const deadline = monotonicNow() + opts.timeoutMs;
   let shown = 0;
   for (;;) {
@@ -113,13 +146,20 @@ async function follow(driver: QemuDriver, id: string, opts: TryOptions): Promise
       opts.console?.(text.slice(shown));
       shown = text.length;
     }
-    if (!node || ["stopped", "error", "gone"].includes(node.state)) return node ?? { state: "gone", cloudState: "GONE" };
+    if (!node || ["stopped", "error", "gone"].includes(node.state))
+      return node ?? { state: "gone", cloudState: "GONE" };
     if (monotonicNow() > deadline) return { state: node.state, cloudState: `TIMEOUT(${opts.timeoutMs / 1000}s)` };
     await new Promise((r) => setTimeout(r, 1000));
   }
 }
 
-export async function tryCommand(loaded: LoadedCeOptions, selected: string | undefined, out: Output, logger: Logger, opts: TryOptions): Promise<void> {
+export async function tryCommand(
+  loaded: LoadedCeOptions,
+  selected: string | undefined,
+  out: Output,
+  logger: Logger,
+  opts: TryOptions,
+): Promise<void> {
   const verdict = await tryTemplate(loaded, selected, out, logger, opts);
   out.result(verdict, () => renderVerdict(verdict));
   if (!verdict.ok) throw new ReportedFailure(`the template did not pass: ${verdict.problems.join("; ")}`);

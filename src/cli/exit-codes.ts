@@ -23,11 +23,35 @@ export const EXIT_SIGTERM = 143;
 
 export const EXIT_CODES: readonly ExitCodeRow[] = [
   { codes: [EXIT_SUCCESS], name: "success", meaning: "everything asked for was done" },
-  { codes: [EXIT_FAILED], name: "failure", meaning: "the operation failed (the cloud refused or could not be reached, the configuration is invalid); nothing, or nothing useful, was done" },
-  { codes: [EXIT_USAGE], name: "usage", meaning: "the command line is wrong: unknown command or flag, a malformed or out-of-range value, a file a flag names that is missing or of the wrong kind, a reference that is not a pilot reference" },
-  { codes: [EXIT_PARTIAL], name: "partial", meaning: "part of the work was done: submit made fewer VMs than asked, or a cleanup pass could not delete some VMs; the output says how many and why" },
-  { codes: [EXIT_LOCK_HELD], name: "lock held", meaning: "another cleanup of this CE holds its lock (a one-shot cleanup); try again later" },
-  { codes: [EXIT_SIGINT, EXIT_SIGTERM], name: "interrupted", meaning: "SIGINT (130) or SIGTERM (143) stopped the command: it started nothing new, waited for the calls in flight, and printed what it did, even when the cloud did not answer" },
+  {
+    codes: [EXIT_FAILED],
+    name: "failure",
+    meaning:
+      "the operation failed (the cloud refused or could not be reached, the configuration is invalid); nothing, or nothing useful, was done",
+  },
+  {
+    codes: [EXIT_USAGE],
+    name: "usage",
+    meaning:
+      "the command line is wrong: unknown command or flag, a malformed or out-of-range value, a file a flag names that is missing or of the wrong kind, a reference that is not a pilot reference",
+  },
+  {
+    codes: [EXIT_PARTIAL],
+    name: "partial",
+    meaning:
+      "part of the work was done: submit made fewer VMs than asked, or a cleanup pass could not delete some VMs; the output says how many and why",
+  },
+  {
+    codes: [EXIT_LOCK_HELD],
+    name: "lock held",
+    meaning: "another cleanup of this CE holds its lock (a one-shot cleanup); try again later",
+  },
+  {
+    codes: [EXIT_SIGINT, EXIT_SIGTERM],
+    name: "interrupted",
+    meaning:
+      "SIGINT (130) or SIGTERM (143) stopped the command: it started nothing new, waited for the calls in flight, and printed what it did, even when the cloud did not answer",
+  },
 ];
 
 export { EXIT_LOCK_HELD };

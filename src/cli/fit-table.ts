@@ -29,7 +29,12 @@ export interface Shrinkable {
 }
 
 /** Like formatTable, but middle-clips the `shrink` columns (in that order of preference) until a line fits `width`. */
-export function fitTable(headers: readonly string[], rows: readonly (readonly (string | number)[])[], shrink: readonly Shrinkable[], width = TERMINAL_COLUMNS): string {
+export function fitTable(
+  headers: readonly string[],
+  rows: readonly (readonly (string | number)[])[],
+  shrink: readonly Shrinkable[],
+  width = TERMINAL_COLUMNS,
+): string {
   const cells = rows.map((r) => r.map(String));
   const widths = headers.map((h, i) => Math.max(h.length, ...cells.map((r) => (r[i] ?? "").length)));
   let excess = widths.reduce((s, w) => s + w, 0) + 2 * (headers.length - 1) - width;
@@ -40,5 +45,8 @@ export function fitTable(headers: readonly string[], rows: readonly (readonly (s
     widths[column]! -= cut;
     excess -= cut;
   }
-  return formatTable(headers, cells.map((r) => r.map((c, i) => clipMiddle(c, widths[i]!))));
+  return formatTable(
+    headers,
+    cells.map((r) => r.map((c, i) => clipMiddle(c, widths[i]!))),
+  );
 }

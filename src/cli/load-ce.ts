@@ -15,7 +15,11 @@ export interface CeSelection {
 export const DEFAULT_CE_NAME = "cloudce-local";
 
 export async function loadOptions(sel: CeSelection): Promise<LoadedCeOptions> {
-  return loadCeOptions({ file: sel.config, ...(sel.ce ? { ce: sel.ce } : {}), ...(sel.queue ? { queue: sel.queue } : {}) });
+  return loadCeOptions({
+    file: sel.config,
+    ...(sel.ce ? { ce: sel.ce } : {}),
+    ...(sel.queue ? { queue: sel.queue } : {}),
+  });
 }
 
 export interface OpenedCe {
@@ -37,7 +41,12 @@ function effectiveOptions(loaded: LoadedCeOptions, overrides: Record<string, str
 }
 
 /** A configured CE; relative paths in the file were resolved against the file's folder when it was read. */
-export async function openCe(sel: CeSelection, logger: Logger, overrides: Record<string, string> = {}, ceOptions: CeOptions = {}): Promise<OpenedCe> {
+export async function openCe(
+  sel: CeSelection,
+  logger: Logger,
+  overrides: Record<string, string> = {},
+  ceOptions: CeOptions = {},
+): Promise<OpenedCe> {
   const loaded = await loadOptions(sel);
   const ce = newCe(loaded, sel, logger, ceOptions);
   const set = await ce.setParameters(effectiveOptions(loaded, overrides));
@@ -50,8 +59,14 @@ export async function openCe(sel: CeSelection, logger: Logger, overrides: Record
  * SiteDirector builds them), when the selection names no queue and the CE
  * has several; otherwise the one CE {@link openCe} opens.
  */
-export async function openCePerQueue(sel: CeSelection, logger: Logger, overrides: Record<string, string> = {}, ceOptions: CeOptions = {}): Promise<OpenedCe[]> {
-  const queues = sel.queue === undefined ? await listQueueNames({ file: sel.config, ...(sel.ce ? { ce: sel.ce } : {}) }) : [];
+export async function openCePerQueue(
+  sel: CeSelection,
+  logger: Logger,
+  overrides: Record<string, string> = {},
+  ceOptions: CeOptions = {},
+): Promise<OpenedCe[]> {
+  const queues =
+    sel.queue === undefined ? await listQueueNames({ file: sel.config, ...(sel.ce ? { ce: sel.ce } : {}) }) : [];
   if (queues.length <= 1) return [await openCe(sel, logger, overrides, ceOptions)];
   const opened: OpenedCe[] = [];
   try {
@@ -68,9 +83,24 @@ export async function openCePerQueue(sel: CeSelection, logger: Logger, overrides
  * first: all syntax problems of the file, then malformed values (the CE is
  * still built without them, so the remaining checks run too).
  */
-export async function openCeForValidation(sel: CeSelection, logger: Logger, overrides: Record<string, string> = {}, ceOptions: CeOptions = {}): Promise<OpenedCe> {
-  const check = await checkConfigFile({ file: sel.config, ...(sel.ce ? { ce: sel.ce } : {}), ...(sel.queue ? { queue: sel.queue } : {}) });
-  if (!check.loaded) throw new CloudceError("OptionInvalid", check.problems.length === 1 ? check.problems[0]! : `${check.problems.length} problems: ${check.problems.join("; ")}`);
+export async function openCeForValidation(
+  sel: CeSelection,
+  logger: Logger,
+  overrides: Record<string, string> = {},
+  ceOptions: CeOptions = {},
+): Promise<OpenedCe> {
+  const check = await checkConfigFile({
+    file: sel.config,
+    ...(sel.ce ? { ce: sel.ce } : {}),
+    ...(sel.queue ? { queue: sel.queue } : {}),
+  });
+  if (!check.loaded)
+    throw new CloudceError(
+      "OptionInvalid",
+      check.problems.length === 1
+        ? check.problems[0]!
+        : `${check.problems.length} problems: ${check.problems.join("; ")}`,
+    );
   const loaded = check.loaded;
   const ce = newCe(loaded, sel, logger, ceOptions);
   const options = effectiveOptions(loaded, overrides);

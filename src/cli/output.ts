@@ -29,7 +29,11 @@ export function isTerminal(stream: NodeJS.WritableStream): boolean {
   return (stream as NodeJS.WriteStream).isTTY === true;
 }
 
-export function createOutput(json: boolean, io: OutputStreams = { stdout: process.stdout, stderr: process.stderr }, timed = false): Output {
+export function createOutput(
+  json: boolean,
+  io: OutputStreams = { stdout: process.stdout, stderr: process.stderr },
+  timed = false,
+): Output {
   const tty = isTerminal(io.stderr);
   let ticking = false;
   const endTicker = (): void => {
@@ -40,7 +44,12 @@ export function createOutput(json: boolean, io: OutputStreams = { stdout: proces
     json,
     result(value, table) {
       endTicker();
-      const text = json && timed ? JSON.stringify({ time: new Date().toISOString(), ...(value as object) }) : json || !table ? JSON.stringify(value, null, 2) : table();
+      const text =
+        json && timed
+          ? JSON.stringify({ time: new Date().toISOString(), ...(value as object) })
+          : json || !table
+            ? JSON.stringify(value, null, 2)
+            : table();
       io.stdout.write(`${scrubSecrets(text)}\n`);
     },
     section(title) {
@@ -68,5 +77,12 @@ export function createOutput(json: boolean, io: OutputStreams = { stdout: proces
 export function formatTable(headers: readonly string[], rows: readonly (readonly (string | number)[])[]): string {
   const cells = [headers, ...rows].map((r) => r.map((c) => String(c)));
   const widths = headers.map((_, i) => Math.max(...cells.map((r) => (r[i] ?? "").length)));
-  return cells.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join("  ").trimEnd()).join("\n");
+  return cells
+    .map((r) =>
+      r
+        .map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!)))
+        .join("  ")
+        .trimEnd(),
+    )
+    .join("\n");
 }

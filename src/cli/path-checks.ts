@@ -16,10 +16,12 @@ async function kind(path: string): Promise<"file" | "dir" | "missing"> {
 /** A file cloudce will create or write: not a directory, and its folder exists. */
 export async function checkWritableFile(path: string, flag: string): Promise<void> {
   const what = await kind(path);
-  if (what === "dir") throw new UsageError(`${flag}: ${path} is a directory; give the path of a file (e.g. ${resolve(path, "file")})`);
+  if (what === "dir")
+    throw new UsageError(`${flag}: ${path} is a directory; give the path of a file (e.g. ${resolve(path, "file")})`);
   if (what === "file") return;
   const folder = dirname(resolve(path));
-  if ((await kind(folder)) !== "dir") throw new UsageError(`${flag}: the folder ${folder} does not exist; create it or choose another path`);
+  if ((await kind(folder)) !== "dir")
+    throw new UsageError(`${flag}: the folder ${folder} does not exist; create it or choose another path`);
 }
 
 /**
@@ -34,10 +36,16 @@ export async function checkReadableFile(path: string, flag: string, what: string
     await access(path, constants.R_OK);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    const why = code === "ENOENT" ? "does not exist" : code === "EACCES" ? "cannot be read (permission denied)" : `cannot be read (${code ?? "error"})`;
+    const why =
+      code === "ENOENT"
+        ? "does not exist"
+        : code === "EACCES"
+          ? "cannot be read (permission denied)"
+          : `cannot be read (${code ?? "error"})`;
     throw new UsageError(`${flag}: ${path} ${why}; give ${what}`);
   }
-  if (info.isDirectory()) throw new UsageError(`${flag}: ${path} is not a regular file (it is a directory); give ${what}`);
+  if (info.isDirectory())
+    throw new UsageError(`${flag}: ${path} is not a regular file (it is a directory); give ${what}`);
   if (!info.isFile()) throw new UsageError(`${flag}: ${path} is not a regular file; give ${what}`);
 }
 

@@ -15,7 +15,10 @@ import { buildProgram } from "./program.js";
 
 export type CliStreams = CliIo;
 
-export async function run(argv: readonly string[], io: CliIo = { stdout: process.stdout, stderr: process.stderr }): Promise<number> {
+export async function run(
+  argv: readonly string[],
+  io: CliIo = { stdout: process.stdout, stderr: process.stderr },
+): Promise<number> {
   const runner = new CommandRunner(io, cliHooks(io));
   const program = buildProgram(runner);
   const command = argv.find((a) => program.commands.some((c) => c.name() === a));

@@ -5,7 +5,16 @@ import { fitTable } from "./fit-table.js";
 import { formatTable } from "./output.js";
 
 /** The order states are shown in: what needs attention (live VMs) first. */
-const STATE_ORDER: readonly PilotStatus[] = ["Running", "Waiting", "Submitted", "Done", "Failed", "Aborted", "Deleted", "Unknown"];
+const STATE_ORDER: readonly PilotStatus[] = [
+  "Running",
+  "Waiting",
+  "Submitted",
+  "Done",
+  "Failed",
+  "Aborted",
+  "Deleted",
+  "Unknown",
+];
 
 /** The statuses a listing of this CE's VMs can give; the summary counts each, zeros included. */
 export const LISTED_STATUSES: readonly PilotStatus[] = ["Waiting", "Running", "Done", "Aborted", "Deleted", "Unknown"];
@@ -27,7 +36,9 @@ export function age(ms: number): string {
 
 export function sortPilots(pilots: readonly PilotInfo[]): PilotInfo[] {
   const rank = (s: PilotStatus): number => STATE_ORDER.indexOf(s);
-  return [...pilots].sort((a, b) => rank(a.status) - rank(b.status) || Date.parse(a.createdAt) - Date.parse(b.createdAt));
+  return [...pilots].sort(
+    (a, b) => rank(a.status) - rank(b.status) || Date.parse(a.createdAt) - Date.parse(b.createdAt),
+  );
 }
 
 /** 80 columns by default: short references, names clipped in the middle; `--wide` adds the cloud's own state. */
@@ -44,7 +55,12 @@ export function statusTable(pilots: readonly PilotInfo[], opts: { wide: boolean;
   return fitTable(
     ["REFERENCE", "VM", "STATUS", "AGE", "QUEUE", "FLAVOR"],
     sorted.map((p) => [shortRef(p.ref), p.name, p.status, ageOf(p), p.queue, p.flavor]),
-    [{ column: 1, min: 14 }, { column: 5, min: 8 }, { column: 4, min: 10 }, { column: 1, min: 12 }],
+    [
+      { column: 1, min: 14 },
+      { column: 5, min: 8 },
+      { column: 4, min: 10 },
+      { column: 1, min: 12 },
+    ],
   );
 }
 

@@ -20,7 +20,10 @@ export interface StopSignals {
   release(): void;
 }
 
-export function listenForStopSignals(onFirst: (sig: NodeJS.Signals) => void, onSecond: (sig: NodeJS.Signals) => void = forceExit): StopSignals {
+export function listenForStopSignals(
+  onFirst: (sig: NodeJS.Signals) => void,
+  onSecond: (sig: NodeJS.Signals) => void = forceExit,
+): StopSignals {
   const controller = new AbortController();
   let first: NodeJS.Signals | undefined;
   const handler = (sig: NodeJS.Signals): void => {
@@ -33,7 +36,7 @@ export function listenForStopSignals(onFirst: (sig: NodeJS.Signals) => void, onS
   return {
     signal: controller.signal,
     stoppedBy: () => first,
-    exitCode: () => (first ? EXIT_BY_SIGNAL[first] ?? 1 : undefined),
+    exitCode: () => (first ? (EXIT_BY_SIGNAL[first] ?? 1) : undefined),
     release: () => {
       for (const s of SIGNALS) process.off(s, handler);
     },
@@ -41,6 +44,8 @@ export function listenForStopSignals(onFirst: (sig: NodeJS.Signals) => void, onS
 }
 
 function forceExit(sig: NodeJS.Signals): void {
-  process.stderr.write(`cloudce: second ${sig}: exiting now; VMs still being created carry this CE's tags, so cleanup finds them\n`);
+  process.stderr.write(
+    `cloudce: second ${sig}: exiting now; VMs still being created carry this CE's tags, so cleanup finds them\n`,
+  );
   process.exit(EXIT_BY_SIGNAL[sig] ?? 1);
 }

@@ -26,7 +26,8 @@ const PROBE = [
 /** The pilot with the probe after its interpreter line (templates run it with bash). */
 export function withProbe(pilot: string): string {
   const newline = pilot.indexOf("\n");
-  if (pilot.startsWith("#!") && newline >= 0) return `${pilot.slice(0, newline + 1)}${PROBE.join("\n")}\n${pilot.slice(newline + 1)}`;
+  if (pilot.startsWith("#!") && newline >= 0)
+    return `${pilot.slice(0, newline + 1)}${PROBE.join("\n")}\n${pilot.slice(newline + 1)}`;
   return `#!/bin/bash\n${PROBE.join("\n")}\n${pilot}`;
 }
 
@@ -72,7 +73,12 @@ export interface GuestReport {
 
 function keyValues(text: string | undefined): Record<string, string> | undefined {
   if (text === undefined) return undefined;
-  return Object.fromEntries(text.split("\n").filter((l) => l.includes("=")).map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)]));
+  return Object.fromEntries(
+    text
+      .split("\n")
+      .filter((l) => l.includes("="))
+      .map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)]),
+  );
 }
 
 /** Modules cloud-init.log reports as failed ("Running module X (...) failed"), in order, once each. */
@@ -84,10 +90,22 @@ export function failedModules(log: string): string[] {
 /** Reads the probe's and the collector's files from a copied results disk. */
 export async function readGuestReport(resultsDir: string): Promise<GuestReport> {
   const at = (f: string) => readFile(join(resultsDir, TRY_DIR, f), "utf8").catch(() => undefined);
-  const [start, end, result, status, log] = await Promise.all([at("pilot-start"), at("pilot-end"), at("result.json"), at("status.json"), at("cloud-init.log")]);
-  const stages = status ? (JSON.parse(status) as { v1?: Record<string, unknown> }).v1 ?? {} : {};
-  const recorded = Object.values(stages).flatMap((s) => (s && typeof s === "object" && Array.isArray((s as { errors?: unknown }).errors) ? (s as { errors: string[] }).errors : []));
-  const unrecorded = failedModules(log ?? "").filter((m) => !recorded.some((e) => e.startsWith(`('${m}'`))).map((m) => `('${m}', failed: see cloud-init.log)`);
+  const [start, end, result, status, log] = await Promise.all([
+    at("pilot-start"),
+    at("pilot-end"),
+    at("result.json"),
+    at("status.json"),
+    at("cloud-init.log"),
+  ]);
+  const stages = status ? ((JSON.parse(status) as { v1?: Record<string, unknown> }).v1 ?? {}) : {};
+  const recorded = Object.values(stages).flatMap((s) =>
+    s && typeof s === "object" && Array.isArray((s as { errors?: unknown }).errors)
+      ? (s as { errors: string[] }).errors
+      : [],
+  );
+  const unrecorded = failedModules(log ?? "")
+    .filter((m) => !recorded.some((e) => e.startsWith(`('${m}'`)))
+    .map((m) => `('${m}', failed: see cloud-init.log)`);
   const stageErrors = [...recorded, ...unrecorded];
   const startKv = keyValues(start);
   const endKv = keyValues(end);

@@ -15,7 +15,11 @@ export interface TryVerdict {
     readonly exitStatus?: string;
   };
   readonly vm: { readonly state: string; readonly cloudState: string; readonly poweredOff: boolean };
-  readonly cloudInit: { readonly errors: readonly string[]; readonly from: string; readonly consoleWarnings: readonly string[] };
+  readonly cloudInit: {
+    readonly errors: readonly string[];
+    readonly from: string;
+    readonly consoleWarnings: readonly string[];
+  };
   readonly resultsDir: string;
   readonly problems: readonly string[];
 }
@@ -42,16 +46,30 @@ export function consoleWarnings(console: string): string[] {
 export function judge(input: JudgeInput): TryVerdict {
   const { guest, node } = input;
   const start = guest.pilotStart;
-  const identity = !start ? "unknown" : start["PILOT_UUID"] === input.ref && start["DIRAC_PILOT_STAMP"] === input.stamp ? "matches" : "differs";
+  const identity = !start
+    ? "unknown"
+    : start["PILOT_UUID"] === input.ref && start["DIRAC_PILOT_STAMP"] === input.stamp
+      ? "matches"
+      : "differs";
   const poweredOff = node.state === "stopped" && ["POWERED_OFF", "HALTED"].includes(node.cloudState);
   const errors = guest.resultErrors ?? guest.stageErrors;
-  const from = guest.resultErrors ? "result.json" : guest.collected ? "status.json (cloud-init did not finish its last stage)" : "console only (no results disk in the guest)";
+  const from = guest.resultErrors
+    ? "result.json"
+    : guest.collected
+      ? "status.json (cloud-init did not finish its last stage)"
+      : "console only (no results disk in the guest)";
   const problems: string[] = [];
   if (!start) problems.push("the pilot never started (or could not write to /results)");
   else if (start["uid"] === "0") problems.push("the pilot ran as root");
   if (identity === "differs") problems.push("PILOT_UUID/DIRAC_PILOT_STAMP differ from what submit returned");
-  if (start && !guest.pilotEnd) problems.push("no record of the pilot ending: the VM went down while it ran, or the pilot replaced the EXIT trap");
-  if (!poweredOff) problems.push(node.cloudState.startsWith("TIMEOUT") ? `the VM did not power off within ${input.timeoutS} s` : `the VM ended ${node.cloudState}, not powered off`);
+  if (start && !guest.pilotEnd)
+    problems.push("no record of the pilot ending: the VM went down while it ran, or the pilot replaced the EXIT trap");
+  if (!poweredOff)
+    problems.push(
+      node.cloudState.startsWith("TIMEOUT")
+        ? `the VM did not power off within ${input.timeoutS} s`
+        : `the VM ended ${node.cloudState}, not powered off`,
+    );
   if (errors.length > 0) problems.push(`cloud-init reported ${errors.length} error${errors.length > 1 ? "s" : ""}`);
   return {
     ok: problems.length === 0,
@@ -82,7 +100,9 @@ export function renderVerdict(v: TryVerdict): string {
     `VM powered off:  ${v.vm.poweredOff ? "yes" : `no (${v.vm.cloudState})`}`,
     `cloud-init:      ${v.cloudInit.errors.length === 0 ? "no errors" : `${v.cloudInit.errors.length} error(s)`} (from ${v.cloudInit.from})`,
     ...v.cloudInit.errors.map((e) => `  - ${e}`),
-    ...(v.cloudInit.consoleWarnings.length > 0 ? ["console warnings:", ...v.cloudInit.consoleWarnings.map((w) => `  ${w}`)] : []),
+    ...(v.cloudInit.consoleWarnings.length > 0
+      ? ["console warnings:", ...v.cloudInit.consoleWarnings.map((w) => `  ${w}`)]
+      : []),
     `guest files:     ${v.resultsDir}`,
   ];
   return lines.join("\n");

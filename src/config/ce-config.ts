@@ -11,7 +11,14 @@
 
 import { dirname, isAbsolute, resolve } from "node:path";
 import { CloudceError } from "../errors.js";
-import { type CfgDocument, type CfgSection, checkDiracCfg, getSection, parseDiracCfg, readTextFile } from "./dirac-cfg.js";
+import {
+  type CfgDocument,
+  type CfgSection,
+  checkDiracCfg,
+  getSection,
+  parseDiracCfg,
+  readTextFile,
+} from "./dirac-cfg.js";
 import { checkFlatConfig, parseFlatConfig } from "./flat-config.js";
 
 export type ConfigFormat = "dirac-cfg" | "flat";
@@ -89,7 +96,8 @@ export function listCes(doc: CfgDocument): CeLocation[] {
 /** Reads a file (either format) and returns the effective options of a CE/queue. */
 export async function loadCeOptions(input: LoadCeOptionsInput): Promise<LoadedCeOptions> {
   const text = await readTextFile(input.file);
-  const loaded = detectFormat(text, input.file) === "flat" ? fromFlat(text, input) : fromCfg(parseDiracCfg(text, input.file), input);
+  const loaded =
+    detectFormat(text, input.file) === "flat" ? fromFlat(text, input) : fromCfg(parseDiracCfg(text, input.file), input);
   return withPathsFrom(dirname(resolve(input.file)), loaded);
 }
 
@@ -98,9 +106,15 @@ export async function loadCeOptions(input: LoadCeOptionsInput): Promise<LoadedCe
  * file", so a command works the same from any working directory.
  */
 export const PATH_OPTIONS = [
-  "CloudAuth", "Context_Template", "Journal_File", "Driver_state_dir",
+  "CloudAuth",
+  "Context_Template",
+  "Journal_File",
+  "Driver_state_dir",
   // QEMU's files.
-  "Driver_image", "Driver_kernel", "Driver_initrd", "Driver_vendor_data",
+  "Driver_image",
+  "Driver_kernel",
+  "Driver_initrd",
+  "Driver_vendor_data",
 ] as const;
 
 function withPathsFrom(dir: string, loaded: LoadedCeOptions): LoadedCeOptions {
@@ -123,13 +137,20 @@ function fromFlat(text: string, input: LoadCeOptionsInput, flat = parseFlatConfi
   const named = options["CE"];
   if (input.ce !== undefined && named !== undefined && named !== input.ce) {
     // Renaming the CE would hide every VM it created: they carry the file's name.
-    throw invalid(`${input.file}:${origins["CE"]!.line}: the file says CE = ${named} but --ce ${input.ce} was given; drop --ce or fix the CE line`);
+    throw invalid(
+      `${input.file}:${origins["CE"]!.line}: the file says CE = ${named} but --ce ${input.ce} was given; drop --ce or fix the CE line`,
+    );
   }
   const queue = options["Queue"];
   if (input.queue !== undefined && input.queue !== queue) {
     // A flat file has no queue sections: another name would select nothing and only mislabel the VMs.
-    const says = queue === undefined ? "names no queue (add a Queue = line)" : `says Queue = ${queue} (line ${origins["Queue"]!.line})`;
-    throw invalid(`${input.file}: --queue ${input.queue}: a flat file holds one queue and this one ${says}; drop --queue or use a DIRAC CFG file with Queues`);
+    const says =
+      queue === undefined
+        ? "names no queue (add a Queue = line)"
+        : `says Queue = ${queue} (line ${origins["Queue"]!.line})`;
+    throw invalid(
+      `${input.file}: --queue ${input.queue}: a flat file holds one queue and this one ${says}; drop --queue or use a DIRAC CFG file with Queues`,
+    );
   }
   return { options, origins, format: "flat", ce: input.ce ?? named, queue: input.queue, site: undefined };
 }
@@ -147,7 +168,14 @@ export function fromCfg(doc: CfgDocument, input: Omit<LoadCeOptionsInput, "file"
       origins[o.name] = { file: doc.file, line: o.appendLines.at(-1) ?? o.line, section: layer!.path };
     }
   }
-  return { options, origins, format: "dirac-cfg", ce: location.ce, queue: queue?.name, site: `${location.grid}/${location.site}` };
+  return {
+    options,
+    origins,
+    format: "dirac-cfg",
+    ce: location.ce,
+    queue: queue?.name,
+    site: `${location.grid}/${location.site}`,
+  };
 }
 
 function selectCe(doc: CfgDocument, ce: string | undefined): CeLocation {
@@ -161,7 +189,8 @@ function selectCe(doc: CfgDocument, ce: string | undefined): CeLocation {
     throw invalid(`${doc.file}: several CEs are defined: ${known()}; choose one with --ce`);
   }
   const matches = all.filter((c) => c.ce === ce);
-  if (matches.length === 0) throw invalid(`${doc.file}: CE '${ce}' is not defined under Resources/Sites/*/*/CEs; defined CEs: ${known()}`);
+  if (matches.length === 0)
+    throw invalid(`${doc.file}: CE '${ce}' is not defined under Resources/Sites/*/*/CEs; defined CEs: ${known()}`);
   if (matches.length > 1) {
     const where = matches.map((c) => `${c.grid}/${c.site} (line ${c.section.line})`).join(" and ");
     throw invalid(`${doc.file}: CE '${ce}' is defined at ${where}; a CE name must be unique`);
@@ -190,7 +219,9 @@ function selectQueue(file: string, location: CeLocation, queue: string | undefin
   const found = queues?.sections.get(queue);
   if (found) return found;
   const known = names.length > 0 ? `its queues: ${names.join(", ")}` : "it has no Queues section";
-  throw invalid(`${file}: queue '${queue}' is not defined for CE '${location.ce}' (line ${location.section.line}); ${known}`);
+  throw invalid(
+    `${file}: queue '${queue}' is not defined for CE '${location.ce}' (line ${location.section.line}); ${known}`,
+  );
 }
 
 function invalid(message: string): CloudceError {
@@ -233,7 +264,10 @@ export async function checkConfigFile(input: LoadCeOptionsInput): Promise<Config
     return selectWith(() => fromFlat(text, input, flat.options), flat.problems);
   }
   const { doc, problems } = checkDiracCfg(text, input.file);
-  return selectWith(() => fromCfg(doc, input), problems.map((p) => p.message));
+  return selectWith(
+    () => fromCfg(doc, input),
+    problems.map((p) => p.message),
+  );
 }
 
 /**

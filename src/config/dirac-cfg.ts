@@ -145,7 +145,8 @@ class CfgParser {
   private badSection(parent: CfgSection, p: { text: string } | undefined): string | undefined {
     if (!p) return "'{' without a section name before it";
     if (p.text.includes("/")) return `section name '${p.text}' must not contain '/'`;
-    if (parent.options.has(p.text)) return `'${p.text}' is already an option in ${parent.path}; a name is either an option or a section`;
+    if (parent.options.has(p.text))
+      return `'${p.text}' is already an option in ${parent.path}; a name is either an option or a section`;
     return undefined;
   }
 
@@ -163,12 +164,19 @@ class CfgParser {
     const section = this.current;
     if (!name) return this.problem(lineNo, `option without a name before '${append ? "+=" : "="}'`);
     if (name.includes("/")) return this.problem(lineNo, `option name '${name}' must not contain '/'`);
-    if (section.sections.has(name)) return this.problem(lineNo, `'${name}' is already a section in ${section.path}; a name is either an option or a section`);
+    if (section.sections.has(name))
+      return this.problem(
+        lineNo,
+        `'${name}' is already a section in ${section.path}; a name is either an option or a section`,
+      );
     const existing = section.options.get(name);
     if (!append) {
       section.options.set(name, { name, value, line: lineNo, appendLines: [] });
     } else if (!existing) {
-      this.problem(lineNo, `'${name} +=' appends to an option not set before in ${section.path}; use '${name} = …' first`);
+      this.problem(
+        lineNo,
+        `'${name} +=' appends to an option not set before in ${section.path}; use '${name} = …' first`,
+      );
     } else {
       existing.value = existing.value ? `${existing.value}, ${value}` : value;
       existing.appendLines.push(lineNo);
@@ -224,9 +232,14 @@ export async function readTextFile(file: string): Promise<string> {
   try {
     return await readRegularTextFile(file);
   } catch (err) {
-    if (err instanceof NotTextFile) throw new CloudceError("OptionInvalid", `${err.message}; give the path of the configuration file`);
+    if (err instanceof NotTextFile)
+      throw new CloudceError("OptionInvalid", `${err.message}; give the path of the configuration file`);
     const code = (err as NodeJS.ErrnoException).code ?? "error";
-    throw new CloudceError("OptionInvalid", `${file}: cannot read the configuration file (${code}); check the path and its permissions`, { cause: err });
+    throw new CloudceError(
+      "OptionInvalid",
+      `${file}: cannot read the configuration file (${code}); check the path and its permissions`,
+      { cause: err },
+    );
   }
 }
 

@@ -31,14 +31,24 @@ export async function readRegularTextFile(file: string): Promise<string> {
   try {
     const st = await handle.stat();
     if (!st.isFile()) throw new NotTextFile(file, `is not a regular file (${kindOf(st)})`);
-    if (st.size > MAX_TEXT_FILE_BYTES) throw new NotTextFile(file, `is not a text file: ${st.size} bytes, more than the ${MAX_TEXT_FILE_BYTES / 1024 / 1024} MiB a text file here may hold`);
+    if (st.size > MAX_TEXT_FILE_BYTES)
+      throw new NotTextFile(
+        file,
+        `is not a text file: ${st.size} bytes, more than the ${MAX_TEXT_FILE_BYTES / 1024 / 1024} MiB a text file here may hold`,
+      );
     return decodeText(file, await handle.readFile());
   } finally {
     await handle.close();
   }
 }
 
-function kindOf(st: { isDirectory(): boolean; isFIFO(): boolean; isSocket(): boolean; isCharacterDevice(): boolean; isBlockDevice(): boolean }): string {
+function kindOf(st: {
+  isDirectory(): boolean;
+  isFIFO(): boolean;
+  isSocket(): boolean;
+  isCharacterDevice(): boolean;
+  isBlockDevice(): boolean;
+}): string {
   if (st.isDirectory()) return "a directory";
   if (st.isFIFO()) return "a FIFO";
   if (st.isSocket()) return "a socket";
@@ -57,7 +67,10 @@ export function decodeText(file: string, bytes: Buffer): string {
   const bad = /[\x00-\x08\x0b\x0e-\x1f\x7f]/.exec(text);
   if (bad) {
     const line = text.slice(0, bad.index).split("\n").length;
-    throw new NotTextFile(file, `is not a text file (control byte 0x${bad[0].charCodeAt(0).toString(16).padStart(2, "0")} on line ${line})`);
+    throw new NotTextFile(
+      file,
+      `is not a text file (control byte 0x${bad[0].charCodeAt(0).toString(16).padStart(2, "0")} on line ${line})`,
+    );
   }
   return text;
 }

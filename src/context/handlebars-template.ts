@@ -36,7 +36,9 @@ export function compileHandlebarsTemplate(source: string, path: string): CloudCo
     ast = hb.parse(source);
   } catch (err) {
     const line = handlebarsErrorLine(err) ?? 1;
-    throw new CloudceError("TemplateInvalid", `${path}:${line}: not a valid handlebars template: ${firstLine(err)}`, { cause: err });
+    throw new CloudceError("TemplateInvalid", `${path}:${line}: not a valid handlebars template: ${firstLine(err)}`, {
+      cause: err,
+    });
   }
   // noEscape: the output is YAML, not HTML; the helpers do the quoting.
   const template = hb.compile(ast, { noEscape: true });

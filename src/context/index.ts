@@ -4,7 +4,13 @@
  * exports.
  */
 export {
-  DEFAULT_MANIFEST_TEMPLATE_PATH, DEFAULT_TEMPLATE_PATH, defaultTemplatePath, loadContextRenderer, type ContextRenderer, type PilotContextInput, type PilotStamp,
+  DEFAULT_MANIFEST_TEMPLATE_PATH,
+  DEFAULT_TEMPLATE_PATH,
+  defaultTemplatePath,
+  loadContextRenderer,
+  type ContextRenderer,
+  type PilotContextInput,
+  type PilotStamp,
   type UserDataFormat,
 } from "./renderer.js";
 export { encodeUserData, measuredSize, type UserDataLimit } from "./user-data-size.js";

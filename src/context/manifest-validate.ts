@@ -18,7 +18,9 @@ const isMapping = (v: unknown): v is Obj => typeof v === "object" && v !== null 
 /** Every value a Secret carries, decoded. */
 function secretValues(o: Obj): string[] {
   const strings = isMapping(o["stringData"]) ? Object.values(o["stringData"]).map(String) : [];
-  const data = isMapping(o["data"]) ? Object.values(o["data"]).map((v) => Buffer.from(String(v), "base64").toString("utf8")) : [];
+  const data = isMapping(o["data"])
+    ? Object.values(o["data"]).map((v) => Buffer.from(String(v), "base64").toString("utf8"))
+    : [];
   return [...strings, ...data];
 }
 
@@ -37,17 +39,27 @@ function checkSample(path: string, source: string, render: CloudConfigRender, sa
     const error = doc.errors[0];
     if (error) {
       const line = templateLine(source, rendered, error.linePos?.[0].line ?? 1);
-      throw new CloudceError("TemplateInvalid", `${path}:${line}: renders to invalid YAML: ${yamlReason(error.message)}`);
+      throw new CloudceError(
+        "TemplateInvalid",
+        `${path}:${line}: renders to invalid YAML: ${yamlReason(error.message)}`,
+      );
     }
     const value: unknown = doc.toJS();
     if (value === null || value === undefined) continue;
     if (!isMapping(value) || typeof value["apiVersion"] !== "string" || typeof value["kind"] !== "string") {
-      throw new CloudceError("TemplateInvalid", `${path}:1: every document of a pod manifest must be a Kubernetes object (a mapping with apiVersion and kind)`);
+      throw new CloudceError(
+        "TemplateInvalid",
+        `${path}:1: every document of a pod manifest must be a Kubernetes object (a mapping with apiVersion and kind)`,
+      );
     }
     objects.push(value);
   }
   const pods = objects.filter((o) => o["kind"] === "Pod").length;
-  if (pods !== 1) throw new CloudceError("TemplateInvalid", `${path}:${lineOfText(source, "kind: Pod")}: the manifest holds ${pods} Pods: it needs exactly one`);
+  if (pods !== 1)
+    throw new CloudceError(
+      "TemplateInvalid",
+      `${path}:${lineOfText(source, "kind: Pod")}: the manifest holds ${pods} Pods: it needs exactly one`,
+    );
   if (!objects.some((o) => o["kind"] === "Secret" && secretValues(o).includes(sample.executable))) {
     throw new CloudceError(
       "TemplateInvalid",

@@ -34,7 +34,9 @@ export interface ContextRenderer {
 export const DEFAULT_TEMPLATE_PATH = fileURLToPath(new URL("../../templates/default.yaml.hbs", import.meta.url));
 
 /** The pod manifest template shipped with cloudce, for clouds whose user-data is a Kubernetes manifest. */
-export const DEFAULT_MANIFEST_TEMPLATE_PATH = fileURLToPath(new URL("../../templates/kubernetes-pod.yaml.hbs", import.meta.url));
+export const DEFAULT_MANIFEST_TEMPLATE_PATH = fileURLToPath(
+  new URL("../../templates/kubernetes-pod.yaml.hbs", import.meta.url),
+);
 
 /** The shipped template for a kind of user-data. */
 export function defaultTemplatePath(format: UserDataFormat = "cloud-init"): string {
@@ -52,7 +54,8 @@ async function readTemplate(templatePath: string): Promise<string> {
   try {
     return await readRegularTextFile(templatePath);
   } catch (err) {
-    if (err instanceof NotTextFile) throw new CloudceError("TemplateMissing", `${err.message}: fix Context_Template or unset it to use the default`);
+    if (err instanceof NotTextFile)
+      throw new CloudceError("TemplateMissing", `${err.message}: fix Context_Template or unset it to use the default`);
     const code = (err as NodeJS.ErrnoException).code ?? "unreadable";
     throw new CloudceError(
       "TemplateMissing",
@@ -63,7 +66,10 @@ async function readTemplate(templatePath: string): Promise<string> {
 }
 
 /** Reads, compiles and validates a template once; throws TemplateMissing / TemplateInvalid with path and line. */
-export async function loadContextRenderer(templatePath: string, userData: UserDataFormat = "cloud-init"): Promise<ContextRenderer> {
+export async function loadContextRenderer(
+  templatePath: string,
+  userData: UserDataFormat = "cloud-init",
+): Promise<ContextRenderer> {
   const source = await readTemplate(templatePath);
   if (userData === "kubernetes-manifest") return loadManifestRenderer(templatePath, source);
   const format = isDiracFormat(source) ? "dirac" : "handlebars";
@@ -88,7 +94,10 @@ export async function loadContextRenderer(templatePath: string, userData: UserDa
 /** A pod manifest template: handlebars only, rendered as it is (no MIME, no cloud-config header). */
 function loadManifestRenderer(templatePath: string, source: string): ContextRenderer {
   if (isDiracFormat(source)) {
-    throw new CloudceError("TemplateInvalid", `${templatePath}:1: a DIRAC-format template is a cloud-config; this cloud takes a pod manifest template (see templates/kubernetes-pod.yaml.hbs)`);
+    throw new CloudceError(
+      "TemplateInvalid",
+      `${templatePath}:1: a DIRAC-format template is a cloud-config; this cloud takes a pod manifest template (see templates/kubernetes-pod.yaml.hbs)`,
+    );
   }
   const compiled = compileHandlebarsTemplate(source, templatePath);
   validateManifestTemplate(templatePath, source, compiled);

@@ -48,7 +48,9 @@ const STARTS_WITH: ReadonlyArray<readonly [string, string]> = (
     ["#cloud-config-jsonp", "text/cloud-config-jsonp"],
     ["## template: jinja", "text/jinja2"],
   ] as const
-).slice().sort((a, b) => b[0].length - a[0].length);
+)
+  .slice()
+  .sort((a, b) => b[0].length - a[0].length);
 
 const isGzip = (b: Uint8Array): boolean => b.length >= 2 && b[0] === 0x1f && b[1] === 0x8b;
 
@@ -91,16 +93,21 @@ function permissions(value: unknown, path: string): number {
   if (value === undefined || value === null) return 0o644;
   if (typeof value === "number") return Math.trunc(value);
   const text = String(value).trim();
-  if (!/^(0o?)?[0-7]+$/i.test(text)) throw new CloudceError("UserDataInvalid", `write_files ${path}: permissions ${text} is not octal`);
+  if (!/^(0o?)?[0-7]+$/i.test(text))
+    throw new CloudceError("UserDataInvalid", `write_files ${path}: permissions ${text} is not octal`);
   return parseInt(text.replace(/^0o/i, ""), 8);
 }
 
 function fileContent(content: unknown, encoding: unknown): Uint8Array {
-  const raw = content instanceof Uint8Array ? Buffer.from(content) : Buffer.from(content === undefined || content === null ? "" : String(content), "utf8");
+  const raw =
+    content instanceof Uint8Array
+      ? Buffer.from(content)
+      : Buffer.from(content === undefined || content === null ? "" : String(content), "utf8");
   const enc = typeof encoding === "string" ? encoding.trim().toLowerCase() : "";
   if (["gz", "gzip"].includes(enc)) return gunzip(raw, "a gzip write_files content");
   const b64 = (): Buffer => Buffer.from(raw.toString("latin1").replace(/[^A-Za-z0-9+/=]/g, ""), "base64");
-  if (["gz+base64", "gzip+base64", "gz+b64", "gzip+b64"].includes(enc)) return gunzip(b64(), "a gz+b64 write_files content");
+  if (["gz+base64", "gzip+base64", "gz+b64", "gzip+b64"].includes(enc))
+    return gunzip(b64(), "a gz+b64 write_files content");
   if (["b64", "base64"].includes(enc)) return b64();
   return raw;
 }
@@ -111,9 +118,11 @@ function fileContent(content: unknown, encoding: unknown): Uint8Array {
  */
 export function cloudConfigWriteFiles(cloudConfig: string): WriteFileEntry[] {
   const doc = parseDocument(cloudConfig, { version: "1.1", uniqueKeys: false });
-  if (doc.errors.length > 0) throw new CloudceError("UserDataInvalid", `cloud-config: ${doc.errors[0]!.message.split("\n")[0]}`);
+  if (doc.errors.length > 0)
+    throw new CloudceError("UserDataInvalid", `cloud-config: ${doc.errors[0]!.message.split("\n")[0]}`);
   const root: unknown = doc.toJS({ maxAliasCount: 100 });
-  const files = root !== null && typeof root === "object" ? (root as Record<string, unknown>)["write_files"] : undefined;
+  const files =
+    root !== null && typeof root === "object" ? (root as Record<string, unknown>)["write_files"] : undefined;
   if (!Array.isArray(files)) return [];
   const entries: WriteFileEntry[] = [];
   for (const item of files as unknown[]) {

@@ -22,8 +22,11 @@ export function redactUserData(message: string, source: RedactionSource): string
   const b64 = Buffer.from(source.userData).toString("base64");
   const executable = source.executable ?? "";
   let out = message;
-  for (const whole of [executable, text]) if (whole.length >= MIN_PILOT_LINE) out = out.split(whole).join("[user-data]");
-  out = out.replace(new RegExp(`[A-Za-z0-9+/=]{${MIN_BASE64_RUN},}`, "g"), (run) => (b64.includes(run) ? "[user-data]" : run));
+  for (const whole of [executable, text])
+    if (whole.length >= MIN_PILOT_LINE) out = out.split(whole).join("[user-data]");
+  out = out.replace(new RegExp(`[A-Za-z0-9+/=]{${MIN_BASE64_RUN},}`, "g"), (run) =>
+    b64.includes(run) ? "[user-data]" : run,
+  );
   for (const line of [...executable.split(/\r?\n/), ...text.split(/\r?\n/)]) {
     const trimmed = line.trim();
     if (trimmed.length >= MIN_PILOT_LINE && out.includes(trimmed)) out = out.split(trimmed).join("[user-data]");

@@ -36,7 +36,10 @@ export function encodeUserData(text: string, limit: UserDataLimit): Uint8Array {
   const rawSize = measuredSize(raw.length, limit);
   if (rawSize <= limit.maxBytes) return raw;
   if (limit.format === "kubernetes-manifest") {
-    throw new CloudceError("UserDataTooLarge", `the pod manifest is ${rawSize} bytes, over the cloud's limit of ${describe(limit)}: use a smaller pilot executable or a leaner template (Context_Template)`);
+    throw new CloudceError(
+      "UserDataTooLarge",
+      `the pod manifest is ${rawSize} bytes, over the cloud's limit of ${describe(limit)}: use a smaller pilot executable or a leaner template (Context_Template)`,
+    );
   }
   // Fixed header (no mtime, no name): the same text always gives the same bytes.
   const gz = gzipSync(raw, { level: constants.Z_BEST_COMPRESSION });

@@ -24,7 +24,7 @@ const BASE: Omit<PilotContextInput, "executable" | "stamp"> = {
 export const VALIDATION_SAMPLES: readonly PilotContextInput[] = [
   {
     ...BASE,
-    executable: '#!/bin/bash\n# sample pilot\necho "quoted" \'single\'\t{{ not handlebars }} # é ü €\n',
+    executable: "#!/bin/bash\n# sample pilot\necho \"quoted\" 'single'\t{{ not handlebars }} # é ü €\n",
     stamp: { literal: "0123456789abcdef0123456789abcdef" },
   },
   {
@@ -89,7 +89,8 @@ function checkSample(path: string, source: string, render: CloudConfigRender, sa
     const line = templateLine(source, rendered, error.linePos?.[0].line ?? 1);
     throw new CloudceError("TemplateInvalid", `${path}:${line}: renders to invalid YAML: ${yamlReason(error.message)}`);
   }
-  if (!isMap(doc.contents)) throw new CloudceError("TemplateInvalid", `${path}:1: the rendered cloud-config is not a YAML mapping`);
+  if (!isMap(doc.contents))
+    throw new CloudceError("TemplateInvalid", `${path}:1: the rendered cloud-config is not a YAML mapping`);
   const wanted = Buffer.from(sample.executable, "utf8");
   if (!cloudConfigWriteFiles(rendered).some((f) => sameBytes(f.content, wanted))) {
     throw new CloudceError(

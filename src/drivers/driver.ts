@@ -55,7 +55,6 @@ export interface ResourceQuery {
   readonly name?: string;
 }
 
-
 /** What the project may still start; `undefined` fields are unlimited or unknown. */
 export interface CloudLimits {
   readonly instances?: number;
@@ -78,7 +77,11 @@ export interface DriverCapabilities {
    * or a Kubernetes manifest (a YAML stream of a Pod and its Secrets), which
    * the CE renders from a manifest template and never compresses.
    */
-  readonly userData: { readonly maxBytes: number; readonly measuredAs: "raw" | "base64"; readonly format?: UserDataFormat };
+  readonly userData: {
+    readonly maxBytes: number;
+    readonly measuredAs: "raw" | "base64";
+    readonly format?: UserDataFormat;
+  };
   /** When a `name:` image matches several images: fail, or take the newest. */
   readonly ambiguousImage: "error" | "newest";
   /** False for a cloud that needs no auth file (LOCAL); default true. */
@@ -211,7 +214,9 @@ export interface CloudDriver {
 /** A driver module's export: a factory function or a class taking a DriverConfig. */
 export type DriverFactory =
   | ((config: DriverConfig) => CloudDriver | Promise<CloudDriver>)
-  | (new (config: DriverConfig) => CloudDriver);
+  | (new (
+      config: DriverConfig,
+    ) => CloudDriver);
 
 /** Methods a valid driver object must have (checked when loading user drivers). */
 export const DRIVER_METHODS = [

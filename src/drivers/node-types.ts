@@ -10,7 +10,16 @@ import type { ErrorCode } from "../errors.js";
  * `suspended` is a VM frozen by an operator (paused, suspended, shelved):
  * not finished, it resumes where it was, so it is never cleaned up as done.
  */
-export const NODE_STATES = ["booting", "running", "suspended", "stopping", "stopped", "error", "gone", "unknown"] as const;
+export const NODE_STATES = [
+  "booting",
+  "running",
+  "suspended",
+  "stopping",
+  "stopped",
+  "error",
+  "gone",
+  "unknown",
+] as const;
 export type NodeState = (typeof NODE_STATES)[number];
 
 /** A node (VM) as the CE sees it. */

@@ -34,7 +34,11 @@ const builtins = new Map<string, Loader>([
 ]);
 
 /** Cloud types that restrict instance names; read before any driver is loaded. */
-const NAME_RULES = new Map<string, NameRule>([["GCE", GCE_NAME_RULE], ["KUBERNETES", KUBERNETES_NAME_RULE], ["AZURE", AZURE_NAME_RULE]]);
+const NAME_RULES = new Map<string, NameRule>([
+  ["GCE", GCE_NAME_RULE],
+  ["KUBERNETES", KUBERNETES_NAME_RULE],
+  ["AZURE", AZURE_NAME_RULE],
+]);
 
 /** The instance-name rule of a cloud type, if it has one. */
 export function nameRule(cloudType: string): NameRule | undefined {
@@ -105,7 +109,9 @@ async function importUserFactory(cloudType: string, location: DriverLocation): P
     mod = (await import(location.module)) as Record<string, unknown>;
   } catch (err) {
     const why = err instanceof Error ? err.message.split("\n")[0] : String(err);
-    throw new CloudceError("DriverLoadFailed", `CloudType: cannot load driver module '${location.module}' (${why})`, { cause: err });
+    throw new CloudceError("DriverLoadFailed", `CloudType: cannot load driver module '${location.module}' (${why})`, {
+      cause: err,
+    });
   }
   const factory = mod[location.exportName];
   if (typeof factory !== "function") {
@@ -118,14 +124,23 @@ async function importUserFactory(cloudType: string, location: DriverLocation): P
 }
 
 /** Builds a driver from a factory and checks it has every method of the contract. */
-export async function instantiateDriver(factory: DriverFactory, config: DriverConfig, label: string): Promise<CloudDriver> {
+export async function instantiateDriver(
+  factory: DriverFactory,
+  config: DriverConfig,
+  label: string,
+): Promise<CloudDriver> {
   const driver = isClass(factory)
     ? new (factory as new (c: DriverConfig) => CloudDriver)(config)
     : await (factory as (c: DriverConfig) => CloudDriver | Promise<CloudDriver>)(config);
-  const missing = DRIVER_METHODS.filter((m) => typeof (driver as unknown as Record<string, unknown>)?.[m] !== "function");
+  const missing = DRIVER_METHODS.filter(
+    (m) => typeof (driver as unknown as Record<string, unknown>)?.[m] !== "function",
+  );
   if (missing.length > 0 || typeof driver?.capabilities !== "object") {
     const what = missing.length > 0 ? `lacks ${missing.join(", ")}` : "has no capabilities";
-    throw new CloudceError("DriverLoadFailed", `CloudType: driver '${label}' is not a valid cloudce driver: it ${what}`);
+    throw new CloudceError(
+      "DriverLoadFailed",
+      `CloudType: driver '${label}' is not a valid cloudce driver: it ${what}`,
+    );
   }
   return driver;
 }

@@ -20,22 +20,46 @@ const STATUSES: readonly PilotStatus[] = ["Waiting", "Running", "Done", "Aborted
 /** Every metric, its help text and labels: the single list the docs describe. */
 export const METRICS = {
   vmsCreated: { name: "cloudce_vms_created_total", help: "Pilot VMs created.", labels: ["ce", "queue", "reason"] },
-  vmsDeleted: { name: "cloudce_vms_deleted_total", help: "Pilot VMs deleted, by why (stopped, error, expired, boot-timeout, killed).", labels: ["ce", "queue", "reason"] },
+  vmsDeleted: {
+    name: "cloudce_vms_deleted_total",
+    help: "Pilot VMs deleted, by why (stopped, error, expired, boot-timeout, killed).",
+    labels: ["ce", "queue", "reason"],
+  },
   vmsFailed: {
     name: "cloudce_vms_failed_total",
     help: "Pilot VM creations and deletions that failed, by action, reason and error code.",
     labels: ["ce", "queue", "action", "reason", "code"],
   },
-  cloudCalls: { name: "cloudce_cloud_calls_total", help: "Cloud calls made through the driver, by outcome and error code.", labels: ["ce", "queue", "driver", "operation", "outcome", "code"] },
-  throttled: { name: "cloudce_cloud_throttled_total", help: "Throttled cloud answers (HTTP 429, RequestLimitExceeded), retried or not.", labels: ["ce", "queue", "driver", "operation"] },
+  cloudCalls: {
+    name: "cloudce_cloud_calls_total",
+    help: "Cloud calls made through the driver, by outcome and error code.",
+    labels: ["ce", "queue", "driver", "operation", "outcome", "code"],
+  },
+  throttled: {
+    name: "cloudce_cloud_throttled_total",
+    help: "Throttled cloud answers (HTTP 429, RequestLimitExceeded), retried or not.",
+    labels: ["ce", "queue", "driver", "operation"],
+  },
   lookupsFailed: {
     name: "cloudce_cloud_lookups_failed_total",
     help: "Secondary look-ups a driver could not make (lookup: preemptions on GCE), so what it reported was less precise.",
     labels: ["ce", "queue", "driver", "lookup"],
   },
-  callSeconds: { name: "cloudce_cloud_call_duration_seconds", help: "Latency of cloud calls, retries included.", labels: ["ce", "queue", "driver", "operation"] },
-  vms: { name: "cloudce_vms", help: "The queue's VMs at the last listing, by DIRAC pilot status.", labels: ["ce", "queue", "status"] },
-  slots: { name: "cloudce_slots_available", help: "Slots available() offered at its last call.", labels: ["ce", "queue"] },
+  callSeconds: {
+    name: "cloudce_cloud_call_duration_seconds",
+    help: "Latency of cloud calls, retries included.",
+    labels: ["ce", "queue", "driver", "operation"],
+  },
+  vms: {
+    name: "cloudce_vms",
+    help: "The queue's VMs at the last listing, by DIRAC pilot status.",
+    labels: ["ce", "queue", "status"],
+  },
+  slots: {
+    name: "cloudce_slots_available",
+    help: "Slots available() offered at its last call.",
+    labels: ["ce", "queue"],
+  },
   concurrency: {
     name: "cloudce_cloud_concurrency_limit",
     help: "Calls that cannot be batched (deletes, per-VM creates, look-ups) the CE lets the cloud endpoint have at once, as learnt from its latency.",
@@ -46,8 +70,16 @@ export const METRICS = {
     help: "The queue's VMs at the last listing older than Context_MaxLifetime: cleanup should have removed them.",
     labels: ["ce", "queue"],
   },
-  circuitOpen: { name: "cloudce_cloud_circuit_open", help: "1 while the cloud-health breaker is open (the CE makes no cloud call), else 0.", labels: ["ce", "queue"] },
-  fizzleBackoff: { name: "cloudce_fizzle_backoff", help: "1 while a fizzle backoff withholds slots (pilots end too soon after they start), else 0.", labels: ["ce", "queue"] },
+  circuitOpen: {
+    name: "cloudce_cloud_circuit_open",
+    help: "1 while the cloud-health breaker is open (the CE makes no cloud call), else 0.",
+    labels: ["ce", "queue"],
+  },
+  fizzleBackoff: {
+    name: "cloudce_fizzle_backoff",
+    help: "1 while a fizzle backoff withholds slots (pilots end too soon after they start), else 0.",
+    labels: ["ce", "queue"],
+  },
   credentialExpiry: {
     name: "cloudce_credential_expiry_timestamp_seconds",
     help: "When the credential that ends first (proxy, token, key) ends, as a Unix time.",
@@ -58,12 +90,24 @@ export const METRICS = {
     help: "When the last cleanup pass without a failed delete ended (a loop's start until its first), as a Unix time.",
     labels: ["ce"],
   },
-  cleanupInterval: { name: "cloudce_cleanup_interval_seconds", help: "The --every interval of the cleanup loop.", labels: ["ce"] },
+  cleanupInterval: {
+    name: "cloudce_cleanup_interval_seconds",
+    help: "The --every interval of the cleanup loop.",
+    labels: ["ce"],
+  },
 } as const;
 
 /** The metrics that are gauges (the rest are counters, and callSeconds a histogram). */
 export const GAUGES: readonly (keyof typeof METRICS)[] = [
-  "vms", "slots", "concurrency", "overLifetime", "circuitOpen", "fizzleBackoff", "credentialExpiry", "cleanupLastSuccess", "cleanupInterval",
+  "vms",
+  "slots",
+  "concurrency",
+  "overLifetime",
+  "circuitOpen",
+  "fizzleBackoff",
+  "credentialExpiry",
+  "cleanupLastSuccess",
+  "cleanupInterval",
 ];
 
 interface Instruments {
@@ -94,7 +138,8 @@ function instrumentsIn(registry: Registry): Instruments {
   const reg = { registers: [registry] };
   const counter = (m: { name: string; help: string; labels: readonly string[] }): Counter =>
     new Counter({ name: m.name, help: m.help, labelNames: [...m.labels], ...reg });
-  const gauge = (m: { name: string; help: string; labels: readonly string[] }): Gauge => new Gauge({ name: m.name, help: m.help, labelNames: [...m.labels], ...reg });
+  const gauge = (m: { name: string; help: string; labels: readonly string[] }): Gauge =>
+    new Gauge({ name: m.name, help: m.help, labelNames: [...m.labels], ...reg });
   found = {
     vmsCreated: counter(METRICS.vmsCreated),
     vmsDeleted: counter(METRICS.vmsDeleted),
@@ -103,8 +148,11 @@ function instrumentsIn(registry: Registry): Instruments {
     throttled: counter(METRICS.throttled),
     lookupsFailed: counter(METRICS.lookupsFailed),
     callSeconds: new Histogram({
-      name: METRICS.callSeconds.name, help: METRICS.callSeconds.help, labelNames: [...METRICS.callSeconds.labels],
-      buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30], ...reg,
+      name: METRICS.callSeconds.name,
+      help: METRICS.callSeconds.help,
+      labelNames: [...METRICS.callSeconds.labels],
+      buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      ...reg,
     }),
     vms: gauge(METRICS.vms),
     slots: gauge(METRICS.slots),
@@ -138,7 +186,13 @@ function ofQueue(metadata: Readonly<Record<string, string>>, ce: string, queue: 
 
 /** An observer that records one CE's work in a registry. */
 export function metricsObserver(
-  registry: Registry, ce: string, queue: string, lifetime: { readonly maxLifetimeSeconds: number; readonly now: () => number } = { maxLifetimeSeconds: Number.POSITIVE_INFINITY, now: Date.now },
+  registry: Registry,
+  ce: string,
+  queue: string,
+  lifetime: { readonly maxLifetimeSeconds: number; readonly now: () => number } = {
+    maxLifetimeSeconds: Number.POSITIVE_INFINITY,
+    now: Date.now,
+  },
 ): CeObserver {
   const m = instrumentsIn(registry);
   const base = { ce, queue };
@@ -153,7 +207,8 @@ export function metricsObserver(
       for (const e of events) {
         // A delete that found the VM gone removed nothing: another cleanup counted it.
         if (e.outcome === "gone") continue;
-        if (e.outcome === "failed") m.vmsFailed.inc({ ...base, action: e.action, reason: reasonOf(e), code: e.code ?? "CloudError" });
+        if (e.outcome === "failed")
+          m.vmsFailed.inc({ ...base, action: e.action, reason: reasonOf(e), code: e.code ?? "CloudError" });
         else if (e.action === "create") m.vmsCreated.inc({ ...base, reason: reasonOf(e) });
         else if (e.action === "delete") m.vmsDeleted.inc({ ...base, reason: reasonOf(e) });
       }
@@ -161,11 +216,15 @@ export function metricsObserver(
     listed: (nodes) => {
       const counts = new Map<PilotStatus, number>(STATUSES.map((s) => [s, 0]));
       // A listing holds every queue's VMs of the CE: each queue's gauge counts its own.
-      for (const n of nodes.filter((v) => ofQueue(v.metadata, ce, queue))) counts.set(pilotStatus(n), (counts.get(pilotStatus(n)) ?? 0) + 1);
+      for (const n of nodes.filter((v) => ofQueue(v.metadata, ce, queue)))
+        counts.set(pilotStatus(n), (counts.get(pilotStatus(n)) ?? 0) + 1);
       for (const [status, n] of counts) m.vms.set({ ...base, status }, n);
       // Judged by the CE's own clock, as cleanup judges expiry.
       const oldest = lifetime.now() - lifetime.maxLifetimeSeconds * 1000;
-      m.overLifetime.set(base, nodes.filter((v) => ofQueue(v.metadata, ce, queue) && v.createdAt.getTime() < oldest).length);
+      m.overLifetime.set(
+        base,
+        nodes.filter((v) => ofQueue(v.metadata, ce, queue) && v.createdAt.getTime() < oldest).length,
+      );
     },
     policies: (info) => {
       m.circuitOpen.set(base, info.CloudHealth === "circuit-open" ? 1 : 0);
@@ -180,7 +239,11 @@ export function metricsObserver(
 }
 
 /** A cleanup pass ended (loop or one-shot): when it succeeded, the time; and the loop's interval, when there is one. */
-export function recordCleanupPass(registry: Registry, ce: string, pass: { succeeded: boolean; intervalSeconds?: number; at?: Date }): void {
+export function recordCleanupPass(
+  registry: Registry,
+  ce: string,
+  pass: { succeeded: boolean; intervalSeconds?: number; at?: Date },
+): void {
   const m = instrumentsIn(registry);
   if (pass.intervalSeconds !== undefined) m.cleanupInterval.set({ ce }, pass.intervalSeconds);
   if (pass.succeeded) m.cleanupLastSuccess.set({ ce }, (pass.at ?? new Date()).getTime() / 1000);

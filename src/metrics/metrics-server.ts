@@ -34,21 +34,30 @@ export async function serveMetrics(options: ServeMetricsOptions): Promise<Metric
     }
     registry.metrics().then(
       (text) => res.writeHead(200, { "content-type": registry.contentType }).end(text),
-      (err: unknown) => res.writeHead(500, { "content-type": "text/plain" }).end(`${err instanceof Error ? err.message : String(err)}\n`),
+      (err: unknown) =>
+        res
+          .writeHead(500, { "content-type": "text/plain" })
+          .end(`${err instanceof Error ? err.message : String(err)}\n`),
     );
   });
   await new Promise<void>((resolve, reject) => {
     server.once("error", (err: NodeJS.ErrnoException) =>
-      reject(new CloudceError("OptionInvalid", `--metrics-port: cannot listen on ${options.host ?? "127.0.0.1"}:${options.port} (${err.code ?? err.message})`)),
+      reject(
+        new CloudceError(
+          "OptionInvalid",
+          `--metrics-port: cannot listen on ${options.host ?? "127.0.0.1"}:${options.port} (${err.code ?? err.message})`,
+        ),
+      ),
     );
     server.listen(options.port, options.host ?? "127.0.0.1", resolve);
   });
   return {
     port: (server.address() as AddressInfo).port,
-    close: () => new Promise((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
+    close: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }
 

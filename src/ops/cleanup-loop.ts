@@ -117,7 +117,8 @@ export function lockedPass(
 ): (round: number) => Promise<void> {
   return async (round) => {
     const run = await withLock(lockPath, () => pass(round), lockOptions);
-    if (!run.ran) logger.warn("pass skipped: another cleanup of this CE is running", { round, error: run.held.message });
+    if (!run.ran)
+      logger.warn("pass skipped: another cleanup of this CE is running", { round, error: run.held.message });
   };
 }
 

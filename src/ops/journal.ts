@@ -68,7 +68,10 @@ export function openJournal(options: JournalOptions): JournalWriter {
   let queue: Promise<void> = Promise.resolve();
   const appendNow = async (entry: JournalInput): Promise<void> => {
     const line = `${JSON.stringify(normalise(entry))}\n`;
-    const size = await stat(options.path).then((s) => s.size, () => 0);
+    const size = await stat(options.path).then(
+      (s) => s.size,
+      () => 0,
+    );
     if (size > 0 && size + Buffer.byteLength(line) > maxBytes) await rotate(options.path, maxBytes, keep);
     await appendLine(options.path, line);
   };
@@ -83,8 +86,10 @@ export function openJournal(options: JournalOptions): JournalWriter {
 }
 
 function normalise(e: JournalInput): JournalEntry {
-  if (!JOURNAL_ACTIONS.includes(e.action)) throw new CloudceError("Internal", `journal: unknown action '${String(e.action)}'`);
-  if (!JOURNAL_OUTCOMES.includes(e.outcome)) throw new CloudceError("Internal", `journal: unknown outcome '${String(e.outcome)}'`);
+  if (!JOURNAL_ACTIONS.includes(e.action))
+    throw new CloudceError("Internal", `journal: unknown action '${String(e.action)}'`);
+  if (!JOURNAL_OUTCOMES.includes(e.outcome))
+    throw new CloudceError("Internal", `journal: unknown outcome '${String(e.outcome)}'`);
   // Fixed key order keeps lines easy to read and to grep.
   return {
     time: e.time ?? new Date().toISOString(),
@@ -106,7 +111,11 @@ async function appendLine(path: string, line: string): Promise<void> {
     handle = await open(path, "a+", 0o640);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code ?? "error";
-    throw new CloudceError("Internal", `${path}: cannot open the journal (${code}); check the directory exists and is writable`, { cause: err });
+    throw new CloudceError(
+      "Internal",
+      `${path}: cannot open the journal (${code}); check the directory exists and is writable`,
+      { cause: err },
+    );
   }
   try {
     // After a crash the file may end in a torn line: start ours on a fresh line.
@@ -131,7 +140,10 @@ async function rotate(path: string, maxBytes: number, keep: number): Promise<voi
   const lock = await tryAcquireLock(`${path}.rotate.lock`);
   if (!lock) return;
   try {
-    const size = await stat(path).then((s) => s.size, () => 0);
+    const size = await stat(path).then(
+      (s) => s.size,
+      () => 0,
+    );
     if (size < maxBytes / 2) return; // someone rotated between our stat and the lock
     for (let i = keep - 1; i >= 1; i--) await rename(`${path}.${i}`, `${path}.${i + 1}`).catch(ignoreMissing);
     await rename(path, `${path}.1`);
@@ -173,7 +185,10 @@ export interface JournalContents {
  * Reads a journal, by default with its rotated files (oldest first). A torn
  * last line is skipped; other bad lines are reported, never fatal.
  */
-export async function readJournal(path: string, options: { rotated?: boolean; keep?: number } = {}): Promise<JournalContents> {
+export async function readJournal(
+  path: string,
+  options: { rotated?: boolean; keep?: number } = {},
+): Promise<JournalContents> {
   const files: string[] = [];
   if (options.rotated ?? true) {
     for (let i = options.keep ?? DEFAULT_JOURNAL_KEEP; i >= 1; i--) files.push(`${path}.${i}`);
@@ -191,7 +206,11 @@ export async function readJournal(path: string, options: { rotated?: boolean; ke
 }
 
 /** Parses journal text into `into`; exported for tests and tools. */
-export function parseJournalText(text: string, file: string, into: { entries: JournalEntry[]; problems: JournalProblem[]; torn: boolean }): void {
+export function parseJournalText(
+  text: string,
+  file: string,
+  into: { entries: JournalEntry[]; problems: JournalProblem[]; torn: boolean },
+): void {
   const lines = text.split("\n");
   const last = lines.length - 1; // the piece after the final "\n": empty unless torn
   lines.forEach((raw, i) => {
@@ -214,6 +233,10 @@ function parseEntry(raw: string): JournalEntry | undefined {
   const o = v as Record<string, unknown>;
   const strings = ["time", "ce", "queue", "ref", "vmName", "stamp", "reason"] as const;
   if (!strings.every((k) => typeof o[k] === "string")) return undefined;
-  if (!JOURNAL_ACTIONS.includes(o["action"] as JournalAction) || !JOURNAL_OUTCOMES.includes(o["outcome"] as JournalOutcome)) return undefined;
+  if (
+    !JOURNAL_ACTIONS.includes(o["action"] as JournalAction) ||
+    !JOURNAL_OUTCOMES.includes(o["outcome"] as JournalOutcome)
+  )
+    return undefined;
   return o as unknown as JournalEntry;
 }

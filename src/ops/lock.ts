@@ -92,14 +92,20 @@ export async function tryAcquireLock(path: string, options: AcquireLockOptions =
 }
 
 /** Outcome of {@link withLock}: ran with the lock, or skipped because it is held. */
-export type LockedRun<T> = { readonly ran: true; readonly value: T } | { readonly ran: false; readonly held: CloudceError };
+export type LockedRun<T> =
+  | { readonly ran: true; readonly value: T }
+  | { readonly ran: false; readonly held: CloudceError };
 
 /**
  * Runs `fn` holding the lock, releasing it afterwards even if `fn` throws.
  * A lock held by a live process is not an error here (`ran: false`): for a
  * cleanup it means the previous pass is still busy, so this one is skipped.
  */
-export async function withLock<T>(path: string, fn: () => Promise<T>, options: AcquireLockOptions = {}): Promise<LockedRun<T>> {
+export async function withLock<T>(
+  path: string,
+  fn: () => Promise<T>,
+  options: AcquireLockOptions = {},
+): Promise<LockedRun<T>> {
   let lock: Lock;
   try {
     lock = await acquireLock(path, options);
@@ -128,7 +134,11 @@ async function tryCreate(path: string): Promise<Lock | undefined> {
     handle = await open(path, "wx", 0o644);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === "EEXIST") return undefined;
-    throw new CloudceError("Internal", `${path}: cannot create the lock file (${(err as NodeJS.ErrnoException).code ?? "error"}); check the directory exists and is writable`, { cause: err });
+    throw new CloudceError(
+      "Internal",
+      `${path}: cannot create the lock file (${(err as NodeJS.ErrnoException).code ?? "error"}); check the directory exists and is writable`,
+      { cause: err },
+    );
   }
   try {
     await handle.writeFile(content);
@@ -164,7 +174,10 @@ function heldLock(path: string, holder: LockHolder, content: string): Lock {
 async function isStale(path: string, content: string, options: AcquireLockOptions): Promise<boolean> {
   const holder = parseHolder(content);
   if (!holder) {
-    const age = await stat(path).then((s) => Date.now() - s.mtimeMs, () => 0);
+    const age = await stat(path).then(
+      (s) => Date.now() - s.mtimeMs,
+      () => 0,
+    );
     return age > (options.unreadableGraceMs ?? 10_000);
   }
   if (holder.host !== hostname()) return false;
@@ -229,7 +242,10 @@ function parseHolder(content: string): LockHolder | undefined {
 function heldError(path: string, content: string): CloudceError {
   const h = parseHolder(content);
   const who = h ? `pid ${h.pid} on ${h.host} since ${h.startedAt}` : "a process still writing it";
-  return new CloudceError("LockHeld", `${path}: another cleanup holds this lock (${who}); wait for it to finish, or remove the file if that process is gone`);
+  return new CloudceError(
+    "LockHeld",
+    `${path}: another cleanup holds this lock (${who}); wait for it to finish, or remove the file if that process is gone`,
+  );
 }
 
 function ignoreMissing(err: unknown): void {

@@ -27,12 +27,15 @@ function line(label: string, value: string | number, note = ""): string {
 /** A multi-line table of the summary, ending with a newline. */
 export function formatReportTable(r: ReportSummary): string {
   const out: string[] = [`Pilot report at ${r.generatedAt}`, "", "Pilots"];
-  out.push(line("submitted", r.submitted, r.submitFailures > 0 ? `(${r.submitFailures} failed submissions not counted)` : ""));
+  out.push(
+    line("submitted", r.submitted, r.submitFailures > 0 ? `(${r.submitFailures} failed submissions not counted)` : ""),
+  );
   out.push(line("running", r.running), line("done", r.done), line("aborted", r.aborted));
   if (r.unknown > 0) out.push(line("unknown", r.unknown, "(not deleted, not listed by the cloud)"));
   out.push("", "Cleaned (VMs deleted)");
   out.push(line("total", r.cleaned.total, r.deleteFailures > 0 ? `(${r.deleteFailures} failed deletes)` : ""));
-  for (const [reason, n] of Object.entries(r.cleaned.byReason).sort((a, b) => b[1] - a[1])) out.push(line(`  ${reason}`, n));
+  for (const [reason, n] of Object.entries(r.cleaned.byReason).sort((a, b) => b[1] - a[1]))
+    out.push(line(`  ${reason}`, n));
   out.push("", "VM lifetime");
   const lt = r.lifetimeSeconds;
   if (lt) {
@@ -50,8 +53,13 @@ export function formatReportTable(r: ReportSummary): string {
 
 function rowsTable(r: ReportSummary): string[] {
   const header = ["CE", "queue", "submitted", "running", "done", "aborted", "unknown"];
-  const cells = r.rows.map((row) => [row.ce || "(not in journal)", row.queue || "-", ...[row.submitted, row.running, row.done, row.aborted, row.unknown].map(String)]);
+  const cells = r.rows.map((row) => [
+    row.ce || "(not in journal)",
+    row.queue || "-",
+    ...[row.submitted, row.running, row.done, row.aborted, row.unknown].map(String),
+  ]);
   const widths = header.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i]!.length)));
-  const fmt = (c: string[]): string => `  ${c.map((v, i) => (i < 2 ? v.padEnd(widths[i]!) : v.padStart(widths[i]!))).join("  ")}`.trimEnd();
+  const fmt = (c: string[]): string =>
+    `  ${c.map((v, i) => (i < 2 ? v.padEnd(widths[i]!) : v.padStart(widths[i]!))).join("  ")}`.trimEnd();
   return ["Per CE/queue", fmt(header), ...cells.map(fmt)];
 }

@@ -109,7 +109,16 @@ export function buildTimelines(entries: readonly JournalEntry[], options: Report
     if (e.outcome !== "ok") continue;
     let vm = vms.get(e.ref);
     if (e.action === "create") {
-      vm ??= { ref: e.ref, name: e.vmName, ce: e.ce, queue: e.queue, start: new Date(e.time), end: undefined, endReason: "", stoppedBy: undefined };
+      vm ??= {
+        ref: e.ref,
+        name: e.vmName,
+        ce: e.ce,
+        queue: e.queue,
+        start: new Date(e.time),
+        end: undefined,
+        endReason: "",
+        stoppedBy: undefined,
+      };
       vms.set(e.ref, vm);
     } else if (vm && e.action === "delete") {
       vm.end = new Date(e.time);
@@ -123,7 +132,16 @@ export function buildTimelines(entries: readonly JournalEntry[], options: Report
   // VMs the journal never saw created (older than the journal): known from the cloud only.
   for (const n of live.values()) {
     if (vms.has(n.ref)) continue;
-    const vm: Building = { ref: n.ref, name: n.name, ce: "", queue: "", start: n.createdAt, end: undefined, endReason: "", stoppedBy: undefined };
+    const vm: Building = {
+      ref: n.ref,
+      name: n.name,
+      ce: "",
+      queue: "",
+      start: n.createdAt,
+      end: undefined,
+      endReason: "",
+      stoppedBy: undefined,
+    };
     out.push(finalise(vm, n, true));
   }
   return out.sort((a, b) => a.start.getTime() - b.start.getTime());
@@ -131,10 +149,16 @@ export function buildTimelines(entries: readonly JournalEntry[], options: Report
 
 function finalise(vm: Building, node: LiveNode | undefined, haveLive: boolean): VmTimeline {
   const base = { ref: vm.ref, name: vm.name, ce: vm.ce, queue: vm.queue, start: vm.start, end: vm.end };
-  if (vm.end) return { ...base, state: vm.endReason === "stopped" ? "done" : "aborted", reason: vm.endReason || "deleted" };
+  if (vm.end)
+    return { ...base, state: vm.endReason === "stopped" ? "done" : "aborted", reason: vm.endReason || "deleted" };
   if (vm.stoppedBy) return { ...base, state: "aborted", reason: vm.stoppedBy };
   if (!node) return { ...base, state: "unknown", reason: haveLive ? "not listed by the cloud" : "no live listing" };
-  return { ...base, state: liveState(node.state), reason: node.state, ...(node.stoppedAt ? { stoppedAt: node.stoppedAt } : {}) };
+  return {
+    ...base,
+    state: liveState(node.state),
+    reason: node.state,
+    ...(node.stoppedAt ? { stoppedAt: node.stoppedAt } : {}),
+  };
 }
 
 function liveState(state: string): VmFinalState {
@@ -159,7 +183,8 @@ export function summarise(entries: readonly JournalEntry[], options: ReportOptio
   }
   const ended = vms.filter((v) => v.end).map((v) => (v.end!.getTime() - v.start.getTime()) / 1000);
   const totalMs = vms.reduce((sum, v) => sum + Math.max(0, (v.end ?? now).getTime() - v.start.getTime()), 0);
-  const failures = (action: JournalEntry["action"]): number => entries.filter((e) => e.action === action && e.outcome === "failed").length;
+  const failures = (action: JournalEntry["action"]): number =>
+    entries.filter((e) => e.action === action && e.outcome === "failed").length;
   return {
     generatedAt: now.toISOString(),
     submitted: entries.filter((e) => e.action === "create" && e.outcome === "ok").length,
@@ -181,7 +206,15 @@ function rowsOf(vms: readonly VmTimeline[]): ReportRow[] {
   const rows = new Map<string, { ce: string; queue: string; submitted: number } & Record<VmFinalState, number>>();
   for (const v of vms) {
     const key = `${v.ce}\u0000${v.queue}`;
-    const row = rows.get(key) ?? { ce: v.ce, queue: v.queue, submitted: 0, running: 0, done: 0, aborted: 0, unknown: 0 };
+    const row = rows.get(key) ?? {
+      ce: v.ce,
+      queue: v.queue,
+      submitted: 0,
+      running: 0,
+      done: 0,
+      aborted: 0,
+      unknown: 0,
+    };
     if (v.ce !== "") row.submitted++;
     row[v.state]++;
     rows.set(key, row);

@@ -50,7 +50,12 @@ function union(intervals: readonly (readonly [number, number])[]): [number, numb
  * a gap between lives longer than 30 minutes and than a tenth of the time
  * VMs existed becomes a break.
  */
-export function timeScale(intervals: readonly (readonly [number, number])[], plotX: number, plotW: number, minSpanMs = 60_000): TimeScale {
+export function timeScale(
+  intervals: readonly (readonly [number, number])[],
+  plotX: number,
+  plotW: number,
+  minSpanMs = 60_000,
+): TimeScale {
   const lives = union(intervals);
   const active = lives.reduce((s, [a, b]) => s + (b - a), 0);
   const threshold = Math.max(MIN_GAP_MS, active / 10);
@@ -80,7 +85,9 @@ export function timeScale(intervals: readonly (readonly [number, number])[], plo
     px += w;
   });
   const x = (t: number): number => {
-    for (const s of segments) if (t <= s.t1 || s === segments.at(-1)) return s.t1 === s.t0 ? s.px0 : s.px0 + ((Math.max(t, s.t0) - s.t0) / (s.t1 - s.t0)) * (s.px1 - s.px0);
+    for (const s of segments)
+      if (t <= s.t1 || s === segments.at(-1))
+        return s.t1 === s.t0 ? s.px0 : s.px0 + ((Math.max(t, s.t0) - s.t0) / (s.t1 - s.t0)) * (s.px1 - s.px0);
     return plotX + plotW;
   };
   const scaled = (t: number): number => {
@@ -90,7 +97,9 @@ export function timeScale(intervals: readonly (readonly [number, number])[], plo
   return { segments, breaks, x: scaled };
 }
 
-const STEPS_S = [1, 5, 10, 30, 60, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400, 172800, 604800, 2592000];
+const STEPS_S = [
+  1, 5, 10, 30, 60, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400, 172800, 604800, 2592000,
+];
 
 /** Tick times of a segment: a round step giving about one tick per 90 pixels. */
 export function segmentTicks(s: Segment): number[] {

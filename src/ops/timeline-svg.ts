@@ -37,7 +37,7 @@ const ROW = 14; // bar row height
 const GAP = 3;
 const BAND_PAD = 6;
 const TOP = 74; // title, date range, axis labels
-const FONT = "font-family=\"DejaVu Sans, Arial, sans-serif\"";
+const FONT = 'font-family="DejaVu Sans, Arial, sans-serif"';
 
 interface Band {
   readonly label: string;
@@ -54,7 +54,11 @@ export function renderTimelineSvg(vms: readonly VmTimeline[], options: TimelineS
   const labelW = Math.min(260, Math.max(110, ...bands.map((b) => b.label.length * 7 + 16)));
   const plotX = labelW;
   const plotW = width - labelW - 20;
-  const scale = timeScale(vms.map((v) => [v.start.getTime(), drawnEnd(v, now).getTime()] as const), plotX, plotW);
+  const scale = timeScale(
+    vms.map((v) => [v.start.getTime(), drawnEnd(v, now).getTime()] as const),
+    plotX,
+    plotW,
+  );
   const bandsHeight = bands.reduce((h, b) => h + b.rows.length * (ROW + GAP) + 2 * BAND_PAD, 0);
   const reasons = abortReasons(vms);
   const height = TOP + bandsHeight + 78 + (reasons ? 18 : 0);
@@ -68,16 +72,31 @@ export function renderTimelineSvg(vms: readonly VmTimeline[], options: TimelineS
   let y = TOP;
   bands.forEach((band, i) => {
     const h = band.rows.length * (ROW + GAP) + 2 * BAND_PAD;
-    parts.push(`<rect x="0" y="${y}" width="${width}" height="${h}" fill="${i % 2 ? "#ffffff" : "#f3f5f8"}" fill-opacity="0.6"/>`);
-    parts.push(`<text x="${labelW - 8}" y="${y + h / 2 + 4}" text-anchor="end" font-weight="bold">${esc(band.label)}</text>`);
+    parts.push(
+      `<rect x="0" y="${y}" width="${width}" height="${h}" fill="${i % 2 ? "#ffffff" : "#f3f5f8"}" fill-opacity="0.6"/>`,
+    );
+    parts.push(
+      `<text x="${labelW - 8}" y="${y + h / 2 + 4}" text-anchor="end" font-weight="bold">${esc(band.label)}</text>`,
+    );
     band.rows.forEach((row, r) => {
-      row.forEach((vm, k) => parts.push(bar(vm, scale.x, y + BAND_PAD + r * (ROW + GAP), now, row[k + 1] ? scale.x(row[k + 1]!.start.getTime()) : plotX + plotW + 20)));
+      row.forEach((vm, k) =>
+        parts.push(
+          bar(
+            vm,
+            scale.x,
+            y + BAND_PAD + r * (ROW + GAP),
+            now,
+            row[k + 1] ? scale.x(row[k + 1]!.start.getTime()) : plotX + plotW + 20,
+          ),
+        ),
+      );
     });
     y += h;
   });
   parts.push(`<line x1="${plotX}" y1="${TOP}" x2="${plotX}" y2="${y}" stroke="#333"/>`);
   parts.push(...legend(vms, y + 50, plotX));
-  if (reasons) parts.push(`<text x="${plotX}" y="${y + 68}" fill="${STATE_COLOURS.aborted}">why aborted: ${esc(reasons)}</text>`);
+  if (reasons)
+    parts.push(`<text x="${plotX}" y="${y + 68}" fill="${STATE_COLOURS.aborted}">why aborted: ${esc(reasons)}</text>`);
   parts.push("</svg>");
   return `${parts.join("\n")}\n`;
 }
@@ -93,15 +112,24 @@ function rangeLine(vms: readonly VmTimeline[], scale: TimeScale, now: Date): str
   const last = Math.max(...vms.map((v) => drawnEnd(v, now).getTime()));
   const at = (t: number): string => new Date(t).toISOString().slice(0, 16).replace("T", " ");
   const idle = scale.breaks.reduce((s, b) => s + (b.t1 - b.t0), 0);
-  const cut = scale.breaks.length === 0 ? "" : `; ${scale.breaks.length} idle gap${scale.breaks.length === 1 ? "" : "s"} cut out (${formatDuration(idle / 1000)})`;
+  const cut =
+    scale.breaks.length === 0
+      ? ""
+      : `; ${scale.breaks.length} idle gap${scale.breaks.length === 1 ? "" : "s"} cut out (${formatDuration(idle / 1000)})`;
   return `${at(first)} → ${at(last)} UTC (${formatDuration((last - first) / 1000)}), ${vms.length} pilot VM${vms.length === 1 ? "" : "s"}${cut}`;
 }
 
 /** `killed 3 · expired 2 · boot-timeout 1`, or undefined when nothing was aborted. */
 function abortReasons(vms: readonly VmTimeline[]): string | undefined {
   const counts = new Map<string, number>();
-  for (const v of vms.filter((x) => x.state === "aborted")) counts.set(shortReason(v.reason), (counts.get(shortReason(v.reason)) ?? 0) + 1);
-  return counts.size === 0 ? undefined : [...counts].sort((a, b) => b[1] - a[1]).map(([r, n]) => `${r} ${n}`).join(" · ");
+  for (const v of vms.filter((x) => x.state === "aborted"))
+    counts.set(shortReason(v.reason), (counts.get(shortReason(v.reason)) ?? 0) + 1);
+  return counts.size === 0
+    ? undefined
+    : [...counts]
+        .sort((a, b) => b[1] - a[1])
+        .map(([r, n]) => `${r} ${n}`)
+        .join(" · ");
 }
 
 /** A reason's first words (`killed: by operator` → `killed`), short enough to print on a bar. */
@@ -116,17 +144,19 @@ function packBands(vms: readonly VmTimeline[], now: Date): Band[] {
     const label = v.ce ? `${v.ce} / ${v.queue || "-"}` : "(not in journal)";
     groups.set(label, [...(groups.get(label) ?? []), v]);
   }
-  return [...groups.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([label, list]) => {
-    const rows: VmTimeline[][] = [];
-    const rowEnds: number[] = [];
-    for (const v of list) {
-      const free = rowEnds.findIndex((end) => end <= v.start.getTime());
-      const r = free >= 0 ? free : rows.push([]) - 1;
-      rows[r]!.push(v);
-      rowEnds[r] = drawnEnd(v, now).getTime();
-    }
-    return { label, rows };
-  });
+  return [...groups.entries()]
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([label, list]) => {
+      const rows: VmTimeline[][] = [];
+      const rowEnds: number[] = [];
+      for (const v of list) {
+        const free = rowEnds.findIndex((end) => end <= v.start.getTime());
+        const r = free >= 0 ? free : rows.push([]) - 1;
+        rows[r]!.push(v);
+        rowEnds[r] = drawnEnd(v, now).getTime();
+      }
+      return { label, rows };
+    });
 }
 
 function bar(vm: VmTimeline, x: (t: number) => number, y: number, now: Date, nextX: number): string {
@@ -134,9 +164,14 @@ function bar(vm: VmTimeline, x: (t: number) => number, y: number, now: Date, nex
   const x0 = x(vm.start.getTime());
   const w = Math.max(2, x(end.getTime()) - x0);
   const life = formatDuration((end.getTime() - vm.start.getTime()) / 1000);
-  const until = vm.end ? vm.end.toISOString() : vm.stoppedAt ? `stopped ${vm.stoppedAt.toISOString()}, not deleted yet` : "still there";
+  const until = vm.end
+    ? vm.end.toISOString()
+    : vm.stoppedAt
+      ? `stopped ${vm.stoppedAt.toISOString()}, not deleted yet`
+      : "still there";
   const tip = `${vm.name} (${vm.ref}): ${vm.state}, ${vm.reason}; ${vm.start.toISOString()} → ${until}; ${life}`;
-  const open = vm.end || vm.stoppedAt ? "" : ` stroke="${STATE_COLOURS[vm.state]}" stroke-dasharray="3 2" fill-opacity="0.7"`;
+  const open =
+    vm.end || vm.stoppedAt ? "" : ` stroke="${STATE_COLOURS[vm.state]}" stroke-dasharray="3 2" fill-opacity="0.7"`;
   return `<g><title>${esc(tip)}</title><rect x="${x0.toFixed(1)}" y="${y}" width="${w.toFixed(1)}" height="${ROW}" rx="2" fill="${STATE_COLOURS[vm.state]}"${open}/>${barLabel(vm, x0, w, y, nextX)}</g>`;
 }
 
@@ -145,7 +180,8 @@ function barLabel(vm: VmTimeline, x0: number, w: number, y: number, nextX: numbe
   const reason = vm.state === "aborted" ? shortReason(vm.reason) : "";
   const fits = (text: string, room: number): boolean => text.length * 5.8 + 6 <= room;
   const inside = [reason && `${vm.name} · ${reason}`, reason || vm.name].find((t) => t && fits(t, w));
-  if (inside) return `<text x="${(x0 + 3).toFixed(1)}" y="${y + ROW - 3.5}" fill="#ffffff" font-size="9.5">${esc(inside)}</text>`;
+  if (inside)
+    return `<text x="${(x0 + 3).toFixed(1)}" y="${y + ROW - 3.5}" fill="#ffffff" font-size="9.5">${esc(inside)}</text>`;
   if (reason && fits(reason, nextX - (x0 + w) - 3)) {
     return `<text x="${(x0 + w + 3).toFixed(1)}" y="${y + ROW - 3.5}" fill="${STATE_COLOURS.aborted}" font-size="9.5">${esc(reason)}</text>`;
   }
@@ -167,12 +203,22 @@ function axis(scale: TimeScale, top: number, bottom: number): string[] {
   }
   for (const b of scale.breaks) {
     const mid = ((b.px0 + b.px1) / 2).toFixed(1);
-    out.push(`<rect x="${(b.px0 + 4).toFixed(1)}" y="${top - 4}" width="${(b.px1 - b.px0 - 8).toFixed(1)}" height="${bottom - top + 8}" fill="#e6e8ec"/>`);
-    out.push(`<line x1="${(b.px0 + 4).toFixed(1)}" y1="${top - 4}" x2="${(b.px0 + 4).toFixed(1)}" y2="${bottom + 4}" stroke="#888" stroke-dasharray="2 2"/>`);
-    out.push(`<line x1="${(b.px1 - 4).toFixed(1)}" y1="${top - 4}" x2="${(b.px1 - 4).toFixed(1)}" y2="${bottom + 4}" stroke="#888" stroke-dasharray="2 2"/>`);
-    out.push(`<text x="${mid}" y="${bottom + 30}" text-anchor="middle" fill="#555" font-size="9">${esc(formatDuration((b.t1 - b.t0) / 1000))} idle</text>`);
+    out.push(
+      `<rect x="${(b.px0 + 4).toFixed(1)}" y="${top - 4}" width="${(b.px1 - b.px0 - 8).toFixed(1)}" height="${bottom - top + 8}" fill="#e6e8ec"/>`,
+    );
+    out.push(
+      `<line x1="${(b.px0 + 4).toFixed(1)}" y1="${top - 4}" x2="${(b.px0 + 4).toFixed(1)}" y2="${bottom + 4}" stroke="#888" stroke-dasharray="2 2"/>`,
+    );
+    out.push(
+      `<line x1="${(b.px1 - 4).toFixed(1)}" y1="${top - 4}" x2="${(b.px1 - 4).toFixed(1)}" y2="${bottom + 4}" stroke="#888" stroke-dasharray="2 2"/>`,
+    );
+    out.push(
+      `<text x="${mid}" y="${bottom + 30}" text-anchor="middle" fill="#555" font-size="9">${esc(formatDuration((b.t1 - b.t0) / 1000))} idle</text>`,
+    );
   }
-  out.push(`<text x="${scale.x(scale.segments.at(-1)!.t1).toFixed(1)}" y="${bottom + 42}" text-anchor="end" fill="#555">time (UTC)</text>`);
+  out.push(
+    `<text x="${scale.x(scale.segments.at(-1)!.t1).toFixed(1)}" y="${bottom + 42}" text-anchor="end" fill="#555">time (UTC)</text>`,
+  );
   return out;
 }
 
@@ -186,7 +232,9 @@ function legend(vms: readonly VmTimeline[], y: number, x0: number): string[] {
     out.push(`<text x="${x + 19}" y="${y}">${text}</text>`);
     x += 19 + text.length * 7 + 22;
   }
-  out.push(`<rect x="${x}" y="${y - 10}" width="14" height="12" rx="2" fill="#999" fill-opacity="0.55" stroke="#999" stroke-dasharray="3 2"/>`);
+  out.push(
+    `<rect x="${x}" y="${y - 10}" width="14" height="12" rx="2" fill="#999" fill-opacity="0.55" stroke="#999" stroke-dasharray="3 2"/>`,
+  );
   out.push(`<text x="${x + 19}" y="${y}">still running (bar runs to now)</text>`);
   return out;
 }
@@ -202,5 +250,8 @@ function emptySvg(width: number, title: string): string {
 
 /** Escapes text for SVG content and attribute values. */
 function esc(text: string): string {
-  return text.replace(/[<>&"']/g, (c) => ({ "<": "&lt;", ">": "&gt;", "&": "&amp;", '"': "&quot;", "'": "&apos;" })[c]!);
+  return text.replace(
+    /[<>&"']/g,
+    (c) => ({ "<": "&lt;", ">": "&gt;", "&": "&amp;", '"': "&quot;", "'": "&apos;" })[c]!,
+  );
 }

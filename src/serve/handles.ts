@@ -22,7 +22,12 @@ export class HandleTable {
 
   get(handle: string): CloudComputingElement {
     const ce = this.open.get(handle);
-    if (!ce) throw new RpcError(RPC_ERRORS.UnknownHandle, `unknown handle '${handle.slice(0, 40)}': call open first (or it was closed)`, { param: "handle" });
+    if (!ce)
+      throw new RpcError(
+        RPC_ERRORS.UnknownHandle,
+        `unknown handle '${handle.slice(0, 40)}': call open first (or it was closed)`,
+        { param: "handle" },
+      );
     return ce;
   }
 

@@ -5,7 +5,14 @@ import { readLines, type LineEvent } from "./line-channel.js";
 function collect(chunks: readonly (string | Buffer)[], maxBytes = 16): Promise<LineEvent[]> {
   const input = new PassThrough();
   const events: LineEvent[] = [];
-  const done = new Promise<LineEvent[]>((resolve) => readLines(input, maxBytes, (e) => events.push(e), () => resolve(events)));
+  const done = new Promise<LineEvent[]>((resolve) =>
+    readLines(
+      input,
+      maxBytes,
+      (e) => events.push(e),
+      () => resolve(events),
+    ),
+  );
   for (const c of chunks) input.write(c);
   input.end();
   return done;
@@ -27,7 +34,13 @@ describe("readLines", () => {
 
   it("reports an over-long line once, whole or in pieces, and reads the next one", async () => {
     const long = "x".repeat(40);
-    expect(await collect([`${long}\nok\n`])).toEqual([{ kind: "oversized", bytes: 40 }, { kind: "line", text: "ok" }]);
-    expect(await collect([long.slice(0, 20), long.slice(20), "\nok\n"])).toEqual([{ kind: "oversized", bytes: 40 }, { kind: "line", text: "ok" }]);
+    expect(await collect([`${long}\nok\n`])).toEqual([
+      { kind: "oversized", bytes: 40 },
+      { kind: "line", text: "ok" },
+    ]);
+    expect(await collect([long.slice(0, 20), long.slice(20), "\nok\n"])).toEqual([
+      { kind: "oversized", bytes: 40 },
+      { kind: "line", text: "ok" },
+    ]);
   });
 });

@@ -6,7 +6,9 @@
 
 import type { Readable, Writable } from "node:stream";
 
-export type LineEvent = { readonly kind: "line"; readonly text: string } | { readonly kind: "oversized"; readonly bytes: number };
+export type LineEvent =
+  | { readonly kind: "line"; readonly text: string }
+  | { readonly kind: "oversized"; readonly bytes: number };
 
 /** Calls `onEvent` for every complete line (and every over-long one), then `onEnd` at EOF. */
 export function readLines(input: Readable, maxBytes: number, onEvent: (e: LineEvent) => void, onEnd: () => void): void {
@@ -17,7 +19,9 @@ export function readLines(input: Readable, maxBytes: number, onEvent: (e: LineEv
     const bytes = pendingBytes + chunk.length;
     if (skipping || bytes > maxBytes) onEvent({ kind: "oversized", bytes });
     else {
-      const text = Buffer.concat([...pending, chunk]).toString("utf8").replace(/\r$/, "");
+      const text = Buffer.concat([...pending, chunk])
+        .toString("utf8")
+        .replace(/\r$/, "");
       if (text.trim() !== "") onEvent({ kind: "line", text });
     }
     pending = [];

@@ -7,7 +7,11 @@ export class LogSwitch {
   private mode: "stderr" | "notify" = "stderr";
   private readonly toStderr: LogSink;
 
-  constructor(errorStream: NodeJS.WritableStream, private readonly writer: MessageWriter, private level: LogLevel) {
+  constructor(
+    errorStream: NodeJS.WritableStream,
+    private readonly writer: MessageWriter,
+    private level: LogLevel,
+  ) {
     // JSON lines: a serving process's stderr is read by programs (the plugin, a log collector).
     this.toStderr = stderrSink(false, errorStream);
   }
@@ -21,6 +25,11 @@ export class LogSwitch {
   readonly sink: LogSink = (record: LogRecord) => {
     if (!levelPasses(record.level, this.level)) return;
     if (this.mode === "stderr") this.toStderr(record);
-    else this.writer.send({ jsonrpc: "2.0", method: "log", params: { level: record.level, msg: record.msg, fields: record.fields } });
+    else
+      this.writer.send({
+        jsonrpc: "2.0",
+        method: "log",
+        params: { level: record.level, msg: record.msg, fields: record.fields },
+      });
   };
 }

@@ -60,9 +60,15 @@ async function submitJob(p: Params, ctx: MethodContext): Promise<unknown> {
     if (ctx.stopping.aborted) stop.abort();
     else ctx.stopping.addEventListener("abort", onStopping, { once: true });
     // Node fires a timer over 2^31-1 ms at once; a deadline that long is no deadline at all.
-    const timer = deadline === undefined || deadline * 1000 > MAX_TIMER_MS ? undefined : setTimeout(() => stop.abort(), Math.ceil(deadline * 1000));
+    const timer =
+      deadline === undefined || deadline * 1000 > MAX_TIMER_MS
+        ? undefined
+        : setTimeout(() => stop.abort(), Math.ceil(deadline * 1000));
     try {
-      return await target.submitJob(executable, null, count, { signal: stop.signal, ...(key === undefined ? {} : { submission: key }) });
+      return await target.submitJob(executable, null, count, {
+        signal: stop.signal,
+        ...(key === undefined ? {} : { submission: key }),
+      });
     } finally {
       clearTimeout(timer);
       ctx.stopping.removeEventListener("abort", onStopping);
@@ -85,19 +91,36 @@ export const METHODS: Readonly<Record<string, Method>> = {
   handshake: async (p, ctx) => {
     const protocol = p.wholeNumber("protocol", 1);
     if (!SUPPORTED_PROTOCOLS.includes(protocol)) {
-      throw new RpcError(RPC_ERRORS.UnsupportedProtocol, `protocol ${protocol} is not supported: this server speaks protocol ${PROTOCOL_VERSION}`);
+      throw new RpcError(
+        RPC_ERRORS.UnsupportedProtocol,
+        `protocol ${protocol} is not supported: this server speaks protocol ${PROTOCOL_VERSION}`,
+      );
     }
     // A client that states its version is refused when the two do not work together.
     const clientVersion = p.optionalString("clientVersion");
     if (clientVersion !== undefined && !versionsMatch(clientVersion, CLOUDCE_VERSION)) {
-      throw new RpcError(RPC_ERRORS.VersionMismatch, mismatchMessage(clientVersion, CLOUDCE_VERSION, process.argv[1] ?? "cloudce"), { server: CLOUDCE_VERSION, client: clientVersion });
+      throw new RpcError(
+        RPC_ERRORS.VersionMismatch,
+        mismatchMessage(clientVersion, CLOUDCE_VERSION, process.argv[1] ?? "cloudce"),
+        { server: CLOUDCE_VERSION, client: clientVersion },
+      );
     }
     const logs = p.optionalString("logs") ?? "stderr";
-    if (logs !== "stderr" && logs !== "notify") throw new RpcError(RPC_ERRORS.InvalidParams, "parameter 'logs' must be 'stderr' or 'notify'", { param: "logs" });
+    if (logs !== "stderr" && logs !== "notify")
+      throw new RpcError(RPC_ERRORS.InvalidParams, "parameter 'logs' must be 'stderr' or 'notify'", { param: "logs" });
     const level = (p.optionalString("logLevel") ?? "info") as LogLevel;
-    if (!LOG_LEVELS.includes(level)) throw new RpcError(RPC_ERRORS.InvalidParams, `parameter 'logLevel' must be one of ${LOG_LEVELS.join(", ")}`, { param: "logLevel" });
+    if (!LOG_LEVELS.includes(level))
+      throw new RpcError(RPC_ERRORS.InvalidParams, `parameter 'logLevel' must be one of ${LOG_LEVELS.join(", ")}`, {
+        param: "logLevel",
+      });
     ctx.setLogging(logs, level);
-    return { protocol: PROTOCOL_VERSION, server: ctx.serverName, version: CLOUDCE_VERSION, methods: Object.keys(METHODS), pid: process.pid };
+    return {
+      protocol: PROTOCOL_VERSION,
+      server: ctx.serverName,
+      version: CLOUDCE_VERSION,
+      methods: Object.keys(METHODS),
+      pid: process.pid,
+    };
   },
   open: async (p, ctx) => ({ handle: ctx.handles.create(p.string("ceName")) }),
   close: async (p, ctx) => {
@@ -121,9 +144,14 @@ export const METHODS: Readonly<Record<string, Method>> = {
 };
 
 /** Runs one method by name; unknown names are a JSON-RPC error. */
-export async function callMethod(name: string, params: Readonly<Record<string, unknown>>, ctx: MethodContext): Promise<unknown> {
+export async function callMethod(
+  name: string,
+  params: Readonly<Record<string, unknown>>,
+  ctx: MethodContext,
+): Promise<unknown> {
   const method = Object.hasOwn(METHODS, name) ? METHODS[name] : undefined;
-  if (!method) throw new RpcError(RPC_ERRORS.MethodNotFound, `no method '${name.slice(0, 60)}'; see docs/serve-protocol.md`);
+  if (!method)
+    throw new RpcError(RPC_ERRORS.MethodNotFound, `no method '${name.slice(0, 60)}'; see docs/serve-protocol.md`);
   // A close waits for the calls running on its handle, so it must not count as one of them.
   const handle = name !== "close" && typeof params["handle"] === "string" ? params["handle"] : undefined;
   const work = method(new Params(params), ctx);

@@ -51,7 +51,8 @@ export class Params {
     const out: Record<string, string | number | boolean | string[]> = {};
     for (const [k, x] of Object.entries(v as Record<string, unknown>)) {
       if (typeof x === "string" || typeof x === "number" || typeof x === "boolean") out[k] = x;
-      else if (Array.isArray(x) && x.every((e) => ["string", "number", "boolean"].includes(typeof e))) out[k] = x.map(String);
+      else if (Array.isArray(x) && x.every((e) => ["string", "number", "boolean"].includes(typeof e)))
+        out[k] = x.map(String);
       else throw bad(`${name}.${k}`, "a string, number, boolean or list of those");
     }
     return out;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { RPC_ERRORS, RpcError, parseRequest, salvageId } from "./protocol.js";
+import { RPC_ERRORS, type RpcError, parseRequest, salvageId } from "./protocol.js";
 
 const codeOf = (value: unknown): number => {
   try {
@@ -12,7 +12,12 @@ const codeOf = (value: unknown): number => {
 
 describe("parseRequest", () => {
   it("accepts a request and a notification (no id)", () => {
-    expect(parseRequest({ jsonrpc: "2.0", id: 3, method: "open", params: { ceName: "a" } })).toEqual({ jsonrpc: "2.0", id: 3, method: "open", params: { ceName: "a" } });
+    expect(parseRequest({ jsonrpc: "2.0", id: 3, method: "open", params: { ceName: "a" } })).toEqual({
+      jsonrpc: "2.0",
+      id: 3,
+      method: "open",
+      params: { ceName: "a" },
+    });
     expect(parseRequest({ jsonrpc: "2.0", method: "close" })).toEqual({ jsonrpc: "2.0", method: "close" });
   });
 

@@ -62,26 +62,38 @@ export class RpcError extends Error {
   }
 
   toBody(): RpcErrorBody {
-    return this.data ? { code: this.code, message: this.message, data: this.data } : { code: this.code, message: this.message };
+    return this.data
+      ? { code: this.code, message: this.message, data: this.data }
+      : { code: this.code, message: this.message };
   }
 }
 
 /** Checks the envelope of one parsed line; the method's own params are checked by the method. */
 export function parseRequest(value: unknown): RpcRequest {
-  if (Array.isArray(value)) throw new RpcError(RPC_ERRORS.InvalidRequest, "batches are not supported: send one request object per line");
-  if (typeof value !== "object" || value === null) throw new RpcError(RPC_ERRORS.InvalidRequest, "a request must be a JSON object");
+  if (Array.isArray(value))
+    throw new RpcError(RPC_ERRORS.InvalidRequest, "batches are not supported: send one request object per line");
+  if (typeof value !== "object" || value === null)
+    throw new RpcError(RPC_ERRORS.InvalidRequest, "a request must be a JSON object");
   const r = value as Record<string, unknown>;
   if (r["jsonrpc"] !== "2.0") throw new RpcError(RPC_ERRORS.InvalidRequest, 'a request must have "jsonrpc": "2.0"');
-  if (typeof r["method"] !== "string" || r["method"] === "") throw new RpcError(RPC_ERRORS.InvalidRequest, 'a request must have a "method" string');
+  if (typeof r["method"] !== "string" || r["method"] === "")
+    throw new RpcError(RPC_ERRORS.InvalidRequest, 'a request must have a "method" string');
   const id = r["id"];
   if (id !== undefined && id !== null && typeof id !== "string" && typeof id !== "number") {
     throw new RpcError(RPC_ERRORS.InvalidRequest, '"id" must be a string, a number or null');
   }
   const params = r["params"];
   if (params !== undefined && (typeof params !== "object" || params === null || Array.isArray(params))) {
-    throw new RpcError(RPC_ERRORS.InvalidParams, '"params" must be an object (parameters by name)', { param: "params" });
+    throw new RpcError(RPC_ERRORS.InvalidParams, '"params" must be an object (parameters by name)', {
+      param: "params",
+    });
   }
-  return { jsonrpc: "2.0", method: r["method"], ...(id !== undefined ? { id: id as RequestId } : {}), ...(params ? { params: params as Record<string, unknown> } : {}) };
+  return {
+    jsonrpc: "2.0",
+    method: r["method"],
+    ...(id !== undefined ? { id: id as RequestId } : {}),
+    ...(params ? { params: params as Record<string, unknown> } : {}),
+  };
 }
 
 /** The id of a line that failed the envelope check, if one can be read (else null, as JSON-RPC says). */

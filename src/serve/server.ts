@@ -12,7 +12,15 @@ import { MessageWriter, readLines } from "./line-channel.js";
 import { LogSwitch } from "./log-switch.js";
 import { SubmissionTable } from "./submissions.js";
 import { callMethod, type MethodContext } from "./methods.js";
-import { MAX_LINE_BYTES, RPC_ERRORS, RpcError, parseRequest, salvageId, type RequestId, type RpcResponse } from "./protocol.js";
+import {
+  MAX_LINE_BYTES,
+  RPC_ERRORS,
+  RpcError,
+  parseRequest,
+  salvageId,
+  type RequestId,
+  type RpcResponse,
+} from "./protocol.js";
 
 export interface ServeOptions {
   readonly input: Readable;
@@ -50,11 +58,20 @@ export function serve(options: ServeOptions): Promise<ServeEnd> {
   const submissions = new SubmissionTable(logger);
   const stop = new AbortController();
   const inFlight = new Set<Promise<void>>();
-  const ctx: MethodContext = { handles, submissions, serverName: options.serverName, stopping: stop.signal, setLogging: (mode, level) => logs.set(mode, level) };
+  const ctx: MethodContext = {
+    handles,
+    submissions,
+    serverName: options.serverName,
+    stopping: stop.signal,
+    setLogging: (mode, level) => logs.set(mode, level),
+  };
 
   const answer = (id: RequestId | undefined, body: { result: unknown } | { error: RpcError }): void => {
     if (id === undefined) return; // a JSON-RPC notification gets no answer
-    const msg: RpcResponse = "result" in body ? { jsonrpc: "2.0", id, result: body.result } : { jsonrpc: "2.0", id, error: body.error.toBody() };
+    const msg: RpcResponse =
+      "result" in body
+        ? { jsonrpc: "2.0", id, result: body.result }
+        : { jsonrpc: "2.0", id, error: body.error.toBody() };
     writer.send(msg);
   };
 
@@ -64,18 +81,27 @@ export function serve(options: ServeOptions): Promise<ServeEnd> {
       parsed = JSON.parse(text);
     } catch {
       // The line is not echoed: it may hold a proxy or a token.
-      answer(null, { error: new RpcError(RPC_ERRORS.ParseError, `a request line of ${Buffer.byteLength(text)} bytes is not JSON`) });
+      answer(null, {
+        error: new RpcError(RPC_ERRORS.ParseError, `a request line of ${Buffer.byteLength(text)} bytes is not JSON`),
+      });
       return;
     }
     let request;
     try {
       request = parseRequest(parsed);
     } catch (err) {
-      answer(salvageId(parsed), { error: err instanceof RpcError ? err : new RpcError(RPC_ERRORS.InvalidRequest, String(err)) });
+      answer(salvageId(parsed), {
+        error: err instanceof RpcError ? err : new RpcError(RPC_ERRORS.InvalidRequest, String(err)),
+      });
       return;
     }
     if (stop.signal.aborted) {
-      answer(request.id, { error: new RpcError(RPC_ERRORS.ShuttingDown, "the server is shutting down (stdin ended): no new request is taken") });
+      answer(request.id, {
+        error: new RpcError(
+          RPC_ERRORS.ShuttingDown,
+          "the server is shutting down (stdin ended): no new request is taken",
+        ),
+      });
       return;
     }
     const running = callMethod(request.method, request.params ?? {}, ctx).then(
@@ -95,7 +121,8 @@ export function serve(options: ServeOptions): Promise<ServeEnd> {
       stop.abort();
       const drainMs = options.drainMs ?? handles.stopGraceMs() + (options.drainMarginMs ?? DRAIN_MARGIN_MS);
       const drained = await settleWithin([...inFlight], drainMs);
-      if (!drained) logger.warn("serve: requests still running at exit", { pending: inFlight.size, drainSeconds: drainMs / 1000 });
+      if (!drained)
+        logger.warn("serve: requests still running at exit", { pending: inFlight.size, drainSeconds: drainMs / 1000 });
       await settleWithin([handles.closeAll()], drainMs);
       await writer.drain();
       resolve(why);
@@ -110,7 +137,13 @@ export function serve(options: ServeOptions): Promise<ServeEnd> {
       MAX_LINE_BYTES,
       (e) => {
         if (e.kind === "line") handleLine(e.text);
-        else answer(null, { error: new RpcError(RPC_ERRORS.InvalidRequest, `request line of ${e.bytes} bytes is over the ${MAX_LINE_BYTES}-byte limit: skipped`) });
+        else
+          answer(null, {
+            error: new RpcError(
+              RPC_ERRORS.InvalidRequest,
+              `request line of ${e.bytes} bytes is over the ${MAX_LINE_BYTES}-byte limit: skipped`,
+            ),
+          });
       },
       () => void finish("eof"),
     );

@@ -8,7 +8,8 @@ const key = (i: number): string => `key-${String(i).padStart(8, "0")}`;
 describe("SubmissionTable", () => {
   it("keeps a bounded number of finished keys, forgetting the oldest first", async () => {
     const table = new SubmissionTable(silentLogger);
-    for (let i = 0; i <= MAX_FINISHED_KEYS; i++) await table.run(key(i), "a.cloud", async () => ({ OK: true, Value: [] }));
+    for (let i = 0; i <= MAX_FINISHED_KEYS; i++)
+      await table.run(key(i), "a.cloud", async () => ({ OK: true, Value: [] }));
     expect(table.known(key(0), "a.cloud")).toBeUndefined();
     expect(table.known(key(1), "a.cloud")).toBeDefined();
     expect(table.known(key(MAX_FINISHED_KEYS), "a.cloud")).toBeDefined();
@@ -39,8 +40,17 @@ describe("SubmissionTable", () => {
 describe("withFound", () => {
   const base = { OK: true, Value: ["cloud://a"], PilotStampDict: { "cloud://a": "sa" }, Interrupted: "note" };
   it("adds the VMs found after the answer, with their stamps", () => {
-    const found = { OK: true, Value: ["cloud://a", "cloud://b"], PilotStampDict: { "cloud://a": "sa", "cloud://b": "sb" } };
-    expect(withFound(base, found)).toMatchObject({ Value: ["cloud://a", "cloud://b"], PilotStampDict: { "cloud://b": "sb" }, Interrupted: "note", Recovered: expect.stringMatching(/^1 pilot VM found/) });
+    const found = {
+      OK: true,
+      Value: ["cloud://a", "cloud://b"],
+      PilotStampDict: { "cloud://a": "sa", "cloud://b": "sb" },
+    };
+    expect(withFound(base, found)).toMatchObject({
+      Value: ["cloud://a", "cloud://b"],
+      PilotStampDict: { "cloud://b": "sb" },
+      Interrupted: "note",
+      Recovered: expect.stringMatching(/^1 pilot VM found/),
+    });
   });
   it("keeps the answer when the listing found nothing new or failed", () => {
     expect(withFound(base, { OK: true, Value: ["cloud://a"], PilotStampDict: {} })).toBe(base);

@@ -29,7 +29,11 @@ export class SubmissionTable {
   known(key: string, ceName: string): Entry | undefined {
     const entry = this.live.get(key) ?? this.finished.get(key);
     if (entry && entry.ceName !== ceName) {
-      throw new RpcError(RPC_ERRORS.InvalidParams, `parameter 'submission': key ${key} was used by CE ${entry.ceName}; use a new key for every submission`, { param: "submission" });
+      throw new RpcError(
+        RPC_ERRORS.InvalidParams,
+        `parameter 'submission': key ${key} was used by CE ${entry.ceName}; use a new key for every submission`,
+        { param: "submission" },
+      );
     }
     return entry;
   }
@@ -61,7 +65,13 @@ export class SubmissionTable {
   }
 }
 
-type Answer = { OK?: unknown; Value?: unknown; PilotStampDict?: unknown; Recovered?: unknown; [extra: string]: unknown };
+type Answer = {
+  OK?: unknown;
+  Value?: unknown;
+  PilotStampDict?: unknown;
+  Recovered?: unknown;
+  [extra: string]: unknown;
+};
 
 /**
  * A submission's answer with the VMs a later listing found by its key added:
@@ -79,7 +89,10 @@ export function withFound(base: unknown, found: unknown): unknown {
   return {
     ...b,
     Value: [...(b.Value as string[]), ...late],
-    PilotStampDict: { ...(b.PilotStampDict as Record<string, string>), ...Object.fromEntries(late.map((ref) => [ref, stamps[ref] ?? ""])) },
+    PilotStampDict: {
+      ...(b.PilotStampDict as Record<string, string>),
+      ...Object.fromEntries(late.map((ref) => [ref, stamps[ref] ?? ""])),
+    },
     Recovered: `${late.length} pilot VM${late.length === 1 ? "" : "s"} found by the submission key after its answer (creates abandoned in flight that landed)`,
   };
 }

@@ -7,8 +7,19 @@
 import { randomUUID } from "node:crypto";
 import { CloudceError } from "../errors.js";
 import type {
-  BulkResult, CloudDriver, CloudFlavor, CloudLimits, CloudNode, CloudResource, CreateNodesRequest, CreateNodesResult,
-  CredentialExpiry, DriverCapabilities, NodeFilter, NodeState, ResourceQuery,
+  BulkResult,
+  CloudDriver,
+  CloudFlavor,
+  CloudLimits,
+  CloudNode,
+  CloudResource,
+  CreateNodesRequest,
+  CreateNodesResult,
+  CredentialExpiry,
+  DriverCapabilities,
+  NodeFilter,
+  NodeState,
+  ResourceQuery,
 } from "../drivers/driver.js";
 
 export interface MemoryCloudOptions {
@@ -123,7 +134,14 @@ class MemoryDriver implements CloudDriver {
         failed.push({ target: spec.name, error: fault });
         continue;
       }
-      const node: CloudNode = { id: randomUUID(), name: spec.name, state: "booting", cloudState: "BUILD", createdAt: this.cloud.now(), metadata: { ...spec.metadata } };
+      const node: CloudNode = {
+        id: randomUUID(),
+        name: spec.name,
+        state: "booting",
+        cloudState: "BUILD",
+        createdAt: this.cloud.now(),
+        metadata: { ...spec.metadata },
+      };
       this.cloud.nodes.set(node.id, { node, userData: spec.userData });
       created.push(node);
     }
@@ -141,7 +159,11 @@ class MemoryDriver implements CloudDriver {
     if (this.cloud.faults.listFailure) throw this.cloud.faults.listFailure;
     const nodes = [...this.cloud.nodes.values()]
       .map((e) => e.node)
-      .filter((n) => n.name.startsWith(filter.namePrefix) && Object.entries(filter.metadata).every(([k, v]) => n.metadata[k] === v));
+      .filter(
+        (n) =>
+          n.name.startsWith(filter.namePrefix) &&
+          Object.entries(filter.metadata).every(([k, v]) => n.metadata[k] === v),
+      );
     this.cloud.tick();
     return nodes;
   }
@@ -175,7 +197,9 @@ class MemoryDriver implements CloudDriver {
     this.cloud.count("stopNodes");
     const done = ids.filter((id) => this.cloud.nodes.has(id));
     for (const id of done) this.cloud.setState(id, "stopped");
-    const failed = ids.filter((id) => !this.cloud.nodes.has(id)).map((id) => ({ target: id, error: new CloudceError("NodeNotFound", `MEMORY: no node ${id}`) }));
+    const failed = ids
+      .filter((id) => !this.cloud.nodes.has(id))
+      .map((id) => ({ target: id, error: new CloudceError("NodeNotFound", `MEMORY: no node ${id}`) }));
     return { done, failed };
   }
 
@@ -190,7 +214,10 @@ class MemoryDriver implements CloudDriver {
     this.cloud.count("getLimits");
     if (this.cloud.faults.limitsFailure) throw this.cloud.faults.limitsFailure;
     const quota = this.cloud.options.instanceQuota;
-    return { ...this.cloud.options.limits, ...(quota === undefined ? {} : { instances: Math.max(0, quota - this.cloud.nodes.size) }) };
+    return {
+      ...this.cloud.options.limits,
+      ...(quota === undefined ? {} : { instances: Math.max(0, quota - this.cloud.nodes.size) }),
+    };
   }
 
   async close(): Promise<void> {}

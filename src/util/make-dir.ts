@@ -37,6 +37,9 @@ export async function makeDir(path: string, mode = 0o777): Promise<void> {
 async function alreadyThere(target: string, err: unknown): Promise<void> {
   const info = await stat(target).catch(() => undefined);
   if (info?.isDirectory()) return;
-  const notDir = Object.assign(new Error(`ENOTDIR: not a directory, mkdir '${target}'`), { code: "ENOTDIR", path: target });
+  const notDir = Object.assign(new Error(`ENOTDIR: not a directory, mkdir '${target}'`), {
+    code: "ENOTDIR",
+    path: target,
+  });
   throw info ? notDir : err;
 }

@@ -95,15 +95,20 @@ export async function mapGated<T, R>(
   fn: (item: T, index: number) => Promise<R>,
   signal?: AbortSignal,
 ): Promise<(PromiseSettledResult<R> | undefined)[]> {
-  return Promise.all(items.map(async (item, index): Promise<PromiseSettledResult<R> | undefined> => {
-    let started = false;
-    try {
-      return { status: "fulfilled", value: await gate(() => {
-        started = true;
-        return fn(item, index);
-      }, signal) };
-    } catch (reason) {
-      return started ? { status: "rejected", reason } : signal?.aborted ? undefined : { status: "rejected", reason };
-    }
-  }));
+  return Promise.all(
+    items.map(async (item, index): Promise<PromiseSettledResult<R> | undefined> => {
+      let started = false;
+      try {
+        return {
+          status: "fulfilled",
+          value: await gate(() => {
+            started = true;
+            return fn(item, index);
+          }, signal),
+        };
+      } catch (reason) {
+        return started ? { status: "rejected", reason } : signal?.aborted ? undefined : { status: "rejected", reason };
+      }
+    }),
+  );
 }

@@ -29,7 +29,12 @@ export const sleep = (ms: number): Promise<void> => new Promise((resolve) => set
 const defaultRetryable = (err: unknown): boolean => err instanceof CloudceError && err.retryable;
 
 /** The wait before retry number `attempt` (1-based): Retry-After if given, else jittered backoff. */
-export function backoffDelay(err: unknown, attempt: number, policy: RetryPolicy, random: () => number = Math.random): number {
+export function backoffDelay(
+  err: unknown,
+  attempt: number,
+  policy: RetryPolicy,
+  random: () => number = Math.random,
+): number {
   if (err instanceof CloudceError && err.retryAfterSeconds !== undefined) {
     return Math.min(err.retryAfterSeconds * 1000, policy.maxDelayMs);
   }
@@ -37,7 +42,11 @@ export function backoffDelay(err: unknown, attempt: number, policy: RetryPolicy,
   return Math.round(random() * ceiling);
 }
 
-export async function withRetry<T>(fn: (attempt: number) => Promise<T>, policy: RetryPolicy, hooks: RetryHooks = {}): Promise<T> {
+export async function withRetry<T>(
+  fn: (attempt: number) => Promise<T>,
+  policy: RetryPolicy,
+  hooks: RetryHooks = {},
+): Promise<T> {
   const retryable = hooks.isRetryable ?? defaultRetryable;
   const wait = hooks.sleep ?? sleep;
   for (let attempt = 1; ; attempt++) {

@@ -7,7 +7,8 @@ import { SEED_AUTH_FILE } from "./fixtures/auth-files.js";
 import { captureLogs, expectNoSecrets } from "./helpers.js";
 
 const capture = captureLogs();
-const parse = (text: string): Record<string, Record<string, string>> => parseAuthText(text, "/x/cloud.auth", capture.logger);
+const parse = (text: string): Record<string, Record<string, string>> =>
+  parseAuthText(text, "/x/cloud.auth", capture.logger);
 
 describe("parseAuthText", () => {
   it("reads the seed example: dotted section names stay whole, quotes go", () => {
@@ -105,7 +106,9 @@ describe("parseAuthText: files configparser (and so DIRAC) refuses", () => {
   it("refuses a key set twice in one section (keys are case-insensitive), naming file, line, section and key", () => {
     const { code, message } = failure("[c]\nkey = u\nsecret = s3cretvalue\nSecret = an0thersecret\n");
     expect(code).toBe("AuthFileUnreadable");
-    expect(message).toMatch(/^CloudAuth: \/x\/cloud\.auth line 4: section \[c\] sets key 'secret' twice; .*keep one 'secret' line/);
+    expect(message).toMatch(
+      /^CloudAuth: \/x\/cloud\.auth line 4: section \[c\] sets key 'secret' twice; .*keep one 'secret' line/,
+    );
     expect(message).not.toContain("\n");
   });
 
@@ -116,8 +119,13 @@ describe("parseAuthText: files configparser (and so DIRAC) refuses", () => {
   });
 
   it("accepts [DEFAULT] twice, as configparser does, but not the same key in both", () => {
-    expect(parse("[DEFAULT]\nkey = u\n[c]\nsecret = s\n[DEFAULT]\nsecret = d\n")).toEqual({ DEFAULT: { key: "u", secret: "d" }, c: { secret: "s" } });
-    expect(failure("[DEFAULT]\nkey = u\n[c]\nsecret = s\n[DEFAULT]\nkey = v\n").message).toMatch(/line 6: section \[DEFAULT\] sets key 'key' twice/);
+    expect(parse("[DEFAULT]\nkey = u\n[c]\nsecret = s\n[DEFAULT]\nsecret = d\n")).toEqual({
+      DEFAULT: { key: "u", secret: "d" },
+      c: { secret: "s" },
+    });
+    expect(failure("[DEFAULT]\nkey = u\n[c]\nsecret = s\n[DEFAULT]\nkey = v\n").message).toMatch(
+      /line 6: section \[DEFAULT\] sets key 'key' twice/,
+    );
   });
 
   it("refuses a line that is no key = value, naming its number only", () => {
@@ -145,7 +153,9 @@ describe("parseAuthText: section names, as configparser reads them", () => {
   it("keeps spaces inside the brackets as part of the name, with a warning", () => {
     const doc = parse("  [ spaced.section ]  \nk = v\n");
     expect(doc).toEqual({ " spaced.section ": { k: "v" } });
-    expect(capture.records.some((r) => r.level === "warn" && r.msg.includes("line 1") && r.msg.includes("[spaced.section]"))).toBe(true);
+    expect(
+      capture.records.some((r) => r.level === "warn" && r.msg.includes("line 1") && r.msg.includes("[spaced.section]")),
+    ).toBe(true);
   });
 
   it("ends the name at the last ']' and ignores what follows it", () => {
@@ -163,7 +173,9 @@ describe("expandPath", () => {
     expect(expandPath("$CLOUDCE_TEST_DIR/a/${CLOUDCE_TEST_DIR}x", "CloudAuth", env)).toBe("/srv/ce/a//srv/cex");
   });
   it("refuses an unset or empty variable, naming it", () => {
-    expect(() => expandPath("$NOPE_NOT_SET/cloud.auth", "CloudAuth", env)).toThrow(/CloudAuth: .*\$NOPE_NOT_SET, which is not set/);
+    expect(() => expandPath("$NOPE_NOT_SET/cloud.auth", "CloudAuth", env)).toThrow(
+      /CloudAuth: .*\$NOPE_NOT_SET, which is not set/,
+    );
     expect(() => expandPath("${EMPTY}/cloud.auth", "CloudAuth", env)).toThrow(/\$EMPTY/);
   });
   it("never echoes a value registered as a secret, nor the variable inside it, and still says what to fix", () => {
@@ -192,7 +204,12 @@ describe("expandPath", () => {
 
 describe("looksLikePath", () => {
   it.each([
-    "/etc/cloudce/gce-pilots.json", "./keys/gce.json", "../keys/gce.json", "$HOME/keys/gce.json", "${CLOUDCE_HOME}/etc/gce.json", "/srv/$SITE/key.json",
+    "/etc/cloudce/gce-pilots.json",
+    "./keys/gce.json",
+    "../keys/gce.json",
+    "$HOME/keys/gce.json",
+    "${CLOUDCE_HOME}/etc/gce.json",
+    "/srv/$SITE/key.json",
   ])("takes %s for a path", (value) => {
     expect(looksLikePath(value)).toBe(true);
   });
@@ -221,6 +238,13 @@ describe("defaultAuthFilePath", () => {
 
 describe("auth file parsing output", () => {
   it("never contains a secret value", () => {
-    expectNoSecrets(capture, ["mypassword", "01234567", "s3cretvalue", "an0thersecret", "pa#ss;wo=rd", "hunter2-is-not-a-line"]);
+    expectNoSecrets(capture, [
+      "mypassword",
+      "01234567",
+      "s3cretvalue",
+      "an0thersecret",
+      "pa#ss;wo=rd",
+      "hunter2-is-not-a-line",
+    ]);
   });
 });

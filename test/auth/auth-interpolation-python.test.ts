@@ -23,13 +23,36 @@ const SEED = 20261201;
 type Outcome = ["ok", string] | ["err", string];
 
 /** configparser's error class names, for the three faults. */
-const PY_ERRORS = { syntax: "InterpolationSyntaxError", missing: "InterpolationMissingOptionError", depth: "InterpolationDepthError" };
+const PY_ERRORS = {
+  syntax: "InterpolationSyntaxError",
+  missing: "InterpolationMissingOptionError",
+  depth: "InterpolationDepthError",
+};
 
-const TOKENS = ["%%", "%", "%(a)s", "%(B)s", "%(c)s", "%(d)s", "%(zz)s", "%(a", "%(a)d", "%()s", "x", "(", ")s", "s", "a"];
+const TOKENS = [
+  "%%",
+  "%",
+  "%(a)s",
+  "%(B)s",
+  "%(c)s",
+  "%(d)s",
+  "%(zz)s",
+  "%(a",
+  "%(a)d",
+  "%()s",
+  "x",
+  "(",
+  ")s",
+  "s",
+  "a",
+];
 const value = fc.array(fc.constantFrom(...TOKENS), { minLength: 1, maxLength: 6 }).map((t) => t.join(""));
 const keys = fc.dictionary(fc.constantFrom("a", "b", "c", "d"), value, { maxKeys: 4 });
 const file = fc.record({ defaults: keys, ce: fc.option(keys, { nil: undefined }) }).map(({ defaults, ce }) => {
-  const section = (name: string, body: Record<string, string>): string => `[${name}]\n${Object.entries(body).map(([k, v]) => `${k} = ${v}\n`).join("")}`;
+  const section = (name: string, body: Record<string, string>): string =>
+    `[${name}]\n${Object.entries(body)
+      .map(([k, v]) => `${k} = ${v}\n`)
+      .join("")}`;
   return section("DEFAULT", defaults) + (ce ? section("ce", ce) : "");
 });
 
@@ -39,7 +62,16 @@ function chain(n: number): string {
   return `[ce]\n${lines.join("\n")}\nk${n} = end%%\n`;
 }
 
-const FIXED = [chain(8), chain(9), chain(10), chain(11), "[DEFAULT]\nkey = %(user)s\n[ce]\nuser = u%%\n", "[ce]\na = %(a)s\n", "[ce]\na = 100%\n", "[ce]\na = %\n"];
+const FIXED = [
+  chain(8),
+  chain(9),
+  chain(10),
+  chain(11),
+  "[DEFAULT]\nkey = %(user)s\n[ce]\nuser = u%%\n",
+  "[ce]\na = %(a)s\n",
+  "[ce]\na = 100%\n",
+  "[ce]\na = %\n",
+];
 
 function ours(text: string): Record<string, Outcome> {
   const doc = parseAuthText(text, "/x/cloud.auth", captureLogs().logger);
@@ -88,8 +120,18 @@ describe.skipIf(!existsSync(PYTHON))("interpolation, compared with Python's conf
     const expected = await python(texts);
     texts.forEach((text, i) => expect({ text, got: ours(text) }).toEqual({ text, got: expected[i] }));
     // The sample must exercise every outcome, or the comparison proves little.
-    const kinds = new Set(expected.flatMap((e) => Object.values(e).map((o) => (o[0] === "ok" ? (o[1].includes("%") ? "ok%" : "ok") : o[1]))));
-    expect([...kinds].sort()).toEqual(["InterpolationDepthError", "InterpolationMissingOptionError", "InterpolationSyntaxError", "ok", "ok%"]);
+    const kinds = new Set(
+      expected.flatMap((e) =>
+        Object.values(e).map((o) => (o[0] === "ok" ? (o[1].includes("%") ? "ok%" : "ok") : o[1])),
+      ),
+    );
+    expect([...kinds].sort()).toEqual([
+      "InterpolationDepthError",
+      "InterpolationMissingOptionError",
+      "InterpolationSyntaxError",
+      "ok",
+      "ok%",
+    ]);
   });
 });
 
@@ -104,7 +146,13 @@ const DELIMS = ["=", " = ", ": ", " :", "\t=\t", "=  "];
 const indent = fc.constantFrom(...INDENTS);
 const words = fc.array(fc.constantFrom(...WORDS), { maxLength: 3 }).map((w) => w.join(" "));
 const keyLine = fc.tuple(indent, fc.constantFrom(...KEYS), fc.constantFrom(...DELIMS), words).map((p) => p.join(""));
-const continuation = fc.tuple(fc.constantFrom(...INDENTS.slice(1)), indent, words.filter((w) => w !== "")).map((p) => p.join(""));
+const continuation = fc
+  .tuple(
+    fc.constantFrom(...INDENTS.slice(1)),
+    indent,
+    words.filter((w) => w !== ""),
+  )
+  .map((p) => p.join(""));
 const filler = fc.constantFrom("", "   ", "# note", "  ; note", "\t#", "; x = y");
 
 /** Any mix of lines: mostly refused files (duplicates, junk, keys before a section), some odd readable ones. */
@@ -112,31 +160,41 @@ const soup = fc
   .tuple(
     fc.constantFrom("[ce]", "[DEFAULT]", "  [ce]", ""),
     fc.array(
-    fc.oneof(
-      { weight: 2, arbitrary: fc.constantFrom("[DEFAULT]", "[ce]", "[other]", "[ ce ]", "[ce] tail", "  [other]", "[]", "[a]b]") },
-      { weight: 5, arbitrary: keyLine },
-      { weight: 3, arbitrary: continuation },
-      { weight: 2, arbitrary: filler },
-      { weight: 1, arbitrary: fc.constantFrom("junk", "= v", ": v", "  =") },
-    ),
-    { maxLength: 10 },
+      fc.oneof(
+        {
+          weight: 2,
+          arbitrary: fc.constantFrom("[DEFAULT]", "[ce]", "[other]", "[ ce ]", "[ce] tail", "  [other]", "[]", "[a]b]"),
+        },
+        { weight: 5, arbitrary: keyLine },
+        { weight: 3, arbitrary: continuation },
+        { weight: 2, arbitrary: filler },
+        { weight: 1, arbitrary: fc.constantFrom("junk", "= v", ": v", "  =") },
+      ),
+      { maxLength: 10 },
     ),
   )
   .map(([first, lines]) => [first, ...lines].join("\n"));
 
 /** Well-formed files: distinct sections and keys, each value spread over indented lines with blanks and comments between. */
-const spreadValue = fc.tuple(words, fc.array(fc.oneof(continuation, filler), { maxLength: 4 })).map(([first, more]) => [first, ...more]);
-const body = fc.uniqueArray(fc.constantFrom(...KEYS), { comparator: (a, b) => a.toLowerCase() === b.toLowerCase(), maxLength: 4 }).chain((keys) =>
-  fc.tuple(...keys.map((k) => fc.tuple(fc.constant(k), fc.constantFrom(...DELIMS), spreadValue))),
-);
+const spreadValue = fc
+  .tuple(words, fc.array(fc.oneof(continuation, filler), { maxLength: 4 }))
+  .map(([first, more]) => [first, ...more]);
+const body = fc
+  .uniqueArray(fc.constantFrom(...KEYS), { comparator: (a, b) => a.toLowerCase() === b.toLowerCase(), maxLength: 4 })
+  .chain((keys) => fc.tuple(...keys.map((k) => fc.tuple(fc.constant(k), fc.constantFrom(...DELIMS), spreadValue))));
 const wellFormed = fc
   .tuple(fc.subarray(["[DEFAULT]", "[ce]", "[other]", "[ce2]"], { minLength: 1 }), fc.constantFrom("\n", "\r\n", "\r"))
   .chain(([names, eol]) =>
-    fc.tuple(...names.map((n) => fc.tuple(fc.constant(n), body))).map((sections) =>
-      sections
-        .flatMap(([name, keys]) => [name, ...keys.flatMap(([k, d, [first, ...more]]) => [`${k}${d}${first!}`, ...more])])
-        .join(eol),
-    ),
+    fc
+      .tuple(...names.map((n) => fc.tuple(fc.constant(n), body)))
+      .map((sections) =>
+        sections
+          .flatMap(([name, keys]) => [
+            name,
+            ...keys.flatMap(([k, d, [first, ...more]]) => [`${k}${d}${first!}`, ...more]),
+          ])
+          .join(eol),
+      ),
   );
 
 function read(text: string): Reading {
@@ -205,15 +263,35 @@ function pythonRead(texts: readonly string[]): Promise<Reading[]> {
 
 describe.skipIf(!existsSync(PYTHON))("file structure, compared with Python's configparser", () => {
   it("reads or refuses every generated file as configparser does: continuations, blank and comment lines, duplicates", async () => {
-    const texts = [...fc.sample(wellFormed, { seed: SEED, numRuns: 300 }), ...fc.sample(soup, { seed: SEED, numRuns: 500 })];
+    const texts = [
+      ...fc.sample(wellFormed, { seed: SEED, numRuns: 300 }),
+      ...fc.sample(soup, { seed: SEED, numRuns: 500 }),
+    ];
     const expected = await pythonRead(texts);
     texts.forEach((text, i) => expect({ text, got: read(text) }).toEqual({ text, got: expected[i] }));
     // The samples must reach every outcome, or the comparison proves little.
     const kinds = new Set(expected.map((e) => (e[0] === "err" ? e[1] : "ok")));
-    expect([...kinds].sort()).toEqual(["DuplicateOptionError", "DuplicateSectionError", "MissingSectionHeaderError", "ParsingError", "ok"]);
-    const values = expected.flatMap((e) => (e[0] === "ok" ? Object.values(e[1]).flatMap((s) => Object.values(s).map((o) => o[1])) : []));
-    expect(values.some((v) => /[^\n]\n[^\n]/.test(v)), "a value over two lines").toBe(true);
-    expect(values.some((v) => /[^\n]\n\n+[^\n]/.test(v)), "a blank line inside a value").toBe(true);
-    expect(values.some((v) => v.startsWith("\n")), "a value starting on the next line").toBe(true);
+    expect([...kinds].sort()).toEqual([
+      "DuplicateOptionError",
+      "DuplicateSectionError",
+      "MissingSectionHeaderError",
+      "ParsingError",
+      "ok",
+    ]);
+    const values = expected.flatMap((e) =>
+      e[0] === "ok" ? Object.values(e[1]).flatMap((s) => Object.values(s).map((o) => o[1])) : [],
+    );
+    expect(
+      values.some((v) => /[^\n]\n[^\n]/.test(v)),
+      "a value over two lines",
+    ).toBe(true);
+    expect(
+      values.some((v) => /[^\n]\n\n+[^\n]/.test(v)),
+      "a blank line inside a value",
+    ).toBe(true);
+    expect(
+      values.some((v) => v.startsWith("\n")),
+      "a value starting on the next line",
+    ).toBe(true);
   });
 });

@@ -45,11 +45,16 @@ describe("values with %", () => {
   });
 
   it("falls back to [DEFAULT] alone with the same rules", async () => {
-    expect(await read("[DEFAULT]\nuser = robot\nkey = %(user)s\nsecret = a%%b\n")).toMatchObject({ key: "robot", secret: "a%b" });
+    expect(await read("[DEFAULT]\nuser = robot\nkey = %(user)s\nsecret = a%%b\n")).toMatchObject({
+      key: "robot",
+      secret: "a%b",
+    });
   });
 
   it("ignores what it cannot read in another CE's section", async () => {
-    expect(await read("[other.example]\nsecret = 50%\n[ce.example]\nkey = k\nsecret = ok\n")).toMatchObject({ secret: "ok" });
+    expect(await read("[other.example]\nsecret = 50%\n[ce.example]\nkey = k\nsecret = ok\n")).toMatchObject({
+      secret: "ok",
+    });
   });
 });
 

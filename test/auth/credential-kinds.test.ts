@@ -131,23 +131,46 @@ describe("a secret the driver reads as the path of a file (capability secretIsPa
 
   // Values a GCE CE may meet in the auth file that are no path: another cloud's password in [DEFAULT], say.
   it.each([
-    ["a password in [DEFAULT]", "[DEFAULT]\nkey = AKIAOTHERCLOUD\nsecret = wJalrXUtnFEMI-K7MDENG-bPxRfiCY\n", "wJalrXUtnFEMI-K7MDENG-bPxRfiCY", "DEFAULT"],
-    ["a value over two lines", "[key.example]\nkey = k\nsecret = /first-line-of-it\n  second-line-of-it\n", "/first-line-of-it\nsecond-line-of-it", "key.example"],
-    ["a value starting with $", "[key.example]\nkey = k\nsecret = $ecretPassw0rd-dollar\n", "$ecretPassw0rd-dollar", "key.example"],
-    ["a value with spaces", "[key.example]\nkey = k\nsecret = /correct horse battery staple\n", "/correct horse battery staple", "key.example"],
-  ])("keeps %s a secret, and refuses it in one line naming the section, never the value", async (_what, text, secret, section) => {
-    const file = await writeAuthFile(tmp.dir, "not-a-path.auth", text);
-    const s = store(file, "key.example");
-    s.setSecretIsPath(true);
-    const e = await errorOf(capture, () => s.resolve());
-    expect(e.code).toBe("AuthValueInvalid");
-    expect(e.message).toContain(`[${section}] of ${file}`);
-    expect(e.message).toMatch(/secret is not a file path.*secret = \/absolute\//);
-    expect(e.message).not.toContain("\n");
-    await expect(s.validate()).rejects.toMatchObject({ code: "AuthValueInvalid" });
-    expect(scrubSecrets(`value ${secret}`)).toBe("value [secret]");
-    expectNoSecrets(capture, [secret, ...secret.split("\n")]);
-  });
+    [
+      "a password in [DEFAULT]",
+      "[DEFAULT]\nkey = AKIAOTHERCLOUD\nsecret = wJalrXUtnFEMI-K7MDENG-bPxRfiCY\n",
+      "wJalrXUtnFEMI-K7MDENG-bPxRfiCY",
+      "DEFAULT",
+    ],
+    [
+      "a value over two lines",
+      "[key.example]\nkey = k\nsecret = /first-line-of-it\n  second-line-of-it\n",
+      "/first-line-of-it\nsecond-line-of-it",
+      "key.example",
+    ],
+    [
+      "a value starting with $",
+      "[key.example]\nkey = k\nsecret = $ecretPassw0rd-dollar\n",
+      "$ecretPassw0rd-dollar",
+      "key.example",
+    ],
+    [
+      "a value with spaces",
+      "[key.example]\nkey = k\nsecret = /correct horse battery staple\n",
+      "/correct horse battery staple",
+      "key.example",
+    ],
+  ])(
+    "keeps %s a secret, and refuses it in one line naming the section, never the value",
+    async (_what, text, secret, section) => {
+      const file = await writeAuthFile(tmp.dir, "not-a-path.auth", text);
+      const s = store(file, "key.example");
+      s.setSecretIsPath(true);
+      const e = await errorOf(capture, () => s.resolve());
+      expect(e.code).toBe("AuthValueInvalid");
+      expect(e.message).toContain(`[${section}] of ${file}`);
+      expect(e.message).toMatch(/secret is not a file path.*secret = \/absolute\//);
+      expect(e.message).not.toContain("\n");
+      await expect(s.validate()).rejects.toMatchObject({ code: "AuthValueInvalid" });
+      expect(scrubSecrets(`value ${secret}`)).toBe("value [secret]");
+      expectNoSecrets(capture, [secret, ...secret.split("\n")]);
+    },
+  );
 
   it("is scrubbed as any secret when the driver does not say it is a path", async () => {
     const keyPath = join(tmp.dir, "keys", "plain-secret-path.json");

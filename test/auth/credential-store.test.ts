@@ -10,7 +10,15 @@ import { captureLogs, errorOf, expectNoSecrets, makeTempDir, writeAuthFile } fro
 const capture = captureLogs();
 const TOKEN = "eyJhbGciOiJSUzI1NiJ9.test-access-token.signature";
 const APP_SECRET = "app-cred-secret-value";
-const SECRETS = ["mypassword", "01234567", TOKEN, APP_SECRET, "pa#ss;wo=rd", "first-of-two-secrets", "second-of-two-secrets"];
+const SECRETS = [
+  "mypassword",
+  "01234567",
+  TOKEN,
+  APP_SECRET,
+  "pa#ss;wo=rd",
+  "first-of-two-secrets",
+  "second-of-two-secrets",
+];
 
 let tmp: { dir: string; cleanup: () => Promise<void> };
 let chain: ProxyChain;
@@ -48,7 +56,11 @@ describe("section choice and values", () => {
   });
 
   it("falls back to [DEFAULT] when there is no section for the CE (names are case-sensitive)", async () => {
-    expect(await store(seedFile, "other.example").resolve()).toEqual({ key: "myusername", secret: "mypassword", extra: {} });
+    expect(await store(seedFile, "other.example").resolve()).toEqual({
+      key: "myusername",
+      secret: "mypassword",
+      extra: {},
+    });
     expect(await store(seedFile, "CLOUDPROV.MYSITE.EXAMPLE").resolve()).toMatchObject({ key: "myusername" });
   });
 
@@ -59,8 +71,16 @@ describe("section choice and values", () => {
       "inherit.auth",
       "[DEFAULT]\nkey = robot\nuser_domain_name = Default\n[ce-a.example]\nsecret = pass-for-a\n[ce-b.example]\nKey = other\nsecret = pass-for-b\n",
     );
-    expect(await store(file, "ce-a.example").resolve()).toEqual({ key: "robot", secret: "pass-for-a", extra: { user_domain_name: "Default" } });
-    expect(await store(file, "ce-b.example").resolve()).toEqual({ key: "other", secret: "pass-for-b", extra: { user_domain_name: "Default" } });
+    expect(await store(file, "ce-a.example").resolve()).toEqual({
+      key: "robot",
+      secret: "pass-for-a",
+      extra: { user_domain_name: "Default" },
+    });
+    expect(await store(file, "ce-b.example").resolve()).toEqual({
+      key: "other",
+      secret: "pass-for-b",
+      extra: { user_domain_name: "Default" },
+    });
   });
 
   it("passes further keys to the driver, lower-cased", async () => {
@@ -71,17 +91,33 @@ describe("section choice and values", () => {
     );
     const creds = await store(file, "ce.example").resolve();
     expect(creds.key).toBeUndefined(); // an application credential id identifies itself
-    expect(creds.extra).toEqual({ application_credential_id: "1234abcd", application_credential_secret: APP_SECRET, user_domain_name: "Default" });
+    expect(creds.extra).toEqual({
+      application_credential_id: "1234abcd",
+      application_credential_secret: APP_SECRET,
+      user_domain_name: "Default",
+    });
   });
 
   it("reads a file with CRLF line ends, a BOM and literal special characters", async () => {
-    const file = await writeAuthFile(tmp.dir, "crlf.auth", Buffer.from(`\uFEFF[ce.example]\r\nkey = 'u1'\r\nsecret = pa#ss;wo=rd\r\n`, "utf8"));
+    const file = await writeAuthFile(
+      tmp.dir,
+      "crlf.auth",
+      Buffer.from(`\uFEFF[ce.example]\r\nkey = 'u1'\r\nsecret = pa#ss;wo=rd\r\n`, "utf8"),
+    );
     expect(await store(file, "ce.example").resolve()).toEqual({ key: "u1", secret: "pa#ss;wo=rd", extra: {} });
   });
 
   it("reads a value spread over indented lines as configparser does, joined with newlines", async () => {
-    const file = await writeAuthFile(tmp.dir, "multiline.auth", "[ce.example]\nkey = u1\nsecret = mypassword\nproject_name = one\n  two\n\n  # between\n  three\n");
-    expect(await store(file, "ce.example").resolve()).toEqual({ key: "u1", secret: "mypassword", extra: { project_name: "one\ntwo\n\nthree" } });
+    const file = await writeAuthFile(
+      tmp.dir,
+      "multiline.auth",
+      "[ce.example]\nkey = u1\nsecret = mypassword\nproject_name = one\n  two\n\n  # between\n  three\n",
+    );
+    expect(await store(file, "ce.example").resolve()).toEqual({
+      key: "u1",
+      secret: "mypassword",
+      extra: { project_name: "one\ntwo\n\nthree" },
+    });
   });
 
   it("expands $VAR and ${VAR} in the path", async () => {
@@ -130,15 +166,27 @@ describe("errors name the file and section, never a value", () => {
   });
 
   it("a key given twice, which DIRAC cannot read either", async () => {
-    const file = await writeAuthFile(tmp.dir, "twice.auth", "[ce.example]\nkey = u\nsecret = first-of-two-secrets\nSECRET = second-of-two-secrets\n");
+    const file = await writeAuthFile(
+      tmp.dir,
+      "twice.auth",
+      "[ce.example]\nkey = u\nsecret = first-of-two-secrets\nSECRET = second-of-two-secrets\n",
+    );
     const e = await errorOf(capture, () => store(file, "ce.example").resolve());
     expect(e.code).toBe("AuthFileUnreadable");
     expect(e.message).toContain(`${file} line 4: section [ce.example] sets key 'secret' twice`);
   });
 
   it("secret missing or empty, key missing", async () => {
-    const file = await writeAuthFile(tmp.dir, "keys.auth", '[nosecret]\nkey = u\n[empty]\nkey = u\nsecret = ""\n[nokey]\nsecret = mypassword\n');
-    for (const [section, what] of [["nosecret", "no secret"], ["empty", "no secret"], ["nokey", "no key"]] as const) {
+    const file = await writeAuthFile(
+      tmp.dir,
+      "keys.auth",
+      '[nosecret]\nkey = u\n[empty]\nkey = u\nsecret = ""\n[nokey]\nsecret = mypassword\n',
+    );
+    for (const [section, what] of [
+      ["nosecret", "no secret"],
+      ["empty", "no secret"],
+      ["nokey", "no key"],
+    ] as const) {
       const e = await errorOf(capture, () => store(file, section).resolve());
       expect(e.code).toBe("AuthKeyMissing");
       expect(e.message).toContain(`section [${section}] of ${file}`);
@@ -214,7 +262,7 @@ describe("secret = PROXY", () => {
   it("rewrites the file only when the proxy changes", async () => {
     const s = store(seedFile, "fedcloud.othersite.example");
     await s.setProxy(chain.proxyPem);
-    const path = (await (await s.resolve()).proxyFile!());
+    const path = await (await s.resolve()).proxyFile!();
     const first = (await stat(path)).ino;
     await s.setProxy(chain.proxyPem);
     expect(await (await s.resolve()).proxyFile!()).toBe(path);
@@ -230,19 +278,19 @@ describe("secret = PROXY", () => {
   it("writes the proxy again when a temp cleaner removed it", async () => {
     const s = store(seedFile, "fedcloud.othersite.example");
     await s.setProxy(chain.proxyPem);
-    const path = (await (await s.resolve()).proxyFile!());
+    const path = await (await s.resolve()).proxyFile!();
     await rm(path);
     expect(await (await s.resolve()).proxyFile!()).toBe(path);
     expect(await readFile(path, "utf8")).toBe(chain.proxyPem);
     await rm(dirname(path), { recursive: true, force: true });
-    const again = (await (await s.resolve()).proxyFile!());
+    const again = await (await s.resolve()).proxyFile!();
     expect(await readFile(again, "utf8")).toBe(chain.proxyPem);
     expect((await stat(dirname(again))).mode & 0o777).toBe(0o700);
     await rm(dirname(again), { recursive: true, force: true });
     const renewed = await makeProxyChain({ secondsLeft: 5400 });
     SECRETS.push(renewed.proxyPem);
     await s.setProxy(renewed.proxyPem);
-    expect(await readFile((await (await s.resolve()).proxyFile!()), "utf8")).toBe(renewed.proxyPem);
+    expect(await readFile(await (await s.resolve()).proxyFile!(), "utf8")).toBe(renewed.proxyPem);
     await s.close();
   });
 
@@ -274,7 +322,11 @@ describe("secret = PROXY", () => {
 
 describe("secret = TOKEN", () => {
   it("needs a token, then gives it as token and secret, no key needed", async () => {
-    const file = await writeAuthFile(tmp.dir, "token.auth", "[oidc.example]\nsecret = TOKEN\nauth_type = v3oidcaccesstoken\n");
+    const file = await writeAuthFile(
+      tmp.dir,
+      "token.auth",
+      "[oidc.example]\nsecret = TOKEN\nauth_type = v3oidcaccesstoken\n",
+    );
     const s = store(file, "oidc.example");
     expect((await errorOf(capture, () => s.resolve())).code).toBe("TokenMissing");
     s.setToken(TOKEN);

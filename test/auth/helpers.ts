@@ -36,14 +36,21 @@ export function captureLogs(): LogCapture {
         raw.push(`${level} ${msg} ${JSON.stringify({ ...fields, ...f })}`);
         base[level](msg, f);
       };
-    return { debug: at("debug"), info: at("info"), warn: at("warn"), error: at("error"), child: (f) => tee(base.child(f), { ...fields, ...f }) };
+    return {
+      debug: at("debug"),
+      info: at("info"),
+      warn: at("warn"),
+      error: at("error"),
+      child: (f) => tee(base.child(f), { ...fields, ...f }),
+    };
   };
   return {
     logger: tee(real, {}),
     records,
     raw,
     errors,
-    text: () => [...records.map((r) => `${r.level} ${r.msg} ${JSON.stringify(r.fields)}`), ...raw, ...errors].join("\n"),
+    text: () =>
+      [...records.map((r) => `${r.level} ${r.msg} ${JSON.stringify(r.fields)}`), ...raw, ...errors].join("\n"),
   };
 }
 
@@ -59,7 +66,10 @@ export function expectNoSecrets(capture: LogCapture, secrets: readonly string[])
 }
 
 /** Runs `fn`, expecting a CloudceError-like failure; records its message for the leak scan. */
-export async function errorOf(capture: LogCapture, fn: () => Promise<unknown>): Promise<{ code: string; message: string }> {
+export async function errorOf(
+  capture: LogCapture,
+  fn: () => Promise<unknown>,
+): Promise<{ code: string; message: string }> {
   try {
     await fn();
   } catch (err) {
@@ -76,7 +86,12 @@ export async function makeTempDir(prefix = "cloudce-auth-"): Promise<{ dir: stri
 }
 
 /** Writes an auth file with an explicit mode (umask would otherwise decide). */
-export async function writeAuthFile(dir: string, name: string, content: string | Buffer, mode = 0o600): Promise<string> {
+export async function writeAuthFile(
+  dir: string,
+  name: string,
+  content: string | Buffer,
+  mode = 0o600,
+): Promise<string> {
   const path = join(dir, name);
   await writeFile(path, content);
   await chmod(path, mode);

@@ -27,13 +27,21 @@ afterAll(async () => {
 });
 
 async function holder(...extra: string[]): Promise<{ child: RunningChild; proxyDir: string }> {
-  const child = await startFixture("proxy-file-holder", [authFile, "fedcloud.othersite.example", pemFile, ...extra], FIXTURES);
+  const child = await startFixture(
+    "proxy-file-holder",
+    [authFile, "fedcloud.othersite.example", pemFile, ...extra],
+    FIXTURES,
+  );
   const path = (await child.waitFor(/^PROXY (\S+)$/m))[1]!;
   await stat(path); // it exists while the process runs
   return { child, proxyDir: dirname(path) };
 }
 
-const gone = (path: string) => stat(path).then(() => false, (e: NodeJS.ErrnoException) => e.code === "ENOENT");
+const gone = (path: string) =>
+  stat(path).then(
+    () => false,
+    (e: NodeJS.ErrnoException) => e.code === "ENOENT",
+  );
 
 describe("the private proxy file at process end", () => {
   for (const signal of ["SIGTERM", "SIGINT", "SIGHUP"] as const) {

@@ -33,7 +33,15 @@ describe("proxy chain fixtures", () => {
     await writeFile(ca, chain.caPem);
     await writeFile(untrusted, chain.userCertPem);
     await writeFile(leaf, chain.proxyCertPem);
-    const args = ["verify", ...(allowProxies ? ["-allow_proxy_certs"] : []), "-CAfile", ca, "-untrusted", untrusted, leaf];
+    const args = [
+      "verify",
+      ...(allowProxies ? ["-allow_proxy_certs"] : []),
+      "-CAfile",
+      ca,
+      "-untrusted",
+      untrusted,
+      leaf,
+    ];
     try {
       const { stdout, stderr } = await run(OPENSSL, args);
       return { ok: true, output: stdout + stderr };

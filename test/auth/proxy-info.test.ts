@@ -154,7 +154,10 @@ describe("checkProxyLifetime", () => {
   it("refuses a proxy that only becomes valid later than clock skew explains", async () => {
     const chain = await makeProxyChain({ secondsLeft: 7200, now: new Date(NOW.getTime() + 3600_000) });
     const f = failure(() => checkProxyLifetime(chain.proxyPem, 1000, NOW));
-    expect(f).toEqual({ code: "ProxyInvalid", message: expect.stringContaining("not valid before 2026-03-01T12:55:00.000Z") });
+    expect(f).toEqual({
+      code: "ProxyInvalid",
+      message: expect.stringContaining("not valid before 2026-03-01T12:55:00.000Z"),
+    });
     const skewed = await makeProxyChain({ secondsLeft: 7200, now: new Date(NOW.getTime() + 120_000) });
     expect(checkProxyLifetime(skewed.proxyPem, 1000, NOW)).toBe(7320);
   });

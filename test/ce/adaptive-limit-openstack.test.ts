@@ -17,7 +17,11 @@ import { endpointLimit } from "../../src/ce/endpoint-limits.js";
 import { silentLogger } from "../../src/log.js";
 import { PROJECTS } from "../servers/openstack/cloud-state.js";
 import { DEMO_CREDENTIALS } from "../servers/openstack/driver-fixture.js";
-import { startOpenStackServer, type OpenStackServerOptions, type OpenStackTestServer } from "../servers/openstack/server.js";
+import {
+  startOpenStackServer,
+  type OpenStackServerOptions,
+  type OpenStackTestServer,
+} from "../servers/openstack/server.js";
 
 const CE_NAME = "os-adaptive.example.org";
 let dir: string;
@@ -26,7 +30,11 @@ const ces: CloudComputingElement[] = [];
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "cloudce-os-adaptive-"));
-  await writeFile(join(dir, "cloud.auth"), `[${CE_NAME}]\nkey = ${DEMO_CREDENTIALS.key}\nsecret = ${DEMO_CREDENTIALS.secret}\n`, { mode: 0o600 });
+  await writeFile(
+    join(dir, "cloud.auth"),
+    `[${CE_NAME}]\nkey = ${DEMO_CREDENTIALS.key}\nsecret = ${DEMO_CREDENTIALS.secret}\n`,
+    { mode: 0o600 },
+  );
   await writeFile(join(dir, "pilot.sh"), "#!/bin/bash\necho pilot\n");
 });
 afterAll(async () => {
@@ -49,9 +57,18 @@ async function makeCe(server: OpenStackTestServer, registry: Registry): Promise<
   const ce = new CloudComputingElement(CE_NAME, { logger: silentLogger, metrics: registry });
   ces.push(ce);
   const r = await ce.setParameters({
-    CloudType: "OPENSTACK", CloudAuth: join(dir, "cloud.auth"), Driver_ex_force_auth_url: server.authUrl, Driver_ex_tenant_name: "demo",
-    Instance_Image: "name:cirros-fake", Instance_Flavor: "name:m1.tiny", Instance_Networks: "name:private", Instance_NamePrefix: "ADAPT_",
-    MaxTotalJobs: "500", MaxWaitingJobs: "500", Submit_Concurrency: "8", Cloud_RateLimit: "0",
+    CloudType: "OPENSTACK",
+    CloudAuth: join(dir, "cloud.auth"),
+    Driver_ex_force_auth_url: server.authUrl,
+    Driver_ex_tenant_name: "demo",
+    Instance_Image: "name:cirros-fake",
+    Instance_Flavor: "name:m1.tiny",
+    Instance_Networks: "name:private",
+    Instance_NamePrefix: "ADAPT_",
+    MaxTotalJobs: "500",
+    MaxWaitingJobs: "500",
+    Submit_Concurrency: "8",
+    Cloud_RateLimit: "0",
   });
   if (!r.OK) throw new Error(r.Message);
   return ce;
@@ -98,7 +115,11 @@ it("lets fresh CE objects of one process and endpoint share one limit", async ()
 
 it("keeps the per-VM creates of a refused multi-create within the limit", async () => {
   const server = await start({ computeWorkers: { count: 1, workMs: 100 } });
-  server.state.multiCreateRefusal = { status: 400, message: "Additional properties are not allowed ('min_count', 'max_count', 'return_reservation_id' were unexpected)" };
+  server.state.multiCreateRefusal = {
+    status: 400,
+    message:
+      "Additional properties are not allowed ('min_count', 'max_count', 'return_reservation_id' were unexpected)",
+  };
   const registry = new Registry();
   const ce = await makeCe(server, registry);
   server.resetCounts();

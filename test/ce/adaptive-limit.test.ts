@@ -18,7 +18,10 @@ class SimulatedCloud {
   private seq = 0;
   private workersFreeAt: number[];
 
-  constructor(workers: number, private readonly serviceMs: number) {
+  constructor(
+    workers: number,
+    private readonly serviceMs: number,
+  ) {
     this.workersFreeAt = Array.from({ length: workers }, () => 0);
   }
 
@@ -38,18 +41,25 @@ class SimulatedCloud {
     const end = start + serviceMs;
     this.workersFreeAt[first] = end;
     return new Promise((resolve, reject) => {
-      this.timers.push({ at: end, seq: this.seq++, fire: () => {
-        this.inFlight--;
-        if (fail) reject(fail);
-        else resolve();
-      } });
+      this.timers.push({
+        at: end,
+        seq: this.seq++,
+        fire: () => {
+          this.inFlight--;
+          if (fail) reject(fail);
+          else resolve();
+        },
+      });
     });
   }
 
   /** Runs virtual time until `work` settles. */
   async until<T>(work: Promise<T>): Promise<T> {
     let done = false;
-    void work.then(() => (done = true), () => (done = true));
+    void work.then(
+      () => (done = true),
+      () => (done = true),
+    );
     for (;;) {
       for (let i = 0; i < 20; i++) await Promise.resolve();
       if (done) return work;
@@ -63,7 +73,13 @@ class SimulatedCloud {
 }
 
 /** `count` calls from a pool of `callers`, each through the limit. */
-function drive(cloud: SimulatedCloud, limit: AdaptiveLimit, count: number, callers: number, kind = "delete"): Promise<void> {
+function drive(
+  cloud: SimulatedCloud,
+  limit: AdaptiveLimit,
+  count: number,
+  callers: number,
+  kind = "delete",
+): Promise<void> {
   let next = 0;
   const worker = async (): Promise<void> => {
     while (next < count) {
@@ -131,10 +147,15 @@ describe("AdaptiveLimit", () => {
   it("halves on a throttled answer or a timeout, and ignores other failures", async () => {
     const cloud = new SimulatedCloud(1000, 10);
     const limit = new AdaptiveLimit({ max: 8, initial: 8, now: cloud.clock });
-    const judge = (err: unknown) => (err instanceof CloudceError && err.code === "RateLimited" ? "overloaded" as const : "ignored" as const);
-    await expect(cloud.until(limit.run("delete", () => cloud.call(new CloudceError("NodeNotFound", "gone")), { judge }))).rejects.toThrow("gone");
+    const judge = (err: unknown) =>
+      err instanceof CloudceError && err.code === "RateLimited" ? ("overloaded" as const) : ("ignored" as const);
+    await expect(
+      cloud.until(limit.run("delete", () => cloud.call(new CloudceError("NodeNotFound", "gone")), { judge })),
+    ).rejects.toThrow("gone");
     expect(limit.limit).toBe(8);
-    await expect(cloud.until(limit.run("delete", () => cloud.call(new CloudceError("RateLimited", "429")), { judge }))).rejects.toThrow("429");
+    await expect(
+      cloud.until(limit.run("delete", () => cloud.call(new CloudceError("RateLimited", "429")), { judge })),
+    ).rejects.toThrow("429");
     expect(limit.limit).toBe(4);
   });
 

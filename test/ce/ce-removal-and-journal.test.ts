@@ -23,7 +23,14 @@ function useCloud(options: MemoryCloudOptions = {}): MemoryCloud {
   return cloud;
 }
 
-const BASE = { CloudType: "MEMORY", Instance_Image: "name:pilot-image", Instance_Flavor: "name:small", Instance_Networks: "name:private", MaxTotalJobs: "10", MaxWaitingJobs: "4" };
+const BASE = {
+  CloudType: "MEMORY",
+  Instance_Image: "name:pilot-image",
+  Instance_Flavor: "name:small",
+  Instance_Networks: "name:private",
+  MaxTotalJobs: "10",
+  MaxWaitingJobs: "4",
+};
 
 async function makeCe(name = "ce-a.example.org", extra: Record<string, string> = {}): Promise<CloudComputingElement> {
   const ce = new CloudComputingElement(name, { logger });
@@ -49,7 +56,6 @@ beforeEach(() => {
   logs.length = 0;
 });
 
-
 describe("killJob and cleanupPilots", () => {
   it("kills only this CE's VMs; already gone is success", async () => {
     const a = await makeCe("ce-a");
@@ -59,15 +65,22 @@ describe("killJob and cleanupPilots", () => {
     cloud.nodes.delete(mine[1]!.slice(8));
     expect(ok(await a.killJob(mine)).killed).toEqual(mine);
     expect(cloud.nodes.has(mine[0]!.slice(8))).toBe(false);
-    expect(await a.killJob(theirs)).toMatchObject({ OK: false, Message: `failed to kill 1 of 1 pilots: ${theirs[0]} (belongs to another CE: not killed)` });
+    expect(await a.killJob(theirs)).toMatchObject({
+      OK: false,
+      Message: `failed to kill 1 of 1 pilots: ${theirs[0]} (belongs to another CE: not killed)`,
+    });
     expect(cloud.nodes.has(theirs[0]!.slice(8))).toBe(true);
   });
 
   it("reports each reference it failed to kill", async () => {
     const ce = await makeCe();
     const refs = ok(await ce.submitJob(pilot, null, 2));
-    cloud.faults.destroyFailure = (id) => (id === refs[0]!.slice(8) ? new CloudceError("CloudUnavailable", "HTTP 503") : undefined);
-    expect(await ce.killJob(refs)).toMatchObject({ OK: false, Message: `failed to kill 1 of 2 pilots: ${refs[0]} (HTTP 503)` });
+    cloud.faults.destroyFailure = (id) =>
+      id === refs[0]!.slice(8) ? new CloudceError("CloudUnavailable", "HTTP 503") : undefined;
+    expect(await ce.killJob(refs)).toMatchObject({
+      OK: false,
+      Message: `failed to kill 1 of 2 pilots: ${refs[0]} (HTTP 503)`,
+    });
   });
 
   it("removes stopped, failed and expired VMs of this CE only, and says why", async () => {
@@ -81,7 +94,11 @@ describe("killJob and cleanupPilots", () => {
     cloud.setState(id(2), "running", { createdAt: new Date(Date.now() - 7200_000) });
     cloud.setState(other[0]!.slice(8), "stopped");
     const report = ok(await a.cleanupPilots());
-    expect(report.deleted.map((e) => [e.ref, e.reason])).toEqual([[refs[0], "stopped"], [refs[1], "error"], [refs[2], "expired"]]);
+    expect(report.deleted.map((e) => [e.ref, e.reason])).toEqual([
+      [refs[0], "stopped"],
+      [refs[1], "error"],
+      [refs[2], "expired"],
+    ]);
     expect([...cloud.nodes.keys()].sort()).toEqual([id(3), other[0]!.slice(8)].sort());
   });
 
@@ -89,7 +106,8 @@ describe("killJob and cleanupPilots", () => {
     const ce = await makeCe();
     const refs = ok(await ce.submitJob(pilot, null, 3));
     for (const r of refs) cloud.setState(r.slice(8), "stopped");
-    cloud.faults.destroyFailure = (i) => (i === refs[1]!.slice(8) ? new CloudceError("CloudUnavailable", "HTTP 500") : undefined);
+    cloud.faults.destroyFailure = (i) =>
+      i === refs[1]!.slice(8) ? new CloudceError("CloudUnavailable", "HTTP 500") : undefined;
     const report = ok(await ce.cleanupPilots());
     expect(report.deleted.map((e) => e.ref)).toEqual([refs[0], refs[2]]);
     expect(report.failed).toEqual([{ ref: refs[1], name: expect.any(String), reason: "stopped", error: "HTTP 500" }]);
@@ -144,7 +162,10 @@ describe("the rest of the CE interface", () => {
     expect(ok(await ce.getJobOutput(ref!))[0]).toMatch(/^console of VMDIRAC3_/);
     useCloud({ capabilities: { consoleOutput: false } });
     const other = await makeCe();
-    expect(await other.getJobOutput("cloud://abc")).toMatchObject({ OK: false, Message: "getJobOutput: not supported by the MEMORY driver (no console output)" });
+    expect(await other.getJobOutput("cloud://abc")).toMatchObject({
+      OK: false,
+      Message: "getJobOutput: not supported by the MEMORY driver (no console output)",
+    });
   });
 
   it("describes itself with integers as numbers", async () => {
@@ -168,7 +189,11 @@ describe("the auth file's secret, as the driver reads it", () => {
   it("is scrubbed, unless the driver says it is the path of a file it reads (secretIsPath); other secret keys always are", async () => {
     const keyPath = join(dir, "keys", "robot-key.json");
     const auth = join(dir, "path-secret.auth");
-    await writeFile(auth, `[DEFAULT]\nkey = robot\nsecret = ${keyPath}\napplication_credential_secret = memory-extra-secret-value\n`, { mode: 0o600 });
+    await writeFile(
+      auth,
+      `[DEFAULT]\nkey = robot\nsecret = ${keyPath}\napplication_credential_secret = memory-extra-secret-value\n`,
+      { mode: 0o600 },
+    );
     const seen = (): string => scrubSecrets(`${keyPath} memory-extra-secret-value`);
 
     useCloud({ capabilities: { requiresCredentials: true, secretIsPath: true } });

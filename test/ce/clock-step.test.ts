@@ -21,7 +21,16 @@ afterEach(() => {
 
 async function makeCe(options: Record<string, string>): Promise<CloudComputingElement> {
   const ce = new CloudComputingElement("clock.example.org", { logger: silentLogger });
-  expect((await ce.setParameters({ CloudType: "MEMORY_CLOCK", Instance_Image: "name:pilot-image", Instance_Flavor: "name:small", ...options })).OK).toBe(true);
+  expect(
+    (
+      await ce.setParameters({
+        CloudType: "MEMORY_CLOCK",
+        Instance_Image: "name:pilot-image",
+        Instance_Flavor: "name:small",
+        ...options,
+      })
+    ).OK,
+  ).toBe(true);
   return ce;
 }
 

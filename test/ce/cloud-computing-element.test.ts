@@ -22,7 +22,14 @@ function useCloud(options: MemoryCloudOptions = {}): MemoryCloud {
   return cloud;
 }
 
-const BASE = { CloudType: "MEMORY", Instance_Image: "name:pilot-image", Instance_Flavor: "name:small", Instance_Networks: "name:private", MaxTotalJobs: "10", MaxWaitingJobs: "4" };
+const BASE = {
+  CloudType: "MEMORY",
+  Instance_Image: "name:pilot-image",
+  Instance_Flavor: "name:small",
+  Instance_Networks: "name:private",
+  MaxTotalJobs: "10",
+  MaxWaitingJobs: "4",
+};
 
 async function makeCe(name = "ce-a.example.org", extra: Record<string, string> = {}): Promise<CloudComputingElement> {
   const ce = new CloudComputingElement(name, { logger });
@@ -53,13 +60,17 @@ describe("setParameters and isValid", () => {
     const ce = new CloudComputingElement("ce", { logger });
     expect(await ce.isValid()).toMatchObject({
       OK: false,
-      Message: "CloudType: mandatory option is missing; Instance_Image: mandatory option is missing; Instance_Flavor: mandatory option is missing",
+      Message:
+        "CloudType: mandatory option is missing; Instance_Image: mandatory option is missing; Instance_Flavor: mandatory option is missing",
     });
   });
 
   it("refuses a non-numeric integer option at once, naming it", async () => {
     const ce = new CloudComputingElement("ce", { logger });
-    expect(await ce.setParameters({ ...BASE, Context_MaxLifetime: "2w" })).toMatchObject({ OK: false, Message: "Context_MaxLifetime: '2w' is not a whole number from 1 to 31536000" });
+    expect(await ce.setParameters({ ...BASE, Context_MaxLifetime: "2w" })).toMatchObject({
+      OK: false,
+      Message: "Context_MaxLifetime: '2w' is not a whole number from 1 to 31536000",
+    });
   });
 
   it("queue options given later override CE options", async () => {
@@ -70,24 +81,52 @@ describe("setParameters and isValid", () => {
 
   it("reports an unknown CloudType and a bad driver path", async () => {
     const ce = await makeCe("ce", { CloudType: "NIMBUS" });
-    expect(await ce.isValid()).toMatchObject({ OK: false, Message: expect.stringContaining("CloudType: unknown cloud type 'NIMBUS'") });
+    expect(await ce.isValid()).toMatchObject({
+      OK: false,
+      Message: expect.stringContaining("CloudType: unknown cloud type 'NIMBUS'"),
+    });
     const bad = await makeCe("ce", { CloudType: "./nowhere/driver.js#Driver" });
-    expect(await bad.isValid()).toMatchObject({ OK: false, Message: expect.stringContaining("CloudType: cannot load driver module") });
+    expect(await bad.isValid()).toMatchObject({
+      OK: false,
+      Message: expect.stringContaining("CloudType: cannot load driver module"),
+    });
   });
 
   it("reports a missing template file by path", async () => {
     const ce = await makeCe("ce", { Context_Template: "/nonexistent/pilot.tmpl" });
-    expect(await ce.isValid()).toMatchObject({ OK: false, Message: expect.stringContaining("/nonexistent/pilot.tmpl") });
+    expect(await ce.isValid()).toMatchObject({
+      OK: false,
+      Message: expect.stringContaining("/nonexistent/pilot.tmpl"),
+    });
   });
 
   it("answers null or non-object arguments with an error result, never a throw", async () => {
     const ce = new CloudComputingElement("ce-null.example.org", { logger });
-    const asAny = ce as unknown as { setParameters(v: unknown): Promise<unknown>; setToken(v: unknown): Promise<unknown>; setProxy(v: unknown): Promise<unknown> };
-    expect(await asAny.setParameters(null)).toMatchObject({ OK: false, Message: expect.stringMatching(/^setParameters: expects .*got null/), Errno: "OptionInvalid" });
-    expect(await asAny.setParameters(["CloudType"])).toMatchObject({ OK: false, Message: expect.stringMatching(/got an array/) });
-    expect(await asAny.setToken(null)).toMatchObject({ OK: false, Message: expect.stringMatching(/^setToken: expects .*got null/), Errno: "TokenMissing" });
+    const asAny = ce as unknown as {
+      setParameters(v: unknown): Promise<unknown>;
+      setToken(v: unknown): Promise<unknown>;
+      setProxy(v: unknown): Promise<unknown>;
+    };
+    expect(await asAny.setParameters(null)).toMatchObject({
+      OK: false,
+      Message: expect.stringMatching(/^setParameters: expects .*got null/),
+      Errno: "OptionInvalid",
+    });
+    expect(await asAny.setParameters(["CloudType"])).toMatchObject({
+      OK: false,
+      Message: expect.stringMatching(/got an array/),
+    });
+    expect(await asAny.setToken(null)).toMatchObject({
+      OK: false,
+      Message: expect.stringMatching(/^setToken: expects .*got null/),
+      Errno: "TokenMissing",
+    });
     expect(await asAny.setToken(42)).toMatchObject({ OK: false, Message: expect.stringMatching(/got a number/) });
-    expect(await asAny.setProxy(null)).toMatchObject({ OK: false, Message: expect.stringMatching(/^setProxy: expects .*got null/), Errno: "ProxyInvalid" });
+    expect(await asAny.setProxy(null)).toMatchObject({
+      OK: false,
+      Message: expect.stringMatching(/^setProxy: expects .*got null/),
+      Errno: "ProxyInvalid",
+    });
     expect(await ce.setParameters({ ...BASE })).toEqual({ OK: true, Value: null }); // still usable afterwards
   });
 
@@ -126,7 +165,9 @@ describe("submitJob", () => {
       expect(entry.node.metadata).toMatchObject({ "cloudce-ce": "ce-a.example.org" });
       const stamp = r.OK ? r.PilotStampDict[ref]! : "";
       expect(stamp).toMatch(/^[0-9a-f]{32}$/);
-      const text = decodeUserData(entry.userData).map((p) => p.content).join("\n");
+      const text = decodeUserData(entry.userData)
+        .map((p) => p.content)
+        .join("\n");
       expect(text).toContain(stamp);
     }
     expect(new Set(Object.values(r.OK ? r.PilotStampDict : {})).size).toBe(3);
@@ -142,7 +183,8 @@ describe("submitJob", () => {
   it("returns what was created when some creations fail, and logs each failure", async () => {
     const ce = await makeCe();
     let n = 0;
-    cloud.faults.createFailure = () => (n++ === 1 ? new CloudceError("QuotaExceeded", "quota of 2 instances reached") : undefined);
+    cloud.faults.createFailure = () =>
+      n++ === 1 ? new CloudceError("QuotaExceeded", "quota of 2 instances reached") : undefined;
     expect(ok(await ce.submitJob(pilot, null, 3))).toHaveLength(2);
     expect(logs.filter((l) => l.msg === "failed to create pilot VM")).toHaveLength(1);
   });
@@ -150,7 +192,11 @@ describe("submitJob", () => {
   it("fails with the first cause when nothing was created", async () => {
     const ce = await makeCe();
     cloud.faults.createFailure = () => new CloudceError("QuotaExceeded", "quota of 0 instances reached");
-    expect(await ce.submitJob(pilot, null, 2)).toMatchObject({ OK: false, Message: "quota of 0 instances reached", Errno: "QuotaExceeded" });
+    expect(await ce.submitJob(pilot, null, 2)).toMatchObject({
+      OK: false,
+      Message: "quota of 0 instances reached",
+      Errno: "QuotaExceeded",
+    });
   });
 
   it("makes one create call for a whole batch on a batching cloud, each VM with its own stamp", async () => {
@@ -171,13 +217,19 @@ describe("submitJob", () => {
 
   it("names a missing executable", async () => {
     expect(await (await makeCe()).submitJob("/no/pilot.sh", null, 1)).toMatchObject({
-      OK: false, Message: "executableFile: cannot read pilot executable /no/pilot.sh (no such file)", Errno: "ExecutableMissing",
+      OK: false,
+      Message: "executableFile: cannot read pilot executable /no/pilot.sh (no such file)",
+      Errno: "ExecutableMissing",
     });
   });
 
   it("names an image that does not exist, listing what does", async () => {
     const ce = await makeCe("ce", { Instance_Image: "name:centos7" });
-    expect(await ce.submitJob(pilot, null, 1)).toMatchObject({ OK: false, Message: "Instance_Image: no image named 'centos7'; the cloud has: pilot-image", Errno: "ImageNotFound" });
+    expect(await ce.submitJob(pilot, null, 1)).toMatchObject({
+      OK: false,
+      Message: "Instance_Image: no image named 'centos7'; the cloud has: pilot-image",
+      Errno: "ImageNotFound",
+    });
   });
 
   it("refuses user-data over the driver's limit before any create call", async () => {
@@ -200,7 +252,12 @@ describe("getJobStatus, getCEStatus and available", () => {
     cloud.nodes.delete(ids[5]!);
     const before = cloud.calls["listNodes"] ?? 0;
     expect(ok(await ce.getJobStatus(refs))).toEqual({
-      [refs[0]!]: "Waiting", [refs[1]!]: "Running", [refs[2]!]: "Done", [refs[3]!]: "Aborted", [refs[4]!]: "Aborted", [refs[5]!]: "Deleted",
+      [refs[0]!]: "Waiting",
+      [refs[1]!]: "Running",
+      [refs[2]!]: "Done",
+      [refs[3]!]: "Aborted",
+      [refs[4]!]: "Aborted",
+      [refs[5]!]: "Deleted",
     });
     expect(cloud.calls["listNodes"]).toBe(before + 1);
   });
@@ -213,7 +270,11 @@ describe("getJobStatus, getCEStatus and available", () => {
   });
 
   it("rejects references that are not cloud://", async () => {
-    expect(await (await makeCe()).getJobStatus(["cloud://x", "12345"])).toMatchObject({ OK: false, Message: "not cloud://<instance-id> pilot references: '12345'", Errno: "InvalidReference" });
+    expect(await (await makeCe()).getJobStatus(["cloud://x", "12345"])).toMatchObject({
+      OK: false,
+      Message: "not cloud://<instance-id> pilot references: '12345'",
+      Errno: "InvalidReference",
+    });
   });
 
   it("counts only this CE's VMs and follows DIRAC's slot rule", async () => {
@@ -224,7 +285,11 @@ describe("getJobStatus, getCEStatus and available", () => {
     cloud.setState(refs[0]!.slice(8), "running");
     expect(await a.getCEStatus()).toMatchObject({ OK: true, RunningJobs: 1, WaitingJobs: 2, SubmittedJobs: 3 });
     const avail = await a.available();
-    expect(avail).toMatchObject({ OK: true, Value: 2, CEInfoDict: { MaxTotalJobs: 10, MaxWaitingJobs: 4, RunningJobs: 1, WaitingJobs: 2 } });
+    expect(avail).toMatchObject({
+      OK: true,
+      Value: 2,
+      CEInfoDict: { MaxTotalJobs: 10, MaxWaitingJobs: 4, RunningJobs: 1, WaitingJobs: 2 },
+    });
   });
 
   it("offers no slot while the newest VM is younger than Submit_WaveDelay", async () => {

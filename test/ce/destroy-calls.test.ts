@@ -32,14 +32,21 @@ function watched(driver: CloudDriver): CloudDriver {
   return driver;
 }
 
-async function ceWithStoppedVms(n: number, bulkDestroy: boolean): Promise<{ ce: CloudComputingElement; refs: string[] }> {
+async function ceWithStoppedVms(
+  n: number,
+  bulkDestroy: boolean,
+): Promise<{ ce: CloudComputingElement; refs: string[] }> {
   cloud = new MemoryCloud({ autoBoot: false, capabilities: { bulkDestroy } });
   seen.max = 0;
   seen.batches = [];
   const ce = new CloudComputingElement("ce-d.example.org", { logger: silentLogger });
   const set = await ce.setParameters({
-    CloudType: "MEMORY_WATCHED", Instance_Image: "name:pilot-image", Instance_Flavor: "name:small", Instance_Networks: "name:private",
-    Submit_Concurrency: "3", Cloud_RateLimit: "0",
+    CloudType: "MEMORY_WATCHED",
+    Instance_Image: "name:pilot-image",
+    Instance_Flavor: "name:small",
+    Instance_Networks: "name:private",
+    Submit_Concurrency: "3",
+    Cloud_RateLimit: "0",
   });
   expect(set.OK).toBe(true);
   const submitted = await ce.submitJob(pilot, null, n);

@@ -25,7 +25,10 @@ interface Gate {
   release(n?: number): void;
 }
 
-function gated<A extends unknown[], R>(fn: (...a: A) => Promise<R>, onStart: () => void = () => undefined): { gate: Gate; fn: (...a: A) => Promise<R> } {
+function gated<A extends unknown[], R>(
+  fn: (...a: A) => Promise<R>,
+  onStart: () => void = () => undefined,
+): { gate: Gate; fn: (...a: A) => Promise<R> } {
   let started = 0;
   const waiting: (() => void)[] = [];
   let free = 0;
@@ -65,8 +68,14 @@ function driver(): CloudDriver {
   const d = cloud.driver();
   const realCreate = d.createNodes.bind(d);
   const realDestroy = d.destroyNodes.bind(d);
-  const create = gated((r: CreateNodesRequest): Promise<CreateNodesResult> => realCreate(r), () => onCreateStart());
-  const destroy = gated((ids: readonly string[]): Promise<BulkResult> => realDestroy(ids), () => onDestroyStart());
+  const create = gated(
+    (r: CreateNodesRequest): Promise<CreateNodesResult> => realCreate(r),
+    () => onCreateStart(),
+  );
+  const destroy = gated(
+    (ids: readonly string[]): Promise<BulkResult> => realDestroy(ids),
+    () => onDestroyStart(),
+  );
   createGate = create.gate;
   destroyGate = destroy.gate;
   d.createNodes = create.fn;
@@ -78,13 +87,19 @@ async function makeCe(extra: Record<string, string> = {}): Promise<{ ce: CloudCo
   const journal = join(await mkdtemp(join(dir, "j-")), "journal.jsonl");
   const ce = new CloudComputingElement("ce-int.example.org", { logger: silentLogger });
   const set = await ce.setParameters({
-    CloudType: "MEMORY_GATED", Instance_Image: "name:pilot-image", Instance_Flavor: "name:small", Instance_Networks: "name:private",
-    Submit_Concurrency: "1", Cloud_RateLimit: "0", Cloud_RequestTimeout: "1", Journal_File: journal, ...extra,
+    CloudType: "MEMORY_GATED",
+    Instance_Image: "name:pilot-image",
+    Instance_Flavor: "name:small",
+    Instance_Networks: "name:private",
+    Submit_Concurrency: "1",
+    Cloud_RateLimit: "0",
+    Cloud_RequestTimeout: "1",
+    Journal_File: journal,
+    ...extra,
   });
   expect(set.OK).toBe(true);
   return { ce, journal };
 }
-
 
 beforeAll(async () => {
   registerDriver("MEMORY_GATED", () => driver());
@@ -132,7 +147,12 @@ describe("submitJob with an abort signal", () => {
     const refs = result.OK ? result.Value : [];
     expect(refs).toHaveLength(2);
     const before = (await readJournal(journal)).entries;
-    expect(before.filter((e) => e.action === "create" && e.outcome === "ok").map((e) => e.ref).sort()).toEqual([...refs].sort());
+    expect(
+      before
+        .filter((e) => e.action === "create" && e.outcome === "ok")
+        .map((e) => e.ref)
+        .sort(),
+    ).toEqual([...refs].sort());
     const abandoned = before.filter((e) => e.action === "create" && e.outcome === "failed");
     expect(abandoned).toHaveLength(1);
     expect(abandoned[0]!.reason).toMatch(/abandoned/);
@@ -141,7 +161,10 @@ describe("submitJob with an abort signal", () => {
     createGate.release();
     await until(() => cloud.nodes.size === 3, "the late create to land");
     const late = [...cloud.nodes.keys()].find((id) => !refs.includes(`cloud://${id}`))!;
-    await until(async () => (await readJournal(journal)).entries.some((e) => e.ref === `cloud://${late}`), "the late create in the journal");
+    await until(
+      async () => (await readJournal(journal)).entries.some((e) => e.ref === `cloud://${late}`),
+      "the late create in the journal",
+    );
     const after = (await readJournal(journal)).entries;
     expect(after.find((e) => e.ref === `cloud://${late}`)).toMatchObject({ action: "create", outcome: "ok" });
   });
@@ -219,7 +242,10 @@ describe("cleanupPilots with an abort signal", () => {
     // The cloud carries out the abandoned delete after all: the journal says so.
     destroyGate.release(5);
     await until(
-      async () => (await readJournal(journal)).entries.some((e) => e.action === "delete" && e.outcome === "ok" && /after the interruption/.test(e.reason)),
+      async () =>
+        (await readJournal(journal)).entries.some(
+          (e) => e.action === "delete" && e.outcome === "ok" && /after the interruption/.test(e.reason),
+        ),
       "the late delete in the journal",
     );
   });
@@ -229,15 +255,29 @@ describe("after an abort nothing waits unbounded", () => {
   /** Submits on a driver that hangs a flavor listing (and aborts the submission when it starts). */
   async function submitOn(cloudType: string, flavors: string, count: number, stop: AbortController) {
     const ce = new CloudComputingElement(`${cloudType.toLowerCase()}.example.org`, { logger: silentLogger });
-    expect((await ce.setParameters({
-      CloudType: cloudType, Instance_Image: "name:pilot-image", Instance_Flavor: flavors, Instance_Networks: "name:private",
-      Cloud_RateLimit: "0", Cloud_RequestTimeout: "1",
-    })).OK).toBe(true);
+    expect(
+      (
+        await ce.setParameters({
+          CloudType: cloudType,
+          Instance_Image: "name:pilot-image",
+          Instance_Flavor: flavors,
+          Instance_Networks: "name:private",
+          Cloud_RateLimit: "0",
+          Cloud_RequestTimeout: "1",
+        })
+      ).OK,
+    ).toBe(true);
     return ce.submitJob(pilot, null, count, { signal: stop.signal });
   }
 
   it("returns when the next flavor's resolution hangs across the abort", async () => {
-    cloud = new MemoryCloud({ autoBoot: false, flavors: [{ id: "flv-1", name: "small", vcpus: 2, ramMb: 4096 }, { id: "flv-2", name: "large", vcpus: 4, ramMb: 8192 }] });
+    cloud = new MemoryCloud({
+      autoBoot: false,
+      flavors: [
+        { id: "flv-1", name: "small", vcpus: 2, ramMb: 4096 },
+        { id: "flv-2", name: "large", vcpus: 4, ramMb: 8192 },
+      ],
+    });
     const stop = new AbortController();
     registerDriver("MEMORY_HANGING_RESOLVE", () => {
       const d = cloud.driver();
@@ -249,7 +289,13 @@ describe("after an abort nothing waits unbounded", () => {
         }
         return list(q);
       };
-      d.createNodes = async (req) => ({ created: [], failed: req.nodes.map((n) => ({ target: n.name, error: new CloudceError("CapacityExceeded", "MEMORY: no room for this flavor") })) });
+      d.createNodes = async (req) => ({
+        created: [],
+        failed: req.nodes.map((n) => ({
+          target: n.name,
+          error: new CloudceError("CapacityExceeded", "MEMORY: no room for this flavor"),
+        })),
+      });
       return d;
     });
     const result = await submitOn("MEMORY_HANGING_RESOLVE", "name:small, name:large", 2, stop);

@@ -12,9 +12,20 @@ import { MemoryCloud } from "../../src/testing.js";
 let cloud: MemoryCloud;
 let pilot: string;
 
-async function ceWith(name: string, n: number, extra: Record<string, string> = {}): Promise<{ ce: CloudComputingElement; refs: string[] }> {
+async function ceWith(
+  name: string,
+  n: number,
+  extra: Record<string, string> = {},
+): Promise<{ ce: CloudComputingElement; refs: string[] }> {
   const ce = new CloudComputingElement(name, { logger: silentLogger });
-  await ce.setParameters({ CloudType: "MEMORY_OUT", Instance_Image: "name:pilot-image", Instance_Flavor: "name:small", Instance_Networks: "name:private", Cloud_RateLimit: "0", ...extra });
+  await ce.setParameters({
+    CloudType: "MEMORY_OUT",
+    Instance_Image: "name:pilot-image",
+    Instance_Flavor: "name:small",
+    Instance_Networks: "name:private",
+    Cloud_RateLimit: "0",
+    ...extra,
+  });
   const r = await ce.submitJob(pilot, null, n);
   if (!r.OK) throw new Error(r.Message);
   return { ce, refs: r.Value };
@@ -34,7 +45,10 @@ describe("getJobOutput", () => {
     const b = await ceWith("ce-b.example.org", 1);
     expect((await a.ce.getJobOutput(a.refs[0]!)).OK).toBe(true);
     const consoles = cloud.calls["getConsoleOutput"] ?? 0;
-    expect(await a.ce.getJobOutput(b.refs[0]!)).toMatchObject({ OK: false, Message: expect.stringContaining("belongs to another CE") });
+    expect(await a.ce.getJobOutput(b.refs[0]!)).toMatchObject({
+      OK: false,
+      Message: expect.stringContaining("belongs to another CE"),
+    });
     expect(cloud.calls["getConsoleOutput"] ?? 0).toBe(consoles);
   });
 

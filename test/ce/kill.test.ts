@@ -32,7 +32,13 @@ function laggingListing(d: CloudDriver): CloudDriver {
 
 async function ceWith(n: number, name = "ce-k.example.org"): Promise<{ ce: CloudComputingElement; refs: string[] }> {
   const ce = new CloudComputingElement(name, { logger: silentLogger });
-  const set = await ce.setParameters({ CloudType: "MEMORY_LAGGING", Instance_Image: "name:pilot-image", Instance_Flavor: "name:small", Instance_Networks: "name:private", Cloud_RateLimit: "0" });
+  const set = await ce.setParameters({
+    CloudType: "MEMORY_LAGGING",
+    Instance_Image: "name:pilot-image",
+    Instance_Flavor: "name:small",
+    Instance_Networks: "name:private",
+    Cloud_RateLimit: "0",
+  });
   expect(set.OK).toBe(true);
   const r = await ce.submitJob(pilot, null, n);
   if (!r.OK) throw new Error(r.Message);
@@ -88,7 +94,10 @@ describe("killJob", () => {
     const theirs = await ceWith(1, "ce-other.example.org");
     const { ce } = await ceWith(1);
     lookup = async (_id, real) => real;
-    expect(await ce.killJob(theirs.refs)).toMatchObject({ OK: false, Message: expect.stringContaining("belongs to another CE") });
+    expect(await ce.killJob(theirs.refs)).toMatchObject({
+      OK: false,
+      Message: expect.stringContaining("belongs to another CE"),
+    });
     expect(cloud.nodes.size).toBe(2);
   });
 });

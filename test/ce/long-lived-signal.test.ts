@@ -39,7 +39,16 @@ describe("cleanups under one long-lived stop signal", () => {
     const pilot = join(dir, "pilot.sh");
     await writeFile(pilot, "#!/bin/bash\necho pilot\n");
     const ce = new CloudComputingElement("weak.example.org", { logger: silentLogger });
-    expect((await ce.setParameters({ CloudType: "MEMORY_WEAK", Instance_Image: "name:pilot-image", Instance_Flavor: "name:small", Cloud_RateLimit: "0" })).OK).toBe(true);
+    expect(
+      (
+        await ce.setParameters({
+          CloudType: "MEMORY_WEAK",
+          Instance_Image: "name:pilot-image",
+          Instance_Flavor: "name:small",
+          Cloud_RateLimit: "0",
+        })
+      ).OK,
+    ).toBe(true);
     const stopping = new AbortController();
     const listenersBefore = getEventListeners(stopping.signal, "abort").length;
     for (let i = 0; i < 1000; i++) {

@@ -38,8 +38,12 @@ async function makeCe(uniformBatch: boolean): Promise<{ ce: CloudComputingElemen
   const journal = join(await mkdtemp(join(dir, "j-")), "journal.jsonl");
   const ce = new CloudComputingElement("ce-lost.example.org", { logger: silentLogger });
   const set = await ce.setParameters({
-    CloudType: "MEMORY_LOSING", Instance_Image: "name:pilot-image", Instance_Flavor: "name:small", Instance_Networks: "name:private",
-    Cloud_RateLimit: "0", Journal_File: journal,
+    CloudType: "MEMORY_LOSING",
+    Instance_Image: "name:pilot-image",
+    Instance_Flavor: "name:small",
+    Instance_Networks: "name:private",
+    Cloud_RateLimit: "0",
+    Journal_File: journal,
   });
   expect(set.OK).toBe(true);
   return { ce, journal };
@@ -67,7 +71,9 @@ describe("creates whose answer was lost", () => {
     expect([...result.Value].sort()).toEqual(ids.map((id) => `cloud://${id}`).sort());
     for (const [ref, stamp] of Object.entries(result.PilotStampDict)) {
       const node = cloud.nodes.get(ref.slice("cloud://".length))!.node;
-      const expected = uniform ? deriveStamp(node.metadata["cloudce-stamp-seed"]!, node.id) : node.metadata["cloudce-stamp"];
+      const expected = uniform
+        ? deriveStamp(node.metadata["cloudce-stamp-seed"]!, node.id)
+        : node.metadata["cloudce-stamp"];
       expect(stamp).toBe(expected);
     }
     const creates = (await readJournal(journal)).entries.filter((e) => e.action === "create" && e.outcome === "ok");
@@ -89,26 +95,42 @@ describe("creates whose answer was lost", () => {
 describe("a lost answer in a flavor fallback round", () => {
   it("recovers only that round's VMs: earlier rounds' VMs are neither journaled again nor taken for its failures", async () => {
     cloud = new MemoryCloud({
-      autoBoot: false, capabilities: { uniformBatch: true },
-      flavors: [{ id: "flv-1", name: "small", vcpus: 2, ramMb: 4096 }, { id: "flv-2", name: "large", vcpus: 4, ramMb: 8192 }],
+      autoBoot: false,
+      capabilities: { uniformBatch: true },
+      flavors: [
+        { id: "flv-1", name: "small", vcpus: 2, ramMb: 4096 },
+        { id: "flv-2", name: "large", vcpus: 4, ramMb: 8192 },
+      ],
     });
     registerDriver("MEMORY_ROUNDS", () => {
       const d = cloud.driver();
       const create = d.createNodes.bind(d);
       d.createNodes = async (req) => {
-        if (req.flavorId === "flv-2") throw new CloudceError("Timeout", "MEMORY: no answer in time (Cloud_RequestTimeout)", { driver: "MEMORY" });
+        if (req.flavorId === "flv-2")
+          throw new CloudceError("Timeout", "MEMORY: no answer in time (Cloud_RequestTimeout)", { driver: "MEMORY" });
         const made = await create({ ...req, nodes: req.nodes.slice(0, 2) });
-        const error = new CloudceError("QuotaExceeded", "MEMORY: cores quota reached", { driver: "MEMORY", quotaResource: "cores" });
+        const error = new CloudceError("QuotaExceeded", "MEMORY: cores quota reached", {
+          driver: "MEMORY",
+          quotaResource: "cores",
+        });
         return { created: made.created, failed: req.nodes.slice(2).map((n) => ({ target: n.name, error })) };
       };
       return d;
     });
     const journal = join(await mkdtemp(join(dir, "j-")), "journal.jsonl");
     const ce = new CloudComputingElement("ce-rounds.example.org", { logger: silentLogger });
-    expect((await ce.setParameters({
-      CloudType: "MEMORY_ROUNDS", Instance_Image: "name:pilot-image", Instance_Flavor: "name:small, name:large", Instance_Networks: "name:private",
-      Cloud_RateLimit: "0", Journal_File: journal,
-    })).OK).toBe(true);
+    expect(
+      (
+        await ce.setParameters({
+          CloudType: "MEMORY_ROUNDS",
+          Instance_Image: "name:pilot-image",
+          Instance_Flavor: "name:small, name:large",
+          Instance_Networks: "name:private",
+          Cloud_RateLimit: "0",
+          Journal_File: journal,
+        })
+      ).OK,
+    ).toBe(true);
     const result = await ce.submitJob(pilot, null, 4);
     const refs = result.OK ? [...result.Value] : [];
     expect(refs).toHaveLength(2);

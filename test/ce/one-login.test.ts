@@ -22,7 +22,11 @@ let cloud: OpenStackTestServer;
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "cloudce-one-login-"));
-  await writeFile(join(dir, "cloud.auth"), `[${CE_NAME}]\nkey = ${DEMO_CREDENTIALS.key}\nsecret = ${DEMO_CREDENTIALS.secret}\n`, { mode: 0o600 });
+  await writeFile(
+    join(dir, "cloud.auth"),
+    `[${CE_NAME}]\nkey = ${DEMO_CREDENTIALS.key}\nsecret = ${DEMO_CREDENTIALS.secret}\n`,
+    { mode: 0o600 },
+  );
   await writeFile(join(dir, "pilot.sh"), "#!/bin/bash\necho pilot\n");
 });
 afterAll(async () => {
@@ -37,13 +41,24 @@ afterEach(async () => {
 });
 
 /** A fresh CE object, as PilotManager makes one per request; shut down after `use`. */
-async function withCe<T>(use: (ce: CloudComputingElement) => Promise<T>, extra: Record<string, string> = {}): Promise<T> {
+async function withCe<T>(
+  use: (ce: CloudComputingElement) => Promise<T>,
+  extra: Record<string, string> = {},
+): Promise<T> {
   const ce = new CloudComputingElement(CE_NAME, { logger: silentLogger, metrics: null });
   try {
     const r = await ce.setParameters({
-      CloudType: "OPENSTACK", CloudAuth: join(dir, "cloud.auth"), Driver_ex_force_auth_url: cloud.authUrl, Driver_ex_tenant_name: "demo",
-      Instance_Image: "name:cirros-fake", Instance_Flavor: "name:m1.tiny", Instance_Networks: "name:private", Instance_NamePrefix: "ONE_",
-      MaxTotalJobs: "200", MaxWaitingJobs: "200", ...extra,
+      CloudType: "OPENSTACK",
+      CloudAuth: join(dir, "cloud.auth"),
+      Driver_ex_force_auth_url: cloud.authUrl,
+      Driver_ex_tenant_name: "demo",
+      Instance_Image: "name:cirros-fake",
+      Instance_Flavor: "name:m1.tiny",
+      Instance_Networks: "name:private",
+      Instance_NamePrefix: "ONE_",
+      MaxTotalJobs: "200",
+      MaxWaitingJobs: "200",
+      ...extra,
     });
     if (!r.OK) throw new Error(r.Message);
     return await use(ce);
@@ -72,6 +87,11 @@ it("renews a revoked token once for every CE object, and keeps another project's
   for (let i = 0; i < 3; i++) await withCe((ce) => ce.getCEStatus());
   expect(cloud.count(LOGINS)).toBe(2);
   // Another scope is another login.
-  await withCe((ce) => ce.getCEStatus(), { Driver_ex_tenant_name: "demo", Driver_ex_domain_name: "Default", Driver_ex_force_service_interface: "public", Driver_ex_project_domain_name: "Default" });
+  await withCe((ce) => ce.getCEStatus(), {
+    Driver_ex_tenant_name: "demo",
+    Driver_ex_domain_name: "Default",
+    Driver_ex_force_service_interface: "public",
+    Driver_ex_project_domain_name: "Default",
+  });
   expect(cloud.count(LOGINS)).toBe(3);
 });

@@ -5,9 +5,16 @@ import { describe, expect, it } from "vitest";
 import { CloudComputingElement, createLogger, type LogRecord } from "../../src/index.js";
 
 async function localCe(records: LogRecord[] = []): Promise<CloudComputingElement> {
-  const ce = new CloudComputingElement("opts.example.org", { logger: createLogger({ level: "debug", sink: (r) => records.push(r) }) });
+  const ce = new CloudComputingElement("opts.example.org", {
+    logger: createLogger({ level: "debug", sink: (r) => records.push(r) }),
+  });
   const dir = await mkdtemp(join(tmpdir(), "cloudce-opts-"));
-  const set = await ce.setParameters({ CloudType: "LOCAL", Instance_Image: "name:el9-pilot", Instance_Flavor: "small", Driver_state_dir: dir });
+  const set = await ce.setParameters({
+    CloudType: "LOCAL",
+    Instance_Image: "name:el9-pilot",
+    Instance_Flavor: "small",
+    Driver_state_dir: dir,
+  });
   expect(set.OK).toBe(true);
   return ce;
 }
@@ -44,7 +51,16 @@ describe("misspelt options", () => {
   it("stays silent about DIRAC's own CE and queue options", async () => {
     const records: LogRecord[] = [];
     const ce = await localCe(records);
-    await ce.setParameters({ CEType: "Cloud", MaxCPUTime: "1000", Tag: "MultiProcessor", SI00: "2500", Platform: "x", WaitingToRunningRatio: "0.5", NumberOfProcessors: "4", QueueName: "q" });
+    await ce.setParameters({
+      CEType: "Cloud",
+      MaxCPUTime: "1000",
+      Tag: "MultiProcessor",
+      SI00: "2500",
+      Platform: "x",
+      WaitingToRunningRatio: "0.5",
+      NumberOfProcessors: "4",
+      QueueName: "q",
+    });
     expect(records.filter((r) => r.level === "warn")).toEqual([]);
     expect(await ce.isValid()).toEqual({ OK: true, Value: null });
     await ce.shutdown();

@@ -20,7 +20,10 @@ beforeAll(async () => {
 });
 afterAll(() => rm(dir, { recursive: true, force: true }));
 beforeEach(() => {
-  cloud = new MemoryCloud({ images: [{ id: "img", name: "img" }], flavors: [{ id: "small", name: "small", vcpus: 1, ramMb: 1024 }] });
+  cloud = new MemoryCloud({
+    images: [{ id: "img", name: "img" }],
+    flavors: [{ id: "small", name: "small", vcpus: 1, ramMb: 1024 }],
+  });
 });
 
 /** A VM as DIRAC's own CloudCE leaves it: the VMDIRAC3_ prefix and no cloudce metadata. */
@@ -33,7 +36,13 @@ function diracCloudCeVm(name: string, state: CloudNode["state"], metadata: Recor
 
 async function ce(adopt?: string): Promise<CloudComputingElement> {
   const c = new CloudComputingElement("migrating.cloud", { logger: silentLogger });
-  const options = { CloudType: "MEMORY_MIGRATION", Instance_Image: "img", Instance_Flavor: "small", MaxTotalJobs: 10, MaxWaitingJobs: 10 };
+  const options = {
+    CloudType: "MEMORY_MIGRATION",
+    Instance_Image: "img",
+    Instance_Flavor: "small",
+    MaxTotalJobs: 10,
+    MaxWaitingJobs: 10,
+  };
   const set = await c.setParameters(adopt === undefined ? options : { ...options, Ownership_AdoptUntagged: adopt });
   expect(set.OK).toBe(true);
   return c;
@@ -79,7 +88,16 @@ describe("Ownership_AdoptUntagged: migrating from DIRAC's CloudCE", () => {
 
   it("a value that is not yes or no is one clear line", async () => {
     const c = new CloudComputingElement("migrating.cloud", { logger: silentLogger });
-    const set = await c.setParameters({ CloudType: "MEMORY_MIGRATION", Instance_Image: "img", Instance_Flavor: "small", Ownership_AdoptUntagged: "maybe" });
-    expect(set).toMatchObject({ OK: false, Message: "Ownership_AdoptUntagged: 'maybe' is not a boolean: write true or false (yes/no, on/off, 1/0)", Errno: "OptionInvalid" });
+    const set = await c.setParameters({
+      CloudType: "MEMORY_MIGRATION",
+      Instance_Image: "img",
+      Instance_Flavor: "small",
+      Ownership_AdoptUntagged: "maybe",
+    });
+    expect(set).toMatchObject({
+      OK: false,
+      Message: "Ownership_AdoptUntagged: 'maybe' is not a boolean: write true or false (yes/no, on/off, 1/0)",
+      Errno: "OptionInvalid",
+    });
   });
 });

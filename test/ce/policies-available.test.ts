@@ -14,13 +14,21 @@ describe("available() always answers OK", () => {
     const h = await harness({}, CLOUD);
     h.cloud.faults.limitsFailure = new CloudceError("CloudUnavailable", "compute GET /limits: HTTP 503");
     const r = await h.ce.available();
-    expect(r).toMatchObject({ OK: true, Value: 0, CEInfoDict: { Reason: expect.stringContaining("cannot read the cloud's limits: compute GET /limits: HTTP 503") } });
+    expect(r).toMatchObject({
+      OK: true,
+      Value: 0,
+      CEInfoDict: { Reason: expect.stringContaining("cannot read the cloud's limits: compute GET /limits: HTTP 503") },
+    });
   });
 
   it("a flavor that cannot be resolved gives OK with 0 slots and the reason", async () => {
     const h = await harness({ Instance_Flavor: "name:missing" }, CLOUD);
     const r = await h.ce.available();
-    expect(r).toMatchObject({ OK: true, Value: 0, CEInfoDict: { Reason: expect.stringContaining("cannot read the cloud's limits:") } });
+    expect(r).toMatchObject({
+      OK: true,
+      Value: 0,
+      CEInfoDict: { Reason: expect.stringContaining("cannot read the cloud's limits:") },
+    });
   });
 });
 
@@ -44,7 +52,11 @@ describe("available() with several flavors", () => {
   it("a flavor with no room by cores or RAM does not hide the room another flavor has", async () => {
     const flavors = [{ id: "flv-large", name: "large", vcpus: 8, ramMb: 16_384 }, ...CLOUD.flavors];
     const h = await harness({ Instance_Flavor: "name:large, name:small" }, { flavors, limits: { cores: 6 } });
-    expect(await h.ce.available()).toMatchObject({ OK: true, Value: 3, CEInfoDict: { Offering: "small", CloudCapacity: 3 } });
+    expect(await h.ce.available()).toMatchObject({
+      OK: true,
+      Value: 3,
+      CEInfoDict: { Offering: "small", CloudCapacity: 3 },
+    });
     ok(await h.ce.submitJob(h.pilot, null, 1));
   });
 });

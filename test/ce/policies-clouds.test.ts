@@ -32,15 +32,28 @@ beforeEach(() => {
   offsetMs = 0;
 });
 
-async function makeCe(name: string, auth: string, options: Record<string, string>): Promise<{ ce: CloudComputingElement; journal: string }> {
+async function makeCe(
+  name: string,
+  auth: string,
+  options: Record<string, string>,
+): Promise<{ ce: CloudComputingElement; journal: string }> {
   await writeFile(join(dir, `${name}.auth`), auth, { mode: 0o600 });
   const journal = join(dir, `${name}.jsonl`);
   const ce = new CloudComputingElement(name, { logger: silentLogger, ...clock });
-  ok(await ce.setParameters({ CloudAuth: join(dir, `${name}.auth`), Journal_File: journal, MaxTotalJobs: "10", MaxWaitingJobs: "10", ...options }));
+  ok(
+    await ce.setParameters({
+      CloudAuth: join(dir, `${name}.auth`),
+      Journal_File: journal,
+      MaxTotalJobs: "10",
+      MaxWaitingJobs: "10",
+      ...options,
+    }),
+  );
   return { ce, journal };
 }
 
-const decisions = async (journal: string): Promise<string[]> => (await readJournal(journal)).entries.filter((e) => e.action === "policy").map((e) => e.reason);
+const decisions = async (journal: string): Promise<string[]> =>
+  (await readJournal(journal)).entries.filter((e) => e.action === "policy").map((e) => e.reason);
 
 describe("on OpenStack", () => {
   let cloud: OpenStackTestServer;
@@ -58,8 +71,13 @@ describe("on OpenStack", () => {
   const osCe = (options: Record<string, string>) => {
     const name = `os-policy-${++n}.example.org`;
     return makeCe(name, `[${name}]\nkey = demo\nsecret = demo-password-1\n`, {
-      CloudType: "OPENSTACK", Driver_ex_force_auth_url: cloud.authUrl, Driver_ex_force_auth_version: "3.x_password", Driver_ex_tenant_name: "demo",
-      Instance_Image: "name:cirros-fake", Instance_Networks: "name:private", ...options,
+      CloudType: "OPENSTACK",
+      Driver_ex_force_auth_url: cloud.authUrl,
+      Driver_ex_force_auth_version: "3.x_password",
+      Driver_ex_tenant_name: "demo",
+      Instance_Image: "name:cirros-fake",
+      Instance_Networks: "name:private",
+      ...options,
     });
   };
 
@@ -81,20 +99,46 @@ describe("on OpenStack", () => {
     const { ce } = await osCe({ Instance_Flavor: "name:m1.tiny" });
     ok(await ce.submitJob(join(dir, "pilot.sh"), null, 1));
     const r = await ce.available();
-    expect(r).toMatchObject({ OK: true, Value: 0, CEInfoDict: { Reason: expect.stringContaining("every offering of Instance_Flavor lacks capacity"), UnavailableOfferings: [expect.stringMatching(/^m1.tiny@name:private until /)] } });
+    expect(r).toMatchObject({
+      OK: true,
+      Value: 0,
+      CEInfoDict: {
+        Reason: expect.stringContaining("every offering of Instance_Flavor lacks capacity"),
+        UnavailableOfferings: [expect.stringMatching(/^m1.tiny@name:private until /)],
+      },
+    });
     offsetMs = 180_000;
     expect(await ce.available()).toMatchObject({ OK: true, CEInfoDict: { Offering: "m1.tiny" } });
     await ce.shutdown();
   });
 
   it("a VM that powers off soon after launched_at is a fizzle, from Nova's own times", async () => {
-    const { ce, journal } = await osCe({ Instance_Flavor: "name:m1.tiny", Fizzle_Seconds: "600", Fizzle_Count: "1", Backoff_Seconds: "60" });
+    const { ce, journal } = await osCe({
+      Instance_Flavor: "name:m1.tiny",
+      Fizzle_Seconds: "600",
+      Fizzle_Count: "1",
+      Backoff_Seconds: "60",
+    });
     const [ref] = ok(await ce.submitJob(join(dir, "pilot.sh"), null, 1));
     const id = parseReference(ref!);
-    await eventually(async () => ok(await ce.getJobStatus([ref!]))[ref!], (s) => s === "Running", 10_000, "running");
+    await eventually(
+      async () => ok(await ce.getJobStatus([ref!]))[ref!],
+      (s) => s === "Running",
+      10_000,
+      "running",
+    );
     cloud.state.servers.get(id)!.stopAt = Date.now();
-    await eventually(async () => ok(await ce.getJobStatus([ref!]))[ref!], (s) => s === "Done", 10_000, "stopped");
-    expect(await ce.available()).toMatchObject({ OK: true, Value: 0, CEInfoDict: { BackoffUntil: expect.any(String) } });
+    await eventually(
+      async () => ok(await ce.getJobStatus([ref!]))[ref!],
+      (s) => s === "Done",
+      10_000,
+      "stopped",
+    );
+    expect(await ce.available()).toMatchObject({
+      OK: true,
+      Value: 0,
+      CEInfoDict: { BackoffUntil: expect.any(String) },
+    });
     expect((await decisions(journal)).map((d) => d.split(":")[0])).toEqual(["fizzle", "backoff"]);
     offsetMs = 60_000;
     expect(ok(await ce.available())).toBeGreaterThan(0);
@@ -113,7 +157,12 @@ describe("on EC2", () => {
   const ec2Ce = (options: Record<string, string>) => {
     const name = `ec2-policy-${++n}.example.org`;
     return makeCe(name, `[${name}]\nkey = ${TEST_ACCESS_KEY}\nsecret = ${TEST_SECRET_KEY}\n`, {
-      CloudType: "EC2", Driver_region: "eu-west-1", Driver_endpoint: server.url, Instance_Image: "ami-0a1b2c3d4e5f60001", Instance_Networks: "name:pilots-a", ...options,
+      CloudType: "EC2",
+      Driver_region: "eu-west-1",
+      Driver_endpoint: server.url,
+      Instance_Image: "ami-0a1b2c3d4e5f60001",
+      Instance_Networks: "name:pilots-a",
+      ...options,
     });
   };
 
@@ -127,19 +176,47 @@ describe("on EC2", () => {
       expect.stringMatching(/^offering-unavailable: c5.xlarge@name:pilots-a until .*InsufficientInstanceCapacity/),
       expect.stringMatching(/^fallback: 2 pilots from flavor c5.xlarge to t3.micro: /),
     ]);
-    expect(await ce.available()).toMatchObject({ OK: true, CEInfoDict: { Offering: "t3.micro", UnavailableOfferings: [expect.stringMatching(/^c5.xlarge@name:pilots-a until/)] } });
+    expect(await ce.available()).toMatchObject({
+      OK: true,
+      CEInfoDict: {
+        Offering: "t3.micro",
+        UnavailableOfferings: [expect.stringMatching(/^c5.xlarge@name:pilots-a until/)],
+      },
+    });
     await ce.shutdown();
   });
 
   it("a VM stopped soon after LaunchTime is a fizzle, from the state transition time", async () => {
-    const { ce, journal } = await ec2Ce({ Instance_Flavor: "t3.micro", Fizzle_Seconds: "600", Fizzle_Count: "1", Driver_shutdown_behavior: "stop" });
+    const { ce, journal } = await ec2Ce({
+      Instance_Flavor: "t3.micro",
+      Fizzle_Seconds: "600",
+      Fizzle_Count: "1",
+      Driver_shutdown_behavior: "stop",
+    });
     const [ref] = ok(await ce.submitJob(join(dir, "pilot.sh"), null, 1));
     const id = parseReference(ref!);
-    await eventually(async () => server.cloud.get(id)?.state, (s) => s === "running", 5_000, "running");
+    await eventually(
+      async () => server.cloud.get(id)?.state,
+      (s) => s === "running",
+      5_000,
+      "running",
+    );
     server.cloud.guestShutdown(id);
-    await eventually(async () => server.cloud.get(id)?.state, (s) => s === "stopped", 5_000, "stopped");
-    expect(await ce.available()).toMatchObject({ OK: true, Value: 0, CEInfoDict: { BackoffUntil: expect.any(String) } });
-    expect(await decisions(journal)).toEqual([expect.stringMatching(/^fizzle: stopped \d+ s after it started/), expect.stringMatching(/^backoff: /)]);
+    await eventually(
+      async () => server.cloud.get(id)?.state,
+      (s) => s === "stopped",
+      5_000,
+      "stopped",
+    );
+    expect(await ce.available()).toMatchObject({
+      OK: true,
+      Value: 0,
+      CEInfoDict: { BackoffUntil: expect.any(String) },
+    });
+    expect(await decisions(journal)).toEqual([
+      expect.stringMatching(/^fizzle: stopped \d+ s after it started/),
+      expect.stringMatching(/^backoff: /),
+    ]);
     await ce.shutdown();
   });
 });

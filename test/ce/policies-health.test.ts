@@ -14,7 +14,14 @@ describe("cloud health and the circuit breaker (Health_FailureThreshold, Health_
     const h = await harness(BREAKER);
     h.cloud.faults.listFailure = down();
     const r = await h.ce.available();
-    expect(r).toMatchObject({ OK: true, Value: 0, CEInfoDict: { CloudHealth: "failing", Reason: expect.stringContaining("the state of the cloud is unknown: compute GET /servers/detail: HTTP 503") } });
+    expect(r).toMatchObject({
+      OK: true,
+      Value: 0,
+      CEInfoDict: {
+        CloudHealth: "failing",
+        Reason: expect.stringContaining("the state of the cloud is unknown: compute GET /servers/detail: HTTP 503"),
+      },
+    });
   });
 
   it("after K failures it stops calling the cloud for the cool-down, then lets one probe through", async () => {
@@ -23,7 +30,16 @@ describe("cloud health and the circuit breaker (Health_FailureThreshold, Health_
     for (let i = 0; i < 3; i++) await h.ce.available();
     expect(h.calls("listNodes")).toBe(3);
     const open = await h.ce.available();
-    expect(open).toMatchObject({ OK: true, Value: 0, CEInfoDict: { CloudHealth: "circuit-open", Reason: expect.stringContaining("circuit breaker open after 3 failed listings: not calling the cloud until 2026-06-01T12:01:40.000Z") } });
+    expect(open).toMatchObject({
+      OK: true,
+      Value: 0,
+      CEInfoDict: {
+        CloudHealth: "circuit-open",
+        Reason: expect.stringContaining(
+          "circuit breaker open after 3 failed listings: not calling the cloud until 2026-06-01T12:01:40.000Z",
+        ),
+      },
+    });
     expect(await h.ce.getJobStatus(["cloud://x"])).toEqual({ OK: true, Value: { "cloud://x": "Unknown" } });
     expect(await h.ce.submitJob(h.pilot, null, 1)).toMatchObject({ OK: false, Errno: "CloudUnavailable" });
     h.advance(99);
@@ -35,8 +51,12 @@ describe("cloud health and the circuit breaker (Health_FailureThreshold, Health_
     await Promise.all([h.ce.available(), h.ce.available()]);
     expect(h.calls("listNodes")).toBe(4);
     expect(await h.decisions()).toEqual([
-      expect.stringMatching(/^circuit-open: 3 consecutive listings failed; not calling the cloud until 2026-06-01T12:01:40.000Z \(Health_CoolDownSeconds 100\)/),
-      expect.stringMatching(/^circuit-open: the probe listing failed; not calling the cloud until 2026-06-01T12:03:20.000Z/),
+      expect.stringMatching(
+        /^circuit-open: 3 consecutive listings failed; not calling the cloud until 2026-06-01T12:01:40.000Z \(Health_CoolDownSeconds 100\)/,
+      ),
+      expect.stringMatching(
+        /^circuit-open: the probe listing failed; not calling the cloud until 2026-06-01T12:03:20.000Z/,
+      ),
     ]);
   });
 
@@ -52,7 +72,10 @@ describe("cloud health and the circuit breaker (Health_FailureThreshold, Health_
   });
 
   it("jitters the probe time by up to ±10% of the cool-down", async () => {
-    for (const [random, wait] of [[0, 90], [0.999999, 110]] as const) {
+    for (const [random, wait] of [
+      [0, 90],
+      [0.999999, 110],
+    ] as const) {
       const h = await harness(BREAKER, {}, random);
       h.cloud.faults.listFailure = down();
       for (let i = 0; i < 3; i++) await h.ce.available();
@@ -86,15 +109,34 @@ describe("credential expiry (Credential_WarnDays)", () => {
     const h = await harness();
     await h.ce.setToken(jwt(inDays(3)));
     const valid = await h.ce.isValid();
-    expect(valid).toMatchObject({ OK: true, Warnings: [expect.stringMatching(/^the token expires in 3 d 0 h \(at 2026-06-04T12:00:00.000Z; Credential_WarnDays 7\): renew it$/)] });
+    expect(valid).toMatchObject({
+      OK: true,
+      Warnings: [
+        expect.stringMatching(
+          /^the token expires in 3 d 0 h \(at 2026-06-04T12:00:00.000Z; Credential_WarnDays 7\): renew it$/,
+        ),
+      ],
+    });
     const r = await h.ce.available();
-    expect(r).toMatchObject({ OK: true, Value: 4, CEInfoDict: { CredentialKind: "token", CredentialExpiry: "2026-06-04T12:00:00.000Z", CredentialSecondsLeft: 3 * 86_400 } });
+    expect(r).toMatchObject({
+      OK: true,
+      Value: 4,
+      CEInfoDict: {
+        CredentialKind: "token",
+        CredentialExpiry: "2026-06-04T12:00:00.000Z",
+        CredentialSecondsLeft: 3 * 86_400,
+      },
+    });
     await h.ce.available();
-    expect(h.logs.filter((l) => l.level === "warn" && l.msg.startsWith("credentials: the token expires"))).toHaveLength(1);
+    expect(h.logs.filter((l) => l.level === "warn" && l.msg.startsWith("credentials: the token expires"))).toHaveLength(
+      1,
+    );
     // A renewed token that runs out in turn is warned about again.
     await h.ce.setToken(jwt(inDays(5)));
     await h.ce.available();
-    expect(h.logs.filter((l) => l.level === "warn" && l.msg.startsWith("credentials: the token expires"))).toHaveLength(2);
+    expect(h.logs.filter((l) => l.level === "warn" && l.msg.startsWith("credentials: the token expires"))).toHaveLength(
+      2,
+    );
   });
 
   it("once expired: available() gives 0 slots with the reason, validate fails, and the journal records it once", async () => {
@@ -103,9 +145,19 @@ describe("credential expiry (Credential_WarnDays)", () => {
     expect(ok(await h.ce.available())).toBe(4);
     h.advance(86_400);
     const r = await h.ce.available();
-    expect(r).toMatchObject({ OK: true, Value: 0, CEInfoDict: { Reason: "the token expired at 2026-06-02T12:00:00.000Z: renew it; no new VMs until then", CredentialSecondsLeft: 0 } });
+    expect(r).toMatchObject({
+      OK: true,
+      Value: 0,
+      CEInfoDict: {
+        Reason: "the token expired at 2026-06-02T12:00:00.000Z: renew it; no new VMs until then",
+        CredentialSecondsLeft: 0,
+      },
+    });
     await h.ce.available();
-    expect(await h.ce.isValid()).toMatchObject({ OK: false, Message: expect.stringContaining("credentials: the token expired") });
+    expect(await h.ce.isValid()).toMatchObject({
+      OK: false,
+      Message: expect.stringContaining("credentials: the token expired"),
+    });
     expect(await h.decisions()).toEqual([expect.stringMatching(/^credentials-expired: the token expired/)]);
     // Renewed: slots again.
     await h.ce.setToken(jwt(inDays(30)));
@@ -113,8 +165,23 @@ describe("credential expiry (Credential_WarnDays)", () => {
   });
 
   it("reads what the driver says, e.g. a Keystone application credential's expires_at", async () => {
-    const h = await harness({}, { credentialExpiry: [{ kind: "application-credential", expiresAt: new Date(START + 2 * 86_400_000) }, { kind: "token", expiresAt: undefined }] });
-    expect(await h.ce.available()).toMatchObject({ OK: true, Value: 4, CEInfoDict: { CredentialKind: "application-credential", CredentialWarnings: [expect.stringContaining("the application-credential expires in 2 d")] } });
+    const h = await harness(
+      {},
+      {
+        credentialExpiry: [
+          { kind: "application-credential", expiresAt: new Date(START + 2 * 86_400_000) },
+          { kind: "token", expiresAt: undefined },
+        ],
+      },
+    );
+    expect(await h.ce.available()).toMatchObject({
+      OK: true,
+      Value: 4,
+      CEInfoDict: {
+        CredentialKind: "application-credential",
+        CredentialWarnings: [expect.stringContaining("the application-credential expires in 2 d")],
+      },
+    });
   });
 
   it("the threshold is an option; 0 turns the warning off (an expired credential still stops new VMs)", async () => {
@@ -130,11 +197,23 @@ describe("credential expiry (Credential_WarnDays)", () => {
 
   it("reads a proxy's time left, its VOMS attributes' when they end first", async () => {
     const h = await harness();
-    const chain = await makeProxyChain({ secondsLeft: 10 * 86_400, voms: { vo: "dteam", secondsLeft: 2 * 86_400 }, now: new Date(START) });
+    const chain = await makeProxyChain({
+      secondsLeft: 10 * 86_400,
+      voms: { vo: "dteam", secondsLeft: 2 * 86_400 },
+      now: new Date(START),
+    });
     ok(await h.ce.setProxy(chain.proxyPem));
-    expect(await h.ce.available()).toMatchObject({ OK: true, Value: 4, CEInfoDict: { CredentialKind: "proxy", CredentialSecondsLeft: 2 * 86_400 } });
+    expect(await h.ce.available()).toMatchObject({
+      OK: true,
+      Value: 4,
+      CEInfoDict: { CredentialKind: "proxy", CredentialSecondsLeft: 2 * 86_400 },
+    });
     h.advance(2 * 86_400);
-    expect(await h.ce.available()).toMatchObject({ OK: true, Value: 0, CEInfoDict: { Reason: expect.stringMatching(/^the proxy expired at/) } });
+    expect(await h.ce.available()).toMatchObject({
+      OK: true,
+      Value: 0,
+      CEInfoDict: { Reason: expect.stringMatching(/^the proxy expired at/) },
+    });
     expect(await h.ce.isValid()).toMatchObject({ OK: false, Errno: "ProxyExpired" });
   });
 
@@ -144,8 +223,14 @@ describe("credential expiry (Credential_WarnDays)", () => {
     ok(await h.ce.setProxy(chain.proxyPem, 3 * 86_400));
     expect(await h.ce.isValid()).toEqual({ OK: true, Value: null });
     const r = await h.ce.available();
-    expect(r).toMatchObject({ OK: true, Value: 4, CEInfoDict: { CredentialKind: "proxy", CredentialSecondsLeft: 3 * 86_400 } });
-    expect((r as unknown as { CEInfoDict: Record<string, unknown> }).CEInfoDict["CredentialWarnings"] ?? []).toEqual([]);
+    expect(r).toMatchObject({
+      OK: true,
+      Value: 4,
+      CEInfoDict: { CredentialKind: "proxy", CredentialSecondsLeft: 3 * 86_400 },
+    });
+    expect((r as unknown as { CEInfoDict: Record<string, unknown> }).CEInfoDict["CredentialWarnings"] ?? []).toEqual(
+      [],
+    );
     expect(h.logs.filter((l) => l.level === "warn" && l.msg.startsWith("credentials:"))).toEqual([]);
   });
 
@@ -153,9 +238,16 @@ describe("credential expiry (Credential_WarnDays)", () => {
     const h = await harness();
     const chain = await makeProxyChain({ secondsLeft: 2 * 86_400, now: new Date(START) });
     ok(await h.ce.setProxy(chain.proxyPem, 0, { file: "/etc/grid/pilot.proxy" }));
-    expect(await h.ce.isValid()).toMatchObject({ OK: true, Warnings: [expect.stringMatching(/^the proxy file \/etc\/grid\/pilot\.proxy expires in 2 d 0 h .*: renew it$/)] });
+    expect(await h.ce.isValid()).toMatchObject({
+      OK: true,
+      Warnings: [expect.stringMatching(/^the proxy file \/etc\/grid\/pilot\.proxy expires in 2 d 0 h .*: renew it$/)],
+    });
     await h.ce.available();
-    expect(h.logs.filter((l) => l.level === "warn" && l.msg.startsWith("credentials: the proxy file /etc/grid/pilot.proxy expires"))).toHaveLength(1);
+    expect(
+      h.logs.filter(
+        (l) => l.level === "warn" && l.msg.startsWith("credentials: the proxy file /etc/grid/pilot.proxy expires"),
+      ),
+    ).toHaveLength(1);
   });
 
   it("a token that says nothing of its end changes nothing", async () => {

@@ -16,7 +16,9 @@ describe("boot timeout (Instance_MaxBootSeconds)", () => {
     const report = ok(await h.ce.cleanupPilots());
     expect(report.deleted).toEqual([expect.objectContaining({ ref, reason: "boot-timeout" })]);
     expect(h.cloud.nodes.size).toBe(0);
-    expect(await h.decisions()).toEqual([expect.stringMatching(/^boot-timeout: still booting after Instance_MaxBootSeconds \(600 s\)/)]);
+    expect(await h.decisions()).toEqual([
+      expect.stringMatching(/^boot-timeout: still booting after Instance_MaxBootSeconds \(600 s\)/),
+    ]);
   });
 
   it("applies to each VM from its own creation: a later VM still reads Waiting", async () => {
@@ -68,9 +70,18 @@ describe("fizzle backoff (Fizzle_Seconds, Fizzle_Count, Backoff_Seconds)", () =>
     const r = await h.ce.available();
     expect(r).toMatchObject({ OK: true, Value: 0 });
     const info = r.OK ? r.CEInfoDict : undefined;
-    expect(info?.Reason).toMatch(/^the last 2 VMs stopped within Fizzle_Seconds \(300 s\) of starting: no new VMs until 2026-06-01T12:16:00.000Z/);
+    expect(info?.Reason).toMatch(
+      /^the last 2 VMs stopped within Fizzle_Seconds \(300 s\) of starting: no new VMs until 2026-06-01T12:16:00.000Z/,
+    );
     expect(info?.BackoffUntil).toBe("2026-06-01T12:16:00.000Z");
-    expect(h.logs.some((l) => l.level === "info" && l.msg === "available: no slots" && String(l.fields["reason"]).includes("Fizzle_Seconds"))).toBe(true);
+    expect(
+      h.logs.some(
+        (l) =>
+          l.level === "info" &&
+          l.msg === "available: no slots" &&
+          String(l.fields["reason"]).includes("Fizzle_Seconds"),
+      ),
+    ).toBe(true);
     expect((await h.decisions()).map((d) => d.split(":")[0])).toEqual(["fizzle", "fizzle", "backoff"]);
     const status = ok(await h.ce.getCEStatus());
     expect(status).toMatchObject({ BackoffUntil: "2026-06-01T12:16:00.000Z", CloudHealth: "ok" });
@@ -129,7 +140,9 @@ describe("stuck deletes (Delete_VerifySeconds)", () => {
     h.advance(300);
     expect(ok(await h.ce.cleanupPilots()).redeleted).toEqual([expect.objectContaining({ ref, attempts: 2 })]);
     expect(await h.decisions()).toEqual([
-      expect.stringMatching(/^re-delete: still listed 300 s after it was deleted \(stopped; Delete_VerifySeconds 300\): deleted again, time 1$/),
+      expect.stringMatching(
+        /^re-delete: still listed 300 s after it was deleted \(stopped; Delete_VerifySeconds 300\): deleted again, time 1$/,
+      ),
       expect.stringMatching(/^re-delete: .* time 2$/),
     ]);
     expect(h.logs.filter((l) => l.msg === "policy: re-delete")).toHaveLength(2);
@@ -143,7 +156,9 @@ describe("stuck deletes (Delete_VerifySeconds)", () => {
     ok(await h.ce.killJob([ref!]));
     h.advance(300);
     h.cloud.faults.destroyStuck = undefined;
-    expect(ok(await h.ce.cleanupPilots()).redeleted).toEqual([expect.objectContaining({ ref, reason: "killed", attempts: 1 })]);
+    expect(ok(await h.ce.cleanupPilots()).redeleted).toEqual([
+      expect.objectContaining({ ref, reason: "killed", attempts: 1 }),
+    ]);
     h.advance(300);
     expect(ok(await h.ce.cleanupPilots())).toEqual({ deleted: [], failed: [] });
     expect(await h.decisions()).toHaveLength(1);
@@ -158,7 +173,9 @@ describe("stuck deletes (Delete_VerifySeconds)", () => {
     await h.ce.shutdown();
     h.advance(300);
     const next = await h.another();
-    expect(ok(await next.cleanupPilots()).redeleted).toEqual([expect.objectContaining({ ref, reason: "stopped", attempts: 1 })]);
+    expect(ok(await next.cleanupPilots()).redeleted).toEqual([
+      expect.objectContaining({ ref, reason: "stopped", attempts: 1 }),
+    ]);
     h.advance(300);
     const third = await h.another();
     expect(ok(await third.cleanupPilots()).redeleted).toEqual([expect.objectContaining({ ref, attempts: 2 })]);
@@ -170,7 +187,10 @@ describe("stuck deletes (Delete_VerifySeconds)", () => {
     h.cloud.faults.destroyStuck = () => true;
     h.cloud.setState(idOf(ref!), "stopped");
     for (let i = 0; i < 3; i++) {
-      expect(ok(await h.ce.cleanupPilots())).toEqual({ deleted: [expect.objectContaining({ ref, reason: "stopped" })], failed: [] });
+      expect(ok(await h.ce.cleanupPilots())).toEqual({
+        deleted: [expect.objectContaining({ ref, reason: "stopped" })],
+        failed: [],
+      });
       h.advance(600);
     }
     expect(await h.decisions()).toEqual([]);

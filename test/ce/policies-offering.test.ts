@@ -12,8 +12,10 @@ const FLAVORS = [
 const CLOUD = { flavors: FLAVORS, limits: { cores: 8 } };
 const TWO = { Instance_Flavor: "name:large, name:small" };
 
-const noRoomFor = (flavorId: string, error = () => new CloudceError("CapacityExceeded", "no room for this flavor")) =>
-  (_name: string, request: CreateNodesRequest) => (request.flavorId === flavorId ? error() : undefined);
+const noRoomFor =
+  (flavorId: string, error = () => new CloudceError("CapacityExceeded", "no room for this flavor")) =>
+  (_name: string, request: CreateNodesRequest) =>
+    request.flavorId === flavorId ? error() : undefined;
 
 describe("flavor fallback and the unavailable-offering cache", () => {
   it("a create that lacks capacity goes on with the next flavor in the same submit; status and journal show the flavor", async () => {
@@ -22,9 +24,15 @@ describe("flavor fallback and the unavailable-offering cache", () => {
     const refs = ok(await h.ce.submitJob(h.pilot, null, 3));
     expect(refs).toHaveLength(3);
     expect(ok(await h.ce.listPilots()).map((p) => p.flavor)).toEqual(["small", "small", "small"]);
-    expect([...h.cloud.nodes.values()].map((n) => n.node.metadata["cloudce-flavor"])).toEqual(["small", "small", "small"]);
+    expect([...h.cloud.nodes.values()].map((n) => n.node.metadata["cloudce-flavor"])).toEqual([
+      "small",
+      "small",
+      "small",
+    ]);
     const decisions = await h.decisions();
-    expect(decisions[0]).toMatch(/^offering-unavailable: large@name:private until 2026-06-01T12:03:00.000Z \(Offering_CacheSeconds 180\): no room for this flavor$/);
+    expect(decisions[0]).toMatch(
+      /^offering-unavailable: large@name:private until 2026-06-01T12:03:00.000Z \(Offering_CacheSeconds 180\): no room for this flavor$/,
+    );
     expect(decisions[1]).toBe("fallback: 3 pilots from flavor large to small: no room for this flavor");
     expect(decisions).toHaveLength(2);
   });
@@ -36,7 +44,15 @@ describe("flavor fallback and the unavailable-offering cache", () => {
     h.cloud.faults.createFailure = noRoomFor("flv-large");
     ok(await h.ce.submitJob(h.pilot, null, 1));
     const during = await h.ce.available();
-    expect(during).toMatchObject({ OK: true, Value: 3, CEInfoDict: { Offering: "small", CloudCapacity: 4, UnavailableOfferings: ["large@name:private until 2026-06-01T12:03:00.000Z"] } });
+    expect(during).toMatchObject({
+      OK: true,
+      Value: 3,
+      CEInfoDict: {
+        Offering: "small",
+        CloudCapacity: 4,
+        UnavailableOfferings: ["large@name:private until 2026-06-01T12:03:00.000Z"],
+      },
+    });
     h.cloud.faults.createFailure = undefined;
     h.advance(180);
     const after = await h.ce.available();
@@ -66,10 +82,14 @@ describe("flavor fallback and the unavailable-offering cache", () => {
 
   it("a quota on the flavor's cores or RAM falls back; an instance quota does not", async () => {
     const h = await harness(TWO, CLOUD);
-    h.cloud.faults.createFailure = noRoomFor("flv-large", () => new CloudceError("QuotaExceeded", "Quota exceeded for cores", { quotaResource: "cores" }));
+    h.cloud.faults.createFailure = noRoomFor(
+      "flv-large",
+      () => new CloudceError("QuotaExceeded", "Quota exceeded for cores", { quotaResource: "cores" }),
+    );
     expect(ok(await h.ce.submitJob(h.pilot, null, 1))).toHaveLength(1);
     const g = await harness(TWO, CLOUD);
-    g.cloud.faults.createFailure = () => new CloudceError("QuotaExceeded", "Quota exceeded for instances", { quotaResource: "instances" });
+    g.cloud.faults.createFailure = () =>
+      new CloudceError("QuotaExceeded", "Quota exceeded for instances", { quotaResource: "instances" });
     expect(await g.ce.submitJob(g.pilot, null, 1)).toMatchObject({ OK: false, Errno: "QuotaExceeded" });
     expect(await g.decisions()).toEqual([]);
   });
@@ -79,9 +99,17 @@ describe("flavor fallback and the unavailable-offering cache", () => {
     h.cloud.faults.createFailure = () => new CloudceError("CapacityExceeded", "InsufficientInstanceCapacity");
     expect(await h.ce.submitJob(h.pilot, null, 2)).toMatchObject({ OK: false, Errno: "CapacityExceeded" });
     const r = await h.ce.available();
-    expect(r).toMatchObject({ OK: true, Value: 0, CEInfoDict: { Reason: expect.stringContaining("every offering of Instance_Flavor lacks capacity") } });
+    expect(r).toMatchObject({
+      OK: true,
+      Value: 0,
+      CEInfoDict: { Reason: expect.stringContaining("every offering of Instance_Flavor lacks capacity") },
+    });
     const creates = h.calls("createNodes");
-    expect(await h.ce.submitJob(h.pilot, null, 1)).toMatchObject({ OK: false, Errno: "CapacityExceeded", Message: expect.stringContaining("small@name:private until 2026-06-01T12:03:00.000Z") });
+    expect(await h.ce.submitJob(h.pilot, null, 1)).toMatchObject({
+      OK: false,
+      Errno: "CapacityExceeded",
+      Message: expect.stringContaining("small@name:private until 2026-06-01T12:03:00.000Z"),
+    });
     expect(h.calls("createNodes")).toBe(creates);
   });
 
@@ -89,8 +117,13 @@ describe("flavor fallback and the unavailable-offering cache", () => {
     const h = await harness(TWO, CLOUD);
     const [ref] = ok(await h.ce.submitJob(h.pilot, null, 1));
     h.cloud.setState(idOf(ref!), "error", { fault: { code: "CapacityExceeded", message: "No valid host was found." } });
-    expect(await h.ce.available()).toMatchObject({ OK: true, CEInfoDict: { Offering: "small", UnavailableOfferings: [expect.stringMatching(/^large@name:private until/)] } });
-    expect(await h.decisions()).toEqual([expect.stringMatching(/^offering-unavailable: large@name:private .*: VM .*: No valid host was found\.$/)]);
+    expect(await h.ce.available()).toMatchObject({
+      OK: true,
+      CEInfoDict: { Offering: "small", UnavailableOfferings: [expect.stringMatching(/^large@name:private until/)] },
+    });
+    expect(await h.decisions()).toEqual([
+      expect.stringMatching(/^offering-unavailable: large@name:private .*: VM .*: No valid host was found\.$/),
+    ]);
     // The failed VM is still listed after the cache time: it does not mark the offering again.
     h.advance(180);
     expect(await h.ce.available()).toMatchObject({ OK: true, CEInfoDict: { Offering: "large" } });

@@ -36,11 +36,19 @@ let current: MemoryCloud | undefined;
 registerDriver("MEMORY", () => current!.driver());
 
 export const BASE = {
-  CloudType: "MEMORY", Instance_Image: "name:pilot-image", Instance_Flavor: "name:small", Instance_Networks: "name:private",
-  MaxTotalJobs: "10", MaxWaitingJobs: "4",
+  CloudType: "MEMORY",
+  Instance_Image: "name:pilot-image",
+  Instance_Flavor: "name:small",
+  Instance_Networks: "name:private",
+  MaxTotalJobs: "10",
+  MaxWaitingJobs: "4",
 };
 
-export async function harness(options: Record<string, string> = {}, cloudOptions: MemoryCloudOptions = {}, random = 0.5): Promise<Harness> {
+export async function harness(
+  options: Record<string, string> = {},
+  cloudOptions: MemoryCloudOptions = {},
+  random = 0.5,
+): Promise<Harness> {
   let t = START;
   const cloud = new MemoryCloud({ autoBoot: false, now: () => t, ...cloudOptions });
   current = cloud;
@@ -60,12 +68,17 @@ export async function harness(options: Record<string, string> = {}, cloudOptions
   };
   const ce = await make();
   return {
-    ce, cloud, logs, journal, pilot,
+    ce,
+    cloud,
+    logs,
+    journal,
+    pilot,
     advance: (seconds) => {
       t += seconds * 1000;
     },
     now: () => t,
-    decisions: async () => (await readJournal(journal)).entries.filter((e) => e.action === "policy").map((e) => e.reason),
+    decisions: async () =>
+      (await readJournal(journal)).entries.filter((e) => e.action === "policy").map((e) => e.reason),
     calls: (method) => cloud.calls[method] ?? 0,
     another: make,
   };

@@ -14,14 +14,27 @@ import { openJournal, readJournal } from "../../src/ops/journal.js";
 import { BASE, harness, idOf, ok, type Harness } from "./policy-harness.js";
 
 /** Queue `b` of the harness's CE, with its own options (same cloud, journal and clock). */
-async function queueB(h: Harness, options: Record<string, string> = {}, metrics: Registry | null = null): Promise<CloudComputingElement> {
-  const ce = new CloudComputingElement("ce-policy.example.org", { logger: createLogger({ level: "error" }), now: () => h.now(), metrics });
-  expect(await ce.setParameters({ ...BASE, Journal_File: h.journal, Queue: "b", ...options })).toEqual({ OK: true, Value: null });
+async function queueB(
+  h: Harness,
+  options: Record<string, string> = {},
+  metrics: Registry | null = null,
+): Promise<CloudComputingElement> {
+  const ce = new CloudComputingElement("ce-policy.example.org", {
+    logger: createLogger({ level: "error" }),
+    now: () => h.now(),
+    metrics,
+  });
+  expect(await ce.setParameters({ ...BASE, Journal_File: h.journal, Queue: "b", ...options })).toEqual({
+    OK: true,
+    Value: null,
+  });
   return ce;
 }
 
 async function deletes(h: Harness): Promise<{ ref: string; outcome: string; queue: string; reason: string }[]> {
-  return (await readJournal(h.journal)).entries.filter((e) => e.action === "delete").map((e) => ({ ref: e.ref, outcome: e.outcome, queue: e.queue, reason: e.reason }));
+  return (await readJournal(h.journal)).entries
+    .filter((e) => e.action === "delete")
+    .map((e) => ({ ref: e.ref, outcome: e.outcome, queue: e.queue, reason: e.reason }));
 }
 
 describe("a queue counts its own VMs", () => {
@@ -88,7 +101,14 @@ describe("a queue's cleanup", () => {
     h.advance(1);
     const report = ok(await h.ce.cleanupPilots());
     expect(report.deleted).toEqual([expect.objectContaining({ ref: orphan, reason: "stopped", queue: "b" })]);
-    expect(await deletes(h)).toEqual([{ ref: orphan, outcome: "ok", queue: "a", reason: expect.stringMatching(/^stopped: a VM of queue 'b'.*Cleanup_ForeignSeconds/) }]);
+    expect(await deletes(h)).toEqual([
+      {
+        ref: orphan,
+        outcome: "ok",
+        queue: "a",
+        reason: expect.stringMatching(/^stopped: a VM of queue 'b'.*Cleanup_ForeignSeconds/),
+      },
+    ]);
   });
 
   it("keeps another queue's stopped VM for that queue's Cleanup_MinLifetime, which the VM carries", async () => {
@@ -110,7 +130,9 @@ describe("a queue's cleanup", () => {
     h.advance(3600 + 599);
     expect(ok(await h.ce.cleanupPilots()).deleted).toEqual([]);
     h.advance(2);
-    expect(ok(await h.ce.cleanupPilots()).deleted).toEqual([expect.objectContaining({ ref: theirs, reason: "expired", queue: "b" })]);
+    expect(ok(await h.ce.cleanupPilots()).deleted).toEqual([
+      expect.objectContaining({ ref: theirs, reason: "expired", queue: "b" }),
+    ]);
   });
 
   it("removes a VM with no queue tag by its own options plus Cleanup_ForeignSeconds (no leak)", async () => {
@@ -123,14 +145,22 @@ describe("a queue's cleanup", () => {
     h.advance(1599);
     expect(ok(await h.ce.cleanupPilots()).deleted).toEqual([]);
     h.advance(2);
-    expect(ok(await h.ce.cleanupPilots()).deleted).toEqual([expect.objectContaining({ ref, reason: "expired", queue: "" })]);
+    expect(ok(await h.ce.cleanupPilots()).deleted).toEqual([
+      expect.objectContaining({ ref, reason: "expired", queue: "" }),
+    ]);
   });
 
   it("rejects a Cleanup_ForeignSeconds out of bounds, naming the option", async () => {
     const ce = new CloudComputingElement("x", { metrics: null });
     const r = await ce.setParameters({ ...BASE, Cleanup_ForeignSeconds: "99999999" });
-    expect(r).toMatchObject({ OK: false, Message: expect.stringMatching(/^Cleanup_ForeignSeconds: .*from 60 to 2592000/) });
-    expect(await ce.setParameters({ ...BASE, Cleanup_ForeignSeconds: "10" })).toMatchObject({ OK: false, Message: expect.stringMatching(/Cleanup_ForeignSeconds/) });
+    expect(r).toMatchObject({
+      OK: false,
+      Message: expect.stringMatching(/^Cleanup_ForeignSeconds: .*from 60 to 2592000/),
+    });
+    expect(await ce.setParameters({ ...BASE, Cleanup_ForeignSeconds: "10" })).toMatchObject({
+      OK: false,
+      Message: expect.stringMatching(/Cleanup_ForeignSeconds/),
+    });
   });
 });
 
@@ -157,7 +187,9 @@ describe("cleanups at once", () => {
     const report = ok(await h.ce.cleanupPilots());
     expect(report.deleted).toEqual([]);
     expect(report.gone).toEqual([expect.objectContaining({ ref, reason: "stopped" })]);
-    expect(await deletes(h)).toEqual([{ ref, outcome: "gone", queue: "a", reason: expect.stringMatching(/^stopped: already gone/) }]);
+    expect(await deletes(h)).toEqual([
+      { ref, outcome: "gone", queue: "a", reason: expect.stringMatching(/^stopped: already gone/) },
+    ]);
   });
 });
 
@@ -175,14 +207,31 @@ describe("a finished pilot reads Done to its queue", () => {
     const other = await h.another(); // the same queue in another SiteDirector process
     const [early, racing, lost] = ok(await h.ce.submitJob(h.pilot, null, 3));
     for (const r of [early!, racing!, lost!]) h.cloud.setState(idOf(r), "running");
-    expect(ok(await other.getJobStatus([early!, racing!, lost!]))).toEqual({ [early!]: "Running", [racing!]: "Running", [lost!]: "Running" });
+    expect(ok(await other.getJobStatus([early!, racing!, lost!]))).toEqual({
+      [early!]: "Running",
+      [racing!]: "Running",
+      [lost!]: "Running",
+    });
     h.cloud.setState(idOf(early!), "stopped");
     expect(ok(await h.ce.cleanupPilots()).deleted.map((e) => e.ref)).toEqual([early]);
     // Another host is deleting these two: gone from the listing, its journal lines not written yet.
     h.cloud.nodes.delete(idOf(racing!));
     h.cloud.nodes.delete(idOf(lost!));
-    expect(ok(await other.getJobStatus([early!, racing!, lost!]))).toEqual({ [early!]: "Done", [racing!]: "Unknown", [lost!]: "Unknown" });
-    await openJournal({ path: h.journal }).append({ ce: "ce-policy.example.org", queue: "a", ref: racing!, vmName: "", stamp: "", action: "delete", outcome: "ok", reason: "stopped" });
+    expect(ok(await other.getJobStatus([early!, racing!, lost!]))).toEqual({
+      [early!]: "Done",
+      [racing!]: "Unknown",
+      [lost!]: "Unknown",
+    });
+    await openJournal({ path: h.journal }).append({
+      ce: "ce-policy.example.org",
+      queue: "a",
+      ref: racing!,
+      vmName: "",
+      stamp: "",
+      action: "delete",
+      outcome: "ok",
+      reason: "stopped",
+    });
     expect(ok(await other.getJobStatus([racing!, lost!]))).toEqual({ [racing!]: "Done", [lost!]: "Deleted" });
   });
 });

@@ -30,7 +30,13 @@ beforeAll(async () => {
 async function makeCe(options: Record<string, string> = {}, records?: LogRecord[]): Promise<CloudComputingElement> {
   const logger = records ? createLogger({ level: "debug", sink: (r) => records.push(r) }) : silentLogger;
   const ce = new CloudComputingElement("bounds.example.org", { logger });
-  const set = await ce.setParameters({ CloudType: "MEMORY_BOUNDS", Instance_Image: "name:pilot-image", Instance_Flavor: "name:small", Cloud_RateLimit: "0", ...options });
+  const set = await ce.setParameters({
+    CloudType: "MEMORY_BOUNDS",
+    Instance_Image: "name:pilot-image",
+    Instance_Flavor: "name:small",
+    Cloud_RateLimit: "0",
+    ...options,
+  });
   expect(set.OK).toBe(true);
   return ce;
 }
@@ -41,16 +47,25 @@ describe("a submission's count", () => {
     const ce = await makeCe();
     const r = await ce.submitJob(pilot, null, 1_000_000_000);
     expect(r.OK).toBe(false);
-    expect(r.OK ? "" : r.Message).toBe(`numberOfJobs: 1000000000 is more than one submission creates (${MAX_PILOTS_PER_SUBMIT}); submit the rest in further calls`);
+    expect(r.OK ? "" : r.Message).toBe(
+      `numberOfJobs: 1000000000 is more than one submission creates (${MAX_PILOTS_PER_SUBMIT}); submit the rest in further calls`,
+    );
     expect(cloud.nodes.size).toBe(0);
     await ce.shutdown();
   });
 
   it("renders one pilot's user-data before any cloud call, the others as their creates start", () => {
     let renders = 0;
-    const settings = parseSettings("bounds.example.org", { CloudType: "MEMORY_BOUNDS", Instance_Image: "name:pilot-image", Instance_Flavor: "name:small" });
+    const settings = parseSettings("bounds.example.org", {
+      CloudType: "MEMORY_BOUNDS",
+      Instance_Image: "name:pilot-image",
+      Instance_Flavor: "name:small",
+    });
     const input = {
-      settings, executable: "echo pilot", count: MAX_PILOTS_PER_SUBMIT, logger: silentLogger,
+      settings,
+      executable: "echo pilot",
+      count: MAX_PILOTS_PER_SUBMIT,
+      logger: silentLogger,
       renderer: { render: () => (renders++, "#cloud-config\n") },
       driver: { capabilities: { userData: { maxBytes: 65_536, gzip: false, base64: false } } },
     } as unknown as SubmissionInput;

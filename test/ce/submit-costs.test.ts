@@ -39,8 +39,12 @@ async function makeCe(options: MemoryCloudOptions = {}): Promise<CloudComputingE
   cloud = new MemoryCloud({ autoBoot: false, ...options });
   const ce = new CloudComputingElement("ce-cost.example.org", { logger: silentLogger });
   const set = await ce.setParameters({
-    CloudType: "MEMORY_STRICT", Instance_Image: "name:pilot-image", Instance_Flavor: "name:small", Instance_Networks: "name:private",
-    Cloud_RateLimit: "0", Resolve_CacheTTL: "3600",
+    CloudType: "MEMORY_STRICT",
+    Instance_Image: "name:pilot-image",
+    Instance_Flavor: "name:small",
+    Instance_Networks: "name:private",
+    Cloud_RateLimit: "0",
+    Resolve_CacheTTL: "3600",
   });
   expect(set.OK).toBe(true);
   return ce;

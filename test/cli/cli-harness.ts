@@ -8,7 +8,10 @@ export interface CliRun {
 }
 
 /** Runs the cloudce command in-process; `tty` makes stderr look like a terminal; `onStderr` sees stderr as it is written. */
-export async function cli(argv: string[], opts: { tty?: boolean; signal?: AbortSignal; onStderr?: (soFar: string) => void } = {}): Promise<CliRun> {
+export async function cli(
+  argv: string[],
+  opts: { tty?: boolean; signal?: AbortSignal; onStderr?: (soFar: string) => void } = {},
+): Promise<CliRun> {
   const stdout = new PassThrough();
   const stderr = new PassThrough() as PassThrough & { isTTY?: boolean };
   if (opts.tty) stderr.isTTY = true;

@@ -24,7 +24,11 @@ let cloud: OpenStackTestServer | undefined;
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "cloudce-cli-login-"));
-  await writeFile(join(dir, "auth.ini"), `[DEFAULT]\nkey = ${DEMO_CREDENTIALS.key}\nsecret = ${DEMO_CREDENTIALS.secret}\n`, { mode: 0o600 });
+  await writeFile(
+    join(dir, "auth.ini"),
+    `[DEFAULT]\nkey = ${DEMO_CREDENTIALS.key}\nsecret = ${DEMO_CREDENTIALS.secret}\n`,
+    { mode: 0o600 },
+  );
   await writeFile(join(dir, "pilot.sh"), "#!/bin/bash\necho pilot\n");
 });
 
@@ -37,14 +41,27 @@ async function hungLogin(): Promise<string> {
   cloud = await startOpenStackServer({});
   cloud.faults.add({ route: LOGIN, kind: "hang", times: Number.POSITIVE_INFINITY });
   const options = {
-    CE: "cli-login.example.org", CloudType: "OPENSTACK", CloudAuth: join(dir, "auth.ini"), Driver_ex_force_auth_url: cloud.authUrl,
-    Driver_ex_force_auth_version: "3.x_password", Driver_ex_tenant_name: "demo",
-    Instance_Image: "name:cirros-fake", Instance_Flavor: "name:m1.tiny", Instance_Networks: "name:private",
+    CE: "cli-login.example.org",
+    CloudType: "OPENSTACK",
+    CloudAuth: join(dir, "auth.ini"),
+    Driver_ex_force_auth_url: cloud.authUrl,
+    Driver_ex_force_auth_version: "3.x_password",
+    Driver_ex_tenant_name: "demo",
+    Instance_Image: "name:cirros-fake",
+    Instance_Flavor: "name:m1.tiny",
+    Instance_Networks: "name:private",
     // Long enough that waiting it out even once cannot pass for "at once".
-    Cloud_RequestTimeout: "60", Context_Template: DEFAULT_TEMPLATE_PATH, Journal_File: join(dir, `journal-${Date.now()}.jsonl`),
+    Cloud_RequestTimeout: "60",
+    Context_Template: DEFAULT_TEMPLATE_PATH,
+    Journal_File: join(dir, `journal-${Date.now()}.jsonl`),
   };
   const config = join(await mkdtemp(join(dir, "run-")), "ce.conf");
-  await writeFile(config, Object.entries(options).map(([k, v]) => `${k} = ${v}`).join("\n"));
+  await writeFile(
+    config,
+    Object.entries(options)
+      .map(([k, v]) => `${k} = ${v}`)
+      .join("\n"),
+  );
   return config;
 }
 
@@ -75,8 +92,15 @@ describe("SIGINT during the demo's wait step", () => {
     const pilot = join(work, "forever.sh");
     await writeFile(pilot, "#!/bin/bash\nsleep 600\n", { mode: 0o755 });
     const config = join(work, "ce.conf");
-    await writeFile(config, `CE = demo-int.example.org\nCloudType = LOCAL\nDriver_state_dir = ${join(work, "state")}\nInstance_Image = name:el9-pilot\nInstance_Flavor = name:small\nContext_Template = ${DEFAULT_TEMPLATE_PATH}\n`);
-    const child = await startFixture("main", ["--config", config, "demo", "-n", "2", "-e", pilot, "--timeout", "600"], CLI);
+    await writeFile(
+      config,
+      `CE = demo-int.example.org\nCloudType = LOCAL\nDriver_state_dir = ${join(work, "state")}\nInstance_Image = name:el9-pilot\nInstance_Flavor = name:small\nContext_Template = ${DEFAULT_TEMPLATE_PATH}\n`,
+    );
+    const child = await startFixture(
+      "main",
+      ["--config", config, "demo", "-n", "2", "-e", pilot, "--timeout", "600"],
+      CLI,
+    );
     await child.waitFor(/== 4\. wait for the pilots/);
     const sent = Date.now();
     child.child.kill("SIGINT");
@@ -85,7 +109,12 @@ describe("SIGINT during the demo's wait step", () => {
     expect(Date.now() - sent).toBeLessThan(30_000);
     expect(child.stdout()).toMatch(/interrupted: removing the demo's VMs/);
     const ce = new CloudComputingElement("demo-int.example.org", { logger: silentLogger });
-    await ce.setParameters({ CloudType: "LOCAL", Driver_state_dir: join(work, "state"), Instance_Image: "name:el9-pilot", Instance_Flavor: "name:small" });
+    await ce.setParameters({
+      CloudType: "LOCAL",
+      Driver_state_dir: join(work, "state"),
+      Instance_Image: "name:el9-pilot",
+      Instance_Flavor: "name:small",
+    });
     const left = await ce.listPilots();
     expect(left.OK && left.Value.filter((p) => p.state === "running" || p.state === "booting")).toEqual([]);
     await ce.shutdown();

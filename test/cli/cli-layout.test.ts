@@ -20,15 +20,30 @@ const cli = (...argv: string[]): Promise<CliRun> => run(["--config", config, ...
 const widest = (text: string): number => Math.max(...text.split("\n").map((l) => l.length));
 
 beforeAll(async () => {
-  dir = join(await mkdtemp(join(tmpdir(), "cloudce-layout-")), "a-site-folder-with-a-rather-long-name", "and-another-level");
+  dir = join(
+    await mkdtemp(join(tmpdir(), "cloudce-layout-")),
+    "a-site-folder-with-a-rather-long-name",
+    "and-another-level",
+  );
   await mkdir(dir, { recursive: true });
   await writeFile(join(dir, "quick.sh"), "#!/bin/bash\necho done\n");
   config = join(dir, "ce.conf");
-  await writeFile(config, [
-    "CE = cloud-with-a-long-name.grid.example.org", `Queue = ${QUEUE}`, "CloudType = LOCAL", `Driver_state_dir = ${join(dir, "local-state-folder")}`,
-    "Driver_boot_seconds = 0", "Instance_NamePrefix = DIRAC_PILOT_LONGNAME_", "Instance_Image = name:el9-pilot", "Instance_Flavor = name:small",
-    "MaxTotalJobs = 10", "MaxWaitingJobs = 10", `Journal_File = ${join(dir, "journal-of-this-site.jsonl")}`,
-  ].join("\n"));
+  await writeFile(
+    config,
+    [
+      "CE = cloud-with-a-long-name.grid.example.org",
+      `Queue = ${QUEUE}`,
+      "CloudType = LOCAL",
+      `Driver_state_dir = ${join(dir, "local-state-folder")}`,
+      "Driver_boot_seconds = 0",
+      "Instance_NamePrefix = DIRAC_PILOT_LONGNAME_",
+      "Instance_Image = name:el9-pilot",
+      "Instance_Flavor = name:small",
+      "MaxTotalJobs = 10",
+      "MaxWaitingJobs = 10",
+      `Journal_File = ${join(dir, "journal-of-this-site.jsonl")}`,
+    ].join("\n"),
+  );
 });
 
 afterAll(async () => {
@@ -45,14 +60,22 @@ describe("80 columns", () => {
     const sub = await cli("--json", "submit", "-n", "3", "--executable", join(dir, "quick.sh"));
     expect(sub.code, sub.stderr).toBe(0);
     const refs = (JSON.parse(sub.stdout) as { refs: string[] }).refs;
-    const names = (JSON.parse((await cli("--json", "status")).stdout) as { pilots: { name: string }[] }).pilots.map((p) => p.name);
+    const names = (JSON.parse((await cli("--json", "status")).stdout) as { pilots: { name: string }[] }).pilots.map(
+      (p) => p.name,
+    );
     expect(names).toHaveLength(3);
     const status = await cli("status");
     expect(status.code, status.stderr).toBe(0);
     expect(widest(status.stdout), status.stdout).toBeLessThanOrEqual(80);
     for (const name of names) expect(status.stdout).toContain(name.slice(-8));
     expect(status.stdout).toContain(QUEUE);
-    await untilValue(async () => ((await cli("--json", "status", "--state", "done")).stdout.match(/"ref"/g)?.length === 3 ? true : undefined), "the three pilots done", undefined, 100);
+    await untilValue(
+      async () =>
+        (await cli("--json", "status", "--state", "done")).stdout.match(/"ref"/g)?.length === 3 ? true : undefined,
+      "the three pilots done",
+      undefined,
+      100,
+    );
     const cleanup = await cli("cleanup", "--lock", join(dir, "c.lock"));
     expect(cleanup.code, cleanup.stderr).toBe(0);
     expect(widest(cleanup.stdout), cleanup.stdout).toBeLessThanOrEqual(80);
@@ -65,15 +88,17 @@ describe("80 columns", () => {
 });
 
 describe("--help", () => {
-  it.each([[[], "cloudce -c ce.conf submit -n 10 -e pilot.sh"], [["kill"], "kill --state aborted --dry-run"], [["status"], "status --state running,waiting"], [["cleanup"], "cleanup --dry-run"]])(
-    "%j --help ends with examples that fit 80 columns",
-    async (argv, example) => {
-      const r = await run([...argv, "--help"]);
-      expect(r.code).toBe(0);
-      expect(r.stdout).toMatch(/\nExamples:\n/);
-      expect(r.stdout).toContain(example);
-      const examples = r.stdout.slice(r.stdout.indexOf("Examples:"));
-      expect(widest(examples)).toBeLessThanOrEqual(80);
-    },
-  );
+  it.each([
+    [[], "cloudce -c ce.conf submit -n 10 -e pilot.sh"],
+    [["kill"], "kill --state aborted --dry-run"],
+    [["status"], "status --state running,waiting"],
+    [["cleanup"], "cleanup --dry-run"],
+  ])("%j --help ends with examples that fit 80 columns", async (argv, example) => {
+    const r = await run([...argv, "--help"]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/\nExamples:\n/);
+    expect(r.stdout).toContain(example);
+    const examples = r.stdout.slice(r.stdout.indexOf("Examples:"));
+    expect(widest(examples)).toBeLessThanOrEqual(80);
+  });
 });

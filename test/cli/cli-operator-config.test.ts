@@ -17,8 +17,19 @@ beforeAll(async () => {
   journal = join(dir, "journal.jsonl");
   pilot = join(dir, "pilot.sh");
   await writeFile(pilot, "#!/bin/bash\nsleep 30\n");
-  await writeFile(config, ["CE = op-test.example.org", "CloudType = LOCAL", "Driver_state_dir = local", "Instance_Image = name:el9-pilot",
-    "Instance_Flavor = name:small", "MaxTotalJobs = 10", "MaxWaitingJobs = 10", "Journal_File = journal.jsonl"].join("\n"));
+  await writeFile(
+    config,
+    [
+      "CE = op-test.example.org",
+      "CloudType = LOCAL",
+      "Driver_state_dir = local",
+      "Instance_Image = name:el9-pilot",
+      "Instance_Flavor = name:small",
+      "MaxTotalJobs = 10",
+      "MaxWaitingJobs = 10",
+      "Journal_File = journal.jsonl",
+    ].join("\n"),
+  );
 });
 
 const oneLine = (text: string): void => expect(text.split("\n").filter((l) => l !== "")).toHaveLength(1);
@@ -38,7 +49,10 @@ describe("configuration through the command", () => {
 
   it("validate reports misspelt options with a hint, and unwritable folders", async () => {
     const typo = join(dir, "typo.conf");
-    await writeFile(typo, `CloudType = LOCAL\nInstance_Image = name:el9-pilot\nInstance_Flavour = small\nJournal_File = ${pilot}/j.jsonl\n`);
+    await writeFile(
+      typo,
+      `CloudType = LOCAL\nInstance_Image = name:el9-pilot\nInstance_Flavour = small\nJournal_File = ${pilot}/j.jsonl\n`,
+    );
     const r = await cli(["--config", typo, "validate"]);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain(`Instance_Flavour: unknown option, did you mean Instance_Flavor? (${typo}:3)`);
@@ -48,7 +62,10 @@ describe("configuration through the command", () => {
 
   it("validate says a CloudAuth given for LOCAL is ignored", async () => {
     const withAuth = join(dir, "auth.conf");
-    await writeFile(withAuth, "CloudType = LOCAL\nCloudAuth = cloud.auth\nDriver_state_dir = local\nInstance_Image = name:el9-pilot\nInstance_Flavor = small\n");
+    await writeFile(
+      withAuth,
+      "CloudType = LOCAL\nCloudAuth = cloud.auth\nDriver_state_dir = local\nInstance_Image = name:el9-pilot\nInstance_Flavor = small\n",
+    );
     const r = await cli(["--config", withAuth, "validate"]);
     expect(r.code).toBe(0);
     expect(r.stderr).toBe(`warning: CloudAuth: ignored: the LOCAL driver needs no credentials (${withAuth}:2)\n`);
@@ -56,27 +73,53 @@ describe("configuration through the command", () => {
 
   it("validate --online checks image, flavor, networks and quota against the cloud", async () => {
     const wrong = join(dir, "online.conf");
-    await writeFile(wrong, "CloudType = LOCAL\nDriver_state_dir = local\nInstance_Image = name:el8-pilot\nInstance_Flavor = small\n");
+    await writeFile(
+      wrong,
+      "CloudType = LOCAL\nDriver_state_dir = local\nInstance_Image = name:el8-pilot\nInstance_Flavor = small\n",
+    );
     expect((await cli(["--config", wrong, "validate"])).code).toBe(0);
     const r = await cli(["--config", wrong, "validate", "--online"]);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/Instance_Image: no image named 'el8-pilot'/);
-    expect(await cli(["--config", config, "validate", "--online"])).toMatchObject({ code: 0, stdout: "op-test.example.org: configuration is valid (checked against the cloud)\n" });
+    expect(await cli(["--config", config, "validate", "--online"])).toMatchObject({
+      code: 0,
+      stdout: "op-test.example.org: configuration is valid (checked against the cloud)\n",
+    });
     const full = join(dir, "full.conf");
-    await writeFile(full, "CloudType = LOCAL\nDriver_state_dir = local-full\nDriver_max_instances = 0\nInstance_Image = name:el9-pilot\nInstance_Flavor = name:small\n");
-    expect(await cli(["--config", full, "validate", "--online"])).toMatchObject({ code: 1, stderr: expect.stringContaining("quota leaves room for no more VM of flavor 'name:small'") });
+    await writeFile(
+      full,
+      "CloudType = LOCAL\nDriver_state_dir = local-full\nDriver_max_instances = 0\nInstance_Image = name:el9-pilot\nInstance_Flavor = name:small\n",
+    );
+    expect(await cli(["--config", full, "validate", "--online"])).toMatchObject({
+      code: 1,
+      stderr: expect.stringContaining("quota leaves room for no more VM of flavor 'name:small'"),
+    });
   });
 
   it("validate --online reports every problem in one run: the image, each flavor, each network, a broken template", async () => {
     const broken = join(dir, "broken.hbs");
     await writeFile(broken, "#cloud-config\n{{#if}}\n");
     const many = join(dir, "many.conf");
-    await writeFile(many, ["CloudType = LOCAL", "Driver_state_dir = local-many", "Instance_Image = name:el8-pilot", "Instance_Flavor = name:small, name:huge",
-      "Instance_Networks = name:nowhere", `Context_Template = ${broken}`].join("\n"));
+    await writeFile(
+      many,
+      [
+        "CloudType = LOCAL",
+        "Driver_state_dir = local-many",
+        "Instance_Image = name:el8-pilot",
+        "Instance_Flavor = name:small, name:huge",
+        "Instance_Networks = name:nowhere",
+        `Context_Template = ${broken}`,
+      ].join("\n"),
+    );
     const r = await cli(["--config", many, "validate", "--online"]);
     expect(r.code).toBe(1);
     oneLine(r.stderr);
-    for (const problem of [/Instance_Image: no image named 'el8-pilot'/, /Instance_Flavor: no flavor named 'huge'/, /Instance_Networks: no network named 'nowhere'/, /broken\.hbs/]) {
+    for (const problem of [
+      /Instance_Image: no image named 'el8-pilot'/,
+      /Instance_Flavor: no flavor named 'huge'/,
+      /Instance_Networks: no network named 'nowhere'/,
+      /broken\.hbs/,
+    ]) {
       expect(r.stderr).toMatch(problem);
     }
     expect(r.stderr).not.toMatch(/no flavor named 'small'/);
@@ -87,6 +130,9 @@ describe("configuration through the command", () => {
     await writeFile(cfg, await readFile(config, "utf8"));
     expect((await cli(["--config", cfg, "validate"])).code).toBe(0);
     const r = await cli(["--config", cfg, "--ce", "other.example.org", "status"]);
-    expect(r).toMatchObject({ code: 1, stderr: expect.stringContaining("the file says CE = op-test.example.org but --ce other.example.org was given") });
+    expect(r).toMatchObject({
+      code: 1,
+      stderr: expect.stringContaining("the file says CE = op-test.example.org but --ce other.example.org was given"),
+    });
   });
 });

@@ -17,11 +17,18 @@ beforeAll(async () => {
   config = join(dir, "dirac.cfg");
   pilot = join(dir, "pilot.sh");
   await writeFile(pilot, "#!/bin/bash\nsleep 300\n");
-  const queue = (name: string, total: number): string => `${name}\n{\nMaxTotalJobs = ${total}\nMaxWaitingJobs = ${total}\n}`;
-  await writeFile(config, `Resources\n{\nSites\n{\nCLOUD\n{\nCLOUD.Test.org\n{\nCEs\n{\n${CE}\n{\nCloudType = LOCAL\nDriver_state_dir = local\n` +
-    `Driver_boot_seconds = 3600\nInstance_Image = name:el9-pilot\nInstance_Flavor = name:small\nJournal_File = journal.jsonl\n` +
-    `Queues\n{\n${queue("short", 3)}\n${queue("long", 5)}\n}\n}\n}\n}\n}\n}\n}\n`);
-  for (const [q, n] of [["short", 2], ["long", 1]] as const) {
+  const queue = (name: string, total: number): string =>
+    `${name}\n{\nMaxTotalJobs = ${total}\nMaxWaitingJobs = ${total}\n}`;
+  await writeFile(
+    config,
+    `Resources\n{\nSites\n{\nCLOUD\n{\nCLOUD.Test.org\n{\nCEs\n{\n${CE}\n{\nCloudType = LOCAL\nDriver_state_dir = local\n` +
+      `Driver_boot_seconds = 3600\nInstance_Image = name:el9-pilot\nInstance_Flavor = name:small\nJournal_File = journal.jsonl\n` +
+      `Queues\n{\n${queue("short", 3)}\n${queue("long", 5)}\n}\n}\n}\n}\n}\n}\n}\n`,
+  );
+  for (const [q, n] of [
+    ["short", 2],
+    ["long", 1],
+  ] as const) {
     const r = await cli(["--config", config, "--queue", q, "submit", "-n", String(n), "-e", pilot]);
     expect(r).toMatchObject({ code: 0 });
   }
@@ -41,7 +48,10 @@ describe("several queues on one CE", () => {
   it("status without --queue lists every queue's VMs and a summary per queue, with each queue's own slots", async () => {
     const r = await cli(["--config", config, "--json", "status"]);
     expect(r.code).toBe(0);
-    const json = JSON.parse(r.stdout) as { pilots: { queue: string }[]; queues: { queue: string; slots: number; WaitingJobs: number }[] };
+    const json = JSON.parse(r.stdout) as {
+      pilots: { queue: string }[];
+      queues: { queue: string; slots: number; WaitingJobs: number }[];
+    };
     expect(json.pilots.map((p) => p.queue).sort()).toEqual(["long", "short", "short"]);
     expect(json.queues).toEqual([
       expect.objectContaining({ queue: "short", slots: 1, WaitingJobs: 2 }),
@@ -60,10 +70,18 @@ describe("several queues on one CE", () => {
   });
 
   it("report without --queue has a row per queue; with --queue only that queue's pilots", async () => {
-    const all = JSON.parse((await cli(["--config", config, "--json", "report"])).stdout) as { submitted: number; rows: { queue: string; submitted: number }[] };
+    const all = JSON.parse((await cli(["--config", config, "--json", "report"])).stdout) as {
+      submitted: number;
+      rows: { queue: string; submitted: number }[];
+    };
     expect(all.submitted).toBe(3);
-    expect(all.rows.map((row) => [row.queue, row.submitted]).sort()).toEqual([["long", 1], ["short", 2]]);
-    const long = JSON.parse((await cli(["--config", config, "--queue", "long", "--json", "report"])).stdout) as { submitted: number };
+    expect(all.rows.map((row) => [row.queue, row.submitted]).sort()).toEqual([
+      ["long", 1],
+      ["short", 2],
+    ]);
+    const long = JSON.parse((await cli(["--config", config, "--queue", "long", "--json", "report"])).stdout) as {
+      submitted: number;
+    };
     expect(long.submitted).toBe(1);
   });
 
@@ -77,8 +95,13 @@ describe("several queues on one CE", () => {
     const text = await readFile(metrics, "utf8");
     expect(text).toMatch(new RegExp(`^cloudce_vms\\{ce="${CE}",queue="short",status="Waiting"\\} 1$`, "m"));
     expect(text).toMatch(new RegExp(`^cloudce_vms\\{ce="${CE}",queue="long",status="Waiting"\\} 1$`, "m"));
-    expect(Object.keys((JSON.parse(r.stdout) as { queues: Record<string, unknown> }).queues)).toEqual(["short", "long"]);
-    const deletes = (await readJournal(join(dir, "journal.jsonl"))).entries.filter((e) => e.action === "delete" && e.outcome === "ok");
+    expect(Object.keys((JSON.parse(r.stdout) as { queues: Record<string, unknown> }).queues)).toEqual([
+      "short",
+      "long",
+    ]);
+    const deletes = (await readJournal(join(dir, "journal.jsonl"))).entries.filter(
+      (e) => e.action === "delete" && e.outcome === "ok",
+    );
     expect(deletes.map((e) => e.ref)).toEqual([short[0]]);
   });
 });

@@ -38,10 +38,20 @@ beforeAll(async () => {
   await writeFile(sleeper, "#!/bin/bash\nsleep 3600\n");
   await writeFile(quick, "#!/bin/bash\necho quick pilot says hello\n");
   config = join(dir, "ce.conf");
-  await writeFile(config, [
-    "CE = select.example.org", "CloudType = LOCAL", `Driver_state_dir = ${join(dir, "local")}`, "Driver_boot_seconds = 0",
-    "Instance_Image = name:el9-pilot", "Instance_Flavor = name:small", "MaxTotalJobs = 10", "MaxWaitingJobs = 10", `Journal_File = ${join(dir, "journal.jsonl")}`,
-  ].join("\n"));
+  await writeFile(
+    config,
+    [
+      "CE = select.example.org",
+      "CloudType = LOCAL",
+      `Driver_state_dir = ${join(dir, "local")}`,
+      "Driver_boot_seconds = 0",
+      "Instance_Image = name:el9-pilot",
+      "Instance_Flavor = name:small",
+      "MaxTotalJobs = 10",
+      "MaxWaitingJobs = 10",
+      `Journal_File = ${join(dir, "journal.jsonl")}`,
+    ].join("\n"),
+  );
 });
 
 afterAll(async () => {
@@ -51,21 +61,30 @@ afterAll(async () => {
 describe("choosing pilots by state", () => {
   it("status --state lists only those states; an unknown state is one usage line", async () => {
     expect((await cli("submit", "-n", "3", "--executable", sleeper)).code).toBe(0);
-    const running = await untilValue(async () => {
-      const p = await listed("--state", "running");
-      return p.length === 3 ? p : undefined;
-    }, "three running pilots", undefined, 100);
+    const running = await untilValue(
+      async () => {
+        const p = await listed("--state", "running");
+        return p.length === 3 ? p : undefined;
+      },
+      "three running pilots",
+      undefined,
+      100,
+    );
     expect(running.every((p) => p.status === "Running")).toBe(true);
     expect(await listed("--state", "Done,aborted")).toEqual([]);
     const bad = await cli("status", "--state", "sleeping");
     expect(bad).toMatchObject({ code: 2, stdout: "" });
-    expect(bad.stderr).toBe("cloudce status: --state: 'sleeping' is not a pilot state; use Waiting, Running, Done, Aborted, Unknown (comma-separated)\n");
+    expect(bad.stderr).toBe(
+      "cloudce status: --state: 'sleeping' is not a pilot state; use Waiting, Running, Done, Aborted, Unknown (comma-separated)\n",
+    );
   });
 
   it("kill --all asks first: without a terminal it needs --yes, and --dry-run kills nothing", async () => {
     const refused = await cli("kill", "--all");
     expect(refused).toMatchObject({ code: 2, stdout: "" });
-    expect(refused.stderr).toBe("cloudce kill: this would kill 3 pilot VMs: add --yes to confirm (or --dry-run to list them first)\n");
+    expect(refused.stderr).toBe(
+      "cloudce kill: this would kill 3 pilot VMs: add --yes to confirm (or --dry-run to list them first)\n",
+    );
     const dry = await cli("--json", "kill", "--all", "--dry-run");
     expect(dry.code).toBe(0);
     expect((JSON.parse(dry.stdout) as { wouldKill: string[] }).wouldKill).toHaveLength(3);
@@ -89,7 +108,9 @@ describe("choosing pilots by state", () => {
   });
 
   it("refuses references together with --all, and a kill of nothing named", async () => {
-    expect((await cli("kill", "cloud://abc", "--all")).stderr).toBe("cloudce kill: give references or --all/--state, not both\n");
+    expect((await cli("kill", "cloud://abc", "--all")).stderr).toBe(
+      "cloudce kill: give references or --all/--state, not both\n",
+    );
     expect((await cli("kill")).code).toBe(2);
   });
 });
@@ -101,12 +122,19 @@ describe("cleanup --dry-run, output --follow, report --since/--until", () => {
     const followed = await cli("output", "--follow", ref!.slice(8, 16));
     expect(followed.code, followed.stderr).toBe(0);
     expect(followed.stdout).toContain("quick pilot says hello");
-    await untilValue(async () => ((await listed("--state", "done")).some((p) => p.ref === ref) ? true : undefined), "the quick pilot done", undefined, 100);
+    await untilValue(
+      async () => ((await listed("--state", "done")).some((p) => p.ref === ref) ? true : undefined),
+      "the quick pilot done",
+      undefined,
+      100,
+    );
     const dry = await cli("--json", "cleanup", "--dry-run", "--lock", join(dir, "c.lock"));
     expect(dry.code, dry.stderr).toBe(0);
     expect((JSON.parse(dry.stdout) as { wouldDelete: { ref: string }[] }).wouldDelete.map((e) => e.ref)).toContain(ref);
     expect((await listed()).map((p) => p.ref)).toContain(ref);
-    expect((await cli("cleanup", "--dry-run", "--every", "1m")).stderr).toBe("cloudce cleanup: --dry-run shows one pass: give it without --every\n");
+    expect((await cli("cleanup", "--dry-run", "--every", "1m")).stderr).toBe(
+      "cloudce cleanup: --dry-run shows one pass: give it without --every\n",
+    );
   });
 
   it("cleanup --json --every prints one JSON document per line, each with its time; its journal lines carry the stamp", async () => {
@@ -117,7 +145,21 @@ describe("cleanup --dry-run, output --follow, report --since/--until", () => {
       text += d.toString();
       if (text.includes("\n")) stop.abort();
     });
-    const code = await runCli(["--config", config, "--json", "--log-level", "silent", "cleanup", "--every", "10s", "--lock", join(dir, "c.lock")], { stdout, stderr: new PassThrough(), signal: stop.signal });
+    const code = await runCli(
+      [
+        "--config",
+        config,
+        "--json",
+        "--log-level",
+        "silent",
+        "cleanup",
+        "--every",
+        "10s",
+        "--lock",
+        join(dir, "c.lock"),
+      ],
+      { stdout, stderr: new PassThrough(), signal: stop.signal },
+    );
     expect(code).toBe(0);
     const lines = text.trimEnd().split("\n");
     expect(lines.length).toBeGreaterThanOrEqual(1);
@@ -128,8 +170,13 @@ describe("cleanup --dry-run, output --follow, report --since/--until", () => {
     }
     const deletedByCleanup = (JSON.parse(lines[0]!) as { deleted: { ref: string }[] }).deleted.map((d) => d.ref);
     expect(deletedByCleanup.length).toBeGreaterThanOrEqual(1);
-    const journal = (await readFile(join(dir, "journal.jsonl"), "utf8")).trim().split("\n").map((l) => JSON.parse(l) as { action: string; ref: string; stamp: string; outcome: string });
-    const deletes = journal.filter((e) => e.action === "delete" && e.outcome === "ok" && deletedByCleanup.includes(e.ref));
+    const journal = (await readFile(join(dir, "journal.jsonl"), "utf8"))
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as { action: string; ref: string; stamp: string; outcome: string });
+    const deletes = journal.filter(
+      (e) => e.action === "delete" && e.outcome === "ok" && deletedByCleanup.includes(e.ref),
+    );
     expect(deletes.length).toBe(deletedByCleanup.length);
     for (const d of deletes) expect(d.stamp).toBe(journal.find((e) => e.action === "create" && e.ref === d.ref)!.stamp);
     expect(deletes.every((d) => d.stamp !== "")).toBe(true);
@@ -145,8 +192,12 @@ describe("cleanup --dry-run, output --follow, report --since/--until", () => {
     const before = await cli("--json", "report", "--until", "2020-01-01");
     expect(before.code, before.stderr).toBe(0);
     expect(submitted(before.stdout)).toBe(0);
-    expect((await cli("report", "--since", "yesterday")).stderr).toMatch(/^cloudce report: --since: 'yesterday' is neither a date or time/);
-    expect((await cli("report", "--since", "2026-12-02", "--until", "2026-12-01")).stderr).toBe("cloudce report: --since 2026-12-02 is after --until 2026-12-01\n");
+    expect((await cli("report", "--since", "yesterday")).stderr).toMatch(
+      /^cloudce report: --since: 'yesterday' is neither a date or time/,
+    );
+    expect((await cli("report", "--since", "2026-12-02", "--until", "2026-12-01")).stderr).toBe(
+      "cloudce report: --since 2026-12-02 is after --until 2026-12-01\n",
+    );
   });
 });
 
@@ -168,6 +219,8 @@ describe("status --watch", () => {
     const stamps = text.match(/^--- \d{4}-\d\d-\d\dT[\d:.]+Z$/gm) ?? [];
     expect(stamps.length).toBeGreaterThanOrEqual(2);
     expect(Date.parse(stamps[1]!.slice(4)) - Date.parse(stamps[0]!.slice(4))).toBeGreaterThanOrEqual(900);
-    expect((await cli("status", "--watch", "0")).stderr).toMatch(/^cloudce status: .*'0' is not a whole number of seconds from 1 to 3600/);
+    expect((await cli("status", "--watch", "0")).stderr).toMatch(
+      /^cloudce status: .*'0' is not a whole number of seconds from 1 to 3600/,
+    );
   });
 });

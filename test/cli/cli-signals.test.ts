@@ -26,7 +26,11 @@ let cloud: OpenStackTestServer | undefined;
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "cloudce-cli-sig-"));
-  await writeFile(join(dir, "auth.ini"), `[DEFAULT]\nkey = ${DEMO_CREDENTIALS.key}\nsecret = ${DEMO_CREDENTIALS.secret}\n`, { mode: 0o600 });
+  await writeFile(
+    join(dir, "auth.ini"),
+    `[DEFAULT]\nkey = ${DEMO_CREDENTIALS.key}\nsecret = ${DEMO_CREDENTIALS.secret}\n`,
+    { mode: 0o600 },
+  );
   await writeFile(join(dir, "pilot.sh"), "#!/bin/bash\necho pilot\n");
 });
 
@@ -42,10 +46,19 @@ async function setup(): Promise<{ config: string; journal: string; options: Reco
   const sub = await mkdtemp(join(dir, "run-"));
   const journal = join(sub, "journal.jsonl");
   const options = {
-    CloudType: "OPENSTACK", CloudAuth: join(dir, "auth.ini"), Driver_ex_force_auth_url: cloud.authUrl,
-    Driver_ex_force_auth_version: "3.x_password", Driver_ex_tenant_name: "demo",
-    Instance_Image: "name:cirros-fake", Instance_Flavor: "name:m1.tiny", Instance_Networks: "name:private",
-    Cloud_RateLimit: "0", Cloud_RequestTimeout: "5", Submit_Concurrency: "2", Journal_File: journal, Context_Template: DEFAULT_TEMPLATE_PATH,
+    CloudType: "OPENSTACK",
+    CloudAuth: join(dir, "auth.ini"),
+    Driver_ex_force_auth_url: cloud.authUrl,
+    Driver_ex_force_auth_version: "3.x_password",
+    Driver_ex_tenant_name: "demo",
+    Instance_Image: "name:cirros-fake",
+    Instance_Flavor: "name:m1.tiny",
+    Instance_Networks: "name:private",
+    Cloud_RateLimit: "0",
+    Cloud_RequestTimeout: "5",
+    Submit_Concurrency: "2",
+    Journal_File: journal,
+    Context_Template: DEFAULT_TEMPLATE_PATH,
     // One create per VM, so that a signal arrives between creates.
     Driver_ex_multi_create: "off",
   };
@@ -55,32 +68,48 @@ async function setup(): Promise<{ config: string; journal: string; options: Reco
 }
 
 async function journaled(journal: string, action: "create" | "delete"): Promise<string[]> {
-  const { entries } = await readJournal(journal).catch(() => ({ entries: [] as { action: string; outcome: string; ref: string }[] }));
+  const { entries } = await readJournal(journal).catch(() => ({
+    entries: [] as { action: string; outcome: string; ref: string }[],
+  }));
   return entries.filter((e) => e.action === action && e.outcome === "ok").map((e) => e.ref);
 }
 
-
-const live = (c: OpenStackTestServer): string[] => [...c.state.servers.values()].filter((s) => c.state.view(s) !== undefined && s.deleteAt === undefined).map((s) => `cloud://${s.id}`);
+const live = (c: OpenStackTestServer): string[] =>
+  [...c.state.servers.values()]
+    .filter((s) => c.state.view(s) !== undefined && s.deleteAt === undefined)
+    .map((s) => `cloud://${s.id}`);
 
 describe("signals to the cloudce command", () => {
-  it.each(["SIGTERM", "SIGINT"] as const)("%s during submit -n 20 prints the references made so far, all journaled", async (sig) => {
-    const { config, journal } = await setup();
-    cloud!.faults.add({ route: "compute POST /servers", kind: "delay", delayMs: 150, times: Number.POSITIVE_INFINITY });
-    const child = await startFixture("main", ["--config", config, "--json", "submit", "-n", "20", "--executable", join(dir, "pilot.sh")], CLI);
-    await until(async () => (await journaled(journal, "create")).length >= 2, "two creates in the journal");
-    const sent = Date.now();
-    child.child.kill(sig);
-    const exit = await child.exited;
-    // The creates in flight answer in 150 ms; the margin absorbs a busy machine.
-    expect(Date.now() - sent).toBeLessThan(20_000);
-    expect(exit.code).toBe(sig === "SIGTERM" ? 143 : 130);
-    const printed = JSON.parse(child.stdout()) as { refs: string[]; Interrupted?: string };
-    expect(printed.Interrupted).toMatch(/interrupted/);
-    expect(printed.refs.length).toBeGreaterThanOrEqual(2);
-    expect(printed.refs.length).toBeLessThan(20);
-    expect([...printed.refs].sort()).toEqual(live(cloud!).sort());
-    expect((await journaled(journal, "create")).sort()).toEqual([...printed.refs].sort());
-  });
+  it.each(["SIGTERM", "SIGINT"] as const)(
+    "%s during submit -n 20 prints the references made so far, all journaled",
+    async (sig) => {
+      const { config, journal } = await setup();
+      cloud!.faults.add({
+        route: "compute POST /servers",
+        kind: "delay",
+        delayMs: 150,
+        times: Number.POSITIVE_INFINITY,
+      });
+      const child = await startFixture(
+        "main",
+        ["--config", config, "--json", "submit", "-n", "20", "--executable", join(dir, "pilot.sh")],
+        CLI,
+      );
+      await until(async () => (await journaled(journal, "create")).length >= 2, "two creates in the journal");
+      const sent = Date.now();
+      child.child.kill(sig);
+      const exit = await child.exited;
+      // The creates in flight answer in 150 ms; the margin absorbs a busy machine.
+      expect(Date.now() - sent).toBeLessThan(20_000);
+      expect(exit.code).toBe(sig === "SIGTERM" ? 143 : 130);
+      const printed = JSON.parse(child.stdout()) as { refs: string[]; Interrupted?: string };
+      expect(printed.Interrupted).toMatch(/interrupted/);
+      expect(printed.refs.length).toBeGreaterThanOrEqual(2);
+      expect(printed.refs.length).toBeLessThan(20);
+      expect([...printed.refs].sort()).toEqual(live(cloud!).sort());
+      expect((await journaled(journal, "create")).sort()).toEqual([...printed.refs].sort());
+    },
+  );
 
   it("SIGTERM during a one-shot cleanup stops it, prints what it removed, journaled", async () => {
     const { config, journal, options } = await setup();
@@ -90,8 +119,17 @@ describe("signals to the cloudce command", () => {
     expect(made.OK).toBe(true);
     await ce.shutdown();
     for (const s of cloud!.state.servers.values()) s.stopAt = Date.now() - 1000;
-    cloud!.faults.add({ route: "compute DELETE /servers/{id}", kind: "delay", delayMs: 150, times: Number.POSITIVE_INFINITY });
-    const child = await startFixture("main", ["--config", config, "--json", "cleanup", "--lock", join(dir, `${Date.now()}.lock`)], CLI);
+    cloud!.faults.add({
+      route: "compute DELETE /servers/{id}",
+      kind: "delay",
+      delayMs: 150,
+      times: Number.POSITIVE_INFINITY,
+    });
+    const child = await startFixture(
+      "main",
+      ["--config", config, "--json", "cleanup", "--lock", join(dir, `${Date.now()}.lock`)],
+      CLI,
+    );
     await until(async () => (await journaled(journal, "delete")).length >= 2, "two deletes in the journal");
     child.child.kill("SIGTERM");
     const exit = await child.exited;

@@ -24,8 +24,17 @@ describe("a Driver_state_dir that cannot be created", () => {
   it("submit exits with one line naming Driver_state_dir, not a loop", async () => {
     const stateDir = `/proc/cloudce-state-${process.pid}`;
     const config = join(dir, "ce.conf");
-    await writeFile(config, ["CE = state-dir.example.org", "CloudType = LOCAL", `Driver_state_dir = ${stateDir}`,
-      "Instance_Image = name:el9-pilot", "Instance_Flavor = name:small", `Context_Template = ${DEFAULT_TEMPLATE_PATH}`].join("\n"));
+    await writeFile(
+      config,
+      [
+        "CE = state-dir.example.org",
+        "CloudType = LOCAL",
+        `Driver_state_dir = ${stateDir}`,
+        "Instance_Image = name:el9-pilot",
+        "Instance_Flavor = name:small",
+        `Context_Template = ${DEFAULT_TEMPLATE_PATH}`,
+      ].join("\n"),
+    );
     const child = await startFixture("main", ["--config", config, "submit", "-e", join(dir, "pilot.sh")], CLI);
     let guard: NodeJS.Timeout | undefined;
     const hung = new Promise<"hung">((resolve) => {
@@ -37,8 +46,13 @@ describe("a Driver_state_dir that cannot be created", () => {
     expect(exit, `still running after the hang guard; stderr: ${child.stderr()}`).not.toBe("hung");
     expect(exit).toMatchObject({ code: 1 });
     // Structured log records (one per failed create, at --log-level) aside, the command says it once.
-    const said = child.stderr().split("\n").filter((l) => l !== "" && !l.startsWith("{"));
+    const said = child
+      .stderr()
+      .split("\n")
+      .filter((l) => l !== "" && !l.startsWith("{"));
     expect(said, child.stderr()).toHaveLength(1);
-    expect(said[0]).toMatch(/^cloudce submit: Driver_state_dir: cannot create \/proc\/cloudce-state-\d+\/vms \(\w+\); make the folder writable or set Driver_state_dir/);
+    expect(said[0]).toMatch(
+      /^cloudce submit: Driver_state_dir: cannot create \/proc\/cloudce-state-\d+\/vms \(\w+\); make the folder writable or set Driver_state_dir/,
+    );
   });
 });

@@ -40,33 +40,58 @@ beforeAll(async () => {
   pilot = join(dir, "pilot.sh");
   await writeFile(pilot, "#!/bin/bash\nsleep 30\n");
   config = await flatConfig("ce.conf", [
-    "CE = exit-codes.example.org", "Queue = short", "CloudType = LOCAL", `Driver_state_dir = ${join(dir, "local")}`, "Driver_max_instances = 2",
-    "Instance_Image = name:el9-pilot", "Instance_Flavor = name:small", "MaxTotalJobs = 10", "MaxWaitingJobs = 10", `Journal_File = ${join(dir, "journal.jsonl")}`,
+    "CE = exit-codes.example.org",
+    "Queue = short",
+    "CloudType = LOCAL",
+    `Driver_state_dir = ${join(dir, "local")}`,
+    "Driver_max_instances = 2",
+    "Instance_Image = name:el9-pilot",
+    "Instance_Flavor = name:small",
+    "MaxTotalJobs = 10",
+    "MaxWaitingJobs = 10",
+    `Journal_File = ${join(dir, "journal.jsonl")}`,
   ]);
 });
 
 afterAll(async () => {
   if (made.length > 0) await run(["--config", config, "kill", ...made]);
-  expect([...seen].sort((a, b) => a - b), "every row of the table was walked").toEqual(EXIT_CODES.flatMap((r) => r.codes).sort((a, b) => a - b));
+  expect(
+    [...seen].sort((a, b) => a - b),
+    "every row of the table was walked",
+  ).toEqual(EXIT_CODES.flatMap((r) => r.codes).sort((a, b) => a - b));
 });
 
 describe("the exit-code table", () => {
   it("0: success", async () => {
     const r = await cli("--config", config, "validate");
     expect(r).toMatchObject({ code: 0, stderr: "" });
-    expect(r.stdout).toMatch(/configuration is valid \(offline: image, flavor, networks and quota on the cloud were not checked; --online checks them\)/);
+    expect(r.stdout).toMatch(
+      /configuration is valid \(offline: image, flavor, networks and quota on the cloud were not checked; --online checks them\)/,
+    );
   });
 
   it("0: a CE without slots says why once, in the table, not a log line too", async () => {
-    const none = await flatConfig("noslots.conf", ["CloudType = LOCAL", `Driver_state_dir = ${join(dir, "local")}`, "Instance_Image = x", "Instance_Flavor = name:small"]);
+    const none = await flatConfig("noslots.conf", [
+      "CloudType = LOCAL",
+      `Driver_state_dir = ${join(dir, "local")}`,
+      "Instance_Image = x",
+      "Instance_Flavor = name:small",
+    ]);
     const r = await cli("--config", none, "status");
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/slots available: 0 \(cannot read the cloud's limits: Instance_Image: no image with id 'x'/);
+    expect(r.stdout).toMatch(
+      /slots available: 0 \(cannot read the cloud's limits: Instance_Image: no image with id 'x'/,
+    );
     expect(r.stderr).toBe("");
   });
 
   it("1: failure, one line; --json validate gives the problems as a list", async () => {
-    const bad = await flatConfig("bad.conf", ["CloudType = LOCAL", "Instance_Image = name:el9-pilot", "Instance_Flavour = name:small", "MaxWaitingjobs = 3"]);
+    const bad = await flatConfig("bad.conf", [
+      "CloudType = LOCAL",
+      "Instance_Image = name:el9-pilot",
+      "Instance_Flavour = name:small",
+      "MaxWaitingjobs = 3",
+    ]);
     const r = await cli("--config", bad, "validate");
     expect(r.code).toBe(1);
     expect(r.stderr.trimEnd().split("\n")).toHaveLength(1);
@@ -81,19 +106,33 @@ describe("the exit-code table", () => {
   it("1: a --queue a flat file does not hold is refused, naming the file's queue", async () => {
     const r = await cli("--config", config, "--queue", "nosuch", "status");
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/^cloudce status: .*ce\.conf: --queue nosuch: a flat file holds one queue and this one says Queue = short \(line 2\); drop --queue.*\n$/);
+    expect(r.stderr).toMatch(
+      /^cloudce status: .*ce\.conf: --queue nosuch: a flat file holds one queue and this one says Queue = short \(line 2\); drop --queue.*\n$/,
+    );
   });
 
   it.each([
     [["-n", "2", "submit"], /^cloudce submit: -n is an option of submit: put it after the command name/],
     [["status", "--every", "1m"], /^cloudce status: --every is an option of cleanup, not of status/],
-    [["report", "--plot", "out.png"], /^cloudce report: --plot: out\.png: the timeline is an SVG drawing; name the file \.svg/],
+    [
+      ["report", "--plot", "out.png"],
+      /^cloudce report: --plot: out\.png: the timeline is an SVG drawing; name the file \.svg/,
+    ],
     [["cleanup", "--jitter", "1m"], /^cloudce cleanup: --jitter needs --every/],
     [["cleanup", "--every", "10s", "--jitter", "20s"], /^cloudce cleanup: --jitter: '20s' is longer than --every 10s/],
     [["serve", "--stdio", "--drain-seconds", "-1"], /^cloudce serve: .*'-1' is not a whole number of seconds >= 0/],
-    [["submit", "--executable", "/dev/zero"], /^cloudce submit: --executable: \/dev\/zero is not a regular file; give the pilot script/],
-    [["submit", "--executable", "/nonexistent/pilot.sh"], /^cloudce submit: --executable: \/nonexistent\/pilot\.sh does not exist/],
-    [["--proxy", "/nonexistent/x509", "status"], /^cloudce status: --proxy: \/nonexistent\/x509 does not exist; give the proxy PEM file/],
+    [
+      ["submit", "--executable", "/dev/zero"],
+      /^cloudce submit: --executable: \/dev\/zero is not a regular file; give the pilot script/,
+    ],
+    [
+      ["submit", "--executable", "/nonexistent/pilot.sh"],
+      /^cloudce submit: --executable: \/nonexistent\/pilot\.sh does not exist/,
+    ],
+    [
+      ["--proxy", "/nonexistent/x509", "status"],
+      /^cloudce status: --proxy: \/nonexistent\/x509 does not exist; give the proxy PEM file/,
+    ],
   ])("2: usage, one line: %j", async (argv, line) => {
     const r = await cli("--config", config, ...argv);
     expect(r.code).toBe(2);
@@ -104,7 +143,11 @@ describe("the exit-code table", () => {
 
   it("2: usage, an empty or missing --config", async () => {
     const empty = await cli("--config", "", "status");
-    expect(empty).toMatchObject({ code: 2, stderr: "cloudce status: --config: the path is empty; give the CE configuration file (flat Key = Value or DIRAC CFG), or set $CLOUDCE_CONFIG\n" });
+    expect(empty).toMatchObject({
+      code: 2,
+      stderr:
+        "cloudce status: --config: the path is empty; give the CE configuration file (flat Key = Value or DIRAC CFG), or set $CLOUDCE_CONFIG\n",
+    });
     const missing = await cli("--config", join(dir, "nope.conf"), "status");
     expect(missing.code).toBe(2);
     expect(missing.stderr).toMatch(/^cloudce status: --config: .*nope\.conf does not exist/);
@@ -131,7 +174,10 @@ describe("the exit-code table", () => {
     }
   });
 
-  it.each([["SIGINT", 130], ["SIGTERM", 143]] as const)("%s: interrupted, even when the cloud never answers", async (sig, code) => {
+  it.each([
+    ["SIGINT", 130],
+    ["SIGTERM", 143],
+  ] as const)("%s: interrupted, even when the cloud never answers", async (sig, code) => {
     // A cloud that accepts connections and never answers.
     const sockets = new Set<import("node:net").Socket>();
     const hung: Server = createServer((s) => void sockets.add(s));
@@ -141,13 +187,26 @@ describe("the exit-code table", () => {
     await mkdir(sub);
     await writeFile(join(sub, "auth.ini"), "[DEFAULT]\nkey = u\nsecret = p\n", { mode: 0o600 });
     const hungConfig = await flatConfig(`hung-${sig}.conf`, [
-      "CE = hung.example.org", "CloudType = OPENSTACK", `CloudAuth = ${join(sub, "auth.ini")}`, `Driver_ex_force_auth_url = http://127.0.0.1:${port}/v3`,
-      "Driver_ex_force_auth_version = 3.x_password", "Driver_ex_tenant_name = demo", "Instance_Image = name:x", "Instance_Flavor = name:y", "Cloud_RequestTimeout = 3", `Context_Template = ${DEFAULT_TEMPLATE_PATH}`,
+      "CE = hung.example.org",
+      "CloudType = OPENSTACK",
+      `CloudAuth = ${join(sub, "auth.ini")}`,
+      `Driver_ex_force_auth_url = http://127.0.0.1:${port}/v3`,
+      "Driver_ex_force_auth_version = 3.x_password",
+      "Driver_ex_tenant_name = demo",
+      "Instance_Image = name:x",
+      "Instance_Flavor = name:y",
+      "Cloud_RequestTimeout = 3",
+      `Context_Template = ${DEFAULT_TEMPLATE_PATH}`,
     ]);
     try {
-      const child = await startFixture("main", ["--config", hungConfig, "--json", "submit", "--executable", pilot], CLI);
+      const child = await startFixture(
+        "main",
+        ["--config", hungConfig, "--json", "submit", "--executable", pilot],
+        CLI,
+      );
       await until(() => {
-        if (child.child.exitCode !== null) throw new Error(`the command ended before it reached the cloud: ${child.stdout()}`);
+        if (child.child.exitCode !== null)
+          throw new Error(`the command ended before it reached the cloud: ${child.stdout()}`);
         return sockets.size > 0;
       }, "the command to reach the cloud");
       child.child.kill(sig);

@@ -26,18 +26,34 @@ describe("cloudce try", () => {
     dir = await mkdtemp(join(tmpdir(), "cloudce-try-"));
     process.env["CLOUDCE_HOME"] = dir;
     config = join(dir, "ce.conf");
-    await writeFile(config, "CE = try.example.org\nCloudType = OPENSTACK\nInstance_Image = name:el9\nInstance_Flavor = m1.small\n");
+    await writeFile(
+      config,
+      "CE = try.example.org\nCloudType = OPENSTACK\nInstance_Image = name:el9\nInstance_Flavor = m1.small\n",
+    );
     await writeFile(join(dir, "pilot.sh"), "#!/bin/bash\necho hi\n");
   });
 
   it("needs an executable", async () => {
-    expect(await cli("--config", config, "try")).toEqual({ code: 2, stderr: "cloudce try: give the pilot executable with --executable FILE (try needs it)\n" });
+    expect(await cli("--config", config, "try")).toEqual({
+      code: 2,
+      stderr: "cloudce try: give the pilot executable with --executable FILE (try needs it)\n",
+    });
   });
 
   it("names a missing image in one line", async () => {
-    const r = await cli("--config", config, "try", "--executable", join(dir, "pilot.sh"), "--image", join(dir, "no-such.qcow2"));
+    const r = await cli(
+      "--config",
+      config,
+      "try",
+      "--executable",
+      join(dir, "pilot.sh"),
+      "--image",
+      join(dir, "no-such.qcow2"),
+    );
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/^cloudce try: QEMU: Driver_image: no such file .*no-such\.qcow2: give the path of an existing file\n$/);
+    expect(r.stderr).toMatch(
+      /^cloudce try: QEMU: Driver_image: no such file .*no-such\.qcow2: give the path of an existing file\n$/,
+    );
   });
 
   it("puts its probe after the #! line and keeps the pilot's bytes after it", () => {
@@ -60,15 +76,39 @@ describe("cloudce try", () => {
 
   it("passes only a pilot that started as a user, ended, and a VM that powered off without cloud-init errors", () => {
     const base = {
-      ref: "cloud://qemu-1", stamp: "s", console: "", resultsDir: "/r", timeoutS: 60,
+      ref: "cloud://qemu-1",
+      stamp: "s",
+      console: "",
+      resultsDir: "/r",
+      timeoutS: 60,
       node: { state: "stopped", cloudState: "POWERED_OFF" },
-      guest: { pilotStart: { user: "dirac", uid: "1001", PILOT_UUID: "cloud://qemu-1", DIRAC_PILOT_STAMP: "s" }, pilotEnd: { status: "0" }, resultErrors: [], stageErrors: [], collected: true },
+      guest: {
+        pilotStart: { user: "dirac", uid: "1001", PILOT_UUID: "cloud://qemu-1", DIRAC_PILOT_STAMP: "s" },
+        pilotEnd: { status: "0" },
+        resultErrors: [],
+        stageErrors: [],
+        collected: true,
+      },
     };
-    expect(judge(base)).toMatchObject({ ok: true, problems: [], pilot: { identity: "matches", user: "dirac (uid 1001)" } });
-    expect(judge({ ...base, guest: { ...base.guest, pilotEnd: undefined } }).problems).toEqual([expect.stringMatching(/^no record of the pilot ending/)]);
-    expect(judge({ ...base, node: { state: "running", cloudState: "TIMEOUT(60s)" } }).problems).toEqual(["the VM did not power off within 60 s"]);
-    expect(judge({ ...base, guest: { ...base.guest, pilotStart: { ...base.guest.pilotStart, uid: "0" } } }).problems).toEqual(["the pilot ran as root"]);
-    expect(judge({ ...base, guest: { ...base.guest, resultErrors: ["('x', E)"] } }).problems).toEqual(["cloud-init reported 1 error"]);
-    expect(judge({ ...base, guest: { stageErrors: [], collected: false } }).problems[0]).toBe("the pilot never started (or could not write to /results)");
+    expect(judge(base)).toMatchObject({
+      ok: true,
+      problems: [],
+      pilot: { identity: "matches", user: "dirac (uid 1001)" },
+    });
+    expect(judge({ ...base, guest: { ...base.guest, pilotEnd: undefined } }).problems).toEqual([
+      expect.stringMatching(/^no record of the pilot ending/),
+    ]);
+    expect(judge({ ...base, node: { state: "running", cloudState: "TIMEOUT(60s)" } }).problems).toEqual([
+      "the VM did not power off within 60 s",
+    ]);
+    expect(
+      judge({ ...base, guest: { ...base.guest, pilotStart: { ...base.guest.pilotStart, uid: "0" } } }).problems,
+    ).toEqual(["the pilot ran as root"]);
+    expect(judge({ ...base, guest: { ...base.guest, resultErrors: ["('x', E)"] } }).problems).toEqual([
+      "cloud-init reported 1 error",
+    ]);
+    expect(judge({ ...base, guest: { stageErrors: [], collected: false } }).problems[0]).toBe(
+      "the pilot never started (or could not write to /results)",
+    );
   });
 });

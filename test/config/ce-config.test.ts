@@ -2,7 +2,13 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { checkConfigFile, detectFormat, formatOrigin, loadCeOptions, locateProblems } from "../../src/config/ce-config.js";
+import {
+  checkConfigFile,
+  detectFormat,
+  formatOrigin,
+  loadCeOptions,
+  locateProblems,
+} from "../../src/config/ce-config.js";
 import { isCloudceError } from "../../src/errors.js";
 
 const SITE_CFG = `Resources
@@ -70,7 +76,10 @@ beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "cloudce-config-"));
   await writeFile(file("dirac.cfg"), SITE_CFG);
   await writeFile(file("noext.conf"), SITE_CFG);
-  await writeFile(file("flat.conf"), "# one CE\nCE = flat.example.org\nCloudType = LOCAL\n\nInstance_Image = img\nDriver_url = http://127.0.0.1:1/?a=b\n");
+  await writeFile(
+    file("flat.conf"),
+    "# one CE\nCE = flat.example.org\nCloudType = LOCAL\n\nInstance_Image = img\nDriver_url = http://127.0.0.1:1/?a=b\n",
+  );
 });
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
@@ -98,9 +107,17 @@ describe("loadCeOptions with DIRAC CFG", () => {
       Instance_Flavor: "name:small",
     });
     const ceSection = "/Resources/Sites/LCG/LCG.Alpha.org/CEs/cloud.alpha.org";
-    expect(got.origins["Submit_Concurrency"]).toEqual({ file: file("dirac.cfg"), line: 9, section: "/Resources/Computing/CEDefaults" });
+    expect(got.origins["Submit_Concurrency"]).toEqual({
+      file: file("dirac.cfg"),
+      line: 9,
+      section: "/Resources/Computing/CEDefaults",
+    });
     expect(got.origins["CloudType"]).toEqual({ file: file("dirac.cfg"), line: 22, section: ceSection });
-    expect(got.origins["MaxTotalJobs"]).toEqual({ file: file("dirac.cfg"), line: 34, section: `${ceSection}/Queues/long` });
+    expect(got.origins["MaxTotalJobs"]).toEqual({
+      file: file("dirac.cfg"),
+      line: 34,
+      section: `${ceSection}/Queues/long`,
+    });
     expect(formatOrigin(got.origins["MaxTotalJobs"]!)).toBe(`${file("dirac.cfg")}:34 [${ceSection}/Queues/long]`);
   });
 
@@ -118,14 +135,20 @@ describe("loadCeOptions with DIRAC CFG", () => {
     expect(await loadError({ file: file("dirac.cfg"), ce: "cloud.alpha.org", queue: "short" })).toContain(
       "queue 'short' is not defined for CE 'cloud.alpha.org' (line 20); its queues: default, long",
     );
-    expect(await loadError({ file: file("dirac.cfg"), ce: "cloud.alpha.org" })).toContain("several queues: default, long; choose one with --queue");
+    expect(await loadError({ file: file("dirac.cfg"), ce: "cloud.alpha.org" })).toContain(
+      "several queues: default, long; choose one with --queue",
+    );
     expect(await loadError({ file: file("dirac.cfg") })).toContain("several CEs are defined");
-    expect(await loadError({ file: file("missing.cfg") })).toContain("missing.cfg: cannot read the configuration file (ENOENT)");
+    expect(await loadError({ file: file("missing.cfg") })).toContain(
+      "missing.cfg: cannot read the configuration file (ENOENT)",
+    );
   });
 
   it("reports a syntax error with file and line", async () => {
     await writeFile(file("broken.cfg"), "Resources\n{\n  Sites\n  {\n}\n");
-    expect(await loadError({ file: file("broken.cfg") })).toBe(`${file("broken.cfg")}:1: section 'Resources' is never closed (a '}' is missing)`);
+    expect(await loadError({ file: file("broken.cfg") })).toBe(
+      `${file("broken.cfg")}:1: section 'Resources' is never closed (a '}' is missing)`,
+    );
   });
 });
 
@@ -147,7 +170,13 @@ describe("loadCeOptions with a flat file", () => {
 
 describe("checkConfigFile and locateProblems (for cloudce validate)", () => {
   it("lists every syntax problem of a CFG file and still selects the CE when it can", async () => {
-    await writeFile(file("two-problems.cfg"), SITE_CFG.replace("Instance_Flavor = name:small", "Instance_Flavor = name:small\n            Extra += x").replace("MaxWaitingJobs = 5", "MaxWaitingJobs = 5\n                stray"));
+    await writeFile(
+      file("two-problems.cfg"),
+      SITE_CFG.replace("Instance_Flavor = name:small", "Instance_Flavor = name:small\n            Extra += x").replace(
+        "MaxWaitingJobs = 5",
+        "MaxWaitingJobs = 5\n                stray",
+      ),
+    );
     const check = await checkConfigFile({ file: file("two-problems.cfg"), ce: "cloud.alpha.org", queue: "default" });
     expect(check.problems).toEqual([
       expect.stringMatching(/two-problems\.cfg:25: 'Extra \+=' appends/),
@@ -158,15 +187,27 @@ describe("checkConfigFile and locateProblems (for cloudce validate)", () => {
 
   it("lists every problem of a flat file, and a selection or read problem last", async () => {
     await writeFile(file("bad2.conf"), "words\nA = 1\nA = 2\n = 3\n");
-    expect((await checkConfigFile({ file: file("bad2.conf") })).problems.map((p) => p.split(": ")[0]!.split("/").pop())).toEqual(["bad2.conf:1", "bad2.conf:3", "bad2.conf:4"]);
+    expect(
+      (await checkConfigFile({ file: file("bad2.conf") })).problems.map((p) => p.split(": ")[0]!.split("/").pop()),
+    ).toEqual(["bad2.conf:1", "bad2.conf:3", "bad2.conf:4"]);
     const unknown = await checkConfigFile({ file: file("dirac.cfg"), ce: "nope" });
-    expect(unknown).toMatchObject({ loaded: undefined, problems: [expect.stringContaining("CE 'nope' is not defined")] });
-    expect((await checkConfigFile({ file: file("none.conf") })).problems).toEqual([expect.stringContaining("cannot read the configuration file (ENOENT)")]);
+    expect(unknown).toMatchObject({
+      loaded: undefined,
+      problems: [expect.stringContaining("CE 'nope' is not defined")],
+    });
+    expect((await checkConfigFile({ file: file("none.conf") })).problems).toEqual([
+      expect.stringContaining("cannot read the configuration file (ENOENT)"),
+    ]);
   });
 
   it("locates option problems at the line that set the option", async () => {
     const { origins } = await loadCeOptions({ file: file("dirac.cfg"), ce: "cloud.alpha.org", queue: "long" });
-    expect(locateProblems(["MaxTotalJobs: 'x' is not a whole number from 0 to 100000", "Instance_SSHKey: missing", "no colon"], origins)).toEqual([
+    expect(
+      locateProblems(
+        ["MaxTotalJobs: 'x' is not a whole number from 0 to 100000", "Instance_SSHKey: missing", "no colon"],
+        origins,
+      ),
+    ).toEqual([
       `${file("dirac.cfg")}:34: MaxTotalJobs: 'x' is not a whole number from 0 to 100000`,
       "Instance_SSHKey: missing",
       "no colon",
@@ -208,14 +249,19 @@ describe("flat files recognised by content", () => {
   });
 
   it("refuses a --ce that differs from the flat file's CE line", async () => {
-    expect(await loadError({ file: file("flat.conf"), ce: "other.example.org" })).toMatch(/flat\.conf:2: .*CE = flat\.example\.org.*--ce other\.example\.org/);
+    expect(await loadError({ file: file("flat.conf"), ce: "other.example.org" })).toMatch(
+      /flat\.conf:2: .*CE = flat\.example\.org.*--ce other\.example\.org/,
+    );
     expect((await loadCeOptions({ file: file("flat.conf"), ce: "flat.example.org" })).ce).toBe("flat.example.org");
   });
 });
 
 describe("relative paths in a configuration file", () => {
   it("resolve against the file's folder, not the working directory", async () => {
-    await writeFile(file("paths.conf"), "CloudType = LOCAL\nDriver_state_dir = state\nJournal_File = log/journal.jsonl\nContext_Template = ../t.hbs\nCloudAuth = cloud.auth\n");
+    await writeFile(
+      file("paths.conf"),
+      "CloudType = LOCAL\nDriver_state_dir = state\nJournal_File = log/journal.jsonl\nContext_Template = ../t.hbs\nCloudAuth = cloud.auth\n",
+    );
     const got = await loadCeOptions({ file: file("paths.conf") });
     expect(got.options).toMatchObject({
       Driver_state_dir: join(dir, "state"),
@@ -226,13 +272,19 @@ describe("relative paths in a configuration file", () => {
   });
 
   it("leaves absolute paths and paths starting with a variable as they are", async () => {
-    await writeFile(file("abs.conf"), "CloudType = LOCAL\nDriver_state_dir = /var/lib/x\nCloudAuth = $HOME/cloud.auth\n");
+    await writeFile(
+      file("abs.conf"),
+      "CloudType = LOCAL\nDriver_state_dir = /var/lib/x\nCloudAuth = $HOME/cloud.auth\n",
+    );
     const got = await loadCeOptions({ file: file("abs.conf") });
     expect(got.options).toMatchObject({ Driver_state_dir: "/var/lib/x", CloudAuth: "$HOME/cloud.auth" });
   });
 
   it("does the same in DIRAC CFG", async () => {
-    await writeFile(file("rel.cfg"), "Resources\n{\n  Sites\n  {\n    G\n    {\n      S\n      {\n        CEs\n        {\n          c1\n          {\n            Journal_File = j.jsonl\n          }\n        }\n      }\n    }\n  }\n}\n");
+    await writeFile(
+      file("rel.cfg"),
+      "Resources\n{\n  Sites\n  {\n    G\n    {\n      S\n      {\n        CEs\n        {\n          c1\n          {\n            Journal_File = j.jsonl\n          }\n        }\n      }\n    }\n  }\n}\n",
+    );
     expect((await loadCeOptions({ file: file("rel.cfg") })).options["Journal_File"]).toBe(join(dir, "j.jsonl"));
   });
 });

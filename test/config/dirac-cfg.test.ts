@@ -55,7 +55,9 @@ describe("parseDiracCfg", () => {
     expect(getSection(doc.root, "/DIRAC")?.options.get("Setup")?.value).toBe("Dirac-Production");
     expect(ce?.path).toBe("/Resources/Sites/LCG/LCG.Example.org/CEs/ce1.example.org");
     expect(ce?.line).toBe(17);
-    expect(getSection(doc.root, "Resources/Sites/LCG/LCG.Example.org/CEs/ce1.example.org/Queues/default")).toBeDefined();
+    expect(
+      getSection(doc.root, "Resources/Sites/LCG/LCG.Example.org/CEs/ce1.example.org/Queues/default"),
+    ).toBeDefined();
   });
 
   it("keeps values whole: '=', '{', '}', '#' and comma lists stay raw", () => {
@@ -63,7 +65,9 @@ describe("parseDiracCfg", () => {
     expect(opts["Driver_ex_force_auth_url"]).toBe("https://keystone.example.org:5000/v3?a=b&c=d");
     expect(opts["CloudAuth"]).toBe("${DIRACROOT}/etc/cloud.auth");
     expect(opts["Note"]).toBe("first # not a comment");
-    expect(getSection(doc.root, "Resources/Sites/LCG/LCG.Example.org")?.options.get("CE")?.value).toBe("ce1.example.org, ce2.example.org");
+    expect(getSection(doc.root, "Resources/Sites/LCG/LCG.Example.org")?.options.get("CE")?.value).toBe(
+      "ce1.example.org, ce2.example.org",
+    );
   });
 
   it("appends with '+=' as ', value' and remembers the lines", () => {
@@ -103,7 +107,9 @@ describe("parseDiracCfg errors name file and line", () => {
 
 describe("checkDiracCfg", () => {
   it("reports every problem in line order and keeps reading what it can", () => {
-    const text = ["A {", "  x += 1", "  y = 2", "  stray", "}", "A {", "  z = 3", "}", "}", "B {", "  / = 4"].join("\n");
+    const text = ["A {", "  x += 1", "  y = 2", "  stray", "}", "A {", "  z = 3", "}", "}", "B {", "  / = 4"].join(
+      "\n",
+    );
     const { doc, problems } = checkDiracCfg(text, "site.cfg");
     expect(problems.map((p) => p.message)).toEqual([
       "site.cfg:2: 'x +=' appends to an option not set before in /A; use 'x = …' first",
@@ -115,7 +121,9 @@ describe("checkDiracCfg", () => {
     ]);
     // The duplicate section was merged, so its options are still found.
     expect(sectionOptions(getSection(doc.root, "A")!)).toEqual({ y: "2", z: "3" });
-    expect(() => parseDiracCfg(text, "site.cfg")).toThrow("site.cfg:2: 'x +=' appends to an option not set before in /A; use 'x = …' first (and 5 more; cloudce validate lists them all)");
+    expect(() => parseDiracCfg(text, "site.cfg")).toThrow(
+      "site.cfg:2: 'x +=' appends to an option not set before in /A; use 'x = …' first (and 5 more; cloudce validate lists them all)",
+    );
   });
 
   it("drops the contents of a section that cannot be opened but stays balanced", () => {

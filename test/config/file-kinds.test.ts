@@ -25,7 +25,10 @@ beforeAll(async () => {
   // Bytes that are not UTF-8 text, control bytes among them (a fixed pattern: every run the same).
   await writeFile(noise, Buffer.from(Array.from({ length: 5000 }, (_, i) => (i * 37 + 11) % 256)), { mode: 0o600 });
   good = join(dir, "ce.conf");
-  await writeFile(good, `CloudType = LOCAL\nDriver_state_dir = ${join(dir, "state")}\nInstance_Image = name:el9-pilot\nInstance_Flavor = name:small\n`);
+  await writeFile(
+    good,
+    `CloudType = LOCAL\nDriver_state_dir = ${join(dir, "state")}\nInstance_Image = name:el9-pilot\nInstance_Flavor = name:small\n`,
+  );
 });
 
 const oneCleanLine = (text: string): void => {
@@ -51,7 +54,10 @@ describe("a configuration file that is not a regular text file", () => {
     ["a FIFO", () => fifo, /is not a regular file/],
     ["random bytes", () => noise, /is not a text file/],
   ])("CloudAuth as %s is refused in one line naming it", async (_what, path, reason) => {
-    const message = await readAuthSection(path(), "kinds.example.org", silentLogger).then(() => "", (e: Error) => e.message);
+    const message = await readAuthSection(path(), "kinds.example.org", silentLogger).then(
+      () => "",
+      (e: Error) => e.message,
+    );
     oneCleanLine(message);
     expect(message).toMatch(/^CloudAuth: /);
     expect(message).toContain(path());
@@ -63,7 +69,13 @@ describe("a configuration file that is not a regular text file", () => {
     ["random bytes", () => noise, /is not a text file/],
   ])("Context_Template as %s is refused in one line naming it", async (_what, path, reason) => {
     const ce = new CloudComputingElement("kinds.example.org", { logger: silentLogger });
-    await ce.setParameters({ CloudType: "LOCAL", Driver_state_dir: join(dir, "state"), Instance_Image: "name:el9-pilot", Instance_Flavor: "name:small", Context_Template: path() });
+    await ce.setParameters({
+      CloudType: "LOCAL",
+      Driver_state_dir: join(dir, "state"),
+      Instance_Image: "name:el9-pilot",
+      Instance_Flavor: "name:small",
+      Context_Template: path(),
+    });
     const pilot = join(dir, "pilot.sh");
     await writeFile(pilot, "#!/bin/sh\necho hi\n");
     const r = await ce.renderUserData(pilot);

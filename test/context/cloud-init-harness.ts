@@ -35,7 +35,8 @@ export interface CloudInitPart {
 
 /** Fails with what to install when cloud-init is not on this machine. */
 export async function requireCloudInit(): Promise<void> {
-  const missing = "cloud-init is missing: run `apt-get install -y cloud-init` (the tests use its Python modules and CLI)";
+  const missing =
+    "cloud-init is missing: run `apt-get install -y cloud-init` (the tests use its Python modules and CLI)";
   if (!existsSync(CLOUD_INIT) || !existsSync(PYTHON)) throw new Error(missing);
   try {
     await run(PYTHON, ["-c", "import cloudinit.user_data, cloudinit.config.cc_write_files"]);
@@ -74,7 +75,11 @@ export async function cloudInitProcess(dir: string, blobs: readonly Uint8Array[]
       filename: p.filename,
       ...(p.saved !== undefined ? { saved: p.saved } : {}),
       ...(p.config !== undefined ? { config: p.config } : {}),
-      writeFiles: (p.write_files ?? []).map((f) => ({ path: f.path, content: Buffer.from(f.content_b64, "base64"), permissions: f.permissions })),
+      writeFiles: (p.write_files ?? []).map((f) => ({
+        path: f.path,
+        content: Buffer.from(f.content_b64, "base64"),
+        permissions: f.permissions,
+      })),
     })),
   );
 }

@@ -16,7 +16,13 @@ import {
   type ContextRenderer,
   type PilotContextInput,
 } from "../../src/context/index.js";
-import { cloudInitProcess, cloudInitSchema, requireCloudInit, scratchDir, type CloudInitPart } from "./cloud-init-harness.js";
+import {
+  cloudInitProcess,
+  cloudInitSchema,
+  requireCloudInit,
+  scratchDir,
+  type CloudInitPart,
+} from "./cloud-init-harness.js";
 import { pilotInput } from "./fixtures/pilot-input.js";
 import { COMPRESSIBLE_PILOT, TRICKY_EXECUTABLES } from "./fixtures/tricky-executables.js";
 
@@ -55,7 +61,10 @@ describe.each([
   beforeAll(async () => {
     renderer = await loadContextRenderer(templatePath);
     const rendered = CASES.map(([, exe]) => renderer.render(input(exe)));
-    processed = await cloudInitProcess(scratch.dir, rendered.map((r) => encodeUserData(r, NO_LIMIT)));
+    processed = await cloudInitProcess(
+      scratch.dir,
+      rendered.map((r) => encodeUserData(r, NO_LIMIT)),
+    );
     // Over EC2's 16 KiB raw: it goes gzip-compressed.
     const big = encodeUserData(renderer.render(input(COMPRESSIBLE_PILOT)), EC2_LIMIT);
     expect([big[0], big[1]]).toEqual([0x1f, 0x8b]);
@@ -105,10 +114,17 @@ describe.each([
 describe("default template packages", () => {
   test("are only the extra packages; CVMFS is installed from runcmd, where failing cannot stop the pilot", async () => {
     const renderer = await loadContextRenderer(DEFAULT_TEMPLATE_PATH);
-    const [withExtra, without] = await cloudInitProcess(scratch.dir, [["apptainer"], []].map((extPackages) => encodeUserData(renderer.render({ ...input("#!/bin/bash\n"), extPackages }), NO_LIMIT)));
+    const [withExtra, without] = await cloudInitProcess(
+      scratch.dir,
+      [["apptainer"], []].map((extPackages) =>
+        encodeUserData(renderer.render({ ...input("#!/bin/bash\n"), extPackages }), NO_LIMIT),
+      ),
+    );
     expect(onlyCloudConfig(withExtra!).config?.["packages"]).toEqual(["apptainer"]);
     expect(onlyCloudConfig(without!).config).not.toHaveProperty("packages");
-    expect(JSON.stringify(onlyCloudConfig(without!).config?.["runcmd"])).toMatch(/command -v cvmfs_config .*\|\| dnf install -y cvmfs/);
+    expect(JSON.stringify(onlyCloudConfig(without!).config?.["runcmd"])).toMatch(
+      /command -v cvmfs_config .*\|\| dnf install -y cvmfs/,
+    );
   });
 });
 

@@ -49,10 +49,15 @@ function cloudConfig(input: PilotContextInput): Record<string, unknown> {
 }
 
 /** Sources the env file the way the start-up script does and prints the variables as JSON. */
-async function sourceEnv(envText: string, instanceId: string | undefined, keys: readonly string[]): Promise<Record<string, string>> {
+async function sourceEnv(
+  envText: string,
+  instanceId: string | undefined,
+  keys: readonly string[],
+): Promise<Record<string, string>> {
   const file = join(dir, `pilot-${Math.random().toString(16).slice(2)}.env`);
   await writeFile(file, envText);
-  const set = instanceId === undefined ? "unset INSTANCE_ID; cat() { printf 'i-from-file\\n'; }" : `INSTANCE_ID='${instanceId}'`;
+  const set =
+    instanceId === undefined ? "unset INSTANCE_ID; cat() { printf 'i-from-file\\n'; }" : `INSTANCE_ID='${instanceId}'`;
   const print = keys.map((k) => `printf '%s\\0' "$${k}"`).join("; ");
   const { stdout } = await run("bash", ["-c", `${set}; set -a; . '${file}'; set +a; ${print}`]);
   const values = stdout.split("\0");
@@ -77,7 +82,9 @@ describe("files the VM gets", () => {
 
   test("the pilot runs as dirac, and the machine powers off afterwards", () => {
     const config = cloudConfig(BASE);
-    expect(JSON.stringify(config["runcmd"])).toContain('["runuser","-u","dirac","--","/usr/local/libexec/cloudce/pilot-start.sh"]');
+    expect(JSON.stringify(config["runcmd"])).toContain(
+      '["runuser","-u","dirac","--","/usr/local/libexec/cloudce/pilot-start.sh"]',
+    );
     expect(config["power_state"]).toMatchObject({ mode: "poweroff", condition: true });
     expect(config["users"]).toEqual(["default", expect.objectContaining({ name: "dirac", homedir: "/mnt/dirac" })]);
   });
@@ -115,7 +122,9 @@ describe("the env file", () => {
 
   test("derived stamp: the VM's shell pipeline computes deriveStamp(seed, instance id)", async () => {
     const seed = "5eed5eed5eed5eed5eed5eed5eed5eed";
-    const envText = Buffer.from(files({ ...BASE, stamp: { derivedFromSeed: seed } }).get("/etc/cloudce/pilot.env")!.content).toString("utf8");
+    const envText = Buffer.from(
+      files({ ...BASE, stamp: { derivedFromSeed: seed } }).get("/etc/cloudce/pilot.env")!.content,
+    ).toString("utf8");
     for (const id of ["i-0123456789abcdef0", "3f1c0c9e-8d7a-4b8e-9c31-1f5b2a7d9e10"]) {
       const env = await sourceEnv(envText, id, ["DIRAC_PILOT_STAMP", "PILOT_UUID"]);
       expect(env["DIRAC_PILOT_STAMP"]).toBe(deriveStamp(seed, id));
@@ -125,7 +134,9 @@ describe("the env file", () => {
 
   test("derived stamp without $INSTANCE_ID falls back to cloud-init's instance-id file", async () => {
     const seed = "abc";
-    const envText = Buffer.from(files({ ...BASE, stamp: { derivedFromSeed: seed } }).get("/etc/cloudce/pilot.env")!.content).toString("utf8");
+    const envText = Buffer.from(
+      files({ ...BASE, stamp: { derivedFromSeed: seed } }).get("/etc/cloudce/pilot.env")!.content,
+    ).toString("utf8");
     const env = await sourceEnv(envText, undefined, ["DIRAC_PILOT_STAMP"]);
     expect(env["DIRAC_PILOT_STAMP"]).toBe(deriveStamp(seed, "i-from-file"));
   });

@@ -71,7 +71,10 @@ describe("load-time errors name the file and line", () => {
   });
 
   test("a template that pastes the executable unquoted lacks the pilot file", async () => {
-    const path = await templateFile("raw.yaml.hbs", GOOD.replace("{{yamlBlock executable indent=6}}", "|\n      {{executable}}"));
+    const path = await templateFile(
+      "raw.yaml.hbs",
+      GOOD.replace("{{yamlBlock executable indent=6}}", "|\n      {{executable}}"),
+    );
     const e = await loadError(path);
     expect(e.code).toBe("TemplateInvalid");
     expect(e.message).toMatch(new RegExp(`^${path}:6: renders to invalid YAML`));
@@ -86,7 +89,9 @@ describe("load-time errors name the file and line", () => {
   test("a helper used wrongly names its line", async () => {
     const path = await templateFile("helper.yaml.hbs", GOOD.replace(" indent=6", ""));
     const e = await loadError(path);
-    expect(e.message).toBe(`${path}:5: cannot render: yamlBlock needs indent=N (the column, 1 to 40, of the value's lines)`);
+    expect(e.message).toBe(
+      `${path}:5: cannot render: yamlBlock needs indent=N (the column, 1 to 40, of the value's lines)`,
+    );
   });
 
   test("an unknown helper", async () => {
@@ -102,16 +107,24 @@ describe("load-time errors name the file and line", () => {
   });
 
   test("DIRAC format: invalid YAML", async () => {
-    const path = await templateFile("dirac-bad.template", "#cloud-config\nwrite_files:\n - path: /root/run_pilot.sh\n   content: EXECUTABLE_STR\n  bad\n");
+    const path = await templateFile(
+      "dirac-bad.template",
+      "#cloud-config\nwrite_files:\n - path: /root/run_pilot.sh\n   content: EXECUTABLE_STR\n  bad\n",
+    );
     const e = await loadError(path);
     expect(e.code).toBe("TemplateInvalid");
     expect(e.message).toMatch(new RegExp(`^${path}:\\d+: not valid YAML`));
   });
 
   test("DIRAC format: EXECUTABLE_STR not alone in its content", async () => {
-    const path = await templateFile("dirac-inline.template", "#cloud-config\nwrite_files:\n - path: /root/run_pilot.sh\n   content: |\n     # EXECUTABLE_STR\n");
+    const path = await templateFile(
+      "dirac-inline.template",
+      "#cloud-config\nwrite_files:\n - path: /root/run_pilot.sh\n   content: |\n     # EXECUTABLE_STR\n",
+    );
     const e = await loadError(path);
-    expect(e.message).toBe(`${path}:5: EXECUTABLE_STR must be the whole content of a write_files entry (content: EXECUTABLE_STR)`);
+    expect(e.message).toBe(
+      `${path}:5: EXECUTABLE_STR must be the whole content of a write_files entry (content: EXECUTABLE_STR)`,
+    );
   });
 });
 
@@ -157,14 +170,19 @@ write_files:
     expect(renderer.format).toBe("dirac");
     const out = renderer.render(INPUT);
     expect(fileText(out, "/root/run_pilot.sh")).toBe(INPUT.executable);
-    expect(fileText(out, "/root/startup.sh")).toBe('export DIRAC_PILOT_STAMP="feedfacefeedfacefeedfacefeedface"\necho feedfacefeedfacefeedfacefeedface\n');
+    expect(fileText(out, "/root/startup.sh")).toBe(
+      'export DIRAC_PILOT_STAMP="feedfacefeedfacefeedfacefeedface"\necho feedfacefeedfacefeedfacefeedface\n',
+    );
   });
 
   test("a derived stamp becomes the boot-time pipeline, which works without INSTANCE_ID", async () => {
     const renderer = await loadContextRenderer(await templateFile("dirac2.template", DIRAC));
     const script = fileText(renderer.render({ ...INPUT, stamp: { derivedFromSeed: "s33d" } }), "/root/startup.sh")!;
     const { execFileSync } = await import("node:child_process");
-    const out = execFileSync("bash", ["-c", `cat() { printf 'i-42\\n'; }; ${script.split("\n")[0]}; printf '%s' "$DIRAC_PILOT_STAMP"`]);
+    const out = execFileSync("bash", [
+      "-c",
+      `cat() { printf 'i-42\\n'; }; ${script.split("\n")[0]}; printf '%s' "$DIRAC_PILOT_STAMP"`,
+    ]);
     expect(out.toString()).toBe(deriveStamp("s33d", "i-42"));
   });
 

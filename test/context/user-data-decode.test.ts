@@ -10,18 +10,26 @@ const text = (b: Uint8Array): string => Buffer.from(b).toString("utf8");
 
 describe("decodeUserData", () => {
   test("a plain cloud-config document is one part, typed by its first line", () => {
-    expect(decodeUserData(utf8("#cloud-config\nruncmd: []\n"))).toEqual([{ contentType: "text/cloud-config", content: "#cloud-config\nruncmd: []\n" }]);
+    expect(decodeUserData(utf8("#cloud-config\nruncmd: []\n"))).toEqual([
+      { contentType: "text/cloud-config", content: "#cloud-config\nruncmd: []\n" },
+    ]);
     expect(decodeUserData(utf8("#!/bin/sh\necho hi\n"))[0]!.contentType).toBe("text/x-shellscript");
   });
 
   test("gzip around anything is undone", () => {
     const mime = mimeMultipart("#cloud-config\nx: 1\n");
     const parts = decodeUserData(gzipSync(utf8(mime)));
-    expect(parts).toEqual([{ contentType: "text/cloud-config", filename: "pilotconfig", content: "#cloud-config\nx: 1\n" }]);
+    expect(parts).toEqual([
+      { contentType: "text/cloud-config", filename: "pilotconfig", content: "#cloud-config\nx: 1\n" },
+    ]);
   });
 
   test("our MIME keeps the payload exact in 7bit and base64 alike", () => {
-    for (const payload of ["#cloud-config\nx: 1\n", "#cloud-config\nx: \"é\"\r\n", "#cloud-config\nno-final-newline: 1"]) {
+    for (const payload of [
+      "#cloud-config\nx: 1\n",
+      '#cloud-config\nx: "é"\r\n',
+      "#cloud-config\nno-final-newline: 1",
+    ]) {
       expect(decodeUserData(utf8(mimeMultipart(payload)))[0]!.content).toBe(payload);
     }
     expect(mimeMultipart("#cloud-config\nx: 1\n")).toContain("Content-Transfer-Encoding: 7bit");
@@ -61,7 +69,9 @@ describe("decodeUserData", () => {
   });
 
   test("broken gzip is UserDataInvalid", () => {
-    expect(() => decodeUserData(Buffer.from([0x1f, 0x8b, 1, 2, 3]))).toThrowError(expect.objectContaining({ code: "UserDataInvalid" }));
+    expect(() => decodeUserData(Buffer.from([0x1f, 0x8b, 1, 2, 3]))).toThrowError(
+      expect.objectContaining({ code: "UserDataInvalid" }),
+    );
   });
 });
 

@@ -15,7 +15,8 @@ const run = promisify(execFile);
 
 /** Each form, embedded where the default template puts the pilot. */
 function documents(text: string): Record<string, string> {
-  const wrap = (scalar: string): string => `write_files:\n  - path: /p\n    content: ${scalar}\n    permissions: '0755'\n`;
+  const wrap = (scalar: string): string =>
+    `write_files:\n  - path: /p\n    content: ${scalar}\n    permissions: '0755'\n`;
   const forms: Record<string, string> = {
     quotedOneLine: wrap(yamlDoubleQuoted(text)),
     quotedFolded: wrap(yamlDoubleQuoted(text, 6)),
@@ -43,7 +44,9 @@ describe("the yaml library reads every form back exactly", () => {
 
 test("PyYAML (cloud-init's parser) reads every form back exactly", async () => {
   await requireCloudInit();
-  const docs = CASES.flatMap(([name, text]) => Object.entries(documents(text)).map(([form, doc]) => ({ name, form, doc, text })));
+  const docs = CASES.flatMap(([name, text]) =>
+    Object.entries(documents(text)).map(([form, doc]) => ({ name, form, doc, text })),
+  );
   const script = [
     "import json, sys, yaml",
     "docs = json.load(sys.stdin)",
@@ -59,7 +62,9 @@ test("PyYAML (cloud-init's parser) reads every form back exactly", async () => {
   });
   child.stdin!.end(JSON.stringify(docs.map((d) => d.doc)));
   const values = JSON.parse(await done) as string[];
-  docs.forEach((d, i) => expect({ case: d.name, form: d.form, value: values[i] }).toEqual({ case: d.name, form: d.form, value: d.text }));
+  docs.forEach((d, i) =>
+    expect({ case: d.name, form: d.form, value: values[i] }).toEqual({ case: d.name, form: d.form, value: d.text }),
+  );
 });
 
 describe("shapes", () => {

@@ -47,7 +47,12 @@ export function fencedBlocks(markdown: string): FencedBlock[] {
 /** Rows of the first markdown table in `text`, as cells (header and separator dropped). */
 export function tableRows(text: string): string[][] {
   const rows = text.split("\n").filter((l) => l.startsWith("|"));
-  return rows.slice(2).map((r) => r.slice(1, r.endsWith("|") ? -1 : undefined).split(/(?<!\\)\|/).map((c) => c.trim()));
+  return rows.slice(2).map((r) =>
+    r
+      .slice(1, r.endsWith("|") ? -1 : undefined)
+      .split(/(?<!\\)\|/)
+      .map((c) => c.trim()),
+  );
 }
 
 /** The backticked words of a cell, in order. */

@@ -31,11 +31,21 @@ async function newCe(extra: Record<string, string> = {}): Promise<CloudComputing
   const ce = new CloudComputingElement(CE_NAME, { logger: silentLogger });
   open.push(ce);
   const driver = Object.fromEntries(Object.entries(serverOptions(server)).map(([k, v]) => [`Driver_${k}`, v]));
-  ok(await ce.setParameters({
-    CloudType: "AZURE", CloudAuth: auth, ...driver, Driver_operation_timeout: "10",
-    Instance_Image: "name:el9-pilot-v2", Instance_Flavor: "Standard_D2s_v5", Instance_Networks: "name:grid-vnet/pilots",
-    MaxTotalJobs: "30", MaxWaitingJobs: "30", Queue: "Long_Queue", ...extra,
-  }));
+  ok(
+    await ce.setParameters({
+      CloudType: "AZURE",
+      CloudAuth: auth,
+      ...driver,
+      Driver_operation_timeout: "10",
+      Instance_Image: "name:el9-pilot-v2",
+      Instance_Flavor: "Standard_D2s_v5",
+      Instance_Networks: "name:grid-vnet/pilots",
+      MaxTotalJobs: "30",
+      MaxWaitingJobs: "30",
+      Queue: "Long_Queue",
+      ...extra,
+    }),
+  );
   return ce;
 }
 
@@ -61,7 +71,8 @@ describe("CloudComputingElement with CloudType = AZURE", () => {
     const other = await newCe({ Driver_spot_price: "0.1" });
     expect(await other.isValid()).toMatchObject({ OK: false, Message: expect.stringContaining("Driver_spot_price") });
     expect(await other.setParameters({ Instance_NamePrefix: "VMDIRAC3_" })).toMatchObject({
-      OK: false, Message: expect.stringMatching(/^Instance_NamePrefix: 'VMDIRAC3_' cannot start an Azure VM name.*dirac-pilot-/),
+      OK: false,
+      Message: expect.stringMatching(/^Instance_NamePrefix: 'VMDIRAC3_' cannot start an Azure VM name.*dirac-pilot-/),
     });
   });
 
@@ -80,7 +91,12 @@ describe("CloudComputingElement with CloudType = AZURE", () => {
     expect(ok(await ce.getJobStatus([refs[0]!]))[refs[0]!]).toBe("Done");
     const report = ok(await ce.cleanupPilots());
     expect(report.deleted.map((d) => d.ref)).toContain(refs[0]);
-    await eventually(async () => ok(await ce.listPilots()).some((p) => p.ref === refs[0]), (listed) => !listed, 5_000, "the cleaned-up pilot to be gone");
+    await eventually(
+      async () => ok(await ce.listPilots()).some((p) => p.ref === refs[0]),
+      (listed) => !listed,
+      5_000,
+      "the cleaned-up pilot to be gone",
+    );
     expect(await ce.killJob(refs)).toMatchObject({ OK: true });
     expect(await ce.killJob(refs)).toMatchObject({ OK: true });
   });
@@ -92,15 +108,25 @@ describe("CloudComputingElement with CloudType = AZURE", () => {
     const refs = ok(result);
     expect(refs).toHaveLength(4);
     expect(server.calls["virtualMachineScaleSets.createOrUpdate"]).toBe(1);
-    const body = server.requests.find((r) => r.call === "virtualMachineScaleSets.createOrUpdate")!.body as { sku: { capacity: number }; properties: { virtualMachineProfile: { osProfile: { customData: string } } } };
+    const body = server.requests.find((r) => r.call === "virtualMachineScaleSets.createOrUpdate")!.body as {
+      sku: { capacity: number };
+      properties: { virtualMachineProfile: { osProfile: { customData: string } } };
+    };
     expect(body.sku.capacity).toBe(4);
-    const userData = decodeUserData(Buffer.from(body.properties.virtualMachineProfile.osProfile.customData, "base64")).map((p) => p.content).join("\n");
+    const userData = decodeUserData(Buffer.from(body.properties.virtualMachineProfile.osProfile.customData, "base64"))
+      .map((p) => p.content)
+      .join("\n");
     const seed = /printf '%s' "([0-9a-f]{32}):/.exec(userData)?.[1];
     expect(seed).toBeDefined();
     const stamps = result.OK ? result.PilotStampDict : {};
     for (const ref of refs) expect(stamps[ref]).toBe(deriveStamp(seed!, idOf(ref)));
     const pilots = ok(await ce.listPilots());
-    expect(pilots.filter((p) => refs.includes(p.ref)).map((p) => p.queue)).toEqual(["Long_Queue", "Long_Queue", "Long_Queue", "Long_Queue"]);
+    expect(pilots.filter((p) => refs.includes(p.ref)).map((p) => p.queue)).toEqual([
+      "Long_Queue",
+      "Long_Queue",
+      "Long_Queue",
+      "Long_Queue",
+    ]);
     // The status of a set's pilots is one listing: the set's tags are known since the create.
     server.reset();
     for (const s of Object.values(ok(await ce.getJobStatus(refs)))) expect(["Waiting", "Running"]).toContain(s);

@@ -14,7 +14,11 @@ const GROUP = `/subscriptions/${SUB}/resourceGroups/grid-pilots/providers`;
 const OWNER = { "cloudce-ce": "cloud.mysite.example", "cloudce-queue": "Long_Queue", "cloudce-batch": "0a1b2c3d" };
 const userData = new Uint8Array(Buffer.from("#cloud-config\nruncmd: [poweroff]\n"));
 
-const request = (count: number, over: Partial<CreateNodesRequest> = {}, name = "dirac-pilot-0A1B2C3D"): CreateNodesRequest => ({
+const request = (
+  count: number,
+  over: Partial<CreateNodesRequest> = {},
+  name = "dirac-pilot-0A1B2C3D",
+): CreateNodesRequest => ({
   imageId: `${GROUP}/Microsoft.Compute/images/el9-pilot-v2`,
   flavorId: "Standard_D2s_v5",
   networkIds: [`${GROUP}/Microsoft.Network/virtualNetworks/grid-vnet/subnets/pilots`],
@@ -51,7 +55,9 @@ describe("Azure VM create", () => {
   it("refuses customData over 64 KiB before any call", async () => {
     const f = await fixture();
     const big = new Uint8Array(65_536);
-    const err = await f.driver.createNodes({ ...request(1), nodes: [{ name: "dirac-pilot-BIG", userData: big, metadata: OWNER }] }).catch((e: unknown) => e);
+    const err = await f.driver
+      .createNodes({ ...request(1), nodes: [{ name: "dirac-pilot-BIG", userData: big, metadata: OWNER }] })
+      .catch((e: unknown) => e);
     expect(isCloudceError(err, "UserDataTooLarge")).toBe(true);
     expect(f.server.requests).toEqual([]);
   });
@@ -83,7 +89,10 @@ describe("Azure VM create", () => {
     f.server.inject({ call: "virtualMachines.createOrUpdate", kind: "operationFailed", code: "AllocationFailed" });
     const capacity = await f.driver.createNodes(request(1)).catch((e: unknown) => e);
     expect(isCloudceError(capacity, "CapacityExceeded")).toBe(true);
-    await until(() => f.server.cloud.vms.size === 0 || (f.server.cloud.sweep(), f.server.cloud.vms.size === 0), "the failed VM deleted");
+    await until(
+      () => f.server.cloud.vms.size === 0 || (f.server.cloud.sweep(), f.server.cloud.vms.size === 0),
+      "the failed VM deleted",
+    );
   });
 
   it("a VM left failed (its delete refused) is provisioned again by the next PUT of its name, in the size that PUT names", async () => {
@@ -94,12 +103,26 @@ describe("Azure VM create", () => {
     expect(f.server.cloud.vms.get("dirac-pilot-0A1B2C3D")?.failed?.code).toBe("AllocationFailed");
     const second = await f.driver.createNodes(request(1));
     expect(second.created).toHaveLength(1);
-    expect(f.server.cloud.vms.get("dirac-pilot-0A1B2C3D")).toMatchObject({ size: "Standard_D2s_v5", vmId: second.created[0]!.id });
+    expect(f.server.cloud.vms.get("dirac-pilot-0A1B2C3D")).toMatchObject({
+      size: "Standard_D2s_v5",
+      vmId: second.created[0]!.id,
+    });
     expect(f.server.cloud.vms.get("dirac-pilot-0A1B2C3D")?.failed).toBeUndefined();
   });
 
   it("returns a VM whose operation outlives the deadline, still booting", async () => {
-    const f = await fixture({ options: { operation_timeout: "10" }, deps: { clock: { now: (() => { let t = 0; return () => (t += 4_000); })(), sleep: async () => undefined } } });
+    const f = await fixture({
+      options: { operation_timeout: "10" },
+      deps: {
+        clock: {
+          now: (() => {
+            let t = 0;
+            return () => (t += 4_000);
+          })(),
+          sleep: async () => undefined,
+        },
+      },
+    });
     f.server.inject({ call: "virtualMachines.createOrUpdate", kind: "stuckOperation" });
     const result = await f.driver.createNodes(request(1));
     expect(result.created).toHaveLength(1);

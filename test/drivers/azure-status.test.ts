@@ -26,16 +26,27 @@ const request = (names: string[]): CreateNodesRequest => ({
 describe("Azure status", () => {
   it("lists every page in one listing with statusOnly=true, and refuses a nextLink that repeats", async () => {
     const f = await fixture({ server: { pageSize: 2 } });
-    await f.driver.createNodes(request(["dirac-pilot-A1", "dirac-pilot-A2", "dirac-pilot-A3", "dirac-pilot-A4", "dirac-pilot-A5"]));
+    await f.driver.createNodes(
+      request(["dirac-pilot-A1", "dirac-pilot-A2", "dirac-pilot-A3", "dirac-pilot-A4", "dirac-pilot-A5"]),
+    );
     f.server.reset();
     const nodes = await f.driver.listNodes({ namePrefix: "dirac-pilot-", metadata: OWNER });
     expect(nodes).toHaveLength(5);
     expect(f.server.calls["virtualMachines.listAll"]).toBe(3);
-    expect(f.server.requests.every((r) => r.call !== "virtualMachines.listAll" || r.query.get("statusOnly") === "true")).toBe(true);
+    expect(
+      f.server.requests.every((r) => r.call !== "virtualMachines.listAll" || r.query.get("statusOnly") === "true"),
+    ).toBe(true);
     // A VM of the first page vanishes before the second page is read: no other VM is skipped.
     f.server.inject({ call: "virtualMachines.listAll", kind: "delay", ms: 0 });
-    f.server.inject({ call: "virtualMachines.listAll", kind: "delay", ms: 0, before: () => f.server.cloud.vms.delete("dirac-pilot-A1") });
-    expect((await f.driver.listNodes({ namePrefix: "dirac-pilot-", metadata: OWNER })).map((n) => n.name).sort()).toEqual(["dirac-pilot-A1", "dirac-pilot-A2", "dirac-pilot-A3", "dirac-pilot-A4", "dirac-pilot-A5"]);
+    f.server.inject({
+      call: "virtualMachines.listAll",
+      kind: "delay",
+      ms: 0,
+      before: () => f.server.cloud.vms.delete("dirac-pilot-A1"),
+    });
+    expect(
+      (await f.driver.listNodes({ namePrefix: "dirac-pilot-", metadata: OWNER })).map((n) => n.name).sort(),
+    ).toEqual(["dirac-pilot-A1", "dirac-pilot-A2", "dirac-pilot-A3", "dirac-pilot-A4", "dirac-pilot-A5"]);
     f.server.inject({ call: "virtualMachines.listAll", kind: "repeatNextLink", times: 5 });
     const err = await f.driver.listNodes({ namePrefix: "dirac-pilot-", metadata: OWNER }).catch((e: unknown) => e);
     expect(isCloudceError(err, "CloudError") && /repeats/.test(err.message)).toBe(true);
@@ -44,11 +55,19 @@ describe("Azure status", () => {
   it("reads a guest power-off as stopped (Done), a deallocated spot VM as interrupted, and a failed allocation as error with its code", async () => {
     const f = await fixture({ options: { spot: "true" } });
     const { created } = await f.driver.createNodes(request(["dirac-pilot-B1", "dirac-pilot-B2"]));
-    const put = f.server.requests.find((r) => r.call === "virtualMachines.createOrUpdate")!.body as { properties: Record<string, unknown> };
-    expect(put.properties).toMatchObject({ priority: "Spot", evictionPolicy: "Deallocate", billingProfile: { maxPrice: -1 } });
+    const put = f.server.requests.find((r) => r.call === "virtualMachines.createOrUpdate")!.body as {
+      properties: Record<string, unknown>;
+    };
+    expect(put.properties).toMatchObject({
+      priority: "Spot",
+      evictionPolicy: "Deallocate",
+      billingProfile: { maxPrice: -1 },
+    });
     f.server.cloud.guestPowerOff("dirac-pilot-B1");
     f.server.cloud.evict("dirac-pilot-B2");
-    const byName = Object.fromEntries((await f.driver.listNodes({ namePrefix: "dirac-pilot-", metadata: OWNER })).map((n) => [n.name, n]));
+    const byName = Object.fromEntries(
+      (await f.driver.listNodes({ namePrefix: "dirac-pilot-", metadata: OWNER })).map((n) => [n.name, n]),
+    );
     expect(byName["dirac-pilot-B1"]).toMatchObject({ state: "stopped", cloudState: "succeeded/stopped" });
     expect(byName["dirac-pilot-B1"]!.interrupted).toBeUndefined();
     expect(byName["dirac-pilot-B1"]!.stoppedAt).toBeInstanceOf(Date);
@@ -63,7 +82,11 @@ describe("Azure status", () => {
     const { created } = await f.driver.createNodes(request(["dirac-pilot-D1"]));
     await f.driver.listNodes({ namePrefix: "dirac-pilot-", metadata: OWNER });
     f.server.reset();
-    const gone = ["00000000-0000-4000-8000-000000000001", "00000000-0000-4000-8000-000000000002", "00000000-0000-4000-8000-000000000003"];
+    const gone = [
+      "00000000-0000-4000-8000-000000000001",
+      "00000000-0000-4000-8000-000000000002",
+      "00000000-0000-4000-8000-000000000003",
+    ];
     for (const id of gone) expect(await f.driver.getNode(id)).toBeUndefined();
     expect((await f.driver.destroyNodes(gone)).gone).toEqual(gone);
     expect(f.server.calls["virtualMachines.listAll"]).toBeUndefined();
@@ -86,7 +109,10 @@ describe("Azure credentials", () => {
     f.server.identity.revokeAll();
     await f.driver.listNodes({ namePrefix: "x", metadata: {} });
     expect(f.server.identity.issued).toBe(2);
-    const wrong = await azureDriver(f.server, { credentials: async () => ({ key: TEST_CLIENT_ID, secret: "not-the-secret-at-all", extra: {} }), deps: { clock: NO_WAIT } });
+    const wrong = await azureDriver(f.server, {
+      credentials: async () => ({ key: TEST_CLIENT_ID, secret: "not-the-secret-at-all", extra: {} }),
+      deps: { clock: NO_WAIT },
+    });
     const err = await wrong.listNodes({ namePrefix: "x", metadata: {} }).catch((e: unknown) => e);
     await wrong.close();
     expect(isCloudceError(err, "AuthFailed")).toBe(true);
@@ -98,11 +124,37 @@ describe("Azure credentials", () => {
     const dir = mkdtempSync(join(tmpdir(), "cloudce-azure-cert-"));
     try {
       const pem = join(dir, "sp.pem");
-      execFileSync("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", join(dir, "k.pem"), "-out", join(dir, "c.pem"), "-days", "2", "-subj", "/CN=cloudce"], { stdio: "ignore" });
+      execFileSync(
+        "openssl",
+        [
+          "req",
+          "-x509",
+          "-newkey",
+          "rsa:2048",
+          "-nodes",
+          "-keyout",
+          join(dir, "k.pem"),
+          "-out",
+          join(dir, "c.pem"),
+          "-days",
+          "2",
+          "-subj",
+          "/CN=cloudce",
+        ],
+        { stdio: "ignore" },
+      );
       const cert = readFileSync(join(dir, "c.pem"), "utf8");
       writeFileSync(pem, readFileSync(join(dir, "k.pem"), "utf8") + cert, { mode: 0o600 });
-      f.server.addPrincipal({ tenantId: TEST_TENANT, clientId: "22222222-1111-4222-8333-444444444444", certificate: cert });
-      const byCert = await azureDriver(f.server, { options: { credentials: "certificate" }, credentials: async () => ({ key: "22222222-1111-4222-8333-444444444444", secret: pem, extra: {} }), deps: { clock: NO_WAIT } });
+      f.server.addPrincipal({
+        tenantId: TEST_TENANT,
+        clientId: "22222222-1111-4222-8333-444444444444",
+        certificate: cert,
+      });
+      const byCert = await azureDriver(f.server, {
+        options: { credentials: "certificate" },
+        credentials: async () => ({ key: "22222222-1111-4222-8333-444444444444", secret: pem, extra: {} }),
+        deps: { clock: NO_WAIT },
+      });
       expect(byCert.capabilities.secretIsPath).toBe(true);
       await expect(byCert.listNodes({ namePrefix: "x", metadata: {} })).resolves.toEqual([]);
       // The key stays registered with the scrubber beside the token while the driver lives.
@@ -112,7 +164,11 @@ describe("Azure credentials", () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
-    const managed = await azureDriver(f.server, { options: { credentials: "managed-identity", identity_endpoint: f.server.identityEndpoint }, credentials: async () => ({ extra: {} }), deps: { clock: NO_WAIT } });
+    const managed = await azureDriver(f.server, {
+      options: { credentials: "managed-identity", identity_endpoint: f.server.identityEndpoint },
+      credentials: async () => ({ extra: {} }),
+      deps: { clock: NO_WAIT },
+    });
     expect(managed.capabilities.requiresCredentials).toBe(false);
     await expect(managed.listNodes({ namePrefix: "x", metadata: {} })).resolves.toEqual([]);
     await managed.close();

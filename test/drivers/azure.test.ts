@@ -1,8 +1,10 @@
 import { testDriver } from "./conformance.js";
 import { startAzureFixture } from "../servers/azure/driver-fixture.js";
 
-const NETWORK = "/subscriptions/11111111-2222-4333-8444-555555555555/resourceGroups/grid-pilots/providers/Microsoft.Network/virtualNetworks/grid-vnet/subnets/pilots";
-const IMAGE = "/subscriptions/11111111-2222-4333-8444-555555555555/resourceGroups/grid-pilots/providers/Microsoft.Compute/images/el9-pilot-v2";
+const NETWORK =
+  "/subscriptions/11111111-2222-4333-8444-555555555555/resourceGroups/grid-pilots/providers/Microsoft.Network/virtualNetworks/grid-vnet/subnets/pilots";
+const IMAGE =
+  "/subscriptions/11111111-2222-4333-8444-555555555555/resourceGroups/grid-pilots/providers/Microsoft.Compute/images/el9-pilot-v2";
 
 for (const scaleSet of [false, true]) {
   testDriver({

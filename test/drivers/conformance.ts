@@ -10,7 +10,13 @@
 
 import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CAPACITY_ERROR_CODES, NODE_STATES, type CloudDriver, type CloudNode, type NodeState } from "../../src/drivers/driver.js";
+import {
+  CAPACITY_ERROR_CODES,
+  NODE_STATES,
+  type CloudDriver,
+  type CloudNode,
+  type NodeState,
+} from "../../src/drivers/driver.js";
 import { isCloudceError } from "../../src/errors.js";
 import { HANG_GUARD_MS } from "../support/wait.js";
 
@@ -46,12 +52,18 @@ export interface ConformanceTarget {
  * Polls until `check` passes: state changes are asynchronous everywhere. `guardMs` is only a
  * hang guard, never shorter than HANG_GUARD_MS (a loaded machine must not fail a test).
  */
-export async function eventually<T>(probe: () => Promise<T>, check: (value: T) => boolean, guardMs: number, what: string): Promise<T> {
+export async function eventually<T>(
+  probe: () => Promise<T>,
+  check: (value: T) => boolean,
+  guardMs: number,
+  what: string,
+): Promise<T> {
   const limit = Math.max(guardMs, HANG_GUARD_MS);
   const deadline = Date.now() + limit;
   let last: T = await probe();
   while (!check(last)) {
-    if (Date.now() > deadline) throw new Error(`still waiting for ${what} after ${limit} ms (hang guard); last value: ${JSON.stringify(last)}`);
+    if (Date.now() > deadline)
+      throw new Error(`still waiting for ${what} after ${limit} ms (hang guard); last value: ${JSON.stringify(last)}`);
     await new Promise((r) => setTimeout(r, 50));
     last = await probe();
   }
@@ -63,7 +75,8 @@ export function testDriver(target: ConformanceTarget): void {
     let fx: ConformanceFixture;
     const timeout = target.stateTimeoutMs ?? 20_000;
     const run = randomBytes(3).toString("hex").toUpperCase();
-    const namePrefix = (word: string): string => (target.lowerCaseNames ? `${word.toLowerCase()}${run.toLowerCase()}-` : `${word}${run}_`);
+    const namePrefix = (word: string): string =>
+      target.lowerCaseNames ? `${word.toLowerCase()}${run.toLowerCase()}-` : `${word}${run}_`;
     const prefix = namePrefix("CONF");
     const owner = { "cloudce-ce": `conformance-${run}` };
     /** A submission key as the DIRAC plugin makes one (a UUID4 in hex): the batch tag of the created nodes. */
@@ -71,9 +84,15 @@ export function testDriver(target: ConformanceTarget): void {
     const userData = target.userData ?? new Uint8Array(Buffer.from("#cloud-config\nwrite_files: []\n"));
     const created: CloudNode[] = [];
 
-    const stateOf = async (id: string): Promise<NodeState | "absent"> => (await fx.driver.getNode(id))?.state ?? "absent";
+    const stateOf = async (id: string): Promise<NodeState | "absent"> =>
+      (await fx.driver.getNode(id))?.state ?? "absent";
     const reaches = (id: string, states: readonly (NodeState | "absent")[]) =>
-      eventually(() => stateOf(id), (s) => states.includes(s), timeout, `node ${id} to reach ${states.join("/")}`);
+      eventually(
+        () => stateOf(id),
+        (s) => states.includes(s),
+        timeout,
+        `node ${id} to reach ${states.join("/")}`,
+      );
 
     beforeAll(async () => {
       fx = await target.setup();
@@ -128,23 +147,33 @@ export function testDriver(target: ConformanceTarget): void {
         expect(Math.abs(node.createdAt.getTime() - Date.now())).toBeLessThan(10 * 60_000);
         expect(node.metadata).toMatchObject(owner);
       }
-      if (!fx.driver.capabilities.uniformBatch) expect(result.created.map((n) => n.name).sort()).toEqual([...names].sort());
+      if (!fx.driver.capabilities.uniformBatch)
+        expect(result.created.map((n) => n.name).sort()).toEqual([...names].sort());
     });
 
     it("lists exactly the nodes that match the owner filter and prefix", async () => {
       const mine = await fx.driver.listNodes({ namePrefix: prefix, metadata: owner });
       expect(mine.map((n) => n.id).sort()).toEqual(created.map((n) => n.id).sort());
-      const others = await fx.driver.listNodes({ namePrefix: prefix, metadata: { "cloudce-ce": `someone-else-${run}` } });
+      const others = await fx.driver.listNodes({
+        namePrefix: prefix,
+        metadata: { "cloudce-ce": `someone-else-${run}` },
+      });
       expect(others).toEqual([]);
       const otherPrefix = await fx.driver.listNodes({ namePrefix: namePrefix("NOPE"), metadata: owner });
       expect(otherPrefix).toEqual([]);
     });
 
     it("lists the nodes of one submission by its key, which each carries", async () => {
-      const byKey = await fx.driver.listNodes({ namePrefix: prefix, metadata: { ...owner, "cloudce-batch": submission } });
+      const byKey = await fx.driver.listNodes({
+        namePrefix: prefix,
+        metadata: { ...owner, "cloudce-batch": submission },
+      });
       expect(byKey.map((n) => n.id).sort()).toEqual(created.map((n) => n.id).sort());
       for (const node of byKey) expect(node.metadata["cloudce-batch"]).toBe(submission);
-      const otherKey = await fx.driver.listNodes({ namePrefix: prefix, metadata: { ...owner, "cloudce-batch": randomBytes(16).toString("hex") } });
+      const otherKey = await fx.driver.listNodes({
+        namePrefix: prefix,
+        metadata: { ...owner, "cloudce-batch": randomBytes(16).toString("hex") },
+      });
       expect(otherKey).toEqual([]);
     });
 
@@ -168,7 +197,9 @@ export function testDriver(target: ConformanceTarget): void {
       await reaches(created[0]!.id, ["running", "stopped"]);
       const node = await fx.driver.getNode(created[0]!.id);
       expectTime(node?.launchedAt, node!.createdAt, "launchedAt");
-      const listed = (await fx.driver.listNodes({ namePrefix: prefix, metadata: owner })).find((n) => n.id === node!.id);
+      const listed = (await fx.driver.listNodes({ namePrefix: prefix, metadata: owner })).find(
+        (n) => n.id === node!.id,
+      );
       expect(listed?.launchedAt?.getTime()).toBe(node!.launchedAt!.getTime());
     });
 
@@ -189,8 +220,11 @@ export function testDriver(target: ConformanceTarget): void {
       await fx.exhaustCapacity();
       const name = `${prefix}${randomBytes(4).toString("hex").toUpperCase()}C`;
       const request = {
-        imageId: fx.image.id, flavorId: fx.flavor.id, networkIds: fx.networks.map((n) => n.id),
-        nodes: [{ name, userData, metadata: { ...owner } }], requestId: `conf-${run}-capacity`,
+        imageId: fx.image.id,
+        flavorId: fx.flavor.id,
+        networkIds: fx.networks.map((n) => n.id),
+        nodes: [{ name, userData, metadata: { ...owner } }],
+        requestId: `conf-${run}-capacity`,
       };
       let result;
       try {
@@ -201,12 +235,20 @@ export function testDriver(target: ConformanceTarget): void {
       created.push(...result.created);
       const [failure] = result.failed;
       if (failure) {
-        expect(isCloudceError(failure.error) && (CAPACITY_ERROR_CODES as readonly string[]).includes(failure.error.code), String(failure.error)).toBe(true);
+        expect(
+          isCloudceError(failure.error) && (CAPACITY_ERROR_CODES as readonly string[]).includes(failure.error.code),
+          String(failure.error),
+        ).toBe(true);
         if (isCloudceError(failure.error, "QuotaExceeded")) expect(failure.error.quotaResource).toBeDefined();
         return;
       }
       // Nova accepts the create; the scheduler then fails the server.
-      const node = await eventually(() => fx.driver.getNode(result.created[0]!.id), (n) => n?.state === "error", timeout, "the node to fail");
+      const node = await eventually(
+        () => fx.driver.getNode(result.created[0]!.id),
+        (n) => n?.state === "error",
+        timeout,
+        "the node to fail",
+      );
       expect(node?.fault?.code).toBe("CapacityExceeded");
     });
 
@@ -218,7 +260,8 @@ export function testDriver(target: ConformanceTarget): void {
     it("reports limits when it can", async () => {
       if (!fx.driver.capabilities.limits) return;
       const limits = await fx.driver.getLimits();
-      for (const v of [limits.instances, limits.cores, limits.ramMb]) if (v !== undefined) expect(v).toBeGreaterThanOrEqual(0);
+      for (const v of [limits.instances, limits.cores, limits.ramMb])
+        if (v !== undefined) expect(v).toBeGreaterThanOrEqual(0);
     });
 
     it("destroys nodes, and destroying again is still success (and gone, where the driver says)", async () => {

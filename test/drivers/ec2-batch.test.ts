@@ -19,8 +19,19 @@ const start = ec2FixturePerTest();
 
 /** A CE batch: N specs with one name, one user-data, one metadata. */
 function batch(count: number, overrides: Partial<CreateNodesRequest> = {}, name = "EC2T_0badcafe"): CreateNodesRequest {
-  const spec = { name, userData: new Uint8Array(Buffer.from("#cloud-config\n")), metadata: { ...OWNER, "cloudce-batch": "b1" } };
-  return { imageId: IMAGE, flavorId: "t3.micro", networkIds: [SUBNET_A], nodes: Array.from({ length: count }, () => spec), requestId: randomUUID(), ...overrides };
+  const spec = {
+    name,
+    userData: new Uint8Array(Buffer.from("#cloud-config\n")),
+    metadata: { ...OWNER, "cloudce-batch": "b1" },
+  };
+  return {
+    imageId: IMAGE,
+    flavorId: "t3.micro",
+    networkIds: [SUBNET_A],
+    nodes: Array.from({ length: count }, () => spec),
+    requestId: randomUUID(),
+    ...overrides,
+  };
 }
 
 const runRequests = (f: Ec2DriverFixture) => f.server.requests.filter((r) => r.action === "RunInstances");
@@ -33,7 +44,8 @@ describe("EC2 batches", () => {
     expect(result.failed).toEqual([]);
     expect(result.created).toHaveLength(5);
     expect(new Set(result.created.map((n) => n.id)).size).toBe(5);
-    for (const n of result.created) expect(n).toMatchObject({ name: "EC2T_0badcafe", metadata: { ...OWNER, "cloudce-batch": "b1" } });
+    for (const n of result.created)
+      expect(n).toMatchObject({ name: "EC2T_0badcafe", metadata: { ...OWNER, "cloudce-batch": "b1" } });
     const [run] = runRequests(f);
     expect(runRequests(f)).toHaveLength(1);
     expect(run!.params.get("MinCount")).toBe("1");
@@ -93,7 +105,10 @@ describe("EC2 batches", () => {
     expect(result.failed).toEqual([]);
     expect(result.created).toHaveLength(5);
     const runs = runRequests(f);
-    expect(runs.map((r) => [r.params.get("SubnetId"), r.params.get("MaxCount")])).toEqual([[SUBNET_A, "5"], [SUBNET_B, "3"]]);
+    expect(runs.map((r) => [r.params.get("SubnetId"), r.params.get("MaxCount")])).toEqual([
+      [SUBNET_A, "5"],
+      [SUBNET_B, "3"],
+    ]);
     expect(runs[0]!.params.get("ClientToken")).not.toBe(runs[1]!.params.get("ClientToken"));
   });
 
@@ -128,7 +143,10 @@ describe("EC2 batches", () => {
     expect(nodes).toHaveLength(7);
     expect(f.server.calls["DescribeInstances"]).toBe(4);
     const filters = members(f.server.requests[0]!.params, "Filter").map((m) => [m.get("Name"), m.get("Value.1")]);
-    expect(filters).toEqual([["tag:Name", "EC2T_*"], ["tag:cloudce-ce", "ce-batch"]]);
+    expect(filters).toEqual([
+      ["tag:Name", "EC2T_*"],
+      ["tag:cloudce-ce", "ce-batch"],
+    ]);
     expect(await f.driver.listNodes({ namePrefix: "EC2T_", metadata: { "cloudce-ce": "someone-else" } })).toEqual([]);
   });
 
@@ -151,7 +169,12 @@ describe("EC2 spot", () => {
     const [reclaimed, ended] = created.map((n) => n.id) as [string, string];
     f.server.cloud.interruptSpot(reclaimed);
     await f.driver.destroyNodes([ended]);
-    const gone = await eventually(() => f.driver.getNode(reclaimed), (n) => n?.state === "gone", 5_000, "the spot VM to be gone");
+    const gone = await eventually(
+      () => f.driver.getNode(reclaimed),
+      (n) => n?.state === "gone",
+      5_000,
+      "the spot VM to be gone",
+    );
     expect(gone?.interrupted).toBe(true);
     expect((await f.driver.getNode(ended))?.interrupted).toBeUndefined();
     const listed = await eventually(
@@ -176,7 +199,9 @@ describe("EC2 terminate and stop in bulk", () => {
     const calls = f.server.requests.filter((r) => r.action === "TerminateInstances");
     for (const c of calls) expect(members(c.params, "InstanceId").length).toBeLessThanOrEqual(1000);
     expect(calls.length).toBeLessThanOrEqual(3);
-    expect([...f.server.cloud.instances.values()].every((i) => i.state === "shutting-down" || i.state === "terminated")).toBe(true);
+    expect(
+      [...f.server.cloud.instances.values()].every((i) => i.state === "shutting-down" || i.state === "terminated"),
+    ).toBe(true);
   });
 
   it("does not try ids one by one after an error that concerns them all", async () => {
@@ -185,7 +210,11 @@ describe("EC2 terminate and stop in bulk", () => {
     f.server.inject({ action: "TerminateInstances", kind: "error", code: "UnauthorizedOperation", status: 403 });
     const result = await f.driver.destroyNodes(created.map((n) => n.id));
     expect(result.done).toEqual([]);
-    expect(result.failed.map((x) => (x.error as { code?: string }).code)).toEqual(["Forbidden", "Forbidden", "Forbidden"]);
+    expect(result.failed.map((x) => (x.error as { code?: string }).code)).toEqual([
+      "Forbidden",
+      "Forbidden",
+      "Forbidden",
+    ]);
     expect(f.server.calls["TerminateInstances"]).toBe(1);
   });
 

@@ -30,11 +30,20 @@ beforeAll(async () => {
   await writeFile(auth, `[${CE_NAME}]\nkey = ${TEST_ACCESS_KEY}\nsecret = ${TEST_SECRET_KEY}\n`, { mode: 0o600 });
   await writeFile(join(dir, "pilot.sh"), "#!/bin/bash\necho pilot\n");
   ce = new CloudComputingElement(CE_NAME, { logger: silentLogger });
-  ok(await ce.setParameters({
-    CloudType: "EC2", CloudAuth: auth, Driver_region: "eu-west-1", Driver_endpoint: server.url,
-    Instance_Image: "name:el9-pilot-dup", Instance_Flavor: "t3.micro", Instance_Networks: "name:pilots-a",
-    MaxTotalJobs: "10", MaxWaitingJobs: "10", Driver_spot: "true",
-  }));
+  ok(
+    await ce.setParameters({
+      CloudType: "EC2",
+      CloudAuth: auth,
+      Driver_region: "eu-west-1",
+      Driver_endpoint: server.url,
+      Instance_Image: "name:el9-pilot-dup",
+      Instance_Flavor: "t3.micro",
+      Instance_Networks: "name:pilots-a",
+      MaxTotalJobs: "10",
+      MaxWaitingJobs: "10",
+      Driver_spot: "true",
+    }),
+  );
 });
 
 afterAll(async () => {
@@ -71,7 +80,9 @@ describe("CloudComputingElement with CloudType = EC2", () => {
     // The newest image of that name, and the subnet named pilots-a.
     expect(run.get("ImageId")).toBe("ami-0a1b2c3d4e5f60003");
     expect(run.get("SubnetId")).toBe("subnet-0aaaaaaaaaaaaaaa1");
-    const userData = decodeUserData(Buffer.from(run.get("UserData")!, "base64")).map((p) => p.content).join("\n");
+    const userData = decodeUserData(Buffer.from(run.get("UserData")!, "base64"))
+      .map((p) => p.content)
+      .join("\n");
     // The VM computes its stamp at boot from the batch seed in its user-data and its instance id.
     const seed = /printf '%s' "([0-9a-f]{32}):/.exec(userData)?.[1];
     expect(seed).toBeDefined();

@@ -22,7 +22,11 @@ const request = (count = 1): CreateNodesRequest => ({
   imageId: "ami-0a1b2c3d4e5f60001",
   flavorId: "t3.micro",
   networkIds: [],
-  nodes: Array.from({ length: count }, () => ({ name: "EC2F_00000000", userData: new Uint8Array(), metadata: { "cloudce-ce": "faults" } })),
+  nodes: Array.from({ length: count }, () => ({
+    name: "EC2F_00000000",
+    userData: new Uint8Array(),
+    metadata: { "cloudce-ce": "faults" },
+  })),
   requestId: "faults-request-0001",
 });
 
@@ -67,11 +71,17 @@ describe("EC2 retries", () => {
     const url = bare.url;
     await bare.close();
     bare = undefined;
-    const driver = await instantiateDriver(ec2Factory, {
-      options: { region: "eu-west-1", endpoint: url, max_attempts: "1" },
-      credentials: async () => ({ key: "AKIAREFUSED", secret: "refused-secret-123", extra: {} }),
-      ceName: "t", logger: createLogger({ level: "silent" }), requestTimeoutMs: 2_000,
-    }, "EC2");
+    const driver = await instantiateDriver(
+      ec2Factory,
+      {
+        options: { region: "eu-west-1", endpoint: url, max_attempts: "1" },
+        credentials: async () => ({ key: "AKIAREFUSED", secret: "refused-secret-123", extra: {} }),
+        ceName: "t",
+        logger: createLogger({ level: "silent" }),
+        requestTimeoutMs: 2_000,
+      },
+      "EC2",
+    );
     await expect(driver.listImages()).rejects.toMatchObject({ code: "CloudUnavailable" });
     await driver.close();
   });
@@ -90,8 +100,17 @@ describe("EC2 typed errors", () => {
   for (const c of cases) {
     it(`${c.code} → ${c.want}, not retried, one line naming the action`, async () => {
       const f = await start();
-      f.server.inject({ action: "RunInstances", kind: "error", code: c.code, status: c.status, message: "line one\nline two" });
-      const err = (await f.driver.createNodes(request(2)).catch((e: unknown) => e)) as Error & { code: string; status: string };
+      f.server.inject({
+        action: "RunInstances",
+        kind: "error",
+        code: c.code,
+        status: c.status,
+        message: "line one\nline two",
+      });
+      const err = (await f.driver.createNodes(request(2)).catch((e: unknown) => e)) as Error & {
+        code: string;
+        status: string;
+      };
       expect(err).toMatchObject({ code: c.want, retryable: false, status: c.code });
       expect(err.message).toMatch(/^EC2 RunInstances: /);
       expect(err.message).not.toContain("\n");
@@ -102,18 +121,26 @@ describe("EC2 typed errors", () => {
   it("turns the account's instance limit into QuotaExceeded", async () => {
     const f = await start({ server: { instanceLimit: 1 } });
     await f.driver.createNodes(request(1));
-    await expect(f.driver.createNodes({ ...request(1), requestId: "other" })).rejects.toMatchObject({ code: "QuotaExceeded" });
+    await expect(f.driver.createNodes({ ...request(1), requestId: "other" })).rejects.toMatchObject({
+      code: "QuotaExceeded",
+    });
   });
 
   it("turns refused credentials into AuthFailed without retrying or leaking the secret", async () => {
     const lines: LogRecord[] = [];
     const f = await start({ server: { accessKeyIds: ["AKIASOMEONEELSE"] } });
     await f.driver.close();
-    const driver = await instantiateDriver(ec2Factory, {
-      options: { region: "eu-west-1", endpoint: f.server.url },
-      credentials: async () => ({ key: "AKIAWRONG", secret: TEST_SECRET_KEY, extra: {} }),
-      ceName: "t", logger: createLogger({ level: "debug", sink: (r) => lines.push(r) }), requestTimeoutMs: 2_000,
-    }, "EC2");
+    const driver = await instantiateDriver(
+      ec2Factory,
+      {
+        options: { region: "eu-west-1", endpoint: f.server.url },
+        credentials: async () => ({ key: "AKIAWRONG", secret: TEST_SECRET_KEY, extra: {} }),
+        ceName: "t",
+        logger: createLogger({ level: "debug", sink: (r) => lines.push(r) }),
+        requestTimeoutMs: 2_000,
+      },
+      "EC2",
+    );
     const err = (await driver.listImages().catch((e: unknown) => e)) as Error;
     await driver.close();
     expect(err).toMatchObject({ code: "AuthFailed", retryable: false });
@@ -147,7 +174,9 @@ describe("EC2 typed errors", () => {
     vi.stubEnv("AWS_ACCESS_KEY_ID", "AKIAFROMENVIRONMENT2");
     vi.stubEnv("AWS_SECRET_ACCESS_KEY", "secret-from-the-environment");
     vi.stubEnv("AWS_EC2_METADATA_DISABLED", "true");
-    const f = await start({ credentials: async () => ({ key: "x", secret: "unused-secret", extra: { credentials: "default-chain" } }) });
+    const f = await start({
+      credentials: async () => ({ key: "x", secret: "unused-secret", extra: { credentials: "default-chain" } }),
+    });
     await f.driver.listNetworks();
     expect(f.server.requests.at(-1)?.accessKeyId).toBe("AKIAFROMENVIRONMENT2");
   });

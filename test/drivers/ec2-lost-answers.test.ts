@@ -17,7 +17,11 @@ const request = (count: number): CreateNodesRequest => ({
   imageId: "ami-0a1b2c3d4e5f60001",
   flavorId: "t3.micro",
   networkIds: [],
-  nodes: Array.from({ length: count }, () => ({ name: "EC2L_00000000", userData: new Uint8Array(), metadata: { "cloudce-ce": "lost", "cloudce-batch": "b1" } })),
+  nodes: Array.from({ length: count }, () => ({
+    name: "EC2L_00000000",
+    userData: new Uint8Array(),
+    metadata: { "cloudce-ce": "lost", "cloudce-batch": "b1" },
+  })),
   requestId: "lost-answers-request-01",
 });
 

@@ -23,7 +23,13 @@ describe("EC2 options", () => {
 
   it("fails fast in the factory, naming the option", () => {
     const build = (options: Record<string, string>) => () =>
-      (ec2Factory as (c: DriverConfig) => unknown)({ options, credentials: async () => ({ extra: {} }), ceName: "t", logger: silentLogger, requestTimeoutMs: 1000 });
+      (ec2Factory as (c: DriverConfig) => unknown)({
+        options,
+        credentials: async () => ({ extra: {} }),
+        ceName: "t",
+        logger: silentLogger,
+        requestTimeoutMs: 1000,
+      });
     expect(build({})).toThrow(/Driver_region/);
     expect(build({})).toThrow(expect.objectContaining({ code: "OptionMissing" }));
     const bad: [Record<string, string>, RegExp][] = [
@@ -42,17 +48,24 @@ describe("EC2 options", () => {
       [{ max_attempts: "0" }, /Driver_max_attempts/],
     ];
     for (const [options, message] of bad) {
-      expect(build({ ...base, ...options }), JSON.stringify(options)).toThrow(expect.objectContaining({ code: "OptionInvalid", message: expect.stringMatching(message) }));
+      expect(build({ ...base, ...options }), JSON.stringify(options)).toThrow(
+        expect.objectContaining({ code: "OptionInvalid", message: expect.stringMatching(message) }),
+      );
     }
   });
 
   it("has documented defaults", () => {
     expect(parseOptions(base)).toMatchObject({
-      region: "eu-west-1", defaultChain: false, imageOwners: ["self"], securityGroupIds: [], shutdownBehavior: "terminate", maxAttempts: 4,
+      region: "eu-west-1",
+      defaultChain: false,
+      imageOwners: ["self"],
+      securityGroupIds: [],
+      shutdownBehavior: "terminate",
+      maxAttempts: 4,
     });
-    expect(parseOptions({ ...base, spot: "yes", instance_profile: "arn:aws:iam::123456789012:instance-profile/pilots" })).toMatchObject({
-      spot: {}, instanceProfile: { Arn: "arn:aws:iam::123456789012:instance-profile/pilots" },
-    });
+    expect(
+      parseOptions({ ...base, spot: "yes", instance_profile: "arn:aws:iam::123456789012:instance-profile/pilots" }),
+    ).toMatchObject({ spot: {}, instanceProfile: { Arn: "arn:aws:iam::123456789012:instance-profile/pilots" } });
     expect(parseOptions({ ...base, instance_profile: "pilots" }).instanceProfile).toEqual({ Name: "pilots" });
   });
 });
@@ -60,11 +73,29 @@ describe("EC2 options", () => {
 describe("EC2 launch options on the wire", () => {
   it("sends security groups, instance profile, key, shutdown behaviour and a root volume on the image's root device", async () => {
     const f = await start({
-      options: { security_groups: "sg-0aaa,sg-0bbb", instance_profile: "pilots", root_volume_gb: "40", shutdown_behavior: "stop" },
+      options: {
+        security_groups: "sg-0aaa,sg-0bbb",
+        instance_profile: "pilots",
+        root_volume_gb: "40",
+        shutdown_behavior: "stop",
+      },
     });
     const spec = { name: "EC2O_00000000", userData: new Uint8Array(Buffer.from("x")), metadata: { "cloudce-ce": "o" } };
-    await f.driver.createNodes({ imageId: "ami-0a1b2c3d4e5f60003", flavorId: "m5.large", networkIds: [], keyName: "ops", nodes: [spec], requestId: "opt-1" });
-    await f.driver.createNodes({ imageId: "ami-0a1b2c3d4e5f60003", flavorId: "m5.large", networkIds: [], nodes: [spec], requestId: "opt-2" });
+    await f.driver.createNodes({
+      imageId: "ami-0a1b2c3d4e5f60003",
+      flavorId: "m5.large",
+      networkIds: [],
+      keyName: "ops",
+      nodes: [spec],
+      requestId: "opt-1",
+    });
+    await f.driver.createNodes({
+      imageId: "ami-0a1b2c3d4e5f60003",
+      flavorId: "m5.large",
+      networkIds: [],
+      nodes: [spec],
+      requestId: "opt-2",
+    });
     const run = f.server.requests.find((r) => r.action === "RunInstances")!.params;
     expect(members(run, "SecurityGroupId").map((m) => m.get(""))).toEqual(["sg-0aaa", "sg-0bbb"]);
     expect(run.get("IamInstanceProfile.Name")).toBe("pilots");
@@ -91,7 +122,9 @@ describe("EC2 resources", () => {
   it("finds another owner's image by id, and by name with Driver_image_owners", async () => {
     const f = await start({ options: { image_owners: "amazon" } });
     expect((await f.driver.listImages({ name: "el9-pilot" })).map((i) => i.id)).toEqual(["ami-0a1b2c3d4e5f60004"]);
-    expect((await f.driver.listImages({ id: "ami-0a1b2c3d4e5f60001" })).map((i) => i.id)).toEqual(["ami-0a1b2c3d4e5f60001"]);
+    expect((await f.driver.listImages({ id: "ami-0a1b2c3d4e5f60001" })).map((i) => i.id)).toEqual([
+      "ami-0a1b2c3d4e5f60001",
+    ]);
     expect(await f.driver.listImages({ id: "ami-00000000000000000" })).toEqual([]);
     expect(await f.driver.listImages({ id: "not-an-ami" })).toEqual([]);
   });
@@ -100,7 +133,9 @@ describe("EC2 resources", () => {
     const f = await start({ server: { pageSize: 3 } });
     const all = await f.driver.listFlavors();
     expect(all).toHaveLength(4);
-    expect(await f.driver.listFlavors({ name: "m5.large" })).toEqual([{ id: "m5.large", name: "m5.large", vcpus: 2, ramMb: 8192 }]);
+    expect(await f.driver.listFlavors({ name: "m5.large" })).toEqual([
+      { id: "m5.large", name: "m5.large", vcpus: 2, ramMb: 8192 },
+    ]);
     expect(f.server.calls["DescribeInstanceTypes"]).toBe(3);
   });
 
@@ -113,14 +148,22 @@ describe("EC2 resources", () => {
 
   it("names subnets by their Name tag", async () => {
     const f = await start();
-    expect(await f.driver.listNetworks({ name: "pilots-b" })).toEqual([{ id: "subnet-0aaaaaaaaaaaaaaa2", name: "pilots-b" }]);
+    expect(await f.driver.listNetworks({ name: "pilots-b" })).toEqual([
+      { id: "subnet-0aaaaaaaaaaaaaaa2", name: "pilots-b" },
+    ]);
     expect(await f.driver.listNetworks({ id: "subnet-0000000000000000f" })).toEqual([]);
   });
 
   it("decodes the console output, empty before the cloud has any", async () => {
     const f = await start({ server: { bootMs: 60_000 } });
     const spec = { name: "EC2O_00000000", userData: new Uint8Array(), metadata: {} };
-    const { created } = await f.driver.createNodes({ imageId: "ami-0a1b2c3d4e5f60001", flavorId: "t3.micro", networkIds: [], nodes: [spec], requestId: "con-1" });
+    const { created } = await f.driver.createNodes({
+      imageId: "ami-0a1b2c3d4e5f60001",
+      flavorId: "t3.micro",
+      networkIds: [],
+      nodes: [spec],
+      requestId: "con-1",
+    });
     const id = created[0]!.id;
     expect(await f.driver.getConsoleOutput(id)).toBe("");
     f.server.cloud.instances.get(id)!.console = "pilot started ✓\r\n";

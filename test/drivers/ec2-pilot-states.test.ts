@@ -22,7 +22,9 @@ let server: Ec2Server | undefined;
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "cloudce-ec2-states-"));
-  await writeFile(join(dir, "auth.ini"), `[DEFAULT]\nkey = ${TEST_ACCESS_KEY}\nsecret = ${TEST_SECRET_KEY}\n`, { mode: 0o600 });
+  await writeFile(join(dir, "auth.ini"), `[DEFAULT]\nkey = ${TEST_ACCESS_KEY}\nsecret = ${TEST_SECRET_KEY}\n`, {
+    mode: 0o600,
+  });
   await writeFile(join(dir, "pilot.sh"), "#!/bin/bash\necho pilot\n");
 });
 
@@ -35,8 +37,14 @@ async function setup(extra: Record<string, string> = {}): Promise<CloudComputing
   server = await startEc2Server({ bootMs: 10, stopMs: 10, terminateMs: 10 });
   const ce = new CloudComputingElement(CE, { logger: silentLogger });
   const set = await ce.setParameters({
-    CloudType: "EC2", CloudAuth: join(dir, "auth.ini"), Driver_region: "eu-west-1", Driver_endpoint: server.url,
-    Instance_Image: "name:el9-pilot-dup", Instance_Flavor: "t3.micro", Cloud_RateLimit: 0, ...extra,
+    CloudType: "EC2",
+    CloudAuth: join(dir, "auth.ini"),
+    Driver_region: "eu-west-1",
+    Driver_endpoint: server.url,
+    Instance_Image: "name:el9-pilot-dup",
+    Instance_Flavor: "t3.micro",
+    Cloud_RateLimit: 0,
+    ...extra,
   });
   expect(set.OK).toBe(true);
   return ce;
@@ -54,8 +62,18 @@ describe("EC2 pilot states", () => {
     const [finished, killed] = r.OK ? r.Value : [];
     server!.cloud.guestShutdown(finished!.slice("cloud://".length));
     expect((await ce.killJob([killed!])).OK).toBe(true);
-    await eventually(() => statusOf(ce, finished!), (s) => s === "Done", 5_000, "the finished pilot Done");
-    await eventually(() => statusOf(ce, killed!), (s) => s === "Deleted", 5_000, "the killed pilot Deleted");
+    await eventually(
+      () => statusOf(ce, finished!),
+      (s) => s === "Done",
+      5_000,
+      "the finished pilot Done",
+    );
+    await eventually(
+      () => statusOf(ce, killed!),
+      (s) => s === "Deleted",
+      5_000,
+      "the killed pilot Deleted",
+    );
     // A finished pilot leaves nothing for cleanup to do (its VM is gone already).
     expect(await ce.cleanupPilots()).toMatchObject({ OK: true, Value: { deleted: [], failed: [] } });
     await ce.shutdown();
@@ -66,7 +84,12 @@ describe("EC2 pilot states", () => {
     const r = await ce.submitJob(join(dir, "pilot.sh"), null, 1);
     const ref = r.OK ? r.Value[0]! : "";
     server!.cloud.interruptSpot(ref.slice("cloud://".length));
-    await eventually(() => statusOf(ce, ref), (s) => s === "Aborted", 5_000, "the reclaimed pilot Aborted");
+    await eventually(
+      () => statusOf(ce, ref),
+      (s) => s === "Aborted",
+      5_000,
+      "the reclaimed pilot Aborted",
+    );
     await ce.shutdown();
   });
 
@@ -80,7 +103,10 @@ describe("EC2 pilot states", () => {
   });
 
   it("maps AccessDenied to Forbidden", () => {
-    const err = Object.assign(new Error("User is not authorized"), { name: "AccessDenied", $metadata: { httpStatusCode: 403 } });
+    const err = Object.assign(new Error("User is not authorized"), {
+      name: "AccessDenied",
+      $metadata: { httpStatusCode: 403 },
+    });
     expect(toEc2Error(err, "RunInstances")).toMatchObject({ code: "Forbidden" });
   });
 });

@@ -37,7 +37,8 @@ async function driver(fx: Parameters<typeof gceDriver>[2] = {}): Promise<CloudDr
   return d;
 }
 
-const claimsOf = (assertion: string) => JSON.parse(Buffer.from(assertion.split(".")[1]!, "base64url").toString()) as Record<string, unknown>;
+const claimsOf = (assertion: string) =>
+  JSON.parse(Buffer.from(assertion.split(".")[1]!, "base64url").toString()) as Record<string, unknown>;
 
 describe("GCE service-account keys", () => {
   it("posts a signed JWT to the key file's token_uri, and keeps the token for many calls", async () => {
@@ -49,15 +50,32 @@ describe("GCE service-account keys", () => {
     expect(server.calls["token"]).toBe(1);
     const form = new URLSearchParams(String(server.requests.find((r) => r.call === "token")!.body));
     expect(form.get("grant_type")).toBe("urn:ietf:params:oauth:grant-type:jwt-bearer");
-    expect(claimsOf(form.get("assertion")!)).toMatchObject({ iss: TEST_SERVICE_ACCOUNT, aud: server.tokenUri, scope: "https://www.googleapis.com/auth/compute" });
+    expect(claimsOf(form.get("assertion")!)).toMatchObject({
+      iss: TEST_SERVICE_ACCOUNT,
+      aud: server.tokenUri,
+      scope: "https://www.googleapis.com/auth/compute",
+    });
     // The project comes from the key file when Driver_project is not set.
     expect(server.requests.find((r) => r.call === "networks.list")!.path).toContain("/projects/grid-test/");
   });
 
   it("a key the token endpoint refuses is AuthFailed, with the endpoint's reason and no key material", async () => {
-    const other = generateKeyPairSync("rsa", { modulusLength: 2048, privateKeyEncoding: { type: "pkcs8", format: "pem" }, publicKeyEncoding: { type: "spki", format: "pem" } });
+    const other = generateKeyPairSync("rsa", {
+      modulusLength: 2048,
+      privateKeyEncoding: { type: "pkcs8", format: "pem" },
+      publicKeyEncoding: { type: "spki", format: "pem" },
+    });
     const path = join(dir, "revoked.json");
-    writeFileSync(path, JSON.stringify({ type: "service_account", client_email: TEST_SERVICE_ACCOUNT, private_key: other.privateKey, token_uri: server.tokenUri, project_id: "grid-test" }));
+    writeFileSync(
+      path,
+      JSON.stringify({
+        type: "service_account",
+        client_email: TEST_SERVICE_ACCOUNT,
+        private_key: other.privateKey,
+        token_uri: server.tokenUri,
+        project_id: "grid-test",
+      }),
+    );
     const d = await driver({ options: { key_file: path } });
     const err = await d.listNetworks().catch((e: unknown) => e as Error);
     expect(err).toMatchObject({ code: "AuthFailed", message: expect.stringContaining("Invalid JWT Signature") });
@@ -67,13 +85,21 @@ describe("GCE service-account keys", () => {
 
   it("names the option and the file when the key file is missing or not a key", async () => {
     const missing = await driver({ options: { key_file: join(dir, "nope.json") } });
-    await expect(missing.listNetworks()).rejects.toMatchObject({ code: "AuthFileMissing", message: expect.stringMatching(/^Driver_key_file: .*nope\.json/) });
+    await expect(missing.listNetworks()).rejects.toMatchObject({
+      code: "AuthFileMissing",
+      message: expect.stringMatching(/^Driver_key_file: .*nope\.json/),
+    });
     writeFileSync(join(dir, "bad.json"), "not json");
     const bad = await driver({ options: { key_file: join(dir, "bad.json") } });
-    await expect(bad.listNetworks()).rejects.toMatchObject({ code: "AuthFileUnreadable", message: expect.stringContaining("is not JSON") });
+    await expect(bad.listNetworks()).rejects.toMatchObject({
+      code: "AuthFileUnreadable",
+      message: expect.stringContaining("is not JSON"),
+    });
     writeFileSync(join(dir, "partial.json"), JSON.stringify({ type: "service_account", client_email: "x@y" }));
     const partial = await driver({ options: { key_file: join(dir, "partial.json") } });
-    await expect(partial.listNetworks()).rejects.toMatchObject({ message: expect.stringContaining("lacks private_key") });
+    await expect(partial.listNetworks()).rejects.toMatchObject({
+      message: expect.stringContaining("lacks private_key"),
+    });
   });
 
   it("needs no auth file with Driver_key_file, and does with the auth-file default", async () => {
@@ -85,50 +111,84 @@ describe("GCE service-account keys", () => {
 
 describe("GCE credentials from the auth file", () => {
   it("reads the key file named by secret, with key = the account's e-mail", async () => {
-    const d = await driver({ options: { key_file: "" }, credentials: async () => ({ key: TEST_SERVICE_ACCOUNT, secret: keyFile, extra: {} }) });
+    const d = await driver({
+      options: { key_file: "" },
+      credentials: async () => ({ key: TEST_SERVICE_ACCOUNT, secret: keyFile, extra: {} }),
+    });
     expect((await d.listNetworks()).length).toBeGreaterThan(0);
   });
 
   it("refuses a key that is not the key file's client_email", async () => {
-    const d = await driver({ options: { key_file: "" }, credentials: async () => ({ key: "someone@else.iam.gserviceaccount.com", secret: keyFile, extra: {} }) });
-    await expect(d.listNetworks()).rejects.toMatchObject({ code: "AuthFailed", message: expect.stringContaining("client_email") });
+    const d = await driver({
+      options: { key_file: "" },
+      credentials: async () => ({ key: "someone@else.iam.gserviceaccount.com", secret: keyFile, extra: {} }),
+    });
+    await expect(d.listNetworks()).rejects.toMatchObject({
+      code: "AuthFailed",
+      message: expect.stringContaining("client_email"),
+    });
   });
 
   it("credentials = default-chain in the section means application-default credentials", async () => {
-    const d = await driver({ options: { key_file: "" }, credentials: async () => ({ extra: { credentials: "default-chain" } }), deps: { env: { GOOGLE_APPLICATION_CREDENTIALS: keyFile } } });
+    const d = await driver({
+      options: { key_file: "" },
+      credentials: async () => ({ extra: { credentials: "default-chain" } }),
+      deps: { env: { GOOGLE_APPLICATION_CREDENTIALS: keyFile } },
+    });
     expect((await d.listNetworks()).length).toBeGreaterThan(0);
   });
 });
 
 describe("GCE application-default credentials and the metadata server", () => {
   it("uses GOOGLE_APPLICATION_CREDENTIALS", async () => {
-    const d = await driver({ options: { key_file: "", credentials: "application-default" }, deps: { env: { GOOGLE_APPLICATION_CREDENTIALS: keyFile } } });
+    const d = await driver({
+      options: { key_file: "", credentials: "application-default" },
+      deps: { env: { GOOGLE_APPLICATION_CREDENTIALS: keyFile } },
+    });
     expect((await d.listNetworks()).length).toBeGreaterThan(0);
   });
 
   it("uses gcloud's application-default login (authorized_user, refresh token)", async () => {
     const home = join(dir, "home");
     mkdirSync(join(home, ".config", "gcloud"), { recursive: true });
-    writeFileSync(join(home, ".config", "gcloud", "application_default_credentials.json"), JSON.stringify({
-      type: "authorized_user", client_id: "client.apps.example", client_secret: "client-secret-value", refresh_token: "1//refresh-token-value", token_uri: server.tokenUri,
-    }));
+    writeFileSync(
+      join(home, ".config", "gcloud", "application_default_credentials.json"),
+      JSON.stringify({
+        type: "authorized_user",
+        client_id: "client.apps.example",
+        client_secret: "client-secret-value",
+        refresh_token: "1//refresh-token-value",
+        token_uri: server.tokenUri,
+      }),
+    );
     server.addRefreshToken("1//refresh-token-value");
-    const d = await driver({ options: { key_file: "", credentials: "application-default", project: "grid-test" }, deps: { env: { HOME: home } } });
+    const d = await driver({
+      options: { key_file: "", credentials: "application-default", project: "grid-test" },
+      deps: { env: { HOME: home } },
+    });
     expect((await d.listNetworks()).length).toBeGreaterThan(0);
   });
 
   it("falls back to the metadata server, which also names the project", async () => {
-    const d = await driver({ options: { key_file: "", credentials: "application-default" }, deps: { env: { HOME: join(dir, "empty-home"), GCE_METADATA_HOST: server.metadataHost } } });
+    const d = await driver({
+      options: { key_file: "", credentials: "application-default" },
+      deps: { env: { HOME: join(dir, "empty-home"), GCE_METADATA_HOST: server.metadataHost } },
+    });
     expect((await d.listNetworks()).length).toBeGreaterThan(0);
     expect(server.requests.some((r) => r.call === "metadata" && r.path.endsWith("/token"))).toBe(true);
   });
 
   it("Driver_credentials = metadata off GCE is one clear line", async () => {
-    const d = await driver({ options: { key_file: "", credentials: "metadata", project: "grid-test" }, deps: { env: { GCE_METADATA_HOST: "127.0.0.1:9" } } });
-    await expect(d.listNetworks()).rejects.toMatchObject({ code: "AuthFailed", message: expect.stringContaining("only on a GCE VM") });
+    const d = await driver({
+      options: { key_file: "", credentials: "metadata", project: "grid-test" },
+      deps: { env: { GCE_METADATA_HOST: "127.0.0.1:9" } },
+    });
+    await expect(d.listNetworks()).rejects.toMatchObject({
+      code: "AuthFailed",
+      message: expect.stringContaining("only on a GCE VM"),
+    });
   });
 });
-
 
 describe("GCE secrets", () => {
   it("no key, token or refresh token reaches a log line or an error, through retries, renewals and refusals", async () => {
@@ -156,9 +216,21 @@ describe("GCE key files: the contents are secrets, the path is not", () => {
 
   // Fixtures as functions: the key file is written in beforeAll, after the table is built.
   it.each([
-    ["auth-file", () => ({ options: { key_file: "" }, credentials: async () => ({ key: TEST_SERVICE_ACCOUNT, secret: keyFile, extra: {} }) })],
+    [
+      "auth-file",
+      () => ({
+        options: { key_file: "" },
+        credentials: async () => ({ key: TEST_SERVICE_ACCOUNT, secret: keyFile, extra: {} }),
+      }),
+    ],
     ["key-file", () => ({})],
-    ["application-default", () => ({ options: { key_file: "", credentials: "application-default" }, deps: { env: { GOOGLE_APPLICATION_CREDENTIALS: keyFile } } })],
+    [
+      "application-default",
+      () => ({
+        options: { key_file: "", credentials: "application-default" },
+        deps: { env: { GOOGLE_APPLICATION_CREDENTIALS: keyFile } },
+      }),
+    ],
   ] as const)("registers the private key read with Driver_credentials = %s, and not the path", async (_mode, fx) => {
     const d = await driver(fx());
     await d.listNetworks();
@@ -169,13 +241,25 @@ describe("GCE key files: the contents are secrets, the path is not", () => {
     const home = join(dir, "home-adc-secrets");
     const file = join(home, ".config", "gcloud", "application_default_credentials.json");
     mkdirSync(join(home, ".config", "gcloud"), { recursive: true });
-    writeFileSync(file, JSON.stringify({
-      type: "authorized_user", client_id: "client.apps.example", client_secret: "adc-client-secret-value", refresh_token: "1//adc-refresh-token-value", token_uri: server.tokenUri,
-    }));
+    writeFileSync(
+      file,
+      JSON.stringify({
+        type: "authorized_user",
+        client_id: "client.apps.example",
+        client_secret: "adc-client-secret-value",
+        refresh_token: "1//adc-refresh-token-value",
+        token_uri: server.tokenUri,
+      }),
+    );
     server.addRefreshToken("1//adc-refresh-token-value");
-    const d = await driver({ options: { key_file: "", credentials: "application-default", project: "grid-test" }, deps: { env: { HOME: home } } });
+    const d = await driver({
+      options: { key_file: "", credentials: "application-default", project: "grid-test" },
+      deps: { env: { HOME: home } },
+    });
     await d.listNetworks();
-    expect(scrubSecrets(`adc-client-secret-value 1//adc-refresh-token-value ${file}`)).toBe(`[secret] [secret] ${file}`);
+    expect(scrubSecrets(`adc-client-secret-value 1//adc-refresh-token-value ${file}`)).toBe(
+      `[secret] [secret] ${file}`,
+    );
   });
 });
 
@@ -186,9 +270,15 @@ describe("GCE auth-file secrets that are no file path", () => {
     ["a value starting with $", "$ecretPassw0rd-dollar"],
     ["a bare relative path", "keys/gce-pilots.json"],
   ])("refuses %s without echoing it, and says what to write", async (_what, secret) => {
-    const d = await driver({ options: { key_file: "" }, credentials: async () => ({ key: TEST_SERVICE_ACCOUNT, secret, extra: {} }) });
+    const d = await driver({
+      options: { key_file: "" },
+      credentials: async () => ({ key: TEST_SERVICE_ACCOUNT, secret, extra: {} }),
+    });
     const err = (await d.listNetworks().catch((e: unknown) => e)) as { code: string; message: string };
-    expect(err).toMatchObject({ code: "AuthValueInvalid", message: expect.stringMatching(/^CloudAuth secret: the value is not a file path.*secret = \/.*Driver_key_file/) });
+    expect(err).toMatchObject({
+      code: "AuthValueInvalid",
+      message: expect.stringMatching(/^CloudAuth secret: the value is not a file path.*secret = \/.*Driver_key_file/),
+    });
     for (const part of [secret, ...secret.split("\n")]) expect(err.message).not.toContain(part);
     expect(err.message).not.toContain("\n");
   });
@@ -201,13 +291,28 @@ describe("GCE key rotation and close", () => {
     const email = "rotating@grid-test.iam.gserviceaccount.com";
     const write = (pair: { privateKey: string; publicKey: string }): void => {
       server.addServiceAccount(email, pair.publicKey);
-      writeFileSync(path, JSON.stringify({ type: "service_account", client_email: email, private_key: pair.privateKey, token_uri: server.tokenUri, project_id: "grid-test" }));
+      writeFileSync(
+        path,
+        JSON.stringify({
+          type: "service_account",
+          client_email: email,
+          private_key: pair.privateKey,
+          token_uri: server.tokenUri,
+          project_id: "grid-test",
+        }),
+      );
     };
     write(testKeyPair());
     const d = await driver({ options: { key_file: path } });
     await d.listNetworks();
     // The old key is revoked (the server knows only the new one) and the token is refused.
-    write(generateKeyPairSync("rsa", { modulusLength: 2048, privateKeyEncoding: { type: "pkcs8", format: "pem" }, publicKeyEncoding: { type: "spki", format: "pem" } }));
+    write(
+      generateKeyPairSync("rsa", {
+        modulusLength: 2048,
+        privateKeyEncoding: { type: "pkcs8", format: "pem" },
+        publicKeyEncoding: { type: "spki", format: "pem" },
+      }),
+    );
     server.inject({ call: "networks.list", kind: "unauthorized" });
     expect((await d.listNetworks()).length).toBeGreaterThan(0);
     rmSync(dirR, { recursive: true, force: true });

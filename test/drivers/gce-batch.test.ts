@@ -30,18 +30,31 @@ describe("GCE bulkInsert", () => {
     expect(f.server.calls["instances.bulkInsert"]).toBe(1);
     const sent = f.server.requests.find((r) => r.call === "instances.bulkInsert")!;
     expect(sent.query.get("requestId")).toBe(insertRequestId(request(1).requestId, 0));
-    const body = sent.body as { count: number; minCount: number; namePattern: string; instanceProperties: Record<string, any> };
+    const body = sent.body as {
+      count: number;
+      minCount: number;
+      namePattern: string;
+      instanceProperties: Record<string, any>;
+    };
     expect(body).toMatchObject({ count: 5, minCount: 1, namePattern: "dirac-pilot-0a1b2c3d-####" });
     const props = body.instanceProperties;
     expect(props["machineType"]).toBe("e2-small");
-    expect(props["labels"]).toEqual({ "cloudce-ce": "cloud_2emysite_2eexample", "cloudce-queue": "_4cong_5f_51ueue", "cloudce-batch": "0a1b2c3d" });
-    const items = Object.fromEntries((props["metadata"].items as { key: string; value: string }[]).map((i) => [i.key, i.value]));
+    expect(props["labels"]).toEqual({
+      "cloudce-ce": "cloud_2emysite_2eexample",
+      "cloudce-queue": "_4cong_5f_51ueue",
+      "cloudce-batch": "0a1b2c3d",
+    });
+    const items = Object.fromEntries(
+      (props["metadata"].items as { key: string; value: string }[]).map((i) => [i.key, i.value]),
+    );
     expect(Buffer.from(items["user-data"]!, "base64").toString()).toBe(Buffer.from(userData).toString());
     expect(items["user-data-encoding"]).toBe("base64");
     expect(props["disks"][0].initializeParams.sourceImage).toBe("projects/grid-test/global/images/el9-pilot-v2");
     expect(props["networkInterfaces"][0].network).toBe("global/networks/pilots");
     // Names are the pattern's; the CE metadata reads back as given, decoded from the labels.
-    expect(result.created.map((n) => n.name).sort()).toEqual([1, 2, 3, 4, 5].map((i) => `dirac-pilot-0a1b2c3d-000${i}`));
+    expect(result.created.map((n) => n.name).sort()).toEqual(
+      [1, 2, 3, 4, 5].map((i) => `dirac-pilot-0a1b2c3d-000${i}`),
+    );
     for (const n of result.created) {
       expect(n.id).toMatch(/^\d+$/);
       expect(n.metadata).toMatchObject(OWNER);
@@ -71,9 +84,15 @@ describe("GCE bulkInsert", () => {
   });
 
   it("a stuck operation that created nothing is a Timeout naming the option", async () => {
-    const f = await fixtures.manual({ options: { operation_timeout: "30" }, server: { capacity: { "europe-west1-b": 0 } } });
+    const f = await fixtures.manual({
+      options: { operation_timeout: "30" },
+      server: { capacity: { "europe-west1-b": 0 } },
+    });
     f.server.inject({ call: "instances.bulkInsert", kind: "stuckOperation" });
-    await expect(f.driver.createNodes(request(3))).rejects.toMatchObject({ code: "Timeout", message: expect.stringContaining("Driver_operation_timeout") });
+    await expect(f.driver.createNodes(request(3))).rejects.toMatchObject({
+      code: "Timeout",
+      message: expect.stringContaining("Driver_operation_timeout"),
+    });
   });
 
   it.each([
@@ -84,7 +103,11 @@ describe("GCE bulkInsert", () => {
   ])("an operation that is DONE with %s is a typed %s error", async (errorCode, code) => {
     const f = await fixtures.manual();
     f.server.inject({ call: "instances.bulkInsert", kind: "operationError", code: errorCode });
-    await expect(f.driver.createNodes(request(2))).rejects.toMatchObject({ code, driver: "GCE", message: expect.stringContaining(errorCode) });
+    await expect(f.driver.createNodes(request(2))).rejects.toMatchObject({
+      code,
+      driver: "GCE",
+      message: expect.stringContaining(errorCode),
+    });
   });
 
   it.each([
@@ -93,12 +116,17 @@ describe("GCE bulkInsert", () => {
   ])("a resource that vanished (%s) is %s, so the CE resolves again", async (what, code) => {
     const f = await fixtures.manual();
     const req = what.startsWith("projects/") ? request(1, { imageId: what }) : request(1, { flavorId: what });
-    await expect(f.driver.createNodes(req)).rejects.toMatchObject({ code, message: expect.stringContaining("RESOURCE_NOT_FOUND") });
+    await expect(f.driver.createNodes(req)).rejects.toMatchObject({
+      code,
+      message: expect.stringContaining("RESOURCE_NOT_FOUND"),
+    });
   });
 
   it("a network that vanished is NetworkNotFound", async () => {
     const f = await fixtures.manual();
-    await expect(f.driver.createNodes(request(1, { networkIds: ["gone"] }))).rejects.toMatchObject({ code: "NetworkNotFound" });
+    await expect(f.driver.createNodes(request(1, { networkIds: ["gone"] }))).rejects.toMatchObject({
+      code: "NetworkNotFound",
+    });
   });
 
   it("a partial success (perLocationStatus) returns what was created and fails the rest with CapacityExceeded", async () => {
@@ -106,7 +134,10 @@ describe("GCE bulkInsert", () => {
     const result = await f.driver.createNodes(request(5));
     expect(result.created).toHaveLength(3);
     expect(result.failed).toHaveLength(2);
-    expect(result.failed[0]!.error).toMatchObject({ code: "CapacityExceeded", message: expect.stringContaining("ZONE_RESOURCE_POOL_EXHAUSTED") });
+    expect(result.failed[0]!.error).toMatchObject({
+      code: "CapacityExceeded",
+      message: expect.stringContaining("ZONE_RESOURCE_POOL_EXHAUSTED"),
+    });
   });
 
   it("the region's CPU quota reached mid-batch is QuotaExceeded for the rest", async () => {
@@ -159,13 +190,17 @@ describe("GCE bulkInsert", () => {
   });
 
   it("a regional bulk insert (several zones) sends a location policy and spreads over the zones", async () => {
-    const f = await fixtures.manual({ options: { zone: "europe-west1-b,europe-west1-c", target_shape: "ANY" }, server: { capacity: { "europe-west1-b": 2 } } });
+    const f = await fixtures.manual({
+      options: { zone: "europe-west1-b,europe-west1-c", target_shape: "ANY" },
+      server: { capacity: { "europe-west1-b": 2 } },
+    });
     const result = await f.driver.createNodes(request(5));
     expect(result.created).toHaveLength(5);
     const sent = f.server.requests.find((r) => r.call === "regionInstances.bulkInsert")!;
     expect(sent.path).toContain("/regions/europe-west1/instances/bulkInsert");
     expect((sent.body as { locationPolicy: unknown }).locationPolicy).toEqual({
-      locations: { "zones/europe-west1-b": { preference: "ALLOW" }, "zones/europe-west1-c": { preference: "ALLOW" } }, targetShape: "ANY",
+      locations: { "zones/europe-west1-b": { preference: "ALLOW" }, "zones/europe-west1-c": { preference: "ALLOW" } },
+      targetShape: "ANY",
     });
     const zones = [...f.server.cloud.instances.values()].map((i) => i.zone).sort();
     expect(zones).toEqual(["europe-west1-b", "europe-west1-b", "europe-west1-c", "europe-west1-c", "europe-west1-c"]);
@@ -178,14 +213,21 @@ describe("GCE bulkInsert", () => {
   it("spot VMs ask for provisioningModel SPOT and stop on preemption", async () => {
     const f = await fixtures.manual({ options: { spot: "true" } });
     await f.driver.createNodes(request(1));
-    const props = (f.server.requests.find((r) => r.call === "instances.bulkInsert")!.body as { instanceProperties: Record<string, unknown> }).instanceProperties;
+    const props = (
+      f.server.requests.find((r) => r.call === "instances.bulkInsert")!.body as {
+        instanceProperties: Record<string, unknown>;
+      }
+    ).instanceProperties;
     expect(props["scheduling"]).toMatchObject({ provisioningModel: "SPOT", instanceTerminationAction: "STOP" });
   });
 
   it("an instance name the CE prefix cannot make is refused before any call", async () => {
     const f = await fixtures.manual();
     const bad = request(1, { nodes: [{ name: "VMDIRAC3_0A1B2C3D", userData, metadata: OWNER }] });
-    await expect(f.driver.createNodes(bad)).rejects.toMatchObject({ code: "OptionInvalid", message: expect.stringContaining("Instance_NamePrefix") });
+    await expect(f.driver.createNodes(bad)).rejects.toMatchObject({
+      code: "OptionInvalid",
+      message: expect.stringContaining("Instance_NamePrefix"),
+    });
     expect(f.server.calls["instances.bulkInsert"]).toBeUndefined();
   });
 
@@ -200,9 +242,15 @@ describe("GCE bulkInsert", () => {
 describe("GCE close", () => {
   it("a close during a long operation ends its polling without retries", async () => {
     const records: LogRecord[] = [];
-    const f = await fixtures.manual({ options: { operation_timeout: "3600" }, logger: createLogger({ level: "debug", sink: (r) => records.push(r) }) });
+    const f = await fixtures.manual({
+      options: { operation_timeout: "3600" },
+      logger: createLogger({ level: "debug", sink: (r) => records.push(r) }),
+    });
     f.server.inject({ call: "instances.bulkInsert", kind: "stuckOperation" });
-    const creating = f.driver.createNodes(request(1)).then(() => "returned", (e: { code?: string }) => e.code);
+    const creating = f.driver.createNodes(request(1)).then(
+      () => "returned",
+      (e: { code?: string }) => e.code,
+    );
     await until(() => (f.server.calls["zoneOperations.get"] ?? 0) >= 1, "the operation's polling");
     await f.driver.close();
     expect(await creating).toMatch(/returned|Internal|CloudError/);

@@ -31,7 +31,12 @@ function ok<T>(r: { OK: true; Value: T } | { OK: false; Message: string }): T {
   return r.Value;
 }
 
-async function setup(ceName: string, options: Record<string, string>, server: GceServerOptions = {}, metrics: Registry | null = null) {
+async function setup(
+  ceName: string,
+  options: Record<string, string>,
+  server: GceServerOptions = {},
+  metrics: Registry | null = null,
+) {
   const gce = await startGceServer({ pendingMs: 10, runningMs: 10, bootMs: 40, stopMs: 20, ...server });
   const dir = await mkdtemp(join(tmpdir(), "cloudce-gce-rb-"));
   const keyFile = writeKeyFile(gce, dir);
@@ -41,8 +46,16 @@ async function setup(ceName: string, options: Record<string, string>, server: Gc
   await writeFile(pilot, "#!/bin/bash\necho pilot\n");
   const journal = join(dir, "journal.jsonl");
   const all = {
-    CloudType: "GCE", CloudAuth: auth, Driver_endpoint: gce.endpoint, Driver_zone: "europe-west1-b",
-    Instance_Image: "name:el9-pilot-v2", Instance_Flavor: "e2-small", MaxTotalJobs: "30", MaxWaitingJobs: "30", Journal_File: journal, ...options,
+    CloudType: "GCE",
+    CloudAuth: auth,
+    Driver_endpoint: gce.endpoint,
+    Driver_zone: "europe-west1-b",
+    Instance_Image: "name:el9-pilot-v2",
+    Instance_Flavor: "e2-small",
+    MaxTotalJobs: "30",
+    MaxWaitingJobs: "30",
+    Journal_File: journal,
+    ...options,
   };
   const entry = { server: gce, dir, ces: [] as CloudComputingElement[] };
   open.push(entry);
@@ -57,7 +70,9 @@ async function setup(ceName: string, options: Record<string, string>, server: Gc
 
 describe("GCE read-back that lags behind bulkInsert", () => {
   it("VMs the operation made are never refused for capacity: no flavor fallback makes them twice, and the CE returns them", async () => {
-    const { gce, pilot, journal, newCe } = await setup("cloud.mysite.example", { Instance_Flavor: "e2-small, e2-standard-4" });
+    const { gce, pilot, journal, newCe } = await setup("cloud.mysite.example", {
+      Instance_Flavor: "e2-small, e2-standard-4",
+    });
     // The driver's read-back listings all miss the new VMs; the CE's look-up by batch label sees them.
     gce.cloud.listLag = 3;
     const ce = await newCe();
@@ -81,7 +96,8 @@ describe("GCE with Ownership_AdoptUntagged and a CE name whose label is hashed",
     expect(Object.values(ok(await ce.getJobStatus(refs)))).toEqual(["Done", "Done"]);
     const cleaned = ok(await ce.cleanupPilots());
     expect(cleaned.deleted ?? cleaned).toBeTruthy();
-    for (const ref of refs) expect(gce.cloud.instances.get(ref.slice("cloud://".length))?.status ?? "GONE").toMatch(/STOPPING|GONE/);
+    for (const ref of refs)
+      expect(gce.cloud.instances.get(ref.slice("cloud://".length))?.status ?? "GONE").toMatch(/STOPPING|GONE/);
   });
 });
 

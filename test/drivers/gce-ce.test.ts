@@ -36,18 +36,34 @@ function ok<T>(r: { OK: true; Value: T } | { OK: false; Message: string }): T {
 const idOf = (ref: string): string => ref.slice("cloud://".length);
 
 beforeAll(async () => {
-  server = await startGceServer({ pendingMs: 10, runningMs: 10, bootMs: 60, stopMs: 30, quotas: { INSTANCES: 100, CPUS: 40 } });
+  server = await startGceServer({
+    pendingMs: 10,
+    runningMs: 10,
+    bootMs: 60,
+    stopMs: 30,
+    quotas: { INSTANCES: 100, CPUS: 40 },
+  });
   dir = await mkdtemp(join(tmpdir(), "cloudce-gce-ce-"));
   keyFile = writeKeyFile(server, dir);
   const auth = join(dir, "auth.ini");
   await writeFile(auth, `[${CE_NAME}]\nkey = ${TEST_SERVICE_ACCOUNT}\nsecret = ${keyFile}\n`, { mode: 0o600 });
   await writeFile(join(dir, "pilot.sh"), "#!/bin/bash\necho pilot\n");
   ce = new CloudComputingElement(CE_NAME, { logger: silentLogger });
-  ok(await ce.setParameters({
-    CloudType: "GCE", CloudAuth: auth, Driver_endpoint: server.endpoint, Driver_zone: "europe-west1-b", Driver_spot: "true",
-    Instance_Image: "name:el9-pilot-v2", Instance_Flavor: "e2-small", Instance_Networks: "pilots",
-    MaxTotalJobs: "30", MaxWaitingJobs: "30", Queue: "Long_Queue",
-  }));
+  ok(
+    await ce.setParameters({
+      CloudType: "GCE",
+      CloudAuth: auth,
+      Driver_endpoint: server.endpoint,
+      Driver_zone: "europe-west1-b",
+      Driver_spot: "true",
+      Instance_Image: "name:el9-pilot-v2",
+      Instance_Flavor: "e2-small",
+      Instance_Networks: "pilots",
+      MaxTotalJobs: "30",
+      MaxWaitingJobs: "30",
+      Queue: "Long_Queue",
+    }),
+  );
 });
 
 afterAll(async () => {
@@ -68,10 +84,16 @@ describe("CloudComputingElement with CloudType = GCE", () => {
     expect(await other.isValid()).toMatchObject({ OK: false, Message: expect.stringContaining("Driver_spot_price") });
     const keyless = new CloudComputingElement(CE_NAME, { logger: silentLogger });
     ok(await keyless.setParameters({ ...ce.getParameters(), Driver_key_file: join(dir, "missing.json") }));
-    expect(await keyless.isValid()).toMatchObject({ OK: false, Message: expect.stringContaining("Driver_key_file: cannot read the GCE key file") });
+    expect(await keyless.isValid()).toMatchObject({
+      OK: false,
+      Message: expect.stringContaining("Driver_key_file: cannot read the GCE key file"),
+    });
     await keyless.shutdown();
     expect(await other.setParameters({ Instance_NamePrefix: "VMDIRAC3_" })).toMatchObject({
-      OK: false, Message: expect.stringMatching(/^Instance_NamePrefix: 'VMDIRAC3_' cannot start a GCE instance name.*Instance_NamePrefix = dirac-pilot-/),
+      OK: false,
+      Message: expect.stringMatching(
+        /^Instance_NamePrefix: 'VMDIRAC3_' cannot start a GCE instance name.*Instance_NamePrefix = dirac-pilot-/,
+      ),
     });
     await other.shutdown();
   });
@@ -82,12 +104,23 @@ describe("CloudComputingElement with CloudType = GCE", () => {
     const refs = ok(result);
     expect(refs).toHaveLength(4);
     expect(server.calls["instances.bulkInsert"]).toBe(1);
-    const body = server.requests.find((r) => r.call === "instances.bulkInsert")!.body as { count: number; namePattern: string; instanceProperties: { metadata: { items: { key: string; value: string }[] }; disks: { initializeParams: { sourceImage: string } }[] } };
+    const body = server.requests.find((r) => r.call === "instances.bulkInsert")!.body as {
+      count: number;
+      namePattern: string;
+      instanceProperties: {
+        metadata: { items: { key: string; value: string }[] };
+        disks: { initializeParams: { sourceImage: string } }[];
+      };
+    };
     expect(body.count).toBe(4);
     expect(body.namePattern).toMatch(/^dirac-pilot-[0-9a-f]{8}-####$/);
-    expect(body.instanceProperties.disks[0]!.initializeParams.sourceImage).toBe("projects/grid-test/global/images/el9-pilot-v2");
+    expect(body.instanceProperties.disks[0]!.initializeParams.sourceImage).toBe(
+      "projects/grid-test/global/images/el9-pilot-v2",
+    );
     const items = Object.fromEntries(body.instanceProperties.metadata.items.map((i) => [i.key, i.value]));
-    const userData = decodeUserData(Buffer.from(items["user-data"]!, "base64")).map((p) => p.content).join("\n");
+    const userData = decodeUserData(Buffer.from(items["user-data"]!, "base64"))
+      .map((p) => p.content)
+      .join("\n");
     const seed = /printf '%s' "([0-9a-f]{32}):/.exec(userData)?.[1];
     expect(seed).toBeDefined();
     const stamps = result.OK ? result.PilotStampDict : {};
@@ -97,7 +130,12 @@ describe("CloudComputingElement with CloudType = GCE", () => {
       expect(stamps[ref]).toBe(deriveStamp(seed!, idOf(ref)));
     }
     const pilots = ok(await ce.listPilots());
-    expect(pilots.filter((p) => refs.includes(p.ref)).map((p) => p.queue)).toEqual(["Long_Queue", "Long_Queue", "Long_Queue", "Long_Queue"]);
+    expect(pilots.filter((p) => refs.includes(p.ref)).map((p) => p.queue)).toEqual([
+      "Long_Queue",
+      "Long_Queue",
+      "Long_Queue",
+      "Long_Queue",
+    ]);
   });
 
   it("gets the status of all pilots with one listing; a pilot that powered off is Done and cleanup removes it", async () => {
@@ -110,7 +148,12 @@ describe("CloudComputingElement with CloudType = GCE", () => {
     expect(ok(await ce.getJobStatus([refs[0]!]))[refs[0]!]).toBe("Done");
     const report = ok(await ce.cleanupPilots());
     expect(report.deleted.map((d) => d.ref)).toContain(refs[0]);
-    await eventually(async () => ok(await ce.listPilots()).some((p) => p.ref === refs[0]), (listed) => !listed, 5_000, "the cleaned-up pilot to be gone");
+    await eventually(
+      async () => ok(await ce.listPilots()).some((p) => p.ref === refs[0]),
+      (listed) => !listed,
+      5_000,
+      "the cleaned-up pilot to be gone",
+    );
     // It finished before its VM was removed: Done, not Deleted.
     expect(ok(await ce.getJobStatus([refs[0]!]))[refs[0]!]).toBe("Done");
   });
@@ -123,7 +166,12 @@ describe("CloudComputingElement with CloudType = GCE", () => {
 
   it("gives the serial port output as the job output", async () => {
     const [ref] = ok(await ce.submitJob(join(dir, "pilot.sh"), null, 1));
-    await eventually(async () => ok(await ce.getJobOutput(ref!))[0], (out) => out.includes("cloud-init"), 5_000, "serial output");
+    await eventually(
+      async () => ok(await ce.getJobOutput(ref!))[0],
+      (out) => out.includes("cloud-init"),
+      5_000,
+      "serial output",
+    );
   });
 
   it("caps available() by the region's quotas", async () => {
@@ -150,12 +198,19 @@ describe("the key file the auth file names", () => {
     const auth = join(dir, "unreadable-key.auth");
     await writeFile(auth, `[${CE_NAME}]\nkey = ${TEST_SERVICE_ACCOUNT}\nsecret = ${notAKey}\n`, { mode: 0o600 });
     const records: LogRecord[] = [];
-    const broken = new CloudComputingElement(CE_NAME, { logger: createLogger({ level: "debug", sink: (r) => records.push(r) }) });
+    const broken = new CloudComputingElement(CE_NAME, {
+      logger: createLogger({ level: "debug", sink: (r) => records.push(r) }),
+    });
     try {
       ok(await broken.setParameters({ ...ce.getParameters(), CloudAuth: auth }));
       const result = await broken.submitJob(join(dir, "pilot.sh"), null, 1);
-      expect(result).toMatchObject({ OK: false, Message: expect.stringContaining(`cannot read the GCE key file ${notAKey}`) });
-      expect(records.map((r) => `${r.msg} ${JSON.stringify(r.fields)}`).join("\n")).toContain(`cannot read the GCE key file ${notAKey}`);
+      expect(result).toMatchObject({
+        OK: false,
+        Message: expect.stringContaining(`cannot read the GCE key file ${notAKey}`),
+      });
+      expect(records.map((r) => `${r.msg} ${JSON.stringify(r.fields)}`).join("\n")).toContain(
+        `cannot read the GCE key file ${notAKey}`,
+      );
     } finally {
       await broken.shutdown();
     }
@@ -163,9 +218,21 @@ describe("the key file the auth file names", () => {
 
   // The CE has no section of its own, so [DEFAULT] applies; it may hold another cloud's account.
   it.each([
-    ["another cloud's password in [DEFAULT]", "[DEFAULT]\nkey = AKIAOTHERCLOUDKEY\nsecret = wJalrXUtnFEMI-K7MDENG-bPxRfiCY\n", "wJalrXUtnFEMI-K7MDENG-bPxRfiCY"],
-    ["a value over two lines", `[DEFAULT]\nkey = ${TEST_SERVICE_ACCOUNT}\nsecret = /first-line-of-it\n  second-line-of-it\n`, "/first-line-of-it\nsecond-line-of-it"],
-    ["a value with a $", `[DEFAULT]\nkey = ${TEST_SERVICE_ACCOUNT}\nsecret = $ecretPassw0rd-dollar\n`, "$ecretPassw0rd-dollar"],
+    [
+      "another cloud's password in [DEFAULT]",
+      "[DEFAULT]\nkey = AKIAOTHERCLOUDKEY\nsecret = wJalrXUtnFEMI-K7MDENG-bPxRfiCY\n",
+      "wJalrXUtnFEMI-K7MDENG-bPxRfiCY",
+    ],
+    [
+      "a value over two lines",
+      `[DEFAULT]\nkey = ${TEST_SERVICE_ACCOUNT}\nsecret = /first-line-of-it\n  second-line-of-it\n`,
+      "/first-line-of-it\nsecond-line-of-it",
+    ],
+    [
+      "a value with a $",
+      `[DEFAULT]\nkey = ${TEST_SERVICE_ACCOUNT}\nsecret = $ecretPassw0rd-dollar\n`,
+      "$ecretPassw0rd-dollar",
+    ],
   ])("%s reached by a GCE CE never appears in errors or logs", async (_what, text, secret) => {
     const auth = join(dir, "not-a-path.auth");
     await writeFile(auth, text, { mode: 0o600 });
@@ -173,9 +240,18 @@ describe("the key file the auth file names", () => {
     const other = new CloudComputingElement("no-section-of-its-own.example", { logger: logs.logger });
     try {
       ok(await other.setParameters({ ...ce.getParameters(), CloudAuth: auth }));
-      const results = [await other.isValid(), await other.submitJob(join(dir, "pilot.sh"), null, 1), await other.getCEStatus()];
+      const results = [
+        await other.isValid(),
+        await other.submitJob(join(dir, "pilot.sh"), null, 1),
+        await other.getCEStatus(),
+      ];
       for (const r of results) {
-        expect(r).toMatchObject({ OK: false, Message: expect.stringMatching(/\[DEFAULT\].*secret is not a file path.*add a \[no-section-of-its-own\.example\] section/) });
+        expect(r).toMatchObject({
+          OK: false,
+          Message: expect.stringMatching(
+            /\[DEFAULT\].*secret is not a file path.*add a \[no-section-of-its-own\.example\] section/,
+          ),
+        });
         logs.errors.push((r as { Message: string }).Message);
       }
       expectNoSecrets(logs, [secret, ...secret.split("\n")]);
@@ -203,11 +279,19 @@ describe("a GCE pilot VM as cloud-init sees it", () => {
       for (const ref of refs) {
         server.actAsVm(idOf(ref));
         const { stdout } = await run(PYTHON, [DATASOURCE, `${server.url}/computeMetadata/v1/`]);
-        const seen = JSON.parse(stdout) as { success: boolean; reason: string | null; instance_id: string; zone: string; user_data_b64: string };
+        const seen = JSON.parse(stdout) as {
+          success: boolean;
+          reason: string | null;
+          instance_id: string;
+          zone: string;
+          user_data_b64: string;
+        };
         expect(seen).toMatchObject({ success: true, instance_id: idOf(ref), zone: "europe-west1-b" });
         // cloud-init then processes the (gzip/MIME) user-data; the stamp its pilot computes is the one submitJob returned.
         const [parts] = await cloudInitProcess(scratch.dir, [Buffer.from(seen.user_data_b64, "base64")]);
-        const text = decodeUserData(Buffer.from(seen.user_data_b64, "base64")).map((p) => p.content).join("\n");
+        const text = decodeUserData(Buffer.from(seen.user_data_b64, "base64"))
+          .map((p) => p.content)
+          .join("\n");
         const seed = /printf '%s' "([0-9a-f]{32}):/.exec(text)?.[1];
         expect(parts!.some((p) => p.type === "text/cloud-config")).toBe(true);
         expect(deriveStamp(seed!, seen.instance_id)).toBe(stamps[ref]);

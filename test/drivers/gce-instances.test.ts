@@ -11,15 +11,28 @@ import { gceFixturePerTest } from "../servers/gce/vitest-scope.js";
 const fixtures = gceFixturePerTest();
 const OWNER = { "cloudce-ce": "cloud.mysite.example" };
 
-const request = (count: number, name = "dirac-pilot-0A1B2C3D", metadata: Record<string, string> = OWNER): CreateNodesRequest => ({
+const request = (
+  count: number,
+  name = "dirac-pilot-0A1B2C3D",
+  metadata: Record<string, string> = OWNER,
+): CreateNodesRequest => ({
   imageId: "projects/grid-test/global/images/family/el9-pilot",
   flavorId: "e2-small",
   networkIds: [],
-  nodes: Array.from({ length: count }, () => ({ name, userData: new Uint8Array(Buffer.from("#cloud-config\n")), metadata })),
+  nodes: Array.from({ length: count }, () => ({
+    name,
+    userData: new Uint8Array(Buffer.from("#cloud-config\n")),
+    metadata,
+  })),
   requestId: `${name}-${count}`,
 });
 
-async function ids(driver: CloudDriver, count: number, name?: string, metadata?: Record<string, string>): Promise<string[]> {
+async function ids(
+  driver: CloudDriver,
+  count: number,
+  name?: string,
+  metadata?: Record<string, string>,
+): Promise<string[]> {
   return (await driver.createNodes(request(count, name, metadata))).created.map((n) => n.id);
 }
 
@@ -35,7 +48,9 @@ describe("GCE listings", () => {
     const lists = f.server.requests.filter((r) => r.call === "instances.list");
     expect(lists).toHaveLength(3);
     expect(lists[0]!.query.get("maxResults")).toBe("500");
-    expect(lists[0]!.query.get("filter")).toBe('(name eq "dirac-pilot-.*") (labels.cloudce-ce eq "cloud_2emysite_2eexample")');
+    expect(lists[0]!.query.get("filter")).toBe(
+      '(name eq "dirac-pilot-.*") (labels.cloudce-ce eq "cloud_2emysite_2eexample")',
+    );
     expect(lists[1]!.query.get("pageToken")).toBeTruthy();
   });
 
@@ -48,13 +63,20 @@ describe("GCE listings", () => {
     expect(node?.metadata["cloudce-ce"]).toBe(owner["cloudce-ce"]);
     const list = f.server.requests.filter((r) => r.call === "instances.list").pop()!;
     expect(list.query.get("fields")).toBe(LIST_FIELDS);
-    expect(project({ items: [{ id: "1", metadata: { items: [] }, scheduling: { provisioningModel: "SPOT", x: 1 } }], kind: "k" }, parseFields(LIST_FIELDS)))
-      .toEqual({ items: [{ id: "1", scheduling: { provisioningModel: "SPOT" } }] });
+    expect(
+      project(
+        { items: [{ id: "1", metadata: { items: [] }, scheduling: { provisioningModel: "SPOT", x: 1 } }], kind: "k" },
+        parseFields(LIST_FIELDS),
+      ),
+    ).toEqual({ items: [{ id: "1", scheduling: { provisioningModel: "SPOT" } }] });
   });
 
   it("an invalid listing prefix is a clear error, not an empty list", async () => {
     const f = await fixtures.manual();
-    await expect(f.driver.listNodes({ namePrefix: "VMDIRAC3_", metadata: OWNER })).rejects.toMatchObject({ code: "OptionInvalid", message: expect.stringContaining("Instance_NamePrefix") });
+    await expect(f.driver.listNodes({ namePrefix: "VMDIRAC3_", metadata: OWNER })).rejects.toMatchObject({
+      code: "OptionInvalid",
+      message: expect.stringContaining("Instance_NamePrefix"),
+    });
   });
 
   it("builds filters whose values need no escaping", () => {
@@ -65,8 +87,15 @@ describe("GCE listings", () => {
 describe("GCE states", () => {
   it("maps every documented instance status", () => {
     expect(NODE_STATE_MAP).toEqual({
-      PROVISIONING: "booting", STAGING: "booting", RUNNING: "running", REPAIRING: "running", STOPPING: "stopping",
-      PENDING_STOP: "stopping", SUSPENDING: "suspended", SUSPENDED: "suspended", TERMINATED: "stopped",
+      PROVISIONING: "booting",
+      STAGING: "booting",
+      RUNNING: "running",
+      REPAIRING: "running",
+      STOPPING: "stopping",
+      PENDING_STOP: "stopping",
+      SUSPENDING: "suspended",
+      SUSPENDED: "suspended",
+      TERMINATED: "stopped",
     });
     expect(toCloudNode({ id: "1", name: "x", status: "SOMETHING_NEW" }).state).toBe("unknown");
   });
@@ -92,7 +121,9 @@ describe("GCE states", () => {
     f.clock.advance(20_000);
     f.server.cloud.preempt(a!);
     f.server.cloud.powerOff(b!);
-    const nodes = new Map((await f.driver.listNodes({ namePrefix: "dirac-pilot-", metadata: OWNER })).map((n) => [n.id, n]));
+    const nodes = new Map(
+      (await f.driver.listNodes({ namePrefix: "dirac-pilot-", metadata: OWNER })).map((n) => [n.id, n]),
+    );
     expect(nodes.get(a!)).toMatchObject({ state: "stopped", interrupted: true });
     expect(nodes.get(b!)?.interrupted).toBeUndefined();
     expect((await f.driver.getNode(a!))?.interrupted).toBe(true);
@@ -138,7 +169,10 @@ describe("GCE deletion, serial port, quotas", () => {
     const f = await fixtures.manual({ server: { quotas: { INSTANCES: 50, CPUS: 24 } } });
     await ids(f.driver, 3);
     expect(await f.driver.getLimits()).toEqual({ instances: 47, cores: 18 });
-    const spot = await fixtures.manual({ options: { spot: "true" }, server: { quotas: { CPUS: 24, PREEMPTIBLE_CPUS: 100 } } });
+    const spot = await fixtures.manual({
+      options: { spot: "true" },
+      server: { quotas: { CPUS: 24, PREEMPTIBLE_CPUS: 100 } },
+    });
     await ids(spot.driver, 2);
     expect(await spot.driver.getLimits()).toMatchObject({ cores: 96 });
   });
@@ -147,7 +181,10 @@ describe("GCE deletion, serial port, quotas", () => {
     const f = await fixtures.manual({ server: { quotas: { IN_USE_ADDRESSES: 8 } } });
     await ids(f.driver, 3);
     expect((await f.driver.getLimits()).instances).toBe(5);
-    const internal = await fixtures.manual({ options: { external_ip: "false" }, server: { quotas: { IN_USE_ADDRESSES: 8 } } });
+    const internal = await fixtures.manual({
+      options: { external_ip: "false" },
+      server: { quotas: { IN_USE_ADDRESSES: 8 } },
+    });
     await ids(internal.driver, 3);
     expect((await internal.driver.getLimits()).instances).toBe(997);
   });
@@ -167,14 +204,21 @@ describe("GCE retries", () => {
   it("gives up after Driver_max_attempts with RateLimited", async () => {
     const f = await fixtures.manual({ options: { max_attempts: "2" } });
     f.server.inject({ call: "machineTypes.list", kind: "rateLimit", times: 5 });
-    await expect(f.driver.listFlavors()).rejects.toMatchObject({ code: "RateLimited", retryable: true, status: "rateLimitExceeded" });
+    await expect(f.driver.listFlavors()).rejects.toMatchObject({
+      code: "RateLimited",
+      retryable: true,
+      status: "rateLimitExceeded",
+    });
     expect(f.server.calls["machineTypes.list"]).toBe(2);
   });
 
   it("does not retry a permission error", async () => {
     const f = await fixtures.manual();
     f.server.inject({ call: "networks.list", kind: "error", status: 403, reason: "forbidden" });
-    await expect(f.driver.listNetworks()).rejects.toMatchObject({ code: "Forbidden", message: expect.stringContaining("roles/compute") });
+    await expect(f.driver.listNetworks()).rejects.toMatchObject({
+      code: "Forbidden",
+      message: expect.stringContaining("roles/compute"),
+    });
     expect(f.server.calls["networks.list"]).toBe(1);
   });
 
@@ -208,7 +252,12 @@ describe("GCE error mapping", () => {
   it.each([
     [403, "rateLimitExceeded", "Rate Limit Exceeded", "RateLimited"],
     [429, "rateLimitExceeded", "Too many requests", "RateLimited"],
-    [403, "quotaExceeded", "Quota exceeded for quota metric 'Read requests' and limit 'Read requests per minute'", "RateLimited"],
+    [
+      403,
+      "quotaExceeded",
+      "Quota exceeded for quota metric 'Read requests' and limit 'Read requests per minute'",
+      "RateLimited",
+    ],
     [403, "quotaExceeded", "Quota 'CPUS' exceeded. Limit: 24.0 in region europe-west1.", "QuotaExceeded"],
     [403, "quotaExceeded", "Quota 'IN_USE_ADDRESSES' exceeded. Limit: 8.0 in region europe-west1.", "QuotaExceeded"],
     [404, "notFound", "The resource 'projects/p/global/images/el9' was not found", "ImageNotFound"],
@@ -222,6 +271,8 @@ describe("GCE error mapping", () => {
   });
 
   it("keeps a proxy's HTML answer to one line", () => {
-    expect(httpError("GET x", 502, "<html><body><h1>Bad Gateway</h1>\n</body></html>").message).toBe("GCE GET x: HTTP 502 Bad Gateway; the Compute API failed; this is retried");
+    expect(httpError("GET x", 502, "<html><body><h1>Bad Gateway</h1>\n</body></html>").message).toBe(
+      "GCE GET x: HTTP 502 Bad Gateway; the Compute API failed; this is retried",
+    );
   });
 });

@@ -4,7 +4,13 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { checkOptions, parseSettings } from "../../src/ce/ce-options.js";
 import { nameRule, registerDriver } from "../../src/drivers/registry.js";
-import { decodeLabelValue, encodeLabelValue, fromLabels, GCE_NAME_RULE, instanceBaseName } from "../../src/drivers/gce/names.js";
+import {
+  decodeLabelValue,
+  encodeLabelValue,
+  fromLabels,
+  GCE_NAME_RULE,
+  instanceBaseName,
+} from "../../src/drivers/gce/names.js";
 
 const LABEL_VALUE = /^[-_a-z0-9]{0,63}$/;
 
@@ -17,18 +23,22 @@ describe("GCE label values", () => {
   });
 
   it("round-trip any value that fits, including non-ASCII", () => {
-    fc.assert(fc.property(fc.string({ maxLength: 20, unit: "grapheme" }), (v) => {
-      const label = encodeLabelValue(v);
-      expect(label).toMatch(LABEL_VALUE);
-      if (!label.includes("__")) expect(decodeLabelValue(label)).toBe(v);
-    }));
+    fc.assert(
+      fc.property(fc.string({ maxLength: 20, unit: "grapheme" }), (v) => {
+        const label = encodeLabelValue(v);
+        expect(label).toMatch(LABEL_VALUE);
+        if (!label.includes("__")) expect(decodeLabelValue(label)).toBe(v);
+      }),
+    );
   });
 
   it("never map two values onto one label", () => {
-    fc.assert(fc.property(fc.string({ maxLength: 80 }), fc.string({ maxLength: 80 }), (a, b) => {
-      fc.pre(a !== b);
-      expect(encodeLabelValue(a)).not.toBe(encodeLabelValue(b));
-    }));
+    fc.assert(
+      fc.property(fc.string({ maxLength: 80 }), fc.string({ maxLength: 80 }), (a, b) => {
+        fc.pre(a !== b);
+        expect(encodeLabelValue(a)).not.toBe(encodeLabelValue(b));
+      }),
+    );
     // Neighbours that a lossy mapping would merge.
     const near = ["a.b", "a-b", "a_b", "A.b", "a.B", "a2eb", "a_2eb"];
     expect(new Set(near.map(encodeLabelValue)).size).toBe(near.length);
@@ -59,7 +69,9 @@ describe("GCE instance names", () => {
     expect(GCE_NAME_RULE.problem("dirac-pilot-")).toBeUndefined();
     expect(GCE_NAME_RULE.problem(GCE_NAME_RULE.defaultPrefix)).toBeUndefined();
     for (const bad of ["VMDIRAC3_", "pilot_", "1pilot-", "Pilot-", `p${"x".repeat(60)}`]) {
-      expect(GCE_NAME_RULE.problem(bad)).toMatch(/cannot start a GCE instance name.*Instance_NamePrefix = dirac-pilot-/);
+      expect(GCE_NAME_RULE.problem(bad)).toMatch(
+        /cannot start a GCE instance name.*Instance_NamePrefix = dirac-pilot-/,
+      );
     }
   });
 
@@ -67,13 +79,23 @@ describe("GCE instance names", () => {
     const base = { CloudType: "GCE", Instance_Image: "x", Instance_Flavor: "y" };
     expect(parseSettings("ce", base).namePrefix).toBe("dirac-pilot-");
     expect(parseSettings("ce", { ...base, CloudType: "EC2" }).namePrefix).toBe("VMDIRAC3_");
-    expect(checkOptions({ ...base, Instance_NamePrefix: "VMDIRAC3_" })).toEqual([expect.stringMatching(/^Instance_NamePrefix: 'VMDIRAC3_' cannot start a GCE instance name/)]);
+    expect(checkOptions({ ...base, Instance_NamePrefix: "VMDIRAC3_" })).toEqual([
+      expect.stringMatching(/^Instance_NamePrefix: 'VMDIRAC3_' cannot start a GCE instance name/),
+    ]);
     expect(checkOptions({ ...base, Instance_NamePrefix: "grid-" })).toEqual([]);
   });
 
   it("a driver registered with the GCE rule (a wrapper, an embedder's build) gets it too", () => {
-    registerDriver("GCE_WRAPPED", () => { throw new Error("not built here"); }, GCE_NAME_RULE);
+    registerDriver(
+      "GCE_WRAPPED",
+      () => {
+        throw new Error("not built here");
+      },
+      GCE_NAME_RULE,
+    );
     expect(nameRule("gce_wrapped")).toBe(GCE_NAME_RULE);
-    expect(parseSettings("ce", { CloudType: "GCE_WRAPPED", Instance_Image: "x", Instance_Flavor: "y" }).namePrefix).toBe("dirac-pilot-");
+    expect(
+      parseSettings("ce", { CloudType: "GCE_WRAPPED", Instance_Image: "x", Instance_Flavor: "y" }).namePrefix,
+    ).toBe("dirac-pilot-");
   });
 });

@@ -15,7 +15,13 @@ let dir: string;
 let auth: string;
 
 beforeAll(async () => {
-  server = await startGceServer({ pendingMs: 10, runningMs: 10, bootMs: 20, stopMs: 10, quotas: { INSTANCES: 100, CPUS: 100 } });
+  server = await startGceServer({
+    pendingMs: 10,
+    runningMs: 10,
+    bootMs: 20,
+    stopMs: 10,
+    quotas: { INSTANCES: 100, CPUS: 100 },
+  });
   dir = await mkdtemp(join(tmpdir(), "cloudce-gce-one-token-"));
   const keyFile = writeKeyFile(server, dir);
   auth = join(dir, "auth.ini");
@@ -30,8 +36,15 @@ async function status(): Promise<void> {
   const ce = new CloudComputingElement(CE_NAME, { logger: silentLogger, metrics: null });
   try {
     const set = await ce.setParameters({
-      CloudType: "GCE", CloudAuth: auth, Driver_endpoint: server.endpoint, Driver_zone: "europe-west1-b",
-      Instance_Image: "name:el9-pilot-v2", Instance_Flavor: "e2-small", Instance_Networks: "pilots", MaxTotalJobs: "10", MaxWaitingJobs: "10",
+      CloudType: "GCE",
+      CloudAuth: auth,
+      Driver_endpoint: server.endpoint,
+      Driver_zone: "europe-west1-b",
+      Instance_Image: "name:el9-pilot-v2",
+      Instance_Flavor: "e2-small",
+      Instance_Networks: "pilots",
+      MaxTotalJobs: "10",
+      MaxWaitingJobs: "10",
     });
     if (!set.OK) throw new Error(set.Message);
     const r = await ce.getCEStatus();

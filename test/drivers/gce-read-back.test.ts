@@ -14,28 +14,41 @@ const fixtures = gceFixturePerTest();
 const OWNER = { "cloudce-ce": "cloud.mysite.example", "cloudce-batch": "0a1b2c3d" };
 const LONG_CE = "a-computing-element-with-a-rather-long-name.grid-site.example.org";
 
-const request = (count: number, name = "dirac-pilot-0A1B2C3D", metadata: Record<string, string> = OWNER): CreateNodesRequest => ({
+const request = (
+  count: number,
+  name = "dirac-pilot-0A1B2C3D",
+  metadata: Record<string, string> = OWNER,
+): CreateNodesRequest => ({
   imageId: "projects/grid-test/global/images/family/el9-pilot",
   flavorId: "e2-small",
   networkIds: [],
-  nodes: Array.from({ length: count }, () => ({ name, userData: new Uint8Array(Buffer.from("#cloud-config\n")), metadata })),
+  nodes: Array.from({ length: count }, () => ({
+    name,
+    userData: new Uint8Array(Buffer.from("#cloud-config\n")),
+    metadata,
+  })),
   requestId: `${name}-${count}`,
 });
 
-const codes = (failed: readonly { error: Error }[]): string[] => failed.map((f) => (f.error as { code?: string }).code ?? "");
+const codes = (failed: readonly { error: Error }[]): string[] =>
+  failed.map((f) => (f.error as { code?: string }).code ?? "");
 
 describe("GCE read-back after a bulkInsert", () => {
   it("VMs the operation created but the listing does not show yet are never a capacity failure", async () => {
     const f = await fixtures.manual({ server: { capacity: { "europe-west1-b": 3 } } });
     // Every read-back listing misses the new VMs.
     f.server.cloud.listLag = 10;
-    const result = await f.driver.createNodes(request(5)).catch((e: Error) => ({ created: [], failed: [{ target: "", error: e }] }));
+    const result = await f.driver
+      .createNodes(request(5))
+      .catch((e: Error) => ({ created: [], failed: [{ target: "", error: e }] }));
     expect(f.server.cloud.instances.size).toBe(3);
     const capacity = codes(result.failed).filter((c) => (CAPACITY_ERROR_CODES as readonly string[]).includes(c));
     // Two were refused for capacity; the three made are uncertain, never "no capacity".
     expect(capacity).toHaveLength(2);
     expect(result.failed).toHaveLength(5);
-    const uncertain = result.failed.filter((f) => !(CAPACITY_ERROR_CODES as readonly string[]).includes(codes([f])[0]!));
+    const uncertain = result.failed.filter(
+      (f) => !(CAPACITY_ERROR_CODES as readonly string[]).includes(codes([f])[0]!),
+    );
     expect(uncertain).toHaveLength(3);
     expect(uncertain[0]!.error.message).toMatch(/listing does not show/);
   });
@@ -50,13 +63,18 @@ describe("GCE read-back after a bulkInsert", () => {
 
   it("never returns a VM of another owner when the cloud ignores the filter", async () => {
     const f = await fixtures.manual();
-    await f.driver.createNodes(request(2, "dirac-pilot-0A1B2C3D", { "cloudce-ce": "cloud.othersite.example", "cloudce-batch": "0a1b2c3d" }));
+    await f.driver.createNodes(
+      request(2, "dirac-pilot-0A1B2C3D", { "cloudce-ce": "cloud.othersite.example", "cloudce-batch": "0a1b2c3d" }),
+    );
     await f.driver.createNodes(request(1, "dirac-pilot-0FFFFFFF", OWNER));
     f.server.inject({ call: "instances.list", kind: "unfiltered", times: 100 });
     const result = await f.driver.createNodes(request(1, "dirac-pilot-0A1B2C3D", OWNER));
     expect(result.created).toHaveLength(1);
     expect(result.created[0]!.metadata["cloudce-ce"]).toBe("cloud.mysite.example");
-    const listed = await f.driver.listNodes({ namePrefix: "dirac-pilot-", metadata: { "cloudce-ce": "cloud.mysite.example" } });
+    const listed = await f.driver.listNodes({
+      namePrefix: "dirac-pilot-",
+      metadata: { "cloudce-ce": "cloud.mysite.example" },
+    });
     expect(listed).toHaveLength(2);
     expect(listed.every((n) => n.metadata["cloudce-ce"] === "cloud.mysite.example")).toBe(true);
   });
@@ -69,7 +87,10 @@ describe("GCE read-back after a bulkInsert", () => {
     const result = await f.driver.createNodes(request(3));
     expect(result.created).toHaveLength(3);
     expect(result.failed).toEqual([]);
-    const listed = await f.driver.listNodes({ namePrefix: "dirac-pilot-", metadata: { "cloudce-ce": "cloud.mysite.example" } });
+    const listed = await f.driver.listNodes({
+      namePrefix: "dirac-pilot-",
+      metadata: { "cloudce-ce": "cloud.mysite.example" },
+    });
     expect(listed).toHaveLength(3);
     const filters = f.server.requests.filter((r) => r.call === "instances.list").map((r) => r.query.get("filter"));
     // Refused once, then remembered: the later listings go straight to the filter the cloud takes.
@@ -93,13 +114,19 @@ describe("GCE ownership read back from hashed labels", () => {
 describe("GCE spot preemption look-ups", () => {
   it("a refused look-up is logged once and the VMs read as before", async () => {
     const records: LogRecord[] = [];
-    const f = await fixtures.manual({ options: { spot: "true" }, logger: createLogger({ level: "debug", sink: (r) => records.push(r) }) });
+    const f = await fixtures.manual({
+      options: { spot: "true" },
+      logger: createLogger({ level: "debug", sink: (r) => records.push(r) }),
+    });
     const [a] = (await f.driver.createNodes(request(1))).created.map((n) => n.id);
     f.clock.advance(20_000);
     f.server.cloud.preempt(a!);
     f.server.inject({ call: "zoneOperations.list", kind: "error", status: 403, reason: "forbidden", times: 3 });
     for (let i = 0; i < 3; i++) {
-      const [node] = await f.driver.listNodes({ namePrefix: "dirac-pilot-", metadata: { "cloudce-ce": "cloud.mysite.example" } });
+      const [node] = await f.driver.listNodes({
+        namePrefix: "dirac-pilot-",
+        metadata: { "cloudce-ce": "cloud.mysite.example" },
+      });
       expect(node).toMatchObject({ state: "stopped" });
     }
     const warned = records.filter((r) => r.msg.includes("preempt"));

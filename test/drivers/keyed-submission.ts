@@ -11,7 +11,11 @@ import { CloudComputingElement } from "../../src/ce/index.js";
 import { silentLogger } from "../../src/log.js";
 
 /** Submits `count` pilots with a fresh key through `ce`, checks the recovery, and kills them. */
-export async function checkKeyedSubmission(ce: CloudComputingElement, executable: string, count: number): Promise<void> {
+export async function checkKeyedSubmission(
+  ce: CloudComputingElement,
+  executable: string,
+  count: number,
+): Promise<void> {
   const key = randomBytes(16).toString("hex");
   const submitted = await ce.submitJob(executable, null, count, { submission: key });
   if (!submitted.OK) throw new Error(`submitJob failed: ${submitted.Message}`);
@@ -24,7 +28,11 @@ export async function checkKeyedSubmission(ce: CloudComputingElement, executable
     expect(recovered).toMatchObject({ OK: true, PilotStampDict: submitted.PilotStampDict });
     if (recovered.OK) expect([...recovered.Value].sort()).toEqual([...submitted.Value].sort());
     const again = await successor.submitJob(executable, null, count, { submission: key });
-    expect(again).toMatchObject({ OK: true, PilotStampDict: submitted.PilotStampDict, Recovered: expect.stringContaining(key) });
+    expect(again).toMatchObject({
+      OK: true,
+      PilotStampDict: submitted.PilotStampDict,
+      Recovered: expect.stringContaining(key),
+    });
     const after = await successor.listPilots();
     expect(after.OK && before.OK && after.Value.length).toBe(before.OK ? before.Value.length : -1);
   } finally {

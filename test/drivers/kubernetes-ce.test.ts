@@ -36,10 +36,18 @@ async function pilot(name: string, body: string): Promise<string> {
 
 async function newCe(options: Record<string, string> = {}): Promise<CloudComputingElement> {
   const ce = new CloudComputingElement(CE_NAME, { logger: silentLogger, metrics: null });
-  ok(await ce.setParameters({
-    CloudType: "KUBERNETES", Driver_kubeconfig: kubeconfig, Instance_Image: IMAGE, Instance_Flavor: "1cpu-2gb",
-    MaxTotalJobs: "50", MaxWaitingJobs: "50", Queue: "default", ...options,
-  }));
+  ok(
+    await ce.setParameters({
+      CloudType: "KUBERNETES",
+      Driver_kubeconfig: kubeconfig,
+      Instance_Image: IMAGE,
+      Instance_Flavor: "1cpu-2gb",
+      MaxTotalJobs: "50",
+      MaxWaitingJobs: "50",
+      Queue: "default",
+      ...options,
+    }),
+  );
   ces.push(ce);
   return ce;
 }
@@ -49,7 +57,12 @@ async function statusOf(ce: CloudComputingElement, ref: string): Promise<string>
 }
 
 const reaches = (ce: CloudComputingElement, ref: string, status: string) =>
-  eventually(() => statusOf(ce, ref), (s) => s === status, 20_000, `${ref} to read ${status}`);
+  eventually(
+    () => statusOf(ce, ref),
+    (s) => s === status,
+    20_000,
+    `${ref} to read ${status}`,
+  );
 
 beforeAll(async () => {
   server = await startKubeServer({ namespaces: [NAMESPACE] });
@@ -70,7 +83,10 @@ describe("CloudComputingElement with CloudType = KUBERNETES", () => {
     expect(await ce.isValid()).toEqual({ OK: true, Value: null });
     expect(await ce.isValid({ online: true })).toEqual({ OK: true, Value: null });
     expect(await ce.setParameters({ Instance_NamePrefix: "VMDIRAC3_" })).toMatchObject({
-      OK: false, Message: expect.stringMatching(/^Instance_NamePrefix: 'VMDIRAC3_' cannot start a pod name.*Instance_NamePrefix = dirac-pilot-/),
+      OK: false,
+      Message: expect.stringMatching(
+        /^Instance_NamePrefix: 'VMDIRAC3_' cannot start a pod name.*Instance_NamePrefix = dirac-pilot-/,
+      ),
     });
     const other = await newCe({ Driver_namespaces: "x" });
     expect(await other.isValid()).toMatchObject({ OK: false, Message: expect.stringContaining("Driver_namespaces") });
@@ -80,10 +96,19 @@ describe("CloudComputingElement with CloudType = KUBERNETES", () => {
     const { readFile } = await import("node:fs/promises");
     const { DEFAULT_MANIFEST_TEMPLATE_PATH } = await import("../../src/context/index.js");
     const template = join(dir, "typo.yaml.hbs");
-    await writeFile(template, (await readFile(DEFAULT_MANIFEST_TEMPLATE_PATH, "utf8")).replace("terminationGracePeriodSeconds:", "terminationGracePeriod:"));
+    await writeFile(
+      template,
+      (await readFile(DEFAULT_MANIFEST_TEMPLATE_PATH, "utf8")).replace(
+        "terminationGracePeriodSeconds:",
+        "terminationGracePeriod:",
+      ),
+    );
     const ce = await newCe({ Context_Template: template });
     const r = await ce.isValid();
-    expect(r).toMatchObject({ OK: false, Message: expect.stringContaining("typo.yaml.hbs: a sample pilot renders to user-data the cloud refuses") });
+    expect(r).toMatchObject({
+      OK: false,
+      Message: expect.stringContaining("typo.yaml.hbs: a sample pilot renders to user-data the cloud refuses"),
+    });
     expect(r.OK ? "" : r.Message).toContain("Pod.spec.terminationGracePeriod: not a field of PodSpec");
     server.reset();
     expect(await ce.submitJob(await pilot("typo.sh", "echo x"), null, 1)).toMatchObject({ OK: false });
@@ -109,8 +134,18 @@ describe("CloudComputingElement with CloudType = KUBERNETES", () => {
     const cleaned = ok(await ce.cleanupPilots());
     expect(cleaned.deleted.length).toBeGreaterThanOrEqual(2);
     for (const ref of refs) {
-      await eventually(async () => server.cluster.get("pods", NAMESPACE, podOf(ref)), (p) => p === undefined, 20_000, "the pod to go");
-      await eventually(async () => server.cluster.get("secrets", NAMESPACE, `${podOf(ref)}-pilot`), (s) => s === undefined, 20_000, "the Secret to follow its pod");
+      await eventually(
+        async () => server.cluster.get("pods", NAMESPACE, podOf(ref)),
+        (p) => p === undefined,
+        20_000,
+        "the pod to go",
+      );
+      await eventually(
+        async () => server.cluster.get("secrets", NAMESPACE, `${podOf(ref)}-pilot`),
+        (s) => s === undefined,
+        20_000,
+        "the Secret to follow its pod",
+      );
       // The CE remembers that the pilot it removed had finished.
       expect(await statusOf(ce, ref)).toBe("Done");
     }
@@ -125,7 +160,12 @@ describe("CloudComputingElement with CloudType = KUBERNETES", () => {
     ok(await ce.killJob([kill!]));
     await reaches(ce, kill!, "Deleted");
     expect(await statusOf(ce, keep!)).toBe("Running");
-    await eventually(async () => server.cluster.all("pods").filter((p) => p.metadata.name === podOf(kill!)).length, (n) => n === 0, 20_000, "the killed pod to be gone");
+    await eventually(
+      async () => server.cluster.all("pods").filter((p) => p.metadata.name === podOf(kill!)).length,
+      (n) => n === 0,
+      20_000,
+      "the killed pod to be gone",
+    );
     ok(await ce.killJob([keep!]));
     await reaches(ce, keep!, "Deleted");
   });
@@ -151,7 +191,12 @@ describe("CloudComputingElement with CloudType = KUBERNETES", () => {
     server.kubelet.missingImages.add(missing);
     const ce = await newCe({ Instance_Image: missing, Instance_MaxBootSeconds: "2" });
     const [ref] = ok(await ce.submitJob(await pilot("never.sh", "echo never"), null, 1));
-    await eventually(async () => ok(await ce.listPilots()).find((p) => p.ref === ref)?.cloudState, (s) => s === "Pending: ImagePullBackOff", 20_000, "the pull to back off");
+    await eventually(
+      async () => ok(await ce.listPilots()).find((p) => p.ref === ref)?.cloudState,
+      (s) => s === "Pending: ImagePullBackOff",
+      20_000,
+      "the pull to back off",
+    );
     expect(await statusOf(ce, ref!)).toBe("Waiting");
     await reaches(ce, ref!, "Aborted");
     expect(ok(await ce.listPilots()).find((p) => p.ref === ref)?.cloudState).toBe("Pending: ImagePullBackOff");
@@ -162,16 +207,25 @@ describe("CloudComputingElement with CloudType = KUBERNETES", () => {
 
   it("offers what the namespace's ResourceQuota leaves (etc/kubernetes/resourcequota.yaml)", async () => {
     const quota = siteObject("resourcequota.yaml");
-    server.cluster.create("resourcequotas", NAMESPACE, { metadata: { name: quota["metadata"]["name"] }, spec: quota["spec"] });
+    server.cluster.create("resourcequotas", NAMESPACE, {
+      metadata: { name: quota["metadata"]["name"] },
+      spec: quota["spec"],
+    });
     try {
       const ce = await newCe({ MaxTotalJobs: "1000", MaxWaitingJobs: "1000" });
       const hard = Number(quota["spec"]["hard"]["pods"]);
       const used = server.cluster.usage(NAMESPACE)["pods"]!;
       expect(ok(await ce.available())).toBe(hard - used);
       server.cluster.remove("resourcequotas", NAMESPACE, quota["metadata"]["name"]);
-      server.cluster.create("resourcequotas", NAMESPACE, { metadata: { name: "full" }, spec: { hard: { pods: String(used) } } });
+      server.cluster.create("resourcequotas", NAMESPACE, {
+        metadata: { name: "full" },
+        spec: { hard: { pods: String(used) } },
+      });
       expect(ok(await ce.available())).toBe(0);
-      expect(await ce.submitJob(await pilot("q.sh", "echo q"), null, 1)).toMatchObject({ OK: false, Message: expect.stringContaining("ResourceQuota has no room") });
+      expect(await ce.submitJob(await pilot("q.sh", "echo q"), null, 1)).toMatchObject({
+        OK: false,
+        Message: expect.stringContaining("ResourceQuota has no room"),
+      });
     } finally {
       server.cluster.remove("resourcequotas", NAMESPACE, quota["metadata"]["name"]);
       server.cluster.remove("resourcequotas", NAMESPACE, "full");
@@ -179,7 +233,12 @@ describe("CloudComputingElement with CloudType = KUBERNETES", () => {
   });
 
   it("pilots that end as soon as they start make available() back off (fizzle)", async () => {
-    const ce = await newCe({ Fizzle_Seconds: "60", Fizzle_Count: "2", Backoff_Seconds: "900", Instance_NamePrefix: "fizzle-" });
+    const ce = await newCe({
+      Fizzle_Seconds: "60",
+      Fizzle_Count: "2",
+      Backoff_Seconds: "900",
+      Instance_NamePrefix: "fizzle-",
+    });
     const refs = ok(await ce.submitJob(await pilot("fizzle.sh", "exit 0"), null, 2));
     for (const ref of refs) await reaches(ce, ref, "Done");
     const r = await ce.available();

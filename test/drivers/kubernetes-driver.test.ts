@@ -10,7 +10,13 @@ import { parseOptions } from "../../src/drivers/kubernetes/options.js";
 import { isCloudceError } from "../../src/errors.js";
 import { silentLogger } from "../../src/log.js";
 import { scrubSecrets } from "../../src/secrets.js";
-import { kubeDriver, NAMESPACE, siteObject, testManifest, writeKubeconfig } from "../servers/kubernetes/driver-fixture.js";
+import {
+  kubeDriver,
+  NAMESPACE,
+  siteObject,
+  testManifest,
+  writeKubeconfig,
+} from "../servers/kubernetes/driver-fixture.js";
 import { startKubeServer, type KubeServer } from "../servers/kubernetes/server.js";
 import { eventually } from "./conformance.js";
 
@@ -24,8 +30,15 @@ const OWNER = { "cloudce-ce": "drv.example.org", "cloudce-queue": "Long Queue" }
 
 function request(script = "sleep 300", nodes = 1): CreateNodesRequest {
   return {
-    imageId: "registry.example.org/dirac/pilot:el9", flavorId: "1cpu-2gb", networkIds: [], requestId: `req-${++n}`,
-    nodes: Array.from({ length: nodes }, (_, i) => ({ name: `drv-${String(n).padStart(4, "0")}${i}ABC`, userData: testManifest(script), metadata: { ...OWNER, "cloudce-batch": `b${n}` } })),
+    imageId: "registry.example.org/dirac/pilot:el9",
+    flavorId: "1cpu-2gb",
+    networkIds: [],
+    requestId: `req-${++n}`,
+    nodes: Array.from({ length: nodes }, (_, i) => ({
+      name: `drv-${String(n).padStart(4, "0")}${i}ABC`,
+      userData: testManifest(script),
+      metadata: { ...OWNER, "cloudce-batch": `b${n}` },
+    })),
   };
 }
 
@@ -60,15 +73,21 @@ afterAll(async () => {
 
 describe("connection", () => {
   it("names a missing kubeconfig and an unknown context", async () => {
-    await expect(kubeDriver(join(dir, "nope"))).rejects.toThrow(/KUBERNETES: no kubeconfig at .*nope: set Driver_kubeconfig/);
-    await expect(kubeDriver(kubeconfig, { context: "other" })).rejects.toThrow(/Driver_context: no context 'other' in .*; it has: stand-in/);
+    await expect(kubeDriver(join(dir, "nope"))).rejects.toThrow(
+      /KUBERNETES: no kubeconfig at .*nope: set Driver_kubeconfig/,
+    );
+    await expect(kubeDriver(kubeconfig, { context: "other" })).rejects.toThrow(
+      /Driver_context: no context 'other' in .*; it has: stand-in/,
+    );
   });
 
   it("takes the namespace from the context, and Driver_namespace over it", async () => {
     expect((driver as KubernetesDriver).namespace).toBe(NAMESPACE);
     const other = await kubeDriver(kubeconfig, { namespace: "elsewhere" });
     expect((other as KubernetesDriver).namespace).toBe("elsewhere");
-    await expect(other.createNodes(request())).rejects.toThrow(/namespace elsewhere does not exist: create it \(etc\/kubernetes\/namespace.yaml\) or set Driver_namespace/);
+    await expect(other.createNodes(request())).rejects.toThrow(
+      /namespace elsewhere does not exist: create it \(etc\/kubernetes\/namespace.yaml\) or set Driver_namespace/,
+    );
   });
 
   it("reads the service account in a pod (Driver_in_cluster), and scrubs the token it sends", async () => {
@@ -77,19 +96,33 @@ describe("connection", () => {
     // The client reads <prefix>/var/run/secrets/kubernetes.io/serviceaccount/{token,namespace,ca.crt}.
     const files = join(sa, "var/run/secrets/kubernetes.io/serviceaccount");
     mkdirSync(files, { recursive: true });
-    for (const [f, v] of [["token", token], ["namespace", "grid"], ["ca.crt", ""]]) writeFileSync(join(files, f!), v!);
+    for (const [f, v] of [
+      ["token", token],
+      ["namespace", "grid"],
+      ["ca.crt", ""],
+    ])
+      writeFileSync(join(files, f!), v!);
     const saved = { host: process.env["KUBERNETES_SERVICE_HOST"], port: process.env["KUBERNETES_SERVICE_PORT"] };
     process.env["KUBERNETES_SERVICE_HOST"] = "127.0.0.1";
     // Nothing listens on port 1: the call fails, after the token was put on it.
     process.env["KUBERNETES_SERVICE_PORT"] = "1";
     try {
-      const config = { options: {}, credentials: async () => ({ extra: {} }), ceName: "x", logger: silentLogger, requestTimeoutMs: 1000 };
+      const config = {
+        options: {},
+        credentials: async () => ({ extra: {} }),
+        ceName: "x",
+        logger: silentLogger,
+        requestTimeoutMs: 1000,
+      };
       const d = new KubernetesDriver(config, parseOptions({ in_cluster: "yes" }), { serviceAccountDir: sa });
       expect(d.namespace).toBe("grid");
       expect(await failure(d.getNode("x"))).toMatchObject({ code: "CloudUnavailable" });
       expect(scrubSecrets(`Bearer ${token}`)).toBe("Bearer [secret]");
     } finally {
-      for (const [k, v] of [["KUBERNETES_SERVICE_HOST", saved.host], ["KUBERNETES_SERVICE_PORT", saved.port]] as const) {
+      for (const [k, v] of [
+        ["KUBERNETES_SERVICE_HOST", saved.host],
+        ["KUBERNETES_SERVICE_PORT", saved.port],
+      ] as const) {
         if (v === undefined) delete process.env[k];
         else process.env[k] = v;
       }
@@ -100,10 +133,14 @@ describe("connection", () => {
 
 describe("typed errors", () => {
   it("401: AuthFailed, and the refused token is never printed", async () => {
-    const bad = await kubeDriver(writeKubeconfig(server, mkdtempSync(join(tmpdir(), "kube-bad-")), "a-wrong-token-7d2e9c41b"));
+    const bad = await kubeDriver(
+      writeKubeconfig(server, mkdtempSync(join(tmpdir(), "kube-bad-")), "a-wrong-token-7d2e9c41b"),
+    );
     const err = await failure(bad.listNodes({ namePrefix: "", metadata: OWNER }));
     expect(err.code).toBe("AuthFailed");
-    expect(err.message).toMatch(/list pods in namespace dirac-pilots: HTTP 401.*check Driver_kubeconfig and Driver_context/);
+    expect(err.message).toMatch(
+      /list pods in namespace dirac-pilots: HTTP 401.*check Driver_kubeconfig and Driver_context/,
+    );
     expect(scrubSecrets("token a-wrong-token-7d2e9c41b")).toBe("token [secret]");
   });
 
@@ -111,7 +148,9 @@ describe("typed errors", () => {
     server.denied.add("list pods");
     const err = await failure(driver.listNodes({ namePrefix: "", metadata: OWNER }));
     expect(err.code).toBe("Forbidden");
-    expect(err.message).toContain("may not list pods in namespace dirac-pilots: its Role needs verb 'list' on 'pods' (see etc/kubernetes/role.yaml)");
+    expect(err.message).toContain(
+      "may not list pods in namespace dirac-pilots: its Role needs verb 'list' on 'pods' (see etc/kubernetes/role.yaml)",
+    );
   });
 
   it("429 with Retry-After and 5xx are retried; throttling that persists is RateLimited with the wait", async () => {
@@ -125,14 +164,24 @@ describe("typed errors", () => {
   });
 
   it("422: UserDataInvalid, naming the field and pointing at Context_Template", async () => {
-    server.inject({ call: "create pods", kind: "error", status: 422, field: "spec.containers[0].securityContext.runAsUser" });
+    server.inject({
+      call: "create pods",
+      kind: "error",
+      status: 422,
+      field: "spec.containers[0].securityContext.runAsUser",
+    });
     const err = await failure(driver.createNodes(request()));
     expect(err.code).toBe("UserDataInvalid");
-    expect(err.message).toContain("the cluster refused the object at spec.containers[0].securityContext.runAsUser: fix Context_Template");
+    expect(err.message).toContain(
+      "the cluster refused the object at spec.containers[0].securityContext.runAsUser: fix Context_Template",
+    );
   });
 
   it("a full ResourceQuota is QuotaExceeded naming what ran out", async () => {
-    server.cluster.create("resourcequotas", NAMESPACE, { metadata: { name: "tiny" }, spec: { hard: { "requests.cpu": "0" } } });
+    server.cluster.create("resourcequotas", NAMESPACE, {
+      metadata: { name: "tiny" },
+      spec: { hard: { "requests.cpu": "0" } },
+    });
     try {
       const err = await failure(driver.createNodes(request()));
       expect(err).toMatchObject({ code: "QuotaExceeded", quotaResource: "cores" });
@@ -159,14 +208,21 @@ describe("creates, listings and deletes", () => {
   it("a create slower than the timeout is looked for, not sent again: no late attempt recreates the pod after its delete", async () => {
     // Pods without processes are deleted at once; no jitter: a retry would follow the timeout at once.
     const fast = await startKubeServer({ namespaces: [NAMESPACE], runProcesses: false });
-    const quick = await kubeDriver(writeKubeconfig(fast, mkdtempSync(join(tmpdir(), "kube-late-"))), {}, 300, { random: () => 0 });
+    const quick = await kubeDriver(writeKubeconfig(fast, mkdtempSync(join(tmpdir(), "kube-late-"))), {}, 300, {
+      random: () => 0,
+    });
     try {
       // The create acts 150 ms after the client gave up on it.
       fast.inject({ call: "create pods", kind: "delay", ms: 450 });
       const { created } = await quick.createNodes(request());
       expect(created).toHaveLength(1);
       await quick.destroyNodes([created[0]!.id]);
-      await eventually(async () => fast.inFlight(), (n) => n === 0, 10_000, "every request to be answered");
+      await eventually(
+        async () => fast.inFlight(),
+        (n) => n === 0,
+        10_000,
+        "every request to be answered",
+      );
       expect([...fast.cluster.podHistory.values()].filter((p) => p.metadata.name === created[0]!.id)).toHaveLength(1);
       expect(fast.cluster.get("pods", NAMESPACE, created[0]!.id)).toBeUndefined();
       expect(fast.calls["create pods"]).toBe(1);
@@ -181,20 +237,36 @@ describe("creates, listings and deletes", () => {
     const err = await failure(driver.createNodes(request()));
     expect(err.code).toBe("Forbidden");
     expect(err.message).toContain("verb 'create' on 'secrets'");
-    await eventually(async () => server.cluster.all("pods").filter((p) => !p.metadata.deletionTimestamp && p.metadata.annotations["cloudce.dirac/request"] === `req-${n}`).length, (c) => c === 0, 10_000, "the pod to be deleted");
+    await eventually(
+      async () =>
+        server.cluster
+          .all("pods")
+          .filter(
+            (p) => !p.metadata.deletionTimestamp && p.metadata.annotations["cloudce.dirac/request"] === `req-${n}`,
+          ).length,
+      (c) => c === 0,
+      10_000,
+      "the pod to be deleted",
+    );
   });
 
   it("lists by label selector over pages, starting over when the continue token expired (410)", async () => {
     const made = [];
     for (let i = 0; i < 3; i++) made.push(...(await driver.createNodes(request())).created);
     let compacted = false;
-    server.inject({ call: "list pods", kind: "delay", ms: 0, times: 2, before: () => {
-      // The second page's request finds its token compacted away.
-      if (server.calls["list pods"] === 2 && !compacted) {
-        compacted = true;
-        server.cluster.compact();
-      }
-    } });
+    server.inject({
+      call: "list pods",
+      kind: "delay",
+      ms: 0,
+      times: 2,
+      before: () => {
+        // The second page's request finds its token compacted away.
+        if (server.calls["list pods"] === 2 && !compacted) {
+          compacted = true;
+          server.cluster.compact();
+        }
+      },
+    });
     const listed = await driver.listNodes({ namePrefix: "drv-", metadata: { "cloudce-ce": OWNER["cloudce-ce"] } });
     expect(compacted).toBe(true);
     for (const m of made) expect(listed.map((l) => l.id)).toContain(m.id);
@@ -205,14 +277,40 @@ describe("creates, listings and deletes", () => {
 
   it("maps evictions and deadlines to error with the reason, interrupted where the cluster ended the pilot", async () => {
     const [evicted] = (await driver.createNodes(request())).created;
-    await eventually(() => driver.getNode(evicted!.id), (x) => x?.state === "running", 10_000, "running");
+    await eventually(
+      () => driver.getNode(evicted!.id),
+      (x) => x?.state === "running",
+      10_000,
+      "running",
+    );
     server.kubelet.kill(evicted!.id, "Evicted");
-    const node = await eventually(() => driver.getNode(evicted!.id), (x) => x?.state === "error", 10_000, "evicted");
-    expect(node).toMatchObject({ cloudState: "Failed: Evicted", interrupted: true, fault: { message: "the pod failed: Evicted" } });
+    const node = await eventually(
+      () => driver.getNode(evicted!.id),
+      (x) => x?.state === "error",
+      10_000,
+      "evicted",
+    );
+    expect(node).toMatchObject({
+      cloudState: "Failed: Evicted",
+      interrupted: true,
+      fault: { message: "the pod failed: Evicted" },
+    });
     const short = request();
-    const manifest = Buffer.from(short.nodes[0]!.userData).toString().replace("spec:\n", "spec:\n  activeDeadlineSeconds: 1\n");
-    const [deadline] = (await driver.createNodes({ ...short, nodes: [{ ...short.nodes[0]!, userData: new Uint8Array(Buffer.from(manifest)) }] })).created;
-    const ended = await eventually(() => driver.getNode(deadline!.id), (x) => x?.state === "error", 10_000, "deadline");
+    const manifest = Buffer.from(short.nodes[0]!.userData)
+      .toString()
+      .replace("spec:\n", "spec:\n  activeDeadlineSeconds: 1\n");
+    const [deadline] = (
+      await driver.createNodes({
+        ...short,
+        nodes: [{ ...short.nodes[0]!, userData: new Uint8Array(Buffer.from(manifest)) }],
+      })
+    ).created;
+    const ended = await eventually(
+      () => driver.getNode(deadline!.id),
+      (x) => x?.state === "error",
+      10_000,
+      "deadline",
+    );
     expect(ended?.cloudState).toBe("Failed: DeadlineExceeded");
     await driver.destroyNodes([evicted!.id, deadline!.id]);
   });
@@ -221,8 +319,21 @@ describe("creates, listings and deletes", () => {
     const [node] = (await driver.createNodes(request())).created;
     expect(server.cluster.get("secrets", NAMESPACE, `${node!.id}-pilot`)).toBeDefined();
     expect(await driver.destroyNodes([node!.id])).toEqual({ done: [node!.id], failed: [] });
-    await eventually(async () => server.cluster.get("secrets", NAMESPACE, `${node!.id}-pilot`), (s) => s === undefined, 10_000, "the Secret to go");
-    await eventually(async () => server.cluster.get("pods", NAMESPACE, node!.id), (p) => p === undefined, 10_000, "the pod to go");
-    expect(await driver.destroyNodes([node!.id, "never-was"])).toMatchObject({ failed: [], gone: expect.arrayContaining([node!.id, "never-was"]) });
+    await eventually(
+      async () => server.cluster.get("secrets", NAMESPACE, `${node!.id}-pilot`),
+      (s) => s === undefined,
+      10_000,
+      "the Secret to go",
+    );
+    await eventually(
+      async () => server.cluster.get("pods", NAMESPACE, node!.id),
+      (p) => p === undefined,
+      10_000,
+      "the pod to go",
+    );
+    expect(await driver.destroyNodes([node!.id, "never-was"])).toMatchObject({
+      failed: [],
+      gone: expect.arrayContaining([node!.id, "never-was"]),
+    });
   });
 });

@@ -8,13 +8,24 @@ import { encodeLabelValue, podName } from "../../src/drivers/kubernetes/names.js
 import { testManifest } from "../servers/kubernetes/driver-fixture.js";
 
 const target = {
-  podName: "dirac-pilot-abcd1234", namespace: "pilots", vmName: "dirac-pilot-ABCD1234", metadata: { "cloudce-ce": "cloud.mysite.example", "cloudce-queue": "Long Queue" },
-  requestId: "req-1", image: "registry.example.org/dirac/pilot:el9", cpu: "4", memory: "8192Mi",
+  podName: "dirac-pilot-abcd1234",
+  namespace: "pilots",
+  vmName: "dirac-pilot-ABCD1234",
+  metadata: { "cloudce-ce": "cloud.mysite.example", "cloudce-queue": "Long Queue" },
+  requestId: "req-1",
+  image: "registry.example.org/dirac/pilot:el9",
+  cpu: "4",
+  memory: "8192Mi",
 };
 const bytes = (text: string) => new Uint8Array(Buffer.from(text));
 const input = (executable: string) => ({
-  executable, stamp: { literal: "0123456789abcdef0123456789abcdef" }, ceName: "cloud.mysite.example", queue: "Long Queue",
-  vmName: "dirac-pilot-ABCD1234", extPackages: [], options: { Context_MaxLifetime: "7200" },
+  executable,
+  stamp: { literal: "0123456789abcdef0123456789abcdef" },
+  ceName: "cloud.mysite.example",
+  queue: "Long Queue",
+  vmName: "dirac-pilot-ABCD1234",
+  extPackages: [],
+  options: { Context_MaxLifetime: "7200" },
 });
 
 function problem(fn: () => unknown): string {
@@ -38,14 +49,24 @@ describe("the shipped pod template", () => {
     const spec = plan.pod.spec!;
     expect(spec.restartPolicy).toBe("Never");
     expect(spec.activeDeadlineSeconds).toBe(7200);
-    expect(spec.volumes?.find((v) => v.name === "pilot")?.secret).toEqual({ secretName: "dirac-pilot-abcd1234-pilot", defaultMode: 0o440 });
+    expect(spec.volumes?.find((v) => v.name === "pilot")?.secret).toEqual({
+      secretName: "dirac-pilot-abcd1234-pilot",
+      defaultMode: 0o440,
+    });
     const c = spec.containers[0]!;
     expect(c.image).toBe(target.image);
     expect(c.resources).toEqual({ requests: { cpu: "4", memory: "8192Mi" }, limits: { cpu: "4", memory: "8192Mi" } });
     const env = Object.fromEntries((c.env ?? []).map((e) => [e.name, e.value]));
-    expect(env).toMatchObject({ PILOT_UUID: "cloud://$(POD_NAME)", DIRAC_PILOT_STAMP: "0123456789abcdef0123456789abcdef", CLOUDCE_QUEUE: "Long Queue" });
+    expect(env).toMatchObject({
+      PILOT_UUID: "cloud://$(POD_NAME)",
+      DIRAC_PILOT_STAMP: "0123456789abcdef0123456789abcdef",
+      CLOUDCE_QUEUE: "Long Queue",
+    });
     expect(plan.pod.metadata?.annotations?.["cluster-autoscaler.kubernetes.io/safe-to-evict"]).toBe("false");
-    expect(plan.pod.metadata?.labels).toEqual({ "cloudce.dirac/cloudce-ce": "cloud.mysite.example", "cloudce.dirac/cloudce-queue": encodeLabelValue("Long Queue") });
+    expect(plan.pod.metadata?.labels).toEqual({
+      "cloudce.dirac/cloudce-ce": "cloud.mysite.example",
+      "cloudce.dirac/cloudce-queue": encodeLabelValue("Long Queue"),
+    });
   });
 
   it("is refused at load when no Secret carries the pilot", async () => {
@@ -53,15 +74,22 @@ describe("the shipped pod template", () => {
     const { join } = await import("node:path");
     const { tmpdir } = await import("node:os");
     const path = join(await mkdtemp(join(tmpdir(), "kube-tpl-")), "pod.yaml.hbs");
-    await writeFile(path, "apiVersion: v1\nkind: Pod\nmetadata: {}\nspec:\n  containers:\n    - name: pilot\n      args: [{{yamlString executable}}]\n");
-    await expect(loadContextRenderer(path, "kubernetes-manifest")).rejects.toThrow(/pod\.yaml\.hbs:\d+: no Secret carries the pilot executable byte-exact/);
+    await writeFile(
+      path,
+      "apiVersion: v1\nkind: Pod\nmetadata: {}\nspec:\n  containers:\n    - name: pilot\n      args: [{{yamlString executable}}]\n",
+    );
+    await expect(loadContextRenderer(path, "kubernetes-manifest")).rejects.toThrow(
+      /pod\.yaml\.hbs:\d+: no Secret carries the pilot executable byte-exact/,
+    );
   });
 });
 
 describe("the driver's manifest checks (before any call)", () => {
   it("names a misspelt field with its path", () => {
     const text = Buffer.from(testManifest("echo hi")).toString().replace("volumeMounts:", "volumeMount:");
-    expect(problem(() => parseManifest(bytes(text)))).toMatch(/^UserDataInvalid: .*document 2: Pod\.spec\.containers\[0\]\.volumeMount: not a field of Container/);
+    expect(problem(() => parseManifest(bytes(text)))).toMatch(
+      /^UserDataInvalid: .*document 2: Pod\.spec\.containers\[0\]\.volumeMount: not a field of Container/,
+    );
   });
 
   it("refuses a restart policy that would make Kubernetes retry a pilot", () => {
@@ -70,21 +98,42 @@ describe("the driver's manifest checks (before any call)", () => {
   });
 
   it("refuses anything but one Pod and its Secrets", () => {
-    expect(problem(() => parseManifest(bytes("apiVersion: batch/v1\nkind: Job\nmetadata: {}\n")))).toMatch(/only apiVersion v1 kinds Pod and Secret/);
-    expect(problem(() => parseManifest(bytes("apiVersion: v1\nkind: Secret\nmetadata: {name: pilot}\n")))).toMatch(/holds 0 Pods/);
+    expect(problem(() => parseManifest(bytes("apiVersion: batch/v1\nkind: Job\nmetadata: {}\n")))).toMatch(
+      /only apiVersion v1 kinds Pod and Secret/,
+    );
+    expect(problem(() => parseManifest(bytes("apiVersion: v1\nkind: Secret\nmetadata: {name: pilot}\n")))).toMatch(
+      /holds 0 Pods/,
+    );
   });
 
   it("refuses a pilot too big for a Secret in one line, and the CE refuses the manifest before compressing it", () => {
     const big = "x".repeat(SECRET_MAX_BYTES + 1);
     const text = Buffer.from(testManifest(big)).toString();
-    expect(problem(() => parseManifest(bytes(text)))).toMatch(/^UserDataTooLarge: KUBERNETES: Secret 'pilot' of the pod manifest holds \d+ bytes, over Kubernetes' limit of 1048576 bytes/);
-    expect(problem(() => encodeUserData(text, { maxBytes: SECRET_MAX_BYTES, measuredAs: "raw", format: "kubernetes-manifest" }))).toMatch(/^UserDataTooLarge: the pod manifest is \d+ bytes, over the cloud's limit of 1048576 bytes/);
+    expect(problem(() => parseManifest(bytes(text)))).toMatch(
+      /^UserDataTooLarge: KUBERNETES: Secret 'pilot' of the pod manifest holds \d+ bytes, over Kubernetes' limit of 1048576 bytes/,
+    );
+    expect(
+      problem(() =>
+        encodeUserData(text, { maxBytes: SECRET_MAX_BYTES, measuredAs: "raw", format: "kubernetes-manifest" }),
+      ),
+    ).toMatch(/^UserDataTooLarge: the pod manifest is \d+ bytes, over the cloud's limit of 1048576 bytes/);
   });
 });
 
 describe("names and labels", () => {
   it("encodes label values without collisions and keeps valid ones readable", () => {
-    const values = ["cloud.mysite.example", "Long Queue", "x_4c", "a_b", "a-", "-a", "é", "", "x".repeat(70), "x".repeat(71)];
+    const values = [
+      "cloud.mysite.example",
+      "Long Queue",
+      "x_4c",
+      "a_b",
+      "a-",
+      "-a",
+      "é",
+      "",
+      "x".repeat(70),
+      "x".repeat(71),
+    ];
     const encoded = values.map(encodeLabelValue);
     expect(encoded[0]).toBe("cloud.mysite.example");
     expect(new Set(encoded).size).toBe(values.length);
@@ -94,6 +143,8 @@ describe("names and labels", () => {
 
   it("gives a pod the VM name with its hex in lower case, and refuses a prefix that is no pod name", () => {
     expect(podName("dirac-pilot-ABCD1234")).toBe("dirac-pilot-abcd1234");
-    expect(problem(() => podName("VMDIRAC3_ABCD1234"))).toMatch(/^OptionInvalid: Instance_NamePrefix: .*Instance_NamePrefix = dirac-pilot-/);
+    expect(problem(() => podName("VMDIRAC3_ABCD1234"))).toMatch(
+      /^OptionInvalid: Instance_NamePrefix: .*Instance_NamePrefix = dirac-pilot-/,
+    );
   });
 });

@@ -8,7 +8,9 @@ testDriver({
   userData: testManifest("echo pilot started\nsleep 30\n"),
   setup: async () => {
     // A small page size makes the listings follow continue tokens.
-    const fx = await startKubeFixture({ options: { page_size: "2", images: "el9-pilot=registry.example.org/dirac/pilot:el9" } });
+    const fx = await startKubeFixture({
+      options: { page_size: "2", images: "el9-pilot=registry.example.org/dirac/pilot:el9" },
+    });
     return {
       driver: fx.driver,
       image: { id: "registry.example.org/dirac/pilot:el9", name: "el9-pilot" },
@@ -16,7 +18,10 @@ testDriver({
       networks: [],
       unknownNodeId: "conf-never-issued-00000000",
       exhaustCapacity: async () => {
-        fx.server.cluster.create("resourcequotas", NAMESPACE, { metadata: { name: "pilots" }, spec: { hard: { pods: "0" } } });
+        fx.server.cluster.create("resourcequotas", NAMESPACE, {
+          metadata: { name: "pilots" },
+          spec: { hard: { pods: "0" } },
+        });
       },
       teardown: () => fx.close(),
     };

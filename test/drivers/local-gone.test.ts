@@ -15,9 +15,17 @@ afterEach(async () => {
 });
 
 async function driverOn(stateDir: string): Promise<CloudDriver> {
-  const driver = await instantiateDriver(localFactory, {
-    options: { state_dir: stateDir, boot_seconds: "3600" }, credentials: async () => ({ extra: {} }), ceName: "gone", logger: silentLogger, requestTimeoutMs: 5_000,
-  }, "LOCAL");
+  const driver = await instantiateDriver(
+    localFactory,
+    {
+      options: { state_dir: stateDir, boot_seconds: "3600" },
+      credentials: async () => ({ extra: {} }),
+      ceName: "gone",
+      logger: silentLogger,
+      requestTimeoutMs: 5_000,
+    },
+    "LOCAL",
+  );
   cleanups.push(() => driver.close());
   return driver;
 }
@@ -27,8 +35,18 @@ describe("LOCAL destroy", () => {
     const stateDir = await mkdtemp(join(tmpdir(), "cloudce-local-gone-"));
     cleanups.push(() => rm(stateDir, { recursive: true, force: true }));
     const [a, b] = [await driverOn(stateDir), await driverOn(stateDir)];
-    const nodes = Array.from({ length: 8 }, (_, i) => ({ name: `GONE_${i}`, userData: new Uint8Array(), metadata: { "cloudce-ce": "gone" } }));
-    const { created } = await a.createNodes({ imageId: "local-el9", flavorId: "local.small", networkIds: [], nodes, requestId: "r1" });
+    const nodes = Array.from({ length: 8 }, (_, i) => ({
+      name: `GONE_${i}`,
+      userData: new Uint8Array(),
+      metadata: { "cloudce-ce": "gone" },
+    }));
+    const { created } = await a.createNodes({
+      imageId: "local-el9",
+      flavorId: "local.small",
+      networkIds: [],
+      nodes,
+      requestId: "r1",
+    });
     const ids = created.map((n) => n.id);
     expect(ids).toHaveLength(8);
     const [ra, rb] = await Promise.all([a.destroyNodes(ids), b.destroyNodes([...ids].reverse())]);

@@ -16,19 +16,47 @@ import { until } from "../support/wait.js";
 describe("LOCAL create waiting for the state dir's lock", () => {
   it("reports every node as not sent once the stop arrives", async () => {
     const stateDir = await mkdtemp(join(tmpdir(), "cloudce-local-stop-"));
-    const driver = await instantiateDriver(localFactory, {
-      options: { state_dir: stateDir }, credentials: async () => ({ extra: {} }), ceName: "stop", logger: silentLogger, requestTimeoutMs: 5_000,
-    }, "LOCAL");
+    const driver = await instantiateDriver(
+      localFactory,
+      {
+        options: { state_dir: stateDir },
+        credentials: async () => ({ extra: {} }),
+        ceName: "stop",
+        logger: silentLogger,
+        requestTimeoutMs: 5_000,
+      },
+      "LOCAL",
+    );
     // Held by a live process (this one), as by another cloudce checking the quota.
     const held = await acquireLock(join(stateDir, "quota.lock"));
     const stop = new AbortController();
-    const nodes = [{ name: "vm-a", metadata: {}, userData: new Uint8Array() }, { name: "vm-b", metadata: {}, userData: new Uint8Array() }];
-    const pending = driver.createNodes({ imageId: "local-el9", flavorId: "local.small", networkIds: [], nodes, requestId: "r1", signal: stop.signal });
-    await until(() => stat(join(stateDir, "vms")).then(() => true, () => false), "the create to reach the lock");
+    const nodes = [
+      { name: "vm-a", metadata: {}, userData: new Uint8Array() },
+      { name: "vm-b", metadata: {}, userData: new Uint8Array() },
+    ];
+    const pending = driver.createNodes({
+      imageId: "local-el9",
+      flavorId: "local.small",
+      networkIds: [],
+      nodes,
+      requestId: "r1",
+      signal: stop.signal,
+    });
+    await until(
+      () =>
+        stat(join(stateDir, "vms")).then(
+          () => true,
+          () => false,
+        ),
+      "the create to reach the lock",
+    );
     stop.abort();
     const result = await pending;
     expect(result.created).toEqual([]);
-    expect(result.failed.map((f) => [f.target, f.notSent])).toEqual([["vm-a", true], ["vm-b", true]]);
+    expect(result.failed.map((f) => [f.target, f.notSent])).toEqual([
+      ["vm-a", true],
+      ["vm-b", true],
+    ]);
     expect(await readdir(join(stateDir, "vms"))).toEqual([]);
     await held.release();
   });

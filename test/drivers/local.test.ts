@@ -24,13 +24,17 @@ testDriver({
   stateTimeoutMs: 10_000,
   setup: async () => {
     const stateDir = await mkdtemp(join(tmpdir(), "cloudce-local-conf-"));
-    const driver = await instantiateDriver(localFactory, {
-      options: { state_dir: stateDir },
-      credentials: async () => ({ extra: {} }),
-      ceName: "conformance",
-      logger: silentLogger,
-      requestTimeoutMs: 5_000,
-    }, "LOCAL");
+    const driver = await instantiateDriver(
+      localFactory,
+      {
+        options: { state_dir: stateDir },
+        credentials: async () => ({ extra: {} }),
+        ceName: "conformance",
+        logger: silentLogger,
+        requestTimeoutMs: 5_000,
+      },
+      "LOCAL",
+    );
     return {
       driver,
       image: { id: "local-el9", name: "el9-pilot" },

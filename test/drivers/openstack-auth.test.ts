@@ -30,7 +30,11 @@ afterAll(async () => {
   await cloud.close();
 });
 
-function fromYaml(options: Record<string, string>, env: NodeJS.ProcessEnv, creds: () => Promise<DriverCredentials>): CloudDriver {
+function fromYaml(
+  options: Record<string, string>,
+  env: NodeJS.ProcessEnv,
+  creds: () => Promise<DriverCredentials>,
+): CloudDriver {
   const d = createOpenStackDriver(
     { options, credentials: creds, ceName: "ce", logger: silentLogger, requestTimeoutMs: 5_000 },
     { retry: FAST_RETRY, env },
@@ -44,17 +48,27 @@ const noAuthFile = async (): Promise<DriverCredentials> => {
 };
 
 describe("OIDC access token (3.x_oidc_access_token)", () => {
-  const oidc = { ex_force_auth_version: "3.x_oidc_access_token", ex_tenant_name: "openid", ex_tenant_domain_id: PROJECTS["demo"]! };
+  const oidc = {
+    ex_force_auth_version: "3.x_oidc_access_token",
+    ex_tenant_name: "openid",
+    ex_tenant_domain_id: PROJECTS["demo"]!,
+  };
 
   it("exchanges the token at OS-FEDERATION, then scopes to the project id", async () => {
-    const d = openStackDriver(cloud, { options: oidc, credentials: { key: "egi.eu", secret: undefined, token: "oidc-access-token-1" } });
+    const d = openStackDriver(cloud, {
+      options: oidc,
+      credentials: { key: "egi.eu", secret: undefined, token: "oidc-access-token-1" },
+    });
     drivers.push(d);
     expect((await d.listFlavors()).length).toBe(3);
     expect(cloud.count("identity POST /v3/OS-FEDERATION/identity_providers/{idp}/protocols/{protocol}/auth")).toBe(1);
   });
 
   it("fails with AuthFailed for a token the IdP does not know, without echoing it", async () => {
-    const d = openStackDriver(cloud, { options: oidc, credentials: { key: "egi.eu", secret: undefined, token: "expired-oidc-token-99" } });
+    const d = openStackDriver(cloud, {
+      options: oidc,
+      credentials: { key: "egi.eu", secret: undefined, token: "expired-oidc-token-99" },
+    });
     drivers.push(d);
     const err = (await d.listFlavors().catch((e: unknown) => e)) as CloudceError;
     expect(err.code).toBe("AuthFailed");
@@ -62,7 +76,8 @@ describe("OIDC access token (3.x_oidc_access_token)", () => {
   });
 
   it("requires the protocol and the project id", () => {
-    const build = (options: Record<string, string>) => () => openStackDriver(cloud, { options: { ...oidc, ...options } });
+    const build = (options: Record<string, string>) => () =>
+      openStackDriver(cloud, { options: { ...oidc, ...options } });
     expect(build({ ex_tenant_name: "" })).toThrow(/Driver_ex_tenant_name: required with 3.x_oidc_access_token/);
   });
 });
@@ -77,7 +92,11 @@ describe("clouds.yaml (Driver_cloud)", () => {
   }
 
   it("searches ./clouds.yaml, the user config and /etc, or OS_CLIENT_CONFIG_FILE only", () => {
-    expect(cloudsYamlPaths({ HOME: "/home/u" }, "/srv")).toEqual(["/srv/clouds.yaml", "/home/u/.config/openstack/clouds.yaml", "/etc/openstack/clouds.yaml"]);
+    expect(cloudsYamlPaths({ HOME: "/home/u" }, "/srv")).toEqual([
+      "/srv/clouds.yaml",
+      "/home/u/.config/openstack/clouds.yaml",
+      "/etc/openstack/clouds.yaml",
+    ]);
     expect(cloudsYamlPaths({ OS_CLIENT_CONFIG_FILE: "c.yaml" }, "/srv")).toEqual(["/srv/c.yaml"]);
   });
 
@@ -93,8 +112,14 @@ describe("clouds.yaml (Driver_cloud)", () => {
   });
 
   it("lets the auth file's secret and the CE's Driver_ options win", async () => {
-    const env = await writeClouds("win", `clouds:\n  site:\n    auth:\n      auth_url: http://127.0.0.1:9/\n      username: demo\n      password: stale-password\n      project_name: demo\n`);
-    const d = fromYaml({ cloud: "site", ex_force_auth_url: cloud.authUrl }, env, async () => ({ secret: "demo-password-1", extra: {} }));
+    const env = await writeClouds(
+      "win",
+      `clouds:\n  site:\n    auth:\n      auth_url: http://127.0.0.1:9/\n      username: demo\n      password: stale-password\n      project_name: demo\n`,
+    );
+    const d = fromYaml({ cloud: "site", ex_force_auth_url: cloud.authUrl }, env, async () => ({
+      secret: "demo-password-1",
+      extra: {},
+    }));
     expect((await d.listFlavors()).length).toBe(3);
   });
 
@@ -108,12 +133,19 @@ describe("clouds.yaml (Driver_cloud)", () => {
 
   it("names the file and the clouds it has when the cloud is missing", async () => {
     const env = await writeClouds("miss", "clouds:\n  a: {}\n  b: {}\n");
-    expect(() => loadCloudsYaml("c", env, "/nonexistent")).toThrow(/Driver_cloud: .*clouds.yaml has no cloud 'c' \(it has: a, b\)/);
-    expect(() => loadCloudsYaml("c", { HOME: join(dir, "none"), XDG_CONFIG_HOME: join(dir, "none") }, "/nonexistent")).toThrow(/no clouds.yaml found/);
+    expect(() => loadCloudsYaml("c", env, "/nonexistent")).toThrow(
+      /Driver_cloud: .*clouds.yaml has no cloud 'c' \(it has: a, b\)/,
+    );
+    expect(() =>
+      loadCloudsYaml("c", { HOME: join(dir, "none"), XDG_CONFIG_HOME: join(dir, "none") }, "/nonexistent"),
+    ).toThrow(/no clouds.yaml found/);
   });
 
   it("refuses an auth_type it cannot do", async () => {
-    const env = await writeClouds("kerb", "clouds:\n  k:\n    auth_type: v3kerberos\n    auth:\n      auth_url: http://127.0.0.1:5000\n");
+    const env = await writeClouds(
+      "kerb",
+      "clouds:\n  k:\n    auth_type: v3kerberos\n    auth:\n      auth_url: http://127.0.0.1:5000\n",
+    );
     expect(() => loadCloudsYaml("k", env, "/nonexistent")).toThrow(/auth_type 'v3kerberos'/);
   });
 });

@@ -34,27 +34,47 @@ function ok<T>(r: { OK: true; Value: T } | { OK: false; Message: string }): T {
 }
 
 async function makeCe(extra: Record<string, string> = {}): Promise<CloudComputingElement> {
-  const ce = new CloudComputingElement(CE_NAME, { logger: createLogger({ level: "debug", sink: (r) => records.push(r) }) });
+  const ce = new CloudComputingElement(CE_NAME, {
+    logger: createLogger({ level: "debug", sink: (r) => records.push(r) }),
+  });
   ces.push(ce);
-  ok(await ce.setParameters({
-    CloudType: "OPENSTACK", CloudAuth: join(dir, "cloud.auth"), Driver_ex_force_auth_url: cloud.authUrl, Driver_ex_tenant_name: "demo",
-    Instance_Image: "name:cirros-fake", Instance_Flavor: "name:m1.tiny", Instance_Networks: "name:private", Instance_NamePrefix: "BATCH_", ...extra,
-  }));
+  ok(
+    await ce.setParameters({
+      CloudType: "OPENSTACK",
+      CloudAuth: join(dir, "cloud.auth"),
+      Driver_ex_force_auth_url: cloud.authUrl,
+      Driver_ex_tenant_name: "demo",
+      Instance_Image: "name:cirros-fake",
+      Instance_Flavor: "name:m1.tiny",
+      Instance_Networks: "name:private",
+      Instance_NamePrefix: "BATCH_",
+      ...extra,
+    }),
+  );
   return ce;
 }
 
 const posts = () => cloud.count("compute POST /servers");
 const serverOf = (ref: string) => cloud.state.servers.get(ref.slice("cloud://".length))!;
-const userDataOf = (ref: string) => decodeUserData(Buffer.from(serverOf(ref).userData!, "base64")).map((p) => p.content).join("\n");
+const userDataOf = (ref: string) =>
+  decodeUserData(Buffer.from(serverOf(ref).userData!, "base64"))
+    .map((p) => p.content)
+    .join("\n");
 
 /** Runs the stamp line of the user-data as the VM would, with its instance id. */
 function bootStamp(line: string, instanceId: string): string {
-  return execFileSync("bash", ["-c", `${line}; printf '%s' "$DIRAC_PILOT_STAMP"`], { env: { PATH: process.env["PATH"], INSTANCE_ID: instanceId } }).toString();
+  return execFileSync("bash", ["-c", `${line}; printf '%s' "$DIRAC_PILOT_STAMP"`], {
+    env: { PATH: process.env["PATH"], INSTANCE_ID: instanceId },
+  }).toString();
 }
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "cloudce-os-batch-"));
-  await writeFile(join(dir, "cloud.auth"), `[${CE_NAME}]\nkey = ${DEMO_CREDENTIALS.key}\nsecret = ${DEMO_CREDENTIALS.secret}\n`, { mode: 0o600 });
+  await writeFile(
+    join(dir, "cloud.auth"),
+    `[${CE_NAME}]\nkey = ${DEMO_CREDENTIALS.key}\nsecret = ${DEMO_CREDENTIALS.secret}\n`,
+    { mode: 0o600 },
+  );
   await writeFile(join(dir, "pilot.sh"), "#!/bin/bash\necho pilot\n");
 });
 afterAll(async () => {
@@ -83,14 +103,21 @@ describe("OPENSTACK batches through the CE", () => {
     expect(names).toEqual([1, 2, 3, 4, 5].map((i) => `${base}-${i}`));
     const stamps = result.OK ? result.PilotStampDict : {};
     for (const ref of refs) {
-      const line = userDataOf(ref).split("\n").find((l) => l.includes("DIRAC_PILOT_STAMP="))!.trim();
+      const line = userDataOf(ref)
+        .split("\n")
+        .find((l) => l.includes("DIRAC_PILOT_STAMP="))!
+        .trim();
       expect(bootStamp(line, serverOf(ref).id)).toBe(stamps[ref]);
     }
     expect(new Set(Object.values(stamps)).size).toBe(5);
     // Nova's names are still this CE's: status, listing and cleanup see them.
     const status = ok(await ce.getJobStatus(refs));
     for (const ref of refs) expect(["Waiting", "Running"]).toContain(status[ref]);
-    expect(ok(await ce.listPilots()).map((p) => p.ref).sort()).toEqual([...refs].sort());
+    expect(
+      ok(await ce.listPilots())
+        .map((p) => p.ref)
+        .sort(),
+    ).toEqual([...refs].sort());
   });
 
   it("gives the same stamps with a DIRAC-format template used unchanged", async () => {
@@ -99,7 +126,10 @@ describe("OPENSTACK batches through the CE", () => {
     const refs = ok(result);
     expect(posts()).toBe(1);
     for (const ref of refs) {
-      const line = userDataOf(ref).split("\n").find((l) => l.includes("DIRAC_PILOT_STAMP="))!.trim();
+      const line = userDataOf(ref)
+        .split("\n")
+        .find((l) => l.includes("DIRAC_PILOT_STAMP="))!
+        .trim();
       expect(bootStamp(line, serverOf(ref).id)).toBe(result.OK ? result.PilotStampDict[ref] : "");
       // The seed in the user-data and the instance id give that stamp, as PilotStampDict says.
       const seed = /printf '%s' "([0-9a-f]{32}):/.exec(line)![1]!;
@@ -123,11 +153,21 @@ describe("OPENSTACK batches through the CE", () => {
     cloud.state.quotas.set(PROJECTS["demo"]!, { instances: 50, cores: 50, ramMb: 10_000 });
     const ce = await makeCe({ Instance_Flavor: "name:m1.medium, name:m1.tiny" });
     const refs = ok(await ce.submitJob(join(dir, "pilot.sh"), null, 5));
-    expect(refs.map((r) => serverOf(r).flavor.name).sort()).toEqual(["m1.medium", "m1.medium", "m1.tiny", "m1.tiny", "m1.tiny"]);
+    expect(refs.map((r) => serverOf(r).flavor.name).sort()).toEqual([
+      "m1.medium",
+      "m1.medium",
+      "m1.tiny",
+      "m1.tiny",
+      "m1.tiny",
+    ]);
   });
 
   it("falls back to one create per VM where the cloud refuses multi-create, and remembers it", async () => {
-    cloud.state.multiCreateRefusal = { status: 400, message: "Additional properties are not allowed ('min_count', 'max_count', 'return_reservation_id' were unexpected)" };
+    cloud.state.multiCreateRefusal = {
+      status: 400,
+      message:
+        "Additional properties are not allowed ('min_count', 'max_count', 'return_reservation_id' were unexpected)",
+    };
     const ce = await makeCe();
     const refs = ok(await ce.submitJob(join(dir, "pilot.sh"), null, 3));
     expect(refs).toHaveLength(3);
@@ -140,11 +180,15 @@ describe("OPENSTACK batches through the CE", () => {
     expect(ok(next)).toHaveLength(2);
     // No multi-create is tried again: one create per VM, each with its own name and stamp.
     expect(posts()).toBe(2);
-    for (const ref of ok(next)) expect(serverOf(ref).metadata["cloudce-stamp"]).toBe(next.OK ? next.PilotStampDict[ref] : "");
+    for (const ref of ok(next))
+      expect(serverOf(ref).metadata["cloudce-stamp"]).toBe(next.OK ? next.PilotStampDict[ref] : "");
   });
 
   it("with Driver_ex_multi_create = on, a refusal fails the batch and says what to set", async () => {
-    cloud.state.multiCreateRefusal = { status: 403, message: "Policy doesn't allow os_compute_api:servers:create:multiple to be performed." };
+    cloud.state.multiCreateRefusal = {
+      status: 403,
+      message: "Policy doesn't allow os_compute_api:servers:create:multiple to be performed.",
+    };
     const ce = await makeCe({ Driver_ex_multi_create: "on" });
     const r = await ce.submitJob(join(dir, "pilot.sh"), null, 2);
     expect(r.OK).toBe(false);
@@ -154,7 +198,12 @@ describe("OPENSTACK batches through the CE", () => {
 
   it("does not take a refusal about something else for a multi-create refusal", async () => {
     const ce = await makeCe();
-    cloud.faults.add({ route: "compute POST /servers", kind: "status", status: 400, message: "Multiple possible networks found, use a Network ID to be more specific." });
+    cloud.faults.add({
+      route: "compute POST /servers",
+      kind: "status",
+      status: 400,
+      message: "Multiple possible networks found, use a Network ID to be more specific.",
+    });
     const r = await ce.submitJob(join(dir, "pilot.sh"), null, 2);
     expect(r.OK ? "" : r.Message).toMatch(/Multiple possible networks/);
     expect(posts()).toBe(1);
@@ -169,7 +218,8 @@ describe("OPENSTACK batches through the CE", () => {
     const refs = ok(result);
     expect(posts()).toBe(3);
     expect(new Set(refs.map((r) => serverOf(r).name)).size).toBe(3);
-    for (const ref of refs) expect(serverOf(ref).metadata["cloudce-stamp"]).toBe(result.OK ? result.PilotStampDict[ref] : "");
+    for (const ref of refs)
+      expect(serverOf(ref).metadata["cloudce-stamp"]).toBe(result.OK ? result.PilotStampDict[ref] : "");
   });
 
   it("names a bad Driver_ex_multi_create value and the fix", async () => {
@@ -199,16 +249,28 @@ describe("OPENSTACK batches through the CE", () => {
 });
 
 describe("OPENSTACK VMs an operator froze", () => {
-  it.each(["pause", "suspend", "shelve"])("after a %s action, the pilot reads Running and cleanup leaves it alone", async (action) => {
-    const ce = await makeCe();
-    const [ref] = ok(await ce.submitJob(join(dir, "pilot.sh"), null, 1));
-    const id = ref!.slice("cloud://".length);
-    await eventually(async () => ok(await ce.getJobStatus([ref!]))[ref!], (s) => s === "Running", 5_000, "the pilot to run");
-    const token = [...cloud.state.tokens.keys()][0]!;
-    const res = await fetch(`${cloud.url}/compute/v2.1/servers/${id}/action`, { method: "POST", headers: { "x-auth-token": token, "content-type": "application/json" }, body: JSON.stringify({ [action]: null }) });
-    expect(res.status).toBe(202);
-    expect(ok(await ce.getJobStatus([ref!]))[ref!]).toBe("Running");
-    expect(ok(await ce.cleanupPilots()).deleted).toEqual([]);
-    expect(cloud.state.servers.get(id)?.deleteAt).toBeUndefined();
-  });
+  it.each(["pause", "suspend", "shelve"])(
+    "after a %s action, the pilot reads Running and cleanup leaves it alone",
+    async (action) => {
+      const ce = await makeCe();
+      const [ref] = ok(await ce.submitJob(join(dir, "pilot.sh"), null, 1));
+      const id = ref!.slice("cloud://".length);
+      await eventually(
+        async () => ok(await ce.getJobStatus([ref!]))[ref!],
+        (s) => s === "Running",
+        5_000,
+        "the pilot to run",
+      );
+      const token = [...cloud.state.tokens.keys()][0]!;
+      const res = await fetch(`${cloud.url}/compute/v2.1/servers/${id}/action`, {
+        method: "POST",
+        headers: { "x-auth-token": token, "content-type": "application/json" },
+        body: JSON.stringify({ [action]: null }),
+      });
+      expect(res.status).toBe(202);
+      expect(ok(await ce.getJobStatus([ref!]))[ref!]).toBe("Running");
+      expect(ok(await ce.cleanupPilots()).deleted).toEqual([]);
+      expect(cloud.state.servers.get(id)?.deleteAt).toBeUndefined();
+    },
+  );
 });

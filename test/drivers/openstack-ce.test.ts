@@ -49,11 +49,20 @@ it("scrubs the auth file's password from output", async () => {
   const dir = await mkdtemp(join(tmpdir(), "cloudce-os-ce-"));
   const ce = new CloudComputingElement("os-ce.example.org", { logger: silentLogger });
   try {
-    await writeFile(join(dir, "cloud.auth"), `[os-ce.example.org]\nkey = ${DEMO_CREDENTIALS.key!}\nsecret = ${DEMO_CREDENTIALS.secret!}\n`, { mode: 0o600 });
+    await writeFile(
+      join(dir, "cloud.auth"),
+      `[os-ce.example.org]\nkey = ${DEMO_CREDENTIALS.key!}\nsecret = ${DEMO_CREDENTIALS.secret!}\n`,
+      { mode: 0o600 },
+    );
     await ce.setParameters({
-      CloudType: "OPENSTACK", CloudAuth: join(dir, "cloud.auth"), Driver_ex_force_auth_url: cloud.authUrl,
-      Driver_ex_force_auth_version: "3.x_password", Driver_ex_tenant_name: "demo",
-      Instance_Image: "name:cirros-fake", Instance_Flavor: "name:m1.tiny", Instance_Networks: "name:private",
+      CloudType: "OPENSTACK",
+      CloudAuth: join(dir, "cloud.auth"),
+      Driver_ex_force_auth_url: cloud.authUrl,
+      Driver_ex_force_auth_version: "3.x_password",
+      Driver_ex_tenant_name: "demo",
+      Instance_Image: "name:cirros-fake",
+      Instance_Flavor: "name:m1.tiny",
+      Instance_Networks: "name:private",
     });
     expect(await ce.isValid()).toEqual({ OK: true, Value: null });
     expect(scrubSecrets(`password ${DEMO_CREDENTIALS.secret!}`)).toBe("password [secret]");
@@ -63,20 +72,33 @@ it("scrubs the auth file's password from output", async () => {
   }
 });
 
-it.each(["auto", "off"])("a keyed submission is found again by its key, with its stamps (Driver_ex_multi_create = %s)", async (multiCreate) => {
-  const dir = await mkdtemp(join(tmpdir(), "cloudce-os-key-"));
-  const ce = new CloudComputingElement("os-key.example.org", { logger: silentLogger });
-  try {
-    await writeFile(join(dir, "cloud.auth"), `[os-key.example.org]\nkey = ${DEMO_CREDENTIALS.key!}\nsecret = ${DEMO_CREDENTIALS.secret!}\n`, { mode: 0o600 });
-    await writeFile(join(dir, "pilot.sh"), "#!/bin/bash\necho pilot\n");
-    await ce.setParameters({
-      CloudType: "OPENSTACK", CloudAuth: join(dir, "cloud.auth"), Driver_ex_force_auth_url: cloud.authUrl,
-      Driver_ex_force_auth_version: "3.x_password", Driver_ex_tenant_name: "demo", Driver_ex_multi_create: multiCreate,
-      Instance_Image: "name:cirros-fake", Instance_Flavor: "name:m1.tiny", Instance_Networks: "name:private",
-    });
-    await checkKeyedSubmission(ce, join(dir, "pilot.sh"), 3);
-  } finally {
-    await ce.shutdown();
-    await rm(dir, { recursive: true, force: true });
-  }
-});
+it.each(["auto", "off"])(
+  "a keyed submission is found again by its key, with its stamps (Driver_ex_multi_create = %s)",
+  async (multiCreate) => {
+    const dir = await mkdtemp(join(tmpdir(), "cloudce-os-key-"));
+    const ce = new CloudComputingElement("os-key.example.org", { logger: silentLogger });
+    try {
+      await writeFile(
+        join(dir, "cloud.auth"),
+        `[os-key.example.org]\nkey = ${DEMO_CREDENTIALS.key!}\nsecret = ${DEMO_CREDENTIALS.secret!}\n`,
+        { mode: 0o600 },
+      );
+      await writeFile(join(dir, "pilot.sh"), "#!/bin/bash\necho pilot\n");
+      await ce.setParameters({
+        CloudType: "OPENSTACK",
+        CloudAuth: join(dir, "cloud.auth"),
+        Driver_ex_force_auth_url: cloud.authUrl,
+        Driver_ex_force_auth_version: "3.x_password",
+        Driver_ex_tenant_name: "demo",
+        Driver_ex_multi_create: multiCreate,
+        Instance_Image: "name:cirros-fake",
+        Instance_Flavor: "name:m1.tiny",
+        Instance_Networks: "name:private",
+      });
+      await checkKeyedSubmission(ce, join(dir, "pilot.sh"), 3);
+    } finally {
+      await ce.shutdown();
+      await rm(dir, { recursive: true, force: true });
+    }
+  },
+);

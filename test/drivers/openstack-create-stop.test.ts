@@ -24,7 +24,11 @@ const ces: CloudComputingElement[] = [];
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "cloudce-os-stop-"));
-  await writeFile(join(dir, "cloud.auth"), `[${CE_NAME}]\nkey = ${DEMO_CREDENTIALS.key}\nsecret = ${DEMO_CREDENTIALS.secret}\n`, { mode: 0o600 });
+  await writeFile(
+    join(dir, "cloud.auth"),
+    `[${CE_NAME}]\nkey = ${DEMO_CREDENTIALS.key}\nsecret = ${DEMO_CREDENTIALS.secret}\n`,
+    { mode: 0o600 },
+  );
   await writeFile(join(dir, "pilot.sh"), "#!/bin/bash\necho pilot\n");
 });
 afterAll(async () => {
@@ -33,7 +37,11 @@ afterAll(async () => {
 beforeEach(async () => {
   cloud = await startOpenStackServer({ bootMs: 50, deleteMs: 20 });
   cloud.state.quotas.set(PROJECTS["demo"]!, { instances: 200, cores: 200, ramMb: 1_000_000 });
-  cloud.state.multiCreateRefusal = { status: 400, message: "Additional properties are not allowed ('min_count', 'max_count', 'return_reservation_id' were unexpected)" };
+  cloud.state.multiCreateRefusal = {
+    status: 400,
+    message:
+      "Additional properties are not allowed ('min_count', 'max_count', 'return_reservation_id' were unexpected)",
+  };
 });
 afterEach(async () => {
   await Promise.all(ces.splice(0).map((ce) => ce.shutdown()));
@@ -44,9 +52,18 @@ async function makeCe(journal: string): Promise<CloudComputingElement> {
   const ce = new CloudComputingElement(CE_NAME, { logger: silentLogger });
   ces.push(ce);
   const r = await ce.setParameters({
-    CloudType: "OPENSTACK", CloudAuth: join(dir, "cloud.auth"), Driver_ex_force_auth_url: cloud.authUrl, Driver_ex_tenant_name: "demo",
-    Instance_Image: "name:cirros-fake", Instance_Flavor: "name:m1.tiny", Instance_Networks: "name:private", Instance_NamePrefix: "STOP_",
-    MaxTotalJobs: "200", MaxWaitingJobs: "200", Journal_File: journal, Cloud_RequestTimeout: "5",
+    CloudType: "OPENSTACK",
+    CloudAuth: join(dir, "cloud.auth"),
+    Driver_ex_force_auth_url: cloud.authUrl,
+    Driver_ex_tenant_name: "demo",
+    Instance_Image: "name:cirros-fake",
+    Instance_Flavor: "name:m1.tiny",
+    Instance_Networks: "name:private",
+    Instance_NamePrefix: "STOP_",
+    MaxTotalJobs: "200",
+    MaxWaitingJobs: "200",
+    Journal_File: journal,
+    Cloud_RequestTimeout: "5",
   });
   if (!r.OK) throw new Error(r.Message);
   return ce;
@@ -58,15 +75,26 @@ it("after a refused multi-create, a stop ends the per-VM creates; every server m
   const stop = new AbortController();
   // Each per-VM POST is slow; the stop comes as the 16th one arrives (the refused multi-create was the first).
   let arrived = 0;
-  cloud.faults.add({ route: POSTS, kind: "delay", delayMs: 40, times: Infinity, before: () => {
-    arrived += 1;
-    if (arrived === 17) stop.abort();
-  } });
+  cloud.faults.add({
+    route: POSTS,
+    kind: "delay",
+    delayMs: 40,
+    times: Infinity,
+    before: () => {
+      arrived += 1;
+      if (arrived === 17) stop.abort();
+    },
+  });
   const result = await ce.submitJob(join(dir, "pilot.sh"), null, 64, { signal: stop.signal });
   expect(result.OK).toBe(true);
   const refs = result.OK ? result.Value : [];
   // The cloud finishes whatever was in flight; nothing else arrives after that.
-  await eventually(async () => cloud.inFlight(), (n) => n === 0, 10_000, "the cloud to answer every request");
+  await eventually(
+    async () => cloud.inFlight(),
+    (n) => n === 0,
+    10_000,
+    "the cloud to answer every request",
+  );
   const made = [...cloud.state.servers.values()].filter((s) => s.name.startsWith("STOP_"));
   // At most the creates already in flight at the stop (one pool of 8) were sent after it.
   expect(cloud.count(POSTS)).toBeLessThanOrEqual(17 + 8);
@@ -74,9 +102,17 @@ it("after a refused multi-create, a stop ends the per-VM creates; every server m
   expect(refs.length).toBeGreaterThan(0);
   expect(result.OK ? result.Interrupted : "").toMatch(new RegExp(`${refs.length} of 64 pilots created`));
   const shown = async (): Promise<Set<string>> =>
-    new Set((await readJournal(journal)).entries.filter((e) => e.action === "create" && e.outcome === "ok").map((e) => e.ref));
-  const unshown = (seen: Set<string>): string[] => made.map((s) => `cloud://${s.id}`).filter((ref) => !refs.includes(ref) && !seen.has(ref));
-  await eventually(shown, (seen) => unshown(seen).length === 0, 10_000, "every server made to be returned or journaled");
+    new Set(
+      (await readJournal(journal)).entries.filter((e) => e.action === "create" && e.outcome === "ok").map((e) => e.ref),
+    );
+  const unshown = (seen: Set<string>): string[] =>
+    made.map((s) => `cloud://${s.id}`).filter((ref) => !refs.includes(ref) && !seen.has(ref));
+  await eventually(
+    shown,
+    (seen) => unshown(seen).length === 0,
+    10_000,
+    "every server made to be returned or journaled",
+  );
 });
 
 it("a deadline in the middle of such a batch starts no create after it; what was made is returned or journaled", async () => {
@@ -91,10 +127,24 @@ it("a deadline in the middle of such a batch starts no create after it; what was
   // A machine slow enough to fire the deadline before the first server is made gets an error with
   // no reference: then every server made later must be in the journal, which the checks below hold.
   const refs = result.OK ? result.Value : [];
-  await eventually(async () => cloud.inFlight(), (n) => n === 0, 10_000, "the cloud to answer every request");
+  await eventually(
+    async () => cloud.inFlight(),
+    (n) => n === 0,
+    10_000,
+    "the cloud to answer every request",
+  );
   if (atDeadline >= 0) expect(cloud.count(POSTS) - atDeadline).toBeLessThanOrEqual(8);
-  const made = [...cloud.state.servers.values()].filter((s) => s.name.startsWith("STOP_")).map((s) => `cloud://${s.id}`);
+  const made = [...cloud.state.servers.values()]
+    .filter((s) => s.name.startsWith("STOP_"))
+    .map((s) => `cloud://${s.id}`);
   const shown = async (): Promise<Set<string>> =>
-    new Set((await readJournal(journal)).entries.filter((e) => e.action === "create" && e.outcome === "ok").map((e) => e.ref));
-  await eventually(shown, (seen) => made.every((ref) => refs.includes(ref) || seen.has(ref)), 10_000, "every server made to be returned or journaled");
+    new Set(
+      (await readJournal(journal)).entries.filter((e) => e.action === "create" && e.outcome === "ok").map((e) => e.ref),
+    );
+  await eventually(
+    shown,
+    (seen) => made.every((ref) => refs.includes(ref) || seen.has(ref)),
+    10_000,
+    "every server made to be returned or journaled",
+  );
 });

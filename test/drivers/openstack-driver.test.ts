@@ -25,7 +25,13 @@ const make = (...args: Parameters<typeof openStackDriver> extends [unknown, ...i
 
 function build(options: Record<string, string>): () => CloudDriver {
   return () =>
-    createOpenStackDriver({ options, credentials: async () => ({ extra: {} }), ceName: "ce", logger: silentLogger, requestTimeoutMs: 1000 });
+    createOpenStackDriver({
+      options,
+      credentials: async () => ({ extra: {} }),
+      ceName: "ce",
+      logger: silentLogger,
+      requestTimeoutMs: 1000,
+    });
 }
 
 function request(names: string[], owner = "ce-a"): CreateNodesRequest {
@@ -39,14 +45,18 @@ function request(names: string[], owner = "ce-a"): CreateNodesRequest {
 }
 
 async function failureOf(p: Promise<unknown>): Promise<CloudceError> {
-  const err = await p.then(() => undefined, (e: unknown) => e);
+  const err = await p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   expect(err).toBeInstanceOf(CloudceError);
   return err as CloudceError;
 }
 
 beforeAll(async () => {
   cloud = await startOpenStackServer({ bootMs: 150, stopMs: 50 });
-  for (const project of cloud.state.quotas.keys()) cloud.state.quotas.set(project, { instances: 1000, cores: 1000, ramMb: 1_000_000 });
+  for (const project of cloud.state.quotas.keys())
+    cloud.state.quotas.set(project, { instances: 1000, cores: 1000, ramMb: 1_000_000 });
 });
 afterAll(async () => {
   await Promise.all(drivers.map((d) => d.close()));
@@ -56,10 +66,16 @@ afterAll(async () => {
 describe("OPENSTACK options", () => {
   it("fails fast naming the Driver_ option at fault", () => {
     expect(build({})).toThrow(/Driver_ex_force_auth_url: required/);
-    expect(build({ ex_force_auth_url: "keystone:5000", ex_tenant_name: "p" })).toThrow(/Driver_ex_force_auth_url: .*must be an http or https URL/);
-    expect(build({ ex_force_auth_url: "http://k:5000", ex_force_auth_version: "2.0_password" })).toThrow(/Driver_ex_force_auth_version: '2.0_password' is not supported/);
+    expect(build({ ex_force_auth_url: "keystone:5000", ex_tenant_name: "p" })).toThrow(
+      /Driver_ex_force_auth_url: .*must be an http or https URL/,
+    );
+    expect(build({ ex_force_auth_url: "http://k:5000", ex_force_auth_version: "2.0_password" })).toThrow(
+      /Driver_ex_force_auth_version: '2.0_password' is not supported/,
+    );
     expect(build({ ex_force_auth_url: "http://k:5000" })).toThrow(/Driver_ex_tenant_name: required/);
-    expect(build({ ex_force_auth_url: "http://k:5000", ex_tenant_name: "p", ex_force_microversion: "2.latest" })).toThrow(/Driver_ex_force_microversion/);
+    expect(
+      build({ ex_force_auth_url: "http://k:5000", ex_tenant_name: "p", ex_force_microversion: "2.latest" }),
+    ).toThrow(/Driver_ex_force_microversion/);
     try {
       build({})();
     } catch (err) {
@@ -68,7 +84,9 @@ describe("OPENSTACK options", () => {
   });
 
   it("lists unknown Driver_ options", () => {
-    expect(unknownOptions({ ex_force_auth_url: "u", ex_tenant_name: "p", ex_tennant_name: "typo", flavour: "x" })).toEqual(["ex_tennant_name", "flavour"]);
+    expect(
+      unknownOptions({ ex_force_auth_url: "u", ex_tenant_name: "p", ex_tennant_name: "typo", flavour: "x" }),
+    ).toEqual(["ex_tennant_name", "flavour"]);
   });
 
   it("accepts an auth URL ending in /v3", async () => {
@@ -79,7 +97,10 @@ describe("OPENSTACK options", () => {
 
 describe("OPENSTACK authentication and catalog", () => {
   it("authenticates with an application credential id + secret (auth file key/secret)", async () => {
-    const d = make({ options: { ex_force_auth_version: "3.x_appcred", ex_tenant_name: "" }, credentials: { key: "appcred0000000000000000000000001", secret: "robot-secret-1" } });
+    const d = make({
+      options: { ex_force_auth_version: "3.x_appcred", ex_tenant_name: "" },
+      credentials: { key: "appcred0000000000000000000000001", secret: "robot-secret-1" },
+    });
     expect((await d.listNetworks({ name: "private" })).length).toBe(1);
   });
 
@@ -93,14 +114,20 @@ describe("OPENSTACK authentication and catalog", () => {
 
   it("exchanges a pre-issued token (secret = TOKEN) for a project-scoped one", async () => {
     const { id } = cloud.state.issueToken(cloud.state.users[0]!.id, undefined, ["password"]);
-    const d = make({ options: { ex_force_auth_version: "3.x_token" }, credentials: { key: undefined, secret: undefined, token: id } });
+    const d = make({
+      options: { ex_force_auth_version: "3.x_token" },
+      credentials: { key: undefined, secret: undefined, token: id },
+    });
     expect((await d.listImages({ name: "cirros-fake" })).length).toBe(1);
   });
 
   it("uses a pre-issued project-scoped token as it is, its catalog from validating it", async () => {
     const { id } = cloud.state.issueToken(cloud.state.users[0]!.id, PROJECTS["demo"], ["password"]);
     cloud.resetCounts();
-    const d = make({ options: { ex_force_auth_version: "3.x_token" }, credentials: { key: undefined, secret: undefined, token: id } });
+    const d = make({
+      options: { ex_force_auth_version: "3.x_token" },
+      credentials: { key: undefined, secret: undefined, token: id },
+    });
     expect((await d.listFlavors()).length).toBe(3);
     expect(cloud.count("identity GET /v3/auth/tokens")).toBe(1);
     expect(cloud.count("identity POST /v3/auth/tokens")).toBe(0);
@@ -194,9 +221,19 @@ describe("OPENSTACK compute", () => {
     const [a, b] = created.map((n) => n.id) as [string, string];
     const early = await d.stopNodes([b]);
     expect(early.failed[0]!.error.message).toMatch(/cannot be stopped in state BUILD/);
-    await eventually(() => d.getNode(a), (n) => n?.state === "running", 5_000, "running");
+    await eventually(
+      () => d.getNode(a),
+      (n) => n?.state === "running",
+      5_000,
+      "running",
+    );
     expect((await d.stopNodes([a])).done).toEqual([a]);
-    await eventually(() => d.getNode(a), (n) => n?.state === "stopped", 5_000, "stopped");
+    await eventually(
+      () => d.getNode(a),
+      (n) => n?.state === "stopped",
+      5_000,
+      "stopped",
+    );
     expect((await d.stopNodes([a])).done).toEqual([a]);
     const missing = await d.stopNodes(["00000000-0000-4000-8000-000000000001"]);
     expect((missing.failed[0]!.error as CloudceError).code).toBe("NodeNotFound");
@@ -207,7 +244,12 @@ describe("OPENSTACK compute", () => {
     const { created } = await d.createNodes(request(["CONSOLE_1"]));
     const id = created[0]!.id;
     expect((await failureOf(d.getConsoleOutput(id))).message).toMatch(/no console output .* try again/);
-    await eventually(() => d.getNode(id), (n) => n?.state === "running", 5_000, "running");
+    await eventually(
+      () => d.getNode(id),
+      (n) => n?.state === "running",
+      5_000,
+      "running",
+    );
     expect(await d.getConsoleOutput(id)).toContain("CONSOLE_1");
   });
 
@@ -220,7 +262,11 @@ describe("OPENSTACK compute", () => {
     const slow = await startOpenStackServer({ deleteMs: 60_000 });
     const d2 = openStackDriver(slow);
     try {
-      const made = await d2.createNodes({ ...request(["GONE_1"]), imageId: slow.state.images[0]!.id, networkIds: [slow.state.networks[0]!.id] });
+      const made = await d2.createNodes({
+        ...request(["GONE_1"]),
+        imageId: slow.state.images[0]!.id,
+        networkIds: [slow.state.networks[0]!.id],
+      });
       await d2.destroyNodes([made.created[0]!.id]);
       expect(await d2.getNode(made.created[0]!.id)).toMatchObject({ state: "gone", cloudState: "BUILD(deleting)" });
       expect(await d2.listNodes({ namePrefix: "GONE_", metadata: {} })).toEqual([]);

@@ -8,10 +8,22 @@ import { selectForCleanup } from "../../src/ce/cleanup-policy.js";
 
 describe("OPENSTACK fault bodies", () => {
   it("reads the message of Nova, Neutron, Keystone and Glance faults", () => {
-    expect(faultMessage('{"itemNotFound": {"code": 404, "message": "Instance x could not be found."}}')).toBe("Instance x could not be found.");
-    expect(faultMessage('{"NeutronError": {"type": "NetworkNotFound", "message": "Network n could not be found.", "detail": ""}}')).toBe("Network n could not be found.");
-    expect(faultMessage('{"error": {"code": 401, "title": "Unauthorized", "message": "The request you have made requires authentication."}}')).toMatch(/requires authentication/);
-    expect(faultMessage("<html><body><h1>404 Not Found</h1>No image found with ID i</body></html>")).toBe("404 Not Found No image found with ID i");
+    expect(faultMessage('{"itemNotFound": {"code": 404, "message": "Instance x could not be found."}}')).toBe(
+      "Instance x could not be found.",
+    );
+    expect(
+      faultMessage(
+        '{"NeutronError": {"type": "NetworkNotFound", "message": "Network n could not be found.", "detail": ""}}',
+      ),
+    ).toBe("Network n could not be found.");
+    expect(
+      faultMessage(
+        '{"error": {"code": 401, "title": "Unauthorized", "message": "The request you have made requires authentication."}}',
+      ),
+    ).toMatch(/requires authentication/);
+    expect(faultMessage("<html><body><h1>404 Not Found</h1>No image found with ID i</body></html>")).toBe(
+      "404 Not Found No image found with ID i",
+    );
   });
 
   it("reads Retry-After as seconds or as an HTTP date", () => {
@@ -24,7 +36,12 @@ describe("OPENSTACK fault bodies", () => {
 
 describe("OPENSTACK status → error code", () => {
   const fail = (status: number, message: string, retryAfter?: string) =>
-    httpError({ status, body: JSON.stringify({ fault: { message } }), what: "compute POST /servers", ...(retryAfter ? { retryAfter } : {}) });
+    httpError({
+      status,
+      body: JSON.stringify({ fault: { message } }),
+      what: "compute POST /servers",
+      ...(retryAfter ? { retryAfter } : {}),
+    });
 
   it.each([
     [401, "no", "AuthFailed", false],
@@ -49,9 +66,21 @@ describe("OPENSTACK status → error code", () => {
   });
 
   it("tells a timeout from a refused connection and a TLS failure", () => {
-    expect(transportError("x", Object.assign(new Error("t"), { name: "TimeoutError" }), 100)).toMatchObject({ code: "Timeout", retryable: true });
-    expect(transportError("x", Object.assign(new Error("c"), { code: "ECONNREFUSED" }), 100)).toMatchObject({ code: "CloudUnavailable", retryable: true });
-    expect(transportError("x", Object.assign(new Error("self-signed certificate"), { code: "DEPTH_ZERO_SELF_SIGNED_CERT" }), 100)).toMatchObject({ code: "CloudUnavailable", retryable: false });
+    expect(transportError("x", Object.assign(new Error("t"), { name: "TimeoutError" }), 100)).toMatchObject({
+      code: "Timeout",
+      retryable: true,
+    });
+    expect(transportError("x", Object.assign(new Error("c"), { code: "ECONNREFUSED" }), 100)).toMatchObject({
+      code: "CloudUnavailable",
+      retryable: true,
+    });
+    expect(
+      transportError(
+        "x",
+        Object.assign(new Error("self-signed certificate"), { code: "DEPTH_ZERO_SELF_SIGNED_CERT" }),
+        100,
+      ),
+    ).toMatchObject({ code: "CloudUnavailable", retryable: false });
   });
 });
 
@@ -75,9 +104,18 @@ describe("OPENSTACK state map", () => {
     expect(nodeState(status, task)).toBe(state);
   });
 
-  it.each(["PAUSED", "SUSPENDED", "SHELVED", "SHELVED_OFFLOADED"])("a %s pilot reads Running and cleanup leaves it alone", (status) => {
-    const node = toCloudNode({ id: "p1", name: "VM_P1", status, created: new Date(Date.now() - 60_000).toISOString(), metadata: {} });
-    expect(pilotStatus(node)).toBe("Running");
-    expect(selectForCleanup([node], { maxLifetime: 3600, minLifetime: 0 }, new Date())).toEqual([]);
-  });
+  it.each(["PAUSED", "SUSPENDED", "SHELVED", "SHELVED_OFFLOADED"])(
+    "a %s pilot reads Running and cleanup leaves it alone",
+    (status) => {
+      const node = toCloudNode({
+        id: "p1",
+        name: "VM_P1",
+        status,
+        created: new Date(Date.now() - 60_000).toISOString(),
+        metadata: {},
+      });
+      expect(pilotStatus(node)).toBe("Running");
+      expect(selectForCleanup([node], { maxLifetime: 3600, minLifetime: 0 }, new Date())).toEqual([]);
+    },
+  );
 });

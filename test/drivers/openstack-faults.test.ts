@@ -32,7 +32,10 @@ function request(names: string[]): CreateNodesRequest {
 const serversNamed = (name: string) => [...cloud.state.servers.values()].filter((s) => s.name === name);
 
 async function failureOf(p: Promise<unknown>): Promise<CloudceError> {
-  const err = await p.then(() => undefined, (e: unknown) => e);
+  const err = await p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   expect(err).toBeInstanceOf(CloudceError);
   return err as CloudceError;
 }
@@ -108,12 +111,21 @@ describe("OPENSTACK driver under faults", () => {
     expect(result.failed.map((f) => (f.error as CloudceError).code)).toEqual(["QuotaExceeded"]);
     // Like real Nova, /limits counts a server once it is scheduled.
     const want = { instances: 0, cores: 10, ramMb: 51_200 - 10 * 512 };
-    await eventually(() => driver.getLimits(), (l) => JSON.stringify(l) === JSON.stringify(want), 5_000, "limits to count every server");
+    await eventually(
+      () => driver.getLimits(),
+      (l) => JSON.stringify(l) === JSON.stringify(want),
+      5_000,
+      "limits to count every server",
+    );
   });
 
   it("runs at most 8 creates at once", async () => {
     cloud.faults.add({ route: "compute POST /servers", kind: "delay", delayMs: 50, times: Infinity });
-    cloud.state.quotas.set(cloud.state.quotas.keys().next().value as string, { instances: 100, cores: 100, ramMb: 100_000 });
+    cloud.state.quotas.set(cloud.state.quotas.keys().next().value as string, {
+      instances: 100,
+      cores: 100,
+      ramMb: 100_000,
+    });
     cloud.resetCounts();
     const result = await driver.createNodes(request(Array.from({ length: 20 }, (_, i) => `PILOT_PAR${i}`)));
     expect(result.created).toHaveLength(20);
@@ -142,7 +154,12 @@ describe("OPENSTACK driver under faults", () => {
     try {
       await d.listFlavors();
       const first = [...shortCloud.state.tokens.values()][0]!;
-      await eventually(async () => Date.now(), (t) => t > first.expiresAt, 5_000, "the first token to expire");
+      await eventually(
+        async () => Date.now(),
+        (t) => t > first.expiresAt,
+        5_000,
+        "the first token to expire",
+      );
       await d.listFlavors();
       expect(shortCloud.count("identity POST /v3/auth/tokens")).toBe(2);
       expect(shortCloud.count("compute GET /flavors/detail")).toBe(2);
@@ -167,15 +184,24 @@ describe("OPENSTACK driver under faults", () => {
 
   it("logs retries without passwords, tokens or user-data", async () => {
     const records: LogRecord[] = [];
-    const d = openStackDriver(cloud, { timeoutMs: HANG_TIMEOUT_MS, logger: createLogger({ level: "debug", sink: (r) => records.push(r) }) });
+    const d = openStackDriver(cloud, {
+      timeoutMs: HANG_TIMEOUT_MS,
+      logger: createLogger({ level: "debug", sink: (r) => records.push(r) }),
+    });
     try {
-      cloud.faults.add({ route: "identity POST /v3/auth/tokens", kind: "status", status: 503, message: "echo demo-password-1" });
+      cloud.faults.add({
+        route: "identity POST /v3/auth/tokens",
+        kind: "status",
+        status: 503,
+        message: "echo demo-password-1",
+      });
       cloud.faults.add({ route: "compute POST /servers", kind: "status", status: 502 });
       cloud.faults.add({ route: "compute GET /servers/detail", kind: "status", status: 500 });
       expect((await d.createNodes(request(["PILOT_LOG1"]))).failed).toEqual([]);
       const text = JSON.stringify(records);
       expect(records.length).toBeGreaterThanOrEqual(2);
-      for (const secret of ["demo-password-1", Buffer.from(USER_DATA).toString("base64"), ...cloud.state.tokens.keys()]) expect(text).not.toContain(secret);
+      for (const secret of ["demo-password-1", Buffer.from(USER_DATA).toString("base64"), ...cloud.state.tokens.keys()])
+        expect(text).not.toContain(secret);
     } finally {
       await d.close();
     }
@@ -183,11 +209,19 @@ describe("OPENSTACK driver under faults", () => {
 
   it("logs the create retry only after cutting out the user-data a fault echoed, plain or as a piece of its base64", async () => {
     const records: LogRecord[] = [];
-    const d = openStackDriver(cloud, { timeoutMs: HANG_TIMEOUT_MS, logger: createLogger({ level: "debug", sink: (r) => records.push(r) }) });
+    const d = openStackDriver(cloud, {
+      timeoutMs: HANG_TIMEOUT_MS,
+      logger: createLogger({ level: "debug", sink: (r) => records.push(r) }),
+    });
     try {
       const text = Buffer.from(USER_DATA).toString("utf8");
       const b64piece = Buffer.from(USER_DATA).toString("base64").slice(4, 64);
-      cloud.faults.add({ route: "compute POST /servers", kind: "status", status: 502, message: `upstream rejected ${text} (${b64piece}...)` });
+      cloud.faults.add({
+        route: "compute POST /servers",
+        kind: "status",
+        status: 502,
+        message: `upstream rejected ${text} (${b64piece}...)`,
+      });
       cloud.faults.add({ route: "compute GET /servers/detail", kind: "status", status: 500 });
       expect((await d.createNodes(request(["PILOT_ECHO1"]))).failed).toEqual([]);
       const retries = records.filter((r) => r.msg === "retrying server create");
@@ -202,7 +236,12 @@ describe("OPENSTACK driver under faults", () => {
 
   it("keeps error messages one line, short, and free of the user-data", async () => {
     const b64 = Buffer.from(USER_DATA).toString("base64");
-    cloud.faults.add({ route: "compute POST /servers", kind: "status", status: 400, message: `Invalid user_data ${b64}\n${"x".repeat(5_000)}` });
+    cloud.faults.add({
+      route: "compute POST /servers",
+      kind: "status",
+      status: 400,
+      message: `Invalid user_data ${b64}\n${"x".repeat(5_000)}`,
+    });
     const result = await driver.createNodes(request(["PILOT_MSG1"]));
     const message = result.failed[0]!.error.message;
     expect(message).not.toContain(b64);

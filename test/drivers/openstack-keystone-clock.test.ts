@@ -55,7 +55,11 @@ describe("Keystone token expiry", () => {
   it("judges a pre-issued token's time left by Keystone's clock at validation, not the local one", async () => {
     const clock = skewedClock(65 * MINUTE);
     const { id } = cloud.state.issueToken(cloud.state.users[0]!.id, PROJECTS["demo"], ["password"]);
-    driver = openStackDriver(cloud, { options: { ex_force_auth_version: "3.x_token" }, credentials: { key: undefined, secret: undefined, token: id }, tuning: { now: clock.now } });
+    driver = openStackDriver(cloud, {
+      options: { ex_force_auth_version: "3.x_token" },
+      credentials: { key: undefined, secret: undefined, token: id },
+      tuning: { now: clock.now },
+    });
     for (let i = 0; i < 3; i++) await driver.listFlavors();
     expect(cloud.count("identity GET /v3/auth/tokens")).toBe(1);
   });

@@ -15,8 +15,18 @@ let driver: CloudDriver;
 const TIMEOUT_MS = HANG_TIMEOUT_MS;
 
 function request(name: string, count = 1): CreateNodesRequest {
-  const spec = { name, userData: new Uint8Array(Buffer.from("#cloud-config\n")), metadata: { "cloudce-ce": "ce-a", "cloudce-batch": "b1" } };
-  return { imageId: cloud.state.images[0]!.id, flavorId: "1", networkIds: [cloud.state.networks[0]!.id], nodes: Array.from({ length: count }, () => spec), requestId: "req-1" };
+  const spec = {
+    name,
+    userData: new Uint8Array(Buffer.from("#cloud-config\n")),
+    metadata: { "cloudce-ce": "ce-a", "cloudce-batch": "b1" },
+  };
+  return {
+    imageId: cloud.state.images[0]!.id,
+    flavorId: "1",
+    networkIds: [cloud.state.networks[0]!.id],
+    nodes: Array.from({ length: count }, () => spec),
+    requestId: "req-1",
+  };
 }
 
 const serversNamed = (prefix: string) => [...cloud.state.servers.values()].filter((s) => s.name.startsWith(prefix));
@@ -84,12 +94,20 @@ describe("OPENSTACK create whose answer was lost", () => {
   it("recovers every server of a multi-create whose answer was lost, by name and batch metadata", async () => {
     // Another batch with the same name prefix but other batch metadata is not ours to return.
     const other = request("PILOT_BATCH1", 2);
-    await driver.createNodes({ ...other, nodes: other.nodes.map((n) => ({ ...n, metadata: { ...n.metadata, "cloudce-batch": "b2" } })) });
+    await driver.createNodes({
+      ...other,
+      nodes: other.nodes.map((n) => ({ ...n, metadata: { ...n.metadata, "cloudce-batch": "b2" } })),
+    });
     cloud.resetCounts();
     cloud.faults.add({ route: "compute POST /servers", kind: "lost" });
     const result = await driver.createNodes(request("PILOT_BATCH1", 4));
     expect(result.failed).toEqual([]);
-    expect(result.created.map((n) => n.name).sort()).toEqual(["PILOT_BATCH1-1", "PILOT_BATCH1-2", "PILOT_BATCH1-3", "PILOT_BATCH1-4"]);
+    expect(result.created.map((n) => n.name).sort()).toEqual([
+      "PILOT_BATCH1-1",
+      "PILOT_BATCH1-2",
+      "PILOT_BATCH1-3",
+      "PILOT_BATCH1-4",
+    ]);
     expect(serversNamed("PILOT_BATCH1-")).toHaveLength(6);
     expect(result.created.every((n) => n.metadata["cloudce-batch"] === "b1")).toBe(true);
     expect(cloud.count("compute POST /servers")).toBe(1);
@@ -100,7 +118,9 @@ describe("OPENSTACK create whose answer was lost", () => {
     await driver.createNodes(request("PILOT_EXTRA1", 2));
     cloud.faults.add({ route: "compute POST /servers", kind: "lost" });
     const result = await driver.createNodes(request("PILOT_EXTRA1", 2));
-    const made = serversNamed("PILOT_EXTRA1-").map((s) => s.id).sort();
+    const made = serversNamed("PILOT_EXTRA1-")
+      .map((s) => s.id)
+      .sort();
     expect(made.length).toBeGreaterThan(2);
     expect(result.created.map((n) => n.id).sort()).toEqual(made);
   });

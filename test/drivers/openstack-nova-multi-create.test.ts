@@ -13,7 +13,15 @@ beforeAll(async () => {
   const res = await fetch(`${cloud.authUrl}/v3/auth/tokens`, {
     method: "POST",
     headers: { "content-type": "application/json" },
-    body: JSON.stringify({ auth: { identity: { methods: ["password"], password: { user: { name: user.name, domain: { name: "Default" }, password: user.password } } }, scope: { project: { name: "demo", domain: { name: "Default" } } } } }),
+    body: JSON.stringify({
+      auth: {
+        identity: {
+          methods: ["password"],
+          password: { user: { name: user.name, domain: { name: "Default" }, password: user.password } },
+        },
+        scope: { project: { name: "demo", domain: { name: "Default" } } },
+      },
+    }),
   });
   token = res.headers.get("x-subject-token")!;
 });
@@ -23,6 +31,11 @@ afterAll(async () => {
 
 it("multi-creates as Nova does: shapes, names, reservation ids, paging, networks rules, quota clipping", async () => {
   await runMultiCreateScenario({
-    computeUrl: `${cloud.url}/compute/v2.1`, token, imageId: cloud.state.images[0]!.id, flavorId: "1", networkId: cloud.state.networks[0]!.id, stateTimeoutMs: 5_000,
+    computeUrl: `${cloud.url}/compute/v2.1`,
+    token,
+    imageId: cloud.state.images[0]!.id,
+    flavorId: "1",
+    networkId: cloud.state.networks[0]!.id,
+    stateTimeoutMs: 5_000,
   });
 });

@@ -27,14 +27,23 @@ describe("oversized user-data", () => {
   it("is refused before Keystone or Nova hears of it", async () => {
     cloud = await startOpenStackServer();
     const dir = await mkdtemp(join(tmpdir(), "cloudce-os-big-"));
-    await writeFile(join(dir, "auth.ini"), `[DEFAULT]\nkey = ${DEMO_CREDENTIALS.key}\nsecret = ${DEMO_CREDENTIALS.secret}\n`, { mode: 0o600 });
+    await writeFile(
+      join(dir, "auth.ini"),
+      `[DEFAULT]\nkey = ${DEMO_CREDENTIALS.key}\nsecret = ${DEMO_CREDENTIALS.secret}\n`,
+      { mode: 0o600 },
+    );
     // Random bytes do not compress: the user-data stays over Nova's 65535-byte limit.
     await writeFile(join(dir, "pilot.sh"), `#!/bin/bash\n# ${randomBytes(60_000).toString("base64")}\n`);
     const ce = new CloudComputingElement("os-big.example.org", { logger: silentLogger });
     await ce.setParameters({
-      CloudType: "OPENSTACK", CloudAuth: join(dir, "auth.ini"), Driver_ex_force_auth_url: cloud.authUrl,
-      Driver_ex_force_auth_version: "3.x_password", Driver_ex_tenant_name: "demo",
-      Instance_Image: "name:cirros-fake", Instance_Flavor: "name:m1.tiny", Instance_Networks: "name:private",
+      CloudType: "OPENSTACK",
+      CloudAuth: join(dir, "auth.ini"),
+      Driver_ex_force_auth_url: cloud.authUrl,
+      Driver_ex_force_auth_version: "3.x_password",
+      Driver_ex_tenant_name: "demo",
+      Instance_Image: "name:cirros-fake",
+      Instance_Flavor: "name:m1.tiny",
+      Instance_Networks: "name:private",
     });
     expect(await ce.submitJob(join(dir, "pilot.sh"), null, 2)).toMatchObject({ OK: false, Errno: "UserDataTooLarge" });
     expect([...cloud.calls.keys()]).toEqual([]);
@@ -46,14 +55,24 @@ describe("a stale cached image id", () => {
   it("is resolved again after Nova says it cannot find it, three submits in a row succeed", async () => {
     cloud = await startOpenStackServer({ bootMs: 10 });
     const dir = await mkdtemp(join(tmpdir(), "cloudce-os-stale-"));
-    await writeFile(join(dir, "auth.ini"), `[DEFAULT]\nkey = ${DEMO_CREDENTIALS.key}\nsecret = ${DEMO_CREDENTIALS.secret}\n`, { mode: 0o600 });
+    await writeFile(
+      join(dir, "auth.ini"),
+      `[DEFAULT]\nkey = ${DEMO_CREDENTIALS.key}\nsecret = ${DEMO_CREDENTIALS.secret}\n`,
+      { mode: 0o600 },
+    );
     await writeFile(join(dir, "pilot.sh"), "#!/bin/bash\necho pilot\n");
     const ce = new CloudComputingElement("os-stale.example.org", { logger: silentLogger });
     await ce.setParameters({
-      CloudType: "OPENSTACK", CloudAuth: join(dir, "auth.ini"), Driver_ex_force_auth_url: cloud.authUrl,
-      Driver_ex_force_auth_version: "3.x_password", Driver_ex_tenant_name: "demo",
-      Instance_Image: "name:cirros-fake", Instance_Flavor: "name:m1.tiny", Instance_Networks: "name:private",
-      Cloud_RateLimit: 0, Resolve_CacheTTL: 3600,
+      CloudType: "OPENSTACK",
+      CloudAuth: join(dir, "auth.ini"),
+      Driver_ex_force_auth_url: cloud.authUrl,
+      Driver_ex_force_auth_version: "3.x_password",
+      Driver_ex_tenant_name: "demo",
+      Instance_Image: "name:cirros-fake",
+      Instance_Flavor: "name:m1.tiny",
+      Instance_Networks: "name:private",
+      Cloud_RateLimit: 0,
+      Resolve_CacheTTL: 3600,
     });
     expect((await ce.submitJob(join(dir, "pilot.sh"), null, 1)).OK).toBe(true);
     const images = cloud.state.images;
@@ -68,7 +87,11 @@ describe("a stale cached image id", () => {
     ["Flavor 7 could not be found.", "FlavorNotFound"],
     ["Network 1a2b could not be found.", "NetworkNotFound"],
   ])("Nova's 400 '%s' is %s", (message, code) => {
-    const err = httpError({ status: 400, body: JSON.stringify({ badRequest: { code: 400, message } }), what: "compute POST /servers" });
+    const err = httpError({
+      status: 400,
+      body: JSON.stringify({ badRequest: { code: 400, message } }),
+      what: "compute POST /servers",
+    });
     expect(err.code).toBe(code);
   });
 });

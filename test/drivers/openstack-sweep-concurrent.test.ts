@@ -22,16 +22,18 @@ function heldNova(): { nova: NovaApi; pending: Pending[]; sent: () => Promise<vo
   const pending: Pending[] = [];
   const waiters: (() => void)[] = [];
   const nova = {
-    listServers: (query: ServerQuery) => new Promise<NovaServer[]>((answer) => {
-      pending.push({ query, answer });
-      waiters.splice(0).forEach((w) => w());
-    }),
+    listServers: (query: ServerQuery) =>
+      new Promise<NovaServer[]>((answer) => {
+        pending.push({ query, answer });
+        waiters.splice(0).forEach((w) => w());
+      }),
   } as unknown as NovaApi;
   const sent = () => new Promise<void>((resolve) => waiters.push(resolve));
   return { nova, pending, sent };
 }
 
-const server = (id: string, tags: string[]): NovaServer => ({ id, name: `PRE_${id}`, status: "ACTIVE", metadata: { "cloudce-ce": "ce-a" }, tags } as unknown as NovaServer);
+const server = (id: string, tags: string[]): NovaServer =>
+  ({ id, name: `PRE_${id}`, status: "ACTIVE", metadata: { "cloudce-ce": "ce-a" }, tags }) as unknown as NovaServer;
 const options = { microversion: "2.52" } as ParsedOptions;
 const filter = { namePrefix: "PRE_", metadata: { "cloudce-ce": "ce-a" } };
 

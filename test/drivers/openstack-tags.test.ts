@@ -23,8 +23,11 @@ const make = (): CloudDriver => {
 
 function request(names: string[], metadata: Record<string, string>): CreateNodesRequest {
   return {
-    imageId: cloud.state.images[0]!.id, flavorId: "1", networkIds: [cloud.state.networks[0]!.id],
-    nodes: names.map((name) => ({ name, userData: new Uint8Array([35, 33]), metadata })), requestId: "r",
+    imageId: cloud.state.images[0]!.id,
+    flavorId: "1",
+    networkIds: [cloud.state.networks[0]!.id],
+    nodes: names.map((name) => ({ name, userData: new Uint8Array([35, 33]), metadata })),
+    requestId: "r",
   };
 }
 
@@ -33,8 +36,17 @@ function seed(prefix: string, count: number, metadata: Record<string, string>, t
   const flavor = cloud.state.flavors[0]!;
   for (let i = 0; i < count; i++) {
     cloud.state.addServer({
-      name: `${prefix}${i}`, projectId: PROJECTS["demo"]!, userId: cloud.state.users[0]!.id, imageRef: cloud.state.images[0]!.id, flavor,
-      networks: [], metadata: { ...metadata }, tags, userData: undefined, keyName: undefined, reservationId: "r-seeded",
+      name: `${prefix}${i}`,
+      projectId: PROJECTS["demo"]!,
+      userId: cloud.state.users[0]!.id,
+      imageRef: cloud.state.images[0]!.id,
+      flavor,
+      networks: [],
+      metadata: { ...metadata },
+      tags,
+      userData: undefined,
+      keyName: undefined,
+      reservationId: "r-seeded",
     });
   }
 }
@@ -43,7 +55,8 @@ const lastQuery = (): URLSearchParams => new URLSearchParams(cloud.state.listQue
 
 beforeAll(async () => {
   cloud = await startOpenStackServer({ bootMs: 20 });
-  for (const project of cloud.state.quotas.keys()) cloud.state.quotas.set(project, { instances: 10_000, cores: 10_000, ramMb: 10_000_000 });
+  for (const project of cloud.state.quotas.keys())
+    cloud.state.quotas.set(project, { instances: 10_000, cores: 10_000, ramMb: 10_000_000 });
 });
 afterAll(async () => {
   await Promise.all(drivers.map((d) => d.close()));
@@ -58,7 +71,12 @@ describe("OPENSTACK listings by tag", () => {
   it("in a project shared with many other owners' servers of the same prefix, gets this CE's servers alone, in one call once swept", async () => {
     seed("SHARED_", 2000, { "cloudce-ce": "someone-else" }, ["cloudce", "cloudce-ce=someone-else"]);
     const d = make();
-    const { created } = await d.createNodes(request(Array.from({ length: 5 }, (_, i) => `SHARED_MINE${i}`), { "cloudce-ce": "ce-a", "cloudce-queue": "q" }));
+    const { created } = await d.createNodes(
+      request(
+        Array.from({ length: 5 }, (_, i) => `SHARED_MINE${i}`),
+        { "cloudce-ce": "ce-a", "cloudce-queue": "q" },
+      ),
+    );
     expect(created).toHaveLength(5);
     const filter = { namePrefix: "SHARED_", metadata: { "cloudce-ce": "ce-a" } };
     expect((await d.listNodes(filter)).map((n) => n.id).sort()).toEqual(created.map((n) => n.id).sort());
@@ -112,14 +130,34 @@ describe("OPENSTACK listings by tag", () => {
 });
 
 describe("the test cloud's server tags, after the Nova API reference", () => {
-  const api = async (method: string, path: string, body?: unknown, version = "2.52"): Promise<{ status: number; json: unknown }> => {
+  const api = async (
+    method: string,
+    path: string,
+    body?: unknown,
+    version = "2.52",
+  ): Promise<{ status: number; json: unknown }> => {
     const auth = await fetch(`${cloud.authUrl}/v3/auth/tokens`, {
-      method: "POST", headers: { "content-type": "application/json" },
-      body: JSON.stringify({ auth: { identity: { methods: ["password"], password: { user: { name: "demo", domain: { name: "Default" }, password: "demo-password-1" } } }, scope: { project: { name: "demo", domain: { name: "Default" } } } } }),
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({
+        auth: {
+          identity: {
+            methods: ["password"],
+            password: { user: { name: "demo", domain: { name: "Default" }, password: "demo-password-1" } },
+          },
+          scope: { project: { name: "demo", domain: { name: "Default" } } },
+        },
+      }),
     });
     const token = auth.headers.get("x-subject-token")!;
     const res = await fetch(`${cloud.url}/compute/v2.1${path}`, {
-      method, headers: { "x-auth-token": token, "openstack-api-version": `compute ${version}`, "content-type": "application/json" }, ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      method,
+      headers: {
+        "x-auth-token": token,
+        "openstack-api-version": `compute ${version}`,
+        "content-type": "application/json",
+      },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     });
     const text = await res.text();
     return { status: res.status, json: text ? JSON.parse(text) : undefined };
@@ -127,14 +165,18 @@ describe("the test cloud's server tags, after the Nova API reference", () => {
 
   it("adds, lists, checks and removes tags; filters by all, any, not all and none of them", async () => {
     seed("TAGAPI_", 3, {}, []);
-    const [a, b, c] = [...cloud.state.servers.values()].filter((s) => s.name.startsWith("TAGAPI_")).map((s) => s.id) as [string, string, string];
+    const [a, b, c] = [...cloud.state.servers.values()]
+      .filter((s) => s.name.startsWith("TAGAPI_"))
+      .map((s) => s.id) as [string, string, string];
     expect((await api("PUT", `/servers/${a}/tags/red`)).status).toBe(201);
     expect((await api("PUT", `/servers/${a}/tags/red`)).status).toBe(204);
     expect((await api("PUT", `/servers/${b}/tags`, { tags: ["red", "blue"] })).json).toEqual({ tags: ["red", "blue"] });
     expect((await api("GET", `/servers/${b}/tags`)).json).toEqual({ tags: ["red", "blue"] });
     expect((await api("GET", `/servers/${c}/tags/red`)).status).toBe(404);
     const names = async (q: string): Promise<string[]> =>
-      ((await api("GET", `/servers/detail?name=^TAGAPI_&${q}`)).json as { servers: { id: string }[] }).servers.map((s) => s.id).sort();
+      ((await api("GET", `/servers/detail?name=^TAGAPI_&${q}`)).json as { servers: { id: string }[] }).servers
+        .map((s) => s.id)
+        .sort();
     expect(await names("tags=red,blue")).toEqual([b]);
     expect(await names("tags-any=red,blue")).toEqual([a, b].sort());
     expect(await names("not-tags=red,blue")).toEqual([a, c].sort());
@@ -150,8 +192,12 @@ describe("the test cloud's server tags, after the Nova API reference", () => {
     const id = [...cloud.state.servers.values()].find((s) => s.name === "TAGBAD_0")!.id;
     expect((await api("PUT", `/servers/${id}/tags`, { tags: ["a/b"] })).status).toBe(400);
     expect((await api("PUT", `/servers/${id}/tags`, { tags: ["x".repeat(61)] })).status).toBe(400);
-    expect((await api("PUT", `/servers/${id}/tags`, { tags: Array.from({ length: 51 }, (_, i) => `t${i}`) })).status).toBe(400);
+    expect(
+      (await api("PUT", `/servers/${id}/tags`, { tags: Array.from({ length: 51 }, (_, i) => `t${i}`) })).status,
+    ).toBe(400);
     expect((await api("GET", `/servers/${id}/tags`, undefined, "2.25")).status).toBe(404);
-    expect((await api("GET", "/")).json).toMatchObject({ version: { id: "v2.1", version: "2.93", min_version: "2.1" } });
+    expect((await api("GET", "/")).json).toMatchObject({
+      version: { id: "v2.1", version: "2.93", min_version: "2.1" },
+    });
   });
 });

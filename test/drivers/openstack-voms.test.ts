@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { CloudDriver } from "../../src/drivers/driver.js";
-import { CloudceError } from "../../src/errors.js";
+import type { CloudceError } from "../../src/errors.js";
 import { makeProxyChain } from "../auth/fixtures/proxy-chain.js";
 import { openStackDriver } from "../servers/openstack/driver-fixture.js";
 import { startOpenStackServer, type OpenStackTestServer } from "../servers/openstack/server.js";
@@ -22,7 +22,8 @@ let serverCert: string;
 const drivers: CloudDriver[] = [];
 
 async function proxyPem(userDn?: string): Promise<string> {
-  return (await makeProxyChain({ secondsLeft: 3600, ...(userDn ? { userDn } : {}), voms: { vo: "fedcloud.egi.eu" } })).proxyPem;
+  return (await makeProxyChain({ secondsLeft: 3600, ...(userDn ? { userDn } : {}), voms: { vo: "fedcloud.egi.eu" } }))
+    .proxyPem;
 }
 
 /** The proxy is handed over in memory only: no file exists for the TLS client to read. */
@@ -39,12 +40,28 @@ function vomsDriver(proxy: string | undefined): CloudDriver {
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "cloudce-voms-"));
   await promisify(execFile)("/usr/bin/openssl", [
-    "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "1",
-    "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
-    "-keyout", join(dir, "server.key"), "-out", join(dir, "server.pem"),
+    "req",
+    "-x509",
+    "-newkey",
+    "ec",
+    "-pkeyopt",
+    "ec_paramgen_curve:P-256",
+    "-nodes",
+    "-days",
+    "1",
+    "-subj",
+    "/CN=127.0.0.1",
+    "-addext",
+    "subjectAltName=IP:127.0.0.1",
+    "-keyout",
+    join(dir, "server.key"),
+    "-out",
+    join(dir, "server.pem"),
   ]);
   serverCert = await readFile(join(dir, "server.pem"), "utf8");
-  cloud = await startOpenStackServer({ tls: { key: await readFile(join(dir, "server.key"), "utf8"), cert: serverCert, requestCert: true } });
+  cloud = await startOpenStackServer({
+    tls: { key: await readFile(join(dir, "server.key"), "utf8"), cert: serverCert, requestCert: true },
+  });
 });
 
 afterAll(async () => {

@@ -18,11 +18,22 @@ afterEach(async () => {
   }
 });
 
-async function setup(handler: Handler, options: Partial<RestClientOptions> = {}): Promise<{ client: RestClient; waits: number[]; calls: () => number }> {
+async function setup(
+  handler: Handler,
+  options: Partial<RestClientOptions> = {},
+): Promise<{ client: RestClient; waits: number[]; calls: () => number }> {
   let n = 0;
   const server = await listenLoopback(async (req, res) => handler(req, res, ++n));
   const waits: number[] = [];
-  const client = new RestClient({ driver: "TEST", baseUrl: server.url, timeoutMs: 2_000, attempts: 3, logger: silentLogger, sleep: async (ms) => void waits.push(ms), ...options });
+  const client = new RestClient({
+    driver: "TEST",
+    baseUrl: server.url,
+    timeoutMs: 2_000,
+    attempts: 3,
+    logger: silentLogger,
+    sleep: async (ms) => void waits.push(ms),
+    ...options,
+  });
   open.push({ server, client });
   return { client, waits, calls: () => n };
 }
@@ -32,7 +43,9 @@ const json = (res: ServerResponse, status: number, body: unknown, headers: Recor
 
 describe("RestClient", () => {
   it("retries a 429 after the Retry-After it names, and a 503, then answers", async () => {
-    const { client, waits, calls } = await setup((_q, res, n) => (n === 1 ? json(res, 429, {}, { "retry-after": "2" }) : n === 2 ? json(res, 503, {}) : json(res, 200, { ok: 1 })));
+    const { client, waits, calls } = await setup((_q, res, n) =>
+      n === 1 ? json(res, 429, {}, { "retry-after": "2" }) : n === 2 ? json(res, 503, {}) : json(res, 200, { ok: 1 }),
+    );
     expect(await client.json<{ ok: number }>({ method: "GET", path: "/x" })).toEqual({ ok: 1 });
     expect(calls()).toBe(3);
     expect(waits[0]).toBe(2_000);
@@ -52,10 +65,13 @@ describe("RestClient", () => {
     let issued = 0;
     const tokens = new TokenCache(async () => ({ accessToken: `t${++issued}`, expiresInSeconds: 3600 }));
     const seen: string[] = [];
-    const { client } = await setup((req, res) => {
-      seen.push(req.headers.authorization ?? "");
-      json(res, req.headers.authorization === "Bearer t2" ? 200 : 401, {});
-    }, { tokens });
+    const { client } = await setup(
+      (req, res) => {
+        seen.push(req.headers.authorization ?? "");
+        json(res, req.headers.authorization === "Bearer t2" ? 200 : 401, {});
+      },
+      { tokens },
+    );
     await client.send({ method: "GET", path: "/x" });
     expect(seen).toEqual(["Bearer t1", "Bearer t2"]);
   });
@@ -63,7 +79,9 @@ describe("RestClient", () => {
   it("classifies with the driver's classifier, and quotes a body only redacted and cut short", async () => {
     const secret = "the-user-data-sent-in-this-call";
     const { client } = await setup((_q, res) => json(res, 400, { echo: secret, filler: "x".repeat(1000) }));
-    const err = await client.send({ method: "POST", path: "/x?sig=abc", json: {}, redact: [secret] }).catch((e: unknown) => e);
+    const err = await client
+      .send({ method: "POST", path: "/x?sig=abc", json: {}, redact: [secret] })
+      .catch((e: unknown) => e);
     expect(isCloudceError(err, "CloudError")).toBe(true);
     const message = (err as Error).message;
     expect(message).not.toContain(secret);
@@ -83,6 +101,8 @@ describe("RestClient", () => {
     expect(parseRetryAfter(new Date(Date.now() + 5_000).toUTCString(), Date.now())).toBeGreaterThanOrEqual(4);
     expect(parseRetryAfter("soon")).toBeUndefined();
     expect(redactBody("<html><b>bad gateway</b></html>")).toBe("bad gateway");
-    expect(classifyByStatus({ driver: "T", what: "GET /", status: 502, body: "", headers: {} }).code).toBe("CloudUnavailable");
+    expect(classifyByStatus({ driver: "T", what: "GET /", status: 502, body: "", headers: {} }).code).toBe(
+      "CloudUnavailable",
+    );
   });
 });

@@ -9,7 +9,8 @@ import { instantiateDriver, loadDriverFactory } from "../../src/drivers/registry
 import { silentLogger } from "../../src/log.js";
 import { testDriver, type ConformanceFixture } from "./conformance.js";
 
-const DRIVER = process.env["CLOUDCE_CONFORMANCE_DRIVER"] ?? "./test/fixtures/drivers/memory-user-driver.ts#MemoryUserDriver";
+const DRIVER =
+  process.env["CLOUDCE_CONFORMANCE_DRIVER"] ?? "./test/fixtures/drivers/memory-user-driver.ts#MemoryUserDriver";
 const FIXTURE = process.env["CLOUDCE_CONFORMANCE_FIXTURE"];
 
 type FixtureFile = Omit<ConformanceFixture, "driver" | "teardown"> & { options?: Record<string, string> };
@@ -28,7 +29,13 @@ testDriver({
     const factory = await loadDriverFactory(DRIVER);
     const driver = await instantiateDriver(
       factory,
-      { options: fixture.options ?? {}, credentials: async () => ({ extra: {} }), ceName: "conformance", logger: silentLogger, requestTimeoutMs: 30_000 },
+      {
+        options: fixture.options ?? {},
+        credentials: async () => ({ extra: {} }),
+        ceName: "conformance",
+        logger: silentLogger,
+        requestTimeoutMs: 30_000,
+      },
       DRIVER,
     );
     return { ...fixture, driver, teardown: async () => undefined };

@@ -19,10 +19,18 @@ export const LAB = {
   stateTimeoutMs: 180_000,
 } as const;
 
-export function labDriver(options: Record<string, string> = {}, credentials: Partial<DriverCredentials> = {}): CloudDriver {
+export function labDriver(
+  options: Record<string, string> = {},
+  credentials: Partial<DriverCredentials> = {},
+): CloudDriver {
   const creds: DriverCredentials = { key: LAB.user, secret: LAB.password, extra: {}, ...credentials };
   return createOpenStackDriver({
-    options: { ex_force_auth_url: LAB.authUrl, ex_force_auth_version: "3.x_password", ex_tenant_name: LAB.project, ...options },
+    options: {
+      ex_force_auth_url: LAB.authUrl,
+      ex_force_auth_version: "3.x_password",
+      ex_tenant_name: LAB.project,
+      ...options,
+    },
     credentials: async () => creds,
     ceName: "lab",
     logger: silentLogger,
@@ -41,7 +49,10 @@ export async function labLogin(scoped = true): Promise<{ token: string; userId: 
     headers: { "content-type": "application/json" },
     body: JSON.stringify({
       auth: {
-        identity: { methods: ["password"], password: { user: { name: LAB.user, domain: { name: "Default" }, password: LAB.password } } },
+        identity: {
+          methods: ["password"],
+          password: { user: { name: LAB.user, domain: { name: "Default" }, password: LAB.password } },
+        },
         ...(scoped ? { scope: { project: { name: LAB.project, domain: { name: "Default" } } } } : {}),
       },
     }),
@@ -51,20 +62,29 @@ export async function labLogin(scoped = true): Promise<{ token: string; userId: 
 }
 
 /** Creates an application credential for the lab user with plain HTTP; returns it and a remover. */
-export async function makeAppCredential(name: string): Promise<{ id: string; secret: string; remove: () => Promise<void> }> {
+export async function makeAppCredential(
+  name: string,
+): Promise<{ id: string; secret: string; remove: () => Promise<void> }> {
   const { token, userId } = await labLogin();
   const made = await fetch(`${LAB.authUrl}/v3/users/${userId}/application_credentials`, {
     method: "POST",
     headers: { "content-type": "application/json", "x-auth-token": token },
     body: JSON.stringify({ application_credential: { name } }),
   });
-  if (made.status !== 201) throw new Error(`lab: cannot create an application credential (HTTP ${made.status}: ${(await made.text()).slice(0, 200)})`);
-  const cred = ((await made.json()) as { application_credential: { id: string; secret: string } }).application_credential;
+  if (made.status !== 201)
+    throw new Error(
+      `lab: cannot create an application credential (HTTP ${made.status}: ${(await made.text()).slice(0, 200)})`,
+    );
+  const cred = ((await made.json()) as { application_credential: { id: string; secret: string } })
+    .application_credential;
   return {
     id: cred.id,
     secret: cred.secret,
     remove: async () => {
-      await fetch(`${LAB.authUrl}/v3/users/${userId}/application_credentials/${cred.id}`, { method: "DELETE", headers: { "x-auth-token": token } });
+      await fetch(`${LAB.authUrl}/v3/users/${userId}/application_credentials/${cred.id}`, {
+        method: "DELETE",
+        headers: { "x-auth-token": token },
+      });
     },
   };
 }

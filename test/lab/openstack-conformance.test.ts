@@ -12,7 +12,8 @@ testDriver({
     const [image] = await driver.listImages({ name: LAB.image });
     const [flavor] = await driver.listFlavors({ name: LAB.flavor });
     const [network] = await driver.listNetworks({ name: LAB.network });
-    if (!image || !flavor || !network) throw new Error("lab: cirros-fake, m1.tiny or private is missing; is the lab seeded?");
+    if (!image || !flavor || !network)
+      throw new Error("lab: cirros-fake, m1.tiny or private is missing; is the lab seeded?");
     return {
       driver,
       image: { id: image.id, name: image.name },

@@ -8,7 +8,7 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { CloudDriver, CloudNode, CreateNodesRequest } from "../../src/drivers/driver.js";
-import { CloudceError } from "../../src/errors.js";
+import type { CloudceError } from "../../src/errors.js";
 import { eventually } from "../drivers/conformance.js";
 import { runCeScenario } from "../servers/openstack/ce-scenario.js";
 import { closeLab, LAB, labDriver, labIds, labLogin, makeAppCredential } from "./lab-env.js";
@@ -26,13 +26,21 @@ function request(names: string[], overrides: Partial<CreateNodesRequest> = {}): 
     imageId: ids.image,
     flavorId: ids.flavor,
     networkIds: [ids.network],
-    nodes: names.map((n) => ({ name: `${prefix}${n}`, userData: new Uint8Array(Buffer.from("#cloud-config\n")), metadata: owner })),
+    nodes: names.map((n) => ({
+      name: `${prefix}${n}`,
+      userData: new Uint8Array(Buffer.from("#cloud-config\n")),
+      metadata: owner,
+    })),
     requestId: randomUUID(),
     ...overrides,
   };
 }
 
-async function create(d: CloudDriver, names: string[], overrides: Partial<CreateNodesRequest> = {}): Promise<CloudNode[]> {
+async function create(
+  d: CloudDriver,
+  names: string[],
+  overrides: Partial<CreateNodesRequest> = {},
+): Promise<CloudNode[]> {
   const result = await d.createNodes(request(names, overrides));
   made.push(...result.created);
   expect(result.failed.map((f) => f.error.message)).toEqual([]);
@@ -40,7 +48,12 @@ async function create(d: CloudDriver, names: string[], overrides: Partial<Create
 }
 
 const reaches = (d: CloudDriver, id: string, states: string[]) =>
-  eventually(() => d.getNode(id), (n) => states.includes(n?.state ?? "absent"), LAB.stateTimeoutMs, `${id} to reach ${states.join("/")}`);
+  eventually(
+    () => d.getNode(id),
+    (n) => states.includes(n?.state ?? "absent"),
+    LAB.stateTimeoutMs,
+    `${id} to reach ${states.join("/")}`,
+  );
 
 beforeAll(async () => {
   driver = labDriver();
@@ -151,13 +164,19 @@ describe("OPENSTACK on the real lab: compute", () => {
     try {
       const [mineNode] = await create(plain, ["BYTAG"]);
       const other = request(["BYTAGOTHER"]);
-      const [theirs] = await create(plain, [], { nodes: other.nodes.map((n) => ({ ...n, metadata: { "cloudce-ce": `other-${run}` } })) });
+      const [theirs] = await create(plain, [], {
+        nodes: other.nodes.map((n) => ({ ...n, metadata: { "cloudce-ce": `other-${run}` } })),
+      });
       const found = await plain.listNodes({ namePrefix: prefix, metadata: owner });
       expect(found.map((n) => n.id)).toContain(mineNode!.id);
       expect(found.map((n) => n.id)).not.toContain(theirs!.id);
       const { token } = await labLogin();
-      const res = await fetch(`http://127.0.0.1:8774/v2.1/servers/${mineNode!.id}/tags`, { headers: { "x-auth-token": token, "openstack-api-version": "compute 2.52" } });
-      expect(((await res.json()) as { tags: string[] }).tags).toEqual(expect.arrayContaining(["cloudce", `cloudce-ce=${owner["cloudce-ce"]}`]));
+      const res = await fetch(`http://127.0.0.1:8774/v2.1/servers/${mineNode!.id}/tags`, {
+        headers: { "x-auth-token": token, "openstack-api-version": "compute 2.52" },
+      });
+      expect(((await res.json()) as { tags: string[] }).tags).toEqual(
+        expect.arrayContaining(["cloudce", `cloudce-ce=${owner["cloudce-ce"]}`]),
+      );
       await plain.destroyNodes([mineNode!.id, theirs!.id]);
     } finally {
       await plain.close();
@@ -169,7 +188,11 @@ describe("OPENSTACK on the real lab: compute", () => {
     for (const action of ["pause", "suspend"]) {
       const [node] = await create(driver, [action.toUpperCase()]);
       await reaches(driver, node!.id, ["running"]);
-      const res = await fetch(`http://127.0.0.1:8774/v2.1/servers/${node!.id}/action`, { method: "POST", headers: { "x-auth-token": token, "content-type": "application/json" }, body: JSON.stringify({ [action]: null }) });
+      const res = await fetch(`http://127.0.0.1:8774/v2.1/servers/${node!.id}/action`, {
+        method: "POST",
+        headers: { "x-auth-token": token, "content-type": "application/json" },
+        body: JSON.stringify({ [action]: null }),
+      });
       expect(res.status).toBe(202);
       const frozen = await reaches(driver, node!.id, ["suspended"]);
       expect(frozen?.cloudState).toBe(action === "pause" ? "PAUSED" : "SUSPENDED");

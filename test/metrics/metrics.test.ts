@@ -7,7 +7,15 @@ import { join } from "node:path";
 import parsePrometheusTextFormat, { type PromFamily } from "parse-prometheus-text-format";
 import { Registry } from "prom-client";
 import { describe, expect, it } from "vitest";
-import { CloudComputingElement, CloudceError, METRICS, metricsRegistry, registerDriver, serveMetrics, silentLogger } from "../../src/index.js";
+import {
+  CloudComputingElement,
+  CloudceError,
+  METRICS,
+  metricsRegistry,
+  registerDriver,
+  serveMetrics,
+  silentLogger,
+} from "../../src/index.js";
 import { MemoryCloud } from "../../src/testing.js";
 import { cli } from "../cli/cli-harness.js";
 import { startFixture } from "../support/child.js";
@@ -46,7 +54,14 @@ describe("CE metrics", () => {
     const dir = await mkdtemp(join(tmpdir(), "cloudce-metrics-"));
     const pilot = join(dir, "pilot.sh");
     await writeFile(pilot, "#!/bin/sh\necho hi\n");
-    await ce.setParameters({ CloudType: "METRICSMEM", Instance_Image: "name:pilot-image", Instance_Flavor: "name:small", Queue: "long", MaxTotalJobs: 10, MaxWaitingJobs: 10 });
+    await ce.setParameters({
+      CloudType: "METRICSMEM",
+      Instance_Image: "name:pilot-image",
+      Instance_Flavor: "name:small",
+      Queue: "long",
+      MaxTotalJobs: 10,
+      MaxWaitingJobs: 10,
+    });
     const sub = await ce.submitJob(pilot, null, 3);
     expect(sub.OK).toBe(true);
     const refs = sub.OK ? sub.Value : [];
@@ -69,16 +84,22 @@ describe("CE metrics", () => {
         expect(family(f, name).help).not.toBe("");
         // The parser keeps no labels for histogram samples: those lines are checked as text below.
         if (family(f, name).type === "HISTOGRAM") continue;
-        for (const labels of labelled(name)) expect(labels, name).toMatchObject({ ce: "metrics.example.org", queue: "long" });
+        for (const labels of labelled(name))
+          expect(labels, name).toMatchObject({ ce: "metrics.example.org", queue: "long" });
       }
       const value = (name: string, labels: Record<string, string>): number =>
-        Number(family(f, name).metrics.find((m) => Object.entries(labels).every(([k, v]) => m.labels?.[k] === v))?.value ?? NaN);
+        Number(
+          family(f, name).metrics.find((m) => Object.entries(labels).every(([k, v]) => m.labels?.[k] === v))?.value ??
+            NaN,
+        );
       expect(value("cloudce_vms_created_total", { reason: "submit" })).toBe(3);
       expect(value("cloudce_vms_deleted_total", { reason: "stopped" })).toBe(1);
       expect(value("cloudce_vms_deleted_total", { reason: "killed" })).toBe(1);
       expect(value("cloudce_vms_failed_total", { action: "create", code: "QuotaExceeded" })).toBe(1);
       expect(value("cloudce_cloud_calls_total", { operation: "createNodes", outcome: "ok", driver: "MEMORY" })).toBe(4);
-      expect(value("cloudce_cloud_calls_total", { operation: "listNodes", outcome: "error", code: "RateLimited" })).toBe(1);
+      expect(
+        value("cloudce_cloud_calls_total", { operation: "listNodes", outcome: "error", code: "RateLimited" }),
+      ).toBe(1);
       expect(value("cloudce_cloud_throttled_total", { operation: "listNodes" })).toBe(1);
       expect(value("cloudce_vms", { status: "Running" }) + value("cloudce_vms", { status: "Waiting" })).toBe(1);
       expect(value("cloudce_slots_available", {})).toBe(9);
@@ -87,7 +108,9 @@ describe("CE metrics", () => {
       const latency = family(f, "cloudce_cloud_call_duration_seconds");
       expect(latency.type).toBe("HISTOGRAM");
       expect(latency.metrics.length).toBeGreaterThan(0);
-      expect(lastText).toMatch(/^cloudce_cloud_call_duration_seconds_count\{(?=[^}]*ce="metrics\.example\.org")(?=[^}]*queue="long")(?=[^}]*operation="createNodes")[^}]*\} 4$/m);
+      expect(lastText).toMatch(
+        /^cloudce_cloud_call_duration_seconds_count\{(?=[^}]*ce="metrics\.example\.org")(?=[^}]*queue="long")(?=[^}]*operation="createNodes")[^}]*\} 4$/m,
+      );
       expect((await fetch(`http://127.0.0.1:${server.port}/other`)).status).toBe(404);
     } finally {
       await server.close();
@@ -102,10 +125,28 @@ describe("CE metrics", () => {
   it("cleanup --every --metrics-port serves /metrics while the loop runs", async () => {
     const dir = await mkdtemp(join(tmpdir(), "cloudce-metrics-cli-"));
     const config = join(dir, "ce.conf");
-    await writeFile(config, "CE = loop-metrics.example.org\nCloudType = LOCAL\nDriver_state_dir = local\nInstance_Image = name:el9-pilot\nInstance_Flavor = small\n");
+    await writeFile(
+      config,
+      "CE = loop-metrics.example.org\nCloudType = LOCAL\nDriver_state_dir = local\nInstance_Image = name:el9-pilot\nInstance_Flavor = small\n",
+    );
     const port = await freePort();
     const stop = new AbortController();
-    const running = cli(["--config", config, "--log-level", "silent", "cleanup", "--every", "10s", "--lock", join(dir, "l.lock"), "--metrics-port", String(port)], { signal: stop.signal });
+    const running = cli(
+      [
+        "--config",
+        config,
+        "--log-level",
+        "silent",
+        "cleanup",
+        "--every",
+        "10s",
+        "--lock",
+        join(dir, "l.lock"),
+        "--metrics-port",
+        String(port),
+      ],
+      { signal: stop.signal },
+    );
     let families: PromFamily[] = [];
     await until(async () => {
       try {
@@ -113,28 +154,45 @@ describe("CE metrics", () => {
       } catch {
         return false; // not listening yet
       }
-      return families.some((x) => x.name === "cloudce_cloud_calls_total" && x.metrics.some((m) => m.labels?.["ce"] === "loop-metrics.example.org"));
+      return families.some(
+        (x) =>
+          x.name === "cloudce_cloud_calls_total" &&
+          x.metrics.some((m) => m.labels?.["ce"] === "loop-metrics.example.org"),
+      );
     }, "the loop's first pass in /metrics");
     stop.abort();
     expect((await running).code).toBe(0);
-    const calls = family(families, "cloudce_cloud_calls_total").metrics.filter((m) => m.labels?.["ce"] === "loop-metrics.example.org");
+    const calls = family(families, "cloudce_cloud_calls_total").metrics.filter(
+      (m) => m.labels?.["ce"] === "loop-metrics.example.org",
+    );
     expect(calls.some((m) => m.labels?.["operation"] === "listNodes")).toBe(true);
     await expect(fetch(`http://127.0.0.1:${port}/metrics`)).rejects.toThrow();
   });
 
   it("serve --stdio --metrics-port serves /metrics while it serves, and stops with it", async () => {
     const port = await freePort();
-    const serve = await startFixture("serve-cli", ["serve", "--stdio", "--metrics-port", String(port), "--log-level", "silent"], new URL("./fixtures/", import.meta.url));
+    const serve = await startFixture(
+      "serve-cli",
+      ["serve", "--stdio", "--metrics-port", String(port), "--log-level", "silent"],
+      new URL("./fixtures/", import.meta.url),
+    );
     const send = (id: number, method: string, params: Record<string, unknown>): void =>
       void serve.child.stdin!.write(`${JSON.stringify({ jsonrpc: "2.0", id, method, params })}\n`);
     send(1, "handshake", { protocol: 1 });
     send(2, "open", { ceName: "served.example.org" });
     await serve.waitFor(/"id":2,"result"/);
-    send(3, "setParameters", { handle: "ce-1", options: { CloudType: "MEMORY", Instance_Image: "name:pilot-image", Instance_Flavor: "name:small" } });
+    send(3, "setParameters", {
+      handle: "ce-1",
+      options: { CloudType: "MEMORY", Instance_Image: "name:pilot-image", Instance_Flavor: "name:small" },
+    });
     send(4, "getJobStatus", { handle: "ce-1", refs: ["cloud://nope"] });
     await serve.waitFor(/"id":4,/);
     const calls = family(await scrape(port), "cloudce_cloud_calls_total").metrics;
-    expect(calls).toContainEqual(expect.objectContaining({ labels: expect.objectContaining({ ce: "served.example.org", operation: "listNodes", outcome: "ok" }) }));
+    expect(calls).toContainEqual(
+      expect.objectContaining({
+        labels: expect.objectContaining({ ce: "served.example.org", operation: "listNodes", outcome: "ok" }),
+      }),
+    );
     serve.child.stdin!.end();
     expect((await serve.exited).code).toBe(0);
     await expect(fetch(`http://127.0.0.1:${port}/metrics`)).rejects.toThrow();

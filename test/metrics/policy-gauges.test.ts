@@ -7,8 +7,14 @@ import { harness, idOf, ok } from "../ce/policy-harness.js";
 
 const CE = "ce-policy.example.org";
 
-async function gauge(name: string, registry: Registry = metricsRegistry, labels: Record<string, string> = { ce: CE }): Promise<number | undefined> {
-  const metric = (await registry.getMetricsAsJSON()).find((m) => m.name === name) as { values: { value: number; labels: Record<string, string> }[] } | undefined;
+async function gauge(
+  name: string,
+  registry: Registry = metricsRegistry,
+  labels: Record<string, string> = { ce: CE },
+): Promise<number | undefined> {
+  const metric = (await registry.getMetricsAsJSON()).find((m) => m.name === name) as
+    | { values: { value: number; labels: Record<string, string> }[] }
+    | undefined;
   return metric?.values.find((v) => Object.entries(labels).every(([k, x]) => v.labels[k] === x))?.value;
 }
 
@@ -41,7 +47,9 @@ describe("policy gauges", () => {
     const registry = new Registry();
     recordCleanupPass(registry, "loop.example.org", { succeeded: true, intervalSeconds: 600, at: new Date(1_000_000) });
     recordCleanupPass(registry, "loop.example.org", { succeeded: false, at: new Date(2_000_000) });
-    expect(await gauge("cloudce_cleanup_last_success_timestamp_seconds", registry, { ce: "loop.example.org" })).toBe(1000);
+    expect(await gauge("cloudce_cleanup_last_success_timestamp_seconds", registry, { ce: "loop.example.org" })).toBe(
+      1000,
+    );
     expect(await gauge("cloudce_cleanup_interval_seconds", registry, { ce: "loop.example.org" })).toBe(600);
   });
 });

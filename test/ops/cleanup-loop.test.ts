@@ -9,7 +9,8 @@ import { type RunningChild, startFixture } from "../support/child.js";
 
 const children: RunningChild[] = [];
 afterEach(() => {
-  for (const c of children.splice(0)) if (c.child.exitCode === null && c.child.signalCode === null) c.child.kill("SIGKILL");
+  for (const c of children.splice(0))
+    if (c.child.exitCode === null && c.child.signalCode === null) c.child.kill("SIGKILL");
 });
 
 async function loop(mode: "hold" | "quick"): Promise<RunningChild> {
@@ -40,8 +41,17 @@ describe("runEvery in a real process", () => {
     const [, result] = (await c.waitFor(/STOPPED (.*)\n/)) as unknown as [string, string];
     expect(JSON.parse(result)).toMatchObject({ failures: 1, stoppedBy: "SIGINT" });
     expect(await c.exited).toEqual({ code: 0, signal: null });
-    const failed = c.stdout().split("\n").find((l) => l.includes("pass failed"));
-    expect(JSON.parse(failed!.slice(4))).toMatchObject({ level: "error", ce: "ce1", round: 1, code: "Internal", error: "cloud unreachable" });
+    const failed = c
+      .stdout()
+      .split("\n")
+      .find((l) => l.includes("pass failed"));
+    expect(JSON.parse(failed!.slice(4))).toMatchObject({
+      level: "error",
+      ce: "ce1",
+      round: 1,
+      code: "Internal",
+      error: "cloud unreachable",
+    });
   });
 });
 
@@ -93,21 +103,39 @@ describe("lockedPass", () => {
     const path = join(dir, "ce.lock");
     const records: LogRecord[] = [];
     const holders: (number | undefined)[] = [];
-    const pass = lockedPass(path, async () => void holders.push((await readLockHolder(path))?.pid), createLogger({ sink: (r) => records.push(r) }));
+    const pass = lockedPass(
+      path,
+      async () => void holders.push((await readLockHolder(path))?.pid),
+      createLogger({ sink: (r) => records.push(r) }),
+    );
     await pass(1);
     const other = await acquireLock(path);
     await pass(2);
     await other.release();
     await pass(3);
     expect(holders).toEqual([process.pid, process.pid]);
-    expect(records).toEqual([expect.objectContaining({ level: "warn", msg: "pass skipped: another cleanup of this CE is running", fields: expect.objectContaining({ round: 2 }) })]);
+    expect(records).toEqual([
+      expect.objectContaining({
+        level: "warn",
+        msg: "pass skipped: another cleanup of this CE is running",
+        fields: expect.objectContaining({ round: 2 }),
+      }),
+    ]);
     await rm(dir, { recursive: true, force: true });
   });
 });
 
 describe("parseDuration", () => {
   it("reads --every values", () => {
-    expect(["10m", "90s", "1h30m", "2h", "1d", "500ms", "45", "1.5h"].map(parseDuration)).toEqual([600_000, 90_000, 5_400_000, 7_200_000, 86_400_000, 500, 45_000, 5_400_000]);
-    expect(["", "10x", "m10", "-5m", "10 m"].map(parseDuration)).toEqual([undefined, undefined, undefined, undefined, undefined]);
+    expect(["10m", "90s", "1h30m", "2h", "1d", "500ms", "45", "1.5h"].map(parseDuration)).toEqual([
+      600_000, 90_000, 5_400_000, 7_200_000, 86_400_000, 500, 45_000, 5_400_000,
+    ]);
+    expect(["", "10x", "m10", "-5m", "10 m"].map(parseDuration)).toEqual([
+      undefined,
+      undefined,
+      undefined,
+      undefined,
+      undefined,
+    ]);
   });
 });

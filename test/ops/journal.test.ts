@@ -58,7 +58,9 @@ describe("journal", () => {
     const path = freshPath();
     registerSecret("hunter2-password");
     try {
-      await openJournal({ path }).append(entry(0, { outcome: "failed", reason: "AuthFailed: bad password hunter2-password" }));
+      await openJournal({ path }).append(
+        entry(0, { outcome: "failed", reason: "AuthFailed: bad password hunter2-password" }),
+      );
     } finally {
       clearSecretsForTesting();
     }
@@ -120,14 +122,19 @@ describe("journal", () => {
 
   it("loses no line when two processes append and rotate the same journal at once", async () => {
     const path = freshPath();
-    const writers = await Promise.all(["a", "b"].map((id) => startFixture("journal-writer", [path, "20000", "60", id])));
+    const writers = await Promise.all(
+      ["a", "b"].map((id) => startFixture("journal-writer", [path, "20000", "60", id])),
+    );
     await Promise.all(writers.map((w) => w.waitFor(/WROTE 30\n/)));
     for (const w of writers) w.child.kill("SIGKILL");
     await Promise.all(writers.map((w) => w.exited));
     const read = await readJournal(path, { keep: 60 });
     expect(read.problems).toEqual([]);
     expect((await readdir(dir)).filter((f) => f.startsWith(`journal-${n}.jsonl.`)).length).toBeGreaterThan(3);
-    for (const [id, w] of [["a", writers[0]!], ["b", writers[1]!]] as const) {
+    for (const [id, w] of [
+      ["a", writers[0]!],
+      ["b", writers[1]!],
+    ] as const) {
       const reported = [...w.stdout().matchAll(/WROTE (\d+)\n/g)].map((m) => m[1]!);
       const stamps = new Set(read.entries.filter((e) => e.ce === id).map((e) => e.stamp));
       expect(reported.filter((s) => !stamps.has(s))).toEqual([]);

@@ -28,7 +28,8 @@ beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "cloudce-lock-"));
 });
 afterEach(() => {
-  for (const c of children.splice(0)) if (c.child.exitCode === null && c.child.signalCode === null) c.child.kill("SIGKILL");
+  for (const c of children.splice(0))
+    if (c.child.exitCode === null && c.child.signalCode === null) c.child.kill("SIGKILL");
 });
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
@@ -76,7 +77,10 @@ describe("acquireLock with real processes", () => {
 
   it("lets exactly one of several racing processes take over a stale lock", async () => {
     const path = freshPath();
-    await writeFile(path, JSON.stringify({ pid: await deadPid(), host: hostname(), startedAt: "2026-01-01T00:00:00.000Z" }));
+    await writeFile(
+      path,
+      JSON.stringify({ pid: await deadPid(), host: hostname(), startedAt: "2026-01-01T00:00:00.000Z" }),
+    );
     const racers = await Promise.all([1, 2, 3, 4].map(() => holder(path)));
     const outcomes = await Promise.all(racers.map((r) => r.waitFor(/LOCKED|REFUSED/).then((m) => m[0])));
     expect(outcomes.filter((o) => o === "LOCKED")).toHaveLength(1);
@@ -87,12 +91,14 @@ describe("stale-lock takeover under contention", () => {
   it("never lets two of three processes hold the lock, while holders keep dying and being taken over", async () => {
     const path = freshPath();
     const dead = await deadPid();
-    const contenders = await Promise.all([1, 2, 3].map(async () => {
-      const c = await startFixture("lock-contender", [path, String(dead), "1500"]);
-      children.push(c);
-      await c.waitFor(/READY/);
-      return c;
-    }));
+    const contenders = await Promise.all(
+      [1, 2, 3].map(async () => {
+        const c = await startFixture("lock-contender", [path, String(dead), "1500"]);
+        children.push(c);
+        await c.waitFor(/READY/);
+        return c;
+      }),
+    );
     for (const c of contenders) c.child.stdin!.write("go\n");
     const outcomes = await Promise.all(contenders.map(async (c) => ({ exit: await c.exited, out: c.stdout() })));
     expect(outcomes.map((o) => o.out).join("")).not.toContain("VIOLATION");
@@ -125,14 +131,20 @@ describe("acquireLock edge cases", () => {
 
   it("never judges a holder on another host stale, and names the CE lock file safely", async () => {
     const path = freshPath();
-    await writeFile(path, JSON.stringify({ pid: 999_999_999, host: "other-host", startedAt: "2026-01-01T00:00:00.000Z" }));
+    await writeFile(
+      path,
+      JSON.stringify({ pid: 999_999_999, host: "other-host", startedAt: "2026-01-01T00:00:00.000Z" }),
+    );
     expect(await tryAcquireLock(path, { isAlive: () => false })).toBeUndefined();
     expect(lockPathFor("/run/cloudce", "ce/1 x")).toBe("/run/cloudce/cloudce-cleanup-ce_1_x.lock");
   });
 
   it("withLock runs with the lock, skips when it is held, and releases after a throw", async () => {
     const path = freshPath();
-    expect(await withLock(path, async () => (await readLockHolder(path))?.pid)).toEqual({ ran: true, value: process.pid });
+    expect(await withLock(path, async () => (await readLockHolder(path))?.pid)).toEqual({
+      ran: true,
+      value: process.pid,
+    });
     const held = await acquireLock(path);
     const skipped = await withLock(path, async () => "never");
     expect(skipped.ran).toBe(false);

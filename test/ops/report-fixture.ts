@@ -50,7 +50,17 @@ export function sampleJournal(): { entries: JournalEntry[]; live: LiveNode[] } {
       }
     }
   }
-  entries.push({ ce: "os.beta.org", queue: "default", ref: "", vmName: "DIRAC_beta_x", stamp: "stx", time: at(T0 + 3600_000), action: "create", outcome: "failed", reason: "QuotaExceeded: instances" });
+  entries.push({
+    ce: "os.beta.org",
+    queue: "default",
+    ref: "",
+    vmName: "DIRAC_beta_x",
+    stamp: "stx",
+    time: at(T0 + 3600_000),
+    action: "create",
+    outcome: "failed",
+    reason: "QuotaExceeded: instances",
+  });
   entries.sort((a, b) => a.time.localeCompare(b.time));
   return { entries, live };
 }

@@ -4,7 +4,15 @@ import { summarise } from "../../src/ops/report.js";
 import { formatReportTable } from "../../src/ops/report-table.js";
 
 const entry = (action: JournalEntry["action"], reason: string, ref = ""): JournalEntry => ({
-  time: "2026-11-22T08:00:00.000Z", ce: "ce1", queue: "q", ref, vmName: "", stamp: "", action, outcome: "ok", reason,
+  time: "2026-11-22T08:00:00.000Z",
+  ce: "ce1",
+  queue: "q",
+  ref,
+  vmName: "",
+  stamp: "",
+  action,
+  outcome: "ok",
+  reason,
 });
 
 const JOURNAL: JournalEntry[] = [

@@ -4,7 +4,13 @@ import { buildTimelines, lifetimeStats, summarise } from "../../src/ops/report.j
 import { formatDuration, formatReportTable } from "../../src/ops/report-table.js";
 import { NOW, sampleJournal } from "./report-fixture.js";
 
-const e = (time: string, ref: string, action: JournalEntry["action"], reason: string, outcome: JournalEntry["outcome"] = "ok"): JournalEntry => ({
+const e = (
+  time: string,
+  ref: string,
+  action: JournalEntry["action"],
+  reason: string,
+  outcome: JournalEntry["outcome"] = "ok",
+): JournalEntry => ({
   time: `2026-11-22T${time}:00.000Z`,
   ce: "ce1",
   queue: "q",
@@ -33,7 +39,13 @@ describe("summarise", () => {
   const now = new Date("2026-11-22T12:00:00.000Z");
 
   it("classifies each VM from the journal and the live listing", () => {
-    const vms = buildTimelines(SMALL, { now, live: [{ ref: "r4", name: "vm4", state: "running", createdAt: new Date(0) }, { ref: "old", name: "vm-old", state: "stopped", createdAt: new Date("2026-11-22T07:00:00.000Z") }] });
+    const vms = buildTimelines(SMALL, {
+      now,
+      live: [
+        { ref: "r4", name: "vm4", state: "running", createdAt: new Date(0) },
+        { ref: "old", name: "vm-old", state: "stopped", createdAt: new Date("2026-11-22T07:00:00.000Z") },
+      ],
+    });
     expect(Object.fromEntries(vms.map((v) => [v.ref, `${v.state}:${v.reason}`]))).toEqual({
       old: "done:stopped",
       r1: "done:stopped",
@@ -94,7 +106,13 @@ describe("helpers", () => {
   });
 
   it("interpolates percentiles", () => {
-    expect(lifetimeStats([1, 2, 3, 4, 5, 6, 7, 8, 9, 10])).toEqual({ count: 10, min: 1, median: 5.5, p90: 9.1, max: 10 });
+    expect(lifetimeStats([1, 2, 3, 4, 5, 6, 7, 8, 9, 10])).toEqual({
+      count: 10,
+      min: 1,
+      median: 5.5,
+      p90: 9.1,
+      max: 10,
+    });
     expect(lifetimeStats([5])).toEqual({ count: 1, min: 5, median: 5, p90: 5, max: 5 });
   });
 });

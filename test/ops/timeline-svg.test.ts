@@ -68,8 +68,15 @@ function bars(px: Pixels, colour: string): { x0: number; x1: number }[] {
 const T = Date.parse("2026-12-07T10:00:00Z");
 function vm(name: string, startS: number, endS: number | undefined, extra: Partial<VmTimeline> = {}): VmTimeline {
   return {
-    ref: `cloud://${name}`, name, ce: "ce.example.org", queue: "q", start: new Date(T + startS * 1000),
-    end: endS === undefined ? undefined : new Date(T + endS * 1000), state: "done", reason: "stopped", ...extra,
+    ref: `cloud://${name}`,
+    name,
+    ce: "ce.example.org",
+    queue: "q",
+    start: new Date(T + startS * 1000),
+    end: endS === undefined ? undefined : new Date(T + endS * 1000),
+    state: "done",
+    reason: "stopped",
+    ...extra,
   };
 }
 
@@ -85,7 +92,8 @@ describe("renderTimelineSvg", () => {
 
   it("draws one bar per VM, coloured by state, one band per CE/queue, with axis and legend", () => {
     expect(svg.match(/<g><title>/g)).toHaveLength(vms.length);
-    for (const band of ["cloud.alpha.org / default", "cloud.alpha.org / long", "os.beta.org / default"]) expect(svg).toContain(`>${band}</text>`);
+    for (const band of ["cloud.alpha.org / default", "cloud.alpha.org / long", "os.beta.org / default"])
+      expect(svg).toContain(`>${band}</text>`);
     for (const state of ["running", "done", "aborted"] as const) {
       const n = vms.filter((v) => v.state === state).length;
       expect(n).toBeGreaterThan(0);
@@ -123,7 +131,9 @@ describe("renderTimelineSvg", () => {
     const short = vm("short", 0, undefined, { stoppedAt: new Date(T + 2_000), reason: "stopped" });
     const long = vm("long", 0, 16 * 60);
     const svg = renderTimelineSvg([short, long], { now });
-    const drawn = bars(decodePng(await renderPng(svg, "stopped")), STATE_COLOURS.done).map((b) => b.x1 - b.x0 + 1).sort((a, b) => a - b);
+    const drawn = bars(decodePng(await renderPng(svg, "stopped")), STATE_COLOURS.done)
+      .map((b) => b.x1 - b.x0 + 1)
+      .sort((a, b) => a - b);
     // The legend swatch, the 2-second pilot and the 16-minute one.
     expect(drawn).toHaveLength(3);
     expect(drawn[2]).toBeGreaterThan(500);
@@ -132,11 +142,14 @@ describe("renderTimelineSvg", () => {
   });
 
   it.skipIf(!hasRsvg)("shows the date range, and gives two bursts ten hours apart most of the width", async () => {
-    const burst = (at: number, tag: string): VmTimeline[] => Array.from({ length: 4 }, (_, i) => vm(`${tag}${i}`, at + i * 30, at + i * 30 + 600));
+    const burst = (at: number, tag: string): VmTimeline[] =>
+      Array.from({ length: 4 }, (_, i) => vm(`${tag}${i}`, at + i * 30, at + i * 30 + 600));
     const vms = [...burst(0, "a"), ...burst(10 * 3600, "b")];
     const svg = renderTimelineSvg(vms, { now: new Date(T + 11 * 3600_000) });
     const texts = drawnTexts(svg);
-    expect(texts, texts.join(" | ")).toContain("2026-12-07 10:00 → 2026-12-07 20:11 UTC (10h11m), 8 pilot VMs; 1 idle gap cut out (9h48m)");
+    expect(texts, texts.join(" | ")).toContain(
+      "2026-12-07 10:00 → 2026-12-07 20:11 UTC (10h11m), 8 pilot VMs; 1 idle gap cut out (9h48m)",
+    );
     expect(texts.some((t) => /idle$/.test(t))).toBe(true);
     const px = decodePng(await renderPng(svg, "bursts"));
     const drawn = bars(px, STATE_COLOURS.done).filter((b) => b.x1 - b.x0 > 20);
@@ -146,25 +159,29 @@ describe("renderTimelineSvg", () => {
     expect(first).toHaveLength(4);
     expect(second).toHaveLength(4);
     // Each burst spreads over a third of the width at least (a linear axis would give it 1.5 %).
-    const extent = (bs: { x0: number; x1: number }[]): number => Math.max(...bs.map((b) => b.x1)) - Math.min(...bs.map((b) => b.x0));
+    const extent = (bs: { x0: number; x1: number }[]): number =>
+      Math.max(...bs.map((b) => b.x1)) - Math.min(...bs.map((b) => b.x0));
     expect(extent(first)).toBeGreaterThan(px.width / 3);
     expect(extent(second)).toBeGreaterThan(px.width / 3);
   });
 
-  it.skipIf(!hasRsvg)("prints why a bar is red on the picture: beside or inside the bar, and counted under the legend", async () => {
-    const vms = [
-      vm("ok1", 0, 3600),
-      vm("gone1", 0, 60, { state: "aborted", reason: "killed" }),
-      vm("slow1", 600, 3000, { state: "aborted", reason: "boot-timeout" }),
-      vm("old1", 300, 3500, { state: "aborted", reason: "expired: over Context_MaxLifetime" }),
-    ];
-    const svg = renderTimelineSvg(vms, { now: new Date(T + 3600_000) });
-    const texts = drawnTexts(svg);
-    expect(texts).toContain("killed");
-    expect(texts.some((t) => t.includes("boot-timeout"))).toBe(true);
-    expect(texts.some((t) => t.includes("expired"))).toBe(true);
-    expect(texts).toContain("why aborted: killed 1 · boot-timeout 1 · expired 1");
-    const px = decodePng(await renderPng(svg, "reasons"));
-    expect(bars(px, STATE_COLOURS.aborted).filter((b) => b.x1 - b.x0 > 30)).toHaveLength(2);
-  });
+  it.skipIf(!hasRsvg)(
+    "prints why a bar is red on the picture: beside or inside the bar, and counted under the legend",
+    async () => {
+      const vms = [
+        vm("ok1", 0, 3600),
+        vm("gone1", 0, 60, { state: "aborted", reason: "killed" }),
+        vm("slow1", 600, 3000, { state: "aborted", reason: "boot-timeout" }),
+        vm("old1", 300, 3500, { state: "aborted", reason: "expired: over Context_MaxLifetime" }),
+      ];
+      const svg = renderTimelineSvg(vms, { now: new Date(T + 3600_000) });
+      const texts = drawnTexts(svg);
+      expect(texts).toContain("killed");
+      expect(texts.some((t) => t.includes("boot-timeout"))).toBe(true);
+      expect(texts.some((t) => t.includes("expired"))).toBe(true);
+      expect(texts).toContain("why aborted: killed 1 · boot-timeout 1 · expired 1");
+      const px = decodePng(await renderPng(svg, "reasons"));
+      expect(bars(px, STATE_COLOURS.aborted).filter((b) => b.x1 - b.x0 > 30)).toHaveLength(2);
+    },
+  );
 });

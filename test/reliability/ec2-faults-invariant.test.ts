@@ -11,7 +11,13 @@ import { CloudComputingElement } from "../../src/ce/index.js";
 import { silentLogger } from "../../src/log.js";
 import { TEST_ACCESS_KEY, TEST_SECRET_KEY } from "../servers/ec2/driver-fixture.js";
 import { startEc2Server, type Ec2FaultSpec, type Ec2Server } from "../servers/ec2/server.js";
-import { expectIdempotentEnd, expectReturnedOrOwned, pilotDir, submitExpecting, type FaultScenario } from "./faults-invariant.js";
+import {
+  expectIdempotentEnd,
+  expectReturnedOrOwned,
+  pilotDir,
+  submitExpecting,
+  type FaultScenario,
+} from "./faults-invariant.js";
 
 const CE = "ec2-faults.example.org";
 let dir: string;
@@ -19,7 +25,9 @@ let server: Ec2Server | undefined;
 
 beforeAll(async () => {
   dir = await pilotDir("ec2-faults");
-  await writeFile(join(dir, "auth.ini"), `[DEFAULT]\nkey = ${TEST_ACCESS_KEY}\nsecret = ${TEST_SECRET_KEY}\n`, { mode: 0o600 });
+  await writeFile(join(dir, "auth.ini"), `[DEFAULT]\nkey = ${TEST_ACCESS_KEY}\nsecret = ${TEST_SECRET_KEY}\n`, {
+    mode: 0o600,
+  });
 });
 
 afterEach(async () => {
@@ -28,11 +36,23 @@ afterEach(async () => {
 });
 
 async function setup(capacity?: number, instanceLimit?: number): Promise<CloudComputingElement> {
-  server = await startEc2Server({ bootMs: 20, stopMs: 20, terminateMs: 20, ...(capacity !== undefined ? { capacity } : {}), ...(instanceLimit !== undefined ? { instanceLimit } : {}) });
+  server = await startEc2Server({
+    bootMs: 20,
+    stopMs: 20,
+    terminateMs: 20,
+    ...(capacity !== undefined ? { capacity } : {}),
+    ...(instanceLimit !== undefined ? { instanceLimit } : {}),
+  });
   const ce = new CloudComputingElement(CE, { logger: silentLogger });
   await ce.setParameters({
-    CloudType: "EC2", CloudAuth: join(dir, "auth.ini"), Driver_region: "eu-west-1", Driver_endpoint: server.url,
-    Instance_Image: "name:el9-pilot-dup", Instance_Flavor: "t3.micro", Cloud_RequestTimeout: HANG_TIMEOUT_MS / 1000, Cloud_RateLimit: 0,
+    CloudType: "EC2",
+    CloudAuth: join(dir, "auth.ini"),
+    Driver_region: "eu-west-1",
+    Driver_endpoint: server.url,
+    Instance_Image: "name:el9-pilot-dup",
+    Instance_Flavor: "t3.micro",
+    Cloud_RequestTimeout: HANG_TIMEOUT_MS / 1000,
+    Cloud_RateLimit: 0,
   });
   return ce;
 }
@@ -55,11 +75,31 @@ interface Scenario extends FaultScenario<Ec2FaultSpec> {
 }
 
 const SCENARIOS: readonly Scenario[] = [
-  { name: "throttling burst on RunInstances", faults: [{ action: "RunInstances", kind: "throttle", times: 2 }], created: 5 },
-  { name: "5xx burst on RunInstances", faults: [{ action: "RunInstances", kind: "error", status: 503, code: "Unavailable", times: 2 }], created: 5 },
-  { name: "connection reset on RunInstances", faults: [{ action: "RunInstances", kind: "drop", times: 1 }], created: 5 },
-  { name: "answer lost after the batch started", faults: [{ action: "RunInstances", kind: "dropAfter", times: 1 }], created: 5 },
-  { name: "request hangs past the timeout after the batch started", faults: [{ action: "RunInstances", kind: "hangAfter", times: 1 }], created: 5 },
+  {
+    name: "throttling burst on RunInstances",
+    faults: [{ action: "RunInstances", kind: "throttle", times: 2 }],
+    created: 5,
+  },
+  {
+    name: "5xx burst on RunInstances",
+    faults: [{ action: "RunInstances", kind: "error", status: 503, code: "Unavailable", times: 2 }],
+    created: 5,
+  },
+  {
+    name: "connection reset on RunInstances",
+    faults: [{ action: "RunInstances", kind: "drop", times: 1 }],
+    created: 5,
+  },
+  {
+    name: "answer lost after the batch started",
+    faults: [{ action: "RunInstances", kind: "dropAfter", times: 1 }],
+    created: 5,
+  },
+  {
+    name: "request hangs past the timeout after the batch started",
+    faults: [{ action: "RunInstances", kind: "hangAfter", times: 1 }],
+    created: 5,
+  },
   { name: "partial capacity", capacity: 3, created: 3 },
   { name: "throttled listings", faults: [{ action: "DescribeInstances", kind: "throttle", times: 2 }], created: 5 },
   { name: "no capacity at all", capacity: 0, created: 0 },
@@ -77,7 +117,13 @@ describe("EC2 faults: nothing lost, nothing doubled", () => {
     expect(server!.calls["RunInstances"] ?? 0).toBeGreaterThanOrEqual(1);
     const reservations = new Set([...server!.cloud.instances.values()].map((i) => i.reservationId));
     expect(reservations.size).toBeLessThanOrEqual(1);
-    expectReturnedOrOwned(refs, instances.map((i) => ({ id: i.id, owned: i.tags["cloudce-ce"] === CE && i.tags["Name"]?.startsWith("VMDIRAC3_") === true })));
+    expectReturnedOrOwned(
+      refs,
+      instances.map((i) => ({
+        id: i.id,
+        owned: i.tags["cloudce-ce"] === CE && i.tags["Name"]?.startsWith("VMDIRAC3_") === true,
+      })),
+    );
     await expectIdempotentEnd(ce, refs);
   });
 });

@@ -49,7 +49,11 @@ beforeAll(async () => {
   await writeFile(pilot, "#!/bin/bash\necho pilot\n");
   auth["openstack"] = join(dir, "openstack.auth");
   auth["ec2"] = join(dir, "ec2.auth");
-  await writeFile(auth["openstack"], `[DEFAULT]\nkey = ${DEMO_CREDENTIALS.key}\nsecret = ${DEMO_CREDENTIALS.secret}\n`, { mode: 0o600 });
+  await writeFile(
+    auth["openstack"],
+    `[DEFAULT]\nkey = ${DEMO_CREDENTIALS.key}\nsecret = ${DEMO_CREDENTIALS.secret}\n`,
+    { mode: 0o600 },
+  );
   await writeFile(auth["ec2"], `[DEFAULT]\nkey = ${TEST_ACCESS_KEY}\nsecret = ${TEST_SECRET_KEY}\n`, { mode: 0o600 });
   auth["azure"] = join(dir, "azure.auth");
   await writeFile(auth["azure"], AZURE_CAMPAIGN_AUTH, { mode: 0o600 });
@@ -71,42 +75,57 @@ function replayCommand(cloud: string, seed: number): string {
 }
 
 describe.each(clouds)("fault campaign on %s", (cloudName) => {
-  it(`keeps the promise over ${runs} seeded scenarios from seed ${firstSeed}`, async () => {
-    const start = START[cloudName];
-    if (!start) throw new Error(`CLOUDCE_CAMPAIGN_CLOUDS: unknown cloud '${cloudName}'; use openstack, ec2, gce, kubernetes, azure`);
-    const totals: Totals = { scenarios: 0, faultsFired: 0, vmsCreated: 0, unreported: 0, lost: 0, doubled: 0 };
-    const failures: string[] = [];
-    for (let seed = firstSeed; seed < firstSeed + runs; seed++) {
-      let violations: string[] = [];
-      const details = await fc.check(
-        fc.asyncProperty(scenarioArbitrary, async (sc) => {
-          const cloud = await start(sc, auth[cloudName]!);
-          try {
-            // A long name's label is hashed on GCE (over 63 characters encoded).
-            const ceName = sc.longName ? `campaign-${seed}.a-computing-element-with-a-rather-long-name.grid-site.example.org` : `campaign-${seed}.example.org`;
-            const r = await runScenario(sc, cloud, ceName, dir, pilot);
-            totals.scenarios += 1;
-            for (const k of ["faultsFired", "vmsCreated", "unreported", "lost", "doubled"] as const) totals[k] += r.figures[k];
-            violations = r.violations;
-            return r.violations.length === 0;
-          } finally {
-            await cloud.close();
-          }
-        }),
-        { seed, numRuns: 1, endOnFailure: true },
-      );
-      if (details.failed) {
-        const sc = details.counterexample?.[0];
-        const why = violations.length > 0 ? violations.join("; ") : String(details.errorInstance ?? "error");
-        failures.push(`seed ${seed}: ${sc ? describeScenario(sc) : "?"}: ${why}\n  replay: ${replayCommand(cloudName, seed)}`);
+  it(
+    `keeps the promise over ${runs} seeded scenarios from seed ${firstSeed}`,
+    async () => {
+      const start = START[cloudName];
+      if (!start)
+        throw new Error(
+          `CLOUDCE_CAMPAIGN_CLOUDS: unknown cloud '${cloudName}'; use openstack, ec2, gce, kubernetes, azure`,
+        );
+      const totals: Totals = { scenarios: 0, faultsFired: 0, vmsCreated: 0, unreported: 0, lost: 0, doubled: 0 };
+      const failures: string[] = [];
+      for (let seed = firstSeed; seed < firstSeed + runs; seed++) {
+        let violations: string[] = [];
+        const details = await fc.check(
+          fc.asyncProperty(scenarioArbitrary, async (sc) => {
+            const cloud = await start(sc, auth[cloudName]!);
+            try {
+              // A long name's label is hashed on GCE (over 63 characters encoded).
+              const ceName = sc.longName
+                ? `campaign-${seed}.a-computing-element-with-a-rather-long-name.grid-site.example.org`
+                : `campaign-${seed}.example.org`;
+              const r = await runScenario(sc, cloud, ceName, dir, pilot);
+              totals.scenarios += 1;
+              for (const k of ["faultsFired", "vmsCreated", "unreported", "lost", "doubled"] as const)
+                totals[k] += r.figures[k];
+              violations = r.violations;
+              return r.violations.length === 0;
+            } finally {
+              await cloud.close();
+            }
+          }),
+          { seed, numRuns: 1, endOnFailure: true },
+        );
+        if (details.failed) {
+          const sc = details.counterexample?.[0];
+          const why = violations.length > 0 ? violations.join("; ") : String(details.errorInstance ?? "error");
+          failures.push(
+            `seed ${seed}: ${sc ? describeScenario(sc) : "?"}: ${why}\n  replay: ${replayCommand(cloudName, seed)}`,
+          );
+        }
       }
-    }
-    const summary = `${cloudName}: ${totals.scenarios} scenarios, ${totals.faultsFired} faults fired, ${totals.vmsCreated} VMs created (${totals.unreported} found only by cleanup), ${totals.lost} lost, ${totals.doubled} doubled, ${failures.length} failing seeds`;
-    console.log(summary);
-    if (env["CLOUDCE_CAMPAIGN_REPORT"]) {
-      await mkdir(env["CLOUDCE_CAMPAIGN_REPORT"], { recursive: true });
-      await writeFile(join(env["CLOUDCE_CAMPAIGN_REPORT"], `campaign-${cloudName}.json`), `${JSON.stringify({ cloud: cloudName, firstSeed, runs, ...totals, failures }, null, 2)}\n`);
-    }
-    expect(failures, `${summary}\n${failures.join("\n")}`).toEqual([]);
-  }, Math.max(60_000, runs * 30_000));
+      const summary = `${cloudName}: ${totals.scenarios} scenarios, ${totals.faultsFired} faults fired, ${totals.vmsCreated} VMs created (${totals.unreported} found only by cleanup), ${totals.lost} lost, ${totals.doubled} doubled, ${failures.length} failing seeds`;
+      console.log(summary);
+      if (env["CLOUDCE_CAMPAIGN_REPORT"]) {
+        await mkdir(env["CLOUDCE_CAMPAIGN_REPORT"], { recursive: true });
+        await writeFile(
+          join(env["CLOUDCE_CAMPAIGN_REPORT"], `campaign-${cloudName}.json`),
+          `${JSON.stringify({ cloud: cloudName, firstSeed, runs, ...totals, failures }, null, 2)}\n`,
+        );
+      }
+      expect(failures, `${summary}\n${failures.join("\n")}`).toEqual([]);
+    },
+    Math.max(60_000, runs * 30_000),
+  );
 });

@@ -17,7 +17,12 @@ export async function pilotDir(label: string): Promise<string> {
 }
 
 /** Submits `count` pilots of `dir`'s pilot.sh; `created` of them must come back, and none is a failure. */
-export async function submitExpecting(ce: CloudComputingElement, dir: string, count: number, created: number): Promise<string[]> {
+export async function submitExpecting(
+  ce: CloudComputingElement,
+  dir: string,
+  count: number,
+  created: number,
+): Promise<string[]> {
   const result = await ce.submitJob(join(dir, "pilot.sh"), null, count);
   const refs = result.OK ? result.Value : [];
   expect(refs).toHaveLength(created);
@@ -26,7 +31,10 @@ export async function submitExpecting(ce: CloudComputingElement, dir: string, co
 }
 
 /** Every VM that exists was returned by submitJob, or is owned (tag, label or metadata and name prefix) so that cleanup finds it. */
-export function expectReturnedOrOwned(refs: readonly string[], vms: readonly { readonly id: string; readonly owned: boolean }[]): void {
+export function expectReturnedOrOwned(
+  refs: readonly string[],
+  vms: readonly { readonly id: string; readonly owned: boolean }[],
+): void {
   for (const vm of vms) expect(refs.includes(`cloud://${vm.id}`) || vm.owned).toBe(true);
 }
 

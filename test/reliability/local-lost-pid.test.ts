@@ -42,9 +42,17 @@ describe("LOCAL VM whose pid was never saved", () => {
     const stateDir = join(work, "state");
     const [bgFile, goFile, pilot] = [join(work, "bg.pid"), join(work, "go"), join(work, "pilot.sh")];
     // The pilot leaves a child behind and exits once the test lets it.
-    await writeFile(pilot, `#!/bin/bash\nsleep 120 &\necho $! > ${bgFile}\nwhile [ ! -e ${goFile} ]; do sleep 0.05; done\n`);
+    await writeFile(
+      pilot,
+      `#!/bin/bash\nsleep 120 &\necho $! > ${bgFile}\nwhile [ ! -e ${goFile} ]; do sleep 0.05; done\n`,
+    );
     const ce = new CloudComputingElement("ce-lost-pid.example.org", { logger: silentLogger });
-    await ce.setParameters({ CloudType: "LOCAL", Driver_state_dir: stateDir, Instance_Image: "name:el9-pilot", Instance_Flavor: "name:small" });
+    await ce.setParameters({
+      CloudType: "LOCAL",
+      Driver_state_dir: stateDir,
+      Instance_Image: "name:el9-pilot",
+      Instance_Flavor: "name:small",
+    });
     cleanups.push(async () => {
       const bg = Number((await readFile(bgFile, "utf8").catch(() => "")).trim());
       if (bg > 0 && running(bg)) process.kill(bg, "SIGKILL");
@@ -56,19 +64,39 @@ describe("LOCAL VM whose pid was never saved", () => {
     expect(submitted.OK).toBe(true);
     const leaders = await forgetPids(stateDir);
     cleanups.push(async () => leaders.forEach(killGroup));
-    const bgText = await eventually(() => readFile(bgFile, "utf8").catch(() => ""), (t) => t.trim() !== "", 10_000, "the pilot to start its child");
+    const bgText = await eventually(
+      () => readFile(bgFile, "utf8").catch(() => ""),
+      (t) => t.trim() !== "",
+      10_000,
+      "the pilot to start its child",
+    );
     const bgPid = Number(bgText.trim());
 
-    const [live] = await eventually(() => pilotsOf(ce), (ps) => ps[0]?.state === "running", 10_000, "the pilot to read running");
+    const [live] = await eventually(
+      () => pilotsOf(ce),
+      (ps) => ps[0]?.state === "running",
+      10_000,
+      "the pilot to read running",
+    );
     expect(live?.status).toBe("Running");
 
     await writeFile(goFile, "");
-    await eventually(() => pilotsOf(ce), (ps) => ps[0]?.status === "Done", 10_000, "the pilot to finish");
+    await eventually(
+      () => pilotsOf(ce),
+      (ps) => ps[0]?.status === "Done",
+      10_000,
+      "the pilot to finish",
+    );
     expect(running(bgPid)).toBe(true);
 
     const cleaned = await ce.cleanupPilots();
     expect(cleaned.OK && cleaned.Value.deleted.map((d) => d.ref)).toEqual([live?.ref]);
-    await eventually(async () => running(bgPid), (alive) => !alive, 5_000, "the pilot's background child to die");
+    await eventually(
+      async () => running(bgPid),
+      (alive) => !alive,
+      5_000,
+      "the pilot's background child to die",
+    );
     expect(await pilotsOf(ce)).toEqual([]);
   });
 });

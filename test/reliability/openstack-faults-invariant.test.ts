@@ -26,7 +26,11 @@ let cloud: OpenStackTestServer | undefined;
 
 beforeAll(async () => {
   dir = await pilotDir("os-faults");
-  await writeFile(join(dir, "auth.ini"), `[DEFAULT]\nkey = ${DEMO_CREDENTIALS.key}\nsecret = ${DEMO_CREDENTIALS.secret}\n`, { mode: 0o600 });
+  await writeFile(
+    join(dir, "auth.ini"),
+    `[DEFAULT]\nkey = ${DEMO_CREDENTIALS.key}\nsecret = ${DEMO_CREDENTIALS.secret}\n`,
+    { mode: 0o600 },
+  );
 });
 
 afterEach(async () => {
@@ -38,10 +42,18 @@ async function setup(): Promise<CloudComputingElement> {
   cloud = await startOpenStackServer({ bootMs: 40, stopMs: 20, deleteMs: 20 });
   const ce = new CloudComputingElement(CE, { logger: silentLogger });
   await ce.setParameters({
-    CloudType: "OPENSTACK", CloudAuth: join(dir, "auth.ini"), Driver_ex_force_auth_url: cloud.authUrl,
-    Driver_ex_force_auth_version: "3.x_password", Driver_ex_tenant_name: "demo",
-    Instance_Image: "name:cirros-fake", Instance_Flavor: "name:m1.tiny", Instance_Networks: "name:private",
-    Cloud_RequestTimeout: HANG_TIMEOUT_MS / 1000, Cloud_RateLimit: 0, MaxTotalJobs: 10, MaxWaitingJobs: 10,
+    CloudType: "OPENSTACK",
+    CloudAuth: join(dir, "auth.ini"),
+    Driver_ex_force_auth_url: cloud.authUrl,
+    Driver_ex_force_auth_version: "3.x_password",
+    Driver_ex_tenant_name: "demo",
+    Instance_Image: "name:cirros-fake",
+    Instance_Flavor: "name:m1.tiny",
+    Instance_Networks: "name:private",
+    Cloud_RequestTimeout: HANG_TIMEOUT_MS / 1000,
+    Cloud_RateLimit: 0,
+    MaxTotalJobs: 10,
+    MaxWaitingJobs: 10,
   });
   return ce;
 }
@@ -54,7 +66,10 @@ function expectInvariant(c: OpenStackTestServer, refs: readonly string[], create
   const live = liveServers(c);
   expect(live).toHaveLength(created);
   expect(new Set(live.map((s) => s.name)).size).toBe(live.length);
-  expectReturnedOrOwned(refs, live.map((s) => ({ id: s.id, owned: s.name.startsWith("VMDIRAC3_") && s.metadata["cloudce-ce"] === CE })));
+  expectReturnedOrOwned(
+    refs,
+    live.map((s) => ({ id: s.id, owned: s.name.startsWith("VMDIRAC3_") && s.metadata["cloudce-ce"] === CE })),
+  );
 }
 
 interface Scenario extends FaultScenario<FaultRule> {
@@ -65,10 +80,18 @@ interface Scenario extends FaultScenario<FaultRule> {
 
 const SCENARIOS: readonly Scenario[] = [
   { name: "5xx burst on create", faults: [{ route: CREATE, kind: "status", status: 503, times: 3 }], created: 5 },
-  { name: "429 with Retry-After", faults: [{ route: CREATE, kind: "status", status: 429, retryAfter: "1", times: 2 }], created: 5 },
+  {
+    name: "429 with Retry-After",
+    faults: [{ route: CREATE, kind: "status", status: 429, retryAfter: "1", times: 2 }],
+    created: 5,
+  },
   { name: "429 without Retry-After", faults: [{ route: CREATE, kind: "status", status: 429, times: 2 }], created: 5 },
   { name: "connection resets on create", faults: [{ route: CREATE, kind: "reset", times: 2 }], created: 5 },
-  { name: "create whose answer is lost (server made, no reply)", faults: [{ route: CREATE, kind: "lost", times: 2 }], created: 5 },
+  {
+    name: "create whose answer is lost (server made, no reply)",
+    faults: [{ route: CREATE, kind: "lost", times: 2 }],
+    created: 5,
+  },
   { name: "create that hangs past the timeout", faults: [{ route: CREATE, kind: "hang", times: 1 }], created: 5 },
   // A batch is one multi-create: Nova makes what the quota allows, and refuses only when nothing fits.
   { name: "quota exceeded for some creates", faults: [], quota: 3, created: 3 },
@@ -79,7 +102,9 @@ const SCENARIOS: readonly Scenario[] = [
 describe("OpenStack faults: nothing lost, nothing doubled", () => {
   it.each(SCENARIOS)("$name", async (sc) => {
     const ce = await setup();
-    if (sc.quota !== undefined) for (const p of cloud!.state.quotas.keys()) cloud!.state.quotas.set(p, { instances: sc.quota, cores: 100, ramMb: 100_000 });
+    if (sc.quota !== undefined)
+      for (const p of cloud!.state.quotas.keys())
+        cloud!.state.quotas.set(p, { instances: sc.quota, cores: 100, ramMb: 100_000 });
     for (const f of sc.faults) cloud!.faults.add(f);
     const result = await ce.submitJob(join(dir, "pilot.sh"), null, 5);
     const refs = result.OK ? result.Value : [];
@@ -125,7 +150,12 @@ describe("OpenStack faults: nothing lost, nothing doubled", () => {
     cloud!.state.failName = /^VMDIRAC3_/;
     const r = await ce.submitJob(join(dir, "pilot.sh"), null, 2);
     const refs = r.OK ? r.Value : [];
-    await eventually(async () => ((await ce.getJobStatus(refs)) as { Value: Record<string, string> }).Value, (v) => Object.values(v).every((s) => s === "Aborted"), 5_000, "ERROR servers");
+    await eventually(
+      async () => ((await ce.getJobStatus(refs)) as { Value: Record<string, string> }).Value,
+      (v) => Object.values(v).every((s) => s === "Aborted"),
+      5_000,
+      "ERROR servers",
+    );
     const cleaned = await ce.cleanupPilots();
     expect(cleaned.OK && cleaned.Value.deleted.map((d) => d.reason)).toEqual(["error", "error"]);
     await ce.shutdown();

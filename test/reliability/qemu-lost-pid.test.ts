@@ -21,7 +21,8 @@ const CE_NAME = "ce-qemu-lost-pid.example.org";
 /** Stub disk tools: each makes its output file; mkfs.vfat hangs while its cloudce lives (until stdin closes) when told to. */
 const TOOLS: Record<string, string> = {
   "qemu-img": 'for a; do last=$a; done; : > "$last"',
-  "mkfs.vfat": '[ -n "$CLOUDCE_TEST_HANG_MARK" ] && { : > "$CLOUDCE_TEST_HANG_MARK"; cat > /dev/null; exit 1; }; : > "$4"',
+  "mkfs.vfat":
+    '[ -n "$CLOUDCE_TEST_HANG_MARK" ] && { : > "$CLOUDCE_TEST_HANG_MARK"; cat > /dev/null; exit 1; }; : > "$4"',
   mcopy: "exit 0",
 };
 /** Writes its own pid beside the serial log, then runs until killed (the command line is QEMU's). */
@@ -54,8 +55,14 @@ async function site(): Promise<Site> {
   const work = await mkdtemp(join(tmpdir(), "cloudce-qemu-lost-pid-"));
   const bin = join(work, "bin");
   await mkdir(bin);
-  for (const [name, body] of Object.entries(TOOLS)) await writeFile(join(bin, name), `#!/bin/sh\n${body}\n`, { mode: 0o755 });
-  const [qemu, image, pilot, stateDir] = [join(bin, "qemu-system-x86_64"), join(work, "disk.qcow2"), join(work, "pilot.sh"), join(work, "state")];
+  for (const [name, body] of Object.entries(TOOLS))
+    await writeFile(join(bin, name), `#!/bin/sh\n${body}\n`, { mode: 0o755 });
+  const [qemu, image, pilot, stateDir] = [
+    join(bin, "qemu-system-x86_64"),
+    join(work, "disk.qcow2"),
+    join(work, "pilot.sh"),
+    join(work, "state"),
+  ];
   await writeFile(qemu, `#!/bin/sh\n${QEMU}\n`, { mode: 0o755 });
   await writeFile(image, "QFI\xfb");
   await writeFile(pilot, "#!/bin/bash\necho pilot ran\n");
@@ -70,7 +77,12 @@ async function site(): Promise<Site> {
     const c = new CloudComputingElement(CE_NAME, { logger: silentLogger });
     ces.push(c);
     const set = await c.setParameters({
-      CloudType: "QEMU", Driver_state_dir: stateDir, Driver_image: image, Driver_qemu_binary: qemu, Instance_Image: "qemu-image", Instance_Flavor: "qemu-flavor",
+      CloudType: "QEMU",
+      Driver_state_dir: stateDir,
+      Driver_image: image,
+      Driver_qemu_binary: qemu,
+      Instance_Image: "qemu-image",
+      Instance_Flavor: "qemu-flavor",
     });
     if (!set.OK) throw new Error(set.Message);
     return c;
@@ -111,7 +123,12 @@ describe("QEMU VM whose site director died mid-boot", () => {
     expect(submitted.OK).toBe(true);
     await forgetPids(s.stateDir);
     const [id] = await readdir(join(s.stateDir, "vms"));
-    const qemuText = await eventually(() => readFile(join(s.stateDir, "vms", id!, "console.log.qemu-pid"), "utf8").catch(() => ""), (t) => t.trim() !== "", 5_000, "QEMU to start");
+    const qemuText = await eventually(
+      () => readFile(join(s.stateDir, "vms", id!, "console.log.qemu-pid"), "utf8").catch(() => ""),
+      (t) => t.trim() !== "",
+      5_000,
+      "QEMU to start",
+    );
     const qemuPid = Number(qemuText.trim());
 
     const [live] = await pilotsOf(ce);
@@ -119,7 +136,12 @@ describe("QEMU VM whose site director died mid-boot", () => {
 
     const killed = await ce.killJob([live!.ref]);
     expect(killed.OK).toBe(true);
-    await eventually(async () => running(qemuPid), (alive) => !alive, 5_000, "QEMU to die");
+    await eventually(
+      async () => running(qemuPid),
+      (alive) => !alive,
+      5_000,
+      "QEMU to die",
+    );
     expect(await pilotsOf(ce)).toEqual([]);
   });
 
@@ -127,7 +149,16 @@ describe("QEMU VM whose site director died mid-boot", () => {
     const s = await site();
     const mark = join(s.work, "hanging");
     const child = await startFixture("qemu-submit", [s.stateDir, CE_NAME, s.image, s.qemu, s.pilot, mark], FIXTURES);
-    await eventually(() => readFile(mark).then(() => true, () => false), (m) => m, 15_000, "the boot to reach the seed disk");
+    await eventually(
+      () =>
+        readFile(mark).then(
+          () => true,
+          () => false,
+        ),
+      (m) => m,
+      15_000,
+      "the boot to reach the seed disk",
+    );
     child.child.kill("SIGKILL");
     expect((await child.exited).signal).toBe("SIGKILL");
 

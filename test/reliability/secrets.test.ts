@@ -38,8 +38,11 @@ function leakyDriver(cloud: MemoryCloud, mode: "echo-create" | "echo-list") {
     return Object.assign(Object.create(inner) as CloudDriver, {
       capabilities: { ...inner.capabilities, requiresCredentials: true },
       createNodes: async (req: Parameters<CloudDriver["createNodes"]>[0]) =>
-        mode === "echo-create" ? leak(`{"server":{"user_data":"${Buffer.from(req.nodes[0]!.userData).toString("base64")}"}}`) : inner.createNodes(req),
-      listNodes: async (f: Parameters<CloudDriver["listNodes"]>[0]) => (mode === "echo-list" ? leak("{}") : inner.listNodes(f)),
+        mode === "echo-create"
+          ? leak(`{"server":{"user_data":"${Buffer.from(req.nodes[0]!.userData).toString("base64")}"}}`)
+          : inner.createNodes(req),
+      listNodes: async (f: Parameters<CloudDriver["listNodes"]>[0]) =>
+        mode === "echo-list" ? leak("{}") : inner.listNodes(f),
     });
   };
 }
@@ -49,7 +52,14 @@ async function ce(cloudType: string, authSecret: string): Promise<CloudComputing
   await writeFile(auth, `[DEFAULT]\nkey = robot\nsecret = ${authSecret}\n`);
   await chmod(auth, 0o600);
   const c = new CloudComputingElement("secret-test.example.org", { logger });
-  await c.setParameters({ CloudType: cloudType, CloudAuth: auth, Instance_Image: "name:pilot-image", Instance_Flavor: "name:small", MaxTotalJobs: 5, MaxWaitingJobs: 5 });
+  await c.setParameters({
+    CloudType: cloudType,
+    CloudAuth: auth,
+    Instance_Image: "name:pilot-image",
+    Instance_Flavor: "name:small",
+    MaxTotalJobs: 5,
+    MaxWaitingJobs: 5,
+  });
   return c;
 }
 
@@ -68,7 +78,12 @@ describe("secrets never surface", () => {
     await writeFile(pilot, `#!/bin/bash\n${PILOT_LINE}\necho pilot\n`);
     const record = (r: unknown) => seen.push(JSON.stringify(r));
 
-    for (const [type, secret] of [["LEAKY_CREATE", PASSWORD], ["LEAKY_CREATE", "TOKEN"], ["LEAKY_CREATE", "PROXY"], ["LEAKY_LIST", PASSWORD]] as const) {
+    for (const [type, secret] of [
+      ["LEAKY_CREATE", PASSWORD],
+      ["LEAKY_CREATE", "TOKEN"],
+      ["LEAKY_CREATE", "PROXY"],
+      ["LEAKY_LIST", PASSWORD],
+    ] as const) {
       const c = await ce(type, secret);
       record(await c.setProxy(proxyPem));
       record(await c.setToken(TOKEN));
@@ -92,7 +107,9 @@ describe("secrets never surface", () => {
       expect(everything.includes(secret), `found ${secret.slice(0, 12)}…`).toBe(false);
     }
     // An echo may be base64 (as clouds receive user-data): decode every long run and look inside.
-    const decoded = (everything.match(/[A-Za-z0-9+/=]{48,}/g) ?? []).map((run) => Buffer.from(run, "base64").toString("latin1"));
+    const decoded = (everything.match(/[A-Za-z0-9+/=]{48,}/g) ?? []).map((run) =>
+      Buffer.from(run, "base64").toString("latin1"),
+    );
     expect(decoded.filter((d) => d.includes("Content-Type") || d.includes("do-not-print-this-pilot-line"))).toEqual([]);
   });
 });

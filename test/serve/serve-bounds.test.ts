@@ -18,7 +18,10 @@ const options = { CloudType: "SERVE_BOUNDS", Instance_Image: "img", Instance_Fla
 beforeEach(async () => {
   dir = await mkdtemp(join(tmpdir(), "cloudce-serve-bounds-"));
   await writeFile(join(dir, "pilot.sh"), "echo pilot\n");
-  cloud = new MemoryCloud({ images: [{ id: "img", name: "img" }], flavors: [{ id: "small", name: "small", vcpus: 1, ramMb: 1024 }] });
+  cloud = new MemoryCloud({
+    images: [{ id: "img", name: "img" }],
+    flavors: [{ id: "small", name: "small", vcpus: 1, ramMb: 1024 }],
+  });
   server = startServe();
 });
 
@@ -40,7 +43,10 @@ describe("a huge numberOfJobs", () => {
       server.call("submitJob", { handle: greedy, executableFile: join(dir, "pilot.sh"), numberOfJobs: 1_000_000_000 }),
       server.call("submitJob", { handle: other, executableFile: join(dir, "pilot.sh"), numberOfJobs: 2 }),
     ]);
-    expect(huge.result).toMatchObject({ OK: false, Message: expect.stringContaining(`more than one submission creates (${MAX_PILOTS_PER_SUBMIT})`) });
+    expect(huge.result).toMatchObject({
+      OK: false,
+      Message: expect.stringContaining(`more than one submission creates (${MAX_PILOTS_PER_SUBMIT})`),
+    });
     expect(normal.result).toMatchObject({ OK: true, Value: [expect.any(String), expect.any(String)] });
     expect(cloud.nodes.size).toBe(2);
     const status = await server.call("getJobStatus", { handle: other, refs: normal.result!["Value"] as string[] });

@@ -40,7 +40,9 @@ describe("cloudce serve --stdio as a process", () => {
 describe("cloudce serve --stdio and signals", () => {
   it("SIGTERM ends it in order (exit 0), like stdin EOF", async () => {
     const run = await startFixture("noisy-serve", ["--stdio"], FIXTURES);
-    run.child.stdin!.write(`${JSON.stringify({ jsonrpc: "2.0", id: 1, method: "handshake", params: { protocol: 1 } })}\n`);
+    run.child.stdin!.write(
+      `${JSON.stringify({ jsonrpc: "2.0", id: 1, method: "handshake", params: { protocol: 1 } })}\n`,
+    );
     await run.waitFor(/"id":1,"result"/);
     run.child.kill("SIGTERM");
     expect(await run.exited).toEqual({ code: 0, signal: null });

@@ -32,12 +32,21 @@ registerDriver("SERVE_SLOW", () => {
   });
 });
 
-const memoryOptions = { CloudType: "SERVE_SLOW", Instance_Image: "img", Instance_Flavor: "small", Submit_Concurrency: 1, Cloud_RequestTimeout: 1 };
+const memoryOptions = {
+  CloudType: "SERVE_SLOW",
+  Instance_Image: "img",
+  Instance_Flavor: "small",
+  Submit_Concurrency: 1,
+  Cloud_RequestTimeout: 1,
+};
 
 beforeEach(async () => {
   dir = await mkdtemp(join(tmpdir(), "cloudce-serve-"));
   await writeFile(join(dir, "pilot.sh"), "echo pilot\n");
-  cloud = new MemoryCloud({ images: [{ id: "img", name: "img" }], flavors: [{ id: "small", name: "small", vcpus: 1, ramMb: 1024 }] });
+  cloud = new MemoryCloud({
+    images: [{ id: "img", name: "img" }],
+    flavors: [{ id: "small", name: "small", vcpus: 1, ramMb: 1024 }],
+  });
   createMs = 0;
   createsStarted = 0;
   server = startServe();
@@ -127,7 +136,11 @@ describe("malformed input gets a stable code and the server carries on", () => {
 
 describe("CE calls", () => {
   it("a submit that made fewer pilots than asked passes on the CE's Partial note", async () => {
-    cloud = new MemoryCloud({ images: [{ id: "img", name: "img" }], flavors: [{ id: "small", name: "small", vcpus: 1, ramMb: 1024 }], instanceQuota: 2 });
+    cloud = new MemoryCloud({
+      images: [{ id: "img", name: "img" }],
+      flavors: [{ id: "small", name: "small", vcpus: 1, ramMb: 1024 }],
+      instanceQuota: 2,
+    });
     const handle = await openCe();
     const answer = await server.call("submitJob", { handle, executableFile: join(dir, "pilot.sh"), numberOfJobs: 3 });
     expect(answer.result).toMatchObject({ OK: true, Partial: "2 of 3 pilots created; 1 not: QuotaExceeded" });
@@ -136,7 +149,10 @@ describe("CE calls", () => {
 
   it("a failed operation is a DIRAC result whose code travels as Code, not as DIRAC's integer Errno", async () => {
     const opened = await server.call("open", { ceName: "bad.cloud" });
-    const answer = await server.call("setParameters", { handle: opened.result!["handle"], options: { ...memoryOptions, MaxTotalJobs: "many" } });
+    const answer = await server.call("setParameters", {
+      handle: opened.result!["handle"],
+      options: { ...memoryOptions, MaxTotalJobs: "many" },
+    });
     expect(answer.result).toMatchObject({ OK: false, Code: "OptionInvalid" });
     expect(answer.result!["Message"]).toMatch(/^MaxTotalJobs: /);
     expect(answer.result).not.toHaveProperty("Errno");
@@ -157,8 +173,15 @@ describe("CE calls", () => {
 
   it("getJobOutput accepts DIRAC's <ref>:::<stamp>", async () => {
     const state = join(dir, "local");
-    const handle = await openCe({ CloudType: "LOCAL", Instance_Image: "local-el9", Instance_Flavor: "local.small", Driver_state_dir: state });
-    const submitted = (await server.call("submitJob", { handle, executableFile: join(dir, "pilot.sh"), numberOfJobs: 1 })).result!;
+    const handle = await openCe({
+      CloudType: "LOCAL",
+      Instance_Image: "local-el9",
+      Instance_Flavor: "local.small",
+      Driver_state_dir: state,
+    });
+    const submitted = (
+      await server.call("submitJob", { handle, executableFile: join(dir, "pilot.sh"), numberOfJobs: 1 })
+    ).result!;
     const ref = (submitted["Value"] as string[])[0]!;
     const stamp = (submitted["PilotStampDict"] as Record<string, string>)[ref]!;
     let output: RpcMessage["result"];
@@ -176,7 +199,13 @@ describe("CE calls", () => {
     const handle = await openCe();
     await server.call("submitJob", { handle, executableFile: join(dir, "pilot.sh"), numberOfJobs: 1 });
     const logs = server.notifications().filter((n) => n.method === "log");
-    expect(logs.some((n) => n.params!["msg"] === "pilot VM created" && (n.params!["fields"] as Record<string, string>)["ce"] === "serve-test.cloud")).toBe(true);
+    expect(
+      logs.some(
+        (n) =>
+          n.params!["msg"] === "pilot VM created" &&
+          (n.params!["fields"] as Record<string, string>)["ce"] === "serve-test.cloud",
+      ),
+    ).toBe(true);
     expect(server.stderr()).toBe("");
   });
 });
@@ -185,7 +214,12 @@ describe("submitJob deadline and stdin EOF", () => {
   it("a submission past its deadline returns what it created, with Interrupted", async () => {
     createMs = 150;
     const handle = await openCe();
-    const answer = await server.call("submitJob", { handle, executableFile: join(dir, "pilot.sh"), numberOfJobs: 6, deadline: 0.2 });
+    const answer = await server.call("submitJob", {
+      handle,
+      executableFile: join(dir, "pilot.sh"),
+      numberOfJobs: 6,
+      deadline: 0.2,
+    });
     const refs = answer.result!["Value"] as string[];
     expect(answer.result!["OK"]).toBe(true);
     expect(answer.result!["Interrupted"]).toMatch(/of 6 pilots created/);
@@ -198,7 +232,12 @@ describe("submitJob deadline and stdin EOF", () => {
   it("a deadline beyond what a timer holds (about 24.8 days) means no early stop, not an instant one", async () => {
     createMs = 20;
     const handle = await openCe();
-    const answer = await server.call("submitJob", { handle, executableFile: join(dir, "pilot.sh"), numberOfJobs: 3, deadline: 30 * 86400 });
+    const answer = await server.call("submitJob", {
+      handle,
+      executableFile: join(dir, "pilot.sh"),
+      numberOfJobs: 3,
+      deadline: 30 * 86400,
+    });
     expect(answer.result!["OK"]).toBe(true);
     expect(answer.result!["Interrupted"]).toBeUndefined();
     expect(answer.result!["Value"] as string[]).toHaveLength(3);
@@ -272,9 +311,11 @@ describe("the drain at stdin EOF", () => {
 describe("unexpected failures", () => {
   it("answers -32603 with secrets scrubbed from the message", async () => {
     registerSecret("s3cr3t-serve-token");
-    const spy = vi.spyOn(METHODS as Record<string, (typeof METHODS)[string]>, "getDescription").mockImplementation(async () => {
-      throw new Error("backend said s3cr3t-serve-token");
-    });
+    const spy = vi
+      .spyOn(METHODS as Record<string, (typeof METHODS)[string]>, "getDescription")
+      .mockImplementation(async () => {
+        throw new Error("backend said s3cr3t-serve-token");
+      });
     try {
       const answer = await server.call("getDescription", { handle: "h" });
       expect(answer.error!.code).toBe(RPC_ERRORS.InternalError);

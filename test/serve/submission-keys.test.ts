@@ -45,13 +45,22 @@ registerDriver("SERVE_GATED", () => {
   });
 });
 
-const options = { CloudType: "SERVE_GATED", Instance_Image: "img", Instance_Flavor: "small", Submit_Concurrency: 1, Cloud_RequestTimeout: 5 };
+const options = {
+  CloudType: "SERVE_GATED",
+  Instance_Image: "img",
+  Instance_Flavor: "small",
+  Submit_Concurrency: 1,
+  Cloud_RequestTimeout: 5,
+};
 const KEY = "0123456789abcdef0123456789abcdef";
 
 beforeEach(async () => {
   dir = await mkdtemp(join(tmpdir(), "cloudce-keys-"));
   await writeFile(join(dir, "pilot.sh"), "echo pilot\n");
-  cloud = new MemoryCloud({ images: [{ id: "img", name: "img" }], flavors: [{ id: "small", name: "small", vcpus: 1, ramMb: 1024 }] });
+  cloud = new MemoryCloud({
+    images: [{ id: "img", name: "img" }],
+    flavors: [{ id: "small", name: "small", vcpus: 1, ramMb: 1024 }],
+  });
   servers = [];
   createsStarted = 0;
   gateAt = Infinity;
@@ -73,15 +82,25 @@ afterEach(async () => {
 });
 
 /** A server (a serve child) with one open, configured CE handle. */
-async function child(ceName = "keys.cloud", extra: Record<string, unknown> = {}): Promise<{ server: ServeHarness; handle: string }> {
+async function child(
+  ceName = "keys.cloud",
+  extra: Record<string, unknown> = {},
+): Promise<{ server: ServeHarness; handle: string }> {
   const server = startServe();
   servers.push(server);
   const handle = (await server.call("open", { ceName })).result!["handle"] as string;
-  expect((await server.call("setParameters", { handle, options: { ...options, ...extra } })).result).toMatchObject({ OK: true });
+  expect((await server.call("setParameters", { handle, options: { ...options, ...extra } })).result).toMatchObject({
+    OK: true,
+  });
   return { server, handle };
 }
 
-const submit = (s: ServeHarness, handle: string, numberOfJobs: number, submission: unknown = KEY): Promise<RpcMessage> =>
+const submit = (
+  s: ServeHarness,
+  handle: string,
+  numberOfJobs: number,
+  submission: unknown = KEY,
+): Promise<RpcMessage> =>
   s.call("submitJob", { handle, executableFile: join(dir, "pilot.sh"), numberOfJobs, submission });
 
 const untilCreatesStarted = (n: number): Promise<void> =>
@@ -92,7 +111,10 @@ const untilCreatesStarted = (n: number): Promise<void> =>
 
 /** The server logs the stop of a live submission when a recovery of its key arrives. */
 const recoveryReceived = (s: ServeHarness): Promise<void> =>
-  vi.waitFor(() => expect(s.stderr()).toMatch(/recovery asked while it runs: stopping it/), { timeout: HANG_GUARD_MS, interval: 20 });
+  vi.waitFor(() => expect(s.stderr()).toMatch(/recovery asked while it runs: stopping it/), {
+    timeout: HANG_GUARD_MS,
+    interval: 20,
+  });
 
 const refsOf = (m: RpcMessage): string[] => m.result!["Value"] as string[];
 const stampsOf = (m: RpcMessage): Record<string, string> => m.result!["PilotStampDict"] as Record<string, string>;
@@ -138,15 +160,17 @@ describe("a keyed submitJob", () => {
     expect(b.result).toMatchObject({ OK: true, Value: refsOf(a) });
   });
 
-  it.each([["too short", "abc"], ["upper case", "0123456789ABCDEF0123"], ["a number", 12345678], ["over 64 characters", "a".repeat(65)]])(
-    "refuses a key that is %s, naming the parameter",
-    async (_what, key) => {
-      const { server, handle } = await child();
-      const answer = await submit(server, handle, 1, key);
-      expect(answer.error).toMatchObject({ code: RPC_ERRORS.InvalidParams, data: { param: "submission" } });
-      expect(cloud.nodes.size).toBe(0);
-    },
-  );
+  it.each([
+    ["too short", "abc"],
+    ["upper case", "0123456789ABCDEF0123"],
+    ["a number", 12345678],
+    ["over 64 characters", "a".repeat(65)],
+  ])("refuses a key that is %s, naming the parameter", async (_what, key) => {
+    const { server, handle } = await child();
+    const answer = await submit(server, handle, 1, key);
+    expect(answer.error).toMatchObject({ code: RPC_ERRORS.InvalidParams, data: { param: "submission" } });
+    expect(cloud.nodes.size).toBe(0);
+  });
 
   it("refuses a key another CE used", async () => {
     const a = await child("one.cloud");
@@ -179,7 +203,11 @@ describe("recoverSubmission", () => {
   });
 
   it("derives each stamp of a uniform batch from the VM's seed tag", async () => {
-    cloud = new MemoryCloud({ images: [{ id: "img", name: "img" }], flavors: [{ id: "small", name: "small", vcpus: 1, ramMb: 1024 }], capabilities: { uniformBatch: true } });
+    cloud = new MemoryCloud({
+      images: [{ id: "img", name: "img" }],
+      flavors: [{ id: "small", name: "small", vcpus: 1, ramMb: 1024 }],
+      capabilities: { uniformBatch: true },
+    });
     const a = await child();
     const made = await submit(a.server, a.handle, 3);
     const b = await child();
@@ -233,10 +261,24 @@ describe("recoverSubmission", () => {
     const made = await submit(a.server, a.handle, 2);
     // A third VM of the submission whose create answer, and journal line, died with its server.
     const [one] = [...cloud.nodes.values()];
-    const late = await cloud.driver().createNodes({ imageId: "img", flavorId: "small", networkIds: [], requestId: "late",
-      nodes: [{ name: "VMDIRAC3_0000LATE", userData: new Uint8Array(), metadata: { ...one!.node.metadata, "cloudce-stamp": "f".repeat(32) } }] });
+    const late = await cloud.driver().createNodes({
+      imageId: "img",
+      flavorId: "small",
+      networkIds: [],
+      requestId: "late",
+      nodes: [
+        {
+          name: "VMDIRAC3_0000LATE",
+          userData: new Uint8Array(),
+          metadata: { ...one!.node.metadata, "cloudce-stamp": "f".repeat(32) },
+        },
+      ],
+    });
     const lateRef = `cloud://${late.created[0]!.id}`;
-    for (const ceChild of [await child("keys.cloud", { Journal_File: journal }), await child("keys.cloud", { Journal_File: journal })]) {
+    for (const ceChild of [
+      await child("keys.cloud", { Journal_File: journal }),
+      await child("keys.cloud", { Journal_File: journal }),
+    ]) {
       const recovered = await ceChild.server.call("recoverSubmission", { handle: ceChild.handle, submission: KEY });
       expect(new Set(refsOf(recovered))).toEqual(new Set([...refsOf(made), lateRef]));
     }

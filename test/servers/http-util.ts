@@ -14,7 +14,9 @@ export interface LoopbackServer {
 }
 
 /** Listens on 127.0.0.1 on a free port; a handler that throws drops the connection. */
-export async function listenLoopback(handle: (req: IncomingMessage, res: ServerResponse) => Promise<void>): Promise<LoopbackServer> {
+export async function listenLoopback(
+  handle: (req: IncomingMessage, res: ServerResponse) => Promise<void>,
+): Promise<LoopbackServer> {
   const sockets = new Set<Socket>();
   let inFlight = 0;
   const server = createServer((req, res) => {

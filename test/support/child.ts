@@ -83,7 +83,10 @@ export async function startFixture(name: string, args: string[], fixtures: URL =
           finish(() => reject(new Error(`child exited before printing ${pattern}; stdout: ${out} stderr: ${err}`)));
         }
       };
-      const timer = setTimeout(() => finish(() => reject(new Error(`no ${pattern} within ${timeoutMs} ms; stdout: ${out} stderr: ${err}`))), timeoutMs);
+      const timer = setTimeout(
+        () => finish(() => reject(new Error(`no ${pattern} within ${timeoutMs} ms; stdout: ${out} stderr: ${err}`))),
+        timeoutMs,
+      );
       const finish = (f: () => void): void => {
         clearTimeout(timer);
         listeners.delete(check);

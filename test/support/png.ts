@@ -43,7 +43,12 @@ export function decodePng(png: Buffer): Pixels {
       const b = y > 0 ? out[(y - 1) * stride + i]! : 0;
       const c = y > 0 && i >= channels ? out[(y - 1) * stride + i - channels]! : 0;
       const p = a + b - c;
-      const paeth = Math.abs(p - a) <= Math.abs(p - b) && Math.abs(p - a) <= Math.abs(p - c) ? a : Math.abs(p - b) <= Math.abs(p - c) ? b : c;
+      const paeth =
+        Math.abs(p - a) <= Math.abs(p - b) && Math.abs(p - a) <= Math.abs(p - c)
+          ? a
+          : Math.abs(p - b) <= Math.abs(p - c)
+            ? b
+            : c;
       const pred = [0, a, b, (a + b) >> 1, paeth][filter]!;
       out[y * stride + i] = (line[i]! + pred) & 0xff;
     }
@@ -65,7 +70,11 @@ export function rgb(hex: string): readonly [number, number, number] {
 }
 
 /** The horizontal runs of pixels of one colour (±tolerance), per pixel row: [y, x0, x1] for each. */
-export function runsOf(px: Pixels, colour: readonly [number, number, number], tolerance = 6): [number, number, number][] {
+export function runsOf(
+  px: Pixels,
+  colour: readonly [number, number, number],
+  tolerance = 6,
+): [number, number, number][] {
   const runs: [number, number, number][] = [];
   const same = (x: number, y: number): boolean => px.at(x, y).every((v, i) => Math.abs(v - colour[i]!) <= tolerance);
   for (let y = 0; y < px.height; y++) {

@@ -8,18 +8,28 @@
 export const HANG_GUARD_MS = 90_000;
 
 /** Polls `cond` until it holds; throws only when the hang guard passes. */
-export async function until(cond: () => boolean | Promise<boolean>, what: string, guardMs = HANG_GUARD_MS): Promise<void> {
+export async function until(
+  cond: () => boolean | Promise<boolean>,
+  what: string,
+  guardMs = HANG_GUARD_MS,
+): Promise<void> {
   await untilValue(async () => ((await cond()) ? true : undefined), what, guardMs);
 }
 
 /** Polls `probe` until it gives a value (not undefined) and returns it; throws only when the hang guard passes. */
-export async function untilValue<T>(probe: () => T | undefined | Promise<T | undefined>, what: string, guardMs = HANG_GUARD_MS, pollMs = 10): Promise<T> {
+export async function untilValue<T>(
+  probe: () => T | undefined | Promise<T | undefined>,
+  what: string,
+  guardMs = HANG_GUARD_MS,
+  pollMs = 10,
+): Promise<T> {
   const limit = Math.max(guardMs, HANG_GUARD_MS);
   const deadline = Date.now() + limit;
   for (;;) {
     const value = await probe();
     if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`still waiting for ${what} after ${Math.round(limit / 1000)} s (hang guard)`);
+    if (Date.now() > deadline)
+      throw new Error(`still waiting for ${what} after ${Math.round(limit / 1000)} s (hang guard)`);
     await new Promise((r) => setTimeout(r, pollMs));
   }
 }

@@ -34,10 +34,21 @@ describe.skipIf(!labImageReady())("Azure scale-set batch on a real VM: stamp der
     const auth = await writeAuthFile(join(work, "auth.ini"), CE_NAME, TEST_CLIENT_ID, TEST_CLIENT_SECRET);
     ce = new CloudComputingElement(CE_NAME, { logger: silentLogger });
     const driver = Object.fromEntries(Object.entries(serverOptions(server)).map(([k, v]) => [`Driver_${k}`, v]));
-    ({ refs, stamps } = await submitBatch(ce, {
-      CloudType: "AZURE", CloudAuth: auth, ...driver, Driver_scale_set: "true",
-      Instance_Image: "name:el9-pilot-v2", Instance_Flavor: "Standard_D2s_v5", Instance_Networks: "name:grid-vnet/pilots",
-    }, work, pilot, 2));
+    ({ refs, stamps } = await submitBatch(
+      ce,
+      {
+        CloudType: "AZURE",
+        CloudAuth: auth,
+        ...driver,
+        Driver_scale_set: "true",
+        Instance_Image: "name:el9-pilot-v2",
+        Instance_Flavor: "Standard_D2s_v5",
+        Instance_Networks: "name:grid-vnet/pilots",
+      },
+      work,
+      pilot,
+      2,
+    ));
     const puts = server.requests.filter((r) => r.call === "virtualMachineScaleSets.createOrUpdate");
     expect(puts).toHaveLength(1);
     const body = puts[0]!.body as { properties: { virtualMachineProfile: { osProfile: { customData: string } } } };

@@ -26,7 +26,11 @@ export interface SubmittedBatch {
 
 /** Sets the CE's parameters and submits `count` pilots; any failure throws, so the suite's set-up fails with the CE's message. */
 export async function submitBatch(
-  ce: CloudComputingElement, parameters: Record<string, string>, work: string, pilot: ProbePilot, count: number,
+  ce: CloudComputingElement,
+  parameters: Record<string, string>,
+  work: string,
+  pilot: ProbePilot,
+  count: number,
 ): Promise<SubmittedBatch> {
   const set = await ce.setParameters(parameters);
   if (!set.OK) throw new Error(set.Message);
@@ -42,7 +46,12 @@ export interface BootedPilot {
 }
 
 /** Boots `userData` with `instanceId` in the seed's meta-data, and reads back what the probe pilot (`tag`) and cloud-init wrote. */
-export async function bootUserData(work: string, userData: Buffer, instanceId: string, tag: string): Promise<BootedPilot> {
+export async function bootUserData(
+  work: string,
+  userData: Buffer,
+  instanceId: string,
+  tag: string,
+): Promise<BootedPilot> {
   const userDataFile = join(work, "user-data");
   await writeFile(userDataFile, userData);
   const results = join(work, "results");
@@ -62,7 +71,12 @@ export interface BootedBatchPilot {
 /** The guest's side of a batch test; `vm` names the VM as the cloud does ("instance", "server"). */
 export function itRanTheStampedPilot(vm: string, get: () => BootedBatchPilot): void {
   it(`runs the pilot byte-exact as dirac, with the derived stamp the CE returned for that ${vm}`, () => {
-    const { pilot, booted: { probe }, ref, stamp } = get();
+    const {
+      pilot,
+      booted: { probe },
+      ref,
+      stamp,
+    } = get();
     expect(probe.whoami).toMatchObject({ user: "dirac", path: "/mnt/dirac/run_pilot.sh" });
     expect(probe.sha256).toBe(pilot.sha256);
     expect(probe.env["PILOT_UUID"]).toBe(ref);

@@ -42,7 +42,10 @@ describe.skipIf(!labImageReady())("default template on a real VM (QEMU cloud, li
 
   afterAll(async () => {
     // Whatever happened above, no VM outlives the test.
-    if (cloud) await cloud.driver.destroyNodes((await cloud.driver.listNodes({ namePrefix: "", metadata: {} })).map((n) => n.id));
+    if (cloud)
+      await cloud.driver.destroyNodes(
+        (await cloud.driver.listNodes({ namePrefix: "", metadata: {} })).map((n) => n.id),
+      );
     await cloud?.ce.shutdown();
   });
 
@@ -52,7 +55,12 @@ describe.skipIf(!labImageReady())("default template on a real VM (QEMU cloud, li
   });
 
   it("runs the pilot as dirac, from /mnt/dirac/run_pilot.sh, byte-exact", () => {
-    expect(probe.whoami).toMatchObject({ user: "dirac", path: "/mnt/dirac/run_pilot.sh", cwd: "/mnt/dirac", home: "/mnt/dirac" });
+    expect(probe.whoami).toMatchObject({
+      user: "dirac",
+      path: "/mnt/dirac/run_pilot.sh",
+      cwd: "/mnt/dirac",
+      home: "/mnt/dirac",
+    });
     expect(probe.whoami["uid"]).not.toBe("0");
     expect(probe.sha256).toBe(pilot.sha256);
   });

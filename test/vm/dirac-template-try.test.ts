@@ -14,15 +14,28 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { run } from "../../src/cli/run.js";
 import { withProbe } from "../../src/cli/try-guest.js";
 import type { TryVerdict } from "../../src/cli/try-verdict.js";
-import { cloudInitReport, labImageReady, modulesFailedInLog, scratchDir, stageErrors, VM_LAB, type CloudInitReport } from "./vm-env.js";
+import {
+  cloudInitReport,
+  labImageReady,
+  modulesFailedInLog,
+  scratchDir,
+  stageErrors,
+  VM_LAB,
+  type CloudInitReport,
+} from "./vm-env.js";
 import { probePilot, readProbe, type ProbeReport } from "./probe-pilot.js";
 
 const SHARED_TEMPLATE = resolve(VM_LAB.dir, "../reference/dirac-cloudinit.template");
-const TEMPLATE = existsSync(SHARED_TEMPLATE) ? SHARED_TEMPLATE : resolve(import.meta.dirname, "../context/fixtures/dirac-cloudinit.template");
+const TEMPLATE = existsSync(SHARED_TEMPLATE)
+  ? SHARED_TEMPLATE
+  : resolve(import.meta.dirname, "../context/fixtures/dirac-cloudinit.template");
 
 function sink(): { stream: Writable; text: () => string } {
   const chunks: Buffer[] = [];
-  return { stream: new Writable({ write: (c, _e, done) => (chunks.push(Buffer.from(c)), done()) }), text: () => Buffer.concat(chunks).toString() };
+  return {
+    stream: new Writable({ write: (c, _e, done) => (chunks.push(Buffer.from(c)), done()) }),
+    text: () => Buffer.concat(chunks).toString(),
+  };
 }
 
 /** The module a cloud-init error names: `('package-update-upgrade-install', ProcessExecutionError(...))`. */
@@ -41,21 +54,54 @@ describe.skipIf(!labImageReady())("DIRAC template, unchanged, on a real VM throu
     process.env["CLOUDCE_HOME"] = work;
     const config = join(work, "ce.conf");
     // A site's OpenStack CE: try keeps its template and boots it on QEMU instead.
-    await writeFile(config, ["CE = dirac-site.example.org", "CloudType = OPENSTACK", "Instance_Image = name:el9", "Instance_Flavor = m1.small", `Context_Template = ${TEMPLATE}`, ""].join("\n"));
+    await writeFile(
+      config,
+      [
+        "CE = dirac-site.example.org",
+        "CloudType = OPENSTACK",
+        "Instance_Image = name:el9",
+        "Instance_Flavor = m1.small",
+        `Context_Template = ${TEMPLATE}`,
+        "",
+      ].join("\n"),
+    );
     const executable = join(work, "pilot.sh");
     await writeFile(executable, pilot.text);
     const out = sink();
     const err = sink();
-    code = await run(["try", "--config", config, "--executable", executable, "--image", VM_LAB.image, "--json", "--timeout", String(VM_LAB.bootTimeoutMs / 1000 - 30)], { stdout: out.stream, stderr: err.stream });
+    code = await run(
+      [
+        "try",
+        "--config",
+        config,
+        "--executable",
+        executable,
+        "--image",
+        VM_LAB.image,
+        "--json",
+        "--timeout",
+        String(VM_LAB.bootTimeoutMs / 1000 - 30),
+      ],
+      { stdout: out.stream, stderr: err.stream },
+    );
     stderr = err.text();
     verdict = JSON.parse(out.text()) as TryVerdict;
-    [probe, cloudInit] = await Promise.all([readProbe(verdict.resultsDir, "dirac"), cloudInitReport(verdict.resultsDir)]);
+    [probe, cloudInit] = await Promise.all([
+      readProbe(verdict.resultsDir, "dirac"),
+      cloudInitReport(verdict.resultsDir),
+    ]);
   });
 
   it("runs the pilot as dirac from /mnt/run_pilot.sh, byte-exact (try's probe in front)", () => {
     expect(probe.whoami).toMatchObject({ user: "dirac", path: "/mnt/run_pilot.sh", cwd: "/mnt/dirac" });
     expect(probe.sha256).toBe(createHash("sha256").update(withProbe(pilot.text)).digest("hex"));
-    expect(verdict.pilot).toMatchObject({ started: true, path: "/mnt/run_pilot.sh", identity: "matches", ended: true, exitStatus: "0" });
+    expect(verdict.pilot).toMatchObject({
+      started: true,
+      path: "/mnt/run_pilot.sh",
+      identity: "matches",
+      ended: true,
+      exitStatus: "0",
+    });
     expect(verdict.pilot.user).toMatch(/^dirac \(uid [1-9]\d*\)$/);
   });
 

@@ -34,10 +34,21 @@ describe.skipIf(!labImageReady())("EC2 batch on a real VM: gzip user-data, stamp
     server = await startEc2Server({ bootMs: 50, terminateMs: 50, accessKeyIds: [TEST_ACCESS_KEY] });
     const auth = await writeAuthFile(join(work, "auth.ini"), CE_NAME, TEST_ACCESS_KEY, TEST_SECRET_KEY);
     ce = new CloudComputingElement(CE_NAME, { logger: silentLogger });
-    ({ refs, stamps } = await submitBatch(ce, {
-      CloudType: "EC2", CloudAuth: auth, Driver_region: "eu-west-1", Driver_endpoint: server.url,
-      Instance_Image: "name:el9-pilot-dup", Instance_Flavor: "t3.micro", Instance_Networks: "name:pilots-a",
-    }, work, pilot, 2));
+    ({ refs, stamps } = await submitBatch(
+      ce,
+      {
+        CloudType: "EC2",
+        CloudAuth: auth,
+        Driver_region: "eu-west-1",
+        Driver_endpoint: server.url,
+        Instance_Image: "name:el9-pilot-dup",
+        Instance_Flavor: "t3.micro",
+        Instance_Networks: "name:pilots-a",
+      },
+      work,
+      pilot,
+      2,
+    ));
     const run = server.requests.filter((r) => r.action === "RunInstances");
     expect(run).toHaveLength(1);
     userData = Buffer.from(run[0]!.params.get("UserData")!, "base64");

@@ -33,7 +33,10 @@ export function probePilot(tag: string, padKb = 0): ProbePilot {
     "sync",
     "echo probe pilot done",
   ];
-  const pad = Array.from({ length: Math.ceil((padKb * 1024) / 64) }, (_, i) => `# padding line ${String(i).padStart(6, "0")} ${"x".repeat(40)}`);
+  const pad = Array.from(
+    { length: Math.ceil((padKb * 1024) / 64) },
+    (_, i) => `# padding line ${String(i).padStart(6, "0")} ${"x".repeat(40)}`,
+  );
   const text = [...lines.slice(0, 3), ...pad, ...lines.slice(3)].join("\n") + "\n";
   return { text, sha256: createHash("sha256").update(text).digest("hex") };
 }
@@ -58,6 +61,18 @@ function keyValues(text: string): Record<string, string> {
 /** Reads what the probe wrote (copied off the results disk into `resultsDir`). */
 export async function readProbe(resultsDir: string, tag: string): Promise<ProbeReport> {
   const at = (f: string) => readFile(join(resultsDir, tag, f), "utf8").catch(() => "");
-  const [whoami, sha, env, start, end] = await Promise.all([at("whoami"), at("sha256"), at("env"), at("start"), at("end")]);
-  return { whoami: keyValues(whoami), sha256: sha.trim(), env: keyValues(env), started: start.trim() !== "", ended: end.trim() !== "" };
+  const [whoami, sha, env, start, end] = await Promise.all([
+    at("whoami"),
+    at("sha256"),
+    at("env"),
+    at("start"),
+    at("end"),
+  ]);
+  return {
+    whoami: keyValues(whoami),
+    sha256: sha.trim(),
+    env: keyValues(env),
+    started: start.trim() !== "",
+    ended: end.trim() !== "",
+  };
 }

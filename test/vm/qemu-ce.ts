@@ -16,7 +16,15 @@ export interface QemuCe {
 }
 
 export function qemuDriverOptions(stateDir: string, extra: Record<string, string> = {}): Record<string, string> {
-  return { image: VM_LAB.image, state_dir: stateDir, results_disk_mb: "16", memory_mb: "1024", cpus: "2", max_instances: "4", ...extra };
+  return {
+    image: VM_LAB.image,
+    state_dir: stateDir,
+    results_disk_mb: "16",
+    memory_mb: "1024",
+    cpus: "2",
+    max_instances: "4",
+    ...extra,
+  };
 }
 
 export async function qemuCe(workDir: string, options: Record<string, string> = {}): Promise<QemuCe> {
@@ -37,7 +45,13 @@ export async function qemuCe(workDir: string, options: Record<string, string> = 
 }
 
 export function createQemuDriverForTest(stateDir: string, extra: Record<string, string> = {}): QemuDriver {
-  return new QemuDriver({ options: qemuDriverOptions(stateDir, extra), credentials: async () => ({ extra: {} }), ceName: "vm-test", logger: silentLogger, requestTimeoutMs: 30_000 });
+  return new QemuDriver({
+    options: qemuDriverOptions(stateDir, extra),
+    credentials: async () => ({ extra: {} }),
+    ceName: "vm-test",
+    logger: silentLogger,
+    requestTimeoutMs: 30_000,
+  });
 }
 
 export async function writeExecutable(dir: string, name: string, text: string): Promise<string> {
@@ -47,7 +61,11 @@ export async function writeExecutable(dir: string, name: string, text: string): 
 }
 
 /** Polls the CE (not the driver) until the pilot reaches a final DIRAC status. */
-export async function waitFinal(ce: CloudComputingElement, ref: string, timeoutMs = VM_LAB.bootTimeoutMs): Promise<PilotStatus[]> {
+export async function waitFinal(
+  ce: CloudComputingElement,
+  ref: string,
+  timeoutMs = VM_LAB.bootTimeoutMs,
+): Promise<PilotStatus[]> {
   const seen: PilotStatus[] = [];
   const deadline = Date.now() + timeoutMs;
   for (;;) {

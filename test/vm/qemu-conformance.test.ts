@@ -15,7 +15,12 @@ describe.skipIf(!labImageReady())("QEMU driver", () => {
       const work = await scratchDir("conformance");
       // The VMs are destroyed within seconds: small, single-CPU guests keep the shared host usable.
       // Room for exactly the suite's three VMs: the capacity check then finds the limit reached.
-      const driver = createQemuDriverForTest(join(work, "qemu"), { memory_mb: "256", cpus: "1", results_disk_mb: "0", max_instances: "3" });
+      const driver = createQemuDriverForTest(join(work, "qemu"), {
+        memory_mb: "256",
+        cpus: "1",
+        results_disk_mb: "0",
+        max_instances: "3",
+      });
       return {
         driver,
         image: { id: "qemu-image", name: "image" },

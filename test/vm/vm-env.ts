@@ -52,7 +52,12 @@ async function optional(path: string): Promise<string | undefined> {
 /** Reads the files the harness's collector copied at shutdown (see {@link harnessVendorData}). */
 export async function cloudInitReport(resultsDir: string, collected = TRY_DIR): Promise<CloudInitReport> {
   const at = (f: string) => optional(join(resultsDir, collected, f));
-  const [result, status, log, output] = await Promise.all([at("result.json"), at("status.json"), at("cloud-init.log"), at("cloud-init-output.log")]);
+  const [result, status, log, output] = await Promise.all([
+    at("result.json"),
+    at("status.json"),
+    at("cloud-init.log"),
+    at("cloud-init-output.log"),
+  ]);
   return {
     result: result ? JSON.parse(result) : undefined,
     status: status ? JSON.parse(status) : undefined,
@@ -69,7 +74,11 @@ export function modulesFailedInLog(report: CloudInitReport): string[] {
 /** Every stage's errors in status.json (init-local, init, modules-config, modules-final). */
 export function stageErrors(report: CloudInitReport): string[] {
   const v1 = report.status?.v1 ?? {};
-  return Object.values(v1).flatMap((stage) => (stage && typeof stage === "object" && Array.isArray((stage as { errors?: unknown }).errors) ? ((stage as { errors: string[] }).errors) : []));
+  return Object.values(v1).flatMap((stage) =>
+    stage && typeof stage === "object" && Array.isArray((stage as { errors?: unknown }).errors)
+      ? (stage as { errors: string[] }).errors
+      : [],
+  );
 }
 
 export interface LabBoot {
@@ -81,17 +90,34 @@ export interface LabBoot {
 }
 
 /** Boots user-data with vm-lab's boot.sh (seed meta-data carries `instanceId`); results land in `outDir`. */
-export async function labBoot(userData: string, instanceId: string, outDir: string, vendorData: string): Promise<LabBoot> {
+export async function labBoot(
+  userData: string,
+  instanceId: string,
+  outDir: string,
+  vendorData: string,
+): Promise<LabBoot> {
   const { spawn } = await import("node:child_process");
   const timeout = String(Math.floor(VM_LAB.bootTimeoutMs / 1000) - 30);
-  const args = [join(VM_LAB.dir, "boot.sh"), userData, "--instance-id", instanceId, "--out", outDir, "--timeout", timeout, "--vendor-data", vendorData];
-  const child = spawn("bash", args, {
-    stdio: ["ignore", "ignore", "inherit"],
-  });
+  const args = [
+    join(VM_LAB.dir, "boot.sh"),
+    userData,
+    "--instance-id",
+    instanceId,
+    "--out",
+    outDir,
+    "--timeout",
+    timeout,
+    "--vendor-data",
+    vendorData,
+  ];
+  const child = spawn("bash", args, { stdio: ["ignore", "ignore", "inherit"] });
   const code = await new Promise<number>((done, fail) => {
     child.on("error", fail);
     child.on("exit", (c) => done(c ?? 1));
   });
-  const [status, serial] = await Promise.all([optional(join(outDir, "_vmlab", "status")), optional(join(outDir, "_vmlab", "serial.log"))]);
+  const [status, serial] = await Promise.all([
+    optional(join(outDir, "_vmlab", "status")),
+    optional(join(outDir, "_vmlab", "serial.log")),
+  ]);
   return { code, status: (status ?? "").trim(), serial: serial ?? "" };
 }

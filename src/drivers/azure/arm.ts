@@ -33,7 +33,10 @@ export interface OperationStatus {
 }
 
 /** How a long-running operation ended: done, failed with a mapped error, or still running at the deadline. */
-export type OperationOutcome = { readonly state: "succeeded" } | { readonly state: "failed"; readonly error: CloudceError } | { readonly state: "running" };
+export type OperationOutcome =
+  | { readonly state: "succeeded" }
+  | { readonly state: "failed"; readonly error: CloudceError }
+  | { readonly state: "running" };
 
 export class ArmApi {
   constructor(
@@ -53,8 +56,18 @@ export class ArmApi {
     return `/subscriptions/${this.settings.subscriptionId}/providers/Microsoft.Compute/${rest}`;
   }
 
-  call<T>(provider: Provider, method: HttpMethod, path: string, extra: Omit<RestCall, "method" | "path"> = {}): Promise<RestResponse<T>> {
-    return this.http.send<T>({ ...extra, method, path, query: { ...extra.query, "api-version": API_VERSIONS[provider] } });
+  call<T>(
+    provider: Provider,
+    method: HttpMethod,
+    path: string,
+    extra: Omit<RestCall, "method" | "path"> = {},
+  ): Promise<RestResponse<T>> {
+    return this.http.send<T>({
+      ...extra,
+      method,
+      path,
+      query: { ...extra.query, "api-version": API_VERSIONS[provider] },
+    });
   }
 
   /** One resource, or undefined when Azure does not know it. */
@@ -73,7 +86,11 @@ export class ArmApi {
       const next = page?.nextLink;
       if (!next) return out;
       if (seen.has(next) || pages >= MAX_PAGES) {
-        throw new CloudceError("CloudError", `AZURE GET ${path}: the listing's nextLink repeats after ${pages} pages; the listing is incomplete`, { driver: DRIVER_NAME });
+        throw new CloudceError(
+          "CloudError",
+          `AZURE GET ${path}: the listing's nextLink repeats after ${pages} pages; the listing is incomplete`,
+          { driver: DRIVER_NAME },
+        );
       }
       seen.add(next);
       // A nextLink carries its own api-version and skip token.
@@ -98,7 +115,8 @@ export class ArmApi {
         const res = await this.http.send<OperationStatus>({ method: "GET", path: asyncOp });
         const status = res.body?.status ?? "InProgress";
         if (status === "Succeeded") return { state: "succeeded" };
-        if (status === "Failed" || status === "Canceled") return { state: "failed", error: azureError(what, res.body?.error ?? { code: status }, undefined) };
+        if (status === "Failed" || status === "Canceled")
+          return { state: "failed", error: azureError(what, res.body?.error ?? { code: status }, undefined) };
         wait = retryAfterMs(res.headers["retry-after"]);
       } else {
         const res = await this.http.send<unknown>({ method: "GET", path: location! });

@@ -41,7 +41,9 @@ export async function fetchToken(ctx: TokenContext): Promise<IssuedToken> {
 function answer(a: TokenAnswer | undefined, where: string): IssuedToken {
   const expires = Number(a?.expires_in ?? 0);
   if (!a?.access_token || !Number.isFinite(expires) || expires <= 0) {
-    throw new CloudceError("AuthFailed", `AZURE ${where}: the answer holds no access token; is the endpoint right?`, { driver: DRIVER_NAME });
+    throw new CloudceError("AuthFailed", `AZURE ${where}: the answer holds no access token; is the endpoint right?`, {
+      driver: DRIVER_NAME,
+    });
   }
   return { accessToken: a.access_token, expiresInSeconds: Math.min(expires, 86_400) };
 }
@@ -50,16 +52,44 @@ async function servicePrincipalToken(ctx: TokenContext): Promise<IssuedToken> {
   const creds = await ctx.credentials();
   const clientId = creds.key?.trim();
   const tenant = ctx.settings.tenantId ?? creds.extra["tenant_id"]?.trim();
-  if (!clientId) throw new CloudceError("AuthKeyMissing", "CloudAuth: the AZURE driver needs key = <the application's client id> in the auth file section", { driver: DRIVER_NAME });
-  if (!tenant) throw new CloudceError("OptionMissing", "Driver_tenant_id: required for a service principal (or tenant_id = <GUID> in the auth file section)", { driver: DRIVER_NAME });
-  if (!/^[-\w.]{1,100}$/.test(tenant)) throw new CloudceError("AuthValueInvalid", "CloudAuth tenant_id: not a tenant id or domain; use the directory (tenant) GUID", { driver: DRIVER_NAME });
+  if (!clientId)
+    throw new CloudceError(
+      "AuthKeyMissing",
+      "CloudAuth: the AZURE driver needs key = <the application's client id> in the auth file section",
+      { driver: DRIVER_NAME },
+    );
+  if (!tenant)
+    throw new CloudceError(
+      "OptionMissing",
+      "Driver_tenant_id: required for a service principal (or tenant_id = <GUID> in the auth file section)",
+      { driver: DRIVER_NAME },
+    );
+  if (!/^[-\w.]{1,100}$/.test(tenant))
+    throw new CloudceError(
+      "AuthValueInvalid",
+      "CloudAuth tenant_id: not a tenant id or domain; use the directory (tenant) GUID",
+      { driver: DRIVER_NAME },
+    );
   const tokenUrl = `${ctx.settings.authority}/${tenant}/oauth2/v2.0/token`;
-  const form: Record<string, string> = { grant_type: "client_credentials", client_id: clientId, scope: armScope(ctx.settings.endpoint) };
-  if (!creds.secret) throw new CloudceError("AuthKeyMissing", "CloudAuth: the AZURE driver needs secret = <client secret> (or, with Driver_credentials = certificate, the path of a PEM with key and certificate) in the auth file section", { driver: DRIVER_NAME });
+  const form: Record<string, string> = {
+    grant_type: "client_credentials",
+    client_id: clientId,
+    scope: armScope(ctx.settings.endpoint),
+  };
+  if (!creds.secret)
+    throw new CloudceError(
+      "AuthKeyMissing",
+      "CloudAuth: the AZURE driver needs secret = <client secret> (or, with Driver_credentials = certificate, the path of a PEM with key and certificate) in the auth file section",
+      { driver: DRIVER_NAME },
+    );
   if (ctx.settings.credentials === "certificate") {
     // Anything but a plain path may be a password (another cloud's, from [DEFAULT]): never quoted.
     if (!looksLikePath(creds.secret.trim())) {
-      throw new CloudceError("AuthValueInvalid", "CloudAuth secret: with Driver_credentials = certificate the value must be a file path (one line without spaces, starting with /, ./, ../ or $VAR/) of a PEM holding the key and the certificate", { driver: DRIVER_NAME });
+      throw new CloudceError(
+        "AuthValueInvalid",
+        "CloudAuth secret: with Driver_credentials = certificate the value must be a file path (one line without spaces, starting with /, ./, ../ or $VAR/) of a PEM holding the key and the certificate",
+        { driver: DRIVER_NAME },
+      );
     }
     form["client_assertion_type"] = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
     form["client_assertion"] = await clientAssertion(creds.secret.trim(), clientId, tokenUrl, ctx.secrets);
@@ -76,7 +106,11 @@ async function managedIdentityToken(ctx: TokenContext): Promise<IssuedToken> {
   const res = await ctx.http.send<TokenAnswer>({
     method: "GET",
     path: settings.identityEndpoint,
-    query: { "api-version": "2018-02-01", resource: `${settings.endpoint}/`, ...(settings.identityClientId ? { client_id: settings.identityClientId } : {}) },
+    query: {
+      "api-version": "2018-02-01",
+      resource: `${settings.endpoint}/`,
+      ...(settings.identityClientId ? { client_id: settings.identityClientId } : {}),
+    },
     headers: { metadata: "true" },
     anonymous: true,
   });
@@ -91,22 +125,37 @@ async function clientAssertion(file: string, clientId: string, audience: string,
   try {
     pem = await readFile(expandPath(file, "CloudAuth secret"), "utf8");
   } catch (err) {
-    throw new CloudceError("AuthFileUnreadable", `CloudAuth secret: cannot read the certificate file ${file} (${(err as NodeJS.ErrnoException).code ?? "error"}); give a PEM file holding the private key and the certificate`, { driver: DRIVER_NAME });
+    throw new CloudceError(
+      "AuthFileUnreadable",
+      `CloudAuth secret: cannot read the certificate file ${file} (${(err as NodeJS.ErrnoException).code ?? "error"}); give a PEM file holding the private key and the certificate`,
+      { driver: DRIVER_NAME },
+    );
   }
   const keyPem = /-----BEGIN (?:RSA )?PRIVATE KEY-----[\s\S]+?-----END (?:RSA )?PRIVATE KEY-----/.exec(pem)?.[0];
   const certPem = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/.exec(pem)?.[0];
-  if (!keyPem || !certPem) throw new CloudceError("AuthValueInvalid", `CloudAuth secret: the certificate file ${file} must hold a private key and a certificate (PEM)`, { driver: DRIVER_NAME });
+  if (!keyPem || !certPem)
+    throw new CloudceError(
+      "AuthValueInvalid",
+      `CloudAuth secret: the certificate file ${file} must hold a private key and a certificate (PEM)`,
+      { driver: DRIVER_NAME },
+    );
   secrets.set(keyPem);
   let thumbprint: string;
   try {
     thumbprint = base64url(createHash("sha1").update(new X509Certificate(certPem).raw).digest());
     createPrivateKey(keyPem);
   } catch {
-    throw new CloudceError("AuthValueInvalid", `CloudAuth secret: the certificate file ${file} holds no valid certificate and key (PEM)`, { driver: DRIVER_NAME });
+    throw new CloudceError(
+      "AuthValueInvalid",
+      `CloudAuth secret: the certificate file ${file} holds no valid certificate and key (PEM)`,
+      { driver: DRIVER_NAME },
+    );
   }
   const now = Math.floor(Date.now() / 1000);
   const header = base64url(JSON.stringify({ alg: "RS256", typ: "JWT", x5t: thumbprint }));
-  const claims = base64url(JSON.stringify({ aud: audience, iss: clientId, sub: clientId, jti: randomUUID(), nbf: now - 60, exp: now + 600 }));
+  const claims = base64url(
+    JSON.stringify({ aud: audience, iss: clientId, sub: clientId, jti: randomUUID(), nbf: now - 60, exp: now + 600 }),
+  );
   const signature = createSign("RSA-SHA256").update(`${header}.${claims}`).sign(keyPem);
   return `${header}.${claims}.${base64url(signature)}`;
 }

@@ -40,8 +40,15 @@ function batches(nodes: readonly NodeSpec[]): Batch[] {
   for (const spec of nodes) {
     const b = byName.get(spec.name);
     if (!b) byName.set(spec.name, { spec, count: 1 });
-    else if (Buffer.compare(b.spec.userData, spec.userData) !== 0 || JSON.stringify(b.spec.metadata) !== JSON.stringify(spec.metadata)) {
-      throw new CloudceError("Internal", `AZURE: nodes named '${spec.name}' differ in user-data or metadata; one batch has one of each`, { driver: DRIVER_NAME });
+    else if (
+      Buffer.compare(b.spec.userData, spec.userData) !== 0 ||
+      JSON.stringify(b.spec.metadata) !== JSON.stringify(spec.metadata)
+    ) {
+      throw new CloudceError(
+        "Internal",
+        `AZURE: nodes named '${spec.name}' differ in user-data or metadata; one batch has one of each`,
+        { driver: DRIVER_NAME },
+      );
     } else b.count += 1;
   }
   return [...byName.values()];
@@ -51,23 +58,39 @@ function batches(nodes: readonly NodeSpec[]): Batch[] {
 function checkSizes(nodes: readonly NodeSpec[]): void {
   const big = nodes.find((n) => n.userData.length > CUSTOM_DATA_MAX_BYTES);
   if (big) {
-    throw new CloudceError("UserDataTooLarge", `AZURE: the user-data of '${big.name}' is ${big.userData.length} bytes; Azure's customData holds at most ${CUSTOM_DATA_MAX_BYTES}; shorten the template or let the pilot fetch more at boot`, { driver: DRIVER_NAME });
+    throw new CloudceError(
+      "UserDataTooLarge",
+      `AZURE: the user-data of '${big.name}' is ${big.userData.length} bytes; Azure's customData holds at most ${CUSTOM_DATA_MAX_BYTES}; shorten the template or let the pilot fetch more at boot`,
+      { driver: DRIVER_NAME },
+    );
   }
   for (const n of nodes) checkVmName(n.name);
 }
 
-export async function createNodes(ctx: CreateContext, request: CreateNodesRequest, scaleSets: boolean): Promise<CreateNodesResult> {
+export async function createNodes(
+  ctx: CreateContext,
+  request: CreateNodesRequest,
+  scaleSets: boolean,
+): Promise<CreateNodesResult> {
   checkSizes(request.nodes);
   const all = batches(request.nodes);
   const sshPublicKey = await ctx.sshPublicKey();
   const created: CloudNode[] = [];
   const failed: NodeFailure[] = [];
   const gate = <T>(call: () => Promise<T>, signal?: AbortSignal) => ctx.limit("create", call, signal);
-  const settled = await mapGated(all, gate, (b) => (scaleSets && b.count > 1 ? createSet(ctx, request, b, sshPublicKey) : createVms(ctx, request, b, sshPublicKey)), request.signal);
+  const settled = await mapGated(
+    all,
+    gate,
+    (b) =>
+      scaleSets && b.count > 1 ? createSet(ctx, request, b, sshPublicKey) : createVms(ctx, request, b, sshPublicKey),
+    request.signal,
+  );
   settled.forEach((r, i) => {
     const batch = all[i]!;
     if (r === undefined) failed.push(...notSent(batch.spec.name, batch.count));
-    else if (r.status === "rejected") for (let k = 0; k < batch.count; k++) failed.push({ target: batch.spec.name, error: toCloudceError(r.reason, "CloudError") });
+    else if (r.status === "rejected")
+      for (let k = 0; k < batch.count; k++)
+        failed.push({ target: batch.spec.name, error: toCloudceError(r.reason, "CloudError") });
     else {
       created.push(...r.value.created);
       failed.push(...r.value.failed);
@@ -81,20 +104,38 @@ export async function createNodes(ctx: CreateContext, request: CreateNodesReques
 
 function plan(request: CreateNodesRequest, spec: NodeSpec, sshPublicKey: string): VmPlan {
   const subnetId = request.networkIds[0];
-  if (!subnetId) throw new CloudceError("OptionMissing", "Instance_Networks: required for CloudType = AZURE (a subnet, e.g. name:pilots-vnet/pilots)", { driver: DRIVER_NAME });
+  if (!subnetId)
+    throw new CloudceError(
+      "OptionMissing",
+      "Instance_Networks: required for CloudType = AZURE (a subnet, e.g. name:pilots-vnet/pilots)",
+      { driver: DRIVER_NAME },
+    );
   return {
-    name: spec.name, vmSize: request.flavorId, imageId: request.imageId, subnetId, sshPublicKey,
+    name: spec.name,
+    vmSize: request.flavorId,
+    imageId: request.imageId,
+    subnetId,
+    sshPublicKey,
     customData: Buffer.from(spec.userData).toString("base64"),
     tags: toTags(spec.metadata),
   };
 }
 
 /** Several VMs of one name (no scale sets): only the first can exist; the others fail as twins would. */
-async function createVms(ctx: CreateContext, request: CreateNodesRequest, batch: Batch, key: string): Promise<CreateNodesResult> {
+async function createVms(
+  ctx: CreateContext,
+  request: CreateNodesRequest,
+  batch: Batch,
+  key: string,
+): Promise<CreateNodesResult> {
   const node = await createVm(ctx, plan(request, batch.spec, key));
   const twins = Array.from({ length: batch.count - 1 }, () => ({
     target: batch.spec.name,
-    error: new CloudceError("Internal", `AZURE: one VM per name; ${batch.count} were asked under '${batch.spec.name}' (enable Driver_scale_set for batches)`, { driver: DRIVER_NAME, retryable: false }),
+    error: new CloudceError(
+      "Internal",
+      `AZURE: one VM per name; ${batch.count} were asked under '${batch.spec.name}' (enable Driver_scale_set for batches)`,
+      { driver: DRIVER_NAME, retryable: false },
+    ),
   }));
   return { created: [node], failed: twins };
 }
@@ -117,11 +158,25 @@ async function createVm(ctx: CreateContext, p: VmPlan): Promise<CloudNode> {
     if (vm?.properties?.vmId && vm.properties.provisioningState?.toLowerCase() !== "failed") return toCloudNode(vm);
   }
   const found = await readBack(() => ctx.instances.byName(p.name), started.error);
-  if (!found) throw started.error ?? new CloudceError("CloudError", `AZURE PUT ${p.name}: accepted, but the VM cannot be read back`, { driver: DRIVER_NAME });
-  if (!hasTags(found.metadata, p.tags)) throw new CloudceError("CloudError", `AZURE: a VM named '${p.name}' exists without this CE's tags; not adopted`, { driver: DRIVER_NAME, retryable: false });
+  if (!found)
+    throw (
+      started.error ??
+      new CloudceError("CloudError", `AZURE PUT ${p.name}: accepted, but the VM cannot be read back`, {
+        driver: DRIVER_NAME,
+      })
+    );
+  if (!hasTags(found.metadata, p.tags))
+    throw new CloudceError("CloudError", `AZURE: a VM named '${p.name}' exists without this CE's tags; not adopted`, {
+      driver: DRIVER_NAME,
+      retryable: false,
+    });
   if (found.state === "error") {
     await deleteFailed(ctx, path);
-    throw new CloudceError(found.fault?.code ?? "CloudError", found.fault?.message ?? `AZURE: VM '${p.name}' failed to provision`, { driver: DRIVER_NAME });
+    throw new CloudceError(
+      found.fault?.code ?? "CloudError",
+      found.fault?.message ?? `AZURE: VM '${p.name}' failed to provision`,
+      { driver: DRIVER_NAME },
+    );
   }
   return found;
 }
@@ -144,7 +199,12 @@ export function scaleSetName(batchName: string, vmSize: string): string {
 }
 
 /** One flexible scale set of `count` VMs; every VM the set holds afterwards is returned, the shortfall fails. */
-async function createSet(ctx: CreateContext, request: CreateNodesRequest, batch: Batch, key: string): Promise<CreateNodesResult> {
+async function createSet(
+  ctx: CreateContext,
+  request: CreateNodesRequest,
+  batch: Batch,
+  key: string,
+): Promise<CreateNodesResult> {
   const { arm } = ctx;
   const p = { ...plan(request, batch.spec, key), name: scaleSetName(batch.spec.name, request.flavorId) };
   const path = arm.groupPath("compute", `virtualMachineScaleSets/${encodeURIComponent(p.name)}`);
@@ -155,11 +215,23 @@ async function createSet(ctx: CreateContext, request: CreateNodesRequest, batch:
     const outcome = await followQuietly(ctx, started.response);
     if (outcome.state === "failed") error = outcome.error;
   }
-  const members = await readBack(async () => (await ctx.instances.nodes(`${p.name}_`)).filter((n) => hasTags(n.metadata, p.tags)), error);
+  const members = await readBack(
+    async () => (await ctx.instances.nodes(`${p.name}_`)).filter((n) => hasTags(n.metadata, p.tags)),
+    error,
+  );
   const nodes = (members ?? []).slice(0, batch.count);
   const missing = batch.count - nodes.length;
-  const shortfall = error ?? new CloudceError("CapacityExceeded", `AZURE scale set ${p.name}: ${nodes.length} of ${batch.count} VMs exist (not enough capacity); the missing ones may be submitted again later`, { driver: DRIVER_NAME });
-  return { created: nodes, failed: Array.from({ length: missing }, () => ({ target: batch.spec.name, error: shortfall })) };
+  const shortfall =
+    error ??
+    new CloudceError(
+      "CapacityExceeded",
+      `AZURE scale set ${p.name}: ${nodes.length} of ${batch.count} VMs exist (not enough capacity); the missing ones may be submitted again later`,
+      { driver: DRIVER_NAME },
+    );
+  return {
+    created: nodes,
+    failed: Array.from({ length: missing }, () => ({ target: batch.spec.name, error: shortfall })),
+  };
 }
 
 interface Started<T> {
@@ -196,11 +268,19 @@ async function readBack<T>(read: () => Promise<T>, cause: CloudceError | undefin
   } catch (err) {
     const e = toCloudceError(err, "CloudError");
     if (e.code === "NodeNotFound") throw cause ?? e;
-    throw new CloudceError("CloudError", `AZURE create: the VMs may exist, but reading them back failed (${e.message}); they carry this CE's tags, so status and cleanup find them`, { driver: DRIVER_NAME, cause: e, retryable: false });
+    throw new CloudceError(
+      "CloudError",
+      `AZURE create: the VMs may exist, but reading them back failed (${e.message}); they carry this CE's tags, so status and cleanup find them`,
+      { driver: DRIVER_NAME, cause: e, retryable: false },
+    );
   }
 }
 
 function notSent(target: string, count: number): NodeFailure[] {
-  const error = new CloudceError("Timeout", `AZURE create of ${target}: not sent, the submission was stopped first; no VM was requested`, { driver: DRIVER_NAME, retryable: false });
+  const error = new CloudceError(
+    "Timeout",
+    `AZURE create of ${target}: not sent, the submission was stopped first; no VM was requested`,
+    { driver: DRIVER_NAME, retryable: false },
+  );
   return Array.from({ length: count }, () => ({ target, error, notSent: true }));
 }

@@ -16,11 +16,26 @@ interface Mapping {
   readonly retryable?: boolean;
 }
 
-const CAPACITY: Mapping = { code: "CapacityExceeded", hint: "the location has no capacity for this VM size now; try later or another Instance_Flavor" };
-const QUOTA: Mapping = { code: "QuotaExceeded", hint: "a subscription quota is reached; lower MaxTotalJobs or request more (Subscriptions → Usage + quotas)" };
-const THROTTLED: Mapping = { code: "RateLimited", hint: "Resource Manager throttles this subscription's calls; this is retried, lower Cloud_RateLimit if it persists" };
-const FORBIDDEN: Mapping = { code: "Forbidden", hint: "the service principal's role lacks this action on the resource group; see docs/drivers/azure.md for the role" };
-const UNAUTHENTICATED: Mapping = { code: "AuthFailed", hint: "the access token was refused; check the auth file's key (client id), secret and the tenant" };
+const CAPACITY: Mapping = {
+  code: "CapacityExceeded",
+  hint: "the location has no capacity for this VM size now; try later or another Instance_Flavor",
+};
+const QUOTA: Mapping = {
+  code: "QuotaExceeded",
+  hint: "a subscription quota is reached; lower MaxTotalJobs or request more (Subscriptions → Usage + quotas)",
+};
+const THROTTLED: Mapping = {
+  code: "RateLimited",
+  hint: "Resource Manager throttles this subscription's calls; this is retried, lower Cloud_RateLimit if it persists",
+};
+const FORBIDDEN: Mapping = {
+  code: "Forbidden",
+  hint: "the service principal's role lacks this action on the resource group; see docs/drivers/azure.md for the role",
+};
+const UNAUTHENTICATED: Mapping = {
+  code: "AuthFailed",
+  hint: "the access token was refused; check the auth file's key (client id), secret and the tenant",
+};
 
 /** `error.code` of an answer or an operation. */
 const BY_CODE: Readonly<Record<string, Mapping>> = {
@@ -45,7 +60,10 @@ const BY_CODE: Readonly<Record<string, Mapping>> = {
   NotFound: { code: "NodeNotFound" },
   ImageNotFound: { code: "ImageNotFound", hint: "check Instance_Image" },
   PlatformImageNotFound: { code: "ImageNotFound", hint: "check Instance_Image (publisher:offer:sku:version)" },
-  InvalidResourceReference: { code: "NetworkNotFound", hint: "check Instance_Networks (a subnet of a virtual network of the resource group)" },
+  InvalidResourceReference: {
+    code: "NetworkNotFound",
+    hint: "check Instance_Networks (a subnet of a virtual network of the resource group)",
+  },
   ResourceGroupNotFound: { code: "CloudError", hint: "check Driver_resource_group", retryable: false },
   SubscriptionNotFound: { code: "CloudError", hint: "check Driver_subscription_id", retryable: false },
   // Entra ID's token endpoint.
@@ -72,7 +90,8 @@ export interface AzureErrorBody {
 export function parseErrorBody(body: string): AzureErrorBody {
   try {
     const parsed = JSON.parse(body) as { error?: AzureErrorBody | string; error_description?: string };
-    if (typeof parsed.error === "string") return { code: parsed.error, message: (parsed.error_description ?? "").split(/\r?\n/)[0] ?? "" };
+    if (typeof parsed.error === "string")
+      return { code: parsed.error, message: (parsed.error_description ?? "").split(/\r?\n/)[0] ?? "" };
     if (parsed.error && typeof parsed.error === "object") return parsed.error;
   } catch {
     // not JSON (a proxy's page)
@@ -87,15 +106,28 @@ function quotaResource(error: AzureErrorBody): QuotaResource {
 }
 
 /** A mapped error; `what` names the call, `status` is Azure's code (or the HTTP status). */
-export function azureError(what: string, error: AzureErrorBody, httpStatus: number | undefined, retryAfterSeconds?: number): CloudceError {
+export function azureError(
+  what: string,
+  error: AzureErrorBody,
+  httpStatus: number | undefined,
+  retryAfterSeconds?: number,
+): CloudceError {
   // A detail's code is often the precise one (a Conflict wrapping an AllocationFailed).
   const codes = [error.code, ...(error.details ?? []).map((d) => d.code)].filter((c): c is string => !!c);
   const known = codes.map((c) => BY_CODE[c]).find((m) => m !== undefined);
   const byTarget = error.code === "InvalidParameter" && error.target ? BY_TARGET[error.target] : undefined;
   // OperationNotAllowed is a quota only on a create; elsewhere (a VM busy with another operation) it is a conflict.
   const notCreate = error.code === "OperationNotAllowed" && !/^PUT /.test(what) && what !== "create";
-  const mapping: Mapping = notCreate ? { code: "CloudError" } : byTarget ?? known ?? { code: httpStatus === undefined ? "CloudError" : codeForStatus(httpStatus) };
-  const detail = [httpStatus === undefined ? "" : `HTTP ${httpStatus}`, error.code ?? "", truncate(error.message ?? "", 240)].filter((s) => s !== "").join(" ");
+  const mapping: Mapping = notCreate
+    ? { code: "CloudError" }
+    : (byTarget ?? known ?? { code: httpStatus === undefined ? "CloudError" : codeForStatus(httpStatus) });
+  const detail = [
+    httpStatus === undefined ? "" : `HTTP ${httpStatus}`,
+    error.code ?? "",
+    truncate(error.message ?? "", 240),
+  ]
+    .filter((s) => s !== "")
+    .join(" ");
   const hint = mapping.hint ? `; ${mapping.hint}` : "";
   return new CloudceError(mapping.code, `AZURE ${what}: ${detail}${hint}`, {
     driver: DRIVER_NAME,
@@ -113,5 +145,9 @@ export function azureError(what: string, error: AzureErrorBody, httpStatus: numb
 export function classifyAzure(f: HttpFailure): CloudceError {
   const mapped = azureError(f.what, parseErrorBody(f.body), f.status, f.retryAfterSeconds);
   if (f.status !== 401) return mapped;
-  return new CloudceError(mapped.code, mapped.message, { driver: DRIVER_NAME, status: 401, ...(f.retryAfterSeconds === undefined ? {} : { retryAfterSeconds: f.retryAfterSeconds }) });
+  return new CloudceError(mapped.code, mapped.message, {
+    driver: DRIVER_NAME,
+    status: 401,
+    ...(f.retryAfterSeconds === undefined ? {} : { retryAfterSeconds: f.retryAfterSeconds }),
+  });
 }

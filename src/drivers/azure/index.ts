@@ -16,8 +16,17 @@ import { monotonicNow } from "../../util/monotonic.js";
 import { sleep as realSleep } from "../../util/retry.js";
 import { fixedCallLimit } from "../call-limit.js";
 import type {
-  BulkResult, CallLimit, CloudDriver, CloudLimits, CloudNode, CreateNodesRequest, CreateNodesResult, DriverCapabilities, DriverConfig,
-  DriverFactory, NodeFilter,
+  BulkResult,
+  CallLimit,
+  CloudDriver,
+  CloudLimits,
+  CloudNode,
+  CreateNodesRequest,
+  CreateNodesResult,
+  DriverCapabilities,
+  DriverConfig,
+  DriverFactory,
+  NodeFilter,
 } from "../driver.js";
 import { RestClient } from "../http/rest-client.js";
 import { TokenCache } from "../http/token-cache.js";
@@ -66,15 +75,30 @@ export class AzureDriver extends SplitDriver implements CloudDriver {
   private readonly limit: CallLimit;
   private sshKey: Promise<string> | undefined;
 
-  constructor(config: DriverConfig, private readonly settings: AzureSettings, deps: AzureDriverDeps = {}) {
+  constructor(
+    config: DriverConfig,
+    private readonly settings: AzureSettings,
+    deps: AzureDriverDeps = {},
+  ) {
     super();
     // A certificate's secret is the path of its PEM (its key is registered as a secret when read).
-    const base = settings.credentials === "managed-identity" ? { ...AZURE_CAPABILITIES, requiresCredentials: false }
-      : settings.credentials === "certificate" ? { ...AZURE_CAPABILITIES, secretIsPath: true } : AZURE_CAPABILITIES;
+    const base =
+      settings.credentials === "managed-identity"
+        ? { ...AZURE_CAPABILITIES, requiresCredentials: false }
+        : settings.credentials === "certificate"
+          ? { ...AZURE_CAPABILITIES, secretIsPath: true }
+          : AZURE_CAPABILITIES;
     this.capabilities = settings.scaleSet ? { ...base, uniformBatch: true } : base;
     this.endpoint = `${settings.endpoint} ${settings.subscriptionId}`;
     const clock = deps.clock ?? { now: monotonicNow, sleep: realSleep };
-    const common = { driver: DRIVER_NAME, timeoutMs: config.requestTimeoutMs, attempts: settings.maxAttempts, logger: config.logger, classify: classifyAzure, sleep: clock.sleep };
+    const common = {
+      driver: DRIVER_NAME,
+      timeoutMs: config.requestTimeoutMs,
+      attempts: settings.maxAttempts,
+      logger: config.logger,
+      classify: classifyAzure,
+      sleep: clock.sleep,
+    };
     this.login = new RestClient({ ...common, baseUrl: settings.authority, connections: 4 });
     this.tokens = new TokenCache(
       () => fetchToken({ settings, credentials: config.credentials, http: this.login, secrets: this.keySecrets }),
@@ -103,7 +127,12 @@ export class AzureDriver extends SplitDriver implements CloudDriver {
   }
 
   protected createBatch(request: CreateNodesRequest): Promise<CreateNodesResult> {
-    const ctx = { arm: this.arm, instances: this.instances, limit: this.limit, sshPublicKey: () => this.sshPublicKey() };
+    const ctx = {
+      arm: this.arm,
+      instances: this.instances,
+      limit: this.limit,
+      sshPublicKey: () => this.sshPublicKey(),
+    };
     return createNodes(ctx, request, this.settings.scaleSet);
   }
   listNodes(filter: NodeFilter): Promise<CloudNode[]> {

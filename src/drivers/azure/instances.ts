@@ -49,10 +49,12 @@ export class AzureInstances {
 
   /** The resource group's VMs (with their set's tags) whose names start with `namePrefix`, as nodes. */
   async nodes(namePrefix: string): Promise<CloudNode[]> {
-    const group = `/subscriptions/${this.arm.settings.subscriptionId}/resourcegroups/${this.arm.settings.resourceGroup}/`.toLowerCase();
+    const group =
+      `/subscriptions/${this.arm.settings.subscriptionId}/resourcegroups/${this.arm.settings.resourceGroup}/`.toLowerCase();
     const started = this.arm.clock.now();
-    const inGroup = (await this.arm.list<AzureVm>("compute", this.arm.subscriptionPath("virtualMachines"), { statusOnly: "true" }))
-      .filter((vm) => (vm.id ?? "").toLowerCase().startsWith(group));
+    const inGroup = (
+      await this.arm.list<AzureVm>("compute", this.arm.subscriptionPath("virtualMachines"), { statusOnly: "true" })
+    ).filter((vm) => (vm.id ?? "").toLowerCase().startsWith(group));
     for (const vm of inGroup) if (vm.properties?.vmId) this.names.set(vm.properties.vmId, vm.name);
     const present = new Set(inGroup.map((vm) => vm.properties?.vmId ?? vm.name));
     for (const id of this.firstSeen.keys()) if (!present.has(id)) this.firstSeen.delete(id);
@@ -87,17 +89,26 @@ export class AzureInstances {
 
   async list(filter: NodeFilter): Promise<CloudNode[]> {
     // A VM being deleted is on its way out: the CE has nothing more to do with it.
-    return (await this.nodes(filter.namePrefix)).filter((n) => n.state !== "gone" && hasTags(n.metadata, filter.metadata));
+    return (await this.nodes(filter.namePrefix)).filter(
+      (n) => n.state !== "gone" && hasTags(n.metadata, filter.metadata),
+    );
   }
 
   /** One VM by name, with its instance view; undefined when Azure does not know it. */
   async byName(name: string): Promise<CloudNode | undefined> {
-    const vm = await this.arm.get<AzureVm>("compute", this.arm.groupPath("compute", `virtualMachines/${encodeURIComponent(name)}`), { $expand: "instanceView" });
+    const vm = await this.arm.get<AzureVm>(
+      "compute",
+      this.arm.groupPath("compute", `virtualMachines/${encodeURIComponent(name)}`),
+      { $expand: "instanceView" },
+    );
     if (!vm) return undefined;
     this.rememberSet(vm);
     const setName = armName(vm.properties?.virtualMachineScaleSet?.id).toLowerCase();
     if (setName && !this.setTags.has(setName)) {
-      const set = await this.arm.get<ScaleSet>("compute", this.arm.groupPath("compute", `virtualMachineScaleSets/${encodeURIComponent(setName)}`));
+      const set = await this.arm.get<ScaleSet>(
+        "compute",
+        this.arm.groupPath("compute", `virtualMachineScaleSets/${encodeURIComponent(setName)}`),
+      );
       if (set) this.setTags.set(setName, set.tags ?? {});
     }
     const node = toCloudNode(vm, this.setTags.get(setName), this.seen(vm));
@@ -109,7 +120,8 @@ export class AzureInstances {
     if (!/^[0-9a-f-]{36}$/i.test(id)) return undefined;
     const known = this.names.get(id);
     // Every VM of the group a recent listing showed is known: an id it did not show is gone, with no listing per id.
-    if (known || (this.listedAt !== undefined && this.arm.clock.now() - this.listedAt < RECENT_LISTING_MS)) return known;
+    if (known || (this.listedAt !== undefined && this.arm.clock.now() - this.listedAt < RECENT_LISTING_MS))
+      return known;
     await this.nodes("");
     return this.names.get(id);
   }
@@ -132,20 +144,29 @@ export class AzureInstances {
     const gone: string[] = [];
     const failed: NodeFailure[] = [];
     const emptied: [string, RestResponse<unknown>][] = [];
-    await Promise.all(ids.map((id) => this.limit("delete", async () => {
-      try {
-        const name = await this.nameOf(id);
-        if (!name) return void (done.push(id), gone.push(id));
-        const res = await this.arm.call<unknown>("compute", "DELETE", this.arm.groupPath("compute", `virtualMachines/${encodeURIComponent(name)}`), { accept: [404] });
-        done.push(id);
-        if (res.status === 404 || res.status === 204) gone.push(id);
-        const set = this.setOf.get(name);
-        this.setOf.delete(name);
-        if (set && res.status !== 404 && ![...this.setOf.values()].includes(set)) emptied.push([set, res]);
-      } catch (err) {
-        failed.push({ target: id, error: toCloudceError(err, "CloudError") });
-      }
-    }).catch((err: unknown) => void failed.push({ target: id, error: toCloudceError(err, "CloudError") }))));
+    await Promise.all(
+      ids.map((id) =>
+        this.limit("delete", async () => {
+          try {
+            const name = await this.nameOf(id);
+            if (!name) return void (done.push(id), gone.push(id));
+            const res = await this.arm.call<unknown>(
+              "compute",
+              "DELETE",
+              this.arm.groupPath("compute", `virtualMachines/${encodeURIComponent(name)}`),
+              { accept: [404] },
+            );
+            done.push(id);
+            if (res.status === 404 || res.status === 204) gone.push(id);
+            const set = this.setOf.get(name);
+            this.setOf.delete(name);
+            if (set && res.status !== 404 && ![...this.setOf.values()].includes(set)) emptied.push([set, res]);
+          } catch (err) {
+            failed.push({ target: id, error: toCloudceError(err, "CloudError") });
+          }
+        }).catch((err: unknown) => void failed.push({ target: id, error: toCloudceError(err, "CloudError") })),
+      ),
+    );
     // Outside the CE's limit: following a delete to its end holds no slot another delete could use.
     await Promise.all(emptied.map(([set, res]) => this.deleteIfEmpty(set, res)));
     return { done, failed, gone };
@@ -170,25 +191,47 @@ export class AzureInstances {
   async stop(ids: readonly string[]): Promise<BulkResult> {
     const done: string[] = [];
     const failed: NodeFailure[] = [];
-    await Promise.all(ids.map((id) => this.limit("stop", async () => {
-      try {
-        const name = await this.nameOf(id);
-        if (!name) throw new CloudceError("NodeNotFound", `AZURE: no VM with vmId ${id} in resource group ${this.arm.settings.resourceGroup}`, { driver: DRIVER_NAME });
-        await this.arm.call("compute", "POST", this.arm.groupPath("compute", `virtualMachines/${encodeURIComponent(name)}/powerOff`));
-        done.push(id);
-      } catch (err) {
-        failed.push({ target: id, error: toCloudceError(err, "CloudError") });
-      }
-    }).catch((err: unknown) => void failed.push({ target: id, error: toCloudceError(err, "CloudError") }))));
+    await Promise.all(
+      ids.map((id) =>
+        this.limit("stop", async () => {
+          try {
+            const name = await this.nameOf(id);
+            if (!name)
+              throw new CloudceError(
+                "NodeNotFound",
+                `AZURE: no VM with vmId ${id} in resource group ${this.arm.settings.resourceGroup}`,
+                { driver: DRIVER_NAME },
+              );
+            await this.arm.call(
+              "compute",
+              "POST",
+              this.arm.groupPath("compute", `virtualMachines/${encodeURIComponent(name)}/powerOff`),
+            );
+            done.push(id);
+          } catch (err) {
+            failed.push({ target: id, error: toCloudceError(err, "CloudError") });
+          }
+        }).catch((err: unknown) => void failed.push({ target: id, error: toCloudceError(err, "CloudError") })),
+      ),
+    );
     return { done, failed };
   }
 
   /** The serial log from boot diagnostics: a short-lived SAS link, then the blob itself (no token: the link carries its own). */
   async serialLog(id: string): Promise<string> {
     const name = await this.nameOf(id);
-    if (!name) throw new CloudceError("NodeNotFound", `AZURE: no VM with vmId ${id} in resource group ${this.arm.settings.resourceGroup}`, { driver: DRIVER_NAME });
-    const links = await this.arm.call<{ serialConsoleLogBlobUri?: string }>("compute", "POST",
-      this.arm.groupPath("compute", `virtualMachines/${encodeURIComponent(name)}/retrieveBootDiagnosticsData`), { query: { sasUriExpirationTimeInMinutes: 5 } });
+    if (!name)
+      throw new CloudceError(
+        "NodeNotFound",
+        `AZURE: no VM with vmId ${id} in resource group ${this.arm.settings.resourceGroup}`,
+        { driver: DRIVER_NAME },
+      );
+    const links = await this.arm.call<{ serialConsoleLogBlobUri?: string }>(
+      "compute",
+      "POST",
+      this.arm.groupPath("compute", `virtualMachines/${encodeURIComponent(name)}/retrieveBootDiagnosticsData`),
+      { query: { sasUriExpirationTimeInMinutes: 5 } },
+    );
     const uri = links.body?.serialConsoleLogBlobUri;
     if (!uri) return "";
     try {

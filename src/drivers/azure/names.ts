@@ -27,7 +27,11 @@ export const AZURE_NAME_RULE: NameRule = Object.freeze({
 /** Refuses a VM name Azure would refuse, before any call. */
 export function checkVmName(name: string): void {
   if (!VM_NAME.test(name)) {
-    throw new CloudceError("OptionInvalid", `Instance_NamePrefix: VM name '${name.slice(0, 70)}' cannot be an Azure VM name (letters, digits and '-', at most 56 characters); use e.g. Instance_NamePrefix = ${DEFAULT_AZURE_NAME_PREFIX}`, { driver: DRIVER_NAME });
+    throw new CloudceError(
+      "OptionInvalid",
+      `Instance_NamePrefix: VM name '${name.slice(0, 70)}' cannot be an Azure VM name (letters, digits and '-', at most 56 characters); use e.g. Instance_NamePrefix = ${DEFAULT_AZURE_NAME_PREFIX}`,
+      { driver: DRIVER_NAME },
+    );
   }
 }
 
@@ -35,7 +39,11 @@ export function checkVmName(name: string): void {
 export function toTags(metadata: Readonly<Record<string, string>>): Record<string, string> {
   for (const [k, v] of Object.entries(metadata)) {
     if (k.length > 512 || /[<>%&\\?/]/.test(k) || v.length > 256) {
-      throw new CloudceError("OptionInvalid", `AZURE: metadata '${k.slice(0, 40)}' cannot be an Azure tag (names without <>%&\\?/ up to 512 characters, values up to 256)`, { driver: DRIVER_NAME });
+      throw new CloudceError(
+        "OptionInvalid",
+        `AZURE: metadata '${k.slice(0, 40)}' cannot be an Azure tag (names without <>%&\\?/ up to 512 characters, values up to 256)`,
+        { driver: DRIVER_NAME },
+      );
     }
   }
   return { ...metadata };

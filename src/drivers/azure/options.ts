@@ -47,9 +47,27 @@ export interface AzureOptions {
 }
 
 export const KNOWN_OPTIONS = [
-  "subscription_id", "resource_group", "location", "endpoint", "authority", "tenant_id", "credentials", "identity_endpoint",
-  "identity_client_id", "scale_set", "admin_username", "ssh_public_key_file", "disk_type", "disk_size_gb", "public_ip",
-  "boot_diagnostics", "spot", "eviction_policy", "max_price", "max_attempts", "operation_timeout",
+  "subscription_id",
+  "resource_group",
+  "location",
+  "endpoint",
+  "authority",
+  "tenant_id",
+  "credentials",
+  "identity_endpoint",
+  "identity_client_id",
+  "scale_set",
+  "admin_username",
+  "ssh_public_key_file",
+  "disk_type",
+  "disk_size_gb",
+  "public_ip",
+  "boot_diagnostics",
+  "spot",
+  "eviction_policy",
+  "max_price",
+  "max_attempts",
+  "operation_timeout",
 ] as const satisfies readonly (keyof AzureOptions)[];
 
 export interface AzureSettings {
@@ -80,16 +98,25 @@ export function unknownOptions(options: Readonly<Record<string, string>>): strin
   return Object.keys(options).filter((k) => !(KNOWN_OPTIONS as readonly string[]).includes(k));
 }
 
-const invalid = (name: string, message: string): CloudceError => new CloudceError("OptionInvalid", `Driver_${name}: ${message}`, { driver: DRIVER_NAME });
+const invalid = (name: string, message: string): CloudceError =>
+  new CloudceError("OptionInvalid", `Driver_${name}: ${message}`, { driver: DRIVER_NAME });
 const missing = (name: string, example: string): CloudceError =>
-  new CloudceError("OptionMissing", `Driver_${name}: required for CloudType = AZURE, e.g. Driver_${name} = ${example}`, { driver: DRIVER_NAME });
+  new CloudceError(
+    "OptionMissing",
+    `Driver_${name}: required for CloudType = AZURE, e.g. Driver_${name} = ${example}`,
+    { driver: DRIVER_NAME },
+  );
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const RESOURCE_GROUP = /^[-\w.()]{1,89}[-\w()]$/;
 const LOCATION = /^[a-z][a-z0-9]{1,39}$/;
 const DISK_TYPES = ["Standard_LRS", "StandardSSD_LRS", "Premium_LRS", "StandardSSD_ZRS", "Premium_ZRS"];
 
-function flag(o: AzureOptions, name: "scale_set" | "public_ip" | "boot_diagnostics" | "spot", fallback: boolean): boolean {
+function flag(
+  o: AzureOptions,
+  name: "scale_set" | "public_ip" | "boot_diagnostics" | "spot",
+  fallback: boolean,
+): boolean {
   const v = o[name]?.trim().toLowerCase();
   if (v === undefined || v === "") return fallback;
   if (["true", "yes", "1", "on"].includes(v)) return true;
@@ -97,10 +124,16 @@ function flag(o: AzureOptions, name: "scale_set" | "public_ip" | "boot_diagnosti
   throw invalid(name, `'${o[name]}' is not a boolean; use true or false`);
 }
 
-function whole(o: AzureOptions, name: "disk_size_gb" | "max_attempts" | "operation_timeout", min: number, max: number): number | undefined {
+function whole(
+  o: AzureOptions,
+  name: "disk_size_gb" | "max_attempts" | "operation_timeout",
+  min: number,
+  max: number,
+): number | undefined {
   const v = o[name]?.trim();
   if (v === undefined || v === "") return undefined;
-  if (!/^\d+$/.test(v) || Number(v) < min || Number(v) > max) throw invalid(name, `'${v}' is not a whole number from ${min} to ${max}`);
+  if (!/^\d+$/.test(v) || Number(v) < min || Number(v) > max)
+    throw invalid(name, `'${v}' is not a whole number from ${min} to ${max}`);
   return Number(v);
 }
 
@@ -129,7 +162,8 @@ function maxPrice(o: AzureOptions): number {
   if (!v) return -1;
   const n = Number(v);
   if (v === "-1") return -1;
-  if (!/^\d+(\.\d{1,5})?$/.test(v) || n <= 0 || n > 1000) throw invalid("max_price", `'${v}' is not -1 or a price per hour from 0.00001 to 1000 (US dollars)`);
+  if (!/^\d+(\.\d{1,5})?$/.test(v) || n <= 0 || n > 1000)
+    throw invalid("max_price", `'${v}' is not -1 or a price per hour from 0.00001 to 1000 (US dollars)`);
   return n;
 }
 
@@ -148,19 +182,25 @@ export function parseOptions(raw: Readonly<Record<string, string>>): AzureSettin
   const resourceGroup = required(o, "resource_group", RESOURCE_GROUP, "grid-pilots");
   const location = required(o, "location", LOCATION, "westeurope");
   const credentials = (o.credentials?.trim().toLowerCase() || "auth-file") as AzureSettings["credentials"];
-  if (!["auth-file", "certificate", "managed-identity"].includes(credentials)) throw invalid("credentials", `'${o.credentials}' is not one of auth-file, certificate, managed-identity`);
+  if (!["auth-file", "certificate", "managed-identity"].includes(credentials))
+    throw invalid("credentials", `'${o.credentials}' is not one of auth-file, certificate, managed-identity`);
   const eviction = (o.eviction_policy?.trim() || "Deallocate").toLowerCase();
-  if (eviction !== "deallocate" && eviction !== "delete") throw invalid("eviction_policy", `'${o.eviction_policy}' is not Deallocate or Delete`);
+  if (eviction !== "deallocate" && eviction !== "delete")
+    throw invalid("eviction_policy", `'${o.eviction_policy}' is not Deallocate or Delete`);
   const diskType = o.disk_type?.trim() || "StandardSSD_LRS";
-  if (!DISK_TYPES.includes(diskType)) throw invalid("disk_type", `'${diskType}' is not one of ${DISK_TYPES.join(", ")}`);
+  if (!DISK_TYPES.includes(diskType))
+    throw invalid("disk_type", `'${diskType}' is not one of ${DISK_TYPES.join(", ")}`);
   const admin = o.admin_username?.trim() || "cloudce";
-  if (!/^[a-z_][a-z0-9_-]{0,31}$/.test(admin) || ["root", "admin", "administrator"].includes(admin)) throw invalid("admin_username", `'${admin.slice(0, 40)}' is not a Linux user name Azure accepts (e.g. cloudce)`);
+  if (!/^[a-z_][a-z0-9_-]{0,31}$/.test(admin) || ["root", "admin", "administrator"].includes(admin))
+    throw invalid("admin_username", `'${admin.slice(0, 40)}' is not a Linux user name Azure accepts (e.g. cloudce)`);
   const tenantId = guid(o, "tenant_id");
   const identityClientId = guid(o, "identity_client_id");
   const sshKey = o.ssh_public_key_file?.trim();
   const diskSizeGb = whole(o, "disk_size_gb", 30, 4095);
   return Object.freeze({
-    subscriptionId, resourceGroup, location,
+    subscriptionId,
+    resourceGroup,
+    location,
     endpoint: url(o, "endpoint", DEFAULT_ENDPOINT),
     authority: url(o, "authority", DEFAULT_AUTHORITY),
     ...(tenantId ? { tenantId } : {}),

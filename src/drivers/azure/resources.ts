@@ -31,7 +31,11 @@ interface Usage {
 const URN = /^[^:/\s]+:[^:/\s]+:[^:/\s]+:[^:/\s]+$/;
 
 function narrow<T extends CloudResource>(all: readonly T[], query?: ResourceQuery): T[] {
-  return all.filter((r) => (query?.id === undefined || r.id.toLowerCase() === query.id.toLowerCase()) && (query?.name === undefined || r.name === query.name));
+  return all.filter(
+    (r) =>
+      (query?.id === undefined || r.id.toLowerCase() === query.id.toLowerCase()) &&
+      (query?.name === undefined || r.name === query.name),
+  );
 }
 
 export class AzureResources implements ResourceListings {
@@ -39,12 +43,21 @@ export class AzureResources implements ResourceListings {
 
   async listImages(query?: ResourceQuery): Promise<CloudResource[]> {
     for (const urn of [query?.id, query?.name]) if (urn !== undefined && URN.test(urn)) return [{ id: urn, name: urn }];
-    const images = await this.arm.list<Named & { properties?: { provisioningState?: string } }>("compute", this.arm.groupPath("compute", "images"));
-    return narrow(images.map((i) => ({ id: i.id, name: i.name })), query);
+    const images = await this.arm.list<Named & { properties?: { provisioningState?: string } }>(
+      "compute",
+      this.arm.groupPath("compute", "images"),
+    );
+    return narrow(
+      images.map((i) => ({ id: i.id, name: i.name })),
+      query,
+    );
   }
 
   async listFlavors(query?: ResourceQuery): Promise<CloudFlavor[]> {
-    const sizes = await this.arm.list<VmSize>("compute", this.arm.subscriptionPath(`locations/${this.arm.settings.location}/vmSizes`));
+    const sizes = await this.arm.list<VmSize>(
+      "compute",
+      this.arm.subscriptionPath(`locations/${this.arm.settings.location}/vmSizes`),
+    );
     const flavors = sizes.map((s) => ({
       id: s.name,
       name: s.name,
@@ -56,13 +69,18 @@ export class AzureResources implements ResourceListings {
 
   async listNetworks(query?: ResourceQuery): Promise<CloudResource[]> {
     const vnets = await this.arm.list<VirtualNetwork>("network", this.arm.groupPath("network", "virtualNetworks"));
-    const subnets = vnets.flatMap((v) => (v.properties?.subnets ?? []).map((s) => ({ id: s.id, name: `${v.name}/${s.name}` })));
+    const subnets = vnets.flatMap((v) =>
+      (v.properties?.subnets ?? []).map((s) => ({ id: s.id, name: `${v.name}/${s.name}` })),
+    );
     return narrow(subnets, query);
   }
 
   /** What the location's regional vCPU and VM quotas still allow. */
   async limits(): Promise<CloudLimits> {
-    const usages = await this.arm.list<Usage>("compute", this.arm.subscriptionPath(`locations/${this.arm.settings.location}/usages`));
+    const usages = await this.arm.list<Usage>(
+      "compute",
+      this.arm.subscriptionPath(`locations/${this.arm.settings.location}/usages`),
+    );
     const left = (metric: string): number | undefined => {
       const u = usages.find((x) => x.name?.value === metric);
       return u?.limit === undefined ? undefined : Math.max(0, u.limit - (u.currentValue ?? 0));

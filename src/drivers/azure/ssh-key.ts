@@ -25,7 +25,11 @@ function field(bytes: Buffer, mpint = false): Buffer {
 export async function throwAwayKey(): Promise<string> {
   const { publicKey } = await generate("rsa", { modulusLength: 2048 });
   const jwk = publicKey.export({ format: "jwk" });
-  const blob = Buffer.concat([field(Buffer.from("ssh-rsa")), field(Buffer.from(jwk.e!, "base64url"), true), field(Buffer.from(jwk.n!, "base64url"), true)]);
+  const blob = Buffer.concat([
+    field(Buffer.from("ssh-rsa")),
+    field(Buffer.from(jwk.e!, "base64url"), true),
+    field(Buffer.from(jwk.n!, "base64url"), true),
+  ]);
   return `ssh-rsa ${blob.toString("base64")} cloudce-throw-away`;
 }
 
@@ -34,8 +38,17 @@ export async function readPublicKey(file: string): Promise<string> {
   try {
     text = (await readFile(expandPath(file, "Driver_ssh_public_key_file"), "utf8")).trim();
   } catch (err) {
-    throw new CloudceError("OptionInvalid", `Driver_ssh_public_key_file: cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? "error"})`, { driver: DRIVER_NAME });
+    throw new CloudceError(
+      "OptionInvalid",
+      `Driver_ssh_public_key_file: cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? "error"})`,
+      { driver: DRIVER_NAME },
+    );
   }
-  if (!/^ssh-rsa AAAA[0-9A-Za-z+/=]+( .*)?$/.test(text)) throw new CloudceError("OptionInvalid", `Driver_ssh_public_key_file: ${file} is not an OpenSSH RSA public key (ssh-rsa AAAA…); Azure takes RSA keys`, { driver: DRIVER_NAME });
+  if (!/^ssh-rsa AAAA[0-9A-Za-z+/=]+( .*)?$/.test(text))
+    throw new CloudceError(
+      "OptionInvalid",
+      `Driver_ssh_public_key_file: ${file} is not an OpenSSH RSA public key (ssh-rsa AAAA…); Azure takes RSA keys`,
+      { driver: DRIVER_NAME },
+    );
   return text;
 }

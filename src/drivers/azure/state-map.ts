@@ -60,7 +60,9 @@ function stateOf(provisioning: string, power: string | undefined): NodeState {
   if (provisioning === "failed") return "error";
   if (provisioning === "deleting") return "gone";
   if (power !== undefined) return POWER_STATE_MAP[power] ?? "unknown";
-  return provisioning === "creating" || provisioning === "updating" || provisioning === "succeeded" ? "booting" : "unknown";
+  return provisioning === "creating" || provisioning === "updating" || provisioning === "succeeded"
+    ? "booting"
+    : "unknown";
 }
 
 /**
@@ -69,7 +71,11 @@ function stateOf(provisioning: string, power: string | undefined): NodeState {
  * status's, else `seenAt` (when the driver first saw the VM): later than the truth, never the
  * epoch, so that no lifetime policy takes a young pilot for an old one.
  */
-export function toCloudNode(vm: AzureVm, setTags: Readonly<Record<string, string>> = {}, seenAt: Date = new Date()): CloudNode {
+export function toCloudNode(
+  vm: AzureVm,
+  setTags: Readonly<Record<string, string>> = {},
+  seenAt: Date = new Date(),
+): CloudNode {
   const prov = statusOf(vm, "ProvisioningState");
   const provisioning = (prov?.code?.split("/")[1] ?? vm.properties?.provisioningState ?? "creating").toLowerCase();
   const power = statusOf(vm, "PowerState")?.code?.split("/")[1]?.toLowerCase();

@@ -40,7 +40,11 @@ function ipConfiguration(plan: VmPlan, s: AzureSettings): unknown {
 }
 
 /** What a VM and a scale set's VM profile share. */
-function profile(plan: VmPlan, s: AzureSettings, computerName: { computerName: string } | { computerNamePrefix: string }): Record<string, unknown> {
+function profile(
+  plan: VmPlan,
+  s: AzureSettings,
+  computerName: { computerName: string } | { computerNamePrefix: string },
+): Record<string, unknown> {
   return {
     storageProfile: {
       imageReference: imageReference(plan.imageId),
@@ -62,10 +66,12 @@ function profile(plan: VmPlan, s: AzureSettings, computerName: { computerName: s
     },
     networkProfile: {
       networkApiVersion: "2020-11-01",
-      networkInterfaceConfigurations: [{
-        name: `${plan.name}-nic`,
-        properties: { primary: true, deleteOption: "Delete", ipConfigurations: [ipConfiguration(plan, s)] },
-      }],
+      networkInterfaceConfigurations: [
+        {
+          name: `${plan.name}-nic`,
+          properties: { primary: true, deleteOption: "Delete", ipConfigurations: [ipConfiguration(plan, s)] },
+        },
+      ],
     },
     ...(s.bootDiagnostics ? { diagnosticsProfile: { bootDiagnostics: { enabled: true } } } : {}),
     ...(s.spot ? { priority: "Spot", evictionPolicy: s.evictionPolicy, billingProfile: { maxPrice: s.maxPrice } } : {}),

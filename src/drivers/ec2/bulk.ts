@@ -18,7 +18,13 @@ const alone = fixedCallLimit(ONE_BY_ONE_CONCURRENCY);
 
 const NOT_FOUND = "InvalidInstanceID.NotFound";
 /** EC2 codes that may concern one id of a call (a bad state, termination protection, …): each id is then tried alone. */
-const PER_ID_CODES = new Set([NOT_FOUND, "InvalidInstanceID.Malformed", "IncorrectInstanceState", "UnsupportedOperation", "OperationNotPermitted"]);
+const PER_ID_CODES = new Set([
+  NOT_FOUND,
+  "InvalidInstanceID.Malformed",
+  "IncorrectInstanceState",
+  "UnsupportedOperation",
+  "OperationNotPermitted",
+]);
 
 /** The ids an EC2 error message names (in the full cloud message, not our truncated one). */
 function namedIds(err: CloudceError, among: readonly string[]): string[] {
@@ -79,7 +85,11 @@ async function settleChunk(ids: readonly string[], send: Send, out: Outcome, one
 
 async function settleOneByOne(ids: readonly string[], send: Send, out: Outcome, oneByOne: OneByOne): Promise<void> {
   const limit = oneByOne.limit ?? alone;
-  const outcomes = await mapGated(ids, (call) => limit(oneByOne.kind, call), (id) => send([id]));
+  const outcomes = await mapGated(
+    ids,
+    (call) => limit(oneByOne.kind, call),
+    (id) => send([id]),
+  );
   outcomes.forEach((settled, i) => {
     const o = settled!;
     const id = ids[i]!;

@@ -38,7 +38,11 @@ type CallOptions = { readonly abortSignal: AbortSignal };
  * of the CPU of listing 10,000 instances. Without `info` that step is
  * skipped. The SDK only ever calls `logger?.info?.(…)`, so it is never missed.
  */
-const QUIET_SDK_LOGGER = { debug: () => undefined, warn: () => undefined, error: () => undefined } as unknown as EC2ClientConfig["logger"];
+const QUIET_SDK_LOGGER = {
+  debug: () => undefined,
+  warn: () => undefined,
+  error: () => undefined,
+} as unknown as EC2ClientConfig["logger"];
 
 export class Ec2Api {
   private client: Promise<EC2Client> | undefined;
@@ -65,7 +69,11 @@ export class Ec2Api {
       this.policy,
       {
         onRetry: (err, attempt, delayMs) =>
-          logger.warn(`EC2 ${action} failed, retrying`, { attempt, delayMs, code: err instanceof CloudceError ? err.code : "unknown" }),
+          logger.warn(`EC2 ${action} failed, retrying`, {
+            attempt,
+            delayMs,
+            code: err instanceof CloudceError ? err.code : "unknown",
+          }),
       },
     );
   }
@@ -90,7 +98,8 @@ export class Ec2Api {
 
   private async build(): Promise<EC2Client> {
     const { settings, requestTimeoutMs } = this.options;
-    const defaultChain = settings.defaultChain || (await this.options.credentials()).extra["credentials"] === "default-chain";
+    const defaultChain =
+      settings.defaultChain || (await this.options.credentials()).extra["credentials"] === "default-chain";
     return new EC2Client({
       region: settings.region,
       ...(settings.endpoint ? { endpoint: settings.endpoint } : {}),
@@ -103,7 +112,12 @@ export class Ec2Api {
   }
 
   /** Key and secret from the auth file, read again after a while. */
-  private async staticCredentials(): Promise<{ accessKeyId: string; secretAccessKey: string; sessionToken?: string; expiration: Date }> {
+  private async staticCredentials(): Promise<{
+    accessKeyId: string;
+    secretAccessKey: string;
+    sessionToken?: string;
+    expiration: Date;
+  }> {
     const creds = await this.options.credentials();
     if (!creds.key || !creds.secret) {
       throw new CloudceError(

@@ -24,7 +24,11 @@ interface Group {
 function groups(nodes: readonly NodeSpec[]): Group[] {
   const byKey = new Map<string, Group>();
   for (const spec of nodes) {
-    const key = JSON.stringify([spec.name, Buffer.from(spec.userData).toString("base64"), Object.entries(spec.metadata).sort()]);
+    const key = JSON.stringify([
+      spec.name,
+      Buffer.from(spec.userData).toString("base64"),
+      Object.entries(spec.metadata).sort(),
+    ]);
     const g = byKey.get(key);
     if (g) g.count += 1;
     else byKey.set(key, { spec, count: 1 });
@@ -54,9 +58,15 @@ export async function createNodes(
       // A stop sends nothing more: the next subnet is not tried.
       if (attempt > 0 && request.signal?.aborted) break;
       const launch: LaunchRequest = {
-        imageId: request.imageId, flavorId: request.flavorId, name: group.spec.name, userData: group.spec.userData,
-        metadata: group.spec.metadata, count: missing, clientToken: clientToken(request.requestId, index, attempt),
-        ...(subnetId ? { subnetId } : {}), ...(request.keyName ? { keyName: request.keyName } : {}),
+        imageId: request.imageId,
+        flavorId: request.flavorId,
+        name: group.spec.name,
+        userData: group.spec.userData,
+        metadata: group.spec.metadata,
+        count: missing,
+        clientToken: clientToken(request.requestId, index, attempt),
+        ...(subnetId ? { subnetId } : {}),
+        ...(request.keyName ? { keyName: request.keyName } : {}),
         ...(rootDeviceName ? { rootDeviceName } : {}),
       };
       try {

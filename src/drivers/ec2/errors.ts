@@ -16,21 +16,48 @@ interface Mapping {
 }
 
 const THROTTLED: Mapping = { code: "RateLimited", hint: "the cloud throttles this account; lower Cloud_RateLimit" };
-const UNAVAILABLE: Mapping = { code: "CloudUnavailable", hint: "the EC2 endpoint failed; this is retried, check the cloud's status if it persists" };
-const AUTH: Mapping = { code: "AuthFailed", hint: "check key/secret in the auth file (access key id / secret access key) or Driver_credentials" };
+const UNAVAILABLE: Mapping = {
+  code: "CloudUnavailable",
+  hint: "the EC2 endpoint failed; this is retried, check the cloud's status if it persists",
+};
+const AUTH: Mapping = {
+  code: "AuthFailed",
+  hint: "check key/secret in the auth file (access key id / secret access key) or Driver_credentials",
+};
 
 const BY_CODE: Readonly<Record<string, Mapping>> = {
   RequestLimitExceeded: THROTTLED,
   Throttling: THROTTLED,
   ThrottlingException: THROTTLED,
-  InsufficientInstanceCapacity: { code: "CapacityExceeded", hint: "the zone has no capacity for this Instance_Flavor now; try later, another flavor or another subnet in Instance_Networks" },
+  InsufficientInstanceCapacity: {
+    code: "CapacityExceeded",
+    hint: "the zone has no capacity for this Instance_Flavor now; try later, another flavor or another subnet in Instance_Networks",
+  },
   InsufficientCapacity: { code: "CapacityExceeded", hint: "the region has no capacity now; try later" },
-  InsufficientAddressCapacity: { code: "CapacityExceeded", hint: "the subnet has no free addresses; add a subnet to Instance_Networks" },
+  InsufficientAddressCapacity: {
+    code: "CapacityExceeded",
+    hint: "the subnet has no free addresses; add a subnet to Instance_Networks",
+  },
   SpotMaxPriceTooLow: { code: "CapacityExceeded", hint: "raise Driver_spot_max_price or remove it" },
-  InstanceLimitExceeded: { code: "QuotaExceeded", quotaResource: "instances", hint: "the account's instance limit is reached; lower MaxTotalJobs or ask AWS for a higher limit" },
-  VcpuLimitExceeded: { code: "QuotaExceeded", quotaResource: "cores", hint: "the account's vCPU limit is reached; lower MaxTotalJobs or ask AWS for a higher limit" },
-  MaxSpotInstanceCountExceeded: { code: "QuotaExceeded", quotaResource: "instances", hint: "the account's spot instance limit is reached; lower MaxTotalJobs" },
-  Unsupported: { code: "NotSupported", hint: "this Instance_Flavor or option is not available here; check Instance_Flavor, the subnet's zone and Driver_spot" },
+  InstanceLimitExceeded: {
+    code: "QuotaExceeded",
+    quotaResource: "instances",
+    hint: "the account's instance limit is reached; lower MaxTotalJobs or ask AWS for a higher limit",
+  },
+  VcpuLimitExceeded: {
+    code: "QuotaExceeded",
+    quotaResource: "cores",
+    hint: "the account's vCPU limit is reached; lower MaxTotalJobs or ask AWS for a higher limit",
+  },
+  MaxSpotInstanceCountExceeded: {
+    code: "QuotaExceeded",
+    quotaResource: "instances",
+    hint: "the account's spot instance limit is reached; lower MaxTotalJobs",
+  },
+  Unsupported: {
+    code: "NotSupported",
+    hint: "this Instance_Flavor or option is not available here; check Instance_Flavor, the subnet's zone and Driver_spot",
+  },
   UnsupportedOperation: { code: "NotSupported", hint: "the cloud does not support this operation for these instances" },
   AuthFailure: AUTH,
   InvalidClientTokenId: AUTH,
@@ -57,7 +84,16 @@ const BY_CODE: Readonly<Record<string, Mapping>> = {
 };
 
 /** Transport errors a retry can cure: the request may not have reached the cloud. */
-const TRANSPORT = new Set(["ECONNRESET", "ECONNREFUSED", "EPIPE", "ETIMEDOUT", "EAI_AGAIN", "ECONNABORTED", "EHOSTUNREACH", "ENETUNREACH"]);
+const TRANSPORT = new Set([
+  "ECONNRESET",
+  "ECONNREFUSED",
+  "EPIPE",
+  "ETIMEDOUT",
+  "EAI_AGAIN",
+  "ECONNABORTED",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+]);
 
 interface SdkLikeError {
   readonly name?: string;
@@ -82,21 +118,41 @@ export function toEc2Error(err: unknown, action: string): CloudceError {
   if (status === undefined) return transportError(e, where, said, err);
   const name = e.name ?? "UnknownError";
   const mapping = BY_CODE[name] ?? (status >= 500 ? UNAVAILABLE : undefined);
-  if (!mapping) return new CloudceError("CloudError", `${where}: ${name}: ${said}`, { driver: DRIVER_NAME, status: name, cause: err });
+  if (!mapping)
+    return new CloudceError("CloudError", `${where}: ${name}: ${said}`, {
+      driver: DRIVER_NAME,
+      status: name,
+      cause: err,
+    });
   return new CloudceError(mapping.code, `${where}: ${name}: ${said}; ${mapping.hint}`, {
-    driver: DRIVER_NAME, status: name, cause: err, ...(mapping.quotaResource ? { quotaResource: mapping.quotaResource } : {}),
+    driver: DRIVER_NAME,
+    status: name,
+    cause: err,
+    ...(mapping.quotaResource ? { quotaResource: mapping.quotaResource } : {}),
   });
 }
 
 function transportError(e: SdkLikeError, where: string, said: string, cause: unknown): CloudceError {
   if (e.name === "TimeoutError" || e.name === "AbortError" || e.code === "ETIMEDOUT") {
-    return new CloudceError("Timeout", `${where}: no answer in time (Cloud_RequestTimeout); the endpoint is slow or unreachable`, { driver: DRIVER_NAME, cause });
+    return new CloudceError(
+      "Timeout",
+      `${where}: no answer in time (Cloud_RequestTimeout); the endpoint is slow or unreachable`,
+      { driver: DRIVER_NAME, cause },
+    );
   }
   if ((e.code && TRANSPORT.has(e.code)) || /socket hang up|ECONNRESET|ECONNREFUSED|EPIPE/.test(said)) {
-    return new CloudceError("CloudUnavailable", `${where}: connection failed (${e.code ?? said}); check Driver_endpoint and the network`, { driver: DRIVER_NAME, cause });
+    return new CloudceError(
+      "CloudUnavailable",
+      `${where}: connection failed (${e.code ?? said}); check Driver_endpoint and the network`,
+      { driver: DRIVER_NAME, cause },
+    );
   }
   if (e.name === "CredentialsProviderError") {
-    return new CloudceError("AuthFailed", `${where}: the default credential chain found no credentials (${said}); set Driver_profile or the environment`, { driver: DRIVER_NAME, cause });
+    return new CloudceError(
+      "AuthFailed",
+      `${where}: the default credential chain found no credentials (${said}); set Driver_profile or the environment`,
+      { driver: DRIVER_NAME, cause },
+    );
   }
   return new CloudceError("CloudError", `${where}: ${said}`, { driver: DRIVER_NAME, cause });
 }

@@ -11,8 +11,16 @@
 
 import { CloudceError } from "../../errors.js";
 import type {
-  BulkResult, CloudDriver, CloudLimits, CloudNode, CreateNodesRequest, CreateNodesResult, DriverCapabilities, DriverConfig,
-  DriverFactory, NodeFilter,
+  BulkResult,
+  CloudDriver,
+  CloudLimits,
+  CloudNode,
+  CreateNodesRequest,
+  CreateNodesResult,
+  DriverCapabilities,
+  DriverConfig,
+  DriverFactory,
+  NodeFilter,
 } from "../driver.js";
 import { SplitDriver } from "../split-driver.js";
 import { Ec2Api } from "./client.js";
@@ -45,18 +53,27 @@ class Ec2Driver extends SplitDriver implements CloudDriver {
   protected readonly resources: Ec2Resources;
   private readonly instances: Ec2Instances;
 
-  constructor(config: DriverConfig, private readonly settings: Ec2Settings) {
+  constructor(
+    config: DriverConfig,
+    private readonly settings: Ec2Settings,
+  ) {
     super();
     // With the SDK's default chain the auth file is not needed at all.
     this.capabilities = settings.defaultChain ? { ...EC2_CAPABILITIES, requiresCredentials: false } : EC2_CAPABILITIES;
-    this.api = new Ec2Api({ settings, credentials: config.credentials, requestTimeoutMs: config.requestTimeoutMs, logger: config.logger });
+    this.api = new Ec2Api({
+      settings,
+      credentials: config.credentials,
+      requestTimeoutMs: config.requestTimeoutMs,
+      logger: config.logger,
+    });
     this.resources = new Ec2Resources(this.api, settings.imageOwners, config.logger);
     this.instances = new Ec2Instances(this.api, settings, config.limit);
   }
 
   protected async createBatch(request: CreateNodesRequest): Promise<CreateNodesResult> {
     // Sizing the root volume needs the image's root device name.
-    const root = this.settings.rootVolumeGb !== undefined ? await this.resources.rootDeviceName(request.imageId) : undefined;
+    const root =
+      this.settings.rootVolumeGb !== undefined ? await this.resources.rootDeviceName(request.imageId) : undefined;
     return createNodes(this.instances, request, root);
   }
 
@@ -76,7 +93,11 @@ class Ec2Driver extends SplitDriver implements CloudDriver {
     return this.instances.consoleOutput(id);
   }
   async getLimits(): Promise<CloudLimits> {
-    throw new CloudceError("NotSupported", "EC2: project limits are not reported by this driver (capabilities.limits is false)", { driver: DRIVER_NAME });
+    throw new CloudceError(
+      "NotSupported",
+      "EC2: project limits are not reported by this driver (capabilities.limits is false)",
+      { driver: DRIVER_NAME },
+    );
   }
   async close(): Promise<void> {
     this.api.close();

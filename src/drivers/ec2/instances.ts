@@ -4,8 +4,16 @@
  */
 
 import {
-  DescribeInstancesCommand, GetConsoleOutputCommand, RunInstancesCommand, StopInstancesCommand, TerminateInstancesCommand,
-  type DescribeInstancesRequest, type Filter, type Instance, type RunInstancesRequest, type _InstanceType,
+  DescribeInstancesCommand,
+  GetConsoleOutputCommand,
+  RunInstancesCommand,
+  StopInstancesCommand,
+  TerminateInstancesCommand,
+  type DescribeInstancesRequest,
+  type Filter,
+  type Instance,
+  type RunInstancesRequest,
+  type _InstanceType,
 } from "@aws-sdk/client-ec2";
 import { isCloudceError } from "../../errors.js";
 import type { BulkResult, CallLimit, CloudNode, NodeFilter } from "../driver.js";
@@ -54,7 +62,8 @@ export class Ec2Instances {
     const input = this.runInput(req);
     let instances: Instance[];
     try {
-      instances = (await this.api.call("RunInstances", (c, o) => c.send(new RunInstancesCommand(input), o))).Instances ?? [];
+      instances =
+        (await this.api.call("RunInstances", (c, o) => c.send(new RunInstancesCommand(input), o))).Instances ?? [];
     } catch (err) {
       if (!isCloudceError(err) || !ANSWER_MAY_BE_LOST.has(err.code)) throw err;
       instances = await this.byClientToken(req.clientToken).catch(() => []);
@@ -67,8 +76,13 @@ export class Ec2Instances {
 
   /** The live instances a RunInstances with this token started. */
   private async byClientToken(token: string): Promise<Instance[]> {
-    const found = await this.describe({ Filters: [{ Name: "client-token", Values: [escapeFilterValue(token)] }], MaxResults: 1000 });
-    return found.filter((i) => i.ClientToken === token && !["shutting-down", "terminated"].includes(i.State?.Name ?? ""));
+    const found = await this.describe({
+      Filters: [{ Name: "client-token", Values: [escapeFilterValue(token)] }],
+      MaxResults: 1000,
+    });
+    return found.filter(
+      (i) => i.ClientToken === token && !["shutting-down", "terminated"].includes(i.State?.Name ?? ""),
+    );
   }
 
   private runInput(req: LaunchRequest): RunInstancesRequest {
@@ -86,14 +100,22 @@ export class Ec2Instances {
       ...(s.securityGroupIds.length > 0 ? { SecurityGroupIds: [...s.securityGroupIds] } : {}),
       ...(s.instanceProfile ? { IamInstanceProfile: s.instanceProfile } : {}),
       ...(s.rootVolumeGb !== undefined && req.rootDeviceName
-        ? { BlockDeviceMappings: [{ DeviceName: req.rootDeviceName, Ebs: { VolumeSize: s.rootVolumeGb, DeleteOnTermination: true } }] }
+        ? {
+            BlockDeviceMappings: [
+              { DeviceName: req.rootDeviceName, Ebs: { VolumeSize: s.rootVolumeGb, DeleteOnTermination: true } },
+            ],
+          }
         : {}),
       InstanceInitiatedShutdownBehavior: s.shutdownBehavior,
       ...(s.spot
         ? {
             InstanceMarketOptions: {
               MarketType: "spot",
-              SpotOptions: { SpotInstanceType: "one-time", InstanceInterruptionBehavior: "terminate", ...(s.spot.maxPrice ? { MaxPrice: s.spot.maxPrice } : {}) },
+              SpotOptions: {
+                SpotInstanceType: "one-time",
+                InstanceInterruptionBehavior: "terminate",
+                ...(s.spot.maxPrice ? { MaxPrice: s.spot.maxPrice } : {}),
+              },
             },
           }
         : {}),
@@ -118,7 +140,10 @@ export class Ec2Instances {
     return instances
       .filter((i) => {
         const tags = tagsOf(i);
-        return (tags["Name"] ?? "").startsWith(filter.namePrefix) && Object.entries(filter.metadata).every(([k, v]) => tags[k] === v);
+        return (
+          (tags["Name"] ?? "").startsWith(filter.namePrefix) &&
+          Object.entries(filter.metadata).every(([k, v]) => tags[k] === v)
+        );
       })
       .map(toCloudNode)
       .filter((n) => n.state !== "gone" || n.interrupted === true || n.finished === true);
@@ -135,19 +160,31 @@ export class Ec2Instances {
   }
 
   terminate(ids: readonly string[]): Promise<BulkResult> {
-    return bulkAct(ids, async (chunk) => {
-      const out = await this.api.call("TerminateInstances", (c, o) => c.send(new TerminateInstancesCommand({ InstanceIds: [...chunk] }), o));
-      // EC2 orders state changes: only the first terminate sees a live previous state.
-      return (out.TerminatingInstances ?? [])
-        .filter((i) => ["shutting-down", "terminated"].includes(i.PreviousState?.Name ?? ""))
-        .map((i) => i.InstanceId ?? "");
-    }, this.oneByOne("delete"));
+    return bulkAct(
+      ids,
+      async (chunk) => {
+        const out = await this.api.call("TerminateInstances", (c, o) =>
+          c.send(new TerminateInstancesCommand({ InstanceIds: [...chunk] }), o),
+        );
+        // EC2 orders state changes: only the first terminate sees a live previous state.
+        return (out.TerminatingInstances ?? [])
+          .filter((i) => ["shutting-down", "terminated"].includes(i.PreviousState?.Name ?? ""))
+          .map((i) => i.InstanceId ?? "");
+      },
+      this.oneByOne("delete"),
+    );
   }
 
   stop(ids: readonly string[]): Promise<BulkResult> {
-    return bulkAct(ids, async (chunk) => {
-      await this.api.call("StopInstances", (c, o) => c.send(new StopInstancesCommand({ InstanceIds: [...chunk] }), o));
-    }, this.oneByOne("stop"));
+    return bulkAct(
+      ids,
+      async (chunk) => {
+        await this.api.call("StopInstances", (c, o) =>
+          c.send(new StopInstancesCommand({ InstanceIds: [...chunk] }), o),
+        );
+      },
+      this.oneByOne("stop"),
+    );
   }
 
   private oneByOne(kind: "delete" | "stop"): OneByOne {
@@ -156,13 +193,17 @@ export class Ec2Instances {
 
   /** The console log, decoded; empty while the cloud has none yet. */
   async consoleOutput(id: string): Promise<string> {
-    const out = await this.api.call("GetConsoleOutput", (c, o) => c.send(new GetConsoleOutputCommand({ InstanceId: id }), o));
+    const out = await this.api.call("GetConsoleOutput", (c, o) =>
+      c.send(new GetConsoleOutputCommand({ InstanceId: id }), o),
+    );
     return out.Output ? Buffer.from(out.Output, "base64").toString("utf8") : "";
   }
 
   private describe(input: DescribeInstancesRequest): Promise<Instance[]> {
     return allPages(async (NextToken) => {
-      const out = await this.api.call("DescribeInstances", (c, o) => c.send(new DescribeInstancesCommand({ ...input, NextToken }), o));
+      const out = await this.api.call("DescribeInstances", (c, o) =>
+        c.send(new DescribeInstancesCommand({ ...input, NextToken }), o),
+      );
       return { items: (out.Reservations ?? []).flatMap((r) => r.Instances ?? []), next: out.NextToken };
     }, "EC2 DescribeInstances");
   }

@@ -36,8 +36,18 @@ export interface Ec2Options {
 }
 
 export const KNOWN_OPTIONS = [
-  "region", "endpoint", "profile", "credentials", "image_owners", "security_groups", "instance_profile",
-  "root_volume_gb", "shutdown_behavior", "spot", "spot_max_price", "max_attempts",
+  "region",
+  "endpoint",
+  "profile",
+  "credentials",
+  "image_owners",
+  "security_groups",
+  "instance_profile",
+  "root_volume_gb",
+  "shutdown_behavior",
+  "spot",
+  "spot_max_price",
+  "max_attempts",
 ] as const satisfies readonly (keyof Ec2Options)[];
 
 /** The options once checked. */
@@ -63,7 +73,11 @@ export function unknownOptions(options: Readonly<Record<string, string>>): strin
 const invalid = (name: string, message: string): CloudceError =>
   new CloudceError("OptionInvalid", `Driver_${name}: ${message}`, { driver: DRIVER_NAME });
 
-const list = (value: string | undefined): string[] => (value ?? "").split(",").map((s) => s.trim()).filter((s) => s !== "");
+const list = (value: string | undefined): string[] =>
+  (value ?? "")
+    .split(",")
+    .map((s) => s.trim())
+    .filter((s) => s !== "");
 
 function flag(options: Ec2Options, name: "spot"): boolean {
   const v = options[name]?.trim().toLowerCase();
@@ -76,11 +90,17 @@ function flag(options: Ec2Options, name: "spot"): boolean {
 function oneOf<T extends string>(options: Ec2Options, name: keyof Ec2Options, allowed: readonly T[], fallback: T): T {
   const v = options[name]?.trim().toLowerCase();
   if (v === undefined || v === "") return fallback;
-  if (!(allowed as readonly string[]).includes(v)) throw invalid(name, `'${options[name]}' is not one of ${allowed.join(", ")}`);
+  if (!(allowed as readonly string[]).includes(v))
+    throw invalid(name, `'${options[name]}' is not one of ${allowed.join(", ")}`);
   return v as T;
 }
 
-function wholeNumber(options: Ec2Options, name: "root_volume_gb" | "max_attempts", min: number, max: number): number | undefined {
+function wholeNumber(
+  options: Ec2Options,
+  name: "root_volume_gb" | "max_attempts",
+  min: number,
+  max: number,
+): number | undefined {
   const v = options[name]?.trim();
   if (v === undefined || v === "") return undefined;
   const n = Number(v);
@@ -104,13 +124,16 @@ function endpoint(options: Ec2Options): string | undefined {
 function spotOptions(options: Ec2Options, behaviour: "terminate" | "stop"): Ec2Settings["spot"] {
   const price = options.spot_max_price?.trim();
   if (!flag(options, "spot")) {
-    if (price) throw invalid("spot_max_price", "is set but Driver_spot is not true; set Driver_spot = true or remove it");
+    if (price)
+      throw invalid("spot_max_price", "is set but Driver_spot is not true; set Driver_spot = true or remove it");
     return undefined;
   }
   // One-time spot requests cannot stop on shutdown: EC2 refuses the combination.
-  if (behaviour === "stop") throw invalid("shutdown_behavior", "'stop' cannot be used with Driver_spot = true; use terminate");
+  if (behaviour === "stop")
+    throw invalid("shutdown_behavior", "'stop' cannot be used with Driver_spot = true; use terminate");
   if (!price) return {};
-  if (!/^\d+(\.\d+)?$/.test(price) || Number(price) <= 0) throw invalid("spot_max_price", `'${price}' is not a price in USD per hour, e.g. 0.05`);
+  if (!/^\d+(\.\d+)?$/.test(price) || Number(price) <= 0)
+    throw invalid("spot_max_price", `'${price}' is not a price in USD per hour, e.g. 0.05`);
   return { maxPrice: price };
 }
 
@@ -118,7 +141,12 @@ function spotOptions(options: Ec2Options, behaviour: "terminate" | "stop"): Ec2S
 export function parseOptions(raw: Readonly<Record<string, string>>): Ec2Settings {
   const options = raw as Ec2Options;
   const region = options.region?.trim();
-  if (!region) throw new CloudceError("OptionMissing", "Driver_region: required for CloudType = EC2, e.g. Driver_region = eu-west-1", { driver: DRIVER_NAME });
+  if (!region)
+    throw new CloudceError(
+      "OptionMissing",
+      "Driver_region: required for CloudType = EC2, e.g. Driver_region = eu-west-1",
+      { driver: DRIVER_NAME },
+    );
   if (!/^[a-z0-9-]+$/.test(region)) throw invalid("region", `'${region}' is not a region name like eu-west-1`);
   const groups = list(options.security_groups);
   const badGroup = groups.find((g) => !/^sg-[0-9a-f]+$/.test(g));
@@ -133,7 +161,8 @@ export function parseOptions(raw: Readonly<Record<string, string>>): Ec2Settings
     region,
     ...(url ? { endpoint: url } : {}),
     ...(profileName ? { profile: profileName } : {}),
-    defaultChain: oneOf(options, "credentials", ["auth-file", "default-chain"] as const, "auth-file") === "default-chain",
+    defaultChain:
+      oneOf(options, "credentials", ["auth-file", "default-chain"] as const, "auth-file") === "default-chain",
     imageOwners: list(options.image_owners ?? "self"),
     securityGroupIds: groups,
     ...(profile ? { instanceProfile: profile.startsWith("arn:") ? { Arn: profile } : { Name: profile } } : {}),

@@ -6,8 +6,16 @@
  */
 
 import {
-  DescribeImagesCommand, DescribeInstanceTypesCommand, DescribeSubnetsCommand,
-  type DescribeImagesRequest, type DescribeInstanceTypesRequest, type DescribeSubnetsRequest, type _InstanceType, type Image, type InstanceTypeInfo, type Subnet,
+  DescribeImagesCommand,
+  DescribeInstanceTypesCommand,
+  DescribeSubnetsCommand,
+  type DescribeImagesRequest,
+  type DescribeInstanceTypesRequest,
+  type DescribeSubnetsRequest,
+  type _InstanceType,
+  type Image,
+  type InstanceTypeInfo,
+  type Subnet,
 } from "@aws-sdk/client-ec2";
 import { CloudceError, isCloudceError, type ErrorCode } from "../../errors.js";
 import type { Logger } from "../../log.js";
@@ -24,7 +32,10 @@ const MAX_PAGES = 10_000;
  * listing with an error rather than a partial answer (a partial listing
  * would make cleanup and status miss VMs).
  */
-export async function allPages<T>(fetch: (token: string | undefined) => Promise<{ items: T[]; next: string | undefined }>, what = "EC2 listing"): Promise<T[]> {
+export async function allPages<T>(
+  fetch: (token: string | undefined) => Promise<{ items: T[]; next: string | undefined }>,
+  what = "EC2 listing",
+): Promise<T[]> {
   const out: T[] = [];
   const seen = new Set<string>();
   let token: string | undefined;
@@ -34,7 +45,11 @@ export async function allPages<T>(fetch: (token: string | undefined) => Promise<
     token = page.next;
     if (!token) return out;
     if (seen.has(token)) {
-      throw new CloudceError("CloudError", `${what}: the cloud returned the same NextToken twice (${token.slice(0, 40)}); its paging is broken, try again later`, { driver: DRIVER_NAME });
+      throw new CloudceError(
+        "CloudError",
+        `${what}: the cloud returned the same NextToken twice (${token.slice(0, 40)}); its paging is broken, try again later`,
+        { driver: DRIVER_NAME },
+      );
     }
     seen.add(token);
   }
@@ -65,7 +80,8 @@ export class Ec2Resources {
 
   /** By id: any image (a public AMI too); by name or all: the configured owners' images only. */
   async listImages(q?: ResourceQuery): Promise<CloudResource[]> {
-    if (q?.id !== undefined) return orEmpty("ImageNotFound", async () => (await this.describeImages({ ImageIds: [q.id!] })).map(toImage));
+    if (q?.id !== undefined)
+      return orEmpty("ImageNotFound", async () => (await this.describeImages({ ImageIds: [q.id!] })).map(toImage));
     const owners = this.imageOwners.length > 0 ? { Owners: [...this.imageOwners] } : {};
     const filters = q?.name !== undefined ? { Filters: [{ Name: "name", Values: [q.name] }] } : {};
     return (await this.describeImages({ ...owners, ...filters })).map(toImage);
@@ -92,7 +108,9 @@ export class Ec2Resources {
       return await this.describeFlavors(wanted);
     } catch (err) {
       if (!isCloudceError(err) || !NOT_IMPLEMENTED.has(String(err.status))) throw err;
-      this.logger.warn("EC2: the cloud cannot list instance types; Instance_Flavor is not checked", { code: String(err.status) });
+      this.logger.warn("EC2: the cloud cannot list instance types; Instance_Flavor is not checked", {
+        code: String(err.status),
+      });
       return wanted !== undefined ? [{ id: wanted, name: wanted }] : [];
     }
   }
@@ -100,8 +118,11 @@ export class Ec2Resources {
   private describeFlavors(wanted: string | undefined): Promise<CloudFlavor[]> {
     return orEmpty("FlavorNotFound", async () => {
       const types = await allPages(async (NextToken) => {
-        const input: DescribeInstanceTypesRequest = wanted !== undefined ? { InstanceTypes: [wanted as _InstanceType] } : { MaxResults: 100, NextToken };
-        const out = await this.api.call("DescribeInstanceTypes", (c, o) => c.send(new DescribeInstanceTypesCommand(input), o));
+        const input: DescribeInstanceTypesRequest =
+          wanted !== undefined ? { InstanceTypes: [wanted as _InstanceType] } : { MaxResults: 100, NextToken };
+        const out = await this.api.call("DescribeInstanceTypes", (c, o) =>
+          c.send(new DescribeInstanceTypesCommand(input), o),
+        );
         return { items: out.InstanceTypes ?? [], next: wanted !== undefined ? undefined : out.NextToken };
       }, "EC2 DescribeInstanceTypes");
       return types.map(toFlavor);
@@ -109,21 +130,28 @@ export class Ec2Resources {
   }
 
   async listNetworks(q?: ResourceQuery): Promise<CloudResource[]> {
-    if (q?.id !== undefined) return orEmpty("NetworkNotFound", async () => (await this.describeSubnets({ SubnetIds: [q.id!] })).map(toNetwork));
+    if (q?.id !== undefined)
+      return orEmpty("NetworkNotFound", async () =>
+        (await this.describeSubnets({ SubnetIds: [q.id!] })).map(toNetwork),
+      );
     const filters = q?.name !== undefined ? { Filters: [{ Name: "tag:Name", Values: [q.name] }] } : {};
     return (await this.describeSubnets(filters)).map(toNetwork);
   }
 
   private describeImages(input: DescribeImagesRequest): Promise<Image[]> {
     return allPages(async (NextToken) => {
-      const out = await this.api.call("DescribeImages", (c, o) => c.send(new DescribeImagesCommand({ ...input, NextToken }), o));
+      const out = await this.api.call("DescribeImages", (c, o) =>
+        c.send(new DescribeImagesCommand({ ...input, NextToken }), o),
+      );
       return { items: out.Images ?? [], next: out.NextToken };
     }, "EC2 DescribeImages");
   }
 
   private describeSubnets(input: DescribeSubnetsRequest): Promise<Subnet[]> {
     return allPages(async (NextToken) => {
-      const out = await this.api.call("DescribeSubnets", (c, o) => c.send(new DescribeSubnetsCommand({ ...input, NextToken }), o));
+      const out = await this.api.call("DescribeSubnets", (c, o) =>
+        c.send(new DescribeSubnetsCommand({ ...input, NextToken }), o),
+      );
       return { items: out.Subnets ?? [], next: out.NextToken };
     }, "EC2 DescribeSubnets");
   }
@@ -131,7 +159,11 @@ export class Ec2Resources {
 
 function toImage(image: Image): CloudResource {
   const created = image.CreationDate ? new Date(image.CreationDate) : undefined;
-  return { id: image.ImageId ?? "", name: image.Name ?? "", ...(created && !Number.isNaN(created.getTime()) ? { createdAt: created } : {}) };
+  return {
+    id: image.ImageId ?? "",
+    name: image.Name ?? "",
+    ...(created && !Number.isNaN(created.getTime()) ? { createdAt: created } : {}),
+  };
 }
 
 function toFlavor(t: InstanceTypeInfo): CloudFlavor {

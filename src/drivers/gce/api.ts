@@ -45,13 +45,22 @@ export class GceApi {
   /** The parsed JSON answer; `undefined` for 404 when asked. */
   async call<T>(call: ApiCall): Promise<T | undefined> {
     // A closed driver stops at once: an operation still being polled must not keep the process up.
-    if (this.closed) throw new CloudceError("Internal", `GCE ${call.method} ${call.path}: the driver is closed`, { driver: DRIVER_NAME, retryable: false });
+    if (this.closed)
+      throw new CloudceError("Internal", `GCE ${call.method} ${call.path}: the driver is closed`, {
+        driver: DRIVER_NAME,
+        retryable: false,
+      });
     const url = await this.url(call);
     const what = `${call.method} ${call.path.replace(/\?.*$/, "")}`;
     return withRetry(() => this.withFreshToken(() => this.once<T>(call, url, what)), this.policy, {
       isRetryable: (err) => !this.closed && isCloudceError(err) && err.retryable,
       onRetry: (err, attempt, delayMs) =>
-        this.options.logger.warn("GCE call failed, retrying", { what, attempt, delayMs, code: isCloudceError(err) ? err.code : "unknown" }),
+        this.options.logger.warn("GCE call failed, retrying", {
+          what,
+          attempt,
+          delayMs,
+          code: isCloudceError(err) ? err.code : "unknown",
+        }),
       ...(this.options.sleep ? { sleep: this.options.sleep } : {}),
     });
   }
@@ -59,7 +68,8 @@ export class GceApi {
   /** Like `call`, for answers that must be there. */
   async require<T>(call: ApiCall): Promise<T> {
     const out = await this.call<T>(call);
-    if (out === undefined) throw new CloudceError("CloudError", `GCE ${call.method} ${call.path}: empty answer`, { driver: DRIVER_NAME });
+    if (out === undefined)
+      throw new CloudceError("CloudError", `GCE ${call.method} ${call.path}: empty answer`, { driver: DRIVER_NAME });
     return out;
   }
 
@@ -71,7 +81,11 @@ export class GceApi {
 
   private async url(call: ApiCall): Promise<string> {
     const { endpoint } = this.options.settings;
-    const url = new URL(call.path.startsWith("/") ? `${endpoint}${call.path}` : `${endpoint}/projects/${await this.options.project()}/${call.path}`);
+    const url = new URL(
+      call.path.startsWith("/")
+        ? `${endpoint}${call.path}`
+        : `${endpoint}/projects/${await this.options.project()}/${call.path}`,
+    );
     for (const [k, v] of Object.entries(call.query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
     return url.href;
   }
@@ -115,7 +129,11 @@ export class GceApi {
     try {
       return JSON.parse(text) as T;
     } catch {
-      throw new CloudceError("CloudError", `GCE ${what}: the answer is not JSON (HTTP ${status}); is Driver_endpoint right?`, { driver: DRIVER_NAME });
+      throw new CloudceError(
+        "CloudError",
+        `GCE ${what}: the answer is not JSON (HTTP ${status}); is Driver_endpoint right?`,
+        { driver: DRIVER_NAME },
+      );
     }
   }
 }

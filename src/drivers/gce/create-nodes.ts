@@ -38,8 +38,15 @@ function batches(nodes: readonly NodeSpec[]): Batch[] {
   for (const spec of nodes) {
     const b = byName.get(spec.name);
     if (!b) byName.set(spec.name, { spec, count: 1 });
-    else if (Buffer.compare(b.spec.userData, spec.userData) !== 0 || JSON.stringify(b.spec.metadata) !== JSON.stringify(spec.metadata)) {
-      throw new CloudceError("Internal", `GCE: nodes named '${spec.name}' differ in user-data or metadata; one batch has one of each`, { driver: DRIVER_NAME });
+    else if (
+      Buffer.compare(b.spec.userData, spec.userData) !== 0 ||
+      JSON.stringify(b.spec.metadata) !== JSON.stringify(spec.metadata)
+    ) {
+      throw new CloudceError(
+        "Internal",
+        `GCE: nodes named '${spec.name}' differ in user-data or metadata; one batch has one of each`,
+        { driver: DRIVER_NAME },
+      );
     } else b.count += 1;
   }
   return [...byName.values()];
@@ -64,7 +71,9 @@ export async function createNodes(ctx: CreateContext, request: CreateNodesReques
   let firstError: CloudceError | undefined;
   const all = batches(request.nodes);
   // Batches are independent: their operations are awaited together.
-  const outcomes = await Promise.all(all.map((batch, index) => insertBatch(ctx, request, batch, insertRequestId(request.requestId, index))));
+  const outcomes = await Promise.all(
+    all.map((batch, index) => insertBatch(ctx, request, batch, insertRequestId(request.requestId, index))),
+  );
   for (const [index, batch] of all.entries()) {
     const outcome = outcomes[index]!;
     created.push(...outcome.nodes);
@@ -93,12 +102,19 @@ interface BatchOutcome {
   readonly error?: CloudceError;
 }
 
-async function insertBatch(ctx: CreateContext, request: CreateNodesRequest, batch: Batch, requestId: string): Promise<BatchOutcome> {
+async function insertBatch(
+  ctx: CreateContext,
+  request: CreateNodesRequest,
+  batch: Batch,
+  requestId: string,
+): Promise<BatchOutcome> {
   const base = instanceBaseName(batch.spec.name);
   const labels = toLabels(batch.spec.metadata);
   const { settings } = ctx;
   const regional = settings.zones.length > 1;
-  const path = regional ? `regions/${settings.region}/instances/bulkInsert` : `zones/${settings.zones[0]}/instances/bulkInsert`;
+  const path = regional
+    ? `regions/${settings.region}/instances/bulkInsert`
+    : `zones/${settings.zones[0]}/instances/bulkInsert`;
   let error: CloudceError | undefined;
   let expected: number | undefined;
   let accepted = false;
@@ -117,7 +133,11 @@ async function insertBatch(ctx: CreateContext, request: CreateNodesRequest, batc
   let found: GceInstance[];
   try {
     found = await readBack();
-    for (let i = 1; i < READ_BACK_ATTEMPTS && expected !== undefined && found.length < Math.min(expected, batch.count); i++) {
+    for (
+      let i = 1;
+      i < READ_BACK_ATTEMPTS && expected !== undefined && found.length < Math.min(expected, batch.count);
+      i++
+    ) {
       await ctx.clock.sleep(500 * i);
       found = await readBack();
     }
@@ -156,7 +176,13 @@ function unread(cause: CloudceError): CloudceError {
   );
 }
 
-function insertBody(request: CreateNodesRequest, batch: Batch, base: string, labels: Record<string, string>, s: GceSettings): unknown {
+function insertBody(
+  request: CreateNodesRequest,
+  batch: Batch,
+  base: string,
+  labels: Record<string, string>,
+  s: GceSettings,
+): unknown {
   const items = [
     { key: "user-data", value: Buffer.from(batch.spec.userData).toString("base64") },
     { key: "user-data-encoding", value: "base64" },
@@ -170,24 +196,45 @@ function insertBody(request: CreateNodesRequest, batch: Batch, base: string, lab
     minCount: 1,
     namePattern: `${base}${PATTERN_SUFFIX}`,
     ...(s.zones.length > 1
-      ? { locationPolicy: { locations: Object.fromEntries(s.zones.map((z) => [`zones/${z}`, { preference: "ALLOW" }])), targetShape: s.targetShape } }
+      ? {
+          locationPolicy: {
+            locations: Object.fromEntries(s.zones.map((z) => [`zones/${z}`, { preference: "ALLOW" }])),
+            targetShape: s.targetShape,
+          },
+        }
       : {}),
     instanceProperties: {
       machineType: request.flavorId,
       labels,
       metadata: { items },
-      disks: [{
-        boot: true,
-        autoDelete: true,
-        initializeParams: { sourceImage: request.imageId, diskType: s.diskType, labels, ...(s.diskSizeGb !== undefined ? { diskSizeGb: String(s.diskSizeGb) } : {}) },
-      }],
+      disks: [
+        {
+          boot: true,
+          autoDelete: true,
+          initializeParams: {
+            sourceImage: request.imageId,
+            diskType: s.diskType,
+            labels,
+            ...(s.diskSizeGb !== undefined ? { diskSizeGb: String(s.diskSizeGb) } : {}),
+          },
+        },
+      ],
       networkInterfaces: networks.map((network, i) => ({
         network: `global/networks/${network}`,
         ...(i === 0 && s.subnetwork ? { subnetwork: `regions/${s.region}/subnetworks/${s.subnetwork}` } : {}),
         ...(i === 0 && s.externalIp ? { accessConfigs: [{ type: "ONE_TO_ONE_NAT", name: "External NAT" }] } : {}),
       })),
       ...(s.networkTags.length > 0 ? { tags: { items: [...s.networkTags] } } : {}),
-      ...(s.spot ? { scheduling: { provisioningModel: "SPOT", instanceTerminationAction: "STOP", automaticRestart: false, onHostMaintenance: "TERMINATE" } } : {}),
+      ...(s.spot
+        ? {
+            scheduling: {
+              provisioningModel: "SPOT",
+              instanceTerminationAction: "STOP",
+              automaticRestart: false,
+              onHostMaintenance: "TERMINATE",
+            },
+          }
+        : {}),
     },
   };
 }
@@ -202,5 +249,9 @@ function notListedYet(made: number, listed: number): CloudceError {
 }
 
 function shortfall(asked: number, got: number): CloudceError {
-  return new CloudceError("CapacityExceeded", `GCE bulkInsert: the cloud created ${got} of ${asked} instances (not enough capacity); the missing ones may be submitted again later`, { driver: DRIVER_NAME });
+  return new CloudceError(
+    "CapacityExceeded",
+    `GCE bulkInsert: the cloud created ${got} of ${asked} instances (not enough capacity); the missing ones may be submitted again later`,
+    { driver: DRIVER_NAME },
+  );
 }

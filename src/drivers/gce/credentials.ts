@@ -12,7 +12,14 @@ import { CloudceError } from "../../errors.js";
 import type { DriverCredentials } from "../driver.js";
 import type { SecretSlot } from "../../secrets.js";
 import { DRIVER_NAME, type GceSettings } from "./options.js";
-import { authorizedUserSource, metadataSource, serviceAccountSource, type AuthorizedUser, type ServiceAccountKey, type TokenSource } from "./token-sources.js";
+import {
+  authorizedUserSource,
+  metadataSource,
+  serviceAccountSource,
+  type AuthorizedUser,
+  type ServiceAccountKey,
+  type TokenSource,
+} from "./token-sources.js";
 
 /** An auth section that says this uses application-default credentials, like EC2's default chain. */
 const DEFAULT_CHAIN = "default-chain";
@@ -43,17 +50,30 @@ export async function resolveTokenSource(ctx: CredentialContext): Promise<TokenS
       return applicationDefault(timeoutMs, env, secrets);
     case "auth-file": {
       const creds = await ctx.credentials();
-      if (creds.extra["credentials"] === DEFAULT_CHAIN && !creds.secret) return applicationDefault(timeoutMs, env, secrets);
+      if (creds.extra["credentials"] === DEFAULT_CHAIN && !creds.secret)
+        return applicationDefault(timeoutMs, env, secrets);
       if (!creds.secret) {
-        throw new CloudceError("AuthKeyMissing", "CloudAuth: the GCE driver needs secret = <path of the service-account JSON key> in the auth file section (key = the account's e-mail)", { driver: DRIVER_NAME });
+        throw new CloudceError(
+          "AuthKeyMissing",
+          "CloudAuth: the GCE driver needs secret = <path of the service-account JSON key> in the auth file section (key = the account's e-mail)",
+          { driver: DRIVER_NAME },
+        );
       }
       // Anything else may be a password (say another cloud's, from [DEFAULT]): the CE scrubs it, and it is never quoted.
       if (!looksLikePath(creds.secret.trim())) {
-        throw new CloudceError("AuthValueInvalid", "CloudAuth secret: the value is not a file path (one line without spaces, starting with /, ./, ../ or $VAR/); set secret = /absolute/path/of/the/service-account-key.json in the CE's auth file section, or name the key with Driver_key_file", { driver: DRIVER_NAME });
+        throw new CloudceError(
+          "AuthValueInvalid",
+          "CloudAuth secret: the value is not a file path (one line without spaces, starting with /, ./, ../ or $VAR/); set secret = /absolute/path/of/the/service-account-key.json in the CE's auth file section, or name the key with Driver_key_file",
+          { driver: DRIVER_NAME },
+        );
       }
       const source = await keyFileSource(creds.secret, "CloudAuth secret", timeoutMs, secrets);
       if (creds.key && source.account && creds.key !== source.account) {
-        throw new CloudceError("AuthFailed", `CloudAuth: key '${creds.key}' is not the client_email of the key file named by secret (${source.account}); fix key or secret`, { driver: DRIVER_NAME });
+        throw new CloudceError(
+          "AuthFailed",
+          `CloudAuth: key '${creds.key}' is not the client_email of the key file named by secret (${source.account}); fix key or secret`,
+          { driver: DRIVER_NAME },
+        );
       }
       return source;
     }
@@ -61,7 +81,11 @@ export async function resolveTokenSource(ctx: CredentialContext): Promise<TokenS
 }
 
 /** GOOGLE_APPLICATION_CREDENTIALS, else gcloud's well-known file, else the metadata server. */
-async function applicationDefault(timeoutMs: number, env: NodeJS.ProcessEnv, secrets: SecretSlot): Promise<TokenSource> {
+async function applicationDefault(
+  timeoutMs: number,
+  env: NodeJS.ProcessEnv,
+  secrets: SecretSlot,
+): Promise<TokenSource> {
   const named = env["GOOGLE_APPLICATION_CREDENTIALS"];
   if (named) return keyFileSource(named, "GOOGLE_APPLICATION_CREDENTIALS", timeoutMs, secrets);
   const configDir = env["CLOUDSDK_CONFIG"] || join(env["HOME"] || homedir(), ".config", "gcloud");
@@ -74,20 +98,33 @@ async function applicationDefault(timeoutMs: number, env: NodeJS.ProcessEnv, sec
   return metadataSource(timeoutMs, env);
 }
 
-export async function keyFileSource(path: string, named: string, timeoutMs: number, secrets: SecretSlot): Promise<TokenSource> {
+export async function keyFileSource(
+  path: string,
+  named: string,
+  timeoutMs: number,
+  secrets: SecretSlot,
+): Promise<TokenSource> {
   const file = expandPath(path.trim(), named);
   let text: string;
   try {
     text = await readFile(file, "utf8");
   } catch (err) {
     const missing = (err as NodeJS.ErrnoException).code === "ENOENT";
-    throw new CloudceError(missing ? "AuthFileMissing" : "AuthFileUnreadable", `${named}: cannot read the GCE key file ${file} (${missing ? "no such file" : ((err as NodeJS.ErrnoException).code ?? "unreadable")})`, { driver: DRIVER_NAME });
+    throw new CloudceError(
+      missing ? "AuthFileMissing" : "AuthFileUnreadable",
+      `${named}: cannot read the GCE key file ${file} (${missing ? "no such file" : ((err as NodeJS.ErrnoException).code ?? "unreadable")})`,
+      { driver: DRIVER_NAME },
+    );
   }
   let parsed: Record<string, unknown>;
   try {
     parsed = JSON.parse(text) as Record<string, unknown>;
   } catch {
-    throw new CloudceError("AuthFileUnreadable", `${named}: the GCE key file ${file} is not JSON; download the key again (IAM → Service accounts → Keys → JSON)`, { driver: DRIVER_NAME });
+    throw new CloudceError(
+      "AuthFileUnreadable",
+      `${named}: the GCE key file ${file} is not JSON; download the key again (IAM → Service accounts → Keys → JSON)`,
+      { driver: DRIVER_NAME },
+    );
   }
   const str = (k: string): boolean => typeof parsed[k] === "string" && parsed[k] !== "";
   if (parsed["type"] === "service_account") {
@@ -100,9 +137,17 @@ export async function keyFileSource(path: string, named: string, timeoutMs: numb
     if (missing.length > 0) throw incomplete(named, file, missing);
     return authorizedUserSource(parsed as unknown as AuthorizedUser, file, timeoutMs, secrets);
   }
-  throw new CloudceError("AuthFileUnreadable", `${named}: the GCE key file ${file} has type '${String(parsed["type"]).slice(0, 40)}'; use a service_account JSON key or an authorized_user file`, { driver: DRIVER_NAME });
+  throw new CloudceError(
+    "AuthFileUnreadable",
+    `${named}: the GCE key file ${file} has type '${String(parsed["type"]).slice(0, 40)}'; use a service_account JSON key or an authorized_user file`,
+    { driver: DRIVER_NAME },
+  );
 }
 
 function incomplete(named: string, file: string, missing: readonly string[]): CloudceError {
-  return new CloudceError("AuthFileUnreadable", `${named}: the GCE key file ${file} lacks ${missing.join(", ")}; download the key again`, { driver: DRIVER_NAME });
+  return new CloudceError(
+    "AuthFileUnreadable",
+    `${named}: the GCE key file ${file} lacks ${missing.join(", ")}; download the key again`,
+    { driver: DRIVER_NAME },
+  );
 }

@@ -17,9 +17,18 @@ interface Mapping {
   readonly hint?: string;
 }
 
-const THROTTLED: Mapping = { code: "RateLimited", hint: "GCE throttles this project's API calls; this is retried, lower Cloud_RateLimit if it persists" };
-const CAPACITY: Mapping = { code: "CapacityExceeded", hint: "the zone has no capacity for this Instance_Flavor now; try later, another flavor, or several zones in Driver_zone" };
-const QUOTA: Mapping = { code: "QuotaExceeded", hint: "a project quota is reached; lower MaxTotalJobs or ask for a higher quota (IAM & Admin → Quotas)" };
+const THROTTLED: Mapping = {
+  code: "RateLimited",
+  hint: "GCE throttles this project's API calls; this is retried, lower Cloud_RateLimit if it persists",
+};
+const CAPACITY: Mapping = {
+  code: "CapacityExceeded",
+  hint: "the zone has no capacity for this Instance_Flavor now; try later, another flavor, or several zones in Driver_zone",
+};
+const QUOTA: Mapping = {
+  code: "QuotaExceeded",
+  hint: "a project quota is reached; lower MaxTotalJobs or ask for a higher quota (IAM & Admin → Quotas)",
+};
 
 /** `errors[].reason` of an HTTP error answer. */
 const BY_REASON: Readonly<Record<string, Mapping>> = {
@@ -27,8 +36,14 @@ const BY_REASON: Readonly<Record<string, Mapping>> = {
   userRateLimitExceeded: THROTTLED,
   quotaExceeded: QUOTA,
   accessNotConfigured: { code: "Forbidden", hint: "enable the Compute Engine API for the project" },
-  forbidden: { code: "Forbidden", hint: "the credential's role does not allow this; grant e.g. roles/compute.instanceAdmin.v1" },
-  insufficientPermissions: { code: "Forbidden", hint: "the credential's role does not allow this; grant e.g. roles/compute.instanceAdmin.v1" },
+  forbidden: {
+    code: "Forbidden",
+    hint: "the credential's role does not allow this; grant e.g. roles/compute.instanceAdmin.v1",
+  },
+  insufficientPermissions: {
+    code: "Forbidden",
+    hint: "the credential's role does not allow this; grant e.g. roles/compute.instanceAdmin.v1",
+  },
   authError: { code: "AuthFailed", hint: "check the key file or Driver_credentials" },
   notFound: { code: "NodeNotFound" },
 };
@@ -52,18 +67,25 @@ const BY_OPERATION_CODE: Readonly<Record<string, Mapping>> = {
 function missingResource(message: string): Mapping | undefined {
   if (!/not found|does not exist/i.test(message)) return undefined;
   if (/\/images\/|sourceImage/.test(message)) return { code: "ImageNotFound", hint: "check Instance_Image" };
-  if (/\/machineTypes\/|machineType/.test(message)) return { code: "FlavorNotFound", hint: "check Instance_Flavor (a machine type of Driver_zone)" };
-  if (/\/(?:sub)?networks\//.test(message)) return { code: "NetworkNotFound", hint: "check Instance_Networks and Driver_subnetwork" };
+  if (/\/machineTypes\/|machineType/.test(message))
+    return { code: "FlavorNotFound", hint: "check Instance_Flavor (a machine type of Driver_zone)" };
+  if (/\/(?:sub)?networks\//.test(message))
+    return { code: "NetworkNotFound", hint: "check Instance_Networks and Driver_subnetwork" };
   return undefined;
 }
 
 const statusMapping = (status: number): Mapping =>
-  status === 401 ? { code: "AuthFailed", hint: "the access token was refused; check the key file or Driver_credentials" }
-  : status === 403 ? { code: "Forbidden", hint: "the credential's role does not allow this" }
-  : status === 404 ? { code: "NodeNotFound" }
-  : status === 429 ? THROTTLED
-  : status >= 500 ? { code: "CloudUnavailable", hint: "the Compute API failed; this is retried" }
-  : { code: "CloudError" };
+  status === 401
+    ? { code: "AuthFailed", hint: "the access token was refused; check the key file or Driver_credentials" }
+    : status === 403
+      ? { code: "Forbidden", hint: "the credential's role does not allow this" }
+      : status === 404
+        ? { code: "NodeNotFound" }
+        : status === 429
+          ? THROTTLED
+          : status >= 500
+            ? { code: "CloudUnavailable", hint: "the Compute API failed; this is retried" }
+            : { code: "CloudError" };
 
 interface ErrorBody {
   readonly message?: string;
@@ -77,7 +99,12 @@ function parseErrorBody(body: string): ErrorBody {
   } catch {
     // not JSON (a proxy's HTML page)
   }
-  return { message: body.replace(/<[^>]*>/g, " ").replace(/\s+/g, " ").trim() };
+  return {
+    message: body
+      .replace(/<[^>]*>/g, " ")
+      .replace(/\s+/g, " ")
+      .trim(),
+  };
 }
 
 /** The quota GCE names ("Quota 'CPUS' exceeded"): CPUs depend on the flavor, the others do not. */
@@ -87,7 +114,13 @@ function quotaResource(detail: string): QuotaResource | undefined {
   return /CPUS$/.test(metric) ? "cores" : /MEMORY|RAM/.test(metric) ? "ram" : "instances";
 }
 
-function build(mapping: Mapping, what: string, detail: string, status: number | string, retryAfter?: number): CloudceError {
+function build(
+  mapping: Mapping,
+  what: string,
+  detail: string,
+  status: number | string,
+  retryAfter?: number,
+): CloudceError {
   const hint = mapping.hint ? `; ${mapping.hint}` : "";
   const resource = mapping.code === "QuotaExceeded" ? (quotaResource(detail) ?? "instances") : undefined;
   return new CloudceError(mapping.code, `GCE ${what}: ${truncate(detail, MAX_MESSAGE)}${hint}`, {
@@ -107,15 +140,28 @@ export function httpError(what: string, status: number, body: string, retryAfter
   // "Quota exceeded for quota metric 'Read requests' … per minute" is the API's rate, not a resource quota.
   const apiRate = reason === "quotaExceeded" && /per (?:minute|second)|requests/i.test(message);
   const mapping = missing ?? (apiRate ? THROTTLED : (reason && BY_REASON[reason]) || statusMapping(status));
-  return build(mapping, what, `HTTP ${status} ${parsed.message ?? ""}`.trim(), reason ?? status, parseRetryAfter(retryAfterHeader));
+  return build(
+    mapping,
+    what,
+    `HTTP ${status} ${parsed.message ?? ""}`.trim(),
+    reason ?? status,
+    parseRetryAfter(retryAfterHeader),
+  );
 }
 
 /** The error of a finished operation: the first error's code decides. */
-export function operationError(what: string, errors: readonly { readonly code?: string; readonly message?: string }[]): CloudceError {
+export function operationError(
+  what: string,
+  errors: readonly { readonly code?: string; readonly message?: string }[],
+): CloudceError {
   const first = errors[0] ?? {};
   const code = first.code ?? "UNKNOWN";
-  const detail = `${code} ${first.message ?? ""}`.trim() + (errors.length > 1 ? ` (and ${errors.length - 1} more)` : "");
-  const mapping = code === "RESOURCE_NOT_FOUND" ? (missingResource(first.message ?? "") ?? BY_OPERATION_CODE[code]) : BY_OPERATION_CODE[code];
+  const detail =
+    `${code} ${first.message ?? ""}`.trim() + (errors.length > 1 ? ` (and ${errors.length - 1} more)` : "");
+  const mapping =
+    code === "RESOURCE_NOT_FOUND"
+      ? (missingResource(first.message ?? "") ?? BY_OPERATION_CODE[code])
+      : BY_OPERATION_CODE[code];
   return build(mapping ?? { code: "CloudError" }, what, detail, code);
 }
 
@@ -123,7 +169,14 @@ export function operationError(what: string, errors: readonly { readonly code?: 
 export function transportError(what: string, err: unknown, timeoutMs: number): CloudceError {
   const e = err as { name?: string; code?: string; message?: string };
   if (e?.name === "TimeoutError" || e?.name === "AbortError" || /TIMEOUT/.test(e?.code ?? "")) {
-    return new CloudceError("Timeout", `GCE ${what}: no answer within ${timeoutMs} ms (Cloud_RequestTimeout)`, { driver: DRIVER_NAME, cause: err });
+    return new CloudceError("Timeout", `GCE ${what}: no answer within ${timeoutMs} ms (Cloud_RequestTimeout)`, {
+      driver: DRIVER_NAME,
+      cause: err,
+    });
   }
-  return new CloudceError("CloudUnavailable", `GCE ${what}: connection failed (${e?.code ?? e?.name ?? "error"}: ${truncate(String(e?.message ?? err), 120)})`, { driver: DRIVER_NAME, cause: err });
+  return new CloudceError(
+    "CloudUnavailable",
+    `GCE ${what}: connection failed (${e?.code ?? e?.name ?? "error"}: ${truncate(String(e?.message ?? err), 120)})`,
+    { driver: DRIVER_NAME, cause: err },
+  );
 }

@@ -16,8 +16,16 @@ import { CloudceError } from "../../errors.js";
 import { SecretSlot } from "../../secrets.js";
 import { sleep as realSleep } from "../../util/retry.js";
 import type {
-  BulkResult, CloudDriver, CloudLimits, CloudNode, CreateNodesRequest, CreateNodesResult, DriverCapabilities, DriverConfig,
-  DriverFactory, NodeFilter,
+  BulkResult,
+  CloudDriver,
+  CloudLimits,
+  CloudNode,
+  CreateNodesRequest,
+  CreateNodesResult,
+  DriverCapabilities,
+  DriverConfig,
+  DriverFactory,
+  NodeFilter,
 } from "../driver.js";
 import { SplitDriver } from "../split-driver.js";
 import { GceApi } from "./api.js";
@@ -66,15 +74,27 @@ export class GceDriver extends SplitDriver implements CloudDriver {
   private readonly keySecrets = new SecretSlot();
   private projectId: Promise<string> | undefined;
 
-  constructor(config: DriverConfig, private readonly settings: GceSettings, deps: GceDriverDeps = {}) {
+  constructor(
+    config: DriverConfig,
+    private readonly settings: GceSettings,
+    deps: GceDriverDeps = {},
+  ) {
     super();
-    this.capabilities = needsAuthFile(settings) ? GCE_CAPABILITIES : { ...GCE_CAPABILITIES, requiresCredentials: false };
+    this.capabilities = needsAuthFile(settings)
+      ? GCE_CAPABILITIES
+      : { ...GCE_CAPABILITIES, requiresCredentials: false };
     this.endpoint = `${settings.endpoint} ${settings.project ?? "(default project)"}`;
     // Durations only (operation deadlines, token lifetimes): monotonic, so a clock step stretches none.
     this.clock = deps.clock ?? { now: monotonicNow, sleep: realSleep };
     // Resolved again for every new token (hourly), so a rotated key file or auth file is picked up.
     const tokenSource = (): Promise<TokenSource> =>
-      resolveTokenSource({ settings, credentials: config.credentials, timeoutMs: config.requestTimeoutMs, secrets: this.keySecrets, ...(deps.env ? { env: deps.env } : {}) });
+      resolveTokenSource({
+        settings,
+        credentials: config.credentials,
+        timeoutMs: config.requestTimeoutMs,
+        secrets: this.keySecrets,
+        ...(deps.env ? { env: deps.env } : {}),
+      });
     const project = (): Promise<string> => {
       if (!this.projectId) {
         const found = this.findProject(tokenSource);
@@ -87,20 +107,40 @@ export class GceDriver extends SplitDriver implements CloudDriver {
     };
     const tokens = new TokenCache(tokenSource, this.clock.now);
     this.tokens = tokens;
-    this.api = new GceApi({ settings, tokens, project, timeoutMs: config.requestTimeoutMs, logger: config.logger, sleep: this.clock.sleep });
+    this.api = new GceApi({
+      settings,
+      tokens,
+      project,
+      timeoutMs: config.requestTimeoutMs,
+      logger: config.logger,
+      sleep: this.clock.sleep,
+    });
     this.resources = new GceResources(this.api, settings, project);
-    this.instances = new GceInstances(this.api, settings, config.logger, reportLookupFailed, ...(config.limit ? [config.limit] : []));
+    this.instances = new GceInstances(
+      this.api,
+      settings,
+      config.logger,
+      reportLookupFailed,
+      ...(config.limit ? [config.limit] : []),
+    );
   }
 
   private async findProject(source: () => Promise<TokenSource>): Promise<string> {
     if (this.settings.project) return this.settings.project;
     const fromCredential = await (await source()).projectId();
     if (fromCredential) return fromCredential;
-    throw new CloudceError("OptionMissing", "Driver_project: required for CloudType = GCE when the credential names no project, e.g. Driver_project = my-grid-project", { driver: DRIVER_NAME });
+    throw new CloudceError(
+      "OptionMissing",
+      "Driver_project: required for CloudType = GCE when the credential names no project, e.g. Driver_project = my-grid-project",
+      { driver: DRIVER_NAME },
+    );
   }
 
   protected createBatch(request: CreateNodesRequest): Promise<CreateNodesResult> {
-    return createNodes({ api: this.api, instances: this.instances, settings: this.settings, clock: this.clock }, request);
+    return createNodes(
+      { api: this.api, instances: this.instances, settings: this.settings, clock: this.clock },
+      request,
+    );
   }
   listNodes(filter: NodeFilter): Promise<CloudNode[]> {
     return this.instances.list(filter);

@@ -30,7 +30,8 @@ export const PAGE_SIZE = 500;
  * user-data, up to 256 KB) nor disks and interfaces. 1000 VMs are then a
  * few hundred KB instead of tens of MB.
  */
-export const LIST_FIELDS = "nextPageToken,items(id,name,zone,status,creationTimestamp,lastStartTimestamp,lastStopTimestamp,labels,scheduling(provisioningModel,preemptible))";
+export const LIST_FIELDS =
+  "nextPageToken,items(id,name,zone,status,creationTimestamp,lastStartTimestamp,lastStopTimestamp,labels,scheduling(provisioningModel,preemptible))";
 
 interface Page<T> {
   readonly items?: readonly T[];
@@ -42,11 +43,19 @@ interface OperationRecord {
 }
 
 /** Every page of a list call. */
-export async function allPages<T>(api: GceApi, path: string, query: Readonly<Record<string, string | number | undefined>>): Promise<T[]> {
+export async function allPages<T>(
+  api: GceApi,
+  path: string,
+  query: Readonly<Record<string, string | number | undefined>>,
+): Promise<T[]> {
   const out: T[] = [];
   let pageToken: string | undefined;
   do {
-    const page = await api.require<Page<T>>({ method: "GET", path, query: { ...query, maxResults: PAGE_SIZE, pageToken } });
+    const page = await api.require<Page<T>>({
+      method: "GET",
+      path,
+      query: { ...query, maxResults: PAGE_SIZE, pageToken },
+    });
     out.push(...(page.items ?? []));
     pageToken = page.nextPageToken || undefined;
   } while (pageToken);
@@ -64,7 +73,11 @@ export function nameFilter(namePattern: string): string {
 }
 
 /** Whether an instance fully matches the name pattern and carries every label (what the filter asked the server for). */
-export function matchesListing(instance: GceInstance, namePattern: RegExp, labels: Readonly<Record<string, string>>): boolean {
+export function matchesListing(
+  instance: GceInstance,
+  namePattern: RegExp,
+  labels: Readonly<Record<string, string>>,
+): boolean {
   return namePattern.test(instance.name) && Object.entries(labels).every(([k, v]) => instance.labels?.[k] === v);
 }
 
@@ -105,9 +118,10 @@ export class GceInstances {
       } catch (err) {
         if (!filterRefused(err)) throw err;
         this.nameOnly = true;
-        this.logger.warn("GCE refuses a listing filter on the name and labels together: the cloud filters by name, and the labels are checked here", {
-          reason: toCloudceError(err).message,
-        });
+        this.logger.warn(
+          "GCE refuses a listing filter on the name and labels together: the cloud filters by name, and the labels are checked here",
+          { reason: toCloudceError(err).message },
+        );
         listed = await this.listZones(nameFilter(namePattern));
       }
     }
@@ -138,7 +152,11 @@ export class GceInstances {
   async get(id: string): Promise<CloudNode | undefined> {
     if (!/^\d+$/.test(id)) return undefined;
     for (const zone of this.zonesFor(id)) {
-      const instance = await this.api.call<GceInstance>({ method: "GET", path: `zones/${zone}/instances/${id}`, notFoundIsEmpty: true });
+      const instance = await this.api.call<GceInstance>({
+        method: "GET",
+        path: `zones/${zone}/instances/${id}`,
+        notFoundIsEmpty: true,
+      });
       if (instance) {
         this.remember([instance]);
         return toCloudNode(instance, await this.preemptedAmong([instance]));
@@ -149,16 +167,29 @@ export class GceInstances {
 
   /** One DELETE per id (GCE has no bulk delete); an id that is gone counts as done. */
   destroy(ids: readonly string[]): Promise<BulkResult> {
-    return this.perId(ids, "delete", (zone, id) => ({ method: "DELETE", path: `zones/${zone}/instances/${id}`, query: { requestId: randomUUID() } }));
+    return this.perId(ids, "delete", (zone, id) => ({
+      method: "DELETE",
+      path: `zones/${zone}/instances/${id}`,
+      query: { requestId: randomUUID() },
+    }));
   }
 
   stop(ids: readonly string[]): Promise<BulkResult> {
-    return this.perId(ids, "stop", (zone, id) => ({ method: "POST", path: `zones/${zone}/instances/${id}/stop`, query: { requestId: randomUUID() } }));
+    return this.perId(ids, "stop", (zone, id) => ({
+      method: "POST",
+      path: `zones/${zone}/instances/${id}/stop`,
+      query: { requestId: randomUUID() },
+    }));
   }
 
   async serialOutput(id: string): Promise<string> {
     for (const zone of this.zonesFor(id)) {
-      const out = await this.api.call<{ contents?: string }>({ method: "GET", path: `zones/${zone}/instances/${id}/serialPort`, query: { port: 1 }, notFoundIsEmpty: true });
+      const out = await this.api.call<{ contents?: string }>({
+        method: "GET",
+        path: `zones/${zone}/instances/${id}/serialPort`,
+        query: { port: 1 },
+        notFoundIsEmpty: true,
+      });
       if (out) return out.contents ?? "";
     }
     return "";
@@ -170,7 +201,11 @@ export class GceInstances {
     return known ? [known, ...this.settings.zones.filter((z) => z !== known)] : [...this.settings.zones];
   }
 
-  private async perId(ids: readonly string[], kind: "delete" | "stop", call: (zone: string, id: string) => Parameters<GceApi["call"]>[0]): Promise<BulkResult> {
+  private async perId(
+    ids: readonly string[],
+    kind: "delete" | "stop",
+    call: (zone: string, id: string) => Parameters<GceApi["call"]>[0],
+  ): Promise<BulkResult> {
     const unique = [...new Set(ids)];
     // Each id within the CE's limit (a call the CE already limited does not wait again).
     const gate = <T>(work: () => Promise<T>): Promise<T> => this.limit(kind, work);
@@ -190,7 +225,11 @@ export class GceInstances {
       if (r === undefined) return;
       if (r.status === "fulfilled" || isCloudceError(r.reason, "NodeNotFound")) done.push(id);
       else failed.push({ target: id, error: r.reason instanceof Error ? r.reason : new Error(String(r.reason)) });
-      if ((r.status === "fulfilled" && r.value === "gone") || (r.status === "rejected" && isCloudceError(r.reason, "NodeNotFound"))) gone.push(id);
+      if (
+        (r.status === "fulfilled" && r.value === "gone") ||
+        (r.status === "rejected" && isCloudceError(r.reason, "NodeNotFound"))
+      )
+        gone.push(id);
     });
     return { done, failed, gone };
   }
@@ -207,7 +246,9 @@ export class GceInstances {
     if (suspects.length === 0) return new Set();
     const zones = [...new Set(suspects.map((i) => zoneName(i.zone) || this.settings.zones[0]!))];
     const ops = await mapConcurrent(zones, zones.length, (zone) =>
-      allPages<OperationRecord>(this.api, `zones/${zone}/operations`, { filter: '(operationType eq "compute.instances.preempted")' }),
+      allPages<OperationRecord>(this.api, `zones/${zone}/operations`, {
+        filter: '(operationType eq "compute.instances.preempted")',
+      }),
     );
     const failed = ops.find((r): r is PromiseRejectedResult => r.status === "rejected");
     if (failed) this.preemptionUnknown(failed.reason);
@@ -219,8 +260,9 @@ export class GceInstances {
     if (this.preemptionWarned) return;
     this.preemptionWarned = true;
     const e = toCloudceError(reason, "CloudError");
-    this.logger.warn("cannot list GCE preemptions: a preempted spot VM reads as stopped (DIRAC: Done, not Aborted) until this works; grant compute.zoneOperations.list (e.g. roles/compute.instanceAdmin.v1)", {
-      code: e.code, reason: e.message,
-    });
+    this.logger.warn(
+      "cannot list GCE preemptions: a preempted spot VM reads as stopped (DIRAC: Done, not Aborted) until this works; grant compute.zoneOperations.list (e.g. roles/compute.instanceAdmin.v1)",
+      { code: e.code, reason: e.message },
+    );
   }
 }

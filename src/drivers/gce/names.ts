@@ -71,7 +71,9 @@ export function checkPrefix(prefix: string): void {
 export function encodeLabelValue(value: string): string {
   let out = "";
   for (const ch of value) {
-    out += /[-a-z0-9]/.test(ch) ? ch : [...Buffer.from(ch, "utf8")].map((b) => `_${b.toString(16).padStart(2, "0")}`).join("");
+    out += /[-a-z0-9]/.test(ch)
+      ? ch
+      : [...Buffer.from(ch, "utf8")].map((b) => `_${b.toString(16).padStart(2, "0")}`).join("");
   }
   if (out.length <= MAX_LABEL) return out;
   const hash = createHash("sha256").update(value, "utf8").digest("hex").slice(0, HASH_HEX);
@@ -90,7 +92,11 @@ export function decodeLabelValue(label: string): string | undefined {
 
 export function checkLabelKey(key: string): string {
   if (!LABEL_KEY.test(key)) {
-    throw new CloudceError("Internal", `GCE: metadata key '${key.slice(0, 70)}' is not a valid label key (lower-case letters, digits, '_' and '-', starting with a letter)`, { driver: DRIVER_NAME });
+    throw new CloudceError(
+      "Internal",
+      `GCE: metadata key '${key.slice(0, 70)}' is not a valid label key (lower-case letters, digits, '_' and '-', starting with a letter)`,
+      { driver: DRIVER_NAME },
+    );
   }
   return key;
 }
@@ -105,7 +111,10 @@ export function toLabels(metadata: Readonly<Record<string, string>>): Record<str
  * with the label's key holds the value as given; it is believed only when it
  * encodes to the label, so a label edited in the console still wins.
  */
-export function fromLabels(labels: Readonly<Record<string, string>>, items: Readonly<Record<string, string>>): Record<string, string> {
+export function fromLabels(
+  labels: Readonly<Record<string, string>>,
+  items: Readonly<Record<string, string>>,
+): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [key, label] of Object.entries(labels)) {
     const item = items[key];

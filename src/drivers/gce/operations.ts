@@ -28,7 +28,9 @@ export interface Operation {
   readonly zone?: string;
   readonly region?: string;
   readonly error?: { readonly errors?: readonly OperationErrorItem[] };
-  readonly instancesBulkInsertOperationMetadata?: { readonly perLocationStatus?: Readonly<Record<string, LocationStatus>> };
+  readonly instancesBulkInsertOperationMetadata?: {
+    readonly perLocationStatus?: Readonly<Record<string, LocationStatus>>;
+  };
 }
 
 export interface Clock {
@@ -40,7 +42,12 @@ const FIRST_POLL_MS = 500;
 const MAX_POLL_MS = 5_000;
 
 /** The operation once DONE; a Timeout error naming the option when the deadline passes first. */
-export async function awaitOperation(api: GceApi, started: Operation, deadlineMs: number, clock: Clock): Promise<Operation> {
+export async function awaitOperation(
+  api: GceApi,
+  started: Operation,
+  deadlineMs: number,
+  clock: Clock,
+): Promise<Operation> {
   const scope = started.zone ? `zones/${last(started.zone)}` : `regions/${last(started.region)}`;
   const until = clock.now() + deadlineMs;
   let op = started;
@@ -48,7 +55,11 @@ export async function awaitOperation(api: GceApi, started: Operation, deadlineMs
   while (op.status !== "DONE") {
     const left = until - clock.now();
     if (left <= 0) {
-      throw new CloudceError("Timeout", `GCE operation ${op.name} is not DONE after ${Math.round(deadlineMs / 1000)} s (Driver_operation_timeout); VMs it creates carry this CE's labels, so status and cleanup find them`, { driver: DRIVER_NAME });
+      throw new CloudceError(
+        "Timeout",
+        `GCE operation ${op.name} is not DONE after ${Math.round(deadlineMs / 1000)} s (Driver_operation_timeout); VMs it creates carry this CE's labels, so status and cleanup find them`,
+        { driver: DRIVER_NAME },
+      );
     }
     await clock.sleep(Math.min(wait, left));
     wait = Math.min(MAX_POLL_MS, wait * 1.5);

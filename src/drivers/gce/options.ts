@@ -43,8 +43,21 @@ export interface GceOptions {
 }
 
 export const KNOWN_OPTIONS = [
-  "project", "zone", "target_shape", "endpoint", "credentials", "key_file", "image_projects", "subnetwork",
-  "external_ip", "network_tags", "disk_size_gb", "disk_type", "spot", "max_attempts", "operation_timeout",
+  "project",
+  "zone",
+  "target_shape",
+  "endpoint",
+  "credentials",
+  "key_file",
+  "image_projects",
+  "subnetwork",
+  "external_ip",
+  "network_tags",
+  "disk_size_gb",
+  "disk_type",
+  "spot",
+  "max_attempts",
+  "operation_timeout",
 ] as const satisfies readonly (keyof GceOptions)[];
 
 export type CredentialSource = "auth-file" | "key-file" | "application-default" | "metadata";
@@ -73,9 +86,14 @@ export function unknownOptions(options: Readonly<Record<string, string>>): strin
   return Object.keys(options).filter((k) => !(KNOWN_OPTIONS as readonly string[]).includes(k));
 }
 
-const invalid = (name: string, message: string): CloudceError => new CloudceError("OptionInvalid", `Driver_${name}: ${message}`, { driver: DRIVER_NAME });
+const invalid = (name: string, message: string): CloudceError =>
+  new CloudceError("OptionInvalid", `Driver_${name}: ${message}`, { driver: DRIVER_NAME });
 
-const list = (value: string | undefined): string[] => (value ?? "").split(",").map((s) => s.trim()).filter((s) => s !== "");
+const list = (value: string | undefined): string[] =>
+  (value ?? "")
+    .split(",")
+    .map((s) => s.trim())
+    .filter((s) => s !== "");
 
 const ZONE = /^([a-z]+-[a-z]+\d+)-[a-z]$/;
 const GCE_NAME = /^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/;
@@ -88,23 +106,35 @@ function flag(options: GceOptions, name: "spot" | "external_ip", fallback: boole
   throw invalid(name, `'${options[name]}' is not a boolean; use true or false`);
 }
 
-function wholeNumber(options: GceOptions, name: "disk_size_gb" | "max_attempts" | "operation_timeout", min: number, max: number): number | undefined {
+function wholeNumber(
+  options: GceOptions,
+  name: "disk_size_gb" | "max_attempts" | "operation_timeout",
+  min: number,
+  max: number,
+): number | undefined {
   const v = options[name]?.trim();
   if (v === undefined || v === "") return undefined;
-  if (!/^\d+$/.test(v) || Number(v) < min || Number(v) > max) throw invalid(name, `'${v}' is not a whole number from ${min} to ${max}`);
+  if (!/^\d+$/.test(v) || Number(v) < min || Number(v) > max)
+    throw invalid(name, `'${v}' is not a whole number from ${min} to ${max}`);
   return Number(v);
 }
 
 function zonesOf(options: GceOptions): { zones: string[]; region: string } {
   const zones = list(options.zone);
-  if (zones.length === 0) throw new CloudceError("OptionMissing", "Driver_zone: required for CloudType = GCE, e.g. Driver_zone = europe-west1-b", { driver: DRIVER_NAME });
+  if (zones.length === 0)
+    throw new CloudceError(
+      "OptionMissing",
+      "Driver_zone: required for CloudType = GCE, e.g. Driver_zone = europe-west1-b",
+      { driver: DRIVER_NAME },
+    );
   const regions = new Set<string>();
   for (const z of zones) {
     const m = ZONE.exec(z);
     if (!m) throw invalid("zone", `'${z}' is not a zone name like europe-west1-b`);
     regions.add(m[1]!);
   }
-  if (regions.size > 1) throw invalid("zone", `zones of one region only (a regional bulk insert): got ${[...regions].join(", ")}`);
+  if (regions.size > 1)
+    throw invalid("zone", `zones of one region only (a regional bulk insert): got ${[...regions].join(", ")}`);
   return { zones, region: [...regions][0]! };
 }
 
@@ -125,8 +155,10 @@ function credentialsOf(options: GceOptions): CredentialSource {
   const v = options.credentials?.trim().toLowerCase();
   const allowed: readonly CredentialSource[] = ["auth-file", "key-file", "application-default", "metadata"];
   if (v === undefined || v === "") return options.key_file?.trim() ? "key-file" : "auth-file";
-  if (!(allowed as readonly string[]).includes(v)) throw invalid("credentials", `'${options.credentials}' is not one of ${allowed.join(", ")}`);
-  if (v === "key-file" && !options.key_file?.trim()) throw invalid("credentials", "key-file needs Driver_key_file = <path of the service-account JSON key>");
+  if (!(allowed as readonly string[]).includes(v))
+    throw invalid("credentials", `'${options.credentials}' is not one of ${allowed.join(", ")}`);
+  if (v === "key-file" && !options.key_file?.trim())
+    throw invalid("credentials", "key-file needs Driver_key_file = <path of the service-account JSON key>");
   return v as CredentialSource;
 }
 
@@ -143,11 +175,20 @@ export function parseOptions(raw: Readonly<Record<string, string>>): GceSettings
   const { zones, region } = zonesOf(options);
   const project = options.project?.trim();
   // A project id, or the project number GCE accepts in its place (12 digits or so).
-  if (project !== undefined && project !== "" && !/^[a-z][-a-z0-9.:]{4,61}[a-z0-9]$/.test(project) && !/^[1-9]\d{5,18}$/.test(project)) {
-    throw invalid("project", `'${project}' is neither a project id (e.g. my-grid-project) nor a project number (e.g. 123456789012)`);
+  if (
+    project !== undefined &&
+    project !== "" &&
+    !/^[a-z][-a-z0-9.:]{4,61}[a-z0-9]$/.test(project) &&
+    !/^[1-9]\d{5,18}$/.test(project)
+  ) {
+    throw invalid(
+      "project",
+      `'${project}' is neither a project id (e.g. my-grid-project) nor a project number (e.g. 123456789012)`,
+    );
   }
   const shape = (options.target_shape?.trim().toUpperCase() || "ANY") as GceSettings["targetShape"];
-  if (!["ANY", "BALANCED", "ANY_SINGLE_ZONE"].includes(shape)) throw invalid("target_shape", `'${options.target_shape}' is not one of ANY, BALANCED, ANY_SINGLE_ZONE`);
+  if (!["ANY", "BALANCED", "ANY_SINGLE_ZONE"].includes(shape))
+    throw invalid("target_shape", `'${options.target_shape}' is not one of ANY, BALANCED, ANY_SINGLE_ZONE`);
   const tags = list(options.network_tags);
   const badTag = tags.find((t) => !GCE_NAME.test(t));
   if (badTag) throw invalid("network_tags", `'${badTag}' is not a network tag (lower-case letters, digits and '-')`);

@@ -28,7 +28,8 @@ interface GceRegion {
   readonly quotas?: readonly { readonly metric: string; readonly limit: number; readonly usage: number }[];
 }
 
-const IMAGE_PATH = /^(?:https?:\/\/[^/]+\/compute\/v1\/)?projects\/([a-z][-a-z0-9.:]*)\/global\/images\/((?:family\/)?[a-z]([-a-z0-9]*[a-z0-9])?)$/;
+const IMAGE_PATH =
+  /^(?:https?:\/\/[^/]+\/compute\/v1\/)?projects\/([a-z][-a-z0-9.:]*)\/global\/images\/((?:family\/)?[a-z]([-a-z0-9]*[a-z0-9])?)$/;
 const NAME = /^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/;
 
 export class GceResources {
@@ -43,14 +44,22 @@ export class GceResources {
     if (q?.name !== undefined && !NAME.test(q.name)) return [];
     const projects = this.settings.imageProjects.length > 0 ? this.settings.imageProjects : [await this.project()];
     const filter = q?.name !== undefined ? `(name eq "${q.name}")` : undefined;
-    const lists = await Promise.all(projects.map(async (p) => (await allPages<GceImage>(this.api, `/projects/${p}/global/images`, { filter })).map((i) => toImage(p, i))));
+    const lists = await Promise.all(
+      projects.map(async (p) =>
+        (await allPages<GceImage>(this.api, `/projects/${p}/global/images`, { filter })).map((i) => toImage(p, i)),
+      ),
+    );
     return lists.flat();
   }
 
   private async imageById(id: string): Promise<CloudResource[]> {
     const m = IMAGE_PATH.exec(id);
     if (!m) return [];
-    const image = await this.api.call<GceImage>({ method: "GET", path: `/projects/${m[1]}/global/images/${m[2]}`, notFoundIsEmpty: true });
+    const image = await this.api.call<GceImage>({
+      method: "GET",
+      path: `/projects/${m[1]}/global/images/${m[2]}`,
+      notFoundIsEmpty: true,
+    });
     // A family keeps its path as id: GCE picks the family's newest image at insert time.
     return image ? [{ ...toImage(m[1]!, image), id: `projects/${m[1]}/global/images/${m[2]}` }] : [];
   }
@@ -60,7 +69,11 @@ export class GceResources {
     const wanted = q?.id ?? q?.name;
     if (wanted !== undefined) {
       if (!NAME.test(wanted)) return [];
-      const type = await this.api.call<GceMachineType>({ method: "GET", path: `zones/${zone}/machineTypes/${wanted}`, notFoundIsEmpty: true });
+      const type = await this.api.call<GceMachineType>({
+        method: "GET",
+        path: `zones/${zone}/machineTypes/${wanted}`,
+        notFoundIsEmpty: true,
+      });
       return type ? [toFlavor(type)] : [];
     }
     return (await allPages<GceMachineType>(this.api, `zones/${zone}/machineTypes`, {})).map(toFlavor);
@@ -70,10 +83,17 @@ export class GceResources {
     const wanted = q?.id ?? q?.name;
     if (wanted !== undefined) {
       if (!NAME.test(wanted)) return [];
-      const net = await this.api.call<{ name: string }>({ method: "GET", path: `global/networks/${wanted}`, notFoundIsEmpty: true });
+      const net = await this.api.call<{ name: string }>({
+        method: "GET",
+        path: `global/networks/${wanted}`,
+        notFoundIsEmpty: true,
+      });
       return net ? [{ id: net.name, name: net.name }] : [];
     }
-    return (await allPages<{ name: string }>(this.api, "global/networks", {})).map((n) => ({ id: n.name, name: n.name }));
+    return (await allPages<{ name: string }>(this.api, "global/networks", {})).map((n) => ({
+      id: n.name,
+      name: n.name,
+    }));
   }
 
   /**
@@ -91,7 +111,9 @@ export class GceResources {
     };
     const preemptible = quota("PREEMPTIBLE_CPUS");
     const cpus = this.settings.spot && preemptible && preemptible.limit > 0 ? left("PREEMPTIBLE_CPUS") : left("CPUS");
-    const vmBounds = [left("INSTANCES"), this.settings.externalIp ? left("IN_USE_ADDRESSES") : undefined].filter((n): n is number => n !== undefined);
+    const vmBounds = [left("INSTANCES"), this.settings.externalIp ? left("IN_USE_ADDRESSES") : undefined].filter(
+      (n): n is number => n !== undefined,
+    );
     const instances = vmBounds.length > 0 ? Math.min(...vmBounds) : undefined;
     return { ...(instances !== undefined ? { instances } : {}), ...(cpus !== undefined ? { cores: cpus } : {}) };
   }
@@ -107,5 +129,10 @@ function toImage(project: string, image: GceImage): CloudResource {
 }
 
 function toFlavor(t: GceMachineType): CloudFlavor {
-  return { id: t.name, name: t.name, ...(t.guestCpus !== undefined ? { vcpus: t.guestCpus } : {}), ...(t.memoryMb !== undefined ? { ramMb: t.memoryMb } : {}) };
+  return {
+    id: t.name,
+    name: t.name,
+    ...(t.guestCpus !== undefined ? { vcpus: t.guestCpus } : {}),
+    ...(t.memoryMb !== undefined ? { ramMb: t.memoryMb } : {}),
+  };
 }

@@ -52,9 +52,16 @@ export function isSpot(instance: GceInstance): boolean {
  * `known`: metadata values the caller already has (a listing's filter, a
  * batch's spec), used like metadata items: for labels that encode them.
  */
-export function toCloudNode(instance: GceInstance, preempted: ReadonlySet<string> = new Set(), known: Readonly<Record<string, string>> = {}): CloudNode {
+export function toCloudNode(
+  instance: GceInstance,
+  preempted: ReadonlySet<string> = new Set(),
+  known: Readonly<Record<string, string>> = {},
+): CloudNode {
   const cloudState = instance.status ?? "unknown";
-  const items = { ...Object.fromEntries((instance.metadata?.items ?? []).map((i) => [i.key, i.value ?? ""])), ...known };
+  const items = {
+    ...Object.fromEntries((instance.metadata?.items ?? []).map((i) => [i.key, i.value ?? ""])),
+    ...known,
+  };
   const interrupted = preempted.has(instance.id) && cloudState !== "RUNNING";
   const state = NODE_STATE_MAP[cloudState] ?? "unknown";
   const launchedAt = time(instance.lastStartTimestamp);

@@ -71,39 +71,75 @@ export function jwtAssertion(key: ServiceAccountKey, nowMs: number, scope: strin
   try {
     signature = sign("sha256", Buffer.from(unsigned), key.private_key);
   } catch {
-    throw new CloudceError("AuthFailed", `GCE: the private_key of service account ${key.client_email} cannot sign (not an RSA PEM key); download a new JSON key`, { driver: DRIVER_NAME });
+    throw new CloudceError(
+      "AuthFailed",
+      `GCE: the private_key of service account ${key.client_email} cannot sign (not an RSA PEM key); download a new JSON key`,
+      { driver: DRIVER_NAME },
+    );
   }
   return `${unsigned}.${b64url(signature)}`;
 }
 
 /** `secrets` holds the credential's secret material for as long as the driver uses it. */
-export function serviceAccountSource(key: ServiceAccountKey, where: string, timeoutMs: number, secrets: SecretSlot): TokenSource {
+export function serviceAccountSource(
+  key: ServiceAccountKey,
+  where: string,
+  timeoutMs: number,
+  secrets: SecretSlot,
+): TokenSource {
   // Each line of the PEM too: a message that quotes part of a key must not show it.
-  secrets.set(key.private_key, ...key.private_key.split(/\r?\n/).filter((l) => l.length >= 16 && !l.startsWith("-----")));
+  secrets.set(
+    key.private_key,
+    ...key.private_key.split(/\r?\n/).filter((l) => l.length >= 16 && !l.startsWith("-----")),
+  );
   return {
     describe: `service account ${key.client_email} (${where})`,
     identity: digest("service-account", key.token_uri ?? GOOGLE_TOKEN_URI, key.client_email, key.private_key),
     account: key.client_email,
     projectId: async () => key.project_id,
     fetch: () =>
-      postForm(key.token_uri ?? GOOGLE_TOKEN_URI, {
-        grant_type: "urn:ietf:params:oauth:grant-type:jwt-bearer",
-        // The JWT's own times are the real clock's: the token endpoint checks them against its own.
-        assertion: jwtAssertion(key, Date.now()),
-      }, `service account ${key.client_email} (${where})`, timeoutMs),
+      postForm(
+        key.token_uri ?? GOOGLE_TOKEN_URI,
+        {
+          grant_type: "urn:ietf:params:oauth:grant-type:jwt-bearer",
+          // The JWT's own times are the real clock's: the token endpoint checks them against its own.
+          assertion: jwtAssertion(key, Date.now()),
+        },
+        `service account ${key.client_email} (${where})`,
+        timeoutMs,
+      ),
   };
 }
 
-export function authorizedUserSource(user: AuthorizedUser, where: string, timeoutMs: number, secrets: SecretSlot): TokenSource {
+export function authorizedUserSource(
+  user: AuthorizedUser,
+  where: string,
+  timeoutMs: number,
+  secrets: SecretSlot,
+): TokenSource {
   secrets.set(user.client_secret, user.refresh_token);
   return {
     describe: `user credentials (${where})`,
-    identity: digest("authorized-user", user.token_uri ?? GOOGLE_TOKEN_URI, user.client_id, user.client_secret, user.refresh_token),
+    identity: digest(
+      "authorized-user",
+      user.token_uri ?? GOOGLE_TOKEN_URI,
+      user.client_id,
+      user.client_secret,
+      user.refresh_token,
+    ),
     projectId: async () => user.quota_project_id,
     fetch: () =>
-      postForm(user.token_uri ?? GOOGLE_TOKEN_URI, {
-        grant_type: "refresh_token", client_id: user.client_id, client_secret: user.client_secret, refresh_token: user.refresh_token,
-      }, `user credentials (${where})`, timeoutMs),
+      postForm(
+        user.token_uri ?? GOOGLE_TOKEN_URI,
+        {
+          grant_type: "refresh_token",
+          client_id: user.client_id,
+          client_secret: user.client_secret,
+          refresh_token: user.refresh_token,
+        },
+        `user credentials (${where})`,
+        timeoutMs,
+      ),
   };
 }
 
@@ -112,12 +148,19 @@ export function metadataSource(timeoutMs: number, env: NodeJS.ProcessEnv = proce
   const base = `http://${env["GCE_METADATA_HOST"] || "metadata.google.internal"}/computeMetadata/v1`;
   const get = async (path: string): Promise<string> => {
     try {
-      const res = await request(`${base}/${path}`, { headers: { "metadata-flavor": "Google" }, signal: AbortSignal.timeout(timeoutMs) });
+      const res = await request(`${base}/${path}`, {
+        headers: { "metadata-flavor": "Google" },
+        signal: AbortSignal.timeout(timeoutMs),
+      });
       const text = await res.body.text();
       if (res.statusCode !== 200) throw new Error(`HTTP ${res.statusCode}`);
       return text;
     } catch (err) {
-      throw new CloudceError("AuthFailed", `GCE: no token from the metadata server (${truncate((err as Error).message, 120)}); Driver_credentials = metadata works only on a GCE VM with a service account`, { driver: DRIVER_NAME, cause: err });
+      throw new CloudceError(
+        "AuthFailed",
+        `GCE: no token from the metadata server (${truncate((err as Error).message, 120)}); Driver_credentials = metadata works only on a GCE VM with a service account`,
+        { driver: DRIVER_NAME, cause: err },
+      );
     }
   };
   return {
@@ -128,7 +171,12 @@ export function metadataSource(timeoutMs: number, env: NodeJS.ProcessEnv = proce
   };
 }
 
-async function postForm(url: string, form: Record<string, string>, who: string, timeoutMs: number): Promise<AccessToken> {
+async function postForm(
+  url: string,
+  form: Record<string, string>,
+  who: string,
+  timeoutMs: number,
+): Promise<AccessToken> {
   let status: number;
   let text: string;
   try {
@@ -141,14 +189,26 @@ async function postForm(url: string, form: Record<string, string>, who: string, 
     status = res.statusCode;
     text = await res.body.text();
   } catch (err) {
-    throw new CloudceError("CloudUnavailable", `GCE: token endpoint ${url} for ${who} did not answer (${truncate((err as Error).message, 120)})`, { driver: DRIVER_NAME, cause: err });
+    throw new CloudceError(
+      "CloudUnavailable",
+      `GCE: token endpoint ${url} for ${who} did not answer (${truncate((err as Error).message, 120)})`,
+      { driver: DRIVER_NAME, cause: err },
+    );
   }
   if (status >= 500 || status === 429) {
-    throw new CloudceError(status === 429 ? "RateLimited" : "CloudUnavailable", `GCE: token endpoint ${url} failed with HTTP ${status} for ${who}`, { driver: DRIVER_NAME, status });
+    throw new CloudceError(
+      status === 429 ? "RateLimited" : "CloudUnavailable",
+      `GCE: token endpoint ${url} failed with HTTP ${status} for ${who}`,
+      { driver: DRIVER_NAME, status },
+    );
   }
   if (status !== 200) {
     const reason = oauthError(text);
-    throw new CloudceError("AuthFailed", `GCE: token endpoint refused ${who}: ${reason}; check that the key is current and the account is enabled`, { driver: DRIVER_NAME, status });
+    throw new CloudceError(
+      "AuthFailed",
+      `GCE: token endpoint refused ${who}: ${reason}; check that the key is current and the account is enabled`,
+      { driver: DRIVER_NAME, status },
+    );
   }
   return tokenFrom(text, who);
 }
@@ -173,7 +233,9 @@ function tokenFrom(body: string, who: string): AccessToken {
     parsed = {};
   }
   if (typeof parsed.access_token !== "string" || parsed.access_token === "") {
-    throw new CloudceError("AuthFailed", `GCE: the token answer for ${who} holds no access_token`, { driver: DRIVER_NAME });
+    throw new CloudceError("AuthFailed", `GCE: the token answer for ${who} holds no access_token`, {
+      driver: DRIVER_NAME,
+    });
   }
   const seconds = typeof parsed.expires_in === "number" ? parsed.expires_in : 3600;
   return { token: parsed.access_token, lifetimeMs: seconds * 1000 };
@@ -242,7 +304,10 @@ export class TokenCache {
   private shared: SharedToken | undefined;
   private pending: Promise<Held> | undefined;
 
-  constructor(private readonly source: () => Promise<TokenSource>, private readonly now: () => number = monotonicNow) {}
+  constructor(
+    private readonly source: () => Promise<TokenSource>,
+    private readonly now: () => number = monotonicNow,
+  ) {}
 
   async token(): Promise<string> {
     if (this.current && this.fresh(this.current)) return this.current.token;
@@ -262,7 +327,8 @@ export class TokenCache {
     const shared = sharedToken(source.identity, this.now);
     this.shared = shared;
     if (shared.current && this.fresh(shared.current)) return shared.current;
-    shared.pending ??= source.fetch()
+    shared.pending ??= source
+      .fetch()
       .then((t) => {
         shared.secret.set(t.token);
         shared.current = { token: t.token, expiresAt: this.now() + t.lifetimeMs };

@@ -40,7 +40,10 @@ export function parseRetryAfter(value: string | undefined, now: number = Date.no
 export function redactBody(body: string, redact: readonly string[] = [], max: number = MAX_QUOTED): string {
   let out = body;
   for (const r of redact) if (r.length >= 4 && out.includes(r)) out = out.split(r).join("[redacted]");
-  out = scrubSecrets(out).replace(/<[^>]*>/g, " ").replace(/\s+/g, " ").trim();
+  out = scrubSecrets(out)
+    .replace(/<[^>]*>/g, " ")
+    .replace(/\s+/g, " ")
+    .trim();
   return truncate(out, max);
 }
 
@@ -67,8 +70,15 @@ export const classifyByStatus: ErrorClassifier = (f) =>
 export function transportError(driver: string, what: string, err: unknown, timeoutMs: number): CloudceError {
   const e = err as { name?: string; code?: string; message?: string };
   if (e?.name === "TimeoutError" || e?.name === "AbortError" || /TIMEOUT/.test(e?.code ?? "")) {
-    return new CloudceError("Timeout", `${driver} ${what}: no answer within ${timeoutMs} ms (Cloud_RequestTimeout)`, { driver, cause: err });
+    return new CloudceError("Timeout", `${driver} ${what}: no answer within ${timeoutMs} ms (Cloud_RequestTimeout)`, {
+      driver,
+      cause: err,
+    });
   }
   const why = truncate(scrubSecrets(String(e?.message ?? err)), 120);
-  return new CloudceError("CloudUnavailable", `${driver} ${what}: connection failed (${e?.code ?? e?.name ?? "error"}: ${why})`, { driver, cause: err });
+  return new CloudceError(
+    "CloudUnavailable",
+    `${driver} ${what}: connection failed (${e?.code ?? e?.name ?? "error"}: ${why})`,
+    { driver, cause: err },
+  );
 }

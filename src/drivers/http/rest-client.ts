@@ -82,13 +82,22 @@ export class RestClient {
   /** The answer, after retries of what a retry can fix; throws a typed CloudceError otherwise. */
   async send<T>(call: RestCall): Promise<RestResponse<T>> {
     const what = describe(call);
-    if (this.closed) throw new CloudceError("Internal", `${this.options.driver} ${what}: the driver is closed`, { driver: this.options.driver, retryable: false });
+    if (this.closed)
+      throw new CloudceError("Internal", `${this.options.driver} ${what}: the driver is closed`, {
+        driver: this.options.driver,
+        retryable: false,
+      });
     const url = this.url(call);
     const policy = call.retry === false ? { ...this.policy, attempts: 1 } : this.policy;
     return withRetry(() => this.withFreshToken(call, () => this.once<T>(call, url, what)), policy, {
       isRetryable: (err) => !this.closed && isCloudceError(err) && err.retryable,
       onRetry: (err, attempt, delayMs) =>
-        this.options.logger.warn(`${this.options.driver} call failed, retrying`, { what, attempt, delayMs, code: isCloudceError(err) ? err.code : "unknown" }),
+        this.options.logger.warn(`${this.options.driver} call failed, retrying`, {
+          what,
+          attempt,
+          delayMs,
+          code: isCloudceError(err) ? err.code : "unknown",
+        }),
       ...(this.options.sleep ? { sleep: this.options.sleep } : {}),
     });
   }
@@ -96,7 +105,10 @@ export class RestClient {
   /** The parsed body of a call whose answer must hold one. */
   async json<T>(call: RestCall): Promise<T> {
     const res = await this.send<T>(call);
-    if (res.body === undefined) throw new CloudceError("CloudError", `${this.options.driver} ${describe(call)}: empty answer`, { driver: this.options.driver });
+    if (res.body === undefined)
+      throw new CloudceError("CloudError", `${this.options.driver} ${describe(call)}: empty answer`, {
+        driver: this.options.driver,
+      });
     return res.body;
   }
 
@@ -107,7 +119,9 @@ export class RestClient {
   }
 
   private url(call: RestCall): string {
-    const url = new URL(/^https?:\/\//.test(call.path) ? call.path : `${this.options.baseUrl.replace(/\/+$/, "")}${call.path}`);
+    const url = new URL(
+      /^https?:\/\//.test(call.path) ? call.path : `${this.options.baseUrl.replace(/\/+$/, "")}${call.path}`,
+    );
     for (const [k, v] of Object.entries(call.query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
     return url.href;
   }
@@ -125,7 +139,8 @@ export class RestClient {
 
   private async headers(call: RestCall): Promise<Record<string, string>> {
     const headers: Record<string, string> = { accept: call.text ? "*/*" : "application/json", ...call.headers };
-    if (!call.anonymous && this.options.tokens) headers["authorization"] = `Bearer ${await this.options.tokens.token()}`;
+    if (!call.anonymous && this.options.tokens)
+      headers["authorization"] = `Bearer ${await this.options.tokens.token()}`;
     if (call.form) headers["content-type"] = "application/x-www-form-urlencoded";
     else if (call.json !== undefined) headers["content-type"] = "application/json";
     return headers;
@@ -133,7 +148,11 @@ export class RestClient {
 
   private async once<T>(call: RestCall, url: string, what: string): Promise<RestResponse<T>> {
     const headers = await this.headers(call);
-    const body = call.form ? new URLSearchParams(call.form as Record<string, string>).toString() : call.json !== undefined ? JSON.stringify(call.json) : undefined;
+    const body = call.form
+      ? new URLSearchParams(call.form as Record<string, string>).toString()
+      : call.json !== undefined
+        ? JSON.stringify(call.json)
+        : undefined;
     let status: number;
     let text: string;
     let answerHeaders: Record<string, string | undefined>;
@@ -154,7 +173,14 @@ export class RestClient {
     const ok = (status >= 200 && status < 300) || (call.accept ?? []).includes(status);
     if (!ok) {
       const retryAfter = parseRetryAfter(answerHeaders["retry-after"]);
-      const failure = { driver: this.options.driver, what, status, body: redactBody(text, call.redact), headers: answerHeaders, ...(retryAfter === undefined ? {} : { retryAfterSeconds: retryAfter }) };
+      const failure = {
+        driver: this.options.driver,
+        what,
+        status,
+        body: redactBody(text, call.redact),
+        headers: answerHeaders,
+        ...(retryAfter === undefined ? {} : { retryAfterSeconds: retryAfter }),
+      };
       throw (this.options.classify ?? classifyByStatus)(failure);
     }
     if (call.text) return { status, headers: answerHeaders, body: text as T };
@@ -162,7 +188,11 @@ export class RestClient {
     try {
       return { status, headers: answerHeaders, body: JSON.parse(text) as T };
     } catch {
-      throw new CloudceError("CloudError", `${this.options.driver} ${what}: the answer is not JSON (HTTP ${status}); is the endpoint right?`, { driver: this.options.driver });
+      throw new CloudceError(
+        "CloudError",
+        `${this.options.driver} ${what}: the answer is not JSON (HTTP ${status}); is the endpoint right?`,
+        { driver: this.options.driver },
+      );
     }
   }
 }

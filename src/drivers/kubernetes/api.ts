@@ -40,7 +40,11 @@ export class KubeApi {
    * After a failure that got no answer (the request may still act), `settle`
    * is asked first: what it finds is the result, and nothing is sent again.
    */
-  run<T>(call: Omit<ApiCall, "namespace">, fn: (api: CoreV1Api, namespace: string) => Promise<T>, settle?: () => Promise<T | undefined>): Promise<T> {
+  run<T>(
+    call: Omit<ApiCall, "namespace">,
+    fn: (api: CoreV1Api, namespace: string) => Promise<T>,
+    settle?: () => Promise<T | undefined>,
+  ): Promise<T> {
     const full: ApiCall = { ...call, namespace: this.namespace };
     let unanswered = false;
     return withRetry(
@@ -60,7 +64,12 @@ export class KubeApi {
       this.options.retry ?? DEFAULT_RETRY_POLICY,
       {
         onRetry: (err, attempt, delayMs) =>
-          this.options.logger.debug("retrying a Kubernetes call", { call: describeCall(full), attempt, delayMs, reason: err instanceof Error ? err.message : String(err) }),
+          this.options.logger.debug("retrying a Kubernetes call", {
+            call: describeCall(full),
+            attempt,
+            delayMs,
+            reason: err instanceof Error ? err.message : String(err),
+          }),
         ...(this.options.sleep ? { sleep: this.options.sleep } : {}),
         ...(this.options.random ? { random: this.options.random } : {}),
       },

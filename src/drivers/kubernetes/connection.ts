@@ -9,10 +9,18 @@
 import { existsSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
-import { CoreV1Api, KubeConfig, ServerConfiguration, createConfiguration, type RequestContext, type ResponseContext, type User } from "@kubernetes/client-node";
+import {
+  CoreV1Api,
+  KubeConfig,
+  ServerConfiguration,
+  createConfiguration,
+  type RequestContext,
+  type ResponseContext,
+  type User,
+} from "@kubernetes/client-node";
 import { expandPath } from "../../auth/expand-path.js";
 import { CloudceError } from "../../errors.js";
-import { SecretSlot } from "../../secrets.js";
+import type { SecretSlot } from "../../secrets.js";
 import { DRIVER_NAME, type KubernetesSettings } from "./options.js";
 
 export interface Connection {
@@ -33,11 +41,15 @@ export interface ConnectionDeps {
 const SERVICE_ACCOUNT_PREFIX = "";
 
 function fail(message: string, cause?: unknown): CloudceError {
-  return new CloudceError("OptionInvalid", `${DRIVER_NAME}: ${message}`, { driver: DRIVER_NAME, ...(cause === undefined ? {} : { cause }) });
+  return new CloudceError("OptionInvalid", `${DRIVER_NAME}: ${message}`, {
+    driver: DRIVER_NAME,
+    ...(cause === undefined ? {} : { cause }),
+  });
 }
 
 function kubeconfigPath(settings: KubernetesSettings, env: NodeJS.ProcessEnv): string {
-  if (settings.kubeconfig) return expandPath(settings.kubeconfig.replace(/^~(?=\/)/, homedir()), "Driver_kubeconfig", env);
+  if (settings.kubeconfig)
+    return expandPath(settings.kubeconfig.replace(/^~(?=\/)/, homedir()), "Driver_kubeconfig", env);
   const fromEnv = env["KUBECONFIG"]?.split(":").find((p) => p.trim() !== "");
   return fromEnv ?? join(homedir(), ".kube", "config");
 }
@@ -47,22 +59,37 @@ function load(settings: KubernetesSettings, deps: ConnectionDeps): KubeConfig {
   const kc = new KubeConfig();
   if (settings.inCluster) {
     if (!env["KUBERNETES_SERVICE_HOST"] || !env["KUBERNETES_SERVICE_PORT"]) {
-      throw fail("Driver_in_cluster = yes, but KUBERNETES_SERVICE_HOST/PORT are not set: cloudce is not running in a pod; give Driver_kubeconfig instead");
+      throw fail(
+        "Driver_in_cluster = yes, but KUBERNETES_SERVICE_HOST/PORT are not set: cloudce is not running in a pod; give Driver_kubeconfig instead",
+      );
     }
     kc.loadFromCluster(deps.serviceAccountDir ?? SERVICE_ACCOUNT_PREFIX);
     return kc;
   }
   const path = kubeconfigPath(settings, env);
-  if (!existsSync(path)) throw fail(`no kubeconfig at ${path}: set Driver_kubeconfig (or KUBECONFIG), or Driver_in_cluster = yes inside the cluster`);
+  if (!existsSync(path))
+    throw fail(
+      `no kubeconfig at ${path}: set Driver_kubeconfig (or KUBECONFIG), or Driver_in_cluster = yes inside the cluster`,
+    );
   try {
     kc.loadFromFile(path);
   } catch (err) {
     // The parser's message may quote the file, and the file holds credentials.
-    throw fail(`cannot read the kubeconfig ${path}: not a valid kubeconfig (YAML with clusters, users and contexts)`, err);
+    throw fail(
+      `cannot read the kubeconfig ${path}: not a valid kubeconfig (YAML with clusters, users and contexts)`,
+      err,
+    );
   }
   if (settings.context) {
     if (!kc.getContextObject(settings.context)) {
-      throw fail(`Driver_context: no context '${settings.context}' in ${path}; it has: ${kc.getContexts().map((c) => c.name).join(", ") || "none"}`);
+      throw fail(
+        `Driver_context: no context '${settings.context}' in ${path}; it has: ${
+          kc
+            .getContexts()
+            .map((c) => c.name)
+            .join(", ") || "none"
+        }`,
+      );
     }
     kc.setCurrentContext(settings.context);
   }
@@ -72,7 +99,9 @@ function load(settings: KubernetesSettings, deps: ConnectionDeps): KubeConfig {
 function userSecrets(user: User | null): (string | undefined)[] {
   if (!user) return [];
   const provider = (user.authProvider as { config?: Record<string, unknown> } | undefined)?.config ?? {};
-  const providerTokens = ["access-token", "id-token", "refresh-token", "client-secret"].map((k) => (typeof provider[k] === "string" ? (provider[k] as string) : undefined));
+  const providerTokens = ["access-token", "id-token", "refresh-token", "client-secret"].map((k) =>
+    typeof provider[k] === "string" ? (provider[k] as string) : undefined,
+  );
   return [user.token, user.password, user.keyData, ...providerTokens];
 }
 
@@ -91,7 +120,12 @@ function middleware(timeoutMs: number, sent: SecretSlot) {
   };
 }
 
-export function connect(settings: KubernetesSettings, timeoutMs: number, secrets: { config: SecretSlot; sent: SecretSlot }, deps: ConnectionDeps = {}): Connection {
+export function connect(
+  settings: KubernetesSettings,
+  timeoutMs: number,
+  secrets: { config: SecretSlot; sent: SecretSlot },
+  deps: ConnectionDeps = {},
+): Connection {
   const kc = load(settings, deps);
   const cluster = kc.getCurrentCluster();
   if (!cluster) throw fail(`the kubeconfig has no current context with a cluster: set Driver_context`);
@@ -102,5 +136,9 @@ export function connect(settings: KubernetesSettings, timeoutMs: number, secrets
     promiseMiddleware: [middleware(timeoutMs, secrets.sent)],
   });
   const contextNamespace = kc.getContextObject(kc.getCurrentContext())?.namespace?.trim();
-  return { api: new CoreV1Api(config), namespace: settings.namespace ?? (contextNamespace || "default"), server: cluster.server };
+  return {
+    api: new CoreV1Api(config),
+    namespace: settings.namespace ?? (contextNamespace || "default"),
+    server: cluster.server,
+  };
 }

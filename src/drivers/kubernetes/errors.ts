@@ -24,7 +24,9 @@ export interface ApiCall {
 export interface KubeStatus {
   readonly reason?: string;
   readonly message?: string;
-  readonly details?: { readonly causes?: readonly { readonly field?: string; readonly message?: string; readonly reason?: string }[] };
+  readonly details?: {
+    readonly causes?: readonly { readonly field?: string; readonly message?: string; readonly reason?: string }[];
+  };
 }
 
 export function describeCall(call: ApiCall): string {
@@ -36,7 +38,12 @@ function statusOf(body: unknown): KubeStatus {
     try {
       return statusOf(JSON.parse(body));
     } catch {
-      return { message: body.replace(/<[^>]*>/g, " ").replace(/\s+/g, " ").trim() };
+      return {
+        message: body
+          .replace(/<[^>]*>/g, " ")
+          .replace(/\s+/g, " ")
+          .trim(),
+      };
     }
   }
   return typeof body === "object" && body !== null ? (body as KubeStatus) : {};
@@ -50,39 +57,68 @@ export function retryAfterSeconds(header: string | undefined, now: number = Date
 }
 
 function hint(status: number, call: ApiCall, st: KubeStatus): { code: ErrorCode; hint: string } {
-  if (status === 401) return { code: "AuthFailed", hint: "the cluster refused the credentials: check Driver_kubeconfig and Driver_context (an expired token or client certificate?)" };
+  if (status === 401)
+    return {
+      code: "AuthFailed",
+      hint: "the cluster refused the credentials: check Driver_kubeconfig and Driver_context (an expired token or client certificate?)",
+    };
   if (status === 403) {
-    return { code: "Forbidden", hint: `the account may not ${call.verb} ${call.resource} in namespace ${call.namespace}: its Role needs verb '${call.verb}' on '${call.resource}' (see etc/kubernetes/role.yaml)` };
+    return {
+      code: "Forbidden",
+      hint: `the account may not ${call.verb} ${call.resource} in namespace ${call.namespace}: its Role needs verb '${call.verb}' on '${call.resource}' (see etc/kubernetes/role.yaml)`,
+    };
   }
   if (status === 404) return { code: "NodeNotFound", hint: "" };
   if (status === 409) return { code: "CloudError", hint: "a conflicting object exists" };
   if (status === 410) return { code: "CloudError", hint: "the listing expired" };
   if (status === 422 || status === 400) {
     const cause = st.details?.causes?.find((c) => c.field);
-    return { code: "UserDataInvalid", hint: `the cluster refused the object${cause?.field ? ` at ${cause.field}` : ""}: fix Context_Template` };
+    return {
+      code: "UserDataInvalid",
+      hint: `the cluster refused the object${cause?.field ? ` at ${cause.field}` : ""}: fix Context_Template`,
+    };
   }
-  if (status === 429) return { code: "RateLimited", hint: "the API server throttles this client; this is retried, lower Cloud_RateLimit if it persists" };
+  if (status === 429)
+    return {
+      code: "RateLimited",
+      hint: "the API server throttles this client; this is retried, lower Cloud_RateLimit if it persists",
+    };
   if (status >= 500) return { code: "CloudUnavailable", hint: "the API server failed; this is retried" };
   return { code: "CloudError", hint: "" };
 }
 
 /** A non-success answer of the API server. */
-export function httpError(call: ApiCall, status: number, body: unknown, headers: Readonly<Record<string, string>> = {}): CloudceError {
+export function httpError(
+  call: ApiCall,
+  status: number,
+  body: unknown,
+  headers: Readonly<Record<string, string>> = {},
+): CloudceError {
   const st = statusOf(body);
   const { code, hint: why } = hint(status, call, st);
   const retryAfter = status === 429 || status === 503 ? retryAfterSeconds(headers["retry-after"]) : undefined;
   const reason = st.reason ? ` ${st.reason}` : "";
   const message = st.message ? `: ${truncate(st.message, MAX_MESSAGE)}` : "";
-  return new KubeHttpError(code, `${DRIVER_NAME} ${describeCall(call)}: HTTP ${status}${reason}${message}${why ? `; ${why}` : ""}`, status, {
-    driver: DRIVER_NAME,
-    status: st.reason ?? status,
-    ...(retryAfter === undefined ? {} : { retryAfterSeconds: retryAfter }),
-  });
+  return new KubeHttpError(
+    code,
+    `${DRIVER_NAME} ${describeCall(call)}: HTTP ${status}${reason}${message}${why ? `; ${why}` : ""}`,
+    status,
+    {
+      driver: DRIVER_NAME,
+      status: st.reason ?? status,
+      ...(retryAfter === undefined ? {} : { retryAfterSeconds: retryAfter }),
+    },
+  );
 }
 
 /** An answer with an HTTP status the driver itself acts on (404, 409, 410). */
 export class KubeHttpError extends CloudceError {
-  constructor(code: ErrorCode, message: string, readonly httpStatus: number, options: CloudceErrorOptions) {
+  constructor(
+    code: ErrorCode,
+    message: string,
+    readonly httpStatus: number,
+    options: CloudceErrorOptions,
+  ) {
     super(code, message, options);
   }
 }
@@ -90,11 +126,24 @@ export class KubeHttpError extends CloudceError {
 /** A request that got no answer: refused, reset, or timed out. */
 export function transportError(call: ApiCall, err: unknown, timeoutMs: number): CloudceError {
   const e = err as { name?: string; code?: string; type?: string; message?: string };
-  if (e?.name === "AbortError" || e?.name === "TimeoutError" || e?.type === "aborted" || /TIMEDOUT/.test(e?.code ?? "")) {
-    return new CloudceError("Timeout", `${DRIVER_NAME} ${describeCall(call)}: no answer within ${timeoutMs} ms (Cloud_RequestTimeout)`, { driver: DRIVER_NAME, cause: err });
+  if (
+    e?.name === "AbortError" ||
+    e?.name === "TimeoutError" ||
+    e?.type === "aborted" ||
+    /TIMEDOUT/.test(e?.code ?? "")
+  ) {
+    return new CloudceError(
+      "Timeout",
+      `${DRIVER_NAME} ${describeCall(call)}: no answer within ${timeoutMs} ms (Cloud_RequestTimeout)`,
+      { driver: DRIVER_NAME, cause: err },
+    );
   }
   const what = e?.code ?? e?.name ?? "error";
-  return new CloudceError("CloudUnavailable", `${DRIVER_NAME} ${describeCall(call)}: connection failed (${what}: ${truncate(String(e?.message ?? err), 120)})`, { driver: DRIVER_NAME, cause: err });
+  return new CloudceError(
+    "CloudUnavailable",
+    `${DRIVER_NAME} ${describeCall(call)}: connection failed (${what}: ${truncate(String(e?.message ?? err), 120)})`,
+    { driver: DRIVER_NAME, cause: err },
+  );
 }
 
 /** Any failure of a call, typed. */

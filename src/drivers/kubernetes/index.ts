@@ -18,8 +18,22 @@
 import { CloudceError } from "../../errors.js";
 import { SecretSlot } from "../../secrets.js";
 import type {
-  BulkResult, CallLimit, CloudDriver, CloudFlavor, CloudLimits, CloudNode, CloudResource, CreateNodesRequest, CreateNodesResult, DriverCapabilities,
-  DriverConfig, DriverFactory, NodeFailure, NodeFilter, NodeSpec, ResourceQuery,
+  BulkResult,
+  CallLimit,
+  CloudDriver,
+  CloudFlavor,
+  CloudLimits,
+  CloudNode,
+  CloudResource,
+  CreateNodesRequest,
+  CreateNodesResult,
+  DriverCapabilities,
+  DriverConfig,
+  DriverFactory,
+  NodeFailure,
+  NodeFilter,
+  NodeSpec,
+  ResourceQuery,
 } from "../driver.js";
 import { fixedCallLimit } from "../call-limit.js";
 import { KubeApi } from "./api.js";
@@ -41,7 +55,11 @@ export const KUBERNETES_CAPABILITIES: DriverCapabilities = Object.freeze({
   stop: false,
   limits: true,
   // The manifest carries the pilot in a Secret, which holds at most 1 MiB.
-  userData: Object.freeze({ maxBytes: SECRET_MAX_BYTES, measuredAs: "raw" as const, format: "kubernetes-manifest" as const }),
+  userData: Object.freeze({
+    maxBytes: SECRET_MAX_BYTES,
+    measuredAs: "raw" as const,
+    format: "kubernetes-manifest" as const,
+  }),
   ambiguousImage: "error" as const,
   // The kubeconfig (or the service account) is the credential.
   requiresCredentials: false,
@@ -58,10 +76,18 @@ export class KubernetesDriver implements CloudDriver {
   /** The CE's concurrency limit for per-pod calls; alone, a small fixed bound. */
   private readonly limit: CallLimit;
 
-  constructor(config: DriverConfig, private readonly settings: KubernetesSettings, deps: ConnectionDeps = {}) {
+  constructor(
+    config: DriverConfig,
+    private readonly settings: KubernetesSettings,
+    deps: ConnectionDeps = {},
+  ) {
     const connection = connect(settings, config.requestTimeoutMs, this.secrets, deps);
     this.api = new KubeApi({
-      api: connection.api, namespace: connection.namespace, timeoutMs: config.requestTimeoutMs, logger: config.logger, ...(deps.random ? { random: deps.random } : {}),
+      api: connection.api,
+      namespace: connection.namespace,
+      timeoutMs: config.requestTimeoutMs,
+      logger: config.logger,
+      ...(deps.random ? { random: deps.random } : {}),
     });
     this.endpoint = `${connection.server} ${connection.namespace}`;
     this.pods = new Pods(this.api, settings.pageSize);
@@ -86,30 +112,52 @@ export class KubernetesDriver implements CloudDriver {
 
   async createNodes(request: CreateNodesRequest): Promise<CreateNodesResult> {
     const flavor = parseFlavor(request.flavorId);
-    if (!flavor) throw new CloudceError("FlavorNotFound", `${DRIVER_NAME}: Instance_Flavor '${request.flavorId.slice(0, 40)}' is not of the form <cpus>cpu-<n>mb or <cpus>cpu-<n>gb, e.g. 4cpu-8gb`, { driver: DRIVER_NAME });
+    if (!flavor)
+      throw new CloudceError(
+        "FlavorNotFound",
+        `${DRIVER_NAME}: Instance_Flavor '${request.flavorId.slice(0, 40)}' is not of the form <cpus>cpu-<n>mb or <cpus>cpu-<n>gb, e.g. 4cpu-8gb`,
+        { driver: DRIVER_NAME },
+      );
     if (listImages(this.settings, { id: request.imageId }).length === 0) {
-      throw new CloudceError("ImageNotFound", `${DRIVER_NAME}: Instance_Image '${request.imageId.slice(0, 80)}' is not an image reference`, { driver: DRIVER_NAME });
+      throw new CloudceError(
+        "ImageNotFound",
+        `${DRIVER_NAME}: Instance_Image '${request.imageId.slice(0, 80)}' is not an image reference`,
+        { driver: DRIVER_NAME },
+      );
     }
-    if (request.networkIds.length > 0) throw new CloudceError("NetworkNotFound", `${DRIVER_NAME}: pods use the cluster's network: unset Instance_Networks`, { driver: DRIVER_NAME });
+    if (request.networkIds.length > 0)
+      throw new CloudceError(
+        "NetworkNotFound",
+        `${DRIVER_NAME}: pods use the cluster's network: unset Instance_Networks`,
+        { driver: DRIVER_NAME },
+      );
     // Every manifest is checked before the first call: a bad one costs nothing.
     const plans = request.nodes.map((spec) => this.plan(spec, request, flavor));
-    if (plans.length === 1) return { created: [await this.limit("create", () => this.pods.create(plans[0]!, flavor))], failed: [] };
+    if (plans.length === 1)
+      return { created: [await this.limit("create", () => this.pods.create(plans[0]!, flavor))], failed: [] };
     const created: CloudNode[] = [];
     const failed: NodeFailure[] = [];
-    await Promise.all(plans.map(async (plan, i) => {
-      try {
-        created.push(await this.limit("create", () => this.pods.create(plan, flavor)));
-      } catch (err) {
-        failed.push({ target: request.nodes[i]!.name, error: err instanceof Error ? err : new Error(String(err)) });
-      }
-    }));
+    await Promise.all(
+      plans.map(async (plan, i) => {
+        try {
+          created.push(await this.limit("create", () => this.pods.create(plan, flavor)));
+        } catch (err) {
+          failed.push({ target: request.nodes[i]!.name, error: err instanceof Error ? err : new Error(String(err)) });
+        }
+      }),
+    );
     return { created, failed };
   }
 
   private plan(spec: NodeSpec, request: CreateNodesRequest, flavor: CloudFlavor) {
     return planPod(parseManifest(spec.userData), {
-      podName: podName(spec.name), namespace: this.api.namespace, vmName: spec.name, metadata: spec.metadata,
-      requestId: request.requestId, image: request.imageId, ...flavorQuantities(flavor),
+      podName: podName(spec.name),
+      namespace: this.api.namespace,
+      vmName: spec.name,
+      metadata: spec.metadata,
+      requestId: request.requestId,
+      image: request.imageId,
+      ...flavorQuantities(flavor),
     });
   }
 
@@ -129,19 +177,23 @@ export class KubernetesDriver implements CloudDriver {
     const done: string[] = [];
     const gone: string[] = [];
     const failed: NodeFailure[] = [];
-    await Promise.all(ids.map(async (id) => {
-      try {
-        if (await this.limit("delete", () => this.pods.delete(id))) gone.push(id);
-        done.push(id);
-      } catch (err) {
-        failed.push({ target: id, error: err instanceof Error ? err : new Error(String(err)) });
-      }
-    }));
+    await Promise.all(
+      ids.map(async (id) => {
+        try {
+          if (await this.limit("delete", () => this.pods.delete(id))) gone.push(id);
+          done.push(id);
+        } catch (err) {
+          failed.push({ target: id, error: err instanceof Error ? err : new Error(String(err)) });
+        }
+      }),
+    );
     return { done, failed, ...(gone.length > 0 ? { gone } : {}) };
   }
 
   async stopNodes(): Promise<BulkResult> {
-    throw new CloudceError("NotSupported", `${DRIVER_NAME}: a pod cannot be stopped, only deleted`, { driver: DRIVER_NAME });
+    throw new CloudceError("NotSupported", `${DRIVER_NAME}: a pod cannot be stopped, only deleted`, {
+      driver: DRIVER_NAME,
+    });
   }
 
   getConsoleOutput(id: string): Promise<string> {

@@ -45,25 +45,38 @@ export interface PodPlan {
 const isMapping = (v: unknown): v is Obj => typeof v === "object" && v !== null && !Array.isArray(v);
 
 function invalid(problem: string): CloudceError {
-  return new CloudceError("UserDataInvalid", `${DRIVER_NAME}: the rendered pod manifest (Context_Template) ${problem}`, { driver: DRIVER_NAME });
+  return new CloudceError(
+    "UserDataInvalid",
+    `${DRIVER_NAME}: the rendered pod manifest (Context_Template) ${problem}`,
+    { driver: DRIVER_NAME },
+  );
 }
 
 function secretBytes(secret: Obj): number {
   const data = isMapping(secret["data"]) ? Object.values(secret["data"]) : [];
   const strings = isMapping(secret["stringData"]) ? Object.values(secret["stringData"]) : [];
-  return data.reduce<number>((n, v) => n + Buffer.from(String(v), "base64").length, 0) + strings.reduce<number>((n, v) => n + Buffer.byteLength(String(v), "utf8"), 0);
+  return (
+    data.reduce<number>((n, v) => n + Buffer.from(String(v), "base64").length, 0) +
+    strings.reduce<number>((n, v) => n + Buffer.byteLength(String(v), "utf8"), 0)
+  );
 }
 
 function checkSecret(secret: Obj, index: number): void {
   const name = isMapping(secret["metadata"]) ? secret["metadata"]["name"] : undefined;
   if (typeof name !== "string" || !/^[a-z0-9]([-a-z0-9]{0,30}[a-z0-9])?$/.test(name)) {
-    throw invalid(`document ${index + 1}: a Secret needs metadata.name, a short local name such as 'pilot' (lower-case letters, digits, '-', at most 32)`);
+    throw invalid(
+      `document ${index + 1}: a Secret needs metadata.name, a short local name such as 'pilot' (lower-case letters, digits, '-', at most 32)`,
+    );
   }
   const problem = schemaProblem(secret, "V1Secret", "Secret");
   if (problem) throw invalid(`document ${index + 1}: ${problem}`);
   const bytes = secretBytes(secret);
   if (bytes > SECRET_MAX_BYTES) {
-    throw new CloudceError("UserDataTooLarge", `${DRIVER_NAME}: Secret '${name}' of the pod manifest holds ${bytes} bytes, over Kubernetes' limit of ${SECRET_MAX_BYTES} bytes for a Secret: use a smaller pilot executable`, { driver: DRIVER_NAME });
+    throw new CloudceError(
+      "UserDataTooLarge",
+      `${DRIVER_NAME}: Secret '${name}' of the pod manifest holds ${bytes} bytes, over Kubernetes' limit of ${SECRET_MAX_BYTES} bytes for a Secret: use a smaller pilot executable`,
+      { driver: DRIVER_NAME },
+    );
   }
 }
 
@@ -71,15 +84,22 @@ function checkPod(pod: Obj, index: number): void {
   const problem = schemaProblem(pod, "V1Pod", "Pod");
   if (problem) throw invalid(`document ${index + 1}: ${problem}`);
   const spec = pod["spec"];
-  if (!isMapping(spec) || !Array.isArray(spec["containers"]) || spec["containers"].length === 0) throw invalid(`document ${index + 1}: the Pod needs spec.containers with at least one container`);
+  if (!isMapping(spec) || !Array.isArray(spec["containers"]) || spec["containers"].length === 0)
+    throw invalid(`document ${index + 1}: the Pod needs spec.containers with at least one container`);
   for (const [i, c] of (spec["containers"] as unknown[]).entries()) {
-    if (!isMapping(c) || typeof c["name"] !== "string" || c["name"] === "") throw invalid(`document ${index + 1}: spec.containers[${i}] needs a name`);
+    if (!isMapping(c) || typeof c["name"] !== "string" || c["name"] === "")
+      throw invalid(`document ${index + 1}: spec.containers[${i}] needs a name`);
   }
   const restart = spec["restartPolicy"];
   if (restart !== undefined && restart !== "Never") {
-    throw invalid(`document ${index + 1}: spec.restartPolicy is '${String(restart).slice(0, 20)}': it must be Never (or absent), so that Kubernetes never retries a pilot; the site director decides`);
+    throw invalid(
+      `document ${index + 1}: spec.restartPolicy is '${String(restart).slice(0, 20)}': it must be Never (or absent), so that Kubernetes never retries a pilot; the site director decides`,
+    );
   }
-  if (isMapping(pod["metadata"]) && pod["metadata"]["ownerReferences"] !== undefined) throw invalid(`document ${index + 1}: the Pod may not have metadata.ownerReferences: nothing else may delete a pilot`);
+  if (isMapping(pod["metadata"]) && pod["metadata"]["ownerReferences"] !== undefined)
+    throw invalid(
+      `document ${index + 1}: the Pod may not have metadata.ownerReferences: nothing else may delete a pilot`,
+    );
 }
 
 /** Parses and checks a manifest; throws UserDataInvalid or UserDataTooLarge naming the document and field. */
@@ -89,11 +109,14 @@ export function parseManifest(userData: Uint8Array): ParsedManifest {
   if (!Array.isArray(docs)) throw invalid("is empty: it needs one Pod");
   const objects: Obj[] = [];
   for (const [i, doc] of docs.entries()) {
-    if (doc.errors.length > 0) throw invalid(`document ${i + 1} is not valid YAML (line ${doc.errors[0]!.linePos?.[0].line ?? "?"})`);
+    if (doc.errors.length > 0)
+      throw invalid(`document ${i + 1} is not valid YAML (line ${doc.errors[0]!.linePos?.[0].line ?? "?"})`);
     const value: unknown = doc.toJS();
     if (value === null || value === undefined) continue;
     if (!isMapping(value) || value["apiVersion"] !== "v1" || (value["kind"] !== "Pod" && value["kind"] !== "Secret")) {
-      throw invalid(`document ${i + 1}: only apiVersion v1 kinds Pod and Secret are created (got ${isMapping(value) ? `${String(value["apiVersion"]).slice(0, 30)} ${String(value["kind"]).slice(0, 30)}` : "no mapping"})`);
+      throw invalid(
+        `document ${i + 1}: only apiVersion v1 kinds Pod and Secret are created (got ${isMapping(value) ? `${String(value["apiVersion"]).slice(0, 30)} ${String(value["kind"]).slice(0, 30)}` : "no mapping"})`,
+      );
     }
     if (value["kind"] === "Pod") checkPod(value, i);
     else checkSecret(value, i);
@@ -114,9 +137,10 @@ function renameSecretRefs(spec: Obj, rename: (name: unknown) => unknown): void {
   };
   each(spec["volumes"], (vol) => {
     if (isMapping(vol["secret"])) vol["secret"]["secretName"] = rename(vol["secret"]["secretName"]);
-    if (isMapping(vol["projected"])) each(vol["projected"]["sources"], (src) => {
-      if (isMapping(src["secret"])) src["secret"]["name"] = rename(src["secret"]["name"]);
-    });
+    if (isMapping(vol["projected"]))
+      each(vol["projected"]["sources"], (src) => {
+        if (isMapping(src["secret"])) src["secret"]["name"] = rename(src["secret"]["name"]);
+      });
   });
   for (const list of ["containers", "initContainers"]) {
     each(spec[list], (c) => {
@@ -146,11 +170,13 @@ export function planPod(parsed: ParsedManifest, target: PodTarget): PodPlan {
   const manifest = structuredClone(parsed);
   const { labels, annotations } = metadataObjects(target.metadata);
   const local = new Set(manifest.secrets.map((s) => (s["metadata"] as Obj)["name"] as string));
-  const rename = (name: unknown): unknown => (typeof name === "string" && local.has(name) ? `${target.podName}-${name}` : name);
+  const rename = (name: unknown): unknown =>
+    typeof name === "string" && local.has(name) ? `${target.podName}-${name}` : name;
   const spec = manifest.pod["spec"] as Obj;
   renameSecretRefs(spec, rename);
   spec["containers"] = (spec["containers"] as Obj[]).map((c, i) => withDefaults(c, target, i === 0));
-  if (Array.isArray(spec["initContainers"])) spec["initContainers"] = (spec["initContainers"] as Obj[]).map((c) => withDefaults(c, target, false));
+  if (Array.isArray(spec["initContainers"]))
+    spec["initContainers"] = (spec["initContainers"] as Obj[]).map((c) => withDefaults(c, target, false));
   spec["restartPolicy"] = "Never";
   const meta = isMapping(manifest.pod["metadata"]) ? manifest.pod["metadata"] : {};
   const pod = {
@@ -160,14 +186,27 @@ export function planPod(parsed: ParsedManifest, target: PodTarget): PodPlan {
       name: target.podName,
       namespace: target.namespace,
       labels: { ...(isMapping(meta["labels"]) ? meta["labels"] : {}), ...labels },
-      annotations: { ...(isMapping(meta["annotations"]) ? meta["annotations"] : {}), ...annotations, [NAME_ANNOTATION]: target.vmName, [REQUEST_ANNOTATION]: target.requestId },
+      annotations: {
+        ...(isMapping(meta["annotations"]) ? meta["annotations"] : {}),
+        ...annotations,
+        [NAME_ANNOTATION]: target.vmName,
+        [REQUEST_ANNOTATION]: target.requestId,
+      },
     },
     spec,
   } as unknown as V1Pod;
   delete (pod.metadata as Obj)["generateName"];
-  const secrets = manifest.secrets.map((s) => ({
-    ...s,
-    metadata: { ...(s["metadata"] as Obj), name: rename((s["metadata"] as Obj)["name"]), namespace: target.namespace, labels },
-  }) as unknown as V1Secret);
+  const secrets = manifest.secrets.map(
+    (s) =>
+      ({
+        ...s,
+        metadata: {
+          ...(s["metadata"] as Obj),
+          name: rename((s["metadata"] as Obj)["name"]),
+          namespace: target.namespace,
+          labels,
+        },
+      }) as unknown as V1Secret,
+  );
   return { pod, secrets };
 }

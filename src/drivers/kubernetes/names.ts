@@ -59,9 +59,13 @@ function escape(ch: string): string {
 export function encodeLabelValue(value: string): string {
   if (LABEL_VALUE.test(value) && !value.includes("_") && value.length <= MAX_LABEL) return value;
   const chars = [...value];
-  const body = chars.map((ch, i) => (/[A-Za-z0-9]/.test(ch) || (/[.-]/.test(ch) && i < chars.length - 1) ? ch : escape(ch))).join("");
+  const body = chars
+    .map((ch, i) => (/[A-Za-z0-9]/.test(ch) || (/[.-]/.test(ch) && i < chars.length - 1) ? ch : escape(ch)))
+    .join("");
   const encoded = `x_${body}`;
-  return encoded.length <= MAX_LABEL ? encoded : `h_${createHash("sha256").update(value, "utf8").digest("hex").slice(0, 40)}`;
+  return encoded.length <= MAX_LABEL
+    ? encoded
+    : `h_${createHash("sha256").update(value, "utf8").digest("hex").slice(0, 40)}`;
 }
 
 const KEY_NAME = /^[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
@@ -76,13 +80,20 @@ export const REQUEST_ANNOTATION = "cloudce.dirac/request";
 /** The label key for a metadata key; a key that cannot be one is refused. */
 export function labelKey(key: string): string {
   if (!KEY_NAME.test(key)) {
-    throw new CloudceError("OptionInvalid", `${DRIVER_NAME}: metadata key '${key.slice(0, 70)}' cannot be a label key (letters, digits, '-', '_', '.', at most 63)`, { driver: DRIVER_NAME });
+    throw new CloudceError(
+      "OptionInvalid",
+      `${DRIVER_NAME}: metadata key '${key.slice(0, 70)}' cannot be a label key (letters, digits, '-', '_', '.', at most 63)`,
+      { driver: DRIVER_NAME },
+    );
   }
   return `${LABEL_PREFIX}${key}`;
 }
 
 /** Labels (encoded, for selection) and annotations (as given) for a node's metadata. */
-export function metadataObjects(metadata: Readonly<Record<string, string>>): { labels: Record<string, string>; annotations: Record<string, string> } {
+export function metadataObjects(metadata: Readonly<Record<string, string>>): {
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+} {
   const labels: Record<string, string> = {};
   const annotations: Record<string, string> = {};
   for (const [k, v] of Object.entries(metadata)) {
@@ -95,11 +106,14 @@ export function metadataObjects(metadata: Readonly<Record<string, string>>): { l
 /** The metadata a pod carries, from its annotations. */
 export function metadataOf(annotations: Readonly<Record<string, string>> | undefined): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(annotations ?? {})) if (k.startsWith(ANNOTATION_PREFIX)) out[k.slice(ANNOTATION_PREFIX.length)] = v;
+  for (const [k, v] of Object.entries(annotations ?? {}))
+    if (k.startsWith(ANNOTATION_PREFIX)) out[k.slice(ANNOTATION_PREFIX.length)] = v;
   return out;
 }
 
 /** A label selector matching every given metadata value. */
 export function labelSelector(metadata: Readonly<Record<string, string>>): string {
-  return Object.entries(metadata).map(([k, v]) => `${labelKey(k)}=${encodeLabelValue(v)}`).join(",");
+  return Object.entries(metadata)
+    .map(([k, v]) => `${labelKey(k)}=${encodeLabelValue(v)}`)
+    .join(",");
 }

@@ -7,7 +7,15 @@ import { CloudceError } from "../../errors.js";
 
 export const DRIVER_NAME = "KUBERNETES";
 
-export const KNOWN_OPTIONS = ["kubeconfig", "context", "in_cluster", "namespace", "images", "page_size", "log_bytes"] as const;
+export const KNOWN_OPTIONS = [
+  "kubeconfig",
+  "context",
+  "in_cluster",
+  "namespace",
+  "images",
+  "page_size",
+  "log_bytes",
+] as const;
 
 export type KubernetesOptions = Partial<Record<(typeof KNOWN_OPTIONS)[number], string>>;
 
@@ -40,10 +48,17 @@ const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 /** An image reference, loosely: registry/path[:tag][@digest], one word; the kubelet judges the rest. */
 export const IMAGE_REFERENCE = /^[A-Za-z0-9][A-Za-z0-9._\-/:@]{0,511}$/;
 
-function whole(options: KubernetesOptions, name: "page_size" | "log_bytes", fallback: number, min: number, max: number): number {
+function whole(
+  options: KubernetesOptions,
+  name: "page_size" | "log_bytes",
+  fallback: number,
+  min: number,
+  max: number,
+): number {
   const v = options[name]?.trim();
   if (v === undefined || v === "") return fallback;
-  if (!/^\d+$/.test(v) || Number(v) < min || Number(v) > max) throw invalid(`Driver_${name}: '${v.slice(0, 40)}' is not a whole number from ${min} to ${max}`);
+  if (!/^\d+$/.test(v) || Number(v) < min || Number(v) > max)
+    throw invalid(`Driver_${name}: '${v.slice(0, 40)}' is not a whole number from ${min} to ${max}`);
   return Number(v);
 }
 
@@ -57,12 +72,17 @@ function flag(options: KubernetesOptions, name: "in_cluster"): boolean {
 /** `name=reference, …`: the names `Instance_Image = name:…` may use. */
 function parseImages(value: string | undefined): Map<string, string> {
   const images = new Map<string, string>();
-  for (const entry of (value ?? "").split(",").map((s) => s.trim()).filter(Boolean)) {
+  for (const entry of (value ?? "")
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     const eq = entry.indexOf("=");
     const name = entry.slice(0, eq).trim();
     const ref = entry.slice(eq + 1).trim();
     if (eq <= 0 || !IMAGE_REFERENCE.test(ref)) {
-      throw invalid(`Driver_images: '${entry.slice(0, 60)}' is not name=image-reference, e.g. Driver_images = el9=registry.example.org/dirac/pilot:el9`);
+      throw invalid(
+        `Driver_images: '${entry.slice(0, 60)}' is not name=image-reference, e.g. Driver_images = el9=registry.example.org/dirac/pilot:el9`,
+      );
     }
     if (images.has(name)) throw invalid(`Driver_images: the name '${name.slice(0, 40)}' is given twice`);
     images.set(name, ref);
@@ -73,10 +93,13 @@ function parseImages(value: string | undefined): Map<string, string> {
 export function parseOptions(options: KubernetesOptions): KubernetesSettings {
   const inCluster = flag(options, "in_cluster");
   const kubeconfig = options.kubeconfig?.trim() || undefined;
-  if (inCluster && kubeconfig) throw invalid("Driver_in_cluster = yes and Driver_kubeconfig exclude each other: give one");
+  if (inCluster && kubeconfig)
+    throw invalid("Driver_in_cluster = yes and Driver_kubeconfig exclude each other: give one");
   const namespace = options.namespace?.trim() || undefined;
   if (namespace !== undefined && !DNS_LABEL.test(namespace)) {
-    throw invalid(`Driver_namespace: '${namespace.slice(0, 70)}' is not a namespace name (lower-case letters, digits and '-', at most 63)`);
+    throw invalid(
+      `Driver_namespace: '${namespace.slice(0, 70)}' is not a namespace name (lower-case letters, digits and '-', at most 63)`,
+    );
   }
   return {
     kubeconfig,

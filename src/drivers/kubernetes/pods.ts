@@ -41,12 +41,21 @@ export class Pods {
     const name = body.metadata!.name!;
     const requestId = body.metadata!.annotations![REQUEST_ANNOTATION]!;
     try {
-      return await this.api.run({ verb: "create", resource: "pods", name }, (core, namespace) => core.createNamespacedPod({ namespace, body }), () => this.lateCreate(name, requestId));
+      return await this.api.run(
+        { verb: "create", resource: "pods", name },
+        (core, namespace) => core.createNamespacedPod({ namespace, body }),
+        () => this.lateCreate(name, requestId),
+      );
     } catch (err) {
-      if (hasStatus(err, 409)) return this.ownPod(name, body.metadata!.annotations![REQUEST_ANNOTATION]!, err as CloudceError);
+      if (hasStatus(err, 409))
+        return this.ownPod(name, body.metadata!.annotations![REQUEST_ANNOTATION]!, err as CloudceError);
       if (hasStatus(err, 403)) throw await this.whyForbidden(err as CloudceError, flavor);
       if (hasStatus(err, 404)) {
-        throw new CloudceError("OptionInvalid", `${DRIVER_NAME}: namespace ${this.api.namespace} does not exist: create it (etc/kubernetes/namespace.yaml) or set Driver_namespace`, { driver: DRIVER_NAME, cause: err });
+        throw new CloudceError(
+          "OptionInvalid",
+          `${DRIVER_NAME}: namespace ${this.api.namespace} does not exist: create it (etc/kubernetes/namespace.yaml) or set Driver_namespace`,
+          { driver: DRIVER_NAME, cause: err },
+        );
       }
       throw err;
     }
@@ -71,7 +80,11 @@ export class Pods {
   private async ownPod(name: string, requestId: string, conflict: CloudceError): Promise<V1Pod> {
     const existing = await this.getPod(name);
     if (existing?.metadata?.annotations?.[REQUEST_ANNOTATION] === requestId) return existing;
-    throw new CloudceError("CloudError", `${DRIVER_NAME}: a pod named ${name} already exists and was not made by this request; it was left alone`, { driver: DRIVER_NAME, cause: conflict });
+    throw new CloudceError(
+      "CloudError",
+      `${DRIVER_NAME}: a pod named ${name} already exists and was not made by this request; it was left alone`,
+      { driver: DRIVER_NAME, cause: conflict },
+    );
   }
 
   /** A refused create is a quota when a ResourceQuota has no room left for the pod; otherwise RBAC. */
@@ -79,26 +92,42 @@ export class Pods {
     const quotas = await this.quotas().catch(() => [] as V1ResourceQuota[]);
     const resource = quotaShortfall(quotas, flavor);
     if (!resource) return err;
-    return new CloudceError("QuotaExceeded", `${DRIVER_NAME}: the namespace's ResourceQuota has no room for another pod (${resource}); lower MaxTotalJobs or raise the quota`, { driver: DRIVER_NAME, quotaResource: resource, cause: err });
+    return new CloudceError(
+      "QuotaExceeded",
+      `${DRIVER_NAME}: the namespace's ResourceQuota has no room for another pod (${resource}); lower MaxTotalJobs or raise the quota`,
+      { driver: DRIVER_NAME, quotaResource: resource, cause: err },
+    );
   }
 
   private async createSecret(secret: V1Secret, pod: V1Pod): Promise<void> {
-    const owner = { apiVersion: "v1", kind: "Pod", name: pod.metadata!.name!, uid: pod.metadata!.uid!, blockOwnerDeletion: false };
+    const owner = {
+      apiVersion: "v1",
+      kind: "Pod",
+      name: pod.metadata!.name!,
+      uid: pod.metadata!.uid!,
+      blockOwnerDeletion: false,
+    };
     const body: V1Secret = { ...secret, metadata: { ...secret.metadata, ownerReferences: [owner] } };
     const name = body.metadata!.name!;
     try {
-      await this.api.run({ verb: "create", resource: "secrets", name }, (core, namespace) => core.createNamespacedSecret({ namespace, body }));
+      await this.api.run({ verb: "create", resource: "secrets", name }, (core, namespace) =>
+        core.createNamespacedSecret({ namespace, body }),
+      );
     } catch (err) {
       if (!hasStatus(err, 409)) throw err;
       // Ours when an earlier attempt of this create made it for this very pod.
-      const existing = await this.api.run({ verb: "get", resource: "secrets", name }, (core, namespace) => core.readNamespacedSecret({ name, namespace }));
+      const existing = await this.api.run({ verb: "get", resource: "secrets", name }, (core, namespace) =>
+        core.readNamespacedSecret({ name, namespace }),
+      );
       if (!existing.metadata?.ownerReferences?.some((o) => o.uid === owner.uid)) throw err;
     }
   }
 
   async getPod(name: string): Promise<V1Pod | undefined> {
     try {
-      return await this.api.run({ verb: "get", resource: "pods", name }, (core, namespace) => core.readNamespacedPod({ name, namespace }));
+      return await this.api.run({ verb: "get", resource: "pods", name }, (core, namespace) =>
+        core.readNamespacedPod({ name, namespace }),
+      );
     } catch (err) {
       if (hasStatus(err, 404)) return undefined;
       throw err;
@@ -133,7 +162,12 @@ export class Pods {
     let token: string | undefined;
     do {
       const page = await this.api.run({ verb: "list", resource: "pods" }, (core, namespace) =>
-        core.listNamespacedPod({ namespace, limit: this.pageSize, ...(labelSelector ? { labelSelector } : {}), ...(token ? { _continue: token } : {}) }),
+        core.listNamespacedPod({
+          namespace,
+          limit: this.pageSize,
+          ...(labelSelector ? { labelSelector } : {}),
+          ...(token ? { _continue: token } : {}),
+        }),
       );
       pods.push(...page.items);
       token = page.metadata?._continue || undefined;
@@ -144,7 +178,9 @@ export class Pods {
   /** Deletes a pod (its Secrets follow by garbage collection); true when it was already gone (404), which counts as done. */
   async delete(name: string): Promise<boolean> {
     try {
-      await this.api.run({ verb: "delete", resource: "pods", name }, (core, namespace) => core.deleteNamespacedPod({ name, namespace, propagationPolicy: "Background" }));
+      await this.api.run({ verb: "delete", resource: "pods", name }, (core, namespace) =>
+        core.deleteNamespacedPod({ name, namespace, propagationPolicy: "Background" }),
+      );
       return false;
     } catch (err) {
       if (!hasStatus(err, 404)) throw err;
@@ -155,7 +191,10 @@ export class Pods {
   /** The first container's log, up to `limitBytes`; empty while no container has started. */
   async log(name: string, limitBytes: number): Promise<string> {
     const pod = await this.getPod(name);
-    if (!pod) throw new CloudceError("NodeNotFound", `${DRIVER_NAME}: no pod ${name} in namespace ${this.api.namespace}`, { driver: DRIVER_NAME });
+    if (!pod)
+      throw new CloudceError("NodeNotFound", `${DRIVER_NAME}: no pod ${name} in namespace ${this.api.namespace}`, {
+        driver: DRIVER_NAME,
+      });
     const container = pod.spec?.containers[0]?.name;
     try {
       return await this.api.run({ verb: "get", resource: "pods/log", name }, (core, namespace) =>
@@ -164,12 +203,19 @@ export class Pods {
     } catch (err) {
       // 400: the container has not started yet, so there is no log.
       if (hasStatus(err, 400)) return "";
-      if (hasStatus(err, 404)) throw new CloudceError("NodeNotFound", `${DRIVER_NAME}: no pod ${name} in namespace ${this.api.namespace}`, { driver: DRIVER_NAME });
+      if (hasStatus(err, 404))
+        throw new CloudceError("NodeNotFound", `${DRIVER_NAME}: no pod ${name} in namespace ${this.api.namespace}`, {
+          driver: DRIVER_NAME,
+        });
       throw err;
     }
   }
 
   async quotas(): Promise<V1ResourceQuota[]> {
-    return (await this.api.run({ verb: "list", resource: "resourcequotas" }, (core, namespace) => core.listNamespacedResourceQuota({ namespace }))).items;
+    return (
+      await this.api.run({ verb: "list", resource: "resourcequotas" }, (core, namespace) =>
+        core.listNamespacedResourceQuota({ namespace }),
+      )
+    ).items;
   }
 }

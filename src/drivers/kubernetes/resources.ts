@@ -53,8 +53,20 @@ export function listImages(settings: KubernetesSettings, q?: ResourceQuery): Clo
 }
 
 const SUFFIX: Readonly<Record<string, number>> = {
-  "": 1, m: 1e-3, k: 1e3, M: 1e6, G: 1e9, T: 1e12, P: 1e15, E: 1e18,
-  Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40, Pi: 2 ** 50, Ei: 2 ** 60,
+  "": 1,
+  m: 1e-3,
+  k: 1e3,
+  M: 1e6,
+  G: 1e9,
+  T: 1e12,
+  P: 1e15,
+  E: 1e18,
+  Ki: 2 ** 10,
+  Mi: 2 ** 20,
+  Gi: 2 ** 30,
+  Ti: 2 ** 40,
+  Pi: 2 ** 50,
+  Ei: 2 ** 60,
 };
 
 /** A resource quantity ("500m", "8Gi", "2", "1e9") in base units; undefined when malformed. */
@@ -88,7 +100,10 @@ function left(quota: V1ResourceQuota, keys: readonly string[], unit: number): nu
 /** The tightest of the namespace's quotas; unlimited (undefined) where none sets a resource. */
 export function limitsFromQuotas(quotas: readonly V1ResourceQuota[]): CloudLimits {
   const out: { instances?: number; cores?: number; ramMb?: number } = {};
-  for (const [field, { keys, unit }] of Object.entries(QUOTA_KEYS) as [keyof CloudLimits, { keys: readonly string[]; unit: number }][]) {
+  for (const [field, { keys, unit }] of Object.entries(QUOTA_KEYS) as [
+    keyof CloudLimits,
+    { keys: readonly string[]; unit: number },
+  ][]) {
     for (const q of quotas) {
       const room = left(q, keys, unit);
       if (room !== undefined) out[field] = Math.min(out[field] ?? Infinity, room);

@@ -24,7 +24,8 @@ const PRIMITIVES: Readonly<Record<string, (v: unknown) => boolean>> = {
   IntOrString: (v) => typeof v === "string" || typeof v === "number",
 };
 
-const isMapping = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+const isMapping = (v: unknown): v is Record<string, unknown> =>
+  typeof v === "object" && v !== null && !Array.isArray(v);
 
 /** Field name → type, per model; built once (every pilot's manifest is checked). */
 const ATTRIBUTES = new Map<string, ReadonlyMap<string, string> | undefined>();
@@ -32,7 +33,12 @@ const ATTRIBUTES = new Map<string, ReadonlyMap<string, string> | undefined>();
 function attributesOf(type: string): ReadonlyMap<string, string> | undefined {
   if (!ATTRIBUTES.has(type)) {
     const m = (k8s as unknown as Record<string, unknown>)[type] as Partial<Model> | undefined;
-    ATTRIBUTES.set(type, typeof m?.getAttributeTypeMap === "function" ? new Map((m as Model).getAttributeTypeMap().map((a) => [a.baseName, a.type])) : undefined);
+    ATTRIBUTES.set(
+      type,
+      typeof m?.getAttributeTypeMap === "function"
+        ? new Map((m as Model).getAttributeTypeMap().map((a) => [a.baseName, a.type]))
+        : undefined,
+    );
   }
   return ATTRIBUTES.get(type);
 }

@@ -20,9 +20,21 @@ const PHASES: Readonly<Record<string, NodeState>> = {
 };
 
 /** Reasons a pod was ended by the cluster rather than by its pilot: the pilot was interrupted. */
-const DISRUPTIONS = new Set(["Evicted", "Preempting", "PreemptionByScheduler", "TerminationByKubelet", "EvictionByEvictionAPI", "DeletionByTaintManager", "DeletionByPodGC", "NodeLost", "Shutdown", "Terminated"]);
+const DISRUPTIONS = new Set([
+  "Evicted",
+  "Preempting",
+  "PreemptionByScheduler",
+  "TerminationByKubelet",
+  "EvictionByEvictionAPI",
+  "DeletionByTaintManager",
+  "DeletionByPodGC",
+  "NodeLost",
+  "Shutdown",
+  "Terminated",
+]);
 
-const asDate = (v: Date | string | undefined): Date | undefined => (v === undefined ? undefined : v instanceof Date ? v : new Date(v));
+const asDate = (v: Date | string | undefined): Date | undefined =>
+  v === undefined ? undefined : v instanceof Date ? v : new Date(v);
 
 function earliest(dates: readonly (Date | undefined)[]): Date | undefined {
   const known = dates.filter((d): d is Date => d !== undefined && !Number.isNaN(d.getTime()));
@@ -36,7 +48,9 @@ function latest(dates: readonly (Date | undefined)[]): Date | undefined {
 
 /** Why a pending pod waits: a container's waiting reason, else the scheduler's. */
 function waitingReason(pod: V1Pod, containers: readonly V1ContainerStatus[]): string | undefined {
-  const waiting = containers.map((c) => c.state?.waiting?.reason).find((r) => r !== undefined && r !== "ContainerCreating" && r !== "PodInitializing");
+  const waiting = containers
+    .map((c) => c.state?.waiting?.reason)
+    .find((r) => r !== undefined && r !== "ContainerCreating" && r !== "PodInitializing");
   if (waiting) return waiting;
   const scheduled = pod.status?.conditions?.find((c) => c.type === "PodScheduled" && c.status === "False");
   return scheduled?.reason;
@@ -61,7 +75,9 @@ export function podToNode(pod: V1Pod): CloudNode {
     createdAt: asDate(pod.metadata?.creationTimestamp) ?? new Date(0),
     metadata: metadataOf(annotations),
   };
-  const started = earliest(containers.map((c) => asDate(c.state?.running?.startedAt ?? c.state?.terminated?.startedAt)));
+  const started = earliest(
+    containers.map((c) => asDate(c.state?.running?.startedAt ?? c.state?.terminated?.startedAt)),
+  );
   const launchedAt = phase === "Pending" ? undefined : (started ?? asDate(pod.status?.startTime));
   const timing = launchedAt ? { launchedAt } : {};
   if (pod.metadata?.deletionTimestamp) return { ...base, ...timing, state: "gone", cloudState: `${phase}, deleting` };
@@ -70,13 +86,20 @@ export function podToNode(pod: V1Pod): CloudNode {
     const why = waitingReason(pod, containers);
     return { ...base, state, cloudState: why ? `Pending: ${why}` : "Pending" };
   }
-  const stoppedAt = state === "stopped" || state === "error" ? latest(containers.map((c) => asDate(c.state?.terminated?.finishedAt))) : undefined;
+  const stoppedAt =
+    state === "stopped" || state === "error"
+      ? latest(containers.map((c) => asDate(c.state?.terminated?.finishedAt)))
+      : undefined;
   const stop = stoppedAt ? { stoppedAt } : {};
   if (state !== "error") return { ...base, ...timing, ...stop, state, cloudState: phase };
   const { reason, exitCode } = failureReason(pod, containers);
   const detail = exitCode === undefined ? reason : `${reason}, exit code ${exitCode}`;
   return {
-    ...base, ...timing, ...stop, state, cloudState: `Failed: ${detail}`,
+    ...base,
+    ...timing,
+    ...stop,
+    state,
+    cloudState: `Failed: ${detail}`,
     fault: { code: "CloudError", message: `the pod failed: ${detail}` },
     ...(DISRUPTIONS.has(reason) ? { interrupted: true } : {}),
   };

@@ -18,8 +18,18 @@ import { homedir } from "node:os";
 import { join, resolve } from "node:path";
 import { CloudceError } from "../../errors.js";
 import type {
-  CloudDriver, CloudFlavor, CloudLimits, CloudNode, CloudResource, CreateNodesRequest, CreateNodesResult,
-  DriverCapabilities, DriverConfig, DriverFactory, NodeSpec, ResourceQuery,
+  CloudDriver,
+  CloudFlavor,
+  CloudLimits,
+  CloudNode,
+  CloudResource,
+  CreateNodesRequest,
+  CreateNodesResult,
+  DriverCapabilities,
+  DriverConfig,
+  DriverFactory,
+  NodeSpec,
+  ResourceQuery,
 } from "../driver.js";
 import { applyUserData, readEnvFile, reroot, type LocalImage } from "./local-boot.js";
 import { launchVm } from "./local-process.js";
@@ -61,11 +71,20 @@ export function unknownOptions(options: Readonly<Record<string, string>>): strin
   return Object.keys(options).filter((k) => !(KNOWN_OPTIONS as readonly string[]).includes(k));
 }
 
-function wholeNumber(options: LocalOptions, name: "boot_seconds" | "max_instances", fallback: number, max: number): number {
+function wholeNumber(
+  options: LocalOptions,
+  name: "boot_seconds" | "max_instances",
+  fallback: number,
+  max: number,
+): number {
   const v = options[name];
   if (v === undefined) return fallback;
   if (!/^\d+$/.test(v.trim()) || Number(v) > max) {
-    throw new CloudceError("OptionInvalid", `Driver_${name}: '${v.slice(0, 40)}' is not a whole number from 0 to ${max}`, { driver: DRIVER_NAME });
+    throw new CloudceError(
+      "OptionInvalid",
+      `Driver_${name}: '${v.slice(0, 40)}' is not a whole number from 0 to ${max}`,
+      { driver: DRIVER_NAME },
+    );
   }
   return Number(v);
 }
@@ -96,9 +115,12 @@ class LocalDriver extends ProcessVmDriver implements CloudDriver {
 
   async createNodes(request: CreateNodesRequest): Promise<CreateNodesResult> {
     const image = IMAGES.find((i) => i.id === request.imageId);
-    if (!image) throw new CloudceError("ImageNotFound", `LOCAL: no image with id '${request.imageId}'`, { driver: DRIVER_NAME });
+    if (!image)
+      throw new CloudceError("ImageNotFound", `LOCAL: no image with id '${request.imageId}'`, { driver: DRIVER_NAME });
     if (!FLAVORS.some((f) => f.id === request.flavorId)) {
-      throw new CloudceError("FlavorNotFound", `LOCAL: no flavor with id '${request.flavorId}'`, { driver: DRIVER_NAME });
+      throw new CloudceError("FlavorNotFound", `LOCAL: no flavor with id '${request.flavorId}'`, {
+        driver: DRIVER_NAME,
+      });
     }
     await this.store.init();
     const slots = await reserveUnlessStopped(request, () => this.reserve(request, image));
@@ -107,7 +129,10 @@ class LocalDriver extends ProcessVmDriver implements CloudDriver {
     const created: CloudNode[] = [];
     for (const [record, s] of reserved) created.push(await this.boot(record, s, image));
     const quota = `LOCAL: instance quota of ${this.maxInstances} reached (Driver_max_instances)`;
-    const failed = refused.map((s) => ({ target: s.name, error: new CloudceError("QuotaExceeded", quota, { driver: DRIVER_NAME, quotaResource: "instances" }) }));
+    const failed = refused.map((s) => ({
+      target: s.name,
+      error: new CloudceError("QuotaExceeded", quota, { driver: DRIVER_NAME, quotaResource: "instances" }),
+    }));
     return { created, failed };
   }
 
@@ -116,14 +141,23 @@ class LocalDriver extends ProcessVmDriver implements CloudDriver {
    * lock, so concurrent creates (in this process or another) never count
    * the same free slot twice. A saved record counts as an instance at once.
    */
-  private async reserve(request: CreateNodesRequest, image: LocalImage): Promise<{ reserved: [LocalNodeRecord, NodeSpec][]; refused: NodeSpec[] }> {
+  private async reserve(
+    request: CreateNodesRequest,
+    image: LocalImage,
+  ): Promise<{ reserved: [LocalNodeRecord, NodeSpec][]; refused: NodeSpec[] }> {
     return this.store.exclusive(async () => {
       const room = Math.max(0, this.maxInstances - (await this.liveCount()));
       const reserved: [LocalNodeRecord, NodeSpec][] = [];
       for (const s of request.nodes.slice(0, room)) {
         const record: LocalNodeRecord = {
-          id: randomUUID(), name: s.name, createdAt: new Date().toISOString(), imageId: image.id, flavorId: request.flavorId,
-          networkIds: [...request.networkIds], metadata: { ...s.metadata }, ...(request.keyName ? { keyName: request.keyName } : {}),
+          id: randomUUID(),
+          name: s.name,
+          createdAt: new Date().toISOString(),
+          imageId: image.id,
+          flavorId: request.flavorId,
+          networkIds: [...request.networkIds],
+          metadata: { ...s.metadata },
+          ...(request.keyName ? { keyName: request.keyName } : {}),
           bootedBy: process.pid,
         };
         await this.store.save(record);
@@ -145,7 +179,13 @@ class LocalDriver extends ProcessVmDriver implements CloudDriver {
         throw new Error(`the user-data installs no ${image.entrypoint}`);
       });
       const env = { ...(await readEnvFile(reroot(root, image.envFile), id)), INSTANCE_ID: id };
-      const pid = launchVm({ vmDir: this.store.dir(id), program, env, bootSeconds: this.bootSeconds, consolePath: this.store.consolePath(id) });
+      const pid = launchVm({
+        vmDir: this.store.dir(id),
+        program,
+        env,
+        bootSeconds: this.bootSeconds,
+        consolePath: this.store.consolePath(id),
+      });
       await this.store.save({ ...base, pid });
     } catch (err) {
       await this.store.save({ ...base, bootError: err instanceof Error ? err.message : String(err) });
@@ -169,7 +209,12 @@ class LocalDriver extends ProcessVmDriver implements CloudDriver {
     const files = await this.store.files(r);
     const [state, cloudState] = localState(r, files, this.vmProcess(r, files));
     return {
-      id: r.id, name: r.name, state, cloudState, createdAt: new Date(r.createdAt), metadata: r.metadata,
+      id: r.id,
+      name: r.name,
+      state,
+      cloudState,
+      createdAt: new Date(r.createdAt),
+      metadata: r.metadata,
       ...(files.startedAt ? { launchedAt: files.startedAt } : {}),
       ...stopTime(state, files),
     };

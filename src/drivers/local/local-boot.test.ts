@@ -7,8 +7,22 @@ import { readEnvFile, reroot } from "./local-boot.js";
 describe("LOCAL boot", () => {
   it("reads the env file as bash would: escapes and ${INSTANCE_ID} in one pass", async () => {
     const path = join(await mkdtemp(join(tmpdir(), "cloudce-env-")), "pilot.env");
-    await writeFile(path, ['# comment', 'PILOT_UUID="cloud://${INSTANCE_ID}"', 'LITERAL="\\${INSTANCE_ID} \\"q\\" \\\\"', "SINGLE='${INSTANCE_ID}'", "export PLAIN=x"].join("\n"));
-    expect(await readEnvFile(path, "i-123")).toEqual({ PILOT_UUID: "cloud://i-123", LITERAL: '${INSTANCE_ID} "q" \\', SINGLE: "${INSTANCE_ID}", PLAIN: "x" });
+    await writeFile(
+      path,
+      [
+        "# comment",
+        'PILOT_UUID="cloud://${INSTANCE_ID}"',
+        'LITERAL="\\${INSTANCE_ID} \\"q\\" \\\\"',
+        "SINGLE='${INSTANCE_ID}'",
+        "export PLAIN=x",
+      ].join("\n"),
+    );
+    expect(await readEnvFile(path, "i-123")).toEqual({
+      PILOT_UUID: "cloud://i-123",
+      LITERAL: '${INSTANCE_ID} "q" \\',
+      SINGLE: "${INSTANCE_ID}",
+      PLAIN: "x",
+    });
   });
 
   it("keeps written files inside the VM root", () => {

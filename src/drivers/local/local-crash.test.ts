@@ -25,13 +25,17 @@ afterEach(async () => {
 
 async function setup(options: Record<string, string> = {}): Promise<{ driver: CloudDriver; store: LocalStore }> {
   const stateDir = await mkdtemp(join(tmpdir(), "cloudce-local-crash-"));
-  const driver = await instantiateDriver(localFactory, {
-    options: { state_dir: stateDir, ...options },
-    credentials: async () => ({ extra: {} }),
-    ceName: "local-crash",
-    logger: silentLogger,
-    requestTimeoutMs: 5_000,
-  }, "LOCAL");
+  const driver = await instantiateDriver(
+    localFactory,
+    {
+      options: { state_dir: stateDir, ...options },
+      credentials: async () => ({ extra: {} }),
+      ceName: "local-crash",
+      logger: silentLogger,
+      requestTimeoutMs: 5_000,
+    },
+    "LOCAL",
+  );
   cleanups.push(() => rm(stateDir, { recursive: true, force: true }));
   const store = new LocalStore(stateDir);
   await store.init();
@@ -41,24 +45,44 @@ async function setup(options: Record<string, string> = {}): Promise<{ driver: Cl
 /** The record as the driver saves it before booting: no pid yet. */
 async function reservedRecord(store: LocalStore, bootedBy: number): Promise<LocalNodeRecord> {
   const record: LocalNodeRecord = {
-    id: randomUUID(), name: "crashed", createdAt: new Date().toISOString(), imageId: "local-el9", flavorId: "local.small",
-    networkIds: [], metadata: {}, bootedBy,
+    id: randomUUID(),
+    name: "crashed",
+    createdAt: new Date().toISOString(),
+    imageId: "local-el9",
+    flavorId: "local.small",
+    networkIds: [],
+    metadata: {},
+    bootedBy,
   };
   await store.save(record);
   return record;
 }
 
 /** What a crash right after the spawn leaves: a saved record without pid and a live VM whose pilot has a background child. */
-async function crashAfterSpawn(store: LocalStore, pilot = "sleep 120 &\necho $! > bg.pid\nexec sleep 120"): Promise<{ id: string; leader: number; bg: () => Promise<number> }> {
+async function crashAfterSpawn(
+  store: LocalStore,
+  pilot = "sleep 120 &\necho $! > bg.pid\nexec sleep 120",
+): Promise<{ id: string; leader: number; bg: () => Promise<number> }> {
   const record = await reservedRecord(store, deadPid());
   const root = store.rootDir(record.id);
   await mkdir(join(root, "root"), { recursive: true });
   const program = join(root, "root", "run_pilot.sh");
   await writeFile(program, `#!/bin/bash\n${pilot}\n`);
-  const leader = launchVm({ vmDir: store.dir(record.id), program, env: {}, bootSeconds: 0, consolePath: store.consolePath(record.id) });
+  const leader = launchVm({
+    vmDir: store.dir(record.id),
+    program,
+    env: {},
+    bootSeconds: 0,
+    consolePath: store.consolePath(record.id),
+  });
   cleanups.push(async () => killGroup(leader));
   const bg = async (): Promise<number> => {
-    const text = await eventually(() => readFile(join(root, "bg.pid"), "utf8").catch(() => ""), (t) => t.trim() !== "", 5_000, "the pilot's background child");
+    const text = await eventually(
+      () => readFile(join(root, "bg.pid"), "utf8").catch(() => ""),
+      (t) => t.trim() !== "",
+      5_000,
+      "the pilot's background child",
+    );
     return Number(text.trim());
   };
   return { id: record.id, leader, bg };
@@ -77,12 +101,22 @@ describe("LOCAL VM whose record lost its pid in a crash", () => {
     const vm = await crashAfterSpawn(store);
     const bgPid = await vm.bg();
 
-    const node = await eventually(() => driver.getNode(vm.id), (n) => n?.state === "running", 5_000, "the VM to read running");
+    const node = await eventually(
+      () => driver.getNode(vm.id),
+      (n) => n?.state === "running",
+      5_000,
+      "the VM to read running",
+    );
     expect(node?.cloudState).toBe("RUNNING");
     expect((await driver.listNodes({ namePrefix: "crashed", metadata: {} })).map((n) => n.state)).toEqual(["running"]);
 
     await driver.destroyNodes([vm.id]);
-    await eventually(async () => [running(vm.leader), running(bgPid)], (alive) => alive.every((a) => !a), 5_000, "the VM's processes to die");
+    await eventually(
+      async () => [running(vm.leader), running(bgPid)],
+      (alive) => alive.every((a) => !a),
+      5_000,
+      "the VM's processes to die",
+    );
     expect(await driver.getNode(vm.id)).toBeUndefined();
   });
 
@@ -95,10 +129,20 @@ describe("LOCAL VM whose record lost its pid in a crash", () => {
 
     await driver.stopNodes([stopped.id]);
     killGroup(crashed.leader);
-    await eventually(() => driver.getNode(stopped.id), (n) => n?.state === "stopped", 5_000, "the stopped VM");
+    await eventually(
+      () => driver.getNode(stopped.id),
+      (n) => n?.state === "stopped",
+      5_000,
+      "the stopped VM",
+    );
     expect((await driver.getNode(stopped.id))?.cloudState).toBe("POWERED_OFF");
     expect(running(stopped.leader)).toBe(false);
-    await eventually(() => driver.getNode(crashed.id), (n) => n?.state === "stopped", 5_000, "the crashed VM");
+    await eventually(
+      () => driver.getNode(crashed.id),
+      (n) => n?.state === "stopped",
+      5_000,
+      "the crashed VM",
+    );
     expect((await driver.getNode(crashed.id))?.cloudState).toBe("CRASHED");
   });
 

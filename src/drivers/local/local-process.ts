@@ -45,12 +45,16 @@ export interface VmLaunch {
 export function launchVm(launch: VmLaunch): number {
   const out = openSync(launch.consolePath, "a", 0o600);
   try {
-    const child = spawn("/bin/sh", ["-c", WRAPPER, "cloudce-local-vm", String(launch.bootSeconds), launch.vmDir, launch.program], {
-      detached: true,
-      stdio: ["ignore", out, out],
-      // The pilot gets only its own environment: never the CE's (which may hold cloud credentials).
-      env: { PATH: "/usr/local/bin:/usr/bin:/bin", HOME: join(launch.vmDir, "root"), LANG: "C.UTF-8", ...launch.env },
-    });
+    const child = spawn(
+      "/bin/sh",
+      ["-c", WRAPPER, "cloudce-local-vm", String(launch.bootSeconds), launch.vmDir, launch.program],
+      {
+        detached: true,
+        stdio: ["ignore", out, out],
+        // The pilot gets only its own environment: never the CE's (which may hold cloud credentials).
+        env: { PATH: "/usr/local/bin:/usr/bin:/bin", HOME: join(launch.vmDir, "root"), LANG: "C.UTF-8", ...launch.env },
+      },
+    );
     child.unref();
     if (child.pid === undefined) throw new Error("spawn returned no pid");
     return child.pid;

@@ -66,7 +66,11 @@ export class LocalStore {
       await makeDir(this.vmsDir, 0o700);
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code ?? "error";
-      throw new CloudceError("OptionInvalid", `Driver_state_dir: cannot create ${this.vmsDir} (${code}); make the folder writable or set Driver_state_dir to one you can write`, { driver: "LOCAL" });
+      throw new CloudceError(
+        "OptionInvalid",
+        `Driver_state_dir: cannot create ${this.vmsDir} (${code}); make the folder writable or set Driver_state_dir to one you can write`,
+        { driver: "LOCAL" },
+      );
     }
   }
 
@@ -112,8 +116,13 @@ export class LocalStore {
     ]);
     const code = exit === undefined ? undefined : Number.parseInt(exit.trim(), 10);
     return {
-      started: startedAt !== undefined, startedAt, exitCode: code === undefined || Number.isNaN(code) ? undefined : code, exitedAt,
-      stopRequested: stop !== undefined, stopRequestedAt: stop, ...(pid !== undefined ? { pid } : {}),
+      started: startedAt !== undefined,
+      startedAt,
+      exitCode: code === undefined || Number.isNaN(code) ? undefined : code,
+      exitedAt,
+      stopRequested: stop !== undefined,
+      stopRequestedAt: stop,
+      ...(pid !== undefined ? { pid } : {}),
     };
   }
 
@@ -198,7 +207,11 @@ export class LocalStore {
       } catch (err) {
         if (!(err instanceof CloudceError && err.code === "LockHeld")) throw err;
         if (monotonicNow() > deadline) {
-          throw new CloudceError("CloudError", `LOCAL: ${path} has been held by another live process for over ${LOCK_WAIT_MS / 1000} s; find that cloudce process (its pid is in the file)`, { driver: "LOCAL" });
+          throw new CloudceError(
+            "CloudError",
+            `LOCAL: ${path} has been held by another live process for over ${LOCK_WAIT_MS / 1000} s; find that cloudce process (its pid is in the file)`,
+            { driver: "LOCAL" },
+          );
         }
         await pause(wait, signal);
       }

@@ -6,7 +6,14 @@
 
 import { readFile } from "node:fs/promises";
 import { CloudceError } from "../../errors.js";
-import type { BulkResult, CloudNode, CreateNodesRequest, CreateNodesResult, NodeFailure, NodeFilter } from "../driver.js";
+import type {
+  BulkResult,
+  CloudNode,
+  CreateNodesRequest,
+  CreateNodesResult,
+  NodeFailure,
+  NodeFilter,
+} from "../driver.js";
 import { pidExists, signalVm, vmProcessAlive } from "./local-process.js";
 import { StoppedBeforeLock, type LocalNodeFiles, type LocalNodeRecord, type LocalStore } from "./local-store.js";
 
@@ -38,7 +45,8 @@ export abstract class ProcessVmDriver {
 
   async listNodes(filter: NodeFilter): Promise<CloudNode[]> {
     const records = (await this.store.all()).filter(
-      (r) => r.name.startsWith(filter.namePrefix) && Object.entries(filter.metadata).every(([k, v]) => r.metadata[k] === v),
+      (r) =>
+        r.name.startsWith(filter.namePrefix) && Object.entries(filter.metadata).every(([k, v]) => r.metadata[k] === v),
     );
     return Promise.all(records.map((r) => this.toNode(r)));
   }
@@ -97,7 +105,10 @@ export abstract class ProcessVmDriver {
  * Runs a create's reservation; when the caller's stop came while it waited
  * for the state dir's lock, every node is reported as not sent.
  */
-export async function reserveUnlessStopped<T>(request: CreateNodesRequest, reserve: () => Promise<T>): Promise<T | CreateNodesResult> {
+export async function reserveUnlessStopped<T>(
+  request: CreateNodesRequest,
+  reserve: () => Promise<T>,
+): Promise<T | CreateNodesResult> {
   try {
     return await reserve();
   } catch (err) {

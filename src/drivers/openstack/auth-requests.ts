@@ -19,28 +19,44 @@ function missing(what: string): CloudceError {
 /** The project scope: by id, or by name within the project's domain (id, name) or else the user's domain. */
 export function projectScope(options: ParsedOptions): Json {
   if (options.projectId !== undefined) return { project: { id: options.projectId } };
-  const domain = options.projectDomainId !== undefined ? { id: options.projectDomainId } : { name: options.projectDomainName ?? options.userDomain };
+  const domain =
+    options.projectDomainId !== undefined
+      ? { id: options.projectDomainId }
+      : { name: options.projectDomainName ?? options.userDomain };
   return { project: { name: options.projectName, domain } };
 }
 
 /** `3.x_password`: user name in the user's domain, password; scoped to the project. */
 export function passwordAuth(options: ParsedOptions, creds: DriverCredentials): Json {
-  const user = creds.extra["user_id"] ? { id: creds.extra["user_id"] } : { name: creds.key, domain: { name: options.userDomain } };
-  if (!creds.key && !creds.extra["user_id"]) throw missing("'key' (the OpenStack user name) is required with 3.x_password");
+  const user = creds.extra["user_id"]
+    ? { id: creds.extra["user_id"] }
+    : { name: creds.key, domain: { name: options.userDomain } };
+  if (!creds.key && !creds.extra["user_id"])
+    throw missing("'key' (the OpenStack user name) is required with 3.x_password");
   if (!creds.secret) throw missing("'secret' (the password) is required with 3.x_password");
-  return { auth: { identity: { methods: ["password"], password: { user: { ...user, password: creds.secret } } }, scope: projectScope(options) } };
+  return {
+    auth: {
+      identity: { methods: ["password"], password: { user: { ...user, password: creds.secret } } },
+      scope: projectScope(options),
+    },
+  };
 }
 
 /** `3.x_appcred`: id + secret, or name + user + secret. The credential carries its project: no scope is sent. */
 export function appCredentialAuth(options: ParsedOptions, creds: DriverCredentials): Json {
   const secret = creds.extra["application_credential_secret"] ?? creds.secret;
   if (!secret) throw missing("'secret' (the application credential secret) is required with 3.x_appcred");
-  const id = creds.extra["application_credential_id"] ?? (creds.extra["application_credential_name"] ? undefined : creds.key);
+  const id =
+    creds.extra["application_credential_id"] ?? (creds.extra["application_credential_name"] ? undefined : creds.key);
   const name = creds.extra["application_credential_name"];
   let credential: Json;
   if (id) credential = { id, secret };
-  else if (name && creds.key) credential = { name, secret, user: { name: creds.key, domain: { name: options.userDomain } } };
-  else throw missing("'key' (the application credential id) or application_credential_name with 'key' (the user) is required with 3.x_appcred");
+  else if (name && creds.key)
+    credential = { name, secret, user: { name: creds.key, domain: { name: options.userDomain } } };
+  else
+    throw missing(
+      "'key' (the application credential id) or application_credential_name with 'key' (the user) is required with 3.x_appcred",
+    );
   return { auth: { identity: { methods: ["application_credential"], application_credential: credential } } };
 }
 
@@ -55,5 +71,9 @@ export function oidcScope(options: ParsedOptions, creds: DriverCredentials): Jso
   if (projectId) return { project: { id: projectId } };
   const projectName = creds.extra["project_name"];
   if (projectName) return { project: { name: projectName, domain: { name: options.userDomain } } };
-  throw new CloudceError("OptionMissing", "Driver_ex_tenant_domain_id: required with 3.x_oidc_access_token (the project id to scope to)", { driver: DRIVER_NAME });
+  throw new CloudceError(
+    "OptionMissing",
+    "Driver_ex_tenant_domain_id: required with 3.x_oidc_access_token (the project id to scope to)",
+    { driver: DRIVER_NAME },
+  );
 }

@@ -17,7 +17,8 @@ import { DRIVER_NAME } from "./options.js";
 
 type Json = Record<string, unknown>;
 const obj = (v: unknown): Json => (v !== null && typeof v === "object" && !Array.isArray(v) ? (v as Json) : {});
-const str = (v: unknown): string | undefined => (typeof v === "string" && v !== "" ? v : typeof v === "number" ? String(v) : undefined);
+const str = (v: unknown): string | undefined =>
+  typeof v === "string" && v !== "" ? v : typeof v === "number" ? String(v) : undefined;
 
 /** clouds.yaml locations in the order the OpenStack clients search them. */
 export function cloudsYamlPaths(env: NodeJS.ProcessEnv = process.env, cwd: string = process.cwd()): string[] {
@@ -46,19 +47,34 @@ function readYaml(file: string): Json {
   try {
     return obj(parse(readFileSync(file, "utf8")));
   } catch (err) {
-    throw new CloudceError("OptionInvalid", `Driver_cloud: cannot read ${file} (${(err as Error).message.split("\n")[0]})`, { driver: DRIVER_NAME, cause: err });
+    throw new CloudceError(
+      "OptionInvalid",
+      `Driver_cloud: cannot read ${file} (${(err as Error).message.split("\n")[0]})`,
+      { driver: DRIVER_NAME, cause: err },
+    );
   }
 }
 
 /** The cloud's entry merged with its secure.yaml entry; fails naming the files searched. */
-export function loadCloudsYaml(name: string, env: NodeJS.ProcessEnv = process.env, cwd: string = process.cwd()): CloudsYamlCloud {
+export function loadCloudsYaml(
+  name: string,
+  env: NodeJS.ProcessEnv = process.env,
+  cwd: string = process.cwd(),
+): CloudsYamlCloud {
   const paths = cloudsYamlPaths(env, cwd);
   const file = paths.find((p) => existsSync(p));
-  if (!file) throw new CloudceError("OptionInvalid", `Driver_cloud: no clouds.yaml found (searched ${paths.join(", ")}; OS_CLIENT_CONFIG_FILE names another)`, { driver: DRIVER_NAME });
+  if (!file)
+    throw new CloudceError(
+      "OptionInvalid",
+      `Driver_cloud: no clouds.yaml found (searched ${paths.join(", ")}; OS_CLIENT_CONFIG_FILE names another)`,
+      { driver: DRIVER_NAME },
+    );
   const clouds = obj(readYaml(file)["clouds"]);
   if (!(name in clouds)) {
     const known = Object.keys(clouds).slice(0, 10).join(", ") || "none";
-    throw new CloudceError("OptionInvalid", `Driver_cloud: ${file} has no cloud '${name}' (it has: ${known})`, { driver: DRIVER_NAME });
+    throw new CloudceError("OptionInvalid", `Driver_cloud: ${file} has no cloud '${name}' (it has: ${known})`, {
+      driver: DRIVER_NAME,
+    });
   }
   const securePath = join(dirname(file), "secure.yaml");
   const secure = existsSync(securePath) ? obj(obj(readYaml(securePath)["clouds"])[name]) : {};
@@ -68,10 +84,16 @@ export function loadCloudsYaml(name: string, env: NodeJS.ProcessEnv = process.en
 }
 
 function toOptions(name: string, cloud: Json, auth: Json): Record<string, string> {
-  const authType = str(cloud["auth_type"]) ?? (auth["application_credential_id"] || auth["application_credential_name"] ? "v3applicationcredential" : "password");
+  const authType =
+    str(cloud["auth_type"]) ??
+    (auth["application_credential_id"] || auth["application_credential_name"] ? "v3applicationcredential" : "password");
   const version = AUTH_TYPES[authType];
   if (!version) {
-    throw new CloudceError("OptionInvalid", `Driver_cloud: cloud '${name}' has auth_type '${authType}'; supported: ${Object.keys(AUTH_TYPES).join(", ")}`, { driver: DRIVER_NAME });
+    throw new CloudceError(
+      "OptionInvalid",
+      `Driver_cloud: cloud '${name}' has auth_type '${authType}'; supported: ${Object.keys(AUTH_TYPES).join(", ")}`,
+      { driver: DRIVER_NAME },
+    );
   }
   const oidc = version === "3.x_oidc_access_token";
   const out: Record<string, string | undefined> = {
@@ -90,7 +112,13 @@ function toOptions(name: string, cloud: Json, auth: Json): Record<string, string
 
 function toCredentials(auth: Json): CloudsYamlCloud["credentials"] {
   const extra: Record<string, string> = {};
-  for (const k of ["application_credential_id", "application_credential_secret", "application_credential_name", "identity_provider", "user_id"]) {
+  for (const k of [
+    "application_credential_id",
+    "application_credential_secret",
+    "application_credential_name",
+    "identity_provider",
+    "user_id",
+  ]) {
     const v = str(auth[k]);
     if (v !== undefined) extra[k] = v;
   }
@@ -102,7 +130,10 @@ function toCredentials(auth: Json): CloudsYamlCloud["credentials"] {
 }
 
 /** Auth-file credentials first; clouds.yaml fills what the auth file lacks. */
-export function mergeCredentials(fromFile: DriverCredentials, fromYaml: CloudsYamlCloud["credentials"] | undefined): DriverCredentials {
+export function mergeCredentials(
+  fromFile: DriverCredentials,
+  fromYaml: CloudsYamlCloud["credentials"] | undefined,
+): DriverCredentials {
   if (!fromYaml) return fromFile;
   const key = fromFile.key ?? fromYaml.key;
   const secret = fromFile.secret ?? (fromFile.token || fromFile.proxy ? undefined : fromYaml.secret);

@@ -76,15 +76,26 @@ export const TAGS_MICROVERSION = "2.52";
 
 export class NovaApi {
   /** `configured`: the microversion of Driver_ex_force_microversion, sent with every call. */
-  constructor(private readonly session: OpenStackSession, private readonly configured?: string) {}
+  constructor(
+    private readonly session: OpenStackSession,
+    private readonly configured?: string,
+  ) {}
 
   /** Servers matching the query, every page. */
   listServers(filter: ServerQuery): Promise<NovaServer[]> {
     return allPages(async (marker) => {
       const q = query({
-        name: filter.name, reservation_id: filter.reservationId, tags: filter.tags?.join(","), "not-tags-any": filter.notTagsAny?.join(","), limit: PAGE_SIZE, marker,
+        name: filter.name,
+        reservation_id: filter.reservationId,
+        tags: filter.tags?.join(","),
+        "not-tags-any": filter.notTagsAny?.join(","),
+        limit: PAGE_SIZE,
+        marker,
       });
-      const { body } = await this.session.json<{ servers?: NovaServer[]; servers_links?: { rel?: string; href?: string }[] }>("compute", {
+      const { body } = await this.session.json<{
+        servers?: NovaServer[];
+        servers_links?: { rel?: string; href?: string }[];
+      }>("compute", {
         method: "GET",
         path: `/servers/detail${q}`,
         ...(filter.microversion ? { microversion: filter.microversion } : {}),
@@ -112,14 +123,22 @@ export class NovaApi {
     // Tags at boot need 2.52: a body carries them only where the driver found the cloud offers it.
     const mv = server.tags && !microversionAtLeast(this.configured, 52) ? { microversion: TAGS_MICROVERSION } : {};
     try {
-      ({ body } = await this.session.json<typeof body>("compute", { method: "POST", path: "/servers", json: { server }, retry: false, redact: [server.user_data], ...mv }));
+      ({ body } = await this.session.json<typeof body>("compute", {
+        method: "POST",
+        path: "/servers",
+        json: { server },
+        retry: false,
+        redact: [server.user_data],
+        ...mv,
+      }));
     } catch (err) {
       // A 2xx whose body is not JSON still made the servers.
       if (isCloudceError(err, "CloudError") && err.status === undefined && /not JSON/.test(err.message)) return {};
       throw err;
     }
     const id = typeof body?.server?.id === "string" && body.server.id ? body.server.id : undefined;
-    const reservationId = typeof body?.reservation_id === "string" && body.reservation_id ? body.reservation_id : undefined;
+    const reservationId =
+      typeof body?.reservation_id === "string" && body.reservation_id ? body.reservation_id : undefined;
     return { ...(id ? { id } : {}), ...(reservationId ? { reservationId } : {}) };
   }
 
@@ -129,7 +148,11 @@ export class NovaApi {
    * the cloud does not say.
    */
   async maxMicroversion(): Promise<number | undefined> {
-    const { status, body } = await this.session.json<{ version?: { version?: unknown } }>("compute", { method: "GET", path: "/", accept: [300, 404] });
+    const { status, body } = await this.session.json<{ version?: { version?: unknown } }>("compute", {
+      method: "GET",
+      path: "/",
+      accept: [300, 404],
+    });
     if (status !== 200) return undefined;
     const m = /^2\.(\d+)$/.exec(typeof body?.version?.version === "string" ? body.version.version : "");
     return m ? Number(m[1]) : undefined;
@@ -137,7 +160,11 @@ export class NovaApi {
 
   /** Deletes a server; `gone` when Nova no longer knew it (404). */
   async deleteServer(id: string): Promise<"deleted" | "gone"> {
-    const { status } = await this.session.call("compute", { method: "DELETE", path: `/servers/${encodeURIComponent(id)}`, accept: [404] });
+    const { status } = await this.session.call("compute", {
+      method: "DELETE",
+      path: `/servers/${encodeURIComponent(id)}`,
+      accept: [404],
+    });
     return status === 404 ? "gone" : "deleted";
   }
 
@@ -154,10 +181,10 @@ export class NovaApi {
 
   async listFlavors(): Promise<CloudFlavor[]> {
     const flavors = await allPages(async (marker) => {
-      const { body } = await this.session.json<{ flavors?: NovaFlavor[]; flavors_links?: { rel?: string; href?: string }[] }>("compute", {
-        method: "GET",
-        path: `/flavors/detail${query({ limit: PAGE_SIZE, marker })}`,
-      });
+      const { body } = await this.session.json<{
+        flavors?: NovaFlavor[];
+        flavors_links?: { rel?: string; href?: string }[];
+      }>("compute", { method: "GET", path: `/flavors/detail${query({ limit: PAGE_SIZE, marker })}` });
       return { items: body?.flavors ?? [], next: nextLink(body?.flavors_links) };
     }, "compute GET /flavors/detail");
     return flavors.map(toFlavor);
@@ -174,7 +201,10 @@ export class NovaApi {
 
   /** What the project may still start; Nova's -1 means unlimited. */
   async limits(): Promise<CloudLimits> {
-    const { body } = await this.session.json<{ limits?: { absolute?: AbsoluteLimits } }>("compute", { method: "GET", path: "/limits" });
+    const { body } = await this.session.json<{ limits?: { absolute?: AbsoluteLimits } }>("compute", {
+      method: "GET",
+      path: "/limits",
+    });
     const a = body?.limits?.absolute ?? {};
     const left = (max: number | undefined, used: number | undefined): number | undefined =>
       max === undefined || max < 0 ? undefined : Math.max(0, max - (used ?? 0));
@@ -190,5 +220,10 @@ export class NovaApi {
 }
 
 function toFlavor(f: NovaFlavor): CloudFlavor {
-  return { id: String(f.id), name: f.name, ...(f.vcpus === undefined ? {} : { vcpus: f.vcpus }), ...(f.ram === undefined ? {} : { ramMb: f.ram }) };
+  return {
+    id: String(f.id),
+    name: f.name,
+    ...(f.vcpus === undefined ? {} : { vcpus: f.vcpus }),
+    ...(f.ram === undefined ? {} : { ramMb: f.ram }),
+  };
 }

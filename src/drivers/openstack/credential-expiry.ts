@@ -14,16 +14,29 @@ interface AppCredentialBody {
   application_credential?: { expires_at?: string | null };
 }
 
-export async function keystoneCredentialExpiry(http: HttpClient, session: OpenStackSession, options: ParsedOptions): Promise<CredentialExpiry[]> {
+export async function keystoneCredentialExpiry(
+  http: HttpClient,
+  session: OpenStackSession,
+  options: ParsedOptions,
+): Promise<CredentialExpiry[]> {
   const token = await session.token();
   const facts: CredentialExpiry[] = [];
   if (options.authVersion === "3.x_token") facts.push({ kind: "token", expiresAt: new Date(token.expiresAt) });
   if (token.applicationCredentialId && token.userId) {
     const path = `/v3/users/${encodeURIComponent(token.userId)}/application_credentials/${encodeURIComponent(token.applicationCredentialId)}`;
-    const res = await http.send({ method: "GET", url: `${options.authUrl}${path}`, what: "identity GET /v3/users/{user}/application_credentials/{id}", headers: { "x-auth-token": token.value } });
-    const at = parseJson<AppCredentialBody>(res, "identity GET application credential").application_credential?.expires_at;
+    const res = await http.send({
+      method: "GET",
+      url: `${options.authUrl}${path}`,
+      what: "identity GET /v3/users/{user}/application_credentials/{id}",
+      headers: { "x-auth-token": token.value },
+    });
+    const at = parseJson<AppCredentialBody>(res, "identity GET application credential").application_credential
+      ?.expires_at;
     const parsed = at ? new Date(/(Z|[+-]\d\d:?\d\d)$/.test(at) ? at : `${at}Z`) : undefined;
-    facts.push({ kind: "application-credential", expiresAt: parsed && !Number.isNaN(parsed.getTime()) ? parsed : undefined });
+    facts.push({
+      kind: "application-credential",
+      expiresAt: parsed && !Number.isNaN(parsed.getTime()) ? parsed : undefined,
+    });
   }
   return facts;
 }

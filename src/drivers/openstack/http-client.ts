@@ -58,7 +58,12 @@ export class HttpClient {
     if (req.retry === false) return this.once(req);
     return withRetry(() => this.once(req), this.options.retry, {
       onRetry: (err, attempt, delayMs) =>
-        this.options.logger.warn("retrying OpenStack request", { what: req.what, attempt, delayMs, reason: (err as Error).message }),
+        this.options.logger.warn("retrying OpenStack request", {
+          what: req.what,
+          attempt,
+          delayMs,
+          reason: (err as Error).message,
+        }),
       ...(this.options.sleep ? { sleep: this.options.sleep } : {}),
     });
   }
@@ -114,6 +119,10 @@ export function parseJson<T>(res: HttpResponse, what: string): T {
   try {
     return JSON.parse(res.body) as T;
   } catch {
-    throw new CloudceError("CloudError", `${what}: the answer is not JSON (HTTP ${res.status}); is the endpoint URL right?`, { driver: DRIVER_NAME });
+    throw new CloudceError(
+      "CloudError",
+      `${what}: the answer is not JSON (HTTP ${res.status}); is the endpoint URL right?`,
+      { driver: DRIVER_NAME },
+    );
   }
 }

@@ -20,7 +20,10 @@ export function faultMessage(body: string): string {
   } catch {
     // not JSON: Glance and proxies answer in text or HTML
   }
-  return body.replace(/<[^>]*>/g, " ").replace(/\s+/g, " ").trim();
+  return body
+    .replace(/<[^>]*>/g, " ")
+    .replace(/\s+/g, " ")
+    .trim();
 }
 
 function findMessage(value: unknown, depth: number): string | undefined {
@@ -67,7 +70,10 @@ function codeFor(status: number, message: string): { code: ErrorCode; retryable:
   if (status === 403) return { code: quota ? "QuotaExceeded" : "Forbidden", retryable: false };
   if (status === 404) return { code: "CloudError", retryable: false };
   // Old Nova answered a quota overrun with 413 and no Retry-After; 413/429 with one are rate limits.
-  if (status === 413 || status === 429) return quota && status === 413 ? { code: "QuotaExceeded", retryable: false } : { code: "RateLimited", retryable: true };
+  if (status === 413 || status === 429)
+    return quota && status === 413
+      ? { code: "QuotaExceeded", retryable: false }
+      : { code: "RateLimited", retryable: true };
   if (status >= 500) return { code: "CloudUnavailable", retryable: true };
   return { code: "CloudError", retryable: false };
 }
@@ -100,12 +106,18 @@ export function transportError(what: string, err: unknown, timeoutMs: number): C
   const e = err as { name?: string; code?: string; message?: string; cause?: { code?: string } };
   const timedOut = e?.name === "TimeoutError" || e?.name === "AbortError" || /TIMEOUT/.test(e?.code ?? "");
   if (timedOut) {
-    return new CloudceError("Timeout", `${what}: no answer within ${timeoutMs} ms (Cloud_RequestTimeout)`, { driver: DRIVER_NAME, retryable: true, cause: err });
+    return new CloudceError("Timeout", `${what}: no answer within ${timeoutMs} ms (Cloud_RequestTimeout)`, {
+      driver: DRIVER_NAME,
+      retryable: true,
+      cause: err,
+    });
   }
   const code = e?.code ?? e?.cause?.code ?? e?.name ?? "error";
   const tls = /CERT|SSL|TLS|ERR_OSSL/i.test(`${code} ${e?.message ?? ""}`);
   // Keystone is the first server called: the URL to check is the option the operator wrote.
-  const hint = what.startsWith("identity") ? "; check Driver_ex_force_auth_url and that Keystone is reachable from here" : "";
+  const hint = what.startsWith("identity")
+    ? "; check Driver_ex_force_auth_url and that Keystone is reachable from here"
+    : "";
   return new CloudceError(
     "CloudUnavailable",
     `${what}: ${tls ? "TLS failure" : "connection failed"} (${code}: ${truncate(String(e?.message ?? err), 120)})${hint}`,

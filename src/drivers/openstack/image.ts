@@ -21,13 +21,20 @@ export class GlanceApi {
 
   async listImages(q: ResourceQuery = {}): Promise<CloudResource[]> {
     if (q.id !== undefined) {
-      const { status, body } = await this.session.json<GlanceImage>("image", { method: "GET", path: `/images/${encodeURIComponent(q.id)}`, accept: [404] });
+      const { status, body } = await this.session.json<GlanceImage>("image", {
+        method: "GET",
+        path: `/images/${encodeURIComponent(q.id)}`,
+        accept: [404],
+      });
       const images = status === 404 || !body || body.status !== "active" ? [] : [body];
       return images.filter((i) => q.name === undefined || i.name === q.name).map(toResource);
     }
     const images = await allPages(async (marker) => {
       const path = `/images${query({ name: q.name, status: "active", limit: PAGE_SIZE, marker })}`;
-      const { body } = await this.session.json<{ images?: GlanceImage[]; next?: string }>("image", { method: "GET", path });
+      const { body } = await this.session.json<{ images?: GlanceImage[]; next?: string }>("image", {
+        method: "GET",
+        path,
+      });
       return { items: body?.images ?? [], next: body?.next };
     }, "image GET /images");
     return images.map(toResource);
@@ -36,5 +43,9 @@ export class GlanceApi {
 
 function toResource(i: GlanceImage): CloudResource {
   const created = i.created_at ? new Date(i.created_at) : undefined;
-  return { id: i.id, name: i.name ?? "", ...(created && !Number.isNaN(created.getTime()) ? { createdAt: created } : {}) };
+  return {
+    id: i.id,
+    name: i.name ?? "",
+    ...(created && !Number.isNaN(created.getTime()) ? { createdAt: created } : {}),
+  };
 }

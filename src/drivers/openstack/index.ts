@@ -40,7 +40,8 @@ async function fileCredentials(config: DriverConfig, haveYaml: boolean): Promise
   try {
     return await config.credentials();
   } catch (err) {
-    if (haveYaml && (isCloudceError(err, "AuthFileMissing") || isCloudceError(err, "AuthSectionMissing"))) return { extra: {} };
+    if (haveYaml && (isCloudceError(err, "AuthFileMissing") || isCloudceError(err, "AuthSectionMissing")))
+      return { extra: {} };
     throw err;
   }
 }
@@ -59,13 +60,21 @@ export function createOpenStackDriver(config: DriverConfig, tuning: OpenStackTun
   const credentialSecrets = new SecretSlot();
   const credentials = async (): Promise<DriverCredentials> => {
     const creds = mergeCredentials(await fileCredentials(config, yaml !== undefined), yaml?.credentials);
-    const secretExtras = Object.entries(creds.extra).filter(([k]) => /secret|password|token/.test(k)).map(([, v]) => v);
+    const secretExtras = Object.entries(creds.extra)
+      .filter(([k]) => /secret|password|token/.test(k))
+      .map(([, v]) => v);
     credentialSecrets.set(creds.secret, creds.token, ...secretExtras);
     return creds;
   };
   // VOMS logs in with its own TLS client (the proxy as client certificate).
   const now = tuning.now ?? Date.now;
-  const keystone = new Keystone(http, options, credentials, (creds, remember) => vomsToken(options, creds, httpOptions, tuning.ca, remember, now), now);
+  const keystone = new Keystone(
+    http,
+    options,
+    credentials,
+    (creds, remember) => vomsToken(options, creds, httpOptions, tuning.ca, remember, now),
+    now,
+  );
   const session = new OpenStackSession(http, keystone, options);
   const credentialsOptional = Boolean(yaml?.credentials.secret ?? yaml?.credentials.token);
   const forgetSecrets = (): void => {
@@ -73,7 +82,18 @@ export function createOpenStackDriver(config: DriverConfig, tuning: OpenStackTun
     keystone.forget();
   };
   const limit = config.limit ? { limit: config.limit } : {};
-  return new OpenStackDriver({ http, session, options, logger, retry, credentialsOptional, forgetSecrets, settleMs: timeoutMs, ...sleep, ...limit });
+  return new OpenStackDriver({
+    http,
+    session,
+    options,
+    logger,
+    retry,
+    credentialsOptional,
+    forgetSecrets,
+    settleMs: timeoutMs,
+    ...sleep,
+    ...limit,
+  });
 }
 
 const factory: DriverFactory = (config: DriverConfig) => createOpenStackDriver(config);

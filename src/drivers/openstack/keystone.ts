@@ -32,7 +32,13 @@ export interface KeystoneToken {
 export type RememberSecret = (value: string) => void;
 
 interface TokenBody {
-  token?: { expires_at?: string; issued_at?: string; catalog?: CatalogEntry[]; user?: { id?: string }; application_credential?: { id?: string } };
+  token?: {
+    expires_at?: string;
+    issued_at?: string;
+    catalog?: CatalogEntry[];
+    user?: { id?: string };
+    application_credential?: { id?: string };
+  };
 }
 
 /** Renew this long before expiry: 2 minutes, or a tenth of a short token's lifetime. */
@@ -105,7 +111,9 @@ export class Keystone {
     login.beginLogin();
     const remember: RememberSecret = (value) => login.remember(value);
     this.remember = remember;
-    this.redact = [creds.secret, creds.token, ...Object.values(creds.extra)].filter((v): v is string => typeof v === "string" && v.length >= 6);
+    this.redact = [creds.secret, creds.token, ...Object.values(creds.extra)].filter(
+      (v): v is string => typeof v === "string" && v.length >= 6,
+    );
     const o = this.options;
     let token: KeystoneToken;
     switch (o.authVersion) {
@@ -123,7 +131,10 @@ export class Keystone {
         token = await this.issue(tokenAuth(await this.federatedToken(creds), oidcScope(o, creds)), "OIDC");
         break;
       case "2.0_voms":
-        if (!this.voms) throw new CloudceError("NotSupported", "Driver_ex_force_auth_version: 2.0_voms is not available here", { driver: DRIVER_NAME });
+        if (!this.voms)
+          throw new CloudceError("NotSupported", "Driver_ex_force_auth_version: 2.0_voms is not available here", {
+            driver: DRIVER_NAME,
+          });
         token = await this.voms(creds, remember);
         break;
     }
@@ -133,7 +144,12 @@ export class Keystone {
 
   private requireToken(creds: DriverCredentials): string {
     const token = creds.token ?? creds.secret;
-    if (!token) throw new CloudceError("TokenMissing", "auth file: 'secret = TOKEN' (a Keystone token) is required with 3.x_token", { driver: DRIVER_NAME });
+    if (!token)
+      throw new CloudceError(
+        "TokenMissing",
+        "auth file: 'secret = TOKEN' (a Keystone token) is required with 3.x_token",
+        { driver: DRIVER_NAME },
+      );
     return token;
   }
 
@@ -141,7 +157,12 @@ export class Keystone {
   private async federatedToken(creds: DriverCredentials): Promise<string> {
     const access = this.requireToken(creds);
     const idp = creds.extra["identity_provider"] ?? creds.key;
-    if (!idp) throw new CloudceError("AuthKeyMissing", "auth file: 'key' (the identity provider, e.g. egi.eu) is required with 3.x_oidc_access_token", { driver: DRIVER_NAME });
+    if (!idp)
+      throw new CloudceError(
+        "AuthKeyMissing",
+        "auth file: 'key' (the identity provider, e.g. egi.eu) is required with 3.x_oidc_access_token",
+        { driver: DRIVER_NAME },
+      );
     const protocol = this.options.projectName as string;
     const path = `/v3/OS-FEDERATION/identity_providers/${encodeURIComponent(idp)}/protocols/${encodeURIComponent(protocol)}/auth`;
     const res = await this.http.send({
@@ -170,23 +191,40 @@ export class Keystone {
       redact: this.redact,
     });
     const parsed = parseJson<TokenBody>(res, "identity GET /v3/auth/tokens").token ?? {};
-    if (!parsed.catalog || parsed.catalog.length === 0) return this.issue(tokenAuth(value, projectScope(this.options)), "token");
+    if (!parsed.catalog || parsed.catalog.length === 0)
+      return this.issue(tokenAuth(value, projectScope(this.options)), "token");
     // Issued earlier: what is left is judged from Keystone's own clock at the answer (its Date header).
     return { value, ...localLifetime(parsed, started, serverTime(res)), catalog: parsed.catalog, ...owner(parsed) };
   }
 
   private async issue(body: Record<string, unknown>, method: string): Promise<KeystoneToken> {
     const started = this.now();
-    const res = await this.http.send({ method: "POST", url: `${this.options.authUrl}/v3/auth/tokens`, what: `identity POST /v3/auth/tokens (${method})`, json: body, redact: this.redact });
+    const res = await this.http.send({
+      method: "POST",
+      url: `${this.options.authUrl}/v3/auth/tokens`,
+      what: `identity POST /v3/auth/tokens (${method})`,
+      json: body,
+      redact: this.redact,
+    });
     const value = this.subjectToken(res, method);
     const parsed = parseJson<TokenBody>(res, "identity POST /v3/auth/tokens").token ?? {};
     const issued = parsed.issued_at ? Date.parse(parsed.issued_at) : NaN;
-    return { value, ...localLifetime(parsed, started, Number.isNaN(issued) ? serverTime(res) : issued), catalog: parsed.catalog ?? [], ...owner(parsed) };
+    return {
+      value,
+      ...localLifetime(parsed, started, Number.isNaN(issued) ? serverTime(res) : issued),
+      catalog: parsed.catalog ?? [],
+      ...owner(parsed),
+    };
   }
 
   private subjectToken(res: HttpResponse, method: string): string {
     const value = res.headers["x-subject-token"];
-    if (!value) throw new CloudceError("AuthFailed", `identity (${method}): Keystone answered without X-Subject-Token; check Driver_ex_force_auth_url`, { driver: DRIVER_NAME });
+    if (!value)
+      throw new CloudceError(
+        "AuthFailed",
+        `identity (${method}): Keystone answered without X-Subject-Token; check Driver_ex_force_auth_url`,
+        { driver: DRIVER_NAME },
+      );
     this.remember(value);
     return value;
   }
@@ -201,10 +239,15 @@ export class Keystone {
  * answer's Date header for one issued earlier. Without either, `expires_at`
  * is compared with the local clock as it is; without `expires_at`, an hour.
  */
-export function localLifetime(body: { expires_at?: string }, localStart: number, reference: number | undefined): { issuedAt: number; expiresAt: number } {
+export function localLifetime(
+  body: { expires_at?: string },
+  localStart: number,
+  reference: number | undefined,
+): { issuedAt: number; expiresAt: number } {
   const expires = body.expires_at ? Date.parse(body.expires_at) : NaN;
   if (Number.isNaN(expires)) return { issuedAt: localStart, expiresAt: localStart + 3_600_000 };
-  if (reference === undefined || Number.isNaN(reference)) return { issuedAt: Math.min(localStart, expires), expiresAt: expires };
+  if (reference === undefined || Number.isNaN(reference))
+    return { issuedAt: Math.min(localStart, expires), expiresAt: expires };
   return { issuedAt: localStart, expiresAt: localStart + (expires - reference) };
 }
 

@@ -47,9 +47,27 @@ const all = new Set<Map<string, SharedLogin>>();
 
 /** The digest of what makes two logins the same one. */
 export function loginKey(options: ParsedOptions, creds: DriverCredentials): string {
-  const scope = [options.authUrl, options.authVersion, options.projectName, options.projectId, options.userDomain, options.projectDomainId, options.projectDomainName];
-  const who = [creds.key, creds.secret, creds.token, creds.proxy, ...Object.entries(creds.extra).sort(([a], [b]) => a.localeCompare(b)).flat()];
-  return createHash("sha256").update(JSON.stringify([scope, who])).digest("hex");
+  const scope = [
+    options.authUrl,
+    options.authVersion,
+    options.projectName,
+    options.projectId,
+    options.userDomain,
+    options.projectDomainId,
+    options.projectDomainName,
+  ];
+  const who = [
+    creds.key,
+    creds.secret,
+    creds.token,
+    creds.proxy,
+    ...Object.entries(creds.extra)
+      .sort(([a], [b]) => a.localeCompare(b))
+      .flat(),
+  ];
+  return createHash("sha256")
+    .update(JSON.stringify([scope, who]))
+    .digest("hex");
 }
 
 /** The shared login of that key (under that clock), created on first use. */

@@ -16,7 +16,14 @@ import type { NovaServer } from "./state-map.js";
 import { DRIVER_NAME } from "./options.js";
 
 /** Transport failures that happen before a request leaves: nothing can have been made. */
-const NOT_SENT = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "UND_ERR_CONNECT_TIMEOUT", "EHOSTUNREACH", "ENETUNREACH"]);
+const NOT_SENT = new Set([
+  "ECONNREFUSED",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+  "UND_ERR_CONNECT_TIMEOUT",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+]);
 
 function causeCode(err: CloudceError): string | undefined {
   const cause = err.cause as { code?: unknown; cause?: { code?: unknown } } | undefined;

@@ -19,15 +19,19 @@ export class NeutronApi {
   async listNetworks(q: ResourceQuery = {}): Promise<CloudResource[]> {
     const networks = await allPages(async (marker) => {
       const path = `/networks${query({ id: q.id, name: q.name, marker })}`;
-      const { body } = await this.session.json<{ networks?: NeutronNetwork[]; networks_links?: { rel?: string; href?: string }[] }>("network", {
-        method: "GET",
-        path,
-      });
+      const { body } = await this.session.json<{
+        networks?: NeutronNetwork[];
+        networks_links?: { rel?: string; href?: string }[];
+      }>("network", { method: "GET", path });
       return { items: body?.networks ?? [], next: nextLink(body?.networks_links) };
     }, "network GET /networks");
     return networks.map((n) => {
       const created = n.created_at ? new Date(n.created_at) : undefined;
-      return { id: n.id, name: n.name ?? "", ...(created && !Number.isNaN(created.getTime()) ? { createdAt: created } : {}) };
+      return {
+        id: n.id,
+        name: n.name ?? "",
+        ...(created && !Number.isNaN(created.getTime()) ? { createdAt: created } : {}),
+      };
     });
   }
 }

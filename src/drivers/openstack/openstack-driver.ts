@@ -12,8 +12,21 @@ import { mapGated } from "../../util/pool.js";
 import { fixedCallLimit } from "../call-limit.js";
 import { sleep as realSleep, type RetryPolicy } from "../../util/retry.js";
 import type {
-  BulkResult, CallLimit, CloudDriver, CloudFlavor, CloudLimits, CloudNode, CloudResource, CreateNodesRequest, CreateNodesResult,
-  CredentialExpiry, DriverCapabilities, NodeFailure, NodeFilter, NodeSpec, ResourceQuery,
+  BulkResult,
+  CallLimit,
+  CloudDriver,
+  CloudFlavor,
+  CloudLimits,
+  CloudNode,
+  CloudResource,
+  CreateNodesRequest,
+  CreateNodesResult,
+  CredentialExpiry,
+  DriverCapabilities,
+  NodeFailure,
+  NodeFilter,
+  NodeSpec,
+  ResourceQuery,
 } from "../driver.js";
 import { NovaApi, type ServerCreate } from "./compute.js";
 import { keystoneCredentialExpiry } from "./credential-expiry.js";
@@ -57,7 +70,10 @@ export interface OpenStackParts {
 }
 
 /** Settled per-item results as successes and failures named by `target(index)`. */
-function partition<T>(settled: readonly PromiseSettledResult<T>[], target: (index: number) => string): { ok: T[]; failed: NodeFailure[] } {
+function partition<T>(
+  settled: readonly PromiseSettledResult<T>[],
+  target: (index: number) => string,
+): { ok: T[]; failed: NodeFailure[] } {
   const ok: T[] = [];
   const failed: NodeFailure[] = [];
   settled.forEach((r, i) => {
@@ -85,12 +101,29 @@ export class OpenStackDriver implements CloudDriver {
     this.neutron = new NeutronApi(parts.session);
     const o = parts.options;
     this.endpoint = [o.authUrl, o.region, o.endpointInterface, o.computeUrl].filter((v) => v !== undefined).join(" ");
-    this.listing = new ServerListing(this.nova, o, `${this.endpoint} ${o.projectId ?? o.projectName ?? ""}`, parts.logger);
+    this.listing = new ServerListing(
+      this.nova,
+      o,
+      `${this.endpoint} ${o.projectId ?? o.projectName ?? ""}`,
+      parts.logger,
+    );
     const mode = parts.options.multiCreate;
     this.limit = parts.limit ?? fixedCallLimit(MAX_PARALLEL_CALLS);
-    this.creator = new ServerCreator({ nova: this.nova, mode, limit: this.limit, retry: parts.retry, logger: parts.logger, sleep: parts.sleep ?? realSleep, settleMs: parts.settleMs });
+    this.creator = new ServerCreator({
+      nova: this.nova,
+      mode,
+      limit: this.limit,
+      retry: parts.retry,
+      logger: parts.logger,
+      sleep: parts.sleep ?? realSleep,
+      settleMs: parts.settleMs,
+    });
     // One user-data for a whole batch unless multi-create is off; clouds.yaml holding the secret makes the auth file optional.
-    this.baseCapabilities = { ...CAPABILITIES, uniformBatch: mode !== "off", ...(parts.credentialsOptional ? { requiresCredentials: false } : {}) };
+    this.baseCapabilities = {
+      ...CAPABILITIES,
+      uniformBatch: mode !== "off",
+      ...(parts.credentialsOptional ? { requiresCredentials: false } : {}),
+    };
   }
 
   /**
@@ -126,20 +159,31 @@ export class OpenStackDriver implements CloudDriver {
     // The creator reports every failure in its result; a rejection here is a bug, still reported per node.
     // A single create is one call, within the limit; a batch's own per-VM creates keep to it inside the creator.
     const mode = await this.listing.tagMode();
-    const create = (specs: NodeSpec[]): Promise<CreateNodesResult> => this.creator.create(this.serverBody(request, specs[0]!, mode), specs[0]!, specs.length, request.signal);
-    const results = await Promise.allSettled(groups.map((specs) => (specs.length === 1 ? this.limit("create", () => create(specs), request.signal) : create(specs))));
+    const create = (specs: NodeSpec[]): Promise<CreateNodesResult> =>
+      this.creator.create(this.serverBody(request, specs[0]!, mode), specs[0]!, specs.length, request.signal);
+    const results = await Promise.allSettled(
+      groups.map((specs) =>
+        specs.length === 1 ? this.limit("create", () => create(specs), request.signal) : create(specs),
+      ),
+    );
     const created = results.flatMap((r) => (r.status === "fulfilled" ? r.value.created : []));
     const failed = results.flatMap((r, i): NodeFailure[] =>
-      r.status === "fulfilled" ? [...r.value.failed] : groups[i]!.map((spec) => ({ target: spec.name, error: r.reason as Error })));
+      r.status === "fulfilled"
+        ? [...r.value.failed]
+        : groups[i]!.map((spec) => ({ target: spec.name, error: r.reason as Error })),
+    );
     return { created, failed };
   }
 
   private serverBody(request: CreateNodesRequest, spec: NodeSpec, mode: TagMode | undefined): ServerCreate {
     const tags = this.listing.bootTags(mode, spec.metadata);
     // From 2.37 Nova wants networks; tags bring 2.52.
-    const networks = request.networkIds.length > 0
-      ? request.networkIds.map((uuid) => ({ uuid }))
-      : mode || microversionAtLeast(this.parts.options.microversion, 37) ? "auto" : undefined;
+    const networks =
+      request.networkIds.length > 0
+        ? request.networkIds.map((uuid) => ({ uuid }))
+        : mode || microversionAtLeast(this.parts.options.microversion, 37)
+          ? "auto"
+          : undefined;
     return {
       name: spec.name,
       imageRef: request.imageId,
@@ -182,27 +226,51 @@ export class OpenStackDriver implements CloudDriver {
     // 409: not in a state that can be stopped; already (being) stopped is success.
     // 404: gone, or still being scheduled (real Nova has no instance yet, only a build request).
     const server = await this.nova.getServer(id);
-    if (!server) throw new CloudceError("NodeNotFound", `compute os-stop: server ${id} does not exist`, { driver: DRIVER_NAME, status });
+    if (!server)
+      throw new CloudceError("NodeNotFound", `compute os-stop: server ${id} does not exist`, {
+        driver: DRIVER_NAME,
+        status,
+      });
     const state = nodeState(server.status, server["OS-EXT-STS:task_state"]);
     if (state === "stopped" || state === "stopping") return;
-    throw new CloudceError("CloudError", `compute os-stop: server ${id} cannot be stopped in state ${server.status} (HTTP ${status} ${faultMessage(text).slice(0, 120)})`, { driver: DRIVER_NAME, status });
+    throw new CloudceError(
+      "CloudError",
+      `compute os-stop: server ${id} cannot be stopped in state ${server.status} (HTTP ${status} ${faultMessage(text).slice(0, 120)})`,
+      { driver: DRIVER_NAME, status },
+    );
   }
 
   /** One call per id, each within the CE's limit (a call the CE already limited does not wait again). */
-  private async bulk(ids: readonly string[], kind: "delete" | "stop", act: (id: string) => Promise<void>): Promise<BulkResult> {
+  private async bulk(
+    ids: readonly string[],
+    kind: "delete" | "stop",
+    act: (id: string) => Promise<void>,
+  ): Promise<BulkResult> {
     const gate = <T>(call: () => Promise<T>): Promise<T> => this.limit(kind, call);
     const settled = await mapGated(ids, gate, async (id) => {
       await act(id);
       return id;
     });
-    const { ok, failed } = partition(settled.map((r) => r!), (i) => ids[i]!);
+    const { ok, failed } = partition(
+      settled.map((r) => r!),
+      (i) => ids[i]!,
+    );
     return { done: ok, failed };
   }
 
   async getConsoleOutput(id: string): Promise<string> {
     const { status, text } = await this.nova.action(id, { "os-getConsoleOutput": { length: null } });
-    if (status === 404) throw new CloudceError("NodeNotFound", `compute os-getConsoleOutput: server ${id} does not exist`, { driver: DRIVER_NAME, status });
-    if (status === 409) throw new CloudceError("CloudError", `compute os-getConsoleOutput: no console output for server ${id} in its current state; try again when it runs`, { driver: DRIVER_NAME, status });
+    if (status === 404)
+      throw new CloudceError("NodeNotFound", `compute os-getConsoleOutput: server ${id} does not exist`, {
+        driver: DRIVER_NAME,
+        status,
+      });
+    if (status === 409)
+      throw new CloudceError(
+        "CloudError",
+        `compute os-getConsoleOutput: no console output for server ${id} in its current state; try again when it runs`,
+        { driver: DRIVER_NAME, status },
+      );
     const output = (JSON.parse(text) as { output?: unknown }).output;
     return typeof output === "string" ? output : "";
   }

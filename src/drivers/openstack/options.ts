@@ -98,7 +98,8 @@ function httpUrl(name: string, value: string): string {
   } catch {
     throw invalid(name, `'${value}' is not a URL; give e.g. https://keystone.example.org:5000`);
   }
-  if (url.protocol !== "http:" && url.protocol !== "https:") throw invalid(name, `'${value}' must be an http or https URL`);
+  if (url.protocol !== "http:" && url.protocol !== "https:")
+    throw invalid(name, `'${value}' must be an http or https URL`);
   return url.href.replace(/\/+$/, "");
 }
 
@@ -118,21 +119,37 @@ function parseMicroversion(value: string | undefined): string | undefined {
 export function parseOptions(raw: Readonly<Record<string, string>>): ParsedOptions {
   const o = raw as OpenStackOptions;
   if (!o.ex_force_auth_url?.trim()) {
-    throw new CloudceError("OptionMissing", "Driver_ex_force_auth_url: required (the Keystone URL, e.g. https://keystone.example.org:5000)", { driver: DRIVER_NAME });
+    throw new CloudceError(
+      "OptionMissing",
+      "Driver_ex_force_auth_url: required (the Keystone URL, e.g. https://keystone.example.org:5000)",
+      { driver: DRIVER_NAME },
+    );
   }
   const version = (o.ex_force_auth_version?.trim() || "3.x_password") as AuthVersion;
-  if (!AUTH_VERSIONS.includes(version)) throw invalid("ex_force_auth_version", `'${o.ex_force_auth_version}' is not supported; use one of ${AUTH_VERSIONS.join(", ")}`);
+  if (!AUTH_VERSIONS.includes(version))
+    throw invalid(
+      "ex_force_auth_version",
+      `'${o.ex_force_auth_version}' is not supported; use one of ${AUTH_VERSIONS.join(", ")}`,
+    );
   const needsProject = version === "3.x_password" || version === "3.x_token" || version === "2.0_voms";
   if (needsProject && !o.ex_tenant_name?.trim() && !o.ex_project_id?.trim()) {
-    throw new CloudceError("OptionMissing", `Driver_ex_tenant_name: required with ${version} (the project name)`, { driver: DRIVER_NAME });
+    throw new CloudceError("OptionMissing", `Driver_ex_tenant_name: required with ${version} (the project name)`, {
+      driver: DRIVER_NAME,
+    });
   }
   if (version === "3.x_oidc_access_token" && !o.ex_tenant_name?.trim()) {
-    throw new CloudceError("OptionMissing", "Driver_ex_tenant_name: required with 3.x_oidc_access_token (the federation protocol, e.g. openid)", { driver: DRIVER_NAME });
+    throw new CloudceError(
+      "OptionMissing",
+      "Driver_ex_tenant_name: required with 3.x_oidc_access_token (the federation protocol, e.g. openid)",
+      { driver: DRIVER_NAME },
+    );
   }
   const iface = (o.ex_force_service_interface?.trim() || "public") as ParsedOptions["endpointInterface"];
-  if (!["public", "internal", "admin"].includes(iface)) throw invalid("ex_force_service_interface", `'${iface}' must be public, internal or admin`);
+  if (!["public", "internal", "admin"].includes(iface))
+    throw invalid("ex_force_service_interface", `'${iface}' must be public, internal or admin`);
   const multiCreate = (o.ex_multi_create?.trim().toLowerCase() || "auto") as MultiCreateMode;
-  if (!MULTI_CREATE_MODES.includes(multiCreate)) throw invalid("ex_multi_create", `'${o.ex_multi_create}' must be auto, on or off`);
+  if (!MULTI_CREATE_MODES.includes(multiCreate))
+    throw invalid("ex_multi_create", `'${o.ex_multi_create}' must be auto, on or off`);
   return {
     authUrl: keystoneBase(o.ex_force_auth_url),
     authVersion: version,

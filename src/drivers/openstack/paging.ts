@@ -30,7 +30,10 @@ export function nextLink(links: readonly { rel?: string; href?: string }[] | und
 }
 
 /** All items of every page; `fetchPage` gets the marker of the page to fetch (undefined for the first). */
-export async function allPages<T>(fetchPage: (marker: string | undefined) => Promise<Page<T>>, what: string): Promise<T[]> {
+export async function allPages<T>(
+  fetchPage: (marker: string | undefined) => Promise<Page<T>>,
+  what: string,
+): Promise<T[]> {
   const out: T[] = [];
   const seen = new Set<string>();
   let marker: string | undefined;
@@ -39,7 +42,10 @@ export async function allPages<T>(fetchPage: (marker: string | undefined) => Pro
     out.push(...page.items);
     const next = markerOf(page.next);
     if (next === undefined || page.items.length === 0) return out;
-    if (seen.has(next)) throw new CloudceError("CloudError", `${what}: the cloud returned the same page marker twice (${next})`, { driver: DRIVER_NAME });
+    if (seen.has(next))
+      throw new CloudceError("CloudError", `${what}: the cloud returned the same page marker twice (${next})`, {
+        driver: DRIVER_NAME,
+      });
     seen.add(next);
     marker = next;
   }

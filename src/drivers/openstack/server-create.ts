@@ -40,10 +40,16 @@ export interface ServerCreatorParts {
  * it, ports), not the servers asked for. Kept narrow: "Multiple possible
  * networks found" is about the network, and falls back to nothing.
  */
-const MULTI_CREATE_REFUSAL = /min_count|max_count|return_reservation_id|multiple[ _-]?(instances|create)|create:multiple|multi-?create|one by one/i;
+const MULTI_CREATE_REFUSAL =
+  /min_count|max_count|return_reservation_id|multiple[ _-]?(instances|create)|create:multiple|multi-?create|one by one/i;
 
 function refusesMultiCreate(err: unknown): err is CloudceError {
-  return isCloudceError(err) && (err.status === 400 || err.status === 403) && err.code !== "QuotaExceeded" && MULTI_CREATE_REFUSAL.test(err.message);
+  return (
+    isCloudceError(err) &&
+    (err.status === 400 || err.status === 403) &&
+    err.code !== "QuotaExceeded" &&
+    MULTI_CREATE_REFUSAL.test(err.message)
+  );
 }
 
 const matches = (s: NovaServer, metadata: Readonly<Record<string, string>>): boolean =>
@@ -69,11 +75,18 @@ export class ServerCreator {
       } catch (err) {
         if (!refusesMultiCreate(err)) return { created: [], failed: failAll(spec.name, count, err) };
         if (this.parts.mode === "on") {
-          const why = new CloudceError(err.code, `${err.message}; the cloud refuses multi-create (Driver_ex_multi_create = on): set it to auto or off to create one VM per call`, { driver: DRIVER_NAME });
+          const why = new CloudceError(
+            err.code,
+            `${err.message}; the cloud refuses multi-create (Driver_ex_multi_create = on): set it to auto or off to create one VM per call`,
+            { driver: DRIVER_NAME },
+          );
           return { created: [], failed: failAll(spec.name, count, why) };
         }
         this.multiCreateRefused = true;
-        this.parts.logger.warn("the cloud refuses multi-create; this batch and later ones are created one VM per call", { reason: err.message });
+        this.parts.logger.warn(
+          "the cloud refuses multi-create; this batch and later ones are created one VM per call",
+          { reason: err.message },
+        );
       }
     }
     if (count === 1) return settle([spec.name], await Promise.allSettled([this.createOne(body, spec, signal)]));
@@ -81,40 +94,106 @@ export class ServerCreator {
     const names = Array.from({ length: count }, (_, i) => `${spec.name}-${i + 1}`);
     // Failures keep the batch's name: the CE knows the batch by it. A stop leaves the rest unsent.
     const gate = <T>(call: () => Promise<T>, stop?: AbortSignal): Promise<T> => this.parts.limit("create", call, stop);
-    const settled = await mapGated(names, gate, (name) => this.createOne({ ...body, name }, { ...spec, name }, signal), signal);
-    return settle(names.map(() => spec.name), settled);
+    const settled = await mapGated(
+      names,
+      gate,
+      (name) => this.createOne({ ...body, name }, { ...spec, name }, signal),
+      signal,
+    );
+    return settle(
+      names.map(() => spec.name),
+      settled,
+    );
   }
 
   private createOne(body: ServerCreate, spec: NodeSpec, signal: AbortSignal | undefined): Promise<CloudNode> {
-    const find = async () => (await this.parts.nova.listServers({ name: `^${regexLiteral(body.name)}$` })).filter((s) => s.name === body.name && matches(s, spec.metadata));
+    const find = async () =>
+      (await this.parts.nova.listServers({ name: `^${regexLiteral(body.name)}$` })).filter(
+        (s) => s.name === body.name && matches(s, spec.metadata),
+      );
     const post = () => this.parts.nova.createServer(body);
-    return this.withLostAnswers(body.name, spec, 1, find, post, async (answer) =>
-      answer.id ? [{ id: answer.id, name: body.name, state: "booting", cloudState: "BUILD", createdAt: new Date(), metadata: { ...spec.metadata } }] : undefined,
-    signal).then((nodes) => nodes[0]!);
+    return this.withLostAnswers(
+      body.name,
+      spec,
+      1,
+      find,
+      post,
+      async (answer) =>
+        answer.id
+          ? [
+              {
+                id: answer.id,
+                name: body.name,
+                state: "booting",
+                cloudState: "BUILD",
+                createdAt: new Date(),
+                metadata: { ...spec.metadata },
+              },
+            ]
+          : undefined,
+      signal,
+    ).then((nodes) => nodes[0]!);
   }
 
-  private async createBatch(body: ServerCreate, spec: NodeSpec, count: number, signal: AbortSignal | undefined): Promise<CreateNodesResult> {
+  private async createBatch(
+    body: ServerCreate,
+    spec: NodeSpec,
+    count: number,
+    signal: AbortSignal | undefined,
+  ): Promise<CreateNodesResult> {
     const what = `batch ${body.name} (${count})`;
     const batchName = new RegExp(`^${regexLiteral(body.name)}(-[0-9]+)?$`);
     const mine = (servers: NovaServer[]) => servers.filter((s) => batchName.test(s.name) && matches(s, spec.metadata));
     const byName = async () => mine(await this.parts.nova.listServers({ name: batchName.source }));
-    const post = () => this.parts.nova.createServer({ ...body, min_count: 1, max_count: count, return_reservation_id: true });
-    const nodes = await this.withLostAnswers(what, spec, count, byName, post, async (answer) => {
-      if (!answer.reservationId && !answer.id) return undefined;
-      // A cloud that ignored return_reservation_id answered with the first server: the name finds the rest.
-      const reservationId = answer.reservationId;
-      const list = reservationId ? async () => mine(await this.parts.nova.listServers({ reservationId })) : byName;
-      // Nova lists every server of an accepted multi-create at once: whatever the first listing that works shows is the batch.
-      const found = await searchLostCreate({ find: list, wanted: 1, settleMs: this.parts.settleMs, sleep: this.parts.sleep, what });
-      if (found === "absent") {
-        throw new CloudceError("CloudError", `compute POST /servers for ${what}: Nova accepted it (${reservationId ?? answer.id}) but lists none of its servers; not sent again`, { driver: DRIVER_NAME, retryable: false });
-      }
-      return found.map(toCloudNode);
-    }, signal);
-    const failed = nodes.length < count ? failAll(body.name, count - nodes.length, shortfall(body.name, count, nodes.length, await this.boundBy(body.flavorRef))) : [];
+    const post = () =>
+      this.parts.nova.createServer({ ...body, min_count: 1, max_count: count, return_reservation_id: true });
+    const nodes = await this.withLostAnswers(
+      what,
+      spec,
+      count,
+      byName,
+      post,
+      async (answer) => {
+        if (!answer.reservationId && !answer.id) return undefined;
+        // A cloud that ignored return_reservation_id answered with the first server: the name finds the rest.
+        const reservationId = answer.reservationId;
+        const list = reservationId ? async () => mine(await this.parts.nova.listServers({ reservationId })) : byName;
+        // Nova lists every server of an accepted multi-create at once: whatever the first listing that works shows is the batch.
+        const found = await searchLostCreate({
+          find: list,
+          wanted: 1,
+          settleMs: this.parts.settleMs,
+          sleep: this.parts.sleep,
+          what,
+        });
+        if (found === "absent") {
+          throw new CloudceError(
+            "CloudError",
+            `compute POST /servers for ${what}: Nova accepted it (${reservationId ?? answer.id}) but lists none of its servers; not sent again`,
+            { driver: DRIVER_NAME, retryable: false },
+          );
+        }
+        return found.map(toCloudNode);
+      },
+      signal,
+    );
+    const failed =
+      nodes.length < count
+        ? failAll(
+            body.name,
+            count - nodes.length,
+            shortfall(body.name, count, nodes.length, await this.boundBy(body.flavorRef)),
+          )
+        : [];
     if (nodes.length > count) {
       // More servers carry this batch's name and metadata than were asked for: all are reported, so cleanup and the CE see every one.
-      this.parts.logger.warn("a batch's look-up found more servers than asked for: all are returned", { node: what, extra: nodes.slice(count).map((n) => `${n.name} (${n.id})`).join(", ") });
+      this.parts.logger.warn("a batch's look-up found more servers than asked for: all are returned", {
+        node: what,
+        extra: nodes
+          .slice(count)
+          .map((n) => `${n.name} (${n.id})`)
+          .join(", "),
+      });
     }
     return { created: nodes, failed };
   }
@@ -131,7 +210,9 @@ export class ServerCreator {
     try {
       const [left, flavor] = await Promise.all([this.parts.nova.limits(), this.parts.nova.getFlavor(flavorId)]);
       const room: [QuotaResource, number | undefined, number][] = [
-        ["instances", left.instances, 1], ["cores", left.cores, flavor?.vcpus ?? 0], ["ram", left.ramMb, flavor?.ramMb ?? 0],
+        ["instances", left.instances, 1],
+        ["cores", left.cores, flavor?.vcpus ?? 0],
+        ["ram", left.ramMb, flavor?.ramMb ?? 0],
       ];
       let best: { resource: QuotaResource; fits: number } | undefined;
       for (const [resource, amount, each] of room) {
@@ -153,37 +234,62 @@ export class ServerCreator {
    * or undefined for a 2xx that names no server (then the servers are looked for).
    */
   private withLostAnswers(
-    what: string, spec: NodeSpec, wanted: number, find: () => Promise<NovaServer[]>,
-    post: () => Promise<CreateAnswer>, collect: (answer: CreateAnswer) => Promise<CloudNode[] | undefined>, signal: AbortSignal | undefined,
+    what: string,
+    spec: NodeSpec,
+    wanted: number,
+    find: () => Promise<NovaServer[]>,
+    post: () => Promise<CreateAnswer>,
+    collect: (answer: CreateAnswer) => Promise<CloudNode[] | undefined>,
+    signal: AbortSignal | undefined,
   ): Promise<CloudNode[]> {
     const search = async (lost: unknown): Promise<CloudNode[]> => {
-      const found = await searchLostCreate({ find, wanted, settleMs: this.parts.settleMs, sleep: this.parts.sleep, what });
+      const found = await searchLostCreate({
+        find,
+        wanted,
+        settleMs: this.parts.settleMs,
+        sleep: this.parts.sleep,
+        what,
+      });
       if (found !== "absent") {
-        this.parts.logger.info("a create whose answer was lost did create servers", { node: what, ids: found.map((s) => s.id).join(",") });
+        this.parts.logger.info("a create whose answer was lost did create servers", {
+          node: what,
+          ids: found.map((s) => s.id).join(","),
+        });
         return found.map(toCloudNode);
       }
       // Shown absent: the original failure decides about a retry (a 2xx naming nothing is not retried).
-      throw lost ?? new CloudceError("CloudError", `compute POST /servers for ${what}: the answer named no server, and none was made`, { driver: DRIVER_NAME, retryable: false });
+      throw (
+        lost ??
+        new CloudceError(
+          "CloudError",
+          `compute POST /servers for ${what}: the answer named no server, and none was made`,
+          { driver: DRIVER_NAME, retryable: false },
+        )
+      );
     };
-    return withRetry(async () => {
-      let answer: CreateAnswer;
-      try {
-        answer = await post();
-      } catch (err) {
-        if (createInDoubt(err)) return search(err);
-        throw err;
-      }
-      return (await collect(answer)) ?? search(undefined);
-    }, this.parts.retry, {
-      // After a stop nothing is sent again: the failure stands (a lost answer was looked for already).
-      isRetryable: (err) => signal?.aborted !== true && isCloudceError(err) && err.retryable,
-      onRetry: (err, attempt, delayMs) => {
-        // A fault may echo the request back: the user-data never reaches the log.
-        const reason = redactUserData((err as Error).message, { userData: spec.userData });
-        this.parts.logger.warn("retrying server create", { node: what, attempt, delayMs, reason });
+    return withRetry(
+      async () => {
+        let answer: CreateAnswer;
+        try {
+          answer = await post();
+        } catch (err) {
+          if (createInDoubt(err)) return search(err);
+          throw err;
+        }
+        return (await collect(answer)) ?? search(undefined);
       },
-      sleep: this.parts.sleep,
-    });
+      this.parts.retry,
+      {
+        // After a stop nothing is sent again: the failure stands (a lost answer was looked for already).
+        isRetryable: (err) => signal?.aborted !== true && isCloudceError(err) && err.retryable,
+        onRetry: (err, attempt, delayMs) => {
+          // A fault may echo the request back: the user-data never reaches the log.
+          const reason = redactUserData((err as Error).message, { userData: spec.userData });
+          this.parts.logger.warn("retrying server create", { node: what, attempt, delayMs, reason });
+        },
+        sleep: this.parts.sleep,
+      },
+    );
   }
 }
 
@@ -203,12 +309,19 @@ function shortfall(name: string, asked: number, got: number, resource: QuotaReso
 
 /** Creates the caller's stop kept from being sent: nothing was made for them. */
 function notSent(target: string, count: number): NodeFailure[] {
-  const error = new CloudceError("Timeout", `compute POST /servers for ${target}: not sent, the submission was stopped first; no server was requested`, { driver: DRIVER_NAME, retryable: false });
+  const error = new CloudceError(
+    "Timeout",
+    `compute POST /servers for ${target}: not sent, the submission was stopped first; no server was requested`,
+    { driver: DRIVER_NAME, retryable: false },
+  );
   return Array.from({ length: count }, () => ({ target, error, notSent: true }));
 }
 
 /** Settled creates as created nodes and failures named by their VM names; an item never started was not sent. */
-function settle(names: readonly string[], settled: readonly (PromiseSettledResult<CloudNode> | undefined)[]): CreateNodesResult {
+function settle(
+  names: readonly string[],
+  settled: readonly (PromiseSettledResult<CloudNode> | undefined)[],
+): CreateNodesResult {
   const created: CloudNode[] = [];
   const failed: NodeFailure[] = [];
   settled.forEach((r, i) => {

@@ -39,7 +39,10 @@ export class ServerListing {
       const max = await discoveredMaxVersion(this.scope, () => this.nova.maxMicroversion());
       return max !== undefined && max >= 52 ? { microversion: TAGS_MICROVERSION } : undefined;
     } catch (err) {
-      if (!this.warned) this.logger.warn("cannot read the compute API's microversions: listing by name prefix", { reason: toCloudceError(err).message });
+      if (!this.warned)
+        this.logger.warn("cannot read the compute API's microversions: listing by name prefix", {
+          reason: toCloudceError(err).message,
+        });
       this.warned = true;
       return undefined;
     }
@@ -72,8 +75,15 @@ export class ServerListing {
   }
 
   /** This filter's servers booted without tags (so without the marker), and the outcome recorded. */
-  private async sweep(key: string, name: string, filter: NodeFilter, mv: { microversion?: string }): Promise<NovaServer[]> {
-    const untagged = (await this.nova.listServers({ name, notTagsAny: [MARKER_TAG], ...mv })).filter((s) => matches(s, filter.metadata));
+  private async sweep(
+    key: string,
+    name: string,
+    filter: NodeFilter,
+    mv: { microversion?: string },
+  ): Promise<NovaServer[]> {
+    const untagged = (await this.nova.listServers({ name, notTagsAny: [MARKER_TAG], ...mv })).filter((s) =>
+      matches(s, filter.metadata),
+    );
     sweepDone(key, untagged.length > 0, performance.now());
     return untagged;
   }

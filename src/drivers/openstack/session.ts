@@ -51,14 +51,20 @@ export class OpenStackSession {
   async json<T>(service: ServiceType, call: ServiceCall): Promise<{ status: number; body: T | undefined }> {
     const res = await this.call(service, call);
     const empty = res.body.trim() === "" || (call.accept?.includes(res.status) ?? false);
-    return { status: res.status, body: empty ? undefined : parseJson<T>(res, `${service} ${call.method} ${stripQuery(call.path)}`) };
+    return {
+      status: res.status,
+      body: empty ? undefined : parseJson<T>(res, `${service} ${call.method} ${stripQuery(call.path)}`),
+    };
   }
 
   private send(service: ServiceType, call: ServiceCall, token: KeystoneToken): Promise<HttpResponse> {
-    const base = service === "compute" && this.options.computeUrl ? versioned(this.options.computeUrl, service) : endpointFor(token.catalog, service, {
-      interface: this.options.endpointInterface,
-      region: this.options.region,
-    });
+    const base =
+      service === "compute" && this.options.computeUrl
+        ? versioned(this.options.computeUrl, service)
+        : endpointFor(token.catalog, service, {
+            interface: this.options.endpointInterface,
+            region: this.options.region,
+          });
     const headers: Record<string, string> = { "x-auth-token": token.value };
     const mv = call.microversion ?? this.options.microversion;
     if (service === "compute" && mv !== undefined) {

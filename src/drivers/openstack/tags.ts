@@ -28,7 +28,9 @@ export function validTag(tag: string): boolean {
 
 /** The tags a server with this metadata gets: the marker, then each entry Nova takes as a tag. */
 export function bootTags(metadata: Readonly<Record<string, string>>): string[] {
-  const entries = Object.entries(metadata).map(([k, v]) => `${k}=${v}`).filter(validTag);
+  const entries = Object.entries(metadata)
+    .map(([k, v]) => `${k}=${v}`)
+    .filter(validTag);
   return [MARKER_TAG, ...entries].slice(0, MAX_TAGS);
 }
 
@@ -63,7 +65,10 @@ export function sweepDone(key: string, foundUntagged: boolean, now: number): voi
 /** The highest microversion of each compute endpoint, as the process found it (a discovery call each). */
 const maxVersions = new Map<string, Promise<number | undefined>>();
 
-export function discoveredMaxVersion(endpoint: string, discover: () => Promise<number | undefined>): Promise<number | undefined> {
+export function discoveredMaxVersion(
+  endpoint: string,
+  discover: () => Promise<number | undefined>,
+): Promise<number | undefined> {
   let found = maxVersions.get(endpoint);
   if (!found) {
     found = discover();

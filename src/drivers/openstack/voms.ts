@@ -16,7 +16,11 @@ import { DRIVER_NAME, type ParsedOptions } from "./options.js";
 interface V2Access {
   access?: {
     token?: { id?: string; expires?: string; issued_at?: string };
-    serviceCatalog?: { type: string; name?: string; endpoints?: { region?: string; publicURL?: string; internalURL?: string; adminURL?: string }[] }[];
+    serviceCatalog?: {
+      type: string;
+      name?: string;
+      endpoints?: { region?: string; publicURL?: string; internalURL?: string; adminURL?: string }[];
+    }[];
   };
 }
 
@@ -25,7 +29,8 @@ export function proxyTlsMaterial(pem: string): { cert: string; key: string } {
   const blocks = splitPem(pem);
   const certs = blocks.filter((b) => b.label === "CERTIFICATE").map((b) => b.text);
   const key = blocks.find((b) => b.label.endsWith("PRIVATE KEY"))?.text;
-  if (certs.length === 0 || !key) throw new CloudceError("ProxyInvalid", "proxy: needs a certificate and its private key", { driver: DRIVER_NAME });
+  if (certs.length === 0 || !key)
+    throw new CloudceError("ProxyInvalid", "proxy: needs a certificate and its private key", { driver: DRIVER_NAME });
   return { cert: certs.join(""), key };
 }
 
@@ -37,7 +42,10 @@ export function v2Catalog(access: V2Access["access"]): CatalogEntry[] {
     endpoints: (s.endpoints ?? []).flatMap((e) =>
       (["public", "internal", "admin"] as const)
         .map((iface) => ({ interface: iface, region: e.region ?? null, url: e[`${iface}URL`] }))
-        .filter((x): x is { interface: "public" | "internal" | "admin"; region: string | null; url: string } => typeof x.url === "string"),
+        .filter(
+          (x): x is { interface: "public" | "internal" | "admin"; region: string | null; url: string } =>
+            typeof x.url === "string",
+        ),
     ),
   }));
 }
@@ -52,30 +60,62 @@ export async function vomsToken(
   now: () => number = Date.now,
 ): Promise<KeystoneToken> {
   if (!creds.proxy) {
-    throw new CloudceError("ProxyMissing", "auth file: 2.0_voms needs 'secret = PROXY' (the site director's VOMS proxy)", { driver: DRIVER_NAME });
+    throw new CloudceError(
+      "ProxyMissing",
+      "auth file: 2.0_voms needs 'secret = PROXY' (the site director's VOMS proxy)",
+      { driver: DRIVER_NAME },
+    );
   }
   const client = new HttpClient({ ...http, tls: { ...proxyTlsMaterial(creds.proxy), ...(ca ? { ca } : {}) } });
   const url = `${options.authUrl}/v2.0/tokens`;
   try {
     const post = async (auth: Record<string, unknown>, what: string) => {
-      const res = await client.send({ method: "POST", url, what: `identity POST /v2.0/tokens (VOMS${what})`, json: { auth } });
+      const res = await client.send({
+        method: "POST",
+        url,
+        what: `identity POST /v2.0/tokens (VOMS${what})`,
+        json: { auth },
+      });
       return { access: parseJson<V2Access>(res, "identity POST /v2.0/tokens").access, res };
     };
     const unscoped = (await post({ voms: true }, "")).access?.token?.id;
-    if (!unscoped) throw new CloudceError("AuthFailed", "identity (VOMS): Keystone answered without a token; does the site run keystone-voms?", { driver: DRIVER_NAME });
+    if (!unscoped)
+      throw new CloudceError(
+        "AuthFailed",
+        "identity (VOMS): Keystone answered without a token; does the site run keystone-voms?",
+        { driver: DRIVER_NAME },
+      );
     remember(unscoped);
-    const tenants = await client.send({ method: "GET", url: `${options.authUrl}/v2.0/tenants`, what: "identity GET /v2.0/tenants", headers: { "x-auth-token": unscoped } });
-    const names = (parseJson<{ tenants?: { name: string }[] }>(tenants, "identity GET /v2.0/tenants").tenants ?? []).map((t) => t.name);
+    const tenants = await client.send({
+      method: "GET",
+      url: `${options.authUrl}/v2.0/tenants`,
+      what: "identity GET /v2.0/tenants",
+      headers: { "x-auth-token": unscoped },
+    });
+    const names = (
+      parseJson<{ tenants?: { name: string }[] }>(tenants, "identity GET /v2.0/tenants").tenants ?? []
+    ).map((t) => t.name);
     if (!names.includes(options.projectName ?? "")) {
-      throw new CloudceError("AuthFailed", `Driver_ex_tenant_name: the proxy gives no access to project '${options.projectName}'; it gives: ${names.slice(0, 10).join(", ") || "none"}`, { driver: DRIVER_NAME });
+      throw new CloudceError(
+        "AuthFailed",
+        `Driver_ex_tenant_name: the proxy gives no access to project '${options.projectName}'; it gives: ${names.slice(0, 10).join(", ") || "none"}`,
+        { driver: DRIVER_NAME },
+      );
     }
     const started = now();
     const { access, res } = await post({ voms: true, tenantName: options.projectName }, `, ${options.projectName}`);
     const id = access?.token?.id;
-    if (!id) throw new CloudceError("AuthFailed", "identity (VOMS): Keystone answered without a scoped token", { driver: DRIVER_NAME });
+    if (!id)
+      throw new CloudceError("AuthFailed", "identity (VOMS): Keystone answered without a scoped token", {
+        driver: DRIVER_NAME,
+      });
     remember(id);
     const issued = access?.token?.issued_at ? Date.parse(access.token.issued_at) : NaN;
-    const times = localLifetime({ ...(access?.token?.expires ? { expires_at: access.token.expires } : {}) }, started, Number.isNaN(issued) ? serverTime(res) : issued);
+    const times = localLifetime(
+      { ...(access?.token?.expires ? { expires_at: access.token.expires } : {}) },
+      started,
+      Number.isNaN(issued) ? serverTime(res) : issued,
+    );
     return { value: id, ...times, catalog: v2Catalog(access) };
   } finally {
     await client.close();

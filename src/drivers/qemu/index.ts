@@ -12,8 +12,19 @@ import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { CloudceError } from "../../errors.js";
 import type {
-  CloudDriver, CloudFlavor, CloudLimits, CloudNode, CloudResource, CreateNodesRequest, CreateNodesResult,
-  DriverCapabilities, DriverConfig, DriverFactory, NodeFailure, NodeSpec, ResourceQuery,
+  CloudDriver,
+  CloudFlavor,
+  CloudLimits,
+  CloudNode,
+  CloudResource,
+  CreateNodesRequest,
+  CreateNodesResult,
+  DriverCapabilities,
+  DriverConfig,
+  DriverFactory,
+  NodeFailure,
+  NodeSpec,
+  ResourceQuery,
 } from "../driver.js";
 import { LocalStore, type LocalNodeRecord } from "../local/local-store.js";
 import { copyResultsDisk, createOverlay, createResultsDisk, createSeed } from "./qemu-disks.js";
@@ -45,7 +56,13 @@ export function unknownOptions(options: Readonly<Record<string, string>>): strin
 
 /** A host name cloud-init accepts, from the VM name. */
 function hostnameFor(name: string): string {
-  return name.toLowerCase().replace(/[^a-z0-9-]/g, "-").replace(/^-+|-+$/g, "").slice(0, 63) || "cloudce-vm";
+  return (
+    name
+      .toLowerCase()
+      .replace(/[^a-z0-9-]/g, "-")
+      .replace(/^-+|-+$/g, "")
+      .slice(0, 63) || "cloudce-vm"
+  );
 }
 
 export class QemuDriver extends ProcessVmDriver implements CloudDriver {
@@ -71,8 +88,18 @@ export class QemuDriver extends ProcessVmDriver implements CloudDriver {
   }
 
   async createNodes(request: CreateNodesRequest): Promise<CreateNodesResult> {
-    if (request.imageId !== IMAGE_ID) throw new CloudceError("ImageNotFound", `QEMU: no image with id '${request.imageId}' (the image is ${IMAGE_ID})`, { driver: DRIVER_NAME });
-    if (request.flavorId !== FLAVOR_ID) throw new CloudceError("FlavorNotFound", `QEMU: no flavor with id '${request.flavorId}' (the flavor is ${FLAVOR_ID})`, { driver: DRIVER_NAME });
+    if (request.imageId !== IMAGE_ID)
+      throw new CloudceError(
+        "ImageNotFound",
+        `QEMU: no image with id '${request.imageId}' (the image is ${IMAGE_ID})`,
+        { driver: DRIVER_NAME },
+      );
+    if (request.flavorId !== FLAVOR_ID)
+      throw new CloudceError(
+        "FlavorNotFound",
+        `QEMU: no flavor with id '${request.flavorId}' (the flavor is ${FLAVOR_ID})`,
+        { driver: DRIVER_NAME },
+      );
     await this.store.init();
     const slots = await reserveUnlessStopped(request, () => this.reserve(request));
     if ("created" in slots) return slots;
@@ -80,19 +107,30 @@ export class QemuDriver extends ProcessVmDriver implements CloudDriver {
     const created: CloudNode[] = [];
     for (const [record, spec] of reserved) created.push(await this.boot(record, spec));
     const quota = `QEMU: ${this.settings.maxInstances} VMs exist already (Driver_max_instances)`;
-    const failed: NodeFailure[] = refused.map((s) => ({ target: s.name, error: new CloudceError("QuotaExceeded", quota, { driver: DRIVER_NAME, quotaResource: "instances" }) }));
+    const failed: NodeFailure[] = refused.map((s) => ({
+      target: s.name,
+      error: new CloudceError("QuotaExceeded", quota, { driver: DRIVER_NAME, quotaResource: "instances" }),
+    }));
     return { created, failed };
   }
 
   /** Records as many VMs as the limit allows under the state dir's lock: concurrent creates never share a free slot. */
-  private async reserve(request: CreateNodesRequest): Promise<{ reserved: [LocalNodeRecord, NodeSpec][]; refused: NodeSpec[] }> {
+  private async reserve(
+    request: CreateNodesRequest,
+  ): Promise<{ reserved: [LocalNodeRecord, NodeSpec][]; refused: NodeSpec[] }> {
     return this.store.exclusive(async () => {
       const room = Math.max(0, this.settings.maxInstances - (await this.store.all()).length);
       const reserved: [LocalNodeRecord, NodeSpec][] = [];
       for (const spec of request.nodes.slice(0, room)) {
         const record: LocalNodeRecord = {
-          id: `qemu-${randomBytes(6).toString("hex")}`, name: spec.name, createdAt: new Date().toISOString(), imageId: request.imageId,
-          flavorId: request.flavorId, networkIds: [...request.networkIds], metadata: { ...spec.metadata }, ...(request.keyName ? { keyName: request.keyName } : {}),
+          id: `qemu-${randomBytes(6).toString("hex")}`,
+          name: spec.name,
+          createdAt: new Date().toISOString(),
+          imageId: request.imageId,
+          flavorId: request.flavorId,
+          networkIds: [...request.networkIds],
+          metadata: { ...spec.metadata },
+          ...(request.keyName ? { keyName: request.keyName } : {}),
           bootedBy: process.pid,
         };
         await this.store.save(record);
@@ -107,12 +145,25 @@ export class QemuDriver extends ProcessVmDriver implements CloudDriver {
     const id = base.id;
     const dir = this.store.dir(id);
     try {
-      const disks = { overlay: join(dir, "overlay.qcow2"), seed: join(dir, "seed.img"), ...(this.settings.resultsDiskMb > 0 ? { results: join(dir, "results.img") } : {}) };
+      const disks = {
+        overlay: join(dir, "overlay.qcow2"),
+        seed: join(dir, "seed.img"),
+        ...(this.settings.resultsDiskMb > 0 ? { results: join(dir, "results.img") } : {}),
+      };
       await createOverlay(this.settings.boot.disk, disks.overlay);
       const vendorData = this.settings.vendorData ? await readFile(this.settings.vendorData) : undefined;
-      await createSeed(dir, disks.seed, { userData: spec.userData, instanceId: id, hostname: hostnameFor(spec.name), ...(vendorData ? { vendorData } : {}) });
+      await createSeed(dir, disks.seed, {
+        userData: spec.userData,
+        instanceId: id,
+        hostname: hostnameFor(spec.name),
+        ...(vendorData ? { vendorData } : {}),
+      });
       if (disks.results) await createResultsDisk(disks.results, this.settings.resultsDiskMb);
-      const pid = launchQemu(this.settings, dir, qemuArgs(this.settings, `cloudce-${id}`, disks, this.store.consolePath(id)));
+      const pid = launchQemu(
+        this.settings,
+        dir,
+        qemuArgs(this.settings, `cloudce-${id}`, disks, this.store.consolePath(id)),
+      );
       await this.store.save({ ...base, pid });
       // The hypervisor runs the VM from here on: its launch time, as a cloud reports it.
       await writeFile(join(dir, "started"), "");
@@ -149,7 +200,12 @@ export class QemuDriver extends ProcessVmDriver implements CloudDriver {
     const [state, cloudState] = qemuState(r, files, this.vmProcess(r, files), tail);
     const stoppedAt = state === "stopped" ? (files.exitedAt ?? files.stopRequestedAt) : undefined;
     return {
-      id: r.id, name: r.name, state, cloudState, createdAt: new Date(r.createdAt), metadata: r.metadata,
+      id: r.id,
+      name: r.name,
+      state,
+      cloudState,
+      createdAt: new Date(r.createdAt),
+      metadata: r.metadata,
       ...(files.startedAt ? { launchedAt: files.startedAt } : {}),
       ...(stoppedAt ? { stoppedAt } : {}),
     };

@@ -43,17 +43,26 @@ interface Fixture {
 async function setup(options: Record<string, string> = {}): Promise<Fixture> {
   const dir = await mkdtemp(join(tmpdir(), "cloudce-qemu-crash-"));
   cleanups.push(() => rm(dir, { recursive: true, force: true }));
-  const [qemu, poweroffQemu, image, stateDir] = [join(dir, "qemu"), join(dir, "qemu-poweroff"), join(dir, "disk.qcow2"), join(dir, "state")];
+  const [qemu, poweroffQemu, image, stateDir] = [
+    join(dir, "qemu"),
+    join(dir, "qemu-poweroff"),
+    join(dir, "disk.qcow2"),
+    join(dir, "state"),
+  ];
   await writeFile(qemu, RUNNING_QEMU, { mode: 0o755 });
   await writeFile(poweroffQemu, POWEROFF_QEMU, { mode: 0o755 });
   await writeFile(image, "QFI\xfb");
-  const driver = (await instantiateDriver(qemuFactory, {
-    options: { image, qemu_binary: qemu, state_dir: stateDir, ...options },
-    credentials: async () => ({ extra: {} }),
-    ceName: "qemu-crash",
-    logger: silentLogger,
-    requestTimeoutMs: 5_000,
-  }, "QEMU")) as QemuDriver;
+  const driver = (await instantiateDriver(
+    qemuFactory,
+    {
+      options: { image, qemu_binary: qemu, state_dir: stateDir, ...options },
+      credentials: async () => ({ extra: {} }),
+      ceName: "qemu-crash",
+      logger: silentLogger,
+      requestTimeoutMs: 5_000,
+    },
+    "QEMU",
+  )) as QemuDriver;
   const store = new LocalStore(stateDir);
   await store.init();
   return { driver, store, poweroffQemu };
@@ -62,15 +71,24 @@ async function setup(options: Record<string, string> = {}): Promise<Fixture> {
 /** The record as the driver saves it before booting: no pid yet. */
 async function reservedRecord(store: LocalStore, bootedBy: number): Promise<LocalNodeRecord> {
   const record: LocalNodeRecord = {
-    id: `qemu-crash${Math.random().toString(16).slice(2, 8)}`, name: "crashed", createdAt: new Date().toISOString(), imageId: "qemu-image",
-    flavorId: "qemu-flavor", networkIds: [], metadata: {}, bootedBy,
+    id: `qemu-crash${Math.random().toString(16).slice(2, 8)}`,
+    name: "crashed",
+    createdAt: new Date().toISOString(),
+    imageId: "qemu-image",
+    flavorId: "qemu-flavor",
+    networkIds: [],
+    metadata: {},
+    bootedBy,
   };
   await store.save(record);
   return record;
 }
 
 /** What a crash right after starting QEMU leaves: a saved record without pid and a live VM. */
-async function crashAfterSpawn(fx: Fixture, qemuBinary = fx.driver.settings.qemuBinary): Promise<{ id: string; leader: number; qemu: () => Promise<number> }> {
+async function crashAfterSpawn(
+  fx: Fixture,
+  qemuBinary = fx.driver.settings.qemuBinary,
+): Promise<{ id: string; leader: number; qemu: () => Promise<number> }> {
   const { id } = await reservedRecord(fx.store, deadPid());
   const dir = fx.store.dir(id);
   const settings = { ...fx.driver.settings, qemuBinary };
@@ -79,7 +97,12 @@ async function crashAfterSpawn(fx: Fixture, qemuBinary = fx.driver.settings.qemu
   cleanups.push(async () => killGroup(leader));
   const qemu = async (): Promise<number> => {
     const path = `${fx.store.consolePath(id)}.qemu-pid`;
-    const text = await eventually(() => readFile(path, "utf8").catch(() => ""), (t) => t.trim() !== "", 5_000, "QEMU to start");
+    const text = await eventually(
+      () => readFile(path, "utf8").catch(() => ""),
+      (t) => t.trim() !== "",
+      5_000,
+      "QEMU to start",
+    );
     return Number(text.trim());
   };
   return { id, leader, qemu };
@@ -98,12 +121,24 @@ describe("QEMU VM whose record lost its pid in a crash", () => {
     const vm = await crashAfterSpawn(fx);
     const qemuPid = await vm.qemu();
 
-    const node = await eventually(() => fx.driver.getNode(vm.id), (n) => n?.state === "running", 5_000, "the VM to read running");
+    const node = await eventually(
+      () => fx.driver.getNode(vm.id),
+      (n) => n?.state === "running",
+      5_000,
+      "the VM to read running",
+    );
     expect(node?.cloudState).toBe("RUNNING");
-    expect((await fx.driver.listNodes({ namePrefix: "crashed", metadata: {} })).map((n) => n.state)).toEqual(["running"]);
+    expect((await fx.driver.listNodes({ namePrefix: "crashed", metadata: {} })).map((n) => n.state)).toEqual([
+      "running",
+    ]);
 
     await fx.driver.destroyNodes([vm.id]);
-    await eventually(async () => [running(vm.leader), running(qemuPid)], (alive) => alive.every((a) => !a), 5_000, "the VM's processes to die");
+    await eventually(
+      async () => [running(vm.leader), running(qemuPid)],
+      (alive) => alive.every((a) => !a),
+      5_000,
+      "the VM's processes to die",
+    );
     expect(await fx.driver.getNode(vm.id)).toBeUndefined();
   });
 
@@ -117,11 +152,35 @@ describe("QEMU VM whose record lost its pid in a crash", () => {
 
     await fx.driver.stopNodes([stopped.id]);
     killGroup(killed.leader);
-    await eventually(() => fx.driver.getNode(stopped.id), (n) => n?.state === "stopped", 5_000, "the stopped VM");
+    await eventually(
+      () => fx.driver.getNode(stopped.id),
+      (n) => n?.state === "stopped",
+      5_000,
+      "the stopped VM",
+    );
     expect((await fx.driver.getNode(stopped.id))?.cloudState).toBe("STOPPED");
-    await eventually(async () => running(stoppedQemu), (alive) => !alive, 5_000, "the stopped VM's QEMU to end");
-    expect(await eventually(() => fx.driver.getNode(killed.id), (n) => n?.state !== "running", 5_000, "the killed VM")).toMatchObject({ state: "error", cloudState: "CRASHED" });
-    expect(await eventually(() => fx.driver.getNode(poweredOff.id), (n) => n?.state !== "running", 5_000, "the powered-off VM")).toMatchObject({ state: "stopped", cloudState: "POWERED_OFF" });
+    await eventually(
+      async () => running(stoppedQemu),
+      (alive) => !alive,
+      5_000,
+      "the stopped VM's QEMU to end",
+    );
+    expect(
+      await eventually(
+        () => fx.driver.getNode(killed.id),
+        (n) => n?.state !== "running",
+        5_000,
+        "the killed VM",
+      ),
+    ).toMatchObject({ state: "error", cloudState: "CRASHED" });
+    expect(
+      await eventually(
+        () => fx.driver.getNode(poweredOff.id),
+        (n) => n?.state !== "running",
+        5_000,
+        "the powered-off VM",
+      ),
+    ).toMatchObject({ state: "stopped", cloudState: "POWERED_OFF" });
   });
 
   it("a boot whose cloudce died before QEMU started reads failed, and holds its quota slot until destroyed", async () => {

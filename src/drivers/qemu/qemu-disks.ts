@@ -22,7 +22,12 @@ type Tool = keyof typeof TOOLS;
 
 function tool(name: Tool): string {
   const found = findExecutable(name, `${process.env["PATH"] ?? ""}:/usr/sbin:/sbin`);
-  if (!found) throw new CloudceError("CloudError", `QEMU: ${name} not found: install it (Debian: apt-get install ${TOOLS[name]})`, { driver: DRIVER_NAME });
+  if (!found)
+    throw new CloudceError(
+      "CloudError",
+      `QEMU: ${name} not found: install it (Debian: apt-get install ${TOOLS[name]})`,
+      { driver: DRIVER_NAME },
+    );
   return found;
 }
 
@@ -31,8 +36,14 @@ async function runTool(name: Tool, args: readonly string[]): Promise<void> {
     await run(tool(name), [...args], { env: { ...process.env, MTOOLS_SKIP_CHECK: "1" }, maxBuffer: 1 << 20 });
   } catch (err) {
     if (err instanceof CloudceError) throw err;
-    const stderr = String((err as { stderr?: unknown }).stderr ?? "").trim().split("\n")[0] ?? "";
-    throw new CloudceError("CloudError", `QEMU: ${name} failed: ${stderr || (err as Error).message}`, { driver: DRIVER_NAME, cause: err });
+    const stderr =
+      String((err as { stderr?: unknown }).stderr ?? "")
+        .trim()
+        .split("\n")[0] ?? "";
+    throw new CloudceError("CloudError", `QEMU: ${name} failed: ${stderr || (err as Error).message}`, {
+      driver: DRIVER_NAME,
+      cause: err,
+    });
   }
 }
 

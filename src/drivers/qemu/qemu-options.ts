@@ -12,8 +12,20 @@ import { CloudceError } from "../../errors.js";
 export const DRIVER_NAME = "QEMU";
 
 export const KNOWN_OPTIONS = [
-  "image", "image_name", "kernel", "initrd", "append", "memory_mb", "cpus", "accel", "max_instances",
-  "network", "results_disk_mb", "vendor_data", "state_dir", "qemu_binary",
+  "image",
+  "image_name",
+  "kernel",
+  "initrd",
+  "append",
+  "memory_mb",
+  "cpus",
+  "accel",
+  "max_instances",
+  "network",
+  "results_disk_mb",
+  "vendor_data",
+  "state_dir",
+  "qemu_binary",
 ] as const;
 
 export type QemuAccel = "tcg" | "kvm";
@@ -22,7 +34,13 @@ export type QemuNetwork = "none" | "user";
 /** What the VMs boot: a bootable disk, or a root disk booted with a kernel and initrd given outside it. */
 export type QemuBoot =
   | { readonly kind: "disk"; readonly disk: string }
-  | { readonly kind: "kernel"; readonly disk: string; readonly kernel: string; readonly initrd: string; readonly append: string };
+  | {
+      readonly kind: "kernel";
+      readonly disk: string;
+      readonly kernel: string;
+      readonly initrd: string;
+      readonly append: string;
+    };
 
 export interface QemuSettings {
   readonly boot: QemuBoot;
@@ -46,24 +64,41 @@ function invalid(message: string): CloudceError {
   return new CloudceError("OptionInvalid", `QEMU: ${message}`, { driver: DRIVER_NAME });
 }
 
-function whole(options: Readonly<Record<string, string>>, name: string, fallback: number, min: number, max: number): number {
+function whole(
+  options: Readonly<Record<string, string>>,
+  name: string,
+  fallback: number,
+  min: number,
+  max: number,
+): number {
   const v = options[name]?.trim();
   if (v === undefined || v === "") return fallback;
-  if (!/^\d+$/.test(v) || Number(v) < min || Number(v) > max) throw invalid(`Driver_${name}: '${v}' is not a whole number from ${min} to ${max}`);
+  if (!/^\d+$/.test(v) || Number(v) < min || Number(v) > max)
+    throw invalid(`Driver_${name}: '${v}' is not a whole number from ${min} to ${max}`);
   return Number(v);
 }
 
-function oneOf<T extends string>(options: Readonly<Record<string, string>>, name: string, allowed: readonly T[], fallback: T): T {
+function oneOf<T extends string>(
+  options: Readonly<Record<string, string>>,
+  name: string,
+  allowed: readonly T[],
+  fallback: T,
+): T {
   const v = options[name]?.trim().toLowerCase();
   if (v === undefined || v === "") return fallback;
-  if (!(allowed as readonly string[]).includes(v)) throw invalid(`Driver_${name}: '${v}' is not one of ${allowed.join(", ")}`);
+  if (!(allowed as readonly string[]).includes(v))
+    throw invalid(`Driver_${name}: '${v}' is not one of ${allowed.join(", ")}`);
   return v as T;
 }
 
 function existingFile(option: string, path: string): string {
   const abs = resolve(path);
   if (!existsSync(abs) || !statSync(abs).isFile()) {
-    throw new CloudceError("ImageNotFound", `QEMU: Driver_${option}: no such file ${abs}: give the path of an existing file`, { driver: DRIVER_NAME });
+    throw new CloudceError(
+      "ImageNotFound",
+      `QEMU: Driver_${option}: no such file ${abs}: give the path of an existing file`,
+      { driver: DRIVER_NAME },
+    );
   }
   return abs;
 }
@@ -71,24 +106,45 @@ function existingFile(option: string, path: string): string {
 /** The boot description from `image` (a disk, or a vm-lab image directory) and optional `kernel`/`initrd`. */
 function bootFrom(options: Readonly<Record<string, string>>): QemuBoot {
   const image = options["image"]?.trim();
-  if (!image) throw new CloudceError("OptionMissing", "QEMU: Driver_image is missing: give a bootable disk (qcow2/raw) or a vm-lab image directory", { driver: DRIVER_NAME });
+  if (!image)
+    throw new CloudceError(
+      "OptionMissing",
+      "QEMU: Driver_image is missing: give a bootable disk (qcow2/raw) or a vm-lab image directory",
+      { driver: DRIVER_NAME },
+    );
   const abs = resolve(image);
   const append = options["append"]?.trim() ?? "";
   if (existsSync(abs) && statSync(abs).isDirectory()) {
     const at = (f: string) => existingFile("image", join(abs, f));
-    return { kind: "kernel", disk: at(LAB_LAYOUT.disk), kernel: at(LAB_LAYOUT.kernel), initrd: at(LAB_LAYOUT.initrd), append };
+    return {
+      kind: "kernel",
+      disk: at(LAB_LAYOUT.disk),
+      kernel: at(LAB_LAYOUT.kernel),
+      initrd: at(LAB_LAYOUT.initrd),
+      append,
+    };
   }
   const disk = existingFile("image", abs);
   const kernel = options["kernel"]?.trim();
   const initrd = options["initrd"]?.trim();
   if (!kernel && !initrd) return { kind: "disk", disk };
-  if (!kernel || !initrd) throw invalid("Driver_kernel and Driver_initrd go together: give both, or neither to boot the disk itself");
-  return { kind: "kernel", disk, kernel: existingFile("kernel", kernel), initrd: existingFile("initrd", initrd), append };
+  if (!kernel || !initrd)
+    throw invalid("Driver_kernel and Driver_initrd go together: give both, or neither to boot the disk itself");
+  return {
+    kind: "kernel",
+    disk,
+    kernel: existingFile("kernel", kernel),
+    initrd: existingFile("initrd", initrd),
+    append,
+  };
 }
 
 /** The qemu binary: a path, or a name found on PATH (plus /usr/bin, where Debian puts it). */
 export function findExecutable(name: string, path: string = process.env["PATH"] ?? ""): string | undefined {
-  const candidates = isAbsolute(name) || name.includes("/") ? [resolve(name)] : [...path.split(delimiter), "/usr/bin", "/usr/local/bin"].filter(Boolean).map((d) => join(d, name));
+  const candidates =
+    isAbsolute(name) || name.includes("/")
+      ? [resolve(name)]
+      : [...path.split(delimiter), "/usr/bin", "/usr/local/bin"].filter(Boolean).map((d) => join(d, name));
   return candidates.find((c) => {
     try {
       accessSync(c, constants.X_OK);
@@ -120,8 +176,12 @@ export function parseQemuOptions(options: Readonly<Record<string, string>>): Qem
     maxInstances: whole(options, "max_instances", 4, 1, 1000),
     network: oneOf(options, "network", ["none", "user"], "none"),
     resultsDiskMb: whole(options, "results_disk_mb", 0, 0, 4096),
-    ...(options["vendor_data"]?.trim() ? { vendorData: existingFile("vendor_data", options["vendor_data"].trim()) } : {}),
-    stateDir: resolve(options["state_dir"]?.trim() || join(process.env["CLOUDCE_HOME"] ?? join(homedir(), ".cloudce"), "qemu")),
+    ...(options["vendor_data"]?.trim()
+      ? { vendorData: existingFile("vendor_data", options["vendor_data"].trim()) }
+      : {}),
+    stateDir: resolve(
+      options["state_dir"]?.trim() || join(process.env["CLOUDCE_HOME"] ?? join(homedir(), ".cloudce"), "qemu"),
+    ),
     qemuBinary,
   };
 }

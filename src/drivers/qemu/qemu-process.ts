@@ -37,14 +37,30 @@ export function qemuArgs(settings: QemuSettings, name: string, disks: VmDisks, c
   const accel = settings.accel === "kvm" ? ["-accel", "kvm", "-cpu", "host"] : ["-accel", "tcg"];
   const nic = settings.network === "user" ? ["-nic", "user,model=virtio-net-pci,restrict=on"] : ["-nic", "none"];
   return [
-    "-name", name, "-nodefaults", "-display", "none", "-monitor", "none",
-    "-serial", `file:${consolePath}`, "-no-reboot", ...accel,
-    "-m", String(settings.memoryMb), "-smp", String(settings.cpus),
+    "-name",
+    name,
+    "-nodefaults",
+    "-display",
+    "none",
+    "-monitor",
+    "none",
+    "-serial",
+    `file:${consolePath}`,
+    "-no-reboot",
+    ...accel,
+    "-m",
+    String(settings.memoryMb),
+    "-smp",
+    String(settings.cpus),
     ...(settings.boot.kind === "kernel" ? kernelArgs(settings.boot) : []),
-    "-drive", `file=${disks.overlay},if=virtio,format=qcow2`,
-    "-drive", `file=${disks.seed},if=virtio,format=raw,readonly=on`,
+    "-drive",
+    `file=${disks.overlay},if=virtio,format=qcow2`,
+    "-drive",
+    `file=${disks.seed},if=virtio,format=raw,readonly=on`,
     ...(disks.results ? ["-drive", `file=${disks.results},if=virtio,format=raw`] : []),
-    "-device", "virtio-rng-pci", ...nic,
+    "-device",
+    "virtio-rng-pci",
+    ...nic,
   ];
 }
 

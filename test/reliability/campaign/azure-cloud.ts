@@ -5,11 +5,24 @@ import { instantiateDriver, registerDriver } from "../../../src/drivers/registry
 import type { VmRecord } from "../../servers/azure/cloud.js";
 import { serverOptions, TEST_CLIENT_ID, TEST_CLIENT_SECRET, TEST_TENANT } from "../../servers/azure/driver-fixture.js";
 import { startAzureServer, type AzureFaultSpec, type AzureServer } from "../../servers/azure/server.js";
-import { beyondFirstCreate, CAMPAIGN_TIMEOUT_MS, connectionFault, pageChange, whenIdle, type CampaignCloud } from "./campaign-cloud.js";
+import {
+  beyondFirstCreate,
+  CAMPAIGN_TIMEOUT_MS,
+  connectionFault,
+  pageChange,
+  whenIdle,
+  type CampaignCloud,
+} from "./campaign-cloud.js";
 import type { Fault, FaultTarget, Scenario } from "./scenario.js";
 
-registerDriver("AZURE_CAMPAIGN", (config) =>
-  instantiateDriver(azureFactory, { ...config, options: { ...config.options, max_attempts: "3" }, requestTimeoutMs: CAMPAIGN_TIMEOUT_MS }, "AZURE"),
+registerDriver(
+  "AZURE_CAMPAIGN",
+  (config) =>
+    instantiateDriver(
+      azureFactory,
+      { ...config, options: { ...config.options, max_attempts: "3" }, requestTimeoutMs: CAMPAIGN_TIMEOUT_MS },
+      "AZURE",
+    ),
   AZURE_NAME_RULE,
 );
 
@@ -40,21 +53,33 @@ export async function startAzureCampaignCloud(sc: Scenario, authFile: string): P
   };
   // A VM that failed to allocate never held a pilot: once deleted it is no VM of the CE's (a
   // fallback then takes its name again); left behind, it still counts, and is lost.
-  const ours = (ce: string): VmRecord[] => [...cloud.history.values()].filter((v) => tagsOf(v)["cloudce-ce"] === ce && !(v.failed && deleting(v)));
+  const ours = (ce: string): VmRecord[] =>
+    [...cloud.history.values()].filter((v) => tagsOf(v)["cloudce-ce"] === ce && !(v.failed && deleting(v)));
   const first = sc.fallback ? LARGE : SMALL;
   const cores = (size: string): number => (size === LARGE ? 4 : 2);
-  const options = Object.fromEntries(Object.entries(serverOptions(server)).filter(([k]) => k !== "tenant_id").map(([k, v]) => [`Driver_${k}`, v]));
+  const options = Object.fromEntries(
+    Object.entries(serverOptions(server))
+      .filter(([k]) => k !== "tenant_id")
+      .map(([k, v]) => [`Driver_${k}`, v]),
+  );
   return {
     name: "azure",
     ceOptions: {
-      CloudType: "AZURE_CAMPAIGN", CloudAuth: authFile, ...options, Driver_scale_set: String(scaleSets), Driver_operation_timeout: "10",
-      Instance_Image: "name:el9-pilot-v2", Instance_Flavor: sc.fallback ? `${LARGE}, ${SMALL}` : SMALL, Instance_Networks: "name:grid-vnet/pilots",
+      CloudType: "AZURE_CAMPAIGN",
+      CloudAuth: authFile,
+      ...options,
+      Driver_scale_set: String(scaleSets),
+      Driver_operation_timeout: "10",
+      Instance_Image: "name:el9-pilot-v2",
+      Instance_Flavor: sc.fallback ? `${LARGE}, ${SMALL}` : SMALL,
+      Instance_Networks: "name:grid-vnet/pilots",
     },
     secrets: () => [TEST_CLIENT_SECRET],
     inject: (f) => {
       // Room for fewer VMs than asked (or none); or a vCPU quota with room for times - 1 VMs of the first size, and one vCPU more.
       if (f.kind === "partial") return void (cloud.capacity[first] = f.times - 1);
-      if (f.kind === "clip") return void (cloud.sweep(), (cloud.coreQuota = cloud.usedCores() + (f.times - 1) * cores(first) + 1));
+      if (f.kind === "clip")
+        return void (cloud.sweep(), (cloud.coreQuota = cloud.usedCores() + (f.times - 1) * cores(first) + 1));
       for (const spec of specs(server, f, calls)) server.inject(spec);
     },
     clearFaults: () => {
@@ -62,13 +87,21 @@ export async function startAzureCampaignCloud(sc: Scenario, authFile: string): P
       cloud.capacity = {};
       cloud.coreQuota = 1000;
     },
-    createCalls: () => (server.calls["virtualMachines.createOrUpdate"] ?? 0) + (server.calls["virtualMachineScaleSets.createOrUpdate"] ?? 0),
+    createCalls: () =>
+      (server.calls["virtualMachines.createOrUpdate"] ?? 0) +
+      (server.calls["virtualMachineScaleSets.createOrUpdate"] ?? 0),
     // Creates in flight (the CE's concurrency) and their retries of the same PUT: up to Driver_max_attempts (3) each.
     createsAfterStop: 3 * 8,
     faultsFired: () => server.faultsFired(),
     vms: (ce) => ours(ce).map((v) => ({ id: v.vmId, name: v.name, live: !deleting(v) })),
     // A name is one VM on Azure (a PUT of it again is the same VM); a set is one per batch and size.
-    doubled: (ce) => beyondFirstCreate(ours(ce).map((v) => ({ batch: `${tagsOf(v)["cloudce-batch"] ?? v.name} ${v.size} ${v.set ?? v.name}`, create: v.set ?? v.name }))),
+    doubled: (ce) =>
+      beyondFirstCreate(
+        ours(ce).map((v) => ({
+          batch: `${tagsOf(v)["cloudce-batch"] ?? v.name} ${v.size} ${v.set ?? v.name}`,
+          create: v.set ?? v.name,
+        })),
+      ),
     deleting: (id) => deleting(cloud.history.get(id)),
     quiesce: () => whenIdle(() => server.inFlight()),
     finish: (ids) => {
@@ -92,7 +125,11 @@ function specs(server: AzureServer, f: Fault, calls: Record<FaultTarget, string>
     case "5xx":
       return [{ ...at, kind: "error", status: 503, code: "ServiceUnavailable", times }];
     case "429":
-      return [f.target === "auth" ? { ...at, kind: "error", status: 429, code: "temporarily_unavailable", times } : { ...at, kind: "throttle", times }];
+      return [
+        f.target === "auth"
+          ? { ...at, kind: "error", status: 429, code: "temporarily_unavailable", times }
+          : { ...at, kind: "throttle", times },
+      ];
     case "pageChange":
       // Between two pages a VM being deleted vanishes: later pages shift.
       return pageChange(times, () => vanishOne(server)).map((spec) => ({ call: "virtualMachines.listAll", ...spec }));

@@ -57,7 +57,8 @@ export interface CampaignCloud {
 export async function whenIdle(inFlight: () => number, limitMs = HANG_GUARD_MS): Promise<void> {
   const deadline = Date.now() + limitMs;
   while (inFlight() > 0) {
-    if (Date.now() > deadline) throw new Error(`the test cloud still handles ${inFlight()} request(s) after ${limitMs} ms`);
+    if (Date.now() > deadline)
+      throw new Error(`the test cloud still handles ${inFlight()} request(s) after ${limitMs} ms`);
     await new Promise((r) => setTimeout(r, 5));
   }
 }
@@ -71,7 +72,10 @@ export interface ServerFaultSpec {
 }
 
 /** The faults of the connection (a slow answer, a reset, an answer lost after the call acted), for servers that take ServerFaultSpec. */
-export function connectionFault(kind: Extract<Fault["kind"], "latency" | "reset" | "lost">, times: number): ServerFaultSpec {
+export function connectionFault(
+  kind: Extract<Fault["kind"], "latency" | "reset" | "lost">,
+  times: number,
+): ServerFaultSpec {
   switch (kind) {
     case "latency":
       return { kind: "delay", ms: CAMPAIGN_TIMEOUT_MS + 150, times };

@@ -5,7 +5,14 @@ import { instantiateDriver, registerDriver } from "../../../src/drivers/registry
 import { TEST_ACCESS_KEY, TEST_SECRET_KEY } from "../../servers/ec2/driver-fixture.js";
 import type { Ec2Instance } from "../../servers/ec2/cloud.js";
 import { startEc2Server, type Ec2FaultSpec, type Ec2Server } from "../../servers/ec2/server.js";
-import { beyondFirstCreate, CAMPAIGN_TIMEOUT_MS, connectionFault, pageChange, whenIdle, type CampaignCloud } from "./campaign-cloud.js";
+import {
+  beyondFirstCreate,
+  CAMPAIGN_TIMEOUT_MS,
+  connectionFault,
+  pageChange,
+  whenIdle,
+  type CampaignCloud,
+} from "./campaign-cloud.js";
 import type { Fault, FaultTarget, Scenario } from "./scenario.js";
 
 const ACTIONS: Record<FaultTarget, string | undefined> = {
@@ -18,21 +25,36 @@ const ACTIONS: Record<FaultTarget, string | undefined> = {
 };
 
 registerDriver("EC2_CAMPAIGN", (config) =>
-  instantiateDriver(ec2Factory, { ...config, options: { ...config.options, max_attempts: "3" }, requestTimeoutMs: CAMPAIGN_TIMEOUT_MS }, "EC2"),
+  instantiateDriver(
+    ec2Factory,
+    { ...config, options: { ...config.options, max_attempts: "3" }, requestTimeoutMs: CAMPAIGN_TIMEOUT_MS },
+    "EC2",
+  ),
 );
 
 const ENDED = new Set(["shutting-down", "terminated"]);
 
 export async function startEc2CampaignCloud(sc: Scenario, authFile: string): Promise<CampaignCloud> {
-  const server = await startEc2Server({ bootMs: 20, stopMs: 10, terminateMs: 10, pageSize: sc.smallPages ? 2 : 1000, accessKeyIds: [TEST_ACCESS_KEY] });
+  const server = await startEc2Server({
+    bootMs: 20,
+    stopMs: 10,
+    terminateMs: 10,
+    pageSize: sc.smallPages ? 2 : 1000,
+    accessKeyIds: [TEST_ACCESS_KEY],
+  });
   // Instances the cloud has forgotten (pageChange) still count as made.
   const forgotten = new Map<string, Ec2Instance>();
-  const ours = (ce: string): Ec2Instance[] => [...server.cloud.instances.values(), ...forgotten.values()].filter((i) => i.spec.tags["cloudce-ce"] === ce);
+  const ours = (ce: string): Ec2Instance[] =>
+    [...server.cloud.instances.values(), ...forgotten.values()].filter((i) => i.spec.tags["cloudce-ce"] === ce);
   return {
     name: "ec2",
     ceOptions: {
-      CloudType: "EC2_CAMPAIGN", CloudAuth: authFile, Driver_region: "eu-west-1", Driver_endpoint: server.url,
-      Instance_Image: "name:el9-pilot-dup", Instance_Flavor: sc.fallback ? "t3.small, t3.micro" : "t3.micro",
+      CloudType: "EC2_CAMPAIGN",
+      CloudAuth: authFile,
+      Driver_region: "eu-west-1",
+      Driver_endpoint: server.url,
+      Instance_Image: "name:el9-pilot-dup",
+      Instance_Flavor: sc.fallback ? "t3.small, t3.micro" : "t3.micro",
     },
     secrets: () => [TEST_SECRET_KEY],
     inject: (f) => {
@@ -52,9 +74,20 @@ export async function startEc2CampaignCloud(sc: Scenario, authFile: string): Pro
     createCalls: () => server.calls["RunInstances"] ?? 0,
     // RunInstances in flight, and its retries with the same client token (Driver_max_attempts 3).
     createsAfterStop: 3,
-    vms: (ce) => ours(ce).map((i) => ({ id: i.id, name: i.spec.tags["Name"] ?? "", live: !ENDED.has(server.cloud.get(i.id)?.state ?? "terminated") })),
+    vms: (ce) =>
+      ours(ce).map((i) => ({
+        id: i.id,
+        name: i.spec.tags["Name"] ?? "",
+        live: !ENDED.has(server.cloud.get(i.id)?.state ?? "terminated"),
+      })),
     // One RunInstances per batch and flavor (a fallback round is a batch's next flavor).
-    doubled: (ce) => beyondFirstCreate(ours(ce).map((i) => ({ batch: `${i.spec.tags["cloudce-batch"] ?? ""} ${i.spec.tags["cloudce-flavor"] ?? ""}`, create: i.reservationId }))),
+    doubled: (ce) =>
+      beyondFirstCreate(
+        ours(ce).map((i) => ({
+          batch: `${i.spec.tags["cloudce-batch"] ?? ""} ${i.spec.tags["cloudce-flavor"] ?? ""}`,
+          create: i.reservationId,
+        })),
+      ),
     deleting: (id) => ENDED.has(server.cloud.get(id)?.state ?? "terminated"),
     quiesce: () => whenIdle(() => server.inFlight()),
     finish: (ids) => {
@@ -79,9 +112,21 @@ function specs(server: Ec2Server, f: Fault, forgotten: Map<string, Ec2Instance>)
       return [{ ...at, kind: "throttle", times }];
     case "pageChange":
       // Between two pages, EC2 forgets an instance terminated long ago: later pages shift.
-      return pageChange(times, () => forgetOne(server, forgotten)).map((spec) => ({ action: "DescribeInstances", ...spec }));
+      return pageChange(times, () => forgetOne(server, forgotten)).map((spec) => ({
+        action: "DescribeInstances",
+        ...spec,
+      }));
     case "tokenRevoked":
-      return [{ ...at, kind: "error", status: 401, code: "AuthFailure", message: "AWS was not able to validate the provided access credentials", times }];
+      return [
+        {
+          ...at,
+          kind: "error",
+          status: 401,
+          code: "AuthFailure",
+          message: "AWS was not able to validate the provided access credentials",
+          times,
+        },
+      ];
     case "partial":
     case "clip":
       return [];

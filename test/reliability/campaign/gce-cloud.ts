@@ -9,7 +9,14 @@ import { instantiateDriver, registerDriver } from "../../../src/drivers/registry
 import type { InstanceRecord } from "../../servers/gce/cloud.js";
 import { testKeyPair, writeKeyFile } from "../../servers/gce/driver-fixture.js";
 import { startGceServer, type GceFaultSpec, type GceServer } from "../../servers/gce/server.js";
-import { beyondFirstCreate, CAMPAIGN_TIMEOUT_MS, connectionFault, pageChange, whenIdle, type CampaignCloud } from "./campaign-cloud.js";
+import {
+  beyondFirstCreate,
+  CAMPAIGN_TIMEOUT_MS,
+  connectionFault,
+  pageChange,
+  whenIdle,
+  type CampaignCloud,
+} from "./campaign-cloud.js";
 import type { Fault, FaultTarget, Scenario } from "./scenario.js";
 
 const ZONE = "europe-west1-b";
@@ -23,8 +30,14 @@ const CALLS: Record<FaultTarget, string> = {
   auth: "token",
 };
 
-registerDriver("GCE_CAMPAIGN", (config) =>
-  instantiateDriver(gceFactory, { ...config, options: { ...config.options, max_attempts: "3" }, requestTimeoutMs: CAMPAIGN_TIMEOUT_MS }, "GCE"),
+registerDriver(
+  "GCE_CAMPAIGN",
+  (config) =>
+    instantiateDriver(
+      gceFactory,
+      { ...config, options: { ...config.options, max_attempts: "3" }, requestTimeoutMs: CAMPAIGN_TIMEOUT_MS },
+      "GCE",
+    ),
   GCE_NAME_RULE,
 );
 
@@ -35,20 +48,36 @@ const deleting = (server: GceServer, id: string): boolean => {
 };
 
 export async function startGceCampaignCloud(sc: Scenario): Promise<CampaignCloud> {
-  const server = await startGceServer({ pendingMs: 5, runningMs: 5, bootMs: 20, stopMs: 10, pageSize: sc.smallPages ? 2 : 500 });
+  const server = await startGceServer({
+    pendingMs: 5,
+    runningMs: 5,
+    bootMs: 20,
+    stopMs: 10,
+    pageSize: sc.smallPages ? 2 : 500,
+  });
   const dir = mkdtempSync(join(tmpdir(), "cloudce-campaign-gce-"));
   const keyFile = writeKeyFile(server, dir);
   if (sc.strictFilters) server.cloud.regexOnOneField = true;
   // Another CE's VM with this CE's prefix: a listing that drops its filter shows it.
-  server.cloud.createInstance(ZONE, "dirac-pilot-0f0f0f0f-0001", { labels: { "cloudce-ce": encodeLabelValue("someone-else.example.org") } }, "e2-small");
+  server.cloud.createInstance(
+    ZONE,
+    "dirac-pilot-0f0f0f0f-0001",
+    { labels: { "cloudce-ce": encodeLabelValue("someone-else.example.org") } },
+    "e2-small",
+  );
   const cpus = (type: string): number => server.cloud.machineTypes.find((m) => m.name === type)!.guestCpus;
   const first = sc.fallback ? "e2-standard-4" : "e2-small";
-  const ours = (ce: string): InstanceRecord[] => [...server.cloud.history.values()].filter((i) => i.labels["cloudce-ce"] === encodeLabelValue(ce));
+  const ours = (ce: string): InstanceRecord[] =>
+    [...server.cloud.history.values()].filter((i) => i.labels["cloudce-ce"] === encodeLabelValue(ce));
   return {
     name: "gce",
     ceOptions: {
-      CloudType: "GCE_CAMPAIGN", Driver_key_file: keyFile, Driver_endpoint: server.endpoint, Driver_zone: ZONE,
-      Instance_Image: "name:el9-pilot-v2", Instance_Flavor: sc.fallback ? "e2-standard-4, e2-small" : "e2-small",
+      CloudType: "GCE_CAMPAIGN",
+      Driver_key_file: keyFile,
+      Driver_endpoint: server.endpoint,
+      Driver_zone: ZONE,
+      Instance_Image: "name:el9-pilot-v2",
+      Instance_Flavor: sc.fallback ? "e2-standard-4, e2-small" : "e2-small",
     },
     secrets: () => [testKeyPair().privateKey.split("\n")[1]!, "ya29.test-"],
     inject: (f) => {
@@ -82,7 +111,13 @@ export async function startGceCampaignCloud(sc: Scenario): Promise<CampaignCloud
     faultsFired: () => server.faultsFired(),
     vms: (ce) => ours(ce).map((i) => ({ id: i.id, name: i.name, live: !deleting(server, i.id) })),
     // One bulkInsert (one operation) per batch and flavor: a fallback round is a batch's next flavor.
-    doubled: (ce) => beyondFirstCreate(ours(ce).map((i) => ({ batch: `${i.labels["cloudce-batch"] ?? ""} ${i.labels["cloudce-flavor"] ?? ""}`, create: i.operation ?? "" }))),
+    doubled: (ce) =>
+      beyondFirstCreate(
+        ours(ce).map((i) => ({
+          batch: `${i.labels["cloudce-batch"] ?? ""} ${i.labels["cloudce-flavor"] ?? ""}`,
+          create: i.operation ?? "",
+        })),
+      ),
     deleting: (id) => deleting(server, id),
     quiesce: () => whenIdle(() => server.inFlight()),
     finish: (ids) => {
@@ -107,7 +142,11 @@ function specs(server: GceServer, f: Fault): GceFaultSpec[] {
       return [{ ...at, kind: "error", status: 503, reason: "backendError", times }];
     case "429":
       // GCE throttles its API with 403 rateLimitExceeded; the token endpoint with 429.
-      return [f.target === "auth" ? { ...at, kind: "error", status: 429, reason: "rateLimitExceeded", times } : { ...at, kind: "rateLimit", times }];
+      return [
+        f.target === "auth"
+          ? { ...at, kind: "error", status: 429, reason: "rateLimitExceeded", times }
+          : { ...at, kind: "rateLimit", times },
+      ];
     case "pageChange":
       // Between two pages a VM being deleted vanishes: later pages shift.
       return pageChange(times, () => vanishOne(server)).map((spec) => ({ call: "instances.list", ...spec }));

@@ -21,8 +21,9 @@ const CALLS: Record<FaultTarget, string | undefined> = {
   auth: undefined,
 };
 
-registerDriver("KUBERNETES_CAMPAIGN", (config) =>
-  instantiateDriver(kubernetesFactory, { ...config, requestTimeoutMs: CAMPAIGN_TIMEOUT_MS }, "KUBERNETES"),
+registerDriver(
+  "KUBERNETES_CAMPAIGN",
+  (config) => instantiateDriver(kubernetesFactory, { ...config, requestTimeoutMs: CAMPAIGN_TIMEOUT_MS }, "KUBERNETES"),
   KUBERNETES_NAME_RULE,
 );
 
@@ -37,8 +38,13 @@ export async function startKubernetesCampaignCloud(sc: Scenario): Promise<Campai
   const cluster = server.cluster;
   // Another CE's pod with this CE's prefix: a listing that drops its selector shows it.
   addForeign(server);
-  const ours = (ce: string): Obj[] => [...cluster.podHistory.values()].filter((p) => p.metadata.labels?.["cloudce.dirac/cloudce-ce"] === encodeLabelValue(ce));
-  const gone = (pod: Obj): boolean => pod.metadata.deletionTimestamp !== undefined || cluster.get("pods", NAMESPACE, pod.metadata.name)?.metadata.uid !== pod.metadata.uid;
+  const ours = (ce: string): Obj[] =>
+    [...cluster.podHistory.values()].filter(
+      (p) => p.metadata.labels?.["cloudce.dirac/cloudce-ce"] === encodeLabelValue(ce),
+    );
+  const gone = (pod: Obj): boolean =>
+    pod.metadata.deletionTimestamp !== undefined ||
+    cluster.get("pods", NAMESPACE, pod.metadata.name)?.metadata.uid !== pod.metadata.uid;
   const firstCpus = sc.fallback ? 2 : 1;
   const setQuota = (hard: Record<string, string>): void => {
     cluster.remove("resourcequotas", NAMESPACE, QUOTA);
@@ -47,15 +53,19 @@ export async function startKubernetesCampaignCloud(sc: Scenario): Promise<Campai
   return {
     name: "kubernetes",
     ceOptions: {
-      CloudType: "KUBERNETES_CAMPAIGN", Driver_kubeconfig: kubeconfig, Driver_page_size: sc.smallPages ? "2" : "500",
-      Instance_Image: "registry.example.org/dirac/pilot:el9", Instance_Flavor: sc.fallback ? "2cpu-4gb, 1cpu-2gb" : "1cpu-2gb",
+      CloudType: "KUBERNETES_CAMPAIGN",
+      Driver_kubeconfig: kubeconfig,
+      Driver_page_size: sc.smallPages ? "2" : "500",
+      Instance_Image: "registry.example.org/dirac/pilot:el9",
+      Instance_Flavor: sc.fallback ? "2cpu-4gb, 1cpu-2gb" : "1cpu-2gb",
     },
     secrets: () => [server.token],
     inject: (f) => {
       const usage = cluster.usage(NAMESPACE);
       // Room for fewer pods than asked; or a CPU quota with room for times - 1 pods of the first flavor, and one CPU more.
       if (f.kind === "partial") return setQuota({ pods: String(usage["pods"]! + f.times - 1) });
-      if (f.kind === "clip") return setQuota({ "requests.cpu": String(usage["requests.cpu"]! + (f.times - 1) * firstCpus + 1) });
+      if (f.kind === "clip")
+        return setQuota({ "requests.cpu": String(usage["requests.cpu"]! + (f.times - 1) * firstCpus + 1) });
       for (const spec of specs(server, f)) server.inject(spec);
     },
     clearFaults: () => {
@@ -66,7 +76,12 @@ export async function startKubernetesCampaignCloud(sc: Scenario): Promise<Campai
     // Creates in flight (Submit_Concurrency 3), each retried up to three more times with its request token.
     createsAfterStop: 12,
     faultsFired: () => server.faultsFired(),
-    vms: (ce) => ours(ce).map((p) => ({ id: p.metadata.name, name: p.metadata.annotations["cloudce.dirac/vm-name"], live: !gone(p) })),
+    vms: (ce) =>
+      ours(ce).map((p) => ({
+        id: p.metadata.name,
+        name: p.metadata.annotations["cloudce.dirac/vm-name"],
+        live: !gone(p),
+      })),
     // A fallback round sends the same name with another flavor: only a name twice on one flavor is a double.
     doubled: (ce) => {
       const byName = new Map<string, number>();
@@ -120,9 +135,15 @@ function specs(server: KubeServer, f: Fault): KubeFault[] {
 }
 
 function addForeign(server: KubeServer): void {
-  const name = `dirac-pilot-${Math.floor(Math.random() * 0xffffffff).toString(16).padStart(8, "0")}`;
+  const name = `dirac-pilot-${Math.floor(Math.random() * 0xffffffff)
+    .toString(16)
+    .padStart(8, "0")}`;
   server.cluster.create("pods", NAMESPACE, {
-    metadata: { name, labels: { "cloudce.dirac/cloudce-ce": "someone-else.example.org" }, annotations: { "cloudce.dirac/vm-name": name, "meta.cloudce.dirac/cloudce-ce": "someone-else.example.org" } },
+    metadata: {
+      name,
+      labels: { "cloudce.dirac/cloudce-ce": "someone-else.example.org" },
+      annotations: { "cloudce.dirac/vm-name": name, "meta.cloudce.dirac/cloudce-ce": "someone-else.example.org" },
+    },
     spec: { containers: [{ name: "pilot", image: "registry.example.org/dirac/pilot:el9" }] },
   });
 }

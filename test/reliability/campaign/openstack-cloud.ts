@@ -18,22 +18,34 @@ const ROUTES: Record<FaultTarget, string> = {
   auth: "identity POST /v3/auth/tokens",
 };
 
-registerDriver("OPENSTACK_CAMPAIGN", (config) => createOpenStackDriver({ ...config, requestTimeoutMs: CAMPAIGN_TIMEOUT_MS }, { retry: FAST_RETRY }));
+registerDriver("OPENSTACK_CAMPAIGN", (config) =>
+  createOpenStackDriver({ ...config, requestTimeoutMs: CAMPAIGN_TIMEOUT_MS }, { retry: FAST_RETRY }),
+);
 
 export async function startOpenStackCampaignCloud(sc: Scenario, authFile: string): Promise<CampaignCloud> {
   const cloud = await startOpenStackServer({ bootMs: 20, stopMs: 10, deleteMs: 10 });
   const quota = cloud.state.quotas.get(PROJECTS["demo"]!)!;
   Object.assign(quota, { instances: 1000, cores: 1000, ramMb: 1_000_000 });
   if (sc.smallPages) cloud.state.maxLimit = 2;
-  if (sc.multiCreateRefused) cloud.state.multiCreateRefusal = { status: 400, message: "Additional properties are not allowed ('min_count', 'max_count', 'return_reservation_id' were unexpected)" };
+  if (sc.multiCreateRefused)
+    cloud.state.multiCreateRefusal = {
+      status: 400,
+      message:
+        "Additional properties are not allowed ('min_count', 'max_count', 'return_reservation_id' were unexpected)",
+    };
   const all = (): ServerRecord[] => [...cloud.state.servers.values(), ...cloud.state.deleted.values()];
   const ours = (ce: string): ServerRecord[] => all().filter((s) => s.metadata["cloudce-ce"] === ce);
   return {
     name: "openstack",
     ceOptions: {
-      CloudType: "OPENSTACK_CAMPAIGN", CloudAuth: authFile, Driver_ex_force_auth_url: cloud.authUrl,
-      Driver_ex_force_auth_version: "3.x_password", Driver_ex_tenant_name: "demo",
-      Instance_Image: "name:cirros-fake", Instance_Flavor: sc.fallback ? "name:m1.medium, name:m1.tiny" : "name:m1.tiny", Instance_Networks: "name:private",
+      CloudType: "OPENSTACK_CAMPAIGN",
+      CloudAuth: authFile,
+      Driver_ex_force_auth_url: cloud.authUrl,
+      Driver_ex_force_auth_version: "3.x_password",
+      Driver_ex_tenant_name: "demo",
+      Instance_Image: "name:cirros-fake",
+      Instance_Flavor: sc.fallback ? "name:m1.medium, name:m1.tiny" : "name:m1.tiny",
+      Instance_Networks: "name:private",
     },
     secrets: () => [DEMO_CREDENTIALS.secret!, ...cloud.state.tokens.keys()],
     inject: (f) => {
@@ -46,11 +58,19 @@ export async function startOpenStackCampaignCloud(sc: Scenario, authFile: string
     createCalls: () => cloud.count(ROUTES.create),
     createsAfterStop: MAX_PARALLEL_CALLS,
     faultsFired: () => cloud.faults.fired,
-    vms: (ce) => ours(ce).map((s): CloudVm => ({ id: s.id, name: s.name, live: cloud.state.servers.has(s.id) && s.deleteAt === undefined && cloud.state.view(s) !== undefined })),
+    vms: (ce) =>
+      ours(ce).map(
+        (s): CloudVm => ({
+          id: s.id,
+          name: s.name,
+          live: cloud.state.servers.has(s.id) && s.deleteAt === undefined && cloud.state.view(s) !== undefined,
+        }),
+      ),
     doubled: (ce) => {
       const byName = new Map<string, number>();
       // A fallback round sends the same name again with another flavor: only a name twice on one flavor is a double.
-      for (const s of ours(ce)) byName.set(`${s.name} ${s.flavor.name}`, (byName.get(`${s.name} ${s.flavor.name}`) ?? 0) + 1);
+      for (const s of ours(ce))
+        byName.set(`${s.name} ${s.flavor.name}`, (byName.get(`${s.name} ${s.flavor.name}`) ?? 0) + 1);
       return [...byName.values()].reduce((n, c) => n + c - 1, 0);
     },
     deleting: (id) => !cloud.state.servers.has(id) || cloud.state.servers.get(id)!.deleteAt !== undefined,
@@ -112,9 +132,20 @@ function addForeign(cloud: OpenStackTestServer): void {
   const flavor = cloud.state.flavors[0]!;
   // A reservation id too, for test clouds that record one per create.
   const record = {
-    name: `VMDIRAC3_F${Math.floor(Math.random() * 1e7).toString(16).toUpperCase().padStart(7, "0")}`, projectId: PROJECTS["demo"]!,
-    userId: cloud.state.users[0]!.id, imageRef: cloud.state.images[0]!.id, flavor, networks: [], metadata: { "cloudce-ce": "someone-else.example.org" },
-    tags: [], userData: undefined, keyName: undefined, reservationId: "r-foreign",
+    name: `VMDIRAC3_F${Math.floor(Math.random() * 1e7)
+      .toString(16)
+      .toUpperCase()
+      .padStart(7, "0")}`,
+    projectId: PROJECTS["demo"]!,
+    userId: cloud.state.users[0]!.id,
+    imageRef: cloud.state.images[0]!.id,
+    flavor,
+    networks: [],
+    metadata: { "cloudce-ce": "someone-else.example.org" },
+    tags: [],
+    userData: undefined,
+    keyName: undefined,
+    reservationId: "r-foreign",
   };
   cloud.state.addServer(record as Parameters<typeof cloud.state.addServer>[0]);
 }

@@ -37,12 +37,23 @@ export interface ScenarioResult {
 
 const MONTH_MS = 30 * 86_400_000;
 
-export async function runScenario(sc: Scenario, cloud: CampaignCloud, ceName: string, workDir: string, pilot: string): Promise<ScenarioResult> {
+export async function runScenario(
+  sc: Scenario,
+  cloud: CampaignCloud,
+  ceName: string,
+  workDir: string,
+  pilot: string,
+): Promise<ScenarioResult> {
   const logs: LogRecord[] = [];
   const logger = createLogger({ level: "debug", sink: (r) => logs.push(r) });
   const journal = join(await mkdtemp(join(workDir, "j-")), "journal.jsonl");
   const options = {
-    ...cloud.ceOptions, Cloud_RateLimit: "0", Submit_Concurrency: "3", MaxTotalJobs: "100", MaxWaitingJobs: "100", Journal_File: journal,
+    ...cloud.ceOptions,
+    Cloud_RateLimit: "0",
+    Submit_Concurrency: "3",
+    MaxTotalJobs: "100",
+    MaxWaitingJobs: "100",
+    Journal_File: journal,
     ...(sc.adoptUntagged ? { Ownership_AdoptUntagged: "yes" } : {}),
   };
   const violations: string[] = [];
@@ -64,17 +75,24 @@ export async function runScenario(sc: Scenario, cloud: CampaignCloud, ceName: st
       stopped?.end();
       if (r.OK) returned.push(...r.Value);
       // Every batch name this submission used is journaled (made or failed) before it returns.
-      for (const e of (await readJournal(journal)).entries) if (e.action === "create" && !asked.has(e.vmName.toLowerCase())) asked.set(e.vmName.toLowerCase(), op.count);
+      for (const e of (await readJournal(journal)).entries)
+        if (e.action === "create" && !asked.has(e.vmName.toLowerCase())) asked.set(e.vmName.toLowerCase(), op.count);
       for (const v of cloud.vms(ceName)) if (!asked.has(batchOf(v.name))) asked.set(batchOf(v.name), op.count);
       const late = stopped?.createsAfter();
-      if (late !== undefined && late > cloud.createsAfterStop) violations.push(`step ${i}: ${late} create calls reached the cloud after the stop (at most ${cloud.createsAfterStop} may be under way)`);
+      if (late !== undefined && late > cloud.createsAfterStop)
+        violations.push(
+          `step ${i}: ${late} create calls reached the cloud after the stop (at most ${cloud.createsAfterStop} may be under way)`,
+        );
     } else if (op.kind === "status") {
       const r = await ce.getJobStatus(returned);
       if (!r.OK) violations.push(`step ${i}: getJobStatus failed: ${r.Message}`);
     } else if (op.kind === "kill") {
       const refs = returned.slice(0, Math.ceil(returned.length * op.share));
       const r = refs.length > 0 ? await ce.killJob(refs) : undefined;
-      if (r?.OK) for (const ref of r.Value.killed) if (!cloud.deleting(idOf(ref))) violations.push(`step ${i}: killJob reported ${ref} killed, but it still runs`);
+      if (r?.OK)
+        for (const ref of r.Value.killed)
+          if (!cloud.deleting(idOf(ref)))
+            violations.push(`step ${i}: killJob reported ${ref} killed, but it still runs`);
     } else if (op.kind === "finish") {
       cloud.finish(returned.slice(0, Math.ceil(returned.length * op.share)).map(idOf));
     } else {
@@ -91,14 +109,21 @@ export async function runScenario(sc: Scenario, cloud: CampaignCloud, ceName: st
   const swept = await sweeper.cleanupPilots();
   await sweeper.shutdown();
   if (!swept.OK) violations.push(`final cleanup failed: ${swept.Message}`);
-  else if (swept.Value.failed.length > 0) violations.push(`final cleanup could not remove ${swept.Value.failed.map((f) => `${f.ref} (${f.error ?? ""})`).join(", ")}`);
+  else if (swept.Value.failed.length > 0)
+    violations.push(
+      `final cleanup could not remove ${swept.Value.failed.map((f) => `${f.ref} (${f.error ?? ""})`).join(", ")}`,
+    );
 
   const vms = cloud.vms(ceName);
   const byId = new Set(vms.map((v) => v.id));
-  if (new Set(returned).size !== returned.length) violations.push(`a reference was returned twice: ${returned.join(", ")}`);
+  if (new Set(returned).size !== returned.length)
+    violations.push(`a reference was returned twice: ${returned.join(", ")}`);
   for (const ref of returned) if (!byId.has(idOf(ref))) violations.push(`returned ${ref}, which the cloud never made`);
   const lost = vms.filter((v) => v.live);
-  for (const v of lost) violations.push(`lost: ${v.name} (${v.id}) is still running after the final cleanup${returned.includes(`cloud://${v.id}`) ? "" : ", and was never returned"}`);
+  for (const v of lost)
+    violations.push(
+      `lost: ${v.name} (${v.id}) is still running after the final cleanup${returned.includes(`cloud://${v.id}`) ? "" : ", and was never returned"}`,
+    );
   const doubled = cloud.doubled(ceName);
   if (doubled > 0) violations.push(`doubled: ${doubled} VM(s) beyond one per pilot`);
 
@@ -108,7 +133,10 @@ export async function runScenario(sc: Scenario, cloud: CampaignCloud, ceName: st
   // and GCE lower-cases the name's hex, so a VM is shown by its batch's line when its name reduces to it.
   const journaledNames = new Set(entries.filter((e) => e.action === "create").map((e) => e.vmName.toLowerCase()));
   for (const v of vms) {
-    const shown = journaledRefs.has(`cloud://${v.id}`) || journaledNames.has(v.name.toLowerCase()) || journaledNames.has(batchName(v.name));
+    const shown =
+      journaledRefs.has(`cloud://${v.id}`) ||
+      journaledNames.has(v.name.toLowerCase()) ||
+      journaledNames.has(batchName(v.name));
     if (!shown) violations.push(`not in the journal: ${v.name} (${v.id})`);
   }
 
@@ -116,12 +144,16 @@ export async function runScenario(sc: Scenario, cloud: CampaignCloud, ceName: st
   for (const v of vms) perBatch.set(batchOf(v.name), (perBatch.get(batchOf(v.name)) ?? 0) + 1);
   for (const [batch, n] of perBatch) {
     const wanted = asked.get(batch);
-    if (wanted !== undefined && n > wanted) violations.push(`doubled: batch ${batch} has ${n} VMs for ${wanted} pilots`);
+    if (wanted !== undefined && n > wanted)
+      violations.push(`doubled: batch ${batch} has ${n} VMs for ${wanted} pilots`);
   }
 
   const secrets = cloud.secrets().filter((s) => s.length >= 6);
   const leaked = logs.map((r) => JSON.stringify(r)).filter((line) => secrets.some((s) => line.includes(s)));
-  if (leaked.length > 0) violations.push(`a secret reached the log: ${leaked.length} line(s), e.g. a '${logs.length ? "record" : ""}' of level ${JSON.parse(leaked[0]!).level as string}`);
+  if (leaked.length > 0)
+    violations.push(
+      `a secret reached the log: ${leaked.length} line(s), e.g. a '${logs.length ? "record" : ""}' of level ${JSON.parse(leaked[0]!).level as string}`,
+    );
 
   return {
     figures: {
@@ -140,7 +172,10 @@ export async function runScenario(sc: Scenario, cloud: CampaignCloud, ceName: st
  * GCE `-0001`) or the size and member suffix of an Azure scale set (`-<4 hex>_<8 hex>`).
  */
 function batchName(name: string): string {
-  return name.toLowerCase().replace(/-[0-9a-f]{4}_[0-9a-f]{8}$/, "").replace(/-\d+$/, "");
+  return name
+    .toLowerCase()
+    .replace(/-[0-9a-f]{4}_[0-9a-f]{8}$/, "")
+    .replace(/-\d+$/, "");
 }
 
 interface Stopper {
@@ -160,11 +195,12 @@ function stopper(stop: Stop, cloud: CampaignCloud): Stopper {
     atStop = cloud.createCalls();
     controller.abort();
   };
-  const timer = stop.kind === "deadline"
-    ? setTimeout(fire, stop.ms)
-    : setInterval(() => {
-      if (cloud.createCalls() - first >= stop.creates) fire();
-    }, 1);
+  const timer =
+    stop.kind === "deadline"
+      ? setTimeout(fire, stop.ms)
+      : setInterval(() => {
+          if (cloud.createCalls() - first >= stop.creates) fire();
+        }, 1);
   return {
     signal: controller.signal,
     end: () => clearInterval(timer),

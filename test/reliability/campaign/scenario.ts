@@ -18,7 +18,19 @@ import fc from "fast-check";
  * flavor, a smaller one may still fit), `lag` (new VMs missing from the next
  * listings), `unfiltered` (a listing answered without its filter).
  */
-export const FAULT_KINDS = ["latency", "reset", "5xx", "429", "lost", "partial", "pageChange", "tokenRevoked", "clip", "lag", "unfiltered"] as const;
+export const FAULT_KINDS = [
+  "latency",
+  "reset",
+  "5xx",
+  "429",
+  "lost",
+  "partial",
+  "pageChange",
+  "tokenRevoked",
+  "clip",
+  "lag",
+  "unfiltered",
+] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 /** Which calls a fault hits: creates, listings, deletes, single-VM look-ups, logins. */
 export const FAULT_TARGETS = ["create", "list", "delete", "lookup", "auth"] as const;
@@ -32,7 +44,9 @@ export interface Fault {
 }
 
 /** How a submit is stopped half-way: once its n-th create call reached the cloud, or by a deadline. */
-export type Stop = { readonly kind: "afterCreates"; readonly creates: number } | { readonly kind: "deadline"; readonly ms: number };
+export type Stop =
+  | { readonly kind: "afterCreates"; readonly creates: number }
+  | { readonly kind: "deadline"; readonly ms: number };
 
 export type Op =
   | { readonly kind: "submit"; readonly count: number; readonly stop?: Stop }
@@ -84,7 +98,8 @@ const op: fc.Arbitrary<Op> = fc.oneof(
   { arbitrary: fc.record({ kind: fc.constant("finish" as const), share }), weight: 1 },
   { arbitrary: fc.record({ kind: fc.constant("cleanup" as const) }), weight: 2 },
 );
-const step = (o: fc.Arbitrary<Op>): fc.Arbitrary<Step> => fc.record({ op: o, faults: fc.array(fault, { maxLength: 3 }) });
+const step = (o: fc.Arbitrary<Op>): fc.Arbitrary<Step> =>
+  fc.record({ op: o, faults: fc.array(fault, { maxLength: 3 }) });
 
 /** A setting of one scenario in three: most scenarios keep the plain setup. */
 const sometimes = fc.nat(2).map((n) => n === 0);
@@ -104,14 +119,28 @@ export const scenarioArbitrary: fc.Arbitrary<Scenario> = fc.record({
 export function describeScenario(sc: Scenario): string {
   const ops = sc.steps.map((s) => {
     const o = s.op;
-    const stopped = o.kind === "submit" && o.stop ? (o.stop.kind === "deadline" ? ` stopped at ${o.stop.ms} ms` : ` stopped after ${o.stop.creates} create calls`) : "";
-    const what = o.kind === "submit" ? `submit(${o.count}${stopped})` : o.kind === "kill" || o.kind === "finish" ? `${o.kind}(${o.share})` : o.kind;
+    const stopped =
+      o.kind === "submit" && o.stop
+        ? o.stop.kind === "deadline"
+          ? ` stopped at ${o.stop.ms} ms`
+          : ` stopped after ${o.stop.creates} create calls`
+        : "";
+    const what =
+      o.kind === "submit"
+        ? `submit(${o.count}${stopped})`
+        : o.kind === "kill" || o.kind === "finish"
+          ? `${o.kind}(${o.share})`
+          : o.kind;
     const faults = s.faults.map((f) => `${f.kind}@${f.target}x${f.times}`).join(",");
     return faults ? `${what}[${faults}]` : what;
   });
   const settings = [
-    sc.smallPages && "pages of 2", sc.multiCreateRefused && "multi-create refused", sc.fallback && "two flavors",
-    sc.adoptUntagged && "adopting untagged", sc.longName && "long CE name", sc.strictFilters && "regexes on one field",
+    sc.smallPages && "pages of 2",
+    sc.multiCreateRefused && "multi-create refused",
+    sc.fallback && "two flavors",
+    sc.adoptUntagged && "adopting untagged",
+    sc.longName && "long CE name",
+    sc.strictFilters && "regexes on one field",
   ].filter(Boolean);
   return `${ops.join(" → ")}${settings.length > 0 ? ` (${settings.join(", ")})` : ""}`;
 }

@@ -29,7 +29,13 @@ export interface AzureCloudOptions extends AzureTimings {
 }
 
 export class AzureError extends Error {
-  constructor(readonly status: number, readonly code: string, message: string, readonly target?: string, readonly details?: readonly { code: string; target?: string; message: string }[]) {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly target?: string,
+    readonly details?: readonly { code: string; target?: string; message: string }[],
+  ) {
     super(message);
   }
 }
@@ -86,7 +92,10 @@ export class AzureCloud {
   readonly history = new Map<string, VmRecord>();
   readonly sets = new Map<string, ScaleSetRecord>();
   readonly operations = new Map<string, OperationRecord>();
-  readonly images: { name: string; createdAt: string }[] = [{ name: "el9-pilot-v1", createdAt: "2026-01-01T00:00:00Z" }, { name: "el9-pilot-v2", createdAt: "2026-06-01T00:00:00Z" }];
+  readonly images: { name: string; createdAt: string }[] = [
+    { name: "el9-pilot-v1", createdAt: "2026-01-01T00:00:00Z" },
+    { name: "el9-pilot-v2", createdAt: "2026-06-01T00:00:00Z" },
+  ];
   readonly vnets: { name: string; subnets: string[] }[] = [{ name: "grid-vnet", subnets: ["pilots", "services"] }];
   capacity: Record<string, number>;
   coreQuota: number;
@@ -108,7 +117,9 @@ export class AzureCloud {
   }
 
   usedCores(): number {
-    return [...this.vms.values()].filter((v) => !v.failed && v.deallocatedAt === undefined).reduce((n, v) => n + v.cores, 0);
+    return [...this.vms.values()]
+      .filter((v) => !v.failed && v.deallocatedAt === undefined)
+      .reduce((n, v) => n + v.cores, 0);
   }
 
   /** Drops VMs whose delete has finished. */
@@ -125,13 +136,31 @@ export class AzureCloud {
   /** Checks quotas (synchronous refusal) for `count` VMs of `size`. */
   checkQuota(size: string, count: number): void {
     const cores = VM_SIZES.find((s) => s.name === size)?.numberOfCores;
-    if (cores === undefined) throw new AzureError(400, "InvalidParameter", `The requested VM size ${size} is not available in the current region.`, "vmSize");
+    if (cores === undefined)
+      throw new AzureError(
+        400,
+        "InvalidParameter",
+        `The requested VM size ${size} is not available in the current region.`,
+        "vmSize",
+      );
     this.sweep();
     if (this.usedCores() + cores * count > this.coreQuota) {
-      throw new AzureError(409, "OperationNotAllowed", `Operation could not be completed as it results in exceeding approved Total Regional Cores quota. Current Limit: ${this.coreQuota}.`, undefined, [{ code: "QuotaExceeded", target: "cores", message: "cores" }]);
+      throw new AzureError(
+        409,
+        "OperationNotAllowed",
+        `Operation could not be completed as it results in exceeding approved Total Regional Cores quota. Current Limit: ${this.coreQuota}.`,
+        undefined,
+        [{ code: "QuotaExceeded", target: "cores", message: "cores" }],
+      );
     }
     if (this.vms.size + count > this.vmQuota) {
-      throw new AzureError(409, "OperationNotAllowed", `Operation results in exceeding quota limits of virtualMachines. Current Limit: ${this.vmQuota}.`, undefined, [{ code: "QuotaExceeded", target: "virtualMachines", message: "virtualMachines" }]);
+      throw new AzureError(
+        409,
+        "OperationNotAllowed",
+        `Operation results in exceeding quota limits of virtualMachines. Current Limit: ${this.vmQuota}.`,
+        undefined,
+        [{ code: "QuotaExceeded", target: "virtualMachines", message: "virtualMachines" }],
+      );
     }
   }
 
@@ -144,11 +173,35 @@ export class AzureCloud {
     return true;
   }
 
-  addVm(name: string, size: string, tags: Record<string, string>, body: Record<string, unknown>, spot: boolean, set?: string, vmId: string = randomUUID()): VmRecord {
+  addVm(
+    name: string,
+    size: string,
+    tags: Record<string, string>,
+    body: Record<string, unknown>,
+    spot: boolean,
+    set?: string,
+    vmId: string = randomUUID(),
+  ): VmRecord {
     const cores = VM_SIZES.find((s) => s.name === size)?.numberOfCores ?? 1;
     const setTags = set ? this.sets.get(set)?.tags : undefined;
-    const vm: VmRecord = { name, vmId, size, cores, tags, createdAt: Date.now(), body, spot, ...(set ? { set } : {}), ...(setTags ? { setTags } : {}), serialLog: "" };
-    if (!this.allocate(size)) vm.failed = { code: "AllocationFailed", message: "Allocation failed. We do not have sufficient capacity for the requested VM size in this region." };
+    const vm: VmRecord = {
+      name,
+      vmId,
+      size,
+      cores,
+      tags,
+      createdAt: Date.now(),
+      body,
+      spot,
+      ...(set ? { set } : {}),
+      ...(setTags ? { setTags } : {}),
+      serialLog: "",
+    };
+    if (!this.allocate(size))
+      vm.failed = {
+        code: "AllocationFailed",
+        message: "Allocation failed. We do not have sufficient capacity for the requested VM size in this region.",
+      };
     this.vms.set(name, vm);
     this.created.push(name);
     this.history.set(vm.vmId, vm);
@@ -167,23 +220,63 @@ export class AzureCloud {
   }
 
   /** The instance view's statuses of a VM now. */
-  statuses(vm: VmRecord, now: number = Date.now()): { code: string; level: string; displayStatus: string; time?: string; message?: string }[] {
+  statuses(
+    vm: VmRecord,
+    now: number = Date.now(),
+  ): { code: string; level: string; displayStatus: string; time?: string; message?: string }[] {
     const t = this.timings;
     const iso = (ms: number) => new Date(ms).toISOString();
-    if (vm.failed) return [{ code: `ProvisioningState/failed/${vm.failed.code}`, level: "Error", displayStatus: "Provisioning failed", message: vm.failed.message, time: iso(vm.createdAt) }];
-    if (vm.deletingAt !== undefined) return [{ code: "ProvisioningState/deleting", level: "Info", displayStatus: "Deleting" }];
-    if (now - vm.createdAt < t.bootMs) return [{ code: "ProvisioningState/creating", level: "Info", displayStatus: "Creating" }, { code: "PowerState/starting", level: "Info", displayStatus: "VM starting" }];
+    if (vm.failed)
+      return [
+        {
+          code: `ProvisioningState/failed/${vm.failed.code}`,
+          level: "Error",
+          displayStatus: "Provisioning failed",
+          message: vm.failed.message,
+          time: iso(vm.createdAt),
+        },
+      ];
+    if (vm.deletingAt !== undefined)
+      return [{ code: "ProvisioningState/deleting", level: "Info", displayStatus: "Deleting" }];
+    if (now - vm.createdAt < t.bootMs)
+      return [
+        { code: "ProvisioningState/creating", level: "Info", displayStatus: "Creating" },
+        { code: "PowerState/starting", level: "Info", displayStatus: "VM starting" },
+      ];
     const off = vm.deallocatedAt ?? vm.poweredOffAt;
     if (off !== undefined) {
       const done = now - off >= t.stopMs;
-      const power = vm.deallocatedAt !== undefined ? (done ? "deallocated" : "deallocating") : done ? "stopped" : "stopping";
-      return [{ code: "ProvisioningState/succeeded", level: "Info", displayStatus: "Provisioning succeeded", time: iso(done ? off + t.stopMs : off) }, { code: `PowerState/${power}`, level: "Info", displayStatus: `VM ${power}` }];
+      const power =
+        vm.deallocatedAt !== undefined ? (done ? "deallocated" : "deallocating") : done ? "stopped" : "stopping";
+      return [
+        {
+          code: "ProvisioningState/succeeded",
+          level: "Info",
+          displayStatus: "Provisioning succeeded",
+          time: iso(done ? off + t.stopMs : off),
+        },
+        { code: `PowerState/${power}`, level: "Info", displayStatus: `VM ${power}` },
+      ];
     }
-    return [{ code: "ProvisioningState/succeeded", level: "Info", displayStatus: "Provisioning succeeded", time: iso(vm.createdAt + t.bootMs) }, { code: "PowerState/running", level: "Info", displayStatus: "VM running" }];
+    return [
+      {
+        code: "ProvisioningState/succeeded",
+        level: "Info",
+        displayStatus: "Provisioning succeeded",
+        time: iso(vm.createdAt + t.bootMs),
+      },
+      { code: "PowerState/running", level: "Info", displayStatus: "VM running" },
+    ];
   }
 
   provisioningState(vm: VmRecord, now: number = Date.now()): string {
-    return vm.failed ? "Failed" : vm.deletingAt !== undefined ? "Deleting" : now - vm.createdAt < this.timings.bootMs ? "Creating" : "Succeeded";
+    return vm.failed
+      ? "Failed"
+      : vm.deletingAt !== undefined
+        ? "Deleting"
+        : now - vm.createdAt < this.timings.bootMs
+          ? "Creating"
+          : "Succeeded";
   }
 
   /** The guest powers itself off (the pilot ended): Azure shows it stopped, still allocated. */

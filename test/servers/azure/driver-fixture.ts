@@ -32,29 +32,46 @@ export interface AzureDriverFixtureOptions {
 /** The Driver_* options (prefix stripped) that point a driver at the server. */
 export function serverOptions(server: AzureServer): Record<string, string> {
   return {
-    subscription_id: server.cloud.subscriptionId, resource_group: server.cloud.resourceGroup, location: server.cloud.location,
-    endpoint: server.endpoint, authority: server.authority, tenant_id: TEST_TENANT,
+    subscription_id: server.cloud.subscriptionId,
+    resource_group: server.cloud.resourceGroup,
+    location: server.cloud.location,
+    endpoint: server.endpoint,
+    authority: server.authority,
+    tenant_id: TEST_TENANT,
   };
 }
 
-export const testCredentials = async (): Promise<DriverCredentials> => ({ key: TEST_CLIENT_ID, secret: TEST_CLIENT_SECRET, extra: {} });
+export const testCredentials = async (): Promise<DriverCredentials> => ({
+  key: TEST_CLIENT_ID,
+  secret: TEST_CLIENT_SECRET,
+  extra: {},
+});
 
-export async function azureDriver(server: AzureServer, fx: Omit<AzureDriverFixtureOptions, "server"> = {}): Promise<CloudDriver> {
+export async function azureDriver(
+  server: AzureServer,
+  fx: Omit<AzureDriverFixtureOptions, "server"> = {},
+): Promise<CloudDriver> {
   const deps = fx.deps ?? {};
-  return instantiateDriver((config) => new AzureDriver(config, parseOptions(config.options), deps), {
-    options: { ...serverOptions(server), ...fx.options },
-    credentials: fx.credentials ?? testCredentials,
-    ceName: "azure-test",
-    logger: fx.logger ?? silentLogger,
-    requestTimeoutMs: fx.requestTimeoutMs ?? 5_000,
-  }, "AZURE");
+  return instantiateDriver(
+    (config) => new AzureDriver(config, parseOptions(config.options), deps),
+    {
+      options: { ...serverOptions(server), ...fx.options },
+      credentials: fx.credentials ?? testCredentials,
+      ceName: "azure-test",
+      logger: fx.logger ?? silentLogger,
+      requestTimeoutMs: fx.requestTimeoutMs ?? 5_000,
+    },
+    "AZURE",
+  );
 }
 
 export async function startAzureFixture(fx: AzureDriverFixtureOptions = {}): Promise<AzureDriverFixture> {
   const server = await startAzureServer({ bootMs: 40, stopMs: 30, deleteMs: 30, ...fx.server });
   server.addPrincipal({ tenantId: TEST_TENANT, clientId: TEST_CLIENT_ID, clientSecret: TEST_CLIENT_SECRET });
   const driver = await azureDriver(server, fx);
-  const ceOptions = Object.fromEntries(Object.entries({ ...serverOptions(server), ...fx.options }).map(([k, v]) => [`Driver_${k}`, v]));
+  const ceOptions = Object.fromEntries(
+    Object.entries({ ...serverOptions(server), ...fx.options }).map(([k, v]) => [`Driver_${k}`, v]),
+  );
   return {
     server,
     driver,

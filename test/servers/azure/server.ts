@@ -42,7 +42,18 @@ export interface AzureServerOptions extends AzureCloudOptions {
  */
 export interface AzureFaultSpec {
   readonly call?: string;
-  readonly kind: "error" | "throttle" | "unauthorized" | "drop" | "hang" | "dropAfter" | "hangAfter" | "delay" | "operationFailed" | "stuckOperation" | "repeatNextLink";
+  readonly kind:
+    | "error"
+    | "throttle"
+    | "unauthorized"
+    | "drop"
+    | "hang"
+    | "dropAfter"
+    | "hangAfter"
+    | "delay"
+    | "operationFailed"
+    | "stuckOperation"
+    | "repeatNextLink";
   readonly times?: number;
   readonly status?: number;
   readonly code?: string;
@@ -83,7 +94,11 @@ export async function startAzureServer(options: AzureServerOptions = {}): Promis
   let url = "";
 
   const takeFault = (call: string, late: boolean): AzureFaultSpec | undefined =>
-    faults.take((f) => OPERATION_FAULTS.has(f.kind) === late && (f.call === undefined ? !["token", "identity", "blob"].includes(call) : f.call === call));
+    faults.take(
+      (f) =>
+        OPERATION_FAULTS.has(f.kind) === late &&
+        (f.call === undefined ? !["token", "identity", "blob"].includes(call) : f.call === call),
+    );
 
   const serve = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const text = await readBody(req);
@@ -109,19 +124,42 @@ export async function startAzureServer(options: AzureServerOptions = {}): Promis
     if (fault?.kind === "delay") await pause(fault.ms ?? 0);
     let status: number;
     let answer: unknown;
-    const headers: Record<string, string> = { "content-type": "application/json; charset=utf-8", "x-ms-request-id": crypto.randomUUID() };
+    const headers: Record<string, string> = {
+      "content-type": "application/json; charset=utf-8",
+      "x-ms-request-id": crypto.randomUUID(),
+    };
     try {
       if (fault?.kind === "throttle") {
         headers["retry-after"] = "1";
-        throw new AzureError(429, "TooManyRequests", "The request is being throttled as the limit has been reached for operation type - Write_30Min.");
+        throw new AzureError(
+          429,
+          "TooManyRequests",
+          "The request is being throttled as the limit has been reached for operation type - Write_30Min.",
+        );
       }
-      if (fault?.kind === "unauthorized") throw new AzureError(401, "ExpiredAuthenticationToken", "The access token expiry UTC time is earlier than current UTC time.");
-      if (fault?.kind === "error") throw new AzureError(fault.status ?? 500, fault.code ?? "InternalServerError", `Injected error ${fault.status ?? 500}.`);
+      if (fault?.kind === "unauthorized")
+        throw new AzureError(
+          401,
+          "ExpiredAuthenticationToken",
+          "The access token expiry UTC time is earlier than current UTC time.",
+        );
+      if (fault?.kind === "error")
+        throw new AzureError(
+          fault.status ?? 500,
+          fault.code ?? "InternalServerError",
+          `Injected error ${fault.status ?? 500}.`,
+        );
       if (arm && call !== "unknown" && !identity.authorized(req.headers.authorization)) {
         throw new AzureError(401, "InvalidAuthenticationToken", "The access token is invalid.");
       }
       const ctx: RouteContext = {
-        cloud, identity, url, query: parsed.searchParams, body, headers: req.headers, pageSize: options.pageSize ?? 1000,
+        cloud,
+        identity,
+        url,
+        query: parsed.searchParams,
+        body,
+        headers: req.headers,
+        pageSize: options.pageSize ?? 1000,
         lateFault: () => takeFault(call, true),
       };
       const out = found.handle(ctx);
@@ -140,11 +178,23 @@ export async function startAzureServer(options: AzureServerOptions = {}): Promis
     } catch (err) {
       const e = err instanceof AzureError ? err : new AzureError(500, "InternalServerError", String(err));
       status = e.status;
-      answer = call === "token" || call === "identity" ? { error: e.code, error_description: e.message } : { error: { code: e.code, message: e.message, ...(e.target ? { target: e.target } : {}), ...(e.details ? { details: e.details } : {}) } };
+      answer =
+        call === "token" || call === "identity"
+          ? { error: e.code, error_description: e.message }
+          : {
+              error: {
+                code: e.code,
+                message: e.message,
+                ...(e.target ? { target: e.target } : {}),
+                ...(e.details ? { details: e.details } : {}),
+              },
+            };
     }
     if (fault?.kind === "dropAfter") return void req.socket.destroy();
     if (fault?.kind === "hangAfter") return;
-    res.writeHead(status, headers).end(answer === undefined ? "" : typeof answer === "string" ? answer : JSON.stringify(answer));
+    res
+      .writeHead(status, headers)
+      .end(answer === undefined ? "" : typeof answer === "string" ? answer : JSON.stringify(answer));
   };
 
   const listener = await listenLoopback(serve);

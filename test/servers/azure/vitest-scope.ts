@@ -4,7 +4,10 @@ import { afterEach } from "vitest";
 import { startAzureFixture, type AzureDriverFixture, type AzureDriverFixtureOptions } from "./driver-fixture.js";
 
 /** Backoff and operation polls never wait on real time; deadlines still read the real monotonic clock. */
-export const NO_WAIT = { now: () => performance.now(), sleep: async (): Promise<void> => new Promise((r) => setImmediate(r)) };
+export const NO_WAIT = {
+  now: () => performance.now(),
+  sleep: async (): Promise<void> => new Promise((r) => setImmediate(r)),
+};
 
 export function azureFixturePerTest(): (options?: AzureDriverFixtureOptions) => Promise<AzureDriverFixture> {
   const open: AzureDriverFixture[] = [];

@@ -39,10 +39,13 @@ function whole(params: QueryParams, name: string): number {
 function launchSpec(params: QueryParams, cloud: Ec2Cloud): LaunchSpec {
   const imageId = required(params, "ImageId");
   const instanceType = params.get("InstanceType") ?? "m1.small";
-  if (!cloud.images.some((i) => i.id === imageId)) throw new Ec2Fault("InvalidAMIID.NotFound", `The image id '[${imageId}]' does not exist`);
-  if (!cloud.instanceTypes.some((t) => t.name === instanceType)) throw new Ec2Fault("InvalidParameterValue", `Invalid value '${instanceType}' for InstanceType.`);
+  if (!cloud.images.some((i) => i.id === imageId))
+    throw new Ec2Fault("InvalidAMIID.NotFound", `The image id '[${imageId}]' does not exist`);
+  if (!cloud.instanceTypes.some((t) => t.name === instanceType))
+    throw new Ec2Fault("InvalidParameterValue", `Invalid value '${instanceType}' for InstanceType.`);
   const subnetId = params.get("SubnetId");
-  if (subnetId && !cloud.subnets.some((s) => s.id === subnetId)) throw new Ec2Fault("InvalidSubnetID.NotFound", `The subnet ID '${subnetId}' does not exist`);
+  if (subnetId && !cloud.subnets.some((s) => s.id === subnetId))
+    throw new Ec2Fault("InvalidSubnetID.NotFound", `The subnet ID '${subnetId}' does not exist`);
   const tags: Record<string, string> = {};
   for (const spec of members(params, "TagSpecification")) {
     if (spec.get("ResourceType") !== "instance") continue;
@@ -53,17 +56,29 @@ function launchSpec(params: QueryParams, cloud: Ec2Cloud): LaunchSpec {
   const device = members(params, "BlockDeviceMapping")[0];
   const profile = member(params, "IamInstanceProfile");
   const behaviour = params.get("InstanceInitiatedShutdownBehavior") ?? "stop";
-  if (behaviour !== "stop" && behaviour !== "terminate") throw new Ec2Fault("InvalidParameterValue", `Invalid shutdown behavior '${behaviour}'`);
-  if (spot && behaviour === "stop") throw new Ec2Fault("InvalidParameterCombination", "Spot instances with a one-time request cannot use shutdown behavior stop");
+  if (behaviour !== "stop" && behaviour !== "terminate")
+    throw new Ec2Fault("InvalidParameterValue", `Invalid shutdown behavior '${behaviour}'`);
+  if (spot && behaviour === "stop")
+    throw new Ec2Fault(
+      "InvalidParameterCombination",
+      "Spot instances with a one-time request cannot use shutdown behavior stop",
+    );
   return {
-    imageId, instanceType, subnetId, tags, spot, shutdownBehavior: behaviour,
+    imageId,
+    instanceType,
+    subnetId,
+    tags,
+    spot,
+    shutdownBehavior: behaviour,
     minCount: whole(params, "MinCount"),
     maxCount: whole(params, "MaxCount"),
     keyName: params.get("KeyName"),
     userData: params.get("UserData"),
     securityGroupIds: values(params, "SecurityGroupId"),
     iamInstanceProfile: profile.get("Arn") ?? profile.get("Name"),
-    rootVolume: device ? { deviceName: device.get("DeviceName") ?? "", sizeGb: Number(device.get("Ebs.VolumeSize")) } : undefined,
+    rootVolume: device
+      ? { deviceName: device.get("DeviceName") ?? "", sizeGb: Number(device.get("Ebs.VolumeSize")) }
+      : undefined,
   };
 }
 
@@ -89,25 +104,40 @@ const runInstances: ActionHandler = (params, cloud) => {
 const describeInstances: ActionHandler = (params, cloud, pageSize) => {
   const ids = values(params, "InstanceId");
   if (ids.length > 0 && params.has("MaxResults")) {
-    throw new Ec2Fault("InvalidParameterCombination", "The parameter instancesSet cannot be used with the parameter maxResults");
+    throw new Ec2Fault(
+      "InvalidParameterCombination",
+      "The parameter instancesSet cannot be used with the parameter maxResults",
+    );
   }
   const missing = ids.filter((id) => !cloud.get(id));
-  if (missing.some((id) => !/^i-[0-9a-f]{8,17}$/.test(id))) throw new Ec2Fault("InvalidInstanceID.Malformed", `Invalid id: "${missing[0]}"`);
-  if (missing.length > 0) throw new Ec2Fault("InvalidInstanceID.NotFound", `The instance IDs '${missing.join(", ")}' do not exist`);
+  if (missing.some((id) => !/^i-[0-9a-f]{8,17}$/.test(id)))
+    throw new Ec2Fault("InvalidInstanceID.Malformed", `Invalid id: "${missing[0]}"`);
+  if (missing.length > 0)
+    throw new Ec2Fault("InvalidInstanceID.NotFound", `The instance IDs '${missing.join(", ")}' do not exist`);
   const fs = filters(params);
   const matching = cloud.all().filter((i) => (ids.length === 0 || ids.includes(i.id)) && instanceMatches(i, fs));
   const { items, nextToken } = page(matching, params, pageSize);
   // One reservation element per instance keeps paging simple; clients must not assume otherwise.
-  const reservationSet = items.map((i) => ({ reservationId: i.reservationId, ownerId: cloud.accountId, groupSet: [], instancesSet: [instanceXml(i)] }));
+  const reservationSet = items.map((i) => ({
+    reservationId: i.reservationId,
+    ownerId: cloud.accountId,
+    groupSet: [],
+    instancesSet: [instanceXml(i)],
+  }));
   return { reservationSet, nextToken };
 };
 
-function changeStates(params: QueryParams, cloud: Ec2Cloud, act: (id: string) => ReturnType<Ec2Cloud["stop"]>): ActionBody {
+function changeStates(
+  params: QueryParams,
+  cloud: Ec2Cloud,
+  act: (id: string) => ReturnType<Ec2Cloud["stop"]>,
+): ActionBody {
   const ids = values(params, "InstanceId");
   if (ids.length === 0) throw new Ec2Fault("MissingParameter", "The request must contain the parameter InstanceId");
   if (ids.length > 1000) throw new Ec2Fault("InvalidParameterValue", "At most 1000 instance ids per request");
   const unknown = ids.filter((id) => !cloud.get(id));
-  if (unknown.length > 0) throw new Ec2Fault("InvalidInstanceID.NotFound", `The instance IDs '${unknown.join(", ")}' do not exist`);
+  if (unknown.length > 0)
+    throw new Ec2Fault("InvalidInstanceID.NotFound", `The instance IDs '${unknown.join(", ")}' do not exist`);
   const instancesSet = ids.map((id) => {
     const previous = act(id)!;
     return { instanceId: id, currentState: stateXml(cloud.get(id)!.state), previousState: stateXml(previous) };
@@ -126,19 +156,30 @@ const describeImages: ActionHandler = (params, cloud, pageSize) => {
   const bad = ids.find((id) => !/^ami-[0-9a-f]{8,17}$/.test(id));
   if (bad) throw new Ec2Fault("InvalidAMIID.Malformed", `Invalid id: "${bad}"`);
   const missing = ids.filter((id) => !cloud.images.some((i) => i.id === id));
-  if (missing.length > 0) throw new Ec2Fault("InvalidAMIID.NotFound", `The image ids '[${missing.join(", ")}]' do not exist`);
+  if (missing.length > 0)
+    throw new Ec2Fault("InvalidAMIID.NotFound", `The image ids '[${missing.join(", ")}]' do not exist`);
   const owners = values(params, "Owner").map((o) => (o === "self" ? cloud.accountId : o));
   const fs = filters(params);
   const matching = cloud.images.filter(
     (i) =>
       (ids.length === 0 || ids.includes(i.id)) &&
-      (owners.length === 0 || owners.includes(i.ownerId) || (i.ownerAlias !== undefined && owners.includes(i.ownerAlias))) &&
+      (owners.length === 0 ||
+        owners.includes(i.ownerId) ||
+        (i.ownerAlias !== undefined && owners.includes(i.ownerAlias))) &&
       fs.every((f) => imageMatches(i, f)),
   );
   const { items, nextToken } = page(matching, params, pageSize);
   const imagesSet = items.map((i) => ({
-    imageId: i.id, name: i.name, imageState: "available", imageOwnerId: i.ownerId, imageOwnerAlias: i.ownerAlias,
-    creationDate: i.creationDate, rootDeviceName: i.rootDeviceName, rootDeviceType: "ebs", architecture: "x86_64", isPublic: false,
+    imageId: i.id,
+    name: i.name,
+    imageState: "available",
+    imageOwnerId: i.ownerId,
+    imageOwnerAlias: i.ownerAlias,
+    creationDate: i.creationDate,
+    rootDeviceName: i.rootDeviceName,
+    rootDeviceType: "ebs",
+    architecture: "x86_64",
+    isPublic: false,
   }));
   return { imagesSet, nextToken };
 };
@@ -146,30 +187,43 @@ const describeImages: ActionHandler = (params, cloud, pageSize) => {
 const describeInstanceTypes: ActionHandler = (params, cloud, pageSize) => {
   const wanted = values(params, "InstanceType");
   const unknown = wanted.find((w) => !cloud.instanceTypes.some((t) => t.name === w));
-  if (unknown) throw new Ec2Fault("InvalidInstanceType", `The following supplied instance types do not exist: [${unknown}]`);
+  if (unknown)
+    throw new Ec2Fault("InvalidInstanceType", `The following supplied instance types do not exist: [${unknown}]`);
   const matching = cloud.instanceTypes.filter((t) => wanted.length === 0 || wanted.includes(t.name));
   const { items, nextToken } = page(matching, params, pageSize);
-  const instanceTypeSet = items.map((t) => ({ instanceType: t.name, vCpuInfo: { defaultVCpus: t.vcpus }, memoryInfo: { sizeInMiB: t.memoryMiB } }));
+  const instanceTypeSet = items.map((t) => ({
+    instanceType: t.name,
+    vCpuInfo: { defaultVCpus: t.vcpus },
+    memoryInfo: { sizeInMiB: t.memoryMiB },
+  }));
   return { instanceTypeSet, nextToken };
 };
 
 const describeSubnets: ActionHandler = (params, cloud, pageSize) => {
   const ids = values(params, "SubnetId");
   const missing = ids.filter((id) => !cloud.subnets.some((s) => s.id === id));
-  if (missing.length > 0) throw new Ec2Fault("InvalidSubnetID.NotFound", `The subnet ID '${missing.join(", ")}' does not exist`);
+  if (missing.length > 0)
+    throw new Ec2Fault("InvalidSubnetID.NotFound", `The subnet ID '${missing.join(", ")}' does not exist`);
   const fs = filters(params);
   const matching = cloud.subnets.filter(
     (s) =>
       (ids.length === 0 || ids.includes(s.id)) &&
       fs.every((f) => {
-        const field = f.name.startsWith("tag:") ? s.tags[f.name.slice(4)] : { "subnet-id": s.id, "vpc-id": s.vpcId }[f.name];
-        if (field === undefined && !f.name.startsWith("tag:")) throw new Ec2Fault("InvalidParameterValue", `The filter '${f.name}' is invalid`);
+        const field = f.name.startsWith("tag:")
+          ? s.tags[f.name.slice(4)]
+          : { "subnet-id": s.id, "vpc-id": s.vpcId }[f.name];
+        if (field === undefined && !f.name.startsWith("tag:"))
+          throw new Ec2Fault("InvalidParameterValue", `The filter '${f.name}' is invalid`);
         return field !== undefined && f.values.some((v) => wildcardMatch(v, field));
       }),
   );
   const { items, nextToken } = page(matching, params, pageSize);
   const subnetSet = items.map((s) => ({
-    subnetId: s.id, vpcId: s.vpcId, availabilityZone: s.availabilityZone, state: "available", cidrBlock: "10.0.0.0/24",
+    subnetId: s.id,
+    vpcId: s.vpcId,
+    availabilityZone: s.availabilityZone,
+    state: "available",
+    cidrBlock: "10.0.0.0/24",
     tagSet: tagSet(s.tags),
   }));
   return { subnetSet, nextToken };

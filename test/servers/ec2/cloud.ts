@@ -10,12 +10,23 @@ import { randomBytes } from "node:crypto";
 
 /** An API error the server answers with (`<Code>` and HTTP status). */
 export class Ec2Fault extends Error {
-  constructor(readonly code: string, message: string, readonly status = 400) {
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly status = 400,
+  ) {
     super(message);
   }
 }
 
-export const STATE_CODES = { pending: 0, running: 16, "shutting-down": 32, terminated: 48, stopping: 64, stopped: 80 } as const;
+export const STATE_CODES = {
+  pending: 0,
+  running: 16,
+  "shutting-down": 32,
+  terminated: 48,
+  stopping: 64,
+  stopped: 80,
+} as const;
 export type InstanceStateName = keyof typeof STATE_CODES;
 
 export interface Ec2Image {
@@ -96,7 +107,10 @@ export interface Ec2CloudOptions extends Ec2Timings {
 
 export const DEFAULT_ACCOUNT = "123456789012";
 
-const hex = (n: number): string => randomBytes(Math.ceil(n / 2)).toString("hex").slice(0, n);
+const hex = (n: number): string =>
+  randomBytes(Math.ceil(n / 2))
+    .toString("hex")
+    .slice(0, n);
 
 export class Ec2Cloud {
   readonly accountId: string;
@@ -118,7 +132,11 @@ export class Ec2Cloud {
     this.capacity = options.capacity ?? Number.POSITIVE_INFINITY;
     this.subnetCapacity = { ...options.subnetCapacity };
     this.instanceLimit = options.instanceLimit ?? Number.POSITIVE_INFINITY;
-    this.timings = { bootMs: options.bootMs ?? 100, stopMs: options.stopMs ?? 100, terminateMs: options.terminateMs ?? 100 };
+    this.timings = {
+      bootMs: options.bootMs ?? 100,
+      stopMs: options.stopMs ?? 100,
+      terminateMs: options.terminateMs ?? 100,
+    };
   }
 
   /** Starts 1..maxCount instances, or returns the reservation an earlier call with the same token made. */
@@ -126,18 +144,30 @@ export class Ec2Cloud {
     const earlier = clientToken ? this.tokens.get(clientToken) : undefined;
     if (earlier) {
       if (earlier.fingerprint !== fingerprint) {
-        throw new Ec2Fault("IdempotentParameterMismatch", "The client token you have provided is associated with a resource that is already deleted or has different parameters.");
+        throw new Ec2Fault(
+          "IdempotentParameterMismatch",
+          "The client token you have provided is associated with a resource that is already deleted or has different parameters.",
+        );
       }
       return this.all().filter((i) => i.reservationId === earlier.reservationId);
     }
     const live = this.all().filter((i) => i.state !== "terminated").length;
     if (live + spec.minCount > this.instanceLimit) {
-      throw new Ec2Fault("InstanceLimitExceeded", `Your quota allows for ${Math.max(0, this.instanceLimit - live)} more running instance(s). You requested at least ${spec.minCount}.`);
+      throw new Ec2Fault(
+        "InstanceLimitExceeded",
+        `Your quota allows for ${Math.max(0, this.instanceLimit - live)} more running instance(s). You requested at least ${spec.minCount}.`,
+      );
     }
-    const zone = spec.subnetId ? this.subnetCapacity[spec.subnetId] ?? Number.POSITIVE_INFINITY : Number.POSITIVE_INFINITY;
+    const zone = spec.subnetId
+      ? (this.subnetCapacity[spec.subnetId] ?? Number.POSITIVE_INFINITY)
+      : Number.POSITIVE_INFINITY;
     const count = Math.min(spec.maxCount, this.capacity, zone, this.instanceLimit - live);
     if (count < spec.minCount) {
-      throw new Ec2Fault("InsufficientInstanceCapacity", `We currently do not have sufficient ${spec.instanceType} capacity in the Availability Zone you requested.`, 500);
+      throw new Ec2Fault(
+        "InsufficientInstanceCapacity",
+        `We currently do not have sufficient ${spec.instanceType} capacity in the Availability Zone you requested.`,
+        500,
+      );
     }
     this.capacity -= count;
     if (spec.subnetId && this.subnetCapacity[spec.subnetId] !== undefined) this.subnetCapacity[spec.subnetId]! -= count;
@@ -146,8 +176,14 @@ export class Ec2Cloud {
     const now = Date.now();
     return Array.from({ length: count }, () => {
       const inst: Ec2Instance = {
-        id: `i-${hex(17)}`, reservationId, clientToken, launchTime: new Date(now), spec,
-        state: "pending", transition: { to: "running", at: now + this.timings.bootMs }, console: "",
+        id: `i-${hex(17)}`,
+        reservationId,
+        clientToken,
+        launchTime: new Date(now),
+        spec,
+        state: "pending",
+        transition: { to: "running", at: now + this.timings.bootMs },
+        console: "",
       };
       this.instances.set(inst.id, inst);
       return inst;
@@ -161,7 +197,8 @@ export class Ec2Cloud {
       if (inst.transition && inst.transition.at <= now) {
         inst.state = inst.transition.to;
         inst.transition = undefined;
-        if (inst.state === "running") inst.console = `[    0.000000] Linux version 6.1 (simulated)\r\n${inst.id} login: \r\n`;
+        if (inst.state === "running")
+          inst.console = `[    0.000000] Linux version 6.1 (simulated)\r\n${inst.id} login: \r\n`;
       }
     }
     return [...this.instances.values()];
@@ -173,7 +210,10 @@ export class Ec2Cloud {
   }
 
   /** Terminates (user-initiated); returns the previous state, or undefined for an unknown id. */
-  terminate(id: string, reason = { code: "Client.UserInitiatedShutdown", message: "Client.UserInitiatedShutdown: User initiated shutdown" }): InstanceStateName | undefined {
+  terminate(
+    id: string,
+    reason = { code: "Client.UserInitiatedShutdown", message: "Client.UserInitiatedShutdown: User initiated shutdown" },
+  ): InstanceStateName | undefined {
     const inst = this.get(id);
     if (!inst) return undefined;
     const previous = inst.state;
@@ -191,12 +231,22 @@ export class Ec2Cloud {
     if (!inst) return undefined;
     const previous = inst.state;
     if (previous === "terminated" || previous === "shutting-down") {
-      throw new Ec2Fault("IncorrectInstanceState", `This instance '${id}' is not in a state from which it can be stopped.`);
+      throw new Ec2Fault(
+        "IncorrectInstanceState",
+        `This instance '${id}' is not in a state from which it can be stopped.`,
+      );
     }
-    if (inst.spec.spot) throw new Ec2Fault("UnsupportedOperation", `You can't stop the Spot Instance '${id}' because it is associated with a one-time Spot Instance request.`);
+    if (inst.spec.spot)
+      throw new Ec2Fault(
+        "UnsupportedOperation",
+        `You can't stop the Spot Instance '${id}' because it is associated with a one-time Spot Instance request.`,
+      );
     if (previous === "pending" || previous === "running") {
       inst.state = "stopping";
-      inst.stateReason = { code: "Client.UserInitiatedShutdown", message: "Client.UserInitiatedShutdown: User initiated shutdown" };
+      inst.stateReason = {
+        code: "Client.UserInitiatedShutdown",
+        message: "Client.UserInitiatedShutdown: User initiated shutdown",
+      };
       inst.transitionReason = userInitiated(Date.now());
       inst.transition = { to: "stopped", at: Date.now() + this.timings.stopMs };
     }
@@ -206,14 +256,20 @@ export class Ec2Cloud {
   /** The cloud reclaims a spot instance, as AWS does on an interruption. */
   interruptSpot(id: string): void {
     if (!this.get(id)?.spec.spot) throw new Error(`${id} is not a spot instance`);
-    this.terminate(id, { code: "Server.SpotInstanceTermination", message: "Server.SpotInstanceTermination: Spot instance termination" });
+    this.terminate(id, {
+      code: "Server.SpotInstanceTermination",
+      message: "Server.SpotInstanceTermination: Spot instance termination",
+    });
   }
 
   /** The guest powers itself off: shutdown behaviour decides between stopped and terminated. */
   guestShutdown(id: string): void {
     const inst = this.get(id);
     if (!inst) return;
-    const reason = { code: "Client.InstanceInitiatedShutdown", message: "Client.InstanceInitiatedShutdown: Instance initiated shutdown" };
+    const reason = {
+      code: "Client.InstanceInitiatedShutdown",
+      message: "Client.InstanceInitiatedShutdown: Instance initiated shutdown",
+    };
     if (inst.spec.shutdownBehavior === "terminate") {
       this.terminate(id, reason);
       return;
@@ -232,10 +288,35 @@ function userInitiated(ms: number): string {
 
 function defaultImages(owner: string): Ec2Image[] {
   return [
-    { id: "ami-0a1b2c3d4e5f60001", name: "el9-pilot", ownerId: owner, creationDate: "2026-01-10T10:00:00.000Z", rootDeviceName: "/dev/xvda" },
-    { id: "ami-0a1b2c3d4e5f60002", name: "el9-pilot-dup", ownerId: owner, creationDate: "2026-02-10T10:00:00.000Z", rootDeviceName: "/dev/xvda" },
-    { id: "ami-0a1b2c3d4e5f60003", name: "el9-pilot-dup", ownerId: owner, creationDate: "2026-03-10T10:00:00.000Z", rootDeviceName: "/dev/sda1" },
-    { id: "ami-0a1b2c3d4e5f60004", name: "el9-pilot", ownerId: "137112412989", ownerAlias: "amazon", creationDate: "2026-04-01T10:00:00.000Z", rootDeviceName: "/dev/xvda" },
+    {
+      id: "ami-0a1b2c3d4e5f60001",
+      name: "el9-pilot",
+      ownerId: owner,
+      creationDate: "2026-01-10T10:00:00.000Z",
+      rootDeviceName: "/dev/xvda",
+    },
+    {
+      id: "ami-0a1b2c3d4e5f60002",
+      name: "el9-pilot-dup",
+      ownerId: owner,
+      creationDate: "2026-02-10T10:00:00.000Z",
+      rootDeviceName: "/dev/xvda",
+    },
+    {
+      id: "ami-0a1b2c3d4e5f60003",
+      name: "el9-pilot-dup",
+      ownerId: owner,
+      creationDate: "2026-03-10T10:00:00.000Z",
+      rootDeviceName: "/dev/sda1",
+    },
+    {
+      id: "ami-0a1b2c3d4e5f60004",
+      name: "el9-pilot",
+      ownerId: "137112412989",
+      ownerAlias: "amazon",
+      creationDate: "2026-04-01T10:00:00.000Z",
+      rootDeviceName: "/dev/xvda",
+    },
   ];
 }
 
@@ -247,6 +328,16 @@ const DEFAULT_TYPES: readonly Ec2InstanceType[] = [
 ];
 
 const DEFAULT_SUBNETS: readonly Ec2Subnet[] = [
-  { id: "subnet-0aaaaaaaaaaaaaaa1", vpcId: "vpc-0bbbbbbbbbbbbbbb1", availabilityZone: "eu-west-1a", tags: { Name: "pilots-a" } },
-  { id: "subnet-0aaaaaaaaaaaaaaa2", vpcId: "vpc-0bbbbbbbbbbbbbbb1", availabilityZone: "eu-west-1b", tags: { Name: "pilots-b" } },
+  {
+    id: "subnet-0aaaaaaaaaaaaaaa1",
+    vpcId: "vpc-0bbbbbbbbbbbbbbb1",
+    availabilityZone: "eu-west-1a",
+    tags: { Name: "pilots-a" },
+  },
+  {
+    id: "subnet-0aaaaaaaaaaaaaaa2",
+    vpcId: "vpc-0bbbbbbbbbbbbbbb1",
+    availabilityZone: "eu-west-1b",
+    tags: { Name: "pilots-b" },
+  },
 ];

@@ -25,13 +25,17 @@ export interface Ec2DriverFixtureOptions {
 
 /** A driver on the given server (e.g. a second driver with other options). */
 export function ec2Driver(server: Ec2Server, fx: Omit<Ec2DriverFixtureOptions, "server"> = {}): Promise<CloudDriver> {
-  return instantiateDriver(ec2Factory, {
-    options: { region: "eu-west-1", endpoint: server.url, ...fx.options },
-    credentials: fx.credentials ?? (async () => ({ key: TEST_ACCESS_KEY, secret: TEST_SECRET_KEY, extra: {} })),
-    ceName: "ec2-test",
-    logger: silentLogger,
-    requestTimeoutMs: fx.requestTimeoutMs ?? 5_000,
-  }, "EC2");
+  return instantiateDriver(
+    ec2Factory,
+    {
+      options: { region: "eu-west-1", endpoint: server.url, ...fx.options },
+      credentials: fx.credentials ?? (async () => ({ key: TEST_ACCESS_KEY, secret: TEST_SECRET_KEY, extra: {} })),
+      ceName: "ec2-test",
+      logger: silentLogger,
+      requestTimeoutMs: fx.requestTimeoutMs ?? 5_000,
+    },
+    "EC2",
+  );
 }
 
 export async function startEc2Fixture(fx: Ec2DriverFixtureOptions = {}): Promise<Ec2DriverFixture> {

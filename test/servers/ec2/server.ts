@@ -75,7 +75,8 @@ export async function startEc2Server(options: Ec2ServerOptions = {}): Promise<Ec
   const faults = new FaultQueue<Ec2FaultSpec>();
   const throttle = options.rateLimit ? new ServerThrottle(options.rateLimit) : undefined;
 
-  const takeFault = (action: string): Ec2FaultSpec | undefined => faults.take((f) => f.action === undefined || f.action === action);
+  const takeFault = (action: string): Ec2FaultSpec | undefined =>
+    faults.take((f) => f.action === undefined || f.action === action);
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const params = parseQuery(await readBody(req));
@@ -94,12 +95,24 @@ export async function startEc2Server(options: Ec2ServerOptions = {}): Promise<Ec
     res.writeHead(status, { "content-type": "text/xml;charset=UTF-8" }).end(xml);
   };
 
-  const answer = (action: string, params: QueryParams, accessKeyId: string | undefined, fault: Ec2FaultSpec | undefined): [number, string] => {
+  const answer = (
+    action: string,
+    params: QueryParams,
+    accessKeyId: string | undefined,
+    fault: Ec2FaultSpec | undefined,
+  ): [number, string] => {
     const requestId = randomUUID();
     try {
-      if (fault?.kind === "throttle") throw new Ec2Fault("RequestLimitExceeded", fault.message ?? "Request limit exceeded.", 503);
-      if (fault?.kind === "capacity") throw new Ec2Fault("InsufficientInstanceCapacity", fault.message ?? "Insufficient capacity.", 500);
-      if (fault?.kind === "error") throw new Ec2Fault(fault.code ?? "InternalError", fault.message ?? "An internal error has occurred", fault.status ?? 500);
+      if (fault?.kind === "throttle")
+        throw new Ec2Fault("RequestLimitExceeded", fault.message ?? "Request limit exceeded.", 503);
+      if (fault?.kind === "capacity")
+        throw new Ec2Fault("InsufficientInstanceCapacity", fault.message ?? "Insufficient capacity.", 500);
+      if (fault?.kind === "error")
+        throw new Ec2Fault(
+          fault.code ?? "InternalError",
+          fault.message ?? "An internal error has occurred",
+          fault.status ?? 500,
+        );
       if (options.accessKeyIds && !options.accessKeyIds.includes(accessKeyId ?? "")) {
         throw new Ec2Fault("AuthFailure", "AWS was not able to validate the provided access credentials", 401);
       }

@@ -8,14 +8,19 @@ export type XmlValue = string | number | boolean | undefined | XmlValue[] | { re
 const NS = "http://ec2.amazonaws.com/doc/2016-11-15/";
 
 export function escapeXml(text: string): string {
-  return text.replace(/[<>&"']/g, (c) => ({ "<": "&lt;", ">": "&gt;", "&": "&amp;", '"': "&quot;", "'": "&apos;" })[c]!);
+  return text.replace(
+    /[<>&"']/g,
+    (c) => ({ "<": "&lt;", ">": "&gt;", "&": "&amp;", '"': "&quot;", "'": "&apos;" })[c]!,
+  );
 }
 
 function render(name: string, value: XmlValue): string {
   if (value === undefined) return "";
   if (Array.isArray(value)) return `<${name}>${value.map((v) => render("item", v)).join("")}</${name}>`;
   if (typeof value === "object") {
-    const inner = Object.entries(value).map(([k, v]) => render(k, v)).join("");
+    const inner = Object.entries(value)
+      .map(([k, v]) => render(k, v))
+      .join("");
     return `<${name}>${inner}</${name}>`;
   }
   return `<${name}>${escapeXml(String(value))}</${name}>`;
@@ -23,7 +28,9 @@ function render(name: string, value: XmlValue): string {
 
 /** `<ActionResponse xmlns=…><requestId>…</requestId>…</ActionResponse>` */
 export function actionResponse(action: string, requestId: string, body: Readonly<Record<string, XmlValue>>): string {
-  const inner = Object.entries({ requestId, ...body }).map(([k, v]) => render(k, v)).join("");
+  const inner = Object.entries({ requestId, ...body })
+    .map(([k, v]) => render(k, v))
+    .join("");
   return `<?xml version="1.0" encoding="UTF-8"?>\n<${action}Response xmlns="${NS}">${inner}</${action}Response>`;
 }
 

@@ -13,7 +13,10 @@ export interface BulkInsertBody {
   readonly minCount?: number | string;
   readonly namePattern?: string;
   readonly instanceProperties?: Record<string, unknown>;
-  readonly locationPolicy?: { readonly locations?: Record<string, { readonly preference?: string }>; readonly targetShape?: string };
+  readonly locationPolicy?: {
+    readonly locations?: Record<string, { readonly preference?: string }>;
+    readonly targetShape?: string;
+  };
 }
 
 /** What the next bulk insert's operation does instead of creating (fault injection). */
@@ -32,7 +35,8 @@ function imageExists(cloud: GceCloud, sourceImage: string): boolean {
 
 function missingResource(cloud: GceCloud, props: Record<string, unknown>, zone: string): string | undefined {
   const machineType = String(props["machineType"] ?? "");
-  if (!cloud.machineTypes.some((m) => m.name === machineType)) return `projects/${cloud.project}/zones/${zone}/machineTypes/${machineType}`;
+  if (!cloud.machineTypes.some((m) => m.name === machineType))
+    return `projects/${cloud.project}/zones/${zone}/machineTypes/${machineType}`;
   const disks = (props["disks"] as { initializeParams?: { sourceImage?: string } }[] | undefined) ?? [];
   const image = disks[0]?.initializeParams?.sourceImage ?? "";
   if (!imageExists(cloud, image)) return image || "sourceImage";
@@ -45,20 +49,35 @@ function missingResource(cloud: GceCloud, props: Record<string, unknown>, zone: 
 
 function zonesOf(cloud: GceCloud, body: BulkInsertBody, zone: string | undefined): string[] {
   if (zone) return [zone];
-  const locations = Object.entries(body.locationPolicy?.locations ?? {}).filter(([, p]) => (p.preference ?? "ALLOW") === "ALLOW").map(([k]) => k.replace(/^zones\//, ""));
+  const locations = Object.entries(body.locationPolicy?.locations ?? {})
+    .filter(([, p]) => (p.preference ?? "ALLOW") === "ALLOW")
+    .map(([k]) => k.replace(/^zones\//, ""));
   const zones = locations.length > 0 ? locations : [...cloud.zones];
   const bad = zones.find((z) => !cloud.zones.includes(z));
-  if (bad) throw new GceFault(400, "invalid", `Invalid value for field 'resource.locationPolicy': zone '${bad}' is not in region ${cloud.region}.`);
+  if (bad)
+    throw new GceFault(
+      400,
+      "invalid",
+      `Invalid value for field 'resource.locationPolicy': zone '${bad}' is not in region ${cloud.region}.`,
+    );
   return zones;
 }
 
-export function bulkInsert(cloud: GceCloud, body: BulkInsertBody, where: { zone?: string }, fault: OperationFault | undefined): OperationRecord {
+export function bulkInsert(
+  cloud: GceCloud,
+  body: BulkInsertBody,
+  where: { zone?: string },
+  fault: OperationFault | undefined,
+): OperationRecord {
   const count = Number(body.count);
   const minCount = body.minCount === undefined ? count : Number(body.minCount);
-  if (!Number.isInteger(count) || count < 1 || count > 5000) throw new GceFault(400, "invalid", "Invalid value for field 'resource.count'.");
-  if (!Number.isInteger(minCount) || minCount < 1 || minCount > count) throw new GceFault(400, "invalid", "Invalid value for field 'resource.minCount'.");
+  if (!Number.isInteger(count) || count < 1 || count > 5000)
+    throw new GceFault(400, "invalid", "Invalid value for field 'resource.count'.");
+  if (!Number.isInteger(minCount) || minCount < 1 || minCount > count)
+    throw new GceFault(400, "invalid", "Invalid value for field 'resource.minCount'.");
   const pattern = PATTERN.exec(body.namePattern ?? "");
-  if (!pattern) throw new GceFault(400, "invalid", `Invalid value for field 'resource.namePattern': '${body.namePattern ?? ""}'.`);
+  if (!pattern)
+    throw new GceFault(400, "invalid", `Invalid value for field 'resource.namePattern': '${body.namePattern ?? ""}'.`);
   const props = body.instanceProperties ?? {};
   const zones = zonesOf(cloud, body, where.zone);
   const scope = where.zone ? { zone: where.zone } : { region: cloud.region };
@@ -66,8 +85,16 @@ export function bulkInsert(cloud: GceCloud, body: BulkInsertBody, where: { zone?
   const op = cloud.startOperation({ operationType: "bulkInsert", ...scope, ...(fault?.stuck ? { stuck: true } : {}) });
   op.act = () => {
     if (fault?.errorCode) return void (op.error = [{ code: fault.errorCode, message: `Injected ${fault.errorCode}.` }]);
-    if (missing) return void (op.error = [{ code: "RESOURCE_NOT_FOUND", message: `The resource '${missing}' was not found` }]);
-    create(cloud, op, zones, { count, minCount, prefix: pattern[1]!, digits: pattern[2]!.length, suffix: pattern[3]!, props });
+    if (missing)
+      return void (op.error = [{ code: "RESOURCE_NOT_FOUND", message: `The resource '${missing}' was not found` }]);
+    create(cloud, op, zones, {
+      count,
+      minCount,
+      prefix: pattern[1]!,
+      digits: pattern[2]!.length,
+      suffix: pattern[3]!,
+      props,
+    });
   };
   return op;
 }
@@ -96,8 +123,22 @@ function create(cloud: GceCloud, op: OperationRecord, zones: readonly string[], 
     const room = cloud.room(zone, machineType, spot, externalIp);
     const n = Math.min(left, room.n);
     if (n < left) stoppedBy ??= room.limit;
-    for (let k = 0; k < n; k++) made.push(cloud.createInstance(zone, `${plan.prefix}${String(next++).padStart(plan.digits, "0")}${plan.suffix}`, plan.props, machineType.name, op.name).id);
-    status[`zones/${zone}`] = { targetVmCount: left, createdVmCount: n, failedToCreateVmCount: left - n, status: n === left ? "DONE" : "FAILED" };
+    for (let k = 0; k < n; k++)
+      made.push(
+        cloud.createInstance(
+          zone,
+          `${plan.prefix}${String(next++).padStart(plan.digits, "0")}${plan.suffix}`,
+          plan.props,
+          machineType.name,
+          op.name,
+        ).id,
+      );
+    status[`zones/${zone}`] = {
+      targetVmCount: left,
+      createdVmCount: n,
+      failedToCreateVmCount: left - n,
+      status: n === left ? "DONE" : "FAILED",
+    };
     left -= n;
     if (left === 0) break;
   }
@@ -107,12 +148,24 @@ function create(cloud: GceCloud, op: OperationRecord, zones: readonly string[], 
       cloud.instances.delete(id);
       cloud.history.delete(id);
     }
-    for (const s of Object.values(status)) Object.assign(s, { createdVmCount: 0, failedToCreateVmCount: s.targetVmCount, status: "FAILED" });
+    for (const s of Object.values(status))
+      Object.assign(s, { createdVmCount: 0, failedToCreateVmCount: s.targetVmCount, status: "FAILED" });
   }
   op.perLocationStatus = status;
   if (left > 0 || made.length < plan.minCount) {
-    op.error = stoppedBy === "quota"
-      ? [{ code: "QUOTA_EXCEEDED", message: `Quota 'CPUS' exceeded. Limit: ${cloud.quotas["CPUS"]} in region ${cloud.region}.` }]
-      : [{ code: "ZONE_RESOURCE_POOL_EXHAUSTED", message: `The zone '${zones.join(",")}' does not have enough resources available to fulfill the request.` }];
+    op.error =
+      stoppedBy === "quota"
+        ? [
+            {
+              code: "QUOTA_EXCEEDED",
+              message: `Quota 'CPUS' exceeded. Limit: ${cloud.quotas["CPUS"]} in region ${cloud.region}.`,
+            },
+          ]
+        : [
+            {
+              code: "ZONE_RESOURCE_POOL_EXHAUSTED",
+              message: `The zone '${zones.join(",")}' does not have enough resources available to fulfill the request.`,
+            },
+          ];
   }
 }

@@ -11,7 +11,11 @@ import { realClock, type TestClock } from "./clock.js";
 
 /** An API error: HTTP status, `errors[].reason`, message. */
 export class GceFault extends Error {
-  constructor(readonly status: number, readonly reason: string, message: string) {
+  constructor(
+    readonly status: number,
+    readonly reason: string,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -66,7 +70,10 @@ export interface OperationRecord {
   /** Acts once, when it turns RUNNING (a bulk insert creates its VMs then). */
   act?: () => void;
   error?: { code: string; message: string }[];
-  perLocationStatus?: Record<string, { targetVmCount: number; createdVmCount: number; failedToCreateVmCount: number; status: string }>;
+  perLocationStatus?: Record<
+    string,
+    { targetVmCount: number; createdVmCount: number; failedToCreateVmCount: number; status: string }
+  >;
 }
 
 export interface GceTimings {
@@ -129,7 +136,12 @@ export class GceCloud {
     this.images = DEFAULT_IMAGES.map((i) => ({ ...i, project: this.project }));
     this.capacity = { ...options.capacity };
     this.quotas = { INSTANCES: 1000, CPUS: 4000, PREEMPTIBLE_CPUS: 0, IN_USE_ADDRESSES: 1000, ...options.quotas };
-    this.timings = { pendingMs: options.pendingMs ?? 20, runningMs: options.runningMs ?? 20, bootMs: options.bootMs ?? 50, stopMs: options.stopMs ?? 30 };
+    this.timings = {
+      pendingMs: options.pendingMs ?? 20,
+      runningMs: options.runningMs ?? 20,
+      bootMs: options.bootMs ?? 50,
+      stopMs: options.stopMs ?? 30,
+    };
   }
 
   newId(): string {
@@ -159,7 +171,8 @@ export class GceCloud {
         if (to === "RUNNING") i.lastStart = now;
         if (to === "TERMINATED") i.lastStop = now;
         if (to === "STAGING") i.transition = { to: "RUNNING", at: now + this.timings.bootMs / 2 };
-        if (to === "RUNNING") i.serial += `[    0.000000] Linux version 5.14.0 (pilot ${i.name})\ncloud-init: modules:final done\n`;
+        if (to === "RUNNING")
+          i.serial += `[    0.000000] Linux version 5.14.0 (pilot ${i.name})\ncloud-init: modules:final done\n`;
       }
     }
   }
@@ -170,7 +183,14 @@ export class GceCloud {
   }
 
   /** A new operation; `stuck` keeps it RUNNING for ever. */
-  startOperation(fields: { operationType: string; zone?: string; region?: string; targetId?: string; act?: () => void; stuck?: boolean }): OperationRecord {
+  startOperation(fields: {
+    operationType: string;
+    zone?: string;
+    region?: string;
+    targetId?: string;
+    act?: () => void;
+    stuck?: boolean;
+  }): OperationRecord {
     const now = this.clock.now();
     const runningAt = now + this.timings.pendingMs;
     const op: OperationRecord = {
@@ -211,18 +231,38 @@ export class GceCloud {
   }
 
   /** How many VMs of this type fit in the zone now, and what stops the next one. */
-  room(zone: string, machineType: GceMachineType, spot: boolean, externalIp: boolean): { n: number; limit: "capacity" | "quota" } {
+  room(
+    zone: string,
+    machineType: GceMachineType,
+    spot: boolean,
+    externalIp: boolean,
+  ): { n: number; limit: "capacity" | "quota" } {
     const used = this.usage(spot);
-    const cpuQuota = spot && this.quotas["PREEMPTIBLE_CPUS"]! > 0 ? this.quotas["PREEMPTIBLE_CPUS"]! : this.quotas["CPUS"]!;
+    const cpuQuota =
+      spot && this.quotas["PREEMPTIBLE_CPUS"]! > 0 ? this.quotas["PREEMPTIBLE_CPUS"]! : this.quotas["CPUS"]!;
     const addresses = externalIp ? this.quotas["IN_USE_ADDRESSES"]! - this.externalAddresses() : Infinity;
-    const byQuota = Math.min(this.quotas["INSTANCES"]! - used.instances, Math.floor((cpuQuota - used.cpus) / machineType.guestCpus), addresses);
+    const byQuota = Math.min(
+      this.quotas["INSTANCES"]! - used.instances,
+      Math.floor((cpuQuota - used.cpus) / machineType.guestCpus),
+      addresses,
+    );
     const byCapacity = this.capacity[zone] ?? Infinity;
-    return byCapacity < byQuota ? { n: Math.max(0, byCapacity), limit: "capacity" } : { n: Math.max(0, byQuota), limit: "quota" };
+    return byCapacity < byQuota
+      ? { n: Math.max(0, byCapacity), limit: "capacity" }
+      : { n: Math.max(0, byQuota), limit: "quota" };
   }
 
-  createInstance(zone: string, name: string, props: Record<string, unknown>, machineType: string, operation?: string): InstanceRecord {
+  createInstance(
+    zone: string,
+    name: string,
+    props: Record<string, unknown>,
+    machineType: string,
+    operation?: string,
+  ): InstanceRecord {
     const now = this.clock.now();
-    const metadata = ((props["metadata"] as { items?: { key: string; value: string }[] })?.items ?? []).map((i) => ({ ...i }));
+    const metadata = ((props["metadata"] as { items?: { key: string; value: string }[] })?.items ?? []).map((i) => ({
+      ...i,
+    }));
     const inst: InstanceRecord = {
       id: this.newId(),
       name,
@@ -259,7 +299,8 @@ export class GceCloud {
 
   find(zone: string, idOrName: string): InstanceRecord | undefined {
     this.tick();
-    for (const i of this.instances.values()) if (i.zone === zone && (i.id === idOrName || i.name === idOrName)) return i;
+    for (const i of this.instances.values())
+      if (i.zone === zone && (i.id === idOrName || i.name === idOrName)) return i;
     return undefined;
   }
 

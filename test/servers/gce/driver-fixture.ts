@@ -18,7 +18,11 @@ let keyPair: { privateKey: string; publicKey: string } | undefined;
 
 /** One RSA key per process: generating one takes a while. */
 export function testKeyPair(): { privateKey: string; publicKey: string } {
-  keyPair ??= generateKeyPairSync("rsa", { modulusLength: 2048, publicKeyEncoding: { type: "spki", format: "pem" }, privateKeyEncoding: { type: "pkcs8", format: "pem" } });
+  keyPair ??= generateKeyPairSync("rsa", {
+    modulusLength: 2048,
+    publicKeyEncoding: { type: "spki", format: "pem" },
+    privateKeyEncoding: { type: "pkcs8", format: "pem" },
+  });
   return keyPair;
 }
 
@@ -27,10 +31,19 @@ export function writeKeyFile(server: GceServer, dir: string, email: string = TES
   const { privateKey, publicKey } = testKeyPair();
   server.addServiceAccount(email, publicKey);
   const path = join(dir, "gce-key.json");
-  writeFileSync(path, JSON.stringify({
-    type: "service_account", project_id: server.cloud.project, private_key_id: "0123456789abcdef", private_key: privateKey,
-    client_email: email, client_id: "1000000000000000000001", token_uri: server.tokenUri,
-  }), { mode: 0o600 });
+  writeFileSync(
+    path,
+    JSON.stringify({
+      type: "service_account",
+      project_id: server.cloud.project,
+      private_key_id: "0123456789abcdef",
+      private_key: privateKey,
+      client_email: email,
+      client_id: "1000000000000000000001",
+      token_uri: server.tokenUri,
+    }),
+    { mode: 0o600 },
+  );
   return path;
 }
 
@@ -51,16 +64,24 @@ export interface GceDriverFixtureOptions {
   readonly logger?: Logger;
 }
 
-export async function gceDriver(server: GceServer, keyFile: string, fx: Omit<GceDriverFixtureOptions, "server"> = {}): Promise<CloudDriver> {
+export async function gceDriver(
+  server: GceServer,
+  keyFile: string,
+  fx: Omit<GceDriverFixtureOptions, "server"> = {},
+): Promise<CloudDriver> {
   const options = { endpoint: server.endpoint, zone: server.cloud.zones[0]!, key_file: keyFile, ...fx.options };
   const deps = fx.deps ?? {};
-  return instantiateDriver((config) => new GceDriver(config, parseOptions(config.options), deps), {
-    options,
-    credentials: fx.credentials ?? (async () => ({ extra: {} })),
-    ceName: "gce-test",
-    logger: fx.logger ?? silentLogger,
-    requestTimeoutMs: fx.requestTimeoutMs ?? 5_000,
-  }, "GCE");
+  return instantiateDriver(
+    (config) => new GceDriver(config, parseOptions(config.options), deps),
+    {
+      options,
+      credentials: fx.credentials ?? (async () => ({ extra: {} })),
+      ceName: "gce-test",
+      logger: fx.logger ?? silentLogger,
+      requestTimeoutMs: fx.requestTimeoutMs ?? 5_000,
+    },
+    "GCE",
+  );
 }
 
 export async function startGceFixture(fx: GceDriverFixtureOptions = {}): Promise<GceDriverFixture> {
@@ -81,8 +102,14 @@ export async function startGceFixture(fx: GceDriverFixtureOptions = {}): Promise
 }
 
 /** A fixture whose server and driver share a manual clock: operations and backoff never wait on real time. */
-export async function startManualGceFixture(fx: GceDriverFixtureOptions = {}): Promise<GceDriverFixture & { clock: ManualClock }> {
+export async function startManualGceFixture(
+  fx: GceDriverFixtureOptions = {},
+): Promise<GceDriverFixture & { clock: ManualClock }> {
   const clock = new ManualClock();
-  const f = await startGceFixture({ ...fx, server: { pendingMs: 1_000, runningMs: 4_000, bootMs: 10_000, stopMs: 5_000, ...fx.server, clock }, deps: { ...fx.deps, clock: { now: () => clock.now(), sleep: clock.sleep } } });
+  const f = await startGceFixture({
+    ...fx,
+    server: { pendingMs: 1_000, runningMs: 4_000, bootMs: 10_000, stopMs: 5_000, ...fx.server, clock },
+    deps: { ...fx.deps, clock: { now: () => clock.now(), sleep: clock.sleep } },
+  });
   return { ...f, clock };
 }

@@ -13,7 +13,8 @@ export type Predicate = (resource: Record<string, unknown>) => boolean;
 
 export class FilterError extends Error {}
 
-const TERM = /^\s*([a-zA-Z][\w.-]*)\s+(eq|ne)\s+(?:"((?:[^"\\]|\\.)*)"|'([^']*)'|(\S+))\s*$|^\s*([a-zA-Z][\w.-]*)\s*(=|!=)\s*(?:"((?:[^"\\]|\\.)*)"|(\S+))\s*$/;
+const TERM =
+  /^\s*([a-zA-Z][\w.-]*)\s+(eq|ne)\s+(?:"((?:[^"\\]|\\.)*)"|'([^']*)'|(\S+))\s*$|^\s*([a-zA-Z][\w.-]*)\s*(=|!=)\s*(?:"((?:[^"\\]|\\.)*)"|(\S+))\s*$/;
 
 function field(resource: Record<string, unknown>, path: string): string | undefined {
   let v: unknown = resource;
@@ -59,12 +60,17 @@ export function parseFilter(filter: string | null, rules: FilterRules = {}): Pre
   const trimmed = filter.trim();
   if (!trimmed.startsWith("(")) return term(trimmed).test;
   const groups = [...trimmed.matchAll(/\(((?:[^()"]|"(?:[^"\\]|\\.)*")*)\)/g)];
-  const rest = trimmed.replace(/\(((?:[^()"]|"(?:[^"\\]|\\.)*")*)\)/g, "").replace(/\bAND\b/g, "").trim();
+  const rest = trimmed
+    .replace(/\(((?:[^()"]|"(?:[^"\\]|\\.)*")*)\)/g, "")
+    .replace(/\bAND\b/g, "")
+    .trim();
   if (groups.length === 0 || rest !== "") throw new FilterError(`Invalid list filter expression '${filter}'.`);
   const terms = groups.map((g) => term(g[1]!));
   const regexFields = new Set(terms.filter((t) => t.regex).map((t) => t.field));
   if (rules.regexOnOneField && regexFields.size > 0 && new Set(terms.map((t) => t.field)).size > 1) {
-    throw new FilterError(`Invalid list filter expression '${filter}': constraints on several fields cannot be combined with regular expressions.`);
+    throw new FilterError(
+      `Invalid list filter expression '${filter}': constraints on several fields cannot be combined with regular expressions.`,
+    );
   }
   return (r) => terms.every((t) => t.test(r));
 }

@@ -42,17 +42,31 @@ export class Identity {
 
   /** POST /token with a form body. */
   tokenEndpoint(form: URLSearchParams): [number, unknown] {
-    const refused = (description: string): [number, unknown] => [400, { error: "invalid_grant", error_description: description }];
+    const refused = (description: string): [number, unknown] => [
+      400,
+      { error: "invalid_grant", error_description: description },
+    ];
     const grant = form.get("grant_type");
-    if (grant === "refresh_token") return this.refreshTokens.has(form.get("refresh_token") ?? "") ? [200, this.issue()] : refused("Token has been expired or revoked.");
-    if (grant !== "urn:ietf:params:oauth:grant-type:jwt-bearer") return [400, { error: "unsupported_grant_type", error_description: "Invalid grant_type." }];
+    if (grant === "refresh_token")
+      return this.refreshTokens.has(form.get("refresh_token") ?? "")
+        ? [200, this.issue()]
+        : refused("Token has been expired or revoked.");
+    if (grant !== "urn:ietf:params:oauth:grant-type:jwt-bearer")
+      return [400, { error: "unsupported_grant_type", error_description: "Invalid grant_type." }];
     const [h, c, s] = (form.get("assertion") ?? "").split(".");
     try {
-      const claims = JSON.parse(Buffer.from(c ?? "", "base64url").toString()) as { iss?: string; aud?: string; exp?: number; scope?: string };
+      const claims = JSON.parse(Buffer.from(c ?? "", "base64url").toString()) as {
+        iss?: string;
+        aud?: string;
+        exp?: number;
+        scope?: string;
+      };
       const key = this.accounts.get(claims.iss ?? "");
-      if (!key || !verify("sha256", Buffer.from(`${h}.${c}`), key, Buffer.from(s ?? "", "base64url"))) return refused("Invalid JWT Signature.");
+      if (!key || !verify("sha256", Buffer.from(`${h}.${c}`), key, Buffer.from(s ?? "", "base64url")))
+        return refused("Invalid JWT Signature.");
       if (claims.aud !== this.tokenUri()) return refused("Invalid JWT: aud is not this token endpoint.");
-      if (!claims.scope || (claims.exp ?? 0) * 1000 < this.cloud.clock.now() - 300_000) return refused("Invalid JWT: Token must be a short-lived token and in a reasonable timeframe.");
+      if (!claims.scope || (claims.exp ?? 0) * 1000 < this.cloud.clock.now() - 300_000)
+        return refused("Invalid JWT: Token must be a short-lived token and in a reasonable timeframe.");
       return [200, this.issue()];
     } catch {
       return refused("Invalid JWT.");

@@ -1,6 +1,21 @@
 /** The test-tree GCE server and its driver fixture, for tests and benchmarks. */
 
-export { startGceServer, type GceFaultSpec, type GceRequestRecord, type GceServer, type GceServerOptions } from "./server.js";
+export {
+  startGceServer,
+  type GceFaultSpec,
+  type GceRequestRecord,
+  type GceServer,
+  type GceServerOptions,
+} from "./server.js";
 export { GceCloud, GceFault, type GceCloudOptions, type GceTimings, type InstanceRecord } from "./cloud.js";
 export { ManualClock } from "./clock.js";
-export { gceDriver, startGceFixture, startManualGceFixture, testKeyPair, writeKeyFile, TEST_SERVICE_ACCOUNT, type GceDriverFixture, type GceDriverFixtureOptions } from "./driver-fixture.js";
+export {
+  gceDriver,
+  startGceFixture,
+  startManualGceFixture,
+  testKeyPair,
+  writeKeyFile,
+  TEST_SERVICE_ACCOUNT,
+  type GceDriverFixture,
+  type GceDriverFixtureOptions,
+} from "./driver-fixture.js";

@@ -7,7 +7,7 @@
 
 import { bulkInsert, type BulkInsertBody, type OperationFault } from "./bulk-insert.js";
 import { GceFault, type GceCloud, type InstanceRecord, type OperationRecord } from "./cloud.js";
-import { FilterError, parseFilter } from "./filter.js";
+import { type FilterError, parseFilter } from "./filter.js";
 
 export interface RouteContext {
   readonly cloud: GceCloud;
@@ -35,7 +35,9 @@ const P = `^/compute/v1/projects/${SEG}`;
 function page<T>(ctx: RouteContext, kind: string, all: readonly T[], view: (t: T) => Record<string, unknown>): unknown {
   let predicate;
   try {
-    predicate = ctx.unfiltered ? () => true : parseFilter(ctx.query.get("filter"), { regexOnOneField: ctx.cloud.regexOnOneField });
+    predicate = ctx.unfiltered
+      ? () => true
+      : parseFilter(ctx.query.get("filter"), { regexOnOneField: ctx.cloud.regexOnOneField });
   } catch (err) {
     throw new GceFault(400, "invalid", (err as FilterError).message);
   }
@@ -49,12 +51,14 @@ function page<T>(ctx: RouteContext, kind: string, all: readonly T[], view: (t: T
   if (token && !after) throw new GceFault(400, "invalid", "Invalid value for field 'pageToken'.");
   const rest = after === undefined ? sorted : sorted.filter((r) => String(r["name"]) > after);
   const items = rest.slice(0, size);
-  const next = rest.length > size ? Buffer.from(String(items[items.length - 1]!["name"])).toString("base64url") : undefined;
+  const next =
+    rest.length > size ? Buffer.from(String(items[items.length - 1]!["name"])).toString("base64url") : undefined;
   return { kind: `compute#${kind}List`, items, ...(next ? { nextPageToken: next } : {}) };
 }
 
 function zoneOf(ctx: RouteContext, zone: string): string {
-  if (!ctx.cloud.zones.includes(zone)) throw new GceFault(404, "notFound", `The resource 'projects/${ctx.cloud.project}/zones/${zone}' was not found`);
+  if (!ctx.cloud.zones.includes(zone))
+    throw new GceFault(404, "notFound", `The resource 'projects/${ctx.cloud.project}/zones/${zone}' was not found`);
   return zone;
 }
 
@@ -67,11 +71,21 @@ function checkProject(ctx: RouteContext, project: string): void {
 export function instanceView(ctx: Pick<RouteContext, "base" | "cloud">, i: InstanceRecord): Record<string, unknown> {
   const zoneUrl = `${ctx.base}/projects/${ctx.cloud.project}/zones/${i.zone}`;
   return {
-    kind: "compute#instance", id: i.id, name: i.name, zone: zoneUrl, status: i.status, creationTimestamp: i.creationTimestamp,
+    kind: "compute#instance",
+    id: i.id,
+    name: i.name,
+    zone: zoneUrl,
+    status: i.status,
+    creationTimestamp: i.creationTimestamp,
     ...(i.lastStart !== undefined ? { lastStartTimestamp: new Date(i.lastStart).toISOString() } : {}),
     ...(i.lastStop !== undefined ? { lastStopTimestamp: new Date(i.lastStop).toISOString() } : {}),
-    machineType: `${zoneUrl}/machineTypes/${i.machineType}`, labels: { ...i.labels }, metadata: { kind: "compute#metadata", fingerprint: "x", items: i.metadata },
-    scheduling: { ...i.scheduling }, disks: i.properties["disks"], networkInterfaces: i.properties["networkInterfaces"], selfLink: `${zoneUrl}/instances/${i.name}`,
+    machineType: `${zoneUrl}/machineTypes/${i.machineType}`,
+    labels: { ...i.labels },
+    metadata: { kind: "compute#metadata", fingerprint: "x", items: i.metadata },
+    scheduling: { ...i.scheduling },
+    disks: i.properties["disks"],
+    networkInterfaces: i.properties["networkInterfaces"],
+    selfLink: `${zoneUrl}/instances/${i.name}`,
   };
 }
 
@@ -80,18 +94,35 @@ export function operationView(ctx: Pick<RouteContext, "base" | "cloud">, op: Ope
   const status = ctx.cloud.operationStatus(op);
   const done = status === "DONE";
   return {
-    kind: "compute#operation", id: op.id, name: op.name, operationType: op.operationType, status, progress: done ? 100 : 0,
-    insertTime: new Date(op.insertTime).toISOString(), ...(op.targetId ? { targetId: op.targetId } : {}),
-    ...(op.zone ? { zone: `${ctx.base}/projects/${ctx.cloud.project}/zones/${op.zone}` } : { region: `${ctx.base}/projects/${ctx.cloud.project}/regions/${op.region}` }),
+    kind: "compute#operation",
+    id: op.id,
+    name: op.name,
+    operationType: op.operationType,
+    status,
+    progress: done ? 100 : 0,
+    insertTime: new Date(op.insertTime).toISOString(),
+    ...(op.targetId ? { targetId: op.targetId } : {}),
+    ...(op.zone
+      ? { zone: `${ctx.base}/projects/${ctx.cloud.project}/zones/${op.zone}` }
+      : { region: `${ctx.base}/projects/${ctx.cloud.project}/regions/${op.region}` }),
     selfLink: `${ctx.base}/projects/${ctx.cloud.project}/${scope}/operations/${op.name}`,
-    ...(done && op.error ? { error: { errors: op.error }, httpErrorStatusCode: 503, httpErrorMessage: "SERVICE UNAVAILABLE" } : {}),
-    ...(done && op.perLocationStatus ? { instancesBulkInsertOperationMetadata: { perLocationStatus: op.perLocationStatus } } : {}),
+    ...(done && op.error
+      ? { error: { errors: op.error }, httpErrorStatusCode: 503, httpErrorMessage: "SERVICE UNAVAILABLE" }
+      : {}),
+    ...(done && op.perLocationStatus
+      ? { instancesBulkInsertOperationMetadata: { perLocationStatus: op.perLocationStatus } }
+      : {}),
   };
 }
 
 function instance(ctx: RouteContext, zone: string, idOrName: string): InstanceRecord {
   const found = ctx.cloud.find(zoneOf(ctx, zone), idOrName);
-  if (!found) throw new GceFault(404, "notFound", `The resource 'projects/${ctx.cloud.project}/zones/${zone}/instances/${idOrName}' was not found`);
+  if (!found)
+    throw new GceFault(
+      404,
+      "notFound",
+      `The resource 'projects/${ctx.cloud.project}/zones/${zone}/instances/${idOrName}' was not found`,
+    );
   return found;
 }
 
@@ -113,88 +144,220 @@ function once(ctx: RouteContext, start: () => OperationRecord): unknown {
   return operationView(ctx, op);
 }
 
-const imageView = (img: GceCloud["images"][number]) => ({ kind: "compute#image", name: img.name, family: img.family, creationTimestamp: img.creationTimestamp, status: "READY", id: String(img.name.length * 1_000_003) });
+const imageView = (img: GceCloud["images"][number]) => ({
+  kind: "compute#image",
+  name: img.name,
+  family: img.family,
+  creationTimestamp: img.creationTimestamp,
+  status: "READY",
+  id: String(img.name.length * 1_000_003),
+});
 
 export const ROUTES: readonly Route[] = [
-  { name: "images.list", method: "GET", path: new RegExp(`${P}/global/images$`), handler: (c, [p]) => page(c, "image", c.cloud.images.filter((i) => i.project === p), imageView) },
-  { name: "images.getFromFamily", method: "GET", path: new RegExp(`${P}/global/images/family/${SEG}$`), handler: (c, [p, f]) => {
-    const newest = c.cloud.images.filter((i) => i.project === p && i.family === f).sort((a, b) => b.creationTimestamp.localeCompare(a.creationTimestamp))[0];
-    if (!newest) throw new GceFault(404, "notFound", `The resource 'projects/${p}/global/images/family/${f}' was not found`);
-    return imageView(newest);
-  } },
-  { name: "images.get", method: "GET", path: new RegExp(`${P}/global/images/${SEG}$`), handler: (c, [p, n]) => {
-    const img = c.cloud.images.find((i) => i.project === p && i.name === n);
-    if (!img) throw new GceFault(404, "notFound", `The resource 'projects/${p}/global/images/${n}' was not found`);
-    return imageView(img);
-  } },
-  { name: "networks.list", method: "GET", path: new RegExp(`${P}/global/networks$`), handler: (c) => page(c, "network", c.cloud.networks, (n) => ({ kind: "compute#network", name: n })) },
-  { name: "networks.get", method: "GET", path: new RegExp(`${P}/global/networks/${SEG}$`), handler: (c, [, n]) => {
-    if (!c.cloud.networks.includes(n!)) throw new GceFault(404, "notFound", `The resource 'projects/${c.cloud.project}/global/networks/${n}' was not found`);
-    return { kind: "compute#network", name: n };
-  } },
-  { name: "machineTypes.list", method: "GET", path: new RegExp(`${P}/zones/${SEG}/machineTypes$`), handler: (c, [, z]) => page(c, "machineType", zoneOf(c, z!) ? c.cloud.machineTypes : [], (m) => ({ kind: "compute#machineType", ...m })) },
-  { name: "machineTypes.get", method: "GET", path: new RegExp(`${P}/zones/${SEG}/machineTypes/${SEG}$`), handler: (c, [, z, n]) => {
-    zoneOf(c, z!);
-    const m = c.cloud.machineTypes.find((t) => t.name === n);
-    if (!m) throw new GceFault(404, "notFound", `The resource 'projects/${c.cloud.project}/zones/${z}/machineTypes/${n}' was not found`);
-    return { kind: "compute#machineType", ...m };
-  } },
-  { name: "regions.get", method: "GET", path: new RegExp(`${P}/regions/${SEG}$`), handler: (c, [, r]) => {
-    if (r !== c.cloud.region) throw new GceFault(404, "notFound", `The resource 'projects/${c.cloud.project}/regions/${r}' was not found`);
-    const onDemand = c.cloud.usage(false);
-    return {
-      kind: "compute#region", name: r, status: "UP",
-      quotas: [
-        { metric: "INSTANCES", limit: c.cloud.quotas["INSTANCES"], usage: onDemand.instances },
-        { metric: "CPUS", limit: c.cloud.quotas["CPUS"], usage: onDemand.cpus },
-        { metric: "PREEMPTIBLE_CPUS", limit: c.cloud.quotas["PREEMPTIBLE_CPUS"], usage: c.cloud.quotas["PREEMPTIBLE_CPUS"]! > 0 ? c.cloud.usage(true).cpus : 0 },
-        { metric: "IN_USE_ADDRESSES", limit: c.cloud.quotas["IN_USE_ADDRESSES"], usage: c.cloud.externalAddresses() },
-      ],
-    };
-  } },
-  { name: "instances.bulkInsert", method: "POST", path: new RegExp(`${P}/zones/${SEG}/instances/bulkInsert$`), handler: (c, [, z]) =>
-    once(c, () => bulkInsert(c.cloud, c.body as BulkInsertBody, { zone: zoneOf(c, z!) }, c.operationFault())) },
-  { name: "regionInstances.bulkInsert", method: "POST", path: new RegExp(`${P}/regions/${SEG}/instances/bulkInsert$`), handler: (c) =>
-    once(c, () => bulkInsert(c.cloud, c.body as BulkInsertBody, {}, c.operationFault())) },
-  { name: "instances.list", method: "GET", path: new RegExp(`${P}/zones/${SEG}/instances$`), handler: (c, [, z]) => {
-    zoneOf(c, z!);
-    c.cloud.tick();
-    return page(c, "instance", c.cloud.listed(z!), (i) => instanceView(c, i));
-  } },
-  { name: "instances.get", method: "GET", path: new RegExp(`${P}/zones/${SEG}/instances/${SEG}$`), handler: (c, [, z, i]) => instanceView(c, instance(c, z!, i!)) },
-  { name: "instances.delete", method: "DELETE", path: new RegExp(`${P}/zones/${SEG}/instances/${SEG}$`), handler: (c, [, z, i]) => {
-    const inst = instance(c, z!, i!);
-    return once(c, () => {
-      c.cloud.remove(inst);
-      return c.cloud.startOperation({ operationType: "delete", zone: z!, targetId: inst.id });
-    });
-  } },
-  { name: "instances.stop", method: "POST", path: new RegExp(`${P}/zones/${SEG}/instances/${SEG}/stop$`), handler: (c, [, z, i]) => {
-    const inst = instance(c, z!, i!);
-    return once(c, () => {
-      c.cloud.stop(inst);
-      return c.cloud.startOperation({ operationType: "stop", zone: z!, targetId: inst.id });
-    });
-  } },
-  { name: "instances.getSerialPortOutput", method: "GET", path: new RegExp(`${P}/zones/${SEG}/instances/${SEG}/serialPort$`), handler: (c, [, z, i]) => {
-    const inst = instance(c, z!, i!);
-    const start = Number(c.query.get("start") ?? 0);
-    return { kind: "compute#serialPortOutput", contents: inst.serial.slice(start), start, next: inst.serial.length };
-  } },
-  { name: "zoneOperations.list", method: "GET", path: new RegExp(`${P}/zones/${SEG}/operations$`), handler: (c, [, z]) =>
-    page(c, "operation", [...c.cloud.operations.values()].filter((o) => o.zone === zoneOf(c, z!)), (o) => operationView(c, o)) },
-  { name: "zoneOperations.get", method: "GET", path: new RegExp(`${P}/zones/${SEG}/operations/${SEG}$`), handler: (c, [, , n]) => {
-    c.cloud.tick();
-    return operationView(c, operation(c, n!));
-  } },
-  { name: "regionOperations.get", method: "GET", path: new RegExp(`${P}/regions/${SEG}/operations/${SEG}$`), handler: (c, [, , n]) => {
-    c.cloud.tick();
-    return operationView(c, operation(c, n!));
-  } },
+  {
+    name: "images.list",
+    method: "GET",
+    path: new RegExp(`${P}/global/images$`),
+    handler: (c, [p]) =>
+      page(
+        c,
+        "image",
+        c.cloud.images.filter((i) => i.project === p),
+        imageView,
+      ),
+  },
+  {
+    name: "images.getFromFamily",
+    method: "GET",
+    path: new RegExp(`${P}/global/images/family/${SEG}$`),
+    handler: (c, [p, f]) => {
+      const newest = c.cloud.images
+        .filter((i) => i.project === p && i.family === f)
+        .sort((a, b) => b.creationTimestamp.localeCompare(a.creationTimestamp))[0];
+      if (!newest)
+        throw new GceFault(404, "notFound", `The resource 'projects/${p}/global/images/family/${f}' was not found`);
+      return imageView(newest);
+    },
+  },
+  {
+    name: "images.get",
+    method: "GET",
+    path: new RegExp(`${P}/global/images/${SEG}$`),
+    handler: (c, [p, n]) => {
+      const img = c.cloud.images.find((i) => i.project === p && i.name === n);
+      if (!img) throw new GceFault(404, "notFound", `The resource 'projects/${p}/global/images/${n}' was not found`);
+      return imageView(img);
+    },
+  },
+  {
+    name: "networks.list",
+    method: "GET",
+    path: new RegExp(`${P}/global/networks$`),
+    handler: (c) => page(c, "network", c.cloud.networks, (n) => ({ kind: "compute#network", name: n })),
+  },
+  {
+    name: "networks.get",
+    method: "GET",
+    path: new RegExp(`${P}/global/networks/${SEG}$`),
+    handler: (c, [, n]) => {
+      if (!c.cloud.networks.includes(n!))
+        throw new GceFault(
+          404,
+          "notFound",
+          `The resource 'projects/${c.cloud.project}/global/networks/${n}' was not found`,
+        );
+      return { kind: "compute#network", name: n };
+    },
+  },
+  {
+    name: "machineTypes.list",
+    method: "GET",
+    path: new RegExp(`${P}/zones/${SEG}/machineTypes$`),
+    handler: (c, [, z]) =>
+      page(c, "machineType", zoneOf(c, z!) ? c.cloud.machineTypes : [], (m) => ({ kind: "compute#machineType", ...m })),
+  },
+  {
+    name: "machineTypes.get",
+    method: "GET",
+    path: new RegExp(`${P}/zones/${SEG}/machineTypes/${SEG}$`),
+    handler: (c, [, z, n]) => {
+      zoneOf(c, z!);
+      const m = c.cloud.machineTypes.find((t) => t.name === n);
+      if (!m)
+        throw new GceFault(
+          404,
+          "notFound",
+          `The resource 'projects/${c.cloud.project}/zones/${z}/machineTypes/${n}' was not found`,
+        );
+      return { kind: "compute#machineType", ...m };
+    },
+  },
+  {
+    name: "regions.get",
+    method: "GET",
+    path: new RegExp(`${P}/regions/${SEG}$`),
+    handler: (c, [, r]) => {
+      if (r !== c.cloud.region)
+        throw new GceFault(404, "notFound", `The resource 'projects/${c.cloud.project}/regions/${r}' was not found`);
+      const onDemand = c.cloud.usage(false);
+      return {
+        kind: "compute#region",
+        name: r,
+        status: "UP",
+        quotas: [
+          { metric: "INSTANCES", limit: c.cloud.quotas["INSTANCES"], usage: onDemand.instances },
+          { metric: "CPUS", limit: c.cloud.quotas["CPUS"], usage: onDemand.cpus },
+          {
+            metric: "PREEMPTIBLE_CPUS",
+            limit: c.cloud.quotas["PREEMPTIBLE_CPUS"],
+            usage: c.cloud.quotas["PREEMPTIBLE_CPUS"]! > 0 ? c.cloud.usage(true).cpus : 0,
+          },
+          { metric: "IN_USE_ADDRESSES", limit: c.cloud.quotas["IN_USE_ADDRESSES"], usage: c.cloud.externalAddresses() },
+        ],
+      };
+    },
+  },
+  {
+    name: "instances.bulkInsert",
+    method: "POST",
+    path: new RegExp(`${P}/zones/${SEG}/instances/bulkInsert$`),
+    handler: (c, [, z]) =>
+      once(c, () => bulkInsert(c.cloud, c.body as BulkInsertBody, { zone: zoneOf(c, z!) }, c.operationFault())),
+  },
+  {
+    name: "regionInstances.bulkInsert",
+    method: "POST",
+    path: new RegExp(`${P}/regions/${SEG}/instances/bulkInsert$`),
+    handler: (c) => once(c, () => bulkInsert(c.cloud, c.body as BulkInsertBody, {}, c.operationFault())),
+  },
+  {
+    name: "instances.list",
+    method: "GET",
+    path: new RegExp(`${P}/zones/${SEG}/instances$`),
+    handler: (c, [, z]) => {
+      zoneOf(c, z!);
+      c.cloud.tick();
+      return page(c, "instance", c.cloud.listed(z!), (i) => instanceView(c, i));
+    },
+  },
+  {
+    name: "instances.get",
+    method: "GET",
+    path: new RegExp(`${P}/zones/${SEG}/instances/${SEG}$`),
+    handler: (c, [, z, i]) => instanceView(c, instance(c, z!, i!)),
+  },
+  {
+    name: "instances.delete",
+    method: "DELETE",
+    path: new RegExp(`${P}/zones/${SEG}/instances/${SEG}$`),
+    handler: (c, [, z, i]) => {
+      const inst = instance(c, z!, i!);
+      return once(c, () => {
+        c.cloud.remove(inst);
+        return c.cloud.startOperation({ operationType: "delete", zone: z!, targetId: inst.id });
+      });
+    },
+  },
+  {
+    name: "instances.stop",
+    method: "POST",
+    path: new RegExp(`${P}/zones/${SEG}/instances/${SEG}/stop$`),
+    handler: (c, [, z, i]) => {
+      const inst = instance(c, z!, i!);
+      return once(c, () => {
+        c.cloud.stop(inst);
+        return c.cloud.startOperation({ operationType: "stop", zone: z!, targetId: inst.id });
+      });
+    },
+  },
+  {
+    name: "instances.getSerialPortOutput",
+    method: "GET",
+    path: new RegExp(`${P}/zones/${SEG}/instances/${SEG}/serialPort$`),
+    handler: (c, [, z, i]) => {
+      const inst = instance(c, z!, i!);
+      const start = Number(c.query.get("start") ?? 0);
+      return { kind: "compute#serialPortOutput", contents: inst.serial.slice(start), start, next: inst.serial.length };
+    },
+  },
+  {
+    name: "zoneOperations.list",
+    method: "GET",
+    path: new RegExp(`${P}/zones/${SEG}/operations$`),
+    handler: (c, [, z]) =>
+      page(
+        c,
+        "operation",
+        [...c.cloud.operations.values()].filter((o) => o.zone === zoneOf(c, z!)),
+        (o) => operationView(c, o),
+      ),
+  },
+  {
+    name: "zoneOperations.get",
+    method: "GET",
+    path: new RegExp(`${P}/zones/${SEG}/operations/${SEG}$`),
+    handler: (c, [, , n]) => {
+      c.cloud.tick();
+      return operationView(c, operation(c, n!));
+    },
+  },
+  {
+    name: "regionOperations.get",
+    method: "GET",
+    path: new RegExp(`${P}/regions/${SEG}/operations/${SEG}$`),
+    handler: (c, [, , n]) => {
+      c.cloud.tick();
+      return operationView(c, operation(c, n!));
+    },
+  },
 ];
 
 /** The route of a request and its path parameters (the project checked). */
-export function match(method: string, path: string, ctx: Pick<RouteContext, "cloud">): { route: Route; params: string[] } | undefined {
+export function match(
+  method: string,
+  path: string,
+  ctx: Pick<RouteContext, "cloud">,
+): { route: Route; params: string[] } | undefined {
   for (const route of ROUTES) {
     if (route.method !== method) continue;
     const m = route.path.exec(path);

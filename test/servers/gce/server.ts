@@ -46,7 +46,18 @@ export interface GceServerOptions extends GceCloudOptions {
  */
 export interface GceFaultSpec {
   readonly call?: string;
-  readonly kind: "error" | "rateLimit" | "unauthorized" | "drop" | "hang" | "dropAfter" | "hangAfter" | "delay" | "operationError" | "stuckOperation" | "unfiltered";
+  readonly kind:
+    | "error"
+    | "rateLimit"
+    | "unauthorized"
+    | "drop"
+    | "hang"
+    | "dropAfter"
+    | "hangAfter"
+    | "delay"
+    | "operationError"
+    | "stuckOperation"
+    | "unfiltered";
   readonly times?: number;
   readonly status?: number;
   readonly reason?: string;
@@ -94,14 +105,23 @@ export async function startGceServer(options: GceServerOptions = {}): Promise<Gc
   const identity = new Identity(cloud, () => `${url}/token`, options.tokenLifetimeSeconds ?? 3600);
 
   const takeFault = (call: string, operation: boolean): GceFaultSpec | undefined =>
-    faults.take((f) => OPERATION_FAULTS.has(f.kind) === operation && (f.call === undefined ? call !== "token" : f.call === call));
+    faults.take(
+      (f) => OPERATION_FAULTS.has(f.kind) === operation && (f.call === undefined ? call !== "token" : f.call === call),
+    );
 
   const serve = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const text = await readBody(req);
     const parsed = new URL(req.url ?? "/", url);
     const method = req.method ?? "GET";
     const found = parsed.pathname.startsWith("/compute/") ? safeMatch(method, parsed.pathname) : undefined;
-    const call = parsed.pathname === "/token" ? "token" : parsed.pathname.startsWith("/computeMetadata/") ? "metadata" : found && "route" in found ? found.route.name : "unknown";
+    const call =
+      parsed.pathname === "/token"
+        ? "token"
+        : parsed.pathname.startsWith("/computeMetadata/")
+          ? "metadata"
+          : found && "route" in found
+            ? found.route.name
+            : "unknown";
     calls[call] = (calls[call] ?? 0) + 1;
     let body: unknown;
     try {
@@ -109,9 +129,13 @@ export async function startGceServer(options: GceServerOptions = {}): Promise<Gc
     } catch {
       body = text;
     }
-    if (options.recordRequests !== false) requests.push({ call, method, path: parsed.pathname, query: parsed.searchParams, body });
+    if (options.recordRequests !== false)
+      requests.push({ call, method, path: parsed.pathname, query: parsed.searchParams, body });
     if (options.latencyMs) await pause(options.latencyMs);
-    const fault: GceFaultSpec | undefined = call !== "token" && call !== "metadata" && throttle?.admit() === false ? { kind: "rateLimit" } : takeFault(call, false);
+    const fault: GceFaultSpec | undefined =
+      call !== "token" && call !== "metadata" && throttle?.admit() === false
+        ? { kind: "rateLimit" }
+        : takeFault(call, false);
     if (fault?.kind === "drop") return void req.socket.destroy();
     if (fault?.kind === "hang") return;
     if (fault?.kind === "delay") await pause(fault.ms ?? 0);
@@ -119,32 +143,78 @@ export async function startGceServer(options: GceServerOptions = {}): Promise<Gc
     if (fault?.kind === "dropAfter") return void req.socket.destroy();
     if (fault?.kind === "hangAfter") return;
     const json = typeof answer === "string" && call === "metadata" ? answer : JSON.stringify(answer);
-    res.writeHead(status, { "content-type": call === "metadata" && typeof answer === "string" ? "text/plain" : "application/json; charset=UTF-8" }).end(json);
+    res
+      .writeHead(status, {
+        "content-type":
+          call === "metadata" && typeof answer === "string" ? "text/plain" : "application/json; charset=UTF-8",
+      })
+      .end(json);
   };
 
   const respond = (
-    call: string, method: string, parsed: URL, req: IncomingMessage, body: unknown,
-    found: ReturnType<typeof safeMatch>, fault: GceFaultSpec | undefined,
+    call: string,
+    method: string,
+    parsed: URL,
+    req: IncomingMessage,
+    body: unknown,
+    found: ReturnType<typeof safeMatch>,
+    fault: GceFaultSpec | undefined,
   ): [number, unknown] => {
     try {
       if (fault?.kind === "rateLimit") throw new GceFault(403, "rateLimitExceeded", "Rate Limit Exceeded");
-      if (fault?.kind === "unauthorized") throw new GceFault(401, "authError", "Request had invalid authentication credentials.");
-      if (fault?.kind === "error") throw new GceFault(fault.status ?? 500, fault.reason ?? "backendError", `Injected error ${fault.status ?? 500}.`);
-      if (call === "token") return method === "POST" ? identity.tokenEndpoint(new URLSearchParams(String(body))) : [405, { error: "invalid_request" }];
+      if (fault?.kind === "unauthorized")
+        throw new GceFault(401, "authError", "Request had invalid authentication credentials.");
+      if (fault?.kind === "error")
+        throw new GceFault(
+          fault.status ?? 500,
+          fault.reason ?? "backendError",
+          `Injected error ${fault.status ?? 500}.`,
+        );
+      if (call === "token")
+        return method === "POST"
+          ? identity.tokenEndpoint(new URLSearchParams(String(body)))
+          : [405, { error: "invalid_request" }];
       if (call === "metadata") return identity.metadata(parsed.pathname, req.headers["metadata-flavor"]);
-      if (!identity.authorized(req.headers.authorization)) throw new GceFault(401, "authError", "Request had invalid authentication credentials. Expected OAuth 2 access token.");
+      if (!identity.authorized(req.headers.authorization))
+        throw new GceFault(
+          401,
+          "authError",
+          "Request had invalid authentication credentials. Expected OAuth 2 access token.",
+        );
       if (found && "fault" in found) throw found.fault;
-      if (!found) throw new GceFault(404, "notFound", `The requested URL ${parsed.pathname} was not found on this server.`);
+      if (!found)
+        throw new GceFault(404, "notFound", `The requested URL ${parsed.pathname} was not found on this server.`);
       const answer = found.route.handler(
-        { cloud, base: `${url}/compute/v1`, query: parsed.searchParams, body, pageSize: options.pageSize ?? 500, operationFault: () => operationFault(call),
-          unfiltered: fault?.kind === "unfiltered" },
+        {
+          cloud,
+          base: `${url}/compute/v1`,
+          query: parsed.searchParams,
+          body,
+          pageSize: options.pageSize ?? 500,
+          operationFault: () => operationFault(call),
+          unfiltered: fault?.kind === "unfiltered",
+        },
         found.params,
       );
       const fields = parsed.searchParams.get("fields");
       return [200, fields ? project(answer, parseFields(fields)) : answer];
     } catch (err) {
-      const f = err instanceof GceFault ? err : err instanceof FieldsError ? new GceFault(400, "invalidParameter", err.message) : new GceFault(500, "backendError", String(err));
-      return [f.status, { error: { code: f.status, message: f.message, errors: [{ message: f.message, domain: "global", reason: f.reason }] } }];
+      const f =
+        err instanceof GceFault
+          ? err
+          : err instanceof FieldsError
+            ? new GceFault(400, "invalidParameter", err.message)
+            : new GceFault(500, "backendError", String(err));
+      return [
+        f.status,
+        {
+          error: {
+            code: f.status,
+            message: f.message,
+            errors: [{ message: f.message, domain: "global", reason: f.reason }],
+          },
+        },
+      ];
     }
   };
 
@@ -154,7 +224,10 @@ export async function startGceServer(options: GceServerOptions = {}): Promise<Gc
     return f.kind === "stuckOperation" ? { stuck: true } : { errorCode: f.code ?? "ZONE_RESOURCE_POOL_EXHAUSTED" };
   };
 
-  const safeMatch = (method: string, path: string): { route: NonNullable<ReturnType<typeof match>>["route"]; params: string[] } | { fault: GceFault } | undefined => {
+  const safeMatch = (
+    method: string,
+    path: string,
+  ): { route: NonNullable<ReturnType<typeof match>>["route"]; params: string[] } | { fault: GceFault } | undefined => {
     try {
       return match(method, path, { cloud });
     } catch (err) {

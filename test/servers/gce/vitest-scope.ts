@@ -1,7 +1,12 @@
 /** For vitest files: starts GCE fixtures and closes each after its test. */
 
 import { afterEach } from "vitest";
-import { startGceFixture, startManualGceFixture, type GceDriverFixture, type GceDriverFixtureOptions } from "./driver-fixture.js";
+import {
+  startGceFixture,
+  startManualGceFixture,
+  type GceDriverFixture,
+  type GceDriverFixtureOptions,
+} from "./driver-fixture.js";
 import type { ManualClock } from "./clock.js";
 
 export function gceFixturePerTest(): {

@@ -15,7 +15,18 @@ export type Kind = "pods" | "secrets" | "resourcequotas";
 const KIND_NAMES: Record<Kind, string> = { pods: "Pod", secrets: "Secret", resourcequotas: "ResourceQuota" };
 
 const QUANTITY = /^(\d+(?:\.\d+)?)(m|k|M|G|T|Ki|Mi|Gi|Ti)?$/;
-const UNITS: Record<string, number> = { "": 1, m: 1e-3, k: 1e3, M: 1e6, G: 1e9, T: 1e12, Ki: 1024, Mi: 1024 ** 2, Gi: 1024 ** 3, Ti: 1024 ** 4 };
+const UNITS: Record<string, number> = {
+  "": 1,
+  m: 1e-3,
+  k: 1e3,
+  M: 1e6,
+  G: 1e9,
+  T: 1e12,
+  Ki: 1024,
+  Mi: 1024 ** 2,
+  Gi: 1024 ** 3,
+  Ti: 1024 ** 4,
+};
 
 export function quantity(v: unknown): number {
   if (typeof v === "number") return v;
@@ -25,7 +36,11 @@ export function quantity(v: unknown): number {
 
 export class Cluster {
   readonly namespaces = new Set<string>(["default"]);
-  private readonly objects: Record<Kind, Map<string, Obj>> = { pods: new Map(), secrets: new Map(), resourcequotas: new Map() };
+  private readonly objects: Record<Kind, Map<string, Obj>> = {
+    pods: new Map(),
+    secrets: new Map(),
+    resourcequotas: new Map(),
+  };
   private rv = 100;
   /** Every pod ever created, deleted ones included (the truth the fault campaign checks against). */
   readonly podHistory = new Map<string, Obj>();
@@ -53,7 +68,8 @@ export class Cluster {
   }
 
   requireNamespace(ns: string): void {
-    if (!this.namespaces.has(ns)) throw new KubeError(404, "NotFound", `namespaces "${ns}" not found`, { name: ns, kind: "namespaces" });
+    if (!this.namespaces.has(ns))
+      throw new KubeError(404, "NotFound", `namespaces "${ns}" not found`, { name: ns, kind: "namespaces" });
   }
 
   get(kind: Kind, ns: string, name: string): Obj | undefined {
@@ -61,7 +77,9 @@ export class Cluster {
   }
 
   list(kind: Kind, ns: string): Obj[] {
-    return [...this.objects[kind].values()].filter((o) => o.metadata.namespace === ns).sort((a, b) => String(a.metadata.name).localeCompare(String(b.metadata.name)));
+    return [...this.objects[kind].values()]
+      .filter((o) => o.metadata.namespace === ns)
+      .sort((a, b) => String(a.metadata.name).localeCompare(String(b.metadata.name)));
   }
 
   all(kind: Kind): Obj[] {
@@ -72,14 +90,26 @@ export class Cluster {
     this.requireNamespace(ns);
     const name = body?.metadata?.name;
     if (typeof name !== "string" || !/^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/.test(name)) {
-      throw new KubeError(422, "Invalid", `${KIND_NAMES[kind]} "${String(name)}" is invalid: metadata.name: Invalid value`, { kind, causes: [{ reason: "FieldValueInvalid", field: "metadata.name", message: "Invalid value" }] });
+      throw new KubeError(
+        422,
+        "Invalid",
+        `${KIND_NAMES[kind]} "${String(name)}" is invalid: metadata.name: Invalid value`,
+        { kind, causes: [{ reason: "FieldValueInvalid", field: "metadata.name", message: "Invalid value" }] },
+      );
     }
-    if (this.objects[kind].has(this.key(ns, name))) throw new KubeError(409, "AlreadyExists", `${kind} "${name}" already exists`, { name, kind });
+    if (this.objects[kind].has(this.key(ns, name)))
+      throw new KubeError(409, "AlreadyExists", `${kind} "${name}" already exists`, { name, kind });
     const obj: Obj = {
       ...structuredClone(body),
       apiVersion: "v1",
       kind: KIND_NAMES[kind],
-      metadata: { ...structuredClone(body.metadata), namespace: ns, uid: randomUUID(), resourceVersion: this.nextVersion(), creationTimestamp: new Date().toISOString() },
+      metadata: {
+        ...structuredClone(body.metadata),
+        namespace: ns,
+        uid: randomUUID(),
+        resourceVersion: this.nextVersion(),
+        creationTimestamp: new Date().toISOString(),
+      },
     };
     this.objects[kind].set(this.key(ns, name), obj);
     if (kind === "pods") {
@@ -110,7 +140,8 @@ export class Cluster {
   private collectGarbage(uid: string): void {
     for (const kind of Object.keys(this.objects) as Kind[]) {
       for (const o of this.all(kind)) {
-        if ((o.metadata.ownerReferences ?? []).some((r: Obj) => r.uid === uid)) this.delete(kind, o.metadata.namespace, o.metadata.name);
+        if ((o.metadata.ownerReferences ?? []).some((r: Obj) => r.uid === uid))
+          this.delete(kind, o.metadata.namespace, o.metadata.name);
       }
     }
   }
@@ -136,7 +167,12 @@ export class Cluster {
   usage(ns: string, extra?: Obj): Record<string, number> {
     const pods = this.list("pods", ns).filter((p) => p.status?.phase !== "Succeeded" && p.status?.phase !== "Failed");
     if (extra) pods.push(extra);
-    const sum = (res: string) => pods.reduce((n, p) => n + (p.spec?.containers ?? []).reduce((m: number, c: Obj) => m + quantity(c.resources?.requests?.[res]), 0), 0);
+    const sum = (res: string) =>
+      pods.reduce(
+        (n, p) =>
+          n + (p.spec?.containers ?? []).reduce((m: number, c: Obj) => m + quantity(c.resources?.requests?.[res]), 0),
+        0,
+      );
     return { pods: pods.length, "requests.cpu": sum("cpu"), "requests.memory": sum("memory") };
   }
 
@@ -145,7 +181,8 @@ export class Cluster {
     const used = this.usage(quota.metadata.namespace);
     const hard = quota.spec?.hard ?? {};
     const shown: Obj = {};
-    for (const k of Object.keys(hard)) shown[k] = String(k === "requests.memory" ? Math.round(used[k] ?? 0) : Number((used[k] ?? 0).toFixed(3)));
+    for (const k of Object.keys(hard))
+      shown[k] = String(k === "requests.memory" ? Math.round(used[k] ?? 0) : Number((used[k] ?? 0).toFixed(3)));
     return { ...quota, status: { hard: { ...hard }, used: shown } };
   }
 
@@ -155,7 +192,12 @@ export class Cluster {
     for (const q of this.list("resourcequotas", ns)) {
       for (const [k, hard] of Object.entries(q.spec?.hard ?? {})) {
         if ((after[k] ?? 0) > quantity(hard)) {
-          throw new KubeError(403, "Forbidden", `pods "${pod.metadata?.name}" is forbidden: exceeded quota: ${q.metadata.name}, requested: ${k}, limited: ${k}=${String(hard)}`, { name: pod.metadata?.name, kind: "pods" });
+          throw new KubeError(
+            403,
+            "Forbidden",
+            `pods "${pod.metadata?.name}" is forbidden: exceeded quota: ${q.metadata.name}, requested: ${k}, limited: ${k}=${String(hard)}`,
+            { name: pod.metadata?.name, kind: "pods" },
+          );
         }
       }
     }

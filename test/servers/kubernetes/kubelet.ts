@@ -64,14 +64,18 @@ export class Kubelet {
   }
 
   private tick(): void {
-    for (const run of this.runs.values()) if (!run.child && !run.simulated && !run.pod.metadata.deletionTimestamp && run.pod.status.phase === "Pending") this.tryStart(run);
+    for (const run of this.runs.values())
+      if (!run.child && !run.simulated && !run.pod.metadata.deletionTimestamp && run.pod.status.phase === "Pending")
+        this.tryStart(run);
   }
 
   private setWaiting(run: Run, reason: string): void {
     const c = run.pod.spec.containers[0];
     const current = run.pod.status.containerStatuses?.[0]?.state?.waiting?.reason;
     if (current === reason) return;
-    run.pod.status.containerStatuses = [{ name: c.name, image: c.image, ready: false, restartCount: 0, state: { waiting: { reason } } }];
+    run.pod.status.containerStatuses = [
+      { name: c.name, image: c.image, ready: false, restartCount: 0, state: { waiting: { reason } } },
+    ];
     this.cluster.touch(run.pod);
   }
 
@@ -98,7 +102,8 @@ export class Kubelet {
   private secretsOf(pod: Obj): Map<string, Obj> | undefined {
     const names = new Set<string>();
     for (const v of pod.spec.volumes ?? []) if (v.secret?.secretName) names.add(v.secret.secretName);
-    for (const c of pod.spec.containers) for (const e of c.env ?? []) if (e.valueFrom?.secretKeyRef?.name) names.add(e.valueFrom.secretKeyRef.name);
+    for (const c of pod.spec.containers)
+      for (const e of c.env ?? []) if (e.valueFrom?.secretKeyRef?.name) names.add(e.valueFrom.secretKeyRef.name);
     const found = new Map<string, Obj>();
     for (const n of names) {
       const s = this.cluster.get("secrets", pod.metadata.namespace, n);
@@ -110,7 +115,9 @@ export class Kubelet {
 
   private secretValue(secret: Obj, key: string): string | undefined {
     if (secret.stringData?.[key] !== undefined) return String(secret.stringData[key]);
-    return secret.data?.[key] !== undefined ? Buffer.from(String(secret.data[key]), "base64").toString("utf8") : undefined;
+    return secret.data?.[key] !== undefined
+      ? Buffer.from(String(secret.data[key]), "base64").toString("utf8")
+      : undefined;
   }
 
   /** Mount path → sandbox directory, with the Secrets' files written. */
@@ -135,13 +142,30 @@ export class Kubelet {
   }
 
   private environment(pod: Obj, secrets: Map<string, Obj>, mapPath: (s: string) => string): Record<string, string> {
-    const env: Record<string, string> = { PATH: process.env["PATH"] ?? "/usr/bin:/bin", HOME: join(this.root, pod.metadata.uid), HOSTNAME: pod.metadata.name };
-    const fields: Record<string, string> = { "metadata.name": pod.metadata.name, "metadata.namespace": pod.metadata.namespace, "metadata.uid": pod.metadata.uid, "spec.nodeName": pod.spec.nodeName ?? "" };
+    const env: Record<string, string> = {
+      PATH: process.env["PATH"] ?? "/usr/bin:/bin",
+      HOME: join(this.root, pod.metadata.uid),
+      HOSTNAME: pod.metadata.name,
+    };
+    const fields: Record<string, string> = {
+      "metadata.name": pod.metadata.name,
+      "metadata.namespace": pod.metadata.namespace,
+      "metadata.uid": pod.metadata.uid,
+      "spec.nodeName": pod.spec.nodeName ?? "",
+    };
     for (const e of pod.spec.containers[0].env ?? []) {
       const ref = e.valueFrom?.secretKeyRef;
-      const raw = e.valueFrom?.fieldRef ? fields[e.valueFrom.fieldRef.fieldPath] ?? "" : ref ? this.secretValue(secrets.get(ref.name)!, ref.key) ?? "" : String(e.value ?? "");
+      const raw = e.valueFrom?.fieldRef
+        ? (fields[e.valueFrom.fieldRef.fieldPath] ?? "")
+        : ref
+          ? (this.secretValue(secrets.get(ref.name)!, ref.key) ?? "")
+          : String(e.value ?? "");
       // $(VAR) names an earlier variable; $$ escapes.
-      env[e.name] = mapPath(raw.replace(/\$\$|\$\(([A-Za-z_][A-Za-z0-9_]*)\)/g, (m, v: string | undefined) => (v === undefined ? "$" : env[v] ?? m)));
+      env[e.name] = mapPath(
+        raw.replace(/\$\$|\$\(([A-Za-z_][A-Za-z0-9_]*)\)/g, (m, v: string | undefined) =>
+          v === undefined ? "$" : (env[v] ?? m),
+        ),
+      );
     }
     return env;
   }
@@ -152,25 +176,61 @@ export class Kubelet {
     if (!this.runProcesses) {
       run.simulated = true;
       const startedAt = new Date().toISOString();
-      pod.status = { ...pod.status, phase: "Running", startTime: startedAt, containerStatuses: [{ name: c.name, image: c.image, ready: true, restartCount: 0, started: true, state: { running: { startedAt } } }] };
+      pod.status = {
+        ...pod.status,
+        phase: "Running",
+        startTime: startedAt,
+        containerStatuses: [
+          {
+            name: c.name,
+            image: c.image,
+            ready: true,
+            restartCount: 0,
+            started: true,
+            state: { running: { startedAt } },
+          },
+        ],
+      };
       this.cluster.touch(pod);
       return;
     }
     const mounts = this.mounts(pod, secrets);
     const mapPath = (s: string): string => mounts.reduce((acc, [from, to]) => acc.split(from).join(to), s);
-    const argv = [...(c.command ?? ["/bin/sh", "-c", "exit 0"]), ...(c.args ?? [])].map((a: unknown) => mapPath(String(a)));
+    const argv = [...(c.command ?? ["/bin/sh", "-c", "exit 0"]), ...(c.args ?? [])].map((a: unknown) =>
+      mapPath(String(a)),
+    );
     const cwd = c.workingDir ? mapPath(c.workingDir) : join(this.root, pod.metadata.uid);
     mkdirSync(cwd, { recursive: true });
-    const child = spawn(argv[0]!, argv.slice(1), { cwd, env: this.environment(pod, secrets, mapPath), stdio: ["ignore", "pipe", "pipe"], detached: true });
+    const child = spawn(argv[0]!, argv.slice(1), {
+      cwd,
+      env: this.environment(pod, secrets, mapPath),
+      stdio: ["ignore", "pipe", "pipe"],
+      detached: true,
+    });
     run.child = child;
     const append = (b: Buffer) => (run.log += b.toString("utf8"));
     child.stdout!.on("data", append);
     child.stderr!.on("data", append);
     const startedAt = new Date().toISOString();
-    pod.status = { ...pod.status, phase: "Running", startTime: startedAt, containerStatuses: [{ name: c.name, image: c.image, ready: true, restartCount: 0, started: true, state: { running: { startedAt } } }] };
+    pod.status = {
+      ...pod.status,
+      phase: "Running",
+      startTime: startedAt,
+      containerStatuses: [
+        {
+          name: c.name,
+          image: c.image,
+          ready: true,
+          restartCount: 0,
+          started: true,
+          state: { running: { startedAt } },
+        },
+      ],
+    };
     this.cluster.touch(pod);
     const deadline = pod.spec.activeDeadlineSeconds;
-    if (typeof deadline === "number") run.deadline = setTimeout(() => this.end(run, "DeadlineExceeded"), deadline * 1000);
+    if (typeof deadline === "number")
+      run.deadline = setTimeout(() => this.end(run, "DeadlineExceeded"), deadline * 1000);
     child.on("error", (err) => {
       run.log += `stand-in kubelet: cannot start ${argv[0]}: ${err.message}\n`;
     });
@@ -183,7 +243,16 @@ export class Kubelet {
     const exitCode = code ?? (signal ? 128 + 15 : 1);
     const reason = run.endReason === "OOMKilled" ? "OOMKilled" : exitCode === 0 ? "Completed" : "Error";
     const finishedAt = new Date().toISOString();
-    pod.status.containerStatuses = [{ ...pod.status.containerStatuses[0], ready: false, started: false, state: { terminated: { exitCode: run.endReason === "OOMKilled" ? 137 : exitCode, reason, startedAt, finishedAt } } }];
+    pod.status.containerStatuses = [
+      {
+        ...pod.status.containerStatuses[0],
+        ready: false,
+        started: false,
+        state: {
+          terminated: { exitCode: run.endReason === "OOMKilled" ? 137 : exitCode, reason, startedAt, finishedAt },
+        },
+      },
+    ];
     pod.status.phase = exitCode === 0 && !run.endReason ? "Succeeded" : "Failed";
     if (run.endReason && run.endReason !== "OOMKilled") pod.status.reason = run.endReason;
     this.cluster.touch(pod);
@@ -231,7 +300,8 @@ export class Kubelet {
 
   /** Processes still running. */
   processes(): number {
-    return [...this.runs.values()].filter((r) => r.child && r.child.exitCode === null && r.child.signalCode === null).length;
+    return [...this.runs.values()].filter((r) => r.child && r.child.exitCode === null && r.child.signalCode === null)
+      .length;
   }
 
   async close(): Promise<void> {

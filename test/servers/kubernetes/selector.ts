@@ -24,7 +24,9 @@ function term(text: string): Term {
   if (set) {
     const values = set[3]!.split(",").map((v) => v.trim());
     const key = set[1]!;
-    return set[2] === "in" ? (l) => key in l && values.includes(l[key]!) : (l) => !(key in l) || !values.includes(l[key]!);
+    return set[2] === "in"
+      ? (l) => key in l && values.includes(l[key]!)
+      : (l) => !(key in l) || !values.includes(l[key]!);
   }
   const ne = /^([^\s!=]+)\s*!=\s*(\S*)$/.exec(text);
   if (ne) return (l) => l[ne[1]!] !== ne[2];

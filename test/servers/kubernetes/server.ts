@@ -23,7 +23,16 @@ export interface KubeFault extends QueuedFault {
   /** `<verb> <resource>`, e.g. `create pods`, `list pods`, `delete pods`, `get pods/log`; any call when absent. */
   readonly call?: string;
   /** `dropAfter`/`hangAfter`: the call acts, then its answer is lost; `unfiltered`: a listing ignores its label selector. */
-  readonly kind: "error" | "rateLimit" | "drop" | "hang" | "dropAfter" | "hangAfter" | "delay" | "unauthorized" | "unfiltered";
+  readonly kind:
+    | "error"
+    | "rateLimit"
+    | "drop"
+    | "hang"
+    | "dropAfter"
+    | "hangAfter"
+    | "delay"
+    | "unauthorized"
+    | "unfiltered";
   readonly status?: number;
   readonly retryAfter?: number;
   readonly ms?: number;
@@ -83,24 +92,55 @@ export async function startKubeServer(options: KubeServerOptions = {}): Promise<
     calls[call] = (calls[call] ?? 0) + 1;
     const body = await readBody(req);
     if (options.latencyMs) await pause(options.latencyMs);
-    const fault: KubeFault | undefined = throttle?.admit() === false ? { kind: "rateLimit", retryAfter: 1 } : faults.take((f) => f.call === undefined || f.call === call);
+    const fault: KubeFault | undefined =
+      throttle?.admit() === false
+        ? { kind: "rateLimit", retryAfter: 1 }
+        : faults.take((f) => f.call === undefined || f.call === call);
     if (fault?.kind === "drop") return void req.socket.destroy();
     if (fault?.kind === "hang") return;
     if (fault?.kind === "delay") await pause(fault.ms ?? 0);
     try {
-      if (fault?.kind === "rateLimit") throw new KubeError(429, "TooManyRequests", "the server has received too many requests", {}, { "retry-after": String(fault.retryAfter ?? 0) });
+      if (fault?.kind === "rateLimit")
+        throw new KubeError(
+          429,
+          "TooManyRequests",
+          "the server has received too many requests",
+          {},
+          { "retry-after": String(fault.retryAfter ?? 0) },
+        );
       if (fault?.kind === "error") {
-        const causes = fault.field ? { causes: [{ reason: "FieldValueInvalid", field: fault.field, message: "Invalid value" }] } : {};
-        throw new KubeError(fault.status ?? 500, fault.status === 422 ? "Invalid" : "InternalError", `injected error ${fault.status ?? 500}`, causes);
+        const causes = fault.field
+          ? { causes: [{ reason: "FieldValueInvalid", field: fault.field, message: "Invalid value" }] }
+          : {};
+        throw new KubeError(
+          fault.status ?? 500,
+          fault.status === 422 ? "Invalid" : "InternalError",
+          `injected error ${fault.status ?? 500}`,
+          causes,
+        );
       }
-      if (fault?.kind === "unauthorized" || req.headers.authorization !== `Bearer ${token}`) throw new KubeError(401, "Unauthorized", "Unauthorized");
+      if (fault?.kind === "unauthorized" || req.headers.authorization !== `Bearer ${token}`)
+        throw new KubeError(401, "Unauthorized", "Unauthorized");
       if (!m) throw new KubeError(404, "NotFound", "the server could not find the requested resource");
       const ns = decodeURIComponent(m[1]!);
       if (denied.has(call) || (allowed !== undefined && !allowed.has(call))) {
-        throw new KubeError(403, "Forbidden", `${m[2]} is forbidden: User "system:serviceaccount:${ns}:cloudce" cannot ${verb} resource "${resource}" in API group "" in the namespace "${ns}"`, { kind: m[2] });
+        throw new KubeError(
+          403,
+          "Forbidden",
+          `${m[2]} is forbidden: User "system:serviceaccount:${ns}:cloudce" cannot ${verb} resource "${resource}" in API group "" in the namespace "${ns}"`,
+          { kind: m[2] },
+        );
       }
       if (fault?.kind === "unfiltered") url.searchParams.delete("labelSelector");
-      const answer = route(cluster, kubelet, { method, ns, kind: m[2] as Kind, name: m[3] ? decodeURIComponent(m[3]) : undefined, log: Boolean(m[4]), url, body });
+      const answer = route(cluster, kubelet, {
+        method,
+        ns,
+        kind: m[2] as Kind,
+        name: m[3] ? decodeURIComponent(m[3]) : undefined,
+        log: Boolean(m[4]),
+        url,
+        body,
+      });
       if (fault?.kind === "dropAfter") return void req.socket.destroy();
       if (fault?.kind === "hangAfter") return;
       send(res, answer.code, answer.body);
@@ -112,7 +152,12 @@ export async function startKubeServer(options: KubeServerOptions = {}): Promise<
 
   const server = await listenLoopback(handle);
   return {
-    url: server.url, cluster, kubelet, token, denied, calls,
+    url: server.url,
+    cluster,
+    kubelet,
+    token,
+    denied,
+    calls,
     applyRole: (role) => {
       allowed = new Set();
       for (const rule of role["rules"] ?? []) {
@@ -162,7 +207,8 @@ function route(cluster: Cluster, kubelet: Kubelet, r: Request): { code: number; 
     if (r.kind === "pods") cluster.admit(r.ns, body);
     return { code: 201, body: shown(cluster.create(r.kind, r.ns, body)) };
   }
-  if (r.name === undefined) throw new KubeError(405, "MethodNotAllowed", "the server does not allow this method on the requested resource");
+  if (r.name === undefined)
+    throw new KubeError(405, "MethodNotAllowed", "the server does not allow this method on the requested resource");
   const obj = cluster.get(r.kind, r.ns, r.name);
   if (!obj) throw new KubeError(404, "NotFound", `${r.kind} "${r.name}" not found`, { name: r.name, kind: r.kind });
   if (r.method === "GET" && r.log) return { code: 200, body: logOf(kubelet, obj, r.url) };
@@ -173,7 +219,12 @@ function route(cluster: Cluster, kubelet: Kubelet, r: Request): { code: number; 
 
 function logOf(kubelet: Kubelet, pod: Obj, url: URL): string {
   const text = kubelet.logOf(pod);
-  if (text === undefined) throw new KubeError(400, "BadRequest", `container "${pod.spec.containers[0].name}" in pod "${pod.metadata.name}" is waiting to start: ContainerCreating`);
+  if (text === undefined)
+    throw new KubeError(
+      400,
+      "BadRequest",
+      `container "${pod.spec.containers[0].name}" in pod "${pod.metadata.name}" is waiting to start: ContainerCreating`,
+    );
   const limit = Number(url.searchParams.get("limitBytes") ?? Infinity);
   return Buffer.from(text, "utf8").subarray(0, limit).toString("utf8");
 }
@@ -181,11 +232,22 @@ function logOf(kubelet: Kubelet, pod: Obj, url: URL): string {
 function validatePod(pod: Obj): void {
   const containers = pod?.spec?.containers;
   if (!Array.isArray(containers) || containers.length === 0) {
-    throw new KubeError(422, "Invalid", `Pod "${pod?.metadata?.name}" is invalid: spec.containers: Required value`, { kind: "Pod", causes: [{ reason: "FieldValueRequired", field: "spec.containers", message: "Required value" }] });
+    throw new KubeError(422, "Invalid", `Pod "${pod?.metadata?.name}" is invalid: spec.containers: Required value`, {
+      kind: "Pod",
+      causes: [{ reason: "FieldValueRequired", field: "spec.containers", message: "Required value" }],
+    });
   }
   for (const [i, c] of containers.entries()) {
     if (!c.image) {
-      throw new KubeError(422, "Invalid", `Pod "${pod.metadata?.name}" is invalid: spec.containers[${i}].image: Required value`, { kind: "Pod", causes: [{ reason: "FieldValueRequired", field: `spec.containers[${i}].image`, message: "Required value" }] });
+      throw new KubeError(
+        422,
+        "Invalid",
+        `Pod "${pod.metadata?.name}" is invalid: spec.containers[${i}].image: Required value`,
+        {
+          kind: "Pod",
+          causes: [{ reason: "FieldValueRequired", field: `spec.containers[${i}].image`, message: "Required value" }],
+        },
+      );
     }
   }
 }
@@ -202,16 +264,39 @@ function list(cluster: Cluster, r: Request, shown: (o: Obj) => Obj): Obj {
   let after = "";
   let listVersion = cluster.version();
   if (token) {
-    const parsed = JSON.parse(Buffer.from(token, "base64").toString("utf8")) as { rv: number; start: string; epoch: number };
-    if (parsed.epoch !== cluster.compactions) throw new KubeError(410, "Expired", "The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter.");
+    const parsed = JSON.parse(Buffer.from(token, "base64").toString("utf8")) as {
+      rv: number;
+      start: string;
+      epoch: number;
+    };
+    if (parsed.epoch !== cluster.compactions)
+      throw new KubeError(
+        410,
+        "Expired",
+        "The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter.",
+      );
     after = parsed.start;
     listVersion = parsed.rv;
   }
   const limit = Number(r.url.searchParams.get("limit") ?? 0);
-  const all = cluster.list(r.kind, r.ns).filter((o) => select(o.metadata.labels ?? {}) && String(o.metadata.name) > after);
+  const all = cluster
+    .list(r.kind, r.ns)
+    .filter((o) => select(o.metadata.labels ?? {}) && String(o.metadata.name) > after);
   const items = limit > 0 ? all.slice(0, limit) : all;
   const more = limit > 0 && all.length > limit;
-  const next = more ? Buffer.from(JSON.stringify({ rv: listVersion, start: items[items.length - 1]!.metadata.name, epoch: cluster.compactions })).toString("base64") : undefined;
+  const next = more
+    ? Buffer.from(
+        JSON.stringify({ rv: listVersion, start: items[items.length - 1]!.metadata.name, epoch: cluster.compactions }),
+      ).toString("base64")
+    : undefined;
   const kindName = { pods: "PodList", secrets: "SecretList", resourcequotas: "ResourceQuotaList" }[r.kind];
-  return { kind: kindName, apiVersion: "v1", metadata: { resourceVersion: String(listVersion), ...(next ? { continue: next, remainingItemCount: all.length - items.length } : {}) }, items: items.map(shown) };
+  return {
+    kind: kindName,
+    apiVersion: "v1",
+    metadata: {
+      resourceVersion: String(listVersion),
+      ...(next ? { continue: next, remainingItemCount: all.length - items.length } : {}),
+    },
+    items: items.map(shown),
+  };
 }

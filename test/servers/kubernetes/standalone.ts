@@ -14,7 +14,12 @@ import { NAMESPACE, siteObject, writeKubeconfig } from "./site.js";
 const server = await startKubeServer({ namespaces: [NAMESPACE], runProcesses: false });
 server.applyRole(siteObject("role.yaml"));
 const dir = mkdtempSync(join(tmpdir(), "kube-standalone-"));
-const facts = { kubeconfig: writeKubeconfig(server, dir), namespace: NAMESPACE, image: "registry.example.org/dirac/pilot:el9", flavor: "1cpu-2gb" };
+const facts = {
+  kubeconfig: writeKubeconfig(server, dir),
+  namespace: NAMESPACE,
+  image: "registry.example.org/dirac/pilot:el9",
+  flavor: "1cpu-2gb",
+};
 process.stdout.write(`${JSON.stringify(facts)}\n`);
 process.stdin.resume();
 process.stdin.on("end", () => {

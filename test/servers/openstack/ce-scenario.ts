@@ -51,20 +51,23 @@ export async function runCeScenario(t: CeScenarioTarget): Promise<void> {
   const ceName = `ce-${run.toLowerCase()}.example.org`;
   const dir = await authFile(ceName, t.user, t.password);
   const ce = new CloudComputingElement(ceName, { logger: silentLogger });
-  ok(await ce.setParameters({
-    CloudType: "OPENSTACK",
-    CloudAuth: join(dir, "cloud.auth"),
-    Driver_ex_force_auth_url: t.authUrl,
-    Driver_ex_force_auth_version: "3.x_password",
-    Driver_ex_tenant_name: t.project,
-    Instance_Image: `name:${t.image}`,
-    Instance_Flavor: `name:${t.flavor}`,
-    Instance_Networks: `name:${t.network}`,
-    Instance_NamePrefix: `LAB${run}_`,
-    MaxTotalJobs: "3",
-    MaxWaitingJobs: "3",
-  }));
-  const statuses = async (refs: readonly string[]): Promise<PilotStatus[]> => Object.values(ok(await ce.getJobStatus(refs)));
+  ok(
+    await ce.setParameters({
+      CloudType: "OPENSTACK",
+      CloudAuth: join(dir, "cloud.auth"),
+      Driver_ex_force_auth_url: t.authUrl,
+      Driver_ex_force_auth_version: "3.x_password",
+      Driver_ex_tenant_name: t.project,
+      Instance_Image: `name:${t.image}`,
+      Instance_Flavor: `name:${t.flavor}`,
+      Instance_Networks: `name:${t.network}`,
+      Instance_NamePrefix: `LAB${run}_`,
+      MaxTotalJobs: "3",
+      MaxWaitingJobs: "3",
+    }),
+  );
+  const statuses = async (refs: readonly string[]): Promise<PilotStatus[]> =>
+    Object.values(ok(await ce.getJobStatus(refs)));
   try {
     ok(await ce.isValid());
     const free = ok(await ce.available());
@@ -74,26 +77,46 @@ export async function runCeScenario(t: CeScenarioTarget): Promise<void> {
     const refs = ok(await ce.submitJob(join(dir, "pilot.sh"), null, 2));
     expect(refs).toHaveLength(2);
     for (const s of await statuses(refs)) expect(["Waiting", "Running"]).toContain(s);
-    await eventually(() => statuses(refs), (s) => s.every((x) => x === "Running"), t.stateTimeoutMs, "both pilots Running");
+    await eventually(
+      () => statuses(refs),
+      (s) => s.every((x) => x === "Running"),
+      t.stateTimeoutMs,
+      "both pilots Running",
+    );
     expect(ok(await ce.available())).toBeLessThanOrEqual(1);
 
     const [first, second] = refs as [string, string];
     const stop = await t.driver.stopNodes([parseReference(first)]);
     expect(stop.failed).toEqual([]);
-    await eventually(() => statuses([first]), (s) => s[0] === "Done", t.stateTimeoutMs, "the stopped pilot Done");
+    await eventually(
+      () => statuses([first]),
+      (s) => s[0] === "Done",
+      t.stateTimeoutMs,
+      "the stopped pilot Done",
+    );
 
     const [stdout] = ok(await ce.getJobOutput(second));
     expect(typeof stdout).toBe("string");
 
     const killed = ok(await ce.killJob([second]));
     expect(killed.killed).toEqual([second]);
-    await eventually(() => statuses([second]), (s) => s[0] === "Deleted", t.stateTimeoutMs, "the killed pilot Deleted");
+    await eventually(
+      () => statuses([second]),
+      (s) => s[0] === "Deleted",
+      t.stateTimeoutMs,
+      "the killed pilot Deleted",
+    );
 
     const cleaned = ok(await ce.cleanupPilots());
     expect(cleaned.failed).toEqual([]);
     expect(cleaned.deleted.map((d) => d.ref)).toContain(first);
     // The cleaned-up pilot had finished: it stays Done once its VM is gone; the killed one reads Deleted.
-    await eventually(async () => (await t.driver.getNode(parseReference(first)))?.state ?? "absent", (s) => s === "gone" || s === "absent", t.stateTimeoutMs, "the cleaned-up VM gone");
+    await eventually(
+      async () => (await t.driver.getNode(parseReference(first)))?.state ?? "absent",
+      (s) => s === "gone" || s === "absent",
+      t.stateTimeoutMs,
+      "the cleaned-up VM gone",
+    );
     expect(await statuses(refs)).toEqual(["Done", "Deleted"]);
   } finally {
     const left = await t.driver.listNodes({ namePrefix: `LAB${run}_`, metadata: {} });

@@ -98,15 +98,36 @@ export interface ServerView {
   readonly powerState: number;
 }
 
-export const PROJECTS: Readonly<Record<string, string>> = { demo: "0b1c7a2e5f6d4e8f9a0b1c2d3e4f5a6b", other: "9f8e7d6c5b4a39281706f5e4d3c2b1a0" };
+export const PROJECTS: Readonly<Record<string, string>> = {
+  demo: "0b1c7a2e5f6d4e8f9a0b1c2d3e4f5a6b",
+  other: "9f8e7d6c5b4a39281706f5e4d3c2b1a0",
+};
 
 export class CloudState {
   readonly users: TestUser[] = [
-    { id: "a1b2c3d4e5f60718293a4b5c6d7e8f90", name: "demo", domain: "Default", password: "demo-password-1", projects: ["demo"] },
-    { id: "b1b2c3d4e5f60718293a4b5c6d7e8f90", name: "alice", domain: "Default", password: "alice-password-1", projects: ["other"] },
+    {
+      id: "a1b2c3d4e5f60718293a4b5c6d7e8f90",
+      name: "demo",
+      domain: "Default",
+      password: "demo-password-1",
+      projects: ["demo"],
+    },
+    {
+      id: "b1b2c3d4e5f60718293a4b5c6d7e8f90",
+      name: "alice",
+      domain: "Default",
+      password: "alice-password-1",
+      projects: ["other"],
+    },
   ];
   readonly appCredentials: TestAppCredential[] = [
-    { id: "appcred0000000000000000000000001", name: "robot", secret: "robot-secret-1", userName: "demo", project: "demo" },
+    {
+      id: "appcred0000000000000000000000001",
+      name: "robot",
+      secret: "robot-secret-1",
+      userName: "demo",
+      project: "demo",
+    },
   ];
   /** OIDC access tokens the federation endpoint accepts, mapped to user names. */
   readonly oidcTokens = new Map<string, string>([["oidc-access-token-1", "demo"]]);
@@ -119,16 +140,28 @@ export class CloudState {
     { id: "3", name: "m1.medium", vcpus: 2, ram: 4096, disk: 40 },
   ];
   readonly images: TestImage[] = [
-    { id: "6c1f1e0a-2b3c-4d5e-8f90-a1b2c3d4e5f6", name: "cirros-fake", status: "active", created_at: "2026-01-01T00:00:00Z" },
+    {
+      id: "6c1f1e0a-2b3c-4d5e-8f90-a1b2c3d4e5f6",
+      name: "cirros-fake",
+      status: "active",
+      created_at: "2026-01-01T00:00:00Z",
+    },
     { id: "7d2a2f1b-3c4d-4e5f-9a01-b2c3d4e5f6a7", name: "twin", status: "active", created_at: "2026-01-02T00:00:00Z" },
     { id: "8e3b3a2c-4d5e-4f6a-8b12-c3d4e5f6a7b8", name: "twin", status: "active", created_at: "2026-01-03T00:00:00Z" },
-    { id: "9f4c4b3d-5e6f-4a7b-9c23-d4e5f6a7b8c9", name: "queued-image", status: "queued", created_at: "2026-01-04T00:00:00Z" },
+    {
+      id: "9f4c4b3d-5e6f-4a7b-9c23-d4e5f6a7b8c9",
+      name: "queued-image",
+      status: "queued",
+      created_at: "2026-01-04T00:00:00Z",
+    },
   ];
   readonly networks: TestNetwork[] = [
     { id: "1a2b3c4d-1111-4222-8333-444455556666", name: "private" },
     { id: "2b3c4d5e-2222-4333-9444-555566667777", name: "public" },
   ];
-  readonly quotas = new Map<string, Quota>(Object.values(PROJECTS).map((p) => [p, { instances: 10, cores: 20, ramMb: 51_200 }]));
+  readonly quotas = new Map<string, Quota>(
+    Object.values(PROJECTS).map((p) => [p, { instances: 10, cores: 20, ramMb: 51_200 }]),
+  );
   readonly servers = new Map<string, ServerRecord>();
   /** Deleted servers: real Nova still finds a deleted server as a paging marker (it reads deleted rows). */
   readonly deleted = new Map<string, ServerRecord>();
@@ -155,7 +188,11 @@ export class CloudState {
     private readonly now: () => number = Date.now,
   ) {}
 
-  issueToken(userId: string, projectId: string | undefined, methods: readonly string[]): { id: string; record: TokenRecord } {
+  issueToken(
+    userId: string,
+    projectId: string | undefined,
+    methods: readonly string[],
+  ): { id: string; record: TokenRecord } {
     const id = `gAAAAA${randomBytes(24).toString("base64url")}`;
     const issuedAt = this.now();
     const record = { userId, projectId, issuedAt, expiresAt: issuedAt + this.timings.tokenTtlMs, methods };
@@ -197,11 +234,23 @@ export class CloudState {
     if (t < server.created + this.timings.bootMs) {
       // The first half of BUILD is scheduling: real Nova has no instance record yet (see usage()).
       const scheduling = t < server.created + this.timings.bootMs / 2;
-      return { status: "BUILD", taskState: deleting ?? (scheduling ? "scheduling" : "spawning"), vmState: "building", powerState: 0 };
+      return {
+        status: "BUILD",
+        taskState: deleting ?? (scheduling ? "scheduling" : "spawning"),
+        vmState: "building",
+        powerState: 0,
+      };
     }
-    if (server.frozen) return { status: server.frozen, taskState: deleting, vmState: server.frozen.toLowerCase(), powerState: server.frozen === "PAUSED" ? 3 : 4 };
+    if (server.frozen)
+      return {
+        status: server.frozen,
+        taskState: deleting,
+        vmState: server.frozen.toLowerCase(),
+        powerState: server.frozen === "PAUSED" ? 3 : 4,
+      };
     if (server.stopAt !== undefined) {
-      if (t < server.stopAt + this.timings.stopMs) return { status: "ACTIVE", taskState: deleting ?? "powering-off", vmState: "active", powerState: 1 };
+      if (t < server.stopAt + this.timings.stopMs)
+        return { status: "ACTIVE", taskState: deleting ?? "powering-off", vmState: "active", powerState: 1 };
       return { status: "SHUTOFF", taskState: deleting, vmState: "stopped", powerState: 4 };
     }
     return { status: "ACTIVE", taskState: deleting, vmState: "active", powerState: 1 };
@@ -220,13 +269,21 @@ export class CloudState {
     const t = this.now();
     const booted = server.created + this.timings.bootMs;
     const launchedAt = !server.failed && t >= booted ? booted : undefined;
-    const changes = [server.created, launchedAt, server.stopAt, server.stopAt === undefined ? undefined : server.stopAt + this.timings.stopMs, server.deleteAt];
+    const changes = [
+      server.created,
+      launchedAt,
+      server.stopAt,
+      server.stopAt === undefined ? undefined : server.stopAt + this.timings.stopMs,
+      server.deleteAt,
+    ];
     return { launchedAt, updated: Math.max(...changes.filter((c): c is number => c !== undefined && c <= t)) };
   }
 
   /** Servers of a project that still exist, newest first (Nova's default sort). */
   projectServers(projectId: string): ServerRecord[] {
-    return [...this.servers.values()].filter((s) => s.projectId === projectId && this.view(s) !== undefined).sort(serverOrder);
+    return [...this.servers.values()]
+      .filter((s) => s.projectId === projectId && this.view(s) !== undefined)
+      .sort(serverOrder);
   }
 
   /**

@@ -25,7 +25,12 @@ export function openStackDriver(cloud: OpenStackTestServer, f: FixtureOptions = 
   const credentials: DriverCredentials = { ...DEMO_CREDENTIALS, ...f.credentials, extra: { ...f.credentials?.extra } };
   return createOpenStackDriver(
     {
-      options: { ex_force_auth_url: cloud.authUrl, ex_force_auth_version: "3.x_password", ex_tenant_name: "demo", ...f.options },
+      options: {
+        ex_force_auth_url: cloud.authUrl,
+        ex_force_auth_version: "3.x_password",
+        ex_tenant_name: "demo",
+        ...f.options,
+      },
       credentials: async () => credentials,
       ceName: "test-ce",
       logger: f.logger ?? silentLogger,

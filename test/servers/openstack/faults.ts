@@ -56,9 +56,19 @@ export class FaultInjector {
 
 /** The reply a `status` or `quota` rule sends. */
 export function faultReply(rule: FaultRule, service: Service): Reply {
-  if (rule.kind === "quota") return novaFault(403, rule.message ?? "Quota exceeded for instances: Requested 1, but already used 10 of 10 instances");
+  if (rule.kind === "quota")
+    return novaFault(
+      403,
+      rule.message ?? "Quota exceeded for instances: Requested 1, but already used 10 of 10 instances",
+    );
   const status = rule.status ?? 500;
-  const message = rule.message ?? (status === 429 || status === 413 ? "This request was rate-limited." : "The server has either erred or is incapable of performing the requested operation.");
+  const message =
+    rule.message ??
+    (status === 429 || status === 413
+      ? "This request was rate-limited."
+      : "The server has either erred or is incapable of performing the requested operation.");
   const base = service === "identity" ? keystoneFault(status, message) : novaFault(status, message);
-  return rule.retryAfter === undefined ? base : { ...base, headers: { ...base.headers, "retry-after": rule.retryAfter } };
+  return rule.retryAfter === undefined
+    ? base
+    : { ...base, headers: { ...base.headers, "retry-after": rule.retryAfter } };
 }

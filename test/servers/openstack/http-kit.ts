@@ -38,7 +38,11 @@ export interface Route {
 }
 
 /** The matching route and its `{param}` values. */
-export function matchRoute(routes: readonly Route[], method: string, path: string): { route: Route; params: string[] } | undefined {
+export function matchRoute(
+  routes: readonly Route[],
+  method: string,
+  path: string,
+): { route: Route; params: string[] } | undefined {
   const parts = path.split("/").filter(Boolean);
   for (const route of routes) {
     if (route.method !== method) continue;
@@ -64,8 +68,16 @@ export function json(status: number, body: unknown, headers: Record<string, stri
 /** Nova's fault shape: `{"itemNotFound": {"code": 404, "message": ...}}`. */
 export function novaFault(status: number, message: string): Reply {
   const name: Record<number, string> = {
-    400: "badRequest", 401: "unauthorized", 403: "forbidden", 404: "itemNotFound", 406: "computeFault",
-    409: "conflictingRequest", 413: "overLimit", 429: "overLimit", 500: "computeFault", 503: "serviceUnavailable",
+    400: "badRequest",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "itemNotFound",
+    406: "computeFault",
+    409: "conflictingRequest",
+    413: "overLimit",
+    429: "overLimit",
+    500: "computeFault",
+    503: "serviceUnavailable",
   };
   return json(status, { [name[status] ?? "computeFault"]: { code: status, message } });
 }

@@ -24,7 +24,13 @@ function catalog(urls: CatalogUrls): unknown[] {
     type,
     name,
     id: `${type}-service`,
-    endpoints: ["public", "internal"].map((iface) => ({ id: `${type}-${iface}`, interface: iface, region: urls.region, region_id: urls.region, url })),
+    endpoints: ["public", "internal"].map((iface) => ({
+      id: `${type}-${iface}`,
+      interface: iface,
+      region: urls.region,
+      region_id: urls.region,
+      url,
+    })),
   });
   return [
     entry("identity", "keystone", urls.identity),
@@ -37,7 +43,8 @@ function catalog(urls: CatalogUrls): unknown[] {
 function findUser(state: CloudState, user: Json): TestUser | undefined {
   if (typeof user["id"] === "string") return state.users.find((u) => u.id === user["id"]);
   const domain = obj(user["domain"]);
-  const domainOk = (u: TestUser) => domain["name"] === u.domain || (domain["id"] === "default" && u.domain === "Default");
+  const domainOk = (u: TestUser) =>
+    domain["name"] === u.domain || (domain["id"] === "default" && u.domain === "Default");
   return state.users.find((u) => u.name === user["name"] && domainOk(u));
 }
 
@@ -52,7 +59,14 @@ function scopedProject(state: CloudState, scope: Json, user: TestUser): string |
   return name !== undefined && domainOk && user.projects.includes(name) ? id : "denied";
 }
 
-function tokenReply(state: CloudState, urls: CatalogUrls, user: TestUser, projectId: string | undefined, methods: string[], appCred?: TestAppCredential): Reply {
+function tokenReply(
+  state: CloudState,
+  urls: CatalogUrls,
+  user: TestUser,
+  projectId: string | undefined,
+  methods: string[],
+  appCred?: TestAppCredential,
+): Reply {
   const { id, record } = state.issueToken(user.id, projectId, methods);
   const token: Json = {
     methods,
@@ -63,8 +77,15 @@ function tokenReply(state: CloudState, urls: CatalogUrls, user: TestUser, projec
   };
   if (appCred) token["application_credential"] = { id: appCred.id, name: appCred.name, restricted: true };
   if (projectId !== undefined) {
-    token["project"] = { id: projectId, name: state.projectName(projectId), domain: { id: "default", name: "Default" } };
-    token["roles"] = [{ id: "r1", name: "member" }, { id: "r2", name: "reader" }];
+    token["project"] = {
+      id: projectId,
+      name: state.projectName(projectId),
+      domain: { id: "default", name: "Default" },
+    };
+    token["roles"] = [
+      { id: "r1", name: "member" },
+      { id: "r2", name: "reader" },
+    ];
     token["catalog"] = catalog(urls);
   }
   return json(201, { token }, { "x-subject-token": id });
@@ -86,7 +107,9 @@ function authTokens(state: CloudState, urls: CatalogUrls, req: Req): Reply {
     if (!user || user.password !== u["password"]) return keystoneFault(401, UNAUTHORIZED);
   } else if (methods.includes("application_credential")) {
     const c = obj(identity["application_credential"]);
-    const cred = state.appCredentials.find((a) => (c["id"] ? a.id === c["id"] : a.name === c["name"] && obj(c["user"])["name"] === a.userName));
+    const cred = state.appCredentials.find((a) =>
+      c["id"] ? a.id === c["id"] : a.name === c["name"] && obj(c["user"])["name"] === a.userName,
+    );
     if (!cred || cred.secret !== c["secret"]) return keystoneFault(401, UNAUTHORIZED);
     if (Object.keys(scope).length > 0) return keystoneFault(401, "Application credentials cannot request a scope.");
     user = state.users.find((u) => u.name === cred.userName);
@@ -111,10 +134,25 @@ function appCredential(state: CloudState, req: Req, params: readonly string[]): 
   const caller = state.validToken(req.headers["x-auth-token"] as string | undefined);
   if (!caller) return keystoneFault(401, UNAUTHORIZED);
   const user = state.users.find((u) => u.id === userId);
-  if (!user || caller.userId !== userId) return keystoneFault(403, "You are not authorized to perform the requested action: identity:get_application_credential.");
+  if (!user || caller.userId !== userId)
+    return keystoneFault(
+      403,
+      "You are not authorized to perform the requested action: identity:get_application_credential.",
+    );
   const cred = state.appCredentials.find((a) => a.id === id && a.userName === user.name);
   if (!cred) return keystoneFault(404, `Could not find application credential: ${id}.`);
-  return json(200, { application_credential: { id: cred.id, name: cred.name, user_id: user.id, project_id: PROJECTS[cred.project], expires_at: cred.expiresAt ?? null, unrestricted: false, description: null, roles: [{ id: "r1", name: "member" }] } });
+  return json(200, {
+    application_credential: {
+      id: cred.id,
+      name: cred.name,
+      user_id: user.id,
+      project_id: PROJECTS[cred.project],
+      expires_at: cred.expiresAt ?? null,
+      unrestricted: false,
+      description: null,
+      roles: [{ id: "r1", name: "member" }],
+    },
+  });
 }
 
 /** GET /v3/auth/tokens: validates X-Subject-Token (for its owner) and returns its body with the catalog. */
@@ -123,7 +161,8 @@ function validate(state: CloudState, urls: CatalogUrls, req: Req): Reply {
   const subjectId = req.headers["x-subject-token"] as string | undefined;
   const subject = state.validToken(subjectId);
   if (!caller) return keystoneFault(401, UNAUTHORIZED);
-  if (!subject || subject.userId !== caller.userId) return keystoneFault(404, `Could not find token: ${subjectId?.slice(0, 8)}...`);
+  if (!subject || subject.userId !== caller.userId)
+    return keystoneFault(404, `Could not find token: ${subjectId?.slice(0, 8)}...`);
   const user = state.users.find((u) => u.id === subject.userId)!;
   const token: Json = {
     methods: subject.methods,
@@ -132,7 +171,11 @@ function validate(state: CloudState, urls: CatalogUrls, req: Req): Reply {
     expires_at: new Date(subject.expiresAt).toISOString(),
   };
   if (subject.projectId !== undefined) {
-    token["project"] = { id: subject.projectId, name: state.projectName(subject.projectId), domain: { id: "default", name: "Default" } };
+    token["project"] = {
+      id: subject.projectId,
+      name: state.projectName(subject.projectId),
+      domain: { id: "default", name: "Default" },
+    };
     token["catalog"] = catalog(urls);
   }
   return json(200, { token }, { "x-subject-token": subjectId! });
@@ -142,7 +185,8 @@ function federatedAuth(state: CloudState, urls: CatalogUrls, req: Req, params: r
   const [idp, protocol] = params;
   const bearer = /^Bearer (.+)$/.exec(String(req.headers["authorization"] ?? ""))?.[1];
   const userName = bearer === undefined ? undefined : state.oidcTokens.get(bearer);
-  if (idp !== "egi.eu" || protocol !== "openid") return keystoneFault(404, `Could not find Identity Provider/Protocol: ${idp}/${protocol}.`);
+  if (idp !== "egi.eu" || protocol !== "openid")
+    return keystoneFault(404, `Could not find Identity Provider/Protocol: ${idp}/${protocol}.`);
   const user = state.users.find((u) => u.name === userName);
   if (!user) return keystoneFault(401, UNAUTHORIZED);
   return tokenReply(state, urls, user, undefined, ["mapped"]);
@@ -153,7 +197,11 @@ export function keystoneRoutes(state: CloudState, urls: () => CatalogUrls): Rout
   return [
     { method: "POST", pattern: "/v3/auth/tokens", handler: (req) => authTokens(state, urls(), req) },
     { method: "GET", pattern: "/v3/auth/tokens", handler: (req) => validate(state, urls(), req) },
-    { method: "GET", pattern: "/v3/users/{user}/application_credentials/{id}", handler: (req, p) => appCredential(state, req, p) },
+    {
+      method: "GET",
+      pattern: "/v3/users/{user}/application_credentials/{id}",
+      handler: (req, p) => appCredential(state, req, p),
+    },
     { method: "POST", pattern: fed, handler: (req, p) => federatedAuth(state, urls(), req, p) },
     { method: "GET", pattern: fed, handler: (req, p) => federatedAuth(state, urls(), req, p) },
   ];

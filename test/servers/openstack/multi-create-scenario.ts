@@ -31,14 +31,31 @@ export async function runMultiCreateScenario(t: NovaTarget): Promise<void> {
   const call = async (method: string, path: string, body?: unknown, microversion = "2.1"): Promise<Answer> => {
     const res = await fetch(`${t.computeUrl}${path}`, {
       method,
-      headers: { "x-auth-token": t.token, "content-type": "application/json", "openstack-api-version": `compute ${microversion}` },
+      headers: {
+        "x-auth-token": t.token,
+        "content-type": "application/json",
+        "openstack-api-version": `compute ${microversion}`,
+      },
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     });
     const text = await res.text();
     return { status: res.status, body: text ? (JSON.parse(text) as Json) : {} };
   };
   const post = (name: string, extra: Json, microversion = "2.1") =>
-    call("POST", "/servers", { server: { name: `${prefix}${name}`, imageRef: t.imageId, flavorRef: t.flavorId, metadata: { batch: name }, ...extra } }, microversion);
+    call(
+      "POST",
+      "/servers",
+      {
+        server: {
+          name: `${prefix}${name}`,
+          imageRef: t.imageId,
+          flavorRef: t.flavorId,
+          metadata: { batch: name },
+          ...extra,
+        },
+      },
+      microversion,
+    );
   const servers = async (query: string): Promise<{ list: Json[]; next: string | undefined }> => {
     const { body } = await call("GET", `/servers/detail?${query}`);
     const links = (body["servers_links"] as { rel: string; href: string }[] | undefined) ?? [];
@@ -47,11 +64,17 @@ export async function runMultiCreateScenario(t: NovaTarget): Promise<void> {
   const names = (list: Json[]) => list.map((s) => String(s["name"])).sort();
   const fault = (a: Answer) => String((Object.values(a.body)[0] as Json | undefined)?.["message"] ?? "");
   const ours = async () => (await servers(`name=${encodeURIComponent(`^${prefix}`)}`)).list;
-  const limits = async () => ((await call("GET", "/limits")).body["limits"] as { absolute: Record<string, number> }).absolute;
+  const limits = async () =>
+    ((await call("GET", "/limits")).body["limits"] as { absolute: Record<string, number> }).absolute;
   // Nova counts a server in /limits (and at create time) once it is scheduled: wait for that.
   const settled = async () => {
     const mine = (await ours()).length;
-    return eventually(limits, (l) => l["totalInstancesUsed"] === mine, t.stateTimeoutMs, "limits to count every server");
+    return eventually(
+      limits,
+      (l) => l["totalInstancesUsed"] === mine,
+      t.stateTimeoutMs,
+      "limits to count every server",
+    );
   };
 
   try {
@@ -83,7 +106,11 @@ export async function runMultiCreateScenario(t: NovaTarget): Promise<void> {
     // 2.37+: networks is required, and "auto" is allowed (only there).
     expect(fault(await post("C", { min_count: 1, max_count: 2 }, "2.93"))).toMatch(/'networks' is a required property/);
     expect(fault(await post("E", { networks: "auto" }))).toMatch(/'auto' is not of type 'array'/);
-    const d = await post("D", { min_count: 1, max_count: 2, return_reservation_id: true, networks: [{ uuid: t.networkId }] }, "2.93");
+    const d = await post(
+      "D",
+      { min_count: 1, max_count: 2, return_reservation_id: true, networks: [{ uuid: t.networkId }] },
+      "2.93",
+    );
     expect(d.status).toBe(202);
 
     // Counts are validated.
@@ -105,7 +132,12 @@ export async function runMultiCreateScenario(t: NovaTarget): Promise<void> {
     // Clipped to one: that server keeps the plain name.
     const [victim] = (await ours()).filter((s) => String(s["name"]).startsWith(`${prefix}F-`));
     await call("DELETE", `/servers/${String(victim!["id"])}`);
-    await eventually(limits, (l) => l["totalInstancesUsed"] === l["maxTotalInstances"]! - 1, t.stateTimeoutMs, "the deleted server to free its quota");
+    await eventually(
+      limits,
+      (l) => l["totalInstancesUsed"] === l["maxTotalInstances"]! - 1,
+      t.stateTimeoutMs,
+      "the deleted server to free its quota",
+    );
     const k = await post("K", { min_count: 1, max_count: 3, return_reservation_id: true });
     expect(k.status).toBe(202);
     expect(names((await servers(`reservation_id=${String(k.body["reservation_id"])}`)).list)).toEqual([`${prefix}K`]);

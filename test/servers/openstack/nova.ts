@@ -15,7 +15,6 @@ import { MAX_MICROVERSION, microversion, versionHeaders, versionRoute } from "./
 
 export { MAX_MICROVERSION };
 
-
 function isoSeconds(ms: number): string {
   return new Date(ms).toISOString().replace(/\.\d+Z$/, "Z");
 }
@@ -34,14 +33,27 @@ function serverView(state: CloudState, s: ServerRecord, req: Req, minor: number)
     metadata: { ...s.metadata },
     hostId: "3f0b1c",
     image: { id: s.imageRef, links: [{ rel: "bookmark", href: `${req.base}/images/${s.imageRef}` }] },
-    flavor: minor >= 47 ? { vcpus: s.flavor.vcpus, ram: s.flavor.ram, disk: s.flavor.disk, original_name: s.flavor.name, extra_specs: {} } : { id: s.flavor.id, links: [] },
+    flavor:
+      minor >= 47
+        ? {
+            vcpus: s.flavor.vcpus,
+            ram: s.flavor.ram,
+            disk: s.flavor.disk,
+            original_name: s.flavor.name,
+            extra_specs: {},
+          }
+        : { id: s.flavor.id, links: [] },
     created: isoSeconds(s.created),
     updated: isoSeconds(times.updated),
     // Nova writes launched_at with microseconds and no time zone.
-    "OS-SRV-USG:launched_at": times.launchedAt === undefined ? null : new Date(times.launchedAt).toISOString().replace("Z", "000"),
+    "OS-SRV-USG:launched_at":
+      times.launchedAt === undefined ? null : new Date(times.launchedAt).toISOString().replace("Z", "000"),
     "OS-SRV-USG:terminated_at": null,
     addresses: v.status === "BUILD" ? {} : { private: [{ version: 4, addr: "10.20.0.5", "OS-EXT-IPS:type": "fixed" }] },
-    links: [{ rel: "self", href: self }, { rel: "bookmark", href: self }],
+    links: [
+      { rel: "self", href: self },
+      { rel: "bookmark", href: self },
+    ],
     key_name: s.keyName ?? null,
     config_drive: "True",
     "OS-EXT-STS:task_state": v.taskState,
@@ -49,13 +61,24 @@ function serverView(state: CloudState, s: ServerRecord, req: Req, minor: number)
     "OS-EXT-STS:power_state": v.powerState,
   };
   if (minor >= 26) out["tags"] = [...s.tags];
-  if (v.status === "ERROR") out["fault"] = { code: 500, created: isoSeconds(s.created), message: s.failReason ?? "Build of instance aborted: Failure prepping block device." };
+  if (v.status === "ERROR")
+    out["fault"] = {
+      code: 500,
+      created: isoSeconds(s.created),
+      message: s.failReason ?? "Build of instance aborted: Failure prepping block device.",
+    };
   return out;
 }
 
 function projectOf(req: Req, state: CloudState): string | Reply {
   const t = state.validToken(req.headers["x-auth-token"] as string | undefined);
-  if (!t || t.projectId === undefined) return { status: 401, body: { error: { code: 401, title: "Unauthorized", message: "The request you have made requires authentication." } } };
+  if (!t || t.projectId === undefined)
+    return {
+      status: 401,
+      body: {
+        error: { code: 401, title: "Unauthorized", message: "The request you have made requires authentication." },
+      },
+    };
   return t.projectId;
 }
 
@@ -110,7 +133,6 @@ function listServers(state: CloudState, { req, project, minor }: NovaCall): Repl
   return json(200, body);
 }
 
-
 function findServer(state: CloudState, project: string, id: string | undefined): ServerRecord | Reply {
   const s = id === undefined ? undefined : state.servers.get(id);
   if (!s || s.projectId !== project || !state.view(s)) return novaFault(404, `Instance ${id} could not be found.`);
@@ -123,7 +145,10 @@ function action(state: CloudState, { req, project, params }: NovaCall): Reply {
   const v = state.view(s)!;
   const body = obj(req.body);
   const conflict = (what: string) =>
-    novaFault(409, `Cannot '${what}' instance ${s.id} while it is in ${v.taskState ? `task_state ${v.taskState}` : `vm_state ${v.vmState}`}`);
+    novaFault(
+      409,
+      `Cannot '${what}' instance ${s.id} while it is in ${v.taskState ? `task_state ${v.taskState}` : `vm_state ${v.vmState}`}`,
+    );
   if ("os-getConsoleOutput" in body) {
     if (v.status === "BUILD") return novaFault(409, `Instance ${s.id} is not ready`);
     return json(200, { output: `FAKE CONSOLE OUTPUT\nserver ${s.name}\nLAST LINE` });
@@ -131,7 +156,7 @@ function action(state: CloudState, { req, project, params }: NovaCall): Reply {
   // While scheduling, real Nova has only a build request: instance actions answer 404.
   if (v.taskState === "scheduling") return novaFault(404, `Instance ${s.id} could not be found.`);
   if ("os-stop" in body) {
-    if (v.status !== "ACTIVE" && v.status !== "ERROR" || v.taskState !== null) return conflict("stop");
+    if ((v.status !== "ACTIVE" && v.status !== "ERROR") || v.taskState !== null) return conflict("stop");
     s.stopAt = state.clock();
     return { status: 202 };
   }
@@ -157,29 +182,51 @@ function limits(state: CloudState, project: string): Reply {
     limits: {
       rate: [],
       absolute: {
-        maxTotalInstances: q.instances, totalInstancesUsed: u.instances, maxTotalCores: q.cores, totalCoresUsed: u.cores,
-        maxTotalRAMSize: q.ramMb, totalRAMUsed: u.ramMb, maxServerMeta: 128, maxImageMeta: 128, maxPersonality: 5,
-        maxPersonalitySize: 10240, maxTotalKeypairs: 100, maxServerGroups: 10, maxServerGroupMembers: 10, totalServerGroupsUsed: 0,
+        maxTotalInstances: q.instances,
+        totalInstancesUsed: u.instances,
+        maxTotalCores: q.cores,
+        totalCoresUsed: u.cores,
+        maxTotalRAMSize: q.ramMb,
+        totalRAMUsed: u.ramMb,
+        maxServerMeta: 128,
+        maxImageMeta: 128,
+        maxPersonality: 5,
+        maxPersonalitySize: 10240,
+        maxTotalKeypairs: 100,
+        maxServerGroups: 10,
+        maxServerGroupMembers: 10,
+        totalServerGroupsUsed: 0,
       },
     },
   });
 }
 
 export function novaRoutes(state: CloudState): Route[] {
-  const flavorJson = (f: CloudState["flavors"][number]) => ({ ...f, "OS-FLV-EXT-DATA:ephemeral": 0, swap: "", rxtx_factor: 1, "os-flavor-access:is_public": true, links: [] });
+  const flavorJson = (f: CloudState["flavors"][number]) => ({
+    ...f,
+    "OS-FLV-EXT-DATA:ephemeral": 0,
+    swap: "",
+    rxtx_factor: 1,
+    "os-flavor-access:is_public": true,
+    links: [],
+  });
   return [
     versionRoute(() => state.maxMicroversion ?? MAX_MICROVERSION),
     ...tagRoutes(state, nova, findServer),
     { method: "GET", pattern: "/servers/detail", handler: nova(state, (c) => listServers(state, c)) },
     { method: "POST", pattern: "/servers", handler: nova(state, (c) => createServer(state, c)) },
     {
-      method: "GET", pattern: "/servers/{id}", handler: nova(state, (c) => {
+      method: "GET",
+      pattern: "/servers/{id}",
+      handler: nova(state, (c) => {
         const s = findServer(state, c.project, c.params[0]);
         return "status" in s ? s : json(200, { server: serverView(state, s, c.req, c.minor) });
       }),
     },
     {
-      method: "DELETE", pattern: "/servers/{id}", handler: nova(state, (c) => {
+      method: "DELETE",
+      pattern: "/servers/{id}",
+      handler: nova(state, (c) => {
         const s = findServer(state, c.project, c.params[0]);
         if ("status" in s) return s;
         s.deleteAt ??= Date.now();
@@ -187,9 +234,15 @@ export function novaRoutes(state: CloudState): Route[] {
       }),
     },
     { method: "POST", pattern: "/servers/{id}/action", handler: nova(state, (c) => action(state, c)) },
-    { method: "GET", pattern: "/flavors/detail", handler: nova(state, () => json(200, { flavors: state.flavors.map(flavorJson) })) },
     {
-      method: "GET", pattern: "/flavors/{id}", handler: nova(state, (c) => {
+      method: "GET",
+      pattern: "/flavors/detail",
+      handler: nova(state, () => json(200, { flavors: state.flavors.map(flavorJson) })),
+    },
+    {
+      method: "GET",
+      pattern: "/flavors/{id}",
+      handler: nova(state, (c) => {
         const f = state.flavors.find((x) => x.id === c.params[0]);
         return f ? json(200, { flavor: flavorJson(f) }) : novaFault(404, `Flavor ${c.params[0]} could not be found.`);
       }),

@@ -59,16 +59,32 @@ export interface OpenStackTestServer {
   close(): Promise<void>;
 }
 
-const MOUNTS: readonly [Service, string][] = [["identity", "/identity"], ["compute", "/compute/v2.1"], ["image", "/image"], ["network", "/network"]];
+const MOUNTS: readonly [Service, string][] = [
+  ["identity", "/identity"],
+  ["compute", "/compute/v2.1"],
+  ["image", "/image"],
+  ["network", "/network"],
+];
 
 export async function startOpenStackServer(options: OpenStackServerOptions = {}): Promise<OpenStackTestServer> {
-  const timings: Timings = { bootMs: options.bootMs ?? 100, stopMs: options.stopMs ?? 50, deleteMs: options.deleteMs ?? 50, tokenTtlMs: options.tokenTtlMs ?? 3_600_000 };
+  const timings: Timings = {
+    bootMs: options.bootMs ?? 100,
+    stopMs: options.stopMs ?? 50,
+    deleteMs: options.deleteMs ?? 50,
+    tokenTtlMs: options.tokenTtlMs ?? 3_600_000,
+  };
   const state = new CloudState(timings);
   const faults = new FaultInjector();
   const calls = new Map<string, number>();
   let base = "";
   const region = options.region ?? "RegionOne";
-  const urls = () => ({ identity: `${base}/identity/v3`, compute: `${base}/compute/v2.1`, image: `${base}/image`, network: `${base}/network`, region });
+  const urls = () => ({
+    identity: `${base}/identity/v3`,
+    compute: `${base}/compute/v2.1`,
+    image: `${base}/image`,
+    network: `${base}/network`,
+    region,
+  });
   const routes: Record<Service, Route[]> = {
     identity: [...keystoneRoutes(state, urls), ...vomsRoutes(state, urls), ...(options.extraRoutes?.identity ?? [])],
     compute: [...novaRoutes(state), ...(options.extraRoutes?.compute ?? [])],
@@ -115,8 +131,18 @@ export async function startOpenStackServer(options: OpenStackServerOptions = {})
     } catch {
       return send(res, novaFault(400, "Malformed request body"));
     }
-    const r: Req = { service, method, path, query: url.searchParams, headers: req.headers, body, base: `${base}${prefix}`, clientCertNames: peerNames(req.socket) };
-    if (fault?.kind === "late") return void setTimeout(() => void found.route.handler(r, found.params), fault.delayMs ?? 100);
+    const r: Req = {
+      service,
+      method,
+      path,
+      query: url.searchParams,
+      headers: req.headers,
+      body,
+      base: `${base}${prefix}`,
+      clientCertNames: peerNames(req.socket),
+    };
+    if (fault?.kind === "late")
+      return void setTimeout(() => void found.route.handler(r, found.params), fault.delayMs ?? 100);
     const reply = await found.route.handler(r, found.params);
     if (fault?.kind === "lost") return;
     if (fault?.kind === "empty") return send(res, { status: 202, body: {} });
@@ -133,7 +159,16 @@ export async function startOpenStackServer(options: OpenStackServerOptions = {})
       });
   };
   const server: Server = options.tls
-    ? createHttpsServer({ key: options.tls.key, cert: options.tls.cert, ca: options.tls.ca, requestCert: options.tls.requestCert ?? false, rejectUnauthorized: false }, listener)
+    ? createHttpsServer(
+        {
+          key: options.tls.key,
+          cert: options.tls.cert,
+          ca: options.tls.ca,
+          requestCert: options.tls.requestCert ?? false,
+          rejectUnauthorized: false,
+        },
+        listener,
+      )
     : createHttpServer(listener);
   server.on("connection", (s: Socket) => {
     sockets.add(s);
@@ -177,7 +212,10 @@ function send(res: ServerResponse, reply: Reply): void {
   const isText = typeof reply.body === "string";
   const payload = reply.body === undefined ? "" : isText ? (reply.body as string) : JSON.stringify(reply.body);
   sent.bytes += Buffer.byteLength(payload);
-  const headers: Record<string, string> = { ...(payload && !isText ? { "content-type": "application/json" } : {}), ...reply.headers };
+  const headers: Record<string, string> = {
+    ...(payload && !isText ? { "content-type": "application/json" } : {}),
+    ...reply.headers,
+  };
   res.writeHead(reply.status, headers);
   res.end(payload);
 }

@@ -8,7 +8,15 @@ import { DEMO_CREDENTIALS } from "./driver-fixture.js";
 import { startOpenStackServer } from "./server.js";
 
 const server = await startOpenStackServer({ bootMs: 200, stopMs: 50, deleteMs: 50 });
-const facts = { authUrl: server.authUrl, user: DEMO_CREDENTIALS.key, password: DEMO_CREDENTIALS.secret, project: "demo", image: "cirros-fake", flavor: "m1.tiny", network: "private" };
+const facts = {
+  authUrl: server.authUrl,
+  user: DEMO_CREDENTIALS.key,
+  password: DEMO_CREDENTIALS.secret,
+  project: "demo",
+  image: "cirros-fake",
+  flavor: "m1.tiny",
+  network: "private",
+};
 process.stdout.write(`${JSON.stringify(facts)}\n`);
 process.stdin.resume();
 process.stdin.on("end", () => {

@@ -222,6 +222,11 @@ export class CloudComputingElement {
     });
   }
 
+  /** killJob's report as it is, also when some deletes failed (`failed` says which and why): for the CLI's partial exit. */
+  async killPilots(refs: readonly string[]): Promise<Result<KillReport>> {
+    return this.guard(async () => S_OK(await killPilots(this.ensure(), refs)));
+  }
+
   /**
    * Removes this CE's stopped, failed and over-age VMs; one failed deletion
    * never stops the rest. Once `opts.signal` aborts, no further delete starts

@@ -9,6 +9,7 @@ import { formatTable, type Output } from "./output.js";
 import { checkReadableFile, fileExists } from "./path-checks.js";
 import { SHORT_ID_LENGTH, shortRef, statusSummary, statusTable } from "./status-table.js";
 import { fitTable } from "./fit-table.js";
+import { killFailures } from "../ce/kill.js";
 
 /** Fails the command with the CE's one-line message (the command name is added once, by the caller). */
 export function unwrap<T>(result: Result<T>): T {
@@ -172,18 +173,26 @@ function explainGone(ref: string, never: Set<string> | undefined): string {
   return never.has(ref) ? "this CE never created it" : "deleted";
 }
 
+/**
+ * Kills the pilots; some deletes failing is a partial kill (exit 3), the
+ * table says which and why; every one failing is a failure (exit 1).
+ */
 export async function kill(ce: CloudComputingElement, out: Output, given: readonly string[]): Promise<Outcome> {
-  const report = unwrap(await ce.killJob(await expandShortRefs(ce, given)));
+  const report = unwrap(await ce.killPilots(await expandShortRefs(ce, given)));
+  if (report.failed.length > 0 && report.killed.length === 0)
+    throw new CloudceError("CloudError", killFailures(report));
   const never = await neverCreated(ce, report.gone);
   const result = (ref: string): string =>
     report.gone.includes(ref) ? `nothing to kill: ${explainGone(ref, never)}` : "killed";
   out.result(report, () =>
     formatTable(
       ["REFERENCE", "RESULT"],
-      report.killed.map((r) => [r, result(r)]),
+      [...report.killed.map((r) => [r, result(r)]), ...report.failed.map((f) => [f.ref, `failed: ${f.error}`])],
     ),
   );
-  return "done";
+  if (report.failed.length === 0) return "done";
+  out.warn(killFailures(report));
+  return "partial";
 }
 
 /** The cleanup table gives up room from its result text first, then from VM names (their suffix stays). */

@@ -39,7 +39,7 @@ export const EXIT_CODES: readonly ExitCodeRow[] = [
     codes: [EXIT_PARTIAL],
     name: "partial",
     meaning:
-      "part of the work was done: submit made fewer VMs than asked, or a cleanup pass could not delete some VMs; the output says how many and why",
+      "part of the work was done: submit made fewer VMs than asked, kill or a cleanup pass could not delete some VMs; the output says how many and why",
   },
   {
     codes: [EXIT_LOCK_HELD],

@@ -12,6 +12,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DEFAULT_TEMPLATE_PATH } from "../../src/context/index.js";
 import { EXIT_CODES } from "../../src/cli/exit-codes.js";
 import { acquireLock } from "../../src/ops/lock.js";
+import { DEMO_CREDENTIALS } from "../servers/openstack/driver-fixture.js";
+import { startOpenStackServer } from "../servers/openstack/server.js";
 import { startFixture } from "../support/child.js";
 import { until } from "../support/wait.js";
 import { cli as run, type CliRun } from "./cli-harness.js";
@@ -161,6 +163,60 @@ describe("the exit-code table", () => {
     expect(doc.refs).toHaveLength(2);
     expect(doc.Partial).toBe("2 of 3 pilots created; 1 not: QuotaExceeded");
     expect(r.stderr).toContain("\nwarning: 2 of 3 pilots created; 1 not: QuotaExceeded\n");
+  });
+
+  it("3: partial, a kill or a cleanup where one delete of two fails; 1 when every delete fails", async () => {
+    const cloud = await startOpenStackServer({ bootMs: 10, stopMs: 10, deleteMs: 10 });
+    try {
+      await writeFile(
+        join(dir, "os-auth.ini"),
+        `[DEFAULT]\nkey = ${DEMO_CREDENTIALS.key}\nsecret = ${DEMO_CREDENTIALS.secret}\n`,
+        { mode: 0o600 },
+      );
+      const os = await flatConfig("os.conf", [
+        "CE = partial.example.org",
+        "CloudType = OPENSTACK",
+        `CloudAuth = ${join(dir, "os-auth.ini")}`,
+        `Driver_ex_force_auth_url = ${cloud.authUrl}`,
+        "Driver_ex_force_auth_version = 3.x_password",
+        "Driver_ex_tenant_name = demo",
+        "Instance_Image = name:cirros-fake",
+        "Instance_Flavor = name:m1.tiny",
+        "Instance_Networks = name:private",
+        "Submit_Concurrency = 1",
+        `Context_Template = ${DEFAULT_TEMPLATE_PATH}`,
+      ]);
+      const submitted = async (): Promise<string[]> =>
+        (
+          JSON.parse((await cli("--config", os, "--json", "submit", "-n", "2", "--executable", pilot)).stdout) as {
+            refs: string[];
+          }
+        ).refs;
+      const forbidOne = (times = 1): void =>
+        cloud.faults.add({ route: "compute DELETE /servers/{id}", kind: "status", status: 403, times });
+      const refs = await submitted();
+      forbidOne();
+      const kill = await cli("--config", os, "--json", "kill", ...refs);
+      expect(kill.code).toBe(3);
+      const report = JSON.parse(kill.stdout) as { killed: string[]; failed: { ref: string; error: string }[] };
+      expect(report.killed).toHaveLength(1);
+      expect(report.failed).toHaveLength(1);
+      const text = await cli("--config", os, "kill", report.failed[0]!.ref.replace("cloud://", ""));
+      expect(text.code).toBe(0);
+      forbidOne(Number.POSITIVE_INFINITY);
+      const none = await cli("--config", os, "kill", ...(await submitted()));
+      expect(none.code).toBe(1);
+      expect(none.stderr).toMatch(/^cloudce kill: failed to kill 2 of 2 pilots: /);
+      cloud.faults.clear();
+      await submitted();
+      for (const s of cloud.state.servers.values()) s.stopAt = Date.now() - 1000;
+      forbidOne();
+      const clean = await cli("--config", os, "cleanup", "--lock", join(dir, "os.lock"));
+      expect(clean.code).toBe(3);
+      expect(clean.stdout).toMatch(/failed: /);
+    } finally {
+      await cloud.close();
+    }
   });
 
   it("75: lock held", async () => {

@@ -8,62 +8,17 @@ import { readFile } from "node:fs/promises";
 import { type Command, CommanderError } from "commander";
 import type { CloudComputingElement } from "../ce/index.js";
 import type { LoadedCeOptions } from "../config/ce-config.js";
+import type { ActionFlags, CliIo, CommandContext, CommandHooks } from "./command-context.js";
+import { abandonedAt, onSignals } from "./command-interrupt.js";
+import { whereOptionBelongs } from "./misplaced-option.js";
 import { CloudceError } from "../errors.js";
 import { createLogger, stderrSink, type Logger } from "../log.js";
 import { UsageError } from "./cli-errors.js";
-import { loadOptions, openCe, openCeForValidation, openCePerQueue, type CeOptions, type OpenedCe } from "./load-ce.js";
-import { createOutput, isTerminal, type Output, type OutputStreams } from "./output.js";
+import { loadOptions, openCe, openCeForValidation, openCePerQueue, type OpenedCe } from "./load-ce.js";
+import { createOutput, isTerminal, type Output } from "./output.js";
 import { EXIT_PARTIAL } from "./exit-codes.js";
 import { checkReadableFile, checkWritableFile } from "./path-checks.js";
-import { listenForStopSignals, type StopSignals } from "./stop-signals.js";
 import type { GlobalOptions } from "./program.js";
-
-export interface CliIo extends OutputStreams {
-  /** Stops a `cleanup --every` loop like SIGTERM does (embedding, tests). */
-  readonly signal?: AbortSignal;
-}
-
-export interface CommandContext {
-  readonly ce: CloudComputingElement;
-  /**
-   * With `perQueue`: one CE object per queue of the CE when no `--queue`
-   * names one (`ce` is the first); otherwise just `ce`.
-   */
-  readonly ces: readonly CloudComputingElement[];
-  readonly out: Output;
-  readonly logger: Logger;
-  readonly loaded: LoadedCeOptions;
-  /** Problems found before the CE was built (validate only). */
-  readonly problems: readonly string[];
-  readonly globals: GlobalOptions;
-  /** Aborted by SIGINT/SIGTERM (or the embedder's signal): the CE then starts nothing new and returns what it did. */
-  readonly signal: AbortSignal | undefined;
-  /** Serves this process's metrics on 127.0.0.1:port/metrics; resolves to the function that stops it. */
-  readonly serveMetrics: (port: number) => Promise<() => Promise<void>>;
-  /** The command's streams (for output written as it comes: `output --follow`). */
-  readonly io: CliIo;
-}
-
-export interface ActionFlags {
-  /** The command gathers every problem (validate). */
-  readonly validation?: boolean;
-  /** Whether these options make a long-running loop (its lines default to info level). */
-  readonly loop?: (opts: object) => boolean;
-  /** Without `--queue`, the command works on every queue of the CE (status, report, cleanup). */
-  readonly perQueue?: boolean;
-  /**
-   * The command hands the stop signal to the CE, which lets creates and deletes in flight
-   * finish; any other command is abandoned at the signal (it changes nothing on the cloud).
-   */
-  readonly stopsItself?: (opts: object) => boolean;
-}
-
-/** Hooks the CLI adds around each command: CE options (observers) and what runs after the command. */
-export interface CommandHooks {
-  ceOptions(globals: GlobalOptions, out: Output): CeOptions;
-  serveMetrics(port: number): Promise<() => Promise<void>>;
-  afterCommand(ce: CloudComputingElement, globals: GlobalOptions): Promise<void>;
-}
 
 export class CommandRunner {
   /** The status a command chose itself (serve), when it did. */
@@ -241,66 +196,6 @@ export class CommandRunner {
   }
 }
 
-/**
- * "unknown option '-n'" when the option is one of a command's own, given
- * before the command name or to another command: say where it belongs.
- */
-function whereOptionBelongs(
-  program: Command,
-  flag: string,
-  command: string | undefined,
-  argv: readonly string[],
-): string | undefined {
-  const owners = program.commands
-    .filter((c) => c.options.some((o) => o.short === flag || o.long === flag))
-    .map((c) => c.name());
-  if (owners.length === 0) return undefined;
-  if (command !== undefined && owners.includes(command) && argv.indexOf(flag) < argv.indexOf(command)) {
-    return `${flag} is an option of ${command}: put it after the command name (cloudce [global options] ${command} ${flag} …)`;
-  }
-  return `${flag} is an option of ${owners.join(", ")}, not of ${command ?? "cloudce itself"}; see cloudce ${owners[0]} --help`;
-}
-
-/**
- * The first SIGINT/SIGTERM aborts the command (see stop-signals.ts), as does
- * the embedder's signal; the command then exits 130/143 after printing what
- * it did. A plain listener links the embedder's signal: Node 20 may collect
- * an AbortSignal.any() before it fires.
- */
-function onSignals(
-  outer: AbortSignal | undefined,
-  out: Output,
-): { stop: StopSignals; signal: AbortSignal; dispose: () => void } {
-  const stop = listenForStopSignals((sig) =>
-    out.progress(`${sig}: stopping; calls in flight get Cloud_RequestTimeout to finish`),
-  );
-  if (!outer) return { stop, signal: stop.signal, dispose: () => stop.release() };
-  const controller = new AbortController();
-  const abort = (): void => controller.abort();
-  stop.signal.addEventListener("abort", abort, { once: true });
-  if (outer.aborted) abort();
-  else outer.addEventListener("abort", abort, { once: true });
-  return {
-    stop,
-    signal: controller.signal,
-    dispose: () => {
-      stop.release();
-      outer.removeEventListener("abort", abort);
-    },
-  };
-}
-
-/** The work's value, or an interruption error as soon as the signal aborts (the work is left behind). */
-function abandonedAt<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const stop = (): void =>
-      reject(new CloudceError("Timeout", "interrupted: stopped before the cloud answered; nothing was changed"));
-    if (signal.aborted) return stop();
-    signal.addEventListener("abort", stop, { once: true });
-    work.then(resolve, reject).finally(() => signal.removeEventListener("abort", stop));
-  });
-}
-
 function selection(g: GlobalOptions): { config: string; ce?: string; queue?: string } {
   return { config: g.config, ...(g.ce ? { ce: g.ce } : {}), ...(g.queue ? { queue: g.queue } : {}) };
 }
@@ -322,3 +217,4 @@ async function applyProxy(ce: CloudComputingElement, path: string): Promise<void
 }
 
 export { CommanderError };
+export type { ActionFlags, CliIo, CommandContext, CommandHooks };

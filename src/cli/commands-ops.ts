@@ -16,7 +16,7 @@ import { formatReportTable } from "../ops/report-table.js";
 import { entriesInWindow, liveInWindow, type ReportWindow } from "../ops/report-window.js";
 import { renderTimelineSvg } from "../ops/timeline-svg.js";
 import { UsageError } from "./cli-errors.js";
-import { cleanup, queueOf, unwrap, type CeOrQueues, type Outcome } from "./commands-pilots.js";
+import { cleanup, unwrap, type CeOrQueues, type Outcome } from "./commands-pilots.js";
 import { checkWritableFile, fileExists } from "./path-checks.js";
 import type { Output } from "./output.js";
 import { makeDir } from "../util/make-dir.js";
@@ -122,7 +122,7 @@ function duration(text: string, flag: string, minMs: number): number {
 /** The timeline is SVG: a file named otherwise (`.png`) would hold something its name denies. */
 async function checkPlotFile(plot: string): Promise<void> {
   if (extname(plot).toLowerCase() !== ".svg") {
-    const png = plot.replace(/\.[^./]*$/, "") + ".png";
+    const png = `${plot.replace(/\.[^./]*$/, "")}.png`;
     throw new UsageError(
       `--plot: ${plot}: the timeline is an SVG drawing; name the file .svg (rsvg-convert -o ${png} FILE.svg makes a PNG of it)`,
     );

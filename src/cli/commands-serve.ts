@@ -23,18 +23,9 @@ export async function serveCommand(
   argv: readonly string[],
   stderr: NodeJS.WritableStream = process.stderr,
 ): Promise<number> {
-  let values;
+  let values: ReturnType<typeof parseServeArgs>["values"];
   try {
-    ({ values } = parseArgs({
-      args: [...argv],
-      strict: true,
-      options: {
-        stdio: { type: "boolean", default: false },
-        "drain-seconds": { type: "string" },
-        "log-level": { type: "string", default: "info" },
-        help: { type: "boolean", short: "h", default: false },
-      },
-    }));
+    ({ values } = parseServeArgs([...argv]));
     if (values.help) {
       stderr.write(SERVE_USAGE);
       return 0;
@@ -85,4 +76,17 @@ function guardStdout(): void {
   console.log = console.error;
   console.info = console.error;
   console.debug = console.error;
+}
+
+function parseServeArgs(args: string[]) {
+  return parseArgs({
+    args,
+    strict: true,
+    options: {
+      stdio: { type: "boolean", default: false },
+      "drain-seconds": { type: "string" },
+      "log-level": { type: "string", default: "info" },
+      help: { type: "boolean", short: "h", default: false },
+    },
+  });
 }

@@ -7,7 +7,7 @@ import { ReportedFailure } from "./cli-errors.js";
 import { unwrap } from "./commands-pilots.js";
 import { locateProblems } from "./load-ce.js";
 import { fitTable } from "./fit-table.js";
-import { formatTable, type Output } from "./output.js";
+import type { Output } from "./output.js";
 
 export interface ValidateInput {
   /** Where each option was set, to point at its line. */

@@ -1,6 +1,6 @@
 /** Checks on the files a flag names, so a wrong path gets one clear line instead of EISDIR or ENOENT. */
 
-import { constants } from "node:fs";
+import { constants, type Stats } from "node:fs";
 import { access, stat } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
 import { UsageError } from "./cli-errors.js";
@@ -30,7 +30,7 @@ export async function checkWritableFile(path: string, flag: string): Promise<voi
  */
 export async function checkReadableFile(path: string, flag: string, what: string): Promise<void> {
   if (path.trim() === "") throw new UsageError(`${flag}: the path is empty; give ${what}`);
-  let info;
+  let info: Stats;
   try {
     info = await stat(path);
     await access(path, constants.R_OK);

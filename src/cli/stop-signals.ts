@@ -27,7 +27,10 @@ export function listenForStopSignals(
   const controller = new AbortController();
   let first: NodeJS.Signals | undefined;
   const handler = (sig: NodeJS.Signals): void => {
-    if (first) return onSecond(sig);
+    if (first) {
+      onSecond(sig);
+      return;
+    }
     first = sig;
     onFirst(sig);
     controller.abort();

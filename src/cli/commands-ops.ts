@@ -10,7 +10,7 @@ import type { Logger } from "../log.js";
 import { metricsRegistry, recordCleanupPass } from "../metrics/ce-metrics.js";
 import { MAX_TIMER_MS, lockedPass, parseDuration, runEvery } from "../ops/cleanup-loop.js";
 import { readJournal } from "../ops/journal.js";
-import { lockPathFor, withLock } from "../ops/lock.js";
+import { lockPathFor, withLock } from "../util/lock.js";
 import { buildTimelines, summarise, type LiveNode } from "../ops/report.js";
 import { formatReportTable } from "../ops/report-table.js";
 import { entriesInWindow, liveInWindow, type ReportWindow } from "../ops/report-window.js";

@@ -11,7 +11,7 @@
 
 import { toCloudceError } from "../errors.js";
 import { type Logger, silentLogger } from "../log.js";
-import { type AcquireLockOptions, withLock } from "./lock.js";
+import { type AcquireLockOptions, withLock } from "../util/lock.js";
 import { monotonicNow } from "../util/monotonic.js";
 
 /** Exit status of a one-shot cleanup skipped because another holds the CE's lock (EX_TEMPFAIL). */

@@ -11,7 +11,7 @@ import { open, readFile, rename, stat } from "node:fs/promises";
 import { dirname } from "node:path";
 import { CloudceError } from "../errors.js";
 import { scrubSecrets } from "../secrets.js";
-import { tryAcquireLock } from "./lock.js";
+import { tryAcquireLock } from "../util/lock.js";
 
 /** `policy`: a decision of a lifecycle policy; its reason starts with the decision's name (`fizzle: …`). */
 export const JOURNAL_ACTIONS = ["create", "stop", "delete", "policy"] as const;

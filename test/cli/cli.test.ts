@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { cli as run, type CliRun } from "./cli-harness.js";
-import { acquireLock } from "../../src/ops/lock.js";
+import { acquireLock } from "../../src/util/lock.js";
 import { SecretSlot } from "../../src/secrets.js";
 import { until } from "../support/wait.js";
 

@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DEFAULT_TEMPLATE_PATH } from "../../src/context/index.js";
 import { EXIT_CODES } from "../../src/cli/exit-codes.js";
-import { acquireLock } from "../../src/ops/lock.js";
+import { acquireLock } from "../../src/util/lock.js";
 import { DEMO_CREDENTIALS } from "../servers/openstack/driver-fixture.js";
 import { startOpenStackServer } from "../servers/openstack/server.js";
 import { startFixture } from "../support/child.js";

@@ -10,7 +10,7 @@ import { describe, expect, it } from "vitest";
 import localFactory from "../../src/drivers/local/index.js";
 import { instantiateDriver } from "../../src/drivers/registry.js";
 import { silentLogger } from "../../src/log.js";
-import { acquireLock } from "../../src/ops/lock.js";
+import { acquireLock } from "../../src/util/lock.js";
 import { until } from "../support/wait.js";
 
 describe("LOCAL create waiting for the state dir's lock", () => {

@@ -4,7 +4,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { abortableSleep, lockedPass, parseDuration, runEvery } from "../../src/ops/cleanup-loop.js";
-import { acquireLock, readLockHolder } from "../../src/ops/lock.js";
+import { acquireLock, readLockHolder } from "../../src/util/lock.js";
 import { type RunningChild, startFixture } from "../support/child.js";
 
 const children: RunningChild[] = [];

@@ -2,7 +2,7 @@ import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { acquireLock, lockPathFor, readLockHolder, tryAcquireLock, withLock } from "../../src/ops/lock.js";
+import { acquireLock, lockPathFor, readLockHolder, tryAcquireLock, withLock } from "../../src/util/lock.js";
 import { isCloudceError } from "../../src/errors.js";
 import { type RunningChild, startFixture } from "../support/child.js";
 

@@ -9,7 +9,7 @@
 import { readFile, readdir, rename, rm, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { CloudceError } from "../../errors.js";
-import { acquireLock, type Lock } from "../../ops/lock.js";
+import { acquireLock, type Lock } from "../../util/lock.js";
 import { monotonicNow } from "../../util/monotonic.js";
 import { makeDir } from "../../util/make-dir.js";
 

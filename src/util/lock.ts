@@ -1,7 +1,8 @@
 /**
- * An exclusive lock file per CE, so two cleanups of one CE never overlap
+ * An exclusive lock file, e.g. so that two cleanups of one CE never overlap
  * (cron firing while the previous pass still runs, or a timer and a
- * long-running `--every` loop side by side).
+ * long-running `--every` loop side by side), or two processes never update
+ * one local VM at once.
  *
  * The file is created with O_EXCL (atomic: exactly one creator wins) and holds
  * `{pid, host, startedAt}`. A lock whose holder process is gone is stale and

@@ -5,10 +5,10 @@
 
 import { join } from "node:path";
 import { CloudceError } from "../errors.js";
-import type { DriverCredentials } from "../drivers/driver.js";
 import type { Logger } from "../log.js";
 import { SecretSlot } from "../secrets.js";
 import { readAuthSection, type AuthSection } from "./auth-file.js";
+import type { DriverCredentials } from "./driver-credentials.js";
 import { expandPath, looksLikePath } from "./expand-path.js";
 import { proxySecrets } from "./pem.js";
 import { PrivateProxyFile } from "./proxy-file.js";

@@ -3,13 +3,13 @@
 import type { Registry } from "prom-client";
 import { CredentialStore } from "../auth/index.js";
 import type { Logger } from "../log.js";
-import { metricsObserver } from "../metrics/ce-metrics.js";
 import { monotonicNow } from "../util/monotonic.js";
 import { Audit } from "./audit.js";
 import type { CeContext } from "./ce-context.js";
 import { parseSettings } from "./ce-options.js";
 import { DriverRuntime } from "./driver-runtime.js";
 import type { FinishedPilots } from "./finished-pilots.js";
+import { metricsObserver } from "./metrics-observer.js";
 import { combineObservers, type CeObserver } from "./observer.js";
 import type { PilotCredentials } from "./pilot-credentials.js";
 import { Policies } from "./policies.js";

@@ -1,2 +1,2 @@
-export { METRICS, metricsObserver, metricsRegistry } from "./ce-metrics.js";
+export { METRICS, metricsRegistry } from "./ce-metrics.js";
 export { serveMetrics, writeMetricsFile, type MetricsServer, type ServeMetricsOptions } from "./metrics-server.js";

@@ -43,7 +43,10 @@ export function addPilotCommands(program: Command, runner: CommandRunner): void 
     .argument("[refs...]", "pilot references: cloud://<id>, or the short id status prints")
     .option("--all", "every VM of this CE (the default without REF)")
     .option("--state <states>", `only pilots in these states (comma-separated: ${STATES.join(", ")})`)
-    .option("--wide", "full references instead of short ones (the table is then wider than 80 columns)")
+    .option(
+      "--wide",
+      "full references and names, and the cloud's own state, never clipped (for wide terminals: over 80 columns)",
+    )
     .option(
       "--watch [seconds]",
       `show it again every SECONDS (default ${WATCH_SECONDS.default}, ${WATCH_SECONDS.min}-${WATCH_SECONDS.max}) until SIGINT`,

@@ -3,9 +3,10 @@
  * long VM name prefix, a long queue name and long paths, status, cleanup and
  * config lines are at most 80 characters, every VM's unique suffix and the
  * queue's name are still there, and config keeps each option's file and line.
+ * `status --wide` shows every cell whole and is documented as wider.
  */
 
-import { mkdir, mkdtemp, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -69,6 +70,14 @@ describe("80 columns", () => {
     expect(widest(status.stdout), status.stdout).toBeLessThanOrEqual(80);
     for (const name of names) expect(status.stdout).toContain(name.slice(-8));
     expect(status.stdout).toContain(QUEUE);
+    const wide = await cli("status", "--wide");
+    for (const ref of refs) expect(wide.stdout).toContain(ref);
+    for (const name of names) expect(wide.stdout).toContain(name);
+    expect(wide.stdout).not.toContain("…");
+    expect(widest(wide.stdout), "--wide is for wide terminals, as the README says").toBeGreaterThan(80);
+    expect(await readFile(new URL("../../README.md", import.meta.url), "utf8")).toContain(
+      "except `status --wide`, which is meant for wide terminals",
+    );
     await untilValue(
       async () =>
         (await cli("--json", "status", "--state", "done")).stdout.match(/"ref"/g)?.length === 3 ? true : undefined,

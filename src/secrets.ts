@@ -65,7 +65,8 @@ export class SecretSlot {
 
 export function scrubSecrets(text: string): string {
   if (holders.size === 0) return text;
-  const { long, short } = (ordered ??= order());
+  ordered ??= order();
+  const { long, short } = ordered;
   let out = text;
   for (const s of long) if (out.includes(s)) out = out.split(s).join(REPLACEMENT);
   return short ? out.replace(short, REPLACEMENT) : out;

@@ -16,7 +16,7 @@ export async function renderWorkload(
   // A pilot-like executable: text lines, base64 blobs (a bundled proxy), some non-ASCII (which makes the MIME part base64).
   const line = () => `echo "step ${randomBytes(6).toString("hex")}"${nonAscii ? " # é ü" : ""}\n`;
   let executable = "#!/bin/bash\n";
-  while (executable.length < executableKb * 1024) executable += line() + randomBytes(48).toString("base64") + "\n";
+  while (executable.length < executableKb * 1024) executable += `${line()}${randomBytes(48).toString("base64")}\n`;
   const renderer = await loadContextRenderer(templatePath);
   const { wallMs, cpuMs } = await measure(async () => {
     for (let i = 0; i < pilots; i++) {

@@ -87,7 +87,7 @@ export function readIni(text: string): IniDocument {
     indent: 0,
     firstError: undefined,
   };
-  text.split(/\r\n|\r|\n/).forEach((line, i) => readLine(state, line, i + 1));
+  for (const [i, line] of text.split(/\r\n|\r|\n/).entries()) readLine(state, line, i + 1);
   if (state.firstError !== undefined) throw state.firstError;
   const doc: IniDocument = new Map();
   for (const [name, { line, parts }] of state.sections) {
@@ -115,7 +115,10 @@ function readLine(state: ReadState, line: string, lineNo: number): void {
   }
   state.indent = indent;
   const header = SECTION.exec(value);
-  if (header !== null) return openSection(state, header[1]!, lineNo);
+  if (header !== null) {
+    openSection(state, header[1]!, lineNo);
+    return;
+  }
   if (current === undefined) throw new IniSyntaxError("MissingSectionHeaderError", lineNo);
   readOption(state, current.parts, value, lineNo);
 }

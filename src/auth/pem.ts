@@ -32,7 +32,7 @@ export function splitPem(text: string): PemBlock[] {
     if (body.some((l) => l.includes(":"))) {
       throw invalid(`the PEM block '${label}' has headers (an encrypted key?); a proxy key must not be encrypted`);
     }
-    blocks.push({ label, der: decodeBase64(body.join(""), label), text: lines.slice(i, end + 1).join("\n") + "\n" });
+    blocks.push({ label, der: decodeBase64(body.join(""), label), text: `${lines.slice(i, end + 1).join("\n")}\n` });
     i = end;
   }
   return blocks;

@@ -198,7 +198,10 @@ export class AdaptiveLimit {
       return;
     }
     let seen = this.latencies.get(kind);
-    if (!seen) this.latencies.set(kind, (seen = new LatencyByLoad()));
+    if (!seen) {
+      seen = new LatencyByLoad();
+      this.latencies.set(kind, seen);
+    }
     seen.add(ms, load);
     const typical = Math.max(seen.at(load), 0.001);
     const base = Math.min(seen.reference(load), typical);

@@ -9,6 +9,7 @@
  * that has room (else the first).
  */
 
+import type { CloudNode } from "../drivers/driver.js";
 import { toCloudceError } from "../errors.js";
 import { scrubSecrets } from "../secrets.js";
 import { computeAvailable } from "./available.js";
@@ -37,7 +38,7 @@ export async function availableUnderPolicies(
     f === undefined ? Promise.resolve(undefined) : cloudCapacity(ctx, f);
   const capacityCall = breakerClosed(ctx) ? capacityOf(flavor) : Promise.resolve(undefined);
   capacityCall.catch(() => undefined);
-  let nodes;
+  let nodes: CloudNode[];
   try {
     nodes = await listQueueNodes(ctx);
   } catch (err) {
@@ -56,7 +57,7 @@ export async function availableUnderPolicies(
       "every offering of Instance_Flavor lacks capacity now (see UnavailableOfferings); add a flavor or wait for Offering_CacheSeconds",
     );
   }
-  let capacity;
+  let capacity: number | undefined;
   try {
     capacity = await capacityCall;
     if (still !== flavor) {

@@ -7,7 +7,7 @@
 
 import { checkProxyLifetime } from "../auth/index.js";
 import type { ContextRenderer } from "../context/index.js";
-import { CloudceError, toCloudceError } from "../errors.js";
+import { CloudceError } from "../errors.js";
 import { createLogger, type Logger } from "../log.js";
 import type { Registry } from "prom-client";
 import { metricsRegistry } from "../metrics/ce-metrics.js";
@@ -146,7 +146,9 @@ export class CloudComputingElement {
         renderer: () => this.getRenderer(),
         log: this.log,
         held: this.held,
-        submitted: (n: number) => void (this.submittedJobs += n),
+        submitted: (n: number) => {
+          this.submittedJobs += n;
+        },
       };
       return await submitPilots(input, executableFile, numberOfJobs, key, opts);
     });

@@ -62,7 +62,8 @@ export class FinishedPilots {
     log: Logger,
   ): Promise<Record<string, PilotStatus>> {
     const out: Record<string, PilotStatus> = {};
-    const rest = refs.filter((r) => (this.finished.has(r) ? ((out[r] = "Done"), false) : true));
+    for (const r of refs) if (this.finished.has(r)) out[r] = "Done";
+    const rest = refs.filter((r) => !this.finished.has(r));
     const journaled =
       journalFile === undefined || rest.length === 0 ? undefined : await this.journaledDeletes(rest, journalFile, log);
     for (const ref of rest) {

@@ -11,6 +11,7 @@ import type { CeContext } from "./ce-context.js";
 import { withinGrace } from "./interrupt.js";
 import { FLAVOR_KEY, flavorLabel, isCapacityError } from "./offering-policy.js";
 import type { PolicyDecision } from "./policy-decisions.js";
+import type { ResolvedResources } from "./resource-resolver.js";
 import {
   submitPilots,
   type SubmissionFailure,
@@ -43,7 +44,7 @@ export async function submitWithFallback(
   let round = { plan, count: input.count };
   for (const [i, entry] of flavors.entries()) {
     const spec = { ...settings, flavor: entry };
-    let resources;
+    let resources: ResolvedResources;
     try {
       // A stop while resolving leaves it only the shared grace (interrupt.ts), like every cloud call after a stop.
       // Resolving changes nothing on the cloud: after a stop it is not waited for (a hung login included).

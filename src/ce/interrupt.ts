@@ -27,7 +27,10 @@ const graceEnds = new WeakMap<AbortSignal, Map<number, Promise<void>>>();
 
 function graceEnd(signal: AbortSignal, graceMs: number): Promise<void> {
   let byBound = graceEnds.get(signal);
-  if (!byBound) graceEnds.set(signal, (byBound = new Map()));
+  if (!byBound) {
+    byBound = new Map();
+    graceEnds.set(signal, byBound);
+  }
   let end = byBound.get(graceMs);
   if (!end) {
     end = new Promise<void>((resolve) => {

@@ -7,6 +7,7 @@
  * A listing that fails too leaves them to cleanup, which finds them by tags.
  */
 
+import type { CloudNode } from "../drivers/driver.js";
 import { toCloudceError } from "../errors.js";
 import { withinGrace } from "./interrupt.js";
 import { BATCH_KEY, ownerFilter } from "./ownership.js";
@@ -21,7 +22,7 @@ export async function recoverLostCreates(run: Run, input: SubmissionInput, plan:
     ...filter,
     metadata: { ...filter.metadata, ...input.metadata, [BATCH_KEY]: plan.batch },
   });
-  let nodes;
+  let nodes: CloudNode[];
   try {
     const r = await withinGrace(listing, input.stop);
     if (!r.answered) return;

@@ -162,13 +162,17 @@ class CfgParser {
     const name = text.slice(0, assign).trim();
     const value = text.slice(assign + (append ? 2 : 1)).trim();
     const section = this.current;
-    if (!name) return this.problem(lineNo, `option without a name before '${append ? "+=" : "="}'`);
-    if (name.includes("/")) return this.problem(lineNo, `option name '${name}' must not contain '/'`);
-    if (section.sections.has(name))
-      return this.problem(
-        lineNo,
-        `'${name}' is already a section in ${section.path}; a name is either an option or a section`,
-      );
+    const wrong = !name
+      ? `option without a name before '${append ? "+=" : "="}'`
+      : name.includes("/")
+        ? `option name '${name}' must not contain '/'`
+        : section.sections.has(name)
+          ? `'${name}' is already a section in ${section.path}; a name is either an option or a section`
+          : undefined;
+    if (wrong !== undefined) {
+      this.problem(lineNo, wrong);
+      return;
+    }
     const existing = section.options.get(name);
     if (!append) {
       section.options.set(name, { name, value, line: lineNo, appendLines: [] });

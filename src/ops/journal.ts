@@ -7,7 +7,7 @@
  * picked up at once.
  */
 
-import { open, readFile, rename, stat } from "node:fs/promises";
+import { type FileHandle, open, readFile, rename, stat } from "node:fs/promises";
 import { dirname } from "node:path";
 import { CloudceError } from "../errors.js";
 import { scrubSecrets } from "../secrets.js";
@@ -106,7 +106,7 @@ function normalise(e: JournalInput): JournalEntry {
 }
 
 async function appendLine(path: string, line: string): Promise<void> {
-  let handle;
+  let handle: FileHandle;
   try {
     handle = await open(path, "a+", 0o640);
   } catch (err) {

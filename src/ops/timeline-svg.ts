@@ -78,19 +78,13 @@ export function renderTimelineSvg(vms: readonly VmTimeline[], options: TimelineS
     parts.push(
       `<text x="${labelW - 8}" y="${y + h / 2 + 4}" text-anchor="end" font-weight="bold">${esc(band.label)}</text>`,
     );
-    band.rows.forEach((row, r) => {
-      row.forEach((vm, k) =>
-        parts.push(
-          bar(
-            vm,
-            scale.x,
-            y + BAND_PAD + r * (ROW + GAP),
-            now,
-            row[k + 1] ? scale.x(row[k + 1]!.start.getTime()) : plotX + plotW + 20,
-          ),
-        ),
-      );
-    });
+    for (const [r, row] of band.rows.entries()) {
+      for (const [k, vm] of row.entries()) {
+        const next = row[k + 1];
+        const end = next ? scale.x(next.start.getTime()) : plotX + plotW + 20;
+        parts.push(bar(vm, scale.x, y + BAND_PAD + r * (ROW + GAP), now, end));
+      }
+    }
     y += h;
   });
   parts.push(`<line x1="${plotX}" y1="${TOP}" x2="${plotX}" y2="${y}" stroke="#333"/>`);

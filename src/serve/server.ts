@@ -19,6 +19,7 @@ import {
   parseRequest,
   salvageId,
   type RequestId,
+  type RpcRequest,
   type RpcResponse,
 } from "./protocol.js";
 
@@ -86,7 +87,7 @@ export function serve(options: ServeOptions): Promise<ServeEnd> {
       });
       return;
     }
-    let request;
+    let request: RpcRequest;
     try {
       request = parseRequest(parsed);
     } catch (err) {

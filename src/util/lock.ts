@@ -13,7 +13,7 @@
  */
 
 import { createHash, randomBytes } from "node:crypto";
-import { open, readFile, rename, stat, unlink, writeFile } from "node:fs/promises";
+import { type FileHandle, open, readFile, rename, stat, unlink, writeFile } from "node:fs/promises";
 import { hostname } from "node:os";
 import { join } from "node:path";
 import { CloudceError } from "../errors.js";
@@ -130,7 +130,7 @@ export async function readLockHolder(path: string): Promise<LockHolder | undefin
 async function tryCreate(path: string): Promise<Lock | undefined> {
   const holder = newHolder();
   const content = holderContent(holder);
-  let handle;
+  let handle: FileHandle;
   try {
     handle = await open(path, "wx", 0o644);
   } catch (err) {

@@ -118,7 +118,7 @@ describe.skipIf(!existsSync(PYTHON))("interpolation, compared with Python's conf
   it("reads every generated file as configparser does, value for value and error for error", async () => {
     const texts = [...FIXED, ...fc.sample(file, { seed: SEED, numRuns: 400 })];
     const expected = await python(texts);
-    texts.forEach((text, i) => expect({ text, got: ours(text) }).toEqual({ text, got: expected[i] }));
+    for (const [i, text] of texts.entries()) expect({ text, got: ours(text) }).toEqual({ text, got: expected[i] });
     // The sample must exercise every outcome, or the comparison proves little.
     const kinds = new Set(
       expected.flatMap((e) =>
@@ -268,7 +268,7 @@ describe.skipIf(!existsSync(PYTHON))("file structure, compared with Python's con
       ...fc.sample(soup, { seed: SEED, numRuns: 500 }),
     ];
     const expected = await pythonRead(texts);
-    texts.forEach((text, i) => expect({ text, got: read(text) }).toEqual({ text, got: expected[i] }));
+    for (const [i, text] of texts.entries()) expect({ text, got: read(text) }).toEqual({ text, got: expected[i] });
     // The samples must reach every outcome, or the comparison proves little.
     const kinds = new Set(expected.map((e) => (e[0] === "err" ? e[1] : "ok")));
     expect([...kinds].sort()).toEqual([

@@ -8,7 +8,6 @@ import { captureLogs, errorOf, expectNoSecrets, makeTempDir, writeAuthFile } fro
 // Credentials of other kinds than key and secret: a cloud's default chain, a secret that is a file's path.
 
 const capture = captureLogs();
-const TOKEN = "eyJhbGciOiJSUzI1NiJ9.test-access-token.signature";
 
 let tmp: { dir: string; cleanup: () => Promise<void> };
 let chain: ProxyChain;

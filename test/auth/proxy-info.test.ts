@@ -90,7 +90,7 @@ describe("readProxyInfo", () => {
     it("a certificate whose base64 body lost lines", async () => {
       const chain = await makeProxyChain({ secondsLeft: 3600, now: NOW });
       const lines = chain.proxyCertPem.trim().split("\n");
-      const damaged = [...lines.slice(0, 3), ...lines.slice(6)].join("\n") + "\n" + chain.proxyKeyPem;
+      const damaged = `${[...lines.slice(0, 3), ...lines.slice(6)].join("\n")}\n${chain.proxyKeyPem}`;
       const f = failure(() => readProxyInfo(damaged, NOW));
       expect(f.code).toBe("ProxyInvalid");
       expect(f.message).toMatch(/truncated or corrupted/);

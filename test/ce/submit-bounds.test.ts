@@ -66,7 +66,12 @@ describe("a submission's count", () => {
       executable: "echo pilot",
       count: MAX_PILOTS_PER_SUBMIT,
       logger: silentLogger,
-      renderer: { render: () => (renders++, "#cloud-config\n") },
+      renderer: {
+        render: () => {
+          renders++;
+          return "#cloud-config\n";
+        },
+      },
       driver: { capabilities: { userData: { maxBytes: 65_536, gzip: false, base64: false } } },
     } as unknown as SubmissionInput;
     const plan = planSubmission(input);

@@ -8,13 +8,11 @@ import { cli } from "./cli-harness.js";
 
 let dir: string;
 let config: string;
-let journal: string;
 let pilot: string;
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "cloudce-op-"));
   config = join(dir, "ce.conf");
-  journal = join(dir, "journal.jsonl");
   pilot = join(dir, "pilot.sh");
   await writeFile(pilot, "#!/bin/bash\nsleep 30\n");
   await writeFile(

@@ -112,10 +112,10 @@ describe("cloudce command", () => {
     expect(table.stdout.split("\n")[0]).toMatch(/^REFERENCE\s+STATUS$/);
 
     let out = "";
-    await until(
-      async () => (out = (await cli("--config", config, "output", refs[0]!)).stdout).includes("stamp="),
-      "the pilot's output",
-    );
+    await until(async () => {
+      out = (await cli("--config", config, "output", refs[0]!)).stdout;
+      return out.includes("stamp=");
+    }, "the pilot's output");
     expect(out).toContain(`stamp=${PilotStampDict[refs[0]!]}`);
 
     expect(await cli("--config", config, "kill", "not-a-ref")).toMatchObject({ code: 2 });

@@ -21,7 +21,13 @@ describe("kill --all on a terminal", () => {
     const questions: string[] = [];
     const no = capture();
     await expect(
-      killSelected(h.ce, no.out, [], { all: true, ask: async (q) => (questions.push(q), false) }),
+      killSelected(h.ce, no.out, [], {
+        all: true,
+        ask: async (q) => {
+          questions.push(q);
+          return false;
+        },
+      }),
     ).rejects.toThrow("not confirmed: nothing was killed");
     expect(questions).toHaveLength(1);
     expect(questions[0]).toMatch(/^kill 4 pilot VMs \(cloud:\/\/\S+, cloud:\/\/\S+, cloud:\/\/\S+, …\)\? \[y\/N\] $/);

@@ -4,14 +4,11 @@
  */
 
 import { execFile } from "node:child_process";
-import { promisify } from "node:util";
 import { describe, expect, test } from "vitest";
 import { parse } from "yaml";
 import { yamlDoubleQuoted, yamlLiteralBlock, yamlMultiline } from "../../src/context/yaml-scalars.js";
 import { requireCloudInit } from "./cloud-init-harness.js";
 import { TRICKY_EXECUTABLES } from "./fixtures/tricky-executables.js";
-
-const run = promisify(execFile);
 
 /** Each form, embedded where the default template puts the pilot. */
 function documents(text: string): Record<string, string> {
@@ -62,9 +59,9 @@ test("PyYAML (cloud-init's parser) reads every form back exactly", async () => {
   });
   child.stdin!.end(JSON.stringify(docs.map((d) => d.doc)));
   const values = JSON.parse(await done) as string[];
-  docs.forEach((d, i) =>
-    expect({ case: d.name, form: d.form, value: values[i] }).toEqual({ case: d.name, form: d.form, value: d.text }),
-  );
+  for (const [i, d] of docs.entries()) {
+    expect({ case: d.name, form: d.form, value: values[i] }).toEqual({ case: d.name, form: d.form, value: d.text });
+  }
 });
 
 describe("shapes", () => {

@@ -27,7 +27,19 @@ const request = (
   ...over,
 });
 
-type Json = Record<string, any>;
+/** The parts of the PUT bodies these tests read. */
+interface VmPut {
+  tags: Record<string, string>;
+  properties: {
+    osProfile: { customData: string; linuxConfiguration: { ssh: { publicKeys: { keyData: string }[] } } };
+    storageProfile: { osDisk: { deleteOption: string } };
+    networkProfile: { networkInterfaceConfigurations: { properties: { deleteOption: string } }[] };
+  };
+}
+interface ScaleSetPut {
+  sku: { name: string; capacity: number };
+  properties: { orchestrationMode: string };
+}
 
 describe("Azure VM create", () => {
   it("PUTs one VM: customData, tags, the NIC declared inside with the disk and NIC deleted with the VM, the api-version pinned", async () => {
@@ -40,13 +52,14 @@ describe("Azure VM create", () => {
     expect(node!.metadata).toMatchObject(OWNER);
     const put = f.server.requests.find((r) => r.call === "virtualMachines.createOrUpdate")!;
     expect(put.query.get("api-version")).toBe("2024-07-01");
-    const p = (put.body as Json)["properties"];
+    const body = put.body as VmPut;
+    const p = body.properties;
     expect(Buffer.from(p.osProfile.customData, "base64").toString()).toBe(Buffer.from(userData).toString());
-    expect((put.body as Json)["tags"]).toEqual(OWNER);
+    expect(body.tags).toEqual(OWNER);
     expect(p.storageProfile.osDisk.deleteOption).toBe("Delete");
-    const nic = p.networkProfile.networkInterfaceConfigurations[0];
+    const nic = p.networkProfile.networkInterfaceConfigurations[0]!;
     expect(nic.properties.deleteOption).toBe("Delete");
-    expect(p.osProfile.linuxConfiguration.ssh.publicKeys[0].keyData).toMatch(/^ssh-rsa AAAA/);
+    expect(p.osProfile.linuxConfiguration.ssh.publicKeys[0]!.keyData).toMatch(/^ssh-rsa AAAA/);
     // The operation was followed to its end: the VM has allocated.
     expect(f.server.calls["operations.get"]).toBeGreaterThanOrEqual(1);
     expect(f.server.calls["networkInterfaces.createOrUpdate"]).toBeUndefined();
@@ -89,10 +102,11 @@ describe("Azure VM create", () => {
     f.server.inject({ call: "virtualMachines.createOrUpdate", kind: "operationFailed", code: "AllocationFailed" });
     const capacity = await f.driver.createNodes(request(1)).catch((e: unknown) => e);
     expect(isCloudceError(capacity, "CapacityExceeded")).toBe(true);
-    await until(
-      () => f.server.cloud.vms.size === 0 || (f.server.cloud.sweep(), f.server.cloud.vms.size === 0),
-      "the failed VM deleted",
-    );
+    await until(() => {
+      if (f.server.cloud.vms.size === 0) return true;
+      f.server.cloud.sweep();
+      return f.server.cloud.vms.size === 0;
+    }, "the failed VM deleted");
   });
 
   it("a VM left failed (its delete refused) is provisioned again by the next PUT of its name, in the size that PUT names", async () => {
@@ -138,9 +152,9 @@ describe("Azure scale-set batch", () => {
     expect(result.created).toHaveLength(5);
     expect(f.server.calls["virtualMachineScaleSets.createOrUpdate"]).toBe(1);
     expect(f.server.calls["virtualMachines.createOrUpdate"]).toBeUndefined();
-    const put = f.server.requests.find((r) => r.call === "virtualMachineScaleSets.createOrUpdate")!.body as Json;
-    expect(put["sku"]).toEqual({ name: "Standard_D2s_v5", capacity: 5 });
-    expect(put["properties"].orchestrationMode).toBe("Flexible");
+    const put = f.server.requests.find((r) => r.call === "virtualMachineScaleSets.createOrUpdate")!.body as ScaleSetPut;
+    expect(put.sku).toEqual({ name: "Standard_D2s_v5", capacity: 5 });
+    expect(put.properties.orchestrationMode).toBe("Flexible");
     expect(new Set(result.created.map((n) => n.id)).size).toBe(5);
     for (const n of result.created) {
       expect(n.name).toMatch(/^dirac-pilot-0A1B2C3D-[0-9a-f]{4}_[0-9a-f]{8}$/);
@@ -165,7 +179,10 @@ describe("Azure scale-set batch", () => {
     const { created } = await f.driver.createNodes(request(2));
     await f.driver.destroyNodes([created[0]!.id]);
     const set = scaleSetName("dirac-pilot-0A1B2C3D", "Standard_D2s_v5");
-    await until(() => (f.server.cloud.sweep(), f.server.cloud.sets.get(set)?.capacity === 1), "the first VM deleted");
+    await until(() => {
+      f.server.cloud.sweep();
+      return f.server.cloud.sets.get(set)?.capacity === 1;
+    }, "the first VM deleted");
     // Another VM is left: the set stays.
     expect(f.server.calls["virtualMachineScaleSets.delete"]).toBeUndefined();
     await f.driver.destroyNodes([created[1]!.id]);

@@ -15,6 +15,7 @@ import {
   NODE_STATES,
   type CloudDriver,
   type CloudNode,
+  type CreateNodesResult,
   type NodeState,
 } from "../../src/drivers/driver.js";
 import { isCloudceError } from "../../src/errors.js";
@@ -226,7 +227,7 @@ export function testDriver(target: ConformanceTarget): void {
         nodes: [{ name, userData, metadata: { ...owner } }],
         requestId: `conf-${run}-capacity`,
       };
-      let result;
+      let result: CreateNodesResult;
       try {
         result = await fx.driver.createNodes(request);
       } catch (err) {

@@ -34,23 +34,27 @@ describe("GCE bulkInsert", () => {
       count: number;
       minCount: number;
       namePattern: string;
-      instanceProperties: Record<string, any>;
+      instanceProperties: {
+        machineType: string;
+        labels: Record<string, string>;
+        metadata: { items: { key: string; value: string }[] };
+        disks: { initializeParams: { sourceImage: string } }[];
+        networkInterfaces: { network: string }[];
+      };
     };
     expect(body).toMatchObject({ count: 5, minCount: 1, namePattern: "dirac-pilot-0a1b2c3d-####" });
     const props = body.instanceProperties;
-    expect(props["machineType"]).toBe("e2-small");
-    expect(props["labels"]).toEqual({
+    expect(props.machineType).toBe("e2-small");
+    expect(props.labels).toEqual({
       "cloudce-ce": "cloud_2emysite_2eexample",
       "cloudce-queue": "_4cong_5f_51ueue",
       "cloudce-batch": "0a1b2c3d",
     });
-    const items = Object.fromEntries(
-      (props["metadata"].items as { key: string; value: string }[]).map((i) => [i.key, i.value]),
-    );
+    const items = Object.fromEntries(props.metadata.items.map((i) => [i.key, i.value]));
     expect(Buffer.from(items["user-data"]!, "base64").toString()).toBe(Buffer.from(userData).toString());
     expect(items["user-data-encoding"]).toBe("base64");
-    expect(props["disks"][0].initializeParams.sourceImage).toBe("projects/grid-test/global/images/el9-pilot-v2");
-    expect(props["networkInterfaces"][0].network).toBe("global/networks/pilots");
+    expect(props.disks[0]!.initializeParams.sourceImage).toBe("projects/grid-test/global/images/el9-pilot-v2");
+    expect(props.networkInterfaces[0]!.network).toBe("global/networks/pilots");
     // Names are the pattern's; the CE metadata reads back as given, decoded from the labels.
     expect(result.created.map((n) => n.name).sort()).toEqual(
       [1, 2, 3, 4, 5].map((i) => `dirac-pilot-0a1b2c3d-000${i}`),

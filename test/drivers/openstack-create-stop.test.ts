@@ -122,7 +122,13 @@ it("a deadline in the middle of such a batch starts no create after it; what was
   // As `serve` ends a submission at its deadline. However late a busy machine fires it, the calls after it are counted from then.
   const deadline = AbortSignal.timeout(150);
   let atDeadline = -1;
-  deadline.addEventListener("abort", () => void (atDeadline = cloud.count(POSTS)), { once: true });
+  deadline.addEventListener(
+    "abort",
+    () => {
+      atDeadline = cloud.count(POSTS);
+    },
+    { once: true },
+  );
   const result = await ce.submitJob(join(dir, "pilot.sh"), null, 64, { signal: deadline });
   // A machine slow enough to fire the deadline before the first server is made gets an error with
   // no reference: then every server made later must be in the journal, which the checks below hold.

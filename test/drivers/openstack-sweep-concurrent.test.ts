@@ -25,7 +25,7 @@ function heldNova(): { nova: NovaApi; pending: Pending[]; sent: () => Promise<vo
     listServers: (query: ServerQuery) =>
       new Promise<NovaServer[]>((answer) => {
         pending.push({ query, answer });
-        waiters.splice(0).forEach((w) => w());
+        for (const w of waiters.splice(0)) w();
       }),
   } as unknown as NovaApi;
   const sent = () => new Promise<void>((resolve) => waiters.push(resolve));

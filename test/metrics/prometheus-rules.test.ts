@@ -209,7 +209,7 @@ describe("a real Prometheus scraping a cleanup loop and serve", () => {
         : new Promise((r) => c.once("exit", () => r()));
     prometheus?.kill("SIGTERM");
     loop?.child.kill("SIGTERM");
-    serve?.child.stdin!.end();
+    serve?.child.stdin?.end();
     await Promise.all([ended(prometheus), ended(loop?.child), ended(serve?.child)]);
     await rm(dir, { recursive: true, force: true });
   });

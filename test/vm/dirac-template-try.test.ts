@@ -33,7 +33,12 @@ const TEMPLATE = existsSync(SHARED_TEMPLATE)
 function sink(): { stream: Writable; text: () => string } {
   const chunks: Buffer[] = [];
   return {
-    stream: new Writable({ write: (c, _e, done) => (chunks.push(Buffer.from(c)), done()) }),
+    stream: new Writable({
+      write: (c, _e, done) => {
+        chunks.push(Buffer.from(c));
+        done();
+      },
+    }),
     text: () => Buffer.concat(chunks).toString(),
   };
 }

@@ -37,7 +37,7 @@ export function probePilot(tag: string, padKb = 0): ProbePilot {
     { length: Math.ceil((padKb * 1024) / 64) },
     (_, i) => `# padding line ${String(i).padStart(6, "0")} ${"x".repeat(40)}`,
   );
-  const text = [...lines.slice(0, 3), ...pad, ...lines.slice(3)].join("\n") + "\n";
+  const text = `${[...lines.slice(0, 3), ...pad, ...lines.slice(3)].join("\n")}\n`;
   return { text, sha256: createHash("sha256").update(text).digest("hex") };
 }
 

@@ -73,7 +73,10 @@ export class AzureInstances {
   private seen(vm: AzureVm): Date {
     const id = vm.properties?.vmId ?? vm.name;
     let at = this.firstSeen.get(id);
-    if (!at) this.firstSeen.set(id, (at = new Date()));
+    if (!at) {
+      at = new Date();
+      this.firstSeen.set(id, at);
+    }
     return at;
   }
 
@@ -149,7 +152,11 @@ export class AzureInstances {
         this.limit("delete", async () => {
           try {
             const name = await this.nameOf(id);
-            if (!name) return void (done.push(id), gone.push(id));
+            if (!name) {
+              done.push(id);
+              gone.push(id);
+              return;
+            }
             const res = await this.arm.call<unknown>(
               "compute",
               "DELETE",

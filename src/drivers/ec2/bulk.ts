@@ -33,7 +33,8 @@ function namedIds(err: CloudceError, among: readonly string[]): string[] {
   return among.filter((id) => named.has(id));
 }
 
-type Send = (chunk: readonly string[]) => Promise<readonly string[] | void>;
+/** Acts on a chunk; answers the ids the call found already gone. */
+type Send = (chunk: readonly string[]) => Promise<readonly string[]>;
 
 interface Outcome {
   readonly done: string[];
@@ -57,7 +58,7 @@ async function settleChunk(ids: readonly string[], send: Send, out: Outcome, one
   let rest = [...ids];
   while (rest.length > 0) {
     try {
-      const gone = (await send(rest)) ?? [];
+      const gone = await send(rest);
       out.done.push(...rest);
       out.gone.push(...rest.filter((id) => gone.includes(id)));
       return;

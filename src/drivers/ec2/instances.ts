@@ -182,6 +182,7 @@ export class Ec2Instances {
         await this.api.call("StopInstances", (c, o) =>
           c.send(new StopInstancesCommand({ InstanceIds: [...chunk] }), o),
         );
+        return [];
       },
       this.oneByOne("stop"),
     );

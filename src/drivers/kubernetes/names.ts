@@ -51,7 +51,7 @@ export function podName(vmName: string): string {
   return name;
 }
 
-function escape(ch: string): string {
+function escapeChar(ch: string): string {
   return [...Buffer.from(ch, "utf8")].map((b) => `_${b.toString(16).padStart(2, "0")}`).join("");
 }
 
@@ -60,7 +60,7 @@ export function encodeLabelValue(value: string): string {
   if (LABEL_VALUE.test(value) && !value.includes("_") && value.length <= MAX_LABEL) return value;
   const chars = [...value];
   const body = chars
-    .map((ch, i) => (/[A-Za-z0-9]/.test(ch) || (/[.-]/.test(ch) && i < chars.length - 1) ? ch : escape(ch)))
+    .map((ch, i) => (/[A-Za-z0-9]/.test(ch) || (/[.-]/.test(ch) && i < chars.length - 1) ? ch : escapeChar(ch)))
     .join("");
   const encoded = `x_${body}`;
   return encoded.length <= MAX_LABEL

@@ -3,7 +3,7 @@
  * status and what the guest kernel last said on the serial console.
  */
 
-import { open } from "node:fs/promises";
+import { type FileHandle, open } from "node:fs/promises";
 import type { NodeState } from "../driver.js";
 import type { LocalNodeFiles, LocalNodeRecord } from "../local/local-store.js";
 import type { VmProcess } from "../local/process-vms.js";
@@ -13,7 +13,7 @@ const TAIL_BYTES = 16_384;
 
 /** The last bytes of a console log ("" when there is none yet). */
 export async function consoleTail(path: string, bytes = TAIL_BYTES): Promise<string> {
-  let handle;
+  let handle: FileHandle;
   try {
     handle = await open(path, "r");
   } catch {

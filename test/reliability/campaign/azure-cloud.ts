@@ -77,9 +77,15 @@ export async function startAzureCampaignCloud(sc: Scenario, authFile: string): P
     secrets: () => [TEST_CLIENT_SECRET],
     inject: (f) => {
       // Room for fewer VMs than asked (or none); or a vCPU quota with room for times - 1 VMs of the first size, and one vCPU more.
-      if (f.kind === "partial") return void (cloud.capacity[first] = f.times - 1);
-      if (f.kind === "clip")
-        return void (cloud.sweep(), (cloud.coreQuota = cloud.usedCores() + (f.times - 1) * cores(first) + 1));
+      if (f.kind === "partial") {
+        cloud.capacity[first] = f.times - 1;
+        return;
+      }
+      if (f.kind === "clip") {
+        cloud.sweep();
+        cloud.coreQuota = cloud.usedCores() + (f.times - 1) * cores(first) + 1;
+        return;
+      }
       for (const spec of specs(server, f, calls)) server.inject(spec);
     },
     clearFaults: () => {

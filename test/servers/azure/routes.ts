@@ -119,7 +119,10 @@ function groupRoute(method: string, rest: string, cloud: AzureCloud, path: strin
   if (/^providers\/Microsoft\.Network\/virtualNetworks$/i.test(rest) && method === "GET") {
     return {
       call: "virtualNetworks.list",
-      handle: (ctx) => (apiVersion(ctx, "network"), page(ctx, path, vnetsJson(cloud))),
+      handle: (ctx) => {
+        apiVersion(ctx, "network");
+        return page(ctx, path, vnetsJson(cloud));
+      },
     };
   }
   if (!compute) return undefined;
@@ -127,7 +130,10 @@ function groupRoute(method: string, rest: string, cloud: AzureCloud, path: strin
   const name = rawName ? decodeURIComponent(rawName) : undefined;
   const c = (call: string, fn: (ctx: RouteContext) => RouteAnswer): Route => ({
     call,
-    handle: (ctx) => (apiVersion(ctx, "compute"), fn(ctx)),
+    handle: (ctx) => {
+      apiVersion(ctx, "compute");
+      return fn(ctx);
+    },
   });
   if (type === "images" && !name && method === "GET")
     return c("images.list", (ctx) => page(ctx, path, imagesJson(cloud)));
@@ -236,20 +242,21 @@ export function route(method: string, path: string, cloud: AzureCloud): Route {
   if (loc && method === "GET") {
     const c = (call: string, fn: (ctx: RouteContext) => RouteAnswer): Route => ({
       call,
-      handle: (ctx) => (apiVersion(ctx, "compute"), fn(ctx)),
+      handle: (ctx) => {
+        apiVersion(ctx, "compute");
+        return fn(ctx);
+      },
     });
     if (loc[1] === "virtualMachines") {
-      return c(
-        "virtualMachines.listAll",
-        (ctx) => (
-          cloud.sweep(),
-          page(
-            ctx,
-            path,
-            [...cloud.vms.values()].map((v) => vmJson(cloud, v, true, ctx.query.get("statusOnly") === "true")),
-          )
-        ),
-      );
+      return c("virtualMachines.listAll", (ctx) => {
+        cloud.sweep();
+        const statusOnly = ctx.query.get("statusOnly") === "true";
+        return page(
+          ctx,
+          path,
+          [...cloud.vms.values()].map((v) => vmJson(cloud, v, true, statusOnly)),
+        );
+      });
     }
     if (loc[2] !== cloud.location)
       return c("location", () => {

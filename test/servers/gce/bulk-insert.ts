@@ -84,9 +84,14 @@ export function bulkInsert(
   const missing = missingResource(cloud, props, zones[0]!);
   const op = cloud.startOperation({ operationType: "bulkInsert", ...scope, ...(fault?.stuck ? { stuck: true } : {}) });
   op.act = () => {
-    if (fault?.errorCode) return void (op.error = [{ code: fault.errorCode, message: `Injected ${fault.errorCode}.` }]);
-    if (missing)
-      return void (op.error = [{ code: "RESOURCE_NOT_FOUND", message: `The resource '${missing}' was not found` }]);
+    if (fault?.errorCode) {
+      op.error = [{ code: fault.errorCode, message: `Injected ${fault.errorCode}.` }];
+      return;
+    }
+    if (missing) {
+      op.error = [{ code: "RESOURCE_NOT_FOUND", message: `The resource '${missing}' was not found` }];
+      return;
+    }
     create(cloud, op, zones, {
       count,
       minCount,

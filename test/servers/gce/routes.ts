@@ -7,7 +7,7 @@
 
 import { bulkInsert, type BulkInsertBody, type OperationFault } from "./bulk-insert.js";
 import { GceFault, type GceCloud, type InstanceRecord, type OperationRecord } from "./cloud.js";
-import { type FilterError, parseFilter } from "./filter.js";
+import { type FilterError, parseFilter, type Predicate } from "./filter.js";
 
 export interface RouteContext {
   readonly cloud: GceCloud;
@@ -33,7 +33,7 @@ const SEG = "([^/]+)";
 const P = `^/compute/v1/projects/${SEG}`;
 
 function page<T>(ctx: RouteContext, kind: string, all: readonly T[], view: (t: T) => Record<string, unknown>): unknown {
-  let predicate;
+  let predicate: Predicate;
   try {
     predicate = ctx.unfiltered
       ? () => true

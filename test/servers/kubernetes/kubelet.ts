@@ -91,11 +91,12 @@ export class Kubelet {
     if (this.missingImages.has(c.image)) {
       const pulls = (pod.status.pullAttempts ?? 0) + 1;
       pod.status.pullAttempts = pulls;
-      return this.setWaiting(run, pulls > 3 ? "ImagePullBackOff" : "ErrImagePull");
+      this.setWaiting(run, pulls > 3 ? "ImagePullBackOff" : "ErrImagePull");
+      return;
     }
     const secrets = this.secretsOf(pod);
-    if (secrets === undefined) return this.setWaiting(run, "ContainerCreating");
-    this.start(run, secrets);
+    if (secrets === undefined) this.setWaiting(run, "ContainerCreating");
+    else this.start(run, secrets);
   }
 
   /** The Secrets a pod uses, or undefined while one is missing. */

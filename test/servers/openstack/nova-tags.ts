@@ -44,8 +44,8 @@ export function filterByTags(servers: readonly ServerRecord[], query: URLSearchP
     (s) =>
       (!all || all.every((t) => s.tags.includes(t))) &&
       (!any || any.some((t) => s.tags.includes(t))) &&
-      (!notAll || !notAll.every((t) => s.tags.includes(t))) &&
-      (!none || !none.some((t) => s.tags.includes(t))),
+      !notAll?.every((t) => s.tags.includes(t)) &&
+      !none?.some((t) => s.tags.includes(t)),
   );
 }
 

@@ -1,6 +1,6 @@
 /**
- * Credentials API (owned by the credentials work, issue 4).
- * The CE depends only on what this file exports.
+ * The credentials API: the CE depends only on what this file exports, so
+ * the auth file, proxy and PEM handling can change behind it.
  */
 export {
   CredentialStore,

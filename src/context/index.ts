@@ -1,7 +1,7 @@
 /**
- * Contextualisation API (issue 3): templates → cloud-init user-data, size
- * rules, and reading user-data back. The CE depends only on what this file
- * exports.
+ * Contextualisation API: templates → cloud-init user-data, size rules, and
+ * reading user-data back. The CE depends only on what this file exports, so
+ * the template engine and encodings can change behind it.
  */
 export {
   DEFAULT_MANIFEST_TEMPLATE_PATH,

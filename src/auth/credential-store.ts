@@ -10,9 +10,7 @@ import { SecretSlot } from "../secrets.js";
 import { readAuthSection, type AuthSection } from "./auth-file.js";
 import type { DriverCredentials } from "./driver-credentials.js";
 import { expandPath, looksLikePath } from "./expand-path.js";
-import { proxySecrets } from "./pem.js";
-import { PrivateProxyFile } from "./proxy-file.js";
-import { checkProxyLifetime } from "./proxy-info.js";
+import { HandedCredentials } from "./handed-credentials.js";
 
 export interface CredentialStoreOptions {
   /** Path of the ini auth file; `$VAR` and `${VAR}` are expanded. */
@@ -20,6 +18,8 @@ export interface CredentialStoreOptions {
   /** The CE name: the section to look for before `[DEFAULT]`. */
   readonly section: string;
   readonly logger: Logger;
+  /** The CE's holder of the proxy and token; without it the store keeps its own. */
+  readonly handed?: HandedCredentials;
 }
 
 /** `secret = PROXY`: the secret is the path of a file holding the site director's proxy. */
@@ -47,12 +47,11 @@ export function defaultAuthFilePath(env: NodeJS.ProcessEnv = process.env): strin
 
 /** Resolves the auth file's key/secret (and PROXY/TOKEN) for one CE. */
 export class CredentialStore {
-  private proxyPem: string | undefined;
-  private token: string | undefined;
-  private readonly proxyFile = new PrivateProxyFile();
-  /** What is scrubbed from output: the current proxy, token and auth file secrets; replaced ones drop out. */
-  private readonly proxySecret = new SecretSlot();
-  private readonly tokenSecret = new SecretSlot();
+  /** The proxy and token: the CE's own holder, or this store's when used on its own. */
+  private readonly handed: HandedCredentials;
+  private readonly ownsHanded: boolean;
+  /** Set by close: a driver still holding this store's proxyFile gets no new file. */
+  private closed = false;
   private readonly fileSecrets = new SecretSlot();
   private readonly logger: Logger;
   /** The section last used, so its choice is logged when it changes, not on every resolve. */
@@ -62,17 +61,13 @@ export class CredentialStore {
 
   constructor(private readonly options: CredentialStoreOptions) {
     this.logger = options.logger;
+    this.ownsHanded = options.handed === undefined;
+    this.handed = options.handed ?? new HandedCredentials();
   }
 
-  /**
-   * Keeps the proxy the site director set, in memory. Where a driver asked
-   * for it as a file, the file is rewritten here at once when the proxy
-   * changed.
-   */
-  async setProxy(pem: string): Promise<void> {
-    this.proxySecret.set(...proxySecrets(pem));
-    this.proxyPem = pem;
-    if (this.proxyFile.path !== undefined && pem !== "") await this.proxyFile.write(pem);
+  /** Keeps the proxy the site director set, in the holder (see {@link HandedCredentials.setProxy}). */
+  setProxy(pem: string, validSeconds = 0): Promise<void> {
+    return this.handed.setProxy(pem, validSeconds);
   }
 
   /**
@@ -88,10 +83,9 @@ export class CredentialStore {
     this.secretIsPath = isPath;
   }
 
-  /** Keeps the bearer token for `secret = TOKEN`. */
+  /** Keeps the bearer token for `secret = TOKEN`, in the holder. */
   setToken(token: string): void {
-    this.tokenSecret.set(token);
-    this.token = token;
+    this.handed.setToken(token);
   }
 
   /** True when the auth section's secret is PROXY (the CE then checks the proxy before cloud calls). */
@@ -109,36 +103,35 @@ export class CredentialStore {
     const extra = Object.freeze({ ...rest });
     const base = { ...(key ? { key } : {}), extra };
     if (secret === PROXY_SECRET) {
-      if (!this.proxyPem) {
+      const proxy = this.handed.proxy;
+      if (!proxy) {
         throw new CloudceError(
           "ProxyMissing",
           `CloudAuth: ${where(section)} says secret = PROXY but no proxy was set; the site director must call setProxy first`,
         );
       }
       // In memory; a file only if the driver asks for one.
-      return { ...base, proxy: this.proxyPem, proxyFile: () => this.writeProxyFile() };
+      return { ...base, proxy, proxyFile: () => this.writeProxyFile() };
     }
     if (secret === TOKEN_SECRET) {
-      if (!this.token) {
+      const token = this.handed.token;
+      if (!token) {
         throw new CloudceError(
           "TokenMissing",
           `CloudAuth: ${where(section)} says secret = TOKEN but no token was set; the site director must call setToken first`,
         );
       }
-      return { ...base, secret: this.token, token: this.token };
+      return { ...base, secret: token, token };
     }
     return { ...base, secret: secret! };
   }
 
   /**
    * Seconds the proxy set by setProxy has left, when at least `minSeconds`
-   * remain (DIRAC's isProxyValid). ProxyMissing when none was set;
-   * ProxyExpired / ProxyInvalid as {@link checkProxyLifetime}.
+   * remain (DIRAC's isProxyValid), the validity given with it included.
    */
   checkProxy(minSeconds: number, now: Date = new Date()): number {
-    if (!this.proxyPem)
-      throw new CloudceError("ProxyMissing", "no proxy was set; the site director must call setProxy first");
-    return checkProxyLifetime(this.proxyPem, minSeconds, now);
+    return this.handed.proxySecondsLeft(minSeconds, now);
   }
 
   /** Checks the auth file and section without returning secrets (a proxy or token may still be set later). */
@@ -146,21 +139,24 @@ export class CredentialStore {
     await this.section();
   }
 
-  /** Removes the private proxy file, if any, and forgets the proxy and token. */
+  /**
+   * Removes the private proxy file, if any; a driver still holding this store
+   * gets no new one. A store used on its own also forgets its proxy and token;
+   * a CE's holder keeps them for the store built next.
+   */
   async close(): Promise<void> {
-    this.proxyPem = undefined;
-    this.token = undefined;
-    for (const slot of [this.proxySecret, this.tokenSecret, this.fileSecrets]) slot.clear();
-    await this.proxyFile.remove();
+    this.closed = true;
+    this.fileSecrets.clear();
+    await (this.ownsHanded ? this.handed.forget() : this.handed.removeProxyFile());
   }
 
   private async writeProxyFile(): Promise<string> {
-    if (!this.proxyPem)
+    if (this.closed || !this.handed.proxy)
       throw new CloudceError(
         "ProxyMissing",
         "CloudAuth: the proxy was withdrawn (the CE was shut down); set it again with setProxy",
       );
-    const path = await this.proxyFile.write(this.proxyPem);
+    const path = await this.handed.writeProxyFile();
     this.logger.debug(`CloudAuth: proxy written for the driver to ${path}`);
     return path;
   }

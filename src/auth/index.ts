@@ -10,5 +10,6 @@ export {
   PROXY_SECRET,
   TOKEN_SECRET,
 } from "./credential-store.js";
+export { HandedCredentials, MAX_VALID_SECONDS } from "./handed-credentials.js";
 export { readProxyInfo, checkProxyLifetime, type ProxyInfo } from "./proxy-info.js";
 export { proxySecrets, splitPem, type PemBlock } from "./pem.js";

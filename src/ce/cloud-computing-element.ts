@@ -5,7 +5,6 @@
  * of throwing. It knows no cloud: everything cloud-specific is the driver's.
  */
 
-import { checkProxyLifetime } from "../auth/index.js";
 import type { ContextRenderer } from "../context/index.js";
 import { CloudceError } from "../errors.js";
 import { createLogger, type Logger } from "../log.js";
@@ -84,7 +83,7 @@ export class CloudComputingElement {
     this.random = options.random ?? Math.random;
     this.metrics = options.metrics === undefined ? metricsRegistry : options.metrics;
     this.extraObserver = options.observer;
-    this.held = new PilotCredentials(ceName);
+    this.held = new PilotCredentials(ceName, this.now);
   }
 
   /**
@@ -140,7 +139,7 @@ export class CloudComputingElement {
     return this.guard(async () => {
       checkPilotCount(numberOfJobs);
       const key = opts.submission === undefined ? undefined : checkSubmissionKey(opts.submission);
-      if (proxy) await this.storeProxy(proxy);
+      if (proxy) await this.held.setProxy(proxy);
       const input = {
         ensure: () => this.ensure(),
         renderer: () => this.getRenderer(),
@@ -265,11 +264,11 @@ export class CloudComputingElement {
    * `opts.file` names the file an admin keeps it in (`cloudce --proxy`): only then
    * does a proxy running out get a warning, since SiteDirector renews its own.
    */
-  async setProxy(proxy: string, _valid = 0, opts: { readonly file?: string } = {}): Promise<Result<null>> {
+  async setProxy(proxy: string, valid = 0, opts: { readonly file?: string } = {}): Promise<Result<null>> {
     if (typeof proxy !== "string")
       return S_ERROR(`setProxy: expects the proxy as a PEM string, got ${kindOf(proxy)}`, "ProxyInvalid");
     return this.guard(async () => {
-      await this.storeProxy(proxy);
+      await this.held.setProxy(proxy, valid);
       this.held.proxyFile = opts.file;
       return S_OK(null);
     });
@@ -278,9 +277,8 @@ export class CloudComputingElement {
   /** OK with the seconds left when at least `valid` seconds remain. */
   async isProxyValid(valid = 1000): Promise<Result<number>> {
     return this.guard(async () => {
-      const pem = this.held.proxyPem;
-      if (!pem) throw new CloudceError("ProxyMissing", "no proxy set: call setProxy() first");
-      return S_OK(checkProxyLifetime(pem, valid));
+      if (!this.held.proxyPem) throw new CloudceError("ProxyMissing", "no proxy set: call setProxy() first");
+      return S_OK(this.held.proxySecondsLeft(valid));
     });
   }
 
@@ -288,7 +286,7 @@ export class CloudComputingElement {
   async setToken(token: string): Promise<Result<null>> {
     if (typeof token !== "string")
       return S_ERROR(`setToken: expects the bearer token as a string, got ${kindOf(token)}`, "TokenMissing");
-    this.held.setToken(token, this.state?.credentials);
+    this.held.setToken(token);
     return S_OK(null);
   }
 
@@ -305,10 +303,6 @@ export class CloudComputingElement {
   async shutdown(): Promise<Result<Record<string, never>>> {
     await this.reset();
     return S_OK({});
-  }
-
-  private storeProxy(pem: string): Promise<void> {
-    return this.held.setProxy(pem, this.state?.credentials);
   }
 
   /** Builds the settings, credentials and driver runtime for the current options. */
@@ -333,8 +327,8 @@ export class CloudComputingElement {
   private async credentialAssessment(): Promise<CredentialAssessment> {
     const { runtime, policies } = this.ensure();
     const driver = await runtime.get().catch(() => undefined);
-    const { proxyPem, proxyFile, token } = this.held;
-    return policies.credentials({ proxyPem, proxyFile, token, driver });
+    const { proxyPem, proxyFile, proxyValidUntil, token } = this.held;
+    return policies.credentials({ proxyPem, proxyFile, proxyValidUntil, token, driver });
   }
 
   private getRenderer(): Promise<ContextRenderer> {

@@ -37,8 +37,12 @@ export function buildCeContext(input: ContextInput): CeContext {
       : []),
     ...(input.extraObserver ? [input.extraObserver] : []),
   ]);
-  const credentials = new CredentialStore({ authFile: settings.authFile, section: ceName, logger: log });
-  held.giveTo(credentials);
+  const credentials = new CredentialStore({
+    authFile: settings.authFile,
+    section: ceName,
+    logger: log,
+    handed: held.handed,
+  });
   const runtime = new DriverRuntime({
     cloudType: settings.cloudType,
     baseDir: input.baseDir,

@@ -1,44 +1,55 @@
 /**
  * The credentials a site director hands a CE (its proxy, a bearer token):
- * kept, scrubbed from output while held, passed to the credential store, and
- * checked before VMs are paid for.
+ * the CE's one holder of them, read by every credential store the CE builds
+ * (nothing is copied between stores), and checked before VMs are paid for.
  */
 
-import { checkProxyLifetime, proxySecrets, type CredentialStore } from "../auth/index.js";
+import { type CredentialStore, HandedCredentials } from "../auth/index.js";
 import type { DriverCredentials } from "../drivers/driver.js";
 import { CloudceError } from "../errors.js";
-import { SecretSlot } from "../secrets.js";
 
 /** Seconds of proxy lifetime below which a PROXY-authenticated CE refuses to call the cloud. */
 const MIN_PROXY_SECONDS_FOR_CLOUD = 300;
 
 export class PilotCredentials {
-  proxyPem: string | undefined;
+  /** The proxy and token, as every credential store of this CE reads them. */
+  readonly handed: HandedCredentials;
   /** The file an admin keeps the proxy in (`cloudce --proxy`), if any. */
   proxyFile: string | undefined;
-  token: string | undefined;
-  /** Scrubbed from output while held; a new proxy or token replaces the old one. */
-  private readonly proxySecret = new SecretSlot();
-  private readonly tokenSecret = new SecretSlot();
 
-  constructor(private readonly ceName: string) {}
-
-  async setProxy(pem: string, store: CredentialStore | undefined): Promise<void> {
-    this.proxySecret.set(...proxySecrets(pem));
-    this.proxyPem = pem;
-    await store?.setProxy(pem);
+  /** `now` (the CE's clock) dates the validity given with a proxy; its certificates are judged on the wall clock. */
+  constructor(
+    private readonly ceName: string,
+    now: () => number = Date.now,
+  ) {
+    this.handed = new HandedCredentials(now);
   }
 
-  setToken(token: string, store: CredentialStore | undefined): void {
-    this.tokenSecret.set(token);
-    this.token = token;
-    store?.setToken(token);
+  get proxyPem(): string | undefined {
+    return this.handed.proxy;
   }
 
-  /** Hands what is held to a credential store built for new options. */
-  giveTo(store: CredentialStore): void {
-    if (this.proxyPem) void store.setProxy(this.proxyPem);
-    if (this.token) store.setToken(this.token);
+  get token(): string | undefined {
+    return this.handed.token;
+  }
+
+  /** The end the site director gave with the proxy (`valid`), if it gave one. */
+  get proxyValidUntil(): Date | undefined {
+    return this.handed.proxyValidUntil;
+  }
+
+  /** Keeps the proxy; `validSeconds` (> 0) bounds its use whatever its certificates say. */
+  setProxy(pem: string, validSeconds = 0): Promise<void> {
+    return this.handed.setProxy(pem, validSeconds);
+  }
+
+  setToken(token: string): void {
+    this.handed.setToken(token);
+  }
+
+  /** Seconds the proxy has left, when at least `minSeconds` remain (its validity given with it included). */
+  proxySecondsLeft(minSeconds: number): number {
+    return this.handed.proxySecondsLeft(minSeconds);
   }
 
   /**
@@ -47,18 +58,18 @@ export class PilotCredentials {
    */
   async checkBeforeSubmit(store: CredentialStore): Promise<void> {
     if (!(await store.usesProxy())) return;
-    if (!this.proxyPem)
+    if (!this.handed.proxy)
       throw new CloudceError(
         "ProxyMissing",
         `CloudAuth: the auth section for ${this.ceName} says secret = PROXY, but no proxy was set: call setProxy() first`,
       );
-    checkProxyLifetime(this.proxyPem, MIN_PROXY_SECONDS_FOR_CLOUD);
+    this.proxySecondsLeft(MIN_PROXY_SECONDS_FOR_CLOUD);
   }
 
   /** Credentials for the driver; refuses a PROXY login with a proxy about to expire. */
   async forDriver(store: CredentialStore): Promise<DriverCredentials> {
     const creds = await store.resolve();
-    if (creds.proxy !== undefined && this.proxyPem) checkProxyLifetime(this.proxyPem, MIN_PROXY_SECONDS_FOR_CLOUD);
+    if (creds.proxy !== undefined) this.proxySecondsLeft(MIN_PROXY_SECONDS_FOR_CLOUD);
     return creds;
   }
 }

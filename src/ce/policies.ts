@@ -42,6 +42,8 @@ export interface CredentialSources {
   readonly proxyPem?: string | undefined;
   /** The file the proxy was read from, when an admin keeps it there; unset for a proxy the caller hands over. */
   readonly proxyFile?: string | undefined;
+  /** The end the caller gave with the proxy (setProxy's `valid`): the proxy counts as ending then if that is earlier. */
+  readonly proxyValidUntil?: Date | undefined;
   readonly token?: string | undefined;
   readonly driver?: CloudDriver | undefined;
 }
@@ -110,7 +112,7 @@ export class Policies {
   /** Reads every credential's expiry; warns once per credential running out, journals each expiry once. */
   async credentials(sources: CredentialSources): Promise<CredentialAssessment> {
     const facts: CredentialFact[] = [...(await this.fromDriver(sources.driver))];
-    const proxy = sources.proxyPem ? this.readProxy(sources.proxyPem) : undefined;
+    const proxy = sources.proxyPem ? endingBy(this.readProxy(sources.proxyPem), sources.proxyValidUntil) : undefined;
     if (proxy)
       facts.push(
         sources.proxyFile ? { ...proxy, kind: `proxy file ${sources.proxyFile}` } : { ...proxy, renewedByCaller: true },
@@ -157,4 +159,10 @@ export class Policies {
       return [];
     }
   }
+}
+
+/** A proxy's end, brought forward to the end the caller gave with it. */
+function endingBy(fact: CredentialExpiry | undefined, given: Date | undefined): CredentialExpiry | undefined {
+  if (!fact || !given || (fact.expiresAt !== undefined && fact.expiresAt.getTime() <= given.getTime())) return fact;
+  return { ...fact, expiresAt: given };
 }

@@ -234,6 +234,24 @@ describe("credential expiry (Credential_WarnDays)", () => {
     expect(h.logs.filter((l) => l.level === "warn" && l.msg.startsWith("credentials:"))).toEqual([]);
   });
 
+  it("counts the proxy as ending when the validity given with setProxy ends, if that comes first", async () => {
+    const h = await harness();
+    const chain = await makeProxyChain({ secondsLeft: 10 * 86_400, now: new Date(START) });
+    ok(await h.ce.setProxy(chain.proxyPem, 3600));
+    expect(await h.ce.available()).toMatchObject({
+      OK: true,
+      Value: 4,
+      CEInfoDict: { CredentialKind: "proxy", CredentialSecondsLeft: 3600 },
+    });
+    h.advance(3600);
+    expect(await h.ce.available()).toMatchObject({
+      OK: true,
+      Value: 0,
+      CEInfoDict: { Reason: expect.stringMatching(/^the proxy expired at 2026-06-01T13:00:00.000Z/) },
+    });
+    expect(await h.ce.setProxy(chain.proxyPem, -5)).toMatchObject({ OK: false, Errno: "ProxyInvalid" });
+  });
+
   it("warns about a proxy file an admin keeps (cloudce --proxy), naming the file", async () => {
     const h = await harness();
     const chain = await makeProxyChain({ secondsLeft: 2 * 86_400, now: new Date(START) });

@@ -33,8 +33,8 @@ import type {
 } from "../driver.js";
 import { applyUserData, readEnvFile, reroot, type LocalImage } from "./local-boot.js";
 import { launchVm } from "./local-process.js";
-import { ProcessVmDriver, reserveUnlessStopped, type VmProcess } from "./process-vms.js";
-import { LocalStore, type LocalNodeFiles, type LocalNodeRecord } from "./local-store.js";
+import { ProcessVmDriver, reserveUnlessStopped, type VmProcess } from "../process/process-vms.js";
+import { LocalStore, type LocalNodeFiles, type LocalNodeRecord } from "../process/vm-store.js";
 import { makeDir } from "../../util/make-dir.js";
 
 export const DRIVER_NAME = "LOCAL";

@@ -15,7 +15,7 @@ import { instantiateDriver } from "../registry.js";
 import { silentLogger } from "../../log.js";
 import localFactory from "./index.js";
 import { launchVm } from "./local-process.js";
-import { LocalStore, type LocalNodeRecord } from "./local-store.js";
+import { LocalStore, type LocalNodeRecord } from "../process/vm-store.js";
 import { running, killGroup } from "../../../test/support/processes.js";
 
 const cleanups: (() => Promise<void>)[] = [];

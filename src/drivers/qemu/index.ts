@@ -26,10 +26,10 @@ import type {
   NodeSpec,
   ResourceQuery,
 } from "../driver.js";
-import { LocalStore, type LocalNodeRecord } from "../local/local-store.js";
+import { LocalStore, type LocalNodeRecord } from "../process/vm-store.js";
 import { copyResultsDisk, createOverlay, createResultsDisk, createSeed } from "./qemu-disks.js";
 import { DRIVER_NAME, KNOWN_OPTIONS, parseQemuOptions, type QemuSettings } from "./qemu-options.js";
-import { ProcessVmDriver, reserveUnlessStopped } from "../local/process-vms.js";
+import { ProcessVmDriver, reserveUnlessStopped } from "../process/process-vms.js";
 import { launchQemu, qemuArgs } from "./qemu-process.js";
 import { consoleTail, qemuState } from "./qemu-state.js";
 

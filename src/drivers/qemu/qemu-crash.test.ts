@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { eventually } from "../../../test/drivers/conformance.js";
 import { silentLogger } from "../../log.js";
-import { LocalStore, type LocalNodeRecord } from "../local/local-store.js";
+import { LocalStore, type LocalNodeRecord } from "../process/vm-store.js";
 import { instantiateDriver } from "../registry.js";
 import qemuFactory, { type QemuDriver } from "./index.js";
 import { launchQemu, qemuArgs } from "./qemu-process.js";

@@ -9,7 +9,7 @@
 import { spawn } from "node:child_process";
 import { closeSync, openSync } from "node:fs";
 import { join } from "node:path";
-import { recordOwnPid } from "../local/local-process.js";
+import { recordOwnPid } from "../process/vm-process.js";
 import type { QemuBoot, QemuSettings } from "./qemu-options.js";
 
 /** $1 VM directory, then the QEMU command line. `exit-code` appears atomically when QEMU ends. */

@@ -5,8 +5,8 @@
 
 import { type FileHandle, open } from "node:fs/promises";
 import type { NodeState } from "../driver.js";
-import type { LocalNodeFiles, LocalNodeRecord } from "../local/local-store.js";
-import type { VmProcess } from "../local/process-vms.js";
+import type { LocalNodeFiles, LocalNodeRecord } from "../process/vm-store.js";
+import type { VmProcess } from "../process/process-vms.js";
 
 /** Enough of the console's end for the kernel's last words; the log itself can grow to megabytes. */
 const TAIL_BYTES = 16_384;

@@ -14,8 +14,8 @@ import type {
   NodeFailure,
   NodeFilter,
 } from "../driver.js";
-import { pidExists, signalVm, vmProcessAlive } from "./local-process.js";
-import { StoppedBeforeLock, type LocalNodeFiles, type LocalNodeRecord, type LocalStore } from "./local-store.js";
+import { pidExists, signalVm, vmProcessAlive } from "./vm-process.js";
+import { StoppedBeforeLock, type LocalNodeFiles, type LocalNodeRecord, type LocalStore } from "./vm-store.js";
 
 /**
  * The VM's process group: its leader lives or has ended, or it was never

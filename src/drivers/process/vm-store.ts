@@ -1,9 +1,9 @@
 /**
- * The LOCAL cloud's on-disk state: one directory per VM under
- * `<state_dir>/vms/<id>/`, holding `node.json`, the VM's root file tree,
- * its console log, `pid` (written by the VM's process group leader itself)
- * and, once its program ends, `exit-code`. State lives on disk so the next
- * CLI invocation sees the same VMs.
+ * The on-disk state of process-group VMs (the LOCAL and QEMU clouds): one
+ * directory per VM under `<state_dir>/vms/<id>/`, holding `node.json`, the
+ * VM's root file tree, its console log, `pid` (written by the VM's process
+ * group leader itself) and, once its program ends, `exit-code`. State lives
+ * on disk so the next CLI invocation sees the same VMs.
  */
 
 import { readFile, readdir, rename, rm, stat, writeFile } from "node:fs/promises";

@@ -165,7 +165,9 @@ export async function report(
     entries.filter((e) => e.ce === ce.ceName && (onlyQueue === undefined || e.queue === onlyQueue)),
     window,
   );
-  const summary = summarise(mine, { live, ...(window.until ? { now: window.until } : {}) });
+  // A bound still to come counts lives up to now: nothing has lived past it yet.
+  const asOf = window.until && window.until.getTime() < Date.now() ? window.until : undefined;
+  const summary = summarise(mine, { live, ...(asOf ? { now: asOf } : {}) });
   if (plot) {
     await writeFile(
       plot,

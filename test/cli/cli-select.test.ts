@@ -192,6 +192,11 @@ describe("cleanup --dry-run, output --follow, report --since/--until", () => {
     const before = await cli("--json", "report", "--until", "2020-01-01");
     expect(before.code, before.stderr).toBe(0);
     expect(submitted(before.stdout)).toBe(0);
+    // A bound after now counts lives up to now, not up to the bound.
+    const doc = (text: string): { vmHours: number; generatedAt: string } => JSON.parse(text);
+    const later = doc((await cli("--json", "report", "--until", "2099-01-01")).stdout);
+    expect(Date.parse(later.generatedAt)).toBeLessThanOrEqual(Date.now());
+    expect(later.vmHours).toBeLessThanOrEqual(doc((await cli("--json", "report")).stdout).vmHours);
     expect((await cli("report", "--since", "yesterday")).stderr).toMatch(
       /^cloudce report: --since: 'yesterday' is neither a date or time/,
     );

@@ -84,6 +84,40 @@ describe("GCE read-back that lags behind bulkInsert", () => {
   });
 });
 
+describe("GCE bulkInsert whose answer says DONE before any count (a loaded machine)", () => {
+  const twoFlavors = { Instance_Flavor: "e2-small, e2-standard-4" };
+  const expectThreeOnce = async (gce: GceServer, refs: string[], journal: string) => {
+    expect(gce.cloud.history.size).toBe(3);
+    expect(refs).toHaveLength(3);
+    const { entries } = await readJournal(journal);
+    expect(entries.filter((e) => e.action === "create" && e.outcome === "ok")).toHaveLength(3);
+  };
+
+  it("a cloud paused between starting the operation and answering it makes each pilot once", async () => {
+    // Every read of the cloud's clock is 30 ms later: the POST's answer is past the operation's end,
+    // as when the process is descheduled there.
+    let skew = 0;
+    const clock = {
+      now: () => {
+        skew += 30;
+        return Date.now() + skew;
+      },
+    };
+    const { gce, pilot, journal, newCe } = await setup("cloud.mysite.example", twoFlavors, { clock });
+    gce.cloud.listLag = 3;
+    const ce = await newCe();
+    await expectThreeOnce(gce, ok(await ce.submitJob(pilot, null, 3)), journal);
+  });
+
+  it("an operation DONE without counts and a lagging read-back: no flavor fallback makes the pilots twice", async () => {
+    const { gce, pilot, journal, newCe } = await setup("cloud.mysite.example", twoFlavors);
+    gce.inject({ call: "instances.bulkInsert", kind: "uncountedOperation" });
+    gce.cloud.listLag = 3;
+    const ce = await newCe();
+    await expectThreeOnce(gce, ok(await ce.submitJob(pilot, null, 3)), journal);
+  });
+});
+
 describe("GCE with Ownership_AdoptUntagged and a CE name whose label is hashed", () => {
   it("keeps its VMs: status reads them, and cleanup removes them once finished", async () => {
     const { gce, pilot, newCe } = await setup(LONG_CE, { Ownership_AdoptUntagged: "yes" });

@@ -53,6 +53,29 @@ describe("GCE read-back after a bulkInsert", () => {
     expect(uncertain[0]!.error.message).toMatch(/listing does not show/);
   });
 
+  it("an operation DONE without error that gives no counts: VMs the listing does not show yet are uncertain, never a capacity failure", async () => {
+    const f = await fixtures.manual();
+    f.server.inject({ call: "instances.bulkInsert", kind: "uncountedOperation" });
+    f.server.cloud.listLag = 10;
+    const result = await f.driver
+      .createNodes(request(3))
+      .catch((e: Error) => ({ created: [], failed: [{ target: "", error: e }] }));
+    expect(f.server.cloud.instances.size).toBe(3);
+    expect(result.created).toEqual([]);
+    expect(result.failed.length).toBeGreaterThan(0);
+    expect(codes(result.failed).filter((c) => (CAPACITY_ERROR_CODES as readonly string[]).includes(c))).toEqual([]);
+    expect(result.failed[0]!.error.message).toMatch(/listing does not show/);
+  });
+
+  it("an operation DONE without counts whose listing catches up within the read-back tries returns every VM", async () => {
+    const f = await fixtures.manual();
+    f.server.inject({ call: "instances.bulkInsert", kind: "uncountedOperation" });
+    f.server.cloud.listLag = 2;
+    const result = await f.driver.createNodes(request(3));
+    expect(result.created).toHaveLength(3);
+    expect(result.failed).toEqual([]);
+  });
+
   it("a listing that catches up within the read-back tries returns every VM", async () => {
     const f = await fixtures.manual();
     f.server.cloud.listLag = 2;

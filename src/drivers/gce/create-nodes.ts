@@ -25,7 +25,7 @@ import { toCloudNode, type GceInstance } from "./state-map.js";
 
 /** Wait before an insert whose answers were all lost is asked for again. */
 const ASK_AGAIN_MS = 1_000;
-/** Listings after the operation, until they show what perLocationStatus counted (listings may lag). */
+/** Listings after the operation, until they show what it made (listings may lag). */
 const READ_BACK_ATTEMPTS = 3;
 
 interface Batch {
@@ -97,7 +97,7 @@ export async function createNodes(ctx: CreateContext, request: CreateNodesReques
 
 interface BatchOutcome {
   readonly nodes: CloudNode[];
-  /** How many more VMs the operation reports created than the read-back found. */
+  /** How many more VMs the operation made (or, DONE without counts, may have made) than the read-back found. */
   readonly unlisted: number;
   readonly error?: CloudceError;
 }
@@ -122,9 +122,11 @@ async function insertBatch(
     const started = await insert(ctx, path, requestId, insertBody(request, batch, base, labels, settings));
     accepted = true;
     const done = await awaitOperation(ctx.api, started, settings.operationTimeoutMs, ctx.clock);
-    expected = createdCount(done);
     const errors = done.error?.errors ?? [];
     if (errors.length > 0) error = operationError("bulkInsert", errors);
+    // DONE without error and without counts: the cloud may have made the whole batch, so a lagging
+    // listing's shortfall is uncertain, never "no capacity" (which would make those pilots again).
+    expected = createdCount(done) ?? (error ? undefined : batch.count);
   } catch (err) {
     error = toCloudceError(err, "CloudError");
   }
@@ -243,7 +245,7 @@ function insertBody(
 function notListedYet(made: number, listed: number): CloudceError {
   return new CloudceError(
     "CloudError",
-    `GCE bulkInsert: the operation reports ${made} instances created, but the listing does not show ${made - listed} of them yet; they carry this CE's labels, so status and cleanup find them`,
+    `GCE bulkInsert: the operation made ${made} instances (by its counts, or all asked for when it gives none and no error), but the listing does not show ${made - listed} of them yet; they carry this CE's labels, so status and cleanup find them`,
     { driver: DRIVER_NAME, retryable: false },
   );
 }

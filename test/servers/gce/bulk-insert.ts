@@ -23,6 +23,8 @@ export interface BulkInsertBody {
 export interface OperationFault {
   readonly errorCode?: string;
   readonly stuck?: boolean;
+  /** Creates, but the operation's answer leaves out perLocationStatus. */
+  readonly uncounted?: boolean;
 }
 
 const PATTERN = /^([a-z][-a-z0-9]*?)(#+)([-a-z0-9]*)$/;
@@ -92,6 +94,7 @@ export function bulkInsert(
       op.error = [{ code: "RESOURCE_NOT_FOUND", message: `The resource '${missing}' was not found` }];
       return;
     }
+    if (fault?.uncounted) op.uncounted = true;
     create(cloud, op, zones, {
       count,
       minCount,

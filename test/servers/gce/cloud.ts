@@ -70,6 +70,8 @@ export interface OperationRecord {
   /** Acts once, when it turns RUNNING (a bulk insert creates its VMs then). */
   act?: () => void;
   error?: { code: string; message: string }[];
+  /** Its answers leave out perLocationStatus (fault injection). */
+  uncounted?: boolean;
   perLocationStatus?: Record<
     string,
     { targetVmCount: number; createdVmCount: number; failedToCreateVmCount: number; status: string }
@@ -177,8 +179,10 @@ export class GceCloud {
     }
   }
 
+  /** Never DONE before it acted: a pause between a tick and this look must not show a DONE operation without its VMs. */
   operationStatus(op: OperationRecord): "PENDING" | "RUNNING" | "DONE" {
     const now = this.clock.now();
+    if (op.act) return now >= op.runningAt ? "RUNNING" : "PENDING";
     return now >= op.doneAt ? "DONE" : now >= op.runningAt ? "RUNNING" : "PENDING";
   }
 

@@ -109,7 +109,7 @@ export function operationView(ctx: Pick<RouteContext, "base" | "cloud">, op: Ope
     ...(done && op.error
       ? { error: { errors: op.error }, httpErrorStatusCode: 503, httpErrorMessage: "SERVICE UNAVAILABLE" }
       : {}),
-    ...(done && op.perLocationStatus
+    ...(done && op.perLocationStatus && !op.uncounted
       ? { instancesBulkInsertOperationMetadata: { perLocationStatus: op.perLocationStatus } }
       : {}),
   };

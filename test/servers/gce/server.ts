@@ -42,6 +42,7 @@ export interface GceServerOptions extends GceCloudOptions {
  * - `delay`: wait `ms` first;
  * - `operationError`: a bulk insert whose operation ends DONE with error `code` (nothing created);
  * - `stuckOperation`: a bulk insert whose operation never leaves RUNNING (its VMs are created);
+ * - `uncountedOperation`: a bulk insert whose operation creates its VMs but, DONE, says no counts (no perLocationStatus);
  * - `unfiltered`: a list answered as if it had no filter.
  */
 export interface GceFaultSpec {
@@ -57,6 +58,7 @@ export interface GceFaultSpec {
     | "delay"
     | "operationError"
     | "stuckOperation"
+    | "uncountedOperation"
     | "unfiltered";
   readonly times?: number;
   readonly status?: number;
@@ -93,7 +95,7 @@ export interface GceServer extends FaultingServer<GceFaultSpec> {
   issuedTokens(): number;
 }
 
-const OPERATION_FAULTS = new Set(["operationError", "stuckOperation"]);
+const OPERATION_FAULTS = new Set(["operationError", "stuckOperation", "uncountedOperation"]);
 
 export async function startGceServer(options: GceServerOptions = {}): Promise<GceServer> {
   const cloud = new GceCloud(options);
@@ -221,7 +223,9 @@ export async function startGceServer(options: GceServerOptions = {}): Promise<Gc
   const operationFault = (call: string): OperationFault | undefined => {
     const f = takeFault(call, true);
     if (!f) return undefined;
-    return f.kind === "stuckOperation" ? { stuck: true } : { errorCode: f.code ?? "ZONE_RESOURCE_POOL_EXHAUSTED" };
+    if (f.kind === "stuckOperation") return { stuck: true };
+    if (f.kind === "uncountedOperation") return { uncounted: true };
+    return { errorCode: f.code ?? "ZONE_RESOURCE_POOL_EXHAUSTED" };
   };
 
   const safeMatch = (

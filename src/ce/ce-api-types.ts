@@ -2,6 +2,7 @@
 
 import type { Registry } from "prom-client";
 import type { UserDataLimit } from "../context/index.js";
+import { loadNameRule } from "../drivers/registry.js";
 import type { Logger } from "../log.js";
 import { checkOptions } from "./ce-options.js";
 import type { CeObserver } from "./observer.js";
@@ -56,11 +57,12 @@ export function kindOf(value: unknown): string {
 /**
  * `current` with `options` added, later values winning; lists become comma-separated text.
  * Only malformed values are refused here: a missing mandatory option may still come.
+ * The cloud type's instance-name rule is loaded first, for the name prefix check.
  */
-export function mergedOptions(
+export async function mergedOptions(
   current: Readonly<Record<string, string>>,
   options: Readonly<Record<string, CeOptionValue>>,
-): Result<Record<string, string>> {
+): Promise<Result<Record<string, string>>> {
   // The site director's side is untyped (JSON-RPC, Python): say what was wrong rather than throw.
   if (typeof options !== "object" || options === null || Array.isArray(options)) {
     return S_ERROR(
@@ -70,6 +72,7 @@ export function mergedOptions(
   }
   const next = { ...current };
   for (const [k, v] of Object.entries(options)) next[k] = Array.isArray(v) ? v.join(",") : String(v);
+  await loadNameRule(next["CloudType"] ?? "");
   const malformed = checkOptions(next).filter((p) => !p.includes("mandatory option is missing"));
   return malformed.length > 0 ? S_ERROR(malformed.join("; "), "OptionInvalid") : S_OK(next);
 }

@@ -91,7 +91,7 @@ export class CloudComputingElement {
    * A malformed value is refused and not stored: the options stay as they were. Unknown names are warned about.
    */
   async setParameters(options: Readonly<Record<string, CeOptionValue>>): Promise<Result<null>> {
-    const next = mergedOptions(this.params, options);
+    const next = await mergedOptions(this.params, options);
     if (!next.OK) return next;
     this.params = next.Value;
     await this.reset();

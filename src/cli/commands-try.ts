@@ -13,7 +13,7 @@ import { homedir } from "node:os";
 import { join } from "node:path";
 import { CloudComputingElement } from "../ce/index.js";
 import type { LoadedCeOptions } from "../config/ce-config.js";
-import { QemuDriver } from "../drivers/qemu/index.js";
+import type { QemuDriver } from "../drivers/qemu/index.js";
 import { CloudceError } from "../errors.js";
 import type { Logger } from "../log.js";
 import type { Output } from "./output.js";
@@ -81,6 +81,8 @@ export async function tryTemplate(
     ...Object.fromEntries(Object.entries(drv).map(([k, v]) => [`Driver_${k}`, v])),
   });
   if (!set.OK) throw new CloudceError("OptionInvalid", set.Message);
+  // Loaded here only: every other command runs without the QEMU driver.
+  const { QemuDriver } = await import("../drivers/qemu/index.js");
   const driver = new QemuDriver({
     options: drv,
     credentials: async () => ({ extra: {} }),

@@ -9,9 +9,6 @@ import { isAbsolute, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { CloudceError } from "../errors.js";
 import { DRIVER_METHODS, type CloudDriver, type DriverConfig, type DriverFactory, type NameRule } from "./driver.js";
-import { AZURE_NAME_RULE } from "./azure/names.js";
-import { GCE_NAME_RULE } from "./gce/names.js";
-import { KUBERNETES_NAME_RULE } from "./kubernetes/names.js";
 
 /** A driver module: the factory, and optionally a check naming `Driver_*` options it does not know. */
 export interface DriverModule {
@@ -33,14 +30,29 @@ const builtins = new Map<string, Loader>([
   ["AZURE", () => import("./azure/index.js")],
 ]);
 
-/** Cloud types that restrict instance names; read before any driver is loaded. */
-const NAME_RULES = new Map<string, NameRule>([
-  ["GCE", GCE_NAME_RULE],
-  ["KUBERNETES", KUBERNETES_NAME_RULE],
-  ["AZURE", AZURE_NAME_RULE],
+/** Built-in cloud types that restrict instance names: only their small names module is loaded, and only when a CE names the cloud type. */
+const nameRuleLoaders = new Map<string, () => Promise<NameRule>>([
+  ["GCE", async () => (await import("./gce/names.js")).GCE_NAME_RULE],
+  ["KUBERNETES", async () => (await import("./kubernetes/names.js")).KUBERNETES_NAME_RULE],
+  ["AZURE", async () => (await import("./azure/names.js")).AZURE_NAME_RULE],
 ]);
 
-/** The instance-name rule of a cloud type, if it has one. */
+/** The rules loaded so far, and those of registered drivers. */
+const NAME_RULES = new Map<string, NameRule>();
+
+/**
+ * Loads the instance-name rule of a cloud type, so that {@link nameRule} knows
+ * it. The CE calls it before it checks its options; a cloud type without a
+ * rule (or a user's module) loads nothing.
+ */
+export async function loadNameRule(cloudType: string): Promise<NameRule | undefined> {
+  const key = cloudType.trim().toUpperCase();
+  const loader = nameRuleLoaders.get(key);
+  if (!NAME_RULES.has(key) && loader) NAME_RULES.set(key, await loader());
+  return NAME_RULES.get(key);
+}
+
+/** The instance-name rule of a cloud type, if it has one (a built-in's once {@link loadNameRule} loaded it). */
 export function nameRule(cloudType: string): NameRule | undefined {
   return NAME_RULES.get(cloudType.trim().toUpperCase());
 }

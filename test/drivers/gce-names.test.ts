@@ -3,7 +3,8 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { checkOptions, parseSettings } from "../../src/ce/ce-options.js";
-import { nameRule, registerDriver } from "../../src/drivers/registry.js";
+import { CloudComputingElement, silentLogger } from "../../src/index.js";
+import { loadNameRule, nameRule, registerDriver } from "../../src/drivers/registry.js";
 import {
   decodeLabelValue,
   encodeLabelValue,
@@ -75,8 +76,15 @@ describe("GCE instance names", () => {
     }
   });
 
-  it("the CE uses the GCE default prefix, and refuses DIRAC's VMDIRAC3_ on GCE in one line", () => {
+  it("a CE given the GCE cloud type loads its rule before it checks the prefix (nothing loaded it before)", async () => {
+    const ce = new CloudComputingElement("ce", { metrics: null, logger: silentLogger });
+    const set = await ce.setParameters({ CloudType: "gce", Instance_NamePrefix: "VMDIRAC3_" });
+    expect(set).toMatchObject({ OK: false, Message: expect.stringMatching(/cannot start a GCE instance name/) });
+  });
+
+  it("the CE uses the GCE default prefix, and refuses DIRAC's VMDIRAC3_ on GCE in one line", async () => {
     const base = { CloudType: "GCE", Instance_Image: "x", Instance_Flavor: "y" };
+    await loadNameRule("GCE");
     expect(parseSettings("ce", base).namePrefix).toBe("dirac-pilot-");
     expect(parseSettings("ce", { ...base, CloudType: "EC2" }).namePrefix).toBe("VMDIRAC3_");
     expect(checkOptions({ ...base, Instance_NamePrefix: "VMDIRAC3_" })).toEqual([

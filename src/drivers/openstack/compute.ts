@@ -4,12 +4,32 @@
  * create, ownership filtering) lives in the driver.
  */
 
-import { isCloudceError } from "../../errors.js";
+import { CloudceError, isCloudceError } from "../../errors.js";
 import type { CloudFlavor, CloudLimits } from "../driver.js";
 import { allPages, nextLink, query } from "./paging.js";
-import { microversionAtLeast } from "./options.js";
+import { DRIVER_NAME, microversionAtLeast } from "./options.js";
 import type { OpenStackSession } from "./session.js";
 import type { NovaServer } from "./state-map.js";
+
+/**
+ * Faults by which Nova refuses multi-create itself (schema, a policy on it,
+ * ports), not the servers asked for. Kept narrow: "Multiple possible
+ * networks found" is about the network, and is no refusal of multi-create.
+ */
+const MULTI_CREATE_REFUSAL =
+  /min_count|max_count|return_reservation_id|multiple[ _-]?(instances|create)|create:multiple|multi-?create|one by one/i;
+
+/** A multi-create's 400/403 fault that refuses multi-create itself becomes `NotSupported`: the driver's fallback reads the code. */
+function asMultiCreateRefusal(err: unknown): unknown {
+  if (!isCloudceError(err) || (err.status !== 400 && err.status !== 403) || err.code === "QuotaExceeded") return err;
+  if (!MULTI_CREATE_REFUSAL.test(err.message)) return err;
+  return new CloudceError("NotSupported", err.message, {
+    driver: DRIVER_NAME,
+    status: err.status,
+    retryable: false,
+    cause: err,
+  });
+}
 
 /** Nova's default `max_limit`: asking for more gives this many per page anyway. */
 const PAGE_SIZE = 1000;
@@ -134,7 +154,7 @@ export class NovaApi {
     } catch (err) {
       // A 2xx whose body is not JSON still made the servers.
       if (isCloudceError(err, "CloudError") && err.status === undefined && /not JSON/.test(err.message)) return {};
-      throw err;
+      throw (server.max_count ?? 1) > 1 ? asMultiCreateRefusal(err) : err;
     }
     const id = typeof body?.server?.id === "string" && body.server.id ? body.server.id : undefined;
     const reservationId =

@@ -17,8 +17,9 @@ import { CloudceError, isCloudceError, toCloudceError, type QuotaResource } from
 import type { Logger } from "../../log.js";
 import { mapGated } from "../../util/pool.js";
 import { withRetry, type RetryPolicy } from "../../util/retry.js";
-import type { CallLimit, CloudNode, CreateNodesResult, NodeFailure, NodeSpec } from "../driver.js";
+import type { CallLimit, CloudNode, CreateNodesResult, NodeSpec } from "../driver.js";
 import { regexLiteral, type CreateAnswer, type NovaApi, type ServerCreate } from "./compute.js";
+import { failAll, notSent, settle, shortfall } from "./create-results.js";
 import { createInDoubt, searchLostCreate } from "./lost-create.js";
 import { DRIVER_NAME, type MultiCreateMode } from "./options.js";
 import { toCloudNode, type NovaServer } from "./state-map.js";
@@ -33,23 +34,6 @@ export interface ServerCreatorParts {
   readonly sleep: (ms: number) => Promise<void>;
   /** How long after a lost answer the look-ups go on (the request timeout). */
   readonly settleMs: number;
-}
-
-/**
- * Answers by which a cloud refuses multi-create itself (schema, a policy on
- * it, ports), not the servers asked for. Kept narrow: "Multiple possible
- * networks found" is about the network, and falls back to nothing.
- */
-const MULTI_CREATE_REFUSAL =
-  /min_count|max_count|return_reservation_id|multiple[ _-]?(instances|create)|create:multiple|multi-?create|one by one/i;
-
-function refusesMultiCreate(err: unknown): err is CloudceError {
-  return (
-    isCloudceError(err) &&
-    (err.status === 400 || err.status === 403) &&
-    err.code !== "QuotaExceeded" &&
-    MULTI_CREATE_REFUSAL.test(err.message)
-  );
 }
 
 const matches = (s: NovaServer, metadata: Readonly<Record<string, string>>): boolean =>
@@ -73,7 +57,8 @@ export class ServerCreator {
       try {
         return await this.createBatch(body, spec, count, signal);
       } catch (err) {
-        if (!refusesMultiCreate(err)) return { created: [], failed: failAll(spec.name, count, err) };
+        // The Nova layer says a refusal of multi-create itself (not of the servers asked for) with its own code.
+        if (!isCloudceError(err, "NotSupported")) return { created: [], failed: failAll(spec.name, count, err) };
         if (this.parts.mode === "on") {
           const why = new CloudceError(
             err.code,
@@ -291,43 +276,4 @@ export class ServerCreator {
       },
     );
   }
-}
-
-function failAll(target: string, count: number, err: unknown): NodeFailure[] {
-  const error = toCloudceError(err, "CloudError");
-  return Array.from({ length: count }, () => ({ target, error }));
-}
-
-function shortfall(name: string, asked: number, got: number, resource: QuotaResource | undefined): CloudceError {
-  const which = resource === undefined ? "the project quota" : `the project's ${resource} quota`;
-  return new CloudceError(
-    "QuotaExceeded",
-    `compute POST /servers for batch ${name}: Nova made ${got} of ${asked} servers (${which} allows no more); the missing ones may be submitted again later`,
-    { driver: DRIVER_NAME, ...(resource === undefined ? {} : { quotaResource: resource }) },
-  );
-}
-
-/** Creates the caller's stop kept from being sent: nothing was made for them. */
-function notSent(target: string, count: number): NodeFailure[] {
-  const error = new CloudceError(
-    "Timeout",
-    `compute POST /servers for ${target}: not sent, the submission was stopped first; no server was requested`,
-    { driver: DRIVER_NAME, retryable: false },
-  );
-  return Array.from({ length: count }, () => ({ target, error, notSent: true }));
-}
-
-/** Settled creates as created nodes and failures named by their VM names; an item never started was not sent. */
-function settle(
-  names: readonly string[],
-  settled: readonly (PromiseSettledResult<CloudNode> | undefined)[],
-): CreateNodesResult {
-  const created: CloudNode[] = [];
-  const failed: NodeFailure[] = [];
-  settled.forEach((r, i) => {
-    if (r === undefined) failed.push(...notSent(names[i]!, 1));
-    else if (r.status === "fulfilled") created.push(r.value);
-    else failed.push({ target: names[i]!, error: toCloudceError(r.reason, "CloudError") });
-  });
-  return { created, failed };
 }

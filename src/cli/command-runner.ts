@@ -45,7 +45,11 @@ export class CommandRunner {
       // Commander writes help to stderr only when it is an error (no command given): one line says that instead.
       writeErr: () => undefined,
       outputError: (s) => {
-        this.parserMessage = s.replace(/^error: /, "").trim();
+        // Our value checks end in a full stop; the "; see … --help" that follows must not double it.
+        this.parserMessage = s
+          .replace(/^error: /, "")
+          .trim()
+          .replace(/\.$/, "");
       },
     });
   }

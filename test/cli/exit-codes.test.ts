@@ -122,7 +122,10 @@ describe("the exit-code table", () => {
     ],
     [["cleanup", "--jitter", "1m"], /^cloudce cleanup: --jitter needs --every/],
     [["cleanup", "--every", "10s", "--jitter", "20s"], /^cloudce cleanup: --jitter: '20s' is longer than --every 10s/],
-    [["serve", "--stdio", "--drain-seconds", "-1"], /^cloudce serve: .*'-1' is not a whole number of seconds >= 0/],
+    [
+      ["serve", "--stdio", "--drain-seconds", "-1"],
+      /^cloudce serve: .*'-1' is not a whole number of seconds >= 0 \(--drain-seconds 0 does not wait\); see cloudce serve --help$/m,
+    ],
     [
       ["submit", "--executable", "/dev/zero"],
       /^cloudce submit: --executable: \/dev\/zero is not a regular file; give the pilot script/,

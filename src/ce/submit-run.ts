@@ -52,11 +52,23 @@ export class Run {
   }
 
   /** One create request; "not-sent" when the caller stopped before it went out. */
-  async create(pilot: PreparedPilot, count: number, stale: StaleRetry): Promise<void | "not-sent"> {
+  async create(pilot: PreparedPilot, count: number, stale: StaleRetry): Promise<"sent" | "not-sent"> {
     this.started.set(pilot.name, { name: pilot.name, stamp: pilot.stamp });
+    const outcome = await this.attempt(pilot, count, stale.first);
+    if (outcome === "not-sent") return "not-sent";
+    if (outcome !== "abandoned") await this.retryStaleOrSettle(pilot, count, stale, outcome);
+    return "sent";
+  }
+
+  /** A create that failed on a cached id the cloud no longer has is tried once more with fresh ids. */
+  private async retryStaleOrSettle(
+    pilot: PreparedPilot,
+    count: number,
+    stale: StaleRetry,
+    first: CreateNodesResult | Error,
+  ): Promise<void> {
     const resources = stale.first;
-    let outcome = await this.attempt(pilot, count, resources);
-    if (outcome === "abandoned" || outcome === "not-sent") return outcome === "not-sent" ? outcome : undefined;
+    let outcome = first;
     const staleError = staleOf(outcome);
     if (staleError && this.input.stop.signal?.aborted !== true) {
       // Bounded like a create: a stop while it resolves leaves it no more than the shared grace.

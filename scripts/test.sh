@@ -9,6 +9,8 @@ cd "$(dirname "$0")/.."
 
 bash scripts/install-deps.sh
 npm run typecheck
+# Biome: the formatting and lint rules of biome.json, on every file git tracks.
+npm run lint
 npm run build
 # The package as a site director imports it, and the command as an operator runs it.
 node --input-type=module -e 'import { CloudComputingElement } from "cloudce"; if (typeof new CloudComputingElement("smoke").submitJob !== "function") process.exit(1);'

@@ -213,7 +213,7 @@ describe("CloudComputingElement with CloudType = KUBERNETES", () => {
     });
     try {
       const ce = await newCe({ MaxTotalJobs: "1000", MaxWaitingJobs: "1000" });
-      const hard = Number(quota["spec"]["hard"]["pods"]);
+      const hard = Number(quota.spec?.hard?.["pods"]);
       const used = server.cluster.usage(NAMESPACE)["pods"]!;
       expect(ok(await ce.available())).toBe(hard - used);
       server.cluster.remove("resourcequotas", NAMESPACE, quota["metadata"]["name"]);

@@ -242,7 +242,7 @@ describe("creates, listings and deletes", () => {
         server.cluster
           .all("pods")
           .filter(
-            (p) => !p.metadata.deletionTimestamp && p.metadata.annotations["cloudce.dirac/request"] === `req-${n}`,
+            (p) => !p.metadata.deletionTimestamp && p.metadata.annotations?.["cloudce.dirac/request"] === `req-${n}`,
           ).length,
       (c) => c === 0,
       10_000,

@@ -6,7 +6,7 @@ import { join } from "node:path";
 import kubernetesFactory from "../../../src/drivers/kubernetes/index.js";
 import { encodeLabelValue, KUBERNETES_NAME_RULE } from "../../../src/drivers/kubernetes/names.js";
 import { instantiateDriver, registerDriver } from "../../../src/drivers/registry.js";
-import type { Obj } from "../../servers/kubernetes/cluster.js";
+import type { KubeObject } from "../../servers/kubernetes/objects.js";
 import { NAMESPACE, siteObject, writeKubeconfig } from "../../servers/kubernetes/driver-fixture.js";
 import { startKubeServer, type KubeFault, type KubeServer } from "../../servers/kubernetes/server.js";
 import { CAMPAIGN_TIMEOUT_MS, connectionFault, pageChange, whenIdle, type CampaignCloud } from "./campaign-cloud.js";
@@ -28,7 +28,7 @@ registerDriver(
 );
 
 const QUOTA = "campaign";
-const cpusOf = (pod: Obj): number => Number(pod.spec?.containers?.[0]?.resources?.requests?.cpu ?? 0);
+const cpusOf = (pod: KubeObject): number => Number(pod.spec?.containers?.[0]?.resources?.requests?.cpu ?? 0);
 
 export async function startKubernetesCampaignCloud(sc: Scenario): Promise<CampaignCloud> {
   const server = await startKubeServer({ namespaces: [NAMESPACE], runProcesses: false });
@@ -38,11 +38,11 @@ export async function startKubernetesCampaignCloud(sc: Scenario): Promise<Campai
   const cluster = server.cluster;
   // Another CE's pod with this CE's prefix: a listing that drops its selector shows it.
   addForeign(server);
-  const ours = (ce: string): Obj[] =>
+  const ours = (ce: string): KubeObject[] =>
     [...cluster.podHistory.values()].filter(
       (p) => p.metadata.labels?.["cloudce.dirac/cloudce-ce"] === encodeLabelValue(ce),
     );
-  const gone = (pod: Obj): boolean =>
+  const gone = (pod: KubeObject): boolean =>
     pod.metadata.deletionTimestamp !== undefined ||
     cluster.get("pods", NAMESPACE, pod.metadata.name)?.metadata.uid !== pod.metadata.uid;
   const firstCpus = sc.fallback ? 2 : 1;
@@ -79,7 +79,7 @@ export async function startKubernetesCampaignCloud(sc: Scenario): Promise<Campai
     vms: (ce) =>
       ours(ce).map((p) => ({
         id: p.metadata.name,
-        name: p.metadata.annotations["cloudce.dirac/vm-name"],
+        name: p.metadata.annotations?.["cloudce.dirac/vm-name"] ?? "",
         live: !gone(p),
       })),
     // A fallback round sends the same name with another flavor: only a name twice on one flavor is a double.

@@ -13,13 +13,15 @@
  */
 
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
-import type { Cluster, Obj } from "./cluster.js";
+import { join } from "node:path";
+import type { Cluster } from "./cluster.js";
+import type { Container, KubeObject, Pod } from "./objects.js";
+import { mountVolumes, podEnvironment, secretsOf } from "./pod-sandbox.js";
 
 interface Running {
-  readonly pod: Obj;
+  readonly pod: Pod;
   child?: ChildProcess;
   log: string;
   /** Started without a process (`runProcesses: false`). */
@@ -46,13 +48,13 @@ export class Kubelet {
     this.timer = setInterval(() => this.tick(), 25);
   }
 
-  private admit(pod: Obj): void {
+  private admit(pod: Pod): void {
     pod.status = { phase: "Pending", conditions: [{ type: "PodScheduled", status: "False", reason: "Unschedulable" }] };
     this.runs.set(pod.metadata.uid, { pod, log: "" });
   }
 
   /** Log text of a pod's container, or undefined while it never started. */
-  logOf(pod: Obj): string | undefined {
+  logOf(pod: KubeObject): string | undefined {
     const run = this.runs.get(pod.metadata.uid);
     return run?.child || run?.simulated ? run.log : undefined;
   }
@@ -60,7 +62,7 @@ export class Kubelet {
   /** Without processes: the pod's container exits 0. */
   finish(name: string): void {
     const run = [...this.runs.values()].find((r) => r.pod.metadata.name === name);
-    if (run?.simulated && run.pod.status.phase === "Running") this.exited(run, run.pod.status.startTime, 0, null);
+    if (run?.simulated && run.pod.status.phase === "Running") this.exited(run, run.pod.status.startTime!, 0, null);
   }
 
   private tick(): void {
@@ -69,7 +71,7 @@ export class Kubelet {
         this.tryStart(run);
   }
 
-  private setWaiting(run: Run, reason: string): void {
+  private setWaiting(run: Running, reason: string): void {
     const c = run.pod.spec.containers[0];
     const current = run.pod.status.containerStatuses?.[0]?.state?.waiting?.reason;
     if (current === reason) return;
@@ -82,7 +84,7 @@ export class Kubelet {
   private tryStart(run: Running): void {
     const pod = run.pod;
     if (!this.scheduling) return;
-    if (pod.status.conditions[0].status === "False") {
+    if (pod.status.conditions?.[0]?.status === "False") {
       pod.status.conditions = [{ type: "PodScheduled", status: "True" }];
       pod.spec.nodeName = "stand-in-node";
       this.cluster.touch(pod);
@@ -94,117 +96,30 @@ export class Kubelet {
       this.setWaiting(run, pulls > 3 ? "ImagePullBackOff" : "ErrImagePull");
       return;
     }
-    const secrets = this.secretsOf(pod);
+    const secrets = secretsOf(this.cluster, pod);
     if (secrets === undefined) this.setWaiting(run, "ContainerCreating");
     else this.start(run, secrets);
   }
 
-  /** The Secrets a pod uses, or undefined while one is missing. */
-  private secretsOf(pod: Obj): Map<string, Obj> | undefined {
-    const names = new Set<string>();
-    for (const v of pod.spec.volumes ?? []) if (v.secret?.secretName) names.add(v.secret.secretName);
-    for (const c of pod.spec.containers)
-      for (const e of c.env ?? []) if (e.valueFrom?.secretKeyRef?.name) names.add(e.valueFrom.secretKeyRef.name);
-    const found = new Map<string, Obj>();
-    for (const n of names) {
-      const s = this.cluster.get("secrets", pod.metadata.namespace, n);
-      if (!s) return undefined;
-      found.set(n, s);
-    }
-    return found;
-  }
-
-  private secretValue(secret: Obj, key: string): string | undefined {
-    if (secret.stringData?.[key] !== undefined) return String(secret.stringData[key]);
-    return secret.data?.[key] !== undefined
-      ? Buffer.from(String(secret.data[key]), "base64").toString("utf8")
-      : undefined;
-  }
-
-  /** Mount path → sandbox directory, with the Secrets' files written. */
-  private mounts(pod: Obj, secrets: Map<string, Obj>): [string, string][] {
-    const sandbox = join(this.root, pod.metadata.uid);
-    const out: [string, string][] = [];
-    for (const [i, m] of (pod.spec.containers[0].volumeMounts ?? []).entries()) {
-      const dir = join(sandbox, `vol${i}`);
-      mkdirSync(dir, { recursive: true });
-      const vol = (pod.spec.volumes ?? []).find((v: Obj) => v.name === m.name);
-      const secret = vol?.secret ? secrets.get(vol.secret.secretName) : undefined;
-      if (secret) {
-        for (const key of new Set([...Object.keys(secret.data ?? {}), ...Object.keys(secret.stringData ?? {})])) {
-          const path = join(dir, (vol.secret.items ?? []).find((it: Obj) => it.key === key)?.path ?? key);
-          mkdirSync(dirname(path), { recursive: true });
-          writeFileSync(path, this.secretValue(secret, key) ?? "", { mode: vol.secret.defaultMode ?? 0o644 });
-        }
-      }
-      out.push([m.mountPath, dir]);
-    }
-    return out.sort((a, b) => b[0].length - a[0].length);
-  }
-
-  private environment(pod: Obj, secrets: Map<string, Obj>, mapPath: (s: string) => string): Record<string, string> {
-    const env: Record<string, string> = {
-      PATH: process.env["PATH"] ?? "/usr/bin:/bin",
-      HOME: join(this.root, pod.metadata.uid),
-      HOSTNAME: pod.metadata.name,
-    };
-    const fields: Record<string, string> = {
-      "metadata.name": pod.metadata.name,
-      "metadata.namespace": pod.metadata.namespace,
-      "metadata.uid": pod.metadata.uid,
-      "spec.nodeName": pod.spec.nodeName ?? "",
-    };
-    for (const e of pod.spec.containers[0].env ?? []) {
-      const ref = e.valueFrom?.secretKeyRef;
-      const raw = e.valueFrom?.fieldRef
-        ? (fields[e.valueFrom.fieldRef.fieldPath] ?? "")
-        : ref
-          ? (this.secretValue(secrets.get(ref.name)!, ref.key) ?? "")
-          : String(e.value ?? "");
-      // $(VAR) names an earlier variable; $$ escapes.
-      env[e.name] = mapPath(
-        raw.replace(/\$\$|\$\(([A-Za-z_][A-Za-z0-9_]*)\)/g, (m, v: string | undefined) =>
-          v === undefined ? "$" : (env[v] ?? m),
-        ),
-      );
-    }
-    return env;
-  }
-
-  private start(run: Running, secrets: Map<string, Obj>): void {
+  private start(run: Running, secrets: Map<string, KubeObject>): void {
     const pod = run.pod;
     const c = pod.spec.containers[0];
     if (!this.runProcesses) {
       run.simulated = true;
-      const startedAt = new Date().toISOString();
-      pod.status = {
-        ...pod.status,
-        phase: "Running",
-        startTime: startedAt,
-        containerStatuses: [
-          {
-            name: c.name,
-            image: c.image,
-            ready: true,
-            restartCount: 0,
-            started: true,
-            state: { running: { startedAt } },
-          },
-        ],
-      };
-      this.cluster.touch(pod);
+      this.markRunning(pod, c, new Date().toISOString());
       return;
     }
-    const mounts = this.mounts(pod, secrets);
+    const home = join(this.root, pod.metadata.uid);
+    const mounts = mountVolumes(home, pod, secrets);
     const mapPath = (s: string): string => mounts.reduce((acc, [from, to]) => acc.split(from).join(to), s);
     const argv = [...(c.command ?? ["/bin/sh", "-c", "exit 0"]), ...(c.args ?? [])].map((a: unknown) =>
       mapPath(String(a)),
     );
-    const cwd = c.workingDir ? mapPath(c.workingDir) : join(this.root, pod.metadata.uid);
+    const cwd = c.workingDir ? mapPath(c.workingDir) : home;
     mkdirSync(cwd, { recursive: true });
     const child = spawn(argv[0]!, argv.slice(1), {
       cwd,
-      env: this.environment(pod, secrets, mapPath),
+      env: podEnvironment(pod, home, secrets, mapPath),
       stdio: ["ignore", "pipe", "pipe"],
       detached: true,
     });
@@ -213,22 +128,7 @@ export class Kubelet {
     child.stdout!.on("data", append);
     child.stderr!.on("data", append);
     const startedAt = new Date().toISOString();
-    pod.status = {
-      ...pod.status,
-      phase: "Running",
-      startTime: startedAt,
-      containerStatuses: [
-        {
-          name: c.name,
-          image: c.image,
-          ready: true,
-          restartCount: 0,
-          started: true,
-          state: { running: { startedAt } },
-        },
-      ],
-    };
-    this.cluster.touch(pod);
+    this.markRunning(pod, c, startedAt);
     const deadline = pod.spec.activeDeadlineSeconds;
     if (typeof deadline === "number")
       run.deadline = setTimeout(() => this.end(run, "DeadlineExceeded"), deadline * 1000);
@@ -236,6 +136,17 @@ export class Kubelet {
       run.log += `stand-in kubelet: cannot start ${argv[0]}: ${err.message}\n`;
     });
     child.on("close", (code, signal) => this.exited(run, startedAt, code, signal));
+  }
+
+  private markRunning(pod: Pod, c: Container, startedAt: string): void {
+    const running = { name: c.name, image: c.image, ready: true, restartCount: 0, started: true };
+    pod.status = {
+      ...pod.status,
+      phase: "Running",
+      startTime: startedAt,
+      containerStatuses: [{ ...running, state: { running: { startedAt } } }],
+    };
+    this.cluster.touch(pod);
   }
 
   private exited(run: Running, startedAt: string, code: number | null, signal: NodeJS.Signals | null): void {
@@ -246,7 +157,7 @@ export class Kubelet {
     const finishedAt = new Date().toISOString();
     pod.status.containerStatuses = [
       {
-        ...pod.status.containerStatuses[0],
+        ...pod.status.containerStatuses![0]!,
         ready: false,
         started: false,
         state: {
@@ -277,7 +188,7 @@ export class Kubelet {
     if (run) this.end(run, reason);
   }
 
-  private terminate(pod: Obj): void {
+  private terminate(pod: Pod): void {
     const run = this.runs.get(pod.metadata.uid);
     if (!run) return;
     const child = run.child;
@@ -324,5 +235,3 @@ export class Kubelet {
     rmSync(this.root, { recursive: true, force: true });
   }
 }
-
-type Run = Running;

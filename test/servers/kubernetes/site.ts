@@ -4,6 +4,7 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parse } from "yaml";
+import type { SiteManifest } from "./objects.js";
 import type { KubeServer } from "./server.js";
 
 /** The site setup the docs tell an admin to apply: the tests use these very files. */
@@ -17,9 +18,8 @@ const ETC = [
 ]
   // The benchmark runs this file compiled one level deeper (.bench-dist/).
   .find((dir) => existsSync(join(dir, "role.yaml")))!;
-export const siteObject = (file: string): Record<string, any> =>
-  parse(readFileSync(join(ETC, file), "utf8")) as Record<string, any>;
-export const NAMESPACE: string = siteObject("namespace.yaml")["metadata"]["name"];
+export const siteObject = (file: string): SiteManifest => parse(readFileSync(join(ETC, file), "utf8")) as SiteManifest;
+export const NAMESPACE: string = siteObject("namespace.yaml").metadata.name;
 
 /** A kubeconfig for the stand-in: one cluster, one token user, a context with the pilots' namespace. */
 export function writeKubeconfig(server: KubeServer, dir: string, token: string = server.token): string {

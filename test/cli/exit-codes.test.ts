@@ -72,6 +72,28 @@ describe("the exit-code table", () => {
     );
   });
 
+  it("0: a cleanup --every loop ends at its signal, its normal end", async () => {
+    const stop = new AbortController();
+    const argv = [
+      "--config",
+      config,
+      "--log-level",
+      "info",
+      "cleanup",
+      "--every",
+      "10s",
+      "--lock",
+      join(dir, "l.lock"),
+    ];
+    const r = await run(argv, {
+      signal: stop.signal,
+      // Stopped once running, as a supervisor's SIGTERM would.
+      onStderr: (soFar) => void (soFar.includes("cleanup loop started") ? stop.abort() : undefined),
+    });
+    seen.add(r.code);
+    expect(r.code, r.stderr).toBe(0);
+  });
+
   it("0: a CE without slots says why once, in the table, not a log line too", async () => {
     const none = await flatConfig("noslots.conf", [
       "CloudType = LOCAL",

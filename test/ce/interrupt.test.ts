@@ -13,7 +13,6 @@ import { beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { CloudComputingElement } from "../../src/ce/index.js";
 import type { BulkResult, CloudDriver, CreateNodesRequest, CreateNodesResult } from "../../src/drivers/driver.js";
 import { registerDriver } from "../../src/drivers/registry.js";
-import { CloudceError } from "../../src/errors.js";
 import { silentLogger } from "../../src/log.js";
 import { readJournal } from "../../src/ops/journal.js";
 import { MemoryCloud } from "../../src/testing.js";
@@ -248,80 +247,5 @@ describe("cleanupPilots with an abort signal", () => {
         ),
       "the late delete in the journal",
     );
-  });
-});
-
-describe("after an abort nothing waits unbounded", () => {
-  /** Submits on a driver that hangs a flavor listing (and aborts the submission when it starts). */
-  async function submitOn(cloudType: string, flavors: string, count: number, stop: AbortController) {
-    const ce = new CloudComputingElement(`${cloudType.toLowerCase()}.example.org`, { logger: silentLogger });
-    expect(
-      (
-        await ce.setParameters({
-          CloudType: cloudType,
-          Instance_Image: "name:pilot-image",
-          Instance_Flavor: flavors,
-          Instance_Networks: "name:private",
-          Cloud_RateLimit: "0",
-          Cloud_RequestTimeout: "1",
-        })
-      ).OK,
-    ).toBe(true);
-    return ce.submitJob(pilot, null, count, { signal: stop.signal });
-  }
-
-  it("returns when the next flavor's resolution hangs across the abort", async () => {
-    cloud = new MemoryCloud({
-      autoBoot: false,
-      flavors: [
-        { id: "flv-1", name: "small", vcpus: 2, ramMb: 4096 },
-        { id: "flv-2", name: "large", vcpus: 4, ramMb: 8192 },
-      ],
-    });
-    const stop = new AbortController();
-    registerDriver("MEMORY_HANGING_RESOLVE", () => {
-      const d = cloud.driver();
-      const list = d.listFlavors.bind(d);
-      d.listFlavors = async (q) => {
-        if (q !== undefined && JSON.stringify(q).includes("large")) {
-          stop.abort();
-          return new Promise<never>(() => undefined);
-        }
-        return list(q);
-      };
-      d.createNodes = async (req) => ({
-        created: [],
-        failed: req.nodes.map((n) => ({
-          target: n.name,
-          error: new CloudceError("CapacityExceeded", "MEMORY: no room for this flavor"),
-        })),
-      });
-      return d;
-    });
-    const result = await submitOn("MEMORY_HANGING_RESOLVE", "name:small, name:large", 2, stop);
-    expect(result.OK ? result.Value : []).toEqual([]);
-  });
-
-  it("returns when resolving a stale id again hangs across the abort", async () => {
-    cloud = new MemoryCloud({ autoBoot: false });
-    const stop = new AbortController();
-    registerDriver("MEMORY_HANGING_RENEW", () => {
-      const d = cloud.driver();
-      const list = d.listFlavors.bind(d);
-      let lists = 0;
-      d.listFlavors = async (q) => {
-        if (++lists > 1) {
-          stop.abort();
-          return new Promise<never>(() => undefined);
-        }
-        return list(q);
-      };
-      d.createNodes = async () => {
-        throw new CloudceError("FlavorNotFound", "MEMORY: flavor flv-1 is gone");
-      };
-      return d;
-    });
-    const result = await submitOn("MEMORY_HANGING_RENEW", "name:small", 1, stop);
-    expect(result.OK ? result.Value : []).toEqual([]);
   });
 });

@@ -6,7 +6,8 @@ import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { cliMessage } from "../../src/cli/cli-errors.js";
 import { CloudceError } from "../../src/errors.js";
-import { transportError } from "../../src/drivers/openstack/http-errors.js";
+import { transportError } from "../../src/drivers/http/transport.js";
+import { IDENTITY_UNREACHABLE } from "../../src/drivers/openstack/http.js";
 import { readJournal } from "../../src/ops/journal.js";
 import { cli } from "./cli-harness.js";
 import { until } from "../support/wait.js";
@@ -152,9 +153,10 @@ describe("errors: one line, the right exit code, JSON when asked", () => {
     expect(cliMessage(proxy)).toContain("give the proxy file with --proxy FILE");
     expect(cliMessage(proxy)).not.toContain("setProxy");
     const refused = transportError(
+      "OPENSTACK",
       "identity POST /v3/auth/tokens",
       Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:1"), { code: "ECONNREFUSED" }),
-      1000,
+      { prefix: "", timeoutMs: 1000, hint: IDENTITY_UNREACHABLE },
     );
     expect(refused.message).toContain("Driver_ex_force_auth_url");
   });

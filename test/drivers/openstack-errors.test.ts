@@ -1,7 +1,9 @@
 /** OPENSTACK error mapping: fault bodies of each service, status → code, Retry-After. */
 
 import { describe, expect, it } from "vitest";
-import { faultMessage, httpError, parseRetryAfter, transportError } from "../../src/drivers/openstack/http-errors.js";
+import { parseRetryAfter } from "../../src/drivers/http/errors.js";
+import { transportError as sharedTransportError } from "../../src/drivers/http/transport.js";
+import { faultMessage, httpError } from "../../src/drivers/openstack/http-errors.js";
 import { nodeState, toCloudNode } from "../../src/drivers/openstack/state-map.js";
 import { pilotStatus } from "../../src/ce/status-map.js";
 import { selectForCleanup } from "../../src/ce/cleanup-policy.js";
@@ -83,6 +85,10 @@ describe("OPENSTACK status → error code", () => {
     ).toMatchObject({ code: "CloudUnavailable", retryable: false });
   });
 });
+
+function transportError(what: string, err: unknown, timeoutMs: number) {
+  return sharedTransportError("OPENSTACK", what, err, { prefix: "", timeoutMs });
+}
 
 describe("OPENSTACK state map", () => {
   it.each([

@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { classifyByStatus, parseRetryAfter, redactBody } from "../../src/drivers/http/errors.js";
 import { RestClient, type RestClientOptions } from "../../src/drivers/http/rest-client.js";
 import { TokenCache } from "../../src/drivers/http/token-cache.js";
-import { isCloudceError } from "../../src/errors.js";
+import { CloudceError, isCloudceError } from "../../src/errors.js";
 import { silentLogger } from "../../src/log.js";
 import { listenLoopback, type LoopbackServer } from "../servers/http-util.js";
 
@@ -87,6 +87,25 @@ describe("RestClient", () => {
     expect(message).not.toContain(secret);
     expect(message).not.toContain("sig=abc");
     expect(message.length).toBeLessThan(500);
+  });
+
+  it("gives the classifier a long body whole, so that it still parses, with redacted values masked", async () => {
+    const secret = "the-user-data-sent-in-this-call";
+    const bodies: string[] = [];
+    const { client } = await setup(
+      (_q, res) => json(res, 409, { error: { code: "SkuNotAvailable", message: `${secret} ${"x".repeat(600)}` } }),
+      {
+        classify: (f) => {
+          bodies.push(f.body);
+          return new CloudceError("CapacityExceeded", "full", { driver: f.driver });
+        },
+      },
+    );
+    const err = await client.send({ method: "PUT", path: "/vm", redact: [secret] }).catch((e: unknown) => e);
+    expect(isCloudceError(err, "CapacityExceeded")).toBe(true);
+    const parsed = JSON.parse(bodies[0]!) as { error: { code: string; message: string } };
+    expect(parsed.error.code).toBe("SkuNotAvailable");
+    expect(parsed.error.message).not.toContain(secret);
   });
 
   it("a request with no answer within the deadline is a retryable Timeout", async () => {

@@ -7,7 +7,7 @@
  */
 
 import { CloudceError, truncate, type ErrorCode, type QuotaResource } from "../../errors.js";
-import { codeForStatus, type HttpFailure } from "../http/errors.js";
+import { codeForStatus, stripHtml, type HttpFailure } from "../http/errors.js";
 import { DRIVER_NAME } from "./options.js";
 
 interface Mapping {
@@ -96,7 +96,7 @@ export function parseErrorBody(body: string): AzureErrorBody {
   } catch {
     // not JSON (a proxy's page)
   }
-  return { message: body };
+  return { message: stripHtml(body) };
 }
 
 /** What ran out, from the quota's target when Azure names it: VM counts do not depend on the flavor. */

@@ -7,7 +7,7 @@
  */
 
 import { CloudceError, truncate, type ErrorCode, type QuotaResource } from "../../errors.js";
-import { parseRetryAfter } from "../openstack/http-errors.js";
+import { parseRetryAfter } from "../http/errors.js";
 import { DRIVER_NAME } from "./options.js";
 
 const MAX_MESSAGE = 240;

@@ -1,9 +1,8 @@
 /**
  * Cloud-neutral classification of HTTP failures into CloudceErrors: the
- * status decides the code unless the driver's classifier knows better, a
- * transport failure is Timeout or CloudUnavailable, and every body quoted in
- * a message is redacted first (values the caller names, registered secrets,
- * and anything past a short length).
+ * status decides the code unless the driver's classifier knows better, and
+ * every body quoted in a message is redacted first (values the caller names,
+ * registered secrets, markup, and anything past a short length).
  */
 
 import { CloudceError, truncate, type ErrorCode } from "../../errors.js";
@@ -16,7 +15,10 @@ export interface HttpFailure {
   /** What was asked, e.g. `PUT virtualMachines/x` (no query string, no token). */
   readonly what: string;
   readonly status: number;
-  /** The body, already redacted. */
+  /**
+   * The body with the call's redacted values and registered secrets masked,
+   * whole, so that it still parses: quote it only through {@link redactBody}.
+   */
   readonly body: string;
   readonly headers: Readonly<Record<string, string | undefined>>;
   /** The answer's Retry-After, in seconds. */
@@ -36,15 +38,24 @@ export function parseRetryAfter(value: string | undefined, now: number = Date.no
   return Number.isNaN(at) ? undefined : Math.max(0, Math.ceil((at - now) / 1000));
 }
 
-/** A body fit to quote: the given values replaced, registered secrets scrubbed, HTML stripped, cut short. */
-export function redactBody(body: string, redact: readonly string[] = [], max: number = MAX_QUOTED): string {
+/** The body with the given values and the registered secrets masked, whole (it still parses as JSON). */
+export function maskBody(body: string, redact: readonly string[] = []): string {
   let out = body;
   for (const r of redact) if (r.length >= 4 && out.includes(r)) out = out.split(r).join("[redacted]");
-  out = scrubSecrets(out)
+  return scrubSecrets(out);
+}
+
+/** Text of a page: markup dropped, whitespace made one line (a proxy's HTML error page). */
+export function stripHtml(text: string): string {
+  return text
     .replace(/<[^>]*>/g, " ")
     .replace(/\s+/g, " ")
     .trim();
-  return truncate(out, max);
+}
+
+/** A body fit to quote: the given values replaced, registered secrets scrubbed, HTML stripped, cut short. */
+export function redactBody(body: string, redact: readonly string[] = [], max: number = MAX_QUOTED): string {
+  return truncate(stripHtml(maskBody(body, redact)), max);
 }
 
 /** The code an HTTP status means on any REST API. */
@@ -60,25 +71,8 @@ export function codeForStatus(status: number): ErrorCode {
 
 /** The classifier a driver gets when it brings none. */
 export const classifyByStatus: ErrorClassifier = (f) =>
-  new CloudceError(codeForStatus(f.status), `${f.driver} ${f.what}: HTTP ${f.status} ${f.body}`.trim(), {
+  new CloudceError(codeForStatus(f.status), `${f.driver} ${f.what}: HTTP ${f.status} ${redactBody(f.body)}`.trim(), {
     driver: f.driver,
     status: f.status,
     ...(f.retryAfterSeconds === undefined ? {} : { retryAfterSeconds: f.retryAfterSeconds }),
   });
-
-/** A request that got no answer: refused, reset, or timed out. */
-export function transportError(driver: string, what: string, err: unknown, timeoutMs: number): CloudceError {
-  const e = err as { name?: string; code?: string; message?: string };
-  if (e?.name === "TimeoutError" || e?.name === "AbortError" || /TIMEOUT/.test(e?.code ?? "")) {
-    return new CloudceError("Timeout", `${driver} ${what}: no answer within ${timeoutMs} ms (Cloud_RequestTimeout)`, {
-      driver,
-      cause: err,
-    });
-  }
-  const why = truncate(scrubSecrets(String(e?.message ?? err)), 120);
-  return new CloudceError(
-    "CloudUnavailable",
-    `${driver} ${what}: connection failed (${e?.code ?? e?.name ?? "error"}: ${why})`,
-    { driver, cause: err },
-  );
-}

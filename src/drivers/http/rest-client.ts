@@ -11,20 +11,29 @@ import { Agent, request, type Dispatcher } from "undici";
 import { CloudceError, isCloudceError } from "../../errors.js";
 import type { Logger } from "../../log.js";
 import { DEFAULT_RETRY_POLICY, withRetry, type RetryPolicy } from "../../util/retry.js";
-import { classifyByStatus, parseRetryAfter, redactBody, transportError, type ErrorClassifier } from "./errors.js";
+import { classifyByStatus, maskBody, parseRetryAfter, type ErrorClassifier } from "./errors.js";
+import { transportError } from "./transport.js";
 
-/** Bearer tokens for a client: cached by the provider, dropped after a 401. */
-export interface TokenProvider {
-  token(): Promise<string>;
-  invalidate(): void;
+/**
+ * The tokens a client's calls carry: cached by the provider, which retries
+ * its own requests (so a call asks for one once), dropped after a 401.
+ */
+export interface TokenProvider<T = string> {
+  token(): Promise<T>;
+  /** The cloud refused `token`: forget it, unless a newer one has replaced it already. */
+  invalidate(token?: T): void;
 }
 
 export type HttpMethod = "GET" | "PUT" | "PATCH" | "POST" | "DELETE";
 
-export interface RestCall {
+export interface RestCall<T = string> {
   readonly method: HttpMethod;
   /** Relative to the base URL (`/subscriptions/…`), or an absolute URL the API handed out (a nextLink, an operation). */
   readonly path: string;
+  /** Where the call goes when that depends on the token (an endpoint of its service catalog): the base `path` is relative to. */
+  readonly base?: (token: T) => string;
+  /** Names the call in messages and logs; `METHOD /path` without the query string by default. */
+  readonly what?: string;
   readonly query?: Readonly<Record<string, string | number | boolean | undefined>>;
   readonly json?: unknown;
   /** A form body (a token request), sent instead of JSON. */
@@ -38,8 +47,10 @@ export interface RestCall {
   readonly retry?: boolean;
   /** Without the client's token (a token request itself, a pre-signed link). */
   readonly anonymous?: boolean;
-  /** The answer is text (a log), not JSON. */
+  /** The answer is returned as text, unparsed (a log, or a body the driver reads itself). */
   readonly text?: boolean;
+  /** What to check when no connection could be made (the option naming this endpoint). */
+  readonly unreachableHint?: string;
 }
 
 export interface RestResponse<T> {
@@ -49,30 +60,52 @@ export interface RestResponse<T> {
   readonly body: T | undefined;
 }
 
-export interface RestClientOptions {
+export interface RestClientOptions<T = string> {
   /** Names the driver in errors and logs, e.g. `AZURE`. */
   readonly driver: string;
-  readonly baseUrl: string;
+  /** What relative paths are relative to (none: every call gives an absolute URL or a `base`). */
+  readonly baseUrl?: string;
+  /** What messages start with; the driver's name by default, nothing where `what` already names the service. */
+  readonly prefix?: string;
   readonly timeoutMs: number;
   /** Attempts per call, the first included. */
   readonly attempts: number;
   readonly logger: Logger;
-  readonly tokens?: TokenProvider;
+  readonly tokens?: TokenProvider<T>;
+  /** The headers that carry a token: `authorization: Bearer <token>` by default. */
+  readonly authorize?: (token: T) => Record<string, string>;
   readonly classify?: ErrorClassifier;
   /** Injected by tests so that no backoff waits on real time. */
   readonly sleep?: (ms: number) => Promise<void>;
-  readonly connections?: number;
+  /** Connections per origin (64 by default); null: no cap. */
+  readonly connections?: number | null;
   readonly retryPolicy?: Partial<RetryPolicy>;
+  /** A client certificate (an X.509 proxy) and extra CAs to trust. */
+  readonly tls?: { readonly cert?: string; readonly key?: string; readonly ca?: string };
+  /** Said when an answer is not JSON: which option names the endpoint. */
+  readonly endpointHint?: string;
 }
 
-export class RestClient {
+/** A 401 on a call with a token: the token went stale early. */
+const STALE = Symbol("stale token");
+
+export class RestClient<T = string> {
   private readonly dispatcher: Dispatcher;
   private readonly policy: RetryPolicy;
+  private readonly prefix: string;
   private closed = false;
 
-  constructor(private readonly options: RestClientOptions) {
-    this.dispatcher = new Agent({ keepAliveTimeout: 10_000, connections: options.connections ?? 64 });
+  constructor(private readonly options: RestClientOptions<T>) {
+    const tls = options.tls;
+    this.dispatcher = new Agent({
+      keepAliveTimeout: 10_000,
+      connections: options.connections === undefined ? 64 : options.connections,
+      ...(tls
+        ? { connect: { ...(tls.cert ? { cert: tls.cert, key: tls.key } : {}), ...(tls.ca ? { ca: tls.ca } : {}) } }
+        : {}),
+    });
     this.policy = { ...DEFAULT_RETRY_POLICY, ...options.retryPolicy, attempts: options.attempts };
+    this.prefix = options.prefix ?? `${options.driver} `;
   }
 
   get driver(): string {
@@ -80,16 +113,49 @@ export class RestClient {
   }
 
   /** The answer, after retries of what a retry can fix; throws a typed CloudceError otherwise. */
-  async send<T>(call: RestCall): Promise<RestResponse<T>> {
-    const what = describe(call);
+  async send<R>(call: RestCall<T>): Promise<RestResponse<R>> {
+    const what = call.what ?? describe(call);
     if (this.closed)
-      throw new CloudceError("Internal", `${this.options.driver} ${what}: the driver is closed`, {
+      throw new CloudceError("Internal", `${this.prefix}${what}: the driver is closed`, {
         driver: this.options.driver,
         retryable: false,
       });
-    const url = this.url(call);
+    const tokens = call.anonymous ? undefined : this.options.tokens;
+    if (!tokens) return (await this.withRetries<R>(call, what, undefined)) as RestResponse<R>;
+    const token = await tokens.token();
+    const first = await this.withRetries<R>(call, what, token);
+    if (first !== STALE) return first;
+    tokens.invalidate(token);
+    const second = await this.withRetries<R>(call, what, await tokens.token(), false);
+    // A second 401 was thrown as the error it is: the fresh token is refused too.
+    return second as RestResponse<R>;
+  }
+
+  /** The parsed body of a call whose answer must hold one. */
+  async json<R>(call: RestCall<T>): Promise<R> {
+    const res = await this.send<R>(call);
+    if (res.body === undefined)
+      throw new CloudceError("CloudError", `${this.prefix}${call.what ?? describe(call)}: empty answer`, {
+        driver: this.options.driver,
+      });
+    return res.body;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.dispatcher.close();
+  }
+
+  private withRetries<R>(
+    call: RestCall<T>,
+    what: string,
+    token: T | undefined,
+    staleIsAnswer = token !== undefined,
+  ): Promise<RestResponse<R> | typeof STALE> {
     const policy = call.retry === false ? { ...this.policy, attempts: 1 } : this.policy;
-    return withRetry(() => this.withFreshToken(call, () => this.once<T>(call, url, what)), policy, {
+    const url = this.url(call, token);
+    return withRetry(() => this.once<R>(call, url, what, token, staleIsAnswer), policy, {
       isRetryable: (err) => !this.closed && isCloudceError(err) && err.retryable,
       onRetry: (err, attempt, delayMs) =>
         this.options.logger.warn(`${this.options.driver} call failed, retrying`, {
@@ -102,52 +168,32 @@ export class RestClient {
     });
   }
 
-  /** The parsed body of a call whose answer must hold one. */
-  async json<T>(call: RestCall): Promise<T> {
-    const res = await this.send<T>(call);
-    if (res.body === undefined)
-      throw new CloudceError("CloudError", `${this.options.driver} ${describe(call)}: empty answer`, {
-        driver: this.options.driver,
-      });
-    return res.body;
-  }
-
-  async close(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
-    await this.dispatcher.close();
-  }
-
-  private url(call: RestCall): string {
-    const url = new URL(
-      /^https?:\/\//.test(call.path) ? call.path : `${this.options.baseUrl.replace(/\/+$/, "")}${call.path}`,
-    );
+  private url(call: RestCall<T>, token: T | undefined): string {
+    const base = call.base && token !== undefined ? call.base(token) : (this.options.baseUrl ?? "");
+    const url = new URL(/^https?:\/\//.test(call.path) ? call.path : `${base.replace(/\/+$/, "")}${call.path}`);
     for (const [k, v] of Object.entries(call.query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
     return url.href;
   }
 
-  /** A 401 means the token went stale early: one more try with a new one. */
-  private async withFreshToken<T>(call: RestCall, fn: () => Promise<T>): Promise<T> {
-    try {
-      return await fn();
-    } catch (err) {
-      if (call.anonymous || !this.options.tokens || !isCloudceError(err) || err.status !== 401) throw err;
-      this.options.tokens.invalidate();
-      return fn();
-    }
-  }
-
-  private async headers(call: RestCall): Promise<Record<string, string>> {
+  private headers(call: RestCall<T>, token: T | undefined): Record<string, string> {
     const headers: Record<string, string> = { accept: call.text ? "*/*" : "application/json", ...call.headers };
-    if (!call.anonymous && this.options.tokens)
-      headers["authorization"] = `Bearer ${await this.options.tokens.token()}`;
+    if (token !== undefined)
+      Object.assign(
+        headers,
+        this.options.authorize ? this.options.authorize(token) : { authorization: `Bearer ${token}` },
+      );
     if (call.form) headers["content-type"] = "application/x-www-form-urlencoded";
     else if (call.json !== undefined) headers["content-type"] = "application/json";
     return headers;
   }
 
-  private async once<T>(call: RestCall, url: string, what: string): Promise<RestResponse<T>> {
-    const headers = await this.headers(call);
+  private async once<R>(
+    call: RestCall<T>,
+    url: string,
+    what: string,
+    token: T | undefined,
+    staleIsAnswer: boolean,
+  ): Promise<RestResponse<R> | typeof STALE> {
     const body = call.form
       ? new URLSearchParams(call.form as Record<string, string>).toString()
       : call.json !== undefined
@@ -159,7 +205,7 @@ export class RestClient {
     try {
       const res = await request(url, {
         method: call.method,
-        headers,
+        headers: this.headers(call, token),
         ...(body !== undefined ? { body } : {}),
         dispatcher: this.dispatcher,
         signal: AbortSignal.timeout(this.options.timeoutMs),
@@ -168,32 +214,46 @@ export class RestClient {
       answerHeaders = flatHeaders(res.headers);
       text = await res.body.text();
     } catch (err) {
-      throw transportError(this.options.driver, what, err, this.options.timeoutMs);
+      throw transportError(this.options.driver, what, err, {
+        prefix: this.prefix,
+        timeoutMs: this.options.timeoutMs,
+        ...(call.unreachableHint ? { hint: call.unreachableHint } : {}),
+      });
     }
     const ok = (status >= 200 && status < 300) || (call.accept ?? []).includes(status);
     if (!ok) {
-      const retryAfter = parseRetryAfter(answerHeaders["retry-after"]);
-      const failure = {
-        driver: this.options.driver,
-        what,
-        status,
-        body: redactBody(text, call.redact),
-        headers: answerHeaders,
-        ...(retryAfter === undefined ? {} : { retryAfterSeconds: retryAfter }),
-      };
-      throw (this.options.classify ?? classifyByStatus)(failure);
+      if (status === 401 && staleIsAnswer) return STALE;
+      throw this.failure(call, what, status, text, answerHeaders);
     }
-    if (call.text) return { status, headers: answerHeaders, body: text as T };
+    if (call.text) return { status, headers: answerHeaders, body: text as R };
     if (text.trim() === "") return { status, headers: answerHeaders, body: undefined };
     try {
-      return { status, headers: answerHeaders, body: JSON.parse(text) as T };
+      return { status, headers: answerHeaders, body: JSON.parse(text) as R };
     } catch {
       throw new CloudceError(
         "CloudError",
-        `${this.options.driver} ${what}: the answer is not JSON (HTTP ${status}); is the endpoint right?`,
+        `${this.prefix}${what}: the answer is not JSON (HTTP ${status}); ${this.options.endpointHint ?? "is the endpoint right?"}`,
         { driver: this.options.driver },
       );
     }
+  }
+
+  private failure(
+    call: RestCall<T>,
+    what: string,
+    status: number,
+    text: string,
+    headers: Record<string, string | undefined>,
+  ): CloudceError {
+    const retryAfter = parseRetryAfter(headers["retry-after"]);
+    return (this.options.classify ?? classifyByStatus)({
+      driver: this.options.driver,
+      what,
+      status,
+      body: maskBody(text, call.redact),
+      headers,
+      ...(retryAfter === undefined ? {} : { retryAfterSeconds: retryAfter }),
+    });
   }
 }
 
@@ -204,7 +264,7 @@ function flatHeaders(raw: Record<string, string | string[] | undefined>): Record
 }
 
 /** `METHOD /path` without the query string (it may hold a signature) and without the host. */
-function describe(call: RestCall): string {
+function describe(call: Pick<RestCall<unknown>, "method" | "path">): string {
   const path = call.path.replace(/^https?:\/\/[^/]+/, "").replace(/\?.*$/, "");
   return `${call.method} ${path}`;
 }

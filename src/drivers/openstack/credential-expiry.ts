@@ -6,7 +6,7 @@
  */
 
 import type { CredentialExpiry } from "../driver.js";
-import { parseJson, type HttpClient } from "./http-client.js";
+import { identity, parseJson, type OpenStackHttp } from "./http.js";
 import type { ParsedOptions } from "./options.js";
 import type { OpenStackSession } from "./session.js";
 
@@ -15,7 +15,7 @@ interface AppCredentialBody {
 }
 
 export async function keystoneCredentialExpiry(
-  http: HttpClient,
+  http: OpenStackHttp,
   session: OpenStackSession,
   options: ParsedOptions,
 ): Promise<CredentialExpiry[]> {
@@ -24,9 +24,9 @@ export async function keystoneCredentialExpiry(
   if (options.authVersion === "3.x_token") facts.push({ kind: "token", expiresAt: new Date(token.expiresAt) });
   if (token.applicationCredentialId && token.userId) {
     const path = `/v3/users/${encodeURIComponent(token.userId)}/application_credentials/${encodeURIComponent(token.applicationCredentialId)}`;
-    const res = await http.send({
+    const res = await identity(http, {
       method: "GET",
-      url: `${options.authUrl}${path}`,
+      path: `${options.authUrl}${path}`,
       what: "identity GET /v3/users/{user}/application_credentials/{id}",
       headers: { "x-auth-token": token.value },
     });

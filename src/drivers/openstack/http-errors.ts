@@ -7,6 +7,7 @@
  */
 
 import { CloudceError, truncate, type ErrorCode, type QuotaResource } from "../../errors.js";
+import { parseRetryAfter, stripHtml, type HttpFailure } from "../http/errors.js";
 import { DRIVER_NAME } from "./options.js";
 
 const MAX_MESSAGE = 200;
@@ -20,10 +21,7 @@ export function faultMessage(body: string): string {
   } catch {
     // not JSON: Glance and proxies answer in text or HTML
   }
-  return body
-    .replace(/<[^>]*>/g, " ")
-    .replace(/\s+/g, " ")
-    .trim();
+  return stripHtml(body);
 }
 
 function findMessage(value: unknown, depth: number): string | undefined {
@@ -35,14 +33,6 @@ function findMessage(value: unknown, depth: number): string | undefined {
     if (found) return found;
   }
   return undefined;
-}
-
-/** Seconds from a Retry-After header (delta-seconds or HTTP date). */
-export function parseRetryAfter(value: string | undefined, now: number = Date.now()): number | undefined {
-  if (value === undefined || value.trim() === "") return undefined;
-  if (/^\d+(\.\d+)?$/.test(value.trim())) return Number(value.trim());
-  const at = Date.parse(value);
-  return Number.isNaN(at) ? undefined : Math.max(0, Math.ceil((at - now) / 1000));
 }
 
 export interface FailedResponse {
@@ -101,26 +91,8 @@ export function httpError(failed: FailedResponse): CloudceError {
   });
 }
 
-/** A CloudceError for a request that got no answer: refused, reset, or timed out. */
-export function transportError(what: string, err: unknown, timeoutMs: number): CloudceError {
-  const e = err as { name?: string; code?: string; message?: string; cause?: { code?: string } };
-  const timedOut = e?.name === "TimeoutError" || e?.name === "AbortError" || /TIMEOUT/.test(e?.code ?? "");
-  if (timedOut) {
-    return new CloudceError("Timeout", `${what}: no answer within ${timeoutMs} ms (Cloud_RequestTimeout)`, {
-      driver: DRIVER_NAME,
-      retryable: true,
-      cause: err,
-    });
-  }
-  const code = e?.code ?? e?.cause?.code ?? e?.name ?? "error";
-  const tls = /CERT|SSL|TLS|ERR_OSSL/i.test(`${code} ${e?.message ?? ""}`);
-  // Keystone is the first server called: the URL to check is the option the operator wrote.
-  const hint = what.startsWith("identity")
-    ? "; check Driver_ex_force_auth_url and that Keystone is reachable from here"
-    : "";
-  return new CloudceError(
-    "CloudUnavailable",
-    `${what}: ${tls ? "TLS failure" : "connection failed"} (${code}: ${truncate(String(e?.message ?? err), 120)})${hint}`,
-    { driver: DRIVER_NAME, retryable: !tls, cause: err },
-  );
+/** The classifier the shared REST client is configured with (the body is already redacted). */
+export function classifyOpenStack(f: HttpFailure): CloudceError {
+  const retryAfter = f.headers["retry-after"];
+  return httpError({ status: f.status, body: f.body, what: f.what, ...(retryAfter ? { retryAfter } : {}) });
 }

@@ -9,7 +9,8 @@ import { SecretSlot } from "../../secrets.js";
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from "../../util/retry.js";
 import type { CloudDriver, DriverConfig, DriverCredentials, DriverFactory } from "../driver.js";
 import { loadCloudsYaml, mergeCredentials } from "./clouds-yaml.js";
-import { HttpClient } from "./http-client.js";
+import { RestClient } from "../http/rest-client.js";
+import { httpOptions } from "./http.js";
 import { Keystone } from "./keystone.js";
 import { OpenStackDriver } from "./openstack-driver.js";
 import { parseOptions } from "./options.js";
@@ -55,8 +56,9 @@ export function createOpenStackDriver(config: DriverConfig, tuning: OpenStackTun
   const logger = config.logger;
   const sleep = tuning.sleep ? { sleep: tuning.sleep } : {};
   const timeoutMs = config.requestTimeoutMs > 0 ? config.requestTimeoutMs : DEFAULT_TIMEOUT_MS;
-  const httpOptions = { timeoutMs, retry, logger, ...sleep };
-  const http = new HttpClient({ ...httpOptions, ...(tuning.ca ? { tls: { ca: tuning.ca } } : {}) });
+  const clientOptions = httpOptions({ timeoutMs, retry, logger, ...sleep }, tuning.ca);
+  // Keystone is asked with the credentials each request carries; the services with its token.
+  const login = new RestClient(clientOptions);
   const credentialSecrets = new SecretSlot();
   const credentials = async (): Promise<DriverCredentials> => {
     const creds = mergeCredentials(await fileCredentials(config, yaml !== undefined), yaml?.credentials);
@@ -69,12 +71,13 @@ export function createOpenStackDriver(config: DriverConfig, tuning: OpenStackTun
   // VOMS logs in with its own TLS client (the proxy as client certificate).
   const now = tuning.now ?? Date.now;
   const keystone = new Keystone(
-    http,
+    login,
     options,
     credentials,
-    (creds, remember) => vomsToken(options, creds, httpOptions, tuning.ca, remember, now),
+    (creds, remember) => vomsToken(options, creds, clientOptions, remember, now),
     now,
   );
+  const http = new RestClient({ ...clientOptions, tokens: keystone });
   const session = new OpenStackSession(http, keystone, options);
   const credentialsOptional = Boolean(yaml?.credentials.secret ?? yaml?.credentials.token);
   const forgetSecrets = (): void => {
@@ -84,6 +87,7 @@ export function createOpenStackDriver(config: DriverConfig, tuning: OpenStackTun
   const limit = config.limit ? { limit: config.limit } : {};
   return new OpenStackDriver({
     http,
+    login,
     session,
     options,
     logger,

@@ -10,7 +10,7 @@ import { CloudceError } from "../../errors.js";
 import type { DriverCredentials } from "../driver.js";
 import { appCredentialAuth, oidcScope, passwordAuth, projectScope, tokenAuth } from "./auth-requests.js";
 import type { CatalogEntry } from "./catalog.js";
-import { parseJson, type HttpClient, type HttpResponse } from "./http-client.js";
+import { identity, parseJson, type Answer, type OpenStackHttp } from "./http.js";
 import { loginKey, sharedLogin, type SharedLogin } from "./login-pool.js";
 import { DRIVER_NAME, type ParsedOptions } from "./options.js";
 
@@ -56,7 +56,7 @@ export class Keystone {
   private remember: RememberSecret = () => undefined;
 
   constructor(
-    private readonly http: HttpClient,
+    private readonly http: OpenStackHttp,
     private readonly options: ParsedOptions,
     private readonly credentials: () => Promise<DriverCredentials>,
     /** Keystone v2 VOMS login (it needs its own TLS client with the proxy). */
@@ -165,9 +165,9 @@ export class Keystone {
       );
     const protocol = this.options.projectName as string;
     const path = `/v3/OS-FEDERATION/identity_providers/${encodeURIComponent(idp)}/protocols/${encodeURIComponent(protocol)}/auth`;
-    const res = await this.http.send({
+    const res = await identity(this.http, {
       method: "POST",
-      url: `${this.options.authUrl}${path}`,
+      path: `${this.options.authUrl}${path}`,
       what: `identity POST ${path}`,
       headers: { authorization: `Bearer ${access}` },
       redact: this.redact,
@@ -183,9 +183,9 @@ export class Keystone {
   private async preIssued(value: string): Promise<KeystoneToken> {
     this.remember(value);
     const started = this.now();
-    const res = await this.http.send({
+    const res = await identity(this.http, {
       method: "GET",
-      url: `${this.options.authUrl}/v3/auth/tokens`,
+      path: `${this.options.authUrl}/v3/auth/tokens`,
       what: "identity GET /v3/auth/tokens (validate the pre-issued token)",
       headers: { "x-auth-token": value, "x-subject-token": value },
       redact: this.redact,
@@ -199,9 +199,9 @@ export class Keystone {
 
   private async issue(body: Record<string, unknown>, method: string): Promise<KeystoneToken> {
     const started = this.now();
-    const res = await this.http.send({
+    const res = await identity(this.http, {
       method: "POST",
-      url: `${this.options.authUrl}/v3/auth/tokens`,
+      path: `${this.options.authUrl}/v3/auth/tokens`,
       what: `identity POST /v3/auth/tokens (${method})`,
       json: body,
       redact: this.redact,
@@ -217,7 +217,7 @@ export class Keystone {
     };
   }
 
-  private subjectToken(res: HttpResponse, method: string): string {
+  private subjectToken(res: Answer, method: string): string {
     const value = res.headers["x-subject-token"];
     if (!value)
       throw new CloudceError(
@@ -260,7 +260,7 @@ function owner(body: NonNullable<TokenBody["token"]>): { userId?: string; applic
 }
 
 /** Keystone's clock at the answer, from its Date header (second precision), if it sent one. */
-export function serverTime(res: HttpResponse): number | undefined {
+export function serverTime(res: Answer): number | undefined {
   const date = res.headers["date"];
   const t = date ? Date.parse(date) : NaN;
   return Number.isNaN(t) ? undefined : t;

@@ -32,7 +32,7 @@ import { NovaApi, type ServerCreate } from "./compute.js";
 import { keystoneCredentialExpiry } from "./credential-expiry.js";
 import { ServerCreator } from "./server-create.js";
 import { ServerListing, type TagMode } from "./server-listing.js";
-import type { HttpClient } from "./http-client.js";
+import type { OpenStackHttp } from "./http.js";
 import { faultMessage } from "./http-errors.js";
 import { GlanceApi } from "./image.js";
 import { NeutronApi } from "./network.js";
@@ -53,7 +53,9 @@ const CAPABILITIES: DriverCapabilities = {
 };
 
 export interface OpenStackParts {
-  readonly http: HttpClient;
+  readonly http: OpenStackHttp;
+  /** Keystone's client: calls with the credentials they carry. */
+  readonly login: OpenStackHttp;
   readonly session: OpenStackSession;
   readonly options: ParsedOptions;
   readonly logger: Logger;
@@ -280,11 +282,11 @@ export class OpenStackDriver implements CloudDriver {
   }
 
   credentialExpiry(): Promise<CredentialExpiry[]> {
-    return keystoneCredentialExpiry(this.parts.http, this.parts.session, this.parts.options);
+    return keystoneCredentialExpiry(this.parts.login, this.parts.session, this.parts.options);
   }
 
   async close(): Promise<void> {
     this.parts.forgetSecrets?.();
-    await this.parts.http.close();
+    await Promise.all([this.parts.http.close(), this.parts.login.close()]);
   }
 }

@@ -1,18 +1,19 @@
 /**
- * Authenticated calls to one OpenStack service: finds the endpoint in the
- * catalog, adds the token (and Nova's microversion headers), and on a 401
- * re-authenticates once and tries once more: a token can be revoked or
- * expire early (clock skew, a Keystone restart with new fernet keys).
+ * Authenticated calls to one OpenStack service: the endpoint comes from the
+ * token's catalog, and Nova's microversion headers are added. The shared
+ * client carries the token and, on a 401, re-authenticates once and tries
+ * once more: a token can be revoked or expire early (clock skew, a Keystone
+ * restart with new fernet keys).
  */
 
-import { isCloudceError } from "../../errors.js";
+import type { HttpMethod } from "../http/rest-client.js";
 import { endpointFor, versioned, type ServiceType } from "./catalog.js";
-import { parseJson, type HttpClient, type HttpRequest, type HttpResponse } from "./http-client.js";
+import { parseJson, send, type Answer, type OpenStackHttp } from "./http.js";
 import type { Keystone, KeystoneToken } from "./keystone.js";
 import type { ParsedOptions } from "./options.js";
 
 export interface ServiceCall {
-  readonly method: HttpRequest["method"];
+  readonly method: Exclude<HttpMethod, "PATCH">;
   /** Path relative to the service's versioned endpoint, with its query string. */
   readonly path: string;
   readonly json?: unknown;
@@ -25,7 +26,7 @@ export interface ServiceCall {
 
 export class OpenStackSession {
   constructor(
-    private readonly http: HttpClient,
+    private readonly http: OpenStackHttp,
     private readonly keystone: Keystone,
     private readonly options: ParsedOptions,
   ) {}
@@ -35,16 +36,24 @@ export class OpenStackSession {
     return this.keystone.token();
   }
 
-  async call(service: ServiceType, call: ServiceCall): Promise<HttpResponse> {
-    const token = await this.keystone.token();
-    try {
-      return await this.send(service, call, token);
-    } catch (err) {
-      // Only the service's 401 means "token rejected"; Keystone's own 401 (bad password) is final.
-      if (!isCloudceError(err, "AuthFailed") || err.status !== 401) throw err;
-      this.keystone.invalidate(token);
-      return this.send(service, call, await this.keystone.token());
+  call(service: ServiceType, call: ServiceCall): Promise<Answer> {
+    const headers: Record<string, string> = {};
+    const mv = call.microversion ?? this.options.microversion;
+    if (service === "compute" && mv !== undefined) {
+      headers["openstack-api-version"] = `compute ${mv}`;
+      headers["x-openstack-nova-api-version"] = mv;
     }
+    return send(this.http, {
+      method: call.method,
+      path: call.path,
+      base: (token) => this.endpoint(service, token),
+      what: `${service} ${call.method} ${stripQuery(call.path)}`,
+      headers,
+      ...(call.json === undefined ? {} : { json: call.json }),
+      ...(call.accept ? { accept: call.accept } : {}),
+      ...(call.retry === undefined ? {} : { retry: call.retry }),
+      ...(call.redact ? { redact: call.redact } : {}),
+    });
   }
 
   /** A call whose answer is JSON. */
@@ -57,29 +66,11 @@ export class OpenStackSession {
     };
   }
 
-  private send(service: ServiceType, call: ServiceCall, token: KeystoneToken): Promise<HttpResponse> {
-    const base =
-      service === "compute" && this.options.computeUrl
-        ? versioned(this.options.computeUrl, service)
-        : endpointFor(token.catalog, service, {
-            interface: this.options.endpointInterface,
-            region: this.options.region,
-          });
-    const headers: Record<string, string> = { "x-auth-token": token.value };
-    const mv = call.microversion ?? this.options.microversion;
-    if (service === "compute" && mv !== undefined) {
-      headers["openstack-api-version"] = `compute ${mv}`;
-      headers["x-openstack-nova-api-version"] = mv;
-    }
-    return this.http.send({
-      method: call.method,
-      url: `${base}${call.path}`,
-      what: `${service} ${call.method} ${stripQuery(call.path)}`,
-      headers,
-      ...(call.json === undefined ? {} : { json: call.json }),
-      ...(call.accept ? { accept: call.accept } : {}),
-      ...(call.retry === undefined ? {} : { retry: call.retry }),
-      ...(call.redact ? { redact: call.redact } : {}),
+  private endpoint(service: ServiceType, token: KeystoneToken): string {
+    if (service === "compute" && this.options.computeUrl) return versioned(this.options.computeUrl, service);
+    return endpointFor(token.catalog, service, {
+      interface: this.options.endpointInterface,
+      region: this.options.region,
     });
   }
 }

@@ -9,7 +9,8 @@ import { splitPem } from "../../auth/pem.js";
 import { CloudceError } from "../../errors.js";
 import type { DriverCredentials } from "../driver.js";
 import type { CatalogEntry } from "./catalog.js";
-import { HttpClient, parseJson, type HttpClientOptions } from "./http-client.js";
+import { RestClient } from "../http/rest-client.js";
+import { identity, parseJson, type OpenStackHttpOptions } from "./http.js";
 import { localLifetime, serverTime, type KeystoneToken, type RememberSecret } from "./keystone.js";
 import { DRIVER_NAME, type ParsedOptions } from "./options.js";
 
@@ -54,8 +55,7 @@ export function v2Catalog(access: V2Access["access"]): CatalogEntry[] {
 export async function vomsToken(
   options: ParsedOptions,
   creds: DriverCredentials,
-  http: Omit<HttpClientOptions, "tls">,
-  ca: string | undefined,
+  http: OpenStackHttpOptions,
   remember: RememberSecret,
   now: () => number = Date.now,
 ): Promise<KeystoneToken> {
@@ -66,13 +66,13 @@ export async function vomsToken(
       { driver: DRIVER_NAME },
     );
   }
-  const client = new HttpClient({ ...http, tls: { ...proxyTlsMaterial(creds.proxy), ...(ca ? { ca } : {}) } });
+  const client = new RestClient({ ...http, tls: { ...http.tls, ...proxyTlsMaterial(creds.proxy) } });
   const url = `${options.authUrl}/v2.0/tokens`;
   try {
     const post = async (auth: Record<string, unknown>, what: string) => {
-      const res = await client.send({
+      const res = await identity(client, {
         method: "POST",
-        url,
+        path: url,
         what: `identity POST /v2.0/tokens (VOMS${what})`,
         json: { auth },
       });
@@ -86,9 +86,9 @@ export async function vomsToken(
         { driver: DRIVER_NAME },
       );
     remember(unscoped);
-    const tenants = await client.send({
+    const tenants = await identity(client, {
       method: "GET",
-      url: `${options.authUrl}/v2.0/tenants`,
+      path: `${options.authUrl}/v2.0/tenants`,
       what: "identity GET /v2.0/tenants",
       headers: { "x-auth-token": unscoped },
     });

@@ -1,0 +1,80 @@
+/**
+ * Requests that got no answer, told apart by the error's name and code
+ * (never its text), for every driver whatever its HTTP stack: a deadline
+ * passed, TLS was refused (a wrong CA or certificate: asking again does not
+ * help), or the connection failed (refused, reset, unreachable: the request
+ * may not have reached the cloud, so a retry is safe where the call is).
+ */
+
+import { CloudceError, truncate } from "../../errors.js";
+import { scrubSecrets } from "../../secrets.js";
+
+export type TransportKind = "timeout" | "tls" | "connection";
+
+export interface TransportFailure {
+  readonly kind: TransportKind;
+  /** The system's or the library's code (`ECONNREFUSED`, `UND_ERR_SOCKET`, …), or the error's name. */
+  readonly code: string;
+}
+
+/** Codes of a connection that failed or broke before an answer came. */
+const CONNECTION_CODES = new Set([
+  "ECONNRESET",
+  "ECONNREFUSED",
+  "EPIPE",
+  "EAI_AGAIN",
+  "ECONNABORTED",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+]);
+
+interface ErrorLike {
+  readonly name?: string;
+  readonly code?: string;
+  readonly message?: string;
+  readonly cause?: { readonly code?: string };
+}
+
+/** What kind of transport failure `err` is; undefined when it is not recognisably one (a service's answer, a bug). */
+export function transportFailure(err: unknown): TransportFailure | undefined {
+  const e = (err ?? {}) as ErrorLike;
+  const code = e.code ?? e.cause?.code;
+  if (e.name === "TimeoutError" || e.name === "AbortError" || /TIMEOUT/.test(e.code ?? ""))
+    return { kind: "timeout", code: e.code ?? e.name ?? "TimeoutError" };
+  if (code === undefined) return undefined;
+  if (/CERT|SSL|TLS|OSSL/i.test(code)) return { kind: "tls", code };
+  if (CONNECTION_CODES.has(code) || code.startsWith("UND_ERR_")) return { kind: "connection", code };
+  return undefined;
+}
+
+export interface TransportWording {
+  /** What messages start with: the driver's name and a space, or nothing where `what` names the service. */
+  readonly prefix: string;
+  /** The request's deadline, quoted in a timeout's message. */
+  readonly timeoutMs: number;
+  /** Appended when the connection failed: what to check (the option naming the endpoint). */
+  readonly hint?: string;
+}
+
+/**
+ * A CloudceError for a request that got no answer. Anything a transport
+ * throws that is not a timeout or a TLS failure is a failed connection.
+ */
+export function transportError(driver: string, what: string, err: unknown, wording: TransportWording): CloudceError {
+  const e = (err ?? {}) as ErrorLike;
+  const failure = transportFailure(err) ?? { kind: "connection", code: e.code ?? e.cause?.code ?? e.name ?? "error" };
+  const where = `${wording.prefix}${what}`;
+  if (failure.kind === "timeout")
+    return new CloudceError("Timeout", `${where}: no answer within ${wording.timeoutMs} ms (Cloud_RequestTimeout)`, {
+      driver,
+      retryable: true,
+      cause: err,
+    });
+  const why = truncate(scrubSecrets(String(e.message ?? err)), 120);
+  const tls = failure.kind === "tls";
+  return new CloudceError(
+    "CloudUnavailable",
+    `${where}: ${tls ? "TLS failure" : "connection failed"} (${failure.code}: ${why})${wording.hint ? `; ${wording.hint}` : ""}`,
+    { driver, retryable: !tls, cause: err },
+  );
+}

@@ -5,6 +5,7 @@
  */
 
 import { CloudceError, truncate, type ErrorCode, type QuotaResource } from "../../errors.js";
+import { transportFailure } from "../http/transport.js";
 import { DRIVER_NAME } from "./options.js";
 
 interface Mapping {
@@ -83,18 +84,6 @@ const BY_CODE: Readonly<Record<string, Mapping>> = {
   ServiceUnavailable: UNAVAILABLE,
 };
 
-/** Transport errors a retry can cure: the request may not have reached the cloud. */
-const TRANSPORT = new Set([
-  "ECONNRESET",
-  "ECONNREFUSED",
-  "EPIPE",
-  "ETIMEDOUT",
-  "EAI_AGAIN",
-  "ECONNABORTED",
-  "EHOSTUNREACH",
-  "ENETUNREACH",
-]);
-
 interface SdkLikeError {
   readonly name?: string;
   readonly code?: string;
@@ -133,18 +122,20 @@ export function toEc2Error(err: unknown, action: string): CloudceError {
 }
 
 function transportError(e: SdkLikeError, where: string, said: string, cause: unknown): CloudceError {
-  if (e.name === "TimeoutError" || e.name === "AbortError" || e.code === "ETIMEDOUT") {
+  const failure = transportFailure(cause);
+  if (failure?.kind === "timeout") {
     return new CloudceError(
       "Timeout",
       `${where}: no answer in time (Cloud_RequestTimeout); the endpoint is slow or unreachable`,
       { driver: DRIVER_NAME, cause },
     );
   }
-  if ((e.code && TRANSPORT.has(e.code)) || /socket hang up|ECONNRESET|ECONNREFUSED|EPIPE/.test(said)) {
+  if (failure) {
+    const what = failure.kind === "tls" ? "TLS failure" : "connection failed";
     return new CloudceError(
       "CloudUnavailable",
-      `${where}: connection failed (${e.code ?? said}); check Driver_endpoint and the network`,
-      { driver: DRIVER_NAME, cause },
+      `${where}: ${what} (${failure.code}); check Driver_endpoint and the network`,
+      { driver: DRIVER_NAME, cause, retryable: failure.kind !== "tls" },
     );
   }
   if (e.name === "CredentialsProviderError") {

@@ -4,7 +4,7 @@
  * Every usage mistake is one line naming the flag and the fix.
  */
 
-import { mkdir, mkdtemp, writeFile } from "node:fs/promises";
+import { mkdtemp, writeFile } from "node:fs/promises";
 import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -35,6 +35,23 @@ async function flatConfig(name: string, lines: string[]): Promise<string> {
   const path = join(dir, name);
   await writeFile(path, lines.join("\n"));
   return path;
+}
+
+/** A flat OpenStack CE file for the test cloud (or a hung one) at `authUrl`, with its auth file. */
+async function openStackConfig(name: string, authUrl: string, extra: string[]): Promise<string> {
+  const auth = join(dir, `${name}-auth.ini`);
+  const { key, secret } = DEMO_CREDENTIALS;
+  await writeFile(auth, `[DEFAULT]\nkey = ${key}\nsecret = ${secret}\n`, { mode: 0o600 });
+  return flatConfig(`${name}.conf`, [
+    `CE = ${name}.example.org`,
+    "CloudType = OPENSTACK",
+    `CloudAuth = ${auth}`,
+    `Driver_ex_force_auth_url = ${authUrl}`,
+    "Driver_ex_force_auth_version = 3.x_password",
+    "Driver_ex_tenant_name = demo",
+    `Context_Template = ${DEFAULT_TEMPLATE_PATH}`,
+    ...extra,
+  ]);
 }
 
 beforeAll(async () => {
@@ -193,23 +210,11 @@ describe("the exit-code table", () => {
   it("3: partial, a kill or a cleanup where one delete of two fails; 1 when every delete fails", async () => {
     const cloud = await startOpenStackServer({ bootMs: 10, stopMs: 10, deleteMs: 10 });
     try {
-      await writeFile(
-        join(dir, "os-auth.ini"),
-        `[DEFAULT]\nkey = ${DEMO_CREDENTIALS.key}\nsecret = ${DEMO_CREDENTIALS.secret}\n`,
-        { mode: 0o600 },
-      );
-      const os = await flatConfig("os.conf", [
-        "CE = partial.example.org",
-        "CloudType = OPENSTACK",
-        `CloudAuth = ${join(dir, "os-auth.ini")}`,
-        `Driver_ex_force_auth_url = ${cloud.authUrl}`,
-        "Driver_ex_force_auth_version = 3.x_password",
-        "Driver_ex_tenant_name = demo",
+      const os = await openStackConfig("partial", cloud.authUrl, [
         "Instance_Image = name:cirros-fake",
         "Instance_Flavor = name:m1.tiny",
         "Instance_Networks = name:private",
         "Submit_Concurrency = 1",
-        `Context_Template = ${DEFAULT_TEMPLATE_PATH}`,
       ]);
       const submitted = async (): Promise<string[]> =>
         (
@@ -264,20 +269,10 @@ describe("the exit-code table", () => {
     const hung: Server = createServer((s) => void sockets.add(s));
     await new Promise<void>((r) => hung.listen(0, "127.0.0.1", r));
     const port = (hung.address() as { port: number }).port;
-    const sub = join(dir, `hung-${sig}`);
-    await mkdir(sub);
-    await writeFile(join(sub, "auth.ini"), "[DEFAULT]\nkey = u\nsecret = p\n", { mode: 0o600 });
-    const hungConfig = await flatConfig(`hung-${sig}.conf`, [
-      "CE = hung.example.org",
-      "CloudType = OPENSTACK",
-      `CloudAuth = ${join(sub, "auth.ini")}`,
-      `Driver_ex_force_auth_url = http://127.0.0.1:${port}/v3`,
-      "Driver_ex_force_auth_version = 3.x_password",
-      "Driver_ex_tenant_name = demo",
+    const hungConfig = await openStackConfig(`hung-${sig}`, `http://127.0.0.1:${port}/v3`, [
       "Instance_Image = name:x",
       "Instance_Flavor = name:y",
       "Cloud_RequestTimeout = 3",
-      `Context_Template = ${DEFAULT_TEMPLATE_PATH}`,
     ]);
     try {
       const child = await startFixture(

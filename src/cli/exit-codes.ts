@@ -50,7 +50,7 @@ export const EXIT_CODES: readonly ExitCodeRow[] = [
     codes: [EXIT_SIGINT, EXIT_SIGTERM],
     name: "interrupted",
     meaning:
-      "SIGINT (130) or SIGTERM (143) stopped the command: it started nothing new, waited for the calls in flight, and printed what it did, even when the cloud did not answer. A `cleanup --every` loop, which runs until a signal, ends its pass and exits 0",
+      "SIGINT (130) or SIGTERM (143) stopped the command: it started nothing new, waited for the calls in flight, and printed what it did, even when the cloud did not answer. A `cleanup --every` loop and `serve`, which run until a signal, end their pass (or drain their requests) and exit 0",
   },
 ];
 

@@ -19,6 +19,7 @@ import type {
 } from "../drivers/driver.js";
 import { instantiateDriver, loadDriverFactory } from "../drivers/registry.js";
 import { mapConcurrentUntil } from "../util/pool.js";
+import { hintedDriver } from "./driver-hints.js";
 import { instrumentDriver } from "./instrument-driver.js";
 import type { CeObserver } from "./observer.js";
 import { RateLimiter } from "../util/rate-limiter.js";
@@ -71,7 +72,8 @@ export class DriverRuntime {
         .then((f) => instantiateDriver(f, { ...config, limit: this.driverLimit }, cloudType))
         .then((d) => {
           onBuilt?.(d);
-          return observer ? instrumentDriver(d, observer) : d;
+          const hinted = hintedDriver(d);
+          return observer ? instrumentDriver(hinted, observer) : hinted;
         });
       built.catch(() => {
         if (this.driver === built) this.driver = undefined;

@@ -22,11 +22,11 @@ const CAPACITY: Mapping = {
 };
 const QUOTA: Mapping = {
   code: "QuotaExceeded",
-  hint: "a subscription quota is reached; lower MaxTotalJobs or request more (Subscriptions → Usage + quotas)",
+  hint: "a subscription quota is reached; more is requested in Subscriptions → Usage + quotas",
 };
 const THROTTLED: Mapping = {
   code: "RateLimited",
-  hint: "Resource Manager throttles this subscription's calls; this is retried, lower Cloud_RateLimit if it persists",
+  hint: "Resource Manager throttles this subscription's calls; this is retried",
 };
 const FORBIDDEN: Mapping = {
   code: "Forbidden",

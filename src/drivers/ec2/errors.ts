@@ -16,7 +16,7 @@ interface Mapping {
   readonly hint: string;
 }
 
-const THROTTLED: Mapping = { code: "RateLimited", hint: "the cloud throttles this account; lower Cloud_RateLimit" };
+const THROTTLED: Mapping = { code: "RateLimited", hint: "the cloud throttles this account" };
 const UNAVAILABLE: Mapping = {
   code: "CloudUnavailable",
   hint: "the EC2 endpoint failed; this is retried, check the cloud's status if it persists",
@@ -43,17 +43,17 @@ const BY_CODE: Readonly<Record<string, Mapping>> = {
   InstanceLimitExceeded: {
     code: "QuotaExceeded",
     quotaResource: "instances",
-    hint: "the account's instance limit is reached; lower MaxTotalJobs or ask AWS for a higher limit",
+    hint: "the account's instance limit is reached; AWS can raise it",
   },
   VcpuLimitExceeded: {
     code: "QuotaExceeded",
     quotaResource: "cores",
-    hint: "the account's vCPU limit is reached; lower MaxTotalJobs or ask AWS for a higher limit",
+    hint: "the account's vCPU limit is reached; AWS can raise it",
   },
   MaxSpotInstanceCountExceeded: {
     code: "QuotaExceeded",
     quotaResource: "instances",
-    hint: "the account's spot instance limit is reached; lower MaxTotalJobs",
+    hint: "the account's spot instance limit is reached",
   },
   Unsupported: {
     code: "NotSupported",

@@ -19,7 +19,7 @@ interface Mapping {
 
 const THROTTLED: Mapping = {
   code: "RateLimited",
-  hint: "GCE throttles this project's API calls; this is retried, lower Cloud_RateLimit if it persists",
+  hint: "GCE throttles this project's API calls; this is retried",
 };
 const CAPACITY: Mapping = {
   code: "CapacityExceeded",
@@ -27,7 +27,7 @@ const CAPACITY: Mapping = {
 };
 const QUOTA: Mapping = {
   code: "QuotaExceeded",
-  hint: "a project quota is reached; lower MaxTotalJobs or ask for a higher quota (IAM & Admin → Quotas)",
+  hint: "a project quota is reached; a higher one is asked for in IAM & Admin → Quotas",
 };
 
 /** `errors[].reason` of an HTTP error answer. */

@@ -81,7 +81,7 @@ function hint(status: number, call: ApiCall, st: KubeStatus): { code: ErrorCode;
   if (status === 429)
     return {
       code: "RateLimited",
-      hint: "the API server throttles this client; this is retried, lower Cloud_RateLimit if it persists",
+      hint: "the API server throttles this client; this is retried",
     };
   if (status >= 500) return { code: "CloudUnavailable", hint: "the API server failed; this is retried" };
   return { code: "CloudError", hint: "" };

@@ -94,7 +94,7 @@ export class Pods {
     if (!resource) return err;
     return new CloudceError(
       "QuotaExceeded",
-      `${DRIVER_NAME}: the namespace's ResourceQuota has no room for another pod (${resource}); lower MaxTotalJobs or raise the quota`,
+      `${DRIVER_NAME}: the namespace's ResourceQuota has no room for another pod (${resource}); the namespace's admin can raise it`,
       { driver: DRIVER_NAME, quotaResource: resource, cause: err },
     );
   }

@@ -144,7 +144,7 @@ export interface DriverConfig {
   /**
    * Where a driver that fans one operation out into calls per VM (a refused
    * multi-create, a destroy of many ids) runs each of them. Given by the CE;
-   * a driver used on its own falls back to a small fixed bound.
+   * a driver built without a CE gets the one fixed bound of call-limit.ts.
    */
   readonly limit?: CallLimit;
 }

@@ -14,7 +14,7 @@
 import { SecretSlot } from "../../secrets.js";
 import { monotonicNow } from "../../util/monotonic.js";
 import { sleep as realSleep } from "../../util/retry.js";
-import { fixedCallLimit } from "../call-limit.js";
+import { callLimitOf } from "../call-limit.js";
 import type {
   BulkResult,
   CallLimit,
@@ -107,7 +107,7 @@ export class AzureDriver extends SplitDriver implements CloudDriver {
     );
     this.api = new RestClient({ ...common, baseUrl: settings.endpoint, tokens: this.tokens });
     const arm = new ArmApi(this.api, settings, clock);
-    this.limit = config.limit ?? fixedCallLimit(4);
+    this.limit = callLimitOf(config);
     this.resources = new AzureResources(arm);
     this.instances = new AzureInstances(arm, this.limit);
     this.arm = arm;

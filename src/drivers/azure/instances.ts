@@ -8,7 +8,6 @@
  */
 
 import { CloudceError, isCloudceError, toCloudceError } from "../../errors.js";
-import { fixedCallLimit } from "../call-limit.js";
 import type { BulkResult, CallLimit, CloudNode, NodeFailure, NodeFilter } from "../driver.js";
 import type { RestResponse } from "../http/rest-client.js";
 import type { ArmApi } from "./arm.js";
@@ -40,7 +39,7 @@ export class AzureInstances {
 
   constructor(
     private readonly arm: ArmApi,
-    private readonly limit: CallLimit = fixedCallLimit(4),
+    private readonly limit: CallLimit,
   ) {}
 
   remember(nodes: readonly CloudNode[]): void {

@@ -8,13 +8,9 @@
 
 import { toCloudceError, type CloudceError } from "../../errors.js";
 import { chunk, mapGated } from "../../util/pool.js";
-import { fixedCallLimit } from "../call-limit.js";
 import type { BulkResult, CallLimit, NodeFailure, UnbatchedKind } from "../driver.js";
 
 export const MAX_IDS_PER_CALL = 1000;
-/** Without a CE: calls in flight when a chunk must be retried id by id (the CE gives its own limit). */
-const ONE_BY_ONE_CONCURRENCY = 4;
-const alone = fixedCallLimit(ONE_BY_ONE_CONCURRENCY);
 
 const NOT_FOUND = "InvalidInstanceID.NotFound";
 /** EC2 codes that may concern one id of a call (a bad state, termination protection, …): each id is then tried alone. */
@@ -45,7 +41,7 @@ interface Outcome {
 /** Where a chunk retried id by id runs each call: the CE's limit, as `kind`. */
 export interface OneByOne {
   readonly kind: UnbatchedKind;
-  readonly limit?: CallLimit;
+  readonly limit: CallLimit;
 }
 
 export async function bulkAct(ids: readonly string[], send: Send, oneByOne: OneByOne): Promise<BulkResult> {
@@ -85,10 +81,9 @@ async function settleChunk(ids: readonly string[], send: Send, out: Outcome, one
 }
 
 async function settleOneByOne(ids: readonly string[], send: Send, out: Outcome, oneByOne: OneByOne): Promise<void> {
-  const limit = oneByOne.limit ?? alone;
   const outcomes = await mapGated(
     ids,
-    (call) => limit(oneByOne.kind, call),
+    (call) => oneByOne.limit(oneByOne.kind, call),
     (id) => send([id]),
   );
   outcomes.forEach((settled, i) => {

@@ -22,6 +22,7 @@ import type {
   DriverFactory,
   NodeFilter,
 } from "../driver.js";
+import { callLimitOf } from "../call-limit.js";
 import { SplitDriver } from "../split-driver.js";
 import { Ec2Api } from "./client.js";
 import { createNodes } from "./create-nodes.js";
@@ -67,7 +68,7 @@ class Ec2Driver extends SplitDriver implements CloudDriver {
       logger: config.logger,
     });
     this.resources = new Ec2Resources(this.api, settings.imageOwners, config.logger);
-    this.instances = new Ec2Instances(this.api, settings, config.limit);
+    this.instances = new Ec2Instances(this.api, settings, callLimitOf(config));
   }
 
   protected async createBatch(request: CreateNodesRequest): Promise<CreateNodesResult> {

@@ -50,7 +50,7 @@ export class Ec2Instances {
     private readonly api: Ec2Api,
     private readonly settings: Ec2Settings,
     /** The CE's limit for calls made one id at a time. */
-    private readonly limit?: CallLimit,
+    private readonly limit: CallLimit,
   ) {}
 
   /**
@@ -189,7 +189,7 @@ export class Ec2Instances {
   }
 
   private oneByOne(kind: "delete" | "stop"): OneByOne {
-    return { kind, ...(this.limit ? { limit: this.limit } : {}) };
+    return { kind, limit: this.limit };
   }
 
   /** The console log, decoded; empty while the cloud has none yet. */

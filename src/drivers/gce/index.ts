@@ -27,6 +27,7 @@ import type {
   DriverFactory,
   NodeFilter,
 } from "../driver.js";
+import { callLimitOf } from "../call-limit.js";
 import { SplitDriver } from "../split-driver.js";
 import { GceApi } from "./api.js";
 import { createNodes } from "./create-nodes.js";
@@ -116,13 +117,7 @@ export class GceDriver extends SplitDriver implements CloudDriver {
       sleep: this.clock.sleep,
     });
     this.resources = new GceResources(this.api, settings, project);
-    this.instances = new GceInstances(
-      this.api,
-      settings,
-      config.logger,
-      reportLookupFailed,
-      ...(config.limit ? [config.limit] : []),
-    );
+    this.instances = new GceInstances(this.api, settings, config.logger, reportLookupFailed, callLimitOf(config));
   }
 
   private async findProject(source: () => Promise<TokenSource>): Promise<string> {

@@ -16,7 +16,6 @@ import { randomUUID } from "node:crypto";
 import { isCloudceError, toCloudceError } from "../../errors.js";
 import type { Logger } from "../../log.js";
 import { mapConcurrent, mapGated } from "../../util/pool.js";
-import { fixedCallLimit } from "../call-limit.js";
 import type { BulkResult, CallLimit, CloudNode, NodeFailure, NodeFilter } from "../driver.js";
 import type { GceApi } from "./api.js";
 import { checkPrefix, toLabels } from "./names.js";
@@ -99,8 +98,8 @@ export class GceInstances {
     private readonly settings: GceSettings,
     private readonly logger: Logger,
     private readonly onLookupFailed: (lookup: string) => void = () => undefined,
-    /** The CE's concurrency limit for calls made one VM at a time; alone, a small fixed bound. */
-    private readonly limit: CallLimit = fixedCallLimit(4),
+    /** The CE's concurrency limit for calls made one VM at a time. */
+    private readonly limit: CallLimit,
   ) {}
 
   remember(instances: readonly GceInstance[]): void {

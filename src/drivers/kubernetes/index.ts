@@ -35,7 +35,7 @@ import type {
   NodeSpec,
   ResourceQuery,
 } from "../driver.js";
-import { fixedCallLimit } from "../call-limit.js";
+import { callLimitOf } from "../call-limit.js";
 import { KubeApi } from "./api.js";
 import { connect, type ConnectionDeps } from "./connection.js";
 import { parseManifest, planPod, SECRET_MAX_BYTES } from "./manifest.js";
@@ -91,7 +91,7 @@ export class KubernetesDriver implements CloudDriver {
     });
     this.endpoint = `${connection.server} ${connection.namespace}`;
     this.pods = new Pods(this.api, settings.pageSize);
-    this.limit = config.limit ?? fixedCallLimit(4);
+    this.limit = callLimitOf(config);
   }
 
   /** The namespace pilots run in. */

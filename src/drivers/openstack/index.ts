@@ -18,7 +18,6 @@ import { OpenStackSession } from "./session.js";
 import { vomsToken } from "./voms.js";
 
 export { DRIVER_NAME, KNOWN_OPTIONS, unknownOptions, type OpenStackOptions } from "./options.js";
-export { MAX_PARALLEL_CALLS } from "./openstack-driver.js";
 
 /** Used when the CE passes no request timeout. */
 const DEFAULT_TIMEOUT_MS = 30_000;

@@ -9,7 +9,7 @@
 import { CloudceError } from "../../errors.js";
 import type { Logger } from "../../log.js";
 import { mapGated } from "../../util/pool.js";
-import { fixedCallLimit } from "../call-limit.js";
+import { callLimitOf } from "../call-limit.js";
 import { sleep as realSleep, type RetryPolicy } from "../../util/retry.js";
 import type {
   BulkResult,
@@ -39,9 +39,6 @@ import { NeutronApi } from "./network.js";
 import { DRIVER_NAME, microversionAtLeast, type ParsedOptions } from "./options.js";
 import type { OpenStackSession } from "./session.js";
 import { nodeState, toCloudNode } from "./state-map.js";
-
-/** Without a CE: at most this many creates, deletes or stops in flight at once (the CE sets its own limit). */
-export const MAX_PARALLEL_CALLS = 8;
 
 const CAPABILITIES: DriverCapabilities = {
   uniformBatch: false,
@@ -110,7 +107,7 @@ export class OpenStackDriver implements CloudDriver {
       parts.logger,
     );
     const mode = parts.options.multiCreate;
-    this.limit = parts.limit ?? fixedCallLimit(MAX_PARALLEL_CALLS);
+    this.limit = callLimitOf(parts);
     this.creator = new ServerCreator({
       nova: this.nova,
       mode,

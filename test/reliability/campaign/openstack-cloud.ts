@@ -4,7 +4,6 @@ import { createOpenStackDriver } from "../../../src/drivers/openstack/index.js";
 import { registerDriver } from "../../../src/drivers/registry.js";
 import { DEMO_CREDENTIALS, FAST_RETRY } from "../../servers/openstack/driver-fixture.js";
 import type { FaultRule } from "../../servers/openstack/faults.js";
-import { MAX_PARALLEL_CALLS } from "../../../src/drivers/openstack/index.js";
 import { PROJECTS, type ServerRecord } from "../../servers/openstack/cloud-state.js";
 import { startOpenStackServer, type OpenStackTestServer } from "../../servers/openstack/server.js";
 import { CAMPAIGN_TIMEOUT_MS, whenIdle, type CampaignCloud, type CloudVm } from "./campaign-cloud.js";
@@ -56,7 +55,8 @@ export async function startOpenStackCampaignCloud(sc: Scenario, authFile: string
       Object.assign(quota, { instances: 1000, cores: 1000, ramMb: 1_000_000 });
     },
     createCalls: () => cloud.count(ROUTES.create),
-    createsAfterStop: MAX_PARALLEL_CALLS,
+    // With room to spare: the CE lets at most Submit_Concurrency (3) creates out at once.
+    createsAfterStop: 8,
     faultsFired: () => cloud.faults.fired,
     vms: (ce) =>
       ours(ce).map(

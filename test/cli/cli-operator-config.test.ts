@@ -1,40 +1,16 @@
 /** The operator's side of the cloudce command: configuration files checked through validate. */
 
-import { mkdtemp, readFile, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { cli } from "./cli-harness.js";
+import { oneLine, operatorFiles } from "./operator-setup.js";
 
-let dir: string;
-let config: string;
-let pilot: string;
-
-beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), "cloudce-op-"));
-  config = join(dir, "ce.conf");
-  pilot = join(dir, "pilot.sh");
-  await writeFile(pilot, "#!/bin/bash\nsleep 30\n");
-  await writeFile(
-    config,
-    [
-      "CE = op-test.example.org",
-      "CloudType = LOCAL",
-      "Driver_state_dir = local",
-      "Instance_Image = name:el9-pilot",
-      "Instance_Flavor = name:small",
-      "MaxTotalJobs = 10",
-      "MaxWaitingJobs = 10",
-      "Journal_File = journal.jsonl",
-    ].join("\n"),
-  );
-});
-
-const oneLine = (text: string): void => expect(text.split("\n").filter((l) => l !== "")).toHaveLength(1);
+const files = operatorFiles();
 
 describe("configuration through the command", () => {
   it("validate lists every syntax problem of the file", async () => {
-    const bad = join(dir, "bad.conf");
+    const bad = join(files.dir, "bad.conf");
     await writeFile(bad, "CloudType = LOCAL\nno equals here\nInstance_Image = x\nInstance_Image = y\nalso bad\n");
     const r = await cli(["--config", bad, "validate"]);
     expect(r.code).toBe(1);
@@ -46,20 +22,20 @@ describe("configuration through the command", () => {
   });
 
   it("validate reports misspelt options with a hint, and unwritable folders", async () => {
-    const typo = join(dir, "typo.conf");
+    const typo = join(files.dir, "typo.conf");
     await writeFile(
       typo,
-      `CloudType = LOCAL\nInstance_Image = name:el9-pilot\nInstance_Flavour = small\nJournal_File = ${pilot}/j.jsonl\n`,
+      `CloudType = LOCAL\nInstance_Image = name:el9-pilot\nInstance_Flavour = small\nJournal_File = ${files.pilot}/j.jsonl\n`,
     );
     const r = await cli(["--config", typo, "validate"]);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain(`Instance_Flavour: unknown option, did you mean Instance_Flavor? (${typo}:3)`);
     expect(r.stderr).toContain("Instance_Flavor: mandatory option is missing");
-    expect(r.stderr).toContain(`Journal_File: ${pilot} is not a folder`);
+    expect(r.stderr).toContain(`Journal_File: ${files.pilot} is not a folder`);
   });
 
   it("validate says a CloudAuth given for LOCAL is ignored", async () => {
-    const withAuth = join(dir, "auth.conf");
+    const withAuth = join(files.dir, "auth.conf");
     await writeFile(
       withAuth,
       "CloudType = LOCAL\nCloudAuth = cloud.auth\nDriver_state_dir = local\nInstance_Image = name:el9-pilot\nInstance_Flavor = small\n",
@@ -70,7 +46,7 @@ describe("configuration through the command", () => {
   });
 
   it("validate --online checks image, flavor, networks and quota against the cloud", async () => {
-    const wrong = join(dir, "online.conf");
+    const wrong = join(files.dir, "online.conf");
     await writeFile(
       wrong,
       "CloudType = LOCAL\nDriver_state_dir = local\nInstance_Image = name:el8-pilot\nInstance_Flavor = small\n",
@@ -79,11 +55,11 @@ describe("configuration through the command", () => {
     const r = await cli(["--config", wrong, "validate", "--online"]);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/Instance_Image: no image named 'el8-pilot'/);
-    expect(await cli(["--config", config, "validate", "--online"])).toMatchObject({
+    expect(await cli(["--config", files.config, "validate", "--online"])).toMatchObject({
       code: 0,
       stdout: "op-test.example.org: configuration is valid (checked against the cloud)\n",
     });
-    const full = join(dir, "full.conf");
+    const full = join(files.dir, "full.conf");
     await writeFile(
       full,
       "CloudType = LOCAL\nDriver_state_dir = local-full\nDriver_max_instances = 0\nInstance_Image = name:el9-pilot\nInstance_Flavor = name:small\n",
@@ -95,9 +71,9 @@ describe("configuration through the command", () => {
   });
 
   it("validate --online reports every problem in one run: the image, each flavor, each network, a broken template", async () => {
-    const broken = join(dir, "broken.hbs");
+    const broken = join(files.dir, "broken.hbs");
     await writeFile(broken, "#cloud-config\n{{#if}}\n");
-    const many = join(dir, "many.conf");
+    const many = join(files.dir, "many.conf");
     await writeFile(
       many,
       [
@@ -124,8 +100,8 @@ describe("configuration through the command", () => {
   });
 
   it("a flat file named .cfg works, and a --ce that differs from its CE line is refused", async () => {
-    const cfg = join(dir, "ce.cfg");
-    await writeFile(cfg, await readFile(config, "utf8"));
+    const cfg = join(files.dir, "ce.cfg");
+    await writeFile(cfg, await readFile(files.config, "utf8"));
     expect((await cli(["--config", cfg, "validate"])).code).toBe(0);
     const r = await cli(["--config", cfg, "--ce", "other.example.org", "status"]);
     expect(r).toMatchObject({

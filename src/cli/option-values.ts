@@ -27,6 +27,14 @@ export function pilotCount(value: string): number {
   return n;
 }
 
+/** `try --memory`: guest memory in MB, within what the QEMU driver boots (Driver_memory_mb's range). */
+export function memoryMb(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n < 128 || n > 1_048_576)
+    throw new InvalidArgumentError(`'${value.slice(0, 20)}' is not a whole number of MB from 128 to 1048576.`);
+  return n;
+}
+
 /** `--timeout`: seconds, at most a day (a longer wait is a typo). */
 export function timeoutSeconds(value: string): number {
   const n = wholeNumber(value);

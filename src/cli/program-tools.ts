@@ -9,7 +9,7 @@ import { requireExecutable } from "./commands-pilots.js";
 import { serveCommand } from "./commands-serve.js";
 import { config, render, validate } from "./commands-tools.js";
 import { tryCommand } from "./commands-try.js";
-import { pilotCount, seconds, timeoutSeconds, wholeNumber, wholePort } from "./option-values.js";
+import { memoryMb, pilotCount, seconds, timeoutSeconds, wholePort } from "./option-values.js";
 
 /** The demo's pilot, found next to the code so that `demo` works from any directory. */
 const EXAMPLE_PILOT = fileURLToPath(new URL("../../etc/pilot-example.sh", import.meta.url));
@@ -72,7 +72,7 @@ export function addToolCommands(program: Command, runner: CommandRunner): void {
       "a bootable disk (qcow2/raw cloud image) or a vm-lab image directory (default $VMLAB/image, /tmp/vm-lab/image)",
     )
     .addOption(new Option("--accel <accel>", "QEMU acceleration (default tcg)").choices(["tcg", "kvm"]))
-    .option("--memory <mb>", "guest memory in MB (default 1024)", wholeNumber)
+    .option("--memory <mb>", "guest memory in MB (default 1024, 128-1048576)", memoryMb)
     .option("--timeout <seconds>", "how long to wait for the VM to power off", timeoutSeconds, 900)
     .action(
       runner.loadedAction(

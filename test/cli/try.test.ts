@@ -40,6 +40,12 @@ describe("cloudce try", () => {
     });
   });
 
+  it("bounds --memory, naming the flag", async () => {
+    const r = await cli("--config", config, "try", "--executable", join(dir, "pilot.sh"), "--memory", "99999999");
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^cloudce try: .*--memory.*'99999999' is not a whole number of MB from 128 to 1048576/);
+  });
+
   it("names a missing image in one line", async () => {
     const r = await cli(
       "--config",

@@ -262,5 +262,5 @@ describe("TypeScript in the docs type-checks against the built package", () => {
     );
     await rm(dir, { recursive: true, force: true });
     expect(result).toBe("");
-  }, 120_000);
+  });
 });

@@ -76,7 +76,8 @@ describe("Azure VM create", () => {
   });
 
   it("recovers a create whose answer was lost, by name and tags: one VM, never a twin", async () => {
-    const f = await fixture({ requestTimeoutMs: 1_000, options: { max_attempts: "1" } });
+    // The dropped connection ends the call at once: a long timeout keeps a busy machine from failing the look-ups.
+    const f = await fixture({ requestTimeoutMs: 60_000, options: { max_attempts: "1" } });
     f.server.inject({ call: "virtualMachines.createOrUpdate", kind: "dropAfter" });
     const result = await f.driver.createNodes(request(1));
     expect(result.failed).toEqual([]);

@@ -18,6 +18,7 @@ import {
   writeKubeconfig,
 } from "../servers/kubernetes/driver-fixture.js";
 import { startKubeServer, type KubeServer } from "../servers/kubernetes/server.js";
+import { HANG_TIMEOUT_MS } from "../support/wait.js";
 import { eventually } from "./conformance.js";
 
 let server: KubeServer;
@@ -208,12 +209,18 @@ describe("creates, listings and deletes", () => {
   it("a create slower than the timeout is looked for, not sent again: no late attempt recreates the pod after its delete", async () => {
     // Pods without processes are deleted at once; no jitter: a retry would follow the timeout at once.
     const fast = await startKubeServer({ namespaces: [NAMESPACE], runProcesses: false });
-    const quick = await kubeDriver(writeKubeconfig(fast, mkdtempSync(join(tmpdir(), "kube-late-"))), {}, 300, {
-      random: () => 0,
-    });
+    // A timeout that a busy machine does not exhaust on the calls the cluster answers (the look-ups).
+    const quick = await kubeDriver(
+      writeKubeconfig(fast, mkdtempSync(join(tmpdir(), "kube-late-"))),
+      {},
+      HANG_TIMEOUT_MS,
+      {
+        random: () => 0,
+      },
+    );
     try {
-      // The create acts 150 ms after the client gave up on it.
-      fast.inject({ call: "create pods", kind: "delay", ms: 450 });
+      // The create acts 150 ms after the client gave up on it, well inside the look-up's one timeout.
+      fast.inject({ call: "create pods", kind: "delay", ms: HANG_TIMEOUT_MS + 150 });
       const { created } = await quick.createNodes(request());
       expect(created).toHaveLength(1);
       await quick.destroyNodes([created[0]!.id]);

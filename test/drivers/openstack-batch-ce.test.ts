@@ -16,6 +16,7 @@ import { decodeUserData, deriveStamp } from "../../src/context/index.js";
 import { createLogger, type LogRecord } from "../../src/log.js";
 import { DEMO_CREDENTIALS } from "../servers/openstack/driver-fixture.js";
 import { PROJECTS } from "../servers/openstack/cloud-state.js";
+import { HANG_TIMEOUT_MS } from "../support/wait.js";
 import { eventually } from "./conformance.js";
 import { startOpenStackServer, type OpenStackTestServer } from "../servers/openstack/server.js";
 
@@ -231,7 +232,8 @@ describe("OPENSTACK batches through the CE", () => {
   });
 
   it("returns the VMs of a batch whose answer was lost even when every look-up of the driver failed", async () => {
-    const ce = await makeCe({ Cloud_RequestTimeout: "1" });
+    // The lost answer ends at the timeout; every other call must answer within it, however busy the machine.
+    const ce = await makeCe({ Cloud_RequestTimeout: String(HANG_TIMEOUT_MS / 1000) });
     cloud.faults.add({ route: "compute POST /servers", kind: "lost" });
     // The driver's three look-ups, each with its retries, fail; the CE's listing by batch tag works.
     cloud.faults.add({ route: "compute GET /servers/detail", kind: "status", status: 503, times: 12 });

@@ -30,7 +30,8 @@ function build(options: Record<string, string>): () => CloudDriver {
       credentials: async () => ({ extra: {} }),
       ceName: "ce",
       logger: silentLogger,
-      requestTimeoutMs: 1000,
+      // Nothing here hangs on purpose: a short timeout would only turn a busy machine into retries that the counts see.
+      requestTimeoutMs: 60_000,
     });
 }
 

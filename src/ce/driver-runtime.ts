@@ -20,7 +20,7 @@ import type {
 import { instantiateDriver, loadDriverFactory } from "../drivers/registry.js";
 import { mapConcurrentUntil } from "../util/pool.js";
 import { hintedDriver } from "./driver-hints.js";
-import { instrumentDriver } from "./instrument-driver.js";
+import { DriverCallScope, instrumentDriver } from "./instrument-driver.js";
 import type { CeObserver } from "./observer.js";
 import { RateLimiter } from "../util/rate-limiter.js";
 import { withinGrace, type StopControl } from "./interrupt.js";
@@ -58,6 +58,7 @@ export class DriverRuntime {
   private closed = false;
   private readonly limiter: RateLimiter;
   private ownLimit: AdaptiveLimit | undefined;
+  private readonly calls = new DriverCallScope();
 
   constructor(private readonly options: DriverRuntimeOptions) {
     this.limiter = new RateLimiter(options.callsPerSecond);
@@ -69,11 +70,11 @@ export class DriverRuntime {
     if (!this.driver) {
       const { cloudType, config, baseDir, observer, onBuilt } = this.options;
       const built = loadDriverFactory(cloudType, baseDir)
-        .then((f) => instantiateDriver(f, { ...config, limit: this.driverLimit }, cloudType))
+        .then((f) => instantiateDriver(f, { ...config, limit: this.driverLimit, events: this.calls.events }, cloudType))
         .then((d) => {
           onBuilt?.(d);
           const hinted = hintedDriver(d);
-          return observer ? instrumentDriver(hinted, observer) : hinted;
+          return observer ? instrumentDriver(hinted, observer, this.calls) : hinted;
         });
       built.catch(() => {
         if (this.driver === built) this.driver = undefined;

@@ -1,28 +1,51 @@
 /**
  * Wraps a driver so that every call of the driver contract is timed and
  * reported (operation, outcome, error code, throttled answers), and
- * creations and deletions report progress. The driver knows nothing of it.
+ * creations and deletions report progress. The driver knows nothing of it
+ * beyond the events it was given (DriverConfig.events), which a
+ * {@link DriverCallScope} ties to the call in progress.
  */
 
+import { AsyncLocalStorage } from "node:async_hooks";
 import {
   DRIVER_METHODS,
   type BulkResult,
   type CloudDriver,
   type CreateNodesRequest,
   type CreateNodesResult,
+  type DriverEvents,
 } from "../drivers/driver.js";
 import { toCloudceError } from "../errors.js";
-import { lookupFailedScope, throttleScope, type CeObserver } from "./observer.js";
+import type { CeObserver } from "./observer.js";
 
 const OBSERVED: ReadonlySet<string> = new Set(DRIVER_METHODS.filter((m) => m !== "close"));
 
-export function instrumentDriver(driver: CloudDriver, observer: CeObserver): CloudDriver {
+/**
+ * One driver's events, told to the observer of the contract call they happen
+ * in (so a throttled answer deep in a retry loop counts for `createNodes`);
+ * a report outside any call is dropped.
+ */
+export class DriverCallScope {
+  private readonly current = new AsyncLocalStorage<DriverEvents>();
+
+  /** What the CE gives the driver (DriverConfig.events). */
+  readonly events: DriverEvents = {
+    throttled: () => this.current.getStore()?.throttled(),
+    lookupFailed: (lookup) => this.current.getStore()?.lookupFailed(lookup),
+  };
+
+  run<T>(events: DriverEvents, call: () => Promise<T>): Promise<T> {
+    return this.current.run(events, call);
+  }
+}
+
+export function instrumentDriver(driver: CloudDriver, observer: CeObserver, scope: DriverCallScope): CloudDriver {
   return new Proxy(driver, {
     get(target, prop, receiver) {
       const value: unknown = Reflect.get(target, prop, receiver);
       if (typeof prop !== "string" || typeof value !== "function" || !OBSERVED.has(prop)) return value;
       return (...args: unknown[]) =>
-        observed(target, prop, observer, requested(prop, args[0]), () =>
+        observed(target, prop, observer, scope, requested(prop, args[0]), () =>
           (value as (...a: unknown[]) => Promise<unknown>).apply(target, args),
         );
     },
@@ -39,6 +62,7 @@ async function observed(
   driver: CloudDriver,
   operation: string,
   observer: CeObserver,
+  scope: DriverCallScope,
   asked: number,
   call: () => Promise<unknown>,
 ): Promise<unknown> {
@@ -50,8 +74,8 @@ async function observed(
   };
   const seconds = (): number => (performance.now() - started) / 1000;
   try {
-    const onLookupFailed = (lookup: string): void => observer.lookupFailed?.(driver.name, lookup);
-    const result = await throttleScope.run(onThrottle, () => lookupFailedScope.run(onLookupFailed, call));
+    const lookupFailed = (lookup: string): void => observer.lookupFailed?.(driver.name, lookup);
+    const result = await scope.run({ throttled: onThrottle, lookupFailed }, call);
     observer.cloudCall?.({ driver: driver.name, operation, outcome: "ok", seconds: seconds() });
     if (operation === "createNodes") {
       const r = result as CreateNodesResult;

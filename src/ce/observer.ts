@@ -4,7 +4,6 @@
  * listings show, and the slots it offered. Observers must not throw.
  */
 
-import { AsyncLocalStorage } from "node:async_hooks";
 import type { CloudNode } from "../drivers/driver.js";
 import type { AuditEvent } from "./audit.js";
 import type { PolicyInfo } from "./results.js";
@@ -63,18 +62,4 @@ export function combineObservers(observers: readonly CeObserver[]): CeObserver {
     concurrency: each("concurrency"),
     policies: each("policies"),
   };
-}
-
-/**
- * The driver call in progress, so that the retry loop deep inside a driver
- * can report a throttled answer without knowing who is counting.
- */
-export const throttleScope = new AsyncLocalStorage<() => void>();
-
-/** The driver call in progress, so that a driver can report a secondary look-up it could not make. */
-export const lookupFailedScope = new AsyncLocalStorage<(lookup: string) => void>();
-
-/** Called by a driver; counted by whoever observes the call (nothing outside one). */
-export function reportLookupFailed(lookup: string): void {
-  lookupFailedScope.getStore()?.(lookup);
 }

@@ -130,6 +130,18 @@ export type UnbatchedKind = "create" | "delete" | "stop" | "lookup" | "output";
  */
 export type CallLimit = <T>(kind: UnbatchedKind, call: () => Promise<T>, signal?: AbortSignal) => Promise<T>;
 
+/**
+ * Facts a driver reports as it works, for the CE to count (metrics): it
+ * calls them from inside one of its calls, and the CE ties each report to
+ * that call. A driver used on its own gets none.
+ */
+export interface DriverEvents {
+  /** One throttled answer (HTTP 429, RequestLimitExceeded), retried or not. */
+  throttled(): void;
+  /** A secondary look-up it could not make (e.g. GCE preemptions): what it reported is less precise. */
+  lookupFailed(lookup: string): void;
+}
+
 /** Everything a driver factory gets. */
 export interface DriverConfig {
   /** `Driver_*` options with the prefix stripped. */
@@ -147,6 +159,8 @@ export interface DriverConfig {
    * a driver built without a CE gets the one fixed bound of call-limit.ts.
    */
   readonly limit?: CallLimit;
+  /** Where it reports throttled answers and failed look-ups. Given by the CE. */
+  readonly events?: DriverEvents;
 }
 
 export interface CloudDriver {

@@ -4,7 +4,6 @@
  * an auth failure will not go away by asking again.
  */
 
-import { throttleScope } from "../ce/observer.js";
 import { CloudceError, isCloudceError } from "../errors.js";
 
 export interface RetryPolicy {
@@ -19,6 +18,8 @@ export const DEFAULT_RETRY_POLICY: RetryPolicy = { attempts: 4, baseDelayMs: 200
 export interface RetryHooks {
   isRetryable?: (err: unknown) => boolean;
   onRetry?: (err: unknown, attempt: number, delayMs: number) => void;
+  /** Told of each throttled answer (a RateLimited error), retried or not: the caller's count of them. */
+  onThrottle?: () => void;
   /** Injected in tests so that they never wait on real time. */
   sleep?: (ms: number) => Promise<void>;
   random?: () => number;
@@ -53,7 +54,7 @@ export async function withRetry<T>(
     try {
       return await fn(attempt);
     } catch (err) {
-      if (isCloudceError(err, "RateLimited")) throttleScope.getStore()?.();
+      if (isCloudceError(err, "RateLimited")) hooks.onThrottle?.();
       if (attempt >= policy.attempts || !retryable(err)) throw err;
       const delay = backoffDelay(err, attempt, policy, hooks.random);
       hooks.onRetry?.(err, attempt, delay);

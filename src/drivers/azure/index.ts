@@ -98,6 +98,7 @@ export class AzureDriver extends SplitDriver implements CloudDriver {
       logger: config.logger,
       classify: classifyAzure,
       sleep: clock.sleep,
+      onThrottle: () => config.events?.throttled(),
     };
     this.login = new RestClient({ ...common, baseUrl: settings.authority, connections: 4 });
     this.tokens = new TokenCache(

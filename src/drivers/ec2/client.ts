@@ -28,6 +28,8 @@ export interface Ec2ApiOptions {
   readonly credentials: () => Promise<DriverCredentials>;
   readonly requestTimeoutMs: number;
   readonly logger: Logger;
+  /** Told of each throttled answer (RequestLimitExceeded), retried or not. */
+  readonly onThrottle?: () => void;
 }
 
 type CallOptions = { readonly abortSignal: AbortSignal };
@@ -74,6 +76,7 @@ export class Ec2Api {
             delayMs,
             code: err instanceof CloudceError ? err.code : "unknown",
           }),
+        onThrottle: this.options.onThrottle,
       },
     );
   }

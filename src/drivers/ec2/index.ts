@@ -66,6 +66,7 @@ class Ec2Driver extends SplitDriver implements CloudDriver {
       credentials: config.credentials,
       requestTimeoutMs: config.requestTimeoutMs,
       logger: config.logger,
+      onThrottle: () => config.events?.throttled(),
     });
     this.resources = new Ec2Resources(this.api, settings.imageOwners, config.logger);
     this.instances = new Ec2Instances(this.api, settings, callLimitOf(config));

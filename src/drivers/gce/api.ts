@@ -31,6 +31,8 @@ export interface GceApiOptions {
   readonly timeoutMs: number;
   readonly logger: Logger;
   readonly sleep?: (ms: number) => Promise<void>;
+  /** Told of each throttled answer, retried or not. */
+  readonly onThrottle?: () => void;
 }
 
 export class GceApi {
@@ -62,6 +64,7 @@ export class GceApi {
           code: isCloudceError(err) ? err.code : "unknown",
         }),
       ...(this.options.sleep ? { sleep: this.options.sleep } : {}),
+      onThrottle: this.options.onThrottle,
     });
   }
 

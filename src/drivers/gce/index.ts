@@ -11,7 +11,6 @@
  * port), resources.ts (images, machine types, networks, quotas), state-map.ts.
  */
 
-import { reportLookupFailed } from "../../ce/observer.js";
 import { CloudceError } from "../../errors.js";
 import { SecretSlot } from "../../secrets.js";
 import { sleep as realSleep } from "../../util/retry.js";
@@ -115,9 +114,16 @@ export class GceDriver extends SplitDriver implements CloudDriver {
       timeoutMs: config.requestTimeoutMs,
       logger: config.logger,
       sleep: this.clock.sleep,
+      onThrottle: () => config.events?.throttled(),
     });
     this.resources = new GceResources(this.api, settings, project);
-    this.instances = new GceInstances(this.api, settings, config.logger, reportLookupFailed, callLimitOf(config));
+    this.instances = new GceInstances(
+      this.api,
+      settings,
+      config.logger,
+      (lookup) => config.events?.lookupFailed(lookup),
+      callLimitOf(config),
+    );
   }
 
   private async findProject(source: () => Promise<TokenSource>): Promise<string> {

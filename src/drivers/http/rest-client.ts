@@ -84,6 +84,8 @@ export interface RestClientOptions<T = string> {
   readonly tls?: { readonly cert?: string; readonly key?: string; readonly ca?: string };
   /** Said when an answer is not JSON: which option names the endpoint. */
   readonly endpointHint?: string;
+  /** Told of each throttled answer, retried or not (the driver's `events.throttled`). */
+  readonly onThrottle?: () => void;
 }
 
 /** A 401 on a call with a token: the token went stale early. */
@@ -165,6 +167,7 @@ export class RestClient<T = string> {
           code: isCloudceError(err) ? err.code : "unknown",
         }),
       ...(this.options.sleep ? { sleep: this.options.sleep } : {}),
+      onThrottle: this.options.onThrottle,
     });
   }
 

@@ -19,6 +19,8 @@ export interface KubeApiOptions {
   readonly sleep?: (ms: number) => Promise<void>;
   /** The backoff's jitter, in [0, 1) (tests fix it). */
   readonly random?: () => number;
+  /** Told of each throttled answer, retried or not. */
+  readonly onThrottle?: () => void;
 }
 
 export class KubeApi {
@@ -72,6 +74,7 @@ export class KubeApi {
           }),
         ...(this.options.sleep ? { sleep: this.options.sleep } : {}),
         ...(this.options.random ? { random: this.options.random } : {}),
+        onThrottle: this.options.onThrottle,
       },
     );
   }

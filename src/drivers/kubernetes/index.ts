@@ -88,6 +88,7 @@ export class KubernetesDriver implements CloudDriver {
       timeoutMs: config.requestTimeoutMs,
       logger: config.logger,
       ...(deps.random ? { random: deps.random } : {}),
+      onThrottle: () => config.events?.throttled(),
     });
     this.endpoint = `${connection.server} ${connection.namespace}`;
     this.pods = new Pods(this.api, settings.pageSize);

@@ -55,7 +55,8 @@ export function createOpenStackDriver(config: DriverConfig, tuning: OpenStackTun
   const logger = config.logger;
   const sleep = tuning.sleep ? { sleep: tuning.sleep } : {};
   const timeoutMs = config.requestTimeoutMs > 0 ? config.requestTimeoutMs : DEFAULT_TIMEOUT_MS;
-  const clientOptions = httpOptions({ timeoutMs, retry, logger, ...sleep }, tuning.ca);
+  const onThrottle = (): void => config.events?.throttled();
+  const clientOptions = { ...httpOptions({ timeoutMs, retry, logger, ...sleep }, tuning.ca), onThrottle };
   // Keystone is asked with the credentials each request carries; the services with its token.
   const login = new RestClient(clientOptions);
   const credentialSecrets = new SecretSlot();
@@ -94,6 +95,7 @@ export function createOpenStackDriver(config: DriverConfig, tuning: OpenStackTun
     credentialsOptional,
     forgetSecrets,
     settleMs: timeoutMs,
+    onThrottle,
     ...sleep,
     ...limit,
   });

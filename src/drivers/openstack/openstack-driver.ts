@@ -66,6 +66,8 @@ export interface OpenStackParts {
   readonly forgetSecrets?: () => void;
   /** The CE's concurrency limit for calls made one VM at a time (DriverConfig.limit). */
   readonly limit?: CallLimit;
+  /** Told of each throttled answer, retried or not (DriverConfig.events). */
+  readonly onThrottle?: () => void;
 }
 
 /** Settled per-item results as successes and failures named by `target(index)`. */
@@ -116,6 +118,7 @@ export class OpenStackDriver implements CloudDriver {
       logger: parts.logger,
       sleep: parts.sleep ?? realSleep,
       settleMs: parts.settleMs,
+      onThrottle: parts.onThrottle,
     });
     // One user-data for a whole batch unless multi-create is off; clouds.yaml holding the secret makes the auth file optional.
     this.baseCapabilities = {

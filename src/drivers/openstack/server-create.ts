@@ -34,6 +34,7 @@ export interface ServerCreatorParts {
   readonly sleep: (ms: number) => Promise<void>;
   /** How long after a lost answer the look-ups go on (the request timeout). */
   readonly settleMs: number;
+  readonly onThrottle?: () => void;
 }
 
 const matches = (s: NovaServer, metadata: Readonly<Record<string, string>>): boolean =>
@@ -273,6 +274,7 @@ export class ServerCreator {
           this.parts.logger.warn("retrying server create", { node: what, attempt, delayMs, reason });
         },
         sleep: this.parts.sleep,
+        onThrottle: this.parts.onThrottle,
       },
     );
   }

@@ -2,7 +2,7 @@
 
 import type { Registry } from "prom-client";
 import type { UserDataLimit } from "../context/index.js";
-import { loadNameRule } from "../drivers/registry.js";
+import { nameRuleLoading } from "../drivers/registry.js";
 import type { Logger } from "../log.js";
 import { checkOptions } from "./ce-options.js";
 import type { CeObserver } from "./observer.js";
@@ -57,12 +57,12 @@ export function kindOf(value: unknown): string {
 /**
  * `current` with `options` added, later values winning; lists become comma-separated text.
  * Only malformed values are refused here: a missing mandatory option may still come.
- * The cloud type's instance-name rule is loaded first, for the name prefix check.
+ * The cloud type's instance-name rule must be loaded first (see {@link nameRuleFor}).
  */
-export async function mergedOptions(
+export function mergedOptions(
   current: Readonly<Record<string, string>>,
   options: Readonly<Record<string, CeOptionValue>>,
-): Promise<Result<Record<string, string>>> {
+): Result<Record<string, string>> {
   // The site director's side is untyped (JSON-RPC, Python): say what was wrong rather than throw.
   if (typeof options !== "object" || options === null || Array.isArray(options)) {
     return S_ERROR(
@@ -72,9 +72,23 @@ export async function mergedOptions(
   }
   const next = { ...current };
   for (const [k, v] of Object.entries(options)) next[k] = Array.isArray(v) ? v.join(",") : String(v);
-  await loadNameRule(next["CloudType"] ?? "");
   const malformed = checkOptions(next).filter((p) => !p.includes("mandatory option is missing"));
   return malformed.length > 0 ? S_ERROR(malformed.join("; "), "OptionInvalid") : S_OK(next);
+}
+
+/**
+ * The load of the instance-name rule of the cloud type `options` set (or
+ * kept), when it is still to be made: only a cloud type's first CE in the
+ * process waits for it. Otherwise undefined, so that the options are stored
+ * at once and a call sent right behind setParameters sees them.
+ */
+export function nameRuleFor(
+  current: Readonly<Record<string, string>>,
+  options: Readonly<Record<string, CeOptionValue>>,
+): Promise<unknown> | undefined {
+  const given = typeof options === "object" && options !== null ? options["CloudType"] : undefined;
+  const cloudType = typeof given === "string" ? given : current["CloudType"];
+  return cloudType === undefined ? undefined : nameRuleLoading(cloudType);
 }
 
 /** The CE description (options, integers as numbers), as DIRAC's JobAgent reads it. */

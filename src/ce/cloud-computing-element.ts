@@ -16,6 +16,7 @@ import {
   describeCe,
   kindOf,
   mergedOptions,
+  nameRuleFor,
   type CeOptionValue,
   type CloudComputingElementOptions,
   type RenderedUserData,
@@ -91,7 +92,9 @@ export class CloudComputingElement {
    * A malformed value is refused and not stored: the options stay as they were. Unknown names are warned about.
    */
   async setParameters(options: Readonly<Record<string, CeOptionValue>>): Promise<Result<null>> {
-    const next = await mergedOptions(this.params, options);
+    const loading = nameRuleFor(this.params, options);
+    if (loading) await loading;
+    const next = mergedOptions(this.params, options);
     if (!next.OK) return next;
     this.params = next.Value;
     await this.reset();

@@ -52,6 +52,12 @@ export async function loadNameRule(cloudType: string): Promise<NameRule | undefi
   return NAME_RULES.get(key);
 }
 
+/** The load of a built-in cloud type's name rule while it is still to be made; undefined when there is nothing to wait for. */
+export function nameRuleLoading(cloudType: string): Promise<NameRule | undefined> | undefined {
+  const key = cloudType.trim().toUpperCase();
+  return NAME_RULES.has(key) || !nameRuleLoaders.has(key) ? undefined : loadNameRule(key);
+}
+
 /** The instance-name rule of a cloud type, if it has one (a built-in's once {@link loadNameRule} loaded it). */
 export function nameRule(cloudType: string): NameRule | undefined {
   return NAME_RULES.get(cloudType.trim().toUpperCase());

@@ -82,6 +82,14 @@ describe("GCE instance names", () => {
     expect(set).toMatchObject({ OK: false, Message: expect.stringMatching(/cannot start a GCE instance name/) });
   });
 
+  it("once the rule is loaded, setParameters stores the options before it yields (a call sent right behind sees them)", async () => {
+    await loadNameRule("GCE");
+    const ce = new CloudComputingElement("ce", { metrics: null, logger: silentLogger });
+    const set = ce.setParameters({ CloudType: "GCE", Instance_Image: "x", Instance_Flavor: "y" });
+    expect(ce.getParameters()).toMatchObject({ CloudType: "GCE" });
+    expect((await set).OK).toBe(true);
+  });
+
   it("the CE uses the GCE default prefix, and refuses DIRAC's VMDIRAC3_ on GCE in one line", async () => {
     const base = { CloudType: "GCE", Instance_Image: "x", Instance_Flavor: "y" };
     await loadNameRule("GCE");

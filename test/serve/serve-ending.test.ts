@@ -9,7 +9,9 @@ const t = serveSetup();
 
 describe("submitJob deadline and stdin EOF", () => {
   it("a submission past its deadline returns what it created, with Interrupted", async () => {
-    t.createMs = 150;
+    // The second create holds until the test ends: the deadline always falls while it is in flight,
+    // however long a busy machine takes to make the first.
+    t.holdAfter = 1;
     const handle = await t.openCe();
     const answer = await t.server.call("submitJob", {
       handle,
@@ -20,8 +22,8 @@ describe("submitJob deadline and stdin EOF", () => {
     const refs = answer.result!["Value"] as string[];
     expect(answer.result!["OK"]).toBe(true);
     expect(answer.result!["Interrupted"]).toMatch(/of 6 pilots created/);
-    expect(refs.length).toBeGreaterThanOrEqual(1);
-    expect(refs.length).toBeLessThan(6);
+    // The first create, unless the deadline came before it was made; never the held one.
+    expect(refs.length).toBeLessThanOrEqual(1);
     // Nothing on the cloud that the answer does not account for.
     expect(t.cloud.nodes.size).toBe(refs.length);
   });
@@ -41,7 +43,8 @@ describe("submitJob deadline and stdin EOF", () => {
   });
 
   it("on EOF a submission in flight stops starting VMs, is answered, and every handle closes", async () => {
-    t.createMs = 100;
+    // The second create holds: it is in flight at EOF, however slowly a busy machine makes the first.
+    t.holdAfter = 1;
     const handle = await t.openCe();
     const pending = t.server.call("submitJob", { handle, executableFile: join(t.dir, "pilot.sh"), numberOfJobs: 50 });
     await until(() => t.cloud.nodes.size > 0, "a VM on the cloud");

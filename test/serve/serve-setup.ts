@@ -27,6 +27,8 @@ export interface ServeSetup {
   createMs: number;
   /** Creates the SERVE_SLOW driver has begun. */
   createsStarted: number;
+  /** Creates after this many wait until the test ends (none held when undefined). */
+  holdAfter: number | undefined;
   /** Opens a CE on the server with these options; answers its handle. */
   openCe(options?: Record<string, unknown>): Promise<string>;
 }
@@ -39,6 +41,7 @@ export function serveSetup(): ServeSetup {
     cloud: new MemoryCloud(),
     createMs: 0,
     createsStarted: 0,
+    holdAfter: undefined,
     async openCe(options = memoryOptions) {
       const opened = await t.server.call("open", { ceName: "serve-test.cloud" });
       const handle = opened.result!["handle"] as string;
@@ -46,12 +49,15 @@ export function serveSetup(): ServeSetup {
       return handle;
     },
   };
+  let releaseHeld: () => void = () => undefined;
+  let held = Promise.resolve();
   registerDriver("SERVE_SLOW", () => {
     const driver: CloudDriver = t.cloud.driver();
     const create = driver.createNodes.bind(driver);
     return Object.assign(Object.create(driver) as CloudDriver, {
       createNodes: async (req: Parameters<CloudDriver["createNodes"]>[0]) => {
         t.createsStarted++;
+        if (t.holdAfter !== undefined && t.createsStarted > t.holdAfter) await held;
         await new Promise((r) => setTimeout(r, t.createMs));
         return create(req);
       },
@@ -66,9 +72,14 @@ export function serveSetup(): ServeSetup {
     });
     t.createMs = 0;
     t.createsStarted = 0;
+    t.holdAfter = undefined;
+    held = new Promise((r) => {
+      releaseHeld = r;
+    });
     t.server = startServe();
   });
   afterEach(async () => {
+    releaseHeld();
     await t.server.end();
     await rm(t.dir, { recursive: true, force: true });
   });

@@ -6,7 +6,7 @@
 import { defaultAuthFilePath } from "../auth/index.js";
 import { nameRule } from "../drivers/registry.js";
 import { CloudceError } from "../errors.js";
-import { DEFAULT_NAME_PREFIX } from "./pilot-reference.js";
+import { DEFAULT_NAME_PREFIX, PORTABLE_NAME_PREFIX } from "./pilot-reference.js";
 
 export const REQUIRED_OPTIONS = ["CloudType", "Instance_Image", "Instance_Flavor"] as const;
 
@@ -107,6 +107,8 @@ export interface CeSettings {
   readonly networks: readonly string[];
   readonly sshKey: string | undefined;
   readonly namePrefix: string;
+  /** The cloud's names are lower-case only: VM names are written so. */
+  readonly lowerCaseNames: boolean;
   /** `Context_Template`; undefined: the shipped template for the driver's kind of user-data. */
   readonly templatePath: string | undefined;
   readonly extPackages: readonly string[];
@@ -211,7 +213,8 @@ export function checkOptions(raw: Readonly<Record<string, string>>): string[] {
     );
   } else if (prefix !== undefined) {
     const problem = nameRule(raw["CloudType"] ?? "")?.problem(prefix);
-    if (problem) problems.push(`Instance_NamePrefix: ${problem}`);
+    if (problem)
+      problems.push(`Instance_NamePrefix: ${problem}; use e.g. Instance_NamePrefix = ${PORTABLE_NAME_PREFIX}`);
   }
   return problems;
 }
@@ -248,7 +251,8 @@ export function parseSettings(ceName: string, raw: Readonly<Record<string, strin
     flavors: Object.freeze(splitList(raw["Instance_Flavor"])),
     networks: Object.freeze(splitList(raw["Instance_Networks"])),
     sshKey: raw["Instance_SSHKey"]?.trim() || undefined,
-    namePrefix: raw["Instance_NamePrefix"] ?? nameRule(raw["CloudType"]!)?.defaultPrefix ?? DEFAULT_NAME_PREFIX,
+    namePrefix: raw["Instance_NamePrefix"] ?? defaultNamePrefix(raw["CloudType"]!),
+    lowerCaseNames: nameRule(raw["CloudType"]!)?.lowerCase === true,
     templatePath: raw["Context_Template"] ? expandEnv(raw["Context_Template"]) : undefined,
     extPackages: Object.freeze(splitList(raw["Context_ExtPackages"])),
     maxLifetime: intOption(raw, "Context_MaxLifetime"),
@@ -277,4 +281,9 @@ export function parseSettings(ceName: string, raw: Readonly<Record<string, strin
     adoptUntagged: booleanOption(raw, "Ownership_AdoptUntagged"),
     raw: Object.freeze({ ...raw }),
   });
+}
+
+/** DIRAC's prefix, or the portable one on a cloud whose names cannot start with it. */
+function defaultNamePrefix(cloudType: string): string {
+  return nameRule(cloudType)?.problem(DEFAULT_NAME_PREFIX) === undefined ? DEFAULT_NAME_PREFIX : PORTABLE_NAME_PREFIX;
 }

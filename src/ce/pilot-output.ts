@@ -44,7 +44,7 @@ export async function renderPilotUserData(
     stamp: { literal: newStamp() },
     ceName,
     queue: settings.queue,
-    vmName: newVmName(settings.namePrefix),
+    vmName: newVmName(settings.namePrefix, settings.lowerCaseNames),
     extPackages: settings.extPackages,
     options: settings.raw,
   });

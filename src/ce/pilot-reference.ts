@@ -5,6 +5,8 @@ import { CloudceError } from "../errors.js";
 
 export const REF_PREFIX = "cloud://";
 export const DEFAULT_NAME_PREFIX = "VMDIRAC3_";
+/** Where a cloud's names cannot hold DIRAC's prefix (upper case, `_`): still says what the VM is in a console. */
+export const PORTABLE_NAME_PREFIX = "dirac-pilot-";
 
 export function toReference(instanceId: string): string {
   return `${REF_PREFIX}${instanceId}`;
@@ -41,6 +43,8 @@ export function parseReferences(refs: readonly string[]): Map<string, string> {
   return ids;
 }
 
-export function newVmName(prefix: string): string {
-  return `${prefix}${randomBytes(4).toString("hex").toUpperCase()}`;
+/** `<prefix><8 hex>`: upper-case hex as DIRAC writes it, lower-case where the cloud's names are. */
+export function newVmName(prefix: string, lowerCase = false): string {
+  const hex = randomBytes(4).toString("hex");
+  return `${prefix}${lowerCase ? hex : hex.toUpperCase()}`;
 }

@@ -50,7 +50,7 @@ export function planSubmission(input: SubmissionInput, key?: string): Submission
 
 function prepare(input: SubmissionInput, batch: string, stamp: PilotStamp): PreparedPilot {
   const { settings, renderer, driver } = input;
-  const name = newVmName(settings.namePrefix);
+  const name = newVmName(settings.namePrefix, settings.lowerCaseNames);
   const text = renderer.render({
     executable: input.executable,
     stamp,

@@ -26,7 +26,7 @@ export async function loadTemplateFor(driver: CloudDriver, settings: CeSettings)
     stamp: { literal: newStamp() },
     ceName: settings.ceName,
     queue: settings.queue,
-    vmName: newVmName(settings.namePrefix),
+    vmName: newVmName(settings.namePrefix, settings.lowerCaseNames),
     extPackages: settings.extPackages,
     options: settings.raw,
   });

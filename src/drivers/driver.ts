@@ -111,12 +111,14 @@ export interface DriverCapabilities {
 }
 
 /**
- * For clouds that restrict instance names (GCE): the `Instance_NamePrefix`
- * used when none is given, and why a given one cannot be used.
+ * For clouds that restrict instance names (GCE): facts about the cloud's
+ * names. The CE chooses its names (and the default prefix) from them; the
+ * driver only maps a name the CE gives onto the cloud (suffixes, labels).
  */
 export interface NameRule {
-  readonly defaultPrefix: string;
-  /** `undefined` when the prefix is fine, else what is wrong and the fix. */
+  /** The cloud's names hold no upper-case letter: the CE writes its names in lower case. */
+  readonly lowerCase?: boolean;
+  /** `undefined` when a name may start with the prefix, else the cloud's rule it breaks. */
   problem(prefix: string): string | undefined;
 }
 

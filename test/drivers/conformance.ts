@@ -79,6 +79,11 @@ export function testDriver(target: ConformanceTarget): void {
     const namePrefix = (word: string): string =>
       target.lowerCaseNames ? `${word.toLowerCase()}${run.toLowerCase()}-` : `${word}${run}_`;
     const prefix = namePrefix("CONF");
+    /** A VM name as the CE writes it: `<prefix><8 hex><tag>`, in lower case where the cloud's names are. */
+    const vmName = (tag: string): string => {
+      const name = `${prefix}${randomBytes(4).toString("hex").toUpperCase()}${tag}`;
+      return target.lowerCaseNames ? name.toLowerCase() : name;
+    };
     const owner = { "cloudce-ce": `conformance-${run}` };
     /** A submission key as the DIRAC plugin makes one (a UUID4 in hex): the batch tag of the created nodes. */
     const submission = randomBytes(16).toString("hex");
@@ -131,7 +136,7 @@ export function testDriver(target: ConformanceTarget): void {
     }
 
     it("creates nodes with the given names and metadata", async () => {
-      const names = [0, 1, 2].map((i) => `${prefix}${randomBytes(4).toString("hex").toUpperCase()}${i}`);
+      const names = [0, 1, 2].map((i) => vmName(String(i)));
       const result = await fx.driver.createNodes({
         imageId: fx.image.id,
         flavorId: fx.flavor.id,
@@ -219,7 +224,7 @@ export function testDriver(target: ConformanceTarget): void {
     it("reports lack of capacity with the contract's codes", async () => {
       if (!fx.exhaustCapacity) return;
       await fx.exhaustCapacity();
-      const name = `${prefix}${randomBytes(4).toString("hex").toUpperCase()}C`;
+      const name = vmName("C");
       const request = {
         imageId: fx.image.id,
         flavorId: fx.flavor.id,

@@ -16,7 +16,7 @@ const request = (count: number, over: Partial<CreateNodesRequest> = {}): CreateN
   imageId: "projects/grid-test/global/images/el9-pilot-v2",
   flavorId: "e2-small",
   networkIds: ["pilots"],
-  nodes: Array.from({ length: count }, () => ({ name: "dirac-pilot-0A1B2C3D", userData, metadata: OWNER })),
+  nodes: Array.from({ length: count }, () => ({ name: "dirac-pilot-0a1b2c3d", userData, metadata: OWNER })),
   requestId: "6f1c0d52-8a43-4c1e-9b7a-3d2e1f0a9b8c",
   ...over,
 });
@@ -225,12 +225,12 @@ describe("GCE bulkInsert", () => {
     expect(props["scheduling"]).toMatchObject({ provisioningModel: "SPOT", instanceTerminationAction: "STOP" });
   });
 
-  it("an instance name the CE prefix cannot make is refused before any call", async () => {
+  it("a name GCE cannot hold is refused before any call, never rewritten", async () => {
     const f = await fixtures.manual();
     const bad = request(1, { nodes: [{ name: "VMDIRAC3_0A1B2C3D", userData, metadata: OWNER }] });
     await expect(f.driver.createNodes(bad)).rejects.toMatchObject({
       code: "OptionInvalid",
-      message: expect.stringContaining("Instance_NamePrefix"),
+      message: expect.stringContaining("cannot start a GCE instance name"),
     });
     expect(f.server.calls["instances.bulkInsert"]).toBeUndefined();
   });

@@ -60,18 +60,18 @@ describe("GCE label values", () => {
 });
 
 describe("GCE instance names", () => {
-  it("lower-case the CE's hex suffix only", () => {
-    expect(instanceBaseName("dirac-pilot-0A1B2C3D")).toBe("dirac-pilot-0a1b2c3d");
-    expect(() => instanceBaseName("VMDIRAC3_0A1B2C3D")).toThrow(/Instance_NamePrefix/);
-    expect(() => instanceBaseName("Pilot-0A1B2C3D")).toThrow(/lower-case/);
+  it("take the name the CE gave as it is, and refuse one GCE cannot hold rather than rewrite it", () => {
+    expect(instanceBaseName("dirac-pilot-0a1b2c3d")).toBe("dirac-pilot-0a1b2c3d");
+    for (const bad of ["dirac-pilot-0A1B2C3D", "VMDIRAC3_0a1b2c3d", "Pilot-0a1b2c3d"])
+      expect(() => instanceBaseName(bad)).toThrow(/cannot start a GCE instance name \(lower-case letters/);
   });
 
-  it("the prefix rule accepts GCE names and says how to fix the rest", () => {
+  it("the prefix rule states GCE's rule; the CE's option names are the CE's to add", () => {
+    expect(GCE_NAME_RULE).toMatchObject({ lowerCase: true });
     expect(GCE_NAME_RULE.problem("dirac-pilot-")).toBeUndefined();
-    expect(GCE_NAME_RULE.problem(GCE_NAME_RULE.defaultPrefix)).toBeUndefined();
     for (const bad of ["VMDIRAC3_", "pilot_", "1pilot-", "Pilot-", `p${"x".repeat(60)}`]) {
       expect(GCE_NAME_RULE.problem(bad)).toMatch(
-        /cannot start a GCE instance name.*Instance_NamePrefix = dirac-pilot-/,
+        /cannot start a GCE instance name \(lower-case letters.*characters\)$/,
       );
     }
   });

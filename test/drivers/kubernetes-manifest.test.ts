@@ -141,10 +141,9 @@ describe("names and labels", () => {
     for (const e of encoded) expect(e.length).toBeLessThanOrEqual(63);
   });
 
-  it("gives a pod the VM name with its hex in lower case, and refuses a prefix that is no pod name", () => {
-    expect(podName("dirac-pilot-ABCD1234")).toBe("dirac-pilot-abcd1234");
-    expect(problem(() => podName("VMDIRAC3_ABCD1234"))).toMatch(
-      /^OptionInvalid: Instance_NamePrefix: .*Instance_NamePrefix = dirac-pilot-/,
-    );
+  it("gives a pod the name the CE gave, and refuses one that is no pod name rather than rewrite it", () => {
+    expect(podName("dirac-pilot-abcd1234")).toBe("dirac-pilot-abcd1234");
+    for (const bad of ["VMDIRAC3_abcd1234", "dirac-pilot-ABCD1234"])
+      expect(problem(() => podName(bad))).toMatch(/^OptionInvalid: KUBERNETES: .* cannot be a pod name/);
   });
 });

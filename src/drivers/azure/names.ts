@@ -9,19 +9,16 @@ import { CloudceError } from "../../errors.js";
 import type { NameRule } from "../driver.js";
 import { DRIVER_NAME } from "./options.js";
 
-/** DIRAC's `VMDIRAC3_` has a `_`, which a host name cannot hold. */
-export const DEFAULT_AZURE_NAME_PREFIX = "dirac-pilot-";
 const PREFIX = /^[A-Za-z][-A-Za-z0-9]*$/;
 /** Room for the CE's hex and a scale set's `_xxxxxxxx` within 64. */
 const MAX_PREFIX = 40;
 const VM_NAME = /^[A-Za-z][-A-Za-z0-9]{0,54}[A-Za-z0-9]$/;
 
 export const AZURE_NAME_RULE: NameRule = Object.freeze({
-  defaultPrefix: DEFAULT_AZURE_NAME_PREFIX,
   problem: (prefix: string): string | undefined =>
     PREFIX.test(prefix) && prefix.length <= MAX_PREFIX
       ? undefined
-      : `'${prefix.slice(0, 50)}' cannot start an Azure VM name (letters, digits and '-', starting with a letter, at most ${MAX_PREFIX} characters); use e.g. Instance_NamePrefix = ${DEFAULT_AZURE_NAME_PREFIX}`,
+      : `'${prefix.slice(0, 50)}' cannot start an Azure VM name (letters, digits and '-', starting with a letter, at most ${MAX_PREFIX} characters)`,
 });
 
 /** Refuses a VM name Azure would refuse, before any call. */
@@ -29,7 +26,7 @@ export function checkVmName(name: string): void {
   if (!VM_NAME.test(name)) {
     throw new CloudceError(
       "OptionInvalid",
-      `Instance_NamePrefix: VM name '${name.slice(0, 70)}' cannot be an Azure VM name (letters, digits and '-', at most 56 characters); use e.g. Instance_NamePrefix = ${DEFAULT_AZURE_NAME_PREFIX}`,
+      `${DRIVER_NAME}: '${name.slice(0, 70)}' cannot be an Azure VM name (letters, digits and '-', at most 56 characters)`,
       { driver: DRIVER_NAME },
     );
   }

@@ -31,41 +31,33 @@ export const PATTERN_SUFFIX = "-####";
 /** The longest prefix: room for 8 hex of the CE's VM name and the batch counter. */
 const MAX_PREFIX = MAX_LABEL - 8 - PATTERN_SUFFIX.length;
 
-/** DIRAC's `VMDIRAC3_` cannot start a GCE name; this one says what the VM is in the console. */
-export const DEFAULT_GCE_NAME_PREFIX = "dirac-pilot-";
-
 export const GCE_NAME_RULE: NameRule = Object.freeze({
-  defaultPrefix: DEFAULT_GCE_NAME_PREFIX,
+  lowerCase: true,
   problem: (prefix: string): string | undefined =>
     PREFIX.test(prefix) && prefix.length <= MAX_PREFIX
       ? undefined
-      : `'${prefix.slice(0, 40)}' cannot start a GCE instance name (lower-case letters, digits and '-', starting with a letter, at most ${MAX_PREFIX} characters); use e.g. Instance_NamePrefix = ${DEFAULT_GCE_NAME_PREFIX}`,
+      : `'${prefix.slice(0, 40)}' cannot start a GCE instance name (lower-case letters, digits and '-', starting with a letter, at most ${MAX_PREFIX} characters)`,
 });
 
 /**
- * The base of a batch's instance names: the CE's VM name with its trailing
- * hex in lower case (hex is case-free, so no two VM names meet). Anything
- * else in upper case or outside GCE's alphabet is refused, never rewritten:
- * a rewritten prefix would no longer select this CE's VMs.
+ * The base of a batch's instance names: the name the CE gave, as it is.
+ * One GCE cannot hold is refused, never rewritten: a rewritten name would
+ * no longer select this CE's VMs.
  */
 export function instanceBaseName(vmName: string): string {
-  const hex = /[0-9A-F]*$/.exec(vmName)?.[0] ?? "";
-  const base = vmName.slice(0, vmName.length - hex.length) + hex.toLowerCase();
-  if (!INSTANCE_NAME.test(`${base}-0001`) || !PREFIX.test(base)) {
-    throw new CloudceError(
-      "OptionInvalid",
-      `Instance_NamePrefix: VM name '${vmName.slice(0, 70)}' cannot be a GCE instance name (lower-case letters, digits and '-', starting with a letter); use e.g. Instance_NamePrefix = ${DEFAULT_GCE_NAME_PREFIX}`,
-      { driver: DRIVER_NAME },
-    );
-  }
-  return base;
+  if (INSTANCE_NAME.test(`${vmName}-0001`) && PREFIX.test(vmName)) return vmName;
+  throw new CloudceError(
+    "OptionInvalid",
+    `GCE: '${vmName.slice(0, 70)}' cannot start a GCE instance name (lower-case letters, digits and '-', starting with a letter)`,
+    { driver: DRIVER_NAME },
+  );
 }
 
 /** Checks a listing prefix the same way (a wrong one would select nothing, silently). */
 export function checkPrefix(prefix: string): void {
   if (prefix === "") return;
   const problem = GCE_NAME_RULE.problem(prefix);
-  if (problem) throw new CloudceError("OptionInvalid", `Instance_NamePrefix: ${problem}`, { driver: DRIVER_NAME });
+  if (problem) throw new CloudceError("OptionInvalid", `GCE: name prefix ${problem}`, { driver: DRIVER_NAME });
 }
 
 export function encodeLabelValue(value: string): string {

@@ -26,29 +26,24 @@ const MAX_LABEL = 63;
 /** Room for the CE's 8 hex digits. */
 const MAX_PREFIX = MAX_LABEL - 8;
 
-/** DIRAC's `VMDIRAC3_` cannot start a pod name. */
-export const DEFAULT_KUBERNETES_NAME_PREFIX = "dirac-pilot-";
-
 export const KUBERNETES_NAME_RULE: NameRule = Object.freeze({
-  defaultPrefix: DEFAULT_KUBERNETES_NAME_PREFIX,
+  lowerCase: true,
   problem: (prefix: string): string | undefined =>
     PREFIX.test(prefix) && prefix.length <= MAX_PREFIX
       ? undefined
-      : `'${prefix.slice(0, 40)}' cannot start a pod name (lower-case letters, digits and '-', starting with a letter, at most ${MAX_PREFIX} characters); use e.g. Instance_NamePrefix = ${DEFAULT_KUBERNETES_NAME_PREFIX}`,
+      : `'${prefix.slice(0, 40)}' cannot start a pod name (lower-case letters, digits and '-', starting with a letter, at most ${MAX_PREFIX} characters)`,
 });
 
-/** The pod name for a CE VM name: its trailing hex in lower case; anything else outside the alphabet is refused, never rewritten. */
+/** The pod name for a name the CE gave: the name itself; one a pod cannot have is refused, never rewritten. */
 export function podName(vmName: string): string {
-  const hex = /[0-9A-F]*$/.exec(vmName)?.[0] ?? "";
-  const name = vmName.slice(0, vmName.length - hex.length) + hex.toLowerCase();
-  if (!POD_NAME.test(name)) {
+  if (!POD_NAME.test(vmName)) {
     throw new CloudceError(
       "OptionInvalid",
-      `Instance_NamePrefix: VM name '${vmName.slice(0, 70)}' cannot be a pod name (lower-case letters, digits and '-', at most 63); use e.g. Instance_NamePrefix = ${DEFAULT_KUBERNETES_NAME_PREFIX}`,
+      `${DRIVER_NAME}: '${vmName.slice(0, 70)}' cannot be a pod name (lower-case letters, digits and '-', at most 63)`,
       { driver: DRIVER_NAME },
     );
   }
-  return name;
+  return vmName;
 }
 
 function escapeChar(ch: string): string {

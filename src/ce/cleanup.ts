@@ -21,6 +21,7 @@ import type { DueDelete } from "./delete-verify-policy.js";
 import { selectForeign } from "./foreign-cleanup-policy.js";
 import { interruptedNote, withinGrace, type StopControl } from "./interrupt.js";
 import { parseReference, toReference } from "./pilot-reference.js";
+import { STAMP_KEY } from "./ownership.js";
 import { redeleteOutcome } from "./redelete.js";
 import type { CleanupEntry, CleanupReport } from "./results.js";
 import { listOwnNodes, queueNodes } from "./status.js";
@@ -57,7 +58,7 @@ export async function cleanupOwnPilots(ctx: CeContext, stop: StopControl, dryRun
   try {
     const picked = candidates.filter((c) => claim.ids.has(parseReference(c.ref)));
     // Journal lines carry the pilot's stamp, as kill's do, so a pilot's lines can be followed by it.
-    const stamps = new Map(nodes.map((n) => [toReference(n.id), n.metadata["cloudce-stamp"] ?? ""]));
+    const stamps = new Map(nodes.map((n) => [toReference(n.id), n.metadata[STAMP_KEY] ?? ""]));
     return await deletePicked(
       ctx,
       stop,

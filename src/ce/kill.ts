@@ -13,7 +13,7 @@ import { toCloudceError } from "../errors.js";
 import type { BulkResult, CloudNode } from "../drivers/driver.js";
 import { mapConcurrent } from "../util/pool.js";
 import type { CeContext } from "./ce-context.js";
-import { ownsNode } from "./ownership.js";
+import { ownsNode, STAMP_KEY } from "./ownership.js";
 import { parseReferences, toReference } from "./pilot-reference.js";
 import { listOwnNodes } from "./status.js";
 
@@ -42,7 +42,7 @@ export async function killPilots(ctx: CeContext, refs: readonly string[]): Promi
   const known = (id: string): { ref: string; vmName: string; stamp: string } => ({
     ref: refOf.get(id) ?? toReference(id),
     vmName: nodes.get(id)?.name ?? "",
-    stamp: nodes.get(id)?.metadata["cloudce-stamp"] ?? "",
+    stamp: nodes.get(id)?.metadata[STAMP_KEY] ?? "",
   });
   const onResult = async (r: BulkResult): Promise<void> => {
     const goneIds = new Set(r.gone ?? []);

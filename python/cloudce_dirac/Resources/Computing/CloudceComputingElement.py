@@ -54,6 +54,7 @@ class CloudceComputingElement(HandleRequests, ComputingElement):
         self._closer = None
         self._sent_parameters = None
         self._proxy_pem = None
+        self._proxy_valid_given = False  # setProxy's valid > 0: a replay sends what is left of it
         self._token = None
         self.valid = None
         self._start_error = None  # the start failure already logged as ERROR by this CE object
@@ -99,6 +100,7 @@ class CloudceComputingElement(HandleRequests, ComputingElement):
         self.proxy = proxy
         self.valid = datetime.datetime.utcnow() + datetime.timedelta(seconds=valid)
         self._proxy_pem = pem
+        self._proxy_valid_given = bool(valid) and valid > 0
         return self._request("setProxy", {"pem": pem, "valid": valid})
 
     @never_raises

@@ -5,6 +5,7 @@ child was replaced or forgot the handle, the CE opens it again and replays what 
 the child died under is sent once more only when that is safe, and submitJob never is.
 """
 
+import datetime
 import weakref
 
 from DIRAC import S_ERROR
@@ -102,7 +103,7 @@ class HandleRequests:
             if self._sent_parameters is not None and method != "setParameters":
                 replay.append(("setParameters", {"options": self._sent_parameters}))
             if self._proxy_pem is not None and method != "setProxy":
-                replay.append(("setProxy", {"pem": self._proxy_pem}))
+                replay.append(("setProxy", {"pem": self._proxy_pem, **self._proxy_validity_left()}))
             if self._token is not None and method != "setToken":
                 replay.append(("setToken", {"token": self._token}))
             for name, params in replay:
@@ -111,6 +112,13 @@ class HandleRequests:
                     self.log.warn(f"cloudce: replaying {name} after a restart failed", answer["Message"])
             self._handle, self._generation = handle, generation
             return handle, generation
+
+    def _proxy_validity_left(self):
+        """What is left of the validity setProxy was given, so a restarted child bounds the proxy as the old one did."""
+        if not getattr(self, "_proxy_valid_given", False) or self.valid is None:
+            return {}
+        left = (self.valid - datetime.datetime.utcnow()).total_seconds()
+        return {"valid": max(1, int(left))}
 
     def _close_with_this_object(self, generation, handle):
         """Closes the handle when Python collects this object; a handle it held before is closed now."""

@@ -6,7 +6,7 @@ import { join } from "node:path";
 import gceFactory from "../../../src/drivers/gce/index.js";
 import { encodeLabelValue, GCE_NAME_RULE } from "../../../src/drivers/gce/names.js";
 import { instantiateDriver, registerDriver } from "../../../src/drivers/registry.js";
-import type { InstanceRecord } from "../../servers/gce/cloud.js";
+import type { InstanceRecord } from "../../servers/gce/records.js";
 import { testKeyPair, writeKeyFile } from "../../servers/gce/driver-fixture.js";
 import { startGceServer, type GceFaultSpec, type GceServer } from "../../servers/gce/server.js";
 import {

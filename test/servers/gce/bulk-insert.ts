@@ -6,7 +6,8 @@
  * below minCount, with the errors and perLocationStatus GCE reports.
  */
 
-import { GceFault, type GceCloud, type GceMachineType, type OperationRecord } from "./cloud.js";
+import type { GceCloud } from "./cloud.js";
+import { GceFault, type GceMachineType, type OperationRecord } from "./records.js";
 
 export interface BulkInsertBody {
   readonly count?: number | string;

@@ -7,7 +7,8 @@ export {
   type GceServer,
   type GceServerOptions,
 } from "./server.js";
-export { GceCloud, GceFault, type GceCloudOptions, type GceTimings, type InstanceRecord } from "./cloud.js";
+export { GceCloud } from "./cloud.js";
+export { GceFault, type GceCloudOptions, type GceTimings, type InstanceRecord } from "./records.js";
 export { ManualClock } from "./clock.js";
 export {
   gceDriver,

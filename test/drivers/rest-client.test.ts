@@ -108,6 +108,14 @@ describe("RestClient", () => {
     expect(parsed.error.message).not.toContain(secret);
   });
 
+  it("a failure status taken as an answer is returned even when a proxy said it in HTML", async () => {
+    const { client } = await setup(
+      (_q, res) => void res.writeHead(404, { "content-type": "text/html" }).end("<h1>no</h1>"),
+    );
+    const res = await client.send({ method: "GET", path: "/gone", accept: [404] });
+    expect(res).toMatchObject({ status: 404, body: undefined });
+  });
+
   it("a request with no answer within the deadline is a retryable Timeout", async () => {
     const { client, calls } = await setup(() => undefined, { timeoutMs: 100, attempts: 2 });
     const err = await client.send({ method: "GET", path: "/hang" }).catch((e: unknown) => e);

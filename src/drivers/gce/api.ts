@@ -1,18 +1,16 @@
 /**
- * The one HTTP path of the GCE driver: Compute v1 REST over undici, a bearer
- * token on every call, a deadline per attempt, our retry policy on typed
- * errors (429, `rateLimitExceeded`, 5xx, resets, timeouts), and one fresh
- * token after a 401. Every mutating call carries a `requestId`, so a retry
- * after a lost answer is the same request to GCE, never a second one.
+ * Compute v1 on the drivers' shared REST client (deadlines, retries, one
+ * fresh token after a 401): paths relative to the project, a 404 read as
+ * "not there" where a look-up asks, and GCE's error bodies mapped by
+ * errors.ts. Every mutating call carries a `requestId`, so a retry after a
+ * lost answer is the same request to GCE, never a second one.
  */
 
-import { Agent, request, type Dispatcher } from "undici";
-import { CloudceError, isCloudceError } from "../../errors.js";
+import { CloudceError } from "../../errors.js";
 import type { Logger } from "../../log.js";
-import { DEFAULT_RETRY_POLICY, withRetry, type RetryPolicy } from "../../util/retry.js";
-import { httpError, transportError } from "./errors.js";
+import { RestClient, type TokenProvider } from "../http/rest-client.js";
+import { classifyGce } from "./errors.js";
 import { DRIVER_NAME, type GceSettings } from "./options.js";
-import type { TokenCache } from "./token-sources.js";
 
 export interface ApiCall {
   readonly method: "GET" | "POST" | "DELETE";
@@ -26,7 +24,7 @@ export interface ApiCall {
 
 export interface GceApiOptions {
   readonly settings: GceSettings;
-  readonly tokens: TokenCache;
+  readonly tokens: TokenProvider;
   readonly project: () => Promise<string>;
   readonly timeoutMs: number;
   readonly logger: Logger;
@@ -36,36 +34,36 @@ export interface GceApiOptions {
 }
 
 export class GceApi {
-  private readonly dispatcher: Dispatcher = new Agent({ keepAliveTimeout: 10_000, connections: 64 });
-  private readonly policy: RetryPolicy;
-  private closed = false;
+  private readonly http: RestClient;
 
   constructor(private readonly options: GceApiOptions) {
-    this.policy = { ...DEFAULT_RETRY_POLICY, attempts: options.settings.maxAttempts };
+    this.http = new RestClient({
+      driver: DRIVER_NAME,
+      baseUrl: options.settings.endpoint,
+      timeoutMs: options.timeoutMs,
+      attempts: options.settings.maxAttempts,
+      logger: options.logger,
+      tokens: options.tokens,
+      classify: classifyGce,
+      endpointHint: "is Driver_endpoint right?",
+      ...(options.sleep ? { sleep: options.sleep } : {}),
+      ...(options.onThrottle ? { onThrottle: options.onThrottle } : {}),
+    });
   }
 
   /** The parsed JSON answer; `undefined` for 404 when asked. */
   async call<T>(call: ApiCall): Promise<T | undefined> {
-    // A closed driver stops at once: an operation still being polled must not keep the process up.
-    if (this.closed)
-      throw new CloudceError("Internal", `GCE ${call.method} ${call.path}: the driver is closed`, {
-        driver: DRIVER_NAME,
-        retryable: false,
-      });
-    const url = await this.url(call);
-    const what = `${call.method} ${call.path.replace(/\?.*$/, "")}`;
-    return withRetry(() => this.withFreshToken(() => this.once<T>(call, url, what)), this.policy, {
-      isRetryable: (err) => !this.closed && isCloudceError(err) && err.retryable,
-      onRetry: (err, attempt, delayMs) =>
-        this.options.logger.warn("GCE call failed, retrying", {
-          what,
-          attempt,
-          delayMs,
-          code: isCloudceError(err) ? err.code : "unknown",
-        }),
-      ...(this.options.sleep ? { sleep: this.options.sleep } : {}),
-      onThrottle: this.options.onThrottle,
+    const path = call.path.startsWith("/") ? call.path : `/projects/${await this.options.project()}/${call.path}`;
+    const res = await this.http.send<T>({
+      method: call.method,
+      path,
+      what: `${call.method} ${call.path.replace(/\?.*$/, "")}`,
+      ...(call.query ? { query: call.query } : {}),
+      ...(call.json === undefined ? {} : { json: call.json }),
+      ...(call.notFoundIsEmpty ? { accept: [404] } : {}),
     });
+    if (res.status === 404 && call.notFoundIsEmpty) return undefined;
+    return res.body ?? ({} as T);
   }
 
   /** Like `call`, for answers that must be there. */
@@ -76,67 +74,7 @@ export class GceApi {
     return out;
   }
 
-  async close(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
-    await this.dispatcher.close();
-  }
-
-  private async url(call: ApiCall): Promise<string> {
-    const { endpoint } = this.options.settings;
-    const url = new URL(
-      call.path.startsWith("/")
-        ? `${endpoint}${call.path}`
-        : `${endpoint}/projects/${await this.options.project()}/${call.path}`,
-    );
-    for (const [k, v] of Object.entries(call.query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
-    return url.href;
-  }
-
-  /** A 401 means the token went stale early: one more try with a new one. */
-  private async withFreshToken<T>(fn: () => Promise<T>): Promise<T> {
-    try {
-      return await fn();
-    } catch (err) {
-      if (!isCloudceError(err, "AuthFailed") || (err.status !== 401 && err.status !== "authError")) throw err;
-      this.options.tokens.invalidate();
-      return fn();
-    }
-  }
-
-  private async once<T>(call: ApiCall, url: string, what: string): Promise<T | undefined> {
-    const token = await this.options.tokens.token();
-    const headers: Record<string, string> = { authorization: `Bearer ${token}`, accept: "application/json" };
-    if (call.json !== undefined) headers["content-type"] = "application/json";
-    let status: number;
-    let text: string;
-    let retryAfter: string | undefined;
-    try {
-      const res = await request(url, {
-        method: call.method,
-        headers,
-        ...(call.json !== undefined ? { body: JSON.stringify(call.json) } : {}),
-        dispatcher: this.dispatcher,
-        signal: AbortSignal.timeout(this.options.timeoutMs),
-      });
-      status = res.statusCode;
-      const ra = res.headers["retry-after"];
-      retryAfter = Array.isArray(ra) ? ra[0] : ra;
-      text = await res.body.text();
-    } catch (err) {
-      throw transportError(what, err, this.options.timeoutMs);
-    }
-    if (status === 404 && call.notFoundIsEmpty) return undefined;
-    if (status < 200 || status >= 300) throw httpError(what, status, text, retryAfter);
-    if (text === "") return {} as T;
-    try {
-      return JSON.parse(text) as T;
-    } catch {
-      throw new CloudceError(
-        "CloudError",
-        `GCE ${what}: the answer is not JSON (HTTP ${status}); is Driver_endpoint right?`,
-        { driver: DRIVER_NAME },
-      );
-    }
+  close(): Promise<void> {
+    return this.http.close();
   }
 }

@@ -11,6 +11,7 @@ import { expandPath, looksLikePath } from "../../auth/expand-path.js";
 import { CloudceError } from "../../errors.js";
 import type { DriverCredentials } from "../driver.js";
 import type { SecretSlot } from "../../secrets.js";
+import type { RestClient } from "../http/rest-client.js";
 import { DRIVER_NAME, type GceSettings } from "./options.js";
 import {
   authorizedUserSource,
@@ -27,7 +28,8 @@ const DEFAULT_CHAIN = "default-chain";
 export interface CredentialContext {
   readonly settings: GceSettings;
   readonly credentials: () => Promise<DriverCredentials>;
-  readonly timeoutMs: number;
+  /** The token endpoints' client (anonymous calls). */
+  readonly login: RestClient;
   /** Holds the key material (private key, refresh token) while the driver uses it. */
   readonly secrets: SecretSlot;
   readonly env?: NodeJS.ProcessEnv;
@@ -39,19 +41,18 @@ export function needsAuthFile(settings: GceSettings): boolean {
 }
 
 export async function resolveTokenSource(ctx: CredentialContext): Promise<TokenSource> {
-  const { settings, timeoutMs, secrets } = ctx;
+  const { settings, login, secrets } = ctx;
   const env = ctx.env ?? process.env;
   switch (settings.credentials) {
     case "key-file":
-      return keyFileSource(settings.keyFile!, "Driver_key_file", timeoutMs, secrets);
+      return keyFileSource(settings.keyFile!, "Driver_key_file", login, secrets);
     case "metadata":
-      return metadataSource(timeoutMs, env);
+      return metadataSource(login, env);
     case "application-default":
-      return applicationDefault(timeoutMs, env, secrets);
+      return applicationDefault(login, env, secrets);
     case "auth-file": {
       const creds = await ctx.credentials();
-      if (creds.extra["credentials"] === DEFAULT_CHAIN && !creds.secret)
-        return applicationDefault(timeoutMs, env, secrets);
+      if (creds.extra["credentials"] === DEFAULT_CHAIN && !creds.secret) return applicationDefault(login, env, secrets);
       if (!creds.secret) {
         throw new CloudceError(
           "AuthKeyMissing",
@@ -67,7 +68,7 @@ export async function resolveTokenSource(ctx: CredentialContext): Promise<TokenS
           { driver: DRIVER_NAME },
         );
       }
-      const source = await keyFileSource(creds.secret, "CloudAuth secret", timeoutMs, secrets);
+      const source = await keyFileSource(creds.secret, "CloudAuth secret", login, secrets);
       if (creds.key && source.account && creds.key !== source.account) {
         throw new CloudceError(
           "AuthFailed",
@@ -82,26 +83,26 @@ export async function resolveTokenSource(ctx: CredentialContext): Promise<TokenS
 
 /** GOOGLE_APPLICATION_CREDENTIALS, else gcloud's well-known file, else the metadata server. */
 async function applicationDefault(
-  timeoutMs: number,
+  login: RestClient,
   env: NodeJS.ProcessEnv,
   secrets: SecretSlot,
 ): Promise<TokenSource> {
   const named = env["GOOGLE_APPLICATION_CREDENTIALS"];
-  if (named) return keyFileSource(named, "GOOGLE_APPLICATION_CREDENTIALS", timeoutMs, secrets);
+  if (named) return keyFileSource(named, "GOOGLE_APPLICATION_CREDENTIALS", login, secrets);
   const configDir = env["CLOUDSDK_CONFIG"] || join(env["HOME"] || homedir(), ".config", "gcloud");
   const wellKnown = join(configDir, "application_default_credentials.json");
   try {
-    return await keyFileSource(wellKnown, "gcloud application-default login", timeoutMs, secrets);
+    return await keyFileSource(wellKnown, "gcloud application-default login", login, secrets);
   } catch (err) {
     if (!(err instanceof CloudceError) || err.code !== "AuthFileMissing") throw err;
   }
-  return metadataSource(timeoutMs, env);
+  return metadataSource(login, env);
 }
 
 export async function keyFileSource(
   path: string,
   named: string,
-  timeoutMs: number,
+  login: RestClient,
   secrets: SecretSlot,
 ): Promise<TokenSource> {
   const file = expandPath(path.trim(), named);
@@ -130,12 +131,12 @@ export async function keyFileSource(
   if (parsed["type"] === "service_account") {
     const missing = ["client_email", "private_key"].filter((k) => !str(k));
     if (missing.length > 0) throw incomplete(named, file, missing);
-    return serviceAccountSource(parsed as unknown as ServiceAccountKey, file, timeoutMs, secrets);
+    return serviceAccountSource(parsed as unknown as ServiceAccountKey, file, login, secrets);
   }
   if (parsed["type"] === "authorized_user") {
     const missing = ["client_id", "client_secret", "refresh_token"].filter((k) => !str(k));
     if (missing.length > 0) throw incomplete(named, file, missing);
-    return authorizedUserSource(parsed as unknown as AuthorizedUser, file, timeoutMs, secrets);
+    return authorizedUserSource(parsed as unknown as AuthorizedUser, file, login, secrets);
   }
   throw new CloudceError(
     "AuthFileUnreadable",

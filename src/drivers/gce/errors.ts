@@ -7,7 +7,7 @@
  */
 
 import { CloudceError, truncate, type ErrorCode, type QuotaResource } from "../../errors.js";
-import { parseRetryAfter } from "../http/errors.js";
+import { parseRetryAfter, stripHtml, type HttpFailure } from "../http/errors.js";
 import { DRIVER_NAME } from "./options.js";
 
 const MAX_MESSAGE = 240;
@@ -99,12 +99,7 @@ function parseErrorBody(body: string): ErrorBody {
   } catch {
     // not JSON (a proxy's HTML page)
   }
-  return {
-    message: body
-      .replace(/<[^>]*>/g, " ")
-      .replace(/\s+/g, " ")
-      .trim(),
-  };
+  return { message: stripHtml(body) };
 }
 
 /** The quota GCE names ("Quota 'CPUS' exceeded"): CPUs depend on the flavor, the others do not. */
@@ -165,18 +160,7 @@ export function operationError(
   return build(mapping ?? { code: "CloudError" }, what, detail, code);
 }
 
-/** A request that got no answer: refused, reset, or timed out. */
-export function transportError(what: string, err: unknown, timeoutMs: number): CloudceError {
-  const e = err as { name?: string; code?: string; message?: string };
-  if (e?.name === "TimeoutError" || e?.name === "AbortError" || /TIMEOUT/.test(e?.code ?? "")) {
-    return new CloudceError("Timeout", `GCE ${what}: no answer within ${timeoutMs} ms (Cloud_RequestTimeout)`, {
-      driver: DRIVER_NAME,
-      cause: err,
-    });
-  }
-  return new CloudceError(
-    "CloudUnavailable",
-    `GCE ${what}: connection failed (${e?.code ?? e?.name ?? "error"}: ${truncate(String(e?.message ?? err), 120)})`,
-    { driver: DRIVER_NAME, cause: err },
-  );
+/** The classifier the shared REST client is configured with (the body is already redacted). */
+export function classifyGce(f: HttpFailure): CloudceError {
+  return httpError(f.what, f.status, f.body, f.headers["retry-after"]);
 }

@@ -27,6 +27,7 @@ import type {
   NodeFilter,
 } from "../driver.js";
 import { callLimitOf } from "../call-limit.js";
+import { RestClient } from "../http/rest-client.js";
 import { SplitDriver } from "../split-driver.js";
 import { GceApi } from "./api.js";
 import { createNodes } from "./create-nodes.js";
@@ -35,7 +36,8 @@ import { GceInstances } from "./instances.js";
 import type { Clock } from "./operations.js";
 import { DRIVER_NAME, parseOptions, type GceSettings } from "./options.js";
 import { GceResources } from "./resources.js";
-import { TokenCache, type TokenSource } from "./token-sources.js";
+import { TokenCache } from "./token-cache.js";
+import { classifyTokenAnswer, type TokenSource } from "./token-sources.js";
 import { monotonicNow } from "../../util/monotonic.js";
 
 export { DRIVER_NAME, KNOWN_OPTIONS, unknownOptions, type GceOptions } from "./options.js";
@@ -70,6 +72,8 @@ export class GceDriver extends SplitDriver implements CloudDriver {
   private readonly instances: GceInstances;
   private readonly clock: Clock;
   private readonly tokens: TokenCache;
+  /** The token endpoints' client: anonymous calls, a few connections. */
+  private readonly login: RestClient;
   /** The credential's key material, registered with the scrubber while the driver lives. */
   private readonly keySecrets = new SecretSlot();
   private projectId: Promise<string> | undefined;
@@ -86,12 +90,13 @@ export class GceDriver extends SplitDriver implements CloudDriver {
     this.endpoint = `${settings.endpoint} ${settings.project ?? "(default project)"}`;
     // Durations only (operation deadlines, token lifetimes): monotonic, so a clock step stretches none.
     this.clock = deps.clock ?? { now: monotonicNow, sleep: realSleep };
+    this.login = tokenClient(config, settings, this.clock.sleep);
     // Resolved again for every new token (hourly), so a rotated key file or auth file is picked up.
     const tokenSource = (): Promise<TokenSource> =>
       resolveTokenSource({
         settings,
         credentials: config.credentials,
-        timeoutMs: config.requestTimeoutMs,
+        login: this.login,
         secrets: this.keySecrets,
         ...(deps.env ? { env: deps.env } : {}),
       });
@@ -165,8 +170,22 @@ export class GceDriver extends SplitDriver implements CloudDriver {
   async close(): Promise<void> {
     this.tokens.forget();
     this.keySecrets.clear();
-    await this.api.close();
+    await Promise.all([this.api.close(), this.login.close()]);
   }
+}
+
+function tokenClient(config: DriverConfig, settings: GceSettings, sleep?: (ms: number) => Promise<void>): RestClient {
+  return new RestClient({
+    onThrottle: () => config.events?.throttled(),
+    driver: DRIVER_NAME,
+    prefix: "GCE: ",
+    timeoutMs: config.requestTimeoutMs,
+    attempts: settings.maxAttempts,
+    logger: config.logger,
+    classify: classifyTokenAnswer,
+    connections: 4,
+    ...(sleep ? { sleep } : {}),
+  });
 }
 
 /**
@@ -177,10 +196,12 @@ const factory: DriverFactory = async (config: DriverConfig) => {
   const settings = parseOptions(config.options);
   if (settings.keyFile) {
     const probe = new SecretSlot();
+    const login = tokenClient(config, settings);
     try {
-      await keyFileSource(settings.keyFile, "Driver_key_file", config.requestTimeoutMs, probe);
+      await keyFileSource(settings.keyFile, "Driver_key_file", login, probe);
     } finally {
       probe.clear();
+      await login.close();
     }
   }
   return new GceDriver(config, settings);

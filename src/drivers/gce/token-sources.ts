@@ -8,20 +8,19 @@
  * ignores the key file's `token_uri`, so a key for a private or sovereign
  * token endpoint (or a test one) cannot work with it; and it brings 23
  * packages (gaxios, node-fetch, …) for three small form posts. These flows
- * are short, well specified, and use only node:crypto and undici.
+ * are short, well specified, and use only node:crypto and the drivers' REST
+ * client (anonymous calls of a client of their own: retries, deadlines).
  */
 
 import { createHash, sign } from "node:crypto";
-import { request } from "undici";
-import { CloudceError, truncate } from "../../errors.js";
-import { SecretSlot } from "../../secrets.js";
+import { CloudceError, isCloudceError, truncate } from "../../errors.js";
+import type { SecretSlot } from "../../secrets.js";
+import type { HttpFailure } from "../http/errors.js";
+import type { RestClient } from "../http/rest-client.js";
 import { DRIVER_NAME } from "./options.js";
-import { monotonicNow } from "../../util/monotonic.js";
 
 export const GOOGLE_TOKEN_URI = "https://oauth2.googleapis.com/token";
 export const COMPUTE_SCOPE = "https://www.googleapis.com/auth/compute";
-/** Tokens are renewed this long before they expire. */
-const EARLY_RENEWAL_MS = 60_000;
 
 export interface AccessToken {
   readonly token: string;
@@ -84,7 +83,7 @@ export function jwtAssertion(key: ServiceAccountKey, nowMs: number, scope: strin
 export function serviceAccountSource(
   key: ServiceAccountKey,
   where: string,
-  timeoutMs: number,
+  login: RestClient,
   secrets: SecretSlot,
 ): TokenSource {
   // Each line of the PEM too: a message that quotes part of a key must not show it.
@@ -99,6 +98,7 @@ export function serviceAccountSource(
     projectId: async () => key.project_id,
     fetch: () =>
       postForm(
+        login,
         key.token_uri ?? GOOGLE_TOKEN_URI,
         {
           grant_type: "urn:ietf:params:oauth:grant-type:jwt-bearer",
@@ -106,7 +106,6 @@ export function serviceAccountSource(
           assertion: jwtAssertion(key, Date.now()),
         },
         `service account ${key.client_email} (${where})`,
-        timeoutMs,
       ),
   };
 }
@@ -114,7 +113,7 @@ export function serviceAccountSource(
 export function authorizedUserSource(
   user: AuthorizedUser,
   where: string,
-  timeoutMs: number,
+  login: RestClient,
   secrets: SecretSlot,
 ): TokenSource {
   secrets.set(user.client_secret, user.refresh_token);
@@ -130,6 +129,7 @@ export function authorizedUserSource(
     projectId: async () => user.quota_project_id,
     fetch: () =>
       postForm(
+        login,
         user.token_uri ?? GOOGLE_TOKEN_URI,
         {
           grant_type: "refresh_token",
@@ -138,27 +138,29 @@ export function authorizedUserSource(
           refresh_token: user.refresh_token,
         },
         `user credentials (${where})`,
-        timeoutMs,
       ),
   };
 }
 
 /** The metadata server (`GCE_METADATA_HOST` overrides its address, as Google's own tools allow). */
-export function metadataSource(timeoutMs: number, env: NodeJS.ProcessEnv = process.env): TokenSource {
+export function metadataSource(login: RestClient, env: NodeJS.ProcessEnv = process.env): TokenSource {
   const base = `http://${env["GCE_METADATA_HOST"] || "metadata.google.internal"}/computeMetadata/v1`;
   const get = async (path: string): Promise<string> => {
     try {
-      const res = await request(`${base}/${path}`, {
+      const res = await login.send<string>({
+        method: "GET",
+        path: `${base}/${path}`,
         headers: { "metadata-flavor": "Google" },
-        signal: AbortSignal.timeout(timeoutMs),
+        anonymous: true,
+        text: true,
+        retry: false,
       });
-      const text = await res.body.text();
-      if (res.statusCode !== 200) throw new Error(`HTTP ${res.statusCode}`);
-      return text;
+      return res.body ?? "";
     } catch (err) {
+      const why = isCloudceError(err) && typeof err.status === "number" ? `HTTP ${err.status}` : (err as Error).message;
       throw new CloudceError(
         "AuthFailed",
-        `GCE: no token from the metadata server (${truncate((err as Error).message, 120)}); Driver_credentials = metadata works only on a GCE VM with a service account`,
+        `GCE: no token from the metadata server (${truncate(why, 120)}); Driver_credentials = metadata works only on a GCE VM with a service account`,
         { driver: DRIVER_NAME, cause: err },
       );
     }
@@ -172,45 +174,44 @@ export function metadataSource(timeoutMs: number, env: NodeJS.ProcessEnv = proce
 }
 
 async function postForm(
+  login: RestClient,
   url: string,
   form: Record<string, string>,
   who: string,
-  timeoutMs: number,
 ): Promise<AccessToken> {
-  let status: number;
-  let text: string;
-  try {
-    const res = await request(url, {
-      method: "POST",
-      headers: { "content-type": "application/x-www-form-urlencoded", accept: "application/json" },
-      body: new URLSearchParams(form).toString(),
-      signal: AbortSignal.timeout(timeoutMs),
-    });
-    status = res.statusCode;
-    text = await res.body.text();
-  } catch (err) {
-    throw new CloudceError(
-      "CloudUnavailable",
-      `GCE: token endpoint ${url} for ${who} did not answer (${truncate((err as Error).message, 120)})`,
-      { driver: DRIVER_NAME, cause: err },
+  const res = await login.send<string>({
+    method: "POST",
+    path: url,
+    what: `token endpoint ${url} for ${who}`,
+    form,
+    headers: { accept: "application/json" },
+    redact: [form["assertion"], form["client_secret"], form["refresh_token"]].filter((v): v is string => !!v),
+    anonymous: true,
+    text: true,
+  });
+  return tokenFrom(res.body ?? "", who);
+}
+
+/**
+ * The classifier of the token endpoints' client: an overloaded endpoint is
+ * retried, any other refusal is the credential's.
+ */
+export function classifyTokenAnswer(f: HttpFailure): CloudceError {
+  if (f.status >= 500 || f.status === 429)
+    return new CloudceError(
+      f.status === 429 ? "RateLimited" : "CloudUnavailable",
+      `GCE: ${f.what} failed with HTTP ${f.status}`,
+      {
+        driver: DRIVER_NAME,
+        status: f.status,
+        ...(f.retryAfterSeconds === undefined ? {} : { retryAfterSeconds: f.retryAfterSeconds }),
+      },
     );
-  }
-  if (status >= 500 || status === 429) {
-    throw new CloudceError(
-      status === 429 ? "RateLimited" : "CloudUnavailable",
-      `GCE: token endpoint ${url} failed with HTTP ${status} for ${who}`,
-      { driver: DRIVER_NAME, status },
-    );
-  }
-  if (status !== 200) {
-    const reason = oauthError(text);
-    throw new CloudceError(
-      "AuthFailed",
-      `GCE: token endpoint refused ${who}: ${reason}; check that the key is current and the account is enabled`,
-      { driver: DRIVER_NAME, status },
-    );
-  }
-  return tokenFrom(text, who);
+  return new CloudceError(
+    "AuthFailed",
+    `GCE: ${f.what} refused it: ${oauthError(f.body)}; check that the key is current and the account is enabled`,
+    { driver: DRIVER_NAME, status: f.status },
+  );
 }
 
 /** `error: error_description` of an OAuth error answer, cut short (never the request). */
@@ -243,112 +244,4 @@ function tokenFrom(body: string, who: string): AccessToken {
 
 function digest(...parts: readonly string[]): string {
   return createHash("sha256").update(JSON.stringify(parts)).digest("hex");
-}
-
-interface Held {
-  readonly token: string;
-  readonly expiresAt: number;
-}
-
-/** One credential's token, shared by the drivers of the process; scrubbed while it may be in use. */
-class SharedToken {
-  current: Held | undefined;
-  pending: Promise<Held> | undefined;
-  readonly secret = new SecretSlot();
-}
-
-/** Tokens remembered at most; the least recently used is dropped first (with its secret). */
-const MAX_SHARED = 64;
-/** Per clock: a token's expiry is on the clock it was fetched under (tests give drivers their own). */
-const sharedTokens = new WeakMap<() => number, Map<string, SharedToken>>();
-const allShared = new Set<Map<string, SharedToken>>();
-
-function sharedToken(identity: string, clock: () => number): SharedToken {
-  let pool = sharedTokens.get(clock);
-  if (!pool) {
-    pool = new Map();
-    sharedTokens.set(clock, pool);
-    allShared.add(pool);
-  }
-  let entry = pool.get(identity);
-  if (entry) pool.delete(identity);
-  else {
-    entry = new SharedToken();
-    if (pool.size >= MAX_SHARED) {
-      const oldest = pool.keys().next().value as string;
-      pool.get(oldest)?.secret.clear();
-      pool.delete(oldest);
-    }
-  }
-  pool.set(identity, entry);
-  return entry;
-}
-
-/** Forgets every shared access token and drops them from the scrubber (tests). */
-export function forgetSharedTokens(): void {
-  for (const pool of allShared) {
-    for (const entry of pool.values()) entry.secret.clear();
-    pool.clear();
-  }
-}
-
-/**
- * Keeps one token until shortly before it expires; concurrent callers share
- * one fetch, and so do the drivers of the process with the same credential
- * (a CE object per request still fetches one token). The token in use is a
- * registered secret until a renewed one replaces it; a driver that closes
- * leaves it to the next one.
- */
-export class TokenCache {
-  private current: Held | undefined;
-  private shared: SharedToken | undefined;
-  private pending: Promise<Held> | undefined;
-
-  constructor(
-    private readonly source: () => Promise<TokenSource>,
-    private readonly now: () => number = monotonicNow,
-  ) {}
-
-  async token(): Promise<string> {
-    if (this.current && this.fresh(this.current)) return this.current.token;
-    this.pending ??= this.renew().finally(() => {
-      this.pending = undefined;
-    });
-    this.current = await this.pending;
-    return this.current.token;
-  }
-
-  private fresh(held: Held): boolean {
-    return held.expiresAt - EARLY_RENEWAL_MS > this.now();
-  }
-
-  private async renew(): Promise<Held> {
-    const source = await this.source();
-    const shared = sharedToken(source.identity, this.now);
-    this.shared = shared;
-    if (shared.current && this.fresh(shared.current)) return shared.current;
-    shared.pending ??= source
-      .fetch()
-      .then((t) => {
-        shared.secret.set(t.token);
-        shared.current = { token: t.token, expiresAt: this.now() + t.lifetimeMs };
-        return shared.current;
-      })
-      .finally(() => {
-        shared.pending = undefined;
-      });
-    return shared.pending;
-  }
-
-  /** Forgets the token for every driver sharing it (the API answered 401: it was revoked or expired early). */
-  invalidate(): void {
-    if (this.shared && this.shared.current === this.current) this.shared.current = undefined;
-    this.current = undefined;
-  }
-
-  /** The driver closes: it lets go of the token, which stays for the next driver of the process. */
-  forget(): void {
-    this.current = undefined;
-    this.shared = undefined;
-  }
 }

@@ -233,6 +233,8 @@ export class RestClient<T = string> {
     try {
       return { status, headers: answerHeaders, body: JSON.parse(text) as R };
     } catch {
+      // A failure status taken as an answer (a 404 for a look-up) may come from a proxy, in HTML.
+      if (status < 200 || status >= 300) return { status, headers: answerHeaders, body: undefined };
       throw new CloudceError(
         "CloudError",
         `${this.prefix}${what}: the answer is not JSON (HTTP ${status}); ${this.options.endpointHint ?? "is the endpoint right?"}`,

@@ -1,0 +1,123 @@
+/**
+ * Access tokens kept for the Compute API: one per credential, shared by the
+ * drivers of the process, renewed shortly before it expires, and a
+ * registered secret while it may be in use.
+ */
+
+import { SecretSlot } from "../../secrets.js";
+import { monotonicNow } from "../../util/monotonic.js";
+import type { TokenProvider } from "../http/rest-client.js";
+import type { TokenSource } from "./token-sources.js";
+
+/** Tokens are renewed this long before they expire. */
+const EARLY_RENEWAL_MS = 60_000;
+
+interface Held {
+  readonly token: string;
+  readonly expiresAt: number;
+}
+
+/** One credential's token, shared by the drivers of the process; scrubbed while it may be in use. */
+class SharedToken {
+  current: Held | undefined;
+  pending: Promise<Held> | undefined;
+  readonly secret = new SecretSlot();
+}
+
+/** Tokens remembered at most; the least recently used is dropped first (with its secret). */
+const MAX_SHARED = 64;
+/** Per clock: a token's expiry is on the clock it was fetched under (tests give drivers their own). */
+const sharedTokens = new WeakMap<() => number, Map<string, SharedToken>>();
+const allShared = new Set<Map<string, SharedToken>>();
+
+function sharedToken(identity: string, clock: () => number): SharedToken {
+  let pool = sharedTokens.get(clock);
+  if (!pool) {
+    pool = new Map();
+    sharedTokens.set(clock, pool);
+    allShared.add(pool);
+  }
+  let entry = pool.get(identity);
+  if (entry) pool.delete(identity);
+  else {
+    entry = new SharedToken();
+    if (pool.size >= MAX_SHARED) {
+      const oldest = pool.keys().next().value as string;
+      pool.get(oldest)?.secret.clear();
+      pool.delete(oldest);
+    }
+  }
+  pool.set(identity, entry);
+  return entry;
+}
+
+/** Forgets every shared access token and drops them from the scrubber (tests). */
+export function forgetSharedTokens(): void {
+  for (const pool of allShared) {
+    for (const entry of pool.values()) entry.secret.clear();
+    pool.clear();
+  }
+}
+
+/**
+ * Keeps one token until shortly before it expires; concurrent callers share
+ * one fetch, and so do the drivers of the process with the same credential
+ * (a CE object per request still fetches one token). The token in use is a
+ * registered secret until a renewed one replaces it; a driver that closes
+ * leaves it to the next one.
+ */
+export class TokenCache implements TokenProvider {
+  private current: Held | undefined;
+  private shared: SharedToken | undefined;
+  private pending: Promise<Held> | undefined;
+
+  constructor(
+    private readonly source: () => Promise<TokenSource>,
+    private readonly now: () => number = monotonicNow,
+  ) {}
+
+  async token(): Promise<string> {
+    if (this.current && this.fresh(this.current)) return this.current.token;
+    this.pending ??= this.renew().finally(() => {
+      this.pending = undefined;
+    });
+    this.current = await this.pending;
+    return this.current.token;
+  }
+
+  private fresh(held: Held): boolean {
+    return held.expiresAt - EARLY_RENEWAL_MS > this.now();
+  }
+
+  private async renew(): Promise<Held> {
+    const source = await this.source();
+    const shared = sharedToken(source.identity, this.now);
+    this.shared = shared;
+    if (shared.current && this.fresh(shared.current)) return shared.current;
+    shared.pending ??= source
+      .fetch()
+      .then((t) => {
+        shared.secret.set(t.token);
+        shared.current = { token: t.token, expiresAt: this.now() + t.lifetimeMs };
+        return shared.current;
+      })
+      .finally(() => {
+        shared.pending = undefined;
+      });
+    return shared.pending;
+  }
+
+  /** Forgets the token for every driver sharing it (the API answered 401: it was revoked or expired early). */
+  invalidate(token?: string): void {
+    const refused = token ?? this.current?.token;
+    if (refused === undefined) return;
+    if (this.shared?.current?.token === refused) this.shared.current = undefined;
+    if (this.current?.token === refused) this.current = undefined;
+  }
+
+  /** The driver closes: it lets go of the token, which stays for the next driver of the process. */
+  forget(): void {
+    this.current = undefined;
+    this.shared = undefined;
+  }
+}

@@ -1,14 +1,15 @@
 /**
  * GCE: pilot VMs on Google Compute Engine through the Compute v1 REST API
- * (undici; the official client would bring a gRPC stack for a REST API). A
- * CE batch is one idempotent bulkInsert; ownership is by labels, filtered on
- * the server. See docs/drivers/gce.md.
+ * (the drivers' shared REST client; the official one would bring a gRPC
+ * stack). A CE batch is one idempotent bulkInsert; ownership is by labels,
+ * filtered on the server. See docs/drivers/gce.md.
  *
  * Split by concern: options.ts (Driver_* options), names.ts (instance names,
- * label encoding), token-sources.ts and credentials.ts (OAuth tokens), api.ts
- * and errors.ts (HTTP, retries, typed errors), operations.ts (polling),
- * create-nodes.ts (bulkInsert), instances.ts (list, get, delete, stop, serial
- * port), resources.ts (images, machine types, networks, quotas), state-map.ts.
+ * label encoding), token-sources.ts, token-cache.ts and credentials.ts (OAuth
+ * tokens), api.ts (Compute paths on the shared REST client) and errors.ts
+ * (typed errors), operations.ts (polling), create-nodes.ts (bulkInsert),
+ * instances.ts (list, get, delete, stop, serial port), resources.ts (images,
+ * machine types, networks, quotas), state-map.ts.
  */
 
 import { CloudceError } from "../../errors.js";

@@ -3,7 +3,8 @@ import type { Measurement, Variant } from "../measure.js";
 import type { BenchOptions } from "../options.js";
 import { TEMPLATE } from "../template-path.js";
 import { bridgeWorkload } from "./bridge.js";
-import { CLOUD_WORKLOADS, runCloudWorkload } from "./cloud.js";
+import { CLOUD_WORKLOADS } from "./cloud.js";
+import { runCloudWorkload } from "./cloud-run.js";
 import { renderWorkload } from "./render.js";
 
 export interface Workload {

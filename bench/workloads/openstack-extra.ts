@@ -11,7 +11,7 @@ import type { Result } from "../../src/ce/index.js";
 import { serial } from "../baseline.js";
 import { QUEUE } from "../ce-setup.js";
 import { measure } from "../measure.js";
-import type { CloudRun, CloudWorkloadSpec } from "./cloud.js";
+import type { CloudRun, CloudWorkloadSpec } from "./cloud-run.js";
 
 const LOGINS = "identity POST /v3/auth/tokens";
 const FOREIGN_OWNERS = 10;

@@ -27,6 +27,11 @@ class Gates:
             self._touch(f"boot-{k}")
             self._touch(f"back-{k}")
 
+    def mark_sent(self, k):
+        """Create call k (not begun yet) stands for a request already on its way: once let through, it
+        makes its VM whatever the caller decided meanwhile."""
+        self._touch(f"sent-{k}")
+
     def let_create(self, k):
         """Create call k makes its VM, and holds its answer."""
         self._touch(f"go-{k}")

@@ -4,20 +4,32 @@
  * many API workers answers as fast with eight calls in flight as with one; a
  * small one queues them, and every call then takes longer for no gain, with
  * a long tail. The limiter keeps, per kind of call and per number of calls
- * in flight, the typical latency; it compares the latency at the load a
- * call ran under with the fastest typical latency at lower loads (else the
- * fastest recent one), so noise that slows every call alike (a busy machine) is not
+ * in flight, the last few latencies; it compares the latency at the load a
+ * call ran under with the typical latency at lower loads (else the fastest
+ * recent one), so noise that slows every call alike (a busy machine) is not
  * read as queueing, and estimates, as TCP Vegas does, how many of the calls
  * in flight the cloud was actually serving and how many were waiting:
  *
- * - hardly any waiting, and the limit was in use: one more (doubling per
- *   round until the first sign of queueing, then one per round);
- * - calls waiting: down to what the cloud served, never below half at once
- *   (one slow answer is not a verdict) nor below one;
+ * - it starts at one call, and a second joins only once three single calls
+ *   have given the cloud's pace (a cloud worker's first request may take
+ *   seconds, which must not make concurrency look free);
+ * - hardly any waiting over two calls at that load, and the limit was in
+ *   use: one more (doubling per round until the first sign of queueing,
+ *   then one per round);
+ * - calls waiting (two at once each taking 1.6 times as long as one, or
+ *   more in flight 40% slower): down to what the cloud served, never below
+ *   half at once nor below one; that load is not tried again for 16 calls,
+ *   twice as long each time it makes calls wait again, since each try costs
+ *   a slow round;
  * - a throttled answer or a timeout: half.
+ *
+ * Once calls have waited, only calls started under the current limit judge
+ * it: those in flight when it rose were served ahead of the newcomers.
  *
  * Pure: the clock is injected, so tests replay a cloud deterministically.
  */
+
+import { KEPT, LatencyByLoad } from "./latency-by-load.js";
 
 /** How the cloud answered a call, as far as the limit is concerned. */
 export type CallOutcome = "ok" | "overloaded" | "ignored";
@@ -53,48 +65,20 @@ export interface AdaptiveLimitOptions {
  */
 const flat = (load: number): number => Math.max(0.5, 0.2 * load);
 /**
- * Calls waiting from which the limit comes down: one, or a third of those
- * in flight (latency up by half: the client's own event loop and a busy
+ * Calls waiting from which the limit comes down: three quarters of a call
+ * (two calls at once each taking 1.6 times as long as one: a cloud that
+ * serves one at a time, less jitter), or a third of those in flight past
+ * the first (latency up by 40%: the client's own event loop and a busy
  * machine add some, which must not read as the cloud's queue).
  */
-const queueing = (load: number): number => Math.max(1, load / 3);
+const queueing = (load: number): number => Math.max(0.75, (load - 1) / 3);
 /** Latency jitter never read as queueing (timer and event-loop noise). */
 const JITTER_MS = 3;
-/** Recent samples per kind of call from which the fastest latency is taken. */
-const WINDOW = 64;
-/** Weight of a new sample in the latency kept for its number of calls in flight. */
-const EMA = 0.25;
-
-/**
- * What one kind of call has taken, by how many calls were in flight: the
- * typical latency at each load (a moving average), and the fastest recent one.
- */
-class LatencyByLoad {
-  private readonly recent: number[] = [];
-  private readonly byLoad = new Map<number, number>();
-
-  add(ms: number, load: number): void {
-    this.recent.push(ms);
-    if (this.recent.length > WINDOW) this.recent.shift();
-    const before = this.byLoad.get(load);
-    this.byLoad.set(load, before === undefined ? ms : before + EMA * (ms - before));
-  }
-
-  at(load: number): number {
-    return this.byLoad.get(load)!;
-  }
-
-  /**
-   * The latency to compare a load with: the fastest typical one at a lower
-   * load (the machine's and the cloud's noise is in both), else the fastest
-   * recent one.
-   */
-  reference(load: number): number {
-    let best: number | undefined;
-    for (const [l, ms] of this.byLoad) if (l < load && (best === undefined || ms < best)) best = ms;
-    return best ?? Math.min(...this.recent);
-  }
-}
+/** Single calls timed before a second one may join them: one slow first answer is not the cloud's pace. */
+const BASE_SAMPLES = 3;
+/** Calls during which a load that made calls wait is not tried again; doubled each time it does so again. */
+const HOLD_FIRST = 16;
+const HOLD_MAX = 512;
 
 export class AdaptiveLimit {
   private value: number;
@@ -104,6 +88,14 @@ export class AdaptiveLimit {
   private readonly waiting: (() => void)[] = [];
   private readonly latencies = new Map<string, LatencyByLoad>();
   private readonly now: () => number;
+  /** Calls learnt from so far: the clock of the hold below. */
+  private finished = 0;
+  /** The lowest load that last made calls wait; not allowed again before `holdUntil`. */
+  private ceiling: number | undefined;
+  private holdUntil = 0;
+  private hold = HOLD_FIRST;
+  /** Moves with the limit. */
+  private epoch = 0;
 
   constructor(options: AdaptiveLimitOptions) {
     this.upper = Math.max(1, Math.floor(options.max));
@@ -147,6 +139,7 @@ export class AdaptiveLimit {
     }
     const atStart = this.inFlight;
     const limitAtStart = this.limit;
+    const epoch = this.epoch;
     const started = this.now();
     let outcome: CallOutcome = "ok";
     try {
@@ -156,9 +149,13 @@ export class AdaptiveLimit {
       throw err;
     } finally {
       // The busier of its start and its end: calls that joined it may have shared the cloud's workers with it.
-      const load = Math.max(atStart, this.inFlight);
+      // Once calls have waited, a call started before the limit last moved ran under the old one: it is
+      // a sample at the load it started with, and no verdict on the new limit (the calls in flight when
+      // it rose are served first). Until then, slow start takes every call that found latency flat.
+      const current = epoch === this.epoch || this.slowStart;
+      const load = current ? Math.max(atStart, this.inFlight) : atStart;
       this.inFlight--;
-      this.learn(kind, outcome, this.now() - started, load, limitAtStart);
+      this.learn(kind, outcome, this.now() - started, load, current ? limitAtStart : 0);
       this.wake();
     }
   }
@@ -189,31 +186,78 @@ export class AdaptiveLimit {
     while (this.waiting.length > 0 && this.inFlight < this.limit) this.waiting.shift()!();
   }
 
-  /** One finished call: `load` calls (itself included) were in flight with it, under a limit of `limitAtStart`. */
+  /**
+   * One finished call: `load` calls (itself included) were in flight with
+   * it, under a limit of `limitAtStart`; 0 for a call started under an
+   * earlier limit, which is a sample and no verdict.
+   */
   private learn(kind: string, outcome: CallOutcome, ms: number, load: number, limitAtStart: number): void {
     if (outcome === "ignored") return;
+    this.finished++;
     if (outcome === "overloaded") {
       this.slowStart = false;
-      this.value = Math.max(1, this.value / 2);
+      this.set(this.value / 2);
       return;
     }
-    let seen = this.latencies.get(kind);
-    if (!seen) {
-      seen = new LatencyByLoad();
-      this.latencies.set(kind, seen);
-    }
+    const seen = this.latencies.get(kind) ?? new LatencyByLoad();
+    this.latencies.set(kind, seen);
     seen.add(ms, load);
     const typical = Math.max(seen.at(load), 0.001);
     const base = Math.min(seen.reference(load), typical);
     // How many of the calls in flight the cloud served at once, and how many waited.
     const served = load * (base / Math.max(base, typical - JITTER_MS));
     const queued = load - served;
-    if (queued >= queueing(load)) {
-      this.slowStart = false;
-      this.value = Math.max(1, Math.min(this.value, Math.max(served, this.value / 2)));
-    } else if (queued < flat(load) && load * 2 >= limitAtStart) {
-      // Only a limit in use is raised: a caller with one call at a time proves nothing about eight.
-      this.value = Math.min(this.upper, this.value + (this.slowStart ? 1 : 1 / this.limit));
+    if (limitAtStart === 0) return;
+    if (queued >= queueing(load)) this.lower(served, load);
+    else if (queued < flat(load) && load * 2 >= limitAtStart && this.mayRaise(seen, load)) this.raise(seen, load);
+  }
+
+  /** Calls waited at `load`: down to what the cloud served, and that load is not tried again for a while. */
+  private lower(served: number, load: number): void {
+    this.slowStart = false;
+    this.set(Math.min(this.value, Math.max(served, this.value / 2)));
+    // A load that made calls wait again after its hold was over is held twice as long.
+    if (this.ceiling !== undefined && load >= this.ceiling && this.finished >= this.holdUntil)
+      this.hold = Math.min(HOLD_MAX, this.hold * 2);
+    this.ceiling = Math.min(this.ceiling ?? load, load);
+    this.holdUntil = this.finished + this.hold;
+  }
+
+  /**
+   * Whether a call at `load` that found latency flat may raise the limit:
+   * only a limit in use (a caller with one call at a time proves nothing
+   * about eight), only once a few single calls have given the cloud's pace
+   * and two calls at this load agree, and not onto a load that made calls wait until its hold is over.
+   */
+  private mayRaise(seen: LatencyByLoad, load: number): boolean {
+    if (this.limit === 1 && seen.count(1) < BASE_SAMPLES) return false;
+    // The first call of a pair that has to wait for one worker is served at once: one sample is no verdict.
+    if (load > 1 && seen.count(load) < 2) return false;
+    const next = Math.floor(this.value + this.step());
+    return this.ceiling === undefined || next < this.ceiling || this.finished >= this.holdUntil;
+  }
+
+  private step(): number {
+    return this.slowStart ? 1 : 1 / this.limit;
+  }
+
+  /** Latency stayed flat at `load`: one more (one per call in slow start, one per round after). */
+  private raise(seen: LatencyByLoad, load: number): void {
+    // Flat at or above the load that made calls wait, over several calls there (the first of a queue
+    // is served at once): whatever made them wait is gone.
+    if (this.ceiling !== undefined && load >= this.ceiling && seen.count(load) >= KEPT) {
+      this.ceiling = undefined;
+      this.hold = HOLD_FIRST;
     }
+    const before = this.limit;
+    this.set(Math.min(this.upper, this.value + this.step()));
+    if (this.limit > before) for (const seen of this.latencies.values()) seen.forgetFrom(this.limit);
+  }
+
+  /** Moves the limit; calls started before it moves are no verdict on the new one. */
+  private set(value: number): void {
+    const before = this.limit;
+    this.value = Math.max(1, value);
+    if (this.limit !== before) this.epoch++;
   }
 }

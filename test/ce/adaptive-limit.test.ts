@@ -13,6 +13,8 @@ class SimulatedCloud {
   now = 0;
   calls = 0;
   peak = 0;
+  /** Calls in flight (itself included) as each call started. */
+  readonly startedWith: number[] = [];
   private inFlight = 0;
   private readonly timers: { at: number; seq: number; fire: () => void }[] = [];
   private seq = 0;
@@ -36,6 +38,7 @@ class SimulatedCloud {
     this.calls++;
     this.inFlight++;
     this.peak = Math.max(this.peak, this.inFlight);
+    this.startedWith.push(this.inFlight);
     const first = this.workersFreeAt.indexOf(Math.min(...this.workersFreeAt));
     const start = Math.max(this.now, this.workersFreeAt[first]!);
     const end = start + serviceMs;
@@ -107,8 +110,8 @@ describe("AdaptiveLimit", () => {
     await cloud.until(drive(cloud, limit, 200, 16));
     expect(limit.limit).toBe(16);
     expect(cloud.peak).toBe(16);
-    // Slow start: 1, 2, 4, 8, 16 in a few rounds, not one more per round.
-    expect(cloud.now).toBeLessThan((200 / 16 + 4) * 50);
+    // Three single calls for the cloud's pace, then slow start: 2, 4, 8, 16 in a few rounds, not one more per round.
+    expect(cloud.now).toBeLessThan((200 / 16 + 7) * 50);
   });
 
   it("finds a cloud's few workers from a cold start, and never waits in the queue for long", async () => {
@@ -118,6 +121,34 @@ describe("AdaptiveLimit", () => {
     // Eight serial calls take 400 ms; this must do better, and never pile eight on two workers.
     expect(cloud.now).toBeLessThan(400);
     expect(cloud.peak).toBeLessThanOrEqual(4);
+  });
+
+  it("times a few single calls before a second joins them: one slow first answer does not make concurrency look free", async () => {
+    const cloud = new SimulatedCloud(1, 50);
+    const limit = new AdaptiveLimit({ max: 8, now: cloud.clock });
+    // A cloud worker's first request (a cold cache, a new connection) takes 26 times its pace.
+    await cloud.until(limit.run("delete", () => cloud.call(undefined, 1300)));
+    await cloud.until(drive(cloud, limit, 7, 8));
+    expect(cloud.peak).toBeLessThanOrEqual(2);
+    expect(limit.limit).toBe(1);
+  });
+
+  it("comes down to one call at a time on a cloud that serves one at a time, and rarely tries two again", async () => {
+    const cloud = new SimulatedCloud(1, 50);
+    const limit = new AdaptiveLimit({ max: 8, initial: 2, now: cloud.clock });
+    await cloud.until(drive(cloud, limit, 100, 8));
+    expect(limit.limit).toBe(1);
+    // Two at once cost a serial cloud nothing in throughput but double every call's latency.
+    expect(cloud.startedWith.filter((n) => n >= 2).length).toBeLessThanOrEqual(10);
+  });
+
+  it("does not try again at once a load that made calls wait", async () => {
+    const cloud = new SimulatedCloud(2, 50);
+    const limit = new AdaptiveLimit({ max: 16, now: cloud.clock });
+    await cloud.until(drive(cloud, limit, 400, 16));
+    // Every third call in flight waits for a worker: tried now and then, with a hold that doubles.
+    expect(cloud.startedWith.filter((n) => n >= 3).length).toBeLessThanOrEqual(40);
+    expect(limit.limit).toBe(2);
   });
 
   it("comes down when the cloud loses workers, and goes up again when it gets them back", async () => {

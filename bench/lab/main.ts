@@ -1,5 +1,5 @@
 /**
- * `npm run bench:lab [-- --reps n] [--trace] [--concurrency n] [--workloads a,b]`: cloudce against DIRAC's call pattern on
+ * `npm run bench:lab [-- --reps n] [--warmup n] [--trace] [--concurrency n] [--workloads a,b]`: cloudce against DIRAC's call pattern on
  * the real OpenStack lab (../shared/openstack-lab, started if needed by
  * test/lab/with-lab.sh). 8 pilots on m1.tiny: submit, status, kill,
  * cleanup and DIRAC's PilotManager pattern (a fresh CE object per killJob of
@@ -13,25 +13,28 @@ import { randomBytes } from "node:crypto";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { cpus, tmpdir, totalmem } from "node:os";
 import { join } from "node:path";
-import { CloudComputingElement, type Result } from "../../src/ce/index.js";
+import { CloudComputingElement } from "../../src/ce/index.js";
 import { selectForCleanup } from "../../src/ce/cleanup-policy.js";
 import { parseReference } from "../../src/ce/pilot-reference.js";
 import { loadContextRenderer } from "../../src/context/index.js";
-import { createOpenStackDriver } from "../../src/drivers/openstack/index.js";
-import type { CloudDriver } from "../../src/drivers/driver.js";
 import { silentLogger } from "../../src/log.js";
 import { ceFilter, createOne, resolveOnce, type BaselineSubmit } from "../baseline.js";
 import { measure } from "../measure.js";
 import { TEMPLATE } from "../template-path.js";
-import { startCountingProxy, type CountingProxy } from "./counting-proxy.js";
+import { startCountingProxy } from "./counting-proxy.js";
 import { forgetSharedLogins } from "../../src/drivers/openstack/login-pool.js";
+import { resetEndpointLimits } from "../../src/ce/endpoint-limits.js";
+import { drained, eightRunning, LAB, labDriver, ok, PILOTS, running, type Lab } from "./lab-steps.js";
 import { parseWorkloads, table, type Sample, type Samples, type Variant, type Workload } from "./report.js";
 
-const PILOTS = 8;
 /** `--trace`: print each workload's calls (start and duration, as the proxy saw them). */
 const TRACE = process.argv.includes("--trace");
 /** `--concurrency n`: cloudce's Submit_Concurrency (default: the CE's own default). */
 const CONCURRENCY = argValue("--concurrency");
+/** `--warmup n`: untimed repetitions of both columns first (default 1; 0 to time a cold lab). */
+const WARMUP = Math.max(0, Number(argValue("--warmup") ?? 1));
+/** While the warm-up runs, nothing is timed. */
+let warming = false;
 /** `--workloads cleanup,kill`: time only these (the steps they need still run, untimed). */
 const SELECTED = parseWorkloads(argValue("--workloads"));
 const want = (w: Workload): boolean => SELECTED.includes(w);
@@ -40,34 +43,12 @@ function argValue(flag: string): string | undefined {
   const at = process.argv.indexOf(flag);
   return at >= 0 ? process.argv[at + 1] : undefined;
 }
-const LAB = {
-  user: "demo",
-  password: "secret",
-  project: "demo",
-  image: "cirros-fake",
-  flavor: "m1.tiny",
-  network: "private",
-};
 /**
  * `submit` is a new CE's first: login, the three look-ups and the creates, in both columns.
  * `resubmit` is a later cycle of the same CE, as SiteDirector's long-lived CE objects make it:
  * both columns are logged in; DIRAC's submitJob lists images, flavors and networks again on
  * every call, while cloudce's resolution is cached (Cloud_ResolveCacheTTL).
  */
-
-function ok<T>(r: Result<T>, what: string): T {
-  if (!r.OK) throw new Error(`${what}: ${r.Message}`);
-  return r.Value;
-}
-const pause = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-
-interface Lab {
-  readonly proxy: CountingProxy;
-  readonly dir: string;
-  readonly executable: string;
-  /** A driver outside the measurement, for waiting and tidying. */
-  readonly observer: CloudDriver;
-}
 
 function ceOptions(lab: Lab, prefix: string, extra: Record<string, string> = {}): Record<string, string> {
   return {
@@ -87,44 +68,9 @@ function ceOptions(lab: Lab, prefix: string, extra: Record<string, string> = {})
   };
 }
 
-function labDriver(authUrl: string): CloudDriver {
-  return createOpenStackDriver({
-    options: { ex_force_auth_url: authUrl, ex_tenant_name: LAB.project },
-    credentials: async () => ({ key: LAB.user, secret: LAB.password, extra: {} }),
-    ceName: "bench-lab",
-    logger: silentLogger,
-    requestTimeoutMs: 60_000,
-  });
-}
-
-/** Waits (untimed) until none of the prefix's servers is left and the quota has them back. */
-async function drained(lab: Lab, prefix: string): Promise<void> {
-  for (let i = 0; i < 600; i++) {
-    const left = await lab.observer.listNodes({ namePrefix: prefix, metadata: {} });
-    if (left.length === 0) {
-      const limits = await lab.observer.getLimits();
-      if ((limits.instances ?? PILOTS) >= PILOTS) return;
-    } else if (i % 20 === 19) {
-      await lab.observer.destroyNodes(left.map((n) => n.id));
-    }
-    await pause(500);
-  }
-  throw new Error(`bench:lab: servers of ${prefix} did not go away`);
-}
-
-/** Waits (untimed) until all the prefix's servers are ACTIVE: kill and cleanup then act on running pilots, as in production. */
-async function running(lab: Lab, prefix: string): Promise<void> {
-  for (let i = 0; i < 600; i++) {
-    const nodes = await lab.observer.listNodes({ namePrefix: prefix, metadata: {} });
-    if (nodes.length >= PILOTS && nodes.every((n) => n.state === "running")) return;
-    await pause(500);
-  }
-  throw new Error(`bench:lab: servers of ${prefix} did not all become ACTIVE`);
-}
-
 /** Times a selected workload; runs one that is not selected untimed (a later one needs what it does). */
 async function timed(lab: Lab, what: Workload, fn: () => Promise<unknown>): Promise<Sample | undefined> {
-  if (!want(what)) {
+  if (warming || !want(what)) {
     await fn();
     return undefined;
   }
@@ -140,15 +86,6 @@ async function timed(lab: Lab, what: Workload, fn: () => Promise<unknown>): Prom
       );
   }
   return { wallMs: t.wallMs, calls: lab.proxy.total() };
-}
-
-/** Submits 8 and waits (untimed) until they run: the pilots a PilotManager row kills. */
-async function eightRunning(lab: Lab, prefix: string, submit: () => Promise<string[]>): Promise<string[]> {
-  const refs = await submit();
-  // More is possible on a loaded lab (a create whose answer was lost, then made again by DIRAC's pattern): all are killed.
-  if (refs.length < PILOTS) throw new Error(`made ${refs.length} of ${PILOTS} for the PilotManager row`);
-  await running(lab, prefix);
-  return refs;
 }
 
 /** One repetition of every workload through the CE. */
@@ -303,6 +240,26 @@ async function saveSamples(file: string, reps: number, samples: Record<Variant, 
   );
 }
 
+/**
+ * Untimed repetitions of both columns: a lab just started answers each of
+ * its API workers' first requests in seconds (connections, caches), which
+ * would fall on whichever column runs first. cloudce's concurrency limits
+ * are forgotten after it, so the first timed repetition still starts cold.
+ */
+async function warmUp(lab: Lab): Promise<void> {
+  warming = true;
+  try {
+    for (let i = 0; i < WARMUP; i++) {
+      process.stderr.write(`bench:lab: warm-up ${i + 1}/${WARMUP} (untimed)…\n`);
+      await runCloudce(lab);
+      await runBaseline(lab);
+    }
+  } finally {
+    warming = false;
+    resetEndpointLimits();
+  }
+}
+
 async function main(): Promise<void> {
   const reps = Math.max(1, Number(argValue("--reps") ?? 5));
   const proxy = await startCountingProxy();
@@ -316,6 +273,7 @@ async function main(): Promise<void> {
   const samples: Record<Variant, Samples[]> = { cloudce: [], baseline: [] };
   const file = join("bench-results", `lab-${new Date().toISOString().replace(/[:.]/g, "-")}.json`);
   try {
+    await warmUp(lab);
     for (let rep = 0; rep < reps; rep++) {
       const order: Variant[] = rep % 2 === 0 ? ["cloudce", "baseline"] : ["baseline", "cloudce"];
       for (const v of order) {
@@ -332,7 +290,7 @@ async function main(): Promise<void> {
   }
   const machine = machineLine();
   process.stdout.write(
-    `${new Date().toISOString()} · ${machine} · real OpenStack lab (Zed), ${reps} alternating repetitions, median and worst${CONCURRENCY === undefined ? "" : `, cloudce Submit_Concurrency ${CONCURRENCY}`}\n\n${table(samples)}\n`,
+    `${new Date().toISOString()} · ${machine} · real OpenStack lab (Zed), ${reps} alternating repetitions, median and worst after ${WARMUP} untimed warm-up${CONCURRENCY === undefined ? "" : `, cloudce Submit_Concurrency ${CONCURRENCY}`}\n\n${table(samples)}\n`,
   );
   process.stderr.write(`bench:lab: results written to ${file}\n`);
 }

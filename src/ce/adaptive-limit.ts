@@ -5,7 +5,7 @@
  * small one queues them, and every call then takes longer for no gain, with
  * a long tail. The limiter keeps, per kind of call and per number of calls
  * in flight, the last few latencies; it compares the latency at the load a
- * call ran under with the typical latency at lower loads (else the fastest
+ * call ran under (their mean) with the typical latency at lower loads (else the fastest
  * recent one), so noise that slows every call alike (a busy machine) is not
  * read as queueing, and estimates, as TCP Vegas does, how many of the calls
  * in flight the cloud was actually serving and how many were waiting:
@@ -16,8 +16,8 @@
  * - hardly any waiting over two calls at that load, and the limit was in
  *   use: one more (doubling per round until the first sign of queueing,
  *   then one per round);
- * - calls waiting (two at once each taking 1.6 times as long as one, or
- *   more in flight 40% slower): down to what the cloud served, never below
+ * - calls waiting over three calls or more at that load (two at once each
+ *   taking 1.6 times as long as one, or more in flight 40% slower): down to what the cloud served, never below
  *   half at once nor below one; that load is not tried again for 16 calls,
  *   twice as long each time it makes calls wait again, since each try costs
  *   a slow round;
@@ -65,13 +65,14 @@ export interface AdaptiveLimitOptions {
  */
 const flat = (load: number): number => Math.max(0.5, 0.2 * load);
 /**
- * Calls waiting from which the limit comes down: three quarters of a call
- * (two calls at once each taking 1.6 times as long as one: a cloud that
- * serves one at a time, less jitter), or a third of those in flight past
- * the first (latency up by 40%: the client's own event loop and a busy
- * machine add some, which must not read as the cloud's queue).
+ * Calls waiting from which the limit comes down: up to three in flight,
+ * three quarters of a call (two at once each taking 1.6 times as long as
+ * one: a cloud that serves one at a time, less jitter; three at once 1.33
+ * times as long: one of them waits for two workers); from four, a third of
+ * those in flight (latency up by half: the client's own event loop and a
+ * busy machine add some, which must not read as the cloud's queue).
  */
-const queueing = (load: number): number => Math.max(0.75, (load - 1) / 3);
+const queueing = (load: number): number => (load < 4 ? 0.75 : load / 3);
 /** Latency jitter never read as queueing (timer and event-loop noise). */
 const JITTER_MS = 3;
 /** Single calls timed before a second one may join them: one slow first answer is not the cloud's pace. */
@@ -202,14 +203,15 @@ export class AdaptiveLimit {
     const seen = this.latencies.get(kind) ?? new LatencyByLoad();
     this.latencies.set(kind, seen);
     seen.add(ms, load);
+    // One call at a load is no verdict: the first of a queue is served at once, and one answer may be slow.
+    if (limitAtStart === 0 || (load > 1 && seen.count(load) < 2)) return;
     const typical = Math.max(seen.at(load), 0.001);
     const base = Math.min(seen.reference(load), typical);
-    // How many of the calls in flight the cloud served at once, and how many waited.
-    const served = load * (base / Math.max(base, typical - JITTER_MS));
-    const queued = load - served;
-    if (limitAtStart === 0) return;
-    if (queued >= queueing(load)) this.lower(served, load);
-    else if (queued < flat(load) && load * 2 >= limitAtStart && this.mayRaise(seen, load)) this.raise(seen, load);
+    // How many of the calls in flight waited, had they all taken `ms` (the cloud served the others).
+    const waited = (ms: number): number => load - load * (base / Math.max(base, ms - JITTER_MS));
+    // Down on three calls or more (one slow answer is no verdict), up on two.
+    if (seen.count(load) >= 3 && waited(typical) >= queueing(load)) this.lower(load - waited(typical), load);
+    else if (waited(typical) < flat(load) && load * 2 >= limitAtStart && this.mayRaise(seen)) this.raise(seen, load);
   }
 
   /** Calls waited at `load`: down to what the cloud served, and that load is not tried again for a while. */
@@ -226,13 +228,11 @@ export class AdaptiveLimit {
   /**
    * Whether a call at `load` that found latency flat may raise the limit:
    * only a limit in use (a caller with one call at a time proves nothing
-   * about eight), only once a few single calls have given the cloud's pace
-   * and two calls at this load agree, and not onto a load that made calls wait until its hold is over.
+   * about eight), only once a few single calls have given the cloud's pace,
+   * and not onto a load that made calls wait until its hold is over.
    */
-  private mayRaise(seen: LatencyByLoad, load: number): boolean {
+  private mayRaise(seen: LatencyByLoad): boolean {
     if (this.limit === 1 && seen.count(1) < BASE_SAMPLES) return false;
-    // The first call of a pair that has to wait for one worker is served at once: one sample is no verdict.
-    if (load > 1 && seen.count(load) < 2) return false;
     const next = Math.floor(this.value + this.step());
     return this.ceiling === undefined || next < this.ceiling || this.finished >= this.holdUntil;
   }

@@ -17,7 +17,8 @@
  *   use: one more (doubling per round until the first sign of queueing,
  *   then one per round);
  * - calls waiting over three calls or more at that load (two at once each
- *   taking 1.6 times as long as one, or more in flight 40% slower): down to what the cloud served, never below
+ *   taking 1.6 times as long as one, three 1.33 times, four or more 1.5
+ *   times): down to what the cloud served, never below
  *   half at once nor below one; that load is not tried again for 16 calls,
  *   twice as long each time it makes calls wait again, since each try costs
  *   a slow round;

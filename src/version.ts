@@ -40,7 +40,10 @@ export function mismatchMessage(plugin: string, server: string, serverPath: stri
     newer === "server"
       ? `upgrade the DIRAC plugin to ${server} (pip install cloudce_dirac-${server}-py3-none-any.whl into DIRAC's Python) and restart the agent`
       : `upgrade cloudce to ${plugin} (npm install -g cloudce-${plugin}.tgz, or point Bridge_Command at a cloudce ${releaseLine(plugin) ?? plugin}.x)`;
-  return `cloudce version mismatch: the DIRAC plugin cloudce_dirac is ${plugin} but ${serverPath} is cloudce ${server}; plugin and server must share major.minor: ${upgrade}`;
+  return (
+    `cloudce version mismatch: the DIRAC plugin cloudce_dirac is ${plugin} but ${serverPath} is cloudce ${server}; ` +
+    `plugin and server must share major.minor: ${upgrade}`
+  );
 }
 
 function compareVersions(a: string, b: string): number {

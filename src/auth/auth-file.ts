@@ -74,7 +74,8 @@ function resolved(
     const from = Object.hasOwn(own, err.key) ? "" : ` (inherited from [${DEFAULT_SECTION}])`;
     throw new CloudceError(
       "AuthValueInvalid",
-      `CloudAuth: ${file} section [${name}] key '${err.key}'${from}: ${FAULTS[err.fault]}; values are read as Python's configparser reads them, so write a literal '%' as '%%'`,
+      `CloudAuth: ${file} section [${name}] key '${err.key}'${from}: ${FAULTS[err.fault]}; ` +
+        `values are read as Python's configparser reads them, so write a literal '%' as '%%'`,
     );
   }
 }
@@ -181,7 +182,8 @@ export function parseAuthText(text: string, file: string, logger: Logger): Recor
       const name = section.name.trim();
       warnOnce(
         logger,
-        `CloudAuth: ${file} line ${section.line}: the spaces inside the brackets are part of the section name, as configparser (and so DIRAC) reads it; write [${name}] if it is meant for CE ${name}`,
+        `CloudAuth: ${file} line ${section.line}: the spaces inside the brackets are part of the section name, as configparser (and so DIRAC) reads it; ` +
+          `write [${name}] if it is meant for CE ${name}`,
       );
     }
     const values: Record<string, string> = {};
@@ -201,7 +203,10 @@ function syntaxProblem(err: IniSyntaxError): string {
   const refused = "configparser (and so DIRAC) cannot read the file";
   switch (err.fault) {
     case "DuplicateOptionError":
-      return `line ${err.line}: section [${err.section!}] sets key '${err.key!}' twice; ${refused}: keep one '${err.key!}' line in [${err.section!}] (keys are case-insensitive)`;
+      return (
+        `line ${err.line}: section [${err.section!}] sets key '${err.key!}' twice; ` +
+        `${refused}: keep one '${err.key!}' line in [${err.section!}] (keys are case-insensitive)`
+      );
     case "DuplicateSectionError":
       return `line ${err.line}: section [${err.section!}] appears twice; ${refused}: merge the two [${err.section!}] sections into one`;
     case "MissingSectionHeaderError":
@@ -209,7 +214,8 @@ function syntaxProblem(err: IniSyntaxError): string {
     case "ParsingError":
       return err.problem === "no-key"
         ? `line ${err.line} has no key name before its '=' or ':'; ${refused}: write 'key = value' there`
-        : `line ${err.line} is neither 'key = value', a [section], a comment nor a continuation (indented deeper than its key); ${refused}: fix or remove that line`;
+        : `line ${err.line} is neither 'key = value', a [section], a comment nor a continuation (indented deeper than its key); ` +
+            `${refused}: fix or remove that line`;
   }
 }
 

@@ -232,7 +232,8 @@ function notAPath(section: AuthSection, ceName: string): CloudceError {
       : `add a [${ceName}] section with secret = /absolute/path/of/the/key/file`;
   return new CloudceError(
     "AuthValueInvalid",
-    `CloudAuth: ${where(section)}: secret is not a file path, but this driver reads it as the path of its key file (a path is one line without spaces, starting with /, ./, ../ or $VAR/); ${fix}`,
+    `CloudAuth: ${where(section)}: secret is not a file path, but this driver reads it as the path of its key file ` +
+      `(a path is one line without spaces, starting with /, ./, ../ or $VAR/); ${fix}`,
   );
 }
 

@@ -34,7 +34,8 @@ function unsetVariable(value: string, name: string, option: string): CloudceErro
   if (scrubSecrets(value) !== value) {
     return new CloudceError(
       "AuthFileMissing",
-      `${option}: the value (a secret, not shown) has a $ variable that is not set in the environment; set that variable, or write the value as an absolute path without $`,
+      `${option}: the value (a secret, not shown) has a $ variable that is not set in the environment; ` +
+        `set that variable, or write the value as an absolute path without $`,
     );
   }
   return new CloudceError(

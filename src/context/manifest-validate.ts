@@ -63,7 +63,8 @@ function checkSample(path: string, source: string, render: CloudConfigRender, sa
   if (!objects.some((o) => o["kind"] === "Secret" && secretValues(o).includes(sample.executable))) {
     throw new CloudceError(
       "TemplateInvalid",
-      `${path}:${lineOfText(source, "kind: Secret")}: no Secret carries the pilot executable byte-exact; write it as stringData: { run_pilot.sh: {{yamlBlock executable indent=N}} } and mount that Secret into the pod`,
+      `${path}:${lineOfText(source, "kind: Secret")}: no Secret carries the pilot executable byte-exact; ` +
+        `write it as stringData: { run_pilot.sh: {{yamlBlock executable indent=N}} } and mount that Secret into the pod`,
     );
   }
 }

@@ -38,7 +38,8 @@ export function encodeUserData(text: string, limit: UserDataLimit): Uint8Array {
   if (limit.format === "kubernetes-manifest") {
     throw new CloudceError(
       "UserDataTooLarge",
-      `the pod manifest is ${rawSize} bytes, over the cloud's limit of ${describe(limit)}: use a smaller pilot executable or a leaner template (Context_Template)`,
+      `the pod manifest is ${rawSize} bytes, over the cloud's limit of ${describe(limit)}: ` +
+        `use a smaller pilot executable or a leaner template (Context_Template)`,
     );
   }
   // Fixed header (no mtime, no name): the same text always gives the same bytes.

@@ -166,7 +166,8 @@ function bar(vm: VmTimeline, x: (t: number) => number, y: number, now: Date, nex
   const tip = `${vm.name} (${vm.ref}): ${vm.state}, ${vm.reason}; ${vm.start.toISOString()} → ${until}; ${life}`;
   const open =
     vm.end || vm.stoppedAt ? "" : ` stroke="${STATE_COLOURS[vm.state]}" stroke-dasharray="3 2" fill-opacity="0.7"`;
-  return `<g><title>${esc(tip)}</title><rect x="${x0.toFixed(1)}" y="${y}" width="${w.toFixed(1)}" height="${ROW}" rx="2" fill="${STATE_COLOURS[vm.state]}"${open}/>${barLabel(vm, x0, w, y, nextX)}</g>`;
+  const rect = `<rect x="${x0.toFixed(1)}" y="${y}" width="${w.toFixed(1)}" height="${ROW}" rx="2" fill="${STATE_COLOURS[vm.state]}"${open}/>`;
+  return `<g><title>${esc(tip)}</title>${rect}${barLabel(vm, x0, w, y, nextX)}</g>`;
 }
 
 /** The VM's name inside its bar where it fits; an aborted VM's reason inside, or beside it before the next bar. */

@@ -66,7 +66,50 @@ export interface CloudceErrorOptions {
   status?: number | string;
   /** For `QuotaExceeded`: what ran out, where the cloud says. */
   quotaResource?: QuotaResource;
+  /** Every problem behind the error, one per option or file at fault (validation). */
+  problems?: readonly Problem[];
   cause?: unknown;
+}
+
+/**
+ * One problem found with an option, a file or a credential. Callers read
+ * `option` and `code`, never the text: the CLI points at the line that set
+ * `option`, and leaves a bad option out to check the rest.
+ */
+export interface Problem {
+  /** The option (or parameter) at fault; absent when the problem names none. */
+  readonly option?: string;
+  readonly code: ErrorCode;
+  /** What is wrong and the fix, without the option's name. */
+  readonly text: string;
+}
+
+/** A problem as one line: `Option: text`. */
+export function problemLine(p: Problem): string {
+  return p.option === undefined ? p.text : `${p.option}: ${p.text}`;
+}
+
+/** An error about one option: the message names it first, and `problems` holds it for callers that point at its line. */
+export function optionError(
+  code: ErrorCode,
+  option: string,
+  text: string,
+  options: Omit<CloudceErrorOptions, "problems"> = {},
+): CloudceError {
+  return new CloudceError(code, `${option}: ${text}`, { ...options, problems: [{ option, code, text }] });
+}
+
+/** The problems an error stands for: its own list, or itself as one problem naming no option. */
+export function problemsOf(err: unknown): readonly Problem[] {
+  const e = toCloudceError(err);
+  return e.problems.length > 0 ? e.problems : [{ code: e.code, text: e.message }];
+}
+
+/** The one error for a list of problems: the first's code, every problem on one line. */
+export function problemsError(problems: readonly Problem[], code?: ErrorCode): CloudceError {
+  return new CloudceError(code ?? problems[0]?.code ?? "OptionInvalid", problems.map(problemLine).join("; "), {
+    problems,
+  });
 }
 
 /** Quota resources a cloud can run out of. */
@@ -83,6 +126,7 @@ export class CloudceError extends Error {
   readonly retryAfterSeconds: number | undefined;
   readonly status: number | string | undefined;
   readonly quotaResource: QuotaResource | undefined;
+  readonly problems: readonly Problem[];
 
   constructor(code: ErrorCode, message: string, options: CloudceErrorOptions = {}) {
     super(singleLine(message), options.cause === undefined ? undefined : { cause: options.cause });
@@ -93,6 +137,7 @@ export class CloudceError extends Error {
     this.retryAfterSeconds = options.retryAfterSeconds;
     this.status = options.status;
     this.quotaResource = options.quotaResource;
+    this.problems = options.problems ?? [];
   }
 }
 

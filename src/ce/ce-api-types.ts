@@ -4,9 +4,9 @@ import type { Registry } from "prom-client";
 import type { UserDataLimit } from "../context/index.js";
 import { nameRuleLoading } from "../drivers/registry.js";
 import type { Logger } from "../log.js";
-import { checkOptions } from "./ce-options.js";
+import { CloudceError, problemsError } from "../errors.js";
+import { optionProblems } from "./ce-options.js";
 import type { CeObserver } from "./observer.js";
-import { S_ERROR, S_OK, type Result } from "./results.js";
 
 /**
  * The most pilots one submitJob creates: far above a site director's cycle, and
@@ -20,6 +20,23 @@ export interface SubmitOptions {
   /** The caller's key for this submission (submission-key.ts): every VM carries it; VMs that already do are answered instead of created. */
   readonly submission?: string;
 }
+
+/** How the caller names its inputs in messages: a program calls methods, an operator gives flags. */
+export interface CallerTerms {
+  /** The fix when the auth file wants a proxy and none was given. */
+  readonly giveProxy: string;
+  /** What submitJob's executable argument is called. */
+  readonly executable: string;
+  /** What submitJob's pilot count is called. */
+  readonly count: string;
+}
+
+/** A program's terms: the method and argument names. */
+export const API_TERMS: CallerTerms = {
+  giveProxy: "call setProxy() first",
+  executable: "executableFile",
+  count: "numberOfJobs",
+};
 
 /** Option values as a site director hands them over. */
 export type CeOptionValue = string | number | boolean | readonly string[];
@@ -36,6 +53,8 @@ export interface CloudComputingElementOptions {
   readonly metrics?: Registry | null;
   /** Told of the CE's work as it happens (cloud calls, VMs created and deleted, progress). */
   readonly observer?: CeObserver;
+  /** How messages name the caller's inputs; default {@link API_TERMS}. */
+  readonly terms?: CallerTerms;
 }
 
 /** What `renderUserData` returns. */
@@ -56,24 +75,25 @@ export function kindOf(value: unknown): string {
 
 /**
  * `current` with `options` added, later values winning; lists become comma-separated text.
- * Only malformed values are refused here: a missing mandatory option may still come.
+ * Only malformed values are refused here (`OptionInvalid`, with every problem): a missing mandatory option may still come.
  * The cloud type's instance-name rule must be loaded first (see {@link nameRuleFor}).
  */
 export function mergedOptions(
   current: Readonly<Record<string, string>>,
   options: Readonly<Record<string, CeOptionValue>>,
-): Result<Record<string, string>> {
-  // The site director's side is untyped (JSON-RPC, Python): say what was wrong rather than throw.
+): Record<string, string> {
+  // The site director's side is untyped (JSON-RPC, Python): say what was wrong rather than throw a TypeError.
   if (typeof options !== "object" || options === null || Array.isArray(options)) {
-    return S_ERROR(
-      `setParameters: expects a dictionary of CE options (name → value), got ${kindOf(options)}`,
+    throw new CloudceError(
       "OptionInvalid",
+      `setParameters: expects a dictionary of CE options (name → value), got ${kindOf(options)}`,
     );
   }
   const next = { ...current };
   for (const [k, v] of Object.entries(options)) next[k] = Array.isArray(v) ? v.join(",") : String(v);
-  const malformed = checkOptions(next).filter((p) => !p.includes("mandatory option is missing"));
-  return malformed.length > 0 ? S_ERROR(malformed.join("; "), "OptionInvalid") : S_OK(next);
+  const malformed = optionProblems(next).filter((p) => p.code !== "OptionMissing");
+  if (malformed.length > 0) throw problemsError(malformed, "OptionInvalid");
+  return next;
 }
 
 /**

@@ -5,7 +5,7 @@
 
 import { defaultAuthFilePath } from "../auth/index.js";
 import { nameRule } from "../drivers/registry.js";
-import { CloudceError } from "../errors.js";
+import { type Problem, problemLine, problemsError } from "../errors.js";
 import { DEFAULT_NAME_PREFIX, PORTABLE_NAME_PREFIX } from "./pilot-reference.js";
 
 export const REQUIRED_OPTIONS = ["CloudType", "Instance_Image", "Instance_Flavor"] as const;
@@ -178,43 +178,48 @@ export function expandEnv(value: string, env: NodeJS.ProcessEnv = process.env): 
 
 /** Every problem with the options, one line each (empty when valid). */
 export function checkOptions(raw: Readonly<Record<string, string>>): string[] {
-  const problems: string[] = [];
+  return optionProblems(raw).map(problemLine);
+}
+
+/** Every problem with the options (empty when valid): `OptionMissing` for a mandatory one not given. */
+export function optionProblems(raw: Readonly<Record<string, string>>): Problem[] {
+  const problems: Problem[] = [];
+  const bad = (option: string, text: string): number => problems.push({ option, code: "OptionInvalid", text });
   for (const name of REQUIRED_OPTIONS) {
-    if (!raw[name]?.trim()) problems.push(`${name}: mandatory option is missing`);
+    if (!raw[name]?.trim()) problems.push({ option: name, code: "OptionMissing", text: "mandatory option is missing" });
   }
   for (const [name, [, min, max]] of Object.entries(INTEGER_OPTIONS)) {
     const v = raw[name];
     if (v !== undefined && !isInteger(v, min, max))
-      problems.push(`${name}: '${v.slice(0, 40)}' is not a whole number from ${min} to ${max}`);
+      bad(name, `'${v.slice(0, 40)}' is not a whole number from ${min} to ${max}`);
   }
   for (const [name, [, min, max]] of Object.entries(NUMBER_OPTIONS)) {
     const v = raw[name];
     if (v !== undefined && !(v.trim() !== "" && Number(v) >= min && Number(v) <= max)) {
-      problems.push(`${name}: '${v.slice(0, 40)}' is not a number from ${min} to ${max}`);
+      bad(name, `'${v.slice(0, 40)}' is not a number from ${min} to ${max}`);
     }
   }
   for (const name of Object.keys(BOOLEAN_OPTIONS)) {
     const v = raw[name];
     if (v !== undefined && parseBoolean(v) === undefined)
-      problems.push(`${name}: '${v.slice(0, 40)}' is not a boolean: write true or false (yes/no, on/off, 1/0)`);
+      bad(name, `'${v.slice(0, 40)}' is not a boolean: write true or false (yes/no, on/off, 1/0)`);
   }
-  if (raw["Instance_Image"]?.trim() === "name:") problems.push("Instance_Image: 'name:' needs a name after it");
-  if (splitList(raw["Instance_Flavor"]).includes("name:"))
-    problems.push("Instance_Flavor: 'name:' needs a name after it");
+  if (raw["Instance_Image"]?.trim() === "name:") bad("Instance_Image", "'name:' needs a name after it");
+  if (splitList(raw["Instance_Flavor"]).includes("name:")) bad("Instance_Flavor", "'name:' needs a name after it");
   if (raw["Instance_Flavor"]?.trim() && splitList(raw["Instance_Flavor"]).length === 0)
-    problems.push("Instance_Flavor: give at least one flavor (a comma-separated list, most preferred first)");
+    bad("Instance_Flavor", "give at least one flavor (a comma-separated list, most preferred first)");
   for (const net of splitList(raw["Instance_Networks"])) {
-    if (net === "name:") problems.push("Instance_Networks: 'name:' needs a name after it");
+    if (net === "name:") bad("Instance_Networks", "'name:' needs a name after it");
   }
   const prefix = raw["Instance_NamePrefix"];
   if (prefix !== undefined && !/^[A-Za-z][\w-]{0,30}$/.test(prefix)) {
-    problems.push(
-      `Instance_NamePrefix: '${prefix.slice(0, 40)}' must start with a letter and hold only letters, digits, '_' or '-'`,
+    bad(
+      "Instance_NamePrefix",
+      `'${prefix.slice(0, 40)}' must start with a letter and hold only letters, digits, '_' or '-'`,
     );
   } else if (prefix !== undefined) {
     const problem = nameRule(raw["CloudType"] ?? "")?.problem(prefix);
-    if (problem)
-      problems.push(`Instance_NamePrefix: ${problem}; use e.g. Instance_NamePrefix = ${PORTABLE_NAME_PREFIX}`);
+    if (problem) bad("Instance_NamePrefix", `${problem}; use e.g. Instance_NamePrefix = ${PORTABLE_NAME_PREFIX}`);
   }
   return problems;
 }
@@ -228,11 +233,8 @@ const intOption = (raw: Readonly<Record<string, string>>, name: IntegerOption): 
 
 /** Parses valid options into settings; throws `OptionMissing`/`OptionInvalid` naming the first problem otherwise. */
 export function parseSettings(ceName: string, raw: Readonly<Record<string, string>>): CeSettings {
-  const problems = checkOptions(raw);
-  if (problems.length > 0) {
-    const code = problems[0]!.includes("missing") ? "OptionMissing" : "OptionInvalid";
-    throw new CloudceError(code, problems.join("; "));
-  }
+  const problems = optionProblems(raw);
+  if (problems.length > 0) throw problemsError(problems);
   const driverOptions = Object.fromEntries(
     Object.entries(raw)
       .filter(([k]) => k.startsWith("Driver_"))

@@ -1,56 +1,34 @@
 /**
  * The cloud computing element: what a site director calls to run pilots as
  * VMs. Method names and result shapes follow DIRAC's ComputingElement; every
- * method is async and returns `{OK, Value}` / `{OK: false, Message}` instead
- * of throwing. It knows no cloud: everything cloud-specific is the driver's.
+ * method is async and returns `{OK, Value}` / `{OK: false, Message, Code}`
+ * instead of throwing. It adapts the typed core (cloud-core.ts), which holds
+ * the logic; it knows no cloud: everything cloud-specific is the driver's.
  */
 
-import type { ContextRenderer } from "../context/index.js";
-import { CloudceError } from "../errors.js";
-import { createLogger, type Logger } from "../log.js";
-import type { Registry } from "prom-client";
-import { metricsRegistry } from "../metrics/ce-metrics.js";
-import type { CeObserver } from "./observer.js";
-import type { CeContext } from "./ce-context.js";
+import type { CloudComputingElementOptions, CeOptionValue, RenderedUserData, SubmitOptions } from "./ce-api-types.js";
+import { CloudCore } from "./cloud-core.js";
+import type { KillReport } from "./kill.js";
+import { killResult } from "./kill.js";
 import {
-  describeCe,
-  kindOf,
-  mergedOptions,
-  nameRuleFor,
-  type CeOptionValue,
-  type CloudComputingElementOptions,
-  type RenderedUserData,
-  type SubmitOptions,
-} from "./ce-api-types.js";
-import { cleanupOwnPilots } from "./cleanup.js";
-import { buildCeContext } from "./context-builder.js";
-import { FinishedPilots } from "./finished-pilots.js";
-import { killFailures, killPilots, type KillReport } from "./kill.js";
-import { unknownOptionProblems } from "./option-names.js";
-import { PilotCredentials } from "./pilot-credentials.js";
-import { readPilotOutput, renderPilotUserData } from "./pilot-output.js";
-import {
-  S_ERROR,
-  S_OK,
-  errorsAsResults,
   type CEInfoDict,
   type CEStatusCounts,
   type CleanupReport,
+  type Err,
+  errorsAsResults,
   type PilotStatus,
   type PolicyInfo,
   type Result,
+  S_OK,
+  type SubmitResult,
+  submitResult,
+  validityResult,
 } from "./results.js";
-import { countNodes, listQueueNodes, pilotInfos, pilotStatuses, type PilotInfo } from "./status.js";
-import { availableUnderPolicies } from "./available-under-policies.js";
-import type { CredentialAssessment } from "./credential-expiry-policy.js";
-import { policyInfo } from "./policy-info.js";
-import { checkPilotCount, submitPilots, type SubmitResult } from "./submit-job.js";
-import { loadTemplateFor } from "./template-loading.js";
-import { checkSubmissionKey, recoveredAnswer, submissionNodes, type SubmissionAnswer } from "./submission-key.js";
-import { checkValidity } from "./validity-check.js";
+import type { PilotInfo } from "./status.js";
 
 export type { KillReport } from "./kill.js";
 export type { PilotInfo } from "./status.js";
+export type { SubmitResult } from "./results.js";
 
 export {
   MAX_PILOTS_PER_SUBMIT,
@@ -61,30 +39,16 @@ export {
 } from "./ce-api-types.js";
 
 export class CloudComputingElement {
-  readonly ceName: string;
   readonly ceType = "Cloud";
-  private readonly log: Logger;
-  private readonly baseDir: string;
-  private readonly now: () => number;
-  private readonly random: () => number;
-  private readonly metrics: Registry | null;
-  private readonly extraObserver: CeObserver | undefined;
-  private params: Record<string, string> = {};
-  private state: CeContext | undefined;
-  private renderer: Promise<ContextRenderer> | undefined;
-  private submittedJobs = 0;
-  private readonly finished = new FinishedPilots();
-  private readonly held: PilotCredentials;
+  /** The typed core: values and CloudceErrors instead of DIRAC results (the CLI and `serve` use it). */
+  readonly core: CloudCore;
 
   constructor(ceName: string, options: CloudComputingElementOptions = {}) {
-    this.ceName = ceName;
-    this.log = (options.logger ?? createLogger()).child({ ce: ceName });
-    this.baseDir = options.baseDir ?? process.cwd();
-    this.now = options.now ?? Date.now;
-    this.random = options.random ?? Math.random;
-    this.metrics = options.metrics === undefined ? metricsRegistry : options.metrics;
-    this.extraObserver = options.observer;
-    this.held = new PilotCredentials(ceName, this.now);
+    this.core = new CloudCore(ceName, options);
+  }
+
+  get ceName(): string {
+    return this.core.ceName;
   }
 
   /**
@@ -92,19 +56,12 @@ export class CloudComputingElement {
    * A malformed value is refused and not stored: the options stay as they were. Unknown names are warned about.
    */
   async setParameters(options: Readonly<Record<string, CeOptionValue>>): Promise<Result<null>> {
-    const loading = nameRuleFor(this.params, options);
-    if (loading) await loading;
-    const next = mergedOptions(this.params, options);
-    if (!next.OK) return next;
-    this.params = next.Value;
-    await this.reset();
-    for (const problem of unknownOptionProblems(Object.keys(options))) this.log.warn(`option ignored: ${problem}`);
-    return S_OK(null);
+    return this.guard(async () => S_OK(await this.core.setParameters(options).then(() => null)));
   }
 
   /** The options as set so far (a copy). */
   getParameters(): Record<string, string> {
-    return { ...this.params };
+    return this.core.getParameters();
   }
 
   /**
@@ -115,14 +72,7 @@ export class CloudComputingElement {
    * `Warnings`.
    */
   async isValid(options: { readonly online?: boolean } = {}): Promise<Result<null, { Warnings?: string[] }>> {
-    const input = {
-      params: this.params,
-      baseDir: this.baseDir,
-      ensure: () => this.ensure(),
-      renderer: () => this.getRenderer(),
-      assessment: () => this.credentialAssessment(),
-    };
-    return checkValidity(input, options.online === true);
+    return this.guard(async () => validityResult(await this.core.isValid(options.online === true)));
   }
 
   /**
@@ -139,21 +89,7 @@ export class CloudComputingElement {
     numberOfJobs = 1,
     opts: SubmitOptions = {},
   ): Promise<SubmitResult> {
-    return this.guard(async () => {
-      checkPilotCount(numberOfJobs);
-      const key = opts.submission === undefined ? undefined : checkSubmissionKey(opts.submission);
-      if (proxy) await this.held.setProxy(proxy);
-      const input = {
-        ensure: () => this.ensure(),
-        renderer: () => this.getRenderer(),
-        log: this.log,
-        held: this.held,
-        submitted: (n: number) => {
-          this.submittedJobs += n;
-        },
-      };
-      return await submitPilots(input, executableFile, numberOfJobs, key, opts);
-    });
+    return this.guard(async () => submitResult(await this.core.submitJob(executableFile, proxy, numberOfJobs, opts)));
   }
 
   /**
@@ -161,12 +97,8 @@ export class CloudComputingElement {
    * carry, with their stamps; creates nothing. For a caller that lost the
    * answer of `submitJob(…, {submission: key})`.
    */
-  async recoverSubmission(key: string): Promise<SubmissionAnswer> {
-    return this.guard(async () => {
-      const ctx = this.ensure();
-      const checked = checkSubmissionKey(key);
-      return await recoveredAnswer(ctx, checked, await submissionNodes(ctx, checked));
-    });
+  async recoverSubmission(key: string): Promise<SubmitResult> {
+    return this.guard(async () => submitResult(await this.core.recoverSubmission(key)));
   }
 
   /**
@@ -174,32 +106,23 @@ export class CloudComputingElement {
    * its encoded size against the driver's limit. Never logged.
    */
   async renderUserData(executableFile: string): Promise<Result<RenderedUserData>> {
-    return this.guard(async () =>
-      S_OK(await renderPilotUserData(this.ensure(), () => this.getRenderer(), this.ceName, executableFile)),
-    );
+    return this.guard(async () => S_OK(await this.core.renderUserData(executableFile)));
   }
 
   /** Pilot reference → DIRAC status, from one listing of this CE's VMs. */
   async getJobStatus(refs: readonly string[]): Promise<Result<Record<string, PilotStatus>>> {
-    return this.guard(async () => S_OK(await pilotStatuses(this.ensure(), refs)));
+    return this.guard(async () => S_OK(await this.core.getJobStatus(refs)));
   }
 
   /** This CE's pilot VMs as the cloud lists them now (for operators: `cloudce status --all`). */
   async listPilots(): Promise<Result<PilotInfo[]>> {
-    return this.guard(async () => S_OK(await pilotInfos(this.ensure())));
+    return this.guard(async () => S_OK(await this.core.listPilots()));
   }
 
   /** Counts of this queue's VMs: running, waiting (booting), and submitted by this object; with the policies' state. */
   async getCEStatus(): Promise<Result<CEStatusCounts & PolicyInfo, CEStatusCounts & PolicyInfo>> {
     return this.guard(async () => {
-      const ctx = this.ensure();
-      const nodes = await listQueueNodes(ctx);
-      await ctx.policies.observe(nodes);
-      const status = {
-        ...countNodes(nodes, this.submittedJobs),
-        ...policyInfo(ctx.policies, await this.credentialAssessment()),
-      };
-      ctx.observer?.policies?.(status);
+      const status = await this.core.getCEStatus();
       return S_OK(status, status);
     });
   }
@@ -209,26 +132,12 @@ export class CloudComputingElement {
    * creation-wave delay; none while a lifecycle policy says so (CEInfoDict `Reason`).
    */
   async available(): Promise<Result<number, CEStatusCounts & { CEInfoDict: CEInfoDict & PolicyInfo }>> {
-    return this.guard(async () => {
-      const ctx = this.ensure();
-      const result = await availableUnderPolicies(ctx, this.submittedJobs, await this.credentialAssessment());
-      ctx.observer?.slots?.(result.Value);
-      if (result.OK) ctx.observer?.policies?.(result.CEInfoDict);
-      return result;
-    });
+    return this.guard(() => this.core.available());
   }
 
   /** Destroys the given pilots' VMs; one already gone counts as killed. Never touches another CE's VMs. */
   async killJob(refs: readonly string[]): Promise<Result<KillReport>> {
-    return this.guard(async () => {
-      const report = await killPilots(this.ensure(), refs);
-      return report.failed.length === 0 ? S_OK(report) : S_ERROR(killFailures(report), "CloudError");
-    });
-  }
-
-  /** killJob's report as it is, also when some deletes failed (`failed` says which and why): for the CLI's partial exit. */
-  async killPilots(refs: readonly string[]): Promise<Result<KillReport>> {
-    return this.guard(async () => S_OK(await killPilots(this.ensure(), refs)));
+    return this.guard(async () => killResult(await this.core.killPilots(refs)));
   }
 
   /**
@@ -240,26 +149,17 @@ export class CloudComputingElement {
   async cleanupPilots(
     opts: { readonly signal?: AbortSignal; readonly dryRun?: boolean } = {},
   ): Promise<Result<CleanupReport>> {
-    return this.guard(async () => {
-      const ctx = this.ensure();
-      return S_OK(
-        await cleanupOwnPilots(
-          ctx,
-          { ...(opts.signal ? { signal: opts.signal } : {}), graceMs: ctx.settings.requestTimeoutMs },
-          opts.dryRun === true,
-        ),
-      );
-    });
+    return this.guard(async () => S_OK(await this.core.cleanupPilots(opts)));
   }
 
   /** The VM's console log as `[stdout, stderr]`, where the driver can give it; only this CE's VMs, as killJob. */
   async getJobOutput(ref: string): Promise<Result<[string, string]>> {
-    return this.guard(async () => S_OK([await readPilotOutput(this.ensure(), ref), ""] as [string, string]));
+    return this.guard(async () => S_OK([await this.core.getJobOutput(ref), ""] as [string, string]));
   }
 
   /** The CE description (options, integers as numbers), as DIRAC's JobAgent reads it. */
   async getDescription(): Promise<Result<Record<string, string | number>>> {
-    return S_OK(describeCe(this.params, this.ceName, this.ceType));
+    return S_OK(this.core.describe(this.ceType));
   }
 
   /**
@@ -268,29 +168,20 @@ export class CloudComputingElement {
    * does a proxy running out get a warning, since SiteDirector renews its own.
    */
   async setProxy(proxy: string, valid = 0, opts: { readonly file?: string } = {}): Promise<Result<null>> {
-    if (typeof proxy !== "string")
-      return S_ERROR(`setProxy: expects the proxy as a PEM string, got ${kindOf(proxy)}`, "ProxyInvalid");
-    return this.guard(async () => {
-      await this.held.setProxy(proxy, valid);
-      this.held.proxyFile = opts.file;
-      return S_OK(null);
-    });
+    return this.guard(async () => S_OK(await this.core.setProxy(proxy, valid, opts.file).then(() => null)));
   }
 
   /** OK with the seconds left when at least `valid` seconds remain. */
   async isProxyValid(valid = 1000): Promise<Result<number>> {
-    return this.guard(async () => {
-      if (!this.held.proxyPem) throw new CloudceError("ProxyMissing", "no proxy set: call setProxy() first");
-      return S_OK(this.held.proxySecondsLeft(valid));
-    });
+    return this.guard(async () => S_OK(await this.core.proxySecondsLeft(valid)));
   }
 
   /** Keeps a bearer token: used where the auth file says `secret = TOKEN`. */
   async setToken(token: string): Promise<Result<null>> {
-    if (typeof token !== "string")
-      return S_ERROR(`setToken: expects the bearer token as a string, got ${kindOf(token)}`, "TokenMissing");
-    this.held.setToken(token);
-    return S_OK(null);
+    return this.guard(async () => {
+      this.core.setToken(token);
+      return S_OK(null);
+    });
   }
 
   /**
@@ -299,63 +190,17 @@ export class CloudComputingElement {
    * nothing can be running then.
    */
   get stopGraceMs(): number {
-    return this.state?.settings.requestTimeoutMs ?? 0;
+    return this.core.stopGraceMs;
   }
 
   /** Releases the driver and removes the private proxy file. */
   async shutdown(): Promise<Result<Record<string, never>>> {
-    await this.reset();
+    await this.core.shutdown();
     return S_OK({});
   }
 
-  /** Builds the settings, credentials and driver runtime for the current options. */
-  private ensure(): CeContext {
-    if (this.state) return this.state;
-    this.state = buildCeContext({
-      ceName: this.ceName,
-      params: this.params,
-      log: this.log,
-      baseDir: this.baseDir,
-      now: this.now,
-      random: this.random,
-      metrics: this.metrics,
-      extraObserver: this.extraObserver,
-      held: this.held,
-      finished: this.finished,
-    });
-    return this.state;
-  }
-
-  /** What every credential says about its end: the proxy, the token, and what the driver reads from the cloud. */
-  private async credentialAssessment(): Promise<CredentialAssessment> {
-    const { runtime, policies } = this.ensure();
-    const driver = await runtime.get().catch(() => undefined);
-    const { proxyPem, proxyFile, proxyValidUntil, token } = this.held;
-    return policies.credentials({ proxyPem, proxyFile, proxyValidUntil, token, driver });
-  }
-
-  private getRenderer(): Promise<ContextRenderer> {
-    if (!this.renderer) {
-      const { settings, runtime } = this.ensure();
-      // The driver says what its user-data is: a cloud-config, or a Kubernetes manifest.
-      const loading = runtime.get().then((driver) => loadTemplateFor(driver, settings));
-      loading.catch(() => {
-        if (this.renderer === loading) this.renderer = undefined;
-      });
-      this.renderer = loading;
-    }
-    return this.renderer;
-  }
-
-  private async reset(): Promise<void> {
-    const old = this.state;
-    this.state = undefined;
-    this.renderer = undefined;
-    if (old) await Promise.all([old.runtime.close(), old.credentials.close()]);
-  }
-
   /** Turns anything thrown into a DIRAC-style error result: the site director's process never sees an exception. */
-  private guard<R>(fn: () => Promise<R>): Promise<R | ReturnType<typeof S_ERROR>> {
-    return errorsAsResults(this.log, fn);
+  private guard<R>(fn: () => Promise<R>): Promise<R | Err> {
+    return errorsAsResults(this.core.log, fn);
   }
 }

@@ -17,6 +17,8 @@ export interface CredentialAssessment {
   readonly warnings: readonly string[];
   /** Set when a credential has expired: the reason `available()` gives. */
   readonly expired?: string;
+  /** The kinds of the credentials that have expired (`proxy`, `token`, …), the first to end first. */
+  readonly expiredKinds?: readonly string[];
 }
 
 /** A proxy's end: its chain's, or its VOMS attributes' when those end first. */
@@ -78,6 +80,7 @@ export function assessCredentials(
     ...(expired.length > 0
       ? {
           expired: `the ${expired.map((e) => e.kind).join(" and the ")} expired at ${expired[0]!.expiresAt.toISOString()}: renew it; no new VMs until then`,
+          expiredKinds: expired.map((e) => e.kind),
         }
       : {}),
   };

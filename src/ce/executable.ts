@@ -14,24 +14,25 @@ const READ_FAILURES: Record<string, string> = {
   ELOOP: "too many symbolic links",
 };
 
-function missing(path: string, why: string): CloudceError {
-  return new CloudceError("ExecutableMissing", `executableFile: cannot read pilot executable ${path} (${why})`);
+function missing(path: string, why: string, name: string): CloudceError {
+  return new CloudceError("ExecutableMissing", `${name}: cannot read pilot executable ${path} (${why})`);
 }
 
 /** The executable's text; a device, a folder, an empty or huge file is refused by name. */
-export async function readExecutable(path: string): Promise<string> {
+export async function readExecutable(path: string, name = "executableFile"): Promise<string> {
   let text: string;
   try {
     const handle = await open(path, "r");
     try {
       const info = await handle.stat();
-      if (info.isDirectory()) throw missing(path, READ_FAILURES["EISDIR"]!);
+      if (info.isDirectory()) throw missing(path, READ_FAILURES["EISDIR"]!, name);
       // A device (/dev/zero) or a pipe never ends: reading it would hang or fill memory.
-      if (!info.isFile()) throw missing(path, "not a regular file; give the pilot script itself");
+      if (!info.isFile()) throw missing(path, "not a regular file; give the pilot script itself", name);
       if (info.size > MAX_EXECUTABLE_BYTES)
         throw missing(
           path,
           `${info.size} bytes; a pilot executable is at most ${MAX_EXECUTABLE_BYTES / 1024 / 1024} MiB`,
+          name,
         );
       text = await handle.readFile("utf8");
     } finally {
@@ -40,10 +41,9 @@ export async function readExecutable(path: string): Promise<string> {
   } catch (err) {
     if (err instanceof CloudceError) throw err;
     const code = (err as NodeJS.ErrnoException).code ?? "error";
-    throw missing(path, READ_FAILURES[code] ?? code);
+    throw missing(path, READ_FAILURES[code] ?? code, name);
   }
   // An empty pilot boots a VM that does nothing until its maximum lifetime.
-  if (text.trim() === "")
-    throw new CloudceError("ExecutableMissing", `executableFile: the pilot executable ${path} is empty`);
+  if (text.trim() === "") throw new CloudceError("ExecutableMissing", `${name}: the pilot executable ${path} is empty`);
   return text;
 }

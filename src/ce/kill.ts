@@ -15,6 +15,7 @@ import { mapConcurrent } from "../util/pool.js";
 import type { CeContext } from "./ce-context.js";
 import { ownsNode, STAMP_KEY } from "./ownership.js";
 import { parseReferences, toReference } from "./pilot-reference.js";
+import { type Result, S_ERROR, S_OK } from "./results.js";
 import { listOwnNodes } from "./status.js";
 
 /** How it went with each pilot of a kill, for callers that need more than OK. */
@@ -107,4 +108,9 @@ async function unlistedVerdicts(
 export function killFailures(report: KillReport): string {
   const detail = report.failed.map((f) => `${f.ref} (${f.error})`).join("; ");
   return `failed to kill ${report.failed.length} of ${report.failed.length + report.killed.length} pilots: ${detail}`;
+}
+
+/** killJob's result as DIRAC reads it: OK when every pilot is gone, else the failures in one line. */
+export function killResult(report: KillReport): Result<KillReport> {
+  return report.failed.length === 0 ? S_OK(report) : S_ERROR(killFailures(report), "CloudError");
 }

@@ -8,6 +8,7 @@
 
 import { distance } from "fastest-levenshtein";
 import { loadDriverModule } from "../drivers/registry.js";
+import type { Problem } from "../errors.js";
 import { BOOLEAN_OPTIONS, INTEGER_OPTIONS, NUMBER_OPTIONS, STRING_OPTIONS } from "./ce-options.js";
 
 /** Name prefixes that belong to cloudce: an unknown name under one is a mistake. */
@@ -85,28 +86,29 @@ export function nearMiss(name: string, candidates: readonly string[]): string | 
 }
 
 /** One line per option that looks like a mistake; empty when every name is known or DIRAC's. */
-export function unknownOptionProblems(names: Iterable<string>): string[] {
+export function unknownOptionProblems(names: Iterable<string>): Problem[] {
   const known = knownOptionNames();
   const knownSet = new Set(known);
-  const problems: string[] = [];
+  const problems: Problem[] = [];
+  const bad = (option: string, text: string): number => problems.push({ option, code: "OptionInvalid", text });
   for (const name of names) {
     if (knownSet.has(name) || DIRAC_OPTIONS.has(name) || name.startsWith("Driver_")) continue;
     const hint = nearMiss(name, known);
     if (hint !== undefined) {
-      problems.push(`${name}: unknown option, did you mean ${hint}?`);
+      bad(name, `unknown option, did you mean ${hint}?`);
       continue;
     }
     const family = OPTION_FAMILIES.find((f) => name.toLowerCase().startsWith(f.toLowerCase()));
     if (family !== undefined) {
       const members = known.filter((k) => k.startsWith(family)).sort();
-      problems.push(`${name}: not a cloudce option (the ${family}* options are ${members.join(", ")})`);
+      bad(name, `not a cloudce option (the ${family}* options are ${members.join(", ")})`);
     }
   }
   return problems;
 }
 
 /** `Driver_*` options the chosen driver does not know, each with a "did you mean" where one is close. */
-export async function unknownDriverOptions(raw: Readonly<Record<string, string>>, baseDir: string): Promise<string[]> {
+export async function unknownDriverOptions(raw: Readonly<Record<string, string>>, baseDir: string): Promise<Problem[]> {
   const cloudType = raw["CloudType"]?.trim();
   if (!cloudType) return [];
   const mod = await loadDriverModule(cloudType, baseDir);
@@ -119,6 +121,7 @@ export async function unknownDriverOptions(raw: Readonly<Record<string, string>>
   const known = mod.KNOWN_OPTIONS ?? [];
   return unknown.map((u) => {
     const hint = nearMiss(u, known);
-    return `Driver_${u}: unknown option for the ${cloudType} driver${hint === undefined ? "" : `, did you mean Driver_${hint}?`}`;
+    const text = `unknown option for the ${cloudType} driver${hint === undefined ? "" : `, did you mean Driver_${hint}?`}`;
+    return { option: `Driver_${u}`, code: "OptionInvalid" as const, text };
   });
 }

@@ -21,6 +21,8 @@ export class PilotCredentials {
   constructor(
     private readonly ceName: string,
     now: () => number = Date.now,
+    /** The fix to name when a proxy is needed and none was set, in the caller's terms. */
+    private readonly giveProxy = "call setProxy() first",
   ) {
     this.handed = new HandedCredentials(now);
   }
@@ -61,7 +63,7 @@ export class PilotCredentials {
     if (!this.handed.proxy)
       throw new CloudceError(
         "ProxyMissing",
-        `CloudAuth: the auth section for ${this.ceName} says secret = PROXY, but no proxy was set: call setProxy() first`,
+        `CloudAuth: the auth section for ${this.ceName} says secret = PROXY, but no proxy was set: ${this.giveProxy}`,
       );
     this.proxySecondsLeft(MIN_PROXY_SECONDS_FOR_CLOUD);
   }

@@ -34,9 +34,10 @@ export async function renderPilotUserData(
   renderer: () => Promise<ContextRenderer>,
   ceName: string,
   executableFile: string,
+  executableName?: string,
 ): Promise<RenderedUserData> {
   const { settings, runtime } = ctx;
-  const executable = await readExecutable(executableFile);
+  const executable = await readExecutable(executableFile, executableName);
   const rendering = await renderer();
   const limit = (await runtime.get()).capabilities.userData;
   const text = rendering.render({

@@ -6,7 +6,7 @@
  * costs no re-resolution of the others.
  */
 
-import { CloudceError, type ErrorCode } from "../errors.js";
+import { type ErrorCode, optionError, type Problem, problemsOf } from "../errors.js";
 import type { CloudDriver, CloudFlavor, CloudResource, ResourceQuery } from "../drivers/driver.js";
 
 export interface ResolvedResources {
@@ -83,14 +83,15 @@ async function resolveOne(driver: CloudDriver, kind: Kind, value: string): Promi
       .slice(0, NAMES_IN_ERROR)
       .map((m) => m.id)
       .join(", ");
-    throw new CloudceError(
+    throw optionError(
       "AmbiguousName",
-      `${option}: '${value}' matches ${matches.length} ${kind}s (${ids}); use the raw id instead`,
+      option,
+      `'${value}' matches ${matches.length} ${kind}s (${ids}); use the raw id instead`,
     );
   }
   const existing = (await list(driver)).slice(0, NAMES_IN_ERROR).map((r) => (byName ? r.name : r.id));
   const known = existing.length > 0 ? `; the cloud has: ${existing.join(", ")}` : "; the cloud lists none";
-  throw new CloudceError(code, `${option}: no ${kind} ${byName ? "named" : "with id"} '${wanted}'${known}`);
+  throw optionError(code, option, `no ${kind} ${byName ? "named" : "with id"} '${wanted}'${known}`);
 }
 
 /**
@@ -100,16 +101,14 @@ async function resolveOne(driver: CloudDriver, kind: Kind, value: string): Promi
 export async function resolutionProblems(
   driver: CloudDriver,
   spec: { readonly image: string; readonly flavors: readonly string[]; readonly networks: readonly string[] },
-): Promise<string[]> {
+): Promise<Problem[]> {
   const lookups: [Kind, string][] = [
     ["image", spec.image],
     ...spec.flavors.map((f): [Kind, string] => ["flavor", f]),
     ...spec.networks.map((n): [Kind, string] => ["network", n]),
   ];
   const settled = await Promise.allSettled(lookups.map(([kind, value]) => resolveOne(driver, kind, value)));
-  return settled.flatMap((r) =>
-    r.status === "rejected" ? [r.reason instanceof Error ? r.reason.message : String(r.reason)] : [],
-  );
+  return settled.flatMap((r) => (r.status === "rejected" ? problemsOf(r.reason) : []));
 }
 
 function newest(matches: readonly CloudResource[]): CloudResource {

@@ -1,9 +1,9 @@
 /**
- * DIRAC-style results: `{OK: true, Value, …extras}` or `{OK: false, Message}`.
- * CE methods return these and never throw for operational failures.
+ * DIRAC-style results: `{OK: true, Value, …extras}` or `{OK: false, Message, Code}`.
+ * The CE's DIRAC-shaped methods and `serve` return these and never throw for operational failures.
  */
 
-import { toCloudceError } from "../errors.js";
+import { type CloudceError, type ErrorCode, type Problem, problemLine, toCloudceError } from "../errors.js";
 import type { Logger } from "../log.js";
 import { scrubSecrets } from "../secrets.js";
 
@@ -11,8 +11,15 @@ export type Ok<T, Extra extends object = object> = { readonly OK: true; readonly
 export interface Err {
   readonly OK: false;
   readonly Message: string;
-  /** The stable error code behind the message, when there is one. */
-  readonly Errno?: string;
+  /**
+   * The stable error code behind the message (src/errors.ts). Not DIRAC's
+   * `Errno`: that one is an integer, and DIRAC code compares it with integers.
+   */
+  readonly Code?: ErrorCode;
+  /** Present (true) when a retry may succeed: the cause may go away on its own. */
+  readonly Retryable?: true;
+  /** The driver (cloud type) the error came from, when it came from one. */
+  readonly Driver?: string;
 }
 export type Result<T, Extra extends object = object> = Ok<T, Extra> | Err;
 
@@ -22,9 +29,18 @@ export function S_OK<T, Extra extends object>(value: T, extra?: Extra): Ok<T, Ex
   return { OK: true, Value: value, ...(extra ?? ({} as Extra)) } as Ok<T, Extra>;
 }
 
-export function S_ERROR(message: string, code?: string): Err {
+export function S_ERROR(message: string, code?: ErrorCode): Err {
   const Message = scrubSecrets(message);
-  return code === undefined ? { OK: false, Message } : { OK: false, Message, Errno: code };
+  return code === undefined ? { OK: false, Message } : { OK: false, Message, Code: code };
+}
+
+/** A CloudceError as a DIRAC error result: its message, code, and whether a retry may help. */
+export function errorResult(e: CloudceError): Err {
+  return {
+    ...S_ERROR(e.message, e.code),
+    ...(e.retryable ? { Retryable: true as const } : {}),
+    ...(e.driver === undefined ? {} : { Driver: e.driver }),
+  };
 }
 
 /** DIRAC pilot states, as the site director and PilotAgentsDB know them. */
@@ -106,13 +122,45 @@ export interface CleanupReport {
 }
 
 /** What `fn` returns, or what it threw as a DIRAC error result. */
-export async function errorsAsResults<R>(log: Logger, fn: () => Promise<R>): Promise<R | ReturnType<typeof S_ERROR>> {
+export async function errorsAsResults<R>(log: Logger, fn: () => Promise<R>): Promise<R | Err> {
   try {
     return await fn();
   } catch (err) {
     const e = toCloudceError(err);
     // The caller gets the message in the result and reports it; logging it too would say it twice.
     log.debug("operation failed", { code: e.code, reason: e.message });
-    return S_ERROR(e.message, e.code);
+    return errorResult(e);
   }
+}
+
+/** submitJob's answer as DIRAC reads it: the references, PilotStampDict, and the notes that apply. */
+export type SubmitResult = Result<
+  string[],
+  { PilotStampDict: Record<string, string>; Interrupted?: string; Recovered?: string; Partial?: string }
+>;
+
+export function submitResult(a: {
+  readonly refs: string[];
+  readonly stamps: Record<string, string>;
+  readonly interrupted?: string;
+  readonly recovered?: string;
+  readonly partial?: string;
+}): SubmitResult {
+  return S_OK(a.refs, {
+    PilotStampDict: a.stamps,
+    ...(a.interrupted === undefined ? {} : { Interrupted: a.interrupted }),
+    ...(a.recovered === undefined ? {} : { Recovered: a.recovered }),
+    ...(a.partial === undefined ? {} : { Partial: a.partial }),
+  });
+}
+
+/** isValid's findings as DIRAC reads them: OK with `Warnings`, or every problem on one line. */
+export function validityResult(v: {
+  readonly problems: readonly Problem[];
+  readonly warnings: readonly Problem[];
+  readonly code?: ErrorCode;
+}): Result<null, { Warnings?: string[] }> {
+  if (v.problems.length > 0) return S_ERROR([...new Set(v.problems.map(problemLine))].join("; "), v.code);
+  const warnings = v.warnings.map(problemLine);
+  return warnings.length > 0 ? S_OK(null, { Warnings: warnings }) : S_OK(null);
 }

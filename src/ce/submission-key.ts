@@ -14,7 +14,6 @@ import { readJournal } from "../ops/journal.js";
 import type { CeContext } from "./ce-context.js";
 import { BATCH_KEY, ownerFilter, ownsNode } from "./ownership.js";
 import { toReference } from "./pilot-reference.js";
-import { S_OK, type Result } from "./results.js";
 import { pilotStamp } from "./status.js";
 
 /**
@@ -31,7 +30,18 @@ export function checkSubmissionKey(key: unknown): string {
   throw new CloudceError("OptionInvalid", `submission key ${shown} is not ${SUBMISSION_KEY_RULE}`);
 }
 
-export type SubmissionAnswer = Result<string[], { PilotStampDict: Record<string, string>; Recovered: string }>;
+/** What a submission made: pilot references and their stamps, with notes on what was unusual. */
+export interface SubmitAnswer {
+  readonly refs: string[];
+  /** Pilot reference → stamp. */
+  readonly stamps: Record<string, string>;
+  /** Set when the caller stopped the submission: what was left undone. */
+  readonly interrupted?: string;
+  /** Set when the pilots were found by the submission key, not created by this call. */
+  readonly recovered?: string;
+  /** Set when some pilots were made but not all: how many are missing and the error codes why. */
+  readonly partial?: string;
+}
 
 /** This CE's VMs that carry the key (any state but gone), from one listing. */
 export async function submissionNodes(ctx: CeContext, key: string): Promise<CloudNode[]> {
@@ -50,11 +60,7 @@ export const RECOVERED_BY_KEY = "submit (recovered by its submission key)";
  * how they were found. A VM whose create the journal lacks (its process died
  * before writing it) is journaled now.
  */
-export async function recoveredAnswer(
-  ctx: CeContext,
-  key: string,
-  nodes: readonly CloudNode[],
-): Promise<SubmissionAnswer> {
+export async function recoveredAnswer(ctx: CeContext, key: string, nodes: readonly CloudNode[]): Promise<SubmitAnswer> {
   const refs = nodes.map((n) => toReference(n.id));
   const stamps = Object.fromEntries(nodes.map((n) => [toReference(n.id), pilotStamp(n)]));
   const note = `submission ${key}: ${nodes.length} pilot VM${nodes.length === 1 ? "" : "s"} found by the submission key; no VM was created by this call`;
@@ -62,7 +68,7 @@ export async function recoveredAnswer(
     ctx.log.warn("submission recovered by its key", { submission: key, count: nodes.length, refs: refs.join(",") });
   else ctx.log.info("submission recovered by its key: no VM carries it", { submission: key });
   await journalUnrecorded(ctx, nodes, stamps);
-  return S_OK(refs, { PilotStampDict: stamps, Recovered: note });
+  return { refs, stamps, recovered: note };
 }
 
 async function journalUnrecorded(

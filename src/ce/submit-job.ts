@@ -4,25 +4,20 @@ import type { ContextRenderer } from "../context/index.js";
 import { CloudceError } from "../errors.js";
 import type { Logger } from "../log.js";
 import type { CeContext } from "./ce-context.js";
-import { MAX_PILOTS_PER_SUBMIT, type SubmitOptions } from "./ce-api-types.js";
+import { API_TERMS, type CallerTerms, MAX_PILOTS_PER_SUBMIT, type SubmitOptions } from "./ce-api-types.js";
 import { readExecutable } from "./executable.js";
 import { submitWithFallback } from "./flavor-fallback.js";
 import { interruptedNote, partialNote } from "./interrupt.js";
 import type { PilotCredentials } from "./pilot-credentials.js";
-import { S_OK, type Result } from "./results.js";
 import { planSubmission } from "./submit.js";
-import { recoveredAnswer, submissionNodes } from "./submission-key.js";
-
-export type SubmitResult = Result<
-  string[],
-  { PilotStampDict: Record<string, string>; Interrupted?: string; Recovered?: string; Partial?: string }
->;
+import { recoveredAnswer, submissionNodes, type SubmitAnswer } from "./submission-key.js";
 
 export interface SubmitInput {
   readonly ensure: () => CeContext;
   readonly renderer: () => Promise<ContextRenderer>;
   readonly log: Logger;
   readonly held: PilotCredentials;
+  readonly terms: CallerTerms;
   /** Told how many pilots were made (the CE's SubmittedJobs). */
   readonly submitted: (count: number) => void;
 }
@@ -33,9 +28,9 @@ export async function submitPilots(
   numberOfJobs: number,
   key: string | undefined,
   opts: SubmitOptions,
-): Promise<SubmitResult> {
+): Promise<SubmitAnswer> {
   const { settings, runtime, audit, observer } = input.ensure();
-  const executable = await readExecutable(executableFile);
+  const executable = await readExecutable(executableFile, input.terms.executable);
   observer?.planned?.("create", numberOfJobs);
   const renderer = await input.renderer();
   const driver = await runtime.get();
@@ -70,31 +65,25 @@ export async function submitPilots(
     );
     // The caller gets the note in the result and tells it; a warning too would say it twice.
     input.log.debug(note);
-    return S_OK(refs, { PilotStampDict: stamps, Interrupted: note });
+    return { refs, stamps, interrupted: note };
   }
   if (outcome.pilots.length === 0)
     throw outcome.failures[0]?.error ?? new CloudceError("CloudError", "no pilot VM was created");
-  if (refs.length >= numberOfJobs) return S_OK(refs, { PilotStampDict: stamps });
+  if (refs.length >= numberOfJobs) return { refs, stamps };
   // The caller (and the site director through serve) learns what is missing and why, not only the log.
-  return S_OK(refs, {
-    PilotStampDict: stamps,
-    Partial: partialNote(
-      refs.length,
-      numberOfJobs,
-      outcome.failures.map((f) => f.error.code),
-    ),
-  });
+  const codes = outcome.failures.map((f) => f.error.code);
+  return { refs, stamps, partial: partialNote(refs.length, numberOfJobs, codes) };
 }
 
 /** A pilot count one submission may create, or an OptionInvalid error naming the bound. */
-export function checkPilotCount(numberOfJobs: number): void {
+export function checkPilotCount(numberOfJobs: number, name = API_TERMS.count): void {
   if (!Number.isInteger(numberOfJobs) || numberOfJobs < 1) {
-    throw new CloudceError("OptionInvalid", `numberOfJobs: ${String(numberOfJobs)} is not a whole number >= 1`);
+    throw new CloudceError("OptionInvalid", `${name}: ${String(numberOfJobs)} is not a whole number >= 1`);
   }
   if (numberOfJobs > MAX_PILOTS_PER_SUBMIT) {
     throw new CloudceError(
       "OptionInvalid",
-      `numberOfJobs: ${numberOfJobs} is more than one submission creates (${MAX_PILOTS_PER_SUBMIT}); submit the rest in further calls`,
+      `${name}: ${numberOfJobs} is more than one submission creates (${MAX_PILOTS_PER_SUBMIT}); submit the rest in further calls`,
     );
   }
 }

@@ -4,12 +4,11 @@
  */
 
 import type { ContextRenderer } from "../context/index.js";
-import { CloudceError, toCloudceError } from "../errors.js";
+import { problemsError, type ErrorCode, type Problem, problemsOf } from "../errors.js";
 import type { CeContext } from "./ce-context.js";
-import { checkOptions } from "./ce-options.js";
+import { optionProblems } from "./ce-options.js";
 import type { CredentialAssessment } from "./credential-expiry-policy.js";
 import { unknownDriverOptions, unknownOptionProblems } from "./option-names.js";
-import { S_ERROR, S_OK, type Result } from "./results.js";
 import { ignoredOptions, onlineProblems, unwritableFolders } from "./validation.js";
 
 export interface ValidityInput {
@@ -20,26 +19,30 @@ export interface ValidityInput {
   readonly assessment: () => Promise<CredentialAssessment>;
 }
 
-export async function checkValidity(
-  input: ValidityInput,
-  online: boolean,
-): Promise<Result<null, { Warnings?: string[] }>> {
+/** What isValid found: valid when `problems` is empty; `code` is set when one code stands for them all. */
+export interface Validity {
+  readonly problems: readonly Problem[];
+  readonly warnings: readonly Problem[];
+  readonly code?: ErrorCode;
+}
+
+export async function checkValidity(input: ValidityInput, online: boolean): Promise<Validity> {
   const { params, baseDir } = input;
-  const problems = [
-    ...checkOptions(params),
+  const problems: Problem[] = [
+    ...optionProblems(params),
     ...unknownOptionProblems(Object.keys(params)),
     ...(await unwritableFolders(params)),
   ];
   if (problems.length > 0) {
     problems.push(...(await unknownDriverOptions(params, baseDir).catch(() => [])));
-    return S_ERROR(problems.join("; "), "OptionInvalid");
+    return { problems, warnings: [], code: "OptionInvalid" };
   }
-  const warnings: string[] = [];
+  const warnings: Problem[] = [];
   const attempt = async (check: () => Promise<unknown>): Promise<void> => {
     try {
       await check();
     } catch (err) {
-      problems.push(toCloudceError(err).message);
+      problems.push(...problemsOf(err));
     }
   };
   let driverBuilt = false;
@@ -52,21 +55,21 @@ export async function checkValidity(
   if (online && driverBuilt) await attempt(async () => problems.push(...(await onlineProblems(input.ensure()))));
   const credentials = await input.assessment().catch(() => undefined);
   if (credentials?.expired) {
-    const expired = `credentials: ${credentials.expired}`;
-    if (problems.length === 0)
-      return S_ERROR(expired, credentials.expired.startsWith("the proxy") ? "ProxyExpired" : "AuthFailed");
+    const code = credentials.expiredKinds?.[0] === "proxy" ? "ProxyExpired" : "AuthFailed";
+    const expired = { option: "credentials", code, text: credentials.expired } as const;
+    if (problems.length === 0) return { problems: [expired], warnings: [], code };
     problems.push(expired);
   }
-  if (problems.length > 0) return S_ERROR([...new Set(problems)].join("; "));
-  warnings.push(...(credentials?.warnings ?? []));
-  return warnings.length > 0 ? S_OK(null, { Warnings: warnings }) : S_OK(null);
+  if (problems.length > 0) return { problems, warnings: [] };
+  warnings.push(...(credentials?.warnings ?? []).map((text) => ({ code: "AuthFailed" as const, text })));
+  return { problems: [], warnings };
 }
 
 /** The driver builds from its options, knows all of them, and has the credentials it needs; returns what it ignores. */
-async function checkDriver(input: ValidityInput): Promise<string[]> {
+async function checkDriver(input: ValidityInput): Promise<Problem[]> {
   const { runtime, credentials } = input.ensure();
   const unknown = await unknownDriverOptions(input.params, input.baseDir);
-  if (unknown.length > 0) throw new CloudceError("OptionInvalid", unknown.join("; "));
+  if (unknown.length > 0) throw problemsError(unknown);
   const driver = await runtime.get();
   if (driver.capabilities.requiresCredentials !== false) await credentials.validate();
   return ignoredOptions(input.params, driver);

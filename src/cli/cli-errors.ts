@@ -30,17 +30,3 @@ export function exitCode(e: CloudceError): number {
     ? EXIT_USAGE
     : EXIT_FAILED;
 }
-
-/**
- * The CE speaks to programs (`setProxy()`, `executableFile`); an operator
- * needs the flag or option to change instead.
- */
-const API_TO_CLI: readonly (readonly [RegExp, string])[] = [
-  [/call setProxy\(\) first/g, "give the proxy file with --proxy FILE"],
-  [/^executableFile: /, "--executable: "],
-  [/^numberOfJobs: /, "--number: "],
-];
-
-export function cliMessage(e: CloudceError): string {
-  return API_TO_CLI.reduce((m, [pattern, words]) => m.replace(pattern, words), e.message);
-}

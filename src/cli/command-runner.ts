@@ -11,7 +11,7 @@ import type { LoadedCeOptions } from "../config/ce-config.js";
 import type { ActionFlags, CliIo, CommandContext, CommandHooks } from "./command-context.js";
 import { abandonedAt, onSignals } from "./command-interrupt.js";
 import { whereOptionBelongs } from "./misplaced-option.js";
-import { CloudceError } from "../errors.js";
+import { CloudceError, toCloudceError } from "../errors.js";
 import { createLogger, stderrSink, type Logger } from "../log.js";
 import { UsageError } from "./cli-errors.js";
 import { loadOptions, openCe, openCeForValidation, openCePerQueue, type OpenedCe } from "./load-ce.js";
@@ -215,9 +215,10 @@ function checkConfig(g: GlobalOptions): Promise<void> {
 async function applyProxy(ce: CloudComputingElement, path: string): Promise<void> {
   await checkReadableFile(path, "--proxy", "the proxy PEM file");
   const pem = await readFile(path, "utf8");
-  const set = await ce.setProxy(pem, 0, { file: path });
-  if (!set.OK)
-    throw new CloudceError((set.Errno as "ProxyInvalid" | undefined) ?? "ProxyInvalid", `--proxy: ${set.Message}`);
+  await ce.core.setProxy(pem, 0, path).catch((err: unknown) => {
+    const e = toCloudceError(err, "ProxyInvalid");
+    throw new CloudceError(e.code, `--proxy: ${e.message}`, { cause: e });
+  });
 }
 
 export { CommanderError };

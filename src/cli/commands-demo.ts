@@ -5,8 +5,9 @@
  */
 
 import type { CloudComputingElement, PilotStatus } from "../ce/index.js";
+import { killFailures } from "../ce/kill.js";
 import { CloudceError } from "../errors.js";
-import { cleanup, status, submit, unwrap } from "./commands-pilots.js";
+import { cleanup, status, submit } from "./commands-pilots.js";
 import { validate } from "./commands-tools.js";
 import { report } from "./commands-ops.js";
 import type { Output } from "./output.js";
@@ -40,7 +41,7 @@ export async function demo(ce: CloudComputingElement, out: Output, opts: DemoOpt
     if (opts.signal?.aborted) return await removeOnInterrupt(ce, o, refs);
     await status(ce, o, refs);
     o.section(`\n== 5. console output of ${refs[0]}`);
-    const [console] = unwrap(await ce.getJobOutput(refs[0]!));
+    const console = await ce.core.getJobOutput(refs[0]!);
     o.result({ ref: refs[0], output: console }, () => console.trimEnd());
     o.section("\n== 6. clean up stopped VMs");
     await cleanup(ce, o);
@@ -75,7 +76,10 @@ function collectSteps(out: Output): { output: Output; flush: () => void } {
 /** A stopped demo leaves no VM behind: it kills the ones it made, and says so. */
 async function removeOnInterrupt(ce: CloudComputingElement, out: Output, refs: readonly string[]): Promise<void> {
   out.section("\n== interrupted: removing the demo's VMs");
-  if (refs.length > 0) unwrap(await ce.killJob([...refs]));
+  if (refs.length > 0) {
+    const report = await ce.core.killPilots([...refs]);
+    if (report.failed.length > 0) throw new CloudceError("CloudError", killFailures(report));
+  }
   out.result({ interrupted: true, removed: refs }, () => `removed ${refs.length} VM${refs.length === 1 ? "" : "s"}`);
 }
 
@@ -89,7 +93,7 @@ async function waitFinished(
   const deadline = monotonicNow() + timeoutMs;
   let last = "";
   for (;;) {
-    const statuses = unwrap(await ce.getJobStatus(refs));
+    const statuses = await ce.core.getJobStatus(refs);
     const values = Object.values(statuses);
     const summary = summarise(values);
     if (summary !== last && !out.json) out.section(`   ${summary}`);

@@ -16,7 +16,7 @@ import { formatReportTable } from "../ops/report-table.js";
 import { entriesInWindow, liveInWindow, type ReportWindow } from "../ops/report-window.js";
 import { renderTimelineSvg } from "../ops/timeline-svg.js";
 import { UsageError } from "./cli-errors.js";
-import { cleanup, unwrap, type CeOrQueues, type Outcome } from "./commands-pilots.js";
+import { cleanup, type CeOrQueues, type Outcome } from "./commands-pilots.js";
 import { checkWritableFile, fileExists } from "./path-checks.js";
 import type { Output } from "./output.js";
 import { makeDir } from "../util/make-dir.js";
@@ -149,7 +149,7 @@ export async function report(
   if (!(await fileExists(journal)))
     out.warn(`the journal ${journal} does not exist (yet): the counts below come from the cloud alone`);
   const { entries } = await readJournal(journal, { rotated: true });
-  const pilots = unwrap(await ce.listPilots()).filter((p) => onlyQueue === undefined || p.queue === onlyQueue);
+  const pilots = (await ce.core.listPilots()).filter((p) => onlyQueue === undefined || p.queue === onlyQueue);
   const live: LiveNode[] = liveInWindow(
     pilots.map((p) => ({
       // A pilot that finished and whose VM the cloud already removed counts as done, like a stopped one.

@@ -1,8 +1,8 @@
 /** The pilot commands: submit, status, kill, cleanup, output. */
 
-import type { CleanupReport, CloudComputingElement, PilotStatus, Result } from "../ce/index.js";
+import type { CleanupReport, CloudComputingElement, PilotStatus } from "../ce/index.js";
 import { expandEnv } from "../ce/ce-options.js";
-import { CloudceError, ERROR_CODES, type ErrorCode } from "../errors.js";
+import { CloudceError, toCloudceError } from "../errors.js";
 import { readJournal } from "../ops/journal.js";
 import { UsageError } from "./cli-errors.js";
 import { formatTable, type Output } from "./output.js";
@@ -10,15 +10,6 @@ import { checkReadableFile, fileExists } from "./path-checks.js";
 import { SHORT_ID_LENGTH, shortRef, statusSummary, statusTable } from "./status-table.js";
 import { fitTable } from "./fit-table.js";
 import { killFailures } from "../ce/kill.js";
-
-/** Fails the command with the CE's one-line message (the command name is added once, by the caller). */
-export function unwrap<T>(result: Result<T>): T {
-  if (result.OK) return result.Value;
-  const code = (ERROR_CODES as readonly string[]).includes(result.Errno ?? "")
-    ? (result.Errno as ErrorCode)
-    : "CloudError";
-  throw new CloudceError(code, result.Message);
-}
 
 /** Whether a command did all it was asked ("partial" exits 3, see exit-codes.ts). */
 export type Outcome = "done" | "partial";
@@ -31,11 +22,12 @@ export async function submit(
   signal?: AbortSignal,
 ): Promise<{ refs: string[]; outcome: Outcome }> {
   out.ticker(`submitting ${count} pilot${count === 1 ? "" : "s"} to ${ce.ceName}…`);
-  const result = await ce.submitJob(executable, null, count, signal ? { signal } : {});
-  const refs = unwrap(result);
-  const stamps = result.OK ? result.PilotStampDict : {};
-  const interrupted = result.OK ? result.Interrupted : undefined;
-  const partial = result.OK ? result.Partial : undefined;
+  const { refs, stamps, interrupted, partial } = await ce.core.submitJob(
+    executable,
+    null,
+    count,
+    signal ? { signal } : {},
+  );
   out.result(
     {
       refs,
@@ -83,7 +75,7 @@ export async function status(
   const ce = allOf(ces)[0]!;
   if (given.length === 0) return statusAll(allOf(ces), out, wide, onlyQueue, states);
   const refs = await expandShortRefs(ce, given);
-  const statuses = unwrap(await ce.getJobStatus(refs));
+  const statuses = await ce.core.getJobStatus(refs);
   const gone = Object.keys(statuses).filter((r) => statuses[r] === "Deleted");
   const never = await neverCreated(ce, gone);
   const note = (ref: string): string => (statuses[ref] !== "Deleted" ? "" : explainGone(ref, never));
@@ -105,20 +97,23 @@ async function statusAll(
   onlyQueue: string | undefined,
   states?: readonly PilotStatus[],
 ): Promise<void> {
-  const listed = unwrap(await ces[0]!.listPilots());
+  const listed = await ces[0]!.core.listPilots();
   const pilots = listed.filter(
     (p) => (onlyQueue === undefined || p.queue === onlyQueue) && (states === undefined || states.includes(p.status)),
   );
-  const queues = await Promise.all(ces.map(async (ce) => ({ queue: queueOf(ce), available: await ce.available() })));
+  // A queue whose slots cannot be read says why in its line; the listing above still stands.
+  const slotsOf = (ce: CloudComputingElement) => ce.core.available().catch((err: unknown) => toCloudceError(err));
+  const queues = await Promise.all(ces.map(async (ce) => ({ queue: queueOf(ce), available: await slotsOf(ce) })));
   const summaries = queues.map(({ queue, available }) => {
-    const info = available.OK ? available.CEInfoDict : undefined;
-    const slots = available.OK ? available.Value : undefined;
-    const slotsText = !available.OK
-      ? `unknown (${available.Message})`
+    const ok = !(available instanceof CloudceError);
+    const info = ok ? available.CEInfoDict : undefined;
+    const slots = ok ? available.Value : undefined;
+    const slotsText = !ok
+      ? `unknown (${available.message})`
       : info?.Reason
         ? `${available.Value} (${info.Reason})`
         : String(available.Value);
-    const counts = available.OK
+    const counts = ok
       ? {
           RunningJobs: available.RunningJobs,
           WaitingJobs: available.WaitingJobs,
@@ -178,7 +173,7 @@ function explainGone(ref: string, never: Set<string> | undefined): string {
  * table says which and why; every one failing is a failure (exit 1).
  */
 export async function kill(ce: CloudComputingElement, out: Output, given: readonly string[]): Promise<Outcome> {
-  const report = unwrap(await ce.killPilots(await expandShortRefs(ce, given)));
+  const report = await ce.core.killPilots(await expandShortRefs(ce, given));
   if (report.failed.length > 0 && report.killed.length === 0)
     throw new CloudceError("CloudError", killFailures(report));
   const never = await neverCreated(ce, report.gone);
@@ -206,7 +201,7 @@ export async function cleanup(ces: CeOrQueues, out: Output, signal?: AbortSignal
   const queues: { queue: string; report: CleanupReport }[] = [];
   for (const ce of allOf(ces)) {
     if (signal?.aborted && queues.length > 0) break;
-    const report = unwrap(await ce.cleanupPilots({ ...(signal ? { signal } : {}), ...(dryRun ? { dryRun } : {}) }));
+    const report = await ce.core.cleanupPilots({ ...(signal ? { signal } : {}), ...(dryRun ? { dryRun } : {}) });
     if (report.interrupted) out.progress(report.interrupted);
     queues.push({ queue: queueOf(ce), report });
   }
@@ -248,7 +243,7 @@ export async function cleanup(ces: CeOrQueues, out: Output, signal?: AbortSignal
 
 export async function output(ce: CloudComputingElement, out: Output, given: string): Promise<void> {
   const [ref] = await expandShortRefs(ce, [given]);
-  const [stdout] = unwrap(await ce.getJobOutput(ref!));
+  const stdout = await ce.core.getJobOutput(ref!);
   out.result({ ref, output: stdout }, () => stdout);
 }
 
@@ -270,7 +265,7 @@ export async function expandShortRefs(ce: CloudComputingElement, refs: readonly 
   const bare = (r: string): boolean => !r.includes("://");
   const isShort = (r: string): boolean => bare(r) || r.endsWith("…") || r.length - 8 <= SHORT_ID_LENGTH;
   if (!refs.some(isShort)) return [...refs];
-  const own = unwrap(await ce.listPilots()).map((p) => p.ref);
+  const own = (await ce.core.listPilots()).map((p) => p.ref);
   return refs.map((r) => {
     if (!isShort(r)) return r;
     const prefix = `${bare(r) ? "cloud://" : ""}${r.replace(/…$/, "")}`;

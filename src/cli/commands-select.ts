@@ -7,7 +7,7 @@
 import { createInterface } from "node:readline/promises";
 import type { CloudComputingElement, PilotInfo, PilotStatus } from "../ce/index.js";
 import { UsageError } from "./cli-errors.js";
-import { expandShortRefs, kill, unwrap, type Outcome } from "./commands-pilots.js";
+import { expandShortRefs, kill, type Outcome } from "./commands-pilots.js";
 import { formatTable, type Output } from "./output.js";
 import { shortRef } from "./status-table.js";
 
@@ -65,7 +65,7 @@ export async function killSelected(
       "give the pilots to kill: references (cloud://<id> or the short id status prints), --all or --state STATE",
     );
   const chosen = bulk
-    ? selectPilots(unwrap(await ce.listPilots()), opts).map((p) => p.ref)
+    ? selectPilots(await ce.core.listPilots(), opts).map((p) => p.ref)
     : await expandShortRefs(ce, refs);
   if (opts.dryRun) {
     out.result({ wouldKill: chosen }, () =>
@@ -123,12 +123,12 @@ export async function followOutput(
   const [ref] = await expandShortRefs(ce, [given]);
   let shown = "";
   for (;;) {
-    const [text] = unwrap(await ce.getJobOutput(ref!));
+    const text = await ce.core.getJobOutput(ref!);
     // A console that was cut at its start (rotated) is shown again from where it now starts.
     const fresh = text.startsWith(shown) ? text.slice(shown.length) : text;
     if (fresh) opts.write(fresh);
     shown = text;
-    const status = unwrap(await ce.getJobStatus([ref!]))[ref!];
+    const status = (await ce.core.getJobStatus([ref!]))[ref!];
     if (status === undefined || FINISHED.includes(status) || opts.signal?.aborted) break;
     await new Promise<void>((resolve) => {
       const timer = setTimeout(resolve, opts.everyMs);

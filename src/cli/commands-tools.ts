@@ -2,9 +2,8 @@
 
 import type { CloudComputingElement } from "../ce/index.js";
 import { formatOrigin, type LoadedCeOptions } from "../config/ce-config.js";
-import { CloudceError } from "../errors.js";
+import { CloudceError, problemsOf } from "../errors.js";
 import { ReportedFailure } from "./cli-errors.js";
-import { unwrap } from "./commands-pilots.js";
 import { locateProblems } from "./load-ce.js";
 import { fitTable } from "./fit-table.js";
 import type { Output } from "./output.js";
@@ -23,14 +22,13 @@ const OFFLINE_UNCHECKED = "image, flavor, networks and quota on the cloud";
 
 /** Checks the file, options, driver, template, auth file and folders; fails with every problem, each pointing at its line. */
 export async function validate(ce: CloudComputingElement, out: Output, input: ValidateInput = {}): Promise<void> {
-  const result = await ce.isValid({ online: input.online === true });
-  const problems = [
-    ...(input.fileProblems ?? []),
-    ...(result.OK ? [] : [locateProblems(result.Message, input.origins ?? {})]),
-  ];
-  const warnings = result.OK ? (result.Warnings ?? []).map((w) => locateProblems(w, input.origins ?? {})) : [];
+  const validity = await ce.core
+    .isValid(input.online === true)
+    .catch((err: unknown) => ({ problems: problemsOf(err), warnings: [] }));
+  const located = new Set(locateProblems(validity.problems, input.origins ?? {}));
+  const list = [...(input.fileProblems ?? []), ...located];
+  const warnings = validity.problems.length > 0 ? [] : locateProblems(validity.warnings, input.origins ?? {});
   for (const w of warnings) out.warn(w);
-  const list = problems.flatMap((p) => p.split("; "));
   const message = `${ce.ceName} is not valid: ${list.join("; ")}`;
   if (list.length > 0 && !out.json) throw new CloudceError("OptionInvalid", message);
   if (list.length > 0) {
@@ -60,7 +58,7 @@ export async function validate(ce: CloudComputingElement, out: Output, input: Va
 
 /** Prints the user-data one pilot would get (this is the only command that prints user-data). */
 export async function render(ce: CloudComputingElement, out: Output, executable: string): Promise<void> {
-  const r = unwrap(await ce.renderUserData(executable));
+  const r = await ce.core.renderUserData(executable);
   const limit = `${r.limit.maxBytes} bytes ${r.limit.measuredAs === "base64" ? "after" : "before"} base64`;
   out.progress(`user-data: ${r.encodedBytes} bytes${r.compressed ? " (gzip-compressed)" : ""}, limit ${limit}`);
   out.result({ userData: r.text, encodedBytes: r.encodedBytes, compressed: r.compressed }, () => r.text);

@@ -72,7 +72,7 @@ export async function tryTemplate(
   const drv = await driverOptions(opts);
   const kept = Object.fromEntries(Object.entries(loaded.options).filter(([k]) => !CLOUD_SPECIFIC.test(k)));
   const ce = new CloudComputingElement(ceName, { logger });
-  const set = await ce.setParameters({
+  await ce.core.setParameters({
     ...kept,
     ...(loaded.queue ? { Queue: loaded.queue } : {}),
     CloudType: "QEMU",
@@ -80,7 +80,6 @@ export async function tryTemplate(
     Instance_Flavor: "qemu-flavor",
     ...Object.fromEntries(Object.entries(drv).map(([k, v]) => [`Driver_${k}`, v])),
   });
-  if (!set.OK) throw new CloudceError("OptionInvalid", set.Message);
   // Loaded here only: every other command runs without the QEMU driver.
   const { QemuDriver } = await import("../drivers/qemu/index.js");
   const driver = new QemuDriver({
@@ -106,9 +105,8 @@ export async function tryTemplate(
   const abandon = () => void (id ? driver.destroyNodes([id]).finally(() => process.exit(130)) : process.exit(130));
   process.once("SIGINT", abandon);
   try {
-    const submitted = await ce.submitJob(pilot, null, 1);
-    if (!submitted.OK) throw new CloudceError("CloudError", submitted.Message);
-    const ref = submitted.Value[0]!;
+    const submitted = await ce.core.submitJob(pilot, null, 1);
+    const ref = submitted.refs[0]!;
     id = ref.slice("cloud://".length);
     out.progress(`try: booting ${ref} on QEMU (${drv["image"]}); console follows`);
     const finished = await follow(driver, id, opts);
@@ -117,7 +115,7 @@ export async function tryTemplate(
     const console = await driver.getConsoleOutput(id);
     return judge({
       ref,
-      stamp: submitted.PilotStampDict[ref]!,
+      stamp: submitted.stamps[ref]!,
       node: finished,
       console,
       guest: await readGuestReport(resultsDir),

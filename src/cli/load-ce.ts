@@ -1,8 +1,9 @@
 /** Builds the CE a CLI command works on, from `--config`, `--ce` and `--queue`. */
 
+import type { CallerTerms } from "../ce/ce-api-types.js";
 import { CloudComputingElement, type CloudComputingElementOptions } from "../ce/index.js";
 import { checkConfigFile, listQueueNames, loadCeOptions, type LoadedCeOptions } from "../config/ce-config.js";
-import { CloudceError } from "../errors.js";
+import { CloudceError, type Problem, problemLine, toCloudceError } from "../errors.js";
 import type { Logger } from "../log.js";
 
 export interface CeSelection {
@@ -29,11 +30,30 @@ export interface OpenedCe {
   readonly problems: string[];
 }
 
-export type CeOptions = Omit<CloudComputingElementOptions, "logger">;
+export type CeOptions = Omit<CloudComputingElementOptions, "logger" | "terms">;
+
+/** An operator gives flags, not arguments: the CE's messages name those. */
+export const CLI_TERMS: CallerTerms = {
+  giveProxy: "give the proxy file with --proxy FILE",
+  executable: "--executable",
+  count: "--number",
+};
 
 function newCe(loaded: LoadedCeOptions, sel: CeSelection, logger: Logger, ceOptions: CeOptions): CloudComputingElement {
   const name = loaded.ce ?? sel.ce ?? loaded.options["CE"] ?? DEFAULT_CE_NAME;
-  return new CloudComputingElement(name, { ...ceOptions, logger });
+  return new CloudComputingElement(name, { ...ceOptions, logger, terms: CLI_TERMS });
+}
+
+/** The CE's refusal of options, each problem pointing at the line that set its option. */
+async function setOptions(ce: CloudComputingElement, options: Record<string, string>): Promise<readonly Problem[]> {
+  try {
+    await ce.core.setParameters(options);
+    return [];
+  } catch (err) {
+    const e = toCloudceError(err);
+    if (e.problems.length === 0) throw e;
+    return e.problems;
+  }
 }
 
 function effectiveOptions(loaded: LoadedCeOptions, overrides: Record<string, string>): Record<string, string> {
@@ -49,8 +69,9 @@ export async function openCe(
 ): Promise<OpenedCe> {
   const loaded = await loadOptions(sel);
   const ce = newCe(loaded, sel, logger, ceOptions);
-  const set = await ce.setParameters(effectiveOptions(loaded, overrides));
-  if (!set.OK) throw new CloudceError("OptionInvalid", locateProblems(set.Message, loaded.origins));
+  const problems = await setOptions(ce, effectiveOptions(loaded, overrides));
+  if (problems.length > 0)
+    throw new CloudceError("OptionInvalid", locateProblems(problems, loaded.origins).join("; "), { problems });
   return { ce, loaded, problems: [] };
 }
 
@@ -105,23 +126,19 @@ export async function openCeForValidation(
   const ce = newCe(loaded, sel, logger, ceOptions);
   const options = effectiveOptions(loaded, overrides);
   const problems = [...check.problems];
-  const set = await ce.setParameters(options);
-  if (!set.OK) {
-    problems.push(locateProblems(set.Message, loaded.origins));
-    const bad = new Set(set.Message.split("; ").map((p) => /^(\w+):/.exec(p)?.[1]));
-    await ce.setParameters(Object.fromEntries(Object.entries(options).filter(([k]) => !bad.has(k))));
+  const refused = await setOptions(ce, options);
+  if (refused.length > 0) {
+    problems.push(...locateProblems(refused, loaded.origins));
+    const bad = new Set(refused.map((p) => p.option));
+    await ce.core.setParameters(Object.fromEntries(Object.entries(options).filter(([k]) => !bad.has(k))));
   }
   return { ce, loaded, problems };
 }
 
-/** Appends `(file:line)` to each `Option: problem` of a CE message, where the option's origin is known. */
-export function locateProblems(message: string, origins: LoadedCeOptions["origins"]): string {
-  return message
-    .split("; ")
-    .map((problem) => {
-      const option = /^(\w+):/.exec(problem)?.[1];
-      const origin = option ? origins[option] : undefined;
-      return origin ? `${problem} (${origin.file}:${origin.line})` : problem;
-    })
-    .join("; ");
+/** Each problem as one line, with `(file:line)` where its option was set in the file. */
+export function locateProblems(problems: readonly Problem[], origins: LoadedCeOptions["origins"]): string[] {
+  return problems.map((p) => {
+    const origin = p.option === undefined ? undefined : origins[p.option];
+    return origin ? `${problemLine(p)} (${origin.file}:${origin.line})` : problemLine(p);
+  });
 }

@@ -41,7 +41,7 @@ export function buildProgram(runner: CommandRunner, env: NodeJS.ProcessEnv = pro
     )
     .option("--ce <name>", "the CE to use (DIRAC CFG files may define several; a flat file's CE line must agree)")
     .option("-q, --queue <name>", "the queue whose options override the CE's")
-    .option("--json", "machine-readable output; errors as {OK, Message, Errno} on stdout")
+    .option("--json", "machine-readable output; errors as {OK, Message, Code} on stdout")
     .addOption(
       new Option(
         "--log-level <level>",

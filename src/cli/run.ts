@@ -2,13 +2,14 @@
  * The `cloudce` command's logic, callable in-process (tests, embedders).
  * Exit codes: see exit-codes.ts (one table for every command).
  * A failure is one line on stderr (`cloudce <command>: <what>`), or with
- * `--json` one `{OK: false, Message, Errno}` document on stdout.
+ * `--json` one `{OK: false, Message, Code}` document on stdout (the shape `serve` and the CE give).
  */
 
 import { CommanderError } from "commander";
 import { toCloudceError, type CloudceError } from "../errors.js";
 import { scrubSecrets } from "../secrets.js";
-import { ReportedFailure, cliMessage, exitCode } from "./cli-errors.js";
+import { errorResult } from "../ce/results.js";
+import { ReportedFailure, exitCode } from "./cli-errors.js";
 import { CommandRunner, type CliIo } from "./command-runner.js";
 import { cliHooks } from "./cli-hooks.js";
 import { buildProgram } from "./program.js";
@@ -35,11 +36,10 @@ export async function run(
 }
 
 function report(e: CloudceError, command: string | undefined, json: boolean, io: CliIo): void {
-  const message = scrubSecrets(cliMessage(e));
   // A failure whose result document is already on stdout is told on stderr, so stdout stays one document.
   if (json && !(e instanceof ReportedFailure)) {
-    io.stdout.write(`${JSON.stringify({ OK: false, Message: message, Errno: e.code })}\n`);
+    io.stdout.write(`${JSON.stringify(errorResult(e))}\n`);
     return;
   }
-  io.stderr.write(`cloudce${command ? ` ${command}` : ""}: ${message}\n`);
+  io.stderr.write(`cloudce${command ? ` ${command}` : ""}: ${scrubSecrets(e.message)}\n`);
 }

@@ -1,8 +1,13 @@
 /**
- * The server's methods: each checks its named parameters, calls the CE and
- * returns a DIRAC result as docs/serve-protocol.md writes it down.
+ * The server's methods: each checks its named parameters, calls the CE's
+ * typed core and returns a DIRAC result as docs/serve-protocol.md writes it
+ * down; a CloudceError becomes `{OK: false, Message, Code, Retryable?, Driver?}`.
  */
 
+import type { CloudCore } from "../ce/cloud-core.js";
+import { killResult } from "../ce/kill.js";
+import { type Err, errorResult, S_OK, submitResult, validityResult } from "../ce/results.js";
+import { toCloudceError } from "../errors.js";
 import type { LogLevel } from "../log.js";
 import { LOG_LEVELS } from "../log.js";
 import { CLOUDCE_VERSION, mismatchMessage, versionsMatch } from "../version.js";
@@ -24,20 +29,21 @@ export interface MethodContext {
 
 type Method = (p: Params, ctx: MethodContext) => Promise<unknown>;
 
-/** DIRAC's Errno is an integer, so cloudce's string code travels as `Code`. */
-export function toWireResult(result: unknown): unknown {
-  if (typeof result !== "object" || result === null || !("OK" in result)) return result;
-  const { Errno, ...rest } = result as Record<string, unknown>;
-  return Errno === undefined ? rest : { ...rest, Code: Errno };
-}
-
 /** DIRAC's PilotManager sends `<ref>:::<stamp>`; the reference is the part before the separator. */
 export function stripStamp(ref: string): string {
   const at = ref.indexOf(":::");
   return at === -1 ? ref : ref.slice(0, at);
 }
 
-const ce = (p: Params, ctx: MethodContext) => ctx.handles.get(p.string("handle"));
+const ce = (p: Params, ctx: MethodContext) => ctx.handles.get(p.string("handle")).core;
+
+/** Runs `fn` on the handle's CE: what it throws becomes a failed result, as the library's CE gives it. */
+const onCe =
+  <T>(fn: (core: CloudCore, p: Params, ctx: MethodContext) => Promise<T>): Method =>
+  (p, ctx) => {
+    const core = ce(p, ctx);
+    return asResult(() => fn(core, p, ctx));
+  };
 
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
@@ -65,10 +71,8 @@ async function submitJob(p: Params, ctx: MethodContext): Promise<unknown> {
         ? undefined
         : setTimeout(() => stop.abort(), Math.ceil(deadline * 1000));
     try {
-      return await target.submitJob(executable, null, count, {
-        signal: stop.signal,
-        ...(key === undefined ? {} : { submission: key }),
-      });
+      const opts = { signal: stop.signal, ...(key === undefined ? {} : { submission: key }) };
+      return await asResult(async () => submitResult(await target.submitJob(executable, null, count, opts)));
     } finally {
       clearTimeout(timer);
       ctx.stopping.removeEventListener("abort", onStopping);
@@ -82,9 +86,10 @@ async function recoverSubmission(p: Params, ctx: MethodContext): Promise<unknown
   const target = ce(p, ctx);
   const key = p.submissionKey("submission");
   const seen = ctx.submissions.known(key, target.ceName);
-  if (!seen) return ctx.submissions.run(key, target.ceName, () => target.recoverSubmission(key));
+  const recover = () => asResult(async () => submitResult(await target.recoverSubmission(key)));
+  if (!seen) return ctx.submissions.run(key, target.ceName, recover);
   const answer = await ctx.submissions.stopRunning(key, seen);
-  return withFound(answer, await target.recoverSubmission(key));
+  return withFound(answer, await recover());
 }
 
 export const METHODS: Readonly<Record<string, Method>> = {
@@ -127,21 +132,43 @@ export const METHODS: Readonly<Record<string, Method>> = {
     await ctx.handles.close(p.string("handle"));
     return {};
   },
-  setParameters: async (p, ctx) => ce(p, ctx).setParameters(p.options("options")),
-  setProxy: async (p, ctx) => ce(p, ctx).setProxy(p.string("pem"), p.optionalNumber("valid", 0) ?? 0),
-  setToken: async (p, ctx) => ce(p, ctx).setToken(p.string("token")),
-  isValid: async (p, ctx) => ce(p, ctx).isValid(),
-  isProxyValid: async (p, ctx) => ce(p, ctx).isProxyValid(p.optionalNumber("valid", 0) ?? 1000),
-  available: async (p, ctx) => ce(p, ctx).available(),
-  getCEStatus: async (p, ctx) => ce(p, ctx).getCEStatus(),
+  setParameters: onCe((c, p) => c.setParameters(p.options("options")).then(() => S_OK(null))),
+  setProxy: onCe(async (c, p) => {
+    await c.setProxy(p.string("pem"), p.optionalNumber("valid", 0) ?? 0);
+    return S_OK(null);
+  }),
+  setToken: onCe(async (c, p) => {
+    c.setToken(p.string("token"));
+    return S_OK(null);
+  }),
+  isValid: onCe(async (c) => validityResult(await c.isValid(false))),
+  isProxyValid: onCe(async (c, p) => S_OK(await c.proxySecondsLeft(p.optionalNumber("valid", 0) ?? 1000))),
+  available: onCe((c) => c.available()),
+  getCEStatus: onCe(async (c) => {
+    const status = await c.getCEStatus();
+    return S_OK(status, status);
+  }),
   submitJob,
   recoverSubmission,
-  getJobStatus: async (p, ctx) => ce(p, ctx).getJobStatus(p.stringList("refs")),
-  killJob: async (p, ctx) => ce(p, ctx).killJob(p.stringList("refs")),
-  cleanupPilots: async (p, ctx) => ce(p, ctx).cleanupPilots({ signal: ctx.stopping }),
-  getJobOutput: async (p, ctx) => ce(p, ctx).getJobOutput(stripStamp(p.string("ref"))),
-  getDescription: async (p, ctx) => ce(p, ctx).getDescription(),
+  getJobStatus: onCe(async (c, p) => S_OK(await c.getJobStatus(p.stringList("refs")))),
+  killJob: onCe(async (c, p) => killResult(await c.killPilots(p.stringList("refs")))),
+  cleanupPilots: onCe(async (c, _p, ctx) => S_OK(await c.cleanupPilots({ signal: ctx.stopping }))),
+  getJobOutput: onCe(async (c, p) => S_OK([await c.getJobOutput(stripStamp(p.string("ref"))), ""])),
+  getDescription: onCe(async (c) => S_OK(c.describe(CE_TYPE))),
 };
+
+/** What DIRAC's JobAgent reads as the CE's type, as the library's CloudComputingElement says. */
+const CE_TYPE = "Cloud";
+
+/** A method's value, or what it threw as a failed result; a protocol error (bad parameters, no handle) stays one. */
+async function asResult<T>(work: () => Promise<T>): Promise<T | Err> {
+  try {
+    return await work();
+  } catch (err) {
+    if (err instanceof RpcError) throw err;
+    return errorResult(toCloudceError(err));
+  }
+}
 
 /** Runs one method by name; unknown names are a JSON-RPC error. */
 export async function callMethod(
@@ -155,5 +182,5 @@ export async function callMethod(
   // A close waits for the calls running on its handle, so it must not count as one of them.
   const handle = name !== "close" && typeof params["handle"] === "string" ? params["handle"] : undefined;
   const work = method(new Params(params), ctx);
-  return toWireResult(await (handle === undefined ? work : ctx.handles.track(handle, work)));
+  return handle === undefined ? work : ctx.handles.track(handle, work);
 }

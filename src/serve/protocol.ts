@@ -1,11 +1,14 @@
 /**
- * The `cloudce serve` wire protocol, version 2: JSON-RPC 2.0, one object per
+ * The `cloudce serve` wire protocol, version 3: JSON-RPC 2.0, one object per
  * line. docs/serve-protocol.md is the description both sides follow.
  */
 
-export const PROTOCOL_VERSION = 2;
-/** Version 1 lacks submission keys only: its clients are still served. */
-export const SUPPORTED_PROTOCOLS: readonly number[] = [1, 2];
+export const PROTOCOL_VERSION = 3;
+/**
+ * Version 1 lacks submission keys, version 2 the `Retryable` and `Driver` of
+ * a failed result: their clients are still served (they ignore the extra keys).
+ */
+export const SUPPORTED_PROTOCOLS: readonly number[] = [1, 2, 3];
 
 /** Longest request line accepted, in bytes (a pilot executable travels by path, not inline). */
 export const MAX_LINE_BYTES = 16 * 1024 * 1024;

@@ -129,7 +129,7 @@ describe("the rest of the CE interface", () => {
   });
 
   it("needs a proxy before it can say whether it is valid", async () => {
-    expect(await (await env.makeCe()).isProxyValid()).toMatchObject({ OK: false, Errno: "ProxyMissing" });
+    expect(await (await env.makeCe()).isProxyValid()).toMatchObject({ OK: false, Code: "ProxyMissing" });
   });
 
   it("shuts down, and builds its driver afresh if used again", async () => {

@@ -39,7 +39,7 @@ describe("getJobStatus, getCEStatus and available", () => {
     expect(await (await env.makeCe()).getJobStatus(["cloud://x", "12345"])).toMatchObject({
       OK: false,
       Message: "not cloud://<instance-id> pilot references: '12345'",
-      Errno: "InvalidReference",
+      Code: "InvalidReference",
     });
   });
 

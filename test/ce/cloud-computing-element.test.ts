@@ -65,7 +65,7 @@ describe("setParameters and isValid", () => {
     expect(await asAny.setParameters(null)).toMatchObject({
       OK: false,
       Message: expect.stringMatching(/^setParameters: expects .*got null/),
-      Errno: "OptionInvalid",
+      Code: "OptionInvalid",
     });
     expect(await asAny.setParameters(["CloudType"])).toMatchObject({
       OK: false,
@@ -74,13 +74,13 @@ describe("setParameters and isValid", () => {
     expect(await asAny.setToken(null)).toMatchObject({
       OK: false,
       Message: expect.stringMatching(/^setToken: expects .*got null/),
-      Errno: "TokenMissing",
+      Code: "TokenMissing",
     });
     expect(await asAny.setToken(42)).toMatchObject({ OK: false, Message: expect.stringMatching(/got a number/) });
     expect(await asAny.setProxy(null)).toMatchObject({
       OK: false,
       Message: expect.stringMatching(/^setProxy: expects .*got null/),
-      Errno: "ProxyInvalid",
+      Code: "ProxyInvalid",
     });
     expect(await ce.setParameters({ ...BASE })).toEqual({ OK: true, Value: null }); // still usable afterwards
   });
@@ -150,7 +150,7 @@ describe("submitJob", () => {
     expect(await ce.submitJob(env.pilot, null, 2)).toMatchObject({
       OK: false,
       Message: "quota of 0 instances reached",
-      Errno: "QuotaExceeded",
+      Code: "QuotaExceeded",
     });
   });
 
@@ -174,7 +174,7 @@ describe("submitJob", () => {
     expect(await (await env.makeCe()).submitJob("/no/pilot.sh", null, 1)).toMatchObject({
       OK: false,
       Message: "executableFile: cannot read pilot executable /no/pilot.sh (no such file)",
-      Errno: "ExecutableMissing",
+      Code: "ExecutableMissing",
     });
   });
 
@@ -183,14 +183,14 @@ describe("submitJob", () => {
     expect(await ce.submitJob(env.pilot, null, 1)).toMatchObject({
       OK: false,
       Message: "Instance_Image: no image named 'centos7'; the cloud has: pilot-image",
-      Errno: "ImageNotFound",
+      Code: "ImageNotFound",
     });
   });
 
   it("refuses user-data over the driver's limit before any create call", async () => {
     env.useCloud({ capabilities: { userData: { maxBytes: 64, measuredAs: "raw" } } });
     const r = await (await env.makeCe()).submitJob(env.pilot, null, 2);
-    expect(r).toMatchObject({ OK: false, Errno: "UserDataTooLarge" });
+    expect(r).toMatchObject({ OK: false, Code: "UserDataTooLarge" });
     expect(env.cloud.calls["createNodes"]).toBeUndefined();
   });
 });

@@ -36,7 +36,7 @@ describe("the CE words a driver's facts", () => {
       new CloudceError("QuotaExceeded", "MEMORY: the instances quota is reached", { driver: "MEMORY" });
     expect(await h.ce.submitJob(h.pilot, null, 2)).toMatchObject({
       OK: false,
-      Errno: "QuotaExceeded",
+      Code: "QuotaExceeded",
       Message: "MEMORY: the instances quota is reached; lower MaxTotalJobs to stay within it",
     });
   });

@@ -55,7 +55,7 @@ describe("getJobOutput", () => {
   it("names a VM the cloud does not know", async () => {
     cloud = new MemoryCloud({ autoBoot: true });
     const a = await ceWith("ce-a.example.org", 1);
-    expect(await a.ce.getJobOutput("cloud://no-such-vm")).toMatchObject({ OK: false, Errno: "NodeNotFound" });
+    expect(await a.ce.getJobOutput("cloud://no-such-vm")).toMatchObject({ OK: false, Code: "NodeNotFound" });
   });
 
   it("refuses another CE's VM even when adopting untagged VMs", async () => {
@@ -63,7 +63,7 @@ describe("getJobOutput", () => {
     const a = await ceWith("ce-a.example.org", 1, { Ownership_AdoptUntagged: "yes" });
     const b = await ceWith("ce-b.example.org", 1);
     const consoles = cloud.calls["getConsoleOutput"] ?? 0;
-    expect(await a.ce.getJobOutput(b.refs[0]!)).toMatchObject({ OK: false, Errno: "Forbidden" });
+    expect(await a.ce.getJobOutput(b.refs[0]!)).toMatchObject({ OK: false, Code: "Forbidden" });
     expect(cloud.calls["getConsoleOutput"] ?? 0).toBe(consoles);
   });
 

@@ -71,7 +71,7 @@ describe("strict booleans", () => {
   it("Context_DisableMetadata = flase is an error, not true", async () => {
     const ce = await localCe();
     const set = await ce.setParameters({ Context_DisableMetadata: "flase" });
-    expect(set).toMatchObject({ OK: false, Errno: "OptionInvalid" });
+    expect(set).toMatchObject({ OK: false, Code: "OptionInvalid" });
     expect(set.OK ? "" : set.Message).toContain("Context_DisableMetadata: 'flase' is not a boolean");
     await ce.shutdown();
   });

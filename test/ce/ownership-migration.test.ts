@@ -97,7 +97,7 @@ describe("Ownership_AdoptUntagged: migrating from DIRAC's CloudCE", () => {
     expect(set).toMatchObject({
       OK: false,
       Message: "Ownership_AdoptUntagged: 'maybe' is not a boolean: write true or false (yes/no, on/off, 1/0)",
-      Errno: "OptionInvalid",
+      Code: "OptionInvalid",
     });
   });
 });

@@ -41,7 +41,7 @@ describe("cloud health and the circuit breaker (Health_FailureThreshold, Health_
       },
     });
     expect(await h.ce.getJobStatus(["cloud://x"])).toEqual({ OK: true, Value: { "cloud://x": "Unknown" } });
-    expect(await h.ce.submitJob(h.pilot, null, 1)).toMatchObject({ OK: false, Errno: "CloudUnavailable" });
+    expect(await h.ce.submitJob(h.pilot, null, 1)).toMatchObject({ OK: false, Code: "CloudUnavailable" });
     h.advance(99);
     await h.ce.available();
     expect(h.calls("listNodes")).toBe(3);
@@ -214,7 +214,7 @@ describe("credential expiry (Credential_WarnDays)", () => {
       Value: 0,
       CEInfoDict: { Reason: expect.stringMatching(/^the proxy expired at/) },
     });
-    expect(await h.ce.isValid()).toMatchObject({ OK: false, Errno: "ProxyExpired" });
+    expect(await h.ce.isValid()).toMatchObject({ OK: false, Code: "ProxyExpired" });
   });
 
   it("never warns about the proxy SiteDirector hands over (it renews that one itself), in validate or the log", async () => {
@@ -249,7 +249,7 @@ describe("credential expiry (Credential_WarnDays)", () => {
       Value: 0,
       CEInfoDict: { Reason: expect.stringMatching(/^the proxy expired at 2026-06-01T13:00:00.000Z/) },
     });
-    expect(await h.ce.setProxy(chain.proxyPem, -5)).toMatchObject({ OK: false, Errno: "ProxyInvalid" });
+    expect(await h.ce.setProxy(chain.proxyPem, -5)).toMatchObject({ OK: false, Code: "ProxyInvalid" });
   });
 
   it("warns about a proxy file an admin keeps (cloudce --proxy), naming the file", async () => {

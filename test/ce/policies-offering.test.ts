@@ -90,14 +90,14 @@ describe("flavor fallback and the unavailable-offering cache", () => {
     const g = await harness(TWO, CLOUD);
     g.cloud.faults.createFailure = () =>
       new CloudceError("QuotaExceeded", "Quota exceeded for instances", { quotaResource: "instances" });
-    expect(await g.ce.submitJob(g.pilot, null, 1)).toMatchObject({ OK: false, Errno: "QuotaExceeded" });
+    expect(await g.ce.submitJob(g.pilot, null, 1)).toMatchObject({ OK: false, Code: "QuotaExceeded" });
     expect(await g.decisions()).toEqual([]);
   });
 
   it("once every offering lacks capacity, available() gives 0 with the reason and submit asks the cloud for nothing", async () => {
     const h = await harness({}, CLOUD);
     h.cloud.faults.createFailure = () => new CloudceError("CapacityExceeded", "InsufficientInstanceCapacity");
-    expect(await h.ce.submitJob(h.pilot, null, 2)).toMatchObject({ OK: false, Errno: "CapacityExceeded" });
+    expect(await h.ce.submitJob(h.pilot, null, 2)).toMatchObject({ OK: false, Code: "CapacityExceeded" });
     const r = await h.ce.available();
     expect(r).toMatchObject({
       OK: true,
@@ -107,7 +107,7 @@ describe("flavor fallback and the unavailable-offering cache", () => {
     const creates = h.calls("createNodes");
     expect(await h.ce.submitJob(h.pilot, null, 1)).toMatchObject({
       OK: false,
-      Errno: "CapacityExceeded",
+      Code: "CapacityExceeded",
       Message: expect.stringContaining("small@name:private until 2026-06-01T12:03:00.000Z"),
     });
     expect(h.calls("createNodes")).toBe(creates);
@@ -146,9 +146,9 @@ describe("flavor fallback and the unavailable-offering cache", () => {
   it("off (Offering_CacheSeconds 0): nothing is remembered; one flavor behaves as before", async () => {
     const h = await harness({ Offering_CacheSeconds: "0" }, CLOUD);
     h.cloud.faults.createFailure = () => new CloudceError("CapacityExceeded", "InsufficientInstanceCapacity");
-    expect(await h.ce.submitJob(h.pilot, null, 1)).toMatchObject({ OK: false, Errno: "CapacityExceeded" });
+    expect(await h.ce.submitJob(h.pilot, null, 1)).toMatchObject({ OK: false, Code: "CapacityExceeded" });
     expect(await h.ce.available()).toMatchObject({ OK: true, Value: 4, CEInfoDict: { Offering: "small" } });
-    expect(await h.ce.submitJob(h.pilot, null, 1)).toMatchObject({ OK: false, Errno: "CapacityExceeded" });
+    expect(await h.ce.submitJob(h.pilot, null, 1)).toMatchObject({ OK: false, Code: "CapacityExceeded" });
     expect(h.calls("createNodes")).toBe(2);
     expect(await h.decisions()).toEqual([]);
   });

@@ -61,7 +61,7 @@ describe("submit costs", () => {
   it("refuses oversized user-data before any cloud call: no login, no look-up, no create", async () => {
     images = [{ id: "img-1", name: "pilot-image" }];
     const ce = await makeCe({ capabilities: { userData: { maxBytes: 64, measuredAs: "raw" } } });
-    expect(await ce.submitJob(pilot, null, 2)).toMatchObject({ OK: false, Errno: "UserDataTooLarge" });
+    expect(await ce.submitJob(pilot, null, 2)).toMatchObject({ OK: false, Code: "UserDataTooLarge" });
     expect(cloud.calls).toEqual({});
   });
 
@@ -83,7 +83,7 @@ describe("submit costs", () => {
     expect((await ce.submitJob(pilot, null, 1)).OK).toBe(true);
     const lookups = cloud.calls["listImages"] ?? 0;
     images = [];
-    expect(await ce.submitJob(pilot, null, 1)).toMatchObject({ OK: false, Errno: "ImageNotFound" });
+    expect(await ce.submitJob(pilot, null, 1)).toMatchObject({ OK: false, Code: "ImageNotFound" });
     // One renewed look-up, which names what exists: no loop.
     expect((cloud.calls["listImages"] ?? 0) - lookups).toBeLessThanOrEqual(2);
   });

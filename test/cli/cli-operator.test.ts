@@ -3,7 +3,8 @@
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { cliMessage } from "../../src/cli/cli-errors.js";
+import { CloudCore } from "../../src/ce/cloud-core.js";
+import { CLI_TERMS } from "../../src/cli/load-ce.js";
 import { CloudceError } from "../../src/errors.js";
 import { transportError } from "../../src/drivers/http/transport.js";
 import { IDENTITY_UNREACHABLE } from "../../src/drivers/openstack/http.js";
@@ -58,18 +59,19 @@ describe("errors: one line, the right exit code, JSON when asked", () => {
     expect(r.stdout).toContain("--executable <file>");
   });
 
-  it("under --json, errors are {OK, Message, Errno} on stdout", async () => {
+  it("under --json, errors are {OK, Message, Code} on stdout, as serve and the CE give them", async () => {
     const r = await cli(["--config", files.config, "--json", "submit", "-e", join(files.dir, "missing.sh")]);
     expect(r.code).toBe(2);
     expect(r.stderr).toBe("");
     expect(JSON.parse(r.stdout)).toEqual({
       OK: false,
       Message: expect.stringContaining("does not exist"),
-      Errno: "OptionInvalid",
+      Code: "OptionInvalid",
     });
     const usage = await cli(["--json", "--config", files.config, "launch"]);
     expect(usage.code).toBe(2);
-    expect(JSON.parse(usage.stdout)).toMatchObject({ OK: false, Errno: "OptionInvalid" });
+    expect(JSON.parse(usage.stdout)).toMatchObject({ OK: false, Code: "OptionInvalid" });
+    expect(JSON.parse(usage.stdout)).not.toHaveProperty("Errno");
   });
 
   it("names --proxy when the auth file says secret = PROXY and none was given", async () => {
@@ -114,13 +116,13 @@ describe("errors: one line, the right exit code, JSON when asked", () => {
     expect(r.stderr).toContain("check Driver_ex_force_auth_url");
   });
 
-  it("speaks the CLI's language: --proxy, not setProxy(); Driver_ex_force_auth_url for an unreachable Keystone", () => {
-    const proxy = new CloudceError(
-      "ProxyMissing",
-      "CloudAuth: the auth section for x says secret = PROXY, but no proxy was set: call setProxy() first",
-    );
-    expect(cliMessage(proxy)).toContain("give the proxy file with --proxy FILE");
-    expect(cliMessage(proxy)).not.toContain("setProxy");
+  it("speaks the CLI's language: --proxy, not setProxy(); Driver_ex_force_auth_url for an unreachable Keystone", async () => {
+    const core = new CloudCore("x", { terms: CLI_TERMS, metrics: null });
+    const proxy = await core.proxySecondsLeft(1).catch((err: unknown) => err as CloudceError);
+    expect(proxy).toBeInstanceOf(CloudceError);
+    expect((proxy as CloudceError).code).toBe("ProxyMissing");
+    expect((proxy as CloudceError).message).toContain("give the proxy file with --proxy FILE");
+    expect((proxy as CloudceError).message).not.toContain("setProxy");
     const refused = transportError(
       "OPENSTACK",
       "identity POST /v3/auth/tokens",

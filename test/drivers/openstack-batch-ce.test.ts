@@ -195,7 +195,7 @@ describe("OPENSTACK batches through the CE", () => {
     expect(r.OK).toBe(false);
     expect(r.OK ? "" : r.Message).toMatch(/Driver_ex_multi_create = on.*auto or off/);
     // Nova's fault became a code at the compute API: a refusal of multi-create itself, not of the servers.
-    expect(r).toMatchObject({ OK: false, Errno: "NotSupported" });
+    expect(r).toMatchObject({ OK: false, Code: "NotSupported" });
     expect(posts()).toBe(1);
   });
 

@@ -45,7 +45,7 @@ describe("oversized user-data", () => {
       Instance_Flavor: "name:m1.tiny",
       Instance_Networks: "name:private",
     });
-    expect(await ce.submitJob(join(dir, "pilot.sh"), null, 2)).toMatchObject({ OK: false, Errno: "UserDataTooLarge" });
+    expect(await ce.submitJob(join(dir, "pilot.sh"), null, 2)).toMatchObject({ OK: false, Code: "UserDataTooLarge" });
     expect([...cloud.calls.keys()]).toEqual([]);
     await ce.shutdown();
   });

@@ -16,7 +16,7 @@ const t = serveSetup();
 describe("handshake", () => {
   it("states the protocol version and every method", async () => {
     const hello = await t.server.call("handshake", { protocol: PROTOCOL_VERSION });
-    expect(hello.result).toMatchObject({ protocol: 2, server: "cloudce test", pid: process.pid });
+    expect(hello.result).toMatchObject({ protocol: 3, server: "cloudce test", pid: process.pid });
     expect(hello.result!["methods"]).toEqual(Object.keys(METHODS));
   });
 
@@ -35,13 +35,13 @@ describe("handshake", () => {
   });
 
   it("refuses another protocol version with its own code", async () => {
-    const hello = await t.server.call("handshake", { protocol: 3 });
+    const hello = await t.server.call("handshake", { protocol: 4 });
     expect(hello.error!.code).toBe(RPC_ERRORS.UnsupportedProtocol);
-    expect(hello.error!.message).toMatch(/protocol 3 is not supported: this server speaks protocol 2/);
+    expect(hello.error!.message).toMatch(/protocol 4 is not supported: this server speaks protocol 3/);
   });
 
-  it("still serves a protocol 1 client (one that sends no submission key)", async () => {
-    expect((await t.server.call("handshake", { protocol: 1 })).result!["protocol"]).toBe(2);
+  it.each([1, 2])("still serves a protocol %i client (older: no submission key, no Retryable)", async (protocol) => {
+    expect((await t.server.call("handshake", { protocol })).result!["protocol"]).toBe(3);
   });
 });
 

@@ -22,7 +22,7 @@ from DIRAC import gLogger
 from . import cloudce_version
 from .cloudce_start import early_exit, start_failure, version_problem
 
-PROTOCOL_VERSION = 2  # submission keys and recoverSubmission
+PROTOCOL_VERSION = 3  # 2: submission keys and recoverSubmission; 3: Retryable and Driver in failed results
 UNKNOWN_HANDLE = -32001  # docs/serve-protocol.md, Errors
 UNSUPPORTED_PROTOCOL = -32003
 VERSION_MISMATCH = -32004

@@ -66,6 +66,10 @@ export interface CloudceErrorOptions {
   status?: number | string;
   /** For `QuotaExceeded`: what ran out, where the cloud says. */
   quotaResource?: QuotaResource;
+  /** The request that failed, as `<service> <METHOD> <path>` (no query string), when a cloud call failed. */
+  request?: string;
+  /** The cloud answered with success, but not in JSON: the request was carried out, its answer is unknown. */
+  answerNotJson?: boolean;
   /** Every problem behind the error, one per option or file at fault (validation). */
   problems?: readonly Problem[];
   cause?: unknown;
@@ -127,6 +131,8 @@ export class CloudceError extends Error {
   readonly status: number | string | undefined;
   readonly quotaResource: QuotaResource | undefined;
   readonly problems: readonly Problem[];
+  readonly request: string | undefined;
+  readonly answerNotJson: boolean;
 
   constructor(code: ErrorCode, message: string, options: CloudceErrorOptions = {}) {
     super(singleLine(message), options.cause === undefined ? undefined : { cause: options.cause });
@@ -138,6 +144,8 @@ export class CloudceError extends Error {
     this.status = options.status;
     this.quotaResource = options.quotaResource;
     this.problems = options.problems ?? [];
+    this.request = options.request;
+    this.answerNotJson = options.answerNotJson === true;
   }
 }
 

@@ -73,6 +73,7 @@ export function codeForStatus(status: number): ErrorCode {
 export const classifyByStatus: ErrorClassifier = (f) =>
   new CloudceError(codeForStatus(f.status), `${f.driver} ${f.what}: HTTP ${f.status} ${redactBody(f.body)}`.trim(), {
     driver: f.driver,
+    request: f.what,
     status: f.status,
     ...(f.retryAfterSeconds === undefined ? {} : { retryAfterSeconds: f.retryAfterSeconds }),
   });

@@ -238,7 +238,7 @@ export class RestClient<T = string> {
       throw new CloudceError(
         "CloudError",
         `${this.prefix}${what}: the answer is not JSON (HTTP ${status}); ${this.options.endpointHint ?? "is the endpoint right?"}`,
-        { driver: this.options.driver },
+        { driver: this.options.driver, request: what, answerNotJson: true },
       );
     }
   }

@@ -67,6 +67,7 @@ export function transportError(driver: string, what: string, err: unknown, wordi
   if (failure.kind === "timeout")
     return new CloudceError("Timeout", `${where}: no answer within ${wording.timeoutMs} ms (Cloud_RequestTimeout)`, {
       driver,
+      request: what,
       retryable: true,
       cause: err,
     });
@@ -75,6 +76,6 @@ export function transportError(driver: string, what: string, err: unknown, wordi
   return new CloudceError(
     "CloudUnavailable",
     `${where}: ${tls ? "TLS failure" : "connection failed"} (${failure.code}: ${why})${wording.hint ? `; ${wording.hint}` : ""}`,
-    { driver, retryable: !tls, cause: err },
+    { driver, request: what, retryable: !tls, cause: err },
   );
 }

@@ -153,7 +153,7 @@ export class NovaApi {
       }));
     } catch (err) {
       // A 2xx whose body is not JSON still made the servers.
-      if (isCloudceError(err, "CloudError") && err.status === undefined && /not JSON/.test(err.message)) return {};
+      if (isCloudceError(err) && err.answerNotJson) return {};
       throw (server.max_count ?? 1) > 1 ? asMultiCreateRefusal(err) : err;
     }
     const id = typeof body?.server?.id === "string" && body.server.id ? body.server.id : undefined;

@@ -85,6 +85,7 @@ export function httpError(failed: FailedResponse): CloudceError {
   return new CloudceError(code, `${failed.what}: HTTP ${failed.status} ${truncate(message, MAX_MESSAGE)}${hint}`, {
     driver: DRIVER_NAME,
     status: failed.status,
+    request: failed.what,
     retryable,
     ...(resource ? { quotaResource: resource } : {}),
     ...(retryAfter === undefined ? {} : { retryAfterSeconds: retryAfter }),

@@ -73,7 +73,7 @@ export function parseJson<T>(res: Answer, what: string): T {
     throw new CloudceError(
       "CloudError",
       `${what}: the answer is not JSON (HTTP ${res.status}); is the endpoint URL right?`,
-      { driver: DRIVER_NAME },
+      { driver: DRIVER_NAME, request: what, answerNotJson: true },
     );
   }
 }

@@ -16,6 +16,9 @@ import type { NovaServer } from "./state-map.js";
 import { DRIVER_NAME } from "./options.js";
 
 /** Transport failures that happen before a request leaves: nothing can have been made. */
+/** The create request as the session names it in an error's `request` (`<service> <METHOD> <path>`). */
+export const CREATE_REQUEST = "compute POST /servers";
+
 const NOT_SENT = new Set([
   "ECONNREFUSED",
   "ENOTFOUND",
@@ -38,7 +41,7 @@ function causeCode(err: CloudceError): string | undefined {
  * POST itself (e.g. a Keystone timeout) are not about the POST.
  */
 export function createInDoubt(err: unknown): boolean {
-  if (!isCloudceError(err) || !err.message.startsWith("compute POST /servers")) return false;
+  if (!isCloudceError(err) || err.request !== CREATE_REQUEST) return false;
   if (typeof err.status === "number") return err.status >= 500;
   if (err.code === "Timeout") return true;
   return err.code === "CloudUnavailable" && !NOT_SENT.has(causeCode(err) ?? "");

@@ -76,13 +76,14 @@ describe("seeing what is going on", () => {
   });
 
   it("demo puts step headers and tables on one stream in order, and --json is one document", async () => {
-    const r = await cli(["--config", files.config, "demo", "-n", "1", "-e", files.quick, "--timeout", "20"]);
+    // The demo waits for the pilot to finish: the timeout is only a bound a busy machine must not reach.
+    const r = await cli(["--config", files.config, "demo", "-n", "1", "-e", files.quick, "--timeout", "600"]);
     expect(r.code, r.stderr).toBe(0);
     const steps = [...r.stdout.matchAll(/^== (\d)\./gm)].map((m) => Number(m[1]));
     expect(steps).toEqual([1, 2, 3, 4, 5, 6, 7]);
     expect(r.stdout.indexOf("configuration is valid")).toBeGreaterThan(r.stdout.indexOf("== 1."));
     expect(r.stdout.indexOf("quick pilot done")).toBeGreaterThan(r.stdout.indexOf("== 5."));
-    const j = await cli(["--config", files.config, "--json", "demo", "-n", "1", "-e", files.quick, "--timeout", "20"]);
+    const j = await cli(["--config", files.config, "--json", "demo", "-n", "1", "-e", files.quick, "--timeout", "600"]);
     expect(j.code, j.stderr).toBe(0);
     const doc = JSON.parse(j.stdout) as { steps: { step: string; results: unknown[] }[] };
     expect(doc.steps.map((s) => s.step)).toEqual(

@@ -6,6 +6,7 @@
 
 import { ApiException } from "@kubernetes/client-node";
 import { CloudceError, truncate, type CloudceErrorOptions, type ErrorCode } from "../../errors.js";
+import { stripHtml } from "../http/errors.js";
 import { DRIVER_NAME } from "./options.js";
 
 const MAX_MESSAGE = 200;
@@ -38,12 +39,7 @@ function statusOf(body: unknown): KubeStatus {
     try {
       return statusOf(JSON.parse(body));
     } catch {
-      return {
-        message: body
-          .replace(/<[^>]*>/g, " ")
-          .replace(/\s+/g, " ")
-          .trim(),
-      };
+      return { message: stripHtml(body) };
     }
   }
   return typeof body === "object" && body !== null ? (body as KubeStatus) : {};

@@ -165,7 +165,7 @@ export function toCloudceError(err: unknown, fallback: ErrorCode = "Internal"): 
 }
 
 /** Folds a message onto one line: results and logs are line-oriented. */
-export function singleLine(text: string): string {
+function singleLine(text: string): string {
   return text.replace(/\s*[\r\n]+\s*/g, " ").trim();
 }
 

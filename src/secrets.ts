@@ -18,7 +18,7 @@
  */
 
 /** Values at least this long are scrubbed anywhere; shorter ones as whole tokens only. */
-export const MIN_SUBSTRING_LENGTH = 6;
+const MIN_SUBSTRING_LENGTH = 6;
 
 const REPLACEMENT = "[secret]";
 

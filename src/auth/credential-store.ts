@@ -23,16 +23,16 @@ export interface CredentialStoreOptions {
 }
 
 /** `secret = PROXY`: the secret is the path of a file holding the site director's proxy. */
-export const PROXY_SECRET = "PROXY";
+const PROXY_SECRET = "PROXY";
 /** `secret = TOKEN`: the secret is the bearer token given to setToken. */
-export const TOKEN_SECRET = "TOKEN";
+const TOKEN_SECRET = "TOKEN";
 /** Section keys that identify a credential by themselves, so `key` (a user name) is not needed. */
-export const KEYLESS_ID_KEYS: readonly string[] = ["application_credential_id"];
+const KEYLESS_ID_KEYS: readonly string[] = ["application_credential_id"];
 
 /** `credentials = default-chain`: the section holds no secret; the driver's SDK finds credentials itself. */
-export const SDK_CHAIN = "default-chain";
+const SDK_CHAIN = "default-chain";
 /** `credentials = auth-file`: key and secret come from the auth file (what a CE section says to undo an inherited default-chain). */
-export const FILE_CREDENTIALS = "auth-file";
+const FILE_CREDENTIALS = "auth-file";
 /** Extra keys whose values are secrets too (e.g. `application_credential_secret`). */
 const SECRET_KEY_PATTERN = /secret|password|passwd|token|passphrase|private/i;
 

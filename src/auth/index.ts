@@ -6,10 +6,6 @@ export {
   CredentialStore,
   type CredentialStoreOptions,
   defaultAuthFilePath,
-  KEYLESS_ID_KEYS,
-  PROXY_SECRET,
-  TOKEN_SECRET,
 } from "./credential-store.js";
 export { HandedCredentials, MAX_VALID_SECONDS } from "./handed-credentials.js";
 export { readProxyInfo, checkProxyLifetime, type ProxyInfo } from "./proxy-info.js";
-export { proxySecrets, splitPem, type PemBlock } from "./pem.js";

@@ -6,7 +6,7 @@
 import type { RelativeDistinguishedNames } from "pkijs";
 
 /** Attribute type OIDs → the short names OpenSSL prints in slash DNs. */
-export const DN_SHORT_NAMES: Readonly<Record<string, string>> = {
+const DN_SHORT_NAMES: Readonly<Record<string, string>> = {
   "2.5.4.3": "CN",
   "2.5.4.5": "serialNumber",
   "2.5.4.6": "C",

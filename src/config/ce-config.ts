@@ -80,7 +80,7 @@ export function detectFormat(text: string, _file?: string): ConfigFormat {
 }
 
 /** Every CE under `Resources/Sites/<grid>/<site>/CEs`, in file order. */
-export function listCes(doc: CfgDocument): CeLocation[] {
+function listCes(doc: CfgDocument): CeLocation[] {
   const found: CeLocation[] = [];
   const grids = getSection(doc.root, "Resources/Sites")?.sections.values() ?? [];
   for (const grid of grids) {
@@ -105,7 +105,7 @@ export async function loadCeOptions(input: LoadCeOptionsInput): Promise<LoadedCe
  * Options holding a path: relative ones mean "next to this configuration
  * file", so a command works the same from any working directory.
  */
-export const PATH_OPTIONS = [
+const PATH_OPTIONS = [
   "CloudAuth",
   "Context_Template",
   "Journal_File",
@@ -156,7 +156,7 @@ function fromFlat(text: string, input: LoadCeOptionsInput, flat = parseFlatConfi
 }
 
 /** Layers CEDefaults, the CE and its queue for a parsed CFG document. */
-export function fromCfg(doc: CfgDocument, input: Omit<LoadCeOptionsInput, "file">): LoadedCeOptions {
+function fromCfg(doc: CfgDocument, input: Omit<LoadCeOptionsInput, "file">): LoadedCeOptions {
   const location = selectCe(doc, input.ce);
   const queue = selectQueue(doc.file, location, input.queue);
   const options: Record<string, string> = {};

@@ -226,11 +226,6 @@ export function parseDiracCfg(text: string, file = "<cfg>"): CfgDocument {
   return doc;
 }
 
-/** Reads and parses a CFG file. */
-export async function readDiracCfg(file: string): Promise<CfgDocument> {
-  return parseDiracCfg(await readTextFile(file), file);
-}
-
 /** Reads a configuration file, turning a missing/unreadable file into an `OptionInvalid` naming it. */
 export async function readTextFile(file: string): Promise<string> {
   try {

@@ -13,9 +13,8 @@ export {
   type PilotStamp,
   type UserDataFormat,
 } from "./renderer.js";
-export { encodeUserData, measuredSize, type UserDataLimit } from "./user-data-size.js";
+export { encodeUserData, type UserDataLimit } from "./user-data-size.js";
 export { decodeUserData, type UserDataPart, type WriteFileEntry, cloudConfigWriteFiles } from "./user-data-decode.js";
 export { deriveStamp, newStamp } from "./stamp.js";
-export { derivedStampCommand, shellDoubleQuote } from "./shell-quote.js";
 export { mimeMultipart } from "./mime.js";
 export { redactUserData, type RedactionSource } from "./user-data-redact.js";

@@ -7,7 +7,7 @@
 import { createHash } from "node:crypto";
 
 /** The part name DIRAC uses; kept so site tooling that looks for it still works. */
-export const PART_FILENAME = "pilotconfig";
+const PART_FILENAME = "pilotconfig";
 
 /**
  * Python's email parser (used by cloud-init) turns non-ASCII 8bit payloads

@@ -18,7 +18,7 @@ export interface UserDataLimit {
 }
 
 /** The size the cloud will count for `bytes`. */
-export function measuredSize(bytes: number, limit: UserDataLimit): number {
+function measuredSize(bytes: number, limit: UserDataLimit): number {
   return limit.measuredAs === "base64" ? Math.ceil(bytes / 3) * 4 : bytes;
 }
 

@@ -14,10 +14,10 @@ import { scrubSecrets } from "../secrets.js";
 import { tryAcquireLock } from "../util/lock.js";
 
 /** `policy`: a decision of a lifecycle policy; its reason starts with the decision's name (`fizzle: …`). */
-export const JOURNAL_ACTIONS = ["create", "stop", "delete", "policy"] as const;
+const JOURNAL_ACTIONS = ["create", "stop", "delete", "policy"] as const;
 export type JournalAction = (typeof JOURNAL_ACTIONS)[number];
 /** `gone`: a delete that found the VM already gone (another cleanup or the cloud removed it first). */
-export const JOURNAL_OUTCOMES = ["ok", "failed", "gone"] as const;
+const JOURNAL_OUTCOMES = ["ok", "failed", "gone"] as const;
 export type JournalOutcome = (typeof JOURNAL_OUTCOMES)[number];
 
 /** One journal line. */
@@ -55,11 +55,8 @@ export interface JournalWriter {
   append(entry: JournalInput): Promise<void>;
 }
 
-/** A journal that keeps nothing, for when none is configured. */
-export const noJournal: JournalWriter = { path: "", append: async () => undefined };
-
-export const DEFAULT_JOURNAL_MAX_BYTES = 10 * 1024 * 1024;
-export const DEFAULT_JOURNAL_KEEP = 5;
+const DEFAULT_JOURNAL_MAX_BYTES = 10 * 1024 * 1024;
+const DEFAULT_JOURNAL_KEEP = 5;
 
 /** A journal writer; appends from one process are serialised in call order. */
 export function openJournal(options: JournalOptions): JournalWriter {
@@ -205,8 +202,8 @@ export async function readJournal(
   return result;
 }
 
-/** Parses journal text into `into`; exported for tests and tools. */
-export function parseJournalText(
+/** Parses journal text into `into`. */
+function parseJournalText(
   text: string,
   file: string,
   into: { entries: JournalEntry[]; problems: JournalProblem[]; torn: boolean },

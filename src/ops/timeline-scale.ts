@@ -29,7 +29,7 @@ export interface TimeScale {
   x(t: number): number;
 }
 
-export const BREAK_PX = 34;
+const BREAK_PX = 34;
 /** A gap shorter than this is drawn to scale. */
 const MIN_GAP_MS = 30 * 60_000;
 

@@ -50,7 +50,7 @@ export function lockPathFor(dir: string, ce: string): string {
 }
 
 /** True when a process with this pid exists here (EPERM: exists, owned by someone else). */
-export function isProcessAlive(pid: number): boolean {
+function isProcessAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

@@ -30,12 +30,7 @@ export const sleep = (ms: number): Promise<void> => new Promise((resolve) => set
 const defaultRetryable = (err: unknown): boolean => err instanceof CloudceError && err.retryable;
 
 /** The wait before retry number `attempt` (1-based): Retry-After if given, else jittered backoff. */
-export function backoffDelay(
-  err: unknown,
-  attempt: number,
-  policy: RetryPolicy,
-  random: () => number = Math.random,
-): number {
+function backoffDelay(err: unknown, attempt: number, policy: RetryPolicy, random: () => number = Math.random): number {
   if (err instanceof CloudceError && err.retryAfterSeconds !== undefined) {
     return Math.min(err.retryAfterSeconds * 1000, policy.maxDelayMs);
   }

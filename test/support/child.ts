@@ -16,7 +16,7 @@ const bundles = new Map<string, Promise<string>>();
 const OPS_FIXTURES = new URL("../ops/fixtures/", import.meta.url);
 
 /** Bundles `<fixtures folder>/<name>.ts` (once per test file) and returns the .mjs path. */
-export function fixtureScript(name: string, fixtures: URL = OPS_FIXTURES): Promise<string> {
+function fixtureScript(name: string, fixtures: URL = OPS_FIXTURES): Promise<string> {
   const key = new URL(`${name}.ts`, fixtures).href;
   let p = bundles.get(key);
   if (!p) {

@@ -15,7 +15,7 @@ export interface QemuCe {
   readonly stateDir: string;
 }
 
-export function qemuDriverOptions(stateDir: string, extra: Record<string, string> = {}): Record<string, string> {
+function qemuDriverOptions(stateDir: string, extra: Record<string, string> = {}): Record<string, string> {
   return {
     image: VM_LAB.image,
     state_dir: stateDir,

@@ -18,7 +18,7 @@ import fc from "fast-check";
  * flavor, a smaller one may still fit), `lag` (new VMs missing from the next
  * listings), `unfiltered` (a listing answered without its filter).
  */
-export const FAULT_KINDS = [
+const FAULT_KINDS = [
   "latency",
   "reset",
   "5xx",

@@ -41,7 +41,7 @@ export function serverOptions(server: AzureServer): Record<string, string> {
   };
 }
 
-export const testCredentials = async (): Promise<DriverCredentials> => ({
+const testCredentials = async (): Promise<DriverCredentials> => ({
   key: TEST_CLIENT_ID,
   secret: TEST_CLIENT_SECRET,
   extra: {},

@@ -106,7 +106,7 @@ export interface Ec2CloudOptions extends Ec2Timings {
   readonly instanceLimit?: number;
 }
 
-export const DEFAULT_ACCOUNT = "123456789012";
+const DEFAULT_ACCOUNT = "123456789012";
 
 const hex = (n: number): string =>
   randomBytes(Math.ceil(n / 2))

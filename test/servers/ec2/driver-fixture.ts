@@ -24,7 +24,7 @@ export interface Ec2DriverFixtureOptions {
 }
 
 /** A driver on the given server (e.g. a second driver with other options). */
-export function ec2Driver(server: Ec2Server, fx: Omit<Ec2DriverFixtureOptions, "server"> = {}): Promise<CloudDriver> {
+function ec2Driver(server: Ec2Server, fx: Omit<Ec2DriverFixtureOptions, "server"> = {}): Promise<CloudDriver> {
   return instantiateDriver(
     ec2Factory,
     {

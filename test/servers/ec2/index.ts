@@ -17,4 +17,4 @@ export {
   type Ec2Subnet,
   type Ec2Timings,
 } from "./cloud.js";
-export { ec2Driver, startEc2Fixture, type Ec2DriverFixture, type Ec2DriverFixtureOptions } from "./driver-fixture.js";
+export { startEc2Fixture, type Ec2DriverFixture, type Ec2DriverFixtureOptions } from "./driver-fixture.js";

@@ -7,7 +7,7 @@ export type XmlValue = string | number | boolean | undefined | XmlValue[] | { re
 
 const NS = "http://ec2.amazonaws.com/doc/2016-11-15/";
 
-export function escapeXml(text: string): string {
+function escapeXml(text: string): string {
   return text.replace(
     /[<>&"']/g,
     (c) => ({ "<": "&lt;", ">": "&gt;", "&": "&amp;", '"': "&quot;", "'": "&apos;" })[c]!,

@@ -10,7 +10,7 @@
 import type { CloudState, ServerRecord } from "./cloud-state.js";
 import { json, novaFault, type Reply, type Req, type Route } from "./http-kit.js";
 
-export const MAX_SERVER_TAGS = 50;
+const MAX_SERVER_TAGS = 50;
 
 type Ctx = { req: Req; project: string; minor: number; params: readonly string[] };
 type Wrap = (state: CloudState, handler: (c: Ctx) => Reply) => Route["handler"];

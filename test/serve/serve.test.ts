@@ -2,6 +2,7 @@
 
 import { join } from "node:path";
 import { describe, expect, it, vi } from "vitest";
+import { CloudceError } from "../../src/errors.js";
 import { METHODS } from "../../src/serve/methods.js";
 import { MAX_LINE_BYTES, PROTOCOL_VERSION, RPC_ERRORS } from "../../src/serve/protocol.js";
 import { registerSecret } from "../../src/secrets.js";
@@ -117,6 +118,19 @@ describe("CE calls", () => {
     expect(answer.result).toMatchObject({ OK: false, Code: "OptionInvalid" });
     expect(answer.result!["Message"]).toMatch(/^MaxTotalJobs: /);
     expect(answer.result).not.toHaveProperty("Errno");
+  });
+
+  it("a failure the cloud may get over says Retryable and which driver it came from (protocol 3)", async () => {
+    const handle = await t.openCe();
+    t.cloud.faults.listFailure = new CloudceError("RateLimited", "memory: slow down", { driver: "MEMORY" });
+    const answer = await t.server.call("getCEStatus", { handle });
+    expect(answer.result).toEqual({
+      OK: false,
+      Message: expect.stringContaining("memory: slow down"),
+      Code: "RateLimited",
+      Retryable: true,
+      Driver: "MEMORY",
+    });
   });
 
   it("answers concurrent requests of several handles by id", async () => {

@@ -6,6 +6,7 @@
 
 import { DEMO_CREDENTIALS } from "../test/servers/openstack/driver-fixture.js";
 import { measure } from "./measure.js";
+import { passwordLogin } from "../test/servers/openstack/password-login.js";
 
 type Json = Record<string, unknown>;
 interface CatalogEntry {
@@ -29,21 +30,7 @@ export async function novaBatchFloorMs(
   names: { image: string; flavor: string; network: string },
   count: number,
 ): Promise<number> {
-  const login = await fetch(`${authUrl}/v3/auth/tokens`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({
-      auth: {
-        identity: {
-          methods: ["password"],
-          password: {
-            user: { name: DEMO_CREDENTIALS.key, domain: { name: "Default" }, password: DEMO_CREDENTIALS.secret },
-          },
-        },
-        scope: { project: { name: "demo", domain: { name: "Default" } } },
-      },
-    }),
-  });
+  const login = await passwordLogin(authUrl, { name: DEMO_CREDENTIALS.key, password: DEMO_CREDENTIALS.secret }, "demo");
   const token = login.headers.get("x-subject-token")!;
   const catalog = ((await login.json()) as { token: { catalog: CatalogEntry[] } }).token.catalog;
   const url = (type: string) =>

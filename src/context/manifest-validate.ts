@@ -9,8 +9,8 @@
 import { parseAllDocuments } from "yaml";
 import { CloudceError } from "../errors.js";
 import type { PilotContextInput } from "./context-input.js";
-import { firstLine, handlebarsErrorLine, type CloudConfigRender } from "./handlebars-template.js";
-import { lineOfHelper, lineOfText, templateLine, VALIDATION_SAMPLES, yamlReason } from "./validate.js";
+import type { CloudConfigRender } from "./handlebars-template.js";
+import { lineOfText, renderSample, templateLine, VALIDATION_SAMPLES, yamlReason } from "./validate.js";
 
 type Obj = Record<string, unknown>;
 const isMapping = (v: unknown): v is Obj => typeof v === "object" && v !== null && !Array.isArray(v);
@@ -25,13 +25,7 @@ function secretValues(o: Obj): string[] {
 }
 
 function checkSample(path: string, source: string, render: CloudConfigRender, sample: PilotContextInput): void {
-  let rendered: string;
-  try {
-    rendered = render(sample);
-  } catch (err) {
-    const line = handlebarsErrorLine(err) ?? lineOfHelper(source, err);
-    throw new CloudceError("TemplateInvalid", `${path}:${line ?? 1}: cannot render: ${firstLine(err)}`, { cause: err });
-  }
+  const rendered = renderSample(path, source, render, sample);
   const docs = parseAllDocuments(rendered, { version: "1.1" });
   const list = Array.isArray(docs) ? docs : [];
   const objects: Obj[] = [];

@@ -64,7 +64,7 @@ export function yamlReason(message: string): string {
 }
 
 /** handlebars reports a missing helper without a position: find its first use. */
-export function lineOfHelper(source: string, err: unknown): number | undefined {
+function lineOfHelper(source: string, err: unknown): number | undefined {
   const name = /Missing helper: "([^"]+)"/.exec(err instanceof Error ? err.message : "")?.[1];
   if (name === undefined) return undefined;
   const m = new RegExp(`[{(]\\s*${name.replace(/[^\w-]/g, "")}\\b`).exec(source);
@@ -75,14 +75,23 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   return Buffer.compare(Buffer.from(a), Buffer.from(b)) === 0;
 }
 
-function checkSample(path: string, source: string, render: CloudConfigRender, sample: PilotContextInput): void {
-  let rendered: string;
+/** The template rendered for a sample; a failure names the template's line. */
+export function renderSample(
+  path: string,
+  source: string,
+  render: CloudConfigRender,
+  sample: PilotContextInput,
+): string {
   try {
-    rendered = render(sample);
+    return render(sample);
   } catch (err) {
     const line = handlebarsErrorLine(err) ?? lineOfHelper(source, err);
     throw new CloudceError("TemplateInvalid", `${path}:${line ?? 1}: cannot render: ${firstLine(err)}`, { cause: err });
   }
+}
+
+function checkSample(path: string, source: string, render: CloudConfigRender, sample: PilotContextInput): void {
+  const rendered = renderSample(path, source, render, sample);
   const doc = parseDocument(rendered, { version: "1.1", uniqueKeys: false });
   const error = doc.errors[0];
   if (error) {

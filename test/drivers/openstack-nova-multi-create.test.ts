@@ -3,6 +3,7 @@
 import { afterAll, beforeAll, it } from "vitest";
 import { runMultiCreateScenario } from "../servers/openstack/multi-create-scenario.js";
 import { startOpenStackServer, type OpenStackTestServer } from "../servers/openstack/server.js";
+import { passwordLogin } from "../servers/openstack/password-login.js";
 
 let cloud: OpenStackTestServer;
 let token: string;
@@ -10,19 +11,7 @@ let token: string;
 beforeAll(async () => {
   cloud = await startOpenStackServer({ bootMs: 100, deleteMs: 50 });
   const user = cloud.state.users[0]!;
-  const res = await fetch(`${cloud.authUrl}/v3/auth/tokens`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({
-      auth: {
-        identity: {
-          methods: ["password"],
-          password: { user: { name: user.name, domain: { name: "Default" }, password: user.password } },
-        },
-        scope: { project: { name: "demo", domain: { name: "Default" } } },
-      },
-    }),
-  });
+  const res = await passwordLogin(cloud.authUrl, user, "demo");
   token = res.headers.get("x-subject-token")!;
 });
 afterAll(async () => {

@@ -12,6 +12,7 @@ import { forgetTagKnowledge } from "../../src/drivers/openstack/tags.js";
 import { PROJECTS } from "../servers/openstack/cloud-state.js";
 import { openStackDriver } from "../servers/openstack/driver-fixture.js";
 import { startOpenStackServer, type OpenStackTestServer } from "../servers/openstack/server.js";
+import { passwordLogin } from "../servers/openstack/password-login.js";
 
 let cloud: OpenStackTestServer;
 const drivers: CloudDriver[] = [];
@@ -136,19 +137,7 @@ describe("the test cloud's server tags, after the Nova API reference", () => {
     body?: unknown,
     version = "2.52",
   ): Promise<{ status: number; json: unknown }> => {
-    const auth = await fetch(`${cloud.authUrl}/v3/auth/tokens`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({
-        auth: {
-          identity: {
-            methods: ["password"],
-            password: { user: { name: "demo", domain: { name: "Default" }, password: "demo-password-1" } },
-          },
-          scope: { project: { name: "demo", domain: { name: "Default" } } },
-        },
-      }),
-    });
+    const auth = await passwordLogin(cloud.authUrl, { name: "demo", password: "demo-password-1" }, "demo");
     const token = auth.headers.get("x-subject-token")!;
     const res = await fetch(`${cloud.url}/compute/v2.1${path}`, {
       method,

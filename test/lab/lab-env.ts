@@ -6,6 +6,7 @@
 import { createOpenStackDriver } from "../../src/drivers/openstack/index.js";
 import type { CloudDriver, DriverCredentials } from "../../src/drivers/driver.js";
 import { silentLogger } from "../../src/log.js";
+import { passwordLogin } from "../servers/openstack/password-login.js";
 
 export const LAB = {
   authUrl: process.env["LAB_AUTH_URL"] ?? "http://127.0.0.1:5000",
@@ -44,19 +45,11 @@ interface TokenAnswer {
 
 /** Logs in as the lab user with plain HTTP: a project-scoped or an unscoped token and the user id. */
 export async function labLogin(scoped = true): Promise<{ token: string; userId: string }> {
-  const auth = await fetch(`${LAB.authUrl}/v3/auth/tokens`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({
-      auth: {
-        identity: {
-          methods: ["password"],
-          password: { user: { name: LAB.user, domain: { name: "Default" }, password: LAB.password } },
-        },
-        ...(scoped ? { scope: { project: { name: LAB.project, domain: { name: "Default" } } } } : {}),
-      },
-    }),
-  });
+  const auth = await passwordLogin(
+    LAB.authUrl,
+    { name: LAB.user, password: LAB.password },
+    scoped ? LAB.project : undefined,
+  );
   if (auth.status !== 201) throw new Error(`lab: cannot log in as ${LAB.user} (HTTP ${auth.status})`);
   return { token: auth.headers.get("x-subject-token")!, userId: ((await auth.json()) as TokenAnswer).token.user.id };
 }

@@ -19,7 +19,7 @@ export interface FixtureOptions {
 /** Fast retries so that fault tests never wait on real backoff. */
 export const FAST_RETRY = { attempts: 4, baseDelayMs: 5, maxDelayMs: 20 } as const;
 
-export const DEMO_CREDENTIALS: DriverCredentials = { key: "demo", secret: "demo-password-1", extra: {} };
+export const DEMO_CREDENTIALS = { key: "demo", secret: "demo-password-1", extra: {} } satisfies DriverCredentials;
 
 export function openStackDriver(cloud: OpenStackTestServer, f: FixtureOptions = {}): CloudDriver {
   const credentials: DriverCredentials = { ...DEMO_CREDENTIALS, ...f.credentials, extra: { ...f.credentials?.extra } };

@@ -14,6 +14,7 @@ import {
   type CEInfoDict,
   type CEStatusCounts,
   type CleanupReport,
+  availableResult,
   type Err,
   errorsAsResults,
   type PilotStatus,
@@ -132,7 +133,7 @@ export class CloudComputingElement {
    * creation-wave delay; none while a lifecycle policy says so (CEInfoDict `Reason`).
    */
   async available(): Promise<Result<number, CEStatusCounts & { CEInfoDict: CEInfoDict & PolicyInfo }>> {
-    return this.guard(() => this.core.available());
+    return this.guard(async () => availableResult(await this.core.available()));
   }
 
   /** Destroys the given pilots' VMs; one already gone counts as killed. Never touches another CE's VMs. */

@@ -9,7 +9,7 @@ import type { ContextRenderer } from "../context/index.js";
 import { CloudceError } from "../errors.js";
 import { createLogger, type Logger } from "../log.js";
 import { metricsRegistry } from "../metrics/ce-metrics.js";
-import { type AvailableResult, availableUnderPolicies } from "./available-under-policies.js";
+import { availableUnderPolicies } from "./available-under-policies.js";
 import {
   API_TERMS,
   type CallerTerms,
@@ -33,7 +33,7 @@ import { unknownOptionProblems } from "./option-names.js";
 import { PilotCredentials } from "./pilot-credentials.js";
 import { readPilotOutput, renderPilotUserData } from "./pilot-output.js";
 import { policyInfo } from "./policy-info.js";
-import type { CEStatusCounts, CleanupReport, PilotStatus, PolicyInfo } from "./results.js";
+import type { CEInfoDict, CEStatusCounts, CleanupReport, PilotStatus, PolicyInfo } from "./results.js";
 import { countNodes, listQueueNodes, type PilotInfo, pilotInfos, pilotStatuses } from "./status.js";
 import { checkSubmissionKey, recoveredAnswer, type SubmitAnswer, submissionNodes } from "./submission-key.js";
 import { checkPilotCount, submitPilots } from "./submit-job.js";
@@ -41,7 +41,11 @@ import { loadTemplateFor } from "./template-loading.js";
 import { checkValidity, type Validity } from "./validity-check.js";
 
 /** What `available()` found: free slots, the counts, and DIRAC's CEInfoDict with the policies' state. */
-export type Availability = AvailableResult;
+export interface Availability {
+  readonly slots: number;
+  readonly counts: CEStatusCounts;
+  readonly info: CEInfoDict & PolicyInfo;
+}
 
 export class CloudCore {
   readonly ceName: string;
@@ -154,7 +158,8 @@ export class CloudCore {
     const result = await availableUnderPolicies(ctx, this.submittedJobs, await this.credentialAssessment());
     ctx.observer?.slots?.(result.Value);
     ctx.observer?.policies?.(result.CEInfoDict);
-    return result;
+    const { SubmittedJobs, RunningJobs, WaitingJobs } = result;
+    return { slots: result.Value, counts: { SubmittedJobs, RunningJobs, WaitingJobs }, info: result.CEInfoDict };
   }
 
   /** Every pilot's fate: killed, already gone, or failed with why; never throws for a failed delete. */

@@ -164,3 +164,12 @@ export function validityResult(v: {
   const warnings = v.warnings.map(problemLine);
   return warnings.length > 0 ? S_OK(null, { Warnings: warnings }) : S_OK(null);
 }
+
+/** available()'s findings as DIRAC reads them: the slots, the counts beside them, and CEInfoDict. */
+export function availableResult(a: {
+  readonly slots: number;
+  readonly counts: CEStatusCounts;
+  readonly info: CEInfoDict & PolicyInfo;
+}): Ok<number, CEStatusCounts & { CEInfoDict: CEInfoDict & PolicyInfo }> {
+  return S_OK(a.slots, { ...a.counts, CEInfoDict: a.info });
+}

@@ -106,19 +106,19 @@ async function statusAll(
   const queues = await Promise.all(ces.map(async (ce) => ({ queue: queueOf(ce), available: await slotsOf(ce) })));
   const summaries = queues.map(({ queue, available }) => {
     const ok = !(available instanceof CloudceError);
-    const info = ok ? available.CEInfoDict : undefined;
-    const slots = ok ? available.Value : undefined;
+    const info = ok ? available.info : undefined;
+    const slots = ok ? available.slots : undefined;
     const slotsText = !ok
       ? `unknown (${available.message})`
       : info?.Reason
-        ? `${available.Value} (${info.Reason})`
-        : String(available.Value);
+        ? `${available.slots} (${info.Reason})`
+        : String(available.slots);
     const counts = ok
       ? {
-          RunningJobs: available.RunningJobs,
-          WaitingJobs: available.WaitingJobs,
-          SubmittedJobs: available.SubmittedJobs,
-          CEInfoDict: available.CEInfoDict,
+          RunningJobs: available.counts.RunningJobs,
+          WaitingJobs: available.counts.WaitingJobs,
+          SubmittedJobs: available.counts.SubmittedJobs,
+          CEInfoDict: available.info,
         }
       : {};
     const notes = [

@@ -6,7 +6,7 @@
 
 import type { CloudCore } from "../ce/cloud-core.js";
 import { killResult } from "../ce/kill.js";
-import { type Err, errorResult, S_OK, submitResult, validityResult } from "../ce/results.js";
+import { availableResult, type Err, errorResult, S_OK, submitResult, validityResult } from "../ce/results.js";
 import { toCloudceError } from "../errors.js";
 import type { LogLevel } from "../log.js";
 import { LOG_LEVELS } from "../log.js";
@@ -143,7 +143,7 @@ export const METHODS: Readonly<Record<string, Method>> = {
   }),
   isValid: onCe(async (c) => validityResult(await c.isValid(false))),
   isProxyValid: onCe(async (c, p) => S_OK(await c.proxySecondsLeft(p.optionalNumber("valid", 0) ?? 1000))),
-  available: onCe((c) => c.available()),
+  available: onCe(async (c) => availableResult(await c.available())),
   getCEStatus: onCe(async (c) => {
     const status = await c.getCEStatus();
     return S_OK(status, status);

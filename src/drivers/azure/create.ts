@@ -12,6 +12,7 @@ import { createHash } from "node:crypto";
 import { CloudceError, toCloudceError } from "../../errors.js";
 import { mapGated } from "../../util/pool.js";
 import type { CallLimit, CloudNode, CreateNodesRequest, CreateNodesResult, NodeFailure, NodeSpec } from "../driver.js";
+import { batchesByName, type NodeBatch } from "../node-batches.js";
 import type { RestResponse } from "../http/rest-client.js";
 import type { ArmApi } from "./arm.js";
 import type { AzureInstances } from "./instances.js";
@@ -28,30 +29,6 @@ export interface CreateContext {
   readonly instances: AzureInstances;
   readonly limit: CallLimit;
   readonly sshPublicKey: () => Promise<string>;
-}
-
-interface Batch {
-  readonly spec: NodeSpec;
-  count: number;
-}
-
-function batches(nodes: readonly NodeSpec[]): Batch[] {
-  const byName = new Map<string, Batch>();
-  for (const spec of nodes) {
-    const b = byName.get(spec.name);
-    if (!b) byName.set(spec.name, { spec, count: 1 });
-    else if (
-      Buffer.compare(b.spec.userData, spec.userData) !== 0 ||
-      JSON.stringify(b.spec.metadata) !== JSON.stringify(spec.metadata)
-    ) {
-      throw new CloudceError(
-        "Internal",
-        `AZURE: nodes named '${spec.name}' differ in user-data or metadata; one batch has one of each`,
-        { driver: DRIVER_NAME },
-      );
-    } else b.count += 1;
-  }
-  return [...byName.values()];
 }
 
 /** Checked before any call: Azure refuses larger customData only after the request. */
@@ -73,7 +50,7 @@ export async function createNodes(
   scaleSets: boolean,
 ): Promise<CreateNodesResult> {
   checkSizes(request.nodes);
-  const all = batches(request.nodes);
+  const all = batchesByName(request.nodes, DRIVER_NAME);
   const sshPublicKey = await ctx.sshPublicKey();
   const created: CloudNode[] = [];
   const failed: NodeFailure[] = [];
@@ -125,7 +102,7 @@ function plan(request: CreateNodesRequest, spec: NodeSpec, sshPublicKey: string)
 async function createVms(
   ctx: CreateContext,
   request: CreateNodesRequest,
-  batch: Batch,
+  batch: NodeBatch,
   key: string,
 ): Promise<CreateNodesResult> {
   const node = await createVm(ctx, plan(request, batch.spec, key));
@@ -202,7 +179,7 @@ export function scaleSetName(batchName: string, vmSize: string): string {
 async function createSet(
   ctx: CreateContext,
   request: CreateNodesRequest,
-  batch: Batch,
+  batch: NodeBatch,
   key: string,
 ): Promise<CreateNodesResult> {
   const { arm } = ctx;

@@ -14,7 +14,8 @@
 
 import { createHash } from "node:crypto";
 import { CloudceError, isCloudceError, toCloudceError } from "../../errors.js";
-import type { CloudNode, CreateNodesRequest, CreateNodesResult, NodeFailure, NodeSpec } from "../driver.js";
+import type { CloudNode, CreateNodesRequest, CreateNodesResult, NodeFailure } from "../driver.js";
+import { batchesByName, type NodeBatch } from "../node-batches.js";
 import type { GceApi } from "./api.js";
 import { operationError } from "./errors.js";
 import type { GceInstances } from "./instances.js";
@@ -27,30 +28,6 @@ import { toCloudNode, type GceInstance } from "./state-map.js";
 const ASK_AGAIN_MS = 1_000;
 /** Listings after the operation, until they show what it made (listings may lag). */
 const READ_BACK_ATTEMPTS = 3;
-
-interface Batch {
-  readonly spec: NodeSpec;
-  count: number;
-}
-
-function batches(nodes: readonly NodeSpec[]): Batch[] {
-  const byName = new Map<string, Batch>();
-  for (const spec of nodes) {
-    const b = byName.get(spec.name);
-    if (!b) byName.set(spec.name, { spec, count: 1 });
-    else if (
-      Buffer.compare(b.spec.userData, spec.userData) !== 0 ||
-      JSON.stringify(b.spec.metadata) !== JSON.stringify(spec.metadata)
-    ) {
-      throw new CloudceError(
-        "Internal",
-        `GCE: nodes named '${spec.name}' differ in user-data or metadata; one batch has one of each`,
-        { driver: DRIVER_NAME },
-      );
-    } else b.count += 1;
-  }
-  return [...byName.values()];
-}
 
 /** A UUID (what GCE requires of a requestId) determined by the CE's request id and the batch. */
 export function insertRequestId(requestId: string, batch: number): string {
@@ -69,7 +46,7 @@ export async function createNodes(ctx: CreateContext, request: CreateNodesReques
   const created: CloudNode[] = [];
   const failed: NodeFailure[] = [];
   let firstError: CloudceError | undefined;
-  const all = batches(request.nodes);
+  const all = batchesByName(request.nodes, DRIVER_NAME);
   // Batches are independent: their operations are awaited together.
   const outcomes = await Promise.all(
     all.map((batch, index) => insertBatch(ctx, request, batch, insertRequestId(request.requestId, index))),
@@ -105,7 +82,7 @@ interface BatchOutcome {
 async function insertBatch(
   ctx: CreateContext,
   request: CreateNodesRequest,
-  batch: Batch,
+  batch: NodeBatch,
   requestId: string,
 ): Promise<BatchOutcome> {
   const base = instanceBaseName(batch.spec.name);
@@ -180,7 +157,7 @@ function unread(cause: CloudceError): CloudceError {
 
 function insertBody(
   request: CreateNodesRequest,
-  batch: Batch,
+  batch: NodeBatch,
   base: string,
   labels: Record<string, string>,
   s: GceSettings,

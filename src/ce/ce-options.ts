@@ -7,6 +7,7 @@ import { defaultAuthFilePath } from "../auth/index.js";
 import { nameRule } from "../drivers/registry.js";
 import { type Problem, problemLine, problemsError } from "../errors.js";
 import { DEFAULT_NAME_PREFIX, PORTABLE_NAME_PREFIX } from "./pilot-reference.js";
+import { defaultNamePrefix, prefixProblem } from "./name-rules.js";
 
 export const REQUIRED_OPTIONS = ["CloudType", "Instance_Image", "Instance_Flavor"] as const;
 
@@ -218,7 +219,7 @@ export function optionProblems(raw: Readonly<Record<string, string>>): Problem[]
       `'${prefix.slice(0, 40)}' must start with a letter and hold only letters, digits, '_' or '-'`,
     );
   } else if (prefix !== undefined) {
-    const problem = nameRule(raw["CloudType"] ?? "")?.problem(prefix);
+    const problem = prefixProblem(raw["CloudType"] ?? "", prefix);
     if (problem) bad("Instance_NamePrefix", `${problem}; use e.g. Instance_NamePrefix = ${PORTABLE_NAME_PREFIX}`);
   }
   return problems;
@@ -283,9 +284,4 @@ export function parseSettings(ceName: string, raw: Readonly<Record<string, strin
     adoptUntagged: booleanOption(raw, "Ownership_AdoptUntagged"),
     raw: Object.freeze({ ...raw }),
   });
-}
-
-/** DIRAC's prefix, or the portable one on a cloud whose names cannot start with it. */
-function defaultNamePrefix(cloudType: string): string {
-  return nameRule(cloudType)?.problem(DEFAULT_NAME_PREFIX) === undefined ? DEFAULT_NAME_PREFIX : PORTABLE_NAME_PREFIX;
 }

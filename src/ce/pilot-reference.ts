@@ -43,8 +43,11 @@ export function parseReferences(refs: readonly string[]): Map<string, string> {
   return ids;
 }
 
+/** The hex digits after the prefix of a VM name. */
+export const VM_NAME_HEX_DIGITS = 8;
+
 /** `<prefix><8 hex>`: upper-case hex as DIRAC writes it, lower-case where the cloud's names are. */
 export function newVmName(prefix: string, lowerCase = false): string {
-  const hex = randomBytes(4).toString("hex");
+  const hex = randomBytes(VM_NAME_HEX_DIGITS / 2).toString("hex");
   return `${prefix}${lowerCase ? hex : hex.toUpperCase()}`;
 }

@@ -118,6 +118,8 @@ export interface DriverCapabilities {
 export interface NameRule {
   /** The cloud's names hold no upper-case letter: the CE writes its names in lower case. */
   readonly lowerCase?: boolean;
+  /** The longest name the CE may give (what the driver appends already taken off). */
+  readonly maxLength?: number;
   /** `undefined` when a name may start with the prefix, else the cloud's rule it breaks. */
   problem(prefix: string): string | undefined;
 }

@@ -12,6 +12,7 @@ const noDriver = (): CloudDriver => {
 // A cloud like GCE: lower-case names only, starting with a letter, no '_'.
 registerDriver("LOWERNAMES", noDriver, {
   lowerCase: true,
+  maxLength: 20,
   problem: (p) => (/^[a-z][-a-z0-9]*$/.test(p) ? undefined : `'${p}' cannot start a name here (lower-case only)`),
 });
 // A cloud that takes any name DIRAC gives.
@@ -38,6 +39,13 @@ describe("VM names", () => {
   it("a prefix the cloud refuses is named with the cloud's rule and the CE's fix", () => {
     expect(checkOptions(options("LOWERNAMES", { Instance_NamePrefix: "Grid_" }))).toEqual([
       "Instance_NamePrefix: 'Grid_' cannot start a name here (lower-case only); use e.g. Instance_NamePrefix = dirac-pilot-",
+    ]);
+  });
+
+  it("leaves room for the VM name's hex within the longest name the cloud takes", () => {
+    expect(checkOptions(options("LOWERNAMES", { Instance_NamePrefix: "grid-pilot-a" }))).toEqual([]);
+    expect(checkOptions(options("LOWERNAMES", { Instance_NamePrefix: "grid-pilot-ab" }))).toEqual([
+      "Instance_NamePrefix: 'grid-pilot-ab' is too long: this cloud's names hold at most 12 characters before the 8 hex digits of the VM name; use e.g. Instance_NamePrefix = dirac-pilot-",
     ]);
   });
 });

@@ -10,15 +10,16 @@ import type { NameRule } from "../driver.js";
 import { DRIVER_NAME } from "./options.js";
 
 const PREFIX = /^[A-Za-z][-A-Za-z0-9]*$/;
-/** Room for the CE's hex and a scale set's `_xxxxxxxx` within 64. */
-const MAX_PREFIX = 40;
+/** Room for a scale set's `-xxxx` and its VMs' `_xxxxxxxx` within 64. */
+const MAX_NAME = 48;
 const VM_NAME = /^[A-Za-z][-A-Za-z0-9]{0,54}[A-Za-z0-9]$/;
 
 export const AZURE_NAME_RULE: NameRule = Object.freeze({
+  maxLength: MAX_NAME,
   problem: (prefix: string): string | undefined =>
-    PREFIX.test(prefix) && prefix.length <= MAX_PREFIX
+    PREFIX.test(prefix)
       ? undefined
-      : `'${prefix.slice(0, 50)}' cannot start an Azure VM name (letters, digits and '-', starting with a letter, at most ${MAX_PREFIX} characters)`,
+      : `'${prefix.slice(0, 50)}' cannot start an Azure VM name (letters, digits and '-', starting with a letter)`,
 });
 
 /** Refuses a VM name Azure would refuse, before any call. */

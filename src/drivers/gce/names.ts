@@ -28,15 +28,15 @@ const MAX_LABEL = 63;
 const HASH_HEX = 20;
 /** `-####`: the counter bulkInsert appends to a batch's base name. */
 export const PATTERN_SUFFIX = "-####";
-/** The longest prefix: room for 8 hex of the CE's VM name and the batch counter. */
-const MAX_PREFIX = MAX_LABEL - 8 - PATTERN_SUFFIX.length;
 
 export const GCE_NAME_RULE: NameRule = Object.freeze({
   lowerCase: true,
+  // Room for the batch counter bulkInsert appends.
+  maxLength: MAX_LABEL - PATTERN_SUFFIX.length,
   problem: (prefix: string): string | undefined =>
-    PREFIX.test(prefix) && prefix.length <= MAX_PREFIX
+    PREFIX.test(prefix)
       ? undefined
-      : `'${prefix.slice(0, 40)}' cannot start a GCE instance name (lower-case letters, digits and '-', starting with a letter, at most ${MAX_PREFIX} characters)`,
+      : `'${prefix.slice(0, 40)}' cannot start a GCE instance name (lower-case letters, digits and '-', starting with a letter)`,
 });
 
 /**

@@ -23,15 +23,14 @@ export const POD_NAME = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 const PREFIX = /^[a-z][-a-z0-9]*$/;
 const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
 const MAX_LABEL = 63;
-/** Room for the CE's 8 hex digits. */
-const MAX_PREFIX = MAX_LABEL - 8;
 
 export const KUBERNETES_NAME_RULE: NameRule = Object.freeze({
   lowerCase: true,
+  maxLength: MAX_LABEL,
   problem: (prefix: string): string | undefined =>
-    PREFIX.test(prefix) && prefix.length <= MAX_PREFIX
+    PREFIX.test(prefix)
       ? undefined
-      : `'${prefix.slice(0, 40)}' cannot start a pod name (lower-case letters, digits and '-', starting with a letter, at most ${MAX_PREFIX} characters)`,
+      : `'${prefix.slice(0, 40)}' cannot start a pod name (lower-case letters, digits and '-', starting with a letter)`,
 });
 
 /** The pod name for a name the CE gave: the name itself; one a pod cannot have is refused, never rewritten. */

@@ -13,7 +13,7 @@ const OWNER = { "cloudce-ce": "cloud.mysite.example" };
 
 const request = (
   count: number,
-  name = "dirac-pilot-0A1B2C3D",
+  name = "dirac-pilot-0a1b2c3d",
   metadata: Record<string, string> = OWNER,
 ): CreateNodesRequest => ({
   imageId: "projects/grid-test/global/images/family/el9-pilot",
@@ -40,8 +40,8 @@ describe("GCE listings", () => {
   it("filters by name prefix and owner label on the server, and follows pageToken (500 a page)", async () => {
     const f = await fixtures.manual({ server: { pageSize: 2 } });
     const mine = await ids(f.driver, 5);
-    await ids(f.driver, 2, "dirac-pilot-0FFFFFFF", { "cloudce-ce": "cloud.othersite.example" });
-    await ids(f.driver, 1, "other-0EEEEEEE");
+    await ids(f.driver, 2, "dirac-pilot-0fffffff", { "cloudce-ce": "cloud.othersite.example" });
+    await ids(f.driver, 1, "other-0eeeeeee");
     f.server.reset();
     const listed = await f.driver.listNodes({ namePrefix: "dirac-pilot-", metadata: OWNER });
     expect(listed.map((n) => n.id).sort()).toEqual([...mine].sort());
@@ -57,7 +57,7 @@ describe("GCE listings", () => {
   it("asks for a partial response without the VMs' metadata, and still reads a long CE name from its hashed label", async () => {
     const f = await fixtures.manual();
     const owner = { "cloudce-ce": "a-computing-element-with-a-long-name.grid-site.example.org.example" };
-    const [id] = await ids(f.driver, 1, "dirac-pilot-0A1B2C3D", owner);
+    const [id] = await ids(f.driver, 1, "dirac-pilot-0a1b2c3d", owner);
     expect(f.server.cloud.instances.get(id!)!.labels["cloudce-ce"]).toMatch(/__[0-9a-f]{20}$/);
     const [node] = await f.driver.listNodes({ namePrefix: "dirac-pilot-", metadata: owner });
     expect(node?.metadata["cloudce-ce"]).toBe(owner["cloudce-ce"]);
@@ -75,7 +75,7 @@ describe("GCE listings", () => {
     const f = await fixtures.manual();
     await expect(f.driver.listNodes({ namePrefix: "VMDIRAC3_", metadata: OWNER })).rejects.toMatchObject({
       code: "OptionInvalid",
-      message: expect.stringContaining("Instance_NamePrefix"),
+      message: expect.stringContaining("cannot start a GCE instance name"),
     });
   });
 

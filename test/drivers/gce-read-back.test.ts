@@ -16,7 +16,7 @@ const LONG_CE = "a-computing-element-with-a-rather-long-name.grid-site.example.o
 
 const request = (
   count: number,
-  name = "dirac-pilot-0A1B2C3D",
+  name = "dirac-pilot-0a1b2c3d",
   metadata: Record<string, string> = OWNER,
 ): CreateNodesRequest => ({
   imageId: "projects/grid-test/global/images/family/el9-pilot",
@@ -87,11 +87,11 @@ describe("GCE read-back after a bulkInsert", () => {
   it("never returns a VM of another owner when the cloud ignores the filter", async () => {
     const f = await fixtures.manual();
     await f.driver.createNodes(
-      request(2, "dirac-pilot-0A1B2C3D", { "cloudce-ce": "cloud.othersite.example", "cloudce-batch": "0a1b2c3d" }),
+      request(2, "dirac-pilot-0a1b2c3d", { "cloudce-ce": "cloud.othersite.example", "cloudce-batch": "0a1b2c3d" }),
     );
-    await f.driver.createNodes(request(1, "dirac-pilot-0FFFFFFF", OWNER));
+    await f.driver.createNodes(request(1, "dirac-pilot-0fffffff", OWNER));
     f.server.inject({ call: "instances.list", kind: "unfiltered", times: 100 });
-    const result = await f.driver.createNodes(request(1, "dirac-pilot-0A1B2C3D", OWNER));
+    const result = await f.driver.createNodes(request(1, "dirac-pilot-0a1b2c3d", OWNER));
     expect(result.created).toHaveLength(1);
     expect(result.created[0]!.metadata["cloudce-ce"]).toBe("cloud.mysite.example");
     const listed = await f.driver.listNodes({
@@ -106,7 +106,7 @@ describe("GCE read-back after a bulkInsert", () => {
     const records: LogRecord[] = [];
     const f = await fixtures.manual({ logger: createLogger({ level: "debug", sink: (r) => records.push(r) }) });
     f.server.cloud.regexOnOneField = true;
-    await f.driver.createNodes(request(1, "dirac-pilot-0EEEEEEE", { "cloudce-ce": "cloud.othersite.example" }));
+    await f.driver.createNodes(request(1, "dirac-pilot-0eeeeeee", { "cloudce-ce": "cloud.othersite.example" }));
     const result = await f.driver.createNodes(request(3));
     expect(result.created).toHaveLength(3);
     expect(result.failed).toEqual([]);
@@ -127,7 +127,7 @@ describe("GCE ownership read back from hashed labels", () => {
   it("a listing without the owner filter still reads a long owner back when the caller names it", async () => {
     const f = await fixtures.manual();
     const owner = { "cloudce-ce": LONG_CE };
-    const made = (await f.driver.createNodes(request(2, "dirac-pilot-0A1B2C3D", owner))).created;
+    const made = (await f.driver.createNodes(request(2, "dirac-pilot-0a1b2c3d", owner))).created;
     expect(made).toHaveLength(2);
     const listed = await f.driver.listNodes({ namePrefix: "dirac-pilot-", metadata: {}, recognise: owner });
     expect(listed.map((n) => n.metadata["cloudce-ce"])).toEqual([LONG_CE, LONG_CE]);

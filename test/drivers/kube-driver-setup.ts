@@ -51,7 +51,7 @@ export function request(script = "sleep 300", nodes = 1): CreateNodesRequest {
     networkIds: [],
     requestId: `req-${n}`,
     nodes: Array.from({ length: nodes }, (_, i) => ({
-      name: `drv-${String(n).padStart(4, "0")}${i}ABC`,
+      name: `drv-${String(n).padStart(4, "0")}${i}abc`,
       userData: testManifest(script),
       metadata: { ...OWNER, "cloudce-batch": `b${n}` },
     })),

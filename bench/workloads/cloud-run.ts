@@ -12,6 +12,7 @@ import { startBenchCloud, type BenchCloud } from "../cloud.js";
 import type { CloudKind, SeedSpec } from "../cloud-protocol.js";
 import { peakRssMb, type Measurement, type Variant } from "../measure.js";
 import type { BenchOptions } from "../options.js";
+import { definedProps } from "../../src/util/defined.js";
 
 export interface CloudRun {
   readonly cloud: BenchCloud;
@@ -82,7 +83,7 @@ export async function runCloudWorkload(
         callsByRoute: r.byRoute,
         peakRssMb: peakRssMb(),
         notes: r.notes,
-        ...(r.bytes === undefined ? {} : { cloudBytes: r.bytes }),
+        ...definedProps({ cloudBytes: r.bytes }),
         ...(r.extrapolated ? { extrapolated: r.extrapolated } : {}),
       };
     }
@@ -97,7 +98,7 @@ export async function runCloudWorkload(
       callsByRoute: counts.byRoute,
       peakRssMb: peakRssMb(),
       notes: r.notes,
-      ...(counts.bytes === undefined ? {} : { cloudBytes: counts.bytes }),
+      ...definedProps({ cloudBytes: counts.bytes }),
     };
   } finally {
     await ce?.shutdown();

@@ -4,6 +4,8 @@
  * are handled as latin1 strings so 8bit payloads pass through unchanged.
  */
 
+import { definedProps } from "../util/defined.js";
+
 export interface MimeLeaf {
   readonly contentType: string;
   readonly filename?: string;
@@ -97,7 +99,7 @@ export function parseMime(text: string): MimeLeaf[] {
   return [
     {
       contentType: mediaType,
-      ...(filename !== undefined ? { filename } : {}),
+      ...definedProps({ filename }),
       body: decodeTransfer(body, fields.get("content-transfer-encoding")),
     },
   ];

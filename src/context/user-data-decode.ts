@@ -10,6 +10,7 @@ import { gunzipSync } from "node:zlib";
 import { parseDocument } from "yaml";
 import { CloudceError } from "../errors.js";
 import { parseMime, type MimeLeaf } from "./mime-parse.js";
+import { definedProps } from "../util/defined.js";
 
 /** One part of the user-data after transfer decoding and decompression. */
 export interface UserDataPart {
@@ -76,7 +77,7 @@ function toPart(leaf: MimeLeaf): UserDataPart {
   }
   const content = body.toString("utf8");
   if (SNIFFED_TYPES.has(contentType)) contentType = sniffType(content, contentType);
-  return { contentType, ...(leaf.filename !== undefined ? { filename: leaf.filename } : {}), content };
+  return { contentType, ...definedProps({ filename: leaf.filename }), content };
 }
 
 /** The parts of raw user-data (gzip-compressed or not, MIME or a single document). */

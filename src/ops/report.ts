@@ -13,6 +13,7 @@
 
 import type { JournalEntry } from "./journal.js";
 import { countPolicyDecisions } from "./report-policies.js";
+import { definedProps } from "../util/defined.js";
 
 export const VM_FINAL_STATES = ["running", "done", "aborted", "unknown"] as const;
 export type VmFinalState = (typeof VM_FINAL_STATES)[number];
@@ -157,7 +158,7 @@ function finalise(vm: Building, node: LiveNode | undefined, haveLive: boolean): 
     ...base,
     state: liveState(node.state),
     reason: node.state,
-    ...(node.stoppedAt ? { stoppedAt: node.stoppedAt } : {}),
+    ...definedProps({ stoppedAt: node.stoppedAt }),
   };
 }
 

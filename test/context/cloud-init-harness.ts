@@ -11,6 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
+import { definedProps } from "../../src/util/defined.js";
 
 const run = promisify(execFile);
 /** The system Python that has cloud-init's modules (`python3` may be a pyenv shim). */
@@ -73,8 +74,7 @@ export async function cloudInitProcess(dir: string, blobs: readonly Uint8Array[]
     parts.map((p) => ({
       type: p.type,
       filename: p.filename,
-      ...(p.saved !== undefined ? { saved: p.saved } : {}),
-      ...(p.config !== undefined ? { config: p.config } : {}),
+      ...definedProps({ saved: p.saved, config: p.config }),
       writeFiles: (p.write_files ?? []).map((f) => ({
         path: f.path,
         content: Buffer.from(f.content_b64, "base64"),

@@ -15,6 +15,7 @@ import type { CloudceError } from "../../src/errors.js";
 import { makeProxyChain } from "../auth/fixtures/proxy-chain.js";
 import { openStackDriver } from "../servers/openstack/driver-fixture.js";
 import { startOpenStackServer, type OpenStackTestServer } from "../servers/openstack/server.js";
+import { definedProps } from "../../src/util/defined.js";
 
 let cloud: OpenStackTestServer;
 let dir: string;
@@ -30,7 +31,7 @@ async function proxyPem(userDn?: string): Promise<string> {
 function vomsDriver(proxy: string | undefined): CloudDriver {
   const d = openStackDriver(cloud, {
     options: { ex_force_auth_version: "2.0_voms", ex_tenant_name: "demo" },
-    credentials: { key: undefined, secret: undefined, ...(proxy === undefined ? {} : { proxy }) },
+    credentials: { key: undefined, secret: undefined, ...definedProps({ proxy }) },
     tuning: { ca: serverCert },
   });
   drivers.push(d);

@@ -18,6 +18,7 @@ import {
   submitExpecting,
   type FaultScenario,
 } from "./faults-invariant.js";
+import { definedProps } from "../../src/util/defined.js";
 
 const CE = "ec2-faults.example.org";
 let dir: string;
@@ -40,8 +41,7 @@ async function setup(capacity?: number, instanceLimit?: number): Promise<CloudCo
     bootMs: 20,
     stopMs: 20,
     terminateMs: 20,
-    ...(capacity !== undefined ? { capacity } : {}),
-    ...(instanceLimit !== undefined ? { instanceLimit } : {}),
+    ...definedProps({ capacity, instanceLimit }),
   });
   const ce = new CloudComputingElement(CE, { logger: silentLogger });
   await ce.setParameters({

@@ -9,6 +9,7 @@
  */
 
 import { randomBytes, randomUUID } from "node:crypto";
+import { definedProps } from "../../../src/util/defined.js";
 
 export interface AzureTimings {
   /** From create until the operation succeeds and the VM runs. */
@@ -193,8 +194,7 @@ export class AzureCloud {
       createdAt: Date.now(),
       body,
       spot,
-      ...(set ? { set } : {}),
-      ...(setTags ? { setTags } : {}),
+      ...definedProps({ set, setTags }),
       serialLog: "",
     };
     if (!this.allocate(size))

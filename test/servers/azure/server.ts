@@ -16,6 +16,7 @@ import { ServerThrottle, type ServerRateLimit } from "../throttle.js";
 import { AzureCloud, AzureError, type AzureCloudOptions } from "./cloud.js";
 import { Identity, type Principal } from "./identity.js";
 import { route, type RouteContext } from "./routes.js";
+import { definedProps } from "../../../src/util/defined.js";
 
 export interface AzureServerOptions extends AzureCloudOptions {
   readonly latencyMs?: number;
@@ -185,8 +186,7 @@ export async function startAzureServer(options: AzureServerOptions = {}): Promis
               error: {
                 code: e.code,
                 message: e.message,
-                ...(e.target ? { target: e.target } : {}),
-                ...(e.details ? { details: e.details } : {}),
+                ...definedProps({ target: e.target, details: e.details }),
               },
             };
     }

@@ -16,6 +16,7 @@ import type {
   InstanceRecord,
   OperationRecord,
 } from "./records.js";
+import { definedProps } from "../../../src/util/defined.js";
 
 const DEFAULT_IMAGES: readonly Omit<GceImage, "project">[] = [
   { name: "el9-pilot-v1", family: "el9-pilot", creationTimestamp: "2025-10-01T00:00:00.000-07:00" },
@@ -119,13 +120,10 @@ export class GceCloud {
       name: `operation-${now}-${this.newId().slice(-10)}`,
       id: this.newId(),
       operationType: fields.operationType,
-      ...(fields.zone ? { zone: fields.zone } : {}),
-      ...(fields.region ? { region: fields.region } : {}),
-      ...(fields.targetId ? { targetId: fields.targetId } : {}),
+      ...definedProps({ zone: fields.zone, region: fields.region, targetId: fields.targetId, act: fields.act }),
       insertTime: now,
       runningAt,
       doneAt: fields.stuck ? Infinity : runningAt + this.timings.runningMs,
-      ...(fields.act ? { act: fields.act } : {}),
     };
     this.operations.set(op.name, op);
     return op;

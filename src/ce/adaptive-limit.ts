@@ -16,12 +16,12 @@
  * - hardly any waiting over two calls at that load, and the limit was in
  *   use: one more (doubling per round until the first sign of queueing,
  *   then one per round);
- * - calls waiting over three calls or more at that load (two at once each
- *   taking 1.6 times as long as one, three 1.33 times, four or more 1.5
- *   times): down to what the cloud served, never below
- *   half at once nor below one; that load is not tried again for 16 calls,
- *   twice as long each time it makes calls wait again, since each try costs
- *   a slow round;
+ * - calls waiting over three calls or more at that load, five from four
+ *   (two at once each taking 1.6 times as long as one, three 1.33 times,
+ *   four or more 1.5 times): down to what the cloud served, never below
+ *   half at once nor below one; a load just tried is then not tried again
+ *   for 16 calls, twice as long each time it makes calls wait again, since
+ *   each try costs a slow round;
  * - a throttled answer or a timeout: half.
  *
  * Once calls have waited, only calls started under the current limit judge
@@ -81,6 +81,8 @@ const BASE_SAMPLES = 3;
 /** Calls during which a load that made calls wait is not tried again; doubled each time it does so again. */
 const HOLD_FIRST = 16;
 const HOLD_MAX = 512;
+/** Rounds at a load after the limit reached it within which calls waiting there mean it was too many. */
+const TRIED_ROUNDS = 3;
 
 export class AdaptiveLimit {
   private value: number;
@@ -96,6 +98,8 @@ export class AdaptiveLimit {
   private ceiling: number | undefined;
   private holdUntil = 0;
   private hold = HOLD_FIRST;
+  /** `finished` when the limit last rose. */
+  private raisedAt = 0;
   /** Moves with the limit. */
   private epoch = 0;
 
@@ -210,15 +214,27 @@ export class AdaptiveLimit {
     const base = Math.min(seen.reference(load), typical);
     // How many of the calls in flight waited, had they all taken `ms` (the cloud served the others).
     const waited = (ms: number): number => load - load * (base / Math.max(base, ms - JITTER_MS));
-    // Down on three calls or more (one slow answer is no verdict), up on two.
-    if (seen.count(load) >= 3 && waited(typical) >= queueing(load)) this.lower(load - waited(typical), load);
+    // Down on three calls or more, five from four in flight (one slow answer, or a short stall of the
+    // machine that slows a round of calls alike, is no verdict); up on two.
+    const verdict = seen.count(load) >= (load < 4 ? 3 : KEPT);
+    if (verdict && waited(typical) >= queueing(load)) this.lower(load - waited(typical), load);
     else if (waited(typical) < flat(load) && load * 2 >= limitAtStart && this.mayRaise(seen)) this.raise(seen, load);
   }
 
-  /** Calls waited at `load`: down to what the cloud served, and that load is not tried again for a while. */
+  /**
+   * Calls waited at `load`: down to what the cloud served. A load just
+   * tried (within a few rounds of the limit reaching it) is then not tried
+   * again for a while; one the limit had held for long made calls wait
+   * because the cloud or the machine changed, and is tried again as usual.
+   */
   private lower(served: number, load: number): void {
     this.slowStart = false;
     this.set(Math.min(this.value, Math.max(served, this.value / 2)));
+    if (this.finished - this.raisedAt > TRIED_ROUNDS * load) {
+      this.ceiling = undefined;
+      this.hold = HOLD_FIRST;
+      return;
+    }
     // A load that made calls wait again after its hold was over is held twice as long.
     if (this.ceiling !== undefined && load >= this.ceiling && this.finished >= this.holdUntil)
       this.hold = Math.min(HOLD_MAX, this.hold * 2);
@@ -252,7 +268,9 @@ export class AdaptiveLimit {
     }
     const before = this.limit;
     this.set(Math.min(this.upper, this.value + this.step()));
-    if (this.limit > before) for (const seen of this.latencies.values()) seen.forgetFrom(this.limit);
+    if (this.limit === before) return;
+    this.raisedAt = this.finished;
+    for (const seen of this.latencies.values()) seen.forgetFrom(this.limit);
   }
 
   /** Moves the limit; calls started before it moves are no verdict on the new one. */

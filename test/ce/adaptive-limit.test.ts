@@ -22,7 +22,7 @@ class SimulatedCloud {
 
   constructor(
     workers: number,
-    private readonly serviceMs: number,
+    private serviceMs: number,
   ) {
     this.workersFreeAt = Array.from({ length: workers }, () => 0);
   }
@@ -30,6 +30,11 @@ class SimulatedCloud {
   /** Makes the cloud slower or faster from now on (fewer workers). */
   setWorkers(workers: number): void {
     this.workersFreeAt = Array.from({ length: workers }, () => this.now);
+  }
+
+  /** Every answer from now on takes `ms` once served (a busy machine slows them all alike). */
+  setServiceMs(ms: number): void {
+    this.serviceMs = ms;
   }
 
   readonly clock = (): number => this.now;
@@ -149,6 +154,22 @@ describe("AdaptiveLimit", () => {
     // Every third call in flight waits for a worker: tried now and then, with a hold that doubles.
     expect(cloud.startedWith.filter((n) => n >= 3).length).toBeLessThanOrEqual(40);
     expect(limit.limit).toBe(2);
+  });
+
+  it("after slow answers at a load it had held for long (a busy machine), tries that load again as usual", async () => {
+    const cloud = new SimulatedCloud(1000, 50);
+    const limit = new AdaptiveLimit({ max: 8, now: cloud.clock });
+    await cloud.until(drive(cloud, limit, 200, 8));
+    for (let stall = 0; stall < 4; stall++) {
+      expect(limit.limit).toBe(8);
+      // Every answer takes twice as long for a while, then the limit climbs back one per round.
+      cloud.setServiceMs(100);
+      await cloud.until(drive(cloud, limit, 16, 8));
+      expect(limit.limit).toBeLessThan(8);
+      cloud.setServiceMs(50);
+      await cloud.until(drive(cloud, limit, 120, 8));
+    }
+    expect(limit.limit).toBe(8);
   });
 
   it("comes down when the cloud loses workers, and goes up again when it gets them back", async () => {

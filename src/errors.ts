@@ -72,6 +72,8 @@ export interface CloudceErrorOptions {
   answerNotJson?: boolean;
   /** Every problem behind the error, one per option or file at fault (validation). */
   problems?: readonly Problem[];
+  /** For `Timeout`: the cloud gave no answer within the per-request timeout the driver was given. */
+  requestTimedOut?: boolean;
   cause?: unknown;
 }
 
@@ -133,6 +135,7 @@ export class CloudceError extends Error {
   readonly problems: readonly Problem[];
   readonly request: string | undefined;
   readonly answerNotJson: boolean;
+  readonly requestTimedOut: boolean;
 
   constructor(code: ErrorCode, message: string, options: CloudceErrorOptions = {}) {
     super(singleLine(message), options.cause === undefined ? undefined : { cause: options.cause });
@@ -146,6 +149,7 @@ export class CloudceError extends Error {
     this.problems = options.problems ?? [];
     this.request = options.request;
     this.answerNotJson = options.answerNotJson === true;
+    this.requestTimedOut = options.requestTimedOut === true;
   }
 }
 

@@ -19,6 +19,20 @@ describe("withCeHint", () => {
     expect(withCeHint(throttled).message).toBe("GCE: HTTP 429; lower Cloud_RateLimit if it persists");
   });
 
+  it("names Cloud_RequestTimeout only for a request the cloud left unanswered", () => {
+    const unanswered = new CloudceError("Timeout", "GCE GET /zones: no answer within 30000 ms", {
+      driver: "GCE",
+      requestTimedOut: true,
+    });
+    expect(withCeHint(unanswered).message).toBe(
+      "GCE GET /zones: no answer within 30000 ms; the time allowed is Cloud_RequestTimeout",
+    );
+    const stopped = new CloudceError("Timeout", "compute POST /servers: not sent, the submission was stopped first", {
+      driver: "OPENSTACK",
+    });
+    expect(withCeHint(stopped).message).toBe("compute POST /servers: not sent, the submission was stopped first");
+  });
+
   it("leaves other codes, and errors that are not a driver's, as they are", () => {
     const auth = new CloudceError("AuthFailed", "EC2: bad key", { driver: "EC2" });
     expect(withCeHint(auth).message).toBe("EC2: bad key");

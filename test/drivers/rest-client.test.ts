@@ -120,6 +120,8 @@ describe("RestClient", () => {
     const { client, calls } = await setup(() => undefined, { timeoutMs: 100, attempts: 2 });
     const err = await client.send({ method: "GET", path: "/hang" }).catch((e: unknown) => e);
     expect(isCloudceError(err, "Timeout") && err.retryable).toBe(true);
+    // A fact the CE words: it names Cloud_RequestTimeout, the driver does not.
+    expect(err).toMatchObject({ requestTimedOut: true, message: expect.not.stringContaining("Cloud_") });
     expect(calls()).toBe(2);
   });
 

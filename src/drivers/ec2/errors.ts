@@ -124,11 +124,11 @@ export function toEc2Error(err: unknown, action: string): CloudceError {
 function transportError(e: SdkLikeError, where: string, said: string, cause: unknown): CloudceError {
   const failure = transportFailure(cause);
   if (failure?.kind === "timeout") {
-    return new CloudceError(
-      "Timeout",
-      `${where}: no answer in time (Cloud_RequestTimeout); the endpoint is slow or unreachable`,
-      { driver: DRIVER_NAME, cause },
-    );
+    return new CloudceError("Timeout", `${where}: no answer in time; the endpoint is slow or unreachable`, {
+      driver: DRIVER_NAME,
+      requestTimedOut: true,
+      cause,
+    });
   }
   if (failure) {
     const what = failure.kind === "tls" ? "TLS failure" : "connection failed";

@@ -65,10 +65,11 @@ export function transportError(driver: string, what: string, err: unknown, wordi
   const failure = transportFailure(err) ?? { kind: "connection", code: e.code ?? e.cause?.code ?? e.name ?? "error" };
   const where = `${wording.prefix}${what}`;
   if (failure.kind === "timeout")
-    return new CloudceError("Timeout", `${where}: no answer within ${wording.timeoutMs} ms (Cloud_RequestTimeout)`, {
+    return new CloudceError("Timeout", `${where}: no answer within ${wording.timeoutMs} ms`, {
       driver,
       request: what,
       retryable: true,
+      requestTimedOut: true,
       cause: err,
     });
   const why = truncate(scrubSecrets(String(e.message ?? err)), 120);

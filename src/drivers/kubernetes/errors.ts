@@ -128,11 +128,11 @@ export function transportError(call: ApiCall, err: unknown, timeoutMs: number): 
     e?.type === "aborted" ||
     /TIMEDOUT/.test(e?.code ?? "")
   ) {
-    return new CloudceError(
-      "Timeout",
-      `${DRIVER_NAME} ${describeCall(call)}: no answer within ${timeoutMs} ms (Cloud_RequestTimeout)`,
-      { driver: DRIVER_NAME, cause: err },
-    );
+    return new CloudceError("Timeout", `${DRIVER_NAME} ${describeCall(call)}: no answer within ${timeoutMs} ms`, {
+      driver: DRIVER_NAME,
+      requestTimedOut: true,
+      cause: err,
+    });
   }
   const what = e?.code ?? e?.name ?? "error";
   return new CloudceError(

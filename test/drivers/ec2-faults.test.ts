@@ -1,6 +1,7 @@
 /** EC2 faults: throttling and 5xx retried with backoff, dropped and hung connections, typed errors for the rest. */
 
 import { afterEach, describe, expect, it, vi } from "vitest";
+import { toEc2Error } from "../../src/drivers/ec2/errors.js";
 import ec2Factory from "../../src/drivers/ec2/index.js";
 import type { CreateNodesRequest } from "../../src/drivers/driver.js";
 import { instantiateDriver } from "../../src/drivers/registry.js";
@@ -88,6 +89,15 @@ describe("EC2 retries", () => {
 });
 
 describe("EC2 typed errors", () => {
+  it.each([
+    ["ETIMEDOUT", "Timeout"],
+    ["ENOTFOUND", "CloudUnavailable"],
+    ["EAI_AGAIN", "CloudUnavailable"],
+  ])("a transport %s with no answer is %s and retried", (code, want) => {
+    const err = toEc2Error(Object.assign(new Error(`connect ${code} 203.0.113.9:443`), { code }), "RunInstances");
+    expect(err).toMatchObject({ code: want, retryable: true, driver: "EC2" });
+  });
+
   const cases = [
     { code: "InsufficientInstanceCapacity", status: 500, want: "CapacityExceeded" },
     { code: "InstanceLimitExceeded", status: 400, want: "QuotaExceeded" },

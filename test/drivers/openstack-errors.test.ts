@@ -2,7 +2,7 @@
 
 import { describe, expect, it } from "vitest";
 import { parseRetryAfter } from "../../src/drivers/http/errors.js";
-import { transportError as sharedTransportError } from "../../src/drivers/http/transport.js";
+import { transportError as sharedTransportError, transportFailure } from "../../src/drivers/http/transport.js";
 import { faultMessage, httpError } from "../../src/drivers/openstack/http-errors.js";
 import { nodeState, toCloudNode } from "../../src/drivers/openstack/state-map.js";
 import { pilotStatus } from "../../src/ce/status-map.js";
@@ -83,6 +83,18 @@ describe("OPENSTACK status → error code", () => {
         100,
       ),
     ).toMatchObject({ code: "CloudUnavailable", retryable: false });
+  });
+
+  it("classifies system codes: ETIMEDOUT is a timeout, a failed name lookup a connection failure", () => {
+    const sys = (code: string, message = "m") => Object.assign(new Error(message), { code });
+    expect(transportFailure(sys("ETIMEDOUT"))).toEqual({ kind: "timeout", code: "ETIMEDOUT" });
+    expect(transportFailure({ cause: { code: "ETIMEDOUT" } })).toEqual({ kind: "timeout", code: "ETIMEDOUT" });
+    expect(transportFailure(sys("ENOTFOUND"))).toEqual({ kind: "connection", code: "ENOTFOUND" });
+    expect(transportFailure(sys("EAI_AGAIN"))).toEqual({ kind: "connection", code: "EAI_AGAIN" });
+    // The text never decides: a message that mentions a timeout is not one.
+    expect(transportFailure(new Error("ETIMEDOUT"))).toBeUndefined();
+    expect(transportError("x", sys("ETIMEDOUT"), 100)).toMatchObject({ code: "Timeout", retryable: true });
+    expect(transportError("x", sys("ENOTFOUND"), 100)).toMatchObject({ code: "CloudUnavailable", retryable: true });
   });
 });
 

@@ -23,10 +23,15 @@ const CONNECTION_CODES = new Set([
   "ECONNREFUSED",
   "EPIPE",
   "EAI_AGAIN",
+  "ENOTFOUND",
   "ECONNABORTED",
   "EHOSTUNREACH",
   "ENETUNREACH",
 ]);
+
+/** Codes of a deadline that passed: the system's (`ETIMEDOUT`) and the libraries' (`UND_ERR_CONNECT_TIMEOUT`, …). */
+const isTimeoutCode = (code: string): boolean =>
+  code === "ETIMEDOUT" || code === "ESOCKETTIMEDOUT" || /TIMEOUT/.test(code);
 
 interface ErrorLike {
   readonly name?: string;
@@ -39,8 +44,8 @@ interface ErrorLike {
 export function transportFailure(err: unknown): TransportFailure | undefined {
   const e = (err ?? {}) as ErrorLike;
   const code = e.code ?? e.cause?.code;
-  if (e.name === "TimeoutError" || e.name === "AbortError" || /TIMEOUT/.test(e.code ?? ""))
-    return { kind: "timeout", code: e.code ?? e.name ?? "TimeoutError" };
+  if (e.name === "TimeoutError" || e.name === "AbortError" || (code !== undefined && isTimeoutCode(code)))
+    return { kind: "timeout", code: code ?? e.name ?? "TimeoutError" };
   if (code === undefined) return undefined;
   if (/CERT|SSL|TLS|OSSL/i.test(code)) return { kind: "tls", code };
   if (CONNECTION_CODES.has(code) || code.startsWith("UND_ERR_")) return { kind: "connection", code };

@@ -19,9 +19,9 @@
  * - calls waiting over three calls or more at that load, five from four
  *   (two at once each taking 1.6 times as long as one, three 1.33 times,
  *   four or more 1.5 times): down to what the cloud served, never below
- *   half at once nor below one; a load just tried is then not tried again
- *   for 16 calls, twice as long each time it makes calls wait again, since
- *   each try costs a slow round;
+ *   half at once, nor below the load last found flat, nor below one; a
+ *   load just tried is then not tried again for 16 calls, twice as long
+ *   each time it makes calls wait again, since each try costs a slow round;
  * - a throttled answer or a timeout: half.
  *
  * Once calls have waited, only calls started under the current limit judge
@@ -98,6 +98,8 @@ export class AdaptiveLimit {
   private ceiling: number | undefined;
   private holdUntil = 0;
   private hold = HOLD_FIRST;
+  /** The load of the last call that found latency flat and raised the limit. */
+  private flatLoad: number | undefined;
   /** `finished` when the limit last rose. */
   private raisedAt = 0;
   /** Moves with the limit. */
@@ -229,7 +231,10 @@ export class AdaptiveLimit {
    */
   private lower(served: number, load: number): void {
     this.slowStart = false;
-    this.set(Math.min(this.value, Math.max(served, this.value / 2)));
+    // Never below a lower load whose latency was last found flat: that one the cloud serves.
+    const flatBelow = this.flatLoad !== undefined && this.flatLoad < load ? this.flatLoad : 1;
+    this.flatLoad = undefined;
+    this.set(Math.min(this.value, Math.max(served, this.value / 2, flatBelow)));
     if (this.finished - this.raisedAt > TRIED_ROUNDS * load) {
       this.ceiling = undefined;
       this.hold = HOLD_FIRST;
@@ -266,6 +271,7 @@ export class AdaptiveLimit {
       this.ceiling = undefined;
       this.hold = HOLD_FIRST;
     }
+    this.flatLoad = load;
     const before = this.limit;
     this.set(Math.min(this.upper, this.value + this.step()));
     if (this.limit === before) return;

@@ -152,8 +152,26 @@ describe("AdaptiveLimit", () => {
     const limit = new AdaptiveLimit({ max: 16, now: cloud.clock });
     await cloud.until(drive(cloud, limit, 400, 16));
     // Every third call in flight waits for a worker: tried now and then, with a hold that doubles.
-    expect(cloud.startedWith.filter((n) => n >= 3).length).toBeLessThanOrEqual(40);
+    expect(cloud.startedWith.filter((n) => n >= 3).length).toBeLessThanOrEqual(48);
     expect(limit.limit).toBe(2);
+  });
+
+  it("after a try of one call more that made every call slow, comes back to the load it had found flat", async () => {
+    // Two calls at once are as fast as one; with three in flight, the cloud thrashes and every call takes 8 times as long.
+    const cloud = new SimulatedCloud(1000, 50);
+    const limit = new AdaptiveLimit({ max: 8, now: cloud.clock });
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      while (next < 60) {
+        next++;
+        await limit.run("delete", () => cloud.call(undefined, limit.active >= 3 ? 400 : 50));
+      }
+    };
+    await cloud.until(Promise.all(Array.from({ length: 8 }, worker)));
+    // After the three single calls and the first pairs, no call goes alone: the try of three fell back to two.
+    expect(cloud.startedWith.slice(8).filter((n) => n === 1)).toEqual([]);
+    // Three at once tried twice at most in 60 calls: the hold after the first try doubles.
+    expect(cloud.startedWith.filter((n) => n >= 3).length).toBeLessThanOrEqual(8);
   });
 
   it("after slow answers at a load it had held for long (a busy machine), tries that load again as usual", async () => {

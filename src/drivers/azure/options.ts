@@ -4,6 +4,7 @@
  */
 
 import { CloudceError } from "../../errors.js";
+import { OptionText } from "../option-text.js";
 
 export const DRIVER_NAME = "AZURE";
 export const DEFAULT_ENDPOINT = "https://management.azure.com";
@@ -112,31 +113,6 @@ const RESOURCE_GROUP = /^[-\w.()]{1,89}[-\w()]$/;
 const LOCATION = /^[a-z][a-z0-9]{1,39}$/;
 const DISK_TYPES = ["Standard_LRS", "StandardSSD_LRS", "Premium_LRS", "StandardSSD_ZRS", "Premium_ZRS"];
 
-function flag(
-  o: AzureOptions,
-  name: "scale_set" | "public_ip" | "boot_diagnostics" | "spot",
-  fallback: boolean,
-): boolean {
-  const v = o[name]?.trim().toLowerCase();
-  if (v === undefined || v === "") return fallback;
-  if (["true", "yes", "1", "on"].includes(v)) return true;
-  if (["false", "no", "0", "off"].includes(v)) return false;
-  throw invalid(name, `'${o[name]}' is not a boolean; use true or false`);
-}
-
-function whole(
-  o: AzureOptions,
-  name: "disk_size_gb" | "max_attempts" | "operation_timeout",
-  min: number,
-  max: number,
-): number | undefined {
-  const v = o[name]?.trim();
-  if (v === undefined || v === "") return undefined;
-  if (!/^\d+$/.test(v) || Number(v) < min || Number(v) > max)
-    throw invalid(name, `'${v}' is not a whole number from ${min} to ${max}`);
-  return Number(v);
-}
-
 function url(o: AzureOptions, name: "endpoint" | "authority" | "identity_endpoint", fallback: string): string {
   const v = o[name]?.trim();
   if (!v) return fallback;
@@ -177,6 +153,7 @@ function required(o: AzureOptions, name: "resource_group" | "location", pattern:
 /** Checks every option; throws OptionMissing/OptionInvalid naming `Driver_<name>`. */
 export function parseOptions(raw: Readonly<Record<string, string>>): AzureSettings {
   const o = raw as AzureOptions;
+  const t = new OptionText(raw, invalid);
   const subscriptionId = guid(o, "subscription_id");
   if (!subscriptionId) throw missing("subscription_id", "00000000-0000-0000-0000-000000000000");
   const resourceGroup = required(o, "resource_group", RESOURCE_GROUP, "grid-pilots");
@@ -196,7 +173,7 @@ export function parseOptions(raw: Readonly<Record<string, string>>): AzureSettin
   const tenantId = guid(o, "tenant_id");
   const identityClientId = guid(o, "identity_client_id");
   const sshKey = o.ssh_public_key_file?.trim();
-  const diskSizeGb = whole(o, "disk_size_gb", 30, 4095);
+  const diskSizeGb = t.whole("disk_size_gb", 30, 4095);
   return Object.freeze({
     subscriptionId,
     resourceGroup,
@@ -207,17 +184,17 @@ export function parseOptions(raw: Readonly<Record<string, string>>): AzureSettin
     credentials,
     identityEndpoint: url(o, "identity_endpoint", DEFAULT_IDENTITY_ENDPOINT),
     ...(identityClientId ? { identityClientId } : {}),
-    scaleSet: flag(o, "scale_set", false),
+    scaleSet: t.flag("scale_set", false),
     adminUsername: admin,
     ...(sshKey ? { sshPublicKeyFile: sshKey } : {}),
     diskType,
     ...(diskSizeGb !== undefined ? { diskSizeGb } : {}),
-    publicIp: flag(o, "public_ip", false),
-    bootDiagnostics: flag(o, "boot_diagnostics", true),
-    spot: flag(o, "spot", false),
+    publicIp: t.flag("public_ip", false),
+    bootDiagnostics: t.flag("boot_diagnostics", true),
+    spot: t.flag("spot", false),
     evictionPolicy: eviction === "delete" ? "Delete" : "Deallocate",
     maxPrice: maxPrice(o),
-    maxAttempts: whole(o, "max_attempts", 1, 10) ?? 4,
-    operationTimeoutMs: (whole(o, "operation_timeout", 10, 3600) ?? 300) * 1000,
+    maxAttempts: t.whole("max_attempts", 1, 10) ?? 4,
+    operationTimeoutMs: (t.whole("operation_timeout", 10, 3600) ?? 300) * 1000,
   });
 }

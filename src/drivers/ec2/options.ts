@@ -4,6 +4,7 @@
  */
 
 import { CloudceError } from "../../errors.js";
+import { OptionText } from "../option-text.js";
 
 export const DRIVER_NAME = "EC2";
 
@@ -73,41 +74,6 @@ export function unknownOptions(options: Readonly<Record<string, string>>): strin
 const invalid = (name: string, message: string): CloudceError =>
   new CloudceError("OptionInvalid", `Driver_${name}: ${message}`, { driver: DRIVER_NAME });
 
-const list = (value: string | undefined): string[] =>
-  (value ?? "")
-    .split(",")
-    .map((s) => s.trim())
-    .filter((s) => s !== "");
-
-function flag(options: Ec2Options, name: "spot"): boolean {
-  const v = options[name]?.trim().toLowerCase();
-  if (v === undefined || v === "") return false;
-  if (["true", "yes", "1", "on"].includes(v)) return true;
-  if (["false", "no", "0", "off"].includes(v)) return false;
-  throw invalid(name, `'${options[name]}' is not a boolean; use true or false`);
-}
-
-function oneOf<T extends string>(options: Ec2Options, name: keyof Ec2Options, allowed: readonly T[], fallback: T): T {
-  const v = options[name]?.trim().toLowerCase();
-  if (v === undefined || v === "") return fallback;
-  if (!(allowed as readonly string[]).includes(v))
-    throw invalid(name, `'${options[name]}' is not one of ${allowed.join(", ")}`);
-  return v as T;
-}
-
-function wholeNumber(
-  options: Ec2Options,
-  name: "root_volume_gb" | "max_attempts",
-  min: number,
-  max: number,
-): number | undefined {
-  const v = options[name]?.trim();
-  if (v === undefined || v === "") return undefined;
-  const n = Number(v);
-  if (!/^\d+$/.test(v) || n < min || n > max) throw invalid(name, `'${v}' is not a whole number from ${min} to ${max}`);
-  return n;
-}
-
 function endpoint(options: Ec2Options): string | undefined {
   const v = options.endpoint?.trim();
   if (!v) return undefined;
@@ -121,9 +87,9 @@ function endpoint(options: Ec2Options): string | undefined {
   return v;
 }
 
-function spotOptions(options: Ec2Options, behaviour: "terminate" | "stop"): Ec2Settings["spot"] {
+function spotOptions(options: Ec2Options, t: OptionText, behaviour: "terminate" | "stop"): Ec2Settings["spot"] {
   const price = options.spot_max_price?.trim();
-  if (!flag(options, "spot")) {
+  if (!t.flag("spot", false)) {
     if (price)
       throw invalid("spot_max_price", "is set but Driver_spot is not true; set Driver_spot = true or remove it");
     return undefined;
@@ -140,6 +106,7 @@ function spotOptions(options: Ec2Options, behaviour: "terminate" | "stop"): Ec2S
 /** Checks every option; throws OptionMissing/OptionInvalid naming `Driver_<name>`. */
 export function parseOptions(raw: Readonly<Record<string, string>>): Ec2Settings {
   const options = raw as Ec2Options;
+  const t = new OptionText(raw, invalid);
   const region = options.region?.trim();
   if (!region)
     throw new CloudceError(
@@ -148,27 +115,26 @@ export function parseOptions(raw: Readonly<Record<string, string>>): Ec2Settings
       { driver: DRIVER_NAME },
     );
   if (!/^[a-z0-9-]+$/.test(region)) throw invalid("region", `'${region}' is not a region name like eu-west-1`);
-  const groups = list(options.security_groups);
+  const groups = t.list("security_groups");
   const badGroup = groups.find((g) => !/^sg-[0-9a-f]+$/.test(g));
   if (badGroup) throw invalid("security_groups", `'${badGroup}' is not a security group id (sg-…)`);
   const profile = options.instance_profile?.trim();
-  const shutdownBehavior = oneOf(options, "shutdown_behavior", ["terminate", "stop"] as const, "terminate");
-  const rootVolumeGb = wholeNumber(options, "root_volume_gb", 1, 16_384);
-  const spot = spotOptions(options, shutdownBehavior);
+  const shutdownBehavior = t.oneOf("shutdown_behavior", ["terminate", "stop"] as const, "terminate");
+  const rootVolumeGb = t.whole("root_volume_gb", 1, 16_384);
+  const spot = spotOptions(options, t, shutdownBehavior);
   const profileName = options.profile?.trim();
   const url = endpoint(options);
   return Object.freeze({
     region,
     ...(url ? { endpoint: url } : {}),
     ...(profileName ? { profile: profileName } : {}),
-    defaultChain:
-      oneOf(options, "credentials", ["auth-file", "default-chain"] as const, "auth-file") === "default-chain",
-    imageOwners: list(options.image_owners ?? "self"),
+    defaultChain: t.oneOf("credentials", ["auth-file", "default-chain"] as const, "auth-file") === "default-chain",
+    imageOwners: options.image_owners === undefined ? ["self"] : t.list("image_owners"),
     securityGroupIds: groups,
     ...(profile ? { instanceProfile: profile.startsWith("arn:") ? { Arn: profile } : { Name: profile } } : {}),
     ...(rootVolumeGb !== undefined ? { rootVolumeGb } : {}),
     shutdownBehavior,
     ...(spot ? { spot } : {}),
-    maxAttempts: wholeNumber(options, "max_attempts", 1, 10) ?? 4,
+    maxAttempts: t.whole("max_attempts", 1, 10) ?? 4,
   });
 }

@@ -4,6 +4,7 @@
  */
 
 import { CloudceError } from "../../errors.js";
+import { OptionText } from "../option-text.js";
 
 export const DRIVER_NAME = "GCE";
 
@@ -89,38 +90,11 @@ export function unknownOptions(options: Readonly<Record<string, string>>): strin
 const invalid = (name: string, message: string): CloudceError =>
   new CloudceError("OptionInvalid", `Driver_${name}: ${message}`, { driver: DRIVER_NAME });
 
-const list = (value: string | undefined): string[] =>
-  (value ?? "")
-    .split(",")
-    .map((s) => s.trim())
-    .filter((s) => s !== "");
-
 const ZONE = /^([a-z]+-[a-z]+\d+)-[a-z]$/;
 const GCE_NAME = /^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/;
 
-function flag(options: GceOptions, name: "spot" | "external_ip", fallback: boolean): boolean {
-  const v = options[name]?.trim().toLowerCase();
-  if (v === undefined || v === "") return fallback;
-  if (["true", "yes", "1", "on"].includes(v)) return true;
-  if (["false", "no", "0", "off"].includes(v)) return false;
-  throw invalid(name, `'${options[name]}' is not a boolean; use true or false`);
-}
-
-function wholeNumber(
-  options: GceOptions,
-  name: "disk_size_gb" | "max_attempts" | "operation_timeout",
-  min: number,
-  max: number,
-): number | undefined {
-  const v = options[name]?.trim();
-  if (v === undefined || v === "") return undefined;
-  if (!/^\d+$/.test(v) || Number(v) < min || Number(v) > max)
-    throw invalid(name, `'${v}' is not a whole number from ${min} to ${max}`);
-  return Number(v);
-}
-
-function zonesOf(options: GceOptions): { zones: string[]; region: string } {
-  const zones = list(options.zone);
+function zonesOf(t: OptionText): { zones: string[]; region: string } {
+  const zones = t.list("zone");
   if (zones.length === 0)
     throw new CloudceError(
       "OptionMissing",
@@ -172,7 +146,8 @@ function gceName(options: GceOptions, name: "subnetwork" | "disk_type"): string 
 /** Checks every option; throws OptionMissing/OptionInvalid naming `Driver_<name>`. */
 export function parseOptions(raw: Readonly<Record<string, string>>): GceSettings {
   const options = raw as GceOptions;
-  const { zones, region } = zonesOf(options);
+  const t = new OptionText(raw, invalid);
+  const { zones, region } = zonesOf(t);
   const project = options.project?.trim();
   // A project id, or the project number GCE accepts in its place (12 digits or so).
   if (
@@ -189,12 +164,12 @@ export function parseOptions(raw: Readonly<Record<string, string>>): GceSettings
   const shape = (options.target_shape?.trim().toUpperCase() || "ANY") as GceSettings["targetShape"];
   if (!["ANY", "BALANCED", "ANY_SINGLE_ZONE"].includes(shape))
     throw invalid("target_shape", `'${options.target_shape}' is not one of ANY, BALANCED, ANY_SINGLE_ZONE`);
-  const tags = list(options.network_tags);
+  const tags = t.list("network_tags");
   const badTag = tags.find((t) => !GCE_NAME.test(t));
   if (badTag) throw invalid("network_tags", `'${badTag}' is not a network tag (lower-case letters, digits and '-')`);
   const keyFile = options.key_file?.trim();
   const subnetwork = gceName(options, "subnetwork");
-  const diskSizeGb = wholeNumber(options, "disk_size_gb", 10, 65_536);
+  const diskSizeGb = t.whole("disk_size_gb", 10, 65_536);
   return Object.freeze({
     ...(project ? { project } : {}),
     zones,
@@ -203,14 +178,14 @@ export function parseOptions(raw: Readonly<Record<string, string>>): GceSettings
     endpoint: endpointOf(options),
     credentials: credentialsOf(options),
     ...(keyFile ? { keyFile } : {}),
-    imageProjects: list(options.image_projects),
+    imageProjects: t.list("image_projects"),
     ...(subnetwork ? { subnetwork } : {}),
-    externalIp: flag(options, "external_ip", true),
+    externalIp: t.flag("external_ip", true),
     networkTags: tags,
     ...(diskSizeGb !== undefined ? { diskSizeGb } : {}),
     diskType: gceName(options, "disk_type") ?? "pd-balanced",
-    spot: flag(options, "spot", false),
-    maxAttempts: wholeNumber(options, "max_attempts", 1, 10) ?? 4,
-    operationTimeoutMs: (wholeNumber(options, "operation_timeout", 10, 3600) ?? 300) * 1000,
+    spot: t.flag("spot", false),
+    maxAttempts: t.whole("max_attempts", 1, 10) ?? 4,
+    operationTimeoutMs: (t.whole("operation_timeout", 10, 3600) ?? 300) * 1000,
   });
 }

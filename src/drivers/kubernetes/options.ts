@@ -4,6 +4,7 @@
  */
 
 import { CloudceError } from "../../errors.js";
+import { OptionText } from "../option-text.js";
 
 export const DRIVER_NAME = "KUBERNETES";
 
@@ -48,27 +49,6 @@ const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 /** An image reference, loosely: registry/path[:tag][@digest], one word; the kubelet judges the rest. */
 export const IMAGE_REFERENCE = /^[A-Za-z0-9][A-Za-z0-9._\-/:@]{0,511}$/;
 
-function whole(
-  options: KubernetesOptions,
-  name: "page_size" | "log_bytes",
-  fallback: number,
-  min: number,
-  max: number,
-): number {
-  const v = options[name]?.trim();
-  if (v === undefined || v === "") return fallback;
-  if (!/^\d+$/.test(v) || Number(v) < min || Number(v) > max)
-    throw invalid(`Driver_${name}: '${v.slice(0, 40)}' is not a whole number from ${min} to ${max}`);
-  return Number(v);
-}
-
-function flag(options: KubernetesOptions, name: "in_cluster"): boolean {
-  const v = options[name]?.trim().toLowerCase();
-  if (v === undefined || v === "" || ["no", "false", "off", "0"].includes(v)) return false;
-  if (["yes", "true", "on", "1"].includes(v)) return true;
-  throw invalid(`Driver_${name}: '${v.slice(0, 40)}' is not a boolean: write yes or no`);
-}
-
 /** `name=reference, …`: the names `Instance_Image = name:…` may use. */
 function parseImages(value: string | undefined): Map<string, string> {
   const images = new Map<string, string>();
@@ -91,7 +71,8 @@ function parseImages(value: string | undefined): Map<string, string> {
 }
 
 export function parseOptions(options: KubernetesOptions): KubernetesSettings {
-  const inCluster = flag(options, "in_cluster");
+  const t = new OptionText(options, (name, problem) => invalid(`Driver_${name}: ${problem}`));
+  const inCluster = t.flag("in_cluster", false);
   const kubeconfig = options.kubeconfig?.trim() || undefined;
   if (inCluster && kubeconfig)
     throw invalid("Driver_in_cluster = yes and Driver_kubeconfig exclude each other: give one");
@@ -107,7 +88,7 @@ export function parseOptions(options: KubernetesOptions): KubernetesSettings {
     inCluster,
     namespace,
     images: parseImages(options.images),
-    pageSize: whole(options, "page_size", 500, 1, 5000),
-    logBytes: whole(options, "log_bytes", 1_048_576, 1024, 16_777_216),
+    pageSize: t.whole("page_size", 1, 5000) ?? 500,
+    logBytes: t.whole("log_bytes", 1024, 16_777_216) ?? 1_048_576,
   };
 }

@@ -8,6 +8,7 @@ import { accessSync, constants, existsSync, statSync } from "node:fs";
 import { homedir } from "node:os";
 import { basename, delimiter, extname, isAbsolute, join, resolve } from "node:path";
 import { CloudceError } from "../../errors.js";
+import { OptionText } from "../option-text.js";
 
 export const DRIVER_NAME = "QEMU";
 
@@ -62,33 +63,6 @@ const LAB_LAYOUT = { disk: "rootfs.qcow2", kernel: "vmlinuz", initrd: "initrd.im
 
 function invalid(message: string): CloudceError {
   return new CloudceError("OptionInvalid", `QEMU: ${message}`, { driver: DRIVER_NAME });
-}
-
-function whole(
-  options: Readonly<Record<string, string>>,
-  name: string,
-  fallback: number,
-  min: number,
-  max: number,
-): number {
-  const v = options[name]?.trim();
-  if (v === undefined || v === "") return fallback;
-  if (!/^\d+$/.test(v) || Number(v) < min || Number(v) > max)
-    throw invalid(`Driver_${name}: '${v}' is not a whole number from ${min} to ${max}`);
-  return Number(v);
-}
-
-function oneOf<T extends string>(
-  options: Readonly<Record<string, string>>,
-  name: string,
-  allowed: readonly T[],
-  fallback: T,
-): T {
-  const v = options[name]?.trim().toLowerCase();
-  if (v === undefined || v === "") return fallback;
-  if (!(allowed as readonly string[]).includes(v))
-    throw invalid(`Driver_${name}: '${v}' is not one of ${allowed.join(", ")}`);
-  return v as T;
 }
 
 function existingFile(option: string, path: string): string {
@@ -167,15 +141,16 @@ export function parseQemuOptions(options: Readonly<Record<string, string>>): Qem
     );
   }
   const imagePath = options["image"]!.trim();
+  const t = new OptionText(options, (name, problem) => invalid(`Driver_${name}: ${problem}`));
   return {
     boot,
     imageName: options["image_name"]?.trim() || basename(imagePath, extname(imagePath)),
-    memoryMb: whole(options, "memory_mb", 1024, 128, 1_048_576),
-    cpus: whole(options, "cpus", 2, 1, 256),
-    accel: oneOf(options, "accel", ["tcg", "kvm"], "tcg"),
-    maxInstances: whole(options, "max_instances", 4, 1, 1000),
-    network: oneOf(options, "network", ["none", "user"], "none"),
-    resultsDiskMb: whole(options, "results_disk_mb", 0, 0, 4096),
+    memoryMb: t.whole("memory_mb", 128, 1_048_576) ?? 1024,
+    cpus: t.whole("cpus", 1, 256) ?? 2,
+    accel: t.oneOf("accel", ["tcg", "kvm"], "tcg"),
+    maxInstances: t.whole("max_instances", 1, 1000) ?? 4,
+    network: t.oneOf("network", ["none", "user"], "none"),
+    resultsDiskMb: t.whole("results_disk_mb", 0, 4096) ?? 0,
     ...(options["vendor_data"]?.trim()
       ? { vendorData: existingFile("vendor_data", options["vendor_data"].trim()) }
       : {}),

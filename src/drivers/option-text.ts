@@ -1,0 +1,58 @@
+/**
+ * The forms of value the drivers' `Driver_*` options share: a boolean, a
+ * whole number in a range, one of a few words, a comma-separated list. Read
+ * the same way by every driver; each driver words the error with its name.
+ */
+
+/** The driver's error for option `name` (without `Driver_`) and what is wrong with it. */
+export type OptionError = (name: string, problem: string) => Error;
+
+const TRUE = ["true", "yes", "1", "on"];
+const FALSE = ["false", "no", "0", "off"];
+
+export class OptionText {
+  constructor(
+    private readonly values: Readonly<Record<string, string | undefined>>,
+    private readonly invalid: OptionError,
+  ) {}
+
+  /** The option's text, trimmed; undefined when it is unset or empty. */
+  text(name: string): string | undefined {
+    const v = this.values[name]?.trim();
+    return v === undefined || v === "" ? undefined : v;
+  }
+
+  flag(name: string, fallback: boolean): boolean {
+    const v = this.text(name);
+    if (v === undefined) return fallback;
+    if (TRUE.includes(v.toLowerCase())) return true;
+    if (FALSE.includes(v.toLowerCase())) return false;
+    throw this.invalid(name, `'${v.slice(0, 40)}' is not a boolean: write true or false (yes/no, on/off, 1/0)`);
+  }
+
+  /** A whole number from `min` to `max`; undefined when unset. */
+  whole(name: string, min: number, max: number): number | undefined {
+    const v = this.text(name);
+    if (v === undefined) return undefined;
+    if (!/^\d+$/.test(v) || Number(v) < min || Number(v) > max)
+      throw this.invalid(name, `'${v.slice(0, 40)}' is not a whole number from ${min} to ${max}`);
+    return Number(v);
+  }
+
+  /** One of `allowed`, compared in lower case; `fallback` when unset. */
+  oneOf<T extends string>(name: string, allowed: readonly T[], fallback: T): T {
+    const v = this.text(name)?.toLowerCase();
+    if (v === undefined) return fallback;
+    if (!(allowed as readonly string[]).includes(v))
+      throw this.invalid(name, `'${this.text(name)!.slice(0, 40)}' is not one of ${allowed.join(", ")}`);
+    return v as T;
+  }
+
+  /** The comma-separated items, trimmed, empty ones left out. */
+  list(name: string): string[] {
+    return (this.values[name] ?? "")
+      .split(",")
+      .map((s) => s.trim())
+      .filter((s) => s !== "");
+  }
+}

@@ -1,10 +1,20 @@
 /**
  * What the drivers split by concern (a resources object for images, flavors
- * and networks beside the objects for instances) share: the listings are the
- * resources object's, and a create of no nodes asks the cloud nothing.
+ * and networks beside an instances object for the VMs) share: the listings
+ * are the resources object's, the VM calls the instances object's, and a
+ * create of no nodes asks the cloud nothing.
  */
 
-import type { CloudFlavor, CloudResource, CreateNodesRequest, CreateNodesResult, ResourceQuery } from "./driver.js";
+import type {
+  BulkResult,
+  CloudFlavor,
+  CloudNode,
+  CloudResource,
+  CreateNodesRequest,
+  CreateNodesResult,
+  NodeFilter,
+  ResourceQuery,
+} from "./driver.js";
 
 /** The images, flavors and networks a cloud offers. */
 export interface ResourceListings {
@@ -13,8 +23,19 @@ export interface ResourceListings {
   listNetworks(query?: ResourceQuery): Promise<CloudResource[]>;
 }
 
+/** A cloud's VMs, found by the CE's filter or by id. */
+export interface InstanceCalls {
+  list(filter: NodeFilter): Promise<CloudNode[]>;
+  get(id: string): Promise<CloudNode | undefined>;
+  destroy(ids: readonly string[]): Promise<BulkResult>;
+  stop(ids: readonly string[]): Promise<BulkResult>;
+  /** The console log, decoded; empty while the cloud has none yet. */
+  consoleOutput(id: string): Promise<string>;
+}
+
 export abstract class SplitDriver {
   protected abstract readonly resources: ResourceListings;
+  protected abstract readonly instances: InstanceCalls;
 
   listImages(query?: ResourceQuery): Promise<CloudResource[]> {
     return this.resources.listImages(query);
@@ -24,6 +45,22 @@ export abstract class SplitDriver {
   }
   listNetworks(query?: ResourceQuery): Promise<CloudResource[]> {
     return this.resources.listNetworks(query);
+  }
+
+  listNodes(filter: NodeFilter): Promise<CloudNode[]> {
+    return this.instances.list(filter);
+  }
+  getNode(id: string): Promise<CloudNode | undefined> {
+    return this.instances.get(id);
+  }
+  destroyNodes(ids: readonly string[]): Promise<BulkResult> {
+    return this.instances.destroy(ids);
+  }
+  stopNodes(ids: readonly string[]): Promise<BulkResult> {
+    return this.instances.stop(ids);
+  }
+  getConsoleOutput(id: string): Promise<string> {
+    return this.instances.consoleOutput(id);
   }
 
   async createNodes(request: CreateNodesRequest): Promise<CreateNodesResult> {

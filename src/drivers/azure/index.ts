@@ -16,17 +16,14 @@ import { monotonicNow } from "../../util/monotonic.js";
 import { sleep as realSleep } from "../../util/retry.js";
 import { callLimitOf } from "../call-limit.js";
 import type {
-  BulkResult,
   CallLimit,
   CloudDriver,
   CloudLimits,
-  CloudNode,
   CreateNodesRequest,
   CreateNodesResult,
   DriverCapabilities,
   DriverConfig,
   DriverFactory,
-  NodeFilter,
 } from "../driver.js";
 import { RestClient } from "../http/rest-client.js";
 import { TokenCache } from "../http/token-cache.js";
@@ -65,7 +62,7 @@ export class AzureDriver extends SplitDriver implements CloudDriver {
   /** Resource Manager's limits are per subscription. */
   readonly endpoint: string;
   protected readonly resources: AzureResources;
-  private readonly instances: AzureInstances;
+  protected readonly instances: AzureInstances;
   private readonly api: RestClient;
   private readonly login: RestClient;
   private readonly tokens: TokenCache;
@@ -135,21 +132,6 @@ export class AzureDriver extends SplitDriver implements CloudDriver {
       sshPublicKey: () => this.sshPublicKey(),
     };
     return createNodes(ctx, request, this.settings.scaleSet);
-  }
-  listNodes(filter: NodeFilter): Promise<CloudNode[]> {
-    return this.instances.list(filter);
-  }
-  getNode(id: string): Promise<CloudNode | undefined> {
-    return this.instances.get(id);
-  }
-  destroyNodes(ids: readonly string[]): Promise<BulkResult> {
-    return this.instances.destroy(ids);
-  }
-  stopNodes(ids: readonly string[]): Promise<BulkResult> {
-    return this.instances.stop(ids);
-  }
-  getConsoleOutput(id: string): Promise<string> {
-    return this.instances.serialLog(id);
   }
   getLimits(): Promise<CloudLimits> {
     return this.resources.limits();

@@ -224,7 +224,7 @@ export class AzureInstances {
   }
 
   /** The serial log from boot diagnostics: a short-lived SAS link, then the blob itself (no token: the link carries its own). */
-  async serialLog(id: string): Promise<string> {
+  async consoleOutput(id: string): Promise<string> {
     const name = await this.nameOf(id);
     if (!name)
       throw new CloudceError(

@@ -11,16 +11,13 @@
 
 import { CloudceError } from "../../errors.js";
 import type {
-  BulkResult,
   CloudDriver,
   CloudLimits,
-  CloudNode,
   CreateNodesRequest,
   CreateNodesResult,
   DriverCapabilities,
   DriverConfig,
   DriverFactory,
-  NodeFilter,
 } from "../driver.js";
 import { callLimitOf } from "../call-limit.js";
 import { SplitDriver } from "../split-driver.js";
@@ -52,7 +49,7 @@ class Ec2Driver extends SplitDriver implements CloudDriver {
   readonly capabilities: DriverCapabilities;
   private readonly api: Ec2Api;
   protected readonly resources: Ec2Resources;
-  private readonly instances: Ec2Instances;
+  protected readonly instances: Ec2Instances;
 
   constructor(
     config: DriverConfig,
@@ -79,21 +76,6 @@ class Ec2Driver extends SplitDriver implements CloudDriver {
     return createNodes(this.instances, request, root);
   }
 
-  listNodes(filter: NodeFilter): Promise<CloudNode[]> {
-    return this.instances.list(filter);
-  }
-  getNode(id: string): Promise<CloudNode | undefined> {
-    return this.instances.get(id);
-  }
-  destroyNodes(ids: readonly string[]): Promise<BulkResult> {
-    return this.instances.terminate(ids);
-  }
-  stopNodes(ids: readonly string[]): Promise<BulkResult> {
-    return this.instances.stop(ids);
-  }
-  getConsoleOutput(id: string): Promise<string> {
-    return this.instances.consoleOutput(id);
-  }
   async getLimits(): Promise<CloudLimits> {
     throw new CloudceError(
       "NotSupported",

@@ -159,7 +159,7 @@ export class Ec2Instances {
     }
   }
 
-  terminate(ids: readonly string[]): Promise<BulkResult> {
+  destroy(ids: readonly string[]): Promise<BulkResult> {
     return bulkAct(
       ids,
       async (chunk) => {

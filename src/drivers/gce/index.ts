@@ -16,16 +16,13 @@ import { CloudceError } from "../../errors.js";
 import { SecretSlot } from "../../secrets.js";
 import { sleep as realSleep } from "../../util/retry.js";
 import type {
-  BulkResult,
   CloudDriver,
   CloudLimits,
-  CloudNode,
   CreateNodesRequest,
   CreateNodesResult,
   DriverCapabilities,
   DriverConfig,
   DriverFactory,
-  NodeFilter,
 } from "../driver.js";
 import { callLimitOf } from "../call-limit.js";
 import { RestClient } from "../http/rest-client.js";
@@ -70,7 +67,7 @@ export class GceDriver extends SplitDriver implements CloudDriver {
   readonly endpoint: string;
   private readonly api: GceApi;
   protected readonly resources: GceResources;
-  private readonly instances: GceInstances;
+  protected readonly instances: GceInstances;
   private readonly clock: Clock;
   private readonly tokens: TokenCache;
   /** The token endpoints' client: anonymous calls, a few connections. */
@@ -148,21 +145,6 @@ export class GceDriver extends SplitDriver implements CloudDriver {
       { api: this.api, instances: this.instances, settings: this.settings, clock: this.clock },
       request,
     );
-  }
-  listNodes(filter: NodeFilter): Promise<CloudNode[]> {
-    return this.instances.list(filter);
-  }
-  getNode(id: string): Promise<CloudNode | undefined> {
-    return this.instances.get(id);
-  }
-  destroyNodes(ids: readonly string[]): Promise<BulkResult> {
-    return this.instances.destroy(ids);
-  }
-  stopNodes(ids: readonly string[]): Promise<BulkResult> {
-    return this.instances.stop(ids);
-  }
-  getConsoleOutput(id: string): Promise<string> {
-    return this.instances.serialOutput(id);
   }
   getLimits(): Promise<CloudLimits> {
     return this.resources.limits();

@@ -181,7 +181,7 @@ export class GceInstances {
     }));
   }
 
-  async serialOutput(id: string): Promise<string> {
+  async consoleOutput(id: string): Promise<string> {
     for (const zone of this.zonesFor(id)) {
       const out = await this.api.call<{ contents?: string }>({
         method: "GET",

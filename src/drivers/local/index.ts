@@ -33,7 +33,7 @@ import type {
 } from "../driver.js";
 import { applyUserData, readEnvFile, reroot, type LocalImage } from "./local-boot.js";
 import { launchVm } from "./local-process.js";
-import { ProcessVmDriver, reserveUnlessStopped, type VmProcess } from "../process/process-vms.js";
+import { ProcessVmDriver, type VmProcess } from "../process/process-vms.js";
 import { LocalStore, type LocalNodeFiles, type LocalNodeRecord } from "../process/vm-store.js";
 import { makeDir } from "../../util/make-dir.js";
 
@@ -122,49 +122,15 @@ class LocalDriver extends ProcessVmDriver implements CloudDriver {
         driver: DRIVER_NAME,
       });
     }
-    await this.store.init();
-    const slots = await reserveUnlessStopped(request, () => this.reserve(request, image));
-    if ("created" in slots) return slots;
-    const { reserved, refused } = slots;
-    const created: CloudNode[] = [];
-    for (const [record, s] of reserved) created.push(await this.boot(record, s, image));
-    const quota = `LOCAL: instance quota of ${this.maxInstances} reached (Driver_max_instances)`;
-    const failed = refused.map((s) => ({
-      target: s.name,
-      error: new CloudceError("QuotaExceeded", quota, { driver: DRIVER_NAME, quotaResource: "instances" }),
-    }));
-    return { created, failed };
-  }
-
-  /**
-   * Saves a record for each node the quota allows, under the state dir's
-   * lock, so concurrent creates (in this process or another) never count
-   * the same free slot twice. A saved record counts as an instance at once.
-   */
-  private async reserve(
-    request: CreateNodesRequest,
-    image: LocalImage,
-  ): Promise<{ reserved: [LocalNodeRecord, NodeSpec][]; refused: NodeSpec[] }> {
-    return this.store.exclusive(async () => {
-      const room = Math.max(0, this.maxInstances - (await this.liveCount()));
-      const reserved: [LocalNodeRecord, NodeSpec][] = [];
-      for (const s of request.nodes.slice(0, room)) {
-        const record: LocalNodeRecord = {
-          id: randomUUID(),
-          name: s.name,
-          createdAt: new Date().toISOString(),
-          imageId: image.id,
-          flavorId: request.flavorId,
-          networkIds: [...request.networkIds],
-          metadata: { ...s.metadata },
-          ...(request.keyName ? { keyName: request.keyName } : {}),
-          bootedBy: process.pid,
-        };
-        await this.store.save(record);
-        reserved.push([record, s]);
-      }
-      return { reserved, refused: request.nodes.slice(room) };
-    }, request.signal);
+    return this.createWithin(
+      request,
+      {
+        limit: this.maxInstances,
+        count: () => this.liveCount(),
+        quota: `LOCAL: instance quota of ${this.maxInstances} reached (Driver_max_instances)`,
+      },
+      { newId: () => randomUUID(), imageId: image.id, boot: (record, spec) => this.boot(record, spec, image) },
+    );
   }
 
   /** Boots a reserved VM; its record exists first, so a crash mid-boot leaves a VM that cleanup can find. */

@@ -13,6 +13,7 @@ import type {
   CreateNodesResult,
   NodeFailure,
   NodeFilter,
+  NodeSpec,
 } from "../driver.js";
 import { pidExists, signalVm, vmProcessAlive } from "./vm-process.js";
 import { StoppedBeforeLock, type LocalNodeFiles, type LocalNodeRecord, type LocalStore } from "./vm-store.js";
@@ -96,23 +97,62 @@ export abstract class ProcessVmDriver {
     return readFile(this.store.consolePath(id), "utf8").catch(() => "");
   }
 
+  /**
+   * Creates the request's VMs, as many as `slots.limit` leaves room for
+   * beside the VMs `slots.count` finds. Each gets its record under the state
+   * dir's lock first, so concurrent creates (in this process or another)
+   * never take one free slot twice, and a VM whose boot fails halfway is
+   * still found (and cleaned up); then each is booted. The nodes over the
+   * limit fail with QuotaExceeded (`slots.quota` says why). A stop that came
+   * while waiting for the lock leaves every node not sent.
+   */
+  protected async createWithin(
+    request: CreateNodesRequest,
+    slots: { readonly limit: number; count(): Promise<number>; readonly quota: string },
+    vm: {
+      newId(): string;
+      readonly imageId: string;
+      boot(record: LocalNodeRecord, spec: NodeSpec): Promise<CloudNode>;
+    },
+  ): Promise<CreateNodesResult> {
+    await this.store.init();
+    let reservation: { reserved: [LocalNodeRecord, NodeSpec][]; refused: NodeSpec[] };
+    try {
+      reservation = await this.store.exclusive(async () => {
+        const room = Math.max(0, slots.limit - (await slots.count()));
+        const reserved: [LocalNodeRecord, NodeSpec][] = [];
+        for (const spec of request.nodes.slice(0, room)) {
+          const record: LocalNodeRecord = {
+            id: vm.newId(),
+            name: spec.name,
+            createdAt: new Date().toISOString(),
+            imageId: vm.imageId,
+            flavorId: request.flavorId,
+            networkIds: [...request.networkIds],
+            metadata: { ...spec.metadata },
+            ...(request.keyName ? { keyName: request.keyName } : {}),
+            bootedBy: process.pid,
+          };
+          await this.store.save(record);
+          reserved.push([record, spec]);
+        }
+        return { reserved, refused: request.nodes.slice(room) };
+      }, request.signal);
+    } catch (err) {
+      if (!(err instanceof StoppedBeforeLock)) throw err;
+      return { created: [], failed: request.nodes.map((n) => ({ target: n.name, error: err, notSent: true })) };
+    }
+    const created: CloudNode[] = [];
+    for (const [record, spec] of reservation.reserved) created.push(await vm.boot(record, spec));
+    const quota = { driver: this.driverName, quotaResource: "instances" } as const;
+    const failed: NodeFailure[] = reservation.refused.map((s) => ({
+      target: s.name,
+      error: new CloudceError("QuotaExceeded", slots.quota, quota),
+    }));
+    return { created, failed };
+  }
+
   private notFound(id: string): CloudceError {
     return new CloudceError("NodeNotFound", `${this.driverName}: no VM ${id}`, { driver: this.driverName });
-  }
-}
-
-/**
- * Runs a create's reservation; when the caller's stop came while it waited
- * for the state dir's lock, every node is reported as not sent.
- */
-export async function reserveUnlessStopped<T>(
-  request: CreateNodesRequest,
-  reserve: () => Promise<T>,
-): Promise<T | CreateNodesResult> {
-  try {
-    return await reserve();
-  } catch (err) {
-    if (!(err instanceof StoppedBeforeLock)) throw err;
-    return { created: [], failed: request.nodes.map((n) => ({ target: n.name, error: err, notSent: true })) };
   }
 }

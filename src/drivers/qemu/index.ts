@@ -22,14 +22,13 @@ import type {
   DriverCapabilities,
   DriverConfig,
   DriverFactory,
-  NodeFailure,
   NodeSpec,
   ResourceQuery,
 } from "../driver.js";
 import { LocalStore, type LocalNodeRecord } from "../process/vm-store.js";
 import { copyResultsDisk, createOverlay, createResultsDisk, createSeed } from "./qemu-disks.js";
 import { DRIVER_NAME, KNOWN_OPTIONS, parseQemuOptions, type QemuSettings } from "./qemu-options.js";
-import { ProcessVmDriver, reserveUnlessStopped } from "../process/process-vms.js";
+import { ProcessVmDriver } from "../process/process-vms.js";
 import { launchQemu, qemuArgs } from "./qemu-process.js";
 import { consoleTail, qemuState } from "./qemu-state.js";
 
@@ -100,44 +99,19 @@ export class QemuDriver extends ProcessVmDriver implements CloudDriver {
         `QEMU: no flavor with id '${request.flavorId}' (the flavor is ${FLAVOR_ID})`,
         { driver: DRIVER_NAME },
       );
-    await this.store.init();
-    const slots = await reserveUnlessStopped(request, () => this.reserve(request));
-    if ("created" in slots) return slots;
-    const { reserved, refused } = slots;
-    const created: CloudNode[] = [];
-    for (const [record, spec] of reserved) created.push(await this.boot(record, spec));
-    const quota = `QEMU: ${this.settings.maxInstances} VMs exist already (Driver_max_instances)`;
-    const failed: NodeFailure[] = refused.map((s) => ({
-      target: s.name,
-      error: new CloudceError("QuotaExceeded", quota, { driver: DRIVER_NAME, quotaResource: "instances" }),
-    }));
-    return { created, failed };
-  }
-
-  /** Records as many VMs as the limit allows under the state dir's lock: concurrent creates never share a free slot. */
-  private async reserve(
-    request: CreateNodesRequest,
-  ): Promise<{ reserved: [LocalNodeRecord, NodeSpec][]; refused: NodeSpec[] }> {
-    return this.store.exclusive(async () => {
-      const room = Math.max(0, this.settings.maxInstances - (await this.store.all()).length);
-      const reserved: [LocalNodeRecord, NodeSpec][] = [];
-      for (const spec of request.nodes.slice(0, room)) {
-        const record: LocalNodeRecord = {
-          id: `qemu-${randomBytes(6).toString("hex")}`,
-          name: spec.name,
-          createdAt: new Date().toISOString(),
-          imageId: request.imageId,
-          flavorId: request.flavorId,
-          networkIds: [...request.networkIds],
-          metadata: { ...spec.metadata },
-          ...(request.keyName ? { keyName: request.keyName } : {}),
-          bootedBy: process.pid,
-        };
-        await this.store.save(record);
-        reserved.push([record, spec]);
-      }
-      return { reserved, refused: request.nodes.slice(room) };
-    }, request.signal);
+    return this.createWithin(
+      request,
+      {
+        limit: this.settings.maxInstances,
+        count: async () => (await this.store.all()).length,
+        quota: `QEMU: ${this.settings.maxInstances} VMs exist already (Driver_max_instances)`,
+      },
+      {
+        newId: () => `qemu-${randomBytes(6).toString("hex")}`,
+        imageId: request.imageId,
+        boot: (record, spec) => this.boot(record, spec),
+      },
+    );
   }
 
   /** Boots a reserved VM; its record exists first, so a VM whose boot fails halfway is still found (and cleaned up). */

@@ -62,6 +62,9 @@ export class CloudCore {
   private submittedJobs = 0;
   private readonly finished = new FinishedPilots();
   private readonly held: PilotCredentials;
+  /** The setParameters calls still to take effect, in order, and their count. */
+  private setting: Promise<unknown> = Promise.resolve();
+  private settingCalls = 0;
 
   constructor(ceName: string, options: CloudComputingElementOptions = {}) {
     this.ceName = ceName;
@@ -75,8 +78,22 @@ export class CloudCore {
     this.held = new PilotCredentials(ceName, this.now, this.terms.giveProxy);
   }
 
-  /** Adds options, later values winning; throws `OptionInvalid` (every problem in `problems`) and keeps the old ones. */
+  /**
+   * Adds options, later values winning; throws `OptionInvalid` (every problem in `problems`) and keeps the old ones.
+   * Calls take effect in the order they were made, even while one waits for its cloud type's name rule.
+   */
   async setParameters(options: Readonly<Record<string, CeOptionValue>>): Promise<void> {
+    if (this.settingCalls === 0 && !nameRuleFor(this.params, options)) return this.applyParameters(options);
+    this.settingCalls++;
+    const run = this.setting.then(() => this.applyParameters(options));
+    this.setting = run.then(
+      () => this.settingCalls--,
+      () => this.settingCalls--,
+    );
+    return run;
+  }
+
+  private async applyParameters(options: Readonly<Record<string, CeOptionValue>>): Promise<void> {
     const loading = nameRuleFor(this.params, options);
     if (loading) await loading;
     this.params = mergedOptions(this.params, options);
@@ -85,11 +102,17 @@ export class CloudCore {
       this.log.warn(`option ignored: ${p.option}: ${p.text}`);
   }
 
+  /** Waits for the setParameters calls made before, so that a call uses their options. */
+  private async settled(): Promise<void> {
+    if (this.settingCalls > 0) await this.setting;
+  }
+
   getParameters(): Record<string, string> {
     return { ...this.params };
   }
 
   async isValid(online: boolean): Promise<Validity> {
+    await this.settled();
     const input = {
       params: this.params,
       baseDir: this.baseDir,
@@ -107,6 +130,7 @@ export class CloudCore {
     opts: SubmitOptions = {},
   ): Promise<SubmitAnswer> {
     checkPilotCount(count, this.terms.count);
+    await this.settled();
     const key = opts.submission === undefined ? undefined : checkSubmissionKey(opts.submission);
     if (proxy) await this.held.setProxy(proxy);
     const input = {
@@ -123,25 +147,30 @@ export class CloudCore {
   }
 
   async recoverSubmission(key: string): Promise<SubmitAnswer> {
+    await this.settled();
     const ctx = this.ensure();
     const checked = checkSubmissionKey(key);
     return recoveredAnswer(ctx, checked, await submissionNodes(ctx, checked));
   }
 
   async renderUserData(executableFile: string): Promise<RenderedUserData> {
+    await this.settled();
     const render = () => this.getRenderer();
     return renderPilotUserData(this.ensure(), render, this.ceName, executableFile, this.terms.executable);
   }
 
   async getJobStatus(refs: readonly string[]): Promise<Record<string, PilotStatus>> {
+    await this.settled();
     return pilotStatuses(this.ensure(), refs);
   }
 
   async listPilots(): Promise<PilotInfo[]> {
+    await this.settled();
     return pilotInfos(this.ensure());
   }
 
   async getCEStatus(): Promise<CEStatusCounts & PolicyInfo> {
+    await this.settled();
     const ctx = this.ensure();
     const nodes = await listQueueNodes(ctx);
     await ctx.policies.observe(nodes);
@@ -154,6 +183,7 @@ export class CloudCore {
   }
 
   async available(): Promise<Availability> {
+    await this.settled();
     const ctx = this.ensure();
     const result = await availableUnderPolicies(ctx, this.submittedJobs, await this.credentialAssessment());
     ctx.observer?.slots?.(result.Value);
@@ -164,16 +194,19 @@ export class CloudCore {
 
   /** Every pilot's fate: killed, already gone, or failed with why; never throws for a failed delete. */
   async killPilots(refs: readonly string[]): Promise<KillReport> {
+    await this.settled();
     return killPilots(this.ensure(), refs);
   }
 
   async cleanupPilots(opts: { readonly signal?: AbortSignal; readonly dryRun?: boolean } = {}): Promise<CleanupReport> {
+    await this.settled();
     const ctx = this.ensure();
     const stop = { ...(opts.signal ? { signal: opts.signal } : {}), graceMs: ctx.settings.requestTimeoutMs };
     return cleanupOwnPilots(ctx, stop, opts.dryRun === true);
   }
 
   async getJobOutput(ref: string): Promise<string> {
+    await this.settled();
     return readPilotOutput(this.ensure(), ref);
   }
 
@@ -208,6 +241,7 @@ export class CloudCore {
 
   /** Releases the driver and removes the private proxy file. */
   async shutdown(): Promise<void> {
+    await this.settled();
     await this.reset();
   }
 

@@ -42,7 +42,8 @@ export class HandedCredentials {
 
   /**
    * Keeps the proxy; `validSeconds` > 0 says it is not to be used after that
-   * many seconds from now, whatever its certificates say (0: not given).
+   * many seconds from now, whatever its certificates say (0: not given, so
+   * the proxy held keeps the validity given with it, and another has none).
    * A proxy file a driver holds the path of is rewritten at once.
    */
   async setProxy(pem: string, validSeconds = 0): Promise<void> {
@@ -52,9 +53,12 @@ export class HandedCredentials {
         `setProxy: valid must be the proxy's validity in seconds, from 0 (not given) to ${MAX_VALID_SECONDS}; got ${String(validSeconds).slice(0, 30)}`,
       );
     }
+    // The proxy held, handed over again without a validity (as submitJob does), keeps the one given with it.
+    const sameProxy = pem === this.proxyPem;
     this.proxySecret.set(...proxySecrets(pem));
     this.proxyPem = pem;
-    this.validUntil = validSeconds > 0 ? new Date(this.clock() + Math.floor(validSeconds * 1000)) : undefined;
+    if (validSeconds > 0) this.validUntil = new Date(this.clock() + Math.floor(validSeconds * 1000));
+    else if (!sameProxy) this.validUntil = undefined;
     if (this.file.path !== undefined && pem !== "") await this.file.write(pem);
   }
 

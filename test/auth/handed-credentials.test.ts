@@ -44,10 +44,21 @@ describe("HandedCredentials", () => {
     expect(() => handed.proxySecondsLeft(4000)).toThrow(/validity given with it \(setProxy valid\) has 3600 s left/);
     now += 3600 * 1000;
     expect(codeOf(() => handed.proxySecondsLeft(1))).toBe("ProxyExpired");
-    // A proxy handed over without a validity is judged by its certificates alone.
-    await handed.setProxy(chain.proxyPem);
+    // A renewed proxy handed over without a validity is judged by its certificates alone.
+    const renewed = await makeProxyChain({ secondsLeft: 10 * 86_400 });
+    await handed.setProxy(renewed.proxyPem);
     expect(handed.proxyValidUntil).toBeUndefined();
     expect(handed.proxySecondsLeft(1000)).toBeGreaterThan(9 * 86_400);
+    await handed.forget();
+  });
+
+  it("keeps the validity given when the proxy it holds is handed over again without one", async () => {
+    const now = Date.parse("2026-06-01T12:00:00Z");
+    const handed = new HandedCredentials(() => now);
+    await handed.setProxy(chain.proxyPem, 3600);
+    await handed.setProxy(chain.proxyPem);
+    expect(handed.proxyValidUntil?.toISOString()).toBe("2026-06-01T13:00:00.000Z");
+    expect(codeOf(() => handed.proxySecondsLeft(4000))).toBe("ProxyExpired");
     await handed.forget();
   });
 

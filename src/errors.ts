@@ -153,6 +153,22 @@ export class CloudceError extends Error {
   }
 }
 
+/** The same error told with another message (a redacted or a more precise one): every other field and the cause kept. */
+export function withMessage(err: CloudceError, message: string): CloudceError {
+  return new CloudceError(err.code, message, {
+    ...(err.driver !== undefined ? { driver: err.driver } : {}),
+    retryable: err.retryable,
+    ...(err.retryAfterSeconds !== undefined ? { retryAfterSeconds: err.retryAfterSeconds } : {}),
+    ...(err.status !== undefined ? { status: err.status } : {}),
+    ...(err.quotaResource !== undefined ? { quotaResource: err.quotaResource } : {}),
+    ...(err.request !== undefined ? { request: err.request } : {}),
+    answerNotJson: err.answerNotJson,
+    requestTimedOut: err.requestTimedOut,
+    problems: err.problems,
+    ...(err.cause !== undefined ? { cause: err.cause } : {}),
+  });
+}
+
 export function isCloudceError(err: unknown, code?: ErrorCode): err is CloudceError {
   return err instanceof CloudceError && (code === undefined || err.code === code);
 }

@@ -1,7 +1,7 @@
 /** The state of one submission: each create as it settles, journaled, retried once past stale ids. */
 
 import { deriveStamp } from "../context/index.js";
-import { CloudceError, toCloudceError } from "../errors.js";
+import { CloudceError, toCloudceError, withMessage } from "../errors.js";
 import type { CloudNode, CreateNodesResult } from "../drivers/driver.js";
 import { NotSent } from "./adaptive-limit.js";
 import { EXHAUSTED_CODES, createRequest, isUncertain, sameIds, staleOf, type StaleRetry } from "./create-outcome.js";
@@ -214,14 +214,7 @@ export class Run {
   private failure(target: string, err: unknown, pilot: PreparedPilot): SubmissionFailure {
     const raw = toCloudceError(err, "CloudError");
     const message = redactUserData(raw.message, { executable: this.input.executable, userData: pilot.spec.userData });
-    const error =
-      message === raw.message
-        ? raw
-        : new CloudceError(raw.code, message, {
-            ...(raw.driver ? { driver: raw.driver } : {}),
-            ...(raw.quotaResource ? { quotaResource: raw.quotaResource } : {}),
-            retryable: raw.retryable,
-          });
+    const error = message === raw.message ? raw : withMessage(raw, message);
     this.input.logger.error("failed to create pilot VM", { vm: target, code: error.code, reason: error.message });
     return { name: target, error };
   }

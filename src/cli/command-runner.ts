@@ -11,7 +11,7 @@ import type { LoadedCeOptions } from "../config/ce-config.js";
 import type { ActionFlags, CliIo, CommandContext, CommandHooks } from "./command-context.js";
 import { abandonedAt, onSignals } from "./command-interrupt.js";
 import { whereOptionBelongs } from "./misplaced-option.js";
-import { CloudceError, toCloudceError } from "../errors.js";
+import { type CloudceError, toCloudceError, withMessage } from "../errors.js";
 import { createLogger, stderrSink, type Logger } from "../log.js";
 import { UsageError } from "./cli-errors.js";
 import { loadOptions, openCe, openCeForValidation, openCePerQueue, type OpenedCe } from "./load-ce.js";
@@ -217,7 +217,7 @@ async function applyProxy(ce: CloudComputingElement, path: string): Promise<void
   const pem = await readFile(path, "utf8");
   await ce.core.setProxy(pem, 0, path).catch((err: unknown) => {
     const e = toCloudceError(err, "ProxyInvalid");
-    throw new CloudceError(e.code, `--proxy: ${e.message}`, { cause: e });
+    throw withMessage(e, `--proxy: ${e.message}`);
   });
 }
 

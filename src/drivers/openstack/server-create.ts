@@ -13,7 +13,7 @@
  */
 
 import { redactUserData } from "../../context/index.js";
-import { CloudceError, isCloudceError, toCloudceError, type QuotaResource } from "../../errors.js";
+import { CloudceError, isCloudceError, toCloudceError, type QuotaResource, withMessage } from "../../errors.js";
 import type { Logger } from "../../log.js";
 import { mapGated } from "../../util/pool.js";
 import { withRetry, type RetryPolicy } from "../../util/retry.js";
@@ -61,10 +61,9 @@ export class ServerCreator {
         // The Nova layer says a refusal of multi-create itself (not of the servers asked for) with its own code.
         if (!isCloudceError(err, "NotSupported")) return { created: [], failed: failAll(spec.name, count, err) };
         if (this.parts.mode === "on") {
-          const why = new CloudceError(
-            err.code,
+          const why = withMessage(
+            err,
             `${err.message}; the cloud refuses multi-create (Driver_ex_multi_create = on): set it to auto or off to create one VM per call`,
-            { driver: DRIVER_NAME },
           );
           return { created: [], failed: failAll(spec.name, count, why) };
         }

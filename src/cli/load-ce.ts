@@ -3,7 +3,7 @@
 import type { CallerTerms } from "../ce/ce-api-types.js";
 import { CloudComputingElement, type CloudComputingElementOptions } from "../ce/index.js";
 import { checkConfigFile, listQueueNames, loadCeOptions, type LoadedCeOptions } from "../config/ce-config.js";
-import { CloudceError, type Problem, problemLine, toCloudceError } from "../errors.js";
+import { CloudceError, type Problem, problemLine, problemsOf, toCloudceError } from "../errors.js";
 import type { Logger } from "../log.js";
 
 export interface CeSelection {
@@ -126,13 +126,30 @@ export async function openCeForValidation(
   const ce = newCe(loaded, sel, logger, ceOptions);
   const options = effectiveOptions(loaded, overrides);
   const problems = [...check.problems];
-  const refused = await setOptions(ce, options);
+  const refused = await refusedProblems(ce, options);
   if (refused.length > 0) {
     problems.push(...locateProblems(refused, loaded.origins));
     const bad = new Set(refused.map((p) => p.option));
-    await ce.core.setParameters(Object.fromEntries(Object.entries(options).filter(([k]) => !bad.has(k))));
+    // The rest is set so that the other checks run; what it is refused for again was said above.
+    const said = new Set(refused.map(problemLine));
+    const rest = Object.fromEntries(Object.entries(options).filter(([k]) => !bad.has(k)));
+    const again = (await refusedProblems(ce, rest)).filter((p) => !said.has(problemLine(p)));
+    problems.push(...locateProblems(again, loaded.origins));
   }
   return { ce, loaded, problems };
+}
+
+/** What setting `options` was refused for, as problems (an error that lists none is one); never throws. */
+async function refusedProblems(
+  ce: CloudComputingElement,
+  options: Record<string, string>,
+): Promise<readonly Problem[]> {
+  try {
+    await ce.core.setParameters(options);
+    return [];
+  } catch (err) {
+    return problemsOf(err);
+  }
 }
 
 /** Each problem as one line, with `(file:line)` where its option was set in the file. */

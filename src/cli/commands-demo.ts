@@ -12,7 +12,7 @@ import { validate } from "./commands-tools.js";
 import { report } from "./commands-ops.js";
 import type { Output } from "./output.js";
 import { monotonicNow } from "../util/monotonic.js";
-import { abortableSleep } from "../ops/cleanup-loop.js";
+import { pause } from "../util/pause.js";
 
 const FINISHED: readonly PilotStatus[] = ["Done", "Aborted", "Deleted", "Failed"];
 
@@ -101,7 +101,7 @@ async function waitFinished(
     if (values.every((s) => FINISHED.includes(s)) || signal?.aborted) return;
     if (monotonicNow() > deadline)
       throw new CloudceError("Timeout", `pilots still not finished after ${timeoutMs / 1000} s (${summary})`);
-    await (signal ? abortableSleep(250, signal) : new Promise((r) => setTimeout(r, 250)));
+    await pause(250, signal);
   }
 }
 

@@ -10,6 +10,7 @@ import { UsageError } from "./cli-errors.js";
 import { expandShortRefs, kill, type Outcome } from "./commands-pilots.js";
 import { formatTable, type Output } from "./output.js";
 import { shortRef } from "./status-table.js";
+import { pause } from "../util/pause.js";
 
 /** The states `--state` takes: DIRAC's pilot statuses a listing gives. */
 export const STATES: readonly PilotStatus[] = ["Waiting", "Running", "Done", "Aborted", "Unknown"];
@@ -130,17 +131,7 @@ export async function followOutput(
     shown = text;
     const status = (await ce.core.getJobStatus([ref!]))[ref!];
     if (status === undefined || FINISHED.includes(status) || opts.signal?.aborted) break;
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, opts.everyMs);
-      opts.signal?.addEventListener(
-        "abort",
-        () => {
-          clearTimeout(timer);
-          resolve();
-        },
-        { once: true },
-      );
-    });
+    await pause(opts.everyMs, opts.signal);
     if (opts.signal?.aborted) break;
   }
   if (out.json) out.result({ ref, output: shown });
@@ -164,16 +155,6 @@ export async function watch(
   while (!opts.signal?.aborted) {
     if (!out.json) opts.stdout.write(tty ? "\x1b[H\x1b[2J" : `--- ${new Date().toISOString()}\n`);
     await show(lines);
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, opts.everySeconds * 1000);
-      opts.signal?.addEventListener(
-        "abort",
-        () => {
-          clearTimeout(timer);
-          resolve();
-        },
-        { once: true },
-      );
-    });
+    await pause(opts.everySeconds * 1000, opts.signal);
   }
 }

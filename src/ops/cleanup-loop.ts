@@ -13,6 +13,7 @@ import { toCloudceError } from "../errors.js";
 import { type Logger, silentLogger } from "../log.js";
 import { type AcquireLockOptions, withLock } from "../util/lock.js";
 import { monotonicNow } from "../util/monotonic.js";
+import { pause } from "../util/pause.js";
 
 /** Exit status of a one-shot cleanup skipped because another holds the CE's lock (EX_TEMPFAIL). */
 export const EXIT_LOCK_HELD = 75;
@@ -48,7 +49,7 @@ export interface LoopResult {
 export async function runEvery(options: RunEveryOptions): Promise<LoopResult> {
   const log = options.logger ?? silentLogger;
   const random = options.random ?? Math.random;
-  const sleep = options.sleep ?? abortableSleep;
+  const sleep = options.sleep ?? pause;
   const stop = new AbortController();
   let stoppedBy: LoopResult["stoppedBy"] | undefined;
   let inPass = false;
@@ -120,20 +121,6 @@ export function lockedPass(
     if (!run.ran)
       logger.warn("pass skipped: another cleanup of this CE is running", { round, error: run.held.message });
   };
-}
-
-/** setTimeout as a promise that resolves early (not rejects) on abort. */
-export function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
-  if (signal.aborted) return Promise.resolve();
-  return new Promise((resolve) => {
-    const done = (): void => {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener("abort", done, { once: true });
-  });
 }
 
 /** Node's longest timer: a longer one fires at once (after a TimeoutOverflowWarning). */

@@ -3,7 +3,8 @@ import { createLogger, type LogRecord } from "../../src/log.js";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { abortableSleep, lockedPass, parseDuration, runEvery } from "../../src/ops/cleanup-loop.js";
+import { lockedPass, parseDuration, runEvery } from "../../src/ops/cleanup-loop.js";
+import { pause } from "../../src/util/pause.js";
 import { acquireLock, readLockHolder } from "../../src/util/lock.js";
 import { type RunningChild, startFixture } from "../support/child.js";
 
@@ -89,9 +90,9 @@ describe("runEvery in-process", () => {
     expect(records.every((r) => r.fields["ce"] === "ce9")).toBe(true);
   });
 
-  it("abortableSleep resolves early on abort", async () => {
+  it("pause resolves early on abort", async () => {
     const ac = new AbortController();
-    const slept = abortableSleep(60_000, ac.signal);
+    const slept = pause(60_000, ac.signal);
     ac.abort();
     await expect(slept).resolves.toBeUndefined();
   });

@@ -12,6 +12,7 @@ import { CloudceError } from "../../errors.js";
 import { acquireLock, type Lock } from "../../util/lock.js";
 import { monotonicNow } from "../../util/monotonic.js";
 import { makeDir } from "../../util/make-dir.js";
+import { pause } from "../../util/pause.js";
 
 /** Critical sections per state dir in this process, chained so they wait without polling. */
 const localQueues = new Map<string, Promise<unknown>>();
@@ -224,19 +225,6 @@ export class StoppedBeforeLock extends CloudceError {
   constructor(path: string) {
     super("Timeout", `LOCAL: stopped while waiting for ${path}; no VM was made`, { driver: "LOCAL", retryable: false });
   }
-}
-
-/** Waits `ms`, or less when `signal` aborts first. */
-function pause(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const done = (): void => {
-      clearTimeout(timer);
-      signal?.removeEventListener("abort", done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal?.addEventListener("abort", done, { once: true });
-  });
 }
 
 async function modifiedAt(path: string): Promise<Date | undefined> {

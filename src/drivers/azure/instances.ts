@@ -201,13 +201,7 @@ export class AzureInstances {
       ids.map((id) =>
         this.limit("stop", async () => {
           try {
-            const name = await this.nameOf(id);
-            if (!name)
-              throw new CloudceError(
-                "NodeNotFound",
-                `AZURE: no VM with vmId ${id} in resource group ${this.arm.settings.resourceGroup}`,
-                { driver: DRIVER_NAME },
-              );
+            const name = await this.existingName(id);
             await this.arm.call(
               "compute",
               "POST",
@@ -225,13 +219,7 @@ export class AzureInstances {
 
   /** The serial log from boot diagnostics: a short-lived SAS link, then the blob itself (no token: the link carries its own). */
   async consoleOutput(id: string): Promise<string> {
-    const name = await this.nameOf(id);
-    if (!name)
-      throw new CloudceError(
-        "NodeNotFound",
-        `AZURE: no VM with vmId ${id} in resource group ${this.arm.settings.resourceGroup}`,
-        { driver: DRIVER_NAME },
-      );
+    const name = await this.existingName(id);
     const links = await this.arm.call<{ serialConsoleLogBlobUri?: string }>(
       "compute",
       "POST",
@@ -248,5 +236,16 @@ export class AzureInstances {
       if (isCloudceError(err, "NodeNotFound")) return "";
       throw err;
     }
+  }
+
+  /** The name of the VM with this vmId; NodeNotFound when the resource group has none. */
+  private async existingName(id: string): Promise<string> {
+    const name = await this.nameOf(id);
+    if (name) return name;
+    throw new CloudceError(
+      "NodeNotFound",
+      `AZURE: no VM with vmId ${id} in resource group ${this.arm.settings.resourceGroup}`,
+      { driver: DRIVER_NAME },
+    );
   }
 }

@@ -106,7 +106,8 @@ export class CloudHealth {
   private openError(): CloudceError {
     return new CloudceError(
       "CloudUnavailable",
-      `circuit breaker open after ${this.failures} failed listings: not calling the cloud until ${this.probeDate.toISOString()}, then one probe (last error: ${this.lastError})`,
+      `circuit breaker open after ${this.failures} failed listings: ` +
+        `not calling the cloud until ${this.probeDate.toISOString()}, then one probe (last error: ${this.lastError})`,
       { retryable: true },
     );
   }

@@ -70,7 +70,9 @@ export class FizzlePolicy {
     this.recent = this.recent.sort((a, b) => a.stoppedAt - b.stoppedAt).slice(-fizzleCount);
     if (this.active(nowMs) === undefined && this.recent.length === fizzleCount && this.recent.every((j) => j.fizzled)) {
       const until = new Date(nowMs + backoffSeconds * 1000);
-      const reason = `the last ${fizzleCount} VMs stopped within Fizzle_Seconds (${fizzleSeconds} s) of starting: no new VMs until ${until.toISOString()} (Backoff_Seconds ${backoffSeconds}); check the image and the pilot template`;
+      const reason =
+        `the last ${fizzleCount} VMs stopped within Fizzle_Seconds (${fizzleSeconds} s) of starting: ` +
+        `no new VMs until ${until.toISOString()} (Backoff_Seconds ${backoffSeconds}); check the image and the pilot template`;
       this.backoff = { until, reason };
       this.recent = [];
       decisions.push({ decision: "backoff", detail: reason });

@@ -31,7 +31,9 @@ export async function redeleteOutcome(
       decision: "re-delete" as const,
       ref: e.ref,
       vmName: e.name,
-      detail: `still listed ${due[i]!.secondsSince} s after it was deleted (${e.reason}; Delete_VerifySeconds ${settings.policies.deleteVerifySeconds}): deleted again, time ${e.attempts}${e.error ? `, and that failed: ${e.error}` : ""}`,
+      detail:
+        `still listed ${due[i]!.secondsSince} s after it was deleted (${e.reason}; Delete_VerifySeconds ${settings.policies.deleteVerifySeconds}): ` +
+        `deleted again, time ${e.attempts}${e.error ? `, and that failed: ${e.error}` : ""}`,
     })),
   );
   return entries;

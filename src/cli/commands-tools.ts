@@ -52,7 +52,7 @@ export async function validate(ce: CloudComputingElement, out: Output, input: Va
       ...(input.online ? {} : { notChecked: OFFLINE_UNCHECKED }),
     },
     () =>
-      `${ce.ceName}: configuration is valid${input.online ? " (checked against the cloud)" : ` (offline: ${unchecked.join("")} were not checked; --online checks them)`}`,
+      `${ce.ceName}: configuration is valid${input.online ? " (checked against the cloud)" : offlineNote(unchecked)}`,
   );
 }
 
@@ -80,4 +80,9 @@ export function config(loaded: LoadedCeOptions, out: Output): void {
       ]),
     ].join("\n"),
   );
+}
+
+/** What validate without --online leaves unchecked. */
+function offlineNote(unchecked: readonly string[]): string {
+  return ` (offline: ${unchecked.join("")} were not checked; --online checks them)`;
 }

@@ -33,7 +33,8 @@ export const EXIT_CODES: readonly ExitCodeRow[] = [
     codes: [EXIT_USAGE],
     name: "usage",
     meaning:
-      "the command line is wrong: unknown command or flag, a malformed or out-of-range value, a file a flag names that is missing or of the wrong kind, a reference that is not a pilot reference",
+      "the command line is wrong: unknown command or flag, a malformed or out-of-range value, " +
+      "a file a flag names that is missing or of the wrong kind, a reference that is not a pilot reference",
   },
   {
     codes: [EXIT_PARTIAL],
@@ -50,7 +51,9 @@ export const EXIT_CODES: readonly ExitCodeRow[] = [
     codes: [EXIT_SIGINT, EXIT_SIGTERM],
     name: "interrupted",
     meaning:
-      "SIGINT (130) or SIGTERM (143) stopped the command: it started nothing new, waited for the calls in flight, and printed what it did, even when the cloud did not answer. A `cleanup --every` loop and `serve`, which run until a signal, end their pass (or drain their requests) and exit 0",
+      "SIGINT (130) or SIGTERM (143) stopped the command: it started nothing new, " +
+      "waited for the calls in flight, and printed what it did, even when the cloud did not answer. " +
+      "A `cleanup --every` loop and `serve`, which run until a signal, end their pass (or drain their requests) and exit 0",
   },
 ];
 

@@ -40,7 +40,8 @@ const COLLECT_UNIT = [
   "Type=oneshot",
   "RemainAfterExit=yes",
   "ExecStart=/bin/true",
-  `ExecStop=/bin/sh -c 'mkdir -p /results/${TRY_DIR} && cp -f /var/log/cloud-init.log /var/log/cloud-init-output.log /run/cloud-init/result.json /run/cloud-init/status.json /results/${TRY_DIR}/ ; sync'`,
+  `ExecStop=/bin/sh -c 'mkdir -p /results/${TRY_DIR} && cp -f /var/log/cloud-init.log /var/log/cloud-init-output.log ` +
+    `/run/cloud-init/result.json /run/cloud-init/status.json /results/${TRY_DIR}/ ; sync'`,
   "",
 ].join("\n");
 

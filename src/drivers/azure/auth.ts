@@ -79,7 +79,8 @@ async function servicePrincipalToken(ctx: TokenContext): Promise<IssuedToken> {
   if (!creds.secret)
     throw new CloudceError(
       "AuthKeyMissing",
-      "CloudAuth: the AZURE driver needs secret = <client secret> (or, with Driver_credentials = certificate, the path of a PEM with key and certificate) in the auth file section",
+      "CloudAuth: the AZURE driver needs secret = <client secret> " +
+        "(or, with Driver_credentials = certificate, the path of a PEM with key and certificate) in the auth file section",
       { driver: DRIVER_NAME },
     );
   if (ctx.settings.credentials === "certificate") {
@@ -87,7 +88,8 @@ async function servicePrincipalToken(ctx: TokenContext): Promise<IssuedToken> {
     if (!looksLikePath(creds.secret.trim())) {
       throw new CloudceError(
         "AuthValueInvalid",
-        "CloudAuth secret: with Driver_credentials = certificate the value must be a file path (one line without spaces, starting with /, ./, ../ or $VAR/) of a PEM holding the key and the certificate",
+        "CloudAuth secret: with Driver_credentials = certificate the value must be a file path (one line without spaces, starting with /, ./, ../ or $VAR/) " +
+          "of a PEM holding the key and the certificate",
         { driver: DRIVER_NAME },
       );
     }
@@ -127,7 +129,8 @@ async function clientAssertion(file: string, clientId: string, audience: string,
   } catch (err) {
     throw new CloudceError(
       "AuthFileUnreadable",
-      `CloudAuth secret: cannot read the certificate file ${file} (${(err as NodeJS.ErrnoException).code ?? "error"}); give a PEM file holding the private key and the certificate`,
+      `CloudAuth secret: cannot read the certificate file ${file} (${(err as NodeJS.ErrnoException).code ?? "error"}); ` +
+        `give a PEM file holding the private key and the certificate`,
       { driver: DRIVER_NAME },
     );
   }

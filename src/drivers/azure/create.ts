@@ -37,7 +37,8 @@ function checkSizes(nodes: readonly NodeSpec[]): void {
   if (big) {
     throw new CloudceError(
       "UserDataTooLarge",
-      `AZURE: the user-data of '${big.name}' is ${big.userData.length} bytes; Azure's customData holds at most ${CUSTOM_DATA_MAX_BYTES}; shorten the template or let the pilot fetch more at boot`,
+      `AZURE: the user-data of '${big.name}' is ${big.userData.length} bytes; ` +
+        `Azure's customData holds at most ${CUSTOM_DATA_MAX_BYTES}; shorten the template or let the pilot fetch more at boot`,
       { driver: DRIVER_NAME },
     );
   }

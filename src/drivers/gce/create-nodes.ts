@@ -222,7 +222,8 @@ function insertBody(
 function notListedYet(made: number, listed: number): CloudceError {
   return new CloudceError(
     "CloudError",
-    `GCE bulkInsert: the operation made ${made} instances (by its counts, or all asked for when it gives none and no error), but the listing does not show ${made - listed} of them yet; they carry this CE's labels, so status and cleanup find them`,
+    `GCE bulkInsert: the operation made ${made} instances (by its counts, or all asked for when it gives none and no error), ` +
+      `but the listing does not show ${made - listed} of them yet; they carry this CE's labels, so status and cleanup find them`,
     { driver: DRIVER_NAME, retryable: false },
   );
 }

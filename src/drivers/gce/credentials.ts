@@ -64,7 +64,8 @@ export async function resolveTokenSource(ctx: CredentialContext): Promise<TokenS
       if (!looksLikePath(creds.secret.trim())) {
         throw new CloudceError(
           "AuthValueInvalid",
-          "CloudAuth secret: the value is not a file path (one line without spaces, starting with /, ./, ../ or $VAR/); set secret = /absolute/path/of/the/service-account-key.json in the CE's auth file section, or name the key with Driver_key_file",
+          "CloudAuth secret: the value is not a file path (one line without spaces, starting with /, ./, ../ or $VAR/); " +
+            "set secret = /absolute/path/of/the/service-account-key.json in the CE's auth file section, or name the key with Driver_key_file",
           { driver: DRIVER_NAME },
         );
       }

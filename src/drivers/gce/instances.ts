@@ -260,7 +260,8 @@ export class GceInstances {
     this.preemptionWarned = true;
     const e = toCloudceError(reason, "CloudError");
     this.logger.warn(
-      "cannot list GCE preemptions: a preempted spot VM reads as stopped (DIRAC: Done, not Aborted) until this works; grant compute.zoneOperations.list (e.g. roles/compute.instanceAdmin.v1)",
+      "cannot list GCE preemptions: a preempted spot VM reads as stopped (DIRAC: Done, not Aborted) until this works; " +
+        "grant compute.zoneOperations.list (e.g. roles/compute.instanceAdmin.v1)",
       { code: e.code, reason: e.message },
     );
   }

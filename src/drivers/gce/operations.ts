@@ -57,7 +57,8 @@ export async function awaitOperation(
     if (left <= 0) {
       throw new CloudceError(
         "Timeout",
-        `GCE operation ${op.name} is not DONE after ${Math.round(deadlineMs / 1000)} s (Driver_operation_timeout); VMs it creates carry this CE's labels, so status and cleanup find them`,
+        `GCE operation ${op.name} is not DONE after ${Math.round(deadlineMs / 1000)} s (Driver_operation_timeout); ` +
+          `VMs it creates carry this CE's labels, so status and cleanup find them`,
         { driver: DRIVER_NAME },
       );
     }

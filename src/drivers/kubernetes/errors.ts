@@ -61,7 +61,9 @@ function hint(status: number, call: ApiCall, st: KubeStatus): { code: ErrorCode;
   if (status === 403) {
     return {
       code: "Forbidden",
-      hint: `the account may not ${call.verb} ${call.resource} in namespace ${call.namespace}: its Role needs verb '${call.verb}' on '${call.resource}' (see etc/kubernetes/role.yaml)`,
+      hint:
+        `the account may not ${call.verb} ${call.resource} in namespace ${call.namespace}: ` +
+        `its Role needs verb '${call.verb}' on '${call.resource}' (see etc/kubernetes/role.yaml)`,
     };
   }
   if (status === 404) return { code: "NodeNotFound", hint: "" };

@@ -74,7 +74,8 @@ function checkSecret(secret: Obj, index: number): void {
   if (bytes > SECRET_MAX_BYTES) {
     throw new CloudceError(
       "UserDataTooLarge",
-      `${DRIVER_NAME}: Secret '${name}' of the pod manifest holds ${bytes} bytes, over Kubernetes' limit of ${SECRET_MAX_BYTES} bytes for a Secret: use a smaller pilot executable`,
+      `${DRIVER_NAME}: Secret '${name}' of the pod manifest holds ${bytes} bytes, ` +
+        `over Kubernetes' limit of ${SECRET_MAX_BYTES} bytes for a Secret: use a smaller pilot executable`,
       { driver: DRIVER_NAME },
     );
   }
@@ -93,7 +94,8 @@ function checkPod(pod: Obj, index: number): void {
   const restart = spec["restartPolicy"];
   if (restart !== undefined && restart !== "Never") {
     throw invalid(
-      `document ${index + 1}: spec.restartPolicy is '${String(restart).slice(0, 20)}': it must be Never (or absent), so that Kubernetes never retries a pilot; the site director decides`,
+      `document ${index + 1}: spec.restartPolicy is '${String(restart).slice(0, 20)}': it must be Never (or absent), ` +
+        `so that Kubernetes never retries a pilot; the site director decides`,
     );
   }
   if (isMapping(pod["metadata"]) && pod["metadata"]["ownerReferences"] !== undefined)
@@ -115,7 +117,8 @@ export function parseManifest(userData: Uint8Array): ParsedManifest {
     if (value === null || value === undefined) continue;
     if (!isMapping(value) || value["apiVersion"] !== "v1" || (value["kind"] !== "Pod" && value["kind"] !== "Secret")) {
       throw invalid(
-        `document ${i + 1}: only apiVersion v1 kinds Pod and Secret are created (got ${isMapping(value) ? `${String(value["apiVersion"]).slice(0, 30)} ${String(value["kind"]).slice(0, 30)}` : "no mapping"})`,
+        `document ${i + 1}: only apiVersion v1 kinds Pod and Secret are created ` +
+          `(got ${isMapping(value) ? `${String(value["apiVersion"]).slice(0, 30)} ${String(value["kind"]).slice(0, 30)}` : "no mapping"})`,
       );
     }
     if (value["kind"] === "Pod") checkPod(value, i);

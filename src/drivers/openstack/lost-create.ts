@@ -78,7 +78,8 @@ export async function searchLostCreate(search: LostCreateSearch): Promise<NovaSe
   if (lastError === undefined) return "absent";
   throw new CloudceError(
     "CloudUnavailable",
-    `compute POST /servers for ${search.what}: what it made could not be listed, so it is not sent again (a VM it made is found by cleanup, by name prefix and owner metadata): ${(lastError as Error).message}`,
+    `compute POST /servers for ${search.what}: what it made could not be listed, so it is not sent again ` +
+      `(a VM it made is found by cleanup, by name prefix and owner metadata): ${(lastError as Error).message}`,
     { driver: DRIVER_NAME, retryable: false, cause: lastError },
   );
 }

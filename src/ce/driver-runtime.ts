@@ -214,7 +214,7 @@ export class DriverRuntime {
   }
 }
 
-export function ownedBy(node: CloudNode, filter: NodeFilter): boolean {
+function ownedBy(node: CloudNode, filter: NodeFilter): boolean {
   if (!node.name.startsWith(filter.namePrefix)) return false;
   return Object.entries(filter.metadata).every(([k, v]) => node.metadata[k] === v);
 }

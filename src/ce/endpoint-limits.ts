@@ -37,7 +37,7 @@ export function resetEndpointLimits(): void {
 }
 
 /** Throttled answers and timeouts say the cloud has too much to do; other failures say nothing about load. */
-export function judgeFailure(err: unknown): CallOutcome {
+function judgeFailure(err: unknown): CallOutcome {
   const code = toCloudceError(err).code;
   return code === "RateLimited" || code === "Timeout" ? "overloaded" : "ignored";
 }

@@ -4,7 +4,7 @@ import { open } from "node:fs/promises";
 import { CloudceError } from "../errors.js";
 
 /** Far above any user-data limit: a bigger file is a wrong path, and reading it all would only exhaust memory. */
-export const MAX_EXECUTABLE_BYTES = 64 * 1024 * 1024;
+const MAX_EXECUTABLE_BYTES = 64 * 1024 * 1024;
 
 const READ_FAILURES: Record<string, string> = {
   ENOENT: "no such file",

@@ -12,15 +12,7 @@ import type { Problem } from "../errors.js";
 import { BOOLEAN_OPTIONS, INTEGER_OPTIONS, NUMBER_OPTIONS, STRING_OPTIONS } from "./ce-options.js";
 
 /** Name prefixes that belong to cloudce: an unknown name under one is a mistake. */
-export const OPTION_FAMILIES = [
-  "Instance_",
-  "Context_",
-  "Submit_",
-  "Cloud_",
-  "Resolve_",
-  "Cleanup_",
-  "Journal_",
-] as const;
+const OPTION_FAMILIES = ["Instance_", "Context_", "Submit_", "Cloud_", "Resolve_", "Cleanup_", "Journal_"] as const;
 
 /**
  * Options DIRAC's configuration gives every CE and queue. Never reported,
@@ -73,7 +65,7 @@ export function knownOptionNames(): string[] {
 }
 
 /** The closest of `candidates` to `name`, when close enough to be a slip of the keyboard. */
-export function nearMiss(name: string, candidates: readonly string[]): string | undefined {
+function nearMiss(name: string, candidates: readonly string[]): string | undefined {
   const lower = name.toLowerCase();
   // Short names only match when they differ in case: "CA" is not a typo of "CE".
   const allowed = name.length < 5 ? 0 : name.length < 10 ? 1 : 2;

@@ -33,7 +33,7 @@ export interface PolicyClock {
   readonly elapsed?: () => number;
 }
 
-export const systemClock: PolicyClock = { now: Date.now, random: Math.random, elapsed: monotonicNow };
+const systemClock: PolicyClock = { now: Date.now, random: Math.random, elapsed: monotonicNow };
 
 /** How long what the driver read about credential expiry is reused (it costs a cloud call). */
 const CREDENTIAL_FACTS_TTL_MS = 10 * 60_000;

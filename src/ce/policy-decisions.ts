@@ -7,7 +7,7 @@
 import type { Logger } from "../log.js";
 import type { Audit } from "./audit.js";
 
-export const POLICY_DECISIONS = [
+const POLICY_DECISIONS = [
   "boot-timeout",
   "fizzle",
   "backoff",
@@ -31,7 +31,7 @@ export interface PolicyDecision {
 export type DecisionSink = (decisions: readonly PolicyDecision[]) => Promise<void>;
 
 /** The journal reason of a decision: the decision's name, a colon, the detail. */
-export function decisionReason(d: Pick<PolicyDecision, "decision" | "detail">): string {
+function decisionReason(d: Pick<PolicyDecision, "decision" | "detail">): string {
   return `${d.decision}: ${d.detail}`;
 }
 

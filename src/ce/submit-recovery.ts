@@ -13,7 +13,7 @@ import { withinGrace } from "./interrupt.js";
 import { BATCH_KEY, ownerFilter } from "./ownership.js";
 import type { Run, SubmissionInput, SubmissionPlan } from "./submit.js";
 
-export const RECOVERED_REASON = "submit (recovered after a lost answer)";
+const RECOVERED_REASON = "submit (recovered after a lost answer)";
 
 export async function recoverLostCreates(run: Run, input: SubmissionInput, plan: SubmissionPlan): Promise<void> {
   if (run.uncertain.length === 0) return;

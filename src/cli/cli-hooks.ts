@@ -9,7 +9,7 @@ import type { Output } from "./output.js";
 const DONE_WORD = { create: "created", delete: "deleted" } as const;
 
 /** `created 40/200` (and how many failed), rewritten in place; the Output stays quiet when piped. */
-export function progressObserver(out: Output): CeObserver {
+function progressObserver(out: Output): CeObserver {
   const state = { create: { total: 0, done: 0, failed: 0 }, delete: { total: 0, done: 0, failed: 0 } };
   return {
     planned: (action, total) => {

@@ -38,9 +38,9 @@ export interface CleanupSchedule {
 }
 
 /** Shortest `--every`: a shorter loop only burns cloud API calls (and a 0 is a busy loop). */
-export const MIN_EVERY_MS = 10_000;
+const MIN_EVERY_MS = 10_000;
 
-export function defaultStateDir(): string {
+function defaultStateDir(): string {
   return process.env["CLOUDCE_HOME"] ?? join(homedir(), ".cloudce");
 }
 

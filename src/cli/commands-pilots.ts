@@ -55,7 +55,7 @@ function allOf(ces: CeOrQueues): readonly CloudComputingElement[] {
 }
 
 /** The queue a CE object is for, as the CE options name it. */
-export function queueOf(ce: CloudComputingElement): string {
+function queueOf(ce: CloudComputingElement): string {
   const p = ce.getParameters();
   return p["Queue"] ?? p["QueueName"] ?? "default";
 }

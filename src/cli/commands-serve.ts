@@ -10,7 +10,7 @@ import { LOG_LEVELS, type LogLevel } from "../log.js";
 import { serve } from "../serve/server.js";
 import { CLOUDCE_VERSION } from "../version.js";
 
-export const SERVE_USAGE = `Usage: cloudce serve --stdio [--drain-seconds N] [--log-level L]
+const SERVE_USAGE = `Usage: cloudce serve --stdio [--drain-seconds N] [--log-level L]
 
 Speaks JSON-RPC 2.0 on stdin/stdout, one object per line (docs/serve-protocol.md).
 stdout carries protocol only; logs go to stderr as JSON lines, or to the client.

@@ -37,11 +37,11 @@ export interface TryOptions {
 /** Options that describe the real cloud; everything else (template, queue, context options) is kept. */
 const CLOUD_SPECIFIC = /^(CloudType|CloudAuth|Driver_.*|Instance_(Image|Flavor|Networks|SSHKey)|Journal_File)$/;
 
-export function tryHome(): string {
+function tryHome(): string {
   return join(process.env["CLOUDCE_HOME"] ?? join(homedir(), ".cloudce"), "try");
 }
 
-export function defaultTryImage(): string {
+function defaultTryImage(): string {
   return join(process.env["VMLAB"] ?? "/tmp/vm-lab", "image");
 }
 
@@ -61,7 +61,7 @@ async function driverOptions(opts: TryOptions): Promise<Record<string, string>> 
   };
 }
 
-export async function tryTemplate(
+async function tryTemplate(
   loaded: LoadedCeOptions,
   selected: string | undefined,
   out: Output,

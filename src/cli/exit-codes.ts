@@ -12,14 +12,14 @@ export interface ExitCodeRow {
   readonly meaning: string;
 }
 
-export const EXIT_SUCCESS = 0;
+const EXIT_SUCCESS = 0;
 export const EXIT_FAILED = 1;
 export const EXIT_USAGE = 2;
 /** Some of the work was done, some was not (a submit that made fewer VMs than asked, a cleanup pass where a delete failed). */
 export const EXIT_PARTIAL = 3;
 /** 128 + the signal's number, as shells report it. */
-export const EXIT_SIGINT = 130;
-export const EXIT_SIGTERM = 143;
+const EXIT_SIGINT = 130;
+const EXIT_SIGTERM = 143;
 
 export const EXIT_CODES: readonly ExitCodeRow[] = [
   { codes: [EXIT_SUCCESS], name: "success", meaning: "everything asked for was done" },

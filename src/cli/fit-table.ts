@@ -7,7 +7,7 @@
 
 import { formatTable } from "./output.js";
 
-export const TERMINAL_COLUMNS = 80;
+const TERMINAL_COLUMNS = 80;
 
 /**
  * `DIRAC_PILOT_LONGNAME_4fb1641f` in 14 → `DIRA…_4fb1641f`: a third of the

@@ -13,7 +13,7 @@ export interface CeSelection {
 }
 
 /** The CE name when neither `--ce` nor the file names one. */
-export const DEFAULT_CE_NAME = "cloudce-local";
+const DEFAULT_CE_NAME = "cloudce-local";
 
 export async function loadOptions(sel: CeSelection): Promise<LoadedCeOptions> {
   return loadCeOptions({

@@ -17,7 +17,7 @@ const STATE_ORDER: readonly PilotStatus[] = [
 ];
 
 /** The statuses a listing of this CE's VMs can give; the summary counts each, zeros included. */
-export const LISTED_STATUSES: readonly PilotStatus[] = ["Waiting", "Running", "Done", "Aborted", "Deleted", "Unknown"];
+const LISTED_STATUSES: readonly PilotStatus[] = ["Waiting", "Running", "Done", "Aborted", "Deleted", "Unknown"];
 
 export const SHORT_ID_LENGTH = 8;
 
@@ -34,7 +34,7 @@ export function age(ms: number): string {
   return s < 172_800 ? `${Math.round(s / 3600)}h` : `${Math.round(s / 86_400)}d`;
 }
 
-export function sortPilots(pilots: readonly PilotInfo[]): PilotInfo[] {
+function sortPilots(pilots: readonly PilotInfo[]): PilotInfo[] {
   const rank = (s: PilotStatus): number => STATE_ORDER.indexOf(s);
   return [...pilots].sort(
     (a, b) => rank(a.status) - rank(b.status) || Date.parse(a.createdAt) - Date.parse(b.createdAt),

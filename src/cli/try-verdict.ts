@@ -35,7 +35,7 @@ export interface JudgeInput {
 }
 
 /** cloud-init's own complaints as the console shows them (any image, even without the results disk). */
-export function consoleWarnings(console: string): string[] {
+function consoleWarnings(console: string): string[] {
   return console
     .split(/\r?\n/)
     .filter((l) => /cloud-init/i.test(l) && /\b(WARNING|ERROR|CRITICAL|Traceback)\b|Failed to run module/.test(l))

@@ -9,9 +9,9 @@ import { fixedGate } from "../util/pool.js";
 import type { CallLimit, DriverConfig } from "./driver.js";
 
 /** Calls in flight at once for a driver used without a CE. */
-export const STANDALONE_CALLS = 4;
+const STANDALONE_CALLS = 4;
 
-export function fixedCallLimit(limit: number): CallLimit {
+function fixedCallLimit(limit: number): CallLimit {
   const gate = fixedGate(limit);
   return (_kind, call, signal) => gate(call, signal);
 }

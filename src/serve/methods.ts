@@ -30,7 +30,7 @@ export interface MethodContext {
 type Method = (p: Params, ctx: MethodContext) => Promise<unknown>;
 
 /** DIRAC's PilotManager sends `<ref>:::<stamp>`; the reference is the part before the separator. */
-export function stripStamp(ref: string): string {
+function stripStamp(ref: string): string {
   const at = ref.indexOf(":::");
   return at === -1 ? ref : ref.slice(0, at);
 }

@@ -46,7 +46,7 @@ export interface ServeOptions {
 }
 
 /** What a default drain adds to the largest request timeout: the answers' own trip on a slow machine. */
-export const DRAIN_MARGIN_MS = 30_000;
+const DRAIN_MARGIN_MS = 30_000;
 
 export type ServeEnd = "eof" | "parent-gone" | "stopped";
 

@@ -12,7 +12,7 @@ import { azureError, type AzureErrorBody } from "./errors.js";
 import { DRIVER_NAME, type AzureSettings } from "./options.js";
 
 /** Pinned per provider: a new version is a code change, tested against the test cloud. */
-export const API_VERSIONS = { compute: "2024-07-01", network: "2024-05-01" } as const;
+const API_VERSIONS = { compute: "2024-07-01", network: "2024-05-01" } as const;
 export type Provider = keyof typeof API_VERSIONS;
 
 /** Most pages one listing follows: far past any real subscription, short of a loop. */

@@ -30,7 +30,7 @@ export interface TokenContext {
 }
 
 /** The scope of a Resource Manager token: the endpoint's `/.default`. */
-export function armScope(endpoint: string): string {
+function armScope(endpoint: string): string {
   return `${endpoint.replace(/\/+$/, "")}/.default`;
 }
 

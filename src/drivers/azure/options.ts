@@ -8,8 +8,8 @@ import { OptionText } from "../option-text.js";
 
 export const DRIVER_NAME = "AZURE";
 export const DEFAULT_ENDPOINT = "https://management.azure.com";
-export const DEFAULT_AUTHORITY = "https://login.microsoftonline.com";
-export const DEFAULT_IDENTITY_ENDPOINT = "http://169.254.169.254/metadata/identity/oauth2/token";
+const DEFAULT_AUTHORITY = "https://login.microsoftonline.com";
+const DEFAULT_IDENTITY_ENDPOINT = "http://169.254.169.254/metadata/identity/oauth2/token";
 
 /** The Azure driver's `Driver_*` options (prefix stripped): all strings. */
 export interface AzureOptions {

@@ -12,7 +12,7 @@
 import type { CloudNode, NodeFault, NodeState } from "../driver.js";
 import { azureError } from "./errors.js";
 
-export const POWER_STATE_MAP: Readonly<Record<string, NodeState>> = {
+const POWER_STATE_MAP: Readonly<Record<string, NodeState>> = {
   starting: "booting",
   running: "running",
   stopping: "stopping",

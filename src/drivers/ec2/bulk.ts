@@ -10,7 +10,7 @@ import { toCloudceError, type CloudceError } from "../../errors.js";
 import { chunk, mapGated } from "../../util/pool.js";
 import type { BulkResult, CallLimit, NodeFailure, UnbatchedKind } from "../driver.js";
 
-export const MAX_IDS_PER_CALL = 1000;
+const MAX_IDS_PER_CALL = 1000;
 
 const NOT_FOUND = "InvalidInstanceID.NotFound";
 /** EC2 codes that may concern one id of a call (a bad state, termination protection, …): each id is then tried alone. */

@@ -91,12 +91,6 @@ interface SdkLikeError {
   readonly $metadata?: { readonly httpStatusCode?: number };
 }
 
-/** The EC2 error code of an SDK error (`InvalidInstanceID.NotFound`, …), if it is a service error. */
-export function ec2ErrorCode(err: unknown): string | undefined {
-  const e = err as SdkLikeError | undefined;
-  return e?.$metadata?.httpStatusCode !== undefined ? e.name : undefined;
-}
-
 /** Maps anything the SDK throws for `action` to a CloudceError. */
 export function toEc2Error(err: unknown, action: string): CloudceError {
   if (err instanceof CloudceError) return err;

@@ -41,7 +41,7 @@ export interface LaunchRequest {
 const ANSWER_MAY_BE_LOST = new Set(["Timeout", "CloudUnavailable", "RateLimited", "CloudError"]);
 
 /** EC2 filter values treat `*`, `?` and `\` specially; a literal prefix must escape them. */
-export function escapeFilterValue(value: string): string {
+function escapeFilterValue(value: string): string {
   return value.replace(/[\\*?]/g, (c) => `\\${c}`);
 }
 

@@ -31,7 +31,7 @@ export function wasInterrupted(instance: Instance): boolean {
  * (shutdown behaviour terminate): the pilot finished, so the CE reports Done,
  * not Deleted as for an instance cloudce terminated (Client.UserInitiatedShutdown).
  */
-export function finishedByItself(instance: Instance): boolean {
+function finishedByItself(instance: Instance): boolean {
   const ended = ["shutting-down", "terminated"].includes(instance.State?.Name ?? "");
   return ended && instance.StateReason?.Code === "Client.InstanceInitiatedShutdown";
 }

@@ -67,16 +67,12 @@ export function listFilter(namePattern: string, labels: Readonly<Record<string, 
 }
 
 /** The filter on the name alone: one regular expression on one field, which every form of GCE's filter takes. */
-export function nameFilter(namePattern: string): string {
+function nameFilter(namePattern: string): string {
   return `name eq "${namePattern}"`;
 }
 
 /** Whether an instance fully matches the name pattern and carries every label (what the filter asked the server for). */
-export function matchesListing(
-  instance: GceInstance,
-  namePattern: RegExp,
-  labels: Readonly<Record<string, string>>,
-): boolean {
+function matchesListing(instance: GceInstance, namePattern: RegExp, labels: Readonly<Record<string, string>>): boolean {
   return namePattern.test(instance.name) && Object.entries(labels).every(([k, v]) => instance.labels?.[k] === v);
 }
 

@@ -28,14 +28,12 @@ class SharedToken {
 const MAX_SHARED = 64;
 /** Per clock: a token's expiry is on the clock it was fetched under (tests give drivers their own). */
 const sharedTokens = new WeakMap<() => number, Map<string, SharedToken>>();
-const allShared = new Set<Map<string, SharedToken>>();
 
 function sharedToken(identity: string, clock: () => number): SharedToken {
   let pool = sharedTokens.get(clock);
   if (!pool) {
     pool = new Map();
     sharedTokens.set(clock, pool);
-    allShared.add(pool);
   }
   let entry = pool.get(identity);
   if (entry) pool.delete(identity);
@@ -49,14 +47,6 @@ function sharedToken(identity: string, clock: () => number): SharedToken {
   }
   pool.set(identity, entry);
   return entry;
-}
-
-/** Forgets every shared access token and drops them from the scrubber (tests). */
-export function forgetSharedTokens(): void {
-  for (const pool of allShared) {
-    for (const entry of pool.values()) entry.secret.clear();
-    pool.clear();
-  }
 }
 
 /**

@@ -19,8 +19,8 @@ import type { HttpFailure } from "../http/errors.js";
 import type { RestClient } from "../http/rest-client.js";
 import { DRIVER_NAME } from "./options.js";
 
-export const GOOGLE_TOKEN_URI = "https://oauth2.googleapis.com/token";
-export const COMPUTE_SCOPE = "https://www.googleapis.com/auth/compute";
+const GOOGLE_TOKEN_URI = "https://oauth2.googleapis.com/token";
+const COMPUTE_SCOPE = "https://www.googleapis.com/auth/compute";
 
 export interface AccessToken {
   readonly token: string;
@@ -61,7 +61,7 @@ export interface AuthorizedUser {
 const b64url = (data: string | Buffer): string => Buffer.from(data).toString("base64url");
 
 /** A signed JWT asserting the service account, for the key's token endpoint. */
-export function jwtAssertion(key: ServiceAccountKey, nowMs: number, scope: string = COMPUTE_SCOPE): string {
+function jwtAssertion(key: ServiceAccountKey, nowMs: number, scope: string = COMPUTE_SCOPE): string {
   const iat = Math.floor(nowMs / 1000);
   const header = { alg: "RS256", typ: "JWT", ...(key.private_key_id ? { kid: key.private_key_id } : {}) };
   const claims = { iss: key.client_email, scope, aud: key.token_uri ?? GOOGLE_TOKEN_URI, iat, exp: iat + 3600 };

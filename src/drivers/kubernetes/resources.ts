@@ -70,7 +70,7 @@ const SUFFIX: Readonly<Record<string, number>> = {
 };
 
 /** A resource quantity ("500m", "8Gi", "2", "1e9") in base units; undefined when malformed. */
-export function parseQuantity(q: string | number | undefined): number | undefined {
+function parseQuantity(q: string | number | undefined): number | undefined {
   if (typeof q === "number") return q;
   const m = /^([+-]?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$/.exec(q?.trim() ?? "");
   if (!m) return undefined;

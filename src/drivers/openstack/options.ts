@@ -8,7 +8,7 @@ import { CloudceError } from "../../errors.js";
 export const DRIVER_NAME = "OPENSTACK";
 
 /** Authentication methods (`Driver_ex_force_auth_version`), libcloud spelling. */
-export const AUTH_VERSIONS = ["3.x_password", "3.x_appcred", "3.x_oidc_access_token", "3.x_token", "2.0_voms"] as const;
+const AUTH_VERSIONS = ["3.x_password", "3.x_appcred", "3.x_oidc_access_token", "3.x_token", "2.0_voms"] as const;
 export type AuthVersion = (typeof AUTH_VERSIONS)[number];
 
 /** `Driver_*` options of the OPENSTACK driver (prefix stripped), as strings from the CE section. */

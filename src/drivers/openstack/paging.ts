@@ -18,7 +18,7 @@ export interface Page<T> {
 const MAX_PAGES = 10_000;
 
 /** The `marker` query parameter of a next link. */
-export function markerOf(href: string | undefined): string | undefined {
+function markerOf(href: string | undefined): string | undefined {
   if (!href) return undefined;
   const query = href.includes("?") ? href.slice(href.indexOf("?") + 1) : "";
   return new URLSearchParams(query).get("marker") ?? undefined;

@@ -6,7 +6,7 @@
 
 import type { CloudNode, NodeFault, NodeState } from "../driver.js";
 
-export const NOVA_STATE_MAP: Readonly<Record<string, NodeState>> = {
+const NOVA_STATE_MAP: Readonly<Record<string, NodeState>> = {
   BUILD: "booting",
   REBUILD: "booting",
   ACTIVE: "running",

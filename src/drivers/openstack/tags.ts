@@ -20,7 +20,7 @@ export const MARKER_TAG = "cloudce";
 const MAX_TAGS = 50;
 const MAX_TAG_LENGTH = 60;
 /** How long a sweep that found no untagged server of a filter is trusted. */
-export const SWEEP_EVERY_MS = 3_600_000;
+const SWEEP_EVERY_MS = 3_600_000;
 
 export function validTag(tag: string): boolean {
   return tag.length > 0 && tag.length <= MAX_TAG_LENGTH && !/[/,]/.test(tag);

@@ -26,7 +26,7 @@ interface V2Access {
 }
 
 /** The proxy as TLS material, in memory: the certificate chain (proxy first) and the proxy's key. */
-export function proxyTlsMaterial(pem: string): { cert: string; key: string } {
+function proxyTlsMaterial(pem: string): { cert: string; key: string } {
   const blocks = splitPem(pem);
   const certs = blocks.filter((b) => b.label === "CERTIFICATE").map((b) => b.text);
   const key = blocks.find((b) => b.label.endsWith("PRIVATE KEY"))?.text;

@@ -48,7 +48,7 @@ async function runTool(name: Tool, args: readonly string[]): Promise<void> {
 }
 
 /** qcow2 images start with "QFI\xfb"; anything else is handed to QEMU as raw. */
-export async function diskFormat(path: string): Promise<"qcow2" | "raw"> {
+async function diskFormat(path: string): Promise<"qcow2" | "raw"> {
   const handle = await open(path, "r");
   try {
     const { buffer, bytesRead } = await handle.read(Buffer.alloc(4), 0, 4, 0);

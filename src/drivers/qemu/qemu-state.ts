@@ -30,7 +30,7 @@ export async function consoleTail(path: string, bytes = TAIL_BYTES): Promise<str
 }
 
 /** What the guest kernel says last when it stops. */
-export function guestEnding(tail: string): "poweroff" | "halt" | "reboot" | "panic" | undefined {
+function guestEnding(tail: string): "poweroff" | "halt" | "reboot" | "panic" | undefined {
   if (tail.includes("reboot: Power down")) return "poweroff";
   if (tail.includes("reboot: System halted")) return "halt";
   if (tail.includes("Kernel panic")) return "panic";

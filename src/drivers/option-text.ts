@@ -4,8 +4,20 @@
  * the same way by every driver; each driver words the error with its name.
  */
 
+import { CloudceError } from "../errors.js";
+
 /** The driver's error for option `name` (without `Driver_`) and what is wrong with it. */
 export type OptionError = (name: string, problem: string) => Error;
+
+/** OptionInvalid naming `Driver_<name>`, from `driver`. */
+export function optionInvalid(driver: string): OptionError {
+  return (name, problem) => new CloudceError("OptionInvalid", `Driver_${name}: ${problem}`, { driver });
+}
+
+/** The `Driver_*` options (prefix stripped) not among `known`: the CE's isValid names them. */
+export function unknownOptionNames(options: Readonly<Record<string, string>>, known: readonly string[]): string[] {
+  return Object.keys(options).filter((k) => !known.includes(k));
+}
 
 const TRUE = ["true", "yes", "1", "on"];
 const FALSE = ["false", "no", "0", "off"];

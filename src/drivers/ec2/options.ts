@@ -4,7 +4,7 @@
  */
 
 import { CloudceError } from "../../errors.js";
-import { OptionText } from "../option-text.js";
+import { OptionText, optionInvalid, unknownOptionNames } from "../option-text.js";
 
 export const DRIVER_NAME = "EC2";
 
@@ -68,11 +68,10 @@ export interface Ec2Settings {
 
 /** `Driver_*` options the EC2 driver does not know (for the CE's isValid). */
 export function unknownOptions(options: Readonly<Record<string, string>>): string[] {
-  return Object.keys(options).filter((k) => !(KNOWN_OPTIONS as readonly string[]).includes(k));
+  return unknownOptionNames(options, KNOWN_OPTIONS);
 }
 
-const invalid = (name: string, message: string): CloudceError =>
-  new CloudceError("OptionInvalid", `Driver_${name}: ${message}`, { driver: DRIVER_NAME });
+const invalid = optionInvalid(DRIVER_NAME);
 
 function endpoint(options: Ec2Options): string | undefined {
   const v = options.endpoint?.trim();

@@ -4,7 +4,7 @@
  */
 
 import { CloudceError } from "../../errors.js";
-import { OptionText } from "../option-text.js";
+import { OptionText, optionInvalid, unknownOptionNames } from "../option-text.js";
 
 export const DRIVER_NAME = "GCE";
 
@@ -84,11 +84,10 @@ export interface GceSettings {
 }
 
 export function unknownOptions(options: Readonly<Record<string, string>>): string[] {
-  return Object.keys(options).filter((k) => !(KNOWN_OPTIONS as readonly string[]).includes(k));
+  return unknownOptionNames(options, KNOWN_OPTIONS);
 }
 
-const invalid = (name: string, message: string): CloudceError =>
-  new CloudceError("OptionInvalid", `Driver_${name}: ${message}`, { driver: DRIVER_NAME });
+const invalid = optionInvalid(DRIVER_NAME);
 
 const ZONE = /^([a-z]+-[a-z]+\d+)-[a-z]$/;
 const GCE_NAME = /^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/;

@@ -4,7 +4,7 @@
  */
 
 import { CloudceError } from "../../errors.js";
-import { OptionText } from "../option-text.js";
+import { OptionText, unknownOptionNames } from "../option-text.js";
 
 export const DRIVER_NAME = "KUBERNETES";
 
@@ -38,7 +38,7 @@ export interface KubernetesSettings {
 
 /** `Driver_*` options the KUBERNETES driver does not know (for isValid). */
 export function unknownOptions(options: Readonly<Record<string, string>>): string[] {
-  return Object.keys(options).filter((k) => !(KNOWN_OPTIONS as readonly string[]).includes(k));
+  return unknownOptionNames(options, KNOWN_OPTIONS);
 }
 
 function invalid(message: string): CloudceError {

@@ -36,6 +36,7 @@ import { launchVm } from "./local-process.js";
 import { ProcessVmDriver, type VmProcess } from "../process/process-vms.js";
 import { LocalStore, type LocalNodeFiles, type LocalNodeRecord } from "../process/vm-store.js";
 import { makeDir } from "../../util/make-dir.js";
+import { unknownOptionNames } from "../option-text.js";
 
 export const DRIVER_NAME = "LOCAL";
 
@@ -68,7 +69,7 @@ const CAPABILITIES: DriverCapabilities = {
 
 /** `Driver_*` options the LOCAL driver does not know (for isValid). */
 export function unknownOptions(options: Readonly<Record<string, string>>): string[] {
-  return Object.keys(options).filter((k) => !(KNOWN_OPTIONS as readonly string[]).includes(k));
+  return unknownOptionNames(options, KNOWN_OPTIONS);
 }
 
 function wholeNumber(

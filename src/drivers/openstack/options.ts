@@ -4,6 +4,7 @@
  */
 
 import { CloudceError } from "../../errors.js";
+import { unknownOptionNames } from "../option-text.js";
 
 export const DRIVER_NAME = "OPENSTACK";
 
@@ -67,7 +68,7 @@ export const KNOWN_OPTIONS = [
 
 /** `Driver_*` options the OPENSTACK driver does not know (the CE's isValid reports them). */
 export function unknownOptions(options: Readonly<Record<string, string>>): string[] {
-  return Object.keys(options).filter((k) => !(KNOWN_OPTIONS as readonly string[]).includes(k));
+  return unknownOptionNames(options, KNOWN_OPTIONS);
 }
 
 /** Options after validation, with defaults applied. */

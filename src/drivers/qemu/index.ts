@@ -31,6 +31,7 @@ import { DRIVER_NAME, KNOWN_OPTIONS, parseQemuOptions, type QemuSettings } from 
 import { ProcessVmDriver } from "../process/process-vms.js";
 import { launchQemu, qemuArgs } from "./qemu-process.js";
 import { consoleTail, qemuState } from "./qemu-state.js";
+import { unknownOptionNames } from "../option-text.js";
 
 export { DRIVER_NAME, KNOWN_OPTIONS } from "./qemu-options.js";
 
@@ -50,7 +51,7 @@ const FLAVOR_ID = "qemu-flavor";
 
 /** `Driver_*` options the QEMU driver does not know (for isValid). */
 export function unknownOptions(options: Readonly<Record<string, string>>): string[] {
-  return Object.keys(options).filter((k) => !(KNOWN_OPTIONS as readonly string[]).includes(k));
+  return unknownOptionNames(options, KNOWN_OPTIONS);
 }
 
 /** A host name cloud-init accepts, from the VM name. */

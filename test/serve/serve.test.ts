@@ -41,9 +41,15 @@ describe("handshake", () => {
     expect(hello.error!.message).toMatch(/protocol 4 is not supported: this server speaks protocol 3/);
   });
 
-  it.each([1, 2])("still serves a protocol %i client (older: no submission key, no Retryable)", async (protocol) => {
-    expect((await t.server.call("handshake", { protocol })).result!["protocol"]).toBe(3);
-  });
+  it.each([1, 2, 3])(
+    "serves a protocol %i client (1: no submission key; 2: no Retryable; 3: this one)",
+    async (protocol) => {
+      const hello = await t.server.call("handshake", { protocol, clientVersion: CLOUDCE_VERSION });
+      expect(hello.result).toMatchObject({ protocol: 3, version: CLOUDCE_VERSION });
+      const opened = await t.server.call("open", { ceName: `protocol-${protocol}.cloud` });
+      expect(opened.result!["handle"]).toEqual(expect.any(String));
+    },
+  );
 });
 
 describe("malformed input gets a stable code and the server carries on", () => {

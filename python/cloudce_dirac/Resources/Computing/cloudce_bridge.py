@@ -20,9 +20,10 @@ import threading
 from DIRAC import gLogger
 
 from . import cloudce_version
-from .cloudce_start import early_exit, start_failure, version_problem
+from .cloudce_start import early_exit, exit_status, protocol_refused, start_failure, version_problem
 
 PROTOCOL_VERSION = 3  # 2: submission keys and recoverSubmission; 3: Retryable and Driver in failed results
+OLDEST_PROTOCOL = 2  # the plugin needs submission keys; a server that refuses 3 is asked in this one
 UNKNOWN_HANDLE = -32001  # docs/serve-protocol.md, Errors
 UNSUPPORTED_PROTOCOL = -32003
 VERSION_MISMATCH = -32004
@@ -85,6 +86,7 @@ class Bridge:
         # object must not both open, and a handle must be bound to the child that gave it.
         self.open_lock = threading.Lock()
         self._ids = itertools.count(1)
+        self.protocol = None  # the protocol agreed with the current child, once its handshake is done
         # (generation, handle) of CE objects that are gone. A finalizer only appends here: it may run
         # in any thread at any allocation, even one holding the lock, so the next call sends the closes.
         self._orphans = collections.deque()
@@ -198,7 +200,7 @@ class Bridge:
             self._abandon(proc)
             raise
         except BridgeError as exc:
-            status = None if isinstance(exc, BridgeTimeout) else _exit_status(proc)
+            status = None if isinstance(exc, BridgeTimeout) else exit_status(proc)
             self._lock.acquire()
             self._abandon(proc)
             if status is None:
@@ -221,20 +223,29 @@ class Bridge:
             self._proc = None
 
     def _handshake(self, command, generation):
+        """Protocol 3, or 2 with a server from before Retryable and Driver (it refuses 3): sets self.protocol."""
+        for protocol in (PROTOCOL_VERSION, OLDEST_PROTOCOL):
+            try:
+                hello = self._hello(protocol, command, generation)
+            except RpcError as exc:
+                if exc.code == VERSION_MISMATCH:
+                    raise BridgeStartError(str(exc)) from exc
+                if exc.code != UNSUPPORTED_PROTOCOL:
+                    raise BridgeError(f"cloudce serve refused the handshake: {exc}") from exc
+                refusal = exc
+                continue
+            self.protocol = protocol
+            return hello
+        raise BridgeStartError(protocol_refused(refusal, OLDEST_PROTOCOL, PROTOCOL_VERSION)) from refusal
+
+    def _hello(self, protocol, command, generation):
         level = "debug" if gLogger.shown("DEBUG") else "info"
-        params = {"protocol": PROTOCOL_VERSION, "client": "cloudce_dirac", "clientVersion": cloudce_version.__version__,
+        params = {"protocol": protocol, "client": "cloudce_dirac", "clientVersion": cloudce_version.__version__,
                   "logs": "notify", "logLevel": level}
         try:
             return self.call("handshake", params, BRIDGE_DEFAULTS["Bridge_CallTimeout"], command, generation)
         except StaleHandle as exc:  # the new child is already gone: starting another here would recurse
             raise BridgeError("cloudce serve exited before its handshake") from exc
-        except RpcError as exc:
-            if exc.code == VERSION_MISMATCH:
-                raise BridgeStartError(str(exc)) from exc
-            if exc.code == UNSUPPORTED_PROTOCOL:  # a server from before the version check, older than this plugin
-                raise BridgeStartError(f"cloudce version mismatch: cloudce serve refused the handshake ({exc}); "
-                                       f"upgrade cloudce to {cloudce_version.__version__}, the DIRAC plugin's version") from exc
-            raise BridgeError(f"cloudce serve refused the handshake: {exc}") from exc
 
     def _read(self, proc, generation):
         for raw in proc.stdout:
@@ -266,14 +277,6 @@ class Bridge:
                 proc.cloudce_stderr.append(text)
                 _log().warn("cloudce serve:", text)
 
-
-
-def _exit_status(proc):
-    """The exit status of a child that ended (it may still be on its way out), or None while it runs."""
-    try:
-        return proc.wait(2)
-    except subprocess.TimeoutExpired:
-        return None
 
 
 BRIDGE = Bridge()

@@ -6,6 +6,7 @@ The plugin runs ``$CLOUDCE_SERVE_COMMAND`` when set, else the CE option ``Bridge
 
 import os
 import shutil
+import subprocess
 
 from . import cloudce_version
 
@@ -62,3 +63,18 @@ def version_problem(hello, argv):
     if cloudce_version.versions_match(plugin, server):
         return None
     return cloudce_version.mismatch_message(plugin, server, " ".join(argv[:-2]) or "cloudce")
+
+
+def protocol_refused(refusal, oldest, newest):
+    """One line for a server that refused every protocol the plugin speaks: too old, name what helps."""
+    return (f"cloudce version mismatch: cloudce serve refused the handshake in protocol {oldest} too ({refusal}); "
+            f"upgrade cloudce to a release that speaks protocol {oldest} or {newest}, "
+            f"{cloudce_version.__version__} (the DIRAC plugin's) or later")
+
+
+def exit_status(proc):
+    """The exit status of a child that ended (it may still be on its way out), or None while it runs."""
+    try:
+        return proc.wait(2)
+    except subprocess.TimeoutExpired:
+        return None

@@ -51,7 +51,9 @@ def whole_number(value):
 
 
 def to_dirac(result):
-    """A DIRAC result from cloudce's: the error code travels as CloudceCode, Errno stays DIRAC's int."""
+    """A DIRAC result from cloudce's: the error code travels as CloudceCode (Errno stays DIRAC's int), and
+    since protocol 3 whether a retry may cure it as CloudceRetryable and the driver that raised it as
+    CloudceDriver, each only when cloudce said it."""
     if not isinstance(result, dict) or "OK" not in result:
         return S_ERROR(f"cloudce returned no DIRAC result: {str(result)[:80]}")
     if result["OK"]:
@@ -59,6 +61,10 @@ def to_dirac(result):
     error = S_ERROR(result.get("Message", "cloudce: unknown error"))
     if result.get("Code"):
         error["CloudceCode"] = result["Code"]
+    if isinstance(result.get("Retryable"), bool):
+        error["CloudceRetryable"] = result["Retryable"]
+    if result.get("Driver"):
+        error["CloudceDriver"] = result["Driver"]
     return error
 
 

@@ -103,24 +103,12 @@ export class CredentialStore {
     const extra = Object.freeze({ ...rest });
     const base = { ...(key ? { key } : {}), extra };
     if (secret === PROXY_SECRET) {
-      const proxy = this.handed.proxy;
-      if (!proxy) {
-        throw new CloudceError(
-          "ProxyMissing",
-          `CloudAuth: ${where(section)} says secret = PROXY but no proxy was set; the site director must call setProxy first`,
-        );
-      }
+      const proxy = handedOrMissing(this.handed.proxy, section, "proxy");
       // In memory; a file only if the driver asks for one.
       return { ...base, proxy, proxyFile: () => this.writeProxyFile() };
     }
     if (secret === TOKEN_SECRET) {
-      const token = this.handed.token;
-      if (!token) {
-        throw new CloudceError(
-          "TokenMissing",
-          `CloudAuth: ${where(section)} says secret = TOKEN but no token was set; the site director must call setToken first`,
-        );
-      }
+      const token = handedOrMissing(this.handed.token, section, "token");
       return { ...base, secret: token, token };
     }
     return { ...base, secret: secret! };
@@ -239,4 +227,15 @@ function notAPath(section: AuthSection, ceName: string): CloudceError {
 
 function where(section: AuthSection): string {
   return `section [${section.name}] of ${section.file}`;
+}
+
+/** What the site director handed over for `secret = PROXY` or `TOKEN`; ProxyMissing or TokenMissing until it has. */
+function handedOrMissing(value: string | undefined, section: AuthSection, kind: "proxy" | "token"): string {
+  if (value) return value;
+  const [code, call] =
+    kind === "proxy" ? (["ProxyMissing", "setProxy"] as const) : (["TokenMissing", "setToken"] as const);
+  throw new CloudceError(
+    code,
+    `CloudAuth: ${where(section)} says secret = ${kind.toUpperCase()} but no ${kind} was set; the site director must call ${call} first`,
+  );
 }

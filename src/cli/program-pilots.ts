@@ -15,6 +15,7 @@ import {
   watch,
 } from "./commands-select.js";
 import { pilotCount, reportWindow, watchSeconds, wholePort } from "./option-values.js";
+import { definedProps } from "../util/defined.js";
 
 /** How often `output --follow` reads the console again. */
 const FOLLOW_EVERY_MS = 2_000;
@@ -134,9 +135,7 @@ export function addPilotCommands(program: Command, runner: CommandRunner): void 
             runner.usage("--jitter needs --every (it spreads the rounds of a loop)");
           return scheduledCleanup(ces, out, {
             logger,
-            ...(opts.every !== undefined ? { every: opts.every } : {}),
-            ...(opts.jitter !== undefined ? { jitter: opts.jitter } : {}),
-            ...(opts.lock !== undefined ? { lock: opts.lock } : {}),
+            ...definedProps({ every: opts.every, jitter: opts.jitter, lock: opts.lock }),
             ...(opts.dryRun ? { dryRun: true } : {}),
             ...(signal ? { signal } : {}),
             ...(opts.metricsPort !== undefined ? { whileLooping: () => serveMetrics(opts.metricsPort!) } : {}),

@@ -10,6 +10,7 @@ import { serveCommand } from "./commands-serve.js";
 import { config, render, validate } from "./commands-tools.js";
 import { tryCommand } from "./commands-try.js";
 import { memoryMb, pilotCount, seconds, timeoutSeconds, wholePort } from "./option-values.js";
+import { definedProps } from "../util/defined.js";
 
 /** The demo's pilot, found next to the code so that `demo` works from any directory. */
 const EXAMPLE_PILOT = fileURLToPath(new URL("../../etc/pilot-example.sh", import.meta.url));
@@ -83,8 +84,7 @@ export function addToolCommands(program: Command, runner: CommandRunner): void {
           tryCommand(loaded, globals.ce, out, logger, {
             executable: await requireExecutable(opts.executable, "try"),
             timeoutMs: opts.timeout * 1000,
-            ...(opts.image !== undefined ? { image: opts.image } : {}),
-            ...(opts.accel !== undefined ? { accel: opts.accel } : {}),
+            ...definedProps({ image: opts.image, accel: opts.accel }),
             ...(opts.memory !== undefined ? { memoryMb: String(opts.memory) } : {}),
             ...(out.json ? {} : { console: (chunk: string) => void io.stderr.write(chunk) }),
           }),

@@ -14,6 +14,7 @@ import { CloudceError } from "../../errors.js";
 import { registerSecret } from "../../secrets.js";
 import type { DriverCredentials } from "../driver.js";
 import { DRIVER_NAME } from "./options.js";
+import { definedProps } from "../../util/defined.js";
 
 type Json = Record<string, unknown>;
 const obj = (v: unknown): Json => (v !== null && typeof v === "object" && !Array.isArray(v) ? (v as Json) : {});
@@ -139,11 +140,7 @@ export function mergeCredentials(
   const secret = fromFile.secret ?? (fromFile.token || fromFile.proxy ? undefined : fromYaml.secret);
   const token = fromFile.token ?? (fromFile.secret ? undefined : fromYaml.token);
   return {
-    ...(key === undefined ? {} : { key }),
-    ...(secret === undefined ? {} : { secret }),
-    ...(token === undefined ? {} : { token }),
-    ...(fromFile.proxy === undefined ? {} : { proxy: fromFile.proxy }),
-    ...(fromFile.proxyFile === undefined ? {} : { proxyFile: fromFile.proxyFile }),
+    ...definedProps({ key, secret, token, proxy: fromFile.proxy, proxyFile: fromFile.proxyFile }),
     extra: { ...fromYaml.extra, ...fromFile.extra },
   };
 }

@@ -9,6 +9,7 @@
 import type { CloudFlavor, CloudLimits, CloudResource, ResourceQuery } from "../driver.js";
 import type { ResourceListings } from "../split-driver.js";
 import type { ArmApi } from "./arm.js";
+import { definedProps } from "../../util/defined.js";
 
 interface Named {
   readonly id: string;
@@ -61,8 +62,7 @@ export class AzureResources implements ResourceListings {
     const flavors = sizes.map((s) => ({
       id: s.name,
       name: s.name,
-      ...(s.numberOfCores !== undefined ? { vcpus: s.numberOfCores } : {}),
-      ...(s.memoryInMB !== undefined ? { ramMb: s.memoryInMB } : {}),
+      ...definedProps({ vcpus: s.numberOfCores, ramMb: s.memoryInMB }),
     }));
     return narrow(flavors, query);
   }
@@ -87,6 +87,6 @@ export class AzureResources implements ResourceListings {
     };
     const cores = left("cores");
     const instances = left("virtualMachines");
-    return { ...(cores !== undefined ? { cores } : {}), ...(instances !== undefined ? { instances } : {}) };
+    return definedProps({ cores, instances });
   }
 }

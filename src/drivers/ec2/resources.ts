@@ -22,6 +22,7 @@ import type { Logger } from "../../log.js";
 import type { CloudFlavor, CloudResource, ResourceQuery } from "../driver.js";
 import type { Ec2Api } from "./client.js";
 import { DRIVER_NAME } from "./options.js";
+import { definedProps } from "../../util/defined.js";
 
 /** A listing longer than this is taken as a cloud paging in circles. */
 const MAX_PAGES = 10_000;
@@ -171,8 +172,7 @@ function toFlavor(t: InstanceTypeInfo): CloudFlavor {
   return {
     id: name,
     name,
-    ...(t.VCpuInfo?.DefaultVCpus !== undefined ? { vcpus: t.VCpuInfo.DefaultVCpus } : {}),
-    ...(t.MemoryInfo?.SizeInMiB !== undefined ? { ramMb: t.MemoryInfo.SizeInMiB } : {}),
+    ...definedProps({ vcpus: t.VCpuInfo?.DefaultVCpus, ramMb: t.MemoryInfo?.SizeInMiB }),
   };
 }
 

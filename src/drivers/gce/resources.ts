@@ -11,6 +11,7 @@ import type { CloudFlavor, CloudLimits, CloudResource, ResourceQuery } from "../
 import type { GceApi } from "./api.js";
 import { allPages } from "./instances.js";
 import type { GceSettings } from "./options.js";
+import { definedProps } from "../../util/defined.js";
 
 interface GceImage {
   readonly name: string;
@@ -115,7 +116,7 @@ export class GceResources {
       (n): n is number => n !== undefined,
     );
     const instances = vmBounds.length > 0 ? Math.min(...vmBounds) : undefined;
-    return { ...(instances !== undefined ? { instances } : {}), ...(cpus !== undefined ? { cores: cpus } : {}) };
+    return definedProps({ instances, cores: cpus });
   }
 }
 
@@ -132,7 +133,6 @@ function toFlavor(t: GceMachineType): CloudFlavor {
   return {
     id: t.name,
     name: t.name,
-    ...(t.guestCpus !== undefined ? { vcpus: t.guestCpus } : {}),
-    ...(t.memoryMb !== undefined ? { ramMb: t.memoryMb } : {}),
+    ...definedProps({ vcpus: t.guestCpus, ramMb: t.memoryMb }),
   };
 }

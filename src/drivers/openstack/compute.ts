@@ -10,6 +10,7 @@ import { allPages, nextLink, query } from "./paging.js";
 import { DRIVER_NAME, microversionAtLeast } from "./options.js";
 import type { OpenStackSession } from "./session.js";
 import type { NovaServer } from "./state-map.js";
+import { definedProps } from "../../util/defined.js";
 
 /**
  * Faults by which Nova refuses multi-create itself (schema, a policy on it,
@@ -243,7 +244,6 @@ function toFlavor(f: NovaFlavor): CloudFlavor {
   return {
     id: String(f.id),
     name: f.name,
-    ...(f.vcpus === undefined ? {} : { vcpus: f.vcpus }),
-    ...(f.ram === undefined ? {} : { ramMb: f.ram }),
+    ...definedProps({ vcpus: f.vcpus, ramMb: f.ram }),
   };
 }

@@ -23,7 +23,7 @@ import { hintedDriver } from "./driver-hints.js";
 import { DriverCallScope, instrumentDriver } from "./instrument-driver.js";
 import type { CeObserver } from "./observer.js";
 import { RateLimiter } from "../util/rate-limiter.js";
-import { withinGrace, type StopControl } from "./interrupt.js";
+import { scopedStop, type StopControl, withinGrace } from "./interrupt.js";
 import { AdaptiveLimit, NotSent } from "./adaptive-limit.js";
 import { endpointLimit, runLimited } from "./endpoint-limits.js";
 
@@ -147,7 +147,20 @@ export class DriverRuntime {
     if (ids.length === 0) return { done: [], failed: [], gone: [], notTried: [] };
     const driver = await this.get();
     const calls = driver.capabilities.bulkDestroy === true || ids.length === 1 ? [ids] : ids.map((id) => [id]);
-    const stop = opts.stop ?? { graceMs: 0 };
+    const { stop, end } = scopedStop(opts.stop ?? { graceMs: 0 }, concurrency);
+    try {
+      return await this.destroyEach(calls, concurrency, stop, opts);
+    } finally {
+      end();
+    }
+  }
+
+  private async destroyEach(
+    calls: readonly (readonly string[])[],
+    concurrency: number,
+    stop: StopControl,
+    opts: DestroyOptions,
+  ): Promise<DestroyResult> {
     const done: string[] = [];
     const failed: NodeFailure[] = [];
     const gone: string[] = [];

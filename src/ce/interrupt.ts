@@ -9,6 +9,8 @@
  * Cloud_RequestTimeout, and a margin for the answer to travel.
  */
 
+import { setMaxListeners } from "node:events";
+
 export interface StopControl {
   readonly signal?: AbortSignal;
   /** How long a call in flight may still take once the signal aborted (ms). */
@@ -87,4 +89,24 @@ export function partialNote(made: number, asked: number, codes: readonly string[
   for (const c of codes) counts.set(c, (counts.get(c) ?? 0) + 1);
   const why = [...counts].map(([code, n]) => (n === 1 ? code : `${code} ×${n}`)).join(", ");
   return `${made} of ${asked} pilots created; ${asked - made} not${why ? `: ${why}` : ""}`;
+}
+
+/**
+ * A stop control of its own for one batch of concurrent calls, aborted with
+ * `outer`: the caller's signal (serve's is shared by every request and lives
+ * as long as the server) gets one listener per batch, not one per call, and
+ * loses it at `end()`.
+ */
+export function scopedStop(outer: StopControl, concurrency: number): { readonly stop: StopControl; end(): void } {
+  const { signal } = outer;
+  if (!signal) return { stop: outer, end: () => undefined };
+  const scoped = new AbortController();
+  // Each of the `concurrency` calls running listens twice at most (its turn under the endpoint's limit, then
+  // its answer's grace), plus the batch's own halt and one lone call (a listing, a renewed resolution):
+  // that many listeners at once are legitimate, not a leak.
+  setMaxListeners(2 * concurrency + 2, scoped.signal);
+  const abort = (): void => scoped.abort(signal.reason);
+  if (signal.aborted) abort();
+  else signal.addEventListener("abort", abort, { once: true });
+  return { stop: { ...outer, signal: scoped.signal }, end: () => signal.removeEventListener("abort", abort) };
 }

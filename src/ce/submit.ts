@@ -18,7 +18,7 @@ import type { Audit } from "./audit.js";
 import type { CeSettings } from "./ce-options.js";
 import { StaleRetry } from "./create-outcome.js";
 import type { DriverRuntime } from "./driver-runtime.js";
-import type { StopControl } from "./interrupt.js";
+import { type StopControl, scopedStop } from "./interrupt.js";
 import type { ResolvedResources } from "./resource-resolver.js";
 import { recoverLostCreates } from "./submit-recovery.js";
 import { Run } from "./submit-run.js";
@@ -74,18 +74,21 @@ export async function submitPilots(
   resources: ResolvedResources,
   resolve: Resolve,
 ): Promise<SubmissionOutcome> {
+  const concurrency = plan.uniform ? 1 : input.settings.submitConcurrency;
+  const { stop, end } = scopedStop(input.stop, concurrency);
+  const scoped: SubmissionInput = { ...input, stop };
   // Ends the creates not started yet: the caller's stop, or the first certain quota or capacity refusal.
   const halt = new AbortController();
   const onStop = (): void => halt.abort();
-  input.stop.signal?.addEventListener("abort", onStop, { once: true });
-  if (input.stop.signal?.aborted) halt.abort();
-  const run = new Run(input, plan, () => halt.abort());
+  stop.signal?.addEventListener("abort", onStop, { once: true });
+  if (stop.signal?.aborted) halt.abort();
+  const run = new Run(scoped, plan, () => halt.abort());
   const stale = new StaleRetry(resources, resolve);
   const requests = plan.uniform ? [input.count] : Array.from({ length: input.count }, () => 1);
   try {
     const settled = await mapConcurrentUntil(
       requests,
-      plan.uniform ? 1 : input.settings.submitConcurrency,
+      concurrency,
       (count) => run.create(plan.next(), count, stale),
       halt.signal,
     );
@@ -96,7 +99,7 @@ export async function submitPilots(
     );
     const byQuota = input.stop.signal?.aborted !== true && run.exhausted !== undefined ? notTried : 0;
     if (byQuota > 0) run.notTried(byQuota);
-    await recoverLostCreates(run, input, plan);
+    await recoverLostCreates(run, scoped, plan);
     // Copies: an abandoned create that answers later adds to the run, never to what was returned.
     return {
       pilots: [...run.pilots],
@@ -105,6 +108,7 @@ export async function submitPilots(
       abandoned: run.abandoned,
     };
   } finally {
-    input.stop.signal?.removeEventListener("abort", onStop);
+    stop.signal?.removeEventListener("abort", onStop);
+    end();
   }
 }

@@ -3,6 +3,7 @@
  * each by id, and on stdin EOF or the parent's death drains (bounded) and ends.
  */
 
+import { setMaxListeners } from "node:events";
 import { scrubSecrets } from "../secrets.js";
 import type { Readable, Writable } from "node:stream";
 import { toCloudceError } from "../errors.js";
@@ -22,6 +23,9 @@ import {
   type RpcRequest,
   type RpcResponse,
 } from "./protocol.js";
+
+/** Requests listening to the server's stop at once beyond which a warning tells of a leak. */
+const MAX_STOP_LISTENERS = 1024;
 
 export interface ServeOptions {
   readonly input: Readable;
@@ -58,6 +62,9 @@ export function serve(options: ServeOptions): Promise<ServeEnd> {
   const handles = new HandleTable(logger);
   const submissions = new SubmissionTable(logger);
   const stop = new AbortController();
+  // Every submit or cleanup in flight listens to it once, until it ends, and a director may send many at once;
+  // the bound is far past that, so a listener left behind by each request still shows as a leak in a long serve.
+  setMaxListeners(MAX_STOP_LISTENERS, stop.signal);
   const inFlight = new Set<Promise<void>>();
   const ctx: MethodContext = {
     handles,

@@ -13,9 +13,12 @@
  * - it starts at one call, and a second joins only once three single calls
  *   have given the cloud's pace (a cloud worker's first request may take
  *   seconds, which must not make concurrency look free);
- * - hardly any waiting over two calls at that load, and the limit was in
- *   use: one more (doubling per round until the first sign of queueing,
- *   then one per round);
+ * - slow start judges each call by the calls in flight when it started: two
+ *   flat answers from calls started at the limit n raise it to n + n/2 (at
+ *   least n+1); two whose mean is 1.6 times that of a lower load bring it
+ *   back to the last flat load, held for 128 calls (a collapsing cloud);
+ * - after, hardly any waiting over two calls at that load, and the limit was
+ *   in use: one more per round;
  * - calls waiting over three calls or more at that load, five from four
  *   (two at once each taking 1.6 times as long as one, three 1.33 times,
  *   four or more 1.5 times): down to what the cloud served, never below
@@ -32,33 +35,10 @@
 
 import { KEPT, LatencyByLoad } from "./latency-by-load.js";
 
-/** How the cloud answered a call, as far as the limit is concerned. */
-export type CallOutcome = "ok" | "overloaded" | "ignored";
+import type { AdaptiveLimitOptions, CallOutcome, RunOptions } from "./limit-types.js";
+import { NotSent } from "./limit-types.js";
 
-/** A call that was never sent: its caller stopped while it waited for a slot or its turn. */
-export class NotSent extends Error {
-  constructor() {
-    super("not sent: stopped while waiting for a free slot");
-  }
-}
-
-export interface RunOptions {
-  /** Once aborted, a call still waiting for its slot rejects with {@link NotSent}. */
-  readonly signal?: AbortSignal;
-  /** What a failure says about the cloud's load; default: nothing. */
-  readonly judge?: (err: unknown) => CallOutcome;
-  /** Awaited once the slot is taken and before the clock starts (e.g. a rate limit's turn). */
-  readonly ready?: () => Promise<void>;
-}
-
-export interface AdaptiveLimitOptions {
-  /** The upper bound (Submit_Concurrency of the CEs that use it). */
-  readonly max: number;
-  /** Where the limit starts; default 1 (the first call measures the unloaded latency). */
-  readonly initial?: number;
-  /** Monotonic milliseconds. */
-  readonly now?: () => number;
-}
+export { type AdaptiveLimitOptions, type CallOutcome, NotSent, type RunOptions } from "./limit-types.js";
 
 /**
  * Calls waiting behind the cloud's workers below which latency counts as
@@ -81,6 +61,13 @@ const BASE_SAMPLES = 3;
 /** Calls during which a load that made calls wait is not tried again; doubled each time it does so again. */
 const HOLD_FIRST = 16;
 const HOLD_MAX = 512;
+/** The hold after a load at which latency grew by half or more on the first ramp: each try costs a slow round. */
+const HOLD_COLLAPSE = 128;
+/** Calls started at a load that tell, in slow start, whether it is flat. */
+const RAMP_SAMPLES = 2;
+/** Latency growth over a lower load below which slow start goes on, and from which it stops. */
+const RAMP_FLAT = 1.2;
+const RAMP_GROWTH = 1.6;
 /** Rounds at a load after the limit reached it within which calls waiting there mean it was too many. */
 const TRIED_ROUNDS = 3;
 
@@ -159,9 +146,10 @@ export class AdaptiveLimit {
       // The busier of its start and its end: calls that joined it may have shared the cloud's workers with it.
       // Once calls have waited, a call started before the limit last moved ran under the old one: it is
       // a sample at the load it started with, and no verdict on the new limit (the calls in flight when
-      // it rose are served first). Until then, slow start takes every call that found latency flat.
+      // it rose are served first). In slow start, only the load it started with: calls that joined it
+      // later found it already served, and one started under a lower limit says nothing about a higher one.
       const current = epoch === this.epoch || this.slowStart;
-      const load = current ? Math.max(atStart, this.inFlight) : atStart;
+      const load = current && !this.slowStart ? Math.max(atStart, this.inFlight) : atStart;
       this.inFlight--;
       this.learn(kind, outcome, this.now() - started, load, current ? limitAtStart : 0);
       this.wake();
@@ -216,11 +204,31 @@ export class AdaptiveLimit {
     const base = Math.min(seen.reference(load), typical);
     // How many of the calls in flight waited, had they all taken `ms` (the cloud served the others).
     const waited = (ms: number): number => load - load * (base / Math.max(base, ms - JITTER_MS));
+    if (this.slowStart && load > 1) {
+      this.ramp(seen, load, typical / base);
+      return;
+    }
     // Down on three calls or more, five from four in flight (one slow answer, or a short stall of the
     // machine that slows a round of calls alike, is no verdict); up on two.
     const verdict = seen.count(load) >= (load < 4 ? 3 : KEPT);
     if (verdict && waited(typical) >= queueing(load)) this.lower(load - waited(typical), load);
     else if (waited(typical) < flat(load) && load * 2 >= limitAtStart && this.mayRaise(seen)) this.raise(seen, load);
+  }
+
+  /**
+   * The first ramp: calls judge only the load they started with. Two flat answers at the limit raise
+   * it; two at a load whose latency grew (by `growth` over a lower load) bring it back to the last
+   * flat load, and that load is held like one that made calls wait.
+   */
+  private ramp(seen: LatencyByLoad, load: number, growth: number): void {
+    if (seen.count(load) < RAMP_SAMPLES) return;
+    if (growth >= RAMP_GROWTH) {
+      this.hold = HOLD_COLLAPSE;
+      this.lower(this.flatLoad ?? load - 1, load);
+    } else if (growth < RAMP_FLAT && load >= this.limit && this.mayRaise(seen)) {
+      // Half as many again, at least one: a cloud that collapses at n+1 gets n+1 calls, never 2n.
+      this.raise(seen, load, load + Math.max(1, load >> 1));
+    }
   }
 
   /**
@@ -264,7 +272,7 @@ export class AdaptiveLimit {
   }
 
   /** Latency stayed flat at `load`: one more (one per call in slow start, one per round after). */
-  private raise(seen: LatencyByLoad, load: number): void {
+  private raise(seen: LatencyByLoad, load: number, to = this.value + this.step()): void {
     // Flat at or above the load that made calls wait, over several calls there (the first of a queue
     // is served at once): whatever made them wait is gone.
     if (this.ceiling !== undefined && load >= this.ceiling && seen.count(load) >= KEPT) {
@@ -273,7 +281,7 @@ export class AdaptiveLimit {
     }
     this.flatLoad = load;
     const before = this.limit;
-    this.set(Math.min(this.upper, this.value + this.step()));
+    this.set(Math.min(this.upper, to));
     if (this.limit === before) return;
     this.raisedAt = this.finished;
     for (const seen of this.latencies.values()) seen.forgetFrom(this.limit);

@@ -109,6 +109,30 @@ describe("AdaptiveLimit", () => {
     expect(cloud.now).toBeLessThan(5_500);
   });
 
+  it("on its first ramp, stops one call above a load at which the cloud collapses", async () => {
+    // Three calls at once are as fast as one; from four in flight, the cloud thrashes: 8 times as long.
+    const cloud = new SimulatedCloud(1000, 50);
+    const limit = new AdaptiveLimit({ max: 16, now: cloud.clock });
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      while (next < 100) {
+        next++;
+        await limit.run("delete", () => cloud.call(undefined, limit.active >= 4 ? 400 : 50));
+      }
+    };
+    await cloud.until(Promise.all(Array.from({ length: 16 }, worker)));
+    expect(cloud.startedWith.filter((n) => n >= 4).length).toBeLessThanOrEqual(5);
+    expect(limit.limit).toBe(3);
+  });
+
+  it("reaches its bound within a few rounds on a cloud whose latency stays flat", async () => {
+    const cloud = new SimulatedCloud(1000, 50);
+    const limit = new AdaptiveLimit({ max: 32, now: cloud.clock });
+    await cloud.until(drive(cloud, limit, 120, 32));
+    expect(cloud.startedWith.indexOf(32)).toBeGreaterThan(0);
+    expect(cloud.startedWith.indexOf(32)).toBeLessThanOrEqual(100);
+  });
+
   it("raises its limit up to the bound on a cloud whose latency stays flat", async () => {
     const cloud = new SimulatedCloud(1000, 50);
     const limit = new AdaptiveLimit({ max: 16, now: cloud.clock });

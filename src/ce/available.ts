@@ -7,6 +7,7 @@
 
 import type { CeSettings } from "./ce-options.js";
 import { S_OK, type CEInfoDict, type CEStatusCounts, type Ok } from "./results.js";
+import { definedProps } from "../util/defined.js";
 
 export function computeAvailable(
   status: CEStatusCounts,
@@ -18,7 +19,7 @@ export function computeAvailable(
     ...status,
     MaxTotalJobs: settings.maxTotalJobs,
     MaxWaitingJobs: settings.maxWaitingJobs,
-    ...(cloudCapacity === undefined ? {} : { CloudCapacity: cloudCapacity }),
+    ...definedProps({ CloudCapacity: cloudCapacity }),
   };
   const total = running + waiting;
   let slots = 0;

@@ -5,6 +5,7 @@ import type { CeContext } from "./ce-context.js";
 import type { DueDelete } from "./delete-verify-policy.js";
 import { toReference } from "./pilot-reference.js";
 import type { RedeleteEntry } from "./results.js";
+import { definedProps } from "../util/defined.js";
 
 export async function redeleteOutcome(
   ctx: CeContext,
@@ -23,7 +24,7 @@ export async function redeleteOutcome(
       name: d.node.name,
       reason: d.reason,
       attempts: d.attempts,
-      ...(error === undefined ? {} : { error }),
+      ...definedProps({ error }),
     };
   });
   await policies.decide(

@@ -6,6 +6,7 @@
 import { type CloudceError, type ErrorCode, type Problem, problemLine, toCloudceError } from "../errors.js";
 import type { Logger } from "../log.js";
 import { scrubSecrets } from "../secrets.js";
+import { definedProps } from "../util/defined.js";
 
 export type Ok<T, Extra extends object = object> = { readonly OK: true; readonly Value: T } & Extra;
 export interface Err {
@@ -148,9 +149,7 @@ export function submitResult(a: {
 }): SubmitResult {
   return S_OK(a.refs, {
     PilotStampDict: a.stamps,
-    ...(a.interrupted === undefined ? {} : { Interrupted: a.interrupted }),
-    ...(a.recovered === undefined ? {} : { Recovered: a.recovered }),
-    ...(a.partial === undefined ? {} : { Partial: a.partial }),
+    ...definedProps({ Interrupted: a.interrupted, Recovered: a.recovered, Partial: a.partial }),
   });
 }
 

@@ -52,6 +52,23 @@ async function cleanupOurs(
   return { ...t, notes: `one listing, then destroys (EC2: one TerminateInstances)${failures}` };
 }
 
+/** The CE's cleanup of CLEANUP_SEED under other CE options (`failuresAllowed`: deletions may fail, as without a rate limit). */
+function cleanupUnder(
+  name: string,
+  options: string,
+  ceOptions: Record<string, string>,
+  failuresAllowed = false,
+): CloudWorkloadSpec {
+  return {
+    name,
+    title: `cleanupPilots 1000 VMs (500 to remove), ${options}`,
+    seed: CLEANUP_SEED,
+    variants: ["ours"],
+    ceOptions,
+    ours: (_run, ce) => cleanupOurs(ce, failuresAllowed),
+  };
+}
+
 /** Submit 200 pilots: the CE's first submit (`warm` false) or a later one of a long-lived CE. */
 function submitWorkload(name: string, title: string, warm: boolean): CloudWorkloadSpec {
   return {
@@ -218,28 +235,12 @@ export const CLOUD_WORKLOADS: readonly CloudWorkloadSpec[] = [
       return { ...t, notes: "the default client-side limit bounds a cloud with one create per VM" };
     },
   },
-  {
-    name: "cleanup-default-rate",
-    title: "cleanupPilots 1000 VMs (500 to remove), Cloud_RateLimit 20 (default)",
-    seed: CLEANUP_SEED,
-    variants: ["ours"],
-    ceOptions: { Cloud_RateLimit: "20" },
-    ours: (_run, ce) => cleanupOurs(ce),
-  },
-  {
-    name: "cleanup-c32-no-limit",
-    title: "cleanupPilots 1000 VMs (500 to remove), Submit_Concurrency 32, no Cloud_RateLimit",
-    seed: CLEANUP_SEED,
-    variants: ["ours"],
-    ceOptions: { Submit_Concurrency: "32", Cloud_RateLimit: "0" },
-    ours: (_run, ce) => cleanupOurs(ce, true),
-  },
-  {
-    name: "cleanup-c32-limit",
-    title: "cleanupPilots 1000 VMs (500 to remove), Submit_Concurrency 32",
-    seed: CLEANUP_SEED,
-    variants: ["ours"],
-    ceOptions: { Submit_Concurrency: "32" },
-    ours: (_run, ce) => cleanupOurs(ce),
-  },
+  cleanupUnder("cleanup-default-rate", "Cloud_RateLimit 20 (default)", { Cloud_RateLimit: "20" }),
+  cleanupUnder(
+    "cleanup-c32-no-limit",
+    "Submit_Concurrency 32, no Cloud_RateLimit",
+    { Submit_Concurrency: "32", Cloud_RateLimit: "0" },
+    true,
+  ),
+  cleanupUnder("cleanup-c32-limit", "Submit_Concurrency 32", { Submit_Concurrency: "32" }),
 ];

@@ -66,7 +66,4 @@ export function memoryCe(): MemoryCe {
   return env;
 }
 
-export function ok<T>(r: { OK: true; Value: T } | { OK: false; Message: string }): T {
-  if (!r.OK) throw new Error(`expected OK, got: ${r.Message}`);
-  return r.Value;
-}
+export { ok } from "../support/results.js";

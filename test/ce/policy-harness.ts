@@ -84,10 +84,7 @@ export async function harness(
   };
 }
 
-export function ok<T>(r: { OK: true; Value: T } | { OK: false; Message: string }): T {
-  if (!r.OK) throw new Error(`expected OK, got: ${r.Message}`);
-  return r.Value;
-}
+export { ok } from "../support/results.js";
 
 /** The instance id of a pilot reference. */
 export const idOf = (ref: string): string => ref.slice("cloud://".length);

@@ -12,17 +12,13 @@ import { startAzureServer, type AzureServer } from "../servers/azure/server.js";
 import { captureLogs, expectNoSecrets } from "../auth/helpers.js";
 import { eventually } from "./conformance.js";
 import { checkKeyedSubmission } from "./keyed-submission.js";
+import { ok } from "../support/results.js";
 
 const CE_NAME = "azure.mysite.example";
 let server: AzureServer;
 let dir: string;
 let auth: string;
 const open: CloudComputingElement[] = [];
-
-function ok<T>(r: { OK: true; Value: T } | { OK: false; Message: string }): T {
-  if (!r.OK) throw new Error(`expected OK, got: ${r.Message}`);
-  return r.Value;
-}
 
 const idOf = (ref: string): string => ref.slice("cloud://".length);
 const vmOf = (ref: string) => [...server.cloud.vms.values()].find((v) => v.vmId === idOf(ref));

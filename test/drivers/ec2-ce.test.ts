@@ -12,16 +12,12 @@ import { TEST_ACCESS_KEY, TEST_SECRET_KEY } from "../servers/ec2/driver-fixture.
 import { eventually } from "./conformance.js";
 import { checkKeyedSubmission } from "./keyed-submission.js";
 import { startEc2Server, type Ec2Server } from "../servers/ec2/server.js";
+import { ok } from "../support/results.js";
 
 const CE_NAME = "ec2-ce.example.org";
 let server: Ec2Server;
 let dir: string;
 let ce: CloudComputingElement;
-
-function ok<T>(r: { OK: true; Value: T } | { OK: false; Message: string }): T {
-  if (!r.OK) throw new Error(`expected OK, got: ${r.Message}`);
-  return r.Value;
-}
 
 beforeAll(async () => {
   server = await startEc2Server({ bootMs: 50, terminateMs: 50, accessKeyIds: [TEST_ACCESS_KEY] });

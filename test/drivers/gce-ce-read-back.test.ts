@@ -14,6 +14,7 @@ import { silentLogger } from "../../src/log.js";
 import { readJournal } from "../../src/ops/journal.js";
 import { TEST_SERVICE_ACCOUNT, writeKeyFile } from "../servers/gce/driver-fixture.js";
 import { startGceServer, type GceServer, type GceServerOptions } from "../servers/gce/server.js";
+import { ok } from "../support/results.js";
 
 const LONG_CE = "a-computing-element-with-a-rather-long-name.grid-site.example.org";
 const open: { server: GceServer; dir: string; ces: CloudComputingElement[] }[] = [];
@@ -25,11 +26,6 @@ afterEach(async () => {
     await rm(o.dir, { recursive: true, force: true });
   }
 });
-
-function ok<T>(r: { OK: true; Value: T } | { OK: false; Message: string }): T {
-  if (!r.OK) throw new Error(`expected OK, got: ${r.Message}`);
-  return r.Value;
-}
 
 async function setup(
   ceName: string,

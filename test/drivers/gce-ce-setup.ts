@@ -8,6 +8,7 @@ import { CloudComputingElement } from "../../src/ce/index.js";
 import { silentLogger } from "../../src/log.js";
 import { TEST_SERVICE_ACCOUNT, writeKeyFile } from "../servers/gce/driver-fixture.js";
 import { startGceServer, type GceServer } from "../servers/gce/server.js";
+import { ok } from "../support/results.js";
 
 export const CE_NAME = "cloud.mysite.example";
 
@@ -62,9 +63,6 @@ export function gceCeSuite(): GceCeSuite {
   return suite;
 }
 
-export function ok<T>(r: { OK: true; Value: T } | { OK: false; Message: string }): T {
-  if (!r.OK) throw new Error(`expected OK, got: ${r.Message}`);
-  return r.Value;
-}
+export { ok };
 
 export const idOf = (ref: string): string => ref.slice("cloud://".length);

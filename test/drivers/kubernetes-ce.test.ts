@@ -13,6 +13,7 @@ import { silentLogger } from "../../src/log.js";
 import { NAMESPACE, siteObject, writeKubeconfig } from "../servers/kubernetes/driver-fixture.js";
 import { startKubeServer, type KubeServer } from "../servers/kubernetes/server.js";
 import { eventually } from "./conformance.js";
+import { ok } from "../support/results.js";
 
 const CE_NAME = "k8s.mysite.example";
 const IMAGE = "registry.example.org/dirac/pilot:el9";
@@ -20,11 +21,6 @@ let server: KubeServer;
 let dir: string;
 let kubeconfig: string;
 const ces: CloudComputingElement[] = [];
-
-function ok<T>(r: { OK: true; Value: T } | { OK: false; Message: string }): T {
-  if (!r.OK) throw new Error(`expected OK, got: ${r.Message}`);
-  return r.Value;
-}
 
 const podOf = (ref: string): string => ref.slice("cloud://".length);
 

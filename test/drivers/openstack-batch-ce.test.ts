@@ -19,6 +19,7 @@ import { PROJECTS } from "../servers/openstack/cloud-state.js";
 import { HANG_TIMEOUT_MS } from "../support/wait.js";
 import { eventually } from "./conformance.js";
 import { startOpenStackServer, type OpenStackTestServer } from "../servers/openstack/server.js";
+import { ok } from "../support/results.js";
 
 const CE_NAME = "os-batch.example.org";
 /** DIRAC's own cloud-init template, as sites use it. */
@@ -28,11 +29,6 @@ let cloud: OpenStackTestServer;
 let dir: string;
 let records: LogRecord[];
 const ces: CloudComputingElement[] = [];
-
-function ok<T>(r: { OK: true; Value: T } | { OK: false; Message: string }): T {
-  if (!r.OK) throw new Error(`expected OK, got: ${r.Message}`);
-  return r.Value;
-}
 
 async function makeCe(extra: Record<string, string> = {}): Promise<CloudComputingElement> {
   const ce = new CloudComputingElement(CE_NAME, {

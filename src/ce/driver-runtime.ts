@@ -147,7 +147,7 @@ export class DriverRuntime {
     if (ids.length === 0) return { done: [], failed: [], gone: [], notTried: [] };
     const driver = await this.get();
     const calls = driver.capabilities.bulkDestroy === true || ids.length === 1 ? [ids] : ids.map((id) => [id]);
-    const { stop, end } = scopedStop(opts.stop ?? { graceMs: 0 }, concurrency);
+    const { stop, end } = scopedStop(opts.stop ?? { graceMs: 0 });
     try {
       return await this.destroyEach(calls, concurrency, stop, opts);
     } finally {

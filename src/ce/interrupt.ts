@@ -97,14 +97,14 @@ export function partialNote(made: number, asked: number, codes: readonly string[
  * as long as the server) gets one listener per batch, not one per call, and
  * loses it at `end()`.
  */
-export function scopedStop(outer: StopControl, concurrency: number): { readonly stop: StopControl; end(): void } {
+export function scopedStop(outer: StopControl): { readonly stop: StopControl; end(): void } {
   const { signal } = outer;
   if (!signal) return { stop: outer, end: () => undefined };
   const scoped = new AbortController();
-  // Each of the `concurrency` calls running listens twice at most (its turn under the endpoint's limit, then
-  // its answer's grace), plus the batch's own halt and one lone call (a listing, a renewed resolution):
-  // that many listeners at once are legitimate, not a leak.
-  setMaxListeners(2 * concurrency + 2, scoped.signal);
+  // Every call of the batch may listen here at once (its turn under the endpoint's limit, its answer's grace,
+  // recoveries, fallback rounds, look-ups): all of them are removed as the calls settle and the signal lives
+  // only as long as the batch, so no count of them is a leak. The caller's long-lived signal keeps its default.
+  setMaxListeners(0, scoped.signal);
   const abort = (): void => scoped.abort(signal.reason);
   if (signal.aborted) abort();
   else signal.addEventListener("abort", abort, { once: true });

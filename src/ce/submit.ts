@@ -75,7 +75,7 @@ export async function submitPilots(
   resolve: Resolve,
 ): Promise<SubmissionOutcome> {
   const concurrency = plan.uniform ? 1 : input.settings.submitConcurrency;
-  const { stop, end } = scopedStop(input.stop, concurrency);
+  const { stop, end } = scopedStop(input.stop);
   const scoped: SubmissionInput = { ...input, stop };
   // Ends the creates not started yet: the caller's stop, or the first certain quota or capacity refusal.
   const halt = new AbortController();

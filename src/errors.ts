@@ -74,6 +74,10 @@ export interface CloudceErrorOptions {
   problems?: readonly Problem[];
   /** For `Timeout`: the cloud gave no answer within the per-request timeout the driver was given. */
   requestTimedOut?: boolean;
+  /** The input of the request that was refused (by the cloud, or by the driver's own check before any call). */
+  refused?: RefusedInput;
+  /** For `CapacityExceeded`: what the cloud had no room for. */
+  shortage?: CapacityShortage;
   cause?: unknown;
 }
 
@@ -122,6 +126,33 @@ export function problemsError(problems: readonly Problem[], code?: ErrorCode): C
 export type QuotaResource = "instances" | "cores" | "ram";
 
 /**
+ * An input of a create request. `resource` is one of image, flavor and
+ * networks when the cloud does not say which; `user-data` is what the CE
+ * rendered for the node (a cloud-config, a pod manifest).
+ */
+export type RequestInput = "image" | "flavor" | "network" | "ssh-key" | "resource" | "user-data";
+
+/** A request's input that was refused, as facts: the CE says which of its options sets it and how to fix it. */
+export interface RefusedInput {
+  readonly input: RequestInput;
+  /**
+   * What is wrong with it: `unknown`, the cloud has none such (the default);
+   * `malformed`, not of the form the cloud takes; `missing`, the cloud needs
+   * one; `unwanted`, the cloud takes none.
+   */
+  readonly problem?: "unknown" | "malformed" | "missing" | "unwanted";
+  /** What the cloud takes for it, in the cloud's own terms: `a machine type of Driver_zone`, `ami-…`. */
+  readonly expected?: string;
+}
+
+/**
+ * What a cloud had no room for: this flavor where the node was to go (a
+ * zone, a location); this flavor in the zone the chosen network lies in
+ * (another network may be elsewhere); free addresses on the network.
+ */
+export type CapacityShortage = "flavor" | "flavor-in-network-zone" | "network-addresses";
+
+/**
  * The one error type of cloudce. Messages are single lines, name the option
  * or file at fault, and never contain a secret, a proxy or user-data.
  */
@@ -136,6 +167,8 @@ export class CloudceError extends Error {
   readonly request: string | undefined;
   readonly answerNotJson: boolean;
   readonly requestTimedOut: boolean;
+  readonly refused: RefusedInput | undefined;
+  readonly shortage: CapacityShortage | undefined;
 
   constructor(code: ErrorCode, message: string, options: CloudceErrorOptions = {}) {
     super(singleLine(message), options.cause === undefined ? undefined : { cause: options.cause });
@@ -150,6 +183,8 @@ export class CloudceError extends Error {
     this.request = options.request;
     this.answerNotJson = options.answerNotJson === true;
     this.requestTimedOut = options.requestTimedOut === true;
+    this.refused = options.refused;
+    this.shortage = options.shortage;
   }
 }
 
@@ -164,6 +199,8 @@ export function withMessage(err: CloudceError, message: string): CloudceError {
     ...(err.request !== undefined ? { request: err.request } : {}),
     answerNotJson: err.answerNotJson,
     requestTimedOut: err.requestTimedOut,
+    ...(err.refused !== undefined ? { refused: err.refused } : {}),
+    ...(err.shortage !== undefined ? { shortage: err.shortage } : {}),
     problems: err.problems,
     ...(err.cause !== undefined ? { cause: err.cause } : {}),
   });

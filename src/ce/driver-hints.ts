@@ -1,36 +1,23 @@
 /**
- * The CE's words for facts a driver reports: a quota reached, the cloud
- * throttling, a request with no answer in the time the CE allows. A driver says what happened at the cloud (and what the cloud's
- * own console can change) with a code; which CE option helps is the CE's to
- * say, so every driver's refusal names the same options the same way.
+ * Puts the CE's hints (driver-hint-words.ts) on the errors a driver reports,
+ * thrown or per node, as they leave the driver for the CE.
  */
 
 import { type CloudDriver, DRIVER_METHODS, type NodeFailure } from "../drivers/driver.js";
-import { type CloudceError, type ErrorCode, isCloudceError } from "../errors.js";
-
-const HINTS: Partial<Record<ErrorCode, string>> = {
-  QuotaExceeded: "lower MaxTotalJobs to stay within it",
-  RateLimited: "lower Cloud_RateLimit if it persists",
-};
-/** Only for a request the cloud left unanswered: a Timeout of the CE's own (a stop, a deadline) is not about this option. */
-const REQUEST_TIMEOUT_HINT = "the time allowed is Cloud_RequestTimeout";
-
-function hintFor(err: CloudceError): string | undefined {
-  if (err.code === "Timeout") return err.requestTimedOut ? REQUEST_TIMEOUT_HINT : undefined;
-  return HINTS[err.code];
-}
+import { type CloudceError, isCloudceError } from "../errors.js";
+import { hintsFor } from "./driver-hint-words.js";
 
 /** Errors that carry the CE's hint already (one error may pass here twice, e.g. a failure re-thrown). */
 const hinted = new WeakSet<CloudceError>();
 
-/** Appends the CE's hint to a driver's error whose code has one; anything else is returned as it is. */
+/** Appends the CE's hints to a driver's error whose facts call for them; anything else is returned as it is. */
 export function withCeHint<E>(err: E): E {
   if (!isCloudceError(err) || err.driver === undefined || hinted.has(err)) return err;
-  const hint = hintFor(err);
-  if (hint === undefined) return err;
+  const hints = hintsFor(err);
+  if (hints.length === 0) return err;
   hinted.add(err);
   // The error keeps its identity and every field: only the words for the operator grow.
-  err.message = `${err.message}; ${hint}`;
+  err.message = [err.message, ...hints].join("; ");
   return err;
 }
 

@@ -134,6 +134,17 @@ describe("CloudComputingElement with CloudType = AZURE", () => {
     expect(await ce.killJob(refs)).toMatchObject({ OK: true });
   });
 
+  it("without Instance_Networks, refuses in one line naming the option and the form it takes", async () => {
+    const ce = await newCe({ Instance_Networks: "" });
+    server.reset();
+    expect(await ce.submitJob(join(dir, "pilot.sh"), null, 2)).toMatchObject({
+      OK: false,
+      Code: "OptionMissing",
+      Message: "AZURE: a VM needs a subnet; set Instance_Networks (a subnet, e.g. name:pilots-vnet/pilots)",
+    });
+    expect(server.calls["virtualMachines.createOrUpdate"]).toBeUndefined();
+  });
+
   it("a keyed submission is found again by its key, with its stamps, and the key never creates twice", async () => {
     await checkKeyedSubmission(await newCe({ Driver_scale_set: "true" }), join(dir, "pilot.sh"), 3);
   });

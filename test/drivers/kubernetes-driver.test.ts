@@ -4,6 +4,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { withCeHint } from "../../src/ce/driver-hints.js";
 import { KubernetesDriver } from "../../src/drivers/kubernetes/index.js";
 import { parseOptions } from "../../src/drivers/kubernetes/options.js";
 import { silentLogger } from "../../src/log.js";
@@ -113,10 +114,34 @@ describe("typed errors", () => {
       field: "spec.containers[0].securityContext.runAsUser",
     });
     const err = await failure(k.driver.createNodes(request()));
-    expect(err.code).toBe("UserDataInvalid");
-    expect(err.message).toContain(
-      "the cluster refused the object at spec.containers[0].securityContext.runAsUser: fix Context_Template",
+    expect(err).toMatchObject({ code: "UserDataInvalid", refused: { input: "user-data" } });
+    expect(withCeHint(err).message).toContain(
+      "the cluster refused the object at spec.containers[0].securityContext.runAsUser; fix Context_Template",
     );
+  });
+
+  it("a flavor, an image or networks pods cannot take: one line naming the option and the fix, in the CE's words", async () => {
+    const refusal = async (change: Partial<ReturnType<typeof request>>) => {
+      const err = await failure(k.driver.createNodes({ ...request(), ...change }));
+      return { code: err.code, refused: err.refused?.input, line: withCeHint(err).message };
+    };
+    expect(await refusal({ flavorId: "2cpu" })).toEqual({
+      code: "FlavorNotFound",
+      refused: "flavor",
+      line: "KUBERNETES: flavor '2cpu' is not a pod size; Instance_Flavor takes <cpus>cpu-<n>mb or <cpus>cpu-<n>gb, e.g. 4cpu-8gb",
+    });
+    expect(await refusal({ imageId: "not a reference" })).toMatchObject({
+      code: "ImageNotFound",
+      refused: "image",
+      line: expect.stringMatching(
+        /^KUBERNETES: image 'not a reference' is not an image reference; Instance_Image takes an image reference such as /,
+      ),
+    });
+    expect(await refusal({ networkIds: ["net-1"] })).toEqual({
+      code: "NetworkNotFound",
+      refused: "network",
+      line: "KUBERNETES: pods use the cluster's network; unset Instance_Networks",
+    });
   });
 
   it("a full ResourceQuota is QuotaExceeded naming what ran out", async () => {

@@ -83,11 +83,10 @@ export async function createNodes(
 function plan(request: CreateNodesRequest, spec: NodeSpec, sshPublicKey: string): VmPlan {
   const subnetId = request.networkIds[0];
   if (!subnetId)
-    throw new CloudceError(
-      "OptionMissing",
-      "Instance_Networks: required for CloudType = AZURE (a subnet, e.g. name:pilots-vnet/pilots)",
-      { driver: DRIVER_NAME },
-    );
+    throw new CloudceError("OptionMissing", "AZURE: a VM needs a subnet", {
+      driver: DRIVER_NAME,
+      refused: { input: "network", problem: "missing", expected: "a subnet, e.g. name:pilots-vnet/pilots" },
+    });
   return {
     name: spec.name,
     vmSize: request.flavorId,

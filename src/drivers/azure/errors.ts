@@ -6,19 +6,32 @@
  * messages are quoted cut short and redacted.
  */
 
-import { CloudceError, truncate, type ErrorCode, type QuotaResource } from "../../errors.js";
+import {
+  type CapacityShortage,
+  CloudceError,
+  truncate,
+  type ErrorCode,
+  type QuotaResource,
+  type RefusedInput,
+} from "../../errors.js";
 import { codeForStatus, stripHtml, type HttpFailure } from "../http/errors.js";
 import { DRIVER_NAME } from "./options.js";
 
 interface Mapping {
   readonly code: ErrorCode;
+  /** What the cloud says, in its own terms, or what its portal or a `Driver_*` option changes. */
   readonly hint?: string;
   readonly retryable?: boolean;
+  /** The input of the request Azure refused: the CE names its option. */
+  readonly refused?: RefusedInput;
+  /** What Azure had no room for: the CE says which of its options helps. */
+  readonly shortage?: CapacityShortage;
 }
 
 const CAPACITY: Mapping = {
   code: "CapacityExceeded",
-  hint: "the location has no capacity for this VM size now; try later or another Instance_Flavor",
+  hint: "the location has no capacity for this VM size now",
+  shortage: "flavor",
 };
 const QUOTA: Mapping = {
   code: "QuotaExceeded",
@@ -58,11 +71,14 @@ const BY_CODE: Readonly<Record<string, Mapping>> = {
   InternalExecutionError: { code: "CloudUnavailable" },
   ResourceNotFound: { code: "NodeNotFound" },
   NotFound: { code: "NodeNotFound" },
-  ImageNotFound: { code: "ImageNotFound", hint: "check Instance_Image" },
-  PlatformImageNotFound: { code: "ImageNotFound", hint: "check Instance_Image (publisher:offer:sku:version)" },
+  ImageNotFound: { code: "ImageNotFound", refused: { input: "image" } },
+  PlatformImageNotFound: {
+    code: "ImageNotFound",
+    refused: { input: "image", expected: "publisher:offer:sku:version" },
+  },
   InvalidResourceReference: {
     code: "NetworkNotFound",
-    hint: "check Instance_Networks (a subnet of a virtual network of the resource group)",
+    refused: { input: "network", expected: "a subnet of a virtual network of the resource group" },
   },
   ResourceGroupNotFound: { code: "CloudError", hint: "check Driver_resource_group", retryable: false },
   SubscriptionNotFound: { code: "CloudError", hint: "check Driver_subscription_id", retryable: false },
@@ -75,9 +91,9 @@ const BY_CODE: Readonly<Record<string, Mapping>> = {
 
 /** The `target` of an InvalidParameter names what is wrong. */
 const BY_TARGET: Readonly<Record<string, Mapping>> = {
-  vmSize: { code: "FlavorNotFound", hint: "check Instance_Flavor (a VM size of Driver_location)" },
-  imageReference: { code: "ImageNotFound", hint: "check Instance_Image" },
-  "properties.storageProfile.imageReference": { code: "ImageNotFound", hint: "check Instance_Image" },
+  vmSize: { code: "FlavorNotFound", refused: { input: "flavor", expected: "a VM size of Driver_location" } },
+  imageReference: { code: "ImageNotFound", refused: { input: "image" } },
+  "properties.storageProfile.imageReference": { code: "ImageNotFound", refused: { input: "image" } },
 };
 
 export interface AzureErrorBody {
@@ -135,6 +151,8 @@ export function azureError(
     ...(mapping.retryable !== undefined ? { retryable: mapping.retryable } : {}),
     ...(retryAfterSeconds === undefined ? {} : { retryAfterSeconds }),
     ...(mapping.code === "QuotaExceeded" ? { quotaResource: quotaResource(error) } : {}),
+    ...(mapping.refused ? { refused: mapping.refused } : {}),
+    ...(mapping.shortage ? { shortage: mapping.shortage } : {}),
   });
 }
 

@@ -4,7 +4,14 @@
  * HTTP status. Cloud messages are cut short: they are not ours to trust.
  */
 
-import { CloudceError, truncate, type ErrorCode, type QuotaResource } from "../../errors.js";
+import {
+  type CapacityShortage,
+  CloudceError,
+  truncate,
+  type ErrorCode,
+  type QuotaResource,
+  type RefusedInput,
+} from "../../errors.js";
 import { transportFailure } from "../http/transport.js";
 import { DRIVER_NAME } from "./options.js";
 
@@ -12,8 +19,12 @@ interface Mapping {
   readonly code: ErrorCode;
   /** For quotas: what ran out (`cores` and `ram` depend on the instance type). */
   readonly quotaResource?: QuotaResource;
-  /** What the operator should do, appended to the message. */
-  readonly hint: string;
+  /** What the cloud says, in its own terms, or what its console or a `Driver_*` option changes; appended to the message. */
+  readonly hint?: string;
+  /** The input of the request the cloud refused: the CE names its option. */
+  readonly refused?: RefusedInput;
+  /** What the cloud had no room for: the CE says which of its options helps. */
+  readonly shortage?: CapacityShortage;
 }
 
 const THROTTLED: Mapping = { code: "RateLimited", hint: "the cloud throttles this account" };
@@ -32,12 +43,14 @@ const BY_CODE: Readonly<Record<string, Mapping>> = {
   ThrottlingException: THROTTLED,
   InsufficientInstanceCapacity: {
     code: "CapacityExceeded",
-    hint: "the zone has no capacity for this Instance_Flavor now; try later, another flavor or another subnet in Instance_Networks",
+    hint: "the subnet's zone has no capacity for this instance type now",
+    shortage: "flavor-in-network-zone",
   },
   InsufficientCapacity: { code: "CapacityExceeded", hint: "the region has no capacity now; try later" },
   InsufficientAddressCapacity: {
     code: "CapacityExceeded",
-    hint: "the subnet has no free addresses; add a subnet to Instance_Networks",
+    hint: "the subnet has no free addresses",
+    shortage: "network-addresses",
   },
   SpotMaxPriceTooLow: { code: "CapacityExceeded", hint: "raise Driver_spot_max_price or remove it" },
   InstanceLimitExceeded: {
@@ -57,7 +70,8 @@ const BY_CODE: Readonly<Record<string, Mapping>> = {
   },
   Unsupported: {
     code: "NotSupported",
-    hint: "this Instance_Flavor or option is not available here; check Instance_Flavor, the subnet's zone and Driver_spot",
+    hint: "this instance type or option is not available in the subnet's zone (or with Driver_spot)",
+    refused: { input: "flavor" },
   },
   UnsupportedOperation: { code: "NotSupported", hint: "the cloud does not support this operation for these instances" },
   AuthFailure: AUTH,
@@ -69,13 +83,20 @@ const BY_CODE: Readonly<Record<string, Mapping>> = {
   // Sent by some EC2-compatible clouds (OpenNebula, Eucalyptus-style APIs) where AWS says UnauthorizedOperation.
   AccessDenied: { code: "Forbidden", hint: "these credentials may not do this action on this cloud" },
   OptInRequired: { code: "Forbidden", hint: "the account is not subscribed to this service or image" },
-  "InvalidAMIID.NotFound": { code: "ImageNotFound", hint: "check Instance_Image" },
-  "InvalidAMIID.Malformed": { code: "ImageNotFound", hint: "check Instance_Image (ami-…)" },
-  "InvalidAMIID.Unavailable": { code: "ImageNotFound", hint: "the image is not available; check Instance_Image" },
-  InvalidInstanceType: { code: "FlavorNotFound", hint: "check Instance_Flavor" },
-  "InvalidSubnetID.NotFound": { code: "NetworkNotFound", hint: "check Instance_Networks" },
+  "InvalidAMIID.NotFound": { code: "ImageNotFound", refused: { input: "image" } },
+  "InvalidAMIID.Malformed": {
+    code: "ImageNotFound",
+    refused: { input: "image", problem: "malformed", expected: "an AMI id, ami-…" },
+  },
+  "InvalidAMIID.Unavailable": {
+    code: "ImageNotFound",
+    hint: "the image is not available",
+    refused: { input: "image" },
+  },
+  InvalidInstanceType: { code: "FlavorNotFound", refused: { input: "flavor" } },
+  "InvalidSubnetID.NotFound": { code: "NetworkNotFound", refused: { input: "network" } },
   "InvalidGroup.NotFound": { code: "NetworkNotFound", hint: "check Driver_security_groups" },
-  "InvalidKeyPair.NotFound": { code: "OptionInvalid", hint: "check Instance_SSHKey" },
+  "InvalidKeyPair.NotFound": { code: "OptionInvalid", refused: { input: "ssh-key" } },
   "InvalidInstanceID.NotFound": { code: "NodeNotFound", hint: "the instance no longer exists" },
   "InvalidInstanceID.Malformed": { code: "NodeNotFound", hint: "not an EC2 instance id (i-…)" },
   InternalError: UNAVAILABLE,
@@ -107,11 +128,14 @@ export function toEc2Error(err: unknown, action: string): CloudceError {
       status: name,
       cause: err,
     });
-  return new CloudceError(mapping.code, `${where}: ${name}: ${said}; ${mapping.hint}`, {
+  const hint = mapping.hint === undefined ? "" : `; ${mapping.hint}`;
+  return new CloudceError(mapping.code, `${where}: ${name}: ${said}${hint}`, {
     driver: DRIVER_NAME,
     status: name,
     cause: err,
     ...(mapping.quotaResource ? { quotaResource: mapping.quotaResource } : {}),
+    ...(mapping.refused ? { refused: mapping.refused } : {}),
+    ...(mapping.shortage ? { shortage: mapping.shortage } : {}),
   });
 }
 

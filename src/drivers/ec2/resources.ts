@@ -109,7 +109,7 @@ export class Ec2Resources {
       return await this.describeFlavors(wanted);
     } catch (err) {
       if (!isCloudceError(err) || !NOT_IMPLEMENTED.has(String(err.status))) throw err;
-      this.logger.warn("EC2: the cloud cannot list instance types; Instance_Flavor is not checked", {
+      this.logger.warn("EC2: the cloud cannot list instance types; an instance type is taken as it is given", {
         code: String(err.status),
       });
       return wanted !== undefined ? [{ id: wanted, name: wanted }] : [];

@@ -6,7 +6,14 @@
  * they are not ours to trust.
  */
 
-import { CloudceError, truncate, type ErrorCode, type QuotaResource } from "../../errors.js";
+import {
+  type CapacityShortage,
+  CloudceError,
+  truncate,
+  type ErrorCode,
+  type QuotaResource,
+  type RefusedInput,
+} from "../../errors.js";
 import { parseRetryAfter, stripHtml, type HttpFailure } from "../http/errors.js";
 import { DRIVER_NAME } from "./options.js";
 
@@ -14,7 +21,12 @@ const MAX_MESSAGE = 240;
 
 interface Mapping {
   readonly code: ErrorCode;
+  /** What the cloud says, in its own terms, or what its console or a `Driver_*` option changes. */
   readonly hint?: string;
+  /** The input of the request the cloud refused: the CE names its option. */
+  readonly refused?: RefusedInput;
+  /** What the cloud had no room for: the CE says which of its options helps. */
+  readonly shortage?: CapacityShortage;
 }
 
 const THROTTLED: Mapping = {
@@ -23,7 +35,8 @@ const THROTTLED: Mapping = {
 };
 const CAPACITY: Mapping = {
   code: "CapacityExceeded",
-  hint: "the zone has no capacity for this Instance_Flavor now; try later, another flavor, or several zones in Driver_zone",
+  hint: "the zone has no capacity for this machine type now (Driver_zone may list several zones)",
+  shortage: "flavor",
 };
 const QUOTA: Mapping = {
   code: "QuotaExceeded",
@@ -56,7 +69,7 @@ const BY_OPERATION_CODE: Readonly<Record<string, Mapping>> = {
   STOCKOUT: CAPACITY,
   QUOTA_EXCEEDED: QUOTA,
   RATE_LIMIT_EXCEEDED: THROTTLED,
-  RESOURCE_NOT_FOUND: { code: "CloudError", hint: "check Instance_Image, Instance_Flavor and Instance_Networks" },
+  RESOURCE_NOT_FOUND: { code: "CloudError", refused: { input: "resource" } },
 };
 
 /**
@@ -66,11 +79,17 @@ const BY_OPERATION_CODE: Readonly<Record<string, Mapping>> = {
  */
 function missingResource(message: string): Mapping | undefined {
   if (!/not found|does not exist/i.test(message)) return undefined;
-  if (/\/images\/|sourceImage/.test(message)) return { code: "ImageNotFound", hint: "check Instance_Image" };
+  if (/\/images\/|sourceImage/.test(message)) return { code: "ImageNotFound", refused: { input: "image" } };
   if (/\/machineTypes\/|machineType/.test(message))
-    return { code: "FlavorNotFound", hint: "check Instance_Flavor (a machine type of Driver_zone)" };
+    return { code: "FlavorNotFound", refused: { input: "flavor", expected: "a machine type of Driver_zone" } };
   if (/\/(?:sub)?networks\//.test(message))
-    return { code: "NetworkNotFound", hint: "check Instance_Networks and Driver_subnetwork" };
+    return {
+      code: "NetworkNotFound",
+      refused: {
+        input: "network",
+        expected: "a network of the project; Driver_subnetwork, if set, one of its subnetworks",
+      },
+    };
   return undefined;
 }
 
@@ -123,6 +142,8 @@ function build(
     status,
     ...(retryAfter === undefined ? {} : { retryAfterSeconds: retryAfter }),
     ...(resource ? { quotaResource: resource } : {}),
+    ...(mapping.refused ? { refused: mapping.refused } : {}),
+    ...(mapping.shortage ? { shortage: mapping.shortage } : {}),
   });
 }
 

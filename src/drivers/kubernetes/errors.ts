@@ -5,7 +5,7 @@
  */
 
 import { ApiException } from "@kubernetes/client-node";
-import { CloudceError, truncate, type CloudceErrorOptions, type ErrorCode } from "../../errors.js";
+import { CloudceError, truncate, type CloudceErrorOptions, type ErrorCode, type RefusedInput } from "../../errors.js";
 import { stripHtml } from "../http/errors.js";
 import { DRIVER_NAME } from "./options.js";
 
@@ -52,7 +52,11 @@ export function retryAfterSeconds(header: string | undefined, now: number = Date
   return Number.isFinite(seconds) ? Math.min(Math.max(0, Math.ceil(seconds)), 3600) : undefined;
 }
 
-function hint(status: number, call: ApiCall, st: KubeStatus): { code: ErrorCode; hint: string } {
+function hint(
+  status: number,
+  call: ApiCall,
+  st: KubeStatus,
+): { code: ErrorCode; hint: string; refused?: RefusedInput } {
   if (status === 401)
     return {
       code: "AuthFailed",
@@ -73,7 +77,8 @@ function hint(status: number, call: ApiCall, st: KubeStatus): { code: ErrorCode;
     const cause = st.details?.causes?.find((c) => c.field);
     return {
       code: "UserDataInvalid",
-      hint: `the cluster refused the object${cause?.field ? ` at ${cause.field}` : ""}: fix Context_Template`,
+      hint: `the cluster refused the object${cause?.field ? ` at ${cause.field}` : ""}`,
+      refused: { input: "user-data", problem: "malformed" },
     };
   }
   if (status === 429)
@@ -93,7 +98,7 @@ export function httpError(
   headers: Readonly<Record<string, string>> = {},
 ): CloudceError {
   const st = statusOf(body);
-  const { code, hint: why } = hint(status, call, st);
+  const { code, hint: why, refused } = hint(status, call, st);
   const retryAfter = status === 429 || status === 503 ? retryAfterSeconds(headers["retry-after"]) : undefined;
   const reason = st.reason ? ` ${st.reason}` : "";
   const message = st.message ? `: ${truncate(st.message, MAX_MESSAGE)}` : "";
@@ -105,6 +110,7 @@ export function httpError(
       driver: DRIVER_NAME,
       status: st.reason ?? status,
       ...(retryAfter === undefined ? {} : { retryAfterSeconds: retryAfter }),
+      ...(refused === undefined ? {} : { refused }),
     },
   );
 }

@@ -42,7 +42,15 @@ import { parseManifest, planPod, SECRET_MAX_BYTES } from "./manifest.js";
 import { podName } from "./names.js";
 import { DRIVER_NAME, parseOptions, type KubernetesSettings } from "./options.js";
 import { Pods } from "./pods.js";
-import { flavorQuantities, limitsFromQuotas, listFlavors, listImages, parseFlavor } from "./resources.js";
+import {
+  flavorQuantities,
+  IMAGE_FORM,
+  limitsFromQuotas,
+  listFlavors,
+  listImages,
+  parseFlavor,
+  POD_SIZE,
+} from "./resources.js";
 
 export { DRIVER_NAME, KNOWN_OPTIONS, unknownOptions } from "./options.js";
 
@@ -116,22 +124,24 @@ export class KubernetesDriver implements CloudDriver {
     if (!flavor)
       throw new CloudceError(
         "FlavorNotFound",
-        `${DRIVER_NAME}: Instance_Flavor '${request.flavorId.slice(0, 40)}' is not of the form <cpus>cpu-<n>mb or <cpus>cpu-<n>gb, e.g. 4cpu-8gb`,
-        { driver: DRIVER_NAME },
+        `${DRIVER_NAME}: flavor '${request.flavorId.slice(0, 40)}' is not a pod size`,
+        {
+          driver: DRIVER_NAME,
+          refused: { input: "flavor", problem: "malformed", expected: POD_SIZE },
+        },
       );
     if (listImages(this.settings, { id: request.imageId }).length === 0) {
       throw new CloudceError(
         "ImageNotFound",
-        `${DRIVER_NAME}: Instance_Image '${request.imageId.slice(0, 80)}' is not an image reference`,
-        { driver: DRIVER_NAME },
+        `${DRIVER_NAME}: image '${request.imageId.slice(0, 80)}' is not an image reference`,
+        { driver: DRIVER_NAME, refused: { input: "image", problem: "malformed", expected: IMAGE_FORM } },
       );
     }
     if (request.networkIds.length > 0)
-      throw new CloudceError(
-        "NetworkNotFound",
-        `${DRIVER_NAME}: pods use the cluster's network: unset Instance_Networks`,
-        { driver: DRIVER_NAME },
-      );
+      throw new CloudceError("NetworkNotFound", `${DRIVER_NAME}: pods use the cluster's network`, {
+        driver: DRIVER_NAME,
+        refused: { input: "network", problem: "unwanted" },
+      });
     // Every manifest is checked before the first call: a bad one costs nothing.
     const plans = request.nodes.map((spec) => this.plan(spec, request, flavor));
     if (plans.length === 1)

@@ -45,11 +45,10 @@ export interface PodPlan {
 const isMapping = (v: unknown): v is Obj => typeof v === "object" && v !== null && !Array.isArray(v);
 
 function invalid(problem: string): CloudceError {
-  return new CloudceError(
-    "UserDataInvalid",
-    `${DRIVER_NAME}: the rendered pod manifest (Context_Template) ${problem}`,
-    { driver: DRIVER_NAME },
-  );
+  return new CloudceError("UserDataInvalid", `${DRIVER_NAME}: the rendered pod manifest ${problem}`, {
+    driver: DRIVER_NAME,
+    refused: { input: "user-data", problem: "malformed" },
+  });
 }
 
 function secretBytes(secret: Obj): number {

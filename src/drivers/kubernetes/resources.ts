@@ -15,6 +15,11 @@ import { IMAGE_REFERENCE, type KubernetesSettings } from "./options.js";
 const FLAVOR = /^(\d{1,3}(?:\.\d{1,3})?)cpu-(\d{1,7})(mb|gb)$/;
 const MAX_CPUS = 256;
 const MAX_MEMORY_MB = 4 * 1024 * 1024;
+/** The form of a flavor, for an error. */
+export const POD_SIZE = "<cpus>cpu-<n>mb or <cpus>cpu-<n>gb, e.g. 4cpu-8gb";
+/** The form of an image, for an error. */
+export const IMAGE_FORM =
+  "an image reference such as registry.example.org/dirac/pilot:el9, or name: and a name of Driver_images";
 /** Shapes `listFlavors()` offers when asked for all: any other of the same form works too. */
 const EXAMPLE_FLAVORS = ["1cpu-2gb", "1cpu-4gb", "2cpu-4gb", "4cpu-8gb", "4cpu-16gb", "8cpu-16gb", "8cpu-32gb"];
 

@@ -7,6 +7,7 @@
 import { ApiException } from "@kubernetes/client-node";
 import { CloudceError, truncate, type CloudceErrorOptions, type ErrorCode, type RefusedInput } from "../../errors.js";
 import { stripHtml } from "../http/errors.js";
+import { transportError } from "../http/transport.js";
 import { DRIVER_NAME } from "./options.js";
 
 const MAX_MESSAGE = 200;
@@ -127,34 +128,11 @@ export class KubeHttpError extends CloudceError {
   }
 }
 
-/** A request that got no answer: refused, reset, or timed out. */
-export function transportError(call: ApiCall, err: unknown, timeoutMs: number): CloudceError {
-  const e = err as { name?: string; code?: string; type?: string; message?: string };
-  if (
-    e?.name === "AbortError" ||
-    e?.name === "TimeoutError" ||
-    e?.type === "aborted" ||
-    /TIMEDOUT/.test(e?.code ?? "")
-  ) {
-    return new CloudceError("Timeout", `${DRIVER_NAME} ${describeCall(call)}: no answer within ${timeoutMs} ms`, {
-      driver: DRIVER_NAME,
-      requestTimedOut: true,
-      cause: err,
-    });
-  }
-  const what = e?.code ?? e?.name ?? "error";
-  return new CloudceError(
-    "CloudUnavailable",
-    `${DRIVER_NAME} ${describeCall(call)}: connection failed (${what}: ${truncate(String(e?.message ?? err), 120)})`,
-    { driver: DRIVER_NAME, cause: err },
-  );
-}
-
 /** Any failure of a call, typed. */
 export function apiError(call: ApiCall, err: unknown, timeoutMs: number): CloudceError {
   if (err instanceof CloudceError) return err;
   if (err instanceof ApiException) return httpError(call, err.code, err.body, err.headers ?? {});
-  return transportError(call, err, timeoutMs);
+  return transportError(DRIVER_NAME, describeCall(call), err, { prefix: `${DRIVER_NAME} `, timeoutMs });
 }
 
 /** Whether a failed call got this HTTP status. */

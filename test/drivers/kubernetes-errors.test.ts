@@ -37,6 +37,19 @@ describe("KUBERNETES transport failures", () => {
     expect(tls.message).toMatch(/^KUBERNETES get pods pilot-1 in namespace grid: TLS failure \(DEPTH_ZERO/);
   });
 
+  it.each([
+    // What Node reports for a server certificate signed by a CA the client does not trust.
+    "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
+    "INVALID_CA",
+    "HOSTNAME_MISMATCH",
+    "CRL_HAS_EXPIRED",
+  ])("the certificate verification failure %s is a TLS failure", (code) => {
+    expect(apiError(CALL, systemError(code, "verification failed"), 100)).toMatchObject({
+      code: "CloudUnavailable",
+      retryable: false,
+    });
+  });
+
   it("a secret in the underlying error's message is masked", () => {
     const slot = new SecretSlot();
     const token = "kube-token-3c9a7f21e8d4";

@@ -29,6 +29,20 @@ const CONNECTION_CODES = new Set([
   "ENETUNREACH",
 ]);
 
+/**
+ * OpenSSL's certificate verification codes that name no certificate or TLS:
+ * a server certificate from a CA the client does not trust is reported as
+ * UNABLE_TO_VERIFY_LEAF_SIGNATURE.
+ */
+const VERIFY_CODES = new Set([
+  "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
+  "UNABLE_TO_DECODE_ISSUER_PUBLIC_KEY",
+  "INVALID_CA",
+  "INVALID_PURPOSE",
+  "PATH_LENGTH_EXCEEDED",
+  "HOSTNAME_MISMATCH",
+]);
+
 /** Codes of a deadline that passed: the system's (`ETIMEDOUT`) and the libraries' (`UND_ERR_CONNECT_TIMEOUT`, …). */
 const isTimeoutCode = (code: string): boolean =>
   code === "ETIMEDOUT" || code === "ESOCKETTIMEDOUT" || /TIMEOUT/.test(code);
@@ -47,7 +61,7 @@ export function transportFailure(err: unknown): TransportFailure | undefined {
   if (e.name === "TimeoutError" || e.name === "AbortError" || (code !== undefined && isTimeoutCode(code)))
     return { kind: "timeout", code: code ?? e.name ?? "TimeoutError" };
   if (code === undefined) return undefined;
-  if (/CERT|SSL|TLS|OSSL/i.test(code)) return { kind: "tls", code };
+  if (/CERT|SSL|TLS|OSSL|CRL/i.test(code) || VERIFY_CODES.has(code)) return { kind: "tls", code };
   if (CONNECTION_CODES.has(code) || code.startsWith("UND_ERR_")) return { kind: "connection", code };
   return undefined;
 }

@@ -16,12 +16,12 @@ import { CloudComputingElement } from "../../src/ce/index.js";
 import { endpointLimit } from "../../src/ce/endpoint-limits.js";
 import { silentLogger } from "../../src/log.js";
 import { PROJECTS } from "../servers/openstack/cloud-state.js";
-import { DEMO_CREDENTIALS } from "../servers/openstack/driver-fixture.js";
 import {
   startOpenStackServer,
   type OpenStackServerOptions,
   type OpenStackTestServer,
 } from "../servers/openstack/server.js";
+import { demoOpenStackOptions, writeDemoAuth } from "../support/openstack-ce.js";
 
 const CE_NAME = "os-adaptive.example.org";
 let dir: string;
@@ -30,11 +30,7 @@ const ces: CloudComputingElement[] = [];
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "cloudce-os-adaptive-"));
-  await writeFile(
-    join(dir, "cloud.auth"),
-    `[${CE_NAME}]\nkey = ${DEMO_CREDENTIALS.key}\nsecret = ${DEMO_CREDENTIALS.secret}\n`,
-    { mode: 0o600 },
-  );
+  await writeDemoAuth(join(dir, "cloud.auth"), CE_NAME);
   await writeFile(join(dir, "pilot.sh"), "#!/bin/bash\necho pilot\n");
 });
 afterAll(async () => {
@@ -57,13 +53,7 @@ async function makeCe(server: OpenStackTestServer, registry: Registry): Promise<
   const ce = new CloudComputingElement(CE_NAME, { logger: silentLogger, metrics: registry });
   ces.push(ce);
   const r = await ce.setParameters({
-    CloudType: "OPENSTACK",
-    CloudAuth: join(dir, "cloud.auth"),
-    Driver_ex_force_auth_url: server.authUrl,
-    Driver_ex_tenant_name: "demo",
-    Instance_Image: "name:cirros-fake",
-    Instance_Flavor: "name:m1.tiny",
-    Instance_Networks: "name:private",
+    ...demoOpenStackOptions(server.authUrl, join(dir, "cloud.auth")),
     Instance_NamePrefix: "ADAPT_",
     MaxTotalJobs: "500",
     MaxWaitingJobs: "500",

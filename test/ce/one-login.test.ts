@@ -12,8 +12,8 @@ import { afterAll, afterEach, beforeAll, beforeEach, expect, it } from "vitest";
 import { CloudComputingElement } from "../../src/ce/index.js";
 import { silentLogger } from "../../src/log.js";
 import { PROJECTS } from "../servers/openstack/cloud-state.js";
-import { DEMO_CREDENTIALS } from "../servers/openstack/driver-fixture.js";
 import { startOpenStackServer, type OpenStackTestServer } from "../servers/openstack/server.js";
+import { demoOpenStackOptions, writeDemoAuth } from "../support/openstack-ce.js";
 
 const CE_NAME = "os-one-login.example.org";
 const LOGINS = "identity POST /v3/auth/tokens";
@@ -22,11 +22,7 @@ let cloud: OpenStackTestServer;
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "cloudce-one-login-"));
-  await writeFile(
-    join(dir, "cloud.auth"),
-    `[${CE_NAME}]\nkey = ${DEMO_CREDENTIALS.key}\nsecret = ${DEMO_CREDENTIALS.secret}\n`,
-    { mode: 0o600 },
-  );
+  await writeDemoAuth(join(dir, "cloud.auth"), CE_NAME);
   await writeFile(join(dir, "pilot.sh"), "#!/bin/bash\necho pilot\n");
 });
 afterAll(async () => {
@@ -48,13 +44,7 @@ async function withCe<T>(
   const ce = new CloudComputingElement(CE_NAME, { logger: silentLogger, metrics: null });
   try {
     const r = await ce.setParameters({
-      CloudType: "OPENSTACK",
-      CloudAuth: join(dir, "cloud.auth"),
-      Driver_ex_force_auth_url: cloud.authUrl,
-      Driver_ex_tenant_name: "demo",
-      Instance_Image: "name:cirros-fake",
-      Instance_Flavor: "name:m1.tiny",
-      Instance_Networks: "name:private",
+      ...demoOpenStackOptions(cloud.authUrl, join(dir, "cloud.auth")),
       Instance_NamePrefix: "ONE_",
       MaxTotalJobs: "200",
       MaxWaitingJobs: "200",

@@ -14,8 +14,8 @@ import { DEFAULT_TEMPLATE_PATH } from "../../src/context/index.js";
 import { silentLogger } from "../../src/log.js";
 import { startFixture } from "../support/child.js";
 import { until } from "../support/wait.js";
-import { DEMO_CREDENTIALS } from "../servers/openstack/driver-fixture.js";
 import { startOpenStackServer, type OpenStackTestServer } from "../servers/openstack/server.js";
+import { demoOpenStackOptions, writeDemoAuth } from "../support/openstack-ce.js";
 
 const CLI = new URL("../../src/cli/", import.meta.url);
 const LOGIN = "identity POST /v3/auth/tokens";
@@ -24,11 +24,7 @@ let cloud: OpenStackTestServer | undefined;
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "cloudce-cli-login-"));
-  await writeFile(
-    join(dir, "auth.ini"),
-    `[DEFAULT]\nkey = ${DEMO_CREDENTIALS.key}\nsecret = ${DEMO_CREDENTIALS.secret}\n`,
-    { mode: 0o600 },
-  );
+  await writeDemoAuth(join(dir, "auth.ini"));
   await writeFile(join(dir, "pilot.sh"), "#!/bin/bash\necho pilot\n");
 });
 
@@ -42,14 +38,7 @@ async function hungLogin(): Promise<string> {
   cloud.faults.add({ route: LOGIN, kind: "hang", times: Number.POSITIVE_INFINITY });
   const options = {
     CE: "cli-login.example.org",
-    CloudType: "OPENSTACK",
-    CloudAuth: join(dir, "auth.ini"),
-    Driver_ex_force_auth_url: cloud.authUrl,
-    Driver_ex_force_auth_version: "3.x_password",
-    Driver_ex_tenant_name: "demo",
-    Instance_Image: "name:cirros-fake",
-    Instance_Flavor: "name:m1.tiny",
-    Instance_Networks: "name:private",
+    ...demoOpenStackOptions(cloud.authUrl, join(dir, "auth.ini")),
     // Long enough that waiting it out even once cannot pass for "at once".
     Cloud_RequestTimeout: "60",
     Context_Template: DEFAULT_TEMPLATE_PATH,

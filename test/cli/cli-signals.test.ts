@@ -16,8 +16,8 @@ import { silentLogger } from "../../src/log.js";
 import { readJournal } from "../../src/ops/journal.js";
 import { startFixture } from "../support/child.js";
 import { until } from "../support/wait.js";
-import { DEMO_CREDENTIALS } from "../servers/openstack/driver-fixture.js";
 import { startOpenStackServer, type OpenStackTestServer } from "../servers/openstack/server.js";
+import { demoOpenStackOptions, writeDemoAuth } from "../support/openstack-ce.js";
 
 const CLI = new URL("../../src/cli/", import.meta.url);
 const CE = "cli-signals.example.org";
@@ -26,11 +26,7 @@ let cloud: OpenStackTestServer | undefined;
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "cloudce-cli-sig-"));
-  await writeFile(
-    join(dir, "auth.ini"),
-    `[DEFAULT]\nkey = ${DEMO_CREDENTIALS.key}\nsecret = ${DEMO_CREDENTIALS.secret}\n`,
-    { mode: 0o600 },
-  );
+  await writeDemoAuth(join(dir, "auth.ini"));
   await writeFile(join(dir, "pilot.sh"), "#!/bin/bash\necho pilot\n");
 });
 
@@ -46,14 +42,7 @@ async function setup(): Promise<{ config: string; journal: string; options: Reco
   const sub = await mkdtemp(join(dir, "run-"));
   const journal = join(sub, "journal.jsonl");
   const options = {
-    CloudType: "OPENSTACK",
-    CloudAuth: join(dir, "auth.ini"),
-    Driver_ex_force_auth_url: cloud.authUrl,
-    Driver_ex_force_auth_version: "3.x_password",
-    Driver_ex_tenant_name: "demo",
-    Instance_Image: "name:cirros-fake",
-    Instance_Flavor: "name:m1.tiny",
-    Instance_Networks: "name:private",
+    ...demoOpenStackOptions(cloud.authUrl, join(dir, "auth.ini")),
     Cloud_RateLimit: "0",
     Cloud_RequestTimeout: "5",
     Submit_Concurrency: "2",

@@ -14,12 +14,12 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { CloudComputingElement } from "../../src/ce/index.js";
 import { decodeUserData, deriveStamp } from "../../src/context/index.js";
 import { createLogger, type LogRecord } from "../../src/log.js";
-import { DEMO_CREDENTIALS } from "../servers/openstack/driver-fixture.js";
 import { PROJECTS } from "../servers/openstack/cloud-state.js";
 import { HANG_TIMEOUT_MS } from "../support/wait.js";
 import { eventually } from "./conformance.js";
 import { startOpenStackServer, type OpenStackTestServer } from "../servers/openstack/server.js";
 import { ok } from "../support/results.js";
+import { demoOpenStackOptions, writeDemoAuth } from "../support/openstack-ce.js";
 
 const CE_NAME = "os-batch.example.org";
 /** DIRAC's own cloud-init template, as sites use it. */
@@ -37,13 +37,7 @@ async function makeCe(extra: Record<string, string> = {}): Promise<CloudComputin
   ces.push(ce);
   ok(
     await ce.setParameters({
-      CloudType: "OPENSTACK",
-      CloudAuth: join(dir, "cloud.auth"),
-      Driver_ex_force_auth_url: cloud.authUrl,
-      Driver_ex_tenant_name: "demo",
-      Instance_Image: "name:cirros-fake",
-      Instance_Flavor: "name:m1.tiny",
-      Instance_Networks: "name:private",
+      ...demoOpenStackOptions(cloud.authUrl, join(dir, "cloud.auth")),
       Instance_NamePrefix: "BATCH_",
       ...extra,
     }),
@@ -67,11 +61,7 @@ function bootStamp(line: string, instanceId: string): string {
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "cloudce-os-batch-"));
-  await writeFile(
-    join(dir, "cloud.auth"),
-    `[${CE_NAME}]\nkey = ${DEMO_CREDENTIALS.key}\nsecret = ${DEMO_CREDENTIALS.secret}\n`,
-    { mode: 0o600 },
-  );
+  await writeDemoAuth(join(dir, "cloud.auth"), CE_NAME);
   await writeFile(join(dir, "pilot.sh"), "#!/bin/bash\necho pilot\n");
 });
 afterAll(async () => {

@@ -15,6 +15,7 @@ import { runCeScenario } from "../servers/openstack/ce-scenario.js";
 import { DEMO_CREDENTIALS, openStackDriver } from "../servers/openstack/driver-fixture.js";
 import { startOpenStackServer, type OpenStackTestServer } from "../servers/openstack/server.js";
 import { checkKeyedSubmission } from "./keyed-submission.js";
+import { demoOpenStackOptions, writeDemoAuth } from "../support/openstack-ce.js";
 
 let cloud: OpenStackTestServer;
 let driver: CloudDriver;
@@ -49,20 +50,9 @@ it("scrubs the auth file's password from output", async () => {
   const dir = await mkdtemp(join(tmpdir(), "cloudce-os-ce-"));
   const ce = new CloudComputingElement("os-ce.example.org", { logger: silentLogger });
   try {
-    await writeFile(
-      join(dir, "cloud.auth"),
-      `[os-ce.example.org]\nkey = ${DEMO_CREDENTIALS.key!}\nsecret = ${DEMO_CREDENTIALS.secret!}\n`,
-      { mode: 0o600 },
-    );
+    await writeDemoAuth(join(dir, "cloud.auth"), "os-ce.example.org");
     await ce.setParameters({
-      CloudType: "OPENSTACK",
-      CloudAuth: join(dir, "cloud.auth"),
-      Driver_ex_force_auth_url: cloud.authUrl,
-      Driver_ex_force_auth_version: "3.x_password",
-      Driver_ex_tenant_name: "demo",
-      Instance_Image: "name:cirros-fake",
-      Instance_Flavor: "name:m1.tiny",
-      Instance_Networks: "name:private",
+      ...demoOpenStackOptions(cloud.authUrl, join(dir, "cloud.auth")),
     });
     expect(await ce.isValid()).toEqual({ OK: true, Value: null });
     expect(scrubSecrets(`password ${DEMO_CREDENTIALS.secret!}`)).toBe("password [secret]");
@@ -78,22 +68,11 @@ it.each(["auto", "off"])(
     const dir = await mkdtemp(join(tmpdir(), "cloudce-os-key-"));
     const ce = new CloudComputingElement("os-key.example.org", { logger: silentLogger });
     try {
-      await writeFile(
-        join(dir, "cloud.auth"),
-        `[os-key.example.org]\nkey = ${DEMO_CREDENTIALS.key!}\nsecret = ${DEMO_CREDENTIALS.secret!}\n`,
-        { mode: 0o600 },
-      );
+      await writeDemoAuth(join(dir, "cloud.auth"), "os-key.example.org");
       await writeFile(join(dir, "pilot.sh"), "#!/bin/bash\necho pilot\n");
       await ce.setParameters({
-        CloudType: "OPENSTACK",
-        CloudAuth: join(dir, "cloud.auth"),
-        Driver_ex_force_auth_url: cloud.authUrl,
-        Driver_ex_force_auth_version: "3.x_password",
-        Driver_ex_tenant_name: "demo",
+        ...demoOpenStackOptions(cloud.authUrl, join(dir, "cloud.auth")),
         Driver_ex_multi_create: multiCreate,
-        Instance_Image: "name:cirros-fake",
-        Instance_Flavor: "name:m1.tiny",
-        Instance_Networks: "name:private",
       });
       await checkKeyedSubmission(ce, join(dir, "pilot.sh"), 3);
     } finally {

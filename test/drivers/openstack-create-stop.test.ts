@@ -12,9 +12,9 @@ import { CloudComputingElement } from "../../src/ce/index.js";
 import { silentLogger } from "../../src/log.js";
 import { readJournal } from "../../src/ops/journal.js";
 import { PROJECTS } from "../servers/openstack/cloud-state.js";
-import { DEMO_CREDENTIALS } from "../servers/openstack/driver-fixture.js";
 import { startOpenStackServer, type OpenStackTestServer } from "../servers/openstack/server.js";
 import { eventually } from "./conformance.js";
+import { demoOpenStackOptions, writeDemoAuth } from "../support/openstack-ce.js";
 
 const CE_NAME = "os-stop.example.org";
 const POSTS = "compute POST /servers";
@@ -24,11 +24,7 @@ const ces: CloudComputingElement[] = [];
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "cloudce-os-stop-"));
-  await writeFile(
-    join(dir, "cloud.auth"),
-    `[${CE_NAME}]\nkey = ${DEMO_CREDENTIALS.key}\nsecret = ${DEMO_CREDENTIALS.secret}\n`,
-    { mode: 0o600 },
-  );
+  await writeDemoAuth(join(dir, "cloud.auth"), CE_NAME);
   await writeFile(join(dir, "pilot.sh"), "#!/bin/bash\necho pilot\n");
 });
 afterAll(async () => {
@@ -52,13 +48,7 @@ async function makeCe(journal: string): Promise<CloudComputingElement> {
   const ce = new CloudComputingElement(CE_NAME, { logger: silentLogger });
   ces.push(ce);
   const r = await ce.setParameters({
-    CloudType: "OPENSTACK",
-    CloudAuth: join(dir, "cloud.auth"),
-    Driver_ex_force_auth_url: cloud.authUrl,
-    Driver_ex_tenant_name: "demo",
-    Instance_Image: "name:cirros-fake",
-    Instance_Flavor: "name:m1.tiny",
-    Instance_Networks: "name:private",
+    ...demoOpenStackOptions(cloud.authUrl, join(dir, "cloud.auth")),
     Instance_NamePrefix: "STOP_",
     MaxTotalJobs: "200",
     MaxWaitingJobs: "200",

@@ -14,8 +14,8 @@ import { afterEach, describe, expect, it } from "vitest";
 import { CloudComputingElement } from "../../src/ce/index.js";
 import { httpError } from "../../src/drivers/openstack/http-errors.js";
 import { silentLogger } from "../../src/log.js";
-import { DEMO_CREDENTIALS } from "../servers/openstack/driver-fixture.js";
 import { startOpenStackServer, type OpenStackTestServer } from "../servers/openstack/server.js";
+import { demoOpenStackOptions, writeDemoAuth } from "../support/openstack-ce.js";
 
 let cloud: OpenStackTestServer | undefined;
 afterEach(async () => {
@@ -27,23 +27,12 @@ describe("oversized user-data", () => {
   it("is refused before Keystone or Nova hears of it", async () => {
     cloud = await startOpenStackServer();
     const dir = await mkdtemp(join(tmpdir(), "cloudce-os-big-"));
-    await writeFile(
-      join(dir, "auth.ini"),
-      `[DEFAULT]\nkey = ${DEMO_CREDENTIALS.key}\nsecret = ${DEMO_CREDENTIALS.secret}\n`,
-      { mode: 0o600 },
-    );
+    await writeDemoAuth(join(dir, "auth.ini"));
     // Random bytes do not compress: the user-data stays over Nova's 65535-byte limit.
     await writeFile(join(dir, "pilot.sh"), `#!/bin/bash\n# ${randomBytes(60_000).toString("base64")}\n`);
     const ce = new CloudComputingElement("os-big.example.org", { logger: silentLogger });
     await ce.setParameters({
-      CloudType: "OPENSTACK",
-      CloudAuth: join(dir, "auth.ini"),
-      Driver_ex_force_auth_url: cloud.authUrl,
-      Driver_ex_force_auth_version: "3.x_password",
-      Driver_ex_tenant_name: "demo",
-      Instance_Image: "name:cirros-fake",
-      Instance_Flavor: "name:m1.tiny",
-      Instance_Networks: "name:private",
+      ...demoOpenStackOptions(cloud.authUrl, join(dir, "auth.ini")),
     });
     expect(await ce.submitJob(join(dir, "pilot.sh"), null, 2)).toMatchObject({ OK: false, Code: "UserDataTooLarge" });
     expect([...cloud.calls.keys()]).toEqual([]);
@@ -55,22 +44,11 @@ describe("a stale cached image id", () => {
   it("is resolved again after Nova says it cannot find it, three submits in a row succeed", async () => {
     cloud = await startOpenStackServer({ bootMs: 10 });
     const dir = await mkdtemp(join(tmpdir(), "cloudce-os-stale-"));
-    await writeFile(
-      join(dir, "auth.ini"),
-      `[DEFAULT]\nkey = ${DEMO_CREDENTIALS.key}\nsecret = ${DEMO_CREDENTIALS.secret}\n`,
-      { mode: 0o600 },
-    );
+    await writeDemoAuth(join(dir, "auth.ini"));
     await writeFile(join(dir, "pilot.sh"), "#!/bin/bash\necho pilot\n");
     const ce = new CloudComputingElement("os-stale.example.org", { logger: silentLogger });
     await ce.setParameters({
-      CloudType: "OPENSTACK",
-      CloudAuth: join(dir, "auth.ini"),
-      Driver_ex_force_auth_url: cloud.authUrl,
-      Driver_ex_force_auth_version: "3.x_password",
-      Driver_ex_tenant_name: "demo",
-      Instance_Image: "name:cirros-fake",
-      Instance_Flavor: "name:m1.tiny",
-      Instance_Networks: "name:private",
+      ...demoOpenStackOptions(cloud.authUrl, join(dir, "auth.ini")),
       Cloud_RateLimit: 0,
       Resolve_CacheTTL: 3600,
     });

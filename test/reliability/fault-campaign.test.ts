@@ -22,7 +22,6 @@ import { join } from "node:path";
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
 import { TEST_ACCESS_KEY, TEST_SECRET_KEY } from "../servers/ec2/driver-fixture.js";
-import { DEMO_CREDENTIALS } from "../servers/openstack/driver-fixture.js";
 import { AZURE_CAMPAIGN_AUTH, startAzureCampaignCloud } from "./campaign/azure-cloud.js";
 import type { CampaignCloud } from "./campaign/campaign-cloud.js";
 import { startEc2CampaignCloud } from "./campaign/ec2-cloud.js";
@@ -31,6 +30,7 @@ import { startKubernetesCampaignCloud } from "./campaign/kubernetes-cloud.js";
 import { startOpenStackCampaignCloud } from "./campaign/openstack-cloud.js";
 import { runScenario, type ScenarioFigures } from "./campaign/run-scenario.js";
 import { describeScenario, scenarioArbitrary, type Scenario } from "./campaign/scenario.js";
+import { writeDemoAuth } from "../support/openstack-ce.js";
 
 /** Seeds per cloud in CI: enough to mix every fault, quick enough for every run. */
 const CI_RUNS = 16;
@@ -49,11 +49,7 @@ beforeAll(async () => {
   await writeFile(pilot, "#!/bin/bash\necho pilot\n");
   auth["openstack"] = join(dir, "openstack.auth");
   auth["ec2"] = join(dir, "ec2.auth");
-  await writeFile(
-    auth["openstack"],
-    `[DEFAULT]\nkey = ${DEMO_CREDENTIALS.key}\nsecret = ${DEMO_CREDENTIALS.secret}\n`,
-    { mode: 0o600 },
-  );
+  await writeDemoAuth(auth["openstack"]);
   await writeFile(auth["ec2"], `[DEFAULT]\nkey = ${TEST_ACCESS_KEY}\nsecret = ${TEST_SECRET_KEY}\n`, { mode: 0o600 });
   auth["azure"] = join(dir, "azure.auth");
   await writeFile(auth["azure"], AZURE_CAMPAIGN_AUTH, { mode: 0o600 });

@@ -1,22 +1,14 @@
-/**
- * Faults on OpenStack, seen from the CE: every server that exists was
- * returned by submitJob or carries this CE's name prefix and owner metadata
- * (so cleanup finds it); a retried create never makes a twin; kill and
- * cleanup are idempotent; an expiring token, an ERROR server and a listing
- * that changes between pages are handled.
- */
-import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { HANG_TIMEOUT_MS } from "../support/wait.js";
 import { CloudComputingElement } from "../../src/ce/index.js";
 import { silentLogger } from "../../src/log.js";
 import { eventually } from "../drivers/conformance.js";
-import { DEMO_CREDENTIALS } from "../servers/openstack/driver-fixture.js";
 import { serverOrder, type ServerRecord } from "../servers/openstack/cloud-state.js";
 import type { FaultRule } from "../servers/openstack/faults.js";
 import { startOpenStackServer, type OpenStackTestServer } from "../servers/openstack/server.js";
 import { expectIdempotentEnd, expectReturnedOrOwned, pilotDir, type FaultScenario } from "./faults-invariant.js";
+import { demoOpenStackOptions, writeDemoAuth } from "../support/openstack-ce.js";
 
 const CE = "os-faults.example.org";
 const CREATE = "compute POST /servers";
@@ -26,11 +18,7 @@ let cloud: OpenStackTestServer | undefined;
 
 beforeAll(async () => {
   dir = await pilotDir("os-faults");
-  await writeFile(
-    join(dir, "auth.ini"),
-    `[DEFAULT]\nkey = ${DEMO_CREDENTIALS.key}\nsecret = ${DEMO_CREDENTIALS.secret}\n`,
-    { mode: 0o600 },
-  );
+  await writeDemoAuth(join(dir, "auth.ini"));
 });
 
 afterEach(async () => {
@@ -42,14 +30,7 @@ async function setup(): Promise<CloudComputingElement> {
   cloud = await startOpenStackServer({ bootMs: 40, stopMs: 20, deleteMs: 20 });
   const ce = new CloudComputingElement(CE, { logger: silentLogger });
   await ce.setParameters({
-    CloudType: "OPENSTACK",
-    CloudAuth: join(dir, "auth.ini"),
-    Driver_ex_force_auth_url: cloud.authUrl,
-    Driver_ex_force_auth_version: "3.x_password",
-    Driver_ex_tenant_name: "demo",
-    Instance_Image: "name:cirros-fake",
-    Instance_Flavor: "name:m1.tiny",
-    Instance_Networks: "name:private",
+    ...demoOpenStackOptions(cloud.authUrl, join(dir, "auth.ini")),
     Cloud_RequestTimeout: HANG_TIMEOUT_MS / 1000,
     Cloud_RateLimit: 0,
     MaxTotalJobs: 10,

@@ -3,6 +3,7 @@
 import { createOpenStackDriver } from "../../../src/drivers/openstack/index.js";
 import { registerDriver } from "../../../src/drivers/registry.js";
 import { DEMO_CREDENTIALS, FAST_RETRY } from "../../servers/openstack/driver-fixture.js";
+import { demoOpenStackOptions } from "../../support/openstack-ce.js";
 import type { FaultRule } from "../../servers/openstack/faults.js";
 import { PROJECTS, type ServerRecord } from "../../servers/openstack/cloud-state.js";
 import { startOpenStackServer, type OpenStackTestServer } from "../../servers/openstack/server.js";
@@ -37,14 +38,9 @@ export async function startOpenStackCampaignCloud(sc: Scenario, authFile: string
   return {
     name: "openstack",
     ceOptions: {
+      ...demoOpenStackOptions(cloud.authUrl, authFile),
       CloudType: "OPENSTACK_CAMPAIGN",
-      CloudAuth: authFile,
-      Driver_ex_force_auth_url: cloud.authUrl,
-      Driver_ex_force_auth_version: "3.x_password",
-      Driver_ex_tenant_name: "demo",
-      Instance_Image: "name:cirros-fake",
       Instance_Flavor: sc.fallback ? "name:m1.medium, name:m1.tiny" : "name:m1.tiny",
-      Instance_Networks: "name:private",
     },
     secrets: () => [DEMO_CREDENTIALS.secret!, ...cloud.state.tokens.keys()],
     inject: (f) => {

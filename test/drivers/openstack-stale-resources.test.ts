@@ -11,6 +11,7 @@ import { mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
+import { withCeHint } from "../../src/ce/driver-hints.js";
 import { CloudComputingElement } from "../../src/ce/index.js";
 import { httpError } from "../../src/drivers/openstack/http-errors.js";
 import { silentLogger } from "../../src/log.js";
@@ -61,15 +62,16 @@ describe("a stale cached image id", () => {
   });
 
   it.each([
-    ["Can not find requested image", "ImageNotFound"],
-    ["Flavor 7 could not be found.", "FlavorNotFound"],
-    ["Network 1a2b could not be found.", "NetworkNotFound"],
-  ])("Nova's 400 '%s' is %s", (message, code) => {
+    ["Can not find requested image", "ImageNotFound", "image", "Instance_Image"],
+    ["Flavor 7 could not be found.", "FlavorNotFound", "flavor", "Instance_Flavor"],
+    ["Network 1a2b could not be found.", "NetworkNotFound", "network", "Instance_Networks"],
+  ])("Nova's 400 '%s' is %s, refusing the %s: the CE names %s", (message, code, input, option) => {
     const err = httpError({
       status: 400,
       body: JSON.stringify({ badRequest: { code: 400, message } }),
       what: "compute POST /servers",
     });
-    expect(err.code).toBe(code);
+    expect(err).toMatchObject({ code, refused: { input } });
+    expect(withCeHint(err).message).toBe(`compute POST /servers: HTTP 400 ${message}; check ${option}`);
   });
 });

@@ -117,10 +117,14 @@ class LocalDriver extends ProcessVmDriver implements CloudDriver {
   async createNodes(request: CreateNodesRequest): Promise<CreateNodesResult> {
     const image = IMAGES.find((i) => i.id === request.imageId);
     if (!image)
-      throw new CloudceError("ImageNotFound", `LOCAL: no image with id '${request.imageId}'`, { driver: DRIVER_NAME });
+      throw new CloudceError("ImageNotFound", `LOCAL: no image with id '${request.imageId}'`, {
+        driver: DRIVER_NAME,
+        refused: { input: "image" },
+      });
     if (!FLAVORS.some((f) => f.id === request.flavorId)) {
       throw new CloudceError("FlavorNotFound", `LOCAL: no flavor with id '${request.flavorId}'`, {
         driver: DRIVER_NAME,
+        refused: { input: "flavor" },
       });
     }
     return this.createWithin(

@@ -6,7 +6,7 @@
  * because a fault may echo the request (and so user-data) back.
  */
 
-import { CloudceError, truncate, type ErrorCode, type QuotaResource } from "../../errors.js";
+import { CloudceError, truncate, type ErrorCode, type QuotaResource, type RequestInput } from "../../errors.js";
 import { parseRetryAfter, stripHtml, type HttpFailure } from "../http/errors.js";
 import { DRIVER_NAME } from "./options.js";
 
@@ -46,15 +46,15 @@ export interface FailedResponse {
 }
 
 /** Nova's 400 answers to a create naming an image, flavor or network it does not have (e.g. replaced since resolved). */
-const MISSING_RESOURCE: readonly [RegExp, ErrorCode][] = [
-  [/can ?not find requested image|image [^ ]+ could not be found/i, "ImageNotFound"],
-  [/flavor [^ ]+ could not be found/i, "FlavorNotFound"],
-  [/network [^ ]+ could not be found/i, "NetworkNotFound"],
+const MISSING_RESOURCE: readonly [RegExp, ErrorCode, RequestInput][] = [
+  [/can ?not find requested image|image [^ ]+ could not be found/i, "ImageNotFound", "image"],
+  [/flavor [^ ]+ could not be found/i, "FlavorNotFound", "flavor"],
+  [/network [^ ]+ could not be found/i, "NetworkNotFound", "network"],
 ];
 
-function codeFor(status: number, message: string): { code: ErrorCode; retryable: boolean } {
+function codeFor(status: number, message: string): { code: ErrorCode; retryable: boolean; refused?: RequestInput } {
   const missing = status === 400 ? MISSING_RESOURCE.find(([re]) => re.test(message)) : undefined;
-  if (missing) return { code: missing[1], retryable: false };
+  if (missing) return { code: missing[1], retryable: false, refused: missing[2] };
   const quota = /quota|limit exceeded|exceeds.*limit/i.test(message);
   if (status === 401) return { code: "AuthFailed", retryable: false };
   if (status === 403) return { code: quota ? "QuotaExceeded" : "Forbidden", retryable: false };
@@ -79,7 +79,7 @@ export function httpError(failed: FailedResponse): CloudceError {
   let message = faultMessage(failed.body);
   for (const secret of failed.redact ?? []) if (secret.length >= 6) message = message.split(secret).join("[redacted]");
   const retryAfter = parseRetryAfter(failed.retryAfter);
-  const { code, retryable } = codeFor(failed.status, message);
+  const { code, retryable, refused } = codeFor(failed.status, message);
   const hint = code === "AuthFailed" ? "; check the auth file credentials and Driver_ex_force_auth_url" : "";
   const resource = code === "QuotaExceeded" ? quotaResource(message) : undefined;
   return new CloudceError(code, `${failed.what}: HTTP ${failed.status} ${truncate(message, MAX_MESSAGE)}${hint}`, {
@@ -88,6 +88,7 @@ export function httpError(failed: FailedResponse): CloudceError {
     request: failed.what,
     retryable,
     ...(resource ? { quotaResource: resource } : {}),
+    ...(refused ? { refused: { input: refused } } : {}),
     ...(retryAfter === undefined ? {} : { retryAfterSeconds: retryAfter }),
   });
 }

@@ -92,13 +92,13 @@ export class QemuDriver extends ProcessVmDriver implements CloudDriver {
       throw new CloudceError(
         "ImageNotFound",
         `QEMU: no image with id '${request.imageId}' (the image is ${IMAGE_ID})`,
-        { driver: DRIVER_NAME },
+        { driver: DRIVER_NAME, refused: { input: "image" } },
       );
     if (request.flavorId !== FLAVOR_ID)
       throw new CloudceError(
         "FlavorNotFound",
         `QEMU: no flavor with id '${request.flavorId}' (the flavor is ${FLAVOR_ID})`,
-        { driver: DRIVER_NAME },
+        { driver: DRIVER_NAME, refused: { input: "flavor" } },
       );
     return this.createWithin(
       request,

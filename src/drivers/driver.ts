@@ -20,7 +20,8 @@ export * from "./node-types.js";
  * How a driver reports lack of capacity, as a thrown or per-node error:
  * - `CapacityExceeded`: the cloud has no room for this flavor (and subnet) now
  *   (EC2 `InsufficientInstanceCapacity`; on Nova the node goes to error with a
- *   `fault` of this code instead, "No valid host was found");
+ *   `fault` of this code instead, "No valid host was found"), with `shortage`
+ *   saying what ran out where the cloud tells;
  * - `QuotaExceeded`, with `quotaResource` naming what ran out where the cloud
  *   says: `cores` or `ram` depend on the flavor (a smaller one may fit),
  *   `instances` does not.

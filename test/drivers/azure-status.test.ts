@@ -49,7 +49,7 @@ describe("Azure status", () => {
     ).toEqual(["dirac-pilot-A1", "dirac-pilot-A2", "dirac-pilot-A3", "dirac-pilot-A4", "dirac-pilot-A5"]);
     f.server.inject({ call: "virtualMachines.listAll", kind: "repeatNextLink", times: 5 });
     const err = await f.driver.listNodes({ namePrefix: "dirac-pilot-", metadata: OWNER }).catch((e: unknown) => e);
-    expect(isCloudceError(err, "CloudError") && /repeats/.test(err.message)).toBe(true);
+    expect(isCloudceError(err, "CloudError") && /the same nextLink twice/.test(err.message)).toBe(true);
   });
 
   it("reads a guest power-off as stopped (Done), a deallocated spot VM as interrupted, and a failed allocation as error with its code", async () => {

@@ -6,8 +6,9 @@
  * `Location`, at the pace `Retry-After` asks, under a deadline.
  */
 
-import { CloudceError } from "../../errors.js";
+import type { CloudceError } from "../../errors.js";
 import type { HttpMethod, RestCall, RestClient, RestResponse } from "../http/rest-client.js";
+import { followPages } from "../paging.js";
 import { azureError, type AzureErrorBody } from "./errors.js";
 import { DRIVER_NAME, type AzureSettings } from "./options.js";
 
@@ -77,25 +78,18 @@ export class ArmApi {
   }
 
   /** Every page of a listing. A nextLink already followed is an error, not a loop. */
-  async list<T>(provider: Provider, path: string, query: Readonly<Record<string, string>> = {}): Promise<T[]> {
-    const out: T[] = [];
-    const seen = new Set<string>();
-    let page = (await this.call<{ value?: T[]; nextLink?: string }>(provider, "GET", path, { query })).body;
-    for (let pages = 1; ; pages++) {
-      out.push(...(page?.value ?? []));
-      const next = page?.nextLink;
-      if (!next) return out;
-      if (seen.has(next) || pages >= MAX_PAGES) {
-        throw new CloudceError(
-          "CloudError",
-          `AZURE GET ${path}: the listing's nextLink repeats after ${pages} pages; the listing is incomplete`,
-          { driver: DRIVER_NAME },
-        );
-      }
-      seen.add(next);
-      // A nextLink carries its own api-version and skip token.
-      page = (await this.http.send<{ value?: T[]; nextLink?: string }>({ method: "GET", path: next })).body;
-    }
+  list<T>(provider: Provider, path: string, query: Readonly<Record<string, string>> = {}): Promise<T[]> {
+    type Listed = { value?: T[]; nextLink?: string };
+    return followPages(
+      async (next) => {
+        // A nextLink carries its own api-version and skip token.
+        const page = next
+          ? (await this.http.send<Listed>({ method: "GET", path: next })).body
+          : (await this.call<Listed>(provider, "GET", path, { query })).body;
+        return { items: page?.value ?? [], next: page?.nextLink };
+      },
+      { driver: DRIVER_NAME, what: `AZURE GET ${path}`, cursor: "nextLink", maxPages: MAX_PAGES },
+    );
   }
 
   /**

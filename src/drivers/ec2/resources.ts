@@ -17,44 +17,20 @@ import {
   type InstanceTypeInfo,
   type Subnet,
 } from "@aws-sdk/client-ec2";
-import { CloudceError, isCloudceError, type ErrorCode } from "../../errors.js";
+import { isCloudceError, type ErrorCode } from "../../errors.js";
 import type { Logger } from "../../log.js";
 import type { CloudFlavor, CloudResource, ResourceQuery } from "../driver.js";
 import type { Ec2Api } from "./client.js";
 import { DRIVER_NAME } from "./options.js";
 import { definedProps } from "../../util/defined.js";
+import { followPages } from "../paging.js";
 
-/** A listing longer than this is taken as a cloud paging in circles. */
-const MAX_PAGES = 10_000;
-
-/**
- * Follows NextToken to the end; `fetch` gets the token of the page to read.
- * A token handed out twice would page in circles forever: it ends the
- * listing with an error rather than a partial answer (a partial listing
- * would make cleanup and status miss VMs).
- */
-export async function allPages<T>(
+/** Follows NextToken to the end; `fetch` gets the token of the page to read. */
+export function allPages<T>(
   fetch: (token: string | undefined) => Promise<{ items: T[]; next: string | undefined }>,
   what = "EC2 listing",
 ): Promise<T[]> {
-  const out: T[] = [];
-  const seen = new Set<string>();
-  let token: string | undefined;
-  for (let pages = 0; pages < MAX_PAGES; pages++) {
-    const page = await fetch(token);
-    out.push(...page.items);
-    token = page.next;
-    if (!token) return out;
-    if (seen.has(token)) {
-      throw new CloudceError(
-        "CloudError",
-        `${what}: the cloud returned the same NextToken twice (${token.slice(0, 40)}); its paging is broken, try again later`,
-        { driver: DRIVER_NAME },
-      );
-    }
-    seen.add(token);
-  }
-  throw new CloudceError("CloudError", `${what}: more than ${MAX_PAGES} pages`, { driver: DRIVER_NAME });
+  return followPages(fetch, { driver: DRIVER_NAME, what, cursor: "NextToken" });
 }
 
 /** A listing by id answers "not found" with an error; that is an empty result here. */

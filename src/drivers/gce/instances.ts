@@ -17,9 +17,10 @@ import { isCloudceError, toCloudceError } from "../../errors.js";
 import type { Logger } from "../../log.js";
 import { mapConcurrent, mapGated } from "../../util/pool.js";
 import type { BulkResult, CallLimit, CloudNode, NodeFailure, NodeFilter } from "../driver.js";
+import { followPages } from "../paging.js";
 import type { GceApi } from "./api.js";
 import { checkPrefix, toLabels } from "./names.js";
-import type { GceSettings } from "./options.js";
+import { DRIVER_NAME, type GceSettings } from "./options.js";
 import { isSpot, toCloudNode, zoneName, type GceInstance } from "./state-map.js";
 
 export const PAGE_SIZE = 500;
@@ -42,23 +43,22 @@ interface OperationRecord {
 }
 
 /** Every page of a list call. */
-export async function allPages<T>(
+export function allPages<T>(
   api: GceApi,
   path: string,
   query: Readonly<Record<string, string | number | undefined>>,
 ): Promise<T[]> {
-  const out: T[] = [];
-  let pageToken: string | undefined;
-  do {
-    const page = await api.require<Page<T>>({
-      method: "GET",
-      path,
-      query: { ...query, maxResults: PAGE_SIZE, pageToken },
-    });
-    out.push(...(page.items ?? []));
-    pageToken = page.nextPageToken || undefined;
-  } while (pageToken);
-  return out;
+  return followPages(
+    async (pageToken) => {
+      const page = await api.require<Page<T>>({
+        method: "GET",
+        path,
+        query: { ...query, maxResults: PAGE_SIZE, pageToken },
+      });
+      return { items: page.items ?? [], next: page.nextPageToken };
+    },
+    { driver: DRIVER_NAME, what: `GCE GET ${path}`, cursor: "pageToken" },
+  );
 }
 
 /** The regex filter of a listing: `(name eq "prefix.*") (labels.k eq "v")`; names and labels hold no regex syntax. */

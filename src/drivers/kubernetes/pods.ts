@@ -8,6 +8,7 @@
 import type { V1Pod, V1ResourceQuota, V1Secret } from "@kubernetes/client-node";
 import { CloudceError } from "../../errors.js";
 import type { CloudFlavor, CloudNode, NodeFilter } from "../driver.js";
+import { followPages } from "../paging.js";
 import type { KubeApi } from "./api.js";
 import { hasStatus } from "./errors.js";
 import type { PodPlan } from "./manifest.js";
@@ -157,22 +158,26 @@ export class Pods {
     }
   }
 
-  private async allPages(labelSelector: string): Promise<V1Pod[]> {
-    const pods: V1Pod[] = [];
-    let token: string | undefined;
-    do {
-      const page = await this.api.run({ verb: "list", resource: "pods" }, (core, namespace) =>
-        core.listNamespacedPod({
-          namespace,
-          limit: this.pageSize,
-          ...(labelSelector ? { labelSelector } : {}),
-          ...(token ? { _continue: token } : {}),
-        }),
-      );
-      pods.push(...page.items);
-      token = page.metadata?._continue || undefined;
-    } while (token);
-    return pods;
+  private allPages(labelSelector: string): Promise<V1Pod[]> {
+    const list = { verb: "list", resource: "pods" };
+    return followPages(
+      async (token) => {
+        const page = await this.api.run(list, (core, namespace) =>
+          core.listNamespacedPod({
+            namespace,
+            limit: this.pageSize,
+            ...(labelSelector ? { labelSelector } : {}),
+            ...(token ? { _continue: token } : {}),
+          }),
+        );
+        return { items: page.items, next: page.metadata?._continue };
+      },
+      {
+        driver: DRIVER_NAME,
+        what: `${DRIVER_NAME} list pods in namespace ${this.api.namespace}`,
+        cursor: "continue token",
+      },
+    );
   }
 
   /** Deletes a pod (its Secrets follow by garbage collection); true when it was already gone (404), which counts as done. */

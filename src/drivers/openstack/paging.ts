@@ -5,7 +5,7 @@
  * wrong behind a proxy.
  */
 
-import { CloudceError } from "../../errors.js";
+import { followPages } from "../paging.js";
 import { DRIVER_NAME } from "./options.js";
 
 export interface Page<T> {
@@ -13,9 +13,6 @@ export interface Page<T> {
   /** The href of the next page, if any. */
   readonly next: string | undefined;
 }
-
-/** Stops a cloud that keeps returning the same marker from looping forever. */
-const MAX_PAGES = 10_000;
 
 /** The `marker` query parameter of a next link. */
 function markerOf(href: string | undefined): string | undefined {
@@ -30,26 +27,15 @@ export function nextLink(links: readonly { rel?: string; href?: string }[] | und
 }
 
 /** All items of every page; `fetchPage` gets the marker of the page to fetch (undefined for the first). */
-export async function allPages<T>(
-  fetchPage: (marker: string | undefined) => Promise<Page<T>>,
-  what: string,
-): Promise<T[]> {
-  const out: T[] = [];
-  const seen = new Set<string>();
-  let marker: string | undefined;
-  for (let i = 0; i < MAX_PAGES; i++) {
-    const page = await fetchPage(marker);
-    out.push(...page.items);
-    const next = markerOf(page.next);
-    if (next === undefined || page.items.length === 0) return out;
-    if (seen.has(next))
-      throw new CloudceError("CloudError", `${what}: the cloud returned the same page marker twice (${next})`, {
-        driver: DRIVER_NAME,
-      });
-    seen.add(next);
-    marker = next;
-  }
-  throw new CloudceError("CloudError", `${what}: more than ${MAX_PAGES} pages`, { driver: DRIVER_NAME });
+export function allPages<T>(fetchPage: (marker: string | undefined) => Promise<Page<T>>, what: string): Promise<T[]> {
+  return followPages(
+    async (marker) => {
+      const page = await fetchPage(marker);
+      // An empty page ends the listing, whatever its link says.
+      return { items: page.items, next: page.items.length === 0 ? undefined : markerOf(page.next) };
+    },
+    { driver: DRIVER_NAME, what, cursor: "page marker" },
+  );
 }
 
 /** `?a=1&b=2` from the defined entries (empty string when none). */

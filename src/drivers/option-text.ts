@@ -1,6 +1,6 @@
 /**
  * The forms of value the drivers' `Driver_*` options share: a boolean, a
- * whole number in a range, one of a few words, a comma-separated list. Read
+ * whole number in a range, one of a few words, an http(s) URL, a comma-separated list. Read
  * the same way by every driver; each driver words the error with its name.
  */
 
@@ -58,6 +58,21 @@ export class OptionText {
     if (!(allowed as readonly string[]).includes(v))
       throw this.invalid(name, `'${this.text(name)!.slice(0, 40)}' is not one of ${allowed.join(", ")}`);
     return v as T;
+  }
+
+  /** An http or https URL without trailing slashes; undefined when unset. `example` is what a wrong value is told to look like. */
+  url(name: string, example: string): string | undefined {
+    const v = this.text(name);
+    if (v === undefined) return undefined;
+    let url: URL;
+    try {
+      url = new URL(v);
+    } catch {
+      throw this.invalid(name, `'${v}' is not a URL; use e.g. ${example}`);
+    }
+    if (url.protocol !== "https:" && url.protocol !== "http:")
+      throw this.invalid(name, `'${v}' must be an http(s) URL`);
+    return v.replace(/\/+$/, "");
   }
 
   /** The comma-separated items, trimmed, empty ones left out. */

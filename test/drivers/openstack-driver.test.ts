@@ -68,7 +68,7 @@ describe("OPENSTACK options", () => {
   it("fails fast naming the Driver_ option at fault", () => {
     expect(build({})).toThrow(/Driver_ex_force_auth_url: required/);
     expect(build({ ex_force_auth_url: "keystone:5000", ex_tenant_name: "p" })).toThrow(
-      /Driver_ex_force_auth_url: .*must be an http or https URL/,
+      /Driver_ex_force_auth_url: .*must be an http\(s\) URL/,
     );
     expect(build({ ex_force_auth_url: "http://k:5000", ex_force_auth_version: "2.0_password" })).toThrow(
       /Driver_ex_force_auth_version: '2.0_password' is not supported/,

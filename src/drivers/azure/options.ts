@@ -112,19 +112,6 @@ const RESOURCE_GROUP = /^[-\w.()]{1,89}[-\w()]$/;
 const LOCATION = /^[a-z][a-z0-9]{1,39}$/;
 const DISK_TYPES = ["Standard_LRS", "StandardSSD_LRS", "Premium_LRS", "StandardSSD_ZRS", "Premium_ZRS"];
 
-function url(o: AzureOptions, name: "endpoint" | "authority" | "identity_endpoint", fallback: string): string {
-  const v = o[name]?.trim();
-  if (!v) return fallback;
-  let parsed: URL;
-  try {
-    parsed = new URL(v);
-  } catch {
-    throw invalid(name, `'${v}' is not a URL; use e.g. ${fallback}`);
-  }
-  if (parsed.protocol !== "https:" && parsed.protocol !== "http:") throw invalid(name, `'${v}' must be an http(s) URL`);
-  return v.replace(/\/+$/, "");
-}
-
 function guid(o: AzureOptions, name: "subscription_id" | "tenant_id" | "identity_client_id"): string | undefined {
   const v = o[name]?.trim();
   if (!v) return undefined;
@@ -177,11 +164,11 @@ export function parseOptions(raw: Readonly<Record<string, string>>): AzureSettin
     subscriptionId,
     resourceGroup,
     location,
-    endpoint: url(o, "endpoint", DEFAULT_ENDPOINT),
-    authority: url(o, "authority", DEFAULT_AUTHORITY),
+    endpoint: t.url("endpoint", DEFAULT_ENDPOINT) ?? DEFAULT_ENDPOINT,
+    authority: t.url("authority", DEFAULT_AUTHORITY) ?? DEFAULT_AUTHORITY,
     ...(tenantId ? { tenantId } : {}),
     credentials,
-    identityEndpoint: url(o, "identity_endpoint", DEFAULT_IDENTITY_ENDPOINT),
+    identityEndpoint: t.url("identity_endpoint", DEFAULT_IDENTITY_ENDPOINT) ?? DEFAULT_IDENTITY_ENDPOINT,
     ...(identityClientId ? { identityClientId } : {}),
     scaleSet: t.flag("scale_set", false),
     adminUsername: admin,

@@ -73,19 +73,6 @@ export function unknownOptions(options: Readonly<Record<string, string>>): strin
 
 const invalid = optionInvalid(DRIVER_NAME);
 
-function endpoint(options: Ec2Options): string | undefined {
-  const v = options.endpoint?.trim();
-  if (!v) return undefined;
-  let url: URL;
-  try {
-    url = new URL(v);
-  } catch {
-    throw invalid("endpoint", `'${v}' is not a URL; use e.g. https://ec2.eu-west-1.amazonaws.com`);
-  }
-  if (url.protocol !== "https:" && url.protocol !== "http:") throw invalid("endpoint", `'${v}' must be an http(s) URL`);
-  return v;
-}
-
 function spotOptions(options: Ec2Options, t: OptionText, behaviour: "terminate" | "stop"): Ec2Settings["spot"] {
   const price = options.spot_max_price?.trim();
   if (!t.flag("spot", false)) {
@@ -122,7 +109,7 @@ export function parseOptions(raw: Readonly<Record<string, string>>): Ec2Settings
   const rootVolumeGb = t.whole("root_volume_gb", 1, 16_384);
   const spot = spotOptions(options, t, shutdownBehavior);
   const profileName = options.profile?.trim();
-  const url = endpoint(options);
+  const url = t.url("endpoint", "https://ec2.eu-west-1.amazonaws.com");
   return Object.freeze({
     region,
     ...(url ? { endpoint: url } : {}),

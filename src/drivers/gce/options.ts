@@ -111,19 +111,6 @@ function zonesOf(t: OptionText): { zones: string[]; region: string } {
   return { zones, region: [...regions][0]! };
 }
 
-function endpointOf(options: GceOptions): string {
-  const v = options.endpoint?.trim();
-  if (!v) return DEFAULT_ENDPOINT;
-  let url: URL;
-  try {
-    url = new URL(v);
-  } catch {
-    throw invalid("endpoint", `'${v}' is not a URL; use e.g. ${DEFAULT_ENDPOINT}`);
-  }
-  if (url.protocol !== "https:" && url.protocol !== "http:") throw invalid("endpoint", `'${v}' must be an http(s) URL`);
-  return v.replace(/\/+$/, "");
-}
-
 function credentialsOf(options: GceOptions): CredentialSource {
   const v = options.credentials?.trim().toLowerCase();
   const allowed: readonly CredentialSource[] = ["auth-file", "key-file", "application-default", "metadata"];
@@ -174,7 +161,7 @@ export function parseOptions(raw: Readonly<Record<string, string>>): GceSettings
     zones,
     region,
     targetShape: shape,
-    endpoint: endpointOf(options),
+    endpoint: t.url("endpoint", DEFAULT_ENDPOINT) ?? DEFAULT_ENDPOINT,
     credentials: credentialsOf(options),
     ...(keyFile ? { keyFile } : {}),
     imageProjects: t.list("image_projects"),

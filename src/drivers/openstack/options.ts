@@ -4,7 +4,7 @@
  */
 
 import { CloudceError } from "../../errors.js";
-import { unknownOptionNames } from "../option-text.js";
+import { OptionText, unknownOptionNames } from "../option-text.js";
 
 export const DRIVER_NAME = "OPENSTACK";
 
@@ -92,21 +92,9 @@ function invalid(name: string, message: string): CloudceError {
   return new CloudceError("OptionInvalid", `Driver_${name}: ${message}`, { driver: DRIVER_NAME });
 }
 
-function httpUrl(name: string, value: string): string {
-  let url: URL;
-  try {
-    url = new URL(value.trim());
-  } catch {
-    throw invalid(name, `'${value}' is not a URL; give e.g. https://keystone.example.org:5000`);
-  }
-  if (url.protocol !== "http:" && url.protocol !== "https:")
-    throw invalid(name, `'${value}' must be an http or https URL`);
-  return url.href.replace(/\/+$/, "");
-}
-
 /** Keystone base URL without a version suffix: the driver adds `/v3/...` itself. */
-function keystoneBase(value: string): string {
-  return httpUrl("ex_force_auth_url", value).replace(/\/v(3|2\.0)$/, "");
+function keystoneBase(t: OptionText): string {
+  return t.url("ex_force_auth_url", "https://keystone.example.org:5000")!.replace(/\/v(3|2\.0)$/, "");
 }
 
 function parseMicroversion(value: string | undefined): string | undefined {
@@ -119,6 +107,7 @@ function parseMicroversion(value: string | undefined): string | undefined {
 /** Validates the options (already merged with clouds.yaml when `cloud` is set); fails fast naming the option. */
 export function parseOptions(raw: Readonly<Record<string, string>>): ParsedOptions {
   const o = raw as OpenStackOptions;
+  const t = new OptionText(raw, invalid);
   if (!o.ex_force_auth_url?.trim()) {
     throw new CloudceError(
       "OptionMissing",
@@ -152,7 +141,7 @@ export function parseOptions(raw: Readonly<Record<string, string>>): ParsedOptio
   if (!MULTI_CREATE_MODES.includes(multiCreate))
     throw invalid("ex_multi_create", `'${o.ex_multi_create}' must be auto, on or off`);
   return {
-    authUrl: keystoneBase(o.ex_force_auth_url),
+    authUrl: keystoneBase(t),
     authVersion: version,
     projectName: o.ex_tenant_name?.trim() || undefined,
     userDomain: o.ex_domain_name?.trim() || "Default",
@@ -160,7 +149,7 @@ export function parseOptions(raw: Readonly<Record<string, string>>): ParsedOptio
     projectDomainName: o.ex_project_domain_name?.trim() || undefined,
     projectId: o.ex_project_id?.trim() || undefined,
     region: o.ex_force_service_region?.trim() || undefined,
-    computeUrl: o.ex_force_base_url?.trim() ? httpUrl("ex_force_base_url", o.ex_force_base_url) : undefined,
+    computeUrl: t.url("ex_force_base_url", "https://nova.example.org:8774/v2.1"),
     microversion: parseMicroversion(o.ex_force_microversion),
     endpointInterface: iface,
     multiCreate,

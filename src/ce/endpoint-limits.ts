@@ -9,6 +9,7 @@
 
 import { AsyncLocalStorage } from "node:async_hooks";
 import { toCloudceError } from "../errors.js";
+import { lruEntry } from "../util/lru.js";
 import { AdaptiveLimit, type CallOutcome, type RunOptions } from "./adaptive-limit.js";
 
 /** Endpoints remembered at most; the least recently used is forgotten first. */
@@ -19,15 +20,8 @@ const held = new AsyncLocalStorage<ReadonlySet<AdaptiveLimit>>();
 
 /** The limit of one endpoint, created with `max` as its bound, raised to `max` if a CE allows more. */
 export function endpointLimit(key: string, max: number): AdaptiveLimit {
-  let limit = limits.get(key);
-  if (limit) {
-    limits.delete(key);
-    limit.raiseMax(max);
-  } else {
-    limit = new AdaptiveLimit({ max });
-    if (limits.size >= MAX_ENDPOINTS) limits.delete(limits.keys().next().value as string);
-  }
-  limits.set(key, limit);
+  const limit = lruEntry(limits, key, MAX_ENDPOINTS, () => new AdaptiveLimit({ max }));
+  limit.raiseMax(max);
   return limit;
 }
 

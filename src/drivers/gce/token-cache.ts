@@ -5,6 +5,7 @@
  */
 
 import { SecretSlot } from "../../secrets.js";
+import { lruEntry } from "../../util/lru.js";
 import { monotonicNow } from "../../util/monotonic.js";
 import type { TokenProvider } from "../http/rest-client.js";
 import type { TokenSource } from "./token-sources.js";
@@ -35,18 +36,13 @@ function sharedToken(identity: string, clock: () => number): SharedToken {
     pool = new Map();
     sharedTokens.set(clock, pool);
   }
-  let entry = pool.get(identity);
-  if (entry) pool.delete(identity);
-  else {
-    entry = new SharedToken();
-    if (pool.size >= MAX_SHARED) {
-      const oldest = pool.keys().next().value as string;
-      pool.get(oldest)?.secret.clear();
-      pool.delete(oldest);
-    }
-  }
-  pool.set(identity, entry);
-  return entry;
+  return lruEntry(
+    pool,
+    identity,
+    MAX_SHARED,
+    () => new SharedToken(),
+    (oldest) => oldest.secret.clear(),
+  );
 }
 
 /**

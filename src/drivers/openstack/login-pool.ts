@@ -9,6 +9,7 @@
 
 import { createHash } from "node:crypto";
 import { SecretSlot } from "../../secrets.js";
+import { lruEntry } from "../../util/lru.js";
 import type { DriverCredentials } from "../driver.js";
 import type { ParsedOptions } from "./options.js";
 import type { KeystoneToken } from "./keystone.js";
@@ -78,18 +79,13 @@ export function sharedLogin(key: string, clock: () => number): SharedLogin {
     pools.set(clock, logins);
     all.add(logins);
   }
-  let login = logins.get(key);
-  if (login) logins.delete(key);
-  else {
-    login = new SharedLogin();
-    if (logins.size >= MAX_LOGINS) {
-      const oldest = logins.keys().next().value as string;
-      logins.get(oldest)?.forget();
-      logins.delete(oldest);
-    }
-  }
-  logins.set(key, login);
-  return login;
+  return lruEntry(
+    logins,
+    key,
+    MAX_LOGINS,
+    () => new SharedLogin(),
+    (oldest) => oldest.forget(),
+  );
 }
 
 /** Forgets every shared login and drops their secrets (tests; a process that wants to log in afresh). */

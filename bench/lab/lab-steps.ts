@@ -73,3 +73,16 @@ export async function eightRunning(lab: Lab, prefix: string, submit: () => Promi
   await running(lab, prefix);
   return refs;
 }
+
+/**
+ * Waits (untimed) until every server of the prefix is older than `seconds`: a cleanup with that
+ * Context_MaxLifetime then removes them all, judged at any later moment (a reused status listing's too).
+ */
+export async function olderThan(lab: Lab, prefix: string, seconds: number): Promise<void> {
+  for (let i = 0; i < 600; i++) {
+    const nodes = await lab.observer.listNodes({ namePrefix: prefix, metadata: {} });
+    if (nodes.every((n) => Date.now() - n.createdAt.getTime() > seconds * 1000)) return;
+    await pause(100);
+  }
+  throw new Error(`bench:lab: servers of ${prefix} did not grow older than ${seconds} s`);
+}

@@ -5,13 +5,14 @@
  * cleanup and DIRAC's PilotManager pattern (a fresh CE object per killJob of
  * one pilot), in alternating repetitions (cloudce first, then the baseline
  * first, …, 5 by default), median and worst reported. Kills and cleanup start
- * once every server is ACTIVE (running pilots), for both columns. Calls are counted by a proxy in front of
- * every lab service. Measured, never asserted.
+ * once every server is ACTIVE (running pilots), for both columns; the cleanup
+ * follows, untimed, its column's getJobStatus, as in SiteDirector's cycle.
+ * Calls are counted by a proxy in front of every lab service. Measured, never asserted.
  */
 
 import { randomBytes } from "node:crypto";
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
-import { cpus, tmpdir, totalmem } from "node:os";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { CloudComputingElement } from "../../src/ce/index.js";
 import { selectForCleanup } from "../../src/ce/cleanup-policy.js";
@@ -24,8 +25,9 @@ import { TEMPLATE } from "../template-path.js";
 import { startCountingProxy } from "./counting-proxy.js";
 import { forgetSharedLogins } from "../../src/drivers/openstack/login-pool.js";
 import { resetEndpointLimits } from "../../src/ce/endpoint-limits.js";
-import { drained, eightRunning, LAB, labDriver, ok, PILOTS, running, type Lab } from "./lab-steps.js";
-import { parseWorkloads, table, type Sample, type Samples, type Variant, type Workload } from "./report.js";
+import { drained, eightRunning, LAB, labDriver, olderThan, ok, PILOTS, running, type Lab } from "./lab-steps.js";
+import { machineLine, parseWorkloads, saveSamples, table } from "./report.js";
+import type { Sample, Samples, Variant, Workload } from "./report.js";
 
 /** `--trace`: print each workload's calls (start and duration, as the proxy saw them). */
 const TRACE = process.argv.includes("--trace");
@@ -115,10 +117,12 @@ async function runCloudce(lab: Lab): Promise<Samples> {
     if (refs.length !== PILOTS) throw new Error(`cloudce made ${refs.length} of ${PILOTS} in its later cycle`);
   }
   await running(lab, prefix);
-  // Cleanup of those 8 by a CE of the same name and prefix whose lifetime (1 s) they are past.
+  await olderThan(lab, prefix, 1);
+  // Cleanup of those 8 by a CE of the same name and prefix whose lifetime (1 s) they are past, after
+  // its getJobStatus (untimed) as SiteDirector's cycle calls them: the cleanup judges that listing.
   const old = new CloudComputingElement("bench-lab.example.org", { logger: silentLogger });
   ok(await old.setParameters(ceOptions(lab, prefix, { Context_MaxLifetime: "1" })), "setParameters");
-  ok(await old.getCEStatus(), "getCEStatus (logs the cleanup CE in, untimed, as the baseline's driver is)");
+  ok(await old.getJobStatus(refs), "getJobStatus (SiteDirector's status before its cleanup, untimed)");
   out.cleanup = await timed(lab, "cleanup", async () => {
     const cleaned = ok(await old.cleanupPilots(), "cleanupPilots");
     if (cleaned.deleted.length !== PILOTS) throw new Error(`cleanup removed ${cleaned.deleted.length} of ${PILOTS}`);
@@ -191,6 +195,10 @@ async function runBaseline(lab: Lab): Promise<Samples> {
     out.resubmit = await timed(lab, "resubmit", submit);
   }
   await running(lab, prefix);
+  await olderThan(lab, prefix, 1);
+  // DIRAC's status before its cleanup (untimed): one GET per pilot (known from its database), which it cannot reuse.
+  const live = await lab.observer.listNodes({ namePrefix: prefix, metadata: {} });
+  for (const n of live) await driver.getNode(n.id);
   out.cleanup = await timed(lab, "cleanup", async () => {
     const picked = selectForCleanup(await driver.listNodes(filter), { maxLifetime: 1, minLifetime: 0 }, new Date());
     for (const entry of picked) await driver.destroyNodes([parseReference(entry.ref)]);
@@ -226,18 +234,6 @@ async function pilotManagerBaseline(
       }
     }
   });
-}
-
-function machineLine(): string {
-  return `${cpus().length} × ${cpus()[0]?.model.trim() ?? "cpu"}, ${(totalmem() / 2 ** 30).toFixed(0)} GB, Node ${process.version}`;
-}
-
-async function saveSamples(file: string, reps: number, samples: Record<Variant, Samples[]>): Promise<void> {
-  await mkdir("bench-results", { recursive: true });
-  await writeFile(
-    file,
-    JSON.stringify({ date: new Date().toISOString(), machine: machineLine(), reps, samples }, null, 2),
-  );
 }
 
 /**

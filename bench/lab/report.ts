@@ -1,4 +1,7 @@
-/** The lab benchmark's table: per workload, each column's median and worst repetition, and their ratios. */
+/** The lab benchmark's table: per workload, each column's median and worst repetition, and their ratios; the saved samples. */
+
+import { mkdir, writeFile } from "node:fs/promises";
+import { cpus, totalmem } from "node:os";
 
 export const WORKLOADS = ["submit", "resubmit", "status", "kill", "cleanup", "pilotmanager"] as const;
 export type Workload = (typeof WORKLOADS)[number];
@@ -71,4 +74,16 @@ export function table(samples: Record<Variant, Samples[]>): string {
   return [head, ...rows]
     .map((r) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join("  "))
     .join("\n");
+}
+
+export function machineLine(): string {
+  return `${cpus().length} × ${cpus()[0]?.model.trim() ?? "cpu"}, ${(totalmem() / 2 ** 30).toFixed(0)} GB, Node ${process.version}`;
+}
+
+export async function saveSamples(file: string, reps: number, samples: Record<Variant, Samples[]>): Promise<void> {
+  await mkdir("bench-results", { recursive: true });
+  await writeFile(
+    file,
+    JSON.stringify({ date: new Date().toISOString(), machine: machineLine(), reps, samples }, null, 2),
+  );
 }

@@ -36,6 +36,12 @@ const CLEANUP_SEED: CloudWorkloadSpec["seed"] = [
   { count: 250, state: "running", ageSeconds: MAX_LIFETIME + 3600 },
 ];
 
+/**
+ * A cleanup row is a cold cleanup that lists: the warm-up's getCEStatus listed before the seed, and
+ * a cleanup would otherwise judge that listing (Cleanup_ListingMaxAge) and find nothing to remove.
+ */
+const COLD_CLEANUP = { Cleanup_ListingMaxAge: "0" };
+
 async function cleanupOurs(
   ce: CloudComputingElement,
   failuresAllowed = false,
@@ -64,7 +70,7 @@ function cleanupUnder(
     title: `cleanupPilots 1000 VMs (500 to remove), ${options}`,
     seed: CLEANUP_SEED,
     variants: ["ours"],
-    ceOptions,
+    ceOptions: { ...ceOptions, ...COLD_CLEANUP },
     ours: (_run, ce) => cleanupOurs(ce, failuresAllowed),
   };
 }
@@ -168,6 +174,7 @@ export const CLOUD_WORKLOADS: readonly CloudWorkloadSpec[] = [
     title: "cleanupPilots 1000 VMs (500 to remove)",
     seed: CLEANUP_SEED,
     variants: ["ours", "baseline"],
+    ceOptions: COLD_CLEANUP,
     ours: (_run, ce) => cleanupOurs(ce),
     baseline: async (run) => {
       const driver = run.driver;

@@ -7,6 +7,7 @@ import type { CeSettings } from "./ce-options.js";
 import type { DriverRuntime } from "./driver-runtime.js";
 import type { FinishedPilots } from "./finished-pilots.js";
 import type { Policies } from "./policies.js";
+import type { RecentListing } from "./recent-listing.js";
 import type { CeObserver } from "./observer.js";
 import type { ResourceResolver } from "./resource-resolver.js";
 
@@ -24,4 +25,6 @@ export interface CeContext {
   readonly observer?: CeObserver;
   /** Pilots whose stopped VM was removed: Done, not Deleted; kept by the CE object across option changes. */
   readonly finished?: FinishedPilots;
+  /** The last status listing, for this CE object's next cleanup; absent in contexts built by hand. */
+  readonly recent?: RecentListing;
 }

@@ -29,6 +29,9 @@ export const INTEGER_OPTIONS = {
   Cleanup_MinLifetime: [0, 0, YEAR],
   // Beyond a month, another queue's or an untagged VM would in effect never be removed.
   Cleanup_ForeignSeconds: [3600, 60, 30 * DAY],
+  // SiteDirector cleans its queues one after another after listing them all at once: the last
+  // queue's cleanup comes well after its listing. Older than ten minutes, a listing is the last cycle's.
+  Cleanup_ListingMaxAge: [120, 0, 600],
   Journal_MaxBytes: [10 * 1024 * 1024, 1024, 1024 ** 3],
   Submit_WaveDelay: [0, 0, DAY],
   // Lifecycle policies (src/ce/*-policy files); 0 turns a policy off where the minimum allows it.
@@ -129,6 +132,8 @@ export interface CeSettings {
    * by its own queue's options before this queue's cleanup removes it.
    */
   readonly cleanupForeignSeconds: number;
+  /** Seconds a status listing stays good for this CE object's next cleanup (0: a cleanup always lists). */
+  readonly cleanupListingMaxAge: number;
   /** Seconds after this CE's newest VM was created before available() offers slots again. */
   readonly waveDelay: number;
   /** The audit journal (JSON lines), if one is kept. */
@@ -267,6 +272,7 @@ export function parseSettings(ceName: string, raw: Readonly<Record<string, strin
     resolveCacheTtlMs: intOption(raw, "Resolve_CacheTTL") * 1000,
     cleanupMinLifetime: intOption(raw, "Cleanup_MinLifetime"),
     cleanupForeignSeconds: intOption(raw, "Cleanup_ForeignSeconds"),
+    cleanupListingMaxAge: intOption(raw, "Cleanup_ListingMaxAge"),
     journalFile: raw["Journal_File"]?.trim() ? expandEnv(raw["Journal_File"].trim()) : undefined,
     journalMaxBytes: intOption(raw, "Journal_MaxBytes"),
     waveDelay: intOption(raw, "Submit_WaveDelay"),

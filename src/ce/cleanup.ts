@@ -9,6 +9,12 @@
  * journaled as its call settles, so a process stopped half-way leaves a
  * journal that matches the cloud. Deleted VMs the cloud still lists after
  * `Delete_VerifySeconds` are deleted again (delete-verify-policy.ts).
+ *
+ * A cleanup judges the listing this CE object's last status operation made,
+ * if younger than `Cleanup_ListingMaxAge`, instead of listing again, as if it
+ * had run when that listing answered (recent-listing.ts). A dry run always
+ * lists: it answers what a cleanup would delete now, and leaves the kept
+ * listing to the cleanup.
  */
 
 import { scrubSecrets } from "../secrets.js";
@@ -18,6 +24,7 @@ import type { CeContext } from "./ce-context.js";
 import { claimForCleanup } from "./cleanup-claims.js";
 import { selectForCleanup } from "./cleanup-policy.js";
 import type { DueDelete } from "./delete-verify-policy.js";
+import type { KeptListing } from "./recent-listing.js";
 import { selectForeign } from "./foreign-cleanup-policy.js";
 import { interruptedNote, withinGrace, type StopControl } from "./interrupt.js";
 import { parseReference, toReference } from "./pilot-reference.js";
@@ -27,9 +34,28 @@ import type { CleanupEntry, CleanupReport } from "./results.js";
 import { listOwnNodes, queueNodes } from "./status.js";
 
 export async function cleanupOwnPilots(ctx: CeContext, stop: StopControl, dryRun = false): Promise<CleanupReport> {
+  const { recent } = ctx;
+  if (dryRun || !recent) return cleanupPass(ctx, stop, dryRun, undefined);
+  const kept = recent.take(ctx.settings.cleanupListingMaxAge * 1000, ctx.now());
+  if (kept)
+    ctx.log.debug("cleanup judges the last status listing", {
+      ageMs: ctx.now() - kept.at,
+      vms: kept.nodes.length,
+    });
+  return recent.changing(() => cleanupPass(ctx, stop, false, kept));
+}
+
+async function cleanupPass(
+  ctx: CeContext,
+  stop: StopControl,
+  dryRun: boolean,
+  kept: KeptListing | undefined,
+): Promise<CleanupReport> {
   const { settings, policies } = ctx;
   // The listing deletes nothing: after a stop it is not waited for (a hung login included).
-  const listed = await withinGrace(listOwnNodes(ctx), { ...stop, graceMs: 0 });
+  const listed = kept
+    ? { answered: true as const, value: kept.nodes }
+    : await withinGrace(listOwnNodes(ctx), { ...stop, graceMs: 0 });
   if (!listed.answered)
     return {
       deleted: [],
@@ -38,7 +64,8 @@ export async function cleanupOwnPilots(ctx: CeContext, stop: StopControl, dryRun
     };
   const nodes = listed.value;
   await Promise.all([policies.observe(queueNodes(ctx, nodes)), policies.seedDeletes()]);
-  const now = ctx.now();
+  // A kept listing is judged as of when it answered: the decisions a cleanup made then.
+  const now = kept?.at ?? ctx.now();
   const { due, waiting } = policies.deletes.review(nodes, now);
   const dueIds = new Set(due.map((d) => d.node.id));
   const fresh = nodes.filter((n) => !waiting.has(n.id) && !dueIds.has(n.id));

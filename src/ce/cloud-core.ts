@@ -33,6 +33,7 @@ import { unknownOptionProblems } from "./option-names.js";
 import { PilotCredentials } from "./pilot-credentials.js";
 import { readPilotOutput, renderPilotUserData } from "./pilot-output.js";
 import { policyInfo } from "./policy-info.js";
+import { RecentListing } from "./recent-listing.js";
 import type { CEInfoDict, CEStatusCounts, CleanupReport, PilotStatus, PolicyInfo } from "./results.js";
 import { countNodes, listQueueNodes, type PilotInfo, pilotInfos, pilotStatuses } from "./status.js";
 import { checkSubmissionKey, recoveredAnswer, type SubmitAnswer, submissionNodes } from "./submission-key.js";
@@ -61,6 +62,8 @@ export class CloudCore {
   private renderer: Promise<ContextRenderer> | undefined;
   private submittedJobs = 0;
   private readonly finished = new FinishedPilots();
+  /** Kept across option changes as `finished` is, but forgotten by them (reset). */
+  private readonly recent = new RecentListing();
   private readonly held: PilotCredentials;
   /** The setParameters calls still to take effect, in order, and their count. */
   private setting: Promise<unknown> = Promise.resolve();
@@ -143,7 +146,7 @@ export class CloudCore {
         this.submittedJobs += n;
       },
     };
-    return submitPilots(input, executableFile, count, key, opts);
+    return this.recent.changing(() => submitPilots(input, executableFile, count, key, opts));
   }
 
   async recoverSubmission(key: string): Promise<SubmitAnswer> {
@@ -195,7 +198,7 @@ export class CloudCore {
   /** Every pilot's fate: killed, already gone, or failed with why; never throws for a failed delete. */
   async killPilots(refs: readonly string[]): Promise<KillReport> {
     await this.settled();
-    return killPilots(this.ensure(), refs);
+    return this.recent.changing(() => killPilots(this.ensure(), refs));
   }
 
   async cleanupPilots(opts: { readonly signal?: AbortSignal; readonly dryRun?: boolean } = {}): Promise<CleanupReport> {
@@ -258,6 +261,7 @@ export class CloudCore {
       extraObserver: this.extraObserver,
       held: this.held,
       finished: this.finished,
+      recent: this.recent,
     });
     return this.state;
   }
@@ -286,6 +290,7 @@ export class CloudCore {
   private async reset(): Promise<void> {
     const old = this.state;
     this.state = undefined;
+    this.recent.forget();
     this.renderer = undefined;
     if (old) await Promise.all([old.runtime.close(), old.credentials.close()]);
   }

@@ -13,6 +13,7 @@ import { metricsObserver } from "./metrics-observer.js";
 import { combineObservers, type CeObserver } from "./observer.js";
 import type { PilotCredentials } from "./pilot-credentials.js";
 import { Policies } from "./policies.js";
+import type { RecentListing } from "./recent-listing.js";
 import { ResourceResolver } from "./resource-resolver.js";
 
 export interface ContextInput {
@@ -26,6 +27,7 @@ export interface ContextInput {
   readonly extraObserver: CeObserver | undefined;
   readonly held: PilotCredentials;
   readonly finished: FinishedPilots;
+  readonly recent: RecentListing;
 }
 
 export function buildCeContext(input: ContextInput): CeContext {
@@ -63,5 +65,17 @@ export function buildCeContext(input: ContextInput): CeContext {
   // An injected clock (tests) drives the cool-downs too; the system clock's are monotonic.
   const elapsed = now === Date.now ? monotonicNow : now;
   const policies = new Policies(settings, audit, log, { now, random: input.random, elapsed });
-  return { settings, runtime, credentials, resolver, audit, log, now, policies, observer, finished: input.finished };
+  return {
+    settings,
+    runtime,
+    credentials,
+    resolver,
+    audit,
+    log,
+    now,
+    policies,
+    observer,
+    finished: input.finished,
+    recent: input.recent,
+  };
 }

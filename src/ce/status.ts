@@ -34,6 +34,17 @@ export async function listOwnNodes(ctx: CeContext): Promise<CloudNode[]> {
   return nodes.filter((n) => ownsNode(ctx.settings, n));
 }
 
+/**
+ * This CE's VMs for a status operation: the listing is kept for this
+ * object's next cleanup (recent-listing.ts); a failed one is not.
+ */
+export async function listForStatus(ctx: CeContext): Promise<CloudNode[]> {
+  const mark = ctx.recent?.begin();
+  const nodes = await listOwnNodes(ctx);
+  if (mark !== undefined) ctx.recent?.remember(mark, nodes, ctx.now());
+  return nodes;
+}
+
 /** This CE object's queue's VMs, of a listing of the CE's. */
 export function queueNodes(ctx: Pick<CeContext, "settings">, nodes: readonly CloudNode[]): CloudNode[] {
   return nodes.filter((n) => inQueue(ctx.settings, n));
@@ -41,7 +52,7 @@ export function queueNodes(ctx: Pick<CeContext, "settings">, nodes: readonly Clo
 
 /** The VMs of this CE object's queue: what its slots, counts and metrics are about. */
 export async function listQueueNodes(ctx: CeContext): Promise<CloudNode[]> {
-  return queueNodes(ctx, await listOwnNodes(ctx));
+  return queueNodes(ctx, await listForStatus(ctx));
 }
 
 /** The DIRAC status of a VM, a boot that took too long reading Aborted. */
@@ -55,7 +66,7 @@ export async function pilotStatuses(ctx: CeContext, refs: readonly string[]): Pr
   const ids = parseReferences(refs);
   let byId: Map<string, CloudNode>;
   try {
-    const nodes = await listOwnNodes(ctx);
+    const nodes = await listForStatus(ctx);
     await ctx.policies.observe(queueNodes(ctx, nodes));
     byId = new Map(nodes.map((n) => [n.id, n]));
   } catch (err) {
@@ -74,7 +85,7 @@ export async function pilotStatuses(ctx: CeContext, refs: readonly string[]): Pr
 }
 
 export async function pilotInfos(ctx: CeContext): Promise<PilotInfo[]> {
-  return (await listOwnNodes(ctx)).map((n) => ({
+  return (await listForStatus(ctx)).map((n) => ({
     ref: toReference(n.id),
     name: n.name,
     status: statusOf(ctx, n),

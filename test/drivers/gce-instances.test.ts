@@ -6,6 +6,7 @@ import { httpError } from "../../src/drivers/gce/errors.js";
 import { LIST_FIELDS, listFilter } from "../../src/drivers/gce/instances.js";
 import { parseFields, project } from "../servers/gce/fields.js";
 import { NODE_STATE_MAP, toCloudNode } from "../../src/drivers/gce/state-map.js";
+import { gceRequest } from "../servers/gce/driver-fixture.js";
 import { gceFixturePerTest } from "../servers/gce/vitest-scope.js";
 
 const fixtures = gceFixturePerTest();
@@ -15,17 +16,7 @@ const request = (
   count: number,
   name = "dirac-pilot-0a1b2c3d",
   metadata: Record<string, string> = OWNER,
-): CreateNodesRequest => ({
-  imageId: "projects/grid-test/global/images/family/el9-pilot",
-  flavorId: "e2-small",
-  networkIds: [],
-  nodes: Array.from({ length: count }, () => ({
-    name,
-    userData: new Uint8Array(Buffer.from("#cloud-config\n")),
-    metadata,
-  })),
-  requestId: `${name}-${count}`,
-});
+): CreateNodesRequest => gceRequest(count, name, metadata);
 
 async function ids(
   driver: CloudDriver,

@@ -8,6 +8,7 @@ import { describe, expect, it } from "vitest";
 import { CAPACITY_ERROR_CODES, type CreateNodesRequest } from "../../src/drivers/driver.js";
 import { parseOptions } from "../../src/drivers/gce/options.js";
 import { createLogger, type LogRecord } from "../../src/log.js";
+import { gceRequest } from "../servers/gce/driver-fixture.js";
 import { gceFixturePerTest } from "../servers/gce/vitest-scope.js";
 
 const fixtures = gceFixturePerTest();
@@ -18,17 +19,7 @@ const request = (
   count: number,
   name = "dirac-pilot-0a1b2c3d",
   metadata: Record<string, string> = OWNER,
-): CreateNodesRequest => ({
-  imageId: "projects/grid-test/global/images/family/el9-pilot",
-  flavorId: "e2-small",
-  networkIds: [],
-  nodes: Array.from({ length: count }, () => ({
-    name,
-    userData: new Uint8Array(Buffer.from("#cloud-config\n")),
-    metadata,
-  })),
-  requestId: `${name}-${count}`,
-});
+): CreateNodesRequest => gceRequest(count, name, metadata);
 
 const codes = (failed: readonly { error: Error }[]): string[] =>
   failed.map((f) => (f.error as { code?: string }).code ?? "");

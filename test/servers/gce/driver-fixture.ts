@@ -4,7 +4,7 @@ import { generateKeyPairSync } from "node:crypto";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { CloudDriver, DriverCredentials } from "../../../src/drivers/driver.js";
+import type { CloudDriver, CreateNodesRequest, DriverCredentials } from "../../../src/drivers/driver.js";
 import { GceDriver, type GceDriverDeps } from "../../../src/drivers/gce/index.js";
 import { parseOptions } from "../../../src/drivers/gce/options.js";
 import { instantiateDriver } from "../../../src/drivers/registry.js";
@@ -112,4 +112,23 @@ export async function startManualGceFixture(
     deps: { ...fx.deps, clock: { now: () => clock.now(), sleep: clock.sleep } },
   });
   return { ...f, clock };
+}
+
+/** A create of `count` VMs named `name`, carrying `metadata`, from the test project's pilot image on e2-small. */
+export function gceRequest(
+  count: number,
+  name: string,
+  metadata: Readonly<Record<string, string>>,
+): CreateNodesRequest {
+  return {
+    imageId: "projects/grid-test/global/images/family/el9-pilot",
+    flavorId: "e2-small",
+    networkIds: [],
+    nodes: Array.from({ length: count }, () => ({
+      name,
+      userData: new Uint8Array(Buffer.from("#cloud-config\n")),
+      metadata,
+    })),
+    requestId: `${name}-${count}`,
+  };
 }

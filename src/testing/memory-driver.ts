@@ -21,6 +21,7 @@ import type {
   NodeState,
   ResourceQuery,
 } from "../drivers/driver.js";
+import { selectResources } from "../drivers/resource-query.js";
 
 export interface MemoryCloudOptions {
   readonly images?: readonly CloudResource[];
@@ -113,15 +114,15 @@ class MemoryDriver implements CloudDriver {
 
   async listImages(q?: ResourceQuery): Promise<CloudResource[]> {
     this.cloud.count("listImages");
-    return select(this.cloud.options.images ?? [{ id: "img-1", name: "pilot-image" }], q);
+    return selectResources(this.cloud.options.images ?? [{ id: "img-1", name: "pilot-image" }], q);
   }
   async listFlavors(q?: ResourceQuery): Promise<CloudFlavor[]> {
     this.cloud.count("listFlavors");
-    return select(this.cloud.options.flavors ?? [{ id: "flv-1", name: "small", vcpus: 2, ramMb: 4096 }], q);
+    return selectResources(this.cloud.options.flavors ?? [{ id: "flv-1", name: "small", vcpus: 2, ramMb: 4096 }], q);
   }
   async listNetworks(q?: ResourceQuery): Promise<CloudResource[]> {
     this.cloud.count("listNetworks");
-    return select(this.cloud.options.networks ?? [{ id: "net-1", name: "private" }], q);
+    return selectResources(this.cloud.options.networks ?? [{ id: "net-1", name: "private" }], q);
   }
 
   async createNodes(request: CreateNodesRequest): Promise<CreateNodesResult> {
@@ -221,8 +222,4 @@ class MemoryDriver implements CloudDriver {
   }
 
   async close(): Promise<void> {}
-}
-
-function select<T extends CloudResource>(items: readonly T[], q?: ResourceQuery): T[] {
-  return items.filter((i) => (q?.id === undefined || i.id === q.id) && (q?.name === undefined || i.name === q.name));
 }

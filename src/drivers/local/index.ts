@@ -37,6 +37,7 @@ import { ProcessVmDriver, type VmProcess } from "../process/process-vms.js";
 import { LocalStore, type LocalNodeFiles, type LocalNodeRecord } from "../process/vm-store.js";
 import { makeDir } from "../../util/make-dir.js";
 import { unknownOptionNames } from "../option-text.js";
+import { selectResources } from "../resource-query.js";
 
 export const DRIVER_NAME = "LOCAL";
 
@@ -105,13 +106,13 @@ class LocalDriver extends ProcessVmDriver implements CloudDriver {
   }
 
   async listImages(q?: ResourceQuery): Promise<CloudResource[]> {
-    return select(IMAGES, q);
+    return selectResources(IMAGES, q);
   }
   async listFlavors(q?: ResourceQuery): Promise<CloudFlavor[]> {
-    return select(FLAVORS, q);
+    return selectResources(FLAVORS, q);
   }
   async listNetworks(q?: ResourceQuery): Promise<CloudResource[]> {
-    return select(NETWORKS, q);
+    return selectResources(NETWORKS, q);
   }
 
   async createNodes(request: CreateNodesRequest): Promise<CreateNodesResult> {
@@ -178,25 +179,8 @@ class LocalDriver extends ProcessVmDriver implements CloudDriver {
 
   protected async toNode(r: LocalNodeRecord): Promise<CloudNode> {
     const files = await this.store.files(r);
-    const [state, cloudState] = localState(r, files, this.vmProcess(r, files));
-    return {
-      id: r.id,
-      name: r.name,
-      state,
-      cloudState,
-      createdAt: new Date(r.createdAt),
-      metadata: r.metadata,
-      ...(files.startedAt ? { launchedAt: files.startedAt } : {}),
-      ...stopTime(state, files),
-    };
+    return this.nodeOf(r, files, localState(r, files, this.vmProcess(r, files)));
   }
-}
-
-/** The program's exit is the power-off; a VM stopped on request without one stopped when asked; a crash has no known time. */
-function stopTime(state: CloudNode["state"], f: LocalNodeFiles): { stoppedAt?: Date } {
-  if (state !== "stopped") return {};
-  const at = f.exitedAt ?? f.stopRequestedAt;
-  return at ? { stoppedAt: at } : {};
 }
 
 /** The LOCAL state map: boot error or interrupted boot → error; ended → stopped; alive before/after boot → booting/running. */
@@ -208,10 +192,6 @@ function localState(r: LocalNodeRecord, f: LocalNodeFiles, p: VmProcess): [Cloud
   if (p === "ended") return ["stopped", f.stopRequested ? "POWERED_OFF" : "CRASHED"];
   if (f.stopRequested) return ["stopping", "POWERING_OFF"];
   return f.started ? ["running", "RUNNING"] : ["booting", "BOOTING"];
-}
-
-function select<T extends CloudResource>(items: readonly T[], q?: ResourceQuery): T[] {
-  return items.filter((i) => (q?.id === undefined || i.id === q.id) && (q?.name === undefined || i.name === q.name));
 }
 
 const factory: DriverFactory = (config) => new LocalDriver(config);

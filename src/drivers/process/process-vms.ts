@@ -14,6 +14,7 @@ import type {
   NodeFailure,
   NodeFilter,
   NodeSpec,
+  NodeState,
 } from "../driver.js";
 import { pidExists, signalVm, vmProcessAlive } from "./vm-process.js";
 import { StoppedBeforeLock, type LocalNodeFiles, type LocalNodeRecord, type LocalStore } from "./vm-store.js";
@@ -42,6 +43,25 @@ export abstract class ProcessVmDriver {
     if (pid !== undefined) return vmProcessAlive(pid, this.store.dir(r.id)) ? "alive" : "ended";
     // No pid anywhere: the spawn has not happened. Only the cloudce booting it can still do it.
     return r.bootedBy !== undefined && !pidExists(r.bootedBy) ? "interrupted" : "unstarted";
+  }
+
+  /**
+   * The node of a record in `state`. A stopped VM stopped when its program
+   * exited (its power-off), or, stopped on request without one, when asked;
+   * a crash has no known time.
+   */
+  protected nodeOf(r: LocalNodeRecord, files: LocalNodeFiles, [state, cloudState]: [NodeState, string]): CloudNode {
+    const stoppedAt = state === "stopped" ? (files.exitedAt ?? files.stopRequestedAt) : undefined;
+    return {
+      id: r.id,
+      name: r.name,
+      state,
+      cloudState,
+      createdAt: new Date(r.createdAt),
+      metadata: r.metadata,
+      ...(files.startedAt ? { launchedAt: files.startedAt } : {}),
+      ...(stoppedAt ? { stoppedAt } : {}),
+    };
   }
 
   async listNodes(filter: NodeFilter): Promise<CloudNode[]> {

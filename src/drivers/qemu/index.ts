@@ -32,6 +32,7 @@ import { ProcessVmDriver } from "../process/process-vms.js";
 import { launchQemu, qemuArgs } from "./qemu-process.js";
 import { consoleTail, qemuState } from "./qemu-state.js";
 import { unknownOptionNames } from "../option-text.js";
+import { selectResources } from "../resource-query.js";
 
 export { DRIVER_NAME, KNOWN_OPTIONS } from "./qemu-options.js";
 
@@ -77,14 +78,14 @@ export class QemuDriver extends ProcessVmDriver implements CloudDriver {
   }
 
   async listImages(q?: ResourceQuery): Promise<CloudResource[]> {
-    return select([{ id: IMAGE_ID, name: this.settings.imageName }], q);
+    return selectResources([{ id: IMAGE_ID, name: this.settings.imageName }], q);
   }
   async listFlavors(q?: ResourceQuery): Promise<CloudFlavor[]> {
     const { cpus, memoryMb } = this.settings;
-    return select([{ id: FLAVOR_ID, name: `${cpus}cpu-${memoryMb}mb`, vcpus: cpus, ramMb: memoryMb }], q);
+    return selectResources([{ id: FLAVOR_ID, name: `${cpus}cpu-${memoryMb}mb`, vcpus: cpus, ramMb: memoryMb }], q);
   }
   async listNetworks(q?: ResourceQuery): Promise<CloudResource[]> {
-    return select([{ id: `qemu-net-${this.settings.network}`, name: this.settings.network }], q);
+    return selectResources([{ id: `qemu-net-${this.settings.network}`, name: this.settings.network }], q);
   }
 
   async createNodes(request: CreateNodesRequest): Promise<CreateNodesResult> {
@@ -172,23 +173,8 @@ export class QemuDriver extends ProcessVmDriver implements CloudDriver {
 
   protected async toNode(r: LocalNodeRecord): Promise<CloudNode> {
     const [files, tail] = await Promise.all([this.store.files(r), consoleTail(this.store.consolePath(r.id))]);
-    const [state, cloudState] = qemuState(r, files, this.vmProcess(r, files), tail);
-    const stoppedAt = state === "stopped" ? (files.exitedAt ?? files.stopRequestedAt) : undefined;
-    return {
-      id: r.id,
-      name: r.name,
-      state,
-      cloudState,
-      createdAt: new Date(r.createdAt),
-      metadata: r.metadata,
-      ...(files.startedAt ? { launchedAt: files.startedAt } : {}),
-      ...(stoppedAt ? { stoppedAt } : {}),
-    };
+    return this.nodeOf(r, files, qemuState(r, files, this.vmProcess(r, files), tail));
   }
-}
-
-function select<T extends CloudResource>(items: readonly T[], q?: ResourceQuery): T[] {
-  return items.filter((i) => (q?.id === undefined || i.id === q.id) && (q?.name === undefined || i.name === q.name));
 }
 
 const factory: DriverFactory = (config) => new QemuDriver(config);

@@ -129,6 +129,9 @@ describe("RestClient", () => {
     expect(parseRetryAfter("3")).toBe(3);
     expect(parseRetryAfter(new Date(Date.now() + 5_000).toUTCString(), Date.now())).toBeGreaterThanOrEqual(4);
     expect(parseRetryAfter("soon")).toBeUndefined();
+    // A wait the cloud asks for is bounded to an hour, whichever way it is written.
+    expect(parseRetryAfter("86400")).toBe(3600);
+    expect(parseRetryAfter(new Date(Date.now() + 86_400_000).toUTCString(), Date.now())).toBe(3600);
     expect(redactBody("<html><b>bad gateway</b></html>")).toBe("bad gateway");
     expect(classifyByStatus({ driver: "T", what: "GET /", status: 502, body: "", headers: {} }).code).toBe(
       "CloudUnavailable",

@@ -29,13 +29,16 @@ export type ErrorClassifier = (failure: HttpFailure) => CloudceError;
 
 const MAX_QUOTED = 300;
 
-/** Seconds from a Retry-After header (delta-seconds or an HTTP date). */
+/** The longest wait a cloud's Retry-After is taken for: past it, asking again sooner does no harm. */
+const MAX_RETRY_AFTER_S = 3600;
+
+/** Seconds from a Retry-After header (delta-seconds or an HTTP date), bounded to an hour. */
 export function parseRetryAfter(value: string | undefined, now: number = Date.now()): number | undefined {
   if (value === undefined || value.trim() === "") return undefined;
   const v = value.trim();
-  if (/^\d+(\.\d+)?$/.test(v)) return Number(v);
+  if (/^\d+(\.\d+)?$/.test(v)) return Math.min(Number(v), MAX_RETRY_AFTER_S);
   const at = Date.parse(v);
-  return Number.isNaN(at) ? undefined : Math.max(0, Math.ceil((at - now) / 1000));
+  return Number.isNaN(at) ? undefined : Math.min(Math.max(0, Math.ceil((at - now) / 1000)), MAX_RETRY_AFTER_S);
 }
 
 /** The body with the given values and the registered secrets masked, whole (it still parses as JSON). */

@@ -6,7 +6,7 @@
 
 import { ApiException } from "@kubernetes/client-node";
 import { CloudceError, truncate, type CloudceErrorOptions, type ErrorCode, type RefusedInput } from "../../errors.js";
-import { stripHtml } from "../http/errors.js";
+import { parseRetryAfter, stripHtml } from "../http/errors.js";
 import { transportError } from "../http/transport.js";
 import { DRIVER_NAME } from "./options.js";
 
@@ -44,13 +44,6 @@ function statusOf(body: unknown): KubeStatus {
     }
   }
   return typeof body === "object" && body !== null ? (body as KubeStatus) : {};
-}
-
-/** Seconds from a Retry-After header (delta-seconds or an HTTP date), bounded to an hour. */
-export function retryAfterSeconds(header: string | undefined, now: number = Date.now()): number | undefined {
-  if (header === undefined || header.trim() === "") return undefined;
-  const seconds = /^\s*\d+\s*$/.test(header) ? Number(header) : (Date.parse(header) - now) / 1000;
-  return Number.isFinite(seconds) ? Math.min(Math.max(0, Math.ceil(seconds)), 3600) : undefined;
 }
 
 function hint(
@@ -100,7 +93,7 @@ export function httpError(
 ): CloudceError {
   const st = statusOf(body);
   const { code, hint: why, refused } = hint(status, call, st);
-  const retryAfter = status === 429 || status === 503 ? retryAfterSeconds(headers["retry-after"]) : undefined;
+  const retryAfter = status === 429 || status === 503 ? parseRetryAfter(headers["retry-after"]) : undefined;
   const reason = st.reason ? ` ${st.reason}` : "";
   const message = st.message ? `: ${truncate(st.message, MAX_MESSAGE)}` : "";
   return new KubeHttpError(

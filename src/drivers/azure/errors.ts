@@ -6,27 +6,10 @@
  * messages are quoted cut short and redacted.
  */
 
-import {
-  type CapacityShortage,
-  CloudceError,
-  truncate,
-  type ErrorCode,
-  type QuotaResource,
-  type RefusedInput,
-} from "../../errors.js";
+import { CloudceError, truncate, type QuotaResource } from "../../errors.js";
 import { codeForStatus, stripHtml, type HttpFailure } from "../http/errors.js";
+import { type CodeMapping as Mapping, mappedError } from "../code-mapping.js";
 import { DRIVER_NAME } from "./options.js";
-
-interface Mapping {
-  readonly code: ErrorCode;
-  /** What the cloud says, in its own terms, or what its portal or a `Driver_*` option changes. */
-  readonly hint?: string;
-  readonly retryable?: boolean;
-  /** The input of the request Azure refused: the CE names its option. */
-  readonly refused?: RefusedInput;
-  /** What Azure had no room for: the CE says which of its options helps. */
-  readonly shortage?: CapacityShortage;
-}
 
 const CAPACITY: Mapping = {
   code: "CapacityExceeded",
@@ -144,15 +127,11 @@ export function azureError(
   ]
     .filter((s) => s !== "")
     .join(" ");
-  const hint = mapping.hint ? `; ${mapping.hint}` : "";
-  return new CloudceError(mapping.code, `AZURE ${what}: ${detail}${hint}`, {
+  return mappedError(mapping, `AZURE ${what}: ${detail}`, {
     driver: DRIVER_NAME,
     status: error.code ?? httpStatus ?? "unknown",
-    ...(mapping.retryable !== undefined ? { retryable: mapping.retryable } : {}),
     ...(retryAfterSeconds === undefined ? {} : { retryAfterSeconds }),
     ...(mapping.code === "QuotaExceeded" ? { quotaResource: quotaResource(error) } : {}),
-    ...(mapping.refused ? { refused: mapping.refused } : {}),
-    ...(mapping.shortage ? { shortage: mapping.shortage } : {}),
   });
 }
 

@@ -4,28 +4,10 @@
  * HTTP status. Cloud messages are cut short: they are not ours to trust.
  */
 
-import {
-  type CapacityShortage,
-  CloudceError,
-  truncate,
-  type ErrorCode,
-  type QuotaResource,
-  type RefusedInput,
-} from "../../errors.js";
+import { CloudceError, truncate } from "../../errors.js";
 import { transportFailure } from "../http/transport.js";
+import { type CodeMapping as Mapping, mappedError } from "../code-mapping.js";
 import { DRIVER_NAME } from "./options.js";
-
-interface Mapping {
-  readonly code: ErrorCode;
-  /** For quotas: what ran out (`cores` and `ram` depend on the instance type). */
-  readonly quotaResource?: QuotaResource;
-  /** What the cloud says, in its own terms, or what its console or a `Driver_*` option changes; appended to the message. */
-  readonly hint?: string;
-  /** The input of the request the cloud refused: the CE names its option. */
-  readonly refused?: RefusedInput;
-  /** What the cloud had no room for: the CE says which of its options helps. */
-  readonly shortage?: CapacityShortage;
-}
 
 const THROTTLED: Mapping = { code: "RateLimited", hint: "the cloud throttles this account" };
 const UNAVAILABLE: Mapping = {
@@ -128,15 +110,7 @@ export function toEc2Error(err: unknown, action: string): CloudceError {
       status: name,
       cause: err,
     });
-  const hint = mapping.hint === undefined ? "" : `; ${mapping.hint}`;
-  return new CloudceError(mapping.code, `${where}: ${name}: ${said}${hint}`, {
-    driver: DRIVER_NAME,
-    status: name,
-    cause: err,
-    ...(mapping.quotaResource ? { quotaResource: mapping.quotaResource } : {}),
-    ...(mapping.refused ? { refused: mapping.refused } : {}),
-    ...(mapping.shortage ? { shortage: mapping.shortage } : {}),
-  });
+  return mappedError(mapping, `${where}: ${name}: ${said}`, { driver: DRIVER_NAME, status: name, cause: err });
 }
 
 function transportError(e: SdkLikeError, where: string, said: string, cause: unknown): CloudceError {

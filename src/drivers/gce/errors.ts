@@ -6,28 +6,13 @@
  * they are not ours to trust.
  */
 
-import {
-  type CapacityShortage,
-  CloudceError,
-  truncate,
-  type ErrorCode,
-  type QuotaResource,
-  type RefusedInput,
-} from "../../errors.js";
+import { type CloudceError, truncate, type QuotaResource } from "../../errors.js";
 import { parseRetryAfter, stripHtml, type HttpFailure } from "../http/errors.js";
+import { type CodeMapping as Mapping, mappedError } from "../code-mapping.js";
+import { definedProps } from "../../util/defined.js";
 import { DRIVER_NAME } from "./options.js";
 
 const MAX_MESSAGE = 240;
-
-interface Mapping {
-  readonly code: ErrorCode;
-  /** What the cloud says, in its own terms, or what its console or a `Driver_*` option changes. */
-  readonly hint?: string;
-  /** The input of the request the cloud refused: the CE names its option. */
-  readonly refused?: RefusedInput;
-  /** What the cloud had no room for: the CE says which of its options helps. */
-  readonly shortage?: CapacityShortage;
-}
 
 const THROTTLED: Mapping = {
   code: "RateLimited",
@@ -135,15 +120,11 @@ function build(
   status: number | string,
   retryAfter?: number,
 ): CloudceError {
-  const hint = mapping.hint ? `; ${mapping.hint}` : "";
   const resource = mapping.code === "QuotaExceeded" ? (quotaResource(detail) ?? "instances") : undefined;
-  return new CloudceError(mapping.code, `GCE ${what}: ${truncate(detail, MAX_MESSAGE)}${hint}`, {
+  return mappedError(mapping, `GCE ${what}: ${truncate(detail, MAX_MESSAGE)}`, {
     driver: DRIVER_NAME,
     status,
-    ...(retryAfter === undefined ? {} : { retryAfterSeconds: retryAfter }),
-    ...(resource ? { quotaResource: resource } : {}),
-    ...(mapping.refused ? { refused: mapping.refused } : {}),
-    ...(mapping.shortage ? { shortage: mapping.shortage } : {}),
+    ...definedProps({ retryAfterSeconds: retryAfter, quotaResource: resource }),
   });
 }
 

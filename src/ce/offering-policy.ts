@@ -22,10 +22,13 @@ export interface UnavailableOffering {
   readonly reason: string;
 }
 
-/** Lack of capacity for this offering: no room on the cloud, or a quota the flavor's cores or RAM exceed. */
-export function isCapacityError(err: Pick<CloudceError, "code" | "quotaResource">): boolean {
+/**
+ * Lack of capacity for this offering's flavor: no room on the cloud, or a quota the flavor's cores or
+ * RAM exceed. A network out of addresses is not one: every flavor would be refused there alike.
+ */
+export function isCapacityError(err: Pick<CloudceError, "code" | "quotaResource" | "shortage">): boolean {
   return (
-    err.code === "CapacityExceeded" ||
+    (err.code === "CapacityExceeded" && err.shortage !== "network-addresses") ||
     (err.code === "QuotaExceeded" && (err.quotaResource === "cores" || err.quotaResource === "ram"))
   );
 }

@@ -94,6 +94,28 @@ describe("flavor fallback and the unavailable-offering cache", () => {
     expect(await g.decisions()).toEqual([]);
   });
 
+  it("a network out of addresses neither falls back to another flavor nor marks any offering: no flavor has room there", async () => {
+    const h = await harness(TWO, CLOUD);
+    const asked: string[] = [];
+    h.cloud.faults.createFailure = (_name, request) => {
+      asked.push(request.flavorId);
+      return new CloudceError("CapacityExceeded", "the subnet has no free addresses", {
+        driver: "MEMORY",
+        shortage: "network-addresses",
+      });
+    };
+    expect(await h.ce.submitJob(h.pilot, null, 1)).toMatchObject({
+      OK: false,
+      Code: "CapacityExceeded",
+      Message: expect.stringContaining("add a network with free addresses to Instance_Networks"),
+    });
+    expect(asked).toEqual(["flv-large"]);
+    expect(await h.decisions()).toEqual([]);
+    // Once the network has addresses again, the first flavor is tried at once.
+    h.cloud.faults.createFailure = undefined;
+    expect(await h.ce.available()).toMatchObject({ OK: true, CEInfoDict: { Offering: "large" } });
+  });
+
   it("once every offering lacks capacity, available() gives 0 with the reason and submit asks the cloud for nothing", async () => {
     const h = await harness({}, CLOUD);
     h.cloud.faults.createFailure = () => new CloudceError("CapacityExceeded", "InsufficientInstanceCapacity");

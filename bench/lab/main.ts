@@ -2,7 +2,7 @@
  * `npm run bench:lab [-- --reps n] [--warmup n] [--trace] [--concurrency n] [--workloads a,b]`: cloudce against DIRAC's call pattern on
  * the real OpenStack lab (../shared/openstack-lab, started if needed by
  * test/lab/with-lab.sh). 8 pilots on m1.tiny: submit, status, kill,
- * cleanup and DIRAC's PilotManager pattern (a fresh CE object per killJob of
+ * cleanup (reusing its status's listing, and cold: `cleanup-cold`) and DIRAC's PilotManager pattern (a fresh CE object per killJob of
  * one pilot), in alternating repetitions (cloudce first, then the baseline
  * first, …, 5 by default), median and worst reported. Kills and cleanup start
  * once every server is ACTIVE (running pilots), for both columns; the cleanup
@@ -15,8 +15,6 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { CloudComputingElement } from "../../src/ce/index.js";
-import { selectForCleanup } from "../../src/ce/cleanup-policy.js";
-import { parseReference } from "../../src/ce/pilot-reference.js";
 import { loadContextRenderer } from "../../src/context/index.js";
 import { silentLogger } from "../../src/log.js";
 import { ceFilter, createOne, resolveOnce, type BaselineSubmit } from "../baseline.js";
@@ -25,7 +23,8 @@ import { TEMPLATE } from "../template-path.js";
 import { startCountingProxy } from "./counting-proxy.js";
 import { forgetSharedLogins } from "../../src/drivers/openstack/login-pool.js";
 import { resetEndpointLimits } from "../../src/ce/endpoint-limits.js";
-import { drained, eightRunning, LAB, labDriver, olderThan, ok, PILOTS, running, type Lab } from "./lab-steps.js";
+import { drained, eightRunning, LAB, labDriver, ok, PILOTS, running, type Lab } from "./lab-steps.js";
+import { cleanupBaseline, cleanupCloudce, type Timer } from "./lab-cleanup.js";
 import { machineLine, parseWorkloads, saveSamples, table } from "./report.js";
 import type { Sample, Samples, Variant, Workload } from "./report.js";
 
@@ -116,20 +115,15 @@ async function runCloudce(lab: Lab): Promise<Samples> {
     });
     if (refs.length !== PILOTS) throw new Error(`cloudce made ${refs.length} of ${PILOTS} in its later cycle`);
   }
-  await running(lab, prefix);
-  await olderThan(lab, prefix, 1);
-  // Cleanup of those 8 by a CE of the same name and prefix whose lifetime (1 s) they are past, after
-  // its getJobStatus (untimed) as SiteDirector's cycle calls them: the cleanup judges that listing.
-  const old = new CloudComputingElement("bench-lab.example.org", { logger: silentLogger });
-  ok(await old.setParameters(ceOptions(lab, prefix, { Context_MaxLifetime: "1" })), "setParameters");
-  ok(await old.getJobStatus(refs), "getJobStatus (SiteDirector's status before its cleanup, untimed)");
-  out.cleanup = await timed(lab, "cleanup", async () => {
-    const cleaned = ok(await old.cleanupPilots(), "cleanupPilots");
-    if (cleaned.deleted.length !== PILOTS) throw new Error(`cleanup removed ${cleaned.deleted.length} of ${PILOTS}`);
-  });
-  await drained(lab, prefix);
+  const options = (extra: Record<string, string>) => ceOptions(lab, prefix, extra);
+  const timer: Timer = (what, fn) => timed(lab, what, fn);
+  out.cleanup = await cleanupCloudce(lab, prefix, refs, options, timer, "cleanup");
+  if (want("cleanup-cold")) {
+    refs = ok(await ce.submitJob(lab.executable, null, PILOTS), "submitJob (for the cold cleanup)");
+    out["cleanup-cold"] = await cleanupCloudce(lab, prefix, refs, options, timer, "cleanup-cold");
+  }
   if (want("pilotmanager")) out.pilotmanager = await pilotManagerCloudce(lab, prefix, ce);
-  await Promise.all([ce.shutdown(), old.shutdown()]);
+  await ce.shutdown();
   await drained(lab, prefix);
   return out;
 }
@@ -194,17 +188,12 @@ async function runBaseline(lab: Lab): Promise<Samples> {
     await drained(lab, prefix);
     out.resubmit = await timed(lab, "resubmit", submit);
   }
-  await running(lab, prefix);
-  await olderThan(lab, prefix, 1);
-  // DIRAC's status before its cleanup (untimed): one GET per pilot (known from its database), which it cannot reuse.
-  const live = await lab.observer.listNodes({ namePrefix: prefix, metadata: {} });
-  for (const n of live) await driver.getNode(n.id);
-  out.cleanup = await timed(lab, "cleanup", async () => {
-    const picked = selectForCleanup(await driver.listNodes(filter), { maxLifetime: 1, minLifetime: 0 }, new Date());
-    for (const entry of picked) await driver.destroyNodes([parseReference(entry.ref)]);
-    if (picked.length !== PILOTS) throw new Error(`baseline cleanup removed ${picked.length} of ${PILOTS}`);
-  });
-  await drained(lab, prefix);
+  const timer: Timer = (what, fn) => timed(lab, what, fn);
+  out.cleanup = await cleanupBaseline(lab, prefix, driver, filter, timer, "cleanup");
+  if (want("cleanup-cold")) {
+    await submit();
+    out["cleanup-cold"] = await cleanupBaseline(lab, prefix, driver, filter, timer, "cleanup-cold");
+  }
   if (want("pilotmanager")) out.pilotmanager = await pilotManagerBaseline(lab, prefix, submit, ids);
   await driver.close();
   await drained(lab, prefix);

@@ -3,7 +3,7 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { cpus, totalmem } from "node:os";
 
-export const WORKLOADS = ["submit", "resubmit", "status", "kill", "cleanup", "pilotmanager"] as const;
+export const WORKLOADS = ["submit", "resubmit", "status", "kill", "cleanup", "cleanup-cold", "pilotmanager"] as const;
 export type Workload = (typeof WORKLOADS)[number];
 export type Variant = "cloudce" | "baseline";
 export interface Sample {

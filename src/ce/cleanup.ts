@@ -19,9 +19,9 @@
 
 import { scrubSecrets } from "../secrets.js";
 import { toCloudceError } from "../errors.js";
-import type { BulkResult } from "../drivers/driver.js";
+import type { BulkResult, CloudNode } from "../drivers/driver.js";
 import type { CeContext } from "./ce-context.js";
-import { claimForCleanup } from "./cleanup-claims.js";
+import { claimForCleanup, deletedSince, noteDeleted } from "./cleanup-claims.js";
 import { selectForCleanup } from "./cleanup-policy.js";
 import type { DueDelete } from "./delete-verify-policy.js";
 import type { KeptListing } from "./recent-listing.js";
@@ -62,7 +62,8 @@ async function cleanupPass(
       failed: [],
       interrupted: interruptedNote("cleanup", "stopped before the cloud listed the VMs: nothing was deleted"),
     };
-  const nodes = listed.value;
+  // A kept listing still shows the VMs another cleanup or kill of this CE deleted since it answered.
+  const nodes = kept ? withoutDeletedSince(ctx, kept) : listed.value;
   await Promise.all([policies.observe(queueNodes(ctx, nodes)), policies.seedDeletes()]);
   // A kept listing is judged as of when it answered: the decisions a cleanup made then.
   const now = kept?.at ?? ctx.now();
@@ -119,6 +120,7 @@ async function deletePicked(
   const entriesOf = (ids: readonly string[]): CleanupEntry[] =>
     ids.map((id) => byRef.get(toReference(id))).filter((e): e is CleanupEntry => e !== undefined);
   const onResult = async (result: BulkResult): Promise<void> => {
+    noteDeleted(settings.ceName, result.done, ctx.now());
     for (const f of result.failed)
       if (dueIds.has(f.target)) redeleteErrors.set(toReference(f.target), toCloudceError(f.error).message);
     const goneIds = new Set(result.gone ?? []);
@@ -218,6 +220,11 @@ async function deletePicked(
   // The caller gets the note in the report and tells it; a warning too would say it twice.
   log.debug(note);
   return { ...report, interrupted: note };
+}
+
+function withoutDeletedSince(ctx: CeContext, kept: KeptListing): readonly CloudNode[] {
+  const deleted = deletedSince(ctx.settings.ceName, kept.at);
+  return deleted.size === 0 ? kept.nodes : kept.nodes.filter((n) => !deleted.has(n.id));
 }
 
 function foreignField(e: CleanupEntry): { queue?: string } {

@@ -13,6 +13,7 @@ import { toCloudceError } from "../errors.js";
 import type { BulkResult, CloudNode } from "../drivers/driver.js";
 import { mapConcurrent } from "../util/pool.js";
 import type { CeContext } from "./ce-context.js";
+import { noteDeleted } from "./cleanup-claims.js";
 import { ownsNode, STAMP_KEY } from "./ownership.js";
 import { parseReferences, toReference } from "./pilot-reference.js";
 import { type Result, S_ERROR, S_OK } from "./results.js";
@@ -46,6 +47,7 @@ export async function killPilots(ctx: CeContext, refs: readonly string[]): Promi
     stamp: nodes.get(id)?.metadata[STAMP_KEY] ?? "",
   });
   const onResult = async (r: BulkResult): Promise<void> => {
+    noteDeleted(ctx.settings.ceName, r.done, ctx.now());
     const goneIds = new Set(r.gone ?? []);
     const named = r.done.filter((id) => nodes.has(id) && !goneIds.has(id));
     // Listed, but another delete (a cleanup, another kill) removed it before ours reached the cloud.

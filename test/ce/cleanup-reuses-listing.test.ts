@@ -7,6 +7,7 @@
 
 import { describe, expect, it } from "vitest";
 import { CloudceError } from "../../src/errors.js";
+import { readJournal } from "../../src/ops/journal.js";
 import { type Harness, harness, idOf, ok } from "./policy-harness.js";
 
 /** Submits `n` pilots and stops the first: the cleanup's one candidate. */
@@ -152,6 +153,28 @@ describe("cleanup after a status operation of the same CE object", () => {
     expect(ok(await h.ce.cleanupPilots())).toEqual({ deleted: [], failed: [] });
     expect(h.calls("destroyNodes")).toBe(deletes);
   });
+
+  for (const verify of ["60", "0"])
+    it(`after earlier cycles too, sends no delete for a VM another CE object deleted after the listing (Delete_VerifySeconds ${verify})`, async () => {
+      const h = await harness({ Delete_VerifySeconds: verify });
+      const refs = await withStopped(h);
+      h.cloud.setState(idOf(refs[0]!), "running");
+      await h.ce.getJobStatus(refs);
+      expect(ok(await h.ce.cleanupPilots())).toEqual({ deleted: [], failed: [] });
+      h.advance(60);
+      h.cloud.setState(idOf(refs[0]!), "stopped");
+      await h.ce.getJobStatus(refs);
+      h.advance(1);
+      // As on Nova: the delete is accepted and the server stays listed, `deleting`, for a while.
+      h.cloud.faults.destroyStuck = (id) => id === idOf(refs[0]!);
+      await (await h.another()).killJob([refs[0]!]);
+      const deletes = h.calls("destroyNodes");
+      h.advance(1);
+      expect(ok(await h.ce.cleanupPilots())).toEqual({ deleted: [], failed: [] });
+      expect(h.calls("destroyNodes")).toBe(deletes);
+      const lines = (await readJournal(h.journal)).entries.filter((e) => e.ref === refs[0] && e.action === "delete");
+      expect(lines.map((e) => e.outcome)).toEqual(["ok"]);
+    });
 
   it("a dry run lists afresh and leaves the status listing to the cleanup after it", async () => {
     const h = await harness();

@@ -36,12 +36,14 @@ export async function listOwnNodes(ctx: CeContext): Promise<CloudNode[]> {
 
 /**
  * This CE's VMs for a status operation: the listing is kept for this
- * object's next cleanup (recent-listing.ts); a failed one is not.
+ * object's next cleanup, at most Cleanup_ListingMaxAge (recent-listing.ts);
+ * a failed one is not.
  */
 export async function listForStatus(ctx: CeContext): Promise<CloudNode[]> {
-  const mark = ctx.recent?.begin();
+  const maxAgeMs = ctx.settings.cleanupListingMaxAge * 1000;
+  const mark = maxAgeMs > 0 ? ctx.recent?.begin() : undefined;
   const nodes = await listOwnNodes(ctx);
-  if (mark !== undefined) ctx.recent?.remember(mark, nodes, ctx.now());
+  if (mark !== undefined) ctx.recent?.remember(mark, nodes, ctx.now(), maxAgeMs);
   return nodes;
 }
 

@@ -36,7 +36,7 @@ describe("RecentListing", () => {
 
   it("keeps no listing that began and answered while a change was still running", async () => {
     const r = new RecentListing();
-    let during: ReturnType<RecentListing["take"]> = undefined;
+    let during: ReturnType<RecentListing["take"]>;
     await r.changing(async () => {
       r.remember(r.begin(), NODES, 1, 5000);
       during = r.take(5000, 1);

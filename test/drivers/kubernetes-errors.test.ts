@@ -2,7 +2,9 @@
 
 import { AbortError, FetchError } from "node-fetch";
 import { describe, expect, it } from "vitest";
-import { apiError, type ApiCall } from "../../src/drivers/kubernetes/errors.js";
+import { withCeHint } from "../../src/ce/driver-hints.js";
+import { apiError, httpError, type ApiCall } from "../../src/drivers/kubernetes/errors.js";
+import type { CloudceError } from "../../src/errors.js";
 import { SecretSlot } from "../../src/secrets.js";
 
 const CALL: ApiCall = { verb: "get", resource: "pods", namespace: "grid", name: "pilot-1" };
@@ -66,5 +68,42 @@ describe("KUBERNETES transport failures", () => {
 
   it("the message's text never decides: an error that only says it timed out is a failed connection", () => {
     expect(apiError(CALL, new Error("ETIMEDOUT"), 100)).toMatchObject({ code: "CloudUnavailable" });
+  });
+});
+
+describe("KUBERNETES refusals of an invalid request", () => {
+  const CREATE: ApiCall = { verb: "create", resource: "pods", namespace: "grid", name: "pilot-1" };
+  const invalid = (call: ApiCall, field: string) =>
+    httpError(call, 422, { reason: "Invalid", message: "refused", details: { causes: [{ field, message: "x" }] } });
+  const told = (err: CloudceError) => ({ code: err.code, refused: err.refused?.input, line: withCeHint(err).message });
+
+  it("a create refused at a container's image points at Instance_Image, at the first container's resources at Instance_Flavor", () => {
+    expect(told(invalid(CREATE, "spec.containers[0].image"))).toEqual({
+      code: "OptionInvalid",
+      refused: "image",
+      line: "KUBERNETES create pods pilot-1 in namespace grid: HTTP 422 Invalid: refused; the cluster refused the object at spec.containers[0].image; fix Instance_Image",
+    });
+    expect(told(invalid(CREATE, "spec.initContainers[1].image"))).toMatchObject({ refused: "image" });
+    expect(told(invalid(CREATE, "spec.containers[0].resources.requests"))).toEqual({
+      code: "OptionInvalid",
+      refused: "flavor",
+      line: expect.stringMatching(/at spec\.containers\[0\]\.resources\.requests; fix Instance_Flavor$/),
+    });
+  });
+
+  it("a create refused anywhere else points at Context_Template", () => {
+    expect(told(invalid(CREATE, "spec.containers[1].resources.limits"))).toMatchObject({
+      code: "UserDataInvalid",
+      refused: "user-data",
+      line: expect.stringMatching(/; fix Context_Template$/),
+    });
+  });
+
+  it("a refused list or delete is the driver's own request: no input of the CE is named", () => {
+    for (const verb of ["list", "delete"]) {
+      const err = invalid({ ...CALL, verb }, "labelSelector");
+      expect(told(err)).toMatchObject({ code: "CloudError", refused: undefined });
+      expect(told(err).line).toMatch(/; the cluster refused the request at labelSelector$/);
+    }
   });
 });

@@ -67,14 +67,7 @@ function hint(
   if (status === 404) return { code: "NodeNotFound", hint: "" };
   if (status === 409) return { code: "CloudError", hint: "a conflicting object exists" };
   if (status === 410) return { code: "CloudError", hint: "the listing expired" };
-  if (status === 422 || status === 400) {
-    const cause = st.details?.causes?.find((c) => c.field);
-    return {
-      code: "UserDataInvalid",
-      hint: `the cluster refused the object${cause?.field ? ` at ${cause.field}` : ""}`,
-      refused: { input: "user-data", problem: "malformed" },
-    };
-  }
+  if (status === 422 || status === 400) return refusal(call, st);
   if (status === 429)
     return {
       code: "RateLimited",
@@ -82,6 +75,28 @@ function hint(
     };
   if (status >= 500) return { code: "CloudUnavailable", hint: "the API server failed; this is retried" };
   return { code: "CloudError", hint: "" };
+}
+
+/** The first container's resources are the flavor's (manifest.ts); any container without an image gets the requested one. */
+const IMAGE_FIELD = /^spec\.(init)?[cC]ontainers\[\d+\]\.image$/;
+const FLAVOR_FIELD = /^spec\.containers\[0\]\.resources(\.|$)/;
+
+/**
+ * A request the API server refused as invalid. Only a create's object comes
+ * from the CE's inputs: which one, the refused field's path says (the
+ * Status's structured cause, never its text); a refused list or delete
+ * (a label selector, say) is the driver's own request.
+ */
+function refusal(call: ApiCall, st: KubeStatus): { code: ErrorCode; hint: string; refused?: RefusedInput } {
+  const field = st.details?.causes?.find((c) => c.field)?.field;
+  const at = field ? ` at ${field}` : "";
+  if (call.verb !== "create") return { code: "CloudError", hint: `the cluster refused the request${at}` };
+  const hint = `the cluster refused the object${at}`;
+  if (field !== undefined && IMAGE_FIELD.test(field))
+    return { code: "OptionInvalid", hint, refused: { input: "image", problem: "malformed" } };
+  if (field !== undefined && FLAVOR_FIELD.test(field))
+    return { code: "OptionInvalid", hint, refused: { input: "flavor", problem: "malformed" } };
+  return { code: "UserDataInvalid", hint, refused: { input: "user-data", problem: "malformed" } };
 }
 
 /** A non-success answer of the API server. */

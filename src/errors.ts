@@ -127,10 +127,19 @@ export type QuotaResource = "instances" | "cores" | "ram";
 
 /**
  * An input of a create request. `resource` is one of image, flavor and
- * networks when the cloud does not say which; `user-data` is what the CE
+ * networks when the cloud does not say which; `flavor-in-network-zone` the
+ * flavor as offered in the zone of the request's network (another flavor,
+ * or a network in another zone, would do); `user-data` is what the CE
  * rendered for the node (a cloud-config, a pod manifest).
  */
-export type RequestInput = "image" | "flavor" | "network" | "ssh-key" | "resource" | "user-data";
+export type RequestInput =
+  | "image"
+  | "flavor"
+  | "flavor-in-network-zone"
+  | "network"
+  | "ssh-key"
+  | "resource"
+  | "user-data";
 
 /** A request's input that was refused, as facts: the CE says which of its options sets it and how to fix it. */
 export interface RefusedInput {

@@ -20,6 +20,7 @@ const REQUEST_TIMEOUT = "the time allowed is Cloud_RequestTimeout";
 const OPTION_OF: Readonly<Record<RequestInput, string>> = {
   image: "Instance_Image",
   flavor: "Instance_Flavor",
+  "flavor-in-network-zone": "Instance_Flavor, or Instance_Networks for a network in another zone",
   network: "Instance_Networks",
   "ssh-key": "Instance_SSHKey",
   resource: "Instance_Image, Instance_Flavor and Instance_Networks",

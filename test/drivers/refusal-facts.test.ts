@@ -55,9 +55,13 @@ describe("EC2", () => {
     expect(run("InvalidKeyPair.NotFound").line).toMatch(/; check Instance_SSHKey$/);
     // A security group is the driver's own option: no option of the CE is named.
     expect(run("InvalidGroup.NotFound")).toMatchObject({ code: "NetworkNotFound", refused: undefined });
-    expect(run("Unsupported").line).toBe(
-      "EC2 RunInstances: Unsupported: refused; this instance type or option is not available in the subnet's zone (or with Driver_spot); check Instance_Flavor",
-    );
+    // Not offered in the subnet's zone: another flavor, or a network in another zone, helps.
+    expect(run("Unsupported")).toEqual({
+      code: "NotSupported",
+      refused: "flavor-in-network-zone",
+      shortage: undefined,
+      line: "EC2 RunInstances: Unsupported: refused; this instance type or option is not available in the subnet's zone (or with Driver_spot); check Instance_Flavor, or Instance_Networks for a network in another zone",
+    });
   });
 });
 

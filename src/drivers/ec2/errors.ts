@@ -53,7 +53,7 @@ const BY_CODE: Readonly<Record<string, Mapping>> = {
   Unsupported: {
     code: "NotSupported",
     hint: "this instance type or option is not available in the subnet's zone (or with Driver_spot)",
-    refused: { input: "flavor" },
+    refused: { input: "flavor-in-network-zone" },
   },
   UnsupportedOperation: { code: "NotSupported", hint: "the cloud does not support this operation for these instances" },
   AuthFailure: AUTH,

@@ -18,6 +18,7 @@ import { TEST_ACCESS_KEY, TEST_SECRET_KEY } from "../servers/ec2/driver-fixture.
 import { startEc2Server, type Ec2Server } from "../servers/ec2/server.js";
 import { PROJECTS } from "../servers/openstack/cloud-state.js";
 import { startOpenStackServer, type OpenStackTestServer } from "../servers/openstack/server.js";
+import { demoOpenStackOptions, writeDemoAuth } from "../support/openstack-ce.js";
 import { ok } from "./policy-harness.js";
 
 let dir: string;
@@ -34,10 +35,10 @@ beforeEach(() => {
 
 async function makeCe(
   name: string,
-  auth: string,
+  writeAuth: (path: string) => Promise<void>,
   options: Record<string, string>,
 ): Promise<{ ce: CloudComputingElement; journal: string }> {
-  await writeFile(join(dir, `${name}.auth`), auth, { mode: 0o600 });
+  await writeAuth(join(dir, `${name}.auth`));
   const journal = join(dir, `${name}.jsonl`);
   const ce = new CloudComputingElement(name, { logger: silentLogger, ...clock });
   ok(
@@ -70,13 +71,8 @@ describe("on OpenStack", () => {
 
   const osCe = (options: Record<string, string>) => {
     const name = `os-policy-${++n}.example.org`;
-    return makeCe(name, `[${name}]\nkey = demo\nsecret = demo-password-1\n`, {
-      CloudType: "OPENSTACK",
-      Driver_ex_force_auth_url: cloud.authUrl,
-      Driver_ex_force_auth_version: "3.x_password",
-      Driver_ex_tenant_name: "demo",
-      Instance_Image: "name:cirros-fake",
-      Instance_Networks: "name:private",
+    return makeCe(name, (path) => writeDemoAuth(path, name), {
+      ...demoOpenStackOptions(cloud.authUrl, join(dir, `${name}.auth`)),
       ...options,
     });
   };
@@ -156,7 +152,8 @@ describe("on EC2", () => {
 
   const ec2Ce = (options: Record<string, string>) => {
     const name = `ec2-policy-${++n}.example.org`;
-    return makeCe(name, `[${name}]\nkey = ${TEST_ACCESS_KEY}\nsecret = ${TEST_SECRET_KEY}\n`, {
+    const auth = `[${name}]\nkey = ${TEST_ACCESS_KEY}\nsecret = ${TEST_SECRET_KEY}\n`;
+    return makeCe(name, (path) => writeFile(path, auth, { mode: 0o600 }), {
       CloudType: "EC2",
       Driver_region: "eu-west-1",
       Driver_endpoint: server.url,

@@ -10,9 +10,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CloudComputingElement } from "../../src/ce/index.js";
 import { silentLogger } from "../../src/log.js";
 import { PROJECTS } from "../servers/openstack/cloud-state.js";
-import { DEMO_CREDENTIALS } from "../servers/openstack/driver-fixture.js";
 import { startOpenStackServer, type OpenStackTestServer } from "../servers/openstack/server.js";
-import { bootUserData, itRanTheStampedPilot, submitBatch, writeAuthFile, type BootedPilot } from "./batch-stamp.js";
+import { demoOpenStackOptions, writeDemoAuth } from "../support/openstack-ce.js";
+import { bootUserData, itRanTheStampedPilot, submitBatch, type BootedPilot } from "./batch-stamp.js";
 import { labImageReady, scratchDir } from "./vm-env.js";
 import { probePilot } from "./probe-pilot.js";
 
@@ -30,28 +30,10 @@ describe.skipIf(!labImageReady())("OpenStack multi-create batch on a real VM: st
     const work = await scratchDir("openstack");
     cloud = await startOpenStackServer({ bootMs: 50, deleteMs: 20 });
     cloud.state.quotas.set(PROJECTS["demo"]!, { instances: 10, cores: 10, ramMb: 100_000 });
-    const auth = await writeAuthFile(
-      join(work, "cloud.auth"),
-      CE_NAME,
-      DEMO_CREDENTIALS.key!,
-      DEMO_CREDENTIALS.secret!,
-    );
+    const auth = join(work, "cloud.auth");
+    await writeDemoAuth(auth, CE_NAME);
     ce = new CloudComputingElement(CE_NAME, { logger: silentLogger });
-    ({ refs, stamps } = await submitBatch(
-      ce,
-      {
-        CloudType: "OPENSTACK",
-        CloudAuth: auth,
-        Driver_ex_force_auth_url: cloud.authUrl,
-        Driver_ex_tenant_name: "demo",
-        Instance_Image: "name:cirros-fake",
-        Instance_Flavor: "name:m1.tiny",
-        Instance_Networks: "name:private",
-      },
-      work,
-      pilot,
-      2,
-    ));
+    ({ refs, stamps } = await submitBatch(ce, demoOpenStackOptions(cloud.authUrl, auth), work, pilot, 2));
     expect(cloud.count("compute POST /servers")).toBe(1);
     const server = cloud.state.servers.get(refs[1]!.slice("cloud://".length))!;
     booted = await bootUserData(work, Buffer.from(server.userData!, "base64"), server.id, "openstack");

@@ -29,8 +29,9 @@ export const INTEGER_OPTIONS = {
   Cleanup_MinLifetime: [0, 0, YEAR],
   // Beyond a month, another queue's or an untagged VM would in effect never be removed.
   Cleanup_ForeignSeconds: [3600, 60, 30 * DAY],
-  // SiteDirector cleans its queues one after another after listing them all at once: the last
-  // queue's cleanup comes well after its listing. Older than ten minutes, a listing is the last cycle's.
+  // SiteDirector v8 asks every queue's status (a thread each), then cleans the queues one after another:
+  // the last queue's cleanup comes well after its listing; v9 cleans each queue in its thread right
+  // after its status. Older than ten minutes, a listing is the last cycle's.
   Cleanup_ListingMaxAge: [120, 0, 600],
   Journal_MaxBytes: [10 * 1024 * 1024, 1024, 1024 ** 3],
   Submit_WaveDelay: [0, 0, DAY],

@@ -87,6 +87,8 @@ export async function scheduledCleanup(ces: CeOrQueues, out: Output, schedule: C
       const outcome = await cleanup(ces, lines);
       recordCleanupPass(metricsRegistry, ce.ceName, { succeeded: outcome === "done" });
       // Served metrics also say what the policies say now (breaker, backoff, credentials): one status call per queue.
+      // Its listing is kept as any status listing is: with a period shorter than Cleanup_ListingMaxAge the
+      // next pass judges it (deciding up to one period late) instead of listing again; a longer one lists afresh.
       if (schedule.whileLooping) for (const c of Array.isArray(ces) ? ces : [ces]) await c.getCEStatus();
     },
     log,

@@ -8,7 +8,9 @@
 import { describe, expect, it } from "vitest";
 import { CloudceError } from "../../src/errors.js";
 import { readJournal } from "../../src/ops/journal.js";
-import { type Harness, harness, idOf, ok } from "./policy-harness.js";
+import { CloudComputingElement } from "../../src/ce/index.js";
+import { silentLogger } from "../../src/log.js";
+import { BASE, type Harness, harness, idOf, ok } from "./policy-harness.js";
 
 /** Submits `n` pilots and stops the first: the cleanup's one candidate. */
 async function withStopped(h: Harness, n = 3): Promise<string[]> {
@@ -195,4 +197,33 @@ describe("cleanup after a status operation of the same CE object", () => {
         Message: expect.stringMatching(/^Cleanup_ListingMaxAge: .*from 0 to 600/),
       });
   });
+});
+
+describe("cleanups of several queues, one judging a kept listing", () => {
+  /** Another queue's CE object of the harness's CE (same cloud, journal and clock). */
+  async function queue(h: Harness, name: string): Promise<CloudComputingElement> {
+    const ce = new CloudComputingElement("ce-policy.example.org", { logger: silentLogger, now: () => h.now() });
+    ok(await ce.setParameters({ ...BASE, Journal_File: h.journal, Queue: name, Cleanup_ForeignSeconds: "600" }));
+    return ce;
+  }
+
+  for (const verify of ["60", "0"])
+    it(`a removed queue's VM that queue a deleted after queue b's listing is deleted and journaled once (Delete_VerifySeconds ${verify})`, async () => {
+      const h = await harness({ Queue: "a", Cleanup_ForeignSeconds: "600", Delete_VerifySeconds: verify });
+      const [b, removed] = [await queue(h, "b"), await queue(h, "c")];
+      const [orphan] = ok(await removed.submitJob(h.pilot, null, 1));
+      h.cloud.setState(idOf(orphan!), "stopped");
+      // An earlier cycle of both queues: nothing due yet.
+      for (const ce of [h.ce, b]) expect(ok(await ce.cleanupPilots()).deleted).toEqual([]);
+      h.advance(600);
+      await b.getJobStatus([]);
+      // Nova accepts the delete and lists the server, `deleting`, a while longer.
+      h.cloud.faults.destroyStuck = (id) => id === idOf(orphan!);
+      expect(ok(await h.ce.cleanupPilots()).deleted).toEqual([expect.objectContaining({ ref: orphan, queue: "c" })]);
+      const sent = h.calls("destroyNodes");
+      expect(ok(await b.cleanupPilots())).toEqual({ deleted: [], failed: [] });
+      expect(h.calls("destroyNodes")).toBe(sent);
+      const lines = (await readJournal(h.journal)).entries.filter((e) => e.ref === orphan && e.action === "delete");
+      expect(lines.map((e) => [e.queue, e.outcome])).toEqual([["a", "ok"]]);
+    });
 });

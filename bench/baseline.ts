@@ -16,6 +16,7 @@ import type { ContextRenderer } from "../src/context/index.js";
 import { encodeUserData, newStamp } from "../src/context/index.js";
 import type { CloudDriver, CloudResource, NodeFilter } from "../src/drivers/driver.js";
 import { newVmName } from "../src/ce/pilot-reference.js";
+import { loadNameRule } from "../src/drivers/registry.js";
 import { OWNER_KEY, QUEUE_KEY } from "../src/ce/ownership.js";
 import type { BenchCloud } from "./cloud.js";
 import { measure } from "./measure.js";
@@ -112,7 +113,8 @@ export async function resolveOnce(b: BaselineSubmit): Promise<ResolvedIds> {
 
 /** One pilot of that call: render, then one create, waited for before the next. */
 export async function createOne(b: BaselineSubmit, ids: ResolvedIds): Promise<void> {
-  const name = newVmName(b.namePrefix);
+  // The CE names VMs by the cloud's rule (GCE, Azure, Kubernetes: lower case); the driver takes the name as given.
+  const name = newVmName(b.namePrefix, (await loadNameRule(b.driver.name))?.lowerCase === true);
   const stamp = newStamp();
   const text = b.renderer.render({
     executable: b.executable,

@@ -7,8 +7,9 @@
 import { SecretSlot } from "../../secrets.js";
 import { lruEntry } from "../../util/lru.js";
 import { monotonicNow } from "../../util/monotonic.js";
+import { SharedFetch } from "../../util/shared-fetch.js";
 import type { TokenProvider } from "../http/rest-client.js";
-import type { TokenSource } from "./token-sources.js";
+import type { AccessToken, TokenSource } from "./token-sources.js";
 
 /** Tokens are renewed this long before they expire. */
 const EARLY_RENEWAL_MS = 60_000;
@@ -21,7 +22,8 @@ interface Held {
 /** One credential's token, shared by the drivers of the process; scrubbed while it may be in use. */
 class SharedToken {
   current: Held | undefined;
-  pending: Promise<Held> | undefined;
+  /** Run with the transport of the driver that started it: not joined once that driver closes. */
+  readonly fetching = new SharedFetch<Held>();
   readonly secret = new SecretSlot();
 }
 
@@ -56,6 +58,7 @@ export class TokenCache implements TokenProvider {
   private current: Held | undefined;
   private shared: SharedToken | undefined;
   private pending: Promise<Held> | undefined;
+  private closed = false;
 
   constructor(
     private readonly source: () => Promise<TokenSource>,
@@ -78,19 +81,20 @@ export class TokenCache implements TokenProvider {
   private async renew(): Promise<Held> {
     const source = await this.source();
     const shared = sharedToken(source.identity, this.now);
+    // A driver closed meanwhile has no transport left to share: its fetch (which fails) is its own.
+    if (this.closed) return this.held(await source.fetch(), shared);
     this.shared = shared;
-    if (shared.current && this.fresh(shared.current)) return shared.current;
-    shared.pending ??= source
-      .fetch()
-      .then((t) => {
-        shared.secret.set(t.token);
-        shared.current = { token: t.token, expiresAt: this.now() + t.lifetimeMs };
-        return shared.current;
-      })
-      .finally(() => {
-        shared.pending = undefined;
-      });
-    return shared.pending;
+    return shared.fetching.get(
+      this,
+      async () => this.held(await source.fetch(), shared),
+      () => (shared.current && this.fresh(shared.current) ? shared.current : undefined),
+    );
+  }
+
+  private held(t: AccessToken, shared: SharedToken): Held {
+    shared.secret.set(t.token);
+    shared.current = { token: t.token, expiresAt: this.now() + t.lifetimeMs };
+    return shared.current;
   }
 
   /** Forgets the token for every driver sharing it (the API answered 401: it was revoked or expired early). */
@@ -101,8 +105,14 @@ export class TokenCache implements TokenProvider {
     if (this.current?.token === refused) this.current = undefined;
   }
 
-  /** The driver closes: it lets go of the token, which stays for the next driver of the process. */
+  /**
+   * The driver closes: it lets go of the token, which stays for the next
+   * driver of the process; its fetch under way, on its closing transport, is
+   * no longer theirs.
+   */
   forget(): void {
+    this.closed = true;
+    this.shared?.fetching.abandon(this);
     this.current = undefined;
     this.shared = undefined;
   }

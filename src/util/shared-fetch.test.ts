@@ -12,6 +12,7 @@ function deferred<T>(): { promise: Promise<T>; resolve: (v: T) => void; reject: 
 }
 
 const nothing = (): undefined => undefined;
+const [A, B, C] = [{ id: "a" }, { id: "b" }, { id: "c" }];
 
 describe("SharedFetch", () => {
   it("callers share one fetch under way", async () => {
@@ -22,8 +23,8 @@ describe("SharedFetch", () => {
       started++;
       return d.promise;
     };
-    const a = shared.get("a", start, nothing);
-    const b = shared.get("b", start, nothing);
+    const a = shared.get(A, start, nothing);
+    const b = shared.get(B, start, nothing);
     d.resolve("t1");
     expect(await Promise.all([a, b])).toEqual(["t1", "t1"]);
     expect(started).toBe(1);
@@ -32,8 +33,8 @@ describe("SharedFetch", () => {
   it("a failure of a live owner's fetch is everyone's", async () => {
     const shared = new SharedFetch<string>();
     const d = deferred<string>();
-    const a = shared.get("a", () => d.promise, nothing);
-    const b = shared.get("b", async () => "own", nothing);
+    const a = shared.get(A, () => d.promise, nothing);
+    const b = shared.get(B, async () => "own", nothing);
     d.reject(new Error("refused"));
     await expect(a).rejects.toThrow("refused");
     await expect(b).rejects.toThrow("refused");
@@ -41,11 +42,10 @@ describe("SharedFetch", () => {
 
   it("a waiter whose fetch's owner closed and then failed fetches with its own", async () => {
     const shared = new SharedFetch<string>();
-    const owner = { id: "a" };
     const d = deferred<string>();
-    const a = shared.get(owner, () => d.promise, nothing);
-    const b = shared.get("b", async () => "b's own", nothing);
-    shared.abandon(owner);
+    const a = shared.get(A, () => d.promise, nothing);
+    const b = shared.get(B, async () => "b's own", nothing);
+    shared.abandon(A);
     d.reject(new Error("The client is destroyed"));
     await expect(a).rejects.toThrow("destroyed");
     expect(await b).toBe("b's own");
@@ -54,9 +54,9 @@ describe("SharedFetch", () => {
   it("a closed owner's fetch is not joined by a later caller", async () => {
     const shared = new SharedFetch<string>();
     const d = deferred<string>();
-    const a = shared.get("a", () => d.promise, nothing);
-    shared.abandon("a");
-    expect(await shared.get("b", async () => "b's own", nothing)).toBe("b's own");
+    const a = shared.get(A, () => d.promise, nothing);
+    shared.abandon(A);
+    expect(await shared.get(B, async () => "b's own", nothing)).toBe("b's own");
     d.resolve("late");
     expect(await a).toBe("late");
   });
@@ -64,14 +64,14 @@ describe("SharedFetch", () => {
   it("what is already settled is answered without a fetch, and another's close changes nothing", async () => {
     const shared = new SharedFetch<string>();
     const d = deferred<string>();
-    const a = shared.get("a", () => d.promise, nothing);
-    shared.abandon("b");
-    const b = shared.get("b", async () => "b's own", nothing);
+    const a = shared.get(A, () => d.promise, nothing);
+    shared.abandon(B);
+    const b = shared.get(B, async () => "b's own", nothing);
     d.resolve("t1");
     expect(await Promise.all([a, b])).toEqual(["t1", "t1"]);
     expect(
       await shared.get(
-        "c",
+        C,
         () => Promise.reject(new Error("no fetch")),
         () => "kept",
       ),

@@ -8,7 +8,7 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterEach, expect, it } from "vitest";
+import { afterEach, expect, it, vi } from "vitest";
 import type { CloudDriver } from "../../src/drivers/driver.js";
 import { TokenCache } from "../../src/drivers/gce/token-cache.js";
 import type { AccessToken, TokenSource } from "../../src/drivers/gce/token-sources.js";
@@ -72,6 +72,8 @@ it("a driver whose token another, since closed, was fetching gets one (the fetch
   await a.driver.close();
   const b = await plainDriver(server, keyFile);
   const second = b.listNodes(ANY);
+  // B fetches with its own client rather than wait on A's retry (which can only fail).
+  await vi.waitFor(() => expect(server.calls["token"]).toBe(2), { timeout: 30_000 });
   a.release();
   await expect(second).resolves.toEqual([]);
   await expect(first).rejects.toThrow();

@@ -54,6 +54,7 @@ export class Keystone {
   private redact: string[] = [];
   /** Where the login under way keeps its secrets for scrubbing. */
   private remember: RememberSecret = () => undefined;
+  private closed = false;
 
   constructor(
     private readonly http: OpenStackHttp,
@@ -85,19 +86,23 @@ export class Keystone {
     const creds = await this.credentials();
     const login = sharedLogin(loginKey(this.options, creds), this.now);
     this.login = login;
-    const c = login.cached;
-    if (c && this.fresh(c)) return c;
-    login.pending ??= this.authenticate(creds, login).finally(() => {
-      login.pending = undefined;
-    });
-    return login.pending;
+    // A driver closed meanwhile has no transport left to share: its login (which fails) is its own.
+    if (this.closed) return this.authenticate(creds, login);
+    return login.logging.get(
+      this,
+      () => this.authenticate(creds, login),
+      () => (login.cached && this.fresh(login.cached) ? login.cached : undefined),
+    );
   }
 
   /**
    * The driver is closing: it lets go of the shared login. The login stays
-   * (the next CE object of the process uses it), its token still scrubbed.
+   * (the next CE object of the process uses it), its token still scrubbed;
+   * its login under way, on its closing transport, is no longer theirs.
    */
   forget(): void {
+    this.closed = true;
+    this.login?.logging.abandon(this);
     this.login = undefined;
   }
 

@@ -10,6 +10,7 @@
 import { createHash } from "node:crypto";
 import { SecretSlot } from "../../secrets.js";
 import { lruEntry } from "../../util/lru.js";
+import { SharedFetch } from "../../util/shared-fetch.js";
 import type { DriverCredentials } from "../driver.js";
 import type { ParsedOptions } from "./options.js";
 import type { KeystoneToken } from "./keystone.js";
@@ -20,7 +21,8 @@ const MAX_LOGINS = 64;
 /** One login, shared: its token, the login under way, and the secrets it brought. */
 export class SharedLogin {
   cached: KeystoneToken | undefined;
-  pending: Promise<KeystoneToken> | undefined;
+  /** Run with the transport of the driver that started it: not joined once that driver closes. */
+  readonly logging = new SharedFetch<KeystoneToken>();
   /** Tokens of the current login, scrubbed from output while it may be in use. */
   readonly secrets = new SecretSlot();
   private values: string[] = [];

@@ -46,6 +46,16 @@ function sink(): { stream: Writable; text: () => string } {
 /** The module a cloud-init error names: `('package-update-upgrade-install', ProcessExecutionError(...))`. */
 const moduleOf = (error: string) => /^\('([\w-]+)'/.exec(error)?.[1] ?? error;
 
+/** The modules cloud-final runs after scripts-user (the runcmd) on the Debian guest. */
+const AFTER_RUNCMD = [
+  "ssh-authkey-fingerprints",
+  "keys-to-console",
+  "install-hotplug",
+  "phone-home",
+  "final-message",
+  "power-state-change",
+];
+
 describe.skipIf(!labImageReady())("DIRAC template, unchanged, on a real VM through cloudce try", () => {
   const pilot = probePilot("dirac");
   let code: number;
@@ -126,11 +136,18 @@ describe.skipIf(!labImageReady())("DIRAC template, unchanged, on a real VM throu
 
   it("reports exactly the errors of an EL template on a Debian guest without network", () => {
     // The packages fail in cloud-final, which the runcmd poweroff cuts short: only the log has it.
+    // A module cloud-final runs after the runcmd (scripts-user) may be killed by that poweroff on a slow
+    // host: such a cut module is the poweroff's doing, not the template's, and may be reported too.
     expect(stageErrors(cloudInit)).toEqual([]);
-    expect(modulesFailedInLog(cloudInit)).toEqual(["package-update-upgrade-install"]);
+    const [first, ...cut] = modulesFailedInLog(cloudInit);
+    expect(first).toBe("package-update-upgrade-install");
+    for (const m of cut) expect(AFTER_RUNCMD).toContain(m);
     expect(cloudInit.log).toMatch(/Failed to install packages: \['cvmfs', 'epel-release'\]/);
-    expect(verdict.cloudInit.errors.map(moduleOf)).toEqual(["package-update-upgrade-install"]);
+    expect(verdict.cloudInit.errors.map(moduleOf)).toEqual([first, ...cut]);
     expect(code).toBe(1);
-    expect(stderr).toMatch(/^cloudce try: the template did not pass: cloud-init reported 1 error$/m);
+    const errors = 1 + cut.length;
+    expect(stderr).toMatch(
+      new RegExp(`^cloudce try: the template did not pass: cloud-init reported ${errors} errors?$`, "m"),
+    );
   });
 });

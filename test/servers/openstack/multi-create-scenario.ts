@@ -87,7 +87,14 @@ export async function runMultiCreateScenario(t: NovaTarget): Promise<void> {
     const byReservation = await servers(`reservation_id=${reservation}`);
     expect(names(byReservation.list)).toEqual([`${prefix}A-1`, `${prefix}A-2`, `${prefix}A-3`]);
     expect(byReservation.list.every((s) => (s["metadata"] as Json)["batch"] === "A")).toBe(true);
-    // The reservation listing pages like any other.
+    // The reservation listing pages like any other, once every server of it is scheduled: while some
+    // are still build requests, Nova pages them apart from the instances and a marker may repeat one.
+    await eventually(
+      async () => (await servers(`reservation_id=${reservation}`)).list,
+      (list) => list.length === 3 && list.every((s) => s["OS-EXT-STS:task_state"] !== "scheduling"),
+      t.stateTimeoutMs,
+      "the reservation's servers to be scheduled",
+    );
     const page = await servers(`reservation_id=${reservation}&limit=2`);
     expect(page.list).toHaveLength(2);
     const marker = new URLSearchParams(page.next!.split("?")[1]).get("marker");

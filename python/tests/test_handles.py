@@ -38,7 +38,10 @@ def test_a_ce_object_that_is_gone_closes_its_handle_in_the_child(state_dir):
 def _fresh_child():
     """Kills the child and waits until the plugin, too, sees it gone (ps can miss an exiting process)."""
     for pid in serve_children():
-        os.kill(pid, signal.SIGKILL)
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass  # it exited between the listing and the kill: gone is what we want
     wait_for(lambda: not serve_children(), "the child to be gone")
     bridges = [m._BRIDGE for m in list(sys.modules.values()) if hasattr(m, "_BRIDGE")]  # pylint: disable=protected-access
     wait_for(lambda: not any(b.alive() for b in bridges), "the plugin to see the child gone")

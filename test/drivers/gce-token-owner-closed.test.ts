@@ -16,6 +16,7 @@ import type { NodeFilter } from "../../src/drivers/node-types.js";
 import { monotonicNow } from "../../src/util/monotonic.js";
 import { gceDriver, writeKeyFile } from "../servers/gce/driver-fixture.js";
 import { startGceServer, type GceServer } from "../servers/gce/server.js";
+import { heldSleep } from "../support/held-sleep.js";
 
 const ANY: NodeFilter = { namePrefix: "", metadata: {} };
 const cleanups: (() => Promise<void>)[] = [];
@@ -39,18 +40,7 @@ async function heldDriver(
   server: GceServer,
   keyFile: string,
 ): Promise<{ driver: CloudDriver; waiting: Promise<void>; release: () => void }> {
-  let waited!: () => void;
-  let release!: () => void;
-  const waiting = new Promise<void>((r) => {
-    waited = r;
-  });
-  const released = new Promise<void>((r) => {
-    release = r;
-  });
-  const sleep = (): Promise<void> => {
-    waited();
-    return released;
-  };
+  const { sleep, waiting, release } = heldSleep();
   const driver = await gceDriver(server, keyFile, { deps: { clock: { now: monotonicNow, sleep } } });
   cleanups.push(() => driver.close());
   return { driver, waiting, release };

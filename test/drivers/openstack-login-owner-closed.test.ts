@@ -10,6 +10,7 @@ import type { CloudDriver } from "../../src/drivers/driver.js";
 import { forgetSharedLogins } from "../../src/drivers/openstack/login-pool.js";
 import { openStackDriver } from "../servers/openstack/driver-fixture.js";
 import { startOpenStackServer, type OpenStackTestServer } from "../servers/openstack/server.js";
+import { heldSleep } from "../support/held-sleep.js";
 
 const LOGIN = "identity POST /v3/auth/tokens";
 /** One clock for both drivers: logins are shared per clock. */
@@ -28,18 +29,7 @@ afterEach(async () => {
 
 /** A driver whose backoff waits until the test releases it. */
 function heldDriver(): { driver: CloudDriver; waiting: Promise<void>; release: () => void } {
-  let waited!: () => void;
-  let release!: () => void;
-  const waiting = new Promise<void>((r) => {
-    waited = r;
-  });
-  const released = new Promise<void>((r) => {
-    release = r;
-  });
-  const sleep = (): Promise<void> => {
-    waited();
-    return released;
-  };
+  const { sleep, waiting, release } = heldSleep();
   const driver = openStackDriver(cloud, { tuning: { now, sleep } });
   drivers.push(driver);
   return { driver, waiting, release };

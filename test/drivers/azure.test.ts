@@ -21,6 +21,8 @@ for (const scaleSet of [false, true]) {
         flavor: { id: "Standard_D2s_v5", name: "Standard_D2s_v5" },
         networks: [{ id: NETWORK, name: "grid-vnet/pilots" }],
         unknownNodeId: "00000000-0000-4000-8000-000000000000",
+        unknownImageId: IMAGE.replace("el9-pilot-v2", "no-such-image"),
+        unknownFlavorId: "Standard_NoSuch_v9",
         exhaustCapacity: async () => {
           fx.server.cloud.capacity["Standard_D2s_v5"] = 0;
         },

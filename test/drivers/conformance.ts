@@ -19,6 +19,7 @@ import {
   type NodeState,
 } from "../../src/drivers/driver.js";
 import { isCloudceError } from "../../src/errors.js";
+import { refusalChecks } from "./conformance-refusals.js";
 import { HANG_GUARD_MS } from "../support/wait.js";
 
 export interface ConformanceFixture {
@@ -29,6 +30,9 @@ export interface ConformanceFixture {
   readonly networks: readonly { readonly id: string; readonly name: string }[];
   /** An id the cloud has never issued, in its id format. */
   readonly unknownNodeId: string;
+  /** An image and a flavor id in the cloud's format that it does not have (see conformance-refusals.ts). */
+  readonly unknownImageId?: string;
+  readonly unknownFlavorId?: string;
   /**
    * Makes the cloud lack capacity for the fixture's flavor (optional: a
    * backend that cannot simulate it skips that check).
@@ -257,6 +261,8 @@ export function testDriver(target: ConformanceTarget): void {
       );
       expect(node?.fault?.code).toBe("CapacityExceeded");
     });
+
+    refusalChecks({ fixture: () => fx, vmName, owner, userData, run, created });
 
     it("gives console output when it can", async () => {
       if (!fx.driver.capabilities.consoleOutput) return;

@@ -16,6 +16,9 @@ testDriver({
         fx.server.cloud.capacity = 0;
       },
       unknownNodeId: "i-0f0f0f0f0f0f0f0f0",
+      unknownImageId: "ami-0f0f0f0f0f0f0f0f0",
+      // No unknownFlavorId: EC2 answers an unknown instance type with the generic InvalidParameterValue,
+      // which names no input; the CE finds an unknown Instance_Flavor by DescribeInstanceTypes first.
       teardown: () => fx.server.close(),
     };
   },

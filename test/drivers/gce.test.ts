@@ -14,6 +14,8 @@ testDriver({
       flavor: { id: "e2-small", name: "e2-small" },
       networks: [{ id: "pilots", name: "pilots" }],
       unknownNodeId: "9999999999999999999",
+      unknownImageId: "projects/grid-test/global/images/no-such-image",
+      unknownFlavorId: "e2-nosuch",
       exhaustCapacity: async () => {
         fx.server.cloud.capacity[fx.server.cloud.zones[0]!] = 0;
       },

@@ -17,6 +17,8 @@ testDriver({
       flavor: { id: "1cpu-2gb", name: "1cpu-2gb" },
       networks: [],
       unknownNodeId: "conf-never-issued-00000000",
+      // No unknownImageId: a pod with any image is created, and the node pulls (and fails) it later.
+      unknownFlavorId: "one-cpu",
       exhaustCapacity: async () => {
         fx.server.cluster.create("resourcequotas", NAMESPACE, {
           metadata: { name: "pilots" },

@@ -41,6 +41,8 @@ testDriver({
       flavor: { id: "local.small", name: "small" },
       networks: [{ id: "local-net", name: "loopback" }],
       unknownNodeId: "00000000-0000-4000-8000-000000000000",
+      unknownImageId: "local-nosuch",
+      unknownFlavorId: "local.nosuch",
       teardown: () => rm(stateDir, { recursive: true, force: true }),
     };
   },

@@ -25,6 +25,8 @@ testDriver({
         cloud.state.noValidHost.add(flavor.name);
       },
       unknownNodeId: randomUUID(),
+      unknownImageId: randomUUID(),
+      unknownFlavorId: randomUUID(),
       teardown: () => cloud.close(),
     };
   },

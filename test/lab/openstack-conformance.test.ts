@@ -20,6 +20,8 @@ testDriver({
       flavor: { id: flavor.id, name: flavor.name },
       networks: [{ id: network.id, name: network.name }],
       unknownNodeId: randomUUID(),
+      unknownImageId: randomUUID(),
+      unknownFlavorId: randomUUID(),
       teardown: async () => undefined,
     };
   },

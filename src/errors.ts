@@ -10,6 +10,8 @@ export const ERROR_CODES = [
   "OptionMissing",
   "OptionInvalid",
   "UnknownCloudType",
+  /** A queue the configuration file does not define for the CE (a wrong `--queue`). */
+  "UnknownQueue",
   "DriverLoadFailed",
   "InvalidReference",
   "ExecutableMissing",

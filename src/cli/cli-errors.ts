@@ -1,6 +1,6 @@
 /** How a failure reaches the operator: the exit code, and a message in the CLI's words. */
 
-import { CloudceError } from "../errors.js";
+import { CloudceError, type ErrorCode } from "../errors.js";
 import { EXIT_FAILED, EXIT_LOCK_HELD, EXIT_USAGE } from "./exit-codes.js";
 
 /** A command used wrongly (flags, arguments): exit code 2, like the parser's own errors. */
@@ -22,11 +22,15 @@ export class ReportedFailure extends CloudceError {
   }
 }
 
+const USAGE_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
+  "InvalidReference",
+  "ExecutableMissing",
+  "UnknownQueue",
+]);
+
 /** An error's exit status (see exit-codes.ts): 2 for bad usage, 75 when another cleanup holds the lock, else 1. */
 export function exitCode(e: CloudceError): number {
   if (e.code === "LockHeld") return EXIT_LOCK_HELD;
-  // In the CLI an unusable executable is always the file --executable named.
-  return e instanceof UsageError || e.code === "InvalidReference" || e.code === "ExecutableMissing"
-    ? EXIT_USAGE
-    : EXIT_FAILED;
+  // In the CLI an unusable executable is always the file --executable named, an unknown queue always --queue.
+  return e instanceof UsageError || USAGE_CODES.has(e.code) ? EXIT_USAGE : EXIT_FAILED;
 }

@@ -34,7 +34,8 @@ export const EXIT_CODES: readonly ExitCodeRow[] = [
     name: "usage",
     meaning:
       "the command line is wrong: unknown command or flag, a malformed or out-of-range value, " +
-      "a file a flag names that is missing or of the wrong kind, a reference that is not a pilot reference",
+      "a file a flag names that is missing or of the wrong kind, a reference that is not a pilot reference, " +
+      "a `--queue` the configuration does not define for the CE",
   },
   {
     codes: [EXIT_PARTIAL],

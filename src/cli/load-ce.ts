@@ -117,7 +117,7 @@ export async function openCeForValidation(
   });
   if (!check.loaded)
     throw new CloudceError(
-      "OptionInvalid",
+      check.code ?? "OptionInvalid",
       check.problems.length === 1
         ? check.problems[0]!
         : `${check.problems.length} problems: ${check.problems.join("; ")}`,

@@ -10,7 +10,7 @@
  */
 
 import { dirname, isAbsolute, resolve } from "node:path";
-import { CloudceError } from "../errors.js";
+import { CloudceError, type ErrorCode, isCloudceError } from "../errors.js";
 import {
   type CfgDocument,
   type CfgSection,
@@ -148,7 +148,8 @@ function fromFlat(text: string, input: LoadCeOptionsInput, flat = parseFlatConfi
       queue === undefined
         ? "names no queue (add a Queue = line)"
         : `says Queue = ${queue} (line ${origins["Queue"]!.line})`;
-    throw invalid(
+    throw new CloudceError(
+      "UnknownQueue",
       `${input.file}: --queue ${input.queue}: a flat file holds one queue and this one ${says}; drop --queue or use a DIRAC CFG file with Queues`,
     );
   }
@@ -218,9 +219,10 @@ function selectQueue(file: string, location: CeLocation, queue: string | undefin
   }
   const found = queues?.sections.get(queue);
   if (found) return found;
-  const known = names.length > 0 ? `its queues: ${names.join(", ")}` : "it has no Queues section";
-  throw invalid(
-    `${file}: queue '${queue}' is not defined for CE '${location.ce}' (line ${location.section.line}); ${known}`,
+  const known = names.length > 0 ? `its queues: ${names.join(", ")}` : "it has no Queues section; drop --queue";
+  throw new CloudceError(
+    "UnknownQueue",
+    `${file}: --queue ${queue}: CE '${location.ce}' (line ${location.section.line}) has no such queue; ${known}`,
   );
 }
 
@@ -238,6 +240,8 @@ export interface ConfigCheck {
   readonly loaded: LoadedCeOptions | undefined;
   /** One line each, `<file>:<line>: <what>` where a line is known. */
   readonly problems: string[];
+  /** Why the options could not be selected (`UnknownQueue`: a wrong `--queue`), when they could not. */
+  readonly code?: ErrorCode;
 }
 
 /**
@@ -256,7 +260,8 @@ export async function checkConfigFile(input: LoadCeOptionsInput): Promise<Config
     try {
       return { loaded: withPathsFrom(dirname(resolve(input.file)), select()), problems };
     } catch (err) {
-      return { loaded: undefined, problems: [...problems, (err as Error).message] };
+      const code = isCloudceError(err) ? { code: err.code } : {};
+      return { loaded: undefined, problems: [...problems, (err as Error).message], ...code };
     }
   };
   if (detectFormat(text, input.file) === "flat") {

@@ -104,4 +104,33 @@ describe("several queues on one CE", () => {
     );
     expect(deletes.map((e) => e.ref)).toEqual([short[0]]);
   });
+
+  it.each(
+    [
+      ["submit", "-n", "1", "-e", "PILOT"],
+      ["status"],
+      ["kill", "--all", "--yes"],
+      ["cleanup"],
+      ["report"],
+      ["output", "cloud://nope"],
+      ["render", "-e", "PILOT"],
+      ["validate"],
+      ["config"],
+      ["demo", "-e", "PILOT"],
+      ["try", "-e", "PILOT"],
+    ].map((argv) => ({ command: argv.join(" "), argv })),
+  )("an unknown --queue is a usage error (exit 2) naming the CE's queues: $command", async ({ argv }) => {
+    const before = await refsOf();
+    const args = argv.map((a) => (a === "PILOT" ? pilot : a));
+    const r = await cli(["--config", config, "--queue", "nosuch", ...args]);
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stdout).toBe("");
+    expect(r.stderr).toMatch(
+      new RegExp(
+        `^cloudce ${args[0]}: .*dirac\\.cfg: --queue nosuch: CE '${CE}' \\(line \\d+\\) has no such queue; its queues: short, long\n$`,
+      ),
+    );
+    // Nothing was done to the CE's VMs.
+    expect(await refsOf()).toEqual(before);
+  });
 });

@@ -144,9 +144,9 @@ describe("the exit-code table", () => {
     expect(doc.problems.every((p) => !p.includes("; "))).toBe(true);
   });
 
-  it("1: a --queue a flat file does not hold is refused, naming the file's queue", async () => {
+  it("2: a --queue a flat file does not hold is a usage error, naming the file's queue", async () => {
     const r = await cli("--config", config, "--queue", "nosuch", "status");
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(2);
     expect(r.stderr).toMatch(
       /^cloudce status: .*ce\.conf: --queue nosuch: a flat file holds one queue and this one says Queue = short \(line 2\); drop --queue.*\n$/,
     );

@@ -9,7 +9,7 @@ import {
   loadCeOptions,
   locateProblems,
 } from "../../src/config/ce-config.js";
-import { isCloudceError } from "../../src/errors.js";
+import { type ErrorCode, isCloudceError } from "../../src/errors.js";
 
 const SITE_CFG = `Resources
 {
@@ -85,12 +85,15 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-async function loadError(input: Parameters<typeof loadCeOptions>[0]): Promise<string> {
+async function loadError(
+  input: Parameters<typeof loadCeOptions>[0],
+  code: ErrorCode = "OptionInvalid",
+): Promise<string> {
   const err = await loadCeOptions(input).then(
     () => undefined,
     (e: unknown) => e,
   );
-  expect(isCloudceError(err, "OptionInvalid")).toBe(true);
+  expect(isCloudceError(err, code), String(err)).toBe(true);
   return (err as Error).message;
 }
 
@@ -132,9 +135,10 @@ describe("loadCeOptions with DIRAC CFG", () => {
     expect(await loadError({ file: file("dirac.cfg"), ce: "nope" })).toContain(
       "CE 'nope' is not defined under Resources/Sites/*/*/CEs; defined CEs: cloud.alpha.org (LCG/LCG.Alpha.org), os.beta.org (CLOUD/CLOUD.Beta.org)",
     );
-    expect(await loadError({ file: file("dirac.cfg"), ce: "cloud.alpha.org", queue: "short" })).toContain(
-      "queue 'short' is not defined for CE 'cloud.alpha.org' (line 20); its queues: default, long",
-    );
+    // A queue the file does not define is a mistake on the command line, not in the file.
+    expect(
+      await loadError({ file: file("dirac.cfg"), ce: "cloud.alpha.org", queue: "short" }, "UnknownQueue"),
+    ).toContain("--queue short: CE 'cloud.alpha.org' (line 20) has no such queue; its queues: default, long");
     expect(await loadError({ file: file("dirac.cfg"), ce: "cloud.alpha.org" })).toContain(
       "several queues: default, long; choose one with --queue",
     );

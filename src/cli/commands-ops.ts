@@ -134,7 +134,8 @@ async function checkPlotFile(plot: string): Promise<void> {
 
 /**
  * Summary of pilots from the journal and the live cloud, with a row per
- * queue; only `onlyQueue`'s pilots when `--queue` names one. Optionally a timeline SVG.
+ * queue; only `onlyQueue`'s pilots when `--queue` names one. Optionally a
+ * timeline SVG. Both are as of the window's end when it has passed, else as of `now`.
  */
 export async function report(
   ce: CloudComputingElement,
@@ -142,6 +143,7 @@ export async function report(
   plot: string | undefined,
   onlyQueue?: string,
   window: ReportWindow = {},
+  now: Date = new Date(),
 ): Promise<void> {
   const journalOption = ce.getParameters()["Journal_File"];
   if (!journalOption)
@@ -168,12 +170,13 @@ export async function report(
     window,
   );
   // A bound still to come counts lives up to now: nothing has lived past it yet.
-  const asOf = window.until && window.until.getTime() < Date.now() ? window.until : undefined;
-  const summary = summarise(mine, { live, ...(asOf ? { now: asOf } : {}) });
+  const asOf = window.until && window.until.getTime() < now.getTime() ? window.until : now;
+  const summary = summarise(mine, { live, now: asOf });
   if (plot) {
     await writeFile(
       plot,
       renderTimelineSvg(buildTimelines(mine, { live }), {
+        now: asOf,
         title: `Pilot VMs of ${ce.ceName}${onlyQueue === undefined ? "" : `, queue ${onlyQueue}`}`,
       }),
     );

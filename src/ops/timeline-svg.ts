@@ -97,7 +97,12 @@ export function renderTimelineSvg(vms: readonly VmTimeline[], options: TimelineS
 
 /** Where a bar ends: deletion, else power-off (a VM waiting for cleanup), else now. */
 function drawnEnd(vm: VmTimeline, now: Date): Date {
-  return vm.end ?? vm.stoppedAt ?? now;
+  return vm.end ?? stoppedBy(vm, now) ?? now;
+}
+
+/** When the VM powered off, if it had by `now`: as of an earlier `now` (report --until) it was still running. */
+function stoppedBy(vm: VmTimeline, now: Date): Date | undefined {
+  return vm.stoppedAt && vm.stoppedAt.getTime() <= now.getTime() ? vm.stoppedAt : undefined;
 }
 
 /** `2026-12-07 13:02 → 2026-12-07 15:40 UTC (2 h 38 min), 48 pilot VMs; 1 idle gap cut out (9 h 10 min)` */
@@ -155,17 +160,18 @@ function packBands(vms: readonly VmTimeline[], now: Date): Band[] {
 
 function bar(vm: VmTimeline, x: (t: number) => number, y: number, now: Date, nextX: number): string {
   const end = drawnEnd(vm, now);
+  const stopped = stoppedBy(vm, now);
   const x0 = x(vm.start.getTime());
   const w = Math.max(2, x(end.getTime()) - x0);
   const life = formatDuration((end.getTime() - vm.start.getTime()) / 1000);
   const until = vm.end
     ? vm.end.toISOString()
-    : vm.stoppedAt
-      ? `stopped ${vm.stoppedAt.toISOString()}, not deleted yet`
+    : stopped
+      ? `stopped ${stopped.toISOString()}, not deleted yet`
       : "still there";
   const tip = `${vm.name} (${vm.ref}): ${vm.state}, ${vm.reason}; ${vm.start.toISOString()} → ${until}; ${life}`;
   const open =
-    vm.end || vm.stoppedAt ? "" : ` stroke="${STATE_COLOURS[vm.state]}" stroke-dasharray="3 2" fill-opacity="0.7"`;
+    vm.end || stopped ? "" : ` stroke="${STATE_COLOURS[vm.state]}" stroke-dasharray="3 2" fill-opacity="0.7"`;
   const rect = `<rect x="${x0.toFixed(1)}" y="${y}" width="${w.toFixed(1)}" height="${ROW}" rx="2" fill="${STATE_COLOURS[vm.state]}"${open}/>`;
   return `<g><title>${esc(tip)}</title>${rect}${barLabel(vm, x0, w, y, nextX)}</g>`;
 }
@@ -230,7 +236,7 @@ function legend(vms: readonly VmTimeline[], y: number, x0: number): string[] {
   out.push(
     `<rect x="${x}" y="${y - 10}" width="14" height="12" rx="2" fill="#999" fill-opacity="0.55" stroke="#999" stroke-dasharray="3 2"/>`,
   );
-  out.push(`<text x="${x + 19}" y="${y}">still running (bar runs to now)</text>`);
+  out.push(`<text x="${x + 19}" y="${y}">still running (bar runs to the plot's end)</text>`);
   return out;
 }
 

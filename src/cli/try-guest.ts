@@ -8,6 +8,7 @@
 
 import { join } from "node:path";
 import { readFile } from "node:fs/promises";
+import { failedAfterUserScripts, failedModules } from "./try-cloud-init.js";
 
 /** Where on the results disk the probe and the collector write. */
 export const TRY_DIR = "cloudce-try";
@@ -69,6 +70,11 @@ export interface GuestReport {
    * stages status.json recorded as finished, plus the modules cloud-init.log says failed since.
    */
   readonly stageErrors: readonly string[];
+  /**
+   * Without result.json, the final stage cut short: its modules that failed after the user
+   * scripts (the pilot and the template's poweroff) had run; not in `stageErrors`.
+   */
+  readonly failedAfterUserScripts: readonly string[];
   readonly collected: boolean;
 }
 
@@ -80,12 +86,6 @@ function keyValues(text: string | undefined): Record<string, string> | undefined
       .filter((l) => l.includes("="))
       .map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)]),
   );
-}
-
-/** Modules cloud-init.log reports as failed ("Running module X (...) failed"), in order, once each. */
-export function failedModules(log: string): string[] {
-  const names = [...log.matchAll(/\[WARNING\]: Running module ([\w-]+) \(.*\) failed/g)].map((m) => m[1]!);
-  return [...new Set(names)];
 }
 
 /** Reads the probe's and the collector's files from a copied results disk. */
@@ -104,8 +104,11 @@ export async function readGuestReport(resultsDir: string): Promise<GuestReport> 
       ? (s as { errors: string[] }).errors
       : [],
   );
+  const final = stages["modules-final"] as { start?: unknown; finished?: unknown } | undefined;
+  const finalCut = !result && typeof final?.start === "number" && final.finished === null;
+  const afterUserScripts = finalCut ? failedAfterUserScripts(log ?? "") : [];
   const unrecorded = failedModules(log ?? "")
-    .filter((m) => !recorded.some((e) => e.startsWith(`('${m}'`)))
+    .filter((m) => !recorded.some((e) => e.startsWith(`('${m}'`)) && !afterUserScripts.includes(m))
     .map((m) => `('${m}', failed: see cloud-init.log)`);
   const stageErrors = [...recorded, ...unrecorded];
   const startKv = keyValues(start);
@@ -115,6 +118,7 @@ export async function readGuestReport(resultsDir: string): Promise<GuestReport> 
     ...(endKv ? { pilotEnd: endKv } : {}),
     ...(result ? { resultErrors: (JSON.parse(result) as { v1: { errors: string[] } }).v1.errors } : {}),
     stageErrors,
+    failedAfterUserScripts: afterUserScripts,
     collected: status !== undefined,
   };
 }

@@ -17,6 +17,8 @@ export interface TryVerdict {
   readonly vm: { readonly state: string; readonly cloudState: string; readonly poweredOff: boolean };
   readonly cloudInit: {
     readonly errors: readonly string[];
+    /** Modules that failed after the pilot's end, cut by the template's own poweroff: not errors. */
+    readonly cutByPoweroff: readonly string[];
     readonly from: string;
     readonly consoleWarnings: readonly string[];
   };
@@ -52,7 +54,14 @@ export function judge(input: JudgeInput): TryVerdict {
       ? "matches"
       : "differs";
   const poweredOff = node.state === "stopped" && ["POWERED_OFF", "HALTED"].includes(node.cloudState);
-  const errors = guest.resultErrors ?? guest.stageErrors;
+  // Modules that failed after the user scripts in a final stage the guest's shutdown cut short:
+  // when the VM powered itself off, that shutdown was the template's poweroff, after the pilot.
+  const after = guest.failedAfterUserScripts;
+  const cutByPoweroff = poweredOff ? after : [];
+  const errors = [
+    ...(guest.resultErrors ?? guest.stageErrors),
+    ...(poweredOff ? [] : after.map((m) => `('${m}', failed after the user scripts: see cloud-init.log)`)),
+  ];
   const from = guest.resultErrors
     ? "result.json"
     : guest.collected
@@ -84,10 +93,19 @@ export function judge(input: JudgeInput): TryVerdict {
       ...(guest.pilotEnd?.["status"] ? { exitStatus: guest.pilotEnd["status"] } : {}),
     },
     vm: { state: node.state, cloudState: node.cloudState, poweredOff },
-    cloudInit: { errors, from, consoleWarnings: consoleWarnings(input.console) },
+    cloudInit: { errors, cutByPoweroff, from, consoleWarnings: consoleWarnings(input.console) },
     resultsDir: input.resultsDir,
     problems,
   };
+}
+
+/** The modules the template's poweroff cut: not errors, but shown. */
+function cutLine(cut: readonly string[]): string[] {
+  if (cut.length === 0) return [];
+  const [n, was, error] = cut.length === 1 ? ["module", "was", "an error"] : ["modules", "were", "errors"];
+  return [
+    `  ${cut.length} cloud-init ${n} after the pilot's end ${was} cut by the template's poweroff (not ${error}): ${cut.join(", ")}`,
+  ];
 }
 
 export function renderVerdict(v: TryVerdict): string {
@@ -100,6 +118,7 @@ export function renderVerdict(v: TryVerdict): string {
     `VM powered off:  ${v.vm.poweredOff ? "yes" : `no (${v.vm.cloudState})`}`,
     `cloud-init:      ${v.cloudInit.errors.length === 0 ? "no errors" : `${v.cloudInit.errors.length} error(s)`} (from ${v.cloudInit.from})`,
     ...v.cloudInit.errors.map((e) => `  - ${e}`),
+    ...cutLine(v.cloudInit.cutByPoweroff),
     ...(v.cloudInit.consoleWarnings.length > 0
       ? ["console warnings:", ...v.cloudInit.consoleWarnings.map((w) => `  ${w}`)]
       : []),

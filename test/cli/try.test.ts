@@ -6,7 +6,8 @@ import { join } from "node:path";
 import { PassThrough } from "node:stream";
 import { beforeAll, describe, expect, it } from "vitest";
 import { run } from "../../src/cli/run.js";
-import { failedModules, withProbe } from "../../src/cli/try-guest.js";
+import { failedModules } from "../../src/cli/try-cloud-init.js";
+import { withProbe } from "../../src/cli/try-guest.js";
 import { judge } from "../../src/cli/try-verdict.js";
 
 async function cli(...argv: string[]): Promise<{ code: number; stderr: string }> {
@@ -93,6 +94,7 @@ describe("cloudce try", () => {
         pilotEnd: { status: "0" },
         resultErrors: [],
         stageErrors: [],
+        failedAfterUserScripts: [],
         collected: true,
       },
     };
@@ -113,8 +115,8 @@ describe("cloudce try", () => {
     expect(judge({ ...base, guest: { ...base.guest, resultErrors: ["('x', E)"] } }).problems).toEqual([
       "cloud-init reported 1 error",
     ]);
-    expect(judge({ ...base, guest: { stageErrors: [], collected: false } }).problems[0]).toBe(
-      "the pilot never started (or could not write to /results)",
-    );
+    expect(
+      judge({ ...base, guest: { stageErrors: [], failedAfterUserScripts: [], collected: false } }).problems[0],
+    ).toBe("the pilot never started (or could not write to /results)");
   });
 });

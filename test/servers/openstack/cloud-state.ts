@@ -123,6 +123,12 @@ export class CloudState {
   readonly deleted = new Map<string, ServerRecord>();
   /** Nova's `max_limit`: the most servers one page holds. */
   maxLimit = 1000;
+  /**
+   * As the lab's real Nova while a batch is scheduled: build requests are
+   * paged apart from instances, so the page after a marker that names a
+   * server still scheduling starts with that server again.
+   */
+  repeatBuildRequests = false;
   /** Glance's `limit_param_default`-like page size cap. */
   imagePageSize = 25;
   /** Servers whose name matches go to ERROR (a failed boot). */

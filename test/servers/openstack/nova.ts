@@ -119,7 +119,8 @@ function listServers(state: CloudState, { req, project, minor }: NovaCall): Repl
     const gone = at < 0 ? state.deleted.get(marker) : undefined;
     // As the real Nova: a marker deleted since the previous page still positions the next one.
     if (at < 0 && (!gone || gone.projectId !== project)) return novaFault(400, `marker [${marker}] not found`);
-    servers = gone ? servers.filter((s) => serverOrder(gone, s) < 0) : servers.slice(at + 1);
+    const repeat = at >= 0 && state.repeatBuildRequests && state.view(servers[at]!)?.taskState === "scheduling";
+    servers = gone ? servers.filter((s) => serverOrder(gone, s) < 0) : servers.slice(repeat ? at : at + 1);
   }
   const limit = Math.min(Number(req.query.get("limit") ?? state.maxLimit) || state.maxLimit, state.maxLimit);
   const page = servers.slice(0, limit);

@@ -1,4 +1,8 @@
-/** Listings that page in circles: every driver ends them with a CloudError instead of looping or answering in part. */
+/**
+ * Listings that page in circles: every driver ends them with a CloudError
+ * instead of looping or answering in part. Listings that show an item on
+ * two pages: with a key, each item is returned once.
+ */
 
 import type { CoreV1Api } from "@kubernetes/client-node";
 import { describe, expect, it } from "vitest";
@@ -42,6 +46,27 @@ describe("followPages", () => {
     const err = await failureOf(followPages(pages, listing));
     expect(err.message).toMatch(/^TEST list things: the cloud returned the same page token twice \(A\) after 3 pages/);
     expect(err).toMatchObject({ driver: "TEST" });
+  });
+
+  it("with a key, returns an item listed on two pages once, where it was first listed, as last listed", async () => {
+    type Item = { id: string; v: number };
+    const items: Item[][] = [
+      [
+        { id: "a", v: 1 },
+        { id: "b", v: 1 },
+      ],
+      [
+        { id: "b", v: 2 },
+        { id: "c", v: 1 },
+      ],
+      [{ id: "a", v: 3 }],
+    ];
+    const pages = guarded(async (_c, n) => ({ items: items[n - 1]!, next: n < 3 ? `t${n}` : undefined }));
+    expect(await followPages(pages, { ...listing, key: (i: Item) => i.id })).toEqual([
+      { id: "a", v: 3 },
+      { id: "b", v: 2 },
+      { id: "c", v: 1 },
+    ]);
   });
 
   it("stops after the bound on pages", async () => {

@@ -236,6 +236,21 @@ describe("OPENSTACK batches through the CE", () => {
     expect(ok(await ce.submitJob(join(dir, "pilot.sh"), null, 5))).toHaveLength(5);
     expect(posts()).toBe(1);
   });
+
+  it("counts each pilot once while Nova's pages repeat servers still scheduling", async () => {
+    cloud.state.timings.bootMs = 600_000;
+    cloud.state.maxLimit = 2;
+    cloud.state.repeatBuildRequests = true;
+    const ce = await makeCe();
+    const refs = ok(await ce.submitJob(join(dir, "pilot.sh"), null, 5));
+    expect(new Set(refs).size).toBe(5);
+    expect(
+      ok(await ce.listPilots())
+        .map((p) => p.ref)
+        .sort(),
+    ).toEqual([...refs].sort());
+    expect(ok(await ce.getCEStatus())).toMatchObject({ SubmittedJobs: 5, RunningJobs: 0 });
+  });
 });
 
 describe("OPENSTACK VMs an operator froze", () => {

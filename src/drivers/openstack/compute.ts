@@ -102,27 +102,35 @@ export class NovaApi {
     private readonly configured?: string,
   ) {}
 
-  /** Servers matching the query, every page. */
+  /**
+   * Servers matching the query, every page, each once: while servers are
+   * being scheduled Nova pages build requests apart from instances, and the
+   * page after a marker can list a server again.
+   */
   listServers(filter: ServerQuery): Promise<NovaServer[]> {
-    return allPages(async (marker) => {
-      const q = query({
-        name: filter.name,
-        reservation_id: filter.reservationId,
-        tags: filter.tags?.join(","),
-        "not-tags-any": filter.notTagsAny?.join(","),
-        limit: PAGE_SIZE,
-        marker,
-      });
-      const { body } = await this.session.json<{
-        servers?: NovaServer[];
-        servers_links?: { rel?: string; href?: string }[];
-      }>("compute", {
-        method: "GET",
-        path: `/servers/detail${q}`,
-        ...(filter.microversion ? { microversion: filter.microversion } : {}),
-      });
-      return { items: body?.servers ?? [], next: nextLink(body?.servers_links) };
-    }, "compute GET /servers/detail");
+    return allPages(
+      async (marker) => {
+        const q = query({
+          name: filter.name,
+          reservation_id: filter.reservationId,
+          tags: filter.tags?.join(","),
+          "not-tags-any": filter.notTagsAny?.join(","),
+          limit: PAGE_SIZE,
+          marker,
+        });
+        const { body } = await this.session.json<{
+          servers?: NovaServer[];
+          servers_links?: { rel?: string; href?: string }[];
+        }>("compute", {
+          method: "GET",
+          path: `/servers/detail${q}`,
+          ...(filter.microversion ? { microversion: filter.microversion } : {}),
+        });
+        return { items: body?.servers ?? [], next: nextLink(body?.servers_links) };
+      },
+      "compute GET /servers/detail",
+      (s) => s.id,
+    );
   }
 
   async getServer(id: string): Promise<NovaServer | undefined> {

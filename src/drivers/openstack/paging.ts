@@ -26,15 +26,23 @@ export function nextLink(links: readonly { rel?: string; href?: string }[] | und
   return links?.find((l) => l.rel === "next")?.href;
 }
 
-/** All items of every page; `fetchPage` gets the marker of the page to fetch (undefined for the first). */
-export function allPages<T>(fetchPage: (marker: string | undefined) => Promise<Page<T>>, what: string): Promise<T[]> {
+/**
+ * All items of every page; `fetchPage` gets the marker of the page to fetch
+ * (undefined for the first). `key`: an item's id, where a listing may show
+ * one item on two pages (then it is returned once, as last listed).
+ */
+export function allPages<T>(
+  fetchPage: (marker: string | undefined) => Promise<Page<T>>,
+  what: string,
+  key?: (item: T) => string,
+): Promise<T[]> {
   return followPages(
     async (marker) => {
       const page = await fetchPage(marker);
       // An empty page ends the listing, whatever its link says.
       return { items: page.items, next: page.items.length === 0 ? undefined : markerOf(page.next) };
     },
-    { driver: DRIVER_NAME, what, cursor: "page marker" },
+    { driver: DRIVER_NAME, what, cursor: "page marker", ...(key ? { key } : {}) },
   );
 }
 

@@ -27,6 +27,8 @@ export async function startOpenStackCampaignCloud(sc: Scenario, authFile: string
   const quota = cloud.state.quotas.get(PROJECTS["demo"]!)!;
   Object.assign(quota, { instances: 1000, cores: 1000, ramMb: 1_000_000 });
   if (sc.smallPages) cloud.state.maxLimit = 2;
+  // As the lab's Nova: a page after a marker still scheduling lists that server again.
+  cloud.state.repeatBuildRequests = true;
   if (sc.multiCreateRefused)
     cloud.state.multiCreateRefusal = {
       status: 400,

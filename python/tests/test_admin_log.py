@@ -1,6 +1,7 @@
 """What an admin reads in DIRAC's log: cloudce missing, not executable or of another version is one
 ERROR line per queue; the proxy SiteDirector renews itself gets no expiry warning."""
 
+import importlib
 import itertools
 import logging
 import re
@@ -13,6 +14,7 @@ from conftest import DIRAC_MAJOR, SERVE_COMMAND, load_cs, local_ce_options
 from dirac_harness import make_site_director, site_director_cs
 from test_handles import _fresh_child
 
+from DIRAC.Core.Utilities.ObjectLoader import ObjectLoader
 from DIRAC.Resources.Computing.ComputingElementFactory import ComputingElementFactory
 
 VO, GROUP = "startvo", "startvo_pilot"
@@ -23,9 +25,20 @@ OLD_SERVER = Path(__file__).parent / "fixtures" / "old-server.py"
 
 
 def plugin_module(name):
-    """A module of the plugin as DIRAC loaded it (from sys.path or as the installed extension)."""
-    ce_module = next(m for n, m in sys.modules.items() if n.endswith("Resources.Computing.CloudceComputingElement"))
-    return sys.modules[ce_module.__name__.rsplit(".", 1)[0] + "." + name]
+    """A module of the plugin as DIRAC loads it (from sys.path or as the installed extension).
+
+    Loaded here the way ComputingElementFactory loads the plugin, so that it does not matter whether an
+    earlier test made a CE: run alone (pytest -k), a test finds the module all the same.
+    """
+    loaded = ObjectLoader().loadObject("Resources.Computing.CloudceComputingElement")
+    assert loaded["OK"], loaded
+    return importlib.import_module(loaded["Value"].__module__.rsplit(".", 1)[0] + "." + name)
+
+
+@pytest.fixture
+def version_module():
+    """The plugin's cloudce_version, as DIRAC loads the plugin."""
+    return plugin_module("cloudce_version")
 
 
 def get_ce(name, state_dir):
@@ -115,10 +128,11 @@ def test_a_cloudce_that_cannot_start_is_one_error_per_queue_naming_the_path_and_
     assert db.rows == {}
 
 
-def test_a_server_older_than_the_plugin_is_refused_by_the_plugin(no_child, monkeypatch, state_dir, dirac_log):
+def test_a_server_older_than_the_plugin_is_refused_by_the_plugin(
+        no_child, monkeypatch, state_dir, dirac_log, version_module):
     command = f"{sys.executable} {OLD_SERVER} 0.0.9"
     monkeypatch.setenv("CLOUDCE_SERVE_COMMAND", command)
-    version = plugin_module("cloudce_version").__version__
+    version = version_module.__version__
     result = get_ce("old-server.cloud", state_dir)
 
     assert not result["OK"]
@@ -129,9 +143,10 @@ def test_a_server_older_than_the_plugin_is_refused_by_the_plugin(no_child, monke
 
 
 @pytest.mark.parametrize("plugin, upgrade", [("0.0.5", "upgrade the DIRAC plugin to"), ("99.1.0", "upgrade cloudce to 99.1.0")])
-def test_the_server_refuses_a_plugin_of_another_release_line(plugin, upgrade, no_child, monkeypatch, state_dir, dirac_log):
+def test_the_server_refuses_a_plugin_of_another_release_line(
+        plugin, upgrade, no_child, monkeypatch, state_dir, dirac_log, version_module):
     monkeypatch.setenv("CLOUDCE_SERVE_COMMAND", SERVE_COMMAND)
-    monkeypatch.setattr(plugin_module("cloudce_version"), "__version__", plugin)
+    monkeypatch.setattr(version_module, "__version__", plugin)
     result = get_ce("mismatch.cloud", state_dir)
 
     assert not result["OK"]

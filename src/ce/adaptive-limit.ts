@@ -151,7 +151,8 @@ export class AdaptiveLimit {
       const current = epoch === this.epoch || this.slowStart;
       const load = current && !this.slowStart ? Math.max(atStart, this.inFlight) : atStart;
       this.inFlight--;
-      this.learn(kind, outcome, this.now() - started, load, current ? limitAtStart : 0);
+      const ms = this.now() - started;
+      this.learn(kind, outcome, options.sample?.(ms) ?? ms, load, current ? limitAtStart : 0);
       this.wake();
     }
   }

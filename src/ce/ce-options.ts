@@ -63,6 +63,8 @@ export const BOOLEAN_OPTIONS = {
   Context_DisableMetadata: true,
   /** VMs with the name prefix but no cloudce owner tag count as this CE's (migration from DIRAC's CloudCE). */
   Ownership_AdoptUntagged: false,
+  /** A slow listing, single delete or look-up gets one duplicate request (hedge.ts). */
+  Cloud_Hedge: true,
 } as const satisfies Record<string, boolean>;
 
 /** Text options: name → the default as the README states it (undefined: none or computed). */
@@ -143,6 +145,8 @@ export interface CeSettings {
   readonly policies: PolicySettings;
   /** VMs with the name prefix but no cloudce owner tag count as this CE's (migration from DIRAC's CloudCE). */
   readonly adoptUntagged: boolean;
+  /** Duplicate slow idempotent calls (Cloud_Hedge). */
+  readonly hedge: boolean;
   /** Every option as given (read-only, for templates and getDescription). */
   readonly raw: Readonly<Record<string, string>>;
 }
@@ -289,6 +293,7 @@ export function parseSettings(ceName: string, raw: Readonly<Record<string, strin
       credentialWarnSeconds: intOption(raw, "Credential_WarnDays") * 86_400,
     }),
     adoptUntagged: booleanOption(raw, "Ownership_AdoptUntagged"),
+    hedge: booleanOption(raw, "Cloud_Hedge"),
     raw: Object.freeze({ ...raw }),
   });
 }

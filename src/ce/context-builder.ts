@@ -50,6 +50,7 @@ export function buildCeContext(input: ContextInput): CeContext {
     baseDir: input.baseDir,
     callsPerSecond: settings.rateLimit,
     maxConcurrency: settings.submitConcurrency,
+    hedge: settings.hedge,
     observer,
     onBuilt: (driver) => credentials.setSecretIsPath(driver.capabilities.secretIsPath === true),
     config: {

@@ -26,6 +26,7 @@ import { RateLimiter } from "../util/rate-limiter.js";
 import { scopedStop, type StopControl, withinGrace } from "./interrupt.js";
 import { AdaptiveLimit, NotSent } from "./adaptive-limit.js";
 import { endpointLimit, runLimited } from "./endpoint-limits.js";
+import { DELETE_HEDGE, EndpointHedges, endpointHedges, type Hedgeable } from "./hedge.js";
 
 export interface DestroyOptions {
   readonly stop?: StopControl;
@@ -51,6 +52,8 @@ export interface DriverRuntimeOptions {
   readonly observer?: CeObserver;
   /** Told of the driver once it is built, before any call reaches it (what it says about its credentials). */
   readonly onBuilt?: (driver: CloudDriver) => void;
+  /** Duplicate slow idempotent calls (Cloud_Hedge); default yes. */
+  readonly hedge?: boolean;
 }
 
 export class DriverRuntime {
@@ -58,6 +61,7 @@ export class DriverRuntime {
   private closed = false;
   private readonly limiter: RateLimiter;
   private ownLimit: AdaptiveLimit | undefined;
+  private readonly ownHedges = new EndpointHedges();
   private readonly calls = new DriverCallScope();
 
   constructor(private readonly options: DriverRuntimeOptions) {
@@ -97,15 +101,37 @@ export class DriverRuntime {
    * after its turn under the rate limit; reports the limit as it moves.
    * Rejects with {@link NotSent} when `signal` aborts before the call went out.
    */
-  async limited<T>(kind: UnbatchedKind, fn: (driver: CloudDriver) => Promise<T>, signal?: AbortSignal): Promise<T> {
+  async limited<T>(
+    kind: UnbatchedKind,
+    fn: (driver: CloudDriver) => Promise<T>,
+    signal?: AbortSignal,
+    hedge?: Hedgeable<T>,
+  ): Promise<T> {
     const driver = await this.get();
     const limit = this.limitFor(driver);
+    // A look-up is a read; a delete is hedged only where its caller says it is one id; a create never.
+    const spec = kind === "lookup" ? (hedge ?? {}) : kind === "create" ? undefined : hedge;
+    let sentAfter = 0;
+    const send = (): Promise<T> => fn(driver);
+    const onWinner = (ms: number): void => {
+      sentAfter = ms;
+    };
     try {
       // A call still waiting for its slot or its rate-limit turn when the caller stops is never sent.
-      return await runLimited(limit, kind, () => fn(driver), {
-        ready: () => this.limiter.acquire(),
-        ...(signal ? { signal } : {}),
-      });
+      // Its duplicate runs in the same slot. A call its duplicate answered teaches the limit the
+      // duplicate's own latency: the held request tells that one worker stalled, not how many calls
+      // the cloud serves at once, while the duplicate, sent under the same load, does (under real
+      // overload it is slow too, and the limit comes down). One the first request answered teaches its full latency.
+      return await runLimited(
+        limit,
+        kind,
+        spec ? () => this.hedged(driver, kind, send, spec, signal, onWinner) : send,
+        {
+          ready: () => this.limiter.acquire(),
+          sample: (ms) => ms - sentAfter,
+          ...(signal ? { signal } : {}),
+        },
+      );
     } finally {
       this.options.observer?.concurrency?.(driver.name, driver.endpoint ?? "", limit.limit);
     }
@@ -125,6 +151,27 @@ export class DriverRuntime {
       this.options.observer?.concurrency?.(driver.name, driver.endpoint ?? "", limit.limit);
     }
   };
+
+  /** `send()`, duplicated once it is slow (hedge.ts), unless Cloud_Hedge is off; the duplicate takes its rate-limit turn. */
+  private hedged<T>(
+    driver: CloudDriver,
+    kind: string,
+    send: () => Promise<T>,
+    spec: Hedgeable<T> = {},
+    signal?: AbortSignal,
+    onWinner?: (sentAfterMs: number) => void,
+  ): Promise<T> {
+    if (this.options.hedge === false) return send();
+    const endpoint = driver.endpoint ?? "";
+    const hedges = driver.endpoint === undefined ? this.ownHedges : endpointHedges(`${driver.name} ${endpoint}`);
+    return hedges.run(kind, send, {
+      ...spec,
+      signal,
+      ready: () => this.limiter.acquire(),
+      onOutcome: (outcome) => this.options.observer?.hedged?.(driver.name, endpoint, kind, outcome),
+      ...(onWinner ? { onWinner } : {}),
+    });
+  }
 
   private limitFor(driver: CloudDriver): AdaptiveLimit {
     const max = this.options.maxConcurrency;
@@ -194,7 +241,7 @@ export class DriverRuntime {
     try {
       const call =
         ids.length === 1
-          ? this.limited("delete", (d) => d.destroyNodes(ids), stop.signal)
+          ? this.limited("delete", (d) => d.destroyNodes(ids), stop.signal, DELETE_HEDGE)
           : this.call((d) => d.destroyNodes(ids));
       const r = await withinGrace(call, stop);
       if (r.answered) return withGoneFacts(r.value, ids);
@@ -213,7 +260,7 @@ export class DriverRuntime {
 
   /** This CE's nodes: the driver filters, and we check again. */
   async listOwn(filter: NodeFilter): Promise<CloudNode[]> {
-    const nodes = await this.call((d) => d.listNodes(filter));
+    const nodes = await this.call((d) => this.hedged(d, "list", () => d.listNodes(filter)));
     const own = nodes.filter((n) => ownedBy(n, filter));
     this.options.observer?.listed?.(own);
     return own;

@@ -17,6 +17,11 @@ export interface RunOptions {
   readonly judge?: (err: unknown) => CallOutcome;
   /** Awaited once the slot is taken and before the clock starts (e.g. a rate limit's turn). */
   readonly ready?: () => Promise<void>;
+  /**
+   * The latency to learn from, given the call's (start to answer); default: that one.
+   * A hedged call answered by its duplicate gives the duplicate's own latency.
+   */
+  readonly sample?: (ms: number) => number;
 }
 
 export interface AdaptiveLimitOptions {

@@ -81,5 +81,6 @@ export function metricsObserver(
     },
     slots: (n) => m.slots.set(base, n),
     concurrency: (driver, endpoint, limit) => m.concurrency.set({ ...base, driver, endpoint }, limit),
+    hedged: (driver, endpoint, operation, outcome) => m.hedges.inc({ ...base, driver, endpoint, operation, outcome }),
   };
 }

@@ -34,6 +34,8 @@ export interface CeObserver {
   progressed?(action: "create" | "delete", done: number, failed: number): void;
   /** The concurrency limit of an endpoint after one of its calls that cannot be batched. */
   concurrency?(driver: string, endpoint: string, limit: number): void;
+  /** A slow idempotent call got a duplicate (`list`, `delete`, `lookup`): whether the duplicate answered first. */
+  hedged?(driver: string, endpoint: string, operation: string, outcome: "won" | "lost"): void;
   /** What the lifecycle policies say (breaker, fizzle backoff, credentials), each time getCEStatus() or available() tells it. */
   policies?(info: PolicyInfo): void;
 }
@@ -60,6 +62,7 @@ export function combineObservers(observers: readonly CeObserver[]): CeObserver {
     planned: each("planned"),
     progressed: each("progressed"),
     concurrency: each("concurrency"),
+    hedged: each("hedged"),
     policies: each("policies"),
   };
 }

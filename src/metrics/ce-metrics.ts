@@ -58,6 +58,11 @@ export const METRICS = {
     help: "Calls that cannot be batched (deletes, per-VM creates, look-ups) the CE lets the cloud endpoint have at once, as learnt from its latency.",
     labels: ["ce", "queue", "driver", "endpoint"],
   },
+  hedges: {
+    name: "cloudce_cloud_hedges_total",
+    help: "Duplicates sent of slow idempotent cloud calls (listings, single deletes, look-ups), by whether the duplicate answered first (won) or not (lost).",
+    labels: ["ce", "queue", "driver", "endpoint", "operation", "outcome"],
+  },
   overLifetime: {
     name: "cloudce_vms_over_lifetime",
     help: "The queue's VMs at the last listing older than Context_MaxLifetime: cleanup should have removed them.",
@@ -114,6 +119,7 @@ export interface Instruments {
   vms: Gauge;
   slots: Gauge;
   concurrency: Gauge;
+  hedges: Counter;
   overLifetime: Gauge;
   circuitOpen: Gauge;
   fizzleBackoff: Gauge;
@@ -150,6 +156,7 @@ export function instrumentsIn(registry: Registry): Instruments {
     vms: gauge(METRICS.vms),
     slots: gauge(METRICS.slots),
     concurrency: gauge(METRICS.concurrency),
+    hedges: counter(METRICS.hedges),
     overLifetime: gauge(METRICS.overLifetime),
     circuitOpen: gauge(METRICS.circuitOpen),
     fizzleBackoff: gauge(METRICS.fizzleBackoff),

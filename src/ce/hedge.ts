@@ -1,0 +1,204 @@
+/**
+ * Hedged requests ("The Tail at Scale"): a cloud with few API workers now
+ * and then holds one call for a second or more while the calls around it
+ * answer at their usual pace. When an idempotent call (a listing, a
+ * single-id delete, a look-up; never a create) has not answered after a few
+ * times the median latency of that endpoint's recent calls of its kind, one
+ * duplicate goes out and the first success answers the caller.
+ *
+ * Bounded, per endpoint: a duplicate spends a token of a bucket that earns a
+ * tenth of one per call (at most ~10% of calls, with a burst of two); and an
+ * endpoint where duplicates do not win (fewer than two of the last eight
+ * answered first: its slowness is load, not one held call) gets none for
+ * the next 64 calls, after which hedging probes again.
+ *
+ * Pure: the clock and timers are injected, so tests are deterministic.
+ */
+
+import type { BulkResult } from "../drivers/driver.js";
+import { lruEntry } from "../util/lru.js";
+
+export interface HedgeClock {
+  /** Monotonic milliseconds. */
+  now(): number;
+  /** Runs `fn` after `ms`; the returned function cancels it. */
+  after(ms: number, fn: () => void): () => void;
+}
+
+export const systemHedgeClock: HedgeClock = {
+  now: () => performance.now(),
+  after: (ms, fn) => {
+    const timer = setTimeout(fn, ms);
+    timer.unref();
+    return () => clearTimeout(timer);
+  },
+};
+
+export type HedgeOutcome = "won" | "lost";
+
+export interface HedgeOptions<T> {
+  /** Once aborted, no duplicate is sent. */
+  readonly signal?: AbortSignal | undefined;
+  /** Awaited before the duplicate is sent (its rate-limit turn). */
+  readonly ready?: () => Promise<void>;
+  /** Whether an answer is a success (a bulk result with failed ids is not); default: any answer. */
+  readonly succeeded?: (value: T) => boolean;
+  /** What the caller gets from the duplicate's answer. */
+  readonly fromHedge?: (value: T) => T;
+  /** A duplicate was sent: whether it answered first. */
+  readonly onOutcome?: (outcome: HedgeOutcome) => void;
+  /** Milliseconds after the first request the request that answered first was sent (0: the first one). */
+  readonly onWinner?: (sentAfterMs: number) => void;
+}
+
+/** What a caller of a hedged call says about its answers. */
+export type Hedgeable<T> = Pick<HedgeOptions<T>, "succeeded" | "fromHedge">;
+
+/**
+ * A single-id delete is done once either request deleted it; the duplicate's 404 (`gone`) may be the
+ * first request's own work, so it is plain done, never another cleanup's.
+ */
+export const DELETE_HEDGE: Hedgeable<BulkResult> = {
+  succeeded: (r) => r.failed.length === 0,
+  fromHedge: (r) => ({ done: r.done, failed: r.failed }),
+};
+
+/** Recent answered calls per kind whose median sets the delay. */
+const KEPT = 16;
+/** Answered calls of a kind before any of its calls is hedged. */
+const MIN_SAMPLES = 5;
+/** A call is hedged once it has taken this many times the median... */
+const DELAY_FACTOR = 3;
+/** ...and never before this (timer and event-loop noise). */
+const DELAY_FLOOR_MS = 50;
+/** Calls that earn one hedge, and the hedges kept: at most ~10% of calls, two at once. */
+const CALLS_PER_HEDGE = 10;
+const BURST = 2 * CALLS_PER_HEDGE;
+/** Hedges judged, the wins among them below which hedging pauses, and the calls the pause lasts. */
+const JUDGED = 8;
+const MIN_WINS = 2;
+const PAUSE_CALLS = 64;
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+/** `send()`, with a synchronous throw as a rejection. */
+function call<T>(send: () => Promise<T>): Promise<T> {
+  try {
+    return send();
+  } catch (err) {
+    return Promise.reject(err);
+  }
+}
+
+type Answer<T> = { readonly ok: boolean; readonly value?: T; readonly error?: unknown; readonly rejected: boolean };
+
+/** What one endpoint's calls took and what its hedges did. */
+export class EndpointHedges {
+  private readonly latencies = new Map<string, number[]>();
+  /** Calls earned towards hedges (an integer: a sum of tenths would never quite reach one). */
+  private credit = BURST;
+  private outcomes: boolean[] = [];
+  private paused = 0;
+
+  constructor(private readonly clock: HedgeClock = systemHedgeClock) {}
+
+  /** The delay after which a call of `kind` gets a duplicate now; undefined: none. */
+  delay(kind: string): number | undefined {
+    const kept = this.latencies.get(kind);
+    if (this.paused > 0 || kept === undefined || kept.length < MIN_SAMPLES) return undefined;
+    return Math.max(DELAY_FLOOR_MS, DELAY_FACTOR * median(kept));
+  }
+
+  /** Whether hedging is paused on this endpoint (its hedges did not win). */
+  get isPaused(): boolean {
+    return this.paused > 0;
+  }
+
+  /** Sends `send()`, and once more if it is slow; settles with the first success, else the first request's answer. */
+  run<T>(kind: string, send: () => Promise<T>, options: HedgeOptions<T> = {}): Promise<T> {
+    this.credit = Math.min(BURST, this.credit + 1);
+    const delay = this.delay(kind);
+    if (this.paused > 0) this.paused--;
+    const succeeded = options.succeeded ?? (() => true);
+    const answer = (p: Promise<T>): Promise<Answer<T>> =>
+      p.then(
+        (value) => ({ ok: succeeded(value), value, rejected: false }),
+        (error: unknown) => ({ ok: false, error, rejected: true }),
+      );
+    const started = this.clock.now();
+    return new Promise<T>((resolve, reject) => {
+      let settled = false;
+      let first: Answer<T> | undefined;
+      let hedge: "unsent" | "waiting" | "sent" | "failed" = "unsent";
+      let hedgeSentAt = 0;
+      const settle = (a: Answer<T>, byHedge: boolean): void => {
+        settled = true;
+        cancel();
+        if (hedge === "sent" || hedge === "failed") this.judge(byHedge, options.onOutcome);
+        if (a.ok) this.sample(kind, this.clock.now() - (byHedge ? hedgeSentAt : started));
+        options.onWinner?.(byHedge ? hedgeSentAt - started : 0);
+        if (a.rejected) reject(a.error);
+        else resolve(byHedge && options.fromHedge ? options.fromHedge(a.value as T) : (a.value as T));
+      };
+      const fire = async (): Promise<void> => {
+        if (settled || options.signal?.aborted || this.credit < CALLS_PER_HEDGE) return;
+        this.credit -= CALLS_PER_HEDGE;
+        hedge = "waiting";
+        await options.ready?.().catch(() => undefined);
+        if (settled || options.signal?.aborted) {
+          hedge = "unsent";
+          this.credit = Math.min(BURST, this.credit + CALLS_PER_HEDGE);
+          if (!settled && first) settle(first, false);
+          return;
+        }
+        hedge = "sent";
+        hedgeSentAt = this.clock.now();
+        const a = await answer(call(send));
+        if (settled) return;
+        if (a.ok) settle(a, true);
+        else if (first) settle(first, false);
+        else hedge = "failed";
+      };
+      const cancel = delay === undefined ? () => undefined : this.clock.after(delay, () => void fire());
+      void answer(call(send)).then((a) => {
+        first = a;
+        if (settled) return;
+        // A failure waits for a duplicate on its way; without one it is the answer.
+        if (a.ok || hedge === "unsent" || hedge === "failed") settle(a, false);
+      });
+    });
+  }
+
+  private sample(kind: string, ms: number): void {
+    const kept = this.latencies.get(kind) ?? [];
+    kept.push(ms);
+    if (kept.length > KEPT) kept.shift();
+    this.latencies.set(kind, kept);
+  }
+
+  private judge(won: boolean, onOutcome?: (o: HedgeOutcome) => void): void {
+    onOutcome?.(won ? "won" : "lost");
+    this.outcomes.push(won);
+    if (this.outcomes.length < JUDGED) return;
+    if (this.outcomes.filter(Boolean).length < MIN_WINS) this.paused = PAUSE_CALLS;
+    this.outcomes = [];
+  }
+}
+
+/** Endpoints remembered at most; the least recently used is forgotten first. */
+const MAX_ENDPOINTS = 256;
+const endpoints = new Map<string, EndpointHedges>();
+
+/** The hedging state of one endpoint, shared by every CE of the process. */
+export function endpointHedges(key: string): EndpointHedges {
+  return lruEntry(endpoints, key, MAX_ENDPOINTS, () => new EndpointHedges());
+}
+
+/** Forgets every endpoint's hedging state (tests). */
+export function resetEndpointHedges(): void {
+  endpoints.clear();
+}

@@ -17,6 +17,7 @@
 
 import type { BulkResult } from "../drivers/driver.js";
 import { lruEntry } from "../util/lru.js";
+import { median } from "./latency-by-load.js";
 
 export interface HedgeClock {
   /** Monotonic milliseconds. */
@@ -78,12 +79,6 @@ const BURST = 2 * CALLS_PER_HEDGE;
 const JUDGED = 8;
 const MIN_WINS = 2;
 const PAUSE_CALLS = 64;
-
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-}
 
 /** `send()`, with a synchronous throw as a rejection. */
 function call<T>(send: () => Promise<T>): Promise<T> {

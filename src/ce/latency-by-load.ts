@@ -13,7 +13,8 @@ export const KEPT = 5;
 /** Recent samples, of any load, from which the fastest latency is taken. */
 const WINDOW = 64;
 
-function median(values: readonly number[]): number {
+/** The middle value (the mean of the two middle ones). */
+export function median(values: readonly number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = Math.floor(sorted.length / 2);
   return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;

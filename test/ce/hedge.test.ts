@@ -6,7 +6,13 @@
  */
 
 import { describe, expect, it } from "vitest";
-import { DELETE_HEDGE, EndpointHedges, type HedgeClock, type HedgeOutcome } from "../../src/ce/hedge.js";
+import {
+  DELETE_HEDGE,
+  EndpointHedges,
+  type HedgeClock,
+  type HedgeOptions,
+  type HedgeOutcome,
+} from "../../src/ce/hedge.js";
 import type { BulkResult } from "../../src/drivers/driver.js";
 
 /** A clock whose timers fire only when a test moves it. */
@@ -57,6 +63,29 @@ async function warmed(clock: FakeClock, kind = "delete", n = 5, ms = 20): Promis
     await p;
   }
   return hedges;
+}
+
+/** `n` calls of `kind` answered at once. */
+async function fast(hedges: EndpointHedges, n: number, kind = "delete"): Promise<void> {
+  for (let i = 0; i < n; i++) {
+    const f = new Requests<string>();
+    const q = hedges.run(kind, f.send);
+    f.sent[0]!.resolve("ok");
+    await q;
+  }
+}
+
+/** A call of `kind` the clock then moves `ms` past: its requests, and its answer. */
+async function held<T>(
+  clock: FakeClock,
+  hedges: EndpointHedges,
+  ms: number,
+  options?: HedgeOptions<T>,
+): Promise<{ r: Requests<T>; p: Promise<T> }> {
+  const r = new Requests<T>();
+  const p = hedges.run("delete", r.send, options);
+  await clock.advance(ms);
+  return { r, p };
 }
 
 describe("hedged requests", () => {
@@ -146,14 +175,6 @@ describe("hedged requests", () => {
   it("hedges at most two calls at once, and one call in ten after", async () => {
     const clock = new FakeClock();
     const hedges = await warmed(clock, "list", 5, 1);
-    const fast = async (n: number): Promise<void> => {
-      for (let i = 0; i < n; i++) {
-        const f = new Requests<string>();
-        const q = hedges.run("delete", f.send);
-        f.sent[0]!.resolve("ok");
-        await q;
-      }
-    };
     const held = async (): Promise<number> => {
       const r = new Requests<string>();
       const p = hedges.run("list", r.send);
@@ -169,9 +190,9 @@ describe("hedged requests", () => {
     for (const x of r.sent.reverse()) x.resolve("ok");
     await Promise.all(three);
     // The burst is spent: nine more calls of the endpoint (of any kind) and a held one earn one duplicate.
-    await fast(8);
+    await fast(hedges, 8);
     expect(await held()).toBe(0);
-    await fast(9);
+    await fast(hedges, 9);
     expect(await held()).toBe(1);
   });
 
@@ -180,42 +201,28 @@ describe("hedged requests", () => {
     const hedges = await warmed(clock, "delete", 5, 1);
     const outcomes: HedgeOutcome[] = [];
     const onOutcome = (o: HedgeOutcome): void => void outcomes.push(o);
-    const fast = async (n: number): Promise<void> => {
-      for (let i = 0; i < n; i++) {
-        const f = new Requests<string>();
-        const q = hedges.run("delete", f.send);
-        f.sent[0]!.resolve("ok");
-        await q;
-      }
-    };
     // Eight held calls whose first request still answers first; fast calls between refill the budget.
     while (outcomes.length < 8) {
-      await fast(10);
-      const r = new Requests<string>();
-      const p = hedges.run("delete", r.send, { onOutcome });
-      await clock.advance(50);
+      await fast(hedges, 10);
+      const { r, p } = await held<string>(clock, hedges, 50, { onOutcome });
       expect(r.sent).toHaveLength(2);
       r.sent[0]!.resolve("first");
       await p;
     }
     expect(outcomes).toEqual(Array(8).fill("lost"));
     expect(hedges.isPaused).toBe(true);
-    const r = new Requests<string>();
-    const p = hedges.run("delete", r.send);
-    await clock.advance(10_000);
+    const { r, p } = await held<string>(clock, hedges, 10_000);
     expect(r.sent).toHaveLength(1);
     r.sent[0]!.resolve("ok");
     await p;
-    await fast(62);
+    await fast(hedges, 62);
     expect(hedges.isPaused).toBe(true);
-    await fast(1);
+    await fast(hedges, 1);
     expect(hedges.isPaused).toBe(false);
-    const probe = new Requests<string>();
-    const q = hedges.run("delete", probe.send);
-    await clock.advance(50);
-    expect(probe.sent).toHaveLength(2);
-    probe.sent[1]!.resolve("probe");
-    await expect(q).resolves.toBe("probe");
+    const probe = await held<string>(clock, hedges, 50);
+    expect(probe.r.sent).toHaveLength(2);
+    probe.r.sent[1]!.resolve("probe");
+    await expect(probe.p).resolves.toBe("probe");
   });
 
   it("sends no duplicate once the caller stopped, before or during its rate-limit turn", async () => {

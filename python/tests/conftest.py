@@ -106,8 +106,12 @@ def no_vm_outlives_the_suite(tmp_path_factory):
     assert not left, f"LOCAL VM processes outlived the tests (stopped now): {left}"
 
 
-def _wait_dead(pid):
-    """Until ``pid`` is gone or a zombie (the plugin's own Popen reaps it)."""
+def _wait_dead(pid, what="cloudce serve"):
+    """Until ``pid`` is gone or a zombie (its parent reaps it).
+
+    SIGKILL returns before the process dies: it lives on, its command line readable, until the kernel
+    runs it again, which took over 200 ms on a loaded machine.
+    """
     stat = Path(f"/proc/{pid}/stat")
     # A hang guard only (as the tests' wait_for): a busy machine may take long to reap.
     end = time.monotonic() + 90.0
@@ -118,7 +122,7 @@ def _wait_dead(pid):
         except (OSError, IndexError):
             return
         time.sleep(0.01)
-    raise AssertionError(f"cloudce serve {pid} did not die 90 s after SIGKILL (hang guard)")
+    raise AssertionError(f"{what} {pid} did not die 90 s after SIGKILL (hang guard)")
 
 
 def local_vm_processes(folder):
@@ -139,12 +143,27 @@ def stop_local_vms(folder):
 
     Found by command line (a VM's wrapper names its folder), not by node.json: a child killed
     between starting a VM and recording its pid leaves a record without one.
+    Returns once they are dead, so that a look right after (the end-of-run check, after the last
+    test's teardown) does not find a VM already killed.
     """
-    for pid in local_vm_processes(folder):
+    found = local_vm_processes(folder)
+    for pid in found:
         try:
             os.killpg(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            # Not a group's leader (a wrapper's child before its exec): stopped on its own.
+            _kill_quietly(pid)
         except OSError:
             pass
+    for pid in found:
+        _wait_dead(pid, "LOCAL VM")
+
+
+def _kill_quietly(pid):
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except OSError:
+        pass
 
 
 def serve_children():

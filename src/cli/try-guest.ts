@@ -8,7 +8,7 @@
 
 import { join } from "node:path";
 import { readFile } from "node:fs/promises";
-import { failedAfterUserScripts, failedModules } from "./try-cloud-init.js";
+import { cutByShutdown, failedModules } from "./try-cloud-init.js";
 
 /** Where on the results disk the probe and the collector write. */
 export const TRY_DIR = "cloudce-try";
@@ -71,10 +71,10 @@ export interface GuestReport {
    */
   readonly stageErrors: readonly string[];
   /**
-   * Without result.json, the final stage cut short: its modules that failed after the user
-   * scripts (the pilot and the template's poweroff) had run; not in `stageErrors`.
+   * Without result.json, the final stage cut short: its modules after the user scripts (the pilot
+   * and the template's poweroff) that the shutdown's SIGTERM cut; not in `stageErrors`.
    */
-  readonly failedAfterUserScripts: readonly string[];
+  readonly cutByShutdown: readonly string[];
   readonly collected: boolean;
 }
 
@@ -106,9 +106,9 @@ export async function readGuestReport(resultsDir: string): Promise<GuestReport> 
   );
   const final = stages["modules-final"] as { start?: unknown; finished?: unknown } | undefined;
   const finalCut = !result && typeof final?.start === "number" && final.finished === null;
-  const afterUserScripts = finalCut ? failedAfterUserScripts(log ?? "") : [];
+  const cut = finalCut ? cutByShutdown(log ?? "") : [];
   const unrecorded = failedModules(log ?? "")
-    .filter((m) => !recorded.some((e) => e.startsWith(`('${m}'`)) && !afterUserScripts.includes(m))
+    .filter((m) => !recorded.some((e) => e.startsWith(`('${m}'`)) && !cut.includes(m))
     .map((m) => `('${m}', failed: see cloud-init.log)`);
   const stageErrors = [...recorded, ...unrecorded];
   const startKv = keyValues(start);
@@ -118,7 +118,7 @@ export async function readGuestReport(resultsDir: string): Promise<GuestReport> 
     ...(endKv ? { pilotEnd: endKv } : {}),
     ...(result ? { resultErrors: (JSON.parse(result) as { v1: { errors: string[] } }).v1.errors } : {}),
     stageErrors,
-    failedAfterUserScripts: afterUserScripts,
+    cutByShutdown: cut,
     collected: status !== undefined,
   };
 }

@@ -54,13 +54,13 @@ export function judge(input: JudgeInput): TryVerdict {
       ? "matches"
       : "differs";
   const poweredOff = node.state === "stopped" && ["POWERED_OFF", "HALTED"].includes(node.cloudState);
-  // Modules that failed after the user scripts in a final stage the guest's shutdown cut short:
-  // when the VM powered itself off, that shutdown was the template's poweroff, after the pilot.
-  const after = guest.failedAfterUserScripts;
+  // Modules after the user scripts that the guest's shutdown cut: when the VM powered itself off,
+  // that shutdown was the template's poweroff, after the pilot.
+  const after = guest.cutByShutdown;
   const cutByPoweroff = poweredOff ? after : [];
   const errors = [
     ...(guest.resultErrors ?? guest.stageErrors),
-    ...(poweredOff ? [] : after.map((m) => `('${m}', failed after the user scripts: see cloud-init.log)`)),
+    ...(poweredOff ? [] : after.map((m) => `('${m}', cut by a shutdown after the user scripts: see cloud-init.log)`)),
   ];
   const from = guest.resultErrors
     ? "result.json"

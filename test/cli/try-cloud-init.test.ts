@@ -2,7 +2,8 @@
  * How `cloudce try` counts cloud-init's errors, on what the installed cloud-init itself writes
  * (its logging config, reporting events, module loop and status files; see
  * fixtures/cloudinit_final_stage.py): a module the template's own poweroff cut after the pilot
- * is reported but is not the template's error; any other failed module is.
+ * (in progress when cloud-init logged the shutdown's SIGTERM) is reported but is not the
+ * template's error; any other failed module is.
  */
 
 import { execFile } from "node:child_process";
@@ -18,7 +19,7 @@ import { requireCloudInit } from "../context/cloud-init-harness.js";
 
 const GENERATOR = fileURLToPath(new URL("./fixtures/cloudinit_final_stage.py", import.meta.url));
 
-type Outcome = "ok" | "fail" | "sigterm";
+type Outcome = "ok" | "fail" | "sigterm" | "killed";
 type Stages = Record<string, [string, Outcome][]>;
 
 const POWERED_OFF = { state: "stopped", cloudState: "POWERED_OFF" };
@@ -68,17 +69,46 @@ describe("cloudce try's count of cloud-init errors", () => {
       "modules-final": [
         ["package-update-upgrade-install", "fail"],
         ["scripts-user", "ok"],
-        ["ssh-authkey-fingerprints", "fail"],
+        ["ssh-authkey-fingerprints", "ok"],
         ["keys-to-console", "sigterm"],
       ],
     });
     expect(v.cloudInit.errors.map(moduleOf)).toEqual(["package-update-upgrade-install"]);
-    expect(v.cloudInit.cutByPoweroff).toEqual(["ssh-authkey-fingerprints", "keys-to-console"]);
+    expect(v.cloudInit.cutByPoweroff).toEqual(["keys-to-console"]);
     expect(v.problems).toEqual(["cloud-init reported 1 error"]);
     expect(renderVerdict(v).split("\n")).toContain(
-      "  2 cloud-init modules after the pilot's end were cut by the template's poweroff (not errors): " +
-        "ssh-authkey-fingerprints, keys-to-console",
+      "  1 cloud-init module after the pilot's end was cut by the template's poweroff (not an error): keys-to-console",
     );
+  });
+
+  it("counts a module after the runcmd that failed on its own when no SIGTERM cut the stage", async () => {
+    // A forced poweroff: the final stage never ended, but cloud-init logged no signal.
+    const v = await verdictFor("no-signal", {
+      "modules-config": CONFIG,
+      "modules-final": [
+        ["scripts-user", "ok"],
+        ["phone-home", "fail"],
+        ["final-message", "killed"],
+      ],
+    });
+    expect(v.cloudInit.from).toMatch(/^status\.json/);
+    expect(v.cloudInit.errors.map(moduleOf)).toEqual(["phone-home"]);
+    expect(v.cloudInit.cutByPoweroff).toEqual([]);
+    expect(v.ok).toBe(false);
+  });
+
+  it("counts a module after the runcmd that failed before the SIGTERM, and not the one the SIGTERM cut", async () => {
+    const v = await verdictFor("before-signal", {
+      "modules-config": CONFIG,
+      "modules-final": [
+        ["scripts-user", "ok"],
+        ["phone-home", "fail"],
+        ["keys-to-console", "sigterm"],
+      ],
+    });
+    expect(v.cloudInit.errors.map(moduleOf)).toEqual(["phone-home"]);
+    expect(v.cloudInit.cutByPoweroff).toEqual(["keys-to-console"]);
+    expect(v.problems).toEqual(["cloud-init reported 1 error"]);
   });
 
   it("passes a template whose only failures are modules its poweroff cut", async () => {
@@ -137,8 +167,8 @@ describe("cloudce try's count of cloud-init errors", () => {
         ["keys_to_console", "sigterm"],
       ],
     });
-    expect(v.cloudInit.errors.map(moduleOf)).toEqual(["package_update_upgrade_install"]);
-    expect(v.cloudInit.cutByPoweroff).toEqual(["ssh_authkey_fingerprints", "keys_to_console"]);
+    expect(v.cloudInit.errors.map(moduleOf)).toEqual(["package_update_upgrade_install", "ssh_authkey_fingerprints"]);
+    expect(v.cloudInit.cutByPoweroff).toEqual(["keys_to_console"]);
   });
 
   it("counts the cut modules as errors when the VM did not power off (no poweroff of the template's cut them)", async () => {
@@ -148,13 +178,12 @@ describe("cloudce try's count of cloud-init errors", () => {
         "modules-config": CONFIG,
         "modules-final": [
           ["scripts-user", "ok"],
-          ["ssh-authkey-fingerprints", "fail"],
           ["keys-to-console", "sigterm"],
         ],
       },
       { state: "error", cloudState: "CRASHED" },
     );
-    expect(v.cloudInit.errors.map(moduleOf)).toEqual(["ssh-authkey-fingerprints", "keys-to-console"]);
+    expect(v.cloudInit.errors.map(moduleOf)).toEqual(["keys-to-console"]);
     expect(v.cloudInit.cutByPoweroff).toEqual([]);
   });
 });

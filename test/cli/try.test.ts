@@ -94,7 +94,7 @@ describe("cloudce try", () => {
         pilotEnd: { status: "0" },
         resultErrors: [],
         stageErrors: [],
-        failedAfterUserScripts: [],
+        cutByShutdown: [],
         collected: true,
       },
     };
@@ -115,8 +115,8 @@ describe("cloudce try", () => {
     expect(judge({ ...base, guest: { ...base.guest, resultErrors: ["('x', E)"] } }).problems).toEqual([
       "cloud-init reported 1 error",
     ]);
-    expect(
-      judge({ ...base, guest: { stageErrors: [], failedAfterUserScripts: [], collected: false } }).problems[0],
-    ).toBe("the pilot never started (or could not write to /results)");
+    expect(judge({ ...base, guest: { stageErrors: [], cutByShutdown: [], collected: false } }).problems[0]).toBe(
+      "the pilot never started (or could not write to /results)",
+    );
   });
 });

@@ -175,7 +175,7 @@ export async function report(
   if (plot) {
     await writeFile(
       plot,
-      renderTimelineSvg(buildTimelines(mine, { live }), {
+      renderTimelineSvg(buildTimelines(mine, { live, now: asOf }), {
         now: asOf,
         title: `Pilot VMs of ${ce.ceName}${onlyQueue === undefined ? "" : `, queue ${onlyQueue}`}`,
       }),

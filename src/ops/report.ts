@@ -89,6 +89,7 @@ export interface ReportSummary {
 
 export interface ReportOptions {
   readonly live?: readonly LiveNode[];
+  /** The time the report is as of (default: now); a VM that powered off later was running then. */
   readonly now?: Date;
 }
 
@@ -129,7 +130,10 @@ export function buildTimelines(entries: readonly JournalEntry[], options: Report
     }
   }
   const live = new Map((options.live ?? []).map((n) => [n.ref, n]));
-  const out: VmTimeline[] = [...vms.values()].map((vm) => finalise(vm, live.get(vm.ref), options.live !== undefined));
+  const asOf = options.now ?? new Date();
+  const out: VmTimeline[] = [...vms.values()].map((vm) =>
+    finalise(vm, live.get(vm.ref), options.live !== undefined, asOf),
+  );
   // VMs the journal never saw created (older than the journal): known from the cloud only.
   for (const n of live.values()) {
     if (vms.has(n.ref)) continue;
@@ -143,17 +147,20 @@ export function buildTimelines(entries: readonly JournalEntry[], options: Report
       endReason: "",
       stoppedBy: undefined,
     };
-    out.push(finalise(vm, n, true));
+    out.push(finalise(vm, n, true, asOf));
   }
   return out.sort((a, b) => a.start.getTime() - b.start.getTime());
 }
 
-function finalise(vm: Building, node: LiveNode | undefined, haveLive: boolean): VmTimeline {
+function finalise(vm: Building, node: LiveNode | undefined, haveLive: boolean, asOf: Date): VmTimeline {
   const base = { ref: vm.ref, name: vm.name, ce: vm.ce, queue: vm.queue, start: vm.start, end: vm.end };
   if (vm.end)
     return { ...base, state: vm.endReason === "stopped" ? "done" : "aborted", reason: vm.endReason || "deleted" };
   if (vm.stoppedBy) return { ...base, state: "aborted", reason: vm.stoppedBy };
   if (!node) return { ...base, state: "unknown", reason: haveLive ? "not listed by the cloud" : "no live listing" };
+  // Powered off after the report's time (report --until in the past): running as of then.
+  if (node.stoppedAt && node.stoppedAt.getTime() > asOf.getTime())
+    return { ...base, state: "running", reason: "running" };
   return {
     ...base,
     state: liveState(node.state),

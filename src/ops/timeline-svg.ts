@@ -95,14 +95,12 @@ export function renderTimelineSvg(vms: readonly VmTimeline[], options: TimelineS
   return `${parts.join("\n")}\n`;
 }
 
-/** Where a bar ends: deletion, else power-off (a VM waiting for cleanup), else now. */
+/**
+ * Where a bar ends: deletion, else power-off (a VM waiting for cleanup), else now. Timelines built
+ * as of `now` (buildTimelines' own `now`) carry no power-off after it: such a VM was running then.
+ */
 function drawnEnd(vm: VmTimeline, now: Date): Date {
-  return vm.end ?? stoppedBy(vm, now) ?? now;
-}
-
-/** When the VM powered off, if it had by `now`: as of an earlier `now` (report --until) it was still running. */
-function stoppedBy(vm: VmTimeline, now: Date): Date | undefined {
-  return vm.stoppedAt && vm.stoppedAt.getTime() <= now.getTime() ? vm.stoppedAt : undefined;
+  return vm.end ?? vm.stoppedAt ?? now;
 }
 
 /** `2026-12-07 13:02 → 2026-12-07 15:40 UTC (2 h 38 min), 48 pilot VMs; 1 idle gap cut out (9 h 10 min)` */
@@ -160,7 +158,7 @@ function packBands(vms: readonly VmTimeline[], now: Date): Band[] {
 
 function bar(vm: VmTimeline, x: (t: number) => number, y: number, now: Date, nextX: number): string {
   const end = drawnEnd(vm, now);
-  const stopped = stoppedBy(vm, now);
+  const stopped = vm.stoppedAt;
   const x0 = x(vm.start.getTime());
   const w = Math.max(2, x(end.getTime()) - x0);
   const life = formatDuration((end.getTime() - vm.start.getTime()) / 1000);

@@ -6,6 +6,7 @@ import { PassThrough } from "node:stream";
 import { expect, it } from "vitest";
 import { report } from "../../src/cli/commands-ops.js";
 import { createOutput } from "../../src/cli/output.js";
+import { STATE_COLOURS } from "../../src/ops/timeline-svg.js";
 import { harness, START } from "../ce/policy-harness.js";
 
 const HOUR = 3600;
@@ -24,8 +25,10 @@ it("draws a pilot still running at a past --until up to --until, and ends the ax
   h.cloud.setState(stopsLater!.slice("cloud://".length), "stopped");
   h.advance(2 * HOUR);
   const plot = join(dirname(h.journal), "timeline.svg");
-  const out = createOutput(true, { stdout: new PassThrough(), stderr: new PassThrough() });
+  const stdout = new PassThrough();
+  const out = createOutput(true, { stdout, stderr: new PassThrough() });
   await report(h.ce, out, plot, undefined, { until: new Date(at(2)) }, new Date(h.now()));
+  const summary = JSON.parse(stdout.read().toString()) as Record<string, unknown>;
 
   const svg = await readFile(plot, "utf8");
   const drawn = svg.replace(/<title>[^<]*<\/title>/g, "");
@@ -36,6 +39,15 @@ it("draws a pilot still running at a past --until up to --until, and ends the ax
   expect(tip(running!)).toContain(`${at(0)} → still there; 2h00m`);
   expect(tip(stopsLater!)).toContain(`${at(0)} → still there; 2h00m`);
   expect(tip(killed!)).toContain(`${at(0)} → ${at(1)}; 1h00m`);
+  // As of --until the VM that powered off later was running: its colour, its state and the counts say so.
+  expect(tip(stopsLater!)).toMatch(/: running, running; /);
+  const fill = (ref: string): string =>
+    new RegExp(`<title>[^<]*\\(${ref}\\)[^<]*</title><rect [^>]*fill="([^"]+)"`).exec(svg)?.[1] ?? "";
+  expect(fill(stopsLater!)).toBe(STATE_COLOURS.running);
+  expect(fill(running!)).toBe(STATE_COLOURS.running);
+  expect(drawn).toContain(">running (2)<");
+  expect(drawn).toContain(">done (0)<");
+  expect(summary).toMatchObject({ running: 2, done: 0, aborted: 1 });
   // The axis' labels (drawn above and below the bands) stop at --until.
   const labels = [...drawn.matchAll(/>(?:\d\d-\d\d )?(\d\d:\d\d)<\/text>/g)].map((m) => m[1]!);
   expect(labels.length).toBeGreaterThan(0);

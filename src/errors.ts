@@ -10,8 +10,14 @@ export const ERROR_CODES = [
   "OptionMissing",
   "OptionInvalid",
   "UnknownCloudType",
+  /** A CE the configuration file does not define (a wrong `--ce`). */
+  "UnknownCe",
   /** A queue the configuration file does not define for the CE (a wrong `--queue`). */
   "UnknownQueue",
+  /** No `--ce` where the configuration file defines several CEs. */
+  "CeNotChosen",
+  /** No `--queue` where the CE has several queues. */
+  "QueueNotChosen",
   "DriverLoadFailed",
   "InvalidReference",
   "ExecutableMissing",

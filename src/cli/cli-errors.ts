@@ -25,12 +25,16 @@ export class ReportedFailure extends CloudceError {
 const USAGE_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   "InvalidReference",
   "ExecutableMissing",
+  "UnknownCe",
   "UnknownQueue",
+  "CeNotChosen",
+  "QueueNotChosen",
 ]);
 
 /** An error's exit status (see exit-codes.ts): 2 for bad usage, 75 when another cleanup holds the lock, else 1. */
 export function exitCode(e: CloudceError): number {
   if (e.code === "LockHeld") return EXIT_LOCK_HELD;
-  // In the CLI an unusable executable is always the file --executable named, an unknown queue always --queue.
+  // In the CLI an unusable executable is always the file --executable named, a CE or queue that cannot be
+  // selected always --ce or --queue.
   return e instanceof UsageError || USAGE_CODES.has(e.code) ? EXIT_USAGE : EXIT_FAILED;
 }

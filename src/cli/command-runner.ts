@@ -131,11 +131,12 @@ export class CommandRunner {
 
   /** A command that runs on its own terms (its own CEs, streams and exit status): `serve`. */
   ownAction<O extends object>(
-    fn: (opts: O, globals: GlobalOptions, io: CliIo) => Promise<number>,
+    fn: (opts: O, globals: GlobalOptions, io: CliIo, command: Command) => Promise<number>,
   ): (...args: unknown[]) => Promise<void> {
     return async (...args) => {
-      const globals = (args.at(-1) as Command).optsWithGlobals() as unknown as GlobalOptions;
-      this.exitCode = await fn(args.at(-2) as O, globals, this.io);
+      const command = args.at(-1) as Command;
+      const globals = command.optsWithGlobals() as unknown as GlobalOptions;
+      this.exitCode = await fn(args.at(-2) as O, globals, this.io, command);
     };
   }
 

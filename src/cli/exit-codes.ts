@@ -35,7 +35,8 @@ export const EXIT_CODES: readonly ExitCodeRow[] = [
     meaning:
       "the command line is wrong: unknown command or flag, a malformed or out-of-range value, " +
       "a file a flag names that is missing or of the wrong kind, a reference that is not a pilot reference, " +
-      "a `--queue` the configuration does not define for the CE",
+      "a `--ce` or `--queue` the configuration does not define, or none where it defines several; " +
+      "a global option `serve` would ignore",
   },
   {
     codes: [EXIT_PARTIAL],

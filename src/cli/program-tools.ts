@@ -15,6 +15,22 @@ import { definedProps } from "../util/defined.js";
 /** The demo's pilot, found next to the code so that `demo` works from any directory. */
 const EXAMPLE_PILOT = fileURLToPath(new URL("../../etc/pilot-example.sh", import.meta.url));
 
+/**
+ * The global options serve would ignore: each request names its CE and queue
+ * and carries its options (the plugin sends the DIRAC CS's), so one of these
+ * on serve's command line (Bridge_Command) can only mislead; serve refuses it.
+ * `--config` from $CLOUDCE_CONFIG is left alone: that variable serves other commands.
+ */
+const SERVE_IGNORES: readonly (readonly [key: string, flag: string, why: string, fix?: string])[] = [
+  ["ce", "--ce", "serve takes its CE and queue from each request"],
+  ["queue", "--queue", "serve takes its CE and queue from each request"],
+  ["journal", "--journal", "serve takes each CE's options from its request", " and set Journal_File there"],
+  ["proxy", "--proxy", "serve takes each CE's proxy from its request"],
+  ["metricsFile", "--metrics-file", "serve runs until stopped", " and use serve --metrics-port"],
+  ["json", "--json", "serve always answers in JSON-RPC on stdout"],
+  ["config", "--config", "serve takes each CE's options from its request"],
+];
+
 export function addToolCommands(program: Command, runner: CommandRunner): void {
   program
     .command("render")
@@ -104,20 +120,24 @@ export function addToolCommands(program: Command, runner: CommandRunner): void {
     )
     .option("--metrics-port <port>", "also serve Prometheus metrics on http://127.0.0.1:PORT/metrics", wholePort)
     .action(
-      runner.ownAction(async (opts: { stdio?: boolean; drainSeconds?: number; metricsPort?: number }, globals, io) => {
-        if (!opts.stdio) runner.usage("--stdio is required (the only transport)");
-        const stopMetrics = opts.metricsPort === undefined ? undefined : await runner.serveMetrics(opts.metricsPort);
-        try {
-          const argv = [
-            ...(opts.stdio ? ["--stdio"] : []),
-            ...(opts.drainSeconds === undefined ? [] : ["--drain-seconds", String(opts.drainSeconds)]),
-            "--log-level",
-            globals.logLevel ?? "info",
-          ];
-          return await serveCommand(argv, io.stderr);
-        } finally {
-          await stopMetrics?.();
-        }
-      }),
+      runner.ownAction(
+        async (opts: { stdio?: boolean; drainSeconds?: number; metricsPort?: number }, globals, io, cmd) => {
+          const ignored = SERVE_IGNORES.find(([key]) => cmd.getOptionValueSourceWithGlobals(key) === "cli");
+          if (ignored) runner.usage(`${ignored[1]}: ${ignored[2]}; drop ${ignored[1]}${ignored[3] ?? ""}`);
+          if (!opts.stdio) runner.usage("--stdio is required (the only transport)");
+          const stopMetrics = opts.metricsPort === undefined ? undefined : await runner.serveMetrics(opts.metricsPort);
+          try {
+            const argv = [
+              ...(opts.stdio ? ["--stdio"] : []),
+              ...(opts.drainSeconds === undefined ? [] : ["--drain-seconds", String(opts.drainSeconds)]),
+              "--log-level",
+              globals.logLevel ?? "info",
+            ];
+            return await serveCommand(argv, io.stderr);
+          } finally {
+            await stopMetrics?.();
+          }
+        },
+      ),
     );
 }

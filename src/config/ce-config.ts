@@ -137,8 +137,9 @@ function fromFlat(text: string, input: LoadCeOptionsInput, flat = parseFlatConfi
   const named = options["CE"];
   if (input.ce !== undefined && named !== undefined && named !== input.ce) {
     // Renaming the CE would hide every VM it created: they carry the file's name.
-    throw invalid(
-      `${input.file}:${origins["CE"]!.line}: the file says CE = ${named} but --ce ${input.ce} was given; drop --ce or fix the CE line`,
+    throw new CloudceError(
+      "UnknownCe",
+      `${input.file}:${origins["CE"]!.line}: --ce ${input.ce}: the file says CE = ${named}; drop --ce or fix the CE line`,
     );
   }
   const queue = options["Queue"];
@@ -184,14 +185,18 @@ function selectCe(doc: CfgDocument, ce: string | undefined): CeLocation {
   if (all.length === 0) {
     throw invalid(`${doc.file}: no CE defined under Resources/Sites/<grid>/<site>/CEs; add a CE section there`);
   }
-  const known = (): string => all.map((c) => `${c.ce} (${c.grid}/${c.site})`).join(", ");
+  // Names only: the command line chose wrongly, and these lines reach logs.
+  const known = (): string => all.map((c) => c.ce).join(", ");
   if (ce === undefined) {
     if (all.length === 1) return all[0]!;
-    throw invalid(`${doc.file}: several CEs are defined: ${known()}; choose one with --ce`);
+    throw new CloudceError("CeNotChosen", `${doc.file}: several CEs are defined: ${known()}; choose one with --ce`);
   }
   const matches = all.filter((c) => c.ce === ce);
   if (matches.length === 0)
-    throw invalid(`${doc.file}: CE '${ce}' is not defined under Resources/Sites/*/*/CEs; defined CEs: ${known()}`);
+    throw new CloudceError(
+      "UnknownCe",
+      `${doc.file}: --ce ${ce}: no such CE under Resources/Sites/*/*/CEs; its CEs: ${known()}`,
+    );
   if (matches.length > 1) {
     const where = matches.map((c) => `${c.grid}/${c.site} (line ${c.section.line})`).join(" and ");
     throw invalid(`${doc.file}: CE '${ce}' is defined at ${where}; a CE name must be unique`);
@@ -215,7 +220,10 @@ function selectQueue(file: string, location: CeLocation, queue: string | undefin
   const names = [...(queues?.sections.keys() ?? [])];
   if (queue === undefined) {
     if (names.length <= 1) return names[0] === undefined ? undefined : queues!.sections.get(names[0]);
-    throw invalid(`${file}: CE '${location.ce}' has several queues: ${names.join(", ")}; choose one with --queue`);
+    throw new CloudceError(
+      "QueueNotChosen",
+      `${file}: CE '${location.ce}' has several queues: ${names.join(", ")}; choose one with --queue`,
+    );
   }
   const found = queues?.sections.get(queue);
   if (found) return found;
@@ -240,7 +248,7 @@ export interface ConfigCheck {
   readonly loaded: LoadedCeOptions | undefined;
   /** One line each, `<file>:<line>: <what>` where a line is known. */
   readonly problems: string[];
-  /** Why the options could not be selected (`UnknownQueue`: a wrong `--queue`), when they could not. */
+  /** Why the options could not be selected (`UnknownCe`, `UnknownQueue`, `CeNotChosen`, `QueueNotChosen`), when they could not. */
   readonly code?: ErrorCode;
 }
 

@@ -99,14 +99,14 @@ describe("configuration through the command", () => {
     expect(r.stderr).not.toMatch(/no flavor named 'small'/);
   });
 
-  it("a flat file named .cfg works, and a --ce that differs from its CE line is refused", async () => {
+  it("a flat file named .cfg works, and a --ce that differs from its CE line is a usage error", async () => {
     const cfg = join(files.dir, "ce.cfg");
     await writeFile(cfg, await readFile(files.config, "utf8"));
     expect((await cli(["--config", cfg, "validate"])).code).toBe(0);
     const r = await cli(["--config", cfg, "--ce", "other.example.org", "status"]);
     expect(r).toMatchObject({
-      code: 1,
-      stderr: expect.stringContaining("the file says CE = op-test.example.org but --ce other.example.org was given"),
+      code: 2,
+      stderr: expect.stringContaining("--ce other.example.org: the file says CE = op-test.example.org; drop --ce"),
     });
   });
 });

@@ -44,6 +44,26 @@ async function refsOf(queue?: string): Promise<string[]> {
   return (JSON.parse(r.stdout) as { pilots: { ref: string }[] }).pilots.map((p) => p.ref);
 }
 
+/** Every command that works on a CE chosen with --ce and --queue (serve takes both from each request). */
+const EVERY_COMMAND = [
+  ["submit", "-n", "1", "-e", "PILOT"],
+  ["status"],
+  ["kill", "--all", "--yes"],
+  ["cleanup"],
+  ["report"],
+  ["output", "cloud://nope"],
+  ["render", "-e", "PILOT"],
+  ["validate"],
+  ["config"],
+  ["demo", "-e", "PILOT"],
+  ["try", "-e", "PILOT"],
+].map((argv) => ({ command: argv.join(" "), argv }));
+
+/** The commands that work on one queue: without --queue they cannot choose among several. */
+const ONE_QUEUE_COMMANDS = EVERY_COMMAND.filter(({ argv }) =>
+  ["submit", "render", "validate", "config", "demo", "try"].includes(argv[0]!),
+);
+
 describe("several queues on one CE", () => {
   it("status without --queue lists every queue's VMs and a summary per queue, with each queue's own slots", async () => {
     const r = await cli(["--config", config, "--json", "status"]);
@@ -105,32 +125,47 @@ describe("several queues on one CE", () => {
     expect(deletes.map((e) => e.ref)).toEqual([short[0]]);
   });
 
-  it.each(
-    [
-      ["submit", "-n", "1", "-e", "PILOT"],
-      ["status"],
-      ["kill", "--all", "--yes"],
-      ["cleanup"],
-      ["report"],
-      ["output", "cloud://nope"],
-      ["render", "-e", "PILOT"],
-      ["validate"],
-      ["config"],
-      ["demo", "-e", "PILOT"],
-      ["try", "-e", "PILOT"],
-    ].map((argv) => ({ command: argv.join(" "), argv })),
-  )("an unknown --queue is a usage error (exit 2) naming the CE's queues: $command", async ({ argv }) => {
-    const before = await refsOf();
-    const args = argv.map((a) => (a === "PILOT" ? pilot : a));
-    const r = await cli(["--config", config, "--queue", "nosuch", ...args]);
-    expect(r.code, r.stderr).toBe(2);
-    expect(r.stdout).toBe("");
-    expect(r.stderr).toMatch(
-      new RegExp(
-        `^cloudce ${args[0]}: .*dirac\\.cfg: --queue nosuch: CE '${CE}' \\(line \\d+\\) has no such queue; its queues: short, long\n$`,
-      ),
-    );
-    // Nothing was done to the CE's VMs.
-    expect(await refsOf()).toEqual(before);
-  });
+  it.each(EVERY_COMMAND)(
+    "an unknown --queue is a usage error (exit 2) naming the CE's queues: $command",
+    async ({ argv }) => {
+      await expectUsageError(
+        ["--queue", "nosuch"],
+        argv,
+        `dirac\\.cfg: --queue nosuch: CE '${CE}' \\(line \\d+\\) has no such queue; its queues: short, long`,
+      );
+    },
+  );
+
+  it.each(EVERY_COMMAND)(
+    "an unknown --ce is a usage error (exit 2) naming the file's CEs: $command",
+    async ({ argv }) => {
+      await expectUsageError(
+        ["--ce", "nosuch.example.org"],
+        argv,
+        `dirac\\.cfg: --ce nosuch\\.example\\.org: no such CE under Resources/Sites/\\*/\\*/CEs; its CEs: ${CE.replaceAll(".", "\\.")}`,
+      );
+    },
+  );
+
+  it.each(ONE_QUEUE_COMMANDS)(
+    "a missing --queue is a usage error (exit 2) naming the CE's queues: $command",
+    async ({ argv }) => {
+      await expectUsageError(
+        [],
+        argv,
+        `dirac\\.cfg: CE '${CE}' has several queues: short, long; choose one with --queue`,
+      );
+    },
+  );
 });
+
+/** The command fails with exit 2 and the one line `line` (a pattern), and does nothing to the CE's VMs. */
+async function expectUsageError(globals: string[], argv: string[], line: string): Promise<void> {
+  const before = await refsOf();
+  const args = argv.map((a) => (a === "PILOT" ? pilot : a));
+  const r = await cli(["--config", config, ...globals, ...args]);
+  expect(r.code, r.stderr).toBe(2);
+  expect(r.stdout).toBe("");
+  expect(r.stderr).toMatch(new RegExp(`^cloudce ${args[0]}: .*${line}\n$`));
+  expect(await refsOf()).toEqual(before);
+}

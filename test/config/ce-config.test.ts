@@ -132,17 +132,20 @@ describe("loadCeOptions with DIRAC CFG", () => {
   });
 
   it("names what exists when the CE or queue is unknown or ambiguous", async () => {
-    expect(await loadError({ file: file("dirac.cfg"), ce: "nope" })).toContain(
-      "CE 'nope' is not defined under Resources/Sites/*/*/CEs; defined CEs: cloud.alpha.org (LCG/LCG.Alpha.org), os.beta.org (CLOUD/CLOUD.Beta.org)",
+    // A CE or queue the file does not define, or one left out where the file has several, is a mistake on the
+    // command line, not in the file; only names are shown, never an option's value.
+    expect(await loadError({ file: file("dirac.cfg"), ce: "nope" }, "UnknownCe")).toContain(
+      "dirac.cfg: --ce nope: no such CE under Resources/Sites/*/*/CEs; its CEs: cloud.alpha.org, os.beta.org",
     );
-    // A queue the file does not define is a mistake on the command line, not in the file.
     expect(
       await loadError({ file: file("dirac.cfg"), ce: "cloud.alpha.org", queue: "short" }, "UnknownQueue"),
     ).toContain("--queue short: CE 'cloud.alpha.org' (line 20) has no such queue; its queues: default, long");
-    expect(await loadError({ file: file("dirac.cfg"), ce: "cloud.alpha.org" })).toContain(
-      "several queues: default, long; choose one with --queue",
+    expect(await loadError({ file: file("dirac.cfg"), ce: "cloud.alpha.org" }, "QueueNotChosen")).toContain(
+      "dirac.cfg: CE 'cloud.alpha.org' has several queues: default, long; choose one with --queue",
     );
-    expect(await loadError({ file: file("dirac.cfg") })).toContain("several CEs are defined");
+    expect(await loadError({ file: file("dirac.cfg") }, "CeNotChosen")).toContain(
+      "dirac.cfg: several CEs are defined: cloud.alpha.org, os.beta.org; choose one with --ce",
+    );
     expect(await loadError({ file: file("missing.cfg") })).toContain(
       "missing.cfg: cannot read the configuration file (ENOENT)",
     );
@@ -197,7 +200,8 @@ describe("checkConfigFile and locateProblems (for cloudce validate)", () => {
     const unknown = await checkConfigFile({ file: file("dirac.cfg"), ce: "nope" });
     expect(unknown).toMatchObject({
       loaded: undefined,
-      problems: [expect.stringContaining("CE 'nope' is not defined")],
+      problems: [expect.stringContaining("--ce nope: no such CE")],
+      code: "UnknownCe",
     });
     expect((await checkConfigFile({ file: file("none.conf") })).problems).toEqual([
       expect.stringContaining("cannot read the configuration file (ENOENT)"),
@@ -253,8 +257,8 @@ describe("flat files recognised by content", () => {
   });
 
   it("refuses a --ce that differs from the flat file's CE line", async () => {
-    expect(await loadError({ file: file("flat.conf"), ce: "other.example.org" })).toMatch(
-      /flat\.conf:2: .*CE = flat\.example\.org.*--ce other\.example\.org/,
+    expect(await loadError({ file: file("flat.conf"), ce: "other.example.org" }, "UnknownCe")).toMatch(
+      /flat\.conf:2: --ce other\.example\.org: the file says CE = flat\.example\.org; drop --ce/,
     );
     expect((await loadCeOptions({ file: file("flat.conf"), ce: "flat.example.org" })).ce).toBe("flat.example.org");
   });

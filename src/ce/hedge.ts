@@ -46,6 +46,11 @@ export interface HedgeOptions<T> {
   readonly succeeded?: (value: T) => boolean;
   /** What the caller gets from the duplicate's answer. */
   readonly fromHedge?: (value: T) => T;
+  /**
+   * Whether the duplicate's success says less than the first request's answer will (a delete's 404:
+   * the first request may have deleted it): then the first request answers, and the duplicate only if it fails.
+   */
+  readonly awaitFirst?: (value: T) => boolean;
   /** A duplicate was sent: whether it answered first. */
   readonly onOutcome?: (outcome: HedgeOutcome) => void;
   /** Milliseconds after the first request the request that answered first was sent (0: the first one). */
@@ -53,15 +58,16 @@ export interface HedgeOptions<T> {
 }
 
 /** What a caller of a hedged call says about its answers. */
-export type Hedgeable<T> = Pick<HedgeOptions<T>, "succeeded" | "fromHedge">;
+export type Hedgeable<T> = Pick<HedgeOptions<T>, "succeeded" | "fromHedge" | "awaitFirst">;
 
 /**
- * A single-id delete is done once either request deleted it; the duplicate's 404 (`gone`) may be the
- * first request's own work, so it is plain done, never another cleanup's.
+ * A single-id delete is done once either request deleted it. The duplicate's 404 (`gone`) may be the
+ * first request's own work or another cleanup's: only the first request knows, so it answers (bounded
+ * by the request timeout and the stop grace); if it fails, the duplicate's gone answers as it is.
  */
 export const DELETE_HEDGE: Hedgeable<BulkResult> = {
   succeeded: (r) => r.failed.length === 0,
-  fromHedge: (r) => ({ done: r.done, failed: r.failed }),
+  awaitFirst: (r) => (r.gone?.length ?? 0) > 0,
 };
 
 /** Recent answered calls per kind whose median sets the delay. */
@@ -86,6 +92,15 @@ function call<T>(send: () => Promise<T>): Promise<T> {
     return send();
   } catch (err) {
     return Promise.reject(err);
+  }
+}
+
+/** Runs a caller's callback; its error must not lose the call's answer. */
+function quietly(fn: () => void): void {
+  try {
+    fn();
+  } catch {
+    // The answer stands.
   }
 }
 
@@ -124,20 +139,32 @@ export class EndpointHedges {
         (value) => ({ ok: succeeded(value), value, rejected: false }),
         (error: unknown) => ({ ok: false, error, rejected: true }),
       );
+    const fromHedge = (value: T): T => {
+      try {
+        return options.fromHedge ? options.fromHedge(value) : value;
+      } catch {
+        return value;
+      }
+    };
     const started = this.clock.now();
     return new Promise<T>((resolve, reject) => {
       let settled = false;
       let first: Answer<T> | undefined;
       let hedge: "unsent" | "waiting" | "sent" | "failed" = "unsent";
       let hedgeSentAt = 0;
+      /** A duplicate's success that waits for the first request's answer. */
+      let parked: Answer<T> | undefined;
+      // The caller's answer comes first: a callback that throws must not leave the call pending.
       const settle = (a: Answer<T>, byHedge: boolean): void => {
         settled = true;
         cancel();
-        if (hedge === "sent" || hedge === "failed") this.judge(byHedge, options.onOutcome);
-        if (a.ok) this.sample(kind, this.clock.now() - (byHedge ? hedgeSentAt : started));
-        options.onWinner?.(byHedge ? hedgeSentAt - started : 0);
         if (a.rejected) reject(a.error);
-        else resolve(byHedge && options.fromHedge ? options.fromHedge(a.value as T) : (a.value as T));
+        else resolve(byHedge ? fromHedge(a.value as T) : (a.value as T));
+        quietly(() => {
+          if (hedge === "sent" || hedge === "failed") this.judge(byHedge, options.onOutcome);
+        });
+        if (a.ok) this.sample(kind, this.clock.now() - (byHedge ? hedgeSentAt : started));
+        quietly(() => options.onWinner?.(byHedge ? hedgeSentAt - started : 0));
       };
       const fire = async (): Promise<void> => {
         if (settled || options.signal?.aborted || this.credit < CALLS_PER_HEDGE) return;
@@ -154,7 +181,8 @@ export class EndpointHedges {
         hedgeSentAt = this.clock.now();
         const a = await answer(call(send));
         if (settled) return;
-        if (a.ok) settle(a, true);
+        if (a.ok && options.awaitFirst?.(a.value as T) === true && !first) parked = a;
+        else if (a.ok && !first?.ok) settle(a, true);
         else if (first) settle(first, false);
         else hedge = "failed";
       };
@@ -164,6 +192,7 @@ export class EndpointHedges {
         if (settled) return;
         // A failure waits for a duplicate on its way; without one it is the answer.
         if (a.ok || hedge === "unsent" || hedge === "failed") settle(a, false);
+        else if (parked) settle(parked, true);
       });
     });
   }

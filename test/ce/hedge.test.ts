@@ -6,87 +6,10 @@
  */
 
 import { describe, expect, it } from "vitest";
-import {
-  DELETE_HEDGE,
-  EndpointHedges,
-  type HedgeClock,
-  type HedgeOptions,
-  type HedgeOutcome,
-} from "../../src/ce/hedge.js";
+import { DELETE_HEDGE, type HedgeOutcome } from "../../src/ce/hedge.js";
 import type { BulkResult } from "../../src/drivers/driver.js";
 
-/** A clock whose timers fire only when a test moves it. */
-class FakeClock implements HedgeClock {
-  private t = 0;
-  private timers: { at: number; fn: () => void }[] = [];
-  now(): number {
-    return this.t;
-  }
-  after(ms: number, fn: () => void): () => void {
-    const timer = { at: this.t + ms, fn };
-    this.timers.push(timer);
-    return () => {
-      this.timers = this.timers.filter((x) => x !== timer);
-    };
-  }
-  async advance(ms: number): Promise<void> {
-    this.t += ms;
-    const due = this.timers.filter((x) => x.at <= this.t);
-    this.timers = this.timers.filter((x) => x.at > this.t);
-    for (const x of due) x.fn();
-    await flush();
-  }
-}
-
-const flush = async (): Promise<void> => {
-  for (let i = 0; i < 10; i++) await Promise.resolve();
-};
-
-/** Requests a test answers by hand, in the order they were sent. */
-class Requests<T> {
-  readonly sent: { resolve: (v: T) => void; reject: (e: unknown) => void }[] = [];
-  send = (): Promise<T> =>
-    new Promise<T>((resolve, reject) => {
-      this.sent.push({ resolve, reject });
-    });
-}
-
-/** An endpoint that has seen `n` calls of `kind` each answered after `ms`. */
-async function warmed(clock: FakeClock, kind = "delete", n = 5, ms = 20): Promise<EndpointHedges> {
-  const hedges = new EndpointHedges(clock);
-  for (let i = 0; i < n; i++) {
-    const r = new Requests<string>();
-    const p = hedges.run(kind, r.send);
-    await flush();
-    await clock.advance(ms);
-    r.sent[0]!.resolve("ok");
-    await p;
-  }
-  return hedges;
-}
-
-/** `n` calls of `kind` answered at once. */
-async function fast(hedges: EndpointHedges, n: number, kind = "delete"): Promise<void> {
-  for (let i = 0; i < n; i++) {
-    const f = new Requests<string>();
-    const q = hedges.run(kind, f.send);
-    f.sent[0]!.resolve("ok");
-    await q;
-  }
-}
-
-/** A call of `kind` the clock then moves `ms` past: its requests, and its answer. */
-async function held<T>(
-  clock: FakeClock,
-  hedges: EndpointHedges,
-  ms: number,
-  options?: HedgeOptions<T>,
-): Promise<{ r: Requests<T>; p: Promise<T> }> {
-  const r = new Requests<T>();
-  const p = hedges.run("delete", r.send, options);
-  await clock.advance(ms);
-  return { r, p };
-}
+import { FakeClock, fast, flush, held, Requests, warmed } from "../support/hedge-clock.js";
 
 describe("hedged requests", () => {
   it("sends exactly one duplicate of a held call and answers with the duplicate's answer", async () => {
@@ -101,8 +24,7 @@ describe("hedged requests", () => {
     expect(r.sent).toHaveLength(1);
     await clock.advance(1);
     expect(r.sent).toHaveLength(2);
-    // A 404 on the duplicate: the first request may have deleted it, so it is plain done.
-    r.sent[1]!.resolve({ done: ["vm-1"], failed: [], gone: ["vm-1"] });
+    r.sent[1]!.resolve({ done: ["vm-1"], failed: [] });
     await expect(p).resolves.toEqual({ done: ["vm-1"], failed: [] });
     r.sent[0]!.resolve({ done: ["vm-1"], failed: [] });
     await clock.advance(10_000);
@@ -261,5 +183,49 @@ describe("hedged requests", () => {
     r.sent[1]!.resolve("second");
     await p;
     expect(sentAfter).toEqual([60]);
+  });
+
+  it("waits for the first request when the duplicate of a delete finds the VM gone: only it knows who deleted it", async () => {
+    const clock = new FakeClock();
+    const hedges = await warmed(clock);
+    const gone: BulkResult = { done: ["vm-1"], failed: [], gone: ["vm-1"] };
+    // Another cleanup removed it before either request: both find it gone, and so does the caller.
+    const both = await held<BulkResult>(clock, hedges, 60, DELETE_HEDGE);
+    both.r.sent[1]!.resolve(gone);
+    both.r.sent[0]!.resolve(gone);
+    await expect(both.p).resolves.toEqual(gone);
+
+    // The first request deleted it, the duplicate's 404 came first: deleted by us, not gone.
+    let answered = false;
+    const ours = await held<BulkResult>(clock, hedges, 60, DELETE_HEDGE);
+    void ours.p.then(() => (answered = true));
+    ours.r.sent[1]!.resolve(gone);
+    await flush();
+    expect(answered).toBe(false);
+    ours.r.sent[0]!.resolve({ done: ["vm-1"], failed: [] });
+    await expect(ours.p).resolves.toEqual({ done: ["vm-1"], failed: [] });
+
+    // The first request failed: the VM is not there, and we do not claim we deleted it.
+    await fast(hedges, 10);
+    const failed = await held<BulkResult>(clock, hedges, 60, DELETE_HEDGE);
+    failed.r.sent[1]!.resolve(gone);
+    failed.r.sent[0]!.reject(new Error("connection reset"));
+    await expect(failed.p).resolves.toEqual(gone);
+  });
+
+  it("answers the caller even when a callback throws", async () => {
+    const clock = new FakeClock();
+    const hedges = await warmed(clock);
+    const boom = (): never => {
+      throw new Error("callback failed");
+    };
+    const r = new Requests<string>();
+    const p = hedges.run("delete", r.send, { onOutcome: boom, onWinner: boom, fromHedge: boom });
+    await clock.advance(60);
+    r.sent[1]!.resolve("second");
+    await expect(p).resolves.toBe("second");
+    const q = hedges.run("delete", r.send, { onWinner: boom });
+    r.sent[2]!.resolve("third");
+    await expect(q).resolves.toBe("third");
   });
 });

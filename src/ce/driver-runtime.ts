@@ -27,6 +27,7 @@ import { scopedStop, type StopControl, withinGrace } from "./interrupt.js";
 import { AdaptiveLimit, NotSent } from "./adaptive-limit.js";
 import { endpointLimit, runLimited } from "./endpoint-limits.js";
 import { DELETE_HEDGE, EndpointHedges, endpointHedges, type Hedgeable } from "./hedge.js";
+import { OWNER_KEY } from "./ownership.js";
 
 export interface DestroyOptions {
   readonly stop?: StopControl;
@@ -168,7 +169,9 @@ export class DriverRuntime {
       ...spec,
       signal,
       ready: () => this.limiter.acquire(),
-      onOutcome: (outcome) => this.options.observer?.hedged?.(driver.name, endpoint, kind, outcome),
+      // The metric's label is the call's kind alone, never a listing's filter.
+      onOutcome: (outcome) =>
+        this.options.observer?.hedged?.(driver.name, endpoint, kind.split(":")[0] ?? kind, outcome),
       ...(onWinner ? { onWinner } : {}),
     });
   }
@@ -258,9 +261,13 @@ export class DriverRuntime {
     }
   }
 
-  /** This CE's nodes: the driver filters, and we check again. */
-  async listOwn(filter: NodeFilter): Promise<CloudNode[]> {
-    const nodes = await this.call((d) => this.hedged(d, "list", () => d.listNodes(filter)));
+  /**
+   * This CE's nodes: the driver filters, and we check again. Listings are timed per prefix and owner
+   * (one CE's pages are not another's); once `signal` aborts, a held listing gets no duplicate.
+   */
+  async listOwn(filter: NodeFilter, signal?: AbortSignal): Promise<CloudNode[]> {
+    const kind = `list:${filter.namePrefix} ${filter.metadata[OWNER_KEY] ?? ""}`;
+    const nodes = await this.call((d) => this.hedged(d, kind, () => d.listNodes(filter), {}, signal));
     const own = nodes.filter((n) => ownedBy(n, filter));
     this.options.observer?.listed?.(own);
     return own;

@@ -108,31 +108,35 @@ type Answer<T> = { readonly ok: boolean; readonly value?: T; readonly error?: un
 
 /** What one endpoint's calls took and what its hedges did. */
 export class EndpointHedges {
-  private readonly latencies = new Map<string, number[]>();
+  /** Per kind of call (a listing's kind names its filter: a big CE's listings are not a small one's). */
+  private readonly kinds = new Map<string, KindState>();
   /** Calls earned towards hedges (an integer: a sum of tenths would never quite reach one). */
   private credit = BURST;
-  private outcomes: boolean[] = [];
-  private paused = 0;
 
   constructor(private readonly clock: HedgeClock = systemHedgeClock) {}
 
-  /** The delay after which a call of `kind` gets a duplicate now; undefined: none. */
-  delay(kind: string): number | undefined {
-    const kept = this.latencies.get(kind);
-    if (this.paused > 0 || kept === undefined || kept.length < MIN_SAMPLES) return undefined;
-    return Math.max(DELAY_FLOOR_MS, DELAY_FACTOR * median(kept));
+  private state(kind: string): KindState {
+    return lruEntry(this.kinds, kind, MAX_KINDS, () => ({ latencies: [], outcomes: [], paused: 0 }));
   }
 
-  /** Whether hedging is paused on this endpoint (its hedges did not win). */
-  get isPaused(): boolean {
-    return this.paused > 0;
+  /** The delay after which a call of `kind` gets a duplicate now; undefined: none. */
+  delay(kind: string): number | undefined {
+    const { latencies, paused } = this.state(kind);
+    if (paused > 0 || latencies.length < MIN_SAMPLES) return undefined;
+    return Math.max(DELAY_FLOOR_MS, DELAY_FACTOR * median(latencies));
+  }
+
+  /** Whether hedging calls of `kind` is paused (their hedges did not win). */
+  isPaused(kind: string): boolean {
+    return this.state(kind).paused > 0;
   }
 
   /** Sends `send()`, and once more if it is slow; settles with the first success, else the first request's answer. */
   run<T>(kind: string, send: () => Promise<T>, options: HedgeOptions<T> = {}): Promise<T> {
     this.credit = Math.min(BURST, this.credit + 1);
     const delay = this.delay(kind);
-    if (this.paused > 0) this.paused--;
+    const state = this.state(kind);
+    if (state.paused > 0) state.paused--;
     const succeeded = options.succeeded ?? (() => true);
     const answer = (p: Promise<T>): Promise<Answer<T>> =>
       p.then(
@@ -161,9 +165,9 @@ export class EndpointHedges {
         if (a.rejected) reject(a.error);
         else resolve(byHedge ? fromHedge(a.value as T) : (a.value as T));
         quietly(() => {
-          if (hedge === "sent" || hedge === "failed") this.judge(byHedge, options.onOutcome);
+          if (hedge === "sent" || hedge === "failed") judge(state, byHedge, options.onOutcome);
         });
-        if (a.ok) this.sample(kind, this.clock.now() - (byHedge ? hedgeSentAt : started));
+        if (a.ok) sample(state, this.clock.now() - (byHedge ? hedgeSentAt : started));
         quietly(() => options.onWinner?.(byHedge ? hedgeSentAt - started : 0));
       };
       const fire = async (): Promise<void> => {
@@ -196,21 +200,28 @@ export class EndpointHedges {
       });
     });
   }
+}
 
-  private sample(kind: string, ms: number): void {
-    const kept = this.latencies.get(kind) ?? [];
-    kept.push(ms);
-    if (kept.length > KEPT) kept.shift();
-    this.latencies.set(kind, kept);
-  }
+interface KindState {
+  readonly latencies: number[];
+  outcomes: boolean[];
+  paused: number;
+}
 
-  private judge(won: boolean, onOutcome?: (o: HedgeOutcome) => void): void {
-    onOutcome?.(won ? "won" : "lost");
-    this.outcomes.push(won);
-    if (this.outcomes.length < JUDGED) return;
-    if (this.outcomes.filter(Boolean).length < MIN_WINS) this.paused = PAUSE_CALLS;
-    this.outcomes = [];
-  }
+/** Kinds of call remembered per endpoint at most; the least recently used is forgotten first. */
+const MAX_KINDS = 64;
+
+function sample(state: KindState, ms: number): void {
+  state.latencies.push(ms);
+  if (state.latencies.length > KEPT) state.latencies.shift();
+}
+
+function judge(state: KindState, won: boolean, onOutcome?: (o: HedgeOutcome) => void): void {
+  onOutcome?.(won ? "won" : "lost");
+  state.outcomes.push(won);
+  if (state.outcomes.length < JUDGED) return;
+  if (state.outcomes.filter(Boolean).length < MIN_WINS) state.paused = PAUSE_CALLS;
+  state.outcomes = [];
 }
 
 /** Endpoints remembered at most; the least recently used is forgotten first. */

@@ -134,6 +134,22 @@ it("duplicates a held single delete and a held listing, never a delete of severa
   expect(sent("list")).toBe(7);
   held.get("list")![6]!([]);
   await expect(listing).resolves.toEqual([]);
+  held.get("list")![5]!([]);
+
+  // Another CE's listing (another prefix, many pages) has its own pace: none known yet, no duplicate,
+  // though the budget allows one.
+  for (let i = 7; i < 17; i++) {
+    const fast = rt.listOwn(filter);
+    await until("list", i + 1);
+    held.get("list")![i]!([]);
+    await fast;
+  }
+  const other = rt.listOwn({ namePrefix: "Q_", metadata: {} });
+  await until("list", 18);
+  await vi.advanceTimersByTimeAsync(10_000);
+  expect(sent("list")).toBe(18);
+  held.get("list")![17]!([]);
+  await other;
 });
 
 it("sends no duplicate with Cloud_Hedge off", async () => {

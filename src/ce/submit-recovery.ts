@@ -18,10 +18,13 @@ const RECOVERED_REASON = "submit (recovered after a lost answer)";
 export async function recoverLostCreates(run: Run, input: SubmissionInput, plan: SubmissionPlan): Promise<void> {
   if (run.uncertain.length === 0) return;
   const filter = ownerFilter(input.settings);
-  const listing = input.runtime.listOwn({
-    ...filter,
-    metadata: { ...filter.metadata, ...input.metadata, [BATCH_KEY]: plan.batch },
-  });
+  const listing = input.runtime.listOwn(
+    {
+      ...filter,
+      metadata: { ...filter.metadata, ...input.metadata, [BATCH_KEY]: plan.batch },
+    },
+    input.stop.signal,
+  );
   let nodes: CloudNode[];
   try {
     const r = await withinGrace(listing, input.stop);

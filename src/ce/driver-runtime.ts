@@ -165,7 +165,8 @@ export class DriverRuntime {
     if (this.options.hedge === false) return send();
     const endpoint = driver.endpoint ?? "";
     const hedges = driver.endpoint === undefined ? this.ownHedges : endpointHedges(`${driver.name} ${endpoint}`);
-    return hedges.run(kind, send, {
+    // Each request stops once the call is answered (the loser's HTTP request is aborted).
+    return hedges.run(kind, (abandoned) => this.calls.abandonable(abandoned, send), {
       ...spec,
       signal,
       ready: () => this.limiter.acquire(),

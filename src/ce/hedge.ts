@@ -87,9 +87,9 @@ const MIN_WINS = 2;
 const PAUSE_CALLS = 64;
 
 /** `send()`, with a synchronous throw as a rejection. */
-function call<T>(send: () => Promise<T>): Promise<T> {
+function call<T>(send: (signal: AbortSignal) => Promise<T>, signal: AbortSignal): Promise<T> {
   try {
-    return send();
+    return send(signal);
   } catch (err) {
     return Promise.reject(err);
   }
@@ -131,8 +131,11 @@ export class EndpointHedges {
     return this.state(kind).paused > 0;
   }
 
-  /** Sends `send()`, and once more if it is slow; settles with the first success, else the first request's answer. */
-  run<T>(kind: string, send: () => Promise<T>, options: HedgeOptions<T> = {}): Promise<T> {
+  /**
+   * Sends `send()`, and once more if it is slow; settles with the first success, else the first
+   * request's answer. Once it settles, each request's signal aborts: the loser is nobody's to wait for.
+   */
+  run<T>(kind: string, send: (signal: AbortSignal) => Promise<T>, options: HedgeOptions<T> = {}): Promise<T> {
     this.credit = Math.min(BURST, this.credit + 1);
     const delay = this.delay(kind);
     const state = this.state(kind);
@@ -159,9 +162,11 @@ export class EndpointHedges {
       /** A duplicate's success that waits for the first request's answer. */
       let parked: Answer<T> | undefined;
       // The caller's answer comes first: a callback that throws must not leave the call pending.
+      const requests = [new AbortController(), new AbortController()] as const;
       const settle = (a: Answer<T>, byHedge: boolean): void => {
         settled = true;
         cancel();
+        for (const r of requests) r.abort();
         if (a.rejected) reject(a.error);
         else resolve(byHedge ? fromHedge(a.value as T) : (a.value as T));
         quietly(() => {
@@ -183,7 +188,7 @@ export class EndpointHedges {
         }
         hedge = "sent";
         hedgeSentAt = this.clock.now();
-        const a = await answer(call(send));
+        const a = await answer(call(send, requests[1].signal));
         if (settled) return;
         if (a.ok && options.awaitFirst?.(a.value as T) === true && !first) parked = a;
         else if (a.ok && !first?.ok) settle(a, true);
@@ -191,7 +196,7 @@ export class EndpointHedges {
         else hedge = "failed";
       };
       const cancel = delay === undefined ? () => undefined : this.clock.after(delay, () => void fire());
-      void answer(call(send)).then((a) => {
+      void answer(call(send, requests[0].signal)).then((a) => {
         first = a;
         if (settled) return;
         // A failure waits for a duplicate on its way; without one it is the answer.

@@ -27,15 +27,27 @@ const OBSERVED: ReadonlySet<string> = new Set(DRIVER_METHODS.filter((m) => m !==
  */
 export class DriverCallScope {
   private readonly current = new AsyncLocalStorage<DriverEvents>();
+  private readonly signals = new AsyncLocalStorage<AbortSignal>();
 
   /** What the CE gives the driver (DriverConfig.events). */
   readonly events: DriverEvents = {
     throttled: () => this.current.getStore()?.throttled(),
     lookupFailed: (lookup) => this.current.getStore()?.lookupFailed(lookup),
+    abandoned: () => this.signals.getStore(),
   };
 
   run<T>(events: DriverEvents, call: () => Promise<T>): Promise<T> {
     return this.current.run(events, call);
+  }
+
+  /** Runs `call`, whose driver requests stop once `signal` aborts (the CE no longer wants the answer). */
+  abandonable<T>(signal: AbortSignal, call: () => Promise<T>): Promise<T> {
+    return this.signals.run(signal, call);
+  }
+
+  /** Whether the call in progress was abandoned: its failure is nobody's. */
+  get abandoned(): boolean {
+    return this.signals.getStore()?.aborted === true;
   }
 }
 
@@ -76,6 +88,8 @@ async function observed(
   try {
     const lookupFailed = (lookup: string): void => observer.lookupFailed?.(driver.name, lookup);
     const result = await scope.run({ throttled: onThrottle, lookupFailed }, call);
+    // The loser of a hedged call, stopped once the other request answered: neither a call nor progress.
+    if (scope.abandoned) return result;
     observer.cloudCall?.({ driver: driver.name, operation, outcome: "ok", seconds: seconds() });
     if (operation === "createNodes") {
       const r = result as CreateNodesResult;
@@ -86,6 +100,7 @@ async function observed(
     }
     return result;
   } catch (err) {
+    if (scope.abandoned) throw err;
     const e = toCloudceError(err);
     // A driver without our retry loop still reports its final throttled answer.
     if (e.code === "RateLimited" && throttled === 0) observer.throttled?.(driver.name, operation);

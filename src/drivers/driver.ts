@@ -145,6 +145,11 @@ export interface DriverEvents {
   throttled(): void;
   /** A secondary look-up it could not make (e.g. GCE preemptions): what it reported is less precise. */
   lookupFailed(lookup: string): void;
+  /**
+   * Aborts once the CE no longer wants the answer of the call in progress (the losing request of a
+   * hedged call): the driver stops its request and does not retry it.
+   */
+  abandoned?(): AbortSignal | undefined;
 }
 
 /** Everything a driver factory gets. */

@@ -230,4 +230,20 @@ describe("hedged requests", () => {
     r.sent[2]!.resolve("third");
     await expect(q).resolves.toBe("third");
   });
+
+  it("stops the request that lost once the call is answered, and never the one that answered", async () => {
+    const clock = new FakeClock();
+    const hedges = await warmed(clock);
+    const signals: AbortSignal[] = [];
+    const r = new Requests<string>();
+    const p = hedges.run("delete", (signal) => {
+      signals.push(signal);
+      return r.send();
+    });
+    await clock.advance(60);
+    expect(signals.map((s) => s.aborted)).toEqual([false, false]);
+    r.sent[1]!.resolve("second");
+    await expect(p).resolves.toBe("second");
+    expect(signals[0]!.aborted).toBe(true);
+  });
 });

@@ -31,6 +31,8 @@ export interface GceApiOptions {
   readonly sleep?: (ms: number) => Promise<void>;
   /** Told of each throttled answer, retried or not. */
   readonly onThrottle?: () => void;
+  /** The signal of a call the CE no longer wants answered. */
+  readonly abandoned?: () => AbortSignal | undefined;
 }
 
 export class GceApi {
@@ -48,6 +50,7 @@ export class GceApi {
       endpointHint: "is Driver_endpoint right?",
       ...(options.sleep ? { sleep: options.sleep } : {}),
       ...(options.onThrottle ? { onThrottle: options.onThrottle } : {}),
+      ...(options.abandoned ? { abandoned: options.abandoned } : {}),
     });
   }
 

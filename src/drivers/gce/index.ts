@@ -118,6 +118,7 @@ export class GceDriver extends SplitDriver implements CloudDriver {
       logger: config.logger,
       sleep: this.clock.sleep,
       onThrottle: () => config.events?.throttled(),
+      abandoned: () => config.events?.abandoned?.(),
     });
     this.resources = new GceResources(this.api, settings, project);
     this.instances = new GceInstances(

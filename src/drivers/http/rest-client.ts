@@ -84,6 +84,8 @@ export interface RestClientOptions<T = string> {
   readonly tls?: { readonly cert?: string; readonly key?: string; readonly ca?: string };
   /** Said when an answer is not JSON: which option names the endpoint. */
   readonly endpointHint?: string;
+  /** The signal of a call the caller no longer wants answered (the driver's `events.abandoned`). */
+  readonly abandoned?: () => AbortSignal | undefined;
   /** Told of each throttled answer, retried or not (the driver's `events.throttled`). */
   readonly onThrottle?: () => void;
 }
@@ -157,8 +159,9 @@ export class RestClient<T = string> {
   ): Promise<RestResponse<R> | typeof STALE> {
     const policy = call.retry === false ? { ...this.policy, attempts: 1 } : this.policy;
     const url = this.url(call, token);
-    return withRetry(() => this.once<R>(call, url, what, token, staleIsAnswer), policy, {
-      isRetryable: (err) => !this.closed && isCloudceError(err) && err.retryable,
+    const abandoned = this.options.abandoned?.();
+    return withRetry(() => this.once<R>(call, url, what, token, staleIsAnswer, abandoned), policy, {
+      isRetryable: (err) => !this.closed && !abandoned?.aborted && isCloudceError(err) && err.retryable,
       onRetry: (err, attempt, delayMs) =>
         this.options.logger.warn(`${this.options.driver} call failed, retrying`, {
           what,
@@ -196,7 +199,9 @@ export class RestClient<T = string> {
     what: string,
     token: T | undefined,
     staleIsAnswer: boolean,
+    abandoned?: AbortSignal,
   ): Promise<RestResponse<R> | typeof STALE> {
+    const timeout = AbortSignal.timeout(this.options.timeoutMs);
     const body = call.form
       ? new URLSearchParams(call.form as Record<string, string>).toString()
       : call.json !== undefined
@@ -211,7 +216,7 @@ export class RestClient<T = string> {
         headers: this.headers(call, token),
         ...(body !== undefined ? { body } : {}),
         dispatcher: this.dispatcher,
-        signal: AbortSignal.timeout(this.options.timeoutMs),
+        signal: abandoned ? AbortSignal.any([timeout, abandoned]) : timeout,
       });
       status = res.statusCode;
       answerHeaders = flatHeaders(res.headers);

@@ -56,6 +56,7 @@ export function createOpenStackDriver(config: DriverConfig, tuning: OpenStackTun
   const sleep = tuning.sleep ? { sleep: tuning.sleep } : {};
   const timeoutMs = config.requestTimeoutMs > 0 ? config.requestTimeoutMs : DEFAULT_TIMEOUT_MS;
   const onThrottle = (): void => config.events?.throttled();
+  const abandoned = (): AbortSignal | undefined => config.events?.abandoned?.();
   const clientOptions = { ...httpOptions({ timeoutMs, retry, logger, ...sleep }, tuning.ca), onThrottle };
   // Keystone is asked with the credentials each request carries; the services with its token.
   const login = new RestClient(clientOptions);
@@ -77,7 +78,8 @@ export function createOpenStackDriver(config: DriverConfig, tuning: OpenStackTun
     (creds, remember) => vomsToken(options, creds, clientOptions, remember, now),
     now,
   );
-  const http = new RestClient({ ...clientOptions, tokens: keystone });
+  // Only the services' requests stop with an abandoned call: a login is shared by every call waiting for it.
+  const http = new RestClient({ ...clientOptions, tokens: keystone, abandoned });
   const session = new OpenStackSession(http, keystone, options);
   const credentialsOptional = Boolean(yaml?.credentials.secret ?? yaml?.credentials.token);
   const forgetSecrets = (): void => {

@@ -44,8 +44,6 @@ export interface HedgeOptions<T> {
   readonly ready?: () => Promise<void>;
   /** Whether an answer is a success (a bulk result with failed ids is not); default: any answer. */
   readonly succeeded?: (value: T) => boolean;
-  /** What the caller gets from the duplicate's answer. */
-  readonly fromHedge?: (value: T) => T;
   /**
    * Whether the duplicate's success says less than the first request's answer will (a delete's 404:
    * the first request may have deleted it): then the first request answers, and the duplicate only if it fails.
@@ -58,7 +56,7 @@ export interface HedgeOptions<T> {
 }
 
 /** What a caller of a hedged call says about its answers. */
-export type Hedgeable<T> = Pick<HedgeOptions<T>, "succeeded" | "fromHedge" | "awaitFirst">;
+export type Hedgeable<T> = Pick<HedgeOptions<T>, "succeeded" | "awaitFirst">;
 
 /**
  * A single-id delete is done once either request deleted it. The duplicate's 404 (`gone`) may be the
@@ -146,13 +144,6 @@ export class EndpointHedges {
         (value) => ({ ok: succeeded(value), value, rejected: false }),
         (error: unknown) => ({ ok: false, error, rejected: true }),
       );
-    const fromHedge = (value: T): T => {
-      try {
-        return options.fromHedge ? options.fromHedge(value) : value;
-      } catch {
-        return value;
-      }
-    };
     const started = this.clock.now();
     return new Promise<T>((resolve, reject) => {
       let settled = false;
@@ -168,7 +159,7 @@ export class EndpointHedges {
         cancel();
         for (const r of requests) r.abort();
         if (a.rejected) reject(a.error);
-        else resolve(byHedge ? fromHedge(a.value as T) : (a.value as T));
+        else resolve(a.value as T);
         quietly(() => {
           if (hedge === "sent" || hedge === "failed") judge(state, byHedge, options.onOutcome);
         });

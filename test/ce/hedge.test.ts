@@ -222,7 +222,7 @@ describe("hedged requests", () => {
       throw new Error("callback failed");
     };
     const r = new Requests<string>();
-    const p = hedges.run("delete", r.send, { onOutcome: boom, onWinner: boom, fromHedge: boom });
+    const p = hedges.run("delete", r.send, { onOutcome: boom, onWinner: boom });
     await clock.advance(60);
     r.sent[1]!.resolve("second");
     await expect(p).resolves.toBe("second");
